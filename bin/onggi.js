@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// The `onggi` command: a thin launcher for the built CLI bundle.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const cli = new URL('../dist/electron/cli.cjs', import.meta.url);
+if (!existsSync(cli)) {
+  console.error('onggi: not built yet. Run `npm run build` in the onggi checkout first.');
+  process.exit(1);
+}
+require(cli.pathname);

@@ -1,0 +1,64 @@
+// Builds every part: the host core's entry points (CLI, Electron main and preload) and the agent
+// with esbuild, the renderer with Vite. The agent's build id is the hash of its bundle, which is
+// what the host compares on handshake to decide whether a running daemon is current.
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import { build as viteBuild } from 'vite';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
+const only = new Set(process.argv.slice(2));
+const want = (part) => only.size === 0 || only.has(part);
+
+const nodeBundle = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  define: { __ONGGI_VERSION__: JSON.stringify(pkg.version) },
+  // ws loads these native accelerators optionally; the pure-JS path is what ships.
+  external: ['bufferutil', 'utf-8-validate'],
+};
+
+const jobs = [];
+if (want('host')) {
+  jobs.push(
+    esbuild.build({
+      ...nodeBundle,
+      entryPoints: { cli: 'electron/cli/main.ts', main: 'electron/main/main.ts' },
+      outdir: join(root, 'dist/electron'),
+      outExtension: { '.js': '.cjs' },
+      external: [...nodeBundle.external, 'electron'],
+    }),
+    esbuild.build({
+      ...nodeBundle,
+      entryPoints: { preload: 'electron/preload/preload.ts' },
+      outdir: join(root, 'dist/electron'),
+      outExtension: { '.js': '.cjs' },
+      // A sandboxed preload can require only 'electron' and a few polyfilled modules.
+      platform: 'browser',
+      external: ['electron'],
+    }),
+  );
+}
+if (want('agent')) jobs.push(buildAgent());
+if (want('renderer')) jobs.push(viteBuild({ configFile: join(root, 'vite.config.ts'), logLevel: 'warn' }));
+await Promise.all(jobs);
+
+async function buildAgent() {
+  const outdir = join(root, 'vm-assets/dist/agent');
+  await mkdir(outdir, { recursive: true });
+  const file = join(outdir, 'agent.cjs');
+  // The build id is the bundle's own hash, so it cannot be baked into the bundle: the agent
+  // reads it from manifest.json beside itself at start-up.
+  await esbuild.build({ ...nodeBundle, sourcemap: false, entryPoints: ['vm-assets/agent/main.ts'], outfile: file });
+  const buildId = createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
+  await writeFile(join(outdir, 'manifest.json'), `${JSON.stringify({ version: pkg.version, buildId, entry: 'agent.cjs' }, null, 2)}\n`);
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Every test Onggi has, on a fresh Debian 12 machine as root: installs what is missing (apt
+# packages, npm packages), builds, then runs types, lint, the Electron security check, the unit,
+# property and kernel tests (vitest) and the browser tests (Playwright in Debian's Chromium).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(chromium openssh-server iproute2 util-linux procps)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" != 0 ]; then
+    echo "test.sh: missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+  echo "test.sh: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# npm ci when node_modules is absent or older than the lock file. The Electron binary download is
+# tolerated to fail (build/install-electron.mjs): the tests never need it.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+
+step() { echo; echo "== $*"; }
+step build;            node build/build.mjs
+step typecheck;        npx tsc -p tsconfig.json && npx tsc -p tsconfig.renderer.json
+step lint;             npx eslint . && npx prettier --check . --log-level warn
+step electron-security; node build/check-electron-security.mjs
+step "unit, property and kernel tests"
+npx vitest run --reporter=default --reporter=json --outputFile="$results/vitest.json"
+step "browser tests"
+PLAYWRIGHT_JSON_OUTPUT_NAME="$results/playwright.json" npx playwright test --reporter=list,json
+node build/test-summary.mjs "$results/vitest.json" "$results/playwright.json"

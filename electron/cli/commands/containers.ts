@@ -1,0 +1,236 @@
+// Docker's container verbs over the host API: what the window does, scriptable.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { ContainerSpecInput, ContainerSummary, LogEntry } from '../../../shared/containers.js';
+import { ContainerSpec } from '../../../shared/containers.js';
+import { formatActivity } from '../../../shared/activity-format.js';
+import { parseOrThrow } from '../../../shared/errors.js';
+import { formatContainerTable, formatStats } from '../format.js';
+import { collect, printJson, withSession, type Session } from '../session.js';
+
+interface RunOptions {
+  rm?: boolean;
+  detach?: boolean;
+  name?: string;
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  memory?: string;
+  cpus?: string;
+  pidsLimit?: number;
+  restart?: 'no' | 'on-failure' | 'always';
+  entrypoint?: string;
+}
+
+function positiveInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a whole number above 0');
+  return Number(value);
+}
+
+/** Builds the spec and checks it with the same schema the agent uses, so errors name the flag's field before anything runs. */
+function specFrom(image: string, command: string[], options: RunOptions, autoRemove: boolean): ContainerSpecInput {
+  const spec: ContainerSpecInput = {
+    image,
+    ...(command.length > 0 ? { command } : {}),
+    ...(options.entrypoint !== undefined ? { entrypoint: options.entrypoint === '' ? [] : [options.entrypoint] } : {}),
+    ...(options.name ? { name: options.name } : {}),
+    ...(options.env?.length ? { env: options.env } : {}),
+    ...(options.workdir ? { workingDir: options.workdir } : {}),
+    ...(options.user ? { user: options.user } : {}),
+    ...(options.hostname ? { hostname: options.hostname } : {}),
+    ...(options.restart ? { restart: options.restart } : {}),
+    ...(autoRemove ? { autoRemove: true } : {}),
+  };
+  const limits = {
+    ...(options.memory ? { memory: options.memory } : {}),
+    ...(options.cpus ? { cpus: options.cpus } : {}),
+    ...(options.pidsLimit ? { pids: options.pidsLimit } : {}),
+  };
+  if (Object.keys(limits).length > 0) spec.limits = limits;
+  parseOrThrow(ContainerSpec, spec, 'params');
+  return spec;
+}
+
+function writeEntries(entries: readonly LogEntry[], timestamps = false): void {
+  for (const entry of entries) {
+    const text = timestamps ? `${entry.time} ${entry.log}` : entry.log;
+    (entry.stream === 'stderr' ? process.stderr : process.stdout).write(text);
+  }
+}
+
+/** Streams a container's log until it ends: earlier entries first, then followed ones as they come. */
+async function streamLogs(session: Session, container: string, options: { tail?: number; timestamps?: boolean }): Promise<void> {
+  const streamId = randomUUID();
+  const off = session.api.onEvent((event) => {
+    if (event.type === 'machine.event' && event.event.type === 'container.log' && event.event.streamId === streamId) writeEntries(event.event.entries, options.timestamps);
+  });
+  try {
+    const { entries } = await session.api.call('containers.logs', { machine: session.machine, container, follow: true, streamId, ...(options.tail !== undefined ? { tail: options.tail } : {}) });
+    writeEntries(entries, options.timestamps);
+  } finally {
+    off();
+  }
+}
+
+export function registerContainerCommands(program: Command): void {
+  program
+    .command('run')
+    .description('create and start a container; attached, print its output and exit with its exit code')
+    .argument('<image>', 'image reference, id or id prefix')
+    .argument('[command...]', 'command and arguments (replace the image CMD)')
+    .option('--rm', 'remove the container when it exits')
+    .option('-d, --detach', 'run in the background and print the container id')
+    .option('--name <name>', 'container name')
+    .option('-e, --env <NAME=value>', 'environment variable (repeatable)', collect)
+    .option('-w, --workdir <dir>', 'working directory inside the container')
+    .option('-u, --user <uid[:gid]>', 'user to run as')
+    .option('--hostname <name>', 'container host name')
+    .option('-m, --memory <size>', 'memory limit, e.g. 64m')
+    .option('--cpus <n>', 'CPU limit, e.g. 0.5')
+    .option('--pids-limit <n>', 'maximum number of processes', positiveInt)
+    .option('--entrypoint <cmd>', 'override the image ENTRYPOINT ("" clears it)')
+    .addOption(new Option('--restart <policy>', 'restart policy').choices(['no', 'on-failure', 'always']))
+    .passThroughOptions()
+    .action((image: string, command: string[], options: RunOptions, cmd: Command) =>
+      withSession(cmd, async (session) => {
+        const { api, machine } = session;
+        // Attached with --rm, the CLI removes the container itself after reading its exit code.
+        const spec = specFrom(image, command, options, Boolean(options.rm && options.detach));
+        const { id } = await api.call('containers.create', { machine, ...spec });
+        if (options.detach) {
+          await api.call('containers.start', { machine, container: id });
+          process.stdout.write(`${id}\n`);
+          return;
+        }
+        try {
+          await api.call('containers.start', { machine, container: id });
+          await streamLogs(session, id, {});
+          const { exitCode } = await api.call('containers.wait', { machine, container: id });
+          process.exitCode = exitCode;
+        } finally {
+          if (options.rm) await api.call('containers.remove', { machine, container: id, force: true });
+        }
+      }),
+    );
+
+  program
+    .command('ps')
+    .description('list containers')
+    .option('-a, --all', 'include stopped containers')
+    .option('--json', 'print JSON')
+    .action((options: { all?: boolean; json?: boolean }, cmd: Command) =>
+      withSession(cmd, async ({ api, machine }) => {
+        const list = await api.call('containers.list', { machine, all: options.all ?? false });
+        if (options.json) printJson(list);
+        else process.stdout.write(formatContainerTable(list));
+      }),
+    );
+
+  const each = (name: string, description: string, run: (session: Session, container: string, options: Record<string, unknown>) => Promise<ContainerSummary | { id: string }>) =>
+    program
+      .command(name)
+      .description(description)
+      .argument('<containers...>')
+      .action(async (containers: string[], options: Record<string, unknown>, cmd: Command) =>
+        withSession(cmd, async (session) => {
+          for (const container of containers) {
+            await run(session, container, options);
+            process.stdout.write(`${container}\n`);
+          }
+        }),
+      );
+
+  each('start', 'start stopped containers', (s, container) => s.api.call('containers.start', { machine: s.machine, container }));
+  each('stop', 'stop running containers (SIGTERM, then SIGKILL after the timeout)', (s, container, o) =>
+    s.api.call('containers.stop', { machine: s.machine, container, ...(o.time !== undefined ? { timeoutSeconds: Number(o.time) } : {}) }),
+  ).option('-t, --time <seconds>', 'seconds to wait before killing', positiveIntOrZero);
+  each('kill', 'send a signal to running containers (default SIGKILL)', (s, container, o) =>
+    s.api.call('containers.kill', { machine: s.machine, container, ...(typeof o.signal === 'string' ? { signal: o.signal } : {}) }),
+  ).option('-s, --signal <signal>', 'signal to send');
+  each('rm', 'remove containers', (s, container, o) => s.api.call('containers.remove', { machine: s.machine, container, force: o.force === true })).option(
+    '-f, --force',
+    'kill a running container first',
+  );
+
+  program
+    .command('logs')
+    .description("print a container's output")
+    .argument('<container>')
+    .option('-f, --follow', 'keep printing new output until the container ends')
+    .option('-t, --timestamps', 'show timestamps')
+    .option('-n, --tail <lines>', 'only the last N lines', positiveIntOrZero)
+    .action((container: string, options: { follow?: boolean; timestamps?: boolean; tail?: number }, cmd: Command) =>
+      withSession(cmd, async (session) => {
+        if (options.follow) return streamLogs(session, container, options);
+        const { entries } = await session.api.call('containers.logs', {
+          machine: session.machine,
+          container,
+          ...(options.tail !== undefined ? { tail: options.tail } : {}),
+        });
+        writeEntries(entries, options.timestamps);
+      }),
+    );
+
+  program
+    .command('exec')
+    .description('run a command in a running container, with its namespaces, cgroup and security settings')
+    .argument('<container>')
+    .argument('<command...>')
+    .option('-i, --interactive', 'keep stdin attached')
+    .option('-t, --tty', 'the command gets the terminal (pass-through of this one)')
+    .passThroughOptions()
+    .action((container: string, command: string[], options: { interactive?: boolean; tty?: boolean }, cmd: Command) =>
+      withSession(cmd, async ({ core, machine }) => {
+        const exec = await core.execCommand(machine, container, command);
+        const child = spawn(exec.command, exec.args, {
+          stdio: [options.interactive || options.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+          env: { ...process.env, ...exec.env },
+        });
+        process.exitCode = await new Promise<number>((resolve) => {
+          child.once('error', () => resolve(126));
+          child.once('exit', (code) => resolve(code ?? 1));
+        });
+      }),
+    );
+
+  program
+    .command('inspect')
+    .description("a container's full record: namespaces, cgroup and limits, overlay dirs")
+    .argument('<container>')
+    .option('--json', 'print JSON (the default)')
+    .action((container: string, _options: unknown, cmd: Command) => withSession(cmd, async ({ api, machine }) => printJson(await api.call('containers.inspect', { machine, container }))));
+
+  program
+    .command('stats')
+    .description("a running container's cpu, memory and pids usage")
+    .argument('<container>')
+    .option('--no-stream', 'print one sample and exit (the only mode for now)')
+    .option('--json', 'print JSON')
+    .action((container: string, options: { json?: boolean }, cmd: Command) =>
+      withSession(cmd, async ({ api, machine }) => {
+        const stats = await api.call('containers.stats', { machine, container });
+        if (options.json) printJson(stats);
+        else process.stdout.write(formatStats(container, stats));
+      }),
+    );
+
+  program
+    .command('activity')
+    .description('the commands and file writes the agent performed')
+    .option('--container <name>', 'only this container')
+    .option('--json', 'print JSON')
+    .action((options: { container?: string; json?: boolean }, cmd: Command) =>
+      withSession(cmd, async ({ api, machine }) => {
+        const entries = await api.call('activity.list', { machine, ...(options.container ? { container: options.container } : {}) });
+        if (options.json) printJson(entries);
+        else for (const entry of entries) process.stdout.write(`${entry.ok ? ' ' : '!'} ${entry.durationMs.toFixed(1).padStart(7)} ms  ${formatActivity(entry)}\n`);
+      }),
+    );
+}
+
+function positiveIntOrZero(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number');
+  return Number(value);
+}

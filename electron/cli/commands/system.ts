@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { errorMessage } from '../../../shared/errors.js';
+import { startServe } from '../../serve/serve.js';
+import { ASSETS, createCliCore } from '../context.js';
+import { formatInfo } from '../format.js';
+import { printJson, withSession } from '../session.js';
+
+export function registerSystemCommands(program: Command): void {
+  program
+    .command('info')
+    .description("show the machine's kernel, distro, architecture and cgroup layout, as its agent reads them")
+    .option('--json', 'print JSON')
+    .action((options: { json?: boolean }, command: Command) =>
+      withSession(command, async ({ api, machine }) => {
+        const info = await api.call('machines.info', { machine });
+        if (options.json) printJson(info);
+        else process.stdout.write(`${formatInfo(machine, info)}\n`);
+      }),
+    );
+
+  program
+    .command('serve')
+    .description('serve the window to a browser on 127.0.0.1 (for headless Linux boxes)')
+    .option('--port <port>', 'port to listen on (0 picks a free one)', parsePort, 0)
+    .action(async (options: { port: number }) => {
+      const core = createCliCore();
+      const serve = await startServe({
+        core,
+        rendererDir: ASSETS.rendererDir,
+        port: options.port,
+        onError: (error) => process.stderr.write(`onggi serve: ${errorMessage(error)}\n`),
+      });
+      process.stdout.write(`Onggi is serving on ${serve.url}\n`);
+      await new Promise<void>((resolve) => {
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+      });
+      await serve.close();
+      await core.close();
+    });
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('must be a whole number from 0 to 65535');
+  return port;
+}

@@ -1,0 +1,18 @@
+import { resolve } from 'node:path';
+import { createHostCore, type HostCore } from '../core/host-core.js';
+import { defaultDataDir } from '../core/paths.js';
+
+/** Where the built pieces sit relative to the CLI bundle (dist/electron/cli.cjs). */
+export const ASSETS = {
+  agentDir: resolve(__dirname, '../../vm-assets/dist/agent'),
+  rendererDir: resolve(__dirname, '../renderer'),
+};
+
+export function createCliCore(): HostCore {
+  return createHostCore({
+    dataDir: defaultDataDir(),
+    agentDir: ASSETS.agentDir,
+    // The CLI already runs on Node; the local agent runs on the same binary.
+    nodeRuntime: { command: process.execPath },
+  });
+}

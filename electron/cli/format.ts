@@ -1,0 +1,80 @@
+import type { ContainerStats, ContainerSummary } from '../../shared/containers.js';
+import type { SystemInfo } from '../../shared/system-info.js';
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value >= 10 || unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
+}
+
+export function formatDuration(seconds: number): string {
+  const days = Math.floor(seconds / 86_400);
+  const hours = Math.floor((seconds % 86_400) / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  return [days ? `${days}d` : '', hours ? `${hours}h` : '', `${minutes}m`].filter(Boolean).join(' ');
+}
+
+/** `key: value` lines with the keys aligned, like `docker info`. */
+export function formatInfo(machine: string, info: SystemInfo): string {
+  const v1 = info.cgroup.controllers.filter((c) => c.version === 1).map((c) => c.name);
+  const v2 = info.cgroup.controllers.filter((c) => c.version === 2).map((c) => c.name);
+  const rows: [string, string][] = [
+    ['Machine', machine],
+    ['Hostname', info.hostname],
+    ['OS', info.distro.prettyName],
+    ['Kernel', `${info.kernelRelease} (${info.kernelVersion})`],
+    ['Architecture', `${info.machine} (${info.arch})`],
+    ['CPUs', String(info.cpus)],
+    ['Memory', formatBytes(info.memoryBytes)],
+    ['Uptime', formatDuration(info.uptimeSeconds)],
+    ['Cgroup version', `${info.cgroup.version} (${info.cgroup.mode}, /sys/fs/cgroup is ${info.cgroup.rootFsType})`],
+    ['Cgroup v1 controllers', v1.join(' ') || '-'],
+    ['Cgroup v2 controllers', v2.join(' ') || '-'],
+    ['Agent', `${info.agent.version} build ${info.agent.buildId.slice(0, 12)} pid ${info.agent.pid}`],
+  ];
+  const width = Math.max(...rows.map(([key]) => key.length));
+  return rows.map(([key, value]) => `${`${key}:`.padEnd(width + 2)}${value}`).join('\n');
+}
+
+function ago(iso: string | null, now = Date.now()): string {
+  if (!iso) return '';
+  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (seconds < 60) return `${seconds} seconds`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} minutes`;
+  if (seconds < 86_400) return `${Math.round(seconds / 3600)} hours`;
+  return `${Math.round(seconds / 86_400)} days`;
+}
+
+export function containerStatus(c: ContainerSummary): string {
+  if (c.state === 'running') return `Up ${ago(c.startedAt)}`;
+  if (c.state === 'exited') return `Exited (${c.exitCode ?? '?'}) ${ago(c.finishedAt)} ago${c.oomKilled ? ' (OOM killed)' : ''}`;
+  return c.state === 'created' ? 'Created' : c.state;
+}
+
+/** `docker ps`'s table. */
+export function formatContainerTable(list: readonly ContainerSummary[]): string {
+  const rows = [
+    ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'NAMES'],
+    ...list.map((c) => {
+      const command = c.command.join(' ');
+      return [c.id.slice(0, 12), c.image, `"${command.length > 20 ? `${command.slice(0, 19)}…` : command}"`, `${ago(c.createdAt)} ago`, containerStatus(c), c.name];
+    }),
+  ];
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
+  return rows.map((row) => row.map((cell, column) => cell.padEnd((widths[column] ?? 0) + 3)).join('').trimEnd()).join('\n') + '\n';
+}
+
+export function formatStats(container: string, stats: ContainerStats): string {
+  const limit = (value: number | null, format: (n: number) => string) => (value === null ? 'no limit' : format(value));
+  return [
+    `Container: ${container}`,
+    `CPU time:  ${(stats.cpu.usageNs / 1e9).toFixed(3)} s (limit ${stats.cpu.limitCpus ?? 'none'} cpus)`,
+    `Memory:    ${formatBytes(stats.memory.usage)} / ${limit(stats.memory.limit, formatBytes)}`,
+    `PIDs:      ${stats.pids.current} / ${limit(stats.pids.limit, String)}`,
+  ].join('\n') + '\n';
+}

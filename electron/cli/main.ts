@@ -1,0 +1,43 @@
+// `onggi`: the scriptable face of the same host core the window uses.
+import { Command, CommanderError, Option } from 'commander';
+import { OnggiError, errorMessage } from '../../shared/errors.js';
+import { ONGGI_VERSION } from '../core/version.js';
+import { registerContainerCommands } from './commands/containers.js';
+import { registerSystemCommands } from './commands/system.js';
+
+function buildProgram(): Command {
+  const program = new Command('onggi')
+    .description('Linux containers, and what the kernel does for them')
+    .version(ONGGI_VERSION)
+    .addOption(new Option('--machine <name>', 'the machine to act on').default('local').env('ONGGI_MACHINE'))
+    .enablePositionalOptions()
+    .showHelpAfterError()
+    .exitOverride();
+  registerSystemCommands(program);
+  registerContainerCommands(program);
+  // Subcommands report usage errors the same way as the program, and take --machine after the
+  // verb too (`onggi ps --machine vm`), as users type it.
+  for (const command of program.commands) {
+    command.exitOverride().showHelpAfterError();
+    if (!command.options.some((option) => option.long === '--machine')) command.addOption(new Option('--machine <name>', 'the machine to act on'));
+  }
+  return program;
+}
+
+async function main(): Promise<number> {
+  try {
+    await buildProgram().parseAsync(process.argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed help or the usage error.
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      return 2;
+    }
+    const field = error instanceof OnggiError && error.field && !errorMessage(error).includes(error.field) ? ` (${error.field})` : '';
+    process.stderr.write(`onggi: ${errorMessage(error)}${field}\n`);
+    return 1;
+  }
+}
+
+void main().then((code) => process.exit(code));

@@ -1,0 +1,135 @@
+// The host core against a real local agent daemon (built bundle, isolated dirs).
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { HostEvent } from '../../shared/host-api.js';
+import type { SystemInfo } from '../../shared/system-info.js';
+import { AGENT_DIR, isolatedAgent, type IsolatedAgent } from '../../build/testing/isolated-agent.js';
+import { createHostCore, type HostCore } from './host-core.js';
+
+let sandbox: IsolatedAgent;
+const cores: HostCore[] = [];
+
+beforeEach(async () => {
+  sandbox = await isolatedAgent();
+});
+afterEach(async () => {
+  await Promise.all(cores.splice(0).map((core) => core.close()));
+  await sandbox.cleanup();
+});
+
+function core(agentDir = AGENT_DIR): HostCore {
+  const created = createHostCore({
+    dataDir: sandbox.home,
+    agentDir,
+    nodeRuntime: { command: process.execPath },
+    localAgent: { runDir: sandbox.runDir, stateDir: sandbox.stateDir },
+    platform: 'linux',
+  });
+  cores.push(created);
+  return created;
+}
+
+function nextEvent(host: HostCore, match: (event: HostEvent) => boolean): Promise<HostEvent> {
+  return new Promise((resolve) => {
+    const off = host.onEvent((event) => {
+      if (match(event)) {
+        off();
+        resolve(event);
+      }
+    });
+  });
+}
+
+describe('host core with the local machine', () => {
+  it('lists the local machine, starts its agent on demand and reports the state changes', async () => {
+    const host = core();
+    expect(await host.call('machines.list', {})).toEqual([{ name: 'local', provider: 'local', state: 'stopped' }]);
+    const states: string[] = [];
+    host.onEvent((event) => {
+      if (event.type === 'machine.state') states.push(event.state);
+    });
+    const info = (await host.call('machines.info', { machine: 'local' })) as SystemInfo;
+    expect(info.kernelRelease).toBe((await readFile('/proc/sys/kernel/osrelease', 'utf8')).trim());
+    expect(states).toEqual(['connecting', 'ready']);
+    expect(info.agent.pid).toBe(await sandbox.daemonPid());
+  });
+
+  it('reuses a running daemon of the same build: a second app does not restart it', async () => {
+    const first = (await core().call('machines.info', { machine: 'local' })) as SystemInfo;
+    const second = (await core().call('machines.info', { machine: 'local' })) as SystemInfo;
+    expect(second.agent.pid).toBe(first.agent.pid);
+  });
+
+  it('replaces a daemon of another build with its own', async () => {
+    const first = (await core().call('machines.info', { machine: 'local' })) as SystemInfo;
+    const otherDir = join(sandbox.root, 'other-agent');
+    await cp(AGENT_DIR, otherDir, { recursive: true });
+    const manifestPath = join(otherDir, 'manifest.json');
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { buildId: string };
+    manifest.buildId = 'f'.repeat(64);
+    await writeFile(manifestPath, JSON.stringify(manifest));
+    const second = (await core(otherDir).call('machines.info', { machine: 'local' })) as SystemInfo;
+    expect(second.agent.buildId).toBe('f'.repeat(64));
+    expect(second.agent.pid).not.toBe(first.agent.pid);
+    expect(() => process.kill(first.agent.pid, 0)).toThrow(); // the old daemon is gone
+  });
+
+  it('notices a killed daemon, says the machine is lost, and comes back by itself', async () => {
+    const host = core();
+    const first = (await host.call('machines.info', { machine: 'local' })) as SystemInfo;
+    const lost = nextEvent(host, (e) => e.type === 'machine.state' && e.state === 'lost');
+    const readyAgain = lost.then(() => nextEvent(host, (e) => e.type === 'machine.state' && e.state === 'ready'));
+    process.kill(first.agent.pid, 'SIGKILL');
+    expect(await lost).toMatchObject({ error: expect.stringMatching(/closed/) });
+    await readyAgain;
+    const after = (await host.call('machines.info', { machine: 'local' })) as SystemInfo;
+    expect(after.agent.pid).not.toBe(first.agent.pid);
+  });
+
+  it('refuses bad input naming the field, and unknown machines by name', async () => {
+    const host = core();
+    await expect(host.call('machines.info', { machine: '../etc' })).rejects.toMatchObject({
+      kind: 'invalid_params',
+      field: 'params.machine',
+    });
+    await expect(host.call('machines.info', {})).rejects.toMatchObject({ field: 'params.machine' });
+    await expect(host.call('machines.info', { machine: 'elsewhere' })).rejects.toMatchObject({
+      kind: 'not_found',
+      field: 'params.machine',
+    });
+    await expect(host.call('no.such', {})).rejects.toMatchObject({ kind: 'method_not_found' });
+  });
+
+  it('says clearly when the agent bundle is missing', async () => {
+    const host = core(join(sandbox.root, 'no-bundle'));
+    await expect(host.call('machines.info', { machine: 'local' })).rejects.toThrow(/agent bundle is missing.*npm run build/);
+    expect(await host.call('machines.list', {})).toMatchObject([{ state: 'error', error: expect.stringMatching(/missing/) }]);
+  });
+
+  it('has no local machine off Linux', async () => {
+    const host = createHostCore({
+      dataDir: sandbox.home,
+      agentDir: AGENT_DIR,
+      nodeRuntime: { command: process.execPath },
+      platform: 'darwin',
+    });
+    cores.push(host);
+    expect(await host.call('machines.list', undefined)).toEqual([]);
+  });
+});
+
+describe('two app builds on one host', () => {
+  it('does not fight: a background reconnect leaves the other build running and says so', async () => {
+    const older = core();
+    await older.call('machines.info', { machine: 'local' });
+    const otherDir = join(sandbox.root, 'newer-agent');
+    await cp(AGENT_DIR, otherDir, { recursive: true });
+    const manifestPath = join(otherDir, 'manifest.json');
+    await writeFile(manifestPath, JSON.stringify({ ...JSON.parse(await readFile(manifestPath, 'utf8')), buildId: 'e'.repeat(64) }));
+    const gaveUp = nextEvent(older, (e) => e.type === 'machine.state' && e.state === 'error');
+    const newer = (await core(otherDir).call('machines.info', { machine: 'local' })) as SystemInfo;
+    expect(await gaveUp).toMatchObject({ error: expect.stringMatching(/another Onggi build/) });
+    expect(await sandbox.daemonPid()).toBe(newer.agent.pid);
+  });
+});

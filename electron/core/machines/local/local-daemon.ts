@@ -1,0 +1,203 @@
+// Finds the local agent daemon, or starts it. A daemon from another build is replaced by ours
+// (containers outlive the daemon, so a restart costs nothing but the reconnect).
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createConnection, type Socket } from 'node:net';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { OnggiError, errorMessage } from '../../../../shared/errors.js';
+import { ErrorCode } from '../../../../shared/jsonrpc.js';
+import { AgentLink } from '../../agent/agent-link.js';
+import { readAgentBundle } from '../../agent/agent-bundle.js';
+
+/** How to run a Node script here: plain Node for the CLI, the Electron binary as Node in the app. */
+export interface NodeRuntime {
+  command: string;
+  args?: string[];
+  env?: Record<string, string>;
+}
+
+export interface LocalDaemonOptions {
+  runDir: string;
+  stateDir: string;
+  agentDir: string;
+  nodeRuntime: NodeRuntime;
+  /** How long a starting daemon may take to say it is ready. */
+  startTimeoutMs?: number;
+}
+
+export interface ConnectOptions {
+  /**
+   * Replace a daemon of another build with ours. Done when the user asks for the machine, never
+   * on a background reconnect: two app builds on one host would otherwise take turns killing
+   * each other's daemon.
+   */
+  replaceOtherBuild: boolean;
+}
+
+const CLIENT_NAME = 'onggi-host';
+
+export function socketPathIn(runDir: string): string {
+  return join(runDir, 'agent.sock');
+}
+
+/** Connects to the local agent, starting or replacing the daemon as needed. */
+export async function connectLocalAgent(
+  options: LocalDaemonOptions,
+  how: ConnectOptions = { replaceOtherBuild: true },
+): Promise<AgentLink> {
+  const bundle = await readAgentBundle(options.agentDir);
+  const socketPath = socketPathIn(options.runDir);
+  const existing = await tryConnect(socketPath);
+  if (existing) {
+    const link = new AgentLink(existing, 'the local agent');
+    try {
+      const hello = await link.hello(CLIENT_NAME);
+      if (hello.buildId === bundle.buildId) return link;
+      if (!how.replaceOtherBuild) {
+        link.close();
+        throw new OnggiError(
+          ErrorCode.Conflict,
+          'other_build',
+          `the local agent is now another Onggi build (${hello.agentVersion}, ${hello.buildId.slice(0, 12)}); open the machine again to replace it with this app's`,
+        );
+      }
+    } catch (error) {
+      if (!(error instanceof OnggiError && error.kind === 'incompatible_version')) {
+        link.close();
+        throw error;
+      }
+    }
+    link.close();
+    await stopDaemon(options.runDir);
+  }
+  await startDaemon(options, bundle.entry);
+  const socket = await tryConnect(socketPath);
+  if (!socket) throw unavailable(`the local agent started but ${socketPath} does not accept connections`);
+  const link = new AgentLink(socket, 'the local agent');
+  const hello = await link.hello(CLIENT_NAME);
+  if (hello.buildId !== bundle.buildId) {
+    link.close();
+    throw unavailable(`another agent build (${hello.buildId.slice(0, 12)}) took over ${socketPath}`);
+  }
+  return link;
+}
+
+function tryConnect(socketPath: string): Promise<Socket | undefined> {
+  return new Promise((resolve) => {
+    const socket = createConnection(socketPath);
+    socket.once('connect', () => resolve(socket));
+    socket.once('error', () => resolve(undefined));
+  });
+}
+
+async function startDaemon(options: LocalDaemonOptions, entry: string): Promise<void> {
+  try {
+    await mkdir(options.runDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw needsRoot(options.runDir, error);
+  }
+  const logPath = join(options.runDir, 'agent.log');
+  const logFd = openSync(logPath, 'a', 0o600);
+  try {
+    const child = spawn(
+      options.nodeRuntime.command,
+      [
+        ...(options.nodeRuntime.args ?? []),
+        entry,
+        'daemon',
+        '--socket',
+        socketPathIn(options.runDir),
+        '--state',
+        options.stateDir,
+        '--ready-fd',
+        '3',
+      ],
+      {
+        // Detached into its own session: the daemon outlives this process, its terminal and its signals.
+        detached: true,
+        stdio: ['ignore', logFd, logFd, 'pipe'],
+        env: { ...process.env, ...options.nodeRuntime.env },
+      },
+    );
+    await waitForReady(child, options.startTimeoutMs ?? 15_000, logPath);
+    child.unref();
+  } finally {
+    closeSync(logFd);
+  }
+}
+
+function waitForReady(child: ReturnType<typeof spawn>, timeoutMs: number, logPath: string): Promise<void> {
+  // fd 3 is a pipe the daemon writes `ready` into (stdio[3] is typed as either direction).
+  const readyPipe = child.stdio[3] as Readable | null;
+  return new Promise((resolve, reject) => {
+    let said = '';
+    const finish = (error?: Error): void => {
+      clearTimeout(timer);
+      readyPipe?.removeAllListeners();
+      readyPipe?.destroy();
+      child.removeAllListeners('exit');
+      if (error) reject(error);
+      else resolve();
+    };
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      void logTail(logPath).then((tail) => finish(unavailable(`the local agent did not become ready within ${timeoutMs} ms${tail}`)));
+    }, timeoutMs);
+    readyPipe?.setEncoding('utf8');
+    readyPipe?.on('data', (chunk: string) => {
+      said += chunk;
+      if (said.includes('ready\n')) finish();
+    });
+    child.once('error', (error) => finish(unavailable(`cannot start the local agent: ${errorMessage(error)}`)));
+    child.once('exit', (code, signal) => {
+      void logTail(logPath).then((tail) =>
+        finish(unavailable(`the local agent exited during start-up (${signal ?? `code ${code}`})${tail}`)),
+      );
+    });
+  });
+}
+
+/** Stops the daemon named by the pid file and waits until its socket is gone. */
+export async function stopDaemon(runDir: string, timeoutMs = 10_000): Promise<void> {
+  const pid = Number((await readFile(join(runDir, 'agent.pid'), 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return; // already gone
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) throw unavailable(`the old local agent (pid ${pid}) did not stop within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function logTail(logPath: string): Promise<string> {
+  const text = await readFile(logPath, 'utf8').catch(() => '');
+  const lines = text.trim().split('\n').slice(-5).join('\n');
+  return lines ? `:\n${lines}` : '';
+}
+
+function unavailable(message: string): OnggiError {
+  return new OnggiError(ErrorCode.Unavailable, 'agent_unreachable', message);
+}
+
+function needsRoot(dir: string, error: unknown): OnggiError {
+  return new OnggiError(
+    ErrorCode.Forbidden,
+    'needs_root',
+    `the local machine's agent runs as root and could not create ${dir} (${errorMessage(error)}); start Onggi as root (e.g. \`sudo onggi serve\`)`,
+  );
+}

@@ -1,0 +1,157 @@
+// The app lifecycle in main.ts, against stand-ins for `electron` and the host core: one instance,
+// the core created with the right runtime, and a quit that waits for core.close() (bounded).
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+type Listener = (...args: unknown[]) => void;
+
+const fake = vi.hoisted(() => {
+  const state = {
+    gotLock: true,
+    appListeners: new Map<string, Listener[]>(),
+    windows: 0,
+    focused: 0,
+    quit: vi.fn(),
+    exit: vi.fn(),
+    enableSandbox: vi.fn(),
+    close: vi.fn(async () => {}),
+    createHostCore: vi.fn(),
+  };
+  return state;
+});
+
+vi.mock('electron', () => {
+  class FakeBrowserWindow {
+    readonly webContents = { id: 1, send: vi.fn() };
+    constructor() {
+      fake.windows++;
+    }
+    once(): this {
+      return this;
+    }
+    on(): this {
+      return this;
+    }
+    isDestroyed(): boolean {
+      return false;
+    }
+    isMinimized(): boolean {
+      return false;
+    }
+    focus(): void {
+      fake.focused++;
+    }
+    async loadFile(): Promise<void> {}
+  }
+  const on = (event: string, listener: Listener) => {
+    fake.appListeners.set(event, [...(fake.appListeners.get(event) ?? []), listener]);
+  };
+  return {
+    BrowserWindow: FakeBrowserWindow,
+    app: {
+      isPackaged: false,
+      enableSandbox: fake.enableSandbox,
+      requestSingleInstanceLock: () => fake.gotLock,
+      quit: fake.quit,
+      exit: fake.exit,
+      on,
+      whenReady: () => Promise.resolve(),
+      getPath: (name: string) => `/fake/${name}`,
+    },
+    ipcMain: { handle: vi.fn(), removeHandler: vi.fn() },
+    session: {
+      defaultSession: {
+        webRequest: { onHeadersReceived: vi.fn() },
+        setPermissionRequestHandler: vi.fn(),
+        setPermissionCheckHandler: vi.fn(),
+        setDevicePermissionHandler: vi.fn(),
+      },
+    },
+    shell: { openExternal: vi.fn() },
+  };
+});
+
+vi.mock('../core/host-core.js', () => ({ createHostCore: fake.createHostCore }));
+
+function emit(event: string, ...args: unknown[]): void {
+  for (const listener of fake.appListeners.get(event) ?? []) listener(...args);
+}
+
+async function startMain(): Promise<void> {
+  vi.resetModules();
+  await import('./main.js');
+  await new Promise((resolve) => setImmediate(resolve)); // let whenReady().then(...) run
+}
+
+beforeEach(() => {
+  fake.gotLock = true;
+  fake.appListeners.clear();
+  fake.windows = 0;
+  fake.focused = 0;
+  for (const mock of [fake.quit, fake.exit, fake.enableSandbox, fake.close, fake.createHostCore]) mock.mockReset();
+  fake.close.mockImplementation(async () => {});
+  fake.createHostCore.mockImplementation(() => ({ call: vi.fn(), onEvent: () => () => {}, close: fake.close }));
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('main', () => {
+  it('steps aside when another instance holds the lock', async () => {
+    fake.gotLock = false;
+    await startMain();
+    expect(fake.quit).toHaveBeenCalled();
+    expect(fake.createHostCore).not.toHaveBeenCalled();
+    expect(fake.windows).toBe(0);
+  });
+
+  it('sandboxes every renderer, starts the core on Electron’s own Node and opens one window', async () => {
+    await startMain();
+    expect(fake.enableSandbox).toHaveBeenCalled();
+    expect(fake.createHostCore).toHaveBeenCalledWith({
+      dataDir: '/fake/userData',
+      agentDir: join(__dirname, '..', '..', 'vm-assets', 'dist', 'agent'),
+      nodeRuntime: { command: process.execPath, env: { ELECTRON_RUN_AS_NODE: '1' } },
+    });
+    expect(fake.windows).toBe(1);
+    emit('second-instance');
+    expect(fake.windows).toBe(1);
+    expect(fake.focused).toBe(1); // a second launch focuses the existing window
+  });
+
+  it('closes the core once before quitting, however often quit is asked for', async () => {
+    await startMain();
+    let finishClose: () => void = () => {};
+    fake.close.mockImplementation(() => new Promise<void>((resolve) => (finishClose = resolve)));
+
+    const first = { preventDefault: vi.fn() };
+    emit('will-quit', first);
+    const again = { preventDefault: vi.fn() };
+    emit('will-quit', again);
+    expect(first.preventDefault).toHaveBeenCalled();
+    expect(again.preventDefault).toHaveBeenCalled();
+    expect(fake.close).toHaveBeenCalledTimes(1);
+    expect(fake.quit).not.toHaveBeenCalled();
+
+    finishClose();
+    await vi.waitFor(() => expect(fake.quit).toHaveBeenCalledTimes(1));
+    const last = { preventDefault: vi.fn() };
+    emit('will-quit', last);
+    expect(last.preventDefault).not.toHaveBeenCalled();
+  });
+
+  it('quits anyway when the core does not close within 5 s', async () => {
+    await startMain();
+    vi.useFakeTimers();
+    fake.close.mockImplementation(() => new Promise<void>(() => {}));
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    emit('will-quit', { preventDefault: vi.fn() });
+    await vi.advanceTimersByTimeAsync(4_900);
+    expect(fake.quit).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(200);
+    expect(fake.quit).toHaveBeenCalledTimes(1);
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('did not close cleanly'), expect.any(Error));
+    warn.mockRestore();
+  });
+});

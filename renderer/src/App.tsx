@@ -1,0 +1,65 @@
+import { useEffect } from 'react';
+import { Icon } from './components/icons';
+import { Sidebar } from './components/Sidebar';
+import { useLanguage, useT } from './i18n';
+import { useClient, useHost } from './stores';
+import { useNavigation } from './stores/navigation';
+import { MachinesView } from './views/MachinesView';
+import { PlaceholderView } from './views/PlaceholderView';
+
+/** Keeps <html lang> in step with the chosen language, for screen readers and CJK line breaking. */
+export function useDocumentLanguage(): void {
+  const language = useLanguage();
+  const t = useT();
+  useEffect(() => {
+    document.documentElement.lang = language;
+    document.title = t('app.name');
+  }, [language, t]);
+}
+
+export function App() {
+  useDocumentLanguage();
+  const view = useNavigation((state) => state.view);
+  return (
+    <div className="app">
+      <Sidebar />
+      <main className="main">
+        <ConnectionBanner />
+        <div className="view">{view === 'machines' ? <MachinesView /> : <PlaceholderView view={view} />}</div>
+      </main>
+    </div>
+  );
+}
+
+function ConnectionBanner() {
+  const t = useT();
+  const connection = useHost((state) => state.connection);
+  const client = useClient();
+  if (connection !== 'lost') return null;
+  return (
+    <div className="banner banner--warn" role="alert">
+      <Icon name="alert" />
+      <p>{t('connection.lostBanner')}</p>
+      <button type="button" className="button button--small" onClick={() => client.reconnectNow()}>
+        {t('connection.reconnectNow')}
+      </button>
+    </div>
+  );
+}
+
+/** Browser mode opened without `?token=`: nothing can work, so explain what to open instead. */
+export function MissingToken() {
+  useDocumentLanguage();
+  const t = useT();
+  return (
+    <main className="standalone">
+      <div className="empty empty--large">
+        <span className="empty-icon">
+          <Icon name="alert" size={36} />
+        </span>
+        <h1>{t('connection.missingToken.title')}</h1>
+        <p>{t('connection.missingToken.body')}</p>
+      </div>
+    </main>
+  );
+}

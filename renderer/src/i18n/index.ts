@@ -1,0 +1,109 @@
+// The dictionary module: the current language (remembered across launches), `t` to look a key up
+// with `{placeholders}` filled in, and number/size/duration formatting that follows the language.
+import { useCallback } from 'react';
+import { create } from 'zustand';
+import { en, type Dictionary, type MessageKey } from './en';
+import { ko } from './ko';
+
+export type { MessageKey } from './en';
+
+export const dictionaries = { en, ko } as const satisfies Record<string, Dictionary>;
+export type Language = keyof typeof dictionaries;
+export const languages: readonly Language[] = ['en', 'ko'];
+
+const STORAGE_KEY = 'onggi.language';
+
+export function isLanguage(value: unknown): value is Language {
+  return typeof value === 'string' && Object.hasOwn(dictionaries, value);
+}
+
+/** The saved choice, else the OS/browser language when we speak it, else English. */
+export function initialLanguage(): Language {
+  try {
+    const saved = globalThis.localStorage?.getItem(STORAGE_KEY);
+    if (isLanguage(saved)) return saved;
+  } catch {
+    // Storage can be unavailable (privacy settings); the default is fine.
+  }
+  const preferred = globalThis.navigator?.languages ?? [];
+  for (const tag of preferred) {
+    const base = tag.toLowerCase().split('-')[0];
+    if (isLanguage(base)) return base;
+  }
+  return 'en';
+}
+
+export type Vars = Readonly<Record<string, string | number>>;
+
+export function translate(language: Language, key: MessageKey, vars?: Vars): string {
+  const template: string = dictionaries[language][key];
+  if (!vars) return template;
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (Object.hasOwn(vars, name) ? String(vars[name]) : whole));
+}
+
+export type Translate = (key: MessageKey, vars?: Vars) => string;
+
+interface LanguageState {
+  language: Language;
+  setLanguage: (language: Language) => void;
+}
+
+export const useLanguageStore = create<LanguageState>()((set) => ({
+  language: initialLanguage(),
+  setLanguage: (language) => {
+    try {
+      globalThis.localStorage?.setItem(STORAGE_KEY, language);
+    } catch {
+      // Not remembered, still applied.
+    }
+    set({ language });
+  },
+}));
+
+export function useLanguage(): Language {
+  return useLanguageStore((state) => state.language);
+}
+
+export function useT(): Translate {
+  const language = useLanguage();
+  return useCallback<Translate>((key, vars) => translate(language, key, vars), [language]);
+}
+
+const GIB = 1024 ** 3;
+const MIB = 1024 ** 2;
+
+export function formatNumber(language: Language, value: number, maximumFractionDigits = 0): string {
+  return new Intl.NumberFormat(language, { maximumFractionDigits }).format(value);
+}
+
+/** Binary units, as the kernel counts: `31.3 GiB`. */
+export function formatBytes(language: Language, bytes: number): string {
+  if (bytes >= GIB) return `${formatNumber(language, bytes / GIB, 1)} GiB`;
+  if (bytes >= MIB) return `${formatNumber(language, bytes / MIB, 1)} MiB`;
+  if (bytes >= 1024) return `${formatNumber(language, bytes / 1024, 1)} KiB`;
+  return `${formatNumber(language, bytes)} B`;
+}
+
+/** The two largest non-zero units: `3 d 4 h`, `12 min 5 s`, `3일 4시간`. */
+export function formatDuration(language: Language, totalSeconds: number): string {
+  const seconds = Math.max(0, Math.floor(totalSeconds));
+  const parts: [MessageKey, number][] = [
+    ['duration.days', Math.floor(seconds / 86_400)],
+    ['duration.hours', Math.floor((seconds % 86_400) / 3_600)],
+    ['duration.minutes', Math.floor((seconds % 3_600) / 60)],
+    ['duration.seconds', seconds % 60],
+  ];
+  const first = parts.findIndex(([, count]) => count > 0);
+  if (first === -1) return translate(language, 'duration.seconds', { count: 0 });
+  return parts
+    .slice(first, first + 2)
+    .filter(([, count]) => count > 0)
+    .map(([key, count]) => translate(language, key, { count: formatNumber(language, count) }))
+    .join(' ');
+}
+
+export function formatDateTime(language: Language, iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short' }).format(date);
+}

@@ -1,0 +1,102 @@
+// Machines and what each one's agent reports. The list comes from `machines.list`; system info per
+// machine from `machines.info`. `machine.state` events keep states current and trigger a fresh
+// read of the info when a machine becomes ready. Old values stay visible while a refresh runs or
+// after one fails, marked stale by the view, rather than blanking the screen.
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import { errorMessage } from '../../../shared/errors.js';
+import type { HostApi, HostEvent, MachineSummary } from '../../../shared/host-api.js';
+import type { SystemInfo } from '../../../shared/system-info.js';
+
+export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';
+
+export interface InfoEntry {
+  status: LoadStatus;
+  data?: SystemInfo;
+  error?: string;
+  /** Date.now() when `data` arrived. */
+  fetchedAt?: number;
+}
+
+export interface MachinesState {
+  status: LoadStatus;
+  error?: string;
+  machines: MachineSummary[];
+  info: Record<string, InfoEntry>;
+  load(): Promise<void>;
+  loadInfo(machine: string): Promise<void>;
+  applyEvent(event: HostEvent): void;
+}
+
+export type MachinesStore = StoreApi<MachinesState>;
+
+/**
+ * Reading info connects to the machine's agent on demand. For the local machine that costs
+ * nothing; for a VM or remote host it is done once the machine says it is ready, so opening the
+ * window never boots a VM or dials a remote host behind the user's back.
+ */
+export function shouldReadInfo(machine: MachineSummary): boolean {
+  return machine.provider === 'local' || machine.state === 'ready';
+}
+
+export function createMachinesStore(api: Pick<HostApi, 'call'>): MachinesStore {
+  let listRequest = 0;
+  const infoRequests = new Map<string, number>();
+  let nextInfoRequest = 0;
+
+  return createStore<MachinesState>()((set, get) => ({
+    status: 'idle',
+    machines: [],
+    info: {},
+
+    async load() {
+      const request = ++listRequest;
+      set({ status: 'loading' });
+      let machines: MachineSummary[];
+      try {
+        machines = await api.call('machines.list', undefined);
+      } catch (error) {
+        if (request === listRequest) set({ status: 'error', error: errorMessage(error) });
+        return;
+      }
+      if (request !== listRequest) return;
+      const names = new Set(machines.map((machine) => machine.name));
+      const info = Object.fromEntries(Object.entries(get().info).filter(([name]) => names.has(name)));
+      set({ status: 'ready', error: undefined, machines, info });
+      await Promise.all(machines.filter(shouldReadInfo).map((machine) => get().loadInfo(machine.name)));
+    },
+
+    async loadInfo(machine) {
+      const request = ++nextInfoRequest;
+      infoRequests.set(machine, request);
+      const latest = (): boolean => infoRequests.get(machine) === request;
+      set((state) => ({ info: { ...state.info, [machine]: { ...state.info[machine], status: 'loading' } } }));
+      try {
+        const data = await api.call('machines.info', { machine });
+        if (!latest()) return;
+        set((state) => ({ info: { ...state.info, [machine]: { status: 'ready', data, fetchedAt: Date.now() } } }));
+      } catch (error) {
+        if (!latest()) return;
+        set((state) => ({ info: { ...state.info, [machine]: { ...state.info[machine], status: 'error', error: errorMessage(error) } } }));
+      } finally {
+        if (latest()) infoRequests.delete(machine);
+      }
+    },
+
+    applyEvent(event) {
+      if (event.type !== 'machine.state') return;
+      const known = get().machines.some((machine) => machine.name === event.machine);
+      if (!known) {
+        // A machine we have not heard of: the list changed under us.
+        void get().load();
+        return;
+      }
+      set((state) => ({
+        machines: state.machines.map((machine) =>
+          machine.name === event.machine ? { ...machine, state: event.state, error: event.error } : machine,
+        ),
+      }));
+      // A read already in flight will answer with the ready machine's info; do not ask twice.
+      if (event.state === 'ready' && !infoRequests.has(event.machine)) void get().loadInfo(event.machine);
+    },
+  }));
+}

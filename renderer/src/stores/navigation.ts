@@ -1,0 +1,30 @@
+// Which section the window shows, mirrored in the URL hash (`#/machines`) so a reload, or the
+// Electron window after a crash restart, comes back to the same place.
+import { create } from 'zustand';
+
+export const views = ['machines', 'containers', 'images', 'networks', 'terminals', 'activity'] as const;
+export type View = (typeof views)[number];
+
+export function isView(value: unknown): value is View {
+  return typeof value === 'string' && (views as readonly string[]).includes(value);
+}
+
+export function viewFromHash(hash: string): View {
+  const name = hash.replace(/^#\/?/, '');
+  return isView(name) ? name : 'machines';
+}
+
+interface NavigationState {
+  view: View;
+  go: (view: View) => void;
+}
+
+export const useNavigation = create<NavigationState>()((set) => ({
+  view: typeof location === 'undefined' ? 'machines' : viewFromHash(location.hash),
+  go: (view) => {
+    if (typeof history !== 'undefined' && typeof location !== 'undefined' && location.hash !== `#/${view}`) {
+      history.replaceState(null, '', `#/${view}`);
+    }
+    set({ view });
+  },
+}));

@@ -1,0 +1,217 @@
+import { useId } from 'react';
+import type { MachineSummary } from '../../../shared/host-api.js';
+import type { CgroupInfo, SystemInfo } from '../../../shared/system-info.js';
+import { Fact, FactGroup, Tile } from '../components/Facts';
+import { Icon } from '../components/icons';
+import { StateBadge } from '../components/StateBadge';
+import { formatBytes, formatDateTime, formatDuration, formatNumber, useLanguage, useT, type MessageKey } from '../i18n';
+import { useHost, useMachines } from '../stores';
+import type { InfoEntry } from '../stores/machines';
+import { ViewHeader } from './ViewHeader';
+
+const providerLabels: Record<MachineSummary['provider'], MessageKey> = {
+  local: 'provider.local',
+  vagrant: 'provider.vagrant',
+  ssh: 'provider.ssh',
+};
+
+const cgroupModeLabels: Record<CgroupInfo['mode'], MessageKey> = {
+  unified: 'cgroupMode.unified',
+  hybrid: 'cgroupMode.hybrid',
+  legacy: 'cgroupMode.legacy',
+};
+
+export function MachinesView() {
+  const t = useT();
+  const status = useMachines((state) => state.status);
+  const error = useMachines((state) => state.error);
+  const machines = useMachines((state) => state.machines);
+  const load = useMachines((state) => state.load);
+  return (
+    <>
+      <ViewHeader
+        title={t('nav.machines')}
+        description={t('view.machines.description')}
+        actions={
+          <button type="button" className="button" onClick={() => void load()} disabled={status === 'loading'}>
+            <Icon name="refresh" size={16} className={status === 'loading' ? 'spin' : undefined} />
+            {t('machines.refresh')}
+          </button>
+        }
+      />
+      <div className="view-body">
+        {status === 'error' && (
+          <div className="callout callout--bad" role="alert">
+            <Icon name="alert" />
+            <p>{t('machines.listError', { message: error ?? '' })}</p>
+            <button type="button" className="button button--small" onClick={() => void load()}>
+              {t('machines.retry')}
+            </button>
+          </div>
+        )}
+        {machines.length === 0 && (status === 'loading' || status === 'idle') && <Loading text={t('machines.loading')} />}
+        {machines.length === 0 && status === 'ready' && (
+          <div className="empty">
+            <Icon name="machines" size={32} />
+            <h2>{t('machines.empty.title')}</h2>
+            <p>{t('machines.empty.body')}</p>
+          </div>
+        )}
+        {machines.map((machine) => (
+          <MachineCard key={machine.name} machine={machine} />
+        ))}
+      </div>
+    </>
+  );
+}
+
+function Loading({ text }: { text: string }) {
+  return (
+    <div className="loading" role="status">
+      <span className="spinner" aria-hidden="true" />
+      {text}
+    </div>
+  );
+}
+
+export function MachineCard({ machine }: { machine: MachineSummary }) {
+  const t = useT();
+  const headingId = useId();
+  const entry: InfoEntry | undefined = useMachines((state) => state.info[machine.name]);
+  const loadInfo = useMachines((state) => state.loadInfo);
+  const connection = useHost((state) => state.connection);
+  const data = entry?.data;
+  const stale = data !== undefined && (connection !== 'open' || entry?.status === 'error');
+  const problem = machine.state === 'error' || machine.state === 'lost' ? machine.error : undefined;
+  const infoError = entry?.status === 'error' && entry.error !== problem ? entry.error : undefined;
+  return (
+    <section className="machine card" aria-labelledby={headingId} aria-busy={entry?.status === 'loading'}>
+      <header className="machine-header">
+        <span className="machine-icon">
+          <Icon name="machines" size={22} />
+        </span>
+        <div className="machine-title">
+          <h2 id={headingId}>{machine.name}</h2>
+          <span className="machine-provider">{t(providerLabels[machine.provider])}</span>
+        </div>
+        <div className="machine-meta">
+          {stale && <span className="tag tag--warn">{t('machine.stale')}</span>}
+          <StateBadge state={machine.state} />
+          <button
+            type="button"
+            className="icon-button"
+            onClick={() => void loadInfo(machine.name)}
+            disabled={entry?.status === 'loading'}
+            aria-label={t('machine.refreshInfo', { machine: machine.name })}
+            title={t('machine.refreshInfo', { machine: machine.name })}
+          >
+            <Icon name="refresh" size={16} className={entry?.status === 'loading' ? 'spin' : undefined} />
+          </button>
+        </div>
+      </header>
+
+      {problem !== undefined && (
+        <div className="callout callout--bad" role="alert">
+          <Icon name="alert" />
+          <div>
+            <p className="callout-title">{t('machine.problem')}</p>
+            <p className="callout-detail">{problem}</p>
+          </div>
+        </div>
+      )}
+      {infoError !== undefined && (
+        <div className="callout callout--bad" role="alert">
+          <Icon name="alert" />
+          <p>{t('machine.info.error', { message: infoError })}</p>
+        </div>
+      )}
+
+      {data ? (
+        <SystemInfoPanel info={data} stale={stale} />
+      ) : entry?.status === 'loading' ? (
+        <Loading text={t('machine.info.loading')} />
+      ) : entry === undefined ? (
+        <p className="muted machine-waiting">{t('machine.info.waiting')}</p>
+      ) : null}
+    </section>
+  );
+}
+
+export function SystemInfoPanel({ info, stale }: { info: SystemInfo; stale?: boolean }) {
+  const t = useT();
+  const language = useLanguage();
+  return (
+    <div className={stale ? 'system-info is-stale' : 'system-info'}>
+      <dl className="tiles">
+        <Tile term={t('info.cpus')} icon="cpu">
+          {formatNumber(language, info.cpus)}
+        </Tile>
+        <Tile term={t('info.memory')} icon="memory" title={`${formatNumber(language, info.memoryBytes)} B`}>
+          {formatBytes(language, info.memoryBytes)}
+        </Tile>
+        <Tile term={t('info.uptime')} icon="clock">
+          {formatDuration(language, info.uptimeSeconds)}
+        </Tile>
+        <Tile term={t('info.arch')} icon="arch">
+          {info.arch}
+        </Tile>
+      </dl>
+      <div className="fact-groups">
+        <FactGroup title={t('info.system')} icon="system">
+          <Fact term={t('info.hostname')} mono>
+            {info.hostname}
+          </Fact>
+          <Fact term={t('info.distro')}>{info.distro.prettyName}</Fact>
+          <Fact term={t('info.machine')} mono>
+            {info.machine}
+          </Fact>
+        </FactGroup>
+        <FactGroup title={t('info.kernel')} icon="kernel">
+          <Fact term={t('info.kernelRelease')} mono>
+            {info.kernelRelease}
+          </Fact>
+          <Fact term={t('info.kernelVersion')} mono>
+            {info.kernelVersion}
+          </Fact>
+        </FactGroup>
+        <FactGroup title={t('info.cgroups')} icon="cgroups">
+          <Fact term={t('info.cgroupVersion')}>{info.cgroup.version}</Fact>
+          <Fact term={t('info.cgroupMode')}>{t(cgroupModeLabels[info.cgroup.mode])}</Fact>
+          <Fact term={t('info.cgroupRootFs')} mono>
+            {info.cgroup.rootFsType}
+          </Fact>
+          <Fact term={t('info.cgroupControllers')}>
+            {info.cgroup.controllers.length === 0 ? (
+              t('info.noControllers')
+            ) : (
+              <ul className="chips">
+                {info.cgroup.controllers.map((controller) => (
+                  <li
+                    key={`${controller.name}@${controller.mountPoint}`}
+                    className={`chip chip--v${controller.version}`}
+                    title={t('info.controller', { name: controller.name, version: controller.version, mountPoint: controller.mountPoint })}
+                  >
+                    {controller.name}
+                    <span className="chip-version">v{controller.version}</span>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </Fact>
+        </FactGroup>
+        <FactGroup title={t('info.agent')} icon="agent">
+          <Fact term={t('info.agentVersion')} mono>
+            {info.agent.version}
+          </Fact>
+          <Fact term={t('info.agentBuild')} mono title={info.agent.buildId}>
+            {info.agent.buildId.slice(0, 12)}
+          </Fact>
+          <Fact term={t('info.agentPid')} mono>
+            {info.agent.pid}
+          </Fact>
+          <Fact term={t('info.agentStarted')}>{formatDateTime(language, info.agent.startedAt)}</Fact>
+        </FactGroup>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,162 @@
+import { z } from 'zod';
+import { Digest, ImageSelector } from './images.js';
+import { ResourceName } from './names.js';
+import { UnitError, parseCpus, parseMemory } from './units.js';
+
+export const ContainerId = z.string().regex(/^[a-f0-9]{64}$/);
+/** A container by name, full id, or an id prefix of at least 4 hex digits (as Docker allows). */
+export const ContainerSelector = z.string().min(1).max(128);
+
+const withUnit =
+  <T>(parse: (input: string | number) => T) =>
+  (value: string | number, ctx: z.RefinementCtx): T => {
+    try {
+      return parse(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: error instanceof UnitError ? error.message : String(error) });
+      return z.NEVER;
+    }
+  };
+
+export const MemoryLimit = z.union([z.string().max(32), z.number()]).transform(withUnit(parseMemory));
+export const CpuLimit = z.union([z.string().max(32), z.number()]).transform(withUnit(parseCpus));
+
+export const ResourceLimits = z.strictObject({
+  /** CPUs, fractional (`0.5` = half of one CPU's time). */
+  cpus: CpuLimit.optional(),
+  /** Bytes, or a size with a unit (`64m`). Swap is not added on top. */
+  memory: MemoryLimit.optional(),
+  pids: z.number().int().min(1).max(4_194_304).optional(),
+});
+
+const EnvEntry = z.string().max(131072).regex(/^[A-Za-z_][A-Za-z0-9_]*=/, 'must be NAME=value with a name of letters, digits and _');
+const Hostname = z
+  .string()
+  .max(63)
+  .regex(/^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/, 'must be letters, digits and inner hyphens');
+const UserSpec = z.string().regex(/^\d{1,10}(:\d{1,10})?$/, 'must be UID or UID:GID (numbers)');
+
+export const ContainerSpec = z.strictObject({
+  image: ImageSelector,
+  name: ResourceName.optional(),
+  /** Replaces the image's CMD. */
+  command: z.array(z.string().max(131072)).max(4096).optional(),
+  /** Replaces the image's ENTRYPOINT; `[]` clears it. */
+  entrypoint: z.array(z.string().max(131072)).max(4096).optional(),
+  env: z.array(EnvEntry).max(4096).optional(),
+  workingDir: z.string().max(4096).startsWith('/', 'must be an absolute path').optional(),
+  user: UserSpec.optional(),
+  hostname: Hostname.optional(),
+  limits: ResourceLimits.optional(),
+  /** Remove the container when it exits (`--rm`). */
+  autoRemove: z.boolean().optional(),
+  restart: z.enum(['no', 'on-failure', 'always']).optional(),
+});
+export type ContainerSpecInput = z.input<typeof ContainerSpec>;
+export type ContainerSpec = z.infer<typeof ContainerSpec>;
+
+export const ContainerState = z.enum(['created', 'running', 'exited', 'dead']);
+export type ContainerState = z.infer<typeof ContainerState>;
+
+export const ContainerSummary = z.strictObject({
+  id: ContainerId,
+  name: z.string().max(128),
+  image: z.string().max(512),
+  imageId: Digest,
+  command: z.array(z.string()),
+  state: ContainerState,
+  /** The container's init process as the machine's kernel numbers it. */
+  pid: z.number().int().positive().nullable(),
+  exitCode: z.number().int().nullable(),
+  oomKilled: z.boolean(),
+  error: z.string().max(4096).nullable(),
+  createdAt: z.string().max(64),
+  startedAt: z.string().max(64).nullable(),
+  finishedAt: z.string().max(64).nullable(),
+});
+export type ContainerSummary = z.infer<typeof ContainerSummary>;
+
+export const NamespaceKind = z.enum(['pid', 'mnt', 'uts', 'ipc', 'net', 'cgroup', 'user']);
+
+export const ContainerDetail = ContainerSummary.extend({
+  spec: z.unknown(),
+  /** Each namespace's inode as the kernel reports it (`readlink /proc/PID/ns/KIND`), when running. */
+  namespaces: z.record(z.string(), z.number().int()).nullable(),
+  cgroup: z.strictObject({
+    version: z.union([z.literal(1), z.literal(2)]),
+    /** The container's cgroup directory in each hierarchy. */
+    paths: z.array(z.string()),
+    /** The limit files and the values written to them. */
+    limits: z.record(z.string(), z.string()),
+  }),
+  rootfs: z.strictObject({ lowerdirs: z.array(z.string()), upperdir: z.string(), workdir: z.string(), merged: z.string() }),
+  logPath: z.string(),
+  hostname: z.string(),
+});
+export type ContainerDetail = z.infer<typeof ContainerDetail>;
+
+export const ContainerStats = z.strictObject({
+  at: z.string(),
+  cpu: z.strictObject({ usageNs: z.number().nonnegative(), limitCpus: z.number().nullable() }),
+  memory: z.strictObject({ usage: z.number().nonnegative(), limit: z.number().nullable() }),
+  pids: z.strictObject({ current: z.number().int().nonnegative(), limit: z.number().int().nullable() }),
+});
+export type ContainerStats = z.infer<typeof ContainerStats>;
+
+export const LogEntry = z.strictObject({ time: z.string(), stream: z.enum(['stdout', 'stderr']), log: z.string() });
+export type LogEntry = z.infer<typeof LogEntry>;
+
+export const ContainerEvent = z.strictObject({
+  type: z.literal('container.state'),
+  id: ContainerId,
+  name: z.string(),
+  state: ContainerState,
+  exitCode: z.number().int().nullable(),
+});
+export const ContainerLogEvent = z.strictObject({
+  type: z.literal('container.log'),
+  /** Echoes containers.logs's streamId; sent only to the connection that asked. */
+  streamId: z.string().max(128),
+  entries: z.array(LogEntry),
+});
+
+const Ref = z.strictObject({ container: ContainerSelector });
+
+export const containerMethods = {
+  'containers.create': { params: ContainerSpec, result: z.strictObject({ id: ContainerId, name: z.string() }) },
+  'containers.start': { params: Ref, result: ContainerSummary },
+  'containers.stop': {
+    params: z.strictObject({ container: ContainerSelector, timeoutSeconds: z.number().int().min(0).max(3600).optional() }),
+    result: ContainerSummary,
+  },
+  'containers.kill': {
+    params: z.strictObject({
+      container: ContainerSelector,
+      signal: z
+        .string()
+        .regex(/^(SIG)?[A-Z0-9+-]{2,10}$|^\d{1,2}$/)
+        .optional(),
+    }),
+    result: ContainerSummary,
+  },
+  'containers.remove': {
+    params: z.strictObject({ container: ContainerSelector, force: z.boolean().optional() }),
+    result: z.strictObject({ id: ContainerId }),
+  },
+  'containers.list': { params: z.strictObject({ all: z.boolean().optional() }).optional(), result: z.array(ContainerSummary) },
+  'containers.inspect': { params: Ref, result: ContainerDetail },
+  'containers.logs': {
+    params: z.strictObject({
+      container: ContainerSelector,
+      tail: z.number().int().min(0).max(1_000_000).optional(),
+      /** Keep streaming new entries (as container.log events with this id) until the container ends. */
+      follow: z.boolean().optional(),
+      streamId: z.string().min(1).max(128).optional(),
+    }),
+    result: z.strictObject({ entries: z.array(LogEntry) }),
+  },
+  'containers.wait': { params: Ref, result: z.strictObject({ exitCode: z.number().int(), oomKilled: z.boolean() }) },
+  'containers.stats': { params: Ref, result: ContainerStats },
+  /** What `agent exec` needs to enter a running container with the container's own security settings. */
+  'containers.execSpec': { params: Ref, result: z.strictObject({ helperArgs: z.array(z.string()) }) },
+} as const;

@@ -1,0 +1,107 @@
+// The renderer↔host contract. The window, the CLI and browser mode all go through these methods;
+// the host validates params on arrival whichever front end sent them.
+import { z } from 'zod';
+import { AgentEvent, agentMethods } from './agent-rpc.js';
+import { JsonRpcErrorObject } from './jsonrpc.js';
+import { MachineName } from './names.js';
+import { SystemInfo } from './system-info.js';
+
+export const MachineProvider = z.enum(['local', 'vagrant', 'ssh']);
+export const MachineState = z.enum(['stopped', 'starting', 'connecting', 'deploying', 'ready', 'lost', 'error']);
+export type MachineState = z.infer<typeof MachineState>;
+
+export const MachineSummary = z.strictObject({
+  name: MachineName,
+  provider: MachineProvider,
+  state: MachineState,
+  /** What went wrong, in words a user can act on, when state is `error` or `lost`. */
+  error: z.string().max(4096).optional(),
+});
+export type MachineSummary = z.infer<typeof MachineSummary>;
+
+export const HostEvent = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('machine.state'),
+    machine: MachineName,
+    state: MachineState,
+    error: z.string().max(4096).optional(),
+  }),
+  /** An event a machine's agent sent (activity, pull progress, container state, followed logs). */
+  z.strictObject({ type: z.literal('machine.event'), machine: MachineName, event: AgentEvent }),
+]);
+export type HostEvent = z.infer<typeof HostEvent>;
+
+const MachineRef = z.strictObject({ machine: MachineName });
+
+/** An agent method offered to the front ends with the machine it runs on named. */
+function onMachine<Shape extends z.core.$ZodShape, R extends z.ZodType>(spec: {
+  params: z.ZodObject<Shape, z.core.$strict> | z.ZodOptional<z.ZodObject<Shape, z.core.$strict>>;
+  result: R;
+}) {
+  const params = spec.params instanceof z.ZodOptional ? spec.params.unwrap() : spec.params;
+  return { params: z.strictObject({ ...params.shape, machine: MachineName }), result: spec.result };
+}
+
+const machinePassthrough = {
+  'containers.create': onMachine(agentMethods['containers.create']),
+  'containers.start': onMachine(agentMethods['containers.start']),
+  'containers.stop': onMachine(agentMethods['containers.stop']),
+  'containers.kill': onMachine(agentMethods['containers.kill']),
+  'containers.remove': onMachine(agentMethods['containers.remove']),
+  'containers.list': onMachine(agentMethods['containers.list']),
+  'containers.inspect': onMachine(agentMethods['containers.inspect']),
+  'containers.logs': onMachine(agentMethods['containers.logs']),
+  'containers.wait': onMachine(agentMethods['containers.wait']),
+  'containers.stats': onMachine(agentMethods['containers.stats']),
+  'activity.list': onMachine(agentMethods['activity.list']),
+} as const;
+
+/** Host methods that are the agent's own, forwarded to the named machine. */
+export const MACHINE_PASSTHROUGH = Object.keys(machinePassthrough) as Array<keyof typeof machinePassthrough>;
+export type PassthroughMethod = keyof typeof machinePassthrough;
+
+export const hostMethods = {
+  'app.version': {
+    params: z.strictObject({}).optional(),
+    result: z.strictObject({ version: z.string().max(64), platform: z.string().max(32) }),
+  },
+  'machines.list': { params: z.strictObject({}).optional(), result: z.array(MachineSummary).max(1024) },
+  'machines.info': { params: MachineRef, result: SystemInfo },
+  ...machinePassthrough,
+} as const;
+
+export type HostMethod = keyof typeof hostMethods;
+export type HostParams<M extends HostMethod> = z.input<(typeof hostMethods)[M]['params']>;
+export type HostResult<M extends HostMethod> = z.infer<(typeof hostMethods)[M]['result']>;
+
+/** The notification method that carries a HostEvent over the browser-mode WebSocket. */
+export const HOST_EVENT_METHOD = 'event';
+
+export function isHostMethod(name: string): name is HostMethod {
+  return Object.hasOwn(hostMethods, name);
+}
+
+/** What every front end talks to: the Electron preload bridge, the WebSocket client, the CLI's in-process core. */
+export interface HostApi {
+  call<M extends HostMethod>(method: M, params: HostParams<M>): Promise<HostResult<M>>;
+  onEvent(listener: (event: HostEvent) => void): () => void;
+}
+
+/**
+ * What the Electron preload exposes as `window.onggi` (and nothing else). Replies are plain
+ * data, not thrown errors, because Electron's IPC flattens Error objects into strings.
+ */
+export const BridgeReply = z.union([
+  z.strictObject({ ok: z.literal(true), result: z.unknown() }),
+  z.strictObject({ ok: z.literal(false), error: JsonRpcErrorObject }),
+]);
+export type BridgeReply = z.infer<typeof BridgeReply>;
+
+export interface PreloadBridge {
+  call(method: string, params: unknown): Promise<BridgeReply>;
+  onEvent(listener: (event: unknown) => void): () => void;
+}
+
+/** IPC channel names shared by electron/main and electron/preload. */
+export const IPC_CALL_CHANNEL = 'onggi:call';
+export const IPC_EVENT_CHANNEL = 'onggi:event';

@@ -1,0 +1,125 @@
+// The activity log: every privileged step the agent takes, recorded as what a person would have
+// typed — the argv that ran, or `echo VALUE > FILE` for a file write — with its result and how
+// long it took. It is the window's Activity view and the answer to "what did it do to my kernel?".
+import { spawn } from 'node:child_process';
+import { appendFile, mkdir, rmdir, writeFile } from 'node:fs/promises';
+import type { ActivityEntry } from '../../../shared/agent-rpc.js';
+
+export interface ActivityScope {
+  container?: string;
+  network?: string;
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+}
+
+export class CommandFailedError extends Error {
+  constructor(
+    readonly argv: readonly string[],
+    readonly code: number | null,
+    readonly stderr: string,
+  ) {
+    super(`${argv.join(' ')} failed (${code === null ? 'killed' : `exit ${code}`})${stderr.trim() ? `: ${stderr.trim()}` : ''}`);
+    this.name = 'CommandFailedError';
+  }
+}
+
+const RECENT_LIMIT = 5000;
+
+export class ActivityLog {
+  private nextId = 1;
+  private readonly recent: ActivityEntry[] = [];
+  private readonly listeners = new Set<(entry: ActivityEntry) => void>();
+
+  /** @param journal a JSON-lines file every entry is appended to, so the history survives restarts. */
+  constructor(private readonly journal?: string) {}
+
+  /** Runs an argv (never a shell line) and records it. Rejects with CommandFailedError on non-zero exit. */
+  async run(argv: readonly string[], scope: ActivityScope = {}, options: { input?: string } = {}): Promise<RunResult> {
+    const [command, ...args] = argv;
+    if (command === undefined) throw new Error('empty argv');
+    const started = performance.now();
+    const result = await new Promise<{ code: number | null; stdout: string; stderr: string; error?: Error }>((resolve) => {
+      const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.once('error', (error) => resolve({ code: null, stdout, stderr, error }));
+      child.once('close', (code) => resolve({ code, stdout, stderr }));
+      child.stdin.on('error', () => undefined); // a command that never reads its stdin
+      child.stdin.end(options.input ?? '');
+    });
+    const ok = result.code === 0 && !result.error;
+    const error = result.error?.message ?? (ok ? undefined : new CommandFailedError(argv, result.code, result.stderr).message);
+    this.record({ kind: 'command', argv: [...argv], ok, error, durationMs: performance.now() - started, ...scope });
+    if (result.error) throw result.error;
+    if (!ok) throw new CommandFailedError(argv, result.code, result.stderr);
+    return { stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /** Writes a kernel file (cgroup, sysctl) and records it as `echo VALUE > PATH`. */
+  async write(path: string, value: string, scope: ActivityScope = {}): Promise<void> {
+    const started = performance.now();
+    try {
+      await writeFile(path, value);
+      this.record({ kind: 'write', path, value, ok: true, durationMs: performance.now() - started, ...scope });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.record({ kind: 'write', path, value, ok: false, error: message, durationMs: performance.now() - started, ...scope });
+      throw error;
+    }
+  }
+
+  /** Creates a directory (cgroup, state) and records it as the `mkdir` it is. */
+  async mkdir(path: string, scope: ActivityScope = {}, mode?: number): Promise<void> {
+    await this.timed(['mkdir', '-p', path], scope, () => mkdir(path, { recursive: true, ...(mode === undefined ? {} : { mode }) }));
+  }
+
+  /** Removes an empty directory (a cgroup) and records it as `rmdir`. */
+  async rmdir(path: string, scope: ActivityScope = {}): Promise<void> {
+    await this.timed(['rmdir', path], scope, () => rmdir(path));
+  }
+
+  /** Performs an operation the agent does through a syscall and records the command it equals. */
+  async timed<T>(argv: string[], scope: ActivityScope, operation: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      const result = await operation();
+      this.record({ kind: 'command', argv, ok: true, durationMs: performance.now() - started, ...scope });
+      return result;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.record({ kind: 'command', argv, ok: false, error: message, durationMs: performance.now() - started, ...scope });
+      throw error;
+    }
+  }
+
+  /** Records a step the agent performed itself (a syscall through the helper, a mount it made). */
+  record(entry: Omit<ActivityEntry, 'id' | 'at'>): ActivityEntry {
+    const full: ActivityEntry = { id: this.nextId++, at: new Date().toISOString(), ...stripUndefined(entry) };
+    this.recent.push(full);
+    if (this.recent.length > RECENT_LIMIT) this.recent.splice(0, this.recent.length - RECENT_LIMIT);
+    if (this.journal) void appendFile(this.journal, `${JSON.stringify(full)}\n`).catch(() => undefined);
+    for (const listener of this.listeners) listener(full);
+    return full;
+  }
+
+  list(filter: { container?: string; network?: string; limit?: number } = {}): ActivityEntry[] {
+    const matching = this.recent.filter(
+      (e) => (filter.container === undefined || e.container === filter.container) && (filter.network === undefined || e.network === filter.network),
+    );
+    return matching.slice(-(filter.limit ?? 500));
+  }
+
+  onEntry(listener: (entry: ActivityEntry) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

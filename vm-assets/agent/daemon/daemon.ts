@@ -1,0 +1,109 @@
+// The agent daemon: serves the RPC on a unix socket only root can open. Its lifetime is its own:
+// launched detached, it outlives the app that started it (containers outlive both).
+import { closeSync, writeSync } from 'node:fs';
+import { chmod, mkdir, readFile, unlink } from 'node:fs/promises';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+import { ActivityLog } from '../activity/activity-log.js';
+import { writeFileAtomic } from '../state/atomic-write.js';
+import { createHandlers } from '../rpc/handlers.js';
+import { createRuntime } from './services.js';
+import { serveConnection } from './connection.js';
+import { EventHub } from './event-hub.js';
+import type { AgentIdentity } from '../system/system-info.js';
+import { createLogger } from './logger.js';
+
+export interface DaemonOptions {
+  socketPath: string;
+  stateDir: string;
+  identity: AgentIdentity;
+  /** Where the agent bundle lives (the init helper sits beside agent.cjs). */
+  bundleDir: string;
+  /** A file descriptor to write `ready\n` to once the socket accepts connections, then close. */
+  readyFd?: number;
+}
+
+export interface RunningDaemon {
+  server: Server;
+  stop(): Promise<void>;
+}
+
+export function pidFileFor(socketPath: string): string {
+  return join(dirname(socketPath), 'agent.pid');
+}
+
+export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
+  const log = createLogger();
+  const runDir = dirname(options.socketPath);
+  await mkdir(runDir, { recursive: true, mode: 0o700 });
+  await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
+  await removeStaleSocket(options.socketPath);
+
+  const events = new EventHub();
+  const activity = new ActivityLog(join(options.stateDir, 'activity.jsonl'));
+  activity.onEntry((entry) => events.publish({ type: 'activity', entry }));
+  const runtime = await createRuntime({ stateDir: options.stateDir, bundleDir: options.bundleDir, activity, events, log });
+  const handlers = createHandlers({ identity: options.identity, events, activity, runtime });
+  const clients = new Set<Socket>();
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
+    clients.add(socket);
+    socket.once('close', () => clients.delete(socket));
+    serveConnection(socket, handlers, events, log);
+  });
+
+  // The socket must never be reachable by anyone but root, not even for the instant between
+  // bind and chmod: bind under a umask that leaves only the owner's bits.
+  const oldMask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } finally {
+    process.umask(oldMask);
+  }
+  await chmod(options.socketPath, 0o600);
+  const pidFile = pidFileFor(options.socketPath);
+  await writeFileAtomic(pidFile, `${process.pid}\n`, 0o644);
+  log.info(`agent ${options.identity.version} (${options.identity.buildId.slice(0, 12)}) listening on ${options.socketPath}`);
+
+  if (options.readyFd !== undefined) {
+    writeSync(options.readyFd, 'ready\n');
+    closeSync(options.readyFd);
+  }
+
+  let stopped = false;
+  return {
+    server,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      // close() alone waits for every client to hang up; a stopping daemon hangs up on them.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of clients) socket.destroy();
+      await closed;
+      // Only remove the pid file if it is still ours (a newer daemon may have replaced us).
+      const current = await readFile(pidFile, 'utf8').catch(() => '');
+      if (current.trim() === String(process.pid)) await unlink(pidFile).catch(() => undefined);
+    },
+  };
+}
+
+/** A socket file left by a daemon that died is removed; one that answers means we are a second daemon. */
+async function removeStaleSocket(socketPath: string): Promise<void> {
+  const alive = await new Promise<boolean>((resolve) => {
+    const probe = createConnection(socketPath);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (alive) throw new Error(`another agent is already serving ${socketPath}`);
+  await unlink(socketPath).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+}

@@ -1,0 +1,47 @@
+// Builds the agent's container runtime from what this machine offers: its cgroup layout, the
+// image store under the state root, the init helper shipped beside the agent.
+import { machine } from 'node:os';
+import { join } from 'node:path';
+import { errorMessage } from '../../../shared/errors.js';
+import type { ActivityLog } from '../activity/activity-log.js';
+import { createCgroupDriver } from '../runtime/cgroups/index.js';
+import { ContainerRuntime, type ImageResolver, type IsolationPolicy } from '../runtime/container-runtime.js';
+import { detectCgroups } from '../system/cgroups.js';
+import { normalizeArch } from '../system/system-info.js';
+import type { EventHub } from './event-hub.js';
+import type { Logger } from './logger.js';
+
+export function initHelperPath(bundleDir: string): string {
+  return join(bundleDir, `onggi-init-${normalizeArch(machine())}`);
+}
+
+export interface RuntimeDeps {
+  stateDir: string;
+  bundleDir: string;
+  activity: ActivityLog;
+  events: EventHub;
+  log: Logger;
+  images?: ImageResolver;
+  policy?: IsolationPolicy;
+}
+
+export async function createRuntime(deps: RuntimeDeps): Promise<ContainerRuntime | Error> {
+  if (!deps.images || !deps.policy) return new Error('this agent build has no image store or isolation policy yet');
+  try {
+    const cgroups = createCgroupDriver(await detectCgroups(), process.env.ONGGI_CGROUP_PARENT ?? 'onggi', deps.activity);
+    const runtime = new ContainerRuntime({
+      root: join(deps.stateDir, 'containers'),
+      helper: initHelperPath(deps.bundleDir),
+      cgroups,
+      activity: deps.activity,
+      images: deps.images,
+      policy: deps.policy,
+      emit: (event) => deps.events.publish(event),
+    });
+    await runtime.reconcile();
+    return runtime;
+  } catch (error) {
+    deps.log.error('the container runtime is unavailable', error);
+    return error instanceof Error ? error : new Error(errorMessage(error));
+  }
+}

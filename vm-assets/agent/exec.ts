@@ -1,0 +1,36 @@
+// `agent exec CONTAINER -- CMD...`: asks the daemon how to enter the container (its init pid,
+// cgroup, user and security settings), then runs the init helper's `exec` with this process's
+// stdio, so a terminal (local PTY or SSH channel) is attached straight to the command.
+import { spawn } from 'node:child_process';
+import { createConnection } from 'node:net';
+import { constants as osConstants } from 'node:os';
+import { AGENT_PROTOCOL_VERSION, agentMethods } from '../../shared/agent-rpc.js';
+import { RpcClient } from '../../shared/rpc-client.js';
+
+export async function execInContainer(socketPath: string, helper: string, container: string, command: string[]): Promise<number> {
+  const socket = createConnection(socketPath);
+  const rpc = new RpcClient({ send: (frame) => socket.write(frame) });
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => rpc.receive(chunk));
+  socket.on('error', (error) => rpc.close(error));
+  let helperArgs: string[];
+  try {
+    await rpc.call('system.hello', { protocol: AGENT_PROTOCOL_VERSION, client: 'onggi-agent exec' }, agentMethods['system.hello'].result);
+    ({ helperArgs } = await rpc.call('containers.execSpec', { container }, agentMethods['containers.execSpec'].result));
+  } finally {
+    socket.destroy();
+  }
+  const child = spawn(helper, [...helperArgs, '--', ...command], { stdio: 'inherit' });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => child.kill(signal));
+  return new Promise((resolve) => {
+    child.once('error', (error) => {
+      process.stderr.write(`onggi-agent exec: ${error.message}\n`);
+      resolve(126);
+    });
+    child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? signalNumber(signal) : 0)));
+  });
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  return osConstants.signals[signal] ?? 0;
+}

@@ -1,0 +1,65 @@
+// The agent's entry: `daemon` serves the RPC, `dial` bridges stdio to it, `version` prints what
+// this bundle is. Runs as root on the machine (local host, Vagrant VM, SSH host).
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { readIdentity } from './daemon/identity.js';
+import { startDaemon } from './daemon/daemon.js';
+import { dial } from './dial.js';
+import { execInContainer } from './exec.js';
+import { initHelperPath } from './daemon/services.js';
+
+const DEFAULT_SOCKET = '/run/onggi/agent.sock';
+const DEFAULT_STATE = '/var/lib/onggi';
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      socket: { type: 'string', default: DEFAULT_SOCKET },
+      state: { type: 'string', default: DEFAULT_STATE },
+      'ready-fd': { type: 'string' },
+    },
+    strict: true,
+  });
+  const bundleDir = dirname(process.argv[1] ?? '.');
+  const identity = readIdentity(bundleDir);
+  switch (command) {
+    case 'daemon': {
+      process.stdout.on('error', () => undefined); // the launcher may have gone away
+      const readyFd = values['ready-fd'] === undefined ? undefined : Number(values['ready-fd']);
+      const daemon = await startDaemon({ socketPath: values.socket, stateDir: values.state, identity, readyFd, bundleDir });
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+        process.once(signal, () => {
+          void daemon.stop().then(() => process.exit(0));
+        });
+      }
+      return new Promise<number>(() => undefined);
+    }
+    case 'dial':
+      return dial(values.socket);
+    case 'exec': {
+      const [container, ...command] = positionals;
+      if (!container || command.length === 0) {
+        process.stderr.write('usage: onggi-agent exec [--socket PATH] CONTAINER -- COMMAND [ARG...]\n');
+        return 2;
+      }
+      return execInContainer(values.socket, initHelperPath(bundleDir), container, command);
+    }
+    case 'version':
+      process.stdout.write(`${JSON.stringify({ version: identity.version, buildId: identity.buildId })}\n`);
+      return 0;
+    default:
+      process.stderr.write('usage: onggi-agent daemon|dial|exec|version [--socket PATH] [--state DIR]\n');
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`onggi-agent: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

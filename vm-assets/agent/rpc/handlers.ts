@@ -1,0 +1,47 @@
+import { AGENT_PROTOCOL_VERSION, AgentEventTopic, type AgentEvent, agentMethods } from '../../../shared/agent-rpc.js';
+import { OnggiError } from '../../../shared/errors.js';
+import { ErrorCode } from '../../../shared/jsonrpc.js';
+import type { Handlers } from '../../../shared/rpc-dispatch.js';
+import type { ActivityLog } from '../activity/activity-log.js';
+import type { EventHub } from '../daemon/event-hub.js';
+import type { ContainerRuntime } from '../runtime/container-runtime.js';
+import { createContainerHandlers } from '../runtime/handlers.js';
+import { readSystemInfo, type AgentIdentity } from '../system/system-info.js';
+
+/** What a handler knows about the connection it serves. */
+export interface ConnectionContext {
+  /** Sends an event to this connection only. */
+  notify: (event: AgentEvent) => void;
+}
+
+export interface AgentServices {
+  identity: AgentIdentity;
+  events: EventHub;
+  activity: ActivityLog;
+  /** Absent where containers cannot run (no usable cgroups); container calls then say why. */
+  runtime: ContainerRuntime | Error;
+}
+
+export function createHandlers(services: AgentServices): Handlers<typeof agentMethods, ConnectionContext> {
+  return {
+    'system.hello': ({ protocol }) => {
+      if (protocol !== AGENT_PROTOCOL_VERSION) {
+        throw new OnggiError(
+          ErrorCode.IncompatibleVersion,
+          'incompatible_version',
+          `agent speaks protocol ${AGENT_PROTOCOL_VERSION}, client speaks ${protocol}`,
+          'params.protocol',
+        );
+      }
+      return { protocol: AGENT_PROTOCOL_VERSION, agentVersion: services.identity.version, buildId: services.identity.buildId };
+    },
+    'system.info': () => readSystemInfo(services.identity),
+    'events.subscribe': (params, ctx) => {
+      const topics = params?.topics ?? AgentEventTopic.options;
+      services.events.subscribe(ctx.notify, topics);
+      return { topics: [...topics] };
+    },
+    'activity.list': (params) => services.activity.list(params ?? {}),
+    ...createContainerHandlers(services.runtime),
+  };
+}

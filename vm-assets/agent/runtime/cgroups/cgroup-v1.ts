@@ -1,0 +1,109 @@
+// cgroup v1: one hierarchy per controller. The container gets a directory in each hierarchy we
+// use, and its pid goes into each cgroup.procs.
+import { access, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CgroupInfo } from '../../../../shared/system-info.js';
+import type { ActivityLog, ActivityScope } from '../../activity/activity-log.js';
+import { CFS_PERIOD_US, cpuQuotaUs, readKeyed, readNumber, readPids, type CgroupDriver, type CgroupLimits, type CgroupPlacement } from './cgroup-driver.js';
+
+const WANTED = ['cpu', 'cpuacct', 'memory', 'pids', 'devices'] as const;
+type Controller = (typeof WANTED)[number];
+
+/** v1 reports "no limit" as a huge page-aligned number. */
+const V1_UNLIMITED = 2 ** 62;
+
+/** Docker's default device rules: mknod anything, open only the harmless character devices. */
+const DEVICE_ALLOW = ['c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm'];
+
+export class CgroupV1Driver implements CgroupDriver {
+  readonly version = 1 as const;
+  private readonly mounts: Map<Controller, string>;
+
+  constructor(
+    info: CgroupInfo,
+    private readonly parent: string,
+    private readonly activity: ActivityLog,
+  ) {
+    this.mounts = new Map();
+    for (const controller of info.controllers) {
+      if (controller.version === 1 && (WANTED as readonly string[]).includes(controller.name)) this.mounts.set(controller.name as Controller, controller.mountPoint);
+    }
+    for (const needed of ['cpu', 'memory', 'pids'] as const) {
+      if (!this.mounts.has(needed)) throw new Error(`cgroup v1 controller "${needed}" is not mounted`);
+    }
+  }
+
+  private dir(controller: Controller, id: string): string {
+    return join(this.mounts.get(controller) ?? '', this.parent, id);
+  }
+
+  /** Hierarchies may be co-mounted (cpu,cpuacct): each directory once. */
+  private hierarchies(): string[] {
+    return [...new Set(this.mounts.values())];
+  }
+
+  placement(id: string): CgroupPlacement {
+    const dirs = this.hierarchies().map((mount) => join(mount, this.parent, id));
+    return { version: 1, dirs, procsFiles: dirs.map((dir) => join(dir, 'cgroup.procs')), limits: {} };
+  }
+
+  async create(id: string, limits: CgroupLimits, scope: ActivityScope): Promise<CgroupPlacement> {
+    const placement = this.placement(id);
+    for (const dir of placement.dirs) await this.activity.mkdir(dir, scope);
+    const write = async (controller: Controller, file: string, value: string): Promise<void> => {
+      const path = join(this.dir(controller, id), file);
+      await this.activity.write(path, value, scope);
+      placement.limits[path] = value;
+    };
+    if (limits.cpus !== undefined) {
+      await write('cpu', 'cpu.cfs_period_us', String(CFS_PERIOD_US));
+      await write('cpu', 'cpu.cfs_quota_us', String(cpuQuotaUs(limits.cpus)));
+    }
+    if (limits.memory !== undefined) {
+      await write('memory', 'memory.limit_in_bytes', String(limits.memory));
+      // With swap accounting, the same cap on memory+swap makes the limit hard, as users expect.
+      if (await exists(join(this.dir('memory', id), 'memory.memsw.limit_in_bytes'))) await write('memory', 'memory.memsw.limit_in_bytes', String(limits.memory));
+    }
+    if (limits.pids !== undefined) await write('pids', 'pids.max', String(limits.pids));
+    if (this.mounts.has('devices')) {
+      await write('devices', 'devices.deny', 'a');
+      for (const rule of DEVICE_ALLOW) await this.activity.write(join(this.dir('devices', id), 'devices.allow'), rule, scope);
+      placement.limits[join(this.dir('devices', id), 'devices.allow')] = DEVICE_ALLOW.join('\n');
+    }
+    return placement;
+  }
+
+  async usage(id: string) {
+    const memoryLimit = await readNumber(join(this.dir('memory', id), 'memory.limit_in_bytes'));
+    return {
+      cpuUsageNs: (await readNumber(join(this.dir(this.mounts.has('cpuacct') ? 'cpuacct' : 'cpu', id), 'cpuacct.usage'))) ?? 0,
+      memoryUsage: (await readNumber(join(this.dir('memory', id), 'memory.usage_in_bytes'))) ?? 0,
+      memoryLimit: memoryLimit === null || memoryLimit >= V1_UNLIMITED ? null : memoryLimit,
+      pidsCurrent: (await readNumber(join(this.dir('pids', id), 'pids.current'))) ?? 0,
+      pidsLimit: await readNumber(join(this.dir('pids', id), 'pids.max')),
+      oomKills: await readKeyed(join(this.dir('memory', id), 'memory.oom_control'), 'oom_kill'),
+    };
+  }
+
+  async pids(id: string): Promise<number[]> {
+    return readPids(join(this.dir('pids', id), 'cgroup.procs'));
+  }
+
+  async remove(id: string, scope: ActivityScope): Promise<void> {
+    for (const dir of this.placement(id).dirs) {
+      if (await exists(dir)) await this.activity.rmdir(dir, scope);
+    }
+  }
+
+  async list(): Promise<string[]> {
+    const entries = await readdir(join(this.mounts.get('pids') ?? '', this.parent), { withFileTypes: true }).catch(() => []);
+    return entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}

@@ -1,0 +1,95 @@
+// A container as the agent remembers it on disk: one JSON record per container, written
+// atomically, so a daemon killed at any instant restarts knowing every container.
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ContainerState } from '../../../shared/containers.js';
+import { writeFileAtomic } from '../state/atomic-write.js';
+
+export const ContainerRecord = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** `creating` and `removing` exist only on disk: a record left in them was interrupted. */
+  phase: z.enum(['creating', 'ready', 'removing']),
+  state: ContainerState,
+  image: z.string(),
+  imageId: z.string(),
+  layerDirs: z.array(z.string()),
+  argv: z.array(z.string()),
+  env: z.array(z.string()),
+  workingDir: z.string(),
+  uid: z.number().int(),
+  gid: z.number().int(),
+  hostname: z.string(),
+  limits: z.object({ cpus: z.number().optional(), memory: z.number().optional(), pids: z.number().optional() }),
+  autoRemove: z.boolean(),
+  restart: z.enum(['no', 'on-failure', 'always']),
+  spec: z.unknown(),
+  pid: z.number().int().nullable(),
+  /** The init process's start time (clock ticks since boot, /proc/PID/stat field 22): pid + this identifies it even if the pid is reused. */
+  pidStartTime: z.number().nullable(),
+  exitCode: z.number().int().nullable(),
+  oomKilled: z.boolean(),
+  error: z.string().nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  restartCount: z.number().int().default(0),
+});
+export type ContainerRecord = z.infer<typeof ContainerRecord>;
+
+export interface ContainerPaths {
+  dir: string;
+  record: string;
+  upper: string;
+  work: string;
+  merged: string;
+  log: string;
+  exit: string;
+  pid: string;
+  supervisorLog: string;
+}
+
+export class ContainerRecords {
+  constructor(readonly root: string) {}
+
+  paths(id: string): ContainerPaths {
+    const dir = join(this.root, id);
+    return {
+      dir,
+      record: join(dir, 'container.json'),
+      upper: join(dir, 'upper'),
+      work: join(dir, 'work'),
+      merged: join(dir, 'merged'),
+      log: join(dir, 'log.jsonl'),
+      exit: join(dir, 'exit.json'),
+      pid: join(dir, 'init.pid'),
+      supervisorLog: join(dir, 'supervisor.log'),
+    };
+  }
+
+  async save(record: ContainerRecord): Promise<void> {
+    await mkdir(this.paths(record.id).dir, { recursive: true, mode: 0o700 });
+    await writeFileAtomic(this.paths(record.id).record, `${JSON.stringify(record, null, 2)}\n`);
+  }
+
+  /** Every readable record; a directory without one is reported so it can be reaped. */
+  async loadAll(): Promise<{ records: ContainerRecord[]; orphans: string[] }> {
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    const records: ContainerRecord[] = [];
+    const orphans: string[] = [];
+    for (const entry of await readdir(this.root, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      try {
+        records.push(ContainerRecord.parse(JSON.parse(await readFile(this.paths(entry.name).record, 'utf8'))));
+      } catch {
+        orphans.push(entry.name);
+      }
+    }
+    return { records, orphans };
+  }
+
+  async delete(id: string): Promise<void> {
+    await rm(this.paths(id).dir, { recursive: true, force: true });
+  }
+}

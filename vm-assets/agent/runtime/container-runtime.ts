@@ -1,0 +1,603 @@
+// The container lifecycle: create, start, stop, kill, remove, and what happens when a container
+// ends — whether the daemon watched it end or finds out after a restart.
+import { randomBytes } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { ContainerDetail, ContainerSpec, ContainerStats, ContainerSummary, LogEntry } from '../../../shared/containers.js';
+import { OnggiError, errorMessage } from '../../../shared/errors.js';
+import type { ImageConfig } from '../../../shared/images.js';
+import { ErrorCode } from '../../../shared/jsonrpc.js';
+import type { ActivityLog, ActivityScope } from '../activity/activity-log.js';
+import type { CgroupDriver } from './cgroups/index.js';
+import { followLog, readLogFrom } from './container-logs.js';
+import { ContainerRecords, type ContainerRecord } from './container-record.js';
+import { generateName } from './names.js';
+import { isSameProcess, namespaceInodes, processStartTime } from './proc.js';
+import { mountRootfs, unmountRootfs } from './rootfs.js';
+import { StartError, launchSupervisor } from './supervisor.js';
+import { UserError, resolveUser } from './users.js';
+
+export interface ResolvedImage {
+  id: string;
+  names: string[];
+  config: ImageConfig;
+  /** Absolute layer directories, bottom layer first. */
+  layerDirs: string[];
+}
+
+export interface ImageResolver {
+  resolve(selector: string): Promise<ResolvedImage>;
+}
+
+/** What the init helper is told to apply; decided by the agent's security policy. */
+export interface IsolationPolicy {
+  caps: readonly string[];
+  seccompDeny: readonly string[];
+  masked: readonly string[];
+  readonly: readonly string[];
+}
+
+export interface RuntimeOptions {
+  root: string;
+  helper: string;
+  cgroups: CgroupDriver;
+  activity: ActivityLog;
+  images: ImageResolver;
+  policy: IsolationPolicy;
+  emit: (event: { type: 'container.state'; id: string; name: string; state: ContainerRecord['state']; exitCode: number | null }) => void;
+  /** Runs between the container's process being created and its command starting (network set-up). */
+  beforeStart?: (record: ContainerRecord, pid: number) => Promise<void>;
+  /** Undoes beforeStart's work when the container ends or is removed. */
+  afterStop?: (record: ContainerRecord) => Promise<void>;
+}
+
+const ExitFile = z.object({
+  exitCode: z.number().int(),
+  signal: z.string().nullable().optional(),
+  finishedAt: z.string().optional(),
+  error: z.string().nullable().optional(),
+});
+
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const RESTART_LIMIT = 10;
+
+export class ContainerRuntime {
+  private readonly records = new Map<string, ContainerRecord>();
+  private readonly store: ContainerRecords;
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly watchers = new Map<string, FSWatcher>();
+  private readonly exitWaiters = new Map<string, Array<() => void>>();
+  private readonly reservedNames = new Set<string>();
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.store = new ContainerRecords(options.root);
+  }
+
+  // ---- queries -------------------------------------------------------------------------------
+
+  list(all = false): ContainerSummary[] {
+    return [...this.records.values()]
+      .filter((r) => r.phase === 'ready' && (all || r.state === 'running'))
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      .map(summarize);
+  }
+
+  /** Names of the containers that use an image (the image store refuses to delete it). */
+  usingImage(imageId: string): string[] {
+    return [...this.records.values()].filter((r) => r.imageId === imageId).map((r) => r.name);
+  }
+
+  find(selector: string): ContainerRecord {
+    const exact = [...this.records.values()].find((r) => r.phase === 'ready' && (r.name === selector || r.id === selector));
+    if (exact) return exact;
+    if (/^[a-f0-9]{4,63}$/.test(selector)) {
+      const matches = [...this.records.values()].filter((r) => r.phase === 'ready' && r.id.startsWith(selector));
+      if (matches.length === 1 && matches[0]) return matches[0];
+      if (matches.length > 1) throw new OnggiError(ErrorCode.Conflict, 'ambiguous', `"${selector}" matches ${matches.length} containers; give more of the id`, 'params.container');
+    }
+    throw new OnggiError(ErrorCode.NotFound, 'not_found', `no container "${selector}"`, 'params.container');
+  }
+
+  async inspect(selector: string): Promise<ContainerDetail> {
+    const record = this.find(selector);
+    const paths = this.store.paths(record.id);
+    const placement = this.options.cgroups.placement(record.id);
+    const limits = this.limitFiles(record);
+    return {
+      ...summarize(record),
+      spec: record.spec,
+      namespaces: record.state === 'running' && record.pid !== null ? await namespaceInodes(record.pid) : null,
+      cgroup: { version: placement.version, paths: placement.dirs, limits },
+      rootfs: { lowerdirs: [...record.layerDirs].reverse(), upperdir: paths.upper, workdir: paths.work, merged: paths.merged },
+      logPath: paths.log,
+      hostname: record.hostname,
+    };
+  }
+
+  async stats(selector: string): Promise<ContainerStats> {
+    const record = this.find(selector);
+    if (record.state !== 'running') throw new OnggiError(ErrorCode.Conflict, 'not_running', `container ${record.name} is not running`, 'params.container');
+    const usage = await this.options.cgroups.usage(record.id);
+    return {
+      at: new Date().toISOString(),
+      cpu: { usageNs: usage.cpuUsageNs, limitCpus: record.limits.cpus ?? null },
+      memory: { usage: usage.memoryUsage, limit: usage.memoryLimit },
+      pids: { current: usage.pidsCurrent, limit: usage.pidsLimit },
+    };
+  }
+
+  async logs(selector: string, options: { tail?: number; follow?: boolean; onEntries?: (entries: LogEntry[]) => void }): Promise<LogEntry[]> {
+    const record = this.find(selector);
+    const path = this.store.paths(record.id).log;
+    const { entries, offset } = await readLogFrom(path, 0);
+    const shown = options.tail === undefined ? entries : entries.slice(Math.max(0, entries.length - options.tail));
+    if (!options.follow || record.state !== 'running' || !options.onEntries) return shown;
+    options.onEntries(shown);
+    await followLog(path, offset, options.onEntries, this.waitForExit(record.id));
+    return [];
+  }
+
+  async wait(selector: string): Promise<{ exitCode: number; oomKilled: boolean }> {
+    const record = this.find(selector);
+    if (record.state === 'running') await this.waitForExit(record.id);
+    const after = this.records.get(record.id) ?? record;
+    return { exitCode: after.exitCode ?? -1, oomKilled: after.oomKilled };
+  }
+
+  /** The helper arguments for `agent exec`: join this container with its own security settings. */
+  execSpec(selector: string): string[] {
+    const record = this.find(selector);
+    if (record.state !== 'running' || record.pid === null) throw new OnggiError(ErrorCode.Conflict, 'not_running', `container ${record.name} is not running`, 'params.container');
+    return [
+      'exec',
+      '--target-pid',
+      String(record.pid),
+      ...this.options.cgroups.placement(record.id).procsFiles.flatMap((file) => ['--cgroup-procs', file]),
+      '--cwd',
+      record.workingDir,
+      '--uid',
+      String(record.uid),
+      '--gid',
+      String(record.gid),
+      ...record.env.flatMap((entry) => ['--env', entry]),
+      ...this.options.policy.caps.flatMap((cap) => ['--cap', cap]),
+      ...this.options.policy.seccompDeny.flatMap((name) => ['--seccomp-deny', name]),
+    ];
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------------
+
+  async create(spec: ContainerSpec): Promise<{ id: string; name: string }> {
+    const name = spec.name ?? generateName((candidate) => this.nameTaken(candidate));
+    if (this.nameTaken(name)) throw new OnggiError(ErrorCode.Conflict, 'name_in_use', `the name "${name}" is already in use by another container`, 'params.name');
+    this.reservedNames.add(name);
+    try {
+      const image = await this.options.images.resolve(spec.image).catch((error: unknown) => {
+        throw error instanceof OnggiError ? new OnggiError(error.code, error.kind, error.message, 'params.image') : error;
+      });
+      const argv = commandLine(spec, image.config);
+      const id = randomBytes(32).toString('hex');
+      const record: ContainerRecord = {
+        id,
+        name,
+        phase: 'creating',
+        state: 'created',
+        image: spec.image,
+        imageId: image.id,
+        layerDirs: image.layerDirs,
+        argv,
+        env: mergeEnv(image.config.env, spec.env ?? [], spec.hostname ?? id.slice(0, 12)),
+        workingDir: spec.workingDir ?? (image.config.workingDir || '/'),
+        uid: 0,
+        gid: 0,
+        hostname: spec.hostname ?? id.slice(0, 12),
+        limits: stripUndefined({ cpus: spec.limits?.cpus, memory: spec.limits?.memory, pids: spec.limits?.pids }),
+        autoRemove: spec.autoRemove ?? false,
+        restart: spec.restart ?? 'no',
+        spec,
+        pid: null,
+        pidStartTime: null,
+        exitCode: null,
+        oomKilled: false,
+        error: null,
+        createdAt: new Date().toISOString(),
+        startedAt: null,
+        finishedAt: null,
+        restartCount: 0,
+      };
+      // Recorded as `creating` before anything is made, so a crash from here on is rolled back.
+      await this.store.save(record);
+      this.records.set(id, record);
+      try {
+        const user = spec.user ?? image.config.user;
+        // Only a user name (or a uid without a gid) needs the image's /etc/passwd, read through the mounted layers.
+        if (user !== '' && !/^\d+:\d+$/.test(user)) {
+          const paths = this.store.paths(id);
+          await mountRootfs(this.options.activity, record.layerDirs, paths, this.scope(record));
+          try {
+            Object.assign(record, await resolveUser(paths.merged, user));
+          } finally {
+            await unmountRootfs(this.options.activity, paths, this.scope(record));
+          }
+        } else if (user !== '') {
+          const [uid, gid] = user.split(':').map(Number);
+          Object.assign(record, { uid, gid });
+        }
+        record.phase = 'ready';
+        await this.store.save(record);
+      } catch (error) {
+        await this.purge(record);
+        if (error instanceof UserError) throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', error.message, 'params.user');
+        throw error;
+      }
+      this.options.emit({ type: 'container.state', id, name, state: 'created', exitCode: null });
+      return { id, name };
+    } finally {
+      this.reservedNames.delete(name);
+    }
+  }
+
+  start(selector: string): Promise<ContainerSummary> {
+    const record = this.find(selector);
+    return this.locked(record.id, async () => {
+      if (record.state === 'running') return summarize(record);
+      await this.startLocked(record);
+      return summarize(record);
+    });
+  }
+
+  private async startLocked(record: ContainerRecord): Promise<void> {
+    const scope = this.scope(record);
+    const paths = this.store.paths(record.id);
+    await rm(paths.exit, { force: true });
+    await rm(paths.pid, { force: true });
+    await mountRootfs(this.options.activity, record.layerDirs, paths, scope);
+    try {
+      if ((await this.options.cgroups.list()).includes(record.id)) await this.options.cgroups.remove(record.id, scope);
+      const placement = await this.options.cgroups.create(record.id, record.limits, scope);
+      this.watchExit(record.id);
+      const pid = await launchSupervisor(
+        this.options.activity,
+        {
+          helper: this.options.helper,
+          options: [
+            '--rootfs',
+            paths.merged,
+            '--hostname',
+            record.hostname,
+            '--cwd',
+            record.workingDir,
+            '--uid',
+            String(record.uid),
+            '--gid',
+            String(record.gid),
+            ...record.env.flatMap((entry) => ['--env', entry]),
+            ...this.options.policy.caps.flatMap((cap) => ['--cap', cap]),
+            ...this.options.policy.seccompDeny.flatMap((name) => ['--seccomp-deny', name]),
+            ...this.options.policy.masked.flatMap((path) => ['--mask', path]),
+            ...this.options.policy.readonly.flatMap((path) => ['--readonly', path]),
+            ...placement.procsFiles.flatMap((file) => ['--cgroup-procs', file]),
+            '--cgroupfs',
+            placement.version === 2 ? 'v2' : 'none',
+            '--log',
+            paths.log,
+            '--exit-file',
+            paths.exit,
+            '--pid-file',
+            paths.pid,
+          ],
+          argv: record.argv,
+          supervisorLog: paths.supervisorLog,
+          beforeGo: this.options.beforeStart ? (pid) => this.options.beforeStart?.(record, pid) ?? Promise.resolve() : undefined,
+        },
+        scope,
+      );
+      Object.assign(record, {
+        state: 'running',
+        pid,
+        pidStartTime: await processStartTime(pid),
+        startedAt: new Date().toISOString(),
+        finishedAt: null,
+        exitCode: null,
+        oomKilled: false,
+        error: null,
+      });
+      await this.store.save(record);
+      this.options.emit({ type: 'container.state', id: record.id, name: record.name, state: 'running', exitCode: null });
+    } catch (error) {
+      this.unwatchExit(record.id);
+      await this.releaseResources(record);
+      record.error = errorMessage(error);
+      await this.store.save(record);
+      throw error instanceof StartError ? new OnggiError(ErrorCode.OperationFailed, 'start_failed', `container ${record.name} failed to start: ${error.message}`) : error;
+    }
+  }
+
+  stop(selector: string, timeoutSeconds = 10): Promise<ContainerSummary> {
+    const record = this.find(selector);
+    return this.locked(record.id, async () => {
+      if (record.state !== 'running') return summarize(record);
+      const exited = this.waitForExit(record.id);
+      this.signal(record, 'SIGTERM');
+      const inTime = await Promise.race([exited.then(() => true), delay(timeoutSeconds * 1000).then(() => false)]);
+      if (!inTime) {
+        this.signal(record, 'SIGKILL');
+        await exited;
+      }
+      return summarize(this.records.get(record.id) ?? record);
+    });
+  }
+
+  async kill(selector: string, signal = 'SIGKILL'): Promise<ContainerSummary> {
+    const record = this.find(selector);
+    if (record.state !== 'running') throw new OnggiError(ErrorCode.Conflict, 'not_running', `container ${record.name} is not running`, 'params.container');
+    const exited = this.waitForExit(record.id);
+    this.signal(record, signal);
+    if (normalizeSignal(signal) === 'SIGKILL') await exited;
+    return summarize(this.records.get(record.id) ?? record);
+  }
+
+  remove(selector: string, force = false): Promise<{ id: string }> {
+    const record = this.find(selector);
+    return this.locked(record.id, async () => {
+      if (record.state === 'running') {
+        if (!force) throw new OnggiError(ErrorCode.Conflict, 'running', `container ${record.name} is running: stop it first or remove with force`, 'params.container');
+        const exited = this.waitForExit(record.id);
+        this.signal(record, 'SIGKILL');
+        await exited;
+      }
+      await this.purge(record);
+      return { id: record.id };
+    });
+  }
+
+  // ---- the end of a container ----------------------------------------------------------------
+
+  private watchExit(id: string): void {
+    this.unwatchExit(id);
+    const paths = this.store.paths(id);
+    const watcher = watch(paths.dir, (_event, file) => {
+      if (file === 'exit.json') void this.onExitFile(id);
+    });
+    this.watchers.set(id, watcher);
+  }
+
+  private unwatchExit(id: string): void {
+    this.watchers.get(id)?.close();
+    this.watchers.delete(id);
+  }
+
+  private async onExitFile(id: string): Promise<void> {
+    const record = this.records.get(id);
+    if (!record || record.state !== 'running') return;
+    const exit = await readExit(this.store.paths(id).exit);
+    if (!exit) return; // not written completely yet: the rename will fire again
+    await this.locked(id, () => this.finish(record, exit));
+  }
+
+  /** Records how a container ended, frees what it held, and applies --rm and restart policies. */
+  private async finish(record: ContainerRecord, exit: z.infer<typeof ExitFile>): Promise<void> {
+    if (record.state !== 'running') return;
+    this.unwatchExit(record.id);
+    const usage = await this.options.cgroups.usage(record.id).catch(() => undefined);
+    await this.releaseResources(record);
+    Object.assign(record, {
+      state: 'exited',
+      pid: null,
+      pidStartTime: null,
+      exitCode: exit.exitCode,
+      oomKilled: (usage?.oomKills ?? 0) > 0,
+      error: exit.error ?? null,
+      finishedAt: exit.finishedAt ?? new Date().toISOString(),
+    });
+    await this.store.save(record);
+    this.options.emit({ type: 'container.state', id: record.id, name: record.name, state: 'exited', exitCode: record.exitCode });
+    for (const waiter of this.exitWaiters.get(record.id) ?? []) waiter();
+    this.exitWaiters.delete(record.id);
+    if (record.autoRemove) {
+      await this.purge(record);
+      return;
+    }
+    const again = record.restart === 'always' || (record.restart === 'on-failure' && record.exitCode !== 0);
+    if (again && record.restartCount < RESTART_LIMIT && !exit.error) {
+      record.restartCount += 1;
+      await this.startLocked(record).catch(() => undefined);
+    }
+  }
+
+  /** Kills stragglers, removes the cgroup and unmounts the rootfs; safe to call twice. */
+  private async releaseResources(record: ContainerRecord): Promise<void> {
+    const scope = this.scope(record);
+    await this.options.afterStop?.(record).catch(() => undefined);
+    for (const pid of await this.options.cgroups.pids(record.id)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    // The kernel empties cgroup.procs as the killed processes are reaped: wait for it, bounded.
+    for (let i = 0; i < 200 && (await this.options.cgroups.pids(record.id)).length > 0; i += 1) await delay(10);
+    await this.options.cgroups.remove(record.id, scope).catch(() => undefined);
+    await unmountRootfs(this.options.activity, this.store.paths(record.id), scope);
+  }
+
+  private async purge(record: ContainerRecord): Promise<void> {
+    record.phase = 'removing';
+    await this.store.save(record).catch(() => undefined);
+    this.unwatchExit(record.id);
+    await this.releaseResources(record);
+    await this.options.activity.timed(['rm', '-rf', this.store.paths(record.id).dir], this.scope(record), () => this.store.delete(record.id));
+    this.records.delete(record.id);
+    this.options.emit({ type: 'container.state', id: record.id, name: record.name, state: 'dead', exitCode: record.exitCode });
+  }
+
+  private waitForExit(id: string): Promise<void> {
+    const record = this.records.get(id);
+    if (!record || record.state !== 'running') return Promise.resolve();
+    return new Promise((resolve) => {
+      const list = this.exitWaiters.get(id) ?? [];
+      list.push(resolve);
+      this.exitWaiters.set(id, list);
+    });
+  }
+
+  // ---- recovery ------------------------------------------------------------------------------
+
+  /** On daemon start: find every container again, learn how those that ended while we were down ended, reap half-done work. */
+  async reconcile(): Promise<void> {
+    const { records, orphans } = await this.store.loadAll();
+    for (const id of orphans) {
+      await unmountRootfs(this.options.activity, this.store.paths(id), {});
+      await this.options.cgroups.remove(id, {}).catch(() => undefined);
+      await this.store.delete(id);
+    }
+    for (const record of records) {
+      this.records.set(record.id, record);
+      if (record.phase !== 'ready') {
+        await this.purge(record);
+        continue;
+      }
+      if (record.state !== 'running') continue;
+      if (await isSameProcess(record.pid, record.pidStartTime)) {
+        this.watchExit(record.id);
+        // It may have ended between our check and the watch.
+        if (await readExit(this.store.paths(record.id).exit)) void this.onExitFile(record.id);
+        continue;
+      }
+      const exit = (await readExit(this.store.paths(record.id).exit)) ?? {
+        exitCode: -1,
+        error: 'the container ended while the agent was down and left no exit status',
+      };
+      await this.locked(record.id, () => this.finish(record, exit));
+    }
+    const known = new Set(this.records.keys());
+    for (const id of await this.options.cgroups.list()) {
+      if (!known.has(id)) {
+        for (const pid of await this.options.cgroups.pids(id)) process.kill(pid, 'SIGKILL');
+        for (let i = 0; i < 200 && (await this.options.cgroups.pids(id)).length > 0; i += 1) await delay(10);
+        await this.options.cgroups.remove(id, {}).catch(() => undefined);
+      }
+    }
+  }
+
+  close(): void {
+    for (const id of [...this.watchers.keys()]) this.unwatchExit(id);
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  private nameTaken(name: string): boolean {
+    return this.reservedNames.has(name) || [...this.records.values()].some((r) => r.name === name);
+  }
+
+  private scope(record: ContainerRecord): ActivityScope {
+    return { container: record.name };
+  }
+
+  private limitFiles(record: ContainerRecord): Record<string, string> {
+    const placement = this.options.cgroups.placement(record.id);
+    const out: Record<string, string> = {};
+    const dir = (controller: string) => placement.dirs.find((d) => d.includes(`/${controller}/`)) ?? placement.dirs[0] ?? '';
+    const v2 = placement.version === 2;
+    if (record.limits.cpus !== undefined) {
+      const quota = String(Math.max(1000, Math.round(record.limits.cpus * 100_000)));
+      if (v2) out[join(dir(''), 'cpu.max')] = `${quota} 100000`;
+      else {
+        out[join(dir('cpu'), 'cpu.cfs_period_us')] = '100000';
+        out[join(dir('cpu'), 'cpu.cfs_quota_us')] = quota;
+      }
+    }
+    if (record.limits.memory !== undefined) out[join(dir('memory'), v2 ? 'memory.max' : 'memory.limit_in_bytes')] = String(record.limits.memory);
+    if (record.limits.pids !== undefined) out[join(dir('pids'), 'pids.max')] = String(record.limits.pids);
+    return out;
+  }
+
+  private signal(record: ContainerRecord, signal: string): void {
+    if (record.pid === null) return;
+    const name = normalizeSignal(signal);
+    if (!(name in osConstants.signals)) throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', `unknown signal "${signal}"`, 'params.signal');
+    try {
+      process.kill(record.pid, name as NodeJS.Signals);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    }
+  }
+
+  private locked<T>(id: string, operation: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(id) ?? Promise.resolve();
+    const next = previous.then(operation, operation);
+    this.locks.set(
+      id,
+      next.catch(() => undefined),
+    );
+    return next;
+  }
+}
+
+function summarize(record: ContainerRecord): ContainerSummary {
+  return {
+    id: record.id,
+    name: record.name,
+    image: record.image,
+    imageId: record.imageId,
+    command: record.argv,
+    state: record.state,
+    pid: record.pid,
+    exitCode: record.exitCode,
+    oomKilled: record.oomKilled,
+    error: record.error,
+    createdAt: record.createdAt,
+    startedAt: record.startedAt,
+    finishedAt: record.finishedAt,
+  };
+}
+
+/** Docker's rule: ENTRYPOINT + CMD, where a new entrypoint drops the image's CMD. */
+export function commandLine(spec: Pick<ContainerSpec, 'entrypoint' | 'command'>, config: ImageConfig): string[] {
+  const entrypoint = spec.entrypoint ?? config.entrypoint ?? [];
+  const cmd = spec.command ?? (spec.entrypoint !== undefined ? [] : (config.cmd ?? []));
+  const argv = [...entrypoint, ...cmd];
+  if (argv.length === 0) throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', 'no command: the image has none and none was given', 'params.command');
+  return argv;
+}
+
+/** Image env, then the user's (later wins per name), with PATH and HOSTNAME as Docker sets them. */
+export function mergeEnv(imageEnv: readonly string[], userEnv: readonly string[], hostname: string): string[] {
+  const merged = new Map<string, string>();
+  for (const entry of [DEFAULT_PATH, `HOSTNAME=${hostname}`, ...imageEnv, ...userEnv]) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) merged.set(entry.slice(0, eq), entry);
+  }
+  return [...merged.values()];
+}
+
+function normalizeSignal(signal: string): string {
+  if (/^\d+$/.test(signal)) {
+    const found = Object.entries(osConstants.signals).find(([, number]) => number === Number(signal));
+    return found?.[0] ?? signal;
+  }
+  return signal.startsWith('SIG') ? signal : `SIG${signal}`;
+}
+
+async function readExit(path: string): Promise<z.infer<typeof ExitFile> | undefined> {
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    return ExitFile.parse(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+

@@ -1,0 +1,37 @@
+import type { LogEntry, containerMethods } from '../../../shared/containers.js';
+import type { Handlers } from '../../../shared/rpc-dispatch.js';
+import type { ConnectionContext } from '../rpc/handlers.js';
+import { OnggiError } from '../../../shared/errors.js';
+import { ErrorCode } from '../../../shared/jsonrpc.js';
+import type { ContainerRuntime } from './container-runtime.js';
+
+/** A runtime whose every call explains why containers cannot run on this machine. */
+function unavailable(reason: Error): ContainerRuntime {
+  return new Proxy({} as ContainerRuntime, {
+    get: () => () => {
+      throw new OnggiError(ErrorCode.Unavailable, 'runtime_unavailable', `containers cannot run on this machine: ${reason.message}`);
+    },
+  });
+}
+
+export function createContainerHandlers(available: ContainerRuntime | Error): Handlers<typeof containerMethods, ConnectionContext> {
+  const runtime = available instanceof Error ? unavailable(available) : available;
+  return {
+    'containers.create': (spec) => runtime.create(spec),
+    'containers.start': ({ container }) => runtime.start(container),
+    'containers.stop': ({ container, timeoutSeconds }) => runtime.stop(container, timeoutSeconds),
+    'containers.kill': ({ container, signal }) => runtime.kill(container, signal),
+    'containers.remove': ({ container, force }) => runtime.remove(container, force),
+    'containers.list': (params) => runtime.list(params?.all ?? false),
+    'containers.inspect': ({ container }) => runtime.inspect(container),
+    'containers.logs': async ({ container, tail, follow, streamId }, ctx) => {
+      // Followed entries go to this connection only, tagged with the caller's stream id; the
+      // call itself returns when the container ends.
+      const onEntries = follow && streamId ? (entries: LogEntry[]) => ctx.notify({ type: 'container.log', streamId, entries }) : undefined;
+      return { entries: await runtime.logs(container, { tail, follow, onEntries }) };
+    },
+    'containers.wait': ({ container }) => runtime.wait(container),
+    'containers.stats': ({ container }) => runtime.stats(container),
+    'containers.execSpec': ({ container }) => ({ helperArgs: runtime.execSpec(container) }),
+  };
+}

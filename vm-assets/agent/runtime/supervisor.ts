@@ -1,0 +1,97 @@
+// Starts a container through the init helper's supervisor. The supervisor is detached into its
+// own session so it outlives this daemon (conmon's model); the daemon talks to it only during
+// start, through two pipes: `ready` (supervisor → us: `created PID`, then `started` or `error`)
+// and `go` (us → supervisor: the moment between clone and exec where the network is set up).
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import type { ActivityLog, ActivityScope } from '../activity/activity-log.js';
+
+export interface SupervisorLaunch {
+  helper: string;
+  /** `run` options up to (not including) `--`, without the pipe fds. */
+  options: string[];
+  argv: string[];
+  supervisorLog: string;
+  /** Runs between `created` and `go`: the container's process exists, namespaces made, nothing exec'd. */
+  beforeGo?: (pid: number) => Promise<void>;
+  timeoutMs?: number;
+}
+
+export class StartError extends Error {}
+
+export async function launchSupervisor(activity: ActivityLog, launch: SupervisorLaunch, scope: ActivityScope): Promise<number> {
+  const argv = [launch.helper, 'run', ...launch.options, '--ready-fd', '3', '--go-fd', '4', '--', ...launch.argv];
+  const started = performance.now();
+  const logFd = openSync(launch.supervisorLog, 'a', 0o600);
+  const child = spawn(launch.helper, argv.slice(1), { detached: true, stdio: ['ignore', logFd, logFd, 'pipe', 'pipe'] });
+  closeSync(logFd);
+  const ready = child.stdio[3] as Readable;
+  const go = child.stdio[4] as Writable;
+  go.on('error', () => undefined); // the supervisor may exit before reading `go`
+  const lines = readLines(ready);
+  const timeoutMs = launch.timeoutMs ?? 30_000;
+  try {
+    const first = await withTimeout(lines.next(), timeoutMs, 'the supervisor did not report the container process');
+    const created = /^created (\d+)$/.exec(first ?? '');
+    if (!created?.[1]) throw new StartError(first?.startsWith('error ') ? first.slice(6) : `supervisor said "${first ?? 'nothing'}"`);
+    const pid = Number(created[1]);
+    await launch.beforeGo?.(pid);
+    go.end('go\n');
+    const second = await withTimeout(lines.next(), timeoutMs, 'the container did not start');
+    if (second !== 'started') throw new StartError(second?.startsWith('error ') ? second.slice(6) : `supervisor said "${second ?? 'nothing'}"`);
+    activity.record({ kind: 'command', argv, ok: true, durationMs: performance.now() - started, ...scope });
+    return pid;
+  } catch (error) {
+    go.destroy();
+    activity.record({ kind: 'command', argv, ok: false, error: (error as Error).message, durationMs: performance.now() - started, ...scope });
+    throw error instanceof StartError ? error : new StartError((error as Error).message);
+  } finally {
+    ready.destroy();
+    child.unref();
+  }
+}
+
+/** Yields the lines a pipe carries; `next()` resolves undefined at end of stream. */
+function readLines(stream: Readable): { next(): Promise<string | undefined> } {
+  const queue: string[] = [];
+  const waiters: Array<(line: string | undefined) => void> = [];
+  let buffer = '';
+  let ended = false;
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buffer += chunk;
+    let newline;
+    while ((newline = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      const waiter = waiters.shift();
+      if (waiter) waiter(line);
+      else queue.push(line);
+    }
+  });
+  const end = (): void => {
+    ended = true;
+    for (const waiter of waiters.splice(0)) waiter(undefined);
+  };
+  stream.on('end', end);
+  stream.on('close', end);
+  stream.on('error', end);
+  return {
+    next: () => {
+      const line = queue.shift();
+      if (line !== undefined || ended) return Promise.resolve(line);
+      return new Promise((resolve) => waiters.push(resolve));
+    },
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StartError(`${message} within ${ms} ms`)), ms);
+    }),
+  ]);
+}
