@@ -1,5 +1,5 @@
 // Term/value pairs as a real definition list. Each value is labelled by its term, so assistive
-// technology (and tests: getByRole('definition', { name: 'Kernel release' })) reads them as pairs.
+// technology (and tests: getByLabel('Kernel release')) reads them as pairs.
 import { useId, type ReactNode } from 'react';
 import { Icon, type IconName } from './icons';
 

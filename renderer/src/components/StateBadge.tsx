@@ -35,7 +35,7 @@ export function StateBadge({ state }: { state: MachineState }) {
     <span className={`badge badge--${stateTone(state)}`} data-state={state}>
       <span className="badge-dot" aria-hidden="true" />
       <span className="visually-hidden">{t('state.label')}: </span>
-      {t(labels[state])}
+      <span>{t(labels[state])}</span>
     </span>
   );
 }
