@@ -55,7 +55,11 @@ export const agentMethods = {
   },
   'activity.list': {
     params: z
-      .strictObject({ container: z.string().max(128).optional(), network: z.string().max(128).optional(), limit: z.number().int().min(1).max(5000).optional() })
+      .strictObject({
+        container: z.string().max(128).optional(),
+        network: z.string().max(128).optional(),
+        limit: z.number().int().min(1).max(5000).optional(),
+      })
       .optional(),
     result: z.array(ActivityEntry).max(5000),
   },

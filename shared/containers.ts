@@ -29,7 +29,10 @@ export const ResourceLimits = z.strictObject({
   pids: z.number().int().min(1).max(4_194_304).optional(),
 });
 
-const EnvEntry = z.string().max(131072).regex(/^[A-Za-z_][A-Za-z0-9_]*=/, 'must be NAME=value with a name of letters, digits and _');
+const EnvEntry = z
+  .string()
+  .max(131072)
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*=/, 'must be NAME=value with a name of letters, digits and _');
 const Hostname = z
   .string()
   .max(63)

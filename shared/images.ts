@@ -84,7 +84,10 @@ export const imageMethods = {
       auth: z.strictObject({ username: z.string().min(1).max(256), password: z.string().max(4096) }).optional(),
       progressId: z.string().min(1).max(128).optional(),
       /** Override the platform (default: the machine's), e.g. `linux/arm64`. */
-      platform: z.string().regex(/^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/).optional(),
+      platform: z
+        .string()
+        .regex(/^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/)
+        .optional(),
     }),
     result: ImageSummary,
   },

@@ -32,7 +32,8 @@ export function formatMemory(bytes: number): string {
 /** A CPU count like Docker's --cpus: a positive decimal, at most 3 decimal places matter. */
 export function parseCpus(input: string | number): number {
   const value = typeof input === 'number' ? input : /^\s*\d*(?:\.\d+)?\s*$/.test(input) && input.trim() !== '' ? Number(input) : Number.NaN;
-  if (!Number.isFinite(value) || value < 0.01 || value > 1024) throw new UnitError(`"${input}" is not a CPU count: use a number from 0.01 to 1024 (e.g. 0.5)`);
+  if (!Number.isFinite(value) || value < 0.01 || value > 1024)
+    throw new UnitError(`"${input}" is not a CPU count: use a number from 0.01 to 1024 (e.g. 0.5)`);
   return Math.round(value * 1000) / 1000;
 }
 

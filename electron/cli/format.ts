@@ -62,19 +62,37 @@ export function formatContainerTable(list: readonly ContainerSummary[]): string 
     ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'NAMES'],
     ...list.map((c) => {
       const command = c.command.join(' ');
-      return [c.id.slice(0, 12), c.image, `"${command.length > 20 ? `${command.slice(0, 19)}…` : command}"`, `${ago(c.createdAt)} ago`, containerStatus(c), c.name];
+      return [
+        c.id.slice(0, 12),
+        c.image,
+        `"${command.length > 20 ? `${command.slice(0, 19)}…` : command}"`,
+        `${ago(c.createdAt)} ago`,
+        containerStatus(c),
+        c.name,
+      ];
     }),
   ];
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  return rows.map((row) => row.map((cell, column) => cell.padEnd((widths[column] ?? 0) + 3)).join('').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((row) =>
+        row
+          .map((cell, column) => cell.padEnd((widths[column] ?? 0) + 3))
+          .join('')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 export function formatStats(container: string, stats: ContainerStats): string {
   const limit = (value: number | null, format: (n: number) => string) => (value === null ? 'no limit' : format(value));
-  return [
-    `Container: ${container}`,
-    `CPU time:  ${(stats.cpu.usageNs / 1e9).toFixed(3)} s (limit ${stats.cpu.limitCpus ?? 'none'} cpus)`,
-    `Memory:    ${formatBytes(stats.memory.usage)} / ${limit(stats.memory.limit, formatBytes)}`,
-    `PIDs:      ${stats.pids.current} / ${limit(stats.pids.limit, String)}`,
-  ].join('\n') + '\n';
+  return (
+    [
+      `Container: ${container}`,
+      `CPU time:  ${(stats.cpu.usageNs / 1e9).toFixed(3)} s (limit ${stats.cpu.limitCpus ?? 'none'} cpus)`,
+      `Memory:    ${formatBytes(stats.memory.usage)} / ${limit(stats.memory.limit, formatBytes)}`,
+      `PIDs:      ${stats.pids.current} / ${limit(stats.pids.limit, String)}`,
+    ].join('\n') + '\n'
+  );
 }

@@ -19,7 +19,8 @@ function buildProgram(): Command {
   // verb too (`onggi ps --machine vm`), as users type it.
   for (const command of program.commands) {
     command.exitOverride().showHelpAfterError();
-    if (!command.options.some((option) => option.long === '--machine')) command.addOption(new Option('--machine <name>', 'the machine to act on'));
+    if (!command.options.some((option) => option.long === '--machine'))
+      command.addOption(new Option('--machine <name>', 'the machine to act on'));
   }
   return program;
 }

@@ -64,10 +64,17 @@ function writeEntries(entries: readonly LogEntry[], timestamps = false): void {
 async function streamLogs(session: Session, container: string, options: { tail?: number; timestamps?: boolean }): Promise<void> {
   const streamId = randomUUID();
   const off = session.api.onEvent((event) => {
-    if (event.type === 'machine.event' && event.event.type === 'container.log' && event.event.streamId === streamId) writeEntries(event.event.entries, options.timestamps);
+    if (event.type === 'machine.event' && event.event.type === 'container.log' && event.event.streamId === streamId)
+      writeEntries(event.event.entries, options.timestamps);
   });
   try {
-    const { entries } = await session.api.call('containers.logs', { machine: session.machine, container, follow: true, streamId, ...(options.tail !== undefined ? { tail: options.tail } : {}) });
+    const { entries } = await session.api.call('containers.logs', {
+      machine: session.machine,
+      container,
+      follow: true,
+      streamId,
+      ...(options.tail !== undefined ? { tail: options.tail } : {}),
+    });
     writeEntries(entries, options.timestamps);
   } finally {
     off();
@@ -128,7 +135,11 @@ export function registerContainerCommands(program: Command): void {
       }),
     );
 
-  const each = (name: string, description: string, run: (session: Session, container: string, options: Record<string, unknown>) => Promise<ContainerSummary | { id: string }>) =>
+  const each = (
+    name: string,
+    description: string,
+    run: (session: Session, container: string, options: Record<string, unknown>) => Promise<ContainerSummary | { id: string }>,
+  ) =>
     program
       .command(name)
       .description(description)
@@ -149,10 +160,9 @@ export function registerContainerCommands(program: Command): void {
   each('kill', 'send a signal to running containers (default SIGKILL)', (s, container, o) =>
     s.api.call('containers.kill', { machine: s.machine, container, ...(typeof o.signal === 'string' ? { signal: o.signal } : {}) }),
   ).option('-s, --signal <signal>', 'signal to send');
-  each('rm', 'remove containers', (s, container, o) => s.api.call('containers.remove', { machine: s.machine, container, force: o.force === true })).option(
-    '-f, --force',
-    'kill a running container first',
-  );
+  each('rm', 'remove containers', (s, container, o) =>
+    s.api.call('containers.remove', { machine: s.machine, container, force: o.force === true }),
+  ).option('-f, --force', 'kill a running container first');
 
   program
     .command('logs')
@@ -200,7 +210,9 @@ export function registerContainerCommands(program: Command): void {
     .description("a container's full record: namespaces, cgroup and limits, overlay dirs")
     .argument('<container>')
     .option('--json', 'print JSON (the default)')
-    .action((container: string, _options: unknown, cmd: Command) => withSession(cmd, async ({ api, machine }) => printJson(await api.call('containers.inspect', { machine, container }))));
+    .action((container: string, _options: unknown, cmd: Command) =>
+      withSession(cmd, async ({ api, machine }) => printJson(await api.call('containers.inspect', { machine, container }))),
+    );
 
   program
     .command('stats')
@@ -225,7 +237,9 @@ export function registerContainerCommands(program: Command): void {
       withSession(cmd, async ({ api, machine }) => {
         const entries = await api.call('activity.list', { machine, ...(options.container ? { container: options.container } : {}) });
         if (options.json) printJson(entries);
-        else for (const entry of entries) process.stdout.write(`${entry.ok ? ' ' : '!'} ${entry.durationMs.toFixed(1).padStart(7)} ms  ${formatActivity(entry)}\n`);
+        else
+          for (const entry of entries)
+            process.stdout.write(`${entry.ok ? ' ' : '!'} ${entry.durationMs.toFixed(1).padStart(7)} ms  ${formatActivity(entry)}\n`);
       }),
     );
 }

@@ -109,7 +109,9 @@ export class ActivityLog {
 
   list(filter: { container?: string; network?: string; limit?: number } = {}): ActivityEntry[] {
     const matching = this.recent.filter(
-      (e) => (filter.container === undefined || e.container === filter.container) && (filter.network === undefined || e.network === filter.network),
+      (e) =>
+        (filter.container === undefined || e.container === filter.container) &&
+        (filter.network === undefined || e.network === filter.network),
     );
     return matching.slice(-(filter.limit ?? 500));
   }

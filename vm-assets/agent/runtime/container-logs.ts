@@ -46,7 +46,12 @@ function safeJson(line: string): unknown {
  * Follows a log: calls `onEntries` for what appears after `offset` until `done` resolves, then
  * drains what is left. inotify tells us when the file grows; nothing polls.
  */
-export async function followLog(path: string, offset: number, onEntries: (entries: LogEntry[]) => void, done: Promise<unknown>): Promise<void> {
+export async function followLog(
+  path: string,
+  offset: number,
+  onEntries: (entries: LogEntry[]) => void,
+  done: Promise<unknown>,
+): Promise<void> {
   let position = offset;
   let reading = Promise.resolve();
   const drain = (): Promise<void> =>

@@ -96,7 +96,13 @@ export class ContainerRuntime {
     if (/^[a-f0-9]{4,63}$/.test(selector)) {
       const matches = [...this.records.values()].filter((r) => r.phase === 'ready' && r.id.startsWith(selector));
       if (matches.length === 1 && matches[0]) return matches[0];
-      if (matches.length > 1) throw new OnggiError(ErrorCode.Conflict, 'ambiguous', `"${selector}" matches ${matches.length} containers; give more of the id`, 'params.container');
+      if (matches.length > 1)
+        throw new OnggiError(
+          ErrorCode.Conflict,
+          'ambiguous',
+          `"${selector}" matches ${matches.length} containers; give more of the id`,
+          'params.container',
+        );
     }
     throw new OnggiError(ErrorCode.NotFound, 'not_found', `no container "${selector}"`, 'params.container');
   }
@@ -119,7 +125,8 @@ export class ContainerRuntime {
 
   async stats(selector: string): Promise<ContainerStats> {
     const record = this.find(selector);
-    if (record.state !== 'running') throw new OnggiError(ErrorCode.Conflict, 'not_running', `container ${record.name} is not running`, 'params.container');
+    if (record.state !== 'running')
+      throw new OnggiError(ErrorCode.Conflict, 'not_running', `container ${record.name} is not running`, 'params.container');
     const usage = await this.options.cgroups.usage(record.id);
     return {
       at: new Date().toISOString(),
@@ -129,7 +136,10 @@ export class ContainerRuntime {
     };
   }
 
-  async logs(selector: string, options: { tail?: number; follow?: boolean; onEntries?: (entries: LogEntry[]) => void }): Promise<LogEntry[]> {
+  async logs(
+    selector: string,
+    options: { tail?: number; follow?: boolean; onEntries?: (entries: LogEntry[]) => void },
+  ): Promise<LogEntry[]> {
     const record = this.find(selector);
     const path = this.store.paths(record.id).log;
     const { entries, offset } = await readLogFrom(path, 0);
@@ -150,7 +160,8 @@ export class ContainerRuntime {
   /** The helper arguments for `agent exec`: join this container with its own security settings. */
   execSpec(selector: string): string[] {
     const record = this.find(selector);
-    if (record.state !== 'running' || record.pid === null) throw new OnggiError(ErrorCode.Conflict, 'not_running', `container ${record.name} is not running`, 'params.container');
+    if (record.state !== 'running' || record.pid === null)
+      throw new OnggiError(ErrorCode.Conflict, 'not_running', `container ${record.name} is not running`, 'params.container');
     return [
       'exec',
       '--target-pid',
@@ -172,7 +183,8 @@ export class ContainerRuntime {
 
   async create(spec: ContainerSpec): Promise<{ id: string; name: string }> {
     const name = spec.name ?? generateName((candidate) => this.nameTaken(candidate));
-    if (this.nameTaken(name)) throw new OnggiError(ErrorCode.Conflict, 'name_in_use', `the name "${name}" is already in use by another container`, 'params.name');
+    if (this.nameTaken(name))
+      throw new OnggiError(ErrorCode.Conflict, 'name_in_use', `the name "${name}" is already in use by another container`, 'params.name');
     this.reservedNames.add(name);
     try {
       const image = await this.options.images.resolve(spec.image).catch((error: unknown) => {
@@ -312,7 +324,9 @@ export class ContainerRuntime {
       await this.releaseResources(record);
       record.error = errorMessage(error);
       await this.store.save(record);
-      throw error instanceof StartError ? new OnggiError(ErrorCode.OperationFailed, 'start_failed', `container ${record.name} failed to start: ${error.message}`) : error;
+      throw error instanceof StartError
+        ? new OnggiError(ErrorCode.OperationFailed, 'start_failed', `container ${record.name} failed to start: ${error.message}`)
+        : error;
     }
   }
 
@@ -333,7 +347,8 @@ export class ContainerRuntime {
 
   async kill(selector: string, signal = 'SIGKILL'): Promise<ContainerSummary> {
     const record = this.find(selector);
-    if (record.state !== 'running') throw new OnggiError(ErrorCode.Conflict, 'not_running', `container ${record.name} is not running`, 'params.container');
+    if (record.state !== 'running')
+      throw new OnggiError(ErrorCode.Conflict, 'not_running', `container ${record.name} is not running`, 'params.container');
     const exited = this.waitForExit(record.id);
     this.signal(record, signal);
     if (normalizeSignal(signal) === 'SIGKILL') await exited;
@@ -344,7 +359,13 @@ export class ContainerRuntime {
     const record = this.find(selector);
     return this.locked(record.id, async () => {
       if (record.state === 'running') {
-        if (!force) throw new OnggiError(ErrorCode.Conflict, 'running', `container ${record.name} is running: stop it first or remove with force`, 'params.container');
+        if (!force)
+          throw new OnggiError(
+            ErrorCode.Conflict,
+            'running',
+            `container ${record.name} is running: stop it first or remove with force`,
+            'params.container',
+          );
         const exited = this.waitForExit(record.id);
         this.signal(record, 'SIGKILL');
         await exited;
@@ -430,7 +451,9 @@ export class ContainerRuntime {
     await this.store.save(record).catch(() => undefined);
     this.unwatchExit(record.id);
     await this.releaseResources(record);
-    await this.options.activity.timed(['rm', '-rf', this.store.paths(record.id).dir], this.scope(record), () => this.store.delete(record.id));
+    await this.options.activity.timed(['rm', '-rf', this.store.paths(record.id).dir], this.scope(record), () =>
+      this.store.delete(record.id),
+    );
     this.records.delete(record.id);
     this.options.emit({ type: 'container.state', id: record.id, name: record.name, state: 'dead', exitCode: record.exitCode });
   }
@@ -511,7 +534,8 @@ export class ContainerRuntime {
         out[join(dir('cpu'), 'cpu.cfs_quota_us')] = quota;
       }
     }
-    if (record.limits.memory !== undefined) out[join(dir('memory'), v2 ? 'memory.max' : 'memory.limit_in_bytes')] = String(record.limits.memory);
+    if (record.limits.memory !== undefined)
+      out[join(dir('memory'), v2 ? 'memory.max' : 'memory.limit_in_bytes')] = String(record.limits.memory);
     if (record.limits.pids !== undefined) out[join(dir('pids'), 'pids.max')] = String(record.limits.pids);
     return out;
   }
@@ -519,7 +543,8 @@ export class ContainerRuntime {
   private signal(record: ContainerRecord, signal: string): void {
     if (record.pid === null) return;
     const name = normalizeSignal(signal);
-    if (!(name in osConstants.signals)) throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', `unknown signal "${signal}"`, 'params.signal');
+    if (!(name in osConstants.signals))
+      throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', `unknown signal "${signal}"`, 'params.signal');
     try {
       process.kill(record.pid, name as NodeJS.Signals);
     } catch (error) {
@@ -561,7 +586,8 @@ export function commandLine(spec: Pick<ContainerSpec, 'entrypoint' | 'command'>,
   const entrypoint = spec.entrypoint ?? config.entrypoint ?? [];
   const cmd = spec.command ?? (spec.entrypoint !== undefined ? [] : (config.cmd ?? []));
   const argv = [...entrypoint, ...cmd];
-  if (argv.length === 0) throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', 'no command: the image has none and none was given', 'params.command');
+  if (argv.length === 0)
+    throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', 'no command: the image has none and none was given', 'params.command');
   return argv;
 }
 
@@ -600,4 +626,3 @@ function stripUndefined<T extends object>(value: T): T {
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
-

@@ -2,7 +2,23 @@
 // here from the potter's workshop the product is named after.
 import { randomInt } from 'node:crypto';
 
-const GLAZES = ['ash', 'celadon', 'buncheong', 'iron', 'onggi', 'white', 'black', 'moon', 'crackle', 'slip', 'amber', 'jade', 'smoke', 'rice', 'pine'];
+const GLAZES = [
+  'ash',
+  'celadon',
+  'buncheong',
+  'iron',
+  'onggi',
+  'white',
+  'black',
+  'moon',
+  'crackle',
+  'slip',
+  'amber',
+  'jade',
+  'smoke',
+  'rice',
+  'pine',
+];
 const VESSELS = ['jar', 'bowl', 'kiln', 'vase', 'cup', 'ewer', 'pot', 'dish', 'urn', 'crock', 'flask', 'plate', 'lid', 'wheel', 'coil'];
 
 export function generateName(taken: (name: string) => boolean): string {

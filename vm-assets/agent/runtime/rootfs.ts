@@ -15,7 +15,12 @@ export async function isMounted(path: string): Promise<boolean> {
   return mounts.split('\n').some((line) => line.split(' ')[4] === path.replace(/ /g, '\\040'));
 }
 
-export async function mountRootfs(activity: ActivityLog, layerDirs: readonly string[], paths: ContainerPaths, scope: ActivityScope): Promise<void> {
+export async function mountRootfs(
+  activity: ActivityLog,
+  layerDirs: readonly string[],
+  paths: ContainerPaths,
+  scope: ActivityScope,
+): Promise<void> {
   if (await isMounted(paths.merged)) return;
   for (const dir of [paths.upper, paths.work, paths.merged]) await mkdir(dir, { recursive: true, mode: 0o755 });
   await activity.run(['mount', '-t', 'overlay', 'overlay', '-o', overlayOptions(layerDirs, paths), paths.merged], scope);

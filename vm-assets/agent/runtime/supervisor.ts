@@ -39,12 +39,20 @@ export async function launchSupervisor(activity: ActivityLog, launch: Supervisor
     await launch.beforeGo?.(pid);
     go.end('go\n');
     const second = await withTimeout(lines.next(), timeoutMs, 'the container did not start');
-    if (second !== 'started') throw new StartError(second?.startsWith('error ') ? second.slice(6) : `supervisor said "${second ?? 'nothing'}"`);
+    if (second !== 'started')
+      throw new StartError(second?.startsWith('error ') ? second.slice(6) : `supervisor said "${second ?? 'nothing'}"`);
     activity.record({ kind: 'command', argv, ok: true, durationMs: performance.now() - started, ...scope });
     return pid;
   } catch (error) {
     go.destroy();
-    activity.record({ kind: 'command', argv, ok: false, error: (error as Error).message, durationMs: performance.now() - started, ...scope });
+    activity.record({
+      kind: 'command',
+      argv,
+      ok: false,
+      error: (error as Error).message,
+      durationMs: performance.now() - started,
+      ...scope,
+    });
     throw error instanceof StartError ? error : new StartError((error as Error).message);
   } finally {
     ready.destroy();

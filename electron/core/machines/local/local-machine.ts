@@ -47,7 +47,16 @@ export class LocalMachine implements Machine {
     const bundle = await readAgentBundle(this.options.agentDir);
     return {
       command: this.options.nodeRuntime.command,
-      args: [...(this.options.nodeRuntime.args ?? []), bundle.entry, 'exec', '--socket', socketPathIn(this.options.runDir), container, '--', ...command],
+      args: [
+        ...(this.options.nodeRuntime.args ?? []),
+        bundle.entry,
+        'exec',
+        '--socket',
+        socketPathIn(this.options.runDir),
+        container,
+        '--',
+        ...command,
+      ],
       env: this.options.nodeRuntime.env ?? {},
     };
   }

@@ -4,7 +4,16 @@ import { access, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CgroupInfo } from '../../../../shared/system-info.js';
 import type { ActivityLog, ActivityScope } from '../../activity/activity-log.js';
-import { CFS_PERIOD_US, cpuQuotaUs, readKeyed, readNumber, readPids, type CgroupDriver, type CgroupLimits, type CgroupPlacement } from './cgroup-driver.js';
+import {
+  CFS_PERIOD_US,
+  cpuQuotaUs,
+  readKeyed,
+  readNumber,
+  readPids,
+  type CgroupDriver,
+  type CgroupLimits,
+  type CgroupPlacement,
+} from './cgroup-driver.js';
 
 const WANTED = ['cpu', 'cpuacct', 'memory', 'pids', 'devices'] as const;
 type Controller = (typeof WANTED)[number];
@@ -13,7 +22,19 @@ type Controller = (typeof WANTED)[number];
 const V1_UNLIMITED = 2 ** 62;
 
 /** Docker's default device rules: mknod anything, open only the harmless character devices. */
-const DEVICE_ALLOW = ['c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm'];
+const DEVICE_ALLOW = [
+  'c *:* m',
+  'b *:* m',
+  'c 1:3 rwm',
+  'c 1:5 rwm',
+  'c 1:7 rwm',
+  'c 1:8 rwm',
+  'c 1:9 rwm',
+  'c 5:0 rwm',
+  'c 5:1 rwm',
+  'c 5:2 rwm',
+  'c 136:* rwm',
+];
 
 export class CgroupV1Driver implements CgroupDriver {
   readonly version = 1 as const;
@@ -26,7 +47,8 @@ export class CgroupV1Driver implements CgroupDriver {
   ) {
     this.mounts = new Map();
     for (const controller of info.controllers) {
-      if (controller.version === 1 && (WANTED as readonly string[]).includes(controller.name)) this.mounts.set(controller.name as Controller, controller.mountPoint);
+      if (controller.version === 1 && (WANTED as readonly string[]).includes(controller.name))
+        this.mounts.set(controller.name as Controller, controller.mountPoint);
     }
     for (const needed of ['cpu', 'memory', 'pids'] as const) {
       if (!this.mounts.has(needed)) throw new Error(`cgroup v1 controller "${needed}" is not mounted`);
@@ -62,7 +84,8 @@ export class CgroupV1Driver implements CgroupDriver {
     if (limits.memory !== undefined) {
       await write('memory', 'memory.limit_in_bytes', String(limits.memory));
       // With swap accounting, the same cap on memory+swap makes the limit hard, as users expect.
-      if (await exists(join(this.dir('memory', id), 'memory.memsw.limit_in_bytes'))) await write('memory', 'memory.memsw.limit_in_bytes', String(limits.memory));
+      if (await exists(join(this.dir('memory', id), 'memory.memsw.limit_in_bytes')))
+        await write('memory', 'memory.memsw.limit_in_bytes', String(limits.memory));
     }
     if (limits.pids !== undefined) await write('pids', 'pids.max', String(limits.pids));
     if (this.mounts.has('devices')) {

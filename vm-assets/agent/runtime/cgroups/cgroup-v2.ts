@@ -4,7 +4,16 @@
 import { access, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ActivityLog, ActivityScope } from '../../activity/activity-log.js';
-import { CFS_PERIOD_US, cpuQuotaUs, readKeyed, readNumber, readPids, type CgroupDriver, type CgroupLimits, type CgroupPlacement } from './cgroup-driver.js';
+import {
+  CFS_PERIOD_US,
+  cpuQuotaUs,
+  readKeyed,
+  readNumber,
+  readPids,
+  type CgroupDriver,
+  type CgroupLimits,
+  type CgroupPlacement,
+} from './cgroup-driver.js';
 
 const CONTROLLERS = ['cpu', 'memory', 'pids'] as const;
 

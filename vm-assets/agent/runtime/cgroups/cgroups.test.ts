@@ -17,49 +17,57 @@ afterEach(async () => {
 
 describe('cgroup v1 (this machine)', async () => {
   const info = await detectCgroups();
-  it.runIf(info.version === 1)('creates the container cgroup in every hierarchy, writes the limits, reads usage, and removes it', async () => {
-    const parent = `onggi-test-${process.pid}-${Date.now()}`;
-    const activity = new ActivityLog();
-    const driver = new CgroupV1Driver(info, parent, activity);
-    const id = 'c0ffee';
-    cleanups.push(async () => {
-      await driver.remove(id, {}).catch(() => undefined);
-      for (const mount of new Set(info.controllers.filter((c) => c.version === 1).map((c) => c.mountPoint))) await rmdir(join(mount, parent)).catch(() => undefined);
-    });
-    const placement = await driver.create(id, { cpus: 0.5, memory: 64 * 1024 * 1024, pids: 20 }, { container: 'test' });
-    const mountOf = (name: string) => info.controllers.find((c) => c.name === name && c.version === 1)?.mountPoint ?? '';
-    const file = (controller: string, name: string) => join(mountOf(controller), parent, id, name);
-    expect((await readFile(file('cpu', 'cpu.cfs_quota_us'), 'utf8')).trim()).toBe('50000');
-    expect((await readFile(file('cpu', 'cpu.cfs_period_us'), 'utf8')).trim()).toBe('100000');
-    expect((await readFile(file('memory', 'memory.limit_in_bytes'), 'utf8')).trim()).toBe(String(64 * 1024 * 1024));
-    expect((await readFile(file('pids', 'pids.max'), 'utf8')).trim()).toBe('20');
-    expect(placement.limits[file('pids', 'pids.max')]).toBe('20');
-    // The activity log shows each write as the echo a person would type.
-    expect(activity.list().some((e) => e.kind === 'write' && e.path === file('cpu', 'cpu.cfs_quota_us') && e.value === '50000')).toBe(true);
+  it.runIf(info.version === 1)(
+    'creates the container cgroup in every hierarchy, writes the limits, reads usage, and removes it',
+    async () => {
+      const parent = `onggi-test-${process.pid}-${Date.now()}`;
+      const activity = new ActivityLog();
+      const driver = new CgroupV1Driver(info, parent, activity);
+      const id = 'c0ffee';
+      cleanups.push(async () => {
+        await driver.remove(id, {}).catch(() => undefined);
+        for (const mount of new Set(info.controllers.filter((c) => c.version === 1).map((c) => c.mountPoint)))
+          await rmdir(join(mount, parent)).catch(() => undefined);
+      });
+      const placement = await driver.create(id, { cpus: 0.5, memory: 64 * 1024 * 1024, pids: 20 }, { container: 'test' });
+      const mountOf = (name: string) => info.controllers.find((c) => c.name === name && c.version === 1)?.mountPoint ?? '';
+      const file = (controller: string, name: string) => join(mountOf(controller), parent, id, name);
+      expect((await readFile(file('cpu', 'cpu.cfs_quota_us'), 'utf8')).trim()).toBe('50000');
+      expect((await readFile(file('cpu', 'cpu.cfs_period_us'), 'utf8')).trim()).toBe('100000');
+      expect((await readFile(file('memory', 'memory.limit_in_bytes'), 'utf8')).trim()).toBe(String(64 * 1024 * 1024));
+      expect((await readFile(file('pids', 'pids.max'), 'utf8')).trim()).toBe('20');
+      expect(placement.limits[file('pids', 'pids.max')]).toBe('20');
+      // The activity log shows each write as the echo a person would type.
+      expect(activity.list().some((e) => e.kind === 'write' && e.path === file('cpu', 'cpu.cfs_quota_us') && e.value === '50000')).toBe(
+        true,
+      );
 
-    // A real process placed in it is counted, and its cpu time and memory appear.
-    // It allocates only after joining: v1 does not move memory charged before.
-    const child = spawn('sh', ['-c', 'read _; x=$(head -c 4000000 /dev/zero | tr "\\0" a); echo allocated; read _'], { stdio: ['pipe', 'pipe', 'ignore'] });
-    cleanups.push(async () => {
+      // A real process placed in it is counted, and its cpu time and memory appear.
+      // It allocates only after joining: v1 does not move memory charged before.
+      const child = spawn('sh', ['-c', 'read _; x=$(head -c 4000000 /dev/zero | tr "\\0" a); echo allocated; read _'], {
+        stdio: ['pipe', 'pipe', 'ignore'],
+      });
+      cleanups.push(async () => {
+        child.kill('SIGKILL');
+      });
+      for (const procs of placement.procsFiles) await writeFile(procs, String(child.pid));
+      expect(await driver.pids(id)).toEqual([child.pid]);
+      const allocated = new Promise((resolve) => child.stdout.once('data', resolve));
+      child.stdin.write('go\n');
+      await allocated;
+      const usage = await driver.usage(id);
+      expect(usage).toMatchObject({ pidsLimit: 20, memoryLimit: 64 * 1024 * 1024, oomKills: 0 });
+      expect(usage.memoryUsage).toBeGreaterThan(0);
+      expect(await driver.list()).toEqual([id]);
+
+      const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGKILL');
-    });
-    for (const procs of placement.procsFiles) await writeFile(procs, String(child.pid));
-    expect(await driver.pids(id)).toEqual([child.pid]);
-    const allocated = new Promise((resolve) => child.stdout.once('data', resolve));
-    child.stdin.write('go\n');
-    await allocated;
-    const usage = await driver.usage(id);
-    expect(usage).toMatchObject({ pidsLimit: 20, memoryLimit: 64 * 1024 * 1024, oomKills: 0 });
-    expect(usage.memoryUsage).toBeGreaterThan(0);
-    expect(await driver.list()).toEqual([id]);
-
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-    for (let i = 0; i < 100 && (await driver.pids(id)).length > 0; i += 1) await new Promise((r) => setTimeout(r, 10));
-    await driver.remove(id, {});
-    expect(await driver.list()).toEqual([]);
-  });
+      await exited;
+      for (let i = 0; i < 100 && (await driver.pids(id)).length > 0; i += 1) await new Promise((r) => setTimeout(r, 10));
+      await driver.remove(id, {});
+      expect(await driver.list()).toEqual([]);
+    },
+  );
 });
 
 describe('cgroup v2 (a tree shaped like cgroupfs)', () => {
@@ -107,7 +115,14 @@ describe('cgroup v2 (a tree shaped like cgroupfs)', () => {
     await writeFile(join(dir, 'memory.events'), 'low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n');
     await writeFile(join(dir, 'cgroup.procs'), '101\n102\n');
     const driver = new CgroupV2Driver(root, 'onggi', new ActivityLog());
-    expect(await driver.usage('x')).toEqual({ cpuUsageNs: 2_500_000, memoryUsage: 4096, memoryLimit: null, pidsCurrent: 3, pidsLimit: 10, oomKills: 1 });
+    expect(await driver.usage('x')).toEqual({
+      cpuUsageNs: 2_500_000,
+      memoryUsage: 4096,
+      memoryLimit: null,
+      pidsCurrent: 3,
+      pidsLimit: 10,
+      oomKills: 1,
+    });
     expect(await driver.pids('x')).toEqual([101, 102]);
     expect(await driver.list()).toEqual(['x']);
   });
