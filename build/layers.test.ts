@@ -39,7 +39,8 @@ export function importsOf(file: string): ImportRef[] {
   }));
 }
 
-const isTest = (file: string) => /\.test\.tsx?$/.test(file);
+// Tests and their support files (test-*.ts beside them) are not shipped; the rules are for product code.
+const isTest = (file: string) => /\.test\.tsx?$|(^|\/)test-[\w-]+\.ts$/.test(file);
 const isNodeBuiltin = (specifier: string) => specifier.startsWith('node:') || builtinModules.includes(specifier.split('/')[0] ?? '');
 const under = (target: string | undefined, folder: string) =>
   target !== undefined && (target === folder || target.startsWith(`${folder}/`));

@@ -5,7 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(chromium openssh-server iproute2 util-linux procps)
+# chromium: browser tests; openssh-server: SSH machine tests; iproute2, util-linux, procps: the
+# kernel suites; docker-registry, skopeo, umoci, busybox-static, musl-tools, attr: the image
+# fixtures; gcc, libc6-dev and the arm64 cross toolchain: the static init helper.
+APT_PACKAGES=(chromium openssh-server iproute2 util-linux procps docker-registry skopeo umoci busybox-static musl-tools attr
+  gcc libc6-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -2,7 +2,8 @@
 // and a result schema (checked by the host on return), so neither side trusts the other's shape.
 import { z } from 'zod';
 import { ContainerEvent, ContainerLogEvent, containerMethods } from './containers.js';
-import { PullProgress } from './images.js';
+import { PullProgress, imageMethods } from './images.js';
+import { TopologyChangedEvent, networkMethods } from './networks.js';
 import { SystemInfo } from './system-info.js';
 
 /** Bumped on any incompatible change to the methods below; host and agent refuse to talk across it. */
@@ -31,10 +32,11 @@ export const AgentEvent = z.discriminatedUnion('type', [
   PullProgress,
   ContainerEvent,
   ContainerLogEvent,
+  TopologyChangedEvent,
 ]);
 export type AgentEvent = z.infer<typeof AgentEvent>;
 /** A subscription names event types (container.log goes only to the connection that asked). */
-export const AgentEventTopic = z.enum(['activity', 'pull.progress', 'container.state']);
+export const AgentEventTopic = z.enum(['activity', 'pull.progress', 'container.state', 'topology.changed']);
 
 export const agentMethods = {
   'system.hello': {
@@ -64,6 +66,8 @@ export const agentMethods = {
     result: z.array(ActivityEntry).max(5000),
   },
   ...containerMethods,
+  ...imageMethods,
+  ...networkMethods,
 } as const;
 
 export type AgentMethod = keyof typeof agentMethods;

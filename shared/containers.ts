@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { Digest, ImageSelector } from './images.js';
 import { ResourceName } from './names.js';
-import { UnitError, parseCpus, parseMemory } from './units.js';
+import { Ipv4Address, NetworkAttachment, NetworkName, PublishedPort } from './networks.js';
+import { UnitError, parseCpus, parseMemory, parsePortMapping } from './units.js';
 
 export const ContainerId = z.string().regex(/^[a-f0-9]{64}$/);
 /** A container by name, full id, or an id prefix of at least 4 hex digits (as Docker allows). */
@@ -38,6 +39,30 @@ const Hostname = z
   .max(63)
   .regex(/^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/, 'must be letters, digits and inner hyphens');
 const UserSpec = z.string().regex(/^\d{1,10}(:\d{1,10})?$/, 'must be UID or UID:GID (numbers)');
+/** `[HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|udp]`, kept as typed (the agent parses it again with the same function). */
+const PortSpec = z
+  .string()
+  .max(64)
+  .superRefine((text, ctx) => {
+    try {
+      parsePortMapping(text);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: error instanceof UnitError ? error.message : String(error) });
+    }
+  });
+/** Networks to join, in order (`eth0`, `eth1`, …); `['none']` for no network; absent for the default bridge. */
+const NetworkList = z
+  .array(
+    z.string().superRefine((name, ctx) => {
+      // One element schema (not a union), so a bad name gets NetworkName's own words.
+      const parsed = name === 'none' ? undefined : NetworkName.safeParse(name);
+      if (parsed && !parsed.success) ctx.addIssue({ code: 'custom', message: parsed.error.issues[0]?.message ?? 'is not a network name' });
+    }),
+  )
+  .min(1)
+  .max(16)
+  .refine((list) => !list.includes('none') || list.length === 1, { message: '"none" cannot be combined with other networks' })
+  .refine((list) => new Set(list).size === list.length, { message: 'lists a network twice' });
 
 export const ContainerSpec = z.strictObject({
   image: ImageSelector,
@@ -54,6 +79,11 @@ export const ContainerSpec = z.strictObject({
   /** Remove the container when it exits (`--rm`). */
   autoRemove: z.boolean().optional(),
   restart: z.enum(['no', 'on-failure', 'always']).optional(),
+  networks: NetworkList.optional(),
+  /** Published ports (`-p`). */
+  ports: z.array(PortSpec).max(256).optional(),
+  /** A static address on the first network (`--ip`). */
+  ip: Ipv4Address.optional(),
 });
 export type ContainerSpecInput = z.input<typeof ContainerSpec>;
 export type ContainerSpec = z.infer<typeof ContainerSpec>;
@@ -76,6 +106,8 @@ export const ContainerSummary = z.strictObject({
   createdAt: z.string().max(64),
   startedAt: z.string().max(64).nullable(),
   finishedAt: z.string().max(64).nullable(),
+  /** Published ports (what the host forwards to the desktop while the container runs). */
+  ports: z.array(PublishedPort).optional(),
 });
 export type ContainerSummary = z.infer<typeof ContainerSummary>;
 
@@ -95,6 +127,8 @@ export const ContainerDetail = ContainerSummary.extend({
   rootfs: z.strictObject({ lowerdirs: z.array(z.string()), upperdir: z.string(), workdir: z.string(), merged: z.string() }),
   logPath: z.string(),
   hostname: z.string(),
+  /** The networks it is attached to: interface, address, MAC and the veth's host end. */
+  networks: z.array(NetworkAttachment).optional(),
 });
 export type ContainerDetail = z.infer<typeof ContainerDetail>;
 

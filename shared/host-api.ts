@@ -54,6 +54,19 @@ const machinePassthrough = {
   'containers.wait': onMachine(agentMethods['containers.wait']),
   'containers.stats': onMachine(agentMethods['containers.stats']),
   'activity.list': onMachine(agentMethods['activity.list']),
+  'images.pull': onMachine(agentMethods['images.pull']),
+  'images.import': onMachine(agentMethods['images.import']),
+  'images.list': onMachine(agentMethods['images.list']),
+  'images.inspect': onMachine(agentMethods['images.inspect']),
+  'images.remove': onMachine(agentMethods['images.remove']),
+  'networks.create': onMachine(agentMethods['networks.create']),
+  'networks.list': onMachine(agentMethods['networks.list']),
+  'networks.inspect': onMachine(agentMethods['networks.inspect']),
+  'networks.remove': onMachine(agentMethods['networks.remove']),
+  'networks.connect': onMachine(agentMethods['networks.connect']),
+  'networks.disconnect': onMachine(agentMethods['networks.disconnect']),
+  'networks.probe': onMachine(agentMethods['networks.probe']),
+  'topology.snapshot': onMachine(agentMethods['topology.snapshot']),
 } as const;
 
 /** Host methods that are the agent's own, forwarded to the named machine. */

@@ -59,6 +59,10 @@ export function formatImageRef(ref: ImageRef): string {
 
 /** The short form people type back: `busybox:latest` for Docker Hub's library images. */
 export function familiarImageRef(ref: ImageRef): string {
-  const repo = ref.registry === DOCKER_HUB ? ref.repository.replace(/^library\//, '') : `${ref.registry}/${ref.repository}`;
+  // A Docker Hub path whose first part looks like a host (`docker.io/a.b/c`) keeps its registry,
+  // or it would read back as a reference to the registry `a.b`.
+  const first = ref.repository.split('/')[0] ?? '';
+  const hostLike = ref.repository.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  const repo = ref.registry === DOCKER_HUB && !hostLike ? ref.repository.replace(/^library\//, '') : `${ref.registry}/${ref.repository}`;
   return `${repo}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;
 }

@@ -1,9 +1,13 @@
 // A local agent of the test's own: its socket, pid file and state under a fresh temp dir, so
 // tests never touch /run/onggi or a developer's running agent. cleanup() ends only the daemon
 // this dir's pid file names, and removes the dir, even when the test failed.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { removeCgroupParent, testCgroupParent } from './cgroup-sandbox.js';
+import { unmountUnder } from './mounts.js';
 
 export const REPO_ROOT = resolve(__dirname, '../..');
 export const AGENT_DIR = join(REPO_ROOT, 'vm-assets/dist/agent');
@@ -11,6 +15,8 @@ export const CLI = join(REPO_ROOT, 'bin/onggi.js');
 
 export interface IsolatedAgent {
   root: string;
+  /** The cgroup parent the agent puts its containers under (ONGGI_CGROUP_PARENT). */
+  cgroupParent: string;
   home: string;
   runDir: string;
   stateDir: string;
@@ -23,6 +29,7 @@ export interface IsolatedAgent {
 
 export async function isolatedAgent(): Promise<IsolatedAgent> {
   const root = await mkdtemp(join(tmpdir(), 'onggi-test-'));
+  const cgroupParent = testCgroupParent();
   const home = join(root, 'home');
   const runDir = join(root, 'run');
   const stateDir = join(root, 'state');
@@ -32,30 +39,61 @@ export async function isolatedAgent(): Promise<IsolatedAgent> {
   };
   return {
     root,
+    cgroupParent,
     home,
     runDir,
     stateDir,
     socketPath: join(runDir, 'agent.sock'),
-    env: { ...process.env, ONGGI_HOME: home, ONGGI_LOCAL_RUN_DIR: runDir, ONGGI_LOCAL_STATE_DIR: stateDir },
+    env: {
+      ...process.env,
+      ONGGI_HOME: home,
+      ONGGI_LOCAL_RUN_DIR: runDir,
+      ONGGI_LOCAL_STATE_DIR: stateDir,
+      ONGGI_CGROUP_PARENT: cgroupParent,
+    },
     daemonPid,
     async cleanup() {
       const pid = await daemonPid();
       if (pid !== undefined) await terminate(pid);
+      // Containers outlive the agent by design: end them (they are in our cgroup parent), then
+      // unmount what they left mounted under our root.
+      await removeCgroupParent(cgroupParent);
+      unmountUnder(root);
       await rm(root, { recursive: true, force: true });
     },
   };
 }
 
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts the built agent daemon on the sandbox's socket and state dir; resolves once it is ready. */
+export function spawnDaemon(sandbox: Pick<IsolatedAgent, 'socketPath' | 'stateDir' | 'env'>): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [join(AGENT_DIR, 'agent.cjs'), 'daemon', '--socket', sandbox.socketPath, '--state', sandbox.stateDir, '--ready-fd', '3'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+      env: sandbox.env,
+    },
+  );
+  return new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    (child.stdio[3] as Readable).once('data', () => resolve(child));
+    child.once('exit', (code) => reject(new Error(`daemon exited ${code}: ${err}`)));
+  });
+}
+
 /** SIGTERM, then SIGKILL after a grace period; resolves once the pid is gone. */
 export async function terminate(pid: number, graceMs = 5000): Promise<void> {
-  const alive = (): boolean => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const alive = (): boolean => isAlive(pid);
   if (!alive()) return;
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { createHostCore, type HostCore } from '../core/host-core.js';
 import { defaultDataDir } from '../core/paths.js';
+import { terminalPrompts } from './commands/machines.js';
 
 /** Where the built pieces sit relative to the CLI bundle (dist/electron/cli.cjs). */
 export const ASSETS = {
@@ -14,5 +15,7 @@ export function createCliCore(): HostCore {
     agentDir: ASSETS.agentDir,
     // The CLI already runs on Node; the local agent runs on the same binary.
     nodeRuntime: { command: process.execPath },
+    // Host-key and passphrase questions are asked on this terminal.
+    prompts: terminalPrompts(),
   });
 }

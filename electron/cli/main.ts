@@ -3,6 +3,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { OnggiError, errorMessage } from '../../shared/errors.js';
 import { ONGGI_VERSION } from '../core/version.js';
 import { registerContainerCommands } from './commands/containers.js';
+import { registerMachineCommands } from './commands/machines.js';
+import { registerImageCommands } from './commands/images.js';
 import { registerSystemCommands } from './commands/system.js';
 
 function buildProgram(): Command {
@@ -15,6 +17,8 @@ function buildProgram(): Command {
     .exitOverride();
   registerSystemCommands(program);
   registerContainerCommands(program);
+  registerMachineCommands(program);
+  registerImageCommands(program);
   // Subcommands report usage errors the same way as the program, and take --machine after the
   // verb too (`onggi ps --machine vm`), as users type it.
   for (const command of program.commands) {

@@ -1,13 +1,16 @@
 // The host core: one object behind every front end (Electron IPC, browser-mode WebSocket, CLI).
 // Plain Node, no Electron import. Everything arriving here is treated as untrusted and checked
 // against the host API contract before any handler runs.
+import { join } from 'node:path';
 import type { HostApi, HostEvent, HostMethod, HostParams, HostResult } from '../../shared/host-api.js';
 import { MACHINE_PASSTHROUGH, hostMethods, type PassthroughMethod } from '../../shared/host-api.js';
 import { callHandler, type Handlers } from '../../shared/rpc-dispatch.js';
 import { LocalMachine } from './machines/local/local-machine.js';
-import type { Machine } from './machines/machine.js';
+import type { Machine, Terminal, TerminalOptions } from './machines/machine.js';
 import type { NodeRuntime } from './machines/local/local-daemon.js';
 import { MachineRegistry } from './machines/registry.js';
+import type { MachinePrompts } from './machines/ssh/prompts.js';
+import { SshMachines } from './machines/ssh/ssh-machines.js';
 import { localAgentDirs } from './paths.js';
 import { ONGGI_VERSION } from './version.js';
 
@@ -21,6 +24,12 @@ export interface HostCoreOptions {
   /** Overrides for the local agent's socket dir and state root (tests). */
   localAgent?: { runDir: string; stateDir: string };
   platform?: NodeJS.Platform;
+  /** The staged Node runtimes for remote machines (default: <agentDir>/../bundles). */
+  bundlesDir?: string;
+  /** Answers host-key and passphrase questions in-process (the CLI); else they are events (see `ssh`). */
+  prompts?: MachinePrompts;
+  /** Tests: the known_hosts files read besides Onggi's own, and ~/.ssh/config. */
+  ssh?: { userKnownHosts?: string[]; config?: { file?: string; home?: string }; agentSocket?: string };
 }
 
 export interface HostCore {
@@ -28,7 +37,16 @@ export interface HostCore {
   call(method: string, params: unknown): Promise<unknown>;
   onEvent(listener: (event: HostEvent) => void): () => void;
   /** The process that runs a command inside a container on a machine (see Machine.execCommand). */
-  execCommand(machine: string, container: string, command: readonly string[]): ReturnType<Machine['execCommand']>;
+  execCommand(
+    machine: string,
+    container: string,
+    command: readonly string[],
+    options?: { tty?: boolean },
+  ): ReturnType<Machine['execCommand']>;
+  /** A terminal on a machine: a container command or the machine's shell (see Machine.openTerminal). */
+  openTerminal(machine: string, options: TerminalOptions): Promise<Terminal>;
+  /** The SSH machines: add/remove, prompts and deploy-progress events (until they are host API methods). */
+  readonly ssh: SshMachines;
   close(): Promise<void>;
 }
 
@@ -47,20 +65,37 @@ export function createHostCore(options: HostCoreOptions): HostCore {
       ),
     );
   }
+  const ssh = new SshMachines({
+    dataDir: options.dataDir,
+    agentDir: options.agentDir,
+    bundlesDir: options.bundlesDir ?? join(options.agentDir, '..', 'bundles'),
+    registry,
+    onState: (machine, state, error) => emit({ type: 'machine.state', machine, state, ...(error ? { error } : {}) }),
+    onAgentEvent: (machine, event) => emit({ type: 'machine.event', machine, event }),
+    ...(options.prompts ? { prompts: options.prompts } : {}),
+    ...(options.ssh?.userKnownHosts ? { userKnownHosts: options.ssh.userKnownHosts } : {}),
+    ...(options.ssh?.config ? { sshConfig: options.ssh.config } : {}),
+    ...(options.ssh?.agentSocket ? { agentSocket: options.ssh.agentSocket } : {}),
+  });
+  /** A machine by name; an unreadable machines.json explains a name we do not know. */
+  const machineNamed = (name: string): Machine => {
+    if (!registry.has(name) && ssh.loadError) throw ssh.loadError;
+    return registry.get(name);
+  };
 
   // The agent's own methods: the host checked the params against the same contract on arrival,
   // drops the machine name and forwards the rest; the agent checks again (it trusts no one).
   const passthrough = Object.fromEntries(
     MACHINE_PASSTHROUGH.map((method) => [
       method,
-      async ({ machine, ...params }: { machine: string }) => (await registry.get(machine).agent()).callUnchecked(method, params),
+      async ({ machine, ...params }: { machine: string }) => (await machineNamed(machine).agent()).callUnchecked(method, params),
     ]),
   ) as unknown as Handlers<Pick<typeof hostMethods, PassthroughMethod>, undefined>;
 
   const handlers: Handlers<typeof hostMethods, undefined> = {
     'app.version': () => ({ version: ONGGI_VERSION, platform: process.platform }),
     'machines.list': () => registry.list(),
-    'machines.info': async ({ machine }) => (await registry.get(machine).agent()).call('system.info', undefined),
+    'machines.info': async ({ machine }) => (await machineNamed(machine).agent()).call('system.info', undefined),
     ...passthrough,
   };
 
@@ -70,8 +105,13 @@ export function createHostCore(options: HostCoreOptions): HostCore {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    execCommand: (machine, container, command) => registry.get(machine).execCommand(container, command),
-    close: () => registry.closeAll(),
+    execCommand: (machine, container, command, options) => machineNamed(machine).execCommand(container, command, options),
+    openTerminal: (machine, terminal) => machineNamed(machine).openTerminal(terminal),
+    ssh,
+    close: async () => {
+      await ssh.close();
+      await registry.closeAll();
+    },
   };
 }
 

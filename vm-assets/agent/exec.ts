@@ -1,13 +1,23 @@
 // `agent exec CONTAINER -- CMD...`: asks the daemon how to enter the container (its init pid,
 // cgroup, user and security settings), then runs the init helper's `exec` with this process's
-// stdio, so a terminal (local PTY or SSH channel) is attached straight to the command.
+// stdio, so a terminal (local PTY or SSH channel) is attached straight to the command. With
+// `--tty` the helper gives the command a pty of the container's own and relays between the two.
 import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { AGENT_PROTOCOL_VERSION, agentMethods } from '../../shared/agent-rpc.js';
 import { RpcClient } from '../../shared/rpc-client.js';
+import { ttyArgs, type ExecTerminal } from './runtime/security-policy.js';
 
-export async function execInContainer(socketPath: string, helper: string, container: string, command: string[]): Promise<number> {
+export async function execInContainer(
+  socketPath: string,
+  helper: string,
+  container: string,
+  command: string[],
+  terminal: ExecTerminal = {},
+): Promise<number> {
+  // Checked before the daemon is asked anything; added to its answer, which is policy only.
+  const terminalArgs = ttyArgs(terminal);
   const socket = createConnection(socketPath);
   const rpc = new RpcClient({ send: (frame) => socket.write(frame) });
   socket.setEncoding('utf8');
@@ -20,7 +30,7 @@ export async function execInContainer(socketPath: string, helper: string, contai
   } finally {
     socket.destroy();
   }
-  const child = spawn(helper, [...helperArgs, '--', ...command], { stdio: 'inherit' });
+  const child = spawn(helper, [...helperArgs, ...terminalArgs, '--', ...command], { stdio: 'inherit' });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => child.kill(signal));
   return new Promise((resolve) => {
     child.once('error', (error) => {

@@ -7,6 +7,7 @@ import { startDaemon } from './daemon/daemon.js';
 import { dial } from './dial.js';
 import { execInContainer } from './exec.js';
 import { initHelperPath } from './daemon/services.js';
+import { parseTtySize } from './runtime/security-policy.js';
 
 const DEFAULT_SOCKET = '/run/onggi/agent.sock';
 const DEFAULT_STATE = '/var/lib/onggi';
@@ -20,6 +21,9 @@ async function main(argv: string[]): Promise<number> {
       socket: { type: 'string', default: DEFAULT_SOCKET },
       state: { type: 'string', default: DEFAULT_STATE },
       'ready-fd': { type: 'string' },
+      // exec: a pty of the container's own for the command, and its size when stdin is no terminal
+      tty: { type: 'boolean', default: false },
+      'tty-size': { type: 'string' },
     },
     strict: true,
   });
@@ -41,11 +45,15 @@ async function main(argv: string[]): Promise<number> {
       return dial(values.socket);
     case 'exec': {
       const [container, ...command] = positionals;
-      if (!container || command.length === 0) {
-        process.stderr.write('usage: onggi-agent exec [--socket PATH] CONTAINER -- COMMAND [ARG...]\n');
+      const ttySize = values['tty-size'] === undefined ? undefined : parseTtySize(values['tty-size']);
+      if (!container || command.length === 0 || (values['tty-size'] !== undefined && (!ttySize || !values.tty))) {
+        process.stderr.write('usage: onggi-agent exec [--socket PATH] [--tty [--tty-size ROWSxCOLS]] CONTAINER -- COMMAND [ARG...]\n');
         return 2;
       }
-      return execInContainer(values.socket, initHelperPath(bundleDir), container, command);
+      return execInContainer(values.socket, initHelperPath(bundleDir), container, command, {
+        tty: values.tty,
+        ...(ttySize ? { ttySize } : {}),
+      });
     }
     case 'version':
       process.stdout.write(`${JSON.stringify({ version: identity.version, buildId: identity.buildId })}\n`);

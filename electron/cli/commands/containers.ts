@@ -1,6 +1,7 @@
 // Docker's container verbs over the host API: what the window does, scriptable.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { isatty } from 'node:tty';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ContainerSpecInput, ContainerSummary, LogEntry } from '../../../shared/containers.js';
 import { ContainerSpec } from '../../../shared/containers.js';
@@ -8,6 +9,7 @@ import { formatActivity } from '../../../shared/activity-format.js';
 import { parseOrThrow } from '../../../shared/errors.js';
 import { formatContainerTable, formatStats } from '../format.js';
 import { collect, printJson, withSession, type Session } from '../session.js';
+import { execOverTerminal } from './machines.js';
 
 interface RunOptions {
   rm?: boolean;
@@ -189,19 +191,18 @@ export function registerContainerCommands(program: Command): void {
     .argument('<container>')
     .argument('<command...>')
     .option('-i, --interactive', 'keep stdin attached')
-    .option('-t, --tty', 'the command gets the terminal (pass-through of this one)')
+    .option('-t, --tty', "the command gets a terminal of the container's own, relayed to this one")
     .passThroughOptions()
     .action((container: string, command: string[], options: { interactive?: boolean; tty?: boolean }, cmd: Command) =>
-      withSession(cmd, async ({ core, machine }) => {
-        const exec = await core.execCommand(machine, container, command);
-        const child = spawn(exec.command, exec.args, {
-          stdio: [options.interactive || options.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
-          env: { ...process.env, ...exec.env },
-        });
-        process.exitCode = await new Promise<number>((resolve) => {
-          child.once('error', () => resolve(126));
-          child.once('exit', (code) => resolve(code ?? 1));
-        });
+      withSession(cmd, async ({ core, machine, api }) => {
+        // Machines reached over SSH run the command on a channel, not as a local process.
+        const summary = (await api.call('machines.list', {})).find((entry) => entry.name === machine);
+        if (summary && summary.provider !== 'local') {
+          process.exitCode = await execOverTerminal(core, machine, container, command, options);
+          return;
+        }
+        const exec = await core.execCommand(machine, container, command, { tty: Boolean(options.tty) });
+        process.exitCode = await execLocally(exec, options);
       }),
     );
 
@@ -242,6 +243,47 @@ export function registerContainerCommands(program: Command): void {
             process.stdout.write(`${entry.ok ? ' ' : '!'} ${entry.durationMs.toFixed(1).padStart(7)} ms  ${formatActivity(entry)}\n`);
       }),
     );
+}
+
+/**
+ * Runs the agent's exec entry on this host with this process's stdio. With -t the command gets a
+ * pty of the container's own, which the init helper relays to this terminal: the terminal goes raw
+ * while it runs (keys, ^C included, travel as bytes to the container's pty, whose line discipline
+ * echoes them and makes the signals) and is restored however the exec ends.
+ */
+async function execLocally(
+  exec: { command: string; args: string[]; env: Record<string, string> },
+  options: { interactive?: boolean; tty?: boolean },
+): Promise<number> {
+  const raw = Boolean(options.tty) && isatty(0);
+  const restore = (): void => void process.stdin.setRawMode(false);
+  // A raw terminal makes no signals of its own: these come from other processes (or a hangup)
+  // and go on to the command, whose end restores the terminal.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  let child: ReturnType<typeof spawn> | undefined;
+  const forward = (signal: NodeJS.Signals): void => void child?.kill(signal);
+  if (raw) {
+    process.stdin.setRawMode(true);
+    process.once('exit', restore);
+    for (const signal of signals) process.on(signal, forward);
+  }
+  try {
+    child = spawn(exec.command, exec.args, {
+      stdio: [options.interactive || options.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+      env: { ...process.env, ...exec.env },
+    });
+    const running = child;
+    return await new Promise<number>((resolve) => {
+      running.once('error', () => resolve(126));
+      running.once('exit', (code) => resolve(code ?? 1));
+    });
+  } finally {
+    if (raw) {
+      restore();
+      process.off('exit', restore);
+      for (const signal of signals) process.off(signal, forward);
+    }
+  }
 }
 
 function positiveIntOrZero(value: string): number {

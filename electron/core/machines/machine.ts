@@ -1,3 +1,4 @@
+import type { Duplex, Readable } from 'node:stream';
 import type { AgentEvent } from '../../../shared/agent-rpc.js';
 import type { MachineState, MachineSummary } from '../../../shared/host-api.js';
 import type { AgentLink } from '../agent/agent-link.js';
@@ -14,8 +15,52 @@ export interface Machine {
    * The command that runs `command` inside a container with the container's own namespaces,
    * cgroup and security settings, with stdio attached to whatever runs it (a terminal, a PTY).
    * Terminals are not JSON-RPC: they are processes (local) or SSH channels (remote).
+   * With `tty` the command gets a pty of the container's own (`docker exec -t`), relayed to that
+   * stdio, whose terminal size it follows.
    */
-  execCommand(container: string, command: readonly string[]): Promise<{ command: string; args: string[]; env: Record<string, string> }>;
+  execCommand(
+    container: string,
+    command: readonly string[],
+    options?: { tty?: boolean },
+  ): Promise<{ command: string; args: string[]; env: Record<string, string> }>;
+  /**
+   * A terminal on the machine: a command in a container (`agent exec`, the container's own
+   * namespaces, cgroup and security settings), or a shell on the machine itself when no container
+   * is named. Local: a process (a PTY with `tty`); SSH: a channel (with a PTY and window-change).
+   */
+  openTerminal(options: TerminalOptions): Promise<Terminal>;
+}
+
+export interface TerminalOptions {
+  /** The container to run in; absent: the machine itself (its login shell when no command is given). */
+  container?: string;
+  /** The command and its arguments; required with a container. */
+  command?: readonly string[];
+  /** Give the command a terminal (PTY): what interactive shells and `exec -t` want. */
+  tty: boolean;
+  cols?: number;
+  rows?: number;
+  /** $TERM for the PTY (default xterm-256color). */
+  term?: string;
+}
+
+export interface TerminalExit {
+  /** The exit code; 128+N when a signal ended it (as shells report it); null when unknown. */
+  code: number | null;
+  signal?: string;
+}
+
+export interface Terminal {
+  /** Write the command's input; read its output (stdout, and with a tty everything it prints). */
+  readonly stream: Duplex;
+  /** Its stderr, when there is no tty (with a tty stderr goes to the terminal too). */
+  readonly stderr: Readable | undefined;
+  /** Tells the PTY its new size (the program gets SIGWINCH); nothing without a tty. */
+  resize(cols: number, rows: number): void;
+  /** Settles once the command has ended and its output is drained. */
+  readonly exit: Promise<TerminalExit>;
+  /** Ends the terminal (hangs up the channel / kills the process). */
+  close(): void;
 }
 
 export type StateListener = (machine: string, state: MachineState, error?: string) => void;

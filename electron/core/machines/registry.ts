@@ -22,6 +22,14 @@ export class MachineRegistry {
     return machine;
   }
 
+  has(name: string): boolean {
+    return this.machines.has(name);
+  }
+
+  remove(name: string): boolean {
+    return this.machines.delete(name);
+  }
+
   list(): MachineSummary[] {
     return [...this.machines.values()].map((machine) => machine.summary());
   }

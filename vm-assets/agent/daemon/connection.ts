@@ -23,9 +23,9 @@ export function serveConnection(
     notify: (event: AgentEvent) => write({ jsonrpc: '2.0', method: AGENT_EVENT_METHOD, params: event }),
   };
   const call = (method: string, params: unknown): Promise<unknown> => callHandler(agentMethods, handlers, method, params, ctx);
-  // Requests on one connection are answered in arrival order; a slow one does not block others'
-  // connections, and each response carries its id anyway.
-  let queue = Promise.resolve();
+  // Requests run concurrently and each response carries its id: a long pull or a followed log
+  // must not hold up the other calls on the one link the host keeps to this agent.
+  const inFlight = new Set<Promise<void>>();
 
   socket.setEncoding('utf8');
   socket.on('data', (chunk: string) => {
@@ -40,18 +40,17 @@ export function serveConnection(
       throw error;
     }
     for (const line of lines) {
-      queue = queue.then(async () => {
-        const response = await dispatchFrame(line, call, {
-          onInternalError: (method, error) => log.error(`${method} failed`, error),
-        });
+      const handled = dispatchFrame(line, call, { onInternalError: (method, error) => log.error(`${method} failed`, error) }).then((response) => {
         if (response) write(response);
       });
+      inFlight.add(handled);
+      void handled.finally(() => inFlight.delete(handled));
     }
   });
   // The server runs with allowHalfOpen: a client that finishes writing (`dial` at the end of
   // its stdin) still gets every answer before we close our side.
   socket.on('end', () => {
-    void queue.then(() => socket.end());
+    void Promise.all(inFlight).then(() => socket.end());
   });
   socket.on('error', (error) => log.debug('client connection error', error));
   socket.on('close', () => events.unsubscribe(ctx.notify));

@@ -1,12 +1,11 @@
 // The built agent bundle, run as a real daemon on a real unix socket, answering from the kernel.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LineSplitter } from '../../../shared/ndjson.js';
-import { AGENT_DIR, isolatedAgent, type IsolatedAgent } from '../../../build/testing/isolated-agent.js';
+import { AGENT_DIR, isolatedAgent, spawnDaemon, type IsolatedAgent } from '../../../build/testing/isolated-agent.js';
 
 const ENTRY = join(AGENT_DIR, 'agent.cjs');
 let sandbox: IsolatedAgent;
@@ -18,17 +17,7 @@ afterEach(async () => {
   await sandbox.cleanup();
 });
 
-function startDaemon(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [ENTRY, 'daemon', '--socket', sandbox.socketPath, '--state', sandbox.stateDir, '--ready-fd', '3'], {
-    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    (child.stdio[3] as Readable).once('data', () => resolve(child));
-    child.once('exit', (code) => reject(new Error(`daemon exited ${code}: ${err}`)));
-  });
-}
+const startDaemon = (): Promise<ChildProcess> => spawnDaemon(sandbox);
 
 /** Sends frames on one connection and collects one reply per request. */
 async function exchange(frames: string[], expectReplies = frames.length): Promise<Array<Record<string, unknown>>> {
@@ -41,13 +30,18 @@ async function exchange(frames: string[], expectReplies = frames.length): Promis
       for (const line of splitter.push(chunk)) replies.push(JSON.parse(line) as Record<string, unknown>);
       if (replies.length >= expectReplies) {
         socket.destroy();
-        resolve(replies);
+        // The agent answers concurrently: put replies in request order (an unparseable frame's reply has no id).
+        resolve(replies.sort((a, b) => replyOrder(a) - replyOrder(b)));
       }
     });
     socket.on('error', reject);
     socket.on('connect', () => socket.write(frames.map((f) => `${f}\n`).join('')));
   });
 }
+
+/** Where a reply belongs: its id; one to a frame that had no readable id sorts where the test put that frame. */
+let idlessSlot = Number.MAX_SAFE_INTEGER;
+const replyOrder = (reply: Record<string, unknown>) => (typeof reply.id === 'number' ? reply.id : idlessSlot);
 
 const req = (id: number, method: string, params?: unknown) =>
   JSON.stringify({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) });
@@ -79,13 +73,14 @@ describe('agent daemon', () => {
 
   it('answers every malformed request with an error naming the field, and keeps serving', async () => {
     await startDaemon();
+    idlessSlot = 6;
     const replies = await exchange([
       req(1, 'system.hello', { protocol: 'one', client: 'x' }),
       req(2, 'system.hello', { protocol: 1 }),
       req(3, 'system.info', { verbose: true }),
       req(4, 'events.subscribe', { topics: ['everything'] }),
       req(5, 'containers.explode'),
-      '{"jsonrpc":"2.0","id":6,"method":',
+      '{"jsonrpc":"2.0","id":6,"method":', // cut off: answered with id null, sorted into slot 6
       JSON.stringify({ jsonrpc: '1.0', id: 7, method: 'system.info' }),
       req(8, 'system.hello', { protocol: 99, client: 'x' }),
       req(9, 'system.info'),

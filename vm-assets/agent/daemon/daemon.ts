@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { ActivityLog } from '../activity/activity-log.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
 import { createHandlers } from '../rpc/handlers.js';
-import { createRuntime } from './services.js';
+import { createRuntime, initHelperPath } from './services.js';
+import { openImageStore } from '../images/store.js';
 import { serveConnection } from './connection.js';
 import { EventHub } from './event-hub.js';
 import type { AgentIdentity } from '../system/system-info.js';
@@ -42,8 +43,26 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const events = new EventHub();
   const activity = new ActivityLog(join(options.stateDir, 'activity.jsonl'));
   activity.onEntry((entry) => events.publish({ type: 'activity', entry }));
-  const runtime = await createRuntime({ stateDir: options.stateDir, bundleDir: options.bundleDir, activity, events, log });
-  const handlers = createHandlers({ identity: options.identity, events, activity, runtime });
+  const images = await openImageStore({
+    root: join(options.stateDir, 'images'),
+    activity,
+    helper: initHelperPath(options.bundleDir),
+    // Called only on images.remove, long after the runtime below exists.
+    inUse: (imageId) => (runtime instanceof Error ? [] : runtime.usingImage(imageId)),
+    log: (message) => log.info(message),
+  }).catch((error: unknown) => {
+    log.error('the image store is unavailable', error);
+    return error instanceof Error ? error : new Error(String(error));
+  });
+  const runtime = await createRuntime({
+    stateDir: options.stateDir,
+    bundleDir: options.bundleDir,
+    activity,
+    events,
+    log,
+    images: images instanceof Error ? undefined : images,
+  });
+  const handlers = createHandlers({ identity: options.identity, events, activity, runtime, images });
   const clients = new Set<Socket>();
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     clients.add(socket);

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { errorMessage } from '../../../shared/errors.js';
 import type { ActivityLog } from '../activity/activity-log.js';
 import { createCgroupDriver } from '../runtime/cgroups/index.js';
-import { ContainerRuntime, type ImageResolver, type IsolationPolicy } from '../runtime/container-runtime.js';
+import { ContainerRuntime, type ImageResolver } from '../runtime/container-runtime.js';
+import { DEFAULT_SECURITY_POLICY, type SecurityPolicy } from '../runtime/security-policy.js';
 import { detectCgroups } from '../system/cgroups.js';
 import { normalizeArch } from '../system/system-info.js';
 import type { EventHub } from './event-hub.js';
@@ -22,11 +23,11 @@ export interface RuntimeDeps {
   events: EventHub;
   log: Logger;
   images?: ImageResolver;
-  policy?: IsolationPolicy;
+  policy?: SecurityPolicy;
 }
 
 export async function createRuntime(deps: RuntimeDeps): Promise<ContainerRuntime | Error> {
-  if (!deps.images || !deps.policy) return new Error('this agent build has no image store or isolation policy yet');
+  if (!deps.images) return new Error('the image store could not be opened (see the agent log)');
   try {
     const cgroups = createCgroupDriver(await detectCgroups(), process.env.ONGGI_CGROUP_PARENT ?? 'onggi', deps.activity);
     const runtime = new ContainerRuntime({
@@ -35,7 +36,7 @@ export async function createRuntime(deps: RuntimeDeps): Promise<ContainerRuntime
       cgroups,
       activity: deps.activity,
       images: deps.images,
-      policy: deps.policy,
+      policy: deps.policy ?? DEFAULT_SECURITY_POLICY,
       emit: (event) => deps.events.publish(event),
     });
     await runtime.reconcile();

@@ -4,6 +4,8 @@ import { ErrorCode } from '../../../shared/jsonrpc.js';
 import type { Handlers } from '../../../shared/rpc-dispatch.js';
 import type { ActivityLog } from '../activity/activity-log.js';
 import type { EventHub } from '../daemon/event-hub.js';
+import { createImageHandlers } from '../images/handlers.js';
+import type { ImageStore } from '../images/store.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import { createContainerHandlers } from '../runtime/handlers.js';
 import { readSystemInfo, type AgentIdentity } from '../system/system-info.js';
@@ -20,6 +22,8 @@ export interface AgentServices {
   activity: ActivityLog;
   /** Absent where containers cannot run (no usable cgroups); container calls then say why. */
   runtime: ContainerRuntime | Error;
+  /** Absent when the image store could not be opened; image calls then say why. */
+  images: ImageStore | Error;
 }
 
 export function createHandlers(services: AgentServices): Handlers<typeof agentMethods, ConnectionContext> {
@@ -43,5 +47,6 @@ export function createHandlers(services: AgentServices): Handlers<typeof agentMe
     },
     'activity.list': (params) => services.activity.list(params ?? {}),
     ...createContainerHandlers(services.runtime),
+    ...createImageHandlers(services.images, services.events),
   };
 }

@@ -17,7 +17,8 @@ import { ContainerRecords, type ContainerRecord } from './container-record.js';
 import { generateName } from './names.js';
 import { isSameProcess, namespaceInodes, processStartTime } from './proc.js';
 import { mountRootfs, unmountRootfs } from './rootfs.js';
-import { StartError, launchSupervisor } from './supervisor.js';
+import { DEFAULT_DEVICE_RULES, initArgs, type SecurityPolicy } from './security-policy.js';
+import { GO_FD, READY_FD, StartError, launchSupervisor } from './supervisor.js';
 import { UserError, resolveUser } from './users.js';
 
 export interface ResolvedImage {
@@ -32,13 +33,6 @@ export interface ImageResolver {
   resolve(selector: string): Promise<ResolvedImage>;
 }
 
-/** What the init helper is told to apply; decided by the agent's security policy. */
-export interface IsolationPolicy {
-  caps: readonly string[];
-  seccompDeny: readonly string[];
-  masked: readonly string[];
-  readonly: readonly string[];
-}
 
 export interface RuntimeOptions {
   root: string;
@@ -46,7 +40,7 @@ export interface RuntimeOptions {
   cgroups: CgroupDriver;
   activity: ActivityLog;
   images: ImageResolver;
-  policy: IsolationPolicy;
+  policy: SecurityPolicy;
   emit: (event: { type: 'container.state'; id: string; name: string; state: ContainerRecord['state']; exitCode: number | null }) => void;
   /** Runs between the container's process being created and its command starting (network set-up). */
   beforeStart?: (record: ContainerRecord, pid: number) => Promise<void>;
@@ -70,6 +64,8 @@ export class ContainerRuntime {
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly watchers = new Map<string, FSWatcher>();
   private readonly exitWaiters = new Map<string, Array<() => void>>();
+  /** Resolved as soon as a container's exit file is readable, whoever holds its lock. */
+  private readonly exitObservers = new Map<string, Array<(exit: z.infer<typeof ExitFile>) => void>>();
   private readonly reservedNames = new Set<string>();
 
   constructor(private readonly options: RuntimeOptions) {
@@ -157,26 +153,31 @@ export class ContainerRuntime {
     return { exitCode: after.exitCode ?? -1, oomKilled: after.oomKilled };
   }
 
-  /** The helper arguments for `agent exec`: join this container with its own security settings. */
+  /** The helper arguments for `agent exec` (up to the command): join this container with its own security settings. */
   execSpec(selector: string): string[] {
     const record = this.find(selector);
-    if (record.state !== 'running' || record.pid === null)
-      throw new OnggiError(ErrorCode.Conflict, 'not_running', `container ${record.name} is not running`, 'params.container');
-    return [
-      'exec',
-      '--target-pid',
-      String(record.pid),
-      ...this.options.cgroups.placement(record.id).procsFiles.flatMap((file) => ['--cgroup-procs', file]),
-      '--cwd',
-      record.workingDir,
-      '--uid',
-      String(record.uid),
-      '--gid',
-      String(record.gid),
-      ...record.env.flatMap((entry) => ['--env', entry]),
-      ...this.options.policy.caps.flatMap((cap) => ['--cap', cap]),
-      ...this.options.policy.seccompDeny.flatMap((name) => ['--seccomp-deny', name]),
-    ];
+    if (record.state !== 'running' || record.pid === null) throw new OnggiError(ErrorCode.Conflict, 'not_running', `container ${record.name} is not running`, 'params.container');
+    const args = initArgs({
+      command: 'exec',
+      targetPid: record.pid,
+      ...this.processSettings(record, this.options.cgroups.placement(record.id).procsFiles),
+      argv: ['_'],
+    });
+    return args.slice(0, args.lastIndexOf('--'));
+  }
+
+  /** Who the container's processes run as and what they may do: the same for its first process and every exec. */
+  private processSettings(record: ContainerRecord, cgroupProcs: string[]) {
+    return {
+      env: record.env,
+      cwd: record.workingDir,
+      uid: record.uid,
+      gid: record.gid,
+      caps: this.options.policy.caps,
+      seccompDeny: this.options.policy.seccompDeny,
+      cgroupProcs,
+      argv: record.argv,
+    };
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------
@@ -271,37 +272,27 @@ export class ContainerRuntime {
       if ((await this.options.cgroups.list()).includes(record.id)) await this.options.cgroups.remove(record.id, scope);
       const placement = await this.options.cgroups.create(record.id, record.limits, scope);
       this.watchExit(record.id);
+      const args = initArgs({
+        command: 'run',
+        rootfs: paths.merged,
+        hostname: record.hostname,
+        ...this.processSettings(record, placement.procsFiles),
+        masked: this.options.policy.masked,
+        readonly: this.options.policy.readonly,
+        cgroupfs: placement.version === 2 ? 'v2' : 'none',
+        // v2 has no devices controller: the helper attaches Docker's rules as a BPF program (v1 writes devices.allow).
+        ...(placement.version === 2 ? { deviceAllow: DEFAULT_DEVICE_RULES } : {}),
+        logFile: paths.log,
+        exitFile: paths.exit,
+        pidFile: paths.pid,
+        readyFd: READY_FD,
+        goFd: GO_FD,
+      });
       const pid = await launchSupervisor(
         this.options.activity,
         {
           helper: this.options.helper,
-          options: [
-            '--rootfs',
-            paths.merged,
-            '--hostname',
-            record.hostname,
-            '--cwd',
-            record.workingDir,
-            '--uid',
-            String(record.uid),
-            '--gid',
-            String(record.gid),
-            ...record.env.flatMap((entry) => ['--env', entry]),
-            ...this.options.policy.caps.flatMap((cap) => ['--cap', cap]),
-            ...this.options.policy.seccompDeny.flatMap((name) => ['--seccomp-deny', name]),
-            ...this.options.policy.masked.flatMap((path) => ['--mask', path]),
-            ...this.options.policy.readonly.flatMap((path) => ['--readonly', path]),
-            ...placement.procsFiles.flatMap((file) => ['--cgroup-procs', file]),
-            '--cgroupfs',
-            placement.version === 2 ? 'v2' : 'none',
-            '--log',
-            paths.log,
-            '--exit-file',
-            paths.exit,
-            '--pid-file',
-            paths.pid,
-          ],
-          argv: record.argv,
+          args,
           supervisorLog: paths.supervisorLog,
           beforeGo: this.options.beforeStart ? (pid) => this.options.beforeStart?.(record, pid) ?? Promise.resolve() : undefined,
         },
@@ -334,41 +325,35 @@ export class ContainerRuntime {
     const record = this.find(selector);
     return this.locked(record.id, async () => {
       if (record.state !== 'running') return summarize(record);
-      const exited = this.waitForExit(record.id);
-      this.signal(record, 'SIGTERM');
-      const inTime = await Promise.race([exited.then(() => true), delay(timeoutSeconds * 1000).then(() => false)]);
-      if (!inTime) {
-        this.signal(record, 'SIGKILL');
-        await exited;
-      }
+      // PID 1 of a pid namespace ignores SIGTERM unless it handles it: then SIGKILL, as Docker does.
+      const exit = (await this.signalAndObserve(record, 'SIGTERM', timeoutSeconds * 1000)) ?? (await this.signalAndObserve(record, 'SIGKILL'));
+      if (exit) await this.finish(record, exit);
       return summarize(this.records.get(record.id) ?? record);
     });
   }
 
   async kill(selector: string, signal = 'SIGKILL'): Promise<ContainerSummary> {
     const record = this.find(selector);
-    if (record.state !== 'running')
-      throw new OnggiError(ErrorCode.Conflict, 'not_running', `container ${record.name} is not running`, 'params.container');
-    const exited = this.waitForExit(record.id);
-    this.signal(record, signal);
-    if (normalizeSignal(signal) === 'SIGKILL') await exited;
-    return summarize(this.records.get(record.id) ?? record);
+    if (record.state !== 'running') throw new OnggiError(ErrorCode.Conflict, 'not_running', `container ${record.name} is not running`, 'params.container');
+    if (normalizeSignal(signal) !== 'SIGKILL') {
+      this.signal(record, signal);
+      return summarize(record);
+    }
+    return this.locked(record.id, async () => {
+      if (record.state !== 'running') return summarize(record);
+      const exit = await this.signalAndObserve(record, 'SIGKILL');
+      if (exit) await this.finish(record, exit);
+      return summarize(this.records.get(record.id) ?? record);
+    });
   }
 
   remove(selector: string, force = false): Promise<{ id: string }> {
     const record = this.find(selector);
     return this.locked(record.id, async () => {
       if (record.state === 'running') {
-        if (!force)
-          throw new OnggiError(
-            ErrorCode.Conflict,
-            'running',
-            `container ${record.name} is running: stop it first or remove with force`,
-            'params.container',
-          );
-        const exited = this.waitForExit(record.id);
-        this.signal(record, 'SIGKILL');
-        await exited;
+        if (!force) throw new OnggiError(ErrorCode.Conflict, 'running', `container ${record.name} is running: stop it first or remove with force`, 'params.container');
+        const exit = await this.signalAndObserve(record, 'SIGKILL');
+        if (exit) await this.finish(record, exit, { noRestart: true });
       }
       await this.purge(record);
       return { id: record.id };
@@ -396,11 +381,27 @@ export class ContainerRuntime {
     if (!record || record.state !== 'running') return;
     const exit = await readExit(this.store.paths(id).exit);
     if (!exit) return; // not written completely yet: the rename will fire again
+    for (const observer of this.exitObservers.get(id)?.splice(0) ?? []) observer(exit);
     await this.locked(id, () => this.finish(record, exit));
   }
 
+  /** Signals a running container and waits, without taking its lock, until its supervisor records the end. */
+  private async signalAndObserve(record: ContainerRecord, signal: string, timeoutMs?: number): Promise<z.infer<typeof ExitFile> | undefined> {
+    const observed = new Promise<z.infer<typeof ExitFile>>((resolve) => {
+      const list = this.exitObservers.get(record.id) ?? [];
+      list.push(resolve);
+      this.exitObservers.set(record.id, list);
+    });
+    this.signal(record, signal);
+    // The exit may have been written before we started observing.
+    const already = await readExit(this.store.paths(record.id).exit);
+    if (already) return already;
+    if (timeoutMs === undefined) return observed;
+    return Promise.race([observed, delay(timeoutMs).then(() => undefined)]);
+  }
+
   /** Records how a container ended, frees what it held, and applies --rm and restart policies. */
-  private async finish(record: ContainerRecord, exit: z.infer<typeof ExitFile>): Promise<void> {
+  private async finish(record: ContainerRecord, exit: z.infer<typeof ExitFile>, options: { noRestart?: boolean } = {}): Promise<void> {
     if (record.state !== 'running') return;
     this.unwatchExit(record.id);
     const usage = await this.options.cgroups.usage(record.id).catch(() => undefined);
@@ -418,6 +419,7 @@ export class ContainerRuntime {
     this.options.emit({ type: 'container.state', id: record.id, name: record.name, state: 'exited', exitCode: record.exitCode });
     for (const waiter of this.exitWaiters.get(record.id) ?? []) waiter();
     this.exitWaiters.delete(record.id);
+    if (options.noRestart) return;
     if (record.autoRemove) {
       await this.purge(record);
       return;
@@ -484,7 +486,12 @@ export class ContainerRuntime {
         await this.purge(record);
         continue;
       }
-      if (record.state !== 'running') continue;
+      if (record.state !== 'running') {
+        // A start the daemon did not live to record may have left a process, a cgroup or a
+        // mount behind: a container that is not running holds none of them.
+        await this.releaseResources(record);
+        continue;
+      }
       if (await isSameProcess(record.pid, record.pidStartTime)) {
         this.watchExit(record.id);
         // It may have ended between our check and the watch.

@@ -9,9 +9,8 @@ import type { ActivityLog, ActivityScope } from '../activity/activity-log.js';
 
 export interface SupervisorLaunch {
   helper: string;
-  /** `run` options up to (not including) `--`, without the pipe fds. */
-  options: string[];
-  argv: string[];
+  /** The helper's `run` arguments (initArgs), with `--ready-fd 3 --go-fd 4`. */
+  args: string[];
   supervisorLog: string;
   /** Runs between `created` and `go`: the container's process exists, namespaces made, nothing exec'd. */
   beforeGo?: (pid: number) => Promise<void>;
@@ -20,8 +19,12 @@ export interface SupervisorLaunch {
 
 export class StartError extends Error {}
 
+/** The fds the supervisor finds its two pipes on (stdio 3 and 4 of the spawn below). */
+export const READY_FD = 3;
+export const GO_FD = 4;
+
 export async function launchSupervisor(activity: ActivityLog, launch: SupervisorLaunch, scope: ActivityScope): Promise<number> {
-  const argv = [launch.helper, 'run', ...launch.options, '--ready-fd', '3', '--go-fd', '4', '--', ...launch.argv];
+  const argv = [launch.helper, ...launch.args];
   const started = performance.now();
   const logFd = openSync(launch.supervisorLog, 'a', 0o600);
   const child = spawn(launch.helper, argv.slice(1), { detached: true, stdio: ['ignore', logFd, logFd, 'pipe', 'pipe'] });

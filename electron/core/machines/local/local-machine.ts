@@ -2,8 +2,10 @@
 // demand, and reopened with backoff when it drops (daemon restarted, upgraded, killed).
 import type { MachineState, MachineSummary } from '../../../../shared/host-api.js';
 import { OnggiError, errorMessage } from '../../../../shared/errors.js';
+import { ErrorCode } from '../../../../shared/jsonrpc.js';
 import type { AgentLink } from '../../agent/agent-link.js';
-import type { AgentEventListener, Machine, StateListener } from '../machine.js';
+import type { AgentEventListener, Machine, StateListener, Terminal, TerminalOptions } from '../machine.js';
+import { openLocalTerminal } from './local-terminal.js';
 import { readAgentBundle } from '../../agent/agent-bundle.js';
 import { connectLocalAgent, socketPathIn, type LocalDaemonOptions } from './local-daemon.js';
 
@@ -42,7 +44,7 @@ export class LocalMachine implements Machine {
     return this.connecting;
   }
 
-  async execCommand(container: string, command: readonly string[]) {
+  async execCommand(container: string, command: readonly string[], options: { tty?: boolean } = {}) {
     await this.agent(); // the daemon must be up (and ours) for the exec entry to ask it
     const bundle = await readAgentBundle(this.options.agentDir);
     return {
@@ -53,12 +55,25 @@ export class LocalMachine implements Machine {
         'exec',
         '--socket',
         socketPathIn(this.options.runDir),
+        ...(options.tty ? ['--tty'] : []),
         container,
         '--',
         ...command,
       ],
       env: this.options.nodeRuntime.env ?? {},
     };
+  }
+
+  /** A container command through `agent exec`, or a shell (or command) on this host, in a PTY when asked. */
+  async openTerminal(options: TerminalOptions): Promise<Terminal> {
+    if (options.container !== undefined) {
+      if (!options.command || options.command.length === 0) {
+        throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', 'a command is needed to run in a container', 'params.command');
+      }
+      return openLocalTerminal(await this.execCommand(options.container, options.command, { tty: options.tty }), options);
+    }
+    const [command, ...args] = options.command?.length ? options.command : [process.env.SHELL || '/bin/sh'];
+    return openLocalTerminal({ command: command ?? '/bin/sh', args, env: {} }, options);
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,7 @@ import { access, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CgroupInfo } from '../../../../shared/system-info.js';
 import type { ActivityLog, ActivityScope } from '../../activity/activity-log.js';
+import { DEFAULT_DEVICE_RULES } from '../security-policy.js';
 import {
   CFS_PERIOD_US,
   cpuQuotaUs,
@@ -21,20 +22,6 @@ type Controller = (typeof WANTED)[number];
 /** v1 reports "no limit" as a huge page-aligned number. */
 const V1_UNLIMITED = 2 ** 62;
 
-/** Docker's default device rules: mknod anything, open only the harmless character devices. */
-const DEVICE_ALLOW = [
-  'c *:* m',
-  'b *:* m',
-  'c 1:3 rwm',
-  'c 1:5 rwm',
-  'c 1:7 rwm',
-  'c 1:8 rwm',
-  'c 1:9 rwm',
-  'c 5:0 rwm',
-  'c 5:1 rwm',
-  'c 5:2 rwm',
-  'c 136:* rwm',
-];
 
 export class CgroupV1Driver implements CgroupDriver {
   readonly version = 1 as const;
@@ -88,10 +75,12 @@ export class CgroupV1Driver implements CgroupDriver {
         await write('memory', 'memory.memsw.limit_in_bytes', String(limits.memory));
     }
     if (limits.pids !== undefined) await write('pids', 'pids.max', String(limits.pids));
+    // Docker's device rules (mknod anything, open only the harmless character devices): without
+    // them a container's root could mknod the host's disk and read it.
     if (this.mounts.has('devices')) {
       await write('devices', 'devices.deny', 'a');
-      for (const rule of DEVICE_ALLOW) await this.activity.write(join(this.dir('devices', id), 'devices.allow'), rule, scope);
-      placement.limits[join(this.dir('devices', id), 'devices.allow')] = DEVICE_ALLOW.join('\n');
+      for (const rule of DEFAULT_DEVICE_RULES) await this.activity.write(join(this.dir('devices', id), 'devices.allow'), rule, scope);
+      placement.limits[join(this.dir('devices', id), 'devices.allow')] = DEFAULT_DEVICE_RULES.join('\n');
     }
     return placement;
   }

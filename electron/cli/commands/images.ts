@@ -1,0 +1,103 @@
+// `onggi image …`: pull, import, list, inspect, remove, on the chosen machine.
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import type { PullProgress } from '../../../shared/images.js';
+import { formatBytes } from '../format.js';
+import { printJson, withSession } from '../session.js';
+
+/** One line per layer and status change: readable in a log as well as on a terminal. */
+function progressPrinter(): (event: PullProgress) => void {
+  const last = new Map<string, string>();
+  return (event) => {
+    const key = event.layer ?? 'image';
+    if (last.get(key) === event.status) return;
+    last.set(key, event.status);
+    const layer = event.layer ? event.layer.slice(7, 19) : event.ref;
+    const size = event.total > 0 ? ` ${formatBytes(event.total)}` : '';
+    process.stderr.write(`${layer}: ${event.status}${size}\n`);
+  };
+}
+
+export function registerImageCommands(program: Command): void {
+  const image = program.command('image').description('manage images on a machine');
+
+  image
+    .command('pull')
+    .description('pull an image from a registry (Docker Hub by default)')
+    .argument('<ref>', 'e.g. busybox, 127.0.0.1:5000/app:1.0, name@sha256:…')
+    .option('--insecure', 'allow plain HTTP for this registry (e.g. 127.0.0.1:5000)')
+    .option('--platform <os/arch>', 'pull another platform than the machine’s, e.g. linux/arm64')
+    .option('--username <user>', 'registry user (the password is read from ONGGI_REGISTRY_PASSWORD)')
+    .option('-q, --quiet', 'print only the image id')
+    .action((ref: string, options: { insecure?: boolean; platform?: string; username?: string; quiet?: boolean }, cmd: Command) =>
+      withSession(cmd, async ({ api, machine }) => {
+        const progressId = randomUUID();
+        const print = progressPrinter();
+        const off = api.onEvent((event) => {
+          if (!options.quiet && event.type === 'machine.event' && event.event.type === 'pull.progress' && event.event.progressId === progressId) print(event.event);
+        });
+        try {
+          const summary = await api.call('images.pull', {
+            machine,
+            ref,
+            progressId,
+            ...(options.insecure ? { insecure: true } : {}),
+            ...(options.platform ? { platform: options.platform } : {}),
+            ...(options.username ? { auth: { username: options.username, password: process.env.ONGGI_REGISTRY_PASSWORD ?? '' } } : {}),
+          });
+          process.stdout.write(options.quiet ? `${summary.id}\n` : `${summary.names.join(', ')} ${summary.id}\n`);
+        } finally {
+          off();
+        }
+      }),
+    );
+
+  image
+    .command('import')
+    .description('import a `docker save` tarball, an OCI image layout tarball, or a rootfs tarball')
+    .argument('<file>', 'the tarball (a path on the machine; for the local machine, a local path)')
+    .option('--name <ref>', 'name for a rootfs tarball (required there), or an extra tag')
+    .addOption(new Option('--kind <kind>', 'what the tarball is').choices(['auto', 'docker-archive', 'oci-archive', 'rootfs']).default('auto'))
+    .action((file: string, options: { name?: string; kind: 'auto' | 'docker-archive' | 'oci-archive' | 'rootfs' }, cmd: Command) =>
+      withSession(cmd, async ({ api, machine }) => {
+        const imported = await api.call('images.import', { machine, path: resolve(file), kind: options.kind, ...(options.name ? { name: options.name } : {}) });
+        for (const summary of imported) process.stdout.write(`${summary.names.join(', ') || '<none>'} ${summary.id}\n`);
+      }),
+    );
+
+  image
+    .command('ls')
+    .description('list images')
+    .option('--json', 'print JSON')
+    .action((options: { json?: boolean }, cmd: Command) =>
+      withSession(cmd, async ({ api, machine }) => {
+        const list = await api.call('images.list', { machine });
+        if (options.json) return printJson(list);
+        const rows = [['REPOSITORY:TAG', 'IMAGE ID', 'LAYERS', 'SIZE'], ...list.flatMap((i) => (i.names.length ? i.names : ['<none>']).map((name) => [name, i.id.slice(7, 19), String(i.layers), formatBytes(i.size)]))];
+        const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
+        process.stdout.write(`${rows.map((r) => r.map((cell, c) => cell.padEnd((widths[c] ?? 0) + 3)).join('').trimEnd()).join('\n')}\n`);
+      }),
+    );
+
+  image
+    .command('inspect')
+    .description("an image's config, layers and their directories on the machine")
+    .argument('<image>')
+    .action((selector: string, _options: unknown, cmd: Command) => withSession(cmd, async ({ api, machine }) => printJson(await api.call('images.inspect', { machine, image: selector }))));
+
+  image
+    .command('rm')
+    .description('remove an image (refused while a container uses it)')
+    .argument('<images...>')
+    .option('-f, --force', 'remove even if other names point at it')
+    .action((images: string[], options: { force?: boolean }, cmd: Command) =>
+      withSession(cmd, async ({ api, machine }) => {
+        for (const selector of images) {
+          const result = await api.call('images.remove', { machine, image: selector, ...(options.force ? { force: true } : {}) });
+          for (const name of result.untagged) process.stdout.write(`Untagged: ${name}\n`);
+          for (const digest of result.deleted) process.stdout.write(`Deleted: ${digest}\n`);
+        }
+      }),
+    );
+}

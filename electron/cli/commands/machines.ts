@@ -1,0 +1,332 @@
+// `onggi machine …`: add, list, remove machines, deploy to them, open a shell on them. Host-key
+// and passphrase questions are asked on this terminal (never answered by default when there is
+// none); passphrases stay in this process's memory.
+import { createInterface } from 'node:readline';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { OnggiError } from '../../../shared/errors.js';
+import { ErrorCode } from '../../../shared/jsonrpc.js';
+import type { MachineAddSshParams, RemoteLayout } from '../../../shared/machines.js';
+import type { HostCore } from '../../core/host-core.js';
+import type { Terminal } from '../../core/machines/machine.js';
+import { keyTypeLabel } from '../../core/machines/ssh/known-hosts.js';
+import type { HostKeyQuestion, MachinePrompts, SecretQuestion } from '../../core/machines/ssh/prompts.js';
+import { listSshConfigHosts } from '../../core/machines/ssh/ssh-config.js';
+import { printJson, withSession } from '../session.js';
+
+interface AddSshOptions {
+  host?: string;
+  user?: string;
+  port?: number;
+  key?: string;
+  fromSshConfig?: string;
+  acceptNewHostKey?: boolean;
+  remoteRoot?: string;
+  remoteRunDir?: string;
+  remoteStateDir?: string;
+  supervisor?: RemoteLayout['supervisor'];
+}
+
+function port(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number < 1 || number > 65535) throw new InvalidArgumentError('must be a port number from 1 to 65535');
+  return number;
+}
+
+export function registerMachineCommands(program: Command): void {
+  const machine = program.command('machine').description('add, list and remove machines; open a shell on one');
+  const add = machine.command('add').description('add a machine');
+
+  add
+    .command('ssh')
+    .description('add a Linux host reached over SSH (EC2 and any other); checks its host key and your key now, deploys on first use')
+    .argument('<name>', 'a name for the machine')
+    .option('--host <host>', 'host name or address')
+    .option('--user <user>', 'user to log in as (root, or one with passwordless sudo)')
+    .option('--port <port>', 'SSH port', port)
+    .option('--key <file>', 'private key file (a passphrase is asked for here when it has one)')
+    .option('--from-ssh-config <host>', 'take host, user, port, key and ProxyJump from this Host in ~/.ssh/config')
+    .option('--accept-new-host-key', "trust the host's key without asking if it is not known yet (like StrictHostKeyChecking=accept-new)")
+    .addOption(new Option('--remote-root <dir>', 'install root on the machine').hideHelp())
+    .addOption(new Option('--remote-run-dir <dir>', "the agent's socket dir on the machine").hideHelp())
+    .addOption(new Option('--remote-state-dir <dir>', "the agent's state dir on the machine").hideHelp())
+    .addOption(new Option('--supervisor <how>', 'how the daemon is kept running').choices(['auto', 'systemd', 'background']).hideHelp())
+    .action((name: string, options: AddSshOptions, command: Command) =>
+      withSession(command, async ({ core }) => {
+        if (options.host === undefined && options.fromSshConfig === undefined) {
+          throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', 'give --host or --from-ssh-config', 'params.host');
+        }
+        const remote = {
+          ...(options.remoteRoot ? { installRoot: options.remoteRoot } : {}),
+          ...(options.remoteRunDir ? { runDir: options.remoteRunDir } : {}),
+          ...(options.remoteStateDir ? { stateDir: options.remoteStateDir } : {}),
+          ...(options.supervisor ? { supervisor: options.supervisor } : {}),
+        };
+        const params: MachineAddSshParams = {
+          provider: 'ssh',
+          name,
+          ...(options.host !== undefined ? { host: options.host } : {}),
+          ...(options.user !== undefined ? { user: options.user } : {}),
+          ...(options.port !== undefined ? { port: options.port } : {}),
+          ...(options.key !== undefined ? { identityFile: options.key } : {}),
+          ...(options.fromSshConfig !== undefined ? { fromSshConfig: options.fromSshConfig } : {}),
+          ...(options.acceptNewHostKey ? { acceptNewHostKey: true } : {}),
+          ...(Object.keys(remote).length > 0 ? { remote } : {}),
+        };
+        const { view } = await core.ssh.add(params);
+        const via = view.via.length > 0 ? ` via ${view.via.join(', ')}` : '';
+        process.stdout.write(`added ${view.name}: ${view.user}@${view.host}:${view.port}${via}\n`);
+      }),
+    );
+
+  machine
+    .command('ls')
+    .description('list machines')
+    .option('--json', 'print JSON')
+    .action((options: { json?: boolean }, command: Command) =>
+      withSession(command, async ({ api, core }) => {
+        const summaries = await api.call('machines.list', {});
+        const views = new Map(core.ssh.views().map((view) => [view.name, view]));
+        if (options.json) {
+          printJson(summaries.map((summary) => ({ ...summary, ...(views.get(summary.name) ?? {}) })));
+          return;
+        }
+        const rows = summaries.map((summary) => {
+          const view = views.get(summary.name);
+          const where = view ? `${view.user}@${view.host}:${view.port}${view.via.length ? ` via ${view.via.join(',')}` : ''}` : 'this host';
+          return [summary.name, summary.provider, summary.state, where];
+        });
+        process.stdout.write(table([['NAME', 'PROVIDER', 'STATE', 'WHERE'], ...rows]));
+        if (core.ssh.loadError) process.stderr.write(`onggi: ${core.ssh.loadError.message}\n`);
+      }),
+    );
+
+  machine
+    .command('rm')
+    .description('forget a machine (its agent and containers keep running there)')
+    .argument('<name>')
+    .action((name: string, _options: unknown, command: Command) =>
+      withSession(command, async ({ core }) => {
+        await core.ssh.remove(name);
+        process.stdout.write(`${name}\n`);
+      }),
+    );
+
+  machine
+    .command('deploy')
+    .description('connect to a machine and make sure it runs this build of the agent (uploading only what it lacks)')
+    .argument('<name>')
+    .option('--json', 'print what the deploy did as JSON')
+    .action((name: string, options: { json?: boolean }, command: Command) =>
+      withSession(command, async ({ core }) => {
+        const ssh = core.ssh.get(name);
+        if (!ssh) throw new OnggiError(ErrorCode.NotFound, 'not_found', `no SSH machine named "${name}"`, 'params.machine');
+        const off = core.ssh.onEvent((event) => {
+          if (event.type === 'machine.deploy' && event.machine === name && !options.json && process.stderr.isTTY) {
+            process.stderr.write(
+              `\r${event.phase.padEnd(9)} ${event.percent.toFixed(0).padStart(3)}%${event.total ? ` ${(event.bytes / 1e6).toFixed(1)}/${(event.total / 1e6).toFixed(1)} MB` : ''}   `,
+            );
+          }
+        });
+        const started = performance.now();
+        try {
+          await ssh.agent();
+        } finally {
+          off();
+          if (!options.json && process.stderr.isTTY) process.stderr.write('\n');
+        }
+        const deployed = ssh.lastDeploy;
+        if (!deployed) return;
+        const summary = {
+          machine: name,
+          arch: deployed.arch,
+          buildId: deployed.buildId,
+          runtimeId: deployed.runtimeId,
+          agentId: deployed.agentId,
+          uploaded: deployed.uploaded,
+          uploadedBytes: deployed.uploadedBytes,
+          restarted: deployed.restarted,
+          removed: deployed.removed,
+          deployMs: Math.round(deployed.durationMs),
+          timings: deployed.timings,
+          totalMs: Math.round(performance.now() - started),
+        };
+        if (options.json) printJson(summary);
+        else
+          process.stdout.write(
+            `${name}: agent ${deployed.buildId.slice(0, 12)} on ${deployed.arch}; uploaded ${summary.uploaded.join(' + ') || 'nothing'} (${summary.uploadedBytes} bytes); ${deployed.restarted ? 'daemon (re)started' : 'daemon already current'}; ${summary.totalMs} ms\n`,
+          );
+      }),
+    );
+
+  machine
+    .command('ssh')
+    .description('open a shell on the machine (or run a command there), in this terminal')
+    .argument('<name>')
+    .argument('[command...]', 'a command to run instead of the login shell')
+    .passThroughOptions()
+    .action((name: string, commandWords: string[], _options: unknown, command: Command) =>
+      withSession(command, async ({ core }) => {
+        const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+        const terminal = await core.openTerminal(name, {
+          tty: tty || commandWords.length === 0,
+          ...(commandWords.length > 0 ? { command: commandWords } : {}),
+          cols: process.stdout.columns ?? 80,
+          rows: process.stdout.rows ?? 24,
+          ...(process.env.TERM ? { term: process.env.TERM } : {}),
+        });
+        process.exitCode = await attachTerminal(terminal, { interactive: true });
+      }),
+    );
+
+  machine
+    .command('hosts')
+    .description('the hosts ~/.ssh/config names (add one with `machine add ssh NAME --from-ssh-config HOST`)')
+    .action(async () => {
+      for (const host of await listSshConfigHosts()) process.stdout.write(`${host}\n`);
+    });
+
+  for (const sub of [machine, add, ...machine.commands, ...add.commands]) sub.exitOverride().showHelpAfterError();
+}
+
+/**
+ * Connects this process's terminal to a Terminal: raw mode on a TTY, window size changes
+ * forwarded, stdin piped when interactive. Resolves with the exit code.
+ */
+export async function attachTerminal(terminal: Terminal, options: { interactive: boolean }): Promise<number> {
+  const stdin = process.stdin;
+  const raw = options.interactive && stdin.isTTY && process.stdout.isTTY;
+  const onResize = (): void => terminal.resize(process.stdout.columns ?? 80, process.stdout.rows ?? 24);
+  if (raw) {
+    stdin.setRawMode(true);
+    process.stdout.on('resize', onResize);
+  }
+  terminal.stream.pipe(process.stdout, { end: false });
+  terminal.stderr?.pipe(process.stderr, { end: false });
+  if (options.interactive) {
+    stdin.pipe(terminal.stream);
+    stdin.resume();
+  } else terminal.stream.end();
+  try {
+    const exit = await terminal.exit;
+    return exit.code ?? 1;
+  } finally {
+    if (options.interactive) {
+      stdin.unpipe(terminal.stream);
+      stdin.pause();
+    }
+    if (raw) {
+      stdin.setRawMode(false);
+      process.stdout.off('resize', onResize);
+    }
+  }
+}
+
+/** Runs `exec` on a machine that is reached by a terminal channel rather than a local process (SSH). */
+export async function execOverTerminal(
+  core: HostCore,
+  machine: string,
+  container: string,
+  command: string[],
+  options: { interactive?: boolean; tty?: boolean },
+): Promise<number> {
+  const tty = Boolean(options.tty && process.stdout.isTTY);
+  const terminal = await core.openTerminal(machine, {
+    container,
+    command,
+    tty,
+    cols: process.stdout.columns ?? 80,
+    rows: process.stdout.rows ?? 24,
+    ...(process.env.TERM ? { term: process.env.TERM } : {}),
+  });
+  return attachTerminal(terminal, { interactive: Boolean(options.interactive || options.tty) });
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
+  return rows
+    .map(
+      (row) =>
+        `${row
+          .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+          .join('  ')
+          .trimEnd()}\n`,
+    )
+    .join('');
+}
+
+/** Questions asked on this process's terminal; refused (with the reason printed) when there is none. */
+export function terminalPrompts(): MachinePrompts {
+  return {
+    async hostKey(question: HostKeyQuestion) {
+      const where = question.port === 22 ? question.host : `[${question.host}]:${question.port}`;
+      const known =
+        question.otherKnownTypes.length > 0 ? `\nOther keys are known for this host (${question.otherKnownTypes.join(', ')}).` : '';
+      process.stderr.write(
+        `The authenticity of host '${where}' can't be established.\n${keyTypeLabel(question.keyType)} key fingerprint is ${question.fingerprint}.${known}\n`,
+      );
+      if (!process.stdin.isTTY) {
+        process.stderr.write('No terminal to ask on: pass --accept-new-host-key to `onggi machine add` to trust this key.\n');
+        return false;
+      }
+      for (;;) {
+        const answer = (await askLine('Are you sure you want to continue connecting (yes/no)? ')).trim().toLowerCase();
+        if (answer === 'yes') return true;
+        if (answer === 'no' || answer === '') return false;
+        process.stderr.write('Please type yes or no.\n');
+      }
+    },
+    async secret(question: SecretQuestion) {
+      if (!process.stdin.isTTY) {
+        process.stderr.write(`No terminal to ask for the passphrase of ${question.subject} on; add the key to an ssh-agent instead.\n`);
+        return undefined;
+      }
+      if (question.attempt > 1) process.stderr.write('Wrong passphrase, try again.\n');
+      const label =
+        question.kind === 'key-passphrase'
+          ? `Enter passphrase for key '${question.subject}': `
+          : `[sudo] password for ${question.subject}: `;
+      return askHidden(label);
+    },
+  };
+}
+
+function askLine(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  return new Promise((resolve) => {
+    rl.question(question, (answer) => {
+      rl.close();
+      resolve(answer);
+    });
+    rl.once('SIGINT', () => {
+      rl.close();
+      resolve('');
+    });
+  });
+}
+
+/** Reads a line without echoing it. Ctrl-C or Ctrl-D declines. */
+function askHidden(question: string): Promise<string | undefined> {
+  const stdin = process.stdin;
+  process.stderr.write(question);
+  stdin.setRawMode(true);
+  stdin.resume();
+  let value = '';
+  return new Promise((resolve) => {
+    const done = (result: string | undefined): void => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write('\n');
+      resolve(result);
+    };
+    const onData = (chunk: Buffer): void => {
+      for (const char of chunk.toString('utf8')) {
+        if (char === '\r' || char === '\n') return done(value);
+        if (char === '\u0003' || char === '\u0004') return done(undefined);
+        if (char === '\u007f' || char === '\b') value = value.slice(0, -1);
+        else value += char;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}

@@ -1,0 +1,321 @@
+// Deploy for real: a loopback OpenSSH server (this same machine, as root), the staged Node 24
+// runtime, the built agent. The install root, socket and state dirs are sandboxed under a temp dir
+// (never /opt, /run/onggi or /var/lib/onggi), the daemon runs under the background supervisor
+// (no systemd unit is ever installed), and both are stopped by pid at the end.
+import { spawnSync } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AGENT_DIR, CLI, terminate } from '../../../build/testing/isolated-agent.js';
+import { startSshd, type Sshd } from '../../../build/testing/sshd.js';
+import { stageRuntime } from '../../../build/runtime.mjs';
+import type { HostEvent } from '../../../shared/host-api.js';
+import type { SystemInfo } from '../../../shared/system-info.js';
+import { createHostCore, type HostCore } from '../host-core.js';
+import { SshMachine } from '../machines/ssh/ssh-machine.js';
+import { fingerprint } from '../machines/ssh/known-hosts.js';
+import { SYSTEMD_UNIT_PATH } from './remote-scripts.js';
+
+const BUNDLES_DIR = join(AGENT_DIR, '..', 'bundles');
+let sshd: Sshd;
+let root: string;
+let remote: { installRoot: string; runDir: string; stateDir: string };
+let env: NodeJS.ProcessEnv;
+const cores: HostCore[] = [];
+
+beforeAll(async () => {
+  // The real runtime, staged once and cached (≈ 100 s the first time: npm pack, strip, xz -9).
+  await stageRuntime({ arch: 'x64', outDir: BUNDLES_DIR });
+  sshd = await startSshd();
+  root = await mkdtemp(join(tmpdir(), 'onggi-deploy-test-'));
+  remote = { installRoot: join(root, 'remote/opt'), runDir: join(root, 'remote/run'), stateDir: join(root, 'remote/state') };
+  await mkdir(join(root, 'home/.ssh'), { recursive: true });
+  env = {
+    ...process.env,
+    ONGGI_HOME: join(root, 'data'),
+    HOME: join(root, 'home'), // the user's ~/.ssh (known_hosts, config) is the test's own
+    ONGGI_LOCAL_RUN_DIR: join(root, 'local/run'),
+    ONGGI_LOCAL_STATE_DIR: join(root, 'local/state'),
+    SSH_AUTH_SOCK: '',
+  };
+}, 300_000);
+
+afterEach(async () => {
+  await Promise.all(cores.splice(0).map((core) => core.close()));
+});
+
+afterAll(async () => {
+  await Promise.all(cores.splice(0).map((core) => core.close()));
+  if (remote) await stopRemoteAgent(remote.runDir);
+  await sshd?.stop();
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+/** Ends the supervisor and the daemon this test's deploys started, by the pids in their files. */
+async function stopRemoteAgent(runDir: string): Promise<void> {
+  for (const file of ['supervisor.pid', 'agent.pid']) {
+    const pid = Number((await readFile(join(runDir, file), 'utf8').catch(() => '')).trim());
+    if (Number.isInteger(pid) && pid > 0) await terminate(pid);
+  }
+}
+
+function onggi(...args: string[]) {
+  return spawnSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8', timeout: 120_000 });
+}
+
+function hostCore(agentDir = AGENT_DIR): HostCore {
+  const core = createHostCore({
+    dataDir: join(root, 'data'),
+    agentDir,
+    bundlesDir: BUNDLES_DIR,
+    nodeRuntime: { command: process.execPath },
+    localAgent: { runDir: join(root, 'local/run'), stateDir: join(root, 'local/state') },
+    platform: 'linux',
+    prompts: { hostKey: () => Promise.resolve(false), secret: () => Promise.resolve(undefined) },
+    ssh: { userKnownHosts: [join(root, 'home/.ssh/known_hosts')], agentSocket: '' },
+  });
+  cores.push(core);
+  return core;
+}
+
+function addArgs(name: string): string[] {
+  return [
+    'machine',
+    'add',
+    'ssh',
+    name,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(sshd.port),
+    '--user',
+    'root',
+    '--key',
+    sshd.userKeyPath,
+    '--remote-root',
+    remote.installRoot,
+    '--remote-run-dir',
+    remote.runDir,
+    '--remote-state-dir',
+    remote.stateDir,
+    '--supervisor',
+    'background',
+  ];
+}
+
+interface DeploySummary {
+  uploaded: string[];
+  uploadedBytes: number;
+  restarted: boolean;
+  deployMs: number;
+  totalMs: number;
+  runtimeId: string;
+  agentId: string;
+  removed: string[];
+  timings: Record<string, number>;
+}
+
+describe('onggi machine add ssh + deploy over a real sshd', () => {
+  it('refuses an unknown host key when there is no terminal to ask on, printing the fingerprint', () => {
+    const run = onggi(...addArgs('box'));
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`ED25519 key fingerprint is ${sshd.hostKeyFingerprint()}.`);
+    expect(run.stderr).toContain('pass --accept-new-host-key');
+    expect(run.stderr).toMatch(/onggi: the host key of 127\.0\.0\.1:\d+ is not known and was not accepted/);
+    expect(onggi('machine', 'ls', '--json').stdout).not.toContain('"box"');
+  });
+
+  it('adds the machine with --accept-new-host-key: the remembered key is the one ssh-keygen -lf shows', async () => {
+    const run = onggi(...addArgs('box'), '--accept-new-host-key');
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe(`added box: root@127.0.0.1:${sshd.port}\n`);
+    const line = (await readFile(join(root, 'data/known_hosts'), 'utf8')).trim();
+    expect(line.startsWith(`[127.0.0.1]:${sshd.port} ssh-ed25519 `)).toBe(true);
+    expect(fingerprint(Buffer.from(line.split(' ')[2] ?? '', 'base64'))).toBe(sshd.hostKeyFingerprint());
+    const stored = JSON.parse(await readFile(join(root, 'data/machines.json'), 'utf8')) as { machines: Array<{ name: string }> };
+    expect(stored.machines.map((machine) => machine.name)).toEqual(['box']);
+    const list = JSON.parse(onggi('machine', 'ls', '--json').stdout) as Array<{ name: string; provider: string; host?: string }>;
+    expect(list.find((machine) => machine.name === 'box')).toMatchObject({
+      provider: 'ssh',
+      host: '127.0.0.1',
+      port: sshd.port,
+      user: 'root',
+    });
+    expect(onggi(...addArgs('box'), '--accept-new-host-key').stderr).toBe('onggi: a machine named "box" exists (params.name)\n');
+  });
+
+  it('deploys: uploads runtime and agent once, starts the daemon; a second deploy uploads nothing in under a second', async () => {
+    const first = onggi('machine', 'deploy', 'box', '--json');
+    expect(first.stderr).toBe('');
+    expect(first.status).toBe(0);
+    const one = JSON.parse(first.stdout) as DeploySummary;
+    expect(one.uploaded.sort()).toEqual(['agent', 'runtime']);
+    expect(one.restarted).toBe(true);
+    const manifest = JSON.parse(await readFile(join(BUNDLES_DIR, 'runtime-linux-x64.json'), 'utf8')) as {
+      id: string;
+      files: Array<{ format: string; bytes: number }>;
+    };
+    expect(one.runtimeId).toBe(manifest.id);
+    expect(one.uploadedBytes).toBeGreaterThan(manifest.files.find((file) => file.format === 'xz')?.bytes ?? 0);
+    // Installed where we said, named by hash; no systemd unit anywhere.
+    expect(await readdir(join(remote.installRoot, 'runtime'))).toEqual([one.runtimeId]);
+    expect(await readdir(join(remote.installRoot, 'agent'))).toEqual([one.agentId]);
+    const node = join(remote.installRoot, 'runtime', one.runtimeId, 'bin/node');
+    expect(spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim()).toBe('v24.21.0');
+    expect(spawnSync('test', ['-e', SYSTEMD_UNIT_PATH]).status).not.toBe(0);
+    const supervisor = Number((await readFile(join(remote.runDir, 'supervisor.pid'), 'utf8')).trim());
+    expect(() => process.kill(supervisor, 0)).not.toThrow();
+
+    const second = onggi('machine', 'deploy', 'box', '--json');
+    expect(second.status).toBe(0);
+    const two = JSON.parse(second.stdout) as DeploySummary;
+    expect(two).toMatchObject({ uploaded: [], uploadedBytes: 0, restarted: false, runtimeId: one.runtimeId, agentId: one.agentId });
+    expect(two.deployMs).toBeLessThan(1000);
+    console.log(
+      `first deploy: ${one.uploadedBytes} bytes, deploy ${one.deployMs} ms (with connect ${one.totalMs} ms); ` +
+        `second deploy: ${two.uploadedBytes} bytes, deploy ${two.deployMs} ms (with connect ${two.totalMs} ms); ` +
+        `steps ${JSON.stringify(one.timings)} / ${JSON.stringify(two.timings)}`,
+    );
+  }, 180_000);
+
+  it('onggi info --machine shows the agent on the machine (the same kernel: it is this host)', async () => {
+    const run = onggi('info', '--machine', 'box', '--json');
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const info = JSON.parse(run.stdout) as SystemInfo;
+    expect(info.kernelRelease).toBe(spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim());
+    expect(info.agent.pid).toBe(Number((await readFile(join(remote.runDir, 'agent.pid'), 'utf8')).trim()));
+    const manifest = JSON.parse(await readFile(join(AGENT_DIR, 'manifest.json'), 'utf8')) as { buildId: string };
+    expect(info.agent.buildId).toBe(manifest.buildId);
+    // The daemon is the staged Node 24, not this test's Node.
+    const runtime = JSON.parse(await readFile(join(BUNDLES_DIR, 'runtime-linux-x64.json'), 'utf8')) as { id: string };
+    const argv = (await readFile(`/proc/${info.agent.pid}/cmdline`, 'utf8')).split('\0');
+    expect(argv[0]).toBe(join(remote.installRoot, 'runtime', runtime.id, 'bin/node'));
+    // Every existing command takes --machine: the registry knows the machine.
+    const ps = onggi('ps', '--all', '--json', '--machine', 'box');
+    expect(ps.stderr).toBe('');
+    expect(JSON.parse(ps.stdout)).toBeInstanceOf(Array);
+    const ls = onggi('machine', 'ls');
+    expect(ls.stdout).toMatch(new RegExp(`^box +ssh +stopped +root@127\\.0\\.0\\.1:${sshd.port}$`, 'm'));
+  });
+});
+
+function waitUntil(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + timeoutMs;
+    const tick = (): void => {
+      if (condition()) return resolve();
+      if (Date.now() > deadline) return reject(new Error('timed out'));
+      setTimeout(tick, 20);
+    };
+    tick();
+  });
+}
+
+describe('onggi machine ssh', () => {
+  it('gives an interactive shell on the machine in a real terminal: raw keys, window size changes, exit code', async () => {
+    const pty = await import('@lydell/node-pty');
+    const terminal = pty.spawn(process.execPath, [CLI, 'machine', 'ssh', 'box'], {
+      cols: 100,
+      rows: 30,
+      env: { ...(env as Record<string, string>), TERM: 'xterm' },
+    });
+    let output = '';
+    terminal.onData((data) => (output += data));
+    const exited = new Promise<number>((resolve) => terminal.onExit(({ exitCode }) => resolve(exitCode)));
+    try {
+      const waitFor = async (pattern: RegExp): Promise<void> => {
+        const deadline = Date.now() + 15_000;
+        while (!pattern.test(output)) {
+          if (Date.now() > deadline) throw new Error(`waited for ${pattern}; got ${JSON.stringify(output.slice(-400))}`);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      };
+      terminal.write('stty size; echo FIRST-$((6*7))\r');
+      await waitFor(/30 100\r*\n[^]*FIRST-42/);
+      terminal.resize(120, 40); // SIGWINCH to the CLI, window-change to the remote pty
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      terminal.write('stty size; echo SECOND-$((6*7))\r');
+      await waitFor(/40 120\r*\n[^]*SECOND-42/);
+      terminal.write('exit 4\r');
+      expect(await exited).toBe(4);
+    } finally {
+      terminal.kill();
+    }
+  });
+});
+
+describe('the ssh machine in the host core', () => {
+  it('notices a killed SSH connection mid-stream, says lost, reconnects by itself without redeploying, and the next call works', async () => {
+    const core = hostCore();
+    const states: string[] = [];
+    core.onEvent((event: HostEvent) => {
+      if (event.type === 'machine.state' && event.machine === 'box') states.push(event.state);
+    });
+    const before = (await core.call('machines.info', { machine: 'box' })) as SystemInfo;
+    expect(states).toEqual(['connecting', 'deploying', 'ready']);
+    const machine = core.ssh.get('box');
+    if (!(machine instanceof SshMachine)) throw new Error('no ssh machine');
+    const connection = await machine.ssh();
+    // A terminal streaming when the link dies.
+    const terminal = await core.openTerminal('box', { command: ['sh', '-c', 'while :; do echo tick; sleep 0.05; done'], tty: false });
+    let ticks = 0;
+    terminal.stream.on('data', () => (ticks += 1));
+    await waitUntil(() => ticks > 2);
+    const killed = await sshd.killConnection(connection.localPort);
+    expect(killed.length).toBeGreaterThan(0);
+    expect((await terminal.exit).code).toBeNull(); // hung up, no exit status
+    await waitUntil(() => states.includes('lost') && states.at(-1) === 'ready');
+    expect(states.slice(3)).toEqual(['lost', 'connecting', 'deploying', 'ready']);
+    expect(machine.lastDeploy).toMatchObject({ uploadedBytes: 0, restarted: false });
+    const after = (await core.call('machines.info', { machine: 'box' })) as SystemInfo;
+    expect(after.agent.pid).toBe(before.agent.pid); // the daemon never noticed
+    expect((await machine.ssh()).localPort).not.toBe(connection.localPort);
+  });
+
+  it('opens a terminal on the machine itself (its login shell user), with and without a PTY', async () => {
+    const core = hostCore();
+    const plain = await core.openTerminal('box', { command: ['uname', '-r'], tty: false });
+    let out = '';
+    plain.stream.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    expect(await plain.exit).toEqual({ code: 0 });
+    expect(out.trim()).toBe(spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim());
+    const tty = await core.openTerminal('box', { command: ['sh', '-c', 'stty size; exit 3'], tty: true, cols: 100, rows: 30 });
+    let ttyOut = '';
+    tty.stream.on('data', (chunk: Buffer) => (ttyOut += chunk.toString()));
+    expect(await tty.exit).toEqual({ code: 3 });
+    expect(ttyOut).toContain('30 100');
+  });
+
+  it('an agent update uploads only the agent, restarts the daemon, and keeps the two newest agents', async () => {
+    const variant = async (name: string, buildId: string): Promise<string> => {
+      const dir = join(root, name);
+      await cp(AGENT_DIR, dir, { recursive: true });
+      const manifestPath = join(dir, 'manifest.json');
+      const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { buildId: string };
+      manifest.buildId = buildId;
+      await writeFile(manifestPath, JSON.stringify(manifest));
+      return dir;
+    };
+    const agentsBefore = await readdir(join(remote.installRoot, 'agent'));
+    expect(agentsBefore).toHaveLength(1);
+    const oldPid = Number((await readFile(join(remote.runDir, 'agent.pid'), 'utf8')).trim());
+    for (const [index, buildId] of ['e'.repeat(64), 'd'.repeat(64)].entries()) {
+      const core = hostCore(await variant(`agent-v${index + 2}`, buildId));
+      const info = (await core.call('machines.info', { machine: 'box' })) as SystemInfo;
+      expect(info.agent.buildId).toBe(buildId);
+      const deployed = core.ssh.get('box')?.lastDeploy;
+      expect(deployed?.uploaded).toEqual(['agent']);
+      expect(deployed?.restarted).toBe(true);
+      expect(deployed?.uploadedBytes).toBeLessThan(1_000_000);
+      expect(info.agent.pid).not.toBe(oldPid);
+      await core.close();
+    }
+    const agentsAfter = await readdir(join(remote.installRoot, 'agent'));
+    expect(agentsAfter).toHaveLength(2);
+    expect(agentsAfter).not.toContain(agentsBefore[0]); // the oldest went
+    expect(await readdir(join(remote.installRoot, 'runtime'))).toHaveLength(1);
+  }, 120_000);
+});

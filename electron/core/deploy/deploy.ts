@@ -1,0 +1,482 @@
+// Deploy, Remote-SSH style: one probe says what the machine is and what it already has; parts
+// whose hash directory is absent are uploaded compressed (SFTP), checked with sha256sum and
+// unpacked into place as root; the daemon is (re)started under systemd or a background
+// supervisor; the host then talks to it through `agent dial` over an exec channel. A machine that
+// already runs this build costs two exec channels and a handshake, and uploads nothing.
+import { randomBytes } from 'node:crypto';
+import type { ClientChannel, SFTPWrapper } from 'ssh2';
+import { OnggiError, errorMessage } from '../../../shared/errors.js';
+import { ErrorCode } from '../../../shared/jsonrpc.js';
+import type { DeployPhase, DeployProgress, RemoteLayout } from '../../../shared/machines.js';
+import { AgentLink } from '../agent/agent-link.js';
+import { checkHash, checkRemotePath, shellCommand } from '../machines/ssh/quote.js';
+import type { SshConnection } from '../machines/ssh/ssh-connection.js';
+import { agentPart, chooseRuntimePart, readRuntimeManifest, type AgentPart, type DeployPart } from './bundles.js';
+import { ACTIVATE_SCRIPT, INSTALL_SCRIPT, PRUNE_SCRIPT, SUPERVISOR_SCRIPT } from './remote-scripts.js';
+import {
+  DEFAULT_GLIBC_MIN,
+  PROBE_SCRIPT,
+  UNAME_MACHINE,
+  checkArch,
+  checkTarget,
+  parseProbe,
+  privilegePrefix,
+  type RuntimeArch,
+  type TargetFacts,
+} from './targets.js';
+
+export const CLIENT_NAME = 'onggi-host';
+const KEEP_VERSIONS = 2;
+const UPLOAD_CHUNK = 32 * 1024;
+const UPLOAD_IN_FLIGHT = 64;
+
+export interface DeployOptions {
+  connection: SshConnection;
+  /** The machine's name, for progress events. */
+  machine: string;
+  layout: RemoteLayout;
+  agentDir: string;
+  bundlesDir: string;
+  /**
+   * Replace a daemon of another build with ours. True when the user asked for the machine; false
+   * on a background reconnect, so two app builds do not take turns replacing each other's agent.
+   */
+  replaceOtherBuild: boolean;
+  onProgress?: (progress: DeployProgress) => void;
+  handshakeTimeoutMs?: number;
+}
+
+export interface RemotePaths {
+  node: string;
+  agent: string;
+  socket: string;
+  /** The words that run a command as root there: [] for root, sudo otherwise. */
+  privilege: string[];
+}
+
+export interface DeployResult {
+  link: AgentLink;
+  arch: RuntimeArch;
+  facts: TargetFacts;
+  paths: RemotePaths;
+  runtimeId: string;
+  agentId: string;
+  buildId: string;
+  uploadedBytes: number;
+  uploaded: Array<'runtime' | 'agent'>;
+  /** Whether the daemon was (re)started. */
+  restarted: boolean;
+  removed: string[];
+  durationMs: number;
+  /** Milliseconds per step (probe, upload, apply, handshake), for the record. */
+  timings: Record<string, number>;
+}
+
+export function resolveLayout(layout: RemoteLayout): RemoteLayout {
+  return {
+    installRoot: checkRemotePath(layout.installRoot, 'remote.installRoot'),
+    runDir: checkRemotePath(layout.runDir, 'remote.runDir'),
+    stateDir: checkRemotePath(layout.stateDir, 'remote.stateDir'),
+    supervisor: layout.supervisor,
+  };
+}
+
+export function remotePaths(layout: RemoteLayout, runtimeId: string, agentId: string, privilege: string[]): RemotePaths {
+  return {
+    node: `${layout.installRoot}/runtime/${checkHash(runtimeId)}/bin/node`,
+    agent: `${layout.installRoot}/agent/${checkHash(agentId)}/agent.cjs`,
+    socket: `${layout.runDir}/agent.sock`,
+    privilege,
+  };
+}
+
+/**
+ * The command line that runs `agent exec` for a container (terminals use it). With `tty` the
+ * command gets a pty of the container's own, relayed to the channel's pty, whose size it follows.
+ */
+export function agentExecCommand(
+  paths: RemotePaths,
+  container: string,
+  command: readonly string[],
+  options: { tty?: boolean } = {},
+): string {
+  return shellCommand([
+    ...paths.privilege,
+    paths.node,
+    paths.agent,
+    'exec',
+    '--socket',
+    paths.socket,
+    ...(options.tty ? ['--tty'] : []),
+    container,
+    '--',
+    ...command,
+  ]);
+}
+
+export async function deployAgent(options: DeployOptions): Promise<DeployResult> {
+  const started = performance.now();
+  const { connection } = options;
+  const layout = resolveLayout(options.layout);
+  const host = connection.label;
+  let uploadTotal = 0;
+  let uploadedBytes = 0;
+  const uploads: Array<{ part: DeployPart; sha256: string; remote: string }> = [];
+  const timings: Record<string, number> = {};
+  let mark = performance.now();
+  const lap = (name: string): void => {
+    const now = performance.now();
+    timings[name] = Math.round((now - mark) * 10) / 10;
+    mark = now;
+  };
+  const progress = (phase: DeployPhase, part?: 'runtime' | 'agent'): void => {
+    const weights: Record<DeployPhase, number> = { probe: 2, upload: 5, install: 85, start: 92, handshake: 97, done: 100 };
+    let percent = weights[phase];
+    if (phase === 'upload' && uploadTotal > 0) percent = 5 + (80 * uploadedBytes) / uploadTotal;
+    options.onProgress?.({
+      machine: options.machine,
+      phase,
+      ...(part ? { part } : {}),
+      bytes: uploadedBytes,
+      total: uploadTotal,
+      percent: Math.round(percent * 10) / 10,
+    });
+  };
+
+  // 1. What the machine is and which of our parts it has (for every arch we could ship); when it
+  //    has this build's parts, the same channel goes on to dial the agent.
+  progress('probe');
+  const candidates = await candidateParts(options.agentDir, options.bundlesDir);
+  lap('pack');
+  const nodeAt = (runtimeId: string): string => `${layout.installRoot}/runtime/${runtimeId}/bin/node`;
+  const agentAt = (agentId: string): string => `${layout.installRoot}/agent/${agentId}/agent.cjs`;
+  const probePaths = candidates.flatMap(({ runtimeId, agent }) => [nodeAt(runtimeId), agentAt(agent.id)]);
+  const dialTriples = candidates.flatMap(({ arch, runtimeId, agent }) => [UNAME_MACHINE[arch], nodeAt(runtimeId), agentAt(agent.id)]);
+  const channel = await connection.execChannel(
+    shellCommand([
+      'sh',
+      '-c',
+      PROBE_SCRIPT,
+      'onggi-probe',
+      String(probePaths.length),
+      ...probePaths,
+      `${layout.runDir}/agent.sock`,
+      ...dialTriples,
+    ]),
+  );
+  const probed = await readProbe(channel, host);
+  const facts = probed.facts;
+  lap('probe');
+  const checked = await (async () => {
+    const arch = checkArch(facts, host);
+    const staged = await readRuntimeManifest(options.bundlesDir, arch).catch((error: unknown) => error as Error);
+    checkTarget(
+      facts,
+      host,
+      staged instanceof Error ? DEFAULT_GLIBC_MIN : staged.glibcMin,
+      staged instanceof Error ? 'runtime' : staged.node,
+    );
+    if (staged instanceof Error) throw staged;
+    const privilege = privilegePrefix(facts, host);
+    if (!facts.sha256sum) {
+      throw new OnggiError(
+        ErrorCode.OperationFailed,
+        'unsupported_target',
+        `${host} has no sha256sum (coreutils); deploy checks every upload with it`,
+      );
+    }
+    return { arch, manifest: staged, privilege };
+  })().catch((error: unknown) => {
+    channel.close();
+    throw error;
+  });
+  const { arch, manifest, privilege } = checked;
+  const runtime = chooseRuntimePart(options.bundlesDir, manifest, facts.xz);
+  const agent = await agentPart(options.agentDir, arch);
+  const paths = remotePaths(layout, runtime.id, agent.id, privilege);
+  const has = new Set(facts.existing);
+  const missing: DeployPart[] = [runtime, agent].filter((part) => !has.has(part.kind === 'runtime' ? paths.node : paths.agent));
+
+  // 2. Already installed: the probe dialed on; the daemon may well be ours and running.
+  if (facts.dialed && missing.length === 0) {
+    progress('handshake');
+    const attempt = await handshake(channel, probed.stderr, connection.label, options.handshakeTimeoutMs).catch(
+      (error: unknown) => error as Error,
+    );
+    lap('handshake');
+    if (!(attempt instanceof Error)) {
+      if (attempt.hello.buildId === agent.buildId) {
+        progress('done');
+        return result(attempt.link, false, []);
+      }
+      attempt.link.close();
+      if (!options.replaceOtherBuild) throw otherBuild(host, attempt.hello.agentVersion, attempt.hello.buildId);
+    } else if (!options.replaceOtherBuild) throw attempt;
+  } else channel.close();
+  // A background reconnect only dials: it never installs or restarts (the supervisor brings a
+  // crashed daemon back; another app's build is not ours to replace). The user's next request does.
+  if (!options.replaceOtherBuild) {
+    throw new OnggiError(
+      ErrorCode.Unavailable,
+      'agent_unreachable',
+      `the agent on ${host} is not running this build; open the machine to deploy it`,
+    );
+  }
+
+  // 3. Upload what is missing, install, (re)start, prune.
+  const loaded = await Promise.all(missing.map(async (part) => ({ part, ...(await part.load()) })));
+  uploadTotal = loaded.reduce((sum, { data }) => sum + data.length, 0);
+  if (loaded.length > 0) {
+    const sftp = await connection.sftp();
+    for (const { part, data, sha256 } of loaded) {
+      progress('upload', part.kind);
+      const remote = `/tmp/onggi-upload-${randomBytes(16).toString('hex')}.tar.${part.format}`;
+      await uploadBytes(sftp, data, remote, (n) => {
+        uploadedBytes += n;
+        progress('upload', part.kind);
+      });
+      uploads.push({ part, sha256, remote });
+    }
+  }
+  if (uploads.length > 0) lap('upload');
+  progress('install');
+  const mode = layout.supervisor === 'auto' ? (facts.systemd ? 'systemd' : 'background') : layout.supervisor;
+  const commands = [
+    ...(uploads.length > 0
+      ? [
+          shellCommand([
+            ...privilege,
+            'sh',
+            '-c',
+            INSTALL_SCRIPT,
+            'onggi-install',
+            layout.installRoot,
+            ...uploads.flatMap(({ part, sha256, remote }) => [part.kind, part.id, sha256, remote, part.format]),
+          ]),
+        ]
+      : []),
+    shellCommand([
+      ...privilege,
+      'sh',
+      '-c',
+      ACTIVATE_SCRIPT,
+      'onggi-activate',
+      mode,
+      paths.node,
+      paths.agent,
+      paths.socket,
+      layout.stateDir,
+      layout.runDir,
+      SUPERVISOR_SCRIPT,
+    ]),
+    shellCommand([...privilege, 'sh', '-c', PRUNE_SCRIPT, 'onggi-prune', layout.installRoot, String(KEEP_VERSIONS), runtime.id, agent.id]),
+  ];
+  progress('start');
+  const applied = await connection.exec(commands.join(' && '), { timeoutMs: 120_000 });
+  if (applied.code !== 0) {
+    throw new OnggiError(
+      ErrorCode.OperationFailed,
+      'deploy_failed',
+      `installing the agent on ${host} failed (exit ${applied.code}): ${(applied.stderr || applied.stdout).trim().slice(-1500)}`,
+    );
+  }
+  lap('apply');
+  const removed = [...applied.stdout.matchAll(/^removed=(.+)$/gm)].map((match) => match[1] ?? '');
+
+  progress('handshake');
+  const { link, hello } = await dial(connection, paths, options.handshakeTimeoutMs);
+  lap('handshake');
+  if (hello.buildId !== agent.buildId) {
+    link.close();
+    throw new OnggiError(
+      ErrorCode.Unavailable,
+      'agent_unreachable',
+      `the agent started on ${host} reports build ${hello.buildId.slice(0, 12)}, not ${agent.buildId.slice(0, 12)}: another agent took over ${paths.socket}`,
+    );
+  }
+  progress('done');
+  return result(link, true, removed);
+
+  function result(link: AgentLink, restarted: boolean, removedDirs: string[]): DeployResult {
+    return {
+      link,
+      arch,
+      facts,
+      paths,
+      runtimeId: runtime.id,
+      agentId: agent.id,
+      buildId: agent.buildId,
+      uploadedBytes,
+      uploaded: uploads.map(({ part }) => part.kind),
+      restarted,
+      removed: removedDirs,
+      durationMs: performance.now() - started,
+      timings,
+    };
+  }
+}
+
+async function candidateParts(
+  agentDir: string,
+  bundlesDir: string,
+): Promise<Array<{ arch: RuntimeArch; runtimeId: string; agent: AgentPart }>> {
+  const out: Array<{ arch: RuntimeArch; runtimeId: string; agent: AgentPart }> = [];
+  for (const arch of ['x64', 'arm64'] as const) {
+    const manifest = await readRuntimeManifest(bundlesDir, arch).catch(() => undefined);
+    if (manifest) out.push({ arch, runtimeId: manifest.id, agent: await agentPart(agentDir, arch) });
+  }
+  return out;
+}
+
+function otherBuild(host: string, version: string, buildId: string): OnggiError {
+  return new OnggiError(
+    ErrorCode.Conflict,
+    'other_build',
+    `the agent on ${host} is now another Onggi build (${version}, ${buildId.slice(0, 12)}); open the machine again to replace it with this app's`,
+  );
+}
+
+/** Opens `agent dial` over an exec channel and shakes hands with the daemon behind it. */
+export async function dial(connection: SshConnection, paths: RemotePaths, timeoutMs?: number): Promise<Dialed> {
+  const channel = await connection.execChannel(
+    shellCommand([...paths.privilege, paths.node, paths.agent, 'dial', '--socket', paths.socket]),
+  );
+  const stderr = { text: '' };
+  channel.stderr.setEncoding('utf8');
+  channel.stderr.on('data', (chunk: string) => {
+    if (stderr.text.length < 4096) stderr.text += chunk;
+  });
+  return handshake(channel, stderr, connection.label, timeoutMs);
+}
+
+interface Dialed {
+  link: AgentLink;
+  hello: Awaited<ReturnType<AgentLink['hello']>>;
+}
+
+/** The version handshake over a channel running `agent dial`; what it printed on stderr explains a failure. */
+async function handshake(channel: ClientChannel, stderr: { text: string }, label: string, timeoutMs = 15_000): Promise<Dialed> {
+  const link = new AgentLink(channel, `the agent on ${label}`);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const hello = await Promise.race([
+      link.hello(CLIENT_NAME),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new OnggiError(ErrorCode.Unavailable, 'agent_unreachable', `the agent on ${label} did not answer within ${timeoutMs} ms`),
+            ),
+          timeoutMs,
+        );
+      }),
+    ]);
+    return { link, hello };
+  } catch (error) {
+    link.close();
+    if (error instanceof OnggiError && error.kind === 'incompatible_version') throw error;
+    const said = stderr.text.trim();
+    throw new OnggiError(ErrorCode.Unavailable, 'agent_unreachable', `${errorMessage(error)}${said ? ` (${said})` : ''}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Reads the probe's facts from the channel's stderr (up to `end=1`); what comes after on stderr
+ * is the dial's, kept for error messages.
+ */
+function readProbe(channel: ClientChannel, host: string, timeoutMs = 30_000): Promise<{ facts: TargetFacts; stderr: { text: string } }> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const after = { text: '' };
+    let done = false;
+    const timer = setTimeout(
+      () => finish(new OnggiError(ErrorCode.Unavailable, 'probe_failed', `probing ${host} took longer than ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const finish = (error?: Error): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (error) {
+        channel.close();
+        return reject(error);
+      }
+      try {
+        resolve({ facts: parseProbe(text), stderr: after });
+      } catch (parseError) {
+        channel.close();
+        reject(parseError instanceof Error ? parseError : new Error(String(parseError)));
+      }
+    };
+    // Nothing comes on stdout until the host speaks to a dialed agent; flowing, so 'close' arrives.
+    channel.resume();
+    channel.stderr.setEncoding('utf8');
+    channel.stderr.on('data', (chunk: string) => {
+      if (done) {
+        if (after.text.length < 4096) after.text += chunk;
+        return;
+      }
+      text += chunk;
+      const end = text.indexOf('\nend=1\n');
+      if (end >= 0) {
+        after.text = text.slice(end + '\nend=1\n'.length);
+        text = text.slice(0, end + '\nend=1\n'.length);
+        finish();
+      }
+    });
+    channel.once('close', () =>
+      finish(
+        new OnggiError(
+          ErrorCode.OperationFailed,
+          'probe_failed',
+          `probing ${host} failed: ${text.trim().slice(-500) || 'the command ended without output'}`,
+        ),
+      ),
+    );
+  });
+}
+
+/** Writes bytes to a new remote file (exclusive create, 0600), many requests in flight. */
+export function uploadBytes(sftp: SFTPWrapper, data: Buffer, remotePath: string, onBytes: (bytes: number) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    sftp.open(remotePath, 'wx', { mode: 0o600 }, (openError, handle) => {
+      if (openError)
+        return reject(new OnggiError(ErrorCode.OperationFailed, 'upload_failed', `cannot create ${remotePath}: ${openError.message}`));
+      let next = 0;
+      let inFlight = 0;
+      let failed = false;
+      const finish = (error?: Error): void => {
+        sftp.close(handle, (closeError) => {
+          const problem = error ?? closeError;
+          if (problem)
+            reject(new OnggiError(ErrorCode.OperationFailed, 'upload_failed', `uploading ${remotePath} failed: ${problem.message}`));
+          else resolve();
+        });
+      };
+      const pump = (): void => {
+        while (!failed && inFlight < UPLOAD_IN_FLIGHT && next < data.length) {
+          const offset = next;
+          const length = Math.min(UPLOAD_CHUNK, data.length - offset);
+          next += length;
+          inFlight += 1;
+          sftp.write(handle, data, offset, length, offset, (error) => {
+            inFlight -= 1;
+            if (failed) return;
+            if (error) {
+              failed = true;
+              finish(error);
+              return;
+            }
+            onBytes(length);
+            if (next >= data.length && inFlight === 0) finish();
+            else pump();
+          });
+        }
+      };
+      if (data.length === 0) finish();
+      else pump();
+    });
+  });
+}

@@ -1,0 +1,108 @@
+// A published port on a remote machine, reachable on this computer's 127.0.0.1 (ssh -L, as Docker
+// Desktop and Lima do it). The listener is ours and stays up across reconnects: each new local
+// connection asks for the machine's current SSH connection, so a forward survives a dropped link.
+import { createServer, type Server, type Socket } from 'node:net';
+import { OnggiError, errorMessage } from '../../../../shared/errors.js';
+import { ErrorCode } from '../../../../shared/jsonrpc.js';
+import type { SshConnection } from './ssh-connection.js';
+
+export interface PortForwardSpec {
+  /** The port on this computer (0: any free one). */
+  localPort: number;
+  /** The port on the machine. */
+  remotePort: number;
+  /** Where on the machine to connect (default 127.0.0.1). */
+  remoteHost?: string;
+  /** Where to listen here (default 127.0.0.1; never a public address unless asked). */
+  localHost?: string;
+}
+
+export interface PortForward {
+  readonly localHost: string;
+  readonly localPort: number;
+  readonly remoteHost: string;
+  readonly remotePort: number;
+  /** Open local connections being carried. */
+  readonly connections: number;
+  close(): Promise<void>;
+}
+
+export async function forwardPort(
+  connection: () => Promise<SshConnection>,
+  spec: PortForwardSpec,
+  onClosed?: () => void,
+): Promise<PortForward> {
+  const localHost = spec.localHost ?? '127.0.0.1';
+  const remoteHost = spec.remoteHost ?? '127.0.0.1';
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    socket.pause();
+    connection()
+      .then((ssh) =>
+        ssh.forwardOut(remoteHost, spec.remotePort, { host: socket.remoteAddress ?? '127.0.0.1', port: socket.remotePort ?? 0 }),
+      )
+      .then((channel) => {
+        if (socket.destroyed) {
+          channel.close();
+          return;
+        }
+        channel.on('error', () => socket.destroy());
+        channel.once('close', () => socket.destroy());
+        socket.once('close', () => channel.close());
+        socket.pipe(channel).pipe(socket);
+        socket.resume();
+      })
+      .catch(() => socket.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        reject(
+          new OnggiError(
+            ErrorCode.Conflict,
+            'port_in_use',
+            `${localHost}:${spec.localPort} is already in use on this computer (another program listens there), so the machine's port ${spec.remotePort} cannot be forwarded to it; publish the container on another port, or stop that program`,
+            'localPort',
+          ),
+        );
+      } else if (error.code === 'EACCES') {
+        reject(
+          new OnggiError(
+            ErrorCode.Forbidden,
+            'port_forbidden',
+            `this computer does not let Onggi listen on ${localHost}:${spec.localPort} (ports below 1024 need privileges)`,
+            'localPort',
+          ),
+        );
+      } else
+        reject(
+          new OnggiError(
+            ErrorCode.OperationFailed,
+            'forward_failed',
+            `cannot listen on ${localHost}:${spec.localPort}: ${errorMessage(error)}`,
+          ),
+        );
+    });
+    server.listen(spec.localPort, localHost, () => resolve());
+  });
+  const address = server.address();
+  const localPort = typeof address === 'object' && address ? address.port : spec.localPort;
+  return {
+    localHost,
+    localPort,
+    remoteHost,
+    remotePort: spec.remotePort,
+    get connections() {
+      return sockets.size;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        onClosed?.();
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

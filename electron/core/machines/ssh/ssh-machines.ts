@@ -1,0 +1,225 @@
+// The remote machines the user added: loaded from the machine store when the host core starts,
+// added (after one real connection that checks the host key and the credentials) and removed.
+// Also the source of the events a front end answers or shows: host-key and secret questions,
+// deploy progress.
+import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { OnggiError, errorMessage, parseOrThrow } from '../../../../shared/errors.js';
+import { ErrorCode } from '../../../../shared/jsonrpc.js';
+import {
+  MachineAddSshParams,
+  SshMachineDefinition,
+  type DeployProgress,
+  type JumpHost,
+  type PromptAnswerParams,
+  type SshMachineDefinitionInput,
+  type SshMachineView,
+} from '../../../../shared/machines.js';
+import { MachineStore } from '../machine-store.js';
+import type { AgentEventListener, StateListener } from '../machine.js';
+import type { MachineRegistry } from '../registry.js';
+import { expandHome } from './keys.js';
+import { PromptBroker, type MachinePrompts, type PromptEvent } from './prompts.js';
+import { resolveSshConfig } from './ssh-config.js';
+import { connectSsh, type HostKeyPolicy } from './ssh-connection.js';
+import { SshMachine, endpointsFor, knownHostsFor, sshMachineView } from './ssh-machine.js';
+
+export type RemoteMachineEvent = PromptEvent | ({ type: 'machine.deploy' } & DeployProgress);
+
+export interface SshMachinesOptions {
+  dataDir: string;
+  agentDir: string;
+  bundlesDir: string;
+  registry: MachineRegistry;
+  onState: StateListener;
+  onAgentEvent: AgentEventListener;
+  /** Answers questions in-process (the CLI); without it they go out as events (see onEvent/answer). */
+  prompts?: MachinePrompts;
+  /** known_hosts files read besides Onggi's own (default ~/.ssh/known_hosts). */
+  userKnownHosts?: string[];
+  /** ~/.ssh/config and the home it is relative to (tests). */
+  sshConfig?: { file?: string; home?: string };
+  agentSocket?: string;
+}
+
+export interface AddedMachine {
+  view: SshMachineView;
+  definition: SshMachineDefinition;
+}
+
+export class SshMachines {
+  readonly store: MachineStore;
+  /** Why the stored machines could not be loaded (the file is left as it is). */
+  readonly loadError: OnggiError | undefined;
+  private readonly listeners = new Set<(event: RemoteMachineEvent) => void>();
+  private readonly broker: PromptBroker;
+  private readonly prompts: MachinePrompts;
+  private readonly machines = new Map<string, SshMachine>();
+
+  constructor(private readonly options: SshMachinesOptions) {
+    this.store = new MachineStore(options.dataDir);
+    this.broker = new PromptBroker((event) => this.emit(event));
+    this.prompts = options.prompts ?? this.broker;
+    let loadError: OnggiError | undefined;
+    try {
+      for (const definition of this.store.loadSync()) {
+        if (definition.provider === 'ssh') this.register(definition);
+      }
+    } catch (error) {
+      loadError =
+        error instanceof OnggiError ? error : new OnggiError(ErrorCode.Unavailable, 'machines_file_unreadable', errorMessage(error));
+    }
+    this.loadError = loadError;
+  }
+
+  onEvent(listener: (event: RemoteMachineEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The user's answer to a host-key or secret question sent as an event. */
+  answer(params: PromptAnswerParams): void {
+    this.broker.answer(params);
+  }
+
+  get(name: string): SshMachine | undefined {
+    return this.machines.get(name);
+  }
+
+  views(): SshMachineView[] {
+    return [...this.machines.values()].map((machine) => sshMachineView(machine.definition));
+  }
+
+  /**
+   * Adds an SSH machine: resolves it (from ~/.ssh/config when asked), connects once — the host key
+   * is checked (asked about, or accepted when `acceptNewHostKey`), the credentials must work —
+   * then stores it. Nothing is deployed yet: that happens on first use.
+   */
+  async add(input: unknown): Promise<AddedMachine> {
+    if (this.loadError) throw this.loadError;
+    const params = parseOrThrow(MachineAddSshParams, input, 'params');
+    if (this.options.registry.has(params.name)) {
+      throw new OnggiError(ErrorCode.Conflict, 'already_exists', `a machine named "${params.name}" exists`, 'params.name');
+    }
+    const definition = await this.definitionFrom(params);
+    const policy: HostKeyPolicy = params.acceptNewHostKey ? 'accept-new' : 'ask';
+    const { target, jumps } = endpointsFor(definition, this.options.agentSocket ?? process.env.SSH_AUTH_SOCK);
+    const passphrases = new Map<string, string>();
+    const connection = await connectSsh({
+      target,
+      jumps,
+      knownHosts: knownHostsFor(this.options.dataDir, this.options.userKnownHosts),
+      hostKeyPolicy: policy,
+      askHostKey: (question) => this.prompts.hostKey({ machine: definition.name, ...question }),
+      askPassphrase: (file, attempt) => this.prompts.secret({ machine: definition.name, kind: 'key-passphrase', subject: file, attempt }),
+      passphraseCache: passphrases,
+    });
+    connection.close();
+    await this.store.add(definition);
+    const machine = this.register(definition);
+    // The passphrase just given stays with the machine (in memory) for its first use.
+    for (const [file, passphrase] of passphrases) machine.rememberPassphrase(file, passphrase);
+    return { view: sshMachineView(definition), definition };
+  }
+
+  /** Forgets a machine (its agent keeps running there; containers are not touched). */
+  async remove(name: string): Promise<void> {
+    if (this.loadError) throw this.loadError;
+    const machine = this.machines.get(name);
+    const removed = await this.store.remove(name);
+    if (!machine && !removed) {
+      throw new OnggiError(ErrorCode.NotFound, 'not_found', `no machine named "${name}" was added`, 'params.machine');
+    }
+    if (machine) {
+      await machine.close();
+      this.machines.delete(name);
+      this.options.registry.remove(name);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.broker.cancelAll();
+  }
+
+  private register(definition: SshMachineDefinition): SshMachine {
+    const machine = new SshMachine(
+      {
+        definition,
+        dataDir: this.options.dataDir,
+        agentDir: this.options.agentDir,
+        bundlesDir: this.options.bundlesDir,
+        prompts: this.prompts,
+        ...(this.options.userKnownHosts ? { userKnownHosts: this.options.userKnownHosts } : {}),
+        ...(this.options.agentSocket ? { agentSocket: this.options.agentSocket } : {}),
+        onDeploy: (progress) => this.emit({ type: 'machine.deploy', ...progress }),
+      },
+      this.options.onState,
+      this.options.onAgentEvent,
+    );
+    this.options.registry.add(machine);
+    this.machines.set(definition.name, machine);
+    return machine;
+  }
+
+  private emit(event: RemoteMachineEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  private async definitionFrom(params: MachineAddSshParams): Promise<SshMachineDefinition> {
+    const remote = params.remote ? { remote: params.remote } : {};
+    if (params.fromSshConfig === undefined) {
+      const input: SshMachineDefinitionInput = {
+        provider: 'ssh',
+        name: params.name,
+        host: params.host ?? '',
+        ...(params.port !== undefined ? { port: params.port } : {}),
+        user: params.user ?? localUser(),
+        ...(params.identityFile ? { identityFile: expandHome(params.identityFile, this.options.sshConfig?.home) } : {}),
+        ...remote,
+      };
+      return parseOrThrow(SshMachineDefinition, input, 'params');
+    }
+    const context = {
+      ...(this.options.sshConfig?.file ? { file: this.options.sshConfig.file } : {}),
+      ...(this.options.sshConfig?.home ? { home: this.options.sshConfig.home } : {}),
+    };
+    const resolved = await resolveSshConfig(params.fromSshConfig, context);
+    const firstKey = (files: string[], explicit: boolean): string | undefined =>
+      explicit ? (files.find((file) => existsSync(file)) ?? files[0]) : undefined;
+    const proxyJump: JumpHost[] = [];
+    for (const jump of resolved.proxyJump) {
+      const hop = await resolveSshConfig(jump.host, context);
+      const key = firstKey(hop.identityFiles, hop.identityFilesExplicit);
+      proxyJump.push({
+        host: hop.hostName,
+        port: jump.port ?? hop.port,
+        user: jump.user ?? hop.user,
+        ...(key ? { identityFile: key } : {}),
+      });
+    }
+    const key = params.identityFile
+      ? expandHome(params.identityFile, this.options.sshConfig?.home)
+      : firstKey(resolved.identityFiles, resolved.identityFilesExplicit);
+    const input: SshMachineDefinitionInput = {
+      provider: 'ssh',
+      name: params.name,
+      host: params.host ?? resolved.hostName,
+      port: params.port ?? resolved.port,
+      user: params.user ?? resolved.user,
+      ...(key ? { identityFile: key } : {}),
+      ...(resolved.identityAgent === 'none' ? { agent: false } : resolved.identityAgent ? { agent: resolved.identityAgent } : {}),
+      proxyJump,
+      sshConfigHost: params.fromSshConfig,
+      ...remote,
+    };
+    return parseOrThrow(SshMachineDefinition, input, 'params');
+  }
+}
+
+function localUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'root';
+  }
+}

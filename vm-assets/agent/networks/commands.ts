@@ -1,0 +1,114 @@
+// How the network code talks to the kernel's tools. Changes go through the ActivityLog (the
+// window's record of what the agent did); reads (`ip -j …`, `iptables -S`) run quietly, because
+// the topology view polls them and a log full of reads would bury the steps that matter.
+import { spawn } from 'node:child_process';
+import { access, constants } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import type { ActivityLog, ActivityScope } from '../activity/activity-log.js';
+
+export class QuietCommandError extends Error {
+  constructor(
+    readonly argv: readonly string[],
+    readonly code: number | null,
+    readonly stderr: string,
+  ) {
+    super(`${argv.join(' ')} failed (${code === null ? 'killed' : `exit ${code}`})${stderr.trim() ? `: ${stderr.trim()}` : ''}`);
+    this.name = 'QuietCommandError';
+  }
+}
+
+/** Runs an argv without recording it; rejects on a non-zero exit or after timeoutMs. */
+export function readCommand(argv: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<string> {
+  const [command, ...args] = argv;
+  if (command === undefined) return Promise.reject(new Error('empty argv'));
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 10_000);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(stdout);
+      else reject(new QuietCommandError(argv, code, stderr));
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** The recorded runner the network code changes the kernel with (an ActivityLog, or a test's stand-in). */
+export interface CommandRunner {
+  run(argv: readonly string[], scope?: ActivityScope, options?: { input?: string }): Promise<{ stdout: string; stderr: string }>;
+}
+
+export function activityRunner(activity: ActivityLog): CommandRunner {
+  return { run: (argv, scope, options) => activity.run(argv, scope, options) };
+}
+
+/** The argv prefix that runs a tool inside a process's network namespace (and only that namespace). */
+export function inNetns(pid: number): string[] {
+  return ['nsenter', `--net=/proc/${pid}/ns/net`];
+}
+
+const SBIN_DIRS = ['/usr/local/sbin', '/usr/sbin', '/sbin', '/usr/local/bin', '/usr/bin', '/bin'];
+
+/**
+ * The daemon may have been started with a user's PATH (no sbin). The activity log shows commands
+ * as a person types them (`ip link add …`, not `/usr/sbin/ip …`), so the directories are added
+ * to the daemon's own PATH instead of spelling out full paths.
+ */
+export function ensureSbinOnPath(): void {
+  const parts = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
+  const missing = SBIN_DIRS.filter((dir) => !parts.includes(dir));
+  if (missing.length > 0) process.env.PATH = [...parts, ...missing].join(delimiter);
+}
+
+/** The full path of a tool on PATH, or undefined. */
+export async function findBinary(name: string): Promise<string | undefined> {
+  for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
+    const candidate = join(dir, name);
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** `ip -j -batch` prints one JSON document per command, back to back: split them. */
+export function parseJsonSequence(text: string): unknown[] {
+  const out: unknown[] = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  let escaped = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const ch = text[i];
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (ch === '\\') escaped = true;
+      else if (ch === '"') inString = false;
+      continue;
+    }
+    if (ch === '"') inString = true;
+    else if (ch === '[' || ch === '{') {
+      if (depth === 0) start = i;
+      depth += 1;
+    } else if (ch === ']' || ch === '}') {
+      depth -= 1;
+      if (depth === 0 && start >= 0) {
+        out.push(JSON.parse(text.slice(start, i + 1)));
+        start = -1;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,79 @@
+// The agent's memory of its networks: each network, and for each container the networks it is
+// attached to with the address, MAC and veth names it was given (the IPAM: an address is taken
+// exactly while an attachment holds it). One file, written atomically after every change, so a
+// daemon killed at any instant restarts with a consistent picture to reconcile the kernel against.
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { writeFileAtomic } from '../state/atomic-write.js';
+
+export const NetworkRecord = z.object({
+  id: z.string(),
+  name: z.string(),
+  bridge: z.string(),
+  subnet: z.string(),
+  gateway: z.string(),
+  isDefault: z.boolean(),
+  createdAt: z.string(),
+});
+export type NetworkRecord = z.infer<typeof NetworkRecord>;
+
+export const Attachment = z.object({
+  networkId: z.string(),
+  ip: z.string(),
+  mac: z.string(),
+  /** eth0, eth1, … inside the container. */
+  iface: z.string(),
+  /** The veth end on the machine, a port of the bridge. */
+  hostVeth: z.string(),
+  /** The container end's name while it is still on the machine side, before it moves into the container. */
+  peerTemp: z.string(),
+  /** `pending`: a connect to a running container that had not finished (rolled back on restart). */
+  phase: z.enum(['pending', 'ready']),
+});
+export type Attachment = z.infer<typeof Attachment>;
+
+export const PortRecord = z.object({
+  hostIp: z.string(),
+  hostPort: z.number().int(),
+  containerPort: z.number().int(),
+  protocol: z.enum(['tcp', 'udp']),
+});
+export type PortRecord = z.infer<typeof PortRecord>;
+
+export const ContainerNetworks = z.object({
+  name: z.string(),
+  hostname: z.string(),
+  ports: z.array(PortRecord),
+  attachments: z.array(Attachment),
+});
+export type ContainerNetworks = z.infer<typeof ContainerNetworks>;
+
+export const NetworkState = z.object({
+  version: z.literal(1),
+  networks: z.array(NetworkRecord),
+  containers: z.record(z.string(), ContainerNetworks),
+});
+export type NetworkState = z.infer<typeof NetworkState>;
+
+export function emptyState(): NetworkState {
+  return { version: 1, networks: [], containers: {} };
+}
+
+export class NetworkStore {
+  constructor(readonly path: string) {}
+
+  async load(): Promise<NetworkState> {
+    const text = await readFile(this.path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (text === undefined) return emptyState();
+    return NetworkState.parse(JSON.parse(text));
+  }
+
+  async save(state: NetworkState): Promise<void> {
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    await writeFileAtomic(this.path, `${JSON.stringify(state, null, 2)}\n`);
+  }
+}

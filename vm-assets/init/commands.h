@@ -1,0 +1,15 @@
+/* The subcommands main() dispatches to. */
+#ifndef ONGGI_COMMANDS_H
+#define ONGGI_COMMANDS_H
+
+#include "spec.h"
+
+/* run: supervise one container from clone to exit file. parse_error, when set, is reported
+ * through the exit file and ready fd like any other failure before start. */
+int cmd_run(struct spec *sp, const char *parse_error);
+/* exec: join a running container's namespaces and cgroups, run a command there, pass its status. */
+int cmd_exec(struct spec *sp);
+int cmd_whiteout(const char *root, char **paths, int n);
+int cmd_opaque(const char *root, char **paths, int n);
+
+#endif

@@ -1,0 +1,74 @@
+#include "container.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "exec.h"
+#include "rootfs.h"
+#include "util.h"
+
+static int sync_fd = -1;
+static int out_fd = -1, err_fd = -1;
+
+static void tell(const char *message, size_t len) {
+  /* The supervisor may be gone; then nobody is left to tell and exiting is all there is. */
+  while (send(sync_fd, message, len, MSG_NOSIGNAL) < 0 && errno == EINTR) {
+  }
+}
+
+static void report_failure(const char *message) {
+  char buf[1100];
+  int n = snprintf(buf, sizeof buf, "%c%s", SYNC_ERROR, message);
+  tell(buf, n < (int)sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+static void wait_for(char expected) {
+  char c = 0;
+  ssize_t n;
+  while ((n = recv(sync_fd, &c, 1, 0)) < 0 && errno == EINTR) {
+  }
+  /* EOF: the supervisor died or gave up (cancelled); it already owns the story. */
+  if (n != 1 || c != expected) _exit(127);
+}
+
+static void hand_over_stdio(void) {
+  if (out_fd >= 0 && (dup2(out_fd, STDOUT_FILENO) < 0 || dup2(err_fd, STDERR_FILENO) < 0)) die("dup2 the log pipes");
+  char x = SYNC_EXECING;
+  tell(&x, 1);
+}
+
+void container_main(const struct spec *sp, int sync, int out, int err) {
+  sync_fd = sync;
+  out_fd = out;
+  err_fd = err;
+  fatal_status = 127;
+  fatal_hook = report_failure;
+
+  /* The supervisor's signal handling is not the container's: start from the defaults. */
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  signal(SIGPIPE, SIG_DFL);
+  cloexec_from(3);
+  /* Device nodes and mount points get exactly the modes asked for. */
+  umask(0);
+
+  /* Everything but the pid namespace, which fork already put us in as pid 1. */
+  if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET) < 0) die("unshare mount, uts, ipc and net namespaces");
+  wait_for(SYNC_IN_CGROUPS);
+  /* Only now, inside the container's cgroups, so they become the namespace's root. */
+  if (unshare(CLONE_NEWCGROUP) < 0) die("unshare CLONE_NEWCGROUP");
+  char c = SYNC_NAMESPACES;
+  tell(&c, 1);
+  wait_for(SYNC_GO);
+
+  setup_rootfs(sp);
+  restrict_paths(sp);
+  become_container(sp, 1, hand_over_stdio);
+}

@@ -1,0 +1,42 @@
+/* What the agent asked for, parsed from argv. The helper applies it; it decides nothing. */
+#ifndef ONGGI_SPEC_H
+#define ONGGI_SPEC_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct strv {
+  char **items;
+  size_t n;
+};
+
+struct spec {
+  const char *rootfs;
+  const char *hostname;
+  const char *cwd;
+  uid_t uid;
+  gid_t gid;
+  gid_t *groups;
+  size_t ngroups;
+  struct strv env;
+  struct strv caps;
+  struct strv seccomp_deny;
+  struct strv masks;
+  struct strv readonly;
+  struct strv cgroup_procs;
+  struct strv device_allow;
+  int cgroupfs_v2;
+  const char *log;
+  const char *exit_file;
+  const char *pid_file;
+  int ready_fd;
+  int go_fd;
+  pid_t target_pid;
+  /* exec --tty: a new pty from the container's own devpts for the command; --tty-size, its
+   * size when our stdin is not a terminal to copy it from (0 = not given). */
+  int tty;
+  unsigned short tty_rows, tty_cols;
+  char **argv; /* the container's command: NULL-terminated */
+};
+
+#endif

@@ -1,0 +1,301 @@
+/* `run`: the per-container supervisor (conmon's model). It is started detached by the agent and
+ * outlives it: it forks the container's first process into new namespaces, reports each step on
+ * the ready fd, relays stdout/stderr into the log file, and records how the container ended in
+ * the exit file, so a restarted agent loses neither. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "container.h"
+#include "devcgroup.h"
+#include "json.h"
+#include "log.h"
+#include "security.h"
+#include "util.h"
+
+/* After the container's init exits the kernel kills the rest of its pid namespace, which closes
+ * the pipes at once; only a process that smuggled a pipe end elsewhere could hold them longer. */
+#define DRAIN_MS 2000
+
+static const struct spec *spec;
+static int ready_fd = -1;
+static pid_t child = -1;
+static struct log_stream streams[2];
+
+static void ready(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void ready(const char *fmt, ...) {
+  if (ready_fd < 0) return;
+  char line[1200];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n >= sizeof line) {
+    n = sizeof line - 1;
+    line[n - 1] = '\n';
+  }
+  /* The agent may have gone away; SIGPIPE is ignored and the supervisor carries on without it. */
+  write_all(ready_fd, line, (size_t)n);
+}
+
+static void ready_done(void) {
+  if (ready_fd >= 0) close(ready_fd);
+  ready_fd = -1;
+}
+
+static void signal_name(int sig, char *out, size_t size) {
+  const char *abbrev = sigabbrev_np(sig);
+  if (abbrev)
+    snprintf(out, size, "SIG%s", abbrev);
+  else if (sig >= SIGRTMIN && sig <= SIGRTMAX)
+    snprintf(out, size, "SIGRTMIN+%d", sig - SIGRTMIN);
+  else
+    snprintf(out, size, "SIG%d", sig);
+}
+
+static void write_exit_file(int code, int sig, const char *error) {
+  if (!spec->exit_file) return;
+  char time[48], signame[48] = "null";
+  rfc3339_now(time, sizeof time);
+  if (sig) {
+    signame[0] = '"';
+    signal_name(sig, signame + 1, sizeof signame - 2);
+    strcat(signame, "\"");
+  }
+  char escaped[JSON_ESCAPED_MAX(1024) + 3] = "null";
+  if (error) {
+    size_t len = strnlen(error, 1024);
+    escaped[0] = '"';
+    size_t n = 1 + json_escape(escaped + 1, (const unsigned char *)error, len);
+    escaped[n++] = '"';
+    escaped[n] = '\0';
+  }
+  char body[sizeof escaped + 200];
+  int n = snprintf(body, sizeof body, "{\"exitCode\":%d,\"signal\":%s,\"finishedAt\":\"%s\",\"error\":%s}\n", code, signame, time, escaped);
+  if (write_file_atomic(spec->exit_file, body, (size_t)n) < 0) note("write %s: %s", spec->exit_file, strerror(errno));
+}
+
+/* Any failure before the command runs: the container is not half-alive, it is gone, and the
+ * agent hears why on both channels it may be reading. */
+static void failed_before_start(const char *message) {
+  dprintf(STDERR_FILENO, "%s: %s\n", PROG, message);
+  if (child > 0) {
+    kill(child, SIGKILL);
+    while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {
+    }
+  }
+  char line[1024];
+  snprintf(line, sizeof line, "%s", message);
+  for (char *p = line; *p; p++)
+    if (*p == '\n' || *p == '\r') *p = ' ';
+  ready("error %s\n", line);
+  ready_done();
+  write_exit_file(127, 0, message);
+}
+
+/* One message from the child; 0 at EOF. */
+static ssize_t receive(int fd, char *buf, size_t size) {
+  ssize_t n;
+  while ((n = recv(fd, buf, size - 1, 0)) < 0 && errno == EINTR) {
+  }
+  if (n < 0) die("read from the container process");
+  buf[n] = '\0';
+  return n;
+}
+
+/* The agent's word on the go fd: "go" lets the container start, anything else cancels it. */
+static int wait_for_go(int fd) {
+  char line[8];
+  size_t len = 0;
+  for (;;) {
+    char c;
+    ssize_t n = read(fd, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0 || c == '\n') break;
+    if (len < sizeof line - 1) line[len++] = c;
+  }
+  line[len] = '\0';
+  close(fd);
+  return strcmp(line, "go") == 0;
+}
+
+static int take_fd(int fd, const char *option) {
+  if (fd < 0) return -1;
+  /* Never into the container, and never into anything the container runs. */
+  if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) die("%s %d", option, fd);
+  return fd;
+}
+
+static long ms_until(const struct timespec *deadline) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  long ms = (deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
+  return ms < 0 ? 0 : ms;
+}
+
+/* Relays output and signals until the container's first process has exited and its output is
+ * drained; returns its wait status. */
+static int supervise(int sigfd) {
+  int status = 0, exited = 0;
+  struct timespec deadline = {0, 0};
+  for (;;) {
+    struct pollfd fds[3] = {{.fd = sigfd, .events = POLLIN}};
+    nfds_t nfds = 1;
+    for (int i = 0; i < 2; i++)
+      if (streams[i].fd >= 0) fds[nfds++] = (struct pollfd){.fd = streams[i].fd, .events = POLLIN};
+    if (exited && nfds == 1) break;
+    long timeout = exited ? ms_until(&deadline) : -1;
+    if (exited && timeout == 0) break;
+    if (poll(fds, nfds, (int)timeout) < 0) {
+      if (errno == EINTR) continue;
+      die("poll");
+    }
+    if (fds[0].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo != SIGCHLD) {
+          /* Whoever signals the supervisor means the container. */
+          if (!exited) kill(child, (int)si.ssi_signo);
+          continue;
+        }
+        /* As subreaper we also inherit the container's orphans as the kernel kills them. */
+        int st;
+        pid_t pid;
+        while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+          if (pid != child) continue;
+          status = st;
+          exited = 1;
+          clock_gettime(CLOCK_MONOTONIC, &deadline);
+          deadline.tv_sec += DRAIN_MS / 1000;
+        }
+      }
+    }
+    for (nfds_t i = 1; i < nfds; i++) {
+      if (!fds[i].revents) continue;
+      for (int s = 0; s < 2; s++)
+        if (streams[s].fd == fds[i].fd) log_pump(&streams[s]);
+    }
+  }
+  for (int s = 0; s < 2; s++) {
+    if (streams[s].fd < 0) continue;
+    /* Something outside still holds the pipe: keep what was read, stop waiting for more. */
+    fcntl(streams[s].fd, F_SETFL, O_NONBLOCK);
+    log_pump(&streams[s]);
+    log_finish(&streams[s]);
+  }
+  return status;
+}
+
+int cmd_run(struct spec *sp, const char *parse_error) {
+  spec = sp;
+  signal(SIGPIPE, SIG_IGN);
+  fatal_hook = failed_before_start;
+  /* The ready fd is the one channel to report a bad command line through, so take it first. */
+  if (sp->ready_fd >= 0 && fcntl(sp->ready_fd, F_SETFD, FD_CLOEXEC) == 0) ready_fd = sp->ready_fd;
+  if (parse_error) diex("%s", parse_error);
+  if (sp->ready_fd >= 0 && ready_fd < 0) die("--ready-fd %d", sp->ready_fd);
+  int go_fd = take_fd(sp->go_fd, "--go-fd");
+  /* The supervisor lives as long as the container; it must not pin the agent's cwd or the rootfs. */
+  if (chdir("/") < 0) die("chdir /");
+  caps_mask(&sp->caps);
+  int rootfs = open(sp->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfs < 0) die("open %s", sp->rootfs);
+  close(rootfs);
+  /* Before the container enters its cgroup, so it never has a moment without the filter. */
+  attach_device_filter(sp);
+
+  int log_fd = -1, out[2] = {-1, -1}, err[2] = {-1, -1};
+  if (sp->log) {
+    log_fd = open(sp->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (log_fd < 0) die("open %s", sp->log);
+    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) die("pipe2");
+  }
+  int sync[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0) die("socketpair");
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) die("prctl PR_SET_CHILD_SUBREAPER");
+
+  /* Signals are read from a signalfd in the loop, never handled asynchronously. */
+  sigset_t mask;
+  sigemptyset(&mask);
+  int handled[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+  for (size_t i = 0; i < sizeof handled / sizeof *handled; i++) sigaddset(&mask, handled[i]);
+  if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) die("sigprocmask");
+  int sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sigfd < 0) die("signalfd");
+
+  /* The supervisor stays in the host's pid namespace; its next child is pid 1 of a new one. A
+   * plain fork keeps libc's idea of the process consistent, which a raw clone does not. */
+  if (unshare(CLONE_NEWPID) < 0) die("unshare CLONE_NEWPID");
+  child = fork();
+  if (child < 0) die("fork");
+  if (child == 0) {
+    int inherited[] = {sigfd, sync[0], out[0], err[0], log_fd, ready_fd, go_fd};
+    for (size_t i = 0; i < sizeof inherited / sizeof *inherited; i++)
+      if (inherited[i] >= 0) close(inherited[i]);
+    container_main(sp, sync[1], out[1], err[1]);
+  }
+  close(sync[1]);
+  if (sp->log) {
+    close(out[1]);
+    close(err[1]);
+    log_open(log_fd);
+    log_stream_init(&streams[0], out[0], "stdout");
+    log_stream_init(&streams[1], err[0], "stderr");
+  } else {
+    streams[0].fd = streams[1].fd = -1;
+  }
+
+  char msg[1100], pid_text[24];
+  snprintf(pid_text, sizeof pid_text, "%d", (int)child);
+  for (size_t i = 0; i < sp->cgroup_procs.n; i++)
+    if (write_file(sp->cgroup_procs.items[i], pid_text) < 0) die("write %s to %s", pid_text, sp->cgroup_procs.items[i]);
+  char c = SYNC_IN_CGROUPS;
+  if (send(sync[0], &c, 1, MSG_NOSIGNAL) < 0) die("write to the container process");
+  if (receive(sync[0], msg, sizeof msg) == 0) diex("the container process exited before its namespaces were made");
+  if (msg[0] == SYNC_ERROR) diex("%s", msg + 1);
+  if (sp->pid_file) {
+    size_t len = strlen(pid_text);
+    pid_text[len] = '\n';
+    if (write_file_atomic(sp->pid_file, pid_text, len + 1) < 0) die("write %s", sp->pid_file);
+    pid_text[len] = '\0';
+  }
+  ready("created %d\n", (int)child);
+  if (go_fd >= 0 && !wait_for_go(go_fd)) diex("cancelled before start");
+  c = SYNC_GO;
+  if (send(sync[0], &c, 1, MSG_NOSIGNAL) < 0) die("write to the container process");
+
+  int execing = 0;
+  while (receive(sync[0], msg, sizeof msg) > 0) {
+    if (msg[0] == SYNC_EXECING) execing = 1;
+    if (msg[0] == SYNC_ERROR) diex("%s", msg + 1);
+  }
+  close(sync[0]);
+  if (!execing) diex("the container process died during setup");
+  ready("started\n");
+  ready_done();
+  /* From here on a failure is the container's own exit, not a failed start. */
+  fatal_hook = NULL;
+
+  int status = supervise(sigfd);
+  if (WIFSIGNALED(status))
+    write_exit_file(128 + WTERMSIG(status), WTERMSIG(status), NULL);
+  else
+    write_exit_file(WEXITSTATUS(status), 0, NULL);
+  while (waitpid(-1, NULL, WNOHANG) > 0) {
+  }
+  return 0;
+}
