@@ -57,9 +57,19 @@ async function buildAgent() {
   const file = join(outdir, 'agent.cjs');
   // The build id is the bundle's own hash, so it cannot be baked into the bundle: the agent
   // reads it from manifest.json beside itself at start-up.
-  await esbuild.build({ ...nodeBundle, sourcemap: false, entryPoints: ['vm-assets/agent/main.ts'], outfile: file });
-  const buildId = createHash('sha256')
-    .update(await readFile(file))
-    .digest('hex');
+  const [, helpers] = await Promise.all([
+    esbuild.build({ ...nodeBundle, sourcemap: false, entryPoints: ['vm-assets/agent/main.ts'], outfile: file }),
+    buildInit({ outDir: outdir }),
+  ]);
+  // The helper for this host must exist, or no container can start; the other one is optional
+  // here (no cross compiler) and the deploy refuses that architecture with a clear error.
+  const ownHelper = process.arch === 'arm64' ? 'onggi-init-arm64' : 'onggi-init-amd64';
+  if (process.platform === 'linux' && !helpers.some((h) => h.name === ownHelper && h.status !== 'skipped')) {
+    throw new Error(`${ownHelper} was not built: install gcc and libc6-dev`);
+  }
+  // The helpers ship beside the bundle, so a changed helper is a different build too.
+  const hash = createHash('sha256').update(await readFile(file));
+  for (const helper of helpers.filter((h) => h.status !== 'skipped')) hash.update(await readFile(helper.path));
+  const buildId = hash.digest('hex');
   await writeFile(join(outdir, 'manifest.json'), `${JSON.stringify({ version: pkg.version, buildId, entry: 'agent.cjs' }, null, 2)}\n`);
 }

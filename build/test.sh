@@ -7,9 +7,12 @@ cd "$(dirname "$0")/.."
 
 # chromium: browser tests; openssh-server: SSH machine tests; iproute2, util-linux, procps: the
 # kernel suites; docker-registry, skopeo, umoci, busybox-static, musl-tools, attr: the image
-# fixtures; gcc, libc6-dev and the arm64 cross toolchain: the static init helper.
+# fixtures; gcc, libc6-dev and the arm64 cross toolchain: the static init helper; fonts-noto-cjk: Korean
+# text in Chromium (the Korean screenshots render tofu boxes without a CJK font); openssh-client,
+# xz-utils, binutils (strip, both arches): the agent bundle and SSH deploy.
 APT_PACKAGES=(chromium openssh-server iproute2 util-linux procps docker-registry skopeo umoci busybox-static musl-tools attr
-  gcc libc6-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+  gcc libc6-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross fonts-noto-cjk
+  openssh-client xz-utils binutils binutils-aarch64-linux-gnu)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

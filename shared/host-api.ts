@@ -3,6 +3,15 @@
 import { z } from 'zod';
 import { AgentEvent, agentMethods } from './agent-rpc.js';
 import { JsonRpcErrorObject } from './jsonrpc.js';
+import {
+  DeployProgressEvent,
+  HostKeyPromptEvent,
+  MachineAddSshParams,
+  MachineRemoveParams,
+  PromptAnswerParams,
+  SecretPromptEvent,
+  SshMachineView,
+} from './machines.js';
 import { MachineName } from './names.js';
 import { SystemInfo } from './system-info.js';
 
@@ -28,6 +37,10 @@ export const HostEvent = z.discriminatedUnion('type', [
   }),
   /** An event a machine's agent sent (activity, pull progress, container state, followed logs). */
   z.strictObject({ type: z.literal('machine.event'), machine: MachineName, event: AgentEvent }),
+  /** An SSH host's key needs the user's yes; a key passphrase or sudo password is asked for. */
+  HostKeyPromptEvent,
+  SecretPromptEvent,
+  DeployProgressEvent,
 ]);
 export type HostEvent = z.infer<typeof HostEvent>;
 
@@ -80,6 +93,10 @@ export const hostMethods = {
   },
   'machines.list': { params: z.strictObject({}).optional(), result: z.array(MachineSummary).max(1024) },
   'machines.info': { params: MachineRef, result: SystemInfo },
+  'machines.add': { params: MachineAddSshParams, result: SshMachineView },
+  'machines.remove': { params: MachineRemoveParams, result: z.strictObject({}) },
+  'machines.describe': { params: z.strictObject({}).optional(), result: z.array(SshMachineView).max(1024) },
+  'machines.answerPrompt': { params: PromptAnswerParams, result: z.strictObject({}) },
   ...machinePassthrough,
 } as const;
 

@@ -27,9 +27,8 @@ export const HostFilePath = z.string().min(1).max(4096);
 export const RemotePath = z
   .string()
   .max(512)
-  .regex(/^\/(?:[A-Za-z0-9._+-]+\/?)*$/, 'must be an absolute path of letters, digits and . _ + -')
-  .refine((path) => !path.split('/').includes('..') && !path.split('/').includes('.'), 'must not contain . or .. components')
-  .refine((path) => path === '/' || !path.endsWith('/'), 'must not end with /');
+  .regex(/^(?:\/[A-Za-z0-9._+-]+)+$/, 'must be an absolute path of letters, digits and . _ + - (not / itself, no trailing /)')
+  .refine((path) => !path.split('/').includes('..') && !path.split('/').includes('.'), 'must not contain . or .. components');
 
 export const JumpHost = z.strictObject({
   host: SshHost,

@@ -44,12 +44,15 @@ export async function isolatedAgent(): Promise<IsolatedAgent> {
     runDir,
     stateDir,
     socketPath: join(runDir, 'agent.sock'),
+    // No default bridge (ONGGI_DEFAULT_NETWORK=none): these daemons run in the machine's own netns,
+    // which tests must not change; the network suite runs its daemon in a netns of its own.
     env: {
       ...process.env,
       ONGGI_HOME: home,
       ONGGI_LOCAL_RUN_DIR: runDir,
       ONGGI_LOCAL_STATE_DIR: stateDir,
       ONGGI_CGROUP_PARENT: cgroupParent,
+      ONGGI_DEFAULT_NETWORK: 'none',
     },
     daemonPid,
     async cleanup() {

@@ -5,6 +5,7 @@ import { ONGGI_VERSION } from '../core/version.js';
 import { registerContainerCommands } from './commands/containers.js';
 import { registerMachineCommands } from './commands/machines.js';
 import { registerImageCommands } from './commands/images.js';
+import { registerNetworkCommands } from './commands/networks.js';
 import { registerSystemCommands } from './commands/system.js';
 
 function buildProgram(): Command {
@@ -19,6 +20,7 @@ function buildProgram(): Command {
   registerContainerCommands(program);
   registerMachineCommands(program);
   registerImageCommands(program);
+  registerNetworkCommands(program);
   // Subcommands report usage errors the same way as the program, and take --machine after the
   // verb too (`onggi ps --machine vm`), as users type it.
   for (const command of program.commands) {

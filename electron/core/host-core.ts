@@ -77,6 +77,7 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     ...(options.ssh?.config ? { sshConfig: options.ssh.config } : {}),
     ...(options.ssh?.agentSocket ? { agentSocket: options.ssh.agentSocket } : {}),
   });
+  ssh.onEvent((event) => emit(event));
   /** A machine by name; an unreadable machines.json explains a name we do not know. */
   const machineNamed = (name: string): Machine => {
     if (!registry.has(name) && ssh.loadError) throw ssh.loadError;
@@ -96,6 +97,16 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     'app.version': () => ({ version: ONGGI_VERSION, platform: process.platform }),
     'machines.list': () => registry.list(),
     'machines.info': async ({ machine }) => (await machineNamed(machine).agent()).call('system.info', undefined),
+    'machines.add': async (params) => (await ssh.add(params)).view,
+    'machines.remove': async ({ machine }) => {
+      await ssh.remove(machine);
+      return {};
+    },
+    'machines.describe': () => ssh.views(),
+    'machines.answerPrompt': (params) => {
+      ssh.answer(params);
+      return {};
+    },
     ...passthrough,
   };
 

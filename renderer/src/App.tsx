@@ -4,8 +4,13 @@ import { Sidebar } from './components/Sidebar';
 import { useLanguage, useT } from './i18n';
 import { useClient, useHost } from './stores';
 import { useNavigation } from './stores/navigation';
+import { Toasts } from './components/Toasts';
+import { ActivityView } from './views/activity/ActivityView';
+import { ContainersView } from './views/containers/ContainersView';
+import { ImagesView } from './views/images/ImagesView';
 import { MachinesView } from './views/MachinesView';
 import { PlaceholderView } from './views/PlaceholderView';
+import type { View } from './stores/navigation';
 
 /** Keeps <html lang> in step with the chosen language, for screen readers and CJK line breaking. */
 export function useDocumentLanguage(): void {
@@ -25,10 +30,31 @@ export function App() {
       <Sidebar />
       <main className="main">
         <ConnectionBanner />
-        <div className="view">{view === 'machines' ? <MachinesView /> : <PlaceholderView view={view} />}</div>
+        <div className={fillViews.has(view) ? 'view view--fill' : 'view'}>
+          <CurrentView view={view} />
+        </div>
       </main>
+      <Toasts />
     </div>
   );
+}
+
+/** Views whose table fills the window and scrolls inside itself, rather than the page scrolling. */
+const fillViews = new Set<View>(['containers', 'activity']);
+
+function CurrentView({ view }: { view: View }) {
+  switch (view) {
+    case 'machines':
+      return <MachinesView />;
+    case 'containers':
+      return <ContainersView />;
+    case 'images':
+      return <ImagesView />;
+    case 'activity':
+      return <ActivityView />;
+    default:
+      return <PlaceholderView view={view} />;
+  }
 }
 
 function ConnectionBanner() {

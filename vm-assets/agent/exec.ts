@@ -31,13 +31,27 @@ export async function execInContainer(
     socket.destroy();
   }
   const child = spawn(helper, [...helperArgs, ...terminalArgs, '--', ...command], { stdio: 'inherit' });
+  // With --tty the helper relays to a pty inside the container, whose line discipline echoes and
+  // cooks input. The terminal we were started on (the window's PTY, an SSH session's PTY) must
+  // then pass keys through untouched, or every key is echoed twice and ^C never reaches the
+  // container. The CLI does this for the user's terminal too; doing it again is harmless.
+  const raw = terminal.tty === true && process.stdin.isTTY === true;
+  if (raw) process.stdin.setRawMode(true);
+  const restore = (): void => {
+    if (raw) process.stdin.setRawMode(false);
+  };
+  process.once('exit', restore);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => child.kill(signal));
   return new Promise((resolve) => {
     child.once('error', (error) => {
+      restore();
       process.stderr.write(`onggi-agent exec: ${error.message}\n`);
       resolve(126);
     });
-    child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? signalNumber(signal) : 0)));
+    child.once('exit', (code, signal) => {
+      restore();
+      resolve(code ?? 128 + (signal ? signalNumber(signal) : 0));
+    });
   });
 }
 

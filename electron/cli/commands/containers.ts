@@ -24,6 +24,9 @@ interface RunOptions {
   pidsLimit?: number;
   restart?: 'no' | 'on-failure' | 'always';
   entrypoint?: string;
+  network?: string[];
+  publish?: string[];
+  ip?: string;
 }
 
 function positiveInt(value: string): number {
@@ -44,6 +47,9 @@ function specFrom(image: string, command: string[], options: RunOptions, autoRem
     ...(options.hostname ? { hostname: options.hostname } : {}),
     ...(options.restart ? { restart: options.restart } : {}),
     ...(autoRemove ? { autoRemove: true } : {}),
+    ...(options.network?.length ? { networks: options.network } : {}),
+    ...(options.publish?.length ? { ports: options.publish } : {}),
+    ...(options.ip ? { ip: options.ip } : {}),
   };
   const limits = {
     ...(options.memory ? { memory: options.memory } : {}),
@@ -100,6 +106,9 @@ export function registerContainerCommands(program: Command): void {
     .option('--cpus <n>', 'CPU limit, e.g. 0.5')
     .option('--pids-limit <n>', 'maximum number of processes', positiveInt)
     .option('--entrypoint <cmd>', 'override the image ENTRYPOINT ("" clears it)')
+    .option('--network <name>', 'network to join (repeatable; "none" for no network; default: the default bridge)', collect)
+    .option('-p, --publish <[hostip:]hostport:port[/proto]>', 'publish a container port on the machine (repeatable)', collect)
+    .option('--ip <address>', 'static address on the first network')
     .addOption(new Option('--restart <policy>', 'restart policy').choices(['no', 'on-failure', 'always']))
     .passThroughOptions()
     .action((image: string, command: string[], options: RunOptions, cmd: Command) =>

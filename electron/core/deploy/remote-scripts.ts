@@ -57,6 +57,8 @@ stop() {
 trap stop TERM INT
 delay=1
 while :; do
+  # Another supervisor took over (a newer activation): this one bows out.
+  [ "$(cat "$run/supervisor.pid" 2>/dev/null)" = "$$" ] || exit 0
   started=$(date +%s)
   "$node" "$agent" daemon --socket "$sock" --state "$state" &
   child=$!
@@ -106,6 +108,8 @@ unit=${SYSTEMD_UNIT_PATH}
 umask 022
 mkdir -p "$run" "$state"
 chmod 700 "$run" "$state"
+# One activation at a time on a machine (two apps deploying at once must not both start one).
+if command -v flock >/dev/null 2>&1; then exec 9>"$run/activate.lock"; flock -w 60 9 || true; fi
 touch "$(dirname "$node")/.." "$(dirname "$agent")" 2>/dev/null || true
 old=$(cat "$run/agent.pid" 2>/dev/null || true)
 stop_background() {
@@ -135,7 +139,7 @@ if [ "$mode" = systemd ]; then
   fi
 else
   stop_background
-  setsid -f sh -c "$supervisor" onggi-agent-supervisor "$node" "$agent" "$sock" "$state" "$run" </dev/null >>"$run/agent.log" 2>&1
+  setsid -f sh -c "$supervisor" onggi-agent-supervisor "$node" "$agent" "$sock" "$state" "$run" </dev/null >>"$run/agent.log" 2>&1 9>&-
 fi
 i=0
 while [ $i -lt 150 ]; do

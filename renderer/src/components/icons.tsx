@@ -18,7 +18,22 @@ export type IconName =
   | 'kernel'
   | 'cgroups'
   | 'agent'
-  | 'arch';
+  | 'arch'
+  | 'play'
+  | 'stop'
+  | 'kill'
+  | 'trash'
+  | 'plus'
+  | 'copy'
+  | 'search'
+  | 'close'
+  | 'check'
+  | 'download'
+  | 'logs'
+  | 'chart'
+  | 'code'
+  | 'layers'
+  | 'info';
 
 const paths: Record<IconName, ReactNode> = {
   machines: (
@@ -118,6 +133,66 @@ const paths: Record<IconName, ReactNode> = {
     <>
       <path d="M4 7h16M4 12h16M4 17h16" />
       <path d="M8 4v16M16 4v16" />
+    </>
+  ),
+  play: <path d="M7 4.5v15l12-7.5z" />,
+  stop: <rect x="6" y="6" width="12" height="12" rx="1.5" />,
+  kill: (
+    <>
+      <circle cx="12" cy="12" r="9" />
+      <path d="m9 9 6 6M15 9l-6 6" />
+    </>
+  ),
+  trash: (
+    <>
+      <path d="M4 7h16M9.5 7V4.5h5V7M6.5 7l1 13h9l1-13" />
+      <path d="M10 11v5.5M14 11v5.5" />
+    </>
+  ),
+  plus: <path d="M12 5v14M5 12h14" />,
+  copy: (
+    <>
+      <rect x="8.5" y="8.5" width="12" height="12" rx="2" />
+      <path d="M15.5 8.5V5.5a2 2 0 0 0-2-2h-8a2 2 0 0 0-2 2v8a2 2 0 0 0 2 2h3" />
+    </>
+  ),
+  search: (
+    <>
+      <circle cx="10.5" cy="10.5" r="6.5" />
+      <path d="m15.5 15.5 5 5" />
+    </>
+  ),
+  close: <path d="M6 6l12 12M18 6 6 18" />,
+  check: <path d="m5 12.5 4.5 4.5L19 7.5" />,
+  download: (
+    <>
+      <path d="M12 3.5v12M7 11l5 5 5-5" />
+      <path d="M4 20h16" />
+    </>
+  ),
+  logs: (
+    <>
+      <path d="M5 4h14v16H5z" />
+      <path d="M8.5 8.5h7M8.5 12h7M8.5 15.5h4" />
+    </>
+  ),
+  chart: (
+    <>
+      <path d="M4 4v16h16" />
+      <path d="m7.5 14.5 3.5-4 3 2.5 5-6" />
+    </>
+  ),
+  code: <path d="m8.5 7-5 5 5 5M15.5 7l5 5-5 5" />,
+  layers: (
+    <>
+      <path d="M12 3 2.5 8 12 13l9.5-5z" />
+      <path d="m2.5 16 9.5 5 9.5-5" />
+    </>
+  ),
+  info: (
+    <>
+      <circle cx="12" cy="12" r="9" />
+      <path d="M12 11v5.5M12 7.6h.01" />
     </>
   ),
 };

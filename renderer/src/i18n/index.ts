@@ -107,3 +107,43 @@ export function formatDateTime(language: Language, iso: string): string {
   if (Number.isNaN(date.getTime())) return iso;
   return new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short' }).format(date);
 }
+
+/** A wall-clock time with seconds: `10:53:07`, `오전 10:53:07`. */
+export function formatTime(language: Language, at: number | string): string {
+  const date = new Date(at);
+  if (Number.isNaN(date.getTime())) return String(at);
+  return new Intl.DateTimeFormat(language, { hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(date);
+}
+
+/** A log line's time, to the millisecond, in the local zone: `10:53:07.412`. */
+export function formatClock(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const pad = (value: number, size = 2): string => String(value).padStart(size, '0');
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
+}
+
+/** How long a step took: `0.4 ms`, `12 ms`, `1.3 s`. */
+export function formatMilliseconds(language: Language, ms: number): string {
+  if (ms < 10) return `${formatNumber(language, ms, 1)} ms`;
+  if (ms < 1000) return `${formatNumber(language, ms)} ms`;
+  return `${formatNumber(language, ms / 1000, 1)} s`;
+}
+
+/** How long ago: `5 s ago`, `3 min ago`, `2 d ago` (in the language's own words). */
+export function formatAgo(language: Language, iso: string, now: number = Date.now()): string {
+  const then = new Date(iso).getTime();
+  if (Number.isNaN(then)) return iso;
+  const seconds = Math.round((then - now) / 1000);
+  const format = new Intl.RelativeTimeFormat(language, { numeric: 'auto', style: 'short' });
+  const abs = Math.abs(seconds);
+  if (abs < 60) return format.format(seconds, 'second');
+  if (abs < 3_600) return format.format(Math.round(seconds / 60), 'minute');
+  if (abs < 86_400) return format.format(Math.round(seconds / 3_600), 'hour');
+  return format.format(Math.round(seconds / 86_400), 'day');
+}
+
+/** Bytes per second: `2.4 MiB/s`. */
+export function formatRate(language: Language, bytesPerSecond: number): string {
+  return `${formatBytes(language, bytesPerSecond)}/s`;
+}

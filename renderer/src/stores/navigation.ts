@@ -16,15 +16,20 @@ export function viewFromHash(hash: string): View {
 
 interface NavigationState {
   view: View;
+  /** The machine the container, image and activity views act on. */
+  machine: string;
   go: (view: View) => void;
+  setMachine: (machine: string) => void;
 }
 
 export const useNavigation = create<NavigationState>()((set) => ({
   view: typeof location === 'undefined' ? 'machines' : viewFromHash(location.hash),
+  machine: 'local',
   go: (view) => {
     if (typeof history !== 'undefined' && typeof location !== 'undefined' && location.hash !== `#/${view}`) {
       history.replaceState(null, '', `#/${view}`);
     }
     set({ view });
   },
+  setMachine: (machine) => set({ machine }),
 }));

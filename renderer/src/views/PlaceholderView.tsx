@@ -1,19 +1,16 @@
-// The sections that arrive with the container runtime: say so plainly instead of showing an empty
-// table that suggests nothing is running.
+// The sections not built yet (Networks with its topology graph, Terminals): say so plainly
+// instead of showing an empty table that suggests nothing is there.
 import { Icon } from '../components/icons';
 import { viewLabels } from '../components/Sidebar';
 import { useT, type MessageKey } from '../i18n';
 import { useNavigation, type View } from '../stores/navigation';
 import { ViewHeader } from './ViewHeader';
 
-type FutureView = Exclude<View, 'machines'>;
+type FutureView = Exclude<View, 'machines' | 'containers' | 'images' | 'activity'>;
 
 const descriptions: Record<FutureView, MessageKey> = {
-  containers: 'view.containers.description',
-  images: 'view.images.description',
   networks: 'view.networks.description',
   terminals: 'view.terminals.description',
-  activity: 'view.activity.description',
 };
 
 export function PlaceholderView({ view }: { view: FutureView }) {

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { ActivityLog } from '../activity/activity-log.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
 import { createHandlers } from '../rpc/handlers.js';
-import { createRuntime, initHelperPath } from './services.js';
+import { createRuntime, initHelperPath, openNetworks, reconcileNetworks } from './services.js';
 import { openImageStore } from '../images/store.js';
 import { serveConnection } from './connection.js';
 import { EventHub } from './event-hub.js';
@@ -54,6 +54,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     log.error('the image store is unavailable', error);
     return error instanceof Error ? error : new Error(String(error));
   });
+  const openedNetworks = await openNetworks({ stateDir: options.stateDir, activity, events, log });
   const runtime = await createRuntime({
     stateDir: options.stateDir,
     bundleDir: options.bundleDir,
@@ -61,8 +62,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     events,
     log,
     images: images instanceof Error ? undefined : images,
+    networks: openedNetworks,
   });
-  const handlers = createHandlers({ identity: options.identity, events, activity, runtime, images });
+  const networks = await reconcileNetworks(openedNetworks, runtime, log);
+  const handlers = createHandlers({ identity: options.identity, events, activity, runtime, images, networks });
   const clients = new Set<Socket>();
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     clients.add(socket);
@@ -100,6 +103,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     async stop() {
       if (stopped) return;
       stopped = true;
+      if (!(openedNetworks instanceof Error)) openedNetworks.close();
       // close() alone waits for every client to hang up; a stopping daemon hangs up on them.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of clients) socket.destroy();

@@ -4,6 +4,7 @@ import { machine } from 'node:os';
 import { join } from 'node:path';
 import { errorMessage } from '../../../shared/errors.js';
 import type { ActivityLog } from '../activity/activity-log.js';
+import { NetworkManager } from '../networks/network-manager.js';
 import { createCgroupDriver } from '../runtime/cgroups/index.js';
 import { ContainerRuntime, type ImageResolver } from '../runtime/container-runtime.js';
 import { DEFAULT_SECURITY_POLICY, type SecurityPolicy } from '../runtime/security-policy.js';
@@ -24,6 +25,8 @@ export interface RuntimeDeps {
   log: Logger;
   images?: ImageResolver;
   policy?: SecurityPolicy;
+  /** Sets up each container's network between its creation and its command (and tears it down after). */
+  networks?: NetworkManager | Error;
 }
 
 export async function createRuntime(deps: RuntimeDeps): Promise<ContainerRuntime | Error> {
@@ -38,11 +41,56 @@ export async function createRuntime(deps: RuntimeDeps): Promise<ContainerRuntime
       images: deps.images,
       policy: deps.policy ?? DEFAULT_SECURITY_POLICY,
       emit: (event) => deps.events.publish(event),
+      ...(deps.networks instanceof NetworkManager ? networkHooks(deps.networks) : {}),
     });
     await runtime.reconcile();
     return runtime;
   } catch (error) {
     deps.log.error('the container runtime is unavailable', error);
+    return error instanceof Error ? error : new Error(errorMessage(error));
+  }
+}
+
+function networkHooks(networks: NetworkManager) {
+  return {
+    beforeStart: (record: Parameters<NetworkManager['beforeStart']>[0], pid: number) => networks.beforeStart(record, pid),
+    afterStop: (record: Parameters<NetworkManager['afterStop']>[0]) => networks.afterStop(record),
+  };
+}
+
+/**
+ * Opens the network records (before the runtime, whose reconcile calls the hooks). The default
+ * bridge is created unless ONGGI_DEFAULT_NETWORK=none (dockerd's --bridge=none): then containers
+ * that name no network get none, and a machine's network is left untouched until one is created.
+ */
+export async function openNetworks(deps: Pick<RuntimeDeps, 'stateDir' | 'activity' | 'events' | 'log'>): Promise<NetworkManager | Error> {
+  try {
+    return await NetworkManager.open({
+      root: join(deps.stateDir, 'networks'),
+      containersRoot: join(deps.stateDir, 'containers'),
+      activity: deps.activity,
+      emit: (event) => deps.events.publish(event),
+      defaultNetwork: process.env.ONGGI_DEFAULT_NETWORK !== 'none',
+      monitor: true,
+    });
+  } catch (error) {
+    deps.log.error('networks are unavailable', error);
+    return error instanceof Error ? error : new Error(errorMessage(error));
+  }
+}
+
+/** After the runtime found its containers: brings the kernel to the network records. */
+export async function reconcileNetworks(
+  networks: NetworkManager | Error,
+  runtime: ContainerRuntime | Error,
+  log: Logger,
+): Promise<NetworkManager | Error> {
+  if (networks instanceof Error) return networks;
+  try {
+    await networks.reconcile(runtime instanceof Error ? undefined : { find: (s) => runtime.find(s), list: () => runtime.list(true) });
+    return networks;
+  } catch (error) {
+    log.error('the networks could not be reconciled', error);
     return error instanceof Error ? error : new Error(errorMessage(error));
   }
 }

@@ -290,12 +290,21 @@ const NFT_BASE_CHAINS: Record<string, string[]> = {
   output: ['type', 'nat', 'hook', 'output', 'priority', '-100', ';', 'policy', 'accept', ';'],
   postrouting: ['type', 'nat', 'hook', 'postrouting', 'priority', '100', ';', 'policy', 'accept', ';'],
 };
-const NFT_REGULAR_CHAINS = ['isolate', 'isolate2', 'accept', 'ports'];
+/** Our chain names in the nftables table (`accept` is a keyword there). */
+const NFT_CHAIN: Record<RuleChain, string> = {
+  isolate: 'isolate',
+  isolate2: 'isolate2',
+  accept: 'allow',
+  input: 'input',
+  ports: 'ports',
+  postrouting: 'postrouting',
+};
+const NFT_REGULAR_CHAINS = ['isolate', 'isolate2', 'allow', 'ports'];
 /** Chains with fixed, ordered content. */
 const NFT_STATIC: Record<string, string[][]> = {
   forward: [
     ['jump', 'isolate', 'comment', '"onggi:forward:isolate"'],
-    ['jump', 'accept', 'comment', '"onggi:forward:accept"'],
+    ['jump', 'allow', 'comment', '"onggi:forward:accept"'],
   ],
   prerouting: [['fib', 'daddr', 'type', 'local', 'jump', 'ports', 'comment', '"onggi:hook"']],
   output: [['fib', 'daddr', 'type', 'local', 'jump', 'ports', 'comment', '"onggi:hook"']],
@@ -319,7 +328,7 @@ export function nftExpression(rule: RuleSpec): string[] {
   if (target.kind === 'accept') words.push('accept');
   else if (target.kind === 'drop') words.push('drop');
   else if (target.kind === 'masquerade') words.push('masquerade');
-  else if (target.kind === 'jump') words.push('jump', target.chain);
+  else if (target.kind === 'jump') words.push('jump', NFT_CHAIN[target.chain]);
   else words.push('dnat', 'to', target.to);
   words.push('comment', q(ruleKey(rule)));
   return words;
@@ -400,13 +409,13 @@ export class NftablesBackend implements FirewallBackend {
 
     const wanted = new Map(rules.map((rule) => [ruleKey(rule), rule]));
     const found = new Set<string>();
-    const setChains = new Set<string>(['isolate', 'isolate2', 'accept', 'input', 'ports', 'postrouting']);
+    const setChains = new Set<string>(Object.values(NFT_CHAIN));
     for (const rule of state.rules.filter((r) => setChains.has(r.chain))) {
       if (rule.comment && wanted.has(rule.comment) && !found.has(rule.comment)) found.add(rule.comment);
       else await run(this.nft('delete', 'rule', ...NFT_TABLE, rule.chain, 'handle', String(rule.handle)));
     }
     for (const [key, rule] of wanted) {
-      if (!found.has(key)) await run(this.nft('add', 'rule', ...NFT_TABLE, rule.chain, ...nftExpression(rule)));
+      if (!found.has(key)) await run(this.nft('add', 'rule', ...NFT_TABLE, NFT_CHAIN[rule.chain], ...nftExpression(rule)));
     }
   }
 }

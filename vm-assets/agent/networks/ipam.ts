@@ -24,6 +24,9 @@ export const DEFAULT_SUBNETS = ['10.77.0.0/16', '10.76.0.0/16', '10.75.0.0/16', 
 export const USER_POOLS = ['10.78.0.0/16', '10.79.0.0/16', '172.31.0.0/16'];
 export const MAX_INTERFACES = 16;
 
+/** The address is fine but someone has it (a conflict, where the other AddressErrors are bad input). */
+export class AddressInUseError extends AddressError {}
+
 export function bridgeName(networkId: string): string {
   return `ogb${networkId.slice(0, 12)}`;
 }
@@ -66,7 +69,7 @@ export function allocateAddress(cidr: Cidr, used: ReadonlySet<string>, requested
   if (requested !== undefined) {
     const value = parseIpv4(requested);
     if (!isHostAddress(cidr, value)) throw new AddressError(`${requested} is not a usable address in ${formatCidr(cidr)}`);
-    if (used.has(requested)) throw new AddressError(`${requested} is already in use on this network`);
+    if (used.has(requested)) throw new AddressInUseError(`${requested} is already in use on this network`);
     return requested;
   }
   const last = cidr.network + cidrSize(cidr) - 1;
@@ -74,7 +77,7 @@ export function allocateAddress(cidr: Cidr, used: ReadonlySet<string>, requested
     const text = formatIpv4(value);
     if (!used.has(text)) return text;
   }
-  throw new AddressError(`no free address left in ${formatCidr(cidr)}`);
+  throw new AddressInUseError(`no free address left in ${formatCidr(cidr)}`);
 }
 
 /** The first subnet from `candidates` (each a pool split into /prefix blocks) that overlaps nothing taken. */

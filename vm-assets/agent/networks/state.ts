@@ -15,6 +15,12 @@ export const NetworkRecord = z.object({
   gateway: z.string(),
   isDefault: z.boolean(),
   createdAt: z.string(),
+  /**
+   * Whether its bridge and rules exist in the kernel. A user network is made at once; the default
+   * network only when a container first needs it, so starting the agent on a machine changes
+   * nothing in its network until a container runs.
+   */
+  materialized: z.boolean().default(true),
 });
 export type NetworkRecord = z.infer<typeof NetworkRecord>;
 

@@ -6,6 +6,8 @@ import type { ActivityLog } from '../activity/activity-log.js';
 import type { EventHub } from '../daemon/event-hub.js';
 import { createImageHandlers } from '../images/handlers.js';
 import type { ImageStore } from '../images/store.js';
+import { createNetworkHandlers, withNetworks } from '../networks/handlers.js';
+import type { NetworkManager } from '../networks/network-manager.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import { createContainerHandlers } from '../runtime/handlers.js';
 import { readSystemInfo, type AgentIdentity } from '../system/system-info.js';
@@ -24,9 +26,12 @@ export interface AgentServices {
   runtime: ContainerRuntime | Error;
   /** Absent when the image store could not be opened; image calls then say why. */
   images: ImageStore | Error;
+  /** Absent when networking could not be set up (no iproute2, no packet filter); network calls then say why. */
+  networks?: NetworkManager | Error;
 }
 
 export function createHandlers(services: AgentServices): Handlers<typeof agentMethods, ConnectionContext> {
+  const networks = services.networks ?? new Error('not set up');
   return {
     'system.hello': ({ protocol }) => {
       if (protocol !== AGENT_PROTOCOL_VERSION) {
@@ -46,7 +51,8 @@ export function createHandlers(services: AgentServices): Handlers<typeof agentMe
       return { topics: [...topics] };
     },
     'activity.list': (params) => services.activity.list(params ?? {}),
-    ...createContainerHandlers(services.runtime),
+    ...withNetworks(createContainerHandlers(services.runtime), services.runtime, networks),
+    ...createNetworkHandlers(networks),
     ...createImageHandlers(services.images, services.events),
   };
 }

@@ -78,7 +78,10 @@ async function run(runtime: ContainerRuntime, spec: Partial<ContainerSpecInput> 
 describe('container runtime (real kernel)', () => {
   it('runs the command as PID 1 in its own namespaces with Docker’s capabilities, no_new_privs and seccomp', async () => {
     const runtime = await newRuntime();
-    const result = await run(runtime, { command: ['sh', '-c', 'echo pid=$$; hostname; ps -o pid,comm | wc -l; cat /proc/self/status'], hostname: 'jar1' });
+    const result = await run(runtime, {
+      command: ['sh', '-c', 'echo pid=$$; hostname; ps -o pid,comm | wc -l; cat /proc/self/status'],
+      hostname: 'jar1',
+    });
     expect(result.exitCode).toBe(0);
     expect(result.out).toContain('pid=1\n');
     expect(result.out).toContain('jar1\n');
@@ -117,7 +120,12 @@ describe('container runtime (real kernel)', () => {
       const lines = result.out.split('\n');
       // Only its own processes (a pipeline stage may still show as sh before its exec), none of the host's.
       const own = new Set(['ps', 'sh', 'sort', 'tail', 'tr']);
-      expect(lines[0]?.trim().split(' ').filter((name) => !own.has(name))).toEqual([]);
+      expect(
+        lines[0]
+          ?.trim()
+          .split(' ')
+          .filter((name) => !own.has(name)),
+      ).toEqual([]);
       expect(result.out).toContain('bin dev etc'); // walking up from / stays in the container's root
       expect(result.out).toMatch(/^0$/m); // /proc/kcore reads as empty (masked by /dev/null)
       expect(result.exitCode).toBe(0);
@@ -128,7 +136,13 @@ describe('container runtime (real kernel)', () => {
 
   it('restarts on failure, keeping its filesystem, and stops restarting once it succeeds', async () => {
     const runtime = await newRuntime();
-    const { id } = await runtime.create(ContainerSpec.parse({ image: 'busybox:test', command: ['sh', '-c', '[ -f /ran ] && exit 0; touch /ran; exit 1'], restart: 'on-failure' }));
+    const { id } = await runtime.create(
+      ContainerSpec.parse({
+        image: 'busybox:test',
+        command: ['sh', '-c', '[ -f /ran ] && exit 0; touch /ran; exit 1'],
+        restart: 'on-failure',
+      }),
+    );
     await runtime.start(id);
     // Exited 1, restarted (its /ran survived in the upper dir), exited 0: no further restart.
     for (let i = 0; i < 500 && runtime.find(id).exitCode !== 0; i += 1) await new Promise((r) => setTimeout(r, 10));
@@ -138,7 +152,11 @@ describe('container runtime (real kernel)', () => {
 
   it('runs as the given user in the given working directory', async () => {
     const runtime = await newRuntime();
-    const result = await run(runtime, { command: ['sh', '-c', 'id -u; id -g; pwd; grep CapEff /proc/self/status'], user: '65534:65534', workingDir: '/tmp/work' });
+    const result = await run(runtime, {
+      command: ['sh', '-c', 'id -u; id -g; pwd; grep CapEff /proc/self/status'],
+      user: '65534:65534',
+      workingDir: '/tmp/work',
+    });
     expect(result.out).toBe('65534\n65534\n/tmp/work\nCapEff:\t0000000000000000\n');
   });
 
@@ -164,7 +182,8 @@ describe('container runtime (real kernel)', () => {
     await runtime.start(id);
     const started = Date.now();
     let logs = '';
-    while (!/can't fork|Resource temporarily unavailable/.test(logs) && Date.now() - started < 10_000) logs = text(await runtime.logs(id, {}), 'stderr');
+    while (!/can't fork|Resource temporarily unavailable/.test(logs) && Date.now() - started < 10_000)
+      logs = text(await runtime.logs(id, {}), 'stderr');
     expect(logs).toMatch(/can't fork|Resource temporarily unavailable/);
     const stats = await runtime.stats(id);
     expect(stats.pids.limit).toBe(20);
@@ -179,7 +198,9 @@ describe('container runtime (real kernel)', () => {
 
   it('holds a busy loop near its cpu limit', async () => {
     const runtime = await newRuntime();
-    const { id } = await runtime.create(ContainerSpec.parse({ image: 'busybox:test', command: ['sh', '-c', 'while :; do :; done'], limits: { cpus: 0.1 } }));
+    const { id } = await runtime.create(
+      ContainerSpec.parse({ image: 'busybox:test', command: ['sh', '-c', 'while :; do :; done'], limits: { cpus: 0.1 } }),
+    );
     await runtime.start(id);
     // A measurement window, not a wait for readiness: cpu time used over 3 s of wall time.
     const before = await runtime.stats(id);
@@ -205,7 +226,11 @@ describe('container runtime (real kernel)', () => {
         child.stdout.on('data', (d: Buffer) => (out += d.toString()));
         child.on('exit', (code) => resolve({ code, out }));
       });
-    const inside = await exec(['sh', '-c', 'hostname; ps -o comm | grep -c sleep; grep -E "^(CapEff|NoNewPrivs|Seccomp)" /proc/self/status; exit 3']);
+    const inside = await exec([
+      'sh',
+      '-c',
+      'hostname; ps -o comm | grep -c sleep; grep -E "^(CapEff|NoNewPrivs|Seccomp)" /proc/self/status; exit 3',
+    ]);
     expect(inside.code).toBe(3);
     expect(inside.out).toContain('execme\n1\n');
     expect(inside.out).toContain(`CapEff:\t${capabilityMask(DEFAULT_CAPABILITIES)}`);
@@ -248,6 +273,8 @@ describe('container runtime (real kernel)', () => {
     expect(await readFile('/proc/self/mountinfo', 'utf8')).not.toContain(detail.rootfs.merged);
     for (const dir of detail.cgroup.paths) await expect(readFile(join(dir, 'cgroup.procs'))).rejects.toThrow();
     await expect(readFile(join(root, 'containers', id, 'container.json'))).rejects.toThrow();
-    expect(activity.list({ container: detail.name }).map((e) => e.argv?.[0] ?? 'write')).toEqual(expect.arrayContaining(['mount', 'umount', 'mkdir', 'rmdir', 'write']));
+    expect(activity.list({ container: detail.name }).map((e) => e.argv?.[0] ?? 'write')).toEqual(
+      expect.arrayContaining(['mount', 'umount', 'mkdir', 'rmdir', 'write']),
+    );
   });
 });

@@ -2,16 +2,17 @@
 // ends — whether the daemon watched it end or finds out after a restart.
 import { randomBytes } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
-import { join } from 'node:path';
-import { z } from 'zod';
 import type { ContainerDetail, ContainerSpec, ContainerStats, ContainerSummary, LogEntry } from '../../../shared/containers.js';
 import { OnggiError, errorMessage } from '../../../shared/errors.js';
 import type { ImageConfig } from '../../../shared/images.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
 import type { ActivityLog, ActivityScope } from '../activity/activity-log.js';
 import type { CgroupDriver } from './cgroups/index.js';
+import { commandLine, mergeEnv } from './container-command.js';
+import { readExit, type ExitRecord } from './exit-file.js';
+import { normalizeSignal } from './signals.js';
 import { followLog, readLogFrom } from './container-logs.js';
 import { ContainerRecords, type ContainerRecord } from './container-record.js';
 import { generateName } from './names.js';
@@ -33,7 +34,6 @@ export interface ImageResolver {
   resolve(selector: string): Promise<ResolvedImage>;
 }
 
-
 export interface RuntimeOptions {
   root: string;
   helper: string;
@@ -48,14 +48,6 @@ export interface RuntimeOptions {
   afterStop?: (record: ContainerRecord) => Promise<void>;
 }
 
-const ExitFile = z.object({
-  exitCode: z.number().int(),
-  signal: z.string().nullable().optional(),
-  finishedAt: z.string().optional(),
-  error: z.string().nullable().optional(),
-});
-
-const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const RESTART_LIMIT = 10;
 
 export class ContainerRuntime {
@@ -65,7 +57,7 @@ export class ContainerRuntime {
   private readonly watchers = new Map<string, FSWatcher>();
   private readonly exitWaiters = new Map<string, Array<() => void>>();
   /** Resolved as soon as a container's exit file is readable, whoever holds its lock. */
-  private readonly exitObservers = new Map<string, Array<(exit: z.infer<typeof ExitFile>) => void>>();
+  private readonly exitObservers = new Map<string, Array<(exit: ExitRecord) => void>>();
   private readonly reservedNames = new Set<string>();
 
   constructor(private readonly options: RuntimeOptions) {
@@ -107,7 +99,7 @@ export class ContainerRuntime {
     const record = this.find(selector);
     const paths = this.store.paths(record.id);
     const placement = this.options.cgroups.placement(record.id);
-    const limits = this.limitFiles(record);
+    const limits = this.options.cgroups.limitFiles(record.id, record.limits);
     return {
       ...summarize(record),
       spec: record.spec,
@@ -156,7 +148,8 @@ export class ContainerRuntime {
   /** The helper arguments for `agent exec` (up to the command): join this container with its own security settings. */
   execSpec(selector: string): string[] {
     const record = this.find(selector);
-    if (record.state !== 'running' || record.pid === null) throw new OnggiError(ErrorCode.Conflict, 'not_running', `container ${record.name} is not running`, 'params.container');
+    if (record.state !== 'running' || record.pid === null)
+      throw new OnggiError(ErrorCode.Conflict, 'not_running', `container ${record.name} is not running`, 'params.container');
     const args = initArgs({
       command: 'exec',
       targetPid: record.pid,
@@ -310,6 +303,9 @@ export class ContainerRuntime {
       });
       await this.store.save(record);
       this.options.emit({ type: 'container.state', id: record.id, name: record.name, state: 'running', exitCode: null });
+      // A quick command may have ended before we marked it running, and its exit event found
+      // nothing to finish: look once more now (queued behind this start, on the same lock).
+      void this.onExitFile(record.id);
     } catch (error) {
       this.unwatchExit(record.id);
       await this.releaseResources(record);
@@ -326,7 +322,8 @@ export class ContainerRuntime {
     return this.locked(record.id, async () => {
       if (record.state !== 'running') return summarize(record);
       // PID 1 of a pid namespace ignores SIGTERM unless it handles it: then SIGKILL, as Docker does.
-      const exit = (await this.signalAndObserve(record, 'SIGTERM', timeoutSeconds * 1000)) ?? (await this.signalAndObserve(record, 'SIGKILL'));
+      const exit =
+        (await this.signalAndObserve(record, 'SIGTERM', timeoutSeconds * 1000)) ?? (await this.signalAndObserve(record, 'SIGKILL'));
       if (exit) await this.finish(record, exit);
       return summarize(this.records.get(record.id) ?? record);
     });
@@ -334,7 +331,8 @@ export class ContainerRuntime {
 
   async kill(selector: string, signal = 'SIGKILL'): Promise<ContainerSummary> {
     const record = this.find(selector);
-    if (record.state !== 'running') throw new OnggiError(ErrorCode.Conflict, 'not_running', `container ${record.name} is not running`, 'params.container');
+    if (record.state !== 'running')
+      throw new OnggiError(ErrorCode.Conflict, 'not_running', `container ${record.name} is not running`, 'params.container');
     if (normalizeSignal(signal) !== 'SIGKILL') {
       this.signal(record, signal);
       return summarize(record);
@@ -351,7 +349,13 @@ export class ContainerRuntime {
     const record = this.find(selector);
     return this.locked(record.id, async () => {
       if (record.state === 'running') {
-        if (!force) throw new OnggiError(ErrorCode.Conflict, 'running', `container ${record.name} is running: stop it first or remove with force`, 'params.container');
+        if (!force)
+          throw new OnggiError(
+            ErrorCode.Conflict,
+            'running',
+            `container ${record.name} is running: stop it first or remove with force`,
+            'params.container',
+          );
         const exit = await this.signalAndObserve(record, 'SIGKILL');
         if (exit) await this.finish(record, exit, { noRestart: true });
       }
@@ -378,16 +382,21 @@ export class ContainerRuntime {
 
   private async onExitFile(id: string): Promise<void> {
     const record = this.records.get(id);
-    if (!record || record.state !== 'running') return;
-    const exit = await readExit(this.store.paths(id).exit);
-    if (!exit) return; // not written completely yet: the rename will fire again
-    for (const observer of this.exitObservers.get(id)?.splice(0) ?? []) observer(exit);
-    await this.locked(id, () => this.finish(record, exit));
+    if (!record) return;
+    const seen = await readExit(this.store.paths(id).exit);
+    if (!seen) return; // not written completely yet: the rename will fire again
+    for (const observer of this.exitObservers.get(id)?.splice(0) ?? []) observer(seen);
+    await this.locked(id, async () => {
+      // Read again under the lock: by now a restart may have replaced (or removed) that run's
+      // exit file, and an exit must only ever end the run that wrote it.
+      const exit = record.state === 'running' ? await readExit(this.store.paths(id).exit) : undefined;
+      if (exit) await this.finish(record, exit);
+    });
   }
 
   /** Signals a running container and waits, without taking its lock, until its supervisor records the end. */
-  private async signalAndObserve(record: ContainerRecord, signal: string, timeoutMs?: number): Promise<z.infer<typeof ExitFile> | undefined> {
-    const observed = new Promise<z.infer<typeof ExitFile>>((resolve) => {
+  private async signalAndObserve(record: ContainerRecord, signal: string, timeoutMs?: number): Promise<ExitRecord | undefined> {
+    const observed = new Promise<ExitRecord>((resolve) => {
       const list = this.exitObservers.get(record.id) ?? [];
       list.push(resolve);
       this.exitObservers.set(record.id, list);
@@ -401,7 +410,7 @@ export class ContainerRuntime {
   }
 
   /** Records how a container ended, frees what it held, and applies --rm and restart policies. */
-  private async finish(record: ContainerRecord, exit: z.infer<typeof ExitFile>, options: { noRestart?: boolean } = {}): Promise<void> {
+  private async finish(record: ContainerRecord, exit: ExitRecord, options: { noRestart?: boolean } = {}): Promise<void> {
     if (record.state !== 'running') return;
     this.unwatchExit(record.id);
     const usage = await this.options.cgroups.usage(record.id).catch(() => undefined);
@@ -528,25 +537,6 @@ export class ContainerRuntime {
     return { container: record.name };
   }
 
-  private limitFiles(record: ContainerRecord): Record<string, string> {
-    const placement = this.options.cgroups.placement(record.id);
-    const out: Record<string, string> = {};
-    const dir = (controller: string) => placement.dirs.find((d) => d.includes(`/${controller}/`)) ?? placement.dirs[0] ?? '';
-    const v2 = placement.version === 2;
-    if (record.limits.cpus !== undefined) {
-      const quota = String(Math.max(1000, Math.round(record.limits.cpus * 100_000)));
-      if (v2) out[join(dir(''), 'cpu.max')] = `${quota} 100000`;
-      else {
-        out[join(dir('cpu'), 'cpu.cfs_period_us')] = '100000';
-        out[join(dir('cpu'), 'cpu.cfs_quota_us')] = quota;
-      }
-    }
-    if (record.limits.memory !== undefined)
-      out[join(dir('memory'), v2 ? 'memory.max' : 'memory.limit_in_bytes')] = String(record.limits.memory);
-    if (record.limits.pids !== undefined) out[join(dir('pids'), 'pids.max')] = String(record.limits.pids);
-    return out;
-  }
-
   private signal(record: ContainerRecord, signal: string): void {
     if (record.pid === null) return;
     const name = normalizeSignal(signal);
@@ -586,44 +576,6 @@ function summarize(record: ContainerRecord): ContainerSummary {
     startedAt: record.startedAt,
     finishedAt: record.finishedAt,
   };
-}
-
-/** Docker's rule: ENTRYPOINT + CMD, where a new entrypoint drops the image's CMD. */
-export function commandLine(spec: Pick<ContainerSpec, 'entrypoint' | 'command'>, config: ImageConfig): string[] {
-  const entrypoint = spec.entrypoint ?? config.entrypoint ?? [];
-  const cmd = spec.command ?? (spec.entrypoint !== undefined ? [] : (config.cmd ?? []));
-  const argv = [...entrypoint, ...cmd];
-  if (argv.length === 0)
-    throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', 'no command: the image has none and none was given', 'params.command');
-  return argv;
-}
-
-/** Image env, then the user's (later wins per name), with PATH and HOSTNAME as Docker sets them. */
-export function mergeEnv(imageEnv: readonly string[], userEnv: readonly string[], hostname: string): string[] {
-  const merged = new Map<string, string>();
-  for (const entry of [DEFAULT_PATH, `HOSTNAME=${hostname}`, ...imageEnv, ...userEnv]) {
-    const eq = entry.indexOf('=');
-    if (eq > 0) merged.set(entry.slice(0, eq), entry);
-  }
-  return [...merged.values()];
-}
-
-function normalizeSignal(signal: string): string {
-  if (/^\d+$/.test(signal)) {
-    const found = Object.entries(osConstants.signals).find(([, number]) => number === Number(signal));
-    return found?.[0] ?? signal;
-  }
-  return signal.startsWith('SIG') ? signal : `SIG${signal}`;
-}
-
-async function readExit(path: string): Promise<z.infer<typeof ExitFile> | undefined> {
-  const text = await readFile(path, 'utf8').catch(() => undefined);
-  if (text === undefined) return undefined;
-  try {
-    return ExitFile.parse(JSON.parse(text));
-  } catch {
-    return undefined;
-  }
 }
 
 function stripUndefined<T extends object>(value: T): T {

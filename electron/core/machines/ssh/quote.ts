@@ -19,7 +19,8 @@ export function shellCommand(argv: readonly string[]): string {
   return argv.map(shellQuote).join(' ');
 }
 
-const SAFE_PATH = /^\/(?:[A-Za-z0-9._+-]+\/?)*$/;
+// One `/` before each segment: an unambiguous pattern (no nested quantifiers to backtrack on).
+const SAFE_PATH = /^(?:\/[A-Za-z0-9._+-]+)+$/;
 
 /**
  * A remote absolute path we build commands with (install root, socket, state dir): plain

@@ -77,6 +77,39 @@ export function hostKeyAlgorithmsFor(knownTypes: readonly string[]): HostKeyAlgo
   return [...HOST_KEY_ALGORITHMS.filter(wanted), ...HOST_KEY_ALGORITHMS.filter((algorithm) => !wanted(algorithm))];
 }
 
+export interface ChannelExit {
+  /** The command's exit code; null when the channel closed without one (hung up, killed, lost). */
+  code: number | null;
+  /** The signal that ended it (`TERM`, `KILL`, …), when the server said so. */
+  signal?: string;
+}
+
+const channelExits = new WeakMap<ClientChannel, Promise<ChannelExit>>();
+
+/**
+ * Watches a channel's end from the moment it opens. ssh2 processes a whole TCP read at once, so a
+ * quick command's exit status and close can be emitted in the same tick the channel is handed
+ * over, before any `await` resumes: listeners attached later would miss them.
+ */
+function watchExit(channel: ClientChannel): ClientChannel {
+  channelExits.set(
+    channel,
+    new Promise<ChannelExit>((resolve) => {
+      let exit: ChannelExit = { code: null };
+      channel.on('exit', (code: number | null, signal?: string) => {
+        exit = typeof code === 'number' ? { code } : { code: null, ...(signal ? { signal: signal.replace(/^SIG/, '') } : {}) };
+      });
+      channel.once('close', () => resolve(exit));
+    }),
+  );
+  return channel;
+}
+
+/** Settles once the channel has closed, with the exit status the server sent (if any). */
+export function channelExit(channel: ClientChannel): Promise<ChannelExit> {
+  return channelExits.get(channel) ?? Promise.resolve({ code: null });
+}
+
 export class SshConnection {
   private readonly closeListeners = new Set<(error?: Error) => void>();
   private closedWith: Error | undefined;
@@ -122,51 +155,53 @@ export class SshConnection {
   execChannel(command: string, options: ExecOptions = {}): Promise<ClientChannel> {
     return new Promise((resolve, reject) => {
       if (this.isClosed) return reject(this.lostError());
-      this.client.exec(command, options, (error, channel) => (error ? reject(this.channelError(error)) : resolve(channel)));
+      this.client.exec(command, options, (error, channel) => (error ? reject(this.channelError(error)) : resolve(watchExit(channel))));
     });
   }
 
   /** Runs a command line to completion, collecting its output. */
   async exec(command: string, options: { stdin?: string | Buffer; timeoutMs?: number } = {}): Promise<ExecResult> {
     const channel = await this.execChannel(command);
-    return new Promise((resolve, reject) => {
-      const stdout: Buffer[] = [];
-      const stderr: Buffer[] = [];
-      let code: number | null = null;
-      let signal: string | undefined;
-      const timer =
-        options.timeoutMs === undefined
-          ? undefined
-          : setTimeout(() => {
-              channel.close();
-              reject(
-                new OnggiError(
-                  ErrorCode.Unavailable,
-                  'ssh_timeout',
-                  `${this.label}: a remote command did not finish within ${options.timeoutMs} ms`,
-                ),
-              );
-            }, options.timeoutMs);
-      channel.on('data', (chunk: Buffer) => stdout.push(chunk));
-      channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-      channel.on('exit', (exitCode: number | null, exitSignal?: string) => {
-        code = exitCode;
-        signal = exitSignal ?? undefined;
-      });
-      channel.once('close', () => {
-        clearTimeout(timer);
-        resolve({ code, signal, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') });
-      });
-      if (options.stdin !== undefined) channel.end(options.stdin);
-      else channel.end();
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    channel.on('data', (chunk: Buffer) => stdout.push(chunk));
+    channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    if (options.stdin !== undefined) channel.end(options.stdin);
+    else channel.end();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      if (options.timeoutMs === undefined) return;
+      timer = setTimeout(() => {
+        channel.close();
+        reject(
+          new OnggiError(
+            ErrorCode.Unavailable,
+            'ssh_timeout',
+            `${this.label}: a remote command did not finish within ${options.timeoutMs} ms`,
+          ),
+        );
+      }, options.timeoutMs);
     });
+    try {
+      const exit = await Promise.race([channelExit(channel), timeout]);
+      return {
+        code: exit.code,
+        signal: exit.signal,
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+      };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The login shell, with a PTY unless `false`. */
   shell(pty: PseudoTtyOptions | false, env?: Record<string, string>): Promise<ClientChannel> {
     return new Promise((resolve, reject) => {
       if (this.isClosed) return reject(this.lostError());
-      this.client.shell(pty, env ? { env } : {}, (error, channel) => (error ? reject(this.channelError(error)) : resolve(channel)));
+      this.client.shell(pty, env ? { env } : {}, (error, channel) =>
+        error ? reject(this.channelError(error)) : resolve(watchExit(channel)),
+      );
     });
   }
 

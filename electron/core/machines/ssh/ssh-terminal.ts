@@ -4,7 +4,7 @@
 import { constants as osConstants } from 'node:os';
 import type { ClientChannel, PseudoTtyOptions } from 'ssh2';
 import type { Terminal, TerminalExit, TerminalOptions } from '../machine.js';
-import type { SshConnection } from './ssh-connection.js';
+import { channelExit, type SshConnection } from './ssh-connection.js';
 import { shellCommand } from './quote.js';
 
 const DEFAULT_COLS = 80;
@@ -21,16 +21,10 @@ export function ptyOptions(options: Pick<TerminalOptions, 'cols' | 'rows' | 'ter
 }
 
 export function channelTerminal(channel: ClientChannel, tty: boolean): Terminal {
-  const exit = new Promise<TerminalExit>((resolve) => {
-    let status: TerminalExit = { code: null };
-    channel.on('exit', (code: number | null, signal?: string) => {
-      if (typeof code === 'number') status = { code };
-      else if (signal) {
-        const number = osConstants.signals[`SIG${signal}` as NodeJS.Signals];
-        status = { code: number === undefined ? null : 128 + number, signal };
-      }
-    });
-    channel.once('close', () => resolve(status));
+  const exit = channelExit(channel).then((status): TerminalExit => {
+    if (status.code !== null || !status.signal) return { code: status.code };
+    const number = osConstants.signals[`SIG${status.signal}` as NodeJS.Signals];
+    return { code: number === undefined ? null : 128 + number, signal: status.signal };
   });
   return {
     stream: channel,

@@ -31,6 +31,8 @@ export interface CgroupUsage {
 export interface CgroupDriver {
   readonly version: 1 | 2;
   placement(id: string): CgroupPlacement;
+  /** The limit files and the values create() writes to them, in write order (for inspect, without touching the kernel). */
+  limitFiles(id: string, limits: CgroupLimits): Record<string, string>;
   create(id: string, limits: CgroupLimits, scope: ActivityScope): Promise<CgroupPlacement>;
   usage(id: string): Promise<CgroupUsage>;
   /** Every pid in the container's cgroup (host numbering). */

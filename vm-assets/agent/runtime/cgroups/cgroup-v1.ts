@@ -22,10 +22,11 @@ type Controller = (typeof WANTED)[number];
 /** v1 reports "no limit" as a huge page-aligned number. */
 const V1_UNLIMITED = 2 ** 62;
 
-
 export class CgroupV1Driver implements CgroupDriver {
   readonly version = 1 as const;
   private readonly mounts: Map<Controller, string>;
+  /** Whether memory.memsw.* exists (swap accounting on); learnt from the first container's cgroup. */
+  private swapAccounting: boolean | undefined;
 
   constructor(
     info: CgroupInfo,
@@ -56,31 +57,34 @@ export class CgroupV1Driver implements CgroupDriver {
     return { version: 1, dirs, procsFiles: dirs.map((dir) => join(dir, 'cgroup.procs')), limits: {} };
   }
 
+  limitFiles(id: string, limits: CgroupLimits): Record<string, string> {
+    const files: Record<string, string> = {};
+    const set = (controller: Controller, file: string, value: string) => (files[join(this.dir(controller, id), file)] = value);
+    if (limits.cpus !== undefined) {
+      set('cpu', 'cpu.cfs_period_us', String(CFS_PERIOD_US));
+      set('cpu', 'cpu.cfs_quota_us', String(cpuQuotaUs(limits.cpus)));
+    }
+    if (limits.memory !== undefined) {
+      set('memory', 'memory.limit_in_bytes', String(limits.memory));
+      // With swap accounting, the same cap on memory+swap makes the limit hard, as users expect.
+      if (this.swapAccounting) set('memory', 'memory.memsw.limit_in_bytes', String(limits.memory));
+    }
+    if (limits.pids !== undefined) set('pids', 'pids.max', String(limits.pids));
+    return files;
+  }
+
   async create(id: string, limits: CgroupLimits, scope: ActivityScope): Promise<CgroupPlacement> {
     const placement = this.placement(id);
     for (const dir of placement.dirs) await this.activity.mkdir(dir, scope);
-    const write = async (controller: Controller, file: string, value: string): Promise<void> => {
-      const path = join(this.dir(controller, id), file);
-      await this.activity.write(path, value, scope);
-      placement.limits[path] = value;
-    };
-    if (limits.cpus !== undefined) {
-      await write('cpu', 'cpu.cfs_period_us', String(CFS_PERIOD_US));
-      await write('cpu', 'cpu.cfs_quota_us', String(cpuQuotaUs(limits.cpus)));
-    }
-    if (limits.memory !== undefined) {
-      await write('memory', 'memory.limit_in_bytes', String(limits.memory));
-      // With swap accounting, the same cap on memory+swap makes the limit hard, as users expect.
-      if (await exists(join(this.dir('memory', id), 'memory.memsw.limit_in_bytes')))
-        await write('memory', 'memory.memsw.limit_in_bytes', String(limits.memory));
-    }
-    if (limits.pids !== undefined) await write('pids', 'pids.max', String(limits.pids));
+    this.swapAccounting ??= await exists(join(this.dir('memory', id), 'memory.memsw.limit_in_bytes'));
+    placement.limits = this.limitFiles(id, limits);
+    for (const [path, value] of Object.entries(placement.limits)) await this.activity.write(path, value, scope);
     // Docker's device rules (mknod anything, open only the harmless character devices): without
     // them a container's root could mknod the host's disk and read it.
     if (this.mounts.has('devices')) {
-      await write('devices', 'devices.deny', 'a');
-      for (const rule of DEFAULT_DEVICE_RULES) await this.activity.write(join(this.dir('devices', id), 'devices.allow'), rule, scope);
-      placement.limits[join(this.dir('devices', id), 'devices.allow')] = DEFAULT_DEVICE_RULES.join('\n');
+      const dir = this.dir('devices', id);
+      await this.activity.write(join(dir, 'devices.deny'), 'a', scope);
+      for (const rule of DEFAULT_DEVICE_RULES) await this.activity.write(join(dir, 'devices.allow'), rule, scope);
     }
     return placement;
   }

@@ -20,6 +20,8 @@ const CONTROLLERS = ['cpu', 'memory', 'pids'] as const;
 export class CgroupV2Driver implements CgroupDriver {
   readonly version = 2 as const;
   private parentReady = false;
+  /** Whether memory.swap.max exists (swap accounting on); learnt from the first container's cgroup. */
+  private swapControl: boolean | undefined;
 
   constructor(
     private readonly root: string,
@@ -51,21 +53,27 @@ export class CgroupV2Driver implements CgroupDriver {
     }
   }
 
+  limitFiles(id: string, limits: CgroupLimits): Record<string, string> {
+    const dir = this.dir(id);
+    const files: Record<string, string> = {};
+    if (limits.cpus !== undefined) files[join(dir, 'cpu.max')] = `${cpuQuotaUs(limits.cpus)} ${CFS_PERIOD_US}`;
+    if (limits.memory !== undefined) {
+      files[join(dir, 'memory.max')] = String(limits.memory);
+      // No swap on top: the limit is what the user typed, as on v1 with memsw.
+      if (this.swapControl) files[join(dir, 'memory.swap.max')] = '0';
+    }
+    if (limits.pids !== undefined) files[join(dir, 'pids.max')] = String(limits.pids);
+    return files;
+  }
+
   async create(id: string, limits: CgroupLimits, scope: ActivityScope): Promise<CgroupPlacement> {
     await this.ensureParent(scope);
     const placement = this.placement(id);
     const dir = this.dir(id);
     await this.activity.mkdir(dir, scope);
-    const write = async (file: string, value: string): Promise<void> => {
-      await this.activity.write(join(dir, file), value, scope);
-      placement.limits[join(dir, file)] = value;
-    };
-    if (limits.cpus !== undefined) await write('cpu.max', `${cpuQuotaUs(limits.cpus)} ${CFS_PERIOD_US}`);
-    if (limits.memory !== undefined) {
-      await write('memory.max', String(limits.memory));
-      if (await exists(join(dir, 'memory.swap.max'))) await write('memory.swap.max', '0');
-    }
-    if (limits.pids !== undefined) await write('pids.max', String(limits.pids));
+    this.swapControl ??= await exists(join(dir, 'memory.swap.max'));
+    placement.limits = this.limitFiles(id, limits);
+    for (const [path, value] of Object.entries(placement.limits)) await this.activity.write(path, value, scope);
     return placement;
   }
 

@@ -1,0 +1,370 @@
+// Issue 4 end to end, as a user drives it: the `onggi` CLI and a real agent daemon, both inside a
+// network namespace the test made (see netns-lab.ts), so every bridge, veth, NAT and filter rule
+// lives there; a second netns stands for the outside world. Real kernel, real traffic.
+import { spawn, spawnSync } from 'node:child_process';
+import { watch } from 'node:fs';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ContainerDetail, ContainerSummary } from '../../shared/containers.js';
+import type { NetworkDetail, NetworkSummary, ProbeResult, Topology } from '../../shared/networks.js';
+import { LineSplitter } from '../../shared/ndjson.js';
+import { IMAGE, MACHINE_IP, OUTSIDE_IP, countKernel, createLab, type CliResult, type NetnsLab } from '../../vm-assets/agent/networks/netns-lab.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function out(result: CliResult): string {
+  if (result.code !== 0) throw new Error(`exit ${result.code}: ${result.err}`);
+  return result.out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Retries a check that depends on a server in a container coming up. */
+async function eventually(check: () => boolean, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (check()) return true;
+    await sleep(50);
+  }
+  return check();
+}
+
+interface Link {
+  ifindex: number;
+  ifname: string;
+  address?: string;
+  mtu?: number;
+  master?: string;
+  operstate?: string;
+  addr_info?: Array<{ family: string; local: string; prefixlen: number }>;
+}
+
+/** `ip -j` run by the test itself, not by the agent. */
+function ipJson(prefix: string[], what: 'link' | 'addr'): Link[] {
+  const result = spawnSync(prefix[0] ?? 'ip', [...prefix.slice(1), 'ip', '-j', what, 'show'], { encoding: 'utf8' });
+  return JSON.parse(result.stdout || '[]') as Link[];
+}
+
+describe('onggi networks, end to end (in a netns of the test’s own)', () => {
+  let lab: NetnsLab;
+  const onggi = (...args: string[]) => lab.onggi(...args);
+  const inspect = (container: string) => JSON.parse(out(onggi('inspect', container))) as ContainerDetail;
+  const exec = (container: string, ...command: string[]) => onggi('exec', container, ...command);
+  const probe = (...args: string[]) => JSON.parse(onggi('probe', '--json', ...args).out) as ProbeResult;
+
+  beforeAll(async () => {
+    lab = await createLab({ forwardPolicyDrop: true });
+  }, 60_000);
+  afterAll(async () => {
+    await lab?.cleanup();
+  });
+
+  it('refuses invalid CIDRs, overlapping subnets, ports in use and bad names, naming the field', async () => {
+    const refused = (args: string[], field: string, words?: string) => {
+      const result = onggi(...args);
+      expect({ args, code: result.code }).toEqual({ args, code: 1 });
+      expect(result.err).toContain(field);
+      if (words) expect(result.err).toContain(words);
+    };
+    refused(['network', 'create', 'bad/name'], 'params.name');
+    refused(['network', 'create', 'none'], 'params.name', 'reserved');
+    refused(['network', 'create', 'x1', '--subnet', '10.0.0.0/33'], 'params.subnet');
+    refused(['network', 'create', 'x2', '--subnet', '10.1.2.3/24'], 'params.subnet', 'host bits');
+    refused(['network', 'create', 'x3', '--subnet', '300.1.0.0/16'], 'params.subnet', 'not an IPv4 address');
+    refused(['network', 'create', 'x4', '--subnet', '127.0.0.0/16'], 'params.subnet', 'loopback');
+    expect(out(onggi('network', 'create', 'alpha', '--subnet', '10.91.0.0/24'))).toMatch(/^[0-9a-f]{64}\n$/);
+    refused(['network', 'create', 'alpha'], 'params.name', 'already exists');
+    refused(['network', 'create', 'beta', '--subnet', '10.91.0.0/16'], 'params.subnet', 'overlaps network "alpha"');
+    refused(['network', 'create', 'gamma', '--subnet', '198.18.0.0/16'], 'params.subnet', "overlaps the machine's route 198.18.0.0/24");
+    refused(['network', 'create', 'delta', '--subnet', '10.92.0.0/24', '--gateway', '10.93.0.1'], 'params.gateway');
+    refused(['run', '-d', '--network', 'nosuch', IMAGE, 'true'], 'params.networks[0]', 'no network "nosuch"');
+    refused(['run', '-d', '--network', 'host', IMAGE, 'true'], 'params.networks[0]', 'reserved');
+    refused(['run', '-d', '--network', 'alpha', '--ip', '10.92.0.5', IMAGE, 'true'], 'params.ip', 'not a usable address');
+    refused(['run', '-d', '--network', 'alpha', '--ip', '10.91.0.1', IMAGE, 'true'], 'params.ip', 'already in use');
+    refused(['run', '-d', '-p', '99999:80', IMAGE, 'true'], 'params.ports[0]');
+    refused(['run', '-d', '--network', 'none', '-p', '8080:80', IMAGE, 'true'], 'params.ports[0]', 'needs a network');
+
+    // A port something on the machine listens on, and one another container publishes.
+    const listener = spawn('nsenter', [`--net=/run/netns/${lab.machine}`, process.execPath, '-e', "require('net').createServer().listen(18081, () => console.log('up'))"]);
+    try {
+      await new Promise((resolve) => listener.stdout.once('data', resolve));
+      refused(['run', '-d', '-p', '18081:80', IMAGE, 'sleep', '100'], 'params.ports[0]', 'already in use on the machine');
+    } finally {
+      listener.kill('SIGKILL');
+    }
+    out(onggi('run', '-d', '--name', 'pc1', '-p', '18082:80', IMAGE, 'sleep', '1000'));
+    refused(['run', '-d', '-p', '127.0.0.1:18082:8080', IMAGE, 'sleep', '100'], 'params.ports[0]', 'already published by container pc1');
+
+    // Remove is refused while a container is attached; the default network is never removed.
+    out(onggi('run', '-d', '--name', 'ra', '--network', 'alpha', IMAGE, 'sleep', '1000'));
+    refused(['network', 'rm', 'alpha'], 'params.network', 'containers attached (ra)');
+    refused(['network', 'rm', 'onggi'], 'params.network', 'default network');
+    out(onggi('rm', '-f', 'ra', 'pc1'));
+    out(onggi('network', 'rm', 'alpha'));
+    // Nothing a refused run created is left: no container, no address taken.
+    expect(JSON.parse(out(onggi('ps', '-a', '--json')))).toEqual([]);
+    const networks = JSON.parse(out(onggi('network', 'ls', '--json'))) as NetworkSummary[];
+    expect(networks.map((n) => [n.name, n.bridge, n.subnet, n.isDefault])).toEqual([['onggi', 'onggi0', '10.77.0.0/16', true]]);
+  });
+
+  it('lets two containers on one user network reach each other by address and by name', () => {
+    out(onggi('network', 'create', 'web', '--subnet', '10.90.0.0/24'));
+    const a = out(onggi('run', '-d', '--name', 'a', '--network', 'web', IMAGE, 'sleep', '1000')).trim();
+    out(onggi('run', '-d', '--name', 'b', '--network', 'web', '--ip', '10.90.0.50', IMAGE, 'sleep', '1000'));
+    const first = inspect('a').networks?.[0];
+    expect(first).toMatchObject({ network: 'web', interface: 'eth0', ip: '10.90.0.2', prefixLength: 24, gateway: '10.90.0.1', active: true });
+    expect(first?.hostVeth).toBe(`ogv${a.slice(0, 11)}0`);
+    expect(inspect('b').networks?.[0]?.ip).toBe('10.90.0.50');
+
+    expect(exec('a', 'ping', '-c', '1', '-W', '1', '10.90.0.50').code).toBe(0);
+    expect(exec('a', 'ping', '-c', '1', '-W', '1', 'b').code).toBe(0);
+    expect(exec('b', 'ping', '-c', '1', '-W', '1', 'a').code).toBe(0);
+    expect(out(exec('b', 'cat', '/etc/hosts'))).toMatch(/^10\.90\.0\.2\ta /m);
+    // Inside: eth0 with the address, lo up, the default route via the bridge.
+    expect(out(exec('a', 'ip', '-4', 'addr', 'show', 'eth0'))).toContain('inet 10.90.0.2/24');
+    expect(out(exec('a', 'ip', 'route'))).toContain('default via 10.90.0.1 dev eth0');
+    expect(out(exec('a', 'ping', '-c', '1', '-W', '1', '127.0.0.1'))).toContain('1 packets received');
+
+    const ping = probe('a', 'b');
+    expect(ping).toMatchObject({ ok: true, kind: 'ping', address: '10.90.0.50' });
+    expect(ping.latencyMs).toBeGreaterThan(0);
+    // The activity log has the seeds' commands, literally.
+    const activity = (JSON.parse(out(onggi('activity', '--container', 'a', '--json'))) as Array<{ argv?: string[] }>).map((e) => e.argv?.join(' ') ?? '');
+    const pid = inspect('a').pid;
+    const bridge = (JSON.parse(out(onggi('network', 'inspect', 'web'))) as NetworkDetail).bridge;
+    expect(bridge).toMatch(/^ogb[0-9a-f]{12}$/);
+    expect(activity).toContain(`ip link add ogv${a.slice(0, 11)}0 type veth peer name ogc${a.slice(0, 11)}0 address 0a:58:0a:5a:00:02`);
+    expect(activity).toContain(`ip link set ogv${a.slice(0, 11)}0 master ${bridge} up`);
+    expect(activity).toContain(`ip link set ogc${a.slice(0, 11)}0 netns ${pid}`);
+    expect(activity).toContain(`nsenter --net=/proc/${pid}/ns/net ip link set ogc${a.slice(0, 11)}0 name eth0 up`);
+    expect(activity).toContain(`nsenter --net=/proc/${pid}/ns/net ip addr add 10.90.0.2/24 dev eth0`);
+  });
+
+  it('keeps containers on two different networks apart, while both reach the outside through NAT', async () => {
+    out(onggi('network', 'create', 'db', '--subnet', '10.89.0.0/24'));
+    out(onggi('run', '-d', '--name', 'c', '--network', 'db', IMAGE, 'sleep', '1000'));
+    expect(probe('c', 'a')).toMatchObject({ ok: false, address: '10.90.0.2' });
+    expect(probe('a', 'c')).toMatchObject({ ok: false, address: '10.89.0.2' });
+    expect(exec('c', 'ping', '-c', '1', '-W', '1', '10.90.0.2').code).not.toBe(0);
+    expect(exec('c', 'ping', '-c', '1', '-W', '1', 'a').code).not.toBe(0); // no name either
+
+    // The outside has no route back to the containers: only masquerading can make this work.
+    expect(lab.inOutside(['ip', 'route']).out).not.toMatch(/10\.(89|90)\./);
+    const server = spawn('nsenter', [
+      `--net=/run/netns/${lab.outside}`,
+      process.execPath,
+      '-e',
+      "require('net').createServer((s) => s.end(s.remoteAddress + '\\n')).listen(9000, '0.0.0.0', () => console.log('up'))",
+    ]);
+    try {
+      await new Promise((resolve) => server.stdout.once('data', resolve));
+      for (const container of ['a', 'c']) {
+        expect(exec(container, 'ping', '-c', '1', '-W', '1', OUTSIDE_IP).code).toBe(0);
+        // The outside sees the machine's address, not the container's.
+        expect(out(exec(container, 'nc', '-w', '2', OUTSIDE_IP, '9000'))).toBe(`${MACHINE_IP}\n`);
+      }
+    } finally {
+      server.kill('SIGKILL');
+    }
+    // The machine's FORWARD policy (DROP, as Docker leaves it) was worked with, not changed.
+    expect(lab.inMachine(['iptables', '-w', '-S', 'FORWARD']).out).toContain('-P FORWARD DROP');
+  });
+
+  it('publishes -p 18080:80 on the machine’s loopback and on its other address, to itself and to the outside', async () => {
+    out(onggi('run', '-d', '--name', 'site', '-p', '18080:80', '-p', '127.0.0.1:18083:80', IMAGE, 'httpd', '-f', '-p', '80', '-h', '/www'));
+    const curl = (where: 'machine' | 'outside', url: string) =>
+      (where === 'machine' ? lab.inMachine : lab.inOutside)(['curl', '-s', '--max-time', '2', url]);
+    expect(await eventually(() => curl('machine', 'http://127.0.0.1:18080/').out === 'hello from onggi\n')).toBe(true);
+    expect(curl('machine', `http://${MACHINE_IP}:18080/`).out).toBe('hello from onggi\n');
+    expect(curl('outside', `http://${MACHINE_IP}:18080/`).out).toBe('hello from onggi\n');
+    // Published on loopback only: the machine reaches it, the outside does not.
+    expect(curl('machine', 'http://127.0.0.1:18083/').out).toBe('hello from onggi\n');
+    expect(curl('outside', `http://${MACHINE_IP}:18083/`).code).not.toBe(0);
+    // What the host app needs to forward ports to the desktop.
+    const site = (JSON.parse(out(onggi('ps', '--json'))) as ContainerSummary[]).find((c) => c.name === 'site');
+    expect(site?.ports).toEqual([
+      { hostIp: '0.0.0.0', hostPort: 18080, containerPort: 80, protocol: 'tcp' },
+      { hostIp: '127.0.0.1', hostPort: 18083, containerPort: 80, protocol: 'tcp' },
+    ]);
+    expect(inspect('site').networks?.[0]).toMatchObject({ network: 'onggi', interface: 'eth0', ip: '10.77.0.2' });
+    const tcp = probe('a', 'site', '--tcp', '80');
+    expect(tcp).toMatchObject({ ok: false }); // another network: isolated even on the open port
+    expect(probe('c', MACHINE_IP, '--tcp', '18080')).toMatchObject({ ok: true }); // but published is public
+  });
+
+  it('reports the topology as the kernel does, namespace by namespace, and says when it changed', async () => {
+    const topology = JSON.parse(out(onggi('topology', '--json'))) as Topology;
+    const machine = topology.namespaces.find((ns) => ns.kind === 'machine');
+    expect(machine).toBeDefined();
+    expect(topology.namespaces.filter((ns) => ns.kind === 'container').map((ns) => ns.container?.name).sort()).toEqual(['a', 'b', 'c', 'site']);
+    for (const ns of topology.namespaces) {
+      const prefix = ns.kind === 'machine' ? ['nsenter', `--net=/run/netns/${lab.machine}`] : ['nsenter', `--net=/proc/${ns.pid}/ns/net`];
+      const inode = Number(/\[(\d+)\]/.exec(spawnSync('readlink', [ns.kind === 'machine' ? `/run/netns/${lab.machine}` : `/proc/${ns.pid}/ns/net`], { encoding: 'utf8' }).stdout)?.[1]);
+      if (ns.kind === 'container') expect(ns.inode).toBe(inode);
+      const links = ipJson(prefix, 'link');
+      const view = (l: { ifindex: number; name: string; mac: string | null; mtu: number | null; master: string | null; state: string }) => [l.ifindex, l.name, l.mac, l.mtu, l.master, l.state];
+      expect(ns.links.map(view)).toEqual(
+        links.map((l) => view({ ifindex: l.ifindex, name: l.ifname, mac: l.address ?? null, mtu: l.mtu ?? null, master: l.master ?? null, state: l.operstate ?? 'UNKNOWN' })),
+      );
+      const addrs = ipJson(prefix, 'addr').flatMap((l) => (l.addr_info ?? []).map((a) => `${l.ifname} ${a.local}/${a.prefixlen}`));
+      expect(ns.addresses.map((a) => `${a.ifname} ${a.address}/${a.prefixLength}`)).toEqual(addrs);
+    }
+    // Each container's eth0 is the peer of a host veth on its network's bridge, across namespaces.
+    const web = JSON.parse(out(onggi('network', 'inspect', 'web'))) as NetworkDetail;
+    for (const ns of topology.namespaces.filter((n) => n.container?.name === 'a' || n.container?.name === 'b')) {
+      const eth0 = ns.links.find((l) => l.name === 'eth0');
+      expect(eth0?.kind).toBe('veth');
+      expect(eth0?.peer?.netns).toBe(machine?.inode);
+      const hostEnd = machine?.links.find((l) => l.ifindex === eth0?.peer?.ifindex);
+      expect(hostEnd).toMatchObject({ kind: 'veth', master: web.bridge, peer: { name: 'eth0', netns: ns.inode, ifindex: eth0?.ifindex } });
+    }
+    expect(machine?.links.find((l) => l.name === web.bridge)?.kind).toBe('bridge');
+    expect(machine?.links.find((l) => l.name === 'lo')?.kind).toBe('loopback');
+
+    // topology.changed reaches a subscriber after a change.
+    const socket = createConnection(lab.sandbox.socketPath);
+    const splitter = new LineSplitter();
+    const events: Array<{ method?: string; params?: { type?: string; reason?: string } }> = [];
+    socket.setEncoding('utf8').on('data', (chunk: string) => {
+      for (const line of splitter.push(chunk)) events.push(JSON.parse(line) as (typeof events)[number]);
+    });
+    socket.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'events.subscribe', params: { topics: ['topology.changed'] } })}\n`);
+    await eventually(() => events.length > 0, 2000);
+    out(onggi('network', 'create', 'eventful', '--subnet', '10.87.0.0/24'));
+    expect(await eventually(() => events.some((e) => e.params?.type === 'topology.changed'), 3000)).toBe(true);
+    socket.destroy();
+    out(onggi('network', 'rm', 'eventful'));
+  });
+
+  it('gives 20 concurrent runs 20 distinct addresses', async () => {
+    out(onggi('network', 'create', 'many', '--subnet', '10.86.0.0/24'));
+    const runs = await Promise.all(Array.from({ length: 20 }, () => lab.onggiAsync('run', '-d', '--network', 'many', IMAGE, 'sleep', '1000')));
+    expect(runs.map((r) => r.code)).toEqual(Array(20).fill(0));
+    const endpoints = (JSON.parse(out(onggi('network', 'inspect', 'many'))) as NetworkDetail).endpoints;
+    expect(endpoints).toHaveLength(20);
+    expect(new Set(endpoints.map((e) => e.ip)).size).toBe(20);
+    // And the kernel agrees: each container's eth0 holds the address it was given.
+    const topology = JSON.parse(out(onggi('topology', '--json'))) as Topology;
+    for (const endpoint of endpoints) {
+      const ns = topology.namespaces.find((n) => n.container?.id === endpoint.containerId);
+      expect(ns?.addresses.find((a) => a.ifname === 'eth0' && a.family === 'inet')?.address).toBe(endpoint.ip);
+    }
+    const removals = await Promise.all(runs.map((r) => lab.onggiAsync('rm', '-f', r.out.trim())));
+    expect(removals.map((r) => r.code)).toEqual(Array(20).fill(0));
+    expect((JSON.parse(out(onggi('network', 'inspect', 'many'))) as NetworkDetail).endpoints).toEqual([]);
+    out(onggi('network', 'rm', 'many'));
+  }, 60_000);
+
+  it('leaves no veth, bridge or rule behind once containers and networks are removed', () => {
+    const before = countKernel(lab);
+    out(onggi('network', 'create', 'tmpnet', '--subnet', '10.85.0.0/24'));
+    out(onggi('run', '-d', '--name', 't1', '--network', 'tmpnet', '-p', '18090:80', IMAGE, 'sleep', '1000'));
+    out(onggi('run', '-d', '--name', 't2', '--network', 'tmpnet', '--network', 'db', '-p', '18091:80/udp', IMAGE, 'sleep', '1000'));
+    out(onggi('network', 'connect', 'web', 't1'));
+    expect(out(exec('t1', 'ip', '-o', 'link'))).toMatch(/eth1/);
+    const during = countKernel(lab);
+    expect(during.veths).toBe(before.veths + 4);
+    expect(during.bridges).toBe(before.bridges + 1);
+    expect(during.rules).toBeGreaterThan(before.rules);
+    out(onggi('network', 'disconnect', 'web', 't1'));
+    expect(out(exec('t1', 'ip', '-o', 'link'))).not.toMatch(/eth1/);
+    out(onggi('rm', '-f', 't1', 't2'));
+    out(onggi('network', 'rm', 'tmpnet'));
+    expect(countKernel(lab)).toEqual(before);
+    const rules = ['filter', 'nat'].map((t) => lab.inMachine(['iptables', '-w', '-t', t, '-S']).out).join('');
+    expect(rules).not.toMatch(/onggi:(tmpnet|t1|t2):/);
+  });
+
+  it('leaves nothing a restart does not reap when the daemon is killed with -9 in the middle of connects', async () => {
+    out(onggi('network', 'create', 'late', '--subnet', '10.84.0.0/24'));
+    out(onggi('run', '-d', '--name', 'd', IMAGE, 'sleep', '1000'));
+    const statePath = join(lab.sandbox.stateDir, 'networks');
+    const cut: boolean[] = [];
+    for (const delayMs of [0, 2, 4, 8, 16, 32]) {
+      const pid = await lab.sandbox.daemonPid();
+      // Kill once the connect has been recorded (the state file changed), at a different point each round.
+      const recorded = new Promise<void>((resolve) => {
+        const watcher = watch(statePath, () => {
+          watcher.close();
+          resolve();
+        });
+      });
+      const connect = lab.onggiAsync('network', 'connect', 'late', 'd');
+      await Promise.race([recorded, connect]);
+      await sleep(delayMs);
+      if (pid !== undefined) process.kill(pid, 'SIGKILL');
+      while (pid !== undefined && alive(pid)) await sleep(5);
+      cut.push((await connect).code !== 0);
+
+      // The next command starts a fresh daemon (in the lab's netns), which reconciles.
+      const d = inspect('d');
+      const machineLinks = ipJson(['nsenter', `--net=/run/netns/${lab.machine}`], 'link').map((l) => l.ifname);
+      const containerLinks = ipJson(['nsenter', `--net=/proc/${d.pid}/ns/net`], 'link').map((l) => l.ifname);
+      expect(machineLinks.filter((name) => name.startsWith('ogc'))).toEqual([]);
+      const expectedVeths = (d.networks ?? []).filter((n) => n.active).map((n) => n.hostVeth).sort();
+      const late = (JSON.parse(out(onggi('network', 'inspect', 'late'))) as NetworkDetail).endpoints;
+      if (late.length > 0) {
+        // Completed before the kill: whole, in the records and in the kernel.
+        expect(late).toMatchObject([{ containerName: 'd', interface: 'eth1', active: true }]);
+        expect(containerLinks.sort()).toEqual(['eth0', 'eth1', 'lo']);
+        out(onggi('network', 'disconnect', 'late', 'd'));
+      } else {
+        // Rolled back: no address held, no interface half made.
+        expect(containerLinks.sort()).toEqual(['eth0', 'lo']);
+      }
+      // Exactly the veths the records describe: none half made, none orphaned.
+      expect(machineLinks.filter((name) => name.startsWith(`ogv${d.id.slice(0, 11)}`)).sort()).toEqual(expectedVeths);
+    }
+    expect(cut.some(Boolean)).toBe(true);
+    out(onggi('rm', '-f', 'd'));
+    out(onggi('network', 'rm', 'late'));
+  }, 90_000);
+
+  it('cleans up: every container and user network removed, only the default bridge remains', () => {
+    out(onggi('rm', '-f', 'a', 'b', 'c', 'site'));
+    out(onggi('network', 'rm', 'web', 'db'));
+    const links = ipJson(['nsenter', `--net=/run/netns/${lab.machine}`], 'link').map((l) => l.ifname);
+    expect(links.sort()).toEqual(['lo', 'onggi0', 'vm0']);
+    const rules = ['filter', 'nat'].map((t) => lab.inMachine(['iptables', '-w', '-t', t, '-S']).out).join('');
+    const owners = new Set([...rules.matchAll(/onggi:([^:"\s]+):[0-9a-f]{10}/g)].map((m) => m[1]));
+    expect([...owners]).toEqual(['onggi']);
+  });
+});
+
+describe('onggi networks with the nftables backend', () => {
+  let lab: NetnsLab;
+  beforeAll(async () => {
+    lab = await createLab({ firewall: 'nftables' });
+  }, 60_000);
+  afterAll(async () => {
+    await lab?.cleanup();
+  });
+
+  it('publishes a port, NATs to the outside, isolates networks, and removes its table with the last network', async () => {
+    const onggi = (...args: string[]) => lab.onggi(...args);
+    out(onggi('run', '-d', '--name', 'site', '-p', '18080:80', IMAGE, 'httpd', '-f', '-p', '80', '-h', '/www'));
+    const curl = (url: string) => lab.inOutside(['curl', '-s', '--max-time', '2', url]);
+    expect(await eventually(() => lab.inMachine(['curl', '-s', '--max-time', '2', 'http://127.0.0.1:18080/']).out === 'hello from onggi\n')).toBe(true);
+    expect(curl(`http://${MACHINE_IP}:18080/`).out).toBe('hello from onggi\n');
+    expect(onggi('exec', 'site', 'ping', '-c', '1', '-W', '1', OUTSIDE_IP).code).toBe(0);
+    out(onggi('network', 'create', 'other', '--subnet', '10.90.0.0/24'));
+    out(onggi('run', '-d', '--name', 'o', '--network', 'other', IMAGE, 'sleep', '1000'));
+    expect(onggi('exec', 'o', 'ping', '-c', '1', '-W', '1', '10.77.0.2').code).not.toBe(0);
+    const table = lab.inMachine(['nft', 'list', 'table', 'ip', 'onggi']).out;
+    expect(table).toContain('dnat to 10.77.0.2:80');
+    expect(table).toContain('masquerade');
+    // iptables was left alone.
+    expect(lab.inMachine(['iptables', '-w', '-S']).out).not.toContain('ONGGI');
+    out(onggi('rm', '-f', 'site', 'o'));
+    out(onggi('network', 'rm', 'other'));
+    expect(lab.inMachine(['nft', 'list', 'table', 'ip', 'onggi']).out).not.toContain('dnat');
+  });
+});

@@ -1,0 +1,31 @@
+import type { ContainerState, ContainerSummary } from '../../../shared/containers.js';
+import { useT, type MessageKey } from '../i18n';
+
+const labels: Record<ContainerState, MessageKey> = {
+  created: 'containerState.created',
+  running: 'containerState.running',
+  exited: 'containerState.exited',
+  dead: 'containerState.dead',
+};
+
+export function containerTone(container: Pick<ContainerSummary, 'state' | 'exitCode' | 'oomKilled'>): 'ok' | 'idle' | 'bad' | 'busy' {
+  if (container.state === 'running') return 'ok';
+  if (container.state === 'dead' || container.oomKilled) return 'bad';
+  if (container.state === 'exited' && container.exitCode !== null && container.exitCode !== 0) return 'bad';
+  if (container.state === 'created') return 'busy';
+  return 'idle';
+}
+
+/** The state as a coloured badge: `Running`, `Exited (137)`, with OOM called out. */
+export function ContainerStateBadge({ container }: { container: Pick<ContainerSummary, 'state' | 'exitCode' | 'oomKilled'> }) {
+  const t = useT();
+  const exited = container.state === 'exited' && container.exitCode !== null;
+  return (
+    <span className={`badge badge--${containerTone(container)}`} data-state={container.state}>
+      <span className="badge-dot" aria-hidden="true" />
+      <span className="visually-hidden">{t('state.label')}: </span>
+      <span>{exited ? t('containerState.exitedWith', { code: container.exitCode ?? 0 }) : t(labels[container.state])}</span>
+      {container.oomKilled && <span className="badge-extra">{t('containerState.oom')}</span>}
+    </span>
+  );
+}

@@ -1,0 +1,59 @@
+// Which machine the container, image and activity views act on. A machine other than this
+// computer is used only once it says it is ready: opening a view never boots a VM or dials a host.
+import { useId, type ReactNode } from 'react';
+import type { MachineSummary } from '../../../shared/host-api.js';
+import { useT } from '../i18n';
+import { useMachines } from '../stores';
+import { shouldReadInfo } from '../stores/machines';
+import { useNavigation } from '../stores/navigation';
+import { Icon } from './icons';
+import { StateBadge } from './StateBadge';
+
+export function MachinePicker() {
+  const t = useT();
+  const id = useId();
+  const machines = useMachines((state) => state.machines);
+  const machine = useNavigation((state) => state.machine);
+  const setMachine = useNavigation((state) => state.setMachine);
+  const names = machines.some((other) => other.name === machine) ? machines.map((other) => other.name) : [machine, ...machines.map((other) => other.name)];
+  return (
+    <div className="machine-picker">
+      <label htmlFor={id}>
+        <Icon name="machines" size={16} />
+        <span>{t('machinePicker.label')}</span>
+      </label>
+      <select id={id} value={machine} onChange={(event) => setMachine(event.target.value)}>
+        {names.map((name) => (
+          <option key={name} value={name}>
+            {name}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+/** The chosen machine, and whether its agent may be asked (this computer always; others when ready). */
+export function useCurrentMachine(): { name: string; summary?: MachineSummary; usable: boolean } {
+  const name = useNavigation((state) => state.machine);
+  const summary = useMachines((state) => state.machines.find((machine) => machine.name === name));
+  const usable = summary ? shouldReadInfo(summary) : name === 'local';
+  return { name, summary, usable };
+}
+
+/** Shown instead of a view's content while its machine cannot be asked. */
+export function MachineNotReady({ name, summary }: { name: string; summary?: MachineSummary }): ReactNode {
+  const t = useT();
+  const go = useNavigation((state) => state.go);
+  return (
+    <div className="empty">
+      <Icon name="machines" size={32} />
+      <h2>{t('machineGate.title', { machine: name })}</h2>
+      {summary && <StateBadge state={summary.state} />}
+      <p>{t('machineGate.body')}</p>
+      <button type="button" className="button" onClick={() => go('machines')}>
+        {t('placeholder.goToMachines')}
+      </button>
+    </div>
+  );
+}

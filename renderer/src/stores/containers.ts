@@ -1,0 +1,154 @@
+// The containers of the machine the window is looking at. The list comes from `containers.list`;
+// `container.state` events (through `machine.event`) keep each row's state current between reads.
+// Actions update the row from the agent's answer, so the table never guesses. After a dropped
+// link the list is marked stale until a read succeeds again.
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { ContainerSpec, ContainerSummary } from '../../../shared/containers.js';
+import { errorMessage } from '../../../shared/errors.js';
+import type { HostApi, HostEvent } from '../../../shared/host-api.js';
+import type { LoadStatus } from './machines';
+
+export type ContainerAction = 'start' | 'stop' | 'kill' | 'remove';
+
+export interface ActionFailure {
+  id: string;
+  name: string;
+  message: string;
+}
+
+export interface ContainersState {
+  machine?: string;
+  status: LoadStatus;
+  error?: string;
+  containers: ContainerSummary[];
+  /** Date.now() of the last successful read. */
+  fetchedAt?: number;
+  /** The list may not be current: the link dropped since it was read. */
+  stale: boolean;
+  /** Actions in flight, by container id. */
+  pending: Record<string, ContainerAction>;
+  load(machine: string): Promise<void>;
+  /** Runs `action` on each container at once; resolves with the ones that failed. */
+  act(action: ContainerAction, ids: readonly string[]): Promise<ActionFailure[]>;
+  /** Create, then start: what the run dialog does. */
+  run(spec: ContainerSpec): Promise<ContainerSummary>;
+  applyEvent(event: HostEvent): void;
+  markStale(): void;
+}
+
+export type ContainersStore = StoreApi<ContainersState>;
+
+/** Newest first, as `docker ps` lists them. */
+function sorted(containers: ContainerSummary[]): ContainerSummary[] {
+  return [...containers].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.name.localeCompare(b.name));
+}
+
+export function createContainersStore(api: Pick<HostApi, 'call'>, options: { reloadDelayMs?: number } = {}): ContainersStore {
+  let request = 0;
+  let reloadTimer: ReturnType<typeof setTimeout> | undefined;
+  const reloadDelayMs = options.reloadDelayMs ?? 400;
+
+  return createStore<ContainersState>()((set, get) => {
+    /** Several events in a burst (a container exiting, then being auto-removed) cost one read. */
+    const reloadSoon = (): void => {
+      clearTimeout(reloadTimer);
+      reloadTimer = setTimeout(() => {
+        const machine = get().machine;
+        if (machine) void get().load(machine);
+      }, reloadDelayMs);
+    };
+
+    const replace = (summary: ContainerSummary): void =>
+      set((state) => ({ containers: state.containers.map((container) => (container.id === summary.id ? summary : container)) }));
+
+    const machineOrThrow = (): string => {
+      const machine = get().machine;
+      if (!machine) throw new Error('no machine selected');
+      return machine;
+    };
+
+    return {
+      status: 'idle',
+      containers: [],
+      stale: false,
+      pending: {},
+
+      async load(machine) {
+        const mine = ++request;
+        const switched = machine !== get().machine;
+        // Another machine's rows must never show under this machine's name.
+        set(switched ? { machine, status: 'loading', containers: [], error: undefined, stale: false, pending: {} } : { status: 'loading' });
+        try {
+          const containers = await api.call('containers.list', { machine, all: true });
+          if (mine !== request) return;
+          set({ status: 'ready', error: undefined, containers: sorted(containers), fetchedAt: Date.now(), stale: false });
+        } catch (error) {
+          if (mine !== request) return;
+          set({ status: 'error', error: errorMessage(error) });
+        }
+      },
+
+      async act(action, ids) {
+        const machine = machineOrThrow();
+        const byId = new Map(get().containers.map((container) => [container.id, container]));
+        set((state) => ({ pending: { ...state.pending, ...Object.fromEntries(ids.map((id) => [id, action])) } }));
+        const failures: ActionFailure[] = [];
+        await Promise.all(
+          ids.map(async (id) => {
+            const current = byId.get(id);
+            try {
+              if (action === 'remove') {
+                // A running container is killed first, as `docker rm -f` does; the view asked.
+                await api.call('containers.remove', { machine, container: id, force: current?.state === 'running' });
+                set((state) => ({ containers: state.containers.filter((container) => container.id !== id) }));
+              } else {
+                const method = `containers.${action}` as const;
+                replace(await api.call(method, { machine, container: id }));
+              }
+            } catch (error) {
+              failures.push({ id, name: current?.name ?? id.slice(0, 12), message: errorMessage(error) });
+            } finally {
+              set((state) => {
+                const pending = { ...state.pending };
+                delete pending[id];
+                return { pending };
+              });
+            }
+          }),
+        );
+        return failures;
+      },
+
+      async run(spec) {
+        const machine = machineOrThrow();
+        const created = await api.call('containers.create', { machine, ...spec });
+        // Show it at once, as created; start's answer (or the next read) brings it up to date.
+        const summary = await api.call('containers.start', { machine, container: created.id }).catch(async (error: unknown) => {
+          void get().load(machine);
+          throw error;
+        });
+        set((state) => ({ containers: sorted([summary, ...state.containers.filter((container) => container.id !== summary.id)]) }));
+        return summary;
+      },
+
+      applyEvent(event) {
+        if (event.type !== 'machine.event' || event.machine !== get().machine) return;
+        const inner = event.event;
+        if (inner.type !== 'container.state') return;
+        const known = get().containers.find((container) => container.id === inner.id);
+        if (!known) {
+          // Created elsewhere (the CLI, another window): read the list for its full row.
+          reloadSoon();
+          return;
+        }
+        replace({ ...known, state: inner.state, exitCode: inner.exitCode });
+        // An exit also changes finishedAt and oomKilled, and may remove the container (--rm).
+        if (inner.state === 'exited' || inner.state === 'dead') reloadSoon();
+      },
+
+      markStale() {
+        if (get().status !== 'idle') set({ stale: true });
+      },
+    };
+  });
+}

@@ -1,0 +1,163 @@
+// The run dialog's form, as data: what the user typed, turned into the API's own ContainerSpec by
+// the API's own schema, with each schema error placed on the field it came from (by the error's
+// path). Nothing here re-implements a rule the schema already has.
+import type { z } from 'zod';
+import { ContainerSpec, type ContainerSpecInput } from '../../../../shared/containers.js';
+
+export interface RunFormValues {
+  image: string;
+  name: string;
+  /** As typed: words split like a shell would (quotes group, backslash escapes). */
+  command: string;
+  /** One NAME=value per line. */
+  env: string;
+  cpus: string;
+  memory: string;
+  pids: string;
+  hostname: string;
+  autoRemove: boolean;
+}
+
+export type RunField = 'image' | 'name' | 'command' | 'env' | 'cpus' | 'memory' | 'pids' | 'hostname' | 'autoRemove';
+
+export const emptyRunForm: RunFormValues = {
+  image: '',
+  name: '',
+  command: '',
+  env: '',
+  cpus: '',
+  memory: '',
+  pids: '',
+  hostname: '',
+  autoRemove: false,
+};
+
+/**
+ * An error on a field: the schema's own words, or `required` for a field left empty, which the
+ * view says in the user's language. An env error names the line it came from.
+ */
+export type FieldError = { kind: 'required' } | { kind: 'invalid'; message: string; line?: number; text?: string };
+
+export type FieldErrors = Partial<Record<RunField, FieldError>>;
+
+export type RunFormResult = { ok: true; spec: ContainerSpec } | { ok: false; errors: FieldErrors };
+
+export class CommandLineError extends Error {}
+
+/**
+ * Splits a command line into argv the way a POSIX shell would for plain words: whitespace
+ * separates, '…' is literal, "…" allows \" and \\, a backslash outside quotes escapes the next
+ * character. No expansion of any kind: the result is handed to the kernel as is, never to a shell.
+ */
+export function splitCommandLine(line: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quote: "'" | '"' | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const char = line[i] as string;
+    if (quote === "'") {
+      if (char === "'") quote = undefined;
+      else word += char;
+    } else if (quote === '"') {
+      if (char === '"') quote = undefined;
+      else if (char === '\\' && (line[i + 1] === '"' || line[i + 1] === '\\')) word += line[++i];
+      else word += char;
+    } else if (char === "'" || char === '"') {
+      quote = char;
+      inWord = true;
+    } else if (char === '\\') {
+      if (i + 1 >= line.length) throw new CommandLineError('ends with a lone backslash');
+      word += line[++i];
+      inWord = true;
+    } else if (/\s/.test(char)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += char;
+      inWord = true;
+    }
+  }
+  if (quote) throw new CommandLineError(`has an unclosed ${quote === "'" ? 'single' : 'double'} quote`);
+  if (inWord) words.push(word);
+  return words;
+}
+
+/** Which field an issue at `path` (from ContainerSpec, or the host's `params.…` field) belongs on. */
+export function fieldForPath(path: readonly PropertyKey[]): RunField | undefined {
+  const [first, second] = path;
+  if (first === 'limits') return second === 'cpus' || second === 'memory' || second === 'pids' ? second : 'memory';
+  if (first === 'entrypoint') return 'command';
+  const fields: readonly string[] = ['image', 'name', 'command', 'env', 'hostname', 'autoRemove'];
+  return typeof first === 'string' && fields.includes(first) ? (first as RunField) : undefined;
+}
+
+/** `params.limits.memory` or `params.env[2]` (an OnggiError's field) as a path. */
+export function pathFromField(field: string): PropertyKey[] {
+  const parts: PropertyKey[] = [];
+  for (const match of field.replace(/^params\.?/, '').matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
+    if (match[1] !== undefined) parts.push(match[1]);
+    else if (match[2] !== undefined) parts.push(Number(match[2]));
+  }
+  return parts;
+}
+
+/** The error for an issue on its field: which env line, when it is one of several. */
+function describe(issue: z.core.$ZodIssue, input: ContainerSpecInput, values: RunFormValues, envLines: readonly number[]): FieldError {
+  const [first, index] = issue.path;
+  if (first === 'image' && input.image === '') return { kind: 'required' };
+  if (first === 'env' && typeof index === 'number') {
+    const line = envLines[index] ?? index;
+    return { kind: 'invalid', message: issue.message, line: line + 1, text: values.env.split('\n')[line]?.trim() ?? '' };
+  }
+  return { kind: 'invalid', message: issue.message };
+}
+
+/** The input ContainerSpec is asked to parse: empty fields are left out, text is kept as typed. */
+export function toSpecInput(values: RunFormValues): { input: ContainerSpecInput; envLines: number[]; errors: FieldErrors } {
+  const errors: FieldErrors = {};
+  const input: ContainerSpecInput = { image: values.image.trim() };
+  if (values.name.trim()) input.name = values.name.trim();
+  if (values.command.trim()) {
+    try {
+      input.command = splitCommandLine(values.command);
+    } catch (error) {
+      errors.command = { kind: 'invalid', message: `the command ${(error as Error).message}` };
+    }
+  }
+  const envLines: number[] = [];
+  const env: string[] = [];
+  values.env.split('\n').forEach((line, index) => {
+    if (line.trim() === '') return;
+    env.push(line.trim());
+    envLines.push(index);
+  });
+  if (env.length > 0) input.env = env;
+  if (values.hostname.trim()) input.hostname = values.hostname.trim();
+  const limits: NonNullable<ContainerSpecInput['limits']> = {};
+  if (values.cpus.trim()) limits.cpus = values.cpus.trim();
+  if (values.memory.trim()) limits.memory = values.memory.trim();
+  if (values.pids.trim()) {
+    const pids = Number(values.pids.trim());
+    // A non-number goes to the schema as a string so the schema's own message explains it.
+    (limits as Record<string, unknown>).pids = /^\d+$/.test(values.pids.trim()) ? pids : values.pids.trim();
+  }
+  if (Object.keys(limits).length > 0) input.limits = limits;
+  if (values.autoRemove) input.autoRemove = true;
+  return { input, envLines, errors };
+}
+
+/** Validates with the API's ContainerSpec; every error lands on its field (the first per field). */
+export function validateRunForm(values: RunFormValues): RunFormResult {
+  const { input, envLines, errors } = toSpecInput(values);
+  const parsed = ContainerSpec.safeParse(input);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const field = fieldForPath(issue.path) ?? 'image';
+      errors[field] ??= describe(issue, input, values, envLines);
+    }
+  }
+  if (Object.keys(errors).length > 0 || !parsed.success) return { ok: false, errors };
+  return { ok: true, spec: parsed.data };
+}

@@ -1,0 +1,905 @@
+// Bridge networks on the machine: the default bridge and user networks, each container's veth
+// pairs, addresses, routes and /etc/hosts, NAT and published ports — and, after a restart or a
+// crash, the reconciliation of all of it with what the kernel actually has.
+//
+// The records (state.ts) say what should exist; the kernel is brought to them. A change is
+// recorded first, then made, so a daemon killed half-way finds a record describing more than the
+// kernel has (reapplied) or kernel leftovers no record describes (reaped by their names, which
+// are ours by construction: onggi0/ogb… bridges, ogv…/ogc… veths, ONGGI-* chains).
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { AgentEvent } from '../../../shared/agent-rpc.js';
+import type { ContainerSummary } from '../../../shared/containers.js';
+import { OnggiError, errorMessage } from '../../../shared/errors.js';
+import { ErrorCode } from '../../../shared/jsonrpc.js';
+import {
+  AddressError,
+  cidrsOverlap,
+  formatCidr,
+  isIpv4,
+  parseCidr,
+  parseCidrLoose,
+  parseIpv4,
+  type Cidr,
+  type NetworkAttachment,
+  type NetworkDetail,
+  type NetworkSummary,
+  type ProbeResult,
+  type PublishedPort,
+  type Topology,
+} from '../../../shared/networks.js';
+import { UnitError, parsePortMapping } from '../../../shared/units.js';
+import type { ActivityLog, ActivityScope } from '../activity/activity-log.js';
+import { CommandFailedError } from '../activity/activity-log.js';
+import { ContainerRecords, type ContainerRecord } from '../runtime/container-record.js';
+import { ensureSbinOnPath, inNetns } from './commands.js';
+import { desiredRules, detectFirewall, ownerOfKey, type FirewallBackend, type FirewallPort } from './firewall.js';
+import { prepareHostsTarget, removeHostsFile, renderHosts, writeHostsFile, type HostsEntry } from './hosts-file.js';
+import {
+  DEFAULT_BRIDGE,
+  DEFAULT_NETWORK_NAME,
+  DEFAULT_SUBNETS,
+  MAX_INTERFACES,
+  OUR_BRIDGE,
+  OUR_VETH,
+  USER_POOLS,
+  AddressInUseError,
+  allocateAddress,
+  bridgeName,
+  checkGateway,
+  chooseSubnet,
+  defaultGateway,
+  hostVethName,
+  macFor,
+  peerTempName,
+} from './ipam.js';
+import { readLinks, readNetns, type IpLink, type NetnsView } from './kernel.js';
+import { KernelMonitor } from './monitor.js';
+import { probePing, probeTcp } from './probe.js';
+import { NetworkStore, type Attachment, type ContainerNetworks, type NetworkRecord, type NetworkState, type PortRecord } from './state.js';
+import { snapshotTopology } from './topology.js';
+
+/** What the manager needs to know about containers (the runtime, seen from here). */
+export interface ContainerSource {
+  /** Throws OnggiError not_found (field params.container) for an unknown selector. */
+  find(selector: string): ContainerRecord;
+  /** Every container, in any state. */
+  list(): ContainerSummary[];
+}
+
+export interface NetworkManagerOptions {
+  /** Where the network records and hosts files live (`<state>/networks`). */
+  root: string;
+  /** The runtime's container root, for each container's rootfs mount point. */
+  containersRoot: string;
+  activity: ActivityLog;
+  emit: (event: AgentEvent) => void;
+  /** Create the default bridge network when it is missing (off: `ONGGI_DEFAULT_NETWORK=none`, like dockerd --bridge=none). */
+  defaultNetwork: boolean;
+  firewall?: FirewallBackend;
+  /** Watch the kernel for link/address/route changes made by others. */
+  monitor?: boolean;
+}
+
+/** The network fields of a container's spec, read back from its record. */
+const SpecNetworks = z.object({
+  networks: z.array(z.string()).optional(),
+  ports: z.array(z.string()).optional(),
+  ip: z.string().optional(),
+});
+
+interface Plan {
+  networks: NetworkRecord[];
+  ip: string | undefined;
+  ports: PortRecord[];
+}
+
+const invalid = (message: string, field: string) => new OnggiError(ErrorCode.InvalidParams, 'invalid_params', message, field);
+const conflict = (message: string, field: string) => new OnggiError(ErrorCode.Conflict, 'conflict', message, field);
+
+export class NetworkManager {
+  private state: NetworkState = { version: 1, networks: [], containers: {} };
+  private readonly store: NetworkStore;
+  private readonly containerPaths: ContainerRecords;
+  private source: ContainerSource | undefined;
+  /** Containers whose veths are (being) set up: id → pid. The authority for hosts files and port rules. */
+  private readonly active = new Map<string, number>();
+  private readonly hostsContent = new Map<string, string>();
+  private lock: Promise<unknown> = Promise.resolve();
+  private syncCurrent: Promise<void> = Promise.resolve();
+  private syncPending: Promise<void> | undefined;
+  private reconciled = false;
+  private changeTimer: NodeJS.Timeout | undefined;
+  private changeReason = 'kernel';
+  private monitor: KernelMonitor | undefined;
+
+  private constructor(
+    private readonly options: NetworkManagerOptions,
+    readonly firewall: FirewallBackend,
+  ) {
+    this.store = new NetworkStore(join(options.root, 'networks.json'));
+    this.containerPaths = new ContainerRecords(options.containersRoot);
+  }
+
+  /** Reads the records and finds the packet filter; touches nothing in the kernel yet. */
+  static async open(options: NetworkManagerOptions): Promise<NetworkManager> {
+    ensureSbinOnPath();
+    const firewall = options.firewall ?? (await detectFirewall({ run: (argv, scope, o) => options.activity.run(argv, scope, o) }));
+    const manager = new NetworkManager(options, firewall);
+    await mkdir(join(options.root, 'hosts'), { recursive: true, mode: 0o700 });
+    manager.state = await manager.store.load();
+    return manager;
+  }
+
+  // ---- start-up ------------------------------------------------------------------------------
+
+  /**
+   * After the runtime has found its containers again: forget what belongs to containers that are
+   * gone, roll back connects that never finished, make sure the default network exists, and bring
+   * the kernel to the records (bridges, veths of running containers, hosts files, rules).
+   */
+  async reconcile(source: ContainerSource | undefined): Promise<void> {
+    this.source = source;
+    // Without a runtime (cgroups unusable) nothing is known about containers: keep their records.
+    const containers = source?.list() ?? [];
+    const exists = new Set(containers.map((c) => c.id));
+    await this.exclusive(async () => {
+      for (const id of Object.keys(this.state.containers)) {
+        if (source && !exists.has(id)) {
+          delete this.state.containers[id];
+          await removeHostsFile(this.hostsPath(id));
+        }
+      }
+      const known = new Set(Object.keys(this.state.containers));
+      // A hosts file no record explains: left by a removal the daemon did not finish.
+      for (const file of await readdir(join(this.options.root, 'hosts')).catch((): string[] => []))
+        if (!known.has(file)) await removeHostsFile(this.hostsPath(file));
+      for (const membership of Object.values(this.state.containers))
+        membership.attachments = membership.attachments.filter((a) => a.phase === 'ready');
+      if (this.options.defaultNetwork && !this.state.networks.some((n) => n.isDefault)) {
+        const view = await readNetns();
+        const taken = [...this.machineCidrs(view), ...this.state.networks.map((n) => parseCidr(n.subnet))];
+        const subnet = DEFAULT_SUBNETS.map((s) => parseCidr(s)).find((c) => !taken.some((t) => cidrsOverlap(t, c)));
+        if (subnet) this.state.networks.push(this.newNetwork(DEFAULT_NETWORK_NAME, subnet, defaultGateway(subnet), true));
+      }
+      await this.store.save(this.state);
+    });
+
+    const running = containers.filter((c) => c.state === 'running' && c.pid !== null);
+    for (const c of running) if (this.state.containers[c.id] && c.pid !== null) this.active.set(c.id, c.pid);
+    const view = await readNetns();
+    for (const network of this.state.networks) if (network.materialized) await this.ensureBridge(network, view);
+    const expected = new Set<string>();
+    for (const id of this.active.keys()) for (const a of this.state.containers[id]?.attachments ?? []) expected.add(a.hostVeth);
+    const bridges = new Set(this.state.networks.filter((n) => n.materialized).map((n) => n.bridge));
+    for (const link of view.links) {
+      const stale = (OUR_BRIDGE.test(link.ifname) && !bridges.has(link.ifname)) || (OUR_VETH.test(link.ifname) && !expected.has(link.ifname));
+      // Veths are reaped only when the containers are known: an unknown runtime state could hide running ones.
+      if (stale && (source || OUR_BRIDGE.test(link.ifname))) await this.deleteLink(link.ifname, {});
+    }
+    // What the kernel lost while we were away: a running container's veth (re-created into its netns) or its bridge port.
+    for (const [id, pid] of this.active) {
+      const membership = this.state.containers[id];
+      if (!membership) continue;
+      for (const attachment of membership.attachments) {
+        const network = this.networkById(attachment.networkId);
+        if (!network?.materialized) continue;
+        const link = view.links.find((l) => l.ifname === attachment.hostVeth);
+        const scope = { container: membership.name, network: network.name };
+        if (!link) {
+          await this.plumb(pid, attachment, network, membership.attachments[0] === attachment, scope).catch(() => undefined);
+        } else if (link.master !== network.bridge) {
+          await this.options.activity.run(['ip', 'link', 'set', attachment.hostVeth, 'master', network.bridge, 'up'], scope).catch(() => undefined);
+        }
+      }
+    }
+    await this.updateHosts([...this.active.keys()]);
+    this.reconciled = true;
+    await this.syncFirewall();
+    if (this.options.monitor) {
+      this.monitor = new KernelMonitor(() => this.changed('kernel'));
+      await this.monitor.start();
+    }
+    this.changed('agent.start');
+  }
+
+  close(): void {
+    this.monitor?.close();
+    clearTimeout(this.changeTimer);
+  }
+
+  // ---- networks ------------------------------------------------------------------------------
+
+  list(): NetworkSummary[] {
+    return this.state.networks.map((n) => this.summary(n));
+  }
+
+  async create(params: { name: string; subnet?: string; gateway?: string }): Promise<NetworkSummary> {
+    const network = await this.exclusive(async () => {
+      if (this.state.networks.some((n) => n.name === params.name))
+        throw conflict(`a network named "${params.name}" already exists`, 'params.name');
+      const view = await readNetns();
+      const machine = this.machineRoutes(view);
+      let subnet: Cidr;
+      if (params.subnet !== undefined) {
+        subnet = parseCidr(params.subnet);
+        for (const other of this.state.networks) {
+          if (cidrsOverlap(parseCidr(other.subnet), subnet))
+            throw conflict(`subnet ${params.subnet} overlaps network "${other.name}" (${other.subnet})`, 'params.subnet');
+        }
+        for (const route of machine) {
+          if (cidrsOverlap(route.cidr, subnet))
+            throw conflict(`subnet ${params.subnet} overlaps the machine's ${route.what}: choose another subnet`, 'params.subnet');
+        }
+      } else {
+        const taken = [...machine.map((r) => r.cidr), ...this.state.networks.map((n) => parseCidr(n.subnet))];
+        const chosen = chooseSubnet(USER_POOLS, 24, taken);
+        if (!chosen) throw conflict('no free /24 left in the address pools: give --subnet', 'params.subnet');
+        subnet = chosen;
+      }
+      let gateway = defaultGateway(subnet);
+      if (params.gateway !== undefined) {
+        try {
+          checkGateway(subnet, params.gateway);
+        } catch (error) {
+          throw invalid(errorMessage(error), 'params.gateway');
+        }
+        gateway = params.gateway;
+      }
+      const network = this.newNetwork(params.name, subnet, gateway, false);
+      if (view.links.some((l) => l.ifname === network.bridge)) throw conflict(`a device named ${network.bridge} already exists`, 'params.name');
+      this.state.networks.push(network);
+      await this.store.save(this.state);
+      return network;
+    });
+    try {
+      await this.ensureBridge(network, await readNetns());
+      await this.syncFirewall();
+    } catch (error) {
+      // Undo: a network that is not whole is not kept.
+      await this.exclusive(async () => {
+        this.state.networks = this.state.networks.filter((n) => n.id !== network.id);
+        await this.store.save(this.state);
+      });
+      await this.deleteLink(network.bridge, { network: network.name }).catch(() => undefined);
+      await this.syncFirewall().catch(() => undefined);
+      throw error;
+    }
+    this.changed('network.create');
+    return this.summary(network);
+  }
+
+  async remove(selector: string): Promise<{ id: string }> {
+    const network = await this.exclusive(async () => {
+      const network = this.findNetwork(selector, 'params.network');
+      if (network.isDefault)
+        throw new OnggiError(ErrorCode.Forbidden, 'default_network', `"${network.name}" is the default network and cannot be removed`, 'params.network');
+      const attached = this.membersOf(network.id).map(([, m]) => m.name);
+      if (attached.length > 0)
+        throw conflict(
+          `network "${network.name}" has containers attached (${attached.join(', ')}): remove them or disconnect them first`,
+          'params.network',
+        );
+      this.state.networks = this.state.networks.filter((n) => n.id !== network.id);
+      await this.store.save(this.state);
+      return network;
+    });
+    await this.syncFirewall();
+    if (network.materialized) await this.deleteLink(network.bridge, { network: network.name });
+    this.changed('network.remove');
+    return { id: network.id };
+  }
+
+  async inspect(selector: string): Promise<NetworkDetail> {
+    const network = this.findNetwork(selector, 'params.network');
+    const rules = await this.firewall.current().catch(() => []);
+    return {
+      ...this.summary(network),
+      endpoints: this.membersOf(network.id).flatMap(([id, m]) =>
+        m.attachments
+          .filter((a) => a.networkId === network.id)
+          .map((a) => ({
+            containerId: id,
+            containerName: m.name,
+            interface: a.iface,
+            ip: a.ip,
+            mac: a.mac,
+            hostVeth: a.hostVeth,
+            active: this.active.has(id),
+          })),
+      ),
+      firewall: { backend: this.firewall.name, rules: rules.filter((r) => ownerOfKey(r.key) === network.name).map((r) => r.text) },
+    };
+  }
+
+  async connect(params: { network: string; container: string; ip?: string }): Promise<NetworkAttachment> {
+    const record = this.findContainer(params.container, 'params.container');
+    const { network, attachment, pid } = await this.exclusive(async () => {
+      const network = this.findNetwork(params.network, 'params.network');
+      const membership = this.ensureMembershipLocked(record);
+      if (membership.attachments.some((a) => a.networkId === network.id))
+        throw conflict(`container ${record.name} is already connected to "${network.name}"`, 'params.network');
+      const pid = this.active.get(record.id);
+      const attachment = this.newAttachment(record.id, membership, network, params.ip, 'params.ip', pid === undefined ? 'ready' : 'pending');
+      membership.attachments.push(attachment);
+      await this.store.save(this.state);
+      return { network, attachment, pid };
+    });
+    if (pid !== undefined) {
+      const scope = { container: record.name, network: network.name };
+      try {
+        if (await this.materialize(network.id)) await this.syncFirewall();
+        const first = this.state.containers[record.id]?.attachments[0] === attachment;
+        await this.plumb(pid, attachment, network, first, scope);
+      } catch (error) {
+        await this.unplumb([attachment], scope);
+        await this.exclusive(async () => {
+          const m = this.state.containers[record.id];
+          if (m) m.attachments = m.attachments.filter((a) => a !== attachment);
+          await this.store.save(this.state);
+        });
+        throw error;
+      }
+      await this.exclusive(async () => {
+        attachment.phase = 'ready';
+        await this.store.save(this.state);
+      });
+      await this.updateHosts(this.sharingWith(record.id));
+      if ((this.state.containers[record.id]?.ports.length ?? 0) > 0) await this.syncFirewall();
+    }
+    this.changed('network.connect');
+    return this.attachmentView(record.id, attachment);
+  }
+
+  async disconnect(params: { network: string; container: string }): Promise<{ network: string; container: string }> {
+    const record = this.findContainer(params.container, 'params.container');
+    const { network, attachment, peers } = await this.exclusive(async () => {
+      const network = this.findNetwork(params.network, 'params.network');
+      const membership = this.ensureMembershipLocked(record);
+      const attachment = membership.attachments.find((a) => a.networkId === network.id);
+      if (!attachment)
+        throw new OnggiError(ErrorCode.NotFound, 'not_connected', `container ${record.name} is not connected to "${network.name}"`, 'params.network');
+      // Whoever shared a network with it before it left still lists it.
+      const peers = this.sharingWith(record.id);
+      membership.attachments = membership.attachments.filter((a) => a !== attachment);
+      await this.store.save(this.state);
+      return { network, attachment, peers };
+    });
+    if (this.active.has(record.id)) {
+      await this.unplumb([attachment], { container: record.name, network: network.name });
+      await this.updateHosts(peers);
+      if ((this.state.containers[record.id]?.ports.length ?? 0) > 0) await this.syncFirewall();
+    }
+    this.changed('network.disconnect');
+    return { network: network.name, container: record.name };
+  }
+
+  // ---- containers ----------------------------------------------------------------------------
+
+  /** Checks a container spec's networks, address and ports before the container is created; errors name the field. */
+  async validateSpec(spec: unknown): Promise<void> {
+    const plan = this.plan(spec);
+    if (plan.ip !== undefined && plan.networks[0]) addressError(() => allocateAddress(parseCidr(plan.networks[0]?.subnet ?? ''), this.usedAddresses(plan.networks[0] as NetworkRecord), plan.ip), 'params.ip');
+    await this.checkPorts(plan.ports, undefined);
+  }
+
+  /** Records a new container's networks and gives it its addresses (at create, so `inspect` shows them at once). */
+  async register(record: ContainerRecord): Promise<void> {
+    await this.exclusive(async () => {
+      this.ensureMembershipLocked(record);
+      await this.store.save(this.state);
+    });
+    this.changed('container.create');
+  }
+
+  /** The hook between the container's process being created and its command starting: its network. */
+  async beforeStart(record: ContainerRecord, pid: number): Promise<void> {
+    const scope: ActivityScope = { container: record.name };
+    const membership = await this.exclusive(async () => {
+      const membership = this.ensureMembershipLocked(record);
+      await this.store.save(this.state);
+      // Checked and claimed under the lock: two containers starting at once cannot both get a port.
+      await this.checkPorts(membership.ports, record.id);
+      this.active.set(record.id, pid);
+      return membership;
+    });
+    let newNetworks = false;
+    try {
+      for (const attachment of membership.attachments) newNetworks = (await this.materialize(attachment.networkId)) || newNetworks;
+      await this.options.activity.run([...inNetns(pid), 'ip', 'link', 'set', 'lo', 'up'], scope);
+      for (const [index, attachment] of membership.attachments.entries()) {
+        const network = this.networkById(attachment.networkId);
+        if (!network) throw new OnggiError(ErrorCode.NotFound, 'not_found', `network ${attachment.networkId.slice(0, 12)} no longer exists`);
+        await this.plumb(pid, attachment, network, index === 0, { ...scope, network: network.name });
+      }
+      if (membership.attachments.length > 0) await this.mountHosts(record, pid, scope);
+      await this.updateHosts(this.sharingWith(record.id).filter((id) => id !== record.id));
+      if (membership.ports.length > 0 || newNetworks) await this.syncFirewall();
+    } catch (error) {
+      this.active.delete(record.id);
+      await this.unplumb(membership.attachments, scope);
+      throw error;
+    }
+    this.changed('container.start');
+  }
+
+  /** The hook when a container ended or is removed: its veths and port rules go; on removal, its addresses are freed. */
+  async afterStop(record: ContainerRecord): Promise<void> {
+    const wasActive = this.active.delete(record.id);
+    const membership = this.state.containers[record.id];
+    const scope: ActivityScope = { container: record.name };
+    // Before reconcile the kernel is reaped by name anyway; a link read per stopped container at start-up would be waste.
+    if (membership && this.reconciled) {
+      if (wasActive || record.phase === 'removing') await this.unplumb(membership.attachments, scope);
+      if (wasActive) {
+        await this.updateHosts(this.sharingWith(record.id).filter((id) => id !== record.id));
+        if (membership.ports.length > 0) await this.syncFirewall();
+      }
+    }
+    if (record.phase === 'removing' && membership) {
+      await this.exclusive(async () => {
+        delete this.state.containers[record.id];
+        await this.store.save(this.state);
+      });
+      this.hostsContent.delete(record.id);
+      await removeHostsFile(this.hostsPath(record.id));
+    }
+    if (wasActive || record.phase === 'removing') this.changed(record.phase === 'removing' ? 'container.remove' : 'container.stop');
+  }
+
+  attachmentsOf(containerId: string): NetworkAttachment[] {
+    return (this.state.containers[containerId]?.attachments ?? []).map((a) => this.attachmentView(containerId, a));
+  }
+
+  portsOf(containerId: string): PublishedPort[] {
+    return (this.state.containers[containerId]?.ports ?? []).map((p) => ({ ...p }));
+  }
+
+  // ---- topology and probe --------------------------------------------------------------------
+
+  async snapshot(): Promise<Topology> {
+    const running = (this.source?.list() ?? []).flatMap((c) => (c.state === 'running' && c.pid !== null ? [{ id: c.id, name: c.name, pid: c.pid }] : []));
+    return snapshotTopology(
+      running,
+      this.state.networks.map((n) => ({ id: n.id, name: n.name, bridge: n.bridge, subnet: n.subnet, gateway: n.gateway })),
+    );
+  }
+
+  async probe(params: { from: string; to: string; kind?: 'ping' | 'tcp'; port?: number; timeoutMs?: number }): Promise<ProbeResult> {
+    const from = this.findContainer(params.from, 'params.from');
+    if (from.state !== 'running' || from.pid === null) throw conflict(`container ${from.name} is not running`, 'params.from');
+    let address: string;
+    if (isIpv4(params.to)) address = params.to;
+    else {
+      const target = this.findContainer(params.to, 'params.to');
+      const theirs = this.state.containers[target.id]?.attachments ?? [];
+      const mine = new Set((this.state.containers[from.id]?.attachments ?? []).map((a) => a.networkId));
+      // On a shared network the probe says whether that network carries traffic; otherwise it shows isolation.
+      const chosen = theirs.find((a) => mine.has(a.networkId)) ?? theirs[0];
+      if (!chosen) throw invalid(`container ${target.name} has no network address`, 'params.to');
+      address = chosen.ip;
+    }
+    const kind = params.kind ?? (params.port !== undefined ? 'tcp' : 'ping');
+    const timeoutMs = params.timeoutMs ?? 1000;
+    const scope = { container: from.name };
+    const outcome =
+      kind === 'tcp'
+        ? await probeTcp(this.options.activity, from.pid, address, params.port ?? 0, timeoutMs, scope)
+        : await probePing(this.options.activity, from.pid, address, timeoutMs, scope);
+    return { kind, from: from.name, to: params.to, address, port: kind === 'tcp' ? (params.port ?? null) : null, ...outcome };
+  }
+
+  // ---- kernel steps --------------------------------------------------------------------------
+
+  private async ensureBridge(network: NetworkRecord, view: NetnsView): Promise<void> {
+    const run = (argv: string[]) => this.options.activity.run(argv, { network: network.name });
+    const prefix = parseCidr(network.subnet).prefix;
+    const link = view.addrs.find((l) => l.ifname === network.bridge) ?? view.links.find((l) => l.ifname === network.bridge);
+    if (link && link.linkinfo?.info_kind !== undefined && link.linkinfo.info_kind !== 'bridge') {
+      throw new OnggiError(ErrorCode.Conflict, 'conflict', `${network.bridge} exists on the machine and is not a bridge`);
+    }
+    if (!link) await run(['ip', 'link', 'add', network.bridge, 'type', 'bridge']);
+    if (!(link?.addr_info ?? []).some((a) => a.family === 'inet' && a.local === network.gateway && a.prefixlen === prefix))
+      await run(['ip', 'addr', 'add', `${network.gateway}/${prefix}`, 'dev', network.bridge]);
+    if (!link?.flags.includes('UP')) await run(['ip', 'link', 'set', network.bridge, 'up']);
+    // Published ports answer on 127.0.0.1 too: DNAT'd loopback traffic may leave through the bridge only with this.
+    await this.sysctl(`/proc/sys/net/ipv4/conf/${network.bridge}/route_localnet`, '1', { network: network.name });
+    // Routing between the bridge and the world, in the netns the agent runs in.
+    await this.sysctl('/proc/sys/net/ipv4/ip_forward', '1', { network: network.name });
+  }
+
+  /** Makes a network's bridge the first time a container needs it (the default network); true when it did. */
+  private materialize(networkId: string): Promise<boolean> {
+    return this.exclusive(async () => {
+      const network = this.networkById(networkId);
+      if (!network || network.materialized) return false;
+      await this.ensureBridge(network, await readNetns());
+      network.materialized = true;
+      await this.store.save(this.state);
+      return true;
+    });
+  }
+
+  private async sysctl(path: string, value: string, scope: ActivityScope): Promise<void> {
+    const current = (await readFile(path, 'utf8').catch(() => '')).trim();
+    if (current !== value) await this.options.activity.write(path, value, scope);
+  }
+
+  /** One veth pair: host end on the bridge, the other end moved into the container and named ethN, with its address (and the default route). */
+  private async plumb(pid: number, attachment: Attachment, network: NetworkRecord, defaultRoute: boolean, scope: ActivityScope): Promise<void> {
+    const run = (argv: string[]) => this.options.activity.run(argv, scope);
+    const ns = inNetns(pid);
+    const prefix = parseCidr(network.subnet).prefix;
+    const add = ['ip', 'link', 'add', attachment.hostVeth, 'type', 'veth', 'peer', 'name', attachment.peerTemp, 'address', attachment.mac];
+    try {
+      await run(add);
+    } catch (error) {
+      // A crash's leftover of the same name (the daemon died before it could reap): reap and retry once.
+      if (!(error instanceof CommandFailedError && /exists/i.test(error.stderr))) throw error;
+      await this.unplumb([attachment], scope);
+      await run(add);
+    }
+    await run(['ip', 'link', 'set', attachment.hostVeth, 'master', network.bridge, 'up']);
+    await run(['ip', 'link', 'set', attachment.peerTemp, 'netns', String(pid)]);
+    await run([...ns, 'ip', 'link', 'set', attachment.peerTemp, 'name', attachment.iface, 'up']);
+    await run([...ns, 'ip', 'addr', 'add', `${attachment.ip}/${prefix}`, 'dev', attachment.iface]);
+    if (defaultRoute) await run([...ns, 'ip', 'route', 'add', 'default', 'via', network.gateway]);
+  }
+
+  /** Deletes what exists of these attachments' veths on the machine side (deleting one end deletes the pair). */
+  private async unplumb(attachments: readonly Attachment[], scope: ActivityScope): Promise<void> {
+    if (attachments.length === 0) return;
+    const present = new Set((await readLinks().catch((): IpLink[] => [])).map((l) => l.ifname));
+    for (const a of attachments) {
+      for (const name of [a.hostVeth, a.peerTemp]) if (present.has(name)) await this.deleteLink(name, scope).catch(() => undefined);
+    }
+  }
+
+  private async deleteLink(name: string, scope: ActivityScope): Promise<void> {
+    try {
+      await this.options.activity.run(['ip', 'link', 'del', name], scope);
+    } catch (error) {
+      // Gone already (its pair went first): the goal is met.
+      if (!(error instanceof CommandFailedError && /Cannot find device/.test(error.stderr))) throw error;
+    }
+  }
+
+  /**
+   * Mounts the agent's hosts file over the container's /etc/hosts, inside the container's mount
+   * namespace, before its command runs. The container's rootfs mount is made private there first:
+   * on machines where / is shared (systemd) the bind would otherwise propagate back to the
+   * machine's copy of the rootfs and keep it busy at unmount.
+   */
+  private async mountHosts(record: ContainerRecord, pid: number, scope: ActivityScope): Promise<void> {
+    const file = this.hostsPath(record.id);
+    await this.updateHosts([record.id], true);
+    const merged = this.containerPaths.paths(record.id).merged;
+    const target = await prepareHostsTarget(merged);
+    if (target === undefined) return;
+    const mnt = ['nsenter', `--mount=/proc/${pid}/ns/mnt`];
+    await this.options.activity.run([...mnt, 'mount', '--make-private', merged], scope);
+    await this.options.activity.run([...mnt, 'mount', '--bind', file, target], scope);
+  }
+
+  /** Rewrites the hosts files of these containers when their content changed. */
+  private async updateHosts(ids: readonly string[], force = false): Promise<void> {
+    for (const id of new Set(ids)) {
+      const membership = this.state.containers[id];
+      if (!membership || membership.attachments.length === 0 || (!this.active.has(id) && !force)) continue;
+      const content = renderHosts(this.ownEntries(membership), this.peerEntries(id));
+      if (!force && this.hostsContent.get(id) === content) continue;
+      await writeHostsFile(this.hostsPath(id), content);
+      this.hostsContent.set(id, content);
+    }
+  }
+
+  private ownEntries(membership: ContainerNetworks): HostsEntry[] {
+    return membership.attachments.filter((a) => a.phase === 'ready').map((a) => ({ ip: a.ip, names: [membership.hostname, membership.name] }));
+  }
+
+  /** Containers on the same user network (the default bridge, as Docker's, has no names). */
+  private peerEntries(id: string): HostsEntry[] {
+    const mine = new Set(
+      (this.state.containers[id]?.attachments ?? [])
+        .filter((a) => a.phase === 'ready' && !this.networkById(a.networkId)?.isDefault)
+        .map((a) => a.networkId),
+    );
+    const entries: HostsEntry[] = [];
+    for (const [otherId, other] of Object.entries(this.state.containers)) {
+      if (otherId === id || !this.active.has(otherId)) continue;
+      for (const a of other.attachments)
+        if (a.phase === 'ready' && mine.has(a.networkId)) entries.push({ ip: a.ip, names: [other.name, other.hostname] });
+    }
+    return entries;
+  }
+
+  /** Active containers that share a user network with this one (itself included). */
+  private sharingWith(id: string): string[] {
+    const mine = new Set((this.state.containers[id]?.attachments ?? []).map((a) => a.networkId));
+    return [...this.active.keys()].filter((other) =>
+      (this.state.containers[other]?.attachments ?? []).some((a) => mine.has(a.networkId) && !this.networkById(a.networkId)?.isDefault),
+    );
+  }
+
+  private hostsPath(id: string): string {
+    return join(this.options.root, 'hosts', id);
+  }
+
+  /** Brings the packet filter to the records; concurrent requests share the next run. */
+  private syncFirewall(): Promise<void> {
+    if (!this.reconciled) return Promise.resolve(); // reconcile syncs once, with every running container known
+    this.syncPending ??= this.syncCurrent
+      .catch(() => undefined)
+      .then(() => {
+        this.syncPending = undefined;
+        this.syncCurrent = this.applyFirewall();
+        return this.syncCurrent;
+      });
+    return this.syncPending;
+  }
+
+  private async applyFirewall(): Promise<void> {
+    const networks = this.state.networks.filter((n) => n.materialized).map((n) => ({ name: n.name, bridge: n.bridge, subnet: n.subnet }));
+    const ports: FirewallPort[] = [];
+    for (const id of this.active.keys()) {
+      const membership = this.state.containers[id];
+      const first = membership?.attachments.find((a) => a.phase === 'ready');
+      if (!membership || !first) continue;
+      for (const p of membership.ports) ports.push({ owner: membership.name, ...p, ip: first.ip });
+    }
+    await this.firewall.apply(networks.length === 0 ? null : desiredRules(networks, ports));
+  }
+
+  // ---- records -------------------------------------------------------------------------------
+
+  private newNetwork(name: string, subnet: Cidr, gateway: string, isDefault: boolean): NetworkRecord {
+    const id = randomBytes(32).toString('hex');
+    return {
+      id,
+      name,
+      bridge: isDefault ? DEFAULT_BRIDGE : bridgeName(id),
+      subnet: formatCidr(subnet),
+      gateway,
+      isDefault,
+      createdAt: new Date().toISOString(),
+      materialized: !isDefault,
+    };
+  }
+
+  /** A container's networks, created from its spec the first time (call under the lock). */
+  private ensureMembershipLocked(record: ContainerRecord): ContainerNetworks {
+    const existing = this.state.containers[record.id];
+    if (existing) return existing;
+    const plan = this.plan(record.spec);
+    const membership: ContainerNetworks = { name: record.name, hostname: record.hostname, ports: plan.ports, attachments: [] };
+    for (const [index, network] of plan.networks.entries())
+      membership.attachments.push(this.newAttachment(record.id, membership, network, index === 0 ? plan.ip : undefined, 'params.ip', 'ready'));
+    this.state.containers[record.id] = membership;
+    return membership;
+  }
+
+  private newAttachment(
+    containerId: string,
+    membership: ContainerNetworks,
+    network: NetworkRecord,
+    ip: string | undefined,
+    field: string,
+    phase: Attachment['phase'],
+  ): Attachment {
+    const taken = new Set(membership.attachments.map((a) => a.iface));
+    let index = 0;
+    while (taken.has(`eth${index}`)) index += 1;
+    if (index >= MAX_INTERFACES) throw conflict(`a container can join at most ${MAX_INTERFACES} networks`, 'params.network');
+    const address = addressError(() => allocateAddress(parseCidr(network.subnet), this.usedAddresses(network), ip), field);
+    return {
+      networkId: network.id,
+      ip: address,
+      mac: macFor(address),
+      iface: `eth${index}`,
+      hostVeth: hostVethName(containerId, index),
+      peerTemp: peerTempName(containerId, index),
+      phase,
+    };
+  }
+
+  /** Networks, static address and ports a spec asks for, checked against what exists; errors name the field. */
+  private plan(spec: unknown): Plan {
+    const fields = SpecNetworks.parse(spec ?? {});
+    const names = fields.networks ?? (this.state.networks.some((n) => n.isDefault) ? [this.defaultNetwork()?.name ?? ''] : ['none']);
+    const networks: NetworkRecord[] = [];
+    if (!(names.length === 1 && names[0] === 'none')) {
+      for (const [index, name] of names.entries()) {
+        const network = this.state.networks.find((n) => n.name === name || n.id === name);
+        if (!network) throw new OnggiError(ErrorCode.NotFound, 'not_found', `no network "${name}"`, `params.networks[${index}]`);
+        networks.push(network);
+      }
+    }
+    if (fields.ip !== undefined && networks.length === 0) throw invalid('--ip needs a network (the container has none)', 'params.ip');
+    const ports: PortRecord[] = [];
+    for (const [index, text] of (fields.ports ?? []).entries()) {
+      const field = `params.ports[${index}]`;
+      let port;
+      try {
+        port = parsePortMapping(text);
+      } catch (error) {
+        throw invalid(error instanceof UnitError ? error.message : errorMessage(error), field);
+      }
+      if (networks.length === 0) throw invalid('publishing a port needs a network (the container has none)', field);
+      if (ports.some((p) => portsClash(p, port))) throw conflict(`port ${text} is published twice`, field);
+      ports.push(port);
+    }
+    return { networks, ip: fields.ip, ports };
+  }
+
+  /** Refuses ports another running container publishes, or that something on the machine listens on. */
+  private async checkPorts(ports: readonly PortRecord[], self: string | undefined): Promise<void> {
+    for (const [index, port] of ports.entries()) {
+      const field = `params.ports[${index}]`;
+      const shown = `${port.hostIp}:${port.hostPort}/${port.protocol}`;
+      for (const id of this.active.keys()) {
+        if (id === self) continue;
+        const other = this.state.containers[id];
+        if (other?.ports.some((p) => portsClash(p, port))) throw conflict(`port ${shown} is already published by container ${other.name}`, field);
+      }
+      const problem = await portFree(port);
+      if (problem) throw conflict(`port ${shown} ${problem}`, field);
+    }
+  }
+
+  private usedAddresses(network: NetworkRecord): Set<string> {
+    const used = new Set<string>([network.gateway]);
+    for (const [, m] of this.membersOf(network.id)) for (const a of m.attachments) if (a.networkId === network.id) used.add(a.ip);
+    return used;
+  }
+
+  private membersOf(networkId: string): Array<[string, ContainerNetworks]> {
+    return Object.entries(this.state.containers).filter(([, m]) => m.attachments.some((a) => a.networkId === networkId));
+  }
+
+  private defaultNetwork(): NetworkRecord | undefined {
+    return this.state.networks.find((n) => n.isDefault);
+  }
+
+  private networkById(id: string): NetworkRecord | undefined {
+    return this.state.networks.find((n) => n.id === id);
+  }
+
+  private findNetwork(selector: string, field: string): NetworkRecord {
+    const exact = this.state.networks.find((n) => n.name === selector || n.id === selector);
+    if (exact) return exact;
+    if (/^[a-f0-9]{4,63}$/.test(selector)) {
+      const matches = this.state.networks.filter((n) => n.id.startsWith(selector));
+      if (matches.length === 1 && matches[0]) return matches[0];
+      if (matches.length > 1) throw conflict(`"${selector}" matches ${matches.length} networks; give more of the id`, field);
+    }
+    throw new OnggiError(ErrorCode.NotFound, 'not_found', `no network "${selector}"`, field);
+  }
+
+  private findContainer(selector: string, field: string): ContainerRecord {
+    if (!this.source) throw new OnggiError(ErrorCode.Unavailable, 'runtime_unavailable', 'containers cannot run on this machine');
+    try {
+      return this.source.find(selector);
+    } catch (error) {
+      if (error instanceof OnggiError) throw new OnggiError(error.code, error.kind, error.message, field);
+      throw error;
+    }
+  }
+
+  private summary(network: NetworkRecord): NetworkSummary {
+    return {
+      id: network.id,
+      name: network.name,
+      driver: 'bridge',
+      bridge: network.bridge,
+      subnet: network.subnet,
+      gateway: network.gateway,
+      isDefault: network.isDefault,
+      createdAt: network.createdAt,
+      containers: this.membersOf(network.id).length,
+    };
+  }
+
+  private attachmentView(containerId: string, a: Attachment): NetworkAttachment {
+    const network = this.networkById(a.networkId);
+    return {
+      network: network?.name ?? '',
+      networkId: a.networkId,
+      interface: a.iface,
+      ip: a.ip,
+      prefixLength: network ? parseCidr(network.subnet).prefix : 0,
+      gateway: network?.gateway ?? '',
+      mac: a.mac,
+      hostVeth: a.hostVeth,
+      active: this.active.has(containerId) && a.phase === 'ready',
+    };
+  }
+
+  /** The machine's routes and addresses a new subnet must not overlap (our own bridges' are the networks themselves). */
+  private machineRoutes(view: NetnsView): Array<{ cidr: Cidr; what: string }> {
+    const ours = new Set(this.state.networks.map((n) => n.bridge));
+    const out: Array<{ cidr: Cidr; what: string }> = [];
+    for (const route of view.routes) {
+      if (route.dst === 'default' || (route.dev !== undefined && ours.has(route.dev))) continue;
+      try {
+        out.push({ cidr: parseCidrLoose(route.dst), what: `route ${route.dst}${route.dev ? ` dev ${route.dev}` : ''}` });
+      } catch {
+        // not an IPv4 destination
+      }
+    }
+    for (const link of view.addrs) {
+      if (ours.has(link.ifname)) continue;
+      for (const info of link.addr_info ?? [])
+        if (info.family === 'inet' && isIpv4(info.local) && !info.local.startsWith('127.'))
+          out.push({ cidr: { network: parseIpv4(info.local), prefix: 32 }, what: `address ${info.local} on ${link.ifname}` });
+    }
+    return out;
+  }
+
+  private machineCidrs(view: NetnsView): Cidr[] {
+    return this.machineRoutes(view).map((r) => r.cidr);
+  }
+
+  private exclusive<T>(operation: () => Promise<T>): Promise<T> {
+    const next = this.lock.then(operation, operation);
+    this.lock = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Tells subscribers the topology changed, at most every 100 ms. */
+  private changed(reason: string): void {
+    this.changeReason = reason;
+    if (this.changeTimer) return;
+    this.changeTimer = setTimeout(() => {
+      this.changeTimer = undefined;
+      this.options.emit({ type: 'topology.changed', at: new Date().toISOString(), reason: this.changeReason });
+    }, 100);
+    this.changeTimer.unref();
+  }
+}
+
+/** Runs an allocation, turning its AddressError into an error on the field: taken is a conflict, unusable is bad input. */
+function addressError<T>(allocate: () => T, field: string): T {
+  try {
+    return allocate();
+  } catch (error) {
+    if (error instanceof AddressInUseError) throw conflict(error.message, field);
+    if (error instanceof AddressError) throw invalid(error.message, field);
+    throw error;
+  }
+}
+
+/** Two publications clash on the same protocol and port when their host addresses overlap (0.0.0.0 overlaps all). */
+function portsClash(a: PortRecord, b: PortRecord): boolean {
+  return a.protocol === b.protocol && a.hostPort === b.hostPort && (a.hostIp === b.hostIp || a.hostIp === '0.0.0.0' || b.hostIp === '0.0.0.0');
+}
+
+/**
+ * Whether the machine would let us have the port: a bind on it, released at once. DNAT takes the
+ * traffic before any socket sees it, so a listener already there would silently go deaf; refusing
+ * is the honest answer. Returns the problem in words, or undefined when free.
+ */
+function portFree(port: PortRecord): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const explain = (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') return 'is already in use on the machine';
+      if (error.code === 'EADDRNOTAVAIL') return `cannot be published: ${port.hostIp} is not an address of the machine`;
+      return `cannot be published: ${error.message}`;
+    };
+    if (port.protocol === 'udp') {
+      const socket = createSocket('udp4');
+      socket.once('error', (error) => {
+        socket.close();
+        resolve(explain(error));
+      });
+      socket.bind(port.hostPort, port.hostIp, () => socket.close(() => resolve(undefined)));
+      return;
+    }
+    const server = createServer();
+    server.once('error', (error) => resolve(explain(error)));
+    server.listen({ host: port.hostIp, port: port.hostPort, exclusive: true }, () => server.close(() => resolve(undefined)));
+  });
+}
