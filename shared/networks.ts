@@ -43,13 +43,14 @@ const RESERVED_BLOCKS: Array<[string, string]> = [
 /** `10.90.0.0/24`: host bits must be zero and the block must leave room for a gateway and a container. */
 export function parseCidr(text: string): Cidr {
   const match = /^([^/]+)\/(\d{1,2})$/.exec(text);
-  if (!match?.[1] || match[2] === undefined) throw new AddressError(`"${text}" is not a subnet: write it as ADDRESS/PREFIX, e.g. 10.90.0.0/24`);
+  if (!match?.[1] || match[2] === undefined)
+    throw new AddressError(`"${text}" is not a subnet: write it as ADDRESS/PREFIX, e.g. 10.90.0.0/24`);
   const address = parseIpv4(match[1]);
   const prefix = Number(match[2]);
-  if (prefix < 8 || prefix > 29) throw new AddressError(`prefix /${prefix} is outside /8 to /29 (a network needs room for a gateway and containers)`);
+  if (prefix < 8 || prefix > 29)
+    throw new AddressError(`prefix /${prefix} is outside /8 to /29 (a network needs room for a gateway and containers)`);
   const network = address - (address % 2 ** (32 - prefix));
-  if (network !== address)
-    throw new AddressError(`"${text}" has host bits set: the network is ${formatIpv4(network)}/${prefix}`);
+  if (network !== address) throw new AddressError(`"${text}" has host bits set: the network is ${formatIpv4(network)}/${prefix}`);
   const cidr = { network, prefix };
   for (const [block, what] of RESERVED_BLOCKS) {
     if (cidrsOverlap(cidr, parseCidrLoose(block))) throw new AddressError(`${text} overlaps ${block} (${what})`);

@@ -242,10 +242,15 @@ export function registerContainerCommands(program: Command): void {
     .command('activity')
     .description('the commands and file writes the agent performed')
     .option('--container <name>', 'only this container')
+    .option('--network <name>', 'only this network')
     .option('--json', 'print JSON')
-    .action((options: { container?: string; json?: boolean }, cmd: Command) =>
+    .action((options: { container?: string; network?: string; json?: boolean }, cmd: Command) =>
       withSession(cmd, async ({ api, machine }) => {
-        const entries = await api.call('activity.list', { machine, ...(options.container ? { container: options.container } : {}) });
+        const entries = await api.call('activity.list', {
+          machine,
+          ...(options.container ? { container: options.container } : {}),
+          ...(options.network ? { network: options.network } : {}),
+        });
         if (options.json) printJson(entries);
         else
           for (const entry of entries)

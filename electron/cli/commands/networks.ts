@@ -4,7 +4,8 @@ import type { NetworkSummary, Topology } from '../../../shared/networks.js';
 import { printJson, withSession } from '../session.js';
 
 function port(value: string): number {
-  if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65535) throw new InvalidArgumentError('must be a port from 1 to 65535');
+  if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65535)
+    throw new InvalidArgumentError('must be a port from 1 to 65535');
   return Number(value);
 }
 
@@ -15,13 +16,29 @@ function milliseconds(value: string): number {
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('   ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((row) =>
+        row
+          .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+          .join('   ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 export function formatNetworkTable(networks: readonly NetworkSummary[]): string {
   return table([
     ['NETWORK ID', 'NAME', 'BRIDGE', 'SUBNET', 'GATEWAY', 'CONTAINERS'],
-    ...networks.map((n) => [n.id.slice(0, 12), n.isDefault ? `${n.name} (default)` : n.name, n.bridge, n.subnet, n.gateway, String(n.containers)]),
+    ...networks.map((n) => [
+      n.id.slice(0, 12),
+      n.isDefault ? `${n.name} (default)` : n.name,
+      n.bridge,
+      n.subnet,
+      n.gateway,
+      String(n.containers),
+    ]),
   ]);
 }
 
@@ -30,15 +47,22 @@ export function formatTopology(topology: Topology): string {
   const names = new Map(topology.namespaces.map((ns) => [ns.inode, ns.container ? `container ${ns.container.name}` : 'machine']));
   const lines: string[] = [];
   for (const ns of topology.namespaces) {
-    lines.push(`${ns.container ? `container ${ns.container.name} (pid ${ns.pid})` : 'machine'}  netns ${ns.inode}${ns.error ? `  ! ${ns.error}` : ''}`);
+    lines.push(
+      `${ns.container ? `container ${ns.container.name} (pid ${ns.pid})` : 'machine'}  netns ${ns.inode}${ns.error ? `  ! ${ns.error}` : ''}`,
+    );
     for (const link of ns.links) {
-      const addresses = ns.addresses.filter((a) => a.ifindex === link.ifindex && a.family === 'inet').map((a) => `${a.address}/${a.prefixLength}`);
-      const peer = link.peer ? `  peer ${link.peer.name ?? `if${link.peer.ifindex}`}${link.peer.netns !== null && link.peer.netns !== ns.inode ? ` in ${names.get(link.peer.netns) ?? `netns ${link.peer.netns}`}` : ''}` : '';
+      const addresses = ns.addresses
+        .filter((a) => a.ifindex === link.ifindex && a.family === 'inet')
+        .map((a) => `${a.address}/${a.prefixLength}`);
+      const peer = link.peer
+        ? `  peer ${link.peer.name ?? `if${link.peer.ifindex}`}${link.peer.netns !== null && link.peer.netns !== ns.inode ? ` in ${names.get(link.peer.netns) ?? `netns ${link.peer.netns}`}` : ''}`
+        : '';
       lines.push(
         `  ${String(link.ifindex).padStart(3)}: ${link.name.padEnd(16)} ${link.kind.padEnd(8)} ${link.state.padEnd(8)}${link.master ? `  master ${link.master}` : ''}${peer}${addresses.length ? `  ${addresses.join(' ')}` : ''}`,
       );
     }
-    for (const route of ns.routes) lines.push(`       route ${route.dst}${route.gateway ? ` via ${route.gateway}` : ''}${route.dev ? ` dev ${route.dev}` : ''}`);
+    for (const route of ns.routes)
+      lines.push(`       route ${route.dst}${route.gateway ? ` via ${route.gateway}` : ''}${route.dev ? ` dev ${route.dev}` : ''}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -105,7 +129,12 @@ export function registerNetworkCommands(program: Command): void {
     .option('--ip <address>', 'a static address in the network')
     .action((name: string, container: string, options: { ip?: string }, cmd: Command) =>
       withSession(cmd, async ({ api, machine }) => {
-        const attachment = await api.call('networks.connect', { machine, network: name, container, ...(options.ip ? { ip: options.ip } : {}) });
+        const attachment = await api.call('networks.connect', {
+          machine,
+          network: name,
+          container,
+          ...(options.ip ? { ip: options.ip } : {}),
+        });
         process.stdout.write(`${attachment.interface} ${attachment.ip}/${attachment.prefixLength}\n`);
       }),
     );

@@ -5,7 +5,16 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActivityLog } from '../activity/activity-log.js';
 import { activityRunner } from './commands.js';
-import { IptablesBackend, NftablesBackend, desiredRules, iptablesArgs, nftExpression, ownerOfKey, ruleKey, type FirewallBackend } from './firewall.js';
+import {
+  IptablesBackend,
+  NftablesBackend,
+  desiredRules,
+  iptablesArgs,
+  nftExpression,
+  ownerOfKey,
+  ruleKey,
+  type FirewallBackend,
+} from './firewall.js';
 
 const NS = `onggi-t-fw-${process.pid}`;
 const prefix = ['nsenter', `--net=/run/netns/${NS}`];
@@ -39,10 +48,26 @@ describe('rule model', () => {
 
   it('renders the same rule for iptables and nftables', () => {
     const masquerade = desiredRules([networks[0]!], []).find((r) => r.target.kind === 'masquerade' && r.src === '10.90.0.0/24')!;
-    expect(iptablesArgs(masquerade)).toEqual(['!', '-o', 'ogb000000000001', '-s', '10.90.0.0/24', '-m', 'comment', '--comment', ruleKey(masquerade), '-j', 'MASQUERADE']);
-    expect(nftExpression(masquerade).join(' ')).toBe(`oifname != "ogb000000000001" ip saddr 10.90.0.0/24 masquerade comment "${ruleKey(masquerade)}"`);
+    expect(iptablesArgs(masquerade)).toEqual([
+      '!',
+      '-o',
+      'ogb000000000001',
+      '-s',
+      '10.90.0.0/24',
+      '-m',
+      'comment',
+      '--comment',
+      ruleKey(masquerade),
+      '-j',
+      'MASQUERADE',
+    ]);
+    expect(nftExpression(masquerade).join(' ')).toBe(
+      `oifname != "ogb000000000001" ip saddr 10.90.0.0/24 masquerade comment "${ruleKey(masquerade)}"`,
+    );
     const dnat = desiredRules([], ports)[0]!;
-    expect(iptablesArgs(dnat).join(' ')).toBe(`-p tcp --dport 8080 -m comment --comment ${ruleKey(dnat)} -j DNAT --to-destination 10.90.0.2:80`);
+    expect(iptablesArgs(dnat).join(' ')).toBe(
+      `-p tcp --dport 8080 -m comment --comment ${ruleKey(dnat)} -j DNAT --to-destination 10.90.0.2:80`,
+    );
     expect(nftExpression(dnat).join(' ')).toBe(`tcp dport 8080 dnat to 10.90.0.2:80 comment "${ruleKey(dnat)}"`);
   });
 });

@@ -16,11 +16,7 @@ import { QuietCommandError, readCommand, type CommandRunner } from './commands.j
 export type RuleChain = 'isolate' | 'isolate2' | 'accept' | 'input' | 'ports' | 'postrouting';
 
 export type RuleTarget =
-  | { kind: 'accept' }
-  | { kind: 'drop' }
-  | { kind: 'jump'; chain: RuleChain }
-  | { kind: 'masquerade' }
-  | { kind: 'dnat'; to: string };
+  { kind: 'accept' } | { kind: 'drop' } | { kind: 'jump'; chain: RuleChain } | { kind: 'masquerade' } | { kind: 'dnat'; to: string };
 
 export interface RuleSpec {
   chain: RuleChain;
@@ -98,6 +94,16 @@ export function ruleKey(rule: RuleSpec): string {
 export function ownerOfKey(key: string): string | undefined {
   const match = /^onggi:(.+):[0-9a-f]{10}$/.exec(key);
   return match?.[1];
+}
+
+/**
+ * Where a rule's add or delete is filed in the activity log: a published port under its
+ * container, every other rule under its network; `fallback` for what no rule owns (chains, hooks).
+ */
+export function ruleScope(chain: RuleChain, key: string | undefined, fallback: ActivityScope): ActivityScope {
+  const owner = key === undefined ? undefined : ownerOfKey(key);
+  if (owner === undefined) return fallback;
+  return chain === 'ports' ? { container: owner } : { network: owner };
 }
 
 export interface CurrentRule {
@@ -259,17 +265,17 @@ export class IptablesBackend implements FirewallBackend {
 
     const wanted = new Map(rules.map((rule) => [ruleKey(rule), rule]));
     const found = new Set<string>();
-    for (const chain of Object.values(IPT_CHAIN)) {
+    for (const [kind, chain] of Object.entries(IPT_CHAIN) as Array<[RuleChain, (typeof IPT_CHAIN)[RuleChain]]>) {
       for (const rule of state[chain.table].rules.filter((r) => r.chain === chain.chain)) {
         // Unwanted, unknown (not ours) or a duplicate: our chains hold exactly the wanted rules.
         if (rule.comment && wanted.has(rule.comment) && !found.has(rule.comment)) found.add(rule.comment);
-        else await run(this.ipt(chain.table, '-D', chain.chain, ...rule.args));
+        else await this.runner.run(this.ipt(chain.table, '-D', chain.chain, ...rule.args), ruleScope(kind, rule.comment, scope));
       }
     }
     for (const [key, rule] of wanted) {
       if (found.has(key)) continue;
       const { table, chain } = IPT_CHAIN[rule.chain];
-      await run(this.ipt(table, '-A', chain, ...iptablesArgs(rule)));
+      await this.runner.run(this.ipt(table, '-A', chain, ...iptablesArgs(rule)), ruleScope(rule.chain, key, scope));
     }
 
     for (const hook of IPT_HOOKS) {
@@ -409,13 +415,23 @@ export class NftablesBackend implements FirewallBackend {
 
     const wanted = new Map(rules.map((rule) => [ruleKey(rule), rule]));
     const found = new Set<string>();
-    const setChains = new Set<string>(Object.values(NFT_CHAIN));
-    for (const rule of state.rules.filter((r) => setChains.has(r.chain))) {
+    const kindOf = new Map(Object.entries(NFT_CHAIN).map(([kind, name]) => [name, kind as RuleChain]));
+    for (const rule of state.rules) {
+      const kind = kindOf.get(rule.chain);
+      if (kind === undefined) continue;
       if (rule.comment && wanted.has(rule.comment) && !found.has(rule.comment)) found.add(rule.comment);
-      else await run(this.nft('delete', 'rule', ...NFT_TABLE, rule.chain, 'handle', String(rule.handle)));
+      else
+        await this.runner.run(
+          this.nft('delete', 'rule', ...NFT_TABLE, rule.chain, 'handle', String(rule.handle)),
+          ruleScope(kind, rule.comment, scope),
+        );
     }
     for (const [key, rule] of wanted) {
-      if (!found.has(key)) await run(this.nft('add', 'rule', ...NFT_TABLE, NFT_CHAIN[rule.chain], ...nftExpression(rule)));
+      if (!found.has(key))
+        await this.runner.run(
+          this.nft('add', 'rule', ...NFT_TABLE, NFT_CHAIN[rule.chain], ...nftExpression(rule)),
+          ruleScope(rule.chain, key, scope),
+        );
     }
   }
 }
@@ -431,10 +447,11 @@ export async function detectFirewall(
   preference: string | undefined = process.env.ONGGI_FIREWALL,
   prefix: readonly string[] = [],
 ): Promise<FirewallBackend> {
-  const works = (argv: string[]) => readCommand([...prefix, ...argv]).then(
-    () => true,
-    () => false,
-  );
+  const works = (argv: string[]) =>
+    readCommand([...prefix, ...argv]).then(
+      () => true,
+      () => false,
+    );
   if (preference === 'nftables' || preference === 'nft') return new NftablesBackend(runner, prefix);
   if (preference === 'iptables') return new IptablesBackend(runner, prefix);
   if (await works(['iptables', '-w', '-t', 'nat', '-S', 'POSTROUTING'])) return new IptablesBackend(runner, prefix);

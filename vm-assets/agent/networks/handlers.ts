@@ -35,7 +35,11 @@ type ContainerHandlers = Handlers<typeof containerMethods, ConnectionContext>;
  * first (errors name the field) and records the container's addresses once it exists; list and
  * inspect show the published ports and the attachments.
  */
-export function withNetworks(base: ContainerHandlers, runtime: ContainerRuntime | Error, networks: NetworkManager | Error): ContainerHandlers {
+export function withNetworks(
+  base: ContainerHandlers,
+  runtime: ContainerRuntime | Error,
+  networks: NetworkManager | Error,
+): ContainerHandlers {
   if (networks instanceof Error || runtime instanceof Error) {
     return {
       ...base,

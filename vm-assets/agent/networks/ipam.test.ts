@@ -2,7 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { parseCidr } from '../../../shared/networks.js';
 import { parseJsonSequence } from './commands.js';
 import { renderHosts } from './hosts-file.js';
-import { AddressInUseError, OUR_BRIDGE, OUR_VETH, allocateAddress, bridgeName, chooseSubnet, hostVethName, macFor, peerTempName } from './ipam.js';
+import {
+  AddressInUseError,
+  OUR_BRIDGE,
+  OUR_VETH,
+  allocateAddress,
+  bridgeName,
+  chooseSubnet,
+  hostVethName,
+  macFor,
+  peerTempName,
+} from './ipam.js';
 
 const ID = 'c0ffee0123456789abcdef0123456789abcdef0123456789abcdef0123456789';
 
@@ -44,7 +54,8 @@ describe('addresses', () => {
 
 describe('device names', () => {
   it('fit in 15 characters, are readable, and are recognized as ours', () => {
-    for (const name of [bridgeName(ID), hostVethName(ID, 0), hostVethName(ID, 15), peerTempName(ID, 3)]) expect(name.length).toBeLessThanOrEqual(15);
+    for (const name of [bridgeName(ID), hostVethName(ID, 0), hostVethName(ID, 15), peerTempName(ID, 3)])
+      expect(name.length).toBeLessThanOrEqual(15);
     expect(hostVethName(ID, 0)).toBe('ogvc0ffee012340');
     expect(hostVethName(ID, 1)).toBe('ogvc0ffee012341');
     expect(peerTempName(ID, 0)).toBe('ogcc0ffee012340');

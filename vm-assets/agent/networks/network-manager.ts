@@ -60,7 +60,15 @@ import {
 import { readLinks, readNetns, type IpLink, type NetnsView } from './kernel.js';
 import { KernelMonitor } from './monitor.js';
 import { probePing, probeTcp } from './probe.js';
-import { NetworkStore, type Attachment, type ContainerNetworks, type NetworkRecord, type NetworkState, type PortRecord } from './state.js';
+import {
+  NetworkStore,
+  emptyState,
+  type Attachment,
+  type ContainerNetworks,
+  type NetworkRecord,
+  type NetworkState,
+  type PortRecord,
+} from './state.js';
 import { snapshotTopology } from './topology.js';
 
 /** What the manager needs to know about containers (the runtime, seen from here). */
@@ -102,7 +110,7 @@ const invalid = (message: string, field: string) => new OnggiError(ErrorCode.Inv
 const conflict = (message: string, field: string) => new OnggiError(ErrorCode.Conflict, 'conflict', message, field);
 
 export class NetworkManager {
-  private state: NetworkState = { version: 1, networks: [], containers: {} };
+  private state: NetworkState = emptyState();
   private readonly store: NetworkStore;
   private readonly containerPaths: ContainerRecords;
   private source: ContainerSource | undefined;
@@ -176,8 +184,10 @@ export class NetworkManager {
     const expected = new Set<string>();
     for (const id of this.active.keys()) for (const a of this.state.containers[id]?.attachments ?? []) expected.add(a.hostVeth);
     const bridges = new Set(this.state.networks.filter((n) => n.materialized).map((n) => n.bridge));
-    for (const link of view.links) {
-      const stale = (OUR_BRIDGE.test(link.ifname) && !bridges.has(link.ifname)) || (OUR_VETH.test(link.ifname) && !expected.has(link.ifname));
+    // An agent that never made a bridge owns nothing to reap: links named like ours belong to another agent in this netns.
+    for (const link of this.state.madeKernelChanges ? view.links : []) {
+      const stale =
+        (OUR_BRIDGE.test(link.ifname) && !bridges.has(link.ifname)) || (OUR_VETH.test(link.ifname) && !expected.has(link.ifname));
       // Veths are reaped only when the containers are known: an unknown runtime state could hide running ones.
       if (stale && (source || OUR_BRIDGE.test(link.ifname))) await this.deleteLink(link.ifname, {});
     }
@@ -193,7 +203,9 @@ export class NetworkManager {
         if (!link) {
           await this.plumb(pid, attachment, network, membership.attachments[0] === attachment, scope).catch(() => undefined);
         } else if (link.master !== network.bridge) {
-          await this.options.activity.run(['ip', 'link', 'set', attachment.hostVeth, 'master', network.bridge, 'up'], scope).catch(() => undefined);
+          await this.options.activity
+            .run(['ip', 'link', 'set', attachment.hostVeth, 'master', network.bridge, 'up'], scope)
+            .catch(() => undefined);
         }
       }
     }
@@ -251,8 +263,10 @@ export class NetworkManager {
         gateway = params.gateway;
       }
       const network = this.newNetwork(params.name, subnet, gateway, false);
-      if (view.links.some((l) => l.ifname === network.bridge)) throw conflict(`a device named ${network.bridge} already exists`, 'params.name');
+      if (view.links.some((l) => l.ifname === network.bridge))
+        throw conflict(`a device named ${network.bridge} already exists`, 'params.name');
       this.state.networks.push(network);
+      this.state.madeKernelChanges = true;
       await this.store.save(this.state);
       return network;
     });
@@ -277,7 +291,12 @@ export class NetworkManager {
     const network = await this.exclusive(async () => {
       const network = this.findNetwork(selector, 'params.network');
       if (network.isDefault)
-        throw new OnggiError(ErrorCode.Forbidden, 'default_network', `"${network.name}" is the default network and cannot be removed`, 'params.network');
+        throw new OnggiError(
+          ErrorCode.Forbidden,
+          'default_network',
+          `"${network.name}" is the default network and cannot be removed`,
+          'params.network',
+        );
       const attached = this.membersOf(network.id).map(([, m]) => m.name);
       if (attached.length > 0)
         throw conflict(
@@ -324,7 +343,14 @@ export class NetworkManager {
       if (membership.attachments.some((a) => a.networkId === network.id))
         throw conflict(`container ${record.name} is already connected to "${network.name}"`, 'params.network');
       const pid = this.active.get(record.id);
-      const attachment = this.newAttachment(record.id, membership, network, params.ip, 'params.ip', pid === undefined ? 'ready' : 'pending');
+      const attachment = this.newAttachment(
+        record.id,
+        membership,
+        network,
+        params.ip,
+        'params.ip',
+        pid === undefined ? 'ready' : 'pending',
+      );
       membership.attachments.push(attachment);
       await this.store.save(this.state);
       return { network, attachment, pid };
@@ -362,7 +388,12 @@ export class NetworkManager {
       const membership = this.ensureMembershipLocked(record);
       const attachment = membership.attachments.find((a) => a.networkId === network.id);
       if (!attachment)
-        throw new OnggiError(ErrorCode.NotFound, 'not_connected', `container ${record.name} is not connected to "${network.name}"`, 'params.network');
+        throw new OnggiError(
+          ErrorCode.NotFound,
+          'not_connected',
+          `container ${record.name} is not connected to "${network.name}"`,
+          'params.network',
+        );
       // Whoever shared a network with it before it left still lists it.
       const peers = this.sharingWith(record.id);
       membership.attachments = membership.attachments.filter((a) => a !== attachment);
@@ -383,7 +414,11 @@ export class NetworkManager {
   /** Checks a container spec's networks, address and ports before the container is created; errors name the field. */
   async validateSpec(spec: unknown): Promise<void> {
     const plan = this.plan(spec);
-    if (plan.ip !== undefined && plan.networks[0]) addressError(() => allocateAddress(parseCidr(plan.networks[0]?.subnet ?? ''), this.usedAddresses(plan.networks[0] as NetworkRecord), plan.ip), 'params.ip');
+    if (plan.ip !== undefined && plan.networks[0])
+      addressError(
+        () => allocateAddress(parseCidr(plan.networks[0]?.subnet ?? ''), this.usedAddresses(plan.networks[0] as NetworkRecord), plan.ip),
+        'params.ip',
+      );
     await this.checkPorts(plan.ports, undefined);
   }
 
@@ -413,7 +448,8 @@ export class NetworkManager {
       await this.options.activity.run([...inNetns(pid), 'ip', 'link', 'set', 'lo', 'up'], scope);
       for (const [index, attachment] of membership.attachments.entries()) {
         const network = this.networkById(attachment.networkId);
-        if (!network) throw new OnggiError(ErrorCode.NotFound, 'not_found', `network ${attachment.networkId.slice(0, 12)} no longer exists`);
+        if (!network)
+          throw new OnggiError(ErrorCode.NotFound, 'not_found', `network ${attachment.networkId.slice(0, 12)} no longer exists`);
         await this.plumb(pid, attachment, network, index === 0, { ...scope, network: network.name });
       }
       if (membership.attachments.length > 0) await this.mountHosts(record, pid, scope);
@@ -462,7 +498,9 @@ export class NetworkManager {
   // ---- topology and probe --------------------------------------------------------------------
 
   async snapshot(): Promise<Topology> {
-    const running = (this.source?.list() ?? []).flatMap((c) => (c.state === 'running' && c.pid !== null ? [{ id: c.id, name: c.name, pid: c.pid }] : []));
+    const running = (this.source?.list() ?? []).flatMap((c) =>
+      c.state === 'running' && c.pid !== null ? [{ id: c.id, name: c.name, pid: c.pid }] : [],
+    );
     return snapshotTopology(
       running,
       this.state.networks.map((n) => ({ id: n.id, name: n.name, bridge: n.bridge, subnet: n.subnet, gateway: n.gateway })),
@@ -517,6 +555,10 @@ export class NetworkManager {
     return this.exclusive(async () => {
       const network = this.networkById(networkId);
       if (!network || network.materialized) return false;
+      if (!this.state.madeKernelChanges) {
+        this.state.madeKernelChanges = true;
+        await this.store.save(this.state);
+      }
       await this.ensureBridge(network, await readNetns());
       network.materialized = true;
       await this.store.save(this.state);
@@ -530,7 +572,13 @@ export class NetworkManager {
   }
 
   /** One veth pair: host end on the bridge, the other end moved into the container and named ethN, with its address (and the default route). */
-  private async plumb(pid: number, attachment: Attachment, network: NetworkRecord, defaultRoute: boolean, scope: ActivityScope): Promise<void> {
+  private async plumb(
+    pid: number,
+    attachment: Attachment,
+    network: NetworkRecord,
+    defaultRoute: boolean,
+    scope: ActivityScope,
+  ): Promise<void> {
     const run = (argv: string[]) => this.options.activity.run(argv, scope);
     const ns = inNetns(pid);
     const prefix = parseCidr(network.subnet).prefix;
@@ -598,7 +646,9 @@ export class NetworkManager {
   }
 
   private ownEntries(membership: ContainerNetworks): HostsEntry[] {
-    return membership.attachments.filter((a) => a.phase === 'ready').map((a) => ({ ip: a.ip, names: [membership.hostname, membership.name] }));
+    return membership.attachments
+      .filter((a) => a.phase === 'ready')
+      .map((a) => ({ ip: a.ip, names: [membership.hostname, membership.name] }));
   }
 
   /** Containers on the same user network (the default bridge, as Docker's, has no names). */
@@ -644,6 +694,8 @@ export class NetworkManager {
 
   private async applyFirewall(): Promise<void> {
     const networks = this.state.networks.filter((n) => n.materialized).map((n) => ({ name: n.name, bridge: n.bridge, subnet: n.subnet }));
+    // Never made a rule: the packet filter is not ours to clean (ONGGI_DEFAULT_NETWORK=none and no network yet).
+    if (networks.length === 0 && !this.state.madeKernelChanges) return;
     const ports: FirewallPort[] = [];
     for (const id of this.active.keys()) {
       const membership = this.state.containers[id];
@@ -677,7 +729,9 @@ export class NetworkManager {
     const plan = this.plan(record.spec);
     const membership: ContainerNetworks = { name: record.name, hostname: record.hostname, ports: plan.ports, attachments: [] };
     for (const [index, network] of plan.networks.entries())
-      membership.attachments.push(this.newAttachment(record.id, membership, network, index === 0 ? plan.ip : undefined, 'params.ip', 'ready'));
+      membership.attachments.push(
+        this.newAttachment(record.id, membership, network, index === 0 ? plan.ip : undefined, 'params.ip', 'ready'),
+      );
     this.state.containers[record.id] = membership;
     return membership;
   }
@@ -743,7 +797,8 @@ export class NetworkManager {
       for (const id of this.active.keys()) {
         if (id === self) continue;
         const other = this.state.containers[id];
-        if (other?.ports.some((p) => portsClash(p, port))) throw conflict(`port ${shown} is already published by container ${other.name}`, field);
+        if (other?.ports.some((p) => portsClash(p, port)))
+          throw conflict(`port ${shown} is already published by container ${other.name}`, field);
       }
       const problem = await portFree(port);
       if (problem) throw conflict(`port ${shown} ${problem}`, field);
@@ -874,7 +929,9 @@ function addressError<T>(allocate: () => T, field: string): T {
 
 /** Two publications clash on the same protocol and port when their host addresses overlap (0.0.0.0 overlaps all). */
 function portsClash(a: PortRecord, b: PortRecord): boolean {
-  return a.protocol === b.protocol && a.hostPort === b.hostPort && (a.hostIp === b.hostIp || a.hostIp === '0.0.0.0' || b.hostIp === '0.0.0.0');
+  return (
+    a.protocol === b.protocol && a.hostPort === b.hostPort && (a.hostIp === b.hostIp || a.hostIp === '0.0.0.0' || b.hostIp === '0.0.0.0')
+  );
 }
 
 /**

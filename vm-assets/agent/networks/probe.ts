@@ -32,7 +32,13 @@ export async function pingCommand(): Promise<string[] | undefined> {
   return undefined;
 }
 
-export async function probePing(activity: ActivityLog, pid: number, address: string, timeoutMs: number, scope: { container: string }): Promise<ProbeOutcome> {
+export async function probePing(
+  activity: ActivityLog,
+  pid: number,
+  address: string,
+  timeoutMs: number,
+  scope: { container: string },
+): Promise<ProbeOutcome> {
   const ping = await pingCommand();
   if (!ping) return { ok: false, latencyMs: null, error: 'no ping on this machine (install iputils-ping), or probe with tcp', command: [] };
   const seconds = String(Math.max(1, Math.round(timeoutMs / 1000)));
@@ -61,7 +67,12 @@ export async function probeTcp(
   try {
     const { stdout } = await activity.run(command, scope);
     const result = JSON.parse(stdout) as { ok: boolean; ms?: number; error?: string };
-    return { ok: result.ok, latencyMs: result.ms === undefined ? null : Math.round(result.ms * 1000) / 1000, error: result.error ?? null, command };
+    return {
+      ok: result.ok,
+      latencyMs: result.ms === undefined ? null : Math.round(result.ms * 1000) / 1000,
+      error: result.error ?? null,
+      command,
+    };
   } catch (error) {
     return { ok: false, latencyMs: null, error: errorMessage(error), command };
   }

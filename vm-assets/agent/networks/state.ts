@@ -59,11 +59,17 @@ export const NetworkState = z.object({
   version: z.literal(1),
   networks: z.array(NetworkRecord),
   containers: z.record(z.string(), ContainerNetworks),
+  /**
+   * Set (and saved) before this agent first changes the kernel's network, never cleared. Until
+   * then it reaps nothing: bridges, veths or rules named like ours belong to another agent
+   * sharing this netns (the test agents that run with ONGGI_DEFAULT_NETWORK=none).
+   */
+  madeKernelChanges: z.boolean().default(false),
 });
 export type NetworkState = z.infer<typeof NetworkState>;
 
 export function emptyState(): NetworkState {
-  return { version: 1, networks: [], containers: {} };
+  return { version: 1, networks: [], containers: {}, madeKernelChanges: false };
 }
 
 export class NetworkStore {

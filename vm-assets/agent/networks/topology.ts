@@ -20,10 +20,7 @@ interface Read {
   error: string | null;
 }
 
-export async function snapshotTopology(
-  containers: readonly TopologyContainer[],
-  networks: Topology['networks'],
-): Promise<Topology> {
+export async function snapshotTopology(containers: readonly TopologyContainer[], networks: Topology['networks']): Promise<Topology> {
   const reads: Read[] = [];
   const machineInode = await netnsInode('self');
   reads.push({

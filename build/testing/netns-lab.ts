@@ -11,8 +11,8 @@ import { copyFile, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tar from 'tar';
-import { makeBusyboxLayer } from '../../../build/testing/busybox-layer.js';
-import { AGENT_DIR, REPO_ROOT, isolatedAgent, type IsolatedAgent } from '../../../build/testing/isolated-agent.js';
+import { makeBusyboxLayer } from './busybox-layer.js';
+import { AGENT_DIR, REPO_ROOT, isolatedAgent, type IsolatedAgent } from './isolated-agent.js';
 
 export const MACHINE_IP = '198.18.0.1';
 export const OUTSIDE_IP = '198.18.0.2';
@@ -35,8 +35,21 @@ export interface NetnsLab {
   /** Runs a command inside the machine (or outside) netns. */
   inMachine(argv: string[], input?: string): CliResult;
   inOutside(argv: string[]): CliResult;
+  /** One HTTP GET from the machine (or outside) netns by the test's own Node: exit 0 and the body on a 200. */
+  httpGet(where: 'machine' | 'outside', url: string): CliResult;
   cleanup(): Promise<void>;
 }
+
+/** A bounded HTTP GET (2 s) that prints the body and exits 0 only on a 200; the URL is its argv. */
+const HTTP_GET = `
+const request = require('node:http').get(process.argv[1], { timeout: 2000 }, (response) => {
+  let body = '';
+  response.setEncoding('utf8').on('data', (chunk) => (body += chunk));
+  response.on('end', () => { process.stdout.write(body); process.exit(response.statusCode === 200 ? 0 : 1); });
+});
+request.on('timeout', () => request.destroy(new Error('timed out')));
+request.on('error', (error) => { process.stderr.write(error.message); process.exit(1); });
+`;
 
 function run(argv: string[], env?: NodeJS.ProcessEnv, input?: string): CliResult {
   const [command, ...args] = argv;
@@ -101,6 +114,7 @@ export async function createLab(options: { firewall?: 'iptables' | 'nftables'; f
         }),
       inMachine: (argv, input) => run([...nsenter(machine), ...argv], undefined, input),
       inOutside: (argv) => run([...nsenter(outside), ...argv]),
+      httpGet: (where, url) => run([...nsenter(where === 'machine' ? machine : outside), process.execPath, '-e', HTTP_GET, url]),
       cleanup,
     };
 
