@@ -6,11 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # chromium: browser tests; openssh-server: SSH machine tests; iproute2, util-linux, procps: the
-# kernel suites; docker-registry, skopeo, umoci, busybox-static, musl-tools, attr: the image
+# kernel suites; iptables, nftables: the network suites (both packet filter backends); docker-registry, skopeo, umoci, busybox-static, musl-tools, attr: the image
 # fixtures; gcc, libc6-dev and the arm64 cross toolchain: the static init helper; fonts-noto-cjk: Korean
 # text in Chromium (the Korean screenshots render tofu boxes without a CJK font); openssh-client,
 # xz-utils, binutils (strip, both arches): the agent bundle and SSH deploy.
-APT_PACKAGES=(chromium openssh-server iproute2 util-linux procps docker-registry skopeo umoci busybox-static musl-tools attr
+APT_PACKAGES=(chromium openssh-server iproute2 util-linux procps iptables nftables docker-registry skopeo umoci busybox-static musl-tools attr
   gcc libc6-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross fonts-noto-cjk
   openssh-client xz-utils binutils binutils-aarch64-linux-gnu)
 missing=()

@@ -31,6 +31,8 @@ export interface NetnsLab {
   sandbox: IsolatedAgent;
   /** Runs the CLI inside the machine netns. */
   onggi(...args: string[]): CliResult;
+  /** The same, talking to (and starting) another agent: the one whose environment this is. */
+  onggiWith(env: NodeJS.ProcessEnv, ...args: string[]): CliResult;
   onggiAsync(...args: string[]): Promise<CliResult>;
   /** Runs a command inside the machine (or outside) netns. */
   inMachine(argv: string[], input?: string): CliResult;
@@ -102,6 +104,7 @@ export async function createLab(options: { firewall?: 'iptables' | 'nftables'; f
       outside,
       sandbox,
       onggi: (...args) => run(onggiArgv(args), env),
+      onggiWith: (other, ...args) => run(onggiArgv(args), other),
       onggiAsync: (...args) =>
         new Promise((resolve) => {
           const [command, ...rest] = onggiArgv(args);

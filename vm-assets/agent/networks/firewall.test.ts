@@ -24,11 +24,14 @@ const networks = [
 ];
 const ports = [{ owner: 'site', hostIp: '0.0.0.0', hostPort: 8080, protocol: 'tcp' as const, ip: '10.90.0.2', containerPort: 80 }];
 
+/** A netns and packet filter rules need root: those suites say so instead of failing. */
+const isRoot = process.getuid?.() === 0;
+
 beforeAll(() => {
-  expect(spawnSync('ip', ['netns', 'add', NS]).status).toBe(0);
+  if (isRoot) expect(spawnSync('ip', ['netns', 'add', NS]).status).toBe(0);
 });
 afterAll(() => {
-  spawnSync('ip', ['netns', 'del', NS]);
+  if (isRoot) spawnSync('ip', ['netns', 'del', NS]);
 });
 
 function inNs(argv: string[]): string {
@@ -72,7 +75,7 @@ describe('rule model', () => {
   });
 });
 
-describe.each([
+describe.skipIf(!isRoot).each([
   ['iptables', (log: ActivityLog) => new IptablesBackend(activityRunner(log), prefix)],
   ['nftables', (log: ActivityLog) => new NftablesBackend(activityRunner(log), prefix)],
 ] as const)('%s backend (real kernel, own netns)', (_name, make: (log: ActivityLog) => FirewallBackend) => {
