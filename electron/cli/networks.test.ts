@@ -14,6 +14,22 @@ import { LineSplitter } from '../../shared/ndjson.js';
 import { isolatedAgent } from '../../build/testing/isolated-agent.js';
 import { IMAGE, MACHINE_IP, OUTSIDE_IP, countKernel, createLab, type CliResult, type NetnsLab } from '../../build/testing/netns-lab.js';
 
+/** A UDP responder on port 53 that answers with its eth0 address and what it got. */
+const UDP_ECHO = `
+const socket = require('node:dgram').createSocket('udp4');
+const eth0 = require('node:os').networkInterfaces().eth0.find((a) => a.family === 'IPv4').address;
+socket.on('message', (message, from) => socket.send(eth0 + ' got ' + message, from.port, from.address));
+socket.bind(53, () => console.log('up'));
+`;
+/** Sends one datagram (argv: host port text) and prints the reply; fails after 2 s without one. */
+const UDP_ASK = `
+const [host, port, text] = process.argv.slice(1);
+const socket = require('node:dgram').createSocket('udp4');
+setTimeout(() => { process.stderr.write('no reply'); process.exit(1); }, 2000).unref();
+socket.on('message', (reply) => { process.stdout.write(String(reply)); process.exit(0); });
+socket.send(text, Number(port), host);
+`;
+
 /** Namespaces, bridges and packet filters need root: the suite says so instead of failing. */
 const isRoot = process.getuid?.() === 0;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -250,6 +266,25 @@ describe.skipIf(!isRoot)('onggi networks, end to end (in a netns of the test’s
     const tcp = probe('a', 'site', '--tcp', '80');
     expect(tcp).toMatchObject({ ok: false }); // another network: isolated even on the open port
     expect(probe('c', MACHINE_IP, '--tcp', '18080')).toMatchObject({ ok: true }); // but published is public
+  });
+
+  it('publishes a UDP port (-p 18053:53/udp) to the machine and the outside', async () => {
+    out(onggi('run', '-d', '--name', 'udp', '-p', '18053:53/udp', IMAGE, 'sleep', '1000'));
+    const { pid, networks } = inspect('udp');
+    // busybox's nc has no UDP: the test's own Node answers inside the container's netns (the DNAT target).
+    const responder = spawn('nsenter', [`--net=/proc/${pid}/ns/net`, process.execPath, '-e', UDP_ECHO]);
+    try {
+      await new Promise((resolve) => responder.stdout.once('data', resolve));
+      const ask = (where: 'machine' | 'outside', host: string) =>
+        (where === 'machine' ? lab.inMachine : lab.inOutside)([process.execPath, '-e', UDP_ASK, host, '18053', 'hello']);
+      const address = networks?.[0]?.ip;
+      expect(out(ask('machine', '127.0.0.1'))).toBe(`${address} got hello`);
+      expect(out(ask('machine', MACHINE_IP))).toBe(`${address} got hello`);
+      expect(out(ask('outside', MACHINE_IP))).toBe(`${address} got hello`);
+    } finally {
+      responder.kill('SIGKILL');
+      out(onggi('rm', '-f', 'udp'));
+    }
   });
 
   it('reports the topology as the kernel does, namespace by namespace, and says when it changed', async () => {
