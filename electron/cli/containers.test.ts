@@ -3,10 +3,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { watch } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LineSplitter } from '../../shared/ndjson.js';
+import { fieldsOfErrors } from '../../build/testing/agent-client.js';
 import { CLI, isAlive, isolatedAgent, type IsolatedAgent } from '../../build/testing/isolated-agent.js';
 import { useRegistryImages } from '../../build/testing/test-images.js';
 
@@ -229,22 +228,10 @@ describe('onggi containers, end to end', () => {
       ['containers.execSpec', { container: ['a'] }, 'params.container'],
       ['containers.inspect', { container: 'nope' }, 'params.container'],
     ];
-    const socket = createConnection(sandbox.socketPath);
-    const splitter = new LineSplitter();
-    const replies = new Map<number, { error?: { data?: { field?: string } } }>();
-    await new Promise<void>((resolve, reject) => {
-      socket.setEncoding('utf8');
-      socket.on('error', reject);
-      socket.on('data', (chunk: string) => {
-        for (const line of splitter.push(chunk)) {
-          const reply = JSON.parse(line) as { id: number; error?: { data?: { field?: string } } };
-          replies.set(reply.id, reply);
-        }
-        if (replies.size === cases.length) resolve();
-      });
-      cases.forEach(([method, params], id) => socket.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`));
-    });
-    socket.destroy();
-    cases.forEach(([method, , field], id) => expect({ method, field: replies.get(id)?.error?.data?.field }).toEqual({ method, field }));
+    const fields = await fieldsOfErrors(
+      sandbox.socketPath,
+      cases.map(([method, params]) => [method, params]),
+    );
+    expect(cases.map(([method, , field]) => ({ method, field }))).toEqual(cases.map(([method], id) => ({ method, field: fields[id] })));
   });
 });

@@ -11,6 +11,7 @@ import type { ActivityEntry } from '../../shared/agent-rpc.js';
 import type { ContainerDetail, ContainerSummary } from '../../shared/containers.js';
 import type { NetworkDetail, NetworkSummary, ProbeResult, Topology } from '../../shared/networks.js';
 import { LineSplitter } from '../../shared/ndjson.js';
+import { fieldsOfErrors } from '../../build/testing/agent-client.js';
 import { isolatedAgent } from '../../build/testing/isolated-agent.js';
 import { IMAGE, MACHINE_IP, OUTSIDE_IP, countKernel, createLab, type CliResult, type NetnsLab } from '../../build/testing/netns-lab.js';
 
@@ -358,6 +359,50 @@ describe.skipIf(!isRoot)('onggi networks, end to end (in a netns of the test’s
     expect(await eventually(() => events.some((e) => e.params?.type === 'topology.changed'), 3000)).toBe(true);
     socket.destroy();
     out(onggi('network', 'rm', 'eventful'));
+  });
+
+  it('answers a malformed or impossible request to every network method with an error naming the field', async () => {
+    const cases: Array<[string, unknown, string]> = [
+      ['networks.create', { name: 'x/y' }, 'params.name'],
+      ['networks.create', { name: 'host' }, 'params.name'],
+      ['networks.create', { name: 'ok1', subnet: '10.0.0.1/24' }, 'params.subnet'],
+      ['networks.create', { name: 'ok2', subnet: '10.90.0.0/25' }, 'params.subnet'],
+      ['networks.create', { name: 'ok3', gateway: '10.1.2' }, 'params.gateway'],
+      ['networks.create', { name: 'ok4', driver: 'macvlan' }, 'params.driver'],
+      ['networks.list', { all: true }, 'params.all'],
+      ['networks.inspect', {}, 'params.network'],
+      ['networks.inspect', { network: 'nosuch' }, 'params.network'],
+      ['networks.remove', { network: 5 }, 'params.network'],
+      ['networks.remove', { network: 'web' }, 'params.network'],
+      ['networks.connect', { network: 'web', container: 'a', ip: '10.90.0.300' }, 'params.ip'],
+      ['networks.connect', { network: 'web', container: 'a' }, 'params.network'],
+      ['networks.connect', { network: 'db', container: 'nosuch' }, 'params.container'],
+      ['networks.connect', { network: 'db', container: 'a', ip: '10.90.0.9' }, 'params.ip'],
+      ['networks.disconnect', { network: 'web' }, 'params.container'],
+      ['networks.disconnect', { network: 'db', container: 'a' }, 'params.network'],
+      ['networks.probe', { from: 'a', to: 'b', kind: 'tcp' }, 'params.port'],
+      ['networks.probe', { from: 'a', to: 'b', timeoutMs: 60_000 }, 'params.timeoutMs'],
+      ['networks.probe', { from: 'nosuch', to: 'b' }, 'params.from'],
+      ['networks.probe', { from: 'a', to: 'nosuch' }, 'params.to'],
+      ['topology.snapshot', { deep: true }, 'params.deep'],
+      ['containers.create', { image: IMAGE, networks: ['web'], ip: '10.90.0.2' }, 'params.ip'],
+      ['containers.create', { image: IMAGE, ports: ['1:2:3:4'] }, 'params.ports[0]'],
+      ['containers.create', { image: IMAGE, ports: ['18080:80'] }, 'params.ports[0]'],
+    ];
+    const fields = await fieldsOfErrors(
+      lab.sandbox.socketPath,
+      cases.map(([method, params]) => [method, params]),
+    );
+    expect(cases.map(([method, params, field]) => ({ method, params, field }))).toEqual(
+      cases.map(([method, params], id) => ({ method, params, field: fields[id] })),
+    );
+    // Nothing of the refused requests was kept.
+    expect((JSON.parse(out(onggi('network', 'ls', '--json'))) as NetworkSummary[]).map((n) => n.name).sort()).toEqual([
+      'db',
+      'onggi',
+      'web',
+    ]);
+    expect((JSON.parse(out(onggi('ps', '-a', '--json'))) as ContainerSummary[]).map((c) => c.name).sort()).toEqual(['a', 'b', 'c', 'site']);
   });
 
   it('leaves alone what another agent in the same netns made: one that never made a network reaps nothing', async () => {
