@@ -9,10 +9,14 @@ cd "$(dirname "$0")/.."
 # kernel suites; docker-registry, skopeo, umoci, busybox-static, musl-tools, attr: the image
 # fixtures; gcc, libc6-dev and the arm64 cross toolchain: the static init helper; fonts-noto-cjk: Korean
 # text in Chromium (the Korean screenshots render tofu boxes without a CJK font); openssh-client,
-# xz-utils, binutils (strip, both arches): the agent bundle and SSH deploy.
+# xz-utils, binutils (strip, both arches): the agent bundle and SSH deploy; qemu-system-x86,
+# qemu-utils, debootstrap, e2fsprogs: the VM suites (a Debian guest under QEMU TCG); vagrant,
+# vagrant-libvirt, libvirt-daemon-system: the Vagrant provider against the real CLI. (Debian's
+# policy-rc.d-less machines start libvirtd on install; the tests never use that one.)
 APT_PACKAGES=(chromium openssh-server iproute2 util-linux procps docker-registry skopeo umoci busybox-static musl-tools attr
   gcc libc6-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross fonts-noto-cjk
-  openssh-client xz-utils binutils binutils-aarch64-linux-gnu)
+  openssh-client xz-utils binutils binutils-aarch64-linux-gnu
+  qemu-system-x86 qemu-utils debootstrap e2fsprogs vagrant vagrant-libvirt libvirt-daemon-system)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -45,4 +49,6 @@ step "unit, property and kernel tests"
 npx vitest run --reporter=default --reporter=json --outputFile="$results/vitest.json"
 step "browser tests"
 PLAYWRIGHT_JSON_OUTPUT_NAME="$results/playwright.json" npx playwright test --reporter=list,json
-node build/test-summary.mjs "$results/vitest.json" "$results/playwright.json"
+step "VM tests (QEMU TCG guest, Vagrant)"
+npx vitest run -c vitest.vm.config.ts --reporter=default --reporter=json --outputFile="$results/vitest-vm.json"
+node build/test-summary.mjs "$results/vitest.json" "$results/playwright.json" "$results/vitest-vm.json"
