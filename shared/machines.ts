@@ -115,8 +115,15 @@ export const VagrantResources = {
         .max(64)
         .regex(/^[0-9./]+$/)
         .optional(),
+      /** Direct kernel boot, for a box whose disk has no boot loader (a bare root filesystem). */
+      kernel: HostFilePath.optional(),
+      initrd: HostFilePath.optional(),
+      cmdLine: z.string().max(1024).optional(),
     })
     .optional(),
+  /** Log in as this user with this key instead of Vagrant's (a box of one's own, e.g. root only). */
+  sshUsername: SshUser.optional(),
+  sshPrivateKey: HostFilePath.optional(),
   /** How Vagrant runs commands as root in the box (`sudo -E -H %c` by default; `%c` for a box without sudo). */
   sshSudoCommand: z.string().max(256).optional(),
 };

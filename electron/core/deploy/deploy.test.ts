@@ -321,6 +321,36 @@ describe('the ssh machine in the host core', () => {
     expect(ttyOut).toContain('30 100');
   });
 
+  it('measures the SSH PTY round trip: a key typed into a remote pty comes back as its echo', async () => {
+    const core = hostCore();
+    const terminal = await core.openTerminal('box', { command: ['cat'], tty: true, cols: 80, rows: 24 });
+    const echoed = (key: string): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no echo of ${key} within 5 s`)), 5000);
+        const onData = (chunk: Buffer): void => {
+          if (!chunk.toString().includes(key)) return;
+          clearTimeout(timer);
+          terminal.stream.off('data', onData);
+          resolve();
+        };
+        terminal.stream.on('data', onData);
+      });
+    const rounds: number[] = [];
+    for (let index = 0; index < 20; index += 1) {
+      const key = String.fromCharCode(97 + (index % 26));
+      const echo = echoed(key);
+      const started = performance.now();
+      terminal.stream.write(key);
+      await echo;
+      rounds.push(performance.now() - started);
+    }
+    terminal.close();
+    rounds.sort((a, b) => a - b);
+    const median = rounds[Math.floor(rounds.length / 2)] ?? 0;
+    console.log(`SSH PTY round trip (loopback sshd, 20 keys): median ${median.toFixed(2)} ms, max ${rounds.at(-1)?.toFixed(2)} ms`);
+    expect(median).toBeLessThan(100);
+  });
+
   it('imports a tarball from this computer onto the machine: uploaded over SFTP with progress, imported there, the upload removed', async () => {
     const core = hostCore();
     const tarPath = join(root, 'busybox-upload.tar');

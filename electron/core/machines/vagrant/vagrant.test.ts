@@ -65,7 +65,18 @@ describe('the generated Vagrantfile', () => {
 
   it('passes `vagrant validate` for libvirt (qemu driver, own URI), and a broken setting is caught by Vagrant', async () => {
     const dir = join(root, 'libvirt');
-    await writeVagrantDir(dir, TEMPLATE_DIR, definition({ vagrantProvider: 'libvirt', libvirt: { driver: 'qemu' }, sshSudoCommand: '%c' }));
+    // A box of one's own: a bare root filesystem booted with its kernel, root's key, no sudo.
+    await writeVagrantDir(
+      dir,
+      TEMPLATE_DIR,
+      definition({
+        vagrantProvider: 'libvirt',
+        libvirt: { driver: 'qemu', kernel: '/boot/vmlinuz', initrd: '/boot/initrd.img', cmdLine: 'root=/dev/vda rw console=ttyS0' },
+        sshSudoCommand: '%c',
+        sshUsername: 'root',
+        sshPrivateKey: join(root, 'id_test'),
+      }),
+    );
     const run = await runVagrant(['validate'], { cwd: dir, cli });
     expect(run.stdout).toContain('Vagrantfile validated successfully.');
     expect(run.code).toBe(0);
