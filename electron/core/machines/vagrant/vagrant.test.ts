@@ -4,13 +4,14 @@
 // output captured from the real CLI; a missing vagrant or VirtualBox gives an error that says
 // what to install. Each test has its own VAGRANT_HOME and data dir; nothing is ever booted here.
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, REPO_ROOT } from '../../../../build/testing/isolated-agent.js';
 import { MachineAddVagrantParams, VagrantMachineDefinition } from '../../../../shared/machines.js';
 import { MachineRegistry } from '../registry.js';
+import { resolveSshConfig } from '../ssh/ssh-config.js';
 import { errorFromRows, parseMachineReadable, runVagrant, statusFromRows, vagrantFailure, type VagrantCli } from './vagrant-cli.js';
 import { SETTINGS_FILE, progressFromRow, writeVagrantDir } from './vagrant-machine.js';
 import { VagrantMachines } from './vagrant-machines.js';
@@ -66,6 +67,8 @@ describe('the generated Vagrantfile', () => {
   it('passes `vagrant validate` for libvirt (qemu driver, own URI), and a broken setting is caught by Vagrant', async () => {
     const dir = join(root, 'libvirt');
     // A box of one's own: a bare root filesystem booted with its kernel, root's key, no sudo.
+    // (Vagrant checks that the key file exists.)
+    await writeFile(join(root, 'id_test'), 'not a real key\n', { mode: 0o600 });
     await writeVagrantDir(
       dir,
       TEMPLATE_DIR,
@@ -85,7 +88,7 @@ describe('the generated Vagrantfile', () => {
     await writeVagrantDir(bad, TEMPLATE_DIR, definition({ vagrantProvider: 'libvirt' }));
     const settings = JSON.parse(await readFile(join(bad, SETTINGS_FILE), 'utf8')) as Record<string, unknown>;
     settings.hostname = 'not a host name!';
-    await import('node:fs/promises').then((fs) => fs.writeFile(join(bad, SETTINGS_FILE), JSON.stringify(settings)));
+    await writeFile(join(bad, SETTINGS_FILE), JSON.stringify(settings));
     const invalid = await runVagrant(['validate'], { cwd: bad, cli });
     expect(invalid.code).not.toBe(0);
     expect(invalid.stdout + invalid.stderr).toMatch(/hostname/i);
@@ -102,6 +105,28 @@ describe('vagrant output parsers (on output captured from the real CLI)', () => 
     });
     // Escaped newlines come back as newlines.
     expect(rows.at(-1)?.data[1]).toContain('Current machine states:\n\ndefault');
+  });
+
+  it('reads the states of a real vagrant-libvirt machine: running, then shutoff after halt', async () => {
+    const running = statusFromRows(parseMachineReadable(await readFile(join(FIXTURES, 'status-running-libvirt.txt'), 'utf8')));
+    expect(running).toMatchObject({ state: 'running', provider: 'libvirt' });
+    expect(running.description).toContain('To stop this machine, you can run\n`vagrant halt`.');
+    const halted = statusFromRows(parseMachineReadable(await readFile(join(FIXTURES, 'status-shutoff-libvirt.txt'), 'utf8')));
+    expect(halted.state).toBe('shutoff');
+    // up/halt/destroy output becomes progress lines.
+    const up = parseMachineReadable(await readFile(join(FIXTURES, 'halt-libvirt.txt'), 'utf8'));
+    expect(up.map((row) => progressFromRow('lv1', 'halt', row)).filter(Boolean)).toContainEqual({
+      machine: 'lv1',
+      action: 'halt',
+      kind: 'output',
+      text: '==> default: Attempting graceful shutdown of VM...',
+    });
+  });
+
+  it('reads `vagrant ssh-config` of a running vagrant-libvirt machine with the ssh config parser', async () => {
+    const host = await resolveSshConfig('default', { file: join(FIXTURES, 'ssh-config-libvirt.txt'), home: root });
+    expect(host).toMatchObject({ hostName: '192.168.121.124', port: 22, user: 'root', identitiesOnly: true });
+    expect(host.identityFiles[0]).toMatch(/\/id_ed25519$/);
   });
 
   it('reads the live status of a machine directory the same way', async () => {
