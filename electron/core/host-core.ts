@@ -4,6 +4,7 @@
 import { basename, join } from 'node:path';
 import type { HostApi, HostEvent, HostMethod, HostParams, HostResult } from '../../shared/host-api.js';
 import type { ImageSummary } from '../../shared/images.js';
+import type { PortForwardState } from '../../shared/machines.js';
 import { MACHINE_PASSTHROUGH, hostMethods, type PassthroughMethod } from '../../shared/host-api.js';
 import { callHandler, type Handlers } from '../../shared/rpc-dispatch.js';
 import { LocalMachine } from './machines/local/local-machine.js';
@@ -92,6 +93,9 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     );
   }
   const bundlesDir = options.bundlesDir ?? join(options.agentDir, '..', 'bundles');
+  const onPortForward = options.forwardPublishedPorts
+    ? (state: PortForwardState) => emit({ type: 'machine.portForward', ...state })
+    : undefined;
   const ssh = new SshMachines({
     dataDir: options.dataDir,
     agentDir: options.agentDir,
@@ -103,7 +107,7 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     ...(options.ssh?.userKnownHosts ? { userKnownHosts: options.ssh.userKnownHosts } : {}),
     ...(options.ssh?.config ? { sshConfig: options.ssh.config } : {}),
     ...(options.ssh?.agentSocket ? { agentSocket: options.ssh.agentSocket } : {}),
-    ...(options.forwardPublishedPorts ? { onPortForward: (state) => emit({ type: 'machine.portForward', ...state }) } : {}),
+    ...(onPortForward ? { onPortForward } : {}),
   });
   ssh.onEvent((event) => emit(event));
   const vagrant = new VagrantMachines({
@@ -118,6 +122,7 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     onProgress: (progress) => emit({ type: 'machine.vagrant', ...progress }),
     onDeploy: (progress) => emit({ type: 'machine.deploy', ...progress }),
     ...(options.vagrant ? { cli: options.vagrant } : {}),
+    ...(onPortForward ? { onPortForward } : {}),
   });
   /** A machine by name; an unreadable machines.json explains a name we do not know. */
   const machineNamed = (name: string): Machine => {

@@ -37,7 +37,12 @@ interface AddVagrantOptions {
   syncedFolder?: boolean;
   libvirtDriver?: 'kvm' | 'qemu';
   libvirtUri?: string;
+  libvirtKernel?: string;
+  libvirtInitrd?: string;
+  libvirtCmdline?: string;
   sshSudoCommand?: string;
+  sshUser?: string;
+  sshKey?: string;
 }
 
 function wholeNumber(value: string): number {
@@ -129,11 +134,19 @@ export function registerMachineCommands(program: Command): void {
     .addOption(new Option('--libvirt-driver <driver>', 'libvirt domain type').choices(['kvm', 'qemu']).hideHelp())
     .addOption(new Option('--libvirt-uri <uri>', 'libvirt connection URI').hideHelp())
     .addOption(new Option('--ssh-sudo-command <cmd>', "Vagrant's config.ssh.sudo_command").hideHelp())
+    .addOption(new Option('--libvirt-kernel <file>', 'libvirt direct kernel boot: the kernel').hideHelp())
+    .addOption(new Option('--libvirt-initrd <file>', 'libvirt direct kernel boot: the initrd').hideHelp())
+    .addOption(new Option('--libvirt-cmdline <line>', 'libvirt direct kernel boot: the command line').hideHelp())
+    .addOption(new Option('--ssh-user <user>', "log in as this user instead of the box's vagrant").hideHelp())
+    .addOption(new Option('--ssh-key <file>', "log in with this key instead of Vagrant's").hideHelp())
     .action((name: string, options: AddVagrantOptions, command: Command) =>
       withSession(command, async ({ core }) => {
         const libvirt = {
           ...(options.libvirtDriver ? { driver: options.libvirtDriver } : {}),
           ...(options.libvirtUri ? { uri: options.libvirtUri } : {}),
+          ...(options.libvirtKernel ? { kernel: options.libvirtKernel } : {}),
+          ...(options.libvirtInitrd ? { initrd: options.libvirtInitrd } : {}),
+          ...(options.libvirtCmdline ? { cmdLine: options.libvirtCmdline } : {}),
         };
         const params: MachineAddVagrantParams = {
           provider: 'vagrant',
@@ -147,6 +160,8 @@ export function registerMachineCommands(program: Command): void {
           ...(options.syncedFolder ? { syncedFolder: true } : {}),
           ...(Object.keys(libvirt).length > 0 ? { libvirt } : {}),
           ...(options.sshSudoCommand !== undefined ? { sshSudoCommand: options.sshSudoCommand } : {}),
+          ...(options.sshUser !== undefined ? { sshUsername: options.sshUser } : {}),
+          ...(options.sshKey !== undefined ? { sshPrivateKey: options.sshKey } : {}),
         };
         const added = await core.vagrant.add(params);
         const d = added.definition;

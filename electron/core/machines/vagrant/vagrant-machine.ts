@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import type { MachineState, MachineSummary } from '../../../../shared/host-api.js';
 import { OnggiError, errorMessage } from '../../../../shared/errors.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
-import type { DeployProgress, SshMachineDefinition, VagrantMachineDefinition, VagrantProgress } from '../../../../shared/machines.js';
+import type {
+  DeployProgress,
+  PortForwardState,
+  SshMachineDefinition,
+  VagrantMachineDefinition,
+  VagrantProgress,
+} from '../../../../shared/machines.js';
 import type { AgentLink } from '../../agent/agent-link.js';
 import type { AgentEventListener, Machine, StateListener, Terminal, TerminalOptions } from '../machine.js';
 import type { PortForward, PortForwardSpec } from '../ssh/port-forward.js';
@@ -41,6 +47,8 @@ export interface VagrantMachineOptions {
   cli?: VagrantCli;
   onProgress?: (progress: VagrantProgress) => void;
   onDeploy?: (progress: DeployProgress) => void;
+  /** Forward running containers' published ports to this computer (see SshMachineOptions.onPortForward). */
+  onPortForward?: (state: PortForwardState) => void;
 }
 
 /** What the template reads: the definition's resources, plus the VM's host name. */
@@ -105,9 +113,11 @@ export class VagrantMachine implements Machine {
   }
 
   summary(): MachineSummary {
+    // Once the VM runs and its SSH link is in use, the link's state is the machine's.
     const inner = this.ssh?.summary();
-    const state = inner && this.state === 'ready' ? inner.state : this.state;
-    const error = inner && this.state === 'ready' ? inner.error : this.lastError;
+    const useInner = inner !== undefined && this.state === 'ready' && inner.state !== 'stopped';
+    const state = useInner ? inner.state : this.state;
+    const error = useInner ? inner.error : this.lastError;
     return { name: this.name, provider: this.provider, state, ...(error ? { error } : {}) };
   }
 
@@ -243,6 +253,7 @@ export class VagrantMachine implements Machine {
           userKnownHosts: [],
           hostKeyPolicy: 'accept-new',
           ...(this.options.onDeploy ? { onDeploy: this.options.onDeploy } : {}),
+          ...(this.options.onPortForward ? { onPortForward: this.options.onPortForward } : {}),
         },
         (machine, state, error) => {
           this.state = 'ready';

@@ -5,6 +5,7 @@ import { ErrorCode } from '../../../../shared/jsonrpc.js';
 import {
   MachineAddVagrantParams,
   type DeployProgress,
+  type PortForwardState,
   type VagrantMachineDefinition,
   type VagrantProgress,
 } from '../../../../shared/machines.js';
@@ -27,6 +28,7 @@ export interface VagrantMachinesOptions {
   onProgress: (progress: VagrantProgress) => void;
   onDeploy: (progress: DeployProgress) => void;
   cli?: VagrantCli;
+  onPortForward?: (state: PortForwardState) => void;
 }
 
 export class VagrantMachines {
@@ -86,6 +88,7 @@ export class VagrantMachines {
         onProgress: this.options.onProgress,
         onDeploy: this.options.onDeploy,
         ...(this.options.cli ? { cli: this.options.cli } : {}),
+        ...(this.options.onPortForward ? { onPortForward: this.options.onPortForward } : {}),
       },
       this.options.onState,
       this.options.onAgentEvent,
