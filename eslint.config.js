@@ -4,7 +4,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'vm-assets/dist', 'e2e/artifacts', 'test-results', 'playwright-report'] },
+  { ignores: ['node_modules', 'dist', 'vm-assets/dist', 'e2e/artifacts', 'test-results', 'playwright-report', '.cache'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -2,12 +2,13 @@
 // with esbuild, the renderer with Vite. The agent's build id is the hash of its bundle, which is
 // what the host compares on handshake to decide whether a running daemon is current.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { build as viteBuild } from 'vite';
 import { buildInit } from './init.mjs';
+import { DEFAULT_BUNDLES_DIR, stageRuntime } from './runtime.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
@@ -48,8 +49,18 @@ if (want('host')) {
   );
 }
 if (want('agent')) jobs.push(buildAgent());
+// The Vagrantfile template and provisioning ship beside the agent (the host core reads them there).
+if (want('agent')) jobs.push(cp(join(root, 'vm-assets/vagrant'), join(root, 'vm-assets/dist/vagrant'), { recursive: true }));
 if (want('renderer')) jobs.push(viteBuild({ configFile: join(root, 'vite.config.ts'), logLevel: 'warn' }));
 await Promise.all(jobs);
+// The Node runtime for each architecture a remote machine may have (npm packages node-linux-*,
+// integrity-pinned; minutes the first time, reused after), so vm-assets/dist/ is the whole bundle.
+// `node build/build.mjs runtime` stages only these; ONGGI_SKIP_RUNTIME=1 skips them.
+if (want('runtime') && process.env.ONGGI_SKIP_RUNTIME !== '1') {
+  for (const arch of ['x64', 'arm64']) {
+    await stageRuntime({ arch, outDir: DEFAULT_BUNDLES_DIR, log: (line) => console.log(line) });
+  }
+}
 
 async function buildAgent() {
   const outdir = join(root, 'vm-assets/dist/agent');

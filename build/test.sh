@@ -6,13 +6,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # chromium: browser tests; openssh-server: SSH machine tests; iproute2, util-linux, procps: the
-# kernel suites; iptables, nftables: the network suites (both packet filter backends); docker-registry, skopeo, umoci, busybox-static, musl-tools, attr: the image
-# fixtures; gcc, libc6-dev and the arm64 cross toolchain: the static init helper; fonts-noto-cjk: Korean
-# text in Chromium (the Korean screenshots render tofu boxes without a CJK font); openssh-client,
-# xz-utils, binutils (strip, both arches): the agent bundle and SSH deploy.
+# kernel suites; iptables, nftables: the network suites (both packet filter backends);
+# docker-registry, skopeo, umoci, busybox-static, musl-tools, attr: the image fixtures; gcc,
+# libc6-dev and the arm64 cross toolchain: the static init helper; fonts-noto-cjk: Korean text in
+# Chromium (the Korean screenshots render tofu boxes without a CJK font); openssh-client, xz-utils,
+# binutils (strip, both arches): the agent bundle and SSH deploy; qemu-system-x86, qemu-utils,
+# debootstrap, e2fsprogs: the VM suites (a Debian guest under QEMU TCG); vagrant, vagrant-libvirt,
+# libvirt-daemon-system: the Vagrant provider against the real CLI. (Machines without policy-rc.d
+# start libvirtd on install; the tests never use that one.)
 APT_PACKAGES=(chromium openssh-server iproute2 util-linux procps iptables nftables docker-registry skopeo umoci busybox-static musl-tools attr
   gcc libc6-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross fonts-noto-cjk
-  openssh-client xz-utils binutils binutils-aarch64-linux-gnu)
+  openssh-client xz-utils binutils binutils-aarch64-linux-gnu
+  qemu-system-x86 qemu-utils debootstrap e2fsprogs vagrant vagrant-libvirt libvirt-daemon-system)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -45,4 +50,6 @@ step "unit, property and kernel tests"
 npx vitest run --reporter=default --reporter=json --outputFile="$results/vitest.json"
 step "browser tests"
 PLAYWRIGHT_JSON_OUTPUT_NAME="$results/playwright.json" npx playwright test --reporter=list,json
-node build/test-summary.mjs "$results/vitest.json" "$results/playwright.json"
+step "VM tests (QEMU TCG guest, Vagrant)"
+npx vitest run -c vitest.vm.config.ts --reporter=default --reporter=json --outputFile="$results/vitest-vm.json"
+node build/test-summary.mjs "$results/vitest.json" "$results/playwright.json" "$results/vitest-vm.json"

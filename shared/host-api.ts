@@ -11,6 +11,9 @@ import {
   PromptAnswerParams,
   SecretPromptEvent,
   SshMachineView,
+  PortForwardEvent,
+  UploadProgressEvent,
+  VagrantProgressEvent,
 } from './machines.js';
 import { MachineName } from './names.js';
 import { SystemInfo } from './system-info.js';
@@ -41,6 +44,12 @@ export const HostEvent = z.discriminatedUnion('type', [
   HostKeyPromptEvent,
   SecretPromptEvent,
   DeployProgressEvent,
+  /** A line of `vagrant up`/`halt`/`destroy` output for a Vagrant machine. */
+  VagrantProgressEvent,
+  /** A remote container's published port was forwarded to this computer, closed, or hit a port in use here. */
+  PortForwardEvent,
+  /** A local file being uploaded to a machine (image import from this computer). */
+  UploadProgressEvent,
 ]);
 export type HostEvent = z.infer<typeof HostEvent>;
 

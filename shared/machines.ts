@@ -66,7 +66,78 @@ export const SshMachineDefinition = z.strictObject({
 export type SshMachineDefinition = z.infer<typeof SshMachineDefinition>;
 export type SshMachineDefinitionInput = z.input<typeof SshMachineDefinition>;
 
-export const MachineDefinition = z.discriminatedUnion('provider', [SshMachineDefinition]);
+/** A Vagrant box name (`debian/bookworm64`, `bento/ubuntu-24.04`) or a box URL. */
+export const VagrantBox = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(512, 'must be at most 512 characters')
+  .regex(/^[A-Za-z0-9_.][A-Za-z0-9_./:@+-]*$/, 'must be a box name like debian/bookworm64 (letters, digits, . _ / : @ + -)');
+
+/** A Vagrant provider plugin's name: virtualbox (the default), libvirt, parallels, vmware_desktop, … */
+export const VagrantProviderName = z
+  .string()
+  .min(1)
+  .max(32)
+  .regex(/^[a-z][a-z0-9_]*$/, 'must be a Vagrant provider name like virtualbox or libvirt');
+
+export const Ipv4 = z
+  .string()
+  .max(15)
+  .regex(/^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/, 'must be an IPv4 address');
+
+export const VagrantResources = {
+  box: VagrantBox.default('debian/bookworm64'),
+  cpus: z.number().int('must be a whole number').min(1, 'must be 1 or more').max(256, 'must be at most 256').default(2),
+  memoryMb: z
+    .number()
+    .int('must be a whole number')
+    .min(256, 'must be 256 MiB or more')
+    .max(1_048_576, 'must be at most 1 TiB')
+    .default(2048),
+  diskGb: z.number().int('must be a whole number').min(4, 'must be 4 GB or more').max(65_536, 'must be at most 64 TB').optional(),
+  vagrantProvider: VagrantProviderName.default('virtualbox'),
+  /** A host-only network address for the VM (Vagrant's private_network); none by default. */
+  privateNetworkIp: Ipv4.optional(),
+  /** Share the machine's directory as /vagrant (off: the agent never needs the host's files). */
+  syncedFolder: z.boolean().default(false),
+  /** Libvirt provider settings (driver `qemu` where there is no KVM, a non-default URI). */
+  libvirt: z
+    .strictObject({
+      driver: z.enum(['kvm', 'qemu']).optional(),
+      uri: z.string().max(1024).optional(),
+      managementNetworkName: z
+        .string()
+        .max(64)
+        .regex(/^[A-Za-z0-9_.-]+$/)
+        .optional(),
+      managementNetworkAddress: z
+        .string()
+        .max(64)
+        .regex(/^[0-9./]+$/)
+        .optional(),
+      /** Direct kernel boot, for a box whose disk has no boot loader (a bare root filesystem). */
+      kernel: HostFilePath.optional(),
+      initrd: HostFilePath.optional(),
+      cmdLine: z.string().max(1024).optional(),
+    })
+    .optional(),
+  /** Log in as this user with this key instead of Vagrant's (a box of one's own, e.g. root only). */
+  sshUsername: SshUser.optional(),
+  sshPrivateKey: HostFilePath.optional(),
+  /** How Vagrant runs commands as root in the box (`sudo -E -H %c` by default; `%c` for a box without sudo). */
+  sshSudoCommand: z.string().max(256).optional(),
+};
+
+export const VagrantMachineDefinition = z.strictObject({
+  provider: z.literal('vagrant'),
+  name: MachineName,
+  ...VagrantResources,
+  remote: RemoteLayout.optional(),
+});
+export type VagrantMachineDefinition = z.infer<typeof VagrantMachineDefinition>;
+export type VagrantMachineDefinitionInput = z.input<typeof VagrantMachineDefinition>;
+
+export const MachineDefinition = z.discriminatedUnion('provider', [SshMachineDefinition, VagrantMachineDefinition]);
 export type MachineDefinition = z.infer<typeof MachineDefinition>;
 
 export const MachinesFile = z.strictObject({
@@ -96,6 +167,9 @@ export const MachineAddSshParams = z
     path: ['host'],
   });
 export type MachineAddSshParams = z.infer<typeof MachineAddSshParams>;
+
+export const MachineAddVagrantParams = VagrantMachineDefinition;
+export type MachineAddVagrantParams = z.input<typeof MachineAddVagrantParams>;
 
 export const MachineRemoveParams = z.strictObject({ machine: MachineName });
 
@@ -161,6 +235,42 @@ export const DeployProgress = z.strictObject({
 });
 export type DeployProgress = z.infer<typeof DeployProgress>;
 
+/** A line of `vagrant up`/`halt`/`destroy` output, as it comes (`vagrant --machine-readable` ui lines). */
+export const VagrantProgress = z.strictObject({
+  machine: MachineName,
+  action: z.enum(['up', 'halt', 'destroy', 'box']),
+  /** `info`, `output`, `detail`, `error` (Vagrant's ui kinds), or `action` for its step markers. */
+  kind: z.string().max(32),
+  text: z.string().max(16_384),
+});
+export type VagrantProgress = z.infer<typeof VagrantProgress>;
+
+/** A container's published port forwarded to this computer's 127.0.0.1, or why it could not be. */
+export const PortForwardState = z.strictObject({
+  machine: MachineName,
+  container: z.string().max(128),
+  hostPort: z.number().int().min(1).max(65535),
+  containerPort: z.number().int().min(1).max(65535),
+  /** Where it answers on this computer. */
+  localAddress: z.string().max(64),
+  state: z.enum(['open', 'closed', 'conflict']),
+  error: z.string().max(4096).optional(),
+});
+export type PortForwardState = z.infer<typeof PortForwardState>;
+
+/** A file from this computer being copied onto a machine (e.g. for `image import`). */
+export const UploadProgress = z.strictObject({
+  machine: MachineName,
+  /** The file's base name here. */
+  file: z.string().max(4096),
+  bytes: z.number().int().min(0),
+  total: z.number().int().min(0),
+});
+export type UploadProgress = z.infer<typeof UploadProgress>;
+
 export const HostKeyPromptEvent = z.strictObject({ type: z.literal('machine.hostKeyPrompt'), ...HostKeyPrompt.shape });
 export const SecretPromptEvent = z.strictObject({ type: z.literal('machine.secretPrompt'), ...SecretPrompt.shape });
 export const DeployProgressEvent = z.strictObject({ type: z.literal('machine.deploy'), ...DeployProgress.shape });
+export const PortForwardEvent = z.strictObject({ type: z.literal('machine.portForward'), ...PortForwardState.shape });
+export const UploadProgressEvent = z.strictObject({ type: z.literal('machine.upload'), ...UploadProgress.shape });
+export const VagrantProgressEvent = z.strictObject({ type: z.literal('machine.vagrant'), ...VagrantProgress.shape });

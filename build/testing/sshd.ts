@@ -155,7 +155,7 @@ function keygen(path: string, passphrase: string): void {
   if (run.status !== 0) throw new Error(`ssh-keygen failed: ${run.stderr}`);
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -187,8 +187,8 @@ async function launch(configPath: string, logPath: string, port: number): Promis
   }
 }
 
-/** The first line the server sends, or '' when it does not accept or say anything within a second. */
-function readBanner(port: number): Promise<string> {
+/** The first line the server sends, or '' when it does not accept or say anything within `timeoutMs`. */
+export function readBanner(port: number, timeoutMs = 1000): Promise<string> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     let text = '';
@@ -197,7 +197,7 @@ function readBanner(port: number): Promise<string> {
       socket.destroy();
       resolve(value);
     };
-    const timer = setTimeout(() => done(''), 1000);
+    const timer = setTimeout(() => done(''), timeoutMs);
     socket.setEncoding('latin1');
     socket.on('data', (chunk: string) => {
       text += chunk;

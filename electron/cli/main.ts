@@ -23,11 +23,15 @@ function buildProgram(): Command {
   registerNetworkCommands(program);
   // Subcommands report usage errors the same way as the program, and take --machine after the
   // verb too (`onggi ps --machine vm`), as users type it.
-  for (const command of program.commands) {
+  // Nested verbs (`image import`, `network create`) too; not `machine …`, whose verbs name the machine.
+  const addMachineOption = (command: Command): void => {
     command.exitOverride().showHelpAfterError();
+    if (command.name() === 'machine') return;
     if (!command.options.some((option) => option.long === '--machine'))
       command.addOption(new Option('--machine <name>', 'the machine to act on'));
-  }
+    for (const sub of command.commands) addMachineOption(sub);
+  };
+  for (const command of program.commands) addMachineOption(command);
   return program;
 }
 

@@ -1,8 +1,10 @@
 // The host core: one object behind every front end (Electron IPC, browser-mode WebSocket, CLI).
 // Plain Node, no Electron import. Everything arriving here is treated as untrusted and checked
 // against the host API contract before any handler runs.
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { HostApi, HostEvent, HostMethod, HostParams, HostResult } from '../../shared/host-api.js';
+import type { ImageSummary } from '../../shared/images.js';
+import type { PortForwardState } from '../../shared/machines.js';
 import { MACHINE_PASSTHROUGH, hostMethods, type PassthroughMethod } from '../../shared/host-api.js';
 import { callHandler, type Handlers } from '../../shared/rpc-dispatch.js';
 import { LocalMachine } from './machines/local/local-machine.js';
@@ -10,7 +12,12 @@ import type { Machine, Terminal, TerminalOptions } from './machines/machine.js';
 import type { NodeRuntime } from './machines/local/local-daemon.js';
 import { MachineRegistry } from './machines/registry.js';
 import type { MachinePrompts } from './machines/ssh/prompts.js';
+import { SshMachine } from './machines/ssh/ssh-machine.js';
 import { SshMachines } from './machines/ssh/ssh-machines.js';
+import { uploadFile } from './machines/ssh/upload.js';
+import type { VagrantCli } from './machines/vagrant/vagrant-cli.js';
+import { VagrantMachine } from './machines/vagrant/vagrant-machine.js';
+import { VagrantMachines } from './machines/vagrant/vagrant-machines.js';
 import { localAgentDirs } from './paths.js';
 import { ONGGI_VERSION } from './version.js';
 
@@ -30,6 +37,15 @@ export interface HostCoreOptions {
   prompts?: MachinePrompts;
   /** Tests: the known_hosts files read besides Onggi's own, and ~/.ssh/config. */
   ssh?: { userKnownHosts?: string[]; config?: { file?: string; home?: string }; agentSocket?: string };
+  /** The Vagrantfile template and provisioning (default: <agentDir>/../vagrant, copied there by the build). */
+  vagrantTemplateDir?: string;
+  /**
+   * Forward remote containers' published ports to this computer's 127.0.0.1 while they run (the
+   * app and browser mode: long-lived; a one-shot CLI command leaves it off).
+   */
+  forwardPublishedPorts?: boolean;
+  /** Tests: the vagrant command and extra environment (VAGRANT_HOME). */
+  vagrant?: VagrantCli;
 }
 
 export interface HostCore {
@@ -43,10 +59,21 @@ export interface HostCore {
     command: readonly string[],
     options?: { tty?: boolean },
   ): ReturnType<Machine['execCommand']>;
+  /**
+   * `image import` of a tarball on this computer: on a remote machine it is uploaded first (SFTP,
+   * `machine.upload` progress events), imported there, and the remote copy removed.
+   */
+  importImageFile(
+    machine: string,
+    file: string,
+    options: { kind?: 'auto' | 'docker-archive' | 'oci-archive' | 'rootfs'; name?: string },
+  ): Promise<ImageSummary[]>;
   /** A terminal on a machine: a container command or the machine's shell (see Machine.openTerminal). */
   openTerminal(machine: string, options: TerminalOptions): Promise<Terminal>;
   /** The SSH machines: add/remove, prompts and deploy-progress events (until they are host API methods). */
   readonly ssh: SshMachines;
+  /** The Vagrant machines: add/remove, start/stop (until they are host API methods). */
+  readonly vagrant: VagrantMachines;
   close(): Promise<void>;
 }
 
@@ -65,10 +92,14 @@ export function createHostCore(options: HostCoreOptions): HostCore {
       ),
     );
   }
+  const bundlesDir = options.bundlesDir ?? join(options.agentDir, '..', 'bundles');
+  const onPortForward = options.forwardPublishedPorts
+    ? (state: PortForwardState) => emit({ type: 'machine.portForward', ...state })
+    : undefined;
   const ssh = new SshMachines({
     dataDir: options.dataDir,
     agentDir: options.agentDir,
-    bundlesDir: options.bundlesDir ?? join(options.agentDir, '..', 'bundles'),
+    bundlesDir,
     registry,
     onState: (machine, state, error) => emit({ type: 'machine.state', machine, state, ...(error ? { error } : {}) }),
     onAgentEvent: (machine, event) => emit({ type: 'machine.event', machine, event }),
@@ -76,8 +107,23 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     ...(options.ssh?.userKnownHosts ? { userKnownHosts: options.ssh.userKnownHosts } : {}),
     ...(options.ssh?.config ? { sshConfig: options.ssh.config } : {}),
     ...(options.ssh?.agentSocket ? { agentSocket: options.ssh.agentSocket } : {}),
+    ...(onPortForward ? { onPortForward } : {}),
   });
   ssh.onEvent((event) => emit(event));
+  const vagrant = new VagrantMachines({
+    dataDir: options.dataDir,
+    templateDir: options.vagrantTemplateDir ?? join(options.agentDir, '..', 'vagrant'),
+    agentDir: options.agentDir,
+    bundlesDir,
+    registry,
+    prompts: ssh.questions,
+    onState: (machine, state, error) => emit({ type: 'machine.state', machine, state, ...(error ? { error } : {}) }),
+    onAgentEvent: (machine, event) => emit({ type: 'machine.event', machine, event }),
+    onProgress: (progress) => emit({ type: 'machine.vagrant', ...progress }),
+    onDeploy: (progress) => emit({ type: 'machine.deploy', ...progress }),
+    ...(options.vagrant ? { cli: options.vagrant } : {}),
+    ...(onPortForward ? { onPortForward } : {}),
+  });
   /** A machine by name; an unreadable machines.json explains a name we do not know. */
   const machineNamed = (name: string): Machine => {
     if (!registry.has(name) && ssh.loadError) throw ssh.loadError;
@@ -99,7 +145,8 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     'machines.info': async ({ machine }) => (await machineNamed(machine).agent()).call('system.info', undefined),
     'machines.add': async (params) => (await ssh.add(params)).view,
     'machines.remove': async ({ machine }) => {
-      await ssh.remove(machine);
+      if (vagrant.get(machine)) await vagrant.remove(machine);
+      else await ssh.remove(machine);
       return {};
     },
     'machines.describe': () => ssh.views(),
@@ -118,7 +165,26 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     },
     execCommand: (machine, container, command, options) => machineNamed(machine).execCommand(container, command, options),
     openTerminal: (machine, terminal) => machineNamed(machine).openTerminal(terminal),
+    async importImageFile(machine, file, importOptions) {
+      const target = machineNamed(machine);
+      const params = {
+        ...(importOptions.kind ? { kind: importOptions.kind } : {}),
+        ...(importOptions.name ? { name: importOptions.name } : {}),
+      };
+      const link = await target.agent(); // deployed and answering before anything is uploaded
+      const remote = target instanceof SshMachine || target instanceof VagrantMachine ? target : undefined;
+      if (!remote) return link.call('images.import', { path: file, ...params });
+      const uploaded = await uploadFile(await remote.sshConnection(), file, (bytes, total) =>
+        emit({ type: 'machine.upload', machine, file: basename(file), bytes, total }),
+      );
+      try {
+        return await link.call('images.import', { path: uploaded.remotePath, ...params });
+      } finally {
+        await uploaded.remove();
+      }
+    },
     ssh,
+    vagrant,
     close: async () => {
       await ssh.close();
       await registry.closeAll();

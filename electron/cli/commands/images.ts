@@ -1,5 +1,6 @@
 // `onggi image …`: pull, import, list, inspect, remove, on the chosen machine.
 import { randomUUID } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { PullProgress } from '../../../shared/images.js';
@@ -35,7 +36,13 @@ export function registerImageCommands(program: Command): void {
         const progressId = randomUUID();
         const print = progressPrinter();
         const off = api.onEvent((event) => {
-          if (!options.quiet && event.type === 'machine.event' && event.event.type === 'pull.progress' && event.event.progressId === progressId) print(event.event);
+          if (
+            !options.quiet &&
+            event.type === 'machine.event' &&
+            event.event.type === 'pull.progress' &&
+            event.event.progressId === progressId
+          )
+            print(event.event);
         });
         try {
           const summary = await api.call('images.pull', {
@@ -56,12 +63,31 @@ export function registerImageCommands(program: Command): void {
   image
     .command('import')
     .description('import a `docker save` tarball, an OCI image layout tarball, or a rootfs tarball')
-    .argument('<file>', 'the tarball (a path on the machine; for the local machine, a local path)')
+    .argument('<file>', 'the tarball: a file on this computer (uploaded to a remote machine first), else a path on the machine')
     .option('--name <ref>', 'name for a rootfs tarball (required there), or an extra tag')
-    .addOption(new Option('--kind <kind>', 'what the tarball is').choices(['auto', 'docker-archive', 'oci-archive', 'rootfs']).default('auto'))
+    .addOption(
+      new Option('--kind <kind>', 'what the tarball is').choices(['auto', 'docker-archive', 'oci-archive', 'rootfs']).default('auto'),
+    )
     .action((file: string, options: { name?: string; kind: 'auto' | 'docker-archive' | 'oci-archive' | 'rootfs' }, cmd: Command) =>
-      withSession(cmd, async ({ api, machine }) => {
-        const imported = await api.call('images.import', { machine, path: resolve(file), kind: options.kind, ...(options.name ? { name: options.name } : {}) });
+      withSession(cmd, async ({ api, core, machine }) => {
+        const local = resolve(file);
+        // A file on this computer is uploaded to a remote machine first; otherwise the path is the machine's.
+        const here =
+          machine !== 'local' &&
+          (await stat(local).then(
+            (info) => info.isFile(),
+            () => false,
+          ));
+        const off = core.onEvent((event) => {
+          if (event.type === 'machine.upload' && process.stderr.isTTY) {
+            process.stderr.write(`\ruploading ${event.file}: ${(event.bytes / 1e6).toFixed(1)}/${(event.total / 1e6).toFixed(1)} MB `);
+          }
+        });
+        const imported = here
+          ? await core.importImageFile(machine, local, { kind: options.kind, ...(options.name ? { name: options.name } : {}) }).finally(off)
+          : await api.call('images.import', { machine, path: local, kind: options.kind, ...(options.name ? { name: options.name } : {}) });
+        off();
+        if (here && process.stderr.isTTY) process.stderr.write('\n');
         for (const summary of imported) process.stdout.write(`${summary.names.join(', ') || '<none>'} ${summary.id}\n`);
       }),
     );
@@ -74,9 +100,23 @@ export function registerImageCommands(program: Command): void {
       withSession(cmd, async ({ api, machine }) => {
         const list = await api.call('images.list', { machine });
         if (options.json) return printJson(list);
-        const rows = [['REPOSITORY:TAG', 'IMAGE ID', 'LAYERS', 'SIZE'], ...list.flatMap((i) => (i.names.length ? i.names : ['<none>']).map((name) => [name, i.id.slice(7, 19), String(i.layers), formatBytes(i.size)]))];
+        const rows = [
+          ['REPOSITORY:TAG', 'IMAGE ID', 'LAYERS', 'SIZE'],
+          ...list.flatMap((i) =>
+            (i.names.length ? i.names : ['<none>']).map((name) => [name, i.id.slice(7, 19), String(i.layers), formatBytes(i.size)]),
+          ),
+        ];
         const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-        process.stdout.write(`${rows.map((r) => r.map((cell, c) => cell.padEnd((widths[c] ?? 0) + 3)).join('').trimEnd()).join('\n')}\n`);
+        process.stdout.write(
+          `${rows
+            .map((r) =>
+              r
+                .map((cell, c) => cell.padEnd((widths[c] ?? 0) + 3))
+                .join('')
+                .trimEnd(),
+            )
+            .join('\n')}\n`,
+        );
       }),
     );
 
@@ -84,7 +124,9 @@ export function registerImageCommands(program: Command): void {
     .command('inspect')
     .description("an image's config, layers and their directories on the machine")
     .argument('<image>')
-    .action((selector: string, _options: unknown, cmd: Command) => withSession(cmd, async ({ api, machine }) => printJson(await api.call('images.inspect', { machine, image: selector }))));
+    .action((selector: string, _options: unknown, cmd: Command) =>
+      withSession(cmd, async ({ api, machine }) => printJson(await api.call('images.inspect', { machine, image: selector }))),
+    );
 
   image
     .command('rm')

@@ -5,7 +5,8 @@ import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { OnggiError } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
-import type { MachineAddSshParams, RemoteLayout } from '../../../shared/machines.js';
+import type { MachineAddSshParams, MachineAddVagrantParams, RemoteLayout } from '../../../shared/machines.js';
+import { UnitError, parseMemory } from '../../../shared/units.js';
 import type { HostCore } from '../../core/host-core.js';
 import type { Terminal } from '../../core/machines/machine.js';
 import { keyTypeLabel } from '../../core/machines/ssh/known-hosts.js';
@@ -24,6 +25,47 @@ interface AddSshOptions {
   remoteRunDir?: string;
   remoteStateDir?: string;
   supervisor?: RemoteLayout['supervisor'];
+}
+
+interface AddVagrantOptions {
+  box?: string;
+  cpus?: number;
+  memory?: number;
+  disk?: number;
+  provider?: string;
+  ip?: string;
+  syncedFolder?: boolean;
+  libvirtDriver?: 'kvm' | 'qemu';
+  libvirtUri?: string;
+  libvirtKernel?: string;
+  libvirtInitrd?: string;
+  libvirtCmdline?: string;
+  sshSudoCommand?: string;
+  sshUser?: string;
+  sshKey?: string;
+}
+
+function wholeNumber(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number');
+  return Number(value);
+}
+
+/** `4g`, `2048m`, `512m` → MiB. */
+function memoryMb(value: string): number {
+  try {
+    return Math.floor(parseMemory(/^\d+$/.test(value) ? `${value}m` : value) / 1024 ** 2);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof UnitError ? error.message : String(error));
+  }
+}
+
+/** `40g`, `40` → GB. */
+function diskGb(value: string): number {
+  try {
+    return Math.floor(parseMemory(/^\d+$/.test(value) ? `${value}g` : value) / 1024 ** 3);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof UnitError ? error.message : String(error));
+  }
 }
 
 function port(value: string): number {
@@ -78,6 +120,89 @@ export function registerMachineCommands(program: Command): void {
       }),
     );
 
+  add
+    .command('vagrant')
+    .description('add a VM made by Vagrant from a Vagrantfile Onggi writes (VirtualBox by default); `machine start` creates it')
+    .argument('<name>', 'a name for the machine')
+    .option('--box <box>', 'the Vagrant box (default debian/bookworm64)')
+    .option('--cpus <n>', 'virtual CPUs (default 2)', wholeNumber)
+    .option('--memory <size>', 'memory, e.g. 4g or 2048m (default 2g)', memoryMb)
+    .option('--disk <size>', 'disk size, e.g. 40g (default: the box’s)', diskGb)
+    .option('--provider <provider>', 'the Vagrant provider: virtualbox (default), libvirt, parallels, vmware_desktop, …')
+    .option('--ip <address>', 'a private (host-only) network address for the VM')
+    .option('--synced-folder', "share the machine's directory as /vagrant (off by default)")
+    .addOption(new Option('--libvirt-driver <driver>', 'libvirt domain type').choices(['kvm', 'qemu']).hideHelp())
+    .addOption(new Option('--libvirt-uri <uri>', 'libvirt connection URI').hideHelp())
+    .addOption(new Option('--ssh-sudo-command <cmd>', "Vagrant's config.ssh.sudo_command").hideHelp())
+    .addOption(new Option('--libvirt-kernel <file>', 'libvirt direct kernel boot: the kernel').hideHelp())
+    .addOption(new Option('--libvirt-initrd <file>', 'libvirt direct kernel boot: the initrd').hideHelp())
+    .addOption(new Option('--libvirt-cmdline <line>', 'libvirt direct kernel boot: the command line').hideHelp())
+    .addOption(new Option('--ssh-user <user>', "log in as this user instead of the box's vagrant").hideHelp())
+    .addOption(new Option('--ssh-key <file>', "log in with this key instead of Vagrant's").hideHelp())
+    .action((name: string, options: AddVagrantOptions, command: Command) =>
+      withSession(command, async ({ core }) => {
+        const libvirt = {
+          ...(options.libvirtDriver ? { driver: options.libvirtDriver } : {}),
+          ...(options.libvirtUri ? { uri: options.libvirtUri } : {}),
+          ...(options.libvirtKernel ? { kernel: options.libvirtKernel } : {}),
+          ...(options.libvirtInitrd ? { initrd: options.libvirtInitrd } : {}),
+          ...(options.libvirtCmdline ? { cmdLine: options.libvirtCmdline } : {}),
+        };
+        const params: MachineAddVagrantParams = {
+          provider: 'vagrant',
+          name,
+          ...(options.box !== undefined ? { box: options.box } : {}),
+          ...(options.cpus !== undefined ? { cpus: options.cpus } : {}),
+          ...(options.memory !== undefined ? { memoryMb: options.memory } : {}),
+          ...(options.disk !== undefined ? { diskGb: options.disk } : {}),
+          ...(options.provider !== undefined ? { vagrantProvider: options.provider } : {}),
+          ...(options.ip !== undefined ? { privateNetworkIp: options.ip } : {}),
+          ...(options.syncedFolder ? { syncedFolder: true } : {}),
+          ...(Object.keys(libvirt).length > 0 ? { libvirt } : {}),
+          ...(options.sshSudoCommand !== undefined ? { sshSudoCommand: options.sshSudoCommand } : {}),
+          ...(options.sshUser !== undefined ? { sshUsername: options.sshUser } : {}),
+          ...(options.sshKey !== undefined ? { sshPrivateKey: options.sshKey } : {}),
+        };
+        const added = await core.vagrant.add(params);
+        const d = added.definition;
+        process.stdout.write(
+          `added ${d.name}: ${d.box} on ${d.vagrantProvider}, ${d.cpus} CPUs, ${d.memoryMb} MiB (Vagrantfile in ${added.dir}); start it with \`onggi machine start ${d.name}\`\n`,
+        );
+      }),
+    );
+
+  machine
+    .command('start')
+    .description('start a Vagrant machine (`vagrant up`: created and provisioned the first time)')
+    .argument('<name>')
+    .action((name: string, _options: unknown, command: Command) =>
+      withSession(command, async ({ core }) => {
+        const vm = vagrantMachine(core, name);
+        const off = core.onEvent((event) => {
+          if (event.type === 'machine.vagrant' && event.machine === name && event.kind !== 'action') {
+            process.stderr.write(`${event.text}\n`);
+          }
+        });
+        try {
+          const status = await vm.start();
+          process.stdout.write(`${name}: ${status.state}\n`);
+        } finally {
+          off();
+        }
+      }),
+    );
+
+  machine
+    .command('stop')
+    .description('stop a Vagrant machine (`vagrant halt`)')
+    .argument('<name>')
+    .action((name: string, _options: unknown, command: Command) =>
+      withSession(command, async ({ core }) => {
+        await vagrantMachine(core, name).stop();
+        process.stdout.write(`${name}: stopped\n`);
+      }),
+    );
+
   machine
     .command('ls')
     .description('list machines')
@@ -92,7 +217,12 @@ export function registerMachineCommands(program: Command): void {
         }
         const rows = summaries.map((summary) => {
           const view = views.get(summary.name);
-          const where = view ? `${view.user}@${view.host}:${view.port}${view.via.length ? ` via ${view.via.join(',')}` : ''}` : 'this host';
+          const vm = core.vagrant.get(summary.name);
+          const where = view
+            ? `${view.user}@${view.host}:${view.port}${view.via.length ? ` via ${view.via.join(',')}` : ''}`
+            : vm
+              ? `${vm.definition.box} (${vm.definition.vagrantProvider}) in ${vm.dir}`
+              : 'this host';
           return [summary.name, summary.provider, summary.state, where];
         });
         process.stdout.write(table([['NAME', 'PROVIDER', 'STATE', 'WHERE'], ...rows]));
@@ -102,11 +232,12 @@ export function registerMachineCommands(program: Command): void {
 
   machine
     .command('rm')
-    .description('forget a machine (its agent and containers keep running there)')
+    .description('forget a machine (an SSH host keeps its agent and containers; a Vagrant VM is destroyed)')
     .argument('<name>')
     .action((name: string, _options: unknown, command: Command) =>
       withSession(command, async ({ core }) => {
-        await core.ssh.remove(name);
+        if (core.vagrant.get(name)) await core.vagrant.remove(name);
+        else await core.ssh.remove(name);
         process.stdout.write(`${name}\n`);
       }),
     );
@@ -239,6 +370,15 @@ export async function execOverTerminal(
     ...(process.env.TERM ? { term: process.env.TERM } : {}),
   });
   return attachTerminal(terminal, { interactive: Boolean(options.interactive || options.tty) });
+}
+
+function vagrantMachine(core: HostCore, name: string) {
+  const vm = core.vagrant.get(name);
+  if (!vm) {
+    const other = core.ssh.get(name) ? ` ("${name}" is an SSH host: there is nothing to start or stop)` : '';
+    throw new OnggiError(ErrorCode.NotFound, 'not_found', `no Vagrant machine named "${name}"${other}`, 'params.machine');
+  }
+  return vm;
 }
 
 function table(rows: string[][]): string {

@@ -3,10 +3,11 @@
 // (never /opt, /run/onggi or /var/lib/onggi), the daemon runs under the background supervisor
 // (no systemd unit is ever installed), and both are stopped by pid at the end.
 import { spawnSync } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeBusyboxLayer } from '../../../build/testing/busybox-layer.js';
 import { AGENT_DIR, CLI, terminate } from '../../../build/testing/isolated-agent.js';
 import { startSshd, type Sshd } from '../../../build/testing/sshd.js';
 import { stageRuntime } from '../../../build/runtime.mjs';
@@ -319,6 +320,60 @@ describe('the ssh machine in the host core', () => {
     expect(await tty.exit).toEqual({ code: 3 });
     expect(ttyOut).toContain('30 100');
   });
+
+  it('measures the SSH PTY round trip: a key typed into a remote pty comes back as its echo', async () => {
+    const core = hostCore();
+    const terminal = await core.openTerminal('box', { command: ['cat'], tty: true, cols: 80, rows: 24 });
+    const echoed = (key: string): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no echo of ${key} within 5 s`)), 5000);
+        const onData = (chunk: Buffer): void => {
+          if (!chunk.toString().includes(key)) return;
+          clearTimeout(timer);
+          terminal.stream.off('data', onData);
+          resolve();
+        };
+        terminal.stream.on('data', onData);
+      });
+    const rounds: number[] = [];
+    for (let index = 0; index < 20; index += 1) {
+      const key = String.fromCharCode(97 + (index % 26));
+      const echo = echoed(key);
+      const started = performance.now();
+      terminal.stream.write(key);
+      await echo;
+      rounds.push(performance.now() - started);
+    }
+    terminal.close();
+    rounds.sort((a, b) => a - b);
+    const median = rounds[Math.floor(rounds.length / 2)] ?? 0;
+    console.log(`SSH PTY round trip (loopback sshd, 20 keys): median ${median.toFixed(2)} ms, max ${rounds.at(-1)?.toFixed(2)} ms`);
+    expect(median).toBeLessThan(100);
+  });
+
+  it('imports a tarball from this computer onto the machine: uploaded over SFTP with progress, imported there, the upload removed', async () => {
+    const core = hostCore();
+    const tarPath = join(root, 'busybox-upload.tar');
+    const layer = await makeBusyboxLayer(join(root, 'busybox-upload'));
+    expect(spawnSync('tar', ['-C', layer, '-cf', tarPath, '.']).status).toBe(0);
+    const uploads: Array<{ file: string; bytes: number; total: number }> = [];
+    core.onEvent((event: HostEvent) => {
+      if (event.type === 'machine.upload' && event.machine === 'box') uploads.push(event);
+    });
+    const imported = await core.importImageFile('box', tarPath, { kind: 'rootfs', name: 'uploaded:1' });
+    expect(imported.flatMap((image) => image.names).join(' ')).toMatch(/uploaded:1/);
+    const size = (await stat(tarPath)).size;
+    expect(uploads[0]).toEqual({ type: 'machine.upload', machine: 'box', file: 'busybox-upload.tar', bytes: 0, total: size });
+    expect(uploads.at(-1)).toMatchObject({ bytes: size, total: size });
+    // The machine's copy is gone (its name is ours: /tmp/onggi-upload-<32 hex>, no extension).
+    expect((await readdir('/tmp')).filter((name) => /^onggi-upload-[0-9a-f]{32}$/.test(name))).toEqual([]);
+    const listed = onggi('image', 'ls', '--machine', 'box');
+    expect(listed.stdout).toMatch(/uploaded/);
+    // Through the CLI: a local file is uploaded, not looked for on the machine.
+    const cli = onggi('image', 'import', tarPath, '--kind', 'rootfs', '--name', 'uploaded:2', '--machine', 'box');
+    expect(cli.stderr).toBe('');
+    expect(cli.stdout).toMatch(/uploaded:2/);
+  }, 120_000);
 
   it('an agent update uploads only the agent, restarts the daemon, and keeps the two newest agents', async () => {
     const variant = async (name: string, buildId: string): Promise<string> => {

@@ -44,6 +44,11 @@ export interface DeployOptions {
   replaceOtherBuild: boolean;
   onProgress?: (progress: DeployProgress) => void;
   handshakeTimeoutMs?: number;
+  /**
+   * How long installing and starting may take (default 10 min): unpacking the runtime is seconds on
+   * a server and minutes on an emulated VM or a small board; a dead link still fails at once.
+   */
+  applyTimeoutMs?: number;
 }
 
 export interface RemotePaths {
@@ -272,7 +277,7 @@ export async function deployAgent(options: DeployOptions): Promise<DeployResult>
     shellCommand([...privilege, 'sh', '-c', PRUNE_SCRIPT, 'onggi-prune', layout.installRoot, String(KEEP_VERSIONS), runtime.id, agent.id]),
   ];
   progress('start');
-  const applied = await connection.exec(commands.join(' && '), { timeoutMs: 120_000 });
+  const applied = await connection.exec(commands.join(' && '), { timeoutMs: options.applyTimeoutMs ?? 600_000 });
   if (applied.code !== 0) {
     throw new OnggiError(
       ErrorCode.OperationFailed,
@@ -355,7 +360,8 @@ interface Dialed {
 }
 
 /** The version handshake over a channel running `agent dial`; what it printed on stderr explains a failure. */
-async function handshake(channel: ClientChannel, stderr: { text: string }, label: string, timeoutMs = 15_000): Promise<Dialed> {
+// 45 s: `agent dial` is a Node start on the machine, seconds under emulation or load.
+async function handshake(channel: ClientChannel, stderr: { text: string }, label: string, timeoutMs = 45_000): Promise<Dialed> {
   const link = new AgentLink(channel, `the agent on ${label}`);
   let timer: NodeJS.Timeout | undefined;
   try {

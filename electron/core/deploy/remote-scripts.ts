@@ -141,14 +141,15 @@ else
   stop_background
   setsid -f sh -c "$supervisor" onggi-agent-supervisor "$node" "$agent" "$sock" "$state" "$run" </dev/null >>"$run/agent.log" 2>&1 9>&-
 fi
+# Up to 90 s: an emulated VM or a small board under load starts Node slowly; ready ends the wait.
 i=0
-while [ $i -lt 150 ]; do
+while [ $i -lt 900 ]; do
   new=$(cat "$run/agent.pid" 2>/dev/null || true)
   if [ -n "$new" ] && [ "$new" != "$old" ] && [ -S "$sock" ]; then echo "pid=$new"; exit 0; fi
   sleep 0.1
   i=$((i+1))
 done
-echo "the agent did not start within 15 s; the end of $run/agent.log:" >&2
+echo "the agent did not start within 90 s; the end of $run/agent.log:" >&2
 tail -n 20 "$run/agent.log" >&2 2>/dev/null || true
 exit 5
 `;

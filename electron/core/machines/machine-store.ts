@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { OnggiError, formatPath } from '../../../shared/errors.js';
+import { OnggiError, errorMessage, formatPath } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
 import { MachinesFile, type MachineDefinition } from '../../../shared/machines.js';
 
@@ -29,6 +29,21 @@ export class MachineStore {
       throw this.unreadable(error);
     }
     return this.parse(text);
+  }
+
+  /**
+   * The stored machines, synchronously (the host core registers machines while it is being built);
+   * an unreadable or invalid file gives no machines and the error that says why.
+   */
+  loadSyncOrError(): { machines: MachineDefinition[]; error: OnggiError | undefined } {
+    try {
+      return { machines: this.loadSync(), error: undefined };
+    } catch (error) {
+      return {
+        machines: [],
+        error: error instanceof OnggiError ? error : new OnggiError(ErrorCode.Unavailable, 'machines_file_unreadable', errorMessage(error)),
+      };
+    }
   }
 
   /** The same, synchronously (the host core registers machines while it is being built). */

@@ -8,13 +8,20 @@ import { join } from 'node:path';
 import { OnggiError, errorMessage } from '../../../../shared/errors.js';
 import type { MachineState, MachineSummary } from '../../../../shared/host-api.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
-import { RemoteLayout, type DeployProgress, type SshMachineDefinition, type SshMachineView } from '../../../../shared/machines.js';
+import {
+  RemoteLayout,
+  type DeployProgress,
+  type PortForwardState,
+  type SshMachineDefinition,
+  type SshMachineView,
+} from '../../../../shared/machines.js';
 import type { AgentLink } from '../../agent/agent-link.js';
 import { agentExecCommand, deployAgent, type DeployResult } from '../../deploy/deploy.js';
 import type { AgentEventListener, Machine, StateListener, Terminal, TerminalOptions } from '../machine.js';
 import { KnownHosts } from './known-hosts.js';
 import { forwardPort, type PortForward, type PortForwardSpec } from './port-forward.js';
 import type { MachinePrompts } from './prompts.js';
+import { PublishedPorts } from './published-ports.js';
 import { connectSsh, endpointLabel, type HostKeyPolicy, type SshConnection, type SshEndpoint } from './ssh-connection.js';
 import { openCommandTerminal, openMachineTerminal } from './ssh-terminal.js';
 
@@ -55,6 +62,11 @@ export interface SshMachineOptions {
   agentSocket?: string;
   onDeploy?: (progress: DeployProgress) => void;
   keepaliveIntervalMs?: number;
+  /**
+   * Forward running containers' published ports to this computer's 127.0.0.1, following their
+   * state (the app and browser mode; not a one-shot CLI command, whose forwards would die with it).
+   */
+  onPortForward?: (state: PortForwardState) => void;
 }
 
 export function knownHostsFor(dataDir: string, userKnownHosts?: string[]): KnownHosts {
@@ -114,6 +126,7 @@ export class SshMachine implements Machine {
   private readonly passphrases = new Map<string, string>();
   private readonly knownHosts: KnownHosts;
   private readonly forwards = new Set<PortForward>();
+  private readonly published: PublishedPorts | undefined;
   /** The last deploy: where the agent is on the machine, what it cost. */
   lastDeploy: DeployResult | undefined;
 
@@ -124,6 +137,18 @@ export class SshMachine implements Machine {
   ) {
     this.name = options.definition.name;
     this.knownHosts = knownHostsFor(options.dataDir, options.userKnownHosts);
+    const onPortForward = options.onPortForward;
+    this.published = onPortForward ? new PublishedPorts(this, onPortForward) : undefined;
+  }
+
+  /** The published ports forwarded to this computer now (when forwarding is on). */
+  publishedPorts(): ReturnType<PublishedPorts['list']> {
+    return this.published?.list() ?? [];
+  }
+
+  /** Reconciles the published-port forwards with the machine's running containers now. */
+  syncPublishedPorts(): Promise<void> {
+    return this.published?.sync() ?? Promise.resolve();
   }
 
   get definition(): SshMachineDefinition {
@@ -141,6 +166,11 @@ export class SshMachine implements Machine {
 
   agent(): Promise<AgentLink> {
     return this.ensureLink(true);
+  }
+
+  /** The machine's SSH connection (for uploads and forwards), connecting when there is none. */
+  sshConnection(): Promise<SshConnection> {
+    return this.ssh();
   }
 
   /** The machine's SSH connection (connecting when there is none), without deploying. */
@@ -193,6 +223,7 @@ export class SshMachine implements Machine {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    await this.published?.close();
     await Promise.all([...this.forwards].map((forward) => forward.close()));
     this.link?.close();
     this.connection?.close();
@@ -257,8 +288,16 @@ export class SshMachine implements Machine {
       this.attempts = 0;
       link.onClose((error) => this.lost(link, error));
       link.onEvent((event) => this.onAgentEvent(this.name, event));
+      const published = this.published;
+      if (published) {
+        link.onEvent((event) => {
+          if (event.type === 'container.state') published.sync().catch(() => undefined);
+        });
+      }
       await link.call('events.subscribe', {});
       this.setState('ready');
+      // Containers that run already (or started while the link was down) get their forwards.
+      published?.sync().catch(() => undefined);
       return link;
     } catch (error) {
       this.setState('error', errorMessage(error));

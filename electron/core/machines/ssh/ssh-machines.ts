@@ -4,13 +4,14 @@
 // deploy progress.
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { OnggiError, errorMessage, parseOrThrow } from '../../../../shared/errors.js';
+import { OnggiError, parseOrThrow } from '../../../../shared/errors.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
 import {
   MachineAddSshParams,
   SshMachineDefinition,
   type DeployProgress,
   type JumpHost,
+  type PortForwardState,
   type PromptAnswerParams,
   type SshMachineDefinitionInput,
   type SshMachineView,
@@ -40,6 +41,8 @@ export interface SshMachinesOptions {
   /** ~/.ssh/config and the home it is relative to (tests). */
   sshConfig?: { file?: string; home?: string };
   agentSocket?: string;
+  /** Forward running containers' published ports to this computer (see SshMachineOptions.onPortForward). */
+  onPortForward?: (state: PortForwardState) => void;
 }
 
 export interface AddedMachine {
@@ -60,16 +63,9 @@ export class SshMachines {
     this.store = new MachineStore(options.dataDir);
     this.broker = new PromptBroker((event) => this.emit(event));
     this.prompts = options.prompts ?? this.broker;
-    let loadError: OnggiError | undefined;
-    try {
-      for (const definition of this.store.loadSync()) {
-        if (definition.provider === 'ssh') this.register(definition);
-      }
-    } catch (error) {
-      loadError =
-        error instanceof OnggiError ? error : new OnggiError(ErrorCode.Unavailable, 'machines_file_unreadable', errorMessage(error));
-    }
-    this.loadError = loadError;
+    const { machines, error } = this.store.loadSyncOrError();
+    for (const definition of machines) if (definition.provider === 'ssh') this.register(definition);
+    this.loadError = error;
   }
 
   onEvent(listener: (event: RemoteMachineEvent) => void): () => void {
@@ -80,6 +76,11 @@ export class SshMachines {
   /** The user's answer to a host-key or secret question sent as an event. */
   answer(params: PromptAnswerParams): void {
     this.broker.answer(params);
+  }
+
+  /** Where questions go (in-process answers, or events answered by request id): other providers ask through it too. */
+  get questions(): MachinePrompts {
+    return this.prompts;
   }
 
   get(name: string): SshMachine | undefined {
@@ -152,6 +153,7 @@ export class SshMachines {
         ...(this.options.userKnownHosts ? { userKnownHosts: this.options.userKnownHosts } : {}),
         ...(this.options.agentSocket ? { agentSocket: this.options.agentSocket } : {}),
         onDeploy: (progress) => this.emit({ type: 'machine.deploy', ...progress }),
+        ...(this.options.onPortForward ? { onPortForward: this.options.onPortForward } : {}),
       },
       this.options.onState,
       this.options.onAgentEvent,

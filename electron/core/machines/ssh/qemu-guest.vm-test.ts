@@ -1,0 +1,182 @@
+// A real VM, under QEMU's software emulation: Debian 12 built by debootstrap (cached under
+// .cache/vm/), booted with -accel tcg, reached through a user-mode port forward on 127.0.0.1.
+// It is added as an ssh machine through the CLI, deployed to (systemd is PID 1 there, so the
+// agent runs as a unit), and runs a container with cpu, memory and pids limits: the guest's
+// /sys/fs/cgroup is pure cgroup2, so this is where the runtime's v2 path is proved for real.
+// QEMU is killed by its pid at the end, even when a test failed.
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stageRuntime } from '../../../../build/runtime.mjs';
+import { AGENT_DIR, CLI } from '../../../../build/testing/isolated-agent.js';
+import { bootVm, type QemuVm } from '../../../../build/testing/qemu-vm.js';
+import { vmImage, type VmImage } from '../../../../build/testing/vm-image.js';
+import type { ContainerDetail } from '../../../../shared/containers.js';
+import type { SystemInfo } from '../../../../shared/system-info.js';
+
+const BUNDLES_DIR = join(AGENT_DIR, '..', 'bundles');
+let image: VmImage;
+let vm: QemuVm | undefined;
+let root: string;
+let env: NodeJS.ProcessEnv;
+const figures: Record<string, number> = {};
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'onggi-vm-test-'));
+  await mkdir(join(root, 'home/.ssh'), { recursive: true });
+  env = {
+    ...process.env,
+    ONGGI_HOME: join(root, 'data'),
+    HOME: join(root, 'home'),
+    ONGGI_LOCAL_RUN_DIR: join(root, 'local/run'),
+    ONGGI_LOCAL_STATE_DIR: join(root, 'local/state'),
+    SSH_AUTH_SOCK: '',
+  };
+  const [built] = await Promise.all([
+    vmImage((line) => console.log(`vm image: ${line}`)),
+    stageRuntime({ arch: 'x64', outDir: BUNDLES_DIR }),
+  ]);
+  image = built;
+  if (image.built) figures.imageBuildMs = image.buildMs;
+}, 900_000);
+
+afterAll(async () => {
+  await vm?.stop();
+  if (root) await rm(root, { recursive: true, force: true });
+  console.log(`vm figures: ${JSON.stringify(figures)}`);
+});
+
+function onggi(...args: string[]) {
+  const run = spawnSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8', timeout: 720_000 });
+  if (run.error) throw run.error;
+  return run;
+}
+
+/** Runs a command in the guest (as root, over the machine's SSH link) and returns its stdout. */
+function guest(...command: string[]): string {
+  const run = onggi('machine', 'ssh', 'vm', ...command);
+  if (run.status !== 0) throw new Error(`${command.join(' ')} in the guest: exit ${run.status}: ${run.stderr}${run.stdout}`);
+  return run.stdout;
+}
+
+describe('a Debian VM under QEMU TCG as an ssh machine', () => {
+  it('boots, is added with its host key, takes a deploy, and runs the agent under systemd on cgroup v2', async () => {
+    vm = await bootVm(image, { memoryMb: 1024, cpus: 1 });
+    figures.bootToSshMs = vm.bootMs;
+    const bootStarted = Date.now() - vm.bootMs;
+
+    const added = onggi(
+      'machine',
+      'add',
+      'ssh',
+      'vm',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(vm.sshPort),
+      '--user',
+      'root',
+      '--key',
+      image.keyPath,
+      '--accept-new-host-key',
+    );
+    expect(added.stderr).toBe('');
+    expect(added.stdout).toBe(`added vm: root@127.0.0.1:${vm.sshPort}\n`);
+
+    const deployed = onggi('machine', 'deploy', 'vm', '--json');
+    expect(deployed.stderr).toBe('');
+    expect(deployed.status).toBe(0);
+    const summary = JSON.parse(deployed.stdout) as { uploaded: string[]; uploadedBytes: number; restarted: boolean; deployMs: number };
+    expect(summary.uploaded.sort()).toEqual(['agent', 'runtime']);
+    expect(summary.restarted).toBe(true);
+    figures.bootToAgentReadyMs = Date.now() - bootStarted;
+    figures.firstDeployMs = summary.deployMs;
+    figures.firstDeployBytes = summary.uploadedBytes;
+
+    const info = JSON.parse(onggi('info', '--machine', 'vm', '--json').stdout) as SystemInfo;
+    expect(info.hostname).toBe('onggi-vm');
+    expect(info.distro.id).toBe('debian');
+    expect(info.cgroup).toMatchObject({ version: 2, mode: 'unified', rootFsType: 'cgroup2' });
+    for (const name of ['cpu', 'memory', 'pids']) {
+      expect(info.cgroup.controllers.find((controller) => controller.name === name)).toMatchObject({ version: 2 });
+    }
+    // systemd keeps it running there: the unit's main pid is the agent that answered.
+    expect(guest('systemctl', 'show', '--property=MainPID', '--value', 'onggi-agent.service').trim()).toBe(String(info.agent.pid));
+
+    const again = onggi('machine', 'deploy', 'vm', '--json');
+    expect(JSON.parse(again.stdout)).toMatchObject({ uploaded: [], uploadedBytes: 0, restarted: false });
+    figures.secondDeployMs = (JSON.parse(again.stdout) as { deployMs: number }).deployMs;
+  }, 840_000);
+
+  it('runs a container with --cpus/--memory/--pids-limit: the guest cgroup2 files hold the limits, and they bite', () => {
+    const imported = onggi('image', 'import', image.guestBusyboxTar, '--kind', 'rootfs', '--name', 'busybox:vm', '--machine', 'vm');
+    expect(imported.stderr).toBe('');
+    expect(imported.stdout).toMatch(/^(docker\.io\/library\/)?busybox:vm sha256:[0-9a-f]{64}$/m);
+
+    const run = onggi(
+      'run',
+      '-d',
+      '--name',
+      'limited',
+      '--cpus',
+      '0.5',
+      '--memory',
+      '64m',
+      '--pids-limit',
+      '20',
+      '--network',
+      'none',
+      '--machine',
+      'vm',
+      'busybox:vm',
+      'sleep',
+      '600',
+    );
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const detail = JSON.parse(onggi('inspect', 'limited', '--machine', 'vm').stdout) as ContainerDetail & { pid?: number | null };
+    expect(detail.cgroup.version).toBe(2);
+    const [dir] = detail.cgroup.paths;
+    expect(dir).toMatch(/^\/sys\/fs\/cgroup\//);
+    if (!dir) return;
+    // The kernel's own view, read in the guest.
+    expect(guest('cat', `${dir}/cpu.max`, `${dir}/memory.max`, `${dir}/pids.max`)).toBe('50000 100000\n67108864\n20\n');
+    expect(guest('cat', `${dir}/cgroup.type`)).toBe('domain\n');
+    const procs = guest('cat', `${dir}/cgroup.procs`).trim().split('\n').filter(Boolean);
+    expect(procs.length).toBeGreaterThan(0);
+
+    // pids.max bites: 30 background sleeps in a 20-pid cgroup cannot all start.
+    const forks = onggi(
+      'exec',
+      '--machine',
+      'vm',
+      'limited',
+      'sh',
+      '-c',
+      'n=0; for i in $(seq 30); do sleep 60 & n=$((n+1)); done 2>/dev/null; cat /sys/fs/cgroup/pids.current',
+    );
+    expect(Number(guest('cat', `${dir}/pids.current`).trim())).toBeLessThanOrEqual(20);
+    expect(Number(guest('cat', `${dir}/pids.events`).match(/max (\d+)/)?.[1])).toBeGreaterThan(0);
+    expect(forks.status).not.toBeNull();
+
+    // memory.max bites: a 100 MB allocation in a 64 MiB cgroup is OOM-killed.
+    const hog = onggi(
+      'run',
+      '--rm',
+      '--memory',
+      '64m',
+      '--network',
+      'none',
+      '--machine',
+      'vm',
+      'busybox:vm',
+      'sh',
+      '-c',
+      'head -c 100000000 /dev/zero | tail > /dev/null && echo survived',
+    );
+    expect(hog.stdout).not.toContain('survived');
+    expect(hog.status).not.toBe(0);
+  }, 300_000);
+});

@@ -1,0 +1,72 @@
+// A file from this computer onto a remote machine, over SFTP (no shell: the remote name is ours,
+// random, under /tmp, mode 0600), with progress; for `image import` of a local tarball there.
+import { randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { OnggiError, errorMessage } from '../../../../shared/errors.js';
+import { ErrorCode } from '../../../../shared/jsonrpc.js';
+import type { SshConnection } from './ssh-connection.js';
+
+export interface UploadedFile {
+  remotePath: string;
+  bytes: number;
+  durationMs: number;
+  /** Deletes the remote copy (never throws: a leftover in /tmp is not worth failing for). */
+  remove(): Promise<void>;
+}
+
+export async function uploadFile(
+  connection: SshConnection,
+  localPath: string,
+  onProgress?: (bytes: number, total: number) => void,
+): Promise<UploadedFile> {
+  let size: number;
+  try {
+    const info = await stat(localPath);
+    if (!info.isFile()) throw new Error('not a regular file');
+    size = info.size;
+  } catch (error) {
+    throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', `cannot read ${localPath}: ${errorMessage(error)}`, 'params.path');
+  }
+  const sftp = await connection.sftp();
+  const remotePath = `/tmp/onggi-upload-${randomBytes(16).toString('hex')}`;
+  const started = performance.now();
+  onProgress?.(0, size);
+  await new Promise<void>((resolve, reject) => {
+    sftp.fastPut(
+      localPath,
+      remotePath,
+      {
+        mode: 0o600,
+        concurrency: 64,
+        chunkSize: 32 * 1024,
+        step: (transferred, _chunk, total) => onProgress?.(transferred, total),
+      },
+      (error) =>
+        error
+          ? reject(
+              new OnggiError(
+                ErrorCode.OperationFailed,
+                'upload_failed',
+                `uploading ${localPath} to ${connection.label} failed: ${error.message}`,
+              ),
+            )
+          : resolve(),
+    );
+  });
+  const remote = await new Promise<number>((resolve, reject) =>
+    sftp.stat(remotePath, (error, stats) => (error ? reject(error) : resolve(stats.size))),
+  );
+  if (remote !== size) {
+    throw new OnggiError(
+      ErrorCode.OperationFailed,
+      'upload_failed',
+      `uploaded ${remote} of ${size} bytes of ${localPath} to ${connection.label}`,
+    );
+  }
+  return {
+    remotePath,
+    bytes: size,
+    durationMs: performance.now() - started,
+    remove: () => new Promise<void>((resolve) => sftp.unlink(remotePath, () => resolve())),
+  };
+}

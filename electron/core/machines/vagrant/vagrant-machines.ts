@@ -1,0 +1,100 @@
+// The Vagrant machines the user added: loaded from the machine store with the others, added
+// (definition checked, directory written, nothing started), started, stopped and removed.
+import { OnggiError, parseOrThrow } from '../../../../shared/errors.js';
+import { ErrorCode } from '../../../../shared/jsonrpc.js';
+import {
+  MachineAddVagrantParams,
+  type DeployProgress,
+  type PortForwardState,
+  type VagrantMachineDefinition,
+  type VagrantProgress,
+} from '../../../../shared/machines.js';
+import { MachineStore } from '../machine-store.js';
+import type { AgentEventListener, StateListener } from '../machine.js';
+import type { MachineRegistry } from '../registry.js';
+import type { MachinePrompts } from '../ssh/prompts.js';
+import type { VagrantCli } from './vagrant-cli.js';
+import { VagrantMachine } from './vagrant-machine.js';
+
+export interface VagrantMachinesOptions {
+  dataDir: string;
+  templateDir: string;
+  agentDir: string;
+  bundlesDir: string;
+  registry: MachineRegistry;
+  prompts: MachinePrompts;
+  onState: StateListener;
+  onAgentEvent: AgentEventListener;
+  onProgress: (progress: VagrantProgress) => void;
+  onDeploy: (progress: DeployProgress) => void;
+  cli?: VagrantCli;
+  onPortForward?: (state: PortForwardState) => void;
+}
+
+export class VagrantMachines {
+  readonly store: MachineStore;
+  readonly loadError: OnggiError | undefined;
+  private readonly machines = new Map<string, VagrantMachine>();
+
+  constructor(private readonly options: VagrantMachinesOptions) {
+    this.store = new MachineStore(options.dataDir);
+    const { machines, error } = this.store.loadSyncOrError();
+    for (const definition of machines) if (definition.provider === 'vagrant') this.register(definition);
+    this.loadError = error;
+  }
+
+  get(name: string): VagrantMachine | undefined {
+    return this.machines.get(name);
+  }
+
+  list(): VagrantMachine[] {
+    return [...this.machines.values()];
+  }
+
+  /** Stores the machine and writes its directory; the VM is created by the first start. */
+  async add(input: unknown): Promise<VagrantMachine> {
+    if (this.loadError) throw this.loadError;
+    const definition = parseOrThrow(MachineAddVagrantParams, input, 'params');
+    if (this.options.registry.has(definition.name)) {
+      throw new OnggiError(ErrorCode.Conflict, 'already_exists', `a machine named "${definition.name}" exists`, 'params.name');
+    }
+    await this.store.add(definition);
+    const machine = this.register(definition);
+    await machine.writeFiles();
+    return machine;
+  }
+
+  /** Destroys the VM (when it was created) and forgets the machine and its directory. */
+  async remove(name: string): Promise<void> {
+    if (this.loadError) throw this.loadError;
+    const machine = this.machines.get(name);
+    if (!machine) throw new OnggiError(ErrorCode.NotFound, 'not_found', `no Vagrant machine named "${name}"`, 'params.machine');
+    await machine.destroy({ removeDir: true });
+    await machine.close();
+    await this.store.remove(name);
+    this.machines.delete(name);
+    this.options.registry.remove(name);
+  }
+
+  private register(definition: VagrantMachineDefinition): VagrantMachine {
+    const machine = new VagrantMachine(
+      {
+        definition,
+        dataDir: this.options.dataDir,
+        templateDir: this.options.templateDir,
+        agentDir: this.options.agentDir,
+        bundlesDir: this.options.bundlesDir,
+        prompts: this.options.prompts,
+        onProgress: this.options.onProgress,
+        onDeploy: this.options.onDeploy,
+        ...(this.options.cli ? { cli: this.options.cli } : {}),
+        ...(this.options.onPortForward ? { onPortForward: this.options.onPortForward } : {}),
+      },
+      this.options.onState,
+      this.options.onAgentEvent,
+    );
+    this.options.registry.add(machine);
+    this.machines.set(definition.name, machine);
+    return machine;
+  }
+}
