@@ -200,7 +200,12 @@ function ContainerCells({
             ) : (
               <RowAction icon="play" label={t('containers.action.start', { name })} onClick={() => onAction('start', container)} />
             )}
-            <RowAction icon="kill" label={t('containers.action.kill', { name })} onClick={() => onAction('kill', container)} disabled={!running} />
+            <RowAction
+              icon="kill"
+              label={t('containers.action.kill', { name })}
+              onClick={() => onAction('kill', container)}
+              disabled={!running}
+            />
             <RowAction icon="trash" label={t('containers.action.remove', { name })} onClick={() => onAction('remove', container)} danger />
           </>
         )}

@@ -100,7 +100,12 @@ function ImagesBody({ machine }: { machine: string }) {
             <div key={pull.id} className="pull-card">
               <PullProgressView pull={pull} />
               {pull.status !== 'pulling' && (
-                <button type="button" className="icon-button" onClick={() => dismissPull(pull.id)} aria-label={t('images.dismissPull', { ref: pull.ref })}>
+                <button
+                  type="button"
+                  className="icon-button"
+                  onClick={() => dismissPull(pull.id)}
+                  aria-label={t('images.dismissPull', { ref: pull.ref })}
+                >
                   <Icon name="close" size={16} />
                 </button>
               )}
@@ -184,7 +189,11 @@ function ImagesBody({ machine }: { machine: string }) {
                         disabled={removing[image.id]}
                         onClick={() => setConfirm(image)}
                       >
-                        {removing[image.id] ? <span className="spinner spinner--small" aria-hidden="true" /> : <Icon name="trash" size={16} />}
+                        {removing[image.id] ? (
+                          <span className="spinner spinner--small" aria-hidden="true" />
+                        ) : (
+                          <Icon name="trash" size={16} />
+                        )}
                       </button>
                     </td>
                   </tr>
