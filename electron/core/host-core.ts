@@ -12,6 +12,7 @@ import { MachineRegistry } from './machines/registry.js';
 import type { MachinePrompts } from './machines/ssh/prompts.js';
 import { SshMachines } from './machines/ssh/ssh-machines.js';
 import { localAgentDirs } from './paths.js';
+import { createTerminalSessions } from './terminal-sessions.js';
 import { ONGGI_VERSION } from './version.js';
 
 export interface HostCoreOptions {
@@ -93,6 +94,8 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     ]),
   ) as unknown as Handlers<Pick<typeof hostMethods, PassthroughMethod>, undefined>;
 
+  const terminals = createTerminalSessions((machine, terminal) => machineNamed(machine).openTerminal(terminal), emit);
+
   const handlers: Handlers<typeof hostMethods, undefined> = {
     'app.version': () => ({ version: ONGGI_VERSION, platform: process.platform }),
     'machines.list': () => registry.list(),
@@ -107,6 +110,20 @@ export function createHostCore(options: HostCoreOptions): HostCore {
       ssh.answer(params);
       return {};
     },
+    'terminals.open': (params) => terminals.open(params),
+    'terminals.input': ({ id, data }) => {
+      terminals.input(id, data);
+      return {};
+    },
+    'terminals.resize': ({ id, cols, rows }) => {
+      terminals.resize(id, cols, rows);
+      return {};
+    },
+    'terminals.close': ({ id }) => {
+      terminals.close(id);
+      return {};
+    },
+    'terminals.list': () => terminals.list(),
     ...passthrough,
   };
 
@@ -120,6 +137,7 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     openTerminal: (machine, terminal) => machineNamed(machine).openTerminal(terminal),
     ssh,
     close: async () => {
+      terminals.closeAll();
       await ssh.close();
       await registry.closeAll();
     },

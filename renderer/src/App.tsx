@@ -10,6 +10,7 @@ import { ContainersView } from './views/containers/ContainersView';
 import { ImagesView } from './views/images/ImagesView';
 import { MachinesView } from './views/MachinesView';
 import { PlaceholderView } from './views/PlaceholderView';
+import { TerminalsView } from './views/terminals/TerminalsView';
 import type { View } from './stores/navigation';
 
 /** Keeps <html lang> in step with the chosen language, for screen readers and CJK line breaking. */
@@ -40,7 +41,7 @@ export function App() {
 }
 
 /** Views whose table fills the window and scrolls inside itself, rather than the page scrolling. */
-const fillViews = new Set<View>(['containers', 'activity']);
+const fillViews = new Set<View>(['containers', 'activity', 'terminals']);
 
 function CurrentView({ view }: { view: View }) {
   switch (view) {
@@ -52,6 +53,8 @@ function CurrentView({ view }: { view: View }) {
       return <ImagesView />;
     case 'activity':
       return <ActivityView />;
+    case 'terminals':
+      return <TerminalsView />;
     default:
       return <PlaceholderView view={view} />;
   }

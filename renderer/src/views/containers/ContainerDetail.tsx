@@ -106,7 +106,7 @@ export function ContainerDetailPanel({
       )}
       <Tabs label={t('detail.tabs', { name: container.name })} tabs={tabs} selected={tab} onSelect={onTab}>
         {tab === 'logs' && <LogsTab machine={machine} container={container} />}
-        {tab === 'terminal' && <TerminalTab container={container} />}
+        {tab === 'terminal' && <TerminalTab machine={machine} container={container} />}
         {tab === 'stats' && <StatsTab machine={machine} container={container} />}
         {tab === 'kernel' && <KernelTab machine={machine} container={container} detail={detail} />}
         {tab === 'inspect' && <InspectTab detail={detail} />}
