@@ -9,7 +9,7 @@ import { ActivityView } from './views/activity/ActivityView';
 import { ContainersView } from './views/containers/ContainersView';
 import { ImagesView } from './views/images/ImagesView';
 import { MachinesView } from './views/MachinesView';
-import { PlaceholderView } from './views/PlaceholderView';
+import { NetworksView } from './views/networks/NetworksView';
 import { TerminalsView } from './views/terminals/TerminalsView';
 import type { View } from './stores/navigation';
 
@@ -41,7 +41,7 @@ export function App() {
 }
 
 /** Views whose table fills the window and scrolls inside itself, rather than the page scrolling. */
-const fillViews = new Set<View>(['containers', 'activity', 'terminals']);
+const fillViews = new Set<View>(['containers', 'activity', 'terminals', 'networks']);
 
 function CurrentView({ view }: { view: View }) {
   switch (view) {
@@ -55,8 +55,8 @@ function CurrentView({ view }: { view: View }) {
       return <ActivityView />;
     case 'terminals':
       return <TerminalsView />;
-    default:
-      return <PlaceholderView view={view} />;
+    case 'networks':
+      return <NetworksView />;
   }
 }
 
