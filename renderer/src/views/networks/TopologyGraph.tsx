@@ -1,5 +1,8 @@
-// The topology graph: SVG, laid out by ELK (layout.ts), panned and zoomed by rewriting one
-// transform attribute (no React render per pointer move, so panning 200 containers stays smooth).
+// The topology graph: SVG, laid out by ELK (layout.ts), panned and zoomed by rewriting one CSS
+// transform on the element that holds it (no React render per pointer move). While a drag is under
+// way that element is its own compositor layer (will-change), so a pan moves pixels already drawn
+// instead of painting 200 containers again each frame; at rest the hint is dropped so the graph is
+// drawn sharp at its zoom.
 // Containers are buttons: pick two to probe, and the path between them turns green or red.
 // Keyboard: Tab through the nodes, Enter/Space picks; on the canvas, arrows pan, + and - zoom,
 // 0 fits.
@@ -36,8 +39,9 @@ function anchor(placed: Placed | undefined, side: 'left' | 'right'): [number, nu
 
 export function TopologyGraph({ label, model, layout, selected, onPick, path, exportName }: TopologyGraphProps) {
   const t = useT();
+  const canvas = useRef<HTMLDivElement>(null);
   const svg = useRef<SVGSVGElement>(null);
-  const stage = useRef<SVGGElement>(null);
+  const stage = useRef<HTMLDivElement>(null);
   const view = useRef<View>({ x: 0, y: 0, k: 1 });
   const drag = useRef<{ id: number; x: number; y: number; moved: boolean } | null>(null);
   const frame = useRef(0);
@@ -47,12 +51,12 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
     frame.current = requestAnimationFrame(() => {
       frame.current = 0;
       const { x, y, k } = view.current;
-      stage.current?.setAttribute('transform', `translate(${x} ${y}) scale(${k})`);
+      if (stage.current) stage.current.style.transform = `translate(${x}px, ${y}px) scale(${k})`;
     });
   }, []);
 
   const fit = useCallback(() => {
-    const element = svg.current;
+    const element = canvas.current;
     if (!element) return;
     const width = element.clientWidth || 800;
     const height = element.clientHeight || 500;
@@ -74,7 +78,7 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
     apply();
   };
   const zoomCenter = (factor: number): void => {
-    const element = svg.current;
+    const element = canvas.current;
     zoomAt(factor, (element?.clientWidth ?? 800) / 2, (element?.clientHeight ?? 500) / 2);
   };
   const pan = (dx: number, dy: number): void => {
@@ -82,31 +86,40 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
     apply();
   };
 
-  const onWheel = (event: WheelEvent<SVGSVGElement>): void => {
+  const onWheel = (event: WheelEvent<HTMLDivElement>): void => {
     const box = event.currentTarget.getBoundingClientRect();
     if (event.ctrlKey || event.metaKey) zoomAt(Math.exp(-event.deltaY / 300), event.clientX - box.left, event.clientY - box.top);
     else pan(-event.deltaX, -event.deltaY);
   };
-  const onPointerDown = (event: PointerEvent<SVGSVGElement>): void => {
+  const onPointerDown = (event: PointerEvent<HTMLDivElement>): void => {
     if (event.button !== 0) return;
     drag.current = { id: event.pointerId, x: event.clientX, y: event.clientY, moved: false };
   };
-  const onPointerMove = (event: PointerEvent<SVGSVGElement>): void => {
+  const onPointerMove = (event: PointerEvent<HTMLDivElement>): void => {
     const current = drag.current;
     if (!current || current.id !== event.pointerId) return;
     const dx = event.clientX - current.x;
     const dy = event.clientY - current.y;
     if (!current.moved && Math.hypot(dx, dy) < 3) return;
-    if (!current.moved) event.currentTarget.setPointerCapture(event.pointerId);
+    if (!current.moved) {
+      try {
+        event.currentTarget.setPointerCapture(event.pointerId);
+      } catch {
+        // A pointer the browser no longer tracks (or a synthetic one): panning works without capture.
+      }
+    }
+    if (stage.current) stage.current.style.willChange = 'transform';
     current.moved = true;
     current.x = event.clientX;
     current.y = event.clientY;
     pan(dx, dy);
   };
-  const onPointerUp = (event: PointerEvent<SVGSVGElement>): void => {
-    if (drag.current?.id === event.pointerId) drag.current = null;
+  const onPointerUp = (event: PointerEvent<HTMLDivElement>): void => {
+    if (drag.current?.id !== event.pointerId) return;
+    drag.current = null;
+    if (stage.current) stage.current.style.willChange = '';
   };
-  const onKeyDown = (event: KeyboardEvent<SVGSVGElement>): void => {
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>): void => {
     if (event.target !== event.currentTarget) return;
     const step = 60;
     const actions: Record<string, () => void> = {
@@ -145,7 +158,7 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
     copy.setAttribute('width', String(Math.ceil(layout.width + 2 * PAD)));
     copy.setAttribute('height', String(Math.ceil(layout.height + 2 * PAD)));
     copy.setAttribute('viewBox', `0 0 ${Math.ceil(layout.width + 2 * PAD)} ${Math.ceil(layout.height + 2 * PAD)}`);
-    copy.style.background = getComputedStyle(element).backgroundColor;
+    copy.style.background = getComputedStyle(canvas.current ?? element).backgroundColor;
     return new XMLSerializer().serializeToString(copy);
   };
   const download = (blob: Blob, name: string): void => {
@@ -213,8 +226,8 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
           {t('graph.exportPng')}
         </button>
       </div>
-      <svg
-        ref={svg}
+      <div
+        ref={canvas}
         className="graph-canvas"
         tabIndex={0}
         role="group"
@@ -227,72 +240,82 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
         onPointerCancel={onPointerUp}
         onKeyDown={onKeyDown}
       >
-        <g ref={stage} data-stage="">
-          {model.edges.map((edge) => {
-            if (edge.source === edge.target) return null;
-            const [x1, y1] = anchor(layout.positions.get(edge.source), 'right');
-            const [x2, y2] = anchor(layout.positions.get(edge.target), 'left');
-            const mid = (x1 + x2) / 2;
-            const name =
-              edge.kind === 'veth'
-                ? t('graph.edge.veth', { host: edge.hostEnd ?? '?', peer: edge.peerEnd ?? '?' })
-                : t('graph.edge.bridge');
-            return (
-              <g key={edge.id} role="img" aria-label={name} data-edge={edge.id}>
-                <path className={edgeClass(edge)} d={`M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`} />
-                {edge.kind === 'veth' && (
-                  <text className="graph-edge-label" x={x2 - 6} y={y2 - 4} textAnchor="end" aria-hidden="true">
-                    {`${edge.hostEnd ?? '?'} ↔ ${edge.peerEnd ?? '?'}`}
-                  </text>
-                )}
-              </g>
-            );
-          })}
-          {model.nodes.map((node) => {
-            const placed = layout.positions.get(node.id);
-            if (!placed) return null;
-            const picked = selected.includes(node.id);
-            const classes = ['graph-node', `graph-node--${node.kind === 'machine' ? 'root' : node.kind}`, `graph-node--${node.state}`];
-            if (picked) classes.push('graph-node--selected');
-            const first = node.addresses[0]?.cidr ?? node.detail ?? '';
-            const interactive = node.kind === 'container';
-            return (
-              <g
-                key={node.id}
-                className={classes.join(' ')}
-                transform={`translate(${placed.x} ${placed.y})`}
-                role={interactive ? 'button' : 'img'}
-                aria-label={nodeLabel(node)}
-                {...(interactive
-                  ? {
-                      tabIndex: 0,
-                      'aria-pressed': picked,
-                      onClick: () => onPick(node),
-                      onKeyDown: (event: KeyboardEvent<SVGGElement>) => {
-                        if (event.key !== 'Enter' && event.key !== ' ') return;
-                        event.preventDefault();
-                        onPick(node);
-                      },
-                    }
-                  : {})}
-              >
-                <rect width={placed.width} height={placed.height} rx={node.kind === 'container' ? 8 : 4} />
-                <text x={10} y={18}>
-                  {node.kind === 'bridge' && node.name ? `${node.name} · ${node.label}` : node.label}
-                </text>
-                <text className="sub" x={10} y={34}>
-                  {first}
-                </text>
-                {node.kind === 'bridge' && node.detail && (
-                  <text className="sub" x={10} y={48}>
-                    {node.detail}
-                  </text>
-                )}
-              </g>
-            );
-          })}
-        </g>
-      </svg>
+        <div ref={stage} className="graph-stage">
+          <svg
+            ref={svg}
+            width={Math.ceil(layout.width)}
+            height={Math.ceil(layout.height)}
+            viewBox={`0 0 ${Math.ceil(layout.width)} ${Math.ceil(layout.height)}`}
+            className="graph-svg"
+          >
+            <g data-stage="">
+              {model.edges.map((edge) => {
+                if (edge.source === edge.target) return null;
+                const [x1, y1] = anchor(layout.positions.get(edge.source), 'right');
+                const [x2, y2] = anchor(layout.positions.get(edge.target), 'left');
+                const mid = (x1 + x2) / 2;
+                const name =
+                  edge.kind === 'veth'
+                    ? t('graph.edge.veth', { host: edge.hostEnd ?? '?', peer: edge.peerEnd ?? '?' })
+                    : t('graph.edge.bridge');
+                return (
+                  <g key={edge.id} role="img" aria-label={name} data-edge={edge.id}>
+                    <path className={edgeClass(edge)} d={`M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`} />
+                    {edge.kind === 'veth' && (
+                      <text className="graph-edge-label" x={x2 - 6} y={y2 - 4} textAnchor="end" aria-hidden="true">
+                        {`${edge.hostEnd ?? '?'} ↔ ${edge.peerEnd ?? '?'}`}
+                      </text>
+                    )}
+                  </g>
+                );
+              })}
+              {model.nodes.map((node) => {
+                const placed = layout.positions.get(node.id);
+                if (!placed) return null;
+                const picked = selected.includes(node.id);
+                const classes = ['graph-node', `graph-node--${node.kind === 'machine' ? 'root' : node.kind}`, `graph-node--${node.state}`];
+                if (picked) classes.push('graph-node--selected');
+                const first = node.addresses[0]?.cidr ?? node.detail ?? '';
+                const interactive = node.kind === 'container';
+                return (
+                  <g
+                    key={node.id}
+                    className={classes.join(' ')}
+                    transform={`translate(${placed.x} ${placed.y})`}
+                    role={interactive ? 'button' : 'img'}
+                    aria-label={nodeLabel(node)}
+                    {...(interactive
+                      ? {
+                          tabIndex: 0,
+                          'aria-pressed': picked,
+                          onClick: () => onPick(node),
+                          onKeyDown: (event: KeyboardEvent<SVGGElement>) => {
+                            if (event.key !== 'Enter' && event.key !== ' ') return;
+                            event.preventDefault();
+                            onPick(node);
+                          },
+                        }
+                      : {})}
+                  >
+                    <rect width={placed.width} height={placed.height} rx={node.kind === 'container' ? 8 : 4} />
+                    <text x={10} y={18}>
+                      {node.kind === 'bridge' && node.name ? `${node.name} · ${node.label}` : node.label}
+                    </text>
+                    <text className="sub" x={10} y={34}>
+                      {first}
+                    </text>
+                    {node.kind === 'bridge' && node.detail && (
+                      <text className="sub" x={10} y={48}>
+                        {node.detail}
+                      </text>
+                    )}
+                  </g>
+                );
+              })}
+            </g>
+          </svg>
+        </div>
+      </div>
     </div>
   );
 }
