@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import { chromiumArgs, chromiumPath } from '../e2e/fixtures/chromium';
 
 // The window's frame-time benchmark (bench/window-frames.ts), in Debian's Chromium like the e2e
 // suite. One worker: the numbers must not compete with each other for the CPU.
@@ -13,16 +14,8 @@ export default defineConfig({
     viewport: { width: 1280, height: 860 },
     browserName: 'chromium',
     launchOptions: {
-      executablePath: process.env.ONGGI_CHROMIUM ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-quic',
-        '--no-first-run',
-      ],
+      executablePath: chromiumPath,
+      args: chromiumArgs,
     },
   },
 });

@@ -8,19 +8,11 @@ import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium } from '@playwright/test';
 import { Topology } from '../shared/networks.js';
+import { chromiumArgs, chromiumPath } from './fixtures/chromium';
 import { artifacts, importBusybox, onggi, uniqueName } from './fixtures/helpers';
 import { destroySandbox, expect, makeSandbox, startServe, test } from './fixtures/serve';
 
 const IMAGE = 'busybox:e2enet';
-const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-];
 
 function must(argv: string[]): void {
   const result = spawnSync(argv[0] ?? 'false', argv.slice(1), { encoding: 'utf8' });
@@ -44,10 +36,7 @@ test('create a network, run two containers on it, the graph draws them as the ke
 
     // The browser joins the same netns: 127.0.0.1 there is where serve listens.
     const wrapper = join(sandbox.dir, 'chromium-in-netns.sh');
-    await writeFile(
-      wrapper,
-      `#!/bin/sh\nexec nsenter --net=/run/netns/${netns} ${process.env.ONGGI_CHROMIUM ?? '/usr/bin/chromium'} "$@"\n`,
-    );
+    await writeFile(wrapper, `#!/bin/sh\nexec nsenter --net=/run/netns/${netns} ${chromiumPath} "$@"\n`);
     await chmod(wrapper, 0o755);
     const browser = await chromium.launch({ executablePath: wrapper, args: chromiumArgs });
     try {
