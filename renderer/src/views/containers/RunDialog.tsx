@@ -29,7 +29,7 @@ export interface RunDialogProps {
   initial?: Partial<RunFormValues>;
 }
 
-const fieldOrder: RunField[] = ['image', 'name', 'hostname', 'command', 'env', 'cpus', 'memory', 'pids', 'autoRemove'];
+const fieldOrder: RunField[] = ['image', 'name', 'hostname', 'command', 'env', 'networks', 'ports', 'cpus', 'memory', 'pids', 'autoRemove'];
 
 function errorText(t: Translate, error: FieldError | undefined): string | undefined {
   if (!error) return undefined;
@@ -158,6 +158,26 @@ export function RunDialog({ images, onRun, onClose, initial }: RunDialogProps) {
             name="hostname"
             value={values.hostname}
             onChange={(event) => update('hostname', event.target.value)}
+            autoComplete="off"
+            spellCheck={false}
+          />
+        </Field>
+        <Field label={t('run.networks')} hint={t('run.networks.hint')} error={errorText(t, errors.networks)}>
+          <input
+            name="networks"
+            className="mono"
+            value={values.networks}
+            onChange={(event) => update('networks', event.target.value)}
+            autoComplete="off"
+            spellCheck={false}
+          />
+        </Field>
+        <Field label={t('run.ports')} hint={t('run.ports.hint')} error={errorText(t, errors.ports)}>
+          <input
+            name="ports"
+            className="mono"
+            value={values.ports}
+            onChange={(event) => update('ports', event.target.value)}
             autoComplete="off"
             spellCheck={false}
           />
