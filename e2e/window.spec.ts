@@ -4,7 +4,7 @@
 // Korean; and a screenshot of every view in both themes (the containers view in both languages).
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { artifacts, importBusybox, uniqueName } from './fixtures/helpers';
+import { artifacts, busyboxTarball, importBusybox, uniqueName } from './fixtures/helpers';
 import { expect, test } from './fixtures/serve';
 
 const IMAGE = 'busybox:e2e';
@@ -103,9 +103,21 @@ test('switching to Korean changes the sidebar labels', async ({ page, served }) 
   await expect(nav.getByRole('button', { name: 'Containers' })).toBeVisible();
 });
 
-test('screenshots of every view, both themes', async ({ page, sandbox, served }) => {
-  await importBusybox(sandbox, IMAGE);
-  await page.goto(`${served.url}#/machines`);
+test('import an image from the Images view; screenshots of every view, both themes', async ({ page, sandbox, served }) => {
+  const tarball = await busyboxTarball(sandbox);
+  await page.goto(`${served.url}#/images`);
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Import an image from a tarball' });
+  await dialog.getByLabel('Path on the machine').fill('relative/path.tar');
+  await expect(dialog.getByLabel('Path on the machine')).toHaveAttribute('aria-invalid', 'true');
+  await dialog.getByLabel('Path on the machine').fill(tarball);
+  await dialog.getByLabel('Kind').selectOption('rootfs');
+  await expect(dialog.getByLabel('Name')).toHaveAttribute('aria-invalid', 'true');
+  await dialog.getByLabel('Name').fill(IMAGE);
+  await dialog.getByRole('button', { name: 'Import', exact: true }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByRole('table', { name: 'Images on local' })).toContainText(IMAGE);
+
   const views = [
     ['machines', 'Machines'],
     ['containers', 'Containers'],
