@@ -2,7 +2,8 @@
 // rows, and panning the topology graph with 200 containers on 5 bridges. The built window is served
 // by the real browser-mode server (electron/serve) over a stand-in host core that answers with
 // synthetic data, so the numbers measure the renderer, not an agent. The page records the interval
-// between animation frames while it scrolls / drags, one step per frame, driven from inside the page
+// between animation frames while it scrolls (steadily, and flung end to end) or drags, one step per
+// frame, driven from inside the page
 // (no round trip to the test per step). Results: bench/window-frames.results.json and the console.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -98,7 +99,7 @@ interface PageGlobals {
 }
 
 /** Runs `step(i)` once per animation frame for `frames` frames in the page; returns the frame intervals. */
-async function measure(page: Page, kind: 'scroll' | 'pan', frames: number): Promise<number[]> {
+async function measure(page: Page, kind: 'scroll' | 'fling' | 'pan', frames: number): Promise<number[]> {
   return page.evaluate(
     ({ kind, frames }) =>
       new Promise<number[]>((resolve) => {
@@ -126,7 +127,10 @@ async function measure(page: Page, kind: 'scroll' | 'pan', frames: number): Prom
             return;
           }
           if (kind === 'scroll' && viewport) {
-            // Down to the end and back: every row of the 1,000 passes through the window.
+            // A fast wheel or trackpad scroll: 60 px a frame (3,600 px/s), down the list.
+            viewport.scrollTop += 60;
+          } else if (kind === 'fling' && viewport) {
+            // Down to the end and back in 4 s: every frame shows rows that were not in the window.
             const span = viewport.scrollHeight - viewport.clientHeight;
             const phase = (index % (frames / 2)) / (frames / 2);
             viewport.scrollTop = index < frames / 2 ? span * phase : span * (1 - phase);
@@ -170,6 +174,9 @@ test(`containers table: scroll through ${ROWS} rows`, async ({ page }) => {
   const intervals = await measure(page, 'scroll', FRAMES);
   expect(intervals).toHaveLength(FRAMES);
   results.listScroll = stats(intervals);
+  const fling = await measure(page, 'fling', FRAMES);
+  expect(fling).toHaveLength(FRAMES);
+  results.listFling = stats(fling);
   // The window really moved through the list: the last row renders at the bottom.
   await page.locator('.vt-viewport').evaluate((element) => element.scrollTo({ top: element.scrollHeight }));
   await expect(table.getByRole('row').filter({ hasText: `bench-${ROWS - 1}` })).toBeVisible();
