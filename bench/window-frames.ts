@@ -3,8 +3,7 @@
 // by the real browser-mode server (electron/serve) over a stand-in host core that answers with
 // synthetic data, so the numbers measure the renderer, not an agent. The page records the interval
 // between animation frames while it scrolls (steadily, and flung end to end) or drags, one step per
-// frame, driven from inside the page
-// (no round trip to the test per step). Results: bench/window-frames.results.json and the console.
+// frame, driven from inside the page (no round trip to the test per step). Results: bench/window-frames.results.json and the console.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
