@@ -1,17 +1,9 @@
 import { defineConfig } from '@playwright/test';
+import { chromiumArgs, chromiumPath } from './e2e/fixtures/chromium';
 
 // Browser mode runs against Debian's Chromium (Playwright's own browsers are not downloaded here);
 // the Electron project drives the real app where its binary is installed and skips, saying why,
 // where it is not.
-const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-];
 
 export default defineConfig({
   testDir: 'e2e',
@@ -35,7 +27,7 @@ export default defineConfig({
       grepInvert: /@electron-only/,
       use: {
         browserName: 'chromium',
-        launchOptions: { executablePath: process.env.ONGGI_CHROMIUM ?? '/usr/bin/chromium', args: chromiumArgs },
+        launchOptions: { executablePath: chromiumPath, args: chromiumArgs },
       },
     },
     {

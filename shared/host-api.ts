@@ -17,6 +17,7 @@ import {
 } from './machines.js';
 import { MachineName } from './names.js';
 import { SystemInfo } from './system-info.js';
+import { TerminalExitEvent, TerminalOutputEvent, terminalMethods } from './terminals.js';
 
 export const MachineProvider = z.enum(['local', 'vagrant', 'ssh']);
 export const MachineState = z.enum(['stopped', 'starting', 'connecting', 'deploying', 'ready', 'lost', 'error']);
@@ -50,6 +51,9 @@ export const HostEvent = z.discriminatedUnion('type', [
   PortForwardEvent,
   /** A local file being uploaded to a machine (image import from this computer). */
   UploadProgressEvent,
+  /** Output of a terminal session, and its end (see shared/terminals.ts). */
+  TerminalOutputEvent,
+  TerminalExitEvent,
 ]);
 export type HostEvent = z.infer<typeof HostEvent>;
 
@@ -106,6 +110,7 @@ export const hostMethods = {
   'machines.remove': { params: MachineRemoveParams, result: z.strictObject({}) },
   'machines.describe': { params: z.strictObject({}).optional(), result: z.array(SshMachineView).max(1024) },
   'machines.answerPrompt': { params: PromptAnswerParams, result: z.strictObject({}) },
+  ...terminalMethods,
   ...machinePassthrough,
 } as const;
 

@@ -19,6 +19,7 @@ import type { VagrantCli } from './machines/vagrant/vagrant-cli.js';
 import { VagrantMachine } from './machines/vagrant/vagrant-machine.js';
 import { VagrantMachines } from './machines/vagrant/vagrant-machines.js';
 import { localAgentDirs } from './paths.js';
+import { createTerminalSessions } from './terminal-sessions.js';
 import { ONGGI_VERSION } from './version.js';
 
 export interface HostCoreOptions {
@@ -139,6 +140,8 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     ]),
   ) as unknown as Handlers<Pick<typeof hostMethods, PassthroughMethod>, undefined>;
 
+  const terminals = createTerminalSessions((machine, terminal) => machineNamed(machine).openTerminal(terminal), emit);
+
   const handlers: Handlers<typeof hostMethods, undefined> = {
     'app.version': () => ({ version: ONGGI_VERSION, platform: process.platform }),
     'machines.list': () => registry.list(),
@@ -154,6 +157,20 @@ export function createHostCore(options: HostCoreOptions): HostCore {
       ssh.answer(params);
       return {};
     },
+    'terminals.open': (params) => terminals.open(params),
+    'terminals.input': ({ id, data }) => {
+      terminals.input(id, data);
+      return {};
+    },
+    'terminals.resize': ({ id, cols, rows }) => {
+      terminals.resize(id, cols, rows);
+      return {};
+    },
+    'terminals.close': ({ id }) => {
+      terminals.close(id);
+      return {};
+    },
+    'terminals.list': () => terminals.list(),
     ...passthrough,
   };
 
@@ -186,6 +203,7 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     ssh,
     vagrant,
     close: async () => {
+      terminals.closeAll();
       await ssh.close();
       await registry.closeAll();
     },

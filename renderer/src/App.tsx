@@ -9,7 +9,8 @@ import { ActivityView } from './views/activity/ActivityView';
 import { ContainersView } from './views/containers/ContainersView';
 import { ImagesView } from './views/images/ImagesView';
 import { MachinesView } from './views/MachinesView';
-import { PlaceholderView } from './views/PlaceholderView';
+import { NetworksView } from './views/networks/NetworksView';
+import { TerminalsView } from './views/terminals/TerminalsView';
 import type { View } from './stores/navigation';
 
 /** Keeps <html lang> in step with the chosen language, for screen readers and CJK line breaking. */
@@ -40,7 +41,7 @@ export function App() {
 }
 
 /** Views whose table fills the window and scrolls inside itself, rather than the page scrolling. */
-const fillViews = new Set<View>(['containers', 'activity']);
+const fillViews = new Set<View>(['containers', 'activity', 'terminals', 'networks']);
 
 function CurrentView({ view }: { view: View }) {
   switch (view) {
@@ -52,8 +53,10 @@ function CurrentView({ view }: { view: View }) {
       return <ImagesView />;
     case 'activity':
       return <ActivityView />;
-    default:
-      return <PlaceholderView view={view} />;
+    case 'terminals':
+      return <TerminalsView />;
+    case 'networks':
+      return <NetworksView />;
   }
 }
 

@@ -5,6 +5,7 @@ import { App, MissingToken } from './App';
 import { createStores, startStores, StoresContext } from './stores';
 import { useNavigation, viewFromHash } from './stores/navigation';
 import './styles/app.css';
+import './styles/views.css';
 
 const container = document.getElementById('root');
 if (!container) throw new Error('index.html lacks #root');

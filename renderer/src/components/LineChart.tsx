@@ -80,7 +80,9 @@ export function LineChart({
     } else run.push({ index, value });
   });
   if (run.length) runs.push(run);
-  const line = runs.map((points) => points.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(p.index).toFixed(1)},${y(p.value).toFixed(1)}`).join('')).join('');
+  const line = runs
+    .map((points) => points.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(p.index).toFixed(1)},${y(p.value).toFixed(1)}`).join(''))
+    .join('');
   const area = runs
     .filter((points) => points.length > 1)
     .map((points) => {

@@ -15,7 +15,9 @@ export function MachinePicker() {
   const machines = useMachines((state) => state.machines);
   const machine = useNavigation((state) => state.machine);
   const setMachine = useNavigation((state) => state.setMachine);
-  const names = machines.some((other) => other.name === machine) ? machines.map((other) => other.name) : [machine, ...machines.map((other) => other.name)];
+  const names = machines.some((other) => other.name === machine)
+    ? machines.map((other) => other.name)
+    : [machine, ...machines.map((other) => other.name)];
   return (
     <div className="machine-picker">
       <label htmlFor={id}>

@@ -5,7 +5,8 @@ import { createPortal } from 'react-dom';
 import { useT } from '../i18n';
 import { Icon } from './icons';
 
-const FOCUSABLE = 'button:not(:disabled), input:not(:disabled), select:not(:disabled), textarea:not(:disabled), a[href], [tabindex]:not([tabindex="-1"])';
+const FOCUSABLE =
+  'button:not(:disabled), input:not(:disabled), select:not(:disabled), textarea:not(:disabled), a[href], [tabindex]:not([tabindex="-1"])';
 
 export interface ModalProps {
   title: string;

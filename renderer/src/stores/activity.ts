@@ -57,7 +57,13 @@ export function createActivityStore(api: Pick<HostApi, 'call'>): ActivityStore {
         const history = await api.call('activity.list', { machine, limit: ACTIVITY_LIMIT });
         if (mine !== request) return;
         // Events that arrived while the read was in flight are kept alongside it.
-        set((state) => ({ status: 'ready', error: undefined, entries: merge(history, state.entries), fetchedAt: Date.now(), stale: false }));
+        set((state) => ({
+          status: 'ready',
+          error: undefined,
+          entries: merge(history, state.entries),
+          fetchedAt: Date.now(),
+          stale: false,
+        }));
       } catch (error) {
         if (mine !== request) return;
         set({ status: 'error', error: errorMessage(error) });

@@ -74,7 +74,8 @@ export function pullFraction(pull: Pick<PullState, 'layers' | 'status'>): number
     if (layer.status === 'done' || layer.status === 'exists') done += layer.total;
     else if (layer.status === 'downloading') done += layer.current * 0.9;
     else if (layer.status === 'verifying') done += layer.total * 0.9;
-    else if (layer.status === 'extracting') done += layer.total * 0.9 + (layer.total > 0 ? (layer.current / layer.total) * layer.total * 0.1 : 0);
+    else if (layer.status === 'extracting')
+      done += layer.total * 0.9 + (layer.total > 0 ? (layer.current / layer.total) * layer.total * 0.1 : 0);
   }
   return Math.min(1, done / total);
 }
@@ -140,15 +141,13 @@ export function createImagesStore(api: Pick<HostApi, 'call'>, now: () => number 
         const id = `pull-${now().toString(36)}-${(++pullCounter).toString(36)}`;
         const pull: PullState = { id, machine, ref, status: 'pulling', step: 'resolving', layers: [], startedAt: now(), samples: [] };
         set((state) => ({ pulls: [pull, ...state.pulls] }));
-        api
-          .call('images.pull', { machine, ref, progressId: id, ...(options.insecure ? { insecure: true } : {}) })
-          .then(
-            (result) => {
-              updatePull(id, (current) => ({ ...current, status: 'done', step: 'done', result }));
-              if (get().machine === machine) void get().load(machine);
-            },
-            (error: unknown) => updatePull(id, (current) => ({ ...current, status: 'failed', error: errorMessage(error) })),
-          );
+        api.call('images.pull', { machine, ref, progressId: id, ...(options.insecure ? { insecure: true } : {}) }).then(
+          (result) => {
+            updatePull(id, (current) => ({ ...current, status: 'done', step: 'done', result }));
+            if (get().machine === machine) void get().load(machine);
+          },
+          (error: unknown) => updatePull(id, (current) => ({ ...current, status: 'failed', error: errorMessage(error) })),
+        );
         return id;
       },
 
@@ -162,7 +161,12 @@ export function createImagesStore(api: Pick<HostApi, 'call'>, now: () => number 
         if (!get().pulls.some((pull) => pull.id === progress.progressId)) return;
         updatePull(progress.progressId, (pull) => {
           if (progress.layer === null) return { ...pull, step: progress.status };
-          const layer: LayerProgress = { digest: progress.layer, status: progress.status, current: progress.current, total: progress.total };
+          const layer: LayerProgress = {
+            digest: progress.layer,
+            status: progress.status,
+            current: progress.current,
+            total: progress.total,
+          };
           const known = pull.layers.some((other) => other.digest === layer.digest);
           const layers = known ? pull.layers.map((other) => (other.digest === layer.digest ? layer : other)) : [...pull.layers, layer];
           const at = now();

@@ -9,6 +9,7 @@ import { createContainersStore, type ContainersState, type ContainersStore } fro
 import { createHostStore, type HostState, type HostStore } from './host';
 import { createImagesStore, type ImagesState, type ImagesStore } from './images';
 import { createMachinesStore, type MachinesState, type MachinesStore } from './machines';
+import { createTerminalsStore, type TerminalsState, type TerminalsStore } from './terminals';
 
 export interface Stores {
   client: HostClient;
@@ -17,6 +18,7 @@ export interface Stores {
   containers: ContainersStore;
   images: ImagesStore;
   activity: ActivityStore;
+  terminals: TerminalsStore;
 }
 
 export function createStores(client: HostClient): Stores {
@@ -27,18 +29,20 @@ export function createStores(client: HostClient): Stores {
     containers: createContainersStore(client),
     images: createImagesStore(client),
     activity: createActivityStore(client),
+    terminals: createTerminalsStore(client),
   };
 }
 
 /** Subscribes the stores to the client and issues the first reads. Returns the unsubscribe. */
 export function startStores(stores: Stores): () => void {
-  const { client, host, machines, containers, images, activity } = stores;
+  const { client, host, machines, containers, images, activity, terminals } = stores;
   const machineScoped = [containers, images, activity] as const;
   const offEvent = client.onEvent((event) => {
     machines.getState().applyEvent(event);
     containers.getState().applyEvent(event);
     images.getState().applyEvent(event);
     activity.getState().applyEvent(event);
+    terminals.getState().applyEvent(event);
   });
   let wasLost = false;
   const offState = client.onConnectionState((connection) => {
@@ -50,6 +54,10 @@ export function startStores(stores: Stores): () => void {
     if (connection === 'open' && wasLost) {
       wasLost = false;
       void machines.getState().load();
+      terminals
+        .getState()
+        .resync()
+        .catch((error: unknown) => console.warn('onggi: could not reattach terminals:', error));
       if (!host.getState().app) void host.getState().loadAppVersion();
       // Only what was read before: a view never opened has nothing stale to refresh.
       for (const store of machineScoped) {
@@ -93,6 +101,14 @@ export function useImages<T>(selector: (state: ImagesState) => T): T {
 
 export function useActivity<T>(selector: (state: ActivityState) => T): T {
   return useStore(useStores().activity, selector);
+}
+
+export function useTerminals<T>(selector: (state: TerminalsState) => T): T {
+  return useStore(useStores().terminals, selector);
+}
+
+export function useTerminalsStore(): TerminalsStore {
+  return useStores().terminals;
 }
 
 export function useClient(): HostClient {

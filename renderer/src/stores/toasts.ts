@@ -24,7 +24,11 @@ export const useToasts = create<ToastsState>()((set, get) => ({
     const id = nextId++;
     // Keep the five newest: a burst of failures must not cover the window.
     set((state) => ({ toasts: [...state.toasts, { ...toast, id }].slice(-5) }));
-    if (toast.tone !== 'bad') timers.set(id, setTimeout(() => get().dismiss(id), 5_000));
+    if (toast.tone !== 'bad')
+      timers.set(
+        id,
+        setTimeout(() => get().dismiss(id), 5_000),
+      );
     return id;
   },
   dismiss(id) {

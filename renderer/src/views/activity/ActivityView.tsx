@@ -91,7 +91,8 @@ function ActivityBody({ machine }: { machine: string }) {
     const key = activityKey(entry);
     const on = !selected.has(key);
     const next = new Set(selected);
-    const [from, to] = event.shiftKey && anchor.current !== null ? [Math.min(anchor.current, index), Math.max(anchor.current, index)] : [index, index];
+    const [from, to] =
+      event.shiftKey && anchor.current !== null ? [Math.min(anchor.current, index), Math.max(anchor.current, index)] : [index, index];
     for (let i = from; i <= to; i++) {
       const other = shown[i];
       if (!other) continue;
@@ -152,7 +153,9 @@ function ActivityBody({ machine }: { machine: string }) {
           <select
             id={ids.result}
             value={filter.result}
-            onChange={(event) => setFilter({ ...filter, result: event.target.value === 'ok' || event.target.value === 'failed' ? event.target.value : '' })}
+            onChange={(event) =>
+              setFilter({ ...filter, result: event.target.value === 'ok' || event.target.value === 'failed' ? event.target.value : '' })
+            }
           >
             <option value="">{t('activity.filter.anyResult')}</option>
             <option value="ok">{t('activity.ok')}</option>
@@ -165,10 +168,20 @@ function ActivityBody({ machine }: { machine: string }) {
             ? t('activity.selected', { count: formatNumber(language, selectedEntries.length), total: formatNumber(language, shown.length) })
             : t('activity.count', { total: formatNumber(language, shown.length) })}
         </span>
-        <button type="button" className="button button--small" onClick={() => setSelected(new Set())} disabled={selectedEntries.length === 0}>
+        <button
+          type="button"
+          className="button button--small"
+          onClick={() => setSelected(new Set())}
+          disabled={selectedEntries.length === 0}
+        >
           {t('activity.clearSelection')}
         </button>
-        <button type="button" className="button button--small button--primary" onClick={() => void copyScript()} disabled={selectedEntries.length === 0}>
+        <button
+          type="button"
+          className="button button--small button--primary"
+          onClick={() => void copyScript()}
+          disabled={selectedEntries.length === 0}
+        >
           <Icon name="copy" size={14} />
           {t('activity.copyScript')}
         </button>
@@ -194,7 +207,10 @@ function ActivityBody({ machine }: { machine: string }) {
             }}
             rowProps={(index) => {
               const entry = shown[index];
-              return { 'aria-selected': entry ? selected.has(activityKey(entry)) : false, className: entry && !entry.ok ? 'is-failed' : undefined };
+              return {
+                'aria-selected': entry ? selected.has(activityKey(entry)) : false,
+                className: entry && !entry.ok ? 'is-failed' : undefined,
+              };
             }}
             empty={
               <div className="empty empty--inline">
@@ -253,7 +269,9 @@ function ActivityBody({ machine }: { machine: string }) {
                     {formatClock(entry.at)}
                   </div>
                   <div role="cell" className="vt-cell">
-                    <span className={`result result--${entry.ok ? 'ok' : 'failed'}`}>{entry.ok ? t('activity.ok') : t('activity.failed')}</span>
+                    <span className={`result result--${entry.ok ? 'ok' : 'failed'}`}>
+                      {entry.ok ? t('activity.ok') : t('activity.failed')}
+                    </span>
                   </div>
                   <div role="cell" className="vt-cell mono muted numeric">
                     {formatMilliseconds(language, entry.durationMs)}

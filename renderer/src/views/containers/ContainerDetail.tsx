@@ -28,20 +28,28 @@ export interface DetailState {
 export function useContainerDetail(machine: string, container: ContainerSummary): DetailState & { reload: () => void } {
   const client = useClient();
   const online = useHost((state) => state.connection === 'open');
-  const [state, setState] = useState<DetailState>({ status: 'loading' });
   const [round, setRound] = useState(0);
+  // The answer is kept with the request it answers: a newer request shows as loading (with the
+  // previous data still there) until its own answer arrives, without a reset inside the effect.
+  const key = `${machine}\n${container.id}\n${container.state}\n${container.startedAt ?? ''}\n${round}`;
+  const [answer, setAnswer] = useState<{ key: string; data?: Detail; error?: string }>({ key: '' });
   useEffect(() => {
     if (!online) return;
     let current = true;
-    setState((previous) => ({ ...previous, status: 'loading' }));
     client.call('containers.inspect', { machine, container: container.id }).then(
-      (data) => current && setState({ status: 'ready', data }),
-      (error: unknown) => current && setState((previous) => ({ ...previous, status: 'error', error: errorMessage(error) })),
+      (data) => current && setAnswer({ key, data }),
+      (error: unknown) => current && setAnswer((previous) => ({ key, data: previous.data, error: errorMessage(error) })),
     );
     return () => {
       current = false;
     };
-  }, [client, machine, container.id, container.state, container.startedAt, online, round]);
+  }, [client, machine, container.id, key, online]);
+  const state: DetailState =
+    answer.key !== key
+      ? { status: 'loading', ...(answer.data ? { data: answer.data } : {}) }
+      : answer.error !== undefined
+        ? { status: 'error', error: answer.error, ...(answer.data ? { data: answer.data } : {}) }
+        : { status: 'ready', ...(answer.data ? { data: answer.data } : {}) };
   return { ...state, reload: () => setRound((value) => value + 1) };
 }
 
@@ -98,7 +106,7 @@ export function ContainerDetailPanel({
       )}
       <Tabs label={t('detail.tabs', { name: container.name })} tabs={tabs} selected={tab} onSelect={onTab}>
         {tab === 'logs' && <LogsTab machine={machine} container={container} />}
-        {tab === 'terminal' && <TerminalTab container={container} />}
+        {tab === 'terminal' && <TerminalTab machine={machine} container={container} />}
         {tab === 'stats' && <StatsTab machine={machine} container={container} />}
         {tab === 'kernel' && <KernelTab machine={machine} container={container} detail={detail} />}
         {tab === 'inspect' && <InspectTab detail={detail} />}

@@ -1,6 +1,6 @@
 // The container list: windowed (VirtualTable), one checkbox per row for multi-select (Shift+click
 // selects a range), the name opens the detail panel, and each row carries its own actions.
-import { useRef, type MouseEvent } from 'react';
+import { memo, useRef, type MouseEvent } from 'react';
 import type { ContainerSummary } from '../../../../shared/containers.js';
 import { ContainerStateBadge } from '../../components/ContainerStateBadge';
 import { Icon } from '../../components/icons';
@@ -134,7 +134,11 @@ const pendingLabels: Record<ContainerAction, MessageKey> = {
   remove: 'containers.pending.remove',
 };
 
-function ContainerCells({
+/**
+ * One row's cells. Memoized: while the table scrolls, rows that stay in view keep their props, so
+ * only the rows entering the window render (the frame-time benchmark scrolls 1,000 rows).
+ */
+const ContainerCells = memo(function ContainerCells({
   container,
   index,
   selected,
@@ -200,14 +204,19 @@ function ContainerCells({
             ) : (
               <RowAction icon="play" label={t('containers.action.start', { name })} onClick={() => onAction('start', container)} />
             )}
-            <RowAction icon="kill" label={t('containers.action.kill', { name })} onClick={() => onAction('kill', container)} disabled={!running} />
+            <RowAction
+              icon="kill"
+              label={t('containers.action.kill', { name })}
+              onClick={() => onAction('kill', container)}
+              disabled={!running}
+            />
             <RowAction icon="trash" label={t('containers.action.remove', { name })} onClick={() => onAction('remove', container)} danger />
           </>
         )}
       </div>
     </>
   );
-}
+});
 
 function RowAction({
   icon,

@@ -23,7 +23,12 @@ const failedLabels: Record<ContainerAction, MessageKey> = {
 };
 
 const confirmLabels: Record<'kill' | 'remove', { one: MessageKey; many: MessageKey; body: MessageKey; button: MessageKey }> = {
-  kill: { one: 'containers.confirm.kill.one', many: 'containers.confirm.kill.many', body: 'containers.confirm.kill.body', button: 'containers.bulk.kill' },
+  kill: {
+    one: 'containers.confirm.kill.one',
+    many: 'containers.confirm.kill.many',
+    body: 'containers.confirm.kill.body',
+    button: 'containers.bulk.kill',
+  },
   remove: {
     one: 'containers.confirm.remove.one',
     many: 'containers.confirm.remove.many',
@@ -115,7 +120,7 @@ function ContainersBody({ machine, onRun }: { machine: string; onRun: () => void
   const notCurrent = useNotCurrent(stale, fetchedAt);
 
   const [filter, setFilter] = useState('');
-  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [chosen, setSelected] = useState<Set<string>>(new Set());
   const [openId, setOpenId] = useState<string>();
   const [tab, setTab] = useState<DetailTab>('logs');
   const [confirmation, setConfirmation] = useState<Confirmation>();
@@ -124,17 +129,16 @@ function ContainersBody({ machine, onRun }: { machine: string; onRun: () => void
     const needle = filter.trim().toLowerCase();
     if (!needle) return containers;
     return containers.filter(
-      (container) => container.name.toLowerCase().includes(needle) || container.image.toLowerCase().includes(needle) || container.id.startsWith(needle),
+      (container) =>
+        container.name.toLowerCase().includes(needle) || container.image.toLowerCase().includes(needle) || container.id.startsWith(needle),
     );
   }, [containers, filter]);
 
   // Rows that went away (removed here or elsewhere) leave the selection and the panel.
   const ids = useMemo(() => new Set(containers.map((container) => container.id)), [containers]);
+  const selected = useMemo(() => new Set([...chosen].filter((id) => ids.has(id))), [chosen, ids]);
   const selectedRows = containers.filter((container) => selected.has(container.id));
   const open = openId !== undefined ? containers.find((container) => container.id === openId) : undefined;
-  useEffect(() => {
-    if ([...selected].some((id) => !ids.has(id))) setSelected(new Set([...selected].filter((id) => ids.has(id))));
-  }, [ids, selected]);
 
   const perform = async (action: ContainerAction, targets: ContainerSummary[]): Promise<void> => {
     const failures = await act(
@@ -177,31 +181,77 @@ function ContainersBody({ machine, onRun }: { machine: string; onRun: () => void
           <label htmlFor={filterId} className="visually-hidden">
             {t('containers.filter')}
           </label>
-          <input id={filterId} type="search" placeholder={t('containers.filter')} value={filter} onChange={(event) => setFilter(event.target.value)} />
+          <input
+            id={filterId}
+            type="search"
+            placeholder={t('containers.filter')}
+            value={filter}
+            onChange={(event) => setFilter(event.target.value)}
+          />
         </div>
         <span className="muted toolbar-count">
           {filter
-            ? t('containers.countFiltered', { shown: formatNumber(language, shown.length), total: formatNumber(language, containers.length) })
+            ? t('containers.countFiltered', {
+                shown: formatNumber(language, shown.length),
+                total: formatNumber(language, containers.length),
+              })
             : t('containers.count', { total: formatNumber(language, containers.length) })}
         </span>
         <span className="toolbar-spacer" />
         <div className={selectedRows.length > 0 ? 'bulk' : 'bulk bulk--idle'} role="group" aria-label={t('containers.bulk')}>
           <span className="bulk-count" aria-live="polite">
-            {selectedRows.length > 0 ? t('containers.selected', { count: formatNumber(language, selectedRows.length) }) : t('containers.noneSelected')}
+            {selectedRows.length > 0
+              ? t('containers.selected', { count: formatNumber(language, selectedRows.length) })
+              : t('containers.noneSelected')}
           </span>
-          <button type="button" className="button button--small" disabled={!anyStopped} onClick={() => request('start', selectedRows.filter((c) => c.state !== 'running'))}>
+          <button
+            type="button"
+            className="button button--small"
+            disabled={!anyStopped}
+            onClick={() =>
+              request(
+                'start',
+                selectedRows.filter((c) => c.state !== 'running'),
+              )
+            }
+          >
             <Icon name="play" size={14} />
             {t('containers.bulk.start')}
           </button>
-          <button type="button" className="button button--small" disabled={!anyRunning} onClick={() => request('stop', selectedRows.filter((c) => c.state === 'running'))}>
+          <button
+            type="button"
+            className="button button--small"
+            disabled={!anyRunning}
+            onClick={() =>
+              request(
+                'stop',
+                selectedRows.filter((c) => c.state === 'running'),
+              )
+            }
+          >
             <Icon name="stop" size={14} />
             {t('containers.bulk.stop')}
           </button>
-          <button type="button" className="button button--small" disabled={!anyRunning} onClick={() => request('kill', selectedRows.filter((c) => c.state === 'running'))}>
+          <button
+            type="button"
+            className="button button--small"
+            disabled={!anyRunning}
+            onClick={() =>
+              request(
+                'kill',
+                selectedRows.filter((c) => c.state === 'running'),
+              )
+            }
+          >
             <Icon name="kill" size={14} />
             {t('containers.bulk.kill')}
           </button>
-          <button type="button" className="button button--small button--danger-outline" disabled={selectedRows.length === 0} onClick={() => request('remove', selectedRows)}>
+          <button
+            type="button"
+            className="button button--small button--danger-outline"
+            disabled={selectedRows.length === 0}
+            onClick={() => request('remove', selectedRows)}
+          >
             <Icon name="trash" size={14} />
             {t('containers.bulk.remove')}
           </button>
@@ -238,7 +288,16 @@ function ContainersBody({ machine, onRun }: { machine: string; onRun: () => void
           />
         )}
       </div>
-      {open && <ContainerDetailPanel key={open.id} machine={machine} container={open} tab={tab} onTab={setTab} onClose={() => setOpenId(undefined)} />}
+      {open && (
+        <ContainerDetailPanel
+          key={open.id}
+          machine={machine}
+          container={open}
+          tab={tab}
+          onTab={setTab}
+          onClose={() => setOpenId(undefined)}
+        />
+      )}
       {confirmation && (
         <ConfirmDialog
           danger
@@ -257,7 +316,9 @@ function ContainersBody({ machine, onRun }: { machine: string; onRun: () => void
                       {container.name}
                     </li>
                   ))}
-                  {confirmation.containers.length > 8 && <li>{t('containers.confirm.more', { count: confirmation.containers.length - 8 })}</li>}
+                  {confirmation.containers.length > 8 && (
+                    <li>{t('containers.confirm.more', { count: confirmation.containers.length - 8 })}</li>
+                  )}
                 </ul>
               )}
             </>

@@ -71,7 +71,9 @@ function useContainerActivity(machine: string, container: ContainerSummary) {
       const entry = event.event.entry;
       if (entry.container !== container.name) return;
       setState((previous) =>
-        previous.entries.some((other) => activityKey(other) === activityKey(entry)) ? previous : { ...previous, entries: [...previous.entries, entry] },
+        previous.entries.some((other) => activityKey(other) === activityKey(entry))
+          ? previous
+          : { ...previous, entries: [...previous.entries, entry] },
       );
     });
     return () => {
@@ -221,7 +223,17 @@ function KernelSection({ icon, title, children }: { icon: IconName; title: strin
   );
 }
 
-export function ActivityList({ title, entries, loading, hideTitle }: { title: string; entries: readonly ActivityEntry[]; loading: boolean; hideTitle?: boolean }) {
+export function ActivityList({
+  title,
+  entries,
+  loading,
+  hideTitle,
+}: {
+  title: string;
+  entries: readonly ActivityEntry[];
+  loading: boolean;
+  hideTitle?: boolean;
+}) {
   const t = useT();
   const language = useLanguage();
   return (

@@ -27,46 +27,51 @@ export function useContainerLogs(machine: string, container: Pick<ContainerSumma
   const client = useClient();
   const online = useHost((state) => state.connection === 'open');
   const running = container.state === 'running';
-  const [state, setState] = useState<LogState>({ entries: [], following: false });
+  // Lines are kept with the stream they came from, so a new stream starts empty without a reset
+  // inside the effect.
+  const key = `${machine}\n${container.id}\n${running}\n${container.startedAt ?? ''}\n${online}`;
+  const [stream, setStream] = useState<LogState & { key: string }>({ key: '', entries: [], following: false });
 
   useEffect(() => {
     if (!online) return;
     let current = true;
     const streamId = `logs-${Date.now().toString(36)}-${(++streamCounter).toString(36)}`;
+    const fresh = { key, entries: [], following: running };
+    const update = (change: (previous: LogState & { key: string }) => LogState & { key: string }): void => {
+      if (current) setStream((previous) => change(previous.key === key ? previous : fresh));
+    };
     const append = (entries: readonly LogEntry[]): void => {
-      if (!current || entries.length === 0) return;
-      setState((previous) => {
+      if (entries.length === 0) return;
+      update((previous) => {
         const all = [...previous.entries, ...entries];
         return { ...previous, entries: all.length > LOG_LIMIT ? all.slice(all.length - LOG_LIMIT) : all };
       });
     };
-    setState({ entries: [], following: running });
     const off = running
       ? client.onEvent((event) => {
           if (event.type !== 'machine.event' || event.machine !== machine) return;
           if (event.event.type === 'container.log' && event.event.streamId === streamId) append(event.event.entries);
         })
       : undefined;
-    client
-      .call('containers.logs', { machine, container: container.id, tail: TAIL, ...(running ? { follow: true, streamId } : {}) })
-      .then(
-        (result) => {
-          append(result.entries);
-          if (current) setState((previous) => ({ ...previous, following: false }));
-        },
-        (error: unknown) => {
-          // A followed stream answers only when the container ends; the client's patience for an
-          // answer runs out first, while the lines keep arriving as events. That is not a failure.
-          if (running && error instanceof OnggiError && error.kind === 'timeout') return;
-          if (current) setState((previous) => ({ ...previous, following: false, error: errorMessage(error) }));
-        },
-      );
+    client.call('containers.logs', { machine, container: container.id, tail: TAIL, ...(running ? { follow: true, streamId } : {}) }).then(
+      (result) => {
+        append(result.entries);
+        update((previous) => ({ ...previous, following: false }));
+      },
+      (error: unknown) => {
+        // A followed stream answers only when the container ends; the client's patience for an
+        // answer runs out first, while the lines keep arriving as events. That is not a failure.
+        if (running && error instanceof OnggiError && error.kind === 'timeout') return;
+        update((previous) => ({ ...previous, following: false, error: errorMessage(error) }));
+      },
+    );
     return () => {
       current = false;
       off?.();
     };
-  }, [client, machine, container.id, running, container.startedAt, online]);
+  }, [client, machine, container.id, running, key, online]);
 
+  const state: LogState = stream.key === key ? stream : { entries: [], following: online && running };
   return state;
 }
 
@@ -110,7 +115,13 @@ export function LogsTab({ machine, container }: { machine: string; container: Co
           <label htmlFor={searchId} className="visually-hidden">
             {t('logs.search')}
           </label>
-          <input id={searchId} type="search" placeholder={t('logs.search')} value={query} onChange={(event) => setQuery(event.target.value)} />
+          <input
+            id={searchId}
+            type="search"
+            placeholder={t('logs.search')}
+            value={query}
+            onChange={(event) => setQuery(event.target.value)}
+          />
         </div>
         <label className="checkbox">
           <input type="checkbox" checked={timestamps} onChange={(event) => setTimestamps(event.target.checked)} />

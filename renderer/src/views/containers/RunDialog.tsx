@@ -29,7 +29,7 @@ export interface RunDialogProps {
   initial?: Partial<RunFormValues>;
 }
 
-const fieldOrder: RunField[] = ['image', 'name', 'hostname', 'command', 'env', 'cpus', 'memory', 'pids', 'autoRemove'];
+const fieldOrder: RunField[] = ['image', 'name', 'hostname', 'command', 'env', 'networks', 'ports', 'cpus', 'memory', 'pids', 'autoRemove'];
 
 function errorText(t: Translate, error: FieldError | undefined): string | undefined {
   if (!error) return undefined;
@@ -145,13 +145,39 @@ export function RunDialog({ images, onRun, onClose, initial }: RunDialogProps) {
           })}
         </datalist>
         <Field label={t('run.name')} hint={t('run.name.hint')} error={errorText(t, errors.name)}>
-          <input name="name" value={values.name} onChange={(event) => update('name', event.target.value)} autoComplete="off" spellCheck={false} />
+          <input
+            name="name"
+            value={values.name}
+            onChange={(event) => update('name', event.target.value)}
+            autoComplete="off"
+            spellCheck={false}
+          />
         </Field>
         <Field label={t('run.hostname')} hint={t('run.hostname.hint')} error={errorText(t, errors.hostname)}>
           <input
             name="hostname"
             value={values.hostname}
             onChange={(event) => update('hostname', event.target.value)}
+            autoComplete="off"
+            spellCheck={false}
+          />
+        </Field>
+        <Field label={t('run.networks')} hint={t('run.networks.hint')} error={errorText(t, errors.networks)}>
+          <input
+            name="networks"
+            className="mono"
+            value={values.networks}
+            onChange={(event) => update('networks', event.target.value)}
+            autoComplete="off"
+            spellCheck={false}
+          />
+        </Field>
+        <Field label={t('run.ports')} hint={t('run.ports.hint')} error={errorText(t, errors.ports)}>
+          <input
+            name="ports"
+            className="mono"
+            value={values.ports}
+            onChange={(event) => update('ports', event.target.value)}
             autoComplete="off"
             spellCheck={false}
           />
@@ -182,18 +208,35 @@ export function RunDialog({ images, onRun, onClose, initial }: RunDialogProps) {
           <legend>{t('run.limits')}</legend>
           <div className="form-row">
             <Field label={t('run.cpus')} hint={t('run.cpus.hint')} error={errorText(t, errors.cpus)}>
-              <input name="cpus" inputMode="decimal" value={values.cpus} onChange={(event) => update('cpus', event.target.value)} autoComplete="off" />
+              <input
+                name="cpus"
+                inputMode="decimal"
+                value={values.cpus}
+                onChange={(event) => update('cpus', event.target.value)}
+                autoComplete="off"
+              />
             </Field>
             <Field label={t('run.memory')} hint={t('run.memory.hint')} error={errorText(t, errors.memory)}>
               <input name="memory" value={values.memory} onChange={(event) => update('memory', event.target.value)} autoComplete="off" />
             </Field>
             <Field label={t('run.pids')} hint={t('run.pids.hint')} error={errorText(t, errors.pids)}>
-              <input name="pids" inputMode="numeric" value={values.pids} onChange={(event) => update('pids', event.target.value)} autoComplete="off" />
+              <input
+                name="pids"
+                inputMode="numeric"
+                value={values.pids}
+                onChange={(event) => update('pids', event.target.value)}
+                autoComplete="off"
+              />
             </Field>
           </div>
         </fieldset>
         <label className="checkbox form-wide">
-          <input name="autoRemove" type="checkbox" checked={values.autoRemove} onChange={(event) => update('autoRemove', event.target.checked)} />
+          <input
+            name="autoRemove"
+            type="checkbox"
+            checked={values.autoRemove}
+            onChange={(event) => update('autoRemove', event.target.checked)}
+          />
           <span>
             {t('run.autoRemove')} <code>--rm</code>
           </span>

@@ -1,20 +1,44 @@
-// The terminal is not here yet: its transport (a PTY on the machine running the agent's exec
-// entry) is being built. This says so, and how to get a shell meanwhile, instead of faking one.
+// The container's Terminal tab: an exec of /bin/sh inside it, the same pane as the Terminals view.
+// Opening the tab reuses a live session of this container (sessions outlive the tab, and are listed
+// under Terminals), or opens one.
+import { useEffect, useRef } from 'react';
 import type { ContainerSummary } from '../../../../shared/containers.js';
 import { Icon } from '../../components/icons';
+import { TerminalPane } from '../../components/TerminalPane';
 import { useT } from '../../i18n';
+import { useTerminals } from '../../stores';
+import { useOpenTerminal } from '../terminals/TerminalsView';
 
-export function TerminalTab({ container }: { container: ContainerSummary }) {
+export function TerminalTab({ machine, container }: { machine: string; container: ContainerSummary }) {
   const t = useT();
-  return (
-    <div className="empty empty--inline" role="note" aria-label={t('terminal.placeholder.title')}>
-      <span className="empty-icon">
-        <Icon name="terminals" size={30} />
-      </span>
-      <span className="tag">{t('placeholder.badge')}</span>
-      <h3>{t('terminal.placeholder.title')}</h3>
-      <p>{t('terminal.placeholder.body')}</p>
-      <code className="command-hint">onggi exec -it {container.name} sh</code>
-    </div>
+  const open = useOpenTerminal();
+  const session = useTerminals((state) =>
+    state.sessions.findLast((candidate) => candidate.machine === machine && candidate.container === container.name),
   );
+  const running = container.state === 'running';
+  const asked = useRef(false);
+  const live = session !== undefined && session.exit === undefined;
+  useEffect(() => {
+    if (!running || live || asked.current) return;
+    asked.current = true;
+    void open({ machine, container: container.name });
+  }, [running, live, machine, container.name, open]);
+
+  if (!running && !session) {
+    return (
+      <div className="empty empty--inline" role="note">
+        <Icon name="terminals" size={30} />
+        <p>{t('terminal.notRunning')}</p>
+      </div>
+    );
+  }
+  if (!session) {
+    return (
+      <div className="loading" role="status">
+        <span className="spinner" aria-hidden="true" />
+        {t('terminal.opening')}
+      </div>
+    );
+  }
+  return <TerminalPane session={session} onReopen={running ? () => void open({ machine, container: container.name }) : undefined} />;
 }

@@ -15,10 +15,14 @@ export interface RunFormValues {
   memory: string;
   pids: string;
   hostname: string;
+  /** Network names separated by spaces or commas (`none` for no network); empty: the default. */
+  networks: string;
+  /** Published ports as typed: `8080:80`, `127.0.0.1:8443:443/tcp`, separated by spaces or commas. */
+  ports: string;
   autoRemove: boolean;
 }
 
-export type RunField = 'image' | 'name' | 'command' | 'env' | 'cpus' | 'memory' | 'pids' | 'hostname' | 'autoRemove';
+export type RunField = 'image' | 'name' | 'command' | 'env' | 'cpus' | 'memory' | 'pids' | 'hostname' | 'networks' | 'ports' | 'autoRemove';
 
 export const emptyRunForm: RunFormValues = {
   image: '',
@@ -29,8 +33,12 @@ export const emptyRunForm: RunFormValues = {
   memory: '',
   pids: '',
   hostname: '',
+  networks: '',
+  ports: '',
   autoRemove: false,
 };
+
+const words = (text: string): string[] => text.split(/[\s,]+/).filter(Boolean);
 
 /**
  * An error on a field: the schema's own words, or `required` for a field left empty, which the
@@ -89,7 +97,8 @@ export function fieldForPath(path: readonly PropertyKey[]): RunField | undefined
   const [first, second] = path;
   if (first === 'limits') return second === 'cpus' || second === 'memory' || second === 'pids' ? second : 'memory';
   if (first === 'entrypoint') return 'command';
-  const fields: readonly string[] = ['image', 'name', 'command', 'env', 'hostname', 'autoRemove'];
+  const fields: readonly string[] = ['image', 'name', 'command', 'env', 'hostname', 'networks', 'ports', 'autoRemove'];
+  if (first === 'ip') return 'networks';
   return typeof first === 'string' && fields.includes(first) ? (first as RunField) : undefined;
 }
 
@@ -144,6 +153,8 @@ export function toSpecInput(values: RunFormValues): { input: ContainerSpecInput;
     (limits as Record<string, unknown>).pids = /^\d+$/.test(values.pids.trim()) ? pids : values.pids.trim();
   }
   if (Object.keys(limits).length > 0) input.limits = limits;
+  if (words(values.networks).length > 0) input.networks = words(values.networks);
+  if (words(values.ports).length > 0) input.ports = words(values.ports);
   if (values.autoRemove) input.autoRemove = true;
   return { input, envLines, errors };
 }

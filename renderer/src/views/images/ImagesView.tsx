@@ -12,6 +12,7 @@ import { imageLabel, shortId, shortImageName } from '../../lib/images';
 import { useImages } from '../../stores';
 import { useToasts } from '../../stores/toasts';
 import { ViewHeader } from '../ViewHeader';
+import { ImportDialog } from './ImportDialog';
 import { PullDialog, PullProgressView } from './PullDialog';
 
 export function ImagesView() {
@@ -20,6 +21,7 @@ export function ImagesView() {
   const load = useImages((state) => state.load);
   const status = useImages((state) => state.status);
   const [pullOpen, setPullOpen] = useState(false);
+  const [importOpen, setImportOpen] = useState(false);
 
   useEffect(() => {
     if (usable) void load(machine);
@@ -37,6 +39,10 @@ export function ImagesView() {
               <Icon name="refresh" size={16} className={status === 'loading' ? 'spin' : undefined} />
               {t('common.refresh')}
             </button>
+            <button type="button" className="button" onClick={() => setImportOpen(true)} disabled={!usable}>
+              <Icon name="layers" size={16} />
+              {t('images.import')}
+            </button>
             <button type="button" className="button button--primary" onClick={() => setPullOpen(true)} disabled={!usable}>
               <Icon name="download" size={16} />
               {t('images.pull')}
@@ -46,6 +52,7 @@ export function ImagesView() {
       />
       {usable ? <ImagesBody machine={machine} /> : <MachineNotReady name={machine} summary={summary} />}
       {pullOpen && <PullDialog onClose={() => setPullOpen(false)} />}
+      {importOpen && <ImportDialog machine={machine} onClose={() => setImportOpen(false)} />}
     </>
   );
 }
@@ -100,7 +107,12 @@ function ImagesBody({ machine }: { machine: string }) {
             <div key={pull.id} className="pull-card">
               <PullProgressView pull={pull} />
               {pull.status !== 'pulling' && (
-                <button type="button" className="icon-button" onClick={() => dismissPull(pull.id)} aria-label={t('images.dismissPull', { ref: pull.ref })}>
+                <button
+                  type="button"
+                  className="icon-button"
+                  onClick={() => dismissPull(pull.id)}
+                  aria-label={t('images.dismissPull', { ref: pull.ref })}
+                >
                   <Icon name="close" size={16} />
                 </button>
               )}
@@ -184,7 +196,11 @@ function ImagesBody({ machine }: { machine: string }) {
                         disabled={removing[image.id]}
                         onClick={() => setConfirm(image)}
                       >
-                        {removing[image.id] ? <span className="spinner spinner--small" aria-hidden="true" /> : <Icon name="trash" size={16} />}
+                        {removing[image.id] ? (
+                          <span className="spinner spinner--small" aria-hidden="true" />
+                        ) : (
+                          <Icon name="trash" size={16} />
+                        )}
                       </button>
                     </td>
                   </tr>

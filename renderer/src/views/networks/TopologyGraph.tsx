@@ -1,0 +1,321 @@
+// The topology graph: SVG, laid out by ELK (layout.ts), panned and zoomed by rewriting one CSS
+// transform on the element that holds it (no React render per pointer move). While a drag is under
+// way that element is its own compositor layer (will-change), so a pan moves pixels already drawn
+// instead of painting 200 containers again each frame; at rest the hint is dropped so the graph is
+// drawn sharp at its zoom.
+// Containers are buttons: pick two to probe, and the path between them turns green or red.
+// Keyboard: Tab through the nodes, Enter/Space picks; on the canvas, arrows pan, + and - zoom,
+// 0 fits.
+import { useCallback, useEffect, useLayoutEffect, useRef, type KeyboardEvent, type PointerEvent, type WheelEvent } from 'react';
+import { Icon } from '../../components/icons';
+import { useT } from '../../i18n';
+import type { Layout, Placed } from './layout';
+import type { GraphEdge, GraphModel, GraphNode } from './topology-model';
+
+interface View {
+  x: number;
+  y: number;
+  k: number;
+}
+
+const MIN_ZOOM = 0.05;
+const MAX_ZOOM = 4;
+const PAD = 24;
+
+export interface TopologyGraphProps {
+  label: string;
+  model: GraphModel;
+  layout: Layout;
+  selected: readonly string[];
+  onPick: (node: GraphNode) => void;
+  path?: { edges: readonly string[]; ok: boolean };
+  exportName: string;
+}
+
+function anchor(placed: Placed | undefined, side: 'left' | 'right'): [number, number] {
+  if (!placed) return [0, 0];
+  return [side === 'left' ? placed.x : placed.x + placed.width, placed.y + placed.height / 2];
+}
+
+export function TopologyGraph({ label, model, layout, selected, onPick, path, exportName }: TopologyGraphProps) {
+  const t = useT();
+  const canvas = useRef<HTMLDivElement>(null);
+  const svg = useRef<SVGSVGElement>(null);
+  const stage = useRef<HTMLDivElement>(null);
+  const view = useRef<View>({ x: 0, y: 0, k: 1 });
+  const drag = useRef<{ id: number; x: number; y: number; moved: boolean } | null>(null);
+  const frame = useRef(0);
+
+  const apply = useCallback(() => {
+    if (frame.current) return;
+    frame.current = requestAnimationFrame(() => {
+      frame.current = 0;
+      const { x, y, k } = view.current;
+      if (stage.current) stage.current.style.transform = `translate(${x}px, ${y}px) scale(${k})`;
+    });
+  }, []);
+
+  const fit = useCallback(() => {
+    const element = canvas.current;
+    if (!element) return;
+    const width = element.clientWidth || 800;
+    const height = element.clientHeight || 500;
+    const k = Math.max(
+      MIN_ZOOM,
+      Math.min(1.2, (width - 2 * PAD) / Math.max(1, layout.width), (height - 2 * PAD) / Math.max(1, layout.height)),
+    );
+    view.current = { k, x: (width - layout.width * k) / 2, y: Math.max(PAD, (height - layout.height * k) / 2) };
+    apply();
+  }, [layout.width, layout.height, apply]);
+
+  useLayoutEffect(() => fit(), [fit]);
+  useEffect(() => () => cancelAnimationFrame(frame.current), []);
+
+  const zoomAt = (factor: number, cx: number, cy: number): void => {
+    const { x, y, k } = view.current;
+    const next = Math.max(MIN_ZOOM, Math.min(MAX_ZOOM, k * factor));
+    view.current = { k: next, x: cx - ((cx - x) * next) / k, y: cy - ((cy - y) * next) / k };
+    apply();
+  };
+  const zoomCenter = (factor: number): void => {
+    const element = canvas.current;
+    zoomAt(factor, (element?.clientWidth ?? 800) / 2, (element?.clientHeight ?? 500) / 2);
+  };
+  const pan = (dx: number, dy: number): void => {
+    view.current = { ...view.current, x: view.current.x + dx, y: view.current.y + dy };
+    apply();
+  };
+
+  const onWheel = (event: WheelEvent<HTMLDivElement>): void => {
+    const box = event.currentTarget.getBoundingClientRect();
+    if (event.ctrlKey || event.metaKey) zoomAt(Math.exp(-event.deltaY / 300), event.clientX - box.left, event.clientY - box.top);
+    else pan(-event.deltaX, -event.deltaY);
+  };
+  const onPointerDown = (event: PointerEvent<HTMLDivElement>): void => {
+    if (event.button !== 0) return;
+    drag.current = { id: event.pointerId, x: event.clientX, y: event.clientY, moved: false };
+  };
+  const onPointerMove = (event: PointerEvent<HTMLDivElement>): void => {
+    const current = drag.current;
+    if (!current || current.id !== event.pointerId) return;
+    const dx = event.clientX - current.x;
+    const dy = event.clientY - current.y;
+    if (!current.moved && Math.hypot(dx, dy) < 3) return;
+    if (!current.moved) {
+      try {
+        event.currentTarget.setPointerCapture(event.pointerId);
+      } catch {
+        // A pointer the browser no longer tracks (or a synthetic one): panning works without capture.
+      }
+    }
+    if (stage.current) stage.current.style.willChange = 'transform';
+    current.moved = true;
+    current.x = event.clientX;
+    current.y = event.clientY;
+    pan(dx, dy);
+  };
+  const onPointerUp = (event: PointerEvent<HTMLDivElement>): void => {
+    if (drag.current?.id !== event.pointerId) return;
+    drag.current = null;
+    if (stage.current) stage.current.style.willChange = '';
+  };
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>): void => {
+    if (event.target !== event.currentTarget) return;
+    const step = 60;
+    const actions: Record<string, () => void> = {
+      ArrowLeft: () => pan(step, 0),
+      ArrowRight: () => pan(-step, 0),
+      ArrowUp: () => pan(0, step),
+      ArrowDown: () => pan(0, -step),
+      '+': () => zoomCenter(1.25),
+      '=': () => zoomCenter(1.25),
+      '-': () => zoomCenter(0.8),
+      '0': () => fit(),
+    };
+    const action = actions[event.key];
+    if (!action) return;
+    event.preventDefault();
+    action();
+  };
+
+  const exportSvg = (): string => {
+    const element = svg.current;
+    if (!element) return '';
+    const copy = element.cloneNode(true) as SVGSVGElement;
+    // Styles come from CSS variables the file would not have: inline the computed ones.
+    const originals = element.querySelectorAll<SVGElement>('*');
+    const copies = copy.querySelectorAll<SVGElement>('*');
+    originals.forEach((original, index) => {
+      const target = copies[index];
+      if (!target) return;
+      const style = getComputedStyle(original);
+      for (const name of ['fill', 'stroke', 'stroke-width', 'stroke-dasharray', 'font-size', 'font-family', 'font-weight', 'opacity']) {
+        target.style.setProperty(name, style.getPropertyValue(name));
+      }
+    });
+    copy.querySelector('[data-stage]')?.setAttribute('transform', `translate(${PAD} ${PAD})`);
+    copy.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
+    copy.setAttribute('width', String(Math.ceil(layout.width + 2 * PAD)));
+    copy.setAttribute('height', String(Math.ceil(layout.height + 2 * PAD)));
+    copy.setAttribute('viewBox', `0 0 ${Math.ceil(layout.width + 2 * PAD)} ${Math.ceil(layout.height + 2 * PAD)}`);
+    copy.style.background = getComputedStyle(canvas.current ?? element).backgroundColor;
+    return new XMLSerializer().serializeToString(copy);
+  };
+  const download = (blob: Blob, name: string): void => {
+    const url = URL.createObjectURL(blob);
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = name;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  };
+  const saveSvg = (): void => download(new Blob([exportSvg()], { type: 'image/svg+xml' }), `${exportName}.svg`);
+  const savePng = (): void => {
+    const text = exportSvg();
+    const image = new Image();
+    const scale = Math.min(2, 8192 / Math.max(layout.width + 2 * PAD, layout.height + 2 * PAD));
+    image.onload = () => {
+      const canvas = document.createElement('canvas');
+      canvas.width = Math.ceil((layout.width + 2 * PAD) * scale);
+      canvas.height = Math.ceil((layout.height + 2 * PAD) * scale);
+      const context = canvas.getContext('2d');
+      if (!context) return;
+      context.scale(scale, scale);
+      context.drawImage(image, 0, 0);
+      canvas.toBlob((blob) => blob && download(blob, `${exportName}.png`), 'image/png');
+    };
+    image.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(text)}`;
+  };
+
+  const onPath = new Set(path?.edges ?? []);
+  const edgeClass = (edge: GraphEdge): string => {
+    const base = edge.kind === 'veth' ? 'graph-edge graph-edge--veth' : 'graph-edge';
+    if (!path || !onPath.has(edge.id)) return base;
+    return `${base} ${path.ok ? 'graph-edge--ok' : 'graph-edge--bad'}`;
+  };
+
+  const nodeLabel = (node: GraphNode): string => {
+    const addresses = node.addresses.map((address) => `${address.ifname} ${address.cidr}`).join(', ');
+    const state = t(`graph.state.${node.state}`);
+    if (node.kind === 'container')
+      return t('graph.node.container', { name: node.label, addresses: addresses || t('graph.noAddress'), state });
+    if (node.kind === 'bridge')
+      return t('graph.node.bridge', { name: node.label, network: node.name ?? '—', addresses: addresses || t('graph.noAddress'), state });
+    return t('graph.node.machine');
+  };
+
+  return (
+    <div className="graph" role="region" aria-label={label}>
+      <div className="graph-toolbar" role="toolbar" aria-label={t('graph.toolbar')}>
+        <button type="button" className="button button--small" onClick={() => zoomCenter(1.25)}>
+          {t('graph.zoomIn')}
+        </button>
+        <button type="button" className="button button--small" onClick={() => zoomCenter(0.8)}>
+          {t('graph.zoomOut')}
+        </button>
+        <button type="button" className="button button--small" onClick={fit}>
+          {t('graph.fit')}
+        </button>
+        <span className="spacer" />
+        <button type="button" className="button button--small" onClick={saveSvg}>
+          <Icon name="download" size={14} />
+          {t('graph.exportSvg')}
+        </button>
+        <button type="button" className="button button--small" onClick={savePng}>
+          <Icon name="download" size={14} />
+          {t('graph.exportPng')}
+        </button>
+      </div>
+      <div
+        ref={canvas}
+        className="graph-canvas"
+        tabIndex={0}
+        role="group"
+        aria-label={t('graph.canvas')}
+        aria-roledescription={t('graph.roledescription')}
+        onWheel={onWheel}
+        onPointerDown={onPointerDown}
+        onPointerMove={onPointerMove}
+        onPointerUp={onPointerUp}
+        onPointerCancel={onPointerUp}
+        onKeyDown={onKeyDown}
+      >
+        <div ref={stage} className="graph-stage">
+          <svg
+            ref={svg}
+            width={Math.ceil(layout.width)}
+            height={Math.ceil(layout.height)}
+            viewBox={`0 0 ${Math.ceil(layout.width)} ${Math.ceil(layout.height)}`}
+            className="graph-svg"
+          >
+            <g data-stage="">
+              {model.edges.map((edge) => {
+                if (edge.source === edge.target) return null;
+                const [x1, y1] = anchor(layout.positions.get(edge.source), 'right');
+                const [x2, y2] = anchor(layout.positions.get(edge.target), 'left');
+                const mid = (x1 + x2) / 2;
+                const name =
+                  edge.kind === 'veth'
+                    ? t('graph.edge.veth', { host: edge.hostEnd ?? '?', peer: edge.peerEnd ?? '?' })
+                    : t('graph.edge.bridge');
+                return (
+                  <g key={edge.id} role="img" aria-label={name} data-edge={edge.id}>
+                    <path className={edgeClass(edge)} d={`M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`} />
+                    {edge.kind === 'veth' && (
+                      <text className="graph-edge-label" x={x2 - 6} y={y2 - 4} textAnchor="end" aria-hidden="true">
+                        {`${edge.hostEnd ?? '?'} ↔ ${edge.peerEnd ?? '?'}`}
+                      </text>
+                    )}
+                  </g>
+                );
+              })}
+              {model.nodes.map((node) => {
+                const placed = layout.positions.get(node.id);
+                if (!placed) return null;
+                const picked = selected.includes(node.id);
+                const classes = ['graph-node', `graph-node--${node.kind === 'machine' ? 'root' : node.kind}`, `graph-node--${node.state}`];
+                if (picked) classes.push('graph-node--selected');
+                const first = node.addresses[0]?.cidr ?? node.detail ?? '';
+                const interactive = node.kind === 'container';
+                return (
+                  <g
+                    key={node.id}
+                    className={classes.join(' ')}
+                    transform={`translate(${placed.x} ${placed.y})`}
+                    role={interactive ? 'button' : 'img'}
+                    aria-label={nodeLabel(node)}
+                    {...(interactive
+                      ? {
+                          tabIndex: 0,
+                          'aria-pressed': picked,
+                          onClick: () => onPick(node),
+                          onKeyDown: (event: KeyboardEvent<SVGGElement>) => {
+                            if (event.key !== 'Enter' && event.key !== ' ') return;
+                            event.preventDefault();
+                            onPick(node);
+                          },
+                        }
+                      : {})}
+                  >
+                    <rect width={placed.width} height={placed.height} rx={node.kind === 'container' ? 8 : 4} />
+                    <text x={10} y={18}>
+                      {node.kind === 'bridge' && node.name ? `${node.name} · ${node.label}` : node.label}
+                    </text>
+                    <text className="sub" x={10} y={34}>
+                      {first}
+                    </text>
+                    {node.kind === 'bridge' && node.detail && (
+                      <text className="sub" x={10} y={48}>
+                        {node.detail}
+                      </text>
+                    )}
+                  </g>
+                );
+              })}
+            </g>
+          </svg>
+        </div>
+      </div>
+    </div>
+  );
+}
