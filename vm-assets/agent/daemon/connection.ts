@@ -40,9 +40,11 @@ export function serveConnection(
       throw error;
     }
     for (const line of lines) {
-      const handled = dispatchFrame(line, call, { onInternalError: (method, error) => log.error(`${method} failed`, error) }).then((response) => {
-        if (response) write(response);
-      });
+      const handled = dispatchFrame(line, call, { onInternalError: (method, error) => log.error(`${method} failed`, error) }).then(
+        (response) => {
+          if (response) write(response);
+        },
+      );
       inFlight.add(handled);
       void handled.finally(() => inFlight.delete(handled));
     }
