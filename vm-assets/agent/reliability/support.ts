@@ -8,6 +8,7 @@ import { makeBusyboxLayer } from '../../../build/testing/busybox-layer.js';
 import { connectAgent, type AgentTestClient } from '../../../build/testing/agent-client.js';
 import { isolatedAgent, spawnDaemon, type IsolatedAgent } from '../../../build/testing/isolated-agent.js';
 import { detectCgroups } from '../system/cgroups.js';
+import { AGENT_EVENT_METHOD, type AgentEvent } from '../../../shared/agent-rpc.js';
 
 export const IMAGE = 'busybox:reliability';
 
@@ -117,4 +118,15 @@ export async function roundTripMs(client: AgentTestClient): Promise<number> {
   const started = performance.now();
   await client.call('containers.list', { all: true });
   return performance.now() - started;
+}
+
+/** Resolves once the client has received an agent event matching `match` (bounded: 30 s). */
+export async function waitForEvent(client: AgentTestClient, match: (event: AgentEvent) => boolean): Promise<AgentEvent> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const index = client.notifications.findIndex((n) => n.method === AGENT_EVENT_METHOD && match(n.params as AgentEvent));
+    if (index >= 0) return client.notifications.splice(index, 1)[0]?.params as AgentEvent;
+    if (Date.now() > deadline) throw new Error('the awaited agent event did not come within 30 s');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
