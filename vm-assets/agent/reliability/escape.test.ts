@@ -156,13 +156,15 @@ describe('escape attempts (each must fail)', () => {
       'ip link set lo address 02:00:00:00:00:01 2>/dev/null && echo LEAK-LINK-ADDRESS',
       'ip addr add 10.66.66.66/32 dev lo 2>/dev/null && echo LEAK-ADDR',
       'ip route add 10.66.0.0/16 dev lo 2>/dev/null && echo LEAK-ROUTE',
-      'ip link | grep -c ": " ', // only its own loopback
+      'ip link | grep -c ": " ', // only its own loopback,
+      'ip link show lo | grep -q "<LOOPBACK,UP" && echo lo-up', // which the helper brought up
       'touch /bin/written-by-container && echo wrote-upper',
       'rm /bin/sh && echo removed-in-upper',
     ].join('\n');
     const result = await run({ command: ['/bin/busybox', 'sh', '-c', script] });
     expect(result.out).not.toMatch(/LEAK/);
     expect(result.out).toMatch(/^1$/m);
+    expect(result.out).toContain('lo-up');
     // Writes land in the container's upper dir: the shared layer keeps its files.
     expect(result.out).toContain('wrote-upper');
     expect((await readdir(join(layer, 'bin'))).length).toBe(layerBefore);
