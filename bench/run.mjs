@@ -19,6 +19,15 @@ if (process.getuid?.() !== 0) {
   process.exit(1);
 }
 
+// The peers are Debian packages (not needed by the test run, so not in build/test.sh's list).
+const missing = ['runc', 'crun', 'skopeo', 'umoci', 'sshd', 'docker-registry'].filter(
+  (tool) => spawnSync('sh', ['-c', 'command -v "$0"', tool]).status !== 0 && !existsSync(`/usr/sbin/${tool}`),
+);
+if (missing.length) {
+  console.error(`npm run bench: missing ${missing.join(', ')} (apt-get install runc crun skopeo umoci openssh-server docker-registry)`);
+  process.exit(1);
+}
+
 const first = (argv) => {
   const run = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
   return `${run.stdout || run.stderr || ''}`.split('\n')[0].trim() || 'missing';

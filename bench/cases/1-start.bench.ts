@@ -13,6 +13,8 @@ import { compare, loadNote, record, round, stats } from '../harness.js';
 import { makeBundle, startPeerRunner, version, type PeerRunner } from '../peers.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
+/** BENCH_LABEL=before records this run beside the main one (`1-start-before`), to show what a change moved. */
+const LABEL = process.env.BENCH_LABEL;
 let agent: ReliabilityAgent;
 let work: string;
 let runner: PeerRunner;
@@ -59,8 +61,8 @@ it('case 1: start `true`', async () => {
     .filter((e) => /onggi-init-/.test(e.argv?.[0] ?? '') && e.ok)
     .map((e) => e.durationMs);
   const api = result['onggi (agent API)']?.median ?? NaN;
-  record('1-start', {
-    title: 'Container start (`true`, start to exit, removal included)',
+  record(LABEL ? `1-start-${LABEL}` : '1-start', {
+    title: `Container start (\`true\`, start to exit, removal included)${LABEL ? `, ${LABEL}` : ''}`,
     variants: { ...result, 'onggi helper launch (inside the agent)': stats(launches) },
     extra: {
       'onggi API / runc': round(api / (result['runc run']?.median ?? NaN)),

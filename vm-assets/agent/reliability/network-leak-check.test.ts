@@ -1,13 +1,13 @@
 // Leak check with networking: run / stop / rm cycles on the default bridge with a published port,
 // through the CLI, in a netns lab (the daemon's bridges, veths and NAT rules are made in a netns
 // of the test's own). Before and after: veths, bridges, packet filter rules, mounts, cgroups,
-// state files, processes — all equal. ONGGI_NET_LEAK_CYCLES sets the count (default 15: each
-// cycle is four CLI processes, ~1.5 s on a loaded 2-core box; the 300 is a long run).
+// state files, processes — all equal. ONGGI_NET_LEAK_CYCLES sets the count (default 10: each
+// cycle is four CLI processes, ~5 s on a loaded 2-core box; the 300 is a long run).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IMAGE, countKernel, createLab, type NetnsLab } from '../networks/netns-lab.js';
 import { census } from './support.js';
 
-const CYCLES = Number(process.env.ONGGI_NET_LEAK_CYCLES ?? 15);
+const CYCLES = Number(process.env.ONGGI_NET_LEAK_CYCLES ?? 10);
 let lab: NetnsLab;
 
 beforeAll(async () => {
