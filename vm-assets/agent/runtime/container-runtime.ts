@@ -281,6 +281,8 @@ export class ContainerRuntime {
         logFile: paths.log,
         exitFile: paths.exit,
         pidFile: paths.pid,
+        // The supervisor unmounts after the end: no umount spawned on the exit path.
+        unmountRootfs: true,
         readyFd: READY_FD,
         goFd: GO_FD,
       });
@@ -416,6 +418,14 @@ export class ContainerRuntime {
   private async finish(record: ContainerRecord, exit: ExitRecord, options: { noRestart?: boolean } = {}): Promise<void> {
     if (record.state !== 'running') return;
     this.unwatchExit(record.id);
+    if (exit.rootfsUnmountedMs !== undefined)
+      this.options.activity.record({
+        kind: 'command',
+        argv: ['umount', this.store.paths(record.id).merged],
+        ok: true,
+        durationMs: exit.rootfsUnmountedMs,
+        container: record.name,
+      });
     const usage = await this.options.cgroups.usage(record.id).catch(() => undefined);
     await this.releaseResources(record);
     Object.assign(record, {
