@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CLI } from '../../build/testing/isolated-agent.js';
-import { IMAGE, startReliabilityAgent, type ReliabilityAgent } from '../../vm-assets/agent/reliability/support.js';
+import { IMAGE, startReliabilityAgent, type ReliabilityAgent } from '../../build/testing/reliability-agent.js';
 import { compare, loadNote, record, round, stats } from '../harness.js';
 import { makeBundle, startPeerRunner, version, type PeerRunner } from '../peers.js';
 

@@ -3,7 +3,7 @@
 // the 100 running.
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { IMAGE, startReliabilityAgent, type ReliabilityAgent } from '../../vm-assets/agent/reliability/support.js';
+import { IMAGE, startReliabilityAgent, type ReliabilityAgent } from '../../build/testing/reliability-agent.js';
 import { loadNote, record, round, stats } from '../harness.js';
 
 const COUNT = Number(process.env.BENCH_CONCURRENT ?? 100);

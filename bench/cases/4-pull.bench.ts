@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startRegistry, type TestRegistry } from '../../build/testing/registry.js';
 import { buildTestImages, type TestImages } from '../../build/testing/test-images.js';
-import { startReliabilityAgent, type ReliabilityAgent } from '../../vm-assets/agent/reliability/support.js';
+import { startReliabilityAgent, type ReliabilityAgent } from '../../build/testing/reliability-agent.js';
 import { compare, loadNote, record, round } from '../harness.js';
 import { version } from '../peers.js';
 

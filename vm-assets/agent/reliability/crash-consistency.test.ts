@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerSummary } from '../../../shared/containers.js';
 import { isAlive } from '../../../build/testing/isolated-agent.js';
-import { IMAGE, census, startReliabilityAgent, type ReliabilityAgent } from './support.js';
+import { IMAGE, census, startReliabilityAgent, type ReliabilityAgent } from '../../../build/testing/reliability-agent.js';
 
 const SEED = Number(process.env.ONGGI_CRASH_SEED ?? 20261123);
 const POINTS = Number(process.env.ONGGI_CRASH_POINTS ?? 50);

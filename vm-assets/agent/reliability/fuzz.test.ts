@@ -22,7 +22,7 @@ import { LineSplitter, MAX_FRAME_BYTES } from '../../../shared/ndjson.js';
 import { AGENT_DIR, isAlive, isolatedAgent, type IsolatedAgent } from '../../../build/testing/isolated-agent.js';
 import { createHostCore, type HostCore } from '../../../electron/core/host-core.js';
 import { startServe, type RunningServe } from '../../../electron/serve/serve.js';
-import { census } from './support.js';
+import { census } from '../../../build/testing/reliability-agent.js';
 
 const SEED = Number(process.env.ONGGI_FUZZ_SEED ?? 6_2026);
 const AGENT_RUNS = 7000;

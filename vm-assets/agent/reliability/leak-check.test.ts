@@ -3,7 +3,14 @@
 // ONGGI_LEAK_CYCLES sets the count (default 40 cycles = 124 containers: ~35 s on a loaded 2-core box; the issue's 300
 // is `ONGGI_LEAK_CYCLES=300`). The network variant lives in network-leak-check.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IMAGE, census, openFds, startReliabilityAgent, waitForEvent, type ReliabilityAgent } from './support.js';
+import {
+  IMAGE,
+  census,
+  openFds,
+  startReliabilityAgent,
+  waitForEvent,
+  type ReliabilityAgent,
+} from '../../../build/testing/reliability-agent.js';
 
 const CYCLES = Number(process.env.ONGGI_LEAK_CYCLES ?? 40);
 let agent: ReliabilityAgent;

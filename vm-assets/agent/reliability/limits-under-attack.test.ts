@@ -2,7 +2,7 @@
 // memory balloon against the memory limit, busy loops against the cpu quota. Each must stay inside
 // its limit and be reported as such, and the agent must keep answering within 1 s meanwhile.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IMAGE, roundTripMs, startReliabilityAgent, type ReliabilityAgent } from './support.js';
+import { IMAGE, roundTripMs, startReliabilityAgent, type ReliabilityAgent } from '../../../build/testing/reliability-agent.js';
 
 let agent: ReliabilityAgent;
 

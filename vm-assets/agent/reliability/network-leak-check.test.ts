@@ -5,7 +5,7 @@
 // cycle is four CLI processes, ~5 s on a loaded 2-core box; the 300 is a long run).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IMAGE, countKernel, createLab, type NetnsLab } from '../networks/netns-lab.js';
-import { census } from './support.js';
+import { census } from '../../../build/testing/reliability-agent.js';
 
 const CYCLES = Number(process.env.ONGGI_NET_LEAK_CYCLES ?? 10);
 let lab: NetnsLab;

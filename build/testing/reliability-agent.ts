@@ -4,11 +4,11 @@
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeBusyboxLayer } from '../../../build/testing/busybox-layer.js';
-import { connectAgent, type AgentTestClient } from '../../../build/testing/agent-client.js';
-import { isolatedAgent, spawnDaemon, type IsolatedAgent } from '../../../build/testing/isolated-agent.js';
-import { detectCgroups } from '../system/cgroups.js';
-import { AGENT_EVENT_METHOD, type AgentEvent } from '../../../shared/agent-rpc.js';
+import { makeBusyboxLayer } from './busybox-layer.js';
+import { connectAgent, type AgentTestClient } from './agent-client.js';
+import { isolatedAgent, spawnDaemon, type IsolatedAgent } from './isolated-agent.js';
+import { detectCgroups } from '../../vm-assets/agent/system/cgroups.js';
+import { AGENT_EVENT_METHOD, type AgentEvent } from '../../shared/agent-rpc.js';
 
 export const IMAGE = 'busybox:reliability';
 
