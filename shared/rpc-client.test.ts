@@ -66,9 +66,29 @@ describe('LineSplitter', () => {
     );
   });
 
-  it('refuses a frame longer than the limit instead of buffering it', () => {
+  it('refuses a frame longer than the limit instead of buffering it, skips the rest of it, and parses what follows', () => {
     const splitter = new LineSplitter(100);
     expect(() => splitter.push('x'.repeat(101))).toThrow(FrameTooLargeError);
-    expect(splitter.push('ok\n')).toEqual(['ok']);
+    // The refused frame goes on until its newline: its tail is not glued onto the next frame.
+    expect(splitter.push('x'.repeat(500))).toEqual([]);
+    expect(splitter.push('tail\nok\n')).toEqual(['ok']);
+    expect(splitter.push('a\nb')).toEqual(['a']);
+    expect(splitter.push('\n')).toEqual(['b']);
+  });
+
+  it('refuses an oversize frame that arrives whole, keeping the frames around it', () => {
+    const splitter = new LineSplitter(100);
+    expect(splitter.split(`a\n${'x'.repeat(101)}\nb\n`)).toEqual({ lines: ['a', 'b'], refused: 1 });
+    expect(splitter.split(`${'x'.repeat(60)}`)).toEqual({ lines: [], refused: 0 });
+    expect(splitter.split(`${'x'.repeat(60)}\nc\n`)).toEqual({ lines: ['c'], refused: 1 });
+  });
+
+  it('takes linear time for a large frame arriving in small chunks', () => {
+    const splitter = new LineSplitter();
+    const chunk = 'y'.repeat(16 * 1024);
+    const started = performance.now();
+    for (let i = 0; i < 900; i += 1) expect(splitter.push(chunk)).toEqual([]); // ~14 MiB, just under the limit
+    expect(splitter.push('\n')).toHaveLength(1);
+    expect(performance.now() - started).toBeLessThan(2000);
   });
 });

@@ -35,7 +35,7 @@ static const char usage[] =
     "usage: onggi-init run [--rootfs DIR] [--hostname NAME] [--cwd DIR] [--uid N] [--gid N] [--groups N,...]\n"
     "                      [--env K=V]... [--cap NAME]... [--seccomp-deny NAME]... [--mask PATH]... [--readonly PATH]...\n"
     "                      [--cgroup-procs FILE]... [--device-allow RULE]... [--cgroupfs v2|none]\n"
-    "                      [--log FILE] [--exit-file FILE] [--pid-file FILE] [--ready-fd N] [--go-fd N] -- CMD [ARG...]\n"
+    "                      [--log FILE] [--exit-file FILE] [--unmount-rootfs] [--pid-file FILE] [--ready-fd N] [--go-fd N] -- CMD [ARG...]\n"
     "       onggi-init exec --target-pid PID [--cgroup-procs FILE]... [--cwd DIR] [--uid N] [--gid N] [--groups N,...]\n"
     "                      [--env K=V]... [--cap NAME]... [--seccomp-deny NAME]... [--tty [--tty-size ROWSxCOLS]]\n"
     "                      -- CMD [ARG...]\n"
@@ -93,7 +93,7 @@ static const struct {
     {"--ready-fd", FOR_RUN},     {"--go-fd", FOR_RUN},     {"--target-pid", FOR_EXEC},   {"--cwd", FOR_RUN | FOR_EXEC},
     {"--uid", FOR_RUN | FOR_EXEC}, {"--gid", FOR_RUN | FOR_EXEC}, {"--groups", FOR_RUN | FOR_EXEC}, {"--env", FOR_RUN | FOR_EXEC},
     {"--cap", FOR_RUN | FOR_EXEC}, {"--seccomp-deny", FOR_RUN | FOR_EXEC}, {"--cgroup-procs", FOR_RUN | FOR_EXEC}, {"--device-allow", FOR_RUN},
-    {"--tty", FOR_EXEC | FLAG},  {"--tty-size", FOR_EXEC},
+    {"--tty", FOR_EXEC | FLAG},  {"--tty-size", FOR_EXEC},   {"--unmount-rootfs", FOR_RUN | FLAG},
 };
 
 /* The option's entry in known_options when mode accepts it, else -1. */
@@ -150,6 +150,7 @@ static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
     }
     if (known_options[known].modes & FLAG) {
       if (strcmp(opt, "--tty") == 0) sp->tty = 1;
+      if (strcmp(opt, "--unmount-rootfs") == 0) sp->unmount_rootfs = 1;
       continue;
     }
     if (i + 1 >= argc) {

@@ -35,6 +35,8 @@ struct spec {
   /* exec --tty: a new pty from the container's own devpts for the command; --tty-size, its
    * size when our stdin is not a terminal to copy it from (0 = not given). */
   int tty;
+  /* run: the supervisor unmounts the rootfs (in its own, the machine's, mount namespace) once the container ended. */
+  int unmount_rootfs;
   unsigned short tty_rows, tty_cols;
   char **argv; /* the container's command: NULL-terminated */
 };

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -67,6 +68,9 @@ static void signal_name(int sig, char *out, size_t size) {
     snprintf(out, size, "SIG%d", sig);
 }
 
+/* Milliseconds the supervisor spent unmounting the rootfs after the end, or -1 if it did not. */
+static double unmounted_ms = -1;
+
 static void write_exit_file(int code, int sig, const char *error) {
   if (!spec->exit_file) return;
   char time[48], signame[48] = "null";
@@ -84,8 +88,11 @@ static void write_exit_file(int code, int sig, const char *error) {
     escaped[n++] = '"';
     escaped[n] = '\0';
   }
-  char body[sizeof escaped + 200];
-  int n = snprintf(body, sizeof body, "{\"exitCode\":%d,\"signal\":%s,\"finishedAt\":\"%s\",\"error\":%s}\n", code, signame, time, escaped);
+  char body[sizeof escaped + 240];
+  char unmounted[48] = "";
+  if (unmounted_ms >= 0) snprintf(unmounted, sizeof unmounted, ",\"rootfsUnmountedMs\":%.3f", unmounted_ms);
+  int n = snprintf(body, sizeof body, "{\"exitCode\":%d,\"signal\":%s,\"finishedAt\":\"%s\",\"error\":%s%s}\n", code, signame, time,
+                   escaped, unmounted);
   if (write_file_atomic(spec->exit_file, body, (size_t)n) < 0) note("write %s: %s", spec->exit_file, strerror(errno));
 }
 
@@ -291,6 +298,18 @@ int cmd_run(struct spec *sp, const char *parse_error) {
   fatal_hook = NULL;
 
   int status = supervise(sigfd);
+  /* The container's mount namespace died with its last process: unmount its rootfs here, before
+   * the exit file tells the agent, which then has no umount to spawn (it still checks, and unmounts
+   * what is left, e.g. when this fails). */
+  if (spec->unmount_rootfs && spec->rootfs) {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (umount2(spec->rootfs, 0) == 0) {
+      clock_gettime(CLOCK_MONOTONIC, &t1);
+      unmounted_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    } else
+      note("unmount %s: %s", spec->rootfs, strerror(errno));
+  }
   if (WIFSIGNALED(status))
     write_exit_file(128 + WTERMSIG(status), WTERMSIG(status), NULL);
   else

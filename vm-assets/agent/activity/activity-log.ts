@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { appendFile, mkdir, rmdir, writeFile } from 'node:fs/promises';
 import type { ActivityEntry } from '../../../shared/agent-rpc.js';
+import { crashPoint } from '../state/crash-points.js';
 
 export interface ActivityScope {
   container?: string;
@@ -104,6 +105,7 @@ export class ActivityLog {
     if (this.recent.length > RECENT_LIMIT) this.recent.splice(0, this.recent.length - RECENT_LIMIT);
     if (this.journal) void appendFile(this.journal, `${JSON.stringify(full)}\n`).catch(() => undefined);
     for (const listener of this.listeners) listener(full);
+    crashPoint(full.kind === 'write' ? `echo > ${full.path ?? ''}` : (full.argv ?? []).join(' '));
     return full;
   }
 

@@ -3,7 +3,7 @@
 import type { Socket } from 'node:net';
 import { AGENT_EVENT_METHOD, type AgentEvent, agentMethods } from '../../../shared/agent-rpc.js';
 import { ErrorCode, failure } from '../../../shared/jsonrpc.js';
-import { FrameTooLargeError, LineSplitter, encodeFrame } from '../../../shared/ndjson.js';
+import { FrameTooLargeError, LineSplitter, MAX_FRAME_BYTES, encodeFrame } from '../../../shared/ndjson.js';
 import { callHandler, dispatchFrame, type Handlers } from '../../../shared/rpc-dispatch.js';
 import type { ConnectionContext } from '../rpc/handlers.js';
 import type { EventHub } from './event-hub.js';
@@ -29,16 +29,15 @@ export function serveConnection(
 
   socket.setEncoding('utf8');
   socket.on('data', (chunk: string) => {
-    let lines: string[];
-    try {
-      lines = splitter.push(chunk);
-    } catch (error) {
-      if (error instanceof FrameTooLargeError) {
-        write(failure(null, { code: ErrorCode.InvalidRequest, message: error.message, data: { kind: 'frame_too_large' } }));
-        return;
-      }
-      throw error;
-    }
+    const { lines, refused } = splitter.split(chunk);
+    for (let i = 0; i < refused; i += 1)
+      write(
+        failure(null, {
+          code: ErrorCode.InvalidRequest,
+          message: new FrameTooLargeError(MAX_FRAME_BYTES).message,
+          data: { kind: 'frame_too_large' },
+        }),
+      );
     for (const line of lines) {
       const handled = dispatchFrame(line, call, { onInternalError: (method, error) => log.error(`${method} failed`, error) }).then(
         (response) => {

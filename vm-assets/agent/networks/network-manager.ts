@@ -445,7 +445,7 @@ export class NetworkManager {
     let newNetworks = false;
     try {
       for (const attachment of membership.attachments) newNetworks = (await this.materialize(attachment.networkId)) || newNetworks;
-      await this.options.activity.run([...inNetns(pid), 'ip', 'link', 'set', 'lo', 'up'], scope);
+      // lo is already up: the init helper raised it when it made the namespace (no spawn per start).
       for (const [index, attachment] of membership.attachments.entries()) {
         const network = this.networkById(attachment.networkId);
         if (!network)

@@ -7,6 +7,8 @@ export const ExitFile = z.object({
   signal: z.string().nullable().optional(),
   finishedAt: z.string().optional(),
   error: z.string().nullable().optional(),
+  /** Set when the supervisor unmounted the rootfs itself (how long it took). */
+  rootfsUnmountedMs: z.number().nonnegative().optional(),
 });
 export type ExitRecord = z.infer<typeof ExitFile>;
 

@@ -255,6 +255,8 @@ export interface RunSpec extends ProcessSettings {
   exitFile?: string;
   /** The container's first process's host pid, written atomically once it is in its cgroups. */
   pidFile?: string;
+  /** The supervisor unmounts the rootfs when the container ended (before writing the exit file, which then says so). */
+  unmountRootfs?: boolean;
   /** An inherited pipe the supervisor reports on: `created PID`, then `started` or `error MESSAGE`. */
   readyFd?: number;
   /** An inherited pipe to read `go` from before the container goes on (network set-up happens before). */
@@ -425,6 +427,7 @@ export function initArgs(spec: InitSpec): string[] {
       if (spec.logFile !== undefined) out.push('--log', absolute(spec.logFile, 'logFile'));
       if (spec.exitFile !== undefined) out.push('--exit-file', absolute(spec.exitFile, 'exitFile'));
       if (spec.pidFile !== undefined) out.push('--pid-file', absolute(spec.pidFile, 'pidFile'));
+      if (spec.unmountRootfs) out.push('--unmount-rootfs');
       if (spec.readyFd !== undefined) out.push('--ready-fd', fd(spec.readyFd, 'readyFd'));
       if (spec.goFd !== undefined) out.push('--go-fd', fd(spec.goFd, 'goFd'));
       return [...out, '--', ...spec.argv.map((arg) => text(arg, 'argv'))];

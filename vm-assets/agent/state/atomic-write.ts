@@ -1,5 +1,6 @@
 import { open, rename, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
+import { crashPoint } from './crash-points.js';
 
 /**
  * Writes a file so that a reader, or a daemon restarted after `kill -9`, sees either the old
@@ -17,6 +18,7 @@ export async function writeFileAtomic(path: string, data: string, mode = 0o600):
     throw error;
   }
   await handle.close();
+  crashPoint(`before rename ${basename(path)}`);
   await rename(temp, path);
   const dir = await open(dirname(path), 'r');
   try {

@@ -1,0 +1,99 @@
+// `npm run bench`: every benchmark case (bench/cases/*.bench.ts, run by vitest with
+// bench/vitest.config.ts — never by the test run), then the window's frame-time bench when a
+// `bench:window` script exists, then bench/RESULTS.md from bench/results.json.
+// Arguments are passed to vitest: `npm run bench -- 1-start` runs one case (the others' results are kept).
+// Environment: BENCH_RUNS (rounds per case, default 20), BENCH_CONCURRENT (default 100), BENCH_DEPLOY_RUNS (default 3).
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(BENCH, '..');
+const RESULTS_JSON = join(BENCH, 'results.json');
+const RESULTS_MD = join(BENCH, 'RESULTS.md');
+
+if (process.getuid?.() !== 0) {
+  console.error('npm run bench: needs root (containers, cgroups, crun/runc, sshd)');
+  process.exit(1);
+}
+
+// The peers are Debian packages (not needed by the test run, so not in build/test.sh's list).
+const missing = ['runc', 'crun', 'skopeo', 'umoci', 'sshd', 'docker-registry'].filter(
+  (tool) => spawnSync('sh', ['-c', 'command -v "$0"', tool]).status !== 0 && !existsSync(`/usr/sbin/${tool}`),
+);
+if (missing.length) {
+  console.error(`npm run bench: missing ${missing.join(', ')} (apt-get install runc crun skopeo umoci openssh-server docker-registry)`);
+  process.exit(1);
+}
+
+const first = (argv) => {
+  const run = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
+  return `${run.stdout || run.stderr || ''}`.split('\n')[0].trim() || 'missing';
+};
+const args = process.argv.slice(2);
+const previous = existsSync(RESULTS_JSON) ? JSON.parse(readFileSync(RESULTS_JSON, 'utf8')) : {};
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+  kernel: first(['uname', '-r']),
+  node: process.version,
+  date: new Date().toISOString(),
+  loadAtStart: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+  peers: {
+    runc: first(['runc', '--version']),
+    crun: first(['crun', '--version']),
+    skopeo: first(['skopeo', '--version']),
+    umoci: first(['umoci', '--version']),
+    sshd: first(['sshd', '-V']),
+  },
+};
+// A full run starts a fresh table; a filtered run updates its cases in the last one.
+writeFileSync(RESULTS_JSON, `${JSON.stringify({ machine, cases: args.length ? (previous.cases ?? {}) : {} }, null, 2)}\n`);
+
+const vitest = spawnSync('npx', ['vitest', 'run', '--config', 'bench/vitest.config.ts', ...args], { cwd: ROOT, stdio: 'inherit' });
+let status = vitest.status ?? 1;
+
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+if (pkg.scripts?.['bench:window'] && args.length === 0) {
+  const window = spawnSync('npm', ['run', 'bench:window'], { cwd: ROOT, stdio: 'inherit' });
+  if (window.status !== 0) status = status || window.status || 1;
+}
+
+const results = JSON.parse(readFileSync(RESULTS_JSON, 'utf8'));
+writeFileSync(RESULTS_MD, render(results));
+// Formatted as the repository's own Markdown is, so `npm run lint` stays green after a run.
+spawnSync('npx', ['prettier', '--write', '--log-level', 'warn', RESULTS_MD], { cwd: ROOT, stdio: 'inherit' });
+console.log(`wrote ${RESULTS_JSON} and ${RESULTS_MD}`);
+process.exit(status);
+
+function render({ machine: m, cases }) {
+  const out = [
+    '# Onggi benchmarks',
+    '',
+    'Written by `npm run bench` (bench/run.mjs). Every case runs its variants in the same process, warm-up first, then rounds that',
+    'alternate the order of the variants so drift on the machine falls on all of them alike. Times in milliseconds.',
+    '',
+    `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; kernel ${m.kernel}; Node ${m.node}`,
+    `- Date: ${m.date}; load average at start: ${m.loadAtStart}`,
+    `- Peers: ${Object.entries(m.peers)
+      .map(([k, v]) => `${k} \`${v}\``)
+      .join(', ')}`,
+    '',
+  ];
+  for (const [key, c] of Object.entries(cases ?? {}).sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))) {
+    out.push(`## ${key}: ${c.title}`, '');
+    const variants = Object.entries(c.variants ?? {});
+    if (variants.length) {
+      out.push('| variant | runs | min | median | p95 | mean |', '| --- | ---: | ---: | ---: | ---: | ---: |');
+      for (const [name, s] of variants) out.push(`| ${name} | ${s.runs} | ${s.min} | ${s.median} | ${s.p95} | ${s.mean} |`);
+      out.push('');
+    }
+    for (const [k, v] of Object.entries(c.extra ?? {})) out.push(`- ${k}: ${v}`);
+    for (const note of c.notes ?? []) out.push(`- _${note}_`);
+    out.push('');
+  }
+  return `${out.join('\n').trimEnd()}\n`;
+}
