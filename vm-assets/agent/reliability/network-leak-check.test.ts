@@ -4,7 +4,7 @@
 // state files, processes — all equal. ONGGI_NET_LEAK_CYCLES sets the count (default 10: each
 // cycle is four CLI processes, ~5 s on a loaded 2-core box; the 300 is a long run).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IMAGE, countKernel, createLab, type NetnsLab } from '../networks/netns-lab.js';
+import { IMAGE, countKernel, createLab, type NetnsLab } from '../../../build/testing/netns-lab.js';
 import { census } from '../../../build/testing/reliability-agent.js';
 
 const CYCLES = Number(process.env.ONGGI_NET_LEAK_CYCLES ?? 10);
