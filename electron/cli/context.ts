@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { createHostCore, type HostCore } from '../core/host-core.js';
+import { createHostCore, type HostCore, type HostCoreOptions } from '../core/host-core.js';
 import { defaultDataDir } from '../core/paths.js';
 import { terminalPrompts } from './commands/machines.js';
 
@@ -9,8 +9,10 @@ export const ASSETS = {
   rendererDir: resolve(__dirname, '../renderer'),
 };
 
-export function createCliCore(): HostCore {
+/** `forwardPublishedPorts`: only for a long-lived process (`onggi serve`), never a one-shot command. */
+export function createCliCore(extra: Pick<HostCoreOptions, 'forwardPublishedPorts'> = {}): HostCore {
   return createHostCore({
+    ...extra,
     dataDir: defaultDataDir(),
     agentDir: ASSETS.agentDir,
     // The CLI already runs on Node; the local agent runs on the same binary.

@@ -106,13 +106,15 @@ describe('main', () => {
     expect(fake.windows).toBe(0);
   });
 
-  it('sandboxes every renderer, starts the core on Electron’s own Node and opens one window', async () => {
+  it('sandboxes every renderer, starts the core on Electron’s own Node with port forwarding on and opens one window', async () => {
     await startMain();
     expect(fake.enableSandbox).toHaveBeenCalled();
     expect(fake.createHostCore).toHaveBeenCalledWith({
       dataDir: '/fake/userData',
       agentDir: join(__dirname, '..', '..', 'vm-assets', 'dist', 'agent'),
       nodeRuntime: { command: process.execPath, env: { ELECTRON_RUN_AS_NODE: '1' } },
+      // The app is long-lived: remote containers' published ports reach this computer's 127.0.0.1.
+      forwardPublishedPorts: true,
     });
     expect(fake.windows).toBe(1);
     emit('second-instance');

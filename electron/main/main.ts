@@ -49,6 +49,7 @@ function start(): void {
         agentDir: layout.agentDir,
         // The local agent runs on Electron's own Node (RunAsNode fuse stays on for this).
         nodeRuntime: { command: process.execPath, env: { ELECTRON_RUN_AS_NODE: '1' } },
+        forwardPublishedPorts: true,
       });
       connectHostToWindow(core, () => window, layout.rendererUrl);
       showWindow();

@@ -83,7 +83,7 @@ export function registerMachineCommands(program: Command): void {
     .description('add a Linux host reached over SSH (EC2 and any other); checks its host key and your key now, deploys on first use')
     .argument('<name>', 'a name for the machine')
     .option('--host <host>', 'host name or address')
-    .option('--user <user>', 'user to log in as (root, or one with passwordless sudo)')
+    .option('--user <user>', 'user to log in as (root, or one with sudo: a password is asked for once when it needs one)')
     .option('--port <port>', 'SSH port', port)
     .option('--key <file>', 'private key file (a passphrase is asked for here when it has one)')
     .option('--from-ssh-config <host>', 'take host, user, port, key and ProxyJump from this Host in ~/.ssh/config')
@@ -416,11 +416,16 @@ export function terminalPrompts(): MachinePrompts {
       }
     },
     async secret(question: SecretQuestion) {
+      const sudo = question.kind === 'sudo-password';
       if (!process.stdin.isTTY) {
-        process.stderr.write(`No terminal to ask for the passphrase of ${question.subject} on; add the key to an ssh-agent instead.\n`);
+        process.stderr.write(
+          sudo
+            ? `No terminal to ask for the sudo password of ${question.subject} on; log in as root or allow passwordless sudo instead.\n`
+            : `No terminal to ask for the passphrase of ${question.subject} on; add the key to an ssh-agent instead.\n`,
+        );
         return undefined;
       }
-      if (question.attempt > 1) process.stderr.write('Wrong passphrase, try again.\n');
+      if (question.attempt > 1) process.stderr.write(sudo ? 'Sorry, try again.\n' : 'Wrong passphrase, try again.\n');
       const label =
         question.kind === 'key-passphrase'
           ? `Enter passphrase for key '${question.subject}': `

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeBusyboxLayer } from '../../../build/testing/busybox-layer.js';
-import { AGENT_DIR, CLI, terminate } from '../../../build/testing/isolated-agent.js';
+import { AGENT_DIR, CLI } from '../../../build/testing/isolated-agent.js';
+import { stopRemoteAgents } from '../../../build/testing/remote-agent.js';
 import { startSshd, type Sshd } from '../../../build/testing/sshd.js';
 import { stageRuntime } from '../../../build/runtime.mjs';
 import type { HostEvent } from '../../../shared/host-api.js';
@@ -48,34 +49,10 @@ afterEach(async () => {
 
 afterAll(async () => {
   await Promise.all(cores.splice(0).map((core) => core.close()));
-  if (remote) await stopRemoteAgent(remote.runDir);
+  if (remote) await stopRemoteAgents(remote.runDir, `${root}/remote`);
   await sshd?.stop();
   if (root) await rm(root, { recursive: true, force: true });
 });
-
-/**
- * Ends the supervisors and daemons this test's deploys started: the pids in their files, and any
- * process whose command line names this test's own temp root (nothing else can).
- */
-async function stopRemoteAgent(runDir: string): Promise<void> {
-  const pids = new Set<number>();
-  for (const file of ['supervisor.pid', 'agent.pid']) {
-    const pid = Number((await readFile(join(runDir, file), 'utf8').catch(() => '')).trim());
-    if (Number.isInteger(pid) && pid > 0) pids.add(pid);
-  }
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(`${root}/remote/`)) pids.add(Number(entry));
-  }
-  // Supervisors first, so they do not restart the daemons being stopped.
-  const isSupervisor = async (pid: number) =>
-    (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).includes('onggi-agent-supervisor');
-  const ordered = [...pids];
-  const flags = await Promise.all(ordered.map(isSupervisor));
-  for (const [index, pid] of ordered.entries()) if (flags[index]) await terminate(pid);
-  for (const [index, pid] of ordered.entries()) if (!flags[index]) await terminate(pid);
-}
 
 function onggi(...args: string[]) {
   return spawnSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8', timeout: 120_000 });

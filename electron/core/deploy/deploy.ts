@@ -13,6 +13,7 @@ import { checkHash, checkRemotePath, shellCommand } from '../machines/ssh/quote.
 import type { SshConnection } from '../machines/ssh/ssh-connection.js';
 import { agentPart, chooseRuntimePart, readRuntimeManifest, type AgentPart, type DeployPart } from './bundles.js';
 import { ACTIVATE_SCRIPT, INSTALL_SCRIPT, PRUNE_SCRIPT, SUPERVISOR_SCRIPT } from './remote-scripts.js';
+import { redact, sudoInput, sudoPassword, type AskSudoPassword } from './sudo.js';
 import {
   DEFAULT_GLIBC_MIN,
   PROBE_SCRIPT,
@@ -49,13 +50,21 @@ export interface DeployOptions {
    * a server and minutes on an emulated VM or a small board; a dead link still fails at once.
    */
   applyTimeoutMs?: number;
+  /**
+   * Asks for the sudo password when the login user's sudo wants one (asked at most twice, kept
+   * for this connection in memory only; see sudo.ts). Without it such a machine is refused.
+   */
+  askSudoPassword?: AskSudoPassword;
 }
 
 export interface RemotePaths {
   node: string;
   agent: string;
   socket: string;
-  /** The words that run a command as root there: [] for root, sudo otherwise. */
+  /**
+   * The words that run a command as root there: [] for root, sudo otherwise; with `sudo -S` the
+   * command's stdin must start with the password line (see sudo.ts and `sudoPasswordFor`).
+   */
   privilege: string[];
 }
 
@@ -190,24 +199,30 @@ export async function deployAgent(options: DeployOptions): Promise<DeployResult>
         `${host} has no sha256sum (coreutils); deploy checks every upload with it`,
       );
     }
-    return { arch, manifest: staged, privilege };
+    // Asked (and checked) once per connection, before anything runs as root.
+    const password = facts.sudo === 'password' ? await sudoPassword(connection, host, options.askSudoPassword) : undefined;
+    return { arch, manifest: staged, privilege, password };
   })().catch((error: unknown) => {
     channel.close();
     throw error;
   });
-  const { arch, manifest, privilege } = checked;
+  const { arch, manifest, privilege, password } = checked;
   const runtime = chooseRuntimePart(options.bundlesDir, manifest, facts.xz);
   const agent = await agentPart(options.agentDir, arch);
   const paths = remotePaths(layout, runtime.id, agent.id, privilege);
   const has = new Set(facts.existing);
   const missing: DeployPart[] = [runtime, agent].filter((part) => !has.has(part.kind === 'runtime' ? paths.node : paths.agent));
 
-  // 2. Already installed: the probe dialed on; the daemon may well be ours and running.
-  if (facts.dialed && missing.length === 0) {
+  // 2. Already installed: the probe dialed on (or, with a sudo password, a dial of its own); the
+  //    daemon may well be ours and running.
+  if (missing.length === 0 && (facts.dialed || password !== undefined)) {
     progress('handshake');
-    const attempt = await handshake(channel, probed.stderr, connection.label, options.handshakeTimeoutMs).catch(
-      (error: unknown) => error as Error,
-    );
+    if (!facts.dialed) channel.close();
+    const attempt = await (
+      facts.dialed
+        ? handshake(channel, probed.stderr, connection.label, options.handshakeTimeoutMs)
+        : dial(connection, paths, options.handshakeTimeoutMs, password)
+    ).catch((error: unknown) => error as Error);
     lap('handshake');
     if (!(attempt instanceof Error)) {
       if (attempt.hello.buildId === agent.buildId) {
@@ -277,19 +292,25 @@ export async function deployAgent(options: DeployOptions): Promise<DeployResult>
     shellCommand([...privilege, 'sh', '-c', PRUNE_SCRIPT, 'onggi-prune', layout.installRoot, String(KEEP_VERSIONS), runtime.id, agent.id]),
   ];
   progress('start');
-  const applied = await connection.exec(commands.join(' && '), { timeoutMs: options.applyTimeoutMs ?? 600_000 });
+  const applied = await connection.exec(commands.join(' && '), {
+    timeoutMs: options.applyTimeoutMs ?? 600_000,
+    // Each sudo reads one line; a command that failed leaves the rest unread.
+    ...(password !== undefined ? { stdin: sudoInput(password, commands.length) } : {}),
+  });
   if (applied.code !== 0) {
     throw new OnggiError(
       ErrorCode.OperationFailed,
       'deploy_failed',
-      `installing the agent on ${host} failed (exit ${applied.code}): ${(applied.stderr || applied.stdout).trim().slice(-1500)}`,
+      `installing the agent on ${host} failed (exit ${applied.code}): ${redact(applied.stderr || applied.stdout, password)
+        .trim()
+        .slice(-1500)}`,
     );
   }
   lap('apply');
   const removed = [...applied.stdout.matchAll(/^removed=(.+)$/gm)].map((match) => match[1] ?? '');
 
   progress('handshake');
-  const { link, hello } = await dial(connection, paths, options.handshakeTimeoutMs);
+  const { link, hello } = await dial(connection, paths, options.handshakeTimeoutMs, password);
   lap('handshake');
   if (hello.buildId !== agent.buildId) {
     link.close();
@@ -341,15 +362,20 @@ function otherBuild(host: string, version: string, buildId: string): OnggiError 
   );
 }
 
-/** Opens `agent dial` over an exec channel and shakes hands with the daemon behind it. */
-export async function dial(connection: SshConnection, paths: RemotePaths, timeoutMs?: number): Promise<Dialed> {
+/**
+ * Opens `agent dial` over an exec channel and shakes hands with the daemon behind it. With a sudo
+ * password (privilege `sudo -S`), its line goes first on the channel: sudo reads it and nothing
+ * more, the agent gets the rest.
+ */
+export async function dial(connection: SshConnection, paths: RemotePaths, timeoutMs?: number, password?: string): Promise<Dialed> {
   const channel = await connection.execChannel(
     shellCommand([...paths.privilege, paths.node, paths.agent, 'dial', '--socket', paths.socket]),
   );
+  if (password !== undefined) channel.write(sudoInput(password));
   const stderr = { text: '' };
   channel.stderr.setEncoding('utf8');
   channel.stderr.on('data', (chunk: string) => {
-    if (stderr.text.length < 4096) stderr.text += chunk;
+    if (stderr.text.length < 4096) stderr.text += redact(chunk, password);
   });
   return handshake(channel, stderr, connection.label, timeoutMs);
 }

@@ -91,13 +91,12 @@ describe('supported targets', () => {
     expect(checkTarget(parseProbe(probeOutput({ ...base, uname: 'x86_64', getconf: 'glibc 2.100' })), 'h', '2.28', '24')).toBe('x64');
   });
 
-  it('runs root commands directly as root, through sudo -n with passwordless sudo, and explains the rest', () => {
+  it('runs root commands directly as root, through sudo -n with passwordless sudo or sudo -S with a password, and explains the rest', () => {
     const facts = (sudo: string) => parseProbe(probeOutput({ ...base, uid: '1000', sudo, uname: 'x86_64', getconf: 'glibc 2.36' }));
     expect(privilegePrefix(facts('root'), 'root@h')).toEqual([]);
     expect(privilegePrefix(facts('nopasswd'), 'ubuntu@h')).toEqual(['sudo', '-n', '--']);
-    expect(() => privilegePrefix(facts('password'), 'alice@h')).toThrow(
-      /alice@h needs a password for sudo.*"alice ALL=\(ALL\) NOPASSWD: ALL"/,
-    );
+    // The password is the first line of stdin (never argv); -k: always read, even with a cached timestamp.
+    expect(privilegePrefix(facts('password'), 'alice@h')).toEqual(['sudo', '-k', '-S', '-p', '', '--']);
     expect(() => privilegePrefix(facts('absent'), 'bob@h')).toThrow('bob@h is not root and sudo is not installed');
   });
 

@@ -2,6 +2,7 @@
 // x86_64 or aarch64, glibc at least as new as the bundled Node needs, root or sudo.
 import { OnggiError } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
+import { SUDO_STDIN } from './sudo.js';
 
 export type RuntimeArch = 'x64' | 'arm64';
 
@@ -223,17 +224,14 @@ export function checkTarget(facts: TargetFacts, host: string, glibcMin: string, 
   return arch;
 }
 
-/** How root commands run: directly, or through sudo without a password. */
+/**
+ * How root commands run: directly, through sudo without a password, or through `sudo -S` reading
+ * the password (asked once, see sudo.ts) as the first line of the command's stdin.
+ */
 export function privilegePrefix(facts: TargetFacts, who: string): string[] {
   if (facts.sudo === 'root') return [];
   if (facts.sudo === 'nopasswd') return ['sudo', '-n', '--'];
-  if (facts.sudo === 'password') {
-    throw new OnggiError(
-      ErrorCode.Forbidden,
-      'sudo_password_required',
-      `${who} needs a password for sudo; the agent runs as root. Log in as root, or allow this user passwordless sudo (e.g. a line "${who.split('@')[0]} ALL=(ALL) NOPASSWD: ALL" in /etc/sudoers.d/onggi)`,
-    );
-  }
+  if (facts.sudo === 'password') return [...SUDO_STDIN];
   throw new OnggiError(
     ErrorCode.Forbidden,
     'sudo_absent',

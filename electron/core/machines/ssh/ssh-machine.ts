@@ -17,6 +17,7 @@ import {
 } from '../../../../shared/machines.js';
 import type { AgentLink } from '../../agent/agent-link.js';
 import { agentExecCommand, deployAgent, type DeployResult } from '../../deploy/deploy.js';
+import { knownSudoPassword, readsSudoPassword, sudoInput } from '../../deploy/sudo.js';
 import type { AgentEventListener, Machine, StateListener, Terminal, TerminalOptions } from '../machine.js';
 import { KnownHosts } from './known-hosts.js';
 import { forwardPort, type PortForward, type PortForwardSpec } from './port-forward.js';
@@ -40,6 +41,9 @@ const FINAL_KINDS = new Set([
   'other_build',
   'unsupported_target',
   'sudo_password_required',
+  'sudo_password_cancelled',
+  'sudo_wrong_password',
+  'sudo_refused',
   'sudo_absent',
   'runtime_bundle_missing',
   'agent_bundle_missing',
@@ -200,11 +204,22 @@ export class SshMachine implements Machine {
       await this.agent(); // deployed, current, and we know where it is
       const deployed = this.lastDeploy;
       if (!deployed) throw new OnggiError(ErrorCode.Unavailable, 'agent_unreachable', `the agent on ${this.name} is not deployed`);
-      return openCommandTerminal(
-        await this.ssh(),
-        agentExecCommand(deployed.paths, options.container, options.command, { tty: options.tty }),
-        options,
-      );
+      const connection = await this.ssh();
+      const command = agentExecCommand(deployed.paths, options.container, options.command, { tty: options.tty });
+      if (!readsSudoPassword(deployed.paths.privilege)) return openCommandTerminal(connection, command, options);
+      // sudo -S: its password line first. Not into a PTY: the line discipline would echo it
+      // before sudo turns echo off.
+      const password = knownSudoPassword(connection);
+      if (options.tty || password === undefined) {
+        throw new OnggiError(
+          ErrorCode.Forbidden,
+          'sudo_password_required',
+          `${this.name}: container terminals with a PTY need root without a password prompt (root login or passwordless sudo)`,
+        );
+      }
+      const terminal = await openCommandTerminal(connection, command, options);
+      terminal.stream.write(sudoInput(password));
+      return terminal;
     }
     return openMachineTerminal(await this.ssh(), options);
   }
@@ -276,6 +291,13 @@ export class SshMachine implements Machine {
         agentDir: this.options.agentDir,
         bundlesDir: this.options.bundlesDir,
         replaceOtherBuild,
+        askSudoPassword: (attempt) =>
+          this.options.prompts.secret({
+            machine: this.name,
+            kind: 'sudo-password',
+            subject: `${this.options.definition.user}@${this.options.definition.host}`,
+            attempt,
+          }),
         ...(this.options.onDeploy ? { onProgress: this.options.onDeploy } : {}),
       });
       const link = deployed.link;
