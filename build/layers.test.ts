@@ -39,8 +39,8 @@ export function importsOf(file: string): ImportRef[] {
   }));
 }
 
-// Tests and their support files (test-*.ts beside them) are not shipped; the rules are for product code.
-const isTest = (file: string) => /\.test\.tsx?$|(^|\/)test-[\w-]+\.ts$/.test(file);
+// Tests (*.test.ts, the VM suites' *.vm-test.ts) and their support files (test-*.ts beside them) are not shipped; the rules are for product code.
+const isTest = (file: string) => /\.(vm-)?test\.tsx?$|(^|\/)test-[\w-]+\.ts$/.test(file);
 const isNodeBuiltin = (specifier: string) => specifier.startsWith('node:') || builtinModules.includes(specifier.split('/')[0] ?? '');
 const under = (target: string | undefined, folder: string) =>
   target !== undefined && (target === folder || target.startsWith(`${folder}/`));

@@ -133,3 +133,11 @@ describe('two app builds on one host', () => {
     expect(await sandbox.daemonPid()).toBe(newer.agent.pid);
   });
 });
+
+describe('two windows of one build', () => {
+  it('start the agent at the same moment and both end up on the one daemon that won', async () => {
+    const infos = (await Promise.all([0, 1, 2].map(() => core().call('machines.info', { machine: 'local' })))) as SystemInfo[];
+    const pid = await sandbox.daemonPid();
+    expect(infos.map((info) => info.agent.pid)).toEqual([pid, pid, pid]);
+  });
+});

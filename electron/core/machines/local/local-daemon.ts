@@ -49,30 +49,40 @@ export async function connectLocalAgent(
 ): Promise<AgentLink> {
   const bundle = await readAgentBundle(options.agentDir);
   const socketPath = socketPathIn(options.runDir);
-  const existing = await tryConnect(socketPath);
-  if (existing) {
-    const link = new AgentLink(existing, 'the local agent');
-    try {
-      const hello = await link.hello(CLIENT_NAME);
-      if (hello.buildId === bundle.buildId) return link;
-      if (!how.replaceOtherBuild) {
-        link.close();
-        throw new OnggiError(
-          ErrorCode.Conflict,
-          'other_build',
-          `the local agent is now another Onggi build (${hello.agentVersion}, ${hello.buildId.slice(0, 12)}); open the machine again to replace it with this app's`,
-        );
+  for (let attempt = 0; ; attempt += 1) {
+    const existing = await tryConnect(socketPath);
+    if (existing) {
+      const link = new AgentLink(existing, 'the local agent');
+      try {
+        const hello = await link.hello(CLIENT_NAME);
+        if (hello.buildId === bundle.buildId) return link;
+        if (!how.replaceOtherBuild) {
+          link.close();
+          throw new OnggiError(
+            ErrorCode.Conflict,
+            'other_build',
+            `the local agent is now another Onggi build (${hello.agentVersion}, ${hello.buildId.slice(0, 12)}); open the machine again to replace it with this app's`,
+          );
+        }
+      } catch (error) {
+        if (!(error instanceof OnggiError && error.kind === 'incompatible_version')) {
+          link.close();
+          throw error;
+        }
       }
-    } catch (error) {
-      if (!(error instanceof OnggiError && error.kind === 'incompatible_version')) {
-        link.close();
-        throw error;
-      }
+      link.close();
+      await stopDaemon(options.runDir);
     }
-    link.close();
-    await stopDaemon(options.runDir);
+    try {
+      await startDaemon(options, bundle.entry);
+      break;
+    } catch (error) {
+      // Another host core (a second window, another app build) may have started a daemon between
+      // our look at the socket and our start: ours then refuses to serve. Look once more, and treat
+      // that daemon like one that was already running.
+      if (attempt > 0 || !(await socketAccepts(socketPath))) throw error;
+    }
   }
-  await startDaemon(options, bundle.entry);
   const socket = await tryConnect(socketPath);
   if (!socket) throw unavailable(`the local agent started but ${socketPath} does not accept connections`);
   const link = new AgentLink(socket, 'the local agent');
@@ -82,6 +92,12 @@ export async function connectLocalAgent(
     throw unavailable(`another agent build (${hello.buildId.slice(0, 12)}) took over ${socketPath}`);
   }
   return link;
+}
+
+async function socketAccepts(socketPath: string): Promise<boolean> {
+  const socket = await tryConnect(socketPath);
+  socket?.destroy();
+  return socket !== undefined;
 }
 
 function tryConnect(socketPath: string): Promise<Socket | undefined> {
