@@ -2,7 +2,8 @@
 // bench/vitest.config.ts — never by the test run), then the window's frame-time bench when a
 // `bench:window` script exists, then bench/RESULTS.md from bench/results.json.
 // Arguments are passed to vitest: `npm run bench -- 1-start` runs one case (the others' results are kept).
-// Environment: BENCH_RUNS (rounds per case, default 20), BENCH_CONCURRENT (default 100), BENCH_DEPLOY_RUNS (default 3).
+// Environment: BENCH_RUNS (rounds per case, default 20), BENCH_CONCURRENT (default 100), BENCH_DEPLOY_RUNS (default 3),
+// BENCH_TOPOLOGY_CONTAINERS (default 200) and BENCH_TOPOLOGY_RUNS (snapshots per point, default 10).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
