@@ -41,7 +41,7 @@ function containers(count: number): ContainerSummary[] {
 function standInCore(): HostCore {
   const listeners = new Set<(event: HostEvent) => void>();
   const answers: Record<string, unknown> = {
-    'app.version': { version: 'bench', platform: 'linux' },
+    'app.version': { version: 'bench', platform: 'linux', secretVault: false },
     'machines.list': [{ name: 'local', provider: 'local', state: 'ready' }],
     'containers.list': containers(ROWS),
     'images.list': [],

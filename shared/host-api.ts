@@ -102,7 +102,12 @@ export type PassthroughMethod = keyof typeof machinePassthrough;
 export const hostMethods = {
   'app.version': {
     params: z.strictObject({}).optional(),
-    result: z.strictObject({ version: z.string().max(64), platform: z.string().max(32) }),
+    result: z.strictObject({
+      version: z.string().max(64),
+      platform: z.string().max(32),
+      /** The OS keychain can keep key passphrases (`machines.answerPrompt` with `remember`). */
+      secretVault: z.boolean(),
+    }),
   },
   'machines.list': { params: z.strictObject({}).optional(), result: z.array(MachineSummary).max(1024) },
   'machines.info': { params: MachineRef, result: SystemInfo },

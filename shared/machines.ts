@@ -188,7 +188,12 @@ export type SshMachineView = z.infer<typeof SshMachineView>;
 /** The user's answer to a host-key or secret question. */
 export const PromptAnswerParams = z.union([
   z.strictObject({ requestId: z.string().min(1).max(64), accept: z.boolean() }),
-  z.strictObject({ requestId: z.string().min(1).max(64), secret: z.string().max(4096).nullable() }),
+  z.strictObject({
+    requestId: z.string().min(1).max(64),
+    secret: z.string().max(4096).nullable(),
+    /** Keep a key passphrase in the OS keychain (only where `app.version` says `secretVault`). */
+    remember: z.boolean().optional(),
+  }),
 ]);
 export type PromptAnswerParams = z.infer<typeof PromptAnswerParams>;
 

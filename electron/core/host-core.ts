@@ -14,6 +14,7 @@ import { MachineRegistry } from './machines/registry.js';
 import type { MachinePrompts } from './machines/ssh/prompts.js';
 import { SshMachine } from './machines/ssh/ssh-machine.js';
 import { SshMachines } from './machines/ssh/ssh-machines.js';
+import type { SecretVault } from './machines/ssh/remembered-passphrases.js';
 import { uploadFile } from './machines/ssh/upload.js';
 import type { VagrantCli } from './machines/vagrant/vagrant-cli.js';
 import { VagrantMachine } from './machines/vagrant/vagrant-machine.js';
@@ -45,6 +46,11 @@ export interface HostCoreOptions {
    * app and browser mode: long-lived; a one-shot CLI command leaves it off).
    */
   forwardPublishedPorts?: boolean;
+  /**
+   * The OS keychain (Electron's safeStorage): key passphrases answered with `remember: true` are
+   * kept encrypted by it. Without one (CLI, browser mode) `remember` is refused.
+   */
+  secretVault?: SecretVault;
   /** Tests: the vagrant command and extra environment (VAGRANT_HOME). */
   vagrant?: VagrantCli;
 }
@@ -109,6 +115,7 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     ...(options.ssh?.config ? { sshConfig: options.ssh.config } : {}),
     ...(options.ssh?.agentSocket ? { agentSocket: options.ssh.agentSocket } : {}),
     ...(onPortForward ? { onPortForward } : {}),
+    ...(options.secretVault ? { secretVault: options.secretVault } : {}),
   });
   ssh.onEvent((event) => emit(event));
   const vagrant = new VagrantMachines({
@@ -143,13 +150,15 @@ export function createHostCore(options: HostCoreOptions): HostCore {
   const terminals = createTerminalSessions((machine, terminal) => machineNamed(machine).openTerminal(terminal), emit);
 
   const handlers: Handlers<typeof hostMethods, undefined> = {
-    'app.version': () => ({ version: ONGGI_VERSION, platform: process.platform }),
+    'app.version': () => ({ version: ONGGI_VERSION, platform: process.platform, secretVault: ssh.remembered.available }),
     'machines.list': () => registry.list(),
     'machines.info': async ({ machine }) => (await machineNamed(machine).agent()).call('system.info', undefined),
     'machines.add': async (params) => (await ssh.add(params)).view,
     'machines.remove': async ({ machine }) => {
-      if (vagrant.get(machine)) await vagrant.remove(machine);
-      else await ssh.remove(machine);
+      if (vagrant.get(machine)) {
+        await vagrant.remove(machine);
+        await ssh.remembered.forget(machine);
+      } else await ssh.remove(machine);
       return {};
     },
     'machines.describe': () => ssh.views(),

@@ -2,6 +2,7 @@
 // the core created with the right runtime, and a quit that waits for core.close() (bounded).
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { SecretVault } from '../core/machines/ssh/remembered-passphrases.js';
 
 type Listener = (...args: unknown[]) => void;
 
@@ -68,6 +69,12 @@ vi.mock('electron', () => {
       },
     },
     shell: { openExternal: vi.fn() },
+    safeStorage: {
+      isEncryptionAvailable: () => true,
+      getSelectedStorageBackend: () => 'gnome_libsecret',
+      encryptString: (plain: string) => Buffer.from(plain, 'utf8').reverse(),
+      decryptString: (cipher: Buffer) => Buffer.from(cipher).reverse().toString('utf8'),
+    },
   };
 });
 
@@ -115,7 +122,11 @@ describe('main', () => {
       nodeRuntime: { command: process.execPath, env: { ELECTRON_RUN_AS_NODE: '1' } },
       // The app is long-lived: remote containers' published ports reach this computer's 127.0.0.1.
       forwardPublishedPorts: true,
+      secretVault: expect.objectContaining({ isAvailable: expect.any(Function) }),
     });
+    const vault = (fake.createHostCore.mock.calls[0]?.[0] as { secretVault: SecretVault }).secretVault;
+    expect(vault.isAvailable()).toBe(true);
+    expect(vault.decrypt(vault.encrypt('passphrase'))).toBe('passphrase'); // wired to safeStorage
     expect(fake.windows).toBe(1);
     emit('second-instance');
     expect(fake.windows).toBe(1);

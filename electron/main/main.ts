@@ -1,10 +1,11 @@
 // Electron's entry point: the thin shell around the host core. Everything the app does happens
 // in the core (plain Node); this file only owns the window, the IPC door and the app lifecycle.
-import { app, BrowserWindow } from 'electron';
+import { app, BrowserWindow, safeStorage } from 'electron';
 import { createHostCore, type HostCore } from '../core/host-core.js';
 import { appLayout } from './app-paths.js';
 import { hardenSession, hardenWebContents } from './hardening.js';
 import { connectHostToWindow } from './ipc.js';
+import { safeStorageVault } from './secret-vault.js';
 import { createMainWindow } from './window.js';
 
 /** How long quitting waits for the core to let go of its connections before giving up on it. */
@@ -50,6 +51,8 @@ function start(): void {
         // The local agent runs on Electron's own Node (RunAsNode fuse stays on for this).
         nodeRuntime: { command: process.execPath, env: { ELECTRON_RUN_AS_NODE: '1' } },
         forwardPublishedPorts: true,
+        // Key passphrases the user asks to remember: encrypted by the OS keychain, never plain.
+        secretVault: safeStorageVault(safeStorage),
       });
       connectHostToWindow(core, () => window, layout.rendererUrl);
       showWindow();

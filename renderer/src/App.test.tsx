@@ -9,7 +9,7 @@ import { sampleInfo, ScriptedClient } from './stores/test-fixtures';
 
 function renderApp(client = new ScriptedClient()) {
   const stores = createStores(client);
-  stores.host.setState({ connection: client.connectionState, app: { version: '0.1.0', platform: 'linux' } });
+  stores.host.setState({ connection: client.connectionState, app: { version: '0.1.0', platform: 'linux', secretVault: false } });
   stores.machines.setState({
     status: 'ready',
     machines: [{ name: 'local', provider: 'local', state: 'ready' }],

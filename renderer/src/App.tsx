@@ -4,6 +4,7 @@ import { Sidebar } from './components/Sidebar';
 import { useLanguage, useT } from './i18n';
 import { useClient, useHost } from './stores';
 import { useNavigation } from './stores/navigation';
+import { SecretPromptDialog } from './components/SecretPromptDialog';
 import { Toasts } from './components/Toasts';
 import { ActivityView } from './views/activity/ActivityView';
 import { ContainersView } from './views/containers/ContainersView';
@@ -36,6 +37,7 @@ export function App() {
         </div>
       </main>
       <Toasts />
+      <SecretPromptDialog />
     </div>
   );
 }

@@ -122,27 +122,32 @@ export class MachineStore {
 
   private async save(machines: MachineDefinition[]): Promise<void> {
     const content: MachinesFile = { version: 1, machines };
-    const dir = dirname(this.path);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const temp = `${this.path}.${process.pid}.${Date.now()}.tmp`;
+    await writeJsonAtomic(this.path, content);
+  }
+}
+
+/** Writes JSON to a file in the app's data dir (mode 0600): temp file, fsync, rename, fsync of the dir. */
+export async function writeJsonAtomic(path: string, content: unknown): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    const file = await open(temp, 'wx', 0o600);
     try {
-      const file = await open(temp, 'wx', 0o600);
-      try {
-        await file.writeFile(`${JSON.stringify(content, null, 2)}\n`);
-        await file.sync();
-      } finally {
-        await file.close();
-      }
-      await rename(temp, this.path);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
-    const dirHandle = await open(dir, 'r');
-    try {
-      await dirHandle.sync();
+      await file.writeFile(`${JSON.stringify(content, null, 2)}\n`);
+      await file.sync();
     } finally {
-      await dirHandle.close();
+      await file.close();
     }
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  const dirHandle = await open(dir, 'r');
+  try {
+    await dirHandle.sync();
+  } finally {
+    await dirHandle.close();
   }
 }

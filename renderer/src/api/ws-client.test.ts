@@ -135,8 +135,9 @@ describe('WebSocketHostClient', () => {
     expect(client.connectionState).toBe('open');
     expect(host.requests).toEqual([{ jsonrpc: '2.0', id: 1, method: 'machines.list' }]);
 
-    host.handler = (request, reply) => reply({ jsonrpc: '2.0', id: request.id, result: { version: '0.1.0', platform: 'linux' } });
-    await expect(client.call('app.version', {})).resolves.toEqual({ version: '0.1.0', platform: 'linux' });
+    host.handler = (request, reply) =>
+      reply({ jsonrpc: '2.0', id: request.id, result: { version: '0.1.0', platform: 'linux', secretVault: false } });
+    await expect(client.call('app.version', {})).resolves.toEqual({ version: '0.1.0', platform: 'linux', secretVault: false });
     expect(host.requests[1]).toEqual({ jsonrpc: '2.0', id: 2, method: 'app.version', params: {} });
   });
 

@@ -109,6 +109,17 @@ export const en = {
   'common.dismiss': 'Dismiss',
   'common.refresh': 'Refresh',
 
+  'secretPrompt.passphrase.title': 'Key passphrase',
+  'secretPrompt.passphrase.label': 'Passphrase',
+  'secretPrompt.sudo.title': 'Sudo password',
+  'secretPrompt.sudo.label': 'Password',
+  'secretPrompt.description': '{machine} needs it for {subject}.',
+  'secretPrompt.wrong': 'That was not it (attempt {attempt}). Try again.',
+  'secretPrompt.unlock': 'Unlock',
+  'secretPrompt.remember': 'Remember in the system keychain',
+  'secretPrompt.keptInMemory': 'Kept in memory only, until Onggi quits.',
+  'secretPrompt.keptInKeychain': 'Encrypted by the system keychain and kept for the next connection. Removing the machine forgets it.',
+
   'toasts.label': 'Notifications',
 
   'stale.title': 'This may be out of date',

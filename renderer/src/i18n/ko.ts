@@ -111,6 +111,17 @@ export const ko: Dictionary = {
   'common.dismiss': '닫기',
   'common.refresh': '새로 고침',
 
+  'secretPrompt.passphrase.title': '키 암호',
+  'secretPrompt.passphrase.label': '암호',
+  'secretPrompt.sudo.title': 'sudo 비밀번호',
+  'secretPrompt.sudo.label': '비밀번호',
+  'secretPrompt.description': '{machine}에서 {subject}에 필요합니다.',
+  'secretPrompt.wrong': '맞지 않습니다({attempt}번째 시도). 다시 입력하세요.',
+  'secretPrompt.unlock': '잠금 해제',
+  'secretPrompt.remember': '시스템 키체인에 기억하기',
+  'secretPrompt.keptInMemory': 'Onggi를 종료할 때까지 메모리에만 보관합니다.',
+  'secretPrompt.keptInKeychain': '시스템 키체인으로 암호화해 다음 연결에 씁니다. 머신을 제거하면 함께 지워집니다.',
+
   'toasts.label': '알림',
 
   'stale.title': '최신 정보가 아닐 수 있습니다',

@@ -109,12 +109,12 @@ describe('startStores', () => {
     const client = new ScriptedClient({
       'machines.list': () => [local],
       'machines.info': () => sampleInfo,
-      'app.version': () => ({ version: '0.1.0', platform: 'linux' }),
+      'app.version': () => ({ version: '0.1.0', platform: 'linux', secretVault: false }),
     });
     const stores = createStores(client);
     const stop = startStores(stores);
     await vi.waitFor(() => expect(stores.machines.getState().info.local?.status).toBe('ready'));
-    expect(stores.host.getState()).toMatchObject({ connection: 'open', app: { version: '0.1.0', platform: 'linux' } });
+    expect(stores.host.getState()).toMatchObject({ connection: 'open', app: { version: '0.1.0', platform: 'linux', secretVault: false } });
 
     client.setConnection('lost');
     expect(stores.host.getState().connection).toBe('lost');

@@ -1,6 +1,7 @@
 // Private keys for SSH: read from the file the user named (or OpenSSH's default files), decrypted
-// with a passphrase asked through a callback. The passphrase lives only in memory, in the cache
-// the caller owns (one per machine), so a reconnect does not ask again; it is never written.
+// with a passphrase asked through a callback. The passphrase lives in the cache the caller owns
+// (one per machine), so a reconnect does not ask again: memory, or memory plus the OS keychain
+// when the user opted in (remembered-passphrases.ts); never written in plain text.
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,14 @@ import { ssh2 } from './ssh2-runtime.js';
 export const MAX_PASSPHRASE_ATTEMPTS = 3;
 
 export type AskPassphrase = (keyFile: string, attempt: number) => Promise<string | undefined>;
+
+/** Passphrases by key file: a Map (memory only), or one backed by the OS keychain. */
+export interface PassphraseCache {
+  get(file: string): string | undefined | Promise<string | undefined>;
+  set(file: string, passphrase: string): unknown;
+  /** The passphrase no longer opens the key. */
+  delete(file: string): unknown;
+}
 
 export interface LoadedKey {
   file: string;
@@ -38,7 +47,7 @@ function isBadPassphraseError(error: Error): boolean {
  */
 export async function loadPrivateKey(
   path: string,
-  options: { required: boolean; ask: AskPassphrase; cache: Map<string, string> },
+  options: { required: boolean; ask: AskPassphrase; cache: PassphraseCache },
 ): Promise<LoadedKey | undefined> {
   const file = expandHome(path);
   let data: Buffer;
@@ -65,11 +74,11 @@ export async function loadPrivateKey(
       'identityFile',
     );
   }
-  const cached = options.cache.get(file);
+  const cached = await options.cache.get(file);
   if (cached !== undefined) {
     const parsed = utils.parseKey(data, cached);
     if (!(parsed instanceof Error)) return { file, key: pickPrivate(parsed, file) };
-    options.cache.delete(file);
+    await options.cache.delete(file);
   }
   for (let attempt = 1; attempt <= MAX_PASSPHRASE_ATTEMPTS; attempt++) {
     const passphrase = await options.ask(file, attempt);
@@ -78,7 +87,7 @@ export async function loadPrivateKey(
     }
     const parsed = utils.parseKey(data, passphrase);
     if (!(parsed instanceof Error)) {
-      options.cache.set(file, passphrase);
+      await options.cache.set(file, passphrase);
       return { file, key: pickPrivate(parsed, file) };
     }
     if (!isBadPassphraseError(parsed)) {

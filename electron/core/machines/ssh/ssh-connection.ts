@@ -17,7 +17,7 @@ import type {
 import { OnggiError, errorMessage } from '../../../../shared/errors.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
 import type { HostKeyPrompt } from '../../../../shared/machines.js';
-import { loadPrivateKey, type AskPassphrase, type LoadedKey } from './keys.js';
+import { loadPrivateKey, type AskPassphrase, type LoadedKey, type PassphraseCache } from './keys.js';
 import { KnownHosts, changedHostKeyError, fingerprint, keyTypeOf, revokedHostKeyError } from './known-hosts.js';
 import { ssh2 } from './ssh2-runtime.js';
 
@@ -44,8 +44,8 @@ export interface SshConnectOptions {
   /** Asked about an unknown host key when the policy is `ask`. */
   askHostKey: (prompt: Omit<HostKeyPrompt, 'requestId' | 'machine'>) => Promise<boolean>;
   askPassphrase: AskPassphrase;
-  /** Passphrases the user gave, by key file; memory only. */
-  passphraseCache: Map<string, string>;
+  /** Passphrases the user gave, by key file (memory, or the OS keychain when the user opted in). */
+  passphraseCache: PassphraseCache;
   keepaliveIntervalMs?: number;
   keepaliveCountMax?: number;
   /** TCP connect plus SSH handshake plus authentication, not counting time spent waiting for the user. */

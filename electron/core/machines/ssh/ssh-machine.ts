@@ -21,6 +21,7 @@ import { knownSudoPassword, readsSudoPassword, sudoInput } from '../../deploy/su
 import type { AgentEventListener, Machine, StateListener, Terminal, TerminalOptions } from '../machine.js';
 import { KnownHosts } from './known-hosts.js';
 import { forwardPort, type PortForward, type PortForwardSpec } from './port-forward.js';
+import type { PassphraseCache } from './keys.js';
 import type { MachinePrompts } from './prompts.js';
 import { PublishedPorts } from './published-ports.js';
 import { connectSsh, endpointLabel, type HostKeyPolicy, type SshConnection, type SshEndpoint } from './ssh-connection.js';
@@ -71,6 +72,8 @@ export interface SshMachineOptions {
    * state (the app and browser mode; not a one-shot CLI command, whose forwards would die with it).
    */
   onPortForward?: (state: PortForwardState) => void;
+  /** Where the passphrases the user gives are kept (default: memory only). */
+  passphrases?: PassphraseCache;
 }
 
 export function knownHostsFor(dataDir: string, userKnownHosts?: string[]): KnownHosts {
@@ -127,7 +130,7 @@ export class SshMachine implements Machine {
   private retryTimer: NodeJS.Timeout | undefined;
   private attempts = 0;
   private closed = false;
-  private readonly passphrases = new Map<string, string>();
+  private readonly passphrases: PassphraseCache;
   private readonly knownHosts: KnownHosts;
   private readonly forwards = new Set<PortForward>();
   private readonly published: PublishedPorts | undefined;
@@ -140,6 +143,7 @@ export class SshMachine implements Machine {
     private readonly onAgentEvent: AgentEventListener,
   ) {
     this.name = options.definition.name;
+    this.passphrases = options.passphrases ?? new Map<string, string>();
     this.knownHosts = knownHostsFor(options.dataDir, options.userKnownHosts);
     const onPortForward = options.onPortForward;
     this.published = onPortForward ? new PublishedPorts(this, onPortForward) : undefined;
@@ -161,7 +165,7 @@ export class SshMachine implements Machine {
 
   /** Keeps a passphrase the user gave (e.g. while adding the machine) for this machine's connections; memory only. */
   rememberPassphrase(keyFile: string, passphrase: string): void {
-    this.passphrases.set(keyFile, passphrase);
+    void Promise.resolve(this.passphrases.set(keyFile, passphrase)).catch(() => undefined);
   }
 
   summary(): MachineSummary {

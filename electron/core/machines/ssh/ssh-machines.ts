@@ -19,8 +19,9 @@ import {
 import { MachineStore } from '../machine-store.js';
 import type { AgentEventListener, StateListener } from '../machine.js';
 import type { MachineRegistry } from '../registry.js';
-import { expandHome } from './keys.js';
+import { expandHome, type PassphraseCache } from './keys.js';
 import { PromptBroker, type MachinePrompts, type PromptEvent } from './prompts.js';
+import { RememberedPassphrases, rememberNotAvailable, type SecretVault } from './remembered-passphrases.js';
 import { resolveSshConfig } from './ssh-config.js';
 import { connectSsh, type HostKeyPolicy } from './ssh-connection.js';
 import { SshMachine, endpointsFor, knownHostsFor, sshMachineView } from './ssh-machine.js';
@@ -43,6 +44,8 @@ export interface SshMachinesOptions {
   agentSocket?: string;
   /** Forward running containers' published ports to this computer (see SshMachineOptions.onPortForward). */
   onPortForward?: (state: PortForwardState) => void;
+  /** The OS keychain (Electron's safeStorage): key passphrases answered with `remember: true` are kept there. */
+  secretVault?: SecretVault;
 }
 
 export interface AddedMachine {
@@ -58,10 +61,21 @@ export class SshMachines {
   private readonly broker: PromptBroker;
   private readonly prompts: MachinePrompts;
   private readonly machines = new Map<string, SshMachine>();
+  /** Passphrases the user opted to keep in the OS keychain. */
+  readonly remembered: RememberedPassphrases;
+  /** Open key-passphrase questions (by request id), and what the last answer for a machine's key asked. */
+  private readonly passphraseQuestions = new Map<string, { machine: string; keyFile: string }>();
+  private readonly rememberWanted = new Set<string>();
 
   constructor(private readonly options: SshMachinesOptions) {
     this.store = new MachineStore(options.dataDir);
-    this.broker = new PromptBroker((event) => this.emit(event));
+    this.remembered = new RememberedPassphrases(options.dataDir, options.secretVault);
+    this.broker = new PromptBroker((event) => {
+      if (event.type === 'machine.secretPrompt' && event.kind === 'key-passphrase') {
+        this.passphraseQuestions.set(event.requestId, { machine: event.machine, keyFile: event.subject });
+      }
+      this.emit(event);
+    });
     this.prompts = options.prompts ?? this.broker;
     const { machines, error } = this.store.loadSyncOrError();
     for (const definition of machines) if (definition.provider === 'ssh') this.register(definition);
@@ -75,7 +89,25 @@ export class SshMachines {
 
   /** The user's answer to a host-key or secret question sent as an event. */
   answer(params: PromptAnswerParams): void {
+    const question = this.passphraseQuestions.get(params.requestId);
+    if ('secret' in params && params.remember === true) {
+      // Never in plain text: without the OS keychain, or for anything but a key passphrase, refused.
+      if (!this.remembered.available) throw rememberNotAvailable();
+      if (!question) {
+        throw new OnggiError(
+          ErrorCode.InvalidParams,
+          'invalid_params',
+          'only a key passphrase can be remembered (or the question is no longer waiting)',
+          'params.remember',
+        );
+      }
+    }
     this.broker.answer(params);
+    if (!question) return;
+    this.passphraseQuestions.delete(params.requestId);
+    const key = rememberKey(question.machine, question.keyFile);
+    if ('secret' in params && params.remember === true && params.secret !== null) this.rememberWanted.add(key);
+    else this.rememberWanted.delete(key);
   }
 
   /** Where questions go (in-process answers, or events answered by request id): other providers ask through it too. */
@@ -105,21 +137,26 @@ export class SshMachines {
     const definition = await this.definitionFrom(params);
     const policy: HostKeyPolicy = params.acceptNewHostKey ? 'accept-new' : 'ask';
     const { target, jumps } = endpointsFor(definition, this.options.agentSocket ?? process.env.SSH_AUTH_SOCK);
-    const passphrases = new Map<string, string>();
-    const connection = await connectSsh({
-      target,
-      jumps,
-      knownHosts: knownHostsFor(this.options.dataDir, this.options.userKnownHosts),
-      hostKeyPolicy: policy,
-      askHostKey: (question) => this.prompts.hostKey({ machine: definition.name, ...question }),
-      askPassphrase: (file, attempt) => this.prompts.secret({ machine: definition.name, kind: 'key-passphrase', subject: file, attempt }),
-      passphraseCache: passphrases,
-    });
-    connection.close();
-    await this.store.add(definition);
-    const machine = this.register(definition);
-    // The passphrase just given stays with the machine (in memory) for its first use.
-    for (const [file, passphrase] of passphrases) machine.rememberPassphrase(file, passphrase);
+    const passphrases = this.passphraseCache(definition.name);
+    try {
+      const connection = await connectSsh({
+        target,
+        jumps,
+        knownHosts: knownHostsFor(this.options.dataDir, this.options.userKnownHosts),
+        hostKeyPolicy: policy,
+        askHostKey: (question) => this.prompts.hostKey({ machine: definition.name, ...question }),
+        askPassphrase: (file, attempt) => this.prompts.secret({ machine: definition.name, kind: 'key-passphrase', subject: file, attempt }),
+        passphraseCache: passphrases,
+      });
+      connection.close();
+      await this.store.add(definition);
+    } catch (error) {
+      // Not added: nothing of it stays in the keychain file either.
+      await this.remembered.forget(definition.name).catch(() => undefined);
+      throw error;
+    }
+    // The passphrase just given stays with the machine (in memory, or the keychain) for its first use.
+    this.register(definition, passphrases);
     return { view: sshMachineView(definition), definition };
   }
 
@@ -136,13 +173,20 @@ export class SshMachines {
       this.machines.delete(name);
       this.options.registry.remove(name);
     }
+    await this.remembered.forget(name);
+  }
+
+  /** A machine's key passphrases: memory, plus the keychain for those the user asked to remember. */
+  passphraseCache(machine: string): PassphraseCache {
+    return this.remembered.cacheFor(machine, (keyFile) => this.rememberWanted.delete(rememberKey(machine, keyFile)));
   }
 
   async close(): Promise<void> {
     this.broker.cancelAll();
+    this.passphraseQuestions.clear();
   }
 
-  private register(definition: SshMachineDefinition): SshMachine {
+  private register(definition: SshMachineDefinition, passphrases = this.passphraseCache(definition.name)): SshMachine {
     const machine = new SshMachine(
       {
         definition,
@@ -150,6 +194,7 @@ export class SshMachines {
         agentDir: this.options.agentDir,
         bundlesDir: this.options.bundlesDir,
         prompts: this.prompts,
+        passphrases,
         ...(this.options.userKnownHosts ? { userKnownHosts: this.options.userKnownHosts } : {}),
         ...(this.options.agentSocket ? { agentSocket: this.options.agentSocket } : {}),
         onDeploy: (progress) => this.emit({ type: 'machine.deploy', ...progress }),
@@ -216,6 +261,10 @@ export class SshMachines {
     };
     return parseOrThrow(SshMachineDefinition, input, 'params');
   }
+}
+
+function rememberKey(machine: string, keyFile: string): string {
+  return `${machine}\n${keyFile}`;
 }
 
 function localUser(): string {
