@@ -10,6 +10,30 @@ export function testCgroupParent(): string {
 
 /** Kills every process in the parent's cgroups (ours by construction), then removes them. */
 export async function removeCgroupParent(parent: string): Promise<void> {
+  await removeFromControllers(parent);
+  await removeFromOtherHierarchies(parent);
+}
+
+/**
+ * Peers started under the same parent (runc in the bench, via cgroupsPath) also make it in the
+ * named and unified hierarchies (`systemd`, `unified`) that our agent never uses: remove the
+ * empty directories there too, deepest first.
+ */
+async function removeFromOtherHierarchies(parent: string): Promise<void> {
+  const mounts = (await readFile('/proc/self/mounts', 'utf8'))
+    .split('\n')
+    .map((line) => line.split(' '))
+    .filter((fields) => fields[2] === 'cgroup' || fields[2] === 'cgroup2')
+    .map((fields) => fields[1] ?? '');
+  const removeTree = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) if (entry.isDirectory()) await removeTree(join(dir, entry.name));
+    await rmdir(dir).catch(() => undefined);
+  };
+  for (const mount of mounts) if (mount) await removeTree(join(mount, parent));
+}
+
+async function removeFromControllers(parent: string): Promise<void> {
   const info = await detectCgroups();
   const roots = [...new Set(info.controllers.filter((c) => c.version === info.version).map((c) => c.mountPoint))];
   for (let round = 0; round < 200; round += 1) {
