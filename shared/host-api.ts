@@ -7,12 +7,15 @@ import {
   DeployProgressEvent,
   HostKeyPromptEvent,
   MachineAddSshParams,
+  MachineAddVagrantParams,
   MachineRemoveParams,
+  MachineStartResult,
   PromptAnswerParams,
   SecretPromptEvent,
   SshMachineView,
   PortForwardEvent,
   UploadProgressEvent,
+  VagrantMachineView,
   VagrantProgressEvent,
 } from './machines.js';
 import { MachineName } from './names.js';
@@ -107,6 +110,12 @@ export const hostMethods = {
   'machines.list': { params: z.strictObject({}).optional(), result: z.array(MachineSummary).max(1024) },
   'machines.info': { params: MachineRef, result: SystemInfo },
   'machines.add': { params: MachineAddSshParams, result: SshMachineView },
+  /** Stores a Vagrant machine and writes its Vagrantfile; nothing boots until `machines.start`. */
+  'machines.addVagrant': { params: MachineAddVagrantParams, result: VagrantMachineView },
+  /** `vagrant up` (created and provisioned the first time), streamed as `machine.vagrant` events. */
+  'machines.start': { params: MachineRef, result: MachineStartResult },
+  /** `vagrant halt`. */
+  'machines.stop': { params: MachineRef, result: z.strictObject({}) },
   'machines.remove': { params: MachineRemoveParams, result: z.strictObject({}) },
   'machines.describe': { params: z.strictObject({}).optional(), result: z.array(SshMachineView).max(1024) },
   'machines.answerPrompt': { params: PromptAnswerParams, result: z.strictObject({}) },

@@ -4,7 +4,9 @@
 import { basename, join } from 'node:path';
 import type { HostApi, HostEvent, HostMethod, HostParams, HostResult } from '../../shared/host-api.js';
 import type { ImageSummary } from '../../shared/images.js';
-import type { PortForwardState } from '../../shared/machines.js';
+import { OnggiError } from '../../shared/errors.js';
+import { ErrorCode } from '../../shared/jsonrpc.js';
+import type { PortForwardState, VagrantMachineDefinition, VagrantMachineView } from '../../shared/machines.js';
 import { MACHINE_PASSTHROUGH, hostMethods, type PassthroughMethod } from '../../shared/host-api.js';
 import { callHandler, type Handlers } from '../../shared/rpc-dispatch.js';
 import { LocalMachine } from './machines/local/local-machine.js';
@@ -131,6 +133,15 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     return registry.get(name);
   };
 
+  /** A Vagrant machine by name: the others (local, SSH) have nothing to start or stop. */
+  const vagrantNamed = (name: string): VagrantMachine => {
+    const vm = vagrant.get(name);
+    if (vm) return vm;
+    if (!registry.has(name) && vagrant.loadError) throw vagrant.loadError;
+    const other = registry.has(name) ? ` ("${name}" is not a Vagrant machine: there is nothing to start or stop)` : '';
+    throw new OnggiError(ErrorCode.NotFound, 'not_found', `no Vagrant machine named "${name}"${other}`, 'params.machine');
+  };
+
   // The agent's own methods: the host checked the params against the same contract on arrival,
   // drops the machine name and forwards the rest; the agent checks again (it trusts no one).
   const passthrough = Object.fromEntries(
@@ -147,6 +158,12 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     'machines.list': () => registry.list(),
     'machines.info': async ({ machine }) => (await machineNamed(machine).agent()).call('system.info', undefined),
     'machines.add': async (params) => (await ssh.add(params)).view,
+    'machines.addVagrant': async (params) => vagrantView((await vagrant.add(params)).definition),
+    'machines.start': async ({ machine }) => ({ state: (await vagrantNamed(machine).start()).state }),
+    'machines.stop': async ({ machine }) => {
+      await vagrantNamed(machine).stop();
+      return {};
+    },
     'machines.remove': async ({ machine }) => {
       if (vagrant.get(machine)) await vagrant.remove(machine);
       else await ssh.remove(machine);
@@ -208,6 +225,11 @@ export function createHostCore(options: HostCoreOptions): HostCore {
       await registry.closeAll();
     },
   };
+}
+
+function vagrantView(definition: VagrantMachineDefinition): VagrantMachineView {
+  const { name, box, cpus, memoryMb, vagrantProvider } = definition;
+  return { name, provider: 'vagrant', box, cpus, memoryMb, vagrantProvider };
 }
 
 /** The typed view of a core, for in-process front ends (the CLI). */
