@@ -3,11 +3,11 @@
 // they are typed. (A file dropped on the browser has no path on the machine; the window asks for
 // the path rather than uploading, which the host API does not offer.)
 import { useState, type FormEvent } from 'react';
-import { errorMessage } from '../../../../shared/errors.js';
 import { imageMethods } from '../../../../shared/images.js';
 import { Field } from '../../components/Field';
 import { Icon } from '../../components/icons';
-import { Modal } from '../../components/Modal';
+import { FormFooter, Modal } from '../../components/Modal';
+import { useRequest } from '../../components/useRequest';
 import { useT } from '../../i18n';
 import { useClient, useImages } from '../../stores';
 import { useToasts } from '../../stores/toasts';
@@ -24,8 +24,7 @@ export function ImportDialog({ machine, onClose }: { machine: string; onClose: (
   const [path, setPath] = useState('');
   const [kind, setKind] = useState<Kind>('auto');
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [failure, setFailure] = useState<string>();
+  const { busy, failure, run } = useRequest();
   const params = { path: path.trim(), kind, ...(name.trim() ? { name: name.trim() } : {}) };
   const checked = ImportParams.safeParse(params);
   const issueOn = (field: string): string | undefined =>
@@ -36,18 +35,13 @@ export function ImportDialog({ machine, onClose }: { machine: string; onClose: (
   const submit = async (event: FormEvent): Promise<void> => {
     event.preventDefault();
     if (!checked.success || nameError || path.trim() === '') return;
-    setBusy(true);
-    setFailure(undefined);
-    try {
-      const imported = await client.call('images.import', { machine, ...checked.data });
+    const params = checked.data;
+    await run(async () => {
+      const imported = await client.call('images.import', { machine, ...params });
       push({ tone: 'ok', title: t('images.import.done', { count: imported.length }) });
       void load(machine);
       onClose();
-    } catch (error) {
-      setFailure(errorMessage(error));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -57,15 +51,13 @@ export function ImportDialog({ machine, onClose }: { machine: string; onClose: (
       onClose={onClose}
       busy={busy}
       footer={
-        <>
-          <button type="button" className="button" onClick={onClose} disabled={busy}>
-            {t('common.cancel')}
-          </button>
-          <button type="submit" form="image-import" className="button button--primary" disabled={busy}>
-            <Icon name="download" size={16} />
-            {busy ? t('images.import.running') : t('images.import.submit')}
-          </button>
-        </>
+        <FormFooter
+          form="image-import"
+          busy={busy}
+          icon="download"
+          label={busy ? t('images.import.running') : t('images.import.submit')}
+          onCancel={onClose}
+        />
       }
     >
       <form id="image-import" className="form-grid" onSubmit={(event) => void submit(event)}>
