@@ -21,6 +21,7 @@ import {
 import { MachineName } from './names.js';
 import { SystemInfo } from './system-info.js';
 import { TerminalExitEvent, TerminalOutputEvent, terminalMethods } from './terminals.js';
+import { uploadMethods } from './uploads.js';
 
 export const MachineProvider = z.enum(['local', 'vagrant', 'ssh']);
 export const MachineState = z.enum(['stopped', 'starting', 'connecting', 'deploying', 'ready', 'lost', 'error']);
@@ -120,6 +121,7 @@ export const hostMethods = {
   'machines.describe': { params: z.strictObject({}).optional(), result: z.array(SshMachineView).max(1024) },
   'machines.answerPrompt': { params: PromptAnswerParams, result: z.strictObject({}) },
   ...terminalMethods,
+  ...uploadMethods,
   ...machinePassthrough,
 } as const;
 

@@ -22,6 +22,7 @@ import { VagrantMachine } from './machines/vagrant/vagrant-machine.js';
 import { VagrantMachines } from './machines/vagrant/vagrant-machines.js';
 import { localAgentDirs } from './paths.js';
 import { createTerminalSessions } from './terminal-sessions.js';
+import { Uploads } from './uploads.js';
 import { ONGGI_VERSION } from './version.js';
 
 export interface HostCoreOptions {
@@ -151,6 +152,28 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     ]),
   ) as unknown as Handlers<Pick<typeof hostMethods, PassthroughMethod>, undefined>;
 
+  const importImageFile: HostCore['importImageFile'] = async (machine, file, importOptions) => {
+    const target = machineNamed(machine);
+    const params = {
+      ...(importOptions.kind ? { kind: importOptions.kind } : {}),
+      ...(importOptions.name ? { name: importOptions.name } : {}),
+    };
+    const link = await target.agent(); // deployed and answering before anything is uploaded
+    const remote = target instanceof SshMachine || target instanceof VagrantMachine ? target : undefined;
+    if (!remote) return link.call('images.import', { path: file, ...params });
+    const uploaded = await uploadFile(await remote.sshConnection(), file, (bytes, total) =>
+      emit({ type: 'machine.upload', machine, file: basename(file), bytes, total }),
+    );
+    try {
+      return await link.call('images.import', { path: uploaded.remotePath, ...params });
+    } finally {
+      await uploaded.remove();
+    }
+  };
+  const uploads = new Uploads(join(options.dataDir, 'uploads'), (machine, file, { kind, name }) =>
+    importImageFile(machine, file, { ...(kind ? { kind } : {}), ...(name ? { name } : {}) }),
+  );
+
   const terminals = createTerminalSessions((machine, terminal) => machineNamed(machine).openTerminal(terminal), emit);
 
   const handlers: Handlers<typeof hostMethods, undefined> = {
@@ -188,6 +211,16 @@ export function createHostCore(options: HostCoreOptions): HostCore {
       return {};
     },
     'terminals.list': () => terminals.list(),
+    'images.upload.begin': async ({ machine, size, kind, name }) => {
+      machineNamed(machine); // an unknown machine is refused before anything is written
+      return uploads.begin({ machine, size, kind, name });
+    },
+    'images.upload.chunk': ({ id, offset, data }) => uploads.chunk(id, offset, data),
+    'images.upload.commit': ({ id }) => uploads.commit(id),
+    'images.upload.abort': async ({ id }) => {
+      await uploads.abort(id);
+      return {};
+    },
     ...passthrough,
   };
 
@@ -199,28 +232,12 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     },
     execCommand: (machine, container, command, options) => machineNamed(machine).execCommand(container, command, options),
     openTerminal: (machine, terminal) => machineNamed(machine).openTerminal(terminal),
-    async importImageFile(machine, file, importOptions) {
-      const target = machineNamed(machine);
-      const params = {
-        ...(importOptions.kind ? { kind: importOptions.kind } : {}),
-        ...(importOptions.name ? { name: importOptions.name } : {}),
-      };
-      const link = await target.agent(); // deployed and answering before anything is uploaded
-      const remote = target instanceof SshMachine || target instanceof VagrantMachine ? target : undefined;
-      if (!remote) return link.call('images.import', { path: file, ...params });
-      const uploaded = await uploadFile(await remote.sshConnection(), file, (bytes, total) =>
-        emit({ type: 'machine.upload', machine, file: basename(file), bytes, total }),
-      );
-      try {
-        return await link.call('images.import', { path: uploaded.remotePath, ...params });
-      } finally {
-        await uploaded.remove();
-      }
-    },
+    importImageFile,
     ssh,
     vagrant,
     close: async () => {
       terminals.closeAll();
+      await uploads.closeAll();
       await ssh.close();
       await registry.closeAll();
     },
