@@ -7,17 +7,21 @@ import {
   DeployProgressEvent,
   HostKeyPromptEvent,
   MachineAddSshParams,
+  MachineAddVagrantParams,
   MachineRemoveParams,
+  MachineStartResult,
   PromptAnswerParams,
   SecretPromptEvent,
   SshMachineView,
   PortForwardEvent,
   UploadProgressEvent,
+  VagrantMachineView,
   VagrantProgressEvent,
 } from './machines.js';
 import { MachineName } from './names.js';
 import { SystemInfo } from './system-info.js';
 import { TerminalExitEvent, TerminalOutputEvent, terminalMethods } from './terminals.js';
+import { uploadMethods } from './uploads.js';
 
 export const MachineProvider = z.enum(['local', 'vagrant', 'ssh']);
 export const MachineState = z.enum(['stopped', 'starting', 'connecting', 'deploying', 'ready', 'lost', 'error']);
@@ -112,10 +116,17 @@ export const hostMethods = {
   'machines.list': { params: z.strictObject({}).optional(), result: z.array(MachineSummary).max(1024) },
   'machines.info': { params: MachineRef, result: SystemInfo },
   'machines.add': { params: MachineAddSshParams, result: SshMachineView },
+  /** Stores a Vagrant machine and writes its Vagrantfile; nothing boots until `machines.start`. */
+  'machines.addVagrant': { params: MachineAddVagrantParams, result: VagrantMachineView },
+  /** `vagrant up` (created and provisioned the first time), streamed as `machine.vagrant` events. */
+  'machines.start': { params: MachineRef, result: MachineStartResult },
+  /** `vagrant halt`. */
+  'machines.stop': { params: MachineRef, result: z.strictObject({}) },
   'machines.remove': { params: MachineRemoveParams, result: z.strictObject({}) },
   'machines.describe': { params: z.strictObject({}).optional(), result: z.array(SshMachineView).max(1024) },
   'machines.answerPrompt': { params: PromptAnswerParams, result: z.strictObject({}) },
   ...terminalMethods,
+  ...uploadMethods,
   ...machinePassthrough,
 } as const;
 

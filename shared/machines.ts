@@ -173,6 +173,20 @@ export type MachineAddVagrantParams = z.input<typeof MachineAddVagrantParams>;
 
 export const MachineRemoveParams = z.strictObject({ machine: MachineName });
 
+/** What the window may show about a Vagrant machine (its resources; no host paths). */
+export const VagrantMachineView = z.strictObject({
+  name: MachineName,
+  provider: z.literal('vagrant'),
+  box: VagrantBox,
+  cpus: z.number().int().min(1).max(256),
+  memoryMb: z.number().int().min(0).max(1_048_576),
+  vagrantProvider: VagrantProviderName,
+});
+export type VagrantMachineView = z.infer<typeof VagrantMachineView>;
+
+/** What `machines.start` reports: Vagrant's state name once `vagrant up` is done (`running`). */
+export const MachineStartResult = z.strictObject({ state: z.string().max(64) });
+
 /** What the window may show about a remote machine (no key paths: those stay on the host). */
 export const SshMachineView = z.strictObject({
   name: MachineName,

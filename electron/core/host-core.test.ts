@@ -1,10 +1,14 @@
 // The host core against a real local agent daemon (built bundle, isolated dirs).
-import { cp, readFile, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HostEvent } from '../../shared/host-api.js';
 import type { SystemInfo } from '../../shared/system-info.js';
 import { AGENT_DIR, isolatedAgent, type IsolatedAgent } from '../../build/testing/isolated-agent.js';
+import { makeBusyboxLayer } from '../../build/testing/busybox-layer.js';
+import type { ImageSummary } from '../../shared/images.js';
+import { UPLOAD_CHUNK_BYTES } from '../../shared/uploads.js';
 import { createHostCore, type HostCore } from './host-core.js';
 
 let sandbox: IsolatedAgent;
@@ -140,4 +144,45 @@ describe('two windows of one build', () => {
     const pid = await sandbox.daemonPid();
     expect(infos.map((info) => info.agent.pid)).toEqual([pid, pid, pid]);
   });
+});
+
+describe('uploading an image file from the window', () => {
+  it('takes a busybox tarball in bounded chunks, checks offsets and size, imports it and leaves no temp file', async () => {
+    const host = core();
+    const layer = await makeBusyboxLayer(join(sandbox.root, 'busybox'));
+    const tar = join(sandbox.root, 'busybox.tar');
+    expect(spawnSync('tar', ['-C', layer, '-cf', tar, '.']).status).toBe(0);
+    const bytes = await readFile(tar);
+    expect(bytes.length).toBeGreaterThan(2 * UPLOAD_CHUNK_BYTES); // several chunks
+
+    await expect(host.call('images.upload.begin', { machine: 'nope', size: 10 })).rejects.toThrow(/nope/);
+    await expect(host.call('images.upload.begin', { machine: 'local', size: 0 })).rejects.toThrow(/params\.size/);
+    const { id } = (await host.call('images.upload.begin', {
+      machine: 'local',
+      size: bytes.length,
+      kind: 'rootfs',
+      name: 'busybox:uploaded',
+    })) as { id: string };
+    const chunk = (offset: number, data: Buffer) => host.call('images.upload.chunk', { id, offset, data: data.toString('base64') });
+    await expect(chunk(0, Buffer.alloc(UPLOAD_CHUNK_BYTES + 3))).rejects.toThrow(/params\.data/);
+    await expect(chunk(5, bytes.subarray(5, 10))).rejects.toThrow(/params\.offset: expected 0, got 5/);
+    await expect(host.call('images.upload.commit', { id })).rejects.toThrow(/0 of \d+ bytes received/);
+    for (let offset = 0; offset < bytes.length; offset += UPLOAD_CHUNK_BYTES) {
+      expect(await chunk(offset, bytes.subarray(offset, offset + UPLOAD_CHUNK_BYTES))).toEqual({
+        received: Math.min(bytes.length, offset + UPLOAD_CHUNK_BYTES),
+      });
+    }
+    await expect(chunk(bytes.length, Buffer.from('x'))).rejects.toThrow(/goes past the \d+ bytes announced/);
+    const imported = (await host.call('images.upload.commit', { id })) as ImageSummary[];
+    expect(imported.flatMap((image) => image.names)).toContainEqual(expect.stringMatching(/busybox:uploaded$/));
+    const listed = (await host.call('images.list', { machine: 'local' })) as ImageSummary[];
+    expect(listed.flatMap((image) => image.names)).toContainEqual(expect.stringMatching(/busybox:uploaded$/));
+    expect(await readdir(join(sandbox.home, 'uploads'))).toEqual([]);
+    await expect(host.call('images.upload.chunk', { id, offset: 0, data: 'AA==' })).rejects.toThrow(/no upload with id/);
+
+    // An aborted upload leaves nothing behind either.
+    const second = (await host.call('images.upload.begin', { machine: 'local', size: 4 })) as { id: string };
+    await host.call('images.upload.abort', { id: second.id });
+    expect(await readdir(join(sandbox.home, 'uploads'))).toEqual([]);
+  }, 120_000);
 });

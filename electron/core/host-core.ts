@@ -4,7 +4,9 @@
 import { basename, join } from 'node:path';
 import type { HostApi, HostEvent, HostMethod, HostParams, HostResult } from '../../shared/host-api.js';
 import type { ImageSummary } from '../../shared/images.js';
-import type { PortForwardState } from '../../shared/machines.js';
+import { OnggiError } from '../../shared/errors.js';
+import { ErrorCode } from '../../shared/jsonrpc.js';
+import type { PortForwardState, VagrantMachineDefinition, VagrantMachineView } from '../../shared/machines.js';
 import { MACHINE_PASSTHROUGH, hostMethods, type PassthroughMethod } from '../../shared/host-api.js';
 import { callHandler, type Handlers } from '../../shared/rpc-dispatch.js';
 import { LocalMachine } from './machines/local/local-machine.js';
@@ -21,6 +23,7 @@ import { VagrantMachine } from './machines/vagrant/vagrant-machine.js';
 import { VagrantMachines } from './machines/vagrant/vagrant-machines.js';
 import { localAgentDirs } from './paths.js';
 import { createTerminalSessions } from './terminal-sessions.js';
+import { Uploads } from './uploads.js';
 import { ONGGI_VERSION } from './version.js';
 
 export interface HostCoreOptions {
@@ -138,6 +141,15 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     return registry.get(name);
   };
 
+  /** A Vagrant machine by name: the others (local, SSH) have nothing to start or stop. */
+  const vagrantNamed = (name: string): VagrantMachine => {
+    const vm = vagrant.get(name);
+    if (vm) return vm;
+    if (!registry.has(name) && vagrant.loadError) throw vagrant.loadError;
+    const other = registry.has(name) ? ` ("${name}" is not a Vagrant machine: there is nothing to start or stop)` : '';
+    throw new OnggiError(ErrorCode.NotFound, 'not_found', `no Vagrant machine named "${name}"${other}`, 'params.machine');
+  };
+
   // The agent's own methods: the host checked the params against the same contract on arrival,
   // drops the machine name and forwards the rest; the agent checks again (it trusts no one).
   const passthrough = Object.fromEntries(
@@ -147,6 +159,28 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     ]),
   ) as unknown as Handlers<Pick<typeof hostMethods, PassthroughMethod>, undefined>;
 
+  const importImageFile: HostCore['importImageFile'] = async (machine, file, importOptions) => {
+    const target = machineNamed(machine);
+    const params = {
+      ...(importOptions.kind ? { kind: importOptions.kind } : {}),
+      ...(importOptions.name ? { name: importOptions.name } : {}),
+    };
+    const link = await target.agent(); // deployed and answering before anything is uploaded
+    const remote = target instanceof SshMachine || target instanceof VagrantMachine ? target : undefined;
+    if (!remote) return link.call('images.import', { path: file, ...params });
+    const uploaded = await uploadFile(await remote.sshConnection(), file, (bytes, total) =>
+      emit({ type: 'machine.upload', machine, file: basename(file), bytes, total }),
+    );
+    try {
+      return await link.call('images.import', { path: uploaded.remotePath, ...params });
+    } finally {
+      await uploaded.remove();
+    }
+  };
+  const uploads = new Uploads(join(options.dataDir, 'uploads'), (machine, file, { kind, name }) =>
+    importImageFile(machine, file, { ...(kind ? { kind } : {}), ...(name ? { name } : {}) }),
+  );
+
   const terminals = createTerminalSessions((machine, terminal) => machineNamed(machine).openTerminal(terminal), emit);
 
   const handlers: Handlers<typeof hostMethods, undefined> = {
@@ -154,6 +188,12 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     'machines.list': () => registry.list(),
     'machines.info': async ({ machine }) => (await machineNamed(machine).agent()).call('system.info', undefined),
     'machines.add': async (params) => (await ssh.add(params)).view,
+    'machines.addVagrant': async (params) => vagrantView((await vagrant.add(params)).definition),
+    'machines.start': async ({ machine }) => ({ state: (await vagrantNamed(machine).start()).state }),
+    'machines.stop': async ({ machine }) => {
+      await vagrantNamed(machine).stop();
+      return {};
+    },
     'machines.remove': async ({ machine }) => {
       if (vagrant.get(machine)) {
         await vagrant.remove(machine);
@@ -180,6 +220,16 @@ export function createHostCore(options: HostCoreOptions): HostCore {
       return {};
     },
     'terminals.list': () => terminals.list(),
+    'images.upload.begin': async ({ machine, size, kind, name }) => {
+      machineNamed(machine); // an unknown machine is refused before anything is written
+      return uploads.begin({ machine, size, kind, name });
+    },
+    'images.upload.chunk': ({ id, offset, data }) => uploads.chunk(id, offset, data),
+    'images.upload.commit': ({ id }) => uploads.commit(id),
+    'images.upload.abort': async ({ id }) => {
+      await uploads.abort(id);
+      return {};
+    },
     ...passthrough,
   };
 
@@ -191,32 +241,21 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     },
     execCommand: (machine, container, command, options) => machineNamed(machine).execCommand(container, command, options),
     openTerminal: (machine, terminal) => machineNamed(machine).openTerminal(terminal),
-    async importImageFile(machine, file, importOptions) {
-      const target = machineNamed(machine);
-      const params = {
-        ...(importOptions.kind ? { kind: importOptions.kind } : {}),
-        ...(importOptions.name ? { name: importOptions.name } : {}),
-      };
-      const link = await target.agent(); // deployed and answering before anything is uploaded
-      const remote = target instanceof SshMachine || target instanceof VagrantMachine ? target : undefined;
-      if (!remote) return link.call('images.import', { path: file, ...params });
-      const uploaded = await uploadFile(await remote.sshConnection(), file, (bytes, total) =>
-        emit({ type: 'machine.upload', machine, file: basename(file), bytes, total }),
-      );
-      try {
-        return await link.call('images.import', { path: uploaded.remotePath, ...params });
-      } finally {
-        await uploaded.remove();
-      }
-    },
+    importImageFile,
     ssh,
     vagrant,
     close: async () => {
       terminals.closeAll();
+      await uploads.closeAll();
       await ssh.close();
       await registry.closeAll();
     },
   };
+}
+
+function vagrantView(definition: VagrantMachineDefinition): VagrantMachineView {
+  const { name, box, cpus, memoryMb, vagrantProvider } = definition;
+  return { name, provider: 'vagrant', box, cpus, memoryMb, vagrantProvider };
 }
 
 /** The typed view of a core, for in-process front ends (the CLI). */

@@ -3,7 +3,7 @@
 import { useEffect, useId, useRef, type KeyboardEvent, type ReactNode, type RefObject } from 'react';
 import { createPortal } from 'react-dom';
 import { useT } from '../i18n';
-import { Icon } from './icons';
+import { Icon, type IconName } from './icons';
 
 const FOCUSABLE =
   'button:not(:disabled), input:not(:disabled), select:not(:disabled), textarea:not(:disabled), a[href], [tabindex]:not([tabindex="-1"])';
@@ -99,6 +99,34 @@ export function Modal({ title, description, onClose, children, footer, initialFo
       </div>
     </div>,
     document.body,
+  );
+}
+
+/** A form dialog's footer: Cancel, and the submit button of the form `form` (both off while busy). */
+export function FormFooter({
+  form,
+  busy,
+  icon,
+  label,
+  onCancel,
+}: {
+  form: string;
+  busy: boolean;
+  icon: IconName;
+  label: string;
+  onCancel: () => void;
+}) {
+  const t = useT();
+  return (
+    <>
+      <button type="button" className="button" onClick={onCancel} disabled={busy}>
+        {t('common.cancel')}
+      </button>
+      <button type="submit" form={form} className="button button--primary" disabled={busy}>
+        <Icon name={icon} size={16} />
+        {label}
+      </button>
+    </>
   );
 }
 

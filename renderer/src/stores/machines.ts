@@ -5,7 +5,11 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { errorMessage } from '../../../shared/errors.js';
 import type { HostApi, HostEvent, MachineSummary } from '../../../shared/host-api.js';
+import type { VagrantProgress } from '../../../shared/machines.js';
 import type { SystemInfo } from '../../../shared/system-info.js';
+
+/** The most `vagrant up`/`halt` lines kept per machine (older ones scroll away). */
+export const VAGRANT_LOG_LINES = 500;
 
 export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';
 
@@ -22,7 +26,14 @@ export interface MachinesState {
   error?: string;
   machines: MachineSummary[];
   info: Record<string, InfoEntry>;
+  /** The streamed `vagrant up`/`halt` output per Vagrant machine, newest last, of the latest start or stop. */
+  vagrantLog: Record<string, VagrantProgress[]>;
+  /** Which machines have a start or stop in flight. */
+  lifecycle: Record<string, 'starting' | 'stopping'>;
   load(): Promise<void>;
+  /** `vagrant up` (start) or `vagrant halt` (stop); the log is cleared first; a failure is thrown. */
+  start(machine: string): Promise<void>;
+  stop(machine: string): Promise<void>;
   loadInfo(machine: string): Promise<void>;
   applyEvent(event: HostEvent): void;
 }
@@ -43,60 +54,90 @@ export function createMachinesStore(api: Pick<HostApi, 'call'>): MachinesStore {
   const infoRequests = new Map<string, number>();
   let nextInfoRequest = 0;
 
-  return createStore<MachinesState>()((set, get) => ({
-    status: 'idle',
-    machines: [],
-    info: {},
-
-    async load() {
-      const request = ++listRequest;
-      set({ status: 'loading' });
-      let machines: MachineSummary[];
+  return createStore<MachinesState>()((set, get) => {
+    const lifecycle = async (machine: string, phase: 'starting' | 'stopping', run: () => Promise<unknown>): Promise<void> => {
+      set((state) => ({ vagrantLog: { ...state.vagrantLog, [machine]: [] }, lifecycle: { ...state.lifecycle, [machine]: phase } }));
       try {
-        machines = await api.call('machines.list', undefined);
-      } catch (error) {
-        if (request === listRequest) set({ status: 'error', error: errorMessage(error) });
-        return;
-      }
-      if (request !== listRequest) return;
-      const names = new Set(machines.map((machine) => machine.name));
-      const info = Object.fromEntries(Object.entries(get().info).filter(([name]) => names.has(name)));
-      set({ status: 'ready', error: undefined, machines, info });
-      await Promise.all(machines.filter(shouldReadInfo).map((machine) => get().loadInfo(machine.name)));
-    },
-
-    async loadInfo(machine) {
-      const request = ++nextInfoRequest;
-      infoRequests.set(machine, request);
-      const latest = (): boolean => infoRequests.get(machine) === request;
-      set((state) => ({ info: { ...state.info, [machine]: { ...state.info[machine], status: 'loading' } } }));
-      try {
-        const data = await api.call('machines.info', { machine });
-        if (!latest()) return;
-        set((state) => ({ info: { ...state.info, [machine]: { status: 'ready', data, fetchedAt: Date.now() } } }));
-      } catch (error) {
-        if (!latest()) return;
-        set((state) => ({ info: { ...state.info, [machine]: { ...state.info[machine], status: 'error', error: errorMessage(error) } } }));
+        await run();
       } finally {
-        if (latest()) infoRequests.delete(machine);
+        set((state) => ({ lifecycle: Object.fromEntries(Object.entries(state.lifecycle).filter(([name]) => name !== machine)) }));
       }
-    },
+    };
+    return {
+      status: 'idle',
+      machines: [],
+      info: {},
+      vagrantLog: {},
+      lifecycle: {},
 
-    applyEvent(event) {
-      if (event.type !== 'machine.state') return;
-      const known = get().machines.some((machine) => machine.name === event.machine);
-      if (!known) {
-        // A machine we have not heard of: the list changed under us.
-        void get().load();
-        return;
-      }
-      set((state) => ({
-        machines: state.machines.map((machine) =>
-          machine.name === event.machine ? { ...machine, state: event.state, error: event.error } : machine,
-        ),
-      }));
-      // A read already in flight will answer with the ready machine's info; do not ask twice.
-      if (event.state === 'ready' && !infoRequests.has(event.machine)) void get().loadInfo(event.machine);
-    },
-  }));
+      async load() {
+        const request = ++listRequest;
+        set({ status: 'loading' });
+        let machines: MachineSummary[];
+        try {
+          machines = await api.call('machines.list', undefined);
+        } catch (error) {
+          if (request === listRequest) set({ status: 'error', error: errorMessage(error) });
+          return;
+        }
+        if (request !== listRequest) return;
+        const names = new Set(machines.map((machine) => machine.name));
+        const info = Object.fromEntries(Object.entries(get().info).filter(([name]) => names.has(name)));
+        set({ status: 'ready', error: undefined, machines, info });
+        await Promise.all(machines.filter(shouldReadInfo).map((machine) => get().loadInfo(machine.name)));
+      },
+
+      async loadInfo(machine) {
+        const request = ++nextInfoRequest;
+        infoRequests.set(machine, request);
+        const latest = (): boolean => infoRequests.get(machine) === request;
+        set((state) => ({ info: { ...state.info, [machine]: { ...state.info[machine], status: 'loading' } } }));
+        try {
+          const data = await api.call('machines.info', { machine });
+          if (!latest()) return;
+          set((state) => ({ info: { ...state.info, [machine]: { status: 'ready', data, fetchedAt: Date.now() } } }));
+        } catch (error) {
+          if (!latest()) return;
+          set((state) => ({ info: { ...state.info, [machine]: { ...state.info[machine], status: 'error', error: errorMessage(error) } } }));
+        } finally {
+          if (latest()) infoRequests.delete(machine);
+        }
+      },
+
+      async start(machine) {
+        await lifecycle(machine, 'starting', () => api.call('machines.start', { machine }));
+      },
+
+      async stop(machine) {
+        await lifecycle(machine, 'stopping', () => api.call('machines.stop', { machine }));
+      },
+
+      applyEvent(event) {
+        if (event.type === 'machine.vagrant') {
+          const { type: _type, ...line } = event;
+          set((state) => ({
+            vagrantLog: {
+              ...state.vagrantLog,
+              [event.machine]: [...(state.vagrantLog[event.machine] ?? []), line].slice(-VAGRANT_LOG_LINES),
+            },
+          }));
+          return;
+        }
+        if (event.type !== 'machine.state') return;
+        const known = get().machines.some((machine) => machine.name === event.machine);
+        if (!known) {
+          // A machine we have not heard of: the list changed under us.
+          void get().load();
+          return;
+        }
+        set((state) => ({
+          machines: state.machines.map((machine) =>
+            machine.name === event.machine ? { ...machine, state: event.state, error: event.error } : machine,
+          ),
+        }));
+        // A read already in flight will answer with the ready machine's info; do not ask twice.
+        if (event.state === 'ready' && !infoRequests.has(event.machine)) void get().loadInfo(event.machine);
+      },
+    };
+  });
 }

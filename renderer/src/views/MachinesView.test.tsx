@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { useLanguageStore } from '../i18n';
 import { createStores, StoresContext, type Stores } from '../stores';
 import { sampleInfo, ScriptedClient } from '../stores/test-fixtures';
+import { useToasts } from '../stores/toasts';
 import { MachinesView } from './MachinesView';
 
 function renderWith(stores: Stores) {
@@ -118,5 +119,130 @@ describe('MachinesView', () => {
     const machine = screen.getByRole('region', { name: 'local' });
     expect(definition(machine, '커널 릴리스')).toBe('6.1.0-28-amd64');
     expect(definition(machine, '가동 시간')).toBe('3일 4시간');
+  });
+
+  it('adds a Vagrant VM: the schema’s errors on the field, memory in the units people type', async () => {
+    const client = new ScriptedClient({
+      'machines.addVagrant': (params) => ({
+        name: params.name,
+        provider: 'vagrant',
+        box: params.box ?? 'debian/bookworm64',
+        cpus: params.cpus ?? 2,
+        memoryMb: params.memoryMb ?? 2048,
+        vagrantProvider: params.vagrantProvider ?? 'virtualbox',
+      }),
+      'machines.list': () => [{ name: 'local', provider: 'local', state: 'ready' }],
+      'machines.info': () => sampleInfo,
+    });
+    const stores = createStores(client);
+    stores.machines.setState({ status: 'ready', machines: [] });
+    renderWith(stores);
+    fireEvent.click(screen.getByRole('button', { name: 'Add a Vagrant VM' }));
+    const dialog = screen.getByRole('dialog', { name: 'Add a Vagrant VM' });
+    // The provider is typed with suggestions (a combobox); the others are plain text boxes.
+    const field = (name: string) =>
+      within(dialog).getByRole(name === 'Vagrant provider' ? 'combobox' : 'textbox', { name }) as HTMLInputElement;
+    const errorOf = (input: HTMLElement): string | undefined => {
+      const id = input.getAttribute('aria-describedby');
+      return input.getAttribute('aria-invalid') === 'true' && id ? (document.getElementById(id)?.textContent ?? '') : undefined;
+    };
+
+    // Submitting empty names the missing field; nothing is sent.
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Add' }));
+    expect(errorOf(field('Name'))).toBe('Required');
+    expect(client.calls.filter((call) => call.method === 'machines.addVagrant')).toEqual([]);
+
+    fireEvent.change(field('Name'), { target: { value: 'dev' } });
+    fireEvent.change(field('Box'), { target: { value: '-oops' } });
+    fireEvent.change(field('CPUs'), { target: { value: '0' } });
+    fireEvent.change(field('Memory'), { target: { value: 'lots' } });
+    fireEvent.change(field('Vagrant provider'), { target: { value: 'Virtual Box' } });
+    expect(errorOf(field('Name'))).toBeUndefined();
+    expect(errorOf(field('Box'))).toMatch(/must be a box name like debian\/bookworm64/);
+    expect(errorOf(field('CPUs'))).toBe('must be 1 or more');
+    expect(errorOf(field('Memory'))).toMatch(/"lots" is not a size/);
+    expect(errorOf(field('Vagrant provider'))).toMatch(/must be a Vagrant provider name/);
+    fireEvent.change(field('Memory'), { target: { value: '128m' } });
+    expect(errorOf(field('Memory'))).toBe('must be 256 MiB or more');
+
+    fireEvent.change(field('Box'), { target: { value: 'bento/ubuntu-24.04' } });
+    fireEvent.change(field('CPUs'), { target: { value: '4' } });
+    fireEvent.change(field('Memory'), { target: { value: '4g' } });
+    fireEvent.change(field('Vagrant provider'), { target: { value: 'libvirt' } });
+    expect(
+      within(dialog)
+        .queryAllByRole('textbox')
+        .filter((input) => input.getAttribute('aria-invalid') === 'true'),
+    ).toEqual([]);
+    await act(async () => {
+      fireEvent.click(within(dialog).getByRole('button', { name: 'Add' }));
+    });
+    expect(client.calls.find((call) => call.method === 'machines.addVagrant')?.params).toEqual({
+      provider: 'vagrant',
+      name: 'dev',
+      box: 'bento/ubuntu-24.04',
+      cpus: 4,
+      memoryMb: 4096,
+      vagrantProvider: 'libvirt',
+      syncedFolder: false,
+    });
+    expect(screen.queryByRole('dialog')).toBeNull();
+  });
+
+  it('starts a Vagrant machine and shows the streamed `vagrant up` output in a log', async () => {
+    let finish: (value: { state: string }) => void = () => undefined;
+    const client = new ScriptedClient({
+      'machines.start': () => new Promise((resolve) => (finish = resolve)),
+    });
+    const stores = createStores(client);
+    client.onEvent((event) => stores.machines.getState().applyEvent(event)); // as startStores wires it
+    stores.machines.setState({ status: 'ready', machines: [{ name: 'dev', provider: 'vagrant', state: 'stopped' }] });
+    renderWith(stores);
+    const machine = screen.getByRole('region', { name: 'dev' });
+    expect(within(machine).getByText('Vagrant VM')).toBeTruthy();
+    expect(within(machine).queryByRole('log')).toBeNull();
+    act(() => {
+      fireEvent.click(within(machine).getByRole('button', { name: 'Start dev' }));
+    });
+    expect(client.calls.at(-1)).toEqual({ method: 'machines.start', params: { machine: 'dev' } });
+    expect((within(machine).getByRole('button', { name: 'Start dev' }) as HTMLButtonElement).disabled).toBe(true);
+    act(() => {
+      client.emit({
+        type: 'machine.vagrant',
+        machine: 'dev',
+        action: 'up',
+        kind: 'output',
+        text: "Bringing machine 'default' up with 'libvirt' provider...",
+      });
+      client.emit({ type: 'machine.vagrant', machine: 'other', action: 'up', kind: 'output', text: 'not for dev' });
+      client.emit({ type: 'machine.vagrant', machine: 'dev', action: 'up', kind: 'error', text: '==> default: Waiting for SSH...' });
+    });
+    const log = within(machine).getByRole('log', { name: 'Vagrant output for dev' });
+    expect(log.textContent).toBe("Bringing machine 'default' up with 'libvirt' provider...\n==> default: Waiting for SSH...\n");
+    await act(async () => {
+      finish({ state: 'running' });
+      await Promise.resolve();
+    });
+    expect((within(machine).getByRole('button', { name: 'Start dev' }) as HTMLButtonElement).disabled).toBe(false);
+    expect(within(machine).getByRole('button', { name: 'Stop dev' })).toBeTruthy();
+  });
+
+  it('shows a failed start as a toast with the provider’s words', async () => {
+    const client = new ScriptedClient({
+      'machines.start': () => {
+        throw new Error('vagrant up: VirtualBox is not usable here: install VirtualBox');
+      },
+    });
+    const stores = createStores(client);
+    stores.machines.setState({ status: 'ready', machines: [{ name: 'dev', provider: 'vagrant', state: 'stopped' }] });
+    renderWith(stores);
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Start dev' }));
+    });
+    expect(useToasts.getState().toasts.at(-1)).toMatchObject({
+      tone: 'bad',
+      title: 'Could not start dev',
+      detail: 'vagrant up: VirtualBox is not usable here: install VirtualBox',
+    });
   });
 });

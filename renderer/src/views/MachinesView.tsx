@@ -1,4 +1,5 @@
-import { useId } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
+import { errorMessage } from '../../../shared/errors.js';
 import type { MachineSummary } from '../../../shared/host-api.js';
 import type { CgroupInfo, SystemInfo } from '../../../shared/system-info.js';
 import { Fact, FactGroup, Tile } from '../components/Facts';
@@ -7,6 +8,8 @@ import { StateBadge } from '../components/StateBadge';
 import { formatBytes, formatDateTime, formatDuration, formatNumber, useLanguage, useT, type MessageKey } from '../i18n';
 import { useHost, useMachines } from '../stores';
 import type { InfoEntry } from '../stores/machines';
+import { useToasts } from '../stores/toasts';
+import { AddVagrantDialog } from './machines/AddVagrantDialog';
 import { ViewHeader } from './ViewHeader';
 
 const providerLabels: Record<MachineSummary['provider'], MessageKey> = {
@@ -27,18 +30,26 @@ export function MachinesView() {
   const error = useMachines((state) => state.error);
   const machines = useMachines((state) => state.machines);
   const load = useMachines((state) => state.load);
+  const [adding, setAdding] = useState(false);
   return (
     <>
       <ViewHeader
         title={t('nav.machines')}
         description={t('view.machines.description')}
         actions={
-          <button type="button" className="button" onClick={() => void load()} disabled={status === 'loading'}>
-            <Icon name="refresh" size={16} className={status === 'loading' ? 'spin' : undefined} />
-            {t('machines.refresh')}
-          </button>
+          <>
+            <button type="button" className="button" onClick={() => void load()} disabled={status === 'loading'}>
+              <Icon name="refresh" size={16} className={status === 'loading' ? 'spin' : undefined} />
+              {t('machines.refresh')}
+            </button>
+            <button type="button" className="button button--primary" onClick={() => setAdding(true)}>
+              <Icon name="plus" size={16} />
+              {t('machines.add.vagrant')}
+            </button>
+          </>
         }
       />
+      {adding && <AddVagrantDialog onClose={() => setAdding(false)} />}
       <div className="view-body">
         {status === 'error' && (
           <div className="callout callout--bad" role="alert">
@@ -97,6 +108,7 @@ export function MachineCard({ machine }: { machine: MachineSummary }) {
         <div className="machine-meta">
           {stale && <span className="tag tag--warn">{t('machine.stale')}</span>}
           <StateBadge state={machine.state} />
+          {machine.provider === 'vagrant' && <VagrantControls machine={machine} />}
           <button
             type="button"
             className="icon-button"
@@ -126,6 +138,8 @@ export function MachineCard({ machine }: { machine: MachineSummary }) {
         </div>
       )}
 
+      {machine.provider === 'vagrant' && <VagrantLog machine={machine.name} />}
+
       {data ? (
         <SystemInfoPanel info={data} stale={stale} />
       ) : entry?.status === 'loading' ? (
@@ -134,6 +148,70 @@ export function MachineCard({ machine }: { machine: MachineSummary }) {
         <p className="muted machine-waiting">{t('machine.info.waiting')}</p>
       ) : null}
     </section>
+  );
+}
+
+/** Start (`vagrant up`) and stop (`vagrant halt`) for a Vagrant machine; a failure becomes a toast. */
+function VagrantControls({ machine }: { machine: MachineSummary }) {
+  const t = useT();
+  const phase = useMachines((state) => state.lifecycle[machine.name]);
+  const start = useMachines((state) => state.start);
+  const stop = useMachines((state) => state.stop);
+  const push = useToasts((state) => state.push);
+  const run = async (action: 'start' | 'stop'): Promise<void> => {
+    try {
+      await (action === 'start' ? start : stop)(machine.name);
+    } catch (error) {
+      const title = t(action === 'start' ? 'machine.startFailed' : 'machine.stopFailed', { machine: machine.name });
+      push({ tone: 'bad', title, detail: errorMessage(error) });
+    }
+  };
+  const running = machine.state === 'ready' || machine.state === 'connecting' || machine.state === 'deploying';
+  return (
+    <>
+      <button
+        type="button"
+        className="button button--small"
+        onClick={() => void run('start')}
+        disabled={phase !== undefined || running}
+        aria-label={t('machine.start', { machine: machine.name })}
+      >
+        <Icon name="play" size={14} />
+        {phase === 'starting' ? t('machine.starting') : t('machine.startShort')}
+      </button>
+      <button
+        type="button"
+        className="button button--small"
+        onClick={() => void run('stop')}
+        disabled={phase !== undefined}
+        aria-label={t('machine.stop', { machine: machine.name })}
+      >
+        <Icon name="stop" size={14} />
+        {phase === 'stopping' ? t('machine.stopping') : t('machine.stopShort')}
+      </button>
+    </>
+  );
+}
+
+/** The streamed `vagrant up`/`halt` output of the latest start or stop, kept scrolled to the end. */
+export function VagrantLog({ machine }: { machine: string }) {
+  const t = useT();
+  const lines = useMachines((state) => state.vagrantLog[machine]);
+  const box = useRef<HTMLPreElement>(null);
+  useEffect(() => {
+    const element = box.current;
+    if (element) element.scrollTop = element.scrollHeight;
+  }, [lines]);
+  if (!lines || lines.length === 0) return null;
+  return (
+    <pre ref={box} className="vagrant-log mono" role="log" aria-label={t('machine.vagrantLog', { machine })} tabIndex={0}>
+      {lines.map((line, index) => (
+        <span key={index} className={`vagrant-log-line vagrant-log-line--${line.kind === 'error' ? 'error' : 'output'}`}>
+          {line.text}
+          {'\n'}
+        </span>
+      ))}
+    </pre>
   );
 }
 

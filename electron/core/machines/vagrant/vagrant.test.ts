@@ -15,6 +15,8 @@ import { resolveSshConfig } from '../ssh/ssh-config.js';
 import { errorFromRows, parseMachineReadable, runVagrant, statusFromRows, vagrantFailure, type VagrantCli } from './vagrant-cli.js';
 import { SETTINGS_FILE, progressFromRow, writeVagrantDir } from './vagrant-machine.js';
 import { VagrantMachines } from './vagrant-machines.js';
+import type { HostEvent } from '../../../../shared/host-api.js';
+import { createHostCore } from '../../host-core.js';
 
 const TEMPLATE_DIR = join(REPO_ROOT, 'vm-assets/vagrant');
 const FIXTURES = join(__dirname, 'fixtures');
@@ -210,4 +212,58 @@ describe('Vagrant machines in the host core', () => {
     expect(started.stderr).toMatch(/onggi: vagrant up: VirtualBox is not usable here: install VirtualBox/);
     expect(onggi('machine', 'stop', 'local').stderr).toMatch(/no Vagrant machine named "local"/);
   }, 120_000);
+
+  it('the host API adds, starts and stops a Vagrant machine: params checked on arrival, `vagrant up` streamed as events', async () => {
+    const core = createHostCore({
+      dataDir: join(root, 'api-data'),
+      agentDir: join(root, 'agent'),
+      nodeRuntime: { command: process.execPath },
+      // Never started here (nothing calls the local agent), and never the real /run/onggi.
+      localAgent: { runDir: join(root, 'api-run'), stateDir: join(root, 'api-state') },
+      platform: 'linux',
+      vagrantTemplateDir: TEMPLATE_DIR,
+      vagrant: cli,
+    });
+    try {
+      await expect(core.call('machines.addVagrant', { provider: 'vagrant', name: 'vm2', cpus: 0 })).rejects.toMatchObject({
+        field: 'params.cpus',
+      });
+      await expect(core.call('machines.addVagrant', { provider: 'vagrant', name: 'vm2', memoryMb: '2g' })).rejects.toThrow(
+        /params\.memoryMb/,
+      );
+      await expect(core.call('machines.addVagrant', { provider: 'vagrant', name: 'vm2', surprise: 1 })).rejects.toThrow(/surprise/);
+      await expect(core.call('machines.start', { machine: 'vm2', extra: true })).rejects.toThrow(/extra/);
+      expect(
+        await core.call('machines.addVagrant', { provider: 'vagrant', name: 'vm2', box: 'onggi-none', cpus: 3, memoryMb: 3072 }),
+      ).toEqual({
+        name: 'vm2',
+        provider: 'vagrant',
+        box: 'onggi-none',
+        cpus: 3,
+        memoryMb: 3072,
+        vagrantProvider: 'virtualbox',
+      });
+      expect(await core.call('machines.list', {})).toContainEqual({ name: 'vm2', provider: 'vagrant', state: 'stopped' });
+      await expect(core.call('machines.start', { machine: 'local' })).rejects.toThrow(/"local" is not a Vagrant machine/);
+      await expect(core.call('machines.stop', { machine: 'nope' })).rejects.toThrow(/no Vagrant machine named "nope"/);
+
+      const events: HostEvent[] = [];
+      core.onEvent((event) => events.push(event));
+      // The real vagrant, without VirtualBox: the provider's clear error comes back through the API.
+      await expect(core.call('machines.start', { machine: 'vm2' })).rejects.toThrow(
+        /vagrant up: VirtualBox is not usable here: install VirtualBox/,
+      );
+      const lines = events.flatMap((event) => (event.type === 'machine.vagrant' && event.machine === 'vm2' ? [event] : []));
+      expect(lines.length).toBeGreaterThan(0);
+      expect(lines.every((line) => line.action === 'up')).toBe(true);
+      expect(lines.map((line) => line.text).join('\n')).toContain('Vagrant could not detect VirtualBox!');
+      expect(events).toContainEqual(expect.objectContaining({ type: 'machine.state', machine: 'vm2', state: 'starting' }));
+      expect(events).toContainEqual(expect.objectContaining({ type: 'machine.state', machine: 'vm2', state: 'error' }));
+      // Stopping a machine that was never created is `vagrant halt` on nothing: it reaches the provider and returns.
+      await core.call('machines.stop', { machine: 'vm2' });
+      expect(await core.call('machines.list', {})).toContainEqual({ name: 'vm2', provider: 'vagrant', state: 'stopped' });
+    } finally {
+      await core.close();
+    }
+  }, 180_000);
 });

@@ -1,14 +1,15 @@
-// Import an image from a tarball on the machine: `docker save` output, an OCI image layout, or a
-// plain rootfs (which needs a name). The path and name are checked with the API's own schema as
-// they are typed. (A file dropped on the browser has no path on the machine; the window asks for
-// the path rather than uploading, which the host API does not offer.)
-import { useState, type FormEvent } from 'react';
-import { errorMessage } from '../../../../shared/errors.js';
+// Import an image from a tarball: `docker save` output, an OCI image layout, or a plain rootfs
+// (which needs a name). Either a file from this computer (dropped on the drop zone or picked with
+// the file button), sent to the host in chunks with a progress bar, or a path on the machine. The
+// path and name are checked with the API's own schema as they are typed.
+import { useState, type DragEvent, type FormEvent } from 'react';
 import { imageMethods } from '../../../../shared/images.js';
 import { Field } from '../../components/Field';
 import { Icon } from '../../components/icons';
-import { Modal } from '../../components/Modal';
-import { useT } from '../../i18n';
+import { FormFooter, Modal } from '../../components/Modal';
+import { useRequest } from '../../components/useRequest';
+import { formatBytes, useLanguage, useT } from '../../i18n';
+import { uploadImageFile } from '../../lib/upload';
 import { useClient, useImages } from '../../stores';
 import { useToasts } from '../../stores/toasts';
 
@@ -24,31 +25,40 @@ export function ImportDialog({ machine, onClose }: { machine: string; onClose: (
   const [path, setPath] = useState('');
   const [kind, setKind] = useState<Kind>('auto');
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [failure, setFailure] = useState<string>();
-  const params = { path: path.trim(), kind, ...(name.trim() ? { name: name.trim() } : {}) };
+  const language = useLanguage();
+  const [file, setFile] = useState<File>();
+  const [dragging, setDragging] = useState(false);
+  const [progress, setProgress] = useState<{ sent: number; total: number }>();
+  const { busy, failure, run } = useRequest();
+  // A picked file stands in for the path (any absolute path passes the schema's path rule).
+  const params = { path: file ? '/upload' : path.trim(), kind, ...(name.trim() ? { name: name.trim() } : {}) };
   const checked = ImportParams.safeParse(params);
   const issueOn = (field: string): string | undefined =>
     checked.success ? undefined : checked.error.issues.find((issue) => issue.path[0] === field)?.message;
-  const pathError = path.trim() === '' ? undefined : issueOn('path');
-  const nameError = kind === 'rootfs' && name.trim() === '' && path.trim() !== '' ? t('images.import.nameRequired') : issueOn('name');
+  const hasSource = file !== undefined || path.trim() !== '';
+  const pathError = file || path.trim() === '' ? undefined : issueOn('path');
+  const nameError = kind === 'rootfs' && name.trim() === '' && hasSource ? t('images.import.nameRequired') : issueOn('name');
 
   const submit = async (event: FormEvent): Promise<void> => {
     event.preventDefault();
-    if (!checked.success || nameError || path.trim() === '') return;
-    setBusy(true);
-    setFailure(undefined);
-    try {
-      const imported = await client.call('images.import', { machine, ...checked.data });
+    if (!checked.success || nameError || !hasSource) return;
+    const { path: _path, ...options } = checked.data;
+    await run(async () => {
+      const imported = file
+        ? await uploadImageFile(client, file, { machine, ...options }, (sent, total) => setProgress({ sent, total }))
+        : await client.call('images.import', { machine, ...checked.data });
       push({ tone: 'ok', title: t('images.import.done', { count: imported.length }) });
       void load(machine);
       onClose();
-    } catch (error) {
-      setFailure(errorMessage(error));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
+  const onDrop = (event: DragEvent<HTMLDivElement>): void => {
+    event.preventDefault();
+    setDragging(false);
+    const dropped = event.dataTransfer.files[0];
+    if (dropped && !busy) setFile(dropped);
+  };
+  const percent = progress && progress.total > 0 ? Math.round((progress.sent / progress.total) * 100) : 0;
 
   return (
     <Modal
@@ -57,15 +67,13 @@ export function ImportDialog({ machine, onClose }: { machine: string; onClose: (
       onClose={onClose}
       busy={busy}
       footer={
-        <>
-          <button type="button" className="button" onClick={onClose} disabled={busy}>
-            {t('common.cancel')}
-          </button>
-          <button type="submit" form="image-import" className="button button--primary" disabled={busy}>
-            <Icon name="download" size={16} />
-            {busy ? t('images.import.running') : t('images.import.submit')}
-          </button>
-        </>
+        <FormFooter
+          form="image-import"
+          busy={busy}
+          icon="download"
+          label={busy ? t('images.import.running') : t('images.import.submit')}
+          onCancel={onClose}
+        />
       }
     >
       <form id="image-import" className="form-grid" onSubmit={(event) => void submit(event)}>
@@ -75,14 +83,65 @@ export function ImportDialog({ machine, onClose }: { machine: string; onClose: (
             <p>{failure}</p>
           </div>
         )}
-        <Field
-          label={t('images.import.path')}
-          hint={t('images.import.path.hint')}
-          className="form-wide"
-          {...(pathError ? { error: pathError } : {})}
+        <div
+          className={`drop-zone form-wide${dragging ? ' drop-zone--over' : ''}`}
+          onDragOver={(event) => {
+            event.preventDefault();
+            setDragging(true);
+          }}
+          onDragLeave={() => setDragging(false)}
+          onDrop={onDrop}
+          data-testid="image-drop-zone"
         >
-          <input className="mono" value={path} onChange={(event) => setPath(event.target.value)} autoComplete="off" spellCheck={false} />
-        </Field>
+          <Icon name="download" size={20} />
+          <p>
+            {file ? t('images.import.file.chosen', { name: file.name, size: formatBytes(language, file.size) }) : t('images.import.drop')}
+          </p>
+          <label className="button button--small">
+            {t('images.import.file.pick')}
+            <input
+              type="file"
+              className="visually-hidden"
+              aria-label={t('images.import.file')}
+              disabled={busy}
+              onChange={(event) => {
+                const picked = event.target.files?.[0];
+                if (picked) setFile(picked);
+              }}
+            />
+          </label>
+          {file && !busy && (
+            <button type="button" className="button button--small" onClick={() => setFile(undefined)}>
+              {t('images.import.file.clear')}
+            </button>
+          )}
+        </div>
+        {progress && (
+          <div
+            className="progress progress--large form-wide"
+            role="progressbar"
+            aria-label={t('images.import.uploadProgress')}
+            aria-valuemin={0}
+            aria-valuemax={100}
+            aria-valuenow={percent}
+            aria-valuetext={t('images.import.uploaded', {
+              sent: formatBytes(language, progress.sent),
+              total: formatBytes(language, progress.total),
+            })}
+          >
+            <span style={{ width: `${percent}%` }} />
+          </div>
+        )}
+        {!file && (
+          <Field
+            label={t('images.import.path')}
+            hint={t('images.import.path.hint')}
+            className="form-wide"
+            {...(pathError ? { error: pathError } : {})}
+          >
+            <input className="mono" value={path} onChange={(event) => setPath(event.target.value)} autoComplete="off" spellCheck={false} />
+          </Field>
+        )}
         <Field label={t('images.import.kind')}>
           <select value={kind} onChange={(event) => setKind(kinds.find((candidate) => candidate === event.target.value) ?? 'auto')}>
             {kinds.map((candidate) => (

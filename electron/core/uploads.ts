@@ -1,0 +1,116 @@
+// Files the window uploads in chunks (see shared/uploads.ts): each goes to a temporary file under
+// <dataDir>/uploads, written only at the offset where the previous chunk ended and never past the
+// size announced at the start; the commit hands the complete file to `importImageFile`.
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { OnggiError } from '../../shared/errors.js';
+import type { ImageSummary } from '../../shared/images.js';
+import { ErrorCode } from '../../shared/jsonrpc.js';
+import { UPLOAD_CHUNK_BYTES } from '../../shared/uploads.js';
+
+export interface UploadStart {
+  machine: string;
+  size: number;
+  kind?: 'auto' | 'docker-archive' | 'oci-archive' | 'rootfs' | undefined;
+  name?: string | undefined;
+}
+
+interface Upload extends UploadStart {
+  path: string;
+  file: FileHandle;
+  received: number;
+}
+
+/** At most this many uploads at once (each holds an open file). */
+const MAX_OPEN = 8;
+
+export class Uploads {
+  private readonly open = new Map<string, Upload>();
+
+  constructor(
+    private readonly dir: string,
+    private readonly importFile: (machine: string, path: string, options: Pick<UploadStart, 'kind' | 'name'>) => Promise<ImageSummary[]>,
+  ) {}
+
+  async begin(start: UploadStart): Promise<{ id: string }> {
+    if (this.open.size >= MAX_OPEN) {
+      throw new OnggiError(ErrorCode.Conflict, 'too_many_uploads', `at most ${MAX_OPEN} uploads at once: finish or cancel one first`);
+    }
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const id = randomUUID();
+    const path = join(this.dir, `${id}.part`);
+    const file = await open(path, 'wx', 0o600);
+    this.open.set(id, { ...start, path, file, received: 0 });
+    return { id };
+  }
+
+  async chunk(id: string, offset: number, data: string): Promise<{ received: number }> {
+    const upload = this.get(id);
+    if (offset !== upload.received) {
+      throw new OnggiError(
+        ErrorCode.InvalidParams,
+        'invalid_params',
+        `params.offset: expected ${upload.received}, got ${offset}`,
+        'params.offset',
+      );
+    }
+    const bytes = Buffer.from(data, 'base64');
+    if (bytes.length > UPLOAD_CHUNK_BYTES) {
+      throw new OnggiError(
+        ErrorCode.InvalidParams,
+        'invalid_params',
+        `params.data: at most ${UPLOAD_CHUNK_BYTES} bytes a chunk`,
+        'params.data',
+      );
+    }
+    if (upload.received + bytes.length > upload.size) {
+      throw new OnggiError(
+        ErrorCode.InvalidParams,
+        'invalid_params',
+        `params.data: goes past the ${upload.size} bytes announced at images.upload.begin`,
+        'params.data',
+      );
+    }
+    await upload.file.write(bytes, 0, bytes.length, offset);
+    upload.received += bytes.length;
+    return { received: upload.received };
+  }
+
+  async commit(id: string): Promise<ImageSummary[]> {
+    const upload = this.get(id);
+    if (upload.received !== upload.size) {
+      throw new OnggiError(
+        ErrorCode.InvalidParams,
+        'invalid_params',
+        `params.id: ${upload.received} of ${upload.size} bytes received; send the rest first`,
+        'params.id',
+      );
+    }
+    this.open.delete(id);
+    try {
+      await upload.file.close();
+      return await this.importFile(upload.machine, upload.path, { kind: upload.kind, name: upload.name });
+    } finally {
+      await rm(upload.path, { force: true });
+    }
+  }
+
+  async abort(id: string): Promise<void> {
+    const upload = this.get(id);
+    this.open.delete(id);
+    await upload.file.close().catch(() => undefined);
+    await rm(upload.path, { force: true });
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.open.keys()].map((id) => this.abort(id)));
+  }
+
+  private get(id: string): Upload {
+    const upload = this.open.get(id);
+    if (!upload)
+      throw new OnggiError(ErrorCode.NotFound, 'not_found', `no upload with id ${id} (finished, cancelled or never begun)`, 'params.id');
+    return upload;
+  }
+}

@@ -1,0 +1,65 @@
+// The Vagrant add form, as data: what the user typed (memory with the units people type, `4g`,
+// `2048m`, a bare number is MiB like the CLI's --memory), turned into the API's own params by the
+// API's own schema, each schema error placed on the field it came from.
+import { MachineAddVagrantParams } from '../../../../shared/machines.js';
+import { UnitError, parseMemory } from '../../../../shared/units.js';
+
+export interface VagrantFormValues {
+  name: string;
+  box: string;
+  cpus: string;
+  memory: string;
+  provider: string;
+}
+
+export type VagrantField = keyof VagrantFormValues;
+
+export const emptyVagrantForm: VagrantFormValues = { name: '', box: 'debian/bookworm64', cpus: '2', memory: '2g', provider: 'virtualbox' };
+
+/** The schema's own words, or `required` for a field left empty (said in the user's language). */
+export type VagrantFieldError = { kind: 'required' } | { kind: 'invalid'; message: string };
+export type VagrantFieldErrors = Partial<Record<VagrantField, VagrantFieldError>>;
+
+export type VagrantFormResult = { ok: true; params: MachineAddVagrantParams } | { ok: false; errors: VagrantFieldErrors };
+
+const fieldOfParam: Record<string, VagrantField> = {
+  name: 'name',
+  box: 'box',
+  cpus: 'cpus',
+  memoryMb: 'memory',
+  vagrantProvider: 'provider',
+};
+
+export function vagrantParams(values: VagrantFormValues): VagrantFormResult {
+  const errors: VagrantFieldErrors = {};
+  for (const field of Object.keys(values) as VagrantField[]) {
+    if (values[field].trim() === '') errors[field] = { kind: 'required' };
+  }
+  let memoryMb: number | string = values.memory.trim();
+  if (!errors.memory) {
+    try {
+      memoryMb = Math.floor(parseMemory(/^\d+$/.test(memoryMb) ? `${memoryMb}m` : memoryMb) / 1024 ** 2);
+    } catch (error) {
+      errors.memory = { kind: 'invalid', message: error instanceof UnitError ? error.message : String(error) };
+    }
+  }
+  const cpus = values.cpus.trim();
+  const input = {
+    provider: 'vagrant',
+    name: values.name.trim(),
+    box: values.box.trim(),
+    // A number when it reads as one; else the text, which the schema refuses with its own words.
+    cpus: /^\d+(?:\.\d+)?$/.test(cpus) ? Number(cpus) : cpus,
+    memoryMb,
+    vagrantProvider: values.provider.trim(),
+  };
+  const checked = MachineAddVagrantParams.safeParse(input);
+  if (!checked.success) {
+    for (const issue of checked.error.issues) {
+      const field = fieldOfParam[String(issue.path[0])];
+      if (field && !errors[field]) errors[field] = { kind: 'invalid', message: issue.message };
+    }
+  }
+  if (Object.keys(errors).length > 0 || !checked.success) return { ok: false, errors };
+  return { ok: true, params: checked.data };
+}
