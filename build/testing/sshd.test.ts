@@ -11,29 +11,16 @@ afterEach(async () => {
   sshd = undefined;
 });
 
+/** OpenSSH's client argv for a command on the fixture, trusting whatever host key it shows. */
+function sshArgs(server: Sshd, command: string[]): string[] {
+  return [
+    ...['-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'],
+    ...['-o', 'LogLevel=ERROR', '-i', server.userKeyPath, '-p', String(server.port), 'root@127.0.0.1', ...command],
+  ];
+}
+
 function ssh(server: Sshd, ...command: string[]) {
-  return spawnSync(
-    'ssh',
-    [
-      '-F',
-      '/dev/null',
-      '-o',
-      'BatchMode=yes',
-      '-o',
-      'StrictHostKeyChecking=no',
-      '-o',
-      'UserKnownHostsFile=/dev/null',
-      '-o',
-      'LogLevel=ERROR',
-      '-i',
-      server.userKeyPath,
-      '-p',
-      String(server.port),
-      'root@127.0.0.1',
-      ...command,
-    ],
-    { encoding: 'utf8', timeout: 20_000 },
-  );
+  return spawnSync('ssh', sshArgs(server, command), { encoding: 'utf8', timeout: 20_000 });
 }
 
 describe('the loopback sshd fixture', () => {
@@ -54,29 +41,7 @@ describe('the loopback sshd fixture', () => {
     sshd = await startSshd();
     const { spawn } = await import('node:child_process');
     const server = sshd;
-    const client = spawn(
-      'ssh',
-      [
-        '-F',
-        '/dev/null',
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        'StrictHostKeyChecking=no',
-        '-o',
-        'UserKnownHostsFile=/dev/null',
-        '-o',
-        'LogLevel=ERROR',
-        '-i',
-        server.userKeyPath,
-        '-p',
-        String(server.port),
-        'root@127.0.0.1',
-        'sleep',
-        '30',
-      ],
-      { stdio: 'ignore' },
-    );
+    const client = spawn('ssh', sshArgs(server, ['sleep', '30']), { stdio: 'ignore' });
     try {
       let pids: number[] = [];
       const deadline = Date.now() + 10_000;

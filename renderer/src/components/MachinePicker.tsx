@@ -1,6 +1,6 @@
 // Which machine the container, image and activity views act on. A machine other than this
 // computer is used only once it says it is ready: opening a view never boots a VM or dials a host.
-import { useId, type ReactNode } from 'react';
+import { useEffect, useId, type ReactNode } from 'react';
 import type { MachineSummary } from '../../../shared/host-api.js';
 import { useT } from '../i18n';
 import { useMachines } from '../stores';
@@ -41,6 +41,36 @@ export function useCurrentMachine(): { name: string; summary?: MachineSummary; u
   const summary = useMachines((state) => state.machines.find((machine) => machine.name === name));
   const usable = summary ? shouldReadInfo(summary) : name === 'local';
   return { name, summary, usable };
+}
+
+/** The current machine, with `load` run for it whenever the choice changes or it becomes usable. */
+export function useMachineLoad(load: (machine: string) => Promise<void>): ReturnType<typeof useCurrentMachine> {
+  const current = useCurrentMachine();
+  const { name, usable } = current;
+  useEffect(() => {
+    if (usable) void load(name);
+  }, [load, name, usable]);
+  return current;
+}
+
+/** A view's refresh action: spins while its data loads. */
+export function RefreshButton({
+  onClick,
+  loading,
+  disabled,
+  label,
+}: {
+  onClick: () => void;
+  loading: boolean;
+  disabled?: boolean;
+  label: string;
+}) {
+  return (
+    <button type="button" className="button" onClick={onClick} disabled={disabled || loading}>
+      <Icon name="refresh" size={16} className={loading ? 'spin' : undefined} />
+      {label}
+    </button>
+  );
 }
 
 /** Shown instead of a view's content while its machine cannot be asked. */

@@ -4,6 +4,7 @@ import type { MachineSummary } from '../../../shared/host-api.js';
 import type { CgroupInfo, SystemInfo } from '../../../shared/system-info.js';
 import { Fact, FactGroup, Tile } from '../components/Facts';
 import { Icon } from '../components/icons';
+import { RefreshButton } from '../components/MachinePicker';
 import { StateBadge } from '../components/StateBadge';
 import { formatBytes, formatDateTime, formatDuration, formatNumber, useLanguage, useT, type MessageKey } from '../i18n';
 import { useHost, useMachines } from '../stores';
@@ -38,10 +39,7 @@ export function MachinesView() {
         description={t('view.machines.description')}
         actions={
           <>
-            <button type="button" className="button" onClick={() => void load()} disabled={status === 'loading'}>
-              <Icon name="refresh" size={16} className={status === 'loading' ? 'spin' : undefined} />
-              {t('machines.refresh')}
-            </button>
+            <RefreshButton onClick={() => void load()} loading={status === 'loading'} label={t('machines.refresh')} />
             <button type="button" className="button button--primary" onClick={() => setAdding(true)}>
               <Icon name="plus" size={16} />
               {t('machines.add.vagrant')}

@@ -1,12 +1,12 @@
 // Activity: every command and file write the agent performed on the machine, as the line a person
 // would have typed (formatActivity), with its result and duration, as it happens. Filter by
 // container or network; select lines and copy them as a shell script.
-import { useEffect, useId, useMemo, useRef, useState, type MouseEvent } from 'react';
+import { useId, useMemo, useRef, useState, type MouseEvent } from 'react';
 import { formatActivity } from '../../../../shared/activity-format.js';
 import type { ActivityEntry } from '../../../../shared/agent-rpc.js';
 import { StaleNotice, useNotCurrent } from '../../components/Freshness';
 import { Icon } from '../../components/icons';
-import { MachineNotReady, MachinePicker, useCurrentMachine } from '../../components/MachinePicker';
+import { MachineNotReady, MachinePicker, RefreshButton, useMachineLoad } from '../../components/MachinePicker';
 import { VirtualTable } from '../../components/VirtualTable';
 import { formatClock, formatDateTime, formatMilliseconds, formatNumber, useLanguage, useT } from '../../i18n';
 import { copyText } from '../../lib/clipboard';
@@ -36,12 +36,9 @@ export function filterActivity(entries: readonly ActivityEntry[], filter: Activi
 
 export function ActivityView() {
   const t = useT();
-  const { name: machine, summary, usable } = useCurrentMachine();
   const load = useActivity((state) => state.load);
   const status = useActivity((state) => state.status);
-  useEffect(() => {
-    if (usable) void load(machine);
-  }, [load, machine, usable]);
+  const { name: machine, summary, usable } = useMachineLoad(load);
   return (
     <>
       <ViewHeader
@@ -50,10 +47,12 @@ export function ActivityView() {
         actions={
           <>
             <MachinePicker />
-            <button type="button" className="button" onClick={() => void load(machine)} disabled={!usable || status === 'loading'}>
-              <Icon name="refresh" size={16} className={status === 'loading' ? 'spin' : undefined} />
-              {t('common.refresh')}
-            </button>
+            <RefreshButton
+              onClick={() => void load(machine)}
+              loading={status === 'loading'}
+              disabled={!usable}
+              label={t('common.refresh')}
+            />
           </>
         }
       />

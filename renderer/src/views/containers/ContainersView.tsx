@@ -1,10 +1,10 @@
 // Containers: the list of one machine's containers (windowed), actions on one or many, the run
 // dialog, and the detail panel of the container whose name was clicked.
-import { useEffect, useId, useMemo, useState } from 'react';
+import { useId, useMemo, useState } from 'react';
 import type { ContainerSpec, ContainerSummary } from '../../../../shared/containers.js';
 import { StaleNotice, useNotCurrent } from '../../components/Freshness';
 import { Icon } from '../../components/icons';
-import { MachineNotReady, MachinePicker, useCurrentMachine } from '../../components/MachinePicker';
+import { MachineNotReady, MachinePicker, RefreshButton, useMachineLoad } from '../../components/MachinePicker';
 import { ConfirmDialog } from '../../components/Modal';
 import { formatNumber, useLanguage, useT, type MessageKey } from '../../i18n';
 import { useContainers, useImages } from '../../stores';
@@ -44,15 +44,11 @@ interface Confirmation {
 
 export function ContainersView() {
   const t = useT();
-  const { name: machine, summary, usable } = useCurrentMachine();
   const load = useContainers((state) => state.load);
   const status = useContainers((state) => state.status);
   const loadImages = useImages((state) => state.load);
   const [runOpen, setRunOpen] = useState(false);
-
-  useEffect(() => {
-    if (usable) void load(machine);
-  }, [load, machine, usable]);
+  const { name: machine, summary, usable } = useMachineLoad(load);
 
   return (
     <>
@@ -62,10 +58,12 @@ export function ContainersView() {
         actions={
           <>
             <MachinePicker />
-            <button type="button" className="button" onClick={() => void load(machine)} disabled={!usable || status === 'loading'}>
-              <Icon name="refresh" size={16} className={status === 'loading' ? 'spin' : undefined} />
-              {t('common.refresh')}
-            </button>
+            <RefreshButton
+              onClick={() => void load(machine)}
+              loading={status === 'loading'}
+              disabled={!usable}
+              label={t('common.refresh')}
+            />
             <button
               type="button"
               className="button button--primary"

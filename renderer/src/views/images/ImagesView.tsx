@@ -1,11 +1,11 @@
 // Images: what the machine has (names, size, layers, created), pulls with their progress, and
 // removal, with the agent's reason shown when it refuses (a container still uses the image).
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { ImageSummary } from '../../../../shared/images.js';
 import { errorMessage } from '../../../../shared/errors.js';
 import { StaleNotice, useNotCurrent } from '../../components/Freshness';
 import { Icon } from '../../components/icons';
-import { MachineNotReady, MachinePicker, useCurrentMachine } from '../../components/MachinePicker';
+import { MachineNotReady, MachinePicker, RefreshButton, useMachineLoad } from '../../components/MachinePicker';
 import { ConfirmDialog } from '../../components/Modal';
 import { formatBytes, formatDateTime, formatNumber, useLanguage, useT } from '../../i18n';
 import { imageLabel, shortId, shortImageName } from '../../lib/images';
@@ -17,15 +17,11 @@ import { PullDialog, PullProgressView } from './PullDialog';
 
 export function ImagesView() {
   const t = useT();
-  const { name: machine, summary, usable } = useCurrentMachine();
   const load = useImages((state) => state.load);
   const status = useImages((state) => state.status);
   const [pullOpen, setPullOpen] = useState(false);
   const [importOpen, setImportOpen] = useState(false);
-
-  useEffect(() => {
-    if (usable) void load(machine);
-  }, [load, machine, usable]);
+  const { name: machine, summary, usable } = useMachineLoad(load);
 
   return (
     <>
@@ -35,10 +31,12 @@ export function ImagesView() {
         actions={
           <>
             <MachinePicker />
-            <button type="button" className="button" onClick={() => void load(machine)} disabled={!usable || status === 'loading'}>
-              <Icon name="refresh" size={16} className={status === 'loading' ? 'spin' : undefined} />
-              {t('common.refresh')}
-            </button>
+            <RefreshButton
+              onClick={() => void load(machine)}
+              loading={status === 'loading'}
+              disabled={!usable}
+              label={t('common.refresh')}
+            />
             <button type="button" className="button" onClick={() => setImportOpen(true)} disabled={!usable}>
               <Icon name="layers" size={16} />
               {t('images.import')}
