@@ -180,6 +180,7 @@ export function createHostCore(options: HostCoreOptions): HostCore {
   const uploads = new Uploads(join(options.dataDir, 'uploads'), (machine, file, { kind, name }) =>
     importImageFile(machine, file, { ...(kind ? { kind } : {}), ...(name ? { name } : {}) }),
   );
+  void uploads.reapOnce(); // what a killed host core left half-uploaded
 
   const terminals = createTerminalSessions((machine, terminal) => machineNamed(machine).openTerminal(terminal), emit);
 

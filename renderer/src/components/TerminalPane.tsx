@@ -74,7 +74,8 @@ export function TerminalPane({ session, onReopen }: { session: TerminalTab; onRe
         return false;
       }
       if (event.code === 'KeyV') {
-        void navigator.clipboard?.readText().then((text) => term.paste(text));
+        // Chromium (and so Electron) maps Ctrl+Shift+V to paste-as-plain-text, which fires the
+        // paste event xterm already turns into input: pasting here as well would type it twice.
         return false;
       }
       return true;
