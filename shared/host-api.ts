@@ -12,6 +12,7 @@ import {
   MachineStartResult,
   PromptAnswerParams,
   SecretPromptEvent,
+  SshConfigHostView,
   SshMachineView,
   PortForwardEvent,
   UploadProgressEvent,
@@ -27,12 +28,16 @@ export const MachineProvider = z.enum(['local', 'vagrant', 'ssh']);
 export const MachineState = z.enum(['stopped', 'starting', 'connecting', 'deploying', 'ready', 'lost', 'error']);
 export type MachineState = z.infer<typeof MachineState>;
 
+const RetryAt = z.number().int().min(0);
+
 export const MachineSummary = z.strictObject({
   name: MachineName,
   provider: MachineProvider,
   state: MachineState,
   /** What went wrong, in words a user can act on, when state is `error` or `lost`. */
   error: z.string().max(4096).optional(),
+  /** When the next reconnect attempt is due (epoch ms), while one is scheduled. */
+  retryAt: RetryAt.optional(),
 });
 export type MachineSummary = z.infer<typeof MachineSummary>;
 
@@ -42,6 +47,7 @@ export const HostEvent = z.discriminatedUnion('type', [
     machine: MachineName,
     state: MachineState,
     error: z.string().max(4096).optional(),
+    retryAt: RetryAt.optional(),
   }),
   /** An event a machine's agent sent (activity, pull progress, container state, followed logs). */
   z.strictObject({ type: z.literal('machine.event'), machine: MachineName, event: AgentEvent }),
@@ -125,6 +131,8 @@ export const hostMethods = {
   'machines.remove': { params: MachineRemoveParams, result: z.strictObject({}) },
   'machines.describe': { params: z.strictObject({}).optional(), result: z.array(SshMachineView).max(1024) },
   'machines.answerPrompt': { params: PromptAnswerParams, result: z.strictObject({}) },
+  /** The concrete Host entries of the user's ~/.ssh/config, resolved, for the add-machine dialog. */
+  'machines.sshConfigHosts': { params: z.strictObject({}).optional(), result: z.array(SshConfigHostView).max(1024) },
   ...terminalMethods,
   ...uploadMethods,
   ...machinePassthrough,

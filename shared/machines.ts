@@ -199,6 +199,20 @@ export const SshMachineView = z.strictObject({
 });
 export type SshMachineView = z.infer<typeof SshMachineView>;
 
+/**
+ * A Host entry of ~/.ssh/config as the add dialog shows it: what OpenSSH would connect to. Key
+ * files by base name only (their paths stay on the host); none when the config names none.
+ */
+export const SshConfigHostView = z.strictObject({
+  alias: z.string().min(1).max(253),
+  hostName: z.string().max(253),
+  port: Port,
+  user: z.string().max(64),
+  identityFiles: z.array(z.string().max(255)).max(32),
+  via: z.array(z.string().max(300)).max(8),
+});
+export type SshConfigHostView = z.infer<typeof SshConfigHostView>;
+
 /** The user's answer to a host-key or secret question. */
 export const PromptAnswerParams = z.union([
   z.strictObject({ requestId: z.string().min(1).max(64), accept: z.boolean() }),

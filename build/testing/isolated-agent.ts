@@ -9,7 +9,8 @@ import type { Readable } from 'node:stream';
 import { removeCgroupParent, testCgroupParent } from './cgroup-sandbox.js';
 import { unmountUnder } from './mounts.js';
 
-export const REPO_ROOT = resolve(__dirname, '../..');
+// import.meta.dirname, not __dirname: Playwright loads these helpers as ES modules too.
+export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const AGENT_DIR = join(REPO_ROOT, 'vm-assets/dist/agent');
 export const CLI = join(REPO_ROOT, 'bin/onggi.js');
 

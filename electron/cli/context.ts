@@ -9,15 +9,19 @@ export const ASSETS = {
   rendererDir: resolve(__dirname, '../renderer'),
 };
 
-/** `forwardPublishedPorts`: only for a long-lived process (`onggi serve`), never a one-shot command. */
-export function createCliCore(extra: Pick<HostCoreOptions, 'forwardPublishedPorts'> = {}): HostCore {
+/**
+ * `forwardPublishedPorts`: only for a long-lived process (`onggi serve`), never a one-shot command.
+ * `promptsInWindow`: host-key and passphrase questions go to the window as events (`onggi serve`,
+ * whose terminal nobody watches), as in the Electron app; else they are asked on this terminal.
+ */
+export function createCliCore(extra: Pick<HostCoreOptions, 'forwardPublishedPorts'> & { promptsInWindow?: boolean } = {}): HostCore {
+  const { promptsInWindow, ...options } = extra;
   return createHostCore({
-    ...extra,
+    ...options,
     dataDir: defaultDataDir(),
     agentDir: ASSETS.agentDir,
     // The CLI already runs on Node; the local agent runs on the same binary.
     nodeRuntime: { command: process.execPath },
-    // Host-key and passphrase questions are asked on this terminal.
-    prompts: terminalPrompts(),
+    ...(promptsInWindow ? {} : { prompts: terminalPrompts() }),
   });
 }

@@ -1,6 +1,6 @@
 // The host core against a real local agent daemon (built bundle, isolated dirs).
 import { spawnSync } from 'node:child_process';
-import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HostEvent } from '../../shared/host-api.js';
@@ -120,6 +120,63 @@ describe('host core with the local machine', () => {
     });
     cores.push(host);
     expect(await host.call('machines.list', undefined)).toEqual([]);
+  });
+});
+
+describe('the ~/.ssh/config hosts the add dialog offers', () => {
+  /** A host core reading ~/.ssh/config under `home`; no local machine (nothing to start). */
+  function coreWithSshHome(home: string): HostCore {
+    const host = createHostCore({
+      dataDir: sandbox.home,
+      agentDir: AGENT_DIR,
+      nodeRuntime: { command: process.execPath },
+      platform: 'darwin',
+      ssh: { config: { home } },
+    });
+    cores.push(host);
+    return host;
+  }
+
+  it('lists concrete Host entries (Include followed, patterns left out), resolved as OpenSSH would', async () => {
+    const home = join(sandbox.home, 'user');
+    await mkdir(join(home, '.ssh/conf.d'), { recursive: true });
+    await writeFile(
+      join(home, '.ssh/config'),
+      [
+        'Include conf.d/*.conf',
+        'Host ec2 staging',
+        '  HostName %h.example.com',
+        '  User admin',
+        '  IdentityFile ~/.ssh/ec2.pem',
+        'Host bastion',
+        '  HostName 203.0.113.7',
+        '  Port 2222',
+        'Host inner',
+        '  HostName 10.0.0.5',
+        '  ProxyJump bastion',
+        'Host *.internal !secret',
+        '  User ops',
+        'Host *',
+        '  User fallback',
+        '',
+      ].join('\n'),
+    );
+    await writeFile(join(home, '.ssh/conf.d/lab.conf'), 'Host lab\n  HostName 192.0.2.10\n  Port 2200\n');
+    const host = coreWithSshHome(home);
+    expect(await host.call('machines.sshConfigHosts', {})).toEqual([
+      { alias: 'lab', hostName: '192.0.2.10', port: 2200, user: 'fallback', identityFiles: [], via: [] },
+      { alias: 'ec2', hostName: 'ec2.example.com', port: 22, user: 'admin', identityFiles: ['ec2.pem'], via: [] },
+      { alias: 'staging', hostName: 'staging.example.com', port: 22, user: 'admin', identityFiles: ['ec2.pem'], via: [] },
+      { alias: 'bastion', hostName: '203.0.113.7', port: 2222, user: 'fallback', identityFiles: [], via: [] },
+      { alias: 'inner', hostName: '10.0.0.5', port: 22, user: 'fallback', identityFiles: [], via: ['bastion'] },
+    ]);
+    // A broken line is named by file and line, not skipped.
+    await writeFile(join(home, '.ssh/conf.d/lab.conf'), 'Host lab\n  Port "2200\n');
+    await expect(host.call('machines.sshConfigHosts', undefined)).rejects.toThrow(/lab\.conf line 2: unterminated double quote/);
+  });
+
+  it('is an empty list when there is no ~/.ssh/config', async () => {
+    expect(await coreWithSshHome(join(sandbox.home, 'nobody')).call('machines.sshConfigHosts', undefined)).toEqual([]);
   });
 });
 

@@ -10,7 +10,7 @@ import type { PortForwardState, VagrantMachineDefinition, VagrantMachineView } f
 import { MACHINE_PASSTHROUGH, hostMethods, type PassthroughMethod } from '../../shared/host-api.js';
 import { callHandler, type Handlers } from '../../shared/rpc-dispatch.js';
 import { LocalMachine } from './machines/local/local-machine.js';
-import type { Machine, Terminal, TerminalOptions } from './machines/machine.js';
+import type { Machine, StateListener, Terminal, TerminalOptions } from './machines/machine.js';
 import type { NodeRuntime } from './machines/local/local-daemon.js';
 import { MachineRegistry } from './machines/registry.js';
 import type { MachinePrompts } from './machines/ssh/prompts.js';
@@ -92,12 +92,14 @@ export function createHostCore(options: HostCoreOptions): HostCore {
   const emit = (event: HostEvent): void => {
     for (const listener of listeners) listener(event);
   };
+  const emitState: StateListener = (machine, state, error, retryAt) =>
+    emit({ type: 'machine.state', machine, state, ...(error ? { error } : {}), ...(retryAt !== undefined ? { retryAt } : {}) });
   const registry = new MachineRegistry();
   if ((options.platform ?? process.platform) === 'linux') {
     registry.add(
       new LocalMachine(
         { ...(options.localAgent ?? localAgentDirs()), agentDir: options.agentDir, nodeRuntime: options.nodeRuntime },
-        (machine, state, error) => emit({ type: 'machine.state', machine, state, ...(error ? { error } : {}) }),
+        emitState,
         (machine, event) => emit({ type: 'machine.event', machine, event }),
       ),
     );
@@ -111,7 +113,7 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     agentDir: options.agentDir,
     bundlesDir,
     registry,
-    onState: (machine, state, error) => emit({ type: 'machine.state', machine, state, ...(error ? { error } : {}) }),
+    onState: emitState,
     onAgentEvent: (machine, event) => emit({ type: 'machine.event', machine, event }),
     ...(options.prompts ? { prompts: options.prompts } : {}),
     ...(options.ssh?.userKnownHosts ? { userKnownHosts: options.ssh.userKnownHosts } : {}),
@@ -128,7 +130,7 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     bundlesDir,
     registry,
     prompts: ssh.questions,
-    onState: (machine, state, error) => emit({ type: 'machine.state', machine, state, ...(error ? { error } : {}) }),
+    onState: emitState,
     onAgentEvent: (machine, event) => emit({ type: 'machine.event', machine, event }),
     onProgress: (progress) => emit({ type: 'machine.vagrant', ...progress }),
     onDeploy: (progress) => emit({ type: 'machine.deploy', ...progress }),
@@ -207,6 +209,7 @@ export function createHostCore(options: HostCoreOptions): HostCore {
       ssh.answer(params);
       return {};
     },
+    'machines.sshConfigHosts': () => ssh.configHosts(),
     'terminals.open': (params) => terminals.open(params),
     'terminals.input': ({ id, data }) => {
       terminals.input(id, data);

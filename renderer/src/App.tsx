@@ -4,6 +4,7 @@ import { Sidebar } from './components/Sidebar';
 import { useLanguage, useT } from './i18n';
 import { useClient, useHost } from './stores';
 import { useNavigation } from './stores/navigation';
+import { HostKeyPromptDialog } from './components/HostKeyPromptDialog';
 import { SecretPromptDialog } from './components/SecretPromptDialog';
 import { Toasts } from './components/Toasts';
 import { ActivityView } from './views/activity/ActivityView';
@@ -37,6 +38,7 @@ export function App() {
         </div>
       </main>
       <Toasts />
+      <HostKeyPromptDialog />
       <SecretPromptDialog />
     </div>
   );

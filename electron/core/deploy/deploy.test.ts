@@ -245,8 +245,11 @@ describe('the ssh machine in the host core', () => {
   it('notices a killed SSH connection mid-stream, says lost, reconnects by itself without redeploying, and the next call works', async () => {
     const core = hostCore();
     const states: string[] = [];
+    const retries: { at: number; retryAt: number }[] = [];
     core.onEvent((event: HostEvent) => {
-      if (event.type === 'machine.state' && event.machine === 'box') states.push(event.state);
+      if (event.type !== 'machine.state' || event.machine !== 'box') return;
+      states.push(event.state);
+      if (event.retryAt !== undefined) retries.push({ at: Date.now(), retryAt: event.retryAt });
     });
     const before = (await core.call('machines.info', { machine: 'box' })) as SystemInfo;
     expect(states).toEqual(['connecting', 'deploying', 'ready']);
@@ -263,6 +266,11 @@ describe('the ssh machine in the host core', () => {
     expect((await terminal.exit).code).toBeNull(); // hung up, no exit status
     await waitUntil(() => states.includes('lost') && states.at(-1) === 'ready');
     expect(states.slice(3)).toEqual(['lost', 'connecting', 'deploying', 'ready']);
+    // Only the lost state said when the reconnect was due: the first backoff step (500 ms) ahead.
+    expect(retries).toHaveLength(1);
+    expect((retries[0]?.retryAt ?? 0) - (retries[0]?.at ?? 0)).toBeGreaterThan(400);
+    expect((retries[0]?.retryAt ?? 0) - (retries[0]?.at ?? 0)).toBeLessThanOrEqual(500);
+    expect(machine.summary().retryAt).toBeUndefined();
     expect(machine.lastDeploy).toMatchObject({ uploadedBytes: 0, restarted: false });
     const after = (await core.call('machines.info', { machine: 'box' })) as SystemInfo;
     expect(after.agent.pid).toBe(before.agent.pid); // the daemon never noticed

@@ -63,5 +63,6 @@ export interface Terminal {
   close(): void;
 }
 
-export type StateListener = (machine: string, state: MachineState, error?: string) => void;
+/** `retryAt`: when a reconnect is scheduled (epoch ms), so a front end can count down to it. */
+export type StateListener = (machine: string, state: MachineState, error?: string, retryAt?: number) => void;
 export type AgentEventListener = (machine: string, event: AgentEvent) => void;

@@ -1,5 +1,6 @@
 // Which machine the container, image and activity views act on. A machine other than this
 // computer is used only once it says it is ready: opening a view never boots a VM or dials a host.
+// Each option says its machine's connection state (deploying 42%, lost, retrying in 5 s).
 import { useEffect, useId, type ReactNode } from 'react';
 import type { MachineSummary } from '../../../shared/host-api.js';
 import { useT } from '../i18n';
@@ -7,6 +8,7 @@ import { useMachines } from '../stores';
 import { shouldReadInfo } from '../stores/machines';
 import { useNavigation } from '../stores/navigation';
 import { Icon } from './icons';
+import { countsDown, machineStatusText, useNow } from './machine-status';
 import { StateBadge } from './StateBadge';
 
 export function MachinePicker() {
@@ -15,9 +17,14 @@ export function MachinePicker() {
   const machines = useMachines((state) => state.machines);
   const machine = useNavigation((state) => state.machine);
   const setMachine = useNavigation((state) => state.setMachine);
-  const names = machines.some((other) => other.name === machine)
-    ? machines.map((other) => other.name)
-    : [machine, ...machines.map((other) => other.name)];
+  const deploy = useMachines((state) => state.deploy);
+  const now = useNow(machines.some(countsDown));
+  const options = machines.map((other) => ({
+    name: other.name,
+    label: t('machinePicker.option', { machine: other.name, state: machineStatusText(t, other, deploy[other.name], now) }),
+  }));
+  // The chosen machine stays selectable while the list loads or after it went away.
+  if (!machines.some((other) => other.name === machine)) options.unshift({ name: machine, label: machine });
   return (
     <div className="machine-picker">
       <label htmlFor={id}>
@@ -25,9 +32,9 @@ export function MachinePicker() {
         <span>{t('machinePicker.label')}</span>
       </label>
       <select id={id} value={machine} onChange={(event) => setMachine(event.target.value)}>
-        {names.map((name) => (
-          <option key={name} value={name}>
-            {name}
+        {options.map((option) => (
+          <option key={option.name} value={option.name}>
+            {option.label}
           </option>
         ))}
       </select>

@@ -2,64 +2,36 @@
 // event; this dialog answers it by request id through `machines.answerPrompt`. A key passphrase can
 // be kept in the OS keychain when the host says it has one (`app.version` → `secretVault`);
 // otherwise the host keeps the answer in memory only, and the checkbox is not offered.
-import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { errorMessage } from '../../../shared/errors.js';
+import { useRef, useState, type FormEvent } from 'react';
 import type { HostEvent } from '../../../shared/host-api.js';
 import { useT } from '../i18n';
-import { useClient, useHost } from '../stores';
+import { useHost } from '../stores';
 import { Field } from './Field';
 import { Modal } from './Modal';
+import { usePromptAnswer, usePromptQueue } from './prompt-queue';
 
 type SecretPromptEvent = Extract<HostEvent, { type: 'machine.secretPrompt' }>;
 
 export function SecretPromptDialog() {
-  const client = useClient();
-  const [queue, setQueue] = useState<SecretPromptEvent[]>([]);
-  useEffect(
-    () =>
-      client.onEvent((event) => {
-        if (event.type === 'machine.secretPrompt') setQueue((open) => [...open, event]);
-      }),
-    [client],
-  );
-  const prompt = queue[0];
+  const { prompt, done } = usePromptQueue('machine.secretPrompt');
   if (!prompt) return null;
-  return (
-    <SecretPromptForm key={prompt.requestId} prompt={prompt} onDone={() => setQueue((open) => open.filter((item) => item !== prompt))} />
-  );
+  return <SecretPromptForm key={prompt.requestId} prompt={prompt} onDone={done} />;
 }
 
 function SecretPromptForm({ prompt, onDone }: { prompt: SecretPromptEvent; onDone: () => void }) {
   const t = useT();
-  const client = useClient();
   const vault = useHost((state) => state.app?.secretVault === true);
   const [secret, setSecret] = useState('');
   const [remember, setRemember] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [failure, setFailure] = useState<string>();
+  const { busy, failure, answer, dismiss } = usePromptAnswer(onDone);
   const input = useRef<HTMLInputElement>(null);
   const canRemember = vault && prompt.kind === 'key-passphrase';
 
-  const answer = async (value: string | null): Promise<void> => {
-    setBusy(true);
-    setFailure(undefined);
-    try {
-      await client.call('machines.answerPrompt', {
-        requestId: prompt.requestId,
-        secret: value,
-        ...(value !== null && canRemember && remember ? { remember: true } : {}),
-      });
-      onDone();
-    } catch (error) {
-      setFailure(errorMessage(error));
-      setBusy(false);
-    }
-  };
   const submit = (event: FormEvent): void => {
     event.preventDefault();
-    void answer(secret);
+    void answer({ requestId: prompt.requestId, secret, ...(canRemember && remember ? { remember: true } : {}) });
   };
-  const cancel = (): void => void answer(null).finally(onDone); // a question that timed out is gone either way
+  const cancel = (): void => dismiss({ requestId: prompt.requestId, secret: null });
 
   const title = prompt.kind === 'key-passphrase' ? t('secretPrompt.passphrase.title') : t('secretPrompt.sudo.title');
   return (

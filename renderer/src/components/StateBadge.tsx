@@ -1,15 +1,6 @@
 import type { MachineState } from '../../../shared/host-api.js';
-import { useT, type MessageKey } from '../i18n';
-
-const labels: Record<MachineState, MessageKey> = {
-  stopped: 'state.stopped',
-  starting: 'state.starting',
-  connecting: 'state.connecting',
-  deploying: 'state.deploying',
-  ready: 'state.ready',
-  lost: 'state.lost',
-  error: 'state.error',
-};
+import { useT } from '../i18n';
+import { stateLabels } from './machine-status';
 
 /** Which colour family a state belongs to. */
 export function stateTone(state: MachineState): 'ok' | 'busy' | 'idle' | 'warn' | 'bad' {
@@ -35,7 +26,7 @@ export function StateBadge({ state }: { state: MachineState }) {
     <span className={`badge badge--${stateTone(state)}`} data-state={state}>
       <span className="badge-dot" aria-hidden="true" />
       <span className="visually-hidden">{t('state.label')}: </span>
-      <span>{t(labels[state])}</span>
+      <span>{t(stateLabels[state])}</span>
     </span>
   );
 }

@@ -127,4 +127,30 @@ describe('startStores', () => {
     client.emit({ type: 'machine.state', machine: 'local', state: 'lost' });
     expect(stores.machines.getState().machines[0]?.state).toBe('error');
   });
+
+  it('keeps the latest deploy progress per machine, the scheduled retry, and forgets a removed machine', async () => {
+    const ec2: MachineSummary = { name: 'ec2', provider: 'ssh', state: 'stopped' };
+    const client = new ScriptedClient({
+      'machines.list': () => [local, ec2],
+      'machines.info': () => sampleInfo,
+      'machines.remove': () => ({}),
+    });
+    const store = createMachinesStore(client);
+    await store.getState().load();
+    const progress = { machine: 'ec2', phase: 'upload', part: 'agent', bytes: 10, total: 100, percent: 10 } as const;
+    store.getState().applyEvent({ type: 'machine.deploy', ...progress });
+    store.getState().applyEvent({ type: 'machine.deploy', ...progress, bytes: 60, percent: 60 });
+    expect(store.getState().deploy).toEqual({ ec2: { ...progress, bytes: 60, percent: 60 } });
+
+    store.getState().applyEvent({ type: 'machine.state', machine: 'ec2', state: 'lost', error: 'reset', retryAt: 1_800_000_000_000 });
+    expect(store.getState().machines[1]).toEqual({ ...ec2, state: 'lost', error: 'reset', retryAt: 1_800_000_000_000 });
+    // The next state says nothing of a retry: none is scheduled any more.
+    store.getState().applyEvent({ type: 'machine.state', machine: 'ec2', state: 'connecting' });
+    expect(store.getState().machines[1]).toEqual({ ...ec2, state: 'connecting' });
+
+    await store.getState().remove('ec2');
+    expect(client.callsOf('machines.remove')).toEqual([{ machine: 'ec2' }]);
+    expect(store.getState().machines).toEqual([local]);
+    expect(store.getState().deploy).toEqual({});
+  });
 });

@@ -5,7 +5,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { errorMessage } from '../../../shared/errors.js';
 import type { HostApi, HostEvent, MachineSummary } from '../../../shared/host-api.js';
-import type { VagrantProgress } from '../../../shared/machines.js';
+import type { DeployProgress, VagrantProgress } from '../../../shared/machines.js';
 import type { SystemInfo } from '../../../shared/system-info.js';
 
 /** The most `vagrant up`/`halt` lines kept per machine (older ones scroll away). */
@@ -30,11 +30,15 @@ export interface MachinesState {
   vagrantLog: Record<string, VagrantProgress[]>;
   /** Which machines have a start or stop in flight. */
   lifecycle: Record<string, 'starting' | 'stopping'>;
+  /** The latest `machine.deploy` progress per machine (of the deploy running now, or the last one). */
+  deploy: Record<string, DeployProgress>;
   load(): Promise<void>;
   /** `vagrant up` (start) or `vagrant halt` (stop); the log is cleared first; a failure is thrown. */
   start(machine: string): Promise<void>;
   stop(machine: string): Promise<void>;
   loadInfo(machine: string): Promise<void>;
+  /** Forgets a machine on the host (its agent keeps running there); a failure is thrown. */
+  remove(machine: string): Promise<void>;
   applyEvent(event: HostEvent): void;
 }
 
@@ -47,6 +51,18 @@ export type MachinesStore = StoreApi<MachinesState>;
  */
 export function shouldReadInfo(machine: MachineSummary): boolean {
   return machine.provider === 'local' || machine.state === 'ready';
+}
+
+/** A machine's summary after a `machine.state` event: the event's fields replace the old ones (absent ones too). */
+function summaryOf(machine: MachineSummary, event: Extract<HostEvent, { type: 'machine.state' }>): MachineSummary {
+  const { name, provider } = machine;
+  return {
+    name,
+    provider,
+    state: event.state,
+    ...(event.error !== undefined ? { error: event.error } : {}),
+    ...(event.retryAt !== undefined ? { retryAt: event.retryAt } : {}),
+  };
 }
 
 export function createMachinesStore(api: Pick<HostApi, 'call'>): MachinesStore {
@@ -69,6 +85,7 @@ export function createMachinesStore(api: Pick<HostApi, 'call'>): MachinesStore {
       info: {},
       vagrantLog: {},
       lifecycle: {},
+      deploy: {},
 
       async load() {
         const request = ++listRequest;
@@ -112,7 +129,24 @@ export function createMachinesStore(api: Pick<HostApi, 'call'>): MachinesStore {
         await lifecycle(machine, 'stopping', () => api.call('machines.stop', { machine }));
       },
 
+      async remove(machine) {
+        await api.call('machines.remove', { machine });
+        const without = <T>(record: Record<string, T>): Record<string, T> =>
+          Object.fromEntries(Object.entries(record).filter(([name]) => name !== machine));
+        set((state) => ({
+          machines: state.machines.filter((other) => other.name !== machine),
+          info: without(state.info),
+          deploy: without(state.deploy),
+          vagrantLog: without(state.vagrantLog),
+        }));
+      },
+
       applyEvent(event) {
+        if (event.type === 'machine.deploy') {
+          const { type: _type, ...progress } = event;
+          set((state) => ({ deploy: { ...state.deploy, [event.machine]: progress } }));
+          return;
+        }
         if (event.type === 'machine.vagrant') {
           const { type: _type, ...line } = event;
           set((state) => ({
@@ -131,9 +165,7 @@ export function createMachinesStore(api: Pick<HostApi, 'call'>): MachinesStore {
           return;
         }
         set((state) => ({
-          machines: state.machines.map((machine) =>
-            machine.name === event.machine ? { ...machine, state: event.state, error: event.error } : machine,
-          ),
+          machines: state.machines.map((machine) => (machine.name === event.machine ? summaryOf(machine, event) : machine)),
         }));
         // A read already in flight will answer with the ready machine's info; do not ask twice.
         if (event.state === 'ready' && !infoRequests.has(event.machine)) void get().loadInfo(event.machine);

@@ -10,7 +10,9 @@ import { formatBytes, formatDateTime, formatDuration, formatNumber, useLanguage,
 import { useHost, useMachines } from '../stores';
 import type { InfoEntry } from '../stores/machines';
 import { useToasts } from '../stores/toasts';
+import { AddSshDialog } from './machines/AddSshDialog';
 import { AddVagrantDialog } from './machines/AddVagrantDialog';
+import { ConnectButton, DeployBar, RemoveMachineButton, RetryCountdown } from './machines/MachineConnection';
 import { ViewHeader } from './ViewHeader';
 
 const providerLabels: Record<MachineSummary['provider'], MessageKey> = {
@@ -31,7 +33,7 @@ export function MachinesView() {
   const error = useMachines((state) => state.error);
   const machines = useMachines((state) => state.machines);
   const load = useMachines((state) => state.load);
-  const [adding, setAdding] = useState(false);
+  const [adding, setAdding] = useState<'ssh' | 'vagrant'>();
   return (
     <>
       <ViewHeader
@@ -40,14 +42,19 @@ export function MachinesView() {
         actions={
           <>
             <RefreshButton onClick={() => void load()} loading={status === 'loading'} label={t('machines.refresh')} />
-            <button type="button" className="button button--primary" onClick={() => setAdding(true)}>
+            <button type="button" className="button button--primary" onClick={() => setAdding('ssh')}>
+              <Icon name="plus" size={16} />
+              {t('machines.add.ssh')}
+            </button>
+            <button type="button" className="button button--primary" onClick={() => setAdding('vagrant')}>
               <Icon name="plus" size={16} />
               {t('machines.add.vagrant')}
             </button>
           </>
         }
       />
-      {adding && <AddVagrantDialog onClose={() => setAdding(false)} />}
+      {adding === 'ssh' && <AddSshDialog onClose={() => setAdding(undefined)} />}
+      {adding === 'vagrant' && <AddVagrantDialog onClose={() => setAdding(undefined)} />}
       <div className="view-body">
         {status === 'error' && (
           <div className="callout callout--bad" role="alert">
@@ -90,7 +97,8 @@ export function MachineCard({ machine }: { machine: MachineSummary }) {
   const loadInfo = useMachines((state) => state.loadInfo);
   const connection = useHost((state) => state.connection);
   const data = entry?.data;
-  const stale = data !== undefined && (connection !== 'open' || entry?.status === 'error');
+  // What was read before the link to the window or to the machine dropped is not current.
+  const stale = data !== undefined && (connection !== 'open' || entry?.status === 'error' || machine.state === 'lost');
   const problem = machine.state === 'error' || machine.state === 'lost' ? machine.error : undefined;
   const infoError = entry?.status === 'error' && entry.error !== problem ? entry.error : undefined;
   return (
@@ -106,7 +114,10 @@ export function MachineCard({ machine }: { machine: MachineSummary }) {
         <div className="machine-meta">
           {stale && <span className="tag tag--warn">{t('machine.stale')}</span>}
           <StateBadge state={machine.state} />
+          <RetryCountdown machine={machine} />
           {machine.provider === 'vagrant' && <VagrantControls machine={machine} />}
+          {machine.provider === 'ssh' && <ConnectButton machine={machine} />}
+          {machine.provider !== 'local' && <RemoveMachineButton machine={machine} />}
           <button
             type="button"
             className="icon-button"
@@ -136,6 +147,7 @@ export function MachineCard({ machine }: { machine: MachineSummary }) {
         </div>
       )}
 
+      <DeployBar machine={machine} />
       {machine.provider === 'vagrant' && <VagrantLog machine={machine.name} />}
 
       {data ? (

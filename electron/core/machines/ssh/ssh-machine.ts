@@ -123,6 +123,8 @@ export class SshMachine implements Machine {
   readonly name: string;
   private state: MachineState = 'stopped';
   private lastError: string | undefined;
+  /** When the scheduled reconnect fires (epoch ms); undefined when none is scheduled. */
+  private retryAt: number | undefined;
   private link: AgentLink | undefined;
   private connecting: Promise<AgentLink> | undefined;
   private connection: SshConnection | undefined;
@@ -169,7 +171,13 @@ export class SshMachine implements Machine {
   }
 
   summary(): MachineSummary {
-    return { name: this.name, provider: this.provider, state: this.state, ...(this.lastError ? { error: this.lastError } : {}) };
+    return {
+      name: this.name,
+      provider: this.provider,
+      state: this.state,
+      ...(this.lastError ? { error: this.lastError } : {}),
+      ...(this.retryAt !== undefined ? { retryAt: this.retryAt } : {}),
+    };
   }
 
   agent(): Promise<AgentLink> {
@@ -335,13 +343,15 @@ export class SshMachine implements Machine {
     if (this.link !== link) return;
     this.link = undefined;
     if (this.closed) return;
-    this.setState('lost', errorMessage(error));
+    this.lastError = errorMessage(error);
     this.scheduleReconnect();
   }
 
   private scheduleReconnect(): void {
     const delay = BACKOFF_MS[Math.min(this.attempts, BACKOFF_MS.length - 1)] ?? 30_000;
     this.attempts += 1;
+    // Between attempts the machine is lost (not in error: that is for what a retry cannot fix).
+    this.setState('lost', this.lastError, Date.now() + delay);
     this.retryTimer = setTimeout(() => {
       this.ensureLink(false).catch((error: unknown) => {
         if (!this.closed && !(error instanceof OnggiError && FINAL_KINDS.has(error.kind))) this.scheduleReconnect();
@@ -351,9 +361,10 @@ export class SshMachine implements Machine {
     this.retryTimer.unref();
   }
 
-  private setState(state: MachineState, error?: string): void {
+  private setState(state: MachineState, error?: string, retryAt?: number): void {
     this.state = state;
     this.lastError = error;
-    this.onState(this.name, state, error);
+    this.retryAt = retryAt;
+    this.onState(this.name, state, error, retryAt);
   }
 }

@@ -4,6 +4,7 @@
 // deploy progress.
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { basename } from 'node:path';
 import { OnggiError, parseOrThrow } from '../../../../shared/errors.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
 import {
@@ -13,6 +14,7 @@ import {
   type JumpHost,
   type PortForwardState,
   type PromptAnswerParams,
+  type SshConfigHostView,
   type SshMachineDefinitionInput,
   type SshMachineView,
 } from '../../../../shared/machines.js';
@@ -22,8 +24,8 @@ import type { MachineRegistry } from '../registry.js';
 import { expandHome, type PassphraseCache } from './keys.js';
 import { PromptBroker, type MachinePrompts, type PromptEvent } from './prompts.js';
 import { RememberedPassphrases, rememberNotAvailable, type SecretVault } from './remembered-passphrases.js';
-import { resolveSshConfig } from './ssh-config.js';
-import { connectSsh, type HostKeyPolicy } from './ssh-connection.js';
+import { listSshConfigHosts, resolveSshConfig, type SshConfigContext } from './ssh-config.js';
+import { connectSsh, endpointLabel, type HostKeyPolicy } from './ssh-connection.js';
 import { SshMachine, endpointsFor, knownHostsFor, sshMachineView } from './ssh-machine.js';
 
 export type RemoteMachineEvent = PromptEvent | ({ type: 'machine.deploy' } & DeployProgress);
@@ -160,6 +162,25 @@ export class SshMachines {
     return { view: sshMachineView(definition), definition };
   }
 
+  /** The concrete Host entries of ~/.ssh/config, each resolved as `add` with `fromSshConfig` would. */
+  async configHosts(): Promise<SshConfigHostView[]> {
+    const context = this.sshConfigContext();
+    const views: SshConfigHostView[] = [];
+    for (const alias of await listSshConfigHosts(context)) {
+      const resolved = await resolveSshConfig(alias, context);
+      views.push({
+        alias,
+        hostName: resolved.hostName,
+        port: resolved.port,
+        user: resolved.user,
+        identityFiles: resolved.identityFilesExplicit ? resolved.identityFiles.map((file) => basename(file)) : [],
+        // The hops as the config names them (an alias is resolved only when the machine is added).
+        via: resolved.proxyJump.map((jump) => endpointLabel({ ...jump, port: jump.port ?? 22 })),
+      });
+    }
+    return views;
+  }
+
   /** Forgets a machine (its agent keeps running there; containers are not touched). */
   async remove(name: string): Promise<void> {
     if (this.loadError) throw this.loadError;
@@ -212,6 +233,13 @@ export class SshMachines {
     for (const listener of this.listeners) listener(event);
   }
 
+  private sshConfigContext(): SshConfigContext {
+    return {
+      ...(this.options.sshConfig?.file ? { file: this.options.sshConfig.file } : {}),
+      ...(this.options.sshConfig?.home ? { home: this.options.sshConfig.home } : {}),
+    };
+  }
+
   private async definitionFrom(params: MachineAddSshParams): Promise<SshMachineDefinition> {
     const remote = params.remote ? { remote: params.remote } : {};
     if (params.fromSshConfig === undefined) {
@@ -226,10 +254,7 @@ export class SshMachines {
       };
       return parseOrThrow(SshMachineDefinition, input, 'params');
     }
-    const context = {
-      ...(this.options.sshConfig?.file ? { file: this.options.sshConfig.file } : {}),
-      ...(this.options.sshConfig?.home ? { home: this.options.sshConfig.home } : {}),
-    };
+    const context = this.sshConfigContext();
     const resolved = await resolveSshConfig(params.fromSshConfig, context);
     const firstKey = (files: string[], explicit: boolean): string | undefined =>
       explicit ? (files.find((file) => existsSync(file)) ?? files[0]) : undefined;

@@ -118,7 +118,8 @@ export class VagrantMachine implements Machine {
     const useInner = inner !== undefined && this.state === 'ready' && inner.state !== 'stopped';
     const state = useInner ? inner.state : this.state;
     const error = useInner ? inner.error : this.lastError;
-    return { name: this.name, provider: this.provider, state, ...(error ? { error } : {}) };
+    const retryAt = useInner ? inner.retryAt : undefined;
+    return { name: this.name, provider: this.provider, state, ...(error ? { error } : {}), ...(retryAt !== undefined ? { retryAt } : {}) };
   }
 
   /** Writes the machine's directory (Vagrantfile, provisioning, settings) from the template. */
@@ -255,9 +256,9 @@ export class VagrantMachine implements Machine {
           ...(this.options.onDeploy ? { onDeploy: this.options.onDeploy } : {}),
           ...(this.options.onPortForward ? { onPortForward: this.options.onPortForward } : {}),
         },
-        (machine, state, error) => {
+        (machine, state, error, retryAt) => {
           this.state = 'ready';
-          this.onState(machine, state, error);
+          this.onState(machine, state, error, retryAt);
         },
         this.onAgentEvent,
       );

@@ -3,6 +3,7 @@
 // API's own schema, each schema error placed on the field it came from.
 import { MachineAddVagrantParams } from '../../../../shared/machines.js';
 import { UnitError, parseMemory } from '../../../../shared/units.js';
+import type { FieldError, FormCheck } from '../../components/FormDialog';
 
 export interface VagrantFormValues {
   name: string;
@@ -16,11 +17,9 @@ export type VagrantField = keyof VagrantFormValues;
 
 export const emptyVagrantForm: VagrantFormValues = { name: '', box: 'debian/bookworm64', cpus: '2', memory: '2g', provider: 'virtualbox' };
 
-/** The schema's own words, or `required` for a field left empty (said in the user's language). */
-export type VagrantFieldError = { kind: 'required' } | { kind: 'invalid'; message: string };
-export type VagrantFieldErrors = Partial<Record<VagrantField, VagrantFieldError>>;
+export type VagrantFieldErrors = Partial<Record<VagrantField, FieldError>>;
 
-export type VagrantFormResult = { ok: true; params: MachineAddVagrantParams } | { ok: false; errors: VagrantFieldErrors };
+export type VagrantFormResult = FormCheck<VagrantField, MachineAddVagrantParams>;
 
 const fieldOfParam: Record<string, VagrantField> = {
   name: 'name',
