@@ -7,10 +7,10 @@
 // process whose command line names the test's own temp root (nothing else can). Supervisors first,
 // so they do not restart the daemons being stopped. Then the cgroup parent goes, with whatever
 // containers were left in it.
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removeCgroupParent, testCgroupParent } from './cgroup-sandbox.js';
-import { terminate } from './isolated-agent.js';
+import { processesNaming, terminate } from './isolated-agent.js';
 
 export interface RemoteAgentEnv {
   cgroupParent: string;
@@ -29,11 +29,7 @@ export async function stopRemoteAgents(runDir: string, testRoot: string, isolati
     const pid = Number((await readFile(join(runDir, file), 'utf8').catch(() => '')).trim());
     if (Number.isInteger(pid) && pid > 0) pids.add(pid);
   }
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(`${testRoot}/`)) pids.add(Number(entry));
-  }
+  for (const pid of await processesNaming(testRoot)) pids.add(pid);
   const isSupervisor = async (pid: number) =>
     (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).includes('onggi-agent-supervisor');
   const ordered = [...pids];
