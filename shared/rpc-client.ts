@@ -100,11 +100,14 @@ export class RpcClient {
     }
   }
 
-  /** Fails every call in flight and every later one with `error`. */
-  close(error: Error): void {
+  /**
+   * Fails every call in flight and every later one with `error`. A call that was sent may have
+   * been carried out by the peer all the same: `inFlight` words the error those calls get.
+   */
+  close(error: Error, inFlight?: (method: string) => Error): void {
     if (this.closedWith) return;
     this.closedWith = error;
-    for (const pending of this.pending.values()) pending.reject(error);
+    for (const pending of this.pending.values()) pending.reject(inFlight ? inFlight(pending.method) : error);
     this.pending.clear();
   }
 

@@ -3,24 +3,26 @@
 // install, run and state dirs are a temp dir of the bench's own; the daemon runs under the
 // background supervisor (no systemd unit) and is stopped by pid after each round.
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { AGENT_DIR, CLI, terminate } from '../../build/testing/isolated-agent.js';
+import { AGENT_DIR, CLI } from '../../build/testing/isolated-agent.js';
+import { remoteAgentEnv, stopRemoteAgents } from '../../build/testing/remote-agent.js';
 import { startSshd, type Sshd } from '../../build/testing/sshd.js';
 import { stageRuntime } from '../../build/runtime.mjs';
 import { loadNote, record, stats } from '../harness.js';
 
 const RUNS = Number(process.env.BENCH_DEPLOY_RUNS ?? 3);
 const BUNDLES_DIR = join(AGENT_DIR, '..', 'bundles');
+const isolation = remoteAgentEnv();
 let sshd: Sshd;
 let root: string;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   await stageRuntime({ arch: 'x64', outDir: BUNDLES_DIR }); // cached after the first time
-  sshd = await startSshd();
+  sshd = await startSshd({ env: isolation.env });
   root = await mkdtemp(join(tmpdir(), 'onggi-bench-deploy-'));
   await mkdir(join(root, 'home/.ssh'), { recursive: true });
   env = {
@@ -40,16 +42,9 @@ afterAll(async () => {
 
 const remote = () => ({ install: join(root, 'remote/opt'), run: join(root, 'remote/run'), state: join(root, 'remote/state') });
 
-/** Ends the supervisor and daemon the deploys started: by their pid files and by command lines naming our temp root. */
-async function stopRemoteAgent(): Promise<void> {
-  const pids = new Map<number, boolean>();
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(`${root}/remote/`)) pids.set(Number(entry), cmdline.includes('onggi-agent-supervisor'));
-  }
-  for (const [pid, supervisor] of pids) if (supervisor) await terminate(pid);
-  for (const [pid, supervisor] of pids) if (!supervisor) await terminate(pid);
+/** Ends the supervisor and daemon the deploys started, and removes their cgroup parent. */
+function stopRemoteAgent(): Promise<void> {
+  return stopRemoteAgents(join(root, 'remote/run'), `${root}/remote`, isolation);
 }
 
 function onggi(...args: string[]): string {

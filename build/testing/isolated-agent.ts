@@ -2,7 +2,7 @@
 // tests never touch /run/onggi or a developer's running agent. cleanup() ends only the daemon
 // this dir's pid file names, and removes the dir, even when the test failed.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -59,6 +59,9 @@ export async function isolatedAgent(): Promise<IsolatedAgent> {
     async cleanup() {
       const pid = await daemonPid();
       if (pid !== undefined) await terminate(pid);
+      // A daemon a host core was still starting when the test ended has no pid file yet: its
+      // command line names our socket all the same. (Containers are ended with the cgroup parent.)
+      for (const other of await processesNaming(runDir)) await terminate(other);
       // Containers outlive the agent by design: end them (they are in our cgroup parent), then
       // unmount what they left mounted under our root.
       await removeCgroupParent(cgroupParent);
@@ -93,6 +96,17 @@ export function spawnDaemon(sandbox: Pick<IsolatedAgent, 'socketPath' | 'stateDi
     (child.stdio[3] as Readable).once('data', () => resolve(child));
     child.once('exit', (code) => reject(new Error(`daemon exited ${code}: ${err}`)));
   });
+}
+
+/** Processes (other than this one) whose command line names a path under `dir`. */
+export async function processesNaming(dir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(`${dir}/`)) pids.push(Number(entry));
+  }
+  return pids;
 }
 
 /** SIGTERM, then SIGKILL after a grace period; resolves once the pid is gone. */

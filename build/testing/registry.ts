@@ -122,6 +122,11 @@ export interface ProxyOptions {
   tamperBlobs?: Set<string>;
   /** Answer blob GETs with a 307 to this other host (e.g. `localhost:PORT` of a second proxy). */
   redirectBlobsTo?: string;
+  /**
+   * Send the first half of this blob, call `onHeld`, and the rest only once `release` resolves:
+   * a pull caught in the middle of a layer for as long as the test wants.
+   */
+  holdBlob?: { digest: string; onHeld: () => void; release: Promise<void> };
 }
 
 export interface ProxiedRequest {
@@ -204,14 +209,21 @@ export async function startRegistryProxy(upstream: string, options: ProxyOptions
         return;
       }
       const tamper = blob?.[1] !== undefined && options.tamperBlobs?.has(blob[1]) === true;
-      forward(req, res, url, tamper, log);
+      const hold = blob?.[1] !== undefined && options.holdBlob?.digest === blob[1] && req.method === 'GET' ? options.holdBlob : undefined;
+      forward(req, res, url, { tamper, hold }, log);
       return;
     }
     log(404);
     res.writeHead(404).end();
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse, url: URL, tamper: boolean, log: (status: number) => void): void => {
+  const forward = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    { tamper, hold }: { tamper: boolean; hold: ProxyOptions['holdBlob'] },
+    log: (status: number) => void,
+  ): void => {
     const [hostname, port] = upstream.split(':');
     const headers = { ...req.headers, host: upstream };
     delete headers.authorization;
@@ -220,7 +232,7 @@ export async function startRegistryProxy(upstream: string, options: ProxyOptions
       (up) => {
         log(up.statusCode ?? 502);
         const outHeaders = { ...up.headers };
-        if (!tamper) {
+        if (!tamper && !hold) {
           res.writeHead(up.statusCode ?? 502, outHeaders);
           up.pipe(res);
           return;
@@ -229,8 +241,15 @@ export async function startRegistryProxy(upstream: string, options: ProxyOptions
         up.on('data', (d: Buffer) => chunks.push(d));
         up.on('end', () => {
           const body = Buffer.concat(chunks);
-          if (body.length > 0) body[body.length >> 1] = (body[body.length >> 1] ?? 0) ^ 0xff;
-          res.writeHead(up.statusCode ?? 502, outHeaders).end(body);
+          if (tamper && body.length > 0) body[body.length >> 1] = (body[body.length >> 1] ?? 0) ^ 0xff;
+          if (!hold) {
+            res.writeHead(up.statusCode ?? 502, outHeaders).end(body);
+            return;
+          }
+          res.writeHead(up.statusCode ?? 502, outHeaders);
+          res.write(body.subarray(0, body.length >> 1));
+          hold.onHeld();
+          void hold.release.then(() => res.end(body.subarray(body.length >> 1)));
         });
       },
     );

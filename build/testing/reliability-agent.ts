@@ -108,6 +108,16 @@ async function listFiles(dir: string, prefix = ''): Promise<string[]> {
   return out.sort();
 }
 
+/**
+ * The agent's files besides container records and the image store: network state (allocations,
+ * hosts files), the activity log, the run dir's pid file and socket. Names only (logs grow).
+ */
+export async function agentFiles(sandbox: IsolatedAgent): Promise<string[]> {
+  const state = (await listFiles(sandbox.stateDir)).filter((path) => !/^(images|containers)\//.test(path));
+  const run = (await listFiles(sandbox.runDir)).map((path) => `run/${path}`);
+  return [...state, ...run];
+}
+
 /** The daemon's open file descriptors, by what they point at. */
 export async function openFds(pid: number): Promise<number> {
   return (await readdir(`/proc/${pid}/fd`)).length;

@@ -1,25 +1,40 @@
-// Ends the agent supervisors and daemons a test's deploys started on the loopback "machine": the
-// pids in their run dir's files, and any process whose command line names the test's own temp
-// root (nothing else can). Supervisors first, so they do not restart the daemons being stopped.
-import { readFile, readdir } from 'node:fs/promises';
+// The agents a test's deploys start on the loopback "machine" (this host, through a test sshd):
+// isolated like every other test agent, and ended afterwards. Isolation reaches them through the
+// sshd's SetEnv (every session, hence the daemon the deploy starts, gets it): containers under a
+// cgroup parent of the test's own, no default bridge in the machine's own netns.
+//
+// Stopping ends the agent supervisors and daemons: the pids in their run dir's files, and any
+// process whose command line names the test's own temp root (nothing else can). Supervisors first,
+// so they do not restart the daemons being stopped. Then the cgroup parent goes, with whatever
+// containers were left in it.
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { terminate } from './isolated-agent.js';
+import { removeCgroupParent, testCgroupParent } from './cgroup-sandbox.js';
+import { processesNaming, terminate } from './isolated-agent.js';
 
-export async function stopRemoteAgents(runDir: string, testRoot: string): Promise<void> {
+export interface RemoteAgentEnv {
+  cgroupParent: string;
+  /** For startSshd({ env }). */
+  env: Record<string, string>;
+}
+
+export function remoteAgentEnv(): RemoteAgentEnv {
+  const cgroupParent = testCgroupParent();
+  return { cgroupParent, env: { ONGGI_CGROUP_PARENT: cgroupParent, ONGGI_DEFAULT_NETWORK: 'none' } };
+}
+
+export async function stopRemoteAgents(runDir: string, testRoot: string, isolation?: RemoteAgentEnv): Promise<void> {
   const pids = new Set<number>();
   for (const file of ['supervisor.pid', 'agent.pid']) {
     const pid = Number((await readFile(join(runDir, file), 'utf8').catch(() => '')).trim());
     if (Number.isInteger(pid) && pid > 0) pids.add(pid);
   }
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(`${testRoot}/`)) pids.add(Number(entry));
-  }
+  for (const pid of await processesNaming(testRoot)) pids.add(pid);
   const isSupervisor = async (pid: number) =>
     (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).includes('onggi-agent-supervisor');
   const ordered = [...pids];
   const flags = await Promise.all(ordered.map(isSupervisor));
   for (const [index, pid] of ordered.entries()) if (flags[index]) await terminate(pid);
   for (const [index, pid] of ordered.entries()) if (!flags[index]) await terminate(pid);
+  if (isolation) await removeCgroupParent(isolation.cgroupParent);
 }

@@ -16,6 +16,11 @@ export interface SshdOptions {
   config?: string[];
   /** false: let bash source the login user's ~/.bashrc for every command, as sshd normally does. */
   cleanShell?: boolean;
+  /**
+   * Environment every session gets (sshd's SetEnv), e.g. the cgroup parent of the agents a test
+   * deploys. Values are the test's own tokens: no spaces or quotes.
+   */
+  env?: Record<string, string>;
 }
 
 export interface Sshd {
@@ -83,7 +88,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
         // Debian's bash sources ~/.bashrc for every command sshd runs (SSH_SOURCE_BASHRC) unless
         // SHLVL says it is nested; root's .bashrc on the test machines runs `pyenv init`, which
         // adds ~100 ms to every exec. Timings measured here should be Onggi's, not that.
-        ...(options.cleanShell === false ? [] : ['SetEnv SHLVL=1']),
+        ...setEnvLine(options),
         ...(options.config ?? []),
         '',
       ].join('\n'),
@@ -148,6 +153,16 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** sshd honours only its first SetEnv line: every variable goes on one. */
+function setEnvLine(options: SshdOptions): string[] {
+  const vars = { ...(options.cleanShell === false ? {} : { SHLVL: '1' }), ...options.env };
+  for (const [name, value] of Object.entries(vars)) {
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(name) || !/^[\w./:-]*$/.test(value)) throw new Error(`SetEnv ${name}=${value}: not a plain token`);
+  }
+  const pairs = Object.entries(vars).map(([name, value]) => `${name}=${value}`);
+  return pairs.length > 0 ? [`SetEnv ${pairs.join(' ')}`] : [];
 }
 
 function keygen(path: string, passphrase: string): void {

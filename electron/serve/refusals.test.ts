@@ -2,39 +2,23 @@
 // at 127.0.0.1. serve.test.ts covers the plain cases; here, exact bytes over a raw socket (no
 // Host at all, odd Host spellings, Origin "null", the token in a cookie from a foreign page, the
 // WebSocket on other paths) and a property test of the access rule over generated headers.
-import { mkdir, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { createConnection } from 'node:net';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_DIR, isolatedAgent, type IsolatedAgent } from '../../build/testing/isolated-agent.js';
-import { createHostCore, type HostCore } from '../core/host-core.js';
+import { startServeSandbox, type ServeSandbox } from '../../build/testing/serve-sandbox.js';
+import type { RunningServe } from './serve.js';
 import { checkAccess } from './access.js';
-import { startServe, type RunningServe } from './serve.js';
 
-let sandbox: IsolatedAgent;
-let core: HostCore;
+let lab: ServeSandbox | undefined;
 let serve: RunningServe;
 
 beforeAll(async () => {
-  sandbox = await isolatedAgent();
-  const rendererDir = join(sandbox.root, 'renderer');
-  await mkdir(rendererDir, { recursive: true });
-  await writeFile(join(rendererDir, 'index.html'), '<!doctype html><title>Onggi</title>');
-  core = createHostCore({
-    dataDir: sandbox.home,
-    agentDir: AGENT_DIR,
-    nodeRuntime: { command: process.execPath },
-    localAgent: { runDir: sandbox.runDir, stateDir: sandbox.stateDir },
-    platform: 'linux',
-  });
-  serve = await startServe({ core, rendererDir });
+  lab = await startServeSandbox();
+  serve = lab.serve;
 });
 afterAll(async () => {
-  await serve?.close();
-  await core?.close();
-  await sandbox?.cleanup();
+  await lab?.close();
 });
 
 /** Sends exactly these request bytes and returns the status code of the answer. */

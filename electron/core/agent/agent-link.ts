@@ -92,7 +92,18 @@ export class AgentLink {
   private shutdown(error: Error): void {
     if (this.closed) return;
     this.closed = true;
-    this.rpc.close(error);
+    // Never replayed (that could run it twice): the caller learns the outcome is unknown and
+    // where to look, since the agent may have finished the work after the link went.
+    this.rpc.close(error, (method) => outcomeUnknown(method, this.label, error));
     for (const listener of this.closeListeners) listener(error);
   }
+}
+
+function outcomeUnknown(method: string, label: string, cause: Error): OnggiError {
+  return new OnggiError(
+    ErrorCode.Unavailable,
+    'agent_unreachable',
+    `the link to ${label} was lost during ${method} (${cause.message}); it may have been carried out there all the same: ` +
+      'list again to see what happened',
+  );
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeBusyboxLayer } from '../../../build/testing/busybox-layer.js';
 import { AGENT_DIR, CLI } from '../../../build/testing/isolated-agent.js';
-import { stopRemoteAgents } from '../../../build/testing/remote-agent.js';
+import { remoteAgentEnv, stopRemoteAgents } from '../../../build/testing/remote-agent.js';
 import { startSshd, type Sshd } from '../../../build/testing/sshd.js';
 import { stageRuntime } from '../../../build/runtime.mjs';
 import type { HostEvent } from '../../../shared/host-api.js';
@@ -20,6 +20,7 @@ import { fingerprint } from '../machines/ssh/known-hosts.js';
 import { SYSTEMD_UNIT_PATH } from './remote-scripts.js';
 
 const BUNDLES_DIR = join(AGENT_DIR, '..', 'bundles');
+const isolation = remoteAgentEnv();
 let sshd: Sshd;
 let root: string;
 let remote: { installRoot: string; runDir: string; stateDir: string };
@@ -29,7 +30,7 @@ const cores: HostCore[] = [];
 beforeAll(async () => {
   // The real runtime, staged once and cached (≈ 100 s the first time: npm pack, strip, xz -9).
   await stageRuntime({ arch: 'x64', outDir: BUNDLES_DIR });
-  sshd = await startSshd();
+  sshd = await startSshd({ env: isolation.env });
   root = await mkdtemp(join(tmpdir(), 'onggi-deploy-test-'));
   remote = { installRoot: join(root, 'remote/opt'), runDir: join(root, 'remote/run'), stateDir: join(root, 'remote/state') };
   await mkdir(join(root, 'home/.ssh'), { recursive: true });
@@ -49,7 +50,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await Promise.all(cores.splice(0).map((core) => core.close()));
-  if (remote) await stopRemoteAgents(remote.runDir, `${root}/remote`);
+  if (remote) await stopRemoteAgents(remote.runDir, `${root}/remote`, isolation);
   await sshd?.stop();
   if (root) await rm(root, { recursive: true, force: true });
 });
@@ -187,6 +188,10 @@ describe('onggi machine add ssh + deploy over a real sshd', () => {
     const runtime = JSON.parse(await readFile(join(BUNDLES_DIR, 'runtime-linux-x64.json'), 'utf8')) as { id: string };
     const argv = (await readFile(`/proc/${info.agent.pid}/cmdline`, 'utf8')).split('\0');
     expect(argv[0]).toBe(join(remote.installRoot, 'runtime', runtime.id, 'bin/node'));
+    // Isolated like every test agent: containers go under the test's own cgroup parent.
+    expect((await readFile(`/proc/${info.agent.pid}/environ`, 'utf8')).split('\0')).toContain(
+      `ONGGI_CGROUP_PARENT=${isolation.cgroupParent}`,
+    );
     // Every existing command takes --machine: the registry knows the machine.
     const ps = onggi('ps', '--all', '--json', '--machine', 'box');
     expect(ps.stderr).toBe('');

@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeBusyboxLayer } from '../../../build/testing/busybox-layer.js';
 import { AGENT_DIR, CLI } from '../../../build/testing/isolated-agent.js';
 import { unmountUnder } from '../../../build/testing/mounts.js';
-import { stopRemoteAgents } from '../../../build/testing/remote-agent.js';
+import { remoteAgentEnv, stopRemoteAgents } from '../../../build/testing/remote-agent.js';
 import { startSshd, type Sshd } from '../../../build/testing/sshd.js';
 import { stageRuntime } from '../../../build/runtime.mjs';
 import type { HostEvent } from '../../../shared/host-api.js';
@@ -24,6 +24,7 @@ const suffix = randomBytes(4).toString('hex');
 const USER = `onggi-sudo-${suffix}`;
 const PASSWORD = `pw-${randomBytes(12).toString('hex')}`;
 const SUDOERS = `/etc/sudoers.d/onggi-test-${suffix}`;
+const isolation = remoteAgentEnv();
 let userCreated = false;
 let home = '';
 let sshd: Sshd | undefined;
@@ -44,11 +45,14 @@ beforeAll(async () => {
   userCreated = true;
   home = run('getent', ['passwd', USER]).split(':')[5] ?? '';
   run('chpasswd', [], `${USER}:${PASSWORD}\n`);
-  const rules = `Defaults:${USER} !requiretty\nDefaults:${USER} lecture=never\n${USER} ALL=(ALL) ALL\n`;
+  // The daemon sudo starts keeps the session's isolation (sshd SetEnv) through sudo's env_reset.
+  const keep = Object.keys(isolation.env).join(' ');
+  const rules = `Defaults:${USER} !requiretty\nDefaults:${USER} lecture=never\nDefaults:${USER} env_keep += "${keep}"\n${USER} ALL=(ALL) ALL\n`;
   await writeFile(`${SUDOERS}.tmp`, rules, { mode: 0o440 });
   run('visudo', ['-c', '-f', `${SUDOERS}.tmp`]);
   run('mv', [`${SUDOERS}.tmp`, SUDOERS]);
   sshd = await startSshd({
+    env: isolation.env,
     // The fixture's AuthorizedKeysFile is root's; this user reads its own.
     config: [`Match User ${USER}`, `  AuthorizedKeysFile ${home}/.ssh/authorized_keys`],
   });
@@ -77,7 +81,7 @@ afterAll(async () => {
   const steps: Array<() => Promise<unknown>> = [
     () => Promise.all(cores.splice(0).map((core) => core.close())),
     async () => {
-      if (root) await stopRemoteAgents(remote.runDir, `${root}/remote`);
+      if (root) await stopRemoteAgents(remote.runDir, `${root}/remote`, isolation);
     },
     async () => sshd?.stop(),
     () => rm(SUDOERS, { force: true }),
@@ -223,6 +227,10 @@ describe('deploy as a user whose sudo asks for a password', () => {
     expect(deployed?.paths.privilege).toEqual(['sudo', '-k', '-S', '-p', '', '--']);
     const status = await readFile(`/proc/${info.agent.pid}/status`, 'utf8');
     expect(status).toMatch(/^Uid:\s+0\s/m);
+    // Its containers go under the test's own cgroup parent (kept through sudo by env_keep).
+    expect((await readFile(`/proc/${info.agent.pid}/environ`, 'utf8')).split('\0')).toContain(
+      `ONGGI_CGROUP_PARENT=${isolation.cgroupParent}`,
+    );
     // The same connection: no more questions.
     await first.core.call('containers.list', { machine: 'box', all: true });
     expect(first.asked).toHaveLength(2);

@@ -2,23 +2,15 @@
 // The WebSocket client against a real WebSocket server (the `ws` package) on 127.0.0.1.
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
 import { OnggiError } from '../../../shared/errors.js';
 import type { HostEvent, MachineSummary } from '../../../shared/host-api.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
 import type { ConnectionState } from './types';
-import { WebSocketHostClient, webSocketUrl, type SocketFactory } from './ws-client';
+import { nodeSocket as socketInNode } from './node-socket';
+import { WebSocketHostClient, webSocketUrl } from './ws-client';
 
-const nodeSocket: SocketFactory = (url, handlers) => {
-  const socket = new WebSocket(url);
-  socket.on('open', () => handlers.open());
-  socket.on('message', (data, isBinary) => {
-    if (!isBinary) handlers.message(data.toString());
-  });
-  socket.on('error', () => undefined);
-  socket.on('close', () => handlers.close());
-  return { send: (frame) => socket.send(frame), close: () => socket.close() };
-};
+const nodeSocket = socketInNode();
 
 interface Request {
   id: number;

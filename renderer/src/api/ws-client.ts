@@ -27,7 +27,7 @@ export type SocketFactory = (url: string, handlers: SocketHandlers) => SocketLik
 export const browserSocket: SocketFactory = (url, handlers) => {
   const socket = new WebSocket(url);
   socket.onopen = () => handlers.open();
-  socket.onmessage = (event: MessageEvent<unknown>) => {
+  socket.onmessage = (event: { data: unknown }) => {
     if (typeof event.data === 'string') handlers.message(event.data);
   };
   // An error is always followed by close; close alone drives the state.
@@ -37,7 +37,8 @@ export const browserSocket: SocketFactory = (url, handlers) => {
 };
 
 /** `ws://host/api?token=…` for a page served at `http://host/?token=…`, or undefined without a token. */
-export function webSocketUrl(location: Pick<Location, 'protocol' | 'host' | 'search'>): string | undefined {
+// Structural types (not DOM's Location/MessageEvent): the host's Node tests use this client too.
+export function webSocketUrl(location: { protocol: string; host: string; search: string }): string | undefined {
   const token = new URLSearchParams(location.search).get('token');
   if (!token) return undefined;
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
