@@ -3,8 +3,8 @@
 // reads), so the user can also `cd` there and `vagrant ssh`. Lifecycle goes through the `vagrant`
 // CLI; once the VM runs, `vagrant ssh-config` says how to reach it and the machine is driven as an
 // ssh machine (deploy, agent link, terminals, port forwards) with that host, port, user and key.
-import { copyFile, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import type { MachineState, MachineSummary } from '../../../../shared/host-api.js';
 import { OnggiError, errorMessage } from '../../../../shared/errors.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
@@ -166,13 +166,20 @@ export class VagrantMachine implements Machine {
     });
   }
 
-  /** `vagrant destroy -f`: the VM and its disk are gone; the directory stays unless `removeDir`. */
+  /**
+   * `vagrant destroy -f`: the VM and its disk are gone; the directory stays unless `removeDir`.
+   * A VM no provider ever made has nothing to destroy, and `vagrant destroy` would fail on the
+   * very thing that kept it from being made (no VirtualBox, no libvirtd): the user could never
+   * remove a machine whose first start failed.
+   */
   destroy(options: { removeDir?: boolean } = {}): Promise<void> {
     return this.serial(async () => {
       await this.detach();
-      await this.writeFiles();
-      const run = await this.vagrant(['destroy', '--force', '--machine-readable'], 'destroy');
-      if (run.code !== 0) throw vagrantFailure('destroy', run, this.options.definition.vagrantProvider);
+      if (await vagrantMadeVm(this.dir)) {
+        await this.writeFiles();
+        const run = await this.vagrant(['destroy', '--force', '--machine-readable'], 'destroy');
+        if (run.code !== 0) throw vagrantFailure('destroy', run, this.options.definition.vagrantProvider);
+      }
       this.setState('stopped');
       if (options.removeDir) await rm(this.dir, { recursive: true, force: true });
     });
@@ -316,4 +323,13 @@ export function progressFromRow(machine: string, action: VagrantProgress['action
   }
   if (row.type === 'action') return { machine, action, kind: 'action', text: row.data.join(' ').slice(0, 16_384) };
   return undefined;
+}
+
+/** Vagrant writes `.vagrant/machines/<vm>/<provider>/id` once a provider has made the VM. */
+export async function vagrantMadeVm(dir: string): Promise<boolean> {
+  const entries = await readdir(join(dir, '.vagrant', 'machines'), { recursive: true }).catch(() => []);
+  return entries.some((entry) => {
+    const parts = entry.split(sep);
+    return parts.length === 3 && parts[2] === 'id';
+  });
 }

@@ -4,6 +4,7 @@
 // output captured from the real CLI; a missing vagrant or VirtualBox gives an error that says
 // what to install. Each test has its own VAGRANT_HOME and data dir; nothing is ever booted here.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { MachineAddVagrantParams, VagrantMachineDefinition } from '../../../../s
 import { MachineRegistry } from '../registry.js';
 import { resolveSshConfig } from '../ssh/ssh-config.js';
 import { errorFromRows, parseMachineReadable, runVagrant, statusFromRows, vagrantFailure, type VagrantCli } from './vagrant-cli.js';
-import { SETTINGS_FILE, progressFromRow, writeVagrantDir } from './vagrant-machine.js';
+import { SETTINGS_FILE, progressFromRow, vagrantMadeVm, writeVagrantDir } from './vagrant-machine.js';
 import { VagrantMachines } from './vagrant-machines.js';
 import type { HostEvent } from '../../../../shared/host-api.js';
 import { createHostCore } from '../../host-core.js';
@@ -197,6 +198,15 @@ describe('Vagrant machines in the host core', () => {
     expect(registry.list()[0]).toMatchObject({ state: 'error', error: expect.stringContaining('VirtualBox') });
     // The agent of a machine that is not running is not reached for (nor is the VM started).
     await expect(vm.agent()).rejects.toThrow(/the Vagrant machine "vm1" is not created: start it with `onggi machine start vm1`/);
+    // Never made, so nothing to destroy: removing it must not run `vagrant destroy`, which fails
+    // here for the same reason the start did.
+    expect(await vagrantMadeVm(vm.dir)).toBe(false);
+    progress.length = 0;
+    await machines.remove('vm1');
+    expect(progress).toEqual([]);
+    expect(registry.list()).toEqual([]);
+    expect(existsSync(vm.dir)).toBe(false);
+    expect((JSON.parse(await readFile(join(dataDir, 'machines.json'), 'utf8')) as { machines: unknown[] }).machines).toEqual([]);
   }, 120_000);
 
   it('the CLI adds a Vagrant machine with --memory 4g and lists it; start names what to install', () => {
