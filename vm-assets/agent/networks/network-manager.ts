@@ -69,6 +69,7 @@ import {
   type NetworkState,
   type PortRecord,
 } from './state.js';
+import { NetnsViewCache } from './netns-cache.js';
 import { snapshotTopology } from './topology.js';
 
 /** What the manager needs to know about containers (the runtime, seen from here). */
@@ -113,6 +114,8 @@ export class NetworkManager {
   private state: NetworkState = emptyState();
   private readonly store: NetworkStore;
   private readonly containerPaths: ContainerRecords;
+  /** Container namespaces' last `ip -j` views, reused while unchanged (topology snapshots). */
+  private readonly netnsViews = new NetnsViewCache();
   private source: ContainerSource | undefined;
   /** Containers whose veths are (being) set up: id → pid. The authority for hosts files and port rules. */
   private readonly active = new Map<string, number>();
@@ -515,6 +518,7 @@ export class NetworkManager {
     return snapshotTopology(
       running,
       this.state.networks.map((n) => ({ id: n.id, name: n.name, bridge: n.bridge, subnet: n.subnet, gateway: n.gateway })),
+      this.netnsViews,
     );
   }
 
