@@ -2,8 +2,9 @@
 // the agent's netns and in every running container's) with 200 containers on 5 bridges. The
 // containers are as cheap as they come: busybox `sleep`. Measured at 0, ¼, ½ and all of them
 // running, so the cost per namespace shows as a slope; beside it, one namespace's read done by
-// hand (the `nsenter … ip -batch` the agent spawns per namespace) and the agent's CPU time per
-// snapshot, its own and its children's. The agent runs in a netns lab of the bench's own
+// hand (the `nsenter … ip -batch` the agent spawns for a namespace whose fingerprint changed,
+// netns-cache.ts: after the warm-up, the snapshots measure the fingerprints) and the agent's CPU
+// time per snapshot, its own and its children's. The agent runs in a netns lab of the bench's own
 // (build/testing/netns-lab.ts): every bridge and veth is made there, never in the machine's netns.
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -123,7 +124,7 @@ it(`case 7: topology.snapshot with ${COUNT} containers on ${BRIDGES} bridges`, a
     notes: [
       loadNote(),
       `containers: busybox \`sleep\`, round-robin on ${BRIDGES} user networks; each point: 1 warm-up, then ${RUNS} snapshots`,
-      'the agent spawns one `nsenter --net=/proc/PID/ns/net ip -j -d -batch -` per container namespace, all at once (Promise.all)',
+      'the agent spawns `nsenter --net=/proc/PID/ns/net ip -j -d -batch -` for a container namespace only when its spawn-free fingerprint (/proc/PID/net, its sysfs) changed since the last snapshot (vm-assets/agent/networks/netns-cache.ts)',
     ],
   });
 });

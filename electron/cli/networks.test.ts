@@ -94,6 +94,46 @@ describe.skipIf(!isRoot)('onggi networks, end to end (in a netns of the test’s
   const activityOf = (...filter: string[]) =>
     (JSON.parse(out(onggi('activity', ...filter, '--json'))) as ActivityEntry[]).map(formatActivity);
 
+  /** Every namespace of a snapshot equals what `ip -j`, run by the test, reports there now. */
+  const expectKernelTopology = (topology: Topology) => {
+    for (const ns of topology.namespaces) {
+      const prefix = ns.kind === 'machine' ? ['nsenter', `--net=/run/netns/${lab.machine}`] : ['nsenter', `--net=/proc/${ns.pid}/ns/net`];
+      // The namespace's inode, read independently: the netns file's own inode.
+      const inode = Number(
+        spawnSync('stat', ['-L', '-c', '%i', ns.kind === 'machine' ? `/run/netns/${lab.machine}` : `/proc/${ns.pid}/ns/net`], {
+          encoding: 'utf8',
+        }).stdout,
+      );
+      expect(ns.inode).toBe(inode);
+      const links = ipJson(prefix, 'link');
+      const view = (l: { ifindex: number; name: string; mac: string | null; mtu: number | null; master: string | null; state: string }) => [
+        l.ifindex,
+        l.name,
+        l.mac,
+        l.mtu,
+        l.master,
+        l.state,
+      ];
+      expect(ns.links.map(view)).toEqual(
+        links.map((l) =>
+          view({
+            ifindex: l.ifindex,
+            name: l.ifname,
+            mac: l.address ?? null,
+            mtu: l.mtu ?? null,
+            master: l.master ?? null,
+            state: l.operstate ?? 'UNKNOWN',
+          }),
+        ),
+      );
+      const addrs = ipJson(prefix, 'addr').flatMap((l) => (l.addr_info ?? []).map((a) => `${l.ifname} ${a.local}/${a.prefixlen}`));
+      expect(ns.addresses.map((a) => `${a.ifname} ${a.address}/${a.prefixLength}`)).toEqual(addrs);
+      const routes = ipJson(prefix, 'route').map((r) => `${r.dst} via ${r.gateway ?? '-'} dev ${r.dev ?? '-'}`);
+      expect(ns.routes.map((r) => `${r.dst} via ${r.gateway ?? '-'} dev ${r.dev ?? '-'}`)).toEqual(routes);
+      expect(ns.error).toBeNull();
+    }
+  };
+
   beforeAll(async () => {
     lab = await createLab({ forwardPolicyDrop: true });
   }, 120_000);
@@ -298,42 +338,7 @@ describe.skipIf(!isRoot)('onggi networks, end to end (in a netns of the test’s
         .map((ns) => ns.container?.name)
         .sort(),
     ).toEqual(['a', 'b', 'c', 'site']);
-    for (const ns of topology.namespaces) {
-      const prefix = ns.kind === 'machine' ? ['nsenter', `--net=/run/netns/${lab.machine}`] : ['nsenter', `--net=/proc/${ns.pid}/ns/net`];
-      // The namespace's inode, read independently: the netns file's own inode.
-      const inode = Number(
-        spawnSync('stat', ['-L', '-c', '%i', ns.kind === 'machine' ? `/run/netns/${lab.machine}` : `/proc/${ns.pid}/ns/net`], {
-          encoding: 'utf8',
-        }).stdout,
-      );
-      expect(ns.inode).toBe(inode);
-      const links = ipJson(prefix, 'link');
-      const view = (l: { ifindex: number; name: string; mac: string | null; mtu: number | null; master: string | null; state: string }) => [
-        l.ifindex,
-        l.name,
-        l.mac,
-        l.mtu,
-        l.master,
-        l.state,
-      ];
-      expect(ns.links.map(view)).toEqual(
-        links.map((l) =>
-          view({
-            ifindex: l.ifindex,
-            name: l.ifname,
-            mac: l.address ?? null,
-            mtu: l.mtu ?? null,
-            master: l.master ?? null,
-            state: l.operstate ?? 'UNKNOWN',
-          }),
-        ),
-      );
-      const addrs = ipJson(prefix, 'addr').flatMap((l) => (l.addr_info ?? []).map((a) => `${l.ifname} ${a.local}/${a.prefixlen}`));
-      expect(ns.addresses.map((a) => `${a.ifname} ${a.address}/${a.prefixLength}`)).toEqual(addrs);
-      const routes = ipJson(prefix, 'route').map((r) => `${r.dst} via ${r.gateway ?? '-'} dev ${r.dev ?? '-'}`);
-      expect(ns.routes.map((r) => `${r.dst} via ${r.gateway ?? '-'} dev ${r.dev ?? '-'}`)).toEqual(routes);
-      expect(ns.error).toBeNull();
-    }
+    expectKernelTopology(topology);
     // Each container's eth0 is the peer of a host veth on its network's bridge, across namespaces.
     const web = JSON.parse(out(onggi('network', 'inspect', 'web'))) as NetworkDetail;
     for (const ns of topology.namespaces.filter((n) => n.container?.name === 'a' || n.container?.name === 'b')) {
@@ -359,6 +364,51 @@ describe.skipIf(!isRoot)('onggi networks, end to end (in a netns of the test’s
     expect(await eventually(() => events.some((e) => e.params?.type === 'topology.changed'), 3000)).toBe(true);
     socket.destroy();
     out(onggi('network', 'rm', 'eventful'));
+  });
+
+  it('sees a change made inside a container’s namespace behind the agent’s back (the snapshot reuses nothing stale)', async () => {
+    const topology = () => JSON.parse(out(onggi('topology', '--json'))) as Topology;
+    const pid = inspect('a').pid;
+    if (!pid) throw new Error('container a is not running');
+    const ip = (...args: string[]) => {
+      const run = spawnSync('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', ...args], { encoding: 'utf8' });
+      if (run.status !== 0) throw new Error(`ip ${args.join(' ')}: ${run.stderr}`);
+    };
+    const inA = (t: Topology) => t.namespaces.find((ns) => ns.container?.name === 'a');
+    expectKernelTopology(topology());
+    expectKernelTopology(topology()); // the second one may come from the agent's cache: still the kernel's
+    try {
+      // A veth pair (this kernel has no dummy links), both ends in the container's namespace.
+      ip('link', 'add', 'probe0', 'type', 'veth', 'peer', 'name', 'probe1');
+      let now = topology();
+      expectKernelTopology(now);
+      expect(inA(now)?.links.find((l) => l.name === 'probe0')?.state).toBe('DOWN');
+      ip('addr', 'add', '10.250.7.1/24', 'dev', 'probe0');
+      ip('link', 'set', 'probe1', 'up');
+      ip('link', 'set', 'probe0', 'up');
+      // The kernel settles the operstate a moment after `up`: compare once it has.
+      const state = () => ipJson(['nsenter', `--net=/proc/${pid}/ns/net`], 'link').find((l) => l.ifname === 'probe0')?.operstate;
+      expect(await eventually(() => state() === 'UP')).toBe(true);
+      now = topology();
+      expectKernelTopology(now);
+      expect(inA(now)?.links.find((l) => l.name === 'probe0')?.state).toBe('UP');
+      expect(inA(now)?.addresses.map((a) => `${a.ifname} ${a.address}/${a.prefixLength}`)).toContain('probe0 10.250.7.1/24');
+      expect(inA(now)?.routes.map((r) => r.dst)).toContain('10.250.7.0/24');
+      ip('route', 'add', '10.250.8.0/24', 'via', '10.250.7.2');
+      now = topology();
+      expectKernelTopology(now);
+      expect(inA(now)?.routes.find((r) => r.dst === '10.250.8.0/24')?.gateway).toBe('10.250.7.2');
+      ip('link', 'set', 'probe0', 'mtu', '1400');
+      now = topology();
+      expectKernelTopology(now);
+      expect(inA(now)?.links.find((l) => l.name === 'probe0')?.mtu).toBe(1400);
+    } finally {
+      spawnSync('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', 'link', 'del', 'probe0']);
+    }
+    const after = topology();
+    expectKernelTopology(after);
+    expect(inA(after)?.links.map((l) => l.name)).not.toContain('probe0');
+    expect(inA(after)?.links.map((l) => l.name)).not.toContain('probe1');
   });
 
   it('answers a malformed or impossible request to every network method with an error naming the field', async () => {

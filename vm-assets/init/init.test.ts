@@ -457,6 +457,34 @@ describe.skipIf(!isRoot)('onggi-init run', () => {
     expect(await readExit(started.dir)).toMatchObject({ exitCode: 137, signal: 'SIGKILL', error: null });
   });
 
+  it('mounts the overlay itself with --overlay, says how long it took, and unmounts it at the end', async () => {
+    const dir = await mkdtemp(join(work, 'overlay-'));
+    const upper = join(dir, 'upper');
+    const workdir = join(dir, 'work');
+    const merged = join(dir, 'merged');
+    for (const path of [upper, workdir, merged]) await mkdir(path);
+    mounts.push(merged);
+    const started = await start({
+      rootfs: merged,
+      overlay: `lowerdir=${rootfs},upperdir=${upper},workdir=${workdir}`,
+      unmountRootfs: true,
+      script: 'echo written > /from-the-container; cat /from-the-container',
+    });
+    expect(await started.nextReady()).toMatch(/^mounted \d+(\.\d+)?$/);
+    expect(await started.nextReady()).toMatch(/^created \d+$/);
+    expect(await started.nextReady()).toBe('started');
+    expect(await started.exited).toBe(0);
+    expect(await readExit(started.dir)).toMatchObject({ exitCode: 0, error: null });
+    // The write went to the upperdir, the image (lowerdir) is untouched, and nothing stays mounted.
+    expect(await readFile(join(upper, 'from-the-container'), 'utf8')).toBe('written\n');
+    expect(existsSync(join(rootfs, 'from-the-container'))).toBe(false);
+    expect(
+      readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .some((line) => line.split(' ')[4] === merged),
+    ).toBe(false);
+  });
+
   it('reports a failed setup on the ready fd and in the exit file', async () => {
     const missing = await start({ rootfs: join(work, 'no-such-rootfs') });
     const line = await missing.nextReady();

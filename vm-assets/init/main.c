@@ -35,7 +35,7 @@ static const char usage[] =
     "usage: onggi-init run [--rootfs DIR] [--hostname NAME] [--cwd DIR] [--uid N] [--gid N] [--groups N,...]\n"
     "                      [--env K=V]... [--cap NAME]... [--seccomp-deny NAME]... [--mask PATH]... [--readonly PATH]...\n"
     "                      [--cgroup-procs FILE]... [--device-allow RULE]... [--cgroupfs v2|none]\n"
-    "                      [--log FILE] [--exit-file FILE] [--unmount-rootfs] [--pid-file FILE] [--ready-fd N] [--go-fd N] -- CMD [ARG...]\n"
+    "                      [--overlay MOUNT-OPTIONS] [--log FILE] [--exit-file FILE] [--unmount-rootfs] [--pid-file FILE] [--ready-fd N] [--go-fd N] -- CMD [ARG...]\n"
     "       onggi-init exec --target-pid PID [--cgroup-procs FILE]... [--cwd DIR] [--uid N] [--gid N] [--groups N,...]\n"
     "                      [--env K=V]... [--cap NAME]... [--seccomp-deny NAME]... [--tty [--tty-size ROWSxCOLS]]\n"
     "                      -- CMD [ARG...]\n"
@@ -93,7 +93,7 @@ static const struct {
     {"--ready-fd", FOR_RUN},     {"--go-fd", FOR_RUN},     {"--target-pid", FOR_EXEC},   {"--cwd", FOR_RUN | FOR_EXEC},
     {"--uid", FOR_RUN | FOR_EXEC}, {"--gid", FOR_RUN | FOR_EXEC}, {"--groups", FOR_RUN | FOR_EXEC}, {"--env", FOR_RUN | FOR_EXEC},
     {"--cap", FOR_RUN | FOR_EXEC}, {"--seccomp-deny", FOR_RUN | FOR_EXEC}, {"--cgroup-procs", FOR_RUN | FOR_EXEC}, {"--device-allow", FOR_RUN},
-    {"--tty", FOR_EXEC | FLAG},  {"--tty-size", FOR_EXEC},   {"--unmount-rootfs", FOR_RUN | FLAG},
+    {"--tty", FOR_EXEC | FLAG},  {"--tty-size", FOR_EXEC},   {"--unmount-rootfs", FOR_RUN | FLAG}, {"--overlay", FOR_RUN},
 };
 
 /* The option's entry in known_options when mode accepts it, else -1. */
@@ -160,6 +160,8 @@ static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
     char *value = argv[++i];
     if (strcmp(opt, "--rootfs") == 0) {
       absolute(opt, sp->rootfs = value);
+    } else if (strcmp(opt, "--overlay") == 0) {
+      sp->overlay = value;
     } else if (strcmp(opt, "--hostname") == 0) {
       sp->hostname = value;
     } else if (strcmp(opt, "--cwd") == 0) {

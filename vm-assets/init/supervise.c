@@ -93,7 +93,7 @@ static void write_exit_file(int code, int sig, const char *error) {
   if (unmounted_ms >= 0) snprintf(unmounted, sizeof unmounted, ",\"rootfsUnmountedMs\":%.3f", unmounted_ms);
   int n = snprintf(body, sizeof body, "{\"exitCode\":%d,\"signal\":%s,\"finishedAt\":\"%s\",\"error\":%s%s}\n", code, signame, time,
                    escaped, unmounted);
-  if (write_file_atomic(spec->exit_file, body, (size_t)n) < 0) note("write %s: %s", spec->exit_file, strerror(errno));
+  if (write_file_atomic(spec->exit_file, body, (size_t)n, 1) < 0) note("write %s: %s", spec->exit_file, strerror(errno));
 }
 
 /* Any failure before the command runs: the container is not half-alive, it is gone, and the
@@ -145,6 +145,13 @@ static int take_fd(int fd, const char *option) {
   /* Never into the container, and never into anything the container runs. */
   if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) die("%s %d", option, fd);
   return fd;
+}
+
+/* Milliseconds since t0 (CLOCK_MONOTONIC): the durations the agent logs for the mounts done here. */
+static double ms_since(const struct timespec *t0) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (double)(now.tv_sec - t0->tv_sec) * 1e3 + (double)(now.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
 static long ms_until(const struct timespec *deadline) {
@@ -219,6 +226,14 @@ int cmd_run(struct spec *sp, const char *parse_error) {
   /* The supervisor lives as long as the container; it must not pin the agent's cwd or the rootfs. */
   if (chdir("/") < 0) die("chdir /");
   caps_mask(&sp->caps);
+  if (sp->overlay) {
+    /* In the agent's (the machine's) mount namespace, as `mount -t overlay` would: the agent logs
+     * it as that command, with the time reported here. */
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (mount("overlay", sp->rootfs, "overlay", 0, sp->overlay) < 0) die("mount -t overlay on %s", sp->rootfs);
+    ready("mounted %.3f\n", ms_since(&t0));
+  }
   int rootfs = open(sp->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfs < 0) die("open %s", sp->rootfs);
   close(rootfs);
@@ -277,7 +292,8 @@ int cmd_run(struct spec *sp, const char *parse_error) {
   if (sp->pid_file) {
     size_t len = strlen(pid_text);
     pid_text[len] = '\n';
-    if (write_file_atomic(sp->pid_file, pid_text, len + 1) < 0) die("write %s", sp->pid_file);
+    /* Not durable: after a power loss the pid means nothing, and the flushes would delay every start. */
+    if (write_file_atomic(sp->pid_file, pid_text, len + 1, 0) < 0) die("write %s", sp->pid_file);
     pid_text[len] = '\0';
   }
   ready("created %d\n", (int)child);
@@ -302,12 +318,11 @@ int cmd_run(struct spec *sp, const char *parse_error) {
    * the exit file tells the agent, which then has no umount to spawn (it still checks, and unmounts
    * what is left, e.g. when this fails). */
   if (spec->unmount_rootfs && spec->rootfs) {
-    struct timespec t0, t1;
+    struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (umount2(spec->rootfs, 0) == 0) {
-      clock_gettime(CLOCK_MONOTONIC, &t1);
-      unmounted_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-    } else
+    if (umount2(spec->rootfs, 0) == 0)
+      unmounted_ms = ms_since(&t0);
+    else
       note("unmount %s: %s", spec->rootfs, strerror(errno));
   }
   if (WIFSIGNALED(status))

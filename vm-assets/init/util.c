@@ -67,7 +67,7 @@ int write_all(int fd, const void *buf, size_t len) {
   return 0;
 }
 
-int write_file_atomic(const char *path, const char *data, size_t len) {
+int write_file_atomic(const char *path, const char *data, size_t len, int durable) {
   char tmp[PATH_MAX];
   if (snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid()) >= (int)sizeof tmp) {
     errno = ENAMETOOLONG;
@@ -75,7 +75,7 @@ int write_file_atomic(const char *path, const char *data, size_t len) {
   }
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0) return -1;
-  if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+  if (write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
     int err = errno;
     close(fd);
     unlink(tmp);
@@ -89,6 +89,7 @@ int write_file_atomic(const char *path, const char *data, size_t len) {
     errno = err;
     return -1;
   }
+  if (!durable) return 0;
   /* The rename itself is durable only once the directory is. */
   char dir[PATH_MAX];
   snprintf(dir, sizeof dir, "%s", path);

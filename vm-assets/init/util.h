@@ -21,9 +21,10 @@ _Noreturn void diex(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int write_all(int fd, const void *buf, size_t len);
-/* Replaces path with data so readers see the old or the new file, never a half-written one, and
- * the new one survives a crash: temp file in the same dir, fsync, rename, fsync the dir. */
-int write_file_atomic(const char *path, const char *data, size_t len);
+/* Replaces path with data so readers see the old or the new file, never a half-written one: temp
+ * file in the same dir, rename. With durable, the new one also survives a power loss (fsync the
+ * file before the rename, the dir after): worth two disk flushes only for what outlives a reboot. */
+int write_file_atomic(const char *path, const char *data, size_t len, int durable);
 /* One write to an existing file, as cgroup control files want. */
 int write_file(const char *path, const char *data);
 

@@ -4,6 +4,7 @@
 import type { Topology, TopologyLink, TopologyNamespace } from '../../../shared/networks.js';
 import { errorMessage } from '../../../shared/errors.js';
 import { linkKind, netnsInode, readNetns, type IpLink, type NetnsView } from './kernel.js';
+import type { NetnsViewCache } from './netns-cache.js';
 
 export interface TopologyContainer {
   id: string;
@@ -20,7 +21,12 @@ interface Read {
   error: string | null;
 }
 
-export async function snapshotTopology(containers: readonly TopologyContainer[], networks: Topology['networks']): Promise<Topology> {
+/** With a cache, a container's namespace is read with `ip` only when its fingerprint changed (netns-cache.ts). */
+export async function snapshotTopology(
+  containers: readonly TopologyContainer[],
+  networks: Topology['networks'],
+  cache?: NetnsViewCache,
+): Promise<Topology> {
   const reads: Read[] = [];
   const machineInode = await netnsInode('self');
   reads.push({
@@ -28,7 +34,7 @@ export async function snapshotTopology(containers: readonly TopologyContainer[],
     kind: 'machine',
     container: null,
     pid: null,
-    ...(await readOne({})),
+    ...(await readOne(() => readNetns())),
   });
   const seen = new Set<number>([machineInode ?? 0]);
   const containerReads = await Promise.all(
@@ -40,7 +46,7 @@ export async function snapshotTopology(containers: readonly TopologyContainer[],
         kind: 'container' as const,
         container: { id: container.id, name: container.name },
         pid: container.pid,
-        ...(await readOne({ pid: container.pid })),
+        ...(await readOne(() => cache?.read(container.pid, inode) ?? readNetns({ pid: container.pid }))),
       };
     }),
   );
@@ -51,12 +57,13 @@ export async function snapshotTopology(containers: readonly TopologyContainer[],
       reads.push(read);
     }
   }
+  cache?.keepOnly(seen);
   return { at: new Date().toISOString(), namespaces: reads.map((read) => toNamespace(read, reads)), networks };
 }
 
-async function readOne(target: { pid?: number }): Promise<{ view: NetnsView | null; error: string | null }> {
+async function readOne(read: () => Promise<NetnsView>): Promise<{ view: NetnsView | null; error: string | null }> {
   try {
-    return { view: await readNetns(target), error: null };
+    return { view: await read(), error: null };
   } catch (error) {
     return { view: null, error: errorMessage(error) };
   }

@@ -17,7 +17,7 @@ import { followLog, readLogFrom } from './container-logs.js';
 import { ContainerRecords, type ContainerRecord } from './container-record.js';
 import { generateName } from './names.js';
 import { isSameProcess, namespaceInodes, processStartTime } from './proc.js';
-import { mountRootfs, unmountRootfs } from './rootfs.js';
+import { mountArgv, mountRootfs, prepareRootfs, unmountRootfs } from './rootfs.js';
 import { DEFAULT_DEVICE_RULES, initArgs, type SecurityPolicy } from './security-policy.js';
 import { GO_FD, READY_FD, StartError, launchSupervisor } from './supervisor.js';
 import { UserError, resolveUser } from './users.js';
@@ -261,9 +261,9 @@ export class ContainerRuntime {
   private async startLocked(record: ContainerRecord): Promise<void> {
     const scope = this.scope(record);
     const paths = this.store.paths(record.id);
-    await rm(paths.exit, { force: true });
-    await rm(paths.pid, { force: true });
-    await mountRootfs(this.options.activity, record.layerDirs, paths, scope);
+    await Promise.all([rm(paths.exit, { force: true }), rm(paths.pid, { force: true })]);
+    // The supervisor mounts the overlay itself, unless it still is (the helper only reports the time).
+    const overlay = await prepareRootfs(record.layerDirs, paths);
     try {
       if ((await this.options.cgroups.list()).includes(record.id)) await this.options.cgroups.remove(record.id, scope);
       const placement = await this.options.cgroups.create(record.id, record.limits, scope);
@@ -271,6 +271,7 @@ export class ContainerRuntime {
       const args = initArgs({
         command: 'run',
         rootfs: paths.merged,
+        ...(overlay === undefined ? {} : { overlay }),
         hostname: record.hostname,
         ...this.processSettings(record, placement.procsFiles),
         masked: this.options.policy.masked,
@@ -292,6 +293,7 @@ export class ContainerRuntime {
           helper: this.options.helper,
           args,
           supervisorLog: paths.supervisorLog,
+          ...(overlay === undefined ? {} : { mountArgv: mountArgv(overlay, paths) }),
           beforeGo: this.options.beforeStart ? (pid) => this.options.beforeStart?.(record, pid) ?? Promise.resolve() : undefined,
         },
         scope,
@@ -472,7 +474,11 @@ export class ContainerRuntime {
 
   private async purge(record: ContainerRecord): Promise<void> {
     record.phase = 'removing';
-    await this.store.save(record).catch(() => undefined);
+    // Unlinking the record commits the removal as atomically as saving it `removing` did, without
+    // a write and two fsyncs: a daemon that dies from here on finds a directory without a record,
+    // which reconcile reaps as an orphan (mount, cgroup, processes; the networks prune members
+    // they no longer find).
+    await this.store.forget(record.id).catch(() => undefined);
     this.unwatchExit(record.id);
     await this.releaseResources(record);
     await this.options.activity.timed(['rm', '-rf', this.store.paths(record.id).dir], this.scope(record), () =>

@@ -15,15 +15,29 @@ export async function isMounted(path: string): Promise<boolean> {
   return mounts.split('\n').some((line) => line.split(' ')[4] === path.replace(/ /g, '\\040'));
 }
 
+/**
+ * Makes the overlay's directories and returns the mount options when the rootfs is not mounted
+ * yet, for a mounter other than `mount(8)` (the init helper's supervisor) to use.
+ */
+export async function prepareRootfs(layerDirs: readonly string[], paths: ContainerPaths): Promise<string | undefined> {
+  if (await isMounted(paths.merged)) return undefined;
+  await Promise.all([paths.upper, paths.work, paths.merged].map((dir) => mkdir(dir, { recursive: true, mode: 0o755 })));
+  return overlayOptions(layerDirs, paths);
+}
+
+/** The command line the overlay mount equals (what the activity log shows, whoever mounts). */
+export function mountArgv(options: string, paths: ContainerPaths): string[] {
+  return ['mount', '-t', 'overlay', 'overlay', '-o', options, paths.merged];
+}
+
 export async function mountRootfs(
   activity: ActivityLog,
   layerDirs: readonly string[],
   paths: ContainerPaths,
   scope: ActivityScope,
 ): Promise<void> {
-  if (await isMounted(paths.merged)) return;
-  for (const dir of [paths.upper, paths.work, paths.merged]) await mkdir(dir, { recursive: true, mode: 0o755 });
-  await activity.run(['mount', '-t', 'overlay', 'overlay', '-o', overlayOptions(layerDirs, paths), paths.merged], scope);
+  const options = await prepareRootfs(layerDirs, paths);
+  if (options !== undefined) await activity.run(mountArgv(options, paths), scope);
 }
 
 export async function unmountRootfs(activity: ActivityLog, paths: ContainerPaths, scope: ActivityScope): Promise<void> {

@@ -238,6 +238,8 @@ export interface RunSpec extends ProcessSettings {
   command: 'run';
   /** The mounted overlay ("merged") dir. */
   rootfs: string;
+  /** overlayfs mount options: the supervisor mounts the rootfs itself (no `mount` spawned per start). */
+  overlay?: string;
   hostname?: string;
   masked?: readonly string[];
   readonly?: readonly string[];
@@ -257,7 +259,7 @@ export interface RunSpec extends ProcessSettings {
   pidFile?: string;
   /** The supervisor unmounts the rootfs when the container ended (before writing the exit file, which then says so). */
   unmountRootfs?: boolean;
-  /** An inherited pipe the supervisor reports on: `created PID`, then `started` or `error MESSAGE`. */
+  /** An inherited pipe the supervisor reports on: `mounted MS` (with overlay), `created PID`, then `started` or `error MESSAGE`. */
   readyFd?: number;
   /** An inherited pipe to read `go` from before the container goes on (network set-up happens before). */
   goFd?: number;
@@ -409,6 +411,7 @@ export function initArgs(spec: InitSpec): string[] {
       ];
     case 'run': {
       const out = ['run', '--rootfs', absolute(spec.rootfs, 'rootfs')];
+      if (spec.overlay !== undefined) out.push('--overlay', text(spec.overlay, 'overlay'));
       if (spec.hostname !== undefined) out.push('--hostname', text(spec.hostname, 'hostname'));
       out.push(...processArgs(spec));
       out.push(...repeated('--mask', spec.masked, (path) => absolute(path, 'masked')));

@@ -1,6 +1,7 @@
 // Starts a container through the init helper's supervisor. The supervisor is detached into its
 // own session so it outlives this daemon (conmon's model); the daemon talks to it only during
-// start, through two pipes: `ready` (supervisor → us: `created PID`, then `started` or `error`)
+// start, through two pipes: `ready` (supervisor → us: `mounted MS` when it mounts the rootfs,
+// `created PID`, then `started` or `error`)
 // and `go` (us → supervisor: the moment between clone and exec where the network is set up).
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
@@ -14,6 +15,8 @@ export interface SupervisorLaunch {
   supervisorLog: string;
   /** Runs between `created` and `go`: the container's process exists, namespaces made, nothing exec'd. */
   beforeGo?: (pid: number) => Promise<void>;
+  /** With `--overlay`: the command the supervisor's own mount equals, logged with the time it reports (`mounted MS`). */
+  mountArgv?: string[];
   timeoutMs?: number;
 }
 
@@ -35,7 +38,12 @@ export async function launchSupervisor(activity: ActivityLog, launch: Supervisor
   const lines = readLines(ready);
   const timeoutMs = launch.timeoutMs ?? 30_000;
   try {
-    const first = await withTimeout(lines.next(), timeoutMs, 'the supervisor did not report the container process');
+    let first = await withTimeout(lines.next(), timeoutMs, 'the supervisor did not report the container process');
+    const mounted = /^mounted (\d+(?:\.\d+)?)$/.exec(first ?? '');
+    if (mounted?.[1] && launch.mountArgv) {
+      activity.record({ kind: 'command', argv: launch.mountArgv, ok: true, durationMs: Number(mounted[1]), ...scope });
+      first = await withTimeout(lines.next(), timeoutMs, 'the supervisor did not report the container process');
+    }
     const created = /^created (\d+)$/.exec(first ?? '');
     if (!created?.[1]) throw new StartError(first?.startsWith('error ') ? first.slice(6) : `supervisor said "${first ?? 'nothing'}"`);
     const pid = Number(created[1]);

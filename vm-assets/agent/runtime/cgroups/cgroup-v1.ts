@@ -75,7 +75,8 @@ export class CgroupV1Driver implements CgroupDriver {
 
   async create(id: string, limits: CgroupLimits, scope: ActivityScope): Promise<CgroupPlacement> {
     const placement = this.placement(id);
-    for (const dir of placement.dirs) await this.activity.mkdir(dir, scope);
+    // Independent hierarchies: made, read and removed side by side, one thread-pool round each.
+    await Promise.all(placement.dirs.map((dir) => this.activity.mkdir(dir, scope)));
     this.swapAccounting ??= await exists(join(this.dir('memory', id), 'memory.memsw.limit_in_bytes'));
     placement.limits = this.limitFiles(id, limits);
     for (const [path, value] of Object.entries(placement.limits)) await this.activity.write(path, value, scope);
@@ -90,14 +91,21 @@ export class CgroupV1Driver implements CgroupDriver {
   }
 
   async usage(id: string) {
-    const memoryLimit = await readNumber(join(this.dir('memory', id), 'memory.limit_in_bytes'));
+    const [memoryLimit, cpuUsageNs, memoryUsage, pidsCurrent, pidsLimit, oomKills] = await Promise.all([
+      readNumber(join(this.dir('memory', id), 'memory.limit_in_bytes')),
+      readNumber(join(this.dir(this.mounts.has('cpuacct') ? 'cpuacct' : 'cpu', id), 'cpuacct.usage')),
+      readNumber(join(this.dir('memory', id), 'memory.usage_in_bytes')),
+      readNumber(join(this.dir('pids', id), 'pids.current')),
+      readNumber(join(this.dir('pids', id), 'pids.max')),
+      readKeyed(join(this.dir('memory', id), 'memory.oom_control'), 'oom_kill'),
+    ]);
     return {
-      cpuUsageNs: (await readNumber(join(this.dir(this.mounts.has('cpuacct') ? 'cpuacct' : 'cpu', id), 'cpuacct.usage'))) ?? 0,
-      memoryUsage: (await readNumber(join(this.dir('memory', id), 'memory.usage_in_bytes'))) ?? 0,
+      cpuUsageNs: cpuUsageNs ?? 0,
+      memoryUsage: memoryUsage ?? 0,
       memoryLimit: memoryLimit === null || memoryLimit >= V1_UNLIMITED ? null : memoryLimit,
-      pidsCurrent: (await readNumber(join(this.dir('pids', id), 'pids.current'))) ?? 0,
-      pidsLimit: await readNumber(join(this.dir('pids', id), 'pids.max')),
-      oomKills: await readKeyed(join(this.dir('memory', id), 'memory.oom_control'), 'oom_kill'),
+      pidsCurrent: pidsCurrent ?? 0,
+      pidsLimit,
+      oomKills,
     };
   }
 
@@ -106,9 +114,11 @@ export class CgroupV1Driver implements CgroupDriver {
   }
 
   async remove(id: string, scope: ActivityScope): Promise<void> {
-    for (const dir of this.placement(id).dirs) {
-      if (await exists(dir)) await this.activity.rmdir(dir, scope);
-    }
+    await Promise.all(
+      this.placement(id).dirs.map(async (dir) => {
+        if (await exists(dir)) await this.activity.rmdir(dir, scope);
+      }),
+    );
   }
 
   async list(): Promise<string[]> {
