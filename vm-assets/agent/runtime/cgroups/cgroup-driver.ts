@@ -35,6 +35,8 @@ export interface CgroupDriver {
   limitFiles(id: string, limits: CgroupLimits): Record<string, string>;
   create(id: string, limits: CgroupLimits, scope: ActivityScope): Promise<CgroupPlacement>;
   usage(id: string): Promise<CgroupUsage>;
+  /** usage().oomKills alone: one file read where a container ends. */
+  oomKills(id: string): Promise<number>;
   /** Every pid in the container's cgroup (host numbering). */
   pids(id: string): Promise<number[]>;
   remove(id: string, scope: ActivityScope): Promise<void>;

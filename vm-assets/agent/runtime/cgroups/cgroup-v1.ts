@@ -97,7 +97,7 @@ export class CgroupV1Driver implements CgroupDriver {
       readNumber(join(this.dir('memory', id), 'memory.usage_in_bytes')),
       readNumber(join(this.dir('pids', id), 'pids.current')),
       readNumber(join(this.dir('pids', id), 'pids.max')),
-      readKeyed(join(this.dir('memory', id), 'memory.oom_control'), 'oom_kill'),
+      this.oomKills(id),
     ]);
     return {
       cpuUsageNs: cpuUsageNs ?? 0,
@@ -107,6 +107,10 @@ export class CgroupV1Driver implements CgroupDriver {
       pidsLimit,
       oomKills,
     };
+  }
+
+  oomKills(id: string): Promise<number> {
+    return readKeyed(join(this.dir('memory', id), 'memory.oom_control'), 'oom_kill');
   }
 
   async pids(id: string): Promise<number[]> {

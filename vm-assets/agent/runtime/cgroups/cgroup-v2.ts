@@ -85,8 +85,12 @@ export class CgroupV2Driver implements CgroupDriver {
       memoryLimit: await readNumber(join(dir, 'memory.max')),
       pidsCurrent: (await readNumber(join(dir, 'pids.current'))) ?? 0,
       pidsLimit: await readNumber(join(dir, 'pids.max')),
-      oomKills: await readKeyed(join(dir, 'memory.events'), 'oom_kill'),
+      oomKills: await this.oomKills(id),
     };
+  }
+
+  oomKills(id: string): Promise<number> {
+    return readKeyed(join(this.dir(id), 'memory.events'), 'oom_kill');
   }
 
   async pids(id: string): Promise<number[]> {
