@@ -1,6 +1,7 @@
 // A container as the agent remembers it on disk: one JSON record per container, written
 // atomically, so a daemon killed at any instant restarts knowing every container.
-import { mkdir, readFile, readdir, rm, unlink } from 'node:fs/promises';
+import { unlinkSync } from 'node:fs';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ContainerState } from '../../../shared/containers.js';
@@ -99,7 +100,8 @@ export class ContainerRecords {
 
   /** Drops the record and keeps the rest of the directory: what is left is an orphan to reap. */
   async forget(id: string): Promise<void> {
-    await unlink(this.paths(id).record);
+    // One unlink: synchronously, cheaper than a thread-pool trip.
+    unlinkSync(this.paths(id).record);
   }
 
   async delete(id: string): Promise<void> {

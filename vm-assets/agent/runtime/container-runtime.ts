@@ -1,8 +1,7 @@
 // The container lifecycle: create, start, stop, kill, remove, and what happens when a container
 // ends — whether the daemon watched it end or finds out after a restart.
 import { randomBytes } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rmSync, watch, type FSWatcher } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { ContainerDetail, ContainerSpec, ContainerStats, ContainerSummary, LogEntry } from '../../../shared/containers.js';
 import { OnggiError, errorMessage } from '../../../shared/errors.js';
@@ -264,7 +263,9 @@ export class ContainerRuntime {
     const scope = this.scope(record);
     this.released.delete(record.id);
     const paths = this.store.paths(record.id);
-    await Promise.all([rm(paths.exit, { force: true }), rm(paths.pid, { force: true })]);
+    // Two unlinks: synchronously, cheaper than two thread-pool trips.
+    rmSync(paths.exit, { force: true });
+    rmSync(paths.pid, { force: true });
     // The supervisor mounts the overlay itself, unless it still is (the helper only reports the time).
     const overlay = await prepareRootfs(record.layerDirs, paths);
     try {

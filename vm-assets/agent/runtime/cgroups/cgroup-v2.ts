@@ -1,6 +1,7 @@
 // cgroup v2: one unified tree. Controllers must be enabled in every ancestor's
 // cgroup.subtree_control, and only leaves hold processes, so containers live in their own leaf
 // under a parent that holds none.
+import { existsSync } from 'node:fs';
 import { access, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ActivityLog, ActivityScope } from '../../activity/activity-log.js';
@@ -98,7 +99,7 @@ export class CgroupV2Driver implements CgroupDriver {
   }
 
   async remove(id: string, scope: ActivityScope): Promise<void> {
-    if (await exists(this.dir(id))) await this.activity.rmdir(this.dir(id), scope);
+    if (existsSync(this.dir(id))) await this.activity.rmdir(this.dir(id), scope);
   }
 
   async list(): Promise<string[]> {
