@@ -89,7 +89,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   }
   await chmod(options.socketPath, 0o600);
   const pidFile = pidFileFor(options.socketPath);
-  await writeFileAtomic(pidFile, `${process.pid}\n`, 0o644);
+  await writeFileAtomic(pidFile, `${process.pid}\n`, { mode: 0o644 });
   log.info(`agent ${options.identity.version} (${options.identity.buildId.slice(0, 12)}) listening on ${options.socketPath}`);
 
   if (options.readyFd !== undefined) {

@@ -1,6 +1,7 @@
 // A container as the agent remembers it on disk: one JSON record per container, written
 // atomically, so a daemon killed at any instant restarts knowing every container.
-import { mkdir, readFile, readdir, rm, unlink } from 'node:fs/promises';
+import { unlinkSync } from 'node:fs';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ContainerState } from '../../../shared/containers.js';
@@ -68,9 +69,17 @@ export class ContainerRecords {
     };
   }
 
-  async save(record: ContainerRecord): Promise<void> {
-    await mkdir(this.paths(record.id).dir, { recursive: true, mode: 0o700 });
-    await writeFileAtomic(this.paths(record.id).record, `${JSON.stringify(record, null, 2)}\n`);
+  /**
+   * `durable: false` (no fsyncs) is for the running and exited transitions: a daemon killed at any
+   * instant still finds the old record or the new one whole (the kernel keeps a dead process's
+   * writes). Only a power loss can bring back the last durable record, and nothing runs after one:
+   * reconcile releases a `created` record's leftovers and finishes a `running` one from the
+   * supervisor's durable exit file, so the container is kept, showing as never run or as exited.
+   */
+  async save(record: ContainerRecord, { durable = true }: { durable?: boolean } = {}): Promise<void> {
+    // A transition's record replaces one saved durably, in a directory that therefore exists.
+    if (durable) await mkdir(this.paths(record.id).dir, { recursive: true, mode: 0o700 });
+    await writeFileAtomic(this.paths(record.id).record, `${JSON.stringify(record, null, 2)}\n`, { durable });
   }
 
   /** Every readable record; a directory without one is reported so it can be reaped. */
@@ -91,7 +100,8 @@ export class ContainerRecords {
 
   /** Drops the record and keeps the rest of the directory: what is left is an orphan to reap. */
   async forget(id: string): Promise<void> {
-    await unlink(this.paths(id).record);
+    // One unlink: synchronously, cheaper than a thread-pool trip.
+    unlinkSync(this.paths(id).record);
   }
 
   async delete(id: string): Promise<void> {

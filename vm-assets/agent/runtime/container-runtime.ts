@@ -1,8 +1,7 @@
 // The container lifecycle: create, start, stop, kill, remove, and what happens when a container
 // ends — whether the daemon watched it end or finds out after a restart.
 import { randomBytes } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rmSync, watch, type FSWatcher } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { ContainerDetail, ContainerSpec, ContainerStats, ContainerSummary, LogEntry } from '../../../shared/containers.js';
 import { OnggiError, errorMessage } from '../../../shared/errors.js';
@@ -59,6 +58,8 @@ export class ContainerRuntime {
   /** Resolved as soon as a container's exit file is readable, whoever holds its lock. */
   private readonly exitObservers = new Map<string, Array<(exit: ExitRecord) => void>>();
   private readonly reservedNames = new Set<string>();
+  /** Containers whose process, cgroup and mount were released since their last start: removal skips doing it again. */
+  private readonly released = new Set<string>();
 
   constructor(private readonly options: RuntimeOptions) {
     this.store = new ContainerRecords(options.root);
@@ -260,8 +261,11 @@ export class ContainerRuntime {
 
   private async startLocked(record: ContainerRecord): Promise<void> {
     const scope = this.scope(record);
+    this.released.delete(record.id);
     const paths = this.store.paths(record.id);
-    await Promise.all([rm(paths.exit, { force: true }), rm(paths.pid, { force: true })]);
+    // Two unlinks: synchronously, cheaper than two thread-pool trips.
+    rmSync(paths.exit, { force: true });
+    rmSync(paths.pid, { force: true });
     // The supervisor mounts the overlay itself, unless it still is (the helper only reports the time).
     const overlay = await prepareRootfs(record.layerDirs, paths);
     try {
@@ -308,7 +312,9 @@ export class ContainerRuntime {
         oomKilled: false,
         error: null,
       });
-      await this.store.save(record);
+      // Durable only where recovery acts on it: after a power loss, a restart policy restarts a
+      // container whose record says running; without one, running or created ends the same way.
+      await this.store.save(record, { durable: record.restart !== 'no' });
       this.options.emit({ type: 'container.state', id: record.id, name: record.name, state: 'running', exitCode: null });
       // A quick command may have ended before we marked it running, and its exit event found
       // nothing to finish: look once more now (queued behind this start, on the same lock).
@@ -428,18 +434,22 @@ export class ContainerRuntime {
         durationMs: exit.rootfsUnmountedMs,
         container: record.name,
       });
-    const usage = await this.options.cgroups.usage(record.id).catch(() => undefined);
-    await this.releaseResources(record);
+    const oomKills = await this.options.cgroups.oomKills(record.id).catch(() => 0);
+    await this.releaseResources(record, { rootfsUnmounted: exit.rootfsUnmountedMs !== undefined });
     Object.assign(record, {
       state: 'exited',
       pid: null,
       pidStartTime: null,
       exitCode: exit.exitCode,
-      oomKilled: (usage?.oomKills ?? 0) > 0,
+      oomKilled: oomKills > 0,
       error: exit.error ?? null,
       finishedAt: exit.finishedAt ?? new Date().toISOString(),
     });
-    await this.store.save(record);
+    // Not durable (see ContainerRecords.save), and not at all when --rm removes the record next:
+    // a daemon killed before the removal finds the container running, its process gone, and
+    // finishes it again from the exit file.
+    const removedNext = record.autoRemove && !options.noRestart;
+    if (!removedNext) await this.store.save(record, { durable: false });
     this.options.emit({ type: 'container.state', id: record.id, name: record.name, state: 'exited', exitCode: record.exitCode });
     for (const waiter of this.exitWaiters.get(record.id) ?? []) waiter();
     this.exitWaiters.delete(record.id);
@@ -455,11 +465,15 @@ export class ContainerRuntime {
     }
   }
 
-  /** Kills stragglers, removes the cgroup and unmounts the rootfs; safe to call twice. */
-  private async releaseResources(record: ContainerRecord): Promise<void> {
+  /**
+   * Kills stragglers, removes the cgroup and unmounts the rootfs; safe to call twice.
+   * `rootfsUnmounted`: the supervisor's exit record says it unmounted, so no mount table to read.
+   */
+  private async releaseResources(record: ContainerRecord, { rootfsUnmounted = false } = {}): Promise<void> {
     const scope = this.scope(record);
     await this.options.afterStop?.(record).catch(() => undefined);
-    for (const pid of await this.options.cgroups.pids(record.id)) {
+    const stragglers = await this.options.cgroups.pids(record.id);
+    for (const pid of stragglers) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -467,9 +481,10 @@ export class ContainerRuntime {
       }
     }
     // The kernel empties cgroup.procs as the killed processes are reaped: wait for it, bounded.
-    for (let i = 0; i < 200 && (await this.options.cgroups.pids(record.id)).length > 0; i += 1) await delay(10);
+    if (stragglers.length > 0) for (let i = 0; i < 200 && (await this.options.cgroups.pids(record.id)).length > 0; i += 1) await delay(10);
     await this.options.cgroups.remove(record.id, scope).catch(() => undefined);
-    await unmountRootfs(this.options.activity, this.store.paths(record.id), scope);
+    if (!rootfsUnmounted) await unmountRootfs(this.options.activity, this.store.paths(record.id), scope);
+    this.released.add(record.id);
   }
 
   private async purge(record: ContainerRecord): Promise<void> {
@@ -480,11 +495,14 @@ export class ContainerRuntime {
     // they no longer find).
     await this.store.forget(record.id).catch(() => undefined);
     this.unwatchExit(record.id);
-    await this.releaseResources(record);
+    // Released when it ended: only the hook is left to run, which frees the network addresses on removal.
+    if (this.released.has(record.id)) await this.options.afterStop?.(record).catch(() => undefined);
+    else await this.releaseResources(record);
     await this.options.activity.timed(['rm', '-rf', this.store.paths(record.id).dir], this.scope(record), () =>
       this.store.delete(record.id),
     );
     this.records.delete(record.id);
+    this.released.delete(record.id);
     this.options.emit({ type: 'container.state', id: record.id, name: record.name, state: 'dead', exitCode: record.exitCode });
   }
 

@@ -1,6 +1,6 @@
 // One interface over cgroup v1 and v2, so the runtime does the same thing on both: the CI host
 // here is hybrid v1, the QEMU guest and most current distros are pure v2.
-import { readFile } from 'node:fs/promises';
+import { readProcFile } from '../proc.js';
 import type { ActivityLog, ActivityScope } from '../../activity/activity-log.js';
 
 export interface CgroupLimits {
@@ -35,6 +35,8 @@ export interface CgroupDriver {
   limitFiles(id: string, limits: CgroupLimits): Record<string, string>;
   create(id: string, limits: CgroupLimits, scope: ActivityScope): Promise<CgroupPlacement>;
   usage(id: string): Promise<CgroupUsage>;
+  /** usage().oomKills alone: one file read where a container ends. */
+  oomKills(id: string): Promise<number>;
   /** Every pid in the container's cgroup (host numbering). */
   pids(id: string): Promise<number[]>;
   remove(id: string, scope: ActivityScope): Promise<void>;
@@ -49,20 +51,20 @@ export function cpuQuotaUs(cpus: number): number {
 }
 
 export async function readNumber(path: string): Promise<number | null> {
-  const text = (await readFile(path, 'utf8').catch(() => '')).trim();
+  const text = (readProcFile(path) ?? '').trim();
   if (text === '' || text === 'max') return null;
   const value = Number(text);
   return Number.isFinite(value) ? value : null;
 }
 
 export async function readKeyed(path: string, key: string): Promise<number> {
-  const text = await readFile(path, 'utf8').catch(() => '');
+  const text = readProcFile(path) ?? '';
   const match = new RegExp(`^${key} (\\d+)$`, 'm').exec(text);
   return match?.[1] ? Number(match[1]) : 0;
 }
 
 export async function readPids(procsFile: string): Promise<number[]> {
-  const text = await readFile(procsFile, 'utf8').catch(() => '');
+  const text = readProcFile(procsFile) ?? '';
   return text
     .split('\n')
     .filter(Boolean)

@@ -1,5 +1,6 @@
 // cgroup v1: one hierarchy per controller. The container gets a directory in each hierarchy we
 // use, and its pid goes into each cgroup.procs.
+import { existsSync } from 'node:fs';
 import { access, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CgroupInfo } from '../../../../shared/system-info.js';
@@ -97,7 +98,7 @@ export class CgroupV1Driver implements CgroupDriver {
       readNumber(join(this.dir('memory', id), 'memory.usage_in_bytes')),
       readNumber(join(this.dir('pids', id), 'pids.current')),
       readNumber(join(this.dir('pids', id), 'pids.max')),
-      readKeyed(join(this.dir('memory', id), 'memory.oom_control'), 'oom_kill'),
+      this.oomKills(id),
     ]);
     return {
       cpuUsageNs: cpuUsageNs ?? 0,
@@ -109,6 +110,10 @@ export class CgroupV1Driver implements CgroupDriver {
     };
   }
 
+  oomKills(id: string): Promise<number> {
+    return readKeyed(join(this.dir('memory', id), 'memory.oom_control'), 'oom_kill');
+  }
+
   async pids(id: string): Promise<number[]> {
     return readPids(join(this.dir('pids', id), 'cgroup.procs'));
   }
@@ -116,7 +121,8 @@ export class CgroupV1Driver implements CgroupDriver {
   async remove(id: string, scope: ActivityScope): Promise<void> {
     await Promise.all(
       this.placement(id).dirs.map(async (dir) => {
-        if (await exists(dir)) await this.activity.rmdir(dir, scope);
+        // A stat: synchronously, not a thread-pool trip per hierarchy.
+        if (existsSync(dir)) await this.activity.rmdir(dir, scope);
       }),
     );
   }

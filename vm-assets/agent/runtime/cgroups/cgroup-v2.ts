@@ -1,6 +1,7 @@
 // cgroup v2: one unified tree. Controllers must be enabled in every ancestor's
 // cgroup.subtree_control, and only leaves hold processes, so containers live in their own leaf
 // under a parent that holds none.
+import { existsSync } from 'node:fs';
 import { access, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ActivityLog, ActivityScope } from '../../activity/activity-log.js';
@@ -85,8 +86,12 @@ export class CgroupV2Driver implements CgroupDriver {
       memoryLimit: await readNumber(join(dir, 'memory.max')),
       pidsCurrent: (await readNumber(join(dir, 'pids.current'))) ?? 0,
       pidsLimit: await readNumber(join(dir, 'pids.max')),
-      oomKills: await readKeyed(join(dir, 'memory.events'), 'oom_kill'),
+      oomKills: await this.oomKills(id),
     };
+  }
+
+  oomKills(id: string): Promise<number> {
+    return readKeyed(join(this.dir(id), 'memory.events'), 'oom_kill');
   }
 
   async pids(id: string): Promise<number[]> {
@@ -94,7 +99,7 @@ export class CgroupV2Driver implements CgroupDriver {
   }
 
   async remove(id: string, scope: ActivityScope): Promise<void> {
-    if (await exists(this.dir(id))) await this.activity.rmdir(this.dir(id), scope);
+    if (existsSync(this.dir(id))) await this.activity.rmdir(this.dir(id), scope);
   }
 
   async list(): Promise<string[]> {
