@@ -43,7 +43,10 @@ export async function createRuntime(deps: RuntimeDeps): Promise<ContainerRuntime
       emit: (event) => deps.events.publish(event),
       ...(deps.networks instanceof NetworkManager ? networkHooks(deps.networks) : {}),
     });
-    await runtime.reconcile();
+    const { unreadable } = await runtime.reconcile();
+    for (const { id, dir, reason } of unreadable) {
+      deps.log.error(`container ${id}: its record cannot be read (${reason}); not loaded, its files are kept in ${dir}`);
+    }
     return runtime;
   } catch (error) {
     deps.log.error('the container runtime is unavailable', error);

@@ -5,6 +5,7 @@ import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ContainerState } from '../../../shared/containers.js';
+import { errorMessage } from '../../../shared/errors.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
 
 export const ContainerRecord = z.object({
@@ -75,6 +76,8 @@ export class ContainerRecords {
    * writes). Only a power loss can bring back the last durable record, and nothing runs after one:
    * reconcile releases a `created` record's leftovers and finishes a `running` one from the
    * supervisor's durable exit file, so the container is kept, showing as never run or as exited.
+   * (Where the filesystem does not order a rename after its data — ext4 does — a power loss can
+   * also leave the record empty: `loadAll` then keeps the container's files instead of reaping.)
    */
   async save(record: ContainerRecord, { durable = true }: { durable?: boolean } = {}): Promise<void> {
     // A transition's record replaces one saved durably, in a directory that therefore exists.
@@ -82,20 +85,34 @@ export class ContainerRecords {
     await writeFileAtomic(this.paths(record.id).record, `${JSON.stringify(record, null, 2)}\n`, { durable });
   }
 
-  /** Every readable record; a directory without one is reported so it can be reaped. */
-  async loadAll(): Promise<{ records: ContainerRecord[]; orphans: string[] }> {
+  /**
+   * Every readable record. A directory without one is an orphan (a create or removal cut short) to
+   * reap. A record that is there but cannot be read — emptied by a power loss on a filesystem that
+   * does not order a rename after its data (see `save`), or written by another agent version — is
+   * reported as unreadable and its directory kept: the container's files are the user's.
+   */
+  async loadAll(): Promise<{ records: ContainerRecord[]; orphans: string[]; unreadable: { id: string; reason: string }[] }> {
     await mkdir(this.root, { recursive: true, mode: 0o700 });
     const records: ContainerRecord[] = [];
     const orphans: string[] = [];
+    const unreadable: { id: string; reason: string }[] = [];
     for (const entry of await readdir(this.root, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;
+      let text: string;
       try {
-        records.push(ContainerRecord.parse(JSON.parse(await readFile(this.paths(entry.name).record, 'utf8'))));
-      } catch {
-        orphans.push(entry.name);
+        text = await readFile(this.paths(entry.name).record, 'utf8');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') orphans.push(entry.name);
+        else unreadable.push({ id: entry.name, reason: errorMessage(error) });
+        continue;
+      }
+      try {
+        records.push(ContainerRecord.parse(JSON.parse(text)));
+      } catch (error) {
+        unreadable.push({ id: entry.name, reason: text.length === 0 ? 'the record is empty' : errorMessage(error) });
       }
     }
-    return { records, orphans };
+    return { records, orphans, unreadable };
   }
 
   /** Drops the record and keeps the rest of the directory: what is left is an orphan to reap. */

@@ -1,13 +1,13 @@
 // The container runtime against the real kernel: the built init helper, real overlayfs, real
 // cgroups (a parent of the test's own), a busybox layer. Everything is removed even on failure.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogEntry } from '../../../shared/containers.js';
 import { ContainerSpec, type ContainerSpecInput } from '../../../shared/containers.js';
-import { AGENT_DIR } from '../../../build/testing/isolated-agent.js';
+import { AGENT_DIR, isAlive } from '../../../build/testing/isolated-agent.js';
 import { makeBusyboxLayer } from '../../../build/testing/busybox-layer.js';
 import { removeCgroupParent, testCgroupParent } from '../../../build/testing/cgroup-sandbox.js';
 import { unmountUnder } from '../../../build/testing/mounts.js';
@@ -261,6 +261,36 @@ describe('container runtime (real kernel)', () => {
     expect(second.find(keeps)).toMatchObject({ state: 'exited', exitCode: 137 });
     await second.remove(keeps);
     await second.remove(ends);
+  });
+
+  it('keeps a container whose record cannot be read (files, process, cgroup) and reaps a directory without one', async () => {
+    const first = await newRuntime();
+    const { id } = await first.create(ContainerSpec.parse({ image: 'busybox:test', command: ['sleep', '1000'] }));
+    await first.start(id);
+    const { pid, rootfs } = await first.inspect(id);
+    first.close();
+    const dir = join(root, 'containers', id);
+    const record = join(dir, 'container.json');
+    const saved = await readFile(record, 'utf8');
+    await writeFile(join(dir, 'upper', 'user-data'), 'keep me');
+    // What a power loss can leave of a record renamed into place without an fsync: an empty file.
+    await writeFile(record, '');
+    const orphan = join(root, 'containers', 'f'.repeat(64));
+    await mkdir(join(orphan, 'upper'), { recursive: true });
+    try {
+      const second = await newRuntime();
+      second.close();
+      expect(second.list(true).map((container) => container.id)).not.toContain(id);
+      expect(await readFile(join(dir, 'upper', 'user-data'), 'utf8')).toBe('keep me');
+      expect(pid !== null && isAlive(pid)).toBe(true);
+      expect(await readFile('/proc/self/mountinfo', 'utf8')).toContain(rootfs.merged);
+      await expect(stat(orphan)).rejects.toMatchObject({ code: 'ENOENT' });
+    } finally {
+      // With its record back, the container is found again and removed like any other.
+      await writeFile(record, saved);
+      const third = await newRuntime();
+      await third.remove(id, true);
+    }
   });
 
   it('removes everything it made: overlay mount, cgroups, directory', async () => {

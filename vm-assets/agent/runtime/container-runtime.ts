@@ -519,8 +519,8 @@ export class ContainerRuntime {
   // ---- recovery ------------------------------------------------------------------------------
 
   /** On daemon start: find every container again, learn how those that ended while we were down ended, reap half-done work. */
-  async reconcile(): Promise<void> {
-    const { records, orphans } = await this.store.loadAll();
+  async reconcile(): Promise<{ unreadable: { id: string; dir: string; reason: string }[] }> {
+    const { records, orphans, unreadable } = await this.store.loadAll();
     for (const id of orphans) {
       await unmountRootfs(this.options.activity, this.store.paths(id), {});
       await this.options.cgroups.remove(id, {}).catch(() => undefined);
@@ -550,7 +550,8 @@ export class ContainerRuntime {
       };
       await this.locked(record.id, () => this.finish(record, exit));
     }
-    const known = new Set(this.records.keys());
+    // A container whose record cannot be read keeps its processes and cgroup, as it keeps its files.
+    const known = new Set([...this.records.keys(), ...unreadable.map(({ id }) => id)]);
     for (const id of await this.options.cgroups.list()) {
       if (!known.has(id)) {
         for (const pid of await this.options.cgroups.pids(id)) process.kill(pid, 'SIGKILL');
@@ -558,6 +559,7 @@ export class ContainerRuntime {
         await this.options.cgroups.remove(id, {}).catch(() => undefined);
       }
     }
+    return { unreadable: unreadable.map(({ id, reason }) => ({ id, dir: this.store.paths(id).dir, reason })) };
   }
 
   close(): void {
