@@ -3,7 +3,10 @@
 // by the real browser-mode server (electron/serve) over a stand-in host core that answers with
 // synthetic data, so the numbers measure the renderer, not an agent. The page records the interval
 // between animation frames while it scrolls (steadily, and flung end to end) or drags, one step per
-// frame, driven from inside the page (no round trip to the test per step). Results: bench/window-frames.results.json and the console.
+// frame, driven from inside the page (no round trip to the test per step). First paint: the time
+// from navigation to the first animation frame in which the list's rows or the graph's last
+// container are in the document, for 200 and 1,000 rows and 200 containers. Results:
+// bench/window-frames.results.json (rendered by bench/run.mjs as case 8) and the console.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
@@ -18,6 +21,10 @@ const ROWS = 1_000;
 const GRAPH_CONTAINERS = 200;
 const GRAPH_BRIDGES = 5;
 const FRAMES = 240;
+/** Page loads per first-paint point. */
+const PAINT_RUNS = 7;
+/** How many containers `containers.list` answers with; the first-paint test varies it. */
+let listRows = ROWS;
 
 function containers(count: number): ContainerSummary[] {
   return Array.from({ length: count }, (_, index) => ({
@@ -44,13 +51,17 @@ function standInCore(): HostCore {
     'app.version': { version: 'bench', platform: 'linux', secretVault: false },
     'machines.list': [{ name: 'local', provider: 'local', state: 'ready' }],
     'containers.list': containers(ROWS),
+    'containers.list:200': containers(200),
     'images.list': [],
     'activity.list': { entries: [] },
     'networks.list': [],
     'topology.snapshot': syntheticTopology(GRAPH_CONTAINERS, GRAPH_BRIDGES),
   };
   const core = {
-    call: (method: string) => Promise.resolve(Object.hasOwn(answers, method) ? answers[method] : []),
+    call: (method: string) => {
+      const key = method === 'containers.list' && listRows !== ROWS ? `${method}:${listRows}` : method;
+      return Promise.resolve(Object.hasOwn(answers, key) ? answers[key] : []);
+    },
     onEvent(listener: (event: HostEvent) => void) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -61,6 +72,8 @@ function standInCore(): HostCore {
 
 export interface FrameStats {
   frames: number;
+  minMs: number;
+  meanMs: number;
   medianMs: number;
   p95Ms: number;
   maxMs: number;
@@ -74,6 +87,8 @@ function stats(intervals: number[]): FrameStats {
   const round = (value: number): number => Math.round(value * 100) / 100;
   return {
     frames: sorted.length,
+    minMs: round(sorted[0] ?? Number.NaN),
+    meanMs: round(sorted.reduce((sum, value) => sum + value, 0) / Math.max(1, sorted.length)),
     medianMs: round(at(0.5)),
     p95Ms: round(at(0.95)),
     maxMs: round(sorted.at(-1) ?? Number.NaN),
@@ -146,8 +161,35 @@ async function measure(page: Page, kind: 'scroll' | 'fling' | 'pan', frames: num
   );
 }
 
+/**
+ * Loads `url` and returns the time from navigation to the first animation frame in which
+ * `selector` matches at least `count` elements, watched from a script that runs before the app.
+ */
+async function firstPaint(page: Page, url: string, selector: string, count: number): Promise<number> {
+  await page.addInitScript(
+    ({ selector, count }) => {
+      const page = globalThis as unknown as PageGlobals & {
+        document: { querySelectorAll(selector: string): { length: number } };
+        onggiFirstPaint?: number;
+      };
+      const check = (now: number): void => {
+        if (page.document.querySelectorAll(selector).length >= count) page.onggiFirstPaint = now;
+        else page.requestAnimationFrame(check);
+      };
+      page.requestAnimationFrame(check);
+    },
+    { selector, count },
+  );
+  await page.goto(url);
+  const handle = await page.waitForFunction(() => (globalThis as { onggiFirstPaint?: number }).onggiFirstPaint, undefined, {
+    timeout: 60_000,
+  });
+  return Number(await handle.jsonValue());
+}
+
 let served: RunningServe | undefined;
 const results: Record<string, FrameStats> = {};
+const paint: Record<string, number[]> = {};
 
 test.beforeAll(async () => {
   served = await startServe({ core: standInCore(), rendererDir: join(repoRoot, 'dist', 'renderer'), port: 0 });
@@ -158,7 +200,7 @@ test.afterAll(async () => {
   const file = join(repoRoot, 'bench', 'window-frames.results.json');
   writeFileSync(
     file,
-    `${JSON.stringify({ at: new Date().toISOString(), rows: ROWS, graph: { containers: GRAPH_CONTAINERS, bridges: GRAPH_BRIDGES }, results }, null, 2)}\n`,
+    `${JSON.stringify({ at: new Date().toISOString(), rows: ROWS, graph: { containers: GRAPH_CONTAINERS, bridges: GRAPH_BRIDGES }, results, firstPaintMs: paint }, null, 2)}\n`,
   );
   console.log(`window frame times (ms):\n${JSON.stringify(results, null, 2)}\nwritten to ${file}`);
 });
@@ -193,4 +235,25 @@ test(`topology graph: pan with ${GRAPH_CONTAINERS} containers on ${GRAPH_BRIDGES
   results.graphPan = stats(intervals);
   // The drag really panned the graph.
   expect(await stage.evaluate((element) => (element as unknown as PageElement).style.transform)).not.toBe(before);
+});
+
+test(`first paint: the containers list with 200 and ${ROWS} rows, the graph with ${GRAPH_CONTAINERS} containers`, async ({ browser }) => {
+  // A fresh page per load: nothing cached in the page, as when the window opens.
+  const load = async (key: string, hash: string, selector: string, count: number): Promise<void> => {
+    for (let run = 0; run < PAINT_RUNS; run++) {
+      const page = await browser.newPage();
+      try {
+        (paint[key] ??= []).push(Math.round((await firstPaint(page, `${served?.url ?? ''}${hash}`, selector, count)) * 10) / 10);
+      } finally {
+        await page.close();
+      }
+    }
+  };
+  // Header row + data rows: the list is painted once its first rows are there.
+  listRows = 200;
+  await load('containers list, 200 rows', '#/containers', '[role="table"] [role="row"]', 2);
+  listRows = ROWS;
+  await load(`containers list, ${ROWS} rows`, '#/containers', '[role="table"] [role="row"]', 2);
+  await load(`topology graph, ${GRAPH_CONTAINERS} containers`, '#/networks', `[aria-label^="Container c${GRAPH_CONTAINERS - 1},"]`, 1);
+  for (const times of Object.values(paint)) expect(times).toHaveLength(PAINT_RUNS);
 });
