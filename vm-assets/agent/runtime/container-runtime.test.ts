@@ -293,6 +293,21 @@ describe('container runtime (real kernel)', () => {
     }
   });
 
+  it('finishes a removal cut short after the record was unlinked: process, mount, cgroup and directory go', async () => {
+    const first = await newRuntime();
+    const { id } = await first.create(ContainerSpec.parse({ image: 'busybox:test', command: ['sleep', '1000'] }));
+    await first.start(id);
+    const detail = await first.inspect(id);
+    first.close();
+    // Where a forced removal commits: the record is gone, nothing else has been released yet.
+    await rm(join(root, 'containers', id, 'container.json'));
+    await newRuntime();
+    expect(detail.pid !== null && isAlive(detail.pid)).toBe(false);
+    expect(await readFile('/proc/self/mountinfo', 'utf8')).not.toContain(detail.rootfs.merged);
+    for (const dir of detail.cgroup.paths) await expect(stat(dir)).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(stat(join(root, 'containers', id))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('removes everything it made: overlay mount, cgroups, directory', async () => {
     const runtime = await newRuntime();
     const { id } = await runtime.create(ContainerSpec.parse({ image: 'busybox:test', command: ['sleep', '1000'] }));

@@ -472,16 +472,7 @@ export class ContainerRuntime {
   private async releaseResources(record: ContainerRecord, { rootfsUnmounted = false } = {}): Promise<void> {
     const scope = this.scope(record);
     await this.options.afterStop?.(record).catch(() => undefined);
-    const stragglers = await this.options.cgroups.pids(record.id);
-    for (const pid of stragglers) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    // The kernel empties cgroup.procs as the killed processes are reaped: wait for it, bounded.
-    if (stragglers.length > 0) for (let i = 0; i < 200 && (await this.options.cgroups.pids(record.id)).length > 0; i += 1) await delay(10);
+    await this.killAll(record.id);
     await this.options.cgroups.remove(record.id, scope).catch(() => undefined);
     if (!rootfsUnmounted) await unmountRootfs(this.options.activity, this.store.paths(record.id), scope);
     this.released.add(record.id);
@@ -522,6 +513,9 @@ export class ContainerRuntime {
   async reconcile(): Promise<{ unreadable: { id: string; dir: string; reason: string }[] }> {
     const { records, orphans, unreadable } = await this.store.loadAll();
     for (const id of orphans) {
+      // A removal cut short after its record was unlinked may have left the process running: it
+      // goes first, or the busy overlay would not unmount.
+      await this.killAll(id);
       await unmountRootfs(this.options.activity, this.store.paths(id), {});
       await this.options.cgroups.remove(id, {}).catch(() => undefined);
       await this.store.delete(id);
@@ -554,12 +548,24 @@ export class ContainerRuntime {
     const known = new Set([...this.records.keys(), ...unreadable.map(({ id }) => id)]);
     for (const id of await this.options.cgroups.list()) {
       if (!known.has(id)) {
-        for (const pid of await this.options.cgroups.pids(id)) process.kill(pid, 'SIGKILL');
-        for (let i = 0; i < 200 && (await this.options.cgroups.pids(id)).length > 0; i += 1) await delay(10);
+        await this.killAll(id);
         await this.options.cgroups.remove(id, {}).catch(() => undefined);
       }
     }
     return { unreadable: unreadable.map(({ id, reason }) => ({ id, dir: this.store.paths(id).dir, reason })) };
+  }
+
+  /** SIGKILLs every process in the container's cgroup and waits, bounded, for the kernel to reap them. */
+  private async killAll(id: string): Promise<void> {
+    const pids = await this.options.cgroups.pids(id).catch(() => []);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    if (pids.length > 0) for (let i = 0; i < 200 && (await this.options.cgroups.pids(id)).length > 0; i += 1) await delay(10);
   }
 
   close(): void {
