@@ -2,6 +2,7 @@
 // of all values (the API's own schema behind it), errors shown on a field once it was left or the
 // form submitted; and the dialog around it, with the host's refusal shown on the form.
 import { useState, type FormEvent, type ReactNode } from 'react';
+import type { z } from 'zod';
 import { useT } from '../i18n';
 import { Icon, type IconName } from './icons';
 import { FormFooter, Modal } from './Modal';
@@ -11,6 +12,27 @@ export type FieldError = { kind: 'required' } | { kind: 'invalid'; message: stri
 
 export type FormCheck<Field extends string, Params> =
   { ok: true; params: Params } | { ok: false; errors: Partial<Record<Field, FieldError>> };
+
+/**
+ * The API's own schema decides: each of its issues goes on the field `fieldOf` names for the
+ * issue's path, the first per field, after the errors the form found before (`required`, units).
+ */
+export function checkWithSchema<Field extends string, Params>(
+  schema: z.ZodType<Params>,
+  input: unknown,
+  errors: Partial<Record<Field, FieldError>>,
+  fieldOf: (path: readonly PropertyKey[]) => Field | undefined,
+): FormCheck<Field, Params> {
+  const checked = schema.safeParse(input);
+  if (!checked.success) {
+    for (const issue of checked.error.issues) {
+      const field = fieldOf(issue.path);
+      if (field && !errors[field]) errors[field] = { kind: 'invalid', message: issue.message };
+    }
+  }
+  if (Object.keys(errors).length > 0 || !checked.success) return { ok: false, errors };
+  return { ok: true, params: checked.data };
+}
 
 export function useFieldForm<Values extends Record<Field, string>, Field extends string, Params>(
   initial: Values,

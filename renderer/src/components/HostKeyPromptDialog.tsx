@@ -6,6 +6,7 @@
 import { useRef } from 'react';
 import type { HostEvent } from '../../../shared/host-api.js';
 import { useT } from '../i18n';
+import { Fact } from './Facts';
 import { Icon } from './icons';
 import { Modal } from './Modal';
 import { usePromptAnswer, usePromptQueue } from './prompt-queue';
@@ -58,21 +59,17 @@ function HostKeyQuestion({ prompt, onDone }: { prompt: HostKeyPromptEvent; onDon
           <p>{t('hostKey.otherTypes', { types: prompt.otherKnownTypes.join(', ') })}</p>
         </div>
       )}
-      <dl className="host-key">
-        <dt id={`host-key-machine-${prompt.requestId}`}>{t('hostKey.machine')}</dt>
-        <dd aria-labelledby={`host-key-machine-${prompt.requestId}`}>{prompt.machine}</dd>
-        <dt id={`host-key-endpoint-${prompt.requestId}`}>{t('hostKey.endpoint')}</dt>
-        <dd className="mono" aria-labelledby={`host-key-endpoint-${prompt.requestId}`}>
+      <dl className="facts host-key">
+        <Fact term={t('hostKey.machine')}>{prompt.machine}</Fact>
+        <Fact term={t('hostKey.endpoint')} mono>
           {endpoint}
-        </dd>
-        <dt id={`host-key-type-${prompt.requestId}`}>{t('hostKey.keyType')}</dt>
-        <dd className="mono" aria-labelledby={`host-key-type-${prompt.requestId}`}>
+        </Fact>
+        <Fact term={t('hostKey.keyType')} mono>
           {prompt.keyType}
-        </dd>
-        <dt id={`host-key-fingerprint-${prompt.requestId}`}>{t('hostKey.fingerprint')}</dt>
-        <dd className="mono host-key-fingerprint" aria-labelledby={`host-key-fingerprint-${prompt.requestId}`}>
-          {prompt.fingerprint}
-        </dd>
+        </Fact>
+        <Fact term={t('hostKey.fingerprint')} mono>
+          <span className="host-key-fingerprint">{prompt.fingerprint}</span>
+        </Fact>
       </dl>
       <p className="note">{t('hostKey.compare')}</p>
       {failure && (

@@ -3,7 +3,7 @@
 // file; where the agent lives on the machine (advanced). Turned into the API's own params by the
 // API's own schema, each schema error placed on the field it came from.
 import { MachineAddSshParams, type SshConfigHostView } from '../../../../shared/machines.js';
-import type { FieldError, FormCheck } from '../../components/FormDialog';
+import { checkWithSchema, type FieldError, type FormCheck } from '../../components/FormDialog';
 
 export interface SshFormValues {
   name: string;
@@ -91,14 +91,5 @@ export function sshParams(values: SshFormValues): SshFormResult {
     ...(trimmed('identityFile') ? { identityFile: trimmed('identityFile') } : {}),
     ...(Object.keys(remote).length > 0 ? { remote } : {}),
   };
-  const checked = MachineAddSshParams.safeParse(input);
-  if (!checked.success) {
-    for (const issue of checked.error.issues) {
-      const key = String(issue.path[0] === 'remote' ? issue.path[1] : issue.path[0]);
-      const field = fieldOfParam[key];
-      if (field && !errors[field]) errors[field] = { kind: 'invalid', message: issue.message };
-    }
-  }
-  if (Object.keys(errors).length > 0 || !checked.success) return { ok: false, errors };
-  return { ok: true, params: checked.data };
+  return checkWithSchema(MachineAddSshParams, input, errors, (path) => fieldOfParam[String(path[0] === 'remote' ? path[1] : path[0])]);
 }

@@ -3,7 +3,7 @@
 // API's own schema, each schema error placed on the field it came from.
 import { MachineAddVagrantParams } from '../../../../shared/machines.js';
 import { UnitError, parseMemory } from '../../../../shared/units.js';
-import type { FieldError, FormCheck } from '../../components/FormDialog';
+import { checkWithSchema, type FieldError, type FormCheck } from '../../components/FormDialog';
 
 export interface VagrantFormValues {
   name: string;
@@ -52,13 +52,5 @@ export function vagrantParams(values: VagrantFormValues): VagrantFormResult {
     memoryMb,
     vagrantProvider: values.provider.trim(),
   };
-  const checked = MachineAddVagrantParams.safeParse(input);
-  if (!checked.success) {
-    for (const issue of checked.error.issues) {
-      const field = fieldOfParam[String(issue.path[0])];
-      if (field && !errors[field]) errors[field] = { kind: 'invalid', message: issue.message };
-    }
-  }
-  if (Object.keys(errors).length > 0 || !checked.success) return { ok: false, errors };
-  return { ok: true, params: checked.data };
+  return checkWithSchema(MachineAddVagrantParams, input, errors, (path) => fieldOfParam[String(path[0])]);
 }
