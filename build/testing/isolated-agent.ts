@@ -80,21 +80,40 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** Starts the built agent daemon on the sandbox's socket and state dir; resolves once it is ready. */
-export function spawnDaemon(sandbox: Pick<IsolatedAgent, 'socketPath' | 'stateDir' | 'env'>): Promise<ChildProcess> {
-  const child = spawn(
+/**
+ * Starts the built agent daemon on the sandbox's socket and state dir; resolves once it is ready.
+ * `entry`: another copy of the bundle; `wrapper`: an argv that execs it (e.g. nsenter into a netns).
+ */
+export function spawnDaemon(
+  sandbox: Pick<IsolatedAgent, 'socketPath' | 'stateDir' | 'env'>,
+  { entry = join(AGENT_DIR, 'agent.cjs'), wrapper = [] }: { entry?: string; wrapper?: string[] } = {},
+): Promise<ChildProcess> {
+  const argv = [
+    ...wrapper,
     process.execPath,
-    [join(AGENT_DIR, 'agent.cjs'), 'daemon', '--socket', sandbox.socketPath, '--state', sandbox.stateDir, '--ready-fd', '3'],
-    {
-      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-      env: sandbox.env,
-    },
-  );
+    entry,
+    'daemon',
+    '--socket',
+    sandbox.socketPath,
+    '--state',
+    sandbox.stateDir,
+    '--ready-fd',
+    '3',
+  ];
+  const child = spawn(argv[0] ?? process.execPath, argv.slice(1), {
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    env: sandbox.env,
+  });
   return new Promise((resolve, reject) => {
     let err = '';
+    let said = '';
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    (child.stdio[3] as Readable).once('data', () => resolve(child));
-    child.once('exit', (code) => reject(new Error(`daemon exited ${code}: ${err}`)));
+    // `ready`, or `busy PID` from a daemon that found another agent serving its state directory.
+    (child.stdio[3] as Readable).on('data', (d: Buffer) => {
+      said += d.toString();
+      if (said.includes('ready\n')) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`daemon exited ${code}: ${said}${err}`)));
   });
 }
 

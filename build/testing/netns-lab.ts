@@ -29,6 +29,10 @@ export interface NetnsLab {
   machine: string;
   outside: string;
   sandbox: IsolatedAgent;
+  /** The agent bundle's entry in the lab's copy of the build (what the CLI starts). */
+  agentEntry: string;
+  /** The CLI's environment (the sandbox's, with the default bridge). */
+  env: NodeJS.ProcessEnv;
   /** Runs the CLI inside the machine netns. */
   onggi(...args: string[]): CliResult;
   /** The same, talking to (and starting) another agent: the one whose environment this is. */
@@ -103,6 +107,8 @@ export async function createLab(options: { firewall?: 'iptables' | 'nftables'; f
       machine,
       outside,
       sandbox,
+      agentEntry: join(snapshot, 'vm-assets/dist/agent/agent.cjs'),
+      env,
       onggi: (...args) => run(onggiArgv(args), env),
       onggiWith: (other, ...args) => run(onggiArgv(args), other),
       onggiAsync: (...args) =>

@@ -53,7 +53,12 @@ function ago(iso: string | null, now = Date.now()): string {
 export function containerStatus(c: ContainerSummary): string {
   if (c.state === 'running') return `Up ${ago(c.startedAt)}`;
   if (c.state === 'exited') return `Exited (${c.exitCode ?? '?'}) ${ago(c.finishedAt)} ago${c.oomKilled ? ' (OOM killed)' : ''}`;
-  return c.state === 'created' ? 'Created' : c.state;
+  if (c.state === 'dead') {
+    // Why it is dead (the agent could not recover it) belongs in the list: it says what to do.
+    const why = c.error ?? 'could not be recovered';
+    return `Dead: ${why.length > 80 ? `${why.slice(0, 79)}…` : why}`;
+  }
+  return c.state === 'created' ? (c.error ? `Created (start failed: ${c.error.slice(0, 60)})` : 'Created') : c.state;
 }
 
 /** `docker ps`'s table. */

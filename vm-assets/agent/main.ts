@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readIdentity } from './daemon/identity.js';
 import { startDaemon } from './daemon/daemon.js';
+import { StateDirBusyError } from './daemon/state-lock.js';
 import { dial } from './dial.js';
 import { execInContainer } from './exec.js';
 import { initHelperPath } from './daemon/services.js';
@@ -68,6 +69,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(`onggi-agent: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
+    // 75 (EX_TEMPFAIL): not a failure of this machine, another agent already serves it.
+    process.exit(error instanceof StateDirBusyError ? 75 : 1);
   },
 );

@@ -11,5 +11,7 @@ int cmd_run(struct spec *sp, const char *parse_error);
 int cmd_exec(struct spec *sp);
 int cmd_whiteout(const char *root, char **paths, int n);
 int cmd_opaque(const char *root, char **paths, int n);
+/* lock: flock(FD, LOCK_EX|LOCK_NB) on the caller's open file description; 0, or 75 when it is held. */
+int cmd_lock(const char *fd_text);
 
 #endif

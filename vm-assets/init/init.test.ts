@@ -554,6 +554,35 @@ describe.skipIf(!isRoot)('onggi-init run', () => {
     expect(await readLog(started.dir)).toEqual([]);
   });
 
+  it('unmounts the overlay it mounted when the start is cancelled (the agent died before go), and says so in the exit file', async () => {
+    const dir = await mkdtemp(join(work, 'cancel-'));
+    const [upper, workdir, merged] = ['upper', 'work', 'merged'].map((name) => join(dir, name)) as [string, string, string];
+    for (const path of [upper, workdir, merged]) await mkdir(path);
+    mounts.push(merged);
+    const started = await start({
+      go: true,
+      rootfs: merged,
+      overlay: `lowerdir=${rootfs},upperdir=${upper},workdir=${workdir}`,
+      unmountRootfs: true,
+      script: 'echo ran',
+    });
+    expect(await started.nextReady()).toMatch(/^mounted /);
+    expect(await started.nextReady()).toMatch(/^created \d+$/);
+    started.go?.end(); // EOF without go: what a SIGKILLed agent leaves the supervisor
+    expect(await started.nextReady()).toBe('error cancelled before start');
+    await started.exited;
+    expect(await readExit(started.dir)).toMatchObject({
+      exitCode: 127,
+      error: 'cancelled before start',
+      rootfsUnmountedMs: expect.any(Number),
+    });
+    expect(
+      readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .some((line) => line.split(' ')[4] === merged),
+    ).toBe(false);
+  });
+
   it('puts the container in its v1 cgroup before it runs, as the root of its cgroup namespace, and the limit holds', async () => {
     const dir = `/sys/fs/cgroup/pids/onggi-test-${randomBytes(4).toString('hex')}`;
     await mkdir(dir);

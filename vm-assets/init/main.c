@@ -1,6 +1,7 @@
 /* onggi-init: the last mile of a container, in one static process whose code is already loaded
  * when the host's binaries disappear behind pivot_root. Subcommands: run (the per-container
- * supervisor), exec (join a running container), whiteout and opaque (overlayfs markers), version. */
+ * supervisor), exec (join a running container), whiteout and opaque (overlayfs markers), lock (the
+ * agent's lifetime lock on its state directory), version. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -41,6 +42,7 @@ static const char usage[] =
     "                      -- CMD [ARG...]\n"
     "       onggi-init whiteout ROOT RELPATH...\n"
     "       onggi-init opaque ROOT RELPATH...\n"
+    "       onggi-init lock FD\n"
     "       onggi-init version\n";
 
 /* The first problem found; parsing goes on so the exit file and ready fd, wherever they appear
@@ -234,6 +236,13 @@ int main(int argc, char **argv) {
       return 2;
     }
     return cmd[0] == 'w' ? cmd_whiteout(argv[2], argv + 3, argc - 3) : cmd_opaque(argv[2], argv + 3, argc - 3);
+  }
+  if (strcmp(cmd, "lock") == 0) {
+    if (argc != 3) {
+      fputs(usage, stderr);
+      return 2;
+    }
+    return cmd_lock(argv[2]);
   }
   if (strcmp(cmd, "run") == 0 || strcmp(cmd, "exec") == 0) {
     struct spec sp;

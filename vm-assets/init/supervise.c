@@ -70,6 +70,22 @@ static void signal_name(int sig, char *out, size_t size) {
 
 /* Milliseconds the supervisor spent unmounting the rootfs after the end, or -1 if it did not. */
 static double unmounted_ms = -1;
+/* Set once this supervisor mounted the overlay itself (--overlay): only then is unmounting it ours. */
+static int overlay_mounted = 0;
+
+static double ms_since(const struct timespec *t0);
+
+/* With --unmount-rootfs: unmounts the rootfs and notes how long it took for the exit file, which is
+ * how the agent learns that there is nothing left for it to unmount. */
+static void unmount_rootfs(void) {
+  if (!spec->unmount_rootfs || !spec->rootfs) return;
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  if (umount2(spec->rootfs, 0) == 0)
+    unmounted_ms = ms_since(&t0);
+  else
+    note("unmount %s: %s", spec->rootfs, strerror(errno));
+}
 
 static void write_exit_file(int code, int sig, const char *error) {
   if (!spec->exit_file) return;
@@ -105,6 +121,9 @@ static void failed_before_start(const char *message) {
     while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {
     }
   }
+  /* A start that failed or was cancelled (the agent died before "go") leaves no mount of ours: the
+   * exit file says so, before the agent hears "error", so the two never race to unmount. */
+  if (overlay_mounted) unmount_rootfs();
   char line[1024];
   snprintf(line, sizeof line, "%s", message);
   for (char *p = line; *p; p++)
@@ -232,6 +251,7 @@ int cmd_run(struct spec *sp, const char *parse_error) {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (mount("overlay", sp->rootfs, "overlay", 0, sp->overlay) < 0) die("mount -t overlay on %s", sp->rootfs);
+    overlay_mounted = 1;
     ready("mounted %.3f\n", ms_since(&t0));
   }
   int rootfs = open(sp->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -317,14 +337,7 @@ int cmd_run(struct spec *sp, const char *parse_error) {
   /* The container's mount namespace died with its last process: unmount its rootfs here, before
    * the exit file tells the agent, which then has no umount to spawn (it still checks, and unmounts
    * what is left, e.g. when this fails). */
-  if (spec->unmount_rootfs && spec->rootfs) {
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (umount2(spec->rootfs, 0) == 0)
-      unmounted_ms = ms_since(&t0);
-    else
-      note("unmount %s: %s", spec->rootfs, strerror(errno));
-  }
+  unmount_rootfs();
   if (WIFSIGNALED(status))
     write_exit_file(128 + WTERMSIG(status), WTERMSIG(status), NULL);
   else

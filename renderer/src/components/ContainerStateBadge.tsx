@@ -17,11 +17,17 @@ export function containerTone(container: Pick<ContainerSummary, 'state' | 'exitC
 }
 
 /** The state as a coloured badge: `Running`, `Exited (137)`, with OOM called out. */
-export function ContainerStateBadge({ container }: { container: Pick<ContainerSummary, 'state' | 'exitCode' | 'oomKilled'> }) {
+export function ContainerStateBadge({
+  container,
+}: {
+  container: Pick<ContainerSummary, 'state' | 'exitCode' | 'oomKilled'> & Partial<Pick<ContainerSummary, 'error'>>;
+}) {
   const t = useT();
   const exited = container.state === 'exited' && container.exitCode !== null;
+  // A dead container (one the agent could not recover) says why on hover; the detail shows it in full.
+  const why = container.state === 'dead' ? (container.error ?? undefined) : undefined;
   return (
-    <span className={`badge badge--${containerTone(container)}`} data-state={container.state}>
+    <span className={`badge badge--${containerTone(container)}`} data-state={container.state} title={why}>
       <span className="badge-dot" aria-hidden="true" />
       <span className="visually-hidden">{t('state.label')}: </span>
       <span>{exited ? t('containerState.exitedWith', { code: container.exitCode ?? 0 }) : t(labels[container.state])}</span>

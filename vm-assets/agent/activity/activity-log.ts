@@ -2,7 +2,7 @@
 // typed — the argv that ran, or `echo VALUE > FILE` for a file write — with its result and how
 // long it took. It is the window's Activity view and the answer to "what did it do to my kernel?".
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { appendFile, mkdir, rmdir } from 'node:fs/promises';
 import type { ActivityEntry } from '../../../shared/agent-rpc.js';
 import { crashPoint } from '../state/crash-points.js';
@@ -82,9 +82,14 @@ export class ActivityLog {
     await this.timed(['mkdir', '-p', path], scope, () => mkdir(path, { recursive: true, ...(mode === undefined ? {} : { mode }) }));
   }
 
-  /** Removes an empty directory (a cgroup) and records it as `rmdir`. */
+  /** Removes an empty directory (a cgroup) and records it as `rmdir`; one already gone is success. */
   async rmdir(path: string, scope: ActivityScope = {}): Promise<void> {
-    await this.timed(['rmdir', path], scope, () => rmdir(path));
+    await this.timed(['rmdir', path], scope, () =>
+      rmdir(path).catch((error: unknown) => {
+        // Idempotent teardown: whoever removed it first, the goal is met. The kernel says, not a message.
+        if (existsSync(path)) throw error;
+      }),
+    );
   }
 
   /** Performs an operation the agent does through a syscall and records the command it equals. */

@@ -1,8 +1,9 @@
 // The built agent bundle, run as a real daemon on a real unix socket, answering from the kernel.
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LineSplitter } from '../../../shared/ndjson.js';
 import { AGENT_DIR, isolatedAgent, spawnDaemon, type IsolatedAgent } from '../../../build/testing/isolated-agent.js';
@@ -108,13 +109,55 @@ describe('agent daemon', () => {
     expect(reply?.result).toEqual({ topics: ['activity'] });
   });
 
-  it('refuses to start a second daemon on a live socket, and replaces a dead one', async () => {
+  it('serves a state directory with one agent for its whole life: a second one exits, touching neither socket nor state', async () => {
     const first = await startDaemon();
-    await expect(startDaemon()).rejects.toThrow(/already serving/);
+    const socket = statSync(sandbox.socketPath).ino;
+    const second = spawnSync(process.execPath, [ENTRY, 'daemon', '--socket', sandbox.socketPath, '--state', sandbox.stateDir], {
+      env: sandbox.env,
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(second.status).toBe(75);
+    expect(second.stderr).toContain(`another agent (pid ${first.pid}) is serving ${sandbox.stateDir}`);
+    expect(statSync(sandbox.socketPath).ino).toBe(socket);
+    expect(await sandbox.daemonPid()).toBe(first.pid);
+    // An agent of another state directory on the same live socket is refused as well.
+    await expect(spawnDaemon({ ...sandbox, stateDir: join(sandbox.root, 'other-state') })).rejects.toThrow(/already serving/);
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));
-    const second = await startDaemon(); // the stale socket file is left behind by SIGKILL
-    expect(await sandbox.daemonPid()).toBe(second.pid);
+    // The kernel dropped the dead agent's lock; its socket file, left behind by SIGKILL, is replaced.
+    const third = await startDaemon();
+    expect(await sandbox.daemonPid()).toBe(third.pid);
+  });
+
+  it('lets exactly one of eight agents started at once serve; the others say busy and exit 75', async () => {
+    const outcomes = await Promise.all(
+      Array.from(
+        { length: 8 },
+        () =>
+          new Promise<{ said: string; code: number | null; child: ChildProcess }>((resolve) => {
+            const child = spawn(
+              process.execPath,
+              [ENTRY, 'daemon', '--socket', sandbox.socketPath, '--state', sandbox.stateDir, '--ready-fd', '3'],
+              { env: sandbox.env, stdio: ['ignore', 'ignore', 'ignore', 'pipe'] },
+            );
+            let said = '';
+            (child.stdio[3] as Readable).on('data', (d: Buffer) => {
+              said += d.toString();
+              if (said.includes('ready\n')) resolve({ said, code: null, child });
+            });
+            child.once('exit', (code) => resolve({ said, code, child }));
+          }),
+      ),
+    );
+    const serving = outcomes.filter((o) => o.said === 'ready\n');
+    expect(serving).toHaveLength(1);
+    const server = serving[0]?.child;
+    for (const other of outcomes.filter((o) => o !== serving[0])) {
+      expect(other.code).toBe(75);
+      expect(other.said).toBe(`busy ${server?.pid}\n`);
+    }
+    expect(await sandbox.daemonPid()).toBe(server?.pid);
   });
 
   it('bridges stdio to the socket with `dial`, as an SSH exec channel will', async () => {

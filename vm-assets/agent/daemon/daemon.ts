@@ -13,6 +13,7 @@ import { serveConnection } from './connection.js';
 import { EventHub } from './event-hub.js';
 import type { AgentIdentity } from '../system/system-info.js';
 import { createLogger } from './logger.js';
+import { StateDirBusyError, lockStateDir } from './state-lock.js';
 
 export interface DaemonOptions {
   socketPath: string;
@@ -38,6 +39,17 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const runDir = dirname(options.socketPath);
   await mkdir(runDir, { recursive: true, mode: 0o700 });
   await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
+  // Before anything reads or changes the state, the socket included: a second agent leaves both alone.
+  try {
+    lockStateDir(options.stateDir, initHelperPath(options.bundleDir));
+  } catch (error) {
+    // The launcher waiting on the ready fd hears that another agent serves (it then connects to that one).
+    if (error instanceof StateDirBusyError && options.readyFd !== undefined) {
+      writeSync(options.readyFd, `busy ${error.holderPid ?? ''}\n`);
+      closeSync(options.readyFd);
+    }
+    throw error;
+  }
   await removeStaleSocket(options.socketPath);
 
   const events = new EventHub();
@@ -65,6 +77,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     networks: openedNetworks,
   });
   const networks = await reconcileNetworks(openedNetworks, runtime, log);
+  // Starts the agent's death cut short are done again before anyone is served (on the reconciled
+  // networks): the first list a client sees shows them running, not half-way.
+  if (!(runtime instanceof Error))
+    await runtime.resumeInterrupted().catch((error: unknown) => log.error('resuming interrupted starts failed', error));
   const handlers = createHandlers({ identity: options.identity, events, activity, runtime, images, networks });
   const clients = new Set<Socket>();
   const server = createServer({ allowHalfOpen: true }, (socket) => {
@@ -115,7 +131,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   };
 }
 
-/** A socket file left by a daemon that died is removed; one that answers means we are a second daemon. */
+/**
+ * A socket file left by a daemon that died is removed. Holding the state lock, one that answers is
+ * an agent of another state directory on the same socket path: refused, never replaced.
+ */
 async function removeStaleSocket(socketPath: string): Promise<void> {
   const alive = await new Promise<boolean>((resolve) => {
     const probe = createConnection(socketPath);

@@ -43,10 +43,11 @@ export async function createRuntime(deps: RuntimeDeps): Promise<ContainerRuntime
       emit: (event) => deps.events.publish(event),
       ...(deps.networks instanceof NetworkManager ? networkHooks(deps.networks) : {}),
     });
-    const { unreadable } = await runtime.reconcile();
+    const { unreadable, unrecoverable } = await runtime.reconcile();
     for (const { id, dir, reason } of unreadable) {
       deps.log.error(`container ${id}: its record cannot be read (${reason}); not loaded, its files are kept in ${dir}`);
     }
+    for (const { name, reason } of unrecoverable) deps.log.error(`container ${name}: not recovered (${reason}); marked dead`);
     return runtime;
   } catch (error) {
     deps.log.error('the container runtime is unavailable', error);

@@ -112,7 +112,7 @@ export class ImageStore {
   private async load(): Promise<void> {
     for (const dir of [this.root, this.layersDir, this.blobsDir]) await mkdir(dir, { recursive: true, mode: 0o700 });
     await rm(this.tmpDir, { recursive: true, force: true });
-    await mkdir(this.tmpDir, { mode: 0o700 });
+    await mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
     let trusted = true;
     const text = await readFile(join(this.root, 'images.json'), 'utf8').catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return undefined;

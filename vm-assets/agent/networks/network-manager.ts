@@ -626,8 +626,9 @@ export class NetworkManager {
     try {
       await this.options.activity.run(['ip', 'link', 'del', name], scope);
     } catch (error) {
-      // Gone already (its pair went first): the goal is met.
-      if (!(error instanceof CommandFailedError && /Cannot find device/.test(error.stderr))) throw error;
+      // Gone already (its pair went first, or another teardown): the goal is met. The kernel's
+      // list of links decides, not the command's message.
+      if ((await readLinks()).some((link) => link.ifname === name)) throw error;
     }
   }
 

@@ -8,18 +8,17 @@
 // happens to be valid (a network created, a pull from a registry name) touches nothing outside it;
 // the host API is fuzzed with machine names other than `local`, so no call reaches an agent there.
 // Reproduce with ONGGI_FUZZ_SEED=<seed>.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { agentMethods } from '../../../shared/agent-rpc.js';
 import { hostMethods } from '../../../shared/host-api.js';
 import { LineSplitter, MAX_FRAME_BYTES } from '../../../shared/ndjson.js';
-import { AGENT_DIR, isAlive, isolatedAgent, type IsolatedAgent } from '../../../build/testing/isolated-agent.js';
+import { AGENT_DIR, isAlive, isolatedAgent, spawnDaemon, type IsolatedAgent } from '../../../build/testing/isolated-agent.js';
 import { createHostCore, type HostCore } from '../../../electron/core/host-core.js';
 import { startServe, type RunningServe } from '../../../electron/serve/serve.js';
 import { census } from '../../../build/testing/reliability-agent.js';
@@ -90,29 +89,7 @@ let sandbox: IsolatedAgent;
 let daemon: ChildProcess;
 
 function spawnIsolatedNetDaemon(): Promise<ChildProcess> {
-  const child = spawn(
-    'unshare',
-    [
-      '--net',
-      '--',
-      process.execPath,
-      join(AGENT_DIR, 'agent.cjs'),
-      'daemon',
-      '--socket',
-      sandbox.socketPath,
-      '--state',
-      sandbox.stateDir,
-      '--ready-fd',
-      '3',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], env: sandbox.env },
-  );
-  return new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    (child.stdio[3] as Readable).once('data', () => resolve(child));
-    child.once('exit', (code) => reject(new Error(`daemon exited ${code}: ${err}`)));
-  });
+  return spawnDaemon(sandbox, { wrapper: ['unshare', '--net', '--'] });
 }
 
 /** A raw line client: frames out, replies matched by id. */

@@ -37,6 +37,13 @@ export const ContainerRecord = z.object({
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
   restartCount: z.number().int().default(0),
+  /**
+   * Set (saved, not flushed) just before a start launches its supervisor, cleared when the start
+   * is recorded as done or failed: a record found with it set belongs to a start the agent died in.
+   */
+  startPending: z.boolean().default(false),
+  /** Starts in a row the agent's death cut short; recovery starts the container again only after the first. */
+  startsCutShort: z.number().int().default(0),
 });
 export type ContainerRecord = z.infer<typeof ContainerRecord>;
 

@@ -308,6 +308,44 @@ describe('container runtime (real kernel)', () => {
     await expect(stat(join(root, 'containers', id))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it('recovers per container: one whose mount cannot be released is marked dead with the reason, the rest and the runtime work', async () => {
+    const first = await newRuntime();
+    const stuck = await first.create(ContainerSpec.parse({ image: 'busybox:test', name: 'stuck', command: ['sleep', '1000'] }));
+    const fine = await first.create(ContainerSpec.parse({ image: 'busybox:test', name: 'fine', command: ['sleep', '1000'] }));
+    await first.start(stuck.id);
+    await first.start(fine.id);
+    const detail = await first.inspect(stuck.id);
+    first.close(); // the agent is gone
+    // Something outside the container keeps its rootfs busy (a shell whose cwd is in it), and the
+    // container ends while no agent watches: its supervisor cannot unmount, and says so by omission.
+    const blocker = spawn('sleep', ['1000'], { cwd: detail.rootfs.merged, stdio: 'ignore' });
+    try {
+      if (detail.pid !== null) process.kill(detail.pid, 'SIGKILL');
+      const exitFile = join(root, 'containers', stuck.id, 'exit.json');
+      for (let i = 0; i < 500 && !(await stat(exitFile).catch(() => undefined)); i += 1) await new Promise((r) => setTimeout(r, 10));
+      expect(JSON.parse(await readFile(exitFile, 'utf8'))).not.toHaveProperty('rootfsUnmountedMs');
+
+      const second = await newRuntime(); // used to throw: "the container runtime is unavailable"
+      const listed = new Map(second.list(true).map((c) => [c.name, c]));
+      expect(listed.get('stuck')).toMatchObject({ state: 'dead', pid: null });
+      expect(listed.get('stuck')?.error).toMatch(/could not recover it after a restart: umount .*merged.*remove it with rm -f/s);
+      expect(listed.get('fine')?.state).toBe('running');
+      await expect(second.start('stuck')).rejects.toMatchObject({ kind: 'dead' });
+      const other = await run(second, { command: ['echo', 'still works'] });
+      expect(other.out).toBe('still works\n');
+      await second.remove(other.id);
+
+      blocker.kill('SIGKILL');
+      await new Promise((resolve) => blocker.once('exit', resolve));
+      await second.remove('stuck', true);
+      await second.remove('fine', true);
+      expect(await readFile('/proc/self/mountinfo', 'utf8')).not.toContain(detail.rootfs.merged);
+      expect(second.list(true).map((c) => c.name)).not.toContain('stuck');
+    } finally {
+      blocker.kill('SIGKILL');
+    }
+  });
+
   it('removes everything it made: overlay mount, cgroups, directory', async () => {
     const runtime = await newRuntime();
     const { id } = await runtime.create(ContainerSpec.parse({ image: 'busybox:test', command: ['sleep', '1000'] }));

@@ -15,6 +15,7 @@ import { normalizeSignal } from './signals.js';
 import { followLog, readLogFrom } from './container-logs.js';
 import { ContainerRecords, type ContainerRecord } from './container-record.js';
 import { generateName } from './names.js';
+import { endProcesses, supervisorsUnder } from './leftover-processes.js';
 import { isSameProcess, namespaceInodes, processStartTime } from './proc.js';
 import { mountArgv, mountRootfs, prepareRootfs, unmountRootfs } from './rootfs.js';
 import { DEFAULT_DEVICE_RULES, initArgs, type SecurityPolicy } from './security-policy.js';
@@ -48,6 +49,8 @@ export interface RuntimeOptions {
 }
 
 const RESTART_LIMIT = 10;
+/** How long recovery lets a leftover supervisor finish on its own (it needs milliseconds) before SIGKILL. */
+const SUPERVISOR_GRACE_MS = 3000;
 
 export class ContainerRuntime {
   private readonly records = new Map<string, ContainerRecord>();
@@ -60,6 +63,8 @@ export class ContainerRuntime {
   private readonly reservedNames = new Set<string>();
   /** Containers whose process, cgroup and mount were released since their last start: removal skips doing it again. */
   private readonly released = new Set<string>();
+  /** Containers reconcile found with a start the agent's death cut short, for resumeInterrupted. */
+  private readonly interrupted = new Set<string>();
 
   constructor(private readonly options: RuntimeOptions) {
     this.store = new ContainerRecords(options.root);
@@ -214,6 +219,8 @@ export class ContainerRuntime {
         startedAt: null,
         finishedAt: null,
         restartCount: 0,
+        startPending: false,
+        startsCutShort: 0,
       };
       const user = spec.user ?? image.config.user;
       // Only a user name (or a uid without a gid) needs the image's /etc/passwd, read through the mounted layers.
@@ -254,6 +261,13 @@ export class ContainerRuntime {
     const record = this.find(selector);
     return this.locked(record.id, async () => {
       if (record.state === 'running') return summarize(record);
+      if (record.state === 'dead')
+        throw new OnggiError(
+          ErrorCode.Conflict,
+          'dead',
+          `container ${record.name} cannot be started: ${record.error ?? 'it could not be recovered'}`,
+          'params.container',
+        );
       await this.startLocked(record);
       return summarize(record);
     });
@@ -268,6 +282,9 @@ export class ContainerRuntime {
     rmSync(paths.pid, { force: true });
     // The supervisor mounts the overlay itself, unless it still is (the helper only reports the time).
     const overlay = await prepareRootfs(record.layerDirs, paths);
+    // From here on a daemon that dies leaves things half made: recovery must know a start was under way.
+    record.startPending = true;
+    await this.store.save(record, { durable: false });
     try {
       if ((await this.options.cgroups.list()).includes(record.id)) await this.options.cgroups.remove(record.id, scope);
       const placement = await this.options.cgroups.create(record.id, record.limits, scope);
@@ -311,6 +328,8 @@ export class ContainerRuntime {
         exitCode: null,
         oomKilled: false,
         error: null,
+        startPending: false,
+        startsCutShort: 0,
       });
       // Durable only where recovery acts on it: after a power loss, a restart policy restarts a
       // container whose record says running; without one, running or created ends the same way.
@@ -323,6 +342,7 @@ export class ContainerRuntime {
       this.unwatchExit(record.id);
       await this.releaseResources(record);
       record.error = errorMessage(error);
+      record.startPending = false;
       await this.store.save(record);
       throw error instanceof StartError
         ? new OnggiError(ErrorCode.OperationFailed, 'start_failed', `container ${record.name} failed to start: ${error.message}`)
@@ -509,50 +529,137 @@ export class ContainerRuntime {
 
   // ---- recovery ------------------------------------------------------------------------------
 
-  /** On daemon start: find every container again, learn how those that ended while we were down ended, reap half-done work. */
-  async reconcile(): Promise<{ unreadable: { id: string; dir: string; reason: string }[] }> {
+  /**
+   * On daemon start: find every container again, learn how those that ended while we were down
+   * ended, reap half-done work. Recovery is per container: one whose leftovers cannot be reconciled
+   * is marked dead with the reason and left for `rm -f`, and every other container, and the
+   * runtime, go on working. What each state a crash can leave becomes:
+   * - no record (a create before its first save, or a removal after its unlink): an orphan, reaped;
+   * - record `creating` / `removing`: rolled back / finished (purged);
+   * - `created` or `exited`, start cut short (`startPending`): the start's supervisor is ended, what
+   *   it made is released, and the container is started again once, after the daemon listens
+   *   (`resumeInterrupted`); a start cut short twice in a row stays created, saying why;
+   * - `running`, its process alive: adopted; its process gone: finished from the exit file;
+   * - dead (recovery failed before): released again, still dead until removed.
+   */
+  async reconcile(): Promise<{
+    unreadable: { id: string; dir: string; reason: string }[];
+    unrecoverable: { id: string; name: string; reason: string }[];
+  }> {
     const { records, orphans, unreadable } = await this.store.loadAll();
+    const supervisors = supervisorsUnder(this.options.root);
+    const unrecoverable: { id: string; name: string; reason: string }[] = [];
     for (const id of orphans) {
-      // A removal cut short after its record was unlinked may have left the process running: it
-      // goes first, or the busy overlay would not unmount.
-      await this.killAll(id);
-      await unmountRootfs(this.options.activity, this.store.paths(id), {});
-      await this.options.cgroups.remove(id, {}).catch(() => undefined);
-      await this.store.delete(id);
+      try {
+        // A removal cut short after its record was unlinked may have left the process running: it
+        // goes first, or the busy overlay would not unmount; then its supervisor, done writing.
+        await this.endLeftovers(id, supervisors.get(id) ?? []);
+        await unmountRootfs(this.options.activity, this.store.paths(id), {});
+        await this.options.cgroups.remove(id, {});
+        await this.store.delete(id);
+      } catch (error) {
+        // No record, so nothing to show in a list: kept for the next start to try again.
+        unrecoverable.push({ id, name: id.slice(0, 12), reason: `its leftovers could not be reaped: ${errorMessage(error)}` });
+      }
     }
     for (const record of records) {
       this.records.set(record.id, record);
-      if (record.phase !== 'ready') {
-        await this.purge(record);
-        continue;
+      try {
+        await this.recover(record, supervisors.get(record.id) ?? []);
+      } catch (error) {
+        const reason = errorMessage(error);
+        unrecoverable.push({ id: record.id, name: record.name, reason });
+        if (!this.records.has(record.id)) continue;
+        Object.assign(record, {
+          phase: 'ready',
+          state: 'dead',
+          pid: null,
+          pidStartTime: null,
+          startPending: false,
+          error: `the agent could not recover it after a restart: ${reason}; remove it with rm -f`,
+        });
+        await this.store.save(record, { durable: false }).catch(() => undefined);
       }
-      if (record.state !== 'running') {
-        // A start the daemon did not live to record may have left a process, a cgroup or a
-        // mount behind: a container that is not running holds none of them.
-        await this.releaseResources(record);
-        continue;
+    }
+    // A container whose record cannot be read keeps its processes and cgroup, as it keeps its files.
+    const known = new Set([...this.records.keys(), ...unreadable.map(({ id }) => id)]);
+    for (const id of await this.options.cgroups.list()) {
+      if (known.has(id)) continue;
+      try {
+        await this.killAll(id);
+        await this.options.cgroups.remove(id, {});
+      } catch (error) {
+        unrecoverable.push({ id, name: id.slice(0, 12), reason: `its cgroup could not be removed: ${errorMessage(error)}` });
       }
-      if (await isSameProcess(record.pid, record.pidStartTime)) {
-        this.watchExit(record.id);
-        // It may have ended between our check and the watch.
-        if (await readExit(this.store.paths(record.id).exit)) void this.onExitFile(record.id);
-        continue;
-      }
+    }
+    return { unreadable: unreadable.map(({ id, reason }) => ({ id, dir: this.store.paths(id).dir, reason })), unrecoverable };
+  }
+
+  /** One container's part of reconcile; throws when its leftovers cannot be reconciled. */
+  private async recover(record: ContainerRecord, supervisors: readonly number[]): Promise<void> {
+    if (record.phase !== 'ready') {
+      await this.endLeftovers(record.id, supervisors);
+      await this.purge(record);
+      return;
+    }
+    if (record.state === 'running' && (await isSameProcess(record.pid, record.pidStartTime))) {
+      this.watchExit(record.id);
+      // It may have ended between our check and the watch.
+      if (await readExit(this.store.paths(record.id).exit)) void this.onExitFile(record.id);
+      return;
+    }
+    if (record.state === 'running') {
+      // Its process is gone; its supervisor may still be draining output and writing the exit file.
+      await endProcesses(supervisors, { graceMs: SUPERVISOR_GRACE_MS });
       const exit = (await readExit(this.store.paths(record.id).exit)) ?? {
         exitCode: -1,
         error: 'the container ended while the agent was down and left no exit status',
       };
       await this.locked(record.id, () => this.finish(record, exit));
+      return;
     }
-    // A container whose record cannot be read keeps its processes and cgroup, as it keeps its files.
-    const known = new Set([...this.records.keys(), ...unreadable.map(({ id }) => id)]);
-    for (const id of await this.options.cgroups.list()) {
-      if (!known.has(id)) {
-        await this.killAll(id);
-        await this.options.cgroups.remove(id, {}).catch(() => undefined);
-      }
+    // Created, exited or dead: such a container holds nothing. A supervisor still here belongs to a
+    // start the daemon did not live to record (before "go", or after it but before the running
+    // save): it is ended with what it made, and the start is done again below.
+    await this.endLeftovers(record.id, supervisors);
+    const exit = await readExit(this.store.paths(record.id).exit);
+    await this.releaseResources(record, { rootfsUnmounted: exit?.rootfsUnmountedMs !== undefined });
+    if (record.startPending) {
+      record.startPending = false;
+      record.startsCutShort += 1;
+      if (record.startsCutShort === 1) this.interrupted.add(record.id);
+      else record.error = `its start was cut short by the agent's end ${record.startsCutShort} times in a row; start it again when ready`;
+      await this.store.save(record, { durable: false });
     }
-    return { unreadable: unreadable.map(({ id, reason }) => ({ id, dir: this.store.paths(id).dir, reason })) };
+  }
+
+  /**
+   * Starts again the containers whose start the agent's death cut short (the user asked for them
+   * to run): once, in parallel, each under its own lock, so a remove that came first wins.
+   */
+  async resumeInterrupted(): Promise<void> {
+    const ids = [...this.interrupted];
+    this.interrupted.clear();
+    await Promise.all(
+      ids.map((id) =>
+        this.locked(id, async () => {
+          const record = this.records.get(id);
+          if (!record || record.phase !== 'ready' || record.state === 'running' || record.state === 'dead') return;
+          // A failure is recorded on the container by startLocked itself.
+          await this.startLocked(record).catch(() => undefined);
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Ends what a dead agent's container left running: its processes (the cgroup), then its
+   * supervisors, given time to see that end, unmount and write the exit file as they do — so
+   * nothing of theirs lands after we release or start again — and SIGKILLed past it.
+   */
+  private async endLeftovers(id: string, supervisors: readonly number[]): Promise<void> {
+    await this.killAll(id);
+    await endProcesses(supervisors, { graceMs: SUPERVISOR_GRACE_MS });
   }
 
   /** SIGKILLs every process in the container's cgroup and waits, bounded, for the kernel to reap them. */

@@ -42,6 +42,15 @@ export async function mountRootfs(
   if (options !== undefined) await activity.run(mountArgv(options, paths), scope);
 }
 
+/**
+ * Idempotent: not mounted is success, and so is an umount that fails because someone else (the
+ * container's supervisor) unmounted first. The mount table decides, never umount's message.
+ */
 export async function unmountRootfs(activity: ActivityLog, paths: ContainerPaths, scope: ActivityScope): Promise<void> {
-  if (await isMounted(paths.merged)) await activity.run(['umount', paths.merged], scope);
+  if (!(await isMounted(paths.merged))) return;
+  try {
+    await activity.run(['umount', paths.merged], scope);
+  } catch (error) {
+    if (await isMounted(paths.merged)) throw error;
+  }
 }

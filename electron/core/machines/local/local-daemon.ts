@@ -137,25 +137,33 @@ async function startDaemon(options: LocalDaemonOptions, entry: string): Promise<
         env: { ...process.env, ...options.nodeRuntime.env },
       },
     );
-    await waitForReady(child, options.startTimeoutMs ?? 15_000, logPath);
+    const timeoutMs = options.startTimeoutMs ?? 15_000;
+    const said = await waitForReady(child, timeoutMs, logPath);
     child.unref();
+    // Another agent holds the state directory (another CLI or window started one a moment
+    // before us): ours exited without touching anything; that one serves once it has recovered.
+    if (said === 'busy') await waitForSocket(socketPathIn(options.runDir), timeoutMs, logPath);
   } finally {
     closeSync(logFd);
   }
 }
 
-function waitForReady(child: ReturnType<typeof spawn>, timeoutMs: number, logPath: string): Promise<void> {
-  // fd 3 is a pipe the daemon writes `ready` into (stdio[3] is typed as either direction).
+/**
+ * `ready` once the daemon serves; `busy` when it found another agent serving the same state
+ * directory and exits (the agent's lifetime lock).
+ */
+function waitForReady(child: ReturnType<typeof spawn>, timeoutMs: number, logPath: string): Promise<'ready' | 'busy'> {
+  // fd 3 is a pipe the daemon writes `ready` (or `busy PID`) into (stdio[3] is typed as either direction).
   const readyPipe = child.stdio[3] as Readable | null;
   return new Promise((resolve, reject) => {
     let said = '';
-    const finish = (error?: Error): void => {
+    const finish = (error?: Error, outcome: 'ready' | 'busy' = 'ready'): void => {
       clearTimeout(timer);
       readyPipe?.removeAllListeners();
       readyPipe?.destroy();
       child.removeAllListeners('exit');
       if (error) reject(error);
-      else resolve();
+      else resolve(outcome);
     };
     const timer = setTimeout(() => {
       child.kill('SIGTERM');
@@ -165,6 +173,7 @@ function waitForReady(child: ReturnType<typeof spawn>, timeoutMs: number, logPat
     readyPipe?.on('data', (chunk: string) => {
       said += chunk;
       if (said.includes('ready\n')) finish();
+      else if (/^busy \d*\n/m.test(said)) finish(undefined, 'busy');
     });
     child.once('error', (error) => finish(unavailable(`cannot start the local agent: ${errorMessage(error)}`)));
     child.once('exit', (code, signal) => {
@@ -173,6 +182,18 @@ function waitForReady(child: ReturnType<typeof spawn>, timeoutMs: number, logPat
       );
     });
   });
+}
+
+/** Waits, bounded, until the socket accepts a connection (an agent that is still recovering does not yet). */
+async function waitForSocket(socketPath: string, timeoutMs: number, logPath: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await socketAccepts(socketPath))) {
+    if (Date.now() > deadline)
+      throw unavailable(
+        `another local agent holds the state directory but did not serve ${socketPath} within ${timeoutMs} ms${await logTail(logPath)}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 /** Stops the daemon named by the pid file and waits until its socket is gone. */
