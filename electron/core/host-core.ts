@@ -22,6 +22,9 @@ import type { VagrantCli } from './machines/vagrant/vagrant-cli.js';
 import { VagrantMachine } from './machines/vagrant/vagrant-machine.js';
 import { VagrantMachines } from './machines/vagrant/vagrant-machines.js';
 import { localAgentDirs } from './paths.js';
+import { checkHostSetup } from './platform/host-setup.js';
+import { currentFacts, type PlatformFacts } from './platform/platform.js';
+import { SettingsStore } from './settings-store.js';
 import { createTerminalSessions } from './terminal-sessions.js';
 import { Uploads } from './uploads.js';
 import { ONGGI_VERSION } from './version.js';
@@ -36,6 +39,8 @@ export interface HostCoreOptions {
   /** Overrides for the local agent's socket dir and state root (tests). */
   localAgent?: { runDir: string; stateDir: string };
   platform?: NodeJS.Platform;
+  /** The desktop's OS, architecture and environment, for the first-run check (default: this process's). */
+  facts?: PlatformFacts;
   /** The staged Node runtimes for remote machines (default: <agentDir>/../bundles). */
   bundlesDir?: string;
   /** Answers host-key and passphrase questions in-process (the CLI); else they are events (see `ssh`). */
@@ -184,6 +189,9 @@ export function createHostCore(options: HostCoreOptions): HostCore {
   );
   void uploads.reapOnce(); // what a killed host core left half-uploaded
 
+  const settings = new SettingsStore(options.dataDir);
+  const facts = options.facts ?? currentFacts();
+
   const terminals = createTerminalSessions((machine, terminal) => machineNamed(machine).openTerminal(terminal), emit);
 
   const handlers: Handlers<typeof hostMethods, undefined> = {
@@ -210,6 +218,16 @@ export function createHostCore(options: HostCoreOptions): HostCore {
       return {};
     },
     'machines.sshConfigHosts': () => ssh.configHosts(),
+    'machines.lastUsed': async () => {
+      const { lastMachine } = await settings.readOrDefaults();
+      return lastMachine ? { machine: lastMachine } : {};
+    },
+    'machines.use': async ({ machine }) => {
+      machineNamed(machine); // only a machine that exists is remembered
+      await settings.update({ lastMachine: machine });
+      return {};
+    },
+    'setup.check': () => checkHostSetup(facts),
     'terminals.open': (params) => terminals.open(params),
     'terminals.input': ({ id, data }) => {
       terminals.input(id, data);
