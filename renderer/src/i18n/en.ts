@@ -244,7 +244,7 @@ export const en = {
   'welcome.vm.title.win32': 'A Linux VM on this PC',
   'welcome.vm.title.linux': 'A Linux VM on this computer',
   'welcome.vm.body': 'Onggi makes the VM with Vagrant and the hypervisor you have, and deploys its agent inside.',
-  'welcome.vm.notReady': 'Needs Vagrant and a hypervisor: see below.',
+  'welcome.vm.notReady': 'Needs Vagrant and a hypervisor: install what is missing, above.',
   'welcome.found.label': 'Found on this computer',
   'welcome.tool.found': 'Found',
   'welcome.tool.missing': 'Not found',

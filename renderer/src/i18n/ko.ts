@@ -229,24 +229,24 @@ export const ko: Dictionary = {
   'machinePicker.choose': '머신을 고르세요…',
   'machineGate.choose.title': '머신을 고르세요',
   'machineGate.choose.body':
-    '머신이 여러 개이고 마지막으로 쓴 머신이 없습니다. 이 화면이 다룰 머신을 위에서 고르세요. Onggi가 기억하며, 명령줄도 같은 머신을 씁니다.',
+    '머신이 여러 개이고 마지막으로 쓴 머신이 없습니다. 이 화면이 다룰 머신을 위에서 고르세요. 옹기가 기억하며, 명령줄도 같은 머신을 씁니다.',
 
-  'welcome.title': 'Onggi에 오신 것을 환영합니다',
-  'welcome.intro': 'Onggi는 리눅스 머신에서 컨테이너를 실행합니다. 이 컴퓨터에 무엇이 있는지 확인하는 중…',
+  'welcome.title': '옹기에 오신 것을 환영합니다',
+  'welcome.intro': '옹기는 리눅스 머신에서 컨테이너를 실행합니다. 이 컴퓨터에 무엇이 있는지 확인하는 중…',
   'welcome.intro.darwin':
-    'Onggi는 리눅스 머신에서 컨테이너를 실행합니다. Mac은 리눅스가 아니므로, 이 Mac의 리눅스 VM이나 SSH로 접속하는 리눅스 호스트가 필요합니다.',
+    '옹기는 리눅스 머신에서 컨테이너를 실행합니다. Mac은 리눅스가 아니므로, 이 Mac의 리눅스 VM이나 SSH로 접속하는 리눅스 호스트가 필요합니다.',
   'welcome.intro.win32':
-    'Onggi는 리눅스 머신에서 컨테이너를 실행합니다. Windows는 리눅스가 아니므로, 이 PC의 리눅스 VM이나 SSH로 접속하는 리눅스 호스트가 필요합니다.',
+    '옹기는 리눅스 머신에서 컨테이너를 실행합니다. Windows는 리눅스가 아니므로, 이 PC의 리눅스 VM이나 SSH로 접속하는 리눅스 호스트가 필요합니다.',
   'welcome.intro.linux':
-    'Onggi는 root 권한으로 관리하는 리눅스 머신에서 컨테이너를 실행합니다. 지금 이 컴퓨터는 그런 머신이 아니므로(Onggi가 root로 실행되지 않음), 이 컴퓨터의 리눅스 VM이나 SSH로 접속하는 리눅스 호스트를 쓰세요.',
+    '옹기는 root 권한으로 관리하는 리눅스 머신에서 컨테이너를 실행합니다. 지금 이 컴퓨터는 그런 머신이 아니므로(옹기가 root로 실행되지 않음), 이 컴퓨터의 리눅스 VM이나 SSH로 접속하는 리눅스 호스트를 쓰세요.',
   'welcome.recheck': '다시 확인',
   'welcome.checking': 'Vagrant와 하이퍼바이저를 찾는 중…',
   'welcome.checkFailed': '이 컴퓨터를 확인하지 못했습니다: {message}',
   'welcome.vm.title.darwin': '이 Mac의 리눅스 VM',
   'welcome.vm.title.win32': '이 PC의 리눅스 VM',
   'welcome.vm.title.linux': '이 컴퓨터의 리눅스 VM',
-  'welcome.vm.body': 'Onggi가 Vagrant와 설치된 하이퍼바이저로 VM을 만들고 그 안에 에이전트를 배포합니다.',
-  'welcome.vm.notReady': 'Vagrant와 하이퍼바이저가 필요합니다. 아래를 보세요.',
+  'welcome.vm.body': '옹기가 Vagrant와 설치된 하이퍼바이저로 VM을 만들고 그 안에 에이전트를 배포합니다.',
+  'welcome.vm.notReady': 'Vagrant와 하이퍼바이저가 필요합니다. 위에서 없는 것을 설치하세요.',
   'welcome.found.label': '이 컴퓨터에서 찾은 것',
   'welcome.tool.found': '있음',
   'welcome.tool.missing': '없음',
@@ -268,7 +268,7 @@ export const ko: Dictionary = {
   'welcome.install.then': '설치가 끝나면 ‘다시 확인’을 누르세요.',
   'welcome.ssh.title': 'SSH로 접속하는 리눅스 호스트',
   'welcome.ssh.body':
-    'SSH로 로그인할 수 있는 리눅스 서버라면 무엇이든 됩니다: EC2 인스턴스, 집의 서버, 다른 곳의 VM. Onggi가 그곳에 에이전트를 배포하며, 이 컴퓨터에는 설치할 것이 없습니다.',
+    'SSH로 로그인할 수 있는 리눅스 서버라면 무엇이든 됩니다: EC2 인스턴스, 집의 서버, 다른 곳의 VM. 옹기가 그곳에 에이전트를 배포하며, 이 컴퓨터에는 설치할 것이 없습니다.',
 
   'containerState.created': '생성됨',
   'containerState.running': '실행 중',

@@ -153,7 +153,7 @@ describe('the welcome', () => {
     ]);
     expect(screen.getByRole('link', { name: 'VirtualBox' }).getAttribute('href')).toBe('https://www.virtualbox.org/wiki/Downloads');
     expect((screen.getByRole('button', { name: 'Add a Vagrant VM' }) as HTMLButtonElement).disabled).toBe(true);
-    expect(screen.getByText('Needs Vagrant and a hypervisor: see below.')).toBeTruthy();
+    expect(screen.getByText('Needs Vagrant and a hypervisor: install what is missing, above.')).toBeTruthy();
 
     // The SSH way needs nothing installed: the Machines view's own dialog opens.
     fireEvent.click(screen.getByRole('button', { name: 'Add an SSH host' }));
@@ -232,7 +232,7 @@ describe('the welcome', () => {
     fireEvent.click(within(screen.getByRole('navigation', { name: 'Sections' })).getByRole('button', { name: 'Containers' }));
     expect(screen.getByRole('heading', { level: 1, name: 'Welcome to Onggi' })).toBeTruthy();
     fireEvent.change(screen.getByRole('combobox', { name: 'Language' }), { target: { value: 'ko' } });
-    expect(screen.getByRole('heading', { level: 1, name: 'Onggi에 오신 것을 환영합니다' })).toBeTruthy();
+    expect(screen.getByRole('heading', { level: 1, name: '옹기에 오신 것을 환영합니다' })).toBeTruthy();
     expect(await screen.findByRole('heading', { level: 2, name: '이 Mac의 리눅스 VM' })).toBeTruthy();
     fireEvent.change(screen.getByRole('combobox', { name: '언어' }), { target: { value: 'en' } });
 
