@@ -8,7 +8,7 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startSshd, type Sshd } from '../build/testing/sshd.js';
-import { artifacts, onggi } from './fixtures/helpers';
+import { artifacts, onggi, sshConfigHost } from './fixtures/helpers';
 import { expect, startServe, test, type Sandbox } from './fixtures/serve';
 
 const MACHINE = 'e2e-first';
@@ -76,14 +76,7 @@ test('off Linux the window opens on a welcome that says what to install, and giv
 
     // The other way: an SSH host, with the Machines view's own dialog.
     sshd = await startSshd();
-    const home = sandbox.env.HOME ?? '';
-    await mkdir(join(home, '.ssh'), { recursive: true, mode: 0o700 });
-    await writeFile(
-      join(home, '.ssh/config'),
-      [`Host ${MACHINE}`, '  HostName 127.0.0.1', `  Port ${sshd.port}`, '  User root', `  IdentityFile ${sshd.userKeyPath}`, ''].join(
-        '\n',
-      ),
-    );
+    await sshConfigHost(sandbox, MACHINE, sshd);
     await page.getByRole('button', { name: 'Add an SSH host' }).click();
     const dialog = page.getByRole('dialog', { name: 'Add an SSH host' });
     await dialog.getByRole('combobox', { name: 'Host from ~/.ssh/config' }).selectOption(MACHINE);
