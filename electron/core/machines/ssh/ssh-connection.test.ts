@@ -177,7 +177,7 @@ describe('user keys', () => {
       for (let i = 0; i < 100 && spawnSync('test', ['-S', socket]).status !== 0; i++) await new Promise((r) => setTimeout(r, 20));
       const added = spawnSync('ssh-add', [sshd.userKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket }, encoding: 'utf8' });
       expect(added.status).toBe(0);
-      const connection = await connect({ target: endpoint({ identityFiles: [], identityFilesRequired: false, agent: socket }) });
+      const connection = await connect({ target: endpoint({ identityFiles: [], identityFilesRequired: false, agents: [socket] }) });
       expect((await connection.exec('echo via-agent')).stdout).toBe('via-agent\n');
     } finally {
       agent.kill('SIGTERM');
