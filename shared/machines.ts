@@ -2,7 +2,7 @@
 // pieces that add, remove and reach remote machines: the host-key question, the secret question
 // (key passphrase, sudo password: answered, never stored), deploy progress.
 import { z } from 'zod';
-import { MachineName } from './names.js';
+import { MachineName, NewMachineName } from './names.js';
 
 /** A host name, IPv4 or IPv6 address. No leading `-` (it would read as an option to a tool). */
 export const SshHost = z
@@ -157,7 +157,7 @@ export type MachinesFile = z.infer<typeof MachinesFile>;
 export const MachineAddSshParams = z
   .strictObject({
     provider: z.literal('ssh'),
-    name: MachineName,
+    name: NewMachineName,
     host: SshHost.optional(),
     port: Port.optional(),
     user: SshUser.optional(),
@@ -176,6 +176,7 @@ export type MachineAddSshParams = z.infer<typeof MachineAddSshParams>;
 
 /** Box, provider and architecture left out get this desktop's defaults (the platform layer's: x64, Apple Silicon, Windows on ARM differ). */
 export const MachineAddVagrantParams = VagrantMachineDefinition.extend({
+  name: NewMachineName,
   box: VagrantBox.optional(),
   vagrantProvider: VagrantProviderName.optional(),
 });

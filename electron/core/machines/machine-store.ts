@@ -7,8 +7,10 @@ import { join } from 'node:path';
 import { OnggiError, errorMessage, formatPath } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
 import { MachinesFile, type MachineDefinition } from '../../../shared/machines.js';
+import { sameMachineName } from '../../../shared/names.js';
 import { writeJsonAtomic } from '../atomic-write.js';
 import type { PlatformFacts } from '../platform/platform.js';
+import { nameTaken } from './registry.js';
 
 export const MACHINES_FILE = 'machines.json';
 /** Names the providers own: a stored machine cannot take them. */
@@ -65,9 +67,8 @@ export class MachineStore {
 
   async add(definition: MachineDefinition): Promise<void> {
     const machines = await this.load();
-    if (RESERVED_MACHINE_NAMES.includes(definition.name) || machines.some((machine) => machine.name === definition.name)) {
-      throw new OnggiError(ErrorCode.Conflict, 'already_exists', `a machine named "${definition.name}" exists`, 'params.name');
-    }
+    const taken = [...RESERVED_MACHINE_NAMES, ...machines.map((machine) => machine.name)].find((name) => sameMachineName(name, definition.name));
+    if (taken !== undefined) throw nameTaken(definition.name, taken);
     await this.save([...machines, definition]);
   }
 

@@ -140,9 +140,7 @@ export class SshMachines {
   async add(input: unknown): Promise<AddedMachine> {
     if (this.loadError) throw this.loadError;
     const params = parseOrThrow(MachineAddSshParams, input, 'params');
-    if (this.options.registry.has(params.name)) {
-      throw new OnggiError(ErrorCode.Conflict, 'already_exists', `a machine named "${params.name}" exists`, 'params.name');
-    }
+    this.options.registry.checkNewName(params.name);
     const definition = await this.definitionFrom(params);
     const policy: HostKeyPolicy = params.acceptNewHostKey ? 'accept-new' : 'ask';
     const { target, jumps } = endpointsFor(definition, this.agents());

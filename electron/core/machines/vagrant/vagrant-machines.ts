@@ -67,9 +67,7 @@ export class VagrantMachines {
       ...(chosen.boxArchitecture ? { boxArchitecture: chosen.boxArchitecture } : {}),
       ...withoutUndefined(params),
     });
-    if (this.options.registry.has(definition.name)) {
-      throw new OnggiError(ErrorCode.Conflict, 'already_exists', `a machine named "${definition.name}" exists`, 'params.name');
-    }
+    this.options.registry.checkNewName(definition.name);
     await this.store.add(definition);
     const machine = this.register(definition);
     await machine.writeFiles();
