@@ -49,8 +49,8 @@ export interface SshConnectOptions {
   passphraseCache: PassphraseCache;
   keepaliveIntervalMs?: number;
   keepaliveCountMax?: number;
-  /** The desktop's OS, for the advice in messages (default: this process's). */
-  facts?: Pick<PlatformFacts, 'os'>;
+  /** The desktop's OS and home: `~` in key files, the advice in messages (default: this process's). */
+  facts?: Pick<PlatformFacts, 'os' | 'homedir'>;
   /** TCP connect plus SSH handshake plus authentication, not counting time spent waiting for the user. */
   timeoutMs?: number;
 }
@@ -325,6 +325,7 @@ async function handshake(endpoint: SshEndpoint, sock: Duplex, options: SshConnec
       required: endpoint.identityFilesRequired,
       ask: options.askPassphrase,
       cache: options.passphraseCache,
+      ...(options.facts ? { facts: options.facts } : {}),
     });
     if (key) keys.push(key);
   }
