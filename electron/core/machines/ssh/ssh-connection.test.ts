@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSshd, type Sshd } from '../../../../build/testing/sshd.js';
 import { OnggiError } from '../../../../shared/errors.js';
+import { factsFor } from '../../platform/test-facts.js';
 import { KnownHosts, fingerprint } from './known-hosts.js';
 import { forwardPort } from './port-forward.js';
 import { shellCommand } from './quote.js';
@@ -182,6 +183,41 @@ describe('user keys', () => {
     } finally {
       agent.kill('SIGTERM');
     }
+  });
+});
+
+describe('several ssh-agents (SSH_AUTH_SOCK, then on Windows the OpenSSH pipe and Pageant)', () => {
+  it('one that is not running is skipped and the next one is used', async () => {
+    const home = await freshDir();
+    const socket = join(home, 'agent.sock');
+    const agent: ChildProcess = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100 && spawnSync('test', ['-S', socket]).status !== 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(spawnSync('ssh-add', [sshd.userKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket } }).status).toBe(0);
+      const connection = await connect({
+        target: endpoint({ identityFiles: [], identityFilesRequired: false, agents: [join(home, 'no-agent.sock'), socket] }),
+      });
+      expect((await connection.exec('echo second-agent')).stdout).toBe('second-agent\n');
+    } finally {
+      agent.kill('SIGTERM');
+    }
+  });
+
+  it('none answers and there is no key: the advice is the desktop’s (Windows: its OpenSSH agent service or Pageant, not SSH_AUTH_SOCK)', async () => {
+    const home = await freshDir();
+    const agents = [join(home, 'pipe-stand-in'), join(home, 'pageant-stand-in')];
+    const windows = await failure(
+      connect({ target: endpoint({ identityFiles: [], identityFilesRequired: false, agents }), facts: factsFor('win32') }),
+    );
+    expect(windows.kind).toBe('ssh_auth_failed');
+    expect(windows.message).toContain(`no ssh-agent answered (${agents.join(', ')})`);
+    expect(windows.message).toMatch(/Start-Service ssh-agent.*Pageant/);
+    expect(windows.message).not.toContain('SSH_AUTH_SOCK');
+    const mac = await failure(
+      connect({ target: endpoint({ identityFiles: [], identityFilesRequired: false }), facts: factsFor('darwin', 'arm64') }),
+    );
+    expect(mac.kind).toBe('ssh_no_credentials');
+    expect(mac.message).toContain('ssh-add --apple-use-keychain');
   });
 });
 
