@@ -55,6 +55,16 @@ async function connect(options: Partial<SshConnectOptions> & { policy?: HostKeyP
   return connection;
 }
 
+/** A real ssh-agent on a socket in `home`, holding the sshd's user key. */
+async function agentHoldingUserKey(home: string): Promise<{ socket: string; agent: ChildProcess }> {
+  const socket = join(home, 'agent.sock');
+  const agent: ChildProcess = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+  for (let i = 0; i < 100 && spawnSync('test', ['-S', socket]).status !== 0; i++) await new Promise((r) => setTimeout(r, 20));
+  const added = spawnSync('ssh-add', [sshd.userKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket }, encoding: 'utf8' });
+  expect(added.status).toBe(0);
+  return { socket, agent };
+}
+
 async function failure(promise: Promise<unknown>): Promise<OnggiError> {
   try {
     await promise;
@@ -171,13 +181,8 @@ describe('user keys', () => {
   });
 
   it("authenticates with an ssh-agent's key", async () => {
-    const home = await freshDir();
-    const socket = join(home, 'agent.sock');
-    const agent: ChildProcess = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+    const { socket, agent } = await agentHoldingUserKey(await freshDir());
     try {
-      for (let i = 0; i < 100 && spawnSync('test', ['-S', socket]).status !== 0; i++) await new Promise((r) => setTimeout(r, 20));
-      const added = spawnSync('ssh-add', [sshd.userKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket }, encoding: 'utf8' });
-      expect(added.status).toBe(0);
       const connection = await connect({ target: endpoint({ identityFiles: [], identityFilesRequired: false, agents: [socket] }) });
       expect((await connection.exec('echo via-agent')).stdout).toBe('via-agent\n');
     } finally {
@@ -189,11 +194,8 @@ describe('user keys', () => {
 describe('several ssh-agents (SSH_AUTH_SOCK, then on Windows the OpenSSH pipe and Pageant)', () => {
   it('one that is not running is skipped and the next one is used', async () => {
     const home = await freshDir();
-    const socket = join(home, 'agent.sock');
-    const agent: ChildProcess = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+    const { socket, agent } = await agentHoldingUserKey(home);
     try {
-      for (let i = 0; i < 100 && spawnSync('test', ['-S', socket]).status !== 0; i++) await new Promise((r) => setTimeout(r, 20));
-      expect(spawnSync('ssh-add', [sshd.userKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket } }).status).toBe(0);
       const connection = await connect({
         target: endpoint({ identityFiles: [], identityFilesRequired: false, agents: [join(home, 'no-agent.sock'), socket] }),
       });
