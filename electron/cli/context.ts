@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { createHostCore, type HostCore, type HostCoreOptions } from '../core/host-core.js';
-import { defaultDataDir } from '../core/paths.js';
-import { currentFacts, type DesktopArch, type DesktopOs, type PlatformFacts } from '../core/platform/platform.js';
+import { currentFacts, prepareDataDir, type DesktopArch, type DesktopOs, type PlatformFacts } from '../core/platform/platform.js';
 import { terminalPrompts } from './commands/machines.js';
 
 /** Where the built pieces sit relative to the CLI bundle (dist/electron/cli.cjs). */
@@ -17,11 +16,12 @@ export const ASSETS = {
  */
 export function createCliCore(extra: Pick<HostCoreOptions, 'forwardPublishedPorts'> & { promptsInWindow?: boolean } = {}): HostCore {
   const { promptsInWindow, ...options } = extra;
-  const presented = testPlatform(process.env);
+  // The facts of this process, or (tests only) those of the OS ONGGI_TEST_PLATFORM names.
+  const facts = testPlatform(process.env) ?? currentFacts();
   return createHostCore({
     ...options,
-    ...(presented ? { platform: presented.os, facts: presented } : {}),
-    dataDir: defaultDataDir(),
+    facts,
+    dataDir: prepareDataDir(facts, (move) => process.stderr.write(`onggi: moved the data folder ${move.from} to ${move.to}\n`)),
     agentDir: ASSETS.agentDir,
     // The CLI already runs on Node; the local agent runs on the same binary.
     nodeRuntime: { command: process.execPath },

@@ -6,14 +6,19 @@ import { join } from 'node:path';
 import { OnggiError, invalidInput } from '../../shared/errors.js';
 import { HostSettingsFile } from '../../shared/host-settings.js';
 import { ErrorCode } from '../../shared/jsonrpc.js';
-import { writeJsonAtomic } from './machines/machine-store.js';
+import { writeJsonAtomic } from './atomic-write.js';
+import type { PlatformFacts } from './platform/platform.js';
 
 export const SETTINGS_FILE = 'settings.json';
 
 export class SettingsStore {
   readonly path: string;
 
-  constructor(dataDir: string) {
+  constructor(
+    dataDir: string,
+    /** The desktop's facts, for how the file is made durable there (default: this process's). */
+    private readonly facts?: PlatformFacts,
+  ) {
     this.path = join(dataDir, SETTINGS_FILE);
   }
 
@@ -49,7 +54,7 @@ export class SettingsStore {
   /** Changes some settings and writes the file; refuses when the file on disk cannot be read. */
   async update(change: Partial<Omit<HostSettingsFile, 'version'>>): Promise<HostSettingsFile> {
     const next = HostSettingsFile.parse({ ...(await this.read()), ...change });
-    await writeJsonAtomic(this.path, next);
+    await writeJsonAtomic(this.path, next, this.facts ? { facts: this.facts } : {});
     return next;
   }
 

@@ -1,5 +1,11 @@
-import { homedir } from 'node:os';
+import { homedir, userInfo } from 'node:os';
 import path from 'node:path';
+
+export { toolSearchDirs, toolEnv, findTool } from './tool-search.js';
+export { sshAgentCandidates, sshAgentHint } from './ssh-agent.js';
+export { vagrantDefaults, findHypervisors, type VagrantDefaults, type Hypervisors } from './vagrant-defaults.js';
+export { portDeniedMessage, virtualboxMissingHint } from './messages.js';
+export { prepareDataDir, legacyDataDir } from './data-dir.js';
 
 /** The desktop operating systems Onggi runs on (the app, the CLI and `onggi serve`). */
 export type DesktopOs = 'linux' | 'darwin' | 'win32';
@@ -15,6 +21,8 @@ export interface PlatformFacts {
   arch: DesktopArch;
   env: NodeJS.ProcessEnv;
   homedir: string;
+  /** The account's login name (Windows: may hold spaces, e.g. `John Doe`); undefined when unknown. */
+  username?: string;
 }
 
 function desktopOs(platform: NodeJS.Platform): DesktopOs {
@@ -29,7 +37,19 @@ function desktopArch(arch: string): DesktopArch {
 
 /** The facts of the running process: the only place that reads process.platform and process.arch. */
 export function currentFacts(env: NodeJS.ProcessEnv = process.env): PlatformFacts {
-  return { os: desktopOs(process.platform), arch: desktopArch(process.arch), env, homedir: homedir() };
+  let username: string | undefined;
+  try {
+    username = userInfo().username;
+  } catch {
+    username = undefined; // no passwd entry (a container's uid): the account name is simply unknown
+  }
+  return {
+    os: desktopOs(process.platform),
+    arch: desktopArch(process.arch),
+    env,
+    homedir: homedir(),
+    ...(username !== undefined ? { username } : {}),
+  };
 }
 
 /** Path rules of the desktop (backslashes and drive letters on Windows). */
@@ -52,61 +72,32 @@ export function dataDir(facts: PlatformFacts): string {
   }
 }
 
-function pathList(facts: PlatformFacts): string[] {
-  // Windows keeps the variable as `Path`; env lookups there are case-insensitive but a plain object is not.
-  const key = facts.os === 'win32' ? Object.keys(facts.env).find((k) => k.toUpperCase() === 'PATH') : 'PATH';
-  const value = key ? facts.env[key] : undefined;
-  const sep = facts.os === 'win32' ? ';' : ':';
-  return (value ?? '').split(sep).filter((d) => d !== '');
-}
-
-/** Folders where vagrant and the hypervisor tools are installed by their usual installers, after PATH. */
-function usualToolDirs(facts: PlatformFacts): string[] {
-  const { env } = facts;
-  switch (facts.os) {
-    case 'darwin':
-      // An app started from Finder gets PATH=/usr/bin:/bin:/usr/sbin:/sbin; Homebrew and the
-      // vendor installers put their tools here.
-      return [
-        '/opt/homebrew/bin',
-        '/usr/local/bin',
-        '/Applications/VirtualBox.app/Contents/MacOS',
-        '/Applications/VMware Fusion.app/Contents/Library',
-        '/Applications/Parallels Desktop.app/Contents/MacOS',
-      ];
-    case 'win32': {
-      const p = path.win32;
-      const programFiles = env.ProgramFiles || env.PROGRAMFILES || 'C:\\Program Files';
-      const programFilesX86 = env['ProgramFiles(x86)'] || 'C:\\Program Files (x86)';
-      const dirs = [
-        p.join(programFiles, 'Vagrant', 'bin'),
-        p.join('C:\\', 'HashiCorp', 'Vagrant', 'bin'),
-        ...(env.VBOX_MSI_INSTALL_PATH ? [env.VBOX_MSI_INSTALL_PATH] : []),
-        p.join(programFiles, 'Oracle', 'VirtualBox'),
-        p.join(programFilesX86, 'VMware', 'VMware Workstation'),
-        p.join(programFiles, 'VMware', 'VMware Workstation'),
-      ];
-      return dirs;
-    }
-    case 'linux':
-      return ['/usr/local/bin', '/usr/bin', '/bin', '/usr/sbin', '/sbin'];
-  }
-}
-
-/** PATH plus the usual install places of vagrant and the hypervisors, in search order, without repeats. */
-export function toolSearchDirs(facts: PlatformFacts): string[] {
-  const seen = new Set<string>();
-  const out: string[] = [];
-  for (const dir of [...pathList(facts), ...usualToolDirs(facts)]) {
-    const key = facts.os === 'win32' ? dir.toLowerCase() : dir;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(dir);
-  }
-  return out;
-}
-
 /** Whether this desktop can run the local machine (the Linux agent runs on the desktop itself). */
 export function hasLocalMachine(facts: PlatformFacts): boolean {
   return facts.os === 'linux';
+}
+
+/**
+ * Whether a failed fsync of a directory may be ignored: Windows cannot fsync a directory (EPERM;
+ * NTFS journals the rename itself), everywhere else it is what makes a rename durable.
+ */
+export function directorySyncIsBestEffort(facts: Pick<PlatformFacts, 'os'>): boolean {
+  return facts.os === 'win32';
+}
+
+/**
+ * `~`, `~/…` and, on Windows, `~\\…` as the user's home; anything else unchanged. The path rules are
+ * the desktop's (a key file on Windows is `C:\\Users\\John Doe\\.ssh\\id_ed25519`).
+ */
+export function expandHome(path: string, facts: Pick<PlatformFacts, 'os' | 'homedir'>): string {
+  if (path === '~') return facts.homedir;
+  const p = desktopPath(facts);
+  if (path.startsWith('~/') || (facts.os === 'win32' && path.startsWith('~\\'))) return p.join(facts.homedir, path.slice(2));
+  return path;
+}
+
+/** The desktop account's login name (the default SSH user, as OpenSSH does); undefined when unknown. */
+export function accountName(facts: PlatformFacts): string | undefined {
+  const name = facts.username ?? (facts.os === 'win32' ? facts.env.USERNAME : (facts.env.USER ?? facts.env.LOGNAME));
+  return name === undefined || name === '' ? undefined : name;
 }

@@ -9,7 +9,7 @@ import { useClient, useMachines } from '../../stores';
 import { useToasts } from '../../stores/toasts';
 import { emptyVagrantForm, vagrantParams } from './vagrant-form';
 
-const PROVIDERS = ['virtualbox', 'libvirt', 'parallels', 'vmware_desktop'] as const;
+const PROVIDERS = ['virtualbox', 'libvirt', 'parallels', 'vmware_desktop', 'hyperv'] as const;
 
 /** `provider`: the Vagrant provider to start with (the welcome passes the hypervisor it found here). */
 export function AddVagrantDialog({ onClose, provider }: { onClose: () => void; provider?: string }) {
