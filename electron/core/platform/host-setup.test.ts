@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HostSetupReport } from '../../../shared/host-setup.js';
-import { checkHostSetup, versionAtLeast } from './host-setup.js';
+import { checkHostSetup, isProgram, runForVersion, versionAtLeast } from './host-setup.js';
 import type { PlatformFacts } from './platform.js';
 
 let dir: string;
@@ -100,8 +100,25 @@ describe('checkHostSetup on macOS', () => {
 });
 
 describe('checkHostSetup on Windows', () => {
-  it('with nothing installed, says one winget line each, and Hyper-V is not there', async () => {
-    const report = await checkHostSetup(facts('win32', 'x64', { SystemRoot: join(dir, 'Windows') }));
+  // Windows paths cannot be run here: each program stands at its Windows path for the lookup, and
+  // its version is read by running a real stand-in script of the same output.
+  const windows = {
+    SystemRoot: 'C:\\Windows',
+    ProgramFiles: 'C:\\Program Files',
+    Path: 'C:\\Windows\\system32;C:\\Users\\me\\AppData\\Local\\Microsoft\\WindowsApps',
+  };
+  async function onWindows(arch: PlatformFacts['arch'], programs: Record<string, string>, env: NodeJS.ProcessEnv = {}) {
+    const scripts = new Map<string, string>();
+    for (const [path, output] of Object.entries(programs)) scripts.set(path, await fakeProgram(`stand-in-${scripts.size}`, output));
+    const desktop: PlatformFacts = { os: 'win32', arch, env: { ...windows, ...env }, homedir: 'C:\\Users\\me' };
+    return checkHostSetup(desktop, {
+      isProgram: (file) => scripts.has(file),
+      readVersion: (program, args) => runForVersion(desktop, scripts.get(program) ?? program, args),
+    });
+  }
+
+  it('with nothing installed, says one winget line each (winget missing), and Hyper-V is not there', async () => {
+    const report = await onWindows('x64', {});
     expect(report).toMatchObject({ os: 'win32', localMachine: false, vagrantReady: false });
     expect(report.hypervisors.map((h) => h.id)).toEqual(['virtualbox', 'hyperv', 'vmware']);
     expect(report.install.map((step) => [step.installs.map((i) => i.target), step.command])).toEqual([
@@ -110,23 +127,26 @@ describe('checkHostSetup on Windows', () => {
     ]);
   });
 
-  it('finds vagrant.exe on Path and VBoxManage.exe in VBOX_MSI_INSTALL_PATH (not on Path, as the installer leaves it)', async () => {
-    const vagrant = await fakeProgram('vagrant.exe', 'Vagrant 2.4.9');
-    await fakeProgram('winget.exe', 'v1.11.430');
-    const vboxDir = join(dir, 'Oracle', 'VirtualBox');
-    await mkdir(vboxDir, { recursive: true });
-    const vboxmanage = join(vboxDir, 'VBoxManage.exe');
-    await writeFile(vboxmanage, "#!/bin/sh\necho '7.2.4r170995'\n");
-    await chmod(vboxmanage, 0o755);
-    const report = await checkHostSetup(facts('win32', 'x64', { SystemRoot: join(dir, 'Windows'), VBOX_MSI_INSTALL_PATH: `${vboxDir}/` }));
+  it('finds vagrant.exe where its installer puts it and VBoxManage.exe in VBOX_MSI_INSTALL_PATH (neither on Path)', async () => {
+    const vagrant = 'C:\\Program Files\\Vagrant\\bin\\vagrant.exe';
+    const vboxmanage = 'D:\\Apps\\VirtualBox\\VBoxManage.exe';
+    const report = await onWindows(
+      'x64',
+      {
+        [vagrant]: 'Vagrant 2.4.9',
+        [vboxmanage]: '7.2.4r170995',
+        'C:\\Users\\me\\AppData\\Local\\Microsoft\\WindowsApps\\winget.exe': 'v1.11.430',
+      },
+      { VBOX_MSI_INSTALL_PATH: 'D:\\Apps\\VirtualBox\\' },
+    );
     expect(report.vagrant.found).toEqual({ path: vagrant, version: '2.4.9' });
     expect(report.hypervisors[0]?.found).toEqual({ path: vboxmanage, version: '7.2.4' });
     expect(report).toMatchObject({ vagrantReady: true, suggestedProvider: 'virtualbox', install: [] });
   });
 
   it('on Windows on ARM recommends Hyper-V, switched on from an administrator PowerShell, and sees it once it is on', async () => {
-    await fakeProgram('vagrant.exe', 'Vagrant 2.4.9');
-    const off = await checkHostSetup(facts('win32', 'arm64', { SystemRoot: join(dir, 'Windows') }));
+    const vagrant = { 'C:\\Program Files\\Vagrant\\bin\\vagrant.exe': 'Vagrant 2.4.9' };
+    const off = await onWindows('arm64', vagrant);
     expect(off.hypervisors.map((h) => h.id)).toEqual(['hyperv', 'vmware', 'virtualbox']);
     expect(off.install).toEqual([
       {
@@ -139,21 +159,26 @@ describe('checkHostSetup on Windows', () => {
         },
       },
     ]);
-    await mkdir(join(dir, 'Windows', 'System32'), { recursive: true });
-    await writeFile(join(dir, 'Windows', 'System32', 'vmms.exe'), '');
-    const on = await checkHostSetup(facts('win32', 'arm64', { SystemRoot: join(dir, 'Windows') }));
-    expect(on.hypervisors[0]).toEqual({
-      id: 'hyperv',
-      vagrantProvider: 'hyperv',
-      found: { path: join(dir, 'Windows', 'System32', 'vmms.exe') },
-    });
+    const on = await onWindows('arm64', { ...vagrant, 'C:\\Windows\\System32\\vmms.exe': '' });
+    expect(on.hypervisors[0]).toEqual({ id: 'hyperv', vagrantProvider: 'hyperv', found: { path: 'C:\\Windows\\System32\\vmms.exe' } });
     expect(on).toMatchObject({ vagrantReady: true, suggestedProvider: 'hyperv', install: [] });
+  });
+
+  it('on an x64 PC with only Hyper-V on, suggests Hyper-V rather than the VirtualBox it does not have', async () => {
+    const report = await onWindows('x64', {
+      'C:\\Program Files\\Vagrant\\bin\\vagrant.exe': 'Vagrant 2.4.9',
+      'C:\\Windows\\System32\\vmms.exe': '',
+    });
+    expect(report).toMatchObject({ vagrantReady: true, suggestedProvider: 'hyperv', install: [] });
   });
 });
 
 describe('checkHostSetup on Linux', () => {
-  // This machine's /usr/bin has vagrant and virsh: search only the temp folder.
-  const linux = (arch: PlatformFacts['arch'] = 'x64') => checkHostSetup(facts('linux', arch), { searchDirs: [bin] });
+  // This machine's /usr/bin has vagrant and virsh: only the temp folder's programs count.
+  const linux = (arch: PlatformFacts['arch'] = 'x64') => {
+    const desktop = facts('linux', arch);
+    return checkHostSetup(desktop, { isProgram: (file) => file.startsWith(`${bin}/`) && isProgram(desktop, file) });
+  };
 
   it('with apt, one sudo apt-get line installs Vagrant with libvirt', async () => {
     await fakeProgram('apt-get', 'apt 2.6.1 (amd64)');

@@ -4,7 +4,7 @@
 // usual install places, so an app started from Finder finds Homebrew's), and asked their version
 // with argv arrays, never a shell. Nothing here installs anything: the user runs the commands.
 import { execFile } from 'node:child_process';
-import { access, constants, stat } from 'node:fs/promises';
+import { accessSync, constants, statSync } from 'node:fs';
 import {
   HostSetupReport,
   VAGRANT_PROVIDER_OF,
@@ -15,7 +15,7 @@ import {
   type InstallTarget,
   type PackageManager,
 } from '../../../shared/host-setup.js';
-import { hasLocalMachine, toolSearchDirs, type PlatformFacts } from './platform.js';
+import { findTool, hasLocalMachine, vagrantDefaults, type PlatformFacts } from './platform.js';
 
 /** How long one `--version` may take (Vagrant starts Ruby: about a second on a warm disk). */
 const VERSION_TIMEOUT_MS = 15_000;
@@ -73,35 +73,19 @@ const PROGRAMS: Record<Exclude<HypervisorId, 'hyperv'>, { name: string; versionA
   libvirt: { name: 'virsh', versionArgs: ['--version'] },
 };
 
-/** A folder and a file name joined with the folder's own separator (a PATH entry keeps its style; Windows takes either). */
-function inDir(dir: string, file: string): string {
-  if (dir.endsWith('/') || dir.endsWith('\\')) return dir + file;
-  return `${dir}${dir.includes('\\') ? '\\' : '/'}${file}`;
-}
-
-async function isProgram(facts: PlatformFacts, file: string): Promise<boolean> {
+/** A file the user can run: on Windows a file (an .exe needs no mode bit), elsewhere an executable file. */
+export function isProgram(facts: PlatformFacts, file: string): boolean {
   try {
-    if (!(await stat(file)).isFile()) return false;
-    // Windows has no execute bit: a file named *.exe is the program.
-    if (facts.os !== 'win32') await access(file, constants.X_OK);
+    if (!statSync(file).isFile()) return false;
+    if (facts.os !== 'win32') accessSync(file, constants.X_OK);
     return true;
   } catch {
     return false;
   }
 }
 
-/** The first `name` (`name.exe` on Windows) in the search folders. */
-export async function findProgram(facts: PlatformFacts, name: string, dirs = toolSearchDirs(facts)): Promise<string | undefined> {
-  const file = facts.os === 'win32' ? `${name}.exe` : name;
-  for (const dir of dirs) {
-    const candidate = inDir(dir, file);
-    if (await isProgram(facts, candidate)) return candidate;
-  }
-  return undefined;
-}
-
 /** The first dotted version number a program prints for `args`; undefined when it fails or prints none. */
-function readVersion(facts: PlatformFacts, program: string, args: string[]): Promise<string | undefined> {
+export function runForVersion(facts: PlatformFacts, program: string, args: string[]): Promise<string | undefined> {
   return new Promise((resolve) => {
     execFile(
       program,
@@ -116,13 +100,31 @@ function readVersion(facts: PlatformFacts, program: string, args: string[]): Pro
   });
 }
 
-/** Finds a program by name in the folders this check searches. */
-type Find = (name: string) => Promise<string | undefined>;
+export interface HostSetupOptions {
+  /** Tests: whether a path is a program here (default: isProgram). */
+  isProgram?: (file: string) => boolean;
+  /** Tests: how a program's version is read (default: runForVersion). */
+  readVersion?: (program: string, args: string[]) => Promise<string | undefined>;
+}
 
-async function findTool(facts: PlatformFacts, find: Find, name: string, versionArgs: string[] | undefined): Promise<FoundTool | undefined> {
-  const path = await find(name);
+/** How this check finds a program (the platform layer's search) and reads its version. */
+interface Probe {
+  find(name: string, configured?: string): string | undefined;
+  version(program: string, args: string[]): Promise<string | undefined>;
+}
+
+function probe(facts: PlatformFacts, options: HostSetupOptions): Probe {
+  const exists = options.isProgram ?? ((file: string) => isProgram(facts, file));
+  return {
+    find: (name, configured) => findTool(facts, name, { exists, ...(configured ? { configured } : {}) }),
+    version: options.readVersion ?? ((program, args) => runForVersion(facts, program, args)),
+  };
+}
+
+async function findVersioned(probe: Probe, name: string, versionArgs: string[] | undefined): Promise<FoundTool | undefined> {
+  const path = probe.find(name);
   if (!path) return undefined;
-  const version = versionArgs ? await readVersion(facts, path, versionArgs) : undefined;
+  const version = versionArgs ? await probe.version(path, versionArgs) : undefined;
   return { path, ...(version ? { version } : {}) };
 }
 
@@ -130,11 +132,11 @@ async function findTool(facts: PlatformFacts, find: Find, name: string, versionA
  * Hyper-V is a Windows feature, not a program on PATH: its management service is present once the
  * feature is on (`Get-WindowsOptionalFeature` would say the same but takes seconds and an admin).
  */
-async function findHyperV(facts: PlatformFacts): Promise<FoundTool | undefined> {
+function findHyperV(facts: PlatformFacts, probe: Probe): FoundTool | undefined {
   if (facts.os !== 'win32') return undefined;
-  const root = facts.env.SystemRoot ?? facts.env.SYSTEMROOT ?? 'C:\\Windows';
-  const service = inDir(inDir(root, 'System32'), 'vmms.exe');
-  return (await isProgram(facts, service)) ? { path: service } : undefined;
+  const root = facts.env.SystemRoot ?? facts.env.SYSTEMROOT ?? facts.env.windir ?? 'C:\\Windows';
+  const path = probe.find('vmms', `${root}\\System32\\vmms.exe`);
+  return path ? { path } : undefined;
 }
 
 /** a ≥ b for dotted versions (missing parts are 0). */
@@ -149,8 +151,8 @@ export function versionAtLeast(a: string, b: string): boolean {
   return true;
 }
 
-async function findHypervisor(facts: PlatformFacts, find: Find, id: HypervisorId): Promise<HypervisorFinding> {
-  const found = id === 'hyperv' ? await findHyperV(facts) : await findTool(facts, find, PROGRAMS[id].name, PROGRAMS[id].versionArgs);
+async function findHypervisor(facts: PlatformFacts, probe: Probe, id: HypervisorId): Promise<HypervisorFinding> {
+  const found = id === 'hyperv' ? findHyperV(facts, probe) : await findVersioned(probe, PROGRAMS[id].name, PROGRAMS[id].versionArgs);
   const minimum = minimumVersion(facts, id);
   const tooOld = found?.version !== undefined && minimum !== undefined && !versionAtLeast(found.version, minimum);
   const plugin = PLUGIN_OF[id];
@@ -199,7 +201,7 @@ function command(text: string, manager: PackageManager, managerFound: boolean, a
 /** The steps that install `targets` on this OS: one command per package manager call, in order. */
 async function installSteps(
   facts: PlatformFacts,
-  find: Find,
+  probe: Probe,
   targets: InstallTarget[],
   upgrade: ReadonlySet<InstallTarget>,
 ): Promise<InstallStep[]> {
@@ -207,7 +209,7 @@ async function installSteps(
   switch (facts.os) {
     case 'darwin': {
       // One `brew` line for every cask (Homebrew installs several at once).
-      const brewFound = (await find('brew')) !== undefined;
+      const brewFound = probe.find('brew') !== undefined;
       const casks = targets.flatMap((target) => (BREW_CASKS[target] ? [target] : []));
       const steps: InstallStep[] = [];
       const fresh = casks.filter((target) => !upgrade.has(target));
@@ -224,7 +226,7 @@ async function installSteps(
     }
     case 'win32': {
       // winget installs one package per call; Hyper-V is a Windows feature, switched on by an admin.
-      const wingetFound = (await find('winget')) !== undefined;
+      const wingetFound = probe.find('winget') !== undefined;
       return targets.map((target) => {
         if (target === 'hyperv') {
           return {
@@ -241,7 +243,7 @@ async function installSteps(
     }
     case 'linux': {
       for (const { manager, program } of LINUX_MANAGERS) {
-        if (!(await find(program))) continue;
+        if (!probe.find(program)) continue;
         const packages = [...new Set(targets.flatMap((target) => LINUX_PACKAGES[manager][target] ?? []))];
         const covered = targets.filter((target) => LINUX_PACKAGES[manager][target]);
         const rest = targets.filter((target) => !LINUX_PACKAGES[manager][target]);
@@ -258,18 +260,12 @@ async function installSteps(
   }
 }
 
-export interface HostSetupOptions {
-  /** The folders to search instead of the platform layer's (tests on a machine whose /usr/bin has vagrant). */
-  searchDirs?: string[];
-}
-
 /** Looks for Vagrant and the hypervisors this OS can use, and says what to install. */
 export async function checkHostSetup(facts: PlatformFacts, options: HostSetupOptions = {}): Promise<HostSetupReport> {
-  const dirs = options.searchDirs ?? toolSearchDirs(facts);
-  const find: Find = (name) => findProgram(facts, name, dirs);
+  const programs = probe(facts, options);
   const [vagrant, hypervisors] = await Promise.all([
-    findTool(facts, find, 'vagrant', ['--version']),
-    Promise.all(hypervisorsFor(facts).map((id) => findHypervisor(facts, find, id))),
+    findVersioned(programs, 'vagrant', ['--version']),
+    Promise.all(hypervisorsFor(facts).map((id) => findHypervisor(facts, programs, id))),
   ]);
   const usable = hypervisors.filter((hypervisor) => hypervisor.found && !hypervisor.unusable);
   const missing: InstallTarget[] = [];
@@ -282,7 +278,16 @@ export async function checkHostSetup(facts: PlatformFacts, options: HostSetupOpt
     if (tooOld) upgrade.add(target);
     missing.push(target);
   }
-  const suggested = usable[0]?.vagrantProvider;
+  // The platform layer's choice for this desktop when that hypervisor is here (what `machine add
+  // vagrant` would take by default), else the first one here in this OS's order.
+  const here = (id: HypervisorId): boolean => usable.some((hypervisor) => hypervisor.id === id);
+  const preferred = vagrantDefaults(facts, {
+    virtualbox: here('virtualbox'),
+    vmware: here('vmware'),
+    parallels: here('parallels'),
+    hyperv: here('hyperv'),
+  }).provider;
+  const suggested = (usable.find((hypervisor) => hypervisor.vagrantProvider === preferred) ?? usable[0])?.vagrantProvider;
   return HostSetupReport.parse({
     os: facts.os,
     arch: facts.arch,
@@ -291,6 +296,6 @@ export async function checkHostSetup(facts: PlatformFacts, options: HostSetupOpt
     hypervisors,
     vagrantReady: vagrant !== undefined && usable.length > 0,
     ...(suggested ? { suggestedProvider: suggested } : {}),
-    install: await installSteps(facts, find, missing, upgrade),
+    install: await installSteps(facts, programs, missing, upgrade),
   });
 }
