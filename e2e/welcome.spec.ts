@@ -103,3 +103,27 @@ test('off Linux the window opens on a welcome that says what to install, and giv
     if (stderr) await testInfo.attach('serve-stderr', { body: stderr, contentType: 'text/plain' });
   }
 });
+
+test('on Windows on ARM the welcome gives the winget line for Vagrant and switches Hyper-V on from an administrator PowerShell', async ({
+  page,
+  sandbox,
+}) => {
+  // Nothing of Windows is on this machine: every program is missing, and the hints are Windows'.
+  const pc: Sandbox = { ...sandbox, env: { ...sandbox.env, ONGGI_TEST_PLATFORM: 'win32/arm64' } };
+  const serve = await startServe(pc);
+  try {
+    await page.goto(serve.served.url);
+    await expect(page.getByRole('heading', { level: 2, name: 'A Linux VM on this PC' })).toBeVisible();
+    const found = page.getByRole('list', { name: 'Found on this computer' });
+    await expect(found.getByRole('listitem')).toHaveText([/^Vagrant/, /^Hyper-V/, /^VMware Workstation/, /^VirtualBox/]);
+    await expect(page.getByText('winget install -e --id Hashicorp.Vagrant', { exact: true })).toBeVisible();
+    await expect(
+      page.getByText('Enable-WindowsOptionalFeature -Online -FeatureName Microsoft-Hyper-V -All', { exact: true }),
+    ).toBeVisible();
+    await expect(page.getByText('Turn on Hyper-V', { exact: true })).toBeVisible();
+    await expect(page.getByText('In PowerShell opened with “Run as administrator”, then restart Windows:')).toBeVisible();
+    await page.screenshot({ path: join(artifacts, 'welcome-win32-arm64-light-en.png'), fullPage: true });
+  } finally {
+    await serve.stop();
+  }
+});

@@ -253,6 +253,8 @@ export const en = {
   'welcome.ready': 'Ready: a new VM will use the {provider} provider.',
   'welcome.install.title': 'To install',
   'welcome.install.step': 'Install {names}',
+  'welcome.install.turnOn': 'Turn on {names}',
+  'welcome.install.guide': 'How to:',
   'welcome.install.admin': 'In PowerShell opened with “Run as administrator”, then restart Windows:',
   'welcome.install.copy': 'Copy the command {command}',
   'welcome.install.copyShort': 'Copy',

@@ -256,6 +256,8 @@ export const ko: Dictionary = {
   'welcome.ready': '준비되었습니다. 새 VM은 {provider} 프로바이더를 씁니다.',
   'welcome.install.title': '설치할 것',
   'welcome.install.step': '{names} 설치',
+  'welcome.install.turnOn': '{names} 켜기',
+  'welcome.install.guide': '방법:',
   'welcome.install.admin': '“관리자 권한으로 실행”한 PowerShell에서 실행한 뒤 Windows를 다시 시작하세요:',
   'welcome.install.copy': '명령 복사: {command}',
   'welcome.install.copyShort': '복사',

@@ -193,7 +193,7 @@ describe('the welcome', () => {
     expect(await screen.findByRole('heading', { name: 'To install' })).toBeTruthy();
     expect(steps()).toEqual([
       'Install Vagrantwinget install -e --id Hashicorp.VagrantOr download: Vagrant',
-      'Install Hyper-VIn PowerShell opened with “Run as administrator”, then restart Windows:Enable-WindowsOptionalFeature -Online -FeatureName Microsoft-Hyper-V -AllOr download: Hyper-V',
+      'Turn on Hyper-VIn PowerShell opened with “Run as administrator”, then restart Windows:Enable-WindowsOptionalFeature -Online -FeatureName Microsoft-Hyper-V -AllHow to: Hyper-V',
     ]);
   });
 

@@ -243,9 +243,12 @@ function InstallStepItem({ step, os }: { step: InstallStep; os: HostSetupReport[
     );
   };
   const missingManager = command && !command.managerFound ? managerMissingKeys[command.manager] : undefined;
+  // Hyper-V is switched on, not downloaded: its page says how.
+  const feature = step.installs.every(({ target }) => target === 'hyperv');
+  const pagesLabel = feature ? 'welcome.install.guide' : command ? 'welcome.install.orDownload' : 'welcome.install.download';
   return (
     <li className="welcome-step">
-      <p className="welcome-step-title">{t('welcome.install.step', { names })}</p>
+      <p className="welcome-step-title">{t(feature ? 'welcome.install.turnOn' : 'welcome.install.step', { names })}</p>
       {command && (
         <>
           {command.admin && <p className="muted">{t('welcome.install.admin')}</p>}
@@ -265,7 +268,7 @@ function InstallStepItem({ step, os }: { step: InstallStep; os: HostSetupReport[
         </>
       )}
       <p className="welcome-step-pages muted">
-        {command ? t('welcome.install.orDownload') : t('welcome.install.download')}{' '}
+        {t(pagesLabel)}{' '}
         {step.installs.map(({ target, url }, index) => (
           <span key={target}>
             {index > 0 && ' · '}
