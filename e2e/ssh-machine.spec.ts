@@ -5,12 +5,12 @@
 // lives under the sandbox (install, run and state dirs given in the dialog, containers under the
 // sandbox's cgroup parent, no default bridge) and is stopped by pid at the end, pass or fail.
 import { spawnSync } from 'node:child_process';
-import { readFile, readdir, mkdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAlive } from '../build/testing/isolated-agent.js';
 import { startSshd, type Sshd } from '../build/testing/sshd.js';
 import { stopRemoteAgents } from '../build/testing/remote-agent.js';
-import { artifacts } from './fixtures/helpers';
+import { artifacts, sshConfigHost } from './fixtures/helpers';
 import { expect, test } from './fixtures/serve';
 
 const MACHINE = 'e2e-box';
@@ -40,14 +40,7 @@ test('add an SSH host from ~/.ssh/config, trust its key, connect, deploy, remove
     config: [`SetEnv SHLVL=1 ONGGI_CGROUP_PARENT=${sandbox.cgroupParent} ONGGI_DEFAULT_NETWORK=none`],
   });
   try {
-    const home = sandbox.env.HOME ?? '';
-    await mkdir(join(home, '.ssh'), { recursive: true, mode: 0o700 });
-    await writeFile(
-      join(home, '.ssh/config'),
-      [`Host ${MACHINE}`, '  HostName 127.0.0.1', `  Port ${sshd.port}`, '  User root', `  IdentityFile ${sshd.userKeyPath}`, ''].join(
-        '\n',
-      ),
-    );
+    await sshConfigHost(sandbox, MACHINE, sshd);
 
     await page.goto(served.url);
     await page.getByRole('button', { name: 'Add an SSH host' }).click();

@@ -19,6 +19,7 @@ import {
   VagrantMachineView,
   VagrantProgressEvent,
 } from './machines.js';
+import { HostSetupReport } from './host-setup.js';
 import { MachineName } from './names.js';
 import { SystemInfo } from './system-info.js';
 import { TerminalExitEvent, TerminalOutputEvent, terminalMethods } from './terminals.js';
@@ -133,6 +134,15 @@ export const hostMethods = {
   'machines.answerPrompt': { params: PromptAnswerParams, result: z.strictObject({}) },
   /** The concrete Host entries of the user's ~/.ssh/config, resolved, for the add-machine dialog. */
   'machines.sshConfigHosts': { params: z.strictObject({}).optional(), result: z.array(SshConfigHostView).max(1024) },
+  /**
+   * The machine used last (the window's picker, `onggi machine use`), as remembered in the data
+   * folder; it may name a machine removed since (see shared/machine-choice.ts).
+   */
+  'machines.lastUsed': { params: z.strictObject({}).optional(), result: z.strictObject({ machine: MachineName.optional() }) },
+  /** Remembers a machine as the one used last; an unknown machine is refused. */
+  'machines.use': { params: MachineRef, result: z.strictObject({}) },
+  /** What this computer has for running a Linux VM (Vagrant, hypervisors) and what to install: the first-run welcome. */
+  'setup.check': { params: z.strictObject({}).optional(), result: HostSetupReport },
   ...terminalMethods,
   ...uploadMethods,
   ...machinePassthrough,

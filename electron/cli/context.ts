@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { createHostCore, type HostCore, type HostCoreOptions } from '../core/host-core.js';
-import { defaultDataDir } from '../core/paths.js';
+import { currentFacts, prepareDataDir, type DesktopArch, type DesktopOs, type PlatformFacts } from '../core/platform/platform.js';
 import { terminalPrompts } from './commands/machines.js';
 
 /** Where the built pieces sit relative to the CLI bundle (dist/electron/cli.cjs). */
@@ -16,12 +16,30 @@ export const ASSETS = {
  */
 export function createCliCore(extra: Pick<HostCoreOptions, 'forwardPublishedPorts'> & { promptsInWindow?: boolean } = {}): HostCore {
   const { promptsInWindow, ...options } = extra;
+  // The facts of this process, or (tests only) those of the OS ONGGI_TEST_PLATFORM names.
+  const facts = testPlatform(process.env) ?? currentFacts();
   return createHostCore({
     ...options,
-    dataDir: defaultDataDir(),
+    facts,
+    dataDir: prepareDataDir(facts, (move) => process.stderr.write(`onggi: moved the data folder ${move.from} to ${move.to}\n`)),
     agentDir: ASSETS.agentDir,
     // The CLI already runs on Node; the local agent runs on the same binary.
     nodeRuntime: { command: process.execPath },
     ...(promptsInWindow ? {} : { prompts: terminalPrompts() }),
   });
+}
+
+/**
+ * TEST ONLY — `ONGGI_TEST_PLATFORM=darwin[/arm64]` (or `win32[/x64]`) makes the host core of this
+ * process behave as on that OS where it can be told: no local machine, and the first-run check
+ * looks for that OS's programs and gives its install commands. The e2e specs use it to show on
+ * this Linux machine the window a Mac or Windows user sees first. Nothing else sets it.
+ */
+export function testPlatform(env: NodeJS.ProcessEnv): PlatformFacts | undefined {
+  const value = env.ONGGI_TEST_PLATFORM;
+  if (!value) return undefined;
+  const match = /^(linux|darwin|win32)(?:\/(x64|arm64))?$/.exec(value);
+  if (!match) throw new Error(`ONGGI_TEST_PLATFORM must be linux, darwin or win32, optionally /x64 or /arm64 (got "${value}")`);
+  const facts = currentFacts(env);
+  return { ...facts, os: match[1] as DesktopOs, arch: (match[2] as DesktopArch | undefined) ?? facts.arch };
 }

@@ -12,7 +12,12 @@ function buildProgram(): Command {
   const program = new Command('onggi')
     .description('Linux containers, and what the kernel does for them')
     .version(ONGGI_VERSION)
-    .addOption(new Option('--machine <name>', 'the machine to act on').default('local').env('ONGGI_MACHINE'))
+    .addOption(
+      new Option(
+        '--machine <name>',
+        'the machine to act on (default: ONGGI_MACHINE, else the one used last, else this computer or the only machine)',
+      ),
+    )
     .enablePositionalOptions()
     .showHelpAfterError()
     .exitOverride();

@@ -1,6 +1,9 @@
 // One CLI invocation's connection to the host core: opened on first use, closed at the end.
 import type { Command } from 'commander';
+import { OnggiError } from '../../shared/errors.js';
 import type { HostApi } from '../../shared/host-api.js';
+import { ErrorCode } from '../../shared/jsonrpc.js';
+import { chooseMachine } from '../../shared/machine-choice.js';
 import { asHostApi, type HostCore } from '../core/host-core.js';
 import { createCliCore } from './context.js';
 
@@ -11,15 +14,41 @@ export interface Session {
 }
 
 /** Runs a command's body with the core, and always closes it; the agent daemon stays up. */
-export async function withSession<T>(command: Command, run: (session: Session) => Promise<T>): Promise<T> {
-  // The verb's own --machine wins over the program's (commander merges the other way round).
-  const machine = command.opts<{ machine?: string }>().machine ?? command.optsWithGlobals<{ machine: string }>().machine;
+export async function withCore<T>(run: (session: Omit<Session, 'machine'>) => Promise<T>): Promise<T> {
   const core = createCliCore();
   try {
-    return await run({ machine, api: asHostApi(core), core });
+    return await run({ api: asHostApi(core), core });
   } finally {
     await core.close();
   }
+}
+
+/** The same, for a command that acts on a machine: the one `--machine`, ONGGI_MACHINE or the rule in shared/machine-choice.ts picks. */
+export async function withSession<T>(command: Command, run: (session: Session) => Promise<T>): Promise<T> {
+  // The verb's own --machine wins over the program's (commander merges the other way round).
+  const flag = command.opts<{ machine?: string }>().machine ?? command.optsWithGlobals<{ machine?: string }>().machine;
+  return withCore(async ({ api, core }) => run({ machine: await machineFor(api, { flag, env: process.env.ONGGI_MACHINE }), api, core }));
+}
+
+/** The machine a command acts on, or an error that lists the machines and says how to pick one. */
+export async function machineFor(api: HostApi, given: { flag?: string | undefined; env?: string | undefined }): Promise<string> {
+  const [machines, { machine: lastUsed }] = await Promise.all([api.call('machines.list', {}), api.call('machines.lastUsed', {})]);
+  const choice = chooseMachine({ ...given, lastUsed, machines });
+  if (choice.machine !== undefined) return choice.machine;
+  if (choice.reason === 'no_machines') {
+    throw new OnggiError(
+      ErrorCode.NotFound,
+      'no_machines',
+      'there is no machine yet: add a Linux host with `onggi machine add ssh NAME --host HOST` or a VM with `onggi machine add vagrant NAME` (the window’s welcome says what Vagrant needs on this computer)',
+    );
+  }
+  const list = machines.map((machine) => `${machine.name} (${machine.provider})`).join(', ');
+  throw new OnggiError(
+    ErrorCode.InvalidParams,
+    'machine_not_chosen',
+    `which machine? there are ${machines.length}: ${list}; choose one with \`onggi machine use NAME\` (remembered, as in the window), or for one command with --machine NAME or ONGGI_MACHINE=NAME`,
+    'params.machine',
+  );
 }
 
 export function printJson(value: unknown): void {

@@ -22,12 +22,15 @@ import type { VagrantCli } from './machines/vagrant/vagrant-cli.js';
 import { VagrantMachine } from './machines/vagrant/vagrant-machine.js';
 import { VagrantMachines } from './machines/vagrant/vagrant-machines.js';
 import { localAgentDirs } from './paths.js';
+import { checkHostSetup } from './platform/host-setup.js';
+import { currentFacts, hasLocalMachine, type DesktopOs, type PlatformFacts } from './platform/platform.js';
+import { SettingsStore } from './settings-store.js';
 import { createTerminalSessions } from './terminal-sessions.js';
 import { Uploads } from './uploads.js';
 import { ONGGI_VERSION } from './version.js';
 
 export interface HostCoreOptions {
-  /** The app's data dir (Electron: app.getPath('userData')). */
+  /** The data dir shared by the app, the CLI and browser mode (platform/data-dir.ts: prepareDataDir). */
   dataDir: string;
   /** The folder holding the agent bundle (agent.cjs + manifest.json). */
   agentDir: string;
@@ -35,7 +38,10 @@ export interface HostCoreOptions {
   nodeRuntime: NodeRuntime;
   /** Overrides for the local agent's socket dir and state root (tests). */
   localAgent?: { runDir: string; stateDir: string };
-  platform?: NodeJS.Platform;
+  /** The desktop's OS, architecture, environment and home (default: this process's). */
+  facts?: PlatformFacts;
+  /** Tests: the desktop's OS only (over `facts`). */
+  platform?: DesktopOs;
   /** The staged Node runtimes for remote machines (default: <agentDir>/../bundles). */
   bundlesDir?: string;
   /** Answers host-key and passphrase questions in-process (the CLI); else they are events (see `ssh`). */
@@ -94,8 +100,10 @@ export function createHostCore(options: HostCoreOptions): HostCore {
   };
   const emitState: StateListener = (machine, state, error, retryAt) =>
     emit({ type: 'machine.state', machine, state, ...(error ? { error } : {}), ...(retryAt !== undefined ? { retryAt } : {}) });
+  const baseFacts = options.facts ?? currentFacts();
+  const facts: PlatformFacts = options.platform ? { ...baseFacts, os: options.platform } : baseFacts;
   const registry = new MachineRegistry();
-  if ((options.platform ?? process.platform) === 'linux') {
+  if (hasLocalMachine(facts)) {
     registry.add(
       new LocalMachine(
         { ...(options.localAgent ?? localAgentDirs()), agentDir: options.agentDir, nodeRuntime: options.nodeRuntime },
@@ -109,6 +117,7 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     ? (state: PortForwardState) => emit({ type: 'machine.portForward', ...state })
     : undefined;
   const ssh = new SshMachines({
+    facts,
     dataDir: options.dataDir,
     agentDir: options.agentDir,
     bundlesDir,
@@ -124,6 +133,7 @@ export function createHostCore(options: HostCoreOptions): HostCore {
   });
   ssh.onEvent((event) => emit(event));
   const vagrant = new VagrantMachines({
+    facts,
     dataDir: options.dataDir,
     templateDir: options.vagrantTemplateDir ?? join(options.agentDir, '..', 'vagrant'),
     agentDir: options.agentDir,
@@ -184,10 +194,12 @@ export function createHostCore(options: HostCoreOptions): HostCore {
   );
   void uploads.reapOnce(); // what a killed host core left half-uploaded
 
+  const settings = new SettingsStore(options.dataDir, facts);
+
   const terminals = createTerminalSessions((machine, terminal) => machineNamed(machine).openTerminal(terminal), emit);
 
   const handlers: Handlers<typeof hostMethods, undefined> = {
-    'app.version': () => ({ version: ONGGI_VERSION, platform: process.platform, secretVault: ssh.remembered.available }),
+    'app.version': () => ({ version: ONGGI_VERSION, platform: facts.os, secretVault: ssh.remembered.available }),
     'machines.list': () => registry.list(),
     'machines.info': async ({ machine }) => (await machineNamed(machine).agent()).call('system.info', undefined),
     'machines.add': async (params) => (await ssh.add(params)).view,
@@ -210,6 +222,16 @@ export function createHostCore(options: HostCoreOptions): HostCore {
       return {};
     },
     'machines.sshConfigHosts': () => ssh.configHosts(),
+    'machines.lastUsed': async () => {
+      const { lastMachine } = await settings.readOrDefaults();
+      return lastMachine ? { machine: lastMachine } : {};
+    },
+    'machines.use': async ({ machine }) => {
+      machineNamed(machine); // only a machine that exists is remembered
+      await settings.update({ lastMachine: machine });
+      return {};
+    },
+    'setup.check': () => checkHostSetup(facts),
     'terminals.open': (params) => terminals.open(params),
     'terminals.input': ({ id, data }) => {
       terminals.input(id, data);

@@ -26,7 +26,8 @@ function renderApp(client = new ScriptedClient()) {
 describe('App shell', () => {
   beforeEach(() => {
     useLanguageStore.setState({ language: 'en' });
-    useNavigation.setState({ view: 'machines' });
+    // The window as it opens: the navigation store's own first state, then the Machines view.
+    useNavigation.setState({ ...useNavigation.getInitialState(), view: 'machines' });
   });
   afterEach(cleanup);
 
@@ -66,5 +67,62 @@ describe('App shell', () => {
     act(() => stores.host.setState({ connection: 'lost' }));
     expect(screen.getByRole('alert').textContent).toContain('The connection to Onggi was lost');
     expect(screen.getByRole('status', { name: 'Connection to Onggi' }).textContent).toBe('Reconnecting…');
+  });
+
+  it('acts on the machine used last, else the only one, and never on a `local` this computer does not have', async () => {
+    const ec2 = { name: 'ec2', provider: 'ssh', state: 'ready' } as const;
+    const lab = { name: 'lab', provider: 'ssh', state: 'ready' } as const;
+    const client = new ScriptedClient({
+      'machines.list': () => [ec2, lab],
+      'machines.lastUsed': () => ({ machine: 'lab' }),
+      'machines.info': () => sampleInfo,
+      'machines.use': () => ({}),
+      'containers.list': () => [],
+      'images.list': () => [],
+    });
+    const stores = createStores(client);
+    useNavigation.setState({ view: 'containers' });
+    render(
+      <StoresContext value={stores}>
+        <App />
+      </StoresContext>,
+    );
+    await act(() => stores.machines.getState().load());
+    const picker = screen.getByRole('combobox', { name: 'Machine' }) as HTMLSelectElement;
+    expect(picker.value).toBe('lab');
+    expect(client.callsOf('containers.list')).toEqual([{ machine: 'lab', all: true }]);
+    expect(screen.queryByText(/local/)).toBeNull();
+
+    // Picking another machine is remembered on the host, for the next window and the CLI.
+    fireEvent.change(picker, { target: { value: 'ec2' } });
+    expect(client.callsOf('machines.use')).toEqual([{ machine: 'ec2' }]);
+    expect(stores.machines.getState().lastUsed).toBe('ec2');
+  });
+
+  it('asks which machine when there are several and none was used last', async () => {
+    const client = new ScriptedClient({
+      'machines.list': () => [
+        { name: 'ec2', provider: 'ssh', state: 'stopped' },
+        { name: 'lab', provider: 'vagrant', state: 'stopped' },
+      ],
+      'machines.lastUsed': () => ({}),
+    });
+    const stores = createStores(client);
+    useNavigation.setState({ view: 'images' });
+    render(
+      <StoresContext value={stores}>
+        <App />
+      </StoresContext>,
+    );
+    await act(() => stores.machines.getState().load());
+    expect(screen.getByRole('heading', { level: 1, name: 'Images' })).toBeTruthy();
+    expect(screen.getByRole('heading', { level: 2, name: 'Choose a machine' })).toBeTruthy();
+    const picker = screen.getByRole('combobox', { name: 'Machine' }) as HTMLSelectElement;
+    expect(picker.value).toBe('');
+    expect(
+      within(picker)
+        .getAllByRole('option')
+        .map((option) => option.textContent),
+    ).toEqual(['Choose a machine…', 'ec2 — Stopped', 'lab — Stopped']);
   });
 });

@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { Icon } from './components/icons';
+import { MachineGate, useNoMachine } from './components/MachineGate';
 import { Sidebar } from './components/Sidebar';
 import { useLanguage, useT } from './i18n';
 import { useClient, useHost } from './stores';
@@ -28,13 +29,16 @@ export function useDocumentLanguage(): void {
 export function App() {
   useDocumentLanguage();
   const view = useNavigation((state) => state.view);
+  const welcome = useNoMachine();
   return (
     <div className="app">
       <Sidebar />
       <main className="main">
         <ConnectionBanner />
-        <div className={fillViews.has(view) ? 'view view--fill' : 'view'}>
-          <CurrentView view={view} />
+        <div className={fillViews.has(view) && !welcome ? 'view view--fill' : 'view'}>
+          <MachineGate view={view}>
+            <CurrentView view={view} />
+          </MachineGate>
         </div>
       </main>
       <Toasts />

@@ -12,7 +12,8 @@ import type { Terminal } from '../../core/machines/machine.js';
 import { keyTypeLabel } from '../../core/machines/ssh/known-hosts.js';
 import type { HostKeyQuestion, MachinePrompts, SecretQuestion } from '../../core/machines/ssh/prompts.js';
 import { listSshConfigHosts } from '../../core/machines/ssh/ssh-config.js';
-import { printJson, withSession } from '../session.js';
+import { chooseMachine } from '../../../shared/machine-choice.js';
+import { printJson, withCore } from '../session.js';
 
 interface AddSshOptions {
   host?: string;
@@ -92,8 +93,8 @@ export function registerMachineCommands(program: Command): void {
     .addOption(new Option('--remote-run-dir <dir>', "the agent's socket dir on the machine").hideHelp())
     .addOption(new Option('--remote-state-dir <dir>', "the agent's state dir on the machine").hideHelp())
     .addOption(new Option('--supervisor <how>', 'how the daemon is kept running').choices(['auto', 'systemd', 'background']).hideHelp())
-    .action((name: string, options: AddSshOptions, command: Command) =>
-      withSession(command, async ({ core }) => {
+    .action((name: string, options: AddSshOptions) =>
+      withCore(async ({ core }) => {
         if (options.host === undefined && options.fromSshConfig === undefined) {
           throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', 'give --host or --from-ssh-config', 'params.host');
         }
@@ -122,13 +123,18 @@ export function registerMachineCommands(program: Command): void {
 
   add
     .command('vagrant')
-    .description('add a VM made by Vagrant from a Vagrantfile Onggi writes (VirtualBox by default); `machine start` creates it')
+    .description(
+      'add a VM made by Vagrant from a Vagrantfile Onggi writes (box and provider: this computer’s defaults); `machine start` creates it',
+    )
     .argument('<name>', 'a name for the machine')
-    .option('--box <box>', 'the Vagrant box (default debian/bookworm64)')
+    .option('--box <box>', 'the Vagrant box (default: debian/bookworm64 on x64; an arm64 box on Apple Silicon and Windows on ARM)')
     .option('--cpus <n>', 'virtual CPUs (default 2)', wholeNumber)
     .option('--memory <size>', 'memory, e.g. 4g or 2048m (default 2g)', memoryMb)
     .option('--disk <size>', 'disk size, e.g. 40g (default: the box’s)', diskGb)
-    .option('--provider <provider>', 'the Vagrant provider: virtualbox (default), libvirt, parallels, vmware_desktop, …')
+    .option(
+      '--provider <provider>',
+      'the Vagrant provider: virtualbox (default on x64), parallels or vmware_desktop (Apple Silicon, where installed), hyperv (Windows on ARM), libvirt, …',
+    )
     .option('--ip <address>', 'a private (host-only) network address for the VM')
     .option('--synced-folder', "share the machine's directory as /vagrant (off by default)")
     .addOption(new Option('--libvirt-driver <driver>', 'libvirt domain type').choices(['kvm', 'qemu']).hideHelp())
@@ -139,8 +145,8 @@ export function registerMachineCommands(program: Command): void {
     .addOption(new Option('--libvirt-cmdline <line>', 'libvirt direct kernel boot: the command line').hideHelp())
     .addOption(new Option('--ssh-user <user>', "log in as this user instead of the box's vagrant").hideHelp())
     .addOption(new Option('--ssh-key <file>', "log in with this key instead of Vagrant's").hideHelp())
-    .action((name: string, options: AddVagrantOptions, command: Command) =>
-      withSession(command, async ({ core }) => {
+    .action((name: string, options: AddVagrantOptions) =>
+      withCore(async ({ core }) => {
         const libvirt = {
           ...(options.libvirtDriver ? { driver: options.libvirtDriver } : {}),
           ...(options.libvirtUri ? { uri: options.libvirtUri } : {}),
@@ -166,8 +172,10 @@ export function registerMachineCommands(program: Command): void {
         const added = await core.vagrant.add(params);
         const d = added.definition;
         process.stdout.write(
-          `added ${d.name}: ${d.box} on ${d.vagrantProvider}, ${d.cpus} CPUs, ${d.memoryMb} MiB (Vagrantfile in ${added.dir}); start it with \`onggi machine start ${d.name}\`\n`,
+          `added ${d.name}: ${d.box}${d.boxArchitecture ? ` (${d.boxArchitecture})` : ''} on ${d.vagrantProvider}, ${d.cpus} CPUs, ${d.memoryMb} MiB (Vagrantfile in ${added.dir}); start it with \`onggi machine start ${d.name}\`\n`,
         );
+        const chosen = core.vagrant.defaults(params);
+        if (chosen.note && options.box === undefined && options.provider === undefined) process.stdout.write(`note: ${chosen.note}\n`);
       }),
     );
 
@@ -175,8 +183,8 @@ export function registerMachineCommands(program: Command): void {
     .command('start')
     .description('start a Vagrant machine (`vagrant up`: created and provisioned the first time)')
     .argument('<name>')
-    .action((name: string, _options: unknown, command: Command) =>
-      withSession(command, async ({ core }) => {
+    .action((name: string) =>
+      withCore(async ({ core }) => {
         const vm = vagrantMachine(core, name);
         const off = core.onEvent((event) => {
           if (event.type === 'machine.vagrant' && event.machine === name && event.kind !== 'action') {
@@ -196,8 +204,8 @@ export function registerMachineCommands(program: Command): void {
     .command('stop')
     .description('stop a Vagrant machine (`vagrant halt`)')
     .argument('<name>')
-    .action((name: string, _options: unknown, command: Command) =>
-      withSession(command, async ({ core }) => {
+    .action((name: string) =>
+      withCore(async ({ core }) => {
         await vagrantMachine(core, name).stop();
         process.stdout.write(`${name}: stopped\n`);
       }),
@@ -207,12 +215,15 @@ export function registerMachineCommands(program: Command): void {
     .command('ls')
     .description('list machines')
     .option('--json', 'print JSON')
-    .action((options: { json?: boolean }, command: Command) =>
-      withSession(command, async ({ api, core }) => {
+    .action((options: { json?: boolean }) =>
+      withCore(async ({ api, core }) => {
         const summaries = await api.call('machines.list', {});
         const views = new Map(core.ssh.views().map((view) => [view.name, view]));
+        // The machine a command without --machine would act on here (shared/machine-choice.ts), marked as Docker marks its context.
+        const { machine: lastUsed } = await api.call('machines.lastUsed', {});
+        const current = chooseMachine({ env: process.env.ONGGI_MACHINE, lastUsed, machines: summaries }).machine;
         if (options.json) {
-          printJson(summaries.map((summary) => ({ ...summary, ...(views.get(summary.name) ?? {}) })));
+          printJson(summaries.map((summary) => ({ ...summary, ...(views.get(summary.name) ?? {}), current: summary.name === current })));
           return;
         }
         const rows = summaries.map((summary) => {
@@ -223,10 +234,21 @@ export function registerMachineCommands(program: Command): void {
             : vm
               ? `${vm.definition.box} (${vm.definition.vagrantProvider}) in ${vm.dir}`
               : 'this host';
-          return [summary.name, summary.provider, summary.state, where];
+          return [summary.name, summary.provider, summary.state, where, summary.name === current ? '*' : ''];
         });
-        process.stdout.write(table([['NAME', 'PROVIDER', 'STATE', 'WHERE'], ...rows]));
+        process.stdout.write(table([['NAME', 'PROVIDER', 'STATE', 'WHERE', 'CURRENT'], ...rows]));
         if (core.ssh.loadError) process.stderr.write(`onggi: ${core.ssh.loadError.message}\n`);
+      }),
+    );
+
+  machine
+    .command('use')
+    .description('act on this machine from now on when a command has no --machine (the window’s picker remembers the same choice)')
+    .argument('<name>')
+    .action((name: string) =>
+      withCore(async ({ api }) => {
+        await api.call('machines.use', { machine: name });
+        process.stdout.write(`using ${name}\n`);
       }),
     );
 
@@ -234,8 +256,8 @@ export function registerMachineCommands(program: Command): void {
     .command('rm')
     .description('forget a machine (an SSH host keeps its agent and containers; a Vagrant VM is destroyed)')
     .argument('<name>')
-    .action((name: string, _options: unknown, command: Command) =>
-      withSession(command, async ({ core }) => {
+    .action((name: string) =>
+      withCore(async ({ core }) => {
         if (core.vagrant.get(name)) await core.vagrant.remove(name);
         else await core.ssh.remove(name);
         process.stdout.write(`${name}\n`);
@@ -247,8 +269,8 @@ export function registerMachineCommands(program: Command): void {
     .description('connect to a machine and make sure it runs this build of the agent (uploading only what it lacks)')
     .argument('<name>')
     .option('--json', 'print what the deploy did as JSON')
-    .action((name: string, options: { json?: boolean }, command: Command) =>
-      withSession(command, async ({ core }) => {
+    .action((name: string, options: { json?: boolean }) =>
+      withCore(async ({ core }) => {
         const ssh = core.ssh.get(name);
         if (!ssh) throw new OnggiError(ErrorCode.NotFound, 'not_found', `no SSH machine named "${name}"`, 'params.machine');
         const off = core.ssh.onEvent((event) => {
@@ -295,8 +317,8 @@ export function registerMachineCommands(program: Command): void {
     .argument('<name>')
     .argument('[command...]', 'a command to run instead of the login shell')
     .passThroughOptions()
-    .action((name: string, commandWords: string[], _options: unknown, command: Command) =>
-      withSession(command, async ({ core }) => {
+    .action((name: string, commandWords: string[]) =>
+      withCore(async ({ core }) => {
         const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
         const terminal = await core.openTerminal(name, {
           tty: tty || commandWords.length === 0,

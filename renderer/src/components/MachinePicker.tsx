@@ -17,6 +17,7 @@ export function MachinePicker() {
   const machines = useMachines((state) => state.machines);
   const machine = useNavigation((state) => state.machine);
   const setMachine = useNavigation((state) => state.setMachine);
+  const remember = useMachines((state) => state.remember);
   const deploy = useMachines((state) => state.deploy);
   const now = useNow(machines.some(countsDown));
   const options = machines.map((other) => ({
@@ -24,14 +25,23 @@ export function MachinePicker() {
     label: t('machinePicker.option', { machine: other.name, state: machineStatusText(t, other, deploy[other.name], now) }),
   }));
   // The chosen machine stays selectable while the list loads or after it went away.
-  if (!machines.some((other) => other.name === machine)) options.unshift({ name: machine, label: machine });
+  if (machine !== undefined && !machines.some((other) => other.name === machine)) options.unshift({ name: machine, label: machine });
+  const choose = (name: string): void => {
+    setMachine(name);
+    void remember(name); // remembered on the host: the next window, browser tab and `onggi` command start here
+  };
   return (
     <div className="machine-picker">
       <label htmlFor={id}>
         <Icon name="machines" size={16} />
         <span>{t('machinePicker.label')}</span>
       </label>
-      <select id={id} value={machine} onChange={(event) => setMachine(event.target.value)}>
+      <select id={id} value={machine ?? ''} onChange={(event) => choose(event.target.value)}>
+        {machine === undefined && (
+          <option value="" disabled>
+            {t('machinePicker.choose')}
+          </option>
+        )}
         {options.map((option) => (
           <option key={option.name} value={option.name}>
             {option.label}
@@ -42,10 +52,14 @@ export function MachinePicker() {
   );
 }
 
-/** The chosen machine, and whether its agent may be asked (this computer always; others when ready). */
+/**
+ * The chosen machine, and whether its agent may be asked (this computer always; others when ready).
+ * Only for views inside the App's MachineGate, which renders them once a machine is chosen.
+ */
 export function useCurrentMachine(): { name: string; summary?: MachineSummary; usable: boolean } {
   const name = useNavigation((state) => state.machine);
   const summary = useMachines((state) => state.machines.find((machine) => machine.name === name));
+  if (name === undefined) throw new Error('useCurrentMachine: no machine is chosen (render the view inside MachineGate)');
   const usable = summary ? shouldReadInfo(summary) : name === 'local';
   return { name, summary, usable };
 }

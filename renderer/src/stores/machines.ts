@@ -25,6 +25,8 @@ export interface MachinesState {
   status: LoadStatus;
   error?: string;
   machines: MachineSummary[];
+  /** The machine used last, as the host remembers it (window and CLI share it); may name one removed since. */
+  lastUsed?: string;
   info: Record<string, InfoEntry>;
   /** The streamed `vagrant up`/`halt` output per Vagrant machine, newest last, of the latest start or stop. */
   vagrantLog: Record<string, VagrantProgress[]>;
@@ -33,6 +35,8 @@ export interface MachinesState {
   /** The latest `machine.deploy` progress per machine (of the deploy running now, or the last one). */
   deploy: Record<string, DeployProgress>;
   load(): Promise<void>;
+  /** Remembers the machine the user picked, on the host; a failure only costs the memory, so it is logged. */
+  remember(machine: string): Promise<void>;
   /** `vagrant up` (start) or `vagrant halt` (stop); the log is cleared first; a failure is thrown. */
   start(machine: string): Promise<void>;
   stop(machine: string): Promise<void>;
@@ -91,8 +95,16 @@ export function createMachinesStore(api: Pick<HostApi, 'call'>): MachinesStore {
         const request = ++listRequest;
         set({ status: 'loading' });
         let machines: MachineSummary[];
+        let lastUsed: string | undefined;
         try {
-          machines = await api.call('machines.list', undefined);
+          // The remembered machine is a convenience: the list stands without it.
+          [machines, lastUsed] = await Promise.all([
+            api.call('machines.list', undefined),
+            api.call('machines.lastUsed', undefined).then(
+              ({ machine }) => machine,
+              () => undefined,
+            ),
+          ]);
         } catch (error) {
           if (request === listRequest) set({ status: 'error', error: errorMessage(error) });
           return;
@@ -100,7 +112,7 @@ export function createMachinesStore(api: Pick<HostApi, 'call'>): MachinesStore {
         if (request !== listRequest) return;
         const names = new Set(machines.map((machine) => machine.name));
         const info = Object.fromEntries(Object.entries(get().info).filter(([name]) => names.has(name)));
-        set({ status: 'ready', error: undefined, machines, info });
+        set({ status: 'ready', error: undefined, machines, lastUsed, info });
         await Promise.all(machines.filter(shouldReadInfo).map((machine) => get().loadInfo(machine.name)));
       },
 
@@ -118,6 +130,15 @@ export function createMachinesStore(api: Pick<HostApi, 'call'>): MachinesStore {
           set((state) => ({ info: { ...state.info, [machine]: { ...state.info[machine], status: 'error', error: errorMessage(error) } } }));
         } finally {
           if (latest()) infoRequests.delete(machine);
+        }
+      },
+
+      async remember(machine) {
+        set({ lastUsed: machine });
+        try {
+          await api.call('machines.use', { machine });
+        } catch (error) {
+          console.warn(`onggi: could not remember ${machine} as the machine used last:`, error);
         }
       },
 

@@ -16,15 +16,19 @@ export function viewFromHash(hash: string): View {
 
 interface NavigationState {
   view: View;
-  /** The machine the container, image and activity views act on. */
-  machine: string;
+  /**
+   * The machine the container, image and activity views act on: none until the machines are known
+   * (then the one used last, else this computer where it is one, else the only one: see
+   * shared/machine-choice.ts), and none while there is no machine at all (the welcome shows).
+   */
+  machine: string | undefined;
   go: (view: View) => void;
   setMachine: (machine: string) => void;
 }
 
 export const useNavigation = create<NavigationState>()((set) => ({
   view: typeof location === 'undefined' ? 'machines' : viewFromHash(location.hash),
-  machine: 'local',
+  machine: undefined,
   go: (view) => {
     if (typeof history !== 'undefined' && typeof location !== 'undefined' && location.hash !== `#/${view}`) {
       history.replaceState(null, '', `#/${view}`);

@@ -9,14 +9,15 @@ import { useClient, useMachines } from '../../stores';
 import { useToasts } from '../../stores/toasts';
 import { emptyVagrantForm, vagrantParams } from './vagrant-form';
 
-const PROVIDERS = ['virtualbox', 'libvirt', 'parallels', 'vmware_desktop'] as const;
+const PROVIDERS = ['virtualbox', 'libvirt', 'parallels', 'vmware_desktop', 'hyperv'] as const;
 
-export function AddVagrantDialog({ onClose }: { onClose: () => void }) {
+/** `provider`: the Vagrant provider to start with (the welcome passes the hypervisor it found here). */
+export function AddVagrantDialog({ onClose, provider }: { onClose: () => void; provider?: string }) {
   const t = useT();
   const client = useClient();
   const load = useMachines((state) => state.load);
   const push = useToasts((state) => state.push);
-  const { withError, control, submit } = useFieldForm(emptyVagrantForm, vagrantParams);
+  const { withError, control, submit } = useFieldForm(provider ? { ...emptyVagrantForm, provider } : emptyVagrantForm, vagrantParams);
   const { busy, failure, run } = useRequest();
 
   const add = async (): Promise<void> => {

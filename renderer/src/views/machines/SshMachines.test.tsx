@@ -9,6 +9,7 @@ import type { SshConfigHostView } from '../../../../shared/machines.js';
 import { MachinePicker } from '../../components/MachinePicker';
 import { useLanguageStore } from '../../i18n';
 import { createStores, StoresContext, type Stores } from '../../stores';
+import { useNavigation } from '../../stores/navigation';
 import { sampleInfo, ScriptedClient } from '../../stores/test-fixtures';
 import { useToasts } from '../../stores/toasts';
 import { MachinesView } from '../MachinesView';
@@ -49,6 +50,8 @@ describe('SSH machines in the Machines view', () => {
   beforeEach(() => {
     useLanguageStore.setState({ language: 'en' });
     useToasts.setState({ toasts: [] });
+    // As the window chooses on Linux: this computer, with nothing remembered (see MachineGate).
+    useNavigation.setState({ machine: 'local' });
   });
   afterEach(() => {
     cleanup();
