@@ -396,4 +396,14 @@ describe('the ssh machine in the host core', () => {
     expect((await readdir(join(remote.installRoot, 'agent'))).sort()).toEqual(ids.sort());
     expect(await readdir(join(remote.installRoot, 'runtime'))).toHaveLength(1);
   }, 120_000);
+
+  it('refuses to deploy a build without the init helper for the machine, naming it, and uploads nothing', async () => {
+    const dir = join(root, 'agent-no-helper');
+    await cp(AGENT_DIR, dir, { recursive: true });
+    await rm(join(dir, 'onggi-init-amd64'));
+    const agentsBefore = (await readdir(join(remote.installRoot, 'agent'))).sort();
+    const core = hostCore(dir);
+    await expect(core.call('machines.info', { machine: 'box' })).rejects.toThrow(/no onggi-init-amd64.*ONGGI_INIT_PREBUILT/);
+    expect((await readdir(join(remote.installRoot, 'agent'))).sort()).toEqual(agentsBefore);
+  }, 60_000);
 });
