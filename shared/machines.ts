@@ -2,7 +2,7 @@
 // pieces that add, remove and reach remote machines: the host-key question, the secret question
 // (key passphrase, sudo password: answered, never stored), deploy progress.
 import { z } from 'zod';
-import { MachineName } from './names.js';
+import { MachineName, NewMachineName } from './names.js';
 
 /** A host name, IPv4 or IPv6 address. No leading `-` (it would read as an option to a tool). */
 export const SshHost = z
@@ -85,8 +85,14 @@ export const Ipv4 = z
   .max(15)
   .regex(/^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/, 'must be an IPv4 address');
 
+/** Vagrant's name for the box's CPU architecture (`config.vm.box_architecture`). */
+export const VagrantBoxArchitecture = z.enum(['amd64', 'arm64']);
+
 export const VagrantResources = {
+  // Machines stored before per-host defaults always carry a box; this default only reads them.
   box: VagrantBox.default('debian/bookworm64'),
+  /** Which build of the box (Vagrant ≥ 2.4); absent: Vagrant's own choice. */
+  boxArchitecture: VagrantBoxArchitecture.optional(),
   cpus: z.number().int('must be a whole number').min(1, 'must be 1 or more').max(256, 'must be at most 256').default(2),
   memoryMb: z
     .number()
@@ -151,7 +157,7 @@ export type MachinesFile = z.infer<typeof MachinesFile>;
 export const MachineAddSshParams = z
   .strictObject({
     provider: z.literal('ssh'),
-    name: MachineName,
+    name: NewMachineName,
     host: SshHost.optional(),
     port: Port.optional(),
     user: SshUser.optional(),
@@ -168,7 +174,12 @@ export const MachineAddSshParams = z
   });
 export type MachineAddSshParams = z.infer<typeof MachineAddSshParams>;
 
-export const MachineAddVagrantParams = VagrantMachineDefinition;
+/** Box, provider and architecture left out get this desktop's defaults (the platform layer's: x64, Apple Silicon, Windows on ARM differ). */
+export const MachineAddVagrantParams = VagrantMachineDefinition.extend({
+  name: NewMachineName,
+  box: VagrantBox.optional(),
+  vagrantProvider: VagrantProviderName.optional(),
+});
 export type MachineAddVagrantParams = z.input<typeof MachineAddVagrantParams>;
 
 export const MachineRemoveParams = z.strictObject({ machine: MachineName });

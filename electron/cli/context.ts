@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { createHostCore, type HostCore, type HostCoreOptions } from '../core/host-core.js';
-import { defaultDataDir } from '../core/paths.js';
+import { currentFacts, prepareDataDir } from '../core/platform/platform.js';
 import { terminalPrompts } from './commands/machines.js';
 
 /** Where the built pieces sit relative to the CLI bundle (dist/electron/cli.cjs). */
@@ -16,9 +16,11 @@ export const ASSETS = {
  */
 export function createCliCore(extra: Pick<HostCoreOptions, 'forwardPublishedPorts'> & { promptsInWindow?: boolean } = {}): HostCore {
   const { promptsInWindow, ...options } = extra;
+  const facts = currentFacts();
   return createHostCore({
     ...options,
-    dataDir: defaultDataDir(),
+    facts,
+    dataDir: prepareDataDir(facts, (move) => process.stderr.write(`onggi: moved the data folder ${move.from} to ${move.to}\n`)),
     agentDir: ASSETS.agentDir,
     // The CLI already runs on Node; the local agent runs on the same binary.
     nodeRuntime: { command: process.execPath },

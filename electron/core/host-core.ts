@@ -22,12 +22,13 @@ import type { VagrantCli } from './machines/vagrant/vagrant-cli.js';
 import { VagrantMachine } from './machines/vagrant/vagrant-machine.js';
 import { VagrantMachines } from './machines/vagrant/vagrant-machines.js';
 import { localAgentDirs } from './paths.js';
+import { currentFacts, hasLocalMachine, type DesktopOs, type PlatformFacts } from './platform/platform.js';
 import { createTerminalSessions } from './terminal-sessions.js';
 import { Uploads } from './uploads.js';
 import { ONGGI_VERSION } from './version.js';
 
 export interface HostCoreOptions {
-  /** The app's data dir (Electron: app.getPath('userData')). */
+  /** The data dir shared by the app, the CLI and browser mode (platform/data-dir.ts: prepareDataDir). */
   dataDir: string;
   /** The folder holding the agent bundle (agent.cjs + manifest.json). */
   agentDir: string;
@@ -35,7 +36,10 @@ export interface HostCoreOptions {
   nodeRuntime: NodeRuntime;
   /** Overrides for the local agent's socket dir and state root (tests). */
   localAgent?: { runDir: string; stateDir: string };
-  platform?: NodeJS.Platform;
+  /** The desktop's OS, architecture, environment and home (default: this process's). */
+  facts?: PlatformFacts;
+  /** Tests: the desktop's OS only (over `facts`). */
+  platform?: DesktopOs;
   /** The staged Node runtimes for remote machines (default: <agentDir>/../bundles). */
   bundlesDir?: string;
   /** Answers host-key and passphrase questions in-process (the CLI); else they are events (see `ssh`). */
@@ -94,8 +98,10 @@ export function createHostCore(options: HostCoreOptions): HostCore {
   };
   const emitState: StateListener = (machine, state, error, retryAt) =>
     emit({ type: 'machine.state', machine, state, ...(error ? { error } : {}), ...(retryAt !== undefined ? { retryAt } : {}) });
+  const baseFacts = options.facts ?? currentFacts();
+  const facts: PlatformFacts = options.platform ? { ...baseFacts, os: options.platform } : baseFacts;
   const registry = new MachineRegistry();
-  if ((options.platform ?? process.platform) === 'linux') {
+  if (hasLocalMachine(facts)) {
     registry.add(
       new LocalMachine(
         { ...(options.localAgent ?? localAgentDirs()), agentDir: options.agentDir, nodeRuntime: options.nodeRuntime },
@@ -109,6 +115,7 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     ? (state: PortForwardState) => emit({ type: 'machine.portForward', ...state })
     : undefined;
   const ssh = new SshMachines({
+    facts,
     dataDir: options.dataDir,
     agentDir: options.agentDir,
     bundlesDir,
@@ -124,6 +131,7 @@ export function createHostCore(options: HostCoreOptions): HostCore {
   });
   ssh.onEvent((event) => emit(event));
   const vagrant = new VagrantMachines({
+    facts,
     dataDir: options.dataDir,
     templateDir: options.vagrantTemplateDir ?? join(options.agentDir, '..', 'vagrant'),
     agentDir: options.agentDir,
@@ -187,7 +195,7 @@ export function createHostCore(options: HostCoreOptions): HostCore {
   const terminals = createTerminalSessions((machine, terminal) => machineNamed(machine).openTerminal(terminal), emit);
 
   const handlers: Handlers<typeof hostMethods, undefined> = {
-    'app.version': () => ({ version: ONGGI_VERSION, platform: process.platform, secretVault: ssh.remembered.available }),
+    'app.version': () => ({ version: ONGGI_VERSION, platform: facts.os, secretVault: ssh.remembered.available }),
     'machines.list': () => registry.list(),
     'machines.info': async ({ machine }) => (await machineNamed(machine).agent()).call('system.info', undefined),
     'machines.add': async (params) => (await ssh.add(params)).view,

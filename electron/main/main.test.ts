@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SecretVault } from '../core/machines/ssh/remembered-passphrases.js';
+import { currentFacts, dataDir } from '../core/platform/platform.js';
 
 type Listener = (...args: unknown[]) => void;
 
@@ -117,7 +118,9 @@ describe('main', () => {
     await startMain();
     expect(fake.enableSandbox).toHaveBeenCalled();
     expect(fake.createHostCore).toHaveBeenCalledWith({
-      dataDir: '/fake/userData',
+      // The platform layer's folder, the one the CLI and `onggi serve` use (not Electron's userData).
+      facts: currentFacts(),
+      dataDir: dataDir(currentFacts()),
       agentDir: join(__dirname, '..', '..', 'vm-assets', 'dist', 'agent'),
       nodeRuntime: { command: process.execPath, env: { ELECTRON_RUN_AS_NODE: '1' } },
       // The app is long-lived: remote containers' published ports reach this computer's 127.0.0.1.

@@ -2,6 +2,7 @@
 // in the core (plain Node); this file only owns the window, the IPC door and the app lifecycle.
 import { app, BrowserWindow, safeStorage } from 'electron';
 import { createHostCore, type HostCore } from '../core/host-core.js';
+import { currentFacts, prepareDataDir } from '../core/platform/platform.js';
 import { appLayout } from './app-paths.js';
 import { hardenSession, hardenWebContents } from './hardening.js';
 import { connectHostToWindow } from './ipc.js';
@@ -45,14 +46,17 @@ function start(): void {
     .whenReady()
     .then(() => {
       hardenSession();
+      const facts = currentFacts();
       core = createHostCore({
-        dataDir: app.getPath('userData'),
+        facts,
+        // The platform layer's folder, not Electron's userData: the CLI and `onggi serve` use the same.
+        dataDir: prepareDataDir(facts, (move) => console.info(`onggi: moved the data folder ${move.from} to ${move.to}`)),
         agentDir: layout.agentDir,
         // The local agent runs on Electron's own Node (RunAsNode fuse stays on for this).
         nodeRuntime: { command: process.execPath, env: { ELECTRON_RUN_AS_NODE: '1' } },
         forwardPublishedPorts: true,
         // Key passphrases the user asks to remember: encrypted by the OS keychain, never plain.
-        secretVault: safeStorageVault(safeStorage),
+        secretVault: safeStorageVault(safeStorage, facts.os),
       });
       connectHostToWindow(core, () => window, layout.rendererUrl);
       showWindow();
@@ -64,7 +68,8 @@ function start(): void {
     });
 
   app.on('window-all-closed', () => {
-    if (process.platform !== 'darwin') app.quit();
+    // macOS apps stay running with no window (the dock icon reopens it).
+    if (currentFacts().os !== 'darwin') app.quit();
   });
 
   // The core closes its connections on the way out. The agent daemons and their containers keep

@@ -4,10 +4,11 @@
 // so it counts as no keychain at all, and the window then does not offer "remember".
 import type { SafeStorage } from 'electron';
 import type { SecretVault } from '../core/machines/ssh/remembered-passphrases.js';
+import type { DesktopOs } from '../core/platform/platform.js';
 
 type SafeStorageLike = Pick<SafeStorage, 'isEncryptionAvailable' | 'encryptString' | 'decryptString' | 'getSelectedStorageBackend'>;
 
-export function safeStorageVault(safeStorage: SafeStorageLike, platform: NodeJS.Platform = process.platform): SecretVault {
+export function safeStorageVault(safeStorage: SafeStorageLike, platform: DesktopOs): SecretVault {
   return {
     isAvailable: () =>
       safeStorage.isEncryptionAvailable() && (platform !== 'linux' || safeStorage.getSelectedStorageBackend() !== 'basic_text'),

@@ -1,10 +1,10 @@
 // `onggi image …`: pull, import, list, inspect, remove, on the chosen machine.
 import { randomUUID } from 'node:crypto';
-import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { PullProgress } from '../../../shared/images.js';
+import { currentFacts } from '../../core/platform/platform.js';
 import { formatBytes } from '../format.js';
+import { importSource } from '../import-source.js';
 import { printJson, withSession } from '../session.js';
 
 /** One line per layer and status change: readable in a log as well as on a terminal. */
@@ -70,22 +70,24 @@ export function registerImageCommands(program: Command): void {
     )
     .action((file: string, options: { name?: string; kind: 'auto' | 'docker-archive' | 'oci-archive' | 'rootfs' }, cmd: Command) =>
       withSession(cmd, async ({ api, core, machine }) => {
-        const local = resolve(file);
         // A file on this computer is uploaded to a remote machine first; otherwise the path is the machine's.
-        const here =
-          machine !== 'local' &&
-          (await stat(local).then(
-            (info) => info.isFile(),
-            () => false,
-          ));
+        const source = await importSource(file, { machine, facts: currentFacts(), cwd: process.cwd() });
+        const here = source.where === 'desktop';
         const off = core.onEvent((event) => {
           if (event.type === 'machine.upload' && process.stderr.isTTY) {
             process.stderr.write(`\ruploading ${event.file}: ${(event.bytes / 1e6).toFixed(1)}/${(event.total / 1e6).toFixed(1)} MB `);
           }
         });
         const imported = here
-          ? await core.importImageFile(machine, local, { kind: options.kind, ...(options.name ? { name: options.name } : {}) }).finally(off)
-          : await api.call('images.import', { machine, path: local, kind: options.kind, ...(options.name ? { name: options.name } : {}) });
+          ? await core
+              .importImageFile(machine, source.path, { kind: options.kind, ...(options.name ? { name: options.name } : {}) })
+              .finally(off)
+          : await api.call('images.import', {
+              machine,
+              path: source.path,
+              kind: options.kind,
+              ...(options.name ? { name: options.name } : {}),
+            });
         off();
         if (here && process.stderr.isTTY) process.stderr.write('\n');
         for (const summary of imported) process.stdout.write(`${summary.names.join(', ') || '<none>'} ${summary.id}\n`);

@@ -122,13 +122,18 @@ export function registerMachineCommands(program: Command): void {
 
   add
     .command('vagrant')
-    .description('add a VM made by Vagrant from a Vagrantfile Onggi writes (VirtualBox by default); `machine start` creates it')
+    .description(
+      'add a VM made by Vagrant from a Vagrantfile Onggi writes (box and provider: this computer’s defaults); `machine start` creates it',
+    )
     .argument('<name>', 'a name for the machine')
-    .option('--box <box>', 'the Vagrant box (default debian/bookworm64)')
+    .option('--box <box>', 'the Vagrant box (default: debian/bookworm64 on x64; an arm64 box on Apple Silicon and Windows on ARM)')
     .option('--cpus <n>', 'virtual CPUs (default 2)', wholeNumber)
     .option('--memory <size>', 'memory, e.g. 4g or 2048m (default 2g)', memoryMb)
     .option('--disk <size>', 'disk size, e.g. 40g (default: the box’s)', diskGb)
-    .option('--provider <provider>', 'the Vagrant provider: virtualbox (default), libvirt, parallels, vmware_desktop, …')
+    .option(
+      '--provider <provider>',
+      'the Vagrant provider: virtualbox (default on x64), parallels or vmware_desktop (Apple Silicon, where installed), hyperv (Windows on ARM), libvirt, …',
+    )
     .option('--ip <address>', 'a private (host-only) network address for the VM')
     .option('--synced-folder', "share the machine's directory as /vagrant (off by default)")
     .addOption(new Option('--libvirt-driver <driver>', 'libvirt domain type').choices(['kvm', 'qemu']).hideHelp())
@@ -166,8 +171,10 @@ export function registerMachineCommands(program: Command): void {
         const added = await core.vagrant.add(params);
         const d = added.definition;
         process.stdout.write(
-          `added ${d.name}: ${d.box} on ${d.vagrantProvider}, ${d.cpus} CPUs, ${d.memoryMb} MiB (Vagrantfile in ${added.dir}); start it with \`onggi machine start ${d.name}\`\n`,
+          `added ${d.name}: ${d.box}${d.boxArchitecture ? ` (${d.boxArchitecture})` : ''} on ${d.vagrantProvider}, ${d.cpus} CPUs, ${d.memoryMb} MiB (Vagrantfile in ${added.dir}); start it with \`onggi machine start ${d.name}\`\n`,
         );
+        const chosen = core.vagrant.defaults(params);
+        if (chosen.note && options.box === undefined && options.provider === undefined) process.stdout.write(`note: ${chosen.note}\n`);
       }),
     );
 

@@ -1,12 +1,16 @@
 // The machines the user added, in <dataDir>/machines.json: checked against the schema on every
 // load (a bad file is reported with the field at fault and left as it is, never overwritten),
-// written atomically (temp file, fsync, rename, fsync of the dir).
+// written atomically (see atomic-write.ts).
 import { readFileSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { OnggiError, errorMessage, formatPath } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
 import { MachinesFile, type MachineDefinition } from '../../../shared/machines.js';
+import { sameMachineName } from '../../../shared/names.js';
+import { writeJsonAtomic } from '../atomic-write.js';
+import type { PlatformFacts } from '../platform/platform.js';
+import { nameTaken } from './registry.js';
 
 export const MACHINES_FILE = 'machines.json';
 /** Names the providers own: a stored machine cannot take them. */
@@ -15,7 +19,10 @@ export const RESERVED_MACHINE_NAMES = ['local'];
 export class MachineStore {
   readonly path: string;
 
-  constructor(dataDir: string) {
+  constructor(
+    dataDir: string,
+    private readonly facts?: PlatformFacts,
+  ) {
     this.path = join(dataDir, MACHINES_FILE);
   }
 
@@ -60,9 +67,8 @@ export class MachineStore {
 
   async add(definition: MachineDefinition): Promise<void> {
     const machines = await this.load();
-    if (RESERVED_MACHINE_NAMES.includes(definition.name) || machines.some((machine) => machine.name === definition.name)) {
-      throw new OnggiError(ErrorCode.Conflict, 'already_exists', `a machine named "${definition.name}" exists`, 'params.name');
-    }
+    const taken = [...RESERVED_MACHINE_NAMES, ...machines.map((machine) => machine.name)].find((name) => sameMachineName(name, definition.name));
+    if (taken !== undefined) throw nameTaken(definition.name, taken);
     await this.save([...machines, definition]);
   }
 
@@ -122,32 +128,6 @@ export class MachineStore {
 
   private async save(machines: MachineDefinition[]): Promise<void> {
     const content: MachinesFile = { version: 1, machines };
-    await writeJsonAtomic(this.path, content);
-  }
-}
-
-/** Writes JSON to a file in the app's data dir (mode 0600): temp file, fsync, rename, fsync of the dir. */
-export async function writeJsonAtomic(path: string, content: unknown): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    const file = await open(temp, 'wx', 0o600);
-    try {
-      await file.writeFile(`${JSON.stringify(content, null, 2)}\n`);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-  const dirHandle = await open(dir, 'r');
-  try {
-    await dirHandle.sync();
-  } finally {
-    await dirHandle.close();
+    await writeJsonAtomic(this.path, content, this.facts ? { facts: this.facts } : {});
   }
 }

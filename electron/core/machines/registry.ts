@@ -1,6 +1,7 @@
 import type { MachineSummary } from '../../../shared/host-api.js';
 import { OnggiError } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
+import { sameMachineName } from '../../../shared/names.js';
 import type { Machine } from './machine.js';
 
 /** The machines this host knows, by name. */
@@ -26,6 +27,15 @@ export class MachineRegistry {
     return this.machines.has(name);
   }
 
+  /**
+   * Refuses a new machine whose name is taken, also when only the case differs: `vagrant/Dev` and
+   * `vagrant/dev` are one folder on Windows and macOS (destroying one would destroy the other).
+   */
+  checkNewName(name: string): void {
+    const taken = [...this.machines.keys()].find((existing) => sameMachineName(existing, name));
+    if (taken !== undefined) throw nameTaken(name, taken);
+  }
+
   remove(name: string): boolean {
     return this.machines.delete(name);
   }
@@ -37,4 +47,16 @@ export class MachineRegistry {
   async closeAll(): Promise<void> {
     await Promise.all([...this.machines.values()].map((machine) => machine.close()));
   }
+}
+
+/** The error for a new machine whose name is taken (exactly, or but for case). */
+export function nameTaken(name: string, taken: string): OnggiError {
+  return new OnggiError(
+    ErrorCode.Conflict,
+    'already_exists',
+    taken === name
+      ? `a machine named "${name}" exists`
+      : `a machine named "${taken}" exists; "${name}" differs only in case, which Windows and macOS treat as the same name`,
+    'params.name',
+  );
 }

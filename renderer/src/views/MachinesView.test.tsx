@@ -189,6 +189,37 @@ describe('MachinesView', () => {
     expect(screen.queryByRole('dialog')).toBeNull();
   });
 
+  it('leaves box and provider to the host when they are left empty (its default differs on Apple Silicon and Windows on ARM)', async () => {
+    const client = new ScriptedClient({
+      'machines.addVagrant': (params) => ({
+        name: params.name,
+        provider: 'vagrant',
+        box: 'bento/debian-12',
+        cpus: params.cpus ?? 2,
+        memoryMb: params.memoryMb ?? 2048,
+        vagrantProvider: 'parallels',
+      }),
+      'machines.list': () => [],
+    });
+    const stores = createStores(client);
+    stores.machines.setState({ status: 'ready', machines: [] });
+    renderWith(stores);
+    fireEvent.click(screen.getByRole('button', { name: 'Add a Vagrant VM' }));
+    const dialog = screen.getByRole('dialog', { name: 'Add a Vagrant VM' });
+    expect((within(dialog).getByRole('textbox', { name: 'Box' }) as HTMLInputElement).value).toBe('');
+    fireEvent.change(within(dialog).getByRole('textbox', { name: 'Name' }), { target: { value: 'dev' } });
+    await act(async () => {
+      fireEvent.click(within(dialog).getByRole('button', { name: 'Add' }));
+    });
+    expect(client.calls.find((call) => call.method === 'machines.addVagrant')?.params).toEqual({
+      provider: 'vagrant',
+      name: 'dev',
+      cpus: 2,
+      memoryMb: 2048,
+      syncedFolder: false,
+    });
+  });
+
   it('starts a Vagrant machine and shows the streamed `vagrant up` output in a log', async () => {
     let finish: (value: { state: string }) => void = () => undefined;
     const client = new ScriptedClient({

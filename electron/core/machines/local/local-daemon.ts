@@ -133,6 +133,7 @@ async function startDaemon(options: LocalDaemonOptions, entry: string): Promise<
       {
         // Detached into its own session: the daemon outlives this process, its terminal and its signals.
         detached: true,
+        windowsHide: true,
         stdio: ['ignore', logFd, logFd, 'pipe'],
         env: { ...process.env, ...options.nodeRuntime.env },
       },

@@ -72,7 +72,7 @@ export function openLocalTerminal(spec: LocalCommand, options: TerminalOptions):
       },
     };
   }
-  const child = spawn(spec.command, spec.args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(spec.command, spec.args, { env, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
   const stream = Duplex.from({ writable: child.stdin, readable: child.stdout });
   const exit = new Promise<TerminalExit>((resolve) => {
     child.once('error', () => resolve({ code: 126 }));

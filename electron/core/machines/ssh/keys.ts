@@ -3,11 +3,10 @@
 // (one per machine), so a reconnect does not ask again: memory, or memory plus the OS keychain
 // when the user opted in (remembered-passphrases.ts); never written in plain text.
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { ParsedKey } from 'ssh2';
 import { OnggiError, errorMessage } from '../../../../shared/errors.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
+import { currentFacts, expandHome, type PlatformFacts } from '../../platform/platform.js';
 import { ssh2 } from './ssh2-runtime.js';
 
 export const MAX_PASSPHRASE_ATTEMPTS = 3;
@@ -27,12 +26,6 @@ export interface LoadedKey {
   key: ParsedKey;
 }
 
-export function expandHome(path: string, home = homedir()): string {
-  if (path === '~') return home;
-  if (path.startsWith('~/')) return join(home, path.slice(2));
-  return path;
-}
-
 function isEncryptedError(error: Error): boolean {
   return /no passphrase given/i.test(error.message);
 }
@@ -47,9 +40,9 @@ function isBadPassphraseError(error: Error): boolean {
  */
 export async function loadPrivateKey(
   path: string,
-  options: { required: boolean; ask: AskPassphrase; cache: PassphraseCache },
+  options: { required: boolean; ask: AskPassphrase; cache: PassphraseCache; facts?: Pick<PlatformFacts, 'os' | 'homedir'> },
 ): Promise<LoadedKey | undefined> {
-  const file = expandHome(path);
+  const file = expandHome(path, options.facts ?? currentFacts());
   let data: Buffer;
   try {
     data = await readFile(file);

@@ -4,6 +4,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { OnggiError, errorMessage } from '../../../../shared/errors.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
+import { currentFacts, portDeniedMessage, type PlatformFacts } from '../../platform/platform.js';
 import type { SshConnection } from './ssh-connection.js';
 
 export interface PortForwardSpec {
@@ -27,10 +28,40 @@ export interface PortForward {
   close(): Promise<void>;
 }
 
+/** Why this computer would not listen for a forward, as the user can act on it (the advice differs per OS). */
+export function listenError(
+  error: NodeJS.ErrnoException,
+  localHost: string,
+  spec: Pick<PortForwardSpec, 'localPort' | 'remotePort'>,
+  facts: Pick<PlatformFacts, 'os'>,
+): OnggiError {
+  const address = localHost.includes(':') ? `[${localHost}]:${spec.localPort}` : `${localHost}:${spec.localPort}`;
+  if (error.code === 'EADDRINUSE') {
+    return new OnggiError(
+      ErrorCode.Conflict,
+      'port_in_use',
+      `${address} is already in use on this computer (another program listens there), so the machine's port ${spec.remotePort} cannot be forwarded to it; publish the container on another port, or stop that program`,
+      'localPort',
+    );
+  }
+  if (error.code === 'EACCES') {
+    return new OnggiError(ErrorCode.Forbidden, 'port_forbidden', portDeniedMessage(facts, address, spec.localPort), 'localPort');
+  }
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'EAFNOSUPPORT') {
+    return new OnggiError(
+      ErrorCode.Unavailable,
+      'address_unavailable',
+      `${localHost} does not exist on this computer: ${errorMessage(error)}`,
+    );
+  }
+  return new OnggiError(ErrorCode.OperationFailed, 'forward_failed', `cannot listen on ${address}: ${errorMessage(error)}`);
+}
+
 export async function forwardPort(
   connection: () => Promise<SshConnection>,
   spec: PortForwardSpec,
   onClosed?: () => void,
+  facts: Pick<PlatformFacts, 'os'> = currentFacts(),
 ): Promise<PortForward> {
   const localHost = spec.localHost ?? '127.0.0.1';
   const remoteHost = spec.remoteHost ?? '127.0.0.1';
@@ -58,34 +89,7 @@ export async function forwardPort(
       .catch(() => socket.destroy());
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') {
-        reject(
-          new OnggiError(
-            ErrorCode.Conflict,
-            'port_in_use',
-            `${localHost}:${spec.localPort} is already in use on this computer (another program listens there), so the machine's port ${spec.remotePort} cannot be forwarded to it; publish the container on another port, or stop that program`,
-            'localPort',
-          ),
-        );
-      } else if (error.code === 'EACCES') {
-        reject(
-          new OnggiError(
-            ErrorCode.Forbidden,
-            'port_forbidden',
-            `this computer does not let Onggi listen on ${localHost}:${spec.localPort} (ports below 1024 need privileges)`,
-            'localPort',
-          ),
-        );
-      } else
-        reject(
-          new OnggiError(
-            ErrorCode.OperationFailed,
-            'forward_failed',
-            `cannot listen on ${localHost}:${spec.localPort}: ${errorMessage(error)}`,
-          ),
-        );
-    });
+    server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, localHost, spec, facts)));
     server.listen(spec.localPort, localHost, () => resolve());
   });
   const address = server.address();

@@ -55,9 +55,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function fetchLocal(port: number, path: string): Promise<string> {
+function fetchLocal(port: number, path: string, host = '127.0.0.1'): Promise<string> {
   return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port, path, agent: false }, (response) => {
+    get({ host, port, path, agent: false }, (response) => {
       let body = '';
       response.on('data', (chunk: Buffer) => (body += chunk.toString()));
       response.on('end', () => resolve(body));
@@ -105,10 +105,19 @@ describe('published ports follow container state', () => {
 
     containers = [container('web', 'running', webPort)];
     await ports.sync();
+    // Both loopbacks: `localhost` is ::1 first on macOS and in browsers.
     expect(events).toEqual([
-      { machine: 'box', container: 'web', hostPort: webPort, containerPort: 80, localAddress: `127.0.0.1:${webPort}`, state: 'open' },
+      {
+        machine: 'box',
+        container: 'web',
+        hostPort: webPort,
+        containerPort: 80,
+        localAddress: `127.0.0.1:${webPort} and [::1]:${webPort}`,
+        state: 'open',
+      },
     ]);
     expect(await fetchLocal(webPort, '/through-ssh')).toBe('hello from the machine: /through-ssh');
+    expect(await fetchLocal(webPort, '/over-ipv6', '::1')).toBe('hello from the machine: /over-ipv6');
     await ports.sync(); // nothing changed: nothing reopened
     expect(events).toHaveLength(1);
 
@@ -116,6 +125,7 @@ describe('published ports follow container state', () => {
     await ports.sync();
     expect(events.at(-1)).toMatchObject({ container: 'web', state: 'closed' });
     await expect(fetchLocal(webPort, '/')).rejects.toThrow(/ECONNREFUSED/);
+    await expect(fetchLocal(webPort, '/', '::1')).rejects.toThrow(/ECONNREFUSED/);
 
     containers = [container('clash', 'running', busyPort)];
     await ports.sync();
@@ -124,6 +134,33 @@ describe('published ports follow container state', () => {
     await ports.sync(); // reported once, not retried in a loop
     expect(events.filter((event) => event.state === 'conflict')).toHaveLength(1);
     await ports.close();
+  });
+
+  it('another program on [::1] and the same port: the forward opens on 127.0.0.1 and the user is told localhost may reach that program', async () => {
+    const other = createServer((socket) => socket.end('another program'));
+    await new Promise<void>((resolve) => other.listen(0, '::1', resolve));
+    const address = other.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const events: PortForwardState[] = [];
+    const link = {
+      call: (method: string) => Promise.resolve(method === 'containers.list' ? [container('web', 'running', port)] : undefined),
+    } as unknown as AgentLink;
+    const ports = new PublishedPorts(
+      { name: 'box', agent: () => Promise.resolve(link), forwardPort: (spec) => forwardPort(() => Promise.resolve(connection), spec) },
+      (event) => events.push(event),
+      '127.0.0.2',
+    );
+    try {
+      await ports.sync();
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({ state: 'open', localAddress: `127.0.0.1:${port}` });
+      expect(events[0]?.error).toBe(
+        `another program listens on [::1]:${port}, so localhost:${port} may reach it instead of the container (macOS and browsers try ::1 first); use 127.0.0.1:${port}`,
+      );
+    } finally {
+      await ports.close();
+      await new Promise((resolve) => other.close(resolve));
+    }
   });
 });
 

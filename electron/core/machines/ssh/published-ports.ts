@@ -1,10 +1,13 @@
 // The published ports of a remote machine's running containers, forwarded to the same port on this
-// computer's 127.0.0.1 (as Docker Desktop and Lima do): opened when a container starts, closed when
-// it stops, reconciled against `containers.list` on every container state change and after a
-// reconnect. A port this computer already uses is reported as a conflict, not retried in a loop.
+// computer's 127.0.0.1 and ::1 (as Docker Desktop and Lima do): opened when a container starts,
+// closed when it stops, reconciled against `containers.list` on every container state change and
+// after a reconnect. A port this computer already uses is reported as a conflict, not retried in a
+// loop. Both loopbacks, because `localhost` resolves to ::1 first on macOS (and in browsers): a
+// forward on 127.0.0.1 alone lets `localhost:8080` reach whatever else listens on [::1]:8080.
 import { errorMessage } from '../../../../shared/errors.js';
 import type { PortForwardState } from '../../../../shared/machines.js';
 import type { AgentLink } from '../../agent/agent-link.js';
+import { OnggiError } from '../../../../shared/errors.js';
 import type { PortForward, PortForwardSpec } from './port-forward.js';
 
 export interface PublishedPortsTarget {
@@ -21,7 +24,8 @@ interface Wanted {
 }
 
 export class PublishedPorts {
-  private readonly open = new Map<string, { wanted: Wanted; forward: PortForward }>();
+  /** By key: the 127.0.0.1 forward first, then the ::1 one where this computer has ::1. */
+  private readonly open = new Map<string, { wanted: Wanted; forwards: PortForward[] }>();
   private readonly conflicts = new Set<string>();
   private running: Promise<void> = Promise.resolve();
   private closed = false;
@@ -35,7 +39,7 @@ export class PublishedPorts {
 
   /** The forwards open now, by `containerId/hostPort`. */
   list(): Array<Wanted & { localPort: number }> {
-    return [...this.open.values()].map(({ wanted, forward }) => ({ ...wanted, localPort: forward.localPort }));
+    return [...this.open.values()].map(({ wanted, forwards }) => ({ ...wanted, localPort: forwards[0]?.localPort ?? wanted.hostPort }));
   }
 
   /** Reconciles the forwards with the containers running on the machine (serialised). */
@@ -48,10 +52,10 @@ export class PublishedPorts {
   async close(): Promise<void> {
     this.closed = true;
     await this.running;
-    for (const [key, { wanted, forward }] of this.open) {
-      await forward.close();
+    for (const [key, { wanted, forwards }] of this.open) {
+      await closeAll(forwards);
       this.open.delete(key);
-      this.report(wanted, 'closed');
+      this.report(wanted, 'closed', localAddress(wanted, forwards));
     }
   }
 
@@ -72,36 +76,61 @@ export class PublishedPorts {
         });
       }
     }
-    for (const [key, { wanted: was, forward }] of this.open) {
+    for (const [key, { wanted: was, forwards }] of this.open) {
       if (wanted.has(key)) continue;
-      await forward.close();
+      await closeAll(forwards);
       this.open.delete(key);
-      this.report(was, 'closed');
+      this.report(was, 'closed', localAddress(was, forwards));
     }
     for (const key of this.conflicts) if (!wanted.has(key)) this.conflicts.delete(key);
     for (const [key, want] of wanted) {
       if (this.open.has(key) || this.conflicts.has(key) || this.closed) continue;
+      // The agent publishes hostPort on the machine, loopback included: forward to it there.
+      const spec = { localPort: want.hostPort, remotePort: want.hostPort, remoteHost: this.remoteHost };
+      let forwards: PortForward[];
       try {
-        // The agent publishes hostPort on the machine, loopback included: forward to it there.
-        const forward = await this.target.forwardPort({ localPort: want.hostPort, remotePort: want.hostPort, remoteHost: this.remoteHost });
-        this.open.set(key, { wanted: want, forward });
-        this.report(want, 'open');
+        forwards = [await this.target.forwardPort({ ...spec, localHost: '127.0.0.1' })];
       } catch (error) {
         this.conflicts.add(key);
-        this.report(want, 'conflict', errorMessage(error));
+        this.report(want, 'conflict', `127.0.0.1:${want.hostPort}`, errorMessage(error));
+        continue;
       }
+      let note: string | undefined;
+      try {
+        forwards.push(await this.target.forwardPort({ ...spec, localHost: '::1' }));
+      } catch (error) {
+        // No IPv6 loopback here: 127.0.0.1 is all `localhost` can mean. Another program on
+        // [::1]:port is worth saying: `localhost:port` may reach it instead of the container.
+        if (error instanceof OnggiError && error.kind === 'port_in_use') {
+          note = `another program listens on [::1]:${want.hostPort}, so localhost:${want.hostPort} may reach it instead of the container (macOS and browsers try ::1 first); use 127.0.0.1:${want.hostPort}`;
+        }
+      }
+      this.open.set(key, { wanted: want, forwards });
+      this.report(want, 'open', localAddress(want, forwards), note);
     }
   }
 
-  private report(wanted: Wanted, state: PortForwardState['state'], error?: string): void {
+  private report(wanted: Wanted, state: PortForwardState['state'], address: string, error?: string): void {
     this.onChange({
       machine: this.target.name,
       container: wanted.container,
       hostPort: wanted.hostPort,
       containerPort: wanted.containerPort,
-      localAddress: `127.0.0.1:${wanted.hostPort}`,
+      localAddress: address,
       state,
       ...(error ? { error } : {}),
     });
   }
+}
+
+/** Where a forward answers here, as the user would type it: `127.0.0.1:8080 and [::1]:8080`. */
+function localAddress(wanted: Wanted, forwards: readonly PortForward[]): string {
+  if (forwards.length === 0) return `127.0.0.1:${wanted.hostPort}`;
+  return forwards
+    .map((forward) => (forward.localHost.includes(':') ? `[${forward.localHost}]` : forward.localHost) + `:${forward.localPort}`)
+    .join(' and ');
+}
+
+async function closeAll(forwards: readonly PortForward[]): Promise<void> {
+  for (const forward of forwards) await forward.close();
 }

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { OnggiError, errorMessage } from '../../../../shared/errors.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
-import { writeJsonAtomic } from '../machine-store.js';
+import { writeJsonAtomic } from '../../atomic-write.js';
+import type { PlatformFacts } from '../../platform/platform.js';
 import type { PassphraseCache } from './keys.js';
 
 /** Encryption whose key the OS keeps (Electron: safeStorage). */
@@ -35,6 +36,7 @@ export class RememberedPassphrases {
   constructor(
     dataDir: string,
     private readonly vault: SecretVault | undefined,
+    private readonly facts?: PlatformFacts,
   ) {
     this.path = join(dataDir, PASSPHRASES_FILE);
   }
@@ -107,7 +109,7 @@ export class RememberedPassphrases {
     const next = this.queue.then(async () => {
       const file = await this.load();
       if (edit(file) === false) return;
-      await writeJsonAtomic(this.path, file);
+      await writeJsonAtomic(this.path, file, this.facts ? { facts: this.facts } : {});
     });
     this.queue = next.catch(() => undefined);
     return next;

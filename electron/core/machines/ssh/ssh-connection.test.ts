@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSshd, type Sshd } from '../../../../build/testing/sshd.js';
 import { OnggiError } from '../../../../shared/errors.js';
+import { factsFor } from '../../platform/test-facts.js';
 import { KnownHosts, fingerprint } from './known-hosts.js';
 import { forwardPort } from './port-forward.js';
 import { shellCommand } from './quote.js';
@@ -52,6 +53,16 @@ async function connect(options: Partial<SshConnectOptions> & { policy?: HostKeyP
   });
   open.push(connection);
   return connection;
+}
+
+/** A real ssh-agent on a socket in `home`, holding the sshd's user key. */
+async function agentHoldingUserKey(home: string): Promise<{ socket: string; agent: ChildProcess }> {
+  const socket = join(home, 'agent.sock');
+  const agent: ChildProcess = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+  for (let i = 0; i < 100 && spawnSync('test', ['-S', socket]).status !== 0; i++) await new Promise((r) => setTimeout(r, 20));
+  const added = spawnSync('ssh-add', [sshd.userKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket }, encoding: 'utf8' });
+  expect(added.status).toBe(0);
+  return { socket, agent };
 }
 
 async function failure(promise: Promise<unknown>): Promise<OnggiError> {
@@ -170,18 +181,45 @@ describe('user keys', () => {
   });
 
   it("authenticates with an ssh-agent's key", async () => {
-    const home = await freshDir();
-    const socket = join(home, 'agent.sock');
-    const agent: ChildProcess = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+    const { socket, agent } = await agentHoldingUserKey(await freshDir());
     try {
-      for (let i = 0; i < 100 && spawnSync('test', ['-S', socket]).status !== 0; i++) await new Promise((r) => setTimeout(r, 20));
-      const added = spawnSync('ssh-add', [sshd.userKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket }, encoding: 'utf8' });
-      expect(added.status).toBe(0);
-      const connection = await connect({ target: endpoint({ identityFiles: [], identityFilesRequired: false, agent: socket }) });
+      const connection = await connect({ target: endpoint({ identityFiles: [], identityFilesRequired: false, agents: [socket] }) });
       expect((await connection.exec('echo via-agent')).stdout).toBe('via-agent\n');
     } finally {
       agent.kill('SIGTERM');
     }
+  });
+});
+
+describe('several ssh-agents (SSH_AUTH_SOCK, then on Windows the OpenSSH pipe and Pageant)', () => {
+  it('one that is not running is skipped and the next one is used', async () => {
+    const home = await freshDir();
+    const { socket, agent } = await agentHoldingUserKey(home);
+    try {
+      const connection = await connect({
+        target: endpoint({ identityFiles: [], identityFilesRequired: false, agents: [join(home, 'no-agent.sock'), socket] }),
+      });
+      expect((await connection.exec('echo second-agent')).stdout).toBe('second-agent\n');
+    } finally {
+      agent.kill('SIGTERM');
+    }
+  });
+
+  it('none answers and there is no key: the advice is the desktop’s (Windows: its OpenSSH agent service or Pageant, not SSH_AUTH_SOCK)', async () => {
+    const home = await freshDir();
+    const agents = [join(home, 'pipe-stand-in'), join(home, 'pageant-stand-in')];
+    const windows = await failure(
+      connect({ target: endpoint({ identityFiles: [], identityFilesRequired: false, agents }), facts: factsFor('win32') }),
+    );
+    expect(windows.kind).toBe('ssh_auth_failed');
+    expect(windows.message).toContain(`no ssh-agent answered (${agents.join(', ')})`);
+    expect(windows.message).toMatch(/Start-Service ssh-agent.*Pageant/);
+    expect(windows.message).not.toContain('SSH_AUTH_SOCK');
+    const mac = await failure(
+      connect({ target: endpoint({ identityFiles: [], identityFilesRequired: false }), facts: factsFor('darwin', 'arm64') }),
+    );
+    expect(mac.kind).toBe('ssh_no_credentials');
+    expect(mac.message).toContain('ssh-add --apple-use-keychain');
   });
 });
 

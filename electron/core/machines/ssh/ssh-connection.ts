@@ -19,6 +19,7 @@ import { ErrorCode } from '../../../../shared/jsonrpc.js';
 import type { HostKeyPrompt } from '../../../../shared/machines.js';
 import { loadPrivateKey, type AskPassphrase, type LoadedKey, type PassphraseCache } from './keys.js';
 import { KnownHosts, changedHostKeyError, fingerprint, keyTypeOf, revokedHostKeyError } from './known-hosts.js';
+import { currentFacts, sshAgentHint, type PlatformFacts } from '../../platform/platform.js';
 import { ssh2 } from './ssh2-runtime.js';
 
 export interface SshEndpoint {
@@ -29,8 +30,8 @@ export interface SshEndpoint {
   identityFiles: string[];
   /** The user named these files: a missing one is an error (defaults are skipped when absent). */
   identityFilesRequired: boolean;
-  /** ssh-agent socket to offer keys from; undefined: none. */
-  agent?: string;
+  /** ssh-agents to offer keys from, in order (socket, Windows pipe or `pageant`); one that is not running is skipped. */
+  agents?: string[];
 }
 
 export type HostKeyPolicy = 'ask' | 'accept-new' | 'refuse-new';
@@ -48,6 +49,8 @@ export interface SshConnectOptions {
   passphraseCache: PassphraseCache;
   keepaliveIntervalMs?: number;
   keepaliveCountMax?: number;
+  /** The desktop's OS and home: `~` in key files, the advice in messages (default: this process's). */
+  facts?: Pick<PlatformFacts, 'os' | 'homedir'>;
   /** TCP connect plus SSH handshake plus authentication, not counting time spent waiting for the user. */
   timeoutMs?: number;
 }
@@ -322,22 +325,26 @@ async function handshake(endpoint: SshEndpoint, sock: Duplex, options: SshConnec
       required: endpoint.identityFilesRequired,
       ask: options.askPassphrase,
       cache: options.passphraseCache,
+      ...(options.facts ? { facts: options.facts } : {}),
     });
     if (key) keys.push(key);
   }
   const label = endpointLabel(endpoint);
   const auth: Array<PublicKeyAuthMethod | AgentAuthMethod> = [
     ...keys.map((loaded) => ({ type: 'publickey' as const, username: endpoint.user, key: loaded.key })),
-    ...(endpoint.agent ? [{ type: 'agent' as const, username: endpoint.user, agent: endpoint.agent }] : []),
+    ...(endpoint.agents ?? []).map((agent) => ({ type: 'agent' as const, username: endpoint.user, agent })),
   ];
+  const agentHint = sshAgentHint(options.facts ?? currentFacts());
   if (auth.length === 0) {
     throw new OnggiError(
       ErrorCode.InvalidParams,
       'ssh_no_credentials',
-      `no key to offer ${label}: give a key file (--key), or run an ssh-agent (SSH_AUTH_SOCK) holding one`,
+      `no key to offer ${label}: give a key file (--key), or ${agentHint}`,
       'identityFile',
     );
   }
+  /** Agents that could not be reached (not running): skipped by ssh2, named if nothing else works. */
+  const unreachableAgents: string[] = [];
   const knownTypes = await options.knownHosts.knownTypes(endpoint.host, endpoint.port);
   const client = new SshClient();
   // Our own deadline for connect + handshake + auth, paused while the user is being asked.
@@ -410,11 +417,27 @@ async function handshake(endpoint: SshEndpoint, sock: Duplex, options: SshConnec
       client.removeAllListeners('error');
       finish();
     });
-    client.once('error', (error: Error & { level?: string }) => {
+    client.on('error', (error: Error & { level?: string }) => {
+      // An agent that is not there (no pipe, Pageant not running): ssh2 goes on to the next method.
+      if (error.level === 'agent') {
+        unreachableAgents.push(errorMessage(error));
+        return;
+      }
       if (refusal) return finish(refusal);
       if (error.level === 'client-authentication') {
-        const offered = [...keys.map((key) => key.file), ...(endpoint.agent ? ['the ssh-agent'] : [])].join(', ');
-        return finish(new OnggiError(ErrorCode.Forbidden, 'ssh_auth_failed', `${label} refused every key offered (${offered})`));
+        const agents = endpoint.agents ?? [];
+        const reached = agents.length - unreachableAgents.length;
+        const offered = [...keys.map((key) => key.file), ...(reached > 0 ? ['the ssh-agent'] : [])];
+        const advice = reached > 0 ? '' : `; ${agentHint}`;
+        return finish(
+          new OnggiError(
+            ErrorCode.Forbidden,
+            'ssh_auth_failed',
+            offered.length > 0
+              ? `${label} refused every key offered (${offered.join(', ')})${advice}`
+              : `no key to offer ${label}: no ssh-agent answered (${agents.join(', ')}); give a key file (--key), or ${agentHint}`,
+          ),
+        );
       }
       finish(new OnggiError(ErrorCode.Unavailable, 'ssh_failed', `SSH to ${label} failed: ${errorMessage(error)}`));
     });

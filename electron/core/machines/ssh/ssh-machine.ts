@@ -3,7 +3,6 @@
 // SFTP for deploy, port forwards. Opened on demand; after the link drops the machine says `lost`
 // and reconnects with backoff, redeploying only if the machine lost our agent. In-flight calls
 // fail with the link and are never replayed, so nothing runs twice.
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { OnggiError, errorMessage } from '../../../../shared/errors.js';
 import type { MachineState, MachineSummary } from '../../../../shared/host-api.js';
@@ -16,6 +15,7 @@ import {
   type SshMachineView,
 } from '../../../../shared/machines.js';
 import type { AgentLink } from '../../agent/agent-link.js';
+import { currentFacts, desktopPath, sshAgentCandidates, type PlatformFacts } from '../../platform/platform.js';
 import { agentExecCommand, deployAgent, type DeployResult } from '../../deploy/deploy.js';
 import { knownSudoPassword, readsSudoPassword, sudoInput } from '../../deploy/sudo.js';
 import type { AgentEventListener, Machine, StateListener, Terminal, TerminalOptions } from '../machine.js';
@@ -63,8 +63,10 @@ export interface SshMachineOptions {
   userKnownHosts?: string[];
   /** How an unknown host key is treated (default: ask). */
   hostKeyPolicy?: HostKeyPolicy;
-  /** The ssh-agent socket when the definition says `agent: true` (default SSH_AUTH_SOCK). */
-  agentSocket?: string;
+  /** The ssh-agents tried when the definition says `agent: true` (default: the platform layer's candidates). */
+  agents?: string[];
+  /** The desktop's facts (default: this process's). */
+  facts?: PlatformFacts;
   onDeploy?: (progress: DeployProgress) => void;
   keepaliveIntervalMs?: number;
   /**
@@ -76,16 +78,16 @@ export interface SshMachineOptions {
   passphrases?: PassphraseCache;
 }
 
-export function knownHostsFor(dataDir: string, userKnownHosts?: string[]): KnownHosts {
-  return new KnownHosts({ own: join(dataDir, 'known_hosts'), readOnly: userKnownHosts ?? [join(homedir(), '.ssh', 'known_hosts')] });
+export function knownHostsFor(dataDir: string, userKnownHosts: string[] | undefined, facts: PlatformFacts): KnownHosts {
+  return new KnownHosts({
+    own: join(dataDir, 'known_hosts'),
+    readOnly: userKnownHosts ?? [desktopPath(facts).join(facts.homedir, '.ssh', 'known_hosts')],
+  });
 }
 
 /** The endpoints to connect through, from a stored definition. */
-export function endpointsFor(
-  definition: SshMachineDefinition,
-  agentSocket: string | undefined,
-): { target: SshEndpoint; jumps: SshEndpoint[] } {
-  const agent = definition.agent === true ? agentSocket : definition.agent === false ? undefined : definition.agent;
+export function endpointsFor(definition: SshMachineDefinition, agentCandidates: string[]): { target: SshEndpoint; jumps: SshEndpoint[] } {
+  const agents = definition.agent === true ? agentCandidates : definition.agent === false ? [] : [definition.agent];
   const keys = (file: string | undefined): Pick<SshEndpoint, 'identityFiles' | 'identityFilesRequired'> =>
     file ? { identityFiles: [file], identityFilesRequired: true } : { identityFiles: DEFAULT_IDENTITY_FILES, identityFilesRequired: false };
   return {
@@ -94,14 +96,14 @@ export function endpointsFor(
       port: definition.port,
       user: definition.user,
       ...keys(definition.identityFile),
-      ...(agent ? { agent } : {}),
+      ...(agents.length > 0 ? { agents } : {}),
     },
     jumps: definition.proxyJump.map((jump) => ({
       host: jump.host,
       port: jump.port,
       user: jump.user,
       ...keys(jump.identityFile ?? definition.identityFile),
-      ...(agent ? { agent } : {}),
+      ...(agents.length > 0 ? { agents } : {}),
     })),
   };
 }
@@ -136,6 +138,7 @@ export class SshMachine implements Machine {
   private readonly knownHosts: KnownHosts;
   private readonly forwards = new Set<PortForward>();
   private readonly published: PublishedPorts | undefined;
+  private readonly facts: PlatformFacts;
   /** The last deploy: where the agent is on the machine, what it cost. */
   lastDeploy: DeployResult | undefined;
 
@@ -145,8 +148,9 @@ export class SshMachine implements Machine {
     private readonly onAgentEvent: AgentEventListener,
   ) {
     this.name = options.definition.name;
+    this.facts = options.facts ?? currentFacts();
     this.passphrases = options.passphrases ?? new Map<string, string>();
-    this.knownHosts = knownHostsFor(options.dataDir, options.userKnownHosts);
+    this.knownHosts = knownHostsFor(options.dataDir, options.userKnownHosts, this.facts);
     const onPortForward = options.onPortForward;
     this.published = onPortForward ? new PublishedPorts(this, onPortForward) : undefined;
   }
@@ -242,6 +246,7 @@ export class SshMachine implements Machine {
       () => this.ssh(),
       spec,
       () => this.forwards.delete(forward),
+      this.facts,
     );
     this.forwards.add(forward);
     return forward;
@@ -265,7 +270,7 @@ export class SshMachine implements Machine {
   }
 
   private async openSsh(): Promise<SshConnection> {
-    const { target, jumps } = endpointsFor(this.options.definition, this.options.agentSocket ?? process.env.SSH_AUTH_SOCK);
+    const { target, jumps } = endpointsFor(this.options.definition, this.options.agents ?? sshAgentCandidates(this.facts));
     const connection = await connectSsh({
       target,
       jumps,
@@ -274,6 +279,7 @@ export class SshMachine implements Machine {
       askHostKey: (question) => this.options.prompts.hostKey({ machine: this.name, ...question }),
       askPassphrase: (file, attempt) => this.options.prompts.secret({ machine: this.name, kind: 'key-passphrase', subject: file, attempt }),
       passphraseCache: this.passphrases,
+      facts: this.facts,
       ...(this.options.keepaliveIntervalMs !== undefined ? { keepaliveIntervalMs: this.options.keepaliveIntervalMs } : {}),
     });
     if (this.closed) {

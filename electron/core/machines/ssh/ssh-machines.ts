@@ -3,13 +3,13 @@
 // Also the source of the events a front end answers or shows: host-key and secret questions,
 // deploy progress.
 import { existsSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { basename } from 'node:path';
 import { OnggiError, parseOrThrow } from '../../../../shared/errors.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
 import {
   MachineAddSshParams,
   SshMachineDefinition,
+  SshUser,
   type DeployProgress,
   type JumpHost,
   type PortForwardState,
@@ -21,7 +21,8 @@ import {
 import { MachineStore } from '../machine-store.js';
 import type { AgentEventListener, StateListener } from '../machine.js';
 import type { MachineRegistry } from '../registry.js';
-import { expandHome, type PassphraseCache } from './keys.js';
+import type { PassphraseCache } from './keys.js';
+import { accountName, currentFacts, expandHome, sshAgentCandidates, type PlatformFacts } from '../../platform/platform.js';
 import { PromptBroker, type MachinePrompts, type PromptEvent } from './prompts.js';
 import { RememberedPassphrases, rememberNotAvailable, type SecretVault } from './remembered-passphrases.js';
 import { listSshConfigHosts, resolveSshConfig, type SshConfigContext } from './ssh-config.js';
@@ -31,6 +32,8 @@ import { SshMachine, endpointsFor, knownHostsFor, sshMachineView } from './ssh-m
 export type RemoteMachineEvent = PromptEvent | ({ type: 'machine.deploy' } & DeployProgress);
 
 export interface SshMachinesOptions {
+  /** The desktop's facts (default: this process's). */
+  facts?: PlatformFacts;
   dataDir: string;
   agentDir: string;
   bundlesDir: string;
@@ -43,6 +46,7 @@ export interface SshMachinesOptions {
   userKnownHosts?: string[];
   /** ~/.ssh/config and the home it is relative to (tests). */
   sshConfig?: { file?: string; home?: string };
+  /** Tests: the one ssh-agent socket to try ('' for none) instead of the platform layer's candidates. */
   agentSocket?: string;
   /** Forward running containers' published ports to this computer (see SshMachineOptions.onPortForward). */
   onPortForward?: (state: PortForwardState) => void;
@@ -69,9 +73,12 @@ export class SshMachines {
   private readonly passphraseQuestions = new Map<string, { machine: string; keyFile: string }>();
   private readonly rememberWanted = new Set<string>();
 
+  private readonly facts: PlatformFacts;
+
   constructor(private readonly options: SshMachinesOptions) {
-    this.store = new MachineStore(options.dataDir);
-    this.remembered = new RememberedPassphrases(options.dataDir, options.secretVault);
+    this.facts = options.facts ?? currentFacts();
+    this.store = new MachineStore(options.dataDir, this.facts);
+    this.remembered = new RememberedPassphrases(options.dataDir, options.secretVault, this.facts);
     this.broker = new PromptBroker((event) => {
       if (event.type === 'machine.secretPrompt' && event.kind === 'key-passphrase') {
         this.passphraseQuestions.set(event.requestId, { machine: event.machine, keyFile: event.subject });
@@ -133,22 +140,21 @@ export class SshMachines {
   async add(input: unknown): Promise<AddedMachine> {
     if (this.loadError) throw this.loadError;
     const params = parseOrThrow(MachineAddSshParams, input, 'params');
-    if (this.options.registry.has(params.name)) {
-      throw new OnggiError(ErrorCode.Conflict, 'already_exists', `a machine named "${params.name}" exists`, 'params.name');
-    }
+    this.options.registry.checkNewName(params.name);
     const definition = await this.definitionFrom(params);
     const policy: HostKeyPolicy = params.acceptNewHostKey ? 'accept-new' : 'ask';
-    const { target, jumps } = endpointsFor(definition, this.options.agentSocket ?? process.env.SSH_AUTH_SOCK);
+    const { target, jumps } = endpointsFor(definition, this.agents());
     const passphrases = this.passphraseCache(definition.name);
     try {
       const connection = await connectSsh({
         target,
         jumps,
-        knownHosts: knownHostsFor(this.options.dataDir, this.options.userKnownHosts),
+        knownHosts: knownHostsFor(this.options.dataDir, this.options.userKnownHosts, this.facts),
         hostKeyPolicy: policy,
         askHostKey: (question) => this.prompts.hostKey({ machine: definition.name, ...question }),
         askPassphrase: (file, attempt) => this.prompts.secret({ machine: definition.name, kind: 'key-passphrase', subject: file, attempt }),
         passphraseCache: passphrases,
+        facts: this.facts,
       });
       connection.close();
       await this.store.add(definition);
@@ -217,7 +223,8 @@ export class SshMachines {
         prompts: this.prompts,
         passphrases,
         ...(this.options.userKnownHosts ? { userKnownHosts: this.options.userKnownHosts } : {}),
-        ...(this.options.agentSocket ? { agentSocket: this.options.agentSocket } : {}),
+        facts: this.facts,
+        agents: this.agents(),
         onDeploy: (progress) => this.emit({ type: 'machine.deploy', ...progress }),
         ...(this.options.onPortForward ? { onPortForward: this.options.onPortForward } : {}),
       },
@@ -229,12 +236,43 @@ export class SshMachines {
     return machine;
   }
 
+  /** The ssh-agents to try, in order: the platform layer's, or the one a test names. */
+  private agents(): string[] {
+    const socket = this.options.agentSocket;
+    if (socket !== undefined) return socket === '' ? [] : [socket];
+    return sshAgentCandidates(this.facts);
+  }
+
+  /** A `~` path as the desktop spells it (`~\\.ssh\\key` on Windows too), against the configured home. */
+  private expandHome(path: string): string {
+    return expandHome(path, { os: this.facts.os, homedir: this.options.sshConfig?.home ?? this.facts.homedir });
+  }
+
   private emit(event: RemoteMachineEvent): void {
     for (const listener of this.listeners) listener(event);
   }
 
+  /**
+   * The user to log in as when the user gave none: OpenSSH's default (the config's User, else the
+   * account name). A Windows account name such as `John Doe` is no Linux user name: then the user
+   * must be given, and the message says so rather than rejecting a name they never typed.
+   */
+  private defaultUser(name: string | undefined): string {
+    if (name !== undefined && SshUser.safeParse(name).success) return name;
+    throw new OnggiError(
+      ErrorCode.InvalidParams,
+      'user_required',
+      name === undefined
+        ? 'params.user: give the user to log in as on the machine (--user); your account name is unknown here'
+        : `params.user: give the user to log in as on the machine (--user); the default, your account name "${name}", is not a user name Linux accepts (letters, digits, . _ - @)`,
+      'params.user',
+    );
+  }
+
   private sshConfigContext(): SshConfigContext {
+    const localUser = accountName(this.facts);
     return {
+      ...(localUser !== undefined ? { localUser } : {}),
       ...(this.options.sshConfig?.file ? { file: this.options.sshConfig.file } : {}),
       ...(this.options.sshConfig?.home ? { home: this.options.sshConfig.home } : {}),
     };
@@ -248,8 +286,8 @@ export class SshMachines {
         name: params.name,
         host: params.host ?? '',
         ...(params.port !== undefined ? { port: params.port } : {}),
-        user: params.user ?? localUser(),
-        ...(params.identityFile ? { identityFile: expandHome(params.identityFile, this.options.sshConfig?.home) } : {}),
+        user: params.user ?? this.defaultUser(accountName(this.facts)),
+        ...(params.identityFile ? { identityFile: this.expandHome(params.identityFile) } : {}),
         ...remote,
       };
       return parseOrThrow(SshMachineDefinition, input, 'params');
@@ -270,14 +308,14 @@ export class SshMachines {
       });
     }
     const key = params.identityFile
-      ? expandHome(params.identityFile, this.options.sshConfig?.home)
+      ? this.expandHome(params.identityFile)
       : firstKey(resolved.identityFiles, resolved.identityFilesExplicit);
     const input: SshMachineDefinitionInput = {
       provider: 'ssh',
       name: params.name,
       host: params.host ?? resolved.hostName,
       port: params.port ?? resolved.port,
-      user: params.user ?? resolved.user,
+      user: params.user ?? this.defaultUser(resolved.user),
       ...(key ? { identityFile: key } : {}),
       ...(resolved.identityAgent === 'none' ? { agent: false } : resolved.identityAgent ? { agent: resolved.identityAgent } : {}),
       proxyJump,
@@ -290,12 +328,4 @@ export class SshMachines {
 
 function rememberKey(machine: string, keyFile: string): string {
   return `${machine}\n${keyFile}`;
-}
-
-function localUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? 'root';
-  }
 }

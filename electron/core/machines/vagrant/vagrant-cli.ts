@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { OnggiError } from '../../../../shared/errors.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
+import { currentFacts, findTool, toolEnv, virtualboxMissingHint, type PlatformFacts } from '../../platform/platform.js';
 
 export interface MachineReadableRow {
   timestamp: number;
@@ -70,12 +71,8 @@ export interface VagrantCli {
   env: Record<string, string>;
 }
 
-export const DEFAULT_VAGRANT_CLI: VagrantCli = { command: 'vagrant', env: {} };
-
 export const INSTALL_VAGRANT_HINT =
   'install Vagrant (https://developer.hashicorp.com/vagrant/install; Debian/Ubuntu: apt install vagrant, macOS: brew install --cask vagrant, Windows: winget install Hashicorp.Vagrant)';
-export const INSTALL_VIRTUALBOX_HINT =
-  'install VirtualBox (https://www.virtualbox.org/wiki/Downloads) and make sure VBoxManage is on PATH, or choose another provider with --provider (libvirt, parallels, vmware_desktop)';
 
 export interface VagrantRun {
   code: number | null;
@@ -86,7 +83,10 @@ export interface VagrantRun {
 
 export interface RunVagrantOptions {
   cwd: string;
+  /** A configured vagrant (and environment); default: found by the platform layer. */
   cli?: VagrantCli;
+  /** The desktop's facts (default: this process's): where vagrant and the hypervisors are. */
+  facts?: PlatformFacts;
   /** Called with each machine-readable row as it arrives (for progress). */
   onRow?: (row: MachineReadableRow) => void;
   timeoutMs?: number;
@@ -99,12 +99,16 @@ export interface RunVagrantOptions {
  * clear error when vagrant itself is not installed.
  */
 export function runVagrant(args: readonly string[], options: RunVagrantOptions): Promise<VagrantRun> {
-  const cli = options.cli ?? DEFAULT_VAGRANT_CLI;
+  const facts = options.facts ?? currentFacts();
+  // A configured path wins; else PATH plus the usual install places (an app started from Finder
+  // has no Homebrew on its PATH). Vagrant itself then finds VBoxManage, vmrun… on the same PATH.
+  const cli = options.cli ?? { command: findTool(facts, 'vagrant') ?? 'vagrant', env: {} };
   return new Promise((resolve, reject) => {
     const child = spawn(cli.command, [...args], {
       cwd: options.cwd,
+      windowsHide: true,
       env: {
-        ...process.env,
+        ...toolEnv(facts),
         ...(options.experimentalDisks ? { VAGRANT_EXPERIMENTAL: 'disks' } : {}),
         VAGRANT_CHECKPOINT_DISABLE: '1',
         VAGRANT_NO_COLOR: '1',
@@ -153,14 +157,14 @@ export function runVagrant(args: readonly string[], options: RunVagrantOptions):
 }
 
 /** The error to throw for a failed vagrant command: Vagrant's own message, with what to install when it is about that. */
-export function vagrantFailure(action: string, run: VagrantRun, provider: string): OnggiError {
+export function vagrantFailure(action: string, run: VagrantRun, provider: string, facts: PlatformFacts = currentFacts()): OnggiError {
   const error = errorFromRows(run.rows);
   const message = error?.message || run.stderr.trim() || run.stdout.trim().split('\n').slice(-5).join('\n') || `exit ${run.code}`;
   if (/could not detect VirtualBox/i.test(message) || (provider === 'virtualbox' && error?.kind.endsWith('ProviderNotUsable'))) {
     return new OnggiError(
       ErrorCode.Unavailable,
       'virtualbox_missing',
-      `vagrant ${action}: VirtualBox is not usable here: ${INSTALL_VIRTUALBOX_HINT}`,
+      `vagrant ${action}: VirtualBox is not usable here: ${virtualboxMissingHint(facts)}`,
     );
   }
   if (error?.kind.endsWith('ProviderNotFound')) {

@@ -3,7 +3,7 @@
 // reads), so the user can also `cd` there and `vagrant ssh`. Lifecycle goes through the `vagrant`
 // CLI; once the VM runs, `vagrant ssh-config` says how to reach it and the machine is driven as an
 // ssh machine (deploy, agent link, terminals, port forwards) with that host, port, user and key.
-import { copyFile, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { MachineState, MachineSummary } from '../../../../shared/host-api.js';
 import { OnggiError, errorMessage } from '../../../../shared/errors.js';
@@ -16,6 +16,8 @@ import type {
   VagrantProgress,
 } from '../../../../shared/machines.js';
 import type { AgentLink } from '../../agent/agent-link.js';
+import { writeJsonAtomic } from '../../atomic-write.js';
+import { currentFacts, type PlatformFacts } from '../../platform/platform.js';
 import type { AgentEventListener, Machine, StateListener, Terminal, TerminalOptions } from '../machine.js';
 import type { PortForward, PortForwardSpec } from '../ssh/port-forward.js';
 import type { MachinePrompts } from '../ssh/prompts.js';
@@ -37,6 +39,8 @@ const TEMPLATE_FILES = ['Vagrantfile', 'provision.sh'] as const;
 
 export interface VagrantMachineOptions {
   definition: VagrantMachineDefinition;
+  /** The desktop's facts (default: this process's). */
+  facts?: PlatformFacts;
   /** The app's data dir: the machine's directory is <dataDir>/vagrant/<name>. */
   dataDir: string;
   /** vm-assets/vagrant (the Vagrantfile template and provisioning). */
@@ -62,26 +66,19 @@ export function machineDir(dataDir: string, name: string): string {
 }
 
 /** Writes the machine's Vagrantfile, provision.sh and settings (each atomically). */
-export async function writeVagrantDir(dir: string, templateDir: string, definition: VagrantMachineDefinition): Promise<void> {
+export async function writeVagrantDir(
+  dir: string,
+  templateDir: string,
+  definition: VagrantMachineDefinition,
+  facts?: PlatformFacts,
+): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   for (const file of TEMPLATE_FILES) {
     const temp = join(dir, `.${file}.${process.pid}.tmp`);
     await copyFile(join(templateDir, file), temp);
     await rename(temp, join(dir, file));
   }
-  await atomicWrite(join(dir, SETTINGS_FILE), `${JSON.stringify(vagrantSettings(definition), null, 2)}\n`);
-}
-
-async function atomicWrite(path: string, content: string): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`;
-  const file = await open(temp, 'w', 0o600);
-  try {
-    await file.writeFile(content);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(temp, path);
+  await writeJsonAtomic(join(dir, SETTINGS_FILE), vagrantSettings(definition), facts ? { facts } : {});
 }
 
 export class VagrantMachine implements Machine {
@@ -94,11 +91,14 @@ export class VagrantMachine implements Machine {
   private attaching: Promise<SshMachine> | undefined;
   private busy: Promise<unknown> = Promise.resolve();
 
+  private readonly facts: PlatformFacts;
+
   constructor(
     private readonly options: VagrantMachineOptions,
     private readonly onState: StateListener,
     private readonly onAgentEvent: AgentEventListener,
   ) {
+    this.facts = options.facts ?? currentFacts();
     this.name = options.definition.name;
     this.dir = machineDir(options.dataDir, this.name);
   }
@@ -124,13 +124,13 @@ export class VagrantMachine implements Machine {
 
   /** Writes the machine's directory (Vagrantfile, provisioning, settings) from the template. */
   writeFiles(): Promise<void> {
-    return writeVagrantDir(this.dir, this.options.templateDir, this.options.definition);
+    return writeVagrantDir(this.dir, this.options.templateDir, this.options.definition, this.facts);
   }
 
   async status(): Promise<VagrantStatus> {
     await this.writeFiles();
     const run = await this.vagrant(['status', '--machine-readable']);
-    if (run.code !== 0) throw vagrantFailure('status', run, this.options.definition.vagrantProvider);
+    if (run.code !== 0) throw vagrantFailure('status', run, this.options.definition.vagrantProvider, this.facts);
     return statusFromRows(run.rows);
   }
 
@@ -141,7 +141,7 @@ export class VagrantMachine implements Machine {
       try {
         await this.writeFiles();
         const run = await this.vagrant(['up', `--provider=${this.options.definition.vagrantProvider}`, '--machine-readable'], 'up');
-        if (run.code !== 0) throw vagrantFailure('up', run, this.options.definition.vagrantProvider);
+        if (run.code !== 0) throw vagrantFailure('up', run, this.options.definition.vagrantProvider, this.facts);
         await this.detach();
         // A new or rebooted VM: whatever host key was seen before does not hold for it.
         await rm(join(this.dir, 'known_hosts'), { force: true });
@@ -161,7 +161,7 @@ export class VagrantMachine implements Machine {
       await this.detach();
       await this.writeFiles();
       const run = await this.vagrant(['halt', '--machine-readable'], 'halt');
-      if (run.code !== 0) throw vagrantFailure('halt', run, this.options.definition.vagrantProvider);
+      if (run.code !== 0) throw vagrantFailure('halt', run, this.options.definition.vagrantProvider, this.facts);
       this.setState('stopped');
     });
   }
@@ -178,7 +178,7 @@ export class VagrantMachine implements Machine {
       if (await vagrantMadeVm(this.dir)) {
         await this.writeFiles();
         const run = await this.vagrant(['destroy', '--force', '--machine-readable'], 'destroy');
-        if (run.code !== 0) throw vagrantFailure('destroy', run, this.options.definition.vagrantProvider);
+        if (run.code !== 0) throw vagrantFailure('destroy', run, this.options.definition.vagrantProvider, this.facts);
       }
       this.setState('stopped');
       if (options.removeDir) await rm(this.dir, { recursive: true, force: true });
@@ -188,7 +188,7 @@ export class VagrantMachine implements Machine {
   /** Where `vagrant ssh` goes: host, port, user and key, from `vagrant ssh-config`. */
   async sshDefinition(): Promise<SshMachineDefinition> {
     const run = await this.vagrant(['ssh-config']);
-    if (run.code !== 0) throw vagrantFailure('ssh-config', run, this.options.definition.vagrantProvider);
+    if (run.code !== 0) throw vagrantFailure('ssh-config', run, this.options.definition.vagrantProvider, this.facts);
     const file = join(this.dir, 'ssh-config');
     await writeFile(file, run.stdout, { mode: 0o600 });
     const host = await resolveSshConfig('default', { file, home: this.dir });
@@ -253,6 +253,7 @@ export class VagrantMachine implements Machine {
       const ssh = new SshMachine(
         {
           definition,
+          facts: this.facts,
           dataDir: this.dir,
           agentDir: this.options.agentDir,
           bundlesDir: this.options.bundlesDir,
@@ -302,6 +303,7 @@ export class VagrantMachine implements Machine {
     const { diskGb, vagrantProvider } = this.options.definition;
     return runVagrant(args, {
       cwd: this.dir,
+      facts: this.facts,
       experimentalDisks: diskGb !== undefined && vagrantProvider === 'virtualbox',
       ...(this.options.cli ? { cli: this.options.cli } : {}),
       ...(onRow ? { onRow } : {}),

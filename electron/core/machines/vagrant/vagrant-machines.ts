@@ -6,9 +6,10 @@ import {
   MachineAddVagrantParams,
   type DeployProgress,
   type PortForwardState,
-  type VagrantMachineDefinition,
+  VagrantMachineDefinition,
   type VagrantProgress,
 } from '../../../../shared/machines.js';
+import { currentFacts, findHypervisors, vagrantDefaults, type PlatformFacts, type VagrantDefaults } from '../../platform/platform.js';
 import { MachineStore } from '../machine-store.js';
 import type { AgentEventListener, StateListener } from '../machine.js';
 import type { MachineRegistry } from '../registry.js';
@@ -17,6 +18,8 @@ import type { VagrantCli } from './vagrant-cli.js';
 import { VagrantMachine } from './vagrant-machine.js';
 
 export interface VagrantMachinesOptions {
+  /** The desktop's facts (default: this process's): the default box and provider, where vagrant is. */
+  facts?: PlatformFacts;
   dataDir: string;
   templateDir: string;
   agentDir: string;
@@ -35,9 +38,11 @@ export class VagrantMachines {
   readonly store: MachineStore;
   readonly loadError: OnggiError | undefined;
   private readonly machines = new Map<string, VagrantMachine>();
+  private readonly facts: PlatformFacts;
 
   constructor(private readonly options: VagrantMachinesOptions) {
-    this.store = new MachineStore(options.dataDir);
+    this.facts = options.facts ?? currentFacts();
+    this.store = new MachineStore(options.dataDir, this.facts);
     const { machines, error } = this.store.loadSyncOrError();
     for (const definition of machines) if (definition.provider === 'vagrant') this.register(definition);
     this.loadError = error;
@@ -54,10 +59,15 @@ export class VagrantMachines {
   /** Stores the machine and writes its directory; the VM is created by the first start. */
   async add(input: unknown): Promise<VagrantMachine> {
     if (this.loadError) throw this.loadError;
-    const definition = parseOrThrow(MachineAddVagrantParams, input, 'params');
-    if (this.options.registry.has(definition.name)) {
-      throw new OnggiError(ErrorCode.Conflict, 'already_exists', `a machine named "${definition.name}" exists`, 'params.name');
-    }
+    const params = parseOrThrow(MachineAddVagrantParams, input, 'params');
+    const chosen = this.defaults(params);
+    const definition = VagrantMachineDefinition.parse({
+      box: chosen.box,
+      vagrantProvider: chosen.provider,
+      ...(chosen.boxArchitecture ? { boxArchitecture: chosen.boxArchitecture } : {}),
+      ...withoutUndefined(params),
+    });
+    this.options.registry.checkNewName(definition.name);
     await this.store.add(definition);
     const machine = this.register(definition);
     await machine.writeFiles();
@@ -76,11 +86,20 @@ export class VagrantMachines {
     this.options.registry.remove(name);
   }
 
+  /** What a new machine gets for what the user left out: this desktop's box, provider and architecture. */
+  defaults(params: { box?: string | undefined; vagrantProvider?: string | undefined } = {}): VagrantDefaults {
+    const chosen = vagrantDefaults(this.facts, findHypervisors(this.facts));
+    // A box the user named is theirs: its architecture is not ours to guess.
+    if (params.box !== undefined && params.box !== chosen.box) return { ...chosen, box: params.box, boxArchitecture: undefined };
+    return chosen;
+  }
+
   private register(definition: VagrantMachineDefinition): VagrantMachine {
     const machine = new VagrantMachine(
       {
         definition,
         dataDir: this.options.dataDir,
+        facts: this.facts,
         templateDir: this.options.templateDir,
         agentDir: this.options.agentDir,
         bundlesDir: this.options.bundlesDir,
@@ -97,4 +116,9 @@ export class VagrantMachines {
     this.machines.set(definition.name, machine);
     return machine;
   }
+}
+
+/** The fields the user gave (an explicit undefined must not hide a default). */
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
 }

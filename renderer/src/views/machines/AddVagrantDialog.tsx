@@ -9,7 +9,7 @@ import { useClient, useMachines } from '../../stores';
 import { useToasts } from '../../stores/toasts';
 import { emptyVagrantForm, vagrantParams } from './vagrant-form';
 
-const PROVIDERS = ['virtualbox', 'libvirt', 'parallels', 'vmware_desktop'] as const;
+const PROVIDERS = ['virtualbox', 'libvirt', 'parallels', 'vmware_desktop', 'hyperv'] as const;
 
 export function AddVagrantDialog({ onClose }: { onClose: () => void }) {
   const t = useT();

@@ -15,7 +15,12 @@ export interface VagrantFormValues {
 
 export type VagrantField = keyof VagrantFormValues;
 
-export const emptyVagrantForm: VagrantFormValues = { name: '', box: 'debian/bookworm64', cpus: '2', memory: '2g', provider: 'virtualbox' };
+// Box and provider left empty: the host fills in this computer's (an arm64 box on Apple Silicon and
+// Windows on ARM, where debian/bookworm64 cannot boot).
+export const emptyVagrantForm: VagrantFormValues = { name: '', box: '', cpus: '2', memory: '2g', provider: '' };
+
+/** Fields that may stay empty (the host's default). */
+const OPTIONAL: readonly VagrantField[] = ['box', 'provider'];
 
 export type VagrantFieldErrors = Partial<Record<VagrantField, FieldError>>;
 
@@ -32,7 +37,7 @@ const fieldOfParam: Record<string, VagrantField> = {
 export function vagrantParams(values: VagrantFormValues): VagrantFormResult {
   const errors: VagrantFieldErrors = {};
   for (const field of Object.keys(values) as VagrantField[]) {
-    if (values[field].trim() === '') errors[field] = { kind: 'required' };
+    if (values[field].trim() === '' && !OPTIONAL.includes(field)) errors[field] = { kind: 'required' };
   }
   let memoryMb: number | string = values.memory.trim();
   if (!errors.memory) {
@@ -46,11 +51,11 @@ export function vagrantParams(values: VagrantFormValues): VagrantFormResult {
   const input = {
     provider: 'vagrant',
     name: values.name.trim(),
-    box: values.box.trim(),
+    ...(values.box.trim() !== '' ? { box: values.box.trim() } : {}),
     // A number when it reads as one; else the text, which the schema refuses with its own words.
     cpus: /^\d+(?:\.\d+)?$/.test(cpus) ? Number(cpus) : cpus,
     memoryMb,
-    vagrantProvider: values.provider.trim(),
+    ...(values.provider.trim() !== '' ? { vagrantProvider: values.provider.trim() } : {}),
   };
   return checkWithSchema(MachineAddVagrantParams, input, errors, (path) => fieldOfParam[String(path[0])]);
 }

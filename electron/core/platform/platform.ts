@@ -1,0 +1,103 @@
+import { homedir, userInfo } from 'node:os';
+import path from 'node:path';
+
+export { toolSearchDirs, toolEnv, findTool } from './tool-search.js';
+export { sshAgentCandidates, sshAgentHint } from './ssh-agent.js';
+export { vagrantDefaults, findHypervisors, type VagrantDefaults, type Hypervisors } from './vagrant-defaults.js';
+export { portDeniedMessage, virtualboxMissingHint } from './messages.js';
+export { prepareDataDir, legacyDataDir } from './data-dir.js';
+
+/** The desktop operating systems Onggi runs on (the app, the CLI and `onggi serve`). */
+export type DesktopOs = 'linux' | 'darwin' | 'win32';
+export type DesktopArch = 'x64' | 'arm64';
+
+/**
+ * What the host-side code needs to know about the desktop it runs on. Everything that differs
+ * per OS takes these facts instead of reading `process.platform`, so tests can hand it darwin or
+ * win32 facts on a Linux machine.
+ */
+export interface PlatformFacts {
+  os: DesktopOs;
+  arch: DesktopArch;
+  env: NodeJS.ProcessEnv;
+  homedir: string;
+  /** The account's login name (Windows: may hold spaces, e.g. `John Doe`); undefined when unknown. */
+  username?: string;
+}
+
+function desktopOs(platform: NodeJS.Platform): DesktopOs {
+  // Onggi is built for Linux, macOS and Windows only; any other Unix is treated as Linux.
+  if (platform === 'darwin' || platform === 'win32') return platform;
+  return 'linux';
+}
+
+function desktopArch(arch: string): DesktopArch {
+  return arch === 'arm64' ? 'arm64' : 'x64';
+}
+
+/** The facts of the running process: the only place that reads process.platform and process.arch. */
+export function currentFacts(env: NodeJS.ProcessEnv = process.env): PlatformFacts {
+  let username: string | undefined;
+  try {
+    username = userInfo().username;
+  } catch {
+    username = undefined; // no passwd entry (a container's uid): the account name is simply unknown
+  }
+  return {
+    os: desktopOs(process.platform),
+    arch: desktopArch(process.arch),
+    env,
+    homedir: homedir(),
+    ...(username !== undefined ? { username } : {}),
+  };
+}
+
+/** Path rules of the desktop (backslashes and drive letters on Windows). */
+export function desktopPath(facts: Pick<PlatformFacts, 'os'>): path.PlatformPath {
+  return facts.os === 'win32' ? path.win32 : path.posix;
+}
+
+/** Where the app, the CLI and browser mode keep their data (one folder for all three); ONGGI_HOME wins. */
+export function dataDir(facts: PlatformFacts): string {
+  const { env } = facts;
+  if (env.ONGGI_HOME) return env.ONGGI_HOME;
+  const p = desktopPath(facts);
+  switch (facts.os) {
+    case 'win32':
+      return p.join(env.APPDATA || p.join(facts.homedir, 'AppData', 'Roaming'), 'Onggi');
+    case 'darwin':
+      return p.join(facts.homedir, 'Library', 'Application Support', 'Onggi');
+    case 'linux':
+      return p.join(env.XDG_CONFIG_HOME || p.join(facts.homedir, '.config'), 'onggi');
+  }
+}
+
+/** Whether this desktop can run the local machine (the Linux agent runs on the desktop itself). */
+export function hasLocalMachine(facts: PlatformFacts): boolean {
+  return facts.os === 'linux';
+}
+
+/**
+ * Whether a failed fsync of a directory may be ignored: Windows cannot fsync a directory (EPERM;
+ * NTFS journals the rename itself), everywhere else it is what makes a rename durable.
+ */
+export function directorySyncIsBestEffort(facts: Pick<PlatformFacts, 'os'>): boolean {
+  return facts.os === 'win32';
+}
+
+/**
+ * `~`, `~/…` and, on Windows, `~\\…` as the user's home; anything else unchanged. The path rules are
+ * the desktop's (a key file on Windows is `C:\\Users\\John Doe\\.ssh\\id_ed25519`).
+ */
+export function expandHome(path: string, facts: Pick<PlatformFacts, 'os' | 'homedir'>): string {
+  if (path === '~') return facts.homedir;
+  const p = desktopPath(facts);
+  if (path.startsWith('~/') || (facts.os === 'win32' && path.startsWith('~\\'))) return p.join(facts.homedir, path.slice(2));
+  return path;
+}
+
+/** The desktop account's login name (the default SSH user, as OpenSSH does); undefined when unknown. */
+export function accountName(facts: PlatformFacts): string | undefined {
+  const name = facts.username ?? (facts.os === 'win32' ? facts.env.USERNAME : (facts.env.USER ?? facts.env.LOGNAME));
+  return name === undefined || name === '' ? undefined : name;
+}
