@@ -23,6 +23,46 @@ export function remoteAgentEnv(): RemoteAgentEnv {
   return { cgroupParent, env: { ONGGI_CGROUP_PARENT: cgroupParent, ONGGI_DEFAULT_NETWORK: 'none' } };
 }
 
+/** Where a test's deploy installs on the loopback machine (all under the test's own temp root). */
+export interface RemoteDirs {
+  installRoot: string;
+  runDir: string;
+  stateDir: string;
+}
+
+/** The CLI's hidden `machine add ssh` flags that put the deploy in those dirs, under the background supervisor. */
+export function remoteLayoutFlags(remote: RemoteDirs): string[] {
+  return [
+    '--remote-root',
+    remote.installRoot,
+    '--remote-run-dir',
+    remote.runDir,
+    '--remote-state-dir',
+    remote.stateDir,
+    '--supervisor',
+    'background',
+  ];
+}
+
+/** `machine add ssh NAME` for the loopback sshd as root with this key, deploying into those dirs. */
+export function addLoopbackMachineArgs(name: string, port: number, key: string, remote: RemoteDirs): string[] {
+  return [
+    'machine',
+    'add',
+    'ssh',
+    name,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--user',
+    'root',
+    '--key',
+    key,
+    ...remoteLayoutFlags(remote),
+  ];
+}
+
 export async function stopRemoteAgents(runDir: string, testRoot: string, isolation?: RemoteAgentEnv): Promise<void> {
   const pids = new Set<number>();
   for (const file of ['supervisor.pid', 'agent.pid']) {

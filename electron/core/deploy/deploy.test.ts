@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeBusyboxLayer } from '../../../build/testing/busybox-layer.js';
 import { AGENT_DIR, CLI } from '../../../build/testing/isolated-agent.js';
-import { remoteAgentEnv, stopRemoteAgents } from '../../../build/testing/remote-agent.js';
+import { addLoopbackMachineArgs, remoteAgentEnv, stopRemoteAgents } from '../../../build/testing/remote-agent.js';
 import { startSshd, type Sshd } from '../../../build/testing/sshd.js';
 import { stageRuntime } from '../../../build/runtime.mjs';
 import type { HostEvent } from '../../../shared/host-api.js';
@@ -75,28 +75,7 @@ function hostCore(agentDir = AGENT_DIR): HostCore {
 }
 
 function addArgs(name: string): string[] {
-  return [
-    'machine',
-    'add',
-    'ssh',
-    name,
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(sshd.port),
-    '--user',
-    'root',
-    '--key',
-    sshd.userKeyPath,
-    '--remote-root',
-    remote.installRoot,
-    '--remote-run-dir',
-    remote.runDir,
-    '--remote-state-dir',
-    remote.stateDir,
-    '--supervisor',
-    'background',
-  ];
+  return addLoopbackMachineArgs(name, sshd.port, sshd.userKeyPath, remote);
 }
 
 interface DeploySummary {
