@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removeCgroupParent, testCgroupParent } from './cgroup-sandbox.js';
 import { processesNaming, terminate } from './isolated-agent.js';
+import type { Sshd } from './sshd.js';
 
 export interface RemoteAgentEnv {
   cgroupParent: string;
@@ -44,17 +45,17 @@ export function remoteLayoutFlags(remote: RemoteDirs): string[] {
   ];
 }
 
-/** `machine add ssh NAME` for the loopback sshd as root with this key, deploying into those dirs. */
-export function addLoopbackMachineArgs(name: string, port: number, key: string, remote: RemoteDirs): string[] {
+/** `machine add ssh NAME` for a test sshd, as root with this key, deploying into those dirs. */
+export function addTestMachineArgs(name: string, sshd: Pick<Sshd, 'host' | 'port'>, key: string, remote: RemoteDirs): string[] {
   return [
     'machine',
     'add',
     'ssh',
     name,
     '--host',
-    '127.0.0.1',
+    sshd.host,
     '--port',
-    String(port),
+    String(sshd.port),
     '--user',
     'root',
     '--key',

@@ -9,7 +9,7 @@
 // under Wine a Windows program's stdout must be a file or a pty (into a pipe `console.log` throws
 // EBADF), so output goes through files; Node 24 aborts under Wine 8 reserving its pointer cage
 // ("Fatal process out of memory: SegmentedTable::InitializeTable"), Node 22 runs.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
@@ -108,8 +108,20 @@ export interface WindowsRun {
   ms: number;
 }
 
+export interface WineTarget {
+  prefix: string;
+  nodeExe: string;
+  /** A network namespace of the test's own to run in (entered with nsenter: only the netns changes). */
+  netns?: string;
+}
+
+function wineArgv(target: WineTarget, args: string[]): [string, string[]] {
+  const argv = ['wine', target.nodeExe, ...args];
+  return target.netns ? ['nsenter', [`--net=/run/netns/${target.netns}`, ...argv]] : ['wine', argv.slice(1)];
+}
+
 /** Runs node.exe with these arguments under Wine; stdout and stderr go through files (see above). */
-export async function runWindowsNode(prefix: string, nodeExe: string, args: string[], timeoutMs = 120_000): Promise<WindowsRun> {
+export async function runWindowsNode(target: WineTarget, args: string[], timeoutMs = 120_000): Promise<WindowsRun> {
   const dir = await mkdtemp(join(tmpdir(), 'onggi-wine-run-'));
   try {
     const outFd = openSync(join(dir, 'out'), 'w');
@@ -117,7 +129,8 @@ export async function runWindowsNode(prefix: string, nodeExe: string, args: stri
     const started = Date.now();
     let run;
     try {
-      run = spawnSync('wine', [nodeExe, ...args], { env: wineEnv(prefix), stdio: ['ignore', outFd, errFd], timeout: timeoutMs });
+      const [command, argv] = wineArgv(target, args);
+      run = spawnSync(command, argv, { env: wineEnv(target.prefix), stdio: ['ignore', outFd, errFd], timeout: timeoutMs });
     } finally {
       closeSync(outFd);
       closeSync(errFd);
@@ -127,4 +140,43 @@ export async function runWindowsNode(prefix: string, nodeExe: string, args: stri
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+export interface WindowsProcess {
+  /** Resolves with the first stdout line matching `pattern` (polled; fails when the process ends or after timeoutMs). */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  output(): string;
+  /** Ends every Windows process of the prefix (Wine's own way: `wineserver -k`), then waits for ours. */
+  stop(): Promise<void>;
+}
+
+/** Starts node.exe in the background under Wine, its output going to files. */
+export async function startWindowsNode(target: WineTarget, args: string[]): Promise<WindowsProcess> {
+  const dir = await mkdtemp(join(tmpdir(), 'onggi-wine-bg-'));
+  const outFd = openSync(join(dir, 'out'), 'w');
+  const [command, argv] = wineArgv(target, args);
+  const child = spawn(command, argv, { env: wineEnv(target.prefix), stdio: ['ignore', outFd, outFd] });
+  closeSync(outFd);
+  let exited = false;
+  const gone = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+  const output = () => readFileSync(join(dir, 'out'), 'utf8').replace(/\r\n/g, '\n');
+  return {
+    output,
+    async waitFor(pattern, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const match = pattern.exec(output());
+        if (match) return match;
+        if (exited || Date.now() > deadline) throw new Error(`node.exe ${args.join(' ')} printed no ${String(pattern)}: ${output()}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    async stop() {
+      if (!exited) spawnSync('wineserver', ['-k'], { env: wineEnv(target.prefix) });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await gone;
+      clearTimeout(timer);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeBusyboxLayer } from '../../../build/testing/busybox-layer.js';
 import { AGENT_DIR, CLI } from '../../../build/testing/isolated-agent.js';
-import { addLoopbackMachineArgs, remoteAgentEnv, stopRemoteAgents } from '../../../build/testing/remote-agent.js';
+import { addTestMachineArgs, remoteAgentEnv, stopRemoteAgents } from '../../../build/testing/remote-agent.js';
 import { startSshd, type Sshd } from '../../../build/testing/sshd.js';
 import { stageRuntime } from '../../../build/runtime.mjs';
 import type { HostEvent } from '../../../shared/host-api.js';
@@ -75,7 +75,7 @@ function hostCore(agentDir = AGENT_DIR): HostCore {
 }
 
 function addArgs(name: string): string[] {
-  return addLoopbackMachineArgs(name, sshd.port, sshd.userKeyPath, remote);
+  return addTestMachineArgs(name, sshd, sshd.userKeyPath, remote);
 }
 
 interface DeploySummary {
