@@ -13,6 +13,7 @@ import { extractAll, extractFile, listPackage } from '@electron/asar';
 import { flipFuses } from '@electron/fuses';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFuseWire, writeElectronStandIn } from './packaging/electron-stand-in.js';
+import { stageNodePty } from './node-pty.mjs';
 import { afterPack, missingInitHelpers } from './packaging/hooks.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -85,6 +86,7 @@ describe('electron-builder --dir (Linux)', () => {
     expect(entries.filter((entry) => entry.endsWith('.map'))).toEqual([]);
     expect(entries.filter((entry) => /\.tsx?$/.test(entry))).toEqual([]);
     expect(entries.filter((entry) => entry.startsWith('/vm-assets'))).toEqual([]);
+    expect(entries.filter((entry) => entry.startsWith('/dist/node-pty'))).toEqual([]);
   });
 
   it('ships the agent beside the asar, as plain files', async () => {
@@ -199,6 +201,23 @@ describe('electron-builder hooks', () => {
     await afterPack({ electronPlatformName: platform, appOutDir: work, packager });
     expect((await readFuseWire(binary))[0]).toBe(expected);
   });
+
+  it.each([
+    ['darwin', 'arm64', ['pty.node', 'spawn-helper']],
+    ['win32', 'x64', ['conpty.node', 'conpty_console_list.node']],
+  ])(
+    'stages node-pty for %s-%s from the registry (pinned by package-lock.json), npm having installed only this host’s',
+    async (platform, arch, files) => {
+      const outDir = join(work, `pty-${platform}-${arch}`);
+      const staged = await stageNodePty({ platform, arch, outDir });
+      expect(staged).toEqual(['@lydell/node-pty', `@lydell/node-pty-${platform}-${arch}`]);
+      const prebuilt = join(outDir, 'node_modules', '@lydell', `node-pty-${platform}-${arch}`);
+      expect(await readdir(prebuilt)).toEqual(expect.arrayContaining(files));
+      // spawn-helper is executed by pty.node on macOS: the tarball's mode survives the staging.
+      if (platform === 'darwin') expect((await stat(join(prebuilt, 'spawn-helper'))).mode & 0o111).toBe(0o111);
+      expect(existsSync(join(outDir, 'node_modules', '@lydell', 'node-pty', 'index.js'))).toBe(true);
+    },
+  );
 
   it('beforePack refuses a build without an init helper, naming it and how to get it', async () => {
     const project = join(work, 'project');
