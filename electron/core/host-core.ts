@@ -125,7 +125,8 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     ...(options.prompts ? { prompts: options.prompts } : {}),
     ...(options.ssh?.userKnownHosts ? { userKnownHosts: options.ssh.userKnownHosts } : {}),
     ...(options.ssh?.config ? { sshConfig: options.ssh.config } : {}),
-    ...(options.ssh?.agentSocket ? { agentSocket: options.ssh.agentSocket } : {}),
+    // '' means no ssh-agent at all (tests), not the platform layer's candidates.
+    ...(options.ssh?.agentSocket !== undefined ? { agentSocket: options.ssh.agentSocket } : {}),
     ...(onPortForward ? { onPortForward } : {}),
     ...(options.secretVault ? { secretVault: options.secretVault } : {}),
   });

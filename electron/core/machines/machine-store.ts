@@ -67,7 +67,9 @@ export class MachineStore {
 
   async add(definition: MachineDefinition): Promise<void> {
     const machines = await this.load();
-    const taken = [...RESERVED_MACHINE_NAMES, ...machines.map((machine) => machine.name)].find((name) => sameMachineName(name, definition.name));
+    const taken = [...RESERVED_MACHINE_NAMES, ...machines.map((machine) => machine.name)].find((name) =>
+      sameMachineName(name, definition.name),
+    );
     if (taken !== undefined) throw nameTaken(definition.name, taken);
     await this.save([...machines, definition]);
   }

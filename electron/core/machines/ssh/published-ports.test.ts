@@ -112,7 +112,7 @@ describe('published ports follow container state', () => {
         container: 'web',
         hostPort: webPort,
         containerPort: 80,
-        localAddress: `127.0.0.1:${webPort} and [::1]:${webPort}`,
+        localAddress: `127.0.0.1:${webPort}, [::1]:${webPort}`,
         state: 'open',
       },
     ]);

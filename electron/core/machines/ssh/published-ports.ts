@@ -123,12 +123,12 @@ export class PublishedPorts {
   }
 }
 
-/** Where a forward answers here, as the user would type it: `127.0.0.1:8080 and [::1]:8080`. */
+/** Where a forward answers here, as the user would type it: `127.0.0.1:8080, [::1]:8080` (a list, no words: the window translates). */
 function localAddress(wanted: Wanted, forwards: readonly PortForward[]): string {
   if (forwards.length === 0) return `127.0.0.1:${wanted.hostPort}`;
   return forwards
     .map((forward) => (forward.localHost.includes(':') ? `[${forward.localHost}]` : forward.localHost) + `:${forward.localPort}`)
-    .join(' and ');
+    .join(', ');
 }
 
 async function closeAll(forwards: readonly PortForward[]): Promise<void> {

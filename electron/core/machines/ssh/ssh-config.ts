@@ -10,6 +10,7 @@ import { homedir, hostname, userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { OnggiError } from '../../../../shared/errors.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
+import { currentFacts, expandHome } from '../../platform/platform.js';
 import { wildcardMatch } from './known-hosts.js';
 
 export interface JumpHost {
@@ -124,7 +125,8 @@ function patternListMatches(list: string, name: string): boolean {
 }
 
 async function expandInclude(pattern: string, home: string, sshDir: string): Promise<string[]> {
-  const path = pattern.startsWith('~/') ? join(home, pattern.slice(2)) : isAbsolute(pattern) ? pattern : join(sshDir, pattern);
+  const expanded = expandHome(pattern, { os: currentFacts().os, homedir: home });
+  const path = expanded !== pattern || isAbsolute(pattern) ? expanded : join(sshDir, pattern);
   const name = basename(path);
   if (!/[*?]/.test(name)) return [path];
   const dir = dirname(path);
@@ -231,7 +233,7 @@ export function expandTokens(
   value: string,
   tokens: { home: string; localUser: string; host: string; alias: string; user: string; port: number },
 ): string {
-  let out = value.replace(/%([%dhnrupl])/g, (_, token: string) => {
+  const out = value.replace(/%([%dhnrupl])/g, (_, token: string) => {
     switch (token) {
       case '%':
         return '%';
@@ -251,9 +253,7 @@ export function expandTokens(
         return hostname();
     }
   });
-  if (out === '~') out = tokens.home;
-  else if (out.startsWith('~/')) out = join(tokens.home, out.slice(2));
-  return out;
+  return expandHome(out, { os: currentFacts().os, homedir: tokens.home });
 }
 
 /** `[user@]host[:port]` or `ssh://[user@]host[:port]`, comma-separated; `none` means no jump. */

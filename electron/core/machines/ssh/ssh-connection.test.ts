@@ -3,6 +3,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -10,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSshd, type Sshd } from '../../../../build/testing/sshd.js';
 import { OnggiError } from '../../../../shared/errors.js';
 import { factsFor } from '../../platform/test-facts.js';
+import { AGENT_ANSWER_MS } from './bounded-agent.js';
 import { KnownHosts, fingerprint } from './known-hosts.js';
 import { forwardPort } from './port-forward.js';
 import { shellCommand } from './quote.js';
@@ -202,6 +204,23 @@ describe('several ssh-agents (SSH_AUTH_SOCK, then on Windows the OpenSSH pipe an
       expect((await connection.exec('echo second-agent')).stdout).toBe('second-agent\n');
     } finally {
       agent.kill('SIGTERM');
+    }
+  });
+
+  it('one that accepts but never answers (as Pageant’s helper under Wine) is given up after a deadline, and the next one is used', async () => {
+    const home = await freshDir();
+    const hung = join(home, 'hung.sock');
+    const silent = createNetServer(() => undefined); // accepts, reads, never replies
+    await new Promise<void>((resolve) => silent.listen(hung, resolve));
+    const { socket, agent } = await agentHoldingUserKey(home);
+    try {
+      const started = Date.now();
+      const connection = await connect({ target: endpoint({ identityFiles: [], identityFilesRequired: false, agents: [hung, socket] }) });
+      expect((await connection.exec('echo after-the-silent-one')).stdout).toBe('after-the-silent-one\n');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(AGENT_ANSWER_MS);
+    } finally {
+      agent.kill('SIGTERM');
+      silent.close();
     }
   });
 

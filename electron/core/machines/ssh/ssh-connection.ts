@@ -20,6 +20,7 @@ import type { HostKeyPrompt } from '../../../../shared/machines.js';
 import { loadPrivateKey, type AskPassphrase, type LoadedKey, type PassphraseCache } from './keys.js';
 import { KnownHosts, changedHostKeyError, fingerprint, keyTypeOf, revokedHostKeyError } from './known-hosts.js';
 import { currentFacts, sshAgentHint, type PlatformFacts } from '../../platform/platform.js';
+import { boundedAgent } from './bounded-agent.js';
 import { ssh2 } from './ssh2-runtime.js';
 
 export interface SshEndpoint {
@@ -332,7 +333,7 @@ async function handshake(endpoint: SshEndpoint, sock: Duplex, options: SshConnec
   const label = endpointLabel(endpoint);
   const auth: Array<PublicKeyAuthMethod | AgentAuthMethod> = [
     ...keys.map((loaded) => ({ type: 'publickey' as const, username: endpoint.user, key: loaded.key })),
-    ...(endpoint.agents ?? []).map((agent) => ({ type: 'agent' as const, username: endpoint.user, agent })),
+    ...(endpoint.agents ?? []).map((agent) => ({ type: 'agent' as const, username: endpoint.user, agent: boundedAgent(agent) })),
   ];
   const agentHint = sshAgentHint(options.facts ?? currentFacts());
   if (auth.length === 0) {
