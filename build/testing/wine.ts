@@ -91,6 +91,16 @@ export async function winePrefix(): Promise<WinePrefix> {
   return { dir, profile: profile(dir), buildMs: Date.now() - started };
 }
 
+/** Ends every Windows process of the prefix, Wine's own way (its wineserver, and so all it serves). */
+export function endWindowsProcesses(prefix: string): void {
+  spawnSync('wineserver', ['-k'], { env: wineEnv(prefix) });
+}
+
+/** C:\\users\\<user>\\… as the Windows side names a path in the profile folder. */
+export function profilePath(...parts: string[]): string {
+  return win32.join('C:\\users', userInfo().username, ...parts);
+}
+
 /** node.exe, from the npm registry through the pinned package (cached under .cache/npm-packages). */
 export async function windowsNode(): Promise<string> {
   return join(await packageFiles(WINDOWS_NODE), 'bin', 'node.exe');
@@ -172,7 +182,7 @@ export async function startWindowsNode(target: WineTarget, args: string[]): Prom
       }
     },
     async stop() {
-      if (!exited) spawnSync('wineserver', ['-k'], { env: wineEnv(target.prefix) });
+      if (!exited) endWindowsProcesses(target.prefix);
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await gone;
       clearTimeout(timer);
