@@ -96,7 +96,7 @@ export function endWindowsProcesses(prefix: string): void {
   spawnSync('wineserver', ['-k'], { env: wineEnv(prefix) });
 }
 
-/** C:\\users\\<user>\\… as the Windows side names a path in the profile folder. */
+/** A path in the profile folder as the Windows side names it: C:\users\<user>\… */
 export function profilePath(...parts: string[]): string {
   return win32.join('C:\\users', userInfo().username, ...parts);
 }
