@@ -35,7 +35,11 @@ if (want('host')) {
       entryPoints: { cli: 'electron/cli/main.ts', main: 'electron/main/main.ts' },
       outdir: join(root, 'dist/electron'),
       outExtension: { '.js': '.cjs' },
-      external: [...nodeBundle.external, 'electron'],
+      // ssh2 is bundled on its pure-JS path: its optional native addons (cpu-features,
+      // sshcrypto.node) are left external, so its own try/catch finds them absent and falls back
+      // to JS. @lydell/node-pty is not bundled: it loads pty.node (and on Windows a worker
+      // script) from its package folders, which build/node-pty.mjs stages beside the asar.
+      external: [...nodeBundle.external, 'electron', 'cpu-features', '*.node'],
     }),
     esbuild.build({
       ...nodeBundle,
@@ -72,15 +76,17 @@ async function buildAgent() {
     esbuild.build({ ...nodeBundle, sourcemap: false, entryPoints: ['vm-assets/agent/main.ts'], outfile: file }),
     buildInit({ outDir: outdir }),
   ]);
-  // The helper for this host must exist, or no container can start; the other one is optional
-  // here (no cross compiler) and the deploy refuses that architecture with a clear error.
+  // On Linux the helper for this host must exist, or no local container can start; the other one
+  // is optional here (no cross compiler). Off Linux a missing one is only warned about (by
+  // buildInit): `npm start` still works; `npm run dist` and deploy refuse it, naming it.
   const ownHelper = process.arch === 'arm64' ? 'onggi-init-arm64' : 'onggi-init-amd64';
-  if (process.platform === 'linux' && !helpers.some((h) => h.name === ownHelper && h.status !== 'skipped')) {
+  const present = helpers.filter((h) => h.status !== 'skipped' && h.status !== 'missing');
+  if (process.platform === 'linux' && !present.some((h) => h.name === ownHelper)) {
     throw new Error(`${ownHelper} was not built: install gcc and libc6-dev`);
   }
   // The helpers ship beside the bundle, so a changed helper is a different build too.
   const hash = createHash('sha256').update(await readFile(file));
-  for (const helper of helpers.filter((h) => h.status !== 'skipped')) hash.update(await readFile(helper.path));
+  for (const helper of present) hash.update(await readFile(helper.path));
   const buildId = hash.digest('hex');
   await writeFile(join(outdir, 'manifest.json'), `${JSON.stringify({ version: pkg.version, buildId, entry: 'agent.cjs' }, null, 2)}\n`);
 }

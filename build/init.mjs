@@ -3,8 +3,13 @@
 // native gcc when the build host has that architecture and the Debian cross compiler otherwise;
 // a target whose compiler is missing is skipped with a warning, so a host without the cross
 // toolchain still builds the rest. Up-to-date outputs are not rebuilt.
+//
+// Only a Linux host compiles them: they are static Linux executables (glibc, Linux syscalls), and
+// a Mac's `gcc` is Apple clang, which cannot make one. Elsewhere they are taken from a Linux build
+// (the folder named by ONGGI_INIT_PREBUILT, e.g. the Linux CI job's `init-helpers` artifact); a
+// helper found nowhere is reported `missing`, and `npm run dist` and deploy refuse without it.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { arch as hostArch } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -16,6 +21,15 @@ export const INIT_TARGETS = [
   { name: 'onggi-init-amd64', nodeArch: 'x64', cross: 'x86_64-linux-gnu-gcc' },
   { name: 'onggi-init-arm64', nodeArch: 'arm64', cross: 'aarch64-linux-gnu-gcc' },
 ];
+
+/** How to get a helper this host cannot build: said by the build, `npm run dist` and deploy. */
+export function initHelperHint(name) {
+  return (
+    `${name} is built only on Linux (gcc and libc6-dev; gcc-aarch64-linux-gnu for arm64: node build/init.mjs). ` +
+    `On macOS or Windows, download the init-helpers artifact of a Linux CI run (or copy vm-assets/dist/agent/onggi-init-* from a Linux build) ` +
+    `and set ONGGI_INIT_PREBUILT to its folder`
+  );
+}
 
 export const INIT_CFLAGS = ['-static', '-O2', '-Wall', '-Wextra', '-Werror', '-D_GNU_SOURCE', '-s'];
 
@@ -46,9 +60,16 @@ async function newestMtime(paths) {
 
 /**
  * Compiles the helper for every target into outDir. Returns what happened to each target:
- * `built`, `current` (already newer than every source) or `skipped` (no compiler).
+ * `built`, `current` (already newer than every source), `skipped` (no compiler), and off Linux
+ * `copied` (from prebuiltDir) or `missing`.
  */
-export async function buildInit({ outDir = join(root, 'vm-assets/dist/agent'), log = console } = {}) {
+export async function buildInit({
+  outDir = join(root, 'vm-assets/dist/agent'),
+  log = console,
+  platform = process.platform,
+  prebuiltDir = process.env.ONGGI_INIT_PREBUILT,
+} = {}) {
+  if (platform !== 'linux') return takePrebuilt({ outDir, log, prebuiltDir });
   const entries = await readdir(sourceDir);
   const cFiles = entries.filter((file) => file.endsWith('.c')).map((file) => join(sourceDir, file));
   const inputs = [...cFiles, ...entries.filter((file) => file.endsWith('.h')).map((file) => join(sourceDir, file))];
@@ -83,6 +104,25 @@ export async function buildInit({ outDir = join(root, 'vm-assets/dist/agent'), l
     }),
   );
   return results;
+}
+
+async function takePrebuilt({ outDir, log, prebuiltDir }) {
+  await mkdir(outDir, { recursive: true });
+  return Promise.all(
+    INIT_TARGETS.map(async (target) => {
+      const output = join(outDir, target.name);
+      const source = prebuiltDir ? join(prebuiltDir, target.name) : undefined;
+      if (source && (await stat(source).catch(() => undefined))?.isFile()) {
+        await copyFile(source, `${output}.tmp${process.pid}`);
+        await rename(`${output}.tmp${process.pid}`, output);
+        return { name: target.name, path: output, status: 'copied' };
+      }
+      // One from an earlier copy stays usable; nothing here can tell whether it is current.
+      if ((await stat(output).catch(() => undefined))?.isFile()) return { name: target.name, path: output, status: 'current' };
+      log.warn(`warning: ${target.name} missing: ${initHelperHint(target.name)}`);
+      return { name: target.name, path: output, status: 'missing' };
+    }),
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -36,3 +36,9 @@ export declare function stageRuntime(options: {
   formats?: Array<'xz' | 'gz'>;
   log?: (line: string) => void;
 }): Promise<RuntimeManifest>;
+
+/** Each entry of the runtime tar and the mode it gets there, whatever the file system says. */
+export declare const RUNTIME_ENTRIES: Record<string, number>;
+
+/** Packs a staged runtime tree (bin/node, LICENSE) as a deterministic tar with the modes above. */
+export declare function packRuntimeTree(tree: string, tarPath: string): Promise<void>;

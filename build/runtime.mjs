@@ -13,13 +13,14 @@
 // compressed files. A staged runtime whose source integrity matches is reused as it is.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { createGzip } from 'node:zlib';
 import * as tar from 'tar';
+import { packageFiles } from './npm-package.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -67,7 +68,7 @@ export async function stageRuntime({ arch, outDir = DEFAULT_BUNDLES_DIR, formats
     const started = Date.now();
     const tree = join(work, 'tree');
     await mkdir(join(tree, 'bin'), { recursive: true });
-    const packageDir = await packageContents(source, work, log);
+    const packageDir = await packageFiles({ name: source.name, version: NODE_RUNTIME.version, integrity: source.integrity, log });
     const binary = join(tree, 'bin', 'node');
     await copyFile(join(packageDir, 'bin', 'node'), binary);
     await copyFile(join(packageDir, 'LICENSE'), join(tree, 'LICENSE'));
@@ -86,13 +87,10 @@ export async function stageRuntime({ arch, outDir = DEFAULT_BUNDLES_DIR, formats
       const run = spawnSync(binary, ['--version'], { encoding: 'utf8' });
       if (run.stdout.trim() !== `v${NODE_RUNTIME.version}`) throw new Error(`the staged node does not run: ${run.stderr || run.stdout}`);
     }
-    await chmod(binary, 0o755);
-    await chmod(join(tree, 'LICENSE'), 0o644);
-    await chmod(join(tree, 'bin'), 0o755);
     const binaryBytes = (await stat(binary)).size;
 
     const tarPath = join(work, 'runtime.tar');
-    await tar.create({ cwd: tree, file: tarPath, portable: true, mtime: FIXED_MTIME, noPax: true }, ['bin', 'LICENSE']);
+    await packRuntimeTree(tree, tarPath);
     const id = await sha256File(tarPath);
     const tarBytes = (await stat(tarPath)).size;
     const base = `node-v${NODE_RUNTIME.version}-linux-${arch}-${id.slice(0, 16)}`;
@@ -130,6 +128,35 @@ export async function stageRuntime({ arch, outDir = DEFAULT_BUNDLES_DIR, formats
   }
 }
 
+/** Each entry of the runtime tar and its mode. */
+export const RUNTIME_ENTRIES = { bin: 0o755, 'bin/node': 0o755, LICENSE: 0o644 };
+
+/**
+ * Packs the staged tree as a deterministic tar whose modes are the ones above, not the file
+ * system's: on Windows `chmod` cannot set exec bits and `stat` reports none, and a `bin/node`
+ * without them cannot run on the machine it is uploaded to.
+ */
+export async function packRuntimeTree(tree, tarPath) {
+  const modes = new Map(Object.entries(RUNTIME_ENTRIES));
+  await tar.create(
+    {
+      cwd: tree,
+      file: tarPath,
+      portable: true,
+      mtime: FIXED_MTIME,
+      noPax: true,
+      onWriteEntry: (entry) => {
+        const path = entry.path.replace(/\\/g, '/').replace(/\/$/, '');
+        const mode = modes.get(path);
+        if (mode === undefined) throw new Error(`unexpected file in the runtime tree: ${path}`);
+        // The type bits stay; only the permission bits are ours.
+        entry.stat.mode = (entry.stat.mode & ~0o7777) | mode;
+      },
+    },
+    ['bin', 'LICENSE'],
+  );
+}
+
 function describe(manifest) {
   const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
   const files = manifest.files.map((file) => `${file.format} ${mb(file.bytes)}`).join(', ');
@@ -152,33 +179,6 @@ async function filesPresent(outDir, manifest, formats) {
     if (!info || info.size !== file.bytes) return false;
   }
   return true;
-}
-
-/** The package's files: from node_modules when that exact version is installed, else fetched with `npm pack`. */
-async function packageContents(source, work, log) {
-  const installed = join(root, 'node_modules', source.name);
-  const pkg = await readJson(join(installed, 'package.json'));
-  if (pkg?.version === NODE_RUNTIME.version && existsSync(join(installed, 'bin', 'node'))) return installed;
-  const spec = `${source.name}@${NODE_RUNTIME.version}`;
-  log(`runtime: fetching ${spec} with npm pack`);
-  const npm = process.env.npm_execpath ? [process.execPath, process.env.npm_execpath] : ['npm'];
-  const [command, ...prefix] = npm;
-  const run = spawnSync(command, [...prefix, 'pack', spec, '--pack-destination', work, '--json', '--silent'], {
-    encoding: 'utf8',
-    cwd: work,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (run.status !== 0) throw new Error(`npm pack ${spec} failed: ${run.stderr.trim()}`);
-  const [packed] = JSON.parse(run.stdout);
-  const tgz = join(work, packed.filename);
-  const integrity = `sha512-${createHash('sha512')
-    .update(await readFile(tgz))
-    .digest('base64')}`;
-  if (integrity !== source.integrity) throw new Error(`${spec} does not match its pinned integrity (${integrity})`);
-  const out = join(work, 'package');
-  await mkdir(out);
-  await tar.extract({ file: tgz, cwd: out, strip: 1, filter: (path) => path === 'package/bin/node' || path === 'package/LICENSE' });
-  return out;
 }
 
 /** The newest GLIBC_2.x symbol version the binary asks for. */

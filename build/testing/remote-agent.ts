@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removeCgroupParent, testCgroupParent } from './cgroup-sandbox.js';
 import { processesNaming, terminate } from './isolated-agent.js';
+import type { Sshd } from './sshd.js';
 
 export interface RemoteAgentEnv {
   cgroupParent: string;
@@ -21,6 +22,46 @@ export interface RemoteAgentEnv {
 export function remoteAgentEnv(): RemoteAgentEnv {
   const cgroupParent = testCgroupParent();
   return { cgroupParent, env: { ONGGI_CGROUP_PARENT: cgroupParent, ONGGI_DEFAULT_NETWORK: 'none' } };
+}
+
+/** Where a test's deploy installs on the loopback machine (all under the test's own temp root). */
+export interface RemoteDirs {
+  installRoot: string;
+  runDir: string;
+  stateDir: string;
+}
+
+/** The CLI's hidden `machine add ssh` flags that put the deploy in those dirs, under the background supervisor. */
+export function remoteLayoutFlags(remote: RemoteDirs): string[] {
+  return [
+    '--remote-root',
+    remote.installRoot,
+    '--remote-run-dir',
+    remote.runDir,
+    '--remote-state-dir',
+    remote.stateDir,
+    '--supervisor',
+    'background',
+  ];
+}
+
+/** `machine add ssh NAME` for a test sshd, as root with this key, deploying into those dirs. */
+export function addTestMachineArgs(name: string, sshd: Pick<Sshd, 'host' | 'port'>, key: string, remote: RemoteDirs): string[] {
+  return [
+    'machine',
+    'add',
+    'ssh',
+    name,
+    '--host',
+    sshd.host,
+    '--port',
+    String(sshd.port),
+    '--user',
+    'root',
+    '--key',
+    key,
+    ...remoteLayoutFlags(remote),
+  ];
 }
 
 export async function stopRemoteAgents(runDir: string, testRoot: string, isolation?: RemoteAgentEnv): Promise<void> {

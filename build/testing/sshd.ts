@@ -21,10 +21,16 @@ export interface SshdOptions {
    * deploys. Values are the test's own tokens: no spaces or quotes.
    */
   env?: Record<string, string>;
+  /**
+   * Run sshd inside this network namespace (made by the test), listening on `address` there
+   * instead of 127.0.0.1: the machine is then a netns of the test's own, where its agent may make
+   * bridges and packet filter rules.
+   */
+  netns?: { name: string; address: string };
 }
 
 export interface Sshd {
-  readonly host: '127.0.0.1';
+  readonly host: string;
   readonly port: number;
   /** The fixture's temp dir (keys, config, log); removed by stop(). */
   readonly dir: string;
@@ -70,7 +76,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       configPath,
       [
         `Port ${port}`,
-        'ListenAddress 127.0.0.1',
+        `ListenAddress ${options.netns?.address ?? '127.0.0.1'}`,
         `HostKey ${hostKeyPath}`,
         `AuthorizedKeysFile ${authorized}`,
         'PermitRootLogin prohibit-password',
@@ -94,10 +100,10 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       ].join('\n'),
     );
     const logPath = join(dir, 'sshd.log');
-    let child = await launch(configPath, logPath, port);
+    let child = await launch(configPath, logPath, port, options.netns);
 
     const sshd: Sshd = {
-      host: '127.0.0.1',
+      host: options.netns?.address ?? '127.0.0.1',
       port,
       dir,
       hostKeyPath,
@@ -140,7 +146,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
           await rm(`${hostKeyPath}.pub`, { force: true });
           keygen(hostKeyPath, '');
         }
-        child = await launch(configPath, logPath, port);
+        child = await launch(configPath, logPath, port, options.netns);
       },
       log: () => readFile(logPath, 'utf8').catch(() => ''),
       async stop() {
@@ -182,16 +188,28 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts sshd in the foreground (-D) so the spawned pid is the listener, and waits for its banner. */
-async function launch(configPath: string, logPath: string, port: number): Promise<ChildProcess> {
-  const child = spawn(SSHD, ['-D', '-f', configPath, '-E', logPath], { stdio: 'ignore' });
+/**
+ * Starts sshd in the foreground (-D) so the spawned pid is the listener (nsenter execs it; only the
+ * network namespace changes: `ip netns exec` would also give it a /sys without the cgroup mounts),
+ * and waits for its banner; in a netns, which this process cannot connect into, for the line sshd
+ * logs once it listens.
+ */
+async function launch(configPath: string, logPath: string, port: number, netns?: SshdOptions['netns']): Promise<ChildProcess> {
+  const argv = [SSHD, '-D', '-f', configPath, '-E', logPath];
+  const child = netns
+    ? spawn('nsenter', [`--net=/run/netns/${netns.name}`, ...argv], { stdio: 'ignore' })
+    : spawn(SSHD, argv.slice(1), { stdio: 'ignore' });
+  const ready = netns
+    ? async () =>
+        (await readFile(logPath, 'utf8').catch(() => '')).includes(`Server listening on ${netns.address} port ${port}.`) ? 'SSH-2.0' : ''
+    : () => readBanner(port);
   const exited = new Promise<string>((resolve) => {
     child.once('exit', (code, signal) => resolve(`sshd exited (${signal ?? `code ${code}`})`));
     child.once('error', (error) => resolve(`sshd could not start: ${error.message}`));
   });
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const banner = await Promise.race([readBanner(port), exited]);
+    const banner = await Promise.race([ready(), exited]);
     if (banner.startsWith('SSH-2.0')) return child;
     if (banner.startsWith('sshd ')) throw new Error(`${banner}: ${await readFile(logPath, 'utf8').catch(() => '')}`);
     if (Date.now() > deadline) {

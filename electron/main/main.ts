@@ -52,7 +52,8 @@ function start(): void {
         // The platform layer's folder, not Electron's userData: the CLI and `onggi serve` use the same.
         dataDir: prepareDataDir(facts, (move) => console.info(`onggi: moved the data folder ${move.from} to ${move.to}`)),
         agentDir: layout.agentDir,
-        // The local agent runs on Electron's own Node (RunAsNode fuse stays on for this).
+        // The local agent (Linux only) runs on Electron's own Node: the RunAsNode fuse is on in the
+        // Linux build alone (build/packaging/hooks.mjs); macOS and Windows have no local machine.
         nodeRuntime: { command: process.execPath, env: { ELECTRON_RUN_AS_NODE: '1' } },
         forwardPublishedPorts: true,
         // Key passphrases the user asks to remember: encrypted by the OS keychain, never plain.

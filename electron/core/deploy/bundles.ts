@@ -102,6 +102,10 @@ export function chooseRuntimePart(bundlesDir: string, manifest: RuntimeManifest,
   };
 }
 
+/** How a build gets a helper it lacks (build/init.mjs says the same at build time). */
+export const INIT_HELPER_HINT =
+  'The helpers are built only on Linux (gcc, libc6-dev, gcc-aarch64-linux-gnu: node build/init.mjs); on macOS or Windows set ONGGI_INIT_PREBUILT to a folder holding them (the init-helpers artifact of a Linux CI run) and build again.';
+
 /** The init helper's name for an architecture, as the agent looks for it (vm-assets/agent/daemon/services.ts). */
 export function initHelperName(arch: RuntimeArch): string {
   return `onggi-init-${arch === 'x64' ? 'amd64' : 'arm64'}`;

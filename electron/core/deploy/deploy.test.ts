@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeBusyboxLayer } from '../../../build/testing/busybox-layer.js';
 import { AGENT_DIR, CLI } from '../../../build/testing/isolated-agent.js';
-import { remoteAgentEnv, stopRemoteAgents } from '../../../build/testing/remote-agent.js';
+import { addTestMachineArgs, remoteAgentEnv, stopRemoteAgents } from '../../../build/testing/remote-agent.js';
 import { startSshd, type Sshd } from '../../../build/testing/sshd.js';
 import { stageRuntime } from '../../../build/runtime.mjs';
 import type { HostEvent } from '../../../shared/host-api.js';
@@ -75,28 +75,7 @@ function hostCore(agentDir = AGENT_DIR): HostCore {
 }
 
 function addArgs(name: string): string[] {
-  return [
-    'machine',
-    'add',
-    'ssh',
-    name,
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(sshd.port),
-    '--user',
-    'root',
-    '--key',
-    sshd.userKeyPath,
-    '--remote-root',
-    remote.installRoot,
-    '--remote-run-dir',
-    remote.runDir,
-    '--remote-state-dir',
-    remote.stateDir,
-    '--supervisor',
-    'background',
-  ];
+  return addTestMachineArgs(name, sshd, sshd.userKeyPath, remote);
 }
 
 interface DeploySummary {
@@ -396,4 +375,14 @@ describe('the ssh machine in the host core', () => {
     expect((await readdir(join(remote.installRoot, 'agent'))).sort()).toEqual(ids.sort());
     expect(await readdir(join(remote.installRoot, 'runtime'))).toHaveLength(1);
   }, 120_000);
+
+  it('refuses to deploy a build without the init helper for the machine, naming it, and uploads nothing', async () => {
+    const dir = join(root, 'agent-no-helper');
+    await cp(AGENT_DIR, dir, { recursive: true });
+    await rm(join(dir, 'onggi-init-amd64'));
+    const agentsBefore = (await readdir(join(remote.installRoot, 'agent'))).sort();
+    const core = hostCore(dir);
+    await expect(core.call('machines.info', { machine: 'box' })).rejects.toThrow(/no onggi-init-amd64.*ONGGI_INIT_PREBUILT/);
+    expect((await readdir(join(remote.installRoot, 'agent'))).sort()).toEqual(agentsBefore);
+  }, 60_000);
 });

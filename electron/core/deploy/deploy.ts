@@ -11,7 +11,15 @@ import type { DeployPhase, DeployProgress, RemoteLayout } from '../../../shared/
 import { AgentLink } from '../agent/agent-link.js';
 import { checkHash, checkRemotePath, shellCommand } from '../machines/ssh/quote.js';
 import type { SshConnection } from '../machines/ssh/ssh-connection.js';
-import { agentPart, chooseRuntimePart, readRuntimeManifest, type AgentPart, type DeployPart } from './bundles.js';
+import {
+  INIT_HELPER_HINT,
+  agentPart,
+  chooseRuntimePart,
+  initHelperName,
+  readRuntimeManifest,
+  type AgentPart,
+  type DeployPart,
+} from './bundles.js';
 import { ACTIVATE_SCRIPT, INSTALL_SCRIPT, PRUNE_SCRIPT, SUPERVISOR_SCRIPT } from './remote-scripts.js';
 import { redact, sudoInput, sudoPassword, type AskSudoPassword } from './sudo.js';
 import {
@@ -191,6 +199,14 @@ export async function deployAgent(options: DeployOptions): Promise<DeployResult>
       staged instanceof Error ? 'runtime' : staged.node,
     );
     if (staged instanceof Error) throw staged;
+    // An agent without its init helper starts but cannot run a container: refuse before uploading.
+    if (!(await agentPart(options.agentDir, arch)).hasInitHelper) {
+      throw new OnggiError(
+        ErrorCode.Unavailable,
+        'init_helper_missing',
+        `cannot deploy to ${host} (${arch}): this build has no ${initHelperName(arch)}, without which the agent cannot start a container. ${INIT_HELPER_HINT}`,
+      );
+    }
     const privilege = privilegePrefix(facts, host);
     if (!facts.sha256sum) {
       throw new OnggiError(
