@@ -83,6 +83,8 @@ export function FormDialog({
   onSubmit,
   children,
   icon = 'machines',
+  size,
+  failureTitle,
 }: {
   id: string;
   title: string;
@@ -95,6 +97,9 @@ export function FormDialog({
   onSubmit: () => void;
   children: ReactNode;
   icon?: IconName;
+  size?: 'medium' | 'large';
+  /** A heading above the refusal (e.g. "The container did not run"). */
+  failureTitle?: string;
 }) {
   return (
     <Modal
@@ -102,6 +107,7 @@ export function FormDialog({
       description={description}
       onClose={onClose}
       busy={busy}
+      {...(size ? { size } : {})}
       footer={<FormFooter form={id} busy={busy} icon={icon} label={submitLabel} onCancel={onClose} />}
     >
       <form
@@ -116,7 +122,14 @@ export function FormDialog({
         {failure && (
           <div className="callout callout--bad form-wide" role="alert">
             <Icon name="alert" />
-            <p>{failure}</p>
+            {failureTitle ? (
+              <div>
+                <p className="callout-title">{failureTitle}</p>
+                <p className="callout-detail">{failure}</p>
+              </div>
+            ) : (
+              <p>{failure}</p>
+            )}
           </div>
         )}
         {children}

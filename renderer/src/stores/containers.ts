@@ -49,12 +49,25 @@ export function createContainersStore(api: Pick<HostApi, 'call'>, options: { rel
   const reloadDelayMs = options.reloadDelayMs ?? 400;
 
   return createStore<ContainersState>()((set, get) => {
-    /** Several events in a burst (a container exiting, then being auto-removed) cost one read. */
+    /** Containers an event named before the list had them: read for their rows unless they turn up first. */
+    const unknown = new Set<string>();
+    /** An event changed a known row beyond what it carries (finishedAt, a --rm removal): read. */
+    let rowsChanged = false;
+    /**
+     * Several events in a burst (a container exiting, then being auto-removed) cost one read; none
+     * when every container the burst named has turned up by then — the window's own run inserts
+     * its row from start's answer, while the agent's `created` event overtakes create's answer.
+     */
     const reloadSoon = (): void => {
       clearTimeout(reloadTimer);
       reloadTimer = setTimeout(() => {
+        const known = new Set(get().containers.map((container) => container.id));
+        const missing = [...unknown].some((id) => !known.has(id));
+        unknown.clear();
+        const changed = rowsChanged;
+        rowsChanged = false;
         const machine = get().machine;
-        if (machine) void get().load(machine);
+        if (machine && (missing || changed)) void get().load(machine);
       }, reloadDelayMs);
     };
 
@@ -137,13 +150,19 @@ export function createContainersStore(api: Pick<HostApi, 'call'>, options: { rel
         if (inner.type !== 'container.state') return;
         const known = get().containers.find((container) => container.id === inner.id);
         if (!known) {
-          // Created elsewhere (the CLI, another window): read the list for its full row.
-          reloadSoon();
+          // Created elsewhere (the CLI, another window) — or by our own run, whose answer is on its way.
+          if (inner.state !== 'dead') {
+            unknown.add(inner.id);
+            reloadSoon();
+          }
           return;
         }
         replace({ ...known, state: inner.state, exitCode: inner.exitCode });
         // An exit also changes finishedAt and oomKilled, and may remove the container (--rm).
-        if (inner.state === 'exited' || inner.state === 'dead') reloadSoon();
+        if (inner.state === 'exited' || inner.state === 'dead') {
+          rowsChanged = true;
+          reloadSoon();
+        }
       },
 
       markStale() {

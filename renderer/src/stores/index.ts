@@ -9,6 +9,7 @@ import { createContainersStore, type ContainersState, type ContainersStore } fro
 import { createHostStore, type HostState, type HostStore } from './host';
 import { createImagesStore, type ImagesState, type ImagesStore } from './images';
 import { createMachinesStore, type MachinesState, type MachinesStore } from './machines';
+import { createNetworksStore, type NetworksState, type NetworksStore } from './networks';
 import { createTerminalsStore, type TerminalsState, type TerminalsStore } from './terminals';
 
 export interface Stores {
@@ -17,6 +18,7 @@ export interface Stores {
   machines: MachinesStore;
   containers: ContainersStore;
   images: ImagesStore;
+  networks: NetworksStore;
   activity: ActivityStore;
   terminals: TerminalsStore;
 }
@@ -28,6 +30,7 @@ export function createStores(client: HostClient): Stores {
     machines: createMachinesStore(client),
     containers: createContainersStore(client),
     images: createImagesStore(client),
+    networks: createNetworksStore(client),
     activity: createActivityStore(client),
     terminals: createTerminalsStore(client),
   };
@@ -35,12 +38,13 @@ export function createStores(client: HostClient): Stores {
 
 /** Subscribes the stores to the client and issues the first reads. Returns the unsubscribe. */
 export function startStores(stores: Stores): () => void {
-  const { client, host, machines, containers, images, activity, terminals } = stores;
-  const machineScoped = [containers, images, activity] as const;
+  const { client, host, machines, containers, images, networks, activity, terminals } = stores;
+  const machineScoped = [containers, images, networks, activity] as const;
   const offEvent = client.onEvent((event) => {
     machines.getState().applyEvent(event);
     containers.getState().applyEvent(event);
     images.getState().applyEvent(event);
+    networks.getState().applyEvent(event);
     activity.getState().applyEvent(event);
     terminals.getState().applyEvent(event);
   });
@@ -97,6 +101,10 @@ export function useContainers<T>(selector: (state: ContainersState) => T): T {
 
 export function useImages<T>(selector: (state: ImagesState) => T): T {
   return useStore(useStores().images, selector);
+}
+
+export function useNetworks<T>(selector: (state: NetworksState) => T): T {
+  return useStore(useStores().networks, selector);
 }
 
 export function useActivity<T>(selector: (state: ActivityState) => T): T {

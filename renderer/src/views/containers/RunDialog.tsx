@@ -1,14 +1,13 @@
 // The run dialog: image (suggested from the machine's images), name, command, env, limits in the
-// units people type, hostname and --rm. The form is checked with the API's own ContainerSpec
+// units people type, hostname and --rm, on the FormDialog the machine dialogs use. The form is checked with the API's own ContainerSpec
 // schema, and an error the host sends back (naming `params.limits.memory`, say) lands on the same
 // field as one found here.
-import { useId, useRef, useState, type FormEvent } from 'react';
+import { useId, useState } from 'react';
 import type { ContainerSpec } from '../../../../shared/containers.js';
 import { OnggiError, errorMessage } from '../../../../shared/errors.js';
 import type { ImageSummary } from '../../../../shared/images.js';
 import { Field } from '../../components/Field';
-import { Icon } from '../../components/icons';
-import { Modal } from '../../components/Modal';
+import { FormDialog } from '../../components/FormDialog';
 import { formatBytes, useLanguage, useT, type Translate } from '../../i18n';
 import { shortId, shortImageName } from '../../lib/images';
 import {
@@ -29,6 +28,9 @@ export interface RunDialogProps {
   initial?: Partial<RunFormValues>;
 }
 
+/** The fields typed as one line of text: labelled `run.FIELD`, hinted `run.FIELD.hint`. */
+type TextField = Exclude<RunField, 'env' | 'autoRemove'>;
+
 const fieldOrder: RunField[] = ['image', 'name', 'hostname', 'command', 'env', 'networks', 'ports', 'cpus', 'memory', 'pids', 'autoRemove'];
 
 function errorText(t: Translate, error: FieldError | undefined): string | undefined {
@@ -41,8 +43,7 @@ function errorText(t: Translate, error: FieldError | undefined): string | undefi
 export function RunDialog({ images, onRun, onClose, initial }: RunDialogProps) {
   const t = useT();
   const language = useLanguage();
-  const listId = useId();
-  const form = useRef<HTMLFormElement>(null);
+  const formId = `${useId()}-run`;
   const [values, setValues] = useState<RunFormValues>({ ...emptyRunForm, ...initial });
   const [errors, setErrors] = useState<FieldErrors>({});
   const [submitted, setSubmitted] = useState(false);
@@ -61,11 +62,10 @@ export function RunDialog({ images, onRun, onClose, initial }: RunDialogProps) {
 
   const focusFirstError = (found: FieldErrors): void => {
     const first = fieldOrder.find((field) => found[field]);
-    if (first) form.current?.querySelector<HTMLElement>(`[name="${first}"]`)?.focus();
+    if (first) document.getElementById(formId)?.querySelector<HTMLElement>(`[name="${first}"]`)?.focus();
   };
 
-  const submit = async (event: FormEvent): Promise<void> => {
-    event.preventDefault();
+  const submit = async (): Promise<void> => {
     if (busy) return;
     setSubmitted(true);
     setFailure(undefined);
@@ -94,154 +94,91 @@ export function RunDialog({ images, onRun, onClose, initial }: RunDialogProps) {
 
   const suggestions = [...new Set(images.flatMap((image) => image.names.map(shortImageName)))].sort();
 
+  /** One text field of the form: its label, hint and error, bound to its value (the same for every field). */
+  const text = (
+    field: TextField,
+    options: { wide?: boolean; mono?: boolean; placeholder?: string; list?: string; inputMode?: 'decimal' | 'numeric' } = {},
+  ) => (
+    <Field
+      label={t(`run.${field}`)}
+      hint={t(`run.${field}.hint`)}
+      error={errorText(t, errors[field])}
+      {...(options.wide ? { className: 'form-wide' } : {})}
+    >
+      <input
+        name={field}
+        value={values[field]}
+        onChange={(event) => update(field, event.target.value)}
+        autoComplete="off"
+        spellCheck={false}
+        {...(options.mono ? { className: 'mono' } : {})}
+        {...(options.placeholder ? { placeholder: options.placeholder } : {})}
+        {...(options.list ? { list: options.list } : {})}
+        {...(options.inputMode ? { inputMode: options.inputMode } : {})}
+      />
+    </Field>
+  );
+
   return (
-    <Modal
+    <FormDialog
+      id={formId}
       title={t('run.title')}
       description={t('run.description')}
-      onClose={onClose}
       busy={busy}
+      failure={failure}
+      failureTitle={t('run.failed')}
+      submitLabel={busy ? t('run.running') : t('run.submit')}
+      icon="play"
       size="large"
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose} disabled={busy}>
-            {t('common.cancel')}
-          </button>
-          <button type="submit" form={`${listId}-form`} className="button button--primary" disabled={busy}>
-            {busy ? <span className="spinner spinner--small" aria-hidden="true" /> : <Icon name="play" size={16} />}
-            {busy ? t('run.running') : t('run.submit')}
-          </button>
-        </>
-      }
+      onClose={onClose}
+      onSubmit={() => void submit()}
     >
-      <form id={`${listId}-form`} ref={form} className="form-grid" noValidate onSubmit={(event) => void submit(event)}>
-        {failure && (
-          <div className="callout callout--bad form-wide" role="alert">
-            <Icon name="alert" />
-            <div>
-              <p className="callout-title">{t('run.failed')}</p>
-              <p className="callout-detail">{failure}</p>
-            </div>
-          </div>
-        )}
-        <Field label={t('run.image')} hint={t('run.image.hint')} error={errorText(t, errors.image)} className="form-wide">
-          <input
-            name="image"
-            list={`${listId}-images`}
-            value={values.image}
-            onChange={(event) => update('image', event.target.value)}
-            autoComplete="off"
-            spellCheck={false}
-            placeholder="busybox:latest"
-          />
-        </Field>
-        <datalist id={`${listId}-images`}>
-          {suggestions.map((name) => {
-            const image = images.find((candidate) => candidate.names.some((full) => shortImageName(full) === name));
-            return (
-              <option key={name} value={name}>
-                {image ? `${shortId(image.id)} · ${formatBytes(language, image.size)}` : name}
-              </option>
-            );
-          })}
-        </datalist>
-        <Field label={t('run.name')} hint={t('run.name.hint')} error={errorText(t, errors.name)}>
-          <input
-            name="name"
-            value={values.name}
-            onChange={(event) => update('name', event.target.value)}
-            autoComplete="off"
-            spellCheck={false}
-          />
-        </Field>
-        <Field label={t('run.hostname')} hint={t('run.hostname.hint')} error={errorText(t, errors.hostname)}>
-          <input
-            name="hostname"
-            value={values.hostname}
-            onChange={(event) => update('hostname', event.target.value)}
-            autoComplete="off"
-            spellCheck={false}
-          />
-        </Field>
-        <Field label={t('run.networks')} hint={t('run.networks.hint')} error={errorText(t, errors.networks)}>
-          <input
-            name="networks"
-            className="mono"
-            value={values.networks}
-            onChange={(event) => update('networks', event.target.value)}
-            autoComplete="off"
-            spellCheck={false}
-          />
-        </Field>
-        <Field label={t('run.ports')} hint={t('run.ports.hint')} error={errorText(t, errors.ports)}>
-          <input
-            name="ports"
-            className="mono"
-            value={values.ports}
-            onChange={(event) => update('ports', event.target.value)}
-            autoComplete="off"
-            spellCheck={false}
-          />
-        </Field>
-        <Field label={t('run.command')} hint={t('run.command.hint')} error={errorText(t, errors.command)} className="form-wide">
-          <input
-            name="command"
-            className="mono"
-            value={values.command}
-            onChange={(event) => update('command', event.target.value)}
-            autoComplete="off"
-            spellCheck={false}
-            placeholder="sh -c 'echo hello'"
-          />
-        </Field>
-        <Field label={t('run.env')} hint={t('run.env.hint')} error={errorText(t, errors.env)} className="form-wide">
-          <textarea
-            name="env"
-            className="mono"
-            rows={3}
-            value={values.env}
-            onChange={(event) => update('env', event.target.value)}
-            spellCheck={false}
-            placeholder={'GREETING=hello\nDEBUG=1'}
-          />
-        </Field>
-        <fieldset className="form-wide fieldset">
-          <legend>{t('run.limits')}</legend>
-          <div className="form-row">
-            <Field label={t('run.cpus')} hint={t('run.cpus.hint')} error={errorText(t, errors.cpus)}>
-              <input
-                name="cpus"
-                inputMode="decimal"
-                value={values.cpus}
-                onChange={(event) => update('cpus', event.target.value)}
-                autoComplete="off"
-              />
-            </Field>
-            <Field label={t('run.memory')} hint={t('run.memory.hint')} error={errorText(t, errors.memory)}>
-              <input name="memory" value={values.memory} onChange={(event) => update('memory', event.target.value)} autoComplete="off" />
-            </Field>
-            <Field label={t('run.pids')} hint={t('run.pids.hint')} error={errorText(t, errors.pids)}>
-              <input
-                name="pids"
-                inputMode="numeric"
-                value={values.pids}
-                onChange={(event) => update('pids', event.target.value)}
-                autoComplete="off"
-              />
-            </Field>
-          </div>
-        </fieldset>
-        <label className="checkbox form-wide">
-          <input
-            name="autoRemove"
-            type="checkbox"
-            checked={values.autoRemove}
-            onChange={(event) => update('autoRemove', event.target.checked)}
-          />
-          <span>
-            {t('run.autoRemove')} <code>--rm</code>
-          </span>
-        </label>
-      </form>
-    </Modal>
+      {text('image', { wide: true, placeholder: 'busybox:latest', list: `${formId}-images` })}
+      <datalist id={`${formId}-images`}>
+        {suggestions.map((name) => {
+          const image = images.find((candidate) => candidate.names.some((full) => shortImageName(full) === name));
+          return (
+            <option key={name} value={name}>
+              {image ? `${shortId(image.id)} · ${formatBytes(language, image.size)}` : name}
+            </option>
+          );
+        })}
+      </datalist>
+      {text('name')}
+      {text('hostname')}
+      {text('networks', { mono: true })}
+      {text('ports', { mono: true })}
+      {text('command', { wide: true, mono: true, placeholder: "sh -c 'echo hello'" })}
+      <Field label={t('run.env')} hint={t('run.env.hint')} error={errorText(t, errors.env)} className="form-wide">
+        <textarea
+          name="env"
+          className="mono"
+          rows={3}
+          value={values.env}
+          onChange={(event) => update('env', event.target.value)}
+          spellCheck={false}
+          placeholder={'GREETING=hello\nDEBUG=1'}
+        />
+      </Field>
+      <fieldset className="form-wide fieldset">
+        <legend>{t('run.limits')}</legend>
+        <div className="form-row">
+          {text('cpus', { inputMode: 'decimal' })}
+          {text('memory')}
+          {text('pids', { inputMode: 'numeric' })}
+        </div>
+      </fieldset>
+      <label className="checkbox form-wide">
+        <input
+          name="autoRemove"
+          type="checkbox"
+          checked={values.autoRemove}
+          onChange={(event) => update('autoRemove', event.target.checked)}
+        />
+        <span>
+          {t('run.autoRemove')} <code>--rm</code>
+        </span>
+      </label>
+    </FormDialog>
   );
 }

@@ -4,14 +4,14 @@
 // the new one is ready. Pick two containers on the graph to probe one from the other.
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { errorMessage } from '../../../../shared/errors.js';
-import { NetworkName, Subnet, type NetworkSummary, type ProbeResult, type Topology } from '../../../../shared/networks.js';
+import { NetworkName, Subnet, type NetworkSummary, type ProbeResult } from '../../../../shared/networks.js';
 import { Field } from '../../components/Field';
 import { Icon } from '../../components/icons';
-import { MachineNotReady, MachinePicker, useCurrentMachine } from '../../components/MachinePicker';
+import { MachineNotReady, MachinePicker, useMachineLoad } from '../../components/MachinePicker';
 import { ConfirmDialog } from '../../components/Modal';
 import { viewLabels } from '../../components/Sidebar';
 import { formatMilliseconds, formatNumber, useLanguage, useT } from '../../i18n';
-import { useClient, useHost } from '../../stores';
+import { useClient, useNetworks } from '../../stores';
 import { useToasts } from '../../stores/toasts';
 import { ViewHeader } from '../ViewHeader';
 import { workerElk } from './elk-worker';
@@ -19,45 +19,15 @@ import { layoutGraph, type Layout } from './layout';
 import { TopologyGraph } from './TopologyGraph';
 import { buildGraph, probePath, type GraphModel, type GraphNode } from './topology-model';
 
-/** Events arrive in bursts (a container start changes several links): read once the burst is over. */
-const REFRESH_DEBOUNCE_MS = 250;
-
-interface Data {
-  networks: NetworkSummary[];
-  topology?: Topology;
-  error?: string;
-  loading: boolean;
-}
-
-function useNetworkData(machine: string, usable: boolean): Data & { reload: () => void } {
-  const client = useClient();
-  const online = useHost((state) => state.connection === 'open');
-  const [data, setData] = useState<Data>({ networks: [], loading: true });
-  const [round, setRound] = useState(0);
-  useEffect(() => {
-    if (!online || !usable) return;
-    let current = true;
-    Promise.all([client.call('networks.list', { machine }), client.call('topology.snapshot', { machine })]).then(
-      ([networks, topology]) => current && setData({ networks, topology, loading: false }),
-      (error: unknown) => current && setData((previous) => ({ ...previous, loading: false, error: errorMessage(error) })),
-    );
-    return () => {
-      current = false;
-    };
-  }, [client, machine, online, usable, round]);
-  useEffect(() => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const off = client.onEvent((event) => {
-      if (event.type !== 'machine.event' || event.machine !== machine || event.event.type !== 'topology.changed') return;
-      clearTimeout(timer);
-      timer = setTimeout(() => setRound((value) => value + 1), REFRESH_DEBOUNCE_MS);
-    });
-    return () => {
-      clearTimeout(timer);
-      off();
-    };
-  }, [client, machine]);
-  return { ...data, reload: () => setRound((value) => value + 1) };
+/** The view's data from the networks store, read when the machine is shown (and again on reconnect). */
+function useNetworkData() {
+  const load = useNetworks((state) => state.load);
+  const networks = useNetworks((state) => state.networks);
+  const topology = useNetworks((state) => state.topology);
+  const error = useNetworks((state) => state.error);
+  const status = useNetworks((state) => state.status);
+  const current = useMachineLoad(load);
+  return { current, networks, topology, error, loading: status === 'loading' || status === 'idle', reload: () => void load(current.name) };
 }
 
 function useLayout(model: GraphModel | undefined): Layout | undefined {
@@ -131,8 +101,8 @@ export function NetworksView() {
   const language = useLanguage();
   const client = useClient();
   const push = useToasts((state) => state.push);
-  const { name: machine, summary, usable } = useCurrentMachine();
-  const data = useNetworkData(machine, usable);
+  const data = useNetworkData();
+  const { name: machine, summary, usable } = data.current;
   const model = useMemo(() => (data.topology ? buildGraph(data.topology) : undefined), [data.topology]);
   const layout = useLayout(model);
   const [picked, setPicked] = useState<string[]>([]);
