@@ -4,8 +4,8 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { ActivityEntry } from '../../../shared/agent-rpc.js';
 import { errorMessage } from '../../../shared/errors.js';
-import type { HostApi, HostEvent } from '../../../shared/host-api.js';
-import type { LoadStatus } from './machines';
+import type { HostApi } from '../../../shared/host-api.js';
+import type { MachineScopedList } from './machine-scoped';
 
 /** The most entries kept (the agent itself keeps 5,000). */
 export const ACTIVITY_LIMIT = 5000;
@@ -14,17 +14,9 @@ export function activityKey(entry: Pick<ActivityEntry, 'id' | 'at'>): string {
   return `${entry.id}@${entry.at}`;
 }
 
-export interface ActivityState {
-  machine?: string;
-  status: LoadStatus;
-  error?: string;
+export interface ActivityState extends MachineScopedList {
   /** Oldest first. */
   entries: ActivityEntry[];
-  fetchedAt?: number;
-  stale: boolean;
-  load(machine: string): Promise<void>;
-  applyEvent(event: HostEvent): void;
-  markStale(): void;
 }
 
 export type ActivityStore = StoreApi<ActivityState>;

@@ -5,8 +5,8 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { ContainerSpec, ContainerSummary } from '../../../shared/containers.js';
 import { errorMessage } from '../../../shared/errors.js';
-import type { HostApi, HostEvent } from '../../../shared/host-api.js';
-import type { LoadStatus } from './machines';
+import type { HostApi } from '../../../shared/host-api.js';
+import type { MachineScopedList } from './machine-scoped';
 
 export type ContainerAction = 'start' | 'stop' | 'kill' | 'remove';
 
@@ -16,24 +16,14 @@ export interface ActionFailure {
   message: string;
 }
 
-export interface ContainersState {
-  machine?: string;
-  status: LoadStatus;
-  error?: string;
+export interface ContainersState extends MachineScopedList {
   containers: ContainerSummary[];
-  /** Date.now() of the last successful read. */
-  fetchedAt?: number;
-  /** The list may not be current: the link dropped since it was read. */
-  stale: boolean;
   /** Actions in flight, by container id. */
   pending: Record<string, ContainerAction>;
-  load(machine: string): Promise<void>;
   /** Runs `action` on each container at once; resolves with the ones that failed. */
   act(action: ContainerAction, ids: readonly string[]): Promise<ActionFailure[]>;
   /** Create, then start: what the run dialog does. */
   run(spec: ContainerSpec): Promise<ContainerSummary>;
-  applyEvent(event: HostEvent): void;
-  markStale(): void;
 }
 
 export type ContainersStore = StoreApi<ContainersState>;

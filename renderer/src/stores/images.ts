@@ -4,9 +4,9 @@
 // bytes and speed computed here from the same events.
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { errorMessage } from '../../../shared/errors.js';
-import type { HostApi, HostEvent } from '../../../shared/host-api.js';
+import type { HostApi } from '../../../shared/host-api.js';
 import type { ImageSummary, PullProgress } from '../../../shared/images.js';
-import type { LoadStatus } from './machines';
+import type { MachineScopedList } from './machine-scoped';
 
 export type LayerStatus = PullProgress['status'];
 
@@ -32,24 +32,16 @@ export interface PullState {
   result?: ImageSummary;
 }
 
-export interface ImagesState {
-  machine?: string;
-  status: LoadStatus;
-  error?: string;
+export interface ImagesState extends MachineScopedList {
   images: ImageSummary[];
-  fetchedAt?: number;
-  stale: boolean;
   /** Removals in flight, by image id. */
   removing: Record<string, true>;
   pulls: PullState[];
-  load(machine: string): Promise<void>;
   /** Removes an image; rejects with the agent's reason (e.g. a container still uses it). */
   remove(image: ImageSummary): Promise<void>;
   /** Starts a pull and returns its id at once; its progress arrives in `pulls`. */
   pull(ref: string, options?: { insecure?: boolean }): string;
   dismissPull(id: string): void;
-  applyEvent(event: HostEvent): void;
-  markStale(): void;
 }
 
 export type ImagesStore = StoreApi<ImagesState>;

@@ -4,21 +4,13 @@
 // the data is marked stale until a read succeeds (startStores reads it again on reconnect).
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { errorMessage } from '../../../shared/errors.js';
-import type { HostApi, HostEvent } from '../../../shared/host-api.js';
+import type { HostApi } from '../../../shared/host-api.js';
 import type { NetworkSummary, Topology } from '../../../shared/networks.js';
-import type { LoadStatus } from './machines';
+import type { MachineScopedList } from './machine-scoped';
 
-export interface NetworksState {
-  machine?: string;
-  status: LoadStatus;
-  error?: string;
+export interface NetworksState extends MachineScopedList {
   networks: NetworkSummary[];
   topology?: Topology;
-  fetchedAt?: number;
-  stale: boolean;
-  load(machine: string): Promise<void>;
-  applyEvent(event: HostEvent): void;
-  markStale(): void;
 }
 
 export type NetworksStore = StoreApi<NetworksState>;
