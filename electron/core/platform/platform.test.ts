@@ -237,6 +237,14 @@ describe('paths and names of the desktop', () => {
     expect(hasLocalMachine(factsFor('darwin', 'arm64'))).toBe(false);
     expect(hasLocalMachine(factsFor('win32'))).toBe(false);
   });
+
+  it('offers the local machine on Linux only to root: without it the window opens on the welcome', () => {
+    expect(hasLocalMachine({ ...factsFor('linux'), root: true })).toBe(true);
+    expect(hasLocalMachine({ ...factsFor('linux'), root: false })).toBe(false);
+    expect(hasLocalMachine({ ...factsFor('darwin'), root: true })).toBe(false);
+    // This process: the facts it reads are the ones the host core gets.
+    expect(currentFacts().root).toBe(process.getuid?.() === 0);
+  });
 });
 
 describe('messages that differ per OS', () => {

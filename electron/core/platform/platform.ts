@@ -23,6 +23,8 @@ export interface PlatformFacts {
   homedir: string;
   /** The account's login name (Windows: may hold spaces, e.g. `John Doe`); undefined when unknown. */
   username?: string;
+  /** Whether this process runs as root (uid 0); undefined where there are no uids (Windows). */
+  root?: boolean;
 }
 
 function desktopOs(platform: NodeJS.Platform): DesktopOs {
@@ -49,6 +51,7 @@ export function currentFacts(env: NodeJS.ProcessEnv = process.env): PlatformFact
     env,
     homedir: homedir(),
     ...(username !== undefined ? { username } : {}),
+    ...(process.getuid ? { root: process.getuid() === 0 } : {}),
   };
 }
 
@@ -72,9 +75,13 @@ export function dataDir(facts: PlatformFacts): string {
   }
 }
 
-/** Whether this desktop can run the local machine (the Linux agent runs on the desktop itself). */
+/**
+ * Whether this desktop can run the local machine: the Linux agent runs on the desktop itself, as
+ * root (namespaces, cgroups, mounts). Without root the local machine is not offered and the window
+ * opens on the welcome instead (a VM, an SSH host, or Onggi started as root).
+ */
 export function hasLocalMachine(facts: PlatformFacts): boolean {
-  return facts.os === 'linux';
+  return facts.os === 'linux' && facts.root !== false;
 }
 
 /**

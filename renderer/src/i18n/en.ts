@@ -236,7 +236,7 @@ export const en = {
   'welcome.intro.win32':
     'Onggi runs containers on a Linux machine. Windows is not one, so Onggi needs a Linux VM on this PC, or a Linux host you reach over SSH.',
   'welcome.intro.linux':
-    'Onggi runs containers on a Linux machine it manages as root. This computer is not one here (Onggi is not running as root), so use a Linux VM on it, or a Linux host you reach over SSH.',
+    'Onggi runs containers on a Linux machine it manages as root. This computer is not one here (Onggi is not running as root), so use a Linux VM on it, or a Linux host you reach over SSH — or start Onggi as root (sudo onggi serve) to use this computer’s own kernel.',
   'welcome.recheck': 'Check again',
   'welcome.checking': 'Looking for Vagrant and a hypervisor…',
   'welcome.checkFailed': 'Could not check this computer: {message}',

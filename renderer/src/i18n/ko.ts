@@ -239,7 +239,7 @@ export const ko: Dictionary = {
   'welcome.intro.win32':
     '옹기는 리눅스 머신에서 컨테이너를 실행합니다. Windows는 리눅스가 아니므로, 이 PC의 리눅스 VM이나 SSH로 접속하는 리눅스 호스트가 필요합니다.',
   'welcome.intro.linux':
-    '옹기는 root 권한으로 관리하는 리눅스 머신에서 컨테이너를 실행합니다. 지금 이 컴퓨터는 그런 머신이 아니므로(옹기가 root로 실행되지 않음), 이 컴퓨터의 리눅스 VM이나 SSH로 접속하는 리눅스 호스트를 쓰세요.',
+    '옹기는 root 권한으로 관리하는 리눅스 머신에서 컨테이너를 실행합니다. 지금 이 컴퓨터는 그런 머신이 아니므로(옹기가 root로 실행되지 않음), 이 컴퓨터의 리눅스 VM이나 SSH로 접속하는 리눅스 호스트를 쓰세요. 이 컴퓨터의 커널을 쓰려면 옹기를 root로 실행하세요(sudo onggi serve).',
   'welcome.recheck': '다시 확인',
   'welcome.checking': 'Vagrant와 하이퍼바이저를 찾는 중…',
   'welcome.checkFailed': '이 컴퓨터를 확인하지 못했습니다: {message}',
