@@ -56,13 +56,16 @@ async function rootfsVersion(version: number): Promise<string> {
 }
 
 const importApp = async (version: number) =>
-  ok('image', 'import', '--kind', 'rootfs', '--name', 'onggi-test/app:v1', await rootfsVersion(version)).trim().split(' ').at(-1) as string;
+  ok('image', 'import', '--kind', 'rootfs', '--name', 'onggi-test/app:v1', await rootfsVersion(version))
+    .trim()
+    .split(' ')
+    .at(-1) as string;
 
 const imagesRoot = () => join(sandbox.stateDir, 'images');
 const containersRoot = () => join(sandbox.stateDir, 'containers');
 const imageIds = () => json<Array<{ id: string }>>('image', 'ls').map((i) => i.id);
 const layerDirsOf = (id: string) =>
-  json<{ layerDetails: Array<{ dir: string }> }>('image', 'inspect', id).layerDetails.map((l) => l.dir);
+  (JSON.parse(ok('image', 'inspect', id)) as { layerDetails: Array<{ dir: string }> }).layerDetails.map((l) => l.dir);
 
 describe('image prune, container prune, system df, system prune', () => {
   const ids: Record<string, string> = {};
@@ -80,7 +83,12 @@ describe('image prune, container prune, system df, system prune', () => {
     const doomedLayers = [...layerDirsOf(ids.v2 as string), ...layerDirsOf(ids.v3 as string)];
     const keptLayers = [...layerDirsOf(ids.v1 as string), ...layerDirsOf(ids.v4 as string)];
     const listed = json<Array<{ id: string; names: string[] }>>('image', 'ls');
-    expect(listed.filter((i) => i.names.length === 0).map((i) => i.id).sort()).toEqual([ids.v1, ids.v2, ids.v3].sort());
+    expect(
+      listed
+        .filter((i) => i.names.length === 0)
+        .map((i) => i.id)
+        .sort(),
+    ).toEqual([ids.v1, ids.v2, ids.v3].sort());
 
     // Without -f it shows the plan and asks; end of input is a "no": nothing goes.
     const asked = onggi(['image', 'prune'], '');
@@ -125,7 +133,10 @@ describe('image prune, container prune, system df, system prune', () => {
     });
     const dirs = readdirSync(containersRoot()).map((n) => join(containersRoot(), n));
     expect(dirs).toHaveLength(4);
-    const logsOf = (dir: string) => readdirSync(dir).filter((n) => n.startsWith('log.jsonl')).map((n) => join(dir, n));
+    const logsOf = (dir: string) =>
+      readdirSync(dir)
+        .filter((n) => n.startsWith('log.jsonl'))
+        .map((n) => join(dir, n));
     const byName = Object.fromEntries(usage.containers.map((c) => [c.name, c]));
     for (const dir of dirs) {
       const entry = usage.containers.find((c) => dir.endsWith(c.id));
@@ -148,10 +159,7 @@ describe('image prune, container prune, system df, system prune', () => {
 
   it('container prune removes exited and created containers, keeps the running one, and leaves nothing behind', () => {
     const details = Object.fromEntries(
-      ['running', 'stopped', 'created', 'talker'].map((name) => [
-        name,
-        json<{ id: string; cgroup: { paths: string[] } }>('inspect', name),
-      ]),
+      ['running', 'stopped', 'created', 'talker'].map((name) => [name, json<{ id: string; cgroup: { paths: string[] } }>('inspect', name)]),
     );
     const result = ok('container', 'prune', '-f');
     for (const name of ['stopped', 'created', 'talker']) expect(result).toContain(details[name]?.id);

@@ -165,26 +165,23 @@ export class DiskService {
 
 /** A container's directory split into its logs (`log.jsonl*`) and the rest, hard links counted once. */
 export async function containerUsage(dir: string): Promise<{ size: number; logs: number; logFiles: number }> {
+  const top = await lstat(dir, { bigint: true }).catch(() => undefined);
+  if (!top) return { size: 0, logs: 0, logFiles: 0 };
   const seen = new Set<string>();
   const names = await readdir(dir).catch(() => [] as string[]);
-  let size = 0;
+  // The directory's own blocks belong to the container, as du counts them.
+  let size = Number(top.blocks) * 512;
   let logs = 0;
   let logFiles = 0;
   for (const name of names) {
-    const bytes = await diskUsage(join(dir, name), seen);
+    // Same filesystem only: a running container's rootfs is mounted on `merged`.
+    const bytes = await diskUsage(join(dir, name), seen, top.dev);
     if (isLogFile(name)) {
       logs += bytes;
       logFiles += 1;
     } else size += bytes;
   }
-  // The directory's own blocks belong to the container, as du counts them.
-  size += await diskUsageOfDirOnly(dir);
   return { size, logs, logFiles };
-}
-
-async function diskUsageOfDirOnly(dir: string): Promise<number> {
-  const stat = await lstat(dir).catch(() => undefined);
-  return stat ? stat.blocks * 512 : 0;
 }
 
 async function sumUsage(dirs: readonly string[]): Promise<number> {

@@ -12,9 +12,13 @@ export type SeenInodes = Set<string>;
 /** How many lstat calls run at once: enough to overlap I/O, few enough to stay gentle. */
 const PARALLEL = 16;
 
-export async function diskUsage(path: string, seen: SeenInodes = new Set()): Promise<number> {
+/**
+ * `device`: the filesystem the walk started on, when `path` is one entry of a larger walk (as du
+ * sees it): a `path` that is a mount point on another filesystem then counts nothing.
+ */
+export async function diskUsage(path: string, seen: SeenInodes = new Set(), device?: bigint): Promise<number> {
   const top = await lstat(path, { bigint: true }).catch(ignoreGone);
-  if (!top) return 0;
+  if (!top || (device !== undefined && top.dev !== device)) return 0;
   let total = 0;
   const count = (stat: { dev: bigint; ino: bigint; nlink: bigint; blocks: bigint }): void => {
     if (stat.nlink > 1n) {
