@@ -79,9 +79,9 @@ export function DiskUsagePanel({ machine }: { machine: string }) {
               </tr>
             ))}
           </tbody>
-          <caption className="table-caption">{t('disk.reclaimable', { size: formatBytes(language, reclaimable) })}</caption>
         </table>
       )}
+      {usage && <p className="muted disk-usage-reclaimable">{t('disk.reclaimable', { size: formatBytes(language, reclaimable) })}</p>}
       {cleaning && (
         <CleanUpDialog
           machine={machine}
