@@ -6,6 +6,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gnuDu } from '../../build/testing/gnu-du.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiskUsage, PruneResult } from '../../shared/disk-usage.js';
 import { connectAgent, fieldsOfErrors } from '../../build/testing/agent-client.js';
@@ -37,12 +38,7 @@ const ok = (...args: string[]) => {
 };
 const json = <T>(...args: string[]) => JSON.parse(ok(...args, '--json')) as T;
 
-/** GNU du's answer, allocated bytes, one filesystem, hard links once across the arguments. */
-function du(paths: string[]): number {
-  if (paths.length === 0) return 0;
-  const out = execFileSync('du', ['-s', '-x', '-B1', '-c', ...paths], { encoding: 'utf8' });
-  return Number(/^(\d+)\s+total$/m.exec(out)?.[1]);
-}
+const du = gnuDu;
 
 /** The busybox rootfs with a marker file: each version is a new layer, hence a new image. */
 async function rootfsVersion(version: number): Promise<string> {

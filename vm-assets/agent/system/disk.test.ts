@@ -1,9 +1,9 @@
 // A container's directory split into logs and the rest: every `log.jsonl*` file (the current log
 // and the rotated ones the supervisor keeps) is a log; together they are exactly what du counts.
-import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gnuDu } from '../../../build/testing/gnu-du.js';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { containerUsage } from './disk.js';
 
@@ -15,8 +15,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const du = (...paths: string[]) =>
-  Number(/^(\d+)\s+total$/m.exec(execFileSync('du', ['-s', '-x', '-B1', '-c', ...paths], { encoding: 'utf8' }))?.[1]);
+const du = (...paths: string[]) => gnuDu(paths);
 
 it('counts log.jsonl and its rotated files as logs, the rest as the container, as du does', async () => {
   await mkdir(join(dir, 'upper/etc'), { recursive: true });

@@ -5,6 +5,7 @@ import { lstatSync } from 'node:fs';
 import { link, mkdir, mkdtemp, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gnuDu } from '../../../build/testing/gnu-du.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { diskUsage } from './du.js';
 
@@ -16,8 +17,7 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const du = (...paths: string[]) =>
-  Number(/^(\d+)\s+total$/m.exec(execFileSync('du', ['-s', '-x', '-B1', '-c', ...paths], { encoding: 'utf8' }))?.[1]);
+const du = (...paths: string[]) => gnuDu(paths);
 
 describe('diskUsage', () => {
   it('counts what du -s -x -B1 counts', async () => {
