@@ -2,6 +2,7 @@
 // and a result schema (checked by the host on return), so neither side trusts the other's shape.
 import { z } from 'zod';
 import { ContainerEvent, ContainerLogEvent, containerMethods } from './containers.js';
+import { diskMethods } from './disk-usage.js';
 import { PullProgress, imageMethods } from './images.js';
 import { TopologyChangedEvent, networkMethods } from './networks.js';
 import { SystemInfo } from './system-info.js';
@@ -68,6 +69,7 @@ export const agentMethods = {
   ...containerMethods,
   ...imageMethods,
   ...networkMethods,
+  ...diskMethods,
 } as const;
 
 export type AgentMethod = keyof typeof agentMethods;

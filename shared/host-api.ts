@@ -104,6 +104,10 @@ const machinePassthrough = {
   'networks.disconnect': onMachine(agentMethods['networks.disconnect']),
   'networks.probe': onMachine(agentMethods['networks.probe']),
   'topology.snapshot': onMachine(agentMethods['topology.snapshot']),
+  'system.df': onMachine(agentMethods['system.df']),
+  'containers.prune': onMachine(agentMethods['containers.prune']),
+  'images.prune': onMachine(agentMethods['images.prune']),
+  'system.prune': onMachine(agentMethods['system.prune']),
 } as const;
 
 /** Host methods that are the agent's own, forwarded to the named machine. */

@@ -77,6 +77,11 @@ export function formatContainerTable(list: readonly ContainerSummary[]): string 
       ];
     }),
   ];
+  return formatTable(rows);
+}
+
+/** Columns padded to their widest cell, three spaces apart, as Docker prints its tables. */
+export function formatTable(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
   return (
     rows

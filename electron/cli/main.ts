@@ -6,6 +6,7 @@ import { registerContainerCommands } from './commands/containers.js';
 import { registerMachineCommands } from './commands/machines.js';
 import { registerImageCommands } from './commands/images.js';
 import { registerNetworkCommands } from './commands/networks.js';
+import { registerPruneCommands } from './commands/prune.js';
 import { registerSystemCommands } from './commands/system.js';
 
 function buildProgram(): Command {
@@ -26,6 +27,7 @@ function buildProgram(): Command {
   registerMachineCommands(program);
   registerImageCommands(program);
   registerNetworkCommands(program);
+  registerPruneCommands(program);
   // Subcommands report usage errors the same way as the program, and take --machine after the
   // verb too (`onggi ps --machine vm`), as users type it.
   // Nested verbs (`image import`, `network create`) too; not `machine …`, whose verbs name the machine.

@@ -3,9 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { Command, Option } from 'commander';
 import type { PullProgress } from '../../../shared/images.js';
 import { currentFacts } from '../../core/platform/platform.js';
-import { formatBytes } from '../format.js';
+import { formatBytes, formatTable } from '../format.js';
 import { importSource } from '../import-source.js';
 import { printJson, withSession } from '../session.js';
+import { registerImagePrune } from './prune.js';
 
 /** One line per layer and status change: readable in a log as well as on a terminal. */
 function progressPrinter(): (event: PullProgress) => void {
@@ -22,6 +23,7 @@ function progressPrinter(): (event: PullProgress) => void {
 
 export function registerImageCommands(program: Command): void {
   const image = program.command('image').description('manage images on a machine');
+  registerImagePrune(image);
 
   image
     .command('pull')
@@ -108,17 +110,7 @@ export function registerImageCommands(program: Command): void {
             (i.names.length ? i.names : ['<none>']).map((name) => [name, i.id.slice(7, 19), String(i.layers), formatBytes(i.size)]),
           ),
         ];
-        const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-        process.stdout.write(
-          `${rows
-            .map((r) =>
-              r
-                .map((cell, c) => cell.padEnd((widths[c] ?? 0) + 3))
-                .join('')
-                .trimEnd(),
-            )
-            .join('\n')}\n`,
-        );
+        process.stdout.write(formatTable(rows));
       }),
     );
 

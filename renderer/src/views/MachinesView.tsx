@@ -12,6 +12,7 @@ import type { InfoEntry } from '../stores/machines';
 import { useToasts } from '../stores/toasts';
 import { AddSshDialog } from './machines/AddSshDialog';
 import { AddVagrantDialog } from './machines/AddVagrantDialog';
+import { DiskUsagePanel } from './machines/DiskUsagePanel';
 import { ConnectButton, DeployBar, RemoveMachineButton, RetryCountdown } from './machines/MachineConnection';
 import { ViewHeader } from './ViewHeader';
 
@@ -157,6 +158,7 @@ export function MachineCard({ machine }: { machine: MachineSummary }) {
       ) : entry === undefined ? (
         <p className="muted machine-waiting">{t('machine.info.waiting')}</p>
       ) : null}
+      {machine.state === 'ready' && <DiskUsagePanel machine={machine.name} />}
     </section>
   );
 }

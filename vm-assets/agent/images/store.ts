@@ -390,6 +390,19 @@ export class ImageStore {
     return { untagged: doomedLayers.untagged, deleted: doomedLayers.deleted };
   }
 
+  /** Every image record as it is now (copies: the caller may look, not change). */
+  snapshot(): ImageRecord[] {
+    return this.records.map((r) => structuredClone(r));
+  }
+
+  /** Layer directories only this image uses: what deleting it frees. */
+  layersOnlyIn(id: string): string[] {
+    const record = this.records.find((r) => r.id === id);
+    if (!record) return [];
+    const others = new Set(this.records.filter((r) => r !== record).flatMap((r) => r.layers.map((l) => l.diffId)));
+    return [...new Set(record.layers.map((l) => l.diffId))].filter((d) => !others.has(d)).map((d) => this.layerDir(d));
+  }
+
   /**
    * Deletes layers a failed pull or import unpacked, unless another image or operation uses them:
    * a failed operation leaves nothing behind.

@@ -10,6 +10,7 @@ import { createNetworkHandlers, withNetworks } from '../networks/handlers.js';
 import type { NetworkManager } from '../networks/network-manager.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import { createContainerHandlers } from '../runtime/handlers.js';
+import { DiskService } from '../system/disk.js';
 import { readSystemInfo, type AgentIdentity } from '../system/system-info.js';
 
 /** What a handler knows about the connection it serves. */
@@ -32,6 +33,7 @@ export interface AgentServices {
 
 export function createHandlers(services: AgentServices): Handlers<typeof agentMethods, ConnectionContext> {
   const networks = services.networks ?? new Error('not set up');
+  const disk = new DiskService({ runtime: services.runtime, images: services.images });
   return {
     'system.hello': ({ protocol }) => {
       if (protocol !== AGENT_PROTOCOL_VERSION) {
@@ -54,5 +56,9 @@ export function createHandlers(services: AgentServices): Handlers<typeof agentMe
     ...withNetworks(createContainerHandlers(services.runtime), services.runtime, networks),
     ...createNetworkHandlers(networks),
     ...createImageHandlers(services.images, services.events),
+    'system.df': () => disk.df(),
+    'containers.prune': (params) => disk.pruneContainers(params ?? {}),
+    'images.prune': (params) => disk.pruneImages(params ?? {}),
+    'system.prune': (params) => disk.pruneSystem(params ?? {}),
   };
 }

@@ -84,6 +84,11 @@ export class ContainerRuntime {
     return [...this.records.values()].filter((r) => r.imageId === imageId).map((r) => r.name);
   }
 
+  /** Every container with its directory on the machine (for disk use and prune). */
+  directories(): Array<ContainerSummary & { dir: string }> {
+    return [...this.records.values()].filter((r) => r.phase === 'ready').map((r) => ({ ...summarize(r), dir: this.store.paths(r.id).dir }));
+  }
+
   find(selector: string): ContainerRecord {
     const exact = [...this.records.values()].find((r) => r.phase === 'ready' && (r.name === selector || r.id === selector));
     if (exact) return exact;
