@@ -15,7 +15,8 @@ import { ActivityLog } from '../activity/activity-log.js';
 import { detectCgroups } from '../system/cgroups.js';
 import { createCgroupDriver } from './cgroups/index.js';
 import { ContainerRuntime } from './container-runtime.js';
-import { DEFAULT_SECURITY_POLICY, capabilityMask, DEFAULT_CAPABILITIES, initHelperName } from './security-policy.js';
+import { initHelperName } from './helper-protocol.js';
+import { DEFAULT_SECURITY_POLICY, capabilityMask, DEFAULT_CAPABILITIES } from './security-policy.js';
 
 const IMAGE_ID = `sha256:${'b'.repeat(64)}`;
 let root: string;

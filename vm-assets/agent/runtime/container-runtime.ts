@@ -18,7 +18,8 @@ import { generateName } from './names.js';
 import { endProcesses, supervisorsUnder } from './leftover-processes.js';
 import { isSameProcess, namespaceInodes, processStartTime } from './proc.js';
 import { mountArgv, mountRootfs, prepareRootfs, unmountRootfs } from './rootfs.js';
-import { DEFAULT_DEVICE_RULES, initArgs, type SecurityPolicy } from './security-policy.js';
+import { initArgs } from './helper-protocol.js';
+import { DEFAULT_DEVICE_RULES, type SecurityPolicy } from './security-policy.js';
 import { GO_FD, READY_FD, StartError, launchSupervisor } from './supervisor.js';
 import { UserError, resolveUser } from './users.js';
 
