@@ -2,6 +2,7 @@ import js from '@eslint/js';
 import globals from 'globals';
 import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
+import { layersPlugin } from './build/eslint-layers.mjs';
 
 export default tseslint.config(
   { ignores: ['node_modules', 'dist', 'vm-assets/dist', 'e2e/artifacts', 'test-results', 'playwright-report', '.cache'] },
@@ -29,6 +30,12 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // DESIGN.md §2's import direction, from the table in build/eslint-layers.mjs.
+    files: ['**/*.{ts,tsx,mts,cts,js,mjs}'],
+    plugins: { layers: layersPlugin },
+    rules: { 'layers/import-direction': 'error' },
   },
   {
     files: ['renderer/**/*.{ts,tsx}'],
