@@ -13,7 +13,7 @@ import { commandLine, mergeEnv } from './container-command.js';
 import { readExit, type ExitRecord } from './exit-file.js';
 import { normalizeSignal } from './signals.js';
 import { followLog, readLogFrom } from './container-logs.js';
-import { ContainerRecords, type ContainerRecord } from './container-record.js';
+import { CONTAINER_RECORD_VERSION, ContainerRecords, type ContainerRecord } from './container-record.js';
 import { generateName } from './names.js';
 import { endProcesses, supervisorsUnder } from './leftover-processes.js';
 import { isSameProcess, namespaceInodes, processStartTime } from './proc.js';
@@ -194,6 +194,7 @@ export class ContainerRuntime {
       const argv = commandLine(spec, image.config);
       const id = randomBytes(32).toString('hex');
       const record: ContainerRecord = {
+        version: CONTAINER_RECORD_VERSION,
         id,
         name,
         phase: 'creating',
