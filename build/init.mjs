@@ -115,6 +115,7 @@ async function takePrebuilt({ outDir, log, prebuiltDir }) {
     INIT_TARGETS.map(async (target) => {
       const output = join(outDir, target.name);
       const source = prebuiltDir ? join(prebuiltDir, target.name) : undefined;
+      // probe: no file there means no prebuilt helper
       if (source && (await stat(source).catch(() => undefined))?.isFile()) {
         await copyFile(source, `${output}.tmp${process.pid}`);
         await rename(`${output}.tmp${process.pid}`, output);
