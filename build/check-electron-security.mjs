@@ -84,6 +84,7 @@ async function stageInputs(stage) {
   const bundles = new Map();
   for (const name of ['main', 'preload']) {
     const file = join(root, 'dist', 'electron', `${name}.cjs`);
+    // not dropped: a missing bundle is this check's failure, said by fail()
     const code = await readFile(file, 'utf8').catch(() => fail(`${relative(root, file)} is missing: run node build/build.mjs host`));
     const staged = `bundle/${name}.js`;
     await mkdir(join(stage, 'bundle'), { recursive: true });
@@ -201,6 +202,7 @@ function locate(issue, bundles) {
 }
 
 async function listFiles(dir) {
+  // a folder that does not exist holds no files to check
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
   return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
 }

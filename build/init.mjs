@@ -13,6 +13,7 @@ import { copyFile, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/pr
 import { arch as hostArch } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { writeOptionsHeader } from '../vm-assets/init/gen-options.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const sourceDir = join(root, 'vm-assets/init');
@@ -70,6 +71,8 @@ export async function buildInit({
   prebuiltDir = process.env.ONGGI_INIT_PREBUILT,
 } = {}) {
   if (platform !== 'linux') return takePrebuilt({ outDir, log, prebuiltDir });
+  // options.h from protocol.json, the helper's argv defined once (rewritten only when it changed).
+  writeOptionsHeader();
   const entries = await readdir(sourceDir);
   const cFiles = entries.filter((file) => file.endsWith('.c')).map((file) => join(sourceDir, file));
   const inputs = [...cFiles, ...entries.filter((file) => file.endsWith('.h')).map((file) => join(sourceDir, file))];
@@ -112,6 +115,7 @@ async function takePrebuilt({ outDir, log, prebuiltDir }) {
     INIT_TARGETS.map(async (target) => {
       const output = join(outDir, target.name);
       const source = prebuiltDir ? join(prebuiltDir, target.name) : undefined;
+      // probe: no file there means no prebuilt helper
       if (source && (await stat(source).catch(() => undefined))?.isFile()) {
         await copyFile(source, `${output}.tmp${process.pid}`);
         await rename(`${output}.tmp${process.pid}`, output);

@@ -175,6 +175,7 @@ async function filesPresent(outDir, manifest, formats) {
   for (const format of formats) {
     const file = manifest.files?.find((entry) => entry.format === format);
     if (!file) return false;
+    // probe: no file there means not staged yet
     const info = await stat(join(outDir, file.name)).catch(() => undefined);
     if (!info || info.size !== file.bytes) return false;
   }

@@ -20,6 +20,7 @@ async function processesUnder(root: string): Promise<number[]> {
   const found: number[] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
+    // a process that ended while listing has no command line to match
     const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
     if (cmdline.includes(`${root}/`)) found.push(Number(entry));
   }

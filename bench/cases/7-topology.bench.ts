@@ -113,7 +113,9 @@ it(`case 7: topology.snapshot with ${COUNT} containers on ${BRIDGES} bridges`, a
     if (first && lastPoint && lastPoint[0] > first[0])
       extra['cost per container namespace (ms, slope of medians 0 → all)'] = round((lastPoint[1] - first[1]) / (lastPoint[0] - first[0]));
   } finally {
+    // clean-up after the measurement: a container already gone is the goal
     await inBatches([...ids], (id) => agent.call('containers.remove', { container: id, force: true }).catch(() => undefined));
+    // clean-up after the measurement: a network already gone is the goal
     for (const name of networks) await agent.call('networks.remove', { network: name }).catch(() => undefined);
   }
 

@@ -105,12 +105,14 @@ export class Uploads {
   async abort(id: string): Promise<void> {
     const upload = this.get(id);
     this.open.delete(id);
+    // aborting: the file is removed just below whether or not close() succeeded
     await upload.file.close().catch(() => undefined);
     await rm(upload.path, { force: true });
   }
 
   /** `reapAbandoned` the first time only; a failure to reap never blocks an upload. */
   reapOnce(): Promise<unknown> {
+    // as documented above: a failure to reap never blocks an upload
     this.reaping ??= this.reapAbandoned().catch(() => []);
     return this.reaping;
   }

@@ -7,7 +7,7 @@ import { createConnection } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { AGENT_PROTOCOL_VERSION, agentMethods } from '../../shared/agent-rpc.js';
 import { RpcClient } from '../../shared/rpc-client.js';
-import { ttyArgs, type ExecTerminal } from './runtime/security-policy.js';
+import { ttyArgs, type ExecTerminal } from './runtime/helper-protocol.js';
 
 export async function execInContainer(
   socketPath: string,

@@ -8,7 +8,7 @@ import { StateDirBusyError } from './daemon/state-lock.js';
 import { dial } from './dial.js';
 import { execInContainer } from './exec.js';
 import { initHelperPath } from './daemon/services.js';
-import { parseTtySize } from './runtime/security-policy.js';
+import { parseTtySize } from './runtime/helper-protocol.js';
 
 const DEFAULT_SOCKET = '/run/onggi/agent.sock';
 const DEFAULT_STATE = '/var/lib/onggi';

@@ -19,11 +19,8 @@ import {
   DEFAULT_DEVICE_RULES,
   DEFAULT_SECURITY_POLICY,
   capabilityMask,
-  initArgs,
-  initHelperName,
-  type ExecSpec,
-  type RunSpec,
 } from '../agent/runtime/security-policy.js';
+import { initArgs, initHelperName, type ExecSpec, type RunSpec } from '../agent/runtime/helper-protocol.js';
 
 const isRoot = process.getuid?.() === 0;
 const DOCKER_CAPS = '00000000a80425fb';

@@ -13,6 +13,8 @@
 
 #include "commands.h"
 #include "devcgroup.h"
+#include "json.h"
+#include "options.h"
 #include "spec.h"
 #include "util.h"
 
@@ -27,23 +29,6 @@
 #else
 #error "onggi-init supports x86_64 and aarch64"
 #endif
-
-enum { FOR_RUN = 1, FOR_EXEC = 2 };
-/* An option that takes no value. */
-enum { FLAG = 4 };
-
-static const char usage[] =
-    "usage: onggi-init run [--rootfs DIR] [--hostname NAME] [--cwd DIR] [--uid N] [--gid N] [--groups N,...]\n"
-    "                      [--env K=V]... [--cap NAME]... [--seccomp-deny NAME]... [--mask PATH]... [--readonly PATH]...\n"
-    "                      [--cgroup-procs FILE]... [--device-allow RULE]... [--cgroupfs v2|none]\n"
-    "                      [--overlay MOUNT-OPTIONS] [--log FILE] [--exit-file FILE] [--unmount-rootfs] [--pid-file FILE] [--ready-fd N] [--go-fd N] -- CMD [ARG...]\n"
-    "       onggi-init exec --target-pid PID [--cgroup-procs FILE]... [--cwd DIR] [--uid N] [--gid N] [--groups N,...]\n"
-    "                      [--env K=V]... [--cap NAME]... [--seccomp-deny NAME]... [--tty [--tty-size ROWSxCOLS]]\n"
-    "                      -- CMD [ARG...]\n"
-    "       onggi-init whiteout ROOT RELPATH...\n"
-    "       onggi-init opaque ROOT RELPATH...\n"
-    "       onggi-init lock FD\n"
-    "       onggi-init version\n";
 
 /* The first problem found; parsing goes on so the exit file and ready fd, wherever they appear
  * on the line, are known and can carry it. */
@@ -86,18 +71,6 @@ static void parse_groups(struct spec *sp, char *value) {
     sp->groups[sp->ngroups++] = (gid_t)parse_id("--groups", tok, 0xfffffffeUL);
 }
 
-static const struct {
-  const char *name;
-  int modes;
-} known_options[] = {
-    {"--rootfs", FOR_RUN},       {"--hostname", FOR_RUN},  {"--mask", FOR_RUN},          {"--readonly", FOR_RUN},
-    {"--cgroupfs", FOR_RUN},     {"--log", FOR_RUN},       {"--exit-file", FOR_RUN},     {"--pid-file", FOR_RUN},
-    {"--ready-fd", FOR_RUN},     {"--go-fd", FOR_RUN},     {"--target-pid", FOR_EXEC},   {"--cwd", FOR_RUN | FOR_EXEC},
-    {"--uid", FOR_RUN | FOR_EXEC}, {"--gid", FOR_RUN | FOR_EXEC}, {"--groups", FOR_RUN | FOR_EXEC}, {"--env", FOR_RUN | FOR_EXEC},
-    {"--cap", FOR_RUN | FOR_EXEC}, {"--seccomp-deny", FOR_RUN | FOR_EXEC}, {"--cgroup-procs", FOR_RUN | FOR_EXEC}, {"--device-allow", FOR_RUN},
-    {"--tty", FOR_EXEC | FLAG},  {"--tty-size", FOR_EXEC},   {"--unmount-rootfs", FOR_RUN | FLAG}, {"--overlay", FOR_RUN},
-};
-
 /* The option's entry in known_options when mode accepts it, else -1. */
 static int accepts(const char *opt, int mode) {
   for (size_t k = 0; k < sizeof known_options / sizeof *known_options; k++)
@@ -139,6 +112,7 @@ static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
     lists[k]->items = calloc((size_t)argc + 1, sizeof(char *));
     if (!lists[k]->items) die("calloc");
   }
+  int seen[sizeof known_options / sizeof *known_options] = {0};
   int i = 0;
   for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
     const char *opt = argv[i];
@@ -150,74 +124,170 @@ static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
         bad("unexpected argument \"%s\"", opt);
       continue;
     }
-    if (known_options[known].modes & FLAG) {
-      if (strcmp(opt, "--tty") == 0) sp->tty = 1;
-      if (strcmp(opt, "--unmount-rootfs") == 0) sp->unmount_rootfs = 1;
-      continue;
+    if (seen[known]++ && !(known_options[known].modes & REPEATABLE)) bad("%s given twice", opt);
+    char *value = NULL;
+    if (!(known_options[known].modes & FLAG)) {
+      if (i + 1 >= argc) {
+        bad("%s: missing value", opt);
+        break;
+      }
+      value = argv[++i];
     }
-    if (i + 1 >= argc) {
-      bad("%s: missing value", opt);
+    /* No default: an option protocol.json gained without a case here fails the build (-Wswitch). */
+    switch (known_options[known].id) {
+    case OPT_TTY:
+      sp->tty = 1;
       break;
-    }
-    char *value = argv[++i];
-    if (strcmp(opt, "--rootfs") == 0) {
+    case OPT_UNMOUNT_ROOTFS:
+      sp->unmount_rootfs = 1;
+      break;
+    case OPT_PRINT_SPEC:
+      sp->print_spec = 1;
+      break;
+    case OPT_ROOTFS:
       absolute(opt, sp->rootfs = value);
-    } else if (strcmp(opt, "--overlay") == 0) {
+      break;
+    case OPT_OVERLAY:
       sp->overlay = value;
-    } else if (strcmp(opt, "--hostname") == 0) {
+      break;
+    case OPT_HOSTNAME:
       sp->hostname = value;
-    } else if (strcmp(opt, "--cwd") == 0) {
+      break;
+    case OPT_CWD:
       absolute(opt, sp->cwd = value);
-    } else if (strcmp(opt, "--uid") == 0) {
+      break;
+    case OPT_UID:
       sp->uid = (uid_t)parse_id(opt, value, 0xfffffffeUL);
-    } else if (strcmp(opt, "--gid") == 0) {
+      break;
+    case OPT_GID:
       sp->gid = (gid_t)parse_id(opt, value, 0xfffffffeUL);
-    } else if (strcmp(opt, "--groups") == 0) {
+      break;
+    case OPT_GROUPS:
       parse_groups(sp, value);
-    } else if (strcmp(opt, "--env") == 0) {
+      break;
+    case OPT_ENV:
       if (value[0] == '=' || !strchr(value, '=')) bad("%s: expected KEY=VALUE: \"%s\"", opt, value);
       push(&sp->env, value);
-    } else if (strcmp(opt, "--cap") == 0) {
+      break;
+    case OPT_CAP:
       push(&sp->caps, value);
-    } else if (strcmp(opt, "--seccomp-deny") == 0) {
+      break;
+    case OPT_SECCOMP_DENY:
       push(&sp->seccomp_deny, value);
-    } else if (strcmp(opt, "--mask") == 0) {
+      break;
+    case OPT_MASK:
       absolute(opt, value);
       push(&sp->masks, value);
-    } else if (strcmp(opt, "--readonly") == 0) {
+      break;
+    case OPT_READONLY:
       absolute(opt, value);
       push(&sp->readonly, value);
-    } else if (strcmp(opt, "--cgroup-procs") == 0) {
+      break;
+    case OPT_CGROUP_PROCS:
       push(&sp->cgroup_procs, value);
-    } else if (strcmp(opt, "--device-allow") == 0) {
+      break;
+    case OPT_DEVICE_ALLOW:
       push(&sp->device_allow, value);
-    } else if (strcmp(opt, "--cgroupfs") == 0) {
+      break;
+    case OPT_CGROUPFS:
       if (strcmp(value, "v2") != 0 && strcmp(value, "none") != 0) bad("%s: expected v2 or none: \"%s\"", opt, value);
       sp->cgroupfs_v2 = strcmp(value, "v2") == 0;
-    } else if (strcmp(opt, "--log") == 0) {
+      break;
+    case OPT_LOG:
       sp->log = value;
-    } else if (strcmp(opt, "--exit-file") == 0) {
+      break;
+    case OPT_EXIT_FILE:
       sp->exit_file = value;
-    } else if (strcmp(opt, "--pid-file") == 0) {
+      break;
+    case OPT_PID_FILE:
       sp->pid_file = value;
-    } else if (strcmp(opt, "--ready-fd") == 0) {
+      break;
+    case OPT_READY_FD:
       sp->ready_fd = parse_fd(opt, value);
-    } else if (strcmp(opt, "--go-fd") == 0) {
+      break;
+    case OPT_GO_FD:
       sp->go_fd = parse_fd(opt, value);
-    } else if (strcmp(opt, "--target-pid") == 0) {
+      break;
+    case OPT_TARGET_PID:
       sp->target_pid = (pid_t)parse_id(opt, value, INT_MAX);
       if (sp->target_pid == 0) bad("%s: must be a process id: \"%s\"", opt, value);
-    } else if (strcmp(opt, "--tty-size") == 0) {
+      break;
+    case OPT_TTY_SIZE:
       parse_tty_size(sp, opt, value);
+      break;
     }
   }
   const char *rule = bad_device_rule(&sp->device_allow);
   if (rule) bad("--device-allow: expected TYPE MAJOR:MINOR ACCESS like \"c 1:3 rwm\": \"%s\"", rule);
   sp->argv = argv + (i < argc ? i + 1 : argc);
   if (!sp->argv[0]) bad("missing -- CMD [ARG...]");
-  if (mode == FOR_RUN && !sp->rootfs) bad("--rootfs is required");
-  if (mode == FOR_EXEC && !sp->target_pid) bad("--target-pid is required");
+  for (size_t k = 0; k < sizeof known_options / sizeof *known_options; k++)
+    if ((known_options[k].modes & REQUIRED) && (known_options[k].modes & mode) && !seen[k]) bad("%s is required", known_options[k].name);
   if (sp->tty_rows && !sp->tty) bad("--tty-size needs --tty");
+}
+
+static void print_string(const char *s) {
+  if (!s) {
+    fputs("null", stdout);
+    return;
+  }
+  size_t len = strlen(s);
+  char *out = malloc(JSON_ESCAPED_MAX(len) + 1);
+  if (!out) die("malloc");
+  putchar('"');
+  fwrite(out, 1, json_escape(out, (const unsigned char *)s, len), stdout);
+  putchar('"');
+  free(out);
+}
+
+static void print_strings(const char *key, char *const *items, size_t n) {
+  printf(",\"%s\":[", key);
+  for (size_t k = 0; k < n; k++) {
+    if (k) putchar(',');
+    print_string(items[k]);
+  }
+  putchar(']');
+}
+
+/* --print-spec: what arrived, as JSON with the agent's field names, and nothing run. The test
+ * that round-trips every option of protocol.json reads it. */
+static int print_spec(const struct spec *sp) {
+  if (parse_error[0]) {
+    note("%s", parse_error);
+    fputs(usage, stderr);
+    return 2;
+  }
+  printf("{\"targetPid\":%ld,\"rootfs\":", (long)sp->target_pid);
+  print_string(sp->rootfs);
+  fputs(",\"overlay\":", stdout);
+  print_string(sp->overlay);
+  fputs(",\"hostname\":", stdout);
+  print_string(sp->hostname);
+  print_strings("cgroupProcs", sp->cgroup_procs.items, sp->cgroup_procs.n);
+  fputs(",\"cwd\":", stdout);
+  print_string(sp->cwd);
+  printf(",\"uid\":%lu,\"gid\":%lu,\"groups\":[", (unsigned long)sp->uid, (unsigned long)sp->gid);
+  for (size_t k = 0; k < sp->ngroups; k++) printf("%s%lu", k ? "," : "", (unsigned long)sp->groups[k]);
+  putchar(']');
+  print_strings("env", sp->env.items, sp->env.n);
+  print_strings("caps", sp->caps.items, sp->caps.n);
+  print_strings("seccompDeny", sp->seccomp_deny.items, sp->seccomp_deny.n);
+  print_strings("masked", sp->masks.items, sp->masks.n);
+  print_strings("readonly", sp->readonly.items, sp->readonly.n);
+  print_strings("deviceAllow", sp->device_allow.items, sp->device_allow.n);
+  printf(",\"cgroupfs\":\"%s\",\"logFile\":", sp->cgroupfs_v2 ? "v2" : "none");
+  print_string(sp->log);
+  fputs(",\"exitFile\":", stdout);
+  print_string(sp->exit_file);
+  fputs(",\"pidFile\":", stdout);
+  print_string(sp->pid_file);
+  printf(",\"unmountRootfs\":%s,\"readyFd\":%d,\"goFd\":%d,\"tty\":%s,\"ttySize\":{\"rows\":%u,\"cols\":%u},\"printSpec\":true",
+         sp->unmount_rootfs ? "true" : "false", sp->ready_fd, sp->go_fd, sp->tty ? "true" : "false", sp->tty_rows, sp->tty_cols);
+  size_t argc = 0;
+  while (sp->argv[argc]) argc++;
+  print_strings("argv", sp->argv, argc);
+  puts("}");
+  return fflush(stdout) == 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv) {
@@ -248,6 +318,7 @@ int main(int argc, char **argv) {
     struct spec sp;
     int run = cmd[0] == 'r';
     parse_options(&sp, argc - 2, argv + 2, run ? FOR_RUN : FOR_EXEC);
+    if (sp.print_spec) return print_spec(&sp);
     if (run) return cmd_run(&sp, parse_error[0] ? parse_error : NULL);
     if (parse_error[0]) {
       note("%s", parse_error);

@@ -10,17 +10,12 @@ import {
   DEFAULT_DEVICE_RULES,
   DEFAULT_SECCOMP_DENY,
   DEFAULT_SECURITY_POLICY,
-  InitSpecError,
   MASKED_PATHS,
   READONLY_PATHS,
   capabilityMask,
-  initArgs,
-  initHelperName,
-  parseTtySize,
-  ttyArgs,
   type Capability,
-  type RunSpec,
 } from '../agent/runtime/security-policy.js';
+import { InitSpecError, initArgs, initHelperName, parseTtySize, ttyArgs, type RunSpec } from '../agent/runtime/helper-protocol.js';
 
 const source = (file: string): string => readFileSync(join(__dirname, file), 'utf8');
 

@@ -37,6 +37,8 @@ struct spec {
   int tty;
   /* run: the supervisor unmounts the rootfs (in its own, the machine's, mount namespace) once the container ended. */
   int unmount_rootfs;
+  /* --print-spec: print what was parsed as JSON and run nothing (the protocol round-trip test). */
+  int print_spec;
   /* run: overlayfs mount options; the supervisor mounts the rootfs itself (one `mount` spawn less per start). */
   const char *overlay;
   unsigned short tty_rows, tty_cols;

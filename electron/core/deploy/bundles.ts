@@ -165,6 +165,7 @@ export function agentPart(agentDir: string, arch: RuntimeArch): Promise<AgentPar
     const bundle = await readAgentBundle(agentDir);
     const cached = agentParts.get(key);
     if (cached) {
+      // a cached build that failed is built again below, which reports its own error
       const part = await cached.catch(() => undefined);
       if (part?.buildId === bundle.buildId) return part;
     }
@@ -177,6 +178,7 @@ export function agentPart(agentDir: string, arch: RuntimeArch): Promise<AgentPar
 
 async function packAgent(agentDir: string, arch: RuntimeArch, buildId: string, version: string, entry: string): Promise<AgentPart> {
   const helper = initHelperName(arch);
+  // probe: no helper file there is reported as missing just below
   const helperData = await readFile(join(agentDir, helper)).catch(() => undefined);
   const files: TarFile[] = [
     { name: 'agent.cjs', mode: 0o644, data: await readFile(entry) },

@@ -364,6 +364,7 @@ async function candidateParts(
 ): Promise<Array<{ arch: RuntimeArch; runtimeId: string; agent: AgentPart }>> {
   const out: Array<{ arch: RuntimeArch; runtimeId: string; agent: AgentPart }> = [];
   for (const arch of ['x64', 'arm64'] as const) {
+    // probe: an architecture without a staged runtime is skipped
     const manifest = await readRuntimeManifest(bundlesDir, arch).catch(() => undefined);
     if (manifest) out.push({ arch, runtimeId: manifest.id, agent: await agentPart(agentDir, arch) });
   }

@@ -42,6 +42,7 @@ export async function uploadImageFile(
       onProgress(received, file.size);
     }
   } catch (error) {
+    // the upload's own error (rethrown below) is what the user sees; the host reaps an abandoned upload
     await api.call('images.upload.abort', { id }).catch(() => undefined);
     throw error;
   }

@@ -111,6 +111,7 @@ export class ActivityLog {
     const full: ActivityEntry = { id: this.nextId++, at: new Date().toISOString(), ...stripUndefined(entry) };
     this.recent.push(full);
     if (this.recent.length > RECENT_LIMIT) this.recent.splice(0, this.recent.length - RECENT_LIMIT);
+    // the journal is a copy for after a crash; the entry is in memory and sent to listeners already
     if (this.journal) void appendFile(this.journal, `${JSON.stringify(full)}\n`).catch(() => undefined);
     for (const listener of this.listeners) listener(full);
     crashPoint(full.kind === 'write' ? `echo > ${full.path ?? ''}` : (full.argv ?? []).join(' '));

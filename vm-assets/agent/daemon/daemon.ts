@@ -126,6 +126,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       await closed;
       // Only remove the pid file if it is still ours (a newer daemon may have replaced us).
       const current = await readFile(pidFile, 'utf8').catch(() => '');
+      // shutting down: a pid file already gone is the goal
       if (current.trim() === String(process.pid)) await unlink(pidFile).catch(() => undefined);
     },
   };

@@ -41,6 +41,7 @@ export async function createRuntime(deps: RuntimeDeps): Promise<ContainerRuntime
       images: deps.images,
       policy: deps.policy ?? DEFAULT_SECURITY_POLICY,
       emit: (event) => deps.events.publish(event),
+      log: deps.log,
       ...(deps.networks instanceof NetworkManager ? networkHooks(deps.networks) : {}),
     });
     const { unreadable, unrecoverable } = await runtime.reconcile();

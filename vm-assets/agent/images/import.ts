@@ -119,6 +119,7 @@ class ExtractedArchive {
 
   async path(rel: string): Promise<string> {
     const root = await realpath(this.dir);
+    // not dropped: a path realpath cannot resolve is not in the archive, and said so
     const full = await realpath(join(this.dir, rel)).catch(() => {
       throw badImage(`the archive has no ${rel}`);
     });

@@ -159,7 +159,9 @@ export class RegistryClient {
       if (received !== size) throw digestMismatch(what, `${size} bytes`, `${received} bytes`);
     } catch (error) {
       out.destroy();
+      // the download's own error is rethrown below; the file stream's is a consequence of it
       await outDone.catch(() => undefined);
+      // the partial download is a temp file; the download's own error is rethrown below
       await unlink(path).catch(() => undefined);
       throw this.wrap(error, `downloading ${what}`);
     } finally {
@@ -254,6 +256,7 @@ export class RegistryClient {
         );
       }
       if (!res.ok) throw await this.httpError(res, `getting a token for ${what}`);
+      // a token response that is not JSON has no token: the missing token is reported below
       const body = (await res.json().catch(() => ({}))) as { token?: unknown; access_token?: unknown };
       const token =
         typeof body.token === 'string' && body.token ? body.token : typeof body.access_token === 'string' ? body.access_token : '';
@@ -271,6 +274,7 @@ export class RegistryClient {
   }
 
   private async httpError(res: Response, doing: string): Promise<OnggiError> {
+    // the body only adds detail to the HTTP error being built
     const text = await res.text().catch(() => '');
     let detail: string;
     try {

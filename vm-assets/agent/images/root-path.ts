@@ -17,6 +17,7 @@ export async function resolveInRoot(root: string, path: string): Promise<string 
       continue;
     }
     const host = join(root, ...resolved, part);
+    // probe: a path that does not exist yet ends the walk
     const st = await lstat(host).catch(() => undefined);
     if (st === undefined) return undefined;
     if (st.isSymbolicLink()) {

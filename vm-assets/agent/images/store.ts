@@ -240,6 +240,7 @@ export class ImageStore {
   }
 
   async readBlob(digest: string): Promise<Buffer | undefined> {
+    // probe: a blob not in the store is undefined, as documented
     return readFile(join(this.blobsDir, digestHex(digest))).catch(() => undefined);
   }
 
@@ -408,6 +409,7 @@ export class ImageStore {
    * a failed operation leaves nothing behind.
    */
   async discardLayers(diffIds: readonly string[]): Promise<void> {
+    // the failed pull's error is the one reported; a layer that cannot be deleted stays on disk unreferenced
     for (const diffId of diffIds) await this.deleteLayer(diffId).catch(() => undefined);
   }
 

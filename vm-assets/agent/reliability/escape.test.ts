@@ -18,7 +18,8 @@ import { ActivityLog } from '../activity/activity-log.js';
 import { detectCgroups } from '../system/cgroups.js';
 import { createCgroupDriver } from '../runtime/cgroups/index.js';
 import { ContainerRuntime } from '../runtime/container-runtime.js';
-import { DEFAULT_SECURITY_POLICY, initHelperName } from '../runtime/security-policy.js';
+import { initHelperName } from '../runtime/helper-protocol.js';
+import { DEFAULT_SECURITY_POLICY } from '../runtime/security-policy.js';
 
 let root: string;
 let layer: string;

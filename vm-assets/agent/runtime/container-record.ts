@@ -8,7 +8,15 @@ import { ContainerState } from '../../../shared/containers.js';
 import { errorMessage } from '../../../shared/errors.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
 
+/**
+ * The record's format, saved in it as networks.json and images.json save theirs. Raise it with a
+ * change an older agent would misread, and add the step from the old format to MIGRATIONS: a
+ * record in an older format is upgraded on load, never reaped.
+ */
+export const CONTAINER_RECORD_VERSION = 1;
+
 export const ContainerRecord = z.object({
+  version: z.literal(CONTAINER_RECORD_VERSION),
   id: z.string(),
   name: z.string(),
   /** `creating` and `removing` exist only on disk: a record left in them was interrupted. */
@@ -46,6 +54,27 @@ export const ContainerRecord = z.object({
   startsCutShort: z.number().int().default(0),
 });
 export type ContainerRecord = z.infer<typeof ContainerRecord>;
+
+type RawRecord = Record<string, unknown>;
+
+/** Each step turns format N into N + 1. v0 (no `version`, before formats were numbered) differs from v1 only by it. */
+const MIGRATIONS: Record<number, (record: RawRecord) => RawRecord> = {
+  0: (record) => ({ ...record, version: 1 }),
+};
+
+/** A record as read from disk, in whatever format an earlier agent wrote it, upgraded to today's. */
+export function parseContainerRecord(json: unknown): ContainerRecord {
+  let record = z.object({ version: z.number().int().nonnegative().optional() }).passthrough().parse(json) as RawRecord;
+  let version = (record.version as number | undefined) ?? 0;
+  if (version > CONTAINER_RECORD_VERSION)
+    throw new Error(`written by a newer agent (record format ${version}; this agent reads up to ${CONTAINER_RECORD_VERSION})`);
+  for (; version < CONTAINER_RECORD_VERSION; version++) {
+    const step = MIGRATIONS[version];
+    if (!step) throw new Error(`no migration from record format ${version}`);
+    record = step(record);
+  }
+  return ContainerRecord.parse(record);
+}
 
 export interface ContainerPaths {
   dir: string;
@@ -94,7 +123,7 @@ export class ContainerRecords {
 
   /**
    * Every readable record. A directory without one is an orphan (a create or removal cut short) to
-   * reap. A record that is there but cannot be read — emptied by a power loss on a filesystem that
+   * reap. A record in an older format is upgraded (parseContainerRecord). A record that is there but cannot be read — emptied by a power loss on a filesystem that
    * does not order a rename after its data (see `save`), or written by another agent version — is
    * reported as unreadable and its directory kept: the container's files are the user's.
    */
@@ -114,7 +143,7 @@ export class ContainerRecords {
         continue;
       }
       try {
-        records.push(ContainerRecord.parse(JSON.parse(text)));
+        records.push(parseContainerRecord(JSON.parse(text)));
       } catch (error) {
         unreadable.push({ id: entry.name, reason: text.length === 0 ? 'the record is empty' : errorMessage(error) });
       }

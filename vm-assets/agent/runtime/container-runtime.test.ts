@@ -14,8 +14,9 @@ import { unmountUnder } from '../../../build/testing/mounts.js';
 import { ActivityLog } from '../activity/activity-log.js';
 import { detectCgroups } from '../system/cgroups.js';
 import { createCgroupDriver } from './cgroups/index.js';
-import { ContainerRuntime } from './container-runtime.js';
-import { DEFAULT_SECURITY_POLICY, capabilityMask, DEFAULT_CAPABILITIES, initHelperName } from './security-policy.js';
+import { ContainerRuntime, type RuntimeOptions } from './container-runtime.js';
+import { initHelperName } from './helper-protocol.js';
+import { DEFAULT_SECURITY_POLICY, capabilityMask, DEFAULT_CAPABILITIES } from './security-policy.js';
 
 const IMAGE_ID = `sha256:${'b'.repeat(64)}`;
 let root: string;
@@ -24,7 +25,7 @@ let parent: string;
 let activity: ActivityLog;
 const runtimes: ContainerRuntime[] = [];
 
-async function newRuntime(): Promise<ContainerRuntime> {
+async function newRuntime(extra: Partial<RuntimeOptions> = {}): Promise<ContainerRuntime> {
   const runtime = new ContainerRuntime({
     root: join(root, 'containers'),
     helper: join(AGENT_DIR, initHelperName()),
@@ -40,6 +41,7 @@ async function newRuntime(): Promise<ContainerRuntime> {
     },
     policy: DEFAULT_SECURITY_POLICY,
     emit: () => undefined,
+    ...extra,
   });
   await runtime.reconcile();
   runtimes.push(runtime);
@@ -360,5 +362,24 @@ describe('container runtime (real kernel)', () => {
     expect(activity.list({ container: detail.name }).map((e) => e.argv?.[0] ?? 'write')).toEqual(
       expect.arrayContaining(['mount', 'umount', 'mkdir', 'rmdir', 'write']),
     );
+  });
+
+  it('logs a teardown step that failed through the daemon logger, and still releases the rest', async () => {
+    const errors: string[] = [];
+    const log = { info: () => {}, debug: () => {}, error: (message: string) => errors.push(message) };
+    const runtime = await newRuntime({
+      log,
+      afterStop: () => Promise.reject(new Error('veth busy')),
+    });
+    const { id, exitCode } = await run(runtime, { command: ['true'] });
+    expect(exitCode).toBe(0);
+    const detail = await runtime.inspect(id);
+    await runtime.remove(id);
+    expect(errors).toEqual([
+      expect.stringMatching(/releasing its resources: 1 step\(s\) failed: network teardown: veth busy$/),
+      expect.stringMatching(/removing it: 1 step\(s\) failed: network teardown: veth busy$/),
+    ]);
+    expect(await readFile('/proc/self/mountinfo', 'utf8')).not.toContain(detail.rootfs.merged);
+    await expect(stat(join(root, 'containers', id))).rejects.toThrow();
   });
 });

@@ -8,17 +8,20 @@ import { OnggiError, errorMessage } from '../../../shared/errors.js';
 import type { ImageConfig } from '../../../shared/images.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
 import type { ActivityLog, ActivityScope } from '../activity/activity-log.js';
+import { createLogger, type Logger } from '../daemon/logger.js';
+import { Teardown } from '../daemon/teardown.js';
 import type { CgroupDriver } from './cgroups/index.js';
 import { commandLine, mergeEnv } from './container-command.js';
 import { readExit, type ExitRecord } from './exit-file.js';
 import { normalizeSignal } from './signals.js';
 import { followLog, readLogFrom } from './container-logs.js';
-import { ContainerRecords, type ContainerRecord } from './container-record.js';
+import { CONTAINER_RECORD_VERSION, ContainerRecords, type ContainerRecord } from './container-record.js';
 import { generateName } from './names.js';
 import { endProcesses, supervisorsUnder } from './leftover-processes.js';
 import { isSameProcess, namespaceInodes, processStartTime } from './proc.js';
 import { mountArgv, mountRootfs, prepareRootfs, unmountRootfs } from './rootfs.js';
-import { DEFAULT_DEVICE_RULES, initArgs, type SecurityPolicy } from './security-policy.js';
+import { initArgs } from './helper-protocol.js';
+import { DEFAULT_DEVICE_RULES, type SecurityPolicy } from './security-policy.js';
 import { GO_FD, READY_FD, StartError, launchSupervisor } from './supervisor.js';
 import { UserError, resolveUser } from './users.js';
 
@@ -46,6 +49,8 @@ export interface RuntimeOptions {
   beforeStart?: (record: ContainerRecord, pid: number) => Promise<void>;
   /** Undoes beforeStart's work when the container ends or is removed. */
   afterStop?: (record: ContainerRecord) => Promise<void>;
+  /** Where failures no caller sees (teardown steps, restarts, recovery) are logged: the daemon's logger. */
+  log?: Logger;
 }
 
 const RESTART_LIMIT = 10;
@@ -66,8 +71,11 @@ export class ContainerRuntime {
   /** Containers reconcile found with a start the agent's death cut short, for resumeInterrupted. */
   private readonly interrupted = new Set<string>();
 
+  private readonly log: Logger;
+
   constructor(private readonly options: RuntimeOptions) {
     this.store = new ContainerRecords(options.root);
+    this.log = options.log ?? createLogger();
   }
 
   // ---- queries -------------------------------------------------------------------------------
@@ -198,6 +206,7 @@ export class ContainerRuntime {
       const argv = commandLine(spec, image.config);
       const id = randomBytes(32).toString('hex');
       const record: ContainerRecord = {
+        version: CONTAINER_RECORD_VERSION,
         id,
         name,
         phase: 'creating',
@@ -459,7 +468,10 @@ export class ContainerRuntime {
         durationMs: exit.rootfsUnmountedMs,
         container: record.name,
       });
-    const oomKills = await this.options.cgroups.oomKills(record.id).catch(() => 0);
+    const oomKills = await this.options.cgroups.oomKills(record.id).catch((error: unknown) => {
+      this.log.error(`container ${record.name}: its OOM kill count cannot be read; taken as none`, error);
+      return 0;
+    });
     await this.releaseResources(record, { rootfsUnmounted: exit.rootfsUnmountedMs !== undefined });
     Object.assign(record, {
       state: 'exited',
@@ -486,7 +498,8 @@ export class ContainerRuntime {
     const again = record.restart === 'always' || (record.restart === 'on-failure' && record.exitCode !== 0);
     if (again && record.restartCount < RESTART_LIMIT && !exit.error) {
       record.restartCount += 1;
-      await this.startLocked(record).catch(() => undefined);
+      // startLocked records a failure on the container itself, where the user sees it.
+      await this.startLocked(record).catch((error: unknown) => this.log.debug(`container ${record.name}: restart failed`, error));
     }
   }
 
@@ -496,10 +509,15 @@ export class ContainerRuntime {
    */
   private async releaseResources(record: ContainerRecord, { rootfsUnmounted = false } = {}): Promise<void> {
     const scope = this.scope(record);
-    await this.options.afterStop?.(record).catch(() => undefined);
-    await this.killAll(record.id);
-    await this.options.cgroups.remove(record.id, scope).catch(() => undefined);
-    if (!rootfsUnmounted) await unmountRootfs(this.options.activity, this.store.paths(record.id), scope);
+    const teardown = new Teardown(this.log, `container ${record.name}: releasing its resources`);
+    try {
+      await teardown.step('network teardown', async () => this.options.afterStop?.(record), undefined);
+      await this.killAll(record.id);
+      await teardown.step('cgroup removal', () => this.options.cgroups.remove(record.id, scope), undefined);
+      if (!rootfsUnmounted) await unmountRootfs(this.options.activity, this.store.paths(record.id), scope);
+    } finally {
+      teardown.report();
+    }
     this.released.add(record.id);
   }
 
@@ -509,11 +527,13 @@ export class ContainerRuntime {
     // a write and two fsyncs: a daemon that dies from here on finds a directory without a record,
     // which reconcile reaps as an orphan (mount, cgroup, processes; the networks prune members
     // they no longer find).
-    await this.store.forget(record.id).catch(() => undefined);
+    const teardown = new Teardown(this.log, `container ${record.name}: removing it`);
+    await teardown.step('forgetting its record', () => this.store.forget(record.id), undefined);
     this.unwatchExit(record.id);
     // Released when it ended: only the hook is left to run, which frees the network addresses on removal.
-    if (this.released.has(record.id)) await this.options.afterStop?.(record).catch(() => undefined);
-    else await this.releaseResources(record);
+    if (this.released.has(record.id)) await teardown.step('network teardown', async () => this.options.afterStop?.(record), undefined);
+    teardown.report();
+    if (!this.released.has(record.id)) await this.releaseResources(record);
     await this.options.activity.timed(['rm', '-rf', this.store.paths(record.id).dir], this.scope(record), () =>
       this.store.delete(record.id),
     );
@@ -583,7 +603,9 @@ export class ContainerRuntime {
           startPending: false,
           error: `the agent could not recover it after a restart: ${reason}; remove it with rm -f`,
         });
-        await this.store.save(record, { durable: false }).catch(() => undefined);
+        await this.store
+          .save(record, { durable: false })
+          .catch((error: unknown) => this.log.error(`container ${record.name}: its record cannot be saved as dead`, error));
       }
     }
     // A container whose record cannot be read keeps its processes and cgroup, as it keeps its files.
@@ -651,7 +673,7 @@ export class ContainerRuntime {
           const record = this.records.get(id);
           if (!record || record.phase !== 'ready' || record.state === 'running' || record.state === 'dead') return;
           // A failure is recorded on the container by startLocked itself.
-          await this.startLocked(record).catch(() => undefined);
+          await this.startLocked(record).catch((error: unknown) => this.log.debug(`container ${record.name}: restart failed`, error));
         }),
       ),
     );
@@ -669,7 +691,11 @@ export class ContainerRuntime {
 
   /** SIGKILLs every process in the container's cgroup and waits, bounded, for the kernel to reap them. */
   private async killAll(id: string): Promise<void> {
-    const pids = await this.options.cgroups.pids(id).catch(() => []);
+    // No cgroup (never made, or already removed) holds no processes.
+    const pids = await this.options.cgroups.pids(id).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') this.log.error(`container ${id}: its cgroup's processes cannot be listed`, error);
+      return [];
+    });
     for (const pid of pids) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -711,6 +737,7 @@ export class ContainerRuntime {
     const next = previous.then(operation, operation);
     this.locks.set(
       id,
+      // The chain only orders the next operation; this one's caller gets its error from `next`.
       next.catch(() => undefined),
     );
     return next;

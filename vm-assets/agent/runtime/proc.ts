@@ -36,6 +36,7 @@ export const NAMESPACE_KINDS = ['pid', 'mnt', 'uts', 'ipc', 'net', 'cgroup', 'us
 export async function namespaceInodes(pid: number): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const kind of NAMESPACE_KINDS) {
+    // a process that ended, or a namespace kind this kernel lacks, has no inode to compare
     const link = await readlink(`/proc/${pid}/ns/${kind}`).catch(() => '');
     const match = /\[(\d+)\]$/.exec(link);
     if (match?.[1]) out[kind] = Number(match[1]);

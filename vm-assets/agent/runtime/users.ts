@@ -6,6 +6,7 @@ import { join } from 'node:path';
 export class UserError extends Error {}
 
 async function lookup(rootfs: string, file: 'passwd' | 'group', name: string): Promise<string[] | undefined> {
+  // an image without /etc/passwd or /etc/group knows no names: the lookup finds none
   const text = await readFile(join(rootfs, 'etc', file), 'utf8').catch(() => '');
   return text
     .split('\n')
@@ -21,6 +22,7 @@ export async function resolveUser(rootfs: string, spec: string): Promise<{ uid: 
   let gid = 0;
   if (/^\d+$/.test(userPart)) {
     uid = Number(userPart);
+    // an image without /etc/passwd: a numeric user has no entry and keeps gid 0, as Docker does
     const entry = (await readFile(join(rootfs, 'etc', 'passwd'), 'utf8').catch(() => ''))
       .split('\n')
       .map((line) => line.split(':'))

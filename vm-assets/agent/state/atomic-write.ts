@@ -41,6 +41,7 @@ export async function writeFileAtomic(
     await handle.sync();
   } catch (error) {
     await handle.close();
+    // the write's own error is rethrown below; the temp file is a leftover at worst
     await unlink(temp).catch(() => undefined);
     throw error;
   }

@@ -199,6 +199,7 @@ async function waitForSocket(socketPath: string, timeoutMs: number, logPath: str
 
 /** Stops the daemon named by the pid file and waits until its socket is gone. */
 export async function stopDaemon(runDir: string, timeoutMs = 10_000): Promise<void> {
+  // no pid file: no daemon to stop (Number('') is 0, handled below)
   const pid = Number((await readFile(join(runDir, 'agent.pid'), 'utf8').catch(() => '')).trim());
   if (!Number.isInteger(pid) || pid <= 0) return;
   try {
@@ -223,6 +224,7 @@ function isAlive(pid: number): boolean {
 }
 
 async function logTail(logPath: string): Promise<string> {
+  // the log tail only decorates an error already being reported
   const text = await readFile(logPath, 'utf8').catch(() => '');
   const lines = text.trim().split('\n').slice(-5).join('\n');
   return lines ? `:\n${lines}` : '';

@@ -118,6 +118,7 @@ export class KnownHosts {
   async entries(): Promise<KnownHostEntry[]> {
     const all: KnownHostEntry[] = [];
     for (const file of [this.files.own, ...this.files.readOnly]) {
+      // a known-hosts file that does not exist lists no keys
       const text = await readFile(file, 'utf8').catch(() => '');
       all.push(...parseKnownHosts(text, file));
     }
@@ -148,6 +149,7 @@ export class KnownHosts {
   /** Remembers a host key the user accepted (Onggi's own file only; the user's stays untouched). */
   async add(host: string, port: number, key: Buffer): Promise<void> {
     await mkdir(dirname(this.files.own), { recursive: true, mode: 0o700 });
+    // no file yet: the first key starts it
     const existing = await readFile(this.files.own, 'utf8').catch(() => '');
     const prefix = existing === '' || existing.endsWith('\n') ? '' : '\n';
     await appendFile(this.files.own, `${prefix}${formatKnownHostsLine(host, port, key)}\n`, { mode: 0o600 });

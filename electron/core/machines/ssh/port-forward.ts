@@ -86,6 +86,7 @@ export async function forwardPort(
         socket.pipe(channel).pipe(socket);
         socket.resume();
       })
+      // not dropped: a forward that cannot open closes the local socket, which its client sees
       .catch(() => socket.destroy());
   });
   await new Promise<void>((resolve, reject) => {

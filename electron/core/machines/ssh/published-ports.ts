@@ -45,6 +45,7 @@ export class PublishedPorts {
   /** Reconciles the forwards with the containers running on the machine (serialised). */
   sync(): Promise<void> {
     const next = this.running.then(() => this.reconcile());
+    // the chain only orders the next reconcile; reconcile reports its own failures
     this.running = next.catch(() => undefined);
     return next;
   }

@@ -111,6 +111,7 @@ export class RememberedPassphrases {
       if (edit(file) === false) return;
       await writeJsonAtomic(this.path, file, this.facts ? { facts: this.facts } : {});
     });
+    // the chain only orders the next write; its caller gets the error from `next`
     this.queue = next.catch(() => undefined);
     return next;
   }

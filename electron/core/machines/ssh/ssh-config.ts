@@ -130,6 +130,7 @@ async function expandInclude(pattern: string, home: string, sshDir: string): Pro
   const name = basename(path);
   if (!/[*?]/.test(name)) return [path];
   const dir = dirname(path);
+  // an Include of a folder that does not exist includes nothing, as ssh does
   const entries = await readdir(dir).catch(() => [] as string[]);
   return entries
     .filter((entry) => wildcardMatch(name, entry))
@@ -330,6 +331,7 @@ export async function listSshConfigHosts(context: SshConfigContext = {}): Promis
   const seen = new Set<string>();
   const walk = async (path: string, depth: number): Promise<void> => {
     if (depth > MAX_INCLUDE_DEPTH) return;
+    // an Include naming a file that cannot be read is skipped, as ssh does
     const directives = await readDirectives(path).catch(() => [] as Directive[]);
     for (const directive of directives) {
       if (directive.keyword === 'host') {

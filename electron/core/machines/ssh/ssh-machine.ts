@@ -171,6 +171,7 @@ export class SshMachine implements Machine {
 
   /** Keeps a passphrase the user gave (e.g. while adding the machine) for this machine's connections; memory only. */
   rememberPassphrase(keyFile: string, passphrase: string): void {
+    // memory only: set() cannot fail in a way worth more than not remembering
     void Promise.resolve(this.passphrases.set(keyFile, passphrase)).catch(() => undefined);
   }
 
@@ -331,6 +332,7 @@ export class SshMachine implements Machine {
       const published = this.published;
       if (published) {
         link.onEvent((event) => {
+          // sync() reports its own failures (published-ports.ts); this only triggers it
           if (event.type === 'container.state') published.sync().catch(() => undefined);
         });
       }

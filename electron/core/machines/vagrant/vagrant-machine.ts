@@ -287,6 +287,7 @@ export class VagrantMachine implements Machine {
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
     const next = this.busy.then(work, work);
+    // the chain only orders the next operation; its caller gets the error from `next`
     this.busy = next.catch(() => undefined);
     return next;
   }
@@ -329,6 +330,7 @@ export function progressFromRow(machine: string, action: VagrantProgress['action
 
 /** Vagrant writes `.vagrant/machines/<vm>/<provider>/id` once a provider has made the VM. */
 export async function vagrantMadeVm(dir: string): Promise<boolean> {
+  // probe: no .vagrant folder means vagrant made no VM here
   const entries = await readdir(join(dir, '.vagrant', 'machines'), { recursive: true }).catch(() => []);
   return entries.some((entry) => {
     const parts = entry.split(sep);

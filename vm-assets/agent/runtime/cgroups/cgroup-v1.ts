@@ -128,6 +128,7 @@ export class CgroupV1Driver implements CgroupDriver {
   }
 
   async list(): Promise<string[]> {
+    // no parent cgroup yet: no containers' cgroups to list
     const entries = await readdir(join(this.mounts.get('pids') ?? '', this.parent), { withFileTypes: true }).catch(() => []);
     return entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name);
   }

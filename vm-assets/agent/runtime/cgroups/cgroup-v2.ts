@@ -48,6 +48,7 @@ export class CgroupV2Driver implements CgroupDriver {
   }
 
   private async enableControllers(dir: string, scope: ActivityScope): Promise<void> {
+    // unreadable: taken as none enabled, so each is written below, where a real failure surfaces (activity log)
     const enabled = new Set((await readFile(join(dir, 'cgroup.subtree_control'), 'utf8').catch(() => '')).split(/\s+/).filter(Boolean));
     for (const controller of CONTROLLERS) {
       if (!enabled.has(controller)) await this.activity.write(join(dir, 'cgroup.subtree_control'), `+${controller}`, scope);
@@ -103,6 +104,7 @@ export class CgroupV2Driver implements CgroupDriver {
   }
 
   async list(): Promise<string[]> {
+    // no parent cgroup yet: no containers' cgroups to list
     const entries = await readdir(join(this.root, this.parent), { withFileTypes: true }).catch(() => []);
     return entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name);
   }

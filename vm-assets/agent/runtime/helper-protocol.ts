@@ -1,0 +1,257 @@
+// The init helper's command line: what each subcommand takes and how a spec becomes argv. The
+// options themselves (name, value, subcommands, repeatable, required, the spec field, the kind of
+// value) are defined once, in vm-assets/init/protocol.json, which the C parser's table and usage
+// (options.h, made by gen-options.mjs) come from too; what a container may do is decided in
+// security-policy.ts, not here.
+import protocol from '../../init/protocol.json';
+import { CAPABILITIES, type Capability } from './security-policy.js';
+
+/** Who the process runs as and what it may do: the same for a container's first process and an exec. */
+export interface ProcessSettings {
+  /** The complete environment, `KEY=VALUE` each; the helper adds nothing. PATH in it is used to find argv[0]. */
+  env?: readonly string[];
+  /** Absolute, inside the container. Default `/`; `run` creates it when missing, as Docker does. */
+  cwd?: string;
+  uid?: number;
+  gid?: number;
+  /** Supplementary groups; default none. */
+  groups?: readonly number[];
+  /** Capabilities to keep (held by root, bounding set for anyone). */
+  caps: readonly Capability[];
+  seccompDeny: readonly string[];
+  /** The container cgroup's `cgroup.procs` files: one per v1 hierarchy, or the single v2 one. */
+  cgroupProcs?: readonly string[];
+  /** The command; without a slash in argv[0] it is looked up in the env's PATH. */
+  argv: readonly string[];
+  /** Parse only: the helper prints what arrived as JSON and runs nothing (the protocol's round-trip test). */
+  printSpec?: boolean;
+}
+
+export interface RunSpec extends ProcessSettings {
+  command: 'run';
+  /** The mounted overlay ("merged") dir. */
+  rootfs: string;
+  /** overlayfs mount options: the supervisor mounts the rootfs itself (no `mount` spawned per start). */
+  overlay?: string;
+  hostname?: string;
+  masked?: readonly string[];
+  readonly?: readonly string[];
+  /**
+   * Device rules (`c 1:3 rwm`, see DEFAULT_DEVICE_RULES) enforced by a BPF program the helper
+   * attaches to each cgroup2 cgroup among cgroupProcs before the container enters it. Only for
+   * cgroup2: the helper refuses rules when no cgroupProcs file is on cgroup2.
+   */
+  deviceAllow?: readonly string[];
+  /** v2: mount cgroup2 read-only at /sys/fs/cgroup inside; none: leave it an empty dir. */
+  cgroupfs?: 'v2' | 'none';
+  /** Where the supervisor appends the container's output as JSON lines. */
+  logFile?: string;
+  /** Written atomically when the container ends: `{exitCode, signal, finishedAt, error}`. */
+  exitFile?: string;
+  /** The container's first process's host pid, written atomically once it is in its cgroups. */
+  pidFile?: string;
+  /** The supervisor unmounts the rootfs when the container ended (before writing the exit file, which then says so). */
+  unmountRootfs?: boolean;
+  /** An inherited pipe the supervisor reports on: `mounted MS` (with overlay), `created PID`, then `started` or `error MESSAGE`. */
+  readyFd?: number;
+  /** An inherited pipe to read `go` from before the container goes on (network set-up happens before). */
+  goFd?: number;
+}
+
+export interface ExecSpec extends ProcessSettings, ExecTerminal {
+  command: 'exec';
+  /** Host pid of a process in the container (its first process) whose namespaces to join. */
+  targetPid: number;
+}
+
+/** A terminal's size in character cells. */
+export interface TtySize {
+  rows: number;
+  cols: number;
+}
+
+/** How one exec is attached: a choice of whoever runs it, not part of the container's policy. */
+export interface ExecTerminal {
+  /**
+   * Give the command a new pty from the container's own devpts (`docker exec -t`): the helper
+   * relays its stdio to the pty's master and copies its own terminal's size (and SIGWINCH) to it.
+   */
+  tty?: boolean;
+  /** The pty's size when the helper's stdin (and stdout) is not a terminal to copy it from. Needs tty. */
+  ttySize?: TtySize;
+}
+
+export interface MarkerSpec {
+  /** whiteout: a 0:0 char device at each path; opaque: trusted.overlay.opaque=y on each dir. */
+  command: 'whiteout' | 'opaque';
+  /** The layer directory; paths are relative to it and never leave it. */
+  root: string;
+  paths: readonly string[];
+}
+
+export type InitSpec = RunSpec | ExecSpec | MarkerSpec | { command: 'version' };
+
+/** A spec the helper would refuse, caught before a process is spawned. */
+export class InitSpecError extends Error {}
+
+const SYSCALL_NAME = /^[a-z_][a-z0-9_]*$/;
+const DEVICE_RULE = /^(a|[cb] (\*|\d{1,7}):(\*|\d{1,7}) [rwm]{1,3})$/;
+const MAX_DEVICE_NUMBER = 0xfffff;
+const ENV_ENTRY = /^[^=\0]+=[^\0]*$/;
+const MAX_ID = 0xfffffffe;
+
+function check(ok: boolean, message: string): void {
+  if (!ok) throw new InitSpecError(message);
+}
+
+function text(value: string, what: string): string {
+  check(!value.includes('\0'), `${what} contains a NUL byte`);
+  return value;
+}
+
+function absolute(value: string, what: string): string {
+  check(value.startsWith('/'), `${what} must be an absolute path: "${value}"`);
+  return text(value, what);
+}
+
+function id(value: number, what: string): string {
+  check(Number.isInteger(value) && value >= 0 && value <= MAX_ID, `${what} must be an integer from 0 to ${MAX_ID}: ${value}`);
+  return String(value);
+}
+
+function fd(value: number, what: string): string {
+  check(Number.isInteger(value) && value >= 0 && value <= 0x7fffffff, `${what} must be a file descriptor: ${value}`);
+  return String(value);
+}
+
+type Subcommand = 'run' | 'exec';
+
+/** One option of protocol.json. */
+export interface HelperOption {
+  name: string;
+  /** The value's placeholder in the usage; none for a flag. */
+  arg?: string;
+  for: readonly Subcommand[];
+  repeatable?: boolean;
+  required?: boolean;
+  /** The RunSpec / ExecSpec field it carries. */
+  field: string;
+  kind: string;
+}
+
+/** How each kind of value is checked and written; the C side checks the same kinds. */
+const ENCODE = {
+  pid: (value: number, what: string) => {
+    check(Number.isInteger(value) && value > 0, `${what} must be a process id: ${value}`);
+    return String(value);
+  },
+  absolute: (value: string, what: string) => absolute(value, what),
+  text: (value: string, what: string) => text(value, what),
+  id: (value: number, what: string) => id(value, what),
+  ids: (value: readonly number[], what: string) => value.map((group) => id(group, what)).join(','),
+  env: (entry: string) => {
+    check(ENV_ENTRY.test(entry), `env entries must be KEY=VALUE: "${entry}"`);
+    return entry;
+  },
+  capability: (cap: string) => {
+    check((CAPABILITIES as readonly string[]).includes(cap), `unknown capability ${cap}`);
+    return cap;
+  },
+  syscall: (name: string) => {
+    check(SYSCALL_NAME.test(name), `not a syscall name: "${name}"`);
+    return name;
+  },
+  'device-rule': (rule: string) => {
+    const numbers = rule.match(/\d+/g) ?? [];
+    check(DEVICE_RULE.test(rule) && numbers.every((n) => Number(n) <= MAX_DEVICE_NUMBER), `device rules look like "c 1:3 rwm": "${rule}"`);
+    return rule;
+  },
+  choice: (value: string, what: string, option: HelperOption) => {
+    check((option.arg ?? '').split('|').includes(value), `${what} must be one of ${option.arg}: "${value}"`);
+    return value;
+  },
+  fd: (value: number, what: string) => fd(value, what),
+  'tty-size': ({ rows, cols }: TtySize) => {
+    for (const [what, value] of [
+      ['rows', rows],
+      ['cols', cols],
+    ] as const)
+      check(Number.isInteger(value) && value >= 1 && value <= 0xffff, `ttySize.${what} must be an integer from 1 to 65535: ${value}`);
+    return `${rows}x${cols}`;
+  },
+  flag: () => '',
+} satisfies Record<string, (value: never, what: string, option: HelperOption) => string>;
+
+/** protocol.json's options, in the order argv is written. */
+export const HELPER_OPTIONS: readonly HelperOption[] = protocol.options.map((option) => {
+  if (!(option.kind in ENCODE)) throw new Error(`protocol.json: ${option.name} has unknown kind ${option.kind}`);
+  return option as HelperOption;
+});
+
+/** The options (in protocol order) for the fields of `spec` that are set. */
+function optionArgs(options: readonly HelperOption[], spec: object): string[] {
+  const values = spec as Record<string, unknown>;
+  return options.flatMap((option) => {
+    const value = values[option.field];
+    if (value === undefined || value === false) {
+      check(!option.required, `${option.field} is required`);
+      return [];
+    }
+    if (option.kind === 'flag') return [option.name];
+    const encode = ENCODE[option.kind as keyof typeof ENCODE] as (value: unknown, what: string, option: HelperOption) => string;
+    const each = option.repeatable ? (value as readonly unknown[]) : [value];
+    return each.flatMap((item) => [option.name, encode(item, option.field, option)]);
+  });
+}
+
+const optionsFor = (command: Subcommand) => HELPER_OPTIONS.filter((option) => option.for.includes(command));
+const TTY_OPTIONS = HELPER_OPTIONS.filter((option) => option.field === 'tty' || option.field === 'ttySize');
+
+/** `--tty [--tty-size ROWSxCOLS]` for the helper's exec, to go before its `--`. */
+export function ttyArgs(terminal: ExecTerminal): string[] {
+  check(terminal.ttySize === undefined || terminal.tty === true, 'ttySize needs tty');
+  return optionArgs(TTY_OPTIONS, terminal);
+}
+
+/** Parses `ROWSxCOLS` (e.g. `24x80`) as --tty-size takes it; undefined when it is not one. */
+export function parseTtySize(text: string): TtySize | undefined {
+  const match = /^(\d{1,5})x(\d{1,5})$/.exec(text);
+  if (!match) return undefined;
+  const size = { rows: Number(match[1]), cols: Number(match[2]) };
+  return size.rows >= 1 && size.rows <= 0xffff && size.cols >= 1 && size.cols <= 0xffff ? size : undefined;
+}
+
+/**
+ * The helper's arguments (everything after the executable) for a spec, for spawn() with an argv
+ * array: no shell ever sees them. Throws InitSpecError for what the helper would refuse.
+ */
+export function initArgs(spec: InitSpec): string[] {
+  switch (spec.command) {
+    case 'version':
+      return ['version'];
+    case 'whiteout':
+    case 'opaque':
+      check(spec.paths.length > 0, `${spec.command} needs at least one path`);
+      for (const path of spec.paths) {
+        check(
+          path !== '' && !path.startsWith('/') && !path.split('/').includes('..'),
+          `${spec.command} paths must stay inside the root: "${path}"`,
+        );
+        text(path, 'path');
+      }
+      return [spec.command, absolute(spec.root, 'root'), ...spec.paths];
+    case 'exec':
+    case 'run':
+      check(spec.argv.length > 0 && spec.argv[0] !== '', 'argv must name a command');
+      if (spec.command === 'exec') check(spec.ttySize === undefined || spec.tty === true, 'ttySize needs tty');
+      return [spec.command, ...optionArgs(optionsFor(spec.command), spec), '--', ...spec.argv.map((arg) => text(arg, 'argv'))];
+  }
+}
+
+/** The helper binary's file name for a Node `process.arch` value, as the build names them. */
+export function initHelperName(arch: string = process.arch): string {
+  const names: Record<string, string> = { x64: 'onggi-init-amd64', arm64: 'onggi-init-arm64' };
+  const name = names[arch];
+  if (!name) throw new InitSpecError(`no init helper is built for ${arch}`);
+  return name;
+}
