@@ -165,9 +165,11 @@ export class DiskService {
 
 /** A container's directory split into its logs (`log.jsonl*`) and the rest, hard links counted once. */
 export async function containerUsage(dir: string): Promise<{ size: number; logs: number; logFiles: number }> {
+  // Removed since it was listed (a container pruned meanwhile): it takes no space, which is the answer.
   const top = await lstat(dir, { bigint: true }).catch(() => undefined);
   if (!top) return { size: 0, logs: 0, logFiles: 0 };
   const seen = new Set<string>();
+  // The same race as above, between the lstat and the read: an empty directory is the truth then.
   const names = await readdir(dir).catch(() => [] as string[]);
   // The directory's own blocks belong to the container, as du counts them.
   let size = Number(top.blocks) * 512;
