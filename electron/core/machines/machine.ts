@@ -24,11 +24,6 @@ export interface Machine {
   deploy?(): Promise<Omit<DeployReport, 'machine'>>;
   /** Copies a file of this computer onto the machine (remote machines; the local one reads it in place). */
   upload?(file: string, onProgress: (bytes: number, total: number) => void): Promise<UploadedFile>;
-  /**
-   * What removing the machine takes besides forgetting it (Vagrant: the VM and its directory are
-   * destroyed); absent: nothing (an SSH host keeps its agent and containers).
-   */
-  discard?(): Promise<void>;
   /** A ready, handshaken link to the machine's agent, connecting (and deploying) on demand. */
   agent(): Promise<AgentLink>;
   close(): Promise<void>;

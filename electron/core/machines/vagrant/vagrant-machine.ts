@@ -244,11 +244,6 @@ export class VagrantMachine implements Machine {
     return (await this.attach()).upload(file, onProgress);
   }
 
-  /** Removing a Vagrant machine destroys its VM and its directory. */
-  discard(): Promise<void> {
-    return this.destroy({ removeDir: true });
-  }
-
   async forwardPort(spec: PortForwardSpec): Promise<PortForward> {
     return (await this.attach()).forwardPort(spec);
   }
