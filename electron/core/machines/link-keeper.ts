@@ -94,10 +94,15 @@ export class LinkKeeper {
   }
 
   /** A ready link, dialling when there is none (one attempt at a time, shared by every caller). */
-  ensure(replaceOtherBuild = true): Promise<AgentLink> {
+  ensure(): Promise<AgentLink> {
+    return this.attempt(false);
+  }
+
+  /** `background`: a reconnect nobody asked for, which never replaces another build's agent. */
+  private attempt(background: boolean): Promise<AgentLink> {
     const current = this.current;
     if (current) return Promise.resolve(current);
-    this.connecting ??= this.connect(replaceOtherBuild).finally(() => {
+    this.connecting ??= this.connect(background).finally(() => {
       this.connecting = undefined;
     });
     return this.connecting;
@@ -111,12 +116,12 @@ export class LinkKeeper {
     this.link?.close();
   }
 
-  private async connect(replaceOtherBuild: boolean): Promise<AgentLink> {
+  private async connect(background: boolean): Promise<AgentLink> {
     clearTimeout(this.retryTimer);
     this.setState('connecting');
     let link: AgentLink | undefined;
     try {
-      link = await this.options.dial({ replaceOtherBuild, progress: (state) => this.setState(state) });
+      link = await this.options.dial({ replaceOtherBuild: !background, progress: (state) => this.setState(state) });
       if (this.closed) throw new OnggiError(ErrorCode.Unavailable, 'closing', 'the host core is closing');
       const adopted = link;
       adopted.onClose((error) => this.lost(adopted, error));
@@ -132,7 +137,10 @@ export class LinkKeeper {
     } catch (error) {
       // A link that failed half-way is not the machine's: its close must not count as a loss.
       link?.close();
-      this.setState('error', errorMessage(error));
+      // A background attempt that another may fix leaves the machine lost (the next attempt says
+      // when); `error` is for what a retry cannot fix, and for the caller who asked.
+      if (background && !isFinal(error) && !this.closed) this.lastError = errorMessage(error);
+      else this.setState('error', errorMessage(error));
       throw error;
     }
   }
@@ -153,7 +161,7 @@ export class LinkKeeper {
     // Between attempts the machine is lost (not in error: that is for what a retry cannot fix).
     this.setState('lost', this.lastError, Date.now() + delay);
     this.retryTimer = setTimeout(() => {
-      this.ensure(false).catch((error: unknown) => {
+      this.attempt(true).catch((error: unknown) => {
         if (!this.closed && !isFinal(error)) this.scheduleReconnect();
       });
     }, delay);
