@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeMachinesFile } from '../../build/testing/host-machines.js';
 import { CLI } from '../../build/testing/isolated-agent.js';
 
 let home: string;
@@ -41,16 +42,10 @@ async function remembered(): Promise<string[]> {
 describe('onggi machine rm', () => {
   it('of a Vagrant VM forgets its remembered passphrases (as the window’s remove does) and removes its directory', async () => {
     // A VM no provider ever made: removing it needs no `vagrant` at all.
-    await writeFile(
-      join(home, 'machines.json'),
-      JSON.stringify({
-        version: 1,
-        machines: [
-          { provider: 'vagrant', name: 'dev', box: 'debian/bookworm64', vagrantProvider: 'libvirt' },
-          { provider: 'ssh', name: 'ec2', host: '127.0.0.1', port: 1, user: 'admin' },
-        ],
-      }),
-    );
+    await writeMachinesFile(home, [
+      { provider: 'vagrant', name: 'dev', box: 'debian/bookworm64', vagrantProvider: 'libvirt' },
+      { provider: 'ssh', name: 'ec2', host: '127.0.0.1', port: 1, user: 'admin' },
+    ]);
     await mkdir(join(home, 'vagrant', 'dev'), { recursive: true });
     await rememberedFor('dev', 'ec2');
 
@@ -64,10 +59,7 @@ describe('onggi machine rm', () => {
   });
 
   it('of an SSH host forgets its passphrases too; an unknown name is refused', async () => {
-    await writeFile(
-      join(home, 'machines.json'),
-      JSON.stringify({ version: 1, machines: [{ provider: 'ssh', name: 'ec2', host: '127.0.0.1', port: 1, user: 'admin' }] }),
-    );
+    await writeMachinesFile(home, [{ provider: 'ssh', name: 'ec2', host: '127.0.0.1', port: 1, user: 'admin' }]);
     await rememberedFor('ec2', 'other');
     expect(onggi(['machine', 'rm', 'ec2']).status).toBe(0);
     expect(await remembered()).toEqual(['other']);

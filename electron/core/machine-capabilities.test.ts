@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeMachinesFile } from '../../build/testing/host-machines.js';
 import { AGENT_DIR } from '../../build/testing/isolated-agent.js';
 import { createHostCore, type HostCore } from './host-core.js';
 
@@ -34,16 +35,10 @@ function hostCore(): HostCore {
 
 describe('machine capabilities through the host API', () => {
   it('describes SSH and Vagrant machines (no key or directory paths), not the local one', async () => {
-    await writeFile(
-      join(dir, 'machines.json'),
-      JSON.stringify({
-        version: 1,
-        machines: [
-          { provider: 'ssh', name: 'ec2', host: '127.0.0.1', port: 1, user: 'admin', identityFile: '/keys/id_ed25519' },
-          { provider: 'vagrant', name: 'dev', box: 'debian/bookworm64', vagrantProvider: 'libvirt', cpus: 4 },
-        ],
-      }),
-    );
+    await writeMachinesFile(dir, [
+      { provider: 'ssh', name: 'ec2', host: '127.0.0.1', port: 1, user: 'admin', identityFile: '/keys/id_ed25519' },
+      { provider: 'vagrant', name: 'dev', box: 'debian/bookworm64', vagrantProvider: 'libvirt', cpus: 4 },
+    ]);
     const described = await hostCore().call('machines.describe', {});
     expect(described).toEqual([
       { name: 'ec2', provider: 'ssh', host: '127.0.0.1', port: 1, user: 'admin', via: [] },
@@ -54,10 +49,7 @@ describe('machine capabilities through the host API', () => {
   });
 
   it('refuses what a kind has not: deploying to the local machine, starting an SSH host', async () => {
-    await writeFile(
-      join(dir, 'machines.json'),
-      JSON.stringify({ version: 1, machines: [{ provider: 'ssh', name: 'ec2', host: '127.0.0.1', port: 1, user: 'admin' }] }),
-    );
+    await writeMachinesFile(dir, [{ provider: 'ssh', name: 'ec2', host: '127.0.0.1', port: 1, user: 'admin' }]);
     const host = hostCore();
     await expect(host.call('machines.deploy', { machine: 'local' })).rejects.toMatchObject({
       kind: 'not_deployed',
