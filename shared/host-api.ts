@@ -2,7 +2,8 @@
 // the host validates params on arrival whichever front end sent them.
 import { z } from 'zod';
 import { AgentEvent, agentMethods } from './agent-rpc.js';
-import { JsonRpcErrorObject } from './jsonrpc.js';
+import { OnggiError, invalidInput } from './errors.js';
+import { ErrorCode, JsonRpcErrorObject } from './jsonrpc.js';
 import {
   DeployProgressEvent,
   HostKeyPromptEvent,
@@ -14,9 +15,11 @@ import {
   SecretPromptEvent,
   SshConfigHostView,
   SshMachineView,
+  DeployReport,
+  MachineView,
+  VagrantMachineAdded,
   PortForwardEvent,
   UploadProgressEvent,
-  VagrantMachineView,
   VagrantProgressEvent,
 } from './machines.js';
 import { HostSetupReport } from './host-setup.js';
@@ -128,13 +131,16 @@ export const hostMethods = {
   'machines.info': { params: MachineRef, result: SystemInfo },
   'machines.add': { params: MachineAddSshParams, result: SshMachineView },
   /** Stores a Vagrant machine and writes its Vagrantfile; nothing boots until `machines.start`. */
-  'machines.addVagrant': { params: MachineAddVagrantParams, result: VagrantMachineView },
+  'machines.addVagrant': { params: MachineAddVagrantParams, result: VagrantMachineAdded },
   /** `vagrant up` (created and provisioned the first time), streamed as `machine.vagrant` events. */
   'machines.start': { params: MachineRef, result: MachineStartResult },
   /** `vagrant halt`. */
   'machines.stop': { params: MachineRef, result: z.strictObject({}) },
   'machines.remove': { params: MachineRemoveParams, result: z.strictObject({}) },
-  'machines.describe': { params: z.strictObject({}).optional(), result: z.array(SshMachineView).max(1024) },
+  /** Where each added machine is (SSH: user, host, port, hops; Vagrant: box, provider, resources). */
+  'machines.describe': { params: z.strictObject({}).optional(), result: z.array(MachineView).max(1024) },
+  /** Connects and makes sure the machine runs this build of the agent (uploading only what it lacks), as `machine.deploy` events; what it did. */
+  'machines.deploy': { params: MachineRef, result: DeployReport },
   'machines.answerPrompt': { params: PromptAnswerParams, result: z.strictObject({}) },
   /** The concrete Host entries of the user's ~/.ssh/config, resolved, for the add-machine dialog. */
   'machines.sshConfigHosts': { params: z.strictObject({}).optional(), result: z.array(SshConfigHostView).max(1024) },
@@ -158,6 +164,21 @@ export type HostResult<M extends HostMethod> = z.infer<(typeof hostMethods)[M]['
 
 /** The notification method that carries a HostEvent over the browser-mode WebSocket. */
 export const HOST_EVENT_METHOD = 'event';
+
+/** A host method's result, checked against the contract by every client (the window's, the CLI's in-process one). */
+export function checkHostResult<M extends HostMethod>(method: M, raw: unknown): HostResult<M> {
+  const result = hostMethods[method].result.safeParse(raw);
+  if (!result.success) {
+    const error = invalidInput(`${method} result`, result.error, ErrorCode.InternalError);
+    throw new OnggiError(
+      ErrorCode.InternalError,
+      'bad_result',
+      `host answered ${method} with an invalid result: ${error.message}`,
+      error.field,
+    );
+  }
+  return result.data as HostResult<M>;
+}
 
 export function isHostMethod(name: string): name is HostMethod {
   return Object.hasOwn(hostMethods, name);

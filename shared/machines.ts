@@ -192,8 +192,14 @@ export const VagrantMachineView = z.strictObject({
   cpus: z.number().int().min(1).max(256),
   memoryMb: z.number().int().min(0).max(1_048_576),
   vagrantProvider: VagrantProviderName,
+  /** The box's architecture when Onggi chose the box for this computer (e.g. arm64 on Apple Silicon). */
+  boxArchitecture: VagrantBoxArchitecture.optional(),
 });
 export type VagrantMachineView = z.infer<typeof VagrantMachineView>;
+
+/** What `machines.addVagrant` reports: the view, and why the defaults were chosen when the user left box and provider out. */
+export const VagrantMachineAdded = z.strictObject({ ...VagrantMachineView.shape, note: z.string().max(2000).optional() });
+export type VagrantMachineAdded = z.infer<typeof VagrantMachineAdded>;
 
 /** What `machines.start` reports: Vagrant's state name once `vagrant up` is done (`running`). */
 export const MachineStartResult = z.strictObject({ state: z.string().max(64) });
@@ -209,6 +215,10 @@ export const SshMachineView = z.strictObject({
   sshConfigHost: z.string().max(253).optional(),
 });
 export type SshMachineView = z.infer<typeof SshMachineView>;
+
+/** A machine as `machines.describe` shows it, per kind (the local machine has nothing to describe). */
+export const MachineView = z.discriminatedUnion('provider', [SshMachineView, VagrantMachineView]);
+export type MachineView = z.infer<typeof MachineView>;
 
 /**
  * A Host entry of ~/.ssh/config as the add dialog shows it: what OpenSSH would connect to. Key
@@ -278,6 +288,22 @@ export const DeployProgress = z.strictObject({
   percent: z.number().min(0).max(100),
 });
 export type DeployProgress = z.infer<typeof DeployProgress>;
+
+/** What `machines.deploy` did: the agent the machine runs now, and what it cost (uploads, restarts, time). */
+export const DeployReport = z.strictObject({
+  machine: MachineName,
+  arch: z.enum(['x64', 'arm64']),
+  buildId: z.string().max(128),
+  runtimeId: z.string().max(128),
+  agentId: z.string().max(128),
+  uploaded: z.array(z.enum(['runtime', 'agent'])).max(2),
+  uploadedBytes: z.number().int().nonnegative(),
+  restarted: z.boolean(),
+  removed: z.array(z.string().max(4096)).max(1024),
+  deployMs: z.number().nonnegative(),
+  timings: z.record(z.string().max(64), z.number()),
+});
+export type DeployReport = z.infer<typeof DeployReport>;
 
 /** A line of `vagrant up`/`halt`/`destroy` output, as it comes (`vagrant --machine-readable` ui lines). */
 export const VagrantProgress = z.strictObject({

@@ -14,19 +14,33 @@ export const ASSETS = {
  * `promptsInWindow`: host-key and passphrase questions go to the window as events (`onggi serve`,
  * whose terminal nobody watches), as in the Electron app; else they are asked on this terminal.
  */
-export function createCliCore(extra: Pick<HostCoreOptions, 'forwardPublishedPorts'> & { promptsInWindow?: boolean } = {}): HostCore {
+export function createCliCore(
+  extra: Pick<HostCoreOptions, 'forwardPublishedPorts'> & { promptsInWindow?: boolean } = {},
+  { facts, dataDir }: CliPlace = cliPlace(),
+): HostCore {
   const { promptsInWindow, ...options } = extra;
-  // The facts of this process, or (tests only) those of the OS ONGGI_TEST_PLATFORM names.
-  const facts = testPlatform(process.env) ?? currentFacts();
   return createHostCore({
     ...options,
     facts,
-    dataDir: prepareDataDir(facts, (move) => process.stderr.write(`onggi: moved the data folder ${move.from} to ${move.to}\n`)),
+    dataDir,
     agentDir: ASSETS.agentDir,
     // The CLI already runs on Node; the local agent runs on the same binary.
     nodeRuntime: { command: process.execPath },
     ...(promptsInWindow ? {} : { prompts: terminalPrompts() }),
   });
+}
+
+export interface CliPlace {
+  facts: PlatformFacts;
+  /** The data folder shared with the app and browser mode. */
+  dataDir: string;
+}
+
+/** This process's facts (or, tests only, those of the OS ONGGI_TEST_PLATFORM names) and the data folder. */
+export function cliPlace(): CliPlace {
+  const facts = testPlatform(process.env) ?? currentFacts();
+  const dataDir = prepareDataDir(facts, (move) => process.stderr.write(`onggi: moved the data folder ${move.from} to ${move.to}\n`));
+  return { facts, dataDir };
 }
 
 /**

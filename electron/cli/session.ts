@@ -5,19 +5,24 @@ import type { HostApi } from '../../shared/host-api.js';
 import { ErrorCode } from '../../shared/jsonrpc.js';
 import { chooseMachine } from '../../shared/machine-choice.js';
 import { asHostApi, type HostCore } from '../core/host-core.js';
-import { createCliCore } from './context.js';
+import { cliPlace, createCliCore } from './context.js';
 
 export interface Session {
   machine: string;
+  /** The host API, as the window calls it (same methods, same schemas): everything a command asks goes here. */
   api: HostApi;
+  /** Only for what is no message: a terminal or process attached to this one, a file of this computer to import. */
   core: HostCore;
+  /** The data folder (where a Vagrant machine's directory is, for the user to `cd` into). */
+  dataDir: string;
 }
 
 /** Runs a command's body with the core, and always closes it; the agent daemon stays up. */
 export async function withCore<T>(run: (session: Omit<Session, 'machine'>) => Promise<T>): Promise<T> {
-  const core = createCliCore();
+  const place = cliPlace();
+  const core = createCliCore({}, place);
   try {
-    return await run({ api: asHostApi(core), core });
+    return await run({ api: asHostApi(core), core, dataDir: place.dataDir });
   } finally {
     await core.close();
   }
@@ -27,7 +32,7 @@ export async function withCore<T>(run: (session: Omit<Session, 'machine'>) => Pr
 export async function withSession<T>(command: Command, run: (session: Session) => Promise<T>): Promise<T> {
   // The verb's own --machine wins over the program's (commander merges the other way round).
   const flag = command.opts<{ machine?: string }>().machine ?? command.optsWithGlobals<{ machine?: string }>().machine;
-  return withCore(async ({ api, core }) => run({ machine: await machineFor(api, { flag, env: process.env.ONGGI_MACHINE }), api, core }));
+  return withCore(async (session) => run({ machine: await machineFor(session.api, { flag, env: process.env.ONGGI_MACHINE }), ...session }));
 }
 
 /** The machine a command acts on, or an error that lists the machines and says how to pick one. */

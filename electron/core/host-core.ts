@@ -2,24 +2,21 @@
 // Plain Node, no Electron import. Everything arriving here is treated as untrusted and checked
 // against the host API contract before any handler runs.
 import { basename, join } from 'node:path';
-import type { HostApi, HostEvent, HostMethod, HostParams, HostResult } from '../../shared/host-api.js';
+import type { HostApi, HostEvent, HostMethod, HostParams } from '../../shared/host-api.js';
 import type { ImageSummary } from '../../shared/images.js';
 import { OnggiError } from '../../shared/errors.js';
 import { ErrorCode } from '../../shared/jsonrpc.js';
-import type { PortForwardState, VagrantMachineDefinition, VagrantMachineView } from '../../shared/machines.js';
-import { MACHINE_PASSTHROUGH, hostMethods, type PassthroughMethod } from '../../shared/host-api.js';
+import type { PortForwardState } from '../../shared/machines.js';
+import { MACHINE_PASSTHROUGH, checkHostResult, hostMethods, type PassthroughMethod } from '../../shared/host-api.js';
 import { callHandler, type Handlers } from '../../shared/rpc-dispatch.js';
 import { LocalMachine } from './machines/local/local-machine.js';
 import type { Machine, StateListener, Terminal, TerminalOptions } from './machines/machine.js';
 import type { NodeRuntime } from './machines/local/local-daemon.js';
 import { MachineRegistry } from './machines/registry.js';
 import type { MachinePrompts } from './machines/ssh/prompts.js';
-import { SshMachine } from './machines/ssh/ssh-machine.js';
 import { SshMachines } from './machines/ssh/ssh-machines.js';
 import type { SecretVault } from './machines/ssh/remembered-passphrases.js';
-import { uploadFile } from './machines/ssh/upload.js';
 import type { VagrantCli } from './machines/vagrant/vagrant-cli.js';
-import { VagrantMachine } from './machines/vagrant/vagrant-machine.js';
 import { VagrantMachines } from './machines/vagrant/vagrant-machines.js';
 import { localAgentDirs } from './paths.js';
 import { checkHostSetup } from './platform/host-setup.js';
@@ -86,10 +83,8 @@ export interface HostCore {
   ): Promise<ImageSummary[]>;
   /** A terminal on a machine: a container command or the machine's shell (see Machine.openTerminal). */
   openTerminal(machine: string, options: TerminalOptions): Promise<Terminal>;
-  /** The SSH machines: add/remove, prompts and deploy-progress events (until they are host API methods). */
-  readonly ssh: SshMachines;
-  /** The Vagrant machines: add/remove, start/stop (until they are host API methods). */
-  readonly vagrant: VagrantMachines;
+  /** A machine by name, for tests that look inside one (front ends go through `call`). */
+  machine(name: string): Machine;
   close(): Promise<void>;
 }
 
@@ -154,12 +149,12 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     return registry.get(name);
   };
 
-  /** A Vagrant machine by name: the others (local, SSH) have nothing to start or stop. */
-  const vagrantNamed = (name: string): VagrantMachine => {
-    const vm = vagrant.get(name);
-    if (vm) return vm;
-    if (!registry.has(name) && vagrant.loadError) throw vagrant.loadError;
-    const other = registry.has(name) ? ` ("${name}" is not a Vagrant machine: there is nothing to start or stop)` : '';
+  /** A machine that can be started and stopped (a Vagrant VM; local and SSH hosts have nothing to start). */
+  const startable = (name: string): Machine & Required<Pick<Machine, 'start' | 'stop'>> => {
+    const machine = registry.has(name) ? registry.get(name) : undefined;
+    if (machine?.start && machine.stop) return machine as Machine & Required<Pick<Machine, 'start' | 'stop'>>;
+    if (!machine && vagrant.loadError) throw vagrant.loadError;
+    const other = machine ? ` ("${name}" is not a Vagrant machine: there is nothing to start or stop)` : '';
     throw new OnggiError(ErrorCode.NotFound, 'not_found', `no Vagrant machine named "${name}"${other}`, 'params.machine');
   };
 
@@ -179,9 +174,9 @@ export function createHostCore(options: HostCoreOptions): HostCore {
       ...(importOptions.name ? { name: importOptions.name } : {}),
     };
     const link = await target.agent(); // deployed and answering before anything is uploaded
-    const remote = target instanceof SshMachine || target instanceof VagrantMachine ? target : undefined;
-    if (!remote) return link.call('images.import', { path: file, ...params });
-    const uploaded = await uploadFile(await remote.sshConnection(), file, (bytes, total) =>
+    // A machine that reads this computer's files in place (local) has nothing to upload.
+    if (!target.upload) return link.call('images.import', { path: file, ...params });
+    const uploaded = await target.upload(file, (bytes, total) =>
       emit({ type: 'machine.upload', machine, file: basename(file), bytes, total }),
     );
     try {
@@ -204,10 +199,16 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     'machines.list': () => registry.list(),
     'machines.info': async ({ machine }) => (await machineNamed(machine).agent()).call('system.info', undefined),
     'machines.add': async (params) => (await ssh.add(params)).view,
-    'machines.addVagrant': async (params) => vagrantView((await vagrant.add(params)).definition),
-    'machines.start': async ({ machine }) => ({ state: (await vagrantNamed(machine).start()).state }),
+    'machines.addVagrant': async (params) => {
+      const added = await vagrant.add(params);
+      const chosen = vagrant.defaults(params);
+      // Why this box and provider, when the user named neither.
+      const note = chosen.note && params.box === undefined && params.vagrantProvider === undefined ? { note: chosen.note } : {};
+      return { ...added.view(), ...note };
+    },
+    'machines.start': async ({ machine }) => ({ state: (await startable(machine).start()).state }),
     'machines.stop': async ({ machine }) => {
-      await vagrantNamed(machine).stop();
+      await startable(machine).stop();
       return {};
     },
     'machines.remove': async ({ machine }) => {
@@ -217,7 +218,22 @@ export function createHostCore(options: HostCoreOptions): HostCore {
       } else await ssh.remove(machine);
       return {};
     },
-    'machines.describe': () => ssh.views(),
+    'machines.describe': () => {
+      if (ssh.loadError) throw ssh.loadError; // the machines it could not read would be missing without a word
+      return registry.all().flatMap((machine) => (machine.view ? [machine.view()] : []));
+    },
+    'machines.deploy': async ({ machine }) => {
+      const target = machineNamed(machine);
+      if (!target.deploy) {
+        throw new OnggiError(
+          ErrorCode.InvalidParams,
+          'not_deployed',
+          `"${machine}" runs the agent of this app in place: there is nothing to deploy`,
+          'params.machine',
+        );
+      }
+      return { machine, ...(await target.deploy()) };
+    },
     'machines.answerPrompt': (params) => {
       ssh.answer(params);
       return {};
@@ -269,8 +285,7 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     execCommand: (machine, container, command, options) => machineNamed(machine).execCommand(container, command, options),
     openTerminal: (machine, terminal) => machineNamed(machine).openTerminal(terminal),
     importImageFile,
-    ssh,
-    vagrant,
+    machine: machineNamed,
     close: async () => {
       terminals.closeAll();
       await uploads.closeAll();
@@ -280,15 +295,13 @@ export function createHostCore(options: HostCoreOptions): HostCore {
   };
 }
 
-function vagrantView(definition: VagrantMachineDefinition): VagrantMachineView {
-  const { name, box, cpus, memoryMb, vagrantProvider } = definition;
-  return { name, provider: 'vagrant', box, cpus, memoryMb, vagrantProvider };
-}
-
-/** The typed view of a core, for in-process front ends (the CLI). */
+/**
+ * The in-process client (the CLI): the same host API the window calls, checked by the same
+ * schemas — params on arrival in `call`, results here, as the window's clients check them.
+ */
 export function asHostApi(core: HostCore): HostApi {
   return {
-    call: <M extends HostMethod>(method: M, params: HostParams<M>) => core.call(method, params) as Promise<HostResult<M>>,
+    call: async <M extends HostMethod>(method: M, params: HostParams<M>) => checkHostResult(method, await core.call(method, params)),
     onEvent: (listener) => core.onEvent(listener),
   };
 }

@@ -3,7 +3,7 @@
 // none); passphrases stay in this process's memory.
 import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { OnggiError } from '../../../shared/errors.js';
+import { OnggiError, errorMessage } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
 import type { MachineAddSshParams, MachineAddVagrantParams, RemoteLayout } from '../../../shared/machines.js';
 import { UnitError, parseMemory } from '../../../shared/units.js';
@@ -11,7 +11,7 @@ import type { HostCore } from '../../core/host-core.js';
 import type { Terminal } from '../../core/machines/machine.js';
 import { keyTypeLabel } from '../../core/machines/ssh/known-hosts.js';
 import type { HostKeyQuestion, MachinePrompts, SecretQuestion } from '../../core/machines/ssh/prompts.js';
-import { listSshConfigHosts } from '../../core/machines/ssh/ssh-config.js';
+import { machineDir } from '../../core/machines/vagrant/vagrant-machine.js';
 import { chooseMachine } from '../../../shared/machine-choice.js';
 import { printJson, withCore } from '../session.js';
 
@@ -94,7 +94,7 @@ export function registerMachineCommands(program: Command): void {
     .addOption(new Option('--remote-state-dir <dir>', "the agent's state dir on the machine").hideHelp())
     .addOption(new Option('--supervisor <how>', 'how the daemon is kept running').choices(['auto', 'systemd', 'background']).hideHelp())
     .action((name: string, options: AddSshOptions) =>
-      withCore(async ({ core }) => {
+      withCore(async ({ api }) => {
         if (options.host === undefined && options.fromSshConfig === undefined) {
           throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', 'give --host or --from-ssh-config', 'params.host');
         }
@@ -115,7 +115,7 @@ export function registerMachineCommands(program: Command): void {
           ...(options.acceptNewHostKey ? { acceptNewHostKey: true } : {}),
           ...(Object.keys(remote).length > 0 ? { remote } : {}),
         };
-        const { view } = await core.ssh.add(params);
+        const view = await api.call('machines.add', params);
         const via = view.via.length > 0 ? ` via ${view.via.join(', ')}` : '';
         process.stdout.write(`added ${view.name}: ${view.user}@${view.host}:${view.port}${via}\n`);
       }),
@@ -146,7 +146,7 @@ export function registerMachineCommands(program: Command): void {
     .addOption(new Option('--ssh-user <user>', "log in as this user instead of the box's vagrant").hideHelp())
     .addOption(new Option('--ssh-key <file>', "log in with this key instead of Vagrant's").hideHelp())
     .action((name: string, options: AddVagrantOptions) =>
-      withCore(async ({ core }) => {
+      withCore(async ({ api, dataDir }) => {
         const libvirt = {
           ...(options.libvirtDriver ? { driver: options.libvirtDriver } : {}),
           ...(options.libvirtUri ? { uri: options.libvirtUri } : {}),
@@ -169,13 +169,11 @@ export function registerMachineCommands(program: Command): void {
           ...(options.sshUser !== undefined ? { sshUsername: options.sshUser } : {}),
           ...(options.sshKey !== undefined ? { sshPrivateKey: options.sshKey } : {}),
         };
-        const added = await core.vagrant.add(params);
-        const d = added.definition;
+        const d = await api.call('machines.addVagrant', params);
         process.stdout.write(
-          `added ${d.name}: ${d.box}${d.boxArchitecture ? ` (${d.boxArchitecture})` : ''} on ${d.vagrantProvider}, ${d.cpus} CPUs, ${d.memoryMb} MiB (Vagrantfile in ${added.dir}); start it with \`onggi machine start ${d.name}\`\n`,
+          `added ${d.name}: ${d.box}${d.boxArchitecture ? ` (${d.boxArchitecture})` : ''} on ${d.vagrantProvider}, ${d.cpus} CPUs, ${d.memoryMb} MiB (Vagrantfile in ${machineDir(dataDir, d.name)}); start it with \`onggi machine start ${d.name}\`\n`,
         );
-        const chosen = core.vagrant.defaults(params);
-        if (chosen.note && options.box === undefined && options.provider === undefined) process.stdout.write(`note: ${chosen.note}\n`);
+        if (d.note) process.stdout.write(`note: ${d.note}\n`);
       }),
     );
 
@@ -184,16 +182,15 @@ export function registerMachineCommands(program: Command): void {
     .description('start a Vagrant machine (`vagrant up`: created and provisioned the first time)')
     .argument('<name>')
     .action((name: string) =>
-      withCore(async ({ core }) => {
-        const vm = vagrantMachine(core, name);
-        const off = core.onEvent((event) => {
+      withCore(async ({ api }) => {
+        const off = api.onEvent((event) => {
           if (event.type === 'machine.vagrant' && event.machine === name && event.kind !== 'action') {
             process.stderr.write(`${event.text}\n`);
           }
         });
         try {
-          const status = await vm.start();
-          process.stdout.write(`${name}: ${status.state}\n`);
+          const { state } = await api.call('machines.start', { machine: name });
+          process.stdout.write(`${name}: ${state}\n`);
         } finally {
           off();
         }
@@ -205,8 +202,8 @@ export function registerMachineCommands(program: Command): void {
     .description('stop a Vagrant machine (`vagrant halt`)')
     .argument('<name>')
     .action((name: string) =>
-      withCore(async ({ core }) => {
-        await vagrantMachine(core, name).stop();
+      withCore(async ({ api }) => {
+        await api.call('machines.stop', { machine: name });
         process.stdout.write(`${name}: stopped\n`);
       }),
     );
@@ -216,28 +213,38 @@ export function registerMachineCommands(program: Command): void {
     .description('list machines')
     .option('--json', 'print JSON')
     .action((options: { json?: boolean }) =>
-      withCore(async ({ api, core }) => {
+      withCore(async ({ api, dataDir }) => {
         const summaries = await api.call('machines.list', {});
-        const views = new Map(core.ssh.views().map((view) => [view.name, view]));
+        // An unreadable machines.json: the machines that could be read are still listed, then why the others are not.
+        let problem: unknown;
+        const described = await api.call('machines.describe', {}).catch((error: unknown) => {
+          problem = error;
+          return [];
+        });
+        const views = new Map(described.map((view) => [view.name, view]));
         // The machine a command without --machine would act on here (shared/machine-choice.ts), marked as Docker marks its context.
         const { machine: lastUsed } = await api.call('machines.lastUsed', {});
         const current = chooseMachine({ env: process.env.ONGGI_MACHINE, lastUsed, machines: summaries }).machine;
         if (options.json) {
-          printJson(summaries.map((summary) => ({ ...summary, ...(views.get(summary.name) ?? {}), current: summary.name === current })));
+          const ssh = (name: string) => {
+            const view = views.get(name);
+            return view?.provider === 'ssh' ? view : {};
+          };
+          printJson(summaries.map((summary) => ({ ...summary, ...ssh(summary.name), current: summary.name === current })));
           return;
         }
         const rows = summaries.map((summary) => {
           const view = views.get(summary.name);
-          const vm = core.vagrant.get(summary.name);
-          const where = view
-            ? `${view.user}@${view.host}:${view.port}${view.via.length ? ` via ${view.via.join(',')}` : ''}`
-            : vm
-              ? `${vm.definition.box} (${vm.definition.vagrantProvider}) in ${vm.dir}`
-              : 'this host';
+          const where =
+            view?.provider === 'ssh'
+              ? `${view.user}@${view.host}:${view.port}${view.via.length ? ` via ${view.via.join(',')}` : ''}`
+              : view?.provider === 'vagrant'
+                ? `${view.box} (${view.vagrantProvider}) in ${machineDir(dataDir, view.name)}`
+                : 'this host';
           return [summary.name, summary.provider, summary.state, where, summary.name === current ? '*' : ''];
         });
         process.stdout.write(table([['NAME', 'PROVIDER', 'STATE', 'WHERE', 'CURRENT'], ...rows]));
-        if (core.ssh.loadError) process.stderr.write(`onggi: ${core.ssh.loadError.message}\n`);
+        if (problem !== undefined) process.stderr.write(`onggi: ${errorMessage(problem)}\n`);
       }),
     );
 
@@ -257,9 +264,8 @@ export function registerMachineCommands(program: Command): void {
     .description('forget a machine (an SSH host keeps its agent and containers; a Vagrant VM is destroyed)')
     .argument('<name>')
     .action((name: string) =>
-      withCore(async ({ core }) => {
-        if (core.vagrant.get(name)) await core.vagrant.remove(name);
-        else await core.ssh.remove(name);
+      withCore(async ({ api }) => {
+        await api.call('machines.remove', { machine: name });
         process.stdout.write(`${name}\n`);
       }),
     );
@@ -270,10 +276,8 @@ export function registerMachineCommands(program: Command): void {
     .argument('<name>')
     .option('--json', 'print what the deploy did as JSON')
     .action((name: string, options: { json?: boolean }) =>
-      withCore(async ({ core }) => {
-        const ssh = core.ssh.get(name);
-        if (!ssh) throw new OnggiError(ErrorCode.NotFound, 'not_found', `no SSH machine named "${name}"`, 'params.machine');
-        const off = core.ssh.onEvent((event) => {
+      withCore(async ({ api }) => {
+        const off = api.onEvent((event) => {
           if (event.type === 'machine.deploy' && event.machine === name && !options.json && process.stderr.isTTY) {
             process.stderr.write(
               `\r${event.phase.padEnd(9)} ${event.percent.toFixed(0).padStart(3)}%${event.total ? ` ${(event.bytes / 1e6).toFixed(1)}/${(event.total / 1e6).toFixed(1)} MB` : ''}   `,
@@ -281,28 +285,14 @@ export function registerMachineCommands(program: Command): void {
           }
         });
         const started = performance.now();
+        let deployed;
         try {
-          await ssh.agent();
+          deployed = await api.call('machines.deploy', { machine: name });
         } finally {
           off();
           if (!options.json && process.stderr.isTTY) process.stderr.write('\n');
         }
-        const deployed = ssh.lastDeploy;
-        if (!deployed) return;
-        const summary = {
-          machine: name,
-          arch: deployed.arch,
-          buildId: deployed.buildId,
-          runtimeId: deployed.runtimeId,
-          agentId: deployed.agentId,
-          uploaded: deployed.uploaded,
-          uploadedBytes: deployed.uploadedBytes,
-          restarted: deployed.restarted,
-          removed: deployed.removed,
-          deployMs: Math.round(deployed.durationMs),
-          timings: deployed.timings,
-          totalMs: Math.round(performance.now() - started),
-        };
+        const summary = { ...deployed, totalMs: Math.round(performance.now() - started) };
         if (options.json) printJson(summary);
         else
           process.stdout.write(
@@ -334,9 +324,11 @@ export function registerMachineCommands(program: Command): void {
   machine
     .command('hosts')
     .description('the hosts ~/.ssh/config names (add one with `machine add ssh NAME --from-ssh-config HOST`)')
-    .action(async () => {
-      for (const host of await listSshConfigHosts()) process.stdout.write(`${host}\n`);
-    });
+    .action(() =>
+      withCore(async ({ api }) => {
+        for (const host of await api.call('machines.sshConfigHosts', {})) process.stdout.write(`${host.alias}\n`);
+      }),
+    );
 
   for (const sub of [machine, add, ...machine.commands, ...add.commands]) sub.exitOverride().showHelpAfterError();
 }
@@ -392,15 +384,6 @@ export async function execOverTerminal(
     ...(process.env.TERM ? { term: process.env.TERM } : {}),
   });
   return attachTerminal(terminal, { interactive: Boolean(options.interactive || options.tty) });
-}
-
-function vagrantMachine(core: HostCore, name: string) {
-  const vm = core.vagrant.get(name);
-  if (!vm) {
-    const other = core.ssh.get(name) ? ` ("${name}" is an SSH host: there is nothing to start or stop)` : '';
-    throw new OnggiError(ErrorCode.NotFound, 'not_found', `no Vagrant machine named "${name}"${other}`, 'params.machine');
-  }
-  return vm;
 }
 
 function table(rows: string[][]): string {

@@ -18,6 +18,7 @@ import { createHostCore, type HostCore } from '../host-core.js';
 import { SshMachine } from '../machines/ssh/ssh-machine.js';
 import { fingerprint } from '../machines/ssh/known-hosts.js';
 import { SYSTEMD_UNIT_PATH } from './remote-scripts.js';
+import { sshMachine } from '../../../build/testing/host-machines.js';
 
 const BUNDLES_DIR = join(AGENT_DIR, '..', 'bundles');
 const isolation = remoteAgentEnv();
@@ -237,7 +238,7 @@ describe('the ssh machine in the host core', () => {
     });
     const before = (await core.call('machines.info', { machine: 'box' })) as SystemInfo;
     expect(states).toEqual(['connecting', 'deploying', 'ready']);
-    const machine = core.ssh.get('box');
+    const machine = core.machine('box');
     if (!(machine instanceof SshMachine)) throw new Error('no ssh machine');
     const connection = await machine.ssh();
     // A terminal streaming when the link dies.
@@ -273,7 +274,7 @@ describe('the ssh machine in the host core', () => {
     const after = (await core.call('machines.info', { machine: 'box' })) as SystemInfo;
     expect(after.agent.pid).not.toBe(before.agent.pid);
     // The supervisor brought it back; the reconnect only dialed (a background reconnect never deploys).
-    expect(core.ssh.get('box')?.lastDeploy).toMatchObject({ uploadedBytes: 0, restarted: false });
+    expect(sshMachine(core, 'box').lastDeploy).toMatchObject({ uploadedBytes: 0, restarted: false });
   }, 60_000);
 
   it('opens a terminal on the machine itself (its login shell user), with and without a PTY', async () => {
@@ -363,7 +364,7 @@ describe('the ssh machine in the host core', () => {
       const core = hostCore(await variant(`agent-v${index + 2}`, buildId));
       const info = (await core.call('machines.info', { machine: 'box' })) as SystemInfo;
       expect(info.agent.buildId).toBe(buildId);
-      const deployed = core.ssh.get('box')?.lastDeploy;
+      const deployed = sshMachine(core, 'box').lastDeploy;
       expect(deployed?.uploaded).toEqual(['agent']);
       expect(deployed?.restarted).toBe(true);
       expect(deployed?.uploadedBytes).toBeLessThan(1_000_000);

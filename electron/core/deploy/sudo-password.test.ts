@@ -18,6 +18,7 @@ import { stageRuntime } from '../../../build/runtime.mjs';
 import type { HostEvent } from '../../../shared/host-api.js';
 import type { SystemInfo } from '../../../shared/system-info.js';
 import { createHostCore, type HostCore } from '../host-core.js';
+import { addSshMachine, sshMachine } from '../../../build/testing/host-machines.js';
 
 const BUNDLES_DIR = join(AGENT_DIR, '..', 'bundles');
 const suffix = randomBytes(4).toString('hex');
@@ -138,7 +139,7 @@ function windowCore(dataDir: string, answers: Array<string | null>): { core: Hos
 }
 
 async function addMachine(core: HostCore, name: string): Promise<void> {
-  await core.ssh.add({
+  await addSshMachine(core, {
     provider: 'ssh',
     name,
     host: '127.0.0.1',
@@ -222,7 +223,7 @@ describe('deploy as a user whose sudo asks for a password', () => {
     expect(watched.seen).toEqual([]); // never in a command line or an environment
     expect(info.kernelRelease).toBe(spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim());
     expect(first.asked.map((question) => question.attempt)).toEqual([1, 2]);
-    const deployed = first.core.ssh.get('box')?.lastDeploy;
+    const deployed = sshMachine(first.core, 'box').lastDeploy;
     expect(deployed).toMatchObject({ restarted: true, uploaded: expect.arrayContaining(['runtime', 'agent']) as unknown });
     expect(deployed?.paths.privilege).toEqual(['sudo', '-k', '-S', '-p', '', '--']);
     const status = await readFile(`/proc/${info.agent.pid}/status`, 'utf8');
@@ -241,7 +242,7 @@ describe('deploy as a user whose sudo asks for a password', () => {
     const again = (await second.core.call('machines.info', { machine: 'box' })) as SystemInfo;
     expect(again.agent.pid).toBe(info.agent.pid);
     expect(second.asked).toHaveLength(1);
-    expect(second.core.ssh.get('box')?.lastDeploy).toMatchObject({ uploadedBytes: 0, restarted: false });
+    expect(sshMachine(second.core, 'box').lastDeploy).toMatchObject({ uploadedBytes: 0, restarted: false });
     // A non-PTY container-less command still works on the machine; the daemon never saw the password.
     const terminal = await second.core.openTerminal('box', { command: ['id', '-un'], tty: false });
     let out = '';

@@ -10,6 +10,7 @@ import { OnggiError } from '../../../shared/errors.js';
 import { SshMachineDefinition } from '../../../shared/machines.js';
 import { createHostCore, type HostCore } from '../host-core.js';
 import { MachineStore } from './machine-store.js';
+import { addSshMachine } from '../../../build/testing/host-machines.js';
 
 let dir: string;
 let core: HostCore;
@@ -53,7 +54,7 @@ describe('machine names', () => {
     for (const name of ['con', 'NUL', 'aux', 'prn', 'com1', 'COM9', 'lpt1', 'lpt9', 'nul.txt', 'con.tar.gz']) {
       const error = await failure(addVagrant(name));
       expect(error.message).toMatch(/^params\.name: must not be a name Windows reserves for a device/);
-      const ssh = await failure(core.ssh.add({ provider: 'ssh', name, host: '127.0.0.1', user: 'root' }));
+      const ssh = await failure(addSshMachine(core, { provider: 'ssh', name, host: '127.0.0.1', user: 'root' }));
       expect(ssh.message).toMatch(/^params\.name: must not be a name Windows reserves/);
     }
     expect((await failure(addVagrant('dev.'))).message).toMatch(/^params\.name: must not end with a dot or a space/);

@@ -1,13 +1,29 @@
 import type { Duplex, Readable } from 'node:stream';
 import type { AgentEvent } from '../../../shared/agent-rpc.js';
 import type { MachineState, MachineSummary } from '../../../shared/host-api.js';
+import type { DeployReport, MachineView } from '../../../shared/machines.js';
 import type { AgentLink } from '../agent/agent-link.js';
+import type { UploadedFile } from './ssh/upload.js';
 
-/** A place containers run. Providers differ in how they start and how they reach the agent. */
+/**
+ * A place containers run. Providers differ in how they start and how they reach the agent; what
+ * only some kinds can do is an optional method here (absent: that kind has no such thing), so
+ * callers ask the machine, never its class.
+ */
 export interface Machine {
   readonly name: string;
   readonly provider: MachineSummary['provider'];
   summary(): MachineSummary;
+  /** Where the machine is, for `machines.describe`; absent for the local machine (this host). */
+  view?(): MachineView;
+  /** Boots the machine (Vagrant: `vagrant up`); absent where there is nothing to start. */
+  start?(): Promise<{ state: string }>;
+  /** Shuts the machine down (Vagrant: `vagrant halt`); absent where there is nothing to stop. */
+  stop?(): Promise<void>;
+  /** Connects and makes sure the machine runs this build of the agent; absent where the agent is not deployed (local). */
+  deploy?(): Promise<Omit<DeployReport, 'machine'>>;
+  /** Copies a file of this computer onto the machine (remote machines; the local one reads it in place). */
+  upload?(file: string, onProgress: (bytes: number, total: number) => void): Promise<UploadedFile>;
   /** A ready, handshaken link to the machine's agent, connecting (and deploying) on demand. */
   agent(): Promise<AgentLink>;
   close(): Promise<void>;

@@ -41,7 +41,11 @@ export class MachineRegistry {
   }
 
   list(): MachineSummary[] {
-    return [...this.machines.values()].map((machine) => machine.summary());
+    return this.all().map((machine) => machine.summary());
+  }
+
+  all(): Machine[] {
+    return [...this.machines.values()];
   }
 
   async closeAll(): Promise<void> {

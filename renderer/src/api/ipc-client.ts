@@ -4,6 +4,7 @@
 import { OnggiError, invalidInput } from '../../../shared/errors.js';
 import {
   BridgeReply,
+  checkHostResult,
   HostEvent,
   hostMethods,
   type HostMethod,
@@ -42,17 +43,7 @@ export class BridgeHostClient implements HostClient {
       );
     }
     if (!reply.data.ok) throw OnggiError.fromJsonRpc(reply.data.error);
-    const result = spec.result.safeParse(reply.data.result);
-    if (!result.success) {
-      const error = invalidInput(`${method} result`, result.error, ErrorCode.InternalError);
-      throw new OnggiError(
-        ErrorCode.InternalError,
-        'bad_result',
-        `host answered ${method} with an invalid result: ${error.message}`,
-        error.field,
-      );
-    }
-    return result.data as HostResult<M>;
+    return checkHostResult(method, reply.data.result);
   }
 
   onEvent(listener: (event: HostEvent) => void): () => void {

@@ -1,47 +1,40 @@
 // The `local` provider: this Linux host's own kernel, no VM. The link to its agent is opened on
-// demand, and reopened with backoff when it drops (daemon restarted, upgraded, killed).
-import type { MachineState, MachineSummary } from '../../../../shared/host-api.js';
-import { OnggiError, errorMessage } from '../../../../shared/errors.js';
+// demand, and reopened with backoff when it drops (daemon restarted, upgraded, killed): the link
+// keeper does that; this file says how to dial (the daemon's unix socket) and how to run a terminal.
+import type { MachineSummary } from '../../../../shared/host-api.js';
+import { OnggiError } from '../../../../shared/errors.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
 import type { AgentLink } from '../../agent/agent-link.js';
 import type { AgentEventListener, Machine, StateListener, Terminal, TerminalOptions } from '../machine.js';
+import { LinkKeeper } from '../link-keeper.js';
 import { openLocalTerminal } from './local-terminal.js';
 import { readAgentBundle } from '../../agent/agent-bundle.js';
 import { connectLocalAgent, socketPathIn, type LocalDaemonOptions } from './local-daemon.js';
 
-const BACKOFF_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
-
 export class LocalMachine implements Machine {
   readonly name = 'local';
   readonly provider = 'local' as const;
-  private state: MachineState = 'stopped';
-  private lastError: string | undefined;
-  private link: AgentLink | undefined;
-  private connecting: Promise<AgentLink> | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private attempts = 0;
-  private closed = false;
+  private readonly link: LinkKeeper;
 
   constructor(
     private readonly options: LocalDaemonOptions,
-    private readonly onState: StateListener,
-    private readonly onAgentEvent: AgentEventListener,
-  ) {}
+    onState: StateListener,
+    onAgentEvent: AgentEventListener,
+  ) {
+    this.link = new LinkKeeper({
+      machine: this.name,
+      dial: ({ replaceOtherBuild }) => connectLocalAgent(this.options, { replaceOtherBuild }),
+      onState,
+      onAgentEvent,
+    });
+  }
 
   summary(): MachineSummary {
-    return { name: this.name, provider: this.provider, state: this.state, ...(this.lastError ? { error: this.lastError } : {}) };
+    return { name: this.name, provider: this.provider, ...this.link.status() };
   }
 
   agent(): Promise<AgentLink> {
-    return this.ensureLink(true);
-  }
-
-  private ensureLink(replaceOtherBuild: boolean): Promise<AgentLink> {
-    if (this.link && !this.link.isClosed) return Promise.resolve(this.link);
-    this.connecting ??= this.connect(replaceOtherBuild).finally(() => {
-      this.connecting = undefined;
-    });
-    return this.connecting;
+    return this.link.ensure();
   }
 
   async execCommand(container: string, command: readonly string[], options: { tty?: boolean } = {}) {
@@ -77,57 +70,6 @@ export class LocalMachine implements Machine {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.retryTimer);
-    this.link?.close();
-  }
-
-  private async connect(replaceOtherBuild: boolean): Promise<AgentLink> {
-    clearTimeout(this.retryTimer);
-    this.setState('connecting');
-    try {
-      const link = await connectLocalAgent(this.options, { replaceOtherBuild });
-      if (this.closed) {
-        link.close();
-        throw new Error('the host core is closing');
-      }
-      this.link = link;
-      this.attempts = 0;
-      link.onClose((error) => this.lost(error));
-      // Subscribed anew on every connection: a restarted agent knows no old subscriptions.
-      link.onEvent((event) => this.onAgentEvent(this.name, event));
-      await link.call('events.subscribe', {});
-      this.setState('ready');
-      return link;
-    } catch (error) {
-      this.setState('error', errorMessage(error));
-      throw error;
-    }
-  }
-
-  private lost(error: Error): void {
-    this.link = undefined;
-    if (this.closed) return;
-    this.setState('lost', errorMessage(error));
-    this.scheduleReconnect();
-  }
-
-  private scheduleReconnect(): void {
-    const delay = BACKOFF_MS[Math.min(this.attempts, BACKOFF_MS.length - 1)] ?? 30_000;
-    this.attempts += 1;
-    this.retryTimer = setTimeout(() => {
-      this.ensureLink(false).catch((error: unknown) => {
-        // Another build took the daemon over: retrying cannot help until the user acts.
-        if (!this.closed && !(error instanceof OnggiError && error.kind === 'other_build')) this.scheduleReconnect();
-      });
-    }, delay);
-    // A background retry must not keep a finished CLI command alive.
-    this.retryTimer.unref();
-  }
-
-  private setState(state: MachineState, error?: string): void {
-    this.state = state;
-    this.lastError = error;
-    this.onState(this.name, state, error);
+    this.link.close();
   }
 }

@@ -11,6 +11,7 @@ import { startSshd, type Sshd } from '../../../../build/testing/sshd.js';
 import { createHostCore, type HostCore } from '../../host-core.js';
 import type { PlatformFacts } from '../../platform/platform.js';
 import { factsFor } from '../../platform/test-facts.js';
+import { addSshMachine } from '../../../../build/testing/host-machines.js';
 
 let sshd: Sshd;
 let dir: string;
@@ -41,7 +42,13 @@ function core(facts: PlatformFacts, name: string): HostCore {
 describe('the default SSH user', () => {
   it('a Windows account name with a space is not used: the user is asked for, naming the field', async () => {
     const host = core(factsFor('win32', 'x64'), 'win');
-    const error = await host.ssh.add({ provider: 'ssh', name: 'box', host: '127.0.0.1', port: sshd.port, acceptNewHostKey: true }).then(
+    const error = await addSshMachine(host, {
+      provider: 'ssh',
+      name: 'box',
+      host: '127.0.0.1',
+      port: sshd.port,
+      acceptNewHostKey: true,
+    }).then(
       () => expect.fail('added'),
       (caught: unknown) => caught as { message: string; field?: string },
     );
@@ -57,7 +64,7 @@ describe('the default SSH user', () => {
     await mkdir(join(home, '.ssh'), { recursive: true });
     await copyFile(sshd.userKeyPath, join(home, '.ssh', 'onggi_test'));
     const host = core({ ...factsFor('darwin', 'arm64'), homedir: home, username: 'root' }, 'mac');
-    const added = await host.ssh.add({
+    const added = await addSshMachine(host, {
       provider: 'ssh',
       name: 'box',
       host: '127.0.0.1',
@@ -73,7 +80,7 @@ describe('a key file under ~ on Windows', () => {
   it('`~\\.ssh\\key` is the file in the Windows home (not a file named "~\\.ssh\\key")', async () => {
     const host = core(factsFor('win32', 'x64'), 'win-key');
     await expect(
-      host.ssh.add({
+      addSshMachine(host, {
         provider: 'ssh',
         name: 'box',
         host: '127.0.0.1',

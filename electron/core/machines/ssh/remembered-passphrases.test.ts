@@ -13,8 +13,8 @@ import { AGENT_DIR } from '../../../../build/testing/isolated-agent.js';
 import { startSshd, type Sshd } from '../../../../build/testing/sshd.js';
 import { createHostCore, type HostCore } from '../../host-core.js';
 import { PASSPHRASES_FILE, type SecretVault } from './remembered-passphrases.js';
-import type { SshMachine } from './ssh-machine.js';
-import type { RemoteMachineEvent } from './ssh-machines.js';
+import type { HostEvent } from '../../../../shared/host-api.js';
+import { addSshMachine, sshMachine } from '../../../../build/testing/host-machines.js';
 
 let sshd: Sshd;
 let dir: string;
@@ -67,17 +67,17 @@ function core(dataDir: string, secretVault?: SecretVault): HostCore {
 }
 
 /** Answers every question: host keys yes, passphrases with `answer()`; returns the prompts seen. */
-function answering(host: HostCore, answer: () => { secret: string; remember?: boolean }): RemoteMachineEvent[] {
-  const seen: RemoteMachineEvent[] = [];
-  host.ssh.onEvent((event) => {
+function answering(host: HostCore, answer: () => { secret: string; remember?: boolean }): HostEvent[] {
+  const seen: HostEvent[] = [];
+  host.onEvent((event) => {
     seen.push(event);
-    if (event.type === 'machine.hostKeyPrompt') host.ssh.answer({ requestId: event.requestId, accept: true });
-    if (event.type === 'machine.secretPrompt') host.ssh.answer({ requestId: event.requestId, ...answer() });
+    if (event.type === 'machine.hostKeyPrompt') void host.call('machines.answerPrompt', { requestId: event.requestId, accept: true });
+    if (event.type === 'machine.secretPrompt') void host.call('machines.answerPrompt', { requestId: event.requestId, ...answer() });
   });
   return seen;
 }
 
-const secretPrompts = (seen: RemoteMachineEvent[]) => seen.filter((event) => event.type === 'machine.secretPrompt');
+const secretPrompts = (seen: HostEvent[]) => seen.filter((event) => event.type === 'machine.secretPrompt');
 
 describe('remembering key passphrases in the OS keychain', () => {
   it('keeps only the vault’s ciphertext (0600), uses it on the next connection without asking, forgets it with the machine', async () => {
@@ -88,7 +88,7 @@ describe('remembering key passphrases in the OS keychain', () => {
     const first = core(dataDir, vault);
     expect(await first.call('app.version', {})).toMatchObject({ secretVault: true });
     const seen = answering(first, () => ({ secret: passphrase, remember: true }));
-    await first.ssh.add({ provider: 'ssh', name: 'kept', host: '127.0.0.1', port: sshd.port, user: 'root', identityFile: key });
+    await addSshMachine(first, { provider: 'ssh', name: 'kept', host: '127.0.0.1', port: sshd.port, user: 'root', identityFile: key });
     expect(secretPrompts(seen)).toHaveLength(1);
 
     const file = join(dataDir, PASSPHRASES_FILE);
@@ -108,7 +108,7 @@ describe('remembering key passphrases in the OS keychain', () => {
     const seenAgain = answering(second, () => {
       throw new Error('asked for a remembered passphrase');
     });
-    const connection = await (second.ssh.get('kept') as SshMachine).sshConnection();
+    const connection = await sshMachine(second, 'kept').sshConnection();
     expect((await connection.exec('echo ok')).stdout.trim()).toBe('ok');
     expect(secretPrompts(seenAgain)).toHaveLength(0);
     expect(vault.calls.decrypt).toBeGreaterThan(1);
@@ -123,7 +123,7 @@ describe('remembering key passphrases in the OS keychain', () => {
     const key = await sshd.makeUserKey('rekeyed_key', 'old words');
     const first = core(dataDir, vault);
     answering(first, () => ({ secret: 'old words', remember: true }));
-    await first.ssh.add({ provider: 'ssh', name: 'rekeyed', host: '127.0.0.1', port: sshd.port, user: 'root', identityFile: key });
+    await addSshMachine(first, { provider: 'ssh', name: 'rekeyed', host: '127.0.0.1', port: sshd.port, user: 'root', identityFile: key });
     await first.close();
     const file = join(dataDir, PASSPHRASES_FILE);
     expect(JSON.parse(await readFile(file, 'utf8')).machines.rekeyed).toHaveProperty([key]);
@@ -134,7 +134,7 @@ describe('remembering key passphrases in the OS keychain', () => {
 
     const second = core(dataDir, vault);
     const seen = answering(second, () => ({ secret: 'new words' })); // this time: memory only
-    const connection = await (second.ssh.get('rekeyed') as SshMachine).sshConnection();
+    const connection = await sshMachine(second, 'rekeyed').sshConnection();
     expect((await connection.exec('echo ok')).stdout.trim()).toBe('ok');
     expect(secretPrompts(seen)).toMatchObject([{ machine: 'rekeyed', kind: 'key-passphrase', subject: key, attempt: 1 }]);
     const after = await readFile(file, 'utf8');
@@ -148,8 +148,8 @@ describe('remembering key passphrases in the OS keychain', () => {
     const host = core(dataDir);
     expect(await host.call('app.version', {})).toMatchObject({ secretVault: false });
     const refusals: unknown[] = [];
-    host.ssh.onEvent((event) => {
-      if (event.type === 'machine.hostKeyPrompt') host.ssh.answer({ requestId: event.requestId, accept: true });
+    host.onEvent((event) => {
+      if (event.type === 'machine.hostKeyPrompt') void host.call('machines.answerPrompt', { requestId: event.requestId, accept: true });
       if (event.type !== 'machine.secretPrompt') return;
       // Through the host API as the window would call it: refused, and the question still waits.
       host
@@ -160,7 +160,7 @@ describe('remembering key passphrases in the OS keychain', () => {
         })
         .catch(() => undefined);
     });
-    await host.ssh.add({ provider: 'ssh', name: 'plain', host: '127.0.0.1', port: sshd.port, user: 'root', identityFile: key });
+    await addSshMachine(host, { provider: 'ssh', name: 'plain', host: '127.0.0.1', port: sshd.port, user: 'root', identityFile: key });
     expect(refusals).toHaveLength(1);
     expect(refusals[0]).toMatchObject({ field: 'params.remember' });
     expect(String((refusals[0] as Error).message)).toMatch(/remember/);

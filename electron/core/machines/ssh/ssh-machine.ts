@@ -1,15 +1,16 @@
 // The `ssh` provider: any Linux host reachable over SSH (EC2 and the like). One SSH connection
 // per machine carries everything: the agent link (`agent dial` on an exec channel), terminals,
-// SFTP for deploy, port forwards. Opened on demand; after the link drops the machine says `lost`
-// and reconnects with backoff, redeploying only if the machine lost our agent. In-flight calls
+// SFTP for deploy, port forwards. Opened on demand; after the link drops the link keeper says `lost`
+// and redials with backoff; dialling here redeploys only if the machine lost our agent. In-flight calls
 // fail with the link and are never replayed, so nothing runs twice.
 import { join } from 'node:path';
-import { OnggiError, errorMessage } from '../../../../shared/errors.js';
-import type { MachineState, MachineSummary } from '../../../../shared/host-api.js';
+import { OnggiError } from '../../../../shared/errors.js';
+import type { MachineSummary } from '../../../../shared/host-api.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
 import {
   RemoteLayout,
   type DeployProgress,
+  type DeployReport,
   type PortForwardState,
   type SshMachineDefinition,
   type SshMachineView,
@@ -18,6 +19,7 @@ import type { AgentLink } from '../../agent/agent-link.js';
 import { currentFacts, desktopPath, sshAgentCandidates, type PlatformFacts } from '../../platform/platform.js';
 import { agentExecCommand, deployAgent, type DeployResult } from '../../deploy/deploy.js';
 import { knownSudoPassword, readsSudoPassword, sudoInput } from '../../deploy/sudo.js';
+import { LinkKeeper, type DialContext } from '../link-keeper.js';
 import type { AgentEventListener, Machine, StateListener, Terminal, TerminalOptions } from '../machine.js';
 import { KnownHosts } from './known-hosts.js';
 import { forwardPort, type PortForward, type PortForwardSpec } from './port-forward.js';
@@ -26,29 +28,7 @@ import type { MachinePrompts } from './prompts.js';
 import { PublishedPorts } from './published-ports.js';
 import { connectSsh, endpointLabel, type HostKeyPolicy, type SshConnection, type SshEndpoint } from './ssh-connection.js';
 import { openCommandTerminal, openMachineTerminal } from './ssh-terminal.js';
-
-const BACKOFF_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
-/** Failures a retry cannot fix until the user acts. */
-const FINAL_KINDS = new Set([
-  'host_key_changed',
-  'host_key_revoked',
-  'host_key_unknown',
-  'ssh_auth_failed',
-  'ssh_no_credentials',
-  'wrong_passphrase',
-  'passphrase_cancelled',
-  'key_unreadable',
-  'key_invalid',
-  'other_build',
-  'unsupported_target',
-  'sudo_password_required',
-  'sudo_password_cancelled',
-  'sudo_wrong_password',
-  'sudo_refused',
-  'sudo_absent',
-  'runtime_bundle_missing',
-  'agent_bundle_missing',
-]);
+import { uploadFile, type UploadedFile } from './upload.js';
 
 const DEFAULT_IDENTITY_FILES = ['~/.ssh/id_ed25519', '~/.ssh/id_ecdsa', '~/.ssh/id_rsa'];
 
@@ -120,19 +100,18 @@ export function sshMachineView(definition: SshMachineDefinition): SshMachineView
   };
 }
 
+/** What a deploy did, as the host API reports it (no link, no paths). */
+export function deployReport(deployed: DeployResult): Omit<DeployReport, 'machine'> {
+  const { arch, buildId, runtimeId, agentId, uploaded, uploadedBytes, restarted, removed, durationMs, timings } = deployed;
+  return { arch, buildId, runtimeId, agentId, uploaded, uploadedBytes, restarted, removed, deployMs: Math.round(durationMs), timings };
+}
+
 export class SshMachine implements Machine {
   readonly provider = 'ssh' as const;
   readonly name: string;
-  private state: MachineState = 'stopped';
-  private lastError: string | undefined;
-  /** When the scheduled reconnect fires (epoch ms); undefined when none is scheduled. */
-  private retryAt: number | undefined;
-  private link: AgentLink | undefined;
-  private connecting: Promise<AgentLink> | undefined;
+  private readonly link: LinkKeeper;
   private connection: SshConnection | undefined;
   private sshConnecting: Promise<SshConnection> | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private attempts = 0;
   private closed = false;
   private readonly passphrases: PassphraseCache;
   private readonly knownHosts: KnownHosts;
@@ -144,15 +123,34 @@ export class SshMachine implements Machine {
 
   constructor(
     private readonly options: SshMachineOptions,
-    private readonly onState: StateListener,
-    private readonly onAgentEvent: AgentEventListener,
+    onState: StateListener,
+    onAgentEvent: AgentEventListener,
   ) {
     this.name = options.definition.name;
     this.facts = options.facts ?? currentFacts();
     this.passphrases = options.passphrases ?? new Map<string, string>();
     this.knownHosts = knownHostsFor(options.dataDir, options.userKnownHosts, this.facts);
     const onPortForward = options.onPortForward;
-    this.published = onPortForward ? new PublishedPorts(this, onPortForward) : undefined;
+    const published = onPortForward ? new PublishedPorts(this, onPortForward) : undefined;
+    this.published = published;
+    this.link = new LinkKeeper({
+      machine: this.name,
+      dial: (context) => this.dial(context),
+      onState,
+      onAgentEvent,
+      ...(published
+        ? {
+            onLink: (link: AgentLink) =>
+              link.onEvent((event) => {
+                // sync() reports its own failures (published-ports.ts); this only triggers it
+                if (event.type === 'container.state') published.sync().catch(() => undefined);
+              }),
+            // Containers that run already (or started while the link was down) get their forwards;
+            // sync() reports its own failures (published-ports.ts).
+            onReady: () => published.sync().catch(() => undefined),
+          }
+        : {}),
+    });
   }
 
   /** The published ports forwarded to this computer now (when forwarding is on). */
@@ -176,17 +174,27 @@ export class SshMachine implements Machine {
   }
 
   summary(): MachineSummary {
-    return {
-      name: this.name,
-      provider: this.provider,
-      state: this.state,
-      ...(this.lastError ? { error: this.lastError } : {}),
-      ...(this.retryAt !== undefined ? { retryAt: this.retryAt } : {}),
-    };
+    return { name: this.name, provider: this.provider, ...this.link.status() };
   }
 
   agent(): Promise<AgentLink> {
-    return this.ensureLink(true);
+    return this.link.ensure();
+  }
+
+  view(): SshMachineView {
+    return sshMachineView(this.options.definition);
+  }
+
+  /** Connects, deploys when the machine lacks this build's agent, and says what that took. */
+  async deploy(): Promise<Omit<DeployReport, 'machine'>> {
+    await this.agent();
+    const deployed = this.lastDeploy;
+    if (!deployed) throw new OnggiError(ErrorCode.Unavailable, 'agent_unreachable', `the agent on ${this.name} is not deployed`);
+    return deployReport(deployed);
+  }
+
+  async upload(file: string, onProgress: (bytes: number, total: number) => void): Promise<UploadedFile> {
+    return uploadFile(await this.ssh(), file, onProgress);
   }
 
   /** The machine's SSH connection (for uploads and forwards), connecting when there is none. */
@@ -255,19 +263,10 @@ export class SshMachine implements Machine {
 
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.retryTimer);
+    this.link.close();
     await this.published?.close();
     await Promise.all([...this.forwards].map((forward) => forward.close()));
-    this.link?.close();
     this.connection?.close();
-  }
-
-  private ensureLink(replaceOtherBuild: boolean): Promise<AgentLink> {
-    if (this.link && !this.link.isClosed) return Promise.resolve(this.link);
-    this.connecting ??= this.connect(replaceOtherBuild).finally(() => {
-      this.connecting = undefined;
-    });
-    return this.connecting;
   }
 
   private async openSsh(): Promise<SshConnection> {
@@ -288,91 +287,34 @@ export class SshMachine implements Machine {
       throw new OnggiError(ErrorCode.Unavailable, 'closing', 'the host core is closing');
     }
     this.connection = connection;
-    connection.onClose((error) => {
+    // The agent link rides on this connection; its close reports the loss to the link keeper.
+    connection.onClose(() => {
       if (this.connection === connection) this.connection = undefined;
-      // The agent link rides on this connection; its close reports the loss.
-      if (!this.link) return;
-      if (error) this.lastError = errorMessage(error);
     });
     return connection;
   }
 
-  private async connect(replaceOtherBuild: boolean): Promise<AgentLink> {
-    clearTimeout(this.retryTimer);
-    this.setState('connecting');
-    try {
-      const connection = await this.ssh();
-      this.setState('deploying');
-      const deployed = await deployAgent({
-        connection,
-        machine: this.name,
-        layout: RemoteLayout.parse(this.options.definition.remote ?? {}),
-        agentDir: this.options.agentDir,
-        bundlesDir: this.options.bundlesDir,
-        replaceOtherBuild,
-        askSudoPassword: (attempt) =>
-          this.options.prompts.secret({
-            machine: this.name,
-            kind: 'sudo-password',
-            subject: `${this.options.definition.user}@${this.options.definition.host}`,
-            attempt,
-          }),
-        ...(this.options.onDeploy ? { onProgress: this.options.onDeploy } : {}),
-      });
-      const link = deployed.link;
-      if (this.closed) {
-        link.close();
-        throw new OnggiError(ErrorCode.Unavailable, 'closing', 'the host core is closing');
-      }
-      this.lastDeploy = deployed;
-      this.link = link;
-      this.attempts = 0;
-      link.onClose((error) => this.lost(link, error));
-      link.onEvent((event) => this.onAgentEvent(this.name, event));
-      const published = this.published;
-      if (published) {
-        link.onEvent((event) => {
-          // sync() reports its own failures (published-ports.ts); this only triggers it
-          if (event.type === 'container.state') published.sync().catch(() => undefined);
-        });
-      }
-      await link.call('events.subscribe', {});
-      this.setState('ready');
-      // Containers that run already (or started while the link was down) get their forwards.
-      published?.sync().catch(() => undefined);
-      return link;
-    } catch (error) {
-      this.setState('error', errorMessage(error));
-      throw error;
-    }
-  }
-
-  private lost(link: AgentLink, error: Error): void {
-    if (this.link !== link) return;
-    this.link = undefined;
-    if (this.closed) return;
-    this.lastError = errorMessage(error);
-    this.scheduleReconnect();
-  }
-
-  private scheduleReconnect(): void {
-    const delay = BACKOFF_MS[Math.min(this.attempts, BACKOFF_MS.length - 1)] ?? 30_000;
-    this.attempts += 1;
-    // Between attempts the machine is lost (not in error: that is for what a retry cannot fix).
-    this.setState('lost', this.lastError, Date.now() + delay);
-    this.retryTimer = setTimeout(() => {
-      this.ensureLink(false).catch((error: unknown) => {
-        if (!this.closed && !(error instanceof OnggiError && FINAL_KINDS.has(error.kind))) this.scheduleReconnect();
-      });
-    }, delay);
-    // A background retry must not keep a finished CLI command alive.
-    this.retryTimer.unref();
-  }
-
-  private setState(state: MachineState, error?: string, retryAt?: number): void {
-    this.state = state;
-    this.lastError = error;
-    this.retryAt = retryAt;
-    this.onState(this.name, state, error, retryAt);
+  /** How the link keeper dials: the SSH connection, deploy (uploading only what is missing), `agent dial`. */
+  private async dial({ replaceOtherBuild, progress }: DialContext): Promise<AgentLink> {
+    const connection = await this.ssh();
+    progress('deploying');
+    const deployed = await deployAgent({
+      connection,
+      machine: this.name,
+      layout: RemoteLayout.parse(this.options.definition.remote ?? {}),
+      agentDir: this.options.agentDir,
+      bundlesDir: this.options.bundlesDir,
+      replaceOtherBuild,
+      askSudoPassword: (attempt) =>
+        this.options.prompts.secret({
+          machine: this.name,
+          kind: 'sudo-password',
+          subject: `${this.options.definition.user}@${this.options.definition.host}`,
+          attempt,
+        }),
+      ...(this.options.onDeploy ? { onProgress: this.options.onDeploy } : {}),
+    });
+    this.lastDeploy = deployed;
+    return deployed.link;
   }
 }

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_DIR } from '../../../../build/testing/isolated-agent.js';
 import { startSshd, type Sshd } from '../../../../build/testing/sshd.js';
 import { createHostCore, type HostCore } from '../../host-core.js';
-import type { RemoteMachineEvent } from './ssh-machines.js';
+import type { HostEvent } from '../../../../shared/host-api.js';
+import { addSshMachine } from '../../../../build/testing/host-machines.js';
 
 let sshd: Sshd;
 let dir: string;
@@ -39,18 +40,20 @@ describe('adding SSH machines through the host core', () => {
   it('asks about the host key and the passphrase as events, answered by request id; a refusal adds nothing', async () => {
     const host = core(join(dir, 'data1'));
     const key = await sshd.makeUserKey('window_key', 'open sesame');
-    const seen: RemoteMachineEvent[] = [];
+    const seen: HostEvent[] = [];
     let acceptKey = false;
-    host.ssh.onEvent((event) => {
+    host.onEvent((event) => {
       seen.push(event);
-      if (event.type === 'machine.hostKeyPrompt') host.ssh.answer({ requestId: event.requestId, accept: acceptKey });
-      if (event.type === 'machine.secretPrompt') host.ssh.answer({ requestId: event.requestId, secret: 'open sesame' });
+      if (event.type === 'machine.hostKeyPrompt')
+        void host.call('machines.answerPrompt', { requestId: event.requestId, accept: acceptKey });
+      if (event.type === 'machine.secretPrompt')
+        void host.call('machines.answerPrompt', { requestId: event.requestId, secret: 'open sesame' });
     });
     const params = { provider: 'ssh', name: 'win', host: '127.0.0.1', port: sshd.port, user: 'root', identityFile: key };
-    await expect(host.ssh.add(params)).rejects.toThrow(/not known and was not accepted/);
+    await expect(addSshMachine(host, params)).rejects.toThrow(/not known and was not accepted/);
     expect(await host.call('machines.list', {})).toEqual([{ name: 'local', provider: 'local', state: 'stopped' }]);
     acceptKey = true;
-    const added = await host.ssh.add(params);
+    const added = await addSshMachine(host, params);
     expect(added.view).toEqual({ name: 'win', provider: 'ssh', host: '127.0.0.1', port: sshd.port, user: 'root', via: [] });
     const prompts = seen.filter((event) => event.type === 'machine.hostKeyPrompt');
     expect(prompts[0]).toMatchObject({
@@ -69,10 +72,10 @@ describe('adding SSH machines through the host core', () => {
     // Nothing secret on disk.
     const stored = await readFile(join(dir, 'data1/machines.json'), 'utf8');
     expect(stored).not.toContain('open sesame');
-    expect(() => host.ssh.answer({ requestId: 'nope', accept: true })).toThrow(/no question is waiting/);
+    await expect(host.call('machines.answerPrompt', { requestId: 'nope', accept: true })).rejects.toThrow(/no question is waiting/);
     // Invalid params name their field.
-    await expect(host.ssh.add({ provider: 'ssh', name: 'bad name', host: 'x' })).rejects.toThrow(/params\.name/);
-    await host.ssh.remove('win');
+    await expect(addSshMachine(host, { provider: 'ssh', name: 'bad name', host: 'x' })).rejects.toThrow(/params\.name/);
+    await host.call('machines.remove', { machine: 'win' });
     expect(JSON.parse(await readFile(join(dir, 'data1/machines.json'), 'utf8'))).toEqual({ version: 1, machines: [] });
   });
 
@@ -85,8 +88,8 @@ describe('adding SSH machines through the host core', () => {
         `Host inner\n  HostName localhost\n  Port ${sshd.port}\n  User root\n  IdentityFile ${sshd.userKeyPath}\n  ProxyJump jump\n`,
     );
     const host = core(join(dir, 'data2'), home);
-    host.ssh.onEvent(() => undefined);
-    const added = await host.ssh.add({ provider: 'ssh', name: 'inner', fromSshConfig: 'inner', acceptNewHostKey: true });
+    host.onEvent(() => undefined);
+    const added = await addSshMachine(host, { provider: 'ssh', name: 'inner', fromSshConfig: 'inner', acceptNewHostKey: true });
     expect(added.definition).toMatchObject({
       host: 'localhost',
       port: sshd.port,

@@ -28,6 +28,7 @@ import type { HostEvent } from '../../../../shared/host-api.js';
 import type { ImageSummary } from '../../../../shared/images.js';
 import { createHostCore, type HostCore } from '../../host-core.js';
 import { SshMachine } from './ssh-machine.js';
+import { addSshMachine } from '../../../../build/testing/host-machines.js';
 
 const BUNDLES_DIR = join(AGENT_DIR, '..', 'bundles');
 const IMAGE = 'busybox:faults';
@@ -64,7 +65,7 @@ beforeAll(async () => {
     events.push(event);
     if (event.type === 'machine.state' && event.machine === 'box') states.push(event.state);
   });
-  await core.ssh.add({
+  await addSshMachine(core, {
     provider: 'ssh',
     name: 'box',
     host: '127.0.0.1',
@@ -117,7 +118,7 @@ async function waitUntil(condition: () => boolean | Promise<boolean>, what: stri
  * request, when given, so that request is in flight); resolves once the machine is back (lost → ready).
  */
 async function cutLinkAndReconnect(options: { during?: () => void; afterCut?: () => Promise<void> } = {}): Promise<void> {
-  const machine = host().ssh.get('box');
+  const machine = host().machine('box');
   if (!(machine instanceof SshMachine) || !sshd) throw new Error('no ssh machine');
   const connection = await machine.ssh();
   const mark = states.length;

@@ -10,9 +10,11 @@ import { OnggiError, errorMessage } from '../../../../shared/errors.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
 import type {
   DeployProgress,
+  DeployReport,
   PortForwardState,
   SshMachineDefinition,
   VagrantMachineDefinition,
+  VagrantMachineView,
   VagrantProgress,
 } from '../../../../shared/machines.js';
 import type { AgentLink } from '../../agent/agent-link.js';
@@ -22,6 +24,7 @@ import type { AgentEventListener, Machine, StateListener, Terminal, TerminalOpti
 import type { PortForward, PortForwardSpec } from '../ssh/port-forward.js';
 import type { MachinePrompts } from '../ssh/prompts.js';
 import type { SshConnection } from '../ssh/ssh-connection.js';
+import type { UploadedFile } from '../ssh/upload.js';
 import { resolveSshConfig } from '../ssh/ssh-config.js';
 import { SshMachine } from '../ssh/ssh-machine.js';
 import {
@@ -226,6 +229,19 @@ export class VagrantMachine implements Machine {
 
   async sshConnection(): Promise<SshConnection> {
     return (await this.attach()).ssh();
+  }
+
+  view(): VagrantMachineView {
+    const { name, box, cpus, memoryMb, vagrantProvider, boxArchitecture } = this.options.definition;
+    return { name, provider: 'vagrant', box, cpus, memoryMb, vagrantProvider, ...(boxArchitecture ? { boxArchitecture } : {}) };
+  }
+
+  async deploy(): Promise<Omit<DeployReport, 'machine'>> {
+    return (await this.attach()).deploy();
+  }
+
+  async upload(file: string, onProgress: (bytes: number, total: number) => void): Promise<UploadedFile> {
+    return (await this.attach()).upload(file, onProgress);
   }
 
   async forwardPort(spec: PortForwardSpec): Promise<PortForward> {
