@@ -133,15 +133,14 @@ export class BridgeDriver {
 
   /**
    * Mounts the agent's hosts file over the container's /etc/hosts, inside the container's mount
-   * namespace, before its command runs. The container's rootfs mount is made private there first:
-   * on machines where / is shared (systemd) the bind would otherwise propagate back to the
-   * machine's copy of the rootfs and keep it busy at unmount.
+   * namespace, before its command runs. The init helper made that namespace rprivate as soon as it
+   * made it (vm-assets/init/container.c), so the bind cannot propagate back to the machine's copy
+   * of the rootfs (where / is shared, as under systemd) and keep it busy at unmount.
    */
   async mountHosts(pid: number, rootfs: string, file: string, scope: ActivityScope): Promise<void> {
     const target = await prepareHostsTarget(rootfs);
     if (target === undefined) return;
     const mnt = ['nsenter', `--mount=/proc/${pid}/ns/mnt`];
-    await this.activity.run([...mnt, 'mount', '--make-private', rootfs], scope);
     await this.activity.run([...mnt, 'mount', '--bind', file, target], scope);
   }
 
