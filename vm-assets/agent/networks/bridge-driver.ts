@@ -7,7 +7,8 @@
 //
 // A veth costs two processes: one `ip -batch` on the machine side (create the pair, enslave and
 // raise the machine end, move the other end) and one in the container's netns (rename and raise,
-// address, default route). Teardown never throws: it collects what failed, logs it, and goes on,
+// address, default route). Teardown reads what is left from /proc (a stopped container's netns
+// took its veth pair with it: usually nothing is) and spawns only for what is there. Teardown never throws: it collects what failed, logs it, and goes on,
 // so one stuck link does not leave the next behind; running it twice is harmless.
 import { readFile } from 'node:fs/promises';
 import { OnggiError } from '../../../shared/errors.js';
@@ -18,7 +19,7 @@ import { CommandFailedError } from '../activity/activity-log.js';
 import type { Logger } from '../daemon/logger.js';
 import { inNetns, runIpBatch } from './commands.js';
 import { prepareHostsTarget } from './hosts-file.js';
-import { readLinks, type IpLink, type NetnsView } from './kernel.js';
+import { linkNames, readLinks, type IpLink, type NetnsView } from './kernel.js';
 import type { Attachment, NetworkRecord } from './state.js';
 
 /** The agent's log when it has one; tests and tools without one still see errors on stderr. */
@@ -102,7 +103,7 @@ export class BridgeDriver {
     const what = `${scope.container === undefined ? '' : `container ${scope.container}: `}removing veths`;
     let present: Set<string>;
     try {
-      present = new Set((await readLinks()).map((l) => l.ifname));
+      present = await linkNames();
     } catch (error) {
       // Without the link list, try every name: deleteLink tells gone from failed by itself.
       this.log.error(`${what}: the link list could not be read`, error);

@@ -6,21 +6,16 @@
 // recorded first, then made, so a daemon killed half-way finds a record describing more than the
 // kernel has (reapplied) or kernel leftovers no record describes (reaped by their names, which
 // are ours by construction: onggi0/ogb… bridges, ogv…/ogc… veths, ONGGI-* chains).
-import { randomBytes } from 'node:crypto';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentEvent } from '../../../shared/agent-rpc.js';
 import type { ContainerSummary } from '../../../shared/containers.js';
-import { OnggiError, errorMessage } from '../../../shared/errors.js';
+import { OnggiError } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
 import {
   cidrsOverlap,
-  formatCidr,
   isIpv4,
   parseCidr,
-  parseCidrLoose,
-  parseIpv4,
-  type Cidr,
   type NetworkAttachment,
   type NetworkDetail,
   type NetworkSummary,
@@ -35,26 +30,22 @@ import { BridgeDriver } from './bridge-driver.js';
 import { ensureSbinOnPath } from './commands.js';
 import { desiredRules, detectFirewall, ownerOfKey, type FirewallBackend, type FirewallPort } from './firewall.js';
 import { HostsFiles, sharingWith, type HostsView } from './hosts-file.js';
-import {
-  DEFAULT_BRIDGE,
-  DEFAULT_NETWORK_NAME,
-  DEFAULT_SUBNETS,
-  MAX_INTERFACES,
-  OUR_BRIDGE,
-  OUR_VETH,
-  USER_POOLS,
-  allocateAddress,
-  bridgeName,
-  checkGateway,
-  chooseSubnet,
-  defaultGateway,
-  hostVethName,
-  macFor,
-  peerTempName,
-} from './ipam.js';
-import { readNetns, type NetnsView } from './kernel.js';
+import { DEFAULT_NETWORK_NAME, DEFAULT_SUBNETS, OUR_BRIDGE, OUR_VETH, allocateAddress, defaultGateway } from './ipam.js';
+import { readNetns } from './kernel.js';
 import { KernelMonitor } from './monitor.js';
-import { addressError, checkPorts, conflict, derivable, invalid, planNetworks, type SpecNetworks } from './plan.js';
+import {
+  addressError,
+  checkPorts,
+  conflict,
+  derivable,
+  invalid,
+  machineRoutes,
+  newNetworkRecord,
+  planAttachment,
+  planNetworks,
+  planSubnet,
+  type SpecNetworks,
+} from './plan.js';
 import { probePing, probeTcp } from './probe.js';
 import { NetworkStore, emptyState, type Attachment, type ContainerNetworks, type NetworkRecord, type NetworkState } from './state.js';
 import { NetnsViewCache } from './netns-cache.js';
@@ -155,9 +146,12 @@ export class NetworkManager {
         membership.attachments = membership.attachments.filter((a) => a.phase === 'ready');
       if (this.options.defaultNetwork && !this.state.networks.some((n) => n.isDefault)) {
         const view = await readNetns();
-        const taken = [...this.machineCidrs(view), ...this.state.networks.map((n) => parseCidr(n.subnet))];
+        const taken = [
+          ...machineRoutes(view, this.state.networks).map((r) => r.cidr),
+          ...this.state.networks.map((n) => parseCidr(n.subnet)),
+        ];
         const subnet = DEFAULT_SUBNETS.map((s) => parseCidr(s)).find((c) => !taken.some((t) => cidrsOverlap(t, c)));
-        if (subnet) this.state.networks.push(this.newNetwork(DEFAULT_NETWORK_NAME, subnet, defaultGateway(subnet), true));
+        if (subnet) this.state.networks.push(newNetworkRecord(DEFAULT_NETWORK_NAME, subnet, defaultGateway(subnet), true));
       }
       await this.store.save(this.state);
     });
@@ -221,34 +215,8 @@ export class NetworkManager {
       if (this.state.networks.some((n) => n.name === params.name))
         throw conflict(`a network named "${params.name}" already exists`, 'params.name');
       const view = await readNetns();
-      const machine = this.machineRoutes(view);
-      let subnet: Cidr;
-      if (params.subnet !== undefined) {
-        subnet = parseCidr(params.subnet);
-        for (const other of this.state.networks) {
-          if (cidrsOverlap(parseCidr(other.subnet), subnet))
-            throw conflict(`subnet ${params.subnet} overlaps network "${other.name}" (${other.subnet})`, 'params.subnet');
-        }
-        for (const route of machine) {
-          if (cidrsOverlap(route.cidr, subnet))
-            throw conflict(`subnet ${params.subnet} overlaps the machine's ${route.what}: choose another subnet`, 'params.subnet');
-        }
-      } else {
-        const taken = [...machine.map((r) => r.cidr), ...this.state.networks.map((n) => parseCidr(n.subnet))];
-        const chosen = chooseSubnet(USER_POOLS, 24, taken);
-        if (!chosen) throw conflict('no free /24 left in the address pools: give --subnet', 'params.subnet');
-        subnet = chosen;
-      }
-      let gateway = defaultGateway(subnet);
-      if (params.gateway !== undefined) {
-        try {
-          checkGateway(subnet, params.gateway);
-        } catch (error) {
-          throw invalid(errorMessage(error), 'params.gateway');
-        }
-        gateway = params.gateway;
-      }
-      const network = this.newNetwork(params.name, subnet, gateway, false);
+      const { subnet, gateway } = planSubnet(params, this.state.networks, view);
+      const network = newNetworkRecord(params.name, subnet, gateway, false);
       if (view.links.some((l) => l.ifname === network.bridge))
         throw conflict(`a device named ${network.bridge} already exists`, 'params.name');
       this.state.networks.push(network);
@@ -332,10 +300,11 @@ export class NetworkManager {
       if (membership.attachments.some((a) => a.networkId === network.id))
         throw conflict(`container ${record.name} is already connected to "${network.name}"`, 'params.network');
       const pid = this.active.get(record.id);
-      const attachment = this.newAttachment(
+      const attachment = planAttachment(
         record.id,
         membership,
         network,
+        this.usedAddresses(network),
         params.ip,
         'params.ip',
         pid === undefined ? 'ready' : 'pending',
@@ -588,20 +557,6 @@ export class NetworkManager {
 
   // ---- records -------------------------------------------------------------------------------
 
-  private newNetwork(name: string, subnet: Cidr, gateway: string, isDefault: boolean): NetworkRecord {
-    const id = randomBytes(32).toString('hex');
-    return {
-      id,
-      name,
-      bridge: isDefault ? DEFAULT_BRIDGE : bridgeName(id),
-      subnet: formatCidr(subnet),
-      gateway,
-      isDefault,
-      createdAt: new Date().toISOString(),
-      materialized: !isDefault,
-    };
-  }
-
   /** A container's networks, created from its spec the first time (call under the lock). */
   private ensureMembershipLocked(record: ContainerRecord): ContainerNetworks {
     const existing = this.state.containers[record.id];
@@ -610,34 +565,18 @@ export class NetworkManager {
     const membership: ContainerNetworks = { name: record.name, hostname: record.hostname, ports: plan.ports, attachments: [] };
     for (const [index, network] of plan.networks.entries())
       membership.attachments.push(
-        this.newAttachment(record.id, membership, network, index === 0 ? plan.ip : undefined, 'params.ip', 'ready'),
+        planAttachment(
+          record.id,
+          membership,
+          network,
+          this.usedAddresses(network),
+          index === 0 ? plan.ip : undefined,
+          'params.ip',
+          'ready',
+        ),
       );
     this.state.containers[record.id] = membership;
     return membership;
-  }
-
-  private newAttachment(
-    containerId: string,
-    membership: ContainerNetworks,
-    network: NetworkRecord,
-    ip: string | undefined,
-    field: string,
-    phase: Attachment['phase'],
-  ): Attachment {
-    const taken = new Set(membership.attachments.map((a) => a.iface));
-    let index = 0;
-    while (taken.has(`eth${index}`)) index += 1;
-    if (index >= MAX_INTERFACES) throw conflict(`a container can join at most ${MAX_INTERFACES} networks`, 'params.network');
-    const address = addressError(() => allocateAddress(parseCidr(network.subnet), this.usedAddresses(network), ip), field);
-    return {
-      networkId: network.id,
-      ip: address,
-      mac: macFor(address),
-      iface: `eth${index}`,
-      hostVeth: hostVethName(containerId, index),
-      peerTemp: peerTempName(containerId, index),
-      phase,
-    };
   }
 
   /** The networks of running containers other than `self`: whose published ports a new one must not take. */
@@ -711,31 +650,6 @@ export class NetworkManager {
       hostVeth: a.hostVeth,
       active: this.active.has(containerId) && a.phase === 'ready',
     };
-  }
-
-  /** The machine's routes and addresses a new subnet must not overlap (our own bridges' are the networks themselves). */
-  private machineRoutes(view: NetnsView): Array<{ cidr: Cidr; what: string }> {
-    const ours = new Set(this.state.networks.map((n) => n.bridge));
-    const out: Array<{ cidr: Cidr; what: string }> = [];
-    for (const route of view.routes) {
-      if (route.dst === 'default' || (route.dev !== undefined && ours.has(route.dev))) continue;
-      try {
-        out.push({ cidr: parseCidrLoose(route.dst), what: `route ${route.dst}${route.dev ? ` dev ${route.dev}` : ''}` });
-      } catch {
-        // not an IPv4 destination
-      }
-    }
-    for (const link of view.addrs) {
-      if (ours.has(link.ifname)) continue;
-      for (const info of link.addr_info ?? [])
-        if (info.family === 'inet' && isIpv4(info.local) && !info.local.startsWith('127.'))
-          out.push({ cidr: { network: parseIpv4(info.local), prefix: 32 }, what: `address ${info.local} on ${link.ifname}` });
-    }
-    return out;
-  }
-
-  private machineCidrs(view: NetnsView): Cidr[] {
-    return this.machineRoutes(view).map((r) => r.cidr);
   }
 
   private exclusive<T>(operation: () => Promise<T>): Promise<T> {

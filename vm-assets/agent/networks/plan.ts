@@ -1,15 +1,40 @@
 // The plan of a container's networking, decided before anything is made: which networks its spec
 // names, the static address it asks for, the ports it publishes — each checked against the
-// records (IPAM) and the machine (is the port free?), with errors that name the spec's field.
+// records (IPAM) and the machine (is the port free? does a subnet overlap its routes?), with
+// errors that name the field.
+import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import type { ContainerSpec } from '../../../shared/containers.js';
 import { OnggiError, errorMessage } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
-import { AddressError } from '../../../shared/networks.js';
+import {
+  AddressError,
+  cidrsOverlap,
+  formatCidr,
+  isIpv4,
+  parseCidr,
+  parseCidrLoose,
+  parseIpv4,
+  type Cidr,
+} from '../../../shared/networks.js';
 import { UnitError, parsePortMapping } from '../../../shared/units.js';
-import { AddressInUseError } from './ipam.js';
-import type { ContainerNetworks, NetworkRecord, PortRecord } from './state.js';
+import {
+  DEFAULT_BRIDGE,
+  MAX_INTERFACES,
+  USER_POOLS,
+  AddressInUseError,
+  allocateAddress,
+  bridgeName,
+  checkGateway,
+  chooseSubnet,
+  defaultGateway,
+  hostVethName,
+  macFor,
+  peerTempName,
+} from './ipam.js';
+import type { NetnsView } from './kernel.js';
+import type { Attachment, ContainerNetworks, NetworkRecord, PortRecord } from './state.js';
 
 /** The network fields of a container's spec: all the network code reads of it. */
 export type SpecNetworks = Pick<ContainerSpec, 'networks' | 'ports' | 'ip'>;
@@ -121,4 +146,101 @@ function portFree(port: PortRecord): Promise<string | undefined> {
 export function derivable(spec: SpecNetworks, membership: ContainerNetworks): boolean {
   const networks = spec.networks;
   return membership.attachments.length === 0 && membership.ports.length === 0 && networks?.length === 1 && networks[0] === 'none';
+}
+
+/** The machine's routes and addresses a new subnet must not overlap (our own bridges' are the networks themselves). */
+export function machineRoutes(view: NetnsView, networks: readonly NetworkRecord[]): Array<{ cidr: Cidr; what: string }> {
+  const ours = new Set(networks.map((n) => n.bridge));
+  const out: Array<{ cidr: Cidr; what: string }> = [];
+  for (const route of view.routes) {
+    if (route.dst === 'default' || (route.dev !== undefined && ours.has(route.dev))) continue;
+    try {
+      out.push({ cidr: parseCidrLoose(route.dst), what: `route ${route.dst}${route.dev ? ` dev ${route.dev}` : ''}` });
+    } catch {
+      // not an IPv4 destination
+    }
+  }
+  for (const link of view.addrs) {
+    if (ours.has(link.ifname)) continue;
+    for (const info of link.addr_info ?? [])
+      if (info.family === 'inet' && isIpv4(info.local) && !info.local.startsWith('127.'))
+        out.push({ cidr: { network: parseIpv4(info.local), prefix: 32 }, what: `address ${info.local} on ${link.ifname}` });
+  }
+  return out;
+}
+
+/** A new network's subnet and gateway: the ones asked for, checked against the other networks and the machine, or the next free /24. */
+export function planSubnet(
+  params: { subnet?: string; gateway?: string },
+  networks: readonly NetworkRecord[],
+  view: NetnsView,
+): { subnet: Cidr; gateway: string } {
+  const machine = machineRoutes(view, networks);
+  let subnet: Cidr;
+  if (params.subnet !== undefined) {
+    subnet = parseCidr(params.subnet);
+    for (const other of networks) {
+      if (cidrsOverlap(parseCidr(other.subnet), subnet))
+        throw conflict(`subnet ${params.subnet} overlaps network "${other.name}" (${other.subnet})`, 'params.subnet');
+    }
+    for (const route of machine) {
+      if (cidrsOverlap(route.cidr, subnet))
+        throw conflict(`subnet ${params.subnet} overlaps the machine's ${route.what}: choose another subnet`, 'params.subnet');
+    }
+  } else {
+    const taken = [...machine.map((r) => r.cidr), ...networks.map((n) => parseCidr(n.subnet))];
+    const chosen = chooseSubnet(USER_POOLS, 24, taken);
+    if (!chosen) throw conflict('no free /24 left in the address pools: give --subnet', 'params.subnet');
+    subnet = chosen;
+  }
+  let gateway = defaultGateway(subnet);
+  if (params.gateway !== undefined) {
+    try {
+      checkGateway(subnet, params.gateway);
+    } catch (error) {
+      throw invalid(errorMessage(error), 'params.gateway');
+    }
+    gateway = params.gateway;
+  }
+  return { subnet, gateway };
+}
+
+export function newNetworkRecord(name: string, subnet: Cidr, gateway: string, isDefault: boolean): NetworkRecord {
+  const id = randomBytes(32).toString('hex');
+  return {
+    id,
+    name,
+    bridge: isDefault ? DEFAULT_BRIDGE : bridgeName(id),
+    subnet: formatCidr(subnet),
+    gateway,
+    isDefault,
+    createdAt: new Date().toISOString(),
+    materialized: !isDefault,
+  };
+}
+
+/** A container's next attachment to a network: the first free ethN, an address (asked for or the next free), its MAC and veth names. */
+export function planAttachment(
+  containerId: string,
+  membership: ContainerNetworks,
+  network: NetworkRecord,
+  used: ReadonlySet<string>,
+  ip: string | undefined,
+  field: string,
+  phase: Attachment['phase'],
+): Attachment {
+  const taken = new Set(membership.attachments.map((a) => a.iface));
+  let index = 0;
+  while (taken.has(`eth${index}`)) index += 1;
+  if (index >= MAX_INTERFACES) throw conflict(`a container can join at most ${MAX_INTERFACES} networks`, 'params.network');
+  const address = addressError(() => allocateAddress(parseCidr(network.subnet), used, ip), field);
+  return {
+    networkId: network.id,
+    ip: address,
+    mac: macFor(address),
+    iface: `eth${index}`,
+    hostVeth: hostVethName(containerId, index),
+    peerTemp: peerTempName(containerId, index),
+    phase,
+  };
 }
