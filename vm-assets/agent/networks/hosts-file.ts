@@ -42,10 +42,12 @@ export async function removeHostsFile(path: string): Promise<void> {
  */
 export async function prepareHostsTarget(rootfs: string): Promise<string | undefined> {
   const etc = join(rootfs, 'etc');
+  // Absent (or unreadable) means: make it; the mkdir then says what is wrong.
   const etcStat = await lstat(etc).catch(() => undefined);
   if (etcStat === undefined) await mkdir(etc, { mode: 0o755 });
   else if (!etcStat.isDirectory()) return undefined;
   const target = join(etc, 'hosts');
+  // Absent: created below with O_EXCL, which fails loudly if that was wrong.
   const stat = await lstat(target).catch(() => undefined);
   if (stat && !stat.isFile()) {
     if (stat.isDirectory()) return undefined;

@@ -92,6 +92,7 @@ export function linkKind(link: IpLink): string {
 
 /** The netns inode of a process (`net:[4026531840]` → 4026531840). */
 export async function netnsInode(pid: number | 'self'): Promise<number | null> {
+  // A process that is gone has no netns: null, which callers treat as such.
   const link = await readlink(`/proc/${pid}/ns/net`).catch(() => '');
   const match = /\[(\d+)\]$/.exec(link);
   return match?.[1] ? Number(match[1]) : null;
