@@ -66,6 +66,28 @@ it('case 2: start `true` with bridge networking vs without', async () => {
     if (variant !== NONE)
       extra[`network steps per start, ${variant} (median)`] = stats(starts.map((s) => s.filter(isNetwork).length)).median;
   }
+  // Where a start's time goes, step by step (the command with names and numbers left out), printed
+  // for whoever reads the run: the medians per start of each kind of step, slowest first.
+  for (const variant of [NONE, BRIDGE, PORT]) {
+    const kinds = new Map<string, number[]>();
+    const starts = perStart(variant);
+    for (const [index, entries] of starts.entries())
+      for (const e of entries) {
+        const words = (e.argv ?? ['echo', '>', e.path ?? '']).filter((w) => !w.startsWith('--net=') && !w.startsWith('--mount='));
+        const key = words
+          .slice(0, 4)
+          .map((w) => w.replace(/[0-9a-f]{8,}|\d+/g, '#'))
+          .join(' ');
+        const sums = kinds.get(key) ?? new Array<number>(starts.length).fill(0);
+        sums[index] = (sums[index] ?? 0) + e.durationMs;
+        kinds.set(key, sums);
+      }
+    const medians = [...kinds].map(([key, sums]) => [key, stats(sums).median] as const).sort((a, b) => b[1] - a[1]);
+    console.log(
+      `case 2, ${variant}: steps per start (median ms)\n${medians.map(([k, m]) => `  ${m.toFixed(1).padStart(7)}  ${k}`).join('\n')}`,
+    );
+  }
+
   // What is left in the lab: the default bridge, the lab's own veth to its outside netns, the rules.
   const left = countKernel(lab);
   expect(await agent.call('containers.list', { all: true })).toEqual([]);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -77,6 +78,10 @@ void container_main(const struct spec *sp, int sync, int out, int err) {
 
   /* Everything but the pid namespace, which fork already put us in as pid 1. */
   if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET) < 0) die("unshare mount, uts, ipc and net namespaces");
+  /* Private at once, not only in setup_rootfs: the agent bind-mounts the container's /etc/hosts in
+   * this namespace before "go", and on a machine whose / is shared (systemd) that mount would
+   * otherwise propagate back to the machine's copy of the rootfs and keep it busy at unmount. */
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("make / rprivate");
   loopback_up();
   wait_for(SYNC_IN_CGROUPS);
   /* Only now, inside the container's cgroups, so they become the namespace's root. */

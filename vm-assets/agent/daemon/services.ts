@@ -58,7 +58,8 @@ export async function createRuntime(deps: RuntimeDeps): Promise<ContainerRuntime
 
 function networkHooks(networks: NetworkManager) {
   return {
-    beforeStart: (record: Parameters<NetworkManager['beforeStart']>[0], pid: number) => networks.beforeStart(record, pid),
+    beforeStart: (record: Parameters<NetworkManager['beforeStart']>[0], pid: number, rootfs: string) =>
+      networks.beforeStart(record, pid, rootfs),
     afterStop: (record: Parameters<NetworkManager['afterStop']>[0]) => networks.afterStop(record),
   };
 }
@@ -72,8 +73,8 @@ export async function openNetworks(deps: Pick<RuntimeDeps, 'stateDir' | 'activit
   try {
     return await NetworkManager.open({
       root: join(deps.stateDir, 'networks'),
-      containersRoot: join(deps.stateDir, 'containers'),
       activity: deps.activity,
+      log: deps.log,
       emit: (event) => deps.events.publish(event),
       defaultNetwork: process.env.ONGGI_DEFAULT_NETWORK !== 'none',
       monitor: true,

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import type { ActivityLog, ActivityScope } from '../activity/activity-log.js';
+import { CommandFailedError, type ActivityLog, type ActivityScope } from '../activity/activity-log.js';
 
 export class QuietCommandError extends Error {
   constructor(
@@ -111,4 +111,52 @@ export function parseJsonSequence(text: string): unknown[] {
     }
   }
   return out;
+}
+
+/** A batch line's token: iproute2 splits batch lines on blanks and reads quotes and `#`, so none may appear. */
+const BATCH_TOKEN = /^[^\s"'#\\]+$/;
+
+/**
+ * Runs several `ip` commands in one process (`ip -batch -`, behind the same namespace prefix),
+ * and records each line in the activity log as the command it equals (`[...prefix, 'ip', ...line]`),
+ * with an equal share of the batch's time. iproute2 stops at the first failing line and names it
+ * (`Command failed -:N`): the lines before it are recorded as done, that one as failed, the rest
+ * not at all, and the error thrown is that line's, as a lone command would have failed.
+ */
+export async function runIpBatch(
+  activity: ActivityLog,
+  prefix: readonly string[],
+  lines: ReadonlyArray<readonly string[]>,
+  scope: ActivityScope = {},
+): Promise<void> {
+  if (lines.length === 0) return;
+  for (const line of lines)
+    if (line.length === 0 || !line.every((token) => BATCH_TOKEN.test(token))) throw new Error(`not a batch line: ${line.join(' ')}`);
+  const started = performance.now();
+  let failure: { line: number; error: Error; stderr: string; code: number | null } | undefined;
+  try {
+    await readCommand([...prefix, 'ip', '-batch', '-'], { input: lines.map((line) => `${line.join(' ')}\n`).join('') });
+  } catch (error) {
+    const stderr = error instanceof QuietCommandError ? error.stderr : '';
+    const named = /Command failed -:(\d+)/.exec(stderr);
+    const line = named?.[1] ? Math.min(Math.max(Number(named[1]) - 1, 0), lines.length - 1) : 0;
+    failure = {
+      line,
+      error: error instanceof Error ? error : new Error(String(error)),
+      stderr: stderr.replace(/^Command failed -:\d+\s*$/m, '').trim(),
+      code: error instanceof QuietCommandError ? error.code : null,
+    };
+  }
+  const ran = failure === undefined ? lines.length : failure.line + 1;
+  const share = (performance.now() - started) / ran;
+  for (const [index, line] of lines.slice(0, ran).entries()) {
+    const argv = [...prefix, 'ip', ...line];
+    if (failure?.line !== index) {
+      activity.record({ kind: 'command', argv, ok: true, durationMs: share, ...scope });
+      continue;
+    }
+    const error = failure.error instanceof QuietCommandError ? new CommandFailedError(argv, failure.code, failure.stderr) : failure.error;
+    activity.record({ kind: 'command', argv, ok: false, error: error.message, durationMs: share, ...scope });
+    throw error;
+  }
 }

@@ -224,15 +224,29 @@ export class IptablesBackend implements FirewallBackend {
     return [...this.prefix, 'iptables', '-w', '-t', table, ...args];
   }
 
-  private async read(table: 'filter' | 'nat'): Promise<{ chains: Set<string>; rules: IptRule[] }> {
-    return parseIptablesSave(await readCommand(this.ipt(table, '-S')));
+  /**
+   * Both tables in one process: `iptables-save` prints every table the kernel has, rules in the
+   * same words as `iptables -S` (a table never used is absent, which reads as one without our
+   * chains). Each `:CHAIN POLICY [counters]` line is taken as the chain's `-N`.
+   */
+  private async read(): Promise<Record<'filter' | 'nat', { chains: Set<string>; rules: IptRule[] }>> {
+    const text = await readCommand([...this.prefix, 'iptables-save']);
+    const tables: Record<string, string[]> = { filter: [], nat: [] };
+    let table: string[] | undefined;
+    for (const line of text.split('\n')) {
+      if (line.startsWith('*')) table = tables[line.slice(1).trim()];
+      else if (line.startsWith(':')) table?.push(`-N ${line.slice(1).split(' ')[0] ?? ''}`);
+      else table?.push(line);
+    }
+    return { filter: parseIptablesSave((tables.filter ?? []).join('\n')), nat: parseIptablesSave((tables.nat ?? []).join('\n')) };
   }
 
   async current(): Promise<CurrentRule[]> {
     const out: CurrentRule[] = [];
+    const state = await this.read();
     for (const table of ['filter', 'nat'] as const) {
       const own = new Set<string>(IPT_OWN_CHAINS[table]);
-      for (const rule of (await this.read(table)).rules)
+      for (const rule of state[table].rules)
         if (own.has(rule.chain) && rule.comment?.startsWith('onggi:')) out.push({ key: rule.comment, text: `-t ${table} ${rule.line}` });
     }
     return out;
@@ -240,7 +254,7 @@ export class IptablesBackend implements FirewallBackend {
 
   async apply(rules: readonly RuleSpec[] | null, scope: ActivityScope = {}): Promise<void> {
     const run = (argv: string[]) => this.runner.run(argv, scope);
-    const state = { filter: await this.read('filter'), nat: await this.read('nat') };
+    const state = await this.read();
     if (rules === null) {
       for (const hook of IPT_HOOKS)
         for (const rule of state[hook.table].rules.filter((r) => r.chain === hook.chain && r.comment === 'onggi:hook'))

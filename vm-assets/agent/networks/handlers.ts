@@ -58,6 +58,8 @@ export function withNetworks(
       try {
         await networks.register(runtime.find(created.id));
       } catch (error) {
+        // The register error is the answer; a removal that fails too leaves a container the user
+        // sees in the list and can remove (the runtime logs its own teardown steps).
         await runtime.remove(created.id, true).catch(() => undefined);
         throw error;
       }

@@ -5,6 +5,7 @@
 // container's (untrusted, changeable) root filesystem.
 import { lstat, mkdir, open, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ContainerNetworks, NetworkState } from './state.js';
 
 export interface HostsEntry {
   ip: string;
@@ -41,10 +42,12 @@ export async function removeHostsFile(path: string): Promise<void> {
  */
 export async function prepareHostsTarget(rootfs: string): Promise<string | undefined> {
   const etc = join(rootfs, 'etc');
+  // Absent (or unreadable) means: make it; the mkdir then says what is wrong.
   const etcStat = await lstat(etc).catch(() => undefined);
   if (etcStat === undefined) await mkdir(etc, { mode: 0o755 });
   else if (!etcStat.isDirectory()) return undefined;
   const target = join(etc, 'hosts');
+  // Absent: created below with O_EXCL, which fails loudly if that was wrong.
   const stat = await lstat(target).catch(() => undefined);
   if (stat && !stat.isFile()) {
     if (stat.isDirectory()) return undefined;
@@ -56,4 +59,70 @@ export async function prepareHostsTarget(rootfs: string): Promise<string | undef
     await handle.close();
   }
   return target;
+}
+
+/** Who is on which network, as the hosts files need it: the records, and which containers run (id → pid). */
+export interface HostsView {
+  state: NetworkState;
+  active: ReadonlyMap<string, number>;
+}
+
+/** The per-container hosts files under one directory, rewritten only when their content changes. */
+export class HostsFiles {
+  private readonly written = new Map<string, string>();
+
+  constructor(readonly dir: string) {}
+
+  path(id: string): string {
+    return join(this.dir, id);
+  }
+
+  /** Rewrites the hosts files of these containers when their content changed (force: even when not running, or unchanged). */
+  async update(view: HostsView, ids: readonly string[], force = false): Promise<void> {
+    for (const id of new Set(ids)) {
+      const membership = view.state.containers[id];
+      if (!membership || membership.attachments.length === 0 || (!view.active.has(id) && !force)) continue;
+      const content = renderHosts(ownEntries(membership), peerEntries(view, id));
+      if (!force && this.written.get(id) === content) continue;
+      await writeHostsFile(this.path(id), content);
+      this.written.set(id, content);
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    this.written.delete(id);
+    await removeHostsFile(this.path(id));
+  }
+}
+
+function ownEntries(membership: ContainerNetworks): HostsEntry[] {
+  return membership.attachments
+    .filter((a) => a.phase === 'ready')
+    .map((a) => ({ ip: a.ip, names: [membership.hostname, membership.name] }));
+}
+
+const isUserNetwork = (state: NetworkState, networkId: string) => !state.networks.find((n) => n.id === networkId)?.isDefault;
+
+/** Containers on the same user network (the default bridge, as Docker's, has no names). */
+function peerEntries({ state, active }: HostsView, id: string): HostsEntry[] {
+  const mine = new Set(
+    (state.containers[id]?.attachments ?? [])
+      .filter((a) => a.phase === 'ready' && isUserNetwork(state, a.networkId))
+      .map((a) => a.networkId),
+  );
+  const entries: HostsEntry[] = [];
+  for (const [otherId, other] of Object.entries(state.containers)) {
+    if (otherId === id || !active.has(otherId)) continue;
+    for (const a of other.attachments)
+      if (a.phase === 'ready' && mine.has(a.networkId)) entries.push({ ip: a.ip, names: [other.name, other.hostname] });
+  }
+  return entries;
+}
+
+/** Active containers that share a user network with this one (itself included). */
+export function sharingWith({ state, active }: HostsView, id: string): string[] {
+  const mine = new Set((state.containers[id]?.attachments ?? []).map((a) => a.networkId));
+  return [...active.keys()].filter((other) =>
+    (state.containers[other]?.attachments ?? []).some((a) => mine.has(a.networkId) && isUserNetwork(state, a.networkId)),
+  );
 }

@@ -1,6 +1,6 @@
 // What the kernel says about a network namespace, read from iproute2's JSON output (`ip -j`):
 // never parsed from the human-readable text, which changes between versions.
-import { readlink } from 'node:fs/promises';
+import { readFile, readlink } from 'node:fs/promises';
 import { z } from 'zod';
 import { inNetns, parseJsonSequence, readCommand } from './commands.js';
 
@@ -68,6 +68,20 @@ export async function readLinks(target: NetnsTarget = {}): Promise<IpLink[]> {
   return z.array(IpLink).parse(JSON.parse((await readCommand([...prefix(target), 'ip', '-j', '-d', 'link', 'show'])) || '[]'));
 }
 
+/**
+ * The names of the links in the agent's own netns, from /proc/self/net/dev (per-netns, like every
+ * /proc/net file): the kernel's link list without spawning `ip`, for teardown's "what is left?".
+ */
+export async function linkNames(): Promise<Set<string>> {
+  const text = await readFile('/proc/self/net/dev', 'utf8');
+  const names = new Set<string>();
+  for (const line of text.split('\n').slice(2)) {
+    const name = line.split(':', 1)[0]?.trim();
+    if (name) names.add(name);
+  }
+  return names;
+}
+
 /** The kind a person would call a link: the kernel's info_kind, else loopback or a hardware device. */
 export function linkKind(link: IpLink): string {
   if (link.linkinfo?.info_kind) return link.linkinfo.info_kind;
@@ -78,6 +92,7 @@ export function linkKind(link: IpLink): string {
 
 /** The netns inode of a process (`net:[4026531840]` → 4026531840). */
 export async function netnsInode(pid: number | 'self'): Promise<number | null> {
+  // A process that is gone has no netns: null, which callers treat as such.
   const link = await readlink(`/proc/${pid}/ns/net`).catch(() => '');
   const match = /\[(\d+)\]$/.exec(link);
   return match?.[1] ? Number(match[1]) : null;

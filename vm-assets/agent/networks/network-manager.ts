@@ -6,25 +6,16 @@
 // recorded first, then made, so a daemon killed half-way finds a record describing more than the
 // kernel has (reapplied) or kernel leftovers no record describes (reaped by their names, which
 // are ours by construction: onggi0/ogb… bridges, ogv…/ogc… veths, ONGGI-* chains).
-import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
-import { mkdir, readFile, readdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
 import type { AgentEvent } from '../../../shared/agent-rpc.js';
 import type { ContainerSummary } from '../../../shared/containers.js';
-import { OnggiError, errorMessage } from '../../../shared/errors.js';
+import { OnggiError } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
 import {
-  AddressError,
   cidrsOverlap,
-  formatCidr,
   isIpv4,
   parseCidr,
-  parseCidrLoose,
-  parseIpv4,
-  type Cidr,
   type NetworkAttachment,
   type NetworkDetail,
   type NetworkSummary,
@@ -32,43 +23,31 @@ import {
   type PublishedPort,
   type Topology,
 } from '../../../shared/networks.js';
-import { UnitError, parsePortMapping } from '../../../shared/units.js';
 import type { ActivityLog, ActivityScope } from '../activity/activity-log.js';
-import { CommandFailedError } from '../activity/activity-log.js';
-import { ContainerRecords, type ContainerRecord } from '../runtime/container-record.js';
-import { ensureSbinOnPath, inNetns } from './commands.js';
+import type { Logger } from '../daemon/logger.js';
+import type { ContainerRecord } from '../runtime/container-record.js';
+import { BridgeDriver } from './bridge-driver.js';
+import { ensureSbinOnPath } from './commands.js';
 import { desiredRules, detectFirewall, ownerOfKey, type FirewallBackend, type FirewallPort } from './firewall.js';
-import { prepareHostsTarget, removeHostsFile, renderHosts, writeHostsFile, type HostsEntry } from './hosts-file.js';
-import {
-  DEFAULT_BRIDGE,
-  DEFAULT_NETWORK_NAME,
-  DEFAULT_SUBNETS,
-  MAX_INTERFACES,
-  OUR_BRIDGE,
-  OUR_VETH,
-  USER_POOLS,
-  AddressInUseError,
-  allocateAddress,
-  bridgeName,
-  checkGateway,
-  chooseSubnet,
-  defaultGateway,
-  hostVethName,
-  macFor,
-  peerTempName,
-} from './ipam.js';
-import { readLinks, readNetns, type IpLink, type NetnsView } from './kernel.js';
+import { HostsFiles, sharingWith, type HostsView } from './hosts-file.js';
+import { DEFAULT_NETWORK_NAME, DEFAULT_SUBNETS, OUR_BRIDGE, OUR_VETH, allocateAddress, defaultGateway } from './ipam.js';
+import { readNetns } from './kernel.js';
 import { KernelMonitor } from './monitor.js';
-import { probePing, probeTcp } from './probe.js';
 import {
-  NetworkStore,
-  emptyState,
-  type Attachment,
-  type ContainerNetworks,
-  type NetworkRecord,
-  type NetworkState,
-  type PortRecord,
-} from './state.js';
+  addressError,
+  checkPorts,
+  conflict,
+  derivable,
+  invalid,
+  machineRoutes,
+  newNetworkRecord,
+  planAttachment,
+  planNetworks,
+  planSubnet,
+  type SpecNetworks,
+} from './plan.js';
+import { probePing, probeTcp } from './probe.js';
+import { NetworkStore, emptyState, type Attachment, type ContainerNetworks, type NetworkRecord, type NetworkState } from './state.js';
 import { NetnsViewCache } from './netns-cache.js';
 import { snapshotTopology } from './topology.js';
 
@@ -83,9 +62,9 @@ export interface ContainerSource {
 export interface NetworkManagerOptions {
   /** Where the network records and hosts files live (`<state>/networks`). */
   root: string;
-  /** The runtime's container root, for each container's rootfs mount point. */
-  containersRoot: string;
   activity: ActivityLog;
+  /** The daemon's log: teardown failures are written there (the kernel steps' own in the activity log). */
+  log?: Pick<Logger, 'error'>;
   emit: (event: AgentEvent) => void;
   /** Create the default bridge network when it is missing (off: `ONGGI_DEFAULT_NETWORK=none`, like dockerd --bridge=none). */
   defaultNetwork: boolean;
@@ -94,32 +73,16 @@ export interface NetworkManagerOptions {
   monitor?: boolean;
 }
 
-/** The network fields of a container's spec, read back from its record. */
-const SpecNetworks = z.object({
-  networks: z.array(z.string()).optional(),
-  ports: z.array(z.string()).optional(),
-  ip: z.string().optional(),
-});
-
-interface Plan {
-  networks: NetworkRecord[];
-  ip: string | undefined;
-  ports: PortRecord[];
-}
-
-const invalid = (message: string, field: string) => new OnggiError(ErrorCode.InvalidParams, 'invalid_params', message, field);
-const conflict = (message: string, field: string) => new OnggiError(ErrorCode.Conflict, 'conflict', message, field);
-
 export class NetworkManager {
   private state: NetworkState = emptyState();
   private readonly store: NetworkStore;
-  private readonly containerPaths: ContainerRecords;
+  private readonly driver: BridgeDriver;
+  private readonly hosts: HostsFiles;
   /** Container namespaces' last `ip -j` views, reused while unchanged (topology snapshots). */
   private readonly netnsViews = new NetnsViewCache();
   private source: ContainerSource | undefined;
   /** Containers whose veths are (being) set up: id → pid. The authority for hosts files and port rules. */
   private readonly active = new Map<string, number>();
-  private readonly hostsContent = new Map<string, string>();
   private lock: Promise<unknown> = Promise.resolve();
   private syncCurrent: Promise<void> = Promise.resolve();
   private syncPending: Promise<void> | undefined;
@@ -133,7 +96,17 @@ export class NetworkManager {
     readonly firewall: FirewallBackend,
   ) {
     this.store = new NetworkStore(join(options.root, 'networks.json'));
-    this.containerPaths = new ContainerRecords(options.containersRoot);
+    this.driver = new BridgeDriver(options.activity, options.log);
+    this.hosts = new HostsFiles(join(options.root, 'hosts'));
+  }
+
+  /** What the hosts files are made from: the records and the running containers. */
+  private get view(): HostsView {
+    return { state: this.state, active: this.active };
+  }
+
+  private get log(): Pick<Logger, 'error'> {
+    return this.options.log ?? { error: () => undefined };
   }
 
   /** Reads the records and finds the packet filter; touches nothing in the kernel yet. */
@@ -162,20 +135,23 @@ export class NetworkManager {
       for (const id of Object.keys(this.state.containers)) {
         if (source && !exists.has(id)) {
           delete this.state.containers[id];
-          await removeHostsFile(this.hostsPath(id));
+          await this.hosts.remove(id);
         }
       }
       const known = new Set(Object.keys(this.state.containers));
-      // A hosts file no record explains: left by a removal the daemon did not finish.
-      for (const file of await readdir(join(this.options.root, 'hosts')).catch((): string[] => []))
-        if (!known.has(file)) await removeHostsFile(this.hostsPath(file));
+      // A hosts file no record explains: left by a removal the daemon did not finish. (open() made
+      // the directory: an unreadable one has nothing to reap, and the first write will say why.)
+      for (const file of await readdir(this.hosts.dir).catch((): string[] => [])) if (!known.has(file)) await this.hosts.remove(file);
       for (const membership of Object.values(this.state.containers))
         membership.attachments = membership.attachments.filter((a) => a.phase === 'ready');
       if (this.options.defaultNetwork && !this.state.networks.some((n) => n.isDefault)) {
         const view = await readNetns();
-        const taken = [...this.machineCidrs(view), ...this.state.networks.map((n) => parseCidr(n.subnet))];
+        const taken = [
+          ...machineRoutes(view, this.state.networks).map((r) => r.cidr),
+          ...this.state.networks.map((n) => parseCidr(n.subnet)),
+        ];
         const subnet = DEFAULT_SUBNETS.map((s) => parseCidr(s)).find((c) => !taken.some((t) => cidrsOverlap(t, c)));
-        if (subnet) this.state.networks.push(this.newNetwork(DEFAULT_NETWORK_NAME, subnet, defaultGateway(subnet), true));
+        if (subnet) this.state.networks.push(newNetworkRecord(DEFAULT_NETWORK_NAME, subnet, defaultGateway(subnet), true));
       }
       await this.store.save(this.state);
     });
@@ -183,7 +159,7 @@ export class NetworkManager {
     const running = containers.filter((c) => c.state === 'running' && c.pid !== null);
     for (const c of running) if (this.state.containers[c.id] && c.pid !== null) this.active.set(c.id, c.pid);
     const view = await readNetns();
-    for (const network of this.state.networks) if (network.materialized) await this.ensureBridge(network, view);
+    for (const network of this.state.networks) if (network.materialized) await this.driver.setupBridge(network, view);
     const expected = new Set<string>();
     for (const id of this.active.keys()) for (const a of this.state.containers[id]?.attachments ?? []) expected.add(a.hostVeth);
     const bridges = new Set(this.state.networks.filter((n) => n.materialized).map((n) => n.bridge));
@@ -192,7 +168,7 @@ export class NetworkManager {
       const stale =
         (OUR_BRIDGE.test(link.ifname) && !bridges.has(link.ifname)) || (OUR_VETH.test(link.ifname) && !expected.has(link.ifname));
       // Veths are reaped only when the containers are known: an unknown runtime state could hide running ones.
-      if (stale && (source || OUR_BRIDGE.test(link.ifname))) await this.deleteLink(link.ifname, {});
+      if (stale && (source || OUR_BRIDGE.test(link.ifname))) await this.driver.deleteLink(link.ifname, {});
     }
     // What the kernel lost while we were away: a running container's veth (re-created into its netns) or its bridge port.
     for (const [id, pid] of this.active) {
@@ -203,16 +179,17 @@ export class NetworkManager {
         if (!network?.materialized) continue;
         const link = view.links.find((l) => l.ifname === attachment.hostVeth);
         const scope = { container: membership.name, network: network.name };
-        if (!link) {
-          await this.plumb(pid, attachment, network, membership.attachments[0] === attachment, scope).catch(() => undefined);
-        } else if (link.master !== network.bridge) {
-          await this.options.activity
-            .run(['ip', 'link', 'set', attachment.hostVeth, 'master', network.bridge, 'up'], scope)
-            .catch(() => undefined);
+        // A container that cannot be re-plumbed keeps running without that network: the failed step
+        // is in the activity log, the reason in the daemon's; the other containers are still brought back.
+        try {
+          if (!link) await this.driver.setupVeth(pid, attachment, network, membership.attachments[0] === attachment, scope);
+          else if (link.master !== network.bridge) await this.driver.reattach(attachment.hostVeth, network.bridge, scope);
+        } catch (error) {
+          this.log.error(`container ${membership.name}: its veth on network ${network.name} could not be restored`, error);
         }
       }
     }
-    await this.updateHosts([...this.active.keys()]);
+    await this.hosts.update(this.view, [...this.active.keys()]);
     this.reconciled = true;
     await this.syncFirewall();
     if (this.options.monitor) {
@@ -238,34 +215,8 @@ export class NetworkManager {
       if (this.state.networks.some((n) => n.name === params.name))
         throw conflict(`a network named "${params.name}" already exists`, 'params.name');
       const view = await readNetns();
-      const machine = this.machineRoutes(view);
-      let subnet: Cidr;
-      if (params.subnet !== undefined) {
-        subnet = parseCidr(params.subnet);
-        for (const other of this.state.networks) {
-          if (cidrsOverlap(parseCidr(other.subnet), subnet))
-            throw conflict(`subnet ${params.subnet} overlaps network "${other.name}" (${other.subnet})`, 'params.subnet');
-        }
-        for (const route of machine) {
-          if (cidrsOverlap(route.cidr, subnet))
-            throw conflict(`subnet ${params.subnet} overlaps the machine's ${route.what}: choose another subnet`, 'params.subnet');
-        }
-      } else {
-        const taken = [...machine.map((r) => r.cidr), ...this.state.networks.map((n) => parseCidr(n.subnet))];
-        const chosen = chooseSubnet(USER_POOLS, 24, taken);
-        if (!chosen) throw conflict('no free /24 left in the address pools: give --subnet', 'params.subnet');
-        subnet = chosen;
-      }
-      let gateway = defaultGateway(subnet);
-      if (params.gateway !== undefined) {
-        try {
-          checkGateway(subnet, params.gateway);
-        } catch (error) {
-          throw invalid(errorMessage(error), 'params.gateway');
-        }
-        gateway = params.gateway;
-      }
-      const network = this.newNetwork(params.name, subnet, gateway, false);
+      const { subnet, gateway } = planSubnet(params, this.state.networks, view);
+      const network = newNetworkRecord(params.name, subnet, gateway, false);
       if (view.links.some((l) => l.ifname === network.bridge))
         throw conflict(`a device named ${network.bridge} already exists`, 'params.name');
       this.state.networks.push(network);
@@ -274,7 +225,7 @@ export class NetworkManager {
       return network;
     });
     try {
-      await this.ensureBridge(network, await readNetns());
+      await this.driver.setupBridge(network, await readNetns());
       await this.syncFirewall();
     } catch (error) {
       // Undo: a network that is not whole is not kept.
@@ -282,8 +233,10 @@ export class NetworkManager {
         this.state.networks = this.state.networks.filter((n) => n.id !== network.id);
         await this.store.save(this.state);
       });
-      await this.deleteLink(network.bridge, { network: network.name }).catch(() => undefined);
-      await this.syncFirewall().catch(() => undefined);
+      await this.driver.teardownBridge(network);
+      await this.syncFirewall().catch((undo: unknown) =>
+        this.log.error(`network ${network.name}: rules not removed after a failed create`, undo),
+      );
       throw error;
     }
     this.changed('network.create');
@@ -311,13 +264,14 @@ export class NetworkManager {
       return network;
     });
     await this.syncFirewall();
-    if (network.materialized) await this.deleteLink(network.bridge, { network: network.name });
+    if (network.materialized) await this.driver.deleteLink(network.bridge, { network: network.name });
     this.changed('network.remove');
     return { id: network.id };
   }
 
   async inspect(selector: string): Promise<NetworkDetail> {
     const network = this.findNetwork(selector, 'params.network');
+    // The rule list is a detail of the answer: a packet filter that cannot be read still lets inspect answer.
     const rules = await this.firewall.current().catch(() => []);
     return {
       ...this.summary(network),
@@ -346,10 +300,11 @@ export class NetworkManager {
       if (membership.attachments.some((a) => a.networkId === network.id))
         throw conflict(`container ${record.name} is already connected to "${network.name}"`, 'params.network');
       const pid = this.active.get(record.id);
-      const attachment = this.newAttachment(
+      const attachment = planAttachment(
         record.id,
         membership,
         network,
+        this.usedAddresses(network),
         params.ip,
         'params.ip',
         pid === undefined ? 'ready' : 'pending',
@@ -363,9 +318,9 @@ export class NetworkManager {
       try {
         if (await this.materialize(network.id)) await this.syncFirewall();
         const first = this.state.containers[record.id]?.attachments[0] === attachment;
-        await this.plumb(pid, attachment, network, first, scope);
+        await this.driver.setupVeth(pid, attachment, network, first, scope);
       } catch (error) {
-        await this.unplumb([attachment], scope);
+        await this.driver.teardownVeths([attachment], scope);
         await this.exclusive(async () => {
           const m = this.state.containers[record.id];
           if (m) m.attachments = m.attachments.filter((a) => a !== attachment);
@@ -377,7 +332,7 @@ export class NetworkManager {
         attachment.phase = 'ready';
         await this.store.save(this.state);
       });
-      await this.updateHosts(this.sharingWith(record.id));
+      await this.hosts.update(this.view, sharingWith(this.view, record.id));
       if ((this.state.containers[record.id]?.ports.length ?? 0) > 0) await this.syncFirewall();
     }
     this.changed('network.connect');
@@ -398,14 +353,14 @@ export class NetworkManager {
           'params.network',
         );
       // Whoever shared a network with it before it left still lists it.
-      const peers = this.sharingWith(record.id);
+      const peers = sharingWith(this.view, record.id);
       membership.attachments = membership.attachments.filter((a) => a !== attachment);
       await this.store.save(this.state);
       return { network, attachment, peers };
     });
     if (this.active.has(record.id)) {
-      await this.unplumb([attachment], { container: record.name, network: network.name });
-      await this.updateHosts(peers);
+      await this.driver.teardownVeths([attachment], { container: record.name, network: network.name });
+      await this.hosts.update(this.view, peers);
       if ((this.state.containers[record.id]?.ports.length ?? 0) > 0) await this.syncFirewall();
     }
     this.changed('network.disconnect');
@@ -415,14 +370,14 @@ export class NetworkManager {
   // ---- containers ----------------------------------------------------------------------------
 
   /** Checks a container spec's networks, address and ports before the container is created; errors name the field. */
-  async validateSpec(spec: unknown): Promise<void> {
-    const plan = this.plan(spec);
+  async validateSpec(spec: SpecNetworks): Promise<void> {
+    const plan = planNetworks(spec, this.state.networks);
     if (plan.ip !== undefined && plan.networks[0])
       addressError(
         () => allocateAddress(parseCidr(plan.networks[0]?.subnet ?? ''), this.usedAddresses(plan.networks[0] as NetworkRecord), plan.ip),
         'params.ip',
       );
-    await this.checkPorts(plan.ports, undefined);
+    await checkPorts(plan.ports, this.activeMemberships(undefined));
   }
 
   /** Records a new container's networks and gives it its addresses (at create, so `inspect` shows them at once). */
@@ -430,13 +385,13 @@ export class NetworkManager {
     await this.exclusive(async () => {
       if (this.state.containers[record.id]) return;
       const membership = this.ensureMembershipLocked(record);
-      if (!derivable(record, membership)) await this.store.save(this.state);
+      if (!derivable(record.spec, membership)) await this.store.save(this.state);
     });
     this.changed('container.create');
   }
 
-  /** The hook between the container's process being created and its command starting: its network. */
-  async beforeStart(record: ContainerRecord, pid: number): Promise<void> {
+  /** The hook between the container's process being created and its command starting: its network (rootfs: its mounted root, for /etc/hosts). */
+  async beforeStart(record: ContainerRecord, pid: number, rootfs: string): Promise<void> {
     const scope: ActivityScope = { container: record.name };
     const known = this.state.containers[record.id];
     if (known && known.attachments.length === 0 && known.ports.length === 0) {
@@ -448,9 +403,9 @@ export class NetworkManager {
     const membership = await this.exclusive(async () => {
       const isNew = !this.state.containers[record.id];
       const membership = this.ensureMembershipLocked(record);
-      if (isNew && !derivable(record, membership)) await this.store.save(this.state);
+      if (isNew && !derivable(record.spec, membership)) await this.store.save(this.state);
       // Checked and claimed under the lock: two containers starting at once cannot both get a port.
-      await this.checkPorts(membership.ports, record.id);
+      await checkPorts(membership.ports, this.activeMemberships(record.id));
       this.active.set(record.id, pid);
       return membership;
     });
@@ -462,14 +417,20 @@ export class NetworkManager {
         const network = this.networkById(attachment.networkId);
         if (!network)
           throw new OnggiError(ErrorCode.NotFound, 'not_found', `network ${attachment.networkId.slice(0, 12)} no longer exists`);
-        await this.plumb(pid, attachment, network, index === 0, { ...scope, network: network.name });
+        await this.driver.setupVeth(pid, attachment, network, index === 0, { ...scope, network: network.name });
       }
-      if (membership.attachments.length > 0) await this.mountHosts(record, pid, scope);
-      await this.updateHosts(this.sharingWith(record.id).filter((id) => id !== record.id));
+      if (membership.attachments.length > 0) {
+        await this.hosts.update(this.view, [record.id], true);
+        await this.driver.mountHosts(pid, rootfs, this.hosts.path(record.id), scope);
+      }
+      await this.hosts.update(
+        this.view,
+        sharingWith(this.view, record.id).filter((id) => id !== record.id),
+      );
       if (membership.ports.length > 0 || newNetworks) await this.syncFirewall();
     } catch (error) {
       this.active.delete(record.id);
-      await this.unplumb(membership.attachments, scope);
+      await this.driver.teardownVeths(membership.attachments, scope);
       throw error;
     }
     this.changed('container.start');
@@ -482,9 +443,12 @@ export class NetworkManager {
     const scope: ActivityScope = { container: record.name };
     // Before reconcile the kernel is reaped by name anyway; a link read per stopped container at start-up would be waste.
     if (membership && this.reconciled) {
-      if (wasActive || record.phase === 'removing') await this.unplumb(membership.attachments, scope);
+      if (wasActive || record.phase === 'removing') await this.driver.teardownVeths(membership.attachments, scope);
       if (wasActive) {
-        await this.updateHosts(this.sharingWith(record.id).filter((id) => id !== record.id));
+        await this.hosts.update(
+          this.view,
+          sharingWith(this.view, record.id).filter((id) => id !== record.id),
+        );
         if (membership.ports.length > 0) await this.syncFirewall();
       }
     }
@@ -493,10 +457,9 @@ export class NetworkManager {
         delete this.state.containers[record.id];
         // A membership its spec alone gives back was never saved (a stale copy, left by a
         // disconnect, is dropped by the next save or by reconcile, which prunes unknown containers).
-        if (!derivable(record, membership)) await this.store.save(this.state);
+        if (!derivable(record.spec, membership)) await this.store.save(this.state);
       });
-      this.hostsContent.delete(record.id);
-      await removeHostsFile(this.hostsPath(record.id));
+      await this.hosts.remove(record.id);
     }
     if (wasActive || record.phase === 'removing') this.changed(record.phase === 'removing' ? 'container.remove' : 'container.stop');
   }
@@ -548,23 +511,6 @@ export class NetworkManager {
 
   // ---- kernel steps --------------------------------------------------------------------------
 
-  private async ensureBridge(network: NetworkRecord, view: NetnsView): Promise<void> {
-    const run = (argv: string[]) => this.options.activity.run(argv, { network: network.name });
-    const prefix = parseCidr(network.subnet).prefix;
-    const link = view.addrs.find((l) => l.ifname === network.bridge) ?? view.links.find((l) => l.ifname === network.bridge);
-    if (link && link.linkinfo?.info_kind !== undefined && link.linkinfo.info_kind !== 'bridge') {
-      throw new OnggiError(ErrorCode.Conflict, 'conflict', `${network.bridge} exists on the machine and is not a bridge`);
-    }
-    if (!link) await run(['ip', 'link', 'add', network.bridge, 'type', 'bridge']);
-    if (!(link?.addr_info ?? []).some((a) => a.family === 'inet' && a.local === network.gateway && a.prefixlen === prefix))
-      await run(['ip', 'addr', 'add', `${network.gateway}/${prefix}`, 'dev', network.bridge]);
-    if (!link?.flags.includes('UP')) await run(['ip', 'link', 'set', network.bridge, 'up']);
-    // Published ports answer on 127.0.0.1 too: DNAT'd loopback traffic may leave through the bridge only with this.
-    await this.sysctl(`/proc/sys/net/ipv4/conf/${network.bridge}/route_localnet`, '1', { network: network.name });
-    // Routing between the bridge and the world, in the netns the agent runs in.
-    await this.sysctl('/proc/sys/net/ipv4/ip_forward', '1', { network: network.name });
-  }
-
   /** Makes a network's bridge the first time a container needs it (the default network); true when it did. */
   private materialize(networkId: string): Promise<boolean> {
     return this.exclusive(async () => {
@@ -574,131 +520,18 @@ export class NetworkManager {
         this.state.madeKernelChanges = true;
         await this.store.save(this.state);
       }
-      await this.ensureBridge(network, await readNetns());
+      await this.driver.setupBridge(network, await readNetns());
       network.materialized = true;
       await this.store.save(this.state);
       return true;
     });
   }
 
-  private async sysctl(path: string, value: string, scope: ActivityScope): Promise<void> {
-    const current = (await readFile(path, 'utf8').catch(() => '')).trim();
-    if (current !== value) await this.options.activity.write(path, value, scope);
-  }
-
-  /** One veth pair: host end on the bridge, the other end moved into the container and named ethN, with its address (and the default route). */
-  private async plumb(
-    pid: number,
-    attachment: Attachment,
-    network: NetworkRecord,
-    defaultRoute: boolean,
-    scope: ActivityScope,
-  ): Promise<void> {
-    const run = (argv: string[]) => this.options.activity.run(argv, scope);
-    const ns = inNetns(pid);
-    const prefix = parseCidr(network.subnet).prefix;
-    const add = ['ip', 'link', 'add', attachment.hostVeth, 'type', 'veth', 'peer', 'name', attachment.peerTemp, 'address', attachment.mac];
-    try {
-      await run(add);
-    } catch (error) {
-      // A crash's leftover of the same name (the daemon died before it could reap): reap and retry once.
-      if (!(error instanceof CommandFailedError && /exists/i.test(error.stderr))) throw error;
-      await this.unplumb([attachment], scope);
-      await run(add);
-    }
-    await run(['ip', 'link', 'set', attachment.hostVeth, 'master', network.bridge, 'up']);
-    await run(['ip', 'link', 'set', attachment.peerTemp, 'netns', String(pid)]);
-    await run([...ns, 'ip', 'link', 'set', attachment.peerTemp, 'name', attachment.iface, 'up']);
-    await run([...ns, 'ip', 'addr', 'add', `${attachment.ip}/${prefix}`, 'dev', attachment.iface]);
-    if (defaultRoute) await run([...ns, 'ip', 'route', 'add', 'default', 'via', network.gateway]);
-  }
-
-  /** Deletes what exists of these attachments' veths on the machine side (deleting one end deletes the pair). */
-  private async unplumb(attachments: readonly Attachment[], scope: ActivityScope): Promise<void> {
-    if (attachments.length === 0) return;
-    const present = new Set((await readLinks().catch((): IpLink[] => [])).map((l) => l.ifname));
-    for (const a of attachments) {
-      for (const name of [a.hostVeth, a.peerTemp]) if (present.has(name)) await this.deleteLink(name, scope).catch(() => undefined);
-    }
-  }
-
-  private async deleteLink(name: string, scope: ActivityScope): Promise<void> {
-    try {
-      await this.options.activity.run(['ip', 'link', 'del', name], scope);
-    } catch (error) {
-      // Gone already (its pair went first, or another teardown): the goal is met. The kernel's
-      // list of links decides, not the command's message.
-      if ((await readLinks()).some((link) => link.ifname === name)) throw error;
-    }
-  }
-
-  /**
-   * Mounts the agent's hosts file over the container's /etc/hosts, inside the container's mount
-   * namespace, before its command runs. The container's rootfs mount is made private there first:
-   * on machines where / is shared (systemd) the bind would otherwise propagate back to the
-   * machine's copy of the rootfs and keep it busy at unmount.
-   */
-  private async mountHosts(record: ContainerRecord, pid: number, scope: ActivityScope): Promise<void> {
-    const file = this.hostsPath(record.id);
-    await this.updateHosts([record.id], true);
-    const merged = this.containerPaths.paths(record.id).merged;
-    const target = await prepareHostsTarget(merged);
-    if (target === undefined) return;
-    const mnt = ['nsenter', `--mount=/proc/${pid}/ns/mnt`];
-    await this.options.activity.run([...mnt, 'mount', '--make-private', merged], scope);
-    await this.options.activity.run([...mnt, 'mount', '--bind', file, target], scope);
-  }
-
-  /** Rewrites the hosts files of these containers when their content changed. */
-  private async updateHosts(ids: readonly string[], force = false): Promise<void> {
-    for (const id of new Set(ids)) {
-      const membership = this.state.containers[id];
-      if (!membership || membership.attachments.length === 0 || (!this.active.has(id) && !force)) continue;
-      const content = renderHosts(this.ownEntries(membership), this.peerEntries(id));
-      if (!force && this.hostsContent.get(id) === content) continue;
-      await writeHostsFile(this.hostsPath(id), content);
-      this.hostsContent.set(id, content);
-    }
-  }
-
-  private ownEntries(membership: ContainerNetworks): HostsEntry[] {
-    return membership.attachments
-      .filter((a) => a.phase === 'ready')
-      .map((a) => ({ ip: a.ip, names: [membership.hostname, membership.name] }));
-  }
-
-  /** Containers on the same user network (the default bridge, as Docker's, has no names). */
-  private peerEntries(id: string): HostsEntry[] {
-    const mine = new Set(
-      (this.state.containers[id]?.attachments ?? [])
-        .filter((a) => a.phase === 'ready' && !this.networkById(a.networkId)?.isDefault)
-        .map((a) => a.networkId),
-    );
-    const entries: HostsEntry[] = [];
-    for (const [otherId, other] of Object.entries(this.state.containers)) {
-      if (otherId === id || !this.active.has(otherId)) continue;
-      for (const a of other.attachments)
-        if (a.phase === 'ready' && mine.has(a.networkId)) entries.push({ ip: a.ip, names: [other.name, other.hostname] });
-    }
-    return entries;
-  }
-
-  /** Active containers that share a user network with this one (itself included). */
-  private sharingWith(id: string): string[] {
-    const mine = new Set((this.state.containers[id]?.attachments ?? []).map((a) => a.networkId));
-    return [...this.active.keys()].filter((other) =>
-      (this.state.containers[other]?.attachments ?? []).some((a) => mine.has(a.networkId) && !this.networkById(a.networkId)?.isDefault),
-    );
-  }
-
-  private hostsPath(id: string): string {
-    return join(this.options.root, 'hosts', id);
-  }
-
   /** Brings the packet filter to the records; concurrent requests share the next run. */
   private syncFirewall(): Promise<void> {
     if (!this.reconciled) return Promise.resolve(); // reconcile syncs once, with every running container known
     this.syncPending ??= this.syncCurrent
+      // The previous run's failure went to its own callers; this run starts afresh either way.
       .catch(() => undefined)
       .then(() => {
         this.syncPending = undefined;
@@ -724,101 +557,31 @@ export class NetworkManager {
 
   // ---- records -------------------------------------------------------------------------------
 
-  private newNetwork(name: string, subnet: Cidr, gateway: string, isDefault: boolean): NetworkRecord {
-    const id = randomBytes(32).toString('hex');
-    return {
-      id,
-      name,
-      bridge: isDefault ? DEFAULT_BRIDGE : bridgeName(id),
-      subnet: formatCidr(subnet),
-      gateway,
-      isDefault,
-      createdAt: new Date().toISOString(),
-      materialized: !isDefault,
-    };
-  }
-
   /** A container's networks, created from its spec the first time (call under the lock). */
   private ensureMembershipLocked(record: ContainerRecord): ContainerNetworks {
     const existing = this.state.containers[record.id];
     if (existing) return existing;
-    const plan = this.plan(record.spec);
+    const plan = planNetworks(record.spec, this.state.networks);
     const membership: ContainerNetworks = { name: record.name, hostname: record.hostname, ports: plan.ports, attachments: [] };
     for (const [index, network] of plan.networks.entries())
       membership.attachments.push(
-        this.newAttachment(record.id, membership, network, index === 0 ? plan.ip : undefined, 'params.ip', 'ready'),
+        planAttachment(
+          record.id,
+          membership,
+          network,
+          this.usedAddresses(network),
+          index === 0 ? plan.ip : undefined,
+          'params.ip',
+          'ready',
+        ),
       );
     this.state.containers[record.id] = membership;
     return membership;
   }
 
-  private newAttachment(
-    containerId: string,
-    membership: ContainerNetworks,
-    network: NetworkRecord,
-    ip: string | undefined,
-    field: string,
-    phase: Attachment['phase'],
-  ): Attachment {
-    const taken = new Set(membership.attachments.map((a) => a.iface));
-    let index = 0;
-    while (taken.has(`eth${index}`)) index += 1;
-    if (index >= MAX_INTERFACES) throw conflict(`a container can join at most ${MAX_INTERFACES} networks`, 'params.network');
-    const address = addressError(() => allocateAddress(parseCidr(network.subnet), this.usedAddresses(network), ip), field);
-    return {
-      networkId: network.id,
-      ip: address,
-      mac: macFor(address),
-      iface: `eth${index}`,
-      hostVeth: hostVethName(containerId, index),
-      peerTemp: peerTempName(containerId, index),
-      phase,
-    };
-  }
-
-  /** Networks, static address and ports a spec asks for, checked against what exists; errors name the field. */
-  private plan(spec: unknown): Plan {
-    const fields = SpecNetworks.parse(spec ?? {});
-    const names = fields.networks ?? (this.state.networks.some((n) => n.isDefault) ? [this.defaultNetwork()?.name ?? ''] : ['none']);
-    const networks: NetworkRecord[] = [];
-    if (!(names.length === 1 && names[0] === 'none')) {
-      for (const [index, name] of names.entries()) {
-        const network = this.state.networks.find((n) => n.name === name || n.id === name);
-        if (!network) throw new OnggiError(ErrorCode.NotFound, 'not_found', `no network "${name}"`, `params.networks[${index}]`);
-        networks.push(network);
-      }
-    }
-    if (fields.ip !== undefined && networks.length === 0) throw invalid('--ip needs a network (the container has none)', 'params.ip');
-    const ports: PortRecord[] = [];
-    for (const [index, text] of (fields.ports ?? []).entries()) {
-      const field = `params.ports[${index}]`;
-      let port;
-      try {
-        port = parsePortMapping(text);
-      } catch (error) {
-        throw invalid(error instanceof UnitError ? error.message : errorMessage(error), field);
-      }
-      if (networks.length === 0) throw invalid('publishing a port needs a network (the container has none)', field);
-      if (ports.some((p) => portsClash(p, port))) throw conflict(`port ${text} is published twice`, field);
-      ports.push(port);
-    }
-    return { networks, ip: fields.ip, ports };
-  }
-
-  /** Refuses ports another running container publishes, or that something on the machine listens on. */
-  private async checkPorts(ports: readonly PortRecord[], self: string | undefined): Promise<void> {
-    for (const [index, port] of ports.entries()) {
-      const field = `params.ports[${index}]`;
-      const shown = `${port.hostIp}:${port.hostPort}/${port.protocol}`;
-      for (const id of this.active.keys()) {
-        if (id === self) continue;
-        const other = this.state.containers[id];
-        if (other?.ports.some((p) => portsClash(p, port)))
-          throw conflict(`port ${shown} is already published by container ${other.name}`, field);
-      }
-      const problem = await portFree(port);
-      if (problem) throw conflict(`port ${shown} ${problem}`, field);
-    }
+  /** The networks of running containers other than `self`: whose published ports a new one must not take. */
+  private activeMemberships(self: string | undefined): ContainerNetworks[] {
+    return [...this.active.keys()].flatMap((id) => (id === self ? [] : (this.state.containers[id] ?? [])));
   }
 
   private usedAddresses(network: NetworkRecord): Set<string> {
@@ -889,33 +652,9 @@ export class NetworkManager {
     };
   }
 
-  /** The machine's routes and addresses a new subnet must not overlap (our own bridges' are the networks themselves). */
-  private machineRoutes(view: NetnsView): Array<{ cidr: Cidr; what: string }> {
-    const ours = new Set(this.state.networks.map((n) => n.bridge));
-    const out: Array<{ cidr: Cidr; what: string }> = [];
-    for (const route of view.routes) {
-      if (route.dst === 'default' || (route.dev !== undefined && ours.has(route.dev))) continue;
-      try {
-        out.push({ cidr: parseCidrLoose(route.dst), what: `route ${route.dst}${route.dev ? ` dev ${route.dev}` : ''}` });
-      } catch {
-        // not an IPv4 destination
-      }
-    }
-    for (const link of view.addrs) {
-      if (ours.has(link.ifname)) continue;
-      for (const info of link.addr_info ?? [])
-        if (info.family === 'inet' && isIpv4(info.local) && !info.local.startsWith('127.'))
-          out.push({ cidr: { network: parseIpv4(info.local), prefix: 32 }, what: `address ${info.local} on ${link.ifname}` });
-    }
-    return out;
-  }
-
-  private machineCidrs(view: NetnsView): Cidr[] {
-    return this.machineRoutes(view).map((r) => r.cidr);
-  }
-
   private exclusive<T>(operation: () => Promise<T>): Promise<T> {
     const next = this.lock.then(operation, operation);
+    // The caller gets the error through `next`; the chain only orders operations.
     this.lock = next.catch(() => undefined);
     return next;
   }
@@ -930,61 +669,4 @@ export class NetworkManager {
     }, 100);
     this.changeTimer.unref();
   }
-}
-
-/** Runs an allocation, turning its AddressError into an error on the field: taken is a conflict, unusable is bad input. */
-function addressError<T>(allocate: () => T, field: string): T {
-  try {
-    return allocate();
-  } catch (error) {
-    if (error instanceof AddressInUseError) throw conflict(error.message, field);
-    if (error instanceof AddressError) throw invalid(error.message, field);
-    throw error;
-  }
-}
-
-/** Two publications clash on the same protocol and port when their host addresses overlap (0.0.0.0 overlaps all). */
-function portsClash(a: PortRecord, b: PortRecord): boolean {
-  return (
-    a.protocol === b.protocol && a.hostPort === b.hostPort && (a.hostIp === b.hostIp || a.hostIp === '0.0.0.0' || b.hostIp === '0.0.0.0')
-  );
-}
-
-/**
- * Whether the machine would let us have the port: a bind on it, released at once. DNAT takes the
- * traffic before any socket sees it, so a listener already there would silently go deaf; refusing
- * is the honest answer. Returns the problem in words, or undefined when free.
- */
-function portFree(port: PortRecord): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const explain = (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') return 'is already in use on the machine';
-      if (error.code === 'EADDRNOTAVAIL') return `cannot be published: ${port.hostIp} is not an address of the machine`;
-      return `cannot be published: ${error.message}`;
-    };
-    if (port.protocol === 'udp') {
-      const socket = createSocket('udp4');
-      socket.once('error', (error) => {
-        socket.close();
-        resolve(explain(error));
-      });
-      socket.bind(port.hostPort, port.hostIp, () => socket.close(() => resolve(undefined)));
-      return;
-    }
-    const server = createServer();
-    server.once('error', (error) => resolve(explain(error)));
-    server.listen({ host: port.hostIp, port: port.hostPort, exclusive: true }, () => server.close(() => resolve(undefined)));
-  });
-}
-
-/**
- * A container that asked for `--network none` and has no attachments has nothing to remember:
- * its spec gives the same empty membership back after a restart, so it is never written (three
- * fewer state saves, each with two fsyncs, per `run --network none`). Without an explicit `none`
- * the plan depends on whether a default network exists, so that membership is saved.
- */
-function derivable(record: ContainerRecord, membership: ContainerNetworks): boolean {
-  const asked = SpecNetworks.safeParse(record.spec ?? {});
-  const networks = asked.success ? asked.data.networks : undefined;
-  return membership.attachments.length === 0 && membership.ports.length === 0 && networks?.length === 1 && networks[0] === 'none';
 }

@@ -4,7 +4,7 @@ import { unlinkSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ContainerState } from '../../../shared/containers.js';
+import { ContainerSpec, ContainerState } from '../../../shared/containers.js';
 import { errorMessage } from '../../../shared/errors.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
 
@@ -34,7 +34,7 @@ export const ContainerRecord = z.object({
   limits: z.object({ cpus: z.number().optional(), memory: z.number().optional(), pids: z.number().optional() }),
   autoRemove: z.boolean(),
   restart: z.enum(['no', 'on-failure', 'always']),
-  spec: z.unknown(),
+  spec: ContainerSpec,
   pid: z.number().int().nullable(),
   /** The init process's start time (clock ticks since boot, /proc/PID/stat field 22): pid + this identifies it even if the pid is reused. */
   pidStartTime: z.number().nullable(),

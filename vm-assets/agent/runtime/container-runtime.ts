@@ -46,7 +46,7 @@ export interface RuntimeOptions {
   policy: SecurityPolicy;
   emit: (event: { type: 'container.state'; id: string; name: string; state: ContainerRecord['state']; exitCode: number | null }) => void;
   /** Runs between the container's process being created and its command starting (network set-up). */
-  beforeStart?: (record: ContainerRecord, pid: number) => Promise<void>;
+  beforeStart?: (record: ContainerRecord, pid: number, rootfs: string) => Promise<void>;
   /** Undoes beforeStart's work when the container ends or is removed. */
   afterStop?: (record: ContainerRecord) => Promise<void>;
   /** Where failures no caller sees (teardown steps, restarts, recovery) are logged: the daemon's logger. */
@@ -329,7 +329,9 @@ export class ContainerRuntime {
           args,
           supervisorLog: paths.supervisorLog,
           ...(overlay === undefined ? {} : { mountArgv: mountArgv(overlay, paths) }),
-          beforeGo: this.options.beforeStart ? (pid) => this.options.beforeStart?.(record, pid) ?? Promise.resolve() : undefined,
+          beforeGo: this.options.beforeStart
+            ? (pid) => this.options.beforeStart?.(record, pid, paths.merged) ?? Promise.resolve()
+            : undefined,
         },
         scope,
       );
