@@ -36,7 +36,7 @@ static const char usage[] =
     "usage: onggi-init run [--rootfs DIR] [--hostname NAME] [--cwd DIR] [--uid N] [--gid N] [--groups N,...]\n"
     "                      [--env K=V]... [--cap NAME]... [--seccomp-deny NAME]... [--mask PATH]... [--readonly PATH]...\n"
     "                      [--cgroup-procs FILE]... [--device-allow RULE]... [--cgroupfs v2|none]\n"
-    "                      [--overlay MOUNT-OPTIONS] [--log FILE] [--exit-file FILE] [--unmount-rootfs] [--pid-file FILE] [--ready-fd N] [--go-fd N] -- CMD [ARG...]\n"
+    "                      [--overlay MOUNT-OPTIONS] [--log FILE] [--log-max-size BYTES] [--log-max-files N] [--exit-file FILE] [--unmount-rootfs] [--pid-file FILE] [--ready-fd N] [--go-fd N] -- CMD [ARG...]\n"
     "       onggi-init exec --target-pid PID [--cgroup-procs FILE]... [--cwd DIR] [--uid N] [--gid N] [--groups N,...]\n"
     "                      [--env K=V]... [--cap NAME]... [--seccomp-deny NAME]... [--tty [--tty-size ROWSxCOLS]]\n"
     "                      -- CMD [ARG...]\n"
@@ -96,6 +96,7 @@ static const struct {
     {"--uid", FOR_RUN | FOR_EXEC}, {"--gid", FOR_RUN | FOR_EXEC}, {"--groups", FOR_RUN | FOR_EXEC}, {"--env", FOR_RUN | FOR_EXEC},
     {"--cap", FOR_RUN | FOR_EXEC}, {"--seccomp-deny", FOR_RUN | FOR_EXEC}, {"--cgroup-procs", FOR_RUN | FOR_EXEC}, {"--device-allow", FOR_RUN},
     {"--tty", FOR_EXEC | FLAG},  {"--tty-size", FOR_EXEC},   {"--unmount-rootfs", FOR_RUN | FLAG}, {"--overlay", FOR_RUN},
+    {"--log-max-size", FOR_RUN}, {"--log-max-files", FOR_RUN},
 };
 
 /* The option's entry in known_options when mode accepts it, else -1. */
@@ -134,6 +135,7 @@ static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
   memset(sp, 0, sizeof *sp);
   sp->cwd = "/";
   sp->ready_fd = sp->go_fd = -1;
+  sp->log_max_files = 1;
   struct strv *lists[] = {&sp->env, &sp->caps, &sp->seccomp_deny, &sp->masks, &sp->readonly, &sp->cgroup_procs, &sp->device_allow};
   for (size_t k = 0; k < sizeof lists / sizeof *lists; k++) {
     lists[k]->items = calloc((size_t)argc + 1, sizeof(char *));
@@ -196,6 +198,11 @@ static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
       sp->cgroupfs_v2 = strcmp(value, "v2") == 0;
     } else if (strcmp(opt, "--log") == 0) {
       sp->log = value;
+    } else if (strcmp(opt, "--log-max-size") == 0) {
+      sp->log_max_size = parse_id(opt, value, ULONG_MAX);
+    } else if (strcmp(opt, "--log-max-files") == 0) {
+      sp->log_max_files = (unsigned)parse_id(opt, value, 1000);
+      if (sp->log_max_files == 0) bad("%s: must be at least 1: \"%s\"", opt, value);
     } else if (strcmp(opt, "--exit-file") == 0) {
       sp->exit_file = value;
     } else if (strcmp(opt, "--pid-file") == 0) {

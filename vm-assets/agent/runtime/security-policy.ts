@@ -253,6 +253,10 @@ export interface RunSpec extends ProcessSettings {
   cgroupfs?: 'v2' | 'none';
   /** Where the supervisor appends the container's output as JSON lines. */
   logFile?: string;
+  /** Rotate the log file past this many bytes (log → log.1 → …), between two lines; absent: never. */
+  logMaxSize?: number;
+  /** Log files kept in all, the current one included (the oldest is dropped). */
+  logMaxFiles?: number;
   /** Written atomically when the container ends: `{exitCode, signal, finishedAt, error}`. */
   exitFile?: string;
   /** The container's first process's host pid, written atomically once it is in its cgroups. */
@@ -428,6 +432,20 @@ export function initArgs(spec: InitSpec): string[] {
       );
       if (spec.cgroupfs !== undefined) out.push('--cgroupfs', spec.cgroupfs);
       if (spec.logFile !== undefined) out.push('--log', absolute(spec.logFile, 'logFile'));
+      if (spec.logMaxSize !== undefined) {
+        check(
+          Number.isSafeInteger(spec.logMaxSize) && spec.logMaxSize > 0,
+          `logMaxSize must be a positive number of bytes: ${spec.logMaxSize}`,
+        );
+        out.push('--log-max-size', String(spec.logMaxSize));
+      }
+      if (spec.logMaxFiles !== undefined) {
+        check(
+          Number.isInteger(spec.logMaxFiles) && spec.logMaxFiles >= 1 && spec.logMaxFiles <= 1000,
+          `logMaxFiles must be 1 to 1000: ${spec.logMaxFiles}`,
+        );
+        out.push('--log-max-files', String(spec.logMaxFiles));
+      }
       if (spec.exitFile !== undefined) out.push('--exit-file', absolute(spec.exitFile, 'exitFile'));
       if (spec.pidFile !== undefined) out.push('--pid-file', absolute(spec.pidFile, 'pidFile'));
       if (spec.unmountRootfs) out.push('--unmount-rootfs');
