@@ -2,13 +2,16 @@
 // rotates (log.jsonl → log.jsonl.1 → …, always between two lines). Every read costs what it
 // returns: a tail is read backwards from the end, `since` skips whole files by their last line,
 // a full read and a follow go forward in bounded chunks — no file is ever loaded whole.
-import { watch } from 'node:fs';
-import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { close, fstat, fstatSync, openSync, read, readdirSync, statSync, watch } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import type { LogEntry } from '../../../shared/containers.js';
 
-/** Bytes read per step, forwards or backwards: what the agent holds of a log at once. */
-const CHUNK = 1 << 20;
+/**
+ * Bytes read per step, forwards or backwards: what the agent holds of a log at once. Small enough
+ * that a follower parsing a chunk gives its event loop back long before a file fills.
+ */
+const CHUNK = 64 * 1024;
 /** Entries handed to the caller at once while streaming. */
 const BATCH = 2000;
 
@@ -19,17 +22,46 @@ export interface LogReadOptions {
   sinceMs?: number;
 }
 
+/** What is used of an open file: a LogFile, or a plain fd (fromFd). */
+interface LogFile {
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  stat(): Promise<{ size: number; ino: number }>;
+  close(): Promise<void>;
+}
+
+function fromFd(fd: number): LogFile {
+  return {
+    read: (buffer, offset, length, position) =>
+      new Promise((resolve, reject) =>
+        read(fd, buffer, offset, length, position, (error, bytesRead) => (error ? reject(error) : resolve({ bytesRead }))),
+      ),
+    stat: () => new Promise((resolve, reject) => fstat(fd, (error, stats) => (error ? reject(error) : resolve(stats)))),
+    close: () => new Promise((resolve) => close(fd, () => resolve())),
+  };
+}
+
 /** An open log file and where in it the next unread line starts. */
-interface Cursor {
-  handle: FileHandle;
+export interface Cursor {
+  handle: LogFile;
   ino: number;
   position: number;
 }
 
 /** The log's files, oldest first: `log.jsonl.N` … `log.jsonl.1`, `log.jsonl` (those that exist). */
 async function listFiles(path: string): Promise<string[]> {
+  return logFilesAmong(path, await readdir(dirname(path)).catch(() => [] as string[]));
+}
+
+function listFilesSync(path: string): string[] {
+  try {
+    return logFilesAmong(path, readdirSync(dirname(path)));
+  } catch {
+    return [];
+  }
+}
+
+function logFilesAmong(path: string, names: string[]): string[] {
   const name = basename(path);
-  const names = await readdir(dirname(path)).catch(() => [] as string[]);
   const rotated = names
     .map((entry) => (entry.startsWith(`${name}.`) ? Number(entry.slice(name.length + 1)) : Number.NaN))
     .filter((n) => Number.isInteger(n) && n > 0)
@@ -126,7 +158,7 @@ async function readForward(
  * The entries of one file from its end backwards (newest first), until `enough` says stop; the
  * first call's `end` is where its complete lines end.
  */
-async function readBackward(handle: FileHandle, end: number, visit: (entry: LogEntry) => boolean): Promise<void> {
+async function readBackward(handle: LogFile, end: number, visit: (entry: LogEntry) => boolean): Promise<void> {
   const buffer = Buffer.allocUnsafe(CHUNK);
   let position = end;
   let carry = Buffer.alloc(0);
@@ -149,7 +181,7 @@ async function readBackward(handle: FileHandle, end: number, visit: (entry: LogE
 }
 
 /** Where the complete lines of a file end (a writer may be half-way through the last). */
-async function completeEnd(handle: FileHandle): Promise<number> {
+async function completeEnd(handle: LogFile): Promise<number> {
   const size = (await handle.stat()).size;
   const probe = Buffer.allocUnsafe(Math.min(CHUNK, size));
   for (let end = size; end > 0;) {
@@ -163,7 +195,7 @@ async function completeEnd(handle: FileHandle): Promise<number> {
 }
 
 /** The time of a file's last entry, in ms, or undefined when it has none. */
-async function lastTime(handle: FileHandle): Promise<number | undefined> {
+async function lastTime(handle: LogFile): Promise<number | undefined> {
   let time: number | undefined;
   await readBackward(handle, await completeEnd(handle), (entry) => {
     time = Date.parse(entry.time);
@@ -222,11 +254,10 @@ export async function readLog(
 }
 
 /**
- * The file written after the one with inode `ino`, opened, or undefined while there is none. When
- * `ino` was already dropped by rotation (a reader more than max-file files behind), the oldest
- * file left: those lines are gone, as they are for Docker.
+ * The file written after the one with inode `ino`, opened; `found` says whether `ino` is still
+ * among the files. When it is not (dropped by rotation), the oldest file left.
  */
-async function successor(path: string, ino: number): Promise<Cursor | undefined> {
+async function successor(path: string, ino: number): Promise<{ next: Cursor | undefined; found: boolean }> {
   for (let attempt = 0; attempt < 20; attempt += 1) {
     const files = await listFiles(path);
     const inodes = await Promise.all(
@@ -238,23 +269,23 @@ async function successor(path: string, ino: number): Promise<Cursor | undefined>
       ),
     );
     const at = inodes.indexOf(ino);
-    const next = at >= 0 ? at + 1 : 0;
-    const file = files[next];
-    const expected = inodes[next];
-    if (file === undefined) return undefined;
+    const file = files[at + 1];
+    if (file === undefined) return { next: undefined, found: at >= 0 };
     const handle = await open(file, 'r').catch(() => undefined);
     if (!handle) continue;
     const opened = (await handle.stat()).ino;
-    if (opened === expected) return { handle, ino: opened, position: 0 };
+    if (opened === inodes[at + 1]) return { next: { handle, ino: opened, position: 0 }, found: at >= 0 };
     await handle.close(); // rotated between the listing and the open: look again
   }
-  return undefined;
+  return { next: undefined, found: false };
 }
 
 /**
  * Follows a log from `cursor` (its current file, from readLog) until `done` resolves, then drains
  * what is left: across rotations, each line once, in order. A watch on the log's directory wakes
- * it (appends, renames); it reads until the end each time, so bursts of events cost one pass.
+ * it; it reads to the end each time, so a burst of events costs one pass. Each new file is opened
+ * the moment it appears (the watch's rename event), so a follower that lags behind by more than
+ * max-file files still holds every file it has not read yet.
  */
 export async function followLog(
   path: string,
@@ -263,32 +294,78 @@ export async function followLog(
   done: Promise<unknown>,
 ): Promise<void> {
   let current = cursor;
+  /** Files opened as they appeared, after `current`, oldest first. */
+  const pinned: Cursor[] = [];
   let dirty = true;
   let wake: (() => void) | undefined;
   let finished = false;
-  const watcher = watch(dirname(path), () => {
+  /**
+   * Opens every file newer than `current` not opened yet, in order (synchronously, in the watch's
+   * callback: a file must be held before the writer can rotate it away).
+   */
+  const pin = (): void => {
+    const files = listFilesSync(path);
+    const inodes = files.map((file) => {
+      try {
+        return statSync(file).ino;
+      } catch {
+        return -1;
+      }
+    });
+    const after = current ? inodes.indexOf(current.ino) : -1;
+    for (let i = after + 1; i < files.length; i += 1) {
+      const ino = inodes[i];
+      const file = files[i];
+      if (ino === undefined || file === undefined || ino < 0 || pinned.some((known) => known.ino === ino)) continue;
+      let fd: number;
+      try {
+        fd = openSync(file, 'r');
+      } catch {
+        continue; // renamed since the listing: the next event looks again
+      }
+      if (fstatSync(fd).ino === ino) pinned.push({ handle: fromFd(fd), ino, position: 0 });
+      else close(fd, () => undefined);
+    }
+  };
+  const watcher = watch(dirname(path), (event) => {
+    if (event === 'rename') pin();
     dirty = true;
     wake?.();
   });
+  pin();
   void done.then(() => {
     finished = true;
     wake?.();
   });
+  /** The file after `current`: on disk right after it, or pinned when it appeared. */
+  const next = async (): Promise<Cursor | undefined> => {
+    const { next: onDisk, found } = await successor(path, current?.ino ?? -1);
+    if (!found && pinned.length > 0) {
+      // `current` is gone from the disk: what was pinned since is what comes after it.
+      await onDisk?.handle.close();
+      return pinned.shift();
+    }
+    const same = pinned.findIndex((file) => file.ino === onDisk?.ino);
+    if (same < 0) return onDisk;
+    await onDisk?.handle.close();
+    // Anything pinned before it is older: already read.
+    for (const stale of pinned.splice(0, same)) await stale.handle.close();
+    return pinned.shift();
+  };
   const pass = async (): Promise<void> => {
     for (;;) {
-      if (!current) {
-        current = await successor(path, -1);
-        if (!current) return;
-      }
+      current ??= await next();
+      if (!current) return;
       await readForward(current, onEntries);
       const now = await stat(path).catch(() => undefined);
       if (now?.ino === current.ino) return;
       // Rotated (the writer closed it before the rename): what it holds is final; read it out.
       await readForward(current, onEntries);
-      const next = await successor(path, current.ino);
-      if (!next) return;
-      await current.handle.close();
-      current = next;
+      const following = await next();
+      if (!following) return;
+      const read = current;
+      current = following;
+      await read.handle.close();
     }
   };
   try {
@@ -302,5 +379,6 @@ export async function followLog(
   } finally {
     watcher.close();
     await current?.handle.close();
+    await Promise.all(pinned.map((file) => file.handle.close()));
   }
 }
