@@ -213,6 +213,11 @@ export const containerMethods = {
     }),
     result: z.strictObject({ entries: z.array(LogEntry) }),
   },
+  /** The machine's default log rotation: with fields, changes them (for containers created from now on); answers the default in force. */
+  'containers.logDefaults': {
+    params: LogOptions.optional(),
+    result: z.strictObject({ maxSize: z.number().int().positive(), maxFiles: LogMaxFiles }),
+  },
   'containers.wait': { params: Ref, result: z.strictObject({ exitCode: z.number().int(), oomKilled: z.boolean() }) },
   'containers.stats': { params: Ref, result: ContainerStats },
   /** What `agent exec` needs to enter a running container with the container's own security settings. */

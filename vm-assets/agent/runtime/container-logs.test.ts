@@ -16,6 +16,8 @@ import { detectCgroups } from '../system/cgroups.js';
 import { createCgroupDriver } from './cgroups/index.js';
 import { followLog, readLog } from './container-logs.js';
 import { ContainerRuntime } from './container-runtime.js';
+import { readLogDefaults, writeLogDefaults } from './log-defaults.js';
+import { sinceTime } from '../../../electron/cli/commands/containers.js';
 import { DEFAULT_SECURITY_POLICY, initArgs, initHelperName } from './security-policy.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -93,6 +95,24 @@ describe('reading rotated log files', () => {
 });
 
 describe('rotation options', () => {
+  it('take the machine default kept in the state directory, a bad file counting as none', async () => {
+    const state = join(root, 'state');
+    await mkdir(state);
+    expect(await readLogDefaults(state)).toEqual({});
+    await writeLogDefaults(state, { maxSize: 20 * 1024 * 1024 });
+    expect(await readLogDefaults(state)).toEqual({ maxSize: 20 * 1024 * 1024 });
+    await writeFile(join(state, 'log-defaults.json'), '{"maxFiles": 0}');
+    expect(await readLogDefaults(state)).toEqual({});
+  });
+
+  it('--since takes an RFC 3339 time or a duration back from now', () => {
+    const now = Date.UTC(2026, 0, 1, 12);
+    expect(sinceTime('10m', now)).toBe('2026-01-01T11:50:00.000Z');
+    expect(sinceTime('1h30m', now)).toBe('2026-01-01T10:30:00.000Z');
+    expect(sinceTime('2026-01-01T09:00:00+02:00', now)).toBe('2026-01-01T07:00:00.000Z');
+    expect(() => sinceTime('yesterday', now)).toThrow(/RFC 3339/);
+  });
+
   it('are validated by the spec schema, errors naming the field', () => {
     const bad = (log: unknown) => {
       const parsed = ContainerSpec.safeParse({ image: 'busybox', log });

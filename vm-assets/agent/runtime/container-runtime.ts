@@ -10,6 +10,7 @@ import {
   type ContainerStats,
   type ContainerSummary,
   type LogEntry,
+  type LogOptions,
 } from '../../../shared/containers.js';
 import { OnggiError, errorMessage } from '../../../shared/errors.js';
 import type { ImageConfig } from '../../../shared/images.js';
@@ -53,8 +54,8 @@ export interface RuntimeOptions {
   beforeStart?: (record: ContainerRecord, pid: number) => Promise<void>;
   /** Undoes beforeStart's work when the container ends or is removed. */
   afterStop?: (record: ContainerRecord) => Promise<void>;
-  /** The machine's log rotation default, for what a container's --log-opt leaves out (read at each create). */
-  logDefaults?: () => Promise<{ maxSize?: number; maxFiles?: number }>;
+  /** Where the machine's log rotation default is kept, for what a container's --log-opt leaves out (read at each create). */
+  logDefaults?: { read(): Promise<LogOptions>; write(options: LogOptions): Promise<void> };
 }
 
 const RESTART_LIMIT = 10;
@@ -296,13 +297,19 @@ export class ContainerRuntime {
     });
   }
 
-  /** The container's log rotation: its own --log-opt, then the machine's default, then 10 MiB × 3. */
+  /** The container's log rotation: its own --log-opt, then the machine's default. */
   private async logOptions(spec: ContainerSpec): Promise<ContainerRecord['log']> {
-    const machine = (await this.options.logDefaults?.().catch(() => undefined)) ?? {};
-    return {
-      maxSize: spec.log?.maxSize ?? machine.maxSize ?? DEFAULT_LOG_OPTIONS.maxSize,
-      maxFiles: spec.log?.maxFiles ?? machine.maxFiles ?? DEFAULT_LOG_OPTIONS.maxFiles,
-    };
+    const machine = await this.logDefaults();
+    return { maxSize: spec.log?.maxSize ?? machine.maxSize, maxFiles: spec.log?.maxFiles ?? machine.maxFiles };
+  }
+
+  /** The machine's default log rotation (10 MiB × 3 unless changed); `change` sets the fields it has. */
+  async logDefaults(change?: LogOptions): Promise<ContainerRecord['log']> {
+    const store = this.options.logDefaults;
+    const kept = (await store?.read().catch(() => undefined)) ?? {};
+    if (change && store && Object.keys(change).length > 0) await store.write({ ...kept, ...change });
+    const now = { ...kept, ...change };
+    return { maxSize: now.maxSize ?? DEFAULT_LOG_OPTIONS.maxSize, maxFiles: now.maxFiles ?? DEFAULT_LOG_OPTIONS.maxFiles };
   }
 
   private async startLocked(record: ContainerRecord): Promise<void> {

@@ -31,6 +31,7 @@ export function createContainerHandlers(available: ContainerRuntime | Error): Ha
       return { entries: await runtime.logs(container, { tail, since, follow, onEntries }) };
     },
     'containers.wait': ({ container }) => runtime.wait(container),
+    'containers.logDefaults': (change) => runtime.logDefaults(change),
     'containers.stats': ({ container }) => runtime.stats(container),
     'containers.execSpec': ({ container }) => ({ helperArgs: runtime.execSpec(container) }),
   };
