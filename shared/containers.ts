@@ -30,6 +30,20 @@ export const ResourceLimits = z.strictObject({
   pids: z.number().int().min(1).max(4_194_304).optional(),
 });
 
+/** The most bytes one log file may hold before it rotates (`--log-opt max-size`, Docker's units). */
+export const LogMaxSize = z
+  .union([z.string().max(32), z.number()])
+  .transform(withUnit(parseMemory))
+  .refine((bytes) => bytes >= 4096, { message: 'must be at least 4k' });
+/** Log files kept in all, the current one included (`--log-opt max-file`). */
+export const LogMaxFiles = z.number().int().min(1).max(1000);
+
+/** Where a container's output goes: rotated by its supervisor at maxSize, maxFiles files kept. */
+export const LogOptions = z.strictObject({ maxSize: LogMaxSize.optional(), maxFiles: LogMaxFiles.optional() });
+export type LogOptions = z.infer<typeof LogOptions>;
+/** Used when neither the container nor the machine says otherwise: 10 MiB × 3. */
+export const DEFAULT_LOG_OPTIONS = { maxSize: 10 * 1024 * 1024, maxFiles: 3 } as const;
+
 const EnvEntry = z
   .string()
   .max(131072)
@@ -84,6 +98,8 @@ export const ContainerSpec = z.strictObject({
   ports: z.array(PortSpec).max(256).optional(),
   /** A static address on the first network (`--ip`). */
   ip: Ipv4Address.optional(),
+  /** Log rotation (`--log-opt max-size=10m,max-file=3`); absent fields take the machine's default. */
+  log: LogOptions.optional(),
 });
 export type ContainerSpecInput = z.input<typeof ContainerSpec>;
 export type ContainerSpec = z.infer<typeof ContainerSpec>;
@@ -186,11 +202,21 @@ export const containerMethods = {
     params: z.strictObject({
       container: ContainerSelector,
       tail: z.number().int().min(0).max(1_000_000).optional(),
-      /** Keep streaming new entries (as container.log events with this id) until the container ends. */
+      /** Only entries at or after this time (RFC 3339; the CLI turns `10m` into one). */
+      since: z.iso.datetime({ offset: true }).optional(),
+      /**
+       * With streamId, entries come as container.log events with this id (the result is then
+       * empty); with follow too, new entries keep coming until the container ends.
+       */
       follow: z.boolean().optional(),
       streamId: z.string().min(1).max(128).optional(),
     }),
     result: z.strictObject({ entries: z.array(LogEntry) }),
+  },
+  /** The machine's default log rotation: with fields, changes them (for containers created from now on); answers the default in force. */
+  'containers.logDefaults': {
+    params: LogOptions.optional(),
+    result: z.strictObject({ maxSize: z.number().int().positive(), maxFiles: LogMaxFiles }),
   },
   'containers.wait': { params: Ref, result: z.strictObject({ exitCode: z.number().int(), oomKilled: z.boolean() }) },
   'containers.stats': { params: Ref, result: ContainerStats },

@@ -92,6 +92,7 @@ const machinePassthrough = {
   'containers.inspect': onMachine(agentMethods['containers.inspect']),
   'containers.logs': onMachine(agentMethods['containers.logs']),
   'containers.wait': onMachine(agentMethods['containers.wait']),
+  'containers.logDefaults': onMachine(agentMethods['containers.logDefaults']),
   'containers.stats': onMachine(agentMethods['containers.stats']),
   'activity.list': onMachine(agentMethods['activity.list']),
   'images.pull': onMachine(agentMethods['images.pull']),

@@ -44,6 +44,8 @@ const run: RunSpec = {
   deviceAllow: ['c 1:3 rwm', 'b *:* m'],
   cgroupfs: 'v2',
   logFile: '/x/log.json',
+  logMaxSize: 10_485_760,
+  logMaxFiles: 3,
   exitFile: '/x/exit.json',
   pidFile: '/x/pid',
   unmountRootfs: true,

@@ -107,6 +107,7 @@ static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
   memset(sp, 0, sizeof *sp);
   sp->cwd = "/";
   sp->ready_fd = sp->go_fd = -1;
+  sp->log_max_files = 1;
   struct strv *lists[] = {&sp->env, &sp->caps, &sp->seccomp_deny, &sp->masks, &sp->readonly, &sp->cgroup_procs, &sp->device_allow};
   for (size_t k = 0; k < sizeof lists / sizeof *lists; k++) {
     lists[k]->items = calloc((size_t)argc + 1, sizeof(char *));
@@ -196,6 +197,13 @@ static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
     case OPT_LOG:
       sp->log = value;
       break;
+    case OPT_LOG_MAX_SIZE:
+      sp->log_max_size = parse_id(opt, value, ULONG_MAX);
+      break;
+    case OPT_LOG_MAX_FILES:
+      sp->log_max_files = (unsigned)parse_id(opt, value, 1000);
+      if (sp->log_max_files == 0) bad("%s: must be at least 1: \"%s\"", opt, value);
+      break;
     case OPT_EXIT_FILE:
       sp->exit_file = value;
       break;
@@ -277,6 +285,7 @@ static int print_spec(const struct spec *sp) {
   print_strings("deviceAllow", sp->device_allow.items, sp->device_allow.n);
   printf(",\"cgroupfs\":\"%s\",\"logFile\":", sp->cgroupfs_v2 ? "v2" : "none");
   print_string(sp->log);
+  printf(",\"logMaxSize\":%llu,\"logMaxFiles\":%u", sp->log_max_size, sp->log_max_files);
   fputs(",\"exitFile\":", stdout);
   print_string(sp->exit_file);
   fputs(",\"pidFile\":", stdout);

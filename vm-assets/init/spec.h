@@ -27,6 +27,9 @@ struct spec {
   struct strv device_allow;
   int cgroupfs_v2;
   const char *log;
+  /* run: rotate the log past this many bytes (0: never), keeping this many files in all. */
+  unsigned long long log_max_size;
+  unsigned log_max_files;
   const char *exit_file;
   const char *pid_file;
   int ready_fd;

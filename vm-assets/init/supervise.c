@@ -262,8 +262,7 @@ int cmd_run(struct spec *sp, const char *parse_error) {
 
   int log_fd = -1, out[2] = {-1, -1}, err[2] = {-1, -1};
   if (sp->log) {
-    log_fd = open(sp->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-    if (log_fd < 0) die("open %s", sp->log);
+    log_fd = log_open(sp->log, sp->log_max_size, sp->log_max_files);
     if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) die("pipe2");
   }
   int sync[2];
@@ -294,7 +293,6 @@ int cmd_run(struct spec *sp, const char *parse_error) {
   if (sp->log) {
     close(out[1]);
     close(err[1]);
-    log_open(log_fd);
     log_stream_init(&streams[0], out[0], "stdout");
     log_stream_init(&streams[1], err[0], "stderr");
   } else {

@@ -27,6 +27,31 @@ interface RunOptions {
   network?: string[];
   publish?: string[];
   ip?: string;
+  logOpt?: string[];
+}
+
+/** Docker's `--log-opt KEY=VALUE` (repeatable, or comma-separated): max-size and max-file. */
+function logOptions(options: string[]): NonNullable<ContainerSpecInput['log']> {
+  const log: NonNullable<ContainerSpecInput['log']> = {};
+  for (const pair of options.flatMap((option) => option.split(','))) {
+    const [key, value = ''] = pair.split('=', 2);
+    if (key === 'max-size') log.maxSize = value;
+    else if (key === 'max-file') log.maxFiles = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+    else throw new InvalidArgumentError(`--log-opt: unknown option "${key}" (max-size and max-file are supported)`);
+  }
+  return log;
+}
+
+/** Docker's `--since`: an RFC 3339 time, or a duration back from now (`10m`, `1h30m`, `45s`). */
+export function sinceTime(value: string, now = Date.now()): string {
+  const relative = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$/.exec(value);
+  if (relative && value !== '') {
+    const [, h = '0', m = '0', sec = '0'] = relative;
+    return new Date(now - ((Number(h) * 60 + Number(m)) * 60 + Number(sec)) * 1000).toISOString();
+  }
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) && !Number.isNaN(Date.parse(value)))
+    return new Date(Date.parse(value)).toISOString();
+  throw new InvalidArgumentError('must be an RFC 3339 time (2026-01-02T15:04:05Z) or a duration like 10m or 1h30m');
 }
 
 function positiveInt(value: string): number {
@@ -50,6 +75,7 @@ function specFrom(image: string, command: string[], options: RunOptions, autoRem
     ...(options.network?.length ? { networks: options.network } : {}),
     ...(options.publish?.length ? { ports: options.publish } : {}),
     ...(options.ip ? { ip: options.ip } : {}),
+    ...(options.logOpt?.length ? { log: logOptions(options.logOpt) } : {}),
   };
   const limits = {
     ...(options.memory ? { memory: options.memory } : {}),
@@ -68,8 +94,15 @@ function writeEntries(entries: readonly LogEntry[], timestamps = false): void {
   }
 }
 
-/** Streams a container's log until it ends: earlier entries first, then followed ones as they come. */
-async function streamLogs(session: Session, container: string, options: { tail?: number; timestamps?: boolean }): Promise<void> {
+/**
+ * Streams a container's log, in batches as the agent reads them (a long log never becomes one
+ * answer); with follow, until the container ends.
+ */
+async function streamLogs(
+  session: Session,
+  container: string,
+  options: { tail?: number; since?: string; timestamps?: boolean; follow?: boolean },
+): Promise<void> {
   const streamId = randomUUID();
   const off = session.api.onEvent((event) => {
     if (event.type === 'machine.event' && event.event.type === 'container.log' && event.event.streamId === streamId)
@@ -79,9 +112,10 @@ async function streamLogs(session: Session, container: string, options: { tail?:
     const { entries } = await session.api.call('containers.logs', {
       machine: session.machine,
       container,
-      follow: true,
+      follow: options.follow ?? true,
       streamId,
       ...(options.tail !== undefined ? { tail: options.tail } : {}),
+      ...(options.since !== undefined ? { since: options.since } : {}),
     });
     writeEntries(entries, options.timestamps);
   } finally {
@@ -109,6 +143,7 @@ export function registerContainerCommands(program: Command): void {
     .option('--network <name>', 'network to join (repeatable; "none" for no network; default: the default bridge)', collect)
     .option('-p, --publish <[hostip:]hostport:port[/proto]>', 'publish a container port on the machine (repeatable)', collect)
     .option('--ip <address>', 'static address on the first network')
+    .option('--log-opt <key=value>', 'log rotation: max-size=10m, max-file=3 (repeatable or comma-separated)', collect)
     .addOption(new Option('--restart <policy>', 'restart policy').choices(['no', 'on-failure', 'always']))
     .passThroughOptions()
     .action((image: string, command: string[], options: RunOptions, cmd: Command) =>
@@ -182,16 +217,9 @@ export function registerContainerCommands(program: Command): void {
     .option('-f, --follow', 'keep printing new output until the container ends')
     .option('-t, --timestamps', 'show timestamps')
     .option('-n, --tail <lines>', 'only the last N lines', positiveIntOrZero)
-    .action((container: string, options: { follow?: boolean; timestamps?: boolean; tail?: number }, cmd: Command) =>
-      withSession(cmd, async (session) => {
-        if (options.follow) return streamLogs(session, container, options);
-        const { entries } = await session.api.call('containers.logs', {
-          machine: session.machine,
-          container,
-          ...(options.tail !== undefined ? { tail: options.tail } : {}),
-        });
-        writeEntries(entries, options.timestamps);
-      }),
+    .option('--since <time>', 'only lines since a time (RFC 3339) or for a duration back (10m, 1h30m)', (value: string) => sinceTime(value))
+    .action((container: string, options: { follow?: boolean; timestamps?: boolean; tail?: number; since?: string }, cmd: Command) =>
+      withSession(cmd, (session) => streamLogs(session, container, { ...options, follow: options.follow ?? false })),
     );
 
   program

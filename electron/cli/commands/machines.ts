@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { OnggiError, errorMessage } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
 import type { MachineAddSshParams, MachineAddVagrantParams, RemoteLayout } from '../../../shared/machines.js';
-import { UnitError, parseMemory } from '../../../shared/units.js';
+import { UnitError, formatMemory, parseMemory } from '../../../shared/units.js';
 import type { HostCore } from '../../core/host-core.js';
 import type { Terminal } from '../../core/machines/machine.js';
 import { keyTypeLabel } from '../../core/machines/ssh/known-hosts.js';
@@ -256,6 +256,25 @@ export function registerMachineCommands(program: Command): void {
       withCore(async ({ api }) => {
         await api.call('machines.use', { machine: name });
         process.stdout.write(`using ${name}\n`);
+      }),
+    );
+
+  machine
+    .command('config')
+    .description("a machine's settings: the default log rotation for containers created from now on (without options: show it)")
+    .argument('<name>')
+    .option('--log-max-size <size>', 'rotate a container log past this size, e.g. 10m')
+    .option('--log-max-files <n>', 'log files kept per container, the current one included')
+    .action((name: string, options: { logMaxSize?: string; logMaxFiles?: string }) =>
+      withCore(async ({ api }) => {
+        const change = {
+          ...(options.logMaxSize !== undefined ? { maxSize: options.logMaxSize } : {}),
+          ...(options.logMaxFiles !== undefined
+            ? { maxFiles: /^\d+$/.test(options.logMaxFiles) ? Number(options.logMaxFiles) : Number.NaN }
+            : {}),
+        };
+        const now = await api.call('containers.logDefaults', { machine: name, ...change });
+        process.stdout.write(`log-max-size ${formatMemory(now.maxSize)}\nlog-max-files ${now.maxFiles}\n`);
       }),
     );
 

@@ -6,6 +6,7 @@ import { errorMessage } from '../../../shared/errors.js';
 import type { ActivityLog } from '../activity/activity-log.js';
 import { NetworkManager } from '../networks/network-manager.js';
 import { createCgroupDriver } from '../runtime/cgroups/index.js';
+import { readLogDefaults, writeLogDefaults } from '../runtime/log-defaults.js';
 import { ContainerRuntime, type ImageResolver } from '../runtime/container-runtime.js';
 import { DEFAULT_SECURITY_POLICY, type SecurityPolicy } from '../runtime/security-policy.js';
 import { detectCgroups } from '../system/cgroups.js';
@@ -42,6 +43,7 @@ export async function createRuntime(deps: RuntimeDeps): Promise<ContainerRuntime
       policy: deps.policy ?? DEFAULT_SECURITY_POLICY,
       emit: (event) => deps.events.publish(event),
       log: deps.log,
+      logDefaults: { read: () => readLogDefaults(deps.stateDir), write: (options) => writeLogDefaults(deps.stateDir, options) },
       ...(deps.networks instanceof NetworkManager ? networkHooks(deps.networks) : {}),
     });
     const { unreadable, unrecoverable } = await runtime.reconcile();

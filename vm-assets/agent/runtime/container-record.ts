@@ -4,7 +4,7 @@ import { unlinkSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ContainerSpec, ContainerState } from '../../../shared/containers.js';
+import { ContainerSpec, ContainerState, DEFAULT_LOG_OPTIONS } from '../../../shared/containers.js';
 import { errorMessage } from '../../../shared/errors.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
 
@@ -52,6 +52,8 @@ export const ContainerRecord = z.object({
   startPending: z.boolean().default(false),
   /** Starts in a row the agent's death cut short; recovery starts the container again only after the first. */
   startsCutShort: z.number().int().default(0),
+  /** Log rotation, decided at create (the container's --log-opt, else the machine's default). */
+  log: z.object({ maxSize: z.number().int().positive(), maxFiles: z.number().int().min(1) }).default({ ...DEFAULT_LOG_OPTIONS }),
 });
 export type ContainerRecord = z.infer<typeof ContainerRecord>;
 
@@ -82,7 +84,14 @@ export interface ContainerPaths {
   upper: string;
   work: string;
   merged: string;
+  /**
+   * The log and its rotated files live in a directory of their own: the exit watch on `dir` then
+   * never wakes for an append.
+   */
+  logDir: string;
   log: string;
+  /** Where an agent before rotation had its supervisors write the log (read when `log` is absent). */
+  legacyLog: string;
   exit: string;
   pid: string;
   supervisorLog: string;
@@ -99,7 +108,9 @@ export class ContainerRecords {
       upper: join(dir, 'upper'),
       work: join(dir, 'work'),
       merged: join(dir, 'merged'),
-      log: join(dir, 'log.jsonl'),
+      logDir: join(dir, 'logs'),
+      log: join(dir, 'logs', 'log.jsonl'),
+      legacyLog: join(dir, 'log.jsonl'),
       exit: join(dir, 'exit.json'),
       pid: join(dir, 'init.pid'),
       supervisorLog: join(dir, 'supervisor.log'),

@@ -1,9 +1,17 @@
 // The container lifecycle: create, start, stop, kill, remove, and what happens when a container
 // ends — whether the daemon watched it end or finds out after a restart.
 import { randomBytes } from 'node:crypto';
-import { rmSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, watch, type FSWatcher } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import type { ContainerDetail, ContainerSpec, ContainerStats, ContainerSummary, LogEntry } from '../../../shared/containers.js';
+import {
+  DEFAULT_LOG_OPTIONS,
+  type ContainerDetail,
+  type ContainerSpec,
+  type ContainerStats,
+  type ContainerSummary,
+  type LogEntry,
+  type LogOptions,
+} from '../../../shared/containers.js';
 import { OnggiError, errorMessage } from '../../../shared/errors.js';
 import type { ImageConfig } from '../../../shared/images.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
@@ -14,7 +22,7 @@ import type { CgroupDriver } from './cgroups/index.js';
 import { commandLine, mergeEnv } from './container-command.js';
 import { readExit, type ExitRecord } from './exit-file.js';
 import { normalizeSignal } from './signals.js';
-import { followLog, readLogFrom } from './container-logs.js';
+import { followLog, readLog } from './container-logs.js';
 import { CONTAINER_RECORD_VERSION, ContainerRecords, type ContainerRecord } from './container-record.js';
 import { generateName } from './names.js';
 import { endProcesses, supervisorsUnder } from './leftover-processes.js';
@@ -51,6 +59,8 @@ export interface RuntimeOptions {
   afterStop?: (record: ContainerRecord) => Promise<void>;
   /** Where failures no caller sees (teardown steps, restarts, recovery) are logged: the daemon's logger. */
   log?: Logger;
+  /** Where the machine's log rotation default is kept, for what a container's --log-opt leaves out (read at each create). */
+  logDefaults?: { read(): Promise<LogOptions>; write(options: LogOptions): Promise<void> };
 }
 
 const RESTART_LIMIT = 10;
@@ -143,17 +153,30 @@ export class ContainerRuntime {
     };
   }
 
+  /**
+   * A container's output across its rotated log files. With `onEntries` every entry goes there in
+   * batches (the result is empty) and `follow` keeps it coming until the container ends; without,
+   * the entries are returned.
+   */
   async logs(
     selector: string,
-    options: { tail?: number; follow?: boolean; onEntries?: (entries: LogEntry[]) => void },
+    options: { tail?: number; since?: string; follow?: boolean; onEntries?: (entries: LogEntry[]) => void },
   ): Promise<LogEntry[]> {
     const record = this.find(selector);
-    const path = this.store.paths(record.id).log;
-    const { entries, offset } = await readLogFrom(path, 0);
-    const shown = options.tail === undefined ? entries : entries.slice(Math.max(0, entries.length - options.tail));
-    if (!options.follow || record.state !== 'running' || !options.onEntries) return shown;
-    options.onEntries(shown);
-    await followLog(path, offset, options.onEntries, this.waitForExit(record.id));
+    const paths = this.store.paths(record.id);
+    const path = !existsSync(paths.log) && existsSync(paths.legacyLog) ? paths.legacyLog : paths.log;
+    const collected: LogEntry[] = [];
+    const onEntries = options.onEntries ?? ((entries: LogEntry[]) => void collected.push(...entries));
+    const read = {
+      ...(options.tail === undefined ? {} : { tail: options.tail }),
+      ...(options.since ? { sinceMs: Date.parse(options.since) } : {}),
+    };
+    const cursor = await readLog(path, read, onEntries);
+    if (!options.follow || record.state !== 'running' || !options.onEntries) {
+      await cursor?.handle.close();
+      return collected;
+    }
+    await followLog(path, cursor, options.onEntries, this.waitForExit(record.id));
     return [];
   }
 
@@ -235,6 +258,7 @@ export class ContainerRuntime {
         restartCount: 0,
         startPending: false,
         startsCutShort: 0,
+        log: await this.logOptions(spec),
       };
       const user = spec.user ?? image.config.user;
       // Only a user name (or a uid without a gid) needs the image's /etc/passwd, read through the mounted layers.
@@ -287,6 +311,22 @@ export class ContainerRuntime {
     });
   }
 
+  /** The container's log rotation: its own --log-opt, then the machine's default. */
+  private async logOptions(spec: ContainerSpec): Promise<ContainerRecord['log']> {
+    const machine = await this.logDefaults();
+    return { maxSize: spec.log?.maxSize ?? machine.maxSize, maxFiles: spec.log?.maxFiles ?? machine.maxFiles };
+  }
+
+  /** The machine's default log rotation (10 MiB × 3 unless changed); `change` sets the fields it has. */
+  async logDefaults(change?: LogOptions): Promise<ContainerRecord['log']> {
+    const store = this.options.logDefaults;
+    // an unreadable defaults file means the built-in default (10 MiB × 3); log-defaults.ts says why
+    const kept = (await store?.read().catch(() => undefined)) ?? {};
+    if (change && store && Object.keys(change).length > 0) await store.write({ ...kept, ...change });
+    const now = { ...kept, ...change };
+    return { maxSize: now.maxSize ?? DEFAULT_LOG_OPTIONS.maxSize, maxFiles: now.maxFiles ?? DEFAULT_LOG_OPTIONS.maxFiles };
+  }
+
   private async startLocked(record: ContainerRecord): Promise<void> {
     const scope = this.scope(record);
     this.released.delete(record.id);
@@ -294,6 +334,7 @@ export class ContainerRuntime {
     // Two unlinks: synchronously, cheaper than two thread-pool trips.
     rmSync(paths.exit, { force: true });
     rmSync(paths.pid, { force: true });
+    mkdirSync(paths.logDir, { recursive: true, mode: 0o700 });
     // The supervisor mounts the overlay itself, unless it still is (the helper only reports the time).
     const overlay = await prepareRootfs(record.layerDirs, paths);
     // From here on a daemon that dies leaves things half made: recovery must know a start was under way.
@@ -315,6 +356,8 @@ export class ContainerRuntime {
         // v2 has no devices controller: the helper attaches Docker's rules as a BPF program (v1 writes devices.allow).
         ...(placement.version === 2 ? { deviceAllow: DEFAULT_DEVICE_RULES } : {}),
         logFile: paths.log,
+        logMaxSize: record.log.maxSize,
+        logMaxFiles: record.log.maxFiles,
         exitFile: paths.exit,
         pidFile: paths.pid,
         // The supervisor unmounts after the end: no umount spawned on the exit path.

@@ -24,13 +24,14 @@ export function createContainerHandlers(available: ContainerRuntime | Error): Ha
     'containers.remove': ({ container, force }) => runtime.remove(container, force),
     'containers.list': (params) => runtime.list(params?.all ?? false),
     'containers.inspect': ({ container }) => runtime.inspect(container),
-    'containers.logs': async ({ container, tail, follow, streamId }, ctx) => {
-      // Followed entries go to this connection only, tagged with the caller's stream id; the
-      // call itself returns when the container ends.
-      const onEntries = follow && streamId ? (entries: LogEntry[]) => ctx.notify({ type: 'container.log', streamId, entries }) : undefined;
-      return { entries: await runtime.logs(container, { tail, follow, onEntries }) };
+    'containers.logs': async ({ container, tail, since, follow, streamId }, ctx) => {
+      // With a stream id the entries go to this connection only, as events in batches (a long log
+      // never becomes one huge answer); followed, the call itself returns when the container ends.
+      const onEntries = streamId ? (entries: LogEntry[]) => ctx.notify({ type: 'container.log', streamId, entries }) : undefined;
+      return { entries: await runtime.logs(container, { tail, since, follow, onEntries }) };
     },
     'containers.wait': ({ container }) => runtime.wait(container),
+    'containers.logDefaults': (change) => runtime.logDefaults(change),
     'containers.stats': ({ container }) => runtime.stats(container),
     'containers.execSpec': ({ container }) => ({ helperArgs: runtime.execSpec(container) }),
   };

@@ -46,6 +46,10 @@ export interface RunSpec extends ProcessSettings {
   cgroupfs?: 'v2' | 'none';
   /** Where the supervisor appends the container's output as JSON lines. */
   logFile?: string;
+  /** Rotate the log file past this many bytes (log → log.1 → …), between two lines; absent: never. */
+  logMaxSize?: number;
+  /** Log files kept in all, the current one included (the oldest is dropped). */
+  logMaxFiles?: number;
   /** Written atomically when the container ends: `{exitCode, signal, finishedAt, error}`. */
   exitFile?: string;
   /** The container's first process's host pid, written atomically once it is in its cgroups. */
@@ -171,6 +175,14 @@ const ENCODE = {
     return value;
   },
   fd: (value: number, what: string) => fd(value, what),
+  bytes: (value: number, what: string) => {
+    check(Number.isSafeInteger(value) && value > 0, `${what} must be a positive number of bytes: ${value}`);
+    return String(value);
+  },
+  count: (value: number, what: string) => {
+    check(Number.isInteger(value) && value >= 1 && value <= 1000, `${what} must be 1 to 1000: ${value}`);
+    return String(value);
+  },
   'tty-size': ({ rows, cols }: TtySize) => {
     for (const [what, value] of [
       ['rows', rows],
