@@ -24,6 +24,8 @@ enum option_id {
   OPT_DEVICE_ALLOW,
   OPT_CGROUPFS,
   OPT_LOG,
+  OPT_LOG_MAX_SIZE,
+  OPT_LOG_MAX_FILES,
   OPT_EXIT_FILE,
   OPT_PID_FILE,
   OPT_UNMOUNT_ROOTFS,
@@ -56,6 +58,8 @@ static const struct {
     {"--device-allow", OPT_DEVICE_ALLOW, FOR_RUN | REPEATABLE},
     {"--cgroupfs", OPT_CGROUPFS, FOR_RUN},
     {"--log", OPT_LOG, FOR_RUN},
+    {"--log-max-size", OPT_LOG_MAX_SIZE, FOR_RUN},
+    {"--log-max-files", OPT_LOG_MAX_FILES, FOR_RUN},
     {"--exit-file", OPT_EXIT_FILE, FOR_RUN},
     {"--pid-file", OPT_PID_FILE, FOR_RUN},
     {"--unmount-rootfs", OPT_UNMOUNT_ROOTFS, FOR_RUN | FLAG},
@@ -70,8 +74,9 @@ static const char usage[] =
     "usage: onggi-init run --rootfs DIR [--overlay MOUNT-OPTIONS] [--hostname NAME] [--cgroup-procs FILE]...\n"
     "                      [--cwd DIR] [--uid N] [--gid N] [--groups N,...] [--env K=V]... [--cap NAME]...\n"
     "                      [--seccomp-deny NAME]... [--mask PATH]... [--readonly PATH]... [--device-allow RULE]...\n"
-    "                      [--cgroupfs v2|none] [--log FILE] [--exit-file FILE] [--pid-file FILE]\n"
-    "                      [--unmount-rootfs] [--ready-fd N] [--go-fd N] [--print-spec] -- CMD [ARG...]\n"
+    "                      [--cgroupfs v2|none] [--log FILE] [--log-max-size BYTES] [--log-max-files N]\n"
+    "                      [--exit-file FILE] [--pid-file FILE] [--unmount-rootfs] [--ready-fd N] [--go-fd N]\n"
+    "                      [--print-spec] -- CMD [ARG...]\n"
     "       onggi-init exec --target-pid PID [--cgroup-procs FILE]... [--cwd DIR] [--uid N] [--gid N]\n"
     "                       [--groups N,...] [--env K=V]... [--cap NAME]... [--seccomp-deny NAME]... [--tty]\n"
     "                       [--tty-size ROWSxCOLS] [--print-spec] -- CMD [ARG...]\n"

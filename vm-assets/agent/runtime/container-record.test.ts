@@ -4,6 +4,7 @@ import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_LOG_OPTIONS } from '../../../shared/containers.js';
 import { CONTAINER_RECORD_VERSION, ContainerRecords } from './container-record.js';
 
 // A record exactly as the agent wrote it before records had a version (format 0).
@@ -34,7 +35,8 @@ describe('container record format', () => {
     expect(loaded.unreadable).toEqual([]);
     expect(loaded.records).toHaveLength(1);
     const [record] = loaded.records;
-    expect(record).toEqual({ ...JSON.parse(text), version: CONTAINER_RECORD_VERSION });
+    // Fields added since (log rotation, the start-pending marks) take their defaults: additive, no new format.
+    expect(record).toEqual({ ...JSON.parse(text), version: CONTAINER_RECORD_VERSION, log: DEFAULT_LOG_OPTIONS });
     await records.save(record!);
     expect(JSON.parse(await readFile(records.paths(id).record, 'utf8'))).toMatchObject({ version: 1, id, name: 'web' });
   });
