@@ -10,16 +10,13 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContainerSpec, type ContainerSpecInput, type LogEntry } from '../../../shared/containers.js';
-import { AGENT_DIR, isAlive } from '../../../build/testing/isolated-agent.js';
+import { isAlive } from '../../../build/testing/isolated-agent.js';
 import { makeBusyboxLayer } from '../../../build/testing/busybox-layer.js';
 import { removeCgroupParent, testCgroupParent } from '../../../build/testing/cgroup-sandbox.js';
 import { unmountUnder } from '../../../build/testing/mounts.js';
 import { ActivityLog } from '../activity/activity-log.js';
-import { detectCgroups } from '../system/cgroups.js';
-import { createCgroupDriver } from '../runtime/cgroups/index.js';
-import { ContainerRuntime } from '../runtime/container-runtime.js';
-import { initHelperName } from '../runtime/helper-protocol.js';
-import { DEFAULT_SECURITY_POLICY } from '../runtime/security-policy.js';
+import type { ContainerRuntime } from '../runtime/container-runtime.js';
+import { inProcessRuntime } from '../../../build/testing/in-process-runtime.js';
 
 let root: string;
 let layer: string;
@@ -40,23 +37,14 @@ beforeAll(async () => {
   hostSleeper = spawn('sleep', ['1000'], { stdio: 'ignore' });
   parent = testCgroupParent();
   const activity = new ActivityLog();
-  runtime = new ContainerRuntime({
-    root: join(root, 'containers'),
-    helper: join(AGENT_DIR, initHelperName()),
-    cgroups: createCgroupDriver(await detectCgroups(), parent, activity),
+  runtime = await inProcessRuntime({
+    root,
+    layer,
+    cgroupParent: parent,
+    imageName: 'busybox:escape',
+    imageId: `sha256:${'e'.repeat(64)}`,
     activity,
-    images: {
-      resolve: async () => ({
-        id: `sha256:${'e'.repeat(64)}`,
-        names: ['busybox:escape'],
-        config: { env: [], entrypoint: null, cmd: ['sh'], workingDir: '', user: '', labels: {}, exposedPorts: [] },
-        layerDirs: [layer],
-      }),
-    },
-    policy: DEFAULT_SECURITY_POLICY,
-    emit: () => undefined,
   });
-  await runtime.reconcile();
 });
 
 afterAll(async () => {

@@ -7,19 +7,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContainerSpec, type ContainerSpecInput, type LogEntry } from '../../../shared/containers.js';
-import { AGENT_DIR } from '../../../build/testing/isolated-agent.js';
 import { makeBusyboxLayer } from '../../../build/testing/busybox-layer.js';
 import { removeCgroupParent, testCgroupParent } from '../../../build/testing/cgroup-sandbox.js';
 import { unmountUnder } from '../../../build/testing/mounts.js';
 import { ActivityLog } from '../activity/activity-log.js';
-import { detectCgroups } from '../system/cgroups.js';
-import { createCgroupDriver } from './cgroups/index.js';
 import { followLog, readLog } from './container-logs.js';
-import { ContainerRuntime } from './container-runtime.js';
+import type { ContainerRuntime } from './container-runtime.js';
+import { inProcessRuntime } from '../../../build/testing/in-process-runtime.js';
 import { readLogDefaults, writeLogDefaults } from './log-defaults.js';
 import { sinceTime } from '../../../electron/cli/commands/containers.js';
-import { initArgs, initHelperName } from './helper-protocol.js';
-import { DEFAULT_SECURITY_POLICY } from './security-policy.js';
+import { initArgs } from './helper-protocol.js';
 
 const isRoot = process.getuid?.() === 0;
 let root: string;
@@ -149,23 +146,7 @@ describe.skipIf(!isRoot)('container logs (real kernel)', () => {
     layer = await makeBusyboxLayer(join(root, 'layer'));
     parent = testCgroupParent();
     const activity = new ActivityLog();
-    runtime = new ContainerRuntime({
-      root: join(root, 'containers'),
-      helper: join(AGENT_DIR, initHelperName()),
-      cgroups: createCgroupDriver(await detectCgroups(), parent, activity),
-      activity,
-      images: {
-        resolve: async () => ({
-          id: IMAGE_ID,
-          names: ['busybox:test'],
-          config: { env: [], entrypoint: null, cmd: ['sh'], workingDir: '', user: '', labels: {}, exposedPorts: [] },
-          layerDirs: [layer],
-        }),
-      },
-      policy: DEFAULT_SECURITY_POLICY,
-      emit: () => undefined,
-    });
-    await runtime.reconcile();
+    runtime = await inProcessRuntime({ root, layer, cgroupParent: parent, imageName: 'busybox:test', imageId: IMAGE_ID, activity });
   });
 
   afterAll(async () => {

@@ -8,15 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogEntry } from '../../../shared/containers.js';
 import { ContainerSpec, type ContainerSpecInput } from '../../../shared/containers.js';
 import { AGENT_DIR, isAlive } from '../../../build/testing/isolated-agent.js';
+import { inProcessRuntime } from '../../../build/testing/in-process-runtime.js';
 import { makeBusyboxLayer } from '../../../build/testing/busybox-layer.js';
 import { removeCgroupParent, testCgroupParent } from '../../../build/testing/cgroup-sandbox.js';
 import { unmountUnder } from '../../../build/testing/mounts.js';
 import { ActivityLog } from '../activity/activity-log.js';
-import { detectCgroups } from '../system/cgroups.js';
-import { createCgroupDriver } from './cgroups/index.js';
 import { ContainerRuntime, type RuntimeOptions } from './container-runtime.js';
 import { initHelperName } from './helper-protocol.js';
-import { DEFAULT_SECURITY_POLICY, capabilityMask, DEFAULT_CAPABILITIES } from './security-policy.js';
+import { capabilityMask, DEFAULT_CAPABILITIES } from './security-policy.js';
 
 const IMAGE_ID = `sha256:${'b'.repeat(64)}`;
 let root: string;
@@ -26,24 +25,15 @@ let activity: ActivityLog;
 const runtimes: ContainerRuntime[] = [];
 
 async function newRuntime(extra: Partial<RuntimeOptions> = {}): Promise<ContainerRuntime> {
-  const runtime = new ContainerRuntime({
-    root: join(root, 'containers'),
-    helper: join(AGENT_DIR, initHelperName()),
-    cgroups: createCgroupDriver(await detectCgroups(), parent, activity),
+  const runtime = await inProcessRuntime({
+    root,
+    layer,
+    cgroupParent: parent,
+    imageName: 'busybox:test',
+    imageId: IMAGE_ID,
     activity,
-    images: {
-      resolve: async () => ({
-        id: IMAGE_ID,
-        names: ['busybox:test'],
-        config: { env: [], entrypoint: null, cmd: ['sh'], workingDir: '', user: '', labels: {}, exposedPorts: [] },
-        layerDirs: [layer],
-      }),
-    },
-    policy: DEFAULT_SECURITY_POLICY,
-    emit: () => undefined,
-    ...extra,
+    extra,
   });
-  await runtime.reconcile();
   runtimes.push(runtime);
   return runtime;
 }
