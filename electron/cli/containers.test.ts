@@ -196,6 +196,34 @@ describe('onggi containers, end to end', () => {
     expect(await readdir(join(sandbox.stateDir, 'containers'))).toEqual([]);
   });
 
+  it('machine config sets the default log rotation that new containers get; the writer keeps to it', async () => {
+    expect(onggi('machine', 'config', 'local', '--log-max-size', '8k', '--log-max-files', '2')).toMatchObject({ code: 0 });
+    expect(onggi('machine', 'config', 'local').out).toBe('log-max-size 8k\nlog-max-files 2\n');
+    expect(onggi('machine', 'config', 'local', '--log-max-size', 'lots').err).toContain('maxSize');
+    // 2,000 lines of 60 bytes (≈ 150 kB of log records): far more than 2 × 8 KiB.
+    const run = onggi(
+      'run',
+      '--name',
+      'chatty',
+      fixture.images.refs.busybox,
+      'sh',
+      '-c',
+      'i=0; while [ $i -lt 2000 ]; do i=$((i+1)); echo "line $i ................................................"; done',
+    );
+    expect(run.code).toBe(0);
+    const id = (JSON.parse(onggi('inspect', 'chatty').out) as { id: string }).id;
+    const logs = join(sandbox.stateDir, 'containers', id, 'logs');
+    const files = (await readdir(logs)).sort();
+    expect(files).toEqual(['log.jsonl', 'log.jsonl.1']);
+    let total = 0;
+    for (const file of files) total += (await readFile(join(logs, file))).length;
+    expect(total).toBeLessThanOrEqual(2 * 8192 + 200);
+    // The newest lines are kept, in order, ending with the last one written.
+    expect(onggi('logs', '--tail', '2', 'chatty').out).toMatch(/line 1999 \.+\nline 2000 \.+\n$/);
+    expect(onggi('rm', 'chatty').code).toBe(0);
+    expect(onggi('machine', 'config', 'local', '--log-max-size', '10m', '--log-max-files', '3').code).toBe(0);
+  });
+
   it('runs glibc (debian-style) and musl (alpine-style) images', () => {
     expect(onggi('image', 'pull', '--insecure', '-q', fixture.images.refs.glibc).code).toBe(0);
     const glibc = onggi('run', '--rm', fixture.images.refs.glibc, 'sh', '-c', 'id -u; uname -s');
