@@ -129,10 +129,8 @@ describe('image prune, container prune, system df, system prune', () => {
     });
     const dirs = readdirSync(containersRoot()).map((n) => join(containersRoot(), n));
     expect(dirs).toHaveLength(4);
-    const logsOf = (dir: string) =>
-      readdirSync(dir)
-        .filter((n) => n.startsWith('log.jsonl'))
-        .map((n) => join(dir, n));
+    // The logs directory as a whole (the current log, the rotated ones and its own blocks).
+    const logsOf = (dir: string) => (existsSync(join(dir, 'logs')) ? [join(dir, 'logs')] : []);
     const byName = Object.fromEntries(usage.containers.map((c) => [c.name, c]));
     for (const dir of dirs) {
       const entry = usage.containers.find((c) => dir.endsWith(c.id));

@@ -78,6 +78,12 @@ export function parseContainerRecord(json: unknown): ContainerRecord {
   return ContainerRecord.parse(record);
 }
 
+/**
+ * A container's logs live in a directory of their own inside its directory: the exit watch on the
+ * container's directory then never wakes for a log append (inotify reports direct children only).
+ */
+export const LOG_DIR = 'logs';
+
 export interface ContainerPaths {
   dir: string;
   record: string;
@@ -108,8 +114,8 @@ export class ContainerRecords {
       upper: join(dir, 'upper'),
       work: join(dir, 'work'),
       merged: join(dir, 'merged'),
-      logDir: join(dir, 'logs'),
-      log: join(dir, 'logs', 'log.jsonl'),
+      logDir: join(dir, LOG_DIR),
+      log: join(dir, LOG_DIR, 'log.jsonl'),
       legacyLog: join(dir, 'log.jsonl'),
       exit: join(dir, 'exit.json'),
       pid: join(dir, 'init.pid'),

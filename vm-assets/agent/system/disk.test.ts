@@ -17,7 +17,21 @@ afterEach(async () => {
 
 const du = (...paths: string[]) => gnuDu(paths);
 
-it('counts log.jsonl and its rotated files as logs, the rest as the container, as du does', async () => {
+it('counts the logs directory (the current log and the rotated ones) as logs, the rest as the container, as du does', async () => {
+  await mkdir(join(dir, 'upper'), { recursive: true });
+  await writeFile(join(dir, 'upper/data'), Buffer.alloc(70_000, 1));
+  await writeFile(join(dir, 'container.json'), '{}');
+  await mkdir(join(dir, 'logs'));
+  const logs = ['log.jsonl', 'log.jsonl.1'];
+  for (const [i, name] of logs.entries()) await writeFile(join(dir, 'logs', name), Buffer.alloc(30_000 * (i + 1), 2));
+  const usage = await containerUsage(dir);
+  expect(usage.logFiles).toBe(2);
+  expect(usage.logs).toBe(du(join(dir, 'logs')));
+  expect(usage.logs).toBeGreaterThan(90_000);
+  expect(usage.size + usage.logs).toBe(du(dir));
+});
+
+it('counts log.jsonl and its rotated files beside the record (a container of an older agent) as logs, as du does', async () => {
   await mkdir(join(dir, 'upper/etc'), { recursive: true });
   await mkdir(join(dir, 'work'));
   await mkdir(join(dir, 'merged'));

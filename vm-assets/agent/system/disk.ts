@@ -12,6 +12,7 @@ import type { DiskUsage, DiskUsageRow, PruneResult } from '../../../shared/disk-
 import { OnggiError } from '../../../shared/errors.js';
 import type { ImageStore } from '../images/store.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
+import { LOG_DIR } from '../runtime/container-record.js';
 import { diskUsage } from './du.js';
 
 /** A container's log files: the current one and rotated ones (`log.jsonl.1`, …). */
@@ -163,7 +164,7 @@ export class DiskService {
   }
 }
 
-/** A container's directory split into its logs (`log.jsonl*`) and the rest, hard links counted once. */
+/** A container's directory split into its logs (`logs/`, or `log.jsonl*` beside the record) and the rest, hard links counted once. */
 export async function containerUsage(dir: string): Promise<{ size: number; logs: number; logFiles: number }> {
   // Removed since it was listed (a container pruned meanwhile): it takes no space, which is the answer.
   const top = await lstat(dir, { bigint: true }).catch(() => undefined);
@@ -178,7 +179,13 @@ export async function containerUsage(dir: string): Promise<{ size: number; logs:
   for (const name of names) {
     // Same filesystem only: a running container's rootfs is mounted on `merged`.
     const bytes = await diskUsage(join(dir, name), seen, top.dev);
-    if (isLogFile(name)) {
+    if (name === LOG_DIR) {
+      // The logs directory as a whole (its own blocks too, as du counts them) is logs.
+      logs += bytes;
+      // Rotated away between the two reads: counted as the files that are left.
+      logFiles += (await readdir(join(dir, name)).catch(() => [] as string[])).filter(isLogFile).length;
+    } else if (isLogFile(name)) {
+      // A container started by an older agent keeps its log beside its record.
       logs += bytes;
       logFiles += 1;
     } else size += bytes;
