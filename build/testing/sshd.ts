@@ -150,8 +150,20 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       },
       log: () => readFile(logPath, 'utf8').catch(() => ''),
       async stop() {
+        // A connection's sshd processes outlive the listener and may still append to its log in
+        // this dir (seen as ENOTEMPTY on the removal in a fresh-clone run): they end first.
+        const connections = await connectionPids(child.pid ?? 0);
         await stopChild(child);
-        await rm(dir, { recursive: true, force: true });
+        for (const pid of connections) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+        for (let i = 0; i < 200 && (await processes()).some((proc) => connections.includes(proc.pid)); i += 1)
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        await rm(dir, { recursive: true, force: true, maxRetries: 5 });
       },
     };
     return sshd;
