@@ -1,6 +1,7 @@
 // The host↔agent contract. Every method has a params schema (checked by the agent on arrival)
 // and a result schema (checked by the host on return), so neither side trusts the other's shape.
 import { z } from 'zod';
+import { ClockStep } from './clock.js';
 import { ContainerEvent, ContainerLogEvent, containerMethods } from './containers.js';
 import { diskMethods } from './disk-usage.js';
 import { PullProgress, imageMethods } from './images.js';
@@ -11,6 +12,7 @@ import { SystemInfo } from './system-info.js';
 export const AGENT_PROTOCOL_VERSION = 1;
 
 const NoParams = z.strictObject({}).optional();
+const EpochMs = z.number().int().nonnegative();
 
 export const ActivityEntry = z.strictObject({
   id: z.number().int().nonnegative(),
@@ -49,9 +51,25 @@ export const agentMethods = {
       protocol: z.number().int().nonnegative(),
       agentVersion: z.string().max(64),
       buildId: z.string().max(128),
+      /**
+       * The agent's clock when it answered (epoch ms): the host measures the machine's offset with
+       * it. Optional: an agent of an older build must still get through the handshake far enough
+       * to be recognised and replaced.
+       */
+      now: EpochMs.optional(),
     }),
   },
   'system.info': { params: NoParams, result: SystemInfo },
+  /** The agent's clock (epoch ms), for measuring the offset again on a live link. */
+  'system.clock': { params: NoParams, result: z.strictObject({ now: EpochMs }) },
+  /**
+   * Steps the machine's clock to the desktop's (only on machines Onggi runs: the host decides).
+   * `epochMs` is the desktop's time when it sent the call plus half the round trip.
+   */
+  'system.setClock': {
+    params: z.strictObject({ epochMs: EpochMs.refine((ms) => ms >= Date.UTC(2020, 0, 1), 'must be after 2020-01-01') }),
+    result: ClockStep,
+  },
   'events.subscribe': {
     params: z.strictObject({ topics: z.array(AgentEventTopic).max(16).optional() }).optional(),
     result: z.strictObject({ topics: z.array(AgentEventTopic) }),

@@ -82,6 +82,17 @@ describe('agent contract', () => {
     );
   });
 
+  it('refuses a clock step to before 2020 or to a fraction of a millisecond, naming the field (a bad desktop clock must not set a machine back)', async () => {
+    const serve = echoServer({});
+    for (const epochMs of [0, Date.UTC(2019, 11, 31), 1.5e12 + 0.5, -1, '1733500000000']) {
+      const reply = (await serve(
+        JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'system.setClock', params: { epochMs } }),
+      )) as JsonRpcResponse;
+      expect('error' in reply && reply.error.code).toBe(-32602);
+      expect('error' in reply && reply.error.data?.field).toBe('params.epochMs');
+    }
+  });
+
   it('names an unknown key as the field at fault', async () => {
     const serve = echoServer({});
     const key = fc.string({ minLength: 1, maxLength: 20 }).filter((k) => !['protocol', 'client', '__proto__'].includes(k));

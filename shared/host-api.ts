@@ -22,6 +22,7 @@ import {
   UploadProgressEvent,
   VagrantProgressEvent,
 } from './machines.js';
+import { MachineClock } from './clock.js';
 import { HostSetupReport } from './host-setup.js';
 import { MachineName } from './names.js';
 import { SystemInfo } from './system-info.js';
@@ -53,6 +54,8 @@ export const HostEvent = z.discriminatedUnion('type', [
     error: z.string().max(4096).optional(),
     retryAt: RetryAt.optional(),
   }),
+  /** The machine's clock was measured again (or stepped): see shared/clock.ts. */
+  z.strictObject({ type: z.literal('machine.clock'), machine: MachineName, clock: MachineClock }),
   /** An event a machine's agent sent (activity, pull progress, container state, followed logs). */
   z.strictObject({ type: z.literal('machine.event'), machine: MachineName, event: AgentEvent }),
   /** An SSH host's key needs the user's yes; a key passphrase or sudo password is asked for. */
@@ -72,6 +75,9 @@ export const HostEvent = z.discriminatedUnion('type', [
 export type HostEvent = z.infer<typeof HostEvent>;
 
 const MachineRef = z.strictObject({ machine: MachineName });
+
+export const MachineInfo = SystemInfo.extend({ clock: MachineClock.optional() });
+export type MachineInfo = z.infer<typeof MachineInfo>;
 
 /** An agent method offered to the front ends with the machine it runs on named. */
 function onMachine<Shape extends z.core.$ZodShape, R extends z.ZodType>(spec: {
@@ -129,7 +135,8 @@ export const hostMethods = {
     }),
   },
   'machines.list': { params: z.strictObject({}).optional(), result: z.array(MachineSummary).max(1024) },
-  'machines.info': { params: MachineRef, result: SystemInfo },
+  /** What the agent reads of its machine, and the machine's clock as the desktop measured it. */
+  'machines.info': { params: MachineRef, result: MachineInfo },
   'machines.add': { params: MachineAddSshParams, result: SshMachineView },
   /** Stores a Vagrant machine and writes its Vagrantfile; nothing boots until `machines.start`. */
   'machines.addVagrant': { params: MachineAddVagrantParams, result: VagrantMachineAdded },

@@ -1,6 +1,7 @@
 // Machine definitions (what the host persists in <dataDir>/machines.json) and the host API
 // pieces that add, remove and reach remote machines: the host-key question, the secret question
 // (key passphrase, sudo password: answered, never stored), deploy progress.
+import { ClockPolicy } from './clock.js';
 import { z } from 'zod';
 import { MachineName, NewMachineName } from './names.js';
 
@@ -62,6 +63,8 @@ export const SshMachineDefinition = z.strictObject({
   /** The ~/.ssh/config alias the machine was made from, for the record. */
   sshConfigHost: z.string().max(253).optional(),
   remote: RemoteLayout.optional(),
+  /** `correct`: Onggi runs this machine (a VM of its own) and steps its clock when it drifts; `report` (an SSH host with its own NTP): only shown. */
+  clock: ClockPolicy.default('report'),
 });
 export type SshMachineDefinition = z.infer<typeof SshMachineDefinition>;
 export type SshMachineDefinitionInput = z.input<typeof SshMachineDefinition>;
@@ -167,6 +170,7 @@ export const MachineAddSshParams = z
     /** Accept an unknown host key without asking (once; it is then remembered), like StrictHostKeyChecking=accept-new. */
     acceptNewHostKey: z.boolean().optional(),
     remote: RemoteLayout.partial().optional(),
+    clock: ClockPolicy.optional(),
   })
   .refine((params) => params.host !== undefined || params.fromSshConfig !== undefined, {
     message: 'give host or fromSshConfig',

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import type { VmImage } from './vm-image.js';
 import { freePort, readBanner } from './sshd.js';
@@ -19,6 +20,8 @@ export interface QemuVm {
   /** Milliseconds from spawning QEMU to the guest's SSH banner. */
   readonly bootMs: number;
   serialLog(): Promise<string>;
+  /** Sends a command to QEMU's monitor (`stop` pauses the guest as a laptop's sleep does, `cont` resumes it) and returns its reply. */
+  monitor(command: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -66,8 +69,9 @@ export async function bootVm(image: VmImage, options: QemuVmOptions = {}): Promi
       'virtio-net-pci,netdev=n0',
       '-display',
       'none',
+      // The human monitor on a socket of our own: tests pause and resume the guest through it.
       '-monitor',
-      'none',
+      `unix:${join(dir, 'monitor.sock')},server=on,wait=off`,
       '-serial',
       `file:${serial}`,
       '-no-reboot',
@@ -111,5 +115,23 @@ export async function bootVm(image: VmImage, options: QemuVmOptions = {}): Promi
     await stop();
     throw error;
   }
-  return { pid: child.pid ?? 0, sshPort, bootMs: Date.now() - started, serialLog, stop };
+  const monitor = (command: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const socket = createConnection(join(dir, 'monitor.sock'));
+      let reply = '';
+      let sent = false;
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => {
+        reply += chunk;
+        // The monitor greets with a banner and a prompt, runs the command, prompts again.
+        const prompts = reply.split('(qemu) ').length - 1;
+        if (prompts === 1 && !sent) {
+          sent = true;
+          socket.write(`${command}\n`);
+        } else if (prompts >= 2) socket.end();
+      });
+      socket.once('error', reject);
+      socket.once('close', () => resolve(reply));
+    });
+  return { pid: child.pid ?? 0, sshPort, bootMs: Date.now() - started, serialLog, monitor, stop };
 }

@@ -1,5 +1,6 @@
 import type { ContainerStats, ContainerSummary } from '../../shared/containers.js';
-import type { SystemInfo } from '../../shared/system-info.js';
+import { CLOCK_TOLERANCE_MS, type MachineClock } from '../../shared/clock.js';
+import type { MachineInfo } from '../../shared/host-api.js';
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -20,7 +21,7 @@ export function formatDuration(seconds: number): string {
 }
 
 /** `key: value` lines with the keys aligned, like `docker info`. */
-export function formatInfo(machine: string, info: SystemInfo): string {
+export function formatInfo(machine: string, info: MachineInfo): string {
   const v1 = info.cgroup.controllers.filter((c) => c.version === 1).map((c) => c.name);
   const v2 = info.cgroup.controllers.filter((c) => c.version === 2).map((c) => c.name);
   const rows: [string, string][] = [
@@ -36,9 +37,22 @@ export function formatInfo(machine: string, info: SystemInfo): string {
     ['Cgroup v1 controllers', v1.join(' ') || '-'],
     ['Cgroup v2 controllers', v2.join(' ') || '-'],
     ['Agent', `${info.agent.version} build ${info.agent.buildId.slice(0, 12)} pid ${info.agent.pid}`],
+    ...(info.clock ? [['Clock', formatClock(info.clock)] as [string, string]] : []),
   ];
   const width = Math.max(...rows.map(([key]) => key.length));
   return rows.map(([key, value]) => `${`${key}:`.padEnd(width + 2)}${value}`).join('\n');
+}
+
+/** `+0.004 s (within 1 s of this computer)`, or how far off it is and what Onggi did about it. */
+export function formatClock(clock: MachineClock): string {
+  const seconds = (ms: number): string => `${ms >= 0 ? '+' : '-'}${(Math.abs(ms) / 1000).toFixed(3)} s`;
+  const off = Math.abs(clock.offsetMs) > CLOCK_TOLERANCE_MS;
+  const parts = [`${seconds(clock.offsetMs)} against this computer (±${Math.ceil(clock.rttMs / 2)} ms)`];
+  if (clock.corrected) parts.push(`stepped from ${seconds(clock.corrected.offsetBeforeMs)} by ${clock.corrected.method}`);
+  if (clock.error) parts.push(clock.error);
+  else if (off && clock.policy === 'report')
+    parts.push('not corrected: the machine keeps its own time (add it with --clock correct if Onggi runs it)');
+  return parts.join('; ');
 }
 
 function ago(iso: string | null, now = Date.now()): string {

@@ -140,6 +140,7 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     onAgentEvent: (machine, event) => emit({ type: 'machine.event', machine, event }),
     onProgress: (progress) => emit({ type: 'machine.vagrant', ...progress }),
     onDeploy: (progress) => emit({ type: 'machine.deploy', ...progress }),
+    onClock: (machine, clock) => emit({ type: 'machine.clock', machine, clock }),
     ...(options.vagrant ? { cli: options.vagrant } : {}),
     ...(onPortForward ? { onPortForward } : {}),
   });
@@ -197,7 +198,12 @@ export function createHostCore(options: HostCoreOptions): HostCore {
   const handlers: Handlers<typeof hostMethods, undefined> = {
     'app.version': () => ({ version: ONGGI_VERSION, platform: facts.os, secretVault: ssh.remembered.available }),
     'machines.list': () => registry.list(),
-    'machines.info': async ({ machine }) => (await machineNamed(machine).agent()).call('system.info', undefined),
+    'machines.info': async ({ machine }) => {
+      const named = machineNamed(machine);
+      const info = await (await named.agent()).call('system.info', undefined);
+      const clock = await named.clock?.();
+      return clock ? { ...info, clock } : info;
+    },
     'machines.add': async (params) => (await ssh.add(params)).view,
     'machines.addVagrant': async (params) => {
       const added = await vagrant.add(params);

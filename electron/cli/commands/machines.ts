@@ -22,6 +22,7 @@ interface AddSshOptions {
   key?: string;
   fromSshConfig?: string;
   acceptNewHostKey?: boolean;
+  clock?: 'report' | 'correct';
   remoteRoot?: string;
   remoteRunDir?: string;
   remoteStateDir?: string;
@@ -89,6 +90,14 @@ export function registerMachineCommands(program: Command): void {
     .option('--key <file>', 'private key file (a passphrase is asked for here when it has one)')
     .option('--from-ssh-config <host>', 'take host, user, port, key and ProxyJump from this Host in ~/.ssh/config')
     .option('--accept-new-host-key', "trust the host's key without asking if it is not known yet (like StrictHostKeyChecking=accept-new)")
+    .addOption(
+      new Option(
+        '--clock <policy>',
+        "correct: step the machine's clock to this computer's when it drifts over 1 s (a VM you run here); report: only show the offset",
+      )
+        .choices(['report', 'correct'])
+        .default('report'),
+    )
     .addOption(new Option('--remote-root <dir>', 'install root on the machine').hideHelp())
     .addOption(new Option('--remote-run-dir <dir>', "the agent's socket dir on the machine").hideHelp())
     .addOption(new Option('--remote-state-dir <dir>', "the agent's state dir on the machine").hideHelp())
@@ -113,6 +122,7 @@ export function registerMachineCommands(program: Command): void {
           ...(options.key !== undefined ? { identityFile: options.key } : {}),
           ...(options.fromSshConfig !== undefined ? { fromSshConfig: options.fromSshConfig } : {}),
           ...(options.acceptNewHostKey ? { acceptNewHostKey: true } : {}),
+          ...(options.clock ? { clock: options.clock } : {}),
           ...(Object.keys(remote).length > 0 ? { remote } : {}),
         };
         const view = await api.call('machines.add', params);

@@ -14,18 +14,17 @@ import {
 import { OnggiError } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
 import { RpcClient } from '../../../shared/rpc-client.js';
+import { sampleOf, type ClockSample } from '../../../shared/clock.js';
 
-export interface AgentHello {
-  protocol: number;
-  agentVersion: string;
-  buildId: string;
-}
+export type AgentHello = AgentResult<'system.hello'>;
 
 export class AgentLink {
   private readonly rpc: RpcClient;
   private readonly eventListeners = new Set<(event: AgentEvent) => void>();
   private readonly closeListeners = new Set<(error: Error) => void>();
   private closed = false;
+  /** The handshake as a clock sample (when the agent sent its time): see clock-watch.ts. */
+  helloClock: ClockSample | undefined;
 
   constructor(
     private readonly stream: Duplex,
@@ -60,7 +59,9 @@ export class AgentLink {
 
   /** Version handshake: refuses an agent that speaks another protocol. */
   async hello(client: string): Promise<AgentHello> {
+    const sentAt = Date.now();
     const hello = await this.call('system.hello', { protocol: AGENT_PROTOCOL_VERSION, client });
+    if (hello.now !== undefined) this.helloClock = sampleOf(sentAt, hello.now, Date.now());
     if (hello.protocol !== AGENT_PROTOCOL_VERSION) {
       throw new OnggiError(
         ErrorCode.IncompatibleVersion,

@@ -6,10 +6,18 @@
 import { OnggiError, errorMessage } from '../../../shared/errors.js';
 import type { MachineState, MachineSummary } from '../../../shared/host-api.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
+import type { ClockPolicy, MachineClock } from '../../../shared/clock.js';
 import type { AgentLink } from '../agent/agent-link.js';
+import { ClockWatch } from './clock-watch.js';
 import type { AgentEventListener, StateListener } from './machine.js';
 
-export const BACKOFF_MS: readonly number[] = [500, 1000, 2000, 5000, 10_000, 30_000];
+/**
+ * The delays between reconnect attempts: quick at first, then every 3 s for about two minutes —
+ * a VM resumed from a laptop's sleep, or a desktop back on Wi-Fi, should be Ready within seconds
+ * of it, not after a 30 s backoff — then every 30 s (a host that is gone for long; one dial is
+ * cheap, but there is no point in more).
+ */
+export const BACKOFF_MS: readonly number[] = [500, 1000, 2000, ...Array<number>(40).fill(3000), 30_000];
 
 /** Failures a retry cannot fix until the user acts (by error kind, whatever the machine kind). */
 export const FINAL_KINDS: ReadonlySet<string> = new Set([
@@ -64,6 +72,11 @@ export interface LinkKeeperOptions {
   onReady?: (link: AgentLink) => void;
   /** The delays between attempts (the last repeats); tests shorten them. */
   backoffMs?: readonly number[];
+  /**
+   * Watch the machine's clock on every link (absent: the machine is this computer, whose clock is
+   * the desktop's): `correct` steps it when it drifts, `report` only measures.
+   */
+  clock?: { policy: ClockPolicy; onChange(machine: string, clock: MachineClock): void; intervalMs?: number };
 }
 
 export class LinkKeeper {
@@ -76,8 +89,24 @@ export class LinkKeeper {
   private retryTimer: NodeJS.Timeout | undefined;
   private attempts = 0;
   private closed = false;
+  private readonly clockWatch: ClockWatch | undefined;
 
-  constructor(private readonly options: LinkKeeperOptions) {}
+  constructor(private readonly options: LinkKeeperOptions) {
+    const clock = options.clock;
+    this.clockWatch = clock
+      ? new ClockWatch({
+          policy: clock.policy,
+          onChange: (reading) => clock.onChange(options.machine, reading),
+          ...(clock.intervalMs !== undefined ? { intervalMs: clock.intervalMs } : {}),
+        })
+      : undefined;
+  }
+
+  /** The machine's clock as last measured, after any check in flight (undefined for this computer, or before a link). */
+  async clock(): Promise<MachineClock | undefined> {
+    // A failed check leaves the last reading (the link's loss, if that was it, is reported apart).
+    return this.clockWatch?.check().catch(() => this.clockWatch?.current);
+  }
 
   /** The machine's state as the summary reports it. */
   status(): Pick<MachineSummary, 'state' | 'error' | 'retryAt'> {
@@ -111,6 +140,7 @@ export class LinkKeeper {
   /** Stops for good: no more attempts, the link is closed. */
   close(): void {
     this.closed = true;
+    this.clockWatch?.stop();
     clearTimeout(this.retryTimer);
     this.retryAt = undefined;
     this.link?.close();
@@ -132,6 +162,9 @@ export class LinkKeeper {
       this.link = adopted;
       this.attempts = 0;
       this.setState('ready');
+      // Measured (and corrected) beside the first calls rather than before them: on a far host
+      // three round trips would delay every reconnect. A failure leaves the last reading.
+      this.clockWatch?.start(adopted).catch(() => undefined);
       this.options.onReady?.(adopted);
       return adopted;
     } catch (error) {
@@ -149,6 +182,7 @@ export class LinkKeeper {
   private lost(link: AgentLink, error: Error): void {
     if (this.link !== link) return;
     this.link = undefined;
+    this.clockWatch?.stop();
     if (this.closed) return;
     this.lastError = errorMessage(error);
     this.scheduleReconnect();

@@ -1,5 +1,6 @@
 import type { Duplex, Readable } from 'node:stream';
 import type { AgentEvent } from '../../../shared/agent-rpc.js';
+import type { MachineClock } from '../../../shared/clock.js';
 import type { MachineState, MachineSummary } from '../../../shared/host-api.js';
 import type { DeployReport, MachineView } from '../../../shared/machines.js';
 import type { AgentLink } from '../agent/agent-link.js';
@@ -26,6 +27,8 @@ export interface Machine {
   upload?(file: string, onProgress: (bytes: number, total: number) => void): Promise<UploadedFile>;
   /** A ready, handshaken link to the machine's agent, connecting (and deploying) on demand. */
   agent(): Promise<AgentLink>;
+  /** The machine's clock against the desktop's, as last measured; absent for this computer (one clock). */
+  clock?(): Promise<MachineClock | undefined>;
   close(): Promise<void>;
   /**
    * The command that runs `command` inside a container with the container's own namespaces,

@@ -161,6 +161,14 @@ export const en = {
   'machine.info.error': 'Could not read system information: {message}',
   'machine.info.waiting': 'System information appears once the machine is ready.',
 
+  'clock.behind': 'behind',
+  'clock.ahead': 'ahead of',
+  'clock.offReported':
+    "This machine's clock is {seconds} s {direction} this computer's. Onggi leaves it alone (the machine keeps its own time).",
+  'clock.offUncorrected': "This machine's clock is {seconds} s {direction} this computer's and could not be corrected.",
+  'clock.corrected':
+    "The clock was {seconds} s {direction} this computer's (the machine was paused, e.g. by sleep); Onggi set it right at {time}.",
+
   'info.resources': 'Resources',
   'info.system': 'System',
   'info.kernel': 'Kernel',

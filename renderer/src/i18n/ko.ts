@@ -164,6 +164,12 @@ export const ko: Dictionary = {
   'machine.info.error': '시스템 정보를 읽지 못했습니다: {message}',
   'machine.info.waiting': '머신이 준비되면 시스템 정보가 표시됩니다.',
 
+  'clock.behind': '느립니다',
+  'clock.ahead': '빠릅니다',
+  'clock.offReported': '이 머신의 시계가 이 컴퓨터보다 {seconds}초 {direction}. 머신이 자체 시간을 유지하므로 Onggi는 바꾸지 않습니다.',
+  'clock.offUncorrected': '이 머신의 시계가 이 컴퓨터보다 {seconds}초 {direction}. 바로잡지 못했습니다.',
+  'clock.corrected': '머신이 일시 정지되어(예: 절전) 시계가 이 컴퓨터와 {seconds}초 어긋나 있었습니다. Onggi가 {time}에 맞췄습니다.',
+
   'info.resources': '자원',
   'info.system': '시스템',
   'info.kernel': '커널',

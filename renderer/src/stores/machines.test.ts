@@ -23,6 +23,20 @@ describe('machines store', () => {
     expect(store.getState().info['dev-vm']).toBeUndefined();
   });
 
+  it("keeps a machine.clock reading with the machine's info (the card shows it), and ignores one before any info", async () => {
+    const client = new ScriptedClient({
+      'machines.list': () => [{ name: 'ec2', provider: 'ssh', state: 'ready' }],
+      'machines.info': () => sampleInfo,
+    });
+    const store = createMachinesStore(client);
+    const clock = { offsetMs: -61_200, rttMs: 4, checkedAt: 1, policy: 'report' as const };
+    store.getState().applyEvent({ type: 'machine.clock', machine: 'ec2', clock });
+    expect(store.getState().info.ec2).toBeUndefined();
+    await store.getState().load();
+    store.getState().applyEvent({ type: 'machine.clock', machine: 'ec2', clock });
+    expect(store.getState().info.ec2?.data).toEqual({ ...sampleInfo, clock });
+  });
+
   it('keeps the error when listing fails', async () => {
     const client = new ScriptedClient({
       'machines.list': () => {

@@ -4,9 +4,8 @@
 // after one fails, marked stale by the view, rather than blanking the screen.
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { errorMessage } from '../../../shared/errors.js';
-import type { HostApi, HostEvent, MachineSummary } from '../../../shared/host-api.js';
+import type { HostApi, HostEvent, MachineInfo, MachineSummary } from '../../../shared/host-api.js';
 import type { DeployProgress, VagrantProgress } from '../../../shared/machines.js';
-import type { SystemInfo } from '../../../shared/system-info.js';
 
 /** The most `vagrant up`/`halt` lines kept per machine (older ones scroll away). */
 export const VAGRANT_LOG_LINES = 500;
@@ -15,7 +14,7 @@ export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';
 
 export interface InfoEntry {
   status: LoadStatus;
-  data?: SystemInfo;
+  data?: MachineInfo;
   error?: string;
   /** Date.now() when `data` arrived. */
   fetchedAt?: number;
@@ -176,6 +175,15 @@ export function createMachinesStore(api: Pick<HostApi, 'call'>): MachinesStore {
               [event.machine]: [...(state.vagrantLog[event.machine] ?? []), line].slice(-VAGRANT_LOG_LINES),
             },
           }));
+          return;
+        }
+        if (event.type === 'machine.clock') {
+          // Kept with the info it belongs to; before any info arrived there is nowhere to show it yet.
+          set((state) => {
+            const entry = state.info[event.machine];
+            if (!entry?.data) return {};
+            return { info: { ...state.info, [event.machine]: { ...entry, data: { ...entry.data, clock: event.clock } } } };
+          });
           return;
         }
         if (event.type !== 'machine.state') return;

@@ -57,6 +57,44 @@ describe('MachinesView', () => {
     expect(within(machine).queryByRole('alert')).toBeNull();
   });
 
+  it('says when a machine’s clock is off by more than a second, and when Onggi set it right; says nothing for a clock in line', () => {
+    const stores = createStores(new ScriptedClient());
+    const machines = [
+      { name: 'ec2', provider: 'ssh' as const, state: 'ready' as const },
+      { name: 'vm', provider: 'vagrant' as const, state: 'ready' as const },
+      { name: 'box', provider: 'ssh' as const, state: 'ready' as const },
+    ];
+    const at = Date.now();
+    stores.machines.setState({
+      status: 'ready',
+      machines,
+      info: {
+        ec2: {
+          status: 'ready',
+          data: { ...sampleInfo, clock: { offsetMs: -61_200, rttMs: 8, checkedAt: at, policy: 'report' } },
+          fetchedAt: at,
+        },
+        vm: {
+          status: 'ready',
+          data: {
+            ...sampleInfo,
+            clock: { offsetMs: 12, rttMs: 2, checkedAt: at, policy: 'correct', corrected: { at, offsetBeforeMs: -60_400, method: 'date' } },
+          },
+          fetchedAt: at,
+        },
+        box: {
+          status: 'ready',
+          data: { ...sampleInfo, clock: { offsetMs: 300, rttMs: 2, checkedAt: at, policy: 'report' } },
+          fetchedAt: at,
+        },
+      },
+    });
+    renderWith(stores);
+    expect(within(screen.getByRole('region', { name: 'ec2' })).getByRole('alert').textContent).toContain('61.2 s behind this computer');
+    expect(within(screen.getByRole('region', { name: 'vm' })).getByRole('status', { name: '' }).textContent).toContain('60.4 s behind');
+    expect(within(screen.getByRole('region', { name: 'box' })).queryByText(/this computer/)).toBeNull();
+  });
+
   it('shows the host’s error for a machine in the error state', () => {
     const stores = createStores(new ScriptedClient());
     stores.machines.setState({

@@ -1,7 +1,9 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { errorMessage } from '../../../shared/errors.js';
 import type { MachineSummary } from '../../../shared/host-api.js';
-import type { CgroupInfo, SystemInfo } from '../../../shared/system-info.js';
+import { CLOCK_TOLERANCE_MS, type MachineClock } from '../../../shared/clock.js';
+import type { MachineInfo } from '../../../shared/host-api.js';
+import type { CgroupInfo } from '../../../shared/system-info.js';
 import { Fact, FactGroup, Tile } from '../components/Facts';
 import { Icon } from '../components/icons';
 import { RefreshButton } from '../components/MachinePicker';
@@ -227,11 +229,39 @@ export function VagrantLog({ machine }: { machine: string }) {
   );
 }
 
-export function SystemInfoPanel({ info, stale }: { info: SystemInfo; stale?: boolean }) {
+/**
+ * The machine's clock, when it matters: off by more than a second (left alone: an SSH host keeps
+ * its own time), or stepped back by Onggi after a sleep. A clock in line says nothing.
+ */
+export function ClockNote({ clock }: { clock: MachineClock }) {
+  const t = useT();
+  const seconds = (ms: number): string => (Math.abs(ms) / 1000).toFixed(1);
+  const off = Math.abs(clock.offsetMs) > CLOCK_TOLERANCE_MS;
+  if (!off && !clock.corrected) return null;
+  const direction = (ms: number): string => t(ms < 0 ? 'clock.behind' : 'clock.ahead');
+  return (
+    <p className={off ? 'clock-note clock-note--off' : 'clock-note'} role={off ? 'alert' : 'status'}>
+      {off
+        ? t(clock.policy === 'correct' ? 'clock.offUncorrected' : 'clock.offReported', {
+            seconds: seconds(clock.offsetMs),
+            direction: direction(clock.offsetMs),
+          })
+        : t('clock.corrected', {
+            seconds: seconds(clock.corrected?.offsetBeforeMs ?? 0),
+            direction: direction(clock.corrected?.offsetBeforeMs ?? 0),
+            time: new Date(clock.corrected?.at ?? 0).toLocaleTimeString(),
+          })}
+      {clock.error ? ` ${clock.error}` : ''}
+    </p>
+  );
+}
+
+export function SystemInfoPanel({ info, stale }: { info: MachineInfo; stale?: boolean }) {
   const t = useT();
   const language = useLanguage();
   return (
     <div className={stale ? 'system-info is-stale' : 'system-info'}>
+      {info.clock ? <ClockNote clock={info.clock} /> : null}
       <dl className="tiles">
         <Tile term={t('info.cpus')} icon="cpu">
           {formatNumber(language, info.cpus)}

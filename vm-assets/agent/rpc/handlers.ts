@@ -10,6 +10,7 @@ import { createNetworkHandlers, withNetworks } from '../networks/handlers.js';
 import type { NetworkManager } from '../networks/network-manager.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import { createContainerHandlers } from '../runtime/handlers.js';
+import { stepClock } from '../system/clock.js';
 import { DiskService } from '../system/disk.js';
 import { readSystemInfo, type AgentIdentity } from '../system/system-info.js';
 
@@ -44,9 +45,16 @@ export function createHandlers(services: AgentServices): Handlers<typeof agentMe
           'params.protocol',
         );
       }
-      return { protocol: AGENT_PROTOCOL_VERSION, agentVersion: services.identity.version, buildId: services.identity.buildId };
+      return {
+        protocol: AGENT_PROTOCOL_VERSION,
+        agentVersion: services.identity.version,
+        buildId: services.identity.buildId,
+        now: Date.now(),
+      };
     },
     'system.info': () => readSystemInfo(services.identity),
+    'system.clock': () => ({ now: Date.now() }),
+    'system.setClock': ({ epochMs }) => stepClock(services.activity, epochMs, performance.now()),
     'events.subscribe': (params, ctx) => {
       const topics = params?.topics ?? AgentEventTopic.options;
       services.events.subscribe(ctx.notify, topics);

@@ -11,10 +11,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stageRuntime } from '../../../../build/runtime.mjs';
 import { AGENT_DIR, CLI } from '../../../../build/testing/isolated-agent.js';
+import { freePort } from '../../../../build/testing/sshd.js';
 import { bootVm, type QemuVm } from '../../../../build/testing/qemu-vm.js';
 import { vmImage, type VmImage } from '../../../../build/testing/vm-image.js';
 import type { ContainerDetail } from '../../../../shared/containers.js';
+import type { MachineInfo, MachineSummary } from '../../../../shared/host-api.js';
 import type { SystemInfo } from '../../../../shared/system-info.js';
+import { createHostCore } from '../../host-core.js';
 
 const BUNDLES_DIR = join(AGENT_DIR, '..', 'bundles');
 let image: VmImage;
@@ -81,6 +84,9 @@ describe('a Debian VM under QEMU TCG as an ssh machine', () => {
       '--key',
       image.keyPath,
       '--accept-new-host-key',
+      // Onggi runs this guest: its clock is stepped back after a pause (the sleep/wake test below).
+      '--clock',
+      'correct',
     );
     expect(added.stderr).toBe('');
     expect(added.stdout).toBe(`added vm: root@127.0.0.1:${vm.sshPort}\n`);
@@ -178,5 +184,94 @@ describe('a Debian VM under QEMU TCG as an ssh machine', () => {
     );
     expect(hog.stdout).not.toContain('survived');
     expect(hog.status).not.toBe(0);
+  }, 300_000);
+
+  it('sleeps and wakes: paused 60 s by QEMU (a laptop asleep) — Ready again, the clock stepped back, the published port and the container carry on', async () => {
+    if (!vm) throw new Error('the guest did not boot');
+    const paused = vm;
+    const hostPort = await freePort();
+    // A long-lived host core, as the app and `onggi serve` have: it forwards published ports and redials.
+    const core = createHostCore({
+      dataDir: join(root, 'data'),
+      agentDir: AGENT_DIR,
+      nodeRuntime: { command: process.execPath },
+      forwardPublishedPorts: true,
+      ssh: { agentSocket: '', userKnownHosts: [], config: { home: join(root, 'home') } },
+    });
+    const states: Array<{ state: string; at: number }> = [];
+    core.onEvent((event) => {
+      if (event.type === 'machine.state' && event.machine === 'vm') states.push({ state: event.state, at: Date.now() });
+    });
+    const call = <T>(method: string, params: unknown): Promise<T> => core.call(method, params) as Promise<T>;
+    const answers = async (): Promise<boolean> => {
+      try {
+        const response = await fetch(`http://127.0.0.1:${hostPort}/etc/hostname`, { signal: AbortSignal.timeout(2000) });
+        return response.ok && (await response.text()).includes('onggi-vm');
+      } catch {
+        return false;
+      }
+    };
+    try {
+      await call('containers.create', {
+        machine: 'vm',
+        image: 'busybox:vm',
+        name: 'ticker',
+        ports: [`${hostPort}:80`],
+        command: ['sh', '-c', 'httpd -p 80 -h /; i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done'],
+      });
+      await call('containers.start', { machine: 'vm', container: 'ticker' });
+      await expect.poll(answers, { timeout: 60_000, interval: 500 }).toBe(true);
+      const before = await call<MachineInfo>('machines.info', { machine: 'vm' });
+      figures.clockOffsetBeforePauseMs = before.clock?.offsetMs ?? NaN;
+      expect(Math.abs(before.clock?.offsetMs ?? Infinity)).toBeLessThan(1000);
+
+      expect(await paused.monitor('stop')).toContain('(qemu) ');
+      const stoppedAt = Date.now();
+      // The pause is the experiment (a laptop asleep for a minute), not a wait for readiness.
+      await new Promise((resolve) => setTimeout(resolve, 60_000));
+      expect(await paused.monitor('cont')).toContain('(qemu) ');
+      const resumedAt = Date.now();
+      figures.pausedMs = resumedAt - stoppedAt;
+
+      // Ready, by the host core's own reconnecting (listing does not dial): a link that died in the
+      // pause is redialled on the keeper's backoff; one that held answers again at once.
+      await expect
+        .poll(() => call<MachineSummary[]>('machines.list', {}).then((list) => list.find((m) => m.name === 'vm')?.state), {
+          timeout: 60_000,
+          interval: 100,
+        })
+        .toBe('ready');
+      figures.readyAfterContMs = Date.now() - resumedAt;
+      const after = await call<MachineInfo>('machines.info', { machine: 'vm' });
+      figures.linkLostDuringPause = states.some((s) => s.at > stoppedAt && s.state === 'lost') ? 1 : 0;
+      expect(figures.readyAfterContMs).toBeLessThan(5000 + (after.clock?.rttMs ?? 0) * 4);
+
+      // The clock: it lagged by about the pause, and was stepped back to within a second.
+      figures.clockOffsetBeforeStepMs = after.clock?.corrected?.offsetBeforeMs ?? NaN;
+      figures.clockOffsetAfterStepMs = after.clock?.offsetMs ?? NaN;
+      expect(after.clock?.corrected?.offsetBeforeMs).toBeLessThan(-45_000);
+      expect(Math.abs(after.clock?.offsetMs ?? Infinity)).toBeLessThan(1000);
+      // …as the guest itself says (an SSH round trip away: its midpoint is the comparison).
+      const sent = Date.now();
+      const guestMs = Number(guest('date', '+%s%3N').trim());
+      const received = Date.now();
+      expect(Math.abs(guestMs - (sent + received) / 2)).toBeLessThan(1000 + (received - sent) / 2);
+      // The step is in the guest's activity log as the command it equals.
+      const activity = await call<Array<{ argv?: string[]; ok: boolean }>>('activity.list', { machine: 'vm', limit: 200 });
+      expect(activity.some((entry) => entry.ok && (entry.argv?.[0] === 'date' || entry.argv?.[0] === 'chronyc'))).toBe(true);
+
+      // The published port answers on this computer again.
+      await expect.poll(answers, { timeout: 30_000, interval: 250 }).toBe(true);
+      figures.portAnswersAfterContMs = Date.now() - resumedAt;
+
+      // The container was paused with its VM: its counter shows no gap and no repeat.
+      const { entries } = await call<{ entries: Array<{ log: string }> }>('containers.logs', { machine: 'vm', container: 'ticker' });
+      const ticks = entries.map((entry) => Number(/^tick (\d+)/.exec(entry.log)?.[1])).filter((n) => Number.isInteger(n));
+      expect(ticks.length).toBeGreaterThan(10);
+      expect(ticks).toEqual(ticks.map((_, i) => (ticks[0] ?? 0) + i));
+    } finally {
+      // The container goes with the guest; only the host core is ours to close here.
+      await core.close();
+    }
   }, 300_000);
 });

@@ -3,6 +3,7 @@
 // SFTP for deploy, port forwards. Opened on demand; after the link drops the link keeper says `lost`
 // and redials with backoff; dialling here redeploys only if the machine lost our agent. In-flight calls
 // fail with the link and are never replayed, so nothing runs twice.
+import type { MachineClock } from '../../../../shared/clock.js';
 import { join } from 'node:path';
 import { OnggiError } from '../../../../shared/errors.js';
 import type { MachineSummary } from '../../../../shared/host-api.js';
@@ -56,6 +57,8 @@ export interface SshMachineOptions {
   onPortForward?: (state: PortForwardState) => void;
   /** Where the passphrases the user gives are kept (default: memory only). */
   passphrases?: PassphraseCache;
+  /** The machine's clock was measured or stepped (see clock-watch.ts; the definition's `clock` says which). */
+  onClock?: (machine: string, clock: MachineClock) => void;
 }
 
 export function knownHostsFor(dataDir: string, userKnownHosts: string[] | undefined, facts: PlatformFacts): KnownHosts {
@@ -138,6 +141,7 @@ export class SshMachine implements Machine {
       dial: (context) => this.dial(context),
       onState,
       onAgentEvent,
+      clock: { policy: options.definition.clock, onChange: options.onClock ?? (() => undefined) },
       ...(published
         ? {
             onLink: (link: AgentLink) =>
@@ -179,6 +183,10 @@ export class SshMachine implements Machine {
 
   agent(): Promise<AgentLink> {
     return this.link.ensure();
+  }
+
+  clock(): Promise<MachineClock | undefined> {
+    return this.link.clock();
   }
 
   view(): SshMachineView {

@@ -2,6 +2,7 @@
 // added (after one real connection that checks the host key and the credentials) and removed.
 // Also the source of the events a front end answers or shows: host-key and secret questions,
 // deploy progress.
+import type { MachineClock } from '../../../../shared/clock.js';
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { OnggiError, parseOrThrow } from '../../../../shared/errors.js';
@@ -29,7 +30,8 @@ import { listSshConfigHosts, resolveSshConfig, type SshConfigContext } from './s
 import { connectSsh, endpointLabel, type HostKeyPolicy } from './ssh-connection.js';
 import { SshMachine, endpointsFor, knownHostsFor, sshMachineView } from './ssh-machine.js';
 
-export type RemoteMachineEvent = PromptEvent | ({ type: 'machine.deploy' } & DeployProgress);
+export type RemoteMachineEvent =
+  PromptEvent | ({ type: 'machine.deploy' } & DeployProgress) | { type: 'machine.clock'; machine: string; clock: MachineClock };
 
 export interface SshMachinesOptions {
   /** The desktop's facts (default: this process's). */
@@ -226,6 +228,7 @@ export class SshMachines {
         facts: this.facts,
         agents: this.agents(),
         onDeploy: (progress) => this.emit({ type: 'machine.deploy', ...progress }),
+        onClock: (machine, clock) => this.emit({ type: 'machine.clock', machine, clock }),
         ...(this.options.onPortForward ? { onPortForward: this.options.onPortForward } : {}),
       },
       this.options.onState,
@@ -279,7 +282,7 @@ export class SshMachines {
   }
 
   private async definitionFrom(params: MachineAddSshParams): Promise<SshMachineDefinition> {
-    const remote = params.remote ? { remote: params.remote } : {};
+    const remote = { ...(params.remote ? { remote: params.remote } : {}), ...(params.clock ? { clock: params.clock } : {}) };
     if (params.fromSshConfig === undefined) {
       const input: SshMachineDefinitionInput = {
         provider: 'ssh',

@@ -26,7 +26,7 @@ import type { MachinePrompts } from '../ssh/prompts.js';
 import type { SshConnection } from '../ssh/ssh-connection.js';
 import type { UploadedFile } from '../ssh/upload.js';
 import { resolveSshConfig } from '../ssh/ssh-config.js';
-import { SshMachine } from '../ssh/ssh-machine.js';
+import { SshMachine, type SshMachineOptions } from '../ssh/ssh-machine.js';
 import {
   isRunning,
   runVagrant,
@@ -56,6 +56,7 @@ export interface VagrantMachineOptions {
   onDeploy?: (progress: DeployProgress) => void;
   /** Forward running containers' published ports to this computer (see SshMachineOptions.onPortForward). */
   onPortForward?: (state: PortForwardState) => void;
+  onClock?: SshMachineOptions['onClock'];
 }
 
 /** What the template reads: the definition's resources, plus the VM's host name. */
@@ -203,6 +204,8 @@ export class VagrantMachine implements Machine {
       user: host.user,
       agent: false,
       proxyJump: [],
+      // Onggi runs this VM: a laptop's sleep pauses it and its clock then lags (clock-watch.ts).
+      clock: 'correct',
       ...(host.identityFiles[0] ? { identityFile: host.identityFiles[0] } : {}),
       ...(this.options.definition.remote ? { remote: this.options.definition.remote } : {}),
     };
@@ -279,6 +282,7 @@ export class VagrantMachine implements Machine {
           hostKeyPolicy: 'accept-new',
           ...(this.options.onDeploy ? { onDeploy: this.options.onDeploy } : {}),
           ...(this.options.onPortForward ? { onPortForward: this.options.onPortForward } : {}),
+          ...(this.options.onClock ? { onClock: this.options.onClock } : {}),
         },
         (machine, state, error, retryAt) => {
           this.state = 'ready';

@@ -15,7 +15,7 @@ import type { AgentEventListener, StateListener } from '../machine.js';
 import type { MachineRegistry } from '../registry.js';
 import type { MachinePrompts } from '../ssh/prompts.js';
 import type { VagrantCli } from './vagrant-cli.js';
-import { VagrantMachine } from './vagrant-machine.js';
+import { VagrantMachine, type VagrantMachineOptions } from './vagrant-machine.js';
 
 export interface VagrantMachinesOptions {
   /** The desktop's facts (default: this process's): the default box and provider, where vagrant is. */
@@ -32,6 +32,7 @@ export interface VagrantMachinesOptions {
   onDeploy: (progress: DeployProgress) => void;
   cli?: VagrantCli;
   onPortForward?: (state: PortForwardState) => void;
+  onClock?: VagrantMachineOptions['onClock'];
 }
 
 export class VagrantMachines {
@@ -108,6 +109,7 @@ export class VagrantMachines {
         onDeploy: this.options.onDeploy,
         ...(this.options.cli ? { cli: this.options.cli } : {}),
         ...(this.options.onPortForward ? { onPortForward: this.options.onPortForward } : {}),
+        ...(this.options.onClock ? { onClock: this.options.onClock } : {}),
       },
       this.options.onState,
       this.options.onAgentEvent,
