@@ -1,6 +1,5 @@
 // Docker's container verbs over the host API: what the window does, scriptable.
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { isatty } from 'node:tty';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ContainerSpecInput, ContainerSummary, LogEntry } from '../../../shared/containers.js';
@@ -9,6 +8,7 @@ import { formatActivity } from '../../../shared/activity-format.js';
 import { parseOrThrow } from '../../../shared/errors.js';
 import { formatContainerTable, formatStats } from '../format.js';
 import { collect, printJson, withSession, type Session } from '../session.js';
+import { followLogs } from '../log-follow.js';
 import { execOverTerminal } from './machines.js';
 
 interface RunOptions {
@@ -96,31 +96,27 @@ function writeEntries(entries: readonly LogEntry[], timestamps = false): void {
 
 /**
  * Streams a container's log, in batches as the agent reads them (a long log never becomes one
- * answer); with follow, until the container ends.
+ * answer); with follow, until the container ends, across lost links (log-follow.ts).
  */
 async function streamLogs(
   session: Session,
   container: string,
   options: { tail?: number; since?: string; timestamps?: boolean; follow?: boolean },
 ): Promise<void> {
-  const streamId = randomUUID();
-  const off = session.api.onEvent((event) => {
-    if (event.type === 'machine.event' && event.event.type === 'container.log' && event.event.streamId === streamId)
-      writeEntries(event.event.entries, options.timestamps);
-  });
-  try {
-    const { entries } = await session.api.call('containers.logs', {
-      machine: session.machine,
-      container,
+  await followLogs(
+    session.api,
+    { machine: session.machine, container },
+    {
       follow: options.follow ?? true,
-      streamId,
       ...(options.tail !== undefined ? { tail: options.tail } : {}),
       ...(options.since !== undefined ? { since: options.since } : {}),
-    });
-    writeEntries(entries, options.timestamps);
-  } finally {
-    off();
-  }
+    },
+    (entries) => writeEntries(entries, options.timestamps),
+    (error) =>
+      process.stderr.write(
+        `onggi: ${error.message}\nonggi: following again when ${session.machine} answers (the container goes on there)\n`,
+      ),
+  );
 }
 
 export function registerContainerCommands(program: Command): void {

@@ -26,7 +26,8 @@ import { stageRuntime } from '../../../../build/runtime.mjs';
 import type { ContainerSummary } from '../../../../shared/containers.js';
 import type { HostEvent } from '../../../../shared/host-api.js';
 import type { ImageSummary } from '../../../../shared/images.js';
-import { createHostCore, type HostCore } from '../../host-core.js';
+import { followLogs } from '../../../cli/log-follow.js';
+import { asHostApi, createHostCore, type HostCore } from '../../host-core.js';
 import { SshMachine } from './ssh-machine.js';
 import { addSshMachine } from '../../../../build/testing/host-machines.js';
 
@@ -280,6 +281,33 @@ describe('the SSH link cut under a running operation', () => {
     for (const name of ['counter', 'in-flight']) await host().call('containers.remove', { machine: 'box', container: name, force: true });
     expect(await containers()).toEqual([]);
     expect(spawnSync('test', ['-e', `/proc/${started.pid}`]).status).not.toBe(0);
+  }, 60_000);
+
+  it('logs -f across a cut: the CLI follows again from its last line once the machine answers — no line lost, none twice', async () => {
+    const count = 300;
+    const { id } = (await host().call('containers.create', {
+      machine: 'box',
+      image: IMAGE,
+      name: 'chatty',
+      command: ['sh', '-c', `i=0; while [ $i -lt ${count} ]; do i=$((i+1)); echo line-$i; sleep 0.02; done`],
+      networks: ['none'],
+    })) as { id: string };
+    await host().call('containers.start', { machine: 'box', container: id });
+    const printed: string[] = [];
+    const losses: string[] = [];
+    const following = followLogs(
+      asHostApi(host()),
+      { machine: 'box', container: id },
+      { follow: true },
+      (entries) => printed.push(...entries.map((entry) => entry.log.trimEnd())),
+      (error) => losses.push(error.message),
+    );
+    await waitUntil(() => printed.length >= 20, 'some followed lines');
+    await cutLinkAndReconnect();
+    await following;
+    expect(losses).toEqual([expect.stringMatching(/link to .* was lost during containers\.logs/)]);
+    expect(printed).toEqual(Array.from({ length: count }, (_, i) => `line-${i + 1}`));
+    await host().call('containers.remove', { machine: 'box', container: id, force: true });
   }, 60_000);
 
   it('the agent killed (-9) on the machine: its supervisor restarts it, the machine reconnects, the containers are as they were', async () => {
