@@ -15,7 +15,7 @@ export const ASSETS = {
  * whose terminal nobody watches), as in the Electron app; else they are asked on this terminal.
  */
 export function createCliCore(
-  extra: Pick<HostCoreOptions, 'forwardPublishedPorts'> & { promptsInWindow?: boolean } = {},
+  extra: Pick<HostCoreOptions, 'forwardPublishedPorts' | 'watchNetwork'> & { promptsInWindow?: boolean } = {},
   { facts, dataDir }: CliPlace = cliPlace(),
 ): HostCore {
   const { promptsInWindow, ...options } = extra;

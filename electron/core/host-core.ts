@@ -22,6 +22,7 @@ import { localAgentDirs } from './paths.js';
 import { checkHostSetup } from './platform/host-setup.js';
 import { currentFacts, hasLocalMachine, type DesktopOs, type PlatformFacts } from './platform/platform.js';
 import { SettingsStore } from './settings-store.js';
+import { watchNetworkChanges } from './network-watch.js';
 import { createTerminalSessions } from './terminal-sessions.js';
 import { Uploads } from './uploads.js';
 import { ONGGI_VERSION } from './version.js';
@@ -59,6 +60,8 @@ export interface HostCoreOptions {
   secretVault?: SecretVault;
   /** Tests: the vagrant command and extra environment (VAGRANT_HOME). */
   vagrant?: VagrantCli;
+  /** Check remote links when this computer's addresses change (the app and browser mode: long-lived). */
+  watchNetwork?: boolean;
 }
 
 export interface HostCore {
@@ -83,6 +86,12 @@ export interface HostCore {
   ): Promise<ImageSummary[]>;
   /** A terminal on a machine: a container command or the machine's shell (see Machine.openTerminal). */
   openTerminal(machine: string, options: TerminalOptions): Promise<Terminal>;
+  /**
+   * Checks every remote machine's link now and redials the dead ones: after this computer woke
+   * from sleep (Electron's powerMonitor) or its network changed (network-watch.ts does that itself
+   * with `watchNetwork`).
+   */
+  checkLinks(): Promise<void>;
   /** A machine by name, for tests that look inside one (front ends go through `call`). */
   machine(name: string): Machine;
   close(): Promise<void>;
@@ -282,8 +291,13 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     ...passthrough,
   };
 
+  const checkLinks = async (): Promise<void> => {
+    await Promise.all(registry.all().map((machine) => machine.verifyLink?.()));
+  };
+  const stopWatching = options.watchNetwork ? watchNetworkChanges(() => void checkLinks()) : undefined;
   return {
     call: (method, params) => callHandler(hostMethods, handlers, method, params, undefined),
+    checkLinks,
     onEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -293,6 +307,7 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     importImageFile,
     machine: machineNamed,
     close: async () => {
+      stopWatching?.();
       terminals.closeAll();
       await uploads.closeAll();
       await ssh.close();

@@ -18,6 +18,7 @@ const fake = vi.hoisted(() => {
     enableSandbox: vi.fn(),
     close: vi.fn(async () => {}),
     createHostCore: vi.fn(),
+    checkLinks: vi.fn(async () => {}),
   };
   return state;
 });
@@ -70,6 +71,7 @@ vi.mock('electron', () => {
       },
     },
     shell: { openExternal: vi.fn() },
+    powerMonitor: { on: (event: string, listener: Listener) => on(`power:${event}`, listener) },
     safeStorage: {
       isEncryptionAvailable: () => true,
       getSelectedStorageBackend: () => 'gnome_libsecret',
@@ -96,9 +98,14 @@ beforeEach(() => {
   fake.appListeners.clear();
   fake.windows = 0;
   fake.focused = 0;
-  for (const mock of [fake.quit, fake.exit, fake.enableSandbox, fake.close, fake.createHostCore]) mock.mockReset();
+  for (const mock of [fake.quit, fake.exit, fake.enableSandbox, fake.close, fake.createHostCore, fake.checkLinks]) mock.mockReset();
   fake.close.mockImplementation(async () => {});
-  fake.createHostCore.mockImplementation(() => ({ call: vi.fn(), onEvent: () => () => {}, close: fake.close }));
+  fake.createHostCore.mockImplementation(() => ({
+    call: vi.fn(),
+    onEvent: () => () => {},
+    close: fake.close,
+    checkLinks: fake.checkLinks,
+  }));
 });
 
 afterEach(() => {
@@ -125,12 +132,18 @@ describe('main', () => {
       nodeRuntime: { command: process.execPath, env: { ELECTRON_RUN_AS_NODE: '1' } },
       // The app is long-lived: remote containers' published ports reach this computer's 127.0.0.1.
       forwardPublishedPorts: true,
+      // …and checks its links to remote machines when this computer's network changes.
+      watchNetwork: true,
       secretVault: expect.objectContaining({ isAvailable: expect.any(Function) }),
     });
     const vault = (fake.createHostCore.mock.calls[0]?.[0] as { secretVault: SecretVault }).secretVault;
     expect(vault.isAvailable()).toBe(true);
     expect(vault.decrypt(vault.encrypt('passphrase'))).toBe('passphrase'); // wired to safeStorage
     expect(fake.windows).toBe(1);
+    // Waking from sleep checks the links to remote machines at once.
+    expect(fake.checkLinks).not.toHaveBeenCalled();
+    emit('power:resume');
+    expect(fake.checkLinks).toHaveBeenCalledTimes(1);
     emit('second-instance');
     expect(fake.windows).toBe(1);
     expect(fake.focused).toBe(1); // a second launch focuses the existing window

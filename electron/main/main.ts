@@ -1,6 +1,6 @@
 // Electron's entry point: the thin shell around the host core. Everything the app does happens
 // in the core (plain Node); this file only owns the window, the IPC door and the app lifecycle.
-import { app, BrowserWindow, safeStorage } from 'electron';
+import { app, BrowserWindow, powerMonitor, safeStorage } from 'electron';
 import { createHostCore, type HostCore } from '../core/host-core.js';
 import { currentFacts, prepareDataDir } from '../core/platform/platform.js';
 import { appLayout } from './app-paths.js';
@@ -56,10 +56,15 @@ function start(): void {
         // Linux build alone (build/packaging/hooks.mjs); macOS and Windows have no local machine.
         nodeRuntime: { command: process.execPath, env: { ELECTRON_RUN_AS_NODE: '1' } },
         forwardPublishedPorts: true,
+        watchNetwork: true,
         // Key passphrases the user asks to remember: encrypted by the OS keychain, never plain.
         secretVault: safeStorageVault(safeStorage, facts.os),
       });
       connectHostToWindow(core, () => window, layout.rendererUrl);
+      // Awake again: links to remote machines may have died in the sleep without a word; checked
+      // now, they are redialled at once rather than when the SSH keepalive gives up.
+      const started = core;
+      powerMonitor.on('resume', () => void started.checkLinks());
       showWindow();
       app.on('activate', showWindow); // macOS: clicking the dock icon with no window open
     })

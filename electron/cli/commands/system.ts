@@ -24,7 +24,7 @@ export function registerSystemCommands(program: Command): void {
     .description('serve the window to a browser on 127.0.0.1 (for headless Linux boxes)')
     .option('--port <port>', 'port to listen on (0 picks a free one)', parsePort, 0)
     .action(async (options: { port: number }) => {
-      const core = createCliCore({ forwardPublishedPorts: true, promptsInWindow: true });
+      const core = createCliCore({ forwardPublishedPorts: true, watchNetwork: true, promptsInWindow: true });
       const serve = await startServe({
         core,
         rendererDir: ASSETS.rendererDir,

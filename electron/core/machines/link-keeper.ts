@@ -43,6 +43,9 @@ export const FINAL_KINDS: ReadonlySet<string> = new Set([
   'closing',
 ]);
 
+/** How long a link may take to answer a check before it is taken for dead (a round trip to EC2 is ~0.1–0.3 s). */
+export const VERIFY_TIMEOUT_MS = 5000;
+
 export function isFinal(error: unknown): boolean {
   return error instanceof OnggiError && FINAL_KINDS.has(error.kind);
 }
@@ -135,6 +138,27 @@ export class LinkKeeper {
       this.connecting = undefined;
     });
     return this.connecting;
+  }
+
+  /**
+   * Asks the agent for its clock and says whether it answered within `timeoutMs` (true also when
+   * there is no link to check). After this computer's network changed or it woke from sleep, a link
+   * may be dead without knowing it (no reset ever came); the keepalive would find out in 45 s.
+   */
+  async verify(timeoutMs = VERIFY_TIMEOUT_MS): Promise<boolean> {
+    const link = this.current;
+    if (!link) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const answered = await Promise.race([
+      // A call that fails did so because the link closed: the keeper already knows.
+      link.call('system.clock', undefined).then(
+        () => true,
+        () => true,
+      ),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    return answered;
   }
 
   /** Stops for good: no more attempts, the link is closed. */

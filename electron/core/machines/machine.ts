@@ -27,6 +27,12 @@ export interface Machine {
   upload?(file: string, onProgress: (bytes: number, total: number) => void): Promise<UploadedFile>;
   /** A ready, handshaken link to the machine's agent, connecting (and deploying) on demand. */
   agent(): Promise<AgentLink>;
+  /**
+   * Checks that the link still answers and drops it when it does not, so it is dialled again now
+   * rather than when the keepalive gives up (after a network change or a wake from sleep);
+   * absent where no network lies between (this computer).
+   */
+  verifyLink?(): Promise<void>;
   /** The machine's clock against the desktop's, as last measured; absent for this computer (one clock). */
   clock?(): Promise<MachineClock | undefined>;
   close(): Promise<void>;

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { stageRuntime } from '../../../../build/runtime.mjs';
 import { AGENT_DIR, CLI } from '../../../../build/testing/isolated-agent.js';
 import { freePort } from '../../../../build/testing/sshd.js';
@@ -199,25 +199,32 @@ describe('a Debian VM under QEMU TCG as an ssh machine', () => {
       ssh: { agentSocket: '', userKnownHosts: [], config: { home: join(root, 'home') } },
     });
     const states: Array<{ state: string; at: number }> = [];
+    const forwards: string[] = [];
     core.onEvent((event) => {
       if (event.type === 'machine.state' && event.machine === 'vm') states.push({ state: event.state, at: Date.now() });
+      if (event.type === 'machine.portForward') forwards.push(`${event.state} ${event.localAddress} ${event.error ?? ''}`);
     });
     const call = <T>(method: string, params: unknown): Promise<T> => core.call(method, params) as Promise<T>;
     const answers = async (): Promise<boolean> => {
       try {
-        const response = await fetch(`http://127.0.0.1:${hostPort}/etc/hostname`, { signal: AbortSignal.timeout(2000) });
-        return response.ok && (await response.text()).includes('onggi-vm');
+        const response = await fetch(`http://127.0.0.1:${hostPort}/`, { signal: AbortSignal.timeout(2000) });
+        return response.ok && (await response.text()).includes('awake');
       } catch {
         return false;
       }
     };
     try {
+      onTestFailed(() => console.log(`port forwards seen: ${forwards.join('; ')}`));
       await call('containers.create', {
         machine: 'vm',
         image: 'busybox:vm',
         name: 'ticker',
         ports: [`${hostPort}:80`],
-        command: ['sh', '-c', 'httpd -p 80 -h /; i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done'],
+        command: [
+          'sh',
+          '-c',
+          'mkdir /www && echo awake > /www/index.html && httpd -p 80 -h /www; i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done',
+        ],
       });
       await call('containers.start', { machine: 'vm', container: 'ticker' });
       await expect.poll(answers, { timeout: 60_000, interval: 500 }).toBe(true);

@@ -244,6 +244,12 @@ export class SshConnection {
     this.client.end();
   }
 
+  /** Drops a connection that stopped answering, without the goodbye a silent peer would never acknowledge. */
+  abandon(reason: Error): void {
+    this.closedWith ??= reason;
+    this.client.destroy();
+  }
+
   private lostError(): OnggiError {
     return new OnggiError(ErrorCode.Unavailable, 'ssh_closed', `the SSH connection to ${this.label} is closed`);
   }

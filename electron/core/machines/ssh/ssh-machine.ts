@@ -20,7 +20,7 @@ import type { AgentLink } from '../../agent/agent-link.js';
 import { currentFacts, desktopPath, sshAgentCandidates, type PlatformFacts } from '../../platform/platform.js';
 import { agentExecCommand, deployAgent, type DeployResult } from '../../deploy/deploy.js';
 import { knownSudoPassword, readsSudoPassword, sudoInput } from '../../deploy/sudo.js';
-import { LinkKeeper, type DialContext } from '../link-keeper.js';
+import { LinkKeeper, VERIFY_TIMEOUT_MS, type DialContext } from '../link-keeper.js';
 import type { AgentEventListener, Machine, StateListener, Terminal, TerminalOptions } from '../machine.js';
 import { KnownHosts } from './known-hosts.js';
 import { forwardPort, type PortForward, type PortForwardSpec } from './port-forward.js';
@@ -187,6 +187,20 @@ export class SshMachine implements Machine {
 
   clock(): Promise<MachineClock | undefined> {
     return this.link.clock();
+  }
+
+  async verifyLink(): Promise<void> {
+    const connection = this.connection;
+    // Dropping the SSH connection closes the agent's channel on it: the keeper sees the loss and redials.
+    if (!(await this.link.verify()) && connection && this.connection === connection) {
+      connection.abandon(
+        new OnggiError(
+          ErrorCode.Unavailable,
+          'agent_unreachable',
+          `${connection.label} did not answer within ${VERIFY_TIMEOUT_MS / 1000} s (this computer's network changed, or it woke from sleep)`,
+        ),
+      );
+    }
   }
 
   view(): SshMachineView {

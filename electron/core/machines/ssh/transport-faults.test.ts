@@ -310,6 +310,36 @@ describe('the SSH link cut under a running operation', () => {
     await host().call('containers.remove', { machine: 'box', container: id, force: true });
   }, 60_000);
 
+  it('a link frozen without a reset (its sshd stopped, as after a network change): checking the links redials at once, not after the 45 s keepalive', async () => {
+    const machine = host().machine('box');
+    if (!(machine instanceof SshMachine) || !sshd) throw new Error('no ssh machine');
+    await host().call('machines.info', { machine: 'box' });
+    const connection = await machine.ssh();
+    const pids = await sshd.connectionPids(connection.localPort);
+    expect(pids.length).toBeGreaterThan(0);
+    const mark = states.length;
+    // Nothing answers and nothing resets: what a TCP connection over a vanished address looks like.
+    for (const pid of pids) process.kill(pid, 'SIGSTOP');
+    try {
+      const checked = Date.now();
+      await host().checkLinks();
+      await waitUntil(() => states.slice(mark).includes('lost') && states.at(-1) === 'ready', 'lost, then ready', 20_000);
+      const readyMs = Date.now() - checked;
+      console.info(`frozen link: ready again ${readyMs} ms after the check`);
+      expect(readyMs).toBeLessThan(15_000);
+      expect((await machine.ssh()).localPort).not.toBe(connection.localPort);
+      expect(await host().call('machines.info', { machine: 'box' })).toMatchObject({ hostname: expect.any(String) });
+    } finally {
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone with its connection
+        }
+      }
+    }
+  }, 60_000);
+
   it('the agent killed (-9) on the machine: its supervisor restarts it, the machine reconnects, the containers are as they were', async () => {
     const { id } = (await host().call('containers.create', {
       machine: 'box',

@@ -5,6 +5,7 @@
 // ssh machine (deploy, agent link, terminals, port forwards) with that host, port, user and key.
 import { copyFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, sep } from 'node:path';
+import type { MachineClock } from '../../../../shared/clock.js';
 import type { MachineState, MachineSummary } from '../../../../shared/host-api.js';
 import { OnggiError, errorMessage } from '../../../../shared/errors.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
@@ -214,6 +215,15 @@ export class VagrantMachine implements Machine {
 
   async agent(): Promise<AgentLink> {
     return (await this.attach()).agent();
+  }
+
+  /** The VM's clock, once its SSH machine is attached (a stopped VM has none to report). */
+  async clock(): Promise<MachineClock | undefined> {
+    return this.ssh?.clock();
+  }
+
+  async verifyLink(): Promise<void> {
+    await this.ssh?.verifyLink();
   }
 
   execCommand(): Promise<{ command: string; args: string[]; env: Record<string, string> }> {
