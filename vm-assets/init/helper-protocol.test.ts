@@ -51,6 +51,12 @@ const run: RunSpec = {
   unmountRootfs: true,
   readyFd: 7,
   goFd: 8,
+  mounts: [
+    { type: 'bind', target: '/app', source: '/home/me/my app:v2, "x"', readonly: false },
+    { type: 'bind', target: '/etc/app.conf', source: '/srv/app.conf', readonly: true },
+    { type: 'tmpfs', target: '/run/cache', readonly: false, size: 67_108_864, mode: 0o1777 },
+    { type: 'tmpfs', target: '/scratch', readonly: true },
+  ],
   printSpec: true,
   argv: ['nginx', '-g', 'daemon off;'],
 };
