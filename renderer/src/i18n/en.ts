@@ -588,6 +588,7 @@ export const en = {
   'disk.type.images': 'Images',
   'disk.type.containers': 'Containers',
   'disk.type.logs': 'Container logs',
+  'disk.type.volumes': 'Volumes',
   'disk.column.type': 'Type',
   'disk.column.total': 'Total',
   'disk.column.active': 'In use',

@@ -591,6 +591,7 @@ export const ko: Dictionary = {
   'disk.type.images': '이미지',
   'disk.type.containers': '컨테이너',
   'disk.type.logs': '컨테이너 로그',
+  'disk.type.volumes': '볼륨',
   'disk.column.type': '종류',
   'disk.column.total': '전체',
   'disk.column.active': '사용 중',
