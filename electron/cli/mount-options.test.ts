@@ -31,7 +31,11 @@ describe('-v / --volume', () => {
       target: '/data',
       createSource: true,
     });
-    expect(parseVolumeFlag('pgdata:/var/lib/postgresql/data')).toEqual({ type: 'volume', source: 'pgdata', target: '/var/lib/postgresql/data' });
+    expect(parseVolumeFlag('pgdata:/var/lib/postgresql/data')).toEqual({
+      type: 'volume',
+      source: 'pgdata',
+      target: '/var/lib/postgresql/data',
+    });
     expect(parseVolumeFlag('cache:/cache:ro')).toEqual({ type: 'volume', source: 'cache', target: '/cache', readonly: true });
     expect(parseVolumeFlag('/scratch')).toEqual({ type: 'volume', target: '/scratch' });
   });
@@ -45,7 +49,12 @@ describe('-v / --volume', () => {
 
 describe('--mount', () => {
   it('reads every type with Docker’s key aliases; the default type is volume', () => {
-    expect(parseMountFlag('type=bind,source=/srv,target=/app,readonly')).toEqual({ type: 'bind', source: '/srv', target: '/app', readonly: true });
+    expect(parseMountFlag('type=bind,source=/srv,target=/app,readonly')).toEqual({
+      type: 'bind',
+      source: '/srv',
+      target: '/app',
+      readonly: true,
+    });
     expect(parseMountFlag('type=bind,src=/srv,dst=/app,ro=true')).toEqual({ type: 'bind', source: '/srv', target: '/app', readonly: true });
     expect(parseMountFlag('type=bind,src=/srv,destination=/app,readonly=false')).toEqual({ type: 'bind', source: '/srv', target: '/app' });
     expect(parseMountFlag('source=data,target=/data')).toEqual({ type: 'volume', source: 'data', target: '/data' });
@@ -64,10 +73,14 @@ describe('--mount', () => {
   });
 
   it('refuses unknown keys and types, a missing target, bad values', () => {
-    expect(refused(() => parseMountFlag('type=bind,src=/a,dst=/b,bind-propagation=shared'))).toBe('--mount: unsupported key "bind-propagation"');
+    expect(refused(() => parseMountFlag('type=bind,src=/a,dst=/b,bind-propagation=shared'))).toBe(
+      '--mount: unsupported key "bind-propagation"',
+    );
     expect(refused(() => parseMountFlag('type=nfs,dst=/b'))).toBe('--mount: type must be bind, volume or tmpfs: "nfs"');
     expect(refused(() => parseMountFlag('type=bind,src=/a'))).toBe('--mount: target (or dst, destination) is required');
-    expect(refused(() => parseMountFlag('type=bind,src=/a,dst=/b,readonly=maybe'))).toBe('--mount: readonly must be true or false: "maybe"');
+    expect(refused(() => parseMountFlag('type=bind,src=/a,dst=/b,readonly=maybe'))).toBe(
+      '--mount: readonly must be true or false: "maybe"',
+    );
     expect(refused(() => parseMountFlag('type=tmpfs,dst=/b,tmpfs-mode=999'))).toMatch(/mode must be octal/);
     expect(refused(() => parseMountFlag('type=bind,"src=/a'))).toMatch(/unterminated quote/);
   });

@@ -131,10 +131,14 @@ export function parseTmpfsFlag(text: string): MountSpecInput {
 /** The options on `run` (and `create`): `.addOption(...)` each. */
 export const MOUNT_OPTIONS = {
   volume: () =>
-    new Option('-v, --volume <[host-path|name:]container-path[:ro]>', 'bind mount a path of the machine, or mount a volume (repeatable)').argParser(
+    new Option(
+      '-v, --volume <[host-path|name:]container-path[:ro]>',
+      'bind mount a path of the machine, or mount a volume (repeatable)',
+    ).argParser(collect),
+  mount: () =>
+    new Option('--mount <type=…,source=…,target=…>', 'a bind, volume or tmpfs mount in Docker’s --mount form (repeatable)').argParser(
       collect,
     ),
-  mount: () => new Option('--mount <type=…,source=…,target=…>', 'a bind, volume or tmpfs mount in Docker’s --mount form (repeatable)').argParser(collect),
   tmpfs: () => new Option('--tmpfs <container-path[:size=…,mode=…]>', 'mount a tmpfs (repeatable)').argParser(collect),
 };
 

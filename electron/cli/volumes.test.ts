@@ -47,7 +47,18 @@ describe('onggi run -v/--mount/--tmpfs and onggi volume', () => {
     expect(made).toBe('');
     expect(await readFile(join(site, 'index.html'), 'utf8')).toBe('from-container\n');
     await writeFile(join(site, 'index.html'), 'edited on the machine\n');
-    const ro = onggi('run', '--rm', '-v', `${site}:/site:ro`, '--tmpfs', '/cache:size=1m,mode=700', image, 'sh', '-c', 'cat /site/index.html; stat -c %a /cache; echo x > /site/index.html');
+    const ro = onggi(
+      'run',
+      '--rm',
+      '-v',
+      `${site}:/site:ro`,
+      '--tmpfs',
+      '/cache:size=1m,mode=700',
+      image,
+      'sh',
+      '-c',
+      'cat /site/index.html; stat -c %a /cache; echo x > /site/index.html',
+    );
     expect(ro.out).toBe('edited on the machine\n700\n');
     expect(ro.err).toContain('Read-only file system');
     expect(ro.code).not.toBe(0);

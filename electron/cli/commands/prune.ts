@@ -9,7 +9,12 @@ import { printJson, withSession, type Session } from '../session.js';
 
 type PruneMethod = 'images.prune' | 'containers.prune' | 'system.prune';
 
-const TYPE_LABEL: Record<DiskUsageType, string> = { images: 'Images', containers: 'Containers', logs: 'Container logs', volumes: 'Local Volumes' };
+const TYPE_LABEL: Record<DiskUsageType, string> = {
+  images: 'Images',
+  containers: 'Containers',
+  logs: 'Container logs',
+  volumes: 'Local Volumes',
+};
 
 export async function confirm(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });

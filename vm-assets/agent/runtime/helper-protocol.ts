@@ -216,11 +216,17 @@ const ENCODE = {
     else check(mount.source === undefined, `${what}.source: a tmpfs takes none`);
     const flags = [mount.readonly ? 'ro' : 'rw'];
     if (mount.size !== undefined) {
-      check(mount.type === 'tmpfs' && Number.isSafeInteger(mount.size) && mount.size > 0, `${what}.size must be a positive number of bytes of a tmpfs`);
+      check(
+        mount.type === 'tmpfs' && Number.isSafeInteger(mount.size) && mount.size > 0,
+        `${what}.size must be a positive number of bytes of a tmpfs`,
+      );
       flags.push(`size=${mount.size}`);
     }
     if (mount.mode !== undefined) {
-      check(mount.type === 'tmpfs' && Number.isInteger(mount.mode) && mount.mode >= 0 && mount.mode <= 0o7777, `${what}.mode must be permission bits of a tmpfs`);
+      check(
+        mount.type === 'tmpfs' && Number.isInteger(mount.mode) && mount.mode >= 0 && mount.mode <= 0o7777,
+        `${what}.mode must be permission bits of a tmpfs`,
+      );
       flags.push(`mode=${mount.mode.toString(8)}`);
     }
     return `${mount.type}:${flags.join(',')}:${mount.target}:${mount.source ?? ''}`;

@@ -179,7 +179,11 @@ describe('mounts and volumes (real kernel)', () => {
   });
 
   it('anonymous volumes (-v /path and the image’s VOLUME) go with rm -v, and stay without it', async () => {
-    const spec = { image: 'vol:test', mounts: [{ type: 'volume' as const, target: '/scratch' }], command: ['sh', '-c', 'echo a > /scratch/f; echo b > /var/data/g'] };
+    const spec = {
+      image: 'vol:test',
+      mounts: [{ type: 'volume' as const, target: '/scratch' }],
+      command: ['sh', '-c', 'echo a > /scratch/f; echo b > /var/data/g'],
+    };
     const kept = await runtime.create(ContainerSpec.parse(spec));
     await runtime.start(kept.id);
     await runtime.wait(kept.id);
@@ -252,13 +256,25 @@ describe('mounts and volumes (real kernel)', () => {
     ];
     for (const [mounts, message] of cases) {
       // A named volume first: refused runs must not create it either.
-      const error = await refusal({ image: 'busybox:test', mounts: [{ type: 'volume', source: 'never-made', target: '/v' }, ...(mounts ?? [])], command: ['true'] });
+      const error = await refusal({
+        image: 'busybox:test',
+        mounts: [{ type: 'volume', source: 'never-made', target: '/v' }, ...(mounts ?? [])],
+        command: ['true'],
+      });
       expect(error.message).toMatch(message);
       expect(error.field).toBe('params.mounts.1.source');
     }
     // A symlink on the machine to /proc is caught by where it leads.
     await symlink('/proc/self', join(machine, 'proc-link'));
-    expect((await refusal({ image: 'busybox:test', mounts: [{ type: 'bind', source: join(machine, 'proc-link'), target: '/p' }], command: ['true'] })).message).toMatch(/\/proc/);
+    expect(
+      (
+        await refusal({
+          image: 'busybox:test',
+          mounts: [{ type: 'bind', source: join(machine, 'proc-link'), target: '/p' }],
+          command: ['true'],
+        })
+      ).message,
+    ).toMatch(/\/proc/);
     expect(runtime.list(true)).toHaveLength(before.containers);
     expect(await service.list()).toHaveLength(before.volumes);
     expect(existsSync(volumes.dir('never-made'))).toBe(false);
@@ -280,7 +296,12 @@ describe('mounts and volumes (real kernel)', () => {
     expect(field([{ type: 'bind', source: '/a', target: '/proc/sys' }])).toMatch(/^mounts\.0\.target: cannot mount over \/proc/);
     expect(field([{ type: 'tmpfs', target: '/t', tmpfsSize: 'lots' }])).toMatch(/^mounts\.0\.tmpfsSize/);
     expect(field([{ type: 'bind', source: '/a', target: '/t', tmpfsMode: 0o700 }])).toMatch(/^mounts\.0\.tmpfsMode: only a tmpfs/);
-    expect(field([{ type: 'tmpfs', target: '/t' }, { type: 'volume', target: '/t/' }])).toMatch(/^mounts\.1\.target: duplicate mount point \/t/);
+    expect(
+      field([
+        { type: 'tmpfs', target: '/t' },
+        { type: 'volume', target: '/t/' },
+      ]),
+    ).toMatch(/^mounts\.1\.target: duplicate mount point \/t/);
     expect(field([{ type: 'tmpfs', target: '/t', tmpfsSize: '64m', tmpfsMode: 0o1777 }])).toBe('accepted');
   });
 });

@@ -76,7 +76,11 @@ async function realHostPath(path: string): Promise<{ real: string; exists: boole
  * Checks every mount and the image's VOLUMEs against the machine, touching nothing; throws an
  * error naming the mount's field for what cannot be mounted.
  */
-export async function planMounts(mounts: readonly MountSpec[], imageVolumes: readonly string[], ctx: MountContext): Promise<PlannedMount[]> {
+export async function planMounts(
+  mounts: readonly MountSpec[],
+  imageVolumes: readonly string[],
+  ctx: MountContext,
+): Promise<PlannedMount[]> {
   const planned: PlannedMount[] = [];
   const stateDir = (await realHostPath(posix.resolve(ctx.stateDir))).real;
   for (const [index, spec] of mounts.entries()) {
@@ -87,7 +91,8 @@ export async function planMounts(mounts: readonly MountSpec[], imageVolumes: rea
       for (const path of new Set([source, real])) {
         const forbidden = FORBIDDEN_SOURCES.find((root) => within(path, root));
         if (forbidden) throw invalid(index, 'source', `cannot bind ${source}: ${forbidden} of the machine is not given to containers`);
-        if (within(path, stateDir)) throw invalid(index, 'source', `cannot bind ${source}: it is inside the agent's state directory ${stateDir}`);
+        if (within(path, stateDir))
+          throw invalid(index, 'source', `cannot bind ${source}: it is inside the agent's state directory ${stateDir}`);
       }
       // Docker's words: `--mount` refuses a missing path, `-v` makes it.
       if (!exists && !spec.createSource) throw invalid(index, 'source', `bind source path does not exist: ${source}`);
