@@ -3,7 +3,7 @@ import { Digest, ImageSelector } from './images.js';
 import { ResourceName } from './names.js';
 import { Ipv4Address, NetworkAttachment, NetworkName, PublishedPort } from './networks.js';
 import { UnitError, parseCpus, parseMemory, parsePortMapping } from './units.js';
-import { MountList } from './volumes.js';
+import { MountList, MountPoint } from './volumes.js';
 
 export const ContainerId = z.string().regex(/^[a-f0-9]{64}$/);
 /** A container by name, full id, or an id prefix of at least 4 hex digits (as Docker allows). */
@@ -148,6 +148,8 @@ export const ContainerDetail = ContainerSummary.extend({
   hostname: z.string(),
   /** The networks it is attached to: interface, address, MAC and the veth's host end. */
   networks: z.array(NetworkAttachment).optional(),
+  /** Its bind mounts, volumes and tmpfs. */
+  mounts: z.array(MountPoint).optional(),
 });
 export type ContainerDetail = z.infer<typeof ContainerDetail>;
 

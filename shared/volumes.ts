@@ -93,6 +93,18 @@ export const MountList = z
     });
   });
 
+/** A container's mount as inspect shows it (Docker's `Mounts`). */
+export const MountPoint = z.strictObject({
+  type: z.enum(['bind', 'volume', 'tmpfs']),
+  /** volume: its name. */
+  name: z.string().max(128).optional(),
+  /** bind: the path on the machine; volume: its data directory; tmpfs: none. */
+  source: z.string().max(4096).optional(),
+  target: z.string().max(4096),
+  readonly: z.boolean(),
+});
+export type MountPoint = z.infer<typeof MountPoint>;
+
 export const VolumeSummary = z.strictObject({
   name: VolumeName,
   createdAt: z.string().max(64),

@@ -33,7 +33,7 @@ import { initArgs } from './helper-protocol.js';
 import { DEFAULT_DEVICE_RULES, type SecurityPolicy } from './security-policy.js';
 import { GO_FD, READY_FD, StartError, launchSupervisor } from './supervisor.js';
 import { UserError, resolveUser } from './users.js';
-import { helperMounts, makeMounts, planMounts, undoMounts, type MadeMounts, type MountContext } from './mounts.js';
+import { helperMounts, makeMounts, mountPoints, planMounts, undoMounts, type MadeMounts, type MountContext } from './mounts.js';
 import type { VolumeStore } from '../volumes/store.js';
 
 export interface ResolvedImage {
@@ -142,6 +142,7 @@ export class ContainerRuntime {
       rootfs: { lowerdirs: [...record.layerDirs].reverse(), upperdir: paths.upper, workdir: paths.work, merged: paths.merged },
       logPath: paths.log,
       hostname: record.hostname,
+      mounts: mountPoints(record.mounts, this.options.volumes),
     };
   }
 

@@ -163,6 +163,9 @@ describe('mounts and volumes (real kernel)', () => {
     await runtime.start(first.id);
     await expect(service.remove('dbdata')).rejects.toThrow(/in use by container db-one/);
     expect((await service.inspect('dbdata')).containers).toEqual(['db-one']);
+    expect((await runtime.inspect('db-one')).mounts).toEqual([
+      { type: 'volume', name: 'dbdata', source: volumes.dataDir('dbdata'), target: '/var/lib/db', readonly: false },
+    ]);
     await runtime.remove(first.id, true);
     expect(await readFile(join(volumes.dataDir('dbdata'), 'table'), 'utf8')).toBe('row-1\n');
     const second = await run({

@@ -7,7 +7,7 @@ import { posix } from 'node:path';
 import { z } from 'zod';
 import { OnggiError } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
-import { FORBIDDEN_TARGETS, type MountSpec } from '../../../shared/volumes.js';
+import { FORBIDDEN_TARGETS, type MountPoint, type MountSpec } from '../../../shared/volumes.js';
 import type { VolumeStore } from '../volumes/store.js';
 import type { HelperMount } from './helper-protocol.js';
 
@@ -155,6 +155,18 @@ export async function undoMounts(made: MadeMounts, ctx: MountContext): Promise<v
     // Not empty or gone: then it holds something that is not ours to remove, or nothing at all.
     await rmdir(dir).catch(() => undefined);
   }
+}
+
+/** The mounts as inspect shows them: volumes with their data directory. */
+export function mountPoints(mounts: readonly ResolvedMount[], volumes: VolumeStore | undefined): MountPoint[] {
+  return mounts.map((mount) => ({
+    type: mount.type,
+    ...(mount.type === 'volume' && mount.source ? { name: mount.source } : {}),
+    ...(mount.type === 'bind' && mount.source ? { source: mount.source } : {}),
+    ...(mount.type === 'volume' && mount.source && volumes ? { source: volumes.dataDir(mount.source) } : {}),
+    target: mount.target,
+    readonly: mount.readonly,
+  }));
 }
 
 /** The helper's mounts: a volume is a bind of its data directory. */
