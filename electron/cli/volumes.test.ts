@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiskUsage } from '../../shared/disk-usage.js';
 import type { VolumeSummary } from '../../shared/volumes.js';
+import { gnuDu } from '../../build/testing/gnu-du.js';
 import { CLI, isolatedAgent, type IsolatedAgent } from '../../build/testing/isolated-agent.js';
 import { useRegistryImages } from '../../build/testing/test-images.js';
 
@@ -94,13 +95,22 @@ describe('onggi run -v/--mount/--tmpfs and onggi volume', () => {
     expect(inspected).toMatchObject({ name: 'keep', anonymous: false, containers: [] });
     expect(inspected?.mountpoint).toBe(join(sandbox.stateDir, 'volumes', 'keep', '_data'));
     expect(ok('volume', 'ls')).toMatch(/^DRIVER\s+VOLUME NAME\s+SIZE\s+CONTAINERS\nlocal\s+keep\s/);
-    ok('run', '--name', 'left', '-v', '/junk', image, 'true');
+    ok('run', '--name', 'left', '-v', '/junk', image, 'sh', '-c', 'head -c 300000 /dev/zero > /junk/blob');
     ok('rm', 'left');
     const df = JSON.parse(ok('system', 'df', '--json')) as DiskUsage;
-    expect(df.rows.find((r) => r.type === 'volumes')).toMatchObject({ total: 2, active: 0 });
-    // Without -a only the anonymous one goes (Docker 23's rule).
-    const pruned = ok('volume', 'prune', '-f');
-    expect(pruned).toMatch(/^Deleted Volumes:\n[a-f0-9]{64}\n/);
+    const dirs = volumes().map((v) => join(sandbox.stateDir, 'volumes', v.name));
+    // Sizes as du counts them, each volume's directory (record and data) once.
+    expect(df.rows.find((r) => r.type === 'volumes')).toEqual({
+      type: 'volumes',
+      total: 2,
+      active: 0,
+      size: gnuDu(dirs),
+      reclaimable: gnuDu(dirs),
+    });
+    expect(gnuDu(dirs)).toBeGreaterThan(300_000);
+    // Without -a only the anonymous one goes (Docker 23's rule); system prune --volumes goes by the same rule.
+    const pruned = ok('system', 'prune', '--volumes', '-f');
+    expect(pruned).toMatch(/Deleted Volumes:\n[a-f0-9]{64}\n/);
     expect(volumes().map((v) => v.name)).toEqual(['keep']);
     ok('volume', 'prune', '-a', '-f');
     expect(volumes()).toEqual([]);
