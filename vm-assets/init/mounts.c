@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "beneath.h"
+#include "copyup.h"
 #include "rootfs.h"
 #include "util.h"
 
@@ -38,6 +39,8 @@ int parse_mount(char *value, struct mount_spec *out, char *err, size_t errlen) {
     unsigned long n;
     if (strcmp(flag, "ro") == 0 || strcmp(flag, "rw") == 0) {
       out->readonly = flag[1] == 'o';
+    } else if (!out->tmpfs && strcmp(flag, "copy") == 0) {
+      out->copy_up = 1;
     } else if (out->tmpfs && strncmp(flag, "size=", 5) == 0 && parse_ulong(flag + 5, ULONG_MAX, &n) == 0 && n > 0) {
       out->size = n;
     } else if (out->tmpfs && strncmp(flag, "mode=", 5) == 0 && flag[5] >= '0' && flag[5] <= '7' && strlen(flag + 5) <= 4 &&
@@ -114,6 +117,14 @@ static void apply_one(int rootfd, const struct mount_spec *m) {
   if (fstat(src, &st) < 0) die("stat %s", m->source);
   int dst = target_in_root(rootfd, rel, S_ISDIR(st.st_mode));
   if (dst < 0) die("mount point %s", m->target);
+  if (m->copy_up && S_ISDIR(st.st_mode)) {
+    int volume = openat(src, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int image = openat(dst, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (volume < 0 || image < 0) die("copy-up %s", m->target);
+    if (dir_is_empty(volume)) copy_up(image, volume, m->target);
+    close(volume);
+    close(image);
+  }
   char from[64];
   snprintf(from, sizeof from, "/proc/self/fd/%d", src);
   snprintf(at, sizeof at, "/proc/self/fd/%d", dst);
@@ -145,6 +156,7 @@ void print_mounts(const struct mount_spec *mounts, size_t n, void (*print_string
       print_string(m->source);
     }
     printf(",\"readonly\":%s", m->readonly ? "true" : "false");
+    if (m->copy_up) fputs(",\"copyUp\":true", stdout);
     if (m->size) printf(",\"size\":%llu", m->size);
     if (m->mode >= 0) printf(",\"mode\":%d", m->mode);
     putchar('}');

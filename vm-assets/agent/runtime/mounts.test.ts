@@ -3,7 +3,7 @@
 // a crafted image layer whose symlinks at mount targets point outside the rootfs, and refusals
 // that leave nothing behind. The built init helper, real overlayfs and cgroups; all removed after.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ let root: string;
 let machine: string;
 let layer: string;
 let crafted: string;
+let seeded: string;
 let parent: string;
 let volumes: VolumeStore;
 let runtime: ContainerRuntime;
@@ -39,6 +40,15 @@ beforeAll(async () => {
   await symlink('/etc', join(crafted, 'abs-link'));
   await symlink('../../../../../../../../../../etc', join(crafted, 'up-link'));
   await symlink(join(machine, 'victim'), join(crafted, 'host-link'));
+  // A layer whose VOLUME directory has contents, owners and modes of its own (a database's data dir).
+  seeded = join(root, 'seeded');
+  await mkdir(join(seeded, 'var/data/sub'), { recursive: true });
+  await writeFile(join(seeded, 'var/data/seed.txt'), 'seed\n');
+  await symlink('../seed.txt', join(seeded, 'var/data/sub/link'));
+  await chown(join(seeded, 'var/data/seed.txt'), 1234, 1234);
+  await chmod(join(seeded, 'var/data/seed.txt'), 0o640);
+  await chown(join(seeded, 'var/data'), 999, 999);
+  await chmod(join(seeded, 'var/data'), 0o750);
   parent = testCgroupParent();
   volumes = new VolumeStore(join(root, 'volumes'));
   runtime = await inProcessRuntime({
@@ -62,9 +72,9 @@ beforeAll(async () => {
             user: '',
             labels: {},
             exposedPorts: [],
-            volumes: selector === 'vol:test' ? ['/var/data'] : [],
+            volumes: selector === 'vol:test' || selector === 'seed:test' ? ['/var/data'] : [],
           },
-          layerDirs: selector === 'crafted:test' ? [layer, crafted] : [layer],
+          layerDirs: selector === 'crafted:test' ? [layer, crafted] : selector === 'seed:test' ? [layer, seeded] : [layer],
         }),
       },
     },
@@ -204,6 +214,29 @@ describe('mounts and volumes (real kernel)', () => {
     expect(goneVolumes).toHaveLength(2);
     await runtime.remove(gone.id, false, true);
     for (const name of goneVolumes) expect(existsSync(volumes.dir(name))).toBe(false);
+  });
+
+  it('a volume mounted empty over an image directory is first filled from it, owners and modes kept (copy-up); never again once used', async () => {
+    const show = 'cat /var/data/seed.txt; stat -c "%u:%g %a" /var/data /var/data/seed.txt; readlink /var/data/sub/link';
+    const anonymous = await run({ image: 'seed:test', command: ['sh', '-c', show] });
+    expect(anonymous.err).toBe('');
+    expect(anonymous.out).toBe('seed\n999:999 750\n1234:1234 640\n../seed.txt\n');
+    const [made] = (await service.list()).filter((v) => v.containers.includes(runtime.find(anonymous.id).name));
+    expect((await stat(join(volumes.dataDir(made?.name ?? ''), 'seed.txt'))).uid).toBe(1234);
+    await runtime.remove(anonymous.id, false, true);
+
+    const mounts = [{ type: 'volume' as const, source: 'seeded-db', target: '/var/data' }];
+    const first = await run({
+      image: 'seed:test',
+      mounts,
+      command: ['sh', '-c', 'echo changed > /var/data/seed.txt; rm /var/data/sub/link'],
+    });
+    expect(first.exitCode).toBe(0);
+    const second = await run({ image: 'seed:test', mounts, command: ['sh', '-c', 'cat /var/data/seed.txt; ls /var/data/sub | wc -l'] });
+    expect(second.out).toBe('changed\n0\n');
+    await runtime.remove(first.id);
+    await runtime.remove(second.id);
+    await service.remove('seeded-db');
   });
 
   it('a tmpfs gets its size and mode', async () => {

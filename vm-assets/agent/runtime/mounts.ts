@@ -169,7 +169,7 @@ export function mountPoints(mounts: readonly ResolvedMount[], volumes: VolumeSto
   }));
 }
 
-/** The helper's mounts: a volume is a bind of its data directory. */
+/** The helper's mounts: a volume is a bind of its data directory, filled from the image while empty (Docker's copy-up). */
 export function helperMounts(mounts: readonly ResolvedMount[], volumes: VolumeStore | undefined): HelperMount[] {
   return mounts.map((mount) => {
     if (mount.type === 'tmpfs')
@@ -182,6 +182,6 @@ export function helperMounts(mounts: readonly ResolvedMount[], volumes: VolumeSt
       };
     if (mount.type === 'bind') return { type: 'bind', target: mount.target, source: mount.source ?? '', readonly: mount.readonly };
     if (!volumes) throw new OnggiError(ErrorCode.Unavailable, 'volumes_unavailable', 'volumes are unavailable on this machine');
-    return { type: 'bind', target: mount.target, source: volumes.dataDir(mount.source ?? ''), readonly: mount.readonly };
+    return { type: 'bind', target: mount.target, source: volumes.dataDir(mount.source ?? ''), readonly: mount.readonly, copyUp: true };
   });
 }
