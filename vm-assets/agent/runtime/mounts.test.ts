@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContainerSpec, type ContainerSpecInput, type LogEntry } from '../../../shared/containers.js';
 import { OnggiError } from '../../../shared/errors.js';
@@ -289,6 +289,9 @@ describe('mounts and volumes (real kernel)', () => {
       [[{ type: 'bind', source: join(root, 'containers'), target: '/state' }], /agent's state directory/],
       [[{ type: 'bind', source: join(root, 'volumes', 'x'), target: '/state', createSource: true }], /agent's state directory/],
       [[{ type: 'bind', source: join(machine, 'absent'), target: '/a' }], /bind source path does not exist/],
+      // Binds are recursive: / would bring the machine's /proc along, a parent of the state directory that directory.
+      [[{ type: 'bind', source: '/', target: '/host' }], /\/proc of the machine/],
+      [[{ type: 'bind', source: dirname(root), target: '/parent' }], /holds the agent's state directory/],
     ];
     for (const [mounts, message] of cases) {
       // A named volume first: refused runs must not create it either.

@@ -88,11 +88,14 @@ export async function planMounts(
     if (spec.type === 'bind') {
       const source = posix.resolve(spec.source ?? '/');
       const { real, exists } = await realHostPath(source);
+      // A bind is recursive: a folder above one of these (`/`, `/var/lib`) would carry it in too.
       for (const path of new Set([source, real])) {
-        const forbidden = FORBIDDEN_SOURCES.find((root) => within(path, root));
+        const forbidden = FORBIDDEN_SOURCES.find((root) => within(path, root) || within(root, path));
         if (forbidden) throw invalid(index, 'source', `cannot bind ${source}: ${forbidden} of the machine is not given to containers`);
         if (within(path, stateDir))
           throw invalid(index, 'source', `cannot bind ${source}: it is inside the agent's state directory ${stateDir}`);
+        if (within(stateDir, path))
+          throw invalid(index, 'source', `cannot bind ${source}: it holds the agent's state directory ${stateDir}`);
       }
       // Docker's words: `--mount` refuses a missing path, `-v` makes it.
       if (!exists && !spec.createSource) throw invalid(index, 'source', `bind source path does not exist: ${source}`);
