@@ -94,7 +94,8 @@ describe('onggi run -v/--mount/--tmpfs and onggi volume', () => {
     const [inspected] = JSON.parse(ok('volume', 'inspect', 'keep')) as VolumeSummary[];
     expect(inspected).toMatchObject({ name: 'keep', anonymous: false, containers: [] });
     expect(inspected?.mountpoint).toBe(join(sandbox.stateDir, 'volumes', 'keep', '_data'));
-    expect(ok('volume', 'ls')).toMatch(/^DRIVER\s+VOLUME NAME\s+SIZE\s+CONTAINERS\nlocal\s+keep\s/);
+    expect(ok('volume', 'ls')).toMatch(/^DRIVER\s+VOLUME NAME\s+CONTAINERS\nlocal\s+keep\s*\n/);
+    expect(ok('volume', 'ls', '--size')).toMatch(/^DRIVER\s+VOLUME NAME\s+SIZE\s+CONTAINERS\nlocal\s+keep\s+\d/);
     ok('run', '--name', 'left', '-v', '/junk', image, 'sh', '-c', 'head -c 300000 /dev/zero > /junk/blob');
     ok('rm', 'left');
     const df = JSON.parse(ok('system', 'df', '--json')) as DiskUsage;

@@ -15,10 +15,11 @@ function labels(pairs: readonly string[]): Record<string, string> {
   );
 }
 
-export function formatVolumeTable(list: readonly VolumeSummary[]): string {
+/** Docker's columns, then who uses each; SIZE only when sizes were asked for (measuring walks every file). */
+export function formatVolumeTable(list: readonly VolumeSummary[], withSize: boolean): string {
   return formatTable([
-    ['DRIVER', 'VOLUME NAME', 'SIZE', 'CONTAINERS'],
-    ...list.map((v) => ['local', v.name, v.size === undefined ? '' : formatBytes(v.size), v.containers.join(', ')]),
+    ['DRIVER', 'VOLUME NAME', ...(withSize ? ['SIZE'] : []), 'CONTAINERS'],
+    ...list.map((v) => ['local', v.name, ...(withSize ? [formatBytes(v.size ?? 0)] : []), v.containers.join(', ')]),
   ]);
 }
 
@@ -43,15 +44,17 @@ export function registerVolumeCommands(program: Command): void {
 
   volume
     .command('ls')
-    .description('list volumes, with the containers that use each and their size')
+    .description('list volumes, with the containers that use each')
     .option('-q, --quiet', 'only names')
+    .option('-s, --size', 'measure each volume (walks every file)')
     .option('--json', 'print JSON')
-    .action((options: { quiet?: boolean; json?: boolean }, cmd: Command) =>
+    .action((options: { quiet?: boolean; size?: boolean; json?: boolean }, cmd: Command) =>
       withSession(cmd, async ({ api, machine }) => {
-        const list = await api.call('volumes.list', { machine, size: !options.quiet });
+        const size = options.size === true;
+        const list = await api.call('volumes.list', { machine, size });
         if (options.json) printJson(list);
         else if (options.quiet) process.stdout.write(list.map((v) => `${v.name}\n`).join(''));
-        else process.stdout.write(formatVolumeTable(list));
+        else process.stdout.write(formatVolumeTable(list, size));
       }),
     );
 
