@@ -46,7 +46,8 @@ export const FORBIDDEN_TARGETS = ['/proc', '/sys'] as const;
  * - `bind`: `source` is an absolute path on the machine; `createSource` makes it when missing (`-v`
  *   does, `--mount` refuses, as Docker);
  * - `volume`: `source` names a volume (created when missing); without one, a new anonymous volume;
- * - `tmpfs`: no source; `tmpfsSize` (bytes or `64m`) and `tmpfsMode` (octal permission bits).
+ * - `tmpfs`: no source; `tmpfsSize` (bytes or `64m`), `tmpfsMode` (octal permission bits) and
+ *   `tmpfsNoexec` (`--tmpfs /run:noexec`; every tmpfs is nosuid and nodev).
  */
 export const MountSpec = z
   .strictObject({
@@ -57,6 +58,7 @@ export const MountSpec = z
     createSource: z.boolean().optional(),
     tmpfsSize: TmpfsSize.optional(),
     tmpfsMode: z.number().int().min(0).max(0o7777).optional(),
+    tmpfsNoexec: z.boolean().optional(),
   })
   .superRefine((mount, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -70,8 +72,9 @@ export const MountSpec = z
       if (!name.success) issue('source', `not a volume name: ${name.error.issues[0]?.message ?? ''}`);
     }
     if (mount.type === 'tmpfs' && mount.source !== undefined) issue('source', 'a tmpfs mount takes no source');
-    if (mount.type !== 'tmpfs' && (mount.tmpfsSize !== undefined || mount.tmpfsMode !== undefined))
-      issue(mount.tmpfsSize !== undefined ? 'tmpfsSize' : 'tmpfsMode', 'only a tmpfs mount takes a size or mode');
+    if (mount.type !== 'tmpfs')
+      for (const key of ['tmpfsSize', 'tmpfsMode', 'tmpfsNoexec'] as const)
+        if (mount[key] !== undefined) issue(key, 'only a tmpfs mount takes a size, mode or noexec');
     if (mount.type !== 'bind' && mount.createSource !== undefined) issue('createSource', 'only a bind mount creates its source');
     for (const forbidden of FORBIDDEN_TARGETS)
       if (mount.target === forbidden || mount.target.startsWith(`${forbidden}/`))

@@ -96,7 +96,15 @@ describe('--tmpfs', () => {
       tmpfsMode: 0o755,
       readonly: true,
     });
-    expect(refused(() => parseTmpfsFlag('/run:noexec'))).toMatch(/^--tmpfs: unsupported option "noexec"/);
+    // Docker's own example, as pasted.
+    expect(parseTmpfsFlag('/run:rw,noexec,nosuid,size=65536k')).toEqual({
+      type: 'tmpfs',
+      target: '/run',
+      readonly: false,
+      tmpfsNoexec: true,
+      tmpfsSize: '65536k',
+    });
+    expect(refused(() => parseTmpfsFlag('/run:uid=1000'))).toMatch(/^--tmpfs: unsupported option "uid=1000"/);
   });
 });
 

@@ -112,7 +112,7 @@ export function parseMountFlag(text: string): MountSpecInput {
   };
 }
 
-/** `--tmpfs CTR[:size=64m,mode=1777,ro]`; nosuid and nodev are accepted (every tmpfs has them). */
+/** `--tmpfs CTR[:size=64m,mode=1777,ro,noexec]`; nosuid and nodev are accepted (every tmpfs has them). */
 export function parseTmpfsFlag(text: string): MountSpecInput {
   const at = text.indexOf(':');
   const target = at < 0 ? text : text.slice(0, at);
@@ -122,8 +122,9 @@ export function parseTmpfsFlag(text: string): MountSpecInput {
     if (key === 'size' && value) mount.tmpfsSize = value;
     else if (key === 'mode' && value) mount.tmpfsMode = octalMode(value, '--tmpfs');
     else if (key === 'ro' || key === 'rw') mount.readonly = key === 'ro';
+    else if (key === 'noexec' || key === 'exec') mount.tmpfsNoexec = key === 'noexec';
     else if (key !== 'nosuid' && key !== 'nodev')
-      throw new InvalidArgumentError(`--tmpfs: unsupported option "${option}" (size, mode, ro, rw, nosuid and nodev are)`);
+      throw new InvalidArgumentError(`--tmpfs: unsupported option "${option}" (size, mode, ro, rw, exec, noexec, nosuid and nodev are)`);
   }
   return mount;
 }

@@ -56,7 +56,7 @@ const run: RunSpec = {
     { type: 'bind', target: '/etc/app.conf', source: '/srv/app.conf', readonly: true },
     { type: 'bind', target: '/var/lib/db', source: '/var/lib/onggi/volumes/db/_data', readonly: false, copyUp: true },
     { type: 'tmpfs', target: '/run/cache', readonly: false, size: 67_108_864, mode: 0o1777 },
-    { type: 'tmpfs', target: '/scratch', readonly: true },
+    { type: 'tmpfs', target: '/scratch', readonly: true, noexec: true },
   ],
   printSpec: true,
   argv: ['nginx', '-g', 'daemon off;'],

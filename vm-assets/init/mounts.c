@@ -41,6 +41,8 @@ int parse_mount(char *value, struct mount_spec *out, char *err, size_t errlen) {
       out->readonly = flag[1] == 'o';
     } else if (!out->tmpfs && strcmp(flag, "copy") == 0) {
       out->copy_up = 1;
+    } else if (out->tmpfs && strcmp(flag, "noexec") == 0) {
+      out->noexec = 1;
     } else if (out->tmpfs && strncmp(flag, "size=", 5) == 0 && parse_ulong(flag + 5, ULONG_MAX, &n) == 0 && n > 0) {
       out->size = n;
     } else if (out->tmpfs && strncmp(flag, "mode=", 5) == 0 && flag[5] >= '0' && flag[5] <= '7' && strlen(flag + 5) <= 4 &&
@@ -106,7 +108,7 @@ static void apply_one(int rootfd, const struct mount_spec *m) {
     int len = 0;
     if (m->size) len += snprintf(data + len, sizeof data - (size_t)len, "size=%llu", m->size);
     if (m->mode >= 0) snprintf(data + len, sizeof data - (size_t)len, "%smode=%o", len ? "," : "", (unsigned)m->mode);
-    mount_at(fd, m->target, "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV | (m->readonly ? MS_RDONLY : 0), data[0] ? data : NULL);
+    mount_at(fd, m->target, "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV | (m->readonly ? MS_RDONLY : 0) | (m->noexec ? MS_NOEXEC : 0), data[0] ? data : NULL);
     close(fd);
     return;
   }
@@ -157,6 +159,7 @@ void print_mounts(const struct mount_spec *mounts, size_t n, void (*print_string
     }
     printf(",\"readonly\":%s", m->readonly ? "true" : "false");
     if (m->copy_up) fputs(",\"copyUp\":true", stdout);
+    if (m->noexec) fputs(",\"noexec\":true", stdout);
     if (m->size) printf(",\"size\":%llu", m->size);
     if (m->mode >= 0) printf(",\"mode\":%d", m->mode);
     putchar('}');

@@ -13,12 +13,13 @@ struct mount_spec {
   unsigned long long size; /* tmpfs: bytes, 0 = the kernel's default */
   int mode;                /* tmpfs: permission bits, -1 = the kernel's default */
   int copy_up;             /* bind of a volume: fill it from the image's directory while it is empty */
+  int noexec;              /* tmpfs: MS_NOEXEC */
 };
 
 /* Parses --mount's value, TYPE:FLAGS:TARGET:SOURCE (helper-protocol.ts writes it): TYPE bind or
  * tmpfs; FLAGS comma-separated ro|rw, size=BYTES, mode=OCTAL; TARGET absolute without ":";
  * SOURCE the rest (bind: absolute; tmpfs: empty). Splits value in place. On error returns -1 with
- * the reason in err. FLAGS may also hold `copy` on a bind (a volume: see copyup.h). */
+ * the reason in err. FLAGS may also hold `copy` on a bind (a volume: see copyup.h) and `noexec` on a tmpfs. */
 int parse_mount(char *value, struct mount_spec *out, char *err, size_t errlen);
 
 /* Makes every mount under rootfd, in order (the agent sorts parents first); dies on failure. */

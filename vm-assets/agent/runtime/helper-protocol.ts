@@ -76,6 +76,8 @@ export interface HelperMount {
   size?: number;
   /** tmpfs: permission bits of its root. */
   mode?: number;
+  /** tmpfs: mounted noexec (it is always nosuid and nodev). */
+  noexec?: boolean;
   /** bind of a volume: while it is empty, first fill it with the image's directory at the target (Docker's copy-up). */
   copyUp?: boolean;
 }
@@ -217,6 +219,10 @@ const ENCODE = {
     if (mount.type === 'bind') absolute(mount.source ?? '', `${what}.source`);
     else check(mount.source === undefined, `${what}.source: a tmpfs takes none`);
     const flags = [mount.readonly ? 'ro' : 'rw'];
+    if (mount.noexec) {
+      check(mount.type === 'tmpfs', `${what}.noexec: only a tmpfs takes it`);
+      flags.push('noexec');
+    }
     if (mount.copyUp) {
       check(mount.type === 'bind', `${what}.copyUp: only a bind (of a volume) is copied up to`);
       flags.push('copy');

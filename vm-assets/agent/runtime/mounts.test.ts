@@ -239,12 +239,20 @@ describe('mounts and volumes (real kernel)', () => {
     await service.remove('seeded-db');
   });
 
-  it('a tmpfs gets its size and mode', async () => {
+  it('a tmpfs gets its size and mode, and noexec when asked', async () => {
     const result = await run({
-      mounts: [{ type: 'tmpfs', target: '/run/cache', tmpfsSize: '8m', tmpfsMode: 0o1770 }],
-      command: ['sh', '-c', 'stat -c %a /run/cache; grep " /run/cache " /proc/self/mountinfo | grep -o "size=[0-9a-z]*"'],
+      mounts: [
+        { type: 'tmpfs', target: '/run/cache', tmpfsSize: '8m', tmpfsMode: 0o1770 },
+        { type: 'tmpfs', target: '/run/noexec', tmpfsNoexec: true },
+      ],
+      command: [
+        'sh',
+        '-c',
+        'stat -c %a /run/cache; grep " /run/cache " /proc/self/mountinfo | grep -o "size=[0-9a-z]*"; for d in cache noexec; do cp /bin/busybox /run/$d/true && /run/$d/true && echo $d-runs; done',
+      ],
     });
-    expect(result.out).toBe('1770\nsize=8192k\n');
+    expect(result.out).toBe('1770\nsize=8192k\ncache-runs\n');
+    expect(result.err).toContain('Permission denied');
     await runtime.remove(result.id);
   });
 

@@ -22,6 +22,7 @@ export const ResolvedMount = z.strictObject({
   anonymous: z.boolean().optional(),
   tmpfsSize: z.number().int().positive().optional(),
   tmpfsMode: z.number().int().min(0).max(0o7777).optional(),
+  tmpfsNoexec: z.boolean().optional(),
 });
 export type ResolvedMount = z.infer<typeof ResolvedMount>;
 
@@ -110,6 +111,7 @@ export async function planMounts(
           ...base,
           ...(spec.tmpfsSize !== undefined ? { tmpfsSize: spec.tmpfsSize } : {}),
           ...(spec.tmpfsMode !== undefined ? { tmpfsMode: spec.tmpfsMode } : {}),
+          ...(spec.tmpfsNoexec ? { tmpfsNoexec: true } : {}),
         },
       });
     }
@@ -182,6 +184,7 @@ export function helperMounts(mounts: readonly ResolvedMount[], volumes: VolumeSt
         readonly: mount.readonly,
         ...(mount.tmpfsSize !== undefined ? { size: mount.tmpfsSize } : {}),
         ...(mount.tmpfsMode !== undefined ? { mode: mount.tmpfsMode } : {}),
+        ...(mount.tmpfsNoexec ? { noexec: true } : {}),
       };
     if (mount.type === 'bind') return { type: 'bind', target: mount.target, source: mount.source ?? '', readonly: mount.readonly };
     if (!volumes) throw new OnggiError(ErrorCode.Unavailable, 'volumes_unavailable', 'volumes are unavailable on this machine');
