@@ -83,7 +83,8 @@ export async function planMounts(
   ctx: MountContext,
 ): Promise<PlannedMount[]> {
   const planned: PlannedMount[] = [];
-  const stateDir = (await realHostPath(posix.resolve(ctx.stateDir))).real;
+  // Only a bind needs it: a create without one costs no syscall here.
+  const stateDir = mounts.some((m) => m.type === 'bind') ? (await realHostPath(posix.resolve(ctx.stateDir))).real : '';
   for (const [index, spec] of mounts.entries()) {
     const base = { target: posix.resolve(spec.target), readonly: spec.readonly ?? false };
     if (spec.type === 'bind') {
