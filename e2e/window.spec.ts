@@ -123,6 +123,7 @@ test('import an image from the Images view; screenshots of every view, both them
     ['containers', 'Containers'],
     ['images', 'Images'],
     ['networks', 'Networks'],
+    ['volumes', 'Volumes'],
     ['terminals', 'Terminals'],
     ['activity', 'Activity'],
   ] as const;

@@ -7,6 +7,7 @@ import { diskMethods } from './disk-usage.js';
 import { PullProgress, imageMethods } from './images.js';
 import { TopologyChangedEvent, networkMethods } from './networks.js';
 import { SystemInfo } from './system-info.js';
+import { volumeMethods } from './volumes.js';
 
 /** Bumped on any incompatible change to the methods below; host and agent refuse to talk across it. */
 export const AGENT_PROTOCOL_VERSION = 1;
@@ -88,6 +89,7 @@ export const agentMethods = {
   ...imageMethods,
   ...networkMethods,
   ...diskMethods,
+  ...volumeMethods,
 } as const;
 
 export type AgentMethod = keyof typeof agentMethods;

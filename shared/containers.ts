@@ -3,6 +3,7 @@ import { Digest, ImageSelector } from './images.js';
 import { ResourceName } from './names.js';
 import { Ipv4Address, NetworkAttachment, NetworkName, PublishedPort } from './networks.js';
 import { UnitError, parseCpus, parseMemory, parsePortMapping } from './units.js';
+import { MountList, MountPoint } from './volumes.js';
 
 export const ContainerId = z.string().regex(/^[a-f0-9]{64}$/);
 /** A container by name, full id, or an id prefix of at least 4 hex digits (as Docker allows). */
@@ -100,6 +101,8 @@ export const ContainerSpec = z.strictObject({
   ip: Ipv4Address.optional(),
   /** Log rotation (`--log-opt max-size=10m,max-file=3`); absent fields take the machine's default. */
   log: LogOptions.optional(),
+  /** Bind mounts, volumes and tmpfs (`-v`, `--mount`, `--tmpfs`); the image's VOLUMEs not listed here become anonymous volumes. */
+  mounts: MountList.optional(),
 });
 export type ContainerSpecInput = z.input<typeof ContainerSpec>;
 export type ContainerSpec = z.infer<typeof ContainerSpec>;
@@ -145,6 +148,8 @@ export const ContainerDetail = ContainerSummary.extend({
   hostname: z.string(),
   /** The networks it is attached to: interface, address, MAC and the veth's host end. */
   networks: z.array(NetworkAttachment).optional(),
+  /** Its bind mounts, volumes and tmpfs. */
+  mounts: z.array(MountPoint).optional(),
 });
 export type ContainerDetail = z.infer<typeof ContainerDetail>;
 
@@ -193,7 +198,12 @@ export const containerMethods = {
     result: ContainerSummary,
   },
   'containers.remove': {
-    params: z.strictObject({ container: ContainerSelector, force: z.boolean().optional() }),
+    params: z.strictObject({
+      container: ContainerSelector,
+      force: z.boolean().optional(),
+      /** Remove its anonymous volumes too (`rm -v`). */
+      volumes: z.boolean().optional(),
+    }),
     result: z.strictObject({ id: ContainerId }),
   },
   'containers.list': { params: z.strictObject({ all: z.boolean().optional() }).optional(), result: z.array(ContainerSummary) },

@@ -5,11 +5,8 @@ import { z } from 'zod';
 import { ContainerId, ContainerState } from './containers.js';
 import { Digest } from './images.js';
 
-/**
- * What disk use is split into. Volumes do not exist yet: issue 13 adds `volumes` here and a row
- * for it in system.df (the result is a list of rows keyed by type so nothing else changes).
- */
-export const DiskUsageType = z.enum(['images', 'containers', 'logs']);
+/** What disk use is split into (the result is a list of rows keyed by type). */
+export const DiskUsageType = z.enum(['images', 'containers', 'logs', 'volumes']);
 export type DiskUsageType = z.infer<typeof DiskUsageType>;
 
 const Bytes = z.number().int().nonnegative();
@@ -49,10 +46,20 @@ export const ContainerDiskUsage = z.strictObject({
   logs: Bytes,
 });
 
+export const VolumeDiskUsage = z.strictObject({
+  name: z.string().max(128),
+  anonymous: z.boolean(),
+  /** Containers whose mounts use it (it is never pruned while any does). */
+  containers: Count,
+  size: Bytes,
+});
+
 export const DiskUsage = z.strictObject({
   rows: z.array(DiskUsageRow).max(16),
   images: z.array(ImageDiskUsage).max(100_000),
   containers: z.array(ContainerDiskUsage).max(100_000),
+  /** Absent from an agent that has no volumes. */
+  volumes: z.array(VolumeDiskUsage).max(100_000).optional(),
 });
 export type DiskUsage = z.infer<typeof DiskUsage>;
 
@@ -69,6 +76,8 @@ export const PruneResult = z.strictObject({
   dryRun: z.boolean(),
   containers: z.array(z.strictObject({ id: ContainerId, name: z.string().max(128) })).max(100_000),
   images: z.array(z.strictObject({ id: Digest, names: z.array(z.string().max(512)).max(256) })).max(100_000),
+  /** Volume names (system.prune with `volumes`). */
+  volumes: z.array(z.string().max(128)).max(100_000).optional(),
   /** Bytes freed (or that would be), counted as system.df counts them. */
   reclaimed: Bytes,
 });
@@ -80,6 +89,12 @@ export const diskMethods = {
   'containers.prune': { params: PruneParams.optional(), result: PruneResult },
   /** Removes dangling images (no name, no container), or with `all` every image no container uses. */
   'images.prune': { params: ImagePruneParams.optional(), result: PruneResult },
-  /** containers.prune, then images.prune (so images only pruned containers used go too). */
-  'system.prune': { params: ImagePruneParams.optional(), result: PruneResult },
+  /** containers.prune, then images.prune (so images only pruned containers used go too), then with `volumes` volumes.prune. */
+  'system.prune': {
+    params: ImagePruneParams.extend({
+      /** Unused anonymous volumes too (`system prune --volumes`; with `all`, every unused volume). */
+      volumes: z.boolean().optional(),
+    }).optional(),
+    result: PruneResult,
+  },
 } as const;

@@ -118,6 +118,11 @@ const machinePassthrough = {
   'containers.prune': onMachine(agentMethods['containers.prune']),
   'images.prune': onMachine(agentMethods['images.prune']),
   'system.prune': onMachine(agentMethods['system.prune']),
+  'volumes.create': onMachine(agentMethods['volumes.create']),
+  'volumes.list': onMachine(agentMethods['volumes.list']),
+  'volumes.inspect': onMachine(agentMethods['volumes.inspect']),
+  'volumes.remove': onMachine(agentMethods['volumes.remove']),
+  'volumes.prune': onMachine(agentMethods['volumes.prune']),
 } as const;
 
 /** Host methods that are the agent's own, forwarded to the named machine. */

@@ -27,6 +27,8 @@ export const ImageConfig = z.strictObject({
   user: z.string().max(256),
   labels: z.record(z.string().max(1024), z.string().max(65536)),
   exposedPorts: z.array(z.string().max(32)).max(1024),
+  /** The image's VOLUME paths: each becomes an anonymous volume unless a mount covers it (absent in records from before it was kept). */
+  volumes: z.array(z.string().max(4096)).max(1024).optional(),
 });
 export type ImageConfig = z.infer<typeof ImageConfig>;
 

@@ -8,6 +8,7 @@ import { registerImageCommands } from './commands/images.js';
 import { registerNetworkCommands } from './commands/networks.js';
 import { registerPruneCommands } from './commands/prune.js';
 import { registerSystemCommands } from './commands/system.js';
+import { registerVolumeCommands } from './commands/volumes.js';
 
 function buildProgram(): Command {
   const program = new Command('onggi')
@@ -28,6 +29,7 @@ function buildProgram(): Command {
   registerImageCommands(program);
   registerNetworkCommands(program);
   registerPruneCommands(program);
+  registerVolumeCommands(program);
   // Subcommands report usage errors the same way as the program, and take --machine after the
   // verb too (`onggi ps --machine vm`), as users type it.
   // Nested verbs (`image import`, `network create`) too; not `machine …`, whose verbs name the machine.

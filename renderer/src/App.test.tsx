@@ -37,7 +37,7 @@ describe('App shell', () => {
     const names = within(nav)
       .getAllByRole('button')
       .map((button) => button.textContent);
-    expect(names).toEqual(['Machines', 'Containers', 'Images', 'Networks', 'Terminals', 'Activity']);
+    expect(names).toEqual(['Machines', 'Containers', 'Images', 'Networks', 'Volumes', 'Terminals', 'Activity']);
     expect(within(nav).getByRole('button', { name: 'Machines' }).getAttribute('aria-current')).toBe('page');
     expect(screen.getByText('Version 0.1.0 · linux')).toBeTruthy();
   });

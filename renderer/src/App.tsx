@@ -13,6 +13,7 @@ import { ContainersView } from './views/containers/ContainersView';
 import { ImagesView } from './views/images/ImagesView';
 import { MachinesView } from './views/MachinesView';
 import { NetworksView } from './views/networks/NetworksView';
+import { VolumesView } from './views/volumes/VolumesView';
 import { TerminalsView } from './views/terminals/TerminalsView';
 import type { View } from './stores/navigation';
 
@@ -65,6 +66,8 @@ function CurrentView({ view }: { view: View }) {
       return <TerminalsView />;
     case 'networks':
       return <NetworksView />;
+    case 'volumes':
+      return <VolumesView />;
   }
 }
 

@@ -51,6 +51,13 @@ const run: RunSpec = {
   unmountRootfs: true,
   readyFd: 7,
   goFd: 8,
+  mounts: [
+    { type: 'bind', target: '/app', source: '/home/me/my app:v2, "x"', readonly: false },
+    { type: 'bind', target: '/etc/app.conf', source: '/srv/app.conf', readonly: true },
+    { type: 'bind', target: '/var/lib/db', source: '/var/lib/onggi/volumes/db/_data', readonly: false, copyUp: true },
+    { type: 'tmpfs', target: '/run/cache', readonly: false, size: 67_108_864, mode: 0o1777 },
+    { type: 'tmpfs', target: '/scratch', readonly: true, noexec: true },
+  ],
   printSpec: true,
   argv: ['nginx', '-g', 'daemon off;'],
 };

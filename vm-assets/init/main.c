@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "devcgroup.h"
 #include "json.h"
+#include "mounts.h"
 #include "options.h"
 #include "spec.h"
 #include "util.h"
@@ -108,6 +109,8 @@ static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
   sp->cwd = "/";
   sp->ready_fd = sp->go_fd = -1;
   sp->log_max_files = 1;
+  sp->mounts = calloc((size_t)argc + 1, sizeof *sp->mounts);
+  if (!sp->mounts) die("calloc");
   struct strv *lists[] = {&sp->env, &sp->caps, &sp->seccomp_deny, &sp->masks, &sp->readonly, &sp->cgroup_procs, &sp->device_allow};
   for (size_t k = 0; k < sizeof lists / sizeof *lists; k++) {
     lists[k]->items = calloc((size_t)argc + 1, sizeof(char *));
@@ -223,6 +226,14 @@ static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
     case OPT_TTY_SIZE:
       parse_tty_size(sp, opt, value);
       break;
+    case OPT_MOUNT: {
+      char why[300];
+      if (parse_mount(value, &sp->mounts[sp->nmounts], why, sizeof why) < 0)
+        bad("%s: %s", opt, why);
+      else
+        sp->nmounts++;
+      break;
+    }
     }
   }
   const char *rule = bad_device_rule(&sp->device_allow);
@@ -292,6 +303,7 @@ static int print_spec(const struct spec *sp) {
   print_string(sp->pid_file);
   printf(",\"unmountRootfs\":%s,\"readyFd\":%d,\"goFd\":%d,\"tty\":%s,\"ttySize\":{\"rows\":%u,\"cols\":%u},\"printSpec\":true",
          sp->unmount_rootfs ? "true" : "false", sp->ready_fd, sp->go_fd, sp->tty ? "true" : "false", sp->tty_rows, sp->tty_cols);
+  print_mounts(sp->mounts, sp->nmounts, print_string);
   size_t argc = 0;
   while (sp->argv[argc]) argc++;
   print_strings("argv", sp->argv, argc);

@@ -33,6 +33,7 @@ enum option_id {
   OPT_GO_FD,
   OPT_TTY,
   OPT_TTY_SIZE,
+  OPT_MOUNT,
   OPT_PRINT_SPEC,
 };
 
@@ -67,6 +68,7 @@ static const struct {
     {"--go-fd", OPT_GO_FD, FOR_RUN},
     {"--tty", OPT_TTY, FOR_EXEC | FLAG},
     {"--tty-size", OPT_TTY_SIZE, FOR_EXEC},
+    {"--mount", OPT_MOUNT, FOR_RUN | REPEATABLE},
     {"--print-spec", OPT_PRINT_SPEC, FOR_RUN | FOR_EXEC | FLAG},
 };
 
@@ -76,7 +78,7 @@ static const char usage[] =
     "                      [--seccomp-deny NAME]... [--mask PATH]... [--readonly PATH]... [--device-allow RULE]...\n"
     "                      [--cgroupfs v2|none] [--log FILE] [--log-max-size BYTES] [--log-max-files N]\n"
     "                      [--exit-file FILE] [--pid-file FILE] [--unmount-rootfs] [--ready-fd N] [--go-fd N]\n"
-    "                      [--print-spec] -- CMD [ARG...]\n"
+    "                      [--mount TYPE:FLAGS:TARGET:SOURCE]... [--print-spec] -- CMD [ARG...]\n"
     "       onggi-init exec --target-pid PID [--cgroup-procs FILE]... [--cwd DIR] [--uid N] [--gid N]\n"
     "                       [--groups N,...] [--env K=V]... [--cap NAME]... [--seccomp-deny NAME]... [--tty]\n"
     "                       [--tty-size ROWSxCOLS] [--print-spec] -- CMD [ARG...]\n"

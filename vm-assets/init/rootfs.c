@@ -12,6 +12,7 @@
 
 #include "beneath.h"
 #include "devices.h"
+#include "mounts.h"
 #include "util.h"
 
 static void fd_path(char *buf, size_t size, int fd) { snprintf(buf, size, "/proc/self/fd/%d", fd); }
@@ -47,6 +48,9 @@ void setup_rootfs(const struct spec *sp) {
   /* After unshare(CLONE_NEWCGROUP) the container's cgroup is this mount's root. */
   if (sp->cgroupfs_v2) mount_in(root, "sys/fs/cgroup", "cgroup2", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
   setup_dev(root);
+  /* The container's own mounts go over the image's tree and the standard ones, still before
+   * pivot_root: their sources are paths of the machine, which only this side of it can open. */
+  apply_mounts(root, sp->mounts, sp->nmounts);
 
   if (sp->hostname && sethostname(sp->hostname, strlen(sp->hostname)) < 0) die("sethostname %s", sp->hostname);
 
@@ -59,7 +63,7 @@ void setup_rootfs(const struct spec *sp) {
   close(root);
 }
 
-static unsigned long mount_flags_of(int fd) {
+unsigned long mount_flags_of(int fd) {
   static const struct {
     unsigned long st, ms;
   } map[] = {

@@ -13,4 +13,7 @@ void restrict_paths(const struct spec *sp);
  * between resolving and mounting. shown names the path in error messages. */
 void mount_at(int dirfd, const char *shown, const char *source, const char *fstype, unsigned long flags, const char *data);
 
+/* The MS_* flags of the mount fd is on, for a bind remount (which replaces every per-mount flag). */
+unsigned long mount_flags_of(int fd);
+
 #endif

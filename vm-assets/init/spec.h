@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "mounts.h"
+
 struct strv {
   char **items;
   size_t n;
@@ -45,6 +47,9 @@ struct spec {
   /* run: overlayfs mount options; the supervisor mounts the rootfs itself (one `mount` spawn less per start). */
   const char *overlay;
   unsigned short tty_rows, tty_cols;
+  /* run --mount: the container's bind mounts and tmpfs, parents first. */
+  struct mount_spec *mounts;
+  size_t nmounts;
   char **argv; /* the container's command: NULL-terminated */
 };
 

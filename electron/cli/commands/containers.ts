@@ -10,8 +10,9 @@ import { formatContainerTable, formatStats } from '../format.js';
 import { collect, printJson, withSession, type Session } from '../session.js';
 import { followLogs } from '../log-follow.js';
 import { execOverTerminal } from './machines.js';
+import { MOUNT_OPTIONS, mountsFrom, type MountOptions } from '../mount-options.js';
 
-interface RunOptions {
+interface RunOptions extends MountOptions {
   rm?: boolean;
   detach?: boolean;
   name?: string;
@@ -77,6 +78,8 @@ function specFrom(image: string, command: string[], options: RunOptions, autoRem
     ...(options.ip ? { ip: options.ip } : {}),
     ...(options.logOpt?.length ? { log: logOptions(options.logOpt) } : {}),
   };
+  const mounts = mountsFrom(options);
+  if (mounts.length > 0) spec.mounts = mounts;
   const limits = {
     ...(options.memory ? { memory: options.memory } : {}),
     ...(options.cpus ? { cpus: options.cpus } : {}),
@@ -141,6 +144,9 @@ export function registerContainerCommands(program: Command): void {
     .option('--ip <address>', 'static address on the first network')
     .option('--log-opt <key=value>', 'log rotation: max-size=10m, max-file=3 (repeatable or comma-separated)', collect)
     .addOption(new Option('--restart <policy>', 'restart policy').choices(['no', 'on-failure', 'always']))
+    .addOption(MOUNT_OPTIONS.volume())
+    .addOption(MOUNT_OPTIONS.mount())
+    .addOption(MOUNT_OPTIONS.tmpfs())
     .passThroughOptions()
     .action((image: string, command: string[], options: RunOptions, cmd: Command) =>
       withSession(cmd, async (session) => {
@@ -159,7 +165,7 @@ export function registerContainerCommands(program: Command): void {
           const { exitCode } = await api.call('containers.wait', { machine, container: id });
           process.exitCode = exitCode;
         } finally {
-          if (options.rm) await api.call('containers.remove', { machine, container: id, force: true });
+          if (options.rm) await api.call('containers.remove', { machine, container: id, force: true, volumes: true });
         }
       }),
     );
@@ -203,8 +209,10 @@ export function registerContainerCommands(program: Command): void {
     s.api.call('containers.kill', { machine: s.machine, container, ...(typeof o.signal === 'string' ? { signal: o.signal } : {}) }),
   ).option('-s, --signal <signal>', 'signal to send');
   each('rm', 'remove containers', (s, container, o) =>
-    s.api.call('containers.remove', { machine: s.machine, container, force: o.force === true }),
-  ).option('-f, --force', 'kill a running container first');
+    s.api.call('containers.remove', { machine: s.machine, container, force: o.force === true, volumes: o.volumes === true }),
+  )
+    .option('-f, --force', 'kill a running container first')
+    .option('-v, --volumes', 'remove its anonymous volumes too');
 
   program
     .command('logs')

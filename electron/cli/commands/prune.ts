@@ -9,9 +9,14 @@ import { printJson, withSession, type Session } from '../session.js';
 
 type PruneMethod = 'images.prune' | 'containers.prune' | 'system.prune';
 
-const TYPE_LABEL: Record<DiskUsageType, string> = { images: 'Images', containers: 'Containers', logs: 'Container logs' };
+const TYPE_LABEL: Record<DiskUsageType, string> = {
+  images: 'Images',
+  containers: 'Containers',
+  logs: 'Container logs',
+  volumes: 'Local Volumes',
+};
 
-async function confirm(question: string): Promise<boolean> {
+export async function confirm(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   // End of input (a script without -f) is a "no".
   const closed = new Promise<string>((resolve) => rl.once('close', () => resolve('')));
@@ -25,6 +30,7 @@ export function describePlan(plan: PruneResult): string {
   const lines = [
     ...plan.containers.map((c) => `  container ${c.name} (${c.id.slice(0, 12)})`),
     ...plan.images.map((i) => `  image ${i.names.join(', ') || '<none>'} (${i.id.slice(7, 19)})`),
+    ...(plan.volumes ?? []).map((name) => `  volume ${name}`),
   ];
   if (lines.length === 0) return 'Nothing to remove.\n';
   return `This will remove:\n${lines.join('\n')}\nand free ${formatBytes(plan.reclaimed)}.\n`;
@@ -35,17 +41,19 @@ export function formatPruneResult(result: PruneResult): string {
   if (result.containers.length > 0) text += `Deleted Containers:\n${result.containers.map((c) => `${c.id}\n`).join('')}\n`;
   if (result.images.length > 0)
     text += `Deleted Images:\n${result.images.map((i) => [...i.names.map((n) => `untagged: ${n}\n`), `deleted: ${i.id}\n`].join('')).join('')}\n`;
+  if (result.volumes?.length) text += `Deleted Volumes:\n${result.volumes.map((name) => `${name}\n`).join('')}\n`;
   return `${text}Total reclaimed space: ${formatBytes(result.reclaimed)}\n`;
 }
 
 function pruneAction(method: PruneMethod) {
-  return (options: { force?: boolean; all?: boolean }, cmd: Command) =>
+  return (options: { force?: boolean; all?: boolean; volumes?: boolean }, cmd: Command) =>
     withSession(cmd, async ({ api, machine }: Session) => {
       const all = method === 'containers.prune' ? {} : { all: options.all === true };
+      if (method === 'system.prune' && options.volumes) Object.assign(all, { volumes: true });
       if (!options.force) {
         const plan = await api.call(method, { machine, ...all, dryRun: true });
         process.stderr.write(describePlan(plan));
-        if (plan.containers.length + plan.images.length === 0) return;
+        if (plan.containers.length + plan.images.length + (plan.volumes?.length ?? 0) === 0) return;
         if (!(await confirm('Are you sure you want to continue? [y/N] '))) return;
       }
       process.stdout.write(formatPruneResult(await api.call(method, { machine, ...all })));
@@ -89,6 +97,11 @@ export function formatDiskUsage(usage: DiskUsage, verbose: boolean): string {
     ['CONTAINER ID', 'IMAGE', 'SIZE', 'LOGS', 'STATUS', 'NAMES'],
     ...usage.containers.map((c) => [c.id.slice(0, 12), c.image, formatBytes(c.size), formatBytes(c.logs), c.state, c.name]),
   ])}`;
+  if (usage.volumes)
+    text += `\nLocal Volumes space usage:\n\n${formatTable([
+      ['VOLUME NAME', 'LINKS', 'SIZE'],
+      ...usage.volumes.map((v) => [v.name, String(v.containers), formatBytes(v.size)]),
+    ])}`;
   return text;
 }
 
@@ -117,6 +130,7 @@ export function registerPruneCommands(program: Command): void {
     .command('prune')
     .description('remove stopped containers, then dangling images (with -a every image no container uses)')
     .option('-a, --all', 'remove every image no container uses, not only dangling ones')
+    .option('--volumes', 'remove anonymous volumes no container uses too')
     .option('-f, --force', 'do not ask for confirmation')
     .action(pruneAction('system.prune'));
 }

@@ -18,6 +18,7 @@ const viewDescriptions: Record<View, MessageKey> = {
   containers: 'view.containers.description',
   images: 'view.images.description',
   networks: 'view.networks.description',
+  volumes: 'view.volumes.description',
   terminals: 'view.terminals.description',
   activity: 'view.activity.description',
 };

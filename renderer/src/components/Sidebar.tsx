@@ -9,6 +9,7 @@ export const viewLabels: Record<View, MessageKey> = {
   containers: 'nav.containers',
   images: 'nav.images',
   networks: 'nav.networks',
+  volumes: 'nav.volumes',
   terminals: 'nav.terminals',
   activity: 'nav.activity',
 };

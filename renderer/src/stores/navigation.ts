@@ -2,7 +2,7 @@
 // Electron window after a crash restart, comes back to the same place.
 import { create } from 'zustand';
 
-export const views = ['machines', 'containers', 'images', 'networks', 'terminals', 'activity'] as const;
+export const views = ['machines', 'containers', 'images', 'networks', 'volumes', 'terminals', 'activity'] as const;
 export type View = (typeof views)[number];
 
 export function isView(value: unknown): value is View {

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { ActivityLog } from '../activity/activity-log.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
 import { createHandlers } from '../rpc/handlers.js';
+import { VolumeStore } from '../volumes/store.js';
 import { createRuntime, initHelperPath, openNetworks, reconcileNetworks } from './services.js';
 import { openImageStore } from '../images/store.js';
 import { serveConnection } from './connection.js';
@@ -66,6 +67,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     log.error('the image store is unavailable', error);
     return error instanceof Error ? error : new Error(String(error));
   });
+  // Nothing is read until a call needs it: the directory is made with the first volume.
+  const volumes = new VolumeStore(join(options.stateDir, 'volumes'));
   const openedNetworks = await openNetworks({ stateDir: options.stateDir, activity, events, log });
   const runtime = await createRuntime({
     stateDir: options.stateDir,
@@ -75,13 +78,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     log,
     images: images instanceof Error ? undefined : images,
     networks: openedNetworks,
+    volumes,
   });
   const networks = await reconcileNetworks(openedNetworks, runtime, log);
   // Starts the agent's death cut short are done again before anyone is served (on the reconciled
   // networks): the first list a client sees shows them running, not half-way.
   if (!(runtime instanceof Error))
     await runtime.resumeInterrupted().catch((error: unknown) => log.error('resuming interrupted starts failed', error));
-  const handlers = createHandlers({ identity: options.identity, events, activity, runtime, images, networks });
+  const handlers = createHandlers({ identity: options.identity, events, activity, runtime, images, networks, volumes });
   const clients = new Set<Socket>();
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     clients.add(socket);

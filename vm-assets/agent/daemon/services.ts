@@ -13,6 +13,7 @@ import { detectCgroups } from '../system/cgroups.js';
 import { normalizeArch } from '../system/system-info.js';
 import type { EventHub } from './event-hub.js';
 import type { Logger } from './logger.js';
+import type { VolumeStore } from '../volumes/store.js';
 
 export function initHelperPath(bundleDir: string): string {
   return join(bundleDir, `onggi-init-${normalizeArch(machine())}`);
@@ -28,6 +29,8 @@ export interface RuntimeDeps {
   policy?: SecurityPolicy;
   /** Sets up each container's network between its creation and its command (and tears it down after). */
   networks?: NetworkManager | Error;
+  /** Named and anonymous volumes (`volumes/` under the state directory). */
+  volumes?: VolumeStore;
 }
 
 export async function createRuntime(deps: RuntimeDeps): Promise<ContainerRuntime | Error> {
@@ -43,6 +46,7 @@ export async function createRuntime(deps: RuntimeDeps): Promise<ContainerRuntime
       policy: deps.policy ?? DEFAULT_SECURITY_POLICY,
       emit: (event) => deps.events.publish(event),
       log: deps.log,
+      ...(deps.volumes ? { volumes: deps.volumes } : {}),
       logDefaults: { read: () => readLogDefaults(deps.stateDir), write: (options) => writeLogDefaults(deps.stateDir, options) },
       ...(deps.networks instanceof NetworkManager ? networkHooks(deps.networks) : {}),
     });

@@ -70,6 +70,7 @@ export const ImageConfigBlob = z.looseObject({
       User: z.string().nullish(),
       Labels: z.record(z.string(), z.string()).nullish(),
       ExposedPorts: z.record(z.string(), z.unknown()).nullish(),
+      Volumes: z.record(z.string(), z.unknown()).nullish(),
     })
     .nullish(),
   rootfs: z.looseObject({ type: z.string(), diff_ids: z.array(Digest).max(512) }),
@@ -133,6 +134,7 @@ export function toImageConfig(blob: ImageConfigBlob): ImageConfig {
     user: c.User ?? '',
     labels: c.Labels ?? {},
     exposedPorts: Object.keys(c.ExposedPorts ?? {}),
+    volumes: Object.keys(c.Volumes ?? {}),
   };
 }
 

@@ -13,6 +13,8 @@ import { createContainerHandlers } from '../runtime/handlers.js';
 import { stepClock } from '../system/clock.js';
 import { DiskService } from '../system/disk.js';
 import { readSystemInfo, type AgentIdentity } from '../system/system-info.js';
+import { VolumeService, createVolumeHandlers } from '../volumes/handlers.js';
+import type { VolumeStore } from '../volumes/store.js';
 
 /** What a handler knows about the connection it serves. */
 export interface ConnectionContext {
@@ -30,11 +32,14 @@ export interface AgentServices {
   images: ImageStore | Error;
   /** Absent when networking could not be set up (no iproute2, no packet filter); network calls then say why. */
   networks?: NetworkManager | Error;
+  /** Absent when no volume directory was given (then volume calls say so). */
+  volumes?: VolumeStore;
 }
 
 export function createHandlers(services: AgentServices): Handlers<typeof agentMethods, ConnectionContext> {
   const networks = services.networks ?? new Error('not set up');
-  const disk = new DiskService({ runtime: services.runtime, images: services.images });
+  const volumes = services.volumes ? new VolumeService(services.volumes, services.runtime) : new Error('not set up');
+  const disk = new DiskService({ runtime: services.runtime, images: services.images, volumes });
   return {
     'system.hello': ({ protocol }) => {
       if (protocol !== AGENT_PROTOCOL_VERSION) {
@@ -68,5 +73,6 @@ export function createHandlers(services: AgentServices): Handlers<typeof agentMe
     'containers.prune': (params) => disk.pruneContainers(params ?? {}),
     'images.prune': (params) => disk.pruneImages(params ?? {}),
     'system.prune': (params) => disk.pruneSystem(params ?? {}),
+    ...createVolumeHandlers(volumes),
   };
 }

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ContainerSpec, ContainerState, DEFAULT_LOG_OPTIONS } from '../../../shared/containers.js';
 import { errorMessage } from '../../../shared/errors.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
+import { ResolvedMount } from './mounts.js';
 
 /**
  * The record's format, saved in it as networks.json and images.json save theirs. Raise it with a
@@ -54,6 +55,8 @@ export const ContainerRecord = z.object({
   startsCutShort: z.number().int().default(0),
   /** Log rotation, decided at create (the container's --log-opt, else the machine's default). */
   log: z.object({ maxSize: z.number().int().positive(), maxFiles: z.number().int().min(1) }).default({ ...DEFAULT_LOG_OPTIONS }),
+  /** Its mounts as made at create, volumes by name (a record from before mounts has none). */
+  mounts: z.array(ResolvedMount).default([]),
 });
 export type ContainerRecord = z.infer<typeof ContainerRecord>;
 

@@ -2,6 +2,7 @@
 // ends — whether the daemon watched it end or finds out after a restart.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, watch, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import {
   DEFAULT_LOG_OPTIONS,
@@ -32,6 +33,8 @@ import { initArgs } from './helper-protocol.js';
 import { DEFAULT_DEVICE_RULES, type SecurityPolicy } from './security-policy.js';
 import { GO_FD, READY_FD, StartError, launchSupervisor } from './supervisor.js';
 import { UserError, resolveUser } from './users.js';
+import { helperMounts, makeMounts, mountPoints, planMounts, undoMounts, type MadeMounts, type MountContext } from './mounts.js';
+import type { VolumeStore } from '../volumes/store.js';
 
 export interface ResolvedImage {
   id: string;
@@ -61,6 +64,8 @@ export interface RuntimeOptions {
   log?: Logger;
   /** Where the machine's log rotation default is kept, for what a container's --log-opt leaves out (read at each create). */
   logDefaults?: { read(): Promise<LogOptions>; write(options: LogOptions): Promise<void> };
+  /** Named and anonymous volumes; absent, a mount of a volume (or an image with VOLUMEs) is refused. */
+  volumes?: VolumeStore;
 }
 
 const RESTART_LIMIT = 10;
@@ -137,6 +142,7 @@ export class ContainerRuntime {
       rootfs: { lowerdirs: [...record.layerDirs].reverse(), upperdir: paths.upper, workdir: paths.work, merged: paths.merged },
       logPath: paths.log,
       hostname: record.hostname,
+      mounts: mountPoints(record.mounts, this.options.volumes),
     };
   }
 
@@ -217,6 +223,16 @@ export class ContainerRuntime {
 
   // ---- lifecycle -----------------------------------------------------------------------------
 
+  /** Names of the containers whose mounts use a volume (it is never removed while any does). */
+  usingVolume(name: string): string[] {
+    return [...this.records.values()].filter((r) => r.mounts.some((m) => m.type === 'volume' && m.source === name)).map((r) => r.name);
+  }
+
+  /** Where mounts are checked against and volumes kept: the state directory is the one holding `containers/`. */
+  private mountContext(): MountContext {
+    return { volumes: this.options.volumes, stateDir: dirname(this.options.root) };
+  }
+
   async create(spec: ContainerSpec): Promise<{ id: string; name: string }> {
     const name = spec.name ?? generateName((candidate) => this.nameTaken(candidate));
     if (this.nameTaken(name))
@@ -227,6 +243,9 @@ export class ContainerRuntime {
         throw error instanceof OnggiError ? new OnggiError(error.code, error.kind, error.message, 'params.image') : error;
       });
       const argv = commandLine(spec, image.config);
+      // Every mount checked before anything is made: a refused one leaves nothing behind.
+      const mountPlan = await planMounts(spec.mounts ?? [], image.config.volumes ?? [], this.mountContext());
+      const madeMounts: MadeMounts = { dirs: [], volumes: [] };
       const id = randomBytes(32).toString('hex');
       const record: ContainerRecord = {
         version: CONTAINER_RECORD_VERSION,
@@ -259,6 +278,7 @@ export class ContainerRuntime {
         startPending: false,
         startsCutShort: 0,
         log: await this.logOptions(spec),
+        mounts: [],
       };
       const user = spec.user ?? image.config.user;
       // Only a user name (or a uid without a gid) needs the image's /etc/passwd, read through the mounted layers.
@@ -269,6 +289,7 @@ export class ContainerRuntime {
       if (needsMount) await this.store.save(record);
       this.records.set(id, record);
       try {
+        record.mounts = await makeMounts(mountPlan, this.mountContext(), madeMounts);
         if (needsMount) {
           const paths = this.store.paths(id);
           await mountRootfs(this.options.activity, record.layerDirs, paths, this.scope(record));
@@ -285,6 +306,7 @@ export class ContainerRuntime {
         await this.store.save(record);
       } catch (error) {
         await this.purge(record);
+        await undoMounts(madeMounts, this.mountContext());
         if (error instanceof UserError) throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', error.message, 'params.user');
         throw error;
       }
@@ -364,6 +386,7 @@ export class ContainerRuntime {
         unmountRootfs: true,
         readyFd: READY_FD,
         goFd: GO_FD,
+        ...(record.mounts.length > 0 ? { mounts: helperMounts(record.mounts, this.options.volumes) } : {}),
       });
       const pid = await launchSupervisor(
         this.options.activity,
@@ -437,7 +460,7 @@ export class ContainerRuntime {
     });
   }
 
-  remove(selector: string, force = false): Promise<{ id: string }> {
+  remove(selector: string, force = false, volumes = false): Promise<{ id: string }> {
     const record = this.find(selector);
     return this.locked(record.id, async () => {
       if (record.state === 'running') {
@@ -451,7 +474,7 @@ export class ContainerRuntime {
         const exit = await this.signalAndObserve(record, 'SIGKILL');
         if (exit) await this.finish(record, exit, { noRestart: true });
       }
-      await this.purge(record);
+      await this.purge(record, { volumes: volumes || record.autoRemove });
       return { id: record.id };
     });
   }
@@ -566,7 +589,8 @@ export class ContainerRuntime {
     this.released.add(record.id);
   }
 
-  private async purge(record: ContainerRecord): Promise<void> {
+  /** `volumes` (`rm -v`; always with --rm, as Docker): its anonymous volumes go too, unless another container uses one. */
+  private async purge(record: ContainerRecord, { volumes = record.autoRemove } = {}): Promise<void> {
     record.phase = 'removing';
     // Unlinking the record commits the removal as atomically as saving it `removing` did, without
     // a write and two fsyncs: a daemon that dies from here on finds a directory without a record,
@@ -584,7 +608,18 @@ export class ContainerRuntime {
     );
     this.records.delete(record.id);
     this.released.delete(record.id);
+    if (volumes) await this.removeAnonymousVolumes(record);
     this.options.emit({ type: 'container.state', id: record.id, name: record.name, state: 'dead', exitCode: record.exitCode });
+  }
+
+  private async removeAnonymousVolumes(record: ContainerRecord): Promise<void> {
+    const teardown = new Teardown(this.log, `container ${record.name}: removing its anonymous volumes`);
+    for (const mount of record.mounts)
+      if (mount.type === 'volume' && mount.anonymous && mount.source && this.usingVolume(mount.source).length === 0) {
+        const name = mount.source;
+        await teardown.step(`volume ${name}`, () => this.options.volumes?.remove(name) ?? Promise.resolve(), undefined);
+      }
+    teardown.report();
   }
 
   private waitForExit(id: string): Promise<void> {

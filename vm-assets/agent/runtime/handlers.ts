@@ -21,7 +21,7 @@ export function createContainerHandlers(available: ContainerRuntime | Error): Ha
     'containers.start': ({ container }) => runtime.start(container),
     'containers.stop': ({ container, timeoutSeconds }) => runtime.stop(container, timeoutSeconds),
     'containers.kill': ({ container, signal }) => runtime.kill(container, signal),
-    'containers.remove': ({ container, force }) => runtime.remove(container, force),
+    'containers.remove': ({ container, force, volumes }) => runtime.remove(container, force, volumes),
     'containers.list': (params) => runtime.list(params?.all ?? false),
     'containers.inspect': ({ container }) => runtime.inspect(container),
     'containers.logs': async ({ container, tail, since, follow, streamId }, ctx) => {

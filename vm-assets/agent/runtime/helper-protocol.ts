@@ -60,6 +60,26 @@ export interface RunSpec extends ProcessSettings {
   readyFd?: number;
   /** An inherited pipe to read `go` from before the container goes on (network set-up happens before). */
   goFd?: number;
+  /** The container's bind mounts (volumes are binds of their data directory) and tmpfs, parents first. */
+  mounts?: readonly HelperMount[];
+}
+
+/** One mount the helper makes inside the rootfs, resolved there as the container would see it. */
+export interface HelperMount {
+  type: 'bind' | 'tmpfs';
+  /** Absolute, inside the container; no `:` (the encoding's separator). */
+  target: string;
+  /** bind: an absolute path on the machine. */
+  source?: string;
+  readonly: boolean;
+  /** tmpfs: bytes (absent: the kernel's default, half the memory). */
+  size?: number;
+  /** tmpfs: permission bits of its root. */
+  mode?: number;
+  /** tmpfs: mounted noexec (it is always nosuid and nodev). */
+  noexec?: boolean;
+  /** bind of a volume: while it is empty, first fill it with the image's directory at the target (Docker's copy-up). */
+  copyUp?: boolean;
 }
 
 export interface ExecSpec extends ProcessSettings, ExecTerminal {
@@ -190,6 +210,38 @@ const ENCODE = {
     ] as const)
       check(Number.isInteger(value) && value >= 1 && value <= 0xffff, `ttySize.${what} must be an integer from 1 to 65535: ${value}`);
     return `${rows}x${cols}`;
+  },
+  /** `TYPE:FLAGS:TARGET:SOURCE`: only the source may hold a `:`, so it goes last. */
+  mount: (mount: HelperMount, what: string) => {
+    check(mount.type === 'bind' || mount.type === 'tmpfs', `${what}.type must be bind or tmpfs: "${String(mount.type)}"`);
+    absolute(mount.target, `${what}.target`);
+    check(mount.target !== '/' && !mount.target.includes(':'), `${what}.target must not be / or contain ":": "${mount.target}"`);
+    if (mount.type === 'bind') absolute(mount.source ?? '', `${what}.source`);
+    else check(mount.source === undefined, `${what}.source: a tmpfs takes none`);
+    const flags = [mount.readonly ? 'ro' : 'rw'];
+    if (mount.noexec) {
+      check(mount.type === 'tmpfs', `${what}.noexec: only a tmpfs takes it`);
+      flags.push('noexec');
+    }
+    if (mount.copyUp) {
+      check(mount.type === 'bind', `${what}.copyUp: only a bind (of a volume) is copied up to`);
+      flags.push('copy');
+    }
+    if (mount.size !== undefined) {
+      check(
+        mount.type === 'tmpfs' && Number.isSafeInteger(mount.size) && mount.size > 0,
+        `${what}.size must be a positive number of bytes of a tmpfs`,
+      );
+      flags.push(`size=${mount.size}`);
+    }
+    if (mount.mode !== undefined) {
+      check(
+        mount.type === 'tmpfs' && Number.isInteger(mount.mode) && mount.mode >= 0 && mount.mode <= 0o7777,
+        `${what}.mode must be permission bits of a tmpfs`,
+      );
+      flags.push(`mode=${mount.mode.toString(8)}`);
+    }
+    return `${mount.type}:${flags.join(',')}:${mount.target}:${mount.source ?? ''}`;
   },
   flag: () => '',
 } satisfies Record<string, (value: never, what: string, option: HelperOption) => string>;

@@ -13,6 +13,7 @@ import { OnggiError } from '../../../shared/errors.js';
 import type { ImageStore } from '../images/store.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import { LOG_DIR } from '../runtime/container-record.js';
+import type { VolumeService } from '../volumes/handlers.js';
 import { diskUsage } from './du.js';
 
 /** A container's log files: the current one and rotated ones (`log.jsonl.1`, …). */
@@ -27,6 +28,8 @@ export interface DiskSources {
   /** An Error where containers cannot run on this machine (then there are none to count). */
   runtime: ContainerRuntime | Error;
   images: ImageStore | Error;
+  /** An Error where volumes are unavailable (then there are none to count). */
+  volumes?: VolumeService | Error;
 }
 
 export class DiskService {
@@ -65,6 +68,8 @@ export class DiskService {
     });
     const sized = await Promise.all(containers.map(async (c) => ({ container: c, ...(await containerUsage(c.dir)) })));
     const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+    const volumeService = this.sources.volumes instanceof Error ? undefined : this.sources.volumes;
+    const volumes = (await volumeService?.list(true)) ?? [];
     const prunable = sized.filter((s) => PRUNABLE.has(s.container.state));
     const rows: DiskUsageRow[] = [
       {
@@ -88,11 +93,20 @@ export class DiskService {
         size: sum(sized.map((s) => s.logs)),
         reclaimable: sum(prunable.map((s) => s.logs)),
       },
+      {
+        type: 'volumes',
+        total: volumes.length,
+        active: volumes.filter((v) => v.containers.length > 0).length,
+        size: sum(volumes.map((v) => v.size ?? 0)),
+        // As Docker counts it: every volume no container uses (`volume prune -a` frees it all).
+        reclaimable: sum(volumes.filter((v) => v.containers.length === 0).map((v) => v.size ?? 0)),
+      },
     ];
     return {
       rows,
       images,
       containers: sized.map(({ container: c, size, logs }) => ({ id: c.id, name: c.name, image: c.image, state: c.state, size, logs })),
+      volumes: volumes.map((v) => ({ name: v.name, anonymous: v.anonymous, containers: v.containers.length, size: v.size ?? 0 })),
     };
   }
 
@@ -156,11 +170,23 @@ export class DiskService {
     return result;
   }
 
-  /** Containers first, then images: an image only pruned containers used is unused by then. */
-  async pruneSystem({ all = false, dryRun = false } = {}): Promise<PruneResult> {
+  /**
+   * Containers first, then images: an image only pruned containers used is unused by then. With
+   * `volumes`, unused anonymous volumes last (Docker's `system prune --volumes`; named ones are
+   * only ever removed by name or `volume prune -a`).
+   */
+  async pruneSystem({ all = false, dryRun = false, volumes = false } = {}): Promise<PruneResult> {
     const containers = await this.pruneContainers({ dryRun });
     const images = await this.pruneImages({ all, dryRun }, new Set(dryRun ? containers.containers.map((c) => c.id) : []));
-    return { dryRun, containers: containers.containers, images: images.images, reclaimed: containers.reclaimed + images.reclaimed };
+    const service = volumes && !(this.sources.volumes instanceof Error) ? this.sources.volumes : undefined;
+    const pruned = (await service?.prune({ dryRun })) ?? { volumes: [], reclaimed: 0 };
+    return {
+      dryRun,
+      containers: containers.containers,
+      images: images.images,
+      ...(volumes ? { volumes: pruned.volumes } : {}),
+      reclaimed: containers.reclaimed + images.reclaimed + pruned.reclaimed,
+    };
   }
 }
 

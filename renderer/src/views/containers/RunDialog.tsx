@@ -8,6 +8,7 @@ import { OnggiError, errorMessage } from '../../../../shared/errors.js';
 import type { ImageSummary } from '../../../../shared/images.js';
 import { Field } from '../../components/Field';
 import { FormDialog } from '../../components/FormDialog';
+import { MountRows } from './MountRows';
 import { formatBytes, useLanguage, useT, type Translate } from '../../i18n';
 import { shortId, shortImageName } from '../../lib/images';
 import {
@@ -29,9 +30,22 @@ export interface RunDialogProps {
 }
 
 /** The fields typed as one line of text: labelled `run.FIELD`, hinted `run.FIELD.hint`. */
-type TextField = Exclude<RunField, 'env' | 'autoRemove'>;
+type TextField = Exclude<RunField, 'env' | 'autoRemove' | 'mounts'>;
 
-const fieldOrder: RunField[] = ['image', 'name', 'hostname', 'command', 'env', 'networks', 'ports', 'cpus', 'memory', 'pids', 'autoRemove'];
+const fieldOrder: RunField[] = [
+  'image',
+  'name',
+  'hostname',
+  'command',
+  'env',
+  'networks',
+  'ports',
+  'cpus',
+  'memory',
+  'pids',
+  'mounts',
+  'autoRemove',
+];
 
 function errorText(t: Translate, error: FieldError | undefined): string | undefined {
   if (!error) return undefined;
@@ -168,6 +182,11 @@ export function RunDialog({ images, onRun, onClose, initial }: RunDialogProps) {
           {text('pids', { inputMode: 'numeric' })}
         </div>
       </fieldset>
+      <MountRows
+        rows={values.mounts}
+        {...(errors.mounts ? { error: errorText(t, errors.mounts) ?? '' } : {})}
+        onChange={(rows) => update('mounts', rows)}
+      />
       <label className="checkbox form-wide">
         <input
           name="autoRemove"

@@ -3,6 +3,7 @@
 // path). Nothing here re-implements a rule the schema already has.
 import type { z } from 'zod';
 import { ContainerSpec, type ContainerSpecInput } from '../../../../shared/containers.js';
+import { mountsFromRows, type MountRow } from './MountRows';
 
 export interface RunFormValues {
   image: string;
@@ -20,9 +21,12 @@ export interface RunFormValues {
   /** Published ports as typed: `8080:80`, `127.0.0.1:8443:443/tcp`, separated by spaces or commas. */
   ports: string;
   autoRemove: boolean;
+  /** Bind mounts, volumes and tmpfs, one row each. */
+  mounts: MountRow[];
 }
 
-export type RunField = 'image' | 'name' | 'command' | 'env' | 'cpus' | 'memory' | 'pids' | 'hostname' | 'networks' | 'ports' | 'autoRemove';
+export type RunField =
+  'image' | 'name' | 'command' | 'env' | 'cpus' | 'memory' | 'pids' | 'hostname' | 'networks' | 'ports' | 'autoRemove' | 'mounts';
 
 export const emptyRunForm: RunFormValues = {
   image: '',
@@ -36,6 +40,7 @@ export const emptyRunForm: RunFormValues = {
   networks: '',
   ports: '',
   autoRemove: false,
+  mounts: [],
 };
 
 const words = (text: string): string[] => text.split(/[\s,]+/).filter(Boolean);
@@ -97,7 +102,7 @@ export function fieldForPath(path: readonly PropertyKey[]): RunField | undefined
   const [first, second] = path;
   if (first === 'limits') return second === 'cpus' || second === 'memory' || second === 'pids' ? second : 'memory';
   if (first === 'entrypoint') return 'command';
-  const fields: readonly string[] = ['image', 'name', 'command', 'env', 'hostname', 'networks', 'ports', 'autoRemove'];
+  const fields: readonly string[] = ['image', 'name', 'command', 'env', 'hostname', 'networks', 'ports', 'autoRemove', 'mounts'];
   if (first === 'ip') return 'networks';
   return typeof first === 'string' && fields.includes(first) ? (first as RunField) : undefined;
 }
@@ -119,6 +124,10 @@ function describe(issue: z.core.$ZodIssue, input: ContainerSpecInput, values: Ru
   if (first === 'env' && typeof index === 'number') {
     const line = envLines[index] ?? index;
     return { kind: 'invalid', message: issue.message, line: line + 1, text: values.env.split('\n')[line]?.trim() ?? '' };
+  }
+  if (first === 'mounts' && typeof index === 'number') {
+    const [, , key] = issue.path;
+    return { kind: 'invalid', message: `#${index + 1}${typeof key === 'string' ? ` ${key}` : ''}: ${issue.message}` };
   }
   return { kind: 'invalid', message: issue.message };
 }
@@ -156,6 +165,8 @@ export function toSpecInput(values: RunFormValues): { input: ContainerSpecInput;
   if (words(values.networks).length > 0) input.networks = words(values.networks);
   if (words(values.ports).length > 0) input.ports = words(values.ports);
   if (values.autoRemove) input.autoRemove = true;
+  const mounts = mountsFromRows(values.mounts);
+  if (mounts.length > 0) input.mounts = mounts;
   return { input, envLines, errors };
 }
 

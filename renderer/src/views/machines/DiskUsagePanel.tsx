@@ -12,6 +12,7 @@ const typeLabels: Record<DiskUsageType, MessageKey> = {
   images: 'disk.type.images',
   containers: 'disk.type.containers',
   logs: 'disk.type.logs',
+  volumes: 'disk.type.volumes',
 };
 
 export function DiskUsagePanel({ machine }: { machine: string }) {
