@@ -1,0 +1,160 @@
+// The window's layout as a person sees it, at 1280×860, over a stand-in host core with synthetic
+// data (30 containers, 1,000 activity steps): the tables fill the height the window gives them and
+// stay windowed; an activity row keeps its command and its scope apart; the networks page's inputs
+// and graph buttons follow the dark theme. "Visible" is what the pointer would hit: the row under
+// each row's centre point (document.elementFromPoint), so a row clipped by a too-short table or
+// pushed below the window does not count.
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import type { HostCore } from '../electron/core/host-core.js';
+import { startServe, type RunningServe } from '../electron/serve/serve.js';
+import type { ActivityEntry } from '../shared/agent-rpc.js';
+import type { ContainerSummary } from '../shared/containers.js';
+import type { HostEvent } from '../shared/host-api.js';
+import type { NetworkSummary } from '../shared/networks.js';
+import { syntheticTopology } from '../renderer/src/views/networks/topology-fixture.js';
+import { repoRoot } from './fixtures/serve';
+import { expect, test } from '@playwright/test';
+
+const CONTAINERS = 30;
+const STEPS = 1_000;
+
+function containers(count: number): ContainerSummary[] {
+  return Array.from({ length: count }, (_, index) => ({
+    id: index.toString(16).padStart(64, '0'),
+    name: `layout-${index}`,
+    image: 'busybox:latest',
+    imageId: `sha256:${'b'.repeat(64)}`,
+    command: ['sleep', '600'],
+    state: 'running',
+    pid: 10_000 + index,
+    exitCode: null,
+    oomKilled: false,
+    error: null,
+    createdAt: new Date(Date.now() - index * 60_000).toISOString(),
+    startedAt: new Date(Date.now() - index * 60_000).toISOString(),
+    finishedAt: null,
+    ports: index === 0 ? [{ hostIp: '0.0.0.0', hostPort: 8080, containerPort: 80, protocol: 'tcp' }] : [],
+  }));
+}
+
+function activity(count: number): ActivityEntry[] {
+  return Array.from({ length: count }, (_, index) => ({
+    id: index + 1,
+    at: new Date(Date.now() - (count - index) * 1000).toISOString(),
+    kind: 'command',
+    argv: ['nsenter', `--net=/proc/${1000 + index}/ns/net`, 'busybox', 'ping', '-c', '1', '-W', '1', '192.168.2.4'],
+    ok: true,
+    durationMs: 3,
+    container: `front-${index % 5}`,
+  }));
+}
+
+function networks(): NetworkSummary[] {
+  return Array.from({ length: 3 }, (_, index) => ({
+    id: index.toString(16).padStart(64, 'a'),
+    name: `net-${index}`,
+    driver: 'bridge',
+    bridge: `onggi${index}`,
+    subnet: `10.88.${index}.0/24`,
+    gateway: `10.88.${index}.1`,
+    isDefault: index === 0,
+    createdAt: new Date().toISOString(),
+    containers: 10,
+  }));
+}
+
+/** Answers the methods the views ask for; anything else is an empty answer. */
+function standInCore(): HostCore {
+  const answers: Record<string, unknown> = {
+    'app.version': { version: 'layout', platform: 'linux', secretVault: false },
+    'machines.list': [{ name: 'local', provider: 'local', state: 'ready' }],
+    'containers.list': containers(CONTAINERS),
+    'activity.list': activity(STEPS),
+    'images.list': [],
+    'networks.list': networks(),
+    'topology.snapshot': syntheticTopology(10, 3),
+  };
+  const core = {
+    call: (method: string) => Promise.resolve(Object.hasOwn(answers, method) ? answers[method] : []),
+    onEvent: (_listener: (event: HostEvent) => void) => () => undefined,
+  };
+  return core as unknown as HostCore;
+}
+
+let served: RunningServe | undefined;
+
+test.beforeAll(async () => {
+  served = await startServe({ core: standInCore(), rendererDir: join(repoRoot, 'dist', 'renderer'), port: 0 });
+});
+
+test.afterAll(async () => {
+  await served?.close();
+});
+
+interface Visibility {
+  /** Rows the pointer would hit at their centre. */
+  visible: number;
+  /** Rows in the DOM (windowed: far fewer than the table has). */
+  rendered: number;
+  rowHeight: number;
+  /** From the top of the table's scrolling area to the bottom of the window, less the view's bottom padding. */
+  available: number;
+}
+
+async function rowVisibility(page: Page, table: string): Promise<Visibility> {
+  return page.evaluate((label) => {
+    const element = document.querySelector(`[role=table][aria-label="${label}"]`);
+    const viewport = element?.querySelector<HTMLElement>('.vt-viewport');
+    if (!element || !viewport) throw new Error(`no table ${label}`);
+    const rows = [...viewport.querySelectorAll<HTMLElement>('[role=row]')];
+    let visible = 0;
+    for (const row of rows) {
+      const box = row.getBoundingClientRect();
+      const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+      if (hit?.closest('[role=row]') === row) visible++;
+    }
+    const view = element.closest<HTMLElement>('.view');
+    const padding = view ? Number.parseFloat(getComputedStyle(view).paddingBottom) : 0;
+    return {
+      visible,
+      rendered: rows.length,
+      rowHeight: rows[0]?.getBoundingClientRect().height ?? 0,
+      available: window.innerHeight - viewport.getBoundingClientRect().top - padding,
+    };
+  }, table);
+}
+
+/** About the available height over the row height: at most one row lost to borders and rounding. */
+function expectFills(result: Visibility): void {
+  expect(result.rowHeight).toBeGreaterThan(0);
+  const fits = Math.floor(result.available / result.rowHeight);
+  expect(fits).toBeGreaterThan(4);
+  expect(result.visible).toBeGreaterThanOrEqual(fits - 1);
+  expect(result.visible).toBeLessThanOrEqual(fits + 1);
+}
+
+test('the containers table fills the window and stays windowed', async ({ page }) => {
+  await page.goto(`${served?.url ?? ''}#/containers`);
+  const table = page.getByRole('table', { name: 'Containers on local' });
+  await expect(table).toHaveAttribute('aria-rowcount', String(CONTAINERS + 1));
+  await expect(table.getByRole('row').filter({ hasText: 'layout-0' })).toBeVisible();
+  const result = await rowVisibility(page, 'Containers on local');
+  expectFills(result);
+  expect(result.rendered).toBeLessThan(CONTAINERS);
+});
+
+test('the activity table fills the window and stays windowed', async ({ page }) => {
+  await page.goto(`${served?.url ?? ''}#/activity`);
+  const table = page.getByRole('table', { name: 'Activity on local' });
+  await expect(table).toHaveAttribute('aria-rowcount', String(STEPS + 1));
+  await expect(
+    table
+      .getByRole('row')
+      .filter({ hasText: /front-/ })
+      .first(),
+  ).toBeVisible();
+  const result = await rowVisibility(page, 'Activity on local');
+  expectFills(result);
+  expect(result.rendered).toBeLessThan(80);
+});
