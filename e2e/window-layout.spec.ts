@@ -158,3 +158,31 @@ test('the activity table fills the window and stays windowed', async ({ page }) 
   expectFills(result);
   expect(result.rendered).toBeLessThan(80);
 });
+
+test('an activity row keeps the command and the container it acted on apart', async ({ page }) => {
+  await page.goto(`${served?.url ?? ''}#/activity`);
+  // The newest step: the table follows the tail, so the last row is the one in view.
+  const row = page
+    .getByRole('table', { name: 'Activity on local' })
+    .getByRole('row')
+    .filter({ hasText: /front-/ })
+    .last();
+  await expect(row).toBeVisible();
+  const command = row.locator('.activity-text');
+  const scope = row.getByText(/^container front-\d$/);
+  await expect(command).toHaveText(/^nsenter .* 192\.168\.2\.4$/);
+  await expect(scope).toBeVisible();
+  const [a, b] = [await command.boundingBox(), await scope.boundingBox()];
+  if (!a || !b) throw new Error('the command or its scope has no box');
+  const boxes = `command ${JSON.stringify(a)}, scope ${JSON.stringify(b)}`;
+  const overlap = a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+  expect(overlap, `${boxes} overlap`).toBe(false);
+  // Apart, not merely touching: on a line of its own, or a clear gap beside the command.
+  const apart = b.y >= a.y + a.height || b.x - (a.x + a.width) >= 8;
+  expect(apart, `${boxes} run together`).toBe(true);
+  // The scope is inside its cell, not clipped off its edge.
+  const cell = await row.getByRole('cell').last().boundingBox();
+  if (!cell) throw new Error('the command cell has no box');
+  expect(b.x >= cell.x && b.x + b.width <= cell.x + cell.width + 0.5, `${boxes} outside ${JSON.stringify(cell)}`).toBe(true);
+  expect(b.y >= cell.y && b.y + b.height <= cell.y + cell.height + 0.5, `${boxes} outside ${JSON.stringify(cell)}`).toBe(true);
+});
