@@ -186,3 +186,51 @@ test('an activity row keeps the command and the container it acted on apart', as
   expect(b.x >= cell.x && b.x + b.width <= cell.x + cell.width + 0.5, `${boxes} outside ${JSON.stringify(cell)}`).toBe(true);
   expect(b.y >= cell.y && b.y + b.height <= cell.y + cell.height + 0.5, `${boxes} outside ${JSON.stringify(cell)}`).toBe(true);
 });
+
+/** Relative luminance (WCAG) of a computed `rgb(…)`/`rgba(…)` colour; transparent counts as unknown. */
+function luminance(color: string): number {
+  const parts =
+    /rgba?\(([^)]+)\)/
+      .exec(color)?.[1]
+      ?.split(/[ ,/]+/)
+      .filter(Boolean)
+      .map(Number) ?? [];
+  const [r = Number.NaN, g = Number.NaN, b = Number.NaN, alpha = 1] = parts;
+  if (alpha === 0) return Number.NaN;
+  const linear = (channel: number): number => {
+    const c = channel / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+}
+
+test('dark theme: the networks page inputs and graph buttons are dark', async ({ page }) => {
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.goto(`${served?.url ?? ''}#/networks`);
+  const form = page.getByRole('form', { name: 'Create a network' });
+  const graph = page.getByRole('region', { name: 'Topology of local' });
+  const controls = [
+    form.getByLabel('Name'),
+    form.getByLabel('Subnet'),
+    ...['Zoom in', 'Zoom out', 'Fit', 'Export SVG', 'Export PNG'].map((name) => graph.getByRole('button', { name })),
+  ];
+  // The theme's own surface colour, resolved by the page: a control drawn by the browser's defaults
+  // (dark or light grey, thin border) is not it.
+  const surface = await page.evaluate(() => {
+    const probe = document.createElement('div');
+    probe.style.background = 'var(--surface)';
+    document.body.append(probe);
+    const color = getComputedStyle(probe).backgroundColor;
+    probe.remove();
+    return color;
+  });
+  expect(luminance(surface)).toBeLessThan(0.1);
+  for (const control of controls) {
+    await expect(control).toBeVisible();
+    const background = await control.evaluate((element) => getComputedStyle(element).backgroundColor);
+    const what = `${await control.evaluate((element) => element.outerHTML.slice(0, 80))}: ${background}`;
+    // The dark theme's surfaces are below 0.05; the light grey of an unstyled control is about 0.8.
+    expect(luminance(background), what).toBeLessThan(0.1);
+    expect(background, what).toBe(surface);
+  }
+});
