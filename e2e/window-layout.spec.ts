@@ -234,3 +234,14 @@ test('dark theme: the networks page inputs and graph buttons are dark', async ({
     expect(background, what).toBe(surface);
   }
 });
+
+test('published ports show in the containers list and the container detail', async ({ page }) => {
+  await page.goto(`${served?.url ?? ''}#/containers`);
+  const table = page.getByRole('table', { name: 'Containers on local' });
+  await expect(table.getByRole('columnheader', { name: 'Ports' })).toBeVisible();
+  const row = table.getByRole('row').filter({ has: page.getByRole('button', { name: 'layout-0', exact: true }) });
+  await expect(row.getByRole('cell', { name: '0.0.0.0:8080→80/tcp' })).toBeVisible();
+  await row.getByRole('button', { name: 'layout-0', exact: true }).click();
+  const detail = page.getByRole('region', { name: 'Details of layout-0' });
+  await expect(detail.locator('header')).toContainText('Ports 0.0.0.0:8080→80/tcp');
+});

@@ -609,6 +609,8 @@ export const en = {
   'disk.confirm.image': 'Image {name} ({id})',
   'disk.confirm.cancel': 'Cancel',
   'disk.confirm.button': 'Remove',
+  'containers.column.ports': 'Ports',
+  'detail.ports': 'Ports',
 } as const satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof en;

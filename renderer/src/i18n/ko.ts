@@ -612,4 +612,6 @@ export const ko: Dictionary = {
   'disk.confirm.image': '이미지 {name} ({id})',
   'disk.confirm.cancel': '취소',
   'disk.confirm.button': '지우기',
+  'containers.column.ports': '포트',
+  'detail.ports': '포트',
 };
