@@ -92,6 +92,26 @@ test.afterAll(async () => {
   await served?.close();
 });
 
+/** The little of the page's DOM the measuring code uses (this file is type-checked without the DOM library). */
+interface PageElement {
+  getBoundingClientRect(): { left: number; top: number; width: number; height: number };
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): Iterable<PageElement>;
+  closest(selector: string): PageElement | null;
+  readonly style: { background: string };
+  remove(): void;
+}
+interface PageGlobals {
+  document: {
+    querySelector(selector: string): PageElement | null;
+    elementFromPoint(x: number, y: number): PageElement | null;
+    createElement(tag: string): PageElement;
+    body: { append(element: PageElement): void };
+  };
+  innerHeight: number;
+  getComputedStyle(element: unknown): { paddingBottom: string; backgroundColor: string };
+}
+
 interface Visibility {
   /** Rows the pointer would hit at their centre. */
   visible: number;
@@ -104,23 +124,24 @@ interface Visibility {
 
 async function rowVisibility(page: Page, table: string): Promise<Visibility> {
   return page.evaluate((label) => {
+    const { document, innerHeight, getComputedStyle } = globalThis as unknown as PageGlobals;
     const element = document.querySelector(`[role=table][aria-label="${label}"]`);
-    const viewport = element?.querySelector<HTMLElement>('.vt-viewport');
+    const viewport = element?.querySelector('.vt-viewport');
     if (!element || !viewport) throw new Error(`no table ${label}`);
-    const rows = [...viewport.querySelectorAll<HTMLElement>('[role=row]')];
+    const rows = [...viewport.querySelectorAll('[role=row]')];
     let visible = 0;
     for (const row of rows) {
       const box = row.getBoundingClientRect();
       const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
       if (hit?.closest('[role=row]') === row) visible++;
     }
-    const view = element.closest<HTMLElement>('.view');
+    const view = element.closest('.view');
     const padding = view ? Number.parseFloat(getComputedStyle(view).paddingBottom) : 0;
     return {
       visible,
       rendered: rows.length,
       rowHeight: rows[0]?.getBoundingClientRect().height ?? 0,
-      available: window.innerHeight - viewport.getBoundingClientRect().top - padding,
+      available: innerHeight - viewport.getBoundingClientRect().top - padding,
     };
   }, table);
 }
@@ -217,6 +238,7 @@ test('dark theme: the networks page inputs and graph buttons are dark', async ({
   // The theme's own surface colour, resolved by the page: a control drawn by the browser's defaults
   // (dark or light grey, thin border) is not it.
   const surface = await page.evaluate(() => {
+    const { document, getComputedStyle } = globalThis as unknown as PageGlobals;
     const probe = document.createElement('div');
     probe.style.background = 'var(--surface)';
     document.body.append(probe);
@@ -227,7 +249,9 @@ test('dark theme: the networks page inputs and graph buttons are dark', async ({
   expect(luminance(surface)).toBeLessThan(0.1);
   for (const control of controls) {
     await expect(control).toBeVisible();
-    const background = await control.evaluate((element) => getComputedStyle(element).backgroundColor);
+    const background = await control.evaluate(
+      (element) => (globalThis as unknown as PageGlobals).getComputedStyle(element).backgroundColor,
+    );
     const what = `${await control.evaluate((element) => element.outerHTML.slice(0, 80))}: ${background}`;
     // The dark theme's surfaces are below 0.05; the light grey of an unstyled control is about 0.8.
     expect(luminance(background), what).toBeLessThan(0.1);
