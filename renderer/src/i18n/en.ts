@@ -612,6 +612,7 @@ export const en = {
   'containers.column.ports': 'Ports',
   'detail.ports': 'Ports',
   'kernel.ns.sharedAgent': 'Shared with the agent',
+  'deploy.phase.stage': 'Preparing the Node runtime for this machine (first time only)',
   'kernel.ns.noteInit':
     'Compared with the machine’s own namespaces (those of its PID 1, where a login on the machine lands) and with the agent’s, where the agent runs in namespaces of its own.',
   'kernel.ns.noteAgent':
