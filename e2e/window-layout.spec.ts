@@ -13,6 +13,7 @@ import type { ContainerSummary } from '../shared/containers.js';
 import type { HostEvent } from '../shared/host-api.js';
 import type { NetworkSummary } from '../shared/networks.js';
 import { syntheticTopology } from '../renderer/src/views/networks/topology-fixture.js';
+import { artifacts } from './fixtures/helpers';
 import { repoRoot } from './fixtures/serve';
 import { expect, test } from '@playwright/test';
 
@@ -71,6 +72,7 @@ function standInCore(): HostCore {
     'machines.list': [{ name: 'local', provider: 'local', state: 'ready' }],
     'containers.list': containers(CONTAINERS),
     'activity.list': activity(STEPS),
+    'containers.logs': { entries: [] },
     'images.list': [],
     'networks.list': networks(),
     'topology.snapshot': syntheticTopology(10, 3),
@@ -146,6 +148,17 @@ async function rowVisibility(page: Page, table: string): Promise<Visibility> {
   }, table);
 }
 
+/** The view as it is now, in both themes, for a person to judge: e2e/artifacts/layout-NAME-THEME.png. */
+async function screenshots(page: Page, name: string): Promise<void> {
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    // Controls fade between themes (120 ms transitions): a screenshot right after the switch would
+    // catch them half-way, light grey in dark theme. Finished, not waited for.
+    await page.screenshot({ path: join(artifacts, `layout-${name}-${colorScheme}.png`), animations: 'disabled' });
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+}
+
 /** About the available height over the row height: at most one row lost to borders and rounding. */
 function expectFills(result: Visibility): void {
   expect(result.rowHeight).toBeGreaterThan(0);
@@ -163,6 +176,7 @@ test('the containers table fills the window and stays windowed', async ({ page }
   const result = await rowVisibility(page, 'Containers on local');
   expectFills(result);
   expect(result.rendered).toBeLessThan(CONTAINERS);
+  await screenshots(page, 'containers');
 });
 
 test('the activity table fills the window and stays windowed', async ({ page }) => {
@@ -178,6 +192,7 @@ test('the activity table fills the window and stays windowed', async ({ page }) 
   const result = await rowVisibility(page, 'Activity on local');
   expectFills(result);
   expect(result.rendered).toBeLessThan(80);
+  await screenshots(page, 'activity');
 });
 
 test('an activity row keeps the command and the container it acted on apart', async ({ page }) => {
@@ -257,6 +272,7 @@ test('dark theme: the networks page inputs and graph buttons are dark', async ({
     expect(luminance(background), what).toBeLessThan(0.1);
     expect(background, what).toBe(surface);
   }
+  await screenshots(page, 'networks');
 });
 
 test('published ports show in the containers list and the container detail', async ({ page }) => {
@@ -264,8 +280,17 @@ test('published ports show in the containers list and the container detail', asy
   const table = page.getByRole('table', { name: 'Containers on local' });
   await expect(table.getByRole('columnheader', { name: 'Ports' })).toBeVisible();
   const row = table.getByRole('row').filter({ has: page.getByRole('button', { name: 'layout-0', exact: true }) });
-  await expect(row.getByRole('cell', { name: '0.0.0.0:8080→80/tcp' })).toBeVisible();
+  const ports = row.getByRole('cell', { name: '0.0.0.0:8080→80/tcp' });
+  await expect(ports).toBeVisible();
+  // The column fits the whole mapping, and the row's actions stay inside the table at 1280 px.
+  expect(await ports.evaluate((cell) => cell.scrollWidth <= cell.clientWidth)).toBe(true);
+  const [tableBox, removeBox] = [await table.boundingBox(), await row.getByRole('button', { name: 'Remove layout-0' }).boundingBox()];
+  expect(removeBox && tableBox && removeBox.x + removeBox.width <= tableBox.x + tableBox.width).toBe(true);
   await row.getByRole('button', { name: 'layout-0', exact: true }).click();
   const detail = page.getByRole('region', { name: 'Details of layout-0' });
   await expect(detail.locator('header')).toContainText('Ports 0.0.0.0:8080→80/tcp');
+  // The detail opens below the table, not over it.
+  const [listBox, detailBox] = [await table.boundingBox(), await detail.boundingBox()];
+  expect(listBox && detailBox && listBox.y + listBox.height <= detailBox.y).toBe(true);
+  await screenshots(page, 'container-detail');
 });

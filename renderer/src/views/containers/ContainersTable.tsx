@@ -12,7 +12,7 @@ import { formatActivity } from '../../../../shared/activity-format.js';
 import { formatPortMappings } from '../../../../shared/units.js';
 
 export const CONTAINER_ROW_HEIGHT = 52;
-const COLUMNS = '44px minmax(150px, 1.3fr) minmax(120px, 1fr) 150px minmax(120px, 1fr) minmax(140px, 1.3fr) 104px 112px';
+const COLUMNS = '44px minmax(140px, 1.2fr) minmax(100px, 1fr) 120px minmax(150px, 1fr) minmax(100px, 1fr) 96px 112px';
 
 export interface ContainersTableProps {
   containers: readonly ContainerSummary[];
