@@ -7,13 +7,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { build as viteBuild } from 'vite';
+import { partsToBuild } from './build-parts.mjs';
 import { buildInit } from './init.mjs';
 import { DEFAULT_BUNDLES_DIR, stageRuntime } from './runtime.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
-const only = new Set(process.argv.slice(2));
-const want = (part) => only.size === 0 || only.has(part);
+const parts = partsToBuild(process.argv.slice(2));
+const want = (part) => parts.has(part);
 
 const nodeBundle = {
   bundle: true,
@@ -59,7 +60,8 @@ if (want('renderer')) jobs.push(viteBuild({ configFile: join(root, 'vite.config.
 await Promise.all(jobs);
 // The Node runtime for each architecture a remote machine may have (npm packages node-linux-*,
 // integrity-pinned; minutes the first time, reused after), so vm-assets/dist/ is the whole bundle.
-// `node build/build.mjs runtime` stages only these; ONGGI_SKIP_RUNTIME=1 skips them.
+// `node build/build.mjs runtime` stages only these; ONGGI_SKIP_RUNTIME=1 skips them; `app` (npm
+// start, npm run serve) leaves them to deploy, which stages one when a machine first needs it.
 if (want('runtime') && process.env.ONGGI_SKIP_RUNTIME !== '1') {
   for (const arch of ['x64', 'arm64']) {
     await stageRuntime({ arch, outDir: DEFAULT_BUNDLES_DIR, log: (line) => console.log(line) });

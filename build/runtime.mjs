@@ -68,6 +68,8 @@ export async function stageRuntime({ arch, outDir = DEFAULT_BUNDLES_DIR, formats
     const started = Date.now();
     const tree = join(work, 'tree');
     await mkdir(join(tree, 'bin'), { recursive: true });
+    // A step a line (packageFiles says when it fetches): staged on demand by a deploy, these are
+    // the progress the user sees.
     const packageDir = await packageFiles({ name: source.name, version: NODE_RUNTIME.version, integrity: source.integrity, log });
     const binary = join(tree, 'bin', 'node');
     await copyFile(join(packageDir, 'bin', 'node'), binary);
@@ -77,6 +79,7 @@ export async function stageRuntime({ arch, outDir = DEFAULT_BUNDLES_DIR, formats
     const stripTool = STRIP_TOOLS[arch].find((tool) => isGnuTool(tool));
     let stripped = false;
     if (stripTool) {
+      log(`runtime ${arch}: stripping bin/node (${(rawBytes / 1e6).toFixed(0)} MB)`);
       // strip works on a copy and leaves the file as it was when it cannot read the format.
       const run = spawnSync(stripTool, ['--strip-all', binary], { encoding: 'utf8' });
       if (run.status === 0) stripped = true;
@@ -89,6 +92,7 @@ export async function stageRuntime({ arch, outDir = DEFAULT_BUNDLES_DIR, formats
     }
     const binaryBytes = (await stat(binary)).size;
 
+    log(`runtime ${arch}: packing and compressing (${wanted.join(', ')})`);
     const tarPath = join(work, 'runtime.tar');
     await packRuntimeTree(tree, tarPath);
     const id = await sha256File(tarPath);

@@ -102,7 +102,8 @@ test('create a network, run two containers on it, the graph draws them as the ke
       await expect(graph.locator('.graph-edge--ok')).toHaveCount(2);
       for (const colorScheme of ['light', 'dark'] as const) {
         await page.emulateMedia({ colorScheme });
-        await page.screenshot({ path: join(artifacts, `networks-graph-${colorScheme}-en.png`) });
+        // Finished theme transitions: otherwise the buttons are caught half-way, light grey in dark.
+        await page.screenshot({ path: join(artifacts, `networks-graph-${colorScheme}-en.png`), animations: 'disabled' });
       }
     } finally {
       await browser.close();

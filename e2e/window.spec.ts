@@ -71,7 +71,7 @@ test('run a container from the dialog, chart, terminal, logs, remove', async ({ 
     for (const language of ['en', 'ko'] as const) {
       await setLanguage(page, language);
       await expect(page.getByRole('heading', { level: 1, name: language === 'en' ? 'Containers' : '컨테이너' })).toBeVisible();
-      await page.screenshot({ path: join(artifacts, `containers-${colorScheme}-${language}.png`) });
+      await page.screenshot({ path: join(artifacts, `containers-${colorScheme}-${language}.png`), animations: 'disabled' });
     }
     await setLanguage(page, 'en');
   }
@@ -134,7 +134,8 @@ test('import an image from the Images view; screenshots of every view, both them
       await expect(page.getByRole('heading', { level: 1, name: title })).toBeVisible();
       await expect(page.getByRole('status').filter({ hasText: /Loading|Reading|Looking/ })).toHaveCount(0);
       if (view === 'images') await expect(page.getByRole('table', { name: 'Images on local' })).toContainText(IMAGE);
-      await page.screenshot({ path: join(artifacts, `${view}-${colorScheme}-en.png`) });
+      // Finished theme transitions (120 ms): otherwise controls are caught half-way between themes.
+      await page.screenshot({ path: join(artifacts, `${view}-${colorScheme}-en.png`), animations: 'disabled' });
     }
   }
 });

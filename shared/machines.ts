@@ -277,7 +277,8 @@ export const SecretPrompt = z.strictObject({
 });
 export type SecretPrompt = z.infer<typeof SecretPrompt>;
 
-export const DeployPhase = z.enum(['probe', 'upload', 'install', 'start', 'handshake', 'done']);
+/** `stage`: the Node runtime for the machine's architecture is being staged here first (a checkout's first deploy). */
+export const DeployPhase = z.enum(['probe', 'upload', 'install', 'start', 'handshake', 'done', 'stage']);
 export type DeployPhase = z.infer<typeof DeployPhase>;
 
 export const DeployProgress = z.strictObject({
@@ -290,6 +291,8 @@ export const DeployProgress = z.strictObject({
   total: z.number().int().min(0),
   /** 0–100 over the whole deploy. */
   percent: z.number().min(0).max(100),
+  /** What the `stage` step is doing now (its log line). */
+  detail: z.string().max(1000).optional(),
 });
 export type DeployProgress = z.infer<typeof DeployProgress>;
 

@@ -25,6 +25,24 @@ export const Distro = z.strictObject({
   prettyName: z.string().max(256),
 });
 
+/** Namespace inodes by kind (`readlink /proc/PID/ns/KIND` → `net:[4026531840]`). */
+export const NamespaceInodes = z.record(z.string().max(16), z.number().int().nonnegative());
+
+/**
+ * The namespaces a container is compared with. `machine` is PID 1's (the namespaces a login on the
+ * machine lands in: sshd and the shells it starts are PID 1's children), read by the agent as
+ * `/proc/1/ns/*`; where the agent cannot read them it reports its own and says so (`machineFrom`).
+ * `agent` is the agent's own, which containers start from: under systemd a unit with PrivateTmp or
+ * ProtectSystem gets a mount namespace of its own, and an agent run inside a netns or a container
+ * differs from PID 1 in those kinds.
+ */
+export const MachineNamespaces = z.strictObject({
+  machine: NamespaceInodes,
+  machineFrom: z.enum(['init', 'agent']),
+  agent: NamespaceInodes,
+});
+export type MachineNamespaces = z.infer<typeof MachineNamespaces>;
+
 export const SystemInfo = z.strictObject({
   hostname: z.string().max(255),
   kernelRelease: z.string().max(256),
@@ -44,5 +62,7 @@ export const SystemInfo = z.strictObject({
     pid: z.number().int().positive(),
     startedAt: z.string().max(64),
   }),
+  /** Absent from agents older than this field. */
+  namespaces: MachineNamespaces.optional(),
 });
 export type SystemInfo = z.infer<typeof SystemInfo>;

@@ -53,6 +53,19 @@ function port(text: string, what: string, allowZero = false): number {
   return value;
 }
 
+/**
+ * A published port as `docker ps` writes it, `0.0.0.0:8080->80/tcp`; the window passes `→` as the
+ * arrow (the same text, typeset).
+ */
+export function formatPortMapping(mapping: PortMapping, arrow = '->'): string {
+  return `${mapping.hostIp}:${mapping.hostPort}${arrow}${mapping.containerPort}/${mapping.protocol}`;
+}
+
+/** A container's published ports on one line, as in `docker ps`'s PORTS column (comma-separated). */
+export function formatPortMappings(mappings: readonly PortMapping[] | undefined, arrow = '->'): string {
+  return (mappings ?? []).map((mapping) => formatPortMapping(mapping, arrow)).join(', ');
+}
+
 /** `[HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|udp]` as in `docker run -p`. */
 export function parsePortMapping(input: string): PortMapping {
   const [spec = '', protocolText, extra] = input.trim().split('/');

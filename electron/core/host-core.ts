@@ -9,6 +9,7 @@ import { ErrorCode } from '../../shared/jsonrpc.js';
 import type { PortForwardState } from '../../shared/machines.js';
 import { MACHINE_PASSTHROUGH, checkHostResult, hostMethods, type PassthroughMethod } from '../../shared/host-api.js';
 import { callHandler, type Handlers } from '../../shared/rpc-dispatch.js';
+import { checkoutRuntimeStager, type RuntimeStager } from './deploy/runtime-staging.js';
 import { LocalMachine } from './machines/local/local-machine.js';
 import type { Machine, StateListener, Terminal, TerminalOptions } from './machines/machine.js';
 import type { NodeRuntime } from './machines/local/local-daemon.js';
@@ -42,6 +43,8 @@ export interface HostCoreOptions {
   platform?: DesktopOs;
   /** The staged Node runtimes for remote machines (default: <agentDir>/../bundles). */
   bundlesDir?: string;
+  /** Stages a runtime a deploy needs and finds missing (default: the checkout's build/runtime.mjs; none in a packaged app). */
+  stageRuntime?: RuntimeStager;
   /** Answers host-key and passphrase questions in-process (the CLI); else they are events (see `ssh`). */
   prompts?: MachinePrompts;
   /** Tests: the known_hosts files read besides Onggi's own, and ~/.ssh/config. */
@@ -117,6 +120,7 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     );
   }
   const bundlesDir = options.bundlesDir ?? join(options.agentDir, '..', 'bundles');
+  const stageRuntime = options.stageRuntime ?? checkoutRuntimeStager(options.agentDir);
   const onPortForward = options.forwardPublishedPorts
     ? (state: PortForwardState) => emit({ type: 'machine.portForward', ...state })
     : undefined;
@@ -125,6 +129,7 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     dataDir: options.dataDir,
     agentDir: options.agentDir,
     bundlesDir,
+    ...(stageRuntime ? { stageRuntime } : {}),
     registry,
     onState: emitState,
     onAgentEvent: (machine, event) => emit({ type: 'machine.event', machine, event }),
@@ -143,6 +148,7 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     templateDir: options.vagrantTemplateDir ?? join(options.agentDir, '..', 'vagrant'),
     agentDir: options.agentDir,
     bundlesDir,
+    ...(stageRuntime ? { stageRuntime } : {}),
     registry,
     prompts: ssh.questions,
     onState: emitState,

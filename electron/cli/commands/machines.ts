@@ -307,6 +307,11 @@ export function registerMachineCommands(program: Command): void {
     .action((name: string, options: { json?: boolean }) =>
       withCore(async ({ api }) => {
         const off = api.onEvent((event) => {
+          // Staging a runtime takes minutes the first time: each step on a line of its own, terminal or not.
+          if (event.type === 'machine.deploy' && event.machine === name && !options.json && event.phase === 'stage' && event.detail) {
+            process.stderr.write(`${event.detail}\n`);
+            return;
+          }
           if (event.type === 'machine.deploy' && event.machine === name && !options.json && process.stderr.isTTY) {
             process.stderr.write(
               `\r${event.phase.padEnd(9)} ${event.percent.toFixed(0).padStart(3)}%${event.total ? ` ${(event.bytes / 1e6).toFixed(1)}/${(event.total / 1e6).toFixed(1)} MB` : ''}   `,

@@ -8,6 +8,7 @@ import type { ClientChannel, SFTPWrapper } from 'ssh2';
 import { OnggiError, errorMessage } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
 import type { DeployPhase, DeployProgress, RemoteLayout } from '../../../shared/machines.js';
+import type { RuntimeStager } from './runtime-staging.js';
 import { AgentLink } from '../agent/agent-link.js';
 import { checkHash, checkRemotePath, shellCommand } from '../machines/ssh/quote.js';
 import type { SshConnection } from '../machines/ssh/ssh-connection.js';
@@ -63,6 +64,12 @@ export interface DeployOptions {
    * for this connection in memory only; see sudo.ts). Without it such a machine is refused.
    */
   askSudoPassword?: AskSudoPassword;
+  /**
+   * Stages the machine's runtime when none is staged for its architecture (a checkout's first
+   * deploy; see runtime-staging.ts), then deploys again from the probe. Without it, a missing
+   * runtime is an error naming the command that stages it.
+   */
+  stageRuntime?: RuntimeStager;
 }
 
 export interface RemotePaths {
@@ -151,8 +158,8 @@ export async function deployAgent(options: DeployOptions): Promise<DeployResult>
     timings[name] = Math.round((now - mark) * 10) / 10;
     mark = now;
   };
-  const progress = (phase: DeployPhase, part?: 'runtime' | 'agent'): void => {
-    const weights: Record<DeployPhase, number> = { probe: 2, upload: 5, install: 85, start: 92, handshake: 97, done: 100 };
+  const progress = (phase: DeployPhase, part?: 'runtime' | 'agent', detail?: string): void => {
+    const weights: Record<DeployPhase, number> = { probe: 2, upload: 5, install: 85, start: 92, handshake: 97, done: 100, stage: 1 };
     let percent = weights[phase];
     if (phase === 'upload' && uploadTotal > 0) percent = 5 + (80 * uploadedBytes) / uploadTotal;
     options.onProgress?.({
@@ -162,6 +169,7 @@ export async function deployAgent(options: DeployOptions): Promise<DeployResult>
       bytes: uploadedBytes,
       total: uploadTotal,
       percent: Math.round(percent * 10) / 10,
+      ...(detail === undefined ? {} : { detail }),
     });
   };
 
@@ -220,8 +228,18 @@ export async function deployAgent(options: DeployOptions): Promise<DeployResult>
     return { arch, manifest: staged, privilege, password };
   })().catch((error: unknown) => {
     channel.close();
+    if (options.stageRuntime && error instanceof OnggiError && error.kind === 'runtime_bundle_missing') return undefined;
     throw error;
   });
+  if (checked === undefined) {
+    // The machine passed every check but its runtime is not staged here yet: stage it (minutes the
+    // first time), then start over, so the probe asks about the runtime that now exists.
+    const arch = checkArch(facts, host);
+    progress('stage', 'runtime', `staging the Node runtime for linux-${arch}`);
+    await options.stageRuntime?.(arch, options.bundlesDir, (line) => progress('stage', 'runtime', line));
+    const { stageRuntime: _staged, ...again } = options;
+    return deployAgent(again);
+  }
   const { arch, manifest, privilege, password } = checked;
   const runtime = chooseRuntimePart(options.bundlesDir, manifest, facts.xz);
   const agent = await agentPart(options.agentDir, arch);

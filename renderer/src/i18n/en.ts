@@ -653,6 +653,14 @@ export const en = {
   'run.mounts.readonly': 'Read-only',
   'run.mounts.remove': 'Remove mount {row}',
   'run.mounts.add': 'Add a mount',
+  'containers.column.ports': 'Ports',
+  'detail.ports': 'Ports',
+  'kernel.ns.sharedAgent': 'Shared with the agent',
+  'deploy.phase.stage': 'Preparing the Node runtime for this machine (first time only)',
+  'kernel.ns.noteInit':
+    'Compared with the machine’s own namespaces (those of its PID 1, where a login on the machine lands) and with the agent’s, where the agent runs in namespaces of its own.',
+  'kernel.ns.noteAgent':
+    'The agent cannot read its machine’s PID 1, so the container is compared with the namespaces the agent itself runs in.',
 } as const satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof en;

@@ -654,4 +654,11 @@ export const ko: Dictionary = {
   'run.mounts.readonly': '읽기 전용',
   'run.mounts.remove': '마운트 {row} 삭제',
   'run.mounts.add': '마운트 추가',
+  'containers.column.ports': '포트',
+  'detail.ports': '포트',
+  'kernel.ns.sharedAgent': '에이전트와 공유',
+  'deploy.phase.stage': '이 머신용 Node 런타임 준비 중 (처음 한 번만)',
+  'kernel.ns.noteInit':
+    '머신 자체의 네임스페이스(머신에 로그인하면 들어가는 PID 1의 것)와 비교하고, 에이전트가 따로 네임스페이스를 쓰면 에이전트의 것과도 비교합니다.',
+  'kernel.ns.noteAgent': '에이전트가 머신의 PID 1을 읽을 수 없어, 에이전트 자신이 실행 중인 네임스페이스와 비교합니다.',
 };

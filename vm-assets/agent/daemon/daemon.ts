@@ -6,6 +6,8 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { dirname, join } from 'node:path';
 import { ActivityLog } from '../activity/activity-log.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
+import { AgentNetworks } from '../networks/agent-networks.js';
+import { NetworkManager } from '../networks/network-manager.js';
 import { createHandlers } from '../rpc/handlers.js';
 import { VolumeStore } from '../volumes/store.js';
 import { createRuntime, initHelperPath, openNetworks, reconcileNetworks } from './services.js';
@@ -69,7 +71,16 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   });
   // Nothing is read until a call needs it: the directory is made with the first volume.
   const volumes = new VolumeStore(join(options.stateDir, 'volumes'));
-  const openedNetworks = await openNetworks({ stateDir: options.stateDir, activity, events, log });
+  const networkDeps = { stateDir: options.stateDir, activity, events, log };
+  const openedNetworks = await openNetworks(networkDeps);
+  // Where the packet filter is missing, the next request that needs a network opens them again.
+  const networks = new AgentNetworks(openedNetworks, async () => {
+    const opened = await openNetworks(networkDeps);
+    const settled = await reconcileNetworks(opened, runtime, log);
+    // A manager that could not be reconciled is not used: its kernel monitor stops with it.
+    if (settled !== opened && opened instanceof NetworkManager) opened.close();
+    return settled;
+  });
   const runtime = await createRuntime({
     stateDir: options.stateDir,
     bundleDir: options.bundleDir,
@@ -77,10 +88,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     events,
     log,
     images: images instanceof Error ? undefined : images,
-    networks: openedNetworks,
+    networks,
     volumes,
   });
-  const networks = await reconcileNetworks(openedNetworks, runtime, log);
+  networks.settle(await reconcileNetworks(openedNetworks, runtime, log));
   // Starts the agent's death cut short are done again before anyone is served (on the reconciled
   // networks): the first list a client sees shows them running, not half-way.
   if (!(runtime instanceof Error))
@@ -124,6 +135,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       if (stopped) return;
       stopped = true;
       if (!(openedNetworks instanceof Error)) openedNetworks.close();
+      networks.close();
       // close() alone waits for every client to hang up; a stopping daemon hangs up on them.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of clients) socket.destroy();

@@ -4,6 +4,8 @@ import { machine } from 'node:os';
 import { join } from 'node:path';
 import { errorMessage } from '../../../shared/errors.js';
 import type { ActivityLog } from '../activity/activity-log.js';
+import type { AgentNetworks } from '../networks/agent-networks.js';
+import { defaultNetworkEnabled } from '../networks/handlers.js';
 import { NetworkManager } from '../networks/network-manager.js';
 import { createCgroupDriver } from '../runtime/cgroups/index.js';
 import { readLogDefaults, writeLogDefaults } from '../runtime/log-defaults.js';
@@ -28,7 +30,7 @@ export interface RuntimeDeps {
   images?: ImageResolver;
   policy?: SecurityPolicy;
   /** Sets up each container's network between its creation and its command (and tears it down after). */
-  networks?: NetworkManager | Error;
+  networks?: AgentNetworks;
   /** Named and anonymous volumes (`volumes/` under the state directory). */
   volumes?: VolumeStore;
 }
@@ -48,7 +50,7 @@ export async function createRuntime(deps: RuntimeDeps): Promise<ContainerRuntime
       log: deps.log,
       ...(deps.volumes ? { volumes: deps.volumes } : {}),
       logDefaults: { read: () => readLogDefaults(deps.stateDir), write: (options) => writeLogDefaults(deps.stateDir, options) },
-      ...(deps.networks instanceof NetworkManager ? networkHooks(deps.networks) : {}),
+      ...(deps.networks ? networkHooks(deps.networks) : {}),
     });
     const { unreadable, unrecoverable } = await runtime.reconcile();
     for (const { id, dir, reason } of unreadable) {
@@ -62,11 +64,17 @@ export async function createRuntime(deps: RuntimeDeps): Promise<ContainerRuntime
   }
 }
 
-function networkHooks(networks: NetworkManager) {
+/** Hooks that follow the networks as they are now: they may become available while the agent runs. */
+function networkHooks(networks: AgentNetworks) {
   return {
-    beforeStart: (record: Parameters<NetworkManager['beforeStart']>[0], pid: number, rootfs: string) =>
-      networks.beforeStart(record, pid, rootfs),
-    afterStop: (record: Parameters<NetworkManager['afterStop']>[0]) => networks.afterStop(record),
+    beforeStart: async (record: Parameters<NetworkManager['beforeStart']>[0], pid: number, rootfs: string) => {
+      const current = networks.current;
+      if (current instanceof NetworkManager) await current.beforeStart(record, pid, rootfs);
+    },
+    afterStop: async (record: Parameters<NetworkManager['afterStop']>[0]) => {
+      const current = networks.current;
+      if (current instanceof NetworkManager) await current.afterStop(record);
+    },
   };
 }
 
@@ -82,7 +90,7 @@ export async function openNetworks(deps: Pick<RuntimeDeps, 'stateDir' | 'activit
       activity: deps.activity,
       log: deps.log,
       emit: (event) => deps.events.publish(event),
-      defaultNetwork: process.env.ONGGI_DEFAULT_NETWORK !== 'none',
+      defaultNetwork: defaultNetworkEnabled(),
       monitor: true,
     });
   } catch (error) {

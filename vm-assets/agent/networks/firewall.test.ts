@@ -9,6 +9,7 @@ import {
   IptablesBackend,
   NftablesBackend,
   desiredRules,
+  firewallInstallHint,
   iptablesArgs,
   nftExpression,
   ownerOfKey,
@@ -109,5 +110,16 @@ describe.skipIf(!isRoot).each([
     expect(await backend.current()).toEqual([]);
     const listing = `${inNs(['iptables', '-w', '-S'])}${inNs(['iptables', '-w', '-t', 'nat', '-S'])}${inNs(['nft', 'list', 'table', 'ip', 'onggi'])}`;
     expect(listing).not.toMatch(/ONGGI|onggi/);
+  });
+});
+
+describe('firewallInstallHint', () => {
+  it('names the package manager and package of the distro, by ID or ID_LIKE', () => {
+    expect(firewallInstallHint({ ID: 'debian' })).toBe('apt-get install iptables');
+    expect(firewallInstallHint({ ID: 'linuxmint', ID_LIKE: 'ubuntu debian' })).toBe('apt-get install iptables');
+    expect(firewallInstallHint({ ID: 'rocky', ID_LIKE: 'rhel centos fedora' })).toBe('dnf install iptables-nft');
+    expect(firewallInstallHint({ ID: 'alpine' })).toBe('apk add iptables');
+    expect(firewallInstallHint({ ID: 'opensuse-tumbleweed', ID_LIKE: 'opensuse suse' })).toBe('zypper install iptables');
+    expect(firewallInstallHint({})).toBe('install the iptables (or nftables) package');
   });
 });

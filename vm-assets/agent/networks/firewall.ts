@@ -11,6 +11,7 @@
 // HASH: of the rule itself), which is how we recognize ours and tell which are still wanted.
 import { createHash } from 'node:crypto';
 import type { ActivityScope } from '../activity/activity-log.js';
+import { readOsRelease } from '../system/os-release.js';
 import { QuietCommandError, readCommand, type CommandRunner } from './commands.js';
 
 export type RuleChain = 'isolate' | 'isolate2' | 'accept' | 'input' | 'ports' | 'postrouting';
@@ -450,6 +451,20 @@ export class NftablesBackend implements FirewallBackend {
   }
 }
 
+/** Neither packet filter works: networks cannot be made until one is installed (and detected again). */
+export class FirewallMissing extends Error {}
+
+/** How to install iptables on this distro (os-release ID and ID_LIKE), as one command line. */
+export function firewallInstallHint(osRelease: Record<string, string>): string {
+  const ids = [osRelease.ID ?? '', ...(osRelease.ID_LIKE ?? '').split(/\s+/)];
+  if (ids.some((id) => id === 'debian' || id === 'ubuntu')) return 'apt-get install iptables';
+  if (ids.some((id) => id === 'fedora' || id === 'rhel' || id === 'centos')) return 'dnf install iptables-nft';
+  if (ids.includes('alpine')) return 'apk add iptables';
+  if (ids.includes('arch')) return 'pacman -S iptables-nft';
+  if (ids.some((id) => id === 'suse' || id.startsWith('opensuse'))) return 'zypper install iptables';
+  return 'install the iptables (or nftables) package';
+}
+
 /**
  * iptables when the machine has it (Debian 12's is the nft backend): the FORWARD chain whose
  * policy other tools set lives there, so our accept has to be in that chain to count. nftables
@@ -470,5 +485,7 @@ export async function detectFirewall(
   if (preference === 'iptables') return new IptablesBackend(runner, prefix);
   if (await works(['iptables', '-w', '-t', 'nat', '-S', 'POSTROUTING'])) return new IptablesBackend(runner, prefix);
   if (await works(['nft', 'list', 'tables'])) return new NftablesBackend(runner, prefix);
-  throw new Error('neither iptables nor nft works on this machine: networks need one of them for NAT and published ports');
+  throw new FirewallMissing(
+    `neither iptables nor nft works on this machine: networks need one of them for NAT and published ports (${firewallInstallHint(await readOsRelease())})`,
+  );
 }

@@ -7,7 +7,7 @@ import type { EventHub } from '../daemon/event-hub.js';
 import { createImageHandlers } from '../images/handlers.js';
 import type { ImageStore } from '../images/store.js';
 import { createNetworkHandlers, withNetworks } from '../networks/handlers.js';
-import type { NetworkManager } from '../networks/network-manager.js';
+import { AgentNetworks } from '../networks/agent-networks.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import { createContainerHandlers } from '../runtime/handlers.js';
 import { stepClock } from '../system/clock.js';
@@ -31,13 +31,13 @@ export interface AgentServices {
   /** Absent when the image store could not be opened; image calls then say why. */
   images: ImageStore | Error;
   /** Absent when networking could not be set up (no iproute2, no packet filter); network calls then say why. */
-  networks?: NetworkManager | Error;
+  networks?: AgentNetworks;
   /** Absent when no volume directory was given (then volume calls say so). */
   volumes?: VolumeStore;
 }
 
 export function createHandlers(services: AgentServices): Handlers<typeof agentMethods, ConnectionContext> {
-  const networks = services.networks ?? new Error('not set up');
+  const networks = services.networks ?? new AgentNetworks(new Error('not set up'), () => Promise.resolve(new Error('not set up')));
   const volumes = services.volumes ? new VolumeService(services.volumes, services.runtime) : new Error('not set up');
   const disk = new DiskService({ runtime: services.runtime, images: services.images, volumes });
   return {

@@ -2,7 +2,8 @@
 // constants: the window shows what this machine is right now.
 import { readFile } from 'node:fs/promises';
 import { availableParallelism, hostname, machine } from 'node:os';
-import type { SystemInfo } from '../../../shared/system-info.js';
+import type { MachineNamespaces, SystemInfo } from '../../../shared/system-info.js';
+import { namespaceInodes } from '../runtime/proc.js';
 import { detectCgroups } from './cgroups.js';
 import { readOsRelease } from './os-release.js';
 
@@ -27,14 +28,26 @@ async function readTrimmed(path: string): Promise<string> {
   return (await readFile(path, 'utf8')).trim();
 }
 
+/**
+ * The machine's namespaces are PID 1's, not the agent's: the agent may sit in namespaces of its own
+ * (a systemd unit's private mount namespace; a nested agent's netns), and "shared with the machine"
+ * must mean what a login on the machine sees. PID 1's links need the agent to be root (ptrace
+ * access); without them the agent's own are the best it knows, and it says so.
+ */
+export async function readMachineNamespaces(initPid = 1): Promise<MachineNamespaces> {
+  const [init, agent] = await Promise.all([namespaceInodes(initPid), namespaceInodes(process.pid)]);
+  return Object.keys(init).length > 0 ? { machine: init, machineFrom: 'init', agent } : { machine: agent, machineFrom: 'agent', agent };
+}
+
 export async function readSystemInfo(identity: AgentIdentity): Promise<SystemInfo> {
-  const [kernelRelease, kernelVersion, uptime, meminfo, osRelease, cgroup] = await Promise.all([
+  const [kernelRelease, kernelVersion, uptime, meminfo, osRelease, cgroup, namespaces] = await Promise.all([
     readTrimmed('/proc/sys/kernel/osrelease'),
     readTrimmed('/proc/sys/kernel/version'),
     readTrimmed('/proc/uptime'),
     readFile('/proc/meminfo', 'utf8'),
     readOsRelease(),
     detectCgroups(),
+    readMachineNamespaces(),
   ]);
   const unameMachine = machine();
   return {
@@ -54,5 +67,6 @@ export async function readSystemInfo(identity: AgentIdentity): Promise<SystemInf
     memoryBytes: parseMemTotal(meminfo),
     uptimeSeconds: Number(uptime.split(/\s+/)[0] ?? 0),
     agent: { version: identity.version, buildId: identity.buildId, pid: process.pid, startedAt: identity.startedAt },
+    namespaces,
   };
 }

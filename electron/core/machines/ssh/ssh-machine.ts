@@ -19,6 +19,7 @@ import {
 import type { AgentLink } from '../../agent/agent-link.js';
 import { currentFacts, desktopPath, sshAgentCandidates, type PlatformFacts } from '../../platform/platform.js';
 import { agentExecCommand, deployAgent, type DeployResult } from '../../deploy/deploy.js';
+import type { RuntimeStager } from '../../deploy/runtime-staging.js';
 import { knownSudoPassword, readsSudoPassword, sudoInput } from '../../deploy/sudo.js';
 import { LinkKeeper, VERIFY_TIMEOUT_MS, type DialContext } from '../link-keeper.js';
 import type { AgentEventListener, Machine, StateListener, Terminal, TerminalOptions } from '../machine.js';
@@ -39,6 +40,8 @@ export interface SshMachineOptions {
   dataDir: string;
   agentDir: string;
   bundlesDir: string;
+  /** Stages a runtime the deploy finds missing (a checkout's first deploy). */
+  stageRuntime?: RuntimeStager;
   prompts: MachinePrompts;
   /** known_hosts files read besides Onggi's own (default ~/.ssh/known_hosts). */
   userKnownHosts?: string[];
@@ -326,6 +329,7 @@ export class SshMachine implements Machine {
       layout: RemoteLayout.parse(this.options.definition.remote ?? {}),
       agentDir: this.options.agentDir,
       bundlesDir: this.options.bundlesDir,
+      ...(this.options.stageRuntime ? { stageRuntime: this.options.stageRuntime } : {}),
       replaceOtherBuild,
       askSudoPassword: (attempt) =>
         this.options.prompts.secret({

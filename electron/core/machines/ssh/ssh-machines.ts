@@ -29,6 +29,7 @@ import { RememberedPassphrases, rememberNotAvailable, type SecretVault } from '.
 import { listSshConfigHosts, resolveSshConfig, type SshConfigContext } from './ssh-config.js';
 import { connectSsh, endpointLabel, type HostKeyPolicy } from './ssh-connection.js';
 import { SshMachine, endpointsFor, knownHostsFor, sshMachineView } from './ssh-machine.js';
+import type { RuntimeStager } from '../../deploy/runtime-staging.js';
 
 export type RemoteMachineEvent =
   PromptEvent | ({ type: 'machine.deploy' } & DeployProgress) | { type: 'machine.clock'; machine: string; clock: MachineClock };
@@ -39,6 +40,7 @@ export interface SshMachinesOptions {
   dataDir: string;
   agentDir: string;
   bundlesDir: string;
+  stageRuntime?: RuntimeStager;
   registry: MachineRegistry;
   onState: StateListener;
   onAgentEvent: AgentEventListener;
@@ -222,6 +224,7 @@ export class SshMachines {
         dataDir: this.options.dataDir,
         agentDir: this.options.agentDir,
         bundlesDir: this.options.bundlesDir,
+        ...(this.options.stageRuntime ? { stageRuntime: this.options.stageRuntime } : {}),
         prompts: this.prompts,
         passphrases,
         ...(this.options.userKnownHosts ? { userKnownHosts: this.options.userKnownHosts } : {}),

@@ -28,6 +28,7 @@ import type { SshConnection } from '../ssh/ssh-connection.js';
 import type { UploadedFile } from '../ssh/upload.js';
 import { resolveSshConfig } from '../ssh/ssh-config.js';
 import { SshMachine, type SshMachineOptions } from '../ssh/ssh-machine.js';
+import type { RuntimeStager } from '../../deploy/runtime-staging.js';
 import {
   isRunning,
   runVagrant,
@@ -51,6 +52,7 @@ export interface VagrantMachineOptions {
   templateDir: string;
   agentDir: string;
   bundlesDir: string;
+  stageRuntime?: RuntimeStager;
   prompts: MachinePrompts;
   cli?: VagrantCli;
   onProgress?: (progress: VagrantProgress) => void;
@@ -286,6 +288,7 @@ export class VagrantMachine implements Machine {
           dataDir: this.dir,
           agentDir: this.options.agentDir,
           bundlesDir: this.options.bundlesDir,
+          ...(this.options.stageRuntime ? { stageRuntime: this.options.stageRuntime } : {}),
           prompts: this.options.prompts,
           // Vagrant made the VM and told us its address: trust its key on first sight, like `vagrant ssh`.
           userKnownHosts: [],

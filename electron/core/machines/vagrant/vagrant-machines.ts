@@ -16,6 +16,7 @@ import type { MachineRegistry } from '../registry.js';
 import type { MachinePrompts } from '../ssh/prompts.js';
 import type { VagrantCli } from './vagrant-cli.js';
 import { VagrantMachine, type VagrantMachineOptions } from './vagrant-machine.js';
+import type { RuntimeStager } from '../../deploy/runtime-staging.js';
 
 export interface VagrantMachinesOptions {
   /** The desktop's facts (default: this process's): the default box and provider, where vagrant is. */
@@ -24,6 +25,7 @@ export interface VagrantMachinesOptions {
   templateDir: string;
   agentDir: string;
   bundlesDir: string;
+  stageRuntime?: RuntimeStager;
   registry: MachineRegistry;
   prompts: MachinePrompts;
   onState: StateListener;
@@ -104,6 +106,7 @@ export class VagrantMachines {
         templateDir: this.options.templateDir,
         agentDir: this.options.agentDir,
         bundlesDir: this.options.bundlesDir,
+        ...(this.options.stageRuntime ? { stageRuntime: this.options.stageRuntime } : {}),
         prompts: this.options.prompts,
         onProgress: this.options.onProgress,
         onDeploy: this.options.onDeploy,

@@ -4,6 +4,7 @@
 import { useEffect, useState } from 'react';
 import type { ContainerDetail as Detail, ContainerSummary } from '../../../../shared/containers.js';
 import { errorMessage } from '../../../../shared/errors.js';
+import { formatPortMappings } from '../../../../shared/units.js';
 import { ContainerStateBadge } from '../../components/ContainerStateBadge';
 import { Icon } from '../../components/icons';
 import { Tabs, type TabSpec } from '../../components/Tabs';
@@ -89,6 +90,12 @@ export function ContainerDetailPanel({
               <>
                 {' '}
                 · {t('detail.pid')} <span className="mono">{container.pid}</span>
+              </>
+            )}
+            {(container.ports?.length ?? 0) > 0 && (
+              <>
+                {' '}
+                · {t('detail.ports')} <span className="mono">{formatPortMappings(container.ports, '→')}</span>
               </>
             )}
           </p>

@@ -9,9 +9,10 @@ import { formatAgo, formatDateTime, useLanguage, useT, type MessageKey } from '.
 import { shortId } from '../../lib/images';
 import type { ContainerAction } from '../../stores/containers';
 import { formatActivity } from '../../../../shared/activity-format.js';
+import { formatPortMappings } from '../../../../shared/units.js';
 
 export const CONTAINER_ROW_HEIGHT = 52;
-const COLUMNS = '44px minmax(150px, 1.3fr) minmax(120px, 1fr) 150px minmax(140px, 1.3fr) 104px 112px';
+const COLUMNS = '44px minmax(140px, 1.2fr) minmax(100px, 1fr) 120px minmax(150px, 1fr) minmax(100px, 1fr) 96px 112px';
 
 export interface ContainersTableProps {
   containers: readonly ContainerSummary[];
@@ -97,6 +98,9 @@ export function ContainersTable({
             {t('containers.column.state')}
           </div>
           <div role="columnheader" className="vt-cell">
+            {t('containers.column.ports')}
+          </div>
+          <div role="columnheader" className="vt-cell">
             {t('containers.column.command')}
           </div>
           <div role="columnheader" className="vt-cell">
@@ -162,6 +166,7 @@ const ContainerCells = memo(function ContainerCells({
   const running = container.state === 'running';
   const name = container.name;
   const command = formatActivity({ kind: 'command', argv: container.command });
+  const ports = formatPortMappings(container.ports, '→');
   return (
     <>
       <div role="cell" className="vt-cell vt-cell--check">
@@ -184,6 +189,9 @@ const ContainerCells = memo(function ContainerCells({
       </div>
       <div role="cell" className="vt-cell">
         <ContainerStateBadge container={container} />
+      </div>
+      <div role="cell" className="vt-cell vt-cell--truncate mono" title={ports}>
+        {ports}
       </div>
       <div role="cell" className="vt-cell vt-cell--truncate mono muted" title={command}>
         {command}

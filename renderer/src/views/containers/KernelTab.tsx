@@ -6,17 +6,17 @@ import { formatActivity } from '../../../../shared/activity-format.js';
 import type { ActivityEntry } from '../../../../shared/agent-rpc.js';
 import type { ContainerDetail, ContainerSummary } from '../../../../shared/containers.js';
 import { errorMessage } from '../../../../shared/errors.js';
+import type { MachineNamespaces } from '../../../../shared/system-info.js';
 import { Icon, type IconName } from '../../components/icons';
 import { formatMilliseconds, useLanguage, useT, type MessageKey } from '../../i18n';
 import { activityKey } from '../../stores/activity';
-import { useClient, useHost } from '../../stores';
+import { useClient, useHost, useMachines } from '../../stores';
 import type { DetailState } from './ContainerDetail';
 
 /**
- * The kernel gives its initial namespaces fixed inode numbers (include/linux/proc_ns.h), so a
- * container's namespace can be compared with the machine's first one of each of these kinds even
- * though the machine's own inodes are not reported. mnt and net inodes are allocated, so they
- * cannot be compared this way.
+ * The kernel gives its initial namespaces fixed inode numbers (include/linux/proc_ns.h). Only for
+ * an agent too old to report the machine's namespaces (system.info `namespaces`) is a container
+ * compared with these; mnt and net inodes are allocated, so those then cannot be compared.
  */
 export const INITIAL_NAMESPACE_INODES: Readonly<Record<string, number>> = {
   ipc: 0xefffffff,
@@ -27,18 +27,21 @@ export const INITIAL_NAMESPACE_INODES: Readonly<Record<string, number>> = {
   time: 0xeffffffa,
 };
 
-export type NamespaceComparison = 'shared' | 'own' | 'unknown';
+/** `agent`: the agent's own namespace of that kind, where the agent is not in the machine's. */
+export type NamespaceComparison = 'shared' | 'agent' | 'own' | 'unknown';
 
 const comparisonLabels: Record<NamespaceComparison, MessageKey> = {
   shared: 'kernel.ns.shared',
+  agent: 'kernel.ns.sharedAgent',
   own: 'kernel.ns.own',
   unknown: 'kernel.ns.unknown',
 };
 
-export function compareNamespace(kind: string, inode: number): NamespaceComparison {
-  const initial = INITIAL_NAMESPACE_INODES[kind];
-  if (initial === undefined) return 'unknown';
-  return initial === inode ? 'shared' : 'own';
+export function compareNamespace(kind: string, inode: number, reference?: MachineNamespaces): NamespaceComparison {
+  const machine = reference ? reference.machine[kind] : INITIAL_NAMESPACE_INODES[kind];
+  if (machine === undefined) return 'unknown';
+  if (machine === inode) return 'shared';
+  return reference?.agent[kind] === inode ? 'agent' : 'own';
 }
 
 export type Concern = 'cgroup' | 'overlay' | 'other';
@@ -87,6 +90,7 @@ function useContainerActivity(machine: string, container: ContainerSummary) {
 export function KernelTab({ machine, container, detail }: { machine: string; container: ContainerSummary; detail: DetailState }) {
   const t = useT();
   const activity = useContainerActivity(machine, container);
+  const reference = useMachines((state) => state.info[machine]?.data?.namespaces);
   const data = detail.data;
   if (!data) {
     return detail.status === 'error' ? (
@@ -119,7 +123,7 @@ export function KernelTab({ machine, container, detail }: { machine: string; con
               </thead>
               <tbody>
                 {namespaces.map(([kind, inode]) => {
-                  const comparison = compareNamespace(kind, inode);
+                  const comparison = compareNamespace(kind, inode, reference);
                   return (
                     <tr key={kind}>
                       <th scope="row" className="mono">
@@ -134,7 +138,9 @@ export function KernelTab({ machine, container, detail }: { machine: string; con
                 })}
               </tbody>
             </table>
-            <p className="note">{t('kernel.ns.note')}</p>
+            <p className="note">
+              {reference ? t(reference.machineFrom === 'init' ? 'kernel.ns.noteInit' : 'kernel.ns.noteAgent') : t('kernel.ns.note')}
+            </p>
           </>
         ) : (
           <p className="muted">{t('kernel.ns.notRunning')}</p>

@@ -84,12 +84,14 @@ const phaseLabels: Record<DeployProgress['phase'], MessageKey> = {
   start: 'deploy.phase.start',
   handshake: 'deploy.phase.handshake',
   done: 'deploy.phase.done',
+  stage: 'deploy.phase.stage',
 };
 
 function phaseText(t: ReturnType<typeof useT>, progress: DeployProgress | undefined): string {
   if (!progress) return t('deploy.phase.probe');
   if (progress.phase === 'upload' && progress.part)
     return t(progress.part === 'runtime' ? 'deploy.phase.uploadRuntime' : 'deploy.phase.uploadAgent');
+  if (progress.phase === 'stage' && progress.detail) return `${t(phaseLabels.stage)}: ${progress.detail}`;
   return t(phaseLabels[progress.phase]);
 }
 
