@@ -52,6 +52,10 @@ const run: RunSpec = {
   readyFd: 7,
   goFd: 8,
   printSpec: true,
+  console: '/x/console.sock',
+  tty: true,
+  stdinOpen: true,
+  attachWaitMs: 5000,
   argv: ['nginx', '-g', 'daemon off;'],
 };
 const exec: ExecSpec = {

@@ -45,6 +45,13 @@ struct spec {
   /* run: overlayfs mount options; the supervisor mounts the rootfs itself (one `mount` spawn less per start). */
   const char *overlay;
   unsigned short tty_rows, tty_cols;
+  /* run: the unix socket attachers reach the container on (console.h); with tty, the container's
+   * first process gets a pty whose master the supervisor keeps. */
+  const char *console;
+  /* run: the container's stdin stays open for attachers (a pipe, or the pty's input with tty). */
+  int stdin_open;
+  /* run: output waits this long at most for the first attacher (`start -a`), 0: not at all. */
+  unsigned long attach_wait_ms;
   char **argv; /* the container's command: NULL-terminated */
 };
 
