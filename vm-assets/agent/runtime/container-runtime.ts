@@ -20,6 +20,7 @@ import { createLogger, type Logger } from '../daemon/logger.js';
 import { Teardown } from '../daemon/teardown.js';
 import type { CgroupDriver } from './cgroups/index.js';
 import { commandLine, mergeEnv } from './container-command.js';
+import { consoleOf, consoleOptions, terminalEnv } from './console.js';
 import { readExit, type ExitRecord } from './exit-file.js';
 import { normalizeSignal } from './signals.js';
 import { followLog, readLog } from './container-logs.js';
@@ -201,6 +202,14 @@ export class ContainerRuntime {
     return args.slice(0, args.lastIndexOf('--'));
   }
 
+  /** Where `agent attach` reaches a running container's console. */
+  attachSpec(selector: string) {
+    const record = this.find(selector);
+    if (record.state !== 'running')
+      throw new OnggiError(ErrorCode.Conflict, 'not_running', `You cannot attach to a stopped container, start it first (${record.name})`, 'params.container');
+    return consoleOf(record.spec, this.store.paths(record.id));
+  }
+
   /** Who the container's processes run as and what they may do: the same for its first process and every exec. */
   private processSettings(record: ContainerRecord, cgroupProcs: string[]) {
     return {
@@ -238,7 +247,7 @@ export class ContainerRuntime {
         imageId: image.id,
         layerDirs: image.layerDirs,
         argv,
-        env: mergeEnv(image.config.env, spec.env ?? [], spec.hostname ?? id.slice(0, 12)),
+        env: terminalEnv(mergeEnv(image.config.env, spec.env ?? [], spec.hostname ?? id.slice(0, 12)), spec.tty),
         workingDir: spec.workingDir ?? (image.config.workingDir || '/'),
         uid: 0,
         gid: 0,
@@ -295,7 +304,7 @@ export class ContainerRuntime {
     }
   }
 
-  start(selector: string): Promise<ContainerSummary> {
+  start(selector: string, options: { waitForAttach?: boolean | undefined } = {}): Promise<ContainerSummary> {
     const record = this.find(selector);
     return this.locked(record.id, async () => {
       if (record.state === 'running') return summarize(record);
@@ -306,7 +315,7 @@ export class ContainerRuntime {
           `container ${record.name} cannot be started: ${record.error ?? 'it could not be recovered'}`,
           'params.container',
         );
-      await this.startLocked(record);
+      await this.startLocked(record, options);
       return summarize(record);
     });
   }
@@ -327,7 +336,7 @@ export class ContainerRuntime {
     return { maxSize: now.maxSize ?? DEFAULT_LOG_OPTIONS.maxSize, maxFiles: now.maxFiles ?? DEFAULT_LOG_OPTIONS.maxFiles };
   }
 
-  private async startLocked(record: ContainerRecord): Promise<void> {
+  private async startLocked(record: ContainerRecord, options: { waitForAttach?: boolean | undefined } = {}): Promise<void> {
     const scope = this.scope(record);
     this.released.delete(record.id);
     const paths = this.store.paths(record.id);
@@ -364,6 +373,7 @@ export class ContainerRuntime {
         unmountRootfs: true,
         readyFd: READY_FD,
         goFd: GO_FD,
+        ...consoleOptions(record.spec, paths, options),
       });
       const pid = await launchSupervisor(
         this.options.activity,
