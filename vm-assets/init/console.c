@@ -33,6 +33,8 @@ static int master = -1, input = -1;
  * pipe or pty's own buffer is the queue and the container reads at its pace). */
 static unsigned char pending[HEADER + CONSOLE_FRAME_MAX];
 static size_t pending_len, pending_off;
+/* EOF came after input not yet written: the pipe is closed once that input is. */
+static int close_when_written;
 static int holding;
 static struct timespec hold_until;
 
@@ -152,6 +154,12 @@ static void resize(const unsigned char *text, size_t len) {
   ioctl(master, TIOCSWINSZ, &ws);
 }
 
+static void close_input(void) {
+  close(input);
+  input = -1;
+  close_when_written = 0;
+}
+
 /* Reads what an attacher sent and acts on every whole frame; a malformed one drops it. */
 static void receive_from(struct client *c) {
   ssize_t n = recv(c->fd, c->buf + c->len, sizeof c->buf - c->len, 0);
@@ -170,16 +178,19 @@ static void receive_from(struct client *c) {
       return;
     }
     if (c->len - at < HEADER + len) break;
-    if (h[0] == 'i' && input >= 0) {
+    if (h[0] == 'i' && input >= 0 && !close_when_written) {
       /* Room is certain: pending was empty when this read began, and holds a whole buffer. */
       memcpy(pending + pending_len, h + HEADER, len);
       pending_len += len;
     } else if (h[0] == 'r') {
       resize(h + HEADER, len);
     } else if (h[0] == 'c' && input >= 0 && input != master) {
-      /* EOF for a pipe (`run -i`); a pty has no end of input but the ^D typed into it. */
-      close(input);
-      input = -1;
+      /* EOF for a pipe (`run -i`), after what came before it; a pty has no end of input but the
+       * ^D typed into it. */
+      if (pending_off < pending_len)
+        close_when_written = 1;
+      else
+        close_input();
     }
     at += HEADER + len;
   }
@@ -210,7 +221,10 @@ void console_handle(const struct pollfd *fds, nfds_t n) {
       if (put > 0) pending_off += (size_t)put;
       /* The reader is gone (EPIPE) or the pty hung up: what was typed has nowhere to go. */
       else if (put < 0 && errno != EAGAIN && errno != EINTR) pending_off = pending_len;
-      if (pending_off == pending_len) pending_off = pending_len = 0;
+      if (pending_off == pending_len) {
+        pending_off = pending_len = 0;
+        if (close_when_written) close_input();
+      }
     } else {
       for (int i = 0; i < CONSOLE_CLIENTS; i++) {
         if (clients[i].fd != fds[k].fd) continue;
