@@ -8,7 +8,7 @@ export const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
 /** The bytes of one key, or undefined when it is not one Docker accepts. */
 function keyBytes(key: string): number | undefined {
   const ctrl = /^ctrl-([a-z@[\\\]^_])$/.exec(key);
-  if (ctrl?.[1]) return ctrl[1] === '@' ? 0 : (ctrl[1].toUpperCase().charCodeAt(0) & 0x1f);
+  if (ctrl?.[1]) return ctrl[1] === '@' ? 0 : ctrl[1].toUpperCase().charCodeAt(0) & 0x1f;
   return key.length === 1 && key.charCodeAt(0) < 0x80 ? key.charCodeAt(0) : undefined;
 }
 
@@ -18,7 +18,10 @@ export const DetachKeys = z
   .transform((text, ctx) => {
     const bytes = text.split(',').map(keyBytes);
     if (text === '' || bytes.some((byte) => byte === undefined)) {
-      ctx.addIssue({ code: 'custom', message: `"${text}" is not a key sequence: keys like ctrl-p,ctrl-q (a-z, @, [, \\, ], ^, _) or single characters` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${text}" is not a key sequence: keys like ctrl-p,ctrl-q (a-z, @, [, \\, ], ^, _) or single characters`,
+      });
       return z.NEVER;
     }
     return Uint8Array.from(bytes as number[]);

@@ -15,8 +15,8 @@ import { CLI, isolatedAgent, type IsolatedAgent } from '../../build/testing/isol
 const IMAGE = 'onggi-test/busybox:tty';
 let sandbox: IsolatedAgent;
 let layer = '';
-// A tmux server of our own (its own socket name, no user config): kill-server ends only it.
-const TMUX = ['-L', `onggi-test-${process.pid}`, '-f', '/dev/null'];
+// A tmux server of our own (its socket in our temp dir, no user config): kill-server ends only it.
+const tmuxArgs = (): string[] => ['-S', join(layer, 'tmux.sock'), '-f', '/dev/null'];
 
 function onggi(...args: string[]) {
   const run = spawnSync(process.execPath, [CLI, ...args], { env: sandbox.env, encoding: 'utf8', timeout: 60_000 });
@@ -24,7 +24,7 @@ function onggi(...args: string[]) {
 }
 
 function tmux(...args: string[]): string {
-  const run = spawnSync('tmux', [...TMUX, ...args], { env: sandbox.env, encoding: 'utf8', timeout: 10_000 });
+  const run = spawnSync('tmux', [...tmuxArgs(), ...args], { env: sandbox.env, encoding: 'utf8', timeout: 10_000 });
   if (run.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${run.stderr}`);
   return run.stdout;
 }
@@ -65,17 +65,21 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Only our own server; it may never have started when an earlier step failed.
-  spawnSync('tmux', [...TMUX, 'kill-server'], { stdio: 'ignore' });
+  if (layer) spawnSync('tmux', [...tmuxArgs(), 'kill-server'], { stdio: 'ignore' });
   await sandbox?.cleanup();
   if (layer) await rm(layer, { recursive: true, force: true });
 });
 
 describe('interactive containers, end to end', () => {
   it('run -i without a terminal: stdin is a pipe, its EOF ends `cat`, and the exit code passes through', async () => {
-    const cli = spawn(process.execPath, [CLI, 'run', '-i', '--rm', IMAGE, 'sh', '-c', '[ -t 0 ] || echo no-tty; cat; echo after-eof; exit 4'], {
-      env: sandbox.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const cli = spawn(
+      process.execPath,
+      [CLI, 'run', '-i', '--rm', IMAGE, 'sh', '-c', '[ -t 0 ] || echo no-tty; cat; echo after-eof; exit 4'],
+      {
+        env: sandbox.env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
     cli.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -104,6 +108,8 @@ describe('interactive containers, end to end', () => {
     tmux('send-keys', '-t', 'shell', 'C-p', 'C-q');
     await screenShows(/run-exit=0$/m);
     expect(state('shell')).toBe('running:null');
+    // What went through the pty is in the log too, as for any container.
+    expect(onggi('logs', 'shell').out).toMatch(/^tty-yes-42\r?$/m);
 
     tmux('send-keys', '-t', 'shell', 'clear', 'Enter');
     type(`${process.execPath} ${CLI} attach shell; echo "attach-exit=$?"`);

@@ -68,7 +68,12 @@ export async function attachToContainer(socketPath: string, container: string, o
   }).finally(() => rpcSocket.destroy());
 }
 
-function relay(socket: Socket, console: ContainerConsole, detachKeys: Uint8Array, proxySignal: (signal: NodeJS.Signals) => void): Promise<number> {
+function relay(
+  socket: Socket,
+  console: ContainerConsole,
+  detachKeys: Uint8Array,
+  proxySignal: (signal: NodeJS.Signals) => void,
+): Promise<number> {
   const stdin = process.stdin;
   // The container's pty does the echo and line editing: ours must pass keys through untouched.
   const raw = console.tty && stdin.isTTY === true;

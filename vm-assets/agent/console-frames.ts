@@ -8,7 +8,10 @@ const HEADER = 5;
 
 export type ConsoleOutput = { type: 'stdout' | 'stderr'; data: Buffer } | { type: 'exit'; code: number };
 
-const ExitCode = z.string().regex(/^-?\d{1,10}$/, 'the exit frame must carry a number').transform(Number);
+const ExitCode = z
+  .string()
+  .regex(/^-?\d{1,10}$/, 'the exit frame must carry a number')
+  .transform(Number);
 
 /** One frame to the supervisor: input ('i'), a resize ('r', "ROWSxCOLS") or the end of input ('c'). */
 export function consoleFrame(type: 'i' | 'r' | 'c', payload: Uint8Array = new Uint8Array()): Buffer {
@@ -39,7 +42,8 @@ export class ConsoleDecoder {
     while (this.buffer.length >= HEADER) {
       const type = String.fromCharCode(this.buffer[0] ?? 0);
       const length = this.buffer.readUInt32BE(1);
-      if (length > CONSOLE_FRAME_MAX || !'oex'.includes(type)) throw new Error(`console: bad frame (type ${JSON.stringify(type)}, ${length} bytes)`);
+      if (length > CONSOLE_FRAME_MAX || !'oex'.includes(type))
+        throw new Error(`console: bad frame (type ${JSON.stringify(type)}, ${length} bytes)`);
       if (this.buffer.length < HEADER + length) break;
       const payload = this.buffer.subarray(HEADER, HEADER + length);
       this.buffer = this.buffer.subarray(HEADER + length);

@@ -169,7 +169,10 @@ export function registerContainerCommands(program: Command): void {
           return;
         }
         if (consoleAttached) {
-          process.exitCode = await attachContainer(session, id, { start: true, ...(options.detachKeys ? { detachKeys: options.detachKeys } : {}) });
+          process.exitCode = await attachContainer(session, id, {
+            start: true,
+            ...(options.detachKeys ? { detachKeys: options.detachKeys } : {}),
+          });
           return;
         }
         try {

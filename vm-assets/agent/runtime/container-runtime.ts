@@ -206,7 +206,12 @@ export class ContainerRuntime {
   attachSpec(selector: string) {
     const record = this.find(selector);
     if (record.state !== 'running')
-      throw new OnggiError(ErrorCode.Conflict, 'not_running', `You cannot attach to a stopped container, start it first (${record.name})`, 'params.container');
+      throw new OnggiError(
+        ErrorCode.Conflict,
+        'not_running',
+        `You cannot attach to a stopped container, start it first (${record.name})`,
+        'params.container',
+      );
     return consoleOf(record.spec, this.store.paths(record.id));
   }
 

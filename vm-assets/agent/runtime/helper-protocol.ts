@@ -269,7 +269,10 @@ export function initArgs(spec: InitSpec): string[] {
       check(spec.argv.length > 0 && spec.argv[0] !== '', 'argv must name a command');
       if (spec.command === 'exec') check(spec.ttySize === undefined || spec.tty === true, 'ttySize needs tty');
       if (spec.command === 'run')
-        check(spec.console !== undefined || (!spec.tty && !spec.stdinOpen && !spec.attachWaitMs), 'tty, stdinOpen and attachWaitMs need console');
+        check(
+          spec.console !== undefined || (!spec.tty && !spec.stdinOpen && !spec.attachWaitMs),
+          'tty, stdinOpen and attachWaitMs need console',
+        );
       return [spec.command, ...optionArgs(optionsFor(spec.command), spec), '--', ...spec.argv.map((arg) => text(arg, 'argv'))];
   }
 }
