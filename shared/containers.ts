@@ -128,6 +128,8 @@ export const ContainerSummary = z.strictObject({
   finishedAt: z.string().max(64).nullable(),
   /** Published ports (what the host forwards to the desktop while the container runs). */
   ports: z.array(PublishedPort).optional(),
+  /** Created with a terminal (`-t`): its own console is what a terminal on it shows. */
+  tty: z.boolean().optional(),
 });
 export type ContainerSummary = z.infer<typeof ContainerSummary>;
 

@@ -59,4 +59,20 @@ describe('terminal sessions', () => {
     sessions.close(session.id);
     expect(() => sessions.resize(session.id, 80, 24)).toThrow(/No terminal session/);
   });
+
+  it("attaches to the container's own console: no command, a tty, and refused without a container", async () => {
+    const fake = fakeTerminal();
+    const asked: TerminalOptions[] = [];
+    const sessions = createTerminalSessions(
+      async (_machine, options) => {
+        asked.push(options);
+        return fake.terminal;
+      },
+      () => undefined,
+    );
+    const session = await sessions.open({ machine: 'local', container: 'web', attach: true, cols: 100, rows: 30 });
+    expect(asked[0]).toEqual({ container: 'web', attach: {}, tty: true, cols: 100, rows: 30 });
+    expect(session).toMatchObject({ container: 'web', command: [], attach: true });
+    await expect(sessions.open({ machine: 'local', attach: true, cols: 100, rows: 30 })).rejects.toThrow(/attach needs a container/);
+  });
 });

@@ -819,6 +819,7 @@ function summarize(record: ContainerRecord): ContainerSummary {
     createdAt: record.createdAt,
     startedAt: record.startedAt,
     finishedAt: record.finishedAt,
+    ...(record.spec.tty ? { tty: true } : {}),
   };
 }
 

@@ -20,6 +20,8 @@ export interface RunFormValues {
   /** Published ports as typed: `8080:80`, `127.0.0.1:8443:443/tcp`, separated by spaces or commas. */
   ports: string;
   autoRemove: boolean;
+  /** `-it`: the container's own process gets a terminal and open stdin, shown in its Terminal tab. */
+  interactive: boolean;
 }
 
 export type RunField = 'image' | 'name' | 'command' | 'env' | 'cpus' | 'memory' | 'pids' | 'hostname' | 'networks' | 'ports' | 'autoRemove';
@@ -36,6 +38,7 @@ export const emptyRunForm: RunFormValues = {
   networks: '',
   ports: '',
   autoRemove: false,
+  interactive: false,
 };
 
 const words = (text: string): string[] => text.split(/[\s,]+/).filter(Boolean);
@@ -156,6 +159,7 @@ export function toSpecInput(values: RunFormValues): { input: ContainerSpecInput;
   if (words(values.networks).length > 0) input.networks = words(values.networks);
   if (words(values.ports).length > 0) input.ports = words(values.ports);
   if (values.autoRemove) input.autoRemove = true;
+  if (values.interactive) Object.assign(input, { tty: true, stdinOpen: true });
   return { input, envLines, errors };
 }
 
