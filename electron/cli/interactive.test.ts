@@ -9,8 +9,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HostEvent } from '../../shared/host-api.js';
 import { makeBusyboxLayer } from '../../build/testing/busybox-layer.js';
-import { CLI, isolatedAgent, type IsolatedAgent } from '../../build/testing/isolated-agent.js';
+import { AGENT_DIR, CLI, isolatedAgent, type IsolatedAgent } from '../../build/testing/isolated-agent.js';
+import { asHostApi, createHostCore } from '../core/host-core.js';
 
 const IMAGE = 'onggi-test/busybox:tty';
 let sandbox: IsolatedAgent;
@@ -127,6 +129,45 @@ describe('interactive containers, end to end', () => {
     await screenShows(/start-exit=7$/m);
     expect(onggi('rm', 'shell').code).toBe(0);
   }, 120_000);
+
+  it("the window's way: run with a terminal, then a terminal session attached to the container's own console", async () => {
+    // A host core as the window has one, on this sandbox's agent (already started by the CLI above).
+    const core = createHostCore({
+      dataDir: join(layer, 'window-data'),
+      agentDir: AGENT_DIR,
+      nodeRuntime: { command: process.execPath },
+      localAgent: { runDir: sandbox.runDir, stateDir: sandbox.stateDir },
+      platform: 'linux',
+    });
+    try {
+      const api = asHostApi(core);
+      let screen = '';
+      let exit: number | null | undefined;
+      core.onEvent((event: HostEvent) => {
+        if (event.type === 'terminal.output') screen += event.data;
+        if (event.type === 'terminal.exit') exit = event.code;
+      });
+      const until = async (done: () => boolean, what: string): Promise<void> => {
+        for (const deadline = Date.now() + 20_000; !done(); await new Promise((resolve) => setTimeout(resolve, 20)))
+          if (Date.now() > deadline) throw new Error(`never saw ${what}; the terminal shows:\n${screen}`);
+      };
+      const { id } = await api.call('containers.create', { machine: 'local', image: IMAGE, command: ['sh'], tty: true, stdinOpen: true });
+      // What the run dialog does for "Interactive (TTY)": the first output waits for the Terminal tab.
+      expect(await api.call('containers.start', { machine: 'local', container: id, waitForAttach: true })).toMatchObject({ tty: true });
+      const session = await api.call('terminals.open', { machine: 'local', container: id, attach: true, cols: 100, rows: 30 });
+      // The shell's banner, printed once before we attached, was held for us (without the hold
+      // only the prompt it redraws on the resize shows); then its prompt.
+      await until(() => /built-in shell[\s\S]*^\/ # /m.test(screen), 'the banner and the first prompt');
+      await api.call('terminals.input', { id: session.id, data: 'echo "win-$((2*3))"; stty size\r' });
+      await until(() => /^win-6\r?$/m.test(screen) && /^30 100\r?$/m.test(screen), 'the output and the size');
+      await api.call('terminals.input', { id: session.id, data: 'exit 5\r' });
+      await until(() => exit !== undefined, 'the end of the session');
+      expect(exit).toBe(5);
+      expect(onggi('rm', id).code).toBe(0);
+    } finally {
+      await core.close();
+    }
+  }, 60_000);
 
   it('refuses to attach to a container that is not running, and a malformed --detach-keys', () => {
     expect(onggi('run', '--name', 'done', IMAGE, 'true').code).toBe(0);
