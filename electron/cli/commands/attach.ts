@@ -8,7 +8,7 @@ import { DetachKeys } from '../../../shared/detach-keys.js';
 import type { ContainerAttach } from '../../core/machines/agent-container-command.js';
 import { withSession, type Session } from '../session.js';
 import { execLocally } from './containers.js';
-import { attachTerminal } from './machines.js';
+import { execOverTerminal } from './machines.js';
 
 /** Docker's `--detach-keys`, checked when the command line is read. */
 export function detachKeysOption(value: string): string {
@@ -25,18 +25,8 @@ export async function attachContainer(session: Session, container: string, attac
   process.on('SIGINT', waitForIt);
   try {
     const summary = (await api.call('machines.list', {})).find((entry) => entry.name === machine);
-    if (summary && summary.provider !== 'local') {
-      const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
-      const terminal = await core.openTerminal(machine, {
-        container,
-        attach,
-        tty,
-        cols: process.stdout.columns ?? 80,
-        rows: process.stdout.rows ?? 24,
-        ...(process.env.TERM ? { term: process.env.TERM } : {}),
-      });
-      return await attachTerminal(terminal, { interactive: true });
-    }
+    if (summary && summary.provider !== 'local')
+      return await execOverTerminal(core, machine, container, [], { interactive: true, tty: process.stdin.isTTY, attach });
     return await execLocally(await core.execCommand(machine, container, [], { attach }), { interactive: true });
   } finally {
     process.off('SIGINT', waitForIt);
