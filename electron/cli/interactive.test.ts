@@ -128,6 +128,15 @@ describe('interactive containers, end to end', () => {
     type('exit 7');
     await screenShows(/start-exit=7$/m);
     expect(onggi('rm', 'shell').code).toBe(0);
+
+    // -t without -i: the terminal stays cooked, so ^C is a signal, which the CLI passes on to the container.
+    tmux('send-keys', '-t', 'shell', 'clear', 'Enter');
+    type(
+      `${process.execPath} ${CLI} run -t --rm ${IMAGE} sh -c 'trap "echo got-int; exit 9" INT; echo ready; while :; do sleep 0.1; done'; echo "t-exit=$?"`,
+    );
+    await screenShows(/^ready\r?$/m);
+    tmux('send-keys', '-t', 'shell', 'C-c');
+    await screenShows(/got-int\r?$[\s\S]*t-exit=9$/m);
   }, 120_000);
 
   it("the window's way: run with a terminal, then a terminal session attached to the container's own console", async () => {

@@ -76,7 +76,8 @@ function relay(
 ): Promise<number> {
   const stdin = process.stdin;
   // The container's pty does the echo and line editing: ours must pass keys through untouched.
-  const raw = console.tty && stdin.isTTY === true;
+  // Without open stdin (`run -t`) keys go nowhere, so ^C stays a signal here, passed on (as Docker).
+  const raw = console.tty && console.stdinOpen && stdin.isTTY === true;
   if (raw) stdin.setRawMode(true);
   const sendSize = (): void => {
     if (console.tty && process.stdout.isTTY) socket.write(resizeFrame(process.stdout.rows, process.stdout.columns));
