@@ -345,7 +345,7 @@ describe('the ssh machine in the host core', () => {
     expect(cli.stdout).toMatch(/uploaded:2/);
   }, 120_000);
 
-  it('runs -i over SSH through the agent\'s attach: input reaches the container, its EOF ends cat, the exit code comes back', () => {
+  it("runs -i over SSH through the agent's attach: input reaches the container, its EOF ends cat, the exit code comes back", () => {
     // uploaded:1 is the busybox image the test above imported onto the machine.
     const run = spawnSync(process.execPath, [CLI, 'run', '-i', '--rm', '--machine', 'box', 'uploaded:1', 'sh', '-c', 'cat; exit 6'], {
       env,
