@@ -150,28 +150,36 @@ describe('interactive containers, end to end', () => {
     });
     try {
       const api = asHostApi(core);
-      let screen = '';
-      let exit: number | null | undefined;
+      const screens = new Map<string, string>();
+      const exits = new Map<string, number | null>();
       core.onEvent((event: HostEvent) => {
-        if (event.type === 'terminal.output') screen += event.data;
-        if (event.type === 'terminal.exit') exit = event.code;
+        if (event.type === 'terminal.output') screens.set(event.id, (screens.get(event.id) ?? '') + event.data);
+        if (event.type === 'terminal.exit') exits.set(event.id, event.code);
       });
       const until = async (done: () => boolean, what: string): Promise<void> => {
         for (const deadline = Date.now() + 20_000; !done(); await new Promise((resolve) => setTimeout(resolve, 20)))
-          if (Date.now() > deadline) throw new Error(`never saw ${what}; the terminal shows:\n${screen}`);
+          if (Date.now() > deadline) throw new Error(`never saw ${what}; the terminals show:\n${[...screens.values()].join('\n----\n')}`);
       };
       const { id } = await api.call('containers.create', { machine: 'local', image: IMAGE, command: ['sh'], tty: true, stdinOpen: true });
       // What the run dialog does for "Interactive (TTY)": the first output waits for the Terminal tab.
       expect(await api.call('containers.start', { machine: 'local', container: id, waitForAttach: true })).toMatchObject({ tty: true });
       const session = await api.call('terminals.open', { machine: 'local', container: id, attach: true, cols: 100, rows: 30 });
+      const screen = (which: { id: string }): string => screens.get(which.id) ?? '';
       // The shell's banner, printed once before we attached, was held for us (without the hold
       // only the prompt it redraws on the resize shows); then its prompt.
-      await until(() => /built-in shell[\s\S]*^\/ # /m.test(screen), 'the banner and the first prompt');
+      await until(() => /built-in shell[\s\S]*^\/ # /m.test(screen(session)), 'the banner and the first prompt');
+      // A second attacher (another tab, the CLI) sees what the first one's typing makes.
+      // Its size, sent as it connects, is the pty's from then on: the shell redraws its prompt for it.
+      const second = await api.call('terminals.open', { machine: 'local', container: id, attach: true, cols: 90, rows: 25 });
+      await until(() => /^\/ # /m.test(screen(second)), 'the prompt redrawn for the second session');
       await api.call('terminals.input', { id: session.id, data: 'echo "win-$((2*3))"; stty size\r' });
-      await until(() => /^win-6\r?$/m.test(screen) && /^30 100\r?$/m.test(screen), 'the output and the size');
+      await until(() => /^win-6\r?$/m.test(screen(session)) && /^25 90\r?$/m.test(screen(session)), 'the output and the size');
+      await until(() => /^win-6\r?$/m.test(screen(second)), 'the output in the second session');
+      // One leaves; the container and the other go on.
+      await api.call('terminals.close', { id: second.id });
       await api.call('terminals.input', { id: session.id, data: 'exit 5\r' });
-      await until(() => exit !== undefined, 'the end of the session');
-      expect(exit).toBe(5);
+      await until(() => exits.has(session.id), 'the end of the session');
+      expect(exits.get(session.id)).toBe(5);
       expect(onggi('rm', id).code).toBe(0);
     } finally {
       await core.close();
