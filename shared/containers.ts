@@ -103,6 +103,10 @@ export const ContainerSpec = z.strictObject({
   log: LogOptions.optional(),
   /** Bind mounts, volumes and tmpfs (`-v`, `--mount`, `--tmpfs`); the image's VOLUMEs not listed here become anonymous volumes. */
   mounts: MountList.optional(),
+  /** The container's own process gets a terminal (`-t`): a pty its supervisor keeps for attachers. */
+  tty: z.boolean().optional(),
+  /** Its stdin stays open for attachers (`-i`); their EOF closes it. */
+  stdinOpen: z.boolean().optional(),
 });
 export type ContainerSpecInput = z.input<typeof ContainerSpec>;
 export type ContainerSpec = z.infer<typeof ContainerSpec>;
@@ -127,6 +131,8 @@ export const ContainerSummary = z.strictObject({
   finishedAt: z.string().max(64).nullable(),
   /** Published ports (what the host forwards to the desktop while the container runs). */
   ports: z.array(PublishedPort).optional(),
+  /** Created with a terminal (`-t`): its own console is what a terminal on it shows. */
+  tty: z.boolean().optional(),
 });
 export type ContainerSummary = z.infer<typeof ContainerSummary>;
 
@@ -180,9 +186,26 @@ export const ContainerLogEvent = z.strictObject({
 
 const Ref = z.strictObject({ container: ContainerSelector });
 
+/** Longest a start with waitForAttach holds output for an attacher that does not come. */
+export const ATTACH_WAIT_MS = 10_000;
+
+/** A running container's console: the unix socket its supervisor serves, and what it carries. */
+export const ContainerConsole = z.strictObject({
+  socket: z.string().startsWith('/').max(4096),
+  tty: z.boolean(),
+  stdinOpen: z.boolean(),
+});
+export type ContainerConsole = z.infer<typeof ContainerConsole>;
+
 export const containerMethods = {
   'containers.create': { params: ContainerSpec, result: z.strictObject({ id: ContainerId, name: z.string() }) },
-  'containers.start': { params: Ref, result: ContainerSummary },
+  'containers.start': {
+    params: Ref.extend({
+      /** Hold the container's output until the first attacher connects (at most ATTACH_WAIT_MS), so `start -a` misses none of it. */
+      waitForAttach: z.boolean().optional(),
+    }),
+    result: ContainerSummary,
+  },
   'containers.stop': {
     params: z.strictObject({ container: ContainerSelector, timeoutSeconds: z.number().int().min(0).max(3600).optional() }),
     result: ContainerSummary,
@@ -232,4 +255,6 @@ export const containerMethods = {
   'containers.stats': { params: Ref, result: ContainerStats },
   /** What `agent exec` needs to enter a running container with the container's own security settings. */
   'containers.execSpec': { params: Ref, result: z.strictObject({ helperArgs: z.array(z.string()) }) },
+  /** What `agent attach` needs to reach a running container's console (see vm-assets/init/console.h). */
+  'containers.attachSpec': { params: Ref, result: ContainerConsole },
 } as const;

@@ -26,6 +26,8 @@ export const TerminalOpenParams = z.strictObject({
   command: z.array(z.string().min(1).max(4096)).min(1).max(64).optional(),
   cols: TerminalCols,
   rows: TerminalRows,
+  /** The container's own console (`docker attach`) rather than a new command in it; needs container. */
+  attach: z.boolean().optional(),
 });
 export type TerminalOpenParams = z.infer<typeof TerminalOpenParams>;
 
@@ -34,6 +36,8 @@ export const TerminalSession = z.strictObject({
   machine: MachineName,
   container: ContainerSelector.optional(),
   command: z.array(z.string().max(4096)).max(64),
+  /** The container's own console (empty command). */
+  attach: z.boolean().optional(),
   /** Set once the program ended. */
   exit: z.strictObject({ code: z.number().int().nullable(), signal: z.string().max(32).optional() }).optional(),
 });

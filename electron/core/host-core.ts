@@ -76,7 +76,7 @@ export interface HostCore {
     machine: string,
     container: string,
     command: readonly string[],
-    options?: { tty?: boolean },
+    options?: Parameters<Machine['execCommand']>[2],
   ): ReturnType<Machine['execCommand']>;
   /**
    * `image import` of a tarball on this computer: on a remote machine it is uploaded first (SFTP,

@@ -27,18 +27,24 @@ function fakeTerminal() {
   return { terminal, stream, written, resized, finish };
 }
 
+/** Sessions whose every terminal is one fake, with the options each open asked for and the events sent. */
+function sessionsOnFake() {
+  const fake = fakeTerminal();
+  const asked: TerminalOptions[] = [];
+  const events: HostEvent[] = [];
+  const sessions = createTerminalSessions(
+    async (_machine, options) => {
+      asked.push(options);
+      return fake.terminal;
+    },
+    (event) => events.push(event),
+  );
+  return { fake, asked, events, sessions };
+}
+
 describe('terminal sessions', () => {
   it('opens with the default container shell, relays output in bounded events, keeps a backlog, ends with an exit event', async () => {
-    const events: HostEvent[] = [];
-    const fake = fakeTerminal();
-    const asked: TerminalOptions[] = [];
-    const sessions = createTerminalSessions(
-      async (_machine, options) => {
-        asked.push(options);
-        return fake.terminal;
-      },
-      (event) => events.push(event),
-    );
+    const { fake, asked, events, sessions } = sessionsOnFake();
     const session = await sessions.open({ machine: 'local', container: 'web', cols: 100, rows: 30 });
     expect(asked[0]).toEqual({ container: 'web', command: ['/bin/sh'], tty: true, cols: 100, rows: 30 });
     fake.stream.push(Buffer.from('héllo '.repeat(20_000)));
@@ -58,5 +64,13 @@ describe('terminal sessions', () => {
     expect(() => sessions.input(session.id, 'x')).toThrow(/ended/);
     sessions.close(session.id);
     expect(() => sessions.resize(session.id, 80, 24)).toThrow(/No terminal session/);
+  });
+
+  it("attaches to the container's own console: no command, a tty, and refused without a container", async () => {
+    const { asked, sessions } = sessionsOnFake();
+    const session = await sessions.open({ machine: 'local', container: 'web', attach: true, cols: 100, rows: 30 });
+    expect(asked[0]).toEqual({ container: 'web', attach: {}, tty: true, cols: 100, rows: 30 });
+    expect(session).toMatchObject({ container: 'web', command: [], attach: true });
+    await expect(sessions.open({ machine: 'local', attach: true, cols: 100, rows: 30 })).rejects.toThrow(/attach needs a container/);
   });
 });

@@ -55,10 +55,15 @@ export function createTerminalSessions(
       if (sessions.size >= MAX_SESSIONS) {
         throw new OnggiError(ErrorCode.Conflict, 'conflict', `Too many terminals are open (${MAX_SESSIONS}). Close one and try again.`);
       }
-      const command = params.command ?? (params.container !== undefined ? DEFAULT_CONTAINER_COMMAND : undefined);
+      if (params.attach && params.container === undefined)
+        throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', 'attach needs a container', 'params.attach');
+      const command = params.attach
+        ? undefined
+        : (params.command ?? (params.container !== undefined ? DEFAULT_CONTAINER_COMMAND : undefined));
       const terminal = await openTerminal(params.machine, {
         ...(params.container !== undefined ? { container: params.container } : {}),
         ...(command ? { command } : {}),
+        ...(params.attach ? { attach: {} } : {}),
         tty: true,
         cols: params.cols,
         rows: params.rows,
@@ -69,6 +74,7 @@ export function createTerminalSessions(
         machine: params.machine,
         ...(params.container !== undefined ? { container: params.container } : {}),
         command: [...(command ?? [])],
+        ...(params.attach ? { attach: true } : {}),
       };
       const session: Session = { info, terminal, backlog: '' };
       sessions.set(id, session);

@@ -7,6 +7,7 @@ import { startDaemon } from './daemon/daemon.js';
 import { StateDirBusyError } from './daemon/state-lock.js';
 import { dial } from './dial.js';
 import { execInContainer } from './exec.js';
+import { attachToContainer } from './attach.js';
 import { initHelperPath } from './daemon/services.js';
 import { parseTtySize } from './runtime/helper-protocol.js';
 
@@ -25,6 +26,9 @@ async function main(argv: string[]): Promise<number> {
       // exec: a pty of the container's own for the command, and its size when stdin is no terminal
       tty: { type: 'boolean', default: false },
       'tty-size': { type: 'string' },
+      // attach: start the container first (`start -a`), and the keys that detach
+      start: { type: 'boolean', default: false },
+      'detach-keys': { type: 'string' },
     },
     strict: true,
   });
@@ -56,11 +60,22 @@ async function main(argv: string[]): Promise<number> {
         ...(ttySize ? { ttySize } : {}),
       });
     }
+    case 'attach': {
+      const [container, ...extra] = positionals;
+      if (!container || extra.length > 0) {
+        process.stderr.write('usage: onggi-agent attach [--socket PATH] [--start] [--detach-keys KEYS] CONTAINER\n');
+        return 2;
+      }
+      return attachToContainer(values.socket, container, {
+        start: values.start,
+        ...(values['detach-keys'] !== undefined ? { detachKeys: values['detach-keys'] } : {}),
+      });
+    }
     case 'version':
       process.stdout.write(`${JSON.stringify({ version: identity.version, buildId: identity.buildId })}\n`);
       return 0;
     default:
-      process.stderr.write('usage: onggi-agent daemon|dial|exec|version [--socket PATH] [--state DIR]\n');
+      process.stderr.write('usage: onggi-agent daemon|dial|exec|attach|version [--socket PATH] [--state DIR]\n');
       return 2;
   }
 }

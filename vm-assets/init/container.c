@@ -13,11 +13,12 @@
 #include <unistd.h>
 
 #include "exec.h"
+#include "pty.h"
 #include "rootfs.h"
 #include "util.h"
 
 static int sync_fd = -1;
-static int out_fd = -1, err_fd = -1;
+static int out_fd = -1, err_fd = -1, in_fd = -1;
 
 static void tell(const char *message, size_t len) {
   /* The supervisor may be gone; then nobody is left to tell and exiting is all there is. */
@@ -54,16 +55,41 @@ static void loopback_up(void) {
   close(fd);
 }
 
+/* --tty: a pty from the container's own devpts (as `exec --tty` makes one), its master handed to
+ * the supervisor, which keeps it for the container's life and serves it to attachers; the slave
+ * becomes this process's controlling terminal and stdio. Done as root, before privileges drop. */
+static void take_console(const struct spec *sp) {
+  struct pty pty = pty_open(sp);
+  char c = SYNC_CONSOLE;
+  struct iovec iov = {.iov_base = &c, .iov_len = 1};
+  union {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(int))];
+  } control;
+  memset(&control, 0, sizeof control);
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+  struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(cmsg), &pty.master, sizeof(int));
+  while (sendmsg(sync_fd, &msg, MSG_NOSIGNAL) < 0)
+    if (errno != EINTR) die("send the pty master to the supervisor");
+  pty_attach(&pty);
+}
+
 static void hand_over_stdio(void) {
   if (out_fd >= 0 && (dup2(out_fd, STDOUT_FILENO) < 0 || dup2(err_fd, STDERR_FILENO) < 0)) die("dup2 the log pipes");
+  if (in_fd >= 0 && dup2(in_fd, STDIN_FILENO) < 0) die("dup2 the stdin pipe");
   char x = SYNC_EXECING;
   tell(&x, 1);
 }
 
-void container_main(const struct spec *sp, int sync, int out, int err) {
+void container_main(const struct spec *sp, int sync, int out, int err, int in) {
   sync_fd = sync;
   out_fd = out;
   err_fd = err;
+  in_fd = in;
   fatal_status = 127;
   fatal_hook = report_failure;
 
@@ -92,5 +118,6 @@ void container_main(const struct spec *sp, int sync, int out, int err) {
 
   setup_rootfs(sp);
   restrict_paths(sp);
+  if (sp->tty) take_console(sp);
   become_container(sp, 1, hand_over_stdio);
 }

@@ -7,14 +7,17 @@
 
 /* Messages on the sync socket (SOCK_SEQPACKET: one message per send).
  * supervisor -> child: 'c' you are in your cgroups; 'g' go on with setup.
- * child -> supervisor: "C" namespaces made; "X" about to execve; "E<reason>" failed.
+ * child -> supervisor: "C" namespaces made; "T" with the pty master attached (SCM_RIGHTS, only
+ * with --tty); "X" about to execve; "E<reason>" failed.
  * The child's end is close-on-exec, so EOF after "X" means execve succeeded. */
 #define SYNC_IN_CGROUPS 'c'
 #define SYNC_GO 'g'
 #define SYNC_NAMESPACES 'C'
 #define SYNC_EXECING 'X'
 #define SYNC_ERROR 'E'
+#define SYNC_CONSOLE 'T'
 
-_Noreturn void container_main(const struct spec *sp, int sync_fd, int out_fd, int err_fd);
+/* in_fd: the read end of the stdin pipe (--stdin-open without --tty), or -1. */
+_Noreturn void container_main(const struct spec *sp, int sync_fd, int out_fd, int err_fd, int in_fd);
 
 #endif

@@ -59,6 +59,10 @@ const run: RunSpec = {
     { type: 'tmpfs', target: '/scratch', readonly: true, noexec: true },
   ],
   printSpec: true,
+  console: '/x/console.sock',
+  tty: true,
+  stdinOpen: true,
+  attachWaitMs: 5000,
   argv: ['nginx', '-g', 'daemon off;'],
 };
 const exec: ExecSpec = {

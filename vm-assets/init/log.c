@@ -16,6 +16,8 @@
 /* Records are gathered here and written together: one syscall for a pipe's worth of lines. */
 #define BATCH_MAX (RECORD_MAX + 256 * 1024)
 
+void (*log_tee)(const struct log_stream *s, const unsigned char *data, size_t len);
+
 static int log_fd = -1;
 static const char *log_path;
 static unsigned long long max_size; /* 0: the file is never rotated */
@@ -121,6 +123,7 @@ void log_pump(struct log_stream *s) {
     s->fd = -1;
     return;
   }
+  if (log_tee) log_tee(s, s->buf + s->len, (size_t)n);
   s->len += (size_t)n;
   size_t start = 0;
   for (;;) {

@@ -18,6 +18,10 @@ struct log_stream {
   unsigned char buf[LOG_READ];
 };
 
+/* When set, sees every piece of output as it is read, before it is split into lines (the
+ * console's attachers get it as it came). */
+extern void (*log_tee)(const struct log_stream *s, const unsigned char *data, size_t len);
+
 /* path: the log file (opened for appending, created). max_size: bytes per file before it is
  * rotated, 0 for never; max_files: files kept, the current one included (at least 1). Returns
  * the open file (close-on-exec), for a forked child to close; dies if it cannot be opened. */

@@ -234,6 +234,16 @@ static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
         sp->nmounts++;
       break;
     }
+    case OPT_CONSOLE:
+      absolute(opt, sp->console = value);
+      break;
+    case OPT_STDIN_OPEN:
+      sp->stdin_open = 1;
+      break;
+    case OPT_ATTACH_WAIT:
+      sp->attach_wait_ms = parse_id(opt, value, 600000);
+      if (sp->attach_wait_ms == 0) bad("%s: must be at least 1: \"%s\"", opt, value);
+      break;
     }
   }
   const char *rule = bad_device_rule(&sp->device_allow);
@@ -243,6 +253,7 @@ static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
   for (size_t k = 0; k < sizeof known_options / sizeof *known_options; k++)
     if ((known_options[k].modes & REQUIRED) && (known_options[k].modes & mode) && !seen[k]) bad("%s is required", known_options[k].name);
   if (sp->tty_rows && !sp->tty) bad("--tty-size needs --tty");
+  if (mode == FOR_RUN && (sp->tty || sp->stdin_open || sp->attach_wait_ms) && !sp->console) bad("--tty, --stdin-open and --attach-wait need --console");
 }
 
 static void print_string(const char *s) {
@@ -304,6 +315,9 @@ static int print_spec(const struct spec *sp) {
   printf(",\"unmountRootfs\":%s,\"readyFd\":%d,\"goFd\":%d,\"tty\":%s,\"ttySize\":{\"rows\":%u,\"cols\":%u},\"printSpec\":true",
          sp->unmount_rootfs ? "true" : "false", sp->ready_fd, sp->go_fd, sp->tty ? "true" : "false", sp->tty_rows, sp->tty_cols);
   print_mounts(sp->mounts, sp->nmounts, print_string);
+  fputs(",\"console\":", stdout);
+  print_string(sp->console);
+  printf(",\"stdinOpen\":%s,\"attachWaitMs\":%lu", sp->stdin_open ? "true" : "false", sp->attach_wait_ms);
   size_t argc = 0;
   while (sp->argv[argc]) argc++;
   print_strings("argv", sp->argv, argc);

@@ -35,6 +35,9 @@ enum option_id {
   OPT_TTY_SIZE,
   OPT_MOUNT,
   OPT_PRINT_SPEC,
+  OPT_CONSOLE,
+  OPT_STDIN_OPEN,
+  OPT_ATTACH_WAIT,
 };
 
 static const struct {
@@ -66,10 +69,13 @@ static const struct {
     {"--unmount-rootfs", OPT_UNMOUNT_ROOTFS, FOR_RUN | FLAG},
     {"--ready-fd", OPT_READY_FD, FOR_RUN},
     {"--go-fd", OPT_GO_FD, FOR_RUN},
-    {"--tty", OPT_TTY, FOR_EXEC | FLAG},
+    {"--tty", OPT_TTY, FOR_EXEC | FOR_RUN | FLAG},
     {"--tty-size", OPT_TTY_SIZE, FOR_EXEC},
     {"--mount", OPT_MOUNT, FOR_RUN | REPEATABLE},
     {"--print-spec", OPT_PRINT_SPEC, FOR_RUN | FOR_EXEC | FLAG},
+    {"--console", OPT_CONSOLE, FOR_RUN},
+    {"--stdin-open", OPT_STDIN_OPEN, FOR_RUN | FLAG},
+    {"--attach-wait", OPT_ATTACH_WAIT, FOR_RUN},
 };
 
 static const char usage[] =
@@ -78,7 +84,8 @@ static const char usage[] =
     "                      [--seccomp-deny NAME]... [--mask PATH]... [--readonly PATH]... [--device-allow RULE]...\n"
     "                      [--cgroupfs v2|none] [--log FILE] [--log-max-size BYTES] [--log-max-files N]\n"
     "                      [--exit-file FILE] [--pid-file FILE] [--unmount-rootfs] [--ready-fd N] [--go-fd N]\n"
-    "                      [--mount TYPE:FLAGS:TARGET:SOURCE]... [--print-spec] -- CMD [ARG...]\n"
+    "                      [--tty] [--mount TYPE:FLAGS:TARGET:SOURCE]... [--print-spec] [--console SOCKET]\n"
+    "                      [--stdin-open] [--attach-wait MS] -- CMD [ARG...]\n"
     "       onggi-init exec --target-pid PID [--cgroup-procs FILE]... [--cwd DIR] [--uid N] [--gid N]\n"
     "                       [--groups N,...] [--env K=V]... [--cap NAME]... [--seccomp-deny NAME]... [--tty]\n"
     "                       [--tty-size ROWSxCOLS] [--print-spec] -- CMD [ARG...]\n"

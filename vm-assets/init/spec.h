@@ -50,6 +50,13 @@ struct spec {
   /* run --mount: the container's bind mounts and tmpfs, parents first. */
   struct mount_spec *mounts;
   size_t nmounts;
+  /* run: the unix socket attachers reach the container on (console.h); with tty, the container's
+   * first process gets a pty whose master the supervisor keeps. */
+  const char *console;
+  /* run: the container's stdin stays open for attachers (a pipe, or the pty's input with tty). */
+  int stdin_open;
+  /* run: output waits this long at most for the first attacher (`start -a`), 0: not at all. */
+  unsigned long attach_wait_ms;
   char **argv; /* the container's command: NULL-terminated */
 };
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "console.h"
 #include "container.h"
 #include "devcgroup.h"
 #include "json.h"
@@ -131,16 +132,40 @@ static void failed_before_start(const char *message) {
   ready("error %s\n", line);
   ready_done();
   write_exit_file(127, 0, message);
+  console_end(127);
 }
 
-/* One message from the child; 0 at EOF. */
+/* The pty master the child sent with SYNC_CONSOLE (--tty), or -1. */
+static int received_master = -1;
+
+/* One message from the child; 0 at EOF. A file descriptor sent along is kept in received_master. */
 static ssize_t receive(int fd, char *buf, size_t size) {
+  union {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(int))];
+  } control;
+  struct iovec iov = {.iov_base = buf, .iov_len = size - 1};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
   ssize_t n;
-  while ((n = recv(fd, buf, size - 1, 0)) < 0 && errno == EINTR) {
+  while ((n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
   }
   if (n < 0) die("read from the container process");
   buf[n] = '\0';
+  struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+  if (cmsg && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS && cmsg->cmsg_len == CMSG_LEN(sizeof(int))) {
+    int got;
+    memcpy(&got, CMSG_DATA(cmsg), sizeof got);
+    if (n > 0 && buf[0] == SYNC_CONSOLE && received_master < 0)
+      received_master = got;
+    else
+      close(got);
+  }
   return n;
+}
+
+/* Output as it is read goes to the console's attachers too. */
+static void tee_to_console(const struct log_stream *s, const unsigned char *data, size_t len) {
+  console_output(s == &streams[1] ? 'e' : 'o', data, len);
 }
 
 /* The agent's word on the go fd: "go" lets the container start, anything else cancels it. */
@@ -185,14 +210,23 @@ static long ms_until(const struct timespec *deadline) {
 static int supervise(int sigfd) {
   int status = 0, exited = 0;
   struct timespec deadline = {0, 0};
+  int tty = streams[0].fd >= 0 && streams[0].fd == received_master;
   for (;;) {
-    struct pollfd fds[3] = {{.fd = sigfd, .events = POLLIN}};
+    struct pollfd fds[3 + CONSOLE_POLLFDS] = {{.fd = sigfd, .events = POLLIN}};
     nfds_t nfds = 1;
+    /* Held for the first attacher (`start -a`): unread output waits in the pipe or pty. */
+    int holding = console_holding();
     for (int i = 0; i < 2; i++)
-      if (streams[i].fd >= 0) fds[nfds++] = (struct pollfd){.fd = streams[i].fd, .events = POLLIN};
-    if (exited && nfds == 1) break;
+      if (streams[i].fd >= 0 && !holding) fds[nfds++] = (struct pollfd){.fd = streams[i].fd, .events = POLLIN};
+    nfds_t nstreams = nfds;
+    nfds += console_pollfds(fds + nfds);
+    if (exited && streams[0].fd < 0 && streams[1].fd < 0) break;
     long timeout = exited ? ms_until(&deadline) : -1;
     if (exited && timeout == 0) break;
+    if (holding) {
+      long left = console_hold_left_ms();
+      timeout = timeout < 0 || left < timeout ? left : timeout;
+    }
     if (poll(fds, nfds, (int)timeout) < 0) {
       if (errno == EINTR) continue;
       die("poll");
@@ -213,15 +247,22 @@ static int supervise(int sigfd) {
           status = st;
           exited = 1;
           clock_gettime(CLOCK_MONOTONIC, &deadline);
-          deadline.tv_sec += DRAIN_MS / 1000;
+          /* The drain starts once output is no longer held for an attacher. */
+          deadline.tv_sec += (DRAIN_MS + console_hold_left_ms()) / 1000;
         }
       }
     }
-    for (nfds_t i = 1; i < nfds; i++) {
+    for (nfds_t i = 1; i < nstreams; i++) {
       if (!fds[i].revents) continue;
       for (int s = 0; s < 2; s++)
         if (streams[s].fd == fds[i].fd) log_pump(&streams[s]);
     }
+    /* The log closed the pty master at EIO (no slave left): nothing more to type or resize. */
+    if (tty && streams[0].fd < 0) {
+      console_set_tty(-1, 0);
+      tty = 0;
+    }
+    console_handle(fds + nstreams, nfds - nstreams);
   }
   for (int s = 0; s < 2; s++) {
     if (streams[s].fd < 0) continue;
@@ -259,11 +300,15 @@ int cmd_run(struct spec *sp, const char *parse_error) {
   close(rootfs);
   /* Before the container enters its cgroup, so it never has a moment without the filter. */
   attach_device_filter(sp);
+  /* Listening before the container exists, so an attacher can connect once the agent hears "created". */
+  console_listen(sp);
 
-  int log_fd = -1, out[2] = {-1, -1}, err[2] = {-1, -1};
+  int log_fd = -1, out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
+  if (sp->stdin_open && !sp->tty && pipe2(in, O_CLOEXEC) < 0) die("pipe2");
   if (sp->log) {
     log_fd = log_open(sp->log, sp->log_max_size, sp->log_max_files);
-    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) die("pipe2");
+    /* With a tty the pty master is the one output, read like a pipe. */
+    if (!sp->tty && (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)) die("pipe2");
   }
   int sync[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0) die("socketpair");
@@ -284,13 +329,18 @@ int cmd_run(struct spec *sp, const char *parse_error) {
   child = fork();
   if (child < 0) die("fork");
   if (child == 0) {
-    int inherited[] = {sigfd, sync[0], out[0], err[0], log_fd, ready_fd, go_fd};
+    int inherited[] = {sigfd, sync[0], out[0], err[0], in[1], log_fd, ready_fd, go_fd};
     for (size_t i = 0; i < sizeof inherited / sizeof *inherited; i++)
       if (inherited[i] >= 0) close(inherited[i]);
-    container_main(sp, sync[1], out[1], err[1]);
+    container_main(sp, sync[1], out[1], err[1], in[0]);
   }
   close(sync[1]);
-  if (sp->log) {
+  if (in[0] >= 0) {
+    close(in[0]);
+    console_set_stdin(in[1]);
+  }
+  if (console_enabled()) log_tee = tee_to_console;
+  if (sp->log && !sp->tty) {
     close(out[1]);
     close(err[1]);
     log_stream_init(&streams[0], out[0], "stdout");
@@ -326,6 +376,12 @@ int cmd_run(struct spec *sp, const char *parse_error) {
   }
   close(sync[0]);
   if (!execing) diex("the container process died during setup");
+  if (sp->tty) {
+    if (received_master < 0) diex("the container process sent no pty");
+    if (fcntl(received_master, F_SETFL, O_NONBLOCK) < 0) die("fcntl O_NONBLOCK on the pty master");
+    log_stream_init(&streams[0], received_master, "stdout");
+    console_set_tty(received_master, sp->stdin_open);
+  }
   ready("started\n");
   ready_done();
   /* From here on a failure is the container's own exit, not a failed start. */
@@ -340,6 +396,8 @@ int cmd_run(struct spec *sp, const char *parse_error) {
     write_exit_file(128 + WTERMSIG(status), WTERMSIG(status), NULL);
   else
     write_exit_file(WEXITSTATUS(status), 0, NULL);
+  /* After the exit file: an attacher that hears the code finds the container ended. */
+  console_end(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
   while (waitpid(-1, NULL, WNOHANG) > 0) {
   }
   return 0;

@@ -9,6 +9,7 @@ import { parseOrThrow } from '../../../shared/errors.js';
 import { formatContainerTable, formatStats } from '../format.js';
 import { collect, printJson, withSession, type Session } from '../session.js';
 import { followLogs } from '../log-follow.js';
+import { attachContainer, detachKeysOption, registerAttachCommands } from './attach.js';
 import { execOverTerminal } from './machines.js';
 import { MOUNT_OPTIONS, mountsFrom, type MountOptions } from '../mount-options.js';
 
@@ -29,6 +30,9 @@ interface RunOptions extends MountOptions {
   publish?: string[];
   ip?: string;
   logOpt?: string[];
+  interactive?: boolean;
+  tty?: boolean;
+  detachKeys?: string;
 }
 
 /** Docker's `--log-opt KEY=VALUE` (repeatable, or comma-separated): max-size and max-file. */
@@ -77,6 +81,8 @@ function specFrom(image: string, command: string[], options: RunOptions, autoRem
     ...(options.publish?.length ? { ports: options.publish } : {}),
     ...(options.ip ? { ip: options.ip } : {}),
     ...(options.logOpt?.length ? { log: logOptions(options.logOpt) } : {}),
+    ...(options.tty ? { tty: true } : {}),
+    ...(options.interactive ? { stdinOpen: true } : {}),
   };
   const mounts = mountsFrom(options);
   if (mounts.length > 0) spec.mounts = mounts;
@@ -147,16 +153,28 @@ export function registerContainerCommands(program: Command): void {
     .addOption(MOUNT_OPTIONS.volume())
     .addOption(MOUNT_OPTIONS.mount())
     .addOption(MOUNT_OPTIONS.tmpfs())
+    .option('-i, --interactive', 'keep stdin open and attach it')
+    .option('-t, --tty', "give the container's process a terminal (attached: this one)")
+    .option('--detach-keys <keys>', 'the key sequence that detaches (default ctrl-p,ctrl-q)', detachKeysOption)
     .passThroughOptions()
     .action((image: string, command: string[], options: RunOptions, cmd: Command) =>
       withSession(cmd, async (session) => {
         const { api, machine } = session;
-        // Attached with --rm, the CLI removes the container itself after reading its exit code.
-        const spec = specFrom(image, command, options, Boolean(options.rm && options.detach));
+        // Attached with --rm, the CLI removes the container itself after reading its exit code;
+        // attached to its console the agent does, as one detached from stays running.
+        const consoleAttached = !options.detach && Boolean(options.interactive || options.tty);
+        const spec = specFrom(image, command, options, Boolean(options.rm && (options.detach || consoleAttached)));
         const { id } = await api.call('containers.create', { machine, ...spec });
         if (options.detach) {
           await api.call('containers.start', { machine, container: id });
           process.stdout.write(`${id}\n`);
+          return;
+        }
+        if (consoleAttached) {
+          process.exitCode = await attachContainer(session, id, {
+            start: true,
+            ...(options.detachKeys ? { detachKeys: options.detachKeys } : {}),
+          });
           return;
         }
         try {
@@ -201,7 +219,7 @@ export function registerContainerCommands(program: Command): void {
         }),
       );
 
-  each('start', 'start stopped containers', (s, container) => s.api.call('containers.start', { machine: s.machine, container }));
+  registerAttachCommands(program);
   each('stop', 'stop running containers (SIGTERM, then SIGKILL after the timeout)', (s, container, o) =>
     s.api.call('containers.stop', { machine: s.machine, container, ...(o.time !== undefined ? { timeoutSeconds: Number(o.time) } : {}) }),
   ).option('-t, --time <seconds>', 'seconds to wait before killing', positiveIntOrZero);
@@ -297,7 +315,7 @@ export function registerContainerCommands(program: Command): void {
  * while it runs (keys, ^C included, travel as bytes to the container's pty, whose line discipline
  * echoes them and makes the signals) and is restored however the exec ends.
  */
-async function execLocally(
+export async function execLocally(
   exec: { command: string; args: string[]; env: Record<string, string> },
   options: { interactive?: boolean; tty?: boolean },
 ): Promise<number> {

@@ -14,6 +14,7 @@ import type { HostKeyQuestion, MachinePrompts, SecretQuestion } from '../../core
 import { machineDir } from '../../core/machines/vagrant/vagrant-machine.js';
 import { chooseMachine } from '../../../shared/machine-choice.js';
 import { printJson, withCore } from '../session.js';
+import type { ContainerAttach } from '../../core/machines/agent-container-command.js';
 
 interface AddSshOptions {
   host?: string;
@@ -400,18 +401,19 @@ export async function attachTerminal(terminal: Terminal, options: { interactive:
   }
 }
 
-/** Runs `exec` on a machine that is reached by a terminal channel rather than a local process (SSH). */
+/** Runs `exec` (or `attach`) on a machine that is reached by a terminal channel rather than a local process (SSH). */
 export async function execOverTerminal(
   core: HostCore,
   machine: string,
   container: string,
   command: string[],
-  options: { interactive?: boolean; tty?: boolean },
+  options: { interactive?: boolean; tty?: boolean; attach?: ContainerAttach },
 ): Promise<number> {
   const tty = Boolean(options.tty && process.stdout.isTTY);
   const terminal = await core.openTerminal(machine, {
     container,
     command,
+    ...(options.attach ? { attach: options.attach } : {}),
     tty,
     cols: process.stdout.columns ?? 80,
     rows: process.stdout.rows ?? 24,

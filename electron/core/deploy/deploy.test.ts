@@ -345,6 +345,19 @@ describe('the ssh machine in the host core', () => {
     expect(cli.stdout).toMatch(/uploaded:2/);
   }, 120_000);
 
+  it("runs -i over SSH through the agent's attach: input reaches the container, its EOF ends cat, the exit code comes back", () => {
+    // uploaded:1 is the busybox image the test above imported onto the machine.
+    const run = spawnSync(process.execPath, [CLI, 'run', '-i', '--rm', '--machine', 'box', 'uploaded:1', 'sh', '-c', 'cat; exit 6'], {
+      env,
+      encoding: 'utf8',
+      input: 'over ssh\n',
+      timeout: 60_000,
+    });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe('over ssh\n');
+    expect(run.status).toBe(6);
+  }, 60_000);
+
   it('an agent update uploads only the agent, restarts the daemon, and keeps the two newest agents', async () => {
     const variant = async (name: string, buildId: string): Promise<string> => {
       const dir = join(root, name);

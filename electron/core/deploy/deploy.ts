@@ -22,6 +22,7 @@ import {
   type DeployPart,
 } from './bundles.js';
 import { ACTIVATE_SCRIPT, INSTALL_SCRIPT, PRUNE_SCRIPT, SUPERVISOR_SCRIPT } from './remote-scripts.js';
+import { agentContainerArgs, type ContainerAttach } from '../machines/agent-container-command.js';
 import { redact, sudoInput, sudoPassword, type AskSudoPassword } from './sudo.js';
 import {
   DEFAULT_GLIBC_MIN,
@@ -127,20 +128,9 @@ export function agentExecCommand(
   paths: RemotePaths,
   container: string,
   command: readonly string[],
-  options: { tty?: boolean } = {},
+  options: { tty?: boolean; attach?: ContainerAttach } = {},
 ): string {
-  return shellCommand([
-    ...paths.privilege,
-    paths.node,
-    paths.agent,
-    'exec',
-    '--socket',
-    paths.socket,
-    ...(options.tty ? ['--tty'] : []),
-    container,
-    '--',
-    ...command,
-  ]);
+  return shellCommand([...paths.privilege, paths.node, paths.agent, ...agentContainerArgs(paths.socket, container, command, options)]);
 }
 
 export async function deployAgent(options: DeployOptions): Promise<DeployResult> {

@@ -5,6 +5,7 @@ import type { MachineState, MachineSummary } from '../../../shared/host-api.js';
 import type { DeployReport, MachineView } from '../../../shared/machines.js';
 import type { AgentLink } from '../agent/agent-link.js';
 import type { UploadedFile } from './ssh/upload.js';
+import type { ContainerAttach } from './agent-container-command.js';
 
 /**
  * A place containers run. Providers differ in how they start and how they reach the agent; what
@@ -46,7 +47,7 @@ export interface Machine {
   execCommand(
     container: string,
     command: readonly string[],
-    options?: { tty?: boolean },
+    options?: { tty?: boolean; attach?: ContainerAttach },
   ): Promise<{ command: string; args: string[]; env: Record<string, string> }>;
   /**
    * A terminal on the machine: a command in a container (`agent exec`, the container's own
@@ -59,8 +60,10 @@ export interface Machine {
 export interface TerminalOptions {
   /** The container to run in; absent: the machine itself (its login shell when no command is given). */
   container?: string;
-  /** The command and its arguments; required with a container. */
+  /** The command and its arguments; required with a container unless attaching. */
   command?: readonly string[];
+  /** The container's own console instead of a new command (`docker attach`). */
+  attach?: ContainerAttach;
   /** Give the command a terminal (PTY): what interactive shells and `exec -t` want. */
   tty: boolean;
   cols?: number;

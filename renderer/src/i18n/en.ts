@@ -440,6 +440,7 @@ export const en = {
   'run.pids': 'Processes',
   'run.pids.hint': 'Most processes at once, e.g. 100',
   'run.autoRemove': 'Remove when it exits',
+  'run.interactive': 'Interactive (TTY): type into it in its Terminal tab',
   'run.submit': 'Run',
   'run.running': 'Starting…',
   'run.failed': 'The container did not start',

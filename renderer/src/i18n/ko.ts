@@ -441,6 +441,7 @@ export const ko: Dictionary = {
   'run.pids': '프로세스',
   'run.pids.hint': '동시에 실행할 수 있는 최대 프로세스 수. 예: 100',
   'run.autoRemove': '종료되면 삭제',
+  'run.interactive': '대화형 (TTY): 터미널 탭에서 입력',
   'run.submit': '실행',
   'run.running': '시작하는 중…',
   'run.failed': '컨테이너가 시작되지 않았습니다',

@@ -126,7 +126,9 @@ export function createContainersStore(api: Pick<HostApi, 'call'>, options: { rel
         const machine = machineOrThrow();
         const created = await api.call('containers.create', { machine, ...spec });
         // Show it at once, as created; start's answer (or the next read) brings it up to date.
-        const summary = await api.call('containers.start', { machine, container: created.id }).catch(async (error: unknown) => {
+        // With a terminal, its first output waits for the Terminal tab that attaches to it.
+        const attach = spec.tty ? { waitForAttach: true } : {};
+        const summary = await api.call('containers.start', { machine, container: created.id, ...attach }).catch(async (error: unknown) => {
           void get().load(machine);
           throw error;
         });

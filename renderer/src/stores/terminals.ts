@@ -17,7 +17,7 @@ export type OutputListener = (data: string, reset: boolean) => void;
 export interface TerminalsState {
   sessions: TerminalTab[];
   active?: string;
-  open(params: { machine: string; container?: string; cols: number; rows: number }): Promise<TerminalTab>;
+  open(params: { machine: string; container?: string; attach?: boolean; cols: number; rows: number }): Promise<TerminalTab>;
   input(id: string, data: string): void;
   resize(id: string, cols: number, rows: number): void;
   close(id: string): Promise<void>;

@@ -104,6 +104,8 @@ export interface ContainerPaths {
   exit: string;
   pid: string;
   supervisorLog: string;
+  /** The unix socket the supervisor serves the container's console on while it runs. */
+  console: string;
 }
 
 export class ContainerRecords {
@@ -123,6 +125,7 @@ export class ContainerRecords {
       exit: join(dir, 'exit.json'),
       pid: join(dir, 'init.pid'),
       supervisorLog: join(dir, 'supervisor.log'),
+      console: join(dir, 'console.sock'),
     };
   }
 

@@ -21,6 +21,7 @@ import { createLogger, type Logger } from '../daemon/logger.js';
 import { Teardown } from '../daemon/teardown.js';
 import type { CgroupDriver } from './cgroups/index.js';
 import { commandLine, mergeEnv } from './container-command.js';
+import { consoleOf, consoleOptions, terminalEnv } from './console.js';
 import { readExit, type ExitRecord } from './exit-file.js';
 import { normalizeSignal } from './signals.js';
 import { followLog, readLog } from './container-logs.js';
@@ -207,6 +208,19 @@ export class ContainerRuntime {
     return args.slice(0, args.lastIndexOf('--'));
   }
 
+  /** Where `agent attach` reaches a running container's console. */
+  attachSpec(selector: string) {
+    const record = this.find(selector);
+    if (record.state !== 'running')
+      throw new OnggiError(
+        ErrorCode.Conflict,
+        'not_running',
+        `You cannot attach to a stopped container, start it first (${record.name})`,
+        'params.container',
+      );
+    return consoleOf(record.spec, this.store.paths(record.id));
+  }
+
   /** Who the container's processes run as and what they may do: the same for its first process and every exec. */
   private processSettings(record: ContainerRecord, cgroupProcs: string[]) {
     return {
@@ -257,7 +271,7 @@ export class ContainerRuntime {
         imageId: image.id,
         layerDirs: image.layerDirs,
         argv,
-        env: mergeEnv(image.config.env, spec.env ?? [], spec.hostname ?? id.slice(0, 12)),
+        env: terminalEnv(mergeEnv(image.config.env, spec.env ?? [], spec.hostname ?? id.slice(0, 12)), spec.tty),
         workingDir: spec.workingDir ?? (image.config.workingDir || '/'),
         uid: 0,
         gid: 0,
@@ -317,7 +331,7 @@ export class ContainerRuntime {
     }
   }
 
-  start(selector: string): Promise<ContainerSummary> {
+  start(selector: string, options: { waitForAttach?: boolean | undefined } = {}): Promise<ContainerSummary> {
     const record = this.find(selector);
     return this.locked(record.id, async () => {
       if (record.state === 'running') return summarize(record);
@@ -328,7 +342,7 @@ export class ContainerRuntime {
           `container ${record.name} cannot be started: ${record.error ?? 'it could not be recovered'}`,
           'params.container',
         );
-      await this.startLocked(record);
+      await this.startLocked(record, options);
       return summarize(record);
     });
   }
@@ -349,7 +363,7 @@ export class ContainerRuntime {
     return { maxSize: now.maxSize ?? DEFAULT_LOG_OPTIONS.maxSize, maxFiles: now.maxFiles ?? DEFAULT_LOG_OPTIONS.maxFiles };
   }
 
-  private async startLocked(record: ContainerRecord): Promise<void> {
+  private async startLocked(record: ContainerRecord, options: { waitForAttach?: boolean | undefined } = {}): Promise<void> {
     const scope = this.scope(record);
     this.released.delete(record.id);
     const paths = this.store.paths(record.id);
@@ -387,6 +401,7 @@ export class ContainerRuntime {
         readyFd: READY_FD,
         goFd: GO_FD,
         ...(record.mounts.length > 0 ? { mounts: helperMounts(record.mounts, this.options.volumes) } : {}),
+        ...consoleOptions(record.spec, paths, options),
       });
       const pid = await launchSupervisor(
         this.options.activity,
@@ -839,6 +854,7 @@ function summarize(record: ContainerRecord): ContainerSummary {
     createdAt: record.createdAt,
     startedAt: record.startedAt,
     finishedAt: record.finishedAt,
+    ...(record.spec.tty ? { tty: true } : {}),
   };
 }
 

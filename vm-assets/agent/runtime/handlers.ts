@@ -18,7 +18,7 @@ export function createContainerHandlers(available: ContainerRuntime | Error): Ha
   const runtime = available instanceof Error ? unavailable(available) : available;
   return {
     'containers.create': (spec) => runtime.create(spec),
-    'containers.start': ({ container }) => runtime.start(container),
+    'containers.start': ({ container, waitForAttach }) => runtime.start(container, { waitForAttach }),
     'containers.stop': ({ container, timeoutSeconds }) => runtime.stop(container, timeoutSeconds),
     'containers.kill': ({ container, signal }) => runtime.kill(container, signal),
     'containers.remove': ({ container, force, volumes }) => runtime.remove(container, force, volumes),
@@ -34,5 +34,6 @@ export function createContainerHandlers(available: ContainerRuntime | Error): Ha
     'containers.logDefaults': (change) => runtime.logDefaults(change),
     'containers.stats': ({ container }) => runtime.stats(container),
     'containers.execSpec': ({ container }) => ({ helperArgs: runtime.execSpec(container) }),
+    'containers.attachSpec': ({ container }) => runtime.attachSpec(container),
   };
 }

@@ -60,6 +60,14 @@ export interface RunSpec extends ProcessSettings {
   readyFd?: number;
   /** An inherited pipe to read `go` from before the container goes on (network set-up happens before). */
   goFd?: number;
+  /** The unix socket the supervisor serves the container's console on (`attach`); see vm-assets/init/console.h. */
+  console?: string;
+  /** The container's first process gets a pty of its own, kept by the supervisor (`run -t`). Needs console. */
+  tty?: boolean;
+  /** Its stdin stays open for attachers' input (`run -i`): a pipe, or the pty's input with tty. Needs console. */
+  stdinOpen?: boolean;
+  /** Output waits for the first attacher at most this long (`start -a`: nothing printed before it is lost). */
+  attachWaitMs?: number;
   /** The container's bind mounts (volumes are binds of their data directory) and tmpfs, parents first. */
   mounts?: readonly HelperMount[];
 }
@@ -243,6 +251,10 @@ const ENCODE = {
     }
     return `${mount.type}:${flags.join(',')}:${mount.target}:${mount.source ?? ''}`;
   },
+  ms: (value: number, what: string) => {
+    check(Number.isInteger(value) && value >= 1 && value <= 600_000, `${what} must be 1 to 600000 milliseconds: ${value}`);
+    return String(value);
+  },
   flag: () => '',
 } satisfies Record<string, (value: never, what: string, option: HelperOption) => string>;
 
@@ -308,6 +320,11 @@ export function initArgs(spec: InitSpec): string[] {
     case 'run':
       check(spec.argv.length > 0 && spec.argv[0] !== '', 'argv must name a command');
       if (spec.command === 'exec') check(spec.ttySize === undefined || spec.tty === true, 'ttySize needs tty');
+      if (spec.command === 'run')
+        check(
+          spec.console !== undefined || (!spec.tty && !spec.stdinOpen && !spec.attachWaitMs),
+          'tty, stdinOpen and attachWaitMs need console',
+        );
       return [spec.command, ...optionArgs(optionsFor(spec.command), spec), '--', ...spec.argv.map((arg) => text(arg, 'argv'))];
   }
 }

@@ -7,6 +7,7 @@ import { ErrorCode } from '../../../../shared/jsonrpc.js';
 import type { AgentLink } from '../../agent/agent-link.js';
 import type { AgentEventListener, Machine, StateListener, Terminal, TerminalOptions } from '../machine.js';
 import { LinkKeeper } from '../link-keeper.js';
+import { agentContainerArgs, type ContainerAttach } from '../agent-container-command.js';
 import { openLocalTerminal } from './local-terminal.js';
 import { readAgentBundle } from '../../agent/agent-bundle.js';
 import { connectLocalAgent, socketPathIn, type LocalDaemonOptions } from './local-daemon.js';
@@ -37,7 +38,7 @@ export class LocalMachine implements Machine {
     return this.link.ensure();
   }
 
-  async execCommand(container: string, command: readonly string[], options: { tty?: boolean } = {}) {
+  async execCommand(container: string, command: readonly string[], options: { tty?: boolean; attach?: ContainerAttach } = {}) {
     await this.agent(); // the daemon must be up (and ours) for the exec entry to ask it
     const bundle = await readAgentBundle(this.options.agentDir);
     return {
@@ -45,13 +46,7 @@ export class LocalMachine implements Machine {
       args: [
         ...(this.options.nodeRuntime.args ?? []),
         bundle.entry,
-        'exec',
-        '--socket',
-        socketPathIn(this.options.runDir),
-        ...(options.tty ? ['--tty'] : []),
-        container,
-        '--',
-        ...command,
+        ...agentContainerArgs(socketPathIn(this.options.runDir), container, command, options),
       ],
       env: this.options.nodeRuntime.env ?? {},
     };
@@ -60,10 +55,11 @@ export class LocalMachine implements Machine {
   /** A container command through `agent exec`, or a shell (or command) on this host, in a PTY when asked. */
   async openTerminal(options: TerminalOptions): Promise<Terminal> {
     if (options.container !== undefined) {
-      if (!options.command || options.command.length === 0) {
+      if (!options.attach && (!options.command || options.command.length === 0)) {
         throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', 'a command is needed to run in a container', 'params.command');
       }
-      return openLocalTerminal(await this.execCommand(options.container, options.command, { tty: options.tty }), options);
+      const far = { tty: options.tty, ...(options.attach ? { attach: options.attach } : {}) };
+      return openLocalTerminal(await this.execCommand(options.container, options.command ?? [], far), options);
     }
     const [command, ...args] = options.command?.length ? options.command : [process.env.SHELL || '/bin/sh'];
     return openLocalTerminal({ command: command ?? '/bin/sh', args, env: {} }, options);

@@ -248,14 +248,17 @@ export class SshMachine implements Machine {
 
   async openTerminal(options: TerminalOptions): Promise<Terminal> {
     if (options.container !== undefined) {
-      if (!options.command || options.command.length === 0) {
+      if (!options.attach && (!options.command || options.command.length === 0)) {
         throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', 'a command is needed to run in a container', 'params.command');
       }
       await this.agent(); // deployed, current, and we know where it is
       const deployed = this.lastDeploy;
       if (!deployed) throw new OnggiError(ErrorCode.Unavailable, 'agent_unreachable', `the agent on ${this.name} is not deployed`);
       const connection = await this.ssh();
-      const command = agentExecCommand(deployed.paths, options.container, options.command, { tty: options.tty });
+      const command = agentExecCommand(deployed.paths, options.container, options.command ?? [], {
+        tty: options.tty,
+        ...(options.attach ? { attach: options.attach } : {}),
+      });
       if (!readsSudoPassword(deployed.paths.privilege)) return openCommandTerminal(connection, command, options);
       // sudo -S: its password line first. Not into a PTY: the line discipline would echo it
       // before sudo turns echo off.

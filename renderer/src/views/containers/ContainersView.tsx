@@ -48,6 +48,8 @@ export function ContainersView() {
   const status = useContainers((state) => state.status);
   const loadImages = useImages((state) => state.load);
   const [runOpen, setRunOpen] = useState(false);
+  // A container just run with a terminal: its detail opens on the Terminal tab, at its console.
+  const [consoleOf, setConsoleOf] = useState<string>();
   const { name: machine, summary, usable } = useMachineLoad(load);
 
   return (
@@ -79,13 +81,17 @@ export function ContainersView() {
           </>
         }
       />
-      {usable ? <ContainersBody machine={machine} onRun={() => setRunOpen(true)} /> : <MachineNotReady name={machine} summary={summary} />}
-      {runOpen && <RunContainer onClose={() => setRunOpen(false)} />}
+      {usable ? (
+        <ContainersBody machine={machine} onRun={() => setRunOpen(true)} consoleOf={consoleOf} />
+      ) : (
+        <MachineNotReady name={machine} summary={summary} />
+      )}
+      {runOpen && <RunContainer onClose={() => setRunOpen(false)} onConsole={setConsoleOf} />}
     </>
   );
 }
 
-function RunContainer({ onClose }: { onClose: () => void }) {
+function RunContainer({ onClose, onConsole }: { onClose: () => void; onConsole: (id: string) => void }) {
   const t = useT();
   const images = useImages((state) => state.images);
   const run = useContainers((state) => state.run);
@@ -97,12 +103,13 @@ function RunContainer({ onClose }: { onClose: () => void }) {
       onRun={async (spec: ContainerSpec) => {
         const started = await run(spec);
         push({ tone: 'ok', title: t('containers.started', { name: started.name }) });
+        if (spec.tty) onConsole(started.id);
       }}
     />
   );
 }
 
-function ContainersBody({ machine, onRun }: { machine: string; onRun: () => void }) {
+function ContainersBody({ machine, onRun, consoleOf }: { machine: string; onRun: () => void; consoleOf: string | undefined }) {
   const t = useT();
   const language = useLanguage();
   const filterId = useId();
@@ -122,6 +129,15 @@ function ContainersBody({ machine, onRun }: { machine: string; onRun: () => void
   const [openId, setOpenId] = useState<string>();
   const [tab, setTab] = useState<DetailTab>('logs');
   const [confirmation, setConfirmation] = useState<Confirmation>();
+  // A new console to show: adjusted while rendering (React's way to follow a prop), not in an effect.
+  const [consoleShown, setConsoleShown] = useState<string>();
+  if (consoleOf !== consoleShown) {
+    setConsoleShown(consoleOf);
+    if (consoleOf) {
+      setOpenId(consoleOf);
+      setTab('terminal');
+    }
+  }
 
   const shown = useMemo(() => {
     const needle = filter.trim().toLowerCase();

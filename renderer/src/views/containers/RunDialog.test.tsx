@@ -83,4 +83,14 @@ describe('RunDialog', () => {
     expect(onRun.mock.calls[0]?.[0]).toMatchObject({ image: 'busybox:latest', limits: { memory: 1024 } });
     await waitFor(() => expect(screen.getByLabelText('Memory').getAttribute('aria-invalid')).toBe('true'));
   });
+
+  it('Interactive (TTY) runs the container with a terminal and open stdin (-it)', async () => {
+    const onRun = vi.fn<(spec: ContainerSpec) => Promise<void>>(() => Promise.resolve());
+    render(<RunDialog images={[]} onRun={onRun} onClose={() => undefined} />);
+    fireEvent.change(screen.getByLabelText('Image'), { target: { value: 'busybox:latest' } });
+    fireEvent.click(screen.getByLabelText(/Interactive \(TTY\)/));
+    fireEvent.click(screen.getByRole('button', { name: 'Run' }));
+    await waitFor(() => expect(onRun).toHaveBeenCalledTimes(1));
+    expect(onRun.mock.calls[0]?.[0]).toMatchObject({ image: 'busybox:latest', tty: true, stdinOpen: true });
+  });
 });

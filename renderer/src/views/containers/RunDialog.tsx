@@ -30,7 +30,9 @@ export interface RunDialogProps {
 }
 
 /** The fields typed as one line of text: labelled `run.FIELD`, hinted `run.FIELD.hint`. */
-type TextField = Exclude<RunField, 'env' | 'autoRemove' | 'mounts'>;
+type TextField = Exclude<RunField, 'env' | 'autoRemove' | 'mounts' | 'interactive'>;
+/** The fields that are a checkbox: labelled `run.FIELD`, with the docker flag beside it. */
+type CheckField = 'autoRemove' | 'interactive';
 
 const fieldOrder: RunField[] = [
   'image',
@@ -133,6 +135,15 @@ export function RunDialog({ images, onRun, onClose, initial }: RunDialogProps) {
     </Field>
   );
 
+  const checkbox = (field: CheckField, flag: string) => (
+    <label className="checkbox form-wide">
+      <input name={field} type="checkbox" checked={values[field]} onChange={(event) => update(field, event.target.checked)} />
+      <span>
+        {t(`run.${field}`)} <code>{flag}</code>
+      </span>
+    </label>
+  );
+
   return (
     <FormDialog
       id={formId}
@@ -187,17 +198,8 @@ export function RunDialog({ images, onRun, onClose, initial }: RunDialogProps) {
         {...(errors.mounts ? { error: errorText(t, errors.mounts) ?? '' } : {})}
         onChange={(rows) => update('mounts', rows)}
       />
-      <label className="checkbox form-wide">
-        <input
-          name="autoRemove"
-          type="checkbox"
-          checked={values.autoRemove}
-          onChange={(event) => update('autoRemove', event.target.checked)}
-        />
-        <span>
-          {t('run.autoRemove')} <code>--rm</code>
-        </span>
-      </label>
+      {checkbox('autoRemove', '--rm')}
+      {checkbox('interactive', '-it')}
     </FormDialog>
   );
 }

@@ -23,6 +23,8 @@ export interface RunFormValues {
   autoRemove: boolean;
   /** Bind mounts, volumes and tmpfs, one row each. */
   mounts: MountRow[];
+  /** `-it`: the container's own process gets a terminal and open stdin, shown in its Terminal tab. */
+  interactive: boolean;
 }
 
 export type RunField =
@@ -41,6 +43,7 @@ export const emptyRunForm: RunFormValues = {
   ports: '',
   autoRemove: false,
   mounts: [],
+  interactive: false,
 };
 
 const words = (text: string): string[] => text.split(/[\s,]+/).filter(Boolean);
@@ -167,6 +170,7 @@ export function toSpecInput(values: RunFormValues): { input: ContainerSpecInput;
   if (values.autoRemove) input.autoRemove = true;
   const mounts = mountsFromRows(values.mounts);
   if (mounts.length > 0) input.mounts = mounts;
+  if (values.interactive) Object.assign(input, { tty: true, stdinOpen: true });
   return { input, envLines, errors };
 }
 

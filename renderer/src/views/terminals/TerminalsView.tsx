@@ -15,7 +15,7 @@ import { ViewHeader } from '../ViewHeader';
 /** A first size for the PTY; the pane fits it to the element as soon as it is drawn. */
 export const INITIAL_SIZE = { cols: 100, rows: 30 } as const;
 
-export function useOpenTerminal(): (params: { machine: string; container?: string }) => Promise<TerminalTab | undefined> {
+export function useOpenTerminal(): (params: { machine: string; container?: string; attach?: boolean }) => Promise<TerminalTab | undefined> {
   const t = useT();
   const store = useTerminalsStore();
   const push = useToasts((state) => state.push);
@@ -45,7 +45,8 @@ export function TerminalsView() {
     setBusy(false);
   };
   const reopen = (session: TerminalTab): void => {
-    void open({ machine: session.machine, ...(session.container ? { container: session.container } : {}) }).then((opened) => {
+    const where = { ...(session.container ? { container: session.container } : {}), ...(session.attach ? { attach: true } : {}) };
+    void open({ machine: session.machine, ...where }).then((opened) => {
       if (opened) void store.getState().close(session.id);
     });
   };
