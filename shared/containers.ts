@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Digest, ImageSelector } from './images.js';
 import { ResourceName } from './names.js';
 import { Ipv4Address, NetworkAttachment, NetworkName, PublishedPort } from './networks.js';
+import { RunOptionFields } from './run-options.js';
 import { UnitError, parseCpus, parseMemory, parsePortMapping } from './units.js';
 
 export const ContainerId = z.string().regex(/^[a-f0-9]{64}$/);
@@ -52,7 +53,11 @@ const Hostname = z
   .string()
   .max(63)
   .regex(/^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/, 'must be letters, digits and inner hyphens');
-const UserSpec = z.string().regex(/^\d{1,10}(:\d{1,10})?$/, 'must be UID or UID:GID (numbers)');
+/** `USER[:GROUP]`, each a number or a name looked up in the image's /etc/passwd and /etc/group (Docker's `--user`). */
+const UserSpec = z
+  .string()
+  .max(65)
+  .regex(/^([a-z_][a-z0-9_.-]{0,31}\$?|\d{1,10})(:([a-z_][a-z0-9_.-]{0,31}\$?|\d{1,10}))?$/i, 'must be USER[:GROUP], each a name or a number');
 /** `[HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|udp]`, kept as typed (the agent parses it again with the same function). */
 const PortSpec = z
   .string()
@@ -78,6 +83,8 @@ const NetworkList = z
   .refine((list) => !list.includes('none') || list.length === 1, { message: '"none" cannot be combined with other networks' })
   .refine((list) => new Set(list).size === list.length, { message: 'lists a network twice' });
 
+export const RestartPolicy = z.enum(['no', 'on-failure', 'always', 'unless-stopped']);
+
 export const ContainerSpec = z.strictObject({
   image: ImageSelector,
   name: ResourceName.optional(),
@@ -92,7 +99,7 @@ export const ContainerSpec = z.strictObject({
   limits: ResourceLimits.optional(),
   /** Remove the container when it exits (`--rm`). */
   autoRemove: z.boolean().optional(),
-  restart: z.enum(['no', 'on-failure', 'always']).optional(),
+  restart: RestartPolicy.optional(),
   networks: NetworkList.optional(),
   /** Published ports (`-p`). */
   ports: z.array(PortSpec).max(256).optional(),
@@ -100,6 +107,7 @@ export const ContainerSpec = z.strictObject({
   ip: Ipv4Address.optional(),
   /** Log rotation (`--log-opt max-size=10m,max-file=3`); absent fields take the machine's default. */
   log: LogOptions.optional(),
+  ...RunOptionFields,
 });
 export type ContainerSpecInput = z.input<typeof ContainerSpec>;
 export type ContainerSpec = z.infer<typeof ContainerSpec>;
@@ -124,6 +132,8 @@ export const ContainerSummary = z.strictObject({
   finishedAt: z.string().max(64).nullable(),
   /** Published ports (what the host forwards to the desktop while the container runs). */
   ports: z.array(PublishedPort).optional(),
+  /** `--label`s, for `ps --filter label=…`. */
+  labels: z.record(z.string(), z.string()).optional(),
 });
 export type ContainerSummary = z.infer<typeof ContainerSummary>;
 

@@ -52,6 +52,9 @@ const run: RunSpec = {
   readyFd: 7,
   goFd: 8,
   printSpec: true,
+  resolvConf: '/x/resolv.conf',
+  readOnlyRootfs: true,
+  shmSize: 128 * 1024 * 1024,
   argv: ['nginx', '-g', 'daemon off;'],
 };
 const exec: ExecSpec = {

@@ -223,6 +223,16 @@ static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
     case OPT_TTY_SIZE:
       parse_tty_size(sp, opt, value);
       break;
+    case OPT_RESOLV_CONF:
+      absolute(opt, sp->resolv_conf = value);
+      break;
+    case OPT_READ_ONLY_ROOTFS:
+      sp->read_only_rootfs = 1;
+      break;
+    case OPT_SHM_SIZE:
+      sp->shm_size = parse_id(opt, value, ULONG_MAX);
+      if (sp->shm_size == 0) bad("%s: must be at least 1: \"%s\"", opt, value);
+      break;
     }
   }
   const char *rule = bad_device_rule(&sp->device_allow);
@@ -292,6 +302,9 @@ static int print_spec(const struct spec *sp) {
   print_string(sp->pid_file);
   printf(",\"unmountRootfs\":%s,\"readyFd\":%d,\"goFd\":%d,\"tty\":%s,\"ttySize\":{\"rows\":%u,\"cols\":%u},\"printSpec\":true",
          sp->unmount_rootfs ? "true" : "false", sp->ready_fd, sp->go_fd, sp->tty ? "true" : "false", sp->tty_rows, sp->tty_cols);
+  fputs(",\"resolvConf\":", stdout);
+  print_string(sp->resolv_conf);
+  printf(",\"readOnlyRootfs\":%s,\"shmSize\":%llu", sp->read_only_rootfs ? "true" : "false", sp->shm_size);
   size_t argc = 0;
   while (sp->argv[argc]) argc++;
   print_strings("argv", sp->argv, argc);

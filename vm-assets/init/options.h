@@ -34,6 +34,9 @@ enum option_id {
   OPT_TTY,
   OPT_TTY_SIZE,
   OPT_PRINT_SPEC,
+  OPT_RESOLV_CONF,
+  OPT_READ_ONLY_ROOTFS,
+  OPT_SHM_SIZE,
 };
 
 static const struct {
@@ -68,6 +71,9 @@ static const struct {
     {"--tty", OPT_TTY, FOR_EXEC | FLAG},
     {"--tty-size", OPT_TTY_SIZE, FOR_EXEC},
     {"--print-spec", OPT_PRINT_SPEC, FOR_RUN | FOR_EXEC | FLAG},
+    {"--resolv-conf", OPT_RESOLV_CONF, FOR_RUN},
+    {"--read-only-rootfs", OPT_READ_ONLY_ROOTFS, FOR_RUN | FLAG},
+    {"--shm-size", OPT_SHM_SIZE, FOR_RUN},
 };
 
 static const char usage[] =
@@ -76,7 +82,8 @@ static const char usage[] =
     "                      [--seccomp-deny NAME]... [--mask PATH]... [--readonly PATH]... [--device-allow RULE]...\n"
     "                      [--cgroupfs v2|none] [--log FILE] [--log-max-size BYTES] [--log-max-files N]\n"
     "                      [--exit-file FILE] [--pid-file FILE] [--unmount-rootfs] [--ready-fd N] [--go-fd N]\n"
-    "                      [--print-spec] -- CMD [ARG...]\n"
+    "                      [--print-spec] [--resolv-conf FILE] [--read-only-rootfs] [--shm-size BYTES]\n"
+    "                      -- CMD [ARG...]\n"
     "       onggi-init exec --target-pid PID [--cgroup-procs FILE]... [--cwd DIR] [--uid N] [--gid N]\n"
     "                       [--groups N,...] [--env K=V]... [--cap NAME]... [--seccomp-deny NAME]... [--tty]\n"
     "                       [--tty-size ROWSxCOLS] [--print-spec] -- CMD [ARG...]\n"

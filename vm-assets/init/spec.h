@@ -45,6 +45,12 @@ struct spec {
   /* run: overlayfs mount options; the supervisor mounts the rootfs itself (one `mount` spawn less per start). */
   const char *overlay;
   unsigned short tty_rows, tty_cols;
+  /* run: a file bind-mounted at the container's /etc/resolv.conf (made a plain file inside the root first). */
+  const char *resolv_conf;
+  /* run: the root filesystem's mount made read-only after everything is mounted on it (--read-only). */
+  int read_only_rootfs;
+  /* run: /dev/shm's size in bytes (0: Docker's 64 MiB). */
+  unsigned long long shm_size;
   char **argv; /* the container's command: NULL-terminated */
 };
 

@@ -60,6 +60,12 @@ export interface RunSpec extends ProcessSettings {
   readyFd?: number;
   /** An inherited pipe to read `go` from before the container goes on (network set-up happens before). */
   goFd?: number;
+  /** A file bind-mounted at the container's /etc/resolv.conf (a symlink there is replaced inside the root, never followed out). */
+  resolvConf?: string;
+  /** Mount the root filesystem read-only (`--read-only`); the kernel filesystems and /etc files on it keep their modes. */
+  readOnlyRootfs?: boolean;
+  /** /dev/shm's size in bytes; default 64 MiB. */
+  shmSize?: number;
 }
 
 export interface ExecSpec extends ProcessSettings, ExecTerminal {
