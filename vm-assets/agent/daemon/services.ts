@@ -7,6 +7,7 @@ import type { ActivityLog } from '../activity/activity-log.js';
 import { NetworkManager } from '../networks/network-manager.js';
 import { createCgroupDriver } from '../runtime/cgroups/index.js';
 import { readLogDefaults, writeLogDefaults } from '../runtime/log-defaults.js';
+import { resolvSourcesFrom } from '../runtime/resolv-conf.js';
 import { ContainerRuntime, type ImageResolver } from '../runtime/container-runtime.js';
 import { DEFAULT_SECURITY_POLICY, type SecurityPolicy } from '../runtime/security-policy.js';
 import { detectCgroups } from '../system/cgroups.js';
@@ -44,6 +45,7 @@ export async function createRuntime(deps: RuntimeDeps): Promise<ContainerRuntime
       emit: (event) => deps.events.publish(event),
       log: deps.log,
       logDefaults: { read: () => readLogDefaults(deps.stateDir), write: (options) => writeLogDefaults(deps.stateDir, options) },
+      resolvSources: resolvSourcesFrom(process.env),
       ...(deps.networks instanceof NetworkManager ? networkHooks(deps.networks) : {}),
     });
     const { unreadable, unrecoverable } = await runtime.reconcile();

@@ -4,7 +4,7 @@ import { unlinkSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ContainerSpec, ContainerState, DEFAULT_LOG_OPTIONS } from '../../../shared/containers.js';
+import { ContainerSpec, ContainerState, DEFAULT_LOG_OPTIONS, RestartPolicy } from '../../../shared/containers.js';
 import { errorMessage } from '../../../shared/errors.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
 
@@ -33,7 +33,7 @@ export const ContainerRecord = z.object({
   hostname: z.string(),
   limits: z.object({ cpus: z.number().optional(), memory: z.number().optional(), pids: z.number().optional() }),
   autoRemove: z.boolean(),
-  restart: z.enum(['no', 'on-failure', 'always']),
+  restart: RestartPolicy,
   spec: ContainerSpec,
   pid: z.number().int().nullable(),
   /** The init process's start time (clock ticks since boot, /proc/PID/stat field 22): pid + this identifies it even if the pid is reused. */
@@ -54,6 +54,8 @@ export const ContainerRecord = z.object({
   startsCutShort: z.number().int().default(0),
   /** Log rotation, decided at create (the container's --log-opt, else the machine's default). */
   log: z.object({ maxSize: z.number().int().positive(), maxFiles: z.number().int().min(1) }).default({ ...DEFAULT_LOG_OPTIONS }),
+  /** The user stopped it (stop, or a kill that ends it): its restart policy no longer applies until it is started again. */
+  stoppedByUser: z.boolean().default(false),
 });
 export type ContainerRecord = z.infer<typeof ContainerRecord>;
 

@@ -32,6 +32,8 @@ import { initArgs } from './helper-protocol.js';
 import { DEFAULT_DEVICE_RULES, type SecurityPolicy } from './security-policy.js';
 import { GO_FD, READY_FD, StartError, launchSupervisor } from './supervisor.js';
 import { UserError, resolveUser } from './users.js';
+import { DEFAULT_RESOLV_SOURCES, writeContainerResolvConf, type ResolvSources } from './resolv-conf.js';
+import { checkRunOptions, helperRunOptions, killEndsRestarts, restartWanted, stopPlan } from './run-options.js';
 
 export interface ResolvedImage {
   id: string;
@@ -61,6 +63,8 @@ export interface RuntimeOptions {
   log?: Logger;
   /** Where the machine's log rotation default is kept, for what a container's --log-opt leaves out (read at each create). */
   logDefaults?: { read(): Promise<LogOptions>; write(options: LogOptions): Promise<void> };
+  /** Where the machine's resolver configuration is read for containers' /etc/resolv.conf (default /etc/resolv.conf and systemd-resolved's). */
+  resolvSources?: ResolvSources;
 }
 
 const RESTART_LIMIT = 10;
@@ -218,6 +222,7 @@ export class ContainerRuntime {
   // ---- lifecycle -----------------------------------------------------------------------------
 
   async create(spec: ContainerSpec): Promise<{ id: string; name: string }> {
+    checkRunOptions(spec);
     const name = spec.name ?? generateName((candidate) => this.nameTaken(candidate));
     if (this.nameTaken(name))
       throw new OnggiError(ErrorCode.Conflict, 'name_in_use', `the name "${name}" is already in use by another container`, 'params.name');
@@ -259,6 +264,7 @@ export class ContainerRuntime {
         startPending: false,
         startsCutShort: 0,
         log: await this.logOptions(spec),
+        stoppedByUser: false,
       };
       const user = spec.user ?? image.config.user;
       // Only a user name (or a uid without a gid) needs the image's /etc/passwd, read through the mounted layers.
@@ -337,6 +343,8 @@ export class ContainerRuntime {
     mkdirSync(paths.logDir, { recursive: true, mode: 0o700 });
     // The supervisor mounts the overlay itself, unless it still is (the helper only reports the time).
     const overlay = await prepareRootfs(record.layerDirs, paths);
+    const resolvConf = await writeContainerResolvConf(paths.dir, this.options.resolvSources ?? DEFAULT_RESOLV_SOURCES, record.spec);
+    record.stoppedByUser = false;
     // From here on a daemon that dies leaves things half made: recovery must know a start was under way.
     record.startPending = true;
     await this.store.save(record, { durable: false });
@@ -364,6 +372,8 @@ export class ContainerRuntime {
         unmountRootfs: true,
         readyFd: READY_FD,
         goFd: GO_FD,
+        resolvConf,
+        ...helperRunOptions(record.spec),
       });
       const pid = await launchSupervisor(
         this.options.activity,
@@ -409,13 +419,15 @@ export class ContainerRuntime {
     }
   }
 
-  stop(selector: string, timeoutSeconds = 10): Promise<ContainerSummary> {
+  stop(selector: string, timeoutSeconds?: number): Promise<ContainerSummary> {
     const record = this.find(selector);
     return this.locked(record.id, async () => {
       if (record.state !== 'running') return summarize(record);
+      record.stoppedByUser = true;
+      const plan = stopPlan(record.spec, timeoutSeconds);
       // PID 1 of a pid namespace ignores SIGTERM unless it handles it: then SIGKILL, as Docker does.
       const exit =
-        (await this.signalAndObserve(record, 'SIGTERM', timeoutSeconds * 1000)) ?? (await this.signalAndObserve(record, 'SIGKILL'));
+        (await this.signalAndObserve(record, plan.signal, plan.timeoutMs)) ?? (await this.signalAndObserve(record, 'SIGKILL'));
       if (exit) await this.finish(record, exit);
       return summarize(this.records.get(record.id) ?? record);
     });
@@ -425,6 +437,7 @@ export class ContainerRuntime {
     const record = this.find(selector);
     if (record.state !== 'running')
       throw new OnggiError(ErrorCode.Conflict, 'not_running', `container ${record.name} is not running`, 'params.container');
+    if (killEndsRestarts(record.spec, signal)) record.stoppedByUser = true;
     if (normalizeSignal(signal) !== 'SIGKILL') {
       this.signal(record, signal);
       return summarize(record);
@@ -540,7 +553,7 @@ export class ContainerRuntime {
       await this.purge(record);
       return;
     }
-    const again = record.restart === 'always' || (record.restart === 'on-failure' && record.exitCode !== 0);
+    const again = restartWanted(record.restart, record.exitCode, record.stoppedByUser);
     if (again && record.restartCount < RESTART_LIMIT && !exit.error) {
       record.restartCount += 1;
       // startLocked records a failure on the container itself, where the user sees it.
@@ -804,6 +817,7 @@ function summarize(record: ContainerRecord): ContainerSummary {
     createdAt: record.createdAt,
     startedAt: record.startedAt,
     finishedAt: record.finishedAt,
+    ...(record.spec.labels ? { labels: record.spec.labels } : {}),
   };
 }
 

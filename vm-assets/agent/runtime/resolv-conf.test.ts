@@ -1,0 +1,72 @@
+// The container's resolv.conf builder against resolver files as machines have them (testdata/resolv).
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildResolvConf, parseResolvConf, writeContainerResolvConf } from './resolv-conf.js';
+
+const fixture = (name: string) => readFile(join(__dirname, 'testdata/resolv', name), 'utf8');
+const lines = (text: string) => text.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+
+describe('the container resolv.conf', () => {
+  it("replaces systemd-resolved's stub with the upstream servers resolved uses (their search list too)", async () => {
+    const text = buildResolvConf(await fixture('stub-resolv.conf'), await fixture('resolved-upstream.conf'), {});
+    expect(lines(text)).toEqual(['nameserver 192.0.2.10', 'nameserver 192.0.2.11', 'search corp.example lab.example']);
+    expect(text).not.toContain('127.0.0.53');
+  });
+
+  it('drops loopback servers a container cannot reach, and falls back to Docker’s defaults saying so', async () => {
+    const text = buildResolvConf(await fixture('local-dnsmasq.conf'), undefined, {});
+    expect(lines(text)).toEqual(['nameserver 8.8.8.8', 'nameserver 8.8.4.4']);
+    expect(text).toMatch(/^# .*no name server a container can reach/);
+    // The stub without resolved's upstream file (resolved not running) is loopback like any other.
+    expect(lines(buildResolvConf(await fixture('stub-resolv.conf'), undefined, {}))).toEqual([
+      'nameserver 8.8.8.8',
+      'nameserver 8.8.4.4',
+      'search corp.example',
+      'options edns0 trust-ad',
+    ]);
+  });
+
+  it('reads the file as glibc does: comments, bad servers and unknown lines ignored, the last search/domain wins', async () => {
+    expect(parseResolvConf(await fixture('messy.conf'))).toEqual({
+      nameservers: ['198.51.100.7', '198.51.100.8'],
+      search: ['second.example', 'third.example'],
+      options: ['ndots:2', 'timeout:1'],
+    });
+    expect(parseResolvConf(await fixture('crlf.conf'))).toEqual({ nameservers: ['203.0.113.5'], search: ['crlf.example'], options: [] });
+    expect(parseResolvConf('\0\0binary\xff')).toEqual({ nameservers: [], search: [], options: [] });
+  });
+
+  it('--dns, --dns-search and --dns-option replace what the machine says; --dns-search . clears the search list', async () => {
+    const machine = await fixture('messy.conf');
+    expect(lines(buildResolvConf(machine, undefined, { dns: ['10.1.2.3', '127.0.0.1'], dnsSearch: ['a.example'], dnsOptions: ['use-vc'] }))).toEqual([
+      'nameserver 10.1.2.3',
+      'nameserver 127.0.0.1',
+      'search a.example',
+      'options use-vc',
+    ]);
+    expect(lines(buildResolvConf(machine, undefined, { dnsSearch: ['.'] }))).toEqual([
+      'nameserver 198.51.100.7',
+      'nameserver 198.51.100.8',
+      'options ndots:2 timeout:1',
+    ]);
+  });
+
+  it('writes the file from the source paths it is given; absent sources mean the defaults', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'onggi-resolv-'));
+    try {
+      const fixtures = join(__dirname, 'testdata/resolv');
+      const path = await writeContainerResolvConf(
+        dir,
+        { machine: join(fixtures, 'stub-resolv.conf'), resolvedUpstream: join(fixtures, 'resolved-upstream.conf') },
+        {},
+      );
+      expect(lines(await readFile(path, 'utf8'))).toContain('nameserver 192.0.2.10');
+      await writeContainerResolvConf(dir, { machine: join(dir, 'absent'), resolvedUpstream: fixtures /* a directory */ }, {});
+      expect(lines(await readFile(path, 'utf8'))).toEqual(['nameserver 8.8.8.8', 'nameserver 8.8.4.4']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,133 @@
+// The container's /etc/resolv.conf, made from the machine's at every start (as Docker does), then
+// bound over the image's by the init helper. A container has a network namespace of its own, so a
+// name server on the machine's loopback cannot be reached from it:
+// - systemd-resolved's stub (127.0.0.53) gives way to the servers resolved itself uses, from
+//   /run/systemd/resolve/resolv.conf (the file Docker reads in that case too);
+// - any other loopback server (a dnsmasq or unbound on 127.0.0.1, ::1) is dropped, and IPv6 servers
+//   with it (our bridges give containers IPv4 only); if nothing is left, Docker's defaults
+//   8.8.8.8 and 8.8.4.4 are used, as Docker Engine does, and the file says so.
+// --dns, --dns-search and --dns-option replace the machine's servers, search list and options.
+import { open, writeFile } from 'node:fs/promises';
+import { isIPv4, isIPv6 } from 'node:net';
+import { join } from 'node:path';
+
+/** systemd-resolved's stub listener. */
+export const RESOLVED_STUB = '127.0.0.53';
+/** Used when the machine offers no server a container can reach (Docker's defaults). */
+export const FALLBACK_NAMESERVERS = ['8.8.8.8', '8.8.4.4'] as const;
+/** Where the machine's resolver configuration is read; tests point these at files of their own. */
+export interface ResolvSources {
+  machine: string;
+  /** systemd-resolved's list of upstream servers. */
+  resolvedUpstream: string;
+}
+export const DEFAULT_RESOLV_SOURCES: ResolvSources = {
+  machine: '/etc/resolv.conf',
+  resolvedUpstream: '/run/systemd/resolve/resolv.conf',
+};
+/** The sources, from ONGGI_RESOLV_CONF and ONGGI_RESOLVED_RESOLV_CONF where set (tests), else the machine's. */
+export function resolvSourcesFrom(env: NodeJS.ProcessEnv): ResolvSources {
+  return {
+    machine: env.ONGGI_RESOLV_CONF || DEFAULT_RESOLV_SOURCES.machine,
+    resolvedUpstream: env.ONGGI_RESOLVED_RESOLV_CONF || DEFAULT_RESOLV_SOURCES.resolvedUpstream,
+  };
+}
+
+export interface ResolvConf {
+  nameservers: string[];
+  search: string[];
+  options: string[];
+}
+
+/** glibc reads at most this much of the file's meaningful content; a bigger one is not a resolv.conf. */
+const MAX_SOURCE_BYTES = 64 * 1024;
+
+/**
+ * resolv.conf(5) as glibc reads it: `#` and `;` start comments, keywords `nameserver`, `search`,
+ * `domain` (the last of search/domain wins) and `options`; anything else, or a server that is
+ * not an address, is ignored rather than trusted.
+ */
+export function parseResolvConf(text: string): ResolvConf {
+  const conf: ResolvConf = { nameservers: [], search: [], options: [] };
+  for (const raw of text.split(/\r?\n/)) {
+    const [keyword, ...words] = raw.replace(/[#;].*$/, '').trim().split(/\s+/);
+    if (keyword === 'nameserver' && words[0] !== undefined && (isIPv4(words[0]) || isIPv6(words[0]))) conf.nameservers.push(words[0]);
+    else if (keyword === 'search' || keyword === 'domain') conf.search = keyword === 'domain' ? words.slice(0, 1) : words;
+    else if (keyword === 'options') conf.options.push(...words);
+  }
+  return conf;
+}
+
+const isLoopback = (ip: string) => (isIPv4(ip) ? ip.startsWith('127.') : ip === '::1' || ip === '0:0:0:0:0:0:0:1');
+
+/** What a container on our IPv4 bridges can reach: neither loopback (the machine's, not its own) nor IPv6. */
+const reachable = (ip: string) => isIPv4(ip) && !isLoopback(ip) && ip !== '0.0.0.0';
+
+export interface ContainerDns {
+  dns?: readonly string[];
+  dnsSearch?: readonly string[];
+  dnsOptions?: readonly string[];
+}
+
+/** The container's resolv.conf text from the machine's files' texts (undefined: absent) and its --dns* options. */
+export function buildResolvConf(machine: string | undefined, resolvedUpstream: string | undefined, spec: ContainerDns): string {
+  let source = parseResolvConf(machine ?? '');
+  let from = 'the machine';
+  if (source.nameservers.includes(RESOLVED_STUB) && resolvedUpstream !== undefined) {
+    source = parseResolvConf(resolvedUpstream);
+    from = "systemd-resolved's upstream servers";
+  }
+  const lines = ['# made by onggi at the container\'s start'];
+  let nameservers: string[];
+  if (spec.dns?.length) {
+    // The user's word, loopback included (it may be their container's own resolver).
+    nameservers = [...spec.dns];
+    lines[0] += ' (--dns)';
+  } else {
+    nameservers = source.nameservers.filter(reachable);
+    if (nameservers.length === 0) {
+      nameservers = [...FALLBACK_NAMESERVERS];
+      lines[0] += `: ${from} offered no name server a container can reach (loopback or IPv6 only, or none), so Docker's defaults`;
+    } else lines[0] += ` from ${from}`;
+  }
+  const search = spec.dnsSearch?.length ? spec.dnsSearch.filter((domain) => domain !== '.') : source.search;
+  const options = spec.dnsOptions?.length ? spec.dnsOptions : source.options;
+  lines.push(...nameservers.map((ip) => `nameserver ${ip}`));
+  if (search.length > 0) lines.push(`search ${search.join(' ')}`);
+  if (options.length > 0) lines.push(`options ${options.join(' ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Reads at most MAX_SOURCE_BYTES of a file; undefined when it cannot be read (absent, a directory…). */
+async function readSource(path: string): Promise<string | undefined> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch {
+    // No file (no systemd-resolved, a machine without resolv.conf): nothing to take from it.
+    return undefined;
+  }
+  try {
+    const buffer = Buffer.alloc(MAX_SOURCE_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, MAX_SOURCE_BYTES, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } catch {
+    // Not readable as a file (a directory): as good as absent.
+    return undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The container's resolv.conf path: a file of the agent's in the container's directory. */
+export function resolvConfPath(containerDir: string): string {
+  return join(containerDir, 'resolv.conf');
+}
+
+/** Writes the container's resolv.conf (before each start, while nothing has it mounted) and returns its path. */
+export async function writeContainerResolvConf(containerDir: string, sources: ResolvSources, spec: ContainerDns): Promise<string> {
+  const [machine, upstream] = await Promise.all([readSource(sources.machine), readSource(sources.resolvedUpstream)]);
+  const path = resolvConfPath(containerDir);
+  await writeFile(path, buildResolvConf(machine, upstream, spec), { mode: 0o644 });
+  return path;
+}
