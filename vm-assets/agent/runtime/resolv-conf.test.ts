@@ -34,7 +34,8 @@ describe('the container resolv.conf', () => {
       search: ['second.example', 'third.example'],
       options: ['ndots:2', 'timeout:1'],
     });
-    expect(parseResolvConf(await fixture('crlf.conf'))).toEqual({ nameservers: ['203.0.113.5'], search: ['crlf.example'], options: [] });
+    // Inline, not a fixture: git would turn a fixture's CRLF into LF on checkout.
+    expect(parseResolvConf('nameserver 203.0.113.5\r\nsearch crlf.example\r\n')).toEqual({ nameservers: ['203.0.113.5'], search: ['crlf.example'], options: [] });
     expect(parseResolvConf('\0\0binary\xff')).toEqual({ nameservers: [], search: [], options: [] });
   });
 
