@@ -107,4 +107,6 @@ export const imageMethods = {
     params: z.strictObject({ image: ImageSelector, force: z.boolean().optional() }),
     result: z.strictObject({ untagged: z.array(z.string()), deleted: z.array(Digest) }),
   },
+  /** `image tag SOURCE TARGET`: another name for an image; a name another image had moves. */
+  'images.tag': { params: z.strictObject({ image: ImageSelector, name: ImageReference }), result: ImageSummary },
 } as const;
