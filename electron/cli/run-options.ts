@@ -1,6 +1,8 @@
 // `onggi run`'s Docker options beyond the basics (--env-file, --label, --dns…, --add-host,
 // --read-only, --stop-signal, --stop-timeout, --shm-size) and `ps --filter`, `ps`'s PORTS column:
-// parsed here, checked by the agent's own schema where the spec is built.
+// parsed here, checked by the agent's own schema where the spec is built. What is checked while a
+// command runs throws a plain Error (main.ts prints it); commander's InvalidArgumentError is only
+// for option parsers, as main.ts takes a CommanderError as already printed.
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { ContainerSpecInput, ContainerState, ContainerSummary } from '../../shared/containers.js';
@@ -51,8 +53,8 @@ export function parseEnvFile(text: string, file: string, env: NodeJS.ProcessEnv 
     if (line === '' || line.startsWith('#')) continue;
     const equals = line.indexOf('=');
     const key = equals < 0 ? line.trimEnd() : line.slice(0, equals);
-    if (key === '') throw new InvalidArgumentError(`${file}:${index + 1}: no variable name before "="`);
-    if (/\s/.test(key)) throw new InvalidArgumentError(`${file}:${index + 1}: variable "${key}" contains whitespace`);
+    if (key === '') throw new Error(`--env-file ${file}:${index + 1}: no variable name before "="`);
+    if (/\s/.test(key)) throw new Error(`--env-file ${file}:${index + 1}: variable "${key}" contains whitespace`);
     if (equals >= 0) entries.push(line);
     else if (env[key] !== undefined) entries.push(`${key}=${env[key]}`);
   }
@@ -64,7 +66,7 @@ function readEnvFile(file: string): string[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new InvalidArgumentError(`--env-file ${file}: ${(error as Error).message}`);
+    throw new Error(`--env-file ${file}: ${(error as Error).message}`);
   }
   return parseEnvFile(text, file);
 }
@@ -112,9 +114,9 @@ export function parsePsFilters(specs: readonly string[]): PsFilters {
     const key = spec.slice(0, equals) as (typeof FILTER_KEYS)[number];
     const value = spec.slice(equals + 1);
     if (equals < 0 || !FILTER_KEYS.includes(key))
-      throw new InvalidArgumentError(`--filter: "${spec}" is not one of ${FILTER_KEYS.map((k) => `${k}=…`).join(', ')}`);
+      throw new Error(`--filter: "${spec}" is not one of ${FILTER_KEYS.map((k) => `${k}=…`).join(', ')}`);
     if (key === 'status' && !STATUSES.includes(value))
-      throw new InvalidArgumentError(`--filter status: "${value}" is not one of ${STATUSES.join(', ')}`);
+      throw new Error(`--filter status: "${value}" is not one of ${STATUSES.join(', ')}`);
     filters.set(key, [...(filters.get(key) ?? []), value]);
   }
   return filters;

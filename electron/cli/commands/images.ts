@@ -1,6 +1,6 @@
 // `onggi image …`: pull, import, list, inspect, remove, on the chosen machine.
 import { randomUUID } from 'node:crypto';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import type { PullProgress } from '../../../shared/images.js';
 import { currentFacts } from '../../core/platform/platform.js';
 import { formatBytes, formatTable } from '../format.js';
@@ -29,7 +29,7 @@ interface ImportFlags {
 /** The name given positionally or with --name (both only when they agree). */
 function importName(positional: string | undefined, flag: string | undefined): { name?: string } {
   if (positional !== undefined && flag !== undefined && positional !== flag)
-    throw new InvalidArgumentError(`two names given: "${positional}" and --name "${flag}"; give one`);
+    throw new Error(`two names given: "${positional}" and --name "${flag}"; give one`);
   const name = positional ?? flag;
   return name === undefined ? {} : { name };
 }
