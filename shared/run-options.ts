@@ -34,7 +34,8 @@ export const HostMapping = z
     const colon = text.indexOf(':');
     const name = text.slice(0, colon);
     const ip = text.slice(colon + 1);
-    if (colon <= 0 || !DomainName.safeParse(name).success) ctx.addIssue({ code: 'custom', message: 'must be NAME:IP with a host name first' });
+    if (colon <= 0 || !DomainName.safeParse(name).success)
+      ctx.addIssue({ code: 'custom', message: 'must be NAME:IP with a host name first' });
     else if (!IpAddress.safeParse(ip).success) ctx.addIssue({ code: 'custom', message: `"${ip}" is not an IPv4 or IPv6 address` });
   });
 
@@ -45,15 +46,17 @@ export function splitHostMapping(text: string): { name: string; ip: string } {
 }
 
 /** Docker's label keys are free-form; these limits only keep a record and a `ps` line sane. */
-const LabelKey = z.string().min(1, 'a label needs a key').max(256).regex(/^[^=\s]+$/, 'must not contain "=" or spaces');
+const LabelKey = z
+  .string()
+  .min(1, 'a label needs a key')
+  .max(256)
+  .regex(/^[^=\s]+$/, 'must not contain "=" or spaces');
 export const Labels = z.record(LabelKey, z.string().max(4096)).refine((labels) => Object.keys(labels).length <= 256, {
   message: 'at most 256 labels',
 });
 
 /** A signal by name (`SIGTERM`, `TERM`, `SIGRTMIN+3`) or number, as `kill -s` and `--stop-signal` take it. */
-export const SignalName = z
-  .string()
-  .regex(/^(SIG)?[A-Z0-9+-]{2,10}$|^\d{1,2}$/, 'must be a signal name like SIGTERM or a number');
+export const SignalName = z.string().regex(/^(SIG)?[A-Z0-9+-]{2,10}$|^\d{1,2}$/, 'must be a signal name like SIGTERM or a number');
 
 /** `/dev/shm`'s size: bytes or Docker's units (`64m`), at least one page. */
 export const ShmSize = z.union([z.string().max(32), z.number()]).transform((value, ctx) => {

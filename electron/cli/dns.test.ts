@@ -35,7 +35,11 @@ describe.skipIf(!isRoot || !hasDnsmasq)('DNS and run options (dnsmasq, real netn
     await writeFile(join(work, 'machine-resolv.conf'), '# as systemd-resolved leaves it\nnameserver 127.0.0.53\noptions edns0 trust-ad\n');
     await writeFile(join(work, 'upstream-resolv.conf'), `nameserver ${OUTSIDE_IP}\nsearch lab.internal\n`);
     lab = await createLab({
-      agentEnv: { ONGGI_RESOLV_CONF: join(work, 'machine-resolv.conf'), ONGGI_RESOLVED_RESOLV_CONF: join(work, 'upstream-resolv.conf') },
+      agentEnv: {
+        ONGGI_RESOLV_CONF: join(work, 'machine-resolv.conf'),
+        ONGGI_RESOLVED_RESOLV_CONF: join(work, 'upstream-resolv.conf'),
+        ONGGI_NM_RESOLV_CONF: join(work, 'absent'),
+      },
     });
     // Its own configuration only (no /etc/dnsmasq.conf, no resolv.conf, no hosts file), on the
     // outside address only, in the foreground so it is ours to end by pid.
@@ -102,8 +106,20 @@ describe.skipIf(!isRoot || !hasDnsmasq)('DNS and run options (dnsmasq, real netn
   it('--dns, --dns-search, --dns-option replace the machine’s; --add-host lands in /etc/hosts', () => {
     const own = out(
       onggi(
-        'run', '--rm', '--dns', '192.0.2.1', '--dns-search', 'a.example', '--dns-option', 'ndots:3',
-        '--add-host', 'db.local:10.1.2.3', IMAGE, 'sh', '-c', 'cat /etc/resolv.conf /etc/hosts',
+        'run',
+        '--rm',
+        '--dns',
+        '192.0.2.1',
+        '--dns-search',
+        'a.example',
+        '--dns-option',
+        'ndots:3',
+        '--add-host',
+        'db.local:10.1.2.3',
+        IMAGE,
+        'sh',
+        '-c',
+        'cat /etc/resolv.conf /etc/hosts',
       ),
     );
     expect(own).toContain('nameserver 192.0.2.1\nsearch a.example\noptions ndots:3\n');
@@ -149,7 +165,17 @@ describe.skipIf(!isRoot || !hasDnsmasq)('DNS and run options (dnsmasq, real netn
 
     await writeFile(join(work, 'app.env'), '# settings\nGREETING=hello "world"\n\nFROM_CLI\nUNSET_HERE\nOVERRIDDEN=file\n');
     const env = out(
-      lab.onggiWith({ ...lab.env, FROM_CLI: 'yes' }, 'run', '--rm', '--env-file', join(work, 'app.env'), '-e', 'OVERRIDDEN=flag', IMAGE, 'env'),
+      lab.onggiWith(
+        { ...lab.env, FROM_CLI: 'yes' },
+        'run',
+        '--rm',
+        '--env-file',
+        join(work, 'app.env'),
+        '-e',
+        'OVERRIDDEN=flag',
+        IMAGE,
+        'env',
+      ),
     );
     expect(env).toContain('GREETING=hello "world"\n');
     expect(env).toContain('FROM_CLI=yes\n');

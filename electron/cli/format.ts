@@ -84,7 +84,9 @@ export function formatContainerTable(list: readonly ContainerSummary[]): string 
 
 /** Docker's PORTS cell: `0.0.0.0:8080->80/tcp, …` (an IPv6 address in brackets). */
 export function formatPorts(ports: readonly PublishedPort[] | undefined): string {
-  return (ports ?? []).map((p) => `${p.hostIp.includes(':') ? `[${p.hostIp}]` : p.hostIp}:${p.hostPort}->${p.containerPort}/${p.protocol}`).join(', ');
+  return (ports ?? [])
+    .map((p) => `${p.hostIp.includes(':') ? `[${p.hostIp}]` : p.hostIp}:${p.hostPort}->${p.containerPort}/${p.protocol}`)
+    .join(', ');
 }
 
 /** Columns padded to their widest cell, three spaces apart, as Docker prints its tables. */

@@ -48,7 +48,10 @@ export function addRunOptions(command: Command): Command {
  */
 export function parseEnvFile(text: string, file: string, env: NodeJS.ProcessEnv = process.env): string[] {
   const entries: string[] = [];
-  for (const [index, raw] of text.replace(/^\uFEFF/, '').split(/\r?\n/).entries()) {
+  for (const [index, raw] of text
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .entries()) {
     const line = raw.trimStart();
     if (line === '' || line.startsWith('#')) continue;
     const equals = line.indexOf('=');
@@ -115,8 +118,7 @@ export function parsePsFilters(specs: readonly string[]): PsFilters {
     const value = spec.slice(equals + 1);
     if (equals < 0 || !FILTER_KEYS.includes(key))
       throw new Error(`--filter: "${spec}" is not one of ${FILTER_KEYS.map((k) => `${k}=…`).join(', ')}`);
-    if (key === 'status' && !STATUSES.includes(value))
-      throw new Error(`--filter status: "${value}" is not one of ${STATUSES.join(', ')}`);
+    if (key === 'status' && !STATUSES.includes(value)) throw new Error(`--filter status: "${value}" is not one of ${STATUSES.join(', ')}`);
     filters.set(key, [...(filters.get(key) ?? []), value]);
   }
   return filters;

@@ -3,9 +3,12 @@
 // name server on the machine's loopback cannot be reached from it:
 // - systemd-resolved's stub (127.0.0.53) gives way to the servers resolved itself uses, from
 //   /run/systemd/resolve/resolv.conf (the file Docker reads in that case too);
-// - any other loopback server (a dnsmasq or unbound on 127.0.0.1, ::1) is dropped, and IPv6 servers
-//   with it (our bridges give containers IPv4 only); if nothing is left, Docker's defaults
-//   8.8.8.8 and 8.8.4.4 are used, as Docker Engine does, and the file says so.
+// - a file of loopback servers only (NetworkManager's dnsmasq on 127.0.1.1, a local unbound) gives
+//   way to NetworkManager's list of the servers behind it, /run/NetworkManager/no-stub-resolv.conf,
+//   when that file names any: the user's VPN and company servers keep working, as on the desktop;
+// - what is still loopback is dropped, and IPv6 servers with it (our bridges give containers IPv4
+//   only); if nothing is left, Docker's defaults 8.8.8.8 and 8.8.4.4 are used, as Docker Engine
+//   does, and the file says so.
 // --dns, --dns-search and --dns-option replace the machine's servers, search list and options.
 import { open, writeFile } from 'node:fs/promises';
 import { isIPv4, isIPv6 } from 'node:net';
@@ -20,17 +23,28 @@ export interface ResolvSources {
   machine: string;
   /** systemd-resolved's list of upstream servers. */
   resolvedUpstream: string;
+  /** NetworkManager's list of the servers behind a local resolver. */
+  networkManagerUpstream: string;
 }
 export const DEFAULT_RESOLV_SOURCES: ResolvSources = {
   machine: '/etc/resolv.conf',
   resolvedUpstream: '/run/systemd/resolve/resolv.conf',
+  networkManagerUpstream: '/run/NetworkManager/no-stub-resolv.conf',
 };
-/** The sources, from ONGGI_RESOLV_CONF and ONGGI_RESOLVED_RESOLV_CONF where set (tests), else the machine's. */
+/** The sources, from ONGGI_RESOLV_CONF, ONGGI_RESOLVED_RESOLV_CONF and ONGGI_NM_RESOLV_CONF where set (tests), else the machine's. */
 export function resolvSourcesFrom(env: NodeJS.ProcessEnv): ResolvSources {
   return {
     machine: env.ONGGI_RESOLV_CONF || DEFAULT_RESOLV_SOURCES.machine,
     resolvedUpstream: env.ONGGI_RESOLVED_RESOLV_CONF || DEFAULT_RESOLV_SOURCES.resolvedUpstream,
+    networkManagerUpstream: env.ONGGI_NM_RESOLV_CONF || DEFAULT_RESOLV_SOURCES.networkManagerUpstream,
   };
+}
+
+/** The texts of the sources (undefined: absent or unreadable). */
+export interface ResolvTexts {
+  machine?: string | undefined;
+  resolvedUpstream?: string | undefined;
+  networkManagerUpstream?: string | undefined;
 }
 
 export interface ResolvConf {
@@ -50,7 +64,10 @@ const MAX_SOURCE_BYTES = 64 * 1024;
 export function parseResolvConf(text: string): ResolvConf {
   const conf: ResolvConf = { nameservers: [], search: [], options: [] };
   for (const raw of text.split(/\r?\n/)) {
-    const [keyword, ...words] = raw.replace(/[#;].*$/, '').trim().split(/\s+/);
+    const [keyword, ...words] = raw
+      .replace(/[#;].*$/, '')
+      .trim()
+      .split(/\s+/);
     if (keyword === 'nameserver' && words[0] !== undefined && (isIPv4(words[0]) || isIPv6(words[0]))) conf.nameservers.push(words[0]);
     else if (keyword === 'search' || keyword === 'domain') conf.search = keyword === 'domain' ? words.slice(0, 1) : words;
     else if (keyword === 'options') conf.options.push(...words);
@@ -69,15 +86,19 @@ export interface ContainerDns {
   dnsOptions?: readonly string[];
 }
 
-/** The container's resolv.conf text from the machine's files' texts (undefined: absent) and its --dns* options. */
-export function buildResolvConf(machine: string | undefined, resolvedUpstream: string | undefined, spec: ContainerDns): string {
-  let source = parseResolvConf(machine ?? '');
+/** The container's resolv.conf text from the machine's files' texts and its --dns* options. */
+export function buildResolvConf(texts: ResolvTexts, spec: ContainerDns): string {
+  let source = parseResolvConf(texts.machine ?? '');
   let from = 'the machine';
-  if (source.nameservers.includes(RESOLVED_STUB) && resolvedUpstream !== undefined) {
-    source = parseResolvConf(resolvedUpstream);
+  const behindLocal = parseResolvConf(texts.networkManagerUpstream ?? '');
+  if (source.nameservers.includes(RESOLVED_STUB) && texts.resolvedUpstream !== undefined) {
+    source = parseResolvConf(texts.resolvedUpstream);
     from = "systemd-resolved's upstream servers";
+  } else if (!source.nameservers.some(reachable) && behindLocal.nameservers.some(reachable)) {
+    source = behindLocal;
+    from = "NetworkManager's upstream servers";
   }
-  const lines = ['# made by onggi at the container\'s start'];
+  const lines = ["# made by onggi at the container's start"];
   let nameservers: string[];
   if (spec.dns?.length) {
     // The user's word, loopback included (it may be their container's own resolver).
@@ -126,8 +147,12 @@ export function resolvConfPath(containerDir: string): string {
 
 /** Writes the container's resolv.conf (before each start, while nothing has it mounted) and returns its path. */
 export async function writeContainerResolvConf(containerDir: string, sources: ResolvSources, spec: ContainerDns): Promise<string> {
-  const [machine, upstream] = await Promise.all([readSource(sources.machine), readSource(sources.resolvedUpstream)]);
+  const [machine, resolvedUpstream, networkManagerUpstream] = await Promise.all([
+    readSource(sources.machine),
+    readSource(sources.resolvedUpstream),
+    readSource(sources.networkManagerUpstream),
+  ]);
   const path = resolvConfPath(containerDir);
-  await writeFile(path, buildResolvConf(machine, upstream, spec), { mode: 0o644 });
+  await writeFile(path, buildResolvConf({ machine, resolvedUpstream, networkManagerUpstream }, spec), { mode: 0o644 });
   return path;
 }

@@ -29,7 +29,10 @@ async function newRuntime(extra: Partial<RuntimeOptions> = {}): Promise<Containe
     cgroupParent: parent,
     imageName: 'optbox:test',
     imageId: IMAGE_ID,
-    extra: { resolvSources: { machine: machineResolv, resolvedUpstream: upstreamResolv }, ...extra },
+    extra: {
+      resolvSources: { machine: machineResolv, resolvedUpstream: upstreamResolv, networkManagerUpstream: join(root, 'absent') },
+      ...extra,
+    },
   });
   runtimes.push(runtime);
   return runtime;
@@ -99,7 +102,11 @@ describe('run options (real kernel)', () => {
   it('--read-only: the root filesystem refuses writes; /dev/shm and /etc/resolv.conf stay writable', async () => {
     const runtime = await newRuntime();
     const result = await run(runtime, {
-      command: ['sh', '-c', 'touch /made 2>&1; echo touch=$?; touch /dev/shm/x && echo shm=ok; echo x >> /etc/resolv.conf && echo resolv=ok'],
+      command: [
+        'sh',
+        '-c',
+        'touch /made 2>&1; echo touch=$?; touch /dev/shm/x && echo shm=ok; echo x >> /etc/resolv.conf && echo resolv=ok',
+      ],
       readOnly: true,
     });
     expect(result.out).toContain('Read-only file system');
@@ -154,7 +161,9 @@ describe('run options (real kernel)', () => {
     await runtime.remove(id);
 
     // PID 1 without a handler never sees SIGTERM: stop waits the container's own timeout, then kills.
-    const { id: stubborn } = await runtime.create(ContainerSpec.parse({ image: 'optbox:test', command: ['sleep', '1000'], stopTimeout: 1 }));
+    const { id: stubborn } = await runtime.create(
+      ContainerSpec.parse({ image: 'optbox:test', command: ['sleep', '1000'], stopTimeout: 1 }),
+    );
     await runtime.start(stubborn);
     const started = Date.now();
     expect(await runtime.stop(stubborn)).toMatchObject({ state: 'exited', exitCode: 137 });
