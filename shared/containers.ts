@@ -57,7 +57,10 @@ const Hostname = z
 const UserSpec = z
   .string()
   .max(65)
-  .regex(/^([a-z_][a-z0-9_.-]{0,31}\$?|\d{1,10})(:([a-z_][a-z0-9_.-]{0,31}\$?|\d{1,10}))?$/i, 'must be USER[:GROUP], each a name or a number');
+  .regex(
+    /^([a-z_][a-z0-9_.-]{0,31}\$?|\d{1,10})(:([a-z_][a-z0-9_.-]{0,31}\$?|\d{1,10}))?$/i,
+    'must be USER[:GROUP], each a name or a number',
+  );
 /** `[HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|udp]`, kept as typed (the agent parses it again with the same function). */
 const PortSpec = z
   .string()

@@ -101,7 +101,11 @@ export async function createLab(
 
     sandbox = await isolatedAgent();
     // agentEnv: for the daemon the CLI starts (it inherits the CLI's environment).
-    const env: NodeJS.ProcessEnv = { ...sandbox.env, ...(options.firewall ? { ONGGI_FIREWALL: options.firewall } : {}), ...options.agentEnv };
+    const env: NodeJS.ProcessEnv = {
+      ...sandbox.env,
+      ...(options.firewall ? { ONGGI_FIREWALL: options.firewall } : {}),
+      ...options.agentEnv,
+    };
     // This daemon runs in a netns of its own: the default bridge is wanted.
     delete env.ONGGI_DEFAULT_NETWORK;
     const nsenter = (ns: string) => ['nsenter', `--net=/run/netns/${ns}`];

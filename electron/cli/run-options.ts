@@ -69,7 +69,7 @@ function readEnvFile(file: string): string[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new Error(`--env-file ${file}: ${(error as Error).message}`);
+    throw new Error(`--env-file ${file}: ${(error as Error).message}`, { cause: error });
   }
   return parseEnvFile(text, file);
 }

@@ -177,7 +177,11 @@ export function registerContainerCommands(program: Command): void {
     .description('list containers')
     .option('-a, --all', 'include stopped containers')
     .option('--json', 'print JSON')
-    .option('-f, --filter <key=value>', 'only containers matching: label=KEY[=VALUE], name=PART, status=STATE, id=PREFIX (repeatable)', collect)
+    .option(
+      '-f, --filter <key=value>',
+      'only containers matching: label=KEY[=VALUE], name=PART, status=STATE, id=PREFIX (repeatable)',
+      collect,
+    )
     .action((options: { all?: boolean; json?: boolean; filter?: string[] }, cmd: Command) =>
       withSession(cmd, async ({ api, machine }) => {
         const filters = parsePsFilters(options.filter ?? []);

@@ -79,7 +79,7 @@ export function registerImageCommands(program: Command): void {
     .command('import')
     .description('import a `docker save` tarball, an OCI image layout tarball, or a rootfs tarball')
     .argument('<file>', 'the tarball: a file on this computer (uploaded to a remote machine first), else a path on the machine')
-    .argument('[ref]', "the name, as `docker import FILE REF` takes it (the same as --name)")
+    .argument('[ref]', 'the name, as `docker import FILE REF` takes it (the same as --name)')
     .option('--name <ref>', 'name for a rootfs tarball (required there), or an extra tag')
     .addOption(
       new Option('--kind <kind>', 'what the tarball is').choices(['auto', 'docker-archive', 'oci-archive', 'rootfs']).default('auto'),

@@ -426,8 +426,7 @@ export class ContainerRuntime {
       record.stoppedByUser = true;
       const plan = stopPlan(record.spec, timeoutSeconds);
       // PID 1 of a pid namespace ignores SIGTERM unless it handles it: then SIGKILL, as Docker does.
-      const exit =
-        (await this.signalAndObserve(record, plan.signal, plan.timeoutMs)) ?? (await this.signalAndObserve(record, 'SIGKILL'));
+      const exit = (await this.signalAndObserve(record, plan.signal, plan.timeoutMs)) ?? (await this.signalAndObserve(record, 'SIGKILL'));
       if (exit) await this.finish(record, exit);
       return summarize(this.records.get(record.id) ?? record);
     });
