@@ -76,12 +76,13 @@ function readEnvFile(file: string): string[] {
 
 /** `KEY=VALUE` labels; a bare `KEY` is an empty label, as Docker takes it. */
 export function parseLabels(pairs: readonly string[]): Record<string, string> {
-  const labels: Record<string, string> = {};
+  // Through a Map and fromEntries: a key like __proto__ becomes a label, not the object's prototype.
+  const labels = new Map<string, string>();
   for (const pair of pairs) {
     const equals = pair.indexOf('=');
-    labels[equals < 0 ? pair : pair.slice(0, equals)] = equals < 0 ? '' : pair.slice(equals + 1);
+    labels.set(equals < 0 ? pair : pair.slice(0, equals), equals < 0 ? '' : pair.slice(equals + 1));
   }
-  return labels;
+  return Object.fromEntries(labels);
 }
 
 /** The spec fields these options give; `env` are the env files' entries, to go before `-e`'s. */
