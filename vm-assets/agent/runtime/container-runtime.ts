@@ -343,7 +343,7 @@ export class ContainerRuntime {
     mkdirSync(paths.logDir, { recursive: true, mode: 0o700 });
     // The supervisor mounts the overlay itself, unless it still is (the helper only reports the time).
     const overlay = await prepareRootfs(record.layerDirs, paths);
-    const resolvConf = await writeContainerResolvConf(paths.dir, this.options.resolvSources ?? DEFAULT_RESOLV_SOURCES, record.spec);
+    const resolvConf = writeContainerResolvConf(paths.dir, this.options.resolvSources ?? DEFAULT_RESOLV_SOURCES, record.spec);
     record.stoppedByUser = false;
     // From here on a daemon that dies leaves things half made: recovery must know a start was under way.
     record.startPending = true;

@@ -73,7 +73,7 @@ describe('the container resolv.conf', () => {
     const dir = await mkdtemp(join(tmpdir(), 'onggi-resolv-'));
     try {
       const fixtures = join(__dirname, 'testdata/resolv');
-      const path = await writeContainerResolvConf(
+      const path = writeContainerResolvConf(
         dir,
         {
           machine: join(fixtures, 'stub-resolv.conf'),

@@ -10,7 +10,7 @@
 //   only); if nothing is left, Docker's defaults 8.8.8.8 and 8.8.4.4 are used, as Docker Engine
 //   does, and the file says so.
 // --dns, --dns-search and --dns-option replace the machine's servers, search list and options.
-import { open, writeFile } from 'node:fs/promises';
+import { closeSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { join } from 'node:path';
 
@@ -119,24 +119,29 @@ export function buildResolvConf(texts: ResolvTexts, spec: ContainerDns): string 
   return `${lines.join('\n')}\n`;
 }
 
-/** Reads at most MAX_SOURCE_BYTES of a file; undefined when it cannot be read (absent, a directory…). */
-async function readSource(path: string): Promise<string | undefined> {
-  let handle;
+/**
+ * Reads at most MAX_SOURCE_BYTES of a file; undefined when it cannot be read (absent, a
+ * directory…). Synchronously: three small files in the page cache cost less than three
+ * thread-pool trips on every start.
+ */
+/** One buffer for every read: they are synchronous, so never two at once. */
+const sourceBuffer = Buffer.alloc(MAX_SOURCE_BYTES);
+
+function readSource(path: string): string | undefined {
+  let fd: number;
   try {
-    handle = await open(path, 'r');
+    fd = openSync(path, 'r');
   } catch {
     // No file (no systemd-resolved, a machine without resolv.conf): nothing to take from it.
     return undefined;
   }
   try {
-    const buffer = Buffer.alloc(MAX_SOURCE_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, MAX_SOURCE_BYTES, 0);
-    return buffer.subarray(0, bytesRead).toString('utf8');
+    return sourceBuffer.subarray(0, readSync(fd, sourceBuffer, 0, MAX_SOURCE_BYTES, 0)).toString('utf8');
   } catch {
     // Not readable as a file (a directory): as good as absent.
     return undefined;
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -146,13 +151,20 @@ export function resolvConfPath(containerDir: string): string {
 }
 
 /** Writes the container's resolv.conf (before each start, while nothing has it mounted) and returns its path. */
-export async function writeContainerResolvConf(containerDir: string, sources: ResolvSources, spec: ContainerDns): Promise<string> {
-  const [machine, resolvedUpstream, networkManagerUpstream] = await Promise.all([
-    readSource(sources.machine),
-    readSource(sources.resolvedUpstream),
-    readSource(sources.networkManagerUpstream),
-  ]);
+export function writeContainerResolvConf(containerDir: string, sources: ResolvSources, spec: ContainerDns): string {
+  const texts = {
+    machine: readSource(sources.machine),
+    resolvedUpstream: readSource(sources.resolvedUpstream),
+    networkManagerUpstream: readSource(sources.networkManagerUpstream),
+  };
   const path = resolvConfPath(containerDir);
-  await writeFile(path, buildResolvConf({ machine, resolvedUpstream, networkManagerUpstream }, spec), { mode: 0o644 });
+  const content = buildResolvConf(texts, spec);
+  // A restart usually finds it as it was: a read is cheaper than a write (synchronous, as above).
+  const previous = readSource(path);
+  if (previous === content) return path;
+  // A new file, not a truncated one: ext4 flushes a file truncated and rewritten at its close
+  // (auto_da_alloc), which measured 2 ms here against 0.2 ms. Nothing has it mounted now.
+  if (previous !== undefined) rmSync(path, { force: true });
+  writeFileSync(path, content, { mode: 0o644, flag: 'wx' });
   return path;
 }

@@ -206,6 +206,19 @@ describe('run options (real kernel)', () => {
     await third.remove(id, true);
   });
 
+  it('a container the user stops stays stopped, also under --restart always (as Docker)', async () => {
+    const runtime = await newRuntime();
+    const { id } = await runtime.create(ContainerSpec.parse({ image: 'optbox:test', command: ['sleep', '1000'], restart: 'always' }));
+    await runtime.start(id);
+    expect(await runtime.stop(id, 0)).toMatchObject({ state: 'exited', exitCode: 137 });
+    expect(runtime.find(id)).toMatchObject({ state: 'exited', restartCount: 0 });
+    // kill without a stop signal of its own ends its restarts too (Docker's ExitOnNext).
+    await runtime.start(id);
+    expect(await runtime.kill(id)).toMatchObject({ state: 'exited' });
+    expect(runtime.find(id)).toMatchObject({ state: 'exited', restartCount: 0 });
+    await runtime.remove(id);
+  });
+
   it('labels are listed and inspected', async () => {
     const runtime = await newRuntime();
     const { id } = await runtime.create(
