@@ -12,22 +12,65 @@ import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerSummary } from '../../shared/containers.js';
 import { IMAGE, OUTSIDE_IP, createLab, type CliResult, type NetnsLab } from '../../build/testing/netns-lab.js';
+import { isAlive } from '../../build/testing/isolated-agent.js';
 
 const isRoot = process.getuid?.() === 0;
 const hasDnsmasq = spawnSync('dnsmasq', ['--version']).status === 0;
 const NAME = 'onggi-test.internal';
 const ANSWER = '10.123.45.67';
 
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500 && !check(); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+  if (!check()) throw new Error(`timed out waiting for ${what}`);
+}
+
 function out(result: CliResult): string {
   if (result.code !== 0) throw new Error(`exit ${result.code}: ${result.err}`);
   return result.out;
 }
 
+/**
+ * A dnsmasq of the test's own in netns `ns` on `address`:53 that knows one name: its own
+ * configuration only (no /etc/dnsmasq.conf, no resolv.conf, no hosts file), in the foreground so
+ * it is ours to end by pid. Returned once it answers, asked from the machine netns.
+ */
+async function startDnsmasq(lab: NetnsLab, ns: string, address: string, name: string, answer: string): Promise<ChildProcess> {
+  const dnsmasq = spawn(
+    'nsenter',
+    [
+      `--net=/run/netns/${ns}`,
+      'dnsmasq',
+      '--keep-in-foreground',
+      '--conf-file=/dev/null',
+      '--no-resolv',
+      '--no-hosts',
+      '--pid-file',
+      `--listen-address=${address}`,
+      '--bind-interfaces',
+      '--port=53',
+      `--address=/${name}/${answer}`,
+      // Its own domain: other record types (AAAA) get "no data" instead of REFUSED for want of an upstream.
+      `--local=/${name}/`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let log = '';
+  dnsmasq.stderr?.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
+  for (let i = 0; ; i += 1) {
+    const asked = lab.inMachine(['busybox', 'nslookup', name, address]);
+    if (asked.code === 0 && asked.out.includes(answer)) return dnsmasq;
+    if (i > 100 || dnsmasq.exitCode !== null) {
+      dnsmasq.kill('SIGKILL');
+      throw new Error(`dnsmasq did not answer: ${log}${asked.err}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 describe.skipIf(!isRoot || !hasDnsmasq)('DNS and run options (dnsmasq, real netns)', () => {
   let lab: NetnsLab;
   let work: string;
-  let dnsmasq: ChildProcess | undefined;
-  let dnsmasqLog = '';
+  const dnsmasqs: ChildProcess[] = [];
   const onggi = (...args: string[]) => lab.onggi(...args);
 
   beforeAll(async () => {
@@ -41,42 +84,13 @@ describe.skipIf(!isRoot || !hasDnsmasq)('DNS and run options (dnsmasq, real netn
         ONGGI_NM_RESOLV_CONF: join(work, 'absent'),
       },
     });
-    // Its own configuration only (no /etc/dnsmasq.conf, no resolv.conf, no hosts file), on the
-    // outside address only, in the foreground so it is ours to end by pid.
-    dnsmasq = spawn(
-      'nsenter',
-      [
-        `--net=/run/netns/${lab.outside}`,
-        'dnsmasq',
-        '--keep-in-foreground',
-        '--conf-file=/dev/null',
-        '--no-resolv',
-        '--no-hosts',
-        '--pid-file',
-        `--listen-address=${OUTSIDE_IP}`,
-        '--bind-interfaces',
-        '--port=53',
-        `--address=/${NAME}/${ANSWER}`,
-        // Its own domain: other record types (AAAA) get "no data" instead of REFUSED for want of an upstream.
-        `--local=/${NAME}/`,
-        '--log-queries',
-        '--log-facility=-',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    dnsmasq.stderr?.setEncoding('utf8').on('data', (chunk: string) => (dnsmasqLog += chunk));
-    // Ready when it answers (asked from the machine netns, as a container's query will arrive).
-    for (let i = 0; ; i += 1) {
-      const asked = lab.inMachine(['busybox', 'nslookup', NAME, OUTSIDE_IP]);
-      if (asked.code === 0 && asked.out.includes(ANSWER)) break;
-      if (i > 100 || dnsmasq.exitCode !== null) throw new Error(`dnsmasq did not answer: ${dnsmasqLog}${asked.err}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    dnsmasqs.push(await startDnsmasq(lab, lab.outside, OUTSIDE_IP, NAME, ANSWER));
   }, 180_000);
 
   afterAll(async () => {
-    if (dnsmasq?.pid !== undefined && dnsmasq.exitCode === null) {
-      const ended = new Promise((resolve) => dnsmasq?.once('exit', resolve));
+    for (const dnsmasq of dnsmasqs) {
+      if (dnsmasq.exitCode !== null || dnsmasq.signalCode !== null) continue;
+      const ended = new Promise((resolve) => dnsmasq.once('exit', resolve));
       dnsmasq.kill('SIGTERM');
       await ended;
     }
@@ -194,5 +208,40 @@ describe.skipIf(!isRoot || !hasDnsmasq)('DNS and run options (dnsmasq, real netn
     expect(images).toMatch(/tiny:stable /);
     expect(onggi('image', 'import', '--kind', 'rootfs', join(work, 'tiny.tar'), 'tiny:2', '--name', 'tiny:3').err).toContain('two names');
     expect(onggi('image', 'tag', 'nosuch:1', 'x:1').code).toBe(1);
+  });
+
+  it("relays to a machine name server on loopback through the agent's forwarder on the gateway (default bridge and user network)", async () => {
+    // The machine now resolves through a local server on its own loopback only (a Pi-hole, unbound, dnsmasq).
+    await writeFile(join(work, 'machine-resolv.conf'), 'nameserver 127.0.0.1\n');
+    dnsmasqs.push(await startDnsmasq(lab, lab.machine, '127.0.0.1', 'onggi-local.internal', '10.55.0.1'));
+    try {
+      const onBridge = out(onggi('run', '--rm', IMAGE, 'sh', '-c', 'cat /etc/resolv.conf; nslookup onggi-local.internal'));
+      expect(onBridge).toMatch(/^nameserver 10\.77\.0\.1$/m);
+      expect(onBridge).toContain('10.55.0.1');
+      out(onggi('network', 'create', 'fwdnet', '--subnet', '10.97.0.0/24'));
+      const onUserNetwork = out(
+        onggi('run', '--rm', '--network', 'fwdnet', IMAGE, 'sh', '-c', 'cat /etc/resolv.conf; nslookup onggi-local.internal'),
+      );
+      expect(onUserNetwork).toMatch(/^nameserver 10\.97\.0\.1$/m);
+      expect(onUserNetwork).toContain('10.55.0.1');
+      // Over TCP too (what a resolver falls back to for a long answer).
+      expect(out(onggi('run', '--rm', IMAGE, 'sh', '-c', 'echo | nc -w 2 10.77.0.1 53 && echo connected'))).toContain('connected');
+      // An agent that restarts listens again for the containers it finds running.
+      out(onggi('run', '-d', '--name', 'asker', IMAGE, 'sleep', '1000'));
+      const pid = await lab.sandbox.daemonPid();
+      expect(pid).toBeDefined();
+      process.kill(pid ?? 0, 'SIGKILL');
+      await until(() => !isAlive(pid ?? 0), 'the agent to die');
+      out(onggi('ps')); // starts it again
+      expect(out(onggi('exec', 'asker', 'nslookup', 'onggi-local.internal'))).toContain('10.55.0.1');
+      out(onggi('rm', '-f', 'asker'));
+      // Without a network there is no gateway to relay through: Docker's defaults, said so.
+      expect(out(onggi('run', '--rm', '--network', 'none', IMAGE, 'cat', '/etc/resolv.conf'))).toContain('nameserver 8.8.8.8');
+    } finally {
+      await writeFile(
+        join(work, 'machine-resolv.conf'),
+        '# as systemd-resolved leaves it\nnameserver 127.0.0.53\noptions edns0 trust-ad\n',
+      );
+    }
   });
 });

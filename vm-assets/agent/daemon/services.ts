@@ -7,7 +7,8 @@ import type { ActivityLog } from '../activity/activity-log.js';
 import { NetworkManager } from '../networks/network-manager.js';
 import { createCgroupDriver } from '../runtime/cgroups/index.js';
 import { readLogDefaults, writeLogDefaults } from '../runtime/log-defaults.js';
-import { resolvSourcesFrom } from '../runtime/resolv-conf.js';
+import { loopbackNameserver, readResolvSources, resolvSourcesFrom } from '../runtime/resolv-conf.js';
+import { DnsForwarder } from '../networks/dns-forwarder.js';
 import { ContainerRuntime, type ImageResolver } from '../runtime/container-runtime.js';
 import { DEFAULT_SECURITY_POLICY, type SecurityPolicy } from '../runtime/security-policy.js';
 import { detectCgroups } from '../system/cgroups.js';
@@ -34,6 +35,8 @@ export interface RuntimeDeps {
 export async function createRuntime(deps: RuntimeDeps): Promise<ContainerRuntime | Error> {
   if (!deps.images) return new Error('the image store could not be opened (see the agent log)');
   try {
+    const resolvSources = resolvSourcesFrom(process.env);
+    const forwarder = new DnsForwarder(() => loopbackNameserver(readResolvSources(resolvSources)), deps.log);
     const cgroups = createCgroupDriver(await detectCgroups(), process.env.ONGGI_CGROUP_PARENT ?? 'onggi', deps.activity);
     const runtime = new ContainerRuntime({
       root: join(deps.stateDir, 'containers'),
@@ -45,10 +48,11 @@ export async function createRuntime(deps: RuntimeDeps): Promise<ContainerRuntime
       emit: (event) => deps.events.publish(event),
       log: deps.log,
       logDefaults: { read: () => readLogDefaults(deps.stateDir), write: (options) => writeLogDefaults(deps.stateDir, options) },
-      resolvSources: resolvSourcesFrom(process.env),
-      ...(deps.networks instanceof NetworkManager ? networkHooks(deps.networks) : {}),
+      resolvSources,
+      ...(deps.networks instanceof NetworkManager ? networkHooks(deps.networks, forwarder, deps.log) : {}),
     });
     const { unreadable, unrecoverable } = await runtime.reconcile();
+    if (deps.networks instanceof NetworkManager) await resumeForwarding(deps.networks, forwarder, runtime, deps.log);
     for (const { id, dir, reason } of unreadable) {
       deps.log.error(`container ${id}: its record cannot be read (${reason}); not loaded, its files are kept in ${dir}`);
     }
@@ -60,11 +64,26 @@ export async function createRuntime(deps: RuntimeDeps): Promise<ContainerRuntime
   }
 }
 
-function networkHooks(networks: NetworkManager) {
+/** The forwarder for the containers a restarted agent found running: their resolv.conf names it. */
+async function resumeForwarding(networks: NetworkManager, forwarder: DnsForwarder, runtime: ContainerRuntime, log: Logger): Promise<void> {
+  if (!forwarder.wanted()) return;
+  for (const gateway of new Set(runtime.list().map((c) => networks.attachmentsOf(c.id)[0]?.gateway)))
+    if (gateway !== undefined)
+      await forwarder.listen(gateway).catch((error: unknown) => log.error(`the DNS forwarder cannot listen on ${gateway}:53`, error));
+}
+
+function networkHooks(networks: NetworkManager, forwarder: DnsForwarder, log: Logger) {
+  const gatewayOf = (record: Parameters<NetworkManager['beforeStart']>[0]) => networks.attachmentsOf(record.id)[0]?.gateway;
   return {
-    beforeStart: (record: Parameters<NetworkManager['beforeStart']>[0], pid: number, rootfs: string) =>
-      networks.beforeStart(record, pid, rootfs),
+    beforeStart: async (record: Parameters<NetworkManager['beforeStart']>[0], pid: number, rootfs: string) => {
+      await networks.beforeStart(record, pid, rootfs);
+      // With its bridge up: the forwarder its resolv.conf names (see dnsForwarderAddress), if the machine needs one.
+      const gateway = gatewayOf(record);
+      if (gateway !== undefined && forwarder.wanted())
+        await forwarder.listen(gateway).catch((error: unknown) => log.error(`the DNS forwarder cannot listen on ${gateway}:53`, error));
+    },
     afterStop: (record: Parameters<NetworkManager['afterStop']>[0]) => networks.afterStop(record),
+    dnsForwarderAddress: (record: Parameters<NetworkManager['beforeStart']>[0]) => (forwarder.wanted() ? gatewayOf(record) : undefined),
   };
 }
 

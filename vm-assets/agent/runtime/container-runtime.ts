@@ -65,6 +65,8 @@ export interface RuntimeOptions {
   logDefaults?: { read(): Promise<LogOptions>; write(options: LogOptions): Promise<void> };
   /** Where the machine's resolver configuration is read for containers' /etc/resolv.conf (default /etc/resolv.conf and systemd-resolved's). */
   resolvSources?: ResolvSources;
+  /** Where a container can reach the agent's DNS forwarder (its first network's gateway), for a machine whose only name server is on loopback. */
+  dnsForwarderAddress?: (record: ContainerRecord) => string | undefined;
 }
 
 const RESTART_LIMIT = 10;
@@ -343,7 +345,12 @@ export class ContainerRuntime {
     mkdirSync(paths.logDir, { recursive: true, mode: 0o700 });
     // The supervisor mounts the overlay itself, unless it still is (the helper only reports the time).
     const overlay = await prepareRootfs(record.layerDirs, paths);
-    const resolvConf = writeContainerResolvConf(paths.dir, this.options.resolvSources ?? DEFAULT_RESOLV_SOURCES, record.spec);
+    const resolvConf = writeContainerResolvConf(
+      paths.dir,
+      this.options.resolvSources ?? DEFAULT_RESOLV_SOURCES,
+      record.spec,
+      this.options.dnsForwarderAddress?.(record),
+    );
     record.stoppedByUser = false;
     // From here on a daemon that dies leaves things half made: recovery must know a start was under way.
     record.startPending = true;

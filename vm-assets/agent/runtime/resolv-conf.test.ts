@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildResolvConf, parseResolvConf, writeContainerResolvConf } from './resolv-conf.js';
+import { RESOLVED_STUB, buildResolvConf, loopbackNameserver, parseResolvConf, writeContainerResolvConf } from './resolv-conf.js';
 
 const fixture = (name: string) => readFile(join(__dirname, 'testdata/resolv', name), 'utf8');
 const lines = (text: string) => text.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
@@ -40,6 +40,22 @@ describe('the container resolv.conf', () => {
     expect(
       lines(buildResolvConf({ machine: await fixture('messy.conf'), networkManagerUpstream: await fixture('nm-no-stub.conf') }, {}))[0],
     ).toBe('nameserver 198.51.100.7');
+  });
+
+  it('names the forwarder at the gateway when the machine has only a loopback server, and says which one it relays to', async () => {
+    const machine = await fixture('local-dnsmasq.conf');
+    expect(loopbackNameserver({ machine })).toBe('127.0.0.1');
+    const text = buildResolvConf({ machine }, {}, '10.77.0.1');
+    expect(lines(text)).toEqual(['nameserver 10.77.0.1']);
+    expect(text).toMatch(/^# .*resolver on 127\.0\.0\.1, relayed by the agent/);
+    // The stub without resolved's list: relayed to the stub itself.
+    expect(loopbackNameserver({ machine: await fixture('stub-resolv.conf') })).toBe(RESOLVED_STUB);
+    // A machine with a server containers reach needs no forwarder, offered or not.
+    const upstream = { machine: await fixture('stub-resolv.conf'), resolvedUpstream: await fixture('resolved-upstream.conf') };
+    expect(loopbackNameserver(upstream)).toBeUndefined();
+    expect(lines(buildResolvConf(upstream, {}, '10.77.0.1'))[0]).toBe('nameserver 192.0.2.10');
+    expect(loopbackNameserver({ machine, networkManagerUpstream: await fixture('nm-no-stub.conf') })).toBeUndefined();
+    expect(loopbackNameserver({})).toBeUndefined();
   });
 
   it('reads the file as glibc does: comments, bad servers and unknown lines ignored, the last search/domain wins', async () => {

@@ -6,9 +6,13 @@
 // - a file of loopback servers only (NetworkManager's dnsmasq on 127.0.1.1, a local unbound) gives
 //   way to NetworkManager's list of the servers behind it, /run/NetworkManager/no-stub-resolv.conf,
 //   when that file names any: the user's VPN and company servers keep working, as on the desktop;
+// - a machine whose servers are still all on loopback (a local unbound or Pi-hole, resolved without
+//   its list): a container on a bridge gets the bridge's gateway, where the agent's forwarder
+//   (networks/dns-forwarder.ts) relays to that server — the machine's own DNS, as Docker Desktop's
+//   VM gives its containers the desktop's;
 // - what is still loopback is dropped, and IPv6 servers with it (our bridges give containers IPv4
-//   only); if nothing is left, Docker's defaults 8.8.8.8 and 8.8.4.4 are used, as Docker Engine
-//   does, and the file says so.
+//   only); if nothing is left (no network, or no server at all), Docker's defaults 8.8.8.8 and
+//   8.8.4.4 are used, as Docker Engine does, and the file says so.
 // --dns, --dns-search and --dns-option replace the machine's servers, search list and options.
 import { closeSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
@@ -86,17 +90,36 @@ export interface ContainerDns {
   dnsOptions?: readonly string[];
 }
 
-/** The container's resolv.conf text from the machine's files' texts and its --dns* options. */
-export function buildResolvConf(texts: ResolvTexts, spec: ContainerDns): string {
-  let source = parseResolvConf(texts.machine ?? '');
-  let from = 'the machine';
+/** Which file's servers stand for the machine's (see the top of this file). */
+function machineSource(texts: ResolvTexts): { source: ResolvConf; from: string } {
+  const machine = parseResolvConf(texts.machine ?? '');
   const behindLocal = parseResolvConf(texts.networkManagerUpstream ?? '');
-  if (source.nameservers.includes(RESOLVED_STUB) && texts.resolvedUpstream !== undefined) {
-    source = parseResolvConf(texts.resolvedUpstream);
-    from = "systemd-resolved's upstream servers";
-  } else if (!source.nameservers.some(reachable) && behindLocal.nameservers.some(reachable)) {
-    source = behindLocal;
-    from = "NetworkManager's upstream servers";
+  if (machine.nameservers.includes(RESOLVED_STUB) && texts.resolvedUpstream !== undefined)
+    return { source: parseResolvConf(texts.resolvedUpstream), from: "systemd-resolved's upstream servers" };
+  if (!machine.nameservers.some(reachable) && behindLocal.nameservers.some(reachable))
+    return { source: behindLocal, from: "NetworkManager's upstream servers" };
+  return { source: machine, from: 'the machine' };
+}
+
+/**
+ * The machine's name server on its loopback that a forwarder must relay to, when it offers
+ * containers no server they can reach; undefined when it does (or has none at all).
+ */
+export function loopbackNameserver(texts: ResolvTexts): string | undefined {
+  const { source } = machineSource(texts);
+  return source.nameservers.some(reachable) ? undefined : source.nameservers.find((ip) => isIPv4(ip) && isLoopback(ip));
+}
+
+/**
+ * The container's resolv.conf text from the machine's files' texts and its --dns* options.
+ * forwarder: the address where the agent relays to a loopback-only machine's server (the gateway
+ * of the container's first network), if it has one.
+ */
+export function buildResolvConf(texts: ResolvTexts, spec: ContainerDns, forwarder?: string): string {
+  let { source, from } = machineSource(texts);
+  if (forwarder !== undefined && loopbackNameserver(texts) !== undefined) {
+    source = { ...source, nameservers: [forwarder] };
+    from = `the machine's resolver on ${loopbackNameserver(texts)}, relayed by the agent at the network's gateway`;
   }
   const lines = ["# made by onggi at the container's start"];
   let nameservers: string[];
@@ -150,15 +173,19 @@ export function resolvConfPath(containerDir: string): string {
   return join(containerDir, 'resolv.conf');
 }
 
-/** Writes the container's resolv.conf (before each start, while nothing has it mounted) and returns its path. */
-export function writeContainerResolvConf(containerDir: string, sources: ResolvSources, spec: ContainerDns): string {
-  const texts = {
+/** The sources' texts, as they are now. */
+export function readResolvSources(sources: ResolvSources): ResolvTexts {
+  return {
     machine: readSource(sources.machine),
     resolvedUpstream: readSource(sources.resolvedUpstream),
     networkManagerUpstream: readSource(sources.networkManagerUpstream),
   };
+}
+
+/** Writes the container's resolv.conf (before each start, while nothing has it mounted) and returns its path. */
+export function writeContainerResolvConf(containerDir: string, sources: ResolvSources, spec: ContainerDns, forwarder?: string): string {
   const path = resolvConfPath(containerDir);
-  const content = buildResolvConf(texts, spec);
+  const content = buildResolvConf(readResolvSources(sources), spec, forwarder);
   // A restart usually finds it as it was: a read is cheaper than a write (synchronous, as above).
   const previous = readSource(path);
   if (previous === content) return path;
