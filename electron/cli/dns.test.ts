@@ -226,6 +226,10 @@ describe.skipIf(!isRoot || !hasDnsmasq)('DNS and run options (dnsmasq, real netn
       expect(onUserNetwork).toContain('10.55.0.1');
       // Over TCP too (what a resolver falls back to for a long answer).
       expect(out(onggi('run', '--rm', IMAGE, 'sh', '-c', 'echo | nc -w 2 10.77.0.1 53 && echo connected'))).toContain('connected');
+      // Not an open resolver: a client outside the bridge's subnet that can route to the gateway gets nothing.
+      expect(lab.inOutside(['ip', 'route', 'add', '10.77.0.0/16', 'via', '198.18.0.1']).code).toBe(0);
+      const fromOutside = lab.inOutside(['timeout', '3', 'busybox', 'nslookup', 'onggi-local.internal', '10.77.0.1']);
+      expect(fromOutside.out).not.toContain('10.55.0.1');
       // An agent that restarts listens again for the containers it finds running.
       out(onggi('run', '-d', '--name', 'asker', IMAGE, 'sleep', '1000'));
       const pid = await lab.sandbox.daemonPid();

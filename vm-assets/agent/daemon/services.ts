@@ -66,10 +66,16 @@ export async function createRuntime(deps: RuntimeDeps): Promise<ContainerRuntime
 
 /** The forwarder for the containers a restarted agent found running: their resolv.conf names it. */
 async function resumeForwarding(networks: NetworkManager, forwarder: DnsForwarder, runtime: ContainerRuntime, log: Logger): Promise<void> {
-  if (!forwarder.wanted()) return;
-  for (const gateway of new Set(runtime.list().map((c) => networks.attachmentsOf(c.id)[0]?.gateway)))
-    if (gateway !== undefined)
-      await forwarder.listen(gateway).catch((error: unknown) => log.error(`the DNS forwarder cannot listen on ${gateway}:53`, error));
+  for (const container of runtime.list()) await forwardFor(networks, forwarder, container.id, log);
+}
+
+/** The forwarder on the gateway of a container's first network, when the machine needs one (a failure is logged: the container runs, without DNS). */
+async function forwardFor(networks: NetworkManager, forwarder: DnsForwarder, id: string, log: Logger): Promise<void> {
+  const first = networks.attachmentsOf(id)[0];
+  if (first === undefined || !forwarder.wanted()) return;
+  await forwarder
+    .listen(first.gateway, `${first.gateway}/${first.prefixLength}`)
+    .catch((error: unknown) => log.error(`the DNS forwarder cannot listen on ${first.gateway}:53`, error));
 }
 
 function networkHooks(networks: NetworkManager, forwarder: DnsForwarder, log: Logger) {
@@ -77,10 +83,8 @@ function networkHooks(networks: NetworkManager, forwarder: DnsForwarder, log: Lo
   return {
     beforeStart: async (record: Parameters<NetworkManager['beforeStart']>[0], pid: number, rootfs: string) => {
       await networks.beforeStart(record, pid, rootfs);
-      // With its bridge up: the forwarder its resolv.conf names (see dnsForwarderAddress), if the machine needs one.
-      const gateway = gatewayOf(record);
-      if (gateway !== undefined && forwarder.wanted())
-        await forwarder.listen(gateway).catch((error: unknown) => log.error(`the DNS forwarder cannot listen on ${gateway}:53`, error));
+      // With its bridge up: the forwarder its resolv.conf names (see dnsForwarderAddress).
+      await forwardFor(networks, forwarder, record.id, log);
     },
     afterStop: (record: Parameters<NetworkManager['afterStop']>[0]) => networks.afterStop(record),
     dnsForwarderAddress: (record: Parameters<NetworkManager['beforeStart']>[0]) => (forwarder.wanted() ? gatewayOf(record) : undefined),

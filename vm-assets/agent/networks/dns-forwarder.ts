@@ -6,6 +6,7 @@
 // datagram each way (a socket per query, so replies cannot be confused), TCP a piped connection.
 import { createSocket, type Socket } from 'node:dgram';
 import { connect, createServer, type Server } from 'node:net';
+import { cidrContains, isIpv4, parseCidrLoose, parseIpv4 } from '../../../shared/networks.js';
 import type { Logger } from '../daemon/logger.js';
 
 /** How long a query waits for the machine's server before it is dropped (the client retries). */
@@ -22,10 +23,14 @@ export class DnsForwarder {
     private readonly log: Logger,
   ) {}
 
-  /** Listens on address:53 (UDP and TCP) unless it already does; the address must be on this machine. */
-  listen(address: string): Promise<void> {
+  /**
+   * Listens on address:53 (UDP and TCP) unless it already does; the address must be on this
+   * machine. Only clients in `subnet` (the bridge's, `10.77.0.0/16`) are answered: the gateway
+   * address is the machine's, and the machine must not become a resolver for whoever can route to it.
+   */
+  listen(address: string, subnet: string): Promise<void> {
     if (this.listeners.has(address)) return Promise.resolve();
-    const started = this.pending.get(address) ?? this.start(address).finally(() => this.pending.delete(address));
+    const started = this.pending.get(address) ?? this.start(address, subnet).finally(() => this.pending.delete(address));
     this.pending.set(address, started);
     return started;
   }
@@ -43,9 +48,13 @@ export class DnsForwarder {
     this.listeners.clear();
   }
 
-  private async start(address: string): Promise<void> {
+  private async start(address: string, subnet: string): Promise<void> {
+    const cidr = parseCidrLoose(subnet);
+    const member = (ip: string | undefined) => ip !== undefined && isIpv4(ip) && cidrContains(cidr, parseIpv4(ip));
     const udp = createSocket('udp4');
-    udp.on('message', (query, from) => this.relayUdp(udp, query, from.address, from.port));
+    udp.on('message', (query, from) => {
+      if (member(from.address)) this.relayUdp(udp, query, from.address, from.port);
+    });
     udp.on('error', (error) => this.log.error(`DNS forwarder on ${address}: UDP`, error));
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
@@ -56,7 +65,7 @@ export class DnsForwarder {
     });
     const tcp = createServer((client) => {
       const server = this.upstream();
-      if (server === undefined) {
+      if (server === undefined || !member(client.remoteAddress)) {
         client.destroy();
         return;
       }
