@@ -27,6 +27,8 @@ export const ImageConfig = z.strictObject({
   user: z.string().max(256),
   labels: z.record(z.string().max(1024), z.string().max(65536)),
   exposedPorts: z.array(z.string().max(32)).max(1024),
+  /** The image's STOPSIGNAL, what `stop` sends unless the container says otherwise. */
+  stopSignal: z.string().max(16).optional(),
 });
 export type ImageConfig = z.infer<typeof ImageConfig>;
 

@@ -56,6 +56,8 @@ export const ContainerRecord = z.object({
   log: z.object({ maxSize: z.number().int().positive(), maxFiles: z.number().int().min(1) }).default({ ...DEFAULT_LOG_OPTIONS }),
   /** The user stopped it (stop, or a kill that ends it): its restart policy no longer applies until it is started again. */
   stoppedByUser: z.boolean().default(false),
+  /** The image's STOPSIGNAL at create (the container's --stop-signal, in spec, wins). */
+  imageStopSignal: z.string().optional(),
 });
 export type ContainerRecord = z.infer<typeof ContainerRecord>;
 

@@ -33,7 +33,7 @@ import { DEFAULT_DEVICE_RULES, type SecurityPolicy } from './security-policy.js'
 import { GO_FD, READY_FD, StartError, launchSupervisor } from './supervisor.js';
 import { UserError, resolveUser } from './users.js';
 import { DEFAULT_RESOLV_SOURCES, writeContainerResolvConf, type ResolvSources } from './resolv-conf.js';
-import { checkRunOptions, helperRunOptions, killEndsRestarts, restartWanted, stopPlan } from './run-options.js';
+import { checkRunOptions, helperRunOptions, imageStopSignal, killEndsRestarts, restartWanted, stopPlan } from './run-options.js';
 
 export interface ResolvedImage {
   id: string;
@@ -267,6 +267,7 @@ export class ContainerRuntime {
         startsCutShort: 0,
         log: await this.logOptions(spec),
         stoppedByUser: false,
+        ...imageStopSignal(image.config),
       };
       const user = spec.user ?? image.config.user;
       // Only a user name (or a uid without a gid) needs the image's /etc/passwd, read through the mounted layers.
@@ -431,7 +432,7 @@ export class ContainerRuntime {
     return this.locked(record.id, async () => {
       if (record.state !== 'running') return summarize(record);
       record.stoppedByUser = true;
-      const plan = stopPlan(record.spec, timeoutSeconds);
+      const plan = stopPlan(record, timeoutSeconds);
       // PID 1 of a pid namespace ignores SIGTERM unless it handles it: then SIGKILL, as Docker does.
       const exit = (await this.signalAndObserve(record, plan.signal, plan.timeoutMs)) ?? (await this.signalAndObserve(record, 'SIGKILL'));
       if (exit) await this.finish(record, exit);
@@ -443,7 +444,7 @@ export class ContainerRuntime {
     const record = this.find(selector);
     if (record.state !== 'running')
       throw new OnggiError(ErrorCode.Conflict, 'not_running', `container ${record.name} is not running`, 'params.container');
-    if (killEndsRestarts(record.spec, signal)) record.stoppedByUser = true;
+    if (killEndsRestarts(record, signal)) record.stoppedByUser = true;
     if (normalizeSignal(signal) !== 'SIGKILL') {
       this.signal(record, signal);
       return summarize(record);

@@ -10,7 +10,9 @@ import { inProcessRuntime } from '../../../build/testing/in-process-runtime.js';
 import { makeBusyboxLayer } from '../../../build/testing/busybox-layer.js';
 import { removeCgroupParent, testCgroupParent } from '../../../build/testing/cgroup-sandbox.js';
 import { unmountUnder } from '../../../build/testing/mounts.js';
+import { parseConfigBlob, toImageConfig } from '../images/manifest.js';
 import type { ContainerRuntime, RuntimeOptions } from './container-runtime.js';
+import { imageStopSignal } from './run-options.js';
 
 const IMAGE_ID = `sha256:${'c'.repeat(64)}`;
 let root: string;
@@ -206,6 +208,37 @@ describe('run options (real kernel)', () => {
     await third.remove(id, true);
   });
 
+  it("the image's STOPSIGNAL is what stop sends when the container names none", async () => {
+    const config = {
+      env: [],
+      entrypoint: null,
+      cmd: ['sh'],
+      workingDir: '',
+      user: '',
+      labels: {},
+      exposedPorts: [],
+      stopSignal: 'SIGUSR1',
+    };
+    const runtime = await newRuntime({
+      images: { resolve: async () => ({ id: IMAGE_ID, names: ['optbox:test'], config, layerDirs: [layer] }) },
+    });
+    const trapping = [
+      'sh',
+      '-c',
+      'trap "echo got USR1; exit 3" USR1; trap "echo got TERM; exit 4" TERM; echo ready; while true; do sleep 0.05; done',
+    ];
+    const stopWith = async (spec: Partial<ContainerSpecInput>) => {
+      const { id } = await runtime.create(ContainerSpec.parse({ image: 'optbox:test', command: trapping, ...spec }));
+      await runtime.start(id);
+      await until(async () => text(await runtime.logs(id, {})).includes('ready'), 'the traps to be set');
+      const { exitCode } = await runtime.stop(id);
+      await runtime.remove(id);
+      return exitCode;
+    };
+    expect(await stopWith({})).toBe(3);
+    expect(await stopWith({ stopSignal: 'TERM' })).toBe(4);
+  });
+
   it('a container the user stops stays stopped, also under --restart always (as Docker)', async () => {
     const runtime = await newRuntime();
     const { id } = await runtime.create(ContainerSpec.parse({ image: 'optbox:test', command: ['sleep', '1000'], restart: 'always' }));
@@ -227,6 +260,18 @@ describe('run options (real kernel)', () => {
     expect(runtime.list(true).find((c) => c.id === id)?.labels).toEqual({ 'com.example.tier': 'web', empty: '' });
     expect((await runtime.inspect(id)).labels).toEqual({ 'com.example.tier': 'web', empty: '' });
     await runtime.remove(id);
+  });
+
+  it("reads STOPSIGNAL from an image's config blob, keeping only a signal-shaped value", () => {
+    const blob = (StopSignal: unknown) =>
+      toImageConfig(
+        parseConfigBlob(Buffer.from(JSON.stringify({ config: { StopSignal }, rootfs: { type: 'layers', diff_ids: [] } })), 'test'),
+      );
+    expect(blob('SIGQUIT').stopSignal).toBe('SIGQUIT');
+    expect(blob('$(reboot)').stopSignal).toBeUndefined();
+    expect(blob(null).stopSignal).toBeUndefined();
+    expect(imageStopSignal({ ...blob('SIGNOPE'), stopSignal: 'SIGNOPE' })).toEqual({});
+    expect(imageStopSignal(blob('QUIT'))).toEqual({ imageStopSignal: 'SIGQUIT' });
   });
 
   it('the spec schema names the field of a bad option', () => {

@@ -1,9 +1,10 @@
 // How a container's run options become the runtime's decisions: what the helper mounts
-// (--read-only, --shm-size), what stop sends and how long it waits (--stop-signal,
-// --stop-timeout), and whether an ended container starts again (--restart, with Docker's rule
+// (--read-only, --shm-size), what stop sends and how long it waits (--stop-signal or the image's
+// STOPSIGNAL, --stop-timeout), and whether an ended container starts again (--restart, with Docker's rule
 // that a container the user stopped is not restarted).
 import { constants as osConstants } from 'node:os';
 import type { ContainerSpec } from '../../../shared/containers.js';
+import type { ImageConfig } from '../../../shared/images.js';
 import { OnggiError } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
 import { normalizeSignal } from './signals.js';
@@ -22,11 +23,28 @@ export function helperRunOptions(spec: ContainerSpec): { readOnlyRootfs?: boolea
   return { ...(spec.readOnly ? { readOnlyRootfs: true } : {}), ...(spec.shmSize !== undefined ? { shmSize: spec.shmSize } : {}) };
 }
 
+/** What a container's record says about stopping it: its spec, and its image's STOPSIGNAL. */
+interface StopSettings {
+  spec: ContainerSpec;
+  imageStopSignal?: string | undefined;
+}
+
+/** The image's STOPSIGNAL for the record, when this kernel has it (an image's odd value is ignored, not fatal). */
+export function imageStopSignal(config: ImageConfig): { imageStopSignal?: string } {
+  const signal = config.stopSignal === undefined ? undefined : normalizeSignal(config.stopSignal);
+  return signal !== undefined && signal in osConstants.signals ? { imageStopSignal: signal } : {};
+}
+
+/** The container's stop signal: --stop-signal, else the image's STOPSIGNAL, else undefined (SIGTERM). */
+function stopSignalOf({ spec, imageStopSignal }: StopSettings): string | undefined {
+  return spec.stopSignal === undefined ? imageStopSignal : normalizeSignal(spec.stopSignal);
+}
+
 /** What `stop` sends first and how long it waits: the call's timeout, else the container's --stop-timeout, else 10 s. */
-export function stopPlan(spec: ContainerSpec, timeoutSeconds: number | undefined): { signal: string; timeoutMs: number } {
+export function stopPlan(record: StopSettings, timeoutSeconds: number | undefined): { signal: string; timeoutMs: number } {
   return {
-    signal: spec.stopSignal === undefined ? 'SIGTERM' : normalizeSignal(spec.stopSignal),
-    timeoutMs: (timeoutSeconds ?? spec.stopTimeout ?? DEFAULT_STOP_TIMEOUT_SECONDS) * 1000,
+    signal: stopSignalOf(record) ?? 'SIGTERM',
+    timeoutMs: (timeoutSeconds ?? record.spec.stopTimeout ?? DEFAULT_STOP_TIMEOUT_SECONDS) * 1000,
   };
 }
 
@@ -35,9 +53,10 @@ export function stopPlan(spec: ContainerSpec, timeoutSeconds: number | undefined
  * stops applying), as Docker decides: SIGKILL, or the container's stop signal, or any signal when
  * it has none of its own.
  */
-export function killEndsRestarts(spec: ContainerSpec, signal: string): boolean {
+export function killEndsRestarts(record: StopSettings, signal: string): boolean {
   const name = normalizeSignal(signal);
-  return name === 'SIGKILL' || spec.stopSignal === undefined || normalizeSignal(spec.stopSignal) === name;
+  const own = stopSignalOf(record);
+  return name === 'SIGKILL' || own === undefined || own === name;
 }
 
 /** Whether an ended container starts again under its policy; never once the user stopped it. */
