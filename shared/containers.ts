@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Digest, ImageSelector } from './images.js';
 import { ResourceName } from './names.js';
 import { Ipv4Address, NetworkAttachment, NetworkName, PublishedPort } from './networks.js';
+import { RunOptionFields } from './run-options.js';
 import { UnitError, parseCpus, parseMemory, parsePortMapping } from './units.js';
 import { MountList, MountPoint } from './volumes.js';
 
@@ -53,7 +54,14 @@ const Hostname = z
   .string()
   .max(63)
   .regex(/^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/, 'must be letters, digits and inner hyphens');
-const UserSpec = z.string().regex(/^\d{1,10}(:\d{1,10})?$/, 'must be UID or UID:GID (numbers)');
+/** `USER[:GROUP]`, each a number or a name looked up in the image's /etc/passwd and /etc/group (Docker's `--user`). */
+const UserSpec = z
+  .string()
+  .max(65)
+  .regex(
+    /^([a-z_][a-z0-9_.-]{0,31}\$?|\d{1,10})(:([a-z_][a-z0-9_.-]{0,31}\$?|\d{1,10}))?$/i,
+    'must be USER[:GROUP], each a name or a number',
+  );
 /** `[HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|udp]`, kept as typed (the agent parses it again with the same function). */
 const PortSpec = z
   .string()
@@ -79,6 +87,8 @@ const NetworkList = z
   .refine((list) => !list.includes('none') || list.length === 1, { message: '"none" cannot be combined with other networks' })
   .refine((list) => new Set(list).size === list.length, { message: 'lists a network twice' });
 
+export const RestartPolicy = z.enum(['no', 'on-failure', 'always', 'unless-stopped']);
+
 export const ContainerSpec = z.strictObject({
   image: ImageSelector,
   name: ResourceName.optional(),
@@ -93,7 +103,7 @@ export const ContainerSpec = z.strictObject({
   limits: ResourceLimits.optional(),
   /** Remove the container when it exits (`--rm`). */
   autoRemove: z.boolean().optional(),
-  restart: z.enum(['no', 'on-failure', 'always']).optional(),
+  restart: RestartPolicy.optional(),
   networks: NetworkList.optional(),
   /** Published ports (`-p`). */
   ports: z.array(PortSpec).max(256).optional(),
@@ -107,6 +117,7 @@ export const ContainerSpec = z.strictObject({
   tty: z.boolean().optional(),
   /** Its stdin stays open for attachers (`-i`); their EOF closes it. */
   stdinOpen: z.boolean().optional(),
+  ...RunOptionFields,
 });
 export type ContainerSpecInput = z.input<typeof ContainerSpec>;
 export type ContainerSpec = z.infer<typeof ContainerSpec>;
@@ -133,6 +144,8 @@ export const ContainerSummary = z.strictObject({
   ports: z.array(PublishedPort).optional(),
   /** Created with a terminal (`-t`): its own console is what a terminal on it shows. */
   tty: z.boolean().optional(),
+  /** `--label`s, for `ps --filter label=…`. */
+  labels: z.record(z.string(), z.string()).optional(),
 });
 export type ContainerSummary = z.infer<typeof ContainerSummary>;
 

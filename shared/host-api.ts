@@ -106,6 +106,7 @@ const machinePassthrough = {
   'images.list': onMachine(agentMethods['images.list']),
   'images.inspect': onMachine(agentMethods['images.inspect']),
   'images.remove': onMachine(agentMethods['images.remove']),
+  'images.tag': onMachine(agentMethods['images.tag']),
   'networks.create': onMachine(agentMethods['networks.create']),
   'networks.list': onMachine(agentMethods['networks.list']),
   'networks.inspect': onMachine(agentMethods['networks.inspect']),

@@ -29,6 +29,8 @@ export const ImageConfig = z.strictObject({
   exposedPorts: z.array(z.string().max(32)).max(1024),
   /** The image's VOLUME paths: each becomes an anonymous volume unless a mount covers it (absent in records from before it was kept). */
   volumes: z.array(z.string().max(4096)).max(1024).optional(),
+  /** The image's STOPSIGNAL, what `stop` sends unless the container says otherwise. */
+  stopSignal: z.string().max(16).optional(),
 });
 export type ImageConfig = z.infer<typeof ImageConfig>;
 
@@ -109,4 +111,6 @@ export const imageMethods = {
     params: z.strictObject({ image: ImageSelector, force: z.boolean().optional() }),
     result: z.strictObject({ untagged: z.array(z.string()), deleted: z.array(Digest) }),
   },
+  /** `image tag SOURCE TARGET`: another name for an image; a name another image had moves. */
+  'images.tag': { params: z.strictObject({ image: ImageSelector, name: ImageReference }), result: ImageSummary },
 } as const;

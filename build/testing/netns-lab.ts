@@ -68,7 +68,9 @@ function must(argv: string[]): void {
   if (result.code !== 0) throw new Error(`${argv.join(' ')} failed: ${result.err}`);
 }
 
-export async function createLab(options: { firewall?: 'iptables' | 'nftables'; forwardPolicyDrop?: boolean } = {}): Promise<NetnsLab> {
+export async function createLab(
+  options: { firewall?: 'iptables' | 'nftables'; forwardPolicyDrop?: boolean; agentEnv?: NodeJS.ProcessEnv } = {},
+): Promise<NetnsLab> {
   const tag = `${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
   const machine = `onggi-t-${tag}`;
   const outside = `onggi-t-${tag}-out`;
@@ -98,7 +100,12 @@ export async function createLab(options: { firewall?: 'iptables' | 'nftables'; f
     const cli = join(snapshot, 'dist/electron/cli.cjs');
 
     sandbox = await isolatedAgent();
-    const env: NodeJS.ProcessEnv = { ...sandbox.env, ...(options.firewall ? { ONGGI_FIREWALL: options.firewall } : {}) };
+    // agentEnv: for the daemon the CLI starts (it inherits the CLI's environment).
+    const env: NodeJS.ProcessEnv = {
+      ...sandbox.env,
+      ...(options.firewall ? { ONGGI_FIREWALL: options.firewall } : {}),
+      ...options.agentEnv,
+    };
     // This daemon runs in a netns of its own: the default bridge is wanted.
     delete env.ONGGI_DEFAULT_NETWORK;
     const nsenter = (ns: string) => ['nsenter', `--net=/run/netns/${ns}`];

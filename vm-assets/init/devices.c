@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -36,7 +37,7 @@ static int subdir(int dev, const char *name, const char *shown) {
   return fd;
 }
 
-void setup_dev(int rootfd) {
+void setup_dev(int rootfd, unsigned long long shm_size) {
   int mnt = ensure_dir_in_root(rootfd, "dev");
   if (mnt < 0) die("mkdir /dev");
   mount_at(mnt, "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
@@ -58,7 +59,9 @@ void setup_dev(int rootfd) {
   mount_at(fd, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5");
   close(fd);
   fd = subdir(dev, "shm", "/dev/shm");
-  mount_at(fd, "/dev/shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");
+  char shm_options[64];
+  snprintf(shm_options, sizeof shm_options, "mode=1777,size=%llu", shm_size ? shm_size : 65536ULL * 1024);
+  mount_at(fd, "/dev/shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm_options);
   close(fd);
   fd = subdir(dev, "mqueue", "/dev/mqueue");
   mount_at(fd, "/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);

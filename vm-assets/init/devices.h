@@ -2,6 +2,7 @@
 #ifndef ONGGI_DEVICES_H
 #define ONGGI_DEVICES_H
 
-void setup_dev(int rootfd);
+/* shm_size: /dev/shm's size in bytes (0: Docker's 64 MiB). */
+void setup_dev(int rootfd, unsigned long long shm_size);
 
 #endif

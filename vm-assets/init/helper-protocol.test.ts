@@ -63,6 +63,9 @@ const run: RunSpec = {
   tty: true,
   stdinOpen: true,
   attachWaitMs: 5000,
+  resolvConf: '/x/resolv.conf',
+  readOnlyRootfs: true,
+  shmSize: 128 * 1024 * 1024,
   argv: ['nginx', '-g', 'daemon off;'],
 };
 const exec: ExecSpec = {

@@ -244,6 +244,16 @@ static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
       sp->attach_wait_ms = parse_id(opt, value, 600000);
       if (sp->attach_wait_ms == 0) bad("%s: must be at least 1: \"%s\"", opt, value);
       break;
+    case OPT_RESOLV_CONF:
+      absolute(opt, sp->resolv_conf = value);
+      break;
+    case OPT_READ_ONLY_ROOTFS:
+      sp->read_only_rootfs = 1;
+      break;
+    case OPT_SHM_SIZE:
+      sp->shm_size = parse_id(opt, value, ULONG_MAX);
+      if (sp->shm_size == 0) bad("%s: must be at least 1: \"%s\"", opt, value);
+      break;
     }
   }
   const char *rule = bad_device_rule(&sp->device_allow);
@@ -318,6 +328,9 @@ static int print_spec(const struct spec *sp) {
   fputs(",\"console\":", stdout);
   print_string(sp->console);
   printf(",\"stdinOpen\":%s,\"attachWaitMs\":%lu", sp->stdin_open ? "true" : "false", sp->attach_wait_ms);
+  fputs(",\"resolvConf\":", stdout);
+  print_string(sp->resolv_conf);
+  printf(",\"readOnlyRootfs\":%s,\"shmSize\":%llu", sp->read_only_rootfs ? "true" : "false", sp->shm_size);
   size_t argc = 0;
   while (sp->argv[argc]) argc++;
   print_strings("argv", sp->argv, argc);

@@ -38,6 +38,9 @@ enum option_id {
   OPT_CONSOLE,
   OPT_STDIN_OPEN,
   OPT_ATTACH_WAIT,
+  OPT_RESOLV_CONF,
+  OPT_READ_ONLY_ROOTFS,
+  OPT_SHM_SIZE,
 };
 
 static const struct {
@@ -76,6 +79,9 @@ static const struct {
     {"--console", OPT_CONSOLE, FOR_RUN},
     {"--stdin-open", OPT_STDIN_OPEN, FOR_RUN | FLAG},
     {"--attach-wait", OPT_ATTACH_WAIT, FOR_RUN},
+    {"--resolv-conf", OPT_RESOLV_CONF, FOR_RUN},
+    {"--read-only-rootfs", OPT_READ_ONLY_ROOTFS, FOR_RUN | FLAG},
+    {"--shm-size", OPT_SHM_SIZE, FOR_RUN},
 };
 
 static const char usage[] =
@@ -85,7 +91,8 @@ static const char usage[] =
     "                      [--cgroupfs v2|none] [--log FILE] [--log-max-size BYTES] [--log-max-files N]\n"
     "                      [--exit-file FILE] [--pid-file FILE] [--unmount-rootfs] [--ready-fd N] [--go-fd N]\n"
     "                      [--tty] [--mount TYPE:FLAGS:TARGET:SOURCE]... [--print-spec] [--console SOCKET]\n"
-    "                      [--stdin-open] [--attach-wait MS] -- CMD [ARG...]\n"
+    "                      [--stdin-open] [--attach-wait MS] [--resolv-conf FILE] [--read-only-rootfs]\n"
+    "                      [--shm-size BYTES] -- CMD [ARG...]\n"
     "       onggi-init exec --target-pid PID [--cgroup-procs FILE]... [--cwd DIR] [--uid N] [--gid N]\n"
     "                       [--groups N,...] [--env K=V]... [--cap NAME]... [--seccomp-deny NAME]... [--tty]\n"
     "                       [--tty-size ROWSxCOLS] [--print-spec] -- CMD [ARG...]\n"

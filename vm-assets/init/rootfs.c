@@ -32,6 +32,39 @@ static void mount_in(int rootfd, const char *rel, const char *source, const char
   close(fd);
 }
 
+/* Binds source over /etc/NAME inside root. Nothing of the container runs yet, so the image's
+ * content is all there is to distrust: /etc is resolved as the container would (symlinks stay
+ * inside root), and a symlink or other non-file at NAME is replaced by an empty file of ours
+ * (O_EXCL | O_NOFOLLOW: never created through a link), as the agent does for /etc/hosts. */
+static void bind_etc_file(int root, const char *name, const char *source) {
+  char shown[128];
+  snprintf(shown, sizeof shown, "/etc/%s", name);
+  int etc = ensure_dir_in_root(root, "etc");
+  if (etc < 0) die("mkdir /etc");
+  int fd = openat(etc, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (fd >= 0 && fstat(fd, &st) < 0) die("stat %s", shown);
+  if (fd >= 0 && S_ISDIR(st.st_mode)) diex("%s is a directory in the image", shown);
+  if (fd < 0 || !S_ISREG(st.st_mode)) {
+    if (fd >= 0) {
+      close(fd);
+      if (unlinkat(etc, name, 0) < 0) die("remove %s", shown);
+    } else if (errno != ENOENT) {
+      die("open %s", shown);
+    }
+    int made = openat(etc, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (made < 0) die("create %s", shown);
+    close(made);
+    fd = openat(etc, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) die("open %s", shown);
+  }
+  char target[64];
+  fd_path(target, sizeof target, fd);
+  if (mount(source, target, NULL, MS_BIND, NULL) < 0) die("bind %s on %s", source, shown);
+  close(fd);
+  close(etc);
+}
+
 void setup_rootfs(const struct spec *sp) {
   /* Nothing we mount may propagate back to the host, and the host's later mounts and unmounts
    * must not reach in; pivot_root also refuses a shared parent mount. */
@@ -47,7 +80,8 @@ void setup_rootfs(const struct spec *sp) {
   mount_in(root, "sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
   /* After unshare(CLONE_NEWCGROUP) the container's cgroup is this mount's root. */
   if (sp->cgroupfs_v2) mount_in(root, "sys/fs/cgroup", "cgroup2", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
-  setup_dev(root);
+  setup_dev(root, sp->shm_size);
+  if (sp->resolv_conf) bind_etc_file(root, "resolv.conf", sp->resolv_conf);
   /* The container's own mounts go over the image's tree and the standard ones, still before
    * pivot_root: their sources are paths of the machine, which only this side of it can open. */
   apply_mounts(root, sp->mounts, sp->nmounts);
@@ -61,6 +95,15 @@ void setup_rootfs(const struct spec *sp) {
   if (umount2(".", MNT_DETACH) < 0) die("umount2 the old root");
   if (chdir("/") < 0) die("chdir /");
   close(root);
+  /* --read-only: only the root's own mount; /proc, /dev, /dev/shm and the /etc files bound on it
+   * keep theirs. A bind remount replaces every per-mount flag, so keep what was there. */
+  if (sp->read_only_rootfs) {
+    int self = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (self < 0) die("open /");
+    unsigned long flags = mount_flags_of(self) | MS_BIND | MS_REMOUNT | MS_RDONLY;
+    close(self);
+    if (mount(NULL, "/", NULL, flags, NULL) < 0) die("remount / read-only");
+  }
 }
 
 unsigned long mount_flags_of(int fd) {

@@ -57,6 +57,12 @@ struct spec {
   int stdin_open;
   /* run: output waits this long at most for the first attacher (`start -a`), 0: not at all. */
   unsigned long attach_wait_ms;
+  /* run: a file bind-mounted at the container's /etc/resolv.conf (made a plain file inside the root first). */
+  const char *resolv_conf;
+  /* run: the root filesystem's mount made read-only after everything is mounted on it (--read-only). */
+  int read_only_rootfs;
+  /* run: /dev/shm's size in bytes (0: Docker's 64 MiB). */
+  unsigned long long shm_size;
   char **argv; /* the container's command: NULL-terminated */
 };
 

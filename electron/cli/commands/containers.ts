@@ -12,8 +12,9 @@ import { followLogs } from '../log-follow.js';
 import { attachContainer, detachKeysOption, registerAttachCommands } from './attach.js';
 import { execOverTerminal } from './machines.js';
 import { MOUNT_OPTIONS, mountsFrom, type MountOptions } from '../mount-options.js';
+import { addRunOptions, matchesPsFilters, parsePsFilters, runOptionsSpec, type ExtraRunOptions } from '../run-options.js';
 
-interface RunOptions extends MountOptions {
+interface RunOptions extends MountOptions, ExtraRunOptions {
   rm?: boolean;
   detach?: boolean;
   name?: string;
@@ -24,7 +25,7 @@ interface RunOptions extends MountOptions {
   memory?: string;
   cpus?: string;
   pidsLimit?: number;
-  restart?: 'no' | 'on-failure' | 'always';
+  restart?: 'no' | 'on-failure' | 'always' | 'unless-stopped';
   entrypoint?: string;
   network?: string[];
   publish?: string[];
@@ -66,12 +67,15 @@ function positiveInt(value: string): number {
 
 /** Builds the spec and checks it with the same schema the agent uses, so errors name the flag's field before anything runs. */
 function specFrom(image: string, command: string[], options: RunOptions, autoRemove: boolean): ContainerSpecInput {
+  const extra = runOptionsSpec(options);
+  // The env files first, so -e wins over them, as Docker orders them.
+  const env = [...extra.env, ...(options.env ?? [])];
   const spec: ContainerSpecInput = {
     image,
     ...(command.length > 0 ? { command } : {}),
     ...(options.entrypoint !== undefined ? { entrypoint: options.entrypoint === '' ? [] : [options.entrypoint] } : {}),
     ...(options.name ? { name: options.name } : {}),
-    ...(options.env?.length ? { env: options.env } : {}),
+    ...(env.length ? { env } : {}),
     ...(options.workdir ? { workingDir: options.workdir } : {}),
     ...(options.user ? { user: options.user } : {}),
     ...(options.hostname ? { hostname: options.hostname } : {}),
@@ -83,6 +87,7 @@ function specFrom(image: string, command: string[], options: RunOptions, autoRem
     ...(options.logOpt?.length ? { log: logOptions(options.logOpt) } : {}),
     ...(options.tty ? { tty: true } : {}),
     ...(options.interactive ? { stdinOpen: true } : {}),
+    ...extra.spec,
   };
   const mounts = mountsFrom(options);
   if (mounts.length > 0) spec.mounts = mounts;
@@ -129,8 +134,7 @@ async function streamLogs(
 }
 
 export function registerContainerCommands(program: Command): void {
-  program
-    .command('run')
+  addRunOptions(program.command('run'))
     .description('create and start a container; attached, print its output and exit with its exit code')
     .argument('<image>', 'image reference, id or id prefix')
     .argument('[command...]', 'command and arguments (replace the image CMD)')
@@ -139,7 +143,7 @@ export function registerContainerCommands(program: Command): void {
     .option('--name <name>', 'container name')
     .option('-e, --env <NAME=value>', 'environment variable (repeatable)', collect)
     .option('-w, --workdir <dir>', 'working directory inside the container')
-    .option('-u, --user <uid[:gid]>', 'user to run as')
+    .option('-u, --user <user[:group]>', "user to run as: names from the image's /etc/passwd and /etc/group, or numbers")
     .option('--hostname <name>', 'container host name')
     .option('-m, --memory <size>', 'memory limit, e.g. 64m')
     .option('--cpus <n>', 'CPU limit, e.g. 0.5')
@@ -149,7 +153,7 @@ export function registerContainerCommands(program: Command): void {
     .option('-p, --publish <[hostip:]hostport:port[/proto]>', 'publish a container port on the machine (repeatable)', collect)
     .option('--ip <address>', 'static address on the first network')
     .option('--log-opt <key=value>', 'log rotation: max-size=10m, max-file=3 (repeatable or comma-separated)', collect)
-    .addOption(new Option('--restart <policy>', 'restart policy').choices(['no', 'on-failure', 'always']))
+    .addOption(new Option('--restart <policy>', 'restart policy').choices(['no', 'on-failure', 'always', 'unless-stopped']))
     .addOption(MOUNT_OPTIONS.volume())
     .addOption(MOUNT_OPTIONS.mount())
     .addOption(MOUNT_OPTIONS.tmpfs())
@@ -193,9 +197,17 @@ export function registerContainerCommands(program: Command): void {
     .description('list containers')
     .option('-a, --all', 'include stopped containers')
     .option('--json', 'print JSON')
-    .action((options: { all?: boolean; json?: boolean }, cmd: Command) =>
+    .option(
+      '-f, --filter <key=value>',
+      'only containers matching: label=KEY[=VALUE], name=PART, status=STATE, id=PREFIX (repeatable)',
+      collect,
+    )
+    .action((options: { all?: boolean; json?: boolean; filter?: string[] }, cmd: Command) =>
       withSession(cmd, async ({ api, machine }) => {
-        const list = await api.call('containers.list', { machine, all: options.all ?? false });
+        const filters = parsePsFilters(options.filter ?? []);
+        // A status filter looks at stopped containers too, as Docker's does.
+        const all = (options.all ?? false) || filters.has('status');
+        const list = (await api.call('containers.list', { machine, all })).filter((c) => matchesPsFilters(c, filters));
         if (options.json) printJson(list);
         else process.stdout.write(formatContainerTable(list));
       }),

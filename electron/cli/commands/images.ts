@@ -21,6 +21,19 @@ function progressPrinter(): (event: PullProgress) => void {
   };
 }
 
+interface ImportFlags {
+  name?: string;
+  kind: 'auto' | 'docker-archive' | 'oci-archive' | 'rootfs';
+}
+
+/** The name given positionally or with --name (both only when they agree). */
+function importName(positional: string | undefined, flag: string | undefined): { name?: string } {
+  if (positional !== undefined && flag !== undefined && positional !== flag)
+    throw new Error(`two names given: "${positional}" and --name "${flag}"; give one`);
+  const name = positional ?? flag;
+  return name === undefined ? {} : { name };
+}
+
 export function registerImageCommands(program: Command): void {
   const image = program.command('image').description('manage images on a machine');
   registerImagePrune(image);
@@ -66,12 +79,14 @@ export function registerImageCommands(program: Command): void {
     .command('import')
     .description('import a `docker save` tarball, an OCI image layout tarball, or a rootfs tarball')
     .argument('<file>', 'the tarball: a file on this computer (uploaded to a remote machine first), else a path on the machine')
+    .argument('[ref]', 'the name, as `docker import FILE REF` takes it (the same as --name)')
     .option('--name <ref>', 'name for a rootfs tarball (required there), or an extra tag')
     .addOption(
       new Option('--kind <kind>', 'what the tarball is').choices(['auto', 'docker-archive', 'oci-archive', 'rootfs']).default('auto'),
     )
-    .action((file: string, options: { name?: string; kind: 'auto' | 'docker-archive' | 'oci-archive' | 'rootfs' }, cmd: Command) =>
+    .action((file: string, ref: string | undefined, flags: ImportFlags, cmd: Command) =>
       withSession(cmd, async ({ api, core, machine }) => {
+        const options = { ...flags, ...importName(ref, flags.name) };
         // A file on this computer is uploaded to a remote machine first; otherwise the path is the machine's.
         const source = await importSource(file, { machine, facts: currentFacts(), cwd: process.cwd() });
         const here = source.where === 'desktop';
@@ -93,6 +108,17 @@ export function registerImageCommands(program: Command): void {
         off();
         if (here && process.stderr.isTTY) process.stderr.write('\n');
         for (const summary of imported) process.stdout.write(`${summary.names.join(', ') || '<none>'} ${summary.id}\n`);
+      }),
+    );
+
+  image
+    .command('tag')
+    .description('give an image another name (a name another image had moves to this one)')
+    .argument('<source>', 'image name, id or id prefix')
+    .argument('<target>', 'the new name, e.g. app:1.0 or 127.0.0.1:5000/app:1.0')
+    .action((source: string, target: string, _options: unknown, cmd: Command) =>
+      withSession(cmd, async ({ api, machine }) => {
+        await api.call('images.tag', { machine, image: source, name: target });
       }),
     );
 

@@ -9,6 +9,8 @@ import { defaultNetworkEnabled } from '../networks/handlers.js';
 import { NetworkManager } from '../networks/network-manager.js';
 import { createCgroupDriver } from '../runtime/cgroups/index.js';
 import { readLogDefaults, writeLogDefaults } from '../runtime/log-defaults.js';
+import { loopbackNameserver, readResolvSources, resolvSourcesFrom } from '../runtime/resolv-conf.js';
+import { DnsForwarder } from '../networks/dns-forwarder.js';
 import { ContainerRuntime, type ImageResolver } from '../runtime/container-runtime.js';
 import { DEFAULT_SECURITY_POLICY, type SecurityPolicy } from '../runtime/security-policy.js';
 import { detectCgroups } from '../system/cgroups.js';
@@ -38,6 +40,8 @@ export interface RuntimeDeps {
 export async function createRuntime(deps: RuntimeDeps): Promise<ContainerRuntime | Error> {
   if (!deps.images) return new Error('the image store could not be opened (see the agent log)');
   try {
+    const resolvSources = resolvSourcesFrom(process.env);
+    const forwarder = new DnsForwarder(() => loopbackNameserver(readResolvSources(resolvSources)), deps.log);
     const cgroups = createCgroupDriver(await detectCgroups(), process.env.ONGGI_CGROUP_PARENT ?? 'onggi', deps.activity);
     const runtime = new ContainerRuntime({
       root: join(deps.stateDir, 'containers'),
@@ -50,9 +54,12 @@ export async function createRuntime(deps: RuntimeDeps): Promise<ContainerRuntime
       log: deps.log,
       ...(deps.volumes ? { volumes: deps.volumes } : {}),
       logDefaults: { read: () => readLogDefaults(deps.stateDir), write: (options) => writeLogDefaults(deps.stateDir, options) },
-      ...(deps.networks ? networkHooks(deps.networks) : {}),
+      resolvSources,
+      ...(deps.networks ? networkHooks(deps.networks, forwarder, deps.log) : {}),
     });
     const { unreadable, unrecoverable } = await runtime.reconcile();
+    const networks = deps.networks?.current;
+    if (networks instanceof NetworkManager) await resumeForwarding(networks, forwarder, runtime, deps.log);
     for (const { id, dir, reason } of unreadable) {
       deps.log.error(`container ${id}: its record cannot be read (${reason}); not loaded, its files are kept in ${dir}`);
     }
@@ -64,16 +71,38 @@ export async function createRuntime(deps: RuntimeDeps): Promise<ContainerRuntime
   }
 }
 
+/** The forwarder for the containers a restarted agent found running: their resolv.conf names it. */
+async function resumeForwarding(networks: NetworkManager, forwarder: DnsForwarder, runtime: ContainerRuntime, log: Logger): Promise<void> {
+  for (const container of runtime.list()) await forwardFor(networks, forwarder, container.id, log);
+}
+
+/** The forwarder on the gateway of a container's first network, when the machine needs one (a failure is logged: the container runs, without DNS). */
+async function forwardFor(networks: NetworkManager, forwarder: DnsForwarder, id: string, log: Logger): Promise<void> {
+  const first = networks.attachmentsOf(id)[0];
+  if (first === undefined || !forwarder.wanted()) return;
+  await forwarder
+    .listen(first.gateway, `${first.gateway}/${first.prefixLength}`)
+    .catch((error: unknown) => log.error(`the DNS forwarder cannot listen on ${first.gateway}:53`, error));
+}
+
 /** Hooks that follow the networks as they are now: they may become available while the agent runs. */
-function networkHooks(networks: AgentNetworks) {
+function networkHooks(networks: AgentNetworks, forwarder: DnsForwarder, log: Logger) {
+  type Record = Parameters<NetworkManager['beforeStart']>[0];
   return {
-    beforeStart: async (record: Parameters<NetworkManager['beforeStart']>[0], pid: number, rootfs: string) => {
+    beforeStart: async (record: Record, pid: number, rootfs: string) => {
       const current = networks.current;
-      if (current instanceof NetworkManager) await current.beforeStart(record, pid, rootfs);
+      if (!(current instanceof NetworkManager)) return;
+      await current.beforeStart(record, pid, rootfs);
+      // With its bridge up: the forwarder its resolv.conf names (see dnsForwarderAddress).
+      await forwardFor(current, forwarder, record.id, log);
     },
-    afterStop: async (record: Parameters<NetworkManager['afterStop']>[0]) => {
+    afterStop: async (record: Record) => {
       const current = networks.current;
       if (current instanceof NetworkManager) await current.afterStop(record);
+    },
+    dnsForwarderAddress: (record: Record) => {
+      const current = networks.current;
+      return current instanceof NetworkManager && forwarder.wanted() ? current.attachmentsOf(record.id)[0]?.gateway : undefined;
     },
   };
 }

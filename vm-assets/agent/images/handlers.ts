@@ -51,6 +51,7 @@ export function createImageHandlers(storeOrError: ImageStore | Error, events: Ev
       'images.list': unavailable,
       'images.inspect': unavailable,
       'images.remove': unavailable,
+      'images.tag': unavailable,
     };
   }
   const store = storeOrError;
@@ -67,5 +68,6 @@ export function createImageHandlers(storeOrError: ImageStore | Error, events: Ev
     'images.list': () => store.list(),
     'images.inspect': ({ image }) => store.inspect(image),
     'images.remove': ({ image, force }) => store.remove(image, force ?? false),
+    'images.tag': ({ image, name }) => store.tag(image, name),
   };
 }

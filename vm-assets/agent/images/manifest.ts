@@ -71,6 +71,7 @@ export const ImageConfigBlob = z.looseObject({
       Labels: z.record(z.string(), z.string()).nullish(),
       ExposedPorts: z.record(z.string(), z.unknown()).nullish(),
       Volumes: z.record(z.string(), z.unknown()).nullish(),
+      StopSignal: z.string().nullish(),
     })
     .nullish(),
   rootfs: z.looseObject({ type: z.string(), diff_ids: z.array(Digest).max(512) }),
@@ -135,6 +136,8 @@ export function toImageConfig(blob: ImageConfigBlob): ImageConfig {
     labels: c.Labels ?? {},
     exposedPorts: Object.keys(c.ExposedPorts ?? {}),
     volumes: Object.keys(c.Volumes ?? {}),
+    // Only when set and sane: an image names what it likes, a container uses it only at stop.
+    ...(c.StopSignal && /^(SIG)?[A-Z0-9+-]{2,10}$|^\d{1,2}$/.test(c.StopSignal) ? { stopSignal: c.StopSignal } : {}),
   };
 }
 

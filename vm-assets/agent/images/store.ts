@@ -278,6 +278,12 @@ export class ImageStore {
     });
   }
 
+  /** Points one more name at an image (`image tag`); the name moves from an image that had it, as commit does. */
+  async tag(selector: string, name: string): Promise<ImageSummary> {
+    const { names: _names, storedAt: _storedAt, ...image } = this.find(selector);
+    return this.commit(image, [formatImageRef(parseImageRef(name))]);
+  }
+
   list(): ImageSummary[] {
     return [...this.records].sort((a, b) => b.storedAt.localeCompare(a.storedAt)).map((r) => this.summarize(r));
   }

@@ -5,6 +5,7 @@
 // container's (untrusted, changeable) root filesystem.
 import { lstat, mkdir, open, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { splitHostMapping } from '../../../shared/run-options.js';
 import type { ContainerNetworks, NetworkState } from './state.js';
 
 export interface HostsEntry {
@@ -12,11 +13,20 @@ export interface HostsEntry {
   names: string[];
 }
 
-export function renderHosts(own: readonly HostsEntry[], peers: readonly HostsEntry[]): string {
+/** `extra`: the container's --add-host lines, after localhost as Docker writes them. */
+export function renderHosts(own: readonly HostsEntry[], peers: readonly HostsEntry[], extra: readonly HostsEntry[] = []): string {
   const lines = ['# managed by onggi: rewritten when containers join or leave its networks', '127.0.0.1\tlocalhost'];
   lines.push('::1\tlocalhost ip6-localhost ip6-loopback');
-  for (const entry of [...own, ...peers]) lines.push(`${entry.ip}\t${[...new Set(entry.names)].join(' ')}`);
+  for (const entry of [...extra, ...own, ...peers]) lines.push(`${entry.ip}\t${[...new Set(entry.names)].join(' ')}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** `--add-host NAME:IP` lines (checked by the spec's schema) as hosts entries, one per line as given. */
+export function extraHostsEntries(mappings: readonly string[]): HostsEntry[] {
+  return mappings.map((mapping) => {
+    const { name, ip } = splitHostMapping(mapping);
+    return { ip, names: [name] };
+  });
 }
 
 /** Rewrites the file in place (same inode), so the bind mount in a running container sees the new content. */
@@ -82,7 +92,7 @@ export class HostsFiles {
     for (const id of new Set(ids)) {
       const membership = view.state.containers[id];
       if (!membership || membership.attachments.length === 0 || (!view.active.has(id) && !force)) continue;
-      const content = renderHosts(ownEntries(membership), peerEntries(view, id));
+      const content = renderHosts(ownEntries(membership), peerEntries(view, id), membership.extraHosts);
       if (!force && this.written.get(id) === content) continue;
       await writeHostsFile(this.path(id), content);
       this.written.set(id, content);

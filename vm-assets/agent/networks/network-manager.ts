@@ -29,7 +29,7 @@ import type { ContainerRecord } from '../runtime/container-record.js';
 import { BridgeDriver } from './bridge-driver.js';
 import { ensureSbinOnPath } from './commands.js';
 import { desiredRules, detectFirewall, ownerOfKey, type FirewallBackend, type FirewallPort } from './firewall.js';
-import { HostsFiles, sharingWith, type HostsView } from './hosts-file.js';
+import { HostsFiles, extraHostsEntries, sharingWith, type HostsView } from './hosts-file.js';
 import { DEFAULT_NETWORK_NAME, DEFAULT_SUBNETS, OUR_BRIDGE, OUR_VETH, allocateAddress, defaultGateway } from './ipam.js';
 import { readNetns } from './kernel.js';
 import { KernelMonitor } from './monitor.js';
@@ -563,6 +563,7 @@ export class NetworkManager {
     if (existing) return existing;
     const plan = planNetworks(record.spec, this.state.networks);
     const membership: ContainerNetworks = { name: record.name, hostname: record.hostname, ports: plan.ports, attachments: [] };
+    if (record.spec.addHosts?.length) membership.extraHosts = extraHostsEntries(record.spec.addHosts);
     for (const [index, network] of plan.networks.entries())
       membership.attachments.push(
         planAttachment(

@@ -52,6 +52,8 @@ export const ContainerNetworks = z.object({
   hostname: z.string(),
   ports: z.array(PortRecord),
   attachments: z.array(Attachment),
+  /** The container's --add-host lines, kept here so every rewrite of its hosts file has them. */
+  extraHosts: z.array(z.object({ ip: z.string(), names: z.array(z.string()) })).optional(),
 });
 export type ContainerNetworks = z.infer<typeof ContainerNetworks>;
 

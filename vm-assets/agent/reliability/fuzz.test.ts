@@ -38,6 +38,7 @@ const KEYS = [
   'networks', 'ports', 'container', 'timeoutSeconds', 'signal', 'force', 'all', 'tail', 'follow', 'streamId', 'ref',
   'insecure', 'auth', 'progressId', 'platform', 'path', 'kind', 'network', 'subnet', 'gateway', 'protocol', 'client',
   'topics', 'limit', 'machine', 'cpus', 'memory', 'pids', '__proto__', 'constructor', 'prototype', '',
+  'dns', 'dnsSearch', 'dnsOptions', 'addHosts', 'labels', 'readOnly', 'stopSignal', 'stopTimeout', 'shmSize',
 ]; // prettier-ignore
 const TRICKS = [
   '../../etc/passwd', '/proc/self/root/etc/shadow', '/proc/1/root', '..', '.', '/', 'a/../../b', '\u0000', 'x\u0000y',

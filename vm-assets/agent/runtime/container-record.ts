@@ -4,7 +4,7 @@ import { unlinkSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ContainerSpec, ContainerState, DEFAULT_LOG_OPTIONS } from '../../../shared/containers.js';
+import { ContainerSpec, ContainerState, DEFAULT_LOG_OPTIONS, RestartPolicy } from '../../../shared/containers.js';
 import { errorMessage } from '../../../shared/errors.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
 import { ResolvedMount } from './mounts.js';
@@ -34,7 +34,7 @@ export const ContainerRecord = z.object({
   hostname: z.string(),
   limits: z.object({ cpus: z.number().optional(), memory: z.number().optional(), pids: z.number().optional() }),
   autoRemove: z.boolean(),
-  restart: z.enum(['no', 'on-failure', 'always']),
+  restart: RestartPolicy,
   spec: ContainerSpec,
   pid: z.number().int().nullable(),
   /** The init process's start time (clock ticks since boot, /proc/PID/stat field 22): pid + this identifies it even if the pid is reused. */
@@ -57,6 +57,10 @@ export const ContainerRecord = z.object({
   log: z.object({ maxSize: z.number().int().positive(), maxFiles: z.number().int().min(1) }).default({ ...DEFAULT_LOG_OPTIONS }),
   /** Its mounts as made at create, volumes by name (a record from before mounts has none). */
   mounts: z.array(ResolvedMount).default([]),
+  /** The user stopped it (stop, or a kill that ends it): its restart policy no longer applies until it is started again. */
+  stoppedByUser: z.boolean().default(false),
+  /** The image's STOPSIGNAL at create (the container's --stop-signal, in spec, wins). */
+  imageStopSignal: z.string().optional(),
 });
 export type ContainerRecord = z.infer<typeof ContainerRecord>;
 

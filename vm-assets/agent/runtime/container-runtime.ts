@@ -36,6 +36,8 @@ import { GO_FD, READY_FD, StartError, launchSupervisor } from './supervisor.js';
 import { UserError, resolveUser } from './users.js';
 import { helperMounts, makeMounts, mountPoints, planMounts, undoMounts, type MadeMounts, type MountContext } from './mounts.js';
 import type { VolumeStore } from '../volumes/store.js';
+import { DEFAULT_RESOLV_SOURCES, writeContainerResolvConf, type ResolvSources } from './resolv-conf.js';
+import { checkRunOptions, helperRunOptions, imageStopSignal, killEndsRestarts, restartWanted, stopPlan } from './run-options.js';
 
 export interface ResolvedImage {
   id: string;
@@ -67,6 +69,10 @@ export interface RuntimeOptions {
   logDefaults?: { read(): Promise<LogOptions>; write(options: LogOptions): Promise<void> };
   /** Named and anonymous volumes; absent, a mount of a volume (or an image with VOLUMEs) is refused. */
   volumes?: VolumeStore;
+  /** Where the machine's resolver configuration is read for containers' /etc/resolv.conf (default /etc/resolv.conf and systemd-resolved's). */
+  resolvSources?: ResolvSources;
+  /** Where a container can reach the agent's DNS forwarder (its first network's gateway), for a machine whose only name server is on loopback. */
+  dnsForwarderAddress?: (record: ContainerRecord) => string | undefined;
 }
 
 const RESTART_LIMIT = 10;
@@ -248,6 +254,7 @@ export class ContainerRuntime {
   }
 
   async create(spec: ContainerSpec): Promise<{ id: string; name: string }> {
+    checkRunOptions(spec);
     const name = spec.name ?? generateName((candidate) => this.nameTaken(candidate));
     if (this.nameTaken(name))
       throw new OnggiError(ErrorCode.Conflict, 'name_in_use', `the name "${name}" is already in use by another container`, 'params.name');
@@ -293,6 +300,8 @@ export class ContainerRuntime {
         startsCutShort: 0,
         log: await this.logOptions(spec),
         mounts: [],
+        stoppedByUser: false,
+        ...imageStopSignal(image.config),
       };
       const user = spec.user ?? image.config.user;
       // Only a user name (or a uid without a gid) needs the image's /etc/passwd, read through the mounted layers.
@@ -373,6 +382,13 @@ export class ContainerRuntime {
     mkdirSync(paths.logDir, { recursive: true, mode: 0o700 });
     // The supervisor mounts the overlay itself, unless it still is (the helper only reports the time).
     const overlay = await prepareRootfs(record.layerDirs, paths);
+    const resolvConf = writeContainerResolvConf(
+      paths.dir,
+      this.options.resolvSources ?? DEFAULT_RESOLV_SOURCES,
+      record.spec,
+      this.options.dnsForwarderAddress?.(record),
+    );
+    record.stoppedByUser = false;
     // From here on a daemon that dies leaves things half made: recovery must know a start was under way.
     record.startPending = true;
     await this.store.save(record, { durable: false });
@@ -402,6 +418,8 @@ export class ContainerRuntime {
         goFd: GO_FD,
         ...(record.mounts.length > 0 ? { mounts: helperMounts(record.mounts, this.options.volumes) } : {}),
         ...consoleOptions(record.spec, paths, options),
+        resolvConf,
+        ...helperRunOptions(record.spec),
       });
       const pid = await launchSupervisor(
         this.options.activity,
@@ -447,13 +465,14 @@ export class ContainerRuntime {
     }
   }
 
-  stop(selector: string, timeoutSeconds = 10): Promise<ContainerSummary> {
+  stop(selector: string, timeoutSeconds?: number): Promise<ContainerSummary> {
     const record = this.find(selector);
     return this.locked(record.id, async () => {
       if (record.state !== 'running') return summarize(record);
+      record.stoppedByUser = true;
+      const plan = stopPlan(record, timeoutSeconds);
       // PID 1 of a pid namespace ignores SIGTERM unless it handles it: then SIGKILL, as Docker does.
-      const exit =
-        (await this.signalAndObserve(record, 'SIGTERM', timeoutSeconds * 1000)) ?? (await this.signalAndObserve(record, 'SIGKILL'));
+      const exit = (await this.signalAndObserve(record, plan.signal, plan.timeoutMs)) ?? (await this.signalAndObserve(record, 'SIGKILL'));
       if (exit) await this.finish(record, exit);
       return summarize(this.records.get(record.id) ?? record);
     });
@@ -463,6 +482,7 @@ export class ContainerRuntime {
     const record = this.find(selector);
     if (record.state !== 'running')
       throw new OnggiError(ErrorCode.Conflict, 'not_running', `container ${record.name} is not running`, 'params.container');
+    if (killEndsRestarts(record, signal)) record.stoppedByUser = true;
     if (normalizeSignal(signal) !== 'SIGKILL') {
       this.signal(record, signal);
       return summarize(record);
@@ -578,7 +598,7 @@ export class ContainerRuntime {
       await this.purge(record);
       return;
     }
-    const again = record.restart === 'always' || (record.restart === 'on-failure' && record.exitCode !== 0);
+    const again = restartWanted(record.restart, record.exitCode, record.stoppedByUser);
     if (again && record.restartCount < RESTART_LIMIT && !exit.error) {
       record.restartCount += 1;
       // startLocked records a failure on the container itself, where the user sees it.
@@ -855,6 +875,7 @@ function summarize(record: ContainerRecord): ContainerSummary {
     startedAt: record.startedAt,
     finishedAt: record.finishedAt,
     ...(record.spec.tty ? { tty: true } : {}),
+    ...(record.spec.labels ? { labels: record.spec.labels } : {}),
   };
 }
 

@@ -68,6 +68,12 @@ export interface RunSpec extends ProcessSettings {
   stdinOpen?: boolean;
   /** Output waits for the first attacher at most this long (`start -a`: nothing printed before it is lost). */
   attachWaitMs?: number;
+  /** A file bind-mounted at the container's /etc/resolv.conf (a symlink there is replaced inside the root, never followed out). */
+  resolvConf?: string;
+  /** Mount the root filesystem read-only (`--read-only`); the kernel filesystems and /etc files on it keep their modes. */
+  readOnlyRootfs?: boolean;
+  /** /dev/shm's size in bytes; default 64 MiB. */
+  shmSize?: number;
   /** The container's bind mounts (volumes are binds of their data directory) and tmpfs, parents first. */
   mounts?: readonly HelperMount[];
 }
