@@ -2,6 +2,7 @@
 // and a result schema (checked by the host on return), so neither side trusts the other's shape.
 import { z } from 'zod';
 import { ContainerEvent, ContainerLogEvent, containerMethods } from './containers.js';
+import { containerVerbMethods } from './container-verbs.js';
 import { diskMethods } from './disk-usage.js';
 import { PullProgress, imageMethods } from './images.js';
 import { TopologyChangedEvent, networkMethods } from './networks.js';
@@ -67,6 +68,7 @@ export const agentMethods = {
     result: z.array(ActivityEntry).max(5000),
   },
   ...containerMethods,
+  ...containerVerbMethods,
   ...imageMethods,
   ...networkMethods,
   ...diskMethods,

@@ -3,6 +3,8 @@ import { Digest, ImageSelector } from './images.js';
 import { ResourceName } from './names.js';
 import { Ipv4Address, NetworkAttachment, NetworkName, PublishedPort } from './networks.js';
 import { UnitError, parseCpus, parseMemory, parsePortMapping } from './units.js';
+import { HealthConfig, HealthState } from './health.js';
+import { ResourceOptionFields, checkMemorySwap } from './resource-options.js';
 
 export const ContainerId = z.string().regex(/^[a-f0-9]{64}$/);
 /** A container by name, full id, or an id prefix of at least 4 hex digits (as Docker allows). */
@@ -22,13 +24,16 @@ const withUnit =
 export const MemoryLimit = z.union([z.string().max(32), z.number()]).transform(withUnit(parseMemory));
 export const CpuLimit = z.union([z.string().max(32), z.number()]).transform(withUnit(parseCpus));
 
-export const ResourceLimits = z.strictObject({
-  /** CPUs, fractional (`0.5` = half of one CPU's time). */
-  cpus: CpuLimit.optional(),
-  /** Bytes, or a size with a unit (`64m`). Swap is not added on top. */
-  memory: MemoryLimit.optional(),
-  pids: z.number().int().min(1).max(4_194_304).optional(),
-});
+export const ResourceLimits = z
+  .strictObject({
+    /** CPUs, fractional (`0.5` = half of one CPU's time). */
+    cpus: CpuLimit.optional(),
+    /** Bytes, or a size with a unit (`64m`). Swap is not added on top. */
+    memory: MemoryLimit.optional(),
+    pids: z.number().int().min(1).max(4_194_304).optional(),
+    ...ResourceOptionFields,
+  })
+  .superRefine(checkMemorySwap);
 
 /** The most bytes one log file may hold before it rotates (`--log-opt max-size`, Docker's units). */
 export const LogMaxSize = z
@@ -100,6 +105,8 @@ export const ContainerSpec = z.strictObject({
   ip: Ipv4Address.optional(),
   /** Log rotation (`--log-opt max-size=10m,max-file=3`); absent fields take the machine's default. */
   log: LogOptions.optional(),
+  /** `--health-*` and `--no-healthcheck` (test `["NONE"]`); fields left out take the image's HEALTHCHECK. */
+  healthcheck: HealthConfig.optional(),
 });
 export type ContainerSpecInput = z.input<typeof ContainerSpec>;
 export type ContainerSpec = z.infer<typeof ContainerSpec>;
@@ -124,6 +131,10 @@ export const ContainerSummary = z.strictObject({
   finishedAt: z.string().max(64).nullable(),
   /** Published ports (what the host forwards to the desktop while the container runs). */
   ports: z.array(PublishedPort).optional(),
+  /** Frozen by `pause` (state stays running, as in Docker's ps: `Up 5s (Paused)`). */
+  paused: z.boolean().optional(),
+  /** When it has a healthcheck: its status, failures in a row and last results. */
+  health: HealthState.optional(),
 });
 export type ContainerSummary = z.infer<typeof ContainerSummary>;
 

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { OnggiError, errorMessage } from '../../shared/errors.js';
 import { ONGGI_VERSION } from '../core/version.js';
 import { registerContainerCommands } from './commands/containers.js';
+import { registerContainerVerbCommands } from './commands/container-verbs.js';
 import { registerMachineCommands } from './commands/machines.js';
 import { registerImageCommands } from './commands/images.js';
 import { registerNetworkCommands } from './commands/networks.js';
@@ -24,6 +25,7 @@ function buildProgram(): Command {
     .exitOverride();
   registerSystemCommands(program);
   registerContainerCommands(program);
+  registerContainerVerbCommands(program);
   registerMachineCommands(program);
   registerImageCommands(program);
   registerNetworkCommands(program);

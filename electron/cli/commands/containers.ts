@@ -10,8 +10,9 @@ import { parseOrThrow } from '../../../shared/errors.js';
 import { formatContainerTable, formatStats } from '../format.js';
 import { collect, printJson, withSession, type Session } from '../session.js';
 import { execOverTerminal } from './machines.js';
+import { addResourceRunOptions, resourceRunSpec, type ResourceRunOptions } from './container-verbs.js';
 
-interface RunOptions {
+interface RunOptions extends ResourceRunOptions {
   rm?: boolean;
   detach?: boolean;
   name?: string;
@@ -77,7 +78,10 @@ function specFrom(image: string, command: string[], options: RunOptions, autoRem
     ...(options.ip ? { ip: options.ip } : {}),
     ...(options.logOpt?.length ? { log: logOptions(options.logOpt) } : {}),
   };
+  const resources = resourceRunSpec(options);
+  if (resources.healthcheck) spec.healthcheck = resources.healthcheck;
   const limits = {
+    ...resources.limits,
     ...(options.memory ? { memory: options.memory } : {}),
     ...(options.cpus ? { cpus: options.cpus } : {}),
     ...(options.pidsLimit ? { pids: options.pidsLimit } : {}),
@@ -124,8 +128,7 @@ async function streamLogs(
 }
 
 export function registerContainerCommands(program: Command): void {
-  program
-    .command('run')
+  addResourceRunOptions(program.command('run'))
     .description('create and start a container; attached, print its output and exit with its exit code')
     .argument('<image>', 'image reference, id or id prefix')
     .argument('[command...]', 'command and arguments (replace the image CMD)')

@@ -10,6 +10,7 @@ import { createNetworkHandlers, withNetworks } from '../networks/handlers.js';
 import type { NetworkManager } from '../networks/network-manager.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import { createContainerHandlers } from '../runtime/handlers.js';
+import { createVerbHandlers } from '../runtime/verb-handlers.js';
 import { DiskService } from '../system/disk.js';
 import { readSystemInfo, type AgentIdentity } from '../system/system-info.js';
 
@@ -54,6 +55,7 @@ export function createHandlers(services: AgentServices): Handlers<typeof agentMe
     },
     'activity.list': (params) => services.activity.list(params ?? {}),
     ...withNetworks(createContainerHandlers(services.runtime), services.runtime, networks),
+    ...createVerbHandlers(services.runtime),
     ...createNetworkHandlers(networks),
     ...createImageHandlers(services.images, services.events),
     'system.df': () => disk.df(),

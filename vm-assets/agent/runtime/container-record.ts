@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ContainerSpec, ContainerState, DEFAULT_LOG_OPTIONS } from '../../../shared/containers.js';
 import { errorMessage } from '../../../shared/errors.js';
+import { HealthState } from '../../../shared/health.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
+import { RecordedResourceOptions } from './resource-limits.js';
 
 /**
  * The record's format, saved in it as networks.json and images.json save theirs. Raise it with a
@@ -31,7 +33,12 @@ export const ContainerRecord = z.object({
   uid: z.number().int(),
   gid: z.number().int(),
   hostname: z.string(),
-  limits: z.object({ cpus: z.number().optional(), memory: z.number().optional(), pids: z.number().optional() }),
+  limits: z.object({
+    cpus: z.number().optional(),
+    memory: z.number().optional(),
+    pids: z.number().optional(),
+    ...RecordedResourceOptions,
+  }),
   autoRemove: z.boolean(),
   restart: z.enum(['no', 'on-failure', 'always']),
   spec: ContainerSpec,
@@ -54,6 +61,10 @@ export const ContainerRecord = z.object({
   startsCutShort: z.number().int().default(0),
   /** Log rotation, decided at create (the container's --log-opt, else the machine's default). */
   log: z.object({ maxSize: z.number().int().positive(), maxFiles: z.number().int().min(1) }).default({ ...DEFAULT_LOG_OPTIONS }),
+  /** Frozen by `pause`: the kernel keeps it frozen across an agent restart, and so does the record. */
+  paused: z.boolean().default(false),
+  /** The healthcheck's status and last results, while it has one. */
+  health: HealthState.optional(),
 });
 export type ContainerRecord = z.infer<typeof ContainerRecord>;
 

@@ -23,7 +23,7 @@ import { commandLine, mergeEnv } from './container-command.js';
 import { readExit, type ExitRecord } from './exit-file.js';
 import { normalizeSignal } from './signals.js';
 import { followLog, readLog } from './container-logs.js';
-import { CONTAINER_RECORD_VERSION, ContainerRecords, type ContainerRecord } from './container-record.js';
+import { CONTAINER_RECORD_VERSION, ContainerRecords, type ContainerPaths, type ContainerRecord } from './container-record.js';
 import { generateName } from './names.js';
 import { endProcesses, supervisorsUnder } from './leftover-processes.js';
 import { isSameProcess, namespaceInodes, processStartTime } from './proc.js';
@@ -32,6 +32,7 @@ import { initArgs } from './helper-protocol.js';
 import { DEFAULT_DEVICE_RULES, type SecurityPolicy } from './security-policy.js';
 import { GO_FD, READY_FD, StartError, launchSupervisor } from './supervisor.js';
 import { UserError, resolveUser } from './users.js';
+import { resolveLimits } from './resource-limits.js';
 
 export interface ResolvedImage {
   id: string;
@@ -243,7 +244,7 @@ export class ContainerRuntime {
         uid: 0,
         gid: 0,
         hostname: spec.hostname ?? id.slice(0, 12),
-        limits: stripUndefined({ cpus: spec.limits?.cpus, memory: spec.limits?.memory, pids: spec.limits?.pids }),
+        limits: resolveLimits(spec.limits, this.options.cgroups),
         autoRemove: spec.autoRemove ?? false,
         restart: spec.restart ?? 'no',
         spec,
@@ -259,6 +260,7 @@ export class ContainerRuntime {
         startPending: false,
         startsCutShort: 0,
         log: await this.logOptions(spec),
+        paused: false,
       };
       const user = spec.user ?? image.config.user;
       // Only a user name (or a uid without a gid) needs the image's /etc/passwd, read through the mounted layers.
@@ -413,6 +415,7 @@ export class ContainerRuntime {
     const record = this.find(selector);
     return this.locked(record.id, async () => {
       if (record.state !== 'running') return summarize(record);
+      refuseIfPaused(record, 'stop');
       // PID 1 of a pid namespace ignores SIGTERM unless it handles it: then SIGKILL, as Docker does.
       const exit =
         (await this.signalAndObserve(record, 'SIGTERM', timeoutSeconds * 1000)) ?? (await this.signalAndObserve(record, 'SIGKILL'));
@@ -425,6 +428,7 @@ export class ContainerRuntime {
     const record = this.find(selector);
     if (record.state !== 'running')
       throw new OnggiError(ErrorCode.Conflict, 'not_running', `container ${record.name} is not running`, 'params.container');
+    refuseIfPaused(record, 'kill');
     if (normalizeSignal(signal) !== 'SIGKILL') {
       this.signal(record, signal);
       return summarize(record);
@@ -448,6 +452,8 @@ export class ContainerRuntime {
             `container ${record.name} is running: stop it first or remove with force`,
             'params.container',
           );
+        // A frozen process cannot act on SIGKILL (v1's freezer): thawed first, as Docker's rm -f does.
+        if (record.paused) await this.options.cgroups.freeze(record.id, false, this.scope(record));
         const exit = await this.signalAndObserve(record, 'SIGKILL');
         if (exit) await this.finish(record, exit, { noRestart: true });
       }
@@ -520,6 +526,7 @@ export class ContainerRuntime {
     await this.releaseResources(record, { rootfsUnmounted: exit.rootfsUnmountedMs !== undefined });
     Object.assign(record, {
       state: 'exited',
+      paused: false,
       pid: null,
       pidStartTime: null,
       exitCode: exit.exitCode,
@@ -755,6 +762,31 @@ export class ContainerRuntime {
     for (const id of [...this.watchers.keys()]) this.unwatchExit(id);
   }
 
+  // ---- verbs beyond the lifecycle (container-verbs.ts) -----------------------------------------
+
+  /** Runs an operation on one container under its lock: what pause, update and rename are built on. */
+  withContainer<T>(selector: string, operation: (record: ContainerRecord, access: RuntimeAccess) => Promise<T>): Promise<T> {
+    const record = this.find(selector);
+    return this.locked(record.id, () => operation(record, this.access()));
+  }
+
+  /** The same access without the lock, for reads (top, diff) and the healthcheck timer. */
+  access(): RuntimeAccess {
+    return {
+      cgroups: this.options.cgroups,
+      activity: this.options.activity,
+      helper: this.options.helper,
+      paths: (id) => this.store.paths(id),
+      save: (record) => this.store.save(record, { durable: false }),
+      changed: (record) =>
+        this.options.emit({ type: 'container.state', id: record.id, name: record.name, state: record.state, exitCode: record.exitCode }),
+      summarize,
+      nameTaken: (name) => this.nameTaken(name),
+      scope: (record) => this.scope(record),
+      records: () => [...this.records.values()].filter((r) => r.phase === 'ready'),
+    };
+  }
+
   // ---- helpers -------------------------------------------------------------------------------
 
   private nameTaken(name: string): boolean {
@@ -804,11 +836,36 @@ function summarize(record: ContainerRecord): ContainerSummary {
     createdAt: record.createdAt,
     startedAt: record.startedAt,
     finishedAt: record.finishedAt,
+    ...(record.paused ? { paused: true } : {}),
+    ...(record.health ? { health: record.health } : {}),
   };
 }
 
-function stripUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+/** Docker refuses to stop or kill a paused container: the signal would wait for an unpause. */
+function refuseIfPaused(record: ContainerRecord, verb: string): void {
+  if (record.paused)
+    throw new OnggiError(
+      ErrorCode.Conflict,
+      'paused',
+      `cannot ${verb} container ${record.name}: it is paused; unpause it first (rm -f ends it anyway)`,
+      'params.container',
+    );
+}
+
+/** What the verbs in container-verbs.ts may use of the runtime. */
+export interface RuntimeAccess {
+  cgroups: CgroupDriver;
+  activity: ActivityLog;
+  helper: string;
+  paths: (id: string) => ContainerPaths;
+  /** Saves the record (not flushed: a pause, a rename, a health change). */
+  save: (record: ContainerRecord) => Promise<void>;
+  /** Tells subscribers the container changed (a container.state event). */
+  changed: (record: ContainerRecord) => void;
+  summarize: (record: ContainerRecord) => ContainerSummary;
+  nameTaken: (name: string) => boolean;
+  scope: (record: ContainerRecord) => ActivityScope;
+  records: () => ContainerRecord[];
 }
 
 function delay(ms: number): Promise<void> {
