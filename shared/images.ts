@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HealthConfig } from './health.js';
 import { ImageRefError, parseImageRef } from './image-ref.js';
 
 export const Digest = z.string().regex(/^sha256:[a-f0-9]{64}$/, 'must be sha256:<64 hex digits>');
@@ -27,6 +28,8 @@ export const ImageConfig = z.strictObject({
   user: z.string().max(256),
   labels: z.record(z.string().max(1024), z.string().max(65536)),
   exposedPorts: z.array(z.string().max(32)).max(1024),
+  /** The image's HEALTHCHECK (Docker's config), when it has one. */
+  healthcheck: HealthConfig.optional(),
 });
 export type ImageConfig = z.infer<typeof ImageConfig>;
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ContainerSpec, ContainerState, DEFAULT_LOG_OPTIONS } from '../../../shared/containers.js';
 import { errorMessage } from '../../../shared/errors.js';
-import { HealthState } from '../../../shared/health.js';
+import { HealthConfig, HealthState } from '../../../shared/health.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
 import { RecordedResourceOptions } from './resource-limits.js';
 
@@ -65,6 +65,8 @@ export const ContainerRecord = z.object({
   paused: z.boolean().default(false),
   /** The healthcheck's status and last results, while it has one. */
   health: HealthState.optional(),
+  /** The check it runs (the image's HEALTHCHECK under the run's options), decided at create. */
+  healthcheck: HealthConfig.optional(),
 });
 export type ContainerRecord = z.infer<typeof ContainerRecord>;
 

@@ -33,6 +33,7 @@ import { DEFAULT_DEVICE_RULES, type SecurityPolicy } from './security-policy.js'
 import { GO_FD, READY_FD, StartError, launchSupervisor } from './supervisor.js';
 import { UserError, resolveUser } from './users.js';
 import { resolveLimits } from './resource-limits.js';
+import { HealthMonitor, effectiveHealthcheck } from './health.js';
 
 export interface ResolvedImage {
   id: string;
@@ -84,9 +85,12 @@ export class ContainerRuntime {
 
   private readonly log: Logger;
 
+  private readonly health: HealthMonitor;
+
   constructor(private readonly options: RuntimeOptions) {
     this.store = new ContainerRecords(options.root);
     this.log = options.log ?? createLogger();
+    this.health = new HealthMonitor(this, this.log);
   }
 
   // ---- queries -------------------------------------------------------------------------------
@@ -261,6 +265,7 @@ export class ContainerRuntime {
         startsCutShort: 0,
         log: await this.logOptions(spec),
         paused: false,
+        ...withHealthcheck(effectiveHealthcheck(image.config.healthcheck, spec.healthcheck)),
       };
       const user = spec.user ?? image.config.user;
       // Only a user name (or a uid without a gid) needs the image's /etc/passwd, read through the mounted layers.
@@ -392,6 +397,7 @@ export class ContainerRuntime {
         startPending: false,
         startsCutShort: 0,
       });
+      this.health.start(record, { fresh: true });
       // Durable only where recovery acts on it: after a power loss, a restart policy restarts a
       // container whose record says running; without one, running or created ends the same way.
       await this.store.save(record, { durable: record.restart !== 'no' });
@@ -511,6 +517,7 @@ export class ContainerRuntime {
   private async finish(record: ContainerRecord, exit: ExitRecord, options: { noRestart?: boolean } = {}): Promise<void> {
     if (record.state !== 'running') return;
     this.unwatchExit(record.id);
+    this.health.stop(record.id);
     if (exit.rootfsUnmountedMs !== undefined)
       this.options.activity.record({
         kind: 'command',
@@ -683,6 +690,7 @@ export class ContainerRuntime {
     }
     if (record.state === 'running' && (await isSameProcess(record.pid, record.pidStartTime))) {
       this.watchExit(record.id);
+      this.health.start(record, { fresh: false });
       // It may have ended between our check and the watch.
       if (await readExit(this.store.paths(record.id).exit)) void this.onExitFile(record.id);
       return;
@@ -760,6 +768,7 @@ export class ContainerRuntime {
 
   close(): void {
     for (const id of [...this.watchers.keys()]) this.unwatchExit(id);
+    this.health.close();
   }
 
   // ---- verbs beyond the lifecycle (container-verbs.ts) -----------------------------------------
@@ -839,6 +848,10 @@ function summarize(record: ContainerRecord): ContainerSummary {
     ...(record.paused ? { paused: true } : {}),
     ...(record.health ? { health: record.health } : {}),
   };
+}
+
+function withHealthcheck(healthcheck: ContainerRecord['healthcheck']): Pick<ContainerRecord, 'healthcheck'> {
+  return healthcheck ? { healthcheck } : {};
 }
 
 /** Docker refuses to stop or kill a paused container: the signal would wait for an unpause. */
