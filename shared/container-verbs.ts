@@ -42,6 +42,11 @@ export type ContainerProcess = z.infer<typeof ContainerProcess>;
 export const FileChange = z.strictObject({ kind: z.enum(['A', 'C', 'D']), path: z.string().max(4096) });
 export type FileChange = z.infer<typeof FileChange>;
 
+/** A path on the machine the agent runs on (where `cp` and `export` read and write files). */
+const MachinePath = z.string().min(1).max(4096).startsWith('/', 'must be an absolute path on the machine');
+/** A path inside the container (resolved with its rootfs as `/`). */
+const ContainerPath = z.string().min(1, 'must not be empty').max(4096);
+
 export const containerVerbMethods = {
   'containers.pause': { params: Ref, result: ContainerSummary },
   'containers.unpause': { params: Ref, result: ContainerSummary },
@@ -53,4 +58,19 @@ export const containerVerbMethods = {
   'containers.top': { params: Ref, result: z.strictObject({ processes: z.array(ContainerProcess) }) },
   'containers.diff': { params: Ref, result: z.strictObject({ changes: z.array(FileChange) }) },
   'containers.rename': { params: z.strictObject({ container: ContainerSelector, name: ResourceName }), result: ContainerSummary },
+  /** `cp CONTAINER:PATH DEST`: into DEST when it is a directory; answers where it landed. */
+  'containers.copyFrom': {
+    params: z.strictObject({ container: ContainerSelector, path: ContainerPath, dest: MachinePath }),
+    result: z.strictObject({ dest: z.string() }),
+  },
+  /** `cp SOURCE CONTAINER:PATH`: into PATH when it is a directory in the container. */
+  'containers.copyTo': {
+    params: z.strictObject({ container: ContainerSelector, source: MachinePath, path: ContainerPath }),
+    result: z.strictObject({ path: z.string() }),
+  },
+  /** `export`: the container's filesystem as a tar written to DEST. */
+  'containers.export': {
+    params: z.strictObject({ container: ContainerSelector, dest: MachinePath }),
+    result: z.strictObject({ dest: z.string() }),
+  },
 } as const;

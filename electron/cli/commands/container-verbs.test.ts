@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerSummary } from '../../../shared/containers.js';
 import { containerStatus } from '../format.js';
-import { resourceRunSpec } from './container-verbs.js';
+import { containerPath, resourceRunSpec } from './container-verbs.js';
 
 const running: ContainerSummary = {
   id: 'a'.repeat(64),
@@ -24,6 +24,14 @@ describe('container verbs in the CLI', () => {
     expect(containerStatus({ ...running, paused: true })).toMatch(/^Up \d+ seconds \(Paused\)$/);
     expect(containerStatus({ ...running, health: { status: 'healthy', failingStreak: 0, log: [] } })).toMatch(/\(healthy\)$/);
     expect(containerStatus({ ...running, health: { status: 'starting', failingStreak: 0, log: [] } })).toMatch(/\(health: starting\)$/);
+  });
+
+  it('tells CONTAINER:PATH from a local path', () => {
+    expect(containerPath('web:/etc/passwd')).toEqual({ container: 'web', path: '/etc/passwd' });
+    expect(containerPath('web:')).toEqual({ container: 'web', path: '/' });
+    expect(containerPath('./web:x')).toBeUndefined();
+    expect(containerPath('/tmp/a:b')).toBeUndefined();
+    expect(containerPath('file.txt')).toBeUndefined();
   });
 
   it('turns the run options into spec fields', () => {

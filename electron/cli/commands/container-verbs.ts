@@ -1,11 +1,61 @@
 // Docker's container verbs beyond the lifecycle (pause, unpause, update, top, diff, rename, wait),
 // and the run options for the finer resource limits and healthchecks.
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { Command, InvalidArgumentError } from 'commander';
+import { OnggiError } from '../../../shared/errors.js';
+import { ErrorCode } from '../../../shared/jsonrpc.js';
 import type { ContainerSpecInput } from '../../../shared/containers.js';
 import { parseDuration } from '../../../shared/health.js';
 import { parseDeviceRate } from '../../../shared/resource-options.js';
 import { formatTable } from '../format.js';
-import { printJson, withSession } from '../session.js';
+import { printJson, withSession, type Session } from '../session.js';
+
+/**
+ * cp, export and save name files on this computer; the agent reads and writes them in place, which
+ * only the local machine (this computer) can do. Remote machines refuse, saying so.
+ */
+async function requireLocal({ api, machine }: Session, verb: string): Promise<void> {
+  const summary = (await api.call('machines.list', {})).find((entry) => entry.name === machine);
+  if (summary && summary.provider !== 'local')
+    throw new OnggiError(
+      ErrorCode.InvalidParams,
+      'unsupported',
+      `${verb} works with the local machine only for now (machine ${machine} is ${summary.provider})`,
+      'machine',
+    );
+}
+
+/** `NAME:PATH` names a path in a container; anything else (`./x`, `/x`, `x`) is a local path. */
+export function containerPath(arg: string): { container: string; path: string } | undefined {
+  const match = /^([a-zA-Z0-9][a-zA-Z0-9_.-]*):(.*)$/.exec(arg);
+  return match?.[1] && match[2] !== undefined ? { container: match[1], path: match[2] || '/' } : undefined;
+}
+
+/**
+ * Writes a tar the agent makes (`produce` gets a machine path) to `output`, or to stdout. The file
+ * is made here first, so it is ours (not root's) when the agent has filled it.
+ */
+async function tarTo(output: string | undefined, produce: (path: string) => Promise<unknown>): Promise<void> {
+  if (output !== undefined) {
+    await writeFile(resolve(output), '');
+    await produce(resolve(output));
+    return;
+  }
+  if (process.stdout.isTTY) throw new InvalidArgumentError('refusing to write a tar to a terminal: use -o FILE or a redirect');
+  const dir = await mkdtemp(join(tmpdir(), 'onggi-tar-'));
+  try {
+    const file = join(dir, 'out.tar');
+    await writeFile(file, '');
+    await produce(file);
+    await pipeline(createReadStream(file), process.stdout, { end: false });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 function wholeNumber(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number');
@@ -87,6 +137,8 @@ export function resourceRunSpec(
   return { limits, ...(Object.keys(health).length > 0 ? { healthcheck: health } : {}) };
 }
 
+export { tarTo, requireLocal };
+
 export function registerContainerVerbCommands(program: Command): void {
   const forEach = (name: string, description: string, method: 'containers.pause' | 'containers.unpause') =>
     program
@@ -166,6 +218,37 @@ export function registerContainerVerbCommands(program: Command): void {
     .action((container: string, name: string, _options: unknown, cmd: Command) =>
       withSession(cmd, async ({ api, machine }) => {
         await api.call('containers.rename', { machine, container, name });
+      }),
+    );
+
+  program
+    .command('cp')
+    .description('copy files between a container and this computer: cp CONTAINER:PATH DEST or cp SRC CONTAINER:PATH')
+    .argument('<source>')
+    .argument('<dest>')
+    .action((source: string, dest: string, _options: unknown, cmd: Command) =>
+      withSession(cmd, async (session) => {
+        await requireLocal(session, 'cp');
+        const from = containerPath(source);
+        const to = containerPath(dest);
+        if (Boolean(from) === Boolean(to))
+          throw new InvalidArgumentError(
+            'exactly one of source and dest must be CONTAINER:PATH (copying between containers is not supported)',
+          );
+        if (from) await session.api.call('containers.copyFrom', { machine: session.machine, ...from, dest: resolve(dest) });
+        else if (to) await session.api.call('containers.copyTo', { machine: session.machine, ...to, source: resolve(source) });
+      }),
+    );
+
+  program
+    .command('export')
+    .description("a container's filesystem as a tar, to stdout or a file")
+    .argument('<container>')
+    .option('-o, --output <file>', 'write to a file instead of stdout')
+    .action((container: string, options: { output?: string }, cmd: Command) =>
+      withSession(cmd, async (session) => {
+        await requireLocal(session, 'export');
+        await tarTo(options.output, (dest) => session.api.call('containers.export', { machine: session.machine, container, dest }));
       }),
     );
 

@@ -9,6 +9,7 @@ import type { ContainerRuntime } from './container-runtime.js';
 import { rename, setPaused, updateLimits } from './container-verbs.js';
 import { changes } from './diff.js';
 import { listProcesses } from './top.js';
+import { copyFromContainer, copyToContainer, exportRootfs } from './rootfs-copy.js';
 
 export function createVerbHandlers(available: ContainerRuntime | Error): Handlers<typeof containerVerbMethods, ConnectionContext> {
   const runtime = (): ContainerRuntime => {
@@ -35,5 +36,8 @@ export function createVerbHandlers(available: ContainerRuntime | Error): Handler
       if (!existsSync(upper)) return { changes: [] };
       return { changes: await changes(upper, [...record.layerDirs].reverse()) };
     },
+    'containers.copyFrom': ({ container, path, dest }) => copyFromContainer(runtime(), container, path, dest),
+    'containers.copyTo': ({ container, source, path }) => copyToContainer(runtime(), container, source, path),
+    'containers.export': ({ container, dest }) => exportRootfs(runtime(), container, dest),
   };
 }
