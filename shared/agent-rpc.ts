@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { ContainerEvent, ContainerLogEvent, containerMethods } from './containers.js';
 import { containerVerbMethods } from './container-verbs.js';
+import { imageVerbMethods } from './image-verbs.js';
 import { diskMethods } from './disk-usage.js';
 import { PullProgress, imageMethods } from './images.js';
 import { TopologyChangedEvent, networkMethods } from './networks.js';
@@ -69,6 +70,7 @@ export const agentMethods = {
   },
   ...containerMethods,
   ...containerVerbMethods,
+  ...imageVerbMethods,
   ...imageMethods,
   ...networkMethods,
   ...diskMethods,

@@ -103,6 +103,8 @@ const machinePassthrough = {
   'containers.copyFrom': onMachine(agentMethods['containers.copyFrom']),
   'containers.copyTo': onMachine(agentMethods['containers.copyTo']),
   'containers.export': onMachine(agentMethods['containers.export']),
+  'images.commit': onMachine(agentMethods['images.commit']),
+  'images.save': onMachine(agentMethods['images.save']),
   'activity.list': onMachine(agentMethods['activity.list']),
   'images.pull': onMachine(agentMethods['images.pull']),
   'images.import': onMachine(agentMethods['images.import']),

@@ -25,9 +25,9 @@ function buildProgram(): Command {
     .exitOverride();
   registerSystemCommands(program);
   registerContainerCommands(program);
-  registerContainerVerbCommands(program);
   registerMachineCommands(program);
   registerImageCommands(program);
+  registerContainerVerbCommands(program);
   registerNetworkCommands(program);
   registerPruneCommands(program);
   // Subcommands report usage errors the same way as the program, and take --machine after the

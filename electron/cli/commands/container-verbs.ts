@@ -12,7 +12,7 @@ import type { ContainerSpecInput } from '../../../shared/containers.js';
 import { parseDuration } from '../../../shared/health.js';
 import { parseDeviceRate } from '../../../shared/resource-options.js';
 import { formatTable } from '../format.js';
-import { printJson, withSession, type Session } from '../session.js';
+import { collect, printJson, withSession, type Session } from '../session.js';
 
 /**
  * cp, export and save name files on this computer; the agent reads and writes them in place, which
@@ -137,8 +137,6 @@ export function resourceRunSpec(
   return { limits, ...(Object.keys(health).length > 0 ? { healthcheck: health } : {}) };
 }
 
-export { tarTo, requireLocal };
-
 export function registerContainerVerbCommands(program: Command): void {
   const forEach = (name: string, description: string, method: 'containers.pause' | 'containers.unpause') =>
     program
@@ -251,6 +249,48 @@ export function registerContainerVerbCommands(program: Command): void {
         await tarTo(options.output, (dest) => session.api.call('containers.export', { machine: session.machine, container, dest }));
       }),
     );
+
+  program
+    .command('commit')
+    .description("a new image from a container's changes")
+    .argument('<container>')
+    .argument('[reference]', 'name for the image, e.g. myapp:v2')
+    .option(
+      '-c, --change <instruction>',
+      'apply a Dockerfile instruction: CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE (repeatable)',
+      collect,
+    )
+    .option('-a, --author <name>', 'author')
+    .option('-m, --message <text>', 'commit message')
+    .action(
+      (container: string, reference: string | undefined, options: { change?: string[]; author?: string; message?: string }, cmd: Command) =>
+        withSession(cmd, async ({ api, machine }) => {
+          const image = await api.call('images.commit', {
+            machine,
+            container,
+            ...(reference ? { reference } : {}),
+            ...(options.change?.length ? { changes: options.change } : {}),
+            ...(options.author ? { author: options.author } : {}),
+            ...(options.message ? { message: options.message } : {}),
+          });
+          process.stdout.write(`${image.id}\n`);
+        }),
+    );
+
+  const save = (command: Command) =>
+    command
+      .description('images as a docker-archive tar (what image import and docker load read), to stdout or a file')
+      .argument('<images...>')
+      .option('-o, --output <file>', 'write to a file instead of stdout')
+      .action((images: string[], options: { output?: string }, cmd: Command) =>
+        withSession(cmd, async (session) => {
+          await requireLocal(session, 'save');
+          await tarTo(options.output, (dest) => session.api.call('images.save', { machine: session.machine, images, dest }));
+        }),
+      );
+  const image = program.commands.find((command) => command.name() === 'image');
+  if (image) save(image.command('save'));
+  save(program.command('save'));
 
   program
     .command('wait')

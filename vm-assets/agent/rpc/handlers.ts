@@ -55,7 +55,7 @@ export function createHandlers(services: AgentServices): Handlers<typeof agentMe
     },
     'activity.list': (params) => services.activity.list(params ?? {}),
     ...withNetworks(createContainerHandlers(services.runtime), services.runtime, networks),
-    ...createVerbHandlers(services.runtime),
+    ...createVerbHandlers(services.runtime, services.images),
     ...createNetworkHandlers(networks),
     ...createImageHandlers(services.images, services.events),
     'system.df': () => disk.df(),
