@@ -10,6 +10,7 @@ import type { ContainerSummary } from '../../shared/containers.js';
 import { fieldsOfErrors } from '../../build/testing/agent-client.js';
 import { CLI, isolatedAgent, type IsolatedAgent } from '../../build/testing/isolated-agent.js';
 import { useRegistryImages } from '../../build/testing/test-images.js';
+import { until } from '../../build/testing/until.js';
 
 let sandbox: IsolatedAgent;
 let work: string;
@@ -28,15 +29,6 @@ afterAll(async () => {
 function onggi(...args: string[]) {
   const run = spawnSync(process.execPath, [CLI, ...args], { env: sandbox.env, encoding: 'utf8', timeout: 60_000 });
   return { code: run.status, out: run.stdout, err: run.stderr };
-}
-
-async function until<T>(read: () => T, done: (value: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 100; i += 1) {
-    const value = read();
-    if (done(value)) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 const summary = (name: string) => (JSON.parse(onggi('ps', '-a', '--json').out) as ContainerSummary[]).find((c) => c.name === name);

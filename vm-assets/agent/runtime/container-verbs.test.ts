@@ -16,6 +16,7 @@ import type { ContainerRuntime } from './container-runtime.js';
 import { rename, setPaused, updateLimits } from './container-verbs.js';
 import { changes } from './diff.js';
 import { listProcesses } from './top.js';
+import { until } from '../../../build/testing/until.js';
 
 const IMAGE_ID = `sha256:${'c'.repeat(64)}`;
 let root: string;
@@ -41,15 +42,6 @@ async function started(spec: Partial<ContainerSpecInput> & { command: string[] }
   const { id } = await runtime.create(ContainerSpec.parse({ image: 'busybox:test', ...spec }));
   await runtime.start(id);
   return id;
-}
-
-async function until<T>(read: () => T | Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 500; i += 1) {
-    const value = await read();
-    if (done(value)) return value;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** A file of the container's cgroup, found in whichever hierarchy has it. */

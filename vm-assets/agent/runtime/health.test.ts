@@ -14,6 +14,7 @@ import { unmountUnder } from '../../../build/testing/mounts.js';
 import { toImageConfig } from '../images/manifest.js';
 import type { ContainerRuntime } from './container-runtime.js';
 import { effectiveHealthcheck, nextHealth } from './health.js';
+import { until } from '../../../build/testing/until.js';
 
 const IMAGE_ID = `sha256:${'d'.repeat(64)}`;
 let root: string;
@@ -64,15 +65,6 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function until<T>(read: () => T, done: (value: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 1000; i += 1) {
-    const value = read();
-    if (done(value)) return value;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 async function started(on: ContainerRuntime, spec: Partial<ContainerSpecInput>): Promise<string> {
   const { id } = await on.create(ContainerSpec.parse({ image: 'busybox:test', ...spec }));
   await on.start(id);
@@ -87,13 +79,13 @@ describe('healthchecks (real kernel)', () => {
     });
     const summary = () => runtime.list(true).find((c) => c.id === id);
     expect(summary()?.health?.status).toBe('starting');
-    const healthy = await until(summary, (c) => c?.health?.status === 'healthy', 'healthy');
+    const healthy = await until(summary, (c) => c?.health?.status === 'healthy', 'healthy', { attempts: 1000 });
     expect(healthy?.health?.log.at(-1)).toMatchObject({ exitCode: 0, output: 'ok\n' });
     // Remove the file the check looks for, from the machine's side of the overlay.
     const ready = join((await runtime.inspect(id)).rootfs.merged, 'tmp/ready');
     expect(existsSync(ready)).toBe(true);
     rmSync(ready);
-    const unhealthy = await until(summary, (c) => c?.health?.status === 'unhealthy', 'unhealthy');
+    const unhealthy = await until(summary, (c) => c?.health?.status === 'unhealthy', 'unhealthy', { attempts: 1000 });
     expect(unhealthy?.health?.failingStreak).toBeGreaterThanOrEqual(2);
     expect(unhealthy?.health?.log.length).toBeLessThanOrEqual(5);
     expect(unhealthy?.health?.log.at(-1)?.exitCode).toBe(1);
