@@ -176,6 +176,8 @@ export const ContainerEvent = z.strictObject({
   name: z.string(),
   state: ContainerState,
   exitCode: z.number().int().nullable(),
+  /** Something besides the state changed (paused, health, name): the summary is worth reading again. */
+  changed: z.literal(true).optional(),
 });
 export const ContainerLogEvent = z.strictObject({
   type: z.literal('container.log'),

@@ -54,7 +54,14 @@ export interface RuntimeOptions {
   activity: ActivityLog;
   images: ImageResolver;
   policy: SecurityPolicy;
-  emit: (event: { type: 'container.state'; id: string; name: string; state: ContainerRecord['state']; exitCode: number | null }) => void;
+  emit: (event: {
+    type: 'container.state';
+    id: string;
+    name: string;
+    state: ContainerRecord['state'];
+    exitCode: number | null;
+    changed?: true;
+  }) => void;
   /** Runs between the container's process being created and its command starting (network set-up). */
   beforeStart?: (record: ContainerRecord, pid: number, rootfs: string) => Promise<void>;
   /** Undoes beforeStart's work when the container ends or is removed. */
@@ -788,7 +795,14 @@ export class ContainerRuntime {
       paths: (id) => this.store.paths(id),
       save: (record) => this.store.save(record, { durable: false }),
       changed: (record) =>
-        this.options.emit({ type: 'container.state', id: record.id, name: record.name, state: record.state, exitCode: record.exitCode }),
+        this.options.emit({
+          type: 'container.state',
+          id: record.id,
+          name: record.name,
+          state: record.state,
+          exitCode: record.exitCode,
+          changed: true,
+        }),
       summarize,
       nameTaken: (name) => this.nameTaken(name),
       scope: (record) => this.scope(record),

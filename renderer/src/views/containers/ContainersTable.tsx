@@ -132,6 +132,8 @@ const pendingLabels: Record<ContainerAction, MessageKey> = {
   stop: 'containers.pending.stop',
   kill: 'containers.pending.kill',
   remove: 'containers.pending.remove',
+  pause: 'containers.pending.pause',
+  unpause: 'containers.pending.unpause',
 };
 
 /**
