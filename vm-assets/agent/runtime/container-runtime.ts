@@ -207,7 +207,11 @@ export class ContainerRuntime {
     const args = initArgs({
       command: 'exec',
       targetPid: record.pid,
-      ...this.processSettings(record, this.options.cgroups.placement(record.id).procsFiles),
+      // Only the hierarchies it was started in: an older agent's container lacks the newer ones (cpuset, blkio, freezer on v1).
+      ...this.processSettings(
+        record,
+        this.options.cgroups.placement(record.id).procsFiles.filter((file) => existsSync(file)),
+      ),
       argv: ['_'],
     });
     return args.slice(0, args.lastIndexOf('--'));

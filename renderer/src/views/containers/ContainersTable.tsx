@@ -3,6 +3,7 @@
 import { memo, useRef, type MouseEvent } from 'react';
 import type { ContainerSummary } from '../../../../shared/containers.js';
 import { ContainerStateBadge } from '../../components/ContainerStateBadge';
+import { HealthBadge } from './VerbTabs';
 import { Icon } from '../../components/icons';
 import { VirtualTable } from '../../components/VirtualTable';
 import { formatAgo, formatDateTime, useLanguage, useT, type MessageKey } from '../../i18n';
@@ -186,6 +187,7 @@ const ContainerCells = memo(function ContainerCells({
       </div>
       <div role="cell" className="vt-cell">
         <ContainerStateBadge container={container} />
+        <HealthBadge container={container} />
       </div>
       <div role="cell" className="vt-cell vt-cell--truncate mono muted" title={command}>
         {command}

@@ -173,6 +173,8 @@ export class CgroupV1Driver implements CgroupDriver {
   async freeze(id: string, frozen: boolean, scope: ActivityScope): Promise<void> {
     if (!this.mounts.has('freezer')) throw new Error('the freezer controller is not mounted on this machine');
     const state = join(this.dir('freezer', id), 'freezer.state');
+    if (!existsSync(state))
+      throw new Error('the container was started without a freezer cgroup (by an older agent): restart it to pause it');
     const want = frozen ? 'FROZEN' : 'THAWED';
     await this.activity.write(state, want, scope);
     // FREEZING until every task has stopped: only then is the container really paused.
