@@ -139,7 +139,7 @@ export class ContainerRuntime {
   async inspect(selector: string): Promise<ContainerDetail> {
     const record = this.find(selector);
     const paths = this.store.paths(record.id);
-    const placement = this.options.cgroups.placement(record.id);
+    const placement = this.options.cgroups.placement(record.id, record.limits);
     const limits = this.options.cgroups.limitFiles(record.id, record.limits);
     return {
       ...summarize(record),

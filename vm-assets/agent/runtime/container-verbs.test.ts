@@ -90,6 +90,11 @@ describe('container verbs (real kernel)', () => {
     expect(await cgroupFile(id, 'memory.limit_in_bytes')).toBe(String(32 * 1024 * 1024));
     expect(runtime.find(id).limits).toMatchObject({ memory: 32 * 1024 * 1024, cpus: 1.5, pids: 30 });
     expect(ContainerUpdate.safeParse({ container: id, pids: 0 }).error?.issues[0]?.path).toEqual(['pids']);
+    // Started without --cpuset-cpus, it has no cpuset cgroup (one hierarchy fewer per start): that cannot change live.
+    expect((await runtime.inspect(id)).cgroup.paths.some((path) => path.includes('/cpuset/'))).toBe(false);
+    await expect(updateLimits(runtime, ContainerUpdate.parse({ container: id, cpusetCpus: '0' }))).rejects.toMatchObject({
+      field: 'params.cpusetCpus',
+    });
     expect(ContainerUpdate.safeParse({ container: id }).success).toBe(false);
     await runtime.remove(id, true);
   });

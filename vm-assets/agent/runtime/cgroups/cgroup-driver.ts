@@ -64,7 +64,8 @@ export interface CgroupUsage {
 
 export interface CgroupDriver {
   readonly version: 1 | 2;
-  placement(id: string): CgroupPlacement;
+  /** With the container's limits: only the hierarchies those need (v1 leaves out cpuset and blkio unless asked); without: every one it may be in. */
+  placement(id: string, limits?: CgroupLimits): CgroupPlacement;
   /** The limit files and the values create() writes to them, in write order (for inspect, without touching the kernel). */
   limitFiles(id: string, limits: CgroupLimits): Record<string, string>;
   create(id: string, limits: CgroupLimits, scope: ActivityScope): Promise<CgroupPlacement>;

@@ -3,6 +3,8 @@
 import { existsSync } from 'node:fs';
 import { access, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { OnggiError } from '../../../../shared/errors.js';
+import { ErrorCode } from '../../../../shared/jsonrpc.js';
 import type { CgroupInfo } from '../../../../shared/system-info.js';
 import type { ActivityLog, ActivityScope } from '../../activity/activity-log.js';
 import { DEFAULT_DEVICE_RULES } from '../security-policy.js';
@@ -78,13 +80,21 @@ export class CgroupV1Driver implements CgroupDriver {
     return join(this.mounts.get(controller) ?? '', this.parent, id);
   }
 
-  /** Hierarchies may be co-mounted (cpu,cpuacct): each directory once. */
-  private hierarchies(): string[] {
-    return [...new Set(this.mounts.values())];
+  /**
+   * Hierarchies may be co-mounted (cpu,cpuacct): each directory once. Given the limits, cpuset and
+   * blkio only when they ask for them: two hierarchies fewer to make, join and remove per start
+   * (~0.3 ms here); without, every one a container may be in (for removal, inspect and exec).
+   */
+  private hierarchies(limits?: CgroupLimits): string[] {
+    const optional: Partial<Record<Controller, boolean>> | undefined = limits && {
+      cpuset: limits.cpusetCpus !== undefined,
+      blkio: limits.blkioWeight !== undefined || Boolean(limits.deviceReadBps?.length) || Boolean(limits.deviceWriteBps?.length),
+    };
+    return [...new Set([...this.mounts].filter(([controller]) => optional?.[controller] !== false).map(([, mount]) => mount))];
   }
 
-  placement(id: string): CgroupPlacement {
-    const dirs = this.hierarchies().map((mount) => join(mount, this.parent, id));
+  placement(id: string, limits?: CgroupLimits): CgroupPlacement {
+    const dirs = this.hierarchies(limits).map((mount) => join(mount, this.parent, id));
     return { version: 1, dirs, procsFiles: dirs.map((dir) => join(dir, 'cgroup.procs')), limits: {} };
   }
 
@@ -114,11 +124,11 @@ export class CgroupV1Driver implements CgroupDriver {
   }
 
   async create(id: string, limits: CgroupLimits, scope: ActivityScope): Promise<CgroupPlacement> {
-    const placement = this.placement(id);
+    const placement = this.placement(id, limits);
     // Independent hierarchies: made, read and removed side by side, one thread-pool round each.
     await Promise.all(placement.dirs.map((dir) => this.activity.mkdir(dir, scope)));
     this.swapAccounting ??= await exists(join(this.dir('memory', id), 'memory.memsw.limit_in_bytes'));
-    if (this.mounts.has('cpuset')) await this.prepareCpuset(id, limits.cpusetCpus === undefined, scope);
+    if (this.mounts.has('cpuset') && limits.cpusetCpus !== undefined) await this.prepareCpuset(id, false, scope);
     placement.limits = this.limitFiles(id, limits);
     await writeLimitFiles(this.activity, placement.limits, scope);
     // Docker's device rules (mknod anything, open only the harmless character devices): without
@@ -150,6 +160,17 @@ export class CgroupV1Driver implements CgroupDriver {
   }
 
   async update(id: string, change: CgroupLimits, current: CgroupLimits, scope: ActivityScope): Promise<Record<string, string>> {
+    for (const [controller, asked, field] of [
+      ['cpuset', change.cpusetCpus !== undefined, 'cpusetCpus'],
+      ['blkio', change.blkioWeight !== undefined, 'blkioWeight'],
+    ] as const)
+      if (asked && !existsSync(this.dir(controller, id)))
+        throw new OnggiError(
+          ErrorCode.InvalidParams,
+          'invalid_params',
+          `${field} can only be changed on a container started with it (its ${controller} cgroup is made at start)`,
+          `params.${field}`,
+        );
     const memory = change.memory ?? current.memory;
     // An agent restarted since the container's create has not learnt it yet.
     this.swapAccounting ??= await exists(join(this.dir('memory', id), 'memory.memsw.limit_in_bytes'));
