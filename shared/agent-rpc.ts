@@ -3,6 +3,8 @@
 import { z } from 'zod';
 import { ClockStep } from './clock.js';
 import { ContainerEvent, ContainerLogEvent, containerMethods } from './containers.js';
+import { containerVerbMethods } from './container-verbs.js';
+import { imageVerbMethods } from './image-verbs.js';
 import { diskMethods } from './disk-usage.js';
 import { PullProgress, imageMethods } from './images.js';
 import { TopologyChangedEvent, networkMethods } from './networks.js';
@@ -86,6 +88,8 @@ export const agentMethods = {
     result: z.array(ActivityEntry).max(5000),
   },
   ...containerMethods,
+  ...containerVerbMethods,
+  ...imageVerbMethods,
   ...imageMethods,
   ...networkMethods,
   ...diskMethods,

@@ -5,6 +5,8 @@ import { Ipv4Address, NetworkAttachment, NetworkName, PublishedPort } from './ne
 import { RunOptionFields } from './run-options.js';
 import { UnitError, parseCpus, parseMemory, parsePortMapping } from './units.js';
 import { MountList, MountPoint } from './volumes.js';
+import { HealthConfig, HealthState } from './health.js';
+import { ResourceOptionFields, checkMemorySwap } from './resource-options.js';
 
 export const ContainerId = z.string().regex(/^[a-f0-9]{64}$/);
 /** A container by name, full id, or an id prefix of at least 4 hex digits (as Docker allows). */
@@ -24,13 +26,16 @@ const withUnit =
 export const MemoryLimit = z.union([z.string().max(32), z.number()]).transform(withUnit(parseMemory));
 export const CpuLimit = z.union([z.string().max(32), z.number()]).transform(withUnit(parseCpus));
 
-export const ResourceLimits = z.strictObject({
-  /** CPUs, fractional (`0.5` = half of one CPU's time). */
-  cpus: CpuLimit.optional(),
-  /** Bytes, or a size with a unit (`64m`). Swap is not added on top. */
-  memory: MemoryLimit.optional(),
-  pids: z.number().int().min(1).max(4_194_304).optional(),
-});
+export const ResourceLimits = z
+  .strictObject({
+    /** CPUs, fractional (`0.5` = half of one CPU's time). */
+    cpus: CpuLimit.optional(),
+    /** Bytes, or a size with a unit (`64m`). Swap is not added on top. */
+    memory: MemoryLimit.optional(),
+    pids: z.number().int().min(1).max(4_194_304).optional(),
+    ...ResourceOptionFields,
+  })
+  .superRefine(checkMemorySwap);
 
 /** The most bytes one log file may hold before it rotates (`--log-opt max-size`, Docker's units). */
 export const LogMaxSize = z
@@ -118,6 +123,8 @@ export const ContainerSpec = z.strictObject({
   /** Its stdin stays open for attachers (`-i`); their EOF closes it. */
   stdinOpen: z.boolean().optional(),
   ...RunOptionFields,
+  /** `--health-*` and `--no-healthcheck` (test `["NONE"]`); fields left out take the image's HEALTHCHECK. */
+  healthcheck: HealthConfig.optional(),
 });
 export type ContainerSpecInput = z.input<typeof ContainerSpec>;
 export type ContainerSpec = z.infer<typeof ContainerSpec>;
@@ -146,6 +153,10 @@ export const ContainerSummary = z.strictObject({
   tty: z.boolean().optional(),
   /** `--label`s, for `ps --filter label=…`. */
   labels: z.record(z.string(), z.string()).optional(),
+  /** Frozen by `pause` (state stays running, as in Docker's ps: `Up 5s (Paused)`). */
+  paused: z.boolean().optional(),
+  /** When it has a healthcheck: its status, failures in a row and last results. */
+  health: HealthState.optional(),
 });
 export type ContainerSummary = z.infer<typeof ContainerSummary>;
 
@@ -189,6 +200,8 @@ export const ContainerEvent = z.strictObject({
   name: z.string(),
   state: ContainerState,
   exitCode: z.number().int().nullable(),
+  /** Something besides the state changed (paused, health, name): the summary is worth reading again. */
+  changed: z.literal(true).optional(),
 });
 export const ContainerLogEvent = z.strictObject({
   type: z.literal('container.log'),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HealthConfig } from './health.js';
 import { ImageRefError, parseImageRef } from './image-ref.js';
 
 export const Digest = z.string().regex(/^sha256:[a-f0-9]{64}$/, 'must be sha256:<64 hex digits>');
@@ -31,6 +32,8 @@ export const ImageConfig = z.strictObject({
   volumes: z.array(z.string().max(4096)).max(1024).optional(),
   /** The image's STOPSIGNAL, what `stop` sends unless the container says otherwise. */
   stopSignal: z.string().max(16).optional(),
+  /** The image's HEALTHCHECK (Docker's config), when it has one. */
+  healthcheck: HealthConfig.optional(),
 });
 export type ImageConfig = z.infer<typeof ImageConfig>;
 

@@ -65,8 +65,15 @@ function ago(iso: string | null, now = Date.now()): string {
   return `${Math.round(seconds / 86_400)} days`;
 }
 
+/** Docker's note after `Up …`: ` (Paused)`, ` (healthy)`, ` (health: starting)`. */
+function runningNote(c: ContainerSummary): string {
+  if (c.paused) return ' (Paused)';
+  if (c.health?.status === 'starting') return ' (health: starting)';
+  return c.health ? ` (${c.health.status})` : '';
+}
+
 export function containerStatus(c: ContainerSummary): string {
-  if (c.state === 'running') return `Up ${ago(c.startedAt)}`;
+  if (c.state === 'running') return `Up ${ago(c.startedAt)}${runningNote(c)}`;
   if (c.state === 'exited') return `Exited (${c.exitCode ?? '?'}) ${ago(c.finishedAt)} ago${c.oomKilled ? ' (OOM killed)' : ''}`;
   if (c.state === 'dead') {
     // Why it is dead (the agent could not recover it) belongs in the list: it says what to do.

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { OnggiError, errorMessage } from '../../shared/errors.js';
 import { ONGGI_VERSION } from '../core/version.js';
 import { registerContainerCommands } from './commands/containers.js';
+import { registerContainerVerbCommands } from './commands/container-verbs.js';
 import { registerMachineCommands } from './commands/machines.js';
 import { registerImageCommands } from './commands/images.js';
 import { registerNetworkCommands } from './commands/networks.js';
@@ -27,6 +28,7 @@ function buildProgram(): Command {
   registerContainerCommands(program);
   registerMachineCommands(program);
   registerImageCommands(program);
+  registerContainerVerbCommands(program);
   registerNetworkCommands(program);
   registerPruneCommands(program);
   registerVolumeCommands(program);

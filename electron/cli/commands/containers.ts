@@ -13,8 +13,9 @@ import { attachContainer, detachKeysOption, registerAttachCommands } from './att
 import { execOverTerminal } from './machines.js';
 import { MOUNT_OPTIONS, mountsFrom, type MountOptions } from '../mount-options.js';
 import { addRunOptions, matchesPsFilters, parsePsFilters, runOptionsSpec, type ExtraRunOptions } from '../run-options.js';
+import { addResourceRunOptions, resourceRunSpec, type ResourceRunOptions } from './container-verbs.js';
 
-interface RunOptions extends MountOptions, ExtraRunOptions {
+interface RunOptions extends MountOptions, ExtraRunOptions, ResourceRunOptions {
   rm?: boolean;
   detach?: boolean;
   name?: string;
@@ -91,7 +92,10 @@ function specFrom(image: string, command: string[], options: RunOptions, autoRem
   };
   const mounts = mountsFrom(options);
   if (mounts.length > 0) spec.mounts = mounts;
+  const resources = resourceRunSpec(options);
+  if (resources.healthcheck) spec.healthcheck = resources.healthcheck;
   const limits = {
+    ...resources.limits,
     ...(options.memory ? { memory: options.memory } : {}),
     ...(options.cpus ? { cpus: options.cpus } : {}),
     ...(options.pidsLimit ? { pids: options.pidsLimit } : {}),
@@ -134,7 +138,7 @@ async function streamLogs(
 }
 
 export function registerContainerCommands(program: Command): void {
-  addRunOptions(program.command('run'))
+  addResourceRunOptions(addRunOptions(program.command('run')))
     .description('create and start a container; attached, print its output and exit with its exit code')
     .argument('<image>', 'image reference, id or id prefix')
     .argument('[command...]', 'command and arguments (replace the image CMD)')

@@ -79,4 +79,21 @@ describe('containers store', () => {
     await vi.advanceTimersByTimeAsync(200);
     expect(client.callsOf('containers.list')).toHaveLength(2);
   });
+
+  it('reads again when an event says something besides the state changed (paused, health, rename)', async () => {
+    vi.useFakeTimers();
+    const c = row('e', 'web', 'running');
+    let list: ContainerSummary[] = [c];
+    const client = new ScriptedClient({ 'containers.list': () => list });
+    const store = createContainersStore(client, { reloadDelayMs: 50 });
+    await store.getState().load('local');
+    list = [{ ...c, paused: true }];
+    store.getState().applyEvent({
+      type: 'machine.event',
+      machine: 'local',
+      event: { type: 'container.state', id: c.id, name: c.name, state: 'running', exitCode: null, changed: true },
+    });
+    await vi.advanceTimersByTimeAsync(200);
+    expect(store.getState().containers[0]?.paused).toBe(true);
+  });
 });

@@ -8,7 +8,7 @@ import { errorMessage } from '../../../shared/errors.js';
 import type { HostApi } from '../../../shared/host-api.js';
 import type { MachineScopedList } from './machine-scoped';
 
-export type ContainerAction = 'start' | 'stop' | 'kill' | 'remove';
+export type ContainerAction = 'start' | 'stop' | 'kill' | 'remove' | 'pause' | 'unpause';
 
 export interface ActionFailure {
   id: string;
@@ -150,8 +150,9 @@ export function createContainersStore(api: Pick<HostApi, 'call'>, options: { rel
           return;
         }
         replace({ ...known, state: inner.state, exitCode: inner.exitCode });
-        // An exit also changes finishedAt and oomKilled, and may remove the container (--rm).
-        if (inner.state === 'exited' || inner.state === 'dead') {
+        // An exit also changes finishedAt and oomKilled, and may remove the container (--rm); a
+        // `changed` event says something else did (paused, health, name).
+        if (inner.state === 'exited' || inner.state === 'dead' || inner.changed) {
           rowsChanged = true;
           reloadSoon();
         }

@@ -2,6 +2,7 @@
 // Docker manifest lists, and image configs. Parsed leniently (unknown fields pass) but with the
 // fields we rely on checked, since they come from the network.
 import { z } from 'zod';
+import { HealthConfig } from '../../../shared/health.js';
 import type { ImageConfig } from '../../../shared/images.js';
 import { badImage, unsupported } from './errors.js';
 
@@ -124,6 +125,35 @@ export function parseConfigBlob(bytes: Buffer, what: string): ImageConfigBlob {
   return parsed.data;
 }
 
+const NS_PER_MS = 1_000_000;
+const DockerHealthcheck = z.looseObject({
+  Test: z.array(z.string()).nullish(),
+  Interval: z.number().nullish(),
+  Timeout: z.number().nullish(),
+  StartPeriod: z.number().nullish(),
+  Retries: z.number().nullish(),
+});
+
+/** Docker's config.Healthcheck (durations in ns, 0 meaning "the default") as our HealthConfig; an unusable one is left out. */
+function imageHealthcheck(config: object): { healthcheck?: HealthConfig } {
+  const parsed = DockerHealthcheck.safeParse((config as { Healthcheck?: unknown }).Healthcheck);
+  if (!parsed.success || !parsed.data.Test?.length) return {};
+  const { Test, Interval, Timeout, StartPeriod, Retries } = parsed.data;
+  const ms = (ns: number | null | undefined) => (ns ? Math.max(1, Math.round(ns / NS_PER_MS)) : undefined);
+  const candidate = HealthConfig.safeParse(
+    Object.fromEntries(
+      Object.entries({
+        test: Test,
+        intervalMs: ms(Interval),
+        timeoutMs: ms(Timeout),
+        startPeriodMs: StartPeriod ? Math.round(StartPeriod / NS_PER_MS) : undefined,
+        retries: Retries || undefined,
+      }).filter(([, value]) => value !== undefined),
+    ),
+  );
+  return candidate.success ? { healthcheck: candidate.data } : {};
+}
+
 /** The parts of a config a container run needs, in the contract's shape. */
 export function toImageConfig(blob: ImageConfigBlob): ImageConfig {
   const c = blob.config ?? {};
@@ -138,6 +168,7 @@ export function toImageConfig(blob: ImageConfigBlob): ImageConfig {
     volumes: Object.keys(c.Volumes ?? {}),
     // Only when set and sane: an image names what it likes, a container uses it only at stop.
     ...(c.StopSignal && /^(SIG)?[A-Z0-9+-]{2,10}$|^\d{1,2}$/.test(c.StopSignal) ? { stopSignal: c.StopSignal } : {}),
+    ...imageHealthcheck(c),
   };
 }
 

@@ -11,6 +11,7 @@ import { AgentNetworks } from '../networks/agent-networks.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import { createContainerHandlers } from '../runtime/handlers.js';
 import { stepClock } from '../system/clock.js';
+import { createVerbHandlers } from '../runtime/verb-handlers.js';
 import { DiskService } from '../system/disk.js';
 import { readSystemInfo, type AgentIdentity } from '../system/system-info.js';
 import { VolumeService, createVolumeHandlers } from '../volumes/handlers.js';
@@ -67,6 +68,7 @@ export function createHandlers(services: AgentServices): Handlers<typeof agentMe
     },
     'activity.list': (params) => services.activity.list(params ?? {}),
     ...withNetworks(createContainerHandlers(services.runtime), services.runtime, networks),
+    ...createVerbHandlers(services.runtime, services.images),
     ...createNetworkHandlers(networks),
     ...createImageHandlers(services.images, services.events),
     'system.df': () => disk.df(),

@@ -35,13 +35,14 @@ describe('container record format', () => {
     expect(loaded.unreadable).toEqual([]);
     expect(loaded.records).toHaveLength(1);
     const [record] = loaded.records;
-    // Fields added since (log rotation, the start-pending marks, mounts, stoppedByUser) take their defaults: additive, no new format.
+    // Fields added since (log rotation, the start-pending marks, mounts, stoppedByUser, paused) take their defaults: additive, no new format.
     expect(record).toEqual({
       ...JSON.parse(text),
       version: CONTAINER_RECORD_VERSION,
       log: DEFAULT_LOG_OPTIONS,
       mounts: [],
       stoppedByUser: false,
+      paused: false,
     });
     await records.save(record!);
     expect(JSON.parse(await readFile(records.paths(id).record, 'utf8'))).toMatchObject({ version: 1, id, name: 'web' });

@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ContainerSpec, ContainerState, DEFAULT_LOG_OPTIONS, RestartPolicy } from '../../../shared/containers.js';
 import { errorMessage } from '../../../shared/errors.js';
+import { HealthConfig, HealthState } from '../../../shared/health.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
 import { ResolvedMount } from './mounts.js';
+import { RecordedResourceOptions } from './resource-limits.js';
 
 /**
  * The record's format, saved in it as networks.json and images.json save theirs. Raise it with a
@@ -32,7 +34,12 @@ export const ContainerRecord = z.object({
   uid: z.number().int(),
   gid: z.number().int(),
   hostname: z.string(),
-  limits: z.object({ cpus: z.number().optional(), memory: z.number().optional(), pids: z.number().optional() }),
+  limits: z.object({
+    cpus: z.number().optional(),
+    memory: z.number().optional(),
+    pids: z.number().optional(),
+    ...RecordedResourceOptions,
+  }),
   autoRemove: z.boolean(),
   restart: RestartPolicy,
   spec: ContainerSpec,
@@ -61,6 +68,12 @@ export const ContainerRecord = z.object({
   stoppedByUser: z.boolean().default(false),
   /** The image's STOPSIGNAL at create (the container's --stop-signal, in spec, wins). */
   imageStopSignal: z.string().optional(),
+  /** Frozen by `pause`: the kernel keeps it frozen across an agent restart, and so does the record. */
+  paused: z.boolean().default(false),
+  /** The healthcheck's status and last results, while it has one. */
+  health: HealthState.optional(),
+  /** The check it runs (the image's HEALTHCHECK under the run's options), decided at create. */
+  healthcheck: HealthConfig.optional(),
 });
 export type ContainerRecord = z.infer<typeof ContainerRecord>;
 

@@ -25,7 +25,7 @@ import { consoleOf, consoleOptions, terminalEnv } from './console.js';
 import { readExit, type ExitRecord } from './exit-file.js';
 import { normalizeSignal } from './signals.js';
 import { followLog, readLog } from './container-logs.js';
-import { CONTAINER_RECORD_VERSION, ContainerRecords, type ContainerRecord } from './container-record.js';
+import { CONTAINER_RECORD_VERSION, ContainerRecords, type ContainerPaths, type ContainerRecord } from './container-record.js';
 import { generateName } from './names.js';
 import { endProcesses, supervisorsUnder } from './leftover-processes.js';
 import { isSameProcess, namespaceInodes, processStartTime } from './proc.js';
@@ -38,6 +38,8 @@ import { helperMounts, makeMounts, mountPoints, planMounts, undoMounts, type Mad
 import type { VolumeStore } from '../volumes/store.js';
 import { DEFAULT_RESOLV_SOURCES, writeContainerResolvConf, type ResolvSources } from './resolv-conf.js';
 import { checkRunOptions, helperRunOptions, imageStopSignal, killEndsRestarts, restartWanted, stopPlan } from './run-options.js';
+import { resolveLimits } from './resource-limits.js';
+import { HealthMonitor, effectiveHealthcheck } from './health.js';
 
 export interface ResolvedImage {
   id: string;
@@ -58,7 +60,14 @@ export interface RuntimeOptions {
   activity: ActivityLog;
   images: ImageResolver;
   policy: SecurityPolicy;
-  emit: (event: { type: 'container.state'; id: string; name: string; state: ContainerRecord['state']; exitCode: number | null }) => void;
+  emit: (event: {
+    type: 'container.state';
+    id: string;
+    name: string;
+    state: ContainerRecord['state'];
+    exitCode: number | null;
+    changed?: true;
+  }) => void;
   /** Runs between the container's process being created and its command starting (network set-up). */
   beforeStart?: (record: ContainerRecord, pid: number, rootfs: string) => Promise<void>;
   /** Undoes beforeStart's work when the container ends or is removed. */
@@ -95,9 +104,12 @@ export class ContainerRuntime {
 
   private readonly log: Logger;
 
+  private readonly health: HealthMonitor;
+
   constructor(private readonly options: RuntimeOptions) {
     this.store = new ContainerRecords(options.root);
     this.log = options.log ?? createLogger();
+    this.health = new HealthMonitor(this, this.log);
   }
 
   // ---- queries -------------------------------------------------------------------------------
@@ -139,7 +151,7 @@ export class ContainerRuntime {
   async inspect(selector: string): Promise<ContainerDetail> {
     const record = this.find(selector);
     const paths = this.store.paths(record.id);
-    const placement = this.options.cgroups.placement(record.id);
+    const placement = this.options.cgroups.placement(record.id, record.limits);
     const limits = this.options.cgroups.limitFiles(record.id, record.limits);
     return {
       ...summarize(record),
@@ -208,7 +220,11 @@ export class ContainerRuntime {
     const args = initArgs({
       command: 'exec',
       targetPid: record.pid,
-      ...this.processSettings(record, this.options.cgroups.placement(record.id).procsFiles),
+      // Only the hierarchies it was started in: an older agent's container lacks the newer ones (cpuset, blkio, freezer on v1).
+      ...this.processSettings(
+        record,
+        this.options.cgroups.placement(record.id).procsFiles.filter((file) => existsSync(file)),
+      ),
       argv: ['_'],
     });
     return args.slice(0, args.lastIndexOf('--'));
@@ -283,7 +299,7 @@ export class ContainerRuntime {
         uid: 0,
         gid: 0,
         hostname: spec.hostname ?? id.slice(0, 12),
-        limits: stripUndefined({ cpus: spec.limits?.cpus, memory: spec.limits?.memory, pids: spec.limits?.pids }),
+        limits: resolveLimits(spec.limits, this.options.cgroups),
         autoRemove: spec.autoRemove ?? false,
         restart: spec.restart ?? 'no',
         spec,
@@ -302,6 +318,8 @@ export class ContainerRuntime {
         mounts: [],
         stoppedByUser: false,
         ...imageStopSignal(image.config),
+        paused: false,
+        ...withHealthcheck(effectiveHealthcheck(image.config.healthcheck, spec.healthcheck)),
       };
       const user = spec.user ?? image.config.user;
       // Only a user name (or a uid without a gid) needs the image's /etc/passwd, read through the mounted layers.
@@ -446,6 +464,7 @@ export class ContainerRuntime {
         startPending: false,
         startsCutShort: 0,
       });
+      this.health.start(record, { fresh: true });
       // Durable only where recovery acts on it: after a power loss, a restart policy restarts a
       // container whose record says running; without one, running or created ends the same way.
       await this.store.save(record, { durable: record.restart !== 'no' });
@@ -469,6 +488,7 @@ export class ContainerRuntime {
     const record = this.find(selector);
     return this.locked(record.id, async () => {
       if (record.state !== 'running') return summarize(record);
+      refuseIfPaused(record, 'stop');
       record.stoppedByUser = true;
       const plan = stopPlan(record, timeoutSeconds);
       // PID 1 of a pid namespace ignores SIGTERM unless it handles it: then SIGKILL, as Docker does.
@@ -482,6 +502,7 @@ export class ContainerRuntime {
     const record = this.find(selector);
     if (record.state !== 'running')
       throw new OnggiError(ErrorCode.Conflict, 'not_running', `container ${record.name} is not running`, 'params.container');
+    refuseIfPaused(record, 'kill');
     if (killEndsRestarts(record, signal)) record.stoppedByUser = true;
     if (normalizeSignal(signal) !== 'SIGKILL') {
       this.signal(record, signal);
@@ -506,6 +527,8 @@ export class ContainerRuntime {
             `container ${record.name} is running: stop it first or remove with force`,
             'params.container',
           );
+        // A frozen process cannot act on SIGKILL (v1's freezer): thawed first, as Docker's rm -f does.
+        if (record.paused) await this.options.cgroups.freeze(record.id, false, this.scope(record));
         const exit = await this.signalAndObserve(record, 'SIGKILL');
         if (exit) await this.finish(record, exit, { noRestart: true });
       }
@@ -563,6 +586,7 @@ export class ContainerRuntime {
   private async finish(record: ContainerRecord, exit: ExitRecord, options: { noRestart?: boolean } = {}): Promise<void> {
     if (record.state !== 'running') return;
     this.unwatchExit(record.id);
+    this.health.stop(record.id);
     if (exit.rootfsUnmountedMs !== undefined)
       this.options.activity.record({
         kind: 'command',
@@ -578,6 +602,7 @@ export class ContainerRuntime {
     await this.releaseResources(record, { rootfsUnmounted: exit.rootfsUnmountedMs !== undefined });
     Object.assign(record, {
       state: 'exited',
+      paused: false,
       pid: null,
       pidStartTime: null,
       exitCode: exit.exitCode,
@@ -746,6 +771,7 @@ export class ContainerRuntime {
     }
     if (record.state === 'running' && (await isSameProcess(record.pid, record.pidStartTime))) {
       this.watchExit(record.id);
+      this.health.start(record, { fresh: false });
       // It may have ended between our check and the watch.
       if (await readExit(this.store.paths(record.id).exit)) void this.onExitFile(record.id);
       return;
@@ -823,6 +849,39 @@ export class ContainerRuntime {
 
   close(): void {
     for (const id of [...this.watchers.keys()]) this.unwatchExit(id);
+    this.health.close();
+  }
+
+  // ---- verbs beyond the lifecycle (container-verbs.ts) -----------------------------------------
+
+  /** Runs an operation on one container under its lock: what pause, update and rename are built on. */
+  withContainer<T>(selector: string, operation: (record: ContainerRecord, access: RuntimeAccess) => Promise<T>): Promise<T> {
+    const record = this.find(selector);
+    return this.locked(record.id, () => operation(record, this.access()));
+  }
+
+  /** The same access without the lock, for reads (top, diff) and the healthcheck timer. */
+  access(): RuntimeAccess {
+    return {
+      cgroups: this.options.cgroups,
+      activity: this.options.activity,
+      helper: this.options.helper,
+      paths: (id) => this.store.paths(id),
+      save: (record) => this.store.save(record, { durable: false }),
+      changed: (record) =>
+        this.options.emit({
+          type: 'container.state',
+          id: record.id,
+          name: record.name,
+          state: record.state,
+          exitCode: record.exitCode,
+          changed: true,
+        }),
+      summarize,
+      nameTaken: (name) => this.nameTaken(name),
+      scope: (record) => this.scope(record),
+      records: () => [...this.records.values()].filter((r) => r.phase === 'ready'),
+    };
   }
 
   // ---- helpers -------------------------------------------------------------------------------
@@ -876,11 +935,40 @@ function summarize(record: ContainerRecord): ContainerSummary {
     finishedAt: record.finishedAt,
     ...(record.spec.tty ? { tty: true } : {}),
     ...(record.spec.labels ? { labels: record.spec.labels } : {}),
+    ...(record.paused ? { paused: true } : {}),
+    ...(record.health ? { health: record.health } : {}),
   };
 }
 
-function stripUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+function withHealthcheck(healthcheck: ContainerRecord['healthcheck']): Pick<ContainerRecord, 'healthcheck'> {
+  return healthcheck ? { healthcheck } : {};
+}
+
+/** Docker refuses to stop or kill a paused container: the signal would wait for an unpause. */
+function refuseIfPaused(record: ContainerRecord, verb: string): void {
+  if (record.paused)
+    throw new OnggiError(
+      ErrorCode.Conflict,
+      'paused',
+      `cannot ${verb} container ${record.name}: it is paused; unpause it first (rm -f ends it anyway)`,
+      'params.container',
+    );
+}
+
+/** What the verbs in container-verbs.ts may use of the runtime. */
+export interface RuntimeAccess {
+  cgroups: CgroupDriver;
+  activity: ActivityLog;
+  helper: string;
+  paths: (id: string) => ContainerPaths;
+  /** Saves the record (not flushed: a pause, a rename, a health change). */
+  save: (record: ContainerRecord) => Promise<void>;
+  /** Tells subscribers the container changed (a container.state event). */
+  changed: (record: ContainerRecord) => void;
+  summarize: (record: ContainerRecord) => ContainerSummary;
+  nameTaken: (name: string) => boolean;
+  scope: (record: ContainerRecord) => ActivityScope;
+  records: () => ContainerRecord[];
 }
 
 function delay(ms: number): Promise<void> {

@@ -16,8 +16,9 @@ import { KernelTab } from './KernelTab';
 import { LogsTab } from './LogsTab';
 import { StatsTab } from './StatsTab';
 import { TerminalTab } from './TerminalTab';
+import { ChangesTab, HealthBadge, PauseButton, ProcessesTab } from './VerbTabs';
 
-export type DetailTab = 'logs' | 'terminal' | 'stats' | 'kernel' | 'inspect';
+export type DetailTab = 'logs' | 'terminal' | 'stats' | 'kernel' | 'inspect' | 'processes' | 'changes';
 
 export interface DetailState {
   status: 'loading' | 'ready' | 'error';
@@ -75,6 +76,8 @@ export function ContainerDetailPanel({
     { key: 'stats', label: t('detail.tab.stats'), icon: 'chart' },
     { key: 'kernel', label: t('detail.tab.kernel'), icon: 'kernel' },
     { key: 'inspect', label: t('detail.tab.inspect'), icon: 'code' },
+    { key: 'processes', label: t('detail.tab.processes'), icon: 'cpu' },
+    { key: 'changes', label: t('detail.tab.changes'), icon: 'layers' },
   ];
   return (
     <section className="detail card" aria-label={t('detail.label', { name: container.name })}>
@@ -101,6 +104,8 @@ export function ContainerDetailPanel({
           </p>
         </div>
         <ContainerStateBadge container={container} />
+        <HealthBadge container={container} />
+        <PauseButton container={container} />
         <button type="button" className="icon-button" onClick={onClose} aria-label={t('detail.close', { name: container.name })}>
           <Icon name="close" size={18} />
         </button>
@@ -117,6 +122,8 @@ export function ContainerDetailPanel({
         {tab === 'stats' && <StatsTab machine={machine} container={container} />}
         {tab === 'kernel' && <KernelTab machine={machine} container={container} detail={detail} />}
         {tab === 'inspect' && <InspectTab detail={detail} />}
+        {tab === 'processes' && <ProcessesTab machine={machine} container={container} />}
+        {tab === 'changes' && <ChangesTab machine={machine} container={container} />}
       </Tabs>
     </section>
   );

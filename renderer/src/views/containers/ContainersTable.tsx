@@ -3,6 +3,7 @@
 import { memo, useRef, type MouseEvent } from 'react';
 import type { ContainerSummary } from '../../../../shared/containers.js';
 import { ContainerStateBadge } from '../../components/ContainerStateBadge';
+import { HealthBadge } from './VerbTabs';
 import { Icon } from '../../components/icons';
 import { VirtualTable } from '../../components/VirtualTable';
 import { formatAgo, formatDateTime, useLanguage, useT, type MessageKey } from '../../i18n';
@@ -136,6 +137,8 @@ const pendingLabels: Record<ContainerAction, MessageKey> = {
   stop: 'containers.pending.stop',
   kill: 'containers.pending.kill',
   remove: 'containers.pending.remove',
+  pause: 'containers.pending.pause',
+  unpause: 'containers.pending.unpause',
 };
 
 /**
@@ -189,6 +192,7 @@ const ContainerCells = memo(function ContainerCells({
       </div>
       <div role="cell" className="vt-cell">
         <ContainerStateBadge container={container} />
+        <HealthBadge container={container} />
       </div>
       <div role="cell" className="vt-cell vt-cell--truncate mono" title={ports}>
         {ports}

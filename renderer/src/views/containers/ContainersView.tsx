@@ -20,6 +20,8 @@ const failedLabels: Record<ContainerAction, MessageKey> = {
   stop: 'containers.failed.stop',
   kill: 'containers.failed.kill',
   remove: 'containers.failed.remove',
+  pause: 'pause.failed',
+  unpause: 'pause.resumeFailed',
 };
 
 const confirmLabels: Record<'kill' | 'remove', { one: MessageKey; many: MessageKey; body: MessageKey; button: MessageKey }> = {
