@@ -54,11 +54,12 @@ function port(text: string, what: string, allowZero = false): number {
 }
 
 /**
- * A published port as `docker ps` writes it, `0.0.0.0:8080->80/tcp`; the window passes `→` as the
+ * A published port as `docker ps` writes it, `0.0.0.0:8080->80/tcp` (an IPv6 address in brackets); the window passes `→` as the
  * arrow (the same text, typeset).
  */
 export function formatPortMapping(mapping: PortMapping, arrow = '->'): string {
-  return `${mapping.hostIp}:${mapping.hostPort}${arrow}${mapping.containerPort}/${mapping.protocol}`;
+  const host = mapping.hostIp.includes(':') ? `[${mapping.hostIp}]` : mapping.hostIp;
+  return `${host}:${mapping.hostPort}${arrow}${mapping.containerPort}/${mapping.protocol}`;
 }
 
 /** A container's published ports on one line, as in `docker ps`'s PORTS column (comma-separated). */

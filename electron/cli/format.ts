@@ -1,7 +1,7 @@
 import type { ContainerStats, ContainerSummary } from '../../shared/containers.js';
 import { CLOCK_TOLERANCE_MS, type MachineClock } from '../../shared/clock.js';
 import type { MachineInfo } from '../../shared/host-api.js';
-import type { PublishedPort } from '../../shared/networks.js';
+import { formatPortMappings } from '../../shared/units.js';
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -95,19 +95,12 @@ export function formatContainerTable(list: readonly ContainerSummary[]): string 
         `"${command.length > 20 ? `${command.slice(0, 19)}…` : command}"`,
         `${ago(c.createdAt)} ago`,
         containerStatus(c),
-        formatPorts(c.ports),
+        formatPortMappings(c.ports),
         c.name,
       ];
     }),
   ];
   return formatTable(rows);
-}
-
-/** Docker's PORTS cell: `0.0.0.0:8080->80/tcp, …` (an IPv6 address in brackets). */
-export function formatPorts(ports: readonly PublishedPort[] | undefined): string {
-  return (ports ?? [])
-    .map((p) => `${p.hostIp.includes(':') ? `[${p.hostIp}]` : p.hostIp}:${p.hostPort}->${p.containerPort}/${p.protocol}`)
-    .join(', ');
 }
 
 /** Columns padded to their widest cell, three spaces apart, as Docker prints its tables. */

@@ -1,7 +1,7 @@
 // The CLI's parsing of Docker's env files, labels and ps filters, and ps's PORTS cell.
 import { describe, expect, it } from 'vitest';
 import type { ContainerSummary } from '../../shared/containers.js';
-import { formatPorts } from './format.js';
+import { formatPortMappings } from '../../shared/units.js';
 import { matchesPsFilters, parseEnvFile, parseLabels, parsePsFilters } from './run-options.js';
 
 const container = (name: string, state: ContainerSummary['state'], labels?: Record<string, string>): ContainerSummary => ({
@@ -62,12 +62,12 @@ describe('run options on the command line', () => {
 
   it("ps's PORTS cell is Docker's", () => {
     expect(
-      formatPorts([
+      formatPortMappings([
         { hostIp: '0.0.0.0', hostPort: 8080, containerPort: 80, protocol: 'tcp' },
         { hostIp: '127.0.0.1', hostPort: 5353, containerPort: 53, protocol: 'udp' },
         { hostIp: '::', hostPort: 8443, containerPort: 443, protocol: 'tcp' },
       ]),
     ).toBe('0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp, [::]:8443->443/tcp');
-    expect(formatPorts(undefined)).toBe('');
+    expect(formatPortMappings(undefined)).toBe('');
   });
 });
