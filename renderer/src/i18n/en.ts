@@ -166,8 +166,7 @@ export const en = {
   'clock.offReported':
     "This machine's clock is {seconds} s {direction} this computer's. Onggi leaves it alone (the machine keeps its own time).",
   'clock.offUncorrected': "This machine's clock is {seconds} s {direction} this computer's and could not be corrected.",
-  'clock.corrected':
-    "The clock was {seconds} s {direction} this computer's (the machine was paused, e.g. by sleep); Onggi set it right at {time}.",
+  'clock.corrected': "The clock was {seconds} s off this computer's (the machine was paused, e.g. by sleep); Onggi set it right at {time}.",
 
   'info.resources': 'Resources',
   'info.system': 'System',

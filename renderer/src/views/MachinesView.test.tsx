@@ -91,7 +91,7 @@ describe('MachinesView', () => {
     });
     renderWith(stores);
     expect(within(screen.getByRole('region', { name: 'ec2' })).getByRole('alert').textContent).toContain('61.2 s behind this computer');
-    expect(within(screen.getByRole('region', { name: 'vm' })).getByRole('status', { name: '' }).textContent).toContain('60.4 s behind');
+    expect(within(screen.getByRole('region', { name: 'vm' })).getByRole('status', { name: '' }).textContent).toContain('60.4 s off');
     expect(within(screen.getByRole('region', { name: 'box' })).queryByText(/this computer/)).toBeNull();
   });
 

@@ -248,7 +248,6 @@ export function ClockNote({ clock }: { clock: MachineClock }) {
           })
         : t('clock.corrected', {
             seconds: seconds(clock.corrected?.offsetBeforeMs ?? 0),
-            direction: direction(clock.corrected?.offsetBeforeMs ?? 0),
             time: new Date(clock.corrected?.at ?? 0).toLocaleTimeString(),
           })}
       {clock.error ? ` ${clock.error}` : ''}
