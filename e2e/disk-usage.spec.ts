@@ -29,7 +29,9 @@ test('the machine card shows disk use, and Clean up lists what it removes, then 
   await page.goto(served.url);
   const machine = page.getByRole('region', { name: 'local' });
   const table = machine.getByRole('table', { name: 'Disk use on local' });
-  await expect(table.getByRole('row')).toHaveCount(4);
+  // A header, then one row per kind the agent counts (images, containers, volumes, logs).
+  await expect(table.getByRole('row')).toHaveCount(usage.rows.length + 1);
+  expect(usage.rows.map((row) => row.type).sort()).toEqual(['containers', 'images', 'logs', 'volumes']);
   for (const [index, row] of usage.rows.entries()) {
     const cells = table
       .getByRole('row')
