@@ -16,6 +16,7 @@ import { LinkKeeper } from './link-keeper.js';
 class SkewedAgent {
   skewMs = 0;
   refuseSet = false;
+  fractionalAnswer = false;
   readonly setCalls: number[] = [];
   private readonly sockets: Socket[] = [];
   private server: Server | undefined;
@@ -68,11 +69,19 @@ class SkewedAgent {
         const stepMs = target - this.now();
         this.setCalls.push(stepMs);
         this.skewMs = target - Date.now();
+        // What a broken agent might answer (a fraction where the contract says int): the step
+        // happened all the same, and the host must measure again rather than trust the answer.
+        if (this.fractionalAnswer) return { result: { method: 'date', stepMs: stepMs + 0.25 } };
         return { result: { method: 'date', stepMs } };
       }
       default:
         return { error: { code: ErrorCode.OperationFailed, message: 'not here', data: { kind: 'operation_failed' } } };
     }
+  }
+
+  /** Drops every connection (the agent stays): what a link lost in a sleep looks like from here. */
+  dropAll(): void {
+    for (const socket of this.sockets.splice(0)) socket.destroy();
   }
 
   async stop(): Promise<void> {
@@ -169,6 +178,31 @@ describe('clock watch', () => {
     await expect.poll(() => changes.find((clock) => clock.corrected !== undefined), { timeout: 5000 }).toBeDefined();
     expect(agent.setCalls).toHaveLength(1);
     expect(Math.abs((await k.clock())?.offsetMs ?? Infinity)).toBeLessThan(1000);
+  });
+
+  it('after a lost link (a VM paused by sleep), the next link finds the lag and steps it', async () => {
+    const { keeper: k } = keeper('correct');
+    await k.ensure();
+    expect((await k.clock())?.corrected).toBeUndefined();
+    agent.skewMs = -60_000;
+    agent.dropAll();
+    await expect.poll(() => k.status().state, { timeout: 5000 }).not.toBe('ready');
+    await expect.poll(() => k.status().state, { timeout: 10_000 }).toBe('ready');
+    const clock = await k.clock();
+    expect(clock?.error).toBeUndefined();
+    expect(clock?.corrected?.offsetBeforeMs).toBeLessThan(-59_000);
+    expect(Math.abs(clock?.offsetMs ?? Infinity)).toBeLessThan(1000);
+  });
+
+  it('a step whose answer does not pass the contract is reported, and the clock measured again (it may have moved)', async () => {
+    agent.skewMs = -60_000;
+    agent.fractionalAnswer = true;
+    const { keeper: k } = keeper('correct');
+    await k.ensure();
+    const clock = await k.clock();
+    expect(agent.setCalls).toHaveLength(1);
+    expect(clock?.error).toMatch(/could not be corrected: .*stepMs/);
+    expect(Math.abs(clock?.offsetMs ?? Infinity)).toBeLessThan(1000);
   });
 
   it('a step the machine refuses is reported with the offset, not thrown', async () => {

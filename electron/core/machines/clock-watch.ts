@@ -88,13 +88,15 @@ export class ClockWatch {
     let corrected = this.clock?.corrected;
     let error: string | undefined;
     if (policy === 'correct' && Math.abs(sample.offsetMs) > CLOCK_TOLERANCE_MS) {
+      const before = sample.offsetMs;
       try {
         const { method } = await link.call('system.setClock', { epochMs: Math.round(Date.now() + sample.rttMs / 2) });
-        corrected = { at: Date.now(), offsetBeforeMs: sample.offsetMs, method };
-        sample = await measureClock(link);
+        corrected = { at: Date.now(), offsetBeforeMs: before, method };
       } catch (failure) {
         error = `the clock could not be corrected: ${errorMessage(failure)}`;
       }
+      // Measured again either way: a step whose answer was lost or refused may still have happened.
+      sample = await measureClock(link);
     }
     if (this.link !== link) return this.clock;
     const clock: MachineClock = {

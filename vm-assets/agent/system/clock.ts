@@ -16,7 +16,8 @@ const CHRONYD_PIDS = ['/run/chrony/chronyd.pid', '/var/run/chrony/chronyd.pid', 
  */
 export async function stepClock(activity: ActivityLog, epochMs: number, receivedAt: number): Promise<ClockStep> {
   const target = (): number => epochMs + (performance.now() - receivedAt);
-  const before = Date.now() - target();
+  // Whole milliseconds: target() carries performance.now()'s fraction, and the contract says int.
+  const before = Math.round(Date.now() - target());
   if (CHRONYD_PIDS.some((file) => existsSync(file))) {
     const chrony = await activity.run(['chronyc', 'makestep']).then(
       () => true,
