@@ -31,7 +31,7 @@ export class ClockWatch {
   private clock: MachineClock | undefined;
   private timer: NodeJS.Timeout | undefined;
   private link: AgentLink | undefined;
-  private checking: Promise<MachineClock | undefined> | undefined;
+  private checking: { link: AgentLink; promise: Promise<MachineClock | undefined> } | undefined;
   /** The handshake's sample, good only for the first check on its link (the clock may move after). */
   private helloSample: ClockSample | undefined;
 
@@ -57,14 +57,18 @@ export class ClockWatch {
     this.link = undefined;
   }
 
-  /** Measures (and corrects) once; concurrent callers share the one check. */
+  /** Measures (and corrects) once; concurrent callers on the same link share the one check. */
   check(): Promise<MachineClock | undefined> {
     const link = this.link;
     if (!link || link.isClosed) return Promise.resolve(this.clock);
-    this.checking ??= this.measureAndCorrect(link).finally(() => {
-      this.checking = undefined;
-    });
-    return this.checking;
+    // A check still running on a previous link says nothing about this one.
+    if (this.checking?.link !== link) {
+      const promise: Promise<MachineClock | undefined> = this.measureAndCorrect(link).finally(() => {
+        if (this.checking?.promise === promise) this.checking = undefined;
+      });
+      this.checking = { link, promise };
+    }
+    return this.checking.promise;
   }
 
   private schedule(): void {
