@@ -8,10 +8,8 @@ import { OnggiError } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import { withQuietRootfs } from '../runtime/rootfs-copy.js';
-import { sha256Digest } from './digest.js';
-import { imageFromConfig, unpackInto } from './layer-install.js';
+import { commitOwnImage, unpackInto } from './layer-install.js';
 import { overlayDirToTar } from './layer-tar.js';
-import { parseConfigBlob } from './manifest.js';
 import { machinePlatform } from './platform.js';
 import type { ImageStore } from './store.js';
 
@@ -139,20 +137,11 @@ export async function commitContainer(runtime: ContainerRuntime, store: ImageSto
           { created, created_by: `onggi commit ${record.name}`, ...(options.message ? { comment: options.message } : {}) },
         ],
       };
-      const configBytes = Buffer.from(JSON.stringify(config));
-      const id = sha256Digest(configBytes);
-      await store.putBlob(id, configBytes);
-      const image = imageFromConfig(
-        id,
-        parseConfigBlob(configBytes, 'the committed config'),
-        null,
-        [
-          ...base.layerDetails.map(({ diffId, digest, size }) => ({ diffId, digest, size })),
-          { diffId: layer.diffId, digest: null, size: layer.size },
-        ],
-        platform,
-      );
-      return await store.commit(image, names);
+      const layers = [
+        ...base.layerDetails.map(({ diffId, digest, size }) => ({ diffId, digest, size })),
+        { diffId: layer.diffId, digest: null, size: layer.size },
+      ];
+      return await commitOwnImage(store, config, layers, platform, names, 'the committed config');
     } finally {
       unpin();
     }

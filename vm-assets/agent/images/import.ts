@@ -19,7 +19,7 @@ import type { ImageSummary } from '../../../shared/images.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
 import { sha256Digest } from './digest.js';
 import { badImage, digestMismatch } from './errors.js';
-import { imageFromConfig, unpackInto } from './layer-install.js';
+import { commitOwnImage, imageFromConfig, unpackInto } from './layer-install.js';
 import { parseConfigBlob, parseManifest, type Descriptor, type ImageConfigBlob } from './manifest.js';
 import { choosePlatform, formatPlatform, isAttestation, machinePlatform, type Platform } from './platform.js';
 import { resolveInRoot } from './root-path.js';
@@ -352,17 +352,7 @@ async function importRootfs(store: ImageStore, path: string, name: string): Prom
         rootfs: { type: 'layers', diff_ids: [diffId] },
         history: [{ created, created_by: `onggi import ${path}` }],
       };
-      const configBytes = Buffer.from(JSON.stringify(config));
-      const id = sha256Digest(configBytes);
-      await store.putBlob(id, configBytes);
-      const image = imageFromConfig(
-        id,
-        parseConfigBlob(configBytes, 'the made-up config'),
-        null,
-        [{ diffId, digest: null, size: result.size }],
-        platform,
-      );
-      return await store.commit(image, [name]);
+      return await commitOwnImage(store, config, [{ diffId, digest: null, size: result.size }], platform, [name], 'the made-up config');
     } finally {
       unpin();
     }

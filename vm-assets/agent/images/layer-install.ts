@@ -1,13 +1,14 @@
 // One layer from a blob file into the store: unpack, check its diff id against the config, turn
 // OCI whiteouts into overlay ones (the helper), and report progress. Shared by pull and import.
 import { createReadStream } from 'node:fs';
-import { ImageConfig, type PullProgress } from '../../../shared/images.js';
+import { ImageConfig, type ImageSummary, type PullProgress } from '../../../shared/images.js';
 import { OnggiError } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
 import { badImage, digestMismatch } from './errors.js';
 import { LayerError, unpackLayer, type UnpackResult } from './layer-unpack.js';
 import type { ImageConfigBlob } from './manifest.js';
-import { toImageConfig } from './manifest.js';
+import { parseConfigBlob, toImageConfig } from './manifest.js';
+import { sha256Digest } from './digest.js';
 import type { ImageStore, NewImage } from './store.js';
 
 export type ProgressStatus = PullProgress['status'];
@@ -46,6 +47,24 @@ export async function unpackInto(
 const MAX_CREATED = 64;
 
 /** The record a config describes, with what the contract allows checked. */
+/**
+ * An image Onggi wrote the config of itself (`image import` of a rootfs, `commit`): the config is
+ * stored under its digest, read back through the same checks as any image's, and committed.
+ */
+export async function commitOwnImage(
+  store: ImageStore,
+  config: object,
+  layers: NewImage['layers'],
+  platform: { os: string; architecture: string; variant?: string | undefined },
+  names: readonly string[],
+  what: string,
+): Promise<ImageSummary> {
+  const configBytes = Buffer.from(JSON.stringify(config));
+  const id = sha256Digest(configBytes);
+  await store.putBlob(id, configBytes);
+  return store.commit(imageFromConfig(id, parseConfigBlob(configBytes, what), null, layers, platform), names);
+}
+
 export function imageFromConfig(
   id: string,
   config: ImageConfigBlob,
