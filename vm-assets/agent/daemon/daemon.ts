@@ -44,7 +44,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
   // Before anything reads or changes the state, the socket included: a second agent leaves both alone.
   try {
-    lockStateDir(options.stateDir, initHelperPath(options.bundleDir));
+    await lockStateDir(options.stateDir, initHelperPath(options.bundleDir));
   } catch (error) {
     // The launcher waiting on the ready fd hears that another agent serves (it then connects to that one).
     if (error instanceof StateDirBusyError && options.readyFd !== undefined) {
