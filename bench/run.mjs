@@ -15,6 +15,7 @@ const ROOT = join(BENCH, '..');
 const RESULTS_JSON = join(BENCH, 'results.json');
 const RESULTS_MD = join(BENCH, 'RESULTS.md');
 const WINDOW_JSON = join(BENCH, 'window-frames.results.json');
+const IDLE_JSON = join(BENCH, 'idle-cost.results.json');
 
 if (process.getuid?.() !== 0) {
   console.error('npm run bench: needs root (containers, cgroups, crun/runc, sshd)');
@@ -67,10 +68,12 @@ if (pkg.scripts?.['bench:window'] && args.length === 0) {
 const results = JSON.parse(readFileSync(RESULTS_JSON, 'utf8'));
 const windowCase = readWindowCase(WINDOW_JSON);
 if (windowCase) results.cases['8-window'] = windowCase;
+const idleCase = readIdleCase(IDLE_JSON);
+if (idleCase) results.cases['10-idle'] = idleCase;
 writeFileSync(RESULTS_JSON, `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(RESULTS_MD, render(results));
 // Formatted as the repository's own Markdown is, so `npm run lint` stays green after a run.
-const written = [RESULTS_MD, RESULTS_JSON, ...(existsSync(WINDOW_JSON) ? [WINDOW_JSON] : [])];
+const written = [RESULTS_MD, RESULTS_JSON, ...[WINDOW_JSON, IDLE_JSON].filter((file) => existsSync(file))];
 spawnSync('npx', ['prettier', '--write', '--log-level', 'warn', ...written], { cwd: ROOT, stdio: 'inherit' });
 console.log(`wrote ${RESULTS_JSON} and ${RESULTS_MD}`);
 process.exit(status);
@@ -104,6 +107,25 @@ function readWindowCase(file) {
     notes: [
       `measured ${w.at} by \`npm run bench:window\` (bench/window-frames.ts): the built renderer served by the real browser-mode server over a stand-in host core with synthetic data, Debian's Chromium headless; 16.7 ms is one 60 Hz frame`,
       'first paint: navigation to the first animation frame with the rows (or the last container node) in the document, a fresh page per load',
+    ],
+  };
+}
+
+/** Case 10 from the idle-cost bench's results file (bench/idle-cost.ts, a Playwright run). */
+function readIdleCase(file) {
+  if (!existsSync(file)) return undefined;
+  const idle = JSON.parse(readFileSync(file, 'utf8'));
+  const extra = {};
+  for (const [view, cost] of Object.entries(idle.views ?? {})) {
+    extra[view] = `host core ${cost.hostCorePercent} % + Chromium ${cost.browserPercent} % of one core (agent ${cost.agentPercent} %)`;
+  }
+  return {
+    title: `The window left idle on each view for ${idle.idleSeconds} s, ${idle.containers} containers running (CPU, % of one core)`,
+    variants: {},
+    extra,
+    notes: [
+      `measured ${idle.at} by \`npm run bench:window\` (bench/idle-cost.ts): \`onggi serve\` and its real local agent in a netns of the bench's own, Debian's Chromium headless; only our own processes counted (the serve process; Chromium's process tree; the agent separately)`,
+      'goal: ≤ 1 % on every view, ≤ 3 % on the Stats tab (it samples every second)',
     ],
   };
 }

@@ -22,6 +22,8 @@ function must(argv: string[]): void {
 test('create a network, run two containers on it, the graph draws them as the kernel reports, probe is green', async () => {
   test.setTimeout(240_000);
   const netns = `onggi-e2e-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
+  // A namespace made by hand beside it, wired to it by a veth: the graph draws it as not Onggi's.
+  const lab = `${netns}-lab`;
   const sandbox = await makeSandbox();
   // The agent here is in a netns of its own: it may have its default bridge.
   delete sandbox.env.ONGGI_DEFAULT_NETWORK;
@@ -30,6 +32,16 @@ test('create a network, run two containers on it, the graph draws them as the ke
   try {
     must(['ip', 'netns', 'add', netns]);
     must(['ip', '-n', netns, 'link', 'set', 'lo', 'up']);
+    // The machine's uplink: a veth pair in the netns (this kernel has no dummy links), addressed,
+    // with the default route through it.
+    must(['ip', '-n', netns, 'link', 'add', 'up0', 'type', 'veth', 'peer', 'name', 'up1']);
+    must(['ip', '-n', netns, 'addr', 'add', '192.0.2.10/24', 'dev', 'up0']);
+    must(['ip', '-n', netns, 'link', 'set', 'up1', 'up']);
+    must(['ip', '-n', netns, 'link', 'set', 'up0', 'up']);
+    must(['ip', '-n', netns, 'route', 'add', 'default', 'via', '192.0.2.1', 'dev', 'up0']);
+    must(['ip', 'netns', 'add', lab]);
+    must(['ip', '-n', netns, 'link', 'add', 'lab0', 'type', 'veth', 'peer', 'name', 'lab1', 'netns', lab]);
+    must(['ip', '-n', lab, 'addr', 'add', '10.9.9.2/24', 'dev', 'lab1']);
     const serve = await startServe(sandbox, inNetns);
     stopServe = serve.stop;
     await importBusybox(sandbox, IMAGE, inNetns);
@@ -60,7 +72,9 @@ test('create a network, run two containers on it, the graph draws them as the ke
       // Two containers on it (the run dialog has no network field yet: the CLI attaches them).
       const names = [uniqueName('e2e-a'), uniqueName('e2e-b')];
       for (const name of names) {
-        const run = onggi(sandbox, ['run', '-d', '--name', name, '--network', network, IMAGE, 'sleep', '600'], inNetns);
+        // The first one publishes a port: an entry point on the graph.
+        const publish = name === names[0] ? ['-p', '18480:80'] : [];
+        const run = onggi(sandbox, ['run', '-d', '--name', name, '--network', network, ...publish, IMAGE, 'sleep', '600'], inNetns);
         expect(run.code, run.err).toBe(0);
       }
 
@@ -94,12 +108,35 @@ test('create a network, run two containers on it, the graph draws them as the ke
         await expect(graph.getByRole('img', { name: `veth pair ${hostEnd?.name} ↔ eth0` })).toBeVisible();
       }
 
+      // The whole path: the uplink, the network's NAT through it, the published port DNAT'd to its
+      // container, the hand-made namespace marked as not Onggi's, and each veth's traffic.
+      await expect(graph.getByRole('img', { name: /^Uplink up0, the machine’s way out, up0 192\.0\.2\.10\/24/ })).toBeVisible();
+      await expect(
+        graph.getByRole('img', { name: 'bridge in the root namespace; outbound NAT (MASQUERADE) of 10.201.0.0/24 through up0' }),
+      ).toHaveCount(1);
+      await expect(graph.getByRole('img', { name: `Published port 0.0.0.0:18480/tcp → ${names[0]}:80/tcp` })).toBeVisible();
+      await expect(
+        graph.getByRole('img', { name: new RegExp(`^Network namespace ${lab}, lab1 10\\.9\\.9\\.2/24 \\(not Onggi’s\\)$`) }),
+      ).toBeVisible();
+      await expect(graph.getByRole('img', { name: /^veth pair lab0 ↔ lab1.*\(not Onggi’s\)$/ })).toHaveCount(1);
+      await expect(graph.getByRole('img', { name: /^veth pair \S+ ↔ eth0, sent \S+.*, received / })).toHaveCount(2);
+      // Readable at Fit: the graph is never shrunk below the zoom its 9–11 px labels stay legible at.
+      await graph.getByRole('button', { name: 'Fit' }).click();
+      // The stage's transform is set inline (`translate(…) scale(K)`) on the next animation frame.
+      const scaleOf = () =>
+        graph
+          .locator('.graph-stage')
+          .evaluate((element) => (element as unknown as { style: { transform: string } }).style.transform)
+          .then((transform) => Number(/scale\(([\d.]+)\)/.exec(transform)?.[1] ?? Number.NaN));
+      await expect.poll(scaleOf).toBeGreaterThanOrEqual(0.8);
+
       // Probe one from the other: picked on the graph, the answer in the status line, the path green.
       await graph.getByRole('button', { name: new RegExp(`^Container ${names[0]},`) }).click();
       await graph.getByRole('button', { name: new RegExp(`^Container ${names[1]},`) }).click();
       const probe = page.getByRole('status', { name: 'Connectivity probe' });
       await expect(probe).toContainText(`${names[0]} reaches ${names[1]}`);
       await expect(graph.locator('.graph-edge--ok')).toHaveCount(2);
+      await graph.getByRole('button', { name: 'Fit' }).click();
       for (const colorScheme of ['light', 'dark'] as const) {
         await page.emulateMedia({ colorScheme });
         // Finished theme transitions: otherwise the buttons are caught half-way, light grey in dark.
@@ -112,5 +149,6 @@ test('create a network, run two containers on it, the graph draws them as the ke
     await stopServe?.();
     await destroySandbox(sandbox);
     spawnSync('ip', ['netns', 'del', netns]);
+    spawnSync('ip', ['netns', 'del', lab]);
   }
 });

@@ -126,6 +126,7 @@ const machinePassthrough = {
   'networks.disconnect': onMachine(agentMethods['networks.disconnect']),
   'networks.probe': onMachine(agentMethods['networks.probe']),
   'topology.snapshot': onMachine(agentMethods['topology.snapshot']),
+  'topology.counters': onMachine(agentMethods['topology.counters']),
   'system.df': onMachine(agentMethods['system.df']),
   'containers.prune': onMachine(agentMethods['containers.prune']),
   'images.prune': onMachine(agentMethods['images.prune']),

@@ -206,6 +206,8 @@ export const TopologyLink = z.strictObject({
       name: z.string().nullable(),
     })
     .nullable(),
+  /** The kernel's byte counters (`ip -s`), read for the machine's own links (a veth's host end carries its container's traffic). */
+  stats: z.strictObject({ rxBytes: z.number().int().nonnegative(), txBytes: z.number().int().nonnegative() }).nullable().optional(),
 });
 export type TopologyLink = z.infer<typeof TopologyLink>;
 
@@ -230,7 +232,10 @@ export const TopologyRoute = z.strictObject({
 export const TopologyNamespace = z.strictObject({
   /** The netns inode (`readlink /proc/PID/ns/net`). */
   inode: z.number().int(),
-  kind: z.enum(['machine', 'container']),
+  /** `named`: a namespace under /run/netns that is not one of our containers' (made by hand, or by another tool). */
+  kind: z.enum(['machine', 'container', 'named']),
+  /** Its name under /run/netns (`ip netns list`), when it has one. */
+  name: z.string().nullable().optional(),
   container: z.strictObject({ id: z.string(), name: z.string() }).nullable(),
   pid: z.number().int().nullable(),
   links: z.array(TopologyLink),
@@ -241,12 +246,39 @@ export const TopologyNamespace = z.strictObject({
 });
 export type TopologyNamespace = z.infer<typeof TopologyNamespace>;
 
+/**
+ * A packet filter rule on a packet's path, as the agent wants it and whether the kernel has it now
+ * (found by the rule's `onggi:` comment among the rules the packet filter lists): a missing rule
+ * is drawn as a broken path, not hidden.
+ */
+export const TopologyNat = z.strictObject({ network: z.string(), bridge: z.string(), subnet: z.string(), present: z.boolean() });
+export const TopologyPort = z.strictObject({
+  container: z.string(),
+  hostIp: z.string(),
+  hostPort: z.number().int(),
+  protocol: z.enum(['tcp', 'udp']),
+  ip: z.string(),
+  containerPort: z.number().int(),
+  present: z.boolean(),
+});
+export type TopologyPort = z.infer<typeof TopologyPort>;
+
 export const Topology = z.strictObject({
   at: z.string(),
   namespaces: z.array(TopologyNamespace),
   networks: z.array(z.strictObject({ id: NetworkId, name: z.string(), bridge: z.string(), subnet: z.string(), gateway: z.string() })),
+  /** Outbound NAT (MASQUERADE) of each network's subnet to the machine's other links. */
+  nat: z.array(TopologyNat).optional(),
+  /** Published ports: the machine's address and port DNAT'd to a container's. */
+  ports: z.array(TopologyPort).optional(),
 });
 export type Topology = z.infer<typeof Topology>;
+
+export const TopologyCounters = z.strictObject({
+  at: z.string(),
+  links: z.array(z.strictObject({ name: z.string(), rxBytes: z.number().int().nonnegative(), txBytes: z.number().int().nonnegative() })),
+});
+export type TopologyCounters = z.infer<typeof TopologyCounters>;
 
 export const TopologyChangedEvent = z.strictObject({
   type: z.literal('topology.changed'),
@@ -303,4 +335,6 @@ export const networkMethods = {
   },
   'networks.probe': { params: ProbeParams, result: ProbeResult },
   'topology.snapshot': { params: z.strictObject({}).optional(), result: Topology },
+  /** The machine namespace's links' byte counters alone: what the graph refreshes every 2 s while shown. */
+  'topology.counters': { params: z.strictObject({}).optional(), result: TopologyCounters },
 } as const;

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { removeCgroupParent, testCgroupParent } from './cgroup-sandbox.js';
 import { unmountUnder } from './mounts.js';
+import { removeNetnsNames, testNetnsPrefix } from './netns-names.js';
 
 // import.meta.dirname, not __dirname: Playwright loads these helpers as ES modules too.
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
@@ -54,6 +55,8 @@ export async function isolatedAgent(): Promise<IsolatedAgent> {
       ONGGI_LOCAL_STATE_DIR: stateDir,
       ONGGI_CGROUP_PARENT: cgroupParent,
       ONGGI_DEFAULT_NETWORK: 'none',
+      // Its containers' /run/netns names cannot meet another test agent's containers' of the same name.
+      ONGGI_NETNS_PREFIX: testNetnsPrefix(),
     },
     daemonPid,
     async cleanup() {
@@ -65,6 +68,7 @@ export async function isolatedAgent(): Promise<IsolatedAgent> {
       // Containers outlive the agent by design: end them (they are in our cgroup parent), then
       // unmount what they left mounted under our root.
       await removeCgroupParent(cgroupParent);
+      removeNetnsNames(stateDir);
       unmountUnder(root);
       await rm(root, { recursive: true, force: true });
     },

@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removeCgroupParent, testCgroupParent } from './cgroup-sandbox.js';
 import { processesNaming, terminate } from './isolated-agent.js';
+import { removeNetnsNamesUnder, testNetnsPrefix } from './netns-names.js';
 import type { Sshd } from './sshd.js';
 
 export interface RemoteAgentEnv {
@@ -21,7 +22,7 @@ export interface RemoteAgentEnv {
 
 export function remoteAgentEnv(): RemoteAgentEnv {
   const cgroupParent = testCgroupParent();
-  return { cgroupParent, env: { ONGGI_CGROUP_PARENT: cgroupParent, ONGGI_DEFAULT_NETWORK: 'none' } };
+  return { cgroupParent, env: { ONGGI_CGROUP_PARENT: cgroupParent, ONGGI_DEFAULT_NETWORK: 'none', ONGGI_NETNS_PREFIX: testNetnsPrefix() } };
 }
 
 /** Where a test's deploy installs on the loopback machine (all under the test's own temp root). */
@@ -78,4 +79,5 @@ export async function stopRemoteAgents(runDir: string, testRoot: string, isolati
   for (const [index, pid] of ordered.entries()) if (flags[index]) await terminate(pid);
   for (const [index, pid] of ordered.entries()) if (!flags[index]) await terminate(pid);
   if (isolation) await removeCgroupParent(isolation.cgroupParent);
+  removeNetnsNamesUnder(testRoot);
 }

@@ -96,14 +96,13 @@ describe.skipIf(!isRoot)('onggi networks, end to end (in a netns of the test’s
 
   /** Every namespace of a snapshot equals what `ip -j`, run by the test, reports there now. */
   const expectKernelTopology = (topology: Topology) => {
-    for (const ns of topology.namespaces) {
-      const prefix = ns.kind === 'machine' ? ['nsenter', `--net=/run/netns/${lab.machine}`] : ['nsenter', `--net=/proc/${ns.pid}/ns/net`];
+    // Named namespaces: only the lab's own (another test's may come and go while this one reads).
+    for (const ns of topology.namespaces.filter((n) => n.kind !== 'named' || n.name === lab.outside)) {
+      const file =
+        ns.kind === 'machine' ? `/run/netns/${lab.machine}` : ns.kind === 'named' ? `/run/netns/${ns.name}` : `/proc/${ns.pid}/ns/net`;
+      const prefix = ['nsenter', `--net=${file}`];
       // The namespace's inode, read independently: the netns file's own inode.
-      const inode = Number(
-        spawnSync('stat', ['-L', '-c', '%i', ns.kind === 'machine' ? `/run/netns/${lab.machine}` : `/proc/${ns.pid}/ns/net`], {
-          encoding: 'utf8',
-        }).stdout,
-      );
+      const inode = Number(spawnSync('stat', ['-L', '-c', '%i', file], { encoding: 'utf8' }).stdout);
       expect(ns.inode).toBe(inode);
       const links = ipJson(prefix, 'link');
       const view = (l: { ifindex: number; name: string; mac: string | null; mtu: number | null; master: string | null; state: string }) => [
@@ -350,6 +349,51 @@ describe.skipIf(!isRoot)('onggi networks, end to end (in a netns of the test’s
     }
     expect(machine?.links.find((l) => l.name === web.bridge)?.kind).toBe('bridge');
     expect(machine?.links.find((l) => l.name === 'lo')?.kind).toBe('loopback');
+
+    // The rest of a packet's path. The namespace made by hand (the lab's "outside", wired to the
+    // machine by vm0 ↔ vo0) is there by its /run/netns name, its veth matched to the machine's.
+    const outside = topology.namespaces.find((ns) => ns.kind === 'named' && ns.name === lab.outside);
+    expect(outside).toBeDefined();
+    expect(machine?.links.find((l) => l.name === 'vm0')?.peer).toMatchObject({ netns: outside?.inode, name: 'vo0' });
+    // Each network's outbound NAT and each published port, as rules the packet filter has now.
+    expect(topology.nat?.find((nat) => nat.network === 'web')).toMatchObject({ bridge: web.bridge, subnet: web.subnet, present: true });
+    const site = inspect('site');
+    for (const port of site.ports ?? []) {
+      expect(topology.ports).toContainEqual(expect.objectContaining({ container: 'site', hostPort: port.hostPort, present: true }));
+    }
+    expect(site.ports?.length).toBeGreaterThan(0);
+    // The machine's links' counters are the kernel's: between two reads of /proc/net/dev by the test.
+    const rxOf = () => {
+      const line = out(lab.inMachine(['cat', '/proc/net/dev']))
+        .split('\n')
+        .find((l) => l.trim().startsWith('vm0:'));
+      return Number(line?.split(':')[1]?.trim().split(/\s+/)[0]);
+    };
+    const before = rxOf();
+    const counted = (JSON.parse(out(onggi('topology', '--json'))) as Topology).namespaces
+      .find((ns) => ns.kind === 'machine')
+      ?.links.find((l) => l.name === 'vm0')?.stats?.rxBytes;
+    expect(counted).toBeGreaterThanOrEqual(before);
+    expect(counted).toBeLessThanOrEqual(rxOf());
+
+    // A MASQUERADE rule deleted by hand is reported missing (the graph draws that NAT broken), and back once restored.
+    const masquerade = out(lab.inMachine(['iptables', '-w', '-t', 'nat', '-S', 'ONGGI-POSTROUTING']))
+      .split('\n')
+      .find((line) => line.includes(`-s ${web.subnet}`) && line.includes('MASQUERADE'));
+    expect(masquerade).toBeDefined();
+    const ruleArgs =
+      (masquerade ?? '')
+        .replace(/^-A /, '')
+        .match(/"[^"]*"|\S+/g)
+        ?.map((a) => a.replace(/^"|"$/g, '')) ?? [];
+    out(lab.inMachine(['iptables', '-w', '-t', 'nat', '-D', ...ruleArgs]));
+    try {
+      const now = JSON.parse(out(onggi('topology', '--json'))) as Topology;
+      expect(now.nat?.find((nat) => nat.network === 'web')?.present).toBe(false);
+    } finally {
+      out(lab.inMachine(['iptables', '-w', '-t', 'nat', '-A', ...ruleArgs]));
+    }
+    expect((JSON.parse(out(onggi('topology', '--json'))) as Topology).nat?.find((nat) => nat.network === 'web')?.present).toBe(true);
 
     // topology.changed reaches a subscriber after a change.
     const socket = createConnection(lab.sandbox.socketPath);

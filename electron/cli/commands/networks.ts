@@ -44,11 +44,14 @@ export function formatNetworkTable(networks: readonly NetworkSummary[]): string 
 
 /** The snapshot as a person reads it: each namespace, its links (with master and veth peer) and addresses. */
 export function formatTopology(topology: Topology): string {
-  const names = new Map(topology.namespaces.map((ns) => [ns.inode, ns.container ? `container ${ns.container.name}` : 'machine']));
+  const title = (ns: Topology['namespaces'][number]): string =>
+    ns.container ? `container ${ns.container.name}` : ns.kind === 'named' ? `netns ${ns.name ?? ns.inode} (not Onggi's)` : 'machine';
+  const names = new Map(topology.namespaces.map((ns) => [ns.inode, title(ns)]));
   const lines: string[] = [];
   for (const ns of topology.namespaces) {
+    const named = ns.kind === 'container' && ns.name ? `  ip netns: ${ns.name}` : '';
     lines.push(
-      `${ns.container ? `container ${ns.container.name} (pid ${ns.pid})` : 'machine'}  netns ${ns.inode}${ns.error ? `  ! ${ns.error}` : ''}`,
+      `${ns.container ? `container ${ns.container.name} (pid ${ns.pid})` : title(ns)}  netns ${ns.inode}${named}${ns.error ? `  ! ${ns.error}` : ''}`,
     );
     for (const link of ns.links) {
       const addresses = ns.addresses
@@ -64,6 +67,13 @@ export function formatTopology(topology: Topology): string {
     for (const route of ns.routes)
       lines.push(`       route ${route.dst}${route.gateway ? ` via ${route.gateway}` : ''}${route.dev ? ` dev ${route.dev}` : ''}`);
   }
+  // The packet filter's part of the path: a rule the kernel lacks is said, not hidden.
+  const missing = (present: boolean) => (present ? '' : '  ! rule missing');
+  for (const nat of topology.nat ?? []) lines.push(`nat ${nat.subnet} (${nat.network}, ${nat.bridge}) MASQUERADE${missing(nat.present)}`);
+  for (const port of topology.ports ?? [])
+    lines.push(
+      `port ${port.hostIp}:${port.hostPort}/${port.protocol} -> ${port.container} ${port.ip}:${port.containerPort}${missing(port.present)}`,
+    );
   return `${lines.join('\n')}\n`;
 }
 

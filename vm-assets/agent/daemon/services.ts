@@ -7,6 +7,7 @@ import type { ActivityLog } from '../activity/activity-log.js';
 import type { AgentNetworks } from '../networks/agent-networks.js';
 import { defaultNetworkEnabled } from '../networks/handlers.js';
 import { NetworkManager } from '../networks/network-manager.js';
+import { DEFAULT_NETNS_PREFIX } from '../networks/netns-names.js';
 import { createCgroupDriver } from '../runtime/cgroups/index.js';
 import { readLogDefaults, writeLogDefaults } from '../runtime/log-defaults.js';
 import { loopbackNameserver, readResolvSources, resolvSourcesFrom } from '../runtime/resolv-conf.js';
@@ -121,6 +122,7 @@ export async function openNetworks(deps: Pick<RuntimeDeps, 'stateDir' | 'activit
       emit: (event) => deps.events.publish(event),
       defaultNetwork: defaultNetworkEnabled(),
       monitor: true,
+      netnsPrefix: process.env.ONGGI_NETNS_PREFIX ?? DEFAULT_NETNS_PREFIX,
     });
   } catch (error) {
     deps.log.error('networks are unavailable', error);

@@ -7,6 +7,7 @@ import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import type { ConnectionContext } from '../rpc/handlers.js';
 import type { AgentNetworks } from './agent-networks.js';
 import type { NetworkManager } from './network-manager.js';
+import { readLinkCounters } from './kernel.js';
 
 function unavailable(reason: Error, hint = ''): OnggiError {
   return new OnggiError(
@@ -36,6 +37,10 @@ export function createNetworkHandlers(available: AgentNetworks): Handlers<typeof
     'networks.disconnect': async (params) => (await manager()).disconnect(params),
     'networks.probe': async (params) => (await manager()).probe(params),
     'topology.snapshot': async () => (await manager()).snapshot(),
+    'topology.counters': async () => ({
+      at: new Date().toISOString(),
+      links: [...(await readLinkCounters())].map(([name, counters]) => ({ name, ...counters })),
+    }),
   };
 }
 

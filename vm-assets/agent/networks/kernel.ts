@@ -25,6 +25,8 @@ export const IpLink = z.looseObject({
   /** Present when the peer lives in another netns: that netns's id as this one numbers it. */
   link_netnsid: z.number().int().optional(),
   linkinfo: z.looseObject({ info_kind: z.string().optional() }).optional(),
+  /** With `ip -s`: the link's counters. */
+  stats64: z.looseObject({ rx: z.looseObject({ bytes: z.number() }), tx: z.looseObject({ bytes: z.number() }) }).optional(),
   addr_info: z.array(IpAddrInfo).optional(),
 });
 export type IpLink = z.infer<typeof IpLink>;
@@ -46,10 +48,11 @@ export interface NetnsView {
   routes: IpRoute[];
 }
 
-/** Where to read: the agent's own netns, or a process's (a container's init). */
-export type NetnsTarget = { pid?: number };
+/** Where to read: the agent's own netns, a process's (a container's init), or a namespace file (`/run/netns/NAME`). */
+export type NetnsTarget = { pid?: number; path?: string };
 
 function prefix(target: NetnsTarget): string[] {
+  if (target.path !== undefined) return ['nsenter', `--net=${target.path}`];
   return target.pid === undefined ? [] : inNetns(target.pid);
 }
 
@@ -96,4 +99,28 @@ export async function netnsInode(pid: number | 'self'): Promise<number | null> {
   const link = await readlink(`/proc/${pid}/ns/net`).catch(() => '');
   const match = /\[(\d+)\]$/.exec(link);
   return match?.[1] ? Number(match[1]) : null;
+}
+
+/**
+ * The byte counters of the agent's own namespace's links, from /proc/self/net/dev (the namespace
+ * of the reading process): no spawn, so the window can ask every 2 s while the graph is shown.
+ */
+export async function readLinkCounters(): Promise<Map<string, { rxBytes: number; txBytes: number }>> {
+  const counters = new Map<string, { rxBytes: number; txBytes: number }>();
+  // No procfs (or a kernel without it): no counters, which the window shows as none.
+  const text = await readFile('/proc/self/net/dev', 'utf8').catch(() => '');
+  // Two header lines, then `  name: rx_bytes rx_packets … (8 receive fields) tx_bytes …`.
+  for (const line of text.split('\n').slice(2)) {
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const fields = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    const [rxBytes, txBytes] = [fields[0], fields[8]];
+    if (rxBytes === undefined || txBytes === undefined || !Number.isSafeInteger(rxBytes) || !Number.isSafeInteger(txBytes)) continue;
+    counters.set(line.slice(0, colon).trim(), { rxBytes, txBytes });
+  }
+  return counters;
 }

@@ -27,11 +27,21 @@ import type { ActivityLog, ActivityScope } from '../activity/activity-log.js';
 import type { Logger } from '../daemon/logger.js';
 import type { ContainerRecord } from '../runtime/container-record.js';
 import { BridgeDriver } from './bridge-driver.js';
-import { ensureSbinOnPath } from './commands.js';
-import { desiredRules, detectFirewall, ownerOfKey, type FirewallBackend, type FirewallPort } from './firewall.js';
+import { activityRunner, ensureSbinOnPath } from './commands.js';
+import {
+  desiredRules,
+  detectFirewall,
+  ownerOfKey,
+  ruleKey,
+  type FirewallBackend,
+  type FirewallNetwork,
+  type FirewallPort,
+  type RuleSpec,
+} from './firewall.js';
 import { HostsFiles, extraHostsEntries, sharingWith, type HostsView } from './hosts-file.js';
 import { DEFAULT_NETWORK_NAME, DEFAULT_SUBNETS, OUR_BRIDGE, OUR_VETH, allocateAddress, defaultGateway } from './ipam.js';
 import { readNetns } from './kernel.js';
+import { NetnsNames } from './netns-names.js';
 import { KernelMonitor } from './monitor.js';
 import {
   addressError,
@@ -71,6 +81,8 @@ export interface NetworkManagerOptions {
   firewall?: FirewallBackend;
   /** Watch the kernel for link/address/route changes made by others. */
   monitor?: boolean;
+  /** The prefix of containers' names under /run/netns (netns-names.ts); none: no names are made. */
+  netnsPrefix?: string;
 }
 
 export class NetworkManager {
@@ -78,6 +90,7 @@ export class NetworkManager {
   private readonly store: NetworkStore;
   private readonly driver: BridgeDriver;
   private readonly hosts: HostsFiles;
+  private readonly netnsNames: NetnsNames | undefined;
   /** Container namespaces' last `ip -j` views, reused while unchanged (topology snapshots). */
   private readonly netnsViews = new NetnsViewCache();
   private source: ContainerSource | undefined;
@@ -98,6 +111,12 @@ export class NetworkManager {
     this.store = new NetworkStore(join(options.root, 'networks.json'));
     this.driver = new BridgeDriver(options.activity, options.log);
     this.hosts = new HostsFiles(join(options.root, 'hosts'));
+    this.netnsNames =
+      options.netnsPrefix === undefined
+        ? undefined
+        : new NetnsNames(activityRunner(options.activity), options.netnsPrefix, join(options.root, 'netns-names.json'), (message, error) =>
+            this.log.error(message, error),
+          );
   }
 
   /** What the hosts files are made from: the records and the running containers. */
@@ -190,6 +209,7 @@ export class NetworkManager {
       }
     }
     await this.hosts.update(this.view, [...this.active.keys()]);
+    await this.netnsNames?.reconcile(running.flatMap((c) => (c.pid === null ? [] : [{ id: c.id, name: c.name, pid: c.pid }])));
     this.reconciled = true;
     await this.syncFirewall();
     if (this.options.monitor) {
@@ -397,6 +417,7 @@ export class NetworkManager {
     if (known && known.attachments.length === 0 && known.ports.length === 0) {
       // `--network none`: nothing to plumb, claim or save, so no wait behind other starts' network work.
       this.active.set(record.id, pid);
+      this.netnsNames?.register(record.id, record.name, pid);
       this.changed('container.start');
       return;
     }
@@ -433,6 +454,7 @@ export class NetworkManager {
       await this.driver.teardownVeths(membership.attachments, scope);
       throw error;
     }
+    this.netnsNames?.register(record.id, record.name, pid);
     this.changed('container.start');
   }
 
@@ -441,6 +463,7 @@ export class NetworkManager {
     const wasActive = this.active.delete(record.id);
     const membership = this.state.containers[record.id];
     const scope: ActivityScope = { container: record.name };
+    await this.netnsNames?.unregister(record.id, record.name);
     // Before reconcile the kernel is reaped by name anyway; a link read per stopped container at start-up would be waste.
     if (membership && this.reconciled) {
       if (wasActive || record.phase === 'removing') await this.driver.teardownVeths(membership.attachments, scope);
@@ -481,8 +504,36 @@ export class NetworkManager {
     return snapshotTopology(
       running,
       this.state.networks.map((n) => ({ id: n.id, name: n.name, bridge: n.bridge, subnet: n.subnet, gateway: n.gateway })),
-      this.netnsViews,
+      { cache: this.netnsViews, path: await this.packetPath(), nameOf: (id) => this.netnsNames?.nameOf(id) },
     );
+  }
+
+  /** NAT and published ports as the agent wants them, each marked with whether the packet filter has its rule now. */
+  private async packetPath(): Promise<Pick<Topology, 'nat' | 'ports'>> {
+    const { networks, ports } = this.firewallInputs();
+    // A packet filter that cannot be read shows every rule as missing: the path is drawn broken, not hidden.
+    const present = new Set((await this.firewall.current().catch(() => [])).map((rule) => rule.key));
+    const has = (spec: RuleSpec) => present.has(ruleKey(spec));
+    const rules = desiredRules(networks, ports);
+    return {
+      nat: networks.map((network) => ({
+        network: network.name,
+        bridge: network.bridge,
+        subnet: network.subnet,
+        present: rules.some((r) => r.chain === 'postrouting' && r.owner === network.name && r.src === network.subnet && has(r)),
+      })),
+      ports: ports.map((port) => ({
+        container: port.owner,
+        hostIp: port.hostIp,
+        hostPort: port.hostPort,
+        protocol: port.protocol,
+        ip: port.ip,
+        containerPort: port.containerPort,
+        present: rules.some(
+          (r) => r.chain === 'ports' && r.owner === port.owner && r.dport === port.hostPort && r.proto === port.protocol && has(r),
+        ),
+      })),
+    };
   }
 
   async probe(params: { from: string; to: string; kind?: 'ping' | 'tcp'; port?: number; timeoutMs?: number }): Promise<ProbeResult> {
@@ -542,9 +593,15 @@ export class NetworkManager {
   }
 
   private async applyFirewall(): Promise<void> {
-    const networks = this.state.networks.filter((n) => n.materialized).map((n) => ({ name: n.name, bridge: n.bridge, subnet: n.subnet }));
+    const { networks, ports } = this.firewallInputs();
     // Never made a rule: the packet filter is not ours to clean (ONGGI_DEFAULT_NETWORK=none and no network yet).
     if (networks.length === 0 && !this.state.madeKernelChanges) return;
+    await this.firewall.apply(networks.length === 0 ? null : desiredRules(networks, ports));
+  }
+
+  /** What the packet filter rules are made from: the bridges that exist and the published ports of running containers. */
+  private firewallInputs(): { networks: FirewallNetwork[]; ports: FirewallPort[] } {
+    const networks = this.state.networks.filter((n) => n.materialized).map((n) => ({ name: n.name, bridge: n.bridge, subnet: n.subnet }));
     const ports: FirewallPort[] = [];
     for (const id of this.active.keys()) {
       const membership = this.state.containers[id];
@@ -552,7 +609,7 @@ export class NetworkManager {
       if (!membership || !first) continue;
       for (const p of membership.ports) ports.push({ owner: membership.name, ...p, ip: first.ip });
     }
-    await this.firewall.apply(networks.length === 0 ? null : desiredRules(networks, ports));
+    return { networks, ports };
   }
 
   // ---- records -------------------------------------------------------------------------------

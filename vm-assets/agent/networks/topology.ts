@@ -1,10 +1,20 @@
 // The machine's network as the kernel reports it, not as the agent intended it: links,
-// addresses and routes of the agent's own netns and of every running container's netns, read
-// with `ip -j`, with veth pairs matched across namespaces by their ifindexes.
+// addresses and routes of the agent's own netns (with the links' counters), of every running
+// container's netns and of every other namespace named under /run/netns (made by hand: the
+// seeds' `ip netns add`), read with `ip -j`, with veth pairs matched across namespaces by their
+// ifindexes.
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Topology, TopologyLink, TopologyNamespace } from '../../../shared/networks.js';
 import { errorMessage } from '../../../shared/errors.js';
-import { linkKind, netnsInode, readNetns, type IpLink, type NetnsView } from './kernel.js';
+import { z } from 'zod';
+import { readCommand } from './commands.js';
+import { linkKind, netnsInode, readLinkCounters, readNetns, type IpLink, type NetnsView } from './kernel.js';
 import type { NetnsViewCache } from './netns-cache.js';
+import { NETNS_RUN_DIR } from './netns-names.js';
+
+/** Named namespaces read per snapshot at most (each is one `ip` spawn; the view says when some were left out). */
+const MAX_NAMED = 32;
 
 export interface TopologyContainer {
   id: string;
@@ -14,26 +24,39 @@ export interface TopologyContainer {
 
 interface Read {
   inode: number;
-  kind: 'machine' | 'container';
+  /** The links' byte counters (the machine's namespace only). */
+  counters?: Map<string, { rxBytes: number; txBytes: number }>;
+  kind: TopologyNamespace['kind'];
+  name: string | null;
   container: { id: string; name: string } | null;
   pid: number | null;
   view: NetnsView | null;
   error: string | null;
 }
 
-/** With a cache, a container's namespace is read with `ip` only when its fingerprint changed (netns-cache.ts). */
+export interface TopologyOptions {
+  /** With it, a container's namespace is read with `ip` only when its fingerprint changed (netns-cache.ts). */
+  cache?: NetnsViewCache;
+  /** The packet filter's part of the path (NAT and published ports), already checked against the kernel. */
+  path?: Pick<Topology, 'nat' | 'ports'>;
+  /** Our containers' names under /run/netns, by container id (netns-names.ts). */
+  nameOf?: (containerId: string) => string | undefined;
+}
+
 export async function snapshotTopology(
   containers: readonly TopologyContainer[],
   networks: Topology['networks'],
-  cache?: NetnsViewCache,
+  { cache, path, nameOf }: TopologyOptions = {},
 ): Promise<Topology> {
   const reads: Read[] = [];
   const machineInode = await netnsInode('self');
   reads.push({
     inode: machineInode ?? 0,
     kind: 'machine',
+    name: null,
     container: null,
     pid: null,
+    counters: await readLinkCounters(),
     ...(await readOne(() => readNetns())),
   });
   const seen = new Set<number>([machineInode ?? 0]);
@@ -44,6 +67,7 @@ export async function snapshotTopology(
       return {
         inode,
         kind: 'container' as const,
+        name: nameOf?.(container.id) ?? null,
         container: { id: container.id, name: container.name },
         pid: container.pid,
         ...(await readOne(() => cache?.read(container.pid, inode) ?? readNetns({ pid: container.pid }))),
@@ -58,7 +82,57 @@ export async function snapshotTopology(
     }
   }
   cache?.keepOnly(seen);
-  return { at: new Date().toISOString(), namespaces: reads.map((read) => toNamespace(read, reads)), networks };
+  reads.push(...(await readNamed(seen)));
+  const nsids = await machineNsids(reads);
+  return { at: new Date().toISOString(), namespaces: reads.map((read) => toNamespace(read, reads, nsids)), networks, ...path };
+}
+
+/**
+ * The machine namespace's ids for the named namespaces (`ip netns list-id`), as inodes: a veth's
+ * `link_netnsid` then says for certain which namespace its peer is in. The ifindex match alone is
+ * ambiguous when two namespaces were built alike (ifindexes are per namespace).
+ */
+async function machineNsids(reads: readonly Read[]): Promise<Map<number, number>> {
+  const byName = new Map(reads.flatMap((read) => (read.name === null ? [] : [[read.name, read.inode] as const])));
+  const map = new Map<number, number>();
+  if (byName.size === 0) return map;
+  // Without the ids the peers are matched by ifindex alone (findPeer), as before this read existed.
+  const listed = await readCommand(['ip', '-j', 'netns', 'list-id'])
+    .then((out) => NsidList.safeParse(JSON.parse(out || '[]')))
+    .catch(() => undefined);
+  for (const entry of listed?.success ? listed.data : []) {
+    const inode = entry.name === undefined ? undefined : byName.get(entry.name);
+    if (inode !== undefined) map.set(entry.nsid, inode);
+  }
+  return map;
+}
+
+const NsidList = z.array(z.looseObject({ nsid: z.number().int(), name: z.string().optional() }));
+
+/** The namespaces under /run/netns that are neither the agent's own nor a container's (`seen`). */
+async function readNamed(seen: Set<number>): Promise<Read[]> {
+  // No /run/netns: nobody has named a namespace on this machine.
+  const names = (await readdir(NETNS_RUN_DIR).catch((): string[] => [])).sort();
+  // The same directory, just listed: gone means no named namespaces.
+  const dir = await stat(NETNS_RUN_DIR).catch(() => undefined);
+  const found: Array<{ name: string; inode: number }> = [];
+  for (const name of names) {
+    // A name whose mount is gone is a plain file of the directory's own filesystem: not a namespace.
+    const info = await stat(join(NETNS_RUN_DIR, name)).catch(() => undefined);
+    if (!info || !dir || info.dev === dir.dev || seen.has(info.ino)) continue;
+    seen.add(info.ino);
+    found.push({ name, inode: info.ino });
+  }
+  return Promise.all(
+    found.slice(0, MAX_NAMED).map(async ({ name, inode }) => ({
+      inode,
+      kind: 'named' as const,
+      name,
+      container: null,
+      pid: null,
+      ...(await readOne(() => readNetns({ path: join(NETNS_RUN_DIR, name) }))),
+    })),
+  );
 }
 
 async function readOne(read: () => Promise<NetnsView>): Promise<{ view: NetnsView | null; error: string | null }> {
@@ -69,14 +143,16 @@ async function readOne(read: () => Promise<NetnsView>): Promise<{ view: NetnsVie
   }
 }
 
-function toNamespace(read: Read, all: readonly Read[]): TopologyNamespace {
+/** nsids: for the machine's namespace, its ids of other namespaces → their inodes. */
+function toNamespace(read: Read, all: readonly Read[], nsids: ReadonlyMap<number, number>): TopologyNamespace {
   const view = read.view;
   return {
     inode: read.inode,
     kind: read.kind,
+    name: read.name,
     container: read.container,
     pid: read.pid,
-    links: (view?.links ?? []).map((link) => toLink(link, read, all)),
+    links: (view?.links ?? []).map((link) => toLink(link, read, all, read.kind === 'machine' ? nsids : undefined)),
     addresses: (view?.addrs ?? []).flatMap((link) =>
       (link.addr_info ?? []).map((info) => ({
         ifindex: link.ifindex,
@@ -99,11 +175,18 @@ function toNamespace(read: Read, all: readonly Read[]): TopologyNamespace {
   };
 }
 
-function toLink(link: IpLink, read: Read, all: readonly Read[]): TopologyLink {
+function toLink(link: IpLink, read: Read, all: readonly Read[], nsids?: ReadonlyMap<number, number>): TopologyLink {
   const kind = linkKind(link);
   let peer: TopologyLink['peer'] = null;
   if (kind === 'veth' && link.link_index !== undefined) {
-    const found = findPeer(link, read, all);
+    const known = link.link_netnsid === undefined ? undefined : nsids?.get(link.link_netnsid);
+    const found =
+      known === undefined
+        ? findPeer(link, read, all)
+        : peerIn(
+            link,
+            all.find((other) => other.inode === known),
+          );
     peer = {
       ifindex: link.link_index,
       netnsid: link.link_netnsid ?? null,
@@ -121,7 +204,14 @@ function toLink(link: IpLink, read: Read, all: readonly Read[]): TopologyLink {
     mtu: link.mtu ?? null,
     master: link.master ?? null,
     peer,
+    stats: read.counters?.get(link.ifname) ?? null,
   };
+}
+
+/** A veth's other end in a namespace known for certain: the veth there whose ifindex is our link_index. */
+function peerIn(link: IpLink, other: Read | undefined): { inode: number; name: string } | undefined {
+  const candidate = other?.view?.links.find((l) => l.ifindex === link.link_index && linkKind(l) === 'veth');
+  return other && candidate ? { inode: other.inode, name: candidate.ifname } : undefined;
 }
 
 /**

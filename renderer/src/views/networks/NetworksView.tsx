@@ -46,6 +46,45 @@ function useLayout(model: GraphModel | undefined): Layout | undefined {
   return layout;
 }
 
+/** How often the veths' counters are read while the graph is shown (issue 16: at most every 2 s). */
+export const TRAFFIC_REFRESH_MS = 2000;
+
+/**
+ * The machine's links' byte counters, read every TRAFFIC_REFRESH_MS while the graph is on screen
+ * and the window visible: one read of /proc/self/net/dev by the agent, no spawn, so an idle window
+ * costs next to nothing. Nothing is read while there is no veth to label.
+ */
+function useTraffic(machine: string, enabled: boolean): ReadonlyMap<string, { rxBytes: number; txBytes: number }> | undefined {
+  const client = useClient();
+  const [traffic, setTraffic] = useState<Map<string, { rxBytes: number; txBytes: number }>>();
+  useEffect(() => {
+    if (!enabled) return;
+    let current = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const read = (): void => {
+      if (document.visibilityState !== 'visible') {
+        timer = setTimeout(read, TRAFFIC_REFRESH_MS);
+        return;
+      }
+      client.call('topology.counters', { machine }).then(
+        (counters) => {
+          if (!current) return;
+          setTraffic(new Map(counters.links.map((link) => [link.name, { rxBytes: link.rxBytes, txBytes: link.txBytes }])));
+          timer = setTimeout(read, TRAFFIC_REFRESH_MS);
+        },
+        // A machine that does not answer (lost, an older agent) keeps the last counters; the next read tries again.
+        () => current && (timer = setTimeout(read, TRAFFIC_REFRESH_MS)),
+      );
+    };
+    read();
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [client, machine, enabled]);
+  return enabled ? traffic : undefined;
+}
+
 function CreateNetwork({ machine, onCreated }: { machine: string; onCreated: () => void }) {
   const t = useT();
   const client = useClient();
@@ -105,6 +144,7 @@ export function NetworksView() {
   const { name: machine, summary, usable } = data.current;
   const model = useMemo(() => (data.topology ? buildGraph(data.topology) : undefined), [data.topology]);
   const layout = useLayout(model);
+  const traffic = useTraffic(machine, usable && (model?.edges.some((edge) => edge.kind === 'veth') ?? false));
   const [picked, setPicked] = useState<string[]>([]);
   const [probe, setProbe] = useState<{ from: string; to: string; result?: ProbeResult; error?: string; running: boolean }>();
   const [confirm, setConfirm] = useState<NetworkSummary>();
@@ -228,6 +268,7 @@ export function NetworksView() {
                   onPick={onPick}
                   exportName={`onggi-topology-${machine}`}
                   {...(path ? { path } : {})}
+                  {...(traffic ? { traffic } : {})}
                 />
               ) : (
                 <div className="loading" role="status">

@@ -8,7 +8,7 @@
 // 0 fits.
 import { useCallback, useEffect, useLayoutEffect, useRef, type KeyboardEvent, type PointerEvent, type WheelEvent } from 'react';
 import { Icon } from '../../components/icons';
-import { useT } from '../../i18n';
+import { formatBytes, useLanguage, useT } from '../../i18n';
 import type { Layout, Placed } from './layout';
 import type { GraphEdge, GraphModel, GraphNode } from './topology-model';
 
@@ -21,6 +21,12 @@ interface View {
 const MIN_ZOOM = 0.05;
 const MAX_ZOOM = 4;
 const PAD = 24;
+/**
+ * Fit never shrinks below this: the labels (11 px, 9–10 px for the small ones) stay readable, and
+ * a graph larger than the canvas starts at its left edge (the uplink and the machine) for the user
+ * to pan, instead of a 7-pixel picture in a corner.
+ */
+export const MIN_FIT_ZOOM = 0.8;
 
 export interface TopologyGraphProps {
   label: string;
@@ -30,6 +36,8 @@ export interface TopologyGraphProps {
   onPick: (node: GraphNode) => void;
   path?: { edges: readonly string[]; ok: boolean };
   exportName: string;
+  /** Byte counters of the machine's links by name (a veth's host end), refreshed while the graph is shown. */
+  traffic?: ReadonlyMap<string, { rxBytes: number; txBytes: number }>;
 }
 
 function anchor(placed: Placed | undefined, side: 'left' | 'right'): [number, number] {
@@ -37,8 +45,9 @@ function anchor(placed: Placed | undefined, side: 'left' | 'right'): [number, nu
   return [side === 'left' ? placed.x : placed.x + placed.width, placed.y + placed.height / 2];
 }
 
-export function TopologyGraph({ label, model, layout, selected, onPick, path, exportName }: TopologyGraphProps) {
+export function TopologyGraph({ label, model, layout, selected, onPick, path, exportName, traffic }: TopologyGraphProps) {
   const t = useT();
+  const language = useLanguage();
   const canvas = useRef<HTMLDivElement>(null);
   const svg = useRef<SVGSVGElement>(null);
   const stage = useRef<HTMLDivElement>(null);
@@ -58,13 +67,21 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
   const fit = useCallback(() => {
     const element = canvas.current;
     if (!element) return;
+    // Focusing a node (Tab, or a click on one partly out of view) scrolls the clipped canvas: the
+    // view is the transform alone, so that scroll is undone.
+    element.scrollLeft = 0;
+    element.scrollTop = 0;
     const width = element.clientWidth || 800;
     const height = element.clientHeight || 500;
     const k = Math.max(
-      MIN_ZOOM,
+      MIN_FIT_ZOOM,
       Math.min(1.2, (width - 2 * PAD) / Math.max(1, layout.width), (height - 2 * PAD) / Math.max(1, layout.height)),
     );
-    view.current = { k, x: (width - layout.width * k) / 2, y: Math.max(PAD, (height - layout.height * k) / 2) };
+    view.current = {
+      k,
+      x: Math.max(PAD, (width - layout.width * k) / 2),
+      y: Math.max(PAD, (height - layout.height * k) / 2),
+    };
     apply();
   }, [layout.width, layout.height, apply]);
 
@@ -189,19 +206,55 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
 
   const onPath = new Set(path?.edges ?? []);
   const edgeClass = (edge: GraphEdge): string => {
-    const base = edge.kind === 'veth' ? 'graph-edge graph-edge--veth' : 'graph-edge';
-    if (!path || !onPath.has(edge.id)) return base;
-    return `${base} ${path.ok ? 'graph-edge--ok' : 'graph-edge--bad'}`;
+    const classes = ['graph-edge', `graph-edge--${edge.kind}`];
+    if (edge.foreign) classes.push('graph-edge--foreign');
+    if (edge.present === false || edge.nat?.present === false) classes.push('graph-edge--broken');
+    if (path && onPath.has(edge.id)) classes.push(path.ok ? 'graph-edge--ok' : 'graph-edge--bad');
+    return classes.join(' ');
+  };
+
+  /** A veth's traffic from its container's side: what the host end received the container sent. */
+  const trafficOf = (edge: GraphEdge): string | undefined => {
+    const counters = edge.hostEnd === undefined ? undefined : traffic?.get(edge.hostEnd);
+    if (!counters) return undefined;
+    return t('graph.traffic', { sent: formatBytes(language, counters.rxBytes), received: formatBytes(language, counters.txBytes) });
+  };
+
+  const edgeName = (edge: GraphEdge): string => {
+    const missing = edge.present === false || edge.nat?.present === false ? ` (${t('graph.ruleMissing')})` : '';
+    const foreign = edge.foreign ? ` (${t('graph.foreign')})` : '';
+    if (edge.kind === 'veth') {
+      const flow = trafficOf(edge);
+      return `${t('graph.edge.veth', { host: edge.hostEnd ?? '?', peer: edge.peerEnd ?? '?' })}${flow ? `, ${flow}` : ''}${foreign}`;
+    }
+    if (edge.kind === 'uplink') return t('graph.edge.uplink');
+    if (edge.kind === 'port') return `${t('graph.edge.port')}${missing}`;
+    if (edge.kind === 'dnat') return `${t('graph.edge.dnat')}${missing}`;
+    if (edge.nat) return `${t('graph.edge.nat', { subnet: edge.nat.subnet, uplink: edge.nat.uplink ?? '—' })}${missing}`;
+    return `${t('graph.edge.bridge')}${foreign}`;
   };
 
   const nodeLabel = (node: GraphNode): string => {
     const addresses = node.addresses.map((address) => `${address.ifname} ${address.cidr}`).join(', ');
     const state = t(`graph.state.${node.state}`);
+    const foreign = node.foreign ? ` (${t('graph.foreign')})` : '';
     if (node.kind === 'container')
       return t('graph.node.container', { name: node.label, addresses: addresses || t('graph.noAddress'), state });
     if (node.kind === 'bridge')
-      return t('graph.node.bridge', { name: node.label, network: node.name ?? '—', addresses: addresses || t('graph.noAddress'), state });
+      return `${t('graph.node.bridge', { name: node.label, network: node.name ?? '—', addresses: addresses || t('graph.noAddress'), state })}${foreign}`;
+    if (node.kind === 'uplink') return t('graph.node.uplink', { name: node.label, addresses: addresses || t('graph.noAddress'), state });
+    if (node.kind === 'port') return t('graph.node.port', { entry: node.label, target: node.detail ?? '' });
+    if (node.kind === 'named')
+      return `${t('graph.node.named', { name: node.label, addresses: addresses || t('graph.noAddress') })}${foreign}`;
     return t('graph.node.machine');
+  };
+
+  /** The text on an edge, placed near its target end. */
+  const edgeText = (edge: GraphEdge): string | undefined => {
+    if (edge.kind === 'veth') return `${edge.hostEnd ?? '?'} ↔ ${edge.peerEnd ?? '?'}`;
+    if (edge.kind === 'bridge' && edge.nat) return `MASQUERADE → ${edge.nat.uplink ?? '?'}${edge.nat.present ? '' : ' ✗'}`;
+    if (edge.kind === 'dnat') return `DNAT${edge.present === false ? ' ✗' : ''}`;
+    return undefined;
   };
 
   return (
@@ -254,16 +307,27 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
                 const [x1, y1] = anchor(layout.positions.get(edge.source), 'right');
                 const [x2, y2] = anchor(layout.positions.get(edge.target), 'left');
                 const mid = (x1 + x2) / 2;
-                const name =
-                  edge.kind === 'veth'
-                    ? t('graph.edge.veth', { host: edge.hostEnd ?? '?', peer: edge.peerEnd ?? '?' })
-                    : t('graph.edge.bridge');
+                const text = edgeText(edge);
+                const flow = edge.kind === 'veth' ? trafficOf(edge) : undefined;
+                // Labels at the source end for the edges that end where veths end (a container), so the two never overlap.
+                const atSource = edge.kind === 'dnat';
                 return (
-                  <g key={edge.id} role="img" aria-label={name} data-edge={edge.id}>
+                  <g key={edge.id} role="img" aria-label={edgeName(edge)} data-edge={edge.id}>
                     <path className={edgeClass(edge)} d={`M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`} />
-                    {edge.kind === 'veth' && (
-                      <text className="graph-edge-label" x={x2 - 6} y={y2 - 4} textAnchor="end" aria-hidden="true">
-                        {`${edge.hostEnd ?? '?'} ↔ ${edge.peerEnd ?? '?'}`}
+                    {text !== undefined && (
+                      <text
+                        className="graph-edge-label"
+                        x={atSource ? x1 + 6 : x2 - 6}
+                        y={(atSource ? y1 : y2) - 4}
+                        textAnchor={atSource ? 'start' : 'end'}
+                        aria-hidden="true"
+                      >
+                        {text}
+                      </text>
+                    )}
+                    {flow !== undefined && (
+                      <text className="graph-edge-label" x={x2 - 6} y={y2 + 11} textAnchor="end" aria-hidden="true">
+                        {flow}
                       </text>
                     )}
                   </g>
@@ -275,7 +339,9 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
                 const picked = selected.includes(node.id);
                 const classes = ['graph-node', `graph-node--${node.kind === 'machine' ? 'root' : node.kind}`, `graph-node--${node.state}`];
                 if (picked) classes.push('graph-node--selected');
-                const first = node.addresses[0]?.cidr ?? node.detail ?? '';
+                if (node.foreign) classes.push('graph-node--foreign');
+                const shown = node.kind === 'port' ? (node.detail ?? '') : (node.addresses[0]?.cidr ?? node.detail ?? '');
+                const first = node.foreign ? `${t('graph.foreign')} · ${shown}` : shown;
                 const interactive = node.kind === 'container';
                 return (
                   <g
@@ -305,6 +371,11 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
                       {first}
                     </text>
                     {node.kind === 'bridge' && node.detail && (
+                      <text className="sub" x={10} y={48}>
+                        {node.detail}
+                      </text>
+                    )}
+                    {node.kind === 'uplink' && node.detail && node.addresses.length > 0 && (
                       <text className="sub" x={10} y={48}>
                         {node.detail}
                       </text>

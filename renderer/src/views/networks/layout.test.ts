@@ -16,7 +16,8 @@ describe('topology graph', () => {
     expect(model.nodes.filter((node) => node.kind === 'machine')).toHaveLength(1);
     expect(model.nodes.filter((node) => node.kind === 'bridge')).toHaveLength(5);
     expect(model.nodes.filter((node) => node.kind === 'container')).toHaveLength(200);
-    const veths = model.edges.filter((edge) => edge.kind === 'veth');
+    // Ours: the hand-made veth to the fixture's `lab` namespace is drawn too, marked foreign.
+    const veths = model.edges.filter((edge) => edge.kind === 'veth' && !edge.foreign);
     expect(veths).toHaveLength(200);
     // Every veth ends in a container namespace, named by its host end and its peer inside.
     for (const edge of veths) {
@@ -35,7 +36,8 @@ describe('topology graph', () => {
     const started = performance.now();
     const layout = await layoutGraph(model, new ELK());
     const took = performance.now() - started;
-    expect(layout.positions.size).toBe(206);
+    // 200 containers, 5 bridges, the machine, its uplink, 2 published ports and the hand-made namespace.
+    expect(layout.positions.size).toBe(210);
     const placed = [...layout.positions.values()];
     for (let i = 0; i < placed.length; i++) {
       for (let j = i + 1; j < placed.length; j++) {
@@ -44,8 +46,9 @@ describe('topology graph', () => {
         if (a && b) expect(overlaps(a, b), `nodes ${i} and ${j} overlap`).toBe(false);
       }
     }
-    // Left to right: machine, then bridges, then containers.
+    // Left to right: uplink, machine, then bridges, then containers.
     const x = (id: string): number => layout.positions.get(id)?.x ?? Number.NaN;
+    expect(x('up:eth0')).toBeLessThan(x(MACHINE_NODE));
     const bridgeX = model.nodes.filter((node) => node.kind === 'bridge').map((node) => x(node.id));
     const containerX = model.nodes.filter((node) => node.kind === 'container').map((node) => x(node.id));
     expect(Math.max(x(MACHINE_NODE))).toBeLessThan(Math.min(...bridgeX));

@@ -1,5 +1,5 @@
-// Automatic layout of the topology graph with ELK (elkjs), layered, left to right: machine →
-// bridges → containers.
+// Automatic layout of the topology graph with ELK (elkjs), layered, left to right: uplink →
+// machine → bridges and published ports → containers.
 //
 // Why ELK and not dagre or cola: (1) the graph is a layered tree by nature, and ELK's layered
 // algorithm (Sugiyama, with proper crossing minimisation and node placement) draws it with straight
@@ -13,9 +13,12 @@ import type { ELK, ElkNode } from 'elkjs/lib/elk-api';
 import type { GraphModel, GraphNode } from './topology-model';
 
 export const NODE_SIZE: Record<GraphNode['kind'], { width: number; height: number }> = {
+  uplink: { width: 170, height: 56 },
   machine: { width: 150, height: 44 },
   bridge: { width: 190, height: 56 },
   container: { width: 190, height: 48 },
+  port: { width: 190, height: 48 },
+  named: { width: 190, height: 48 },
 };
 
 export interface Placed {
