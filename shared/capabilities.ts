@@ -76,20 +76,35 @@ export const CapabilityArg = z
  * kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*; the network namespace's net.*; the UTS
  * namespace's kernel.domainname). Anything else would change the whole machine.
  */
-const IPC_SYSCTLS = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'];
+const IPC_SYSCTLS = [
+  'kernel.msgmax',
+  'kernel.msgmnb',
+  'kernel.msgmni',
+  'kernel.sem',
+  'kernel.shmall',
+  'kernel.shmmax',
+  'kernel.shmmni',
+  'kernel.shm_rmid_forced',
+];
 
 /** Why a sysctl key is refused, or undefined when a container may set it. */
 export function sysctlRefusal(key: string): string | undefined {
   if (!/^[a-z0-9_]+(\.[A-Za-z0-9_@:/+-]+)+$/.test(key) || key.split(/[./]/).includes('..'))
     return `"${key}" is not a sysctl name like net.ipv4.ip_forward`;
-  if (key === 'kernel.hostname') return 'sysctl kernel.hostname conflicts with the container\'s hostname: use --hostname';
+  if (key === 'kernel.hostname') return "sysctl kernel.hostname conflicts with the container's hostname: use --hostname";
   if (key.startsWith('net.') || key.startsWith('fs.mqueue.') || IPC_SYSCTLS.includes(key) || key === 'kernel.domainname') return undefined;
   return `sysctl ${key} is not namespaced: setting it in a container would change the whole machine (allowed: net.*, fs.mqueue.*, kernel.msg*, kernel.sem, kernel.shm*, kernel.domainname)`;
 }
 
 /** `--sysctl KEY=VALUE`s: namespaced keys only (see sysctlRefusal). */
 export const Sysctls = z
-  .record(z.string().max(256), z.string().max(4096).regex(/^[^\0\n]*$/, 'must be one line'))
+  .record(
+    z.string().max(256),
+    z
+      .string()
+      .max(4096)
+      .regex(/^[^\0\n]*$/, 'must be one line'),
+  )
   .superRefine((sysctls, ctx) => {
     for (const key of Object.keys(sysctls)) {
       const refusal = sysctlRefusal(key);
@@ -173,7 +188,6 @@ export type ProcessSecurity = z.infer<typeof ProcessSecurity>;
 export function capabilityNames(mask: string): string[] {
   const bits = BigInt(`0x${mask || '0'}`);
   const names: string[] = [];
-  for (let bit = 0; bit < 64; bit++)
-    if ((bits >> BigInt(bit)) & 1n) names.push(CAPABILITIES[bit] ?? `cap_${bit}`);
+  for (let bit = 0; bit < 64; bit++) if ((bits >> BigInt(bit)) & 1n) names.push(CAPABILITIES[bit] ?? `cap_${bit}`);
   return names;
 }

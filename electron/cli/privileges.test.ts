@@ -121,7 +121,13 @@ describe('capabilities, --privileged, --device and --sysctl', () => {
       expect(detail.security.masks.bounding).toBe(readFileSync('/proc/self/status', 'utf8').match(/^CapBnd:\s*(\S+)/m)?.[1]);
       const ps = JSON.parse(onggi('ps', '--json').out) as Array<{ name: string; privileged?: boolean }>;
       expect(ps.find((c) => c.name === 'priv')?.privileged).toBe(true);
-      const inside = onggi('exec', 'priv', 'sh', '-c', 'grep " /sys " /proc/mounts; ls /dev; cat /proc/kcore >/dev/null 2>&1; echo kcore=$?');
+      const inside = onggi(
+        'exec',
+        'priv',
+        'sh',
+        '-c',
+        'grep " /sys " /proc/mounts; ls /dev; cat /proc/kcore >/dev/null 2>&1; echo kcore=$?',
+      );
       expect(inside.code, inside.err).toBe(0);
       expect(inside.out).toMatch(/ \/sys sysfs rw,/);
       // A device of the machine the default set does not give (one /dev of this machine has).

@@ -286,7 +286,10 @@ const ENCODE = {
       check(Number.isInteger(value) && value >= 0 && value <= MAX_DEVICE_NUMBER, `${what}.${field} must be a device number: ${value}`);
     check(Number.isInteger(node.mode) && node.mode >= 0 && node.mode <= 0o7777, `${what}.mode must be permission bits`);
     absolute(node.path, `${what}.path`);
-    check(node.path !== '/' && !node.path.endsWith('/') && !node.path.split('/').includes('..'), `${what}.path must name a file inside the container: "${node.path}"`);
+    check(
+      node.path !== '/' && !node.path.endsWith('/') && !node.path.split('/').includes('..'),
+      `${what}.path must name a file inside the container: "${node.path}"`,
+    );
     return `${node.type}:${node.major}:${node.minor}:${node.mode.toString(8)}:${id(node.uid, `${what}.uid`)}:${id(node.gid, `${what}.gid`)}:${node.path}`;
   },
   sysctl: (entry: string, what: string) => {
