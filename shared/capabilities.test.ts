@@ -46,6 +46,9 @@ describe('capability names, --device and --sysctl as the CLI, the window and the
     expect(sysctlRefusal('kernel.hostname')).toContain('--hostname');
     expect(sysctlRefusal('net..x')).toContain('not a sysctl name');
     expect(sysctlRefusal('net.ipv4/../../x')).toContain('not a sysctl name');
+    // `/` stands for a dot: `.//.` would become `/../` in the path under /proc/sys.
+    expect(sysctlRefusal('net.//.x')).toContain('not a sysctl name');
+    expect(sysctlRefusal('net./.x')).toContain('not a sysctl name');
     const parsed = Sysctls.safeParse({ 'net.core.somaxconn': '1024', 'kernel.panic': '1' });
     expect(parsed.success || parsed.error.issues.map((i) => i.path.join('.'))).toEqual(['kernel.panic']);
   });

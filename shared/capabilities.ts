@@ -87,9 +87,15 @@ const IPC_SYSCTLS = [
   'kernel.shm_rmid_forced',
 ];
 
+/** `net.ipv4.conf.eth0/100.forwarding` → `net/ipv4/conf/eth0.100/forwarding` (sysctl(8)'s spelling: `/` stands for a dot in a name). */
+export function sysctlPath(key: string): string {
+  return key.replace(/[./]/g, (c) => (c === '.' ? '/' : '.'));
+}
+
 /** Why a sysctl key is refused, or undefined when a container may set it. */
 export function sysctlRefusal(key: string): string | undefined {
-  if (!/^[a-z0-9_]+(\.[A-Za-z0-9_@:/+-]+)+$/.test(key) || key.split(/[./]/).includes('..'))
+  const parts = sysctlPath(key).split('/');
+  if (!/^[a-z0-9_]+(\.[A-Za-z0-9_@:/+-]+)+$/.test(key) || parts.some((part) => part === '' || part === '.' || part === '..'))
     return `"${key}" is not a sysctl name like net.ipv4.ip_forward`;
   if (key === 'kernel.hostname') return "sysctl kernel.hostname conflicts with the container's hostname: use --hostname";
   if (key.startsWith('net.') || key.startsWith('fs.mqueue.') || IPC_SYSCTLS.includes(key) || key === 'kernel.domainname') return undefined;

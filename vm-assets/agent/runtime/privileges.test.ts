@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CAPABILITIES } from '../../../shared/capabilities.js';
-import { containerPolicy, effectiveCapabilities, helperPrivilegeOptions, sysctlPath } from './privileges.js';
+import { sysctlPath } from '../../../shared/capabilities.js';
+import { containerPolicy, effectiveCapabilities, helperPrivilegeOptions } from './privileges.js';
 import { DEFAULT_CAPABILITIES, DEFAULT_SECURITY_POLICY } from './security-policy.js';
 
 const base = DEFAULT_CAPABILITIES;

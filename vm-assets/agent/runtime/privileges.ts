@@ -5,7 +5,7 @@
 // security.c). The seccomp policy takes effectiveCapabilities' answer as its input.
 import { readdirSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { CAPABILITIES, parseDeviceMapping, type Capability } from '../../../shared/capabilities.js';
+import { CAPABILITIES, parseDeviceMapping, sysctlPath, type Capability } from '../../../shared/capabilities.js';
 import type { ContainerSpec } from '../../../shared/containers.js';
 import { OnggiError } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
@@ -107,11 +107,6 @@ export function containerDevices(spec: PrivilegeSpec): { nodes: DeviceNode[]; ru
     ? ['a']
     : [...DEFAULT_DEVICE_RULES, ...requested.map((d) => `${d.type} ${d.major}:${d.minor} ${d.permissions}`)];
   return { nodes, rules };
-}
-
-/** `net.ipv4.conf.eth0/100.forwarding` → `net/ipv4/conf/eth0.100/forwarding` (sysctl(8)'s spelling: `/` stands for a dot in a name). */
-export function sysctlPath(key: string): string {
-  return key.replace(/[./]/g, (c) => (c === '.' ? '/' : '.'));
 }
 
 /** The helper's options for these settings (nothing when none is given). */
