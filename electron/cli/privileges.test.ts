@@ -70,6 +70,14 @@ describe('capabilities, --privileged, --device and --sysctl', () => {
     expect(capEff('--cap-drop', 'all', '--cap-add', 'CAP_CHOWN')).toContain('CapEff:\t0000000000000001\n');
     expect(capEff()).toContain('CapEff:\t00000000a80425fb\n');
     // Docker's default less CHOWN plus NET_ADMIN (bit 12).
+    // As Docker and runc set them for root: bounding = permitted = effective, inheritable and ambient empty.
+    const sets = runSh(['--cap-add', 'NET_ADMIN'], 'grep -E "^Cap" /proc/self/status');
+    const set = (name: string) => new RegExp(`^${name}:\\s*(\\S+)`, 'm').exec(sets.out)?.[1];
+    expect(set('CapInh')).toBe('0000000000000000');
+    expect(set('CapAmb')).toBe('0000000000000000');
+    expect(set('CapPrm')).toBe(set('CapEff'));
+    expect(set('CapBnd')).toBe(set('CapEff'));
+    expect(set('CapEff')).toBe((0xa80425fbn | (1n << 12n)).toString(16).padStart(16, '0'));
     expect(capEff('--cap-drop', 'chown', '--cap-add', 'NET_ADMIN')).toContain(
       `CapEff:\t${((0xa80425fbn & ~1n) | (1n << 12n)).toString(16).padStart(16, '0')}\n`,
     );
