@@ -3,6 +3,7 @@ import { Digest, ImageSelector } from './images.js';
 import { ResourceName } from './names.js';
 import { Ipv4Address, NetworkAttachment, NetworkName, PublishedPort } from './networks.js';
 import { RunOptionFields } from './run-options.js';
+import { PrivilegeFields, ProcessSecurity } from './capabilities.js';
 import { UnitError, parseCpus, parseMemory, parsePortMapping } from './units.js';
 import { MountList, MountPoint } from './volumes.js';
 import { HealthConfig, HealthState } from './health.js';
@@ -123,6 +124,7 @@ export const ContainerSpec = z.strictObject({
   /** Its stdin stays open for attachers (`-i`); their EOF closes it. */
   stdinOpen: z.boolean().optional(),
   ...RunOptionFields,
+  ...PrivilegeFields,
   /** `--health-*` and `--no-healthcheck` (test `["NONE"]`); fields left out take the image's HEALTHCHECK. */
   healthcheck: HealthConfig.optional(),
 });
@@ -157,6 +159,8 @@ export const ContainerSummary = z.strictObject({
   paused: z.boolean().optional(),
   /** When it has a healthcheck: its status, failures in a row and last results. */
   health: HealthState.optional(),
+  /** Created with `--privileged` (the window marks it). */
+  privileged: z.boolean().optional(),
 });
 export type ContainerSummary = z.infer<typeof ContainerSummary>;
 
@@ -180,6 +184,8 @@ export const ContainerDetail = ContainerSummary.extend({
   networks: z.array(NetworkAttachment).optional(),
   /** Its bind mounts, volumes and tmpfs. */
   mounts: z.array(MountPoint).optional(),
+  /** What its first process may do, read from /proc by the agent while it runs (null when it does not). */
+  security: ProcessSecurity.nullable().optional(),
 });
 export type ContainerDetail = z.infer<typeof ContainerDetail>;
 

@@ -19,6 +19,11 @@ export interface ExtraRunOptions {
   stopSignal?: string;
   stopTimeout?: number;
   shmSize?: string;
+  capAdd?: string[];
+  capDrop?: string[];
+  privileged?: boolean;
+  device?: string[];
+  sysctl?: string[];
 }
 
 function wholeSeconds(value: string): number {
@@ -38,7 +43,12 @@ export function addRunOptions(command: Command): Command {
     .option('--read-only', "mount the container's root filesystem read-only")
     .option('--stop-signal <signal>', 'the signal stop sends first (default SIGTERM)')
     .option('--stop-timeout <seconds>', 'how long stop waits before SIGKILL when not told (default 10)', wholeSeconds)
-    .option('--shm-size <size>', 'size of /dev/shm, e.g. 128m (default 64m)');
+    .option('--shm-size <size>', 'size of /dev/shm, e.g. 128m (default 64m)')
+    .option('--cap-add <capability>', 'add a Linux capability, e.g. NET_ADMIN, or ALL (repeatable)', collect)
+    .option('--cap-drop <capability>', 'drop a Linux capability, e.g. CHOWN, or ALL (repeatable)', collect)
+    .option('--privileged', "give the container every capability, the machine's devices, no seccomp filter and a writable /sys")
+    .option('--device <host[:container[:rwm]]>', 'give the container a device of the machine (repeatable)', collect)
+    .option('--sysctl <key=value>', 'set a namespaced kernel parameter, e.g. net.ipv4.ip_forward=1 (repeatable)', collect);
 }
 
 /**
@@ -99,8 +109,24 @@ export function runOptionsSpec(options: ExtraRunOptions): { env: string[]; spec:
       ...(options.stopSignal !== undefined ? { stopSignal: options.stopSignal } : {}),
       ...(options.stopTimeout !== undefined ? { stopTimeout: options.stopTimeout } : {}),
       ...(options.shmSize !== undefined ? { shmSize: options.shmSize } : {}),
+      ...(options.capAdd?.length ? { capAdd: options.capAdd } : {}),
+      ...(options.capDrop?.length ? { capDrop: options.capDrop } : {}),
+      ...(options.privileged ? { privileged: true } : {}),
+      ...(options.device?.length ? { devices: options.device } : {}),
+      ...(options.sysctl?.length ? { sysctls: parseSysctls(options.sysctl) } : {}),
     },
   };
+}
+
+/** `--sysctl KEY=VALUE`s; which keys a container may set is the spec schema's (and the agent's) to say. */
+export function parseSysctls(pairs: readonly string[]): Record<string, string> {
+  const sysctls = new Map<string, string>();
+  for (const pair of pairs) {
+    const equals = pair.indexOf('=');
+    if (equals <= 0) throw new Error(`--sysctl: "${pair}" is not KEY=VALUE`);
+    sysctls.set(pair.slice(0, equals).trim(), pair.slice(equals + 1));
+  }
+  return Object.fromEntries(sysctls);
 }
 
 // ---- ps ----------------------------------------------------------------------------------------

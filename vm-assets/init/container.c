@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "exec.h"
+#include "privileges.h"
 #include "pty.h"
 #include "rootfs.h"
 #include "util.h"
@@ -117,6 +118,8 @@ void container_main(const struct spec *sp, int sync, int out, int err, int in) {
   wait_for(SYNC_GO);
 
   setup_rootfs(sp);
+  /* /proc is the container's now, and not yet read-only. */
+  apply_sysctls(&sp->sysctls);
   restrict_paths(sp);
   if (sp->tty) take_console(sp);
   become_container(sp, 1, hand_over_stdio);

@@ -66,6 +66,12 @@ const run: RunSpec = {
   resolvConf: '/x/resolv.conf',
   readOnlyRootfs: true,
   shmSize: 128 * 1024 * 1024,
+  privileged: true,
+  deviceNodes: [
+    { type: 'c', major: 1, minor: 3, mode: 0o666, uid: 0, gid: 0, path: '/dev/my null' },
+    { type: 'b', major: 259, minor: 1048575, mode: 0o660, uid: 0, gid: 6, path: '/dev/disk:x' },
+  ],
+  sysctls: ['net/ipv4/ip_forward=1', 'kernel/sem=250 32000 32 128'],
   argv: ['nginx', '-g', 'daemon off;'],
 };
 const exec: ExecSpec = {

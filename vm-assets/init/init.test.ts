@@ -657,6 +657,40 @@ describe.skipIf(!isRoot)('onggi-init run', () => {
     },
   );
 
+  it.runIf(existsSync('/sys/fs/cgroup/unified/cgroup.procs') || existsSync('/sys/fs/cgroup/cgroup.controllers'))(
+    "--device on cgroup2: the helper makes the node and the device's own rule lets it open; 'a' (--privileged) allows every device",
+    async () => {
+      const base = existsSync('/sys/fs/cgroup/unified/cgroup.procs') ? '/sys/fs/cgroup/unified' : '/sys/fs/cgroup';
+      const cgroup = async () => {
+        const dir = join(base, `onggi-test-${randomBytes(4).toString('hex')}`);
+        await mkdir(dir);
+        cgroups.push(dir);
+        return [join(dir, 'cgroup.procs')];
+      };
+      // loop-control (10:237) is outside Docker's rules; given as /dev/mylc, read only. loop0 (7:0) is not given.
+      const deviceNodes = [{ type: 'c' as const, major: 10, minor: 237, mode: 0o640, uid: 0, gid: 6, path: '/dev/mylc' }];
+      const script = 'ls -l /dev/mylc; head -c 0 /dev/mylc; echo "read=$?"; mknod /tmp/loop0 b 7 0; head -c 0 /tmp/loop0; echo "other=$?"';
+      const given = await runScript(script, {
+        cgroupProcs: await cgroup(),
+        deviceAllow: [...DEFAULT_DEVICE_RULES, 'c 10:237 r'],
+        deviceNodes,
+      });
+      expect(given.out).toMatch(/^crw-r-----\s+1 0\s+6\s+10,\s+237\s/m);
+      expect(given.out).toMatch(/^read=0$/m);
+      expect(given.err).toMatch(/\/tmp\/loop0: Operation not permitted/);
+      expect(given.out).toMatch(/^other=1$/m);
+      const all = await runScript(script, {
+        cgroupProcs: await cgroup(),
+        deviceAllow: ['a'],
+        deviceNodes,
+        caps: CAPABILITIES,
+        seccompDeny: [],
+      });
+      expect(all.out).toMatch(/^read=0$/m);
+      expect(all.out).toMatch(/^other=0$/m);
+    },
+  );
+
   it('writes output as JSON lines: escaped, invalid UTF-8 replaced, long lines in 16 KiB pieces, a partial last line kept', async () => {
     const script = [
       'printf \'a\\tb\\001"q"\\\\\\n\'',

@@ -16,6 +16,7 @@
 #include "json.h"
 #include "mounts.h"
 #include "options.h"
+#include "privileges.h"
 #include "spec.h"
 #include "util.h"
 
@@ -111,7 +112,8 @@ static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
   sp->log_max_files = 1;
   sp->mounts = calloc((size_t)argc + 1, sizeof *sp->mounts);
   if (!sp->mounts) die("calloc");
-  struct strv *lists[] = {&sp->env, &sp->caps, &sp->seccomp_deny, &sp->masks, &sp->readonly, &sp->cgroup_procs, &sp->device_allow};
+  struct strv *lists[] = {&sp->env, &sp->caps, &sp->seccomp_deny, &sp->masks, &sp->readonly, &sp->cgroup_procs, &sp->device_allow,
+                          &sp->device_nodes, &sp->sysctls};
   for (size_t k = 0; k < sizeof lists / sizeof *lists; k++) {
     lists[k]->items = calloc((size_t)argc + 1, sizeof(char *));
     if (!lists[k]->items) die("calloc");
@@ -254,10 +256,23 @@ static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
       sp->shm_size = parse_id(opt, value, ULONG_MAX);
       if (sp->shm_size == 0) bad("%s: must be at least 1: \"%s\"", opt, value);
       break;
+    case OPT_PRIVILEGED:
+      sp->privileged = 1;
+      break;
+    case OPT_DEVICE_NODE:
+      push(&sp->device_nodes, value);
+      break;
+    case OPT_SYSCTL:
+      push(&sp->sysctls, value);
+      break;
     }
   }
   const char *rule = bad_device_rule(&sp->device_allow);
   if (rule) bad("--device-allow: expected TYPE MAJOR:MINOR ACCESS like \"c 1:3 rwm\": \"%s\"", rule);
+  const char *node = bad_device_node(&sp->device_nodes);
+  if (node) bad("--device-node: expected TYPE:MAJOR:MINOR:MODE:UID:GID:/PATH like \"c:1:3:666:0:0:/dev/null\": \"%s\"", node);
+  const char *sysctl = bad_sysctl(&sp->sysctls);
+  if (sysctl) bad("--sysctl: expected PATH=VALUE like \"net/ipv4/ip_forward=1\": \"%s\"", sysctl);
   sp->argv = argv + (i < argc ? i + 1 : argc);
   if (!sp->argv[0]) bad("missing -- CMD [ARG...]");
   for (size_t k = 0; k < sizeof known_options / sizeof *known_options; k++)
@@ -331,6 +346,9 @@ static int print_spec(const struct spec *sp) {
   fputs(",\"resolvConf\":", stdout);
   print_string(sp->resolv_conf);
   printf(",\"readOnlyRootfs\":%s,\"shmSize\":%llu", sp->read_only_rootfs ? "true" : "false", sp->shm_size);
+  printf(",\"privileged\":%s", sp->privileged ? "true" : "false");
+  print_device_nodes(&sp->device_nodes, print_string);
+  print_strings("sysctls", sp->sysctls.items, sp->sysctls.n);
   size_t argc = 0;
   while (sp->argv[argc]) argc++;
   print_strings("argv", sp->argv, argc);

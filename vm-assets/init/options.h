@@ -41,6 +41,9 @@ enum option_id {
   OPT_RESOLV_CONF,
   OPT_READ_ONLY_ROOTFS,
   OPT_SHM_SIZE,
+  OPT_PRIVILEGED,
+  OPT_DEVICE_NODE,
+  OPT_SYSCTL,
 };
 
 static const struct {
@@ -82,6 +85,9 @@ static const struct {
     {"--resolv-conf", OPT_RESOLV_CONF, FOR_RUN},
     {"--read-only-rootfs", OPT_READ_ONLY_ROOTFS, FOR_RUN | FLAG},
     {"--shm-size", OPT_SHM_SIZE, FOR_RUN},
+    {"--privileged", OPT_PRIVILEGED, FOR_RUN | FLAG},
+    {"--device-node", OPT_DEVICE_NODE, FOR_RUN | REPEATABLE},
+    {"--sysctl", OPT_SYSCTL, FOR_RUN | REPEATABLE},
 };
 
 static const char usage[] =
@@ -92,7 +98,8 @@ static const char usage[] =
     "                      [--exit-file FILE] [--pid-file FILE] [--unmount-rootfs] [--ready-fd N] [--go-fd N]\n"
     "                      [--tty] [--mount TYPE:FLAGS:TARGET:SOURCE]... [--print-spec] [--console SOCKET]\n"
     "                      [--stdin-open] [--attach-wait MS] [--resolv-conf FILE] [--read-only-rootfs]\n"
-    "                      [--shm-size BYTES] -- CMD [ARG...]\n"
+    "                      [--shm-size BYTES] [--privileged] [--device-node TYPE:MAJOR:MINOR:MODE:UID:GID:PATH]...\n"
+    "                      [--sysctl PATH=VALUE]... -- CMD [ARG...]\n"
     "       onggi-init exec --target-pid PID [--cgroup-procs FILE]... [--cwd DIR] [--uid N] [--gid N]\n"
     "                       [--groups N,...] [--env K=V]... [--cap NAME]... [--seccomp-deny NAME]... [--tty]\n"
     "                       [--tty-size ROWSxCOLS] [--print-spec] -- CMD [ARG...]\n"

@@ -13,6 +13,7 @@
 #include "beneath.h"
 #include "devices.h"
 #include "mounts.h"
+#include "privileges.h"
 #include "util.h"
 
 static void fd_path(char *buf, size_t size, int fd) { snprintf(buf, size, "/proc/self/fd/%d", fd); }
@@ -77,10 +78,13 @@ void setup_rootfs(const struct spec *sp) {
   /* Our own pid namespace's proc, so the container sees only its processes. */
   mount_in(root, "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
   /* sysfs shows the mounting process's network namespace: ours, which holds only lo. */
-  mount_in(root, "sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
+  /* --privileged: writable, as Docker leaves it for a privileged container. */
+  unsigned long sys_ro = sp->privileged ? 0 : MS_RDONLY;
+  mount_in(root, "sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | sys_ro, NULL);
   /* After unshare(CLONE_NEWCGROUP) the container's cgroup is this mount's root. */
-  if (sp->cgroupfs_v2) mount_in(root, "sys/fs/cgroup", "cgroup2", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
+  if (sp->cgroupfs_v2) mount_in(root, "sys/fs/cgroup", "cgroup2", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC | sys_ro, NULL);
   setup_dev(root, sp->shm_size);
+  make_device_nodes(root, &sp->device_nodes);
   if (sp->resolv_conf) bind_etc_file(root, "resolv.conf", sp->resolv_conf);
   /* The container's own mounts go over the image's tree and the standard ones, still before
    * pivot_root: their sources are paths of the machine, which only this side of it can open. */

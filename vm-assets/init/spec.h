@@ -63,6 +63,12 @@ struct spec {
   int read_only_rootfs;
   /* run: /dev/shm's size in bytes (0: Docker's 64 MiB). */
   unsigned long long shm_size;
+  /* run --privileged: /sys and /sys/fs/cgroup mounted writable (the rest of privileged is the agent's lists). */
+  int privileged;
+  /* run --device-node TYPE:MAJOR:MINOR:MODE:UID:GID:PATH: device nodes of the machine made in the container. */
+  struct strv device_nodes;
+  /* run --sysctl PATH=VALUE: written to /proc/sys/PATH inside the container's namespaces before exec. */
+  struct strv sysctls;
   char **argv; /* the container's command: NULL-terminated */
 };
 

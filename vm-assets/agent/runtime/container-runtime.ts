@@ -31,7 +31,9 @@ import { endProcesses, supervisorsUnder } from './leftover-processes.js';
 import { isSameProcess, namespaceInodes, processStartTime } from './proc.js';
 import { mountArgv, mountRootfs, prepareRootfs, unmountRootfs } from './rootfs.js';
 import { initArgs } from './helper-protocol.js';
-import { DEFAULT_DEVICE_RULES, type SecurityPolicy } from './security-policy.js';
+import type { SecurityPolicy } from './security-policy.js';
+import { checkPrivileges, containerDevices, containerPolicy, helperPrivilegeOptions } from './privileges.js';
+import { readProcessSecurity } from './process-security.js';
 import { GO_FD, READY_FD, StartError, launchSupervisor } from './supervisor.js';
 import { UserError, resolveUser } from './users.js';
 import { helperMounts, makeMounts, mountPoints, planMounts, undoMounts, type MadeMounts, type MountContext } from './mounts.js';
@@ -162,6 +164,7 @@ export class ContainerRuntime {
       logPath: paths.log,
       hostname: record.hostname,
       mounts: mountPoints(record.mounts, this.options.volumes),
+      security: record.state === 'running' && record.pid !== null ? (readProcessSecurity(record.pid) ?? null) : null,
     };
   }
 
@@ -245,13 +248,14 @@ export class ContainerRuntime {
 
   /** Who the container's processes run as and what they may do: the same for its first process and every exec. */
   private processSettings(record: ContainerRecord, cgroupProcs: string[]) {
+    const { caps, seccompDeny } = containerPolicy(record.spec, this.options.policy);
     return {
       env: record.env,
       cwd: record.workingDir,
       uid: record.uid,
       gid: record.gid,
-      caps: this.options.policy.caps,
-      seccompDeny: this.options.policy.seccompDeny,
+      caps,
+      seccompDeny,
       cgroupProcs,
       argv: record.argv,
     };
@@ -271,6 +275,7 @@ export class ContainerRuntime {
 
   async create(spec: ContainerSpec): Promise<{ id: string; name: string }> {
     checkRunOptions(spec);
+    checkPrivileges(spec);
     const name = spec.name ?? generateName((candidate) => this.nameTaken(candidate));
     if (this.nameTaken(name))
       throw new OnggiError(ErrorCode.Conflict, 'name_in_use', `the name "${name}" is already in use by another container`, 'params.name');
@@ -412,7 +417,10 @@ export class ContainerRuntime {
     await this.store.save(record, { durable: false });
     try {
       if ((await this.options.cgroups.list()).includes(record.id)) await this.options.cgroups.remove(record.id, scope);
-      const placement = await this.options.cgroups.create(record.id, record.limits, scope);
+      // --device and --privileged: read from the machine at each start, as the devices may have changed.
+      const devices = containerDevices(record.spec);
+      const policy = containerPolicy(record.spec, this.options.policy);
+      const placement = await this.options.cgroups.create(record.id, { ...record.limits, deviceRules: devices.rules }, scope);
       this.watchExit(record.id);
       const args = initArgs({
         command: 'run',
@@ -420,11 +428,11 @@ export class ContainerRuntime {
         ...(overlay === undefined ? {} : { overlay }),
         hostname: record.hostname,
         ...this.processSettings(record, placement.procsFiles),
-        masked: this.options.policy.masked,
-        readonly: this.options.policy.readonly,
+        masked: policy.masked,
+        readonly: policy.readonly,
         cgroupfs: placement.version === 2 ? 'v2' : 'none',
-        // v2 has no devices controller: the helper attaches Docker's rules as a BPF program (v1 writes devices.allow).
-        ...(placement.version === 2 ? { deviceAllow: DEFAULT_DEVICE_RULES } : {}),
+        // v2 has no devices controller: the helper attaches the rules as a BPF program (v1 writes devices.allow).
+        ...(placement.version === 2 ? { deviceAllow: devices.rules } : {}),
         logFile: paths.log,
         logMaxSize: record.log.maxSize,
         logMaxFiles: record.log.maxFiles,
@@ -438,6 +446,7 @@ export class ContainerRuntime {
         ...consoleOptions(record.spec, paths, options),
         resolvConf,
         ...helperRunOptions(record.spec),
+        ...helperPrivilegeOptions(record.spec, devices.nodes),
       });
       const pid = await launchSupervisor(
         this.options.activity,
@@ -937,6 +946,7 @@ function summarize(record: ContainerRecord): ContainerSummary {
     ...(record.spec.labels ? { labels: record.spec.labels } : {}),
     ...(record.paused ? { paused: true } : {}),
     ...(record.health ? { health: record.health } : {}),
+    ...(record.spec.privileged ? { privileged: true } : {}),
   };
 }
 

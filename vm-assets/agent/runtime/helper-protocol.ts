@@ -76,6 +76,25 @@ export interface RunSpec extends ProcessSettings {
   shmSize?: number;
   /** The container's bind mounts (volumes are binds of their data directory) and tmpfs, parents first. */
   mounts?: readonly HelperMount[];
+  /** `--privileged`: /sys (and cgroup2 at /sys/fs/cgroup) writable; the rest of it is in the other lists. */
+  privileged?: boolean;
+  /** Device nodes made in the container (`--device`, and the machine's devices with `--privileged`). */
+  deviceNodes?: readonly DeviceNode[];
+  /** `PATH=VALUE` written to /proc/sys/PATH inside the container before its command (`--sysctl`). */
+  sysctls?: readonly string[];
+}
+
+/** A device node made inside the container (see privileges.ts). */
+export interface DeviceNode {
+  type: 'c' | 'b';
+  major: number;
+  minor: number;
+  /** Permission bits. */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Absolute, inside the container. */
+  path: string;
 }
 
 /** One mount the helper makes inside the rootfs, resolved there as the container would see it. */
@@ -256,6 +275,30 @@ const ENCODE = {
       flags.push(`mode=${mount.mode.toString(8)}`);
     }
     return `${mount.type}:${flags.join(',')}:${mount.target}:${mount.source ?? ''}`;
+  },
+  /** `TYPE:MAJOR:MINOR:MODE:UID:GID:PATH` (mode in octal; the path last, as it may hold a `:`). */
+  'device-node': (node: DeviceNode, what: string) => {
+    check(node.type === 'c' || node.type === 'b', `${what}.type must be c or b`);
+    for (const [field, value] of [
+      ['major', node.major],
+      ['minor', node.minor],
+    ] as const)
+      check(Number.isInteger(value) && value >= 0 && value <= MAX_DEVICE_NUMBER, `${what}.${field} must be a device number: ${value}`);
+    check(Number.isInteger(node.mode) && node.mode >= 0 && node.mode <= 0o7777, `${what}.mode must be permission bits`);
+    absolute(node.path, `${what}.path`);
+    check(
+      node.path !== '/' && !node.path.endsWith('/') && !node.path.split('/').includes('..'),
+      `${what}.path must name a file inside the container: "${node.path}"`,
+    );
+    return `${node.type}:${node.major}:${node.minor}:${node.mode.toString(8)}:${id(node.uid, `${what}.uid`)}:${id(node.gid, `${what}.gid`)}:${node.path}`;
+  },
+  sysctl: (entry: string, what: string) => {
+    const key = entry.slice(0, entry.indexOf('='));
+    check(
+      /^[^/=\0]+(\/[^/=\0]+)*$/.test(key) && !key.split('/').includes('..') && !/[\0\n]/.test(entry),
+      `${what} entries must be PATH=VALUE under /proc/sys: "${entry}"`,
+    );
+    return entry;
   },
   ms: (value: number, what: string) => {
     check(Number.isInteger(value) && value >= 1 && value <= 600_000, `${what} must be 1 to 600000 milliseconds: ${value}`);

@@ -35,10 +35,13 @@ function blockDevice(path: string, field: string): string {
     throw invalid(field, `no device ${path} on this machine`);
   }
   if (!stat.isBlockDevice()) throw invalid(field, `${path} is not a block device`);
-  // Linux's dev_t: major in bits 8–19 (and 32+), minor in bits 0–7 and 20–31.
-  const major = ((stat.rdev >> 8) & 0xfff) | (Math.floor(stat.rdev / 2 ** 32) * 0x1000);
-  const minor = (stat.rdev & 0xff) | ((stat.rdev >> 12) & 0xfff00);
+  const { major, minor } = deviceNumbers(stat.rdev);
   return `${major}:${minor}`;
+}
+
+/** Linux's dev_t: major in bits 8–19 (and 32+), minor in bits 0–7 and 20–31. */
+export function deviceNumbers(rdev: number): { major: number; minor: number } {
+  return { major: ((rdev >> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) * 0x1000), minor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00) };
 }
 
 /** The cgroup limits a spec asks for, checked against what this machine's cgroups offer. */

@@ -11,6 +11,7 @@ import { shortId } from '../../lib/images';
 import type { ContainerAction } from '../../stores/containers';
 import { formatActivity } from '../../../../shared/activity-format.js';
 import { formatPortMappings } from '../../../../shared/units.js';
+import { PrivilegedBadge } from './PrivilegedBadge';
 
 export const CONTAINER_ROW_HEIGHT = 52;
 const COLUMNS = '44px minmax(140px, 1.2fr) minmax(100px, 1fr) 120px minmax(150px, 1fr) minmax(100px, 1fr) 96px 112px';
@@ -185,6 +186,7 @@ const ContainerCells = memo(function ContainerCells({
         <button type="button" className="link-button" aria-expanded={open} onClick={() => onOpen(container.id)}>
           {name}
         </button>
+        <PrivilegedBadge container={container} />
         <span className="cell-sub mono">{shortId(container.id)}</span>
       </div>
       <div role="cell" className="vt-cell vt-cell--truncate mono" title={container.image}>

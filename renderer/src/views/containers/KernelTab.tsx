@@ -12,6 +12,7 @@ import { formatMilliseconds, useLanguage, useT, type MessageKey } from '../../i1
 import { activityKey } from '../../stores/activity';
 import { useClient, useHost, useMachines } from '../../stores';
 import type { DetailState } from './ContainerDetail';
+import { SecuritySection } from './SecuritySection';
 
 /**
  * The kernel gives its initial namespaces fixed inode numbers (include/linux/proc_ns.h). Only for
@@ -145,6 +146,10 @@ export function KernelTab({ machine, container, detail }: { machine: string; con
         ) : (
           <p className="muted">{t('kernel.ns.notRunning')}</p>
         )}
+      </KernelSection>
+
+      <KernelSection icon="kernel" title={t('kernel.security')}>
+        <SecuritySection security={data.security} />
       </KernelSection>
 
       <KernelSection icon="cgroups" title={t('kernel.cgroup', { version: data.cgroup.version })}>

@@ -8,6 +8,7 @@ import { OnggiError, errorMessage } from '../../../../shared/errors.js';
 import type { ImageSummary } from '../../../../shared/images.js';
 import { Field } from '../../components/Field';
 import { FormDialog } from '../../components/FormDialog';
+import { ConfirmDialog } from '../../components/Modal';
 import { MountRows } from './MountRows';
 import { formatBytes, useLanguage, useT, type Translate } from '../../i18n';
 import { shortId, shortImageName } from '../../lib/images';
@@ -32,7 +33,7 @@ export interface RunDialogProps {
 /** The fields typed as one line of text: labelled `run.FIELD`, hinted `run.FIELD.hint`. */
 type TextField = Exclude<RunField, 'env' | 'autoRemove' | 'mounts' | 'interactive'>;
 /** The fields that are a checkbox: labelled `run.FIELD`, with the docker flag beside it. */
-type CheckField = 'autoRemove' | 'interactive';
+type CheckField = 'autoRemove' | 'interactive' | 'privileged';
 
 const fieldOrder: RunField[] = [
   'image',
@@ -46,6 +47,8 @@ const fieldOrder: RunField[] = [
   'memory',
   'pids',
   'mounts',
+  'capAdd',
+  'capDrop',
   'autoRemove',
 ];
 
@@ -65,6 +68,8 @@ export function RunDialog({ images, onRun, onClose, initial }: RunDialogProps) {
   const [submitted, setSubmitted] = useState(false);
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<string>();
+  /** A privileged spec waiting for the user's yes: it gives the container the machine. */
+  const [confirmPrivileged, setConfirmPrivileged] = useState<ContainerSpec>();
 
   const update = <K extends keyof RunFormValues>(key: K, value: RunFormValues[K]): void => {
     const next = { ...values, [key]: value };
@@ -92,9 +97,14 @@ export function RunDialog({ images, onRun, onClose, initial }: RunDialogProps) {
       return;
     }
     setErrors({});
+    if (result.spec.privileged) setConfirmPrivileged(result.spec);
+    else await run(result.spec);
+  };
+
+  const run = async (spec: ContainerSpec): Promise<void> => {
     setBusy(true);
     try {
-      await onRun(result.spec);
+      await onRun(spec);
       onClose();
     } catch (error) {
       const field = error instanceof OnggiError && error.field ? fieldForPath(pathFromField(error.field)) : undefined;
@@ -198,8 +208,30 @@ export function RunDialog({ images, onRun, onClose, initial }: RunDialogProps) {
         {...(errors.mounts ? { error: errorText(t, errors.mounts) ?? '' } : {})}
         onChange={(rows) => update('mounts', rows)}
       />
+      <fieldset className="form-wide fieldset">
+        <legend>{t('run.security')}</legend>
+        <div className="form-row">
+          {text('capAdd', { mono: true, placeholder: 'NET_ADMIN' })}
+          {text('capDrop', { mono: true, placeholder: 'ALL' })}
+        </div>
+        {checkbox('privileged', '--privileged')}
+      </fieldset>
       {checkbox('autoRemove', '--rm')}
       {checkbox('interactive', '-it')}
+      {confirmPrivileged && (
+        <ConfirmDialog
+          danger
+          title={t('run.privileged.confirm.title')}
+          body={<p>{t('run.privileged.confirm.body', { image: confirmPrivileged.image })}</p>}
+          confirmLabel={t('run.privileged.confirm.button')}
+          onCancel={() => setConfirmPrivileged(undefined)}
+          onConfirm={() => {
+            const spec = confirmPrivileged;
+            setConfirmPrivileged(undefined);
+            void run(spec);
+          }}
+        />
+      )}
     </FormDialog>
   );
 }

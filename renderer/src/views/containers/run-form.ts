@@ -25,10 +25,28 @@ export interface RunFormValues {
   mounts: MountRow[];
   /** `-it`: the container's own process gets a terminal and open stdin, shown in its Terminal tab. */
   interactive: boolean;
+  /** `--cap-add` / `--cap-drop`: capability names (NET_ADMIN, CAP_SYS_TIME, ALL) separated by spaces or commas. */
+  capAdd: string;
+  capDrop: string;
+  /** `--privileged`: the dialog asks before running it. */
+  privileged: boolean;
 }
 
 export type RunField =
-  'image' | 'name' | 'command' | 'env' | 'cpus' | 'memory' | 'pids' | 'hostname' | 'networks' | 'ports' | 'autoRemove' | 'mounts';
+  | 'image'
+  | 'name'
+  | 'command'
+  | 'env'
+  | 'cpus'
+  | 'memory'
+  | 'pids'
+  | 'hostname'
+  | 'networks'
+  | 'ports'
+  | 'autoRemove'
+  | 'mounts'
+  | 'capAdd'
+  | 'capDrop';
 
 export const emptyRunForm: RunFormValues = {
   image: '',
@@ -44,6 +62,9 @@ export const emptyRunForm: RunFormValues = {
   autoRemove: false,
   mounts: [],
   interactive: false,
+  capAdd: '',
+  capDrop: '',
+  privileged: false,
 };
 
 const words = (text: string): string[] => text.split(/[\s,]+/).filter(Boolean);
@@ -105,7 +126,19 @@ export function fieldForPath(path: readonly PropertyKey[]): RunField | undefined
   const [first, second] = path;
   if (first === 'limits') return second === 'cpus' || second === 'memory' || second === 'pids' ? second : 'memory';
   if (first === 'entrypoint') return 'command';
-  const fields: readonly string[] = ['image', 'name', 'command', 'env', 'hostname', 'networks', 'ports', 'autoRemove', 'mounts'];
+  const fields: readonly string[] = [
+    'image',
+    'name',
+    'command',
+    'env',
+    'hostname',
+    'networks',
+    'ports',
+    'autoRemove',
+    'mounts',
+    'capAdd',
+    'capDrop',
+  ];
   if (first === 'ip') return 'networks';
   return typeof first === 'string' && fields.includes(first) ? (first as RunField) : undefined;
 }
@@ -171,6 +204,9 @@ export function toSpecInput(values: RunFormValues): { input: ContainerSpecInput;
   const mounts = mountsFromRows(values.mounts);
   if (mounts.length > 0) input.mounts = mounts;
   if (values.interactive) Object.assign(input, { tty: true, stdinOpen: true });
+  if (words(values.capAdd).length > 0) input.capAdd = words(values.capAdd);
+  if (words(values.capDrop).length > 0) input.capDrop = words(values.capDrop);
+  if (values.privileged) input.privileged = true;
   return { input, envLines, errors };
 }
 

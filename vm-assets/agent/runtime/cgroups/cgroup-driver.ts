@@ -19,6 +19,8 @@ export interface CgroupLimits {
   /** `--device-read-bps`/`--device-write-bps`, the device as MAJOR:MINOR. */
   deviceReadBps?: DeviceLimit[] | undefined;
   deviceWriteBps?: DeviceLimit[] | undefined;
+  /** Device rules (`c 1:3 rwm`, `a` for all) replacing DEFAULT_DEVICE_RULES (--device, --privileged); v1 writes them at create. */
+  deviceRules?: readonly string[] | undefined;
 }
 
 export interface LimitRefusal {
