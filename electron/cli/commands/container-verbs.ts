@@ -9,7 +9,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { OnggiError } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
 import type { ContainerSpecInput } from '../../../shared/containers.js';
-import { parseDuration } from '../../../shared/health.js';
+import { healthFromOptions, parseDuration } from '../../../shared/health.js';
 import { parseDeviceRate } from '../../../shared/resource-options.js';
 import { formatTable } from '../format.js';
 import { collect, printJson, withSession, type Session } from '../session.js';
@@ -123,18 +123,15 @@ export function resourceRunSpec(
     ...(options.deviceReadBps?.length ? { deviceReadBps: options.deviceReadBps } : {}),
     ...(options.deviceWriteBps?.length ? { deviceWriteBps: options.deviceWriteBps } : {}),
   };
-  const health = {
-    ...(options.healthCmd !== undefined ? { test: ['CMD-SHELL', options.healthCmd] } : {}),
+  const healthcheck = healthFromOptions({
+    ...(options.healthCmd !== undefined ? { cmd: options.healthCmd } : {}),
     ...(options.healthInterval !== undefined ? { intervalMs: options.healthInterval } : {}),
     ...(options.healthTimeout !== undefined ? { timeoutMs: options.healthTimeout } : {}),
     ...(options.healthRetries !== undefined ? { retries: options.healthRetries } : {}),
     ...(options.healthStartPeriod !== undefined ? { startPeriodMs: options.healthStartPeriod } : {}),
-  };
-  if (options.healthcheck === false) {
-    if (Object.keys(health).length > 0) throw new InvalidArgumentError('--no-healthcheck conflicts with the --health-* options');
-    return { limits, healthcheck: { test: ['NONE'] } };
-  }
-  return { limits, ...(Object.keys(health).length > 0 ? { healthcheck: health } : {}) };
+    disabled: options.healthcheck === false,
+  });
+  return { limits, ...(healthcheck ? { healthcheck } : {}) };
 }
 
 export function registerContainerVerbCommands(program: Command): void {
