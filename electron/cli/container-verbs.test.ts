@@ -113,6 +113,47 @@ describe('onggi container verbs, end to end', () => {
     expect(onggi('rm', 'ends').code).toBe(0);
   });
 
+  it('create makes a container without starting it; start runs it; --rm and bad input', async () => {
+    expect(onggi('image', 'pull', '--insecure', fixture.images.refs.busybox).code).toBe(0);
+    const created = onggi(
+      'create',
+      '--name',
+      'later',
+      '-e',
+      'WHO=later',
+      fixture.images.refs.busybox,
+      'sh',
+      '-c',
+      'echo "$WHO ran"; exit 4',
+    );
+    expect(created.err).toBe('');
+    const id = created.out.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    // Created, not running: listed with -a only, no process, no log.
+    expect(summary('later')).toMatchObject({ id, state: 'created', pid: null, startedAt: null });
+    expect((JSON.parse(onggi('ps', '--json').out) as ContainerSummary[]).map((c) => c.name)).not.toContain('later');
+    expect(onggi('logs', 'later').out).toBe('');
+    expect(onggi('start', 'later').out).toBe('later\n');
+    expect(onggi('wait', 'later').out).toBe('4\n');
+    expect(onggi('logs', 'later').out).toBe('later ran\n');
+    expect(onggi('rm', 'later').code).toBe(0);
+
+    // --rm on create: removed when it ends after its start, as Docker's.
+    expect(onggi('create', '--rm', '--name', 'once', fixture.images.refs.busybox, 'true').code).toBe(0);
+    expect(summary('once')?.state).toBe('created');
+    expect(onggi('start', 'once').code).toBe(0);
+    await until(
+      () => summary('once'),
+      (found) => found === undefined,
+      'the --rm container to go',
+    );
+
+    // Bad input: refused naming the field, nothing made; create has no -d.
+    expect(onggi('create', '--memory', 'lots', fixture.images.refs.busybox).err).toMatch(/limits\.memory/);
+    expect(onggi('create', '-d', fixture.images.refs.busybox).err).toMatch(/unknown option '-d'/);
+    expect(JSON.parse(onggi('ps', '-a', '--json').out)).toEqual([]);
+  });
+
   it('bad input for each option gives an error naming the field', async () => {
     const bad = (...args: string[]) => onggi('run', '-d', ...args, fixture.images.refs.busybox, 'true').err;
     expect(bad('--cpuset-cpus', 'x')).toMatch(/limits\.cpusetCpus/);

@@ -55,16 +55,20 @@ describe.skipIf(!isRoot)('real workloads: Debian nginx and PostgreSQL through on
         `postgres in ${container} to accept connections`,
         { attempts: 300, intervalMs: 100 },
       );
+    let mark = Date.now();
     out(onggi('run', '-d', '--name', 'pg1', '-v', `pgdata:${PGDATA}`, image));
     await ready('pg1');
+    process.stderr.write(`workloads: first postgres (initdb) ready in ${Date.now() - mark} ms\n`);
     out(psql('pg1', 'CREATE TABLE notes (id int PRIMARY KEY, body text)'));
     out(psql('pg1', "INSERT INTO notes VALUES (1, 'kept by the volume')"));
     expect(out(psql('pg1', 'SELECT body FROM notes WHERE id = 1')).trim()).toBe('kept by the volume');
     out(onggi('rm', '-f', 'pg1'));
     expect(out(onggi('volume', 'ls'))).toContain('pgdata');
 
+    mark = Date.now();
     out(onggi('run', '-d', '--name', 'pg2', '-v', `pgdata:${PGDATA}`, image));
     await ready('pg2');
+    process.stderr.write(`workloads: second postgres ready in ${Date.now() - mark} ms\n`);
     expect(out(psql('pg2', 'SELECT id, body FROM notes')).trim()).toBe('1|kept by the volume');
     out(onggi('rm', '-f', 'pg2'));
   });
