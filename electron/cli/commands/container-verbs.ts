@@ -242,8 +242,10 @@ export function registerContainerVerbCommands(program: Command): void {
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .action((container: string, options: { output?: string }, cmd: Command) =>
       withSession(cmd, async (session) => {
-        await requireLocal(session, 'export');
-        await tarTo(options.output, (dest) => session.api.call('containers.export', { machine: session.machine, container, dest }));
+        const { core, api, machine } = session;
+        await tarTo(options.output, (dest) =>
+          core.fileFromMachine(machine, dest, (path) => api.call('containers.export', { machine, container, dest: path })),
+        );
       }),
     );
 
@@ -281,8 +283,10 @@ export function registerContainerVerbCommands(program: Command): void {
       .option('-o, --output <file>', 'write to a file instead of stdout')
       .action((images: string[], options: { output?: string }, cmd: Command) =>
         withSession(cmd, async (session) => {
-          await requireLocal(session, 'save');
-          await tarTo(options.output, (dest) => session.api.call('images.save', { machine: session.machine, images, dest }));
+          const { core, api, machine } = session;
+          await tarTo(options.output, (dest) =>
+            core.fileFromMachine(machine, dest, (path) => api.call('images.save', { machine, images, dest: path })),
+          );
         }),
       );
   const image = program.commands.find((command) => command.name() === 'image');
