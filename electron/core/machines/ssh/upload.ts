@@ -73,9 +73,10 @@ export async function uploadFile(
 }
 
 /**
- * Runs `produce` with a fresh path under the machine's /tmp (random, not yet there: the agent
- * writes it as root), then copies that file to `localPath` over SFTP and removes the remote copy,
- * whatever happened.
+ * Runs `produce` with a fresh path under the machine's /tmp, then copies that file to `localPath`
+ * over SFTP and removes the remote copy, whatever happened. The file is made first by the SSH
+ * user, empty and 0600: the agent (root) writes into it and keeps its owner and mode, so a
+ * non-root login can read it back and delete it, and nobody else on the machine can read it.
  */
 export async function downloadFile(
   connection: SshConnection,
@@ -85,6 +86,11 @@ export async function downloadFile(
 ): Promise<{ bytes: number; durationMs: number }> {
   const sftp = await connection.sftp();
   const remotePath = `/tmp/onggi-download-${randomBytes(16).toString('hex')}`;
+  await new Promise<void>((resolve, reject) =>
+    sftp.open(remotePath, 'wx', { mode: 0o600 }, (error, handle) =>
+      error ? reject(error) : sftp.close(handle, (closeError) => (closeError ? reject(closeError) : resolve())),
+    ),
+  );
   try {
     await produce(remotePath);
     const started = performance.now();
