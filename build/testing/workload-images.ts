@@ -8,12 +8,11 @@
 // `onggi image import` reads, and reused until the recipe below changes; older builds are removed
 // (as vm-image.ts does for the VM guest). A second run costs nothing; CI pays once per machine.
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmod, chown, mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from './isolated-agent.js';
-import { unmountUnder } from './mounts.js';
+import { cachedByRecipe } from './recipe-cache.js';
 
 const execFileP = promisify(execFile);
 
@@ -111,54 +110,22 @@ export interface WorkloadImages {
   buildMs: number;
 }
 
-export function workloadRecipeHash(): string {
-  return createHash('sha256').update(JSON.stringify(WORKLOAD_RECIPE)).digest('hex').slice(0, 16);
-}
-
-/** The cached images for the current recipe, built first when absent (≈ 1 minute here). */
+/** The cached images for the current recipe, built first when absent (≈ 1 minute on a quiet machine). */
 export async function workloadImages(log: (line: string) => void = () => undefined): Promise<WorkloadImages> {
-  const hash = workloadRecipeHash();
-  const dir = join(WORKLOAD_CACHE_DIR, hash);
-  const images = (built: boolean, buildMs: number): WorkloadImages => ({
+  const { dir, built, buildMs } = await cachedByRecipe(WORKLOAD_CACHE_DIR, WORKLOAD_RECIPE, (work) => build(work, log));
+  return {
     archives: {
       nginx: { file: join(dir, 'nginx.tar'), name: WORKLOAD_RECIPE.images.nginx.name },
       postgres: { file: join(dir, 'postgres.tar'), name: WORKLOAD_RECIPE.images.postgres.name },
     },
     built,
     buildMs,
-  });
-  if (await exists(join(dir, 'complete'))) return images(false, 0);
-  await mkdir(WORKLOAD_CACHE_DIR, { recursive: true });
-  const started = Date.now();
-  const work = join(WORKLOAD_CACHE_DIR, `${hash}.build-${process.pid}`);
-  await rm(work, { recursive: true, force: true });
-  try {
-    await build(work, log);
-    await writeFile(join(work, 'complete'), `${new Date().toISOString()}\n`);
-    try {
-      await rename(work, dir);
-    } catch (error) {
-      // Another run finished the same recipe first: use theirs.
-      if (!(await exists(join(dir, 'complete')))) throw error;
-    }
-  } finally {
-    // debootstrap mounts /proc and /sys inside the rootfs while it works: a build that failed
-    // half-way may leave them there, and rm must never walk into the machine's own.
-    unmountUnder(work);
-    await rm(work, { recursive: true, force: true });
-  }
-  for (const entry of await readdir(WORKLOAD_CACHE_DIR)) {
-    if (entry === hash || entry.includes('.build-')) continue;
-    unmountUnder(join(WORKLOAD_CACHE_DIR, entry));
-    await rm(join(WORKLOAD_CACHE_DIR, entry), { recursive: true, force: true });
-  }
-  return images(true, Date.now() - started);
+  };
 }
 
 async function build(work: string, log: (line: string) => void): Promise<void> {
   const layout = join(work, 'oci');
   const bundle = join(work, 'bundle');
-  await mkdir(work, { recursive: true });
   await run(['umoci', 'init', '--layout', layout]);
   await run(['umoci', 'new', '--image', `${layout}:base`]);
   await run(['umoci', 'unpack', '--image', `${layout}:base`, bundle]);
@@ -239,11 +206,4 @@ async function run(argv: string[]): Promise<void> {
     const stderr = (error as { stderr?: string }).stderr ?? '';
     throw new Error(`${argv.join(' ')} failed: ${stderr.trim().slice(-4000) || String(error)}`, { cause: error });
   }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
 }

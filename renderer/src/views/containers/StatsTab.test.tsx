@@ -3,27 +3,11 @@
 // changes what the charts say, a hidden window asks nothing, and leaving the tab stops the timer.
 import { act, cleanup, render, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ContainerStats, ContainerSummary } from '../../../../shared/containers.js';
+import type { ContainerStats } from '../../../../shared/containers.js';
 import { useLanguageStore } from '../../i18n';
 import { createStores, StoresContext } from '../../stores';
-import { ScriptedClient } from '../../stores/test-fixtures';
+import { ScriptedClient, runningContainer as running } from '../../stores/test-fixtures';
 import { STATS_INTERVAL_MS, StatsTab } from './StatsTab';
-
-const running: ContainerSummary = {
-  id: 'c'.repeat(64),
-  name: 'db',
-  image: 'postgres',
-  imageId: `sha256:${'d'.repeat(64)}`,
-  command: ['postgres'],
-  state: 'running',
-  pid: 4242,
-  exitCode: null,
-  oomKilled: false,
-  error: null,
-  createdAt: '2026-12-06T00:00:00Z',
-  startedAt: '2026-12-06T00:00:01Z',
-  finishedAt: null,
-};
 
 const MiB = 1024 * 1024;
 
