@@ -65,3 +65,34 @@ export function parseDuration(text: string): number {
   const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
   return Math.round(parts.reduce((sum, part) => sum + Number(/[\d.]+/.exec(part)?.[0]) * (unit[/[a-z]+$/.exec(part)?.[0] ?? 's'] ?? 0), 0));
 }
+
+/** The healthcheck fields as `run --health-*` and the run dialog take them (durations in ms). */
+export interface HealthOptions {
+  /** Run through `/bin/sh -c` (Docker's `--health-cmd`: CMD-SHELL). */
+  cmd?: string;
+  intervalMs?: number;
+  timeoutMs?: number;
+  retries?: number;
+  startPeriodMs?: number;
+  /** `--no-healthcheck`: none, not even the image's. */
+  disabled?: boolean;
+}
+
+/**
+ * Those options as the spec's `healthcheck` (undefined when none is given: the image's applies).
+ * Not validated here: HealthConfig does that with the whole spec, naming the field.
+ */
+export function healthFromOptions(options: HealthOptions): HealthConfig | undefined {
+  const health = {
+    ...(options.cmd !== undefined ? { test: ['CMD-SHELL', options.cmd] } : {}),
+    ...(options.intervalMs !== undefined ? { intervalMs: options.intervalMs } : {}),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.retries !== undefined ? { retries: options.retries } : {}),
+    ...(options.startPeriodMs !== undefined ? { startPeriodMs: options.startPeriodMs } : {}),
+  };
+  if (options.disabled) {
+    if (Object.keys(health).length > 0) throw new Error('--no-healthcheck conflicts with the --health-* options');
+    return { test: ['NONE'] };
+  }
+  return Object.keys(health).length > 0 ? health : undefined;
+}

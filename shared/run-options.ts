@@ -93,3 +93,49 @@ export const RunOptionFields = {
   /** /dev/shm's size (`--shm-size`); default 64 MiB as Docker's. */
   shmSize: ShmSize.optional(),
 };
+
+/** A line of an env file that cannot be taken: which line and why (the message names the file too). */
+export class EnvFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly reason: string,
+  ) {
+    super(`--env-file ${file}:${line}: ${reason}`);
+  }
+}
+
+/**
+ * Docker's env-file: one `KEY=VALUE` a line taken as written (no quotes removed, no expansion),
+ * a bare `KEY` takes the value `env` gives it (the CLI's own environment; the window has none to
+ * give) and is left out when it has none, blank lines and lines starting with `#` are skipped.
+ * Shared by the CLI's `--env-file` and the run dialog's pasted env file.
+ */
+export function parseEnvFile(text: string, file: string, env: Readonly<Record<string, string | undefined>> = {}): string[] {
+  const entries: string[] = [];
+  for (const [index, raw] of text
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .entries()) {
+    const line = raw.trimStart();
+    if (line === '' || line.startsWith('#')) continue;
+    const equals = line.indexOf('=');
+    const key = equals < 0 ? line.trimEnd() : line.slice(0, equals);
+    if (key === '') throw new EnvFileError(file, index + 1, 'no variable name before "="');
+    if (/\s/.test(key)) throw new EnvFileError(file, index + 1, `variable "${key}" contains whitespace`);
+    if (equals >= 0) entries.push(line);
+    else if (env[key] !== undefined) entries.push(`${key}=${env[key]}`);
+  }
+  return entries;
+}
+
+/** `KEY=VALUE` labels (`-l`, or a line each in the run dialog); a bare `KEY` is an empty label, as Docker takes it. */
+export function parseLabels(pairs: readonly string[]): Record<string, string> {
+  // Through a Map and fromEntries: a key like __proto__ becomes a label, not the object's prototype.
+  const labels = new Map<string, string>();
+  for (const pair of pairs) {
+    const equals = pair.indexOf('=');
+    labels.set(equals < 0 ? pair : pair.slice(0, equals), equals < 0 ? '' : pair.slice(equals + 1));
+  }
+  return Object.fromEntries(labels);
+}

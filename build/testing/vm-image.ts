@@ -4,11 +4,11 @@
 // and reused until the recipe below changes; older builds are removed. `mkfs.ext4 -d` fills a raw
 // image straight from the directory tree: no loop device, no mount.
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmod, copyFile, mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeBusyboxLayer } from './busybox-layer.js';
 import { REPO_ROOT } from './isolated-agent.js';
+import { cachedByRecipe, recipeHashOf } from './recipe-cache.js';
 
 export const VM_CACHE_DIR = join(REPO_ROOT, '.cache/vm');
 
@@ -58,15 +58,14 @@ export interface VmImage {
 }
 
 export function recipeHash(): string {
-  return createHash('sha256').update(JSON.stringify(VM_RECIPE)).digest('hex').slice(0, 16);
+  return recipeHashOf(VM_RECIPE);
 }
 
 const GUEST_BUSYBOX_TAR = '/root/busybox-rootfs.tar';
 
 /** The cached image for the current recipe, built first when absent (≈ 2 minutes). */
 export async function vmImage(log: (line: string) => void = () => undefined): Promise<VmImage> {
-  const hash = recipeHash();
-  const dir = join(VM_CACHE_DIR, hash);
+  const dir = join(VM_CACHE_DIR, recipeHash());
   const image = (built: boolean, buildMs: number): VmImage => ({
     dir,
     rootImage: join(dir, 'root.img'),
@@ -77,28 +76,8 @@ export async function vmImage(log: (line: string) => void = () => undefined): Pr
     built,
     buildMs,
   });
-  if (await exists(join(dir, 'complete'))) return image(false, 0);
-  await mkdir(VM_CACHE_DIR, { recursive: true });
-  const started = Date.now();
-  const work = join(VM_CACHE_DIR, `${hash}.build-${process.pid}`);
-  await rm(work, { recursive: true, force: true });
-  try {
-    await build(work, log);
-    await writeFile(join(work, 'complete'), `${new Date().toISOString()}\n`);
-    try {
-      await rename(work, dir);
-    } catch (error) {
-      // Another run finished the same recipe first: use theirs.
-      if (!(await exists(join(dir, 'complete')))) throw error;
-    }
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
-  // Older recipes' images (and abandoned builds) go.
-  for (const entry of await readdir(VM_CACHE_DIR)) {
-    if (entry !== hash && !entry.includes('.build-')) await rm(join(VM_CACHE_DIR, entry), { recursive: true, force: true });
-  }
-  return image(true, Date.now() - started);
+  const { built, buildMs } = await cachedByRecipe(VM_CACHE_DIR, VM_RECIPE, (work) => build(work, log));
+  return image(built, buildMs);
 }
 
 async function build(work: string, log: (line: string) => void): Promise<void> {
@@ -158,11 +137,4 @@ function run(command: string, args: string[]): Promise<void> {
       code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`}): ${stderr}`)),
     );
   });
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
 }

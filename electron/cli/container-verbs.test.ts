@@ -94,7 +94,8 @@ describe('onggi container verbs, end to end', () => {
     expect(summary('verbs')).toBeUndefined();
     expect(summary('verbs2')?.state).toBe('running');
     expect(onggi('rm', '-f', 'verbs2').code).toBe(0);
-  });
+    // Some 25 CLI runs: over 30 s on the 2-core machine beside other suites.
+  }, 90_000);
 
   it('commit, save and import round-trip; wait prints the exit code', () => {
     expect(onggi('run', '--name', 'tocommit', fixture.images.refs.busybox, 'sh', '-c', 'echo kept > /kept; rm /etc/group').code).toBe(0);
@@ -111,6 +112,49 @@ describe('onggi container verbs, end to end', () => {
     expect(onggi('run', '-d', '--name', 'ends', fixture.images.refs.busybox, 'sh', '-c', 'exit 7').code).toBe(0);
     expect(onggi('wait', 'ends').out).toBe('7\n');
     expect(onggi('rm', 'ends').code).toBe(0);
+  });
+
+  it('create makes a container without starting it; start runs it; --rm and bad input', async () => {
+    expect(onggi('image', 'pull', '--insecure', fixture.images.refs.busybox).code).toBe(0);
+    const created = onggi(
+      'create',
+      '--name',
+      'later',
+      '-e',
+      'WHO=later',
+      fixture.images.refs.busybox,
+      'sh',
+      '-c',
+      'echo "$WHO ran"; exit 4',
+    );
+    expect(created.err).toBe('');
+    const id = created.out.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    // Created, not running: listed with -a only, no process, no log.
+    expect(summary('later')).toMatchObject({ id, state: 'created', pid: null, startedAt: null });
+    expect((JSON.parse(onggi('ps', '--json').out) as ContainerSummary[]).map((c) => c.name)).not.toContain('later');
+    expect(onggi('logs', 'later').out).toBe('');
+    expect(onggi('start', 'later').out).toBe('later\n');
+    expect(onggi('wait', 'later').out).toBe('4\n');
+    expect(onggi('logs', 'later').out).toBe('later ran\n');
+    expect(onggi('rm', 'later').code).toBe(0);
+
+    // --rm on create: removed when it ends after its start, as Docker's.
+    expect(onggi('create', '--rm', '--name', 'once', fixture.images.refs.busybox, 'true').code).toBe(0);
+    expect(summary('once')?.state).toBe('created');
+    expect(onggi('start', 'once').code).toBe(0);
+    await until(
+      () => summary('once'),
+      (found) => found === undefined,
+      'the --rm container to go',
+    );
+
+    // Bad input: refused naming the field, nothing made; create has no -d.
+    const ids = () => (JSON.parse(onggi('ps', '-a', '--json').out) as ContainerSummary[]).map((c) => c.id).sort();
+    const before = ids();
+    expect(onggi('create', '--memory', 'lots', fixture.images.refs.busybox).err).toMatch(/limits\.memory/);
+    expect(onggi('create', '-d', fixture.images.refs.busybox).err).toMatch(/unknown option '-d'/);
+    expect(ids()).toEqual(before);
   });
 
   it('bad input for each option gives an error naming the field', async () => {

@@ -1,8 +1,9 @@
 // The CLI's parsing of Docker's env files, labels and ps filters, and ps's PORTS cell.
 import { describe, expect, it } from 'vitest';
 import type { ContainerSummary } from '../../shared/containers.js';
+import { parseEnvFile, parseLabels } from '../../shared/run-options.js';
 import { formatPortMappings } from '../../shared/units.js';
-import { matchesPsFilters, parseEnvFile, parseLabels, parsePsFilters } from './run-options.js';
+import { matchesPsFilters, parsePsFilters } from './run-options.js';
 
 const container = (name: string, state: ContainerSummary['state'], labels?: Record<string, string>): ContainerSummary => ({
   id: `${name.charCodeAt(0).toString(16)}${'0'.repeat(62)}`,

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { ContainerSpecInput, ContainerState, ContainerSummary } from '../../shared/containers.js';
+import { parseEnvFile, parseLabels } from '../../shared/run-options.js';
 import { collect } from './session.js';
 
 export interface ExtraRunOptions {
@@ -51,29 +52,6 @@ export function addRunOptions(command: Command): Command {
     .option('--sysctl <key=value>', 'set a namespaced kernel parameter, e.g. net.ipv4.ip_forward=1 (repeatable)', collect);
 }
 
-/**
- * Docker's env-file: one `KEY=VALUE` a line taken as written (no quotes removed, no expansion),
- * a bare `KEY` takes this CLI's own value (and is left out when it has none), blank lines and
- * lines starting with `#` are skipped. Errors name the file and line.
- */
-export function parseEnvFile(text: string, file: string, env: NodeJS.ProcessEnv = process.env): string[] {
-  const entries: string[] = [];
-  for (const [index, raw] of text
-    .replace(/^\uFEFF/, '')
-    .split(/\r?\n/)
-    .entries()) {
-    const line = raw.trimStart();
-    if (line === '' || line.startsWith('#')) continue;
-    const equals = line.indexOf('=');
-    const key = equals < 0 ? line.trimEnd() : line.slice(0, equals);
-    if (key === '') throw new Error(`--env-file ${file}:${index + 1}: no variable name before "="`);
-    if (/\s/.test(key)) throw new Error(`--env-file ${file}:${index + 1}: variable "${key}" contains whitespace`);
-    if (equals >= 0) entries.push(line);
-    else if (env[key] !== undefined) entries.push(`${key}=${env[key]}`);
-  }
-  return entries;
-}
-
 function readEnvFile(file: string): string[] {
   let text: string;
   try {
@@ -81,18 +59,7 @@ function readEnvFile(file: string): string[] {
   } catch (error) {
     throw new Error(`--env-file ${file}: ${(error as Error).message}`, { cause: error });
   }
-  return parseEnvFile(text, file);
-}
-
-/** `KEY=VALUE` labels; a bare `KEY` is an empty label, as Docker takes it. */
-export function parseLabels(pairs: readonly string[]): Record<string, string> {
-  // Through a Map and fromEntries: a key like __proto__ becomes a label, not the object's prototype.
-  const labels = new Map<string, string>();
-  for (const pair of pairs) {
-    const equals = pair.indexOf('=');
-    labels.set(equals < 0 ? pair : pair.slice(0, equals), equals < 0 ? '' : pair.slice(equals + 1));
-  }
-  return Object.fromEntries(labels);
+  return parseEnvFile(text, file, process.env);
 }
 
 /** The spec fields these options give; `env` are the env files' entries, to go before `-e`'s. */

@@ -87,6 +87,12 @@ export interface HostCore {
     file: string,
     options: { kind?: 'auto' | 'docker-archive' | 'oci-archive' | 'rootfs'; name?: string },
   ): Promise<ImageSummary[]>;
+  /**
+   * A file the agent writes (`export`, `image save`) at `localPath` on this computer: the local
+   * agent writes it there; a remote one writes a temporary file on its machine, copied here over
+   * SFTP and removed. `produce` makes the agent write at the path it is given.
+   */
+  fileFromMachine(machine: string, localPath: string, produce: (path: string) => Promise<unknown>): Promise<void>;
   /** A terminal on a machine: a container command or the machine's shell (see Machine.openTerminal). */
   openTerminal(machine: string, options: TerminalOptions): Promise<Terminal>;
   /**
@@ -311,6 +317,12 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     execCommand: (machine, container, command, options) => machineNamed(machine).execCommand(container, command, options),
     openTerminal: (machine, terminal) => machineNamed(machine).openTerminal(terminal),
     importImageFile,
+    fileFromMachine: async (machine, localPath, produce) => {
+      const target = machineNamed(machine);
+      await target.agent(); // deployed and answering before anything is asked of it
+      if (target.download) await target.download(localPath, produce);
+      else await produce(localPath);
+    },
     machine: machineNamed,
     close: async () => {
       stopWatching?.();

@@ -9,7 +9,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { OnggiError } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
 import type { ContainerSpecInput } from '../../../shared/containers.js';
-import { parseDuration } from '../../../shared/health.js';
+import { healthFromOptions, parseDuration } from '../../../shared/health.js';
 import { parseDeviceRate } from '../../../shared/resource-options.js';
 import { formatTable } from '../format.js';
 import { collect, printJson, withSession, type Session } from '../session.js';
@@ -123,18 +123,15 @@ export function resourceRunSpec(
     ...(options.deviceReadBps?.length ? { deviceReadBps: options.deviceReadBps } : {}),
     ...(options.deviceWriteBps?.length ? { deviceWriteBps: options.deviceWriteBps } : {}),
   };
-  const health = {
-    ...(options.healthCmd !== undefined ? { test: ['CMD-SHELL', options.healthCmd] } : {}),
+  const healthcheck = healthFromOptions({
+    ...(options.healthCmd !== undefined ? { cmd: options.healthCmd } : {}),
     ...(options.healthInterval !== undefined ? { intervalMs: options.healthInterval } : {}),
     ...(options.healthTimeout !== undefined ? { timeoutMs: options.healthTimeout } : {}),
     ...(options.healthRetries !== undefined ? { retries: options.healthRetries } : {}),
     ...(options.healthStartPeriod !== undefined ? { startPeriodMs: options.healthStartPeriod } : {}),
-  };
-  if (options.healthcheck === false) {
-    if (Object.keys(health).length > 0) throw new InvalidArgumentError('--no-healthcheck conflicts with the --health-* options');
-    return { limits, healthcheck: { test: ['NONE'] } };
-  }
-  return { limits, ...(Object.keys(health).length > 0 ? { healthcheck: health } : {}) };
+    disabled: options.healthcheck === false,
+  });
+  return { limits, ...(healthcheck ? { healthcheck } : {}) };
 }
 
 export function registerContainerVerbCommands(program: Command): void {
@@ -245,8 +242,10 @@ export function registerContainerVerbCommands(program: Command): void {
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .action((container: string, options: { output?: string }, cmd: Command) =>
       withSession(cmd, async (session) => {
-        await requireLocal(session, 'export');
-        await tarTo(options.output, (dest) => session.api.call('containers.export', { machine: session.machine, container, dest }));
+        const { core, api, machine } = session;
+        await tarTo(options.output, (dest) =>
+          core.fileFromMachine(machine, dest, (path) => api.call('containers.export', { machine, container, dest: path })),
+        );
       }),
     );
 
@@ -284,8 +283,10 @@ export function registerContainerVerbCommands(program: Command): void {
       .option('-o, --output <file>', 'write to a file instead of stdout')
       .action((images: string[], options: { output?: string }, cmd: Command) =>
         withSession(cmd, async (session) => {
-          await requireLocal(session, 'save');
-          await tarTo(options.output, (dest) => session.api.call('images.save', { machine: session.machine, images, dest }));
+          const { core, api, machine } = session;
+          await tarTo(options.output, (dest) =>
+            core.fileFromMachine(machine, dest, (path) => api.call('images.save', { machine, images, dest: path })),
+          );
         }),
       );
   const image = program.commands.find((command) => command.name() === 'image');

@@ -137,13 +137,15 @@ async function streamLogs(
   );
 }
 
-export function registerContainerCommands(program: Command): void {
-  addResourceRunOptions(addRunOptions(program.command('run')))
-    .description('create and start a container; attached, print its output and exit with its exit code')
+/**
+ * The options that describe a container, shared by `run` and `create` (Docker's `create` takes
+ * `run`'s, less what only starting does: -d and --detach-keys).
+ */
+function addCreateOptions(command: Command): Command {
+  return addResourceRunOptions(addRunOptions(command))
     .argument('<image>', 'image reference, id or id prefix')
     .argument('[command...]', 'command and arguments (replace the image CMD)')
     .option('--rm', 'remove the container when it exits')
-    .option('-d, --detach', 'run in the background and print the container id')
     .option('--name <name>', 'container name')
     .option('-e, --env <NAME=value>', 'environment variable (repeatable)', collect)
     .option('-w, --workdir <dir>', 'working directory inside the container')
@@ -162,7 +164,25 @@ export function registerContainerCommands(program: Command): void {
     .addOption(MOUNT_OPTIONS.mount())
     .addOption(MOUNT_OPTIONS.tmpfs())
     .option('-i, --interactive', 'keep stdin open and attach it')
-    .option('-t, --tty', "give the container's process a terminal (attached: this one)")
+    .option('-t, --tty', "give the container's process a terminal (attached: this one)");
+}
+
+export function registerContainerCommands(program: Command): void {
+  addCreateOptions(program.command('create'))
+    .description('create a container without starting it (`onggi start` starts it) and print its id')
+    .passThroughOptions()
+    .action((image: string, command: string[], options: RunOptions, cmd: Command) =>
+      withSession(cmd, async ({ api, machine }) => {
+        // --rm: the agent removes it when it ends after a start, as Docker's create --rm.
+        const spec = specFrom(image, command, options, Boolean(options.rm));
+        const { id } = await api.call('containers.create', { machine, ...spec });
+        process.stdout.write(`${id}\n`);
+      }),
+    );
+
+  addCreateOptions(program.command('run'))
+    .description('create and start a container; attached, print its output and exit with its exit code')
+    .option('-d, --detach', 'run in the background and print the container id')
     .option('--detach-keys <keys>', 'the key sequence that detaches (default ctrl-p,ctrl-q)', detachKeysOption)
     .passThroughOptions()
     .action((image: string, command: string[], options: RunOptions, cmd: Command) =>

@@ -358,6 +358,26 @@ describe('the ssh machine in the host core', () => {
     expect(run.status).toBe(6);
   }, 60_000);
 
+  it('export and image save of a remote machine land on this computer (written there, copied over SFTP, removed there)', async () => {
+    const made = onggi('run', '--name', 'toexport', '--machine', 'box', 'uploaded:1', 'sh', '-c', 'echo remote > /made');
+    expect(made.stderr).toBe('');
+    const exported = join(root, 'exported.tar');
+    const exportRun = onggi('export', 'toexport', '-o', exported, '--machine', 'box');
+    expect(exportRun.stderr).toBe('');
+    const listed = spawnSync('tar', ['-tf', exported], { encoding: 'utf8' }).stdout.split('\n');
+    expect(listed).toContain('./made');
+    expect(spawnSync('tar', ['-xOf', exported, './made'], { encoding: 'utf8' }).stdout).toBe('remote\n');
+    const saved = join(root, 'saved.tar');
+    expect(onggi('image', 'save', '-o', saved, '--machine', 'box', 'uploaded:1').stderr).toBe('');
+    expect(spawnSync('tar', ['-tf', saved], { encoding: 'utf8' }).stdout.split('\n')).toContain('./manifest.json');
+    // The machine's temporary copies are gone (/tmp/onggi-download-<32 hex>).
+    expect((await readdir('/tmp')).filter((name) => /^onggi-download-[0-9a-f]{32}$/.test(name))).toEqual([]);
+    // A failing export leaves no file there either, and says why.
+    expect(onggi('export', 'nosuch', '-o', join(root, 'none.tar'), '--machine', 'box').stderr).toMatch(/nosuch/);
+    expect((await readdir('/tmp')).filter((name) => /^onggi-download-[0-9a-f]{32}$/.test(name))).toEqual([]);
+    expect(onggi('rm', 'toexport', '--machine', 'box').status).toBe(0);
+  }, 120_000);
+
   it('an agent update uploads only the agent, restarts the daemon, and keeps the two newest agents', async () => {
     const variant = async (name: string, buildId: string): Promise<string> => {
       const dir = join(root, name);

@@ -26,6 +26,11 @@ export interface Machine {
   deploy?(): Promise<Omit<DeployReport, 'machine'>>;
   /** Copies a file of this computer onto the machine (remote machines; the local one reads it in place). */
   upload?(file: string, onProgress: (bytes: number, total: number) => void): Promise<UploadedFile>;
+  /**
+   * Runs `produce` with a path on the machine for a file the agent writes there, and copies that
+   * file to `localPath` on this computer (remote machines; the local agent writes it in place).
+   */
+  download?(localPath: string, produce: (remotePath: string) => Promise<unknown>): Promise<void>;
   /** A ready, handshaken link to the machine's agent, connecting (and deploying) on demand. */
   agent(): Promise<AgentLink>;
   /**

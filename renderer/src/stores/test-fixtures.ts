@@ -1,4 +1,5 @@
 // Sample data and a scriptable client for store and view tests.
+import type { ContainerSummary } from '../../../shared/containers.js';
 import type { HostEvent, HostMethod, HostParams, HostResult } from '../../../shared/host-api.js';
 import type { SystemInfo } from '../../../shared/system-info.js';
 import { Listeners } from '../api/listeners';
@@ -31,6 +32,23 @@ export const sampleInfo: SystemInfo = {
     pid: 4242,
     startedAt: '2026-11-23T09:00:00.000Z',
   },
+};
+
+/** A running container as the agent lists it (its name and image are placeholders). */
+export const runningContainer: ContainerSummary = {
+  id: 'a'.repeat(64),
+  name: 'web',
+  image: 'busybox',
+  imageId: `sha256:${'b'.repeat(64)}`,
+  command: ['sh'],
+  state: 'running',
+  pid: 4242,
+  exitCode: null,
+  oomKilled: false,
+  error: null,
+  createdAt: '2026-12-06T00:00:00Z',
+  startedAt: '2026-12-06T00:00:01Z',
+  finishedAt: null,
 };
 
 type Answer = { [M in HostMethod]?: (params: HostParams<M>) => Promise<HostResult<M>> | HostResult<M> };

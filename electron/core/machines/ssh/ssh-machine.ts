@@ -30,7 +30,7 @@ import type { MachinePrompts } from './prompts.js';
 import { PublishedPorts } from './published-ports.js';
 import { connectSsh, endpointLabel, type HostKeyPolicy, type SshConnection, type SshEndpoint } from './ssh-connection.js';
 import { openCommandTerminal, openMachineTerminal } from './ssh-terminal.js';
-import { uploadFile, type UploadedFile } from './upload.js';
+import { downloadFile, uploadFile, type UploadedFile } from './upload.js';
 
 const DEFAULT_IDENTITY_FILES = ['~/.ssh/id_ed25519', '~/.ssh/id_ecdsa', '~/.ssh/id_rsa'];
 
@@ -220,6 +220,10 @@ export class SshMachine implements Machine {
 
   async upload(file: string, onProgress: (bytes: number, total: number) => void): Promise<UploadedFile> {
     return uploadFile(await this.ssh(), file, onProgress);
+  }
+
+  async download(localPath: string, produce: (remotePath: string) => Promise<unknown>): Promise<void> {
+    await downloadFile(await this.ssh(), localPath, produce);
   }
 
   /** The machine's SSH connection (for uploads and forwards), connecting when there is none. */

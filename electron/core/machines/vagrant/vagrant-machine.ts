@@ -259,6 +259,10 @@ export class VagrantMachine implements Machine {
     return (await this.attach()).upload(file, onProgress);
   }
 
+  async download(localPath: string, produce: (remotePath: string) => Promise<unknown>): Promise<void> {
+    return (await this.attach()).download(localPath, produce);
+  }
+
   async forwardPort(spec: PortForwardSpec): Promise<PortForward> {
     return (await this.attach()).forwardPort(spec);
   }

@@ -1,5 +1,5 @@
-// The run dialog: image (suggested from the machine's images), name, command, env, limits in the
-// units people type, hostname and --rm, on the FormDialog the machine dialogs use. The form is checked with the API's own ContainerSpec
+// The run dialog: image (suggested from the machine's images), name, command, env (typed or a
+// pasted env file), labels, limits in the units people type, a healthcheck, hostname and --rm, on the FormDialog the machine dialogs use. The form is checked with the API's own ContainerSpec
 // schema, and an error the host sends back (naming `params.limits.memory`, say) lands on the same
 // field as one found here.
 import { useId, useState } from 'react';
@@ -31,7 +31,9 @@ export interface RunDialogProps {
 }
 
 /** The fields typed as one line of text: labelled `run.FIELD`, hinted `run.FIELD.hint`. */
-type TextField = Exclude<RunField, 'env' | 'autoRemove' | 'mounts' | 'interactive'>;
+type TextField = Exclude<RunField, 'env' | 'envFile' | 'labels' | 'autoRemove' | 'mounts' | 'interactive'>;
+/** The fields typed as several lines. */
+type AreaField = 'env' | 'envFile' | 'labels';
 /** The fields that are a checkbox: labelled `run.FIELD`, with the docker flag beside it. */
 type CheckField = 'autoRemove' | 'interactive' | 'privileged';
 
@@ -41,11 +43,16 @@ const fieldOrder: RunField[] = [
   'hostname',
   'command',
   'env',
+  'envFile',
+  'labels',
   'networks',
   'ports',
   'cpus',
   'memory',
   'pids',
+  'healthCmd',
+  'healthInterval',
+  'healthRetries',
   'mounts',
   'capAdd',
   'capDrop',
@@ -145,6 +152,21 @@ export function RunDialog({ images, onRun, onClose, initial }: RunDialogProps) {
     </Field>
   );
 
+  /** A several-line field (env, a pasted env file, labels): monospace, not spell-checked. */
+  const area = (field: AreaField, placeholder: string) => (
+    <Field label={t(`run.${field}`)} hint={t(`run.${field}.hint`)} error={errorText(t, errors[field])} className="form-wide">
+      <textarea
+        name={field}
+        className="mono"
+        rows={3}
+        value={values[field]}
+        onChange={(event) => update(field, event.target.value)}
+        spellCheck={false}
+        placeholder={placeholder}
+      />
+    </Field>
+  );
+
   const checkbox = (field: CheckField, flag: string) => (
     <label className="checkbox form-wide">
       <input name={field} type="checkbox" checked={values[field]} onChange={(event) => update(field, event.target.checked)} />
@@ -184,23 +206,23 @@ export function RunDialog({ images, onRun, onClose, initial }: RunDialogProps) {
       {text('networks', { mono: true })}
       {text('ports', { mono: true })}
       {text('command', { wide: true, mono: true, placeholder: "sh -c 'echo hello'" })}
-      <Field label={t('run.env')} hint={t('run.env.hint')} error={errorText(t, errors.env)} className="form-wide">
-        <textarea
-          name="env"
-          className="mono"
-          rows={3}
-          value={values.env}
-          onChange={(event) => update('env', event.target.value)}
-          spellCheck={false}
-          placeholder={'GREETING=hello\nDEBUG=1'}
-        />
-      </Field>
+      {area('env', 'GREETING=hello\nDEBUG=1')}
+      {area('envFile', '# app.env\nDATABASE_URL=postgres://db/app')}
+      {area('labels', 'tier=web\nteam=blue')}
       <fieldset className="form-wide fieldset">
         <legend>{t('run.limits')}</legend>
         <div className="form-row">
           {text('cpus', { inputMode: 'decimal' })}
           {text('memory')}
           {text('pids', { inputMode: 'numeric' })}
+        </div>
+      </fieldset>
+      <fieldset className="form-wide fieldset">
+        <legend>{t('run.health')}</legend>
+        {text('healthCmd', { wide: true, mono: true, placeholder: 'pg_isready -U postgres' })}
+        <div className="form-row">
+          {text('healthInterval', { placeholder: '30s' })}
+          {text('healthRetries', { inputMode: 'numeric', placeholder: '3' })}
         </div>
       </fieldset>
       <MountRows

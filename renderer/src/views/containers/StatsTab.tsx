@@ -1,7 +1,10 @@
-// Live cpu, memory and pids, sampled once a second with containers.stats, each drawn against the
-// limit the cgroup enforces. CPU % is the change in the cgroup's cpu time over the change in wall
+// Live cpu, memory and pids, sampled once a second with containers.stats (there is no stats event
+// stream: the agent reads the cgroup files when asked) while the tab is shown and the window is
+// visible, each drawn against the limit the cgroup enforces. The tab is mounted only while it is
+// the selected one, so leaving it stops the timer; a hidden window (minimised, another browser
+// tab) stops it too, and showing it again resumes at once. CPU % is the change in the cgroup's cpu time over the change in wall
 // time between two samples (both as the agent read them), so 100 % is one CPU kept busy.
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { ContainerStats, ContainerSummary } from '../../../../shared/containers.js';
 import { errorMessage, OnggiError } from '../../../../shared/errors.js';
 import { Icon } from '../../components/icons';
@@ -45,16 +48,31 @@ export function cpuPercents(samples: readonly StatsSample[]): (number | null)[] 
   });
 }
 
+const subscribeVisibility = (changed: () => void): (() => void) => {
+  document.addEventListener('visibilitychange', changed);
+  return () => document.removeEventListener('visibilitychange', changed);
+};
+
+/** Whether the page is visible (not a minimised window or a background browser tab). */
+export function usePageVisible(): boolean {
+  return useSyncExternalStore(
+    subscribeVisibility,
+    () => document.visibilityState !== 'hidden',
+    () => true,
+  );
+}
+
 export function useContainerStats(machine: string, container: Pick<ContainerSummary, 'id' | 'state'>) {
   const client = useClient();
   const online = useHost((state) => state.connection === 'open');
   const running = container.state === 'running';
+  const visible = usePageVisible();
   const [samples, setSamples] = useState<StatsSample[]>([]);
   const [error, setError] = useState<string>();
   const inFlight = useRef(false);
 
   useEffect(() => {
-    if (!running || !online) return;
+    if (!running || !online || !visible) return;
     let current = true;
     const sample = (): void => {
       // A slow machine must not pile requests up: skip a tick rather than queue it.
@@ -83,7 +101,7 @@ export function useContainerStats(machine: string, container: Pick<ContainerSumm
       current = false;
       clearInterval(timer);
     };
-  }, [client, machine, container.id, running, online]);
+  }, [client, machine, container.id, running, online, visible]);
 
   return { samples, error, running };
 }

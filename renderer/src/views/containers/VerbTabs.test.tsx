@@ -1,27 +1,10 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ContainerSummary } from '../../../../shared/containers.js';
 import { useLanguageStore } from '../../i18n';
 import { createStores, StoresContext } from '../../stores';
-import { ScriptedClient } from '../../stores/test-fixtures';
+import { ScriptedClient, runningContainer as running } from '../../stores/test-fixtures';
 import { ChangesTab, HealthBadge, PauseButton, ProcessesTab } from './VerbTabs';
-
-const running: ContainerSummary = {
-  id: 'a'.repeat(64),
-  name: 'web',
-  image: 'busybox',
-  imageId: `sha256:${'b'.repeat(64)}`,
-  command: ['sh'],
-  state: 'running',
-  pid: 4242,
-  exitCode: null,
-  oomKilled: false,
-  error: null,
-  createdAt: '2026-12-06T00:00:00Z',
-  startedAt: '2026-12-06T00:00:01Z',
-  finishedAt: null,
-};
 
 describe('container verbs in the window', () => {
   beforeEach(() => useLanguageStore.setState({ language: 'en' }));

@@ -3,6 +3,8 @@
 // path). Nothing here re-implements a rule the schema already has.
 import type { z } from 'zod';
 import { ContainerSpec, type ContainerSpecInput } from '../../../../shared/containers.js';
+import { healthFromOptions, parseDuration } from '../../../../shared/health.js';
+import { EnvFileError, parseEnvFile, parseLabels } from '../../../../shared/run-options.js';
 import { mountsFromRows, type MountRow } from './MountRows';
 
 export interface RunFormValues {
@@ -12,6 +14,17 @@ export interface RunFormValues {
   command: string;
   /** One NAME=value per line. */
   env: string;
+  /**
+   * An env file's contents, pasted (the window may run in a browser, which hands it no path):
+   * Docker's format, read by the CLI's own parser; its entries go before `env`'s, as `--env-file`'s do.
+   */
+  envFile: string;
+  /** One KEY=VALUE per line (`-l`); a bare KEY is an empty label. */
+  labels: string;
+  /** `--health-cmd` (through /bin/sh -c), `--health-interval` (30s, 1m30s) and `--health-retries`. */
+  healthCmd: string;
+  healthInterval: string;
+  healthRetries: string;
   cpus: string;
   memory: string;
   pids: string;
@@ -33,26 +46,19 @@ export interface RunFormValues {
 }
 
 export type RunField =
-  | 'image'
-  | 'name'
-  | 'command'
-  | 'env'
-  | 'cpus'
-  | 'memory'
-  | 'pids'
-  | 'hostname'
-  | 'networks'
-  | 'ports'
-  | 'autoRemove'
-  | 'mounts'
-  | 'capAdd'
-  | 'capDrop';
+  | 'image' | 'name' | 'command' | 'env' | 'envFile' | 'labels' | 'cpus' | 'memory' | 'pids' | 'hostname' | 'networks' | 'ports'
+  | 'autoRemove' | 'mounts' | 'healthCmd' | 'healthInterval' | 'healthRetries' | 'capAdd' | 'capDrop'; // prettier-ignore
 
 export const emptyRunForm: RunFormValues = {
   image: '',
   name: '',
   command: '',
   env: '',
+  envFile: '',
+  labels: '',
+  healthCmd: '',
+  healthInterval: '',
+  healthRetries: '',
   cpus: '',
   memory: '',
   pids: '',
@@ -126,11 +132,13 @@ export function fieldForPath(path: readonly PropertyKey[]): RunField | undefined
   const [first, second] = path;
   if (first === 'limits') return second === 'cpus' || second === 'memory' || second === 'pids' ? second : 'memory';
   if (first === 'entrypoint') return 'command';
+  if (first === 'healthcheck') return second === 'intervalMs' ? 'healthInterval' : second === 'retries' ? 'healthRetries' : 'healthCmd';
   const fields: readonly string[] = [
     'image',
     'name',
     'command',
     'env',
+    'labels',
     'hostname',
     'networks',
     'ports',
@@ -153,13 +161,27 @@ export function pathFromField(field: string): PropertyKey[] {
   return parts;
 }
 
+/** Where the spec's env entry `index` was typed: the env file's lines come first, as the CLI's do. */
+interface EnvSource {
+  field: 'env' | 'envFile';
+  /** 0-based line in that field. */
+  line: number;
+}
+
 /** The error for an issue on its field: which env line, when it is one of several. */
-function describe(issue: z.core.$ZodIssue, input: ContainerSpecInput, values: RunFormValues, envLines: readonly number[]): FieldError {
+function describe(issue: z.core.$ZodIssue, input: ContainerSpecInput, values: RunFormValues, envSources: readonly EnvSource[]): FieldError {
   const [first, index] = issue.path;
   if (first === 'image' && input.image === '') return { kind: 'required' };
   if (first === 'env' && typeof index === 'number') {
-    const line = envLines[index] ?? index;
-    return { kind: 'invalid', message: issue.message, line: line + 1, text: values.env.split('\n')[line]?.trim() ?? '' };
+    const source = envSources[index] ?? { field: 'env', line: index };
+    const text = values[source.field].split(/\r?\n/)[source.line]?.trim() ?? '';
+    return { kind: 'invalid', message: issue.message, line: source.line + 1, text };
+  }
+  // A record's key that fails its rule (a label key): zod says "Invalid key in record"; say which key and why.
+  if (issue.code === 'invalid_key') {
+    const inner = issue.issues[0]?.message;
+    const key = issue.path[issue.path.length - 1];
+    return { kind: 'invalid', message: `${typeof key === 'string' ? `"${key}": ` : ''}${inner ?? issue.message}` };
   }
   if (first === 'mounts' && typeof index === 'number') {
     const [, , key] = issue.path;
@@ -169,7 +191,7 @@ function describe(issue: z.core.$ZodIssue, input: ContainerSpecInput, values: Ru
 }
 
 /** The input ContainerSpec is asked to parse: empty fields are left out, text is kept as typed. */
-export function toSpecInput(values: RunFormValues): { input: ContainerSpecInput; envLines: number[]; errors: FieldErrors } {
+export function toSpecInput(values: RunFormValues): { input: ContainerSpecInput; envSources: EnvSource[]; errors: FieldErrors } {
   const errors: FieldErrors = {};
   const input: ContainerSpecInput = { image: values.image.trim() };
   if (values.name.trim()) input.name = values.name.trim();
@@ -180,14 +202,47 @@ export function toSpecInput(values: RunFormValues): { input: ContainerSpecInput;
       errors.command = { kind: 'invalid', message: `the command ${(error as Error).message}` };
     }
   }
-  const envLines: number[] = [];
+  const envSources: EnvSource[] = [];
   const env: string[] = [];
+  try {
+    // The window has no environment of the user's to give a bare NAME: such lines are left out.
+    const fileLines = values.envFile.split(/\r?\n/).map((line) => line.replace(/^\uFEFF/, '').trimStart());
+    for (const entry of parseEnvFile(values.envFile, 'pasted')) {
+      env.push(entry);
+      envSources.push({ field: 'envFile', line: Math.max(0, fileLines.indexOf(entry)) });
+    }
+  } catch (error) {
+    if (!(error instanceof EnvFileError)) throw error;
+    const text = values.envFile.split(/\r?\n/)[error.line - 1]?.trim() ?? '';
+    errors.envFile = { kind: 'invalid', message: error.reason, line: error.line, text };
+  }
   values.env.split('\n').forEach((line, index) => {
     if (line.trim() === '') return;
     env.push(line.trim());
-    envLines.push(index);
+    envSources.push({ field: 'env', line: index });
   });
   if (env.length > 0) input.env = env;
+  const labelLines = values.labels
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  if (labelLines.length > 0) input.labels = parseLabels(labelLines);
+  const health: Parameters<typeof healthFromOptions>[0] = {};
+  if (values.healthCmd.trim()) health.cmd = values.healthCmd.trim();
+  if (values.healthInterval.trim()) {
+    try {
+      health.intervalMs = parseDuration(values.healthInterval);
+    } catch (error) {
+      errors.healthInterval = { kind: 'invalid', message: (error as Error).message };
+    }
+  }
+  if (values.healthRetries.trim()) {
+    const retries = values.healthRetries.trim();
+    // A non-number goes to the schema as it is, so the schema's own message explains it.
+    health.retries = (/^\d+$/.test(retries) ? Number(retries) : retries) as number;
+  }
+  const healthcheck = healthFromOptions(health);
+  if (healthcheck) input.healthcheck = healthcheck;
   if (values.hostname.trim()) input.hostname = values.hostname.trim();
   const limits: NonNullable<ContainerSpecInput['limits']> = {};
   if (values.cpus.trim()) limits.cpus = values.cpus.trim();
@@ -207,17 +262,19 @@ export function toSpecInput(values: RunFormValues): { input: ContainerSpecInput;
   if (words(values.capAdd).length > 0) input.capAdd = words(values.capAdd);
   if (words(values.capDrop).length > 0) input.capDrop = words(values.capDrop);
   if (values.privileged) input.privileged = true;
-  return { input, envLines, errors };
+  return { input, envSources, errors };
 }
 
 /** Validates with the API's ContainerSpec; every error lands on its field (the first per field). */
 export function validateRunForm(values: RunFormValues): RunFormResult {
-  const { input, envLines, errors } = toSpecInput(values);
+  const { input, envSources, errors } = toSpecInput(values);
   const parsed = ContainerSpec.safeParse(input);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
-      const field = fieldForPath(issue.path) ?? 'image';
-      errors[field] ??= describe(issue, input, values, envLines);
+      const [first, index] = issue.path;
+      const fromFile = first === 'env' && typeof index === 'number' && envSources[index]?.field === 'envFile';
+      const field = fromFile ? 'envFile' : (fieldForPath(issue.path) ?? 'image');
+      errors[field] ??= describe(issue, input, values, envSources);
     }
   }
   if (Object.keys(errors).length > 0 || !parsed.success) return { ok: false, errors };
