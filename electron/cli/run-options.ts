@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { ContainerSpecInput, ContainerState, ContainerSummary } from '../../shared/containers.js';
 import { collect } from './session.js';
+import { UsernsMode } from '../../shared/userns.js';
 
 export interface ExtraRunOptions {
   envFile?: string[];
@@ -19,6 +20,14 @@ export interface ExtraRunOptions {
   stopSignal?: string;
   stopTimeout?: number;
   shmSize?: string;
+  userns?: UsernsMode;
+}
+
+/** `--userns`'s value (run, and `machine config`). */
+export function usernsMode(value: string): UsernsMode {
+  const parsed = UsernsMode.safeParse(value);
+  if (!parsed.success) throw new InvalidArgumentError('must be auto or host');
+  return parsed.data;
 }
 
 function wholeSeconds(value: string): number {
@@ -38,7 +47,8 @@ export function addRunOptions(command: Command): Command {
     .option('--read-only', "mount the container's root filesystem read-only")
     .option('--stop-signal <signal>', 'the signal stop sends first (default SIGTERM)')
     .option('--stop-timeout <seconds>', 'how long stop waits before SIGKILL when not told (default 10)', wholeSeconds)
-    .option('--shm-size <size>', 'size of /dev/shm, e.g. 128m (default 64m)');
+    .option('--shm-size <size>', 'size of /dev/shm, e.g. 128m (default 64m)')
+    .option('--userns <mode>', "auto: a range of the machine's ids of its own (root inside is not root outside); host: the machine's (default: the machine's setting)", usernsMode);
 }
 
 /**
@@ -99,6 +109,7 @@ export function runOptionsSpec(options: ExtraRunOptions): { env: string[]; spec:
       ...(options.stopSignal !== undefined ? { stopSignal: options.stopSignal } : {}),
       ...(options.stopTimeout !== undefined ? { stopTimeout: options.stopTimeout } : {}),
       ...(options.shmSize !== undefined ? { shmSize: options.shmSize } : {}),
+      ...(options.userns ? { userns: options.userns } : {}),
     },
   };
 }

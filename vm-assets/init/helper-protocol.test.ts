@@ -66,6 +66,9 @@ const run: RunSpec = {
   resolvConf: '/x/resolv.conf',
   readOnlyRootfs: true,
   shmSize: 128 * 1024 * 1024,
+  uidMap: { container: 0, host: 100_000, size: 65_536 },
+  gidMap: { container: 0, host: 200_000, size: 65_537 },
+  idmapLayers: true,
   argv: ['nginx', '-g', 'daemon off;'],
 };
 const exec: ExecSpec = {

@@ -41,6 +41,9 @@ enum option_id {
   OPT_RESOLV_CONF,
   OPT_READ_ONLY_ROOTFS,
   OPT_SHM_SIZE,
+  OPT_UID_MAP,
+  OPT_GID_MAP,
+  OPT_IDMAP_LAYERS,
 };
 
 static const struct {
@@ -82,6 +85,9 @@ static const struct {
     {"--resolv-conf", OPT_RESOLV_CONF, FOR_RUN},
     {"--read-only-rootfs", OPT_READ_ONLY_ROOTFS, FOR_RUN | FLAG},
     {"--shm-size", OPT_SHM_SIZE, FOR_RUN},
+    {"--uid-map", OPT_UID_MAP, FOR_RUN},
+    {"--gid-map", OPT_GID_MAP, FOR_RUN},
+    {"--idmap-layers", OPT_IDMAP_LAYERS, FOR_RUN | FLAG},
 };
 
 static const char usage[] =
@@ -92,7 +98,7 @@ static const char usage[] =
     "                      [--exit-file FILE] [--pid-file FILE] [--unmount-rootfs] [--ready-fd N] [--go-fd N]\n"
     "                      [--tty] [--mount TYPE:FLAGS:TARGET:SOURCE]... [--print-spec] [--console SOCKET]\n"
     "                      [--stdin-open] [--attach-wait MS] [--resolv-conf FILE] [--read-only-rootfs]\n"
-    "                      [--shm-size BYTES] -- CMD [ARG...]\n"
+    "                      [--shm-size BYTES] [--uid-map C:H:N] [--gid-map C:H:N] [--idmap-layers] -- CMD [ARG...]\n"
     "       onggi-init exec --target-pid PID [--cgroup-procs FILE]... [--cwd DIR] [--uid N] [--gid N]\n"
     "                       [--groups N,...] [--env K=V]... [--cap NAME]... [--seccomp-deny NAME]... [--tty]\n"
     "                       [--tty-size ROWSxCOLS] [--print-spec] -- CMD [ARG...]\n"

@@ -80,7 +80,7 @@ void setup_rootfs(const struct spec *sp) {
   mount_in(root, "sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
   /* After unshare(CLONE_NEWCGROUP) the container's cgroup is this mount's root. */
   if (sp->cgroupfs_v2) mount_in(root, "sys/fs/cgroup", "cgroup2", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
-  setup_dev(root, sp->shm_size);
+  setup_dev(root, sp->shm_size, sp->uid_map != NULL);
   if (sp->resolv_conf) bind_etc_file(root, "resolv.conf", sp->resolv_conf);
   /* The container's own mounts go over the image's tree and the standard ones, still before
    * pivot_root: their sources are paths of the machine, which only this side of it can open. */

@@ -63,6 +63,10 @@ struct spec {
   int read_only_rootfs;
   /* run: /dev/shm's size in bytes (0: Docker's 64 MiB). */
   unsigned long long shm_size;
+  /* run --uid-map/--gid-map C:H:N: a user namespace of its own with these maps (userns.h); both or neither. */
+  const char *uid_map, *gid_map;
+  /* run --idmap-layers: the overlay's lowerdirs are mounted idmapped through that namespace. */
+  int idmap_layers;
   char **argv; /* the container's command: NULL-terminated */
 };
 
