@@ -120,10 +120,8 @@ void container_main(const struct spec *sp, int sync, int out, int err, int in) {
   tell(&c, 1);
   wait_for(SYNC_GO);
 
+  if (sp->uid_map) become_userns_root((struct spec *)sp);
   setup_rootfs(sp);
-  /* Until here we kept the machine's uid 0 (unmapped inside) to reach the machine's paths as their
-   * owner; from here on files we make belong to the container's root. */
-  if (sp->uid_map) become_userns_root();
   restrict_paths(sp);
   if (sp->tty) take_console(sp);
   become_container(sp, 1, hand_over_stdio);

@@ -126,6 +126,7 @@ static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
   memset(sp, 0, sizeof *sp);
   sp->cwd = "/";
   sp->ready_fd = sp->go_fd = -1;
+  sp->rootfs_fd = sp->resolv_conf_fd = -1;
   sp->log_max_files = 1;
   sp->mounts = calloc((size_t)argc + 1, sizeof *sp->mounts);
   if (!sp->mounts) die("calloc");

@@ -67,6 +67,9 @@ struct spec {
   const char *uid_map, *gid_map;
   /* run --idmap-layers: the overlay's lowerdirs are mounted idmapped through that namespace. */
   int idmap_layers;
+  /* With a user namespace: the rootfs and resolv.conf opened (O_PATH) while we still had the
+   * machine's uid 0, used instead of their paths once we are root inside (-1: not opened). */
+  int rootfs_fd, resolv_conf_fd;
   char **argv; /* the container's command: NULL-terminated */
 };
 

@@ -2,7 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/mount.h>
+#include <sys/mount.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -87,7 +87,25 @@ char *idmapped_overlay_options(const char *overlay, pid_t pid, int *fds, size_t 
   return out;
 }
 
-void become_userns_root(void) {
+static int open_ahead(const char *path, int flags) {
+  int fd = open(path, O_PATH | O_CLOEXEC | flags);
+  if (fd < 0) die("open %s", path);
+  return fd;
+}
+
+void become_userns_root(struct spec *sp) {
+  /* Bound onto itself here, by path: the overlay's copy in our mount namespace is locked (made by
+   * the machine's root) and pivot_root refuses a locked mount; the bind is ours. Opened after it,
+   * the path leads to the bind on top. */
+  if (mount(sp->rootfs, sp->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) die("bind %s onto itself", sp->rootfs);
+  sp->rootfs_fd = open_ahead(sp->rootfs, O_DIRECTORY);
+  if (sp->resolv_conf) sp->resolv_conf_fd = open_ahead(sp->resolv_conf, 0);
+  for (size_t i = 0; i < sp->nmounts; i++)
+    if (!sp->mounts[i].tmpfs) {
+      int fd = open(sp->mounts[i].source, O_PATH | O_CLOEXEC);
+      if (fd < 0) die("bind source %s", sp->mounts[i].source);
+      sp->mounts[i].source_fd = fd;
+    }
   if (setresgid(0, 0, 0) < 0) die("setresgid 0 in the user namespace");
   if (setresuid(0, 0, 0) < 0) die("setresuid 0 in the user namespace");
 }

@@ -21,8 +21,12 @@ void write_id_maps(pid_t pid, const struct spec *sp);
  * idmapped upper makes the kernel refuse the overlay's own work dir (EOVERFLOW, the mounter's uid
  * 0 is not in the map) and mount it read-only, so the upper holds the range's ids on disk. */
 char *idmapped_overlay_options(const char *overlay, pid_t pid, int *fds, size_t max_fds, size_t *nfds);
-/* In the container's user namespace, after the machine's paths were resolved: become its root
- * (uid and gid 0 inside, the range's first ids outside), keeping the namespace's capabilities. */
-void become_userns_root(void);
+/* In the container's user namespace and mount namespace, before anything is made there: opens
+ * the machine's paths the container needs (rootfs, resolv.conf, bind sources) while we still are
+ * the machine's uid 0 (unmapped inside, but the owner of the agent's 0700 directories), then
+ * becomes the namespace's root (uid and gid 0 inside, the range's first ids outside), keeping its
+ * capabilities: files made from here on (in /dev's tmpfs, which refuses unmapped owners with
+ * EOVERFLOW, and in the rootfs) belong to the container's root. */
+void become_userns_root(struct spec *sp);
 
 #endif
