@@ -2,12 +2,15 @@
 // real cgroups, a busybox layer. The agent's subuid/subgid files are the test's own (never the
 // machine's /etc files); everything is removed even on failure.
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContainerSpec, type ContainerSpecInput, type LogEntry } from '../../../shared/containers.js';
 import { USERNS_AUTO_SIZE } from '../../../shared/userns.js';
 import { inProcessRuntime } from '../../../build/testing/in-process-runtime.js';
+import { AGENT_DIR } from '../../../build/testing/isolated-agent.js';
+import { initHelperName } from '../runtime/helper-protocol.js';
 import { makeBusyboxLayer } from '../../../build/testing/busybox-layer.js';
 import { removeCgroupParent, testCgroupParent } from '../../../build/testing/cgroup-sandbox.js';
 import { unmountUnder } from '../../../build/testing/mounts.js';
@@ -126,6 +129,38 @@ describe('--userns=auto (real kernel)', () => {
       expect(Math.abs((seen[0] ?? 0) - (seen[1] ?? 0))).toBeGreaterThanOrEqual(USERNS_AUTO_SIZE);
     } finally {
       for (const id of ids) await runtime.remove(id, true);
+    }
+  });
+
+  it("exec joins the container's user namespace: root inside, the same maps, its tmpfs and / writable", async () => {
+    const { runtime } = await newRuntime('exec', 'onggi:6000000:65536\n');
+    const { id } = await runtime.create(
+      ContainerSpec.parse({
+        image: 'busybox:userns',
+        userns: 'auto',
+        command: ['sleep', '100'],
+        mounts: [{ type: 'tmpfs', target: '/scratch' }],
+      }),
+    );
+    try {
+      await runtime.start(id);
+      const args = runtime.execSpec(id);
+      const out = await new Promise<string>((resolve, reject) => {
+        const child = spawn(join(AGENT_DIR, initHelperName()), [...args, '--', 'sh', '-c', 'id -u; cat /proc/self/uid_map; touch /scratch/x /x && echo wrote'], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let text = '';
+        child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+        child.on('error', reject);
+        child.on('exit', () => resolve(text));
+      });
+      const lines = out.split('\n');
+      expect(lines[0]).toBe('0');
+      expect(lines[1]?.trim().split(/\s+/)).toEqual(['0', '6000000', '65536']);
+      expect(lines[2]).toBe('wrote');
+    } finally {
+      await runtime.remove(id, true);
     }
   });
 
