@@ -16,6 +16,7 @@ import { removeCgroupParent, testCgroupParent } from '../../../build/testing/cgr
 import { unmountUnder } from '../../../build/testing/mounts.js';
 import { ActivityLog } from '../activity/activity-log.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
+import { VolumeStore } from '../volumes/store.js';
 import { usernsRuntime, type UsernsRuntime } from './userns-settings.js';
 
 let root: string;
@@ -162,6 +163,35 @@ describe('--userns=auto (real kernel)', () => {
     } finally {
       await runtime.remove(id, true);
     }
+  });
+
+  it("a fresh volume belongs to the container's root (the range's first ids on the machine)", async () => {
+    const dir = join(root, 'volume');
+    await mkdir(dir, { recursive: true });
+    const subid = join(dir, 'subid');
+    await writeFile(subid, 'onggi:7000000:65536\n');
+    const activity = new ActivityLog();
+    const volumes = new VolumeStore(join(dir, 'volumes'));
+    const runtime = await inProcessRuntime({
+      root: dir,
+      layer,
+      cgroupParent: parent,
+      imageName: 'busybox:userns',
+      imageId: `sha256:${'a'.repeat(64)}`,
+      activity,
+      extra: { volumes, userns: usernsRuntime(dir, activity, { ONGGI_SUBUID_FILE: subid, ONGGI_SUBGID_FILE: subid }) },
+    });
+    runtimes.push(runtime);
+    const result = await run(runtime, {
+      command: ['sh', '-c', 'ls -lnd /etc-copy | cut -c1-30; touch /etc-copy/new && echo wrote'],
+      mounts: [{ type: 'volume', source: 'data', target: '/etc-copy' }],
+    });
+    expect(result.err).toBe('');
+    expect(result.out).toContain('wrote');
+    const data = volumes.dataDir('data');
+    expect([(await stat(data)).uid, (await stat(data)).gid]).toEqual([7000000, 7000000]);
+    expect((await stat(join(data, 'new'))).uid).toBe(7000000);
+    await runtime.remove(result.id);
   });
 
   it('a file made in a bind mount belongs on the machine to the mapped uid', async () => {
