@@ -42,7 +42,10 @@ it('case 14: start `true` with --userns=auto vs --userns=host', async () => {
     await client.call('containers.remove', { container: id });
     expect(exit.exitCode).toBe(0);
   };
-  const result = await compare({ '--userns=host': start('host', 'host'), '--userns=auto': start('auto', 'auto') }, { warmup: 3, runs: RUNS });
+  const result = await compare(
+    { '--userns=host': start('host', 'host'), '--userns=auto': start('auto', 'auto') },
+    { warmup: 3, runs: RUNS },
+  );
   const activity = await client.call('activity.list', { limit: 5000 });
   const launches = (variant: string) =>
     stats(

@@ -48,7 +48,11 @@ export function addRunOptions(command: Command): Command {
     .option('--stop-signal <signal>', 'the signal stop sends first (default SIGTERM)')
     .option('--stop-timeout <seconds>', 'how long stop waits before SIGKILL when not told (default 10)', wholeSeconds)
     .option('--shm-size <size>', 'size of /dev/shm, e.g. 128m (default 64m)')
-    .option('--userns <mode>', "auto: a range of the machine's ids of its own (root inside is not root outside); host: the machine's (default: the machine's setting)", usernsMode);
+    .option(
+      '--userns <mode>',
+      "auto: a range of the machine's ids of its own (root inside is not root outside); host: the machine's (default: the machine's setting)",
+      usernsMode,
+    );
 }
 
 /**

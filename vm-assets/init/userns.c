@@ -53,7 +53,11 @@ static int idmapped_clone(const char *dir, int userns) {
   int tree = (int)syscall(SYS_open_tree, AT_FDCWD, dir, OPEN_TREE_CLONE | O_CLOEXEC);
   if (tree < 0) die("open_tree %s", dir);
   struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (unsigned long long)userns};
-  if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) die("mount_setattr MOUNT_ATTR_IDMAP on %s", dir);
+  if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+    /* No chowned-copy fallback (yet): say plainly what this machine lacks. */
+    die("mount_setattr MOUNT_ATTR_IDMAP on %s (--userns=auto needs idmapped mounts: Linux 5.12+, overlayfs over them 5.19+, "
+        "on a filesystem that supports them)",
+        dir);
   return tree;
 }
 

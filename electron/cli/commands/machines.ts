@@ -274,7 +274,9 @@ export function registerMachineCommands(program: Command): void {
 
   machine
     .command('config')
-    .description("a machine's settings: the default log rotation and --userns for containers created from now on (without options: show them)")
+    .description(
+      "a machine's settings: the default log rotation and --userns for containers created from now on (without options: show them)",
+    )
     .argument('<name>')
     .option('--log-max-size <size>', 'rotate a container log past this size, e.g. 10m')
     .option('--log-max-files <n>', 'log files kept per container, the current one included')

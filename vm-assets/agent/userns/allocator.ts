@@ -56,6 +56,7 @@ export class UsernsAllocator {
       this.taken.set(id, maps);
       return maps;
     });
+    // The chain only orders the next allocation; this one's caller gets its error from `next`.
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -99,7 +100,14 @@ export class UsernsAllocator {
       await appendSubidEntry(file, text, entry);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      this.options.activity.record({ kind: 'write', path: file, value: line, ok: false, error: message, durationMs: performance.now() - started });
+      this.options.activity.record({
+        kind: 'write',
+        path: file,
+        value: line,
+        ok: false,
+        error: message,
+        durationMs: performance.now() - started,
+      });
       throw error;
     }
     // Said where the user sees what the agent did to the machine: a new line in a system file.

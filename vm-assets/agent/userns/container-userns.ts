@@ -15,7 +15,10 @@ import type { VolumeStore } from '../volumes/store.js';
  * lowerdirs are idmapped: an idmapped upper makes overlayfs refuse its own work dir (EOVERFLOW:
  * the mounter's uid 0 is not in the map) and mount read-only, so the upper holds the range's ids.
  */
-export function usernsRunOptions(maps: UsernsMaps | undefined, overlay: string | undefined): Pick<RunSpec, 'uidMap' | 'gidMap' | 'idmapLayers'> {
+export function usernsRunOptions(
+  maps: UsernsMaps | undefined,
+  overlay: string | undefined,
+): Pick<RunSpec, 'uidMap' | 'gidMap' | 'idmapLayers'> {
   const uid = maps?.uidMap[0];
   const gid = maps?.gidMap[0];
   if (!uid || !gid) return {};

@@ -44,7 +44,14 @@ describe('the range allocator', () => {
   async function allocator(text: string, size = 65536) {
     const file = join(dir, `subid-${Math.random().toString(36).slice(2)}`);
     await writeFile(file, text);
-    return new UsernsAllocator({ subuidFile: file, subgidFile: file, owner: 'onggi', size, reserveCount: size * 4, activity: new ActivityLog() });
+    return new UsernsAllocator({
+      subuidFile: file,
+      subgidFile: file,
+      owner: 'onggi',
+      size,
+      reserveCount: size * 4,
+      activity: new ActivityLog(),
+    });
   }
 
   it('gives concurrent creates disjoint ranges across several entries, and a released range again', async () => {

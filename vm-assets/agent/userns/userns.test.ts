@@ -75,7 +75,15 @@ async function run(runtime: ContainerRuntime, spec: Partial<ContainerSpecInput> 
   await runtime.start(id);
   const exit = await runtime.wait(id);
   const logs = await runtime.logs(id, {});
-  return { id, ...exit, out: stdout(logs), err: logs.filter((e) => e.stream === 'stderr').map((e) => e.log).join('') };
+  return {
+    id,
+    ...exit,
+    out: stdout(logs),
+    err: logs
+      .filter((e) => e.stream === 'stderr')
+      .map((e) => e.log)
+      .join(''),
+  };
 }
 
 /** The host uid and gid /proc/PID/status gives (real, effective, saved, fs: the first). */
@@ -111,7 +119,9 @@ describe('--userns=auto (real kernel)', () => {
     const ids: string[] = [];
     try {
       for (const name of ['one', 'two']) {
-        const { id } = await runtime.create(ContainerSpec.parse({ image: 'busybox:userns', name, userns: 'auto', command: ['sleep', '100'] }));
+        const { id } = await runtime.create(
+          ContainerSpec.parse({ image: 'busybox:userns', name, userns: 'auto', command: ['sleep', '100'] }),
+        );
         ids.push(id);
         await runtime.start(id);
       }
@@ -147,9 +157,13 @@ describe('--userns=auto (real kernel)', () => {
       await runtime.start(id);
       const args = runtime.execSpec(id);
       const out = await new Promise<string>((resolve, reject) => {
-        const child = spawn(join(AGENT_DIR, initHelperName()), [...args, '--', 'sh', '-c', 'id -u; cat /proc/self/uid_map; touch /scratch/x /x && echo wrote'], {
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
+        const child = spawn(
+          join(AGENT_DIR, initHelperName()),
+          [...args, '--', 'sh', '-c', 'id -u; cat /proc/self/uid_map; touch /scratch/x /x && echo wrote'],
+          {
+            stdio: ['ignore', 'pipe', 'pipe'],
+          },
+        );
         let text = '';
         child.stdout.on('data', (d: Buffer) => (text += d.toString()));
         child.stderr.on('data', (d: Buffer) => (text += d.toString()));
@@ -219,13 +233,20 @@ describe('--userns=auto (real kernel)', () => {
     const containersBefore = await readdir(join(dir, 'containers'));
     await expect(
       runtime.create(ContainerSpec.parse({ image: 'busybox:userns', name: 'nope', userns: 'auto', command: ['true'] })),
-    ).rejects.toMatchObject({ kind: 'userns_exhausted', field: 'params.userns', message: expect.stringContaining('no free range of 65536 ids') });
+    ).rejects.toMatchObject({
+      kind: 'userns_exhausted',
+      field: 'params.userns',
+      message: expect.stringContaining('no free range of 65536 ids'),
+    });
     // Nothing half-made: no record, no directory, the name free.
     expect(await readdir(join(dir, 'containers'))).toEqual(containersBefore);
     expect(runtime.list(true).map((c) => c.name)).toEqual(['holder']);
     // A restarted agent (a new runtime over the same state) finds the range taken from the record.
     runtime.close();
-    const restartedUserns = usernsRuntime(dir, activity, { ONGGI_SUBUID_FILE: join(dir, 'subuid'), ONGGI_SUBGID_FILE: join(dir, 'subgid') });
+    const restartedUserns = usernsRuntime(dir, activity, {
+      ONGGI_SUBUID_FILE: join(dir, 'subuid'),
+      ONGGI_SUBGID_FILE: join(dir, 'subgid'),
+    });
     const restarted = await reopen(dir, restartedUserns, activity);
     expect([...restartedUserns.allocator.ranges().keys()]).toEqual([first.id]);
     await expect(
