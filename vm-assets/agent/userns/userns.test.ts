@@ -15,7 +15,7 @@ import { makeBusyboxLayer } from '../../../build/testing/busybox-layer.js';
 import { removeCgroupParent, testCgroupParent } from '../../../build/testing/cgroup-sandbox.js';
 import { unmountUnder } from '../../../build/testing/mounts.js';
 import { ActivityLog } from '../activity/activity-log.js';
-import type { ContainerRuntime } from '../runtime/container-runtime.js';
+import type { ContainerRuntime, RuntimeOptions } from '../runtime/container-runtime.js';
 import { VolumeStore } from '../volumes/store.js';
 import { usernsRuntime, type UsernsRuntime } from './userns-settings.js';
 
@@ -25,7 +25,7 @@ let parent: string;
 const runtimes: ContainerRuntime[] = [];
 
 /** A runtime over its own state dir whose subid files hold `subid` (one line each for uid and gid). */
-async function newRuntime(name: string, subid: string, activity = new ActivityLog()) {
+async function newRuntime(name: string, subid: string, activity = new ActivityLog(), extra: Partial<RuntimeOptions> = {}) {
   const dir = join(root, name);
   await mkdir(dir, { recursive: true });
   const subuidFile = join(dir, 'subuid');
@@ -33,11 +33,16 @@ async function newRuntime(name: string, subid: string, activity = new ActivityLo
   await writeFile(subuidFile, subid);
   await writeFile(subgidFile, subid);
   const userns = usernsRuntime(dir, activity, { ONGGI_SUBUID_FILE: subuidFile, ONGGI_SUBGID_FILE: subgidFile });
-  const runtime = await reopen(dir, userns, activity);
+  const runtime = await reopen(dir, userns, activity, extra);
   return { runtime, userns, subuidFile, subgidFile, dir, activity };
 }
 
-async function reopen(dir: string, userns: UsernsRuntime, activity: ActivityLog): Promise<ContainerRuntime> {
+async function reopen(
+  dir: string,
+  userns: UsernsRuntime,
+  activity: ActivityLog,
+  extra: Partial<RuntimeOptions> = {},
+): Promise<ContainerRuntime> {
   const runtime = await inProcessRuntime({
     root: dir,
     layer,
@@ -45,7 +50,7 @@ async function reopen(dir: string, userns: UsernsRuntime, activity: ActivityLog)
     imageName: 'busybox:userns',
     imageId: `sha256:${'a'.repeat(64)}`,
     activity,
-    extra: { userns },
+    extra: { ...extra, userns },
   });
   runtimes.push(runtime);
   return runtime;
@@ -180,22 +185,8 @@ describe('--userns=auto (real kernel)', () => {
   });
 
   it("a fresh volume belongs to the container's root (the range's first ids on the machine)", async () => {
-    const dir = join(root, 'volume');
-    await mkdir(dir, { recursive: true });
-    const subid = join(dir, 'subid');
-    await writeFile(subid, 'onggi:7000000:65536\n');
-    const activity = new ActivityLog();
-    const volumes = new VolumeStore(join(dir, 'volumes'));
-    const runtime = await inProcessRuntime({
-      root: dir,
-      layer,
-      cgroupParent: parent,
-      imageName: 'busybox:userns',
-      imageId: `sha256:${'a'.repeat(64)}`,
-      activity,
-      extra: { volumes, userns: usernsRuntime(dir, activity, { ONGGI_SUBUID_FILE: subid, ONGGI_SUBGID_FILE: subid }) },
-    });
-    runtimes.push(runtime);
+    const volumes = new VolumeStore(join(root, 'volume-store'));
+    const { runtime } = await newRuntime('volume', 'onggi:7000000:65536\n', new ActivityLog(), { volumes });
     const result = await run(runtime, {
       command: ['sh', '-c', 'ls -lnd /etc-copy | cut -c1-30; touch /etc-copy/new && echo wrote'],
       mounts: [{ type: 'volume', source: 'data', target: '/etc-copy' }],
