@@ -252,6 +252,19 @@ describe('--userns=auto (real kernel)', () => {
     expect(userns.allocator.ranges().size).toBeLessThanOrEqual(1);
   });
 
+  it("follows the machine's default when the run does not say, and --userns=host still shares the machine's", async () => {
+    const { runtime } = await newRuntime('default', 'onggi:8000000:65536\n');
+    expect(await runtime.usernsDefault()).toEqual({ mode: 'host' });
+    expect(await runtime.usernsDefault('auto')).toEqual({ mode: 'auto' });
+    const { id } = await runtime.create(ContainerSpec.parse({ image: 'busybox:userns', command: ['true'] }));
+    expect((await runtime.inspect(id)).userns?.uidMap).toEqual([{ container: 0, host: 8000000, size: USERNS_AUTO_SIZE }]);
+    const host = await run(runtime, { userns: 'host', command: ['cat', '/proc/self/uid_map'] });
+    expect(host.out.trim().split(/\s+/)).toEqual(['0', '0', '4294967295']);
+    expect((await runtime.inspect(host.id)).userns).toBeUndefined();
+    await runtime.remove(host.id);
+    await runtime.remove(id);
+  });
+
   it('reserves an entry of its own in empty subid files, keeping every other line, and says so in the activity log', async () => {
     const activity = new ActivityLog();
     const { runtime, subuidFile, subgidFile } = await newRuntime('reserve', '', activity);
