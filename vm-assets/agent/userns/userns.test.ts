@@ -116,6 +116,10 @@ describe('--userns=auto (real kernel)', () => {
     // The image's files (root's on disk) are root's inside, through the idmapped layer, and root can write /.
     expect(result.out).toMatch(/^-rw-r--r-- +1 0 +0 +0 .* \/made$/m);
     expect(result.out).toMatch(/^-rwxr-xr-x +1 0 +0 .* \/bin\/busybox$/m);
+    // Started again: the same range, its upper dir (the range's ids on disk) still root's inside.
+    await runtime.start(result.id);
+    expect(await runtime.wait(result.id)).toEqual({ exitCode: 0, oomKilled: false });
+    expect(stdout(await runtime.logs(result.id, {}))).toMatch(/(^-rw-r--r-- +1 0 +0 +0 .* \/made$[\s\S]*){2}/m);
     await runtime.remove(result.id);
   });
 
