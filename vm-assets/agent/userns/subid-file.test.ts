@@ -1,11 +1,12 @@
-// The subid files' format and where the agent's own entry goes: pure functions, no kernel.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+// The subid files, the range allocator and the owner shift of a committed layer: no container, no namespaces.
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActivityLog } from '../activity/activity-log.js';
 import { UsernsAllocator } from './allocator.js';
 import { MAX_HOST_ID, appendSubidEntry, parseSubids, placeNewEntry } from './subid-file.js';
+import { unshiftOwners } from './unshift.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -69,5 +70,28 @@ describe('the range allocator', () => {
     const maps = await ranges.allocate('y');
     expect(maps.uidMap[0]?.host).toBe(100000);
     expect(maps.gidMap[0]?.host).toBe(165536);
+  });
+});
+
+describe("a userns container's files leaving as a layer", () => {
+  it("shifts owners back into the container's ids, keeping setuid bits", async () => {
+    const tree = join(dir, 'upper');
+    await mkdir(join(tree, 'bin'), { recursive: true });
+    await writeFile(join(tree, 'bin/tool'), 'x');
+    await writeFile(join(tree, 'www'), 'y');
+    await chown(tree, 7000000, 7000000);
+    await chown(join(tree, 'bin'), 7000000, 7000000);
+    await chown(join(tree, 'bin/tool'), 7000000, 7000000);
+    await chmod(join(tree, 'bin/tool'), 0o4755);
+    await chown(join(tree, 'www'), 7000033, 7000034);
+    const maps = { uidMap: [{ container: 0, host: 7000000, size: 65536 }], gidMap: [{ container: 0, host: 7000000, size: 65536 }] };
+    await unshiftOwners(tree, maps);
+    const owner = async (rel: string) => {
+      const s = await stat(join(tree, rel));
+      return [s.uid, s.gid, s.mode & 0o7777];
+    };
+    expect(await owner('.')).toEqual([0, 0, expect.any(Number)]);
+    expect(await owner('bin/tool')).toEqual([0, 0, 0o4755]);
+    expect(await owner('www')).toEqual([33, 34, expect.any(Number)]);
   });
 });
