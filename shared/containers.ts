@@ -8,6 +8,7 @@ import { UnitError, parseCpus, parseMemory, parsePortMapping } from './units.js'
 import { MountList, MountPoint } from './volumes.js';
 import { HealthConfig, HealthState } from './health.js';
 import { ResourceOptionFields, checkMemorySwap } from './resource-options.js';
+import { UsernsDefault, UsernsMaps, UsernsMode } from './userns.js';
 
 export const ContainerId = z.string().regex(/^[a-f0-9]{64}$/);
 /** A container by name, full id, or an id prefix of at least 4 hex digits (as Docker allows). */
@@ -127,6 +128,8 @@ export const ContainerSpec = z.strictObject({
   ...PrivilegeFields,
   /** `--health-*` and `--no-healthcheck` (test `["NONE"]`); fields left out take the image's HEALTHCHECK. */
   healthcheck: HealthConfig.optional(),
+  /** `--userns`: `auto` a range of the machine's ids of its own, `host` the machine's; absent: the machine's default. */
+  userns: UsernsMode.optional(),
 });
 export type ContainerSpecInput = z.input<typeof ContainerSpec>;
 export type ContainerSpec = z.infer<typeof ContainerSpec>;
@@ -186,6 +189,8 @@ export const ContainerDetail = ContainerSummary.extend({
   mounts: z.array(MountPoint).optional(),
   /** What its first process may do, read from /proc by the agent while it runs (null when it does not). */
   security: ProcessSecurity.nullable().optional(),
+  /** With its own user namespace (`--userns=auto`): the maps (as /proc/PID/uid_map says while it runs). */
+  userns: UsernsMaps.optional(),
 });
 export type ContainerDetail = z.infer<typeof ContainerDetail>;
 
@@ -283,6 +288,8 @@ export const containerMethods = {
     params: LogOptions.optional(),
     result: z.strictObject({ maxSize: z.number().int().positive(), maxFiles: LogMaxFiles }),
   },
+  /** The machine's default --userns: with a mode, changes it (for containers created from now on); answers the default in force. */
+  'containers.usernsDefault': { params: UsernsDefault.optional(), result: z.strictObject({ mode: UsernsMode }) },
   'containers.wait': { params: Ref, result: z.strictObject({ exitCode: z.number().int(), oomKilled: z.boolean() }) },
   'containers.stats': { params: Ref, result: ContainerStats },
   /** What `agent exec` needs to enter a running container with the container's own security settings. */

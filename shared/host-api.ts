@@ -99,6 +99,7 @@ const machinePassthrough = {
   'containers.logs': onMachine(agentMethods['containers.logs']),
   'containers.wait': onMachine(agentMethods['containers.wait']),
   'containers.logDefaults': onMachine(agentMethods['containers.logDefaults']),
+  'containers.usernsDefault': onMachine(agentMethods['containers.usernsDefault']),
   'containers.stats': onMachine(agentMethods['containers.stats']),
   'containers.pause': onMachine(agentMethods['containers.pause']),
   'containers.unpause': onMachine(agentMethods['containers.unpause']),

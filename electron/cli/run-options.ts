@@ -8,6 +8,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { ContainerSpecInput, ContainerState, ContainerSummary } from '../../shared/containers.js';
 import { parseEnvFile, parseLabels } from '../../shared/run-options.js';
 import { collect } from './session.js';
+import { UsernsMode } from '../../shared/userns.js';
 
 export interface ExtraRunOptions {
   envFile?: string[];
@@ -25,6 +26,14 @@ export interface ExtraRunOptions {
   privileged?: boolean;
   device?: string[];
   sysctl?: string[];
+  userns?: UsernsMode;
+}
+
+/** `--userns`'s value (run, and `machine config`). */
+export function usernsMode(value: string): UsernsMode {
+  const parsed = UsernsMode.safeParse(value);
+  if (!parsed.success) throw new InvalidArgumentError('must be auto or host');
+  return parsed.data;
 }
 
 function wholeSeconds(value: string): number {
@@ -49,7 +58,12 @@ export function addRunOptions(command: Command): Command {
     .option('--cap-drop <capability>', 'drop a Linux capability, e.g. CHOWN, or ALL (repeatable)', collect)
     .option('--privileged', "give the container every capability, the machine's devices, no seccomp filter and a writable /sys")
     .option('--device <host[:container[:rwm]]>', 'give the container a device of the machine (repeatable)', collect)
-    .option('--sysctl <key=value>', 'set a namespaced kernel parameter, e.g. net.ipv4.ip_forward=1 (repeatable)', collect);
+    .option('--sysctl <key=value>', 'set a namespaced kernel parameter, e.g. net.ipv4.ip_forward=1 (repeatable)', collect)
+    .option(
+      '--userns <mode>',
+      "auto: a range of the machine's ids of its own (root inside is not root outside); host: the machine's (default: the machine's setting)",
+      usernsMode,
+    );
 }
 
 function readEnvFile(file: string): string[] {
@@ -81,6 +95,7 @@ export function runOptionsSpec(options: ExtraRunOptions): { env: string[]; spec:
       ...(options.privileged ? { privileged: true } : {}),
       ...(options.device?.length ? { devices: options.device } : {}),
       ...(options.sysctl?.length ? { sysctls: parseSysctls(options.sysctl) } : {}),
+      ...(options.userns ? { userns: options.userns } : {}),
     },
   };
 }

@@ -16,6 +16,7 @@
 #include "privileges.h"
 #include "pty.h"
 #include "rootfs.h"
+#include "userns.h"
 #include "util.h"
 
 static int sync_fd = -1;
@@ -103,6 +104,9 @@ void container_main(const struct spec *sp, int sync, int out, int err, int in) {
   /* Device nodes and mount points get exactly the modes asked for. */
   umask(0);
 
+  /* Our namespaces below must be made in the user namespace once it has its maps, and our copy
+   * of the machine's mounts must hold the rootfs, which the supervisor mounts after the clone. */
+  if (sp->uid_map) wait_for(SYNC_USERNS);
   /* Everything but the pid namespace, which fork already put us in as pid 1. */
   if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET) < 0) die("unshare mount, uts, ipc and net namespaces");
   /* Private at once, not only in setup_rootfs: the agent bind-mounts the container's /etc/hosts in
@@ -117,6 +121,7 @@ void container_main(const struct spec *sp, int sync, int out, int err, int in) {
   tell(&c, 1);
   wait_for(SYNC_GO);
 
+  if (sp->uid_map) become_userns_root((struct spec *)sp);
   setup_rootfs(sp);
   /* /proc is the container's now, and not yet read-only. */
   apply_sysctls(&sp->sysctls);

@@ -11,6 +11,8 @@
  * with --tty); "X" about to execve; "E<reason>" failed.
  * The child's end is close-on-exec, so EOF after "X" means execve succeeded. */
 #define SYNC_IN_CGROUPS 'c'
+/* supervisor -> child, with a user namespace, first: maps written, rootfs mounted (userns.h). */
+#define SYNC_USERNS 'u'
 #define SYNC_GO 'g'
 #define SYNC_NAMESPACES 'C'
 #define SYNC_EXECING 'X'

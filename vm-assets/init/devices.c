@@ -37,7 +37,21 @@ static int subdir(int dev, const char *name, const char *shown) {
   return fd;
 }
 
-void setup_dev(int rootfd, unsigned long long shm_size) {
+/* An empty file at /dev/NAME with the machine's node bound on it. */
+static void bind_node(int dev, const char *name) {
+  char shown[64], source[64];
+  snprintf(shown, sizeof shown, "/dev/%s", name);
+  snprintf(source, sizeof source, "/dev/%s", name);
+  int made = openat(dev, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+  if (made < 0) die("create %s", shown);
+  close(made);
+  int fd = openat(dev, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) die("open %s", shown);
+  mount_at(fd, shown, source, "bind", MS_BIND, NULL); /* the type is ignored by MS_BIND; it names the mount in errors */
+  close(fd);
+}
+
+void setup_dev(int rootfd, unsigned long long shm_size, int bind_nodes) {
   int mnt = ensure_dir_in_root(rootfd, "dev");
   if (mnt < 0) die("mkdir /dev");
   mount_at(mnt, "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
@@ -46,6 +60,10 @@ void setup_dev(int rootfd, unsigned long long shm_size) {
   if (dev < 0) die("open /dev");
 
   for (size_t i = 0; i < sizeof nodes / sizeof *nodes; i++) {
+    if (bind_nodes) {
+      bind_node(dev, nodes[i].name);
+      continue;
+    }
     /* umask is 0 during setup, so the mode is exactly what is asked. */
     if (mknodat(dev, nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) < 0)
       die("mknod /dev/%s", nodes[i].name);

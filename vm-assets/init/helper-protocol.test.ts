@@ -72,6 +72,9 @@ const run: RunSpec = {
     { type: 'b', major: 259, minor: 1048575, mode: 0o660, uid: 0, gid: 6, path: '/dev/disk:x' },
   ],
   sysctls: ['net/ipv4/ip_forward=1', 'kernel/sem=250 32000 32 128'],
+  uidMap: { container: 0, host: 100_000, size: 65_536 },
+  gidMap: { container: 0, host: 200_000, size: 65_537 },
+  idmapLayers: true,
   argv: ['nginx', '-g', 'daemon off;'],
 };
 const exec: ExecSpec = {

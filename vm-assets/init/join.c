@@ -18,8 +18,9 @@
 #include "pty.h"
 #include "util.h"
 
-/* user is absent: containers here share the host's user namespace. mnt comes last because it
- * also moves our root, and the others are opened by path before that. */
+/* user is joined first, and only when the container has its own (--userns=auto): it makes us
+ * privileged over the other namespaces it owns (userns.h). mnt comes last because it also moves
+ * our root, and the others are opened by path before that. */
 static const struct {
   const char *name;
   int type;
@@ -47,11 +48,18 @@ int cmd_exec(struct spec *sp) {
     fds[i] = open(path, O_RDONLY | O_CLOEXEC);
     if (fds[i] < 0) die("open %s", path);
   }
+  snprintf(path, sizeof path, "/proc/%d/ns/user", (int)target);
+  int userns = open(path, O_RDONLY | O_CLOEXEC);
+  if (userns < 0) die("open %s", path);
+  struct stat theirs, ours;
+  if (fstat(userns, &theirs) < 0 || stat("/proc/self/ns/user", &ours) < 0) die("stat the user namespaces");
   /* What the container calls "/", to check setns(mnt) really put us there. */
   snprintf(path, sizeof path, "/proc/%d/root", (int)target);
   struct stat want, got;
   if (stat(path, &want) < 0) die("stat %s", path);
 
+  if (theirs.st_ino != ours.st_ino && setns(userns, CLONE_NEWUSER) < 0) die("setns user namespace of pid %d", (int)target);
+  close(userns);
   for (size_t i = 0; i < NAMESPACES; i++) {
     if (setns(fds[i], namespaces[i].type) < 0) die("setns %s namespace of pid %d", namespaces[i].name, (int)target);
     close(fds[i]);

@@ -101,6 +101,24 @@ static void parse_tty_size(struct spec *sp, const char *opt, const char *value) 
   sp->tty_cols = (unsigned short)c;
 }
 
+/* C:H:N, one line of a user namespace's map: inside, outside, count (count at least 1). */
+static void parse_idmap(const char *opt, const char *value) {
+  char copy[48];
+  unsigned long n[3];
+  if (strlen(value) >= sizeof copy) {
+    bad("%s: expected C:H:N: \"%s\"", opt, value);
+    return;
+  }
+  strcpy(copy, value);
+  char *save = NULL, *tok = strtok_r(copy, ":", &save);
+  for (int k = 0; k < 3; k++, tok = strtok_r(NULL, ":", &save))
+    if (!tok || parse_ulong(tok, 0xffffffffUL, &n[k]) < 0) {
+      bad("%s: expected C:H:N: \"%s\"", opt, value);
+      return;
+    }
+  if (tok || n[2] == 0 || n[0] + n[2] > 0xffffffffUL || n[1] + n[2] > 0xffffffffUL) bad("%s: expected C:H:N: \"%s\"", opt, value);
+}
+
 static void absolute(const char *opt, const char *value) {
   if (value[0] != '/') bad("%s: must be an absolute path: \"%s\"", opt, value);
 }
@@ -109,6 +127,7 @@ static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
   memset(sp, 0, sizeof *sp);
   sp->cwd = "/";
   sp->ready_fd = sp->go_fd = -1;
+  sp->rootfs_fd = sp->resolv_conf_fd = -1;
   sp->log_max_files = 1;
   sp->mounts = calloc((size_t)argc + 1, sizeof *sp->mounts);
   if (!sp->mounts) die("calloc");
@@ -265,6 +284,14 @@ static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
     case OPT_SYSCTL:
       push(&sp->sysctls, value);
       break;
+    case OPT_UID_MAP:
+    case OPT_GID_MAP:
+      parse_idmap(opt, value);
+      *(known_options[known].id == OPT_UID_MAP ? &sp->uid_map : &sp->gid_map) = value;
+      break;
+    case OPT_IDMAP_LAYERS:
+      sp->idmap_layers = 1;
+      break;
     }
   }
   const char *rule = bad_device_rule(&sp->device_allow);
@@ -278,6 +305,8 @@ static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
   for (size_t k = 0; k < sizeof known_options / sizeof *known_options; k++)
     if ((known_options[k].modes & REQUIRED) && (known_options[k].modes & mode) && !seen[k]) bad("%s is required", known_options[k].name);
   if (sp->tty_rows && !sp->tty) bad("--tty-size needs --tty");
+  if (!sp->uid_map != !sp->gid_map) bad("--uid-map and --gid-map go together");
+  if (sp->idmap_layers && (!sp->uid_map || !sp->overlay)) bad("--idmap-layers needs --uid-map and --overlay");
   if (mode == FOR_RUN && (sp->tty || sp->stdin_open || sp->attach_wait_ms) && !sp->console) bad("--tty, --stdin-open and --attach-wait need --console");
 }
 
@@ -302,6 +331,12 @@ static void print_strings(const char *key, char *const *items, size_t n) {
     print_string(items[k]);
   }
   putchar(']');
+}
+
+/* An id map as helper-protocol.ts's IdMap, or nothing when absent. */
+static void print_idmap(const char *key, const char *map) {
+  unsigned long c, h, n;
+  if (map && sscanf(map, "%lu:%lu:%lu", &c, &h, &n) == 3) printf(",\"%s\":{\"container\":%lu,\"host\":%lu,\"size\":%lu}", key, c, h, n);
 }
 
 /* --print-spec: what arrived, as JSON with the agent's field names, and nothing run. The test
@@ -349,6 +384,9 @@ static int print_spec(const struct spec *sp) {
   printf(",\"privileged\":%s", sp->privileged ? "true" : "false");
   print_device_nodes(&sp->device_nodes, print_string);
   print_strings("sysctls", sp->sysctls.items, sp->sysctls.n);
+  print_idmap("uidMap", sp->uid_map);
+  print_idmap("gidMap", sp->gid_map);
+  printf(",\"idmapLayers\":%s", sp->idmap_layers ? "true" : "false");
   size_t argc = 0;
   while (sp->argv[argc]) argc++;
   print_strings("argv", sp->argv, argc);

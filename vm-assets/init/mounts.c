@@ -18,6 +18,7 @@
 int parse_mount(char *value, struct mount_spec *out, char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
   out->mode = -1;
+  out->source_fd = -1;
   char *type = value;
   char *flags = strchr(type, ':');
   char *target = flags ? strchr(flags + 1, ':') : NULL;
@@ -113,7 +114,9 @@ static void apply_one(int rootfd, const struct mount_spec *m) {
     return;
   }
   /* The source is the machine's: this mount namespace still shows the machine's tree. */
-  int src = open(m->source, O_PATH | O_CLOEXEC);
+  char ahead[64];
+  snprintf(ahead, sizeof ahead, "/proc/self/fd/%d", m->source_fd);
+  int src = open(m->source_fd >= 0 ? ahead : m->source, O_PATH | O_CLOEXEC);
   if (src < 0) die("bind source %s", m->source);
   struct stat st;
   if (fstat(src, &st) < 0) die("stat %s", m->source);

@@ -14,6 +14,7 @@ struct mount_spec {
   int mode;                /* tmpfs: permission bits, -1 = the kernel's default */
   int copy_up;             /* bind of a volume: fill it from the image's directory while it is empty */
   int noexec;              /* tmpfs: MS_NOEXEC */
+  int source_fd;           /* bind: the source opened ahead (O_PATH, see spec.h rootfs_fd), or -1 */
 };
 
 /* Parses --mount's value, TYPE:FLAGS:TARGET:SOURCE (helper-protocol.ts writes it): TYPE bind or

@@ -44,6 +44,9 @@ enum option_id {
   OPT_PRIVILEGED,
   OPT_DEVICE_NODE,
   OPT_SYSCTL,
+  OPT_UID_MAP,
+  OPT_GID_MAP,
+  OPT_IDMAP_LAYERS,
 };
 
 static const struct {
@@ -88,6 +91,9 @@ static const struct {
     {"--privileged", OPT_PRIVILEGED, FOR_RUN | FLAG},
     {"--device-node", OPT_DEVICE_NODE, FOR_RUN | REPEATABLE},
     {"--sysctl", OPT_SYSCTL, FOR_RUN | REPEATABLE},
+    {"--uid-map", OPT_UID_MAP, FOR_RUN},
+    {"--gid-map", OPT_GID_MAP, FOR_RUN},
+    {"--idmap-layers", OPT_IDMAP_LAYERS, FOR_RUN | FLAG},
 };
 
 static const char usage[] =
@@ -99,7 +105,8 @@ static const char usage[] =
     "                      [--tty] [--mount TYPE:FLAGS:TARGET:SOURCE]... [--print-spec] [--console SOCKET]\n"
     "                      [--stdin-open] [--attach-wait MS] [--resolv-conf FILE] [--read-only-rootfs]\n"
     "                      [--shm-size BYTES] [--privileged] [--device-node TYPE:MAJOR:MINOR:MODE:UID:GID:PATH]...\n"
-    "                      [--sysctl PATH=VALUE]... -- CMD [ARG...]\n"
+    "                      [--sysctl PATH=VALUE]... [--uid-map C:H:N] [--gid-map C:H:N] [--idmap-layers]\n"
+    "                      -- CMD [ARG...]\n"
     "       onggi-init exec --target-pid PID [--cgroup-procs FILE]... [--cwd DIR] [--uid N] [--gid N]\n"
     "                       [--groups N,...] [--env K=V]... [--cap NAME]... [--seccomp-deny NAME]... [--tty]\n"
     "                       [--tty-size ROWSxCOLS] [--print-spec] -- CMD [ARG...]\n"

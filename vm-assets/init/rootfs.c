@@ -70,10 +70,14 @@ void setup_rootfs(const struct spec *sp) {
   /* Nothing we mount may propagate back to the host, and the host's later mounts and unmounts
    * must not reach in; pivot_root also refuses a shared parent mount. */
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("make / rprivate");
-  /* pivot_root needs the new root to be a mount point; a plain directory becomes one this way. */
-  if (mount(sp->rootfs, sp->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) die("bind %s onto itself", sp->rootfs);
-  int root = open(sp->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (root < 0) die("open %s", sp->rootfs);
+  int root = sp->rootfs_fd;
+  /* Opened ahead (a user namespace, userns.h): already bound onto itself. */
+  if (root < 0) {
+    /* pivot_root needs the new root to be a mount point; a plain directory becomes one this way. */
+    if (mount(sp->rootfs, sp->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) die("bind %s onto itself", sp->rootfs);
+    root = open(sp->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0) die("open %s", sp->rootfs);
+  }
 
   /* Our own pid namespace's proc, so the container sees only its processes. */
   mount_in(root, "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
@@ -83,9 +87,11 @@ void setup_rootfs(const struct spec *sp) {
   mount_in(root, "sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | sys_ro, NULL);
   /* After unshare(CLONE_NEWCGROUP) the container's cgroup is this mount's root. */
   if (sp->cgroupfs_v2) mount_in(root, "sys/fs/cgroup", "cgroup2", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC | sys_ro, NULL);
-  setup_dev(root, sp->shm_size);
+  setup_dev(root, sp->shm_size, sp->uid_map != NULL);
   make_device_nodes(root, &sp->device_nodes);
-  if (sp->resolv_conf) bind_etc_file(root, "resolv.conf", sp->resolv_conf);
+  char resolv_ahead[64];
+  snprintf(resolv_ahead, sizeof resolv_ahead, "/proc/self/fd/%d", sp->resolv_conf_fd);
+  if (sp->resolv_conf) bind_etc_file(root, "resolv.conf", sp->resolv_conf_fd >= 0 ? resolv_ahead : sp->resolv_conf);
   /* The container's own mounts go over the image's tree and the standard ones, still before
    * pivot_root: their sources are paths of the machine, which only this side of it can open. */
   apply_mounts(root, sp->mounts, sp->nmounts);

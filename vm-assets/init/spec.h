@@ -69,6 +69,13 @@ struct spec {
   struct strv device_nodes;
   /* run --sysctl PATH=VALUE: written to /proc/sys/PATH inside the container's namespaces before exec. */
   struct strv sysctls;
+  /* run --uid-map/--gid-map C:H:N: a user namespace of its own with these maps (userns.h); both or neither. */
+  const char *uid_map, *gid_map;
+  /* run --idmap-layers: the overlay's lowerdirs are mounted idmapped through that namespace. */
+  int idmap_layers;
+  /* With a user namespace: the rootfs and resolv.conf opened (O_PATH) while we still had the
+   * machine's uid 0, used instead of their paths once we are root inside (-1: not opened). */
+  int rootfs_fd, resolv_conf_fd;
   char **argv; /* the container's command: NULL-terminated */
 };
 

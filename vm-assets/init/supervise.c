@@ -26,6 +26,7 @@
 #include "json.h"
 #include "log.h"
 #include "security.h"
+#include "userns.h"
 #include "util.h"
 
 /* After the container's init exits the kernel kills the rest of its pid namespace, which closes
@@ -111,6 +112,33 @@ static void write_exit_file(int code, int sig, const char *error) {
   int n = snprintf(body, sizeof body, "{\"exitCode\":%d,\"signal\":%s,\"finishedAt\":\"%s\",\"error\":%s%s}\n", code, signame, time,
                    escaped, unmounted);
   if (write_file_atomic(spec->exit_file, body, (size_t)n, 1) < 0) note("write %s: %s", spec->exit_file, strerror(errno));
+}
+
+/* In the agent's (the machine's) mount namespace, as `mount -t overlay` would: the agent logs it
+ * as that command, with the time reported here. */
+static void mount_overlay(const char *options) {
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  if (mount("overlay", spec->rootfs, "overlay", 0, options) < 0) die("mount -t overlay on %s", spec->rootfs);
+  overlay_mounted = 1;
+  ready("mounted %.3f\n", ms_since(&t0));
+}
+
+/* The supervisor's part of a user namespace, while its child waits: the maps, then the rootfs
+ * (its layers idmapped through the child's namespace), then the word to go on. */
+static void enter_userns_from_outside(int sync_fd) {
+  write_id_maps(child, spec);
+  if (spec->overlay) {
+    int fds[512];
+    size_t nfds = 0;
+    char *options = spec->idmap_layers ? idmapped_overlay_options(spec->overlay, child, fds, 512, &nfds) : (char *)spec->overlay;
+    mount_overlay(options);
+    /* The overlay holds clones of its layers; our detached trees go with their fds. */
+    for (size_t i = 0; i < nfds; i++) close(fds[i]);
+    if (options != spec->overlay) free(options);
+  }
+  char c = SYNC_USERNS;
+  if (send(sync_fd, &c, 1, MSG_NOSIGNAL) < 0) die("write to the container process");
 }
 
 /* Any failure before the command runs: the container is not half-alive, it is gone, and the
@@ -286,15 +314,8 @@ int cmd_run(struct spec *sp, const char *parse_error) {
   /* The supervisor lives as long as the container; it must not pin the agent's cwd or the rootfs. */
   if (chdir("/") < 0) die("chdir /");
   caps_mask(&sp->caps);
-  if (sp->overlay) {
-    /* In the agent's (the machine's) mount namespace, as `mount -t overlay` would: the agent logs
-     * it as that command, with the time reported here. */
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (mount("overlay", sp->rootfs, "overlay", 0, sp->overlay) < 0) die("mount -t overlay on %s", sp->rootfs);
-    overlay_mounted = 1;
-    ready("mounted %.3f\n", ms_since(&t0));
-  }
+  /* With a user namespace the layers are idmapped through it, so the overlay waits for the clone. */
+  if (sp->overlay && !sp->uid_map) mount_overlay(sp->overlay);
   int rootfs = open(sp->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfs < 0) die("open %s", sp->rootfs);
   close(rootfs);
@@ -325,8 +346,8 @@ int cmd_run(struct spec *sp, const char *parse_error) {
 
   /* The supervisor stays in the host's pid namespace; its next child is pid 1 of a new one. A
    * plain fork keeps libc's idea of the process consistent, which a raw clone does not. */
-  if (unshare(CLONE_NEWPID) < 0) die("unshare CLONE_NEWPID");
-  child = fork();
+  if (!sp->uid_map && unshare(CLONE_NEWPID) < 0) die("unshare CLONE_NEWPID");
+  child = sp->uid_map ? clone_into_userns() : fork();
   if (child < 0) die("fork");
   if (child == 0) {
     int inherited[] = {sigfd, sync[0], out[0], err[0], in[1], log_fd, ready_fd, go_fd};
@@ -335,6 +356,7 @@ int cmd_run(struct spec *sp, const char *parse_error) {
     container_main(sp, sync[1], out[1], err[1], in[0]);
   }
   close(sync[1]);
+  if (sp->uid_map) enter_userns_from_outside(sync[0]);
   if (in[0] >= 0) {
     close(in[0]);
     console_set_stdin(in[1]);

@@ -2,6 +2,8 @@
 // and passphrase questions are asked on this terminal (never answered by default when there is
 // none); passphrases stay in this process's memory.
 import { createInterface } from 'node:readline';
+import type { UsernsMode } from '../../../shared/userns.js';
+import { usernsMode } from '../run-options.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { OnggiError, errorMessage } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
@@ -272,11 +274,14 @@ export function registerMachineCommands(program: Command): void {
 
   machine
     .command('config')
-    .description("a machine's settings: the default log rotation for containers created from now on (without options: show it)")
+    .description(
+      "a machine's settings: the default log rotation and --userns for containers created from now on (without options: show them)",
+    )
     .argument('<name>')
     .option('--log-max-size <size>', 'rotate a container log past this size, e.g. 10m')
     .option('--log-max-files <n>', 'log files kept per container, the current one included')
-    .action((name: string, options: { logMaxSize?: string; logMaxFiles?: string }) =>
+    .option('--userns <mode>', 'the default --userns for containers created from now on: auto or host', usernsMode)
+    .action((name: string, options: { logMaxSize?: string; logMaxFiles?: string; userns?: UsernsMode }) =>
       withCore(async ({ api }) => {
         const change = {
           ...(options.logMaxSize !== undefined ? { maxSize: options.logMaxSize } : {}),
@@ -286,6 +291,8 @@ export function registerMachineCommands(program: Command): void {
         };
         const now = await api.call('containers.logDefaults', { machine: name, ...change });
         process.stdout.write(`log-max-size ${formatMemory(now.maxSize)}\nlog-max-files ${now.maxFiles}\n`);
+        const userns = await api.call('containers.usernsDefault', { machine: name, ...(options.userns ? { mode: options.userns } : {}) });
+        process.stdout.write(`userns ${userns.mode}\n`);
       }),
     );
 

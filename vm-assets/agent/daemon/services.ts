@@ -10,6 +10,7 @@ import { NetworkManager } from '../networks/network-manager.js';
 import { DEFAULT_NETNS_PREFIX } from '../networks/netns-names.js';
 import { createCgroupDriver } from '../runtime/cgroups/index.js';
 import { readLogDefaults, writeLogDefaults } from '../runtime/log-defaults.js';
+import { usernsRuntime } from '../userns/userns-settings.js';
 import { loopbackNameserver, readResolvSources, resolvSourcesFrom } from '../runtime/resolv-conf.js';
 import { DnsForwarder } from '../networks/dns-forwarder.js';
 import { ContainerRuntime, type ImageResolver } from '../runtime/container-runtime.js';
@@ -55,6 +56,7 @@ export async function createRuntime(deps: RuntimeDeps): Promise<ContainerRuntime
       log: deps.log,
       ...(deps.volumes ? { volumes: deps.volumes } : {}),
       logDefaults: { read: () => readLogDefaults(deps.stateDir), write: (options) => writeLogDefaults(deps.stateDir, options) },
+      userns: usernsRuntime(deps.stateDir, deps.activity),
       resolvSources,
       ...(deps.networks ? networkHooks(deps.networks, forwarder, deps.log) : {}),
     });

@@ -106,6 +106,7 @@ export async function commitContainer(runtime: ContainerRuntime, store: ImageSto
         `${store.tempPath('commit-staging')}`,
         tarFile,
         access.scope(record),
+        record.userns,
       );
     });
     const layer = await unpackInto(store, tarFile, temp, 'the committed layer', undefined);

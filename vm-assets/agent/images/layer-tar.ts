@@ -7,6 +7,8 @@ import { lstat, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ActivityLog, ActivityScope } from '../activity/activity-log.js';
 import { isWhiteout, opaqueDirs } from '../runtime/diff.js';
+import type { UsernsMaps } from '../../../shared/userns.js';
+import { unshiftOwners } from '../userns/unshift.js';
 
 export async function overlayDirToTar(
   activity: ActivityLog,
@@ -14,11 +16,14 @@ export async function overlayDirToTar(
   staging: string,
   dest: string,
   scope: ActivityScope = {},
+  shift?: UsernsMaps,
 ): Promise<void> {
   const opaque = await opaqueDirs(dir);
   await activity.run(['cp', '-a', '--reflink=auto', '--', `${dir}/.`, staging], scope);
   try {
     await convertWhiteouts(staging, '');
+    // A --userns=auto container's upper dir holds its range's ids: the layer gets them as seen inside.
+    if (shift) await unshiftOwners(staging, shift);
     for (const rel of opaque) await writeFile(join(staging, rel, '.wh..wh..opq'), '');
     await activity.run(['tar', '--numeric-owner', '--sort=name', '-C', staging, '-cf', dest, '.'], scope);
   } finally {

@@ -2,7 +2,10 @@
 // be refused, and the host must be found unchanged afterwards. The attempts that need a syscall
 // busybox cannot make live in testdata/escape.c (built static here and copied into the image);
 // container-runtime.test.ts covers the basics (host files and processes hidden, kcore masked,
-// mount/insmod/hostname via busybox) and is not repeated.
+// mount/insmod/hostname via busybox) and is not repeated. The whole suite runs twice: in the
+// machine's user namespace (--userns=host) and in one of the container's own (--userns=auto, its
+// range from the test's own subuid/subgid files). --privileged is outside this suite: it is meant
+// to be able to do most of these.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
@@ -17,6 +20,8 @@ import { unmountUnder } from '../../../build/testing/mounts.js';
 import { ActivityLog } from '../activity/activity-log.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import { inProcessRuntime } from '../../../build/testing/in-process-runtime.js';
+import type { UsernsMode } from '../../../shared/userns.js';
+import { usernsRuntime } from '../userns/userns-settings.js';
 
 let root: string;
 let layer: string;
@@ -37,6 +42,8 @@ beforeAll(async () => {
   hostSleeper = spawn('sleep', ['1000'], { stdio: 'ignore' });
   parent = testCgroupParent();
   const activity = new ActivityLog();
+  const subid = join(root, 'subid');
+  await writeFile(subid, 'onggi:5000000:1048576\n');
   runtime = await inProcessRuntime({
     root,
     layer,
@@ -44,6 +51,7 @@ beforeAll(async () => {
     imageName: 'busybox:escape',
     imageId: `sha256:${'e'.repeat(64)}`,
     activity,
+    extra: { userns: usernsRuntime(join(root, 'state'), activity, { ONGGI_SUBUID_FILE: subid, ONGGI_SUBGID_FILE: subid }) },
   });
 });
 
@@ -61,8 +69,11 @@ const stdout = (entries: LogEntry[]) =>
     .map((e) => e.log)
     .join('');
 
+/** The user namespace the suite's containers run in (describe.each below). */
+let userns: UsernsMode = 'host';
+
 async function run(spec: Partial<ContainerSpecInput> & { command: string[] }) {
-  const { id } = await runtime.create(ContainerSpec.parse({ image: 'busybox:escape', ...spec }));
+  const { id } = await runtime.create(ContainerSpec.parse({ image: 'busybox:escape', userns, ...spec }));
   await runtime.start(id);
   const exit = await runtime.wait(id);
   const out = stdout(await runtime.logs(id, {}));
@@ -77,7 +88,19 @@ function hostDevice(): [number, number] {
 
 const hostLinks = () => spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout.replace(/\s+state \S+.*$/gm, '');
 
-describe('escape attempts (each must fail)', () => {
+describe.each(['host', 'auto'] as const)('escape attempts (each must fail) with --userns=%s', (mode) => {
+  beforeAll(() => {
+    userns = mode;
+  });
+
+  it('runs in the user namespace asked for', async () => {
+    const result = await run({ command: ['cat', '/proc/self/uid_map'] });
+    const [inside, outside] = result.out.trim().split(/\s+/).map(Number);
+    expect(inside).toBe(0);
+    if (mode === 'host') expect(outside).toBe(0);
+    else expect(outside).toBeGreaterThanOrEqual(5000000);
+  });
+
   it('cannot leave through chroot, /proc/*/root, kcore, sysrq, /proc/sys, devices, modules, mounts, namespaces, reboot, clock, or host pids', async () => {
     const [major, minor] = hostDevice();
     const linksBefore = hostLinks();

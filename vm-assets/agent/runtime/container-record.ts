@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ContainerSpec, ContainerState, DEFAULT_LOG_OPTIONS, RestartPolicy } from '../../../shared/containers.js';
 import { errorMessage } from '../../../shared/errors.js';
 import { HealthConfig, HealthState } from '../../../shared/health.js';
+import { UsernsMaps } from '../../../shared/userns.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
 import { ResolvedMount } from './mounts.js';
 import { RecordedResourceOptions } from './resource-limits.js';
@@ -74,6 +75,8 @@ export const ContainerRecord = z.object({
   health: HealthState.optional(),
   /** The check it runs (the image's HEALTHCHECK under the run's options), decided at create. */
   healthcheck: HealthConfig.optional(),
+  /** --userns=auto: the machine's ids it was given at create (held until it is removed). */
+  userns: UsernsMaps.optional(),
 });
 export type ContainerRecord = z.infer<typeof ContainerRecord>;
 

@@ -15,6 +15,7 @@ import {
 } from '../../../shared/containers.js';
 import { OnggiError, errorMessage } from '../../../shared/errors.js';
 import type { ImageConfig } from '../../../shared/images.js';
+import type { UsernsMaps, UsernsMode } from '../../../shared/userns.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
 import type { ActivityLog, ActivityScope } from '../activity/activity-log.js';
 import { createLogger, type Logger } from '../daemon/logger.js';
@@ -42,6 +43,8 @@ import { DEFAULT_RESOLV_SOURCES, writeContainerResolvConf, type ResolvSources } 
 import { checkRunOptions, helperRunOptions, imageStopSignal, killEndsRestarts, restartWanted, stopPlan } from './run-options.js';
 import { resolveLimits } from './resource-limits.js';
 import { HealthMonitor, effectiveHealthcheck } from './health.js';
+import type { UsernsRuntime } from '../userns/userns-settings.js';
+import { chownForUserns, usernsRunOptions, volumeDirs } from '../userns/container-userns.js';
 
 export interface ResolvedImage {
   id: string;
@@ -82,6 +85,8 @@ export interface RuntimeOptions {
   volumes?: VolumeStore;
   /** Where the machine's resolver configuration is read for containers' /etc/resolv.conf (default /etc/resolv.conf and systemd-resolved's). */
   resolvSources?: ResolvSources;
+  /** --userns=auto's ranges and the machine's --userns default; absent, only --userns=host runs. */
+  userns?: UsernsRuntime;
   /** Where a container can reach the agent's DNS forwarder (its first network's gateway), for a machine whose only name server is on loopback. */
   dnsForwarderAddress?: (record: ContainerRecord) => string | undefined;
 }
@@ -165,6 +170,7 @@ export class ContainerRuntime {
       hostname: record.hostname,
       mounts: mountPoints(record.mounts, this.options.volumes),
       security: record.state === 'running' && record.pid !== null ? (readProcessSecurity(record.pid) ?? null) : null,
+      ...(record.userns ? { userns: record.userns } : {}),
     };
   }
 
@@ -326,6 +332,10 @@ export class ContainerRuntime {
         paused: false,
         ...withHealthcheck(effectiveHealthcheck(image.config.healthcheck, spec.healthcheck)),
       };
+      // Taken before anything is made: an exhausted range refuses the create with nothing to undo
+      // (from here on a failure goes through purge, which releases it).
+      const userns = await this.allocateUserns(id, spec.userns);
+      if (userns) record.userns = userns;
       const user = spec.user ?? image.config.user;
       // Only a user name (or a uid without a gid) needs the image's /etc/passwd, read through the mounted layers.
       const needsMount = user !== '' && !/^\d+:\d+$/.test(user);
@@ -395,6 +405,22 @@ export class ContainerRuntime {
     return { maxSize: now.maxSize ?? DEFAULT_LOG_OPTIONS.maxSize, maxFiles: now.maxFiles ?? DEFAULT_LOG_OPTIONS.maxFiles };
   }
 
+  /** The machine's default --userns; `change` sets it (for containers created from now on). */
+  async usernsDefault(change?: UsernsMode): Promise<{ mode: UsernsMode }> {
+    const store = this.options.userns;
+    if (change && store) await store.writeDefault(change);
+    return { mode: change ?? (await store?.readDefault()) ?? 'host' };
+  }
+
+  /** A new container's user namespace: --userns, else the machine's default; `auto` takes a range (released by purge). */
+  private async allocateUserns(id: string, asked: UsernsMode | undefined): Promise<UsernsMaps | undefined> {
+    const mode = asked ?? (await this.options.userns?.readDefault()) ?? 'host';
+    if (mode === 'host') return undefined;
+    if (!this.options.userns)
+      throw new OnggiError(ErrorCode.Unavailable, 'userns_unavailable', '--userns=auto is unavailable on this machine', 'params.userns');
+    return this.options.userns.allocator.allocate(id);
+  }
+
   private async startLocked(record: ContainerRecord, options: { waitForAttach?: boolean | undefined } = {}): Promise<void> {
     const scope = this.scope(record);
     this.released.delete(record.id);
@@ -405,6 +431,7 @@ export class ContainerRuntime {
     mkdirSync(paths.logDir, { recursive: true, mode: 0o700 });
     // The supervisor mounts the overlay itself, unless it still is (the helper only reports the time).
     const overlay = await prepareRootfs(record.layerDirs, paths);
+    chownForUserns(record.userns, [paths.upper, ...volumeDirs(record.mounts, this.options.volumes)]);
     const resolvConf = writeContainerResolvConf(
       paths.dir,
       this.options.resolvSources ?? DEFAULT_RESOLV_SOURCES,
@@ -447,6 +474,7 @@ export class ContainerRuntime {
         resolvConf,
         ...helperRunOptions(record.spec),
         ...helperPrivilegeOptions(record.spec, devices.nodes),
+        ...usernsRunOptions(record.userns, overlay),
       });
       const pid = await launchSupervisor(
         this.options.activity,
@@ -677,6 +705,7 @@ export class ContainerRuntime {
     );
     this.records.delete(record.id);
     this.released.delete(record.id);
+    this.options.userns?.allocator.release(record.id);
     if (volumes) await this.removeAnonymousVolumes(record);
     this.options.emit({ type: 'container.state', id: record.id, name: record.name, state: 'dead', exitCode: record.exitCode });
   }
@@ -738,6 +767,7 @@ export class ContainerRuntime {
     }
     for (const record of records) {
       this.records.set(record.id, record);
+      if (record.userns) this.options.userns?.allocator.adopt(record.id, record.userns);
       try {
         await this.recover(record, supervisors.get(record.id) ?? []);
       } catch (error) {

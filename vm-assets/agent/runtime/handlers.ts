@@ -32,6 +32,7 @@ export function createContainerHandlers(available: ContainerRuntime | Error): Ha
     },
     'containers.wait': ({ container }) => runtime.wait(container),
     'containers.logDefaults': (change) => runtime.logDefaults(change),
+    'containers.usernsDefault': (change) => runtime.usernsDefault(change?.mode),
     'containers.stats': ({ container }) => runtime.stats(container),
     'containers.execSpec': ({ container }) => ({ helperArgs: runtime.execSpec(container) }),
     'containers.attachSpec': ({ container }) => runtime.attachSpec(container),

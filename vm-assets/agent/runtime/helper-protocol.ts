@@ -82,6 +82,11 @@ export interface RunSpec extends ProcessSettings {
   deviceNodes?: readonly DeviceNode[];
   /** `PATH=VALUE` written to /proc/sys/PATH inside the container before its command (`--sysctl`). */
   sysctls?: readonly string[];
+  /** A user namespace of its own (`--userns=auto`): one line of its uid_map and gid_map each, both or neither. */
+  uidMap?: IdMap;
+  gidMap?: IdMap;
+  /** Mount the overlay's layers idmapped through that namespace (needs overlay and the maps). */
+  idmapLayers?: boolean;
 }
 
 /** A device node made inside the container (see privileges.ts). */
@@ -95,6 +100,13 @@ export interface DeviceNode {
   gid: number;
   /** Absolute, inside the container. */
   path: string;
+}
+
+/** One line of a user namespace's map: `size` ids from `container` inside are `host` onwards outside. */
+export interface IdMap {
+  container: number;
+  host: number;
+  size: number;
 }
 
 /** One mount the helper makes inside the rootfs, resolved there as the container would see it. */
@@ -304,6 +316,11 @@ const ENCODE = {
     check(Number.isInteger(value) && value >= 1 && value <= 600_000, `${what} must be 1 to 600000 milliseconds: ${value}`);
     return String(value);
   },
+  idmap: ({ container, host, size }: IdMap, what: string) => {
+    const ok = [container, host, size].every((n) => Number.isInteger(n) && n >= 0) && size >= 1;
+    check(ok && container + size <= 0xffffffff && host + size <= 0xffffffff, `${what} must be C:H:N ids within 32 bits`);
+    return `${container}:${host}:${size}`;
+  },
   flag: () => '',
 } satisfies Record<string, (value: never, what: string, option: HelperOption) => string>;
 
@@ -374,6 +391,10 @@ export function initArgs(spec: InitSpec): string[] {
           spec.console !== undefined || (!spec.tty && !spec.stdinOpen && !spec.attachWaitMs),
           'tty, stdinOpen and attachWaitMs need console',
         );
+      if (spec.command === 'run') {
+        check((spec.uidMap === undefined) === (spec.gidMap === undefined), 'uidMap and gidMap go together');
+        check(!spec.idmapLayers || (spec.uidMap !== undefined && spec.overlay !== undefined), 'idmapLayers needs uidMap and overlay');
+      }
       return [spec.command, ...optionArgs(optionsFor(spec.command), spec), '--', ...spec.argv.map((arg) => text(arg, 'argv'))];
   }
 }
