@@ -6,6 +6,7 @@ import { RunOptionFields } from './run-options.js';
 import { UnitError, parseCpus, parseMemory, parsePortMapping } from './units.js';
 import { MountList, MountPoint } from './volumes.js';
 import { HealthConfig, HealthState } from './health.js';
+import { SeccompSummary, SecurityOptionFields } from './seccomp-profile.js';
 import { ResourceOptionFields, checkMemorySwap } from './resource-options.js';
 
 export const ContainerId = z.string().regex(/^[a-f0-9]{64}$/);
@@ -123,6 +124,7 @@ export const ContainerSpec = z.strictObject({
   /** Its stdin stays open for attachers (`-i`); their EOF closes it. */
   stdinOpen: z.boolean().optional(),
   ...RunOptionFields,
+  ...SecurityOptionFields,
   /** `--health-*` and `--no-healthcheck` (test `["NONE"]`); fields left out take the image's HEALTHCHECK. */
   healthcheck: HealthConfig.optional(),
 });
@@ -180,6 +182,8 @@ export const ContainerDetail = ContainerSummary.extend({
   networks: z.array(NetworkAttachment).optional(),
   /** Its bind mounts, volumes and tmpfs. */
   mounts: z.array(MountPoint).optional(),
+  /** Its seccomp profile (default, unconfined or the file's name), rule count and no_new_privs. */
+  seccomp: SeccompSummary.optional(),
 });
 export type ContainerDetail = z.infer<typeof ContainerDetail>;
 

@@ -40,6 +40,7 @@ import { DEFAULT_RESOLV_SOURCES, writeContainerResolvConf, type ResolvSources } 
 import { checkRunOptions, helperRunOptions, imageStopSignal, killEndsRestarts, restartWanted, stopPlan } from './run-options.js';
 import { resolveLimits } from './resource-limits.js';
 import { HealthMonitor, effectiveHealthcheck } from './health.js';
+import { seccompSettings } from './seccomp-policy.js';
 
 export interface ResolvedImage {
   id: string;
@@ -162,6 +163,7 @@ export class ContainerRuntime {
       logPath: paths.log,
       hostname: record.hostname,
       mounts: mountPoints(record.mounts, this.options.volumes),
+      seccomp: seccompSettings(record.spec, this.options.policy.caps).summary,
     };
   }
 
@@ -251,7 +253,7 @@ export class ContainerRuntime {
       uid: record.uid,
       gid: record.gid,
       caps: this.options.policy.caps,
-      seccompDeny: this.options.policy.seccompDeny,
+      ...seccompSettings(record.spec, this.options.policy.caps).helper,
       cgroupProcs,
       argv: record.argv,
     };
@@ -271,6 +273,8 @@ export class ContainerRuntime {
 
   async create(spec: ContainerSpec): Promise<{ id: string; name: string }> {
     checkRunOptions(spec);
+    // A profile whose rules contradict each other is refused now, not at each start.
+    seccompSettings(spec, this.options.policy.caps);
     const name = spec.name ?? generateName((candidate) => this.nameTaken(candidate));
     if (this.nameTaken(name))
       throw new OnggiError(ErrorCode.Conflict, 'name_in_use', `the name "${name}" is already in use by another container`, 'params.name');
