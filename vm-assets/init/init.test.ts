@@ -856,10 +856,14 @@ describe.skipIf(!isRoot)("seccomp: Docker's default profile as an allow-list", (
     expect(field(out, 'Seccomp')).toBe('2');
   });
 
-  it('refuses, at the helper, a rule it cannot read (and starts nothing)', async () => {
-    const started = await start({ seccomp: ['default errno:1', 'errno:5000 read'] });
-    expect(await started.nextReady()).toMatch(/^error /);
+  it('refuses, at the helper, a rule it cannot read: the command never runs', async () => {
+    const started = await start({ seccomp: ['default errno:1', 'errno:5000 read'], script: 'echo ran' });
+    const lines: string[] = [];
+    for (let line = await started.nextReady(); line !== undefined; line = await started.nextReady()) lines.push(line);
+    expect(lines.find((line) => line.startsWith('error '))).toMatch(/seccomp: "errno:5000 read": unknown action/);
+    expect(lines).not.toContain('started');
     expect(await started.exited).not.toBe(0);
+    expect(await readLog(started.dir)).not.toContainEqual(expect.objectContaining({ log: 'ran\n' }));
   });
 });
 
