@@ -156,7 +156,7 @@ export function parseSeccompProfile(text: string, file: string): SeccompProfile 
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${file} is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`${file} is not JSON: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   const parsed = SeccompProfile.safeParse(json);
   if (!parsed.success) throw new Error(`${file} is not a seccomp profile: ${invalidInput('', parsed.error).message}`);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogEntry } from '../../../shared/containers.js';
 import { ContainerSpec, type ContainerSpecInput } from '../../../shared/containers.js';
+import type { SeccompProfile } from '../../../shared/seccomp-profile.js';
 import { AGENT_DIR, isAlive } from '../../../build/testing/isolated-agent.js';
 import { inProcessRuntime } from '../../../build/testing/in-process-runtime.js';
 import { makeBusyboxLayer } from '../../../build/testing/busybox-layer.js';
@@ -236,8 +237,11 @@ describe('container runtime (real kernel)', () => {
 
   it('applies a seccomp profile of the user to the container and to every exec; inspect names it and counts its rules', async () => {
     const runtime = await newRuntime();
-    const profile = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] };
-    const seccomp = { kind: 'profile', name: 'no-mkdir.json', profile } as const;
+    const profile: SeccompProfile = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }],
+    };
+    const seccomp = { kind: 'profile' as const, name: 'no-mkdir.json', profile };
     const result = await run(runtime, { command: ['sh', '-c', 'mkdir /tmp/d; echo "mkdir=$?"; ls / >/dev/null; echo "ls=$?"'], seccomp });
     expect(result.out).toBe('mkdir=1\nls=0\n');
     expect(result.err).toMatch(/Operation not permitted/);
