@@ -7,6 +7,7 @@ import { PrivilegeFields, ProcessSecurity } from './capabilities.js';
 import { UnitError, parseCpus, parseMemory, parsePortMapping } from './units.js';
 import { MountList, MountPoint } from './volumes.js';
 import { HealthConfig, HealthState } from './health.js';
+import { SeccompSummary, SecurityOptionFields } from './seccomp-profile.js';
 import { ResourceOptionFields, checkMemorySwap } from './resource-options.js';
 import { UsernsDefault, UsernsMaps, UsernsMode } from './userns.js';
 
@@ -126,6 +127,7 @@ export const ContainerSpec = z.strictObject({
   stdinOpen: z.boolean().optional(),
   ...RunOptionFields,
   ...PrivilegeFields,
+  ...SecurityOptionFields,
   /** `--health-*` and `--no-healthcheck` (test `["NONE"]`); fields left out take the image's HEALTHCHECK. */
   healthcheck: HealthConfig.optional(),
   /** `--userns`: `auto` a range of the machine's ids of its own, `host` the machine's; absent: the machine's default. */
@@ -191,6 +193,8 @@ export const ContainerDetail = ContainerSummary.extend({
   security: ProcessSecurity.nullable().optional(),
   /** With its own user namespace (`--userns=auto`): the maps (as /proc/PID/uid_map says while it runs). */
   userns: UsernsMaps.optional(),
+  /** Its seccomp profile (default, unconfined or the file's name), rule count and no_new_privs. */
+  seccomp: SeccompSummary.optional(),
 });
 export type ContainerDetail = z.infer<typeof ContainerDetail>;
 

@@ -74,8 +74,11 @@ static void exec_search(char *const argv[], char *const env[]) {
 void become_container(const struct spec *sp, int create_cwd, before_exec_fn before_exec) {
   if (create_cwd) mkdir_p(sp->cwd);
   if (chdir(sp->cwd) < 0) die("chdir %s", sp->cwd);
+  /* Without no_new_privs only CAP_SYS_ADMIN may install a filter: then it goes on first (as runc
+   * does), and the profile must allow what dropping capabilities and exec take. */
+  if (sp->allow_new_privileges) install_seccomp(&sp->seccomp);
   drop_privileges(sp);
-  install_seccomp(&sp->seccomp_deny);
+  if (!sp->allow_new_privileges) install_seccomp(&sp->seccomp);
   if (before_exec) before_exec();
   umask(022);
   exec_search(sp->argv, sp->env.items);

@@ -21,9 +21,13 @@ import {
   capabilityMask,
 } from '../agent/runtime/security-policy.js';
 import { initArgs, initHelperName, type ExecSpec, type RunSpec } from '../agent/runtime/helper-protocol.js';
+import { compileSeccomp, seccompSettings } from '../agent/runtime/seccomp-policy.js';
+import { DOCKER_DEFAULT_PROFILE } from '../agent/runtime/seccomp-default-profile.js';
 
 const isRoot = process.getuid?.() === 0;
 const DOCKER_CAPS = '00000000a80425fb';
+/** Docker's default profile for Docker's default capabilities, as the runtime hands it to the helper. */
+const DEFAULT_SECCOMP = seccompSettings({}, DEFAULT_CAPABILITIES).helper;
 const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 const REPO = join(__dirname, '../..');
@@ -132,10 +136,17 @@ async function makeRootfs(dir: string): Promise<void> {
   await chmod(join(dir, 'bin/busybox'), 0o755);
   const list = spawnSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
   for (const name of list) if (name !== 'busybox') await symlink('busybox', join(dir, 'bin', name));
-  const probe = spawnSync('gcc', ['-static', '-O2', '-D_GNU_SOURCE', '-o', join(dir, 'bin/probe'), join(__dirname, 'testdata/probe.c')], {
-    encoding: 'utf8',
-  });
-  if (probe.status !== 0) throw new Error(`probe did not compile: ${probe.stderr}`);
+  // The probes, static: the rootfs has no libc. ordinary.c twice, to run both C libraries' start-up and calls.
+  for (const [cc, source, out, flags] of [
+    ['gcc', 'probe.c', 'probe', ['-D_GNU_SOURCE']],
+    ['gcc', 'ordinary.c', 'ordinary-glibc', ['-pthread']],
+    ['musl-gcc', 'ordinary.c', 'ordinary-musl', []],
+  ] as const) {
+    const built = spawnSync(cc, ['-static', '-O2', ...flags, '-o', join(dir, 'bin', out), join(__dirname, 'testdata', source)], {
+      encoding: 'utf8',
+    });
+    if (built.status !== 0) throw new Error(`${source} did not compile with ${cc}: ${built.stderr}`);
+  }
 }
 
 function lineReader(stream: Readable): { lines: string[]; next(): Promise<string | undefined> } {
@@ -184,6 +195,7 @@ async function start(options: RunOptions = {}): Promise<Started> {
     hostname: 'onggi-box',
     env: [PATH_ENV, 'HOME=/root'],
     ...DEFAULT_SECURITY_POLICY,
+    ...DEFAULT_SECCOMP,
     logFile: join(dir, 'log.json'),
     exitFile: join(dir, 'exit.json'),
     pidFile: join(dir, 'pid'),
@@ -363,7 +375,7 @@ describe.skipIf(!isRoot)('onggi-init run', () => {
 
   it('refuses through seccomp itself: with every capability kept, the filter alone still says no', async () => {
     const script = 'hostname other 2>/dev/null; echo "hostname=$?"; mount -t tmpfs x /mnt 2>/dev/null; echo "mount=$?"; probe';
-    const open = await runScript(script, { caps: CAPABILITIES, seccompDeny: [] });
+    const open = await runScript(script, { caps: CAPABILITIES, seccomp: undefined });
     expect(open.out).toMatch(/^hostname=0$/m);
     expect(open.out).toMatch(/^mount=0$/m);
     expect(open.out).toMatch(/^clone_newnet=ok$/m);
@@ -378,13 +390,21 @@ describe.skipIf(!isRoot)('onggi-init run', () => {
     expect(filtered.out).toMatch(/^clone3=ENOSYS$/m);
     expect(filtered.out).toMatch(/^unshare_newns=EPERM$/m);
     expect(filtered.out).toMatch(/^getpid=ok$/m);
-    if (process.arch === 'x64') expect(filtered.out).toMatch(/^x32_getpid=EPERM$/m);
+    // x32's getpid is allowed by Docker's profile, which lists x32 beside x86_64
+    if (process.arch === 'x64') expect(filtered.out).toMatch(/^x32_getpid=(ok|ENOSYS)$/m);
   });
 
-  it.runIf(process.arch === 'x64')('kills a process that calls through another ABI (i386 int 0x80)', async () => {
-    const open = await runScript('probe int80', { seccompDeny: [] });
+  it.runIf(process.arch === 'x64')('filters i386 calls as Docker does, and kills those of an ABI the profile does not list', async () => {
+    const open = await runScript('probe int80', { seccomp: undefined });
     if (!/^int80=\d+$/m.test(open.out)) return; // this kernel has no ia32 emulation: nothing to filter
-    const { exit } = await runScript('exec probe int80');
+    // Docker's profile lists i386 (x86) beside x86_64: getpid through int 0x80 is allowed
+    const allowed = await runScript('probe int80');
+    expect(allowed.out).toMatch(/^int80=\d+$/m);
+    const nativeOnly = compileSeccomp(
+      { ...DOCKER_DEFAULT_PROFILE, archMap: null, architectures: ['SCMP_ARCH_X86_64'] },
+      DEFAULT_CAPABILITIES,
+    );
+    const { exit } = await runScript('exec probe int80', { seccomp: nativeOnly.lines });
     expect(exit).toMatchObject({ exitCode: 128 + 31, signal: 'SIGSYS' });
   });
 
@@ -684,7 +704,6 @@ describe.skipIf(!isRoot)('onggi-init run', () => {
         deviceAllow: ['a'],
         deviceNodes,
         caps: CAPABILITIES,
-        seccompDeny: [],
       });
       expect(all.out).toMatch(/^read=0$/m);
       expect(all.out).toMatch(/^other=0$/m);
@@ -720,6 +739,7 @@ describe.skipIf(!isRoot)('onggi-init run', () => {
       command: 'run',
       rootfs,
       ...DEFAULT_SECURITY_POLICY,
+      ...DEFAULT_SECCOMP,
       env: [PATH_ENV],
       exitFile: join(dir, 'exit.json'),
       pidFile: join(dir, 'pid'),
@@ -774,6 +794,112 @@ describe.skipIf(!isRoot)('onggi-init run', () => {
   });
 });
 
+describe.skipIf(!isRoot)("seccomp: Docker's default profile as an allow-list", () => {
+  /** The probe's `name=result` lines as a map. */
+  const results = (out: string): Record<string, string> =>
+    Object.fromEntries(out.split('\n').flatMap((line) => (/^[a-z0-9_]+=/.test(line) ? [line.split('=', 2) as [string, string]] : [])));
+
+  it("refuses what Docker's default refuses, with Docker's errno, and allows its personality values", async () => {
+    const probed = results((await runScript('probe')).out);
+    expect(probed).toMatchObject({
+      personality_query: 'ok',
+      personality_linux: 'ok',
+      personality_addr_no_randomize: 'EPERM',
+      clone_plain: 'ok',
+      clone_newuser: 'EPERM',
+      clone_newns: 'EPERM',
+      clone_newnet: 'EPERM',
+      clone3: 'ENOSYS',
+      unshare_newns: 'EPERM',
+      keyctl: 'EPERM',
+      bpf: 'EPERM',
+      userfaultfd: 'EPERM',
+      socket_vsock: 'EPERM',
+      socket_unix: 'ok',
+      // above every number the profile names: ENOSYS (runc's answer), so libc falls back
+      syscall_1000: 'ENOSYS',
+      getpid: 'ok',
+    });
+  });
+
+  it('refuses by the filter, not the kernel: with every capability the kernel would allow keyctl, bpf and userfaultfd', async () => {
+    // the filter stays the one for Docker's 14 capabilities (start() passes it); the process keeps all
+    const filtered = results((await runScript('probe', { caps: CAPABILITIES })).out);
+    expect(filtered).toMatchObject({ keyctl: 'EPERM', bpf: 'EPERM', userfaultfd: 'EPERM', personality_addr_no_randomize: 'EPERM' });
+    const open = results((await runScript('probe', { caps: CAPABILITIES, seccomp: undefined })).out);
+    expect(open.userfaultfd).toBe('ok');
+    expect(open.keyctl).not.toBe('EPERM');
+    expect(open.bpf).not.toBe('EPERM');
+    expect(open.socket_vsock).not.toBe('EPERM');
+  });
+
+  it('follows the capability set it is built for: with CAP_SYS_ADMIN, clone may make namespaces and clone3 runs', async () => {
+    const { out } = await runScript('probe', { caps: CAPABILITIES, ...seccompSettings({}, CAPABILITIES).helper });
+    expect(results(out)).toMatchObject({
+      clone_newns: 'ok',
+      clone_newuser: 'ok',
+      clone3: 'ok',
+      keyctl: 'EPERM',
+      personality_addr_no_randomize: 'EPERM',
+    });
+  });
+
+  it('unconfined: personality(ADDR_NO_RANDOMIZE) succeeds', async () => {
+    const unconfined = seccompSettings({ seccomp: { kind: 'unconfined' } }, DEFAULT_CAPABILITIES);
+    expect(unconfined.helper.seccomp).toBeUndefined();
+    const { out } = await runScript('probe', { seccomp: undefined, ...unconfined.helper });
+    expect(results(out).personality_addr_no_randomize).toBe('ok');
+  });
+
+  it('runs what ordinary programs need: busybox ls, cat, wget over loopback, a glibc and a musl program', async () => {
+    const { out, err } = await runScript(
+      [
+        'ls -la / >/dev/null && echo ls=ok',
+        'cat /proc/self/status >/dev/null && echo cat=ok',
+        'mkdir -p /tmp/www && echo served > /tmp/www/index.html',
+        'httpd -p 127.0.0.1:8080 -h /tmp/www',
+        'for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - http://127.0.0.1:8080/index.html 2>/dev/null && break; sleep 0.1; done',
+        'ordinary-glibc',
+        'ordinary-musl',
+        'tar -cf /tmp/a.tar -C / bin/busybox && gzip /tmp/a.tar && echo tar=ok',
+        'find / -xdev -name busybox >/dev/null && ps >/dev/null && date >/dev/null && echo misc=ok',
+      ].join('\n'),
+    );
+    expect(err).toBe('');
+    expect(out.split('\n')).toEqual(['ls=ok', 'cat=ok', 'served', 'ordinary=ok', 'ordinary=ok', 'tar=ok', 'misc=ok', '']);
+  });
+
+  it('a profile of the user: refusing mkdir with EPERM while ls works; no-new-privileges=false leaves the bit unset', async () => {
+    const profile = {
+      defaultAction: 'SCMP_ACT_ALLOW' as const,
+      syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' as const, errnoRet: 1 }],
+    };
+    const settings = seccompSettings(
+      { seccomp: { kind: 'profile', name: 'no-mkdir.json', profile }, noNewPrivileges: false },
+      DEFAULT_CAPABILITIES,
+    );
+    expect(settings.summary).toEqual({ profile: 'no-mkdir.json', rules: 2, noNewPrivileges: false });
+    const { out } = await runScript(
+      'mkdir /tmp/d; echo "mkdir=$?"; ls / >/dev/null; echo "ls=$?"; grep -E "NoNewPrivs|Seccomp:" /proc/self/status',
+      settings.helper,
+    );
+    expect(out).toMatch(/^mkdir=1$/m);
+    expect(out).toMatch(/^ls=0$/m);
+    expect(field(out, 'NoNewPrivs')).toBe('0');
+    expect(field(out, 'Seccomp')).toBe('2');
+  });
+
+  it('refuses, at the helper, a rule it cannot read: the command never runs', async () => {
+    const started = await start({ seccomp: ['default errno:1', 'errno:5000 read'], script: 'echo ran' });
+    const lines: string[] = [];
+    for (let line = await started.nextReady(); line !== undefined; line = await started.nextReady()) lines.push(line);
+    expect(lines.find((line) => line.startsWith('error '))).toMatch(/seccomp: "errno:5000 read": unknown action/);
+    expect(lines).not.toContain('started');
+    expect(await started.exited).not.toBe(0);
+    expect(await readLog(started.dir)).not.toContainEqual(expect.objectContaining({ log: 'ran\n' }));
+  });
+});
+
 describe.skipIf(!isRoot)('onggi-init exec', () => {
   it('joins a running container with its namespaces, cgroup and security settings', async () => {
     const dir = `/sys/fs/cgroup/pids/onggi-test-${randomBytes(4).toString('hex')}`;
@@ -785,7 +911,16 @@ describe.skipIf(!isRoot)('onggi-init exec', () => {
     expect(await started.nextReady()).toBe('started');
 
     const execArgs = (argv: string[]): string[] =>
-      initArgs({ command: 'exec', targetPid: pid, cgroupProcs: procs, env: [PATH_ENV], ...DEFAULT_SECURITY_POLICY, cwd: '/tmp', argv });
+      initArgs({
+        command: 'exec',
+        targetPid: pid,
+        cgroupProcs: procs,
+        env: [PATH_ENV],
+        ...DEFAULT_SECURITY_POLICY,
+        ...DEFAULT_SECCOMP,
+        cwd: '/tmp',
+        argv,
+      });
     const shown = spawnSync(
       helper,
       execArgs(['sh', '-c', 'echo "pid=$$"; hostname; pwd; grep pids /proc/self/cgroup; cat /proc/self/status; ps -o pid,comm']),
@@ -841,7 +976,14 @@ describe.skipIf(!isRoot)('onggi-init exec', () => {
       pid,
       started,
       execArgs: (extra) =>
-        initArgs({ command: 'exec', targetPid: pid, env: [PATH_ENV, 'HOME=/root'], ...DEFAULT_SECURITY_POLICY, ...extra }),
+        initArgs({
+          command: 'exec',
+          targetPid: pid,
+          env: [PATH_ENV, 'HOME=/root'],
+          ...DEFAULT_SECURITY_POLICY,
+          ...DEFAULT_SECCOMP,
+          ...extra,
+        }),
     };
   }
 

@@ -131,7 +131,7 @@ static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
   sp->log_max_files = 1;
   sp->mounts = calloc((size_t)argc + 1, sizeof *sp->mounts);
   if (!sp->mounts) die("calloc");
-  struct strv *lists[] = {&sp->env, &sp->caps, &sp->seccomp_deny, &sp->masks, &sp->readonly, &sp->cgroup_procs, &sp->device_allow,
+  struct strv *lists[] = {&sp->env, &sp->caps, &sp->seccomp, &sp->masks, &sp->readonly, &sp->cgroup_procs, &sp->device_allow,
                           &sp->device_nodes, &sp->sysctls};
   for (size_t k = 0; k < sizeof lists / sizeof *lists; k++) {
     lists[k]->items = calloc((size_t)argc + 1, sizeof(char *));
@@ -197,8 +197,11 @@ static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
     case OPT_CAP:
       push(&sp->caps, value);
       break;
-    case OPT_SECCOMP_DENY:
-      push(&sp->seccomp_deny, value);
+    case OPT_SECCOMP:
+      push(&sp->seccomp, value);
+      break;
+    case OPT_ALLOW_NEW_PRIVILEGES:
+      sp->allow_new_privileges = 1;
       break;
     case OPT_MASK:
       absolute(opt, value);
@@ -361,7 +364,8 @@ static int print_spec(const struct spec *sp) {
   putchar(']');
   print_strings("env", sp->env.items, sp->env.n);
   print_strings("caps", sp->caps.items, sp->caps.n);
-  print_strings("seccompDeny", sp->seccomp_deny.items, sp->seccomp_deny.n);
+  print_strings("seccomp", sp->seccomp.items, sp->seccomp.n);
+  printf(",\"allowNewPrivileges\":%s", sp->allow_new_privileges ? "true" : "false");
   print_strings("masked", sp->masks.items, sp->masks.n);
   print_strings("readonly", sp->readonly.items, sp->readonly.n);
   print_strings("deviceAllow", sp->device_allow.items, sp->device_allow.n);

@@ -18,7 +18,8 @@ enum option_id {
   OPT_GROUPS,
   OPT_ENV,
   OPT_CAP,
-  OPT_SECCOMP_DENY,
+  OPT_SECCOMP,
+  OPT_ALLOW_NEW_PRIVILEGES,
   OPT_MASK,
   OPT_READONLY,
   OPT_DEVICE_ALLOW,
@@ -65,7 +66,8 @@ static const struct {
     {"--groups", OPT_GROUPS, FOR_RUN | FOR_EXEC},
     {"--env", OPT_ENV, FOR_RUN | FOR_EXEC | REPEATABLE},
     {"--cap", OPT_CAP, FOR_RUN | FOR_EXEC | REPEATABLE},
-    {"--seccomp-deny", OPT_SECCOMP_DENY, FOR_RUN | FOR_EXEC | REPEATABLE},
+    {"--seccomp", OPT_SECCOMP, FOR_RUN | FOR_EXEC | REPEATABLE},
+    {"--allow-new-privileges", OPT_ALLOW_NEW_PRIVILEGES, FOR_RUN | FOR_EXEC | FLAG},
     {"--mask", OPT_MASK, FOR_RUN | REPEATABLE},
     {"--readonly", OPT_READONLY, FOR_RUN | REPEATABLE},
     {"--device-allow", OPT_DEVICE_ALLOW, FOR_RUN | REPEATABLE},
@@ -99,17 +101,17 @@ static const struct {
 static const char usage[] =
     "usage: onggi-init run --rootfs DIR [--overlay MOUNT-OPTIONS] [--hostname NAME] [--cgroup-procs FILE]...\n"
     "                      [--cwd DIR] [--uid N] [--gid N] [--groups N,...] [--env K=V]... [--cap NAME]...\n"
-    "                      [--seccomp-deny NAME]... [--mask PATH]... [--readonly PATH]... [--device-allow RULE]...\n"
-    "                      [--cgroupfs v2|none] [--log FILE] [--log-max-size BYTES] [--log-max-files N]\n"
-    "                      [--exit-file FILE] [--pid-file FILE] [--unmount-rootfs] [--ready-fd N] [--go-fd N]\n"
-    "                      [--tty] [--mount TYPE:FLAGS:TARGET:SOURCE]... [--print-spec] [--console SOCKET]\n"
-    "                      [--stdin-open] [--attach-wait MS] [--resolv-conf FILE] [--read-only-rootfs]\n"
-    "                      [--shm-size BYTES] [--privileged] [--device-node TYPE:MAJOR:MINOR:MODE:UID:GID:PATH]...\n"
-    "                      [--sysctl PATH=VALUE]... [--uid-map C:H:N] [--gid-map C:H:N] [--idmap-layers]\n"
-    "                      -- CMD [ARG...]\n"
+    "                      [--seccomp RULE]... [--allow-new-privileges] [--mask PATH]... [--readonly PATH]...\n"
+    "                      [--device-allow RULE]... [--cgroupfs v2|none] [--log FILE] [--log-max-size BYTES]\n"
+    "                      [--log-max-files N] [--exit-file FILE] [--pid-file FILE] [--unmount-rootfs]\n"
+    "                      [--ready-fd N] [--go-fd N] [--tty] [--mount TYPE:FLAGS:TARGET:SOURCE]... [--print-spec]\n"
+    "                      [--console SOCKET] [--stdin-open] [--attach-wait MS] [--resolv-conf FILE]\n"
+    "                      [--read-only-rootfs] [--shm-size BYTES] [--privileged]\n"
+    "                      [--device-node TYPE:MAJOR:MINOR:MODE:UID:GID:PATH]... [--sysctl PATH=VALUE]...\n"
+    "                      [--uid-map C:H:N] [--gid-map C:H:N] [--idmap-layers] -- CMD [ARG...]\n"
     "       onggi-init exec --target-pid PID [--cgroup-procs FILE]... [--cwd DIR] [--uid N] [--gid N]\n"
-    "                       [--groups N,...] [--env K=V]... [--cap NAME]... [--seccomp-deny NAME]... [--tty]\n"
-    "                       [--tty-size ROWSxCOLS] [--print-spec] -- CMD [ARG...]\n"
+    "                       [--groups N,...] [--env K=V]... [--cap NAME]... [--seccomp RULE]...\n"
+    "                       [--allow-new-privileges] [--tty] [--tty-size ROWSxCOLS] [--print-spec] -- CMD [ARG...]\n"
     "       onggi-init whiteout ROOT RELPATH...\n"
     "       onggi-init opaque ROOT RELPATH...\n"
     "       onggi-init lock FD\n"

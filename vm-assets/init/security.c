@@ -77,5 +77,5 @@ void drop_privileges(const struct spec *sp) {
   /* Kernels before 4.3 have no ambient set, so there is nothing to clear. */
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) die("prctl PR_CAP_AMBIENT_CLEAR_ALL");
   /* setuid binaries and file capabilities inside the container cannot raise privileges again. */
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die("prctl PR_SET_NO_NEW_PRIVS");
+  if (!sp->allow_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die("prctl PR_SET_NO_NEW_PRIVS");
 }

@@ -22,7 +22,10 @@ struct spec {
   size_t ngroups;
   struct strv env;
   struct strv caps;
-  struct strv seccomp_deny;
+  /* --seccomp lines (seccomp.h); none: no filter. */
+  struct strv seccomp;
+  /* --allow-new-privileges: no_new_privs stays unset (the filter then goes on before the capabilities go). */
+  int allow_new_privileges;
   struct strv masks;
   struct strv readonly;
   struct strv cgroup_procs;

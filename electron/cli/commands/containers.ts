@@ -14,8 +14,9 @@ import { execOverTerminal } from './machines.js';
 import { MOUNT_OPTIONS, mountsFrom, type MountOptions } from '../mount-options.js';
 import { addRunOptions, matchesPsFilters, parsePsFilters, runOptionsSpec, type ExtraRunOptions } from '../run-options.js';
 import { addResourceRunOptions, resourceRunSpec, type ResourceRunOptions } from './container-verbs.js';
+import { addSecurityOptions, securityOptionsSpec, type SecurityRunOptions } from '../security-options.js';
 
-interface RunOptions extends MountOptions, ExtraRunOptions, ResourceRunOptions {
+interface RunOptions extends MountOptions, ExtraRunOptions, ResourceRunOptions, SecurityRunOptions {
   rm?: boolean;
   detach?: boolean;
   name?: string;
@@ -89,6 +90,7 @@ function specFrom(image: string, command: string[], options: RunOptions, autoRem
     ...(options.tty ? { tty: true } : {}),
     ...(options.interactive ? { stdinOpen: true } : {}),
     ...extra.spec,
+    ...securityOptionsSpec(options),
   };
   const mounts = mountsFrom(options);
   if (mounts.length > 0) spec.mounts = mounts;
@@ -142,7 +144,7 @@ async function streamLogs(
  * `run`'s, less what only starting does: -d and --detach-keys).
  */
 function addCreateOptions(command: Command): Command {
-  return addResourceRunOptions(addRunOptions(command))
+  return addSecurityOptions(addResourceRunOptions(addRunOptions(command)))
     .argument('<image>', 'image reference, id or id prefix')
     .argument('[command...]', 'command and arguments (replace the image CMD)')
     .option('--rm', 'remove the container when it exits')

@@ -127,7 +127,7 @@ describe('rotation options', () => {
   });
 
   it('reach the helper as --log-max-size and --log-max-files, checked again there', () => {
-    const base = { command: 'run', rootfs: '/r', env: [], caps: [], seccompDeny: [], argv: ['sh'], logFile: '/l/log.jsonl' } as const;
+    const base = { command: 'run', rootfs: '/r', env: [], caps: [], argv: ['sh'], logFile: '/l/log.jsonl' } as const;
     const args = initArgs({ ...base, logMaxSize: 1024 * 1024, logMaxFiles: 3 });
     expect(args.join(' ')).toContain('--log /l/log.jsonl --log-max-size 1048576 --log-max-files 3');
     expect(() => initArgs({ ...base, logMaxFiles: 0 })).toThrow(/logMaxFiles/);

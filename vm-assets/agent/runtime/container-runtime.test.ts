@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogEntry } from '../../../shared/containers.js';
 import { ContainerSpec, type ContainerSpecInput } from '../../../shared/containers.js';
+import type { SeccompProfile } from '../../../shared/seccomp-profile.js';
 import { AGENT_DIR, isAlive } from '../../../build/testing/isolated-agent.js';
 import { inProcessRuntime } from '../../../build/testing/in-process-runtime.js';
 import { makeBusyboxLayer } from '../../../build/testing/busybox-layer.js';
@@ -232,6 +233,58 @@ describe('container runtime (real kernel)', () => {
     const detail = await runtime.inspect(id);
     expect(Object.keys(detail.namespaces ?? {})).toEqual(expect.arrayContaining(['pid', 'mnt', 'uts', 'ipc', 'net', 'cgroup']));
     await runtime.remove(id, true);
+  });
+
+  it('applies a seccomp profile of the user to the container and to every exec; inspect names it and counts its rules', async () => {
+    const runtime = await newRuntime();
+    const profile: SeccompProfile = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }],
+    };
+    const seccomp = { kind: 'profile' as const, name: 'no-mkdir.json', profile };
+    const result = await run(runtime, { command: ['sh', '-c', 'mkdir /tmp/d; echo "mkdir=$?"; ls / >/dev/null; echo "ls=$?"'], seccomp });
+    expect(result.out).toBe('mkdir=1\nls=0\n');
+    expect(result.err).toMatch(/Operation not permitted/);
+    expect((await runtime.inspect(result.id)).seccomp).toEqual({ profile: 'no-mkdir.json', rules: 2, noNewPrivileges: true });
+
+    const { id } = await runtime.create(
+      ContainerSpec.parse({ image: 'busybox:test', command: ['sleep', '1000'], seccomp, noNewPrivileges: false }),
+    );
+    await runtime.start(id);
+    const inside = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const argv = ['sh', '-c', 'mkdir /tmp/e 2>/dev/null; echo "mkdir=$?"; grep NoNewPrivs /proc/self/status'];
+      const child = spawn(join(AGENT_DIR, initHelperName()), [...runtime.execSpec(id), '--', ...argv], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('exit', (code) => resolve({ code, out }));
+    });
+    expect(inside).toEqual({ code: 0, out: 'mkdir=1\nNoNewPrivs:\t0\n' });
+    expect((await runtime.inspect(id)).seccomp).toEqual({ profile: 'no-mkdir.json', rules: 2, noNewPrivileges: false });
+    await runtime.remove(id, true);
+
+    const plain = await runtime.create(ContainerSpec.parse({ image: 'busybox:test', command: ['true'] }));
+    expect((await runtime.inspect(plain.id)).seccomp).toMatchObject({ profile: 'default', noNewPrivileges: true });
+    await expect(
+      runtime.create(
+        ContainerSpec.parse({
+          image: 'busybox:test',
+          command: ['true'],
+          seccomp: {
+            kind: 'profile',
+            name: 'twice.json',
+            profile: {
+              defaultAction: 'SCMP_ACT_ERRNO',
+              syscalls: [
+                { names: ['read'], action: 'SCMP_ACT_ALLOW' },
+                { names: ['read'], action: 'SCMP_ACT_TRAP' },
+              ],
+            },
+          },
+        }),
+      ),
+    ).rejects.toThrow(/syscalls\[1\]: read already has another action/);
   });
 
   it('finds running containers again after a restart, and learns how those that ended meanwhile ended', async () => {

@@ -33,7 +33,7 @@ import { isSameProcess, namespaceInodes, processStartTime } from './proc.js';
 import { mountArgv, mountRootfs, prepareRootfs, unmountRootfs } from './rootfs.js';
 import { initArgs } from './helper-protocol.js';
 import type { SecurityPolicy } from './security-policy.js';
-import { checkPrivileges, containerDevices, containerPolicy, helperPrivilegeOptions } from './privileges.js';
+import { checkPrivileges, containerDevices, containerPolicy, containerSeccomp, helperPrivilegeOptions } from './privileges.js';
 import { readProcessSecurity } from './process-security.js';
 import { GO_FD, READY_FD, StartError, launchSupervisor } from './supervisor.js';
 import { UserError, resolveUser } from './users.js';
@@ -171,6 +171,7 @@ export class ContainerRuntime {
       mounts: mountPoints(record.mounts, this.options.volumes),
       security: record.state === 'running' && record.pid !== null ? (readProcessSecurity(record.pid) ?? null) : null,
       ...(record.userns ? { userns: record.userns } : {}),
+      seccomp: containerSeccomp(record.spec, containerPolicy(record.spec, this.options.policy).caps).summary,
     };
   }
 
@@ -254,14 +255,14 @@ export class ContainerRuntime {
 
   /** Who the container's processes run as and what they may do: the same for its first process and every exec. */
   private processSettings(record: ContainerRecord, cgroupProcs: string[]) {
-    const { caps, seccompDeny } = containerPolicy(record.spec, this.options.policy);
+    const { caps } = containerPolicy(record.spec, this.options.policy);
     return {
       env: record.env,
       cwd: record.workingDir,
       uid: record.uid,
       gid: record.gid,
       caps,
-      seccompDeny,
+      ...containerSeccomp(record.spec, caps).helper,
       cgroupProcs,
       argv: record.argv,
     };
@@ -282,6 +283,8 @@ export class ContainerRuntime {
   async create(spec: ContainerSpec): Promise<{ id: string; name: string }> {
     checkRunOptions(spec);
     checkPrivileges(spec);
+    // A profile whose rules contradict each other is refused now, not at each start.
+    containerSeccomp(spec, containerPolicy(spec, this.options.policy).caps);
     const name = spec.name ?? generateName((candidate) => this.nameTaken(candidate));
     if (this.nameTaken(name))
       throw new OnggiError(ErrorCode.Conflict, 'name_in_use', `the name "${name}" is already in use by another container`, 'params.name');

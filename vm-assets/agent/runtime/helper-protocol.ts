@@ -18,7 +18,10 @@ export interface ProcessSettings {
   groups?: readonly number[];
   /** Capabilities to keep (held by root, bounding set for anyone). */
   caps: readonly Capability[];
-  seccompDeny: readonly string[];
+  /** The seccomp filter as seccomp-policy.ts writes it (`default errno:1`, `allow read,write`…); absent: none. */
+  seccomp?: readonly string[];
+  /** Leave no_new_privs unset (`--security-opt no-new-privileges=false`). */
+  allowNewPrivileges?: boolean;
   /** The container cgroup's `cgroup.procs` files: one per v1 hierarchy, or the single v2 one. */
   cgroupProcs?: readonly string[];
   /** The command; without a slash in argv[0] it is looked up in the env's PATH. */
@@ -163,7 +166,9 @@ export type InitSpec = RunSpec | ExecSpec | MarkerSpec | { command: 'version' };
 /** A spec the helper would refuse, caught before a process is spawned. */
 export class InitSpecError extends Error {}
 
-const SYSCALL_NAME = /^[a-z_][a-z0-9_]*$/;
+/** One `--seccomp` line (vm-assets/init/seccomp.h): the helper reads the same grammar. */
+const SECCOMP_LINE =
+  /^(default [a-z-]+(:\d{1,5})?|arch [a-z0-9_]+|[a-z-]+(:\d{1,5})? [a-z_][a-z0-9_]*(,[a-z_][a-z0-9_]*)*( [0-5]:(ne|lt|le|eq|ge|gt|me):\d{1,20}(:\d{1,20})?){0,6})$/;
 const DEVICE_RULE = /^(a|[cb] (\*|\d{1,7}):(\*|\d{1,7}) [rwm]{1,3})$/;
 const MAX_DEVICE_NUMBER = 0xfffff;
 const ENV_ENTRY = /^[^=\0]+=[^\0]*$/;
@@ -226,9 +231,9 @@ const ENCODE = {
     check((CAPABILITIES as readonly string[]).includes(cap), `unknown capability ${cap}`);
     return cap;
   },
-  syscall: (name: string) => {
-    check(SYSCALL_NAME.test(name), `not a syscall name: "${name}"`);
-    return name;
+  'seccomp-rule': (line: string) => {
+    check(SECCOMP_LINE.test(line), `not a seccomp rule: "${line}"`);
+    return line;
   },
   'device-rule': (rule: string) => {
     const numbers = rule.match(/\d+/g) ?? [];

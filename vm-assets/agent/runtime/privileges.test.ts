@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CAPABILITIES } from '../../../shared/capabilities.js';
 import { sysctlPath } from '../../../shared/capabilities.js';
-import { containerPolicy, effectiveCapabilities, helperPrivilegeOptions } from './privileges.js';
+import { containerPolicy, containerSeccomp, effectiveCapabilities, helperPrivilegeOptions } from './privileges.js';
 import { DEFAULT_CAPABILITIES, DEFAULT_SECURITY_POLICY } from './security-policy.js';
 
 const base = DEFAULT_CAPABILITIES;
@@ -24,8 +24,14 @@ describe("the capability set Docker's rules give (moby oci/caps TweakCapabilitie
     expect(effectiveCapabilities({ privileged: true, capDrop: ['ALL'] }, base)).toEqual([...CAPABILITIES]);
   });
 
-  it('--privileged also drops the seccomp list and the masked and read-only paths; the default keeps them', () => {
-    expect(containerPolicy({ privileged: true }, DEFAULT_SECURITY_POLICY)).toMatchObject({ seccompDeny: [], masked: [], readonly: [] });
+  it('--privileged also drops the seccomp filter and the masked and read-only paths; the default keeps them', () => {
+    expect(containerPolicy({ privileged: true }, DEFAULT_SECURITY_POLICY)).toMatchObject({ masked: [], readonly: [] });
+    // No filter at all, whatever profile was asked for; the default profile otherwise.
+    const privileged = containerSeccomp({ privileged: true, seccomp: { kind: 'default' } }, CAPABILITIES);
+    expect(privileged.helper).not.toHaveProperty('seccomp');
+    expect(privileged.summary).toMatchObject({ profile: 'unconfined', rules: 0 });
+    expect(containerSeccomp({}, DEFAULT_SECURITY_POLICY.caps).summary.profile).toBe('default');
+    expect(containerSeccomp({}, DEFAULT_SECURITY_POLICY.caps).helper.seccomp?.length).toBeGreaterThan(10);
     expect(containerPolicy({}, DEFAULT_SECURITY_POLICY)).toEqual({
       ...DEFAULT_SECURITY_POLICY,
       caps: [...DEFAULT_CAPABILITIES].sort((a, b) => CAPABILITIES.indexOf(a) - CAPABILITIES.indexOf(b)),

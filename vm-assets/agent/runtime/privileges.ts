@@ -11,6 +11,7 @@ import { OnggiError } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
 import type { DeviceNode } from './helper-protocol.js';
 import { deviceNumbers } from './resource-limits.js';
+import { seccompSettings } from './seccomp-policy.js';
 import { DEFAULT_DEVICE_RULES, type SecurityPolicy } from './security-policy.js';
 
 type PrivilegeSpec = Pick<ContainerSpec, 'capAdd' | 'capDrop' | 'privileged' | 'devices' | 'sysctls'>;
@@ -33,8 +34,16 @@ export function effectiveCapabilities(spec: PrivilegeSpec, base: readonly Capabi
 
 /** The security lists for this container: the machine's policy, widened by its options. */
 export function containerPolicy(spec: PrivilegeSpec, policy: SecurityPolicy): SecurityPolicy {
-  if (spec.privileged) return { caps: effectiveCapabilities(spec, policy.caps), seccompDeny: [], masked: [], readonly: [] };
+  if (spec.privileged) return { ...policy, caps: effectiveCapabilities(spec, policy.caps), masked: [], readonly: [] };
   return { ...policy, caps: effectiveCapabilities(spec, policy.caps) };
+}
+
+/**
+ * The container's seccomp filter, built for its effective capabilities (`caps`): Docker's default
+ * profile or the user's, none with `--privileged` (as Docker: privileged wins over a profile).
+ */
+export function containerSeccomp(spec: PrivilegeSpec & Pick<ContainerSpec, 'seccomp' | 'noNewPrivileges'>, caps: readonly string[]) {
+  return seccompSettings(spec.privileged ? { ...spec, seccomp: { kind: 'unconfined' } } : spec, caps);
 }
 
 function refuse(field: string, message: string): OnggiError {
@@ -68,7 +77,11 @@ function nodeOf(stat: Stats, path: string): DeviceNode {
 }
 
 /** Refuses at create what start could not do, before anything is made. */
-export function checkPrivileges(spec: PrivilegeSpec): void {
+export function checkPrivileges(spec: PrivilegeSpec & Pick<ContainerSpec, 'userns'>): void {
+  // Inside a user namespace the kernel refuses mknod and the machine's /sys: Docker refuses the pair too.
+  if (spec.userns === 'auto' && spec.privileged) throw refuse('privileged', '--privileged cannot be used with --userns=auto');
+  if (spec.userns === 'auto' && (spec.devices?.length ?? 0) > 0)
+    throw refuse('devices', '--device cannot be used with --userns=auto (device nodes cannot be made in a user namespace)');
   userDevices(spec);
 }
 

@@ -1,6 +1,6 @@
 // What a container may do, decided here and only here: the init helper (vm-assets/init) applies
 // exactly what this module hands it on its command line and decides nothing itself. The defaults
-// follow Docker's (moby oci/defaults.go, oci/caps/defaults.go and its default seccomp profile),
+// follow Docker's (moby oci/defaults.go, oci/caps/defaults.go; its seccomp profile: seccomp-policy.ts),
 // so software that runs under Docker runs here, and what Docker keeps out stays out.
 
 import { CAPABILITIES, type Capability } from '../../../shared/capabilities.js';
@@ -24,86 +24,6 @@ export const DEFAULT_CAPABILITIES: readonly Capability[] = [
   'CAP_SYS_CHROOT',
   'CAP_KILL',
   'CAP_AUDIT_WRITE',
-];
-
-/**
- * Syscalls refused with EPERM. Docker's profile is an allow list; a deny list is what a helper
- * with no libseccomp can apply, so this names what Docker's profile leaves out for a container
- * without extra capabilities: whatever reaches the kernel as a whole rather than the container
- * (modules, kexec, reboot, swap, clocks, keyrings, accounting), whatever rebuilds the container's
- * own walls from inside (mounts in both APIs, namespaces, pivot_root), and whatever reads other
- * processes or the kernel (ptrace and its relatives, bpf, perf, userfaultfd, io_uring, handles).
- * Listing `unshare` also makes the helper refuse clone() with any CLONE_NEW* flag and answer
- * clone3 with ENOSYS (its flags sit in memory a filter cannot read; libc then falls back to
- * clone), since either would otherwise undo the unshare ban.
- */
-export const DEFAULT_SECCOMP_DENY: readonly string[] = [
-  // the machine as a whole
-  'kexec_load',
-  'kexec_file_load',
-  'init_module',
-  'finit_module',
-  'delete_module',
-  'create_module',
-  'get_kernel_syms',
-  'query_module',
-  'reboot',
-  'swapon',
-  'swapoff',
-  'acct',
-  'settimeofday',
-  'stime',
-  'clock_settime',
-  'clock_adjtime',
-  'adjtimex',
-  'sethostname',
-  'setdomainname',
-  'syslog',
-  'vhangup',
-  'iopl',
-  'ioperm',
-  'quotactl',
-  'lookup_dcookie',
-  'nfsservctl',
-  'uselib',
-  'ustat',
-  'sysfs',
-  '_sysctl',
-  'vm86',
-  'vm86old',
-  // keyrings are not namespaced
-  'keyctl',
-  'add_key',
-  'request_key',
-  // the container's own walls
-  'mount',
-  'umount',
-  'umount2',
-  'pivot_root',
-  'fsopen',
-  'fsconfig',
-  'fsmount',
-  'fspick',
-  'move_mount',
-  'open_tree',
-  'open_tree_attr',
-  'mount_setattr',
-  'unshare',
-  'setns',
-  // other processes and the kernel's insides
-  'ptrace',
-  'process_vm_readv',
-  'process_vm_writev',
-  'kcmp',
-  'pidfd_getfd',
-  'open_by_handle_at',
-  'name_to_handle_at',
-  'bpf',
-  'perf_event_open',
-  'userfaultfd',
-  'io_uring_setup',
-  'io_uring_enter',
-  'io_uring_register',
 ];
 
 /** Hidden inside the container: directories get an empty read-only tmpfs, files /dev/null. */
@@ -149,17 +69,18 @@ export const DEFAULT_DEVICE_RULES: readonly string[] = [
   'c 10:200 rwm', // net/tun: useless without CAP_NET_ADMIN, which the container lacks
 ];
 
-/** The four lists together, in the shape the container runtime takes. */
+/**
+ * The lists together, in the shape the container runtime takes. The seccomp filter is not here:
+ * it depends on each container's capabilities and profile (seccomp-policy.ts).
+ */
 export interface SecurityPolicy {
   caps: readonly Capability[];
-  seccompDeny: readonly string[];
   masked: readonly string[];
   readonly: readonly string[];
 }
 
 export const DEFAULT_SECURITY_POLICY: SecurityPolicy = {
   caps: DEFAULT_CAPABILITIES,
-  seccompDeny: DEFAULT_SECCOMP_DENY,
   masked: MASKED_PATHS,
   readonly: READONLY_PATHS,
 };
