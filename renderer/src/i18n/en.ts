@@ -402,6 +402,7 @@ export const en = {
   'kernel.security.seccomp.strict': 'strict mode',
   'kernel.security.seccomp.filter': 'filter',
   'kernel.security.filters': '{count} filter(s)',
+  'kernel.security.profile': 'profile {name}, rules for {count} syscalls',
   'kernel.security.noNewPrivs': 'no_new_privs',
   'kernel.security.yes': 'set',
   'kernel.security.no': 'not set',

@@ -404,6 +404,7 @@ export const ko: Dictionary = {
   'kernel.security.seccomp.strict': '엄격 모드',
   'kernel.security.seccomp.filter': '필터',
   'kernel.security.filters': '필터 {count}개',
+  'kernel.security.profile': '프로필 {name}, 시스템 콜 {count}개에 대한 규칙',
   'kernel.security.noNewPrivs': 'no_new_privs',
   'kernel.security.yes': '설정됨',
   'kernel.security.no': '설정 안 됨',

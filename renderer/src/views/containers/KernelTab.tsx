@@ -149,7 +149,7 @@ export function KernelTab({ machine, container, detail }: { machine: string; con
       </KernelSection>
 
       <KernelSection icon="kernel" title={t('kernel.security')}>
-        <SecuritySection security={data.security} />
+        <SecuritySection security={data.security} profile={data.seccomp} />
       </KernelSection>
 
       <KernelSection icon="cgroups" title={t('kernel.cgroup', { version: data.cgroup.version })}>

@@ -78,7 +78,8 @@ describe('PrivilegedBadge and SecuritySection', () => {
       uidMap: [{ inside: 0, outside: 0, count: 4294967295 }],
       gidMap: [{ inside: 0, outside: 0, count: 4294967295 }],
     };
-    render(<SecuritySection security={security} />);
+    render(<SecuritySection security={security} profile={{ profile: 'no-mkdir.json', rules: 2, noNewPrivileges: true }} />);
+    expect(screen.getByText('profile no-mkdir.json, rules for 2 syscalls')).toBeTruthy();
     expect(screen.getByText('Effective capabilities (2)')).toBeTruthy();
     expect(screen.getAllByText('NET_ADMIN')).toHaveLength(2);
     expect(screen.getByText(/filter · 1 filter/)).toBeTruthy();

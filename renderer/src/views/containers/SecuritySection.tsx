@@ -1,6 +1,7 @@
 // The Kernel tab's Security section: what the container's first process may do, as the agent read
 // it from /proc/PID (capabilities by name, seccomp, no_new_privs, uid/gid maps), not what was asked.
 import type { ProcessSecurity } from '../../../../shared/capabilities.js';
+import type { SeccompSummary } from '../../../../shared/seccomp-profile.js';
 import { useT, type MessageKey } from '../../i18n';
 
 const seccompLabels: Record<ProcessSecurity['seccomp'], MessageKey> = {
@@ -30,7 +31,14 @@ function IdMap({ lines }: { lines: ProcessSecurity['uidMap'] }) {
   return <span className="mono">{lines.map((line) => `${line.inside} → ${line.outside} (${line.count})`).join(', ')}</span>;
 }
 
-export function SecuritySection({ security }: { security: ProcessSecurity | null | undefined }) {
+/** profile: the seccomp profile the agent built the filter from (its name and rule count), from inspect. */
+export function SecuritySection({
+  security,
+  profile,
+}: {
+  security: ProcessSecurity | null | undefined;
+  profile?: SeccompSummary | undefined;
+}) {
   const t = useT();
   if (!security) return <p className="muted">{t('kernel.security.notRunning')}</p>;
   return (
@@ -50,6 +58,9 @@ export function SecuritySection({ security }: { security: ProcessSecurity | null
         <dd>
           {t(seccompLabels[security.seccomp])}
           {security.seccompFilters !== null && ` · ${t('kernel.security.filters', { count: security.seccompFilters })}`}
+          {profile && profile.profile !== 'unconfined' && (
+            <span className="cell-sub mono">{t('kernel.security.profile', { name: profile.profile, count: profile.rules })}</span>
+          )}
         </dd>
         <dt>{t('kernel.security.noNewPrivs')}</dt>
         <dd>{t(security.noNewPrivs ? 'kernel.security.yes' : 'kernel.security.no')}</dd>
