@@ -23,7 +23,6 @@ import {
   VagrantProgressEvent,
   Ec2MachineView,
   Ec2ProgressEvent,
-  IdleWarningEvent,
   MachineAddEc2Params,
 } from './machines.js';
 import { MachineClock } from './clock.js';
@@ -68,9 +67,8 @@ export const HostEvent = z.discriminatedUnion('type', [
   DeployProgressEvent,
   /** A line of `vagrant up`/`halt`/`destroy` output for a Vagrant machine. */
   VagrantProgressEvent,
-  /** A step of an EC2 launch, start or stop; the instance will stop itself soon (auto-stop). */
+  /** A step of an EC2 launch, start or stop (the auto-stop warning comes as the agent's `idle.warning`). */
   Ec2ProgressEvent,
-  IdleWarningEvent,
   /** A remote container's published port was forwarded to this computer, closed, or hit a port in use here. */
   PortForwardEvent,
   /** A local file being uploaded to a machine (image import from this computer). */

@@ -467,9 +467,3 @@ export const VagrantProgressEvent = z.strictObject({ type: z.literal('machine.va
 /** A step of launching, starting or stopping an EC2 instance (`importing key pair`, `waiting for running`, …). */
 export const Ec2Progress = z.strictObject({ machine: MachineName, step: z.string().max(200) });
 export const Ec2ProgressEvent = z.strictObject({ type: z.literal('machine.ec2'), ...Ec2Progress.shape });
-/** The instance will stop itself in `minutes` unless something happens on it (auto-stop). */
-export const IdleWarningEvent = z.strictObject({
-  type: z.literal('machine.idleWarning'),
-  machine: MachineName,
-  minutes: z.number().int().min(0).max(1440),
-});

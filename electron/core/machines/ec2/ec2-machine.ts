@@ -73,6 +73,8 @@ export class Ec2Machine implements Machine {
   private ssh: { machine: SshMachine; address: string } | undefined;
   private attaching: Promise<SshMachine> | undefined;
   private busy: Promise<unknown> = Promise.resolve();
+  /** The link the idle timeout was last given to. */
+  private idleSetOn: AgentLink | undefined;
   private readonly facts: PlatformFacts;
   private readonly knownHosts: KnownHosts;
 
@@ -211,8 +213,14 @@ export class Ec2Machine implements Machine {
     });
   }
 
+  /** The agent link; each new link is told the idle timeout first (the instance stops itself: auto-stop). */
   async agent(): Promise<AgentLink> {
-    return (await this.attach()).agent();
+    const link = await (await this.attach()).agent();
+    if (this.idleSetOn !== link) {
+      await link.call('system.idleStop', { minutes: this.definitionNow.idleMinutes });
+      this.idleSetOn = link;
+    }
+    return link;
   }
 
   async clock(): Promise<MachineClock | undefined> {
@@ -230,6 +238,7 @@ export class Ec2Machine implements Machine {
   }
 
   async openTerminal(options: TerminalOptions): Promise<Terminal> {
+    if (options.container !== undefined) await this.agent(); // a container's terminal deploys: the agent learns the timeout first
     return (await this.attach()).openTerminal(options);
   }
 
@@ -238,6 +247,7 @@ export class Ec2Machine implements Machine {
   }
 
   async deploy(): Promise<Omit<DeployReport, 'machine'>> {
+    await this.agent();
     return (await this.attach()).deploy();
   }
 

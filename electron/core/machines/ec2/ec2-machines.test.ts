@@ -134,8 +134,11 @@ async function run(terminal: Terminal): Promise<string> {
   return out;
 }
 
-function inputs<T>(command: new (input: T) => unknown): T[] {
-  return [...ec2.commandCalls(command as never), ...ssm.commandCalls(command as never)].map((call) => call.args[0].input as T);
+/** The inputs every call of this command was sent with, in order. */
+function inputs<C extends new (...args: never[]) => { input: unknown }>(command: C): NonNullable<InstanceType<C>['input']>[] {
+  return [...ec2.commandCalls(command as never), ...ssm.commandCalls(command as never)].map(
+    (call) => call.args[0].input as NonNullable<InstanceType<C>['input']>,
+  );
 }
 
 beforeAll(async () => {
