@@ -146,7 +146,6 @@ export const VagrantMachineDefinition = z.strictObject({
 export type VagrantMachineDefinition = z.infer<typeof VagrantMachineDefinition>;
 export type VagrantMachineDefinitionInput = z.input<typeof VagrantMachineDefinition>;
 
-
 // ── EC2 ───────────────────────────────────────────────────────────────────────────────────────
 // An EC2 machine is an SSH machine whose address, user and host key come from EC2. Credentials
 // are never stored here: only the profile name the SDK's provider chain reads them by.
@@ -173,7 +172,11 @@ export const Ec2InstanceType = z
   .max(32)
   .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'must be an instance type like t3.small');
 /** Minutes without activity before the instance stops itself; 0: never. */
-export const Ec2IdleMinutes = z.number().int('must be a whole number').min(0).max(24 * 60, 'must be at most 1440 (a day)');
+export const Ec2IdleMinutes = z
+  .number()
+  .int('must be a whole number')
+  .min(0)
+  .max(24 * 60, 'must be at most 1440 (a day)');
 
 /** What Onggi made for a launched instance (removed with it), and the SSH rule's source. */
 export const Ec2Made = z.strictObject({

@@ -259,7 +259,12 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     },
     'machines.remove': async ({ machine, terminate }) => {
       if (terminate && !ec2.get(machine))
-        throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', `"${machine}" is not an EC2 machine: there is no instance to terminate`, 'params.terminate');
+        throw new OnggiError(
+          ErrorCode.InvalidParams,
+          'invalid_params',
+          `"${machine}" is not an EC2 machine: there is no instance to terminate`,
+          'params.terminate',
+        );
       if (ec2.get(machine)) {
         await ec2.remove(machine, terminate);
         await ssh.remembered.forget(machine);

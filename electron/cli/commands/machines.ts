@@ -5,7 +5,13 @@ import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { OnggiError, errorMessage } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
-import type { Ec2MachineView, MachineAddEc2Params, MachineAddSshParams, MachineAddVagrantParams, RemoteLayout } from '../../../shared/machines.js';
+import type {
+  Ec2MachineView,
+  MachineAddEc2Params,
+  MachineAddSshParams,
+  MachineAddVagrantParams,
+  RemoteLayout,
+} from '../../../shared/machines.js';
 import { UnitError, formatMemory, parseMemory } from '../../../shared/units.js';
 import type { HostCore } from '../../core/host-core.js';
 import type { Terminal } from '../../core/machines/machine.js';
@@ -234,11 +240,21 @@ export function registerMachineCommands(program: Command): void {
     .action((name: string, options: AddEc2Options) =>
       withCore(async ({ api }) => {
         if ((options.instance === undefined) === !options.launch) {
-          throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', 'give either --instance i-… (adopt) or --launch', 'params.instance');
+          throw new OnggiError(
+            ErrorCode.InvalidParams,
+            'invalid_params',
+            'give either --instance i-… (adopt) or --launch',
+            'params.instance',
+          );
         }
         const launchOnly = { image: options.image, arch: options.arch, type: options.type, disk: options.disk };
         if (!options.launch && Object.values(launchOnly).some((value) => value !== undefined)) {
-          throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', '--image, --arch, --type and --disk go with --launch', 'params.launch');
+          throw new OnggiError(
+            ErrorCode.InvalidParams,
+            'invalid_params',
+            '--image, --arch, --type and --disk go with --launch',
+            'params.launch',
+          );
         }
         const params: MachineAddEc2Params = {
           provider: 'ec2',

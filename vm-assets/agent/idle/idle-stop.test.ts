@@ -31,7 +31,11 @@ describe('idle decision', () => {
     // 10 % of a CPU for a minute: working.
     expect(idleDecision(start, sample(MINUTE, { a: 1_000 + 6e9 }), 0, 30 * MINUTE).busy).toMatch(/container a is working/);
     // 0.1 % of a CPU: idle.
-    expect(idleDecision(start, sample(MINUTE, { a: 1_000 + 6e7 }), 0, 30 * MINUTE)).toEqual({ lastActiveAt: 0, action: 'none', remainingMs: 29 * MINUTE });
+    expect(idleDecision(start, sample(MINUTE, { a: 1_000 + 6e7 }), 0, 30 * MINUTE)).toEqual({
+      lastActiveAt: 0,
+      action: 'none',
+      remainingMs: 29 * MINUTE,
+    });
   });
 
   it('warns in the last five minutes, shuts down at the timeout, never with 0 minutes', () => {

@@ -45,7 +45,8 @@ export function idleDecision(previous: IdleSample | undefined, current: IdleSamp
   const busy = busyReason(previous, current);
   const active = busy !== undefined ? current.at : lastActiveAt;
   const remainingMs = Math.max(0, active + timeoutMs - current.at);
-  const action = timeoutMs <= 0 || busy !== undefined ? 'none' : remainingMs === 0 ? 'shutdown' : remainingMs <= WARN_BEFORE_MS ? 'warn' : 'none';
+  const action =
+    timeoutMs <= 0 || busy !== undefined ? 'none' : remainingMs === 0 ? 'shutdown' : remainingMs <= WARN_BEFORE_MS ? 'warn' : 'none';
   return { lastActiveAt: active, action, remainingMs, ...(busy !== undefined ? { busy } : {}) };
 }
 
@@ -123,7 +124,10 @@ export class IdleStop {
     const text = await readFile(this.file, 'utf8').catch(() => '');
     const parsed = text ? IdleStopSettings.safeParse(JSON.parse(text)) : undefined;
     if (parsed?.success) this.settings = parsed.data;
-    this.timer = setInterval(() => void this.tick().catch((error: unknown) => this.options.log(`idle check failed: ${String(error)}`)), intervalMs);
+    this.timer = setInterval(
+      () => void this.tick().catch((error: unknown) => this.options.log(`idle check failed: ${String(error)}`)),
+      intervalMs,
+    );
     this.timer.unref();
   }
 

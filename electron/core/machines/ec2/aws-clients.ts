@@ -25,9 +25,7 @@ export interface AwsClients {
 export function awsClients(target: AwsTarget): AwsClients {
   // fromIni for a named profile: a profile that is not there fails at once (the full chain would
   // go on to the instance metadata service and time out first).
-  const credentials: ReturnType<typeof fromIni> = target.profile
-    ? fromIni({ profile: target.profile })
-    : fromNodeProviderChain();
+  const credentials: ReturnType<typeof fromIni> = target.profile ? fromIni({ profile: target.profile }) : fromNodeProviderChain();
   const config = { region: target.region, credentials };
   return {
     target,

@@ -47,7 +47,13 @@ beforeAll(async () => {
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_ENDPOINT_URL_EC2: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
   });
-  for (const name of ['AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS'])
+  for (const name of [
+    'AWS_PROFILE',
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS',
+  ])
     delete process.env[name];
 });
 afterAll(async () => {

@@ -43,7 +43,12 @@ export function awsError(error: unknown, context: AwsErrorContext): OnggiError {
     );
   }
   if (['ExpiredToken', 'ExpiredTokenException', 'RequestExpired', 'TokenRefreshRequired'].includes(name)) {
-    return fail(ErrorCode.Forbidden, 'aws_credentials_expired', `the AWS credentials of ${profile} have expired: ${loginHint}`, 'params.profile');
+    return fail(
+      ErrorCode.Forbidden,
+      'aws_credentials_expired',
+      `the AWS credentials of ${profile} have expired: ${loginHint}`,
+      'params.profile',
+    );
   }
   if (['AuthFailure', 'InvalidClientTokenId', 'UnrecognizedClientException', 'SignatureDoesNotMatch'].includes(name)) {
     return fail(
@@ -54,7 +59,12 @@ export function awsError(error: unknown, context: AwsErrorContext): OnggiError {
     );
   }
   if (name === 'OptInRequired') {
-    return fail(ErrorCode.Forbidden, 'aws_region_disabled', `region ${region} is not enabled for this AWS account (enable it in the account settings)`, 'params.region');
+    return fail(
+      ErrorCode.Forbidden,
+      'aws_region_disabled',
+      `region ${region} is not enabled for this AWS account (enable it in the account settings)`,
+      'params.region',
+    );
   }
   if (['UnauthorizedOperation', 'AccessDeniedException', 'AccessDenied'].includes(name)) {
     return fail(
@@ -64,7 +74,12 @@ export function awsError(error: unknown, context: AwsErrorContext): OnggiError {
     );
   }
   if (name === 'ENOTFOUND' || name === 'EAI_AGAIN' || /getaddrinfo/.test(message)) {
-    return fail(ErrorCode.Unavailable, 'aws_bad_region', `no AWS endpoint answers for region "${region}": is the region name right? (${message})`, 'params.region');
+    return fail(
+      ErrorCode.Unavailable,
+      'aws_bad_region',
+      `no AWS endpoint answers for region "${region}": is the region name right? (${message})`,
+      'params.region',
+    );
   }
   if (name === 'VPCIdNotSpecified' || name === 'NoDefaultVpc' || name === 'InvalidVpcID.NotFound') {
     return fail(
@@ -85,7 +100,10 @@ export function awsError(error: unknown, context: AwsErrorContext): OnggiError {
     return fail(
       ErrorCode.Unavailable,
       'aws_image_unavailable',
-      `the image ${context.image ?? ''} is not offered in region ${region}: choose another image or region`.replace('image  is', 'image is'),
+      `the image ${context.image ?? ''} is not offered in region ${region}: choose another image or region`.replace(
+        'image  is',
+        'image is',
+      ),
       'params.launch.image',
     );
   }
@@ -106,7 +124,12 @@ export function awsError(error: unknown, context: AwsErrorContext): OnggiError {
     );
   }
   if (name === 'InvalidInstanceID.NotFound' || name === 'InvalidInstanceID.Malformed') {
-    return fail(ErrorCode.NotFound, 'aws_no_instance', `there is no instance ${context.instanceId ?? ''} in region ${region}`, 'params.instance');
+    return fail(
+      ErrorCode.NotFound,
+      'aws_no_instance',
+      `there is no instance ${context.instanceId ?? ''} in region ${region}`,
+      'params.instance',
+    );
   }
   if (name === 'InvalidKeyPair.Duplicate' || name === 'InvalidGroup.Duplicate') {
     return fail(
@@ -119,5 +142,9 @@ export function awsError(error: unknown, context: AwsErrorContext): OnggiError {
   if (name === 'IncorrectInstanceState' || name === 'IncorrectState') {
     return fail(ErrorCode.Conflict, 'aws_wrong_state', `cannot ${context.action} now: ${message}`);
   }
-  return fail(ErrorCode.OperationFailed, 'aws_failed', `AWS: could not ${context.action} in region ${region}: ${name ? `${name}: ` : ''}${message}`);
+  return fail(
+    ErrorCode.OperationFailed,
+    'aws_failed',
+    `AWS: could not ${context.action} in region ${region}: ${name ? `${name}: ` : ''}${message}`,
+  );
 }

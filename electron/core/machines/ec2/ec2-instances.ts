@@ -78,7 +78,9 @@ async function call<T>(context: AwsErrorContext, work: () => Promise<T>): Promis
 export async function describeInstance(clients: AwsClients, instanceId: string): Promise<InstanceFacts> {
   const context = { ...clients.target, action: `look up ${instanceId}`, instanceId };
   const output = await call(context, () => clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })));
-  const instance = output.Reservations?.flatMap((reservation) => reservation.Instances ?? []).find((found) => found.InstanceId === instanceId);
+  const instance = output.Reservations?.flatMap((reservation) => reservation.Instances ?? []).find(
+    (found) => found.InstanceId === instanceId,
+  );
   if (!instance) throw awsError({ name: 'InvalidInstanceID.NotFound', message: instanceId }, context);
   return {
     instanceId,
@@ -101,7 +103,9 @@ export async function launchInstance(
   );
   const imageId = parameter.Parameter?.Value;
   if (!imageId) throw awsError({ name: 'ImageNotOffered', message: 'no value' }, { ...base, action: 'find the image' });
-  const images = await call({ ...base, action: 'describe the image' }, () => clients.ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] })));
+  const images = await call({ ...base, action: 'describe the image' }, () =>
+    clients.ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] })),
+  );
   const rootDevice = images.Images?.[0]?.RootDeviceName;
   if (!rootDevice) throw awsError({ name: 'InvalidAMIID.NotFound', message: imageId }, { ...base, action: 'describe the image' });
   const vpcs = await call({ ...base, action: 'find the default VPC' }, () =>
@@ -218,7 +222,9 @@ export async function deleteMade(clients: AwsClients, made: Partial<Ec2Made>): P
   }
   if (made.keyName) {
     const keyName = made.keyName;
-    await call({ ...clients.target, action: `delete the key pair ${keyName}` }, () => clients.ec2.send(new DeleteKeyPairCommand({ KeyName: keyName })));
+    await call({ ...clients.target, action: `delete the key pair ${keyName}` }, () =>
+      clients.ec2.send(new DeleteKeyPairCommand({ KeyName: keyName })),
+    );
   }
 }
 

@@ -189,7 +189,11 @@ export class Ec2Machine implements Machine {
       await this.detach();
       this.progress(`stopping ${this.definitionNow.instanceId}`);
       await stopInstance(this.clients, this.definitionNow.instanceId);
-      this.instance = { ...(this.instance ?? { instanceId: this.definitionNow.instanceId, instanceType: undefined }), state: 'stopped', address: undefined };
+      this.instance = {
+        ...(this.instance ?? { instanceId: this.definitionNow.instanceId, instanceType: undefined }),
+        state: 'stopped',
+        address: undefined,
+      };
       this.setState('stopped');
     });
   }
@@ -233,7 +237,11 @@ export class Ec2Machine implements Machine {
 
   execCommand(): Promise<{ command: string; args: string[]; env: Record<string, string> }> {
     return Promise.reject(
-      new OnggiError(ErrorCode.OperationFailed, 'use_terminal', `${this.name} is reached over SSH: open a terminal instead of a local process`),
+      new OnggiError(
+        ErrorCode.OperationFailed,
+        'use_terminal',
+        `${this.name} is reached over SSH: open a terminal instead of a local process`,
+      ),
     );
   }
 

@@ -184,7 +184,14 @@ describe('EC2 machines', () => {
       identityFile: userKey,
       idleMinutes: 45,
     })) as Ec2MachineView;
-    expect(view).toMatchObject({ name: 'box', instanceId: LAUNCHED, launched: true, user: 'admin', instanceState: 'running', address: FIRST_ADDRESS });
+    expect(view).toMatchObject({
+      name: 'box',
+      instanceId: LAUNCHED,
+      launched: true,
+      user: 'admin',
+      instanceState: 'running',
+      address: FIRST_ADDRESS,
+    });
     expect(steps.length).toBeGreaterThan(2);
 
     expect(inputs(GetParameterCommand)).toEqual([{ Name: '/aws/service/debian/release/12/latest/arm64' }]);
@@ -196,7 +203,12 @@ describe('EC2 machines', () => {
     expect(rules).toHaveLength(1);
     expect(rules[0]?.GroupId).toBe(GROUP);
     expect(rules[0]?.IpPermissions).toHaveLength(1);
-    expect(rules[0]?.IpPermissions?.[0]).toMatchObject({ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: `${DESKTOP}/32` }] });
+    expect(rules[0]?.IpPermissions?.[0]).toMatchObject({
+      IpProtocol: 'tcp',
+      FromPort: 22,
+      ToPort: 22,
+      IpRanges: [{ CidrIp: `${DESKTOP}/32` }],
+    });
     expect(rules[0]?.IpPermissions?.[0]?.IpRanges).toHaveLength(1);
     const [launch] = inputs(RunInstancesCommand);
     expect(launch).toMatchObject({
@@ -251,7 +263,13 @@ describe('EC2 machines', () => {
       user: 'root',
       identityFile: userKey,
     })) as Ec2MachineView;
-    expect(view).toMatchObject({ instanceId: ADOPTED, launched: false, instanceState: 'running', instanceType: 't3.small', address: FIRST_ADDRESS });
+    expect(view).toMatchObject({
+      instanceId: ADOPTED,
+      launched: false,
+      instanceState: 'running',
+      instanceType: 't3.small',
+      address: FIRST_ADDRESS,
+    });
     expect(inputs(RunInstancesCommand)).toEqual([]);
 
     const shell = async () => run(await host.openTerminal('mine', { command: ['sh', '-c', 'echo "$SSH_CONNECTION"'], tty: false }));
@@ -307,8 +325,12 @@ describe('EC2 machines', () => {
     await expect(host.call('machines.addEc2', { ...params, profile: 'nobody' })).rejects.toThrow(
       /no AWS credentials for profile "nobody".*aws configure --profile nobody/,
     );
-    await expect(host.call('machines.addEc2', { ...params, profile: 'sandbox', region: 'moon' })).rejects.toThrow(/params\.region: must be an AWS region/);
-    ec2.on(DescribeInstancesCommand).rejects(Object.assign(new Error('getaddrinfo ENOTFOUND ec2.xx-nowhere-9.amazonaws.com'), { code: 'ENOTFOUND' }));
+    await expect(host.call('machines.addEc2', { ...params, profile: 'sandbox', region: 'moon' })).rejects.toThrow(
+      /params\.region: must be an AWS region/,
+    );
+    ec2
+      .on(DescribeInstancesCommand)
+      .rejects(Object.assign(new Error('getaddrinfo ENOTFOUND ec2.xx-nowhere-9.amazonaws.com'), { code: 'ENOTFOUND' }));
     await expect(
       host.call('machines.addEc2', { ...params, launch: undefined, instance: ADOPTED, profile: 'sandbox', region: 'xx-nowhere-9' }),
     ).rejects.toThrow(/no AWS endpoint answers for region "xx-nowhere-9"/);
@@ -317,8 +339,12 @@ describe('EC2 machines', () => {
       /no default VPC in region eu-central-1.*create-default-vpc/,
     );
     fakeAws();
-    ec2.on(RunInstancesCommand).rejects(Object.assign(new Error('You have requested more instances than allowed'), { name: 'InstanceLimitExceeded' }));
-    await expect(host.call('machines.addEc2', { ...params, profile: 'sandbox' })).rejects.toThrow(/instance limit in region eu-central-1 is reached/);
+    ec2
+      .on(RunInstancesCommand)
+      .rejects(Object.assign(new Error('You have requested more instances than allowed'), { name: 'InstanceLimitExceeded' }));
+    await expect(host.call('machines.addEc2', { ...params, profile: 'sandbox' })).rejects.toThrow(
+      /instance limit in region eu-central-1 is reached/,
+    );
     // What was made before the refusal is removed again, and nothing is stored.
     expect(inputs(DeleteSecurityGroupCommand)).toEqual([{ GroupId: GROUP }]);
     expect(inputs(DeleteKeyPairCommand)).toEqual([{ KeyName: 'onggi-x' }]);

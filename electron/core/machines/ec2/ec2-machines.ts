@@ -4,12 +4,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { OnggiError, parseOrThrow } from '../../../../shared/errors.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
-import {
-  Ec2MachineDefinition,
-  MachineAddEc2Params,
-  type DeployProgress,
-  type PortForwardState,
-} from '../../../../shared/machines.js';
+import { Ec2MachineDefinition, MachineAddEc2Params, type DeployProgress, type PortForwardState } from '../../../../shared/machines.js';
 import type { RuntimeStager } from '../../deploy/runtime-staging.js';
 import { currentFacts, desktopPath, expandHome, type PlatformFacts } from '../../platform/platform.js';
 import { MachineStore } from '../machine-store.js';
@@ -137,7 +132,12 @@ export class Ec2Machines {
       const publicKey = await readFile(`${identityFile}.pub`, 'utf8').catch(() => undefined);
       if (publicKey !== undefined) {
         if (!/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/]+={0,2}/.test(publicKey.trim()))
-          throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', `${identityFile}.pub is not an SSH public key`, 'params.identityFile');
+          throw new OnggiError(
+            ErrorCode.InvalidParams,
+            'invalid_params',
+            `${identityFile}.pub is not an SSH public key`,
+            'params.identityFile',
+          );
         return { identityFile, publicKey: publicKey.trim() };
       }
     }

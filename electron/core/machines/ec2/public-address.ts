@@ -27,6 +27,10 @@ export async function desktopPublicAddress(env: NodeJS.ProcessEnv = process.env,
     );
   }
   if (!Ipv4.safeParse(text).success)
-    throw new OnggiError(ErrorCode.Unavailable, 'public_address_unknown', `${CHECKIP_URL} answered "${text.slice(0, 64)}", not an IPv4 address; set ONGGI_PUBLIC_IP`);
+    throw new OnggiError(
+      ErrorCode.Unavailable,
+      'public_address_unknown',
+      `${CHECKIP_URL} answered "${text.slice(0, 64)}", not an IPv4 address; set ONGGI_PUBLIC_IP`,
+    );
   return text;
 }

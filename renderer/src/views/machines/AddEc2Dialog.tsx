@@ -74,14 +74,22 @@ export function AddEc2Dialog({ onClose }: { onClose: () => void }) {
       {launch ? (
         <>
           <Field label={t('machines.addEc2.image')} {...withError('image')}>
-            <select name="image" value={values.image} onChange={(event) => setValues((current) => ({ ...current, image: event.target.value }))}>
+            <select
+              name="image"
+              value={values.image}
+              onChange={(event) => setValues((current) => ({ ...current, image: event.target.value }))}
+            >
               <option value="debian-12">Debian 12</option>
               <option value="ubuntu-24.04">Ubuntu 24.04</option>
               <option value="al2023">Amazon Linux 2023</option>
             </select>
           </Field>
           <Field label={t('machines.addEc2.arch')} {...withError('arch')}>
-            <select name="arch" value={values.arch} onChange={(event) => setValues((current) => ({ ...current, arch: event.target.value }))}>
+            <select
+              name="arch"
+              value={values.arch}
+              onChange={(event) => setValues((current) => ({ ...current, arch: event.target.value }))}
+            >
               <option value="x64">x64</option>
               <option value="arm64">arm64</option>
             </select>

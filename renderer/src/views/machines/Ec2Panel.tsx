@@ -20,20 +20,22 @@ export function Ec2Panel({ machine }: { machine: MachineSummary }) {
   const [idleMinutes, setIdleMinutes] = useState<number>();
   const [updating, setUpdating] = useState(false);
 
-  const refresh = async (): Promise<void> => {
-    try {
-      const views = await client.call('machines.describe', {});
-      const found = views.find((candidate) => candidate.name === machine.name);
-      if (found?.provider === 'ec2') setView(found);
-    } catch (error) {
-      push({ tone: 'bad', title: t('machine.ec2.lookupFailed', { machine: machine.name }), detail: errorMessage(error) });
-    }
-  };
-  // Looked up again whenever the machine's state changes (a start, a stop, a new link).
+  const [generation, setGeneration] = useState(0);
+  // Looked up again whenever the machine's state changes (a start, a stop, a new link) or after a rule update.
   useEffect(() => {
-    void refresh();
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- refresh reads only props and stable stores
-  }, [machine.name, machine.state]);
+    let current = true;
+    client.call('machines.describe', {}).then(
+      (views) => {
+        const found = views.find((candidate) => candidate.name === machine.name);
+        if (current && found?.provider === 'ec2') setView(found);
+      },
+      (caught: unknown) =>
+        current && push({ tone: 'bad', title: t('machine.ec2.lookupFailed', { machine: machine.name }), detail: errorMessage(caught) }),
+    );
+    return () => {
+      current = false;
+    };
+  }, [client, push, t, machine.name, machine.state, generation]);
   useEffect(
     () =>
       client.onEvent((event) => {
@@ -50,7 +52,7 @@ export function Ec2Panel({ machine }: { machine: MachineSummary }) {
     try {
       const { cidr } = await client.call('machines.updateEc2Rule', { machine: machine.name });
       push({ tone: 'ok', title: t('machine.ec2.ruleUpdated', { machine: machine.name, cidr }) });
-      await refresh();
+      setGeneration((value) => value + 1);
     } catch (error) {
       push({ tone: 'bad', title: t('machine.ec2.ruleFailed', { machine: machine.name }), detail: errorMessage(error) });
     } finally {
