@@ -8,6 +8,7 @@ import {
   DeleteKeyPairCommand,
   DeleteSecurityGroupCommand,
   DescribeImagesCommand,
+  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeVpcsCommand,
   GetConsoleOutputCommand,
@@ -62,9 +63,10 @@ export function tagged(resourceTypes: ResourceType[], name: string): TagSpecific
   return resourceTypes.map((ResourceType) => ({ ResourceType, Tags: [{ Key: TAG_KEY, Value: name }] }));
 }
 
-/** The one ingress rule: 22/tcp from a /32. */
-export function sshRule(cidr: string) {
-  return [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: cidr, Description: 'SSH from the Onggi desktop' }] }];
+/** The one ingress rule: 22/tcp from a /32 (described when it is made; a revoke matches without). */
+export function sshRule(cidr: string, described = true) {
+  const range = described ? { CidrIp: cidr, Description: 'SSH from the Onggi desktop' } : { CidrIp: cidr };
+  return [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [range] }];
 }
 
 async function call<T>(context: AwsErrorContext, work: () => Promise<T>): Promise<T> {
@@ -88,6 +90,15 @@ export async function describeInstance(clients: AwsClients, instanceId: string):
     instanceType: instance.InstanceType,
     address: instance.PublicIpAddress ?? instance.PrivateIpAddress,
   };
+}
+
+/** What `shutdown -h now` on the instance does to it: `stop` or `terminate` (auto-stop needs `stop`). */
+export async function shutdownBehavior(clients: AwsClients, instanceId: string): Promise<string | undefined> {
+  const context = { ...clients.target, action: `read the shutdown behavior of ${instanceId}`, instanceId };
+  const output = await call(context, () =>
+    clients.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'instanceInitiatedShutdownBehavior' })),
+  );
+  return output.InstanceInitiatedShutdownBehavior?.Value;
 }
 
 /** Makes the key pair, the security group and the instance, and waits until it runs; on failure removes what it made. */
@@ -241,7 +252,7 @@ export async function replaceSshRule(clients: AwsClients, name: string, made: Ec
     ),
   );
   await call({ ...clients.target, action: 'close SSH from the old address' }, () =>
-    clients.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: sshRule(made.ruleCidr) })),
+    clients.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: sshRule(made.ruleCidr, false) })),
   );
 }
 

@@ -4,7 +4,6 @@
 // when the instance printed its fingerprint on its console (GetConsoleOutput) or proved it before
 // (this machine's own known_hosts). Start and stop act on the instance.
 import { join } from 'node:path';
-import type { MachineClock } from '../../../../shared/clock.js';
 import { OnggiError, errorMessage } from '../../../../shared/errors.js';
 import type { MachineState, MachineSummary } from '../../../../shared/host-api.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
@@ -14,11 +13,9 @@ import type { RuntimeStager } from '../../deploy/runtime-staging.js';
 import { currentFacts, type PlatformFacts } from '../../platform/platform.js';
 import type { AgentEventListener, Machine, StateListener, Terminal, TerminalOptions } from '../machine.js';
 import { KnownHosts, fingerprint, keyTypeLabel, keyTypeOf } from '../ssh/known-hosts.js';
-import type { PortForward, PortForwardSpec } from '../ssh/port-forward.js';
 import type { MachinePrompts } from '../ssh/prompts.js';
-import type { SshConnection } from '../ssh/ssh-connection.js';
 import { SshMachine, type SshMachineOptions } from '../ssh/ssh-machine.js';
-import type { UploadedFile } from '../ssh/upload.js';
+import { SshBackedMachine } from '../ssh/ssh-backed-machine.js';
 import { awsClients, type AwsClients, type AwsTarget } from './aws-clients.js';
 import { parseConsoleFingerprints } from './console-fingerprints.js';
 import {
@@ -60,7 +57,7 @@ export function ec2MachineDir(dataDir: string, name: string): string {
   return join(dataDir, 'ec2', name);
 }
 
-export class Ec2Machine implements Machine {
+export class Ec2Machine extends SshBackedMachine implements Machine {
   readonly provider = 'ec2' as const;
   readonly name: string;
   readonly dir: string;
@@ -72,7 +69,6 @@ export class Ec2Machine implements Machine {
   private state: MachineState = 'stopped';
   private ssh: { machine: SshMachine; address: string } | undefined;
   private attaching: Promise<SshMachine> | undefined;
-  private busy: Promise<unknown> = Promise.resolve();
   /** The link the idle timeout was last given to. */
   private idleSetOn: AgentLink | undefined;
   private readonly facts: PlatformFacts;
@@ -83,6 +79,7 @@ export class Ec2Machine implements Machine {
     private readonly onState: StateListener,
     private readonly onAgentEvent: AgentEventListener,
   ) {
+    super();
     this.definitionNow = options.definition;
     this.name = options.definition.name;
     this.dir = ec2MachineDir(options.dataDir, this.name);
@@ -218,8 +215,8 @@ export class Ec2Machine implements Machine {
   }
 
   /** The agent link; each new link is told the idle timeout first (the instance stops itself: auto-stop). */
-  async agent(): Promise<AgentLink> {
-    const link = await (await this.attach()).agent();
+  override async agent(): Promise<AgentLink> {
+    const link = await super.agent();
     if (this.idleSetOn !== link) {
       await link.call('system.idleStop', { minutes: this.definitionNow.idleMinutes });
       this.idleSetOn = link;
@@ -227,48 +224,18 @@ export class Ec2Machine implements Machine {
     return link;
   }
 
-  async clock(): Promise<MachineClock | undefined> {
-    return this.ssh?.machine.clock();
-  }
-
-  async verifyLink(): Promise<void> {
-    await this.ssh?.machine.verifyLink();
-  }
-
-  execCommand(): Promise<{ command: string; args: string[]; env: Record<string, string> }> {
-    return Promise.reject(
-      new OnggiError(
-        ErrorCode.OperationFailed,
-        'use_terminal',
-        `${this.name} is reached over SSH: open a terminal instead of a local process`,
-      ),
-    );
-  }
-
-  async openTerminal(options: TerminalOptions): Promise<Terminal> {
+  override async openTerminal(options: TerminalOptions): Promise<Terminal> {
     if (options.container !== undefined) await this.agent(); // a container's terminal deploys: the agent learns the timeout first
-    return (await this.attach()).openTerminal(options);
+    return super.openTerminal(options);
   }
 
-  async sshConnection(): Promise<SshConnection> {
-    return (await this.attach()).ssh();
-  }
-
-  async deploy(): Promise<Omit<DeployReport, 'machine'>> {
+  override async deploy(): Promise<Omit<DeployReport, 'machine'>> {
     await this.agent();
-    return (await this.attach()).deploy();
+    return super.deploy();
   }
 
-  async upload(file: string, onProgress: (bytes: number, total: number) => void): Promise<UploadedFile> {
-    return (await this.attach()).upload(file, onProgress);
-  }
-
-  async forwardPort(spec: PortForwardSpec): Promise<PortForward> {
-    return (await this.attach()).forwardPort(spec);
-  }
-
-  async close(): Promise<void> {
-    await this.ssh?.machine.close();
+  protected get attached(): SshMachine | undefined {
+    return this.ssh?.machine;
   }
 
   /**
@@ -298,7 +265,7 @@ export class Ec2Machine implements Machine {
   }
 
   /** The SSH machine at the instance's current address; a stopped instance is reported, not started behind the user's back. */
-  private attach(): Promise<SshMachine> {
+  protected attach(): Promise<SshMachine> {
     this.attaching ??= (async () => {
       const { instanceId } = this.definitionNow;
       const instance = await describeInstance(this.clients, instanceId);
@@ -359,13 +326,6 @@ export class Ec2Machine implements Machine {
     const ssh = this.ssh;
     this.ssh = undefined;
     await ssh?.machine.close();
-  }
-
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.busy.then(work, work);
-    // the chain only orders the next operation; its caller gets the error from `next`
-    this.busy = next.catch(() => undefined);
-    return next;
   }
 
   private progress(step: string): void {

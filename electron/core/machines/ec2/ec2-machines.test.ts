@@ -7,6 +7,7 @@ import {
   DeleteKeyPairCommand,
   DeleteSecurityGroupCommand,
   DescribeImagesCommand,
+  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeVpcsCommand,
   EC2Client,
@@ -72,6 +73,7 @@ function fakeAws(): void {
   ssm.reset();
   ssm.on(GetParameterCommand).resolves({ Parameter: { Value: AMI } });
   ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: AMI, RootDeviceName: '/dev/xvda' }] });
+  ec2.on(DescribeInstanceAttributeCommand).resolves({ InstanceInitiatedShutdownBehavior: { Value: 'stop' } });
   ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-0123abcd', IsDefault: true }] });
   ec2.on(ImportKeyPairCommand).callsFake((input: { KeyName: string }) => ({ KeyName: input.KeyName, KeyPairId: 'key-0123abcd' }));
   ec2.on(CreateSecurityGroupCommand).resolves({ GroupId: GROUP });
@@ -293,6 +295,12 @@ describe('EC2 machines', () => {
 
     await host.call('machines.remove', { machine: 'mine' });
     expect(inputs(TerminateInstancesCommand)).toEqual([]);
+    // An instance that terminates at shutdown: auto-stop would destroy it, so it is refused (or off).
+    ec2.on(DescribeInstanceAttributeCommand).resolves({ InstanceInitiatedShutdownBehavior: { Value: 'terminate' } });
+    const adopt = { provider: 'ec2', name: 'mine', region: 'eu-central-1', profile: 'sandbox', instance: ADOPTED, identityFile: userKey };
+    await expect(host.call('machines.addEc2', { ...adopt, idleMinutes: 30 })).rejects.toThrow(/auto-stop would destroy it/);
+    await expect(host.call('machines.addEc2', adopt)).resolves.toMatchObject({ idleMinutes: 0 });
+    await host.call('machines.remove', { machine: 'mine' });
     expect(inputs(DeleteSecurityGroupCommand)).toEqual([]);
     expect(world.get(ADOPTED)?.state).toBe('running');
   });
@@ -334,6 +342,7 @@ describe('EC2 machines', () => {
     await expect(
       host.call('machines.addEc2', { ...params, launch: undefined, instance: ADOPTED, profile: 'sandbox', region: 'xx-nowhere-9' }),
     ).rejects.toThrow(/no AWS endpoint answers for region "xx-nowhere-9"/);
+    ec2.on(DescribeInstanceAttributeCommand).resolves({ InstanceInitiatedShutdownBehavior: { Value: 'stop' } });
     ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [] });
     await expect(host.call('machines.addEc2', { ...params, profile: 'sandbox' })).rejects.toThrow(
       /no default VPC in region eu-central-1.*create-default-vpc/,

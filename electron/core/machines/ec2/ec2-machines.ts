@@ -13,7 +13,7 @@ import type { MachineRegistry } from '../registry.js';
 import type { MachinePrompts } from '../ssh/prompts.js';
 import { awsClients, type AwsClients, type AwsTarget } from './aws-clients.js';
 import { defaultInstanceType, imageUser } from './ec2-images.js';
-import { describeInstance, launchInstance } from './ec2-instances.js';
+import { describeInstance, launchInstance, shutdownBehavior } from './ec2-instances.js';
 import { Ec2Machine, ec2MachineDir, type Ec2MachineOptions } from './ec2-machine.js';
 import { desktopPublicAddress } from './public-address.js';
 
@@ -77,7 +77,22 @@ export class Ec2Machines {
     if (params.instance !== undefined) {
       progress(`looking up ${params.instance}`);
       await describeInstance(clients, params.instance); // it exists, and these credentials see it
-      definition = Ec2MachineDefinition.parse({ ...common, instanceId: params.instance, user: params.user ?? 'ec2-user' });
+      // Auto-stop shuts the instance down: on one set to terminate at shutdown that would destroy it.
+      const terminates = (await shutdownBehavior(clients, params.instance)) === 'terminate';
+      if (terminates && (params.idleMinutes ?? 0) > 0) {
+        throw new OnggiError(
+          ErrorCode.InvalidParams,
+          'terminates_on_shutdown',
+          `${params.instance} is terminated when it shuts down, so auto-stop would destroy it: make it stop instead (\`aws ec2 modify-instance-attribute --region ${params.region} --instance-id ${params.instance} --instance-initiated-shutdown-behavior stop\`) or give an idle timeout of 0`,
+          'params.idleMinutes',
+        );
+      }
+      definition = Ec2MachineDefinition.parse({
+        ...common,
+        instanceId: params.instance,
+        user: params.user ?? 'ec2-user',
+        ...(terminates ? { idleMinutes: 0 } : {}),
+      });
     } else {
       const launch = params.launch;
       if (!launch) throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', 'give either instance or launch', 'params.instance');

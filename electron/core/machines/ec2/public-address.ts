@@ -6,6 +6,9 @@ import { ErrorCode } from '../../../../shared/jsonrpc.js';
 import { Ipv4 } from '../../../../shared/machines.js';
 
 const CHECKIP_URL = 'https://checkip.amazonaws.com';
+/** An answer is reused this long: the window describes every EC2 machine on each state change. */
+const REUSE_MS = 60_000;
+let lastAnswer: { address: string; at: number } | undefined;
 
 export async function desktopPublicAddress(env: NodeJS.ProcessEnv = process.env, timeoutMs = 10_000): Promise<string> {
   const override = env.ONGGI_PUBLIC_IP?.trim();
@@ -14,6 +17,7 @@ export async function desktopPublicAddress(env: NodeJS.ProcessEnv = process.env,
       throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', `ONGGI_PUBLIC_IP must be an IPv4 address, not "${override}"`);
     return override;
   }
+  if (lastAnswer && Date.now() - lastAnswer.at < REUSE_MS) return lastAnswer.address;
   let text: string;
   try {
     const response = await fetch(CHECKIP_URL, { signal: AbortSignal.timeout(timeoutMs) });
@@ -32,5 +36,6 @@ export async function desktopPublicAddress(env: NodeJS.ProcessEnv = process.env,
       'public_address_unknown',
       `${CHECKIP_URL} answered "${text.slice(0, 64)}", not an IPv4 address; set ONGGI_PUBLIC_IP`,
     );
+  lastAnswer = { address: text, at: Date.now() };
   return text;
 }
