@@ -33,8 +33,12 @@ export const ActivityEntry = z.strictObject({
 });
 export type ActivityEntry = z.infer<typeof ActivityEntry>;
 
+/** Auto-stop: the machine shuts itself down in `minutes` unless something happens on it. */
+export const IdleWarningEvent = z.strictObject({ type: z.literal('idle.warning'), minutes: z.number().int().min(0).max(1440) });
+
 export const AgentEvent = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('activity'), entry: ActivityEntry }),
+  IdleWarningEvent,
   PullProgress,
   ContainerEvent,
   ContainerLogEvent,
@@ -42,7 +46,7 @@ export const AgentEvent = z.discriminatedUnion('type', [
 ]);
 export type AgentEvent = z.infer<typeof AgentEvent>;
 /** A subscription names event types (container.log goes only to the connection that asked). */
-export const AgentEventTopic = z.enum(['activity', 'pull.progress', 'container.state', 'topology.changed']);
+export const AgentEventTopic = z.enum(['activity', 'pull.progress', 'container.state', 'topology.changed', 'idle.warning']);
 
 export const agentMethods = {
   'system.hello': {
@@ -72,6 +76,11 @@ export const agentMethods = {
   'system.setClock': {
     params: z.strictObject({ epochMs: EpochMs.refine((ms) => ms >= Date.UTC(2020, 0, 1), 'must be after 2020-01-01') }),
     result: ClockStep,
+  },
+  /** Auto-stop: shut the machine down after this many idle minutes (0: never); kept across restarts. */
+  'system.idleStop': {
+    params: z.strictObject({ minutes: z.number().int().min(0).max(1440) }),
+    result: z.strictObject({ minutes: z.number().int().min(0).max(1440) }),
   },
   'events.subscribe': {
     params: z.strictObject({ topics: z.array(AgentEventTopic).max(16).optional() }).optional(),

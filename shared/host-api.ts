@@ -21,6 +21,9 @@ import {
   PortForwardEvent,
   UploadProgressEvent,
   VagrantProgressEvent,
+  Ec2MachineView,
+  Ec2ProgressEvent,
+  MachineAddEc2Params,
 } from './machines.js';
 import { MachineClock } from './clock.js';
 import { HostSetupReport } from './host-setup.js';
@@ -29,7 +32,7 @@ import { SystemInfo } from './system-info.js';
 import { TerminalExitEvent, TerminalOutputEvent, terminalMethods } from './terminals.js';
 import { uploadMethods } from './uploads.js';
 
-export const MachineProvider = z.enum(['local', 'vagrant', 'ssh']);
+export const MachineProvider = z.enum(['local', 'vagrant', 'ssh', 'ec2']);
 export const MachineState = z.enum(['stopped', 'starting', 'connecting', 'deploying', 'ready', 'lost', 'error']);
 export type MachineState = z.infer<typeof MachineState>;
 
@@ -64,6 +67,8 @@ export const HostEvent = z.discriminatedUnion('type', [
   DeployProgressEvent,
   /** A line of `vagrant up`/`halt`/`destroy` output for a Vagrant machine. */
   VagrantProgressEvent,
+  /** A step of an EC2 launch, start or stop (the auto-stop warning comes as the agent's `idle.warning`). */
+  Ec2ProgressEvent,
   /** A remote container's published port was forwarded to this computer, closed, or hit a port in use here. */
   PortForwardEvent,
   /** A local file being uploaded to a machine (image import from this computer). */
@@ -159,9 +164,16 @@ export const hostMethods = {
   'machines.add': { params: MachineAddSshParams, result: SshMachineView },
   /** Stores a Vagrant machine and writes its Vagrantfile; nothing boots until `machines.start`. */
   'machines.addVagrant': { params: MachineAddVagrantParams, result: VagrantMachineAdded },
-  /** `vagrant up` (created and provisioned the first time), streamed as `machine.vagrant` events. */
+  /**
+   * Adopts an EC2 instance, or launches one (key pair, a security group admitting only SSH from this
+   * desktop's public address, the instance; all tagged `onggi:machine=NAME`) and waits until it runs.
+   */
+  'machines.addEc2': { params: MachineAddEc2Params, result: Ec2MachineView },
+  /** Points the EC2 machine's SSH rule at this desktop's public address now (revokes the old /32, authorizes the new). */
+  'machines.updateEc2Rule': { params: MachineRef, result: z.strictObject({ cidr: z.string().max(64) }) },
+  /** `vagrant up` (created and provisioned the first time), streamed as `machine.vagrant` events; EC2: StartInstances. */
   'machines.start': { params: MachineRef, result: MachineStartResult },
-  /** `vagrant halt`. */
+  /** `vagrant halt`; EC2: StopInstances. */
   'machines.stop': { params: MachineRef, result: z.strictObject({}) },
   'machines.remove': { params: MachineRemoveParams, result: z.strictObject({}) },
   /** Where each added machine is (SSH: user, host, port, hops; Vagrant: box, provider, resources). */

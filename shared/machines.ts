@@ -146,7 +146,68 @@ export const VagrantMachineDefinition = z.strictObject({
 export type VagrantMachineDefinition = z.infer<typeof VagrantMachineDefinition>;
 export type VagrantMachineDefinitionInput = z.input<typeof VagrantMachineDefinition>;
 
-export const MachineDefinition = z.discriminatedUnion('provider', [SshMachineDefinition, VagrantMachineDefinition]);
+// ── EC2 ───────────────────────────────────────────────────────────────────────────────────────
+// An EC2 machine is an SSH machine whose address, user and host key come from EC2. Credentials
+// are never stored here: only the profile name the SDK's provider chain reads them by.
+
+export const AwsRegion = z
+  .string()
+  .max(32)
+  .regex(/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/, 'must be an AWS region like eu-central-1');
+
+/** A profile of ~/.aws/config (SSO, assume-role and static keys all resolved by the SDK). */
+export const AwsProfile = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_.+@-]+$/, 'must be a profile name of ~/.aws/config (letters, digits, . _ + @ -)');
+
+export const Ec2InstanceId = z.string().regex(/^i-[0-9a-f]{8,17}$/, 'must be an instance id like i-0123456789abcdef0');
+export const Ec2Image = z.enum(['debian-12', 'ubuntu-24.04', 'al2023']);
+export type Ec2Image = z.infer<typeof Ec2Image>;
+export const Ec2Arch = z.enum(['x64', 'arm64']);
+export type Ec2Arch = z.infer<typeof Ec2Arch>;
+export const Ec2InstanceType = z
+  .string()
+  .max(32)
+  .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'must be an instance type like t3.small');
+/** Minutes without activity before the instance stops itself; 0: never. */
+export const Ec2IdleMinutes = z
+  .number()
+  .int('must be a whole number')
+  .min(0)
+  .max(24 * 60, 'must be at most 1440 (a day)');
+
+/** What Onggi made for a launched instance (removed with it), and the SSH rule's source. */
+export const Ec2Made = z.strictObject({
+  securityGroupId: z.string().regex(/^sg-[0-9a-f]{8,17}$/),
+  keyName: z.string().min(1).max(255),
+  /** The one ingress rule's source: the desktop's public address when it was made, as a /32. */
+  ruleCidr: z.string().regex(/^(?:\d{1,3}\.){3}\d{1,3}\/32$/),
+});
+export type Ec2Made = z.infer<typeof Ec2Made>;
+
+export const Ec2MachineDefinition = z.strictObject({
+  provider: z.literal('ec2'),
+  name: MachineName,
+  region: AwsRegion,
+  profile: AwsProfile.optional(),
+  instanceId: Ec2InstanceId,
+  user: SshUser,
+  /** sshd's port on the instance (22 on every image we launch). */
+  port: Port.default(22),
+  /** The private key; its .pub was imported as the instance's key pair (launch). */
+  identityFile: HostFilePath,
+  /** Present when Onggi launched the instance: what `rm` deletes with it. Adopted: absent. */
+  made: Ec2Made.optional(),
+  image: Ec2Image.optional(),
+  arch: Ec2Arch.optional(),
+  idleMinutes: Ec2IdleMinutes.default(60),
+  remote: RemoteLayout.optional(),
+});
+export type Ec2MachineDefinition = z.infer<typeof Ec2MachineDefinition>;
+
+export const MachineDefinition = z.discriminatedUnion('provider', [SshMachineDefinition, VagrantMachineDefinition, Ec2MachineDefinition]);
 export type MachineDefinition = z.infer<typeof MachineDefinition>;
 
 export const MachinesFile = z.strictObject({
@@ -186,7 +247,61 @@ export const MachineAddVagrantParams = VagrantMachineDefinition.extend({
 });
 export type MachineAddVagrantParams = z.input<typeof MachineAddVagrantParams>;
 
-export const MachineRemoveParams = z.strictObject({ machine: MachineName });
+/** `machines.addEc2`: adopt an instance (`instance`) or launch one (`launch`), never both. */
+export const MachineAddEc2Params = z
+  .strictObject({
+    provider: z.literal('ec2'),
+    name: NewMachineName,
+    region: AwsRegion,
+    profile: AwsProfile.optional(),
+    instance: Ec2InstanceId.optional(),
+    launch: z
+      .strictObject({
+        image: Ec2Image.default('debian-12'),
+        arch: Ec2Arch.default('x64'),
+        /** Default: t3.small (x64), t4g.small (arm64). */
+        instanceType: Ec2InstanceType.optional(),
+        diskGb: z.number().int('must be a whole number').min(8, 'must be 8 GB or more').max(16_384).default(20),
+      })
+      .optional(),
+    /** The private key (its .pub is imported on launch); default ~/.ssh/id_ed25519, then ~/.ssh/id_rsa. */
+    identityFile: HostFilePath.optional(),
+    /** Who to log in as on an adopted instance (launched: the image's user). */
+    user: SshUser.optional(),
+    idleMinutes: Ec2IdleMinutes.optional(),
+  })
+  .refine((params) => (params.instance === undefined) !== (params.launch === undefined), {
+    message: 'give either instance (adopt) or launch',
+    path: ['instance'],
+  });
+export type MachineAddEc2Params = z.input<typeof MachineAddEc2Params>;
+
+/** What the window may show about an EC2 machine (no credentials, no key paths). */
+export const Ec2MachineView = z.strictObject({
+  name: MachineName,
+  provider: z.literal('ec2'),
+  region: AwsRegion,
+  profile: AwsProfile.optional(),
+  instanceId: Ec2InstanceId,
+  launched: z.boolean(),
+  user: SshUser,
+  idleMinutes: Ec2IdleMinutes,
+  /** As last seen (DescribeInstances): pending, running, stopping, stopped, … */
+  instanceState: z.string().max(32).optional(),
+  instanceType: z.string().max(32).optional(),
+  address: z.string().max(253).optional(),
+  /** The SSH rule admits `rule` but this desktop's public address is now `now` (`machines.updateEc2Rule` fixes it). */
+  ruleOutdated: z.strictObject({ rule: z.string().max(64), now: z.string().max(64) }).optional(),
+  /** Why the instance could not be looked up just now, in the user's words. */
+  error: z.string().max(4096).optional(),
+});
+export type Ec2MachineView = z.infer<typeof Ec2MachineView>;
+
+export const MachineRemoveParams = z.strictObject({
+  machine: MachineName,
+  /** EC2: terminate an adopted instance too (a launched one always is). */
+  terminate: z.boolean().optional(),
+});
 
 /** What the window may show about a Vagrant machine (its resources; no host paths). */
 export const VagrantMachineView = z.strictObject({
@@ -221,7 +336,7 @@ export const SshMachineView = z.strictObject({
 export type SshMachineView = z.infer<typeof SshMachineView>;
 
 /** A machine as `machines.describe` shows it, per kind (the local machine has nothing to describe). */
-export const MachineView = z.discriminatedUnion('provider', [SshMachineView, VagrantMachineView]);
+export const MachineView = z.discriminatedUnion('provider', [SshMachineView, VagrantMachineView, Ec2MachineView]);
 export type MachineView = z.infer<typeof MachineView>;
 
 /**
@@ -351,3 +466,7 @@ export const DeployProgressEvent = z.strictObject({ type: z.literal('machine.dep
 export const PortForwardEvent = z.strictObject({ type: z.literal('machine.portForward'), ...PortForwardState.shape });
 export const UploadProgressEvent = z.strictObject({ type: z.literal('machine.upload'), ...UploadProgress.shape });
 export const VagrantProgressEvent = z.strictObject({ type: z.literal('machine.vagrant'), ...VagrantProgress.shape });
+
+/** A step of launching, starting or stopping an EC2 instance (`importing key pair`, `waiting for running`, …). */
+export const Ec2Progress = z.strictObject({ machine: MachineName, step: z.string().max(200) });
+export const Ec2ProgressEvent = z.strictObject({ type: z.literal('machine.ec2'), ...Ec2Progress.shape });

@@ -19,6 +19,7 @@ import { SshMachines } from './machines/ssh/ssh-machines.js';
 import type { SecretVault } from './machines/ssh/remembered-passphrases.js';
 import type { VagrantCli } from './machines/vagrant/vagrant-cli.js';
 import { VagrantMachines } from './machines/vagrant/vagrant-machines.js';
+import { Ec2Machines, type Ec2MachinesOptions } from './machines/ec2/ec2-machines.js';
 import { localAgentDirs } from './paths.js';
 import { checkHostSetup } from './platform/host-setup.js';
 import { currentFacts, hasLocalMachine, type DesktopOs, type PlatformFacts } from './platform/platform.js';
@@ -65,6 +66,8 @@ export interface HostCoreOptions {
   vagrant?: VagrantCli;
   /** Check remote links when this computer's addresses change (the app and browser mode: long-lived). */
   watchNetwork?: boolean;
+  /** Tests: the AWS clients, where an instance's address is reached, the environment (ONGGI_PUBLIC_IP). */
+  ec2?: Pick<Ec2MachinesOptions, 'clients' | 'reach' | 'env'>;
 }
 
 export interface HostCore {
@@ -165,19 +168,35 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     ...(options.vagrant ? { cli: options.vagrant } : {}),
     ...(onPortForward ? { onPortForward } : {}),
   });
+  const ec2 = new Ec2Machines({
+    facts,
+    dataDir: options.dataDir,
+    agentDir: options.agentDir,
+    bundlesDir,
+    ...(stageRuntime ? { stageRuntime } : {}),
+    registry,
+    prompts: ssh.questions,
+    onState: emitState,
+    onAgentEvent: (machine, event) => emit({ type: 'machine.event', machine, event }),
+    onProgress: (machine, step) => emit({ type: 'machine.ec2', machine, step }),
+    onDeploy: (progress) => emit({ type: 'machine.deploy', ...progress }),
+    onClock: (machine, clock) => emit({ type: 'machine.clock', machine, clock }),
+    ...(onPortForward ? { onPortForward } : {}),
+    ...options.ec2,
+  });
   /** A machine by name; an unreadable machines.json explains a name we do not know. */
   const machineNamed = (name: string): Machine => {
     if (!registry.has(name) && ssh.loadError) throw ssh.loadError;
     return registry.get(name);
   };
 
-  /** A machine that can be started and stopped (a Vagrant VM; local and SSH hosts have nothing to start). */
+  /** A machine that can be started and stopped (a Vagrant VM, an EC2 instance; local and SSH hosts have nothing to start). */
   const startable = (name: string): Machine & Required<Pick<Machine, 'start' | 'stop'>> => {
     const machine = registry.has(name) ? registry.get(name) : undefined;
     if (machine?.start && machine.stop) return machine as Machine & Required<Pick<Machine, 'start' | 'stop'>>;
     if (!machine && vagrant.loadError) throw vagrant.loadError;
-    const other = machine ? ` ("${name}" is not a Vagrant machine: there is nothing to start or stop)` : '';
-    throw new OnggiError(ErrorCode.NotFound, 'not_found', `no Vagrant machine named "${name}"${other}`, 'params.machine');
+    const other = machine ? ` ("${name}" is neither a Vagrant nor an EC2 machine: there is nothing to start or stop)` : '';
+    throw new OnggiError(ErrorCode.NotFound, 'not_found', `no Vagrant or EC2 machine named "${name}"${other}`, 'params.machine');
   };
 
   // The agent's own methods: the host checked the params against the same contract on arrival,
@@ -233,20 +252,38 @@ export function createHostCore(options: HostCoreOptions): HostCore {
       const note = chosen.note && params.box === undefined && params.vagrantProvider === undefined ? { note: chosen.note } : {};
       return { ...added.view(), ...note };
     },
+    'machines.addEc2': async (params) => (await ec2.add(params)).view(),
+    'machines.updateEc2Rule': async ({ machine }) => {
+      const named = ec2.get(machine);
+      if (!named) throw new OnggiError(ErrorCode.NotFound, 'not_found', `no EC2 machine named "${machine}"`, 'params.machine');
+      return { cidr: await named.updateRule() };
+    },
     'machines.start': async ({ machine }) => ({ state: (await startable(machine).start()).state }),
     'machines.stop': async ({ machine }) => {
       await startable(machine).stop();
       return {};
     },
-    'machines.remove': async ({ machine }) => {
-      if (vagrant.get(machine)) {
+    'machines.remove': async ({ machine, terminate }) => {
+      if (terminate && !ec2.get(machine))
+        throw new OnggiError(
+          ErrorCode.InvalidParams,
+          'invalid_params',
+          `"${machine}" is not an EC2 machine: there is no instance to terminate`,
+          'params.terminate',
+        );
+      if (ec2.get(machine)) {
+        await ec2.remove(machine, terminate);
+        await ssh.remembered.forget(machine);
+      } else if (vagrant.get(machine)) {
         await vagrant.remove(machine);
         await ssh.remembered.forget(machine);
       } else await ssh.remove(machine);
       return {};
     },
-    'machines.describe': () => {
+    'machines.describe': async () => {
       if (ssh.loadError) throw ssh.loadError; // the machines it could not read would be missing without a word
+      // What the providers say now (EC2: instance state, type, address); a failed look-up is in the view.
+      await Promise.all(registry.all().map((machine) => machine.refresh?.()));
       return registry.all().flatMap((machine) => (machine.view ? [machine.view()] : []));
     },
     'machines.deploy': async ({ machine }) => {

@@ -7,7 +7,13 @@ import { usernsMode } from '../run-options.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { OnggiError, errorMessage } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
-import type { MachineAddSshParams, MachineAddVagrantParams, RemoteLayout } from '../../../shared/machines.js';
+import type {
+  Ec2MachineView,
+  MachineAddEc2Params,
+  MachineAddSshParams,
+  MachineAddVagrantParams,
+  RemoteLayout,
+} from '../../../shared/machines.js';
 import { UnitError, formatMemory, parseMemory } from '../../../shared/units.js';
 import type { HostCore } from '../../core/host-core.js';
 import type { Terminal } from '../../core/machines/machine.js';
@@ -48,6 +54,32 @@ interface AddVagrantOptions {
   sshSudoCommand?: string;
   sshUser?: string;
   sshKey?: string;
+}
+
+interface AddEc2Options {
+  region: string;
+  profile?: string;
+  instance?: string;
+  launch?: boolean;
+  image?: 'debian-12' | 'ubuntu-24.04' | 'al2023';
+  arch?: 'x64' | 'arm64';
+  type?: string;
+  disk?: number;
+  key?: string;
+  user?: string;
+  idle?: number;
+}
+
+/** Where an EC2 machine is, for `machine ls`: its instance, state, type and address. */
+function ec2Where(view: Ec2MachineView): string {
+  const facts = [view.instanceState, view.instanceType, view.address].filter((fact) => fact !== undefined).join(', ');
+  return `${view.instanceId} in ${view.region}${facts ? ` (${facts})` : ''}${view.error ? ` — ${view.error}` : ''}`;
+}
+
+/** What to say when the SSH rule no longer admits this desktop. */
+function ruleOutdatedNote(view: Ec2MachineView): string | undefined {
+  if (!view.ruleOutdated) return undefined;
+  return `${view.name}: this computer's public address is now ${view.ruleOutdated.now}, but its SSH rule admits ${view.ruleOutdated.rule}: run \`onggi machine update-rule ${view.name}\``;
 }
 
 function wholeNumber(value: string): number {
@@ -190,9 +222,90 @@ export function registerMachineCommands(program: Command): void {
       }),
     );
 
+  add
+    .command('ec2')
+    .description(
+      'add an EC2 instance: adopt one (--instance) or launch one (--launch); credentials come from your AWS profiles, never stored by Onggi',
+    )
+    .argument('<name>', 'a name for the machine')
+    .requiredOption('--region <region>', 'the AWS region, e.g. eu-central-1')
+    .option('--profile <profile>', 'the profile of ~/.aws/config to use (default: AWS_PROFILE or the default chain)')
+    .option('--instance <id>', 'adopt this instance (i-…)')
+    .option('--launch', 'launch a new instance (a key pair and a security group admitting only SSH from your public address are made)')
+    .addOption(new Option('--image <image>', 'the image to launch').choices(['debian-12', 'ubuntu-24.04', 'al2023']))
+    .addOption(new Option('--arch <arch>', 'the architecture to launch').choices(['x64', 'arm64']))
+    .option('--type <type>', 'the instance type (default t3.small; t4g.small for arm64)')
+    .option('--disk <size>', 'root disk size, e.g. 20 or 40g (default 20 GB)', diskGb)
+    .option('--key <file>', 'your private key (its .pub is imported on launch; default ~/.ssh/id_ed25519, then ~/.ssh/id_rsa)')
+    .option('--user <user>', 'the user to log in as on an adopted instance (default ec2-user)')
+    .option('--idle <minutes>', 'stop the instance after this many idle minutes (0: never; default 60)', wholeNumber)
+    .action((name: string, options: AddEc2Options) =>
+      withCore(async ({ api }) => {
+        if ((options.instance === undefined) === !options.launch) {
+          throw new OnggiError(
+            ErrorCode.InvalidParams,
+            'invalid_params',
+            'give either --instance i-… (adopt) or --launch',
+            'params.instance',
+          );
+        }
+        const launchOnly = { image: options.image, arch: options.arch, type: options.type, disk: options.disk };
+        if (!options.launch && Object.values(launchOnly).some((value) => value !== undefined)) {
+          throw new OnggiError(
+            ErrorCode.InvalidParams,
+            'invalid_params',
+            '--image, --arch, --type and --disk go with --launch',
+            'params.launch',
+          );
+        }
+        const params: MachineAddEc2Params = {
+          provider: 'ec2',
+          name,
+          region: options.region,
+          ...(options.profile !== undefined ? { profile: options.profile } : {}),
+          ...(options.instance !== undefined ? { instance: options.instance } : {}),
+          ...(options.launch
+            ? {
+                launch: {
+                  ...(options.image ? { image: options.image } : {}),
+                  ...(options.arch ? { arch: options.arch } : {}),
+                  ...(options.type ? { instanceType: options.type } : {}),
+                  ...(options.disk !== undefined ? { diskGb: options.disk } : {}),
+                },
+              }
+            : {}),
+          ...(options.key !== undefined ? { identityFile: options.key } : {}),
+          ...(options.user !== undefined ? { user: options.user } : {}),
+          ...(options.idle !== undefined ? { idleMinutes: options.idle } : {}),
+        };
+        const off = api.onEvent((event) => {
+          if (event.type === 'machine.ec2' && event.machine === name) process.stderr.write(`${event.step}\n`);
+        });
+        try {
+          const view = await api.call('machines.addEc2', params);
+          process.stdout.write(
+            `added ${view.name}: ${view.launched ? 'launched' : 'adopted'} ${ec2Where(view)}, ${view.user}@; it connects on first use (or \`onggi machine deploy ${view.name}\`)\n`,
+          );
+        } finally {
+          off();
+        }
+      }),
+    );
+
+  machine
+    .command('update-rule')
+    .description("point an EC2 machine's SSH rule at this computer's public address now (the old address is revoked)")
+    .argument('<name>')
+    .action((name: string) =>
+      withCore(async ({ api }) => {
+        const { cidr } = await api.call('machines.updateEc2Rule', { machine: name });
+        process.stdout.write(`${name}: SSH admitted from ${cidr} only\n`);
+      }),
+    );
+
   machine
     .command('start')
-    .description('start a Vagrant machine (`vagrant up`: created and provisioned the first time)')
+    .description('start a Vagrant machine (`vagrant up`: created and provisioned the first time) or an EC2 instance')
     .argument('<name>')
     .action((name: string) =>
       withCore(async ({ api }) => {
@@ -200,6 +313,7 @@ export function registerMachineCommands(program: Command): void {
           if (event.type === 'machine.vagrant' && event.machine === name && event.kind !== 'action') {
             process.stderr.write(`${event.text}\n`);
           }
+          if (event.type === 'machine.ec2' && event.machine === name) process.stderr.write(`${event.step}\n`);
         });
         try {
           const { state } = await api.call('machines.start', { machine: name });
@@ -212,7 +326,7 @@ export function registerMachineCommands(program: Command): void {
 
   machine
     .command('stop')
-    .description('stop a Vagrant machine (`vagrant halt`)')
+    .description('stop a Vagrant machine (`vagrant halt`) or an EC2 instance (its disk stays; it no longer bills for compute)')
     .argument('<name>')
     .action((name: string) =>
       withCore(async ({ api }) => {
@@ -241,7 +355,7 @@ export function registerMachineCommands(program: Command): void {
         if (options.json) {
           const ssh = (name: string) => {
             const view = views.get(name);
-            return view?.provider === 'ssh' ? view : {};
+            return view?.provider === 'ssh' || view?.provider === 'ec2' ? view : {};
           };
           printJson(summaries.map((summary) => ({ ...summary, ...ssh(summary.name), current: summary.name === current })));
           return;
@@ -253,10 +367,16 @@ export function registerMachineCommands(program: Command): void {
               ? `${view.user}@${view.host}:${view.port}${view.via.length ? ` via ${view.via.join(',')}` : ''}`
               : view?.provider === 'vagrant'
                 ? `${view.box} (${view.vagrantProvider}) in ${machineDir(dataDir, view.name)}`
-                : 'this host';
+                : view?.provider === 'ec2'
+                  ? ec2Where(view)
+                  : 'this host';
           return [summary.name, summary.provider, summary.state, where, summary.name === current ? '*' : ''];
         });
         process.stdout.write(table([['NAME', 'PROVIDER', 'STATE', 'WHERE', 'CURRENT'], ...rows]));
+        for (const view of described) {
+          const note = view.provider === 'ec2' ? ruleOutdatedNote(view) : undefined;
+          if (note) process.stderr.write(`note: ${note}\n`);
+        }
         if (problem !== undefined) process.stderr.write(`onggi: ${errorMessage(problem)}\n`);
       }),
     );
@@ -298,11 +418,14 @@ export function registerMachineCommands(program: Command): void {
 
   machine
     .command('rm')
-    .description('forget a machine (an SSH host keeps its agent and containers; a Vagrant VM is destroyed)')
+    .description(
+      'forget a machine (an SSH host keeps its agent and containers; a Vagrant VM is destroyed; an EC2 instance Onggi launched is terminated with its security group and key pair)',
+    )
     .argument('<name>')
-    .action((name: string) =>
+    .option('--terminate', 'EC2: terminate an adopted instance too')
+    .action((name: string, options: { terminate?: boolean }) =>
       withCore(async ({ api }) => {
-        await api.call('machines.remove', { machine: name });
+        await api.call('machines.remove', { machine: name, ...(options.terminate ? { terminate: true } : {}) });
         process.stdout.write(`${name}\n`);
       }),
     );

@@ -74,6 +74,14 @@ export class MachineStore {
     await this.save([...machines, definition]);
   }
 
+  /** Stores a changed definition of a machine that exists (e.g. an EC2 machine's new SSH rule). */
+  async replace(definition: MachineDefinition): Promise<void> {
+    const machines = await this.load();
+    if (!machines.some((machine) => machine.name === definition.name))
+      throw new OnggiError(ErrorCode.NotFound, 'not_found', `no machine named "${definition.name}"`, 'params.machine');
+    await this.save(machines.map((machine) => (machine.name === definition.name ? definition : machine)));
+  }
+
   /** Removes a machine; false when there was none by that name. */
   async remove(name: string): Promise<boolean> {
     const machines = await this.load();

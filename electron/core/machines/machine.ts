@@ -18,6 +18,8 @@ export interface Machine {
   summary(): MachineSummary;
   /** Where the machine is, for `machines.describe`; absent for the local machine (this host). */
   view?(): MachineView;
+  /** Asks the provider what `view` shows now (EC2: DescribeInstances); absent where the view is all stored. */
+  refresh?(): Promise<void>;
   /** Boots the machine (Vagrant: `vagrant up`); absent where there is nothing to start. */
   start?(): Promise<{ state: string }>;
   /** Shuts the machine down (Vagrant: `vagrant halt`); absent where there is nothing to stop. */

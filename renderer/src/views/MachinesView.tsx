@@ -14,6 +14,8 @@ import type { InfoEntry } from '../stores/machines';
 import { useToasts } from '../stores/toasts';
 import { AddSshDialog } from './machines/AddSshDialog';
 import { AddVagrantDialog } from './machines/AddVagrantDialog';
+import { AddEc2Dialog } from './machines/AddEc2Dialog';
+import { Ec2Panel } from './machines/Ec2Panel';
 import { DiskUsagePanel } from './machines/DiskUsagePanel';
 import { ConnectButton, DeployBar, RemoveMachineButton, RetryCountdown } from './machines/MachineConnection';
 import { ViewHeader } from './ViewHeader';
@@ -22,6 +24,7 @@ const providerLabels: Record<MachineSummary['provider'], MessageKey> = {
   local: 'provider.local',
   vagrant: 'provider.vagrant',
   ssh: 'provider.ssh',
+  ec2: 'provider.ec2',
 };
 
 const cgroupModeLabels: Record<CgroupInfo['mode'], MessageKey> = {
@@ -36,7 +39,7 @@ export function MachinesView() {
   const error = useMachines((state) => state.error);
   const machines = useMachines((state) => state.machines);
   const load = useMachines((state) => state.load);
-  const [adding, setAdding] = useState<'ssh' | 'vagrant'>();
+  const [adding, setAdding] = useState<'ssh' | 'vagrant' | 'ec2'>();
   return (
     <>
       <ViewHeader
@@ -53,11 +56,16 @@ export function MachinesView() {
               <Icon name="plus" size={16} />
               {t('machines.add.vagrant')}
             </button>
+            <button type="button" className="button button--primary" onClick={() => setAdding('ec2')}>
+              <Icon name="plus" size={16} />
+              {t('machines.add.ec2')}
+            </button>
           </>
         }
       />
       {adding === 'ssh' && <AddSshDialog onClose={() => setAdding(undefined)} />}
       {adding === 'vagrant' && <AddVagrantDialog onClose={() => setAdding(undefined)} />}
+      {adding === 'ec2' && <AddEc2Dialog onClose={() => setAdding(undefined)} />}
       <div className="view-body">
         {status === 'error' && (
           <div className="callout callout--bad" role="alert">
@@ -118,8 +126,8 @@ export function MachineCard({ machine }: { machine: MachineSummary }) {
           {stale && <span className="tag tag--warn">{t('machine.stale')}</span>}
           <StateBadge state={machine.state} />
           <RetryCountdown machine={machine} />
-          {machine.provider === 'vagrant' && <VagrantControls machine={machine} />}
-          {machine.provider === 'ssh' && <ConnectButton machine={machine} />}
+          {(machine.provider === 'vagrant' || machine.provider === 'ec2') && <StartStopControls machine={machine} />}
+          {(machine.provider === 'ssh' || machine.provider === 'ec2') && <ConnectButton machine={machine} />}
           {machine.provider !== 'local' && <RemoveMachineButton machine={machine} />}
           <button
             type="button"
@@ -152,6 +160,7 @@ export function MachineCard({ machine }: { machine: MachineSummary }) {
 
       <DeployBar machine={machine} />
       {machine.provider === 'vagrant' && <VagrantLog machine={machine.name} />}
+      {machine.provider === 'ec2' && <Ec2Panel machine={machine} />}
 
       {data ? (
         <SystemInfoPanel info={data} stale={stale} />
@@ -165,8 +174,8 @@ export function MachineCard({ machine }: { machine: MachineSummary }) {
   );
 }
 
-/** Start (`vagrant up`) and stop (`vagrant halt`) for a Vagrant machine; a failure becomes a toast. */
-function VagrantControls({ machine }: { machine: MachineSummary }) {
+/** Start and stop for a Vagrant machine (`vagrant up`/`halt`) or an EC2 instance; a failure becomes a toast. */
+function StartStopControls({ machine }: { machine: MachineSummary }) {
   const t = useT();
   const phase = useMachines((state) => state.lifecycle[machine.name]);
   const start = useMachines((state) => state.start);

@@ -6,6 +6,8 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { dirname, join } from 'node:path';
 import { ActivityLog } from '../activity/activity-log.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
+import { IdleStop } from '../idle/idle-stop.js';
+import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import { AgentNetworks } from '../networks/agent-networks.js';
 import { NetworkManager } from '../networks/network-manager.js';
 import { createHandlers } from '../rpc/handlers.js';
@@ -96,7 +98,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   // networks): the first list a client sees shows them running, not half-way.
   if (!(runtime instanceof Error))
     await runtime.resumeInterrupted().catch((error: unknown) => log.error('resuming interrupted starts failed', error));
-  const handlers = createHandlers({ identity: options.identity, events, activity, runtime, images, networks, volumes });
+  const idle = new IdleStop({
+    stateDir: options.stateDir,
+    containerCpu: () => containerCpu(runtime),
+    onWarn: (minutes) => events.publish({ type: 'idle.warning', minutes }),
+    log: (message) => log.info(message),
+  });
+  await idle.start();
+  const handlers = createHandlers({ identity: options.identity, events, activity, runtime, images, networks, volumes, idle });
   const clients = new Set<Socket>();
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     clients.add(socket);
@@ -134,6 +143,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     async stop() {
       if (stopped) return;
       stopped = true;
+      idle.stop();
       if (!(openedNetworks instanceof Error)) openedNetworks.close();
       networks.close();
       // close() alone waits for every client to hang up; a stopping daemon hangs up on them.
@@ -165,4 +175,17 @@ async function removeStaleSocket(socketPath: string): Promise<void> {
   await unlink(socketPath).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'ENOENT') throw error;
   });
+}
+
+/** CPU used so far by each running container (ns): what auto-stop counts as a container's activity. */
+async function containerCpu(runtime: ContainerRuntime | Error): Promise<Map<string, number>> {
+  const used = new Map<string, number>();
+  if (runtime instanceof Error) return used;
+  for (const container of runtime.list()) {
+    if (container.state !== 'running') continue;
+    // a container that stopped between the list and the look has no usage to count
+    const stats = await runtime.stats(container.id).catch(() => undefined);
+    if (stats) used.set(container.id, stats.cpu.usageNs);
+  }
+  return used;
 }

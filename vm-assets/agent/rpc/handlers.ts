@@ -15,6 +15,7 @@ import { createVerbHandlers } from '../runtime/verb-handlers.js';
 import { DiskService } from '../system/disk.js';
 import { readSystemInfo, type AgentIdentity } from '../system/system-info.js';
 import { VolumeService, createVolumeHandlers } from '../volumes/handlers.js';
+import type { IdleStop } from '../idle/idle-stop.js';
 import type { VolumeStore } from '../volumes/store.js';
 
 /** What a handler knows about the connection it serves. */
@@ -35,6 +36,8 @@ export interface AgentServices {
   networks?: AgentNetworks;
   /** Absent when no volume directory was given (then volume calls say so). */
   volumes?: VolumeStore;
+  /** Auto-stop (absent in tests that build handlers without a daemon: the call then says so). */
+  idle?: IdleStop;
 }
 
 export function createHandlers(services: AgentServices): Handlers<typeof agentMethods, ConnectionContext> {
@@ -61,6 +64,10 @@ export function createHandlers(services: AgentServices): Handlers<typeof agentMe
     'system.info': () => readSystemInfo(services.identity),
     'system.clock': () => ({ now: Date.now() }),
     'system.setClock': ({ epochMs }) => stepClock(services.activity, epochMs, performance.now()),
+    'system.idleStop': ({ minutes }) => {
+      if (!services.idle) throw new OnggiError(ErrorCode.Unavailable, 'unavailable', 'auto-stop is not running in this agent');
+      return services.idle.configure(minutes);
+    },
     'events.subscribe': (params, ctx) => {
       const topics = params?.topics ?? AgentEventTopic.options;
       services.events.subscribe(ctx.notify, topics);

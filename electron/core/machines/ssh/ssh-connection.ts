@@ -45,6 +45,11 @@ export interface SshConnectOptions {
   hostKeyPolicy: HostKeyPolicy;
   /** Asked about an unknown host key when the policy is `ask`. */
   askHostKey: (prompt: Omit<HostKeyPrompt, 'requestId' | 'machine'>) => Promise<boolean>;
+  /**
+   * A key known_hosts does not list is trusted when this resolves, whatever the policy, and refused
+   * with the error it throws (an EC2 instance: the fingerprints it printed on its console).
+   */
+  vouchHostKey?: (key: Buffer) => Promise<void>;
   askPassphrase: AskPassphrase;
   /** Passphrases the user gave, by key file (memory, or the OS keychain when the user opted in). */
   passphraseCache: PassphraseCache;
@@ -393,7 +398,15 @@ async function handshake(endpoint: SshEndpoint, sock: Duplex, options: SshConnec
           otherKnownTypes: check.otherTypes,
         };
         let accepted: boolean;
-        if (options.hostKeyPolicy === 'accept-new') accepted = true;
+        if (options.vouchHostKey) {
+          clearTimeout(timer);
+          try {
+            await options.vouchHostKey(key);
+          } finally {
+            if (!settled) arm();
+          }
+          accepted = true;
+        } else if (options.hostKeyPolicy === 'accept-new') accepted = true;
         else if (options.hostKeyPolicy === 'refuse-new') accepted = false;
         else {
           clearTimeout(timer);

@@ -47,6 +47,8 @@ export interface SshMachineOptions {
   userKnownHosts?: string[];
   /** How an unknown host key is treated (default: ask). */
   hostKeyPolicy?: HostKeyPolicy;
+  /** Vouches for (or refuses) a host key known_hosts does not list, instead of the policy (see SshConnectOptions). */
+  vouchHostKey?: (key: Buffer) => Promise<void>;
   /** The ssh-agents tried when the definition says `agent: true` (default: the platform layer's candidates). */
   agents?: string[];
   /** The desktop's facts (default: this process's). */
@@ -308,6 +310,7 @@ export class SshMachine implements Machine {
       jumps,
       knownHosts: this.knownHosts,
       hostKeyPolicy: this.options.hostKeyPolicy ?? 'ask',
+      ...(this.options.vouchHostKey ? { vouchHostKey: this.options.vouchHostKey } : {}),
       askHostKey: (question) => this.options.prompts.hostKey({ machine: this.name, ...question }),
       askPassphrase: (file, attempt) => this.options.prompts.secret({ machine: this.name, kind: 'key-passphrase', subject: file, attempt }),
       passphraseCache: this.passphrases,

@@ -5,29 +5,24 @@
 // ssh machine (deploy, agent link, terminals, port forwards) with that host, port, user and key.
 import { copyFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import type { MachineClock } from '../../../../shared/clock.js';
 import type { MachineState, MachineSummary } from '../../../../shared/host-api.js';
 import { OnggiError, errorMessage } from '../../../../shared/errors.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
 import type {
   DeployProgress,
-  DeployReport,
   PortForwardState,
   SshMachineDefinition,
   VagrantMachineDefinition,
   VagrantMachineView,
   VagrantProgress,
 } from '../../../../shared/machines.js';
-import type { AgentLink } from '../../agent/agent-link.js';
 import { writeJsonAtomic } from '../../atomic-write.js';
 import { currentFacts, type PlatformFacts } from '../../platform/platform.js';
-import type { AgentEventListener, Machine, StateListener, Terminal, TerminalOptions } from '../machine.js';
-import type { PortForward, PortForwardSpec } from '../ssh/port-forward.js';
+import type { AgentEventListener, Machine, StateListener } from '../machine.js';
 import type { MachinePrompts } from '../ssh/prompts.js';
-import type { SshConnection } from '../ssh/ssh-connection.js';
-import type { UploadedFile } from '../ssh/upload.js';
 import { resolveSshConfig } from '../ssh/ssh-config.js';
 import { SshMachine, type SshMachineOptions } from '../ssh/ssh-machine.js';
+import { SshBackedMachine } from '../ssh/ssh-backed-machine.js';
 import type { RuntimeStager } from '../../deploy/runtime-staging.js';
 import {
   isRunning,
@@ -88,7 +83,7 @@ export async function writeVagrantDir(
   await writeJsonAtomic(join(dir, SETTINGS_FILE), vagrantSettings(definition), facts ? { facts } : {});
 }
 
-export class VagrantMachine implements Machine {
+export class VagrantMachine extends SshBackedMachine implements Machine {
   readonly provider = 'vagrant' as const;
   readonly name: string;
   readonly dir: string;
@@ -96,7 +91,6 @@ export class VagrantMachine implements Machine {
   private lastError: string | undefined;
   private ssh: SshMachine | undefined;
   private attaching: Promise<SshMachine> | undefined;
-  private busy: Promise<unknown> = Promise.resolve();
 
   private readonly facts: PlatformFacts;
 
@@ -105,6 +99,7 @@ export class VagrantMachine implements Machine {
     private readonly onState: StateListener,
     private readonly onAgentEvent: AgentEventListener,
   ) {
+    super();
     this.facts = options.facts ?? currentFacts();
     this.name = options.definition.name;
     this.dir = machineDir(options.dataDir, this.name);
@@ -215,64 +210,17 @@ export class VagrantMachine implements Machine {
     return definition;
   }
 
-  async agent(): Promise<AgentLink> {
-    return (await this.attach()).agent();
-  }
-
-  /** The VM's clock, once its SSH machine is attached (a stopped VM has none to report). */
-  async clock(): Promise<MachineClock | undefined> {
-    return this.ssh?.clock();
-  }
-
-  async verifyLink(): Promise<void> {
-    await this.ssh?.verifyLink();
-  }
-
-  execCommand(): Promise<{ command: string; args: string[]; env: Record<string, string> }> {
-    return Promise.reject(
-      new OnggiError(
-        ErrorCode.OperationFailed,
-        'use_terminal',
-        `${this.name} is reached over SSH: open a terminal instead of a local process`,
-      ),
-    );
-  }
-
-  async openTerminal(options: TerminalOptions): Promise<Terminal> {
-    return (await this.attach()).openTerminal(options);
-  }
-
-  async sshConnection(): Promise<SshConnection> {
-    return (await this.attach()).ssh();
-  }
-
   view(): VagrantMachineView {
     const { name, box, cpus, memoryMb, vagrantProvider, boxArchitecture } = this.options.definition;
     return { name, provider: 'vagrant', box, cpus, memoryMb, vagrantProvider, ...(boxArchitecture ? { boxArchitecture } : {}) };
   }
 
-  async deploy(): Promise<Omit<DeployReport, 'machine'>> {
-    return (await this.attach()).deploy();
-  }
-
-  async upload(file: string, onProgress: (bytes: number, total: number) => void): Promise<UploadedFile> {
-    return (await this.attach()).upload(file, onProgress);
-  }
-
-  async download(localPath: string, produce: (remotePath: string) => Promise<unknown>): Promise<void> {
-    return (await this.attach()).download(localPath, produce);
-  }
-
-  async forwardPort(spec: PortForwardSpec): Promise<PortForward> {
-    return (await this.attach()).forwardPort(spec);
-  }
-
-  async close(): Promise<void> {
-    await this.ssh?.close();
+  protected get attached(): SshMachine | undefined {
+    return this.ssh;
   }
 
   /** The ssh machine for the running VM; a stopped VM is reported, not started behind the user's back. */
-  private attach(): Promise<SshMachine> {
+  protected attach(): Promise<SshMachine> {
     if (this.ssh) return Promise.resolve(this.ssh);
     this.attaching ??= (async () => {
       const status = await this.status();
@@ -320,13 +268,6 @@ export class VagrantMachine implements Machine {
     const ssh = this.ssh;
     this.ssh = undefined;
     await ssh?.close();
-  }
-
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.busy.then(work, work);
-    // the chain only orders the next operation; its caller gets the error from `next`
-    this.busy = next.catch(() => undefined);
-    return next;
   }
 
   private vagrant(args: string[], action?: VagrantProgress['action']) {

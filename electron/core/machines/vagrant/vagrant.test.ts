@@ -220,7 +220,7 @@ describe('Vagrant machines in the host core', () => {
     const started = onggi('machine', 'start', 'dev');
     expect(started.status).toBe(1);
     expect(started.stderr).toMatch(/onggi: vagrant up: VirtualBox is not usable here: install VirtualBox/);
-    expect(onggi('machine', 'stop', 'local').stderr).toMatch(/no Vagrant machine named "local"/);
+    expect(onggi('machine', 'stop', 'local').stderr).toMatch(/no Vagrant or EC2 machine named "local"/);
   }, 120_000);
 
   it('the host API adds, starts and stops a Vagrant machine: params checked on arrival, `vagrant up` streamed as events', async () => {
@@ -254,8 +254,8 @@ describe('Vagrant machines in the host core', () => {
         vagrantProvider: 'virtualbox',
       });
       expect(await core.call('machines.list', {})).toContainEqual({ name: 'vm2', provider: 'vagrant', state: 'stopped' });
-      await expect(core.call('machines.start', { machine: 'local' })).rejects.toThrow(/"local" is not a Vagrant machine/);
-      await expect(core.call('machines.stop', { machine: 'nope' })).rejects.toThrow(/no Vagrant machine named "nope"/);
+      await expect(core.call('machines.start', { machine: 'local' })).rejects.toThrow(/"local" is neither a Vagrant nor an EC2 machine/);
+      await expect(core.call('machines.stop', { machine: 'nope' })).rejects.toThrow(/no Vagrant or EC2 machine named "nope"/);
 
       const events: HostEvent[] = [];
       core.onEvent((event) => events.push(event));
