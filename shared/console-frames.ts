@@ -2,8 +2,9 @@
 // payload's length (4 bytes, big-endian), the payload. What the supervisor sends is checked here
 // before it is believed: a known type, a bounded length, an exit code that is a number.
 // A held terminal (vm-assets/agent/terminal-hold.ts) speaks the same frames to the host core,
-// plus 's': where in the session's output (a byte offset) the replay that follows begins, and
-// 'k' from the host: end the session (hang up its command).
+// plus 's': from the host, the output offset to replay from; from the holder, "OUTPUT:INPUT",
+// where the replay that follows begins and how many input bytes it has taken (the host sends
+// again what it typed that never arrived), and 'k' from the host: end the session (hang up).
 import { z } from 'zod';
 
 export const CONSOLE_FRAME_MAX = 65536;
@@ -12,16 +13,20 @@ const HEADER = 5;
 export type ConsoleOutput =
   | { type: 'stdout' | 'stderr'; data: Buffer }
   | { type: 'exit'; code: number }
-  | { type: 'start'; offset: number };
+  /** Where the replay begins, and how many input bytes the holder has taken so far. */
+  | { type: 'start'; offset: number; input: number };
 
 const ExitCode = z
   .string()
   .regex(/^-?\d{1,10}$/, 'the exit frame must carry a number')
   .transform(Number);
-const Offset = z
+const Start = z
   .string()
-  .regex(/^\d{1,15}$/, 'the start frame must carry a byte offset')
-  .transform(Number);
+  .regex(/^\d{1,15}:\d{1,15}$/, 'the start frame must carry two byte offsets (OUTPUT:INPUT)')
+  .transform((text) => {
+    const [offset, input] = text.split(':').map(Number);
+    return { offset: offset ?? 0, input: input ?? 0 };
+  });
 
 /**
  * One frame: to the supervisor input ('i'), a resize ('r', "ROWSxCOLS"), the end of input ('c'),
@@ -74,7 +79,7 @@ export class ConsoleDecoder {
   push(chunk: Buffer): ConsoleOutput[] {
     return this.splitter.push(chunk).map(({ type, payload }): ConsoleOutput => {
       if (type === 'x') return { type: 'exit', code: ExitCode.parse(payload.toString('latin1')) };
-      if (type === 's') return { type: 'start', offset: Offset.parse(payload.toString('latin1')) };
+      if (type === 's') return { type: 'start', ...Start.parse(payload.toString('latin1')) };
       return { type: type === 'o' ? 'stdout' : 'stderr', data: payload };
     });
   }

@@ -10,8 +10,8 @@
 // replay begins).
 //
 // Frames (shared/console-frames.ts): host -> holder 's' (replay from this offset; first), 'i'
-// input, 'r' resize "ROWSxCOLS", 'k' hang up; holder -> host 's' (the replay begins here), 'o'
-// output, 'x' the command's exit code (last).
+// input, 'r' resize "ROWSxCOLS", 'k' hang up; holder -> host 's' ("OUTPUT:INPUT": the replay
+// begins here, and this much input has arrived), 'o' output, 'x' the command's exit code (last).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { lstatSync, mkdirSync, readFileSync, readlinkSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
@@ -66,6 +66,7 @@ export interface HoldOptions {
 /** `agent hold`: joins this process's stdio (the SSH channel) to the session, starting it when needed. */
 export async function hold(id: string, options: HoldOptions): Promise<number> {
   const path = socketPath(id);
+  // No socket, or a stale one: the session is started (or refused with --reattach) below.
   let socket = await connect(path).catch(() => undefined);
   if (!socket) {
     if (options.reattach) {
@@ -129,6 +130,14 @@ export async function runHolder(id: string, command: string[], size: { rows?: nu
     server.once('error', reject);
     server.listen(path, resolve);
   });
+  // However the holder ends, its socket goes with it (a stale one would only be replaced later).
+  process.once('exit', () => {
+    try {
+      unlinkSync(path);
+    } catch {
+      // gone already
+    }
+  });
   const argv = command.length > 0 ? command : [process.env.SHELL || '/bin/sh', '-l'];
   const env: NodeJS.ProcessEnv = { ...process.env, SHELL: '/bin/sh', ONGGI_SHELL: process.env.SHELL ?? '' };
   argv.forEach((arg, i) => (env[`ONGGI_ARG_${i}`] = arg));
@@ -137,6 +146,8 @@ export async function runHolder(id: string, command: string[], size: { rows?: nu
 
   let ring = Buffer.alloc(0);
   let total = 0;
+  /** Input bytes taken: a reattaching host sends again only what never arrived. */
+  let inputTotal = 0;
   let exitCode: number | undefined;
   let rows = size.rows;
   let cols = size.cols;
@@ -180,7 +191,8 @@ export async function runHolder(id: string, command: string[], size: { rows?: nu
   };
   const applySize = (): void => {
     const tty = ptyOf(child);
-    if (tty && rows && cols) spawn('stty', ['-F', tty, 'rows', String(rows), 'cols', String(cols)], { stdio: 'ignore' }).on('error', () => undefined);
+    if (tty && rows && cols)
+      spawn('stty', ['-F', tty, 'rows', String(rows), 'cols', String(cols)], { stdio: 'ignore' }).on('error', () => undefined);
   };
 
   child.once('exit', (code, signal) => {
@@ -223,7 +235,7 @@ export async function runHolder(id: string, command: string[], size: { rows?: nu
           const from = Number(payload.toString('latin1'));
           const ringStart = total - ring.length;
           const start = Number.isSafeInteger(from) && from >= ringStart && from <= total ? from : ringStart;
-          socket.write(consoleFrame('s', Buffer.from(String(start))));
+          socket.write(consoleFrame('s', Buffer.from(`${start}:${inputTotal}`)));
           send(socket, ring.subarray(start - ringStart));
           if (exitCode !== undefined) {
             socket.end(consoleFrame('x', Buffer.from(String(exitCode))));
@@ -235,6 +247,7 @@ export async function runHolder(id: string, command: string[], size: { rows?: nu
         } else if (!joined) {
           return socket.destroy();
         } else if (type === 'i') {
+          inputTotal += payload.length;
           if (sized) child.stdin.write(payload);
           else early.push(payload);
         } else if (type === 'r') {
@@ -251,6 +264,13 @@ export async function runHolder(id: string, command: string[], size: { rows?: nu
     });
   });
   detachedFor(DETACHED_LIMIT_MS, hangUp);
+  // Ended from outside (the machine shutting down): the command is hung up with it.
+  for (const signal of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      hangUp();
+      process.exit(128 + (osConstants.signals[signal] ?? 0));
+    });
+  }
   return new Promise<number>(() => undefined);
 }
 

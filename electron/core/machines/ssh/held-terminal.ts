@@ -2,16 +2,20 @@
 // agent's holder (vm-assets/agent/terminal-hold.ts), and the SSH channel only carries frames to
 // and from it. When the link drops, the channel closes but the terminal does not end: its input
 // waits (bounded), and once the machine's link is back `reattach()` opens a new channel that asks
-// for the output from the last byte received, so nothing is printed twice or lost.
+// for the output from the last byte received, so nothing is printed twice or lost. Input works the
+// same way the other way round: keys written into a link that turned out dead never arrived; the
+// holder says how much input it has taken, and the rest is sent again.
 import { Duplex } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
 import { ConsoleDecoder, consoleFrame, inputFrames, resizeFrame } from '../../../../shared/console-frames.js';
-import { TERMINAL_BACKLOG_MAX } from '../../../../shared/terminals.js';
+import { TERMINAL_INPUT_MAX } from '../../../../shared/terminals.js';
 import type { Terminal, TerminalExit } from '../machine.js';
 import { channelExit } from './ssh-connection.js';
 
 /** `agent hold --reattach` found no session (vm-assets/agent/terminal-hold.ts HOLD_GONE_EXIT). */
 const HOLD_GONE_EXIT = 3;
+/** Input kept until the holder confirms it (on a reattach): what was typed into a dying link. */
+const INPUT_KEPT_MAX = 4 * TERMINAL_INPUT_MAX;
 
 /** Opens the channel running `agent hold`: from this output offset; `reattach`: never start the command. */
 export type HoldChannelOpener = (from: number, reattach: boolean) => Promise<ClientChannel>;
@@ -29,26 +33,27 @@ export async function openHeldTerminal(
   onDetached: (terminal: HeldTerminal) => void,
 ): Promise<HeldTerminal> {
   let channel: ClientChannel | undefined;
+  /** The channel's holder has said where it stands (its 's' frame came). */
+  let joined = false;
   let attaching: Promise<void> | undefined;
   let offset = 0;
   let ended = false;
   let hungUp = false;
   let { cols, rows } = size;
-  const pending: Buffer[] = [];
-  let pendingBytes = 0;
+  /** Input written (or waiting) in all, and its last INPUT_KEPT_MAX bytes. */
+  let inputTotal = 0;
+  let inputKept = Buffer.alloc(0);
   let finish: (exit: TerminalExit) => void = () => undefined;
   const exit = new Promise<TerminalExit>((resolve) => (finish = resolve));
 
   const stream = new Duplex({
     read() {},
     write(chunk: Buffer, _encoding, callback) {
-      if (channel) for (const frame of inputFrames(chunk)) channel.write(frame);
-      else if (pendingBytes + chunk.length <= TERMINAL_BACKLOG_MAX) {
-        // Typed while the link is down: sent once it is back (what does not fit is dropped, as a
-        // terminal whose program does not read drops keys).
-        pending.push(chunk);
-        pendingBytes += chunk.length;
-      }
+      inputTotal += chunk.length;
+      inputKept = Buffer.concat([inputKept, chunk]);
+      if (inputKept.length > INPUT_KEPT_MAX) inputKept = inputKept.subarray(inputKept.length - INPUT_KEPT_MAX);
+      // Not joined yet (or the link is down): sent once the holder says what it has.
+      if (channel && joined) for (const frame of inputFrames(chunk)) channel.write(frame);
       callback();
     },
   });
@@ -77,8 +82,13 @@ export async function openHeldTerminal(
         if (frame.type === 'start') {
           started = true;
           // More was printed while we were away than the machine keeps: say so rather than splice.
-          if (frame.offset > offset) stream.push(Buffer.from(`\r\n[onggi: ${frame.offset - offset} bytes of output were lost while the link was down]\r\n`));
+          if (frame.offset > offset)
+            stream.push(Buffer.from(`\r\n[onggi: ${frame.offset - offset} bytes of output were lost while the link was down]\r\n`));
           offset = frame.offset;
+          // What we typed that never reached the holder (into a link that was already dead).
+          const missing = Math.min(Math.max(0, inputTotal - frame.input), inputKept.length);
+          for (const piece of inputFrames(inputKept.subarray(inputKept.length - missing))) opened.write(piece);
+          joined = true;
         } else if (frame.type === 'exit') end({ code: frame.code });
         else {
           offset += frame.data.length;
@@ -91,6 +101,7 @@ export async function openHeldTerminal(
     void channelExit(opened).then((status) => {
       if (channel !== opened) return;
       channel = undefined;
+      joined = false;
       if (ended) return;
       // The holder was never reached: the session is gone (or `hold` could not start it).
       if (!started && (status.code === HOLD_GONE_EXIT || !reattach)) return end({ code: null });
@@ -98,9 +109,8 @@ export async function openHeldTerminal(
       onDetached(held);
     });
     channel = opened;
+    joined = false;
     opened.write(resizeFrame(rows, cols));
-    for (const chunk of pending.splice(0)) for (const frame of inputFrames(chunk)) opened.write(frame);
-    pendingBytes = 0;
   };
 
   const held: HeldTerminal = {
@@ -125,12 +135,16 @@ export async function openHeldTerminal(
     },
     close() {
       hungUp = true;
-      if (channel) channel.end(consoleFrame('k'));
+      if (channel) {
+        channel.end(consoleFrame('k'));
+        return;
+      }
       // Detached: the hang-up goes on the next channel (best effort; a lost machine keeps it for a day).
-      else
-        void attach(true)
-          .then(() => channel?.end(consoleFrame('k')))
-          .catch(() => end({ code: null }));
+      void attach(true).then(
+        () => channel?.end(consoleFrame('k')),
+        // A machine we cannot reach now ends the session here; its holder hangs up on its own later.
+        () => end({ code: null }),
+      );
     },
   };
   await attach(false);

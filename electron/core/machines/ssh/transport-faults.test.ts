@@ -311,7 +311,7 @@ describe('the SSH link cut under a running operation', () => {
     await host().call('containers.remove', { machine: 'box', container: id, force: true });
   }, 60_000);
 
-  it("a terminal session across a cut: the same shell is reattached, what it printed while away is replayed once, typing works again", async () => {
+  it('a terminal session across a cut: the same shell is reattached, what it printed while away is replayed once, typing works again', async () => {
     const session = (await host().call('terminals.open', { machine: 'box', cols: 100, rows: 30 })) as TerminalSession;
     const seen = (): string =>
       events.map((event) => (event.type === 'terminal.output' && event.id === session.id ? event.data : '')).join('');
