@@ -201,6 +201,8 @@ export class SshMachine implements Machine {
   }
 
   async verifyLink(): Promise<void> {
+    // Lost already: the sign of life that made us check is a reason to dial now, not at retryAt.
+    this.link.retryNow();
     const connection = this.connection;
     // Dropping the SSH connection closes the agent's channel on it: the keeper sees the loss and redials.
     if (!(await this.link.verify()) && connection && this.connection === connection) {
