@@ -8,7 +8,6 @@
 // After the rules are removed: Ready again; the published port answers again on 127.0.0.1; the
 // terminal session is the same shell and takes input; `logs -f` of a container printing a counter
 // every 100 ms shows every number once, none missing, across the outage.
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -20,7 +19,8 @@ import { addSshMachine } from '../../../../build/testing/host-machines.js';
 import { AGENT_DIR } from '../../../../build/testing/isolated-agent.js';
 import { unmountUnder } from '../../../../build/testing/mounts.js';
 import { remoteAgentEnv, stopRemoteAgents } from '../../../../build/testing/remote-agent.js';
-import { freePort, startSshd, type Sshd } from '../../../../build/testing/sshd.js';
+import { startNetnsSshd, type NetnsSshd } from '../../../../build/testing/netns-sshd.js';
+import { freePort } from '../../../../build/testing/sshd.js';
 import { stageRuntime } from '../../../../build/runtime.mjs';
 import type { HostEvent } from '../../../../shared/host-api.js';
 import type { TerminalSession } from '../../../../shared/terminals.js';
@@ -30,37 +30,13 @@ import { asHostApi, createHostCore, type HostCore } from '../../host-core.js';
 const BUNDLES_DIR = join(AGENT_DIR, '..', 'bundles');
 const IMAGE = 'busybox:blackhole';
 const OUTAGE_MS = 60_000;
-const tag = Math.random().toString(36).slice(2, 7);
-const NETNS = `onggi-bh-${process.pid}-${tag}`;
-const VETH = `obh${tag}`;
-const PEER = `obhm${tag}`;
-// RFC 2544's benchmark range (routed nowhere); a /30 of the test's own beside loopback.
-const SUBNET = `198.19.${1 + Math.floor(Math.random() * 250)}`;
-const DESKTOP_IP = `${SUBNET}.1`;
-const MACHINE_IP = `${SUBNET}.2`;
 const isolation = remoteAgentEnv();
-let sshd: Sshd | undefined;
+let machineNet: NetnsSshd | undefined;
 let root = '';
 let remote: { installRoot: string; runDir: string; stateDir: string; supervisor: 'background' };
 let core: HostCore | undefined;
 const states: Array<{ state: string; at: number }> = [];
 const events: HostEvent[] = [];
-
-function ip(...args: string[]): void {
-  const run = spawnSync('ip', args, { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`ip ${args.join(' ')}: ${run.stderr}`);
-}
-
-/** The DROP rules (both directions of the sshd's port) in the machine's netns only. */
-function blackhole(action: '-I' | '-D', port: number): void {
-  for (const rule of [
-    ['INPUT', '-p', 'tcp', '--dport', String(port), '-j', 'DROP'],
-    ['OUTPUT', '-p', 'tcp', '--sport', String(port), '-j', 'DROP'],
-  ]) {
-    const run = spawnSync('ip', ['netns', 'exec', NETNS, 'iptables', '-w', action, ...rule], { encoding: 'utf8' });
-    if (run.status !== 0) throw new Error(`iptables ${action} ${rule.join(' ')} in ${NETNS}: ${run.stderr}`);
-  }
-}
 
 beforeAll(async () => {
   await stageRuntime({ arch: 'x64', outDir: BUNDLES_DIR });
@@ -71,15 +47,9 @@ beforeAll(async () => {
     stateDir: join(root, 'remote/state'),
     supervisor: 'background',
   };
-  ip('netns', 'add', NETNS);
-  ip('-n', NETNS, 'link', 'set', 'lo', 'up');
-  ip('link', 'add', VETH, 'type', 'veth', 'peer', 'name', PEER, 'netns', NETNS);
-  ip('addr', 'add', `${DESKTOP_IP}/30`, 'dev', VETH);
-  ip('-n', NETNS, 'addr', 'add', `${MACHINE_IP}/30`, 'dev', PEER);
-  ip('link', 'set', VETH, 'up');
-  ip('-n', NETNS, 'link', 'set', PEER, 'up');
   // The netns is the test's own: its agent makes the default bridge and NAT there.
-  sshd = await startSshd({ netns: { name: NETNS, address: MACHINE_IP }, env: { ONGGI_CGROUP_PARENT: isolation.cgroupParent } });
+  machineNet = await startNetnsSshd({ ONGGI_CGROUP_PARENT: isolation.cgroupParent });
+  const { sshd } = machineNet;
   core = createHostCore({
     dataDir: join(root, 'data'),
     agentDir: AGENT_DIR,
@@ -98,7 +68,7 @@ beforeAll(async () => {
   await addSshMachine(core, {
     provider: 'ssh',
     name: 'box',
-    host: MACHINE_IP,
+    host: machineNet.address,
     port: sshd.port,
     user: 'root',
     identityFile: sshd.userKeyPath,
@@ -116,10 +86,8 @@ afterAll(async () => {
     async () => {
       if (root) await stopRemoteAgents(remote.runDir, `${root}/remote`, isolation);
     },
-    async () => sshd?.stop(),
-    // Deleting the netns takes its iptables rules, bridge and the veth pair (both ends) with it.
-    async () => spawnSync('ip', ['netns', 'del', NETNS]),
-    async () => spawnSync('ip', ['link', 'del', VETH]),
+    // The netns goes with its iptables rules, bridge and the veth pair (both ends).
+    async () => machineNet?.cleanup(),
     async () => {
       if (!root) return;
       unmountUnder(root);
@@ -159,7 +127,8 @@ function fetchLocal(port: number): Promise<string | undefined> {
 
 describe('an SSH machine blackholed for 60 s, then restored', () => {
   it('is Ready again; the published port, the terminal session and logs -f (no line lost, none twice) all go on', async () => {
-    if (!sshd) throw new Error('set-up');
+    const net = machineNet;
+    if (!net) throw new Error('set-up');
     const hostPort = await freePort();
     const web = (await host().call('containers.create', {
       machine: 'box',
@@ -199,7 +168,7 @@ describe('an SSH machine blackholed for 60 s, then restored', () => {
 
     const mark = states.length;
     const cutAt = Date.now();
-    blackhole('-I', sshd.port);
+    net.blackhole('cut');
     let restoredAt: number;
     try {
       // Printed while the link is down: the replay must carry it.
@@ -210,7 +179,7 @@ describe('an SSH machine blackholed for 60 s, then restored', () => {
       // The outage itself lasts 60 s, whatever the keeper did meanwhile.
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, cutAt + OUTAGE_MS - Date.now())));
     } finally {
-      blackhole('-D', sshd.port);
+      net.blackhole('restore');
       restoredAt = Date.now();
     }
     const restoredMark = states.length;
