@@ -275,7 +275,7 @@ export class SshMachine implements Machine {
       });
       if (!readsSudoPassword(deployed.paths.privilege)) {
         // A command with a terminal outlives the link (an attach already does: the console is the container's).
-        if (options.tty && !options.attach) {
+        if (options.tty && options.keep && !options.attach) {
           return this.holdTerminal(deployed.paths, options, [deployed.paths.node, deployed.paths.agent, ...containerArgs]);
         }
         return openCommandTerminal(connection, command, options);
@@ -294,7 +294,7 @@ export class SshMachine implements Machine {
       terminal.stream.write(sudoInput(password));
       return terminal;
     }
-    if (options.tty) {
+    if (options.tty && options.keep) {
       // The machine's own shell is kept by the agent (as the login user, no privilege) when it can
       // be reached; a machine whose agent cannot be deployed still gets a plain SSH shell.
       const deployed = await this.agent().then(
