@@ -18,6 +18,7 @@ import { addSshMachine } from '../../build/testing/host-machines.js';
 import { AGENT_DIR } from '../../build/testing/isolated-agent.js';
 import { startNetnsSshd, type NetnsSshd } from '../../build/testing/netns-sshd.js';
 import { remoteAgentEnv, stopRemoteAgents } from '../../build/testing/remote-agent.js';
+import { until } from '../../build/testing/until.js';
 import { stageRuntime } from '../../build/runtime.mjs';
 import { createHostCore, type HostCore } from '../../electron/core/host-core.js';
 import { loadNote, record, stats } from '../harness.js';
@@ -72,12 +73,9 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
-async function until(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+/** Waits on a real condition (build/testing/until.ts), polling every 10 ms for at most a minute. */
+function waitFor(condition: () => boolean, what: string): Promise<boolean> {
+  return until(condition, Boolean, what, { attempts: 6000, intervalMs: 10 });
 }
 
 /** One outage; resolves with ms from the restore to Ready. */
@@ -89,7 +87,7 @@ async function outage(signOfLife: boolean): Promise<number> {
   net.blackhole('cut');
   try {
     await host.checkLinks();
-    await until(() => states.slice(mark).some((entry) => entry.state === 'lost'), 'lost');
+    await waitFor(() => states.slice(mark).some((entry) => entry.state === 'lost'), 'lost');
     // The outage is the experiment, not a wait for readiness.
     await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
   } finally {
@@ -98,7 +96,7 @@ async function outage(signOfLife: boolean): Promise<number> {
   const restoredAt = Date.now();
   const restoredMark = states.length;
   if (signOfLife) void host.checkLinks();
-  await until(() => states.slice(restoredMark).some((entry) => entry.state === 'ready'), 'ready');
+  await waitFor(() => states.slice(restoredMark).some((entry) => entry.state === 'ready'), 'ready');
   return (states.slice(restoredMark).find((entry) => entry.state === 'ready')?.at ?? NaN) - restoredAt;
 }
 

@@ -21,6 +21,7 @@ import { unmountUnder } from '../../../../build/testing/mounts.js';
 import { remoteAgentEnv, stopRemoteAgents } from '../../../../build/testing/remote-agent.js';
 import { startNetnsSshd, type NetnsSshd } from '../../../../build/testing/netns-sshd.js';
 import { freePort } from '../../../../build/testing/sshd.js';
+import { until } from '../../../../build/testing/until.js';
 import { stageRuntime } from '../../../../build/runtime.mjs';
 import type { HostEvent } from '../../../../shared/host-api.js';
 import type { TerminalSession } from '../../../../shared/terminals.js';
@@ -104,12 +105,9 @@ function host(): HostCore {
   return core;
 }
 
-async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** Waits on a real condition (build/testing/until.ts), polling every 20 ms for at most `timeoutMs`. */
+function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<boolean> {
+  return until(condition, Boolean, what, { attempts: Math.ceil(timeoutMs / 20), intervalMs: 20 });
 }
 
 /** One GET of this computer's 127.0.0.1:port: the body on a 200, undefined on any failure. */
