@@ -335,6 +335,28 @@ describe('the SSH link cut under a running operation', () => {
     await waitUntil(ended, 'the session to end once closed');
   }, 60_000);
 
+  it('a container terminal session (exec -t) is held the same way: after a cut it is the same shell in the container', async () => {
+    const { id } = (await host().call('containers.create', {
+      machine: 'box',
+      image: IMAGE,
+      name: 'held',
+      command: ['sleep', '600'],
+      networks: ['none'],
+    })) as { id: string };
+    await host().call('containers.start', { machine: 'box', container: id });
+    const session = (await host().call('terminals.open', { machine: 'box', container: id, cols: 100, rows: 30 })) as TerminalSession;
+    const seen = (): string =>
+      events.map((event) => (event.type === 'terminal.output' && event.id === session.id ? event.data : '')).join('');
+    await host().call('terminals.input', { id: session.id, data: 'echo "IN-$(hostname)-$$-$((6*7))"\r' });
+    await waitUntil(() => /IN-\S+-\d+-42/.test(seen()), 'the shell in the container to answer');
+    const [, name, pid] = /IN-(\S+)-(\d+)-42/.exec(seen()) ?? [];
+    await cutLinkAndReconnect();
+    await host().call('terminals.input', { id: session.id, data: 'echo "AGAIN-$(hostname)-$$-$((1+1))"\r' });
+    await waitUntil(() => seen().includes(`AGAIN-${name}-${pid}-2`), 'the same shell in the same container');
+    await host().call('terminals.close', { id: session.id });
+    await host().call('containers.remove', { machine: 'box', container: id, force: true });
+  }, 60_000);
+
   it('a link frozen without a reset (its sshd stopped, as after a network change): checking the links redials at once, not after the 45 s keepalive', async () => {
     const machine = host().machine('box');
     if (!(machine instanceof SshMachine) || !sshd) throw new Error('no ssh machine');
