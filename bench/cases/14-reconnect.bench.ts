@@ -14,13 +14,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { addSshMachine } from '../../build/testing/host-machines.js';
+import { addSshMachine, testHostCore } from '../../build/testing/host-machines.js';
 import { AGENT_DIR } from '../../build/testing/isolated-agent.js';
 import { startNetnsSshd, type NetnsSshd } from '../../build/testing/netns-sshd.js';
 import { remoteAgentEnv, stopRemoteAgents } from '../../build/testing/remote-agent.js';
 import { until } from '../../build/testing/until.js';
 import { stageRuntime } from '../../build/runtime.mjs';
-import { createHostCore, type HostCore } from '../../electron/core/host-core.js';
+import type { HostCore } from '../../electron/core/host-core.js';
 import { loadNote, record, stats } from '../harness.js';
 
 const RUNS = Number(process.env.BENCH_RECONNECT_RUNS ?? 3);
@@ -36,16 +36,7 @@ beforeAll(async () => {
   await stageRuntime({ arch: 'x64', outDir: BUNDLES_DIR });
   root = await mkdtemp(join(tmpdir(), 'onggi-bench-reconnect-'));
   net = await startNetnsSshd({ ONGGI_CGROUP_PARENT: isolation.cgroupParent, ONGGI_DEFAULT_NETWORK: 'none' });
-  core = createHostCore({
-    dataDir: join(root, 'data'),
-    agentDir: AGENT_DIR,
-    bundlesDir: BUNDLES_DIR,
-    nodeRuntime: { command: process.execPath },
-    localAgent: { runDir: join(root, 'local/run'), stateDir: join(root, 'local/state') },
-    platform: 'linux',
-    prompts: { hostKey: () => Promise.resolve(false), secret: () => Promise.resolve(undefined) },
-    ssh: { userKnownHosts: [], agentSocket: '' },
-  });
+  core = testHostCore(root);
   core.onEvent((event) => {
     if (event.type === 'machine.state' && event.machine === 'box') states.push({ state: event.state, at: Date.now() });
   });

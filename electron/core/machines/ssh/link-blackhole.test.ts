@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBusyboxLayer } from '../../../../build/testing/busybox-layer.js';
-import { addSshMachine } from '../../../../build/testing/host-machines.js';
+import { addSshMachine, testHostCore } from '../../../../build/testing/host-machines.js';
 import { AGENT_DIR } from '../../../../build/testing/isolated-agent.js';
 import { unmountUnder } from '../../../../build/testing/mounts.js';
 import { remoteAgentEnv, stopRemoteAgents } from '../../../../build/testing/remote-agent.js';
@@ -26,7 +26,7 @@ import { stageRuntime } from '../../../../build/runtime.mjs';
 import type { HostEvent } from '../../../../shared/host-api.js';
 import type { TerminalSession } from '../../../../shared/terminals.js';
 import { followLogs } from '../../../cli/log-follow.js';
-import { asHostApi, createHostCore, type HostCore } from '../../host-core.js';
+import { asHostApi, type HostCore } from '../../host-core.js';
 
 const BUNDLES_DIR = join(AGENT_DIR, '..', 'bundles');
 const IMAGE = 'busybox:blackhole';
@@ -51,17 +51,7 @@ beforeAll(async () => {
   // The netns is the test's own: its agent makes the default bridge and NAT there.
   machineNet = await startNetnsSshd({ ONGGI_CGROUP_PARENT: isolation.cgroupParent });
   const { sshd } = machineNet;
-  core = createHostCore({
-    dataDir: join(root, 'data'),
-    agentDir: AGENT_DIR,
-    bundlesDir: BUNDLES_DIR,
-    nodeRuntime: { command: process.execPath },
-    localAgent: { runDir: join(root, 'local/run'), stateDir: join(root, 'local/state') },
-    platform: 'linux',
-    prompts: { hostKey: () => Promise.resolve(false), secret: () => Promise.resolve(undefined) },
-    ssh: { userKnownHosts: [], agentSocket: '' },
-    forwardPublishedPorts: true,
-  });
+  core = testHostCore(root, { forwardPublishedPorts: true });
   core.onEvent((event) => {
     events.push(event);
     if (event.type === 'machine.state' && event.machine === 'box') states.push({ state: event.state, at: Date.now() });

@@ -28,9 +28,9 @@ import type { HostEvent } from '../../../../shared/host-api.js';
 import type { ImageSummary } from '../../../../shared/images.js';
 import type { TerminalSession } from '../../../../shared/terminals.js';
 import { followLogs } from '../../../cli/log-follow.js';
-import { asHostApi, createHostCore, type HostCore } from '../../host-core.js';
+import { asHostApi, type HostCore } from '../../host-core.js';
 import { SshMachine } from './ssh-machine.js';
-import { addSshMachine } from '../../../../build/testing/host-machines.js';
+import { addSshMachine, testHostCore } from '../../../../build/testing/host-machines.js';
 
 const BUNDLES_DIR = join(AGENT_DIR, '..', 'bundles');
 const IMAGE = 'busybox:faults';
@@ -53,16 +53,7 @@ beforeAll(async () => {
     supervisor: 'background',
   };
   [sshd, registry] = await Promise.all([startSshd({ env: isolation.env }), startRegistry()]);
-  core = createHostCore({
-    dataDir: join(root, 'data'),
-    agentDir: AGENT_DIR,
-    bundlesDir: BUNDLES_DIR,
-    nodeRuntime: { command: process.execPath },
-    localAgent: { runDir: join(root, 'local/run'), stateDir: join(root, 'local/state') },
-    platform: 'linux',
-    prompts: { hostKey: () => Promise.resolve(false), secret: () => Promise.resolve(undefined) },
-    ssh: { userKnownHosts: [], agentSocket: '' },
-  });
+  core = testHostCore(root);
   core.onEvent((event) => {
     events.push(event);
     if (event.type === 'machine.state' && event.machine === 'box') states.push(event.state);
