@@ -195,14 +195,18 @@ export async function runHolder(id: string, command: string[], size: { rows?: nu
       spawn('stty', ['-F', tty, 'rows', String(rows), 'cols', String(cols)], { stdio: 'ignore' }).on('error', () => undefined);
   };
 
-  child.once('exit', (code, signal) => {
-    exitCode = code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0);
+  const ended = (code: number): void => {
+    if (exitCode !== undefined) return;
+    exitCode = code;
     for (const client of clients) client.end(consoleFrame('x', Buffer.from(String(exitCode))));
     if (clients.size > 0) setImmediate(finish);
     else detachedFor(EXITED_LINGER_MS, finish);
-  });
+  };
+  child.once('exit', (code, signal) => ended(code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0)));
+  // No `script` on this machine (util-linux): the session says so and ends as a missing command does.
   child.once('error', (error) => {
-    output(Buffer.from(`onggi-agent holder: ${error.message}\r\n`));
+    output(Buffer.from(`onggi-agent holder: ${error.message} (terminal sessions need util-linux's script)\r\n`));
+    ended(127);
   });
   // The pty exists once `script` forked its child: size it then (it starts at 0x0), and only
   // then pass input on, so the first command already sees the size.
