@@ -46,7 +46,7 @@ describe('terminal sessions', () => {
   it('opens with the default container shell, relays output in bounded events, keeps a backlog, ends with an exit event', async () => {
     const { fake, asked, events, sessions } = sessionsOnFake();
     const session = await sessions.open({ machine: 'local', container: 'web', cols: 100, rows: 30 });
-    expect(asked[0]).toEqual({ container: 'web', command: ['/bin/sh'], tty: true, cols: 100, rows: 30 });
+    expect(asked[0]).toEqual({ container: 'web', command: ['/bin/sh'], tty: true, keep: true, cols: 100, rows: 30 });
     fake.stream.push(Buffer.from('héllo '.repeat(20_000)));
     await new Promise((resolve) => setImmediate(resolve));
     const outputs = events.filter((event) => event.type === 'terminal.output');
@@ -69,7 +69,7 @@ describe('terminal sessions', () => {
   it("attaches to the container's own console: no command, a tty, and refused without a container", async () => {
     const { asked, sessions } = sessionsOnFake();
     const session = await sessions.open({ machine: 'local', container: 'web', attach: true, cols: 100, rows: 30 });
-    expect(asked[0]).toEqual({ container: 'web', attach: {}, tty: true, cols: 100, rows: 30 });
+    expect(asked[0]).toEqual({ container: 'web', attach: {}, tty: true, keep: true, cols: 100, rows: 30 });
     expect(session).toMatchObject({ container: 'web', command: [], attach: true });
     await expect(sessions.open({ machine: 'local', attach: true, cols: 100, rows: 30 })).rejects.toThrow(/attach needs a container/);
   });

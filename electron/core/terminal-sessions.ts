@@ -65,6 +65,7 @@ export function createTerminalSessions(
         ...(command ? { command } : {}),
         ...(params.attach ? { attach: {} } : {}),
         tty: true,
+        keep: true,
         cols: params.cols,
         rows: params.rows,
       });

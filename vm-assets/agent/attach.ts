@@ -12,7 +12,7 @@ import type { ContainerConsole } from '../../shared/containers.js';
 import { DetachWatcher, DetachKeys, DEFAULT_DETACH_KEYS } from '../../shared/detach-keys.js';
 import { parseOrThrow } from '../../shared/errors.js';
 import { RpcClient } from '../../shared/rpc-client.js';
-import { ConsoleDecoder, consoleFrame, inputFrames, resizeFrame } from './console-frames.js';
+import { ConsoleDecoder, consoleFrame, inputFrames, resizeFrame } from '../../shared/console-frames.js';
 
 export interface AttachOptions {
   start?: boolean;
@@ -124,6 +124,7 @@ function relay(
       }
       for (const frame of frames) {
         if (frame.type === 'exit') return finish(frame.code);
+        if (frame.type === 'start') continue; // only a held terminal sends it
         (frame.type === 'stdout' ? process.stdout : process.stderr).write(frame.data);
       }
     });

@@ -10,6 +10,7 @@ import { execInContainer } from './exec.js';
 import { attachToContainer } from './attach.js';
 import { initHelperPath } from './daemon/services.js';
 import { parseTtySize } from './runtime/helper-protocol.js';
+import { hold, runHolder } from './terminal-hold.js';
 
 const DEFAULT_SOCKET = '/run/onggi/agent.sock';
 const DEFAULT_STATE = '/var/lib/onggi';
@@ -29,6 +30,11 @@ async function main(argv: string[]): Promise<number> {
       // attach: start the container first (`start -a`), and the keys that detach
       start: { type: 'boolean', default: false },
       'detach-keys': { type: 'string' },
+      // hold: the byte offset to replay from, join only (never start), the pty's size
+      from: { type: 'string', default: '0' },
+      reattach: { type: 'boolean', default: false },
+      rows: { type: 'string' },
+      cols: { type: 'string' },
     },
     strict: true,
   });
@@ -71,13 +77,32 @@ async function main(argv: string[]): Promise<number> {
         ...(values['detach-keys'] !== undefined ? { detachKeys: values['detach-keys'] } : {}),
       });
     }
+    case 'hold':
+    case 'holder': {
+      const [id, ...args] = positionals;
+      const from = /^\d{1,15}$/.test(values.from) ? Number(values.from) : undefined;
+      const rows = sizeArg(values.rows);
+      const cols = sizeArg(values.cols);
+      if (!id || from === undefined || rows === null || cols === null) {
+        process.stderr.write('usage: onggi-agent hold [--from OFFSET] [--reattach] [--rows N --cols N] SESSION [-- COMMAND [ARG...]]\n');
+        return 2;
+      }
+      const size = { ...(rows ? { rows } : {}), ...(cols ? { cols } : {}) };
+      return command === 'holder' ? runHolder(id, args, size) : hold(id, { from, reattach: values.reattach, command: args, ...size });
+    }
     case 'version':
       process.stdout.write(`${JSON.stringify({ version: identity.version, buildId: identity.buildId })}\n`);
       return 0;
     default:
-      process.stderr.write('usage: onggi-agent daemon|dial|exec|attach|version [--socket PATH] [--state DIR]\n');
+      process.stderr.write('usage: onggi-agent daemon|dial|exec|attach|hold|version [--socket PATH] [--state DIR]\n');
       return 2;
   }
+}
+
+/** A terminal dimension: absent (undefined), a number in range, or null when malformed. */
+function sizeArg(text: string | undefined): number | undefined | null {
+  if (text === undefined) return undefined;
+  return /^\d{1,4}$/.test(text) && Number(text) >= 1 ? Number(text) : null;
 }
 
 main(process.argv.slice(2)).then(

@@ -133,6 +133,32 @@ export function agentExecCommand(
   return shellCommand([...paths.privilege, paths.node, paths.agent, ...agentContainerArgs(paths.socket, container, command, options)]);
 }
 
+/**
+ * The agent's `hold` for a terminal session that outlives the link (vm-assets/agent/terminal-hold.ts):
+ * the holder runs `command` (the login shell when empty) with the privilege of `paths`.
+ */
+export function agentHoldArgs(
+  paths: RemotePaths,
+  id: string,
+  options: { from: number; reattach: boolean; cols: number; rows: number; command: readonly string[] },
+): string[] {
+  return [
+    ...paths.privilege,
+    paths.node,
+    paths.agent,
+    'hold',
+    '--from',
+    String(options.from),
+    ...(options.reattach ? ['--reattach'] : []),
+    '--rows',
+    String(options.rows),
+    '--cols',
+    String(options.cols),
+    id,
+    ...(options.command.length > 0 ? ['--', ...options.command] : []),
+  ];
+}
+
 export async function deployAgent(options: DeployOptions): Promise<DeployResult> {
   const started = performance.now();
   const { connection } = options;

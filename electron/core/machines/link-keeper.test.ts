@@ -153,6 +153,23 @@ describe('link keeper', () => {
     expect(events).toEqual([event]);
   });
 
+  it('a sign of life (retryNow) dials a lost machine at once instead of at retryAt; a ready one is left alone', async () => {
+    const { keeper: k, next } = keeper({ backoffMs: [60_000] });
+    await k.ensure();
+    k.retryNow(); // ready: nothing to do
+    expect(agent.sockets).toHaveLength(1);
+    const lost = next((entry) => entry.state === 'lost');
+    agent.sockets[0]?.destroy();
+    const entry = await lost;
+    expect((entry.retryAt ?? 0) - entry.at).toBeGreaterThanOrEqual(59_000);
+    const ready = next((seen) => seen.state === 'ready');
+    k.retryNow();
+    await ready;
+    expect(Date.now() - entry.at).toBeLessThan(5000);
+    expect(agent.sockets).toHaveLength(2);
+    expect(k.status()).toEqual({ state: 'ready' });
+  });
+
   it('a dropped link makes the machine lost with the time of the next attempt (retryAt), then ready again', async () => {
     const { keeper: k, next } = keeper({ backoffMs: [30] });
     await k.ensure();

@@ -161,6 +161,20 @@ export class LinkKeeper {
     return answered;
   }
 
+  /**
+   * A sign of life (this computer woke, its network changed, a VM was resumed): a lost machine
+   * whose next attempt is scheduled is dialled now rather than up to a backoff step later. An
+   * attempt in flight is left to finish; nothing happens to a machine that is not lost.
+   */
+  retryNow(): void {
+    if (this.closed || this.connecting || this.retryTimer === undefined || this.state !== 'lost') return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.attempt(true).catch((error: unknown) => {
+      if (!this.closed && !isFinal(error)) this.scheduleReconnect();
+    });
+  }
+
   /** Stops for good: no more attempts, the link is closed. */
   close(): void {
     this.closed = true;
@@ -219,6 +233,7 @@ export class LinkKeeper {
     // Between attempts the machine is lost (not in error: that is for what a retry cannot fix).
     this.setState('lost', this.lastError, Date.now() + delay);
     this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
       this.attempt(true).catch((error: unknown) => {
         if (!this.closed && !isFinal(error)) this.scheduleReconnect();
       });

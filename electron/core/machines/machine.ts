@@ -77,6 +77,12 @@ export interface TerminalOptions {
   rows?: number;
   /** $TERM for the PTY (default xterm-256color). */
   term?: string;
+  /**
+   * Keep the command running across a dropped link and reattach with what it printed meanwhile
+   * (the window's sessions). Where a link can drop (SSH) the machine's agent then holds it; a
+   * one-shot caller (the CLI) leaves it off, so nothing outlives the process that asked.
+   */
+  keep?: boolean;
 }
 
 export interface TerminalExit {

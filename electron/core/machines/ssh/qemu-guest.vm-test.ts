@@ -17,7 +17,9 @@ import { vmImage, type VmImage } from '../../../../build/testing/vm-image.js';
 import type { ContainerDetail } from '../../../../shared/containers.js';
 import type { MachineInfo, MachineSummary } from '../../../../shared/host-api.js';
 import type { SystemInfo } from '../../../../shared/system-info.js';
-import { createHostCore } from '../../host-core.js';
+import type { TerminalSession } from '../../../../shared/terminals.js';
+import { followLogs } from '../../../cli/log-follow.js';
+import { asHostApi, createHostCore } from '../../host-core.js';
 
 const BUNDLES_DIR = join(AGENT_DIR, '..', 'bundles');
 let image: VmImage;
@@ -186,7 +188,7 @@ describe('a Debian VM under QEMU TCG as an ssh machine', () => {
     expect(hog.status).not.toBe(0);
   }, 300_000);
 
-  it('sleeps and wakes: paused 60 s by QEMU (a laptop asleep) — Ready again, the clock stepped back, the published port and the container carry on', async () => {
+  it('sleeps and wakes: paused 60 s by QEMU (a laptop asleep) — Ready again, the clock stepped back, the published port, the terminal session, logs -f and the container carry on', async () => {
     if (!vm) throw new Error('the guest did not boot');
     const paused = vm;
     const hostPort = await freePort();
@@ -200,7 +202,9 @@ describe('a Debian VM under QEMU TCG as an ssh machine', () => {
     });
     const states: Array<{ state: string; at: number }> = [];
     const forwards: string[] = [];
+    let terminalOutput = '';
     core.onEvent((event) => {
+      if (event.type === 'terminal.output') terminalOutput += event.data;
       if (event.type === 'machine.state' && event.machine === 'vm') states.push({ state: event.state, at: Date.now() });
       if (event.type === 'machine.portForward') forwards.push(`${event.state} ${event.localAddress} ${event.error ?? ''}`);
     });
@@ -228,6 +232,17 @@ describe('a Debian VM under QEMU TCG as an ssh machine', () => {
       });
       await call('containers.start', { machine: 'vm', container: 'ticker' });
       await expect.poll(answers, { timeout: 60_000, interval: 500 }).toBe(true);
+      // A terminal session on the guest, and `logs -f` of the counter, both open across the pause.
+      const session = await call<TerminalSession>('terminals.open', { machine: 'vm', cols: 100, rows: 30 });
+      // Arithmetic in the commands: the echo of what was typed never matches what they print.
+      await call('terminals.input', { id: session.id, data: 'echo "SHELL-$$-$((6*7))"\r' });
+      await expect.poll(() => /SHELL-\d+-42/.test(terminalOutput), { timeout: 30_000, interval: 100 }).toBe(true);
+      const shellPid = /SHELL-(\d+)-42/.exec(terminalOutput)?.[1];
+      const followed: number[] = [];
+      const following = followLogs(asHostApi(core), { machine: 'vm', container: 'ticker' }, { follow: true }, (entries) =>
+        followed.push(...entries.map((entry) => Number(/^tick (\d+)/.exec(entry.log)?.[1]))),
+      );
+      await expect.poll(() => followed.length, { timeout: 30_000, interval: 100 }).toBeGreaterThan(3);
       const before = await call<MachineInfo>('machines.info', { machine: 'vm' });
       figures.clockOffsetBeforePauseMs = before.clock?.offsetMs ?? NaN;
       expect(Math.abs(before.clock?.offsetMs ?? Infinity)).toBeLessThan(1000);
@@ -238,6 +253,9 @@ describe('a Debian VM under QEMU TCG as an ssh machine', () => {
       await new Promise((resolve) => setTimeout(resolve, 60_000));
       expect(await paused.monitor('cont')).toContain('(qemu) ');
       const resumedAt = Date.now();
+      // What the app does on a wake (powerMonitor 'resume'): check the links, and dial a lost
+      // machine now rather than at its next backoff step.
+      void core.checkLinks();
       figures.pausedMs = resumedAt - stoppedAt;
 
       // Ready, by the host core's own reconnecting (listing does not dial): a link that died in the
@@ -249,6 +267,13 @@ describe('a Debian VM under QEMU TCG as an ssh machine', () => {
         })
         .toBe('ready');
       figures.readyAfterContMs = Date.now() - resumedAt;
+      // Where the time after `cont` went: the SSH handshake (up to `deploying`), then the deploy
+      // probe and the agent's handshake (up to `ready`). An attempt already in flight at `cont`
+      // shows as connecting before it (negative).
+      const attempt = states.filter((s) => s.at <= resumedAt && s.state === 'connecting').at(-1);
+      if (attempt) figures.attemptStartedBeforeContMs = resumedAt - attempt.at;
+      const deploying = states.find((s) => s.at > (attempt?.at ?? resumedAt) && s.state === 'deploying');
+      if (deploying) figures.sshHandshakeDoneAfterContMs = deploying.at - resumedAt;
       const after = await call<MachineInfo>('machines.info', { machine: 'vm' });
       figures.linkLostDuringPause = states.some((s) => s.at > stoppedAt && s.state === 'lost') ? 1 : 0;
       // The goal is 5 s; under TCG on a loaded machine one SSH handshake alone takes seconds. The
@@ -274,11 +299,26 @@ describe('a Debian VM under QEMU TCG as an ssh machine', () => {
       await expect.poll(answers, { timeout: 30_000, interval: 250 }).toBe(true);
       figures.portAnswersAfterContMs = Date.now() - resumedAt;
 
-      // The container was paused with its VM: its counter shows no gap and no repeat.
+      // The terminal session is the same shell and takes input again.
+      await call('terminals.input', { id: session.id, data: 'echo "BACK-$$-$((1+1))"\r' });
+      await expect.poll(() => terminalOutput.includes(`BACK-${shellPid}-2`), { timeout: 30_000, interval: 100 }).toBe(true);
+      figures.terminalAnswersAfterContMs = Date.now() - resumedAt;
+      expect(terminalOutput.split(`SHELL-${shellPid}-42`).length - 1).toBe(1);
+
+      // The container was paused with its VM: its counter, as `logs -f` followed it across the
+      // pause and as the log holds it, shows no gap and no repeat.
+      const afterCont = followed.length;
+      await expect.poll(() => followed.length, { timeout: 30_000, interval: 100 }).toBeGreaterThan(afterCont + 3);
+      await call('containers.stop', { machine: 'vm', container: 'ticker', timeoutSeconds: 1 });
+      await following;
       const { entries } = await call<{ entries: Array<{ log: string }> }>('containers.logs', { machine: 'vm', container: 'ticker' });
       const ticks = entries.map((entry) => Number(/^tick (\d+)/.exec(entry.log)?.[1])).filter((n) => Number.isInteger(n));
       expect(ticks.length).toBeGreaterThan(10);
       expect(ticks).toEqual(ticks.map((_, i) => (ticks[0] ?? 0) + i));
+      const counted = followed.filter((n) => Number.isInteger(n));
+      expect(counted).toEqual(counted.map((_, i) => (counted[0] ?? 0) + i));
+      expect(counted.at(-1)).toBe(ticks.at(-1));
+      await call('terminals.close', { id: session.id });
     } finally {
       // The container goes with the guest; only the host core is ours to close here.
       await core.close();

@@ -18,7 +18,11 @@ import {
 } from '../../../../shared/machines.js';
 import type { AgentLink } from '../../agent/agent-link.js';
 import { currentFacts, desktopPath, sshAgentCandidates, type PlatformFacts } from '../../platform/platform.js';
-import { agentExecCommand, deployAgent, type DeployResult } from '../../deploy/deploy.js';
+import { agentExecCommand, agentHoldArgs, deployAgent, type DeployResult, type RemotePaths } from '../../deploy/deploy.js';
+import { agentContainerArgs } from '../agent-container-command.js';
+import { openHeldTerminal, type HeldTerminal } from './held-terminal.js';
+import { shellCommand } from './quote.js';
+import { randomBytes } from 'node:crypto';
 import type { RuntimeStager } from '../../deploy/runtime-staging.js';
 import { knownSudoPassword, readsSudoPassword, sudoInput } from '../../deploy/sudo.js';
 import { LinkKeeper, VERIFY_TIMEOUT_MS, type DialContext } from '../link-keeper.js';
@@ -126,6 +130,8 @@ export class SshMachine implements Machine {
   private readonly forwards = new Set<PortForward>();
   private readonly published: PublishedPorts | undefined;
   private readonly facts: PlatformFacts;
+  /** Terminals kept by the machine's holder: reattached whenever the link is back. */
+  private readonly held = new Set<HeldTerminal>();
   /** The last deploy: where the agent is on the machine, what it cost. */
   lastDeploy: DeployResult | undefined;
 
@@ -154,11 +160,13 @@ export class SshMachine implements Machine {
                 // sync() reports its own failures (published-ports.ts); this only triggers it
                 if (event.type === 'container.state') published.sync().catch(() => undefined);
               }),
-            // Containers that run already (or started while the link was down) get their forwards;
-            // sync() reports its own failures (published-ports.ts).
-            onReady: () => published.sync().catch(() => undefined),
           }
         : {}),
+      onReady: () => {
+        // sync() reports its own failures (published-ports.ts)
+        published?.sync().catch(() => undefined);
+        this.reattachTerminals();
+      },
     });
   }
 
@@ -195,6 +203,8 @@ export class SshMachine implements Machine {
   }
 
   async verifyLink(): Promise<void> {
+    // Lost already: the sign of life that made us check is a reason to dial now, not at retryAt.
+    this.link.retryNow();
     const connection = this.connection;
     // Dropping the SSH connection closes the agent's channel on it: the keeper sees the loss and redials.
     if (!(await this.link.verify()) && connection && this.connection === connection) {
@@ -261,11 +271,21 @@ export class SshMachine implements Machine {
       const deployed = this.lastDeploy;
       if (!deployed) throw new OnggiError(ErrorCode.Unavailable, 'agent_unreachable', `the agent on ${this.name} is not deployed`);
       const connection = await this.ssh();
+      const containerArgs = agentContainerArgs(deployed.paths.socket, options.container, options.command ?? [], {
+        tty: options.tty,
+        ...(options.attach ? { attach: options.attach } : {}),
+      });
       const command = agentExecCommand(deployed.paths, options.container, options.command ?? [], {
         tty: options.tty,
         ...(options.attach ? { attach: options.attach } : {}),
       });
-      if (!readsSudoPassword(deployed.paths.privilege)) return openCommandTerminal(connection, command, options);
+      if (!readsSudoPassword(deployed.paths.privilege)) {
+        // A command with a terminal outlives the link (an attach already does: the console is the container's).
+        if (options.tty && options.keep && !options.attach) {
+          return this.holdTerminal(deployed.paths, options, [deployed.paths.node, deployed.paths.agent, ...containerArgs]);
+        }
+        return openCommandTerminal(connection, command, options);
+      }
       // sudo -S: its password line first. Not into a PTY: the line discipline would echo it
       // before sudo turns echo off.
       const password = knownSudoPassword(connection);
@@ -280,7 +300,38 @@ export class SshMachine implements Machine {
       terminal.stream.write(sudoInput(password));
       return terminal;
     }
+    if (options.tty && options.keep) {
+      // The machine's own shell is kept by the agent (as the login user, no privilege) when it can
+      // be reached; a machine whose agent cannot be deployed still gets a plain SSH shell.
+      const deployed = await this.agent().then(
+        () => this.lastDeploy,
+        () => undefined,
+      );
+      if (deployed) return this.holdTerminal({ ...deployed.paths, privilege: [] }, options, [...(options.command ?? [])]);
+    }
     return openMachineTerminal(await this.ssh(), options);
+  }
+
+  /** A terminal whose command the agent's holder keeps across links (held-terminal.ts). */
+  private async holdTerminal(paths: RemotePaths, options: TerminalOptions, command: readonly string[]): Promise<Terminal> {
+    const id = `term-${randomBytes(9).toString('hex')}`;
+    const cols = options.cols ?? 80;
+    const rows = options.rows ?? 24;
+    const open = async (from: number, reattach: boolean) =>
+      (await this.ssh()).execChannel(shellCommand(agentHoldArgs(paths, id, { from, reattach, cols, rows, command })));
+    const terminal = await openHeldTerminal(open, { cols, rows }, (detached) => {
+      // The channel closed under a link that still answers (its process ended): attach again now;
+      // after a lost link, onReady does it (a failure here waits for that).
+      if (this.link.current) detached.reattach().catch(() => undefined);
+    });
+    this.held.add(terminal);
+    void terminal.exit.then(() => this.held.delete(terminal));
+    return terminal;
+  }
+
+  private reattachTerminals(): void {
+    // A session the machine no longer has ends with its own message (held-terminal.ts).
+    for (const terminal of this.held) if (!terminal.attached) terminal.reattach().catch(() => undefined);
   }
 
   /** Forwards 127.0.0.1:localPort here to remoteHost:remotePort on the machine, across reconnects. */

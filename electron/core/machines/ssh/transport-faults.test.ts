@@ -26,10 +26,11 @@ import { stageRuntime } from '../../../../build/runtime.mjs';
 import type { ContainerSummary } from '../../../../shared/containers.js';
 import type { HostEvent } from '../../../../shared/host-api.js';
 import type { ImageSummary } from '../../../../shared/images.js';
+import type { TerminalSession } from '../../../../shared/terminals.js';
 import { followLogs } from '../../../cli/log-follow.js';
-import { asHostApi, createHostCore, type HostCore } from '../../host-core.js';
+import { asHostApi, type HostCore } from '../../host-core.js';
 import { SshMachine } from './ssh-machine.js';
-import { addSshMachine } from '../../../../build/testing/host-machines.js';
+import { addSshMachine, testHostCore } from '../../../../build/testing/host-machines.js';
 
 const BUNDLES_DIR = join(AGENT_DIR, '..', 'bundles');
 const IMAGE = 'busybox:faults';
@@ -52,16 +53,7 @@ beforeAll(async () => {
     supervisor: 'background',
   };
   [sshd, registry] = await Promise.all([startSshd({ env: isolation.env }), startRegistry()]);
-  core = createHostCore({
-    dataDir: join(root, 'data'),
-    agentDir: AGENT_DIR,
-    bundlesDir: BUNDLES_DIR,
-    nodeRuntime: { command: process.execPath },
-    localAgent: { runDir: join(root, 'local/run'), stateDir: join(root, 'local/state') },
-    platform: 'linux',
-    prompts: { hostKey: () => Promise.resolve(false), secret: () => Promise.resolve(undefined) },
-    ssh: { userKnownHosts: [], agentSocket: '' },
-  });
+  core = testHostCore(root);
   core.onEvent((event) => {
     events.push(event);
     if (event.type === 'machine.state' && event.machine === 'box') states.push(event.state);
@@ -307,6 +299,52 @@ describe('the SSH link cut under a running operation', () => {
     await following;
     expect(losses).toEqual([expect.stringMatching(/link to .* was lost during containers\.logs/)]);
     expect(printed).toEqual(Array.from({ length: count }, (_, i) => `line-${i + 1}`));
+    await host().call('containers.remove', { machine: 'box', container: id, force: true });
+  }, 60_000);
+
+  it('a terminal session across a cut: the same shell is reattached, what it printed while away is replayed once, typing works again', async () => {
+    const session = (await host().call('terminals.open', { machine: 'box', cols: 100, rows: 30 })) as TerminalSession;
+    const seen = (): string =>
+      events.map((event) => (event.type === 'terminal.output' && event.id === session.id ? event.data : '')).join('');
+    const ended = () => events.some((event) => event.type === 'terminal.exit' && event.id === session.id);
+    // Arithmetic in the commands: the echo of what was typed never matches what they print.
+    await host().call('terminals.input', { id: session.id, data: 'echo "SHELL-$$-$((6*7))"\r' });
+    await waitUntil(() => /SHELL-\d+-42/.test(seen()), 'the shell to answer');
+    const pid = /SHELL-(\d+)-42/.exec(seen())?.[1];
+    const flag = join(root, 'terminal-flag');
+    // Prints only once the link is down (the test makes the file after the cut).
+    await host().call('terminals.input', { id: session.id, data: `while [ ! -e ${flag} ]; do sleep 0.05; done; echo "AWAY-$((20+3))"\r` });
+    await cutLinkAndReconnect({ afterCut: () => writeFile(flag, '') });
+    await waitUntil(() => seen().includes('AWAY-23'), 'the replay of what was printed while the link was down');
+    await host().call('terminals.input', { id: session.id, data: 'echo "BACK-$$-$((1+1))"\r' });
+    await waitUntil(() => seen().includes(`BACK-${pid}-2`), 'the same shell to answer again');
+    expect(ended()).toBe(false);
+    for (const printed of [`SHELL-${pid}-42`, 'AWAY-23', `BACK-${pid}-2`]) expect(seen().split(printed).length - 1, printed).toBe(1);
+    const listed = (await host().call('terminals.list', undefined)) as Array<TerminalSession & { backlog: string }>;
+    expect(listed.find((entry) => entry.id === session.id)?.backlog).toContain('AWAY-23');
+    await host().call('terminals.close', { id: session.id });
+    await waitUntil(ended, 'the session to end once closed');
+  }, 60_000);
+
+  it('a container terminal session (exec -t) is held the same way: after a cut it is the same shell in the container', async () => {
+    const { id } = (await host().call('containers.create', {
+      machine: 'box',
+      image: IMAGE,
+      name: 'held',
+      command: ['sleep', '600'],
+      networks: ['none'],
+    })) as { id: string };
+    await host().call('containers.start', { machine: 'box', container: id });
+    const session = (await host().call('terminals.open', { machine: 'box', container: id, cols: 100, rows: 30 })) as TerminalSession;
+    const seen = (): string =>
+      events.map((event) => (event.type === 'terminal.output' && event.id === session.id ? event.data : '')).join('');
+    await host().call('terminals.input', { id: session.id, data: 'echo "IN-$(hostname)-$$-$((6*7))"\r' });
+    await waitUntil(() => /IN-\S+-\d+-42/.test(seen()), 'the shell in the container to answer');
+    const [, name, pid] = /IN-(\S+)-(\d+)-42/.exec(seen()) ?? [];
+    await cutLinkAndReconnect();
+    await host().call('terminals.input', { id: session.id, data: 'echo "AGAIN-$(hostname)-$$-$((1+1))"\r' });
+    await waitUntil(() => seen().includes(`AGAIN-${name}-${pid}-2`), 'the same shell in the same container');
+    await host().call('terminals.close', { id: session.id });
     await host().call('containers.remove', { machine: 'box', container: id, force: true });
   }, 60_000);
 

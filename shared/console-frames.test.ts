@@ -1,7 +1,7 @@
 // The console socket's frames as the agent writes and reads them (the supervisor's side,
 // vm-assets/init/console.c, is exercised for real by electron/cli/interactive.test.ts).
 import { describe, expect, it } from 'vitest';
-import { CONSOLE_FRAME_MAX, ConsoleDecoder, consoleFrame, inputFrames, resizeFrame } from './console-frames.js';
+import { CONSOLE_FRAME_MAX, ConsoleDecoder, FrameSplitter, consoleFrame, inputFrames, resizeFrame } from './console-frames.js';
 
 const frame = (type: string, payload: Buffer) => {
   const header = Buffer.alloc(5);
@@ -40,5 +40,14 @@ describe('console frames', () => {
     big.writeUInt32BE(CONSOLE_FRAME_MAX + 1, 1);
     expect(() => new ConsoleDecoder().push(big)).toThrow(/bad frame/);
     expect(() => new ConsoleDecoder().push(frame('x', Buffer.from('three')))).toThrow(/number/);
+  });
+
+  it("a held terminal's start frame: where the replay begins and how much input arrived; anything else is refused", () => {
+    expect(new ConsoleDecoder().push(frame('s', Buffer.from('1234:56')))).toEqual([{ type: 'start', offset: 1234, input: 56 }]);
+    for (const bad of ['1234', '-1:0', '1:2:3', '1e3:0', '1234567890123456:0'])
+      expect(() => new ConsoleDecoder().push(frame('s', Buffer.from(bad))), bad).toThrow(/two byte offsets/);
+    // The holder reads only the host's frames: output types from the host are a protocol break.
+    expect(() => new FrameSplitter('sirkc').push(frame('o', Buffer.from('x')))).toThrow(/bad frame/);
+    expect(new FrameSplitter('sirkc').push(frame('k', Buffer.alloc(0)))).toEqual([{ type: 'k', payload: Buffer.alloc(0) }]);
   });
 });
