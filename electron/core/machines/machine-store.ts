@@ -74,6 +74,15 @@ export class MachineStore {
     await this.save([...machines, definition]);
   }
 
+  /** Replaces a stored machine's definition (same name); false when there was none by that name. */
+  async replace(definition: MachineDefinition): Promise<boolean> {
+    const machines = await this.load();
+    const index = machines.findIndex((machine) => machine.name === definition.name);
+    if (index < 0) return false;
+    await this.save(machines.map((machine, i) => (i === index ? definition : machine)));
+    return true;
+  }
+
   /** Removes a machine; false when there was none by that name. */
   async remove(name: string): Promise<boolean> {
     const machines = await this.load();
