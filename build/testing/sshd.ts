@@ -222,7 +222,19 @@ async function launch(
   const argv = [SSHD, '-D', '-f', configPath, '-E', logPath];
   // unshare and sh exec: the spawned pid is still sshd's.
   const hidden = hide
-    ? ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount -t tmpfs onggi-hidden "$1" && shift && exec "$@"', 'sh', hide, ...argv]
+    ? [
+        'unshare',
+        '--mount',
+        '--propagation',
+        'private',
+        '--',
+        'sh',
+        '-c',
+        'mount -t tmpfs onggi-hidden "$1" && shift && exec "$@"',
+        'sh',
+        hide,
+        ...argv,
+      ]
     : undefined;
   const child = netns
     ? spawn('nsenter', [`--net=/run/netns/${netns.name}`, ...argv], { stdio: 'ignore' })

@@ -47,6 +47,12 @@ export function parseVolumeFlag(text: string, cwd = process.cwd()): MountSpecInp
 
 const WINDOWS_DRIVE = /^[A-Za-z]:[\\/]/;
 
+/** A `-v` value's source as typed (before `~` or `.` are expanded). */
+export function volumeSourceText(text: string): string {
+  const drive = WINDOWS_DRIVE.test(text) ? text.slice(0, 2) : '';
+  return `${drive}${text.slice(drive.length).split(':')[0] ?? ''}`;
+}
+
 /**
  * Whether a bind source can only be a folder of this computer: `~…`, `.…` (relative to here) or a
  * Windows drive path. On a machine other than this computer such a path must be in a shared folder

@@ -272,12 +272,16 @@ export function registerMachineCommands(program: Command): void {
 
   machine
     .command('share')
-    .description('let a machine see a folder of this computer (containers there bind it with -v FOLDER:PATH); only shared folders are reachable')
+    .description(
+      'let a machine see a folder of this computer (containers there bind it with -v FOLDER:PATH); only shared folders are reachable',
+    )
     .argument('<name>', 'the machine')
     .argument('<path>', 'a folder of this computer (~/app, C:\\Users\\me\\app)')
     .option('--read-only', 'the machine may read it, never write')
     .action((name: string, path: string, options: { readOnly?: boolean }) =>
-      withCore(async ({ api }) => printShares(await api.call('machines.share', { machine: name, path, readOnly: options.readOnly === true }))),
+      withCore(async ({ api }) =>
+        printShares(await api.call('machines.share', { machine: name, path, readOnly: options.readOnly === true })),
+      ),
     );
 
   machine
@@ -285,11 +289,13 @@ export function registerMachineCommands(program: Command): void {
     .description('stop sharing a folder of this computer with a machine (a container using it sees it go)')
     .argument('<name>', 'the machine')
     .argument('<path>', 'a shared folder')
-    .action((name: string, path: string) => withCore(async ({ api }) => printShares(await api.call('machines.unshare', { machine: name, path }))));
+    .action((name: string, path: string) =>
+      withCore(async ({ api }) => printShares(await api.call('machines.unshare', { machine: name, path }))),
+    );
 
   machine
     .command('shares')
-    .description("the folders of this computer a machine may see")
+    .description('the folders of this computer a machine may see')
     .argument('<name>', 'the machine')
     .option('--json', 'print JSON')
     .action((name: string, options: { json?: boolean }) =>

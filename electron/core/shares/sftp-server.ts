@@ -48,11 +48,7 @@ interface SftpServerStream {
   attrs(reqid: number, attrs: SftpAttrs): void;
 }
 
-type SftpCtor = new (
-  client: unknown,
-  chanInfo: unknown,
-  cfg: { server: true; debug?: (line: string) => void },
-) => SftpServerStream;
+type SftpCtor = new (client: unknown, chanInfo: unknown, cfg: { server: true; debug?: (line: string) => void }) => SftpServerStream;
 const SFTP = (sftpModule as unknown as { SFTP: SftpCtor }).SFTP;
 
 export interface ShareServerOptions {
@@ -97,7 +93,11 @@ export function serveShare(stream: Duplex, options: ShareServerOptions): ShareSe
       },
     },
   };
-  const sftp = new SFTP(client, { type: 'sftp', incoming: {}, outgoing }, { server: true, ...(process.env.ONGGI_SHARE_DEBUG ? { debug: (line: string) => console.error(line) } : {}) });
+  const sftp = new SFTP(
+    client,
+    { type: 'sftp', incoming: {}, outgoing },
+    { server: true, ...(process.env.ONGGI_SHARE_DEBUG ? { debug: (line: string) => console.error(line) } : {}) },
+  );
   const handler = new ShareHandler(sftp, options, refused);
   handler.listen();
   stream.on('data', (chunk: Buffer) => sftp.push(chunk));
@@ -195,15 +195,20 @@ class ShareHandler {
       const file = this.file(handle);
       if (attrs.size !== undefined) await file.file.truncate(attrs.size);
       if (attrs.mode !== undefined) await file.file.chmod(attrs.mode & 0o7777);
-      if (attrs.atime !== undefined && attrs.mtime !== undefined) await file.file.utimes(attrs.atime, attrs.mtime);
+      if (attrs.atime !== undefined && attrs.mtime !== undefined && !sameTimes(await file.file.stat(), attrs.atime, attrs.mtime)) {
+        await file.file.utimes(attrs.atime, attrs.mtime);
+      }
       this.sftp.status(reqid, STATUS.OK);
     });
     reply('SETSTAT', async (reqid, path: string, attrs: SftpAttrs) => {
-      this.writable(`change attributes of ${path}`);
       const target = await this.followed(path);
+      // Times set to what they are already (the change-event touch, share-events.ts) change nothing: allowed read-only too.
+      if (!onlySameTimes(attrs, await fs.stat(target))) this.writable(`change attributes of ${path}`);
       if (attrs.size !== undefined) await fs.truncate(target, attrs.size);
       if (attrs.mode !== undefined) await fs.chmod(target, attrs.mode & 0o7777);
-      if (attrs.atime !== undefined && attrs.mtime !== undefined) await fs.utimes(target, attrs.atime, attrs.mtime);
+      if (attrs.atime !== undefined && attrs.mtime !== undefined && !sameTimes(await fs.stat(target), attrs.atime, attrs.mtime)) {
+        await fs.utimes(target, attrs.atime, attrs.mtime);
+      }
       this.sftp.status(reqid, STATUS.OK);
     });
     reply('CLOSE', async (reqid, handle: Buffer) => {
@@ -228,6 +233,7 @@ class ShareHandler {
       }
       const names = await Promise.all(
         batch.map(async (name) => {
+          // an entry removed since readdir is listed without attributes
           const stats = await fs.lstat(join(dir.path, name)).catch(() => undefined);
           return { filename: name, longname: name, ...(stats ? { attrs: toAttrs(stats) } : {}) };
         }),
@@ -272,6 +278,7 @@ class ShareHandler {
   async closeAll(): Promise<void> {
     const open = [...this.handles.values()];
     this.handles.clear();
+    // the session is over: a close that fails leaves nothing to report to
     await Promise.all(open.map((entry) => (entry.kind === 'file' ? entry.file.close().catch(() => undefined) : undefined)));
   }
 
@@ -347,6 +354,7 @@ class ShareHandler {
   /** For open with create: an existing entry is followed (and checked); a new one goes in a checked directory. */
   private async creatable(path: string): Promise<string> {
     const at = await this.unfollowed(path);
+    // absent: a new entry, made in the checked directory
     const existing = await fs.lstat(at).catch(() => undefined);
     return existing ? this.followed(path) : at;
   }
@@ -370,6 +378,26 @@ class ShareHandler {
     if (entry.kind !== 'file') throw new Refused(STATUS.FAILURE, 'not a file handle');
     return entry;
   }
+}
+
+/**
+ * Whether SFTP's whole-second times are the file's already: setting them would only lose the
+ * sub-second part on the desktop (and echo a change event back).
+ */
+function sameTimes(stats: Stats, atime: number, mtime: number): boolean {
+  return Math.floor(stats.atimeMs / 1000) === atime && Math.floor(stats.mtimeMs / 1000) === mtime;
+}
+
+function onlySameTimes(attrs: SftpAttrs, stats: Stats): boolean {
+  return (
+    attrs.size === undefined &&
+    attrs.mode === undefined &&
+    attrs.uid === undefined &&
+    attrs.gid === undefined &&
+    attrs.atime !== undefined &&
+    attrs.mtime !== undefined &&
+    sameTimes(stats, attrs.atime, attrs.mtime)
+  );
 }
 
 function toAttrs(stats: Stats): SftpAttrs {

@@ -3,7 +3,7 @@
 // covered by an empty tmpfs in the sshd's own mount namespace (sshd.ts `hide`), so the machine —
 // its shells, its agent, its containers — can reach it only through the share.
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +18,8 @@ import type { ShareResolution } from '../../../shared/shares.js';
 import { KnownHosts } from '../machines/ssh/known-hosts.js';
 import { shellCommand } from '../machines/ssh/quote.js';
 import { connectSsh, type SshConnection } from '../machines/ssh/ssh-connection.js';
-import { createHostCore, type HostCore } from '../host-core.js';
+import { asHostApi, createHostCore, type HostCore } from '../host-core.js';
+import { shareDesktopBinds } from '../../cli/desktop-binds.js';
 
 const BUNDLES_DIR = join(AGENT_DIR, '..', 'bundles');
 const IMAGE = 'busybox:share';
@@ -39,7 +40,12 @@ beforeAll(async () => {
   await writeFile(join(desktop, 'app', 'src', 'hello.txt'), 'hello from the desktop\n');
   await writeFile(join(desktop, 'docs', 'readme'), 'read only\n');
   await symlink('../../secret', join(desktop, 'app', 'src', 'escape'));
-  remote = { installRoot: join(root, 'remote/opt'), runDir: join(root, 'remote/run'), stateDir: join(root, 'remote/state'), supervisor: 'background' };
+  remote = {
+    installRoot: join(root, 'remote/opt'),
+    runDir: join(root, 'remote/run'),
+    stateDir: join(root, 'remote/state'),
+    supervisor: 'background',
+  };
   sshd = await startSshd({ env: isolation.env, hide: desktop });
   core = createHostCore({
     dataDir: join(root, 'data'),
@@ -72,7 +78,9 @@ afterAll(async () => {
     async () => {
       if (!core) return;
       const connection = await sshMachine(host(), 'box').sshConnection();
-      await connection.exec(shellCommand(['sh', '-c', 'for m in "$1"/shares/*; do fusermount3 -u -z "$m" 2>/dev/null; done; true', 'sh', remote.runDir]));
+      await connection.exec(
+        shellCommand(['sh', '-c', 'for m in "$1"/shares/*; do fusermount3 -u -z "$m" 2>/dev/null; done; true', 'sh', remote.runDir]),
+      );
     },
     async () => core?.close(),
     async () => {
@@ -90,6 +98,14 @@ afterAll(async () => {
   if (failures.length > 0) throw failures[0];
 }, 60_000);
 
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 function host(): HostCore {
   if (!core) throw new Error('the host core is set up in beforeAll');
   return core;
@@ -101,8 +117,29 @@ async function onMachine(argv: string[]): Promise<{ code: number | null; stdout:
   return connection.exec(shellCommand(argv), { timeoutMs: 20_000 });
 }
 
+/** A connection of the test's own to the machine (not the machine's: that one is cut in a test). */
+function observerConnection(): Promise<SshConnection> {
+  return connectSsh({
+    target: {
+      host: '127.0.0.1',
+      port: sshd?.port ?? 0,
+      user: 'root',
+      identityFiles: [sshd?.userKeyPath ?? ''],
+      identityFilesRequired: true,
+    },
+    knownHosts: new KnownHosts({ own: join(root, 'observer_known_hosts'), readOnly: [] }),
+    hostKeyPolicy: 'accept-new',
+    askHostKey: () => Promise.resolve(false),
+    askPassphrase: () => Promise.resolve(undefined),
+    passphraseCache: new Map(),
+  });
+}
+
 /** Runs a container to its end with these binds; its output. */
-async function runIn(binds: Array<{ source: string; target: string; readonly?: boolean }>, command: string[]): Promise<{ exitCode: number; output: string }> {
+async function runIn(
+  binds: Array<{ source: string; target: string; readonly?: boolean }>,
+  command: string[],
+): Promise<{ exitCode: number; output: string }> {
   const { id } = (await host().call('containers.create', {
     machine: 'box',
     image: IMAGE,
@@ -135,12 +172,15 @@ describe('a desktop folder shared with an SSH machine', () => {
     const resolved = (await host().call('machines.resolveShare', { machine: 'box', path: join(desktop, 'app', 'src') })) as ShareResolution;
     expect(resolved.machinePath).toMatch(new RegExp(`^${remote.runDir}/shares/[0-9a-f]{16}/src$`));
     // Asked again: the same mount, reused.
-    expect(((await host().call('machines.resolveShare', { machine: 'box', path: join(desktop, 'app') })) as ShareResolution).machinePath).toBe(
-      resolved.machinePath.replace(/\/src$/, ''),
-    );
+    expect(
+      ((await host().call('machines.resolveShare', { machine: 'box', path: join(desktop, 'app') })) as ShareResolution).machinePath,
+    ).toBe(resolved.machinePath.replace(/\/src$/, ''));
 
     await writeFile(join(desktop, 'app', 'src', 'edited.txt'), 'written on the desktop\n');
-    const read = await runIn([{ source: resolved.machinePath, target: '/app' }], ['sh', '-c', 'cat /app/hello.txt /app/edited.txt; echo made > /app/from-container']);
+    const read = await runIn(
+      [{ source: resolved.machinePath, target: '/app' }],
+      ['sh', '-c', 'cat /app/hello.txt /app/edited.txt; echo made > /app/from-container'],
+    );
     expect(read).toEqual({ exitCode: 0, output: 'hello from the desktop\nwritten on the desktop\n' });
     expect(await readFile(join(desktop, 'app', 'src', 'from-container'), 'utf8')).toBe('made\n');
 
@@ -149,10 +189,43 @@ describe('a desktop folder shared with an SSH machine', () => {
     expect(escape.output).toContain('exit=1');
   }, 120_000);
 
+  it('`run -v` of a desktop path: mounted through the share, the mapping in the labels; outside every share refused with the command', async () => {
+    const api = asHostApi(host());
+    const written = new Map([
+      ['/app', join(desktop, 'app', 'src')],
+      ['/data', '/srv/machine-data'],
+      ['/x', '~/not-shared'],
+    ]);
+    const { mounts, labels } = await shareDesktopBinds(
+      api,
+      'box',
+      [
+        { type: 'bind', source: join(desktop, 'app', 'src'), target: '/app', createSource: true },
+        { type: 'bind', source: '/srv/machine-data', target: '/data', createSource: true },
+      ],
+      written,
+    );
+    expect(mounts[0]).toMatchObject({
+      type: 'bind',
+      target: '/app',
+      createSource: false,
+      source: expect.stringMatching(new RegExp(`^${remote.runDir}/shares/[0-9a-f]{16}/src$`)),
+    });
+    // An absolute path in no shared folder is the machine's own, as before.
+    expect(mounts[1]).toEqual({ type: 'bind', source: '/srv/machine-data', target: '/data', createSource: true });
+    expect(labels).toEqual({ 'onggi.shared-folder:/app': `${join(desktop, 'app', 'src')} → ${(mounts[0] as { source: string }).source}` });
+    await expect(
+      shareDesktopBinds(api, 'box', [{ type: 'bind', source: join(homedir(), 'not-shared'), target: '/x', createSource: true }], written),
+    ).rejects.toThrow(`share it first with \`onggi machine share box ${join(homedir(), 'not-shared')}\``);
+  }, 60_000);
+
   it('a read-only share refuses writes from the container', async () => {
     await host().call('machines.share', { machine: 'box', path: join(desktop, 'docs'), readOnly: true });
     const resolved = (await host().call('machines.resolveShare', { machine: 'box', path: join(desktop, 'docs') })) as ShareResolution;
-    const run = await runIn([{ source: resolved.machinePath, target: '/docs' }], ['sh', '-c', 'cat /docs/readme; echo x > /docs/readme; echo "exit=$?"; echo y > /docs/new; echo "exit=$?"']);
+    const run = await runIn(
+      [{ source: resolved.machinePath, target: '/docs' }],
+      ['sh', '-c', 'cat /docs/readme; echo x > /docs/readme; echo "exit=$?"; echo y > /docs/new; echo "exit=$?"'],
+    );
     expect(run.output).toContain('read only\n');
     expect(run.output).toContain('exit=1\n');
     expect(run.output).not.toContain('exit=0');
@@ -160,19 +233,50 @@ describe('a desktop folder shared with an SSH machine', () => {
     await expect(readFile(join(desktop, 'docs', 'new'), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
   }, 120_000);
 
+  it('a desktop edit reaches an inotify watcher of the mount on the machine within 1 s, with the new content', async () => {
+    const resolved = (await host().call('machines.resolveShare', { machine: 'box', path: join(desktop, 'app', 'src') })) as ShareResolution;
+    const observer = await observerConnection();
+    try {
+      // inotifywait on the machine's side of the share: the same inode a container's bind of it watches.
+      const channel = await observer.execChannel(
+        shellCommand(['inotifywait', '-m', '-e', 'attrib,modify,create', '--format', '%e %f', resolved.machinePath]),
+      );
+      let stdout = '';
+      let stderr = '';
+      channel.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      channel.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      await waitFor(() => stderr.includes('Watches established'), 'inotifywait to watch');
+      const started = performance.now();
+      await writeFile(join(desktop, 'app', 'src', 'hello.txt'), 'edited on the desktop\n');
+      await waitFor(() => stdout.includes('hello.txt'), 'the event on the machine', 5000);
+      const latencyMs = performance.now() - started;
+      channel.close();
+      expect(stdout).toMatch(/ATTRIB hello\.txt/);
+      expect(latencyMs).toBeLessThan(1000);
+      const read = await observer.exec(shellCommand(['cat', `${resolved.machinePath}/hello.txt`]));
+      expect(read.stdout).toBe('edited on the desktop\n');
+      console.log(`share: a desktop edit reached inotifywait on the machine in ${latencyMs.toFixed(0)} ms`);
+    } finally {
+      observer.close();
+    }
+  }, 60_000);
+
   it('after the SSH link is cut and restored, the same mount works again; meanwhile a read fails at once', async () => {
     const resolved = (await host().call('machines.resolveShare', { machine: 'box', path: join(desktop, 'app') })) as ShareResolution;
     const mountId = async (via: SshConnection) =>
-      (await via.exec(shellCommand(['sh', '-c', 'grep " $1 " /proc/self/mountinfo | grep " - fuse.sshfs " | cut -d" " -f1', 'sh', resolved.machinePath]))).stdout.trim();
+      (
+        await via.exec(
+          shellCommand([
+            'sh',
+            '-c',
+            'grep " $1 " /proc/self/mountinfo | grep " - fuse.sshfs " | cut -d" " -f1',
+            'sh',
+            resolved.machinePath,
+          ]),
+        )
+      ).stdout.trim();
     // A second connection of the test's own watches from the machine while the machine's is down.
-    const observer = await connectSsh({
-      target: { host: '127.0.0.1', port: sshd?.port ?? 0, user: 'root', identityFiles: [sshd?.userKeyPath ?? ''], identityFilesRequired: true },
-      knownHosts: new KnownHosts({ own: join(root, 'observer_known_hosts'), readOnly: [] }),
-      hostKeyPolicy: 'accept-new',
-      askHostKey: () => Promise.resolve(false),
-      askPassphrase: () => Promise.resolve(undefined),
-      passphraseCache: new Map(),
-    });
+    const observer = await observerConnection();
     try {
       const mounted = await mountId(observer);
       expect(mounted).not.toBe('');

@@ -84,6 +84,7 @@ export class ShareServing {
 
   /** Listens on every share's socket on this connection (a stale socket of an old connection is removed first). */
   async serve(connection: SshConnection, runDir: string, shares: readonly SharedFolder[]): Promise<void> {
+    // a share that cannot be served now fails, with its reason, when a container asks for it (mount)
     await Promise.all(shares.map((share) => this.forward(connection, runDir, share).catch(() => undefined)));
   }
 
@@ -100,11 +101,23 @@ export class ShareServing {
     const { connection, paths, runDir, user } = target;
     const mountpoint = shareMountpoint(runDir, share.path);
     const socket = shareSocket(runDir, share.path);
-    await this.root(target, ['sh', '-c', 'mkdir -p -- "$1" && install -d -m 0700 -o "$3" -- "$2"', 'onggi-share', mountpoint, socketDir(runDir), user]);
+    await this.root(target, [
+      'sh',
+      '-c',
+      'mkdir -p -- "$1" && install -d -m 0700 -o "$3" -- "$2"',
+      'onggi-share',
+      mountpoint,
+      socketDir(runDir),
+      user,
+    ]);
     await this.forward(connection, runDir, share);
     const mounted = await this.root(target, ['sh', '-c', 'grep -qs " $1 fuse.sshfs " /proc/mounts', 'onggi-share', mountpoint], true);
     if (mounted.code === 0) return mountpoint;
-    const sshfs = await this.root(target, ['sh', '-c', 'command -v sshfs >/dev/null || exit 127; exec sshfs "$@"', 'sshfs', ...sshfsDialArgs(mountpoint, paths, socket)], true);
+    const sshfs = await this.root(
+      target,
+      ['sh', '-c', 'command -v sshfs >/dev/null || exit 127; exec sshfs "$@"', 'sshfs', ...sshfsDialArgs(mountpoint, paths, socket)],
+      true,
+    );
     if (sshfs.code === 127) {
       throw new OnggiError(
         ErrorCode.Unavailable,
@@ -113,7 +126,11 @@ export class ShareServing {
       );
     }
     if (sshfs.code !== 0) {
-      throw new OnggiError(ErrorCode.OperationFailed, 'share_mount_failed', `${this.machine}: sshfs could not mount ${share.path}: ${sshfs.stderr.trim()}`);
+      throw new OnggiError(
+        ErrorCode.OperationFailed,
+        'share_mount_failed',
+        `${this.machine}: sshfs could not mount ${share.path}: ${sshfs.stderr.trim()}`,
+      );
     }
     return mountpoint;
   }
@@ -121,7 +138,17 @@ export class ShareServing {
   /** Unmounts a share on the machine (lazily: a container still using it sees it go). */
   async unmount(target: ShareMachine, desktopPath: string): Promise<void> {
     const mountpoint = shareMountpoint(target.runDir, desktopPath);
-    await this.root(target, ['sh', '-c', 'fusermount3 -u -z -- "$1" 2>/dev/null || fusermount -u -z -- "$1" 2>/dev/null || umount -l -- "$1" 2>/dev/null; rmdir -- "$1" 2>/dev/null; true', 'onggi-share', mountpoint], true);
+    await this.root(
+      target,
+      [
+        'sh',
+        '-c',
+        'fusermount3 -u -z -- "$1" 2>/dev/null || fusermount -u -z -- "$1" 2>/dev/null || umount -l -- "$1" 2>/dev/null; rmdir -- "$1" 2>/dev/null; true',
+        'onggi-share',
+        mountpoint,
+      ],
+      true,
+    );
     await this.stop(target.connection, target.runDir, desktopPath);
   }
 
@@ -148,7 +175,13 @@ export class ShareServing {
     await new Promise<void>((resolve, reject) =>
       connection.client.openssh_forwardInStreamLocal(socket, (error) =>
         error
-          ? reject(new OnggiError(ErrorCode.Unavailable, 'share_forward_failed', `${this.machine}: cannot listen on ${socket} for ${share.path}: ${errorMessage(error)}`))
+          ? reject(
+              new OnggiError(
+                ErrorCode.Unavailable,
+                'share_forward_failed',
+                `${this.machine}: cannot listen on ${socket} for ${share.path}: ${errorMessage(error)}`,
+              ),
+            )
           : resolve(),
       ),
     );
@@ -159,7 +192,10 @@ export class ShareServing {
   private async root(target: ShareMachine, argv: string[], allowFailure = false) {
     const { connection, paths } = target;
     const password = readsSudoPassword(paths.privilege) ? knownSudoPassword(connection) : undefined;
-    const result = await connection.exec(shellCommand([...paths.privilege, ...argv]), password !== undefined ? { stdin: sudoInput(password), timeoutMs: 30_000 } : { timeoutMs: 30_000 });
+    const result = await connection.exec(
+      shellCommand([...paths.privilege, ...argv]),
+      password !== undefined ? { stdin: sudoInput(password), timeoutMs: 30_000 } : { timeoutMs: 30_000 },
+    );
     if (!allowFailure && result.code !== 0) {
       throw new OnggiError(ErrorCode.OperationFailed, 'share_mount_failed', `${this.machine}: ${argv[0]} failed: ${result.stderr.trim()}`);
     }

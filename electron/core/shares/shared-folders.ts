@@ -13,7 +13,12 @@ export function desktopFolder(path: string, facts: Facts, field = 'params.path')
   const p = desktopPath(facts);
   const expanded = expandHome(path, facts);
   if (!p.isAbsolute(expanded)) {
-    throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', `${path}: a folder of this computer must be an absolute path (or start with ~)`, field);
+    throw new OnggiError(
+      ErrorCode.InvalidParams,
+      'invalid_params',
+      `${path}: a folder of this computer must be an absolute path (or start with ~)`,
+      field,
+    );
   }
   const normalized = p.normalize(expanded);
   // No trailing separator, except for a root (`/`, `C:\`).
@@ -23,8 +28,10 @@ export function desktopFolder(path: string, facts: Facts, field = 'params.path')
 /** The list with `path` shared (an existing folder of this computer); sharing it again changes read-only. */
 export async function withShare(shares: readonly SharedFolder[], path: string, readOnly: boolean, facts: Facts): Promise<SharedFolder[]> {
   const folder = desktopFolder(path, facts);
+  // absent or unreadable: refused just below as not a folder
   const info = await stat(folder).catch(() => undefined);
-  if (!info?.isDirectory()) throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', `${folder} is not a folder on this computer`, 'params.path');
+  if (!info?.isDirectory())
+    throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', `${folder} is not a folder on this computer`, 'params.path');
   const others = shares.filter((share) => !samePath(share.path, folder, facts));
   return [...others, { path: folder, readOnly }];
 }

@@ -33,6 +33,7 @@ import { openCommandTerminal, openMachineTerminal } from './ssh-terminal.js';
 import { uploadFile, type UploadedFile } from './upload.js';
 import type { SharedFolder, ShareResolution } from '../../../../shared/shares.js';
 import { ShareServing } from '../../shares/share-mount.js';
+import { ShareEvents } from '../../shares/share-events.js';
 import { notShared, shareHolding } from '../../shares/shared-folders.js';
 
 const DEFAULT_IDENTITY_FILES = ['~/.ssh/id_ed25519', '~/.ssh/id_ecdsa', '~/.ssh/id_rsa'];
@@ -133,6 +134,8 @@ export class SshMachine implements Machine {
   private readonly shares: ShareServing;
   /** The shares being served on the current connection (settles, never fails: see ShareServing.serve). */
   private serving: Promise<void> = Promise.resolve();
+  /** Desktop file events of the shares mounted by this process, forwarded to the machine. */
+  readonly shareEvents: ShareEvents;
 
   constructor(
     private readonly options: SshMachineOptions,
@@ -143,6 +146,7 @@ export class SshMachine implements Machine {
     this.facts = options.facts ?? currentFacts();
     this.passphrases = options.passphrases ?? new Map<string, string>();
     this.shares = new ShareServing(this.name);
+    this.shareEvents = new ShareEvents(this.facts);
     this.knownHosts = knownHostsFor(options.dataDir, options.userKnownHosts, this.facts);
     const onPortForward = options.onPortForward;
     const published = onPortForward ? new PublishedPorts(this, onPortForward) : undefined;
@@ -303,7 +307,12 @@ export class SshMachine implements Machine {
     const removed = before.filter((old) => !shares.some((share) => share.path === old.path));
     const deployed = this.lastDeploy;
     for (const share of removed) {
-      if (deployed) await this.shares.unmount({ connection, paths: deployed.paths, runDir: this.runDir(), user: this.options.definition.user }, share.path);
+      this.shareEvents.unwatch(share.path);
+      if (deployed)
+        await this.shares.unmount(
+          { connection, paths: deployed.paths, runDir: this.runDir(), user: this.options.definition.user },
+          share.path,
+        );
       else await this.shares.stop(connection, this.runDir(), share.path);
     }
   }
@@ -321,10 +330,9 @@ export class SshMachine implements Machine {
     if (!deployed) throw new OnggiError(ErrorCode.Unavailable, 'agent_unreachable', `the agent on ${this.name} is not deployed`);
     const connection = await this.ssh();
     await this.serving;
-    const mountpoint = await this.shares.mount(
-      { connection, paths: deployed.paths, runDir: this.runDir(), user: this.options.definition.user },
-      holding.share,
-    );
+    const target = { connection, paths: deployed.paths, runDir: this.runDir(), user: this.options.definition.user };
+    const mountpoint = await this.shares.mount(target, holding.share);
+    this.shareEvents.watch(holding.share, mountpoint, target);
     return { desktopPath: holding.path, share: holding.share, machinePath: [mountpoint, ...holding.parts].join('/') };
   }
 
@@ -342,6 +350,7 @@ export class SshMachine implements Machine {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.shareEvents.close();
     this.link.close();
     await this.published?.close();
     await Promise.all([...this.forwards].map((forward) => forward.close()));
@@ -373,6 +382,8 @@ export class SshMachine implements Machine {
     // The shares' mounts on the machine reconnect through this connection from now on (share-mount.ts);
     // a share that cannot be served is reported when a container asks for it.
     this.serving = this.shares.serve(connection, this.runDir(), this.options.definition.shares);
+    if (this.lastDeploy)
+      this.shareEvents.retarget({ connection, paths: this.lastDeploy.paths, runDir: this.runDir(), user: this.options.definition.user });
     return connection;
   }
 
