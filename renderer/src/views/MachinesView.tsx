@@ -15,6 +15,7 @@ import { useToasts } from '../stores/toasts';
 import { AddSshDialog } from './machines/AddSshDialog';
 import { AddVagrantDialog } from './machines/AddVagrantDialog';
 import { DiskUsagePanel } from './machines/DiskUsagePanel';
+import { SharedFoldersPanel } from './machines/SharedFoldersPanel';
 import { ConnectButton, DeployBar, RemoveMachineButton, RetryCountdown } from './machines/MachineConnection';
 import { ViewHeader } from './ViewHeader';
 
@@ -161,6 +162,7 @@ export function MachineCard({ machine }: { machine: MachineSummary }) {
         <p className="muted machine-waiting">{t('machine.info.waiting')}</p>
       ) : null}
       {machine.state === 'ready' && <DiskUsagePanel machine={machine.name} />}
+      {machine.provider === 'ssh' && <SharedFoldersPanel machine={machine.name} />}
     </section>
   );
 }
