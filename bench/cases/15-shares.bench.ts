@@ -7,72 +7,32 @@
 // Every operation runs on the machine, timed from the desktop around one exec (a few ms of
 // round trip, the same for both sides). The native reads come from the machine's page cache (the
 // bench does not drop a shared machine's caches); the share's cannot (FUSE drops them on open).
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { sshMachine, addSshMachine } from '../../build/testing/host-machines.js';
-import { AGENT_DIR } from '../../build/testing/isolated-agent.js';
-import { remoteAgentEnv, stopRemoteAgents } from '../../build/testing/remote-agent.js';
-import { startSshd, type Sshd } from '../../build/testing/sshd.js';
-import { stageRuntime } from '../../build/runtime.mjs';
-import { createHostCore, type HostCore } from '../../electron/core/host-core.js';
+import { sshMachine } from '../../build/testing/host-machines.js';
+import { startLoopbackMachine, type LoopbackMachine } from '../../build/testing/loopback-machine.js';
+import type { HostCore } from '../../electron/core/host-core.js';
 import { shellCommand } from '../../electron/core/machines/ssh/quote.js';
 import type { ShareResolution } from '../../shared/shares.js';
 import { loadNote, record, round, stats, type Stats } from '../harness.js';
 
 const RUNS = Number(process.env.BENCH_SHARE_RUNS ?? 3);
 const MIB = 256;
-const BUNDLES_DIR = join(AGENT_DIR, '..', 'bundles');
-const isolation = remoteAgentEnv();
-let sshd: Sshd | undefined;
+let machine: LoopbackMachine | undefined;
 let core: HostCore | undefined;
 let root = '';
-let remote: { installRoot: string; runDir: string; stateDir: string; supervisor: 'background' };
 
 beforeAll(async () => {
-  await stageRuntime({ arch: 'x64', outDir: BUNDLES_DIR });
-  root = await mkdtemp(join(tmpdir(), 'onggi-bench-share-'));
-  remote = {
-    installRoot: join(root, 'remote/opt'),
-    runDir: join(root, 'remote/run'),
-    stateDir: join(root, 'remote/state'),
-    supervisor: 'background',
-  };
-  sshd = await startSshd({ env: isolation.env });
-  core = createHostCore({
-    dataDir: join(root, 'data'),
-    agentDir: AGENT_DIR,
-    bundlesDir: BUNDLES_DIR,
-    nodeRuntime: { command: process.execPath },
-    localAgent: { runDir: join(root, 'local/run'), stateDir: join(root, 'local/state') },
-    platform: 'linux',
-    prompts: { hostKey: () => Promise.resolve(false), secret: () => Promise.resolve(undefined) },
-    ssh: { userKnownHosts: [], agentSocket: '' },
-  });
-  await addSshMachine(core, {
-    provider: 'ssh',
-    name: 'box',
-    host: '127.0.0.1',
-    port: sshd.port,
-    user: 'root',
-    identityFile: sshd.userKeyPath,
-    acceptNewHostKey: true,
-    remote,
-  });
+  machine = await startLoopbackMachine({ prefix: 'onggi-bench-share-' });
+  ({ core, root } = machine);
 }, 600_000);
 
 afterAll(async () => {
-  const steps: Array<() => Promise<unknown>> = [
-    async () => {
-      if (core) await run(['sh', '-c', 'for m in "$1"/shares/*; do fusermount3 -u -z "$m" 2>/dev/null; done; true', 'sh', remote.runDir]);
-    },
-    async () => core?.close(),
-    async () => root && stopRemoteAgents(remote.runDir, `${root}/remote`, isolation),
-    async () => sshd?.stop(),
-    async () => root && rm(root, { recursive: true, force: true }),
-  ];
-  for (const step of steps) await step().catch((error: unknown) => console.error(error));
+  const runDir = machine?.remote.runDir;
+  await machine?.stop(() =>
+    run(['sh', '-c', 'for m in "$1"/shares/*; do fusermount3 -u -z "$m" 2>/dev/null; done; true', 'sh', runDir ?? '/nonexistent']),
+  );
 }, 120_000);
 
 async function run(argv: string[]): Promise<string> {

@@ -11,7 +11,7 @@
 // as root, reading one JSON line `{path, atime, mtime}` per path (the paths are ours: the mount
 // point joined with a path the desktop reported under the shared folder).
 import { watch, type FSWatcher } from 'node:fs';
-import { lstat } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import type { ClientChannel } from 'ssh2';
 import type { SharedFolder } from '../../../shared/shares.js';
 import { knownSudoPassword, readsSudoPassword, sudoInput } from '../deploy/sudo.js';
@@ -32,7 +32,69 @@ const TOUCH_SCRIPT = [
 interface Watched {
   share: SharedFolder;
   mountpoint: string;
-  watcher: FSWatcher;
+  watcher: TreeWatcher;
+}
+
+/**
+ * A folder tree's changes, as paths relative to its root. On Linux one inotify watch per directory
+ * (a directory's watch reports its entries): Node's own `recursive` there watches every file too —
+ * 20,202 watches for a tree of 200 folders × 100 files, measured, and the setup crawled. macOS
+ * (FSEvents) and Windows (ReadDirectoryChangesW) watch a tree natively.
+ */
+class TreeWatcher {
+  private readonly watchers = new Map<string, FSWatcher>();
+  private closed = false;
+
+  constructor(
+    private readonly root: string,
+    private readonly facts: Pick<PlatformFacts, 'os'>,
+    private readonly onChange: (relative: string) => void,
+  ) {
+    if (facts.os === 'linux') void this.add('');
+    else this.watchDir('', true);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const watcher of this.watchers.values()) watcher.close();
+    this.watchers.clear();
+  }
+
+  private async add(relative: string): Promise<void> {
+    if (this.closed || this.watchers.has(relative)) return;
+    this.watchDir(relative, false);
+    const p = desktopPath(this.facts);
+    // gone already: its parent's watch reported it
+    const entries = await readdir(p.join(this.root, relative), { withFileTypes: true }).catch(() => []);
+    // Links are not followed: a linked folder may lie outside the share.
+    await Promise.all(entries.filter((entry) => entry.isDirectory()).map((entry) => this.add(p.join(relative, entry.name))));
+  }
+
+  private watchDir(relative: string, recursive: boolean): void {
+    const p = desktopPath(this.facts);
+    let watcher: FSWatcher;
+    try {
+      watcher = watch(p.join(this.root, relative), { recursive }, (event, name) => {
+        if (!name) return;
+        const changed = p.join(relative, name.toString());
+        this.onChange(changed);
+        // A folder made (or moved in) is watched too; one removed ends its own watch ('error'/close).
+        if (!recursive && event === 'rename') {
+          void lstat(p.join(this.root, changed)).then(
+            (stats) => (stats.isDirectory() ? this.add(changed) : undefined),
+            () => undefined, // removed: nothing to watch
+          );
+        }
+      });
+    } catch {
+      return; // removed between readdir and watch: its parent's watch reported it
+    }
+    watcher.on('error', () => {
+      watcher.close();
+      this.watchers.delete(relative);
+    });
+    this.watchers.set(relative, watcher);
+  }
 }
 
 export class ShareEvents {
@@ -50,10 +112,7 @@ export class ShareEvents {
   watch(share: SharedFolder, mountpoint: string, target: ShareMachine): void {
     this.target = target;
     if (this.watched.has(share.path)) return;
-    const watcher = watch(share.path, { recursive: true }, (_event, name) => {
-      if (name) this.queue(share, mountpoint, name.toString());
-    });
-    watcher.on('error', () => this.unwatch(share.path)); // the folder went away on the desktop
+    const watcher = new TreeWatcher(share.path, this.facts, (relative) => this.queue(share, mountpoint, relative));
     this.watched.set(share.path, { share, mountpoint, watcher });
   }
 

@@ -2,37 +2,34 @@
 // the machine, the agent deployed over it (isolated), sshfs on the machine. The desktop folder is
 // covered by an empty tmpfs in the sshd's own mount namespace (sshd.ts `hide`), so the machine —
 // its shells, its agent, its containers — can reach it only through the share.
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBusyboxLayer } from '../../../build/testing/busybox-layer.js';
-import { sshMachine, addSshMachine } from '../../../build/testing/host-machines.js';
-import { AGENT_DIR } from '../../../build/testing/isolated-agent.js';
-import { unmountUnder } from '../../../build/testing/mounts.js';
-import { remoteAgentEnv, stopRemoteAgents } from '../../../build/testing/remote-agent.js';
-import { startSshd, type Sshd } from '../../../build/testing/sshd.js';
-import { stageRuntime } from '../../../build/runtime.mjs';
+import { sshMachine } from '../../../build/testing/host-machines.js';
+import { startLoopbackMachine, type LoopbackMachine } from '../../../build/testing/loopback-machine.js';
+import type { Sshd } from '../../../build/testing/sshd.js';
 import type { ShareResolution } from '../../../shared/shares.js';
 import { KnownHosts } from '../machines/ssh/known-hosts.js';
 import { shellCommand } from '../machines/ssh/quote.js';
 import { connectSsh, type SshConnection } from '../machines/ssh/ssh-connection.js';
-import { asHostApi, createHostCore, type HostCore } from '../host-core.js';
+import { asHostApi, type HostCore } from '../host-core.js';
 import { shareDesktopBinds } from '../../cli/desktop-binds.js';
 
-const BUNDLES_DIR = join(AGENT_DIR, '..', 'bundles');
 const IMAGE = 'busybox:share';
-const isolation = remoteAgentEnv();
+let machine: LoopbackMachine | undefined;
 let sshd: Sshd | undefined;
+let core: HostCore | undefined;
 let root = '';
 let desktop = '';
-let remote: { installRoot: string; runDir: string; stateDir: string; supervisor: 'background' };
-let core: HostCore | undefined;
+let remote: LoopbackMachine['remote'];
 
 beforeAll(async () => {
-  await stageRuntime({ arch: 'x64', outDir: BUNDLES_DIR });
-  root = await mkdtemp(join(tmpdir(), 'onggi-share-test-'));
+  // The desktop folder is made after sshd covered it in its namespace: the machine never saw it.
+  machine = await startLoopbackMachine({ prefix: 'onggi-share-test-', hide: (dir) => join(dir, 'desktop') });
+  ({ core, sshd, root, remote } = machine);
   desktop = join(root, 'desktop');
   await mkdir(join(desktop, 'app', 'src'), { recursive: true });
   await mkdir(join(desktop, 'docs'), { recursive: true });
@@ -40,62 +37,19 @@ beforeAll(async () => {
   await writeFile(join(desktop, 'app', 'src', 'hello.txt'), 'hello from the desktop\n');
   await writeFile(join(desktop, 'docs', 'readme'), 'read only\n');
   await symlink('../../secret', join(desktop, 'app', 'src', 'escape'));
-  remote = {
-    installRoot: join(root, 'remote/opt'),
-    runDir: join(root, 'remote/run'),
-    stateDir: join(root, 'remote/state'),
-    supervisor: 'background',
-  };
-  sshd = await startSshd({ env: isolation.env, hide: desktop });
-  core = createHostCore({
-    dataDir: join(root, 'data'),
-    agentDir: AGENT_DIR,
-    bundlesDir: BUNDLES_DIR,
-    nodeRuntime: { command: process.execPath },
-    localAgent: { runDir: join(root, 'local/run'), stateDir: join(root, 'local/state') },
-    platform: 'linux',
-    prompts: { hostKey: () => Promise.resolve(false), secret: () => Promise.resolve(undefined) },
-    ssh: { userKnownHosts: [], agentSocket: '' },
-  });
-  await addSshMachine(core, {
-    provider: 'ssh',
-    name: 'box',
-    host: '127.0.0.1',
-    port: sshd.port,
-    user: 'root',
-    identityFile: sshd.userKeyPath,
-    acceptNewHostKey: true,
-    remote,
-  });
   const layer = await makeBusyboxLayer(join(root, 'busybox'));
   await tar.c({ cwd: layer, file: join(root, 'busybox.tar') }, ['.']);
   await host().importImageFile('box', join(root, 'busybox.tar'), { kind: 'rootfs', name: IMAGE });
 }, 300_000);
 
 afterAll(async () => {
-  const steps: Array<() => Promise<unknown>> = [
-    // The mounts live in the sshd's namespace: unmounted from there, while the link is up.
-    async () => {
-      if (!core) return;
-      const connection = await sshMachine(host(), 'box').sshConnection();
-      await connection.exec(
-        shellCommand(['sh', '-c', 'for m in "$1"/shares/*; do fusermount3 -u -z "$m" 2>/dev/null; done; true', 'sh', remote.runDir]),
-      );
-    },
-    async () => core?.close(),
-    async () => {
-      if (root) await stopRemoteAgents(remote.runDir, `${root}/remote`, isolation);
-    },
-    async () => sshd?.stop(),
-    async () => {
-      if (!root) return;
-      unmountUnder(root);
-      await rm(root, { recursive: true, force: true });
-    },
-  ];
-  const failures: unknown[] = [];
-  for (const step of steps) await step().catch((error: unknown) => failures.push(error));
-  if (failures.length > 0) throw failures[0];
+  // The mounts live in the sshd's namespace: unmounted from there, while the link is up.
+  await machine?.stop(async () => {
+    const connection = await sshMachine(host(), 'box').sshConnection();
+    await connection.exec(
+      shellCommand(['sh', '-c', 'for m in "$1"/shares/*; do fusermount3 -u -z "$m" 2>/dev/null; done; true', 'sh', remote.runDir]),
+    );
+  });
 }, 60_000);
 
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
