@@ -107,7 +107,12 @@ function specFrom(image: string, command: string[], options: RunOptions, autoRem
 }
 
 /** Desktop folders among the binds mounted through the machine's shares (desktop-binds.ts); the mapping goes in labels. */
-async function withDesktopBinds(session: Session, spec: ContainerSpecInput, volumeFlags: readonly string[]): Promise<ContainerSpecInput> {
+async function withDesktopBinds(
+  session: Session,
+  spec: ContainerSpecInput,
+  volumeFlags: readonly string[],
+  detached: boolean,
+): Promise<ContainerSpecInput> {
   if (!spec.mounts?.length) return spec;
   const written = new Map<string, string>();
   for (const text of volumeFlags) {
@@ -116,6 +121,12 @@ async function withDesktopBinds(session: Session, spec: ContainerSpecInput, volu
   }
   const { mounts, labels } = await shareDesktopBinds(session.api, session.machine, spec.mounts, written);
   if (Object.keys(labels).length === 0) return spec;
+  // This process serves the share while it runs (electron/core/shares/share-mount.ts).
+  if (detached) {
+    process.stderr.write(
+      `onggi: the desktop folders of this container are served while the window or \`onggi serve\` is connected to ${session.machine}; until then they read as errors there\n`,
+    );
+  }
   return { ...spec, mounts, labels: { ...spec.labels, ...labels } };
 }
 
@@ -189,6 +200,7 @@ export function registerContainerCommands(program: Command): void {
           session,
           specFrom(image, command, options, Boolean(options.rm && (options.detach || consoleAttached))),
           options.volume ?? [],
+          options.detach === true,
         );
         const { id } = await api.call('containers.create', { machine, ...spec });
         if (options.detach) {

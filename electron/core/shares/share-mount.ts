@@ -30,6 +30,22 @@ import { serveShare } from './sftp-server.js';
  */
 const SSHFS_COMMON = ['-o', 'allow_other', '-o', 'dcache_timeout=1', '-o', 'entry_timeout=1', '-o', 'attr_timeout=1'];
 
+/**
+ * Runs sshfs, installing it first where the distro packages it (Debian/Ubuntu: sshfs; Fedora/RHEL:
+ * fuse-sshfs), the first time a share is mounted there; 127 when it is still missing.
+ */
+const SSHFS_SCRIPT = [
+  'if ! command -v sshfs >/dev/null; then',
+  '  if command -v apt-get >/dev/null; then',
+  '    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sshfs >/dev/null 2>&1 ||',
+  '      { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sshfs >/dev/null 2>&1; }',
+  '  elif command -v dnf >/dev/null; then dnf install -y -q fuse-sshfs >/dev/null 2>&1',
+  '  fi',
+  '  command -v sshfs >/dev/null || exit 127',
+  'fi',
+  'exec sshfs "$@"',
+].join('\n');
+
 /** sshfs on this stdin/stdout (the confinement test; Lima's way). */
 export function sshfsSlaveArgs(mountpoint: string): string[] {
   return ['-o', 'slave', ...SSHFS_COMMON, ':/', mountpoint];
@@ -113,16 +129,12 @@ export class ShareServing {
     await this.forward(connection, runDir, share);
     const mounted = await this.root(target, ['sh', '-c', 'grep -qs " $1 fuse.sshfs " /proc/mounts', 'onggi-share', mountpoint], true);
     if (mounted.code === 0) return mountpoint;
-    const sshfs = await this.root(
-      target,
-      ['sh', '-c', 'command -v sshfs >/dev/null || exit 127; exec sshfs "$@"', 'sshfs', ...sshfsDialArgs(mountpoint, paths, socket)],
-      true,
-    );
+    const sshfs = await this.root(target, ['sh', '-c', SSHFS_SCRIPT, 'sshfs', ...sshfsDialArgs(mountpoint, paths, socket)], true);
     if (sshfs.code === 127) {
       throw new OnggiError(
         ErrorCode.Unavailable,
         'sshfs_missing',
-        `${this.machine} has no sshfs, which shared folders need: install it there (apt-get install sshfs, dnf install fuse-sshfs) and try again`,
+        `${this.machine} has no sshfs, which shared folders need, and Onggi could not install it (apt-get install sshfs or dnf install fuse-sshfs): install it there and try again`,
       );
     }
     if (sshfs.code !== 0) {
