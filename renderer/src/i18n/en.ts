@@ -619,8 +619,7 @@ export const en = {
   'probe.error': 'Could not probe {to} from {from}: {message}',
   'shares.heading': 'Shared folders',
   'shares.title': 'Desktop folders shared with {machine}',
-  'shares.hint':
-    'Containers on this machine can bind these desktop folders (-v ~/app:/app); nothing else on the desktop is reachable.',
+  'shares.hint': 'Containers on this machine can bind these desktop folders (-v ~/app:/app); nothing else on the desktop is reachable.',
   'shares.none': 'No desktop folder is shared with this machine.',
   'shares.error': 'Shared folders: {message}',
   'shares.readOnly': 'read-only',
