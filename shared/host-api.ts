@@ -31,6 +31,7 @@ import { MachineName } from './names.js';
 import { SystemInfo } from './system-info.js';
 import { TerminalExitEvent, TerminalOutputEvent, terminalMethods } from './terminals.js';
 import { uploadMethods } from './uploads.js';
+import { shareMethods } from './shares.js';
 
 export const MachineProvider = z.enum(['local', 'vagrant', 'ssh', 'ec2']);
 export const MachineState = z.enum(['stopped', 'starting', 'connecting', 'deploying', 'ready', 'lost', 'error']);
@@ -194,6 +195,7 @@ export const hostMethods = {
   'setup.check': { params: z.strictObject({}).optional(), result: HostSetupReport },
   ...terminalMethods,
   ...uploadMethods,
+  ...shareMethods,
   ...machinePassthrough,
 } as const;
 

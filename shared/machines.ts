@@ -4,6 +4,7 @@
 import { ClockPolicy } from './clock.js';
 import { z } from 'zod';
 import { MachineName, NewMachineName } from './names.js';
+import { SharedFolders } from './shares.js';
 
 /** A host name, IPv4 or IPv6 address. No leading `-` (it would read as an option to a tool). */
 export const SshHost = z
@@ -65,6 +66,8 @@ export const SshMachineDefinition = z.strictObject({
   remote: RemoteLayout.optional(),
   /** `correct`: Onggi runs this machine (a VM of its own) and steps its clock when it drifts; `report` (an SSH host with its own NTP): only shown. */
   clock: ClockPolicy.default('report'),
+  /** Desktop folders this machine may see (shared/shares.ts). */
+  shares: SharedFolders.default([]),
 });
 export type SshMachineDefinition = z.infer<typeof SshMachineDefinition>;
 export type SshMachineDefinitionInput = z.input<typeof SshMachineDefinition>;

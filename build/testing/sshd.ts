@@ -27,6 +27,12 @@ export interface SshdOptions {
    * bridges and packet filter rules.
    */
   netns?: { name: string; address: string };
+  /**
+   * A folder of the test's own that the machine must not see: sshd (and all it starts: the agent,
+   * sshfs) runs in a mount namespace of its own where an empty tmpfs covers it. The namespace goes
+   * when its last process does. Not with `netns`.
+   */
+  hide?: string;
 }
 
 export interface Sshd {
@@ -100,7 +106,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       ].join('\n'),
     );
     const logPath = join(dir, 'sshd.log');
-    let child = await launch(configPath, logPath, port, options.netns);
+    let child = await launch(configPath, logPath, port, options.netns, options.hide);
 
     const sshd: Sshd = {
       host: options.netns?.address ?? '127.0.0.1',
@@ -146,7 +152,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
           await rm(`${hostKeyPath}.pub`, { force: true });
           keygen(hostKeyPath, '');
         }
-        child = await launch(configPath, logPath, port, options.netns);
+        child = await launch(configPath, logPath, port, options.netns, options.hide);
       },
       log: () => readFile(logPath, 'utf8').catch(() => ''),
       async stop() {
@@ -206,11 +212,35 @@ export function freePort(): Promise<number> {
  * and waits for its banner; in a netns, which this process cannot connect into, for the line sshd
  * logs once it listens.
  */
-async function launch(configPath: string, logPath: string, port: number, netns?: SshdOptions['netns']): Promise<ChildProcess> {
+async function launch(
+  configPath: string,
+  logPath: string,
+  port: number,
+  netns?: SshdOptions['netns'],
+  hide?: string,
+): Promise<ChildProcess> {
   const argv = [SSHD, '-D', '-f', configPath, '-E', logPath];
+  // unshare and sh exec: the spawned pid is still sshd's.
+  const hidden = hide
+    ? [
+        'unshare',
+        '--mount',
+        '--propagation',
+        'private',
+        '--',
+        'sh',
+        '-c',
+        'mount -t tmpfs onggi-hidden "$1" && shift && exec "$@"',
+        'sh',
+        hide,
+        ...argv,
+      ]
+    : undefined;
   const child = netns
     ? spawn('nsenter', [`--net=/run/netns/${netns.name}`, ...argv], { stdio: 'ignore' })
-    : spawn(SSHD, argv.slice(1), { stdio: 'ignore' });
+    : hidden
+      ? spawn(hidden[0] ?? 'unshare', hidden.slice(1), { stdio: 'ignore' })
+      : spawn(SSHD, argv.slice(1), { stdio: 'ignore' });
   const ready = netns
     ? async () =>
         (await readFile(logPath, 'utf8').catch(() => '')).includes(`Server listening on ${netns.address} port ${port}.`) ? 'SSH-2.0' : ''

@@ -3,7 +3,9 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { ContainerSpec } from '../../shared/containers.js';
-import { mountsFrom, parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from './mount-options.js';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { desktopWritten, mountsFrom, parseMountFlag, parseTmpfsFlag, parseVolumeFlag, volumeSourceText } from './mount-options.js';
 
 const refused = (parse: () => unknown): string => {
   try {
@@ -16,6 +18,22 @@ const refused = (parse: () => unknown): string => {
 };
 
 describe('-v / --volume', () => {
+  it('reads a folder of this computer written as only the desktop writes it: ~/app, C:\\Users\\me\\app (its colon is no separator)', () => {
+    expect(parseVolumeFlag('C:\\Users\\me\\app:/app:ro')).toEqual({
+      type: 'bind',
+      source: 'C:\\Users\\me\\app',
+      target: '/app',
+      createSource: true,
+      readonly: true,
+    });
+    expect(parseVolumeFlag('c:/work:/w')).toMatchObject({ type: 'bind', source: 'c:/work', target: '/w' });
+    expect(parseVolumeFlag('~/app:/app')).toMatchObject({ type: 'bind', source: join(homedir(), 'app'), target: '/app' });
+    expect(volumeSourceText('C:\\Users\\me\\app:/app:ro')).toBe('C:\\Users\\me\\app');
+    expect(volumeSourceText('~/app:/app')).toBe('~/app');
+    for (const desktop of ['~', '~/app', './app', '../app', 'C:\\x', 'd:/x']) expect(desktopWritten(desktop)).toBe(true);
+    for (const other of ['/srv/app', 'data', 'vol~1']) expect(desktopWritten(other)).toBe(false);
+  });
+
   it('reads a bind mount (made when missing), a named volume and an anonymous one, with :ro and :rw', () => {
     expect(parseVolumeFlag('/srv/site:/usr/share/nginx/html:ro')).toEqual({
       type: 'bind',

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { InvalidArgumentError, Option } from 'commander';
 import type { MountSpecInput } from '../../shared/volumes.js';
 import { collect } from './session.js';
+import { currentFacts, expandHome } from '../core/platform/platform.js';
 
 export interface MountOptions {
   volume?: string[];
@@ -24,19 +25,47 @@ function readonlyMode(modes: readonly string[], flag: string): boolean {
 /**
  * `-v CTR` (an anonymous volume), `-v NAME:CTR` (a named volume), `-v HOST:CTR` (a bind mount;
  * the host path is made when missing, as Docker's -v does), each with `:ro` or `:rw`. A host path
- * starts with `/`, or with `.` for one relative to here (Docker 23's rule); anything else names a volume.
+ * starts with `/`, or with `.` for one relative to here (Docker 23's rule), or is a folder of this
+ * computer written as only the desktop writes it — `~/app`, `C:\\Users\\me\\app` (see
+ * desktopWritten); anything else names a volume.
  */
 export function parseVolumeFlag(text: string, cwd = process.cwd()): MountSpecInput {
-  const parts = text.split(':');
+  // A Windows drive's colon is not a separator.
+  const drive = WINDOWS_DRIVE.test(text) ? text.slice(0, 2) : '';
+  const parts = text.slice(drive.length).split(':');
+  parts[0] = `${drive}${parts[0] ?? ''}`;
   if (parts.length > 3 || parts.some((part) => part === ''))
     throw new InvalidArgumentError(`-v: expected [HOST-PATH|NAME:]CONTAINER-PATH[:ro|rw]: "${text}"`);
   if (parts.length === 1) return { type: 'volume', target: text };
   const [source = '', target = '', mode] = parts;
   const readonly = readonlyMode(mode === undefined ? [] : mode.split(','), '-v');
   const flags = readonly ? { readonly } : {};
-  if (source.startsWith('/') || source.startsWith('.'))
-    return { type: 'bind', source: source.startsWith('.') ? resolve(cwd, source) : source, target, createSource: true, ...flags };
+  if (source.startsWith('/') || source.startsWith('.') || desktopWritten(source))
+    return { type: 'bind', source: bindSource(source, cwd), target, createSource: true, ...flags };
   return { type: 'volume', source, target, ...flags };
+}
+
+const WINDOWS_DRIVE = /^[A-Za-z]:[\\/]/;
+
+/** A `-v` value's source as typed (before `~` or `.` are expanded). */
+export function volumeSourceText(text: string): string {
+  const drive = WINDOWS_DRIVE.test(text) ? text.slice(0, 2) : '';
+  return `${drive}${text.slice(drive.length).split(':')[0] ?? ''}`;
+}
+
+/**
+ * Whether a bind source can only be a folder of this computer: `~…`, `.…` (relative to here) or a
+ * Windows drive path. On a machine other than this computer such a path must be in a shared folder
+ * (desktop-binds.ts); an absolute `/path` is a desktop path there only when it is in one.
+ */
+export function desktopWritten(source: string): boolean {
+  return source === '~' || source.startsWith('~/') || source.startsWith('~\\') || source.startsWith('.') || WINDOWS_DRIVE.test(source);
+}
+
+function bindSource(source: string, cwd: string): string {
+  if (source.startsWith('.')) return resolve(cwd, source);
+  if (source === '~' || source.startsWith('~/') || source.startsWith('~\\')) return expandHome(source, currentFacts());
+  return source;
 }
 
 /** Splits Docker's CSV `--mount` value: fields by commas, a field may be quoted to hold one. */

@@ -16,6 +16,8 @@ import type { NodeRuntime } from './machines/local/local-daemon.js';
 import { MachineRegistry } from './machines/registry.js';
 import type { MachinePrompts } from './machines/ssh/prompts.js';
 import { SshMachines } from './machines/ssh/ssh-machines.js';
+import type { SshMachine } from './machines/ssh/ssh-machine.js';
+import { withShare, withoutShare } from './shares/shared-folders.js';
 import type { SecretVault } from './machines/ssh/remembered-passphrases.js';
 import type { VagrantCli } from './machines/vagrant/vagrant-cli.js';
 import { VagrantMachines } from './machines/vagrant/vagrant-machines.js';
@@ -190,6 +192,21 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     return registry.get(name);
   };
 
+  /** A machine that desktop folders are shared with: an SSH host (the local machine sees this computer's folders as they are). */
+  const sharing = (name: string): SshMachine => {
+    const found = ssh.get(name);
+    if (found) return found;
+    const machine = machineNamed(name);
+    throw new OnggiError(
+      ErrorCode.InvalidParams,
+      'not_shareable',
+      machine.provider === 'local'
+        ? `"${name}" is this computer: its containers bind this computer's folders as they are, nothing needs sharing`
+        : `"${name}" is a ${machine.provider} machine: sharing desktop folders works with SSH machines so far`,
+      'params.machine',
+    );
+  };
+
   /** A machine that can be started and stopped (a Vagrant VM, an EC2 instance; local and SSH hosts have nothing to start). */
   const startable = (name: string): Machine & Required<Pick<Machine, 'start' | 'stop'>> => {
     const machine = registry.has(name) ? registry.get(name) : undefined;
@@ -313,6 +330,18 @@ export function createHostCore(options: HostCoreOptions): HostCore {
       return {};
     },
     'setup.check': () => checkHostSetup(facts),
+    'machines.share': async ({ machine, path, readOnly }) => {
+      const shares = await withShare(sharing(machine).definition.shares, path, readOnly ?? false, facts);
+      await ssh.setShares(machine, shares);
+      return shares;
+    },
+    'machines.unshare': async ({ machine, path }) => {
+      const shares = withoutShare(sharing(machine).definition.shares, path, facts, machine);
+      await ssh.setShares(machine, shares);
+      return shares;
+    },
+    'machines.shares': ({ machine }) => sharing(machine).definition.shares,
+    'machines.resolveShare': ({ machine, path }) => sharing(machine).resolveShare(path),
     'terminals.open': (params) => terminals.open(params),
     'terminals.input': ({ id, data }) => {
       terminals.input(id, data);

@@ -11,7 +11,8 @@ import { collect, printJson, withSession, type Session } from '../session.js';
 import { followLogs } from '../log-follow.js';
 import { attachContainer, detachKeysOption, registerAttachCommands } from './attach.js';
 import { execOverTerminal } from './machines.js';
-import { MOUNT_OPTIONS, mountsFrom, type MountOptions } from '../mount-options.js';
+import { MOUNT_OPTIONS, mountsFrom, parseVolumeFlag, volumeSourceText, type MountOptions } from '../mount-options.js';
+import { shareDesktopBinds } from '../desktop-binds.js';
 import { addRunOptions, matchesPsFilters, parsePsFilters, runOptionsSpec, type ExtraRunOptions } from '../run-options.js';
 import { addResourceRunOptions, resourceRunSpec, type ResourceRunOptions } from './container-verbs.js';
 import { addSecurityOptions, securityOptionsSpec, type SecurityRunOptions } from '../security-options.js';
@@ -107,6 +108,30 @@ function specFrom(image: string, command: string[], options: RunOptions, autoRem
   return spec;
 }
 
+/** Desktop folders among the binds mounted through the machine's shares (desktop-binds.ts); the mapping goes in labels. */
+async function withDesktopBinds(
+  session: Session,
+  spec: ContainerSpecInput,
+  volumeFlags: readonly string[],
+  detached: boolean,
+): Promise<ContainerSpecInput> {
+  if (!spec.mounts?.length) return spec;
+  const written = new Map<string, string>();
+  for (const text of volumeFlags) {
+    const mount = parseVolumeFlag(text);
+    if (mount.type === 'bind') written.set(mount.target, volumeSourceText(text));
+  }
+  const { mounts, labels } = await shareDesktopBinds(session.api, session.machine, spec.mounts, written);
+  if (Object.keys(labels).length === 0) return spec;
+  // This process serves the share while it runs (electron/core/shares/share-mount.ts).
+  if (detached) {
+    process.stderr.write(
+      `onggi: the desktop folders of this container are served while the window or \`onggi serve\` is connected to ${session.machine}; until then they read as errors there\n`,
+    );
+  }
+  return { ...spec, mounts, labels: { ...spec.labels, ...labels } };
+}
+
 function writeEntries(entries: readonly LogEntry[], timestamps = false): void {
   for (const entry of entries) {
     const text = timestamps ? `${entry.time} ${entry.log}` : entry.log;
@@ -193,7 +218,12 @@ export function registerContainerCommands(program: Command): void {
         // Attached with --rm, the CLI removes the container itself after reading its exit code;
         // attached to its console the agent does, as one detached from stays running.
         const consoleAttached = !options.detach && Boolean(options.interactive || options.tty);
-        const spec = specFrom(image, command, options, Boolean(options.rm && (options.detach || consoleAttached)));
+        const spec = await withDesktopBinds(
+          session,
+          specFrom(image, command, options, Boolean(options.rm && (options.detach || consoleAttached))),
+          options.volume ?? [],
+          options.detach === true,
+        );
         const { id } = await api.call('containers.create', { machine, ...spec });
         if (options.detach) {
           await api.call('containers.start', { machine, container: id });

@@ -393,6 +393,42 @@ export function registerMachineCommands(program: Command): void {
     );
 
   machine
+    .command('share')
+    .description(
+      'let a machine see a folder of this computer (containers there bind it with -v FOLDER:PATH); only shared folders are reachable',
+    )
+    .argument('<name>', 'the machine')
+    .argument('<path>', 'a folder of this computer (~/app, C:\\Users\\me\\app)')
+    .option('--read-only', 'the machine may read it, never write')
+    .action((name: string, path: string, options: { readOnly?: boolean }) =>
+      withCore(async ({ api }) =>
+        printShares(await api.call('machines.share', { machine: name, path, readOnly: options.readOnly === true })),
+      ),
+    );
+
+  machine
+    .command('unshare')
+    .description('stop sharing a folder of this computer with a machine (a container using it sees it go)')
+    .argument('<name>', 'the machine')
+    .argument('<path>', 'a shared folder')
+    .action((name: string, path: string) =>
+      withCore(async ({ api }) => printShares(await api.call('machines.unshare', { machine: name, path }))),
+    );
+
+  machine
+    .command('shares')
+    .description('the folders of this computer a machine may see')
+    .argument('<name>', 'the machine')
+    .option('--json', 'print JSON')
+    .action((name: string, options: { json?: boolean }) =>
+      withCore(async ({ api }) => {
+        const shares = await api.call('machines.shares', { machine: name });
+        if (options.json) printJson(shares);
+        else printShares(shares);
+      }),
+    );
+
+  machine
     .command('config')
     .description(
       "a machine's settings: the default log rotation and --userns for containers created from now on (without options: show them)",
@@ -645,4 +681,9 @@ function askHidden(question: string): Promise<string | undefined> {
     };
     stdin.on('data', onData);
   });
+}
+
+function printShares(shares: ReadonlyArray<{ path: string; readOnly: boolean }>): void {
+  if (shares.length === 0) process.stdout.write('no shared folders\n');
+  for (const share of shares) process.stdout.write(`${share.path}${share.readOnly ? ' (read-only)' : ''}\n`);
 }

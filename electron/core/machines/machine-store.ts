@@ -74,12 +74,13 @@ export class MachineStore {
     await this.save([...machines, definition]);
   }
 
-  /** Stores a changed definition of a machine that exists (e.g. an EC2 machine's new SSH rule). */
-  async replace(definition: MachineDefinition): Promise<void> {
+  /** Replaces a stored machine's definition (same name); false when there was none by that name. */
+  async replace(definition: MachineDefinition): Promise<boolean> {
     const machines = await this.load();
-    if (!machines.some((machine) => machine.name === definition.name))
-      throw new OnggiError(ErrorCode.NotFound, 'not_found', `no machine named "${definition.name}"`, 'params.machine');
-    await this.save(machines.map((machine) => (machine.name === definition.name ? definition : machine)));
+    const index = machines.findIndex((machine) => machine.name === definition.name);
+    if (index < 0) return false;
+    await this.save(machines.map((machine, i) => (i === index ? definition : machine)));
+    return true;
   }
 
   /** Removes a machine; false when there was none by that name. */

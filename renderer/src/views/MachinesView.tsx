@@ -17,6 +17,7 @@ import { AddVagrantDialog } from './machines/AddVagrantDialog';
 import { AddEc2Dialog } from './machines/AddEc2Dialog';
 import { Ec2Panel } from './machines/Ec2Panel';
 import { DiskUsagePanel } from './machines/DiskUsagePanel';
+import { SharedFoldersPanel } from './machines/SharedFoldersPanel';
 import { ConnectButton, DeployBar, RemoveMachineButton, RetryCountdown } from './machines/MachineConnection';
 import { ViewHeader } from './ViewHeader';
 
@@ -170,6 +171,7 @@ export function MachineCard({ machine }: { machine: MachineSummary }) {
         <p className="muted machine-waiting">{t('machine.info.waiting')}</p>
       ) : null}
       {machine.state === 'ready' && <DiskUsagePanel machine={machine.name} />}
+      {machine.provider === 'ssh' && <SharedFoldersPanel machine={machine.name} />}
     </section>
   );
 }

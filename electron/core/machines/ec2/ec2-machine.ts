@@ -293,6 +293,8 @@ export class Ec2Machine extends SshBackedMachine implements Machine {
             user: this.definitionNow.user,
             identityFile: this.definitionNow.identityFile,
             agent: false,
+            // Sharing desktop folders is offered on SSH machines so far (host-core's `sharing`).
+            shares: [],
             proxyJump: [],
             // EC2 instances keep time themselves (Amazon Time Sync): only shown.
             clock: 'report',

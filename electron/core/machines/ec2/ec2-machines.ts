@@ -179,7 +179,10 @@ export class Ec2Machines {
         ...(this.options.clients ? { clients: this.options.clients } : {}),
         ...(this.options.reach ? { reach: this.options.reach } : {}),
         ...(this.options.env ? { env: this.options.env } : {}),
-        onDefinition: (changed) => this.store.replace(changed),
+        onDefinition: async (changed) => {
+          if (!(await this.store.replace(changed)))
+            throw new OnggiError(ErrorCode.NotFound, 'not_found', `no machine named "${changed.name}"`, 'params.machine');
+        },
         onProgress: (step) => this.options.onProgress(definition.name, step),
         ...(this.options.onDeploy ? { onDeploy: this.options.onDeploy } : {}),
         ...(this.options.onPortForward ? { onPortForward: this.options.onPortForward } : {}),

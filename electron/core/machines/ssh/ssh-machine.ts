@@ -35,6 +35,10 @@ import { PublishedPorts } from './published-ports.js';
 import { connectSsh, endpointLabel, type HostKeyPolicy, type SshConnection, type SshEndpoint } from './ssh-connection.js';
 import { openCommandTerminal, openMachineTerminal } from './ssh-terminal.js';
 import { downloadFile, uploadFile, type UploadedFile } from './upload.js';
+import type { SharedFolder, ShareResolution } from '../../../../shared/shares.js';
+import { ShareServing } from '../../shares/share-mount.js';
+import { ShareEvents } from '../../shares/share-events.js';
+import { notShared, shareHolding } from '../../shares/shared-folders.js';
 
 const DEFAULT_IDENTITY_FILES = ['~/.ssh/id_ed25519', '~/.ssh/id_ecdsa', '~/.ssh/id_rsa'];
 
@@ -134,6 +138,12 @@ export class SshMachine implements Machine {
   private readonly held = new Set<HeldTerminal>();
   /** The last deploy: where the agent is on the machine, what it cost. */
   lastDeploy: DeployResult | undefined;
+  /** The desktop folders shared with this machine, served on each of its connections. */
+  private readonly shares: ShareServing;
+  /** The shares being served on the current connection (settles, never fails: see ShareServing.serve). */
+  private serving: Promise<void> = Promise.resolve();
+  /** Desktop file events of the shares mounted by this process, forwarded to the machine. */
+  readonly shareEvents: ShareEvents;
 
   constructor(
     private readonly options: SshMachineOptions,
@@ -143,6 +153,8 @@ export class SshMachine implements Machine {
     this.name = options.definition.name;
     this.facts = options.facts ?? currentFacts();
     this.passphrases = options.passphrases ?? new Map<string, string>();
+    this.shares = new ShareServing(this.name);
+    this.shareEvents = new ShareEvents(this.facts);
     this.knownHosts = knownHostsFor(options.dataDir, options.userKnownHosts, this.facts);
     const onPortForward = options.onPortForward;
     const published = onPortForward ? new PublishedPorts(this, onPortForward) : undefined;
@@ -334,6 +346,53 @@ export class SshMachine implements Machine {
     for (const terminal of this.held) if (!terminal.attached) terminal.reattach().catch(() => undefined);
   }
 
+  /** Where the agent's run dir is on the machine (shares are mounted under it). */
+  private runDir(): string {
+    return RemoteLayout.parse(this.options.definition.remote ?? {}).runDir;
+  }
+
+  /**
+   * Takes a new list of shared folders (stored already): serves the added ones on the live
+   * connection; unmounts the removed ones on the machine (lazily: a container using one sees it go).
+   */
+  async setShares(shares: SharedFolder[]): Promise<void> {
+    const before = this.options.definition.shares;
+    this.options.definition = { ...this.options.definition, shares };
+    const connection = this.connection;
+    if (!connection || connection.closed) return;
+    await this.shares.serve(connection, this.runDir(), shares);
+    const removed = before.filter((old) => !shares.some((share) => share.path === old.path));
+    const deployed = this.lastDeploy;
+    for (const share of removed) {
+      this.shareEvents.unwatch(share.path);
+      if (deployed)
+        await this.shares.unmount(
+          { connection, paths: deployed.paths, runDir: this.runDir(), user: this.options.definition.user },
+          share.path,
+        );
+      else await this.shares.stop(connection, this.runDir(), share.path);
+    }
+  }
+
+  /**
+   * Where the machine sees a desktop path: the shared folder holding it is mounted there (once; a
+   * mount made earlier, even by another Onggi process, is reused). A path in no shared folder is
+   * refused with the command that would share it.
+   */
+  async resolveShare(desktopPath: string): Promise<ShareResolution> {
+    const holding = shareHolding(this.options.definition.shares, desktopPath, this.facts);
+    if (!holding) throw notShared(this.name, desktopPath, this.facts);
+    await this.agent(); // deployed: the mount's `dial` is the agent's
+    const deployed = this.lastDeploy;
+    if (!deployed) throw new OnggiError(ErrorCode.Unavailable, 'agent_unreachable', `the agent on ${this.name} is not deployed`);
+    const connection = await this.ssh();
+    await this.serving;
+    const target = { connection, paths: deployed.paths, runDir: this.runDir(), user: this.options.definition.user };
+    const mountpoint = await this.shares.mount(target, holding.share);
+    this.shareEvents.watch(holding.share, mountpoint, target);
+    return { desktopPath: holding.path, share: holding.share, machinePath: [mountpoint, ...holding.parts].join('/') };
+  }
+
   /** Forwards 127.0.0.1:localPort here to remoteHost:remotePort on the machine, across reconnects. */
   async forwardPort(spec: PortForwardSpec): Promise<PortForward> {
     const forward = await forwardPort(
@@ -348,6 +407,7 @@ export class SshMachine implements Machine {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.shareEvents.close();
     this.link.close();
     await this.published?.close();
     await Promise.all([...this.forwards].map((forward) => forward.close()));
@@ -377,6 +437,11 @@ export class SshMachine implements Machine {
     connection.onClose(() => {
       if (this.connection === connection) this.connection = undefined;
     });
+    // The shares' mounts on the machine reconnect through this connection from now on (share-mount.ts);
+    // a share that cannot be served is reported when a container asks for it.
+    this.serving = this.shares.serve(connection, this.runDir(), this.options.definition.shares);
+    if (this.lastDeploy)
+      this.shareEvents.retarget({ connection, paths: this.lastDeploy.paths, runDir: this.runDir(), user: this.options.definition.user });
     return connection;
   }
 

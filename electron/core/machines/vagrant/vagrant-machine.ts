@@ -204,6 +204,7 @@ export class VagrantMachine extends SshBackedMachine implements Machine {
       proxyJump: [],
       // Onggi runs this VM: a laptop's sleep pauses it and its clock then lags (clock-watch.ts).
       clock: 'correct',
+      shares: [],
       ...(host.identityFiles[0] ? { identityFile: host.identityFiles[0] } : {}),
       ...(this.options.definition.remote ? { remote: this.options.definition.remote } : {}),
     };

@@ -1,0 +1,83 @@
+// A host core of the test's own with one SSH machine, `box`: a loopback sshd (this host) whose
+// deploys are isolated (remote-agent.ts) and go into a temp root of the test's own. For tests and
+// bench cases that need a real SSH machine end to end (shared folders, …). stop() ends everything
+// it started, in order, even after a failure, and reports the first error.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHostCore, type HostCore } from '../../electron/core/host-core.js';
+import { stageRuntime } from '../runtime.mjs';
+import { addSshMachine } from './host-machines.js';
+import { AGENT_DIR } from './isolated-agent.js';
+import { unmountUnder } from './mounts.js';
+import { remoteAgentEnv, stopRemoteAgents } from './remote-agent.js';
+import { startSshd, type Sshd } from './sshd.js';
+
+const BUNDLES_DIR = join(AGENT_DIR, '..', 'bundles');
+
+export interface LoopbackMachine {
+  core: HostCore;
+  sshd: Sshd;
+  /** The test's temp root (removed by stop()). */
+  root: string;
+  remote: { installRoot: string; runDir: string; stateDir: string; supervisor: 'background' };
+  stop(before?: () => Promise<unknown>): Promise<void>;
+}
+
+export async function startLoopbackMachine(options: { prefix: string; hide?: (root: string) => string }): Promise<LoopbackMachine> {
+  await stageRuntime({ arch: 'x64', outDir: BUNDLES_DIR }); // cached after the first time
+  const isolation = remoteAgentEnv();
+  const root = await mkdtemp(join(tmpdir(), options.prefix));
+  const remote = {
+    installRoot: join(root, 'remote/opt'),
+    runDir: join(root, 'remote/run'),
+    stateDir: join(root, 'remote/state'),
+    supervisor: 'background' as const,
+  };
+  let sshd: Sshd | undefined;
+  let core: HostCore | undefined;
+  const stop = async (before?: () => Promise<unknown>): Promise<void> => {
+    const steps: Array<() => Promise<unknown>> = [
+      async () => before?.(),
+      async () => core?.close(),
+      async () => stopRemoteAgents(remote.runDir, `${root}/remote`, isolation),
+      async () => sshd?.stop(),
+      async () => {
+        unmountUnder(root);
+        await rm(root, { recursive: true, force: true });
+      },
+    ];
+    const failures: unknown[] = [];
+    for (const step of steps) await step().catch((error: unknown) => failures.push(error));
+    if (failures.length > 0) throw failures[0];
+  };
+  try {
+    const hidden = options.hide?.(root);
+    if (hidden) await mkdir(hidden, { recursive: true }); // what is covered must exist first
+    sshd = await startSshd({ env: isolation.env, ...(hidden ? { hide: hidden } : {}) });
+    core = createHostCore({
+      dataDir: join(root, 'data'),
+      agentDir: AGENT_DIR,
+      bundlesDir: BUNDLES_DIR,
+      nodeRuntime: { command: process.execPath },
+      localAgent: { runDir: join(root, 'local/run'), stateDir: join(root, 'local/state') },
+      platform: 'linux',
+      prompts: { hostKey: () => Promise.resolve(false), secret: () => Promise.resolve(undefined) },
+      ssh: { userKnownHosts: [], agentSocket: '' },
+    });
+    await addSshMachine(core, {
+      provider: 'ssh',
+      name: 'box',
+      host: '127.0.0.1',
+      port: sshd.port,
+      user: 'root',
+      identityFile: sshd.userKeyPath,
+      acceptNewHostKey: true,
+      remote,
+    });
+    return { core, sshd, root, remote, stop };
+  } catch (error) {
+    await stop().catch(() => undefined); // the setup's own error is the one to report
+    throw error;
+  }
+}

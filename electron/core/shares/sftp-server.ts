@@ -1,0 +1,412 @@
+// The desktop side of a shared folder: an SFTP (v3) server confined to one folder of this computer,
+// spoken over any duplex stream — in practice the stdin/stdout of `sshfs -o slave` on the machine,
+// reached through an exec channel of the machine's SSH connection (Lima's reverse SSHFS).
+//
+// The protocol is ssh2's own server-mode SFTP (lib/protocol/SFTP.js), not a hand-written one: it is
+// the implementation ssh2's Server uses, and it only needs a "channel" to write to, which we give it
+// (`outgoing` with an unbounded window: the exec channel under it has SSH's own flow control).
+//
+// Confinement is ours, and it is enforced here, on the desktop, whatever the machine asks:
+// - a path with a `..` component (or a NUL, or a backslash) is refused (sshfs never sends one: the
+//   machine's kernel resolves `..` itself, and the mount's root has no parent);
+// - every path that is followed must resolve (realpath) inside the shared folder: a symlink out of
+//   it, or an absolute one, is refused; READLINK refuses absolute links, SYMLINK refuses absolute
+//   targets and relative ones that climb out;
+// - a read-only share refuses every write, create, remove, rename, attribute change.
+// The check-then-open window (a desktop program swapping a link between the realpath and the
+// open) is the desktop user's own doing on their own files; the machine cannot race it.
+import { constants, promises as fs, type Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { isAbsolute, join, posix, relative, sep } from 'node:path';
+import type { Duplex } from 'node:stream';
+import sftpModule from 'ssh2/lib/protocol/SFTP.js';
+
+/** ssh2's status codes (SFTP v3). */
+const STATUS = { OK: 0, EOF: 1, NO_SUCH_FILE: 2, PERMISSION_DENIED: 3, FAILURE: 4, OP_UNSUPPORTED: 8 } as const;
+const OPEN = { READ: 1, WRITE: 2, APPEND: 4, CREAT: 8, TRUNC: 16, EXCL: 32 } as const;
+/** The largest READ answered at once (the client asks again for the rest). */
+const MAX_READ = 64 * 1024;
+const READDIR_BATCH = 128;
+
+interface SftpAttrs {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  atime?: number;
+  mtime?: number;
+}
+
+/** The part of ssh2's server-mode SFTP this module uses (ssh2 ships no types for lib/protocol). */
+interface SftpServerStream {
+  push(data: Buffer | null): void;
+  on(event: string, listener: (...args: never[]) => void): void;
+  status(reqid: number, code: number, message?: string): void;
+  handle(reqid: number, handle: Buffer): void;
+  data(reqid: number, data: Buffer): void;
+  name(reqid: number, names: Array<{ filename: string; longname: string; attrs?: SftpAttrs }>): void;
+  attrs(reqid: number, attrs: SftpAttrs): void;
+}
+
+type SftpCtor = new (client: unknown, chanInfo: unknown, cfg: { server: true; debug?: (line: string) => void }) => SftpServerStream;
+const SFTP = (sftpModule as unknown as { SFTP: SftpCtor }).SFTP;
+
+export interface ShareServerOptions {
+  /** The shared folder on this computer (absolute). */
+  root: string;
+  readOnly: boolean;
+}
+
+export interface ShareServer {
+  /** Resolves when the stream ended (the machine's sshfs exited or the link dropped). */
+  readonly closed: Promise<void>;
+  /** Requests answered so far (for tests and diagnostics). */
+  readonly refused: string[];
+}
+
+class Refused extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const denied = (message: string) => new Refused(STATUS.PERMISSION_DENIED, message);
+
+/** Serves the shared folder over `stream` until it ends. */
+export function serveShare(stream: Duplex, options: ShareServerOptions): ShareServer {
+  const refused: string[] = [];
+  // A stand-in for ssh2's Client and Channel: SFTP writes packets through channelData.
+  const outgoing = { id: 0, state: 'open', window: Number.POSITIVE_INFINITY, packetSize: Number.POSITIVE_INFINITY };
+  const client = {
+    // sshfs speaks OpenSSH's dialect (SYMLINK's arguments in OpenSSH's order).
+    _protocol: {
+      _remoteIdentRaw: 'SSH-2.0-OpenSSH_onggi-share',
+      channelData: (_id: number, data: Buffer) => {
+        if (!stream.destroyed) stream.write(data);
+      },
+      channelClose: () => {
+        outgoing.state = 'closed';
+        stream.end();
+      },
+    },
+  };
+  const sftp = new SFTP(
+    client,
+    { type: 'sftp', incoming: {}, outgoing },
+    { server: true, ...(process.env.ONGGI_SHARE_DEBUG ? { debug: (line: string) => console.error(line) } : {}) },
+  );
+  const handler = new ShareHandler(sftp, options, refused);
+  handler.listen();
+  stream.on('data', (chunk: Buffer) => sftp.push(chunk));
+  const closed = new Promise<void>((resolve) => {
+    const done = (): void => {
+      outgoing.state = 'closed';
+      void handler.closeAll().finally(resolve);
+    };
+    stream.once('close', done);
+    stream.once('end', done);
+    stream.once('error', done);
+  });
+  // A protocol error from the machine ends the session (ssh2 closes the "channel" = the stream).
+  sftp.on('error', () => undefined);
+  return { closed, refused };
+}
+
+interface OpenFile {
+  kind: 'file';
+  file: FileHandle;
+  writable: boolean;
+}
+interface OpenDir {
+  kind: 'dir';
+  path: string;
+  entries: string[] | undefined;
+}
+
+class ShareHandler {
+  private readonly handles = new Map<number, OpenFile | OpenDir>();
+  private nextHandle = 1;
+  private queue: Promise<void> = Promise.resolve();
+  private realRoot: Promise<string>;
+
+  constructor(
+    private readonly sftp: SftpServerStream,
+    private readonly options: ShareServerOptions,
+    private readonly refused: string[],
+  ) {
+    this.realRoot = fs.realpath(options.root);
+  }
+
+  listen(): void {
+    // Requests are answered one after another, in order, as OpenSSH's sftp-server does: sshfs
+    // pipelines an OPEN with O_CREAT and the LSTAT of the new file and relies on that order.
+    const reply = <A extends unknown[]>(event: string, run: (reqid: number, ...args: A) => Promise<void>): void => {
+      this.sftp.on(event, ((reqid: number, ...args: A) => {
+        this.queue = this.queue.then(() => run(reqid, ...args).catch((error: unknown) => this.fail(reqid, event, error)));
+      }) as unknown as (...args: never[]) => void);
+    };
+    reply('REALPATH', async (reqid, path: string) => {
+      const parts = this.parts(path);
+      this.sftp.name(reqid, [{ filename: `/${parts.join('/')}`, longname: `/${parts.join('/')}` }]);
+    });
+    reply('STAT', async (reqid, path: string) => this.sftp.attrs(reqid, toAttrs(await fs.stat(await this.followed(path)))));
+    reply('LSTAT', async (reqid, path: string) => this.sftp.attrs(reqid, toAttrs(await fs.lstat(await this.unfollowed(path)))));
+    reply('OPEN', async (reqid, path: string, pflags: number, attrs: SftpAttrs) => {
+      const writes = (pflags & (OPEN.WRITE | OPEN.APPEND | OPEN.CREAT | OPEN.TRUNC)) !== 0;
+      if (writes) this.writable(`open ${path} for writing`);
+      const target = (pflags & OPEN.CREAT) !== 0 ? await this.creatable(path) : await this.followed(path);
+      let flags = (pflags & OPEN.WRITE) !== 0 ? ((pflags & OPEN.READ) !== 0 ? constants.O_RDWR : constants.O_WRONLY) : constants.O_RDONLY;
+      if (pflags & OPEN.APPEND) flags |= constants.O_APPEND;
+      if (pflags & OPEN.CREAT) flags |= constants.O_CREAT;
+      if (pflags & OPEN.TRUNC) flags |= constants.O_TRUNC;
+      if (pflags & OPEN.EXCL) flags |= constants.O_EXCL;
+      // O_NOFOLLOW: a link made at the last component after the check is not followed (where the OS has it).
+      if ((pflags & OPEN.CREAT) !== 0 && constants.O_NOFOLLOW) flags |= constants.O_NOFOLLOW;
+      const file = await fs.open(target, flags, attrs.mode !== undefined ? attrs.mode & 0o7777 : 0o644);
+      this.sftp.handle(reqid, this.addHandle({ kind: 'file', file, writable: writes }));
+    });
+    reply('READ', async (reqid, handle: Buffer, offset: number, length: number) => {
+      const file = this.file(handle);
+      const buffer = Buffer.allocUnsafe(Math.min(length, MAX_READ));
+      const { bytesRead } = await file.file.read(buffer, 0, buffer.length, offset);
+      if (bytesRead === 0) this.sftp.status(reqid, STATUS.EOF);
+      else this.sftp.data(reqid, buffer.subarray(0, bytesRead));
+    });
+    reply('WRITE', async (reqid, handle: Buffer, offset: number, data: Buffer) => {
+      const file = this.file(handle);
+      if (!file.writable) throw denied('the file was not opened for writing');
+      this.writable('write');
+      let written = 0;
+      while (written < data.length) {
+        const { bytesWritten } = await file.file.write(data, written, data.length - written, offset + written);
+        written += bytesWritten;
+      }
+      this.sftp.status(reqid, STATUS.OK);
+    });
+    reply('FSTAT', async (reqid, handle: Buffer) => {
+      const entry = this.entry(handle);
+      this.sftp.attrs(reqid, toAttrs(entry.kind === 'file' ? await entry.file.stat() : await fs.stat(entry.path)));
+    });
+    reply('FSETSTAT', async (reqid, handle: Buffer, attrs: SftpAttrs) => {
+      this.writable('change attributes');
+      const file = this.file(handle);
+      if (attrs.size !== undefined) await file.file.truncate(attrs.size);
+      if (attrs.mode !== undefined) await file.file.chmod(attrs.mode & 0o7777);
+      if (attrs.atime !== undefined && attrs.mtime !== undefined && !sameTimes(await file.file.stat(), attrs.atime, attrs.mtime)) {
+        await file.file.utimes(attrs.atime, attrs.mtime);
+      }
+      this.sftp.status(reqid, STATUS.OK);
+    });
+    reply('SETSTAT', async (reqid, path: string, attrs: SftpAttrs) => {
+      const target = await this.followed(path);
+      // Times set to what they are already (the change-event touch, share-events.ts) change nothing: allowed read-only too.
+      if (!onlySameTimes(attrs, await fs.stat(target))) this.writable(`change attributes of ${path}`);
+      if (attrs.size !== undefined) await fs.truncate(target, attrs.size);
+      if (attrs.mode !== undefined) await fs.chmod(target, attrs.mode & 0o7777);
+      if (attrs.atime !== undefined && attrs.mtime !== undefined && !sameTimes(await fs.stat(target), attrs.atime, attrs.mtime)) {
+        await fs.utimes(target, attrs.atime, attrs.mtime);
+      }
+      this.sftp.status(reqid, STATUS.OK);
+    });
+    reply('CLOSE', async (reqid, handle: Buffer) => {
+      const entry = this.entry(handle);
+      this.handles.delete(handle.readUInt32BE(0));
+      if (entry.kind === 'file') await entry.file.close();
+      this.sftp.status(reqid, STATUS.OK);
+    });
+    reply('OPENDIR', async (reqid, path: string) => {
+      const target = await this.followed(path);
+      if (!(await fs.stat(target)).isDirectory()) throw new Refused(STATUS.FAILURE, `${path} is not a directory`);
+      this.sftp.handle(reqid, this.addHandle({ kind: 'dir', path: target, entries: undefined }));
+    });
+    reply('READDIR', async (reqid, handle: Buffer) => {
+      const dir = this.entry(handle);
+      if (dir.kind !== 'dir') throw new Refused(STATUS.FAILURE, 'not a directory handle');
+      dir.entries ??= ['.', '..', ...(await fs.readdir(dir.path))];
+      const batch = dir.entries.splice(0, READDIR_BATCH);
+      if (batch.length === 0) {
+        this.sftp.status(reqid, STATUS.EOF);
+        return;
+      }
+      const names = await Promise.all(
+        batch.map(async (name) => {
+          // an entry removed since readdir is listed without attributes
+          const stats = await fs.lstat(join(dir.path, name)).catch(() => undefined);
+          return { filename: name, longname: name, ...(stats ? { attrs: toAttrs(stats) } : {}) };
+        }),
+      );
+      this.sftp.name(reqid, names);
+    });
+    reply('REMOVE', async (reqid, path: string) => {
+      this.writable(`remove ${path}`);
+      await fs.unlink(await this.unfollowed(path));
+      this.sftp.status(reqid, STATUS.OK);
+    });
+    reply('RMDIR', async (reqid, path: string) => {
+      this.writable(`remove ${path}`);
+      await fs.rmdir(await this.unfollowed(path));
+      this.sftp.status(reqid, STATUS.OK);
+    });
+    reply('MKDIR', async (reqid, path: string, attrs: SftpAttrs) => {
+      this.writable(`make ${path}`);
+      await fs.mkdir(await this.unfollowed(path), attrs.mode !== undefined ? attrs.mode & 0o7777 : 0o755);
+      this.sftp.status(reqid, STATUS.OK);
+    });
+    reply('RENAME', async (reqid, from: string, to: string) => {
+      this.writable(`rename ${from}`);
+      await fs.rename(await this.unfollowed(from), await this.unfollowed(to));
+      this.sftp.status(reqid, STATUS.OK);
+    });
+    reply('READLINK', async (reqid, path: string) => {
+      const link = await fs.readlink(await this.unfollowed(path));
+      this.linkTarget(path, link);
+      this.sftp.name(reqid, [{ filename: link, longname: link }]);
+    });
+    reply('SYMLINK', async (reqid, linkPath: string, target: string) => {
+      this.writable(`make the link ${linkPath}`);
+      const at = await this.unfollowed(linkPath);
+      this.linkTarget(linkPath, target);
+      await fs.symlink(target, at);
+      this.sftp.status(reqid, STATUS.OK);
+    });
+    reply('EXTENDED', async (reqid) => this.sftp.status(reqid, STATUS.OP_UNSUPPORTED));
+  }
+
+  async closeAll(): Promise<void> {
+    const open = [...this.handles.values()];
+    this.handles.clear();
+    // the session is over: a close that fails leaves nothing to report to
+    await Promise.all(open.map((entry) => (entry.kind === 'file' ? entry.file.close().catch(() => undefined) : undefined)));
+  }
+
+  private fail(reqid: number, what: string, error: unknown): void {
+    if (error instanceof Refused) {
+      this.refused.push(`${what}: ${error.message}`);
+      this.sftp.status(reqid, error.code, error.message);
+      return;
+    }
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    const status =
+      code === 'ENOENT' || code === 'ENOTDIR'
+        ? STATUS.NO_SUCH_FILE
+        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? STATUS.PERMISSION_DENIED
+          : STATUS.FAILURE;
+    this.sftp.status(reqid, status, error instanceof Error ? error.message : String(error));
+  }
+
+  private writable(what: string): void {
+    if (this.options.readOnly) throw denied(`the share is read-only: cannot ${what}`);
+  }
+
+  /** A link's target may be neither absolute nor climb out of the share from where the link is. */
+  private linkTarget(linkPath: string, target: string): void {
+    if (posix.isAbsolute(target) || isAbsolute(target)) throw denied(`${linkPath}: absolute link targets are refused`);
+    // Count the climb from the link's directory: posix.join would clamp at the root instead.
+    let depth = this.parts(linkPath).length - 1;
+    for (const part of target.split('/')) {
+      if (part === '..') depth -= 1;
+      else if (part !== '' && part !== '.') depth += 1;
+      if (depth < 0) throw denied(`${linkPath}: a link to ${target} points out of the share`);
+    }
+  }
+
+  /** The request path as components under the share's root; `..` and odd characters are refused. */
+  private parts(path: string): string[] {
+    if (path.includes('\0') || path.includes('\\')) throw denied(`${JSON.stringify(path)}: refused characters in the path`);
+    const parts = path.split('/').filter((part) => part !== '' && part !== '.');
+    if (parts.includes('..')) throw denied(`${path}: \`..\` is refused`);
+    return parts;
+  }
+
+  private local(path: string): string {
+    return join(this.options.root, ...this.parts(path));
+  }
+
+  /** Throws unless the real path is the root or inside it. */
+  private async inside(real: string, asked: string): Promise<void> {
+    const root = await this.realRoot;
+    const rel = relative(root, real);
+    if (rel === '') return;
+    if (rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) throw denied(`${asked}: points out of the share`);
+  }
+
+  /** The local path for an operation that follows links: its real path must stay inside. */
+  private async followed(path: string): Promise<string> {
+    const local = this.local(path);
+    const real = await fs.realpath(local);
+    await this.inside(real, path);
+    return real;
+  }
+
+  /** For an operation on the entry itself (lstat, remove, rename, readlink): its directory must be inside. */
+  private async unfollowed(path: string): Promise<string> {
+    const parts = this.parts(path);
+    if (parts.length === 0) return this.options.root;
+    const parent = await fs.realpath(join(this.options.root, ...parts.slice(0, -1)));
+    await this.inside(parent, path);
+    return join(parent, parts[parts.length - 1] ?? '');
+  }
+
+  /** For open with create: an existing entry is followed (and checked); a new one goes in a checked directory. */
+  private async creatable(path: string): Promise<string> {
+    const at = await this.unfollowed(path);
+    // absent: a new entry, made in the checked directory
+    const existing = await fs.lstat(at).catch(() => undefined);
+    return existing ? this.followed(path) : at;
+  }
+
+  private addHandle(entry: OpenFile | OpenDir): Buffer {
+    const id = this.nextHandle++;
+    this.handles.set(id, entry);
+    const buffer = Buffer.alloc(4);
+    buffer.writeUInt32BE(id, 0);
+    return buffer;
+  }
+
+  private entry(handle: Buffer): OpenFile | OpenDir {
+    const entry = handle.length === 4 ? this.handles.get(handle.readUInt32BE(0)) : undefined;
+    if (!entry) throw new Refused(STATUS.FAILURE, 'unknown handle');
+    return entry;
+  }
+
+  private file(handle: Buffer): OpenFile {
+    const entry = this.entry(handle);
+    if (entry.kind !== 'file') throw new Refused(STATUS.FAILURE, 'not a file handle');
+    return entry;
+  }
+}
+
+/**
+ * Whether SFTP's whole-second times are the file's already: setting them would only lose the
+ * sub-second part on the desktop (and echo a change event back).
+ */
+function sameTimes(stats: Stats, atime: number, mtime: number): boolean {
+  return Math.floor(stats.atimeMs / 1000) === atime && Math.floor(stats.mtimeMs / 1000) === mtime;
+}
+
+function onlySameTimes(attrs: SftpAttrs, stats: Stats): boolean {
+  return (
+    attrs.size === undefined &&
+    attrs.mode === undefined &&
+    attrs.uid === undefined &&
+    attrs.gid === undefined &&
+    attrs.atime !== undefined &&
+    attrs.mtime !== undefined &&
+    sameTimes(stats, attrs.atime, attrs.mtime)
+  );
+}
+
+function toAttrs(stats: Stats): SftpAttrs {
+  return {
+    mode: stats.mode,
+    uid: stats.uid,
+    gid: stats.gid,
+    size: stats.size,
+    atime: Math.floor(stats.atimeMs / 1000),
+    mtime: Math.floor(stats.mtimeMs / 1000),
+  };
+}
