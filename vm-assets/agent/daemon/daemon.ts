@@ -13,6 +13,8 @@ import { VolumeStore } from '../volumes/store.js';
 import { createRuntime, initHelperPath, openNetworks, reconcileNetworks } from './services.js';
 import { openImageStore } from '../images/store.js';
 import { serveConnection } from './connection.js';
+import { startDockerApi, type DockerApiServer } from '../docker-api/server.js';
+import { dockerSocketBeside } from '../../../shared/docker-api.js';
 import { EventHub } from './event-hub.js';
 import type { AgentIdentity } from '../system/system-info.js';
 import { createLogger } from './logger.js';
@@ -36,6 +38,8 @@ export interface RunningDaemon {
 export function pidFileFor(socketPath: string): string {
   return join(dirname(socketPath), 'agent.pid');
 }
+
+
 
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const log = createLogger();
@@ -119,6 +123,17 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     process.umask(oldMask);
   }
   await chmod(options.socketPath, 0o600);
+  // A second front end over the same handlers: docker clients see the containers the window does.
+  const dockerApi: DockerApiServer | undefined = await startDockerApi(dockerSocketBeside(options.socketPath), {
+    handlers,
+    events,
+    activity,
+    identity: options.identity,
+    helper: initHelperPath(options.bundleDir),
+  }).catch((error: unknown) => {
+    log.error('the Docker API is unavailable', error);
+    return undefined;
+  });
   const pidFile = pidFileFor(options.socketPath);
   await writeFileAtomic(pidFile, `${process.pid}\n`, { mode: 0o644 });
   log.info(`agent ${options.identity.version} (${options.identity.buildId.slice(0, 12)}) listening on ${options.socketPath}`);
@@ -136,6 +151,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       stopped = true;
       if (!(openedNetworks instanceof Error)) openedNetworks.close();
       networks.close();
+      await dockerApi?.close();
       // close() alone waits for every client to hang up; a stopping daemon hangs up on them.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of clients) socket.destroy();

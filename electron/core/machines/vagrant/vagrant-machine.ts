@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 // A Vagrant VM as a machine. Its directory in the app's data dir holds the Vagrantfile (the
 // template from vm-assets/vagrant), provision.sh and onggi-machine.json (the settings the template
 // reads), so the user can also `cd` there and `vagrant ssh`. Lifecycle goes through the `vagrant`
@@ -240,6 +241,10 @@ export class VagrantMachine implements Machine {
 
   async openTerminal(options: TerminalOptions): Promise<Terminal> {
     return (await this.attach()).openTerminal(options);
+  }
+
+  async dialDocker(): Promise<Duplex> {
+    return (await this.attach()).dialDocker();
   }
 
   async sshConnection(): Promise<SshConnection> {
