@@ -24,7 +24,9 @@ function refuse(client: Socket, message: string): void {
 
 export async function startDockerForward(machine: Pick<Machine, 'name' | 'dialDocker'>, endpoint: DockerEndpoint, onError: (error: unknown) => void = () => undefined): Promise<DockerForward> {
   const clients = new Set<Socket>();
-  const server: Server = createServer((client) => {
+  // Half-open: docker closes its write side after a hijacked request's input (`docker exec`,
+  // `run` with stdin) and still reads the output; that end is passed on, not answered by closing.
+  const server: Server = createServer({ allowHalfOpen: true }, (client) => {
     clients.add(client);
     client.once('close', () => clients.delete(client));
     client.on('error', () => undefined);

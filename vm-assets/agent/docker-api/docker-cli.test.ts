@@ -1,13 +1,16 @@
 // The Docker Engine API against real docker clients: Debian's docker CLI 20.10 (API 1.41) and the
-// newer client on this machine (which must negotiate down after /_ping), on a real local agent of
-// the test's own, images from the loopback registry the other suites use.
-import { spawnSync } from 'node:child_process';
+// newer client on this machine (which must negotiate down after /_ping), through the desktop's
+// forward (`onggi docker-forward`, a socket in the data folder) to a real local agent of the
+// test's own; images from the loopback registry the other suites use.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedAgent, spawnDaemon, type IsolatedAgent } from '../../../build/testing/isolated-agent.js';
+import { CLI, isolatedAgent, terminate, type IsolatedAgent } from '../../../build/testing/isolated-agent.js';
 import { useRegistryImages } from '../../../build/testing/test-images.js';
 
 const DEBIAN_DOCKER = '/usr/bin/docker';
@@ -15,37 +18,57 @@ const NEWER_DOCKER = '/usr/local/bin/docker';
 
 let sandbox: IsolatedAgent;
 let configDir: string;
+let forward: ChildProcess | undefined;
+let dockerHost = '';
 const fixture = useRegistryImages();
+
+function onggi(...args: string[]) {
+  const run = spawnSync(process.execPath, [CLI, ...args], { env: sandbox.env, encoding: 'utf8', timeout: 60_000 });
+  return { code: run.status, out: run.stdout, err: run.stderr };
+}
 
 beforeAll(async () => {
   sandbox = await isolatedAgent();
-  await spawnDaemon(sandbox);
   configDir = await mkdtemp(join(tmpdir(), 'onggi-docker-config-'));
+  expect(onggi('info', '--machine', 'local').code).toBe(0); // the daemon is up
+  forward = spawn(process.execPath, [CLI, 'docker-forward', '--machine', 'local'], { env: sandbox.env, stdio: ['ignore', 'pipe', 'inherit'] });
+  // Ready when it prints the DOCKER_HOST line (it listens before it prints).
+  dockerHost = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    forward?.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = /DOCKER_HOST='([^']+)'/.exec(out);
+      if (line?.[1]) resolve(line[1]);
+    });
+    forward?.once('exit', (code) => reject(new Error(`docker-forward exited ${code}`)));
+  });
 });
 
 afterAll(async () => {
+  if (forward?.pid) await terminate(forward.pid);
   await sandbox?.cleanup();
   if (configDir) await rm(configDir, { recursive: true, force: true });
 });
-
-function dockerSocket(): string {
-  return join(sandbox.runDir, 'docker.sock');
-}
 
 function docker(bin: string, ...args: string[]) {
   const run = spawnSync(bin, args, {
     encoding: 'utf8',
     timeout: 60_000,
-    env: { PATH: process.env.PATH, HOME: configDir, DOCKER_CONFIG: configDir, DOCKER_HOST: `unix://${dockerSocket()}` },
+    env: { PATH: process.env.PATH, HOME: configDir, DOCKER_CONFIG: configDir, DOCKER_HOST: dockerHost },
   });
   return { code: run.status, out: run.stdout, err: run.stderr };
 }
 
 describe('the Docker API socket', () => {
-  it('is served beside the agent socket, root only', async () => {
-    const info = await stat(dockerSocket());
-    expect(info.isSocket()).toBe(true);
-    expect(info.mode & 0o777).toBe(0o600);
+  it('is served beside the agent socket and forwarded into the data folder, both owner only; docker-env prints DOCKER_HOST', async () => {
+    for (const path of [join(sandbox.runDir, 'docker.sock'), dockerHost.replace(/^unix:\/\//, '')]) {
+      const info = await stat(path);
+      expect(info.isSocket()).toBe(true);
+      expect(info.mode & 0o777).toBe(0o600);
+    }
+    expect(dockerHost).toBe(`unix://${join(sandbox.home, 'docker', 'local.sock')}`);
+    const env = onggi('docker-env', '--machine', 'local');
+    expect(env.out).toBe(`export DOCKER_HOST='${dockerHost}'\n`);
   });
 });
 
@@ -128,4 +151,57 @@ for (const [label, bin] of [
       expect(runtime.err).toContain('HostConfig.Runtime is not supported by Onggi');
     });
   });
+}
+
+describe('dockerode (npm) through the forward', () => {
+  it('pulls with progress, creates, starts, waits, reads demultiplexed logs, execs with a hijacked stream, removes', async () => {
+    const docker = new Docker({ socketPath: dockerHost.replace(/^unix:\/\//, '') });
+    expect(String(await docker.ping())).toBe('OK');
+    const stream = await docker.pull(fixture.images.refs.busybox);
+    const events = await new Promise<Array<{ status?: string }>>((resolve, reject) =>
+      docker.modem.followProgress(stream, (error: Error | null, output: Array<{ status?: string }>) => (error ? reject(error) : resolve(output))),
+    );
+    expect(events.at(-1)?.status).toContain('Downloaded newer image');
+    const container = await docker.createContainer({
+      Image: fixture.images.refs.busybox,
+      Cmd: ['sh', '-c', 'echo out; echo err >&2; exec sleep 1000'],
+      name: 'dockerode-box',
+      Labels: { via: 'dockerode' },
+    });
+    await container.start();
+    const exec = await container.exec({ Cmd: ['sh', '-c', 'echo from-exec; exit 5'], AttachStdout: true, AttachStderr: true });
+    const execStream = await exec.start({ hijack: true, stdin: false });
+    const execOut = await new Promise<string>((resolve) => {
+      const chunks: Buffer[] = [];
+      const sink = new PassThrough().on('data', (chunk: Buffer) => chunks.push(chunk));
+      docker.modem.demuxStream(execStream, sink, new PassThrough());
+      execStream.on('end', () => resolve(Buffer.concat(chunks).toString()));
+    });
+    expect(execOut).toBe('from-exec\n');
+    expect((await exec.inspect()).ExitCode).toBe(5);
+    const listed = await docker.listContainers({ filters: { label: ['via=dockerode'] } });
+    expect(listed.map((c) => c.Names[0])).toEqual(['/dockerode-box']);
+    let logs = '';
+    for (let i = 0; i < 100 && !logs.includes('err'); i += 1) {
+      const raw = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+      logs = demux(raw);
+      if (!logs.includes('err')) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(logs).toBe('1:out\n2:err\n');
+    await container.kill();
+    expect((await container.wait()).StatusCode).toBe(137);
+    await container.remove({ force: true });
+    await expect(container.inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+});
+
+/** stdcopy frames as `STREAM:payload` lines (stream 1 stdout, 2 stderr). */
+function demux(raw: Buffer): string {
+  let out = '';
+  for (let at = 0; at + 8 <= raw.length; ) {
+    const size = raw.readUInt32BE(at + 4);
+    out += `${raw[at]}:${raw.subarray(at + 8, at + 8 + size).toString()}`;
+    at += 8 + size;
+  }
+  return out;
 }
