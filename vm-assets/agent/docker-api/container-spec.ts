@@ -15,6 +15,8 @@ const IGNORED = new Set([
   'ExposedPorts', 'Domainname', 'OnBuild', 'ArgsEscaped',
   // the console size is sent again with every resize; the id file is written by the client
   'ConsoleSize', 'ContainerIDFile',
+  // dockerode repeats the `name` query parameter in the body; dockerd reads only the query's
+  'name',
 ]);
 
 /** Empty in every spelling a client uses for "not set". */
