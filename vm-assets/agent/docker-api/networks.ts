@@ -70,9 +70,14 @@ export function networkRoutes(router: Router): void {
     .add('POST', '/networks/create', async (ex) => {
       const body = parseJson(DockerNetworkCreate, await ex.body());
       if (body.Driver && body.Driver !== 'bridge') throw unsupportedOption(`network driver ${body.Driver}`, 'only bridge networks');
-      for (const flag of ['Internal', 'EnableIPv6', 'Attachable'] as const) if (body[flag]) throw unsupportedOption(flag);
+      for (const flag of ['Internal', 'EnableIPv6'] as const) if (body[flag]) throw unsupportedOption(flag);
       if (body.Options && Object.keys(body.Options).length) throw unsupportedOption(`network Options (${Object.keys(body.Options).join(', ')})`);
-      if (body.Labels && Object.keys(body.Labels).length) throw unsupportedOption('network Labels');
+      // Said in the answer's Warning, not refused: compose labels every network it makes and sets
+      // Attachable (a swarm notion); neither changes what a bridge does.
+      const warnings = [
+        ...(body.Labels && Object.keys(body.Labels).length ? ['network labels are not kept by Onggi'] : []),
+        ...(body.Attachable ? ['Attachable (swarm) has no effect on an Onggi bridge'] : []),
+      ];
       const configs = body.IPAM?.Config ?? [];
       if (configs.length > 1) throw unsupportedOption('more than one IPAM config');
       if (configs[0]?.IPRange) throw unsupportedOption('IPAM IPRange');
@@ -83,11 +88,12 @@ export function networkRoutes(router: Router): void {
         ...(configs[0]?.Subnet ? { subnet: configs[0].Subnet } : {}),
         ...(configs[0]?.Gateway ? { gateway: configs[0].Gateway } : {}),
       });
-      sendJson(ex.res, 201, { Id: network.id, Warning: '' });
+      sendJson(ex.res, 201, { Id: network.id, Warning: warnings.join('; ') });
     })
     .add('POST', '/networks/{id}/connect', async (ex) => {
       const body = parseJson(DockerNetworkConnect, await ex.body());
-      if (body.EndpointConfig?.Aliases?.length) throw unsupportedOption('EndpointConfig.Aliases on connect');
+      // Aliases are accepted, not resolved (compose sends the service name; containers reach each
+      // other by container name on Onggi networks): listed in the report of what is not covered.
       const ip = body.EndpointConfig?.IPAMConfig?.IPv4Address;
       const name = ex.params.id ?? '';
       await ex.backend.call('networks.connect', { network: await agentName(ex, name), container: body.Container, ...(ip ? { ip } : {}) }).catch(noSuchNetwork(name));
