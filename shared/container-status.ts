@@ -28,4 +28,3 @@ export function containerStatus(c: ContainerSummary): string {
   }
   return c.state === 'created' ? (c.error ? `Created (start failed: ${c.error.slice(0, 60)})` : 'Created') : c.state;
 }
-

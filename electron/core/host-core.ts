@@ -21,7 +21,14 @@ import type { VagrantCli } from './machines/vagrant/vagrant-cli.js';
 import { VagrantMachines } from './machines/vagrant/vagrant-machines.js';
 import { localAgentDirs } from './paths.js';
 import { checkHostSetup } from './platform/host-setup.js';
-import { currentFacts, dockerEndpoint, hasLocalMachine, type DesktopOs, type DockerEndpoint, type PlatformFacts } from './platform/platform.js';
+import {
+  currentFacts,
+  dockerEndpoint,
+  hasLocalMachine,
+  type DesktopOs,
+  type DockerEndpoint,
+  type PlatformFacts,
+} from './platform/platform.js';
 import { startDockerForward, type DockerForward } from './docker/docker-forward.js';
 import { SettingsStore } from './settings-store.js';
 import { watchNetworkChanges } from './network-watch.js';

@@ -19,10 +19,16 @@ const isPipe = (path: string) => path.startsWith('\\\\.\\pipe\\');
 /** Docker's error shape, for a client whose machine cannot be reached (the docker CLI prints it). */
 function refuse(client: Socket, message: string): void {
   const body = JSON.stringify({ message });
-  client.end(`HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  client.end(
+    `HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
-export async function startDockerForward(machine: Pick<Machine, 'name' | 'dialDocker'>, endpoint: DockerEndpoint, onError: (error: unknown) => void = () => undefined): Promise<DockerForward> {
+export async function startDockerForward(
+  machine: Pick<Machine, 'name' | 'dialDocker'>,
+  endpoint: DockerEndpoint,
+  onError: (error: unknown) => void = () => undefined,
+): Promise<DockerForward> {
   const clients = new Set<Socket>();
   // Half-open: docker closes its write side after a hijacked request's input (`docker exec`,
   // `run` with stdin) and still reads the output; that end is passed on, not answered by closing.

@@ -39,8 +39,6 @@ export function pidFileFor(socketPath: string): string {
   return join(dirname(socketPath), 'agent.pid');
 }
 
-
-
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const log = createLogger();
   const runDir = dirname(options.socketPath);

@@ -39,7 +39,10 @@ export class Attachments {
         list.push(resolve);
         this.waiting.set(detail.id, list);
         sink.onClose(() => {
-          this.waiting.set(detail.id, (this.waiting.get(detail.id) ?? []).filter((r) => r !== resolve));
+          this.waiting.set(
+            detail.id,
+            (this.waiting.get(detail.id) ?? []).filter((r) => r !== resolve),
+          );
           resolve();
         });
       });

@@ -21,7 +21,11 @@ export class DockerBackend {
   constructor(readonly deps: DockerBackendDeps) {}
 
   /** One agent call; `notify` receives the events addressed to this call (a log stream's entries). */
-  async call<M extends AgentMethod>(method: M, params: AgentParams<M>, notify: (event: AgentEvent) => void = () => undefined): Promise<AgentResult<M>> {
+  async call<M extends AgentMethod>(
+    method: M,
+    params: AgentParams<M>,
+    notify: (event: AgentEvent) => void = () => undefined,
+  ): Promise<AgentResult<M>> {
     return (await callHandler(agentMethods, this.deps.handlers, method, params, { notify })) as AgentResult<M>;
   }
 

@@ -10,11 +10,18 @@ import { badRequest, unsupportedOption } from './errors.js';
 /** Fields Docker itself treats as hints, or that only say how the client will attach: never refused. */
 const IGNORED = new Set([
   // the client's own attach/wait calls act on these
-  'AttachStdin', 'AttachStdout', 'AttachStderr', 'StdinOnce',
+  'AttachStdin',
+  'AttachStdout',
+  'AttachStderr',
+  'StdinOnce',
   // metadata Docker records without acting on it (inspect reports the image's and the published ones)
-  'ExposedPorts', 'Domainname', 'OnBuild', 'ArgsEscaped',
+  'ExposedPorts',
+  'Domainname',
+  'OnBuild',
+  'ArgsEscaped',
   // the console size is sent again with every resize; the id file is written by the client
-  'ConsoleSize', 'ContainerIDFile',
+  'ConsoleSize',
+  'ContainerIDFile',
   // dockerode repeats the `name` query parameter in the body; dockerd reads only the query's
   'name',
 ]);
@@ -28,7 +35,12 @@ function isZero(value: unknown): boolean {
 }
 
 /** Set fields this module does not map, checked against the ones it maps. */
-function refuseUnknown(object: Record<string, unknown>, mapped: readonly string[], prefix: string, ignoredDefaults: Record<string, unknown[]>): void {
+function refuseUnknown(
+  object: Record<string, unknown>,
+  mapped: readonly string[],
+  prefix: string,
+  ignoredDefaults: Record<string, unknown[]>,
+): void {
   for (const [key, value] of Object.entries(object)) {
     if (mapped.includes(key) || isZero(value)) continue;
     if (IGNORED.has(key)) continue;
@@ -37,8 +49,46 @@ function refuseUnknown(object: Record<string, unknown>, mapped: readonly string[
   }
 }
 
-const CONFIG_MAPPED = ['Image', 'Cmd', 'Entrypoint', 'Env', 'WorkingDir', 'User', 'Hostname', 'Labels', 'Tty', 'OpenStdin', 'Volumes', 'Healthcheck', 'StopSignal', 'StopTimeout', 'HostConfig', 'NetworkingConfig'];
-const HOST_MAPPED = ['Binds', 'Mounts', 'Tmpfs', 'PortBindings', 'NetworkMode', 'Memory', 'MemorySwap', 'NanoCpus', 'CpuShares', 'CpusetCpus', 'PidsLimit', 'RestartPolicy', 'ReadonlyRootfs', 'AutoRemove', 'ShmSize', 'Dns', 'DnsSearch', 'DnsOptions', 'ExtraHosts', 'LogConfig'];
+const CONFIG_MAPPED = [
+  'Image',
+  'Cmd',
+  'Entrypoint',
+  'Env',
+  'WorkingDir',
+  'User',
+  'Hostname',
+  'Labels',
+  'Tty',
+  'OpenStdin',
+  'Volumes',
+  'Healthcheck',
+  'StopSignal',
+  'StopTimeout',
+  'HostConfig',
+  'NetworkingConfig',
+];
+const HOST_MAPPED = [
+  'Binds',
+  'Mounts',
+  'Tmpfs',
+  'PortBindings',
+  'NetworkMode',
+  'Memory',
+  'MemorySwap',
+  'NanoCpus',
+  'CpuShares',
+  'CpusetCpus',
+  'PidsLimit',
+  'RestartPolicy',
+  'ReadonlyRootfs',
+  'AutoRemove',
+  'ShmSize',
+  'Dns',
+  'DnsSearch',
+  'DnsOptions',
+  'ExtraHosts',
+  'LogConfig',
+];
 /** Values of options we do not implement that are nonetheless what Docker does by default. */
 const HOST_DEFAULTS: Record<string, unknown[]> = {
   CgroupnsMode: ['private'],
@@ -80,7 +130,12 @@ function mounts(body: DockerContainerCreate, host: DockerHostConfig): MountSpecI
   });
   for (const [target, options] of Object.entries(host.Tmpfs ?? {})) {
     const size = /(?:^|,)size=([^,]+)/.exec(options)?.[1];
-    list.push({ type: 'tmpfs', target, ...(size ? { tmpfsSize: size } : {}), ...(options.split(',').includes('noexec') ? { tmpfsNoexec: true } : {}) });
+    list.push({
+      type: 'tmpfs',
+      target,
+      ...(size ? { tmpfsSize: size } : {}),
+      ...(options.split(',').includes('noexec') ? { tmpfsNoexec: true } : {}),
+    });
   }
   // Config.Volumes: anonymous volumes (`VOLUME` / `-v /data`), unless a mount already covers the path.
   for (const target of Object.keys(body.Volumes ?? {})) if (!list.some((m) => m.target === target)) list.push({ type: 'volume', target });
@@ -104,7 +159,8 @@ function ports(host: DockerHostConfig): string[] {
 /** NetworkMode and NetworkingConfig as the networks to join, in order. */
 function networks(body: DockerContainerCreate, host: DockerHostConfig): string[] | undefined {
   const mode = host.NetworkMode ?? '';
-  if (mode === 'host' || mode.startsWith('container:')) throw unsupportedOption(`HostConfig.NetworkMode ${mode}`, 'containers get a network namespace of their own');
+  if (mode === 'host' || mode.startsWith('container:'))
+    throw unsupportedOption(`HostConfig.NetworkMode ${mode}`, 'containers get a network namespace of their own');
   const named = Object.keys(body.NetworkingConfig?.EndpointsConfig ?? {});
   const list = ['', 'default', 'bridge'].includes(mode) ? [] : [mode];
   for (const name of named) if (!list.includes(name) && !['default', 'bridge'].includes(name)) list.push(name);
@@ -132,7 +188,8 @@ function logOptions(host: DockerHostConfig): ContainerSpecInput['log'] {
   if (!config) return undefined;
   if (config.Type && config.Type !== 'json-file') throw unsupportedOption(`HostConfig.LogConfig.Type ${config.Type}`, 'logs are json-file');
   const options = config.Config ?? {};
-  for (const key of Object.keys(options)) if (key !== 'max-size' && key !== 'max-file') throw unsupportedOption(`HostConfig.LogConfig.Config ${key}`);
+  for (const key of Object.keys(options))
+    if (key !== 'max-size' && key !== 'max-file') throw unsupportedOption(`HostConfig.LogConfig.Config ${key}`);
   const maxSize = options['max-size'];
   const maxFile = options['max-file'];
   if (maxSize === undefined && maxFile === undefined) return undefined;
@@ -143,7 +200,13 @@ function healthcheck(body: DockerContainerCreate): ContainerSpecInput['healthche
   const check = body.Healthcheck;
   if (!check || isZero(check)) return undefined;
   const ms = (ns: number | null | undefined) => (ns ? Math.round(ns / 1e6) : undefined);
-  const fields = { test: check.Test ?? undefined, intervalMs: ms(check.Interval), timeoutMs: ms(check.Timeout), retries: check.Retries || undefined, startPeriodMs: ms(check.StartPeriod) };
+  const fields = {
+    test: check.Test ?? undefined,
+    intervalMs: ms(check.Interval),
+    timeoutMs: ms(check.Timeout),
+    retries: check.Retries || undefined,
+    startPeriodMs: ms(check.StartPeriod),
+  };
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
 }
 
@@ -161,9 +224,12 @@ function limits(host: DockerHostConfig): ContainerSpecInput['limits'] {
 /** The agent's spec for a Docker create body (and the `name` query parameter). */
 export function containerSpecFrom(body: DockerContainerCreate, name: string | undefined): ContainerSpecInput {
   const host: DockerHostConfig = body.HostConfig ?? {};
-  if (host.Privileged) throw unsupportedOption('HostConfig.Privileged', 'containers run with Docker\'s default capabilities until the security work lands');
-  if (!isZero(host.CapAdd)) throw unsupportedOption('HostConfig.CapAdd', 'containers run with Docker\'s default capabilities until the security work lands');
-  if (!isZero(host.CapDrop)) throw unsupportedOption('HostConfig.CapDrop', 'containers run with Docker\'s default capabilities until the security work lands');
+  if (host.Privileged)
+    throw unsupportedOption('HostConfig.Privileged', "containers run with Docker's default capabilities until the security work lands");
+  if (!isZero(host.CapAdd))
+    throw unsupportedOption('HostConfig.CapAdd', "containers run with Docker's default capabilities until the security work lands");
+  if (!isZero(host.CapDrop))
+    throw unsupportedOption('HostConfig.CapDrop', "containers run with Docker's default capabilities until the security work lands");
   if (host.Runtime && host.Runtime !== 'runc') throw unsupportedOption('HostConfig.Runtime');
   refuseUnknown(body, CONFIG_MAPPED, '', {});
   refuseUnknown(host, [...HOST_MAPPED, 'CapAdd', 'CapDrop', 'Privileged', 'Runtime', 'PublishAllPorts'], 'HostConfig.', HOST_DEFAULTS);

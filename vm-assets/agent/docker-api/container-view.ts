@@ -13,7 +13,10 @@ export function dockerState(state: ContainerState, paused = false): string {
 }
 
 /** `NetworkSettings.Ports`: `{"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}`. */
-function portMap(ports: readonly PublishedPort[] | undefined, exposed: readonly string[]): Record<string, Array<{ HostIp: string; HostPort: string }> | null> {
+function portMap(
+  ports: readonly PublishedPort[] | undefined,
+  exposed: readonly string[],
+): Record<string, Array<{ HostIp: string; HostPort: string }> | null> {
   const map: Record<string, Array<{ HostIp: string; HostPort: string }> | null> = {};
   for (const key of exposed) map[key.includes('/') ? key : `${key}/tcp`] = null;
   for (const port of ports ?? []) {
@@ -45,7 +48,21 @@ function networkEntries(networks: ContainerDetail['networks'] = []) {
   return Object.fromEntries(
     networks.map((n) => [
       n.network,
-      { NetworkID: n.networkId, EndpointID: n.hostVeth, Gateway: n.gateway, IPAddress: n.ip, IPPrefixLen: n.prefixLength, MacAddress: n.mac, Aliases: null, IPAMConfig: null, Links: null, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DriverOpts: null },
+      {
+        NetworkID: n.networkId,
+        EndpointID: n.hostVeth,
+        Gateway: n.gateway,
+        IPAddress: n.ip,
+        IPPrefixLen: n.prefixLength,
+        MacAddress: n.mac,
+        Aliases: null,
+        IPAMConfig: null,
+        Links: null,
+        IPv6Gateway: '',
+        GlobalIPv6Address: '',
+        GlobalIPv6PrefixLen: 0,
+        DriverOpts: null,
+      },
     ]),
   );
 }
@@ -103,9 +120,7 @@ export function inspectDocument(d: ContainerDetail, image: ImageDetail | undefin
     HostConfig: {
       Binds: (spec?.mounts ?? []).filter((m) => m.type === 'bind').map((m) => `${m.source ?? ''}:${m.target}${m.readonly ? ':ro' : ''}`),
       NetworkMode: spec?.networks?.[0] ?? (first ? 'bridge' : 'none'),
-      PortBindings: Object.fromEntries(
-        Object.entries(portMap(ports, [])).map(([key, bindings]) => [key, bindings]),
-      ),
+      PortBindings: Object.fromEntries(Object.entries(portMap(ports, [])).map(([key, bindings]) => [key, bindings])),
       RestartPolicy: { Name: spec?.restart ?? 'no', MaximumRetryCount: 0 },
       AutoRemove: spec?.autoRemove ?? false,
       ReadonlyRootfs: spec?.readOnly ?? false,
@@ -121,7 +136,10 @@ export function inspectDocument(d: ContainerDetail, image: ImageDetail | undefin
       ExtraHosts: spec?.addHosts ?? null,
       ShmSize: spec?.shmSize ?? 64 * 1024 * 1024,
     },
-    GraphDriver: { Name: 'overlay2', Data: { LowerDir: d.rootfs.lowerdirs.join(':'), UpperDir: d.rootfs.upperdir, WorkDir: d.rootfs.workdir, MergedDir: d.rootfs.merged } },
+    GraphDriver: {
+      Name: 'overlay2',
+      Data: { LowerDir: d.rootfs.lowerdirs.join(':'), UpperDir: d.rootfs.upperdir, WorkDir: d.rootfs.workdir, MergedDir: d.rootfs.merged },
+    },
     Mounts: (d.mounts ?? []).map((m) => ({
       Type: m.type,
       ...(m.name ? { Name: m.name } : {}),
@@ -151,7 +169,9 @@ export function inspectDocument(d: ContainerDetail, image: ImageDetail | undefin
       Entrypoint: spec?.entrypoint ?? config?.entrypoint ?? null,
       Labels: { ...(config?.labels ?? {}), ...(d.labels ?? {}) },
       StopSignal: spec?.stopSignal ?? config?.stopSignal ?? 'SIGTERM',
-      ...(spec?.healthcheck || config?.healthcheck ? { Healthcheck: { Test: spec?.healthcheck?.test ?? config?.healthcheck?.test ?? [] } } : {}),
+      ...(spec?.healthcheck || config?.healthcheck
+        ? { Healthcheck: { Test: spec?.healthcheck?.test ?? config?.healthcheck?.test ?? [] } }
+        : {}),
     },
     NetworkSettings: {
       Bridge: '',

@@ -37,12 +37,16 @@ export function containerRoutes(router: Router): void {
     .add('POST', '/containers/create', async (ex) => {
       const body = parseJson(DockerContainerCreate, await ex.body());
       const name = ex.query.get('name') ?? undefined;
-      if (ex.query.get('platform')) throw badRequest('the platform query parameter is not supported by Onggi (pull the platform you want first)');
-      const created = await ex.backend.call('containers.create', containerSpecFrom(body, name?.replace(/^\//, '') || undefined)).catch((error: unknown) => {
-        // Docker's words for a missing image: the CLI reads the 404 and pulls.
-        if (error instanceof OnggiError && error.kind === 'not_found' && error.field === 'params.image') throw notFound(`No such image: ${body.Image}`);
-        throw error;
-      });
+      if (ex.query.get('platform'))
+        throw badRequest('the platform query parameter is not supported by Onggi (pull the platform you want first)');
+      const created = await ex.backend
+        .call('containers.create', containerSpecFrom(body, name?.replace(/^\//, '') || undefined))
+        .catch((error: unknown) => {
+          // Docker's words for a missing image: the CLI reads the 404 and pulls.
+          if (error instanceof OnggiError && error.kind === 'not_found' && error.field === 'params.image')
+            throw notFound(`No such image: ${body.Image}`);
+          throw error;
+        });
       sendJson(ex.res, 201, { Id: created.id, Warnings: [] });
     })
     .add('GET', '/containers/json', async (ex) => {
@@ -50,15 +54,25 @@ export function containerRoutes(router: Router): void {
       checkFilterKeys(filters, LIST_FILTERS);
       const all = queryBool(ex.query, 'all') || Boolean(filters.status?.some((s) => s !== 'running')) || Boolean(filters.exited);
       let list = await ex.backend.call('containers.list', { all });
-      const details = new Map<string, Awaited<ReturnType<typeof ex.backend.call<'containers.inspect'>>>>();
-      for (const c of list) details.set(c.id, await ex.backend.call('containers.inspect', { container: c.id }).catch(() => undefined) as never);
-      list = list.filter((c) => matches(c, filters, (details.get(c.id)?.networks ?? []).map((n) => n.network)));
+      const details = new Map((await Promise.all(list.map((c) => networksOf(ex, c.id)))).map((n, i) => [list[i]?.id, n]));
+      list = list.filter((c) =>
+        matches(
+          c,
+          filters,
+          (details.get(c.id) ?? []).map((n) => n.network),
+        ),
+      );
       const limit = queryInt(ex.query, 'limit');
       if (limit !== undefined && limit > 0) list = list.slice(0, limit);
-      sendJson(ex.res, 200, list.map((c) => listEntry(c, details.get(c.id)?.networks)));
+      sendJson(
+        ex.res,
+        200,
+        list.map((c) => listEntry(c, details.get(c.id))),
+      );
     })
     .add('GET', '/containers/{id}/json', async (ex) => {
       const detail = await ex.backend.call('containers.inspect', { container: id(ex) }).catch(noSuchContainer(id(ex)));
+      // An image removed under a container (rmi -f) leaves its config fields empty, as dockerd's do.
       const image = await ex.backend.call('images.inspect', { image: detail.imageId }).catch(() => undefined);
       sendJson(ex.res, 200, inspectDocument(detail, image));
     })
@@ -83,7 +97,8 @@ export function containerRoutes(router: Router): void {
     .add('POST', '/containers/{id}/restart', async (ex) => {
       const t = queryInt(ex.query, 't');
       const before = await ex.backend.call('containers.inspect', { container: id(ex) }).catch(noSuchContainer(id(ex)));
-      if (before.state === 'running') await ex.backend.call('containers.stop', { container: before.id, ...(t !== undefined && t >= 0 ? { timeoutSeconds: t } : {}) });
+      if (before.state === 'running')
+        await ex.backend.call('containers.stop', { container: before.id, ...(t !== undefined && t >= 0 ? { timeoutSeconds: t } : {}) });
       await ex.backend.call('containers.start', { container: before.id });
       ex.res.writeHead(204).end();
     })
@@ -136,10 +151,18 @@ export function containerRoutes(router: Router): void {
     });
 }
 
+/** A container's networks (for the list's NetworkSettings and its network filter). */
+async function networksOf(ex: Exchange, id: string) {
+  // A container removed between the list and this inspect is shown without networks.
+  const detail = await ex.backend.call('containers.inspect', { container: id }).catch(() => undefined);
+  return detail?.networks ?? [];
+}
+
 /** Docker's 404 wording for a container (clients match on the status, people read the words). */
 function noSuchContainer(selector: string) {
   return (error: unknown): never => {
-    if (error instanceof OnggiError && error.kind === 'not_found' && error.field === 'params.container') throw notFound(`No such container: ${selector}`);
+    if (error instanceof OnggiError && error.kind === 'not_found' && error.field === 'params.container')
+      throw notFound(`No such container: ${selector}`);
     throw error;
   };
 }
@@ -172,13 +195,18 @@ async function waitFor(ex: Exchange, id: string, condition: string, live: boolea
       ex.res.once('close', finish);
     });
   }
+  // An --rm container may already be gone: its exit code came with the event.
   const after = await ex.backend.call('containers.wait', { container: id }).catch(() => undefined);
   if (condition === 'removed') await untilRemoved(ex, id);
   return { exitCode: after?.exitCode ?? exitCode ?? 0 };
 }
 
 async function untilRemoved(ex: Exchange, id: string): Promise<void> {
-  const gone = () => ex.backend.call('containers.inspect', { container: id }).then(() => false, () => true);
+  const gone = () =>
+    ex.backend.call('containers.inspect', { container: id }).then(
+      () => false,
+      () => true,
+    );
   // The runtime removes an --rm container right after it records the exit; a removed container
   // emits nothing, so look again on each turn of the event loop's timers (bounded).
   for (let i = 0; i < 600 && !(await gone()); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));

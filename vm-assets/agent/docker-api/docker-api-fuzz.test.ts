@@ -30,7 +30,12 @@ interface Answer {
 function call(method: string, path: string, body?: string | Buffer): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { socketPath: join(sandbox.runDir, 'docker.sock'), method, path, headers: body === undefined ? {} : { 'Content-Type': 'application/json' } },
+      {
+        socketPath: join(sandbox.runDir, 'docker.sock'),
+        method,
+        path,
+        headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
@@ -63,7 +68,26 @@ const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
     fc.boolean(),
     fc.constant(null),
     fc.array(tie('any'), { maxLength: 4 }),
-    fc.dictionary(fc.constantFrom('Image', 'Cmd', 'Env', 'HostConfig', 'Binds', 'Memory', 'Name', 'Driver', 'IPAM', 'Labels', 'PortBindings', 'NetworkMode', 'Privileged', '__proto__'), tie('any'), { maxKeys: 5 }),
+    fc.dictionary(
+      fc.constantFrom(
+        'Image',
+        'Cmd',
+        'Env',
+        'HostConfig',
+        'Binds',
+        'Memory',
+        'Name',
+        'Driver',
+        'IPAM',
+        'Labels',
+        'PortBindings',
+        'NetworkMode',
+        'Privileged',
+        '__proto__',
+      ),
+      tie('any'),
+      { maxKeys: 5 },
+    ),
   ),
 })).any;
 
@@ -101,14 +125,19 @@ describe('Docker API fuzz', () => {
   it('survives generated requests with path tricks and wrong types; nothing is left half-made', async () => {
     const before = await census(sandbox);
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...ENDPOINTS), fc.array(fc.oneof(fc.constantFrom(...TRICKS), fc.string({ maxLength: 20 })), { minLength: 3, maxLength: 3 }), value, async ([method, template], parts, body) => {
-        let index = 0;
-        const path = template.replace(/\{\}/g, () => encodeURIComponent(parts[index++] ?? ''));
-        const answer = await call(method, path, method === 'POST' ? JSON.stringify(body) : undefined);
-        // Generated requests may happen to be valid (a network in our own netns): otherwise Docker's error shape.
-        if (answer.status >= 400) expectDockerError(answer);
-        expect(answer.status).not.toBe(500);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...ENDPOINTS),
+        fc.array(fc.oneof(fc.constantFrom(...TRICKS), fc.string({ maxLength: 20 })), { minLength: 3, maxLength: 3 }),
+        value,
+        async ([method, template], parts, body) => {
+          let index = 0;
+          const path = template.replace(/\{\}/g, () => encodeURIComponent(parts[index++] ?? ''));
+          const answer = await call(method, path, method === 'POST' ? JSON.stringify(body) : undefined);
+          // Generated requests may happen to be valid (a network in our own netns): otherwise Docker's error shape.
+          if (answer.status >= 400) expectDockerError(answer);
+          expect(answer.status).not.toBe(500);
+        },
+      ),
       { seed: SEED, numRuns: 400 },
     );
     const ping = await call('GET', '/_ping');

@@ -31,7 +31,10 @@ beforeAll(async () => {
   sandbox = await isolatedAgent();
   configDir = await mkdtemp(join(tmpdir(), 'onggi-docker-config-'));
   expect(onggi('info', '--machine', 'local').code).toBe(0); // the daemon is up
-  forward = spawn(process.execPath, [CLI, 'docker-forward', '--machine', 'local'], { env: sandbox.env, stdio: ['ignore', 'pipe', 'inherit'] });
+  forward = spawn(process.execPath, [CLI, 'docker-forward', '--machine', 'local'], {
+    env: sandbox.env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   // Ready when it prints the DOCKER_HOST line (it listens before it prints).
   dockerHost = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -117,7 +120,22 @@ for (const [label, bin] of [
       const volume = `data-${tag}`;
       expect(d('volume', 'create', volume).code).toBe(0);
       expect(d('volume', 'ls', '--format', '{{.Name}}').out.split('\n')).toContain(volume);
-      const run = d('run', '-d', '--name', `web-${tag}`, '--label', 'team=pot', '-e', 'GREETING=hi', '-v', `${volume}:/data`, fixture.images.refs.busybox, 'sh', '-c', 'echo $GREETING; echo saved > /data/f; exec sleep 1000');
+      const run = d(
+        'run',
+        '-d',
+        '--name',
+        `web-${tag}`,
+        '--label',
+        'team=pot',
+        '-e',
+        'GREETING=hi',
+        '-v',
+        `${volume}:/data`,
+        fixture.images.refs.busybox,
+        'sh',
+        '-c',
+        'echo $GREETING; echo saved > /data/f; exec sleep 1000',
+      );
       expect(run.err).toBe('');
       const id = run.out.trim();
       expect(id).toMatch(/^[a-f0-9]{64}$/);
@@ -134,7 +152,12 @@ for (const [label, bin] of [
       expect(exec.out).toBe('saved\n');
       expect(exec.err).toBe('err\n');
       expect(exec.code).toBe(4);
-      const inspect = JSON.parse(d('inspect', `web-${tag}`).out) as Array<{ Id: string; Name: string; State: { Running: boolean }; Config: { Labels: Record<string, string> } }>;
+      const inspect = JSON.parse(d('inspect', `web-${tag}`).out) as Array<{
+        Id: string;
+        Name: string;
+        State: { Running: boolean };
+        Config: { Labels: Record<string, string> };
+      }>;
       expect(inspect[0]).toMatchObject({ Id: id, Name: `/web-${tag}`, State: { Running: true }, Config: { Labels: { team: 'pot' } } });
       expect(d('stop', '-t', '1', `web-${tag}`).code).toBe(0);
       expect(d('ps', '-a', '--filter', 'status=exited', '--format', '{{.Names}}').out.trim()).toBe(`web-${tag}`);
@@ -159,7 +182,9 @@ describe('dockerode (npm) through the forward', () => {
     expect(String(await docker.ping())).toBe('OK');
     const stream = await docker.pull(fixture.images.refs.busybox);
     const events = await new Promise<Array<{ status?: string }>>((resolve, reject) =>
-      docker.modem.followProgress(stream, (error: Error | null, output: Array<{ status?: string }>) => (error ? reject(error) : resolve(output))),
+      docker.modem.followProgress(stream, (error: Error | null, output: Array<{ status?: string }>) =>
+        error ? reject(error) : resolve(output),
+      ),
     );
     expect(events.at(-1)?.status).toContain('Downloaded newer image');
     const container = await docker.createContainer({
@@ -198,7 +223,7 @@ describe('dockerode (npm) through the forward', () => {
 /** stdcopy frames as `STREAM:payload` lines (stream 1 stdout, 2 stderr). */
 function demux(raw: Buffer): string {
   let out = '';
-  for (let at = 0; at + 8 <= raw.length; ) {
+  for (let at = 0; at + 8 <= raw.length;) {
     const size = raw.readUInt32BE(at + 4);
     out += `${raw[at]}:${raw.subarray(at + 8, at + 8 + size).toString()}`;
     at += 8 + size;

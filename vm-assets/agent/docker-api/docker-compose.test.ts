@@ -44,10 +44,21 @@ describe.skipIf(!isRoot || !existsSync(DOCKER))('docker networks and docker-comp
     lab = await createLab();
     work = await mkdtemp(join(tmpdir(), 'onggi-compose-'));
     // The lab's daemon is already up (it imported the image); the forward runs in the lab's netns too.
-    forward = spawn('nsenter', [`--net=/run/netns/${lab.machine}`, process.execPath, lab.agentEntry.replace(/vm-assets\/dist\/agent\/agent\.cjs$/, 'dist/electron/cli.cjs'), 'docker-forward', '--machine', 'local'], {
-      env: lab.env,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    forward = spawn(
+      'nsenter',
+      [
+        `--net=/run/netns/${lab.machine}`,
+        process.execPath,
+        lab.agentEntry.replace(/vm-assets\/dist\/agent\/agent\.cjs$/, 'dist/electron/cli.cjs'),
+        'docker-forward',
+        '--machine',
+        'local',
+      ],
+      {
+        env: lab.env,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     dockerHost = await new Promise<string>((resolve, reject) => {
       let out = '';
       forward?.stdout?.on('data', (chunk: Buffer) => {
@@ -71,7 +82,23 @@ describe.skipIf(!isRoot || !existsSync(DOCKER))('docker networks and docker-comp
     const ls = docker('network', 'ls', '--format', '{{.Name}} {{.Driver}}');
     expect(ls.out.split('\n')).toEqual(expect.arrayContaining(['backend bridge', 'bridge bridge', 'none null']));
     expect(docker('network', 'inspect', '--format', '{{(index .IPAM.Config 0).Subnet}}', 'backend').out.trim()).toBe('10.91.0.0/24');
-    const run = docker('run', '-d', '--name', 'site', '--network', 'backend', '-p', '18081:80', IMAGE, 'httpd', '-f', '-p', '80', '-h', '/www');
+    const run = docker(
+      'run',
+      '-d',
+      '--name',
+      'site',
+      '--network',
+      'backend',
+      '-p',
+      '18081:80',
+      IMAGE,
+      'httpd',
+      '-f',
+      '-p',
+      '80',
+      '-h',
+      '/www',
+    );
     expect(run.err).toBe('');
     expect(await eventually(() => lab.httpGet('outside', `http://${MACHINE_IP}:18081/`).out === 'hello from onggi\n')).toBe(true);
     const ports = docker('port', 'site');
@@ -82,45 +109,48 @@ describe.skipIf(!isRoot || !existsSync(DOCKER))('docker networks and docker-comp
     expect(docker('network', 'ls', '--format', '{{.Name}}').out).not.toContain('backend');
   });
 
-  it.skipIf(!existsSync(COMPOSE))('docker-compose up -d / ps / logs / down -v: a user network, a named volume, a published port, environment', async () => {
-    await writeFile(
-      join(work, 'docker-compose.yml'),
-      [
-        'version: "3.7"',
-        'services:',
-        '  web:',
-        `    image: ${IMAGE}`,
-        '    command: ["httpd", "-f", "-p", "80", "-h", "/www"]',
-        '    ports: ["18082:80"]',
-        '    volumes: ["data:/data"]',
-        '    networks: [back]',
-        '  worker:',
-        `    image: ${IMAGE}`,
-        '    command: ["sh", "-c", "echo worker says $$GREETING; touch /data/ok; exec sleep 1000"]',
-        '    environment: {GREETING: annyeong}',
-        '    volumes: ["data:/data"]',
-        '    depends_on: [web]',
-        '    networks: [back]',
-        'networks:',
-        '  back: {}',
-        'volumes:',
-        '  data: {}',
-        '',
-      ].join('\n'),
-    );
-    const compose = (...args: string[]) => tool([COMPOSE, ...args], work);
-    const up = compose('up', '-d');
-    expect(up.code, up.err).toBe(0);
-    const ps = compose('ps');
-    expect(ps.out).toMatch(/pot_web_1 .* Up/);
-    expect(ps.out).toMatch(/pot_worker_1 .* Up/);
-    expect(await eventually(() => lab.httpGet('outside', `http://${MACHINE_IP}:18082/`).out === 'hello from onggi\n')).toBe(true);
-    expect(await eventually(() => compose('logs', '--no-color', 'worker').out.includes('worker says annyeong'))).toBe(true);
-    expect(tool([DOCKER, 'volume', 'ls', '--format', '{{.Name}}']).out).toContain('pot_data');
-    const down = compose('down', '-v', '-t', '1');
-    expect(down.code, down.err).toBe(0);
-    expect(tool([DOCKER, 'ps', '-a', '-q']).out.trim()).toBe('');
-    expect(tool([DOCKER, 'volume', 'ls', '-q']).out).not.toContain('pot_data');
-    expect(tool([DOCKER, 'network', 'ls', '--format', '{{.Name}}']).out).not.toContain('pot_back');
-  });
+  it.skipIf(!existsSync(COMPOSE))(
+    'docker-compose up -d / ps / logs / down -v: a user network, a named volume, a published port, environment',
+    async () => {
+      await writeFile(
+        join(work, 'docker-compose.yml'),
+        [
+          'version: "3.7"',
+          'services:',
+          '  web:',
+          `    image: ${IMAGE}`,
+          '    command: ["httpd", "-f", "-p", "80", "-h", "/www"]',
+          '    ports: ["18082:80"]',
+          '    volumes: ["data:/data"]',
+          '    networks: [back]',
+          '  worker:',
+          `    image: ${IMAGE}`,
+          '    command: ["sh", "-c", "echo worker says $$GREETING; touch /data/ok; exec sleep 1000"]',
+          '    environment: {GREETING: annyeong}',
+          '    volumes: ["data:/data"]',
+          '    depends_on: [web]',
+          '    networks: [back]',
+          'networks:',
+          '  back: {}',
+          'volumes:',
+          '  data: {}',
+          '',
+        ].join('\n'),
+      );
+      const compose = (...args: string[]) => tool([COMPOSE, ...args], work);
+      const up = compose('up', '-d');
+      expect(up.code, up.err).toBe(0);
+      const ps = compose('ps');
+      expect(ps.out).toMatch(/pot_web_1 .* Up/);
+      expect(ps.out).toMatch(/pot_worker_1 .* Up/);
+      expect(await eventually(() => lab.httpGet('outside', `http://${MACHINE_IP}:18082/`).out === 'hello from onggi\n')).toBe(true);
+      expect(await eventually(() => compose('logs', '--no-color', 'worker').out.includes('worker says annyeong'))).toBe(true);
+      expect(tool([DOCKER, 'volume', 'ls', '--format', '{{.Name}}']).out).toContain('pot_data');
+      const down = compose('down', '-v', '-t', '1');
+      expect(down.code, down.err).toBe(0);
+      expect(tool([DOCKER, 'ps', '-a', '-q']).out.trim()).toBe('');
+      expect(tool([DOCKER, 'volume', 'ls', '-q']).out).not.toContain('pot_data');
+      expect(tool([DOCKER, 'network', 'ls', '--format', '{{.Name}}']).out).not.toContain('pot_back');
+    },
+  );
 });

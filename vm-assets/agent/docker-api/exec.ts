@@ -33,14 +33,28 @@ function find(id: string): ExecRecord {
 async function create(ex: Exchange): Promise<void> {
   const config = parseJson(DockerExecCreate, await ex.body());
   for (const field of ['Env', 'User', 'WorkingDir'] as const)
-    if (config[field] && config[field].length) throw unsupportedOption(`exec ${field}`, 'an exec runs with the container\'s own environment, user and directory');
+    if (config[field] && config[field].length)
+      throw unsupportedOption(`exec ${field}`, "an exec runs with the container's own environment, user and directory");
   if (config.Privileged) throw unsupportedOption('exec Privileged');
   const container = await ex.backend.call('containers.inspect', { container: ex.params.id ?? '' });
   if (container.state !== 'running') throw new DockerError(409, `Container ${container.id} is not running`);
   const id = randomBytes(32).toString('hex');
   const [rows = 0, cols = 0] = config.ConsoleSize ?? [];
-  if (execs.size >= MAX_EXECS) for (const [old, record] of execs) if (!record.running) { execs.delete(old); break; }
-  execs.set(id, { id, containerId: container.id, config, running: false, exitCode: null, pid: 0, ttySize: rows && cols ? { rows, cols } : undefined });
+  if (execs.size >= MAX_EXECS)
+    for (const [old, record] of execs)
+      if (!record.running) {
+        execs.delete(old);
+        break;
+      }
+  execs.set(id, {
+    id,
+    containerId: container.id,
+    config,
+    running: false,
+    exitCode: null,
+    pid: 0,
+    ttySize: rows && cols ? { rows, cols } : undefined,
+  });
   sendJson(ex.res, 201, { Id: id });
 }
 

@@ -86,7 +86,10 @@ export function queryFilters(query: URLSearchParams): Record<string, string[]> {
   const parsed = DockerFilters.safeParse(value);
   if (!parsed.success) throw badRequest(`invalid filters: ${parsed.error.issues[0]?.message ?? 'bad shape'}`);
   return Object.fromEntries(
-    Object.entries(parsed.data).map(([key, values]) => [key, Array.isArray(values) ? values : Object.keys(values).filter((k) => values[k])]),
+    Object.entries(parsed.data).map(([key, values]) => [
+      key,
+      Array.isArray(values) ? values : Object.keys(values).filter((k) => values[k]),
+    ]),
   );
 }
 

@@ -164,7 +164,10 @@ export function imageRoutes(router: Router): void {
     .add('GET', '/images/json', async (ex) => {
       const filters = queryFilters(ex.query);
       checkFilterKeys(filters, ['reference', 'dangling', 'label']);
-      const [images, containers] = await Promise.all([ex.backend.call('images.list', undefined), ex.backend.call('containers.list', { all: true })]);
+      const [images, containers] = await Promise.all([
+        ex.backend.call('images.list', undefined),
+        ex.backend.call('containers.list', { all: true }),
+      ]);
       const details = filters.label ? await Promise.all(images.map((i) => ex.backend.call('images.inspect', { image: i.id }))) : [];
       const list = images.filter((image, index) => {
         const tags = repoTags(image.names);
@@ -174,7 +177,11 @@ export function imageRoutes(router: Router): void {
           (!filters.label || labelsMatch(filters.label, details[index]?.config.labels ?? {}))
         );
       });
-      sendJson(ex.res, 200, list.map((image) => listEntry(image, containers.filter((c) => c.imageId === image.id).length)));
+      sendJson(
+        ex.res,
+        200,
+        list.map((image) => listEntry(image, containers.filter((c) => c.imageId === image.id).length)),
+      );
     })
     .add('POST', '/images/create', pull)
     .add('POST', '/images/load', () => {
@@ -215,6 +222,9 @@ export function imageRoutes(router: Router): void {
       const name = ex.params.name ?? '';
       if (queryBool(ex.query, 'noprune')) throw badRequest('noprune is not supported by Onggi');
       const removed = await ex.backend.call('images.remove', { image: name, force: queryBool(ex.query, 'force') }).catch(noSuchImage(name));
-      sendJson(ex.res, 200, [...removed.untagged.map((u) => ({ Untagged: repoTags([u])[0] ?? u })), ...removed.deleted.map((d) => ({ Deleted: d }))]);
+      sendJson(ex.res, 200, [
+        ...removed.untagged.map((u) => ({ Untagged: repoTags([u])[0] ?? u })),
+        ...removed.deleted.map((d) => ({ Deleted: d })),
+      ]);
     });
 }

@@ -7,7 +7,23 @@ import { checkFilterKeys, parseJson, queryFilters, sendJson } from './http-io.js
 import type { Exchange, Router } from './router.js';
 
 /** Docker's `none` network: no interface at all; listed so compose and the CLI find it. */
-const NONE = { Name: 'none', Id: '0'.repeat(64), Created: '1970-01-01T00:00:00Z', Scope: 'local', Driver: 'null', EnableIPv6: false, IPAM: { Driver: 'default', Options: null, Config: [] }, Internal: false, Attachable: false, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false, Containers: {}, Options: {}, Labels: {} };
+const NONE = {
+  Name: 'none',
+  Id: '0'.repeat(64),
+  Created: '1970-01-01T00:00:00Z',
+  Scope: 'local',
+  Driver: 'null',
+  EnableIPv6: false,
+  IPAM: { Driver: 'default', Options: null, Config: [] },
+  Internal: false,
+  Attachable: false,
+  Ingress: false,
+  ConfigFrom: { Network: '' },
+  ConfigOnly: false,
+  Containers: {},
+  Options: {},
+  Labels: {},
+};
 
 function document(n: NetworkSummary, detail?: NetworkDetail) {
   return {
@@ -24,7 +40,16 @@ function document(n: NetworkSummary, detail?: NetworkDetail) {
     ConfigFrom: { Network: '' },
     ConfigOnly: false,
     Containers: Object.fromEntries(
-      (detail?.endpoints ?? []).map((e) => [e.containerId, { Name: e.containerName, EndpointID: e.hostVeth, MacAddress: e.mac, IPv4Address: `${e.ip}/${n.subnet.split('/')[1] ?? ''}`, IPv6Address: '' }]),
+      (detail?.endpoints ?? []).map((e) => [
+        e.containerId,
+        {
+          Name: e.containerName,
+          EndpointID: e.hostVeth,
+          MacAddress: e.mac,
+          IPv4Address: `${e.ip}/${n.subnet.split('/')[1] ?? ''}`,
+          IPv6Address: '',
+        },
+      ]),
     ),
     Options: { 'com.docker.network.bridge.name': n.bridge },
     Labels: {},
@@ -71,7 +96,8 @@ export function networkRoutes(router: Router): void {
       const body = parseJson(DockerNetworkCreate, await ex.body());
       if (body.Driver && body.Driver !== 'bridge') throw unsupportedOption(`network driver ${body.Driver}`, 'only bridge networks');
       for (const flag of ['Internal', 'EnableIPv6'] as const) if (body[flag]) throw unsupportedOption(flag);
-      if (body.Options && Object.keys(body.Options).length) throw unsupportedOption(`network Options (${Object.keys(body.Options).join(', ')})`);
+      if (body.Options && Object.keys(body.Options).length)
+        throw unsupportedOption(`network Options (${Object.keys(body.Options).join(', ')})`);
       // Said in the answer's Warning, not refused: compose labels every network it makes and sets
       // Attachable (a swarm notion); neither changes what a bridge does.
       const warnings = [
@@ -96,13 +122,17 @@ export function networkRoutes(router: Router): void {
       // other by container name on Onggi networks): listed in the report of what is not covered.
       const ip = body.EndpointConfig?.IPAMConfig?.IPv4Address;
       const name = ex.params.id ?? '';
-      await ex.backend.call('networks.connect', { network: await agentName(ex, name), container: body.Container, ...(ip ? { ip } : {}) }).catch(noSuchNetwork(name));
+      await ex.backend
+        .call('networks.connect', { network: await agentName(ex, name), container: body.Container, ...(ip ? { ip } : {}) })
+        .catch(noSuchNetwork(name));
       ex.res.writeHead(200).end();
     })
     .add('POST', '/networks/{id}/disconnect', async (ex) => {
       const body = parseJson(DockerNetworkConnect, await ex.body());
       const name = ex.params.id ?? '';
-      await ex.backend.call('networks.disconnect', { network: await agentName(ex, name), container: body.Container }).catch(noSuchNetwork(name));
+      await ex.backend
+        .call('networks.disconnect', { network: await agentName(ex, name), container: body.Container })
+        .catch(noSuchNetwork(name));
       ex.res.writeHead(200).end();
     })
     .add('DELETE', '/networks/{id}', async (ex) => {

@@ -43,7 +43,12 @@ export class Router {
     return this;
   }
 
-  async handle(backend: DockerBackend, req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Duplex; head: Buffer }): Promise<void> {
+  async handle(
+    backend: DockerBackend,
+    req: IncomingMessage,
+    res: ServerResponse,
+    upgrade?: { socket: Duplex; head: Buffer },
+  ): Promise<void> {
     const started = performance.now();
     const method = req.method ?? 'GET';
     let status = 500;

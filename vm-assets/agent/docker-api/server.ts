@@ -47,11 +47,13 @@ export function createRouter(): Router {
     });
   for (const prefix of ['swarm', 'services', 'nodes', 'tasks', 'secrets', 'configs', 'plugins'])
     for (const method of ['GET', 'POST', 'DELETE'])
-      router.add(method, `/${prefix}{rest*}`, () => {
-        throw unsupported(`${method} /${prefix} (swarm and plugins)`);
-      }).add(method, `/${prefix}`, () => {
-        throw unsupported(`${method} /${prefix} (swarm and plugins)`);
-      });
+      router
+        .add(method, `/${prefix}{rest*}`, () => {
+          throw unsupported(`${method} /${prefix} (swarm and plugins)`);
+        })
+        .add(method, `/${prefix}`, () => {
+          throw unsupported(`${method} /${prefix} (swarm and plugins)`);
+        });
   return router;
 }
 
@@ -69,7 +71,10 @@ export async function startDockerApi(socketPath: string, deps: DockerBackendDeps
     void router.handle(backend, req, responseOn(req, socket), { socket, head });
   });
   server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"message":"malformed HTTP request"}');
+    if (socket.writable)
+      socket.end(
+        'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"message":"malformed HTTP request"}',
+      );
     else socket.destroy();
   });
   // Long-lived streams (logs -f, events, attach) must not be cut by node's request timeouts.
@@ -103,6 +108,7 @@ export async function startDockerApi(socketPath: string, deps: DockerBackendDeps
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
       await closed;
+      // shutting down: a socket file already gone is the goal
       await unlink(socketPath).catch(() => undefined);
     },
   };

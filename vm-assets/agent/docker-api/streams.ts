@@ -79,7 +79,12 @@ export function hijackSink(socket: Duplex, tty: boolean, pendingInput: Buffer): 
  * The body of a request that asked to upgrade: node hands such a request over before reading its
  * body, so Content-Length bytes are read off the socket here; what follows is the client's input.
  */
-export function readUpgradeBody(req: IncomingMessage, socket: Duplex, head: Buffer, limit: number): Promise<{ body: Buffer; rest: Buffer }> {
+export function readUpgradeBody(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  limit: number,
+): Promise<{ body: Buffer; rest: Buffer }> {
   const length = Number(req.headers['content-length'] ?? 0);
   if (!Number.isSafeInteger(length) || length < 0 || length > limit)
     return Promise.reject(new DockerError(413, `request body too large (at most ${limit} bytes)`));

@@ -22,7 +22,14 @@ function ping({ res, req }: Exchange): void {
 async function version({ res, backend }: Exchange): Promise<void> {
   const info = await backend.call('system.info', undefined);
   const { identity } = backend.deps;
-  const details = { ApiVersion: DOCKER_API_VERSION, MinAPIVersion: DOCKER_MIN_API_VERSION, GitCommit: identity.buildId.slice(0, 12), Os: 'linux', Arch: info.arch, KernelVersion: info.kernelRelease };
+  const details = {
+    ApiVersion: DOCKER_API_VERSION,
+    MinAPIVersion: DOCKER_MIN_API_VERSION,
+    GitCommit: identity.buildId.slice(0, 12),
+    Os: 'linux',
+    Arch: info.arch,
+    KernelVersion: info.kernelRelease,
+  };
   sendJson(res, 200, {
     Platform: { Name: 'Onggi' },
     Components: [{ Name: 'Engine', Version: engineVersion(identity.version), Details: details }],
@@ -96,6 +103,7 @@ async function diskUsage({ res, backend }: Exchange): Promise<void> {
   const [containers, images, volumes] = await Promise.all([
     backend.call('containers.list', { all: true }),
     backend.call('images.list', undefined),
+    // No volume store on this machine: no volumes to count.
     backend.call('volumes.list', { size: true }).catch(() => []),
   ]);
   const layersSize = df.rows.find((row) => row.type === 'images')?.size ?? 0;
@@ -103,11 +111,34 @@ async function diskUsage({ res, backend }: Exchange): Promise<void> {
     LayersSize: layersSize,
     Images: df.images.map((image) => {
       const summary = images.find((i) => i.id === image.id);
-      return { Id: image.id, ParentId: '', RepoTags: image.names, RepoDigests: [], Created: unixSeconds(summary?.created), Size: image.size, SharedSize: image.shared, VirtualSize: image.size, Labels: {}, Containers: image.containers };
+      return {
+        Id: image.id,
+        ParentId: '',
+        RepoTags: image.names,
+        RepoDigests: [],
+        Created: unixSeconds(summary?.created),
+        Size: image.size,
+        SharedSize: image.shared,
+        VirtualSize: image.size,
+        Labels: {},
+        Containers: image.containers,
+      };
     }),
     Containers: df.containers.map((container) => {
       const summary = containers.find((c) => c.id === container.id);
-      return { Id: container.id, Names: [`/${container.name}`], Image: container.image, Command: summary?.command.join(' ') ?? '', Created: unixSeconds(summary?.createdAt), State: dockerState(container.state, summary?.paused), Status: '', SizeRw: container.size, SizeRootFs: container.size, Labels: summary?.labels ?? {}, Mounts: [] };
+      return {
+        Id: container.id,
+        Names: [`/${container.name}`],
+        Image: container.image,
+        Command: summary?.command.join(' ') ?? '',
+        Created: unixSeconds(summary?.createdAt),
+        State: dockerState(container.state, summary?.paused),
+        Status: '',
+        SizeRw: container.size,
+        SizeRootFs: container.size,
+        Labels: summary?.labels ?? {},
+        Mounts: [],
+      };
     }),
     Volumes: volumes.map((volume) => ({
       Name: volume.name,
@@ -144,6 +175,7 @@ async function events({ res, req, query, backend }: Exchange): Promise<void> {
     void backend
       .call('containers.inspect', { container: event.id })
       .then((detail) => detail.labels ?? {})
+      // Removed before we looked: the labels it had when we last saw it.
       .catch(() => labelsOf.get(event.id) ?? {})
       .then((labels) => {
         labelsOf.set(event.id, labels);

@@ -293,7 +293,11 @@ export class SshMachine implements Machine {
     if (readsSudoPassword(paths.privilege)) {
       const password = knownSudoPassword(connection);
       if (password === undefined)
-        throw new OnggiError(ErrorCode.Forbidden, 'sudo_password_required', `${this.name}: the Docker API needs the sudo password the agent link was opened with`);
+        throw new OnggiError(
+          ErrorCode.Forbidden,
+          'sudo_password_required',
+          `${this.name}: the Docker API needs the sudo password the agent link was opened with`,
+        );
       channel.write(sudoInput(password));
     }
     return channel;
