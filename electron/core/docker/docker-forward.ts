@@ -56,8 +56,7 @@ export async function startDockerForward(
     await mkdir(dirname(endpoint.listen), { recursive: true, mode: 0o700 });
     await removeStale(endpoint.listen);
   }
-  // Only the desktop user may use it: bound under a umask that leaves the owner's bits alone (no
-  // instant where another user could connect), then chmod as the agent's socket. A named pipe gets
+  // Only the desktop user may use it (0600 from the instant it is bound). A named pipe gets
   // Windows' default DACL (full control: creator, LocalSystem, Administrators; read only for
   // Everyone, which cannot send a request): node:net cannot set a tighter one. Unverified on a
   // real Windows desktop.
@@ -65,10 +64,7 @@ export async function startDockerForward(
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(endpoint.listen, () => {
-        server.off('error', reject);
-        resolve();
-      });
+      server.listen(endpoint.listen, () => resolve());
     });
   } finally {
     if (oldMask !== undefined) process.umask(oldMask);

@@ -142,15 +142,19 @@ function mounts(body: DockerContainerCreate, host: DockerHostConfig): MountSpecI
   return list;
 }
 
-/** PortBindings as `-p` strings; an empty host port (Docker picks one) is not something Onggi does yet. */
-function ports(host: DockerHostConfig): string[] {
-  if (host.PublishAllPorts) throw unsupportedOption('HostConfig.PublishAllPorts', 'publish each port with a host port');
+/**
+ * PortBindings as `-p` strings. An empty host port (`-p 80`, testcontainers) gets one the machine
+ * has free now, as dockerd picks from its ephemeral range (`freePort`, asked on the machine).
+ */
+async function ports(host: DockerHostConfig, freePort: () => Promise<number>): Promise<string[]> {
+  if (host.PublishAllPorts) throw unsupportedOption('HostConfig.PublishAllPorts', 'publish each port');
   const list: string[] = [];
   for (const [key, bindings] of Object.entries(host.PortBindings ?? {})) {
     for (const binding of bindings ?? []) {
-      if (!binding.HostPort) throw unsupportedOption(`a random host port for ${key}`, 'give HostPort');
+      if (binding.HostPort?.includes('-')) throw unsupportedOption(`a host port range for ${key}`);
+      const hostPort = binding.HostPort || String(await freePort());
       const ip = binding.HostIp && binding.HostIp !== '0.0.0.0' ? `${binding.HostIp}:` : '';
-      list.push(`${ip}${binding.HostPort}:${key}`);
+      list.push(`${ip}${hostPort}:${key}`);
     }
   }
   return list;
@@ -222,7 +226,11 @@ function limits(host: DockerHostConfig): ContainerSpecInput['limits'] {
 }
 
 /** The agent's spec for a Docker create body (and the `name` query parameter). */
-export function containerSpecFrom(body: DockerContainerCreate, name: string | undefined): ContainerSpecInput {
+export async function containerSpecFrom(
+  body: DockerContainerCreate,
+  name: string | undefined,
+  freePort: () => Promise<number>,
+): Promise<ContainerSpecInput> {
   const host: DockerHostConfig = body.HostConfig ?? {};
   if (host.Privileged)
     throw unsupportedOption('HostConfig.Privileged', "containers run with Docker's default capabilities until the security work lands");
@@ -235,7 +243,7 @@ export function containerSpecFrom(body: DockerContainerCreate, name: string | un
   refuseUnknown(host, [...HOST_MAPPED, 'CapAdd', 'CapDrop', 'Privileged', 'Runtime', 'PublishAllPorts'], 'HostConfig.', HOST_DEFAULTS);
   const entrypoint = argv(body.Entrypoint);
   const mountList = mounts(body, host);
-  const portList = ports(host);
+  const portList = await ports(host, freePort);
   const networkList = networks(body, host);
   const ip = staticIp(body);
   const spec: ContainerSpecInput = {

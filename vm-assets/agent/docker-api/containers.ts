@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 // /containers/*: create, start, stop, kill, wait, list, inspect, remove, logs, attach, resize,
 // pause/unpause, rename and top, each a call to the agent's container handlers.
 import { DockerContainerCreate } from '../../../shared/docker-api.js';
@@ -40,7 +41,7 @@ export function containerRoutes(router: Router): void {
       if (ex.query.get('platform'))
         throw badRequest('the platform query parameter is not supported by Onggi (pull the platform you want first)');
       const created = await ex.backend
-        .call('containers.create', containerSpecFrom(body, name?.replace(/^\//, '') || undefined))
+        .call('containers.create', await containerSpecFrom(body, name?.replace(/^\//, '') || undefined, freeTcpPort))
         .catch((error: unknown) => {
           // Docker's words for a missing image: the CLI reads the 404 and pulls.
           if (error instanceof OnggiError && error.kind === 'not_found' && error.field === 'params.image')
@@ -149,6 +150,18 @@ export function containerRoutes(router: Router): void {
       const pruned = await ex.backend.call('containers.prune', {});
       sendJson(ex.res, 200, { ContainersDeleted: pruned.containers.map((c) => c.id), SpaceReclaimed: pruned.reclaimed ?? 0 });
     });
+}
+
+/** A TCP port free on this machine now (the agent runs in the machine's network namespace). */
+function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '0.0.0.0', () => {
+      const address = probe.address();
+      probe.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no free port'))));
+    });
+  });
 }
 
 /** A container's networks (for the list's NetworkSettings and its network filter). */

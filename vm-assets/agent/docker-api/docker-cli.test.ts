@@ -2,7 +2,7 @@
 // newer client on this machine (which must negotiate down after /_ping), through the desktop's
 // forward (`onggi docker-forward`, a socket in the data folder) to a real local agent of the
 // test's own; images from the loopback registry the other suites use.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, isolatedAgent, terminate, type IsolatedAgent } from '../../../build/testing/isolated-agent.js';
+import { CLI, isolatedAgent, type IsolatedAgent } from '../../../build/testing/isolated-agent.js';
+import { startForward, type RunningForward } from '../../../build/testing/docker-forward.js';
 import { useRegistryImages } from '../../../build/testing/test-images.js';
 
 const DEBIAN_DOCKER = '/usr/bin/docker';
@@ -18,7 +19,7 @@ const NEWER_DOCKER = '/usr/local/bin/docker';
 
 let sandbox: IsolatedAgent;
 let configDir: string;
-let forward: ChildProcess | undefined;
+let forward: RunningForward | undefined;
 let dockerHost = '';
 const fixture = useRegistryImages();
 
@@ -31,24 +32,12 @@ beforeAll(async () => {
   sandbox = await isolatedAgent();
   configDir = await mkdtemp(join(tmpdir(), 'onggi-docker-config-'));
   expect(onggi('info', '--machine', 'local').code).toBe(0); // the daemon is up
-  forward = spawn(process.execPath, [CLI, 'docker-forward', '--machine', 'local'], {
-    env: sandbox.env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  // Ready when it prints the DOCKER_HOST line (it listens before it prints).
-  dockerHost = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    forward?.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const line = /DOCKER_HOST='([^']+)'/.exec(out);
-      if (line?.[1]) resolve(line[1]);
-    });
-    forward?.once('exit', (code) => reject(new Error(`docker-forward exited ${code}`)));
-  });
+  forward = await startForward([process.execPath, CLI, 'docker-forward', '--machine', 'local'], sandbox.env);
+  dockerHost = forward.dockerHost;
 });
 
 afterAll(async () => {
-  if (forward?.pid) await terminate(forward.pid);
+  await forward?.stop();
   await sandbox?.cleanup();
   if (configDir) await rm(configDir, { recursive: true, force: true });
 });

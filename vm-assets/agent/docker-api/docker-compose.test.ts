@@ -1,13 +1,13 @@
 // docker-compose 1.29 and docker's network verbs against the Docker API, through the desktop's
 // forward, to an agent that runs in a network lab of its own (its bridges, NAT and published
 // ports are made in the lab's netns, never the machine's). The image is the lab's `netbox`.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { terminate } from '../../../build/testing/isolated-agent.js';
+import { startForward, type RunningForward } from '../../../build/testing/docker-forward.js';
 import { IMAGE, MACHINE_IP, createLab, type NetnsLab } from '../../../build/testing/netns-lab.js';
 
 const DOCKER = '/usr/bin/docker';
@@ -16,7 +16,7 @@ const isRoot = process.getuid?.() === 0;
 
 let lab: NetnsLab;
 let work: string;
-let forward: ChildProcess | undefined;
+let forward: RunningForward | undefined;
 let dockerHost = '';
 
 async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<boolean> {
@@ -44,34 +44,16 @@ describe.skipIf(!isRoot || !existsSync(DOCKER))('docker networks and docker-comp
     lab = await createLab();
     work = await mkdtemp(join(tmpdir(), 'onggi-compose-'));
     // The lab's daemon is already up (it imported the image); the forward runs in the lab's netns too.
-    forward = spawn(
-      'nsenter',
-      [
-        `--net=/run/netns/${lab.machine}`,
-        process.execPath,
-        lab.agentEntry.replace(/vm-assets\/dist\/agent\/agent\.cjs$/, 'dist/electron/cli.cjs'),
-        'docker-forward',
-        '--machine',
-        'local',
-      ],
-      {
-        env: lab.env,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
+    const cli = lab.agentEntry.replace(/vm-assets\/dist\/agent\/agent\.cjs$/, 'dist/electron/cli.cjs');
+    forward = await startForward(
+      ['nsenter', `--net=/run/netns/${lab.machine}`, process.execPath, cli, 'docker-forward', '--machine', 'local'],
+      lab.env,
     );
-    dockerHost = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      forward?.stdout?.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const line = /DOCKER_HOST='([^']+)'/.exec(out);
-        if (line?.[1]) resolve(line[1]);
-      });
-      forward?.once('exit', (code) => reject(new Error(`docker-forward exited ${code}`)));
-    });
+    dockerHost = forward.dockerHost;
   }, 120_000);
 
   afterAll(async () => {
-    if (forward?.pid) await terminate(forward.pid);
+    await forward?.stop();
     await lab?.cleanup();
     if (work) await rm(work, { recursive: true, force: true });
   });
@@ -104,7 +86,14 @@ describe.skipIf(!isRoot || !existsSync(DOCKER))('docker networks and docker-comp
     const ports = docker('port', 'site');
     expect(ports.out).toContain('80/tcp -> 0.0.0.0:18081');
     expect(docker('inspect', '--format', '{{.NetworkSettings.Networks.backend.IPAddress}}', 'site').out.trim()).toMatch(/^10\.91\.0\.\d+$/);
-    expect(docker('rm', '-f', 'site').code).toBe(0);
+    // `-p 80`: a host port the machine has free (testcontainers publishes this way).
+    expect(
+      docker('run', '-d', '--name', 'any', '--network', 'backend', '-p', '80', IMAGE, 'httpd', '-f', '-p', '80', '-h', '/www').err,
+    ).toBe('');
+    const picked = /0\.0\.0\.0:(\d+)/.exec(docker('port', 'any', '80').out)?.[1];
+    expect(Number(picked)).toBeGreaterThan(0);
+    expect(await eventually(() => lab.httpGet('outside', `http://${MACHINE_IP}:${picked}/`).out === 'hello from onggi\n')).toBe(true);
+    expect(docker('rm', '-f', 'site', 'any').code).toBe(0);
     expect(docker('network', 'rm', 'backend').code).toBe(0);
     expect(docker('network', 'ls', '--format', '{{.Name}}').out).not.toContain('backend');
   });

@@ -1,7 +1,8 @@
 // The Docker Engine API server: node:http on a unix socket only root can open (like the agent's
 // own), every route from the per-resource modules beside this one. A request node hands over for
 // an upgrade (attach, exec start with `Upgrade: tcp`) reaches the same router.
-import { chmod, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
+import { listenOwnerOnly } from '../daemon/owner-only-listen.js';
 import { createServer, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { DockerBackend, type DockerBackendDeps } from './backend.js';
@@ -83,20 +84,7 @@ export async function startDockerApi(socketPath: string, deps: DockerBackendDeps
   await unlink(socketPath).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'ENOENT') throw error;
   });
-  // As the agent's socket: bound under a umask that leaves only the owner's bits, then chmod.
-  const oldMask = process.umask(0o177);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(socketPath, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  } finally {
-    process.umask(oldMask);
-  }
-  await chmod(socketPath, 0o600);
+  await listenOwnerOnly(server, socketPath);
   const sockets = new Set<Duplex>();
   server.on('connection', (socket) => {
     sockets.add(socket);
