@@ -43,7 +43,12 @@ afterAll(async () => {
 });
 
 function docker(bin: string, ...args: string[]) {
+  return dockerWithInput(bin, undefined, ...args);
+}
+
+function dockerWithInput(bin: string, input: string | undefined, ...args: string[]) {
   const run = spawnSync(bin, args, {
+    input,
     encoding: 'utf8',
     timeout: 60_000,
     env: { PATH: process.env.PATH, HOME: configDir, DOCKER_CONFIG: configDir, DOCKER_HOST: dockerHost },
@@ -103,6 +108,10 @@ for (const [label, bin] of [
       expect(run.err).toBe('oops\n');
       expect(run.code).toBe(3);
       expect(d('ps', '-a', '-q').out.trim()).toBe('');
+      // -i: the client's input through the hijacked attach, its end closing the container's stdin.
+      const cat = dockerWithInput(bin, 'through stdin\n', 'run', '--rm', '-i', fixture.images.refs.busybox, 'sh', '-c', 'cat; echo eof');
+      expect(cat.out).toBe('through stdin\neof\n');
+      expect(cat.code).toBe(0);
     });
 
     it('run -d with a name, labels, a volume; ps filters and formats; logs, exec, inspect, stop, rm -f', async () => {
@@ -141,6 +150,8 @@ for (const [label, bin] of [
       expect(exec.out).toBe('saved\n');
       expect(exec.err).toBe('err\n');
       expect(exec.code).toBe(4);
+      const execIn = dockerWithInput(bin, 'typed\n', 'exec', '-i', `web-${tag}`, 'sh', '-c', 'cat; echo done');
+      expect(execIn.out).toBe('typed\ndone\n');
       const inspect = JSON.parse(d('inspect', `web-${tag}`).out) as Array<{
         Id: string;
         Name: string;
