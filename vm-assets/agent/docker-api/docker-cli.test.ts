@@ -220,6 +220,45 @@ describe('dockerode (npm) through the forward', () => {
   });
 });
 
+describe('/events', () => {
+  it('streams container events matching its filters (type, event, label)', async () => {
+    const docker = new Docker({ socketPath: dockerHost.replace(/^unix:\/\//, '') });
+    const pulled = await docker.pull(fixture.images.refs.busybox);
+    await new Promise((resolve, reject) =>
+      docker.modem.followProgress(pulled, (error: Error | null) => (error ? reject(error) : resolve(undefined))),
+    );
+    const events = await docker.getEvents({ filters: { type: ['container'], event: ['start', 'die'], label: ['watch=yes'] } });
+    const seen: string[] = [];
+    const done = new Promise<void>((resolve) => {
+      let buffered = '';
+      events.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+          const event = JSON.parse(buffered.slice(0, nl)) as { Action: string; Actor: { Attributes: Record<string, string> } };
+          buffered = buffered.slice(nl + 1);
+          seen.push(`${event.Action} ${event.Actor.Attributes.name ?? ''}`);
+          if (event.Action === 'die') resolve();
+        }
+      });
+    });
+    const unwatched = await docker.createContainer({ Image: fixture.images.refs.busybox, Cmd: ['true'], name: 'unwatched' });
+    await unwatched.start();
+    await unwatched.wait();
+    const watched = await docker.createContainer({
+      Image: fixture.images.refs.busybox,
+      Cmd: ['true'],
+      name: 'watched',
+      Labels: { watch: 'yes' },
+    });
+    await watched.start();
+    await done;
+    (events as unknown as { destroy(): void }).destroy();
+    expect(seen).toEqual(['start watched', 'die watched']);
+    await unwatched.remove();
+    await watched.remove();
+  });
+});
+
 /** stdcopy frames as `STREAM:payload` lines (stream 1 stdout, 2 stderr). */
 function demux(raw: Buffer): string {
   let out = '';
