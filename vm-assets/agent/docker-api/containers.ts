@@ -8,7 +8,7 @@ import { OnggiError } from '../../../shared/errors.js';
 import { Attachments } from './attach.js';
 import { containerSpecFrom } from './container-spec.js';
 import { inspectDocument, listEntry, dockerState } from './container-view.js';
-import { DockerError, badRequest, notFound } from './errors.js';
+import { DockerError, badRequest, notFound, whenNotFound } from './errors.js';
 import { checkFilterKeys, labelsMatch, parseJson, queryBool, queryFilters, queryInt, sendJson } from './http-io.js';
 import { streamLogs } from './logs.js';
 import type { Exchange, Router } from './router.js';
@@ -72,14 +72,14 @@ export function containerRoutes(router: Router): void {
       );
     })
     .add('GET', '/containers/{id}/json', async (ex) => {
-      const detail = await ex.backend.call('containers.inspect', { container: id(ex) }).catch(noSuchContainer(id(ex)));
+      const detail = await inspect(ex);
       // An image removed under a container (rmi -f) leaves its config fields empty, as dockerd's do.
       const image = await ex.backend.call('images.inspect', { image: detail.imageId }).catch(() => undefined);
       sendJson(ex.res, 200, inspectDocument(detail, image));
     })
     .add('POST', '/containers/{id}/start', async (ex) => {
       if (ex.query.get('detachKeys')) throw badRequest('detachKeys on start is not supported by Onggi');
-      const before = await ex.backend.call('containers.inspect', { container: id(ex) }).catch(noSuchContainer(id(ex)));
+      const before = await inspect(ex);
       if (before.state === 'running') return void ex.res.writeHead(304).end();
       const waiting = attachmentsOf(ex).takeWaiting(before.id);
       const start = ex.backend.call('containers.start', { container: before.id, ...(waiting.length ? { waitForAttach: true } : {}) });
@@ -89,7 +89,7 @@ export function containerRoutes(router: Router): void {
       ex.res.writeHead(204).end();
     })
     .add('POST', '/containers/{id}/stop', async (ex) => {
-      const before = await ex.backend.call('containers.inspect', { container: id(ex) }).catch(noSuchContainer(id(ex)));
+      const before = await inspect(ex);
       if (before.state !== 'running') return void ex.res.writeHead(304).end();
       const t = queryInt(ex.query, 't');
       await ex.backend.call('containers.stop', { container: before.id, ...(t !== undefined && t >= 0 ? { timeoutSeconds: t } : {}) });
@@ -97,7 +97,7 @@ export function containerRoutes(router: Router): void {
     })
     .add('POST', '/containers/{id}/restart', async (ex) => {
       const t = queryInt(ex.query, 't');
-      const before = await ex.backend.call('containers.inspect', { container: id(ex) }).catch(noSuchContainer(id(ex)));
+      const before = await inspect(ex);
       if (before.state === 'running')
         await ex.backend.call('containers.stop', { container: before.id, ...(t !== undefined && t >= 0 ? { timeoutSeconds: t } : {}) });
       await ex.backend.call('containers.start', { container: before.id });
@@ -105,7 +105,7 @@ export function containerRoutes(router: Router): void {
     })
     .add('POST', '/containers/{id}/kill', async (ex) => {
       const signal = ex.query.get('signal') || undefined;
-      const before = await ex.backend.call('containers.inspect', { container: id(ex) }).catch(noSuchContainer(id(ex)));
+      const before = await inspect(ex);
       if (before.state !== 'running') throw new DockerError(409, `Container ${before.id} is not running`);
       await ex.backend.call('containers.kill', { container: before.id, ...(signal ? { signal } : {}) });
       ex.res.writeHead(204).end();
@@ -113,7 +113,7 @@ export function containerRoutes(router: Router): void {
     .add('POST', '/containers/{id}/wait', async (ex) => {
       const condition = ex.query.get('condition') || 'not-running';
       if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw badRequest(`invalid condition: "${condition}"`);
-      const before = await ex.backend.call('containers.inspect', { container: id(ex) }).catch(noSuchContainer(id(ex)));
+      const before = await inspect(ex);
       // Headers first, as dockerd does: `docker run` waits for them before it starts the container.
       ex.res.writeHead(200, { 'Content-Type': 'application/json' });
       ex.res.flushHeaders();
@@ -124,7 +124,7 @@ export function containerRoutes(router: Router): void {
       if (queryBool(ex.query, 'link')) throw badRequest('links are not supported by Onggi');
       await ex.backend
         .call('containers.remove', { container: id(ex), force: queryBool(ex.query, 'force'), volumes: queryBool(ex.query, 'v') })
-        .catch(noSuchContainer(id(ex)));
+        .catch(whenNotFound(`No such container: ${id(ex)}`, 'params.container'));
       ex.res.writeHead(204).end();
     })
     .add('GET', '/containers/{id}/logs', (ex) => streamLogs(ex))
@@ -152,6 +152,14 @@ export function containerRoutes(router: Router): void {
     });
 }
 
+/** The container the path names, or Docker's 404. */
+function inspect(ex: Exchange) {
+  const selector = ex.params.id ?? '';
+  return ex.backend
+    .call('containers.inspect', { container: selector })
+    .catch(whenNotFound(`No such container: ${selector}`, 'params.container'));
+}
+
 /** A TCP port free on this machine now (the agent runs in the machine's network namespace). */
 function freeTcpPort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -169,15 +177,6 @@ async function networksOf(ex: Exchange, id: string) {
   // A container removed between the list and this inspect is shown without networks.
   const detail = await ex.backend.call('containers.inspect', { container: id }).catch(() => undefined);
   return detail?.networks ?? [];
-}
-
-/** Docker's 404 wording for a container (clients match on the status, people read the words). */
-function noSuchContainer(selector: string) {
-  return (error: unknown): never => {
-    if (error instanceof OnggiError && error.kind === 'not_found' && error.field === 'params.container')
-      throw notFound(`No such container: ${selector}`);
-    throw error;
-  };
 }
 
 /**

@@ -41,3 +41,15 @@ export function toDockerError(error: unknown): DockerError {
   }
   return new DockerError(500, errorMessage(error));
 }
+
+/**
+ * Rethrows the agent's not_found as Docker's 404 in Docker's words (clients match on the status,
+ * people read the words); with `field`, only when that input was the one not found.
+ */
+export function whenNotFound(message: string, field?: string) {
+  return (error: unknown): never => {
+    if (error instanceof OnggiError && error.kind === 'not_found' && (field === undefined || error.field === field))
+      throw notFound(message);
+    throw error;
+  };
+}

@@ -4,10 +4,9 @@ import { randomBytes } from 'node:crypto';
 import type { AgentEvent } from '../../../shared/agent-rpc.js';
 import { ImageRefError, familiarImageRef, parseImageRef } from '../../../shared/image-ref.js';
 import type { ImageDetail, ImageSummary } from '../../../shared/images.js';
-import { badRequest, notFound, toDockerError, unsupported } from './errors.js';
+import { badRequest, toDockerError, unsupported, whenNotFound } from './errors.js';
 import { checkFilterKeys, labelsMatch, queryBool, queryFilters, sendJson, unixSeconds } from './http-io.js';
 import type { Exchange, Router } from './router.js';
-import { OnggiError } from '../../../shared/errors.js';
 
 /** Docker's `RepoTags`: familiar names (`busybox:latest`, `127.0.0.1:5000/x:v1`). */
 function repoTags(names: readonly string[]): string[] {
@@ -152,13 +151,6 @@ async function pull(ex: Exchange): Promise<void> {
   }
 }
 
-function noSuchImage(name: string) {
-  return (error: unknown): never => {
-    if (error instanceof OnggiError && error.kind === 'not_found') throw notFound(`No such image: ${name}`);
-    throw error;
-  };
-}
-
 export function imageRoutes(router: Router): void {
   router
     .add('GET', '/images/json', async (ex) => {
@@ -199,7 +191,11 @@ export function imageRoutes(router: Router): void {
     })
     .add('GET', '/images/{name*}/json', async (ex) => {
       const name = ex.params.name ?? '';
-      sendJson(ex.res, 200, inspectDocument(await ex.backend.call('images.inspect', { image: name }).catch(noSuchImage(name))));
+      sendJson(
+        ex.res,
+        200,
+        inspectDocument(await ex.backend.call('images.inspect', { image: name }).catch(whenNotFound(`No such image: ${name}`))),
+      );
     })
     .add('GET', '/images/{name*}/get', () => {
       throw unsupported('GET /images/{name}/get (use `onggi image save`)');
@@ -215,13 +211,15 @@ export function imageRoutes(router: Router): void {
       const repo = ex.query.get('repo');
       if (!repo) throw badRequest('repo is required');
       const tag = ex.query.get('tag') || 'latest';
-      await ex.backend.call('images.tag', { image: name, name: `${repo}:${tag}` }).catch(noSuchImage(name));
+      await ex.backend.call('images.tag', { image: name, name: `${repo}:${tag}` }).catch(whenNotFound(`No such image: ${name}`));
       ex.res.writeHead(201).end();
     })
     .add('DELETE', '/images/{name*}', async (ex) => {
       const name = ex.params.name ?? '';
       if (queryBool(ex.query, 'noprune')) throw badRequest('noprune is not supported by Onggi');
-      const removed = await ex.backend.call('images.remove', { image: name, force: queryBool(ex.query, 'force') }).catch(noSuchImage(name));
+      const removed = await ex.backend
+        .call('images.remove', { image: name, force: queryBool(ex.query, 'force') })
+        .catch(whenNotFound(`No such image: ${name}`));
       sendJson(ex.res, 200, [
         ...removed.untagged.map((u) => ({ Untagged: repoTags([u])[0] ?? u })),
         ...removed.deleted.map((d) => ({ Deleted: d })),

@@ -2,8 +2,7 @@
 // a TTY, raw bytes with one), with follow, tail, since/until and timestamps.
 import type { AgentEvent } from '../../../shared/agent-rpc.js';
 import type { LogEntry } from '../../../shared/containers.js';
-import { OnggiError } from '../../../shared/errors.js';
-import { badRequest, notFound } from './errors.js';
+import { badRequest, whenNotFound } from './errors.js';
 import { queryBool } from './http-io.js';
 import type { Exchange } from './router.js';
 import { responseSink } from './streams.js';
@@ -29,10 +28,9 @@ export async function streamLogs(ex: Exchange): Promise<void> {
   const untilMs = unixTime(ex.query.get('until'), 'until');
   const follow = queryBool(ex.query, 'follow');
   const timestamps = queryBool(ex.query, 'timestamps');
-  const detail = await ex.backend.call('containers.inspect', { container: selector }).catch((error: unknown) => {
-    if (error instanceof OnggiError && error.kind === 'not_found') throw notFound(`No such container: ${selector}`);
-    throw error;
-  });
+  const detail = await ex.backend
+    .call('containers.inspect', { container: selector })
+    .catch(whenNotFound(`No such container: ${selector}`, 'params.container'));
   const sink = responseSink(ex.res, detail.tty ?? false);
   const write = (entries: LogEntry[]): void => {
     for (const entry of entries) {

@@ -1,8 +1,7 @@
 // /networks/*: bridge networks (Docker's `bridge` is the agent's default network).
 import { DockerNetworkConnect, DockerNetworkCreate } from '../../../shared/docker-api.js';
 import type { NetworkDetail, NetworkSummary } from '../../../shared/networks.js';
-import { OnggiError } from '../../../shared/errors.js';
-import { DockerError, badRequest, notFound, unsupportedOption } from './errors.js';
+import { DockerError, badRequest, unsupportedOption, whenNotFound } from './errors.js';
 import { checkFilterKeys, parseJson, queryFilters, sendJson } from './http-io.js';
 import type { Exchange, Router } from './router.js';
 
@@ -63,13 +62,6 @@ async function agentName(ex: Exchange, name: string): Promise<string> {
   return list.find((n) => n.isDefault)?.name ?? name;
 }
 
-function noSuchNetwork(name: string) {
-  return (error: unknown): never => {
-    if (error instanceof OnggiError && error.kind === 'not_found') throw notFound(`network ${name} not found`);
-    throw error;
-  };
-}
-
 export function networkRoutes(router: Router): void {
   router
     .add('GET', '/networks', async (ex) => {
@@ -89,7 +81,9 @@ export function networkRoutes(router: Router): void {
     .add('GET', '/networks/{id}', async (ex) => {
       const name = ex.params.id ?? '';
       if (name === 'none' || name === NONE.Id) return sendJson(ex.res, 200, NONE);
-      const detail = await ex.backend.call('networks.inspect', { network: await agentName(ex, name) }).catch(noSuchNetwork(name));
+      const detail = await ex.backend
+        .call('networks.inspect', { network: await agentName(ex, name) })
+        .catch(whenNotFound(`network ${name} not found`));
       sendJson(ex.res, 200, document(detail, detail));
     })
     .add('POST', '/networks/create', async (ex) => {
@@ -124,7 +118,7 @@ export function networkRoutes(router: Router): void {
       const name = ex.params.id ?? '';
       await ex.backend
         .call('networks.connect', { network: await agentName(ex, name), container: body.Container, ...(ip ? { ip } : {}) })
-        .catch(noSuchNetwork(name));
+        .catch(whenNotFound(`network ${name} not found`));
       ex.res.writeHead(200).end();
     })
     .add('POST', '/networks/{id}/disconnect', async (ex) => {
@@ -132,13 +126,13 @@ export function networkRoutes(router: Router): void {
       const name = ex.params.id ?? '';
       await ex.backend
         .call('networks.disconnect', { network: await agentName(ex, name), container: body.Container })
-        .catch(noSuchNetwork(name));
+        .catch(whenNotFound(`network ${name} not found`));
       ex.res.writeHead(200).end();
     })
     .add('DELETE', '/networks/{id}', async (ex) => {
       const name = ex.params.id ?? '';
       if (name === 'bridge' || name === 'none') throw new DockerError(403, `${name} is a pre-defined network and cannot be removed`);
-      await ex.backend.call('networks.remove', { network: name }).catch(noSuchNetwork(name));
+      await ex.backend.call('networks.remove', { network: name }).catch(whenNotFound(`network ${name} not found`));
       ex.res.writeHead(204).end();
     })
     .add('POST', '/networks/prune', () => {

@@ -2,7 +2,7 @@
 import { DockerVolumeCreate } from '../../../shared/docker-api.js';
 import type { VolumeSummary } from '../../../shared/volumes.js';
 import { OnggiError } from '../../../shared/errors.js';
-import { notFound, unsupportedOption } from './errors.js';
+import { unsupportedOption, whenNotFound } from './errors.js';
 import { checkFilterKeys, labelsMatch, parseJson, queryBool, queryFilters, sendJson } from './http-io.js';
 import type { Router } from './router.js';
 
@@ -16,13 +16,6 @@ function document(v: VolumeSummary) {
     Scope: 'local',
     Options: null,
     ...(v.size === undefined ? {} : { UsageData: { Size: v.size, RefCount: v.containers.length } }),
-  };
-}
-
-function noSuchVolume(name: string) {
-  return (error: unknown): never => {
-    if (error instanceof OnggiError && error.kind === 'not_found') throw notFound(`get ${name}: no such volume`);
-    throw error;
   };
 }
 
@@ -58,7 +51,11 @@ export function volumeRoutes(router: Router): void {
     })
     .add('GET', '/volumes/{name}', async (ex) => {
       const name = ex.params.name ?? '';
-      sendJson(ex.res, 200, document(await ex.backend.call('volumes.inspect', { volume: name }).catch(noSuchVolume(name))));
+      sendJson(
+        ex.res,
+        200,
+        document(await ex.backend.call('volumes.inspect', { volume: name }).catch(whenNotFound(`get ${name}: no such volume`))),
+      );
     })
     .add('DELETE', '/volumes/{name}', async (ex) => {
       const name = ex.params.name ?? '';
@@ -67,7 +64,7 @@ export function volumeRoutes(router: Router): void {
         await ex.backend.call('volumes.remove', { volume: name }).catch((error: unknown) => {
           if (!(error instanceof OnggiError && error.kind === 'not_found')) throw error;
         });
-      } else await ex.backend.call('volumes.remove', { volume: name }).catch(noSuchVolume(name));
+      } else await ex.backend.call('volumes.remove', { volume: name }).catch(whenNotFound(`get ${name}: no such volume`));
       ex.res.writeHead(204).end();
     });
 }
