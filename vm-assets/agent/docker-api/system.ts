@@ -172,10 +172,12 @@ async function events({ res, req, query, backend }: Exchange): Promise<void> {
       (!filters.event || filters.event.includes(action)) &&
       (!filters.container || filters.container.some((c) => event.id.startsWith(c) || event.name === c));
     if (!wanted) return;
+    // The in-memory list (not inspect, which reads the kernel and can fail mid-start): answers in
+    // the order asked, so events keep theirs.
     void backend
-      .call('containers.inspect', { container: event.id })
-      .then((detail) => detail.labels ?? {})
-      // Removed before we looked: the labels it had when we last saw it.
+      .call('containers.list', { all: true })
+      .then((list) => list.find((c) => c.id === event.id)?.labels ?? labelsOf.get(event.id) ?? {})
+      // No runtime to ask: the labels it had when we last saw it.
       .catch(() => labelsOf.get(event.id) ?? {})
       .then((labels) => {
         labelsOf.set(event.id, labels);
