@@ -9,6 +9,7 @@ import { registerImageCommands } from './commands/images.js';
 import { registerNetworkCommands } from './commands/networks.js';
 import { registerPruneCommands } from './commands/prune.js';
 import { registerSystemCommands } from './commands/system.js';
+import { registerDockerCommands } from './commands/docker.js';
 import { registerVolumeCommands } from './commands/volumes.js';
 
 function buildProgram(): Command {
@@ -32,6 +33,7 @@ function buildProgram(): Command {
   registerNetworkCommands(program);
   registerPruneCommands(program);
   registerVolumeCommands(program);
+  registerDockerCommands(program);
   // Subcommands report usage errors the same way as the program, and take --machine after the
   // verb too (`onggi ps --machine vm`), as users type it.
   // Nested verbs (`image import`, `network create`) too; not `machine …`, whose verbs name the machine.

@@ -24,7 +24,15 @@ import { VagrantMachines } from './machines/vagrant/vagrant-machines.js';
 import { Ec2Machines, type Ec2MachinesOptions } from './machines/ec2/ec2-machines.js';
 import { localAgentDirs } from './paths.js';
 import { checkHostSetup } from './platform/host-setup.js';
-import { currentFacts, hasLocalMachine, type DesktopOs, type PlatformFacts } from './platform/platform.js';
+import {
+  currentFacts,
+  dockerEndpoint,
+  hasLocalMachine,
+  type DesktopOs,
+  type DockerEndpoint,
+  type PlatformFacts,
+} from './platform/platform.js';
+import { startDockerForward, type DockerForward } from './docker/docker-forward.js';
 import { SettingsStore } from './settings-store.js';
 import { watchNetworkChanges } from './network-watch.js';
 import { createTerminalSessions } from './terminal-sessions.js';
@@ -108,6 +116,10 @@ export interface HostCore {
   checkLinks(): Promise<void>;
   /** A machine by name, for tests that look inside one (front ends go through `call`). */
   machine(name: string): Machine;
+  /** Where the machine's Docker API is offered on this desktop (whether or not it is forwarded now). */
+  dockerEndpoint(machine: string): DockerEndpoint;
+  /** Offers the machine's Docker API at dockerEndpoint until close (the machine is dialed per docker connection). */
+  forwardDocker(machine: string, onError?: (error: unknown) => void): Promise<DockerForward>;
   close(): Promise<void>;
 }
 
@@ -369,6 +381,7 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     ...passthrough,
   };
 
+  const dockerForwards = new Set<DockerForward>();
   const checkLinks = async (): Promise<void> => {
     await Promise.all(registry.all().map((machine) => machine.verifyLink?.()));
   };
@@ -390,8 +403,22 @@ export function createHostCore(options: HostCoreOptions): HostCore {
       else await produce(localPath);
     },
     machine: machineNamed,
+    dockerEndpoint: (machine) => dockerEndpoint(facts, options.dataDir, machineNamed(machine).name),
+    forwardDocker: async (machine, onError) => {
+      const target = machineNamed(machine);
+      const forward = await startDockerForward(target, dockerEndpoint(facts, options.dataDir, target.name), onError);
+      dockerForwards.add(forward);
+      return {
+        endpoint: forward.endpoint,
+        close: async () => {
+          dockerForwards.delete(forward);
+          await forward.close();
+        },
+      };
+    },
     close: async () => {
       stopWatching?.();
+      await Promise.all([...dockerForwards].map((forward) => forward.close()));
       terminals.closeAll();
       await uploads.closeAll();
       await ssh.close();

@@ -31,7 +31,7 @@ async function connectRpc(socketPath: string): Promise<{ rpc: RpcClient; socket:
 }
 
 /** Connects to the console by its name inside its directory: a state directory can be deeper than a socket path may be long. */
-function connectConsole(path: string): Promise<Socket> {
+export function connectConsole(path: string): Promise<Socket> {
   const cwd = process.cwd();
   process.chdir(dirname(path));
   try {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerSummary } from '../../../shared/containers.js';
-import { containerStatus } from '../format.js';
+import { containerStatus } from '../../../shared/container-status.js';
 import { containerPath, resourceRunSpec } from './container-verbs.js';
 
 const running: ContainerSummary = {

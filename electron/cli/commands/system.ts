@@ -3,6 +3,8 @@ import { InvalidArgumentError } from 'commander';
 import { errorMessage } from '../../../shared/errors.js';
 import { startServe } from '../../serve/serve.js';
 import { ASSETS, createCliCore } from '../context.js';
+import { asHostApi, type HostCore } from '../../core/host-core.js';
+import type { DockerForward } from '../../core/docker/docker-forward.js';
 import { formatInfo } from '../format.js';
 import { printJson, withSession } from '../session.js';
 
@@ -32,12 +34,26 @@ export function registerSystemCommands(program: Command): void {
         onError: (error) => process.stderr.write(`onggi serve: ${errorMessage(error)}\n`),
       });
       process.stdout.write(`Onggi is serving on ${serve.url}\n`);
+      // Each machine's Docker API on this computer while serving (dialed per docker connection).
+      const forwards = await forwardEveryMachine(core);
       await new Promise<void>((resolve) => {
         for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
       });
+      await Promise.all(forwards.map((forward) => forward.close()));
       await serve.close();
       await core.close();
     });
+}
+
+async function forwardEveryMachine(core: HostCore): Promise<DockerForward[]> {
+  const machines = await asHostApi(core).call('machines.list', {});
+  const forwards: DockerForward[] = [];
+  for (const { name } of machines) {
+    const report = (error: unknown) => process.stderr.write(`onggi serve: docker for ${name}: ${errorMessage(error)}\n`);
+    const forward = await core.forwardDocker(name, report).catch((error: unknown) => void report(error));
+    if (forward) forwards.push(forward);
+  }
+  return forwards;
 }
 
 function parsePort(value: string): number {

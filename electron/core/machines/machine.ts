@@ -62,6 +62,11 @@ export interface Machine {
    * is named. Local: a process (a PTY with `tty`); SSH: a channel (with a PTY and window-change).
    */
   openTerminal(options: TerminalOptions): Promise<Terminal>;
+  /**
+   * A byte stream to the machine's Docker API socket (one per docker client connection): the
+   * socket itself here, `agent dial` to it over SSH elsewhere (root only there, as the agent's).
+   */
+  dialDocker(): Promise<Duplex>;
 }
 
 export interface TerminalOptions {

@@ -10,6 +10,7 @@ import {
   accountName,
   currentFacts,
   dataDir,
+  dockerEndpoint,
   directorySyncIsBestEffort,
   expandHome,
   findHypervisors,
@@ -268,5 +269,26 @@ describe('messages that differ per OS', () => {
     expect(virtualboxMissingHint(factsFor('win32'))).not.toMatch(/VBoxManage is on PATH/);
     expect(virtualboxMissingHint(factsFor('darwin', 'arm64'))).toMatch(/7\.1/);
     expect(virtualboxMissingHint(factsFor('linux'))).toMatch(/VBoxManage is on PATH/);
+  });
+});
+
+describe('dockerEndpoint', () => {
+  it('is a socket in the data folder on Linux and macOS (quoted for the shell), a named pipe on Windows (PowerShell)', () => {
+    const linux = factsFor('linux');
+    expect(dockerEndpoint(linux, dataDir(linux), 'web')).toEqual({
+      listen: '/home/jo/.config/onggi/docker/web.sock',
+      dockerHost: 'unix:///home/jo/.config/onggi/docker/web.sock',
+      envLine: "export DOCKER_HOST='unix:///home/jo/.config/onggi/docker/web.sock'",
+    });
+    const mac = factsFor('darwin');
+    expect(dockerEndpoint(mac, dataDir(mac), 'local-vm').envLine).toBe(
+      "export DOCKER_HOST='unix:///Users/jo/Library/Application Support/Onggi/docker/local-vm.sock'",
+    );
+    const windows = factsFor('win32');
+    expect(dockerEndpoint(windows, dataDir(windows), 'ec2')).toEqual({
+      listen: '\\\\.\\pipe\\onggi-ec2',
+      dockerHost: 'npipe:////./pipe/onggi-ec2',
+      envLine: '$Env:DOCKER_HOST="npipe:////./pipe/onggi-ec2"',
+    });
   });
 });

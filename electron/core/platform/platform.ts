@@ -108,3 +108,25 @@ export function accountName(facts: PlatformFacts): string | undefined {
   const name = facts.username ?? (facts.os === 'win32' ? facts.env.USERNAME : (facts.env.USER ?? facts.env.LOGNAME));
   return name === undefined || name === '' ? undefined : name;
 }
+
+/** Where a machine's Docker API is offered on this desktop, and how a shell points docker at it. */
+export interface DockerEndpoint {
+  /** What node:net listens on: a unix socket path, or a Windows named pipe (`\\.\pipe\onggi-NAME`). */
+  listen: string;
+  /** DOCKER_HOST's value. */
+  dockerHost: string;
+  /** The line that sets DOCKER_HOST in the desktop's shell (POSIX `export`, PowerShell `$Env:`). */
+  envLine: string;
+}
+
+export function dockerEndpoint(facts: PlatformFacts, dataDirectory: string, machine: string): DockerEndpoint {
+  if (facts.os === 'win32') {
+    // Pipe names are global to the desktop: the machine's name keeps two machines apart.
+    const dockerHost = `npipe:////./pipe/onggi-${machine}`;
+    return { listen: `\\\\.\\pipe\\onggi-${machine}`, dockerHost, envLine: `$Env:DOCKER_HOST="${dockerHost}"` };
+  }
+  const listen = desktopPath(facts).join(dataDirectory, 'docker', `${machine}.sock`);
+  const dockerHost = `unix://${listen}`;
+  // Single quotes: a data folder with spaces (macOS's Application Support) stays one word.
+  return { listen, dockerHost, envLine: `export DOCKER_HOST='${dockerHost.replace(/'/g, `'\\''`)}'` };
+}

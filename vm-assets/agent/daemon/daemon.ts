@@ -1,7 +1,7 @@
 // The agent daemon: serves the RPC on a unix socket only root can open. Its lifetime is its own:
 // launched detached, it outlives the app that started it (containers outlive both).
 import { closeSync, writeSync } from 'node:fs';
-import { chmod, mkdir, readFile, unlink } from 'node:fs/promises';
+import { mkdir, readFile, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { ActivityLog } from '../activity/activity-log.js';
@@ -15,6 +15,9 @@ import { VolumeStore } from '../volumes/store.js';
 import { createRuntime, initHelperPath, openNetworks, reconcileNetworks } from './services.js';
 import { openImageStore } from '../images/store.js';
 import { serveConnection } from './connection.js';
+import { startDockerApi, type DockerApiServer } from '../docker-api/server.js';
+import { dockerSocketBeside } from '../../../shared/docker-api.js';
+import { listenOwnerOnly } from './owner-only-listen.js';
 import { EventHub } from './event-hub.js';
 import type { AgentIdentity } from '../system/system-info.js';
 import { createLogger } from './logger.js';
@@ -113,21 +116,19 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     serveConnection(socket, handlers, events, log);
   });
 
-  // The socket must never be reachable by anyone but root, not even for the instant between
-  // bind and chmod: bind under a umask that leaves only the owner's bits.
-  const oldMask = process.umask(0o177);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.socketPath, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  } finally {
-    process.umask(oldMask);
-  }
-  await chmod(options.socketPath, 0o600);
+  // Root only, from the instant it is bound.
+  await listenOwnerOnly(server, options.socketPath);
+  // A second front end over the same handlers: docker clients see the containers the window does.
+  const dockerApi: DockerApiServer | undefined = await startDockerApi(dockerSocketBeside(options.socketPath), {
+    handlers,
+    events,
+    activity,
+    identity: options.identity,
+    helper: initHelperPath(options.bundleDir),
+  }).catch((error: unknown) => {
+    log.error('the Docker API is unavailable', error);
+    return undefined;
+  });
   const pidFile = pidFileFor(options.socketPath);
   await writeFileAtomic(pidFile, `${process.pid}\n`, { mode: 0o644 });
   log.info(`agent ${options.identity.version} (${options.identity.buildId.slice(0, 12)}) listening on ${options.socketPath}`);
@@ -146,6 +147,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       idle.stop();
       if (!(openedNetworks instanceof Error)) openedNetworks.close();
       networks.close();
+      await dockerApi?.close();
       // close() alone waits for every client to hang up; a stopping daemon hangs up on them.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of clients) socket.destroy();

@@ -1,6 +1,9 @@
 // The `local` provider: this Linux host's own kernel, no VM. The link to its agent is opened on
 // demand, and reopened with backoff when it drops (daemon restarted, upgraded, killed): the link
 // keeper does that; this file says how to dial (the daemon's unix socket) and how to run a terminal.
+import { createConnection } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { dockerSocketBeside } from '../../../../shared/docker-api.js';
 import type { MachineSummary } from '../../../../shared/host-api.js';
 import { OnggiError } from '../../../../shared/errors.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
@@ -63,6 +66,15 @@ export class LocalMachine implements Machine {
     }
     const [command, ...args] = options.command?.length ? options.command : [process.env.SHELL || '/bin/sh'];
     return openLocalTerminal({ command: command ?? '/bin/sh', args, env: {} }, options);
+  }
+
+  async dialDocker(): Promise<Duplex> {
+    await this.agent(); // the daemon (which serves the Docker API) must be up, and ours
+    const socket = createConnection(dockerSocketBeside(socketPathIn(this.options.runDir)));
+    return new Promise((resolve, reject) => {
+      socket.once('connect', () => resolve(socket));
+      socket.once('error', reject);
+    });
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 // What a machine driven as an SSH machine once its provider says where it is (a Vagrant VM, an
 // EC2 instance) does the same way: everything but lifecycle goes to the SSH machine it attaches,
 // and lifecycle operations run one at a time.
+import type { Duplex } from 'node:stream';
 import type { MachineClock } from '../../../../shared/clock.js';
 import { OnggiError } from '../../../../shared/errors.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
@@ -58,6 +59,10 @@ export abstract class SshBackedMachine {
 
   async upload(file: string, onProgress: (bytes: number, total: number) => void): Promise<UploadedFile> {
     return (await this.attach()).upload(file, onProgress);
+  }
+
+  async dialDocker(): Promise<Duplex> {
+    return (await this.attach()).dialDocker();
   }
 
   async download(localPath: string, produce: (remotePath: string) => Promise<unknown>): Promise<void> {

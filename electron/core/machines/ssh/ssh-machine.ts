@@ -1,3 +1,5 @@
+import type { Duplex } from 'node:stream';
+import { dockerSocketBeside } from '../../../../shared/docker-api.js';
 // The `ssh` provider: any Linux host reachable over SSH (EC2 and the like). One SSH connection
 // per machine carries everything: the agent link (`agent dial` on an exec channel), terminals,
 // SFTP for deploy, port forwards. Opened on demand; after the link drops the link keeper says `lost`
@@ -391,6 +393,29 @@ export class SshMachine implements Machine {
     const mountpoint = await this.shares.mount(target, holding.share);
     this.shareEvents.watch(holding.share, mountpoint, target);
     return { desktopPath: holding.path, share: holding.share, machinePath: [mountpoint, ...holding.parts].join('/') };
+  }
+
+  /** `agent dial` to the Docker API socket, over an exec channel of this machine's connection (sudo as the agent's dial). */
+  async dialDocker(): Promise<Duplex> {
+    await this.agent(); // deployed, current, and we know where it is
+    const deployed = this.lastDeploy;
+    if (!deployed) throw new OnggiError(ErrorCode.Unavailable, 'agent_unreachable', `the agent on ${this.name} is not deployed`);
+    const connection = await this.ssh();
+    const { paths } = deployed;
+    const channel = await connection.execChannel(
+      shellCommand([...paths.privilege, paths.node, paths.agent, 'dial', '--socket', dockerSocketBeside(paths.socket)]),
+    );
+    if (readsSudoPassword(paths.privilege)) {
+      const password = knownSudoPassword(connection);
+      if (password === undefined)
+        throw new OnggiError(
+          ErrorCode.Forbidden,
+          'sudo_password_required',
+          `${this.name}: the Docker API needs the sudo password the agent link was opened with`,
+        );
+      channel.write(sudoInput(password));
+    }
+    return channel;
   }
 
   /** Forwards 127.0.0.1:localPort here to remoteHost:remotePort on the machine, across reconnects. */

@@ -1,0 +1,189 @@
+// Containers as Docker's clients read them: the list entry (`docker ps`, compose's project lookup)
+// and the inspect document (the fields compose, IDEs and testcontainers read), made from the
+// agent's own summary, detail and the image's config.
+import type { ContainerDetail, ContainerState, ContainerSummary } from '../../../shared/containers.js';
+import { ContainerSpec } from '../../../shared/containers.js';
+import { containerStatus } from '../../../shared/container-status.js';
+import type { ImageDetail } from '../../../shared/images.js';
+import type { PublishedPort } from '../../../shared/networks.js';
+import { ZERO_TIME, unixSeconds } from './http-io.js';
+
+export function dockerState(state: ContainerState, paused = false): string {
+  return paused ? 'paused' : state;
+}
+
+/** `NetworkSettings.Ports`: `{"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}`. */
+function portMap(
+  ports: readonly PublishedPort[] | undefined,
+  exposed: readonly string[],
+): Record<string, Array<{ HostIp: string; HostPort: string }> | null> {
+  const map: Record<string, Array<{ HostIp: string; HostPort: string }> | null> = {};
+  for (const key of exposed) map[key.includes('/') ? key : `${key}/tcp`] = null;
+  for (const port of ports ?? []) {
+    const key = `${port.containerPort}/${port.protocol}`;
+    (map[key] ??= []).push({ HostIp: port.hostIp, HostPort: String(port.hostPort) });
+  }
+  return map;
+}
+
+export function listEntry(c: ContainerSummary, networks: ContainerDetail['networks'] = []) {
+  return {
+    Id: c.id,
+    Names: [`/${c.name}`],
+    Image: c.image,
+    ImageID: c.imageId,
+    Command: c.command.join(' '),
+    Created: unixSeconds(c.createdAt),
+    Ports: (c.ports ?? []).map((p) => ({ IP: p.hostIp, PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.protocol })),
+    Labels: c.labels ?? {},
+    State: dockerState(c.state, c.paused),
+    Status: containerStatus(c),
+    HostConfig: { NetworkMode: networks[0]?.network ?? 'none' },
+    NetworkSettings: { Networks: networkEntries(networks) },
+    Mounts: [],
+  };
+}
+
+function networkEntries(networks: ContainerDetail['networks'] = []) {
+  return Object.fromEntries(
+    networks.map((n) => [
+      n.network,
+      {
+        NetworkID: n.networkId,
+        EndpointID: n.hostVeth,
+        Gateway: n.gateway,
+        IPAddress: n.ip,
+        IPPrefixLen: n.prefixLength,
+        MacAddress: n.mac,
+        Aliases: null,
+        IPAMConfig: null,
+        Links: null,
+        IPv6Gateway: '',
+        GlobalIPv6Address: '',
+        GlobalIPv6PrefixLen: 0,
+        DriverOpts: null,
+      },
+    ]),
+  );
+}
+
+function healthOf(c: ContainerSummary) {
+  if (!c.health) return undefined;
+  return {
+    Status: c.health.status,
+    FailingStreak: c.health.failingStreak,
+    Log: c.health.log.map((entry) => ({ Start: entry.start, End: entry.end, ExitCode: entry.exitCode, Output: entry.output })),
+  };
+}
+
+export function inspectDocument(d: ContainerDetail, image: ImageDetail | undefined) {
+  const parsed = ContainerSpec.safeParse(d.spec);
+  const spec = parsed.success ? parsed.data : undefined;
+  const config = image?.config;
+  const ports = d.ports ?? [];
+  const exposed = [...new Set([...(config?.exposedPorts ?? []), ...ports.map((p) => `${p.containerPort}/${p.protocol}`)])];
+  const running = d.state === 'running';
+  const networks = d.networks ?? [];
+  const first = networks[0];
+  return {
+    Id: d.id,
+    Created: d.createdAt,
+    Path: d.command[0] ?? '',
+    Args: d.command.slice(1),
+    State: {
+      Status: dockerState(d.state, d.paused),
+      Running: running,
+      Paused: d.paused ?? false,
+      Restarting: false,
+      OOMKilled: d.oomKilled,
+      Dead: d.state === 'dead',
+      Pid: d.pid ?? 0,
+      ExitCode: d.exitCode ?? 0,
+      Error: d.error ?? '',
+      StartedAt: d.startedAt ?? ZERO_TIME,
+      FinishedAt: d.finishedAt ?? ZERO_TIME,
+      ...(d.health ? { Health: healthOf(d) } : {}),
+    },
+    Image: d.imageId,
+    ResolvConfPath: '',
+    HostnamePath: '',
+    HostsPath: '',
+    LogPath: d.logPath,
+    Name: `/${d.name}`,
+    RestartCount: 0,
+    Driver: 'overlay2',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: {
+      Binds: (spec?.mounts ?? []).filter((m) => m.type === 'bind').map((m) => `${m.source ?? ''}:${m.target}${m.readonly ? ':ro' : ''}`),
+      NetworkMode: spec?.networks?.[0] ?? (first ? 'bridge' : 'none'),
+      PortBindings: Object.fromEntries(Object.entries(portMap(ports, [])).map(([key, bindings]) => [key, bindings])),
+      RestartPolicy: { Name: spec?.restart ?? 'no', MaximumRetryCount: 0 },
+      AutoRemove: spec?.autoRemove ?? false,
+      ReadonlyRootfs: spec?.readOnly ?? false,
+      Memory: spec?.limits?.memory ?? 0,
+      NanoCpus: Math.round((spec?.limits?.cpus ?? 0) * 1e9),
+      PidsLimit: spec?.limits?.pids ?? null,
+      CapAdd: null,
+      CapDrop: null,
+      Privileged: false,
+      LogConfig: { Type: 'json-file', Config: {} },
+      Runtime: 'onggi',
+      Dns: spec?.dns ?? [],
+      ExtraHosts: spec?.addHosts ?? null,
+      ShmSize: spec?.shmSize ?? 64 * 1024 * 1024,
+    },
+    GraphDriver: {
+      Name: 'overlay2',
+      Data: { LowerDir: d.rootfs.lowerdirs.join(':'), UpperDir: d.rootfs.upperdir, WorkDir: d.rootfs.workdir, MergedDir: d.rootfs.merged },
+    },
+    Mounts: (d.mounts ?? []).map((m) => ({
+      Type: m.type,
+      ...(m.name ? { Name: m.name } : {}),
+      Source: m.source ?? '',
+      Destination: m.target,
+      Driver: m.type === 'volume' ? 'local' : '',
+      Mode: '',
+      RW: !m.readonly,
+      Propagation: m.type === 'bind' ? 'rprivate' : '',
+    })),
+    Config: {
+      Hostname: d.hostname,
+      Domainname: '',
+      User: spec?.user ?? config?.user ?? '',
+      AttachStdin: false,
+      AttachStdout: false,
+      AttachStderr: false,
+      ExposedPorts: Object.fromEntries(exposed.map((key) => [key.includes('/') ? key : `${key}/tcp`, {}])),
+      Tty: d.tty ?? false,
+      OpenStdin: spec?.stdinOpen ?? false,
+      StdinOnce: false,
+      Env: [...(config?.env ?? []), ...(spec?.env ?? [])],
+      Cmd: spec?.command ?? config?.cmd ?? null,
+      Image: d.image,
+      Volumes: null,
+      WorkingDir: spec?.workingDir ?? config?.workingDir ?? '',
+      Entrypoint: spec?.entrypoint ?? config?.entrypoint ?? null,
+      Labels: { ...(config?.labels ?? {}), ...(d.labels ?? {}) },
+      StopSignal: spec?.stopSignal ?? config?.stopSignal ?? 'SIGTERM',
+      ...(spec?.healthcheck || config?.healthcheck
+        ? { Healthcheck: { Test: spec?.healthcheck?.test ?? config?.healthcheck?.test ?? [] } }
+        : {}),
+    },
+    NetworkSettings: {
+      Bridge: '',
+      SandboxID: '',
+      HairpinMode: false,
+      Ports: running ? portMap(ports, exposed) : {},
+      SandboxKey: d.namespaces?.net ? `/proc/${d.pid ?? 0}/ns/net` : '',
+      Gateway: first?.gateway ?? '',
+      IPAddress: first?.ip ?? '',
+      IPPrefixLen: first?.prefixLength ?? 0,
+      MacAddress: first?.mac ?? '',
+      Networks: networkEntries(networks),
+    },
+  };
+}

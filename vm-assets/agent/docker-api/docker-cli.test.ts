@@ -1,0 +1,271 @@
+// The Docker Engine API against real docker clients: Debian's docker CLI 20.10 (API 1.41) and the
+// newer client on this machine (which must negotiate down after /_ping), through the desktop's
+// forward (`onggi docker-forward`, a socket in the data folder) to a real local agent of the
+// test's own; images from the loopback registry the other suites use.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, isolatedAgent, type IsolatedAgent } from '../../../build/testing/isolated-agent.js';
+import { startForward, type RunningForward } from '../../../build/testing/docker-forward.js';
+import { useRegistryImages } from '../../../build/testing/test-images.js';
+
+const DEBIAN_DOCKER = '/usr/bin/docker';
+const NEWER_DOCKER = '/usr/local/bin/docker';
+
+let sandbox: IsolatedAgent;
+let configDir: string;
+let forward: RunningForward | undefined;
+let dockerHost = '';
+const fixture = useRegistryImages();
+
+function onggi(...args: string[]) {
+  const run = spawnSync(process.execPath, [CLI, ...args], { env: sandbox.env, encoding: 'utf8', timeout: 60_000 });
+  return { code: run.status, out: run.stdout, err: run.stderr };
+}
+
+beforeAll(async () => {
+  sandbox = await isolatedAgent();
+  configDir = await mkdtemp(join(tmpdir(), 'onggi-docker-config-'));
+  expect(onggi('info', '--machine', 'local').code).toBe(0); // the daemon is up
+  forward = await startForward([process.execPath, CLI, 'docker-forward', '--machine', 'local'], sandbox.env);
+  dockerHost = forward.dockerHost;
+});
+
+afterAll(async () => {
+  await forward?.stop();
+  await sandbox?.cleanup();
+  if (configDir) await rm(configDir, { recursive: true, force: true });
+});
+
+function docker(bin: string, ...args: string[]) {
+  return dockerWithInput(bin, undefined, ...args);
+}
+
+function dockerWithInput(bin: string, input: string | undefined, ...args: string[]) {
+  const run = spawnSync(bin, args, {
+    input,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { PATH: process.env.PATH, HOME: configDir, DOCKER_CONFIG: configDir, DOCKER_HOST: dockerHost },
+  });
+  return { code: run.status, out: run.stdout, err: run.stderr };
+}
+
+describe('the Docker API socket', () => {
+  it('is served beside the agent socket and forwarded into the data folder, both owner only; docker-env prints DOCKER_HOST', async () => {
+    for (const path of [join(sandbox.runDir, 'docker.sock'), dockerHost.replace(/^unix:\/\//, '')]) {
+      const info = await stat(path);
+      expect(info.isSocket()).toBe(true);
+      expect(info.mode & 0o777).toBe(0o600);
+    }
+    expect(dockerHost).toBe(`unix://${join(sandbox.home, 'docker', 'local.sock')}`);
+    const env = onggi('docker-env', '--machine', 'local');
+    expect(env.out).toBe(`export DOCKER_HOST='${dockerHost}'\n`);
+  });
+});
+
+for (const [label, bin] of [
+  ['docker 20.10 (API 1.41)', DEBIAN_DOCKER],
+  ['the newer docker client (negotiates down)', NEWER_DOCKER],
+] as const) {
+  describe.skipIf(!existsSync(bin))(`${label}: ${bin}`, () => {
+    const d = (...args: string[]) => docker(bin, ...args);
+    const tag = bin === DEBIAN_DOCKER ? 'd20' : 'd28';
+
+    it('version and info', () => {
+      const version = d('version', '--format', '{{.Server.APIVersion}} {{.Server.Os}}');
+      expect(version.err).toBe('');
+      expect(version.out.trim()).toBe('1.41 linux');
+      const info = d('info', '--format', '{{.OSType}} {{.Driver}} {{.NCPU}}');
+      expect(info.code).toBe(0);
+      expect(info.out.trim()).toMatch(/^linux overlay2 \d+$/);
+    });
+
+    it('pull, images, tag, inspect an image', () => {
+      const ref = fixture.images.refs.busybox;
+      const pull = d('pull', ref);
+      expect(pull.err).toBe('');
+      expect(pull.code).toBe(0);
+      expect(pull.out).toContain('Downloaded newer image');
+      const images = d('images', '--format', '{{.Repository}}:{{.Tag}}');
+      expect(images.out.split('\n')).toContain(ref);
+      expect(d('tag', ref, `retagged-${tag}:v1`).code).toBe(0);
+      expect(d('image', 'inspect', '--format', '{{.Os}}', `retagged-${tag}:v1`).out.trim()).toBe('linux');
+      expect(d('rmi', `retagged-${tag}:v1`).out).toContain(`Untagged: retagged-${tag}:v1`);
+      const missing = d('image', 'inspect', 'nothing-here:v9');
+      expect(missing.code).not.toBe(0);
+      expect(missing.err).toContain('No such image');
+    });
+
+    it('run --rm prints output and passes the exit code', () => {
+      const run = d('run', '--rm', '-e', 'WORD=annyeong', fixture.images.refs.busybox, 'sh', '-c', 'echo $WORD; echo oops >&2; exit 3');
+      expect(run.out).toBe('annyeong\n');
+      expect(run.err).toBe('oops\n');
+      expect(run.code).toBe(3);
+      expect(d('ps', '-a', '-q').out.trim()).toBe('');
+      // -i: the client's input through the hijacked attach, its end closing the container's stdin.
+      const cat = dockerWithInput(bin, 'through stdin\n', 'run', '--rm', '-i', fixture.images.refs.busybox, 'sh', '-c', 'cat; echo eof');
+      expect(cat.out).toBe('through stdin\neof\n');
+      expect(cat.code).toBe(0);
+    });
+
+    it('run -d with a name, labels, a volume; ps filters and formats; logs, exec, inspect, stop, rm -f', async () => {
+      const volume = `data-${tag}`;
+      expect(d('volume', 'create', volume).code).toBe(0);
+      expect(d('volume', 'ls', '--format', '{{.Name}}').out.split('\n')).toContain(volume);
+      const run = d(
+        'run',
+        '-d',
+        '--name',
+        `web-${tag}`,
+        '--label',
+        'team=pot',
+        '-e',
+        'GREETING=hi',
+        '-v',
+        `${volume}:/data`,
+        fixture.images.refs.busybox,
+        'sh',
+        '-c',
+        'echo $GREETING; echo saved > /data/f; exec sleep 1000',
+      );
+      expect(run.err).toBe('');
+      const id = run.out.trim();
+      expect(id).toMatch(/^[a-f0-9]{64}$/);
+      const ps = d('ps', '--filter', 'label=team=pot', '--format', '{{.Names}} {{.Status}}');
+      expect(ps.out).toMatch(new RegExp(`^web-${tag} Up`));
+      expect(d('ps', '--filter', 'label=team=other', '-q').out.trim()).toBe('');
+      let logs = '';
+      for (let i = 0; i < 100 && !logs; i += 1) {
+        logs = d('logs', `web-${tag}`).out;
+        if (!logs) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(logs).toBe('hi\n');
+      const exec = d('exec', `web-${tag}`, 'sh', '-c', 'cat /data/f; echo err >&2; exit 4');
+      expect(exec.out).toBe('saved\n');
+      expect(exec.err).toBe('err\n');
+      expect(exec.code).toBe(4);
+      const execIn = dockerWithInput(bin, 'typed\n', 'exec', '-i', `web-${tag}`, 'sh', '-c', 'cat; echo done');
+      expect(execIn.out).toBe('typed\ndone\n');
+      const inspect = JSON.parse(d('inspect', `web-${tag}`).out) as Array<{
+        Id: string;
+        Name: string;
+        State: { Running: boolean };
+        Config: { Labels: Record<string, string> };
+      }>;
+      expect(inspect[0]).toMatchObject({ Id: id, Name: `/web-${tag}`, State: { Running: true }, Config: { Labels: { team: 'pot' } } });
+      expect(d('stop', '-t', '1', `web-${tag}`).code).toBe(0);
+      expect(d('ps', '-a', '--filter', 'status=exited', '--format', '{{.Names}}').out.trim()).toBe(`web-${tag}`);
+      expect(d('rm', '-f', `web-${tag}`).code).toBe(0);
+      expect(d('ps', '-a', '-q').out.trim()).toBe('');
+      expect(d('volume', 'rm', volume).code).toBe(0);
+    });
+
+    it('refuses what Onggi does not do, naming it', () => {
+      const privileged = d('run', '--rm', '--privileged', fixture.images.refs.busybox, 'true');
+      expect(privileged.code).not.toBe(0);
+      expect(privileged.err).toContain('HostConfig.Privileged is not supported by Onggi');
+      const runtime = d('run', '--rm', '--runtime', 'kata', fixture.images.refs.busybox, 'true');
+      expect(runtime.err).toContain('HostConfig.Runtime is not supported by Onggi');
+    });
+  });
+}
+
+describe('dockerode (npm) through the forward', () => {
+  it('pulls with progress, creates, starts, waits, reads demultiplexed logs, execs with a hijacked stream, removes', async () => {
+    const docker = new Docker({ socketPath: dockerHost.replace(/^unix:\/\//, '') });
+    expect(String(await docker.ping())).toBe('OK');
+    const stream = await docker.pull(fixture.images.refs.busybox);
+    const events = await new Promise<Array<{ status?: string }>>((resolve, reject) =>
+      docker.modem.followProgress(stream, (error: Error | null, output: Array<{ status?: string }>) =>
+        error ? reject(error) : resolve(output),
+      ),
+    );
+    expect(events.at(-1)?.status).toContain('Downloaded newer image');
+    const container = await docker.createContainer({
+      Image: fixture.images.refs.busybox,
+      Cmd: ['sh', '-c', 'echo out; echo err >&2; exec sleep 1000'],
+      name: 'dockerode-box',
+      Labels: { via: 'dockerode' },
+    });
+    await container.start();
+    const exec = await container.exec({ Cmd: ['sh', '-c', 'echo from-exec; exit 5'], AttachStdout: true, AttachStderr: true });
+    const execStream = await exec.start({ hijack: true, stdin: false });
+    const execOut = await new Promise<string>((resolve) => {
+      const chunks: Buffer[] = [];
+      const sink = new PassThrough().on('data', (chunk: Buffer) => chunks.push(chunk));
+      docker.modem.demuxStream(execStream, sink, new PassThrough());
+      execStream.on('end', () => resolve(Buffer.concat(chunks).toString()));
+    });
+    expect(execOut).toBe('from-exec\n');
+    expect((await exec.inspect()).ExitCode).toBe(5);
+    const listed = await docker.listContainers({ filters: { label: ['via=dockerode'] } });
+    expect(listed.map((c) => c.Names[0])).toEqual(['/dockerode-box']);
+    let logs = '';
+    for (let i = 0; i < 100 && !logs.includes('err'); i += 1) {
+      const raw = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+      logs = demux(raw);
+      if (!logs.includes('err')) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(logs).toBe('1:out\n2:err\n');
+    await container.kill();
+    expect((await container.wait()).StatusCode).toBe(137);
+    await container.remove({ force: true });
+    await expect(container.inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+});
+
+describe('/events', () => {
+  it('streams container events matching its filters (type, event, label)', async () => {
+    const docker = new Docker({ socketPath: dockerHost.replace(/^unix:\/\//, '') });
+    const pulled = await docker.pull(fixture.images.refs.busybox);
+    await new Promise((resolve, reject) =>
+      docker.modem.followProgress(pulled, (error: Error | null) => (error ? reject(error) : resolve(undefined))),
+    );
+    const events = await docker.getEvents({ filters: { type: ['container'], event: ['start', 'die'], label: ['watch=yes'] } });
+    const seen: string[] = [];
+    const done = new Promise<void>((resolve) => {
+      let buffered = '';
+      events.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+          const event = JSON.parse(buffered.slice(0, nl)) as { Action: string; Actor: { Attributes: Record<string, string> } };
+          buffered = buffered.slice(nl + 1);
+          seen.push(`${event.Action} ${event.Actor.Attributes.name ?? ''}`);
+          if (event.Action === 'die') resolve();
+        }
+      });
+    });
+    const unwatched = await docker.createContainer({ Image: fixture.images.refs.busybox, Cmd: ['true'], name: 'unwatched' });
+    await unwatched.start();
+    await unwatched.wait();
+    const watched = await docker.createContainer({
+      Image: fixture.images.refs.busybox,
+      Cmd: ['true'],
+      name: 'watched',
+      Labels: { watch: 'yes' },
+    });
+    await watched.start();
+    await done;
+    (events as unknown as { destroy(): void }).destroy();
+    expect(seen).toEqual(['start watched', 'die watched']);
+    await unwatched.remove();
+    await watched.remove();
+  });
+});
+
+/** stdcopy frames as `STREAM:payload` lines (stream 1 stdout, 2 stderr). */
+function demux(raw: Buffer): string {
+  let out = '';
+  for (let at = 0; at + 8 <= raw.length;) {
+    const size = raw.readUInt32BE(at + 4);
+    out += `${raw[at]}:${raw.subarray(at + 8, at + 8 + size).toString()}`;
+    at += 8 + size;
+  }
+  return out;
+}
