@@ -20,23 +20,45 @@ import { expect, test } from '@playwright/test';
 const CONTAINERS = 30;
 const STEPS = 1_000;
 
+/** Images a developer's machine has: what the rows show. */
+const IMAGES = ['nginx:1.27', 'postgres:16', 'redis:7-alpine', 'busybox:latest', 'node:22-bookworm', 'registry.local/team/api:2.3.1'];
+
+/**
+ * Containers as a developer's machine has them (the screenshots are judged by these): several
+ * images, published ports, a paused one, an unhealthy and a healthy one, two that exited.
+ */
 function containers(count: number): ContainerSummary[] {
-  return Array.from({ length: count }, (_, index) => ({
-    id: index.toString(16).padStart(64, '0'),
-    name: `layout-${index}`,
-    image: 'busybox:latest',
-    imageId: `sha256:${'b'.repeat(64)}`,
-    command: ['sleep', '600'],
-    state: 'running',
-    pid: 10_000 + index,
-    exitCode: null,
-    oomKilled: false,
-    error: null,
-    createdAt: new Date(Date.now() - index * 60_000).toISOString(),
-    startedAt: new Date(Date.now() - index * 60_000).toISOString(),
-    finishedAt: null,
-    ports: index === 0 ? [{ hostIp: '0.0.0.0', hostPort: 8080, containerPort: 80, protocol: 'tcp' }] : [],
-  }));
+  return Array.from({ length: count }, (_, index) => {
+    const exited = index === 7 || index === 8;
+    const started = new Date(Date.now() - index * 60_000).toISOString();
+    return {
+      id: index.toString(16).padStart(64, '0'),
+      name: `layout-${index}`,
+      image: IMAGES[index % IMAGES.length] ?? 'busybox:latest',
+      imageId: `sha256:${(index % IMAGES.length).toString(16).repeat(64)}`,
+      command: index % IMAGES.length === 0 ? ['nginx', '-g', 'daemon off;'] : ['sleep', '600'],
+      state: exited ? 'exited' : 'running',
+      pid: exited ? null : 10_000 + index,
+      exitCode: exited ? (index === 7 ? 0 : 137) : null,
+      oomKilled: index === 8,
+      error: null,
+      createdAt: started,
+      startedAt: started,
+      finishedAt: exited ? new Date(Date.now() - index * 30_000).toISOString() : null,
+      ports:
+        index === 0
+          ? [{ hostIp: '0.0.0.0', hostPort: 8080, containerPort: 80, protocol: 'tcp' }]
+          : index === 1
+            ? [{ hostIp: '127.0.0.1', hostPort: 5432, containerPort: 5432, protocol: 'tcp' }]
+            : index === 3
+              ? [{ hostIp: '0.0.0.0', hostPort: 53, containerPort: 53, protocol: 'udp' }]
+              : [],
+      ...(index === 2 ? { paused: true } : {}),
+      ...(index === 4 ? { health: { status: 'unhealthy' as const, failingStreak: 3, log: [] } } : {}),
+      ...(index === 5 ? { health: { status: 'healthy' as const, failingStreak: 0, log: [] } } : {}),
+      ...(index % 4 === 1 ? { labels: { 'com.example.team': 'payments' } } : {}),
+    };
+  });
 }
 
 function activity(count: number): ActivityEntry[] {

@@ -70,6 +70,21 @@ describe.skipIf(!isRoot)('real workloads: Debian nginx and PostgreSQL through on
     await ready('pg2');
     process.stderr.write(`workloads: second postgres ready in ${Date.now() - mark} ms\n`);
     expect(out(psql('pg2', 'SELECT id, body FROM notes')).trim()).toBe('1|kept by the volume');
+
+    // pause stops its progress, unpause resumes it: a query sent while the server is frozen gets
+    // no answer (its exec joins the frozen cgroup too) until unpause, then the right one.
+    out(onggi('pause', 'pg2'));
+    expect(out(onggi('ps', '--filter', 'name=pg2'))).toContain('Paused');
+    const asked = lab.onggiAsync(
+      'exec', 'pg2', 'psql', '-h', '/run/postgresql', '-U', 'postgres', '-d', 'postgres', '-tAc', 'SELECT count(*) FROM notes',
+    ); // prettier-ignore
+    // How long "no progress" is watched for: a bounded window, the one thing here a clock decides.
+    const frozen = await Promise.race([asked.then(() => 'answered'), new Promise((resolve) => setTimeout(() => resolve('frozen'), 2000))]);
+    expect(frozen).toBe('frozen');
+    out(onggi('unpause', 'pg2'));
+    const answer = await asked;
+    expect(answer.code, answer.err).toBe(0);
+    expect(answer.out.trim()).toBe('1');
     out(onggi('rm', '-f', 'pg2'));
   });
 

@@ -99,7 +99,7 @@ it('case 14: link restored → Ready, an SSH machine blackholed (loopback netns)
     nudged.push(await outage(true));
   }
   expect(plain.every(Number.isFinite)).toBe(true);
-  record('14-reconnect', {
+  record('17-reconnect', {
     title: 'SSH machine: link restored → Ready (netns blackhole, loopback)',
     variants: {
       restored: stats(plain),
