@@ -107,6 +107,8 @@ test('case 10: the window idle on each view, host core and Chromium CPU', async 
     const costs: Record<string, ViewCost> = {};
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+      // A step that cannot happen fails the case instead of waiting for ever.
+      page.setDefaultTimeout(30_000);
       const measure = async (view: string, open: (page: Page) => Promise<void>) => {
         await open(page);
         await page.waitForTimeout(SETTLE_MS); // settle: the first reads and layouts are not idle cost
@@ -135,8 +137,9 @@ test('case 10: the window idle on each view, host core and Chromium CPU', async 
         await expect(p.getByRole('table', { name: 'Containers on local' }).getByRole('row').filter({ hasText: 'idle-19' })).toBeVisible();
       });
       await measure('a container’s Stats tab', async (p) => {
-        await p.getByRole('table', { name: 'Containers on local' }).getByRole('button', { name: 'idle-0', exact: true }).click();
-        const detail = p.getByRole('region', { name: 'Details of idle-0' });
+        // The newest: at the top of the (windowed) list, so on screen.
+        await p.getByRole('table', { name: 'Containers on local' }).getByRole('button', { name: 'idle-19', exact: true }).click();
+        const detail = p.getByRole('region', { name: 'Details of idle-19' });
         await detail.getByRole('tab', { name: 'Stats' }).click();
         await expect(detail.getByRole('figure', { name: 'Memory' })).toBeVisible();
       });

@@ -198,7 +198,7 @@ describe('onggi containers, end to end', () => {
 
   it('machine config sets the default log rotation that new containers get; the writer keeps to it', async () => {
     expect(onggi('machine', 'config', 'local', '--log-max-size', '8k', '--log-max-files', '2')).toMatchObject({ code: 0 });
-    expect(onggi('machine', 'config', 'local').out).toBe('log-max-size 8k\nlog-max-files 2\n');
+    expect(onggi('machine', 'config', 'local').out).toBe('log-max-size 8k\nlog-max-files 2\nuserns host\n');
     expect(onggi('machine', 'config', 'local', '--log-max-size', 'lots').err).toContain('maxSize');
     // 2,000 lines of 60 bytes (≈ 150 kB of log records): far more than 2 × 8 KiB.
     const run = onggi(
