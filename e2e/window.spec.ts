@@ -32,7 +32,7 @@ test('run a container from the dialog, chart, terminal, logs, remove', async ({ 
 
   await dialog.getByLabel('Name', { exact: true }).fill(name);
   await dialog.getByLabel('Hostname').fill(hostname);
-  await dialog.getByLabel('Command').fill(`sh -c "echo hello-from-${name}; exec sleep 600"`);
+  await dialog.getByLabel('Command', { exact: true }).fill(`sh -c "echo hello-from-${name}; exec sleep 600"`);
   await dialog.getByLabel('Memory').fill('64m');
   await dialog.getByRole('button', { name: 'Run', exact: true }).click();
   await expect(dialog).toBeHidden();
