@@ -71,6 +71,18 @@ export const DockerHostConfig = z.looseObject({
 });
 export type DockerHostConfig = z.infer<typeof DockerHostConfig>;
 
+/** `POST /containers/{id}/update`: Resources' fields and RestartPolicy, flat as the CLI sends them. */
+export const DockerContainerUpdate = DockerHostConfig.pick({
+  Memory: true,
+  MemorySwap: true,
+  NanoCpus: true,
+  CpuShares: true,
+  CpusetCpus: true,
+  PidsLimit: true,
+  RestartPolicy: true,
+}).extend({ BlkioWeight: opt(z.number().int().nonnegative()) });
+export type DockerContainerUpdate = z.infer<typeof DockerContainerUpdate>;
+
 export const DockerEndpointConfig = z.looseObject({
   Aliases: opt(z.array(Str(256)).max(64)),
   IPAMConfig: opt(z.looseObject({ IPv4Address: opt(Str(64)) })),

@@ -36,7 +36,7 @@ function isZero(value: unknown): boolean {
 }
 
 /** Set fields this module does not map, checked against the ones it maps. */
-function refuseUnknown(
+export function refuseUnknown(
   object: Record<string, unknown>,
   mapped: readonly string[],
   prefix: string,
@@ -221,7 +221,10 @@ function healthcheck(body: DockerContainerCreate): ContainerSpecInput['healthche
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
 }
 
-function limits(host: DockerHostConfig): ContainerSpecInput['limits'] {
+/** The resource fields (create's HostConfig and update's body share them) as the spec's limits. */
+export function limits(
+  host: Pick<DockerHostConfig, 'Memory' | 'MemorySwap' | 'NanoCpus' | 'CpuShares' | 'CpusetCpus' | 'PidsLimit'>,
+): ContainerSpecInput['limits'] {
   const out: NonNullable<ContainerSpecInput['limits']> = {};
   if (host.Memory) out.memory = host.Memory;
   if (host.MemorySwap) out.memorySwap = host.MemorySwap;

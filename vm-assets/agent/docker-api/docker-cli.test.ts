@@ -210,6 +210,54 @@ for (const [label, bin] of [
       expect(d('ps', '-a', '-q').out.trim()).toBe('');
     });
 
+    it('top, diff, update --memory, stats --no-stream and export of a running container', () => {
+      const name = `verbs-${tag}`;
+      expect(d('pull', fixture.images.refs.busybox).code).toBe(0);
+      const run = d('run', '-d', '--name', name, fixture.images.refs.busybox, 'sleep', '1000');
+      expect(run.err).toBe('');
+      const top = d('top', name);
+      expect(top.code).toBe(0);
+      expect(top.out.split('\n')[0]).toMatch(/^UID\s+PID\s+PPID\s+CMD/);
+      expect(top.out).toMatch(/\nroot\s+\d+\s+\d+\s+sleep 1000/);
+      expect(d('exec', name, 'sh', '-c', 'echo x > /made; rm /bin/true').code).toBe(0);
+      const diff = d('diff', name).out.split('\n');
+      expect(diff).toContain('A /made');
+      expect(diff).toContain('D /bin/true');
+      expect(diff).toContain('C /bin');
+      const update = d('update', '--memory', '64m', name);
+      expect(update.err).toBe('');
+      expect(update.code).toBe(0);
+      expect(d('inspect', '--format', '{{.HostConfig.Memory}}', name).out.trim()).toBe(String(64 * 1024 * 1024));
+      // The limit column is read back from the container's cgroup by the agent: the update reached the kernel.
+      const stats = d('stats', '--no-stream', '--format', '{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.PIDs}}', name);
+      expect(stats.err).toBe('');
+      expect(stats.out).toMatch(new RegExp(`^${name} \\d+\\.\\d+% [\\d.]+[KMG]?i?B / 64MiB 1\\n$`));
+      expect(d('stats', '--no-stream', name).out).toMatch(new RegExp(`^CONTAINER ID\\s+NAME\\s+CPU %[^\\n]*\\n[0-9a-f]{12}\\s+${name}\\s`));
+      const tar = join(configDir, `export-${tag}.tar`);
+      expect(d('export', '-o', tar, name).code).toBe(0);
+      const listed = spawnSync('tar', ['-tf', tar], { encoding: 'utf8' }).stdout.split('\n');
+      expect(listed).toContain('./made');
+      expect(listed).not.toContain('./bin/true');
+      expect(d('update', '--restart', 'always', name).err).toContain('update RestartPolicy is not supported by Onggi');
+      expect(d('rm', '-f', name).code).toBe(0);
+    });
+
+    it('save -o then load -i: an image removed comes back and runs', () => {
+      const ref = fixture.images.refs.layered;
+      expect(d('pull', ref).code).toBe(0);
+      const tar = join(configDir, `saved-${tag}.tar`);
+      const save = d('save', '-o', tar, ref);
+      expect(save.err).toBe('');
+      expect(spawnSync('tar', ['-tf', tar], { encoding: 'utf8' }).stdout.split('\n')).toContain('./manifest.json');
+      expect(d('rmi', ref).code).toBe(0);
+      expect(d('image', 'inspect', ref).code).not.toBe(0);
+      const load = d('load', '-i', tar);
+      expect(load.err).toBe('');
+      expect(load.out).toBe(`Loaded image: ${ref}\n`);
+      expect(d('run', '--rm', ref, 'true').code).toBe(0);
+      expect(d('rmi', ref).code).toBe(0);
+    });
+
     it('refuses what Onggi does not do, naming it', () => {
       const pid = d('run', '--rm', '--pid', 'host', fixture.images.refs.busybox, 'true');
       expect(pid.code).not.toBe(0);

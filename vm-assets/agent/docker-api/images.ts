@@ -9,7 +9,7 @@ import { checkFilterKeys, labelsMatch, queryBool, queryFilters, sendJson, unixSe
 import type { Exchange, Router } from './router.js';
 
 /** Docker's `RepoTags`: familiar names (`busybox:latest`, `127.0.0.1:5000/x:v1`). */
-function repoTags(names: readonly string[]): string[] {
+export function repoTags(names: readonly string[]): string[] {
   return names.map((name) => {
     try {
       return familiarImageRef(parseImageRef(name));
@@ -176,9 +176,6 @@ export function imageRoutes(router: Router): void {
       );
     })
     .add('POST', '/images/create', pull)
-    .add('POST', '/images/load', () => {
-      throw unsupported('POST /images/load (use `onggi image import`)');
-    })
     .add('POST', '/build', () => {
       throw unsupported('POST /build (image builds)');
     })
@@ -196,9 +193,6 @@ export function imageRoutes(router: Router): void {
         200,
         inspectDocument(await ex.backend.call('images.inspect', { image: name }).catch(whenNotFound(`No such image: ${name}`))),
       );
-    })
-    .add('GET', '/images/{name*}/get', () => {
-      throw unsupported('GET /images/{name}/get (use `onggi image save`)');
     })
     .add('GET', '/images/{name*}/history', () => {
       throw unsupported('GET /images/{name}/history');
