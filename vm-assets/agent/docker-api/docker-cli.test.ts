@@ -199,6 +199,36 @@ for (const [label, bin] of [
       );
       expect(free.out).toMatch(/^NoNewPrivs:\s+0\nSeccomp:\s+0\n/);
       expect(sh(['--security-opt', 'no-new-privileges'], 'grep NoNewPrivs: /proc/self/status').out).toMatch(/^NoNewPrivs:\s+1\n/);
+      // inspect reports them back in HostConfig (compose and IDEs read these).
+      const held = `privileges-${tag}`;
+      const created = d(
+        'create',
+        '--name',
+        held,
+        '--cap-add',
+        'NET_ADMIN',
+        '--cap-drop',
+        'CHOWN',
+        '--device',
+        '/dev/null:/dev/nothing:rw',
+        '--sysctl',
+        'net.ipv4.ip_forward=1',
+        '--security-opt',
+        'no-new-privileges=false',
+        img,
+        'true',
+      );
+      expect(created.err).toBe('');
+      const hostConfig = JSON.parse(d('inspect', '--format', '{{json .HostConfig}}', held).out) as Record<string, unknown>;
+      expect(hostConfig).toMatchObject({
+        CapAdd: ['CAP_NET_ADMIN'],
+        CapDrop: ['CAP_CHOWN'],
+        Privileged: false,
+        Devices: [{ PathOnHost: '/dev/null', PathInContainer: '/dev/nothing', CgroupPermissions: 'rw' }],
+        Sysctls: { 'net.ipv4.ip_forward': '1' },
+        SecurityOpt: ['no-new-privileges=false'],
+      });
+      expect(d('rm', held).code).toBe(0);
       // Refused by name, through the same schemas `onggi run` uses.
       expect(d('run', '--rm', '--security-opt', 'apparmor=unconfined', img, 'true').err).toContain(
         'HostConfig.SecurityOpt "apparmor=unconfined" is not supported by Onggi',
