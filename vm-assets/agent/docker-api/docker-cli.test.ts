@@ -240,7 +240,7 @@ for (const [label, bin] of [
       expect(d('ps', '-a', '-q').out.trim()).toBe('');
     });
 
-    it('top, diff, update --memory, stats --no-stream and export of a running container', () => {
+    it('top, diff, update --memory, stats --no-stream, export (then import) of a running container', () => {
       const name = `verbs-${tag}`;
       expect(d('pull', fixture.images.refs.busybox).code).toBe(0);
       const run = d('run', '-d', '--name', name, fixture.images.refs.busybox, 'sleep', '1000');
@@ -268,6 +268,12 @@ for (const [label, bin] of [
       const listed = spawnSync('tar', ['-tf', tar], { encoding: 'utf8' }).stdout.split('\n');
       expect(listed).toContain('./made');
       expect(listed).not.toContain('./bin/true');
+      // import: the exported filesystem back as a one-layer image that runs.
+      const imported = d('import', tar, `imported-${tag}:v1`);
+      expect(imported.err).toBe('');
+      expect(imported.out).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+      expect(d('run', '--rm', `imported-${tag}:v1`, 'cat', '/made').out).toBe('x\n');
+      expect(d('rmi', `imported-${tag}:v1`).code).toBe(0);
       expect(d('update', '--restart', 'always', name).err).toContain('update RestartPolicy is not supported by Onggi');
       expect(d('rm', '-f', name).code).toBe(0);
     });

@@ -1,8 +1,8 @@
 // `docker save` and `docker load`: GET /images/{name}/get, GET /images/get?names=…, POST
 // /images/load, over the agent's images.save and images.import (docker-archive tars, written and
 // read on the machine, passed through scratch files).
-import { badRequest, whenNotFound } from './errors.js';
-import { repoTags } from './images.js';
+import { badRequest, unsupported, unsupportedOption, whenNotFound } from './errors.js';
+import { repoTags } from './image-names.js';
 import type { Exchange, Router } from './router.js';
 import { receiveFile, sendTarFile, withScratchFile } from './scratch.js';
 
@@ -27,6 +27,27 @@ async function load(ex: Exchange): Promise<void> {
     for (const line of lines) ex.res.write(`${JSON.stringify({ stream: `${line}\n` })}\n`);
   }
   ex.res.end();
+}
+
+/**
+ * `docker import FILE NAME`: `/images/create?fromSrc=-` with the tar as the body, imported as a
+ * one-layer image (images.import's rootfs kind). Answers the image id as dockerd's stream does.
+ */
+export async function importRootfs(ex: Exchange): Promise<void> {
+  const fromSrc = ex.query.get('fromSrc');
+  if (fromSrc !== '-') throw unsupported('image import from a URL (fromSrc other than -)');
+  for (const option of ['changes', 'message'])
+    if (ex.query.getAll(option).some(Boolean)) throw unsupportedOption(`${option} on image import`);
+  const repo = ex.query.get('repo');
+  if (!repo) throw badRequest('image import needs a name (docker import FILE NAME): Onggi keeps no unnamed images');
+  const tag = ex.query.get('tag');
+  const name = tag ? `${repo}:${tag}` : repo;
+  const [image] = await withScratchFile(ex.backend.deps.scratchDir, 'import.tar', async (path) => {
+    await receiveFile(ex.req, path);
+    return ex.backend.call('images.import', { path, kind: 'rootfs', name });
+  });
+  ex.res.writeHead(200, { 'Content-Type': 'application/json' });
+  ex.res.end(`${JSON.stringify({ status: image?.id ?? '' })}\n`);
 }
 
 export function imageArchiveRoutes(router: Router): void {
