@@ -1,6 +1,7 @@
 // `docker save` and `docker load`: GET /images/{name}/get, GET /images/get?names=…, POST
 // /images/load, over the agent's images.save and images.import (docker-archive tars, written and
 // read on the machine, passed through scratch files).
+import { OnggiError } from '../../../shared/errors.js';
 import { badRequest, unsupported, unsupportedOption, whenNotFound } from './errors.js';
 import { repoTags } from './image-names.js';
 import type { Exchange, Router } from './router.js';
@@ -18,7 +19,8 @@ async function load(ex: Exchange): Promise<void> {
   // `quiet` only hides progress bars, of which there are none.
   const loaded = await withScratchFile(ex.backend.deps.scratchDir, 'load.tar', async (path) => {
     await receiveFile(ex.req, path);
-    return ex.backend.call('images.import', { path, kind: 'docker-archive' });
+    // auto: a docker-archive, or the OCI archive newer docker clients save.
+    return ex.backend.call('images.import', { path, kind: 'auto' }).catch(badArchive);
   });
   // dockerd's progress stream: a JSON message per image, the CLI prints each `stream`.
   ex.res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -33,6 +35,12 @@ async function load(ex: Exchange): Promise<void> {
  * `docker import FILE NAME`: `/images/create?fromSrc=-` with the tar as the body, imported as a
  * one-layer image (images.import's rootfs kind). Answers the image id as dockerd's stream does.
  */
+/** The agent says the archive's content is bad (not a tar, a layer it cannot read): the client's 400, not a 500. */
+function badArchive(error: unknown): never {
+  if (error instanceof OnggiError && (error.kind === 'invalid_layer' || error.kind === 'invalid_image')) throw badRequest(error.message);
+  throw error;
+}
+
 export async function importRootfs(ex: Exchange): Promise<void> {
   const fromSrc = ex.query.get('fromSrc');
   if (fromSrc !== '-') throw unsupported('image import from a URL (fromSrc other than -)');
@@ -44,7 +52,7 @@ export async function importRootfs(ex: Exchange): Promise<void> {
   const name = tag ? `${repo}:${tag}` : repo;
   const [image] = await withScratchFile(ex.backend.deps.scratchDir, 'import.tar', async (path) => {
     await receiveFile(ex.req, path);
-    return ex.backend.call('images.import', { path, kind: 'rootfs', name });
+    return ex.backend.call('images.import', { path, kind: 'rootfs', name }).catch(badArchive);
   });
   ex.res.writeHead(200, { 'Content-Type': 'application/json' });
   ex.res.end(`${JSON.stringify({ status: image?.id ?? '' })}\n`);
