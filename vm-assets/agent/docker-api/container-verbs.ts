@@ -1,6 +1,10 @@
 // /containers/{id}/top, changes, stats, update and export: thin routes over the agent's container
 // verbs (shared/container-verbs.ts), each answer in Docker's shape.
-import { readFile } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { lstat, mkdir, readFile, readlink } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import * as tar from 'tar';
 import { availableParallelism, totalmem } from 'node:os';
 import { DockerContainerUpdate } from '../../../shared/docker-api.js';
 import type { ContainerStats } from '../../../shared/containers.js';
@@ -106,6 +110,39 @@ async function stats(ex: Exchange): Promise<void> {
   ex.res.end();
 }
 
+/** Go's os.FileMode bits the docker CLI reads from the stat header (directory, symlink) over the permissions. */
+function goFileMode(info: Stats): number {
+  const type = info.isDirectory() ? 2 ** 31 : info.isSymbolicLink() ? 2 ** 27 : 0;
+  return type + (info.mode & 0o7777);
+}
+
+/**
+ * `docker cp CONTAINER:PATH DEST`: the path as a tar (its base name at the top) with dockerd's
+ * X-Docker-Container-Path-Stat header; copied out by the agent's copyFrom first (the container's
+ * links are never followed there), then tarred from the scratch copy.
+ */
+async function archive(ex: Exchange): Promise<void> {
+  const path = ex.query.get('path');
+  if (!path) throw badRequest('the path query parameter is required');
+  await withScratchFile(ex.backend.deps.scratchDir, 'out', async (out) => {
+    await mkdir(out, { mode: 0o700 });
+    const { dest } = await ex.backend
+      .call('containers.copyFrom', { container: container(ex), path, dest: out })
+      .catch(whenNotFound(`Could not find the file ${path} in container ${container(ex)}`, 'params.path'))
+      .catch(missing(ex));
+    const info = await lstat(dest);
+    const linkTarget = info.isSymbolicLink() ? await readlink(dest) : '';
+    const pathStat = { name: basename(dest), size: info.size, mode: goFileMode(info), mtime: info.mtime.toISOString(), linkTarget };
+    ex.res.writeHead(200, {
+      'Content-Type': 'application/x-tar',
+      'X-Docker-Container-Path-Stat': Buffer.from(JSON.stringify(pathStat)).toString('base64'),
+    });
+    if (ex.req.method === 'HEAD') return void ex.res.end();
+    // The status is sent: a failure now can only cut the tar short, which the client sees.
+    await pipeline(tar.c({ cwd: out, portable: false }, [basename(dest)]), ex.res).catch(() => ex.res.destroy());
+  });
+}
+
 export function containerVerbRoutes(router: Router): void {
   router
     .add('GET', '/containers/{id}/top', async (ex) => {
@@ -128,6 +165,7 @@ export function containerVerbRoutes(router: Router): void {
       );
     })
     .add('GET', '/containers/{id}/stats', stats)
+    .add('GET', '/containers/{id}/archive', archive)
     .add('POST', '/containers/{id}/update', async (ex) => {
       const body = parseJson(DockerContainerUpdate, await ex.body());
       refuseUnknown(body, ['Memory', 'MemorySwap', 'NanoCpus', 'CpuShares', 'CpusetCpus', 'PidsLimit', 'BlkioWeight'], 'update ', {

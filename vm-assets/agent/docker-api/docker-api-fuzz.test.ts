@@ -112,6 +112,7 @@ const ENDPOINTS: Array<[string, string]> = [
   ['GET', '/containers/{}/changes'],
   ['GET', '/containers/{}/stats?stream=0&one-shot=1'],
   ['GET', '/containers/{}/export'],
+  ['GET', '/containers/{}/archive?path={}'],
   ['GET', '/images/get?names={}&names={}'],
   ['POST', '/images/load?quiet={}'],
   ['POST', '/images/create?fromSrc=-&repo={}&tag={}'],

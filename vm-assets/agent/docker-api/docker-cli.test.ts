@@ -3,7 +3,7 @@
 // forward (`onggi docker-forward`, a socket in the data folder) to a real local agent of the
 // test's own; images from the loopback registry the other suites use.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -240,7 +240,7 @@ for (const [label, bin] of [
       expect(d('ps', '-a', '-q').out.trim()).toBe('');
     });
 
-    it('top, diff, update --memory, stats --no-stream, export (then import) of a running container', () => {
+    it('top, diff, update --memory, stats --no-stream, cp out, export (then import) of a running container', () => {
       const name = `verbs-${tag}`;
       expect(d('pull', fixture.images.refs.busybox).code).toBe(0);
       const run = d('run', '-d', '--name', name, fixture.images.refs.busybox, 'sleep', '1000');
@@ -268,6 +268,19 @@ for (const [label, bin] of [
       const listed = spawnSync('tar', ['-tf', tar], { encoding: 'utf8' }).stdout.split('\n');
       expect(listed).toContain('./made');
       expect(listed).not.toContain('./bin/true');
+      // cp out: a file and a directory (the client unpacks the tar under the name it was given).
+      const copied = join(configDir, `copied-${tag}`);
+      const cpFile = d('cp', `${name}:/made`, copied);
+      expect(cpFile.err).toBe('');
+      expect(readFileSync(copied, 'utf8')).toBe('x\n');
+      const copiedDir = join(configDir, `etc-${tag}`);
+      expect(d('cp', `${name}:/etc`, copiedDir).code).toBe(0);
+      expect(readFileSync(join(copiedDir, 'passwd'), 'utf8')).toMatch(/^root:/);
+      // a 404 (docker 20.10 words it itself)
+      expect(d('cp', `${name}:/no/such/file`, copied).err).toMatch(
+        /Could not find the file \/no\/such\/file|No such container:path: .*:\/no\/such\/file/,
+      );
+      expect(d('cp', copied, `${name}:/tmp/`).err).toContain('PUT /containers/{id}/archive is not supported by Onggi');
       // import: the exported filesystem back as a one-layer image that runs.
       const imported = d('import', tar, `imported-${tag}:v1`);
       expect(imported.err).toBe('');

@@ -20,9 +20,7 @@ import { volumeRoutes } from './volumes.js';
 
 /** Endpoints Docker has that Onggi does not serve (yet): answered 501 naming them, never 404. */
 const UNSUPPORTED: Array<[string, string]> = [
-  ['GET', '/containers/{id}/archive'],
   ['PUT', '/containers/{id}/archive'],
-  ['HEAD', '/containers/{id}/archive'],
   ['GET', '/containers/{id}/attach/ws'],
   ['POST', '/commit'],
   ['POST', '/auth'],
