@@ -1,8 +1,8 @@
 // /containers/{id}/top, changes, stats, update and export: thin routes over the agent's container
 // verbs (shared/container-verbs.ts), each answer in Docker's shape.
 import type { Stats } from 'node:fs';
-import { lstat, mkdir, readFile, readlink } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { lstat, mkdir, readFile, readdir, readlink } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import { availableParallelism, totalmem } from 'node:os';
@@ -12,7 +12,8 @@ import { limits, refuseUnknown } from './container-spec.js';
 import { badRequest, unsupportedOption, whenNotFound } from './errors.js';
 import { parseJson, queryBool, sendJson } from './http-io.js';
 import type { Exchange, Router } from './router.js';
-import { sendTarFile, withScratchFile } from './scratch.js';
+import { receiveFile, sendTarFile, withScratchFile } from './scratch.js';
+import { extractArchive } from '../images/import.js';
 
 const container = (ex: Exchange) => ex.params.id ?? '';
 const missing = (ex: Exchange) => whenNotFound(`No such container: ${container(ex)}`, 'params.container');
@@ -143,6 +144,31 @@ async function archive(ex: Exchange): Promise<void> {
   });
 }
 
+/**
+ * `docker cp SRC CONTAINER:DIR`: the client's tar unpacked on the machine with the image import's
+ * protections (regular files, directories and links only, nothing outside), then each top entry
+ * copied into DIR by the agent's copyTo, which resolves every path inside the container.
+ */
+async function putArchive(ex: Exchange): Promise<void> {
+  const path = ex.query.get('path');
+  if (!path) throw badRequest('the path query parameter is required');
+  if (queryBool(ex.query, 'copyUIDGID')) throw unsupportedOption('copyUIDGID (docker cp -a)', 'copied files belong to root');
+  await withScratchFile(ex.backend.deps.scratchDir, 'in', async (scratch) => {
+    const tree = `${scratch}.d`;
+    await mkdir(tree, { mode: 0o700 });
+    await receiveFile(ex.req, `${scratch}.tar`);
+    await extractArchive(`${scratch}.tar`, tree).catch((error: Error) => {
+      throw badRequest(error.message);
+    });
+    for (const entry of await readdir(tree))
+      await ex.backend
+        .call('containers.copyTo', { container: container(ex), source: join(tree, entry), path })
+        .catch(whenNotFound(`Could not find the file ${path} in container ${container(ex)}`, 'params.path'))
+        .catch(missing(ex));
+  });
+  ex.res.writeHead(200).end();
+}
+
 export function containerVerbRoutes(router: Router): void {
   router
     .add('GET', '/containers/{id}/top', async (ex) => {
@@ -166,6 +192,7 @@ export function containerVerbRoutes(router: Router): void {
     })
     .add('GET', '/containers/{id}/stats', stats)
     .add('GET', '/containers/{id}/archive', archive)
+    .add('PUT', '/containers/{id}/archive', putArchive)
     .add('POST', '/containers/{id}/update', async (ex) => {
       const body = parseJson(DockerContainerUpdate, await ex.body());
       refuseUnknown(body, ['Memory', 'MemorySwap', 'NanoCpus', 'CpuShares', 'CpusetCpus', 'PidsLimit', 'BlkioWeight'], 'update ', {

@@ -113,6 +113,7 @@ const ENDPOINTS: Array<[string, string]> = [
   ['GET', '/containers/{}/stats?stream=0&one-shot=1'],
   ['GET', '/containers/{}/export'],
   ['GET', '/containers/{}/archive?path={}'],
+  ['PUT', '/containers/{}/archive?path={}&copyUIDGID={}'],
   ['GET', '/images/get?names={}&names={}'],
   ['POST', '/images/load?quiet={}'],
   ['POST', '/images/create?fromSrc=-&repo={}&tag={}'],
@@ -142,7 +143,7 @@ describe('Docker API fuzz', () => {
         async ([method, template], parts, body) => {
           let index = 0;
           const path = template.replace(/\{\}/g, () => encodeURIComponent(parts[index++] ?? ''));
-          const answer = await call(method, path, method === 'POST' ? JSON.stringify(body) : undefined);
+          const answer = await call(method, path, method === 'POST' || method === 'PUT' ? JSON.stringify(body) : undefined);
           // Generated requests may happen to be valid (a network in our own netns): otherwise Docker's error shape.
           if (answer.status >= 400) expectDockerError(answer);
           expect(answer.status).not.toBe(500);

@@ -3,7 +3,7 @@
 // forward (`onggi docker-forward`, a socket in the data folder) to a real local agent of the
 // test's own; images from the loopback registry the other suites use.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -240,7 +240,7 @@ for (const [label, bin] of [
       expect(d('ps', '-a', '-q').out.trim()).toBe('');
     });
 
-    it('top, diff, update --memory, stats --no-stream, cp out, export (then import) of a running container', () => {
+    it('top, diff, update --memory, stats --no-stream, cp out and in, export (then import) of a running container', () => {
       const name = `verbs-${tag}`;
       expect(d('pull', fixture.images.refs.busybox).code).toBe(0);
       const run = d('run', '-d', '--name', name, fixture.images.refs.busybox, 'sleep', '1000');
@@ -280,13 +280,40 @@ for (const [label, bin] of [
       expect(d('cp', `${name}:/no/such/file`, copied).err).toMatch(
         /Could not find the file \/no\/such\/file|No such container:path: .*:\/no\/such\/file/,
       );
-      expect(d('cp', copied, `${name}:/tmp/`).err).toContain('PUT /containers/{id}/archive is not supported by Onggi');
+      // cp in: into a directory, and as a new name (the client renames the tar's top entry).
+      const cpIn = d('cp', copied, `${name}:/tmp/`);
+      expect(cpIn.err).toBe('');
+      expect(d('exec', name, 'cat', `/tmp/copied-${tag}`).out).toBe('x\n');
+      expect(d('cp', copiedDir, `${name}:/tmp/etc2`).code).toBe(0);
+      expect(d('exec', name, 'head', '-c', '5', '/tmp/etc2/passwd').out).toBe('root:');
+      // A hostile tar through `docker cp -`: a `..` name and a file under a link to /. Neither lands on the machine.
+      const evilDir = join(configDir, `evil-${tag}`);
+      mkdirSync(evilDir);
+      writeFileSync(join(evilDir, 'f'), 'owned\n');
+      symlinkSync('/', join(evilDir, 'l'));
+      const escapes = [`/tmp/onggi-escape-${tag}`, `/tmp/onggi-escape-link-${tag}`];
+      const evilTar = join(configDir, `evil-${tag}.tar`);
+      const made = spawnSync('tar', ['-C', evilDir, '-cf', evilTar, 'l', `--transform=s,^f$,../../../..${escapes[0]},`, 'f'], {
+        encoding: 'utf8',
+      });
+      expect(made.status, made.stderr).toBe(0);
+      spawnSync('tar', ['-C', evilDir, '-rf', evilTar, `--transform=s,^f$,l${escapes[1]},`, 'f']);
+      const evil = spawnSync(bin, ['cp', '-', `${name}:/tmp/`], {
+        input: readFileSync(evilTar),
+        env: { PATH: process.env.PATH, HOME: configDir, DOCKER_CONFIG: configDir, DOCKER_HOST: dockerHost },
+      });
+      expect(evil.status === 0 || evil.stderr.length > 0).toBe(true);
+      for (const escape of escapes) expect(existsSync(escape)).toBe(false);
+      expect(d('cp', '-a', copied, `${name}:/tmp/`).err).toContain('copyUIDGID (docker cp -a) is not supported by Onggi');
       // import: the exported filesystem back as a one-layer image that runs.
       const imported = d('import', tar, `imported-${tag}:v1`);
       expect(imported.err).toBe('');
       expect(imported.out).toMatch(/^sha256:[0-9a-f]{64}\n$/);
-      expect(d('run', '--rm', `imported-${tag}:v1`, 'cat', '/made').out).toBe('x\n');
-      expect(d('rmi', `imported-${tag}:v1`).code).toBe(0);
+      // (no --rm: the rmi below must not race the removal)
+      expect(d('run', '--name', `from-import-${tag}`, `imported-${tag}:v1`, 'cat', '/made').out).toBe('x\n');
+      expect(d('rm', `from-import-${tag}`).code).toBe(0);
+      const rmiImported = d('rmi', `imported-${tag}:v1`);
+      expect(rmiImported.code, rmiImported.err).toBe(0);
       expect(d('update', '--restart', 'always', name).err).toContain('update RestartPolicy is not supported by Onggi');
       expect(d('rm', '-f', name).code).toBe(0);
     });

@@ -20,7 +20,6 @@ import { volumeRoutes } from './volumes.js';
 
 /** Endpoints Docker has that Onggi does not serve (yet): answered 501 naming them, never 404. */
 const UNSUPPORTED: Array<[string, string]> = [
-  ['PUT', '/containers/{id}/archive'],
   ['GET', '/containers/{id}/attach/ws'],
   ['POST', '/commit'],
   ['POST', '/auth'],
