@@ -87,7 +87,7 @@ async function stats(ex: Exchange): Promise<void> {
       },
       system: 0,
     };
-    return sendJson(ex.res, 200, { ...statsDocument(detail.name, detail.id, zero, undefined), online_cpus: 0 });
+    return sendJson(ex.res, 200, statsDocument(detail.name, detail.id, zero, undefined));
   }
   if (!stream) {
     // `stream=false`: two samples a second apart, so the CPU percentage has a delta (`one-shot`: one).

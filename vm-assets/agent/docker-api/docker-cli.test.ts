@@ -315,6 +315,9 @@ for (const [label, bin] of [
       const rmiImported = d('rmi', `imported-${tag}:v1`);
       expect(rmiImported.code, rmiImported.err).toBe(0);
       expect(d('update', '--restart', 'always', name).err).toContain('update RestartPolicy is not supported by Onggi');
+      // A stopped container's stats are all zero, as dockerd's.
+      expect(d('kill', name).code).toBe(0);
+      expect(d('stats', '--no-stream', '--format', '{{.Name}} {{.CPUPerc}} {{.PIDs}}', name).out).toBe(`${name} 0.00% 0\n`);
       expect(d('rm', '-f', name).code).toBe(0);
     });
 
