@@ -63,9 +63,25 @@ export const DockerHostConfig = z.looseObject({
   CapAdd: opt(z.array(Str(64)).max(64)),
   CapDrop: opt(z.array(Str(64)).max(64)),
   Privileged: opt(z.boolean()),
+  Devices: opt(z.array(z.looseObject({ PathOnHost: Str(), PathInContainer: opt(Str()), CgroupPermissions: opt(Str(8)) })).max(128)),
+  Sysctls: opt(z.record(Str(256), Str())),
+  /** `seccomp=unconfined`, `seccomp=<the profile's JSON text>` (the CLI sends the file's content), `no-new-privileges[:true]`. */
+  SecurityOpt: opt(z.array(Str(1_048_576)).max(32)),
   Runtime: opt(Str(64)),
 });
 export type DockerHostConfig = z.infer<typeof DockerHostConfig>;
+
+/** `POST /containers/{id}/update`: Resources' fields and RestartPolicy, flat as the CLI sends them. */
+export const DockerContainerUpdate = DockerHostConfig.pick({
+  Memory: true,
+  MemorySwap: true,
+  NanoCpus: true,
+  CpuShares: true,
+  CpusetCpus: true,
+  PidsLimit: true,
+  RestartPolicy: true,
+}).extend({ BlkioWeight: opt(z.number().int().nonnegative()) });
+export type DockerContainerUpdate = z.infer<typeof DockerContainerUpdate>;
 
 export const DockerEndpointConfig = z.looseObject({
   Aliases: opt(z.array(Str(256)).max(64)),

@@ -162,3 +162,32 @@ export function parseSeccompProfile(text: string, file: string): SeccompProfile 
   if (!parsed.success) throw new Error(`${file} is not a seccomp profile: ${invalidInput('', parsed.error).message}`);
   return parsed.data;
 }
+
+/** The spec fields `--security-opt` values give (`seccomp` and `noNewPrivileges` of ContainerSpec). */
+export interface SecurityOptionSpec {
+  seccomp?: SeccompChoice;
+  noNewPrivileges?: boolean;
+}
+
+/**
+ * `--security-opt` values as the spec's fields, for the onggi CLI and the Docker API alike. Docker's
+ * `key:value` spelling is taken as `key=value`. `profileOf` turns a seccomp value other than
+ * `unconfined` into a profile (a file's name on the desktop, the file's text in a Docker request);
+ * `refuse` builds the error for an option Onggi does not do (apparmor, label, systempaths).
+ */
+export function securityOptionFields(
+  options: readonly string[],
+  profileOf: (value: string) => SeccompChoice,
+  refuse: (option: string) => Error,
+): SecurityOptionSpec {
+  const spec: SecurityOptionSpec = {};
+  for (const option of options) {
+    const match = /^([a-z-]+)(?:[=:](.*))?$/s.exec(option);
+    const [key, value] = [match?.[1], match?.[2]];
+    if (key === 'seccomp' && value) spec.seccomp = value === 'unconfined' ? { kind: 'unconfined' } : profileOf(value);
+    else if (key === 'no-new-privileges' && (value === undefined || value === 'true' || value === 'false'))
+      spec.noNewPrivileges = value !== 'false';
+    else throw refuse(option);
+  }
+  return spec;
+}

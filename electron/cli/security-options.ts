@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import type { ContainerSpecInput } from '../../shared/containers.js';
-import { parseSeccompProfile } from '../../shared/seccomp-profile.js';
+import { parseSeccompProfile, securityOptionFields, type SeccompChoice } from '../../shared/seccomp-profile.js';
 import { collect } from './session.js';
 
 export interface SecurityRunOptions {
@@ -21,7 +21,7 @@ export function addSecurityOptions(command: Command): Command {
   );
 }
 
-function readProfile(file: string): NonNullable<ContainerSpecInput['seccomp']> {
+function readProfile(file: string): SeccompChoice {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -35,19 +35,12 @@ function readProfile(file: string): NonNullable<ContainerSpecInput['seccomp']> {
   }
 }
 
-/** The spec fields the options give; Docker's `key:value` spelling is taken as `key=value`. */
+/** The spec fields the options give (parsed as the Docker API parses them: shared/seccomp-profile.ts). */
 export function securityOptionsSpec(options: SecurityRunOptions): Pick<ContainerSpecInput, 'seccomp' | 'noNewPrivileges'> {
-  const spec: Pick<ContainerSpecInput, 'seccomp' | 'noNewPrivileges'> = {};
-  for (const option of options.securityOpt ?? []) {
-    const match = /^([a-z-]+)(?:[=:](.*))?$/s.exec(option);
-    const [key, value] = [match?.[1], match?.[2]];
-    if (key === 'seccomp' && value) spec.seccomp = value === 'unconfined' ? { kind: 'unconfined' } : readProfile(value);
-    else if (key === 'no-new-privileges' && (value === undefined || value === 'true' || value === 'false'))
-      spec.noNewPrivileges = value !== 'false';
-    else
-      throw new Error(
-        `--security-opt "${option}": supported are seccomp=unconfined, seccomp=PROFILE.json and no-new-privileges[=true|false]`,
-      );
-  }
-  return spec;
+  return securityOptionFields(
+    options.securityOpt ?? [],
+    readProfile,
+    (option) =>
+      new Error(`--security-opt "${option}": supported are seccomp=unconfined, seccomp=PROFILE.json and no-new-privileges[=true|false]`),
+  );
 }

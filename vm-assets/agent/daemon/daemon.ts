@@ -125,6 +125,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     activity,
     identity: options.identity,
     helper: initHelperPath(options.bundleDir),
+    scratchDir: join(options.stateDir, 'docker-api'),
   }).catch((error: unknown) => {
     log.error('the Docker API is unavailable', error);
     return undefined;

@@ -15,6 +15,8 @@ export interface DockerBackendDeps {
   identity: AgentIdentity;
   /** The init helper, which runs `exec` inside a container (as `agent exec` does). */
   helper: string;
+  /** Where tars in transit between a client and the agent's verbs are kept (see scratch.ts). */
+  scratchDir: string;
 }
 
 export class DockerBackend {

@@ -5,6 +5,7 @@
 import type { ContainerSpecInput } from '../../../shared/containers.js';
 import type { DockerContainerCreate, DockerHostConfig } from '../../../shared/docker-api.js';
 import type { MountSpecInput } from '../../../shared/volumes.js';
+import { parseSeccompProfile, securityOptionFields, type SecurityOptionSpec } from '../../../shared/seccomp-profile.js';
 import { badRequest, unsupportedOption } from './errors.js';
 
 /** Fields Docker itself treats as hints, or that only say how the client will attach: never refused. */
@@ -35,7 +36,7 @@ function isZero(value: unknown): boolean {
 }
 
 /** Set fields this module does not map, checked against the ones it maps. */
-function refuseUnknown(
+export function refuseUnknown(
   object: Record<string, unknown>,
   mapped: readonly string[],
   prefix: string,
@@ -88,6 +89,12 @@ const HOST_MAPPED = [
   'DnsOptions',
   'ExtraHosts',
   'LogConfig',
+  'CapAdd',
+  'CapDrop',
+  'Privileged',
+  'Devices',
+  'Sysctls',
+  'SecurityOpt',
 ];
 /** Values of options we do not implement that are nonetheless what Docker does by default. */
 const HOST_DEFAULTS: Record<string, unknown[]> = {
@@ -214,7 +221,10 @@ function healthcheck(body: DockerContainerCreate): ContainerSpecInput['healthche
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
 }
 
-function limits(host: DockerHostConfig): ContainerSpecInput['limits'] {
+/** The resource fields (create's HostConfig and update's body share them) as the spec's limits. */
+export function limits(
+  host: Pick<DockerHostConfig, 'Memory' | 'MemorySwap' | 'NanoCpus' | 'CpuShares' | 'CpusetCpus' | 'PidsLimit'>,
+): ContainerSpecInput['limits'] {
   const out: NonNullable<ContainerSpecInput['limits']> = {};
   if (host.Memory) out.memory = host.Memory;
   if (host.MemorySwap) out.memorySwap = host.MemorySwap;
@@ -225,6 +235,41 @@ function limits(host: DockerHostConfig): ContainerSpecInput['limits'] {
   return Object.keys(out).length ? out : undefined;
 }
 
+/**
+ * CapAdd, CapDrop, Privileged, Devices, Sysctls and SecurityOpt as the spec's privilege fields.
+ * Capability names, device strings and sysctl keys are checked by the agent's own schema
+ * (shared/capabilities.ts), so the Docker API and `onggi run` refuse the same values alike.
+ */
+function privileges(host: DockerHostConfig): Partial<ContainerSpecInput> {
+  const devices = (host.Devices ?? []).map(
+    (d) => `${d.PathOnHost}:${d.PathInContainer || d.PathOnHost}${d.CgroupPermissions ? `:${d.CgroupPermissions}` : ''}`,
+  );
+  const security: SecurityOptionSpec = securityOptionFields(
+    host.SecurityOpt ?? [],
+    // The docker CLI reads `seccomp=FILE` itself and sends the file's JSON text.
+    (text) => {
+      try {
+        return { kind: 'profile', name: 'docker-api', profile: parseSeccompProfile(text, 'HostConfig.SecurityOpt seccomp') };
+      } catch (error) {
+        throw badRequest((error as Error).message);
+      }
+    },
+    (option) =>
+      unsupportedOption(
+        `HostConfig.SecurityOpt "${option.slice(0, 200)}"`,
+        'supported: seccomp=unconfined, seccomp=PROFILE, no-new-privileges',
+      ),
+  );
+  return {
+    ...(host.CapAdd?.length ? { capAdd: host.CapAdd } : {}),
+    ...(host.CapDrop?.length ? { capDrop: host.CapDrop } : {}),
+    ...(host.Privileged ? { privileged: true } : {}),
+    ...(devices.length ? { devices } : {}),
+    ...(host.Sysctls && Object.keys(host.Sysctls).length ? { sysctls: host.Sysctls } : {}),
+    ...security,
+  };
+}
+
 /** The agent's spec for a Docker create body (and the `name` query parameter). */
 export async function containerSpecFrom(
   body: DockerContainerCreate,
@@ -232,15 +277,9 @@ export async function containerSpecFrom(
   freePort: () => Promise<number>,
 ): Promise<ContainerSpecInput> {
   const host: DockerHostConfig = body.HostConfig ?? {};
-  if (host.Privileged)
-    throw unsupportedOption('HostConfig.Privileged', "containers run with Docker's default capabilities until the security work lands");
-  if (!isZero(host.CapAdd))
-    throw unsupportedOption('HostConfig.CapAdd', "containers run with Docker's default capabilities until the security work lands");
-  if (!isZero(host.CapDrop))
-    throw unsupportedOption('HostConfig.CapDrop', "containers run with Docker's default capabilities until the security work lands");
   if (host.Runtime && host.Runtime !== 'runc') throw unsupportedOption('HostConfig.Runtime');
   refuseUnknown(body, CONFIG_MAPPED, '', {});
-  refuseUnknown(host, [...HOST_MAPPED, 'CapAdd', 'CapDrop', 'Privileged', 'Runtime', 'PublishAllPorts'], 'HostConfig.', HOST_DEFAULTS);
+  refuseUnknown(host, [...HOST_MAPPED, 'Runtime', 'PublishAllPorts'], 'HostConfig.', HOST_DEFAULTS);
   const entrypoint = argv(body.Entrypoint);
   const mountList = mounts(body, host);
   const portList = await ports(host, freePort);
@@ -276,6 +315,7 @@ export async function containerSpecFrom(
     ...(host.DnsOptions?.length ? { dnsOptions: host.DnsOptions } : {}),
     ...(host.ExtraHosts?.length ? { addHosts: host.ExtraHosts } : {}),
     ...(healthcheck(body) ? { healthcheck: healthcheck(body) } : {}),
+    ...privileges(host),
   };
   return spec;
 }

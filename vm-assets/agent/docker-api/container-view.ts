@@ -3,6 +3,7 @@
 // agent's own summary, detail and the image's config.
 import type { ContainerDetail, ContainerState, ContainerSummary } from '../../../shared/containers.js';
 import { ContainerSpec } from '../../../shared/containers.js';
+import { parseDeviceMapping } from '../../../shared/capabilities.js';
 import { containerStatus } from '../../../shared/container-status.js';
 import type { ImageDetail } from '../../../shared/images.js';
 import type { PublishedPort } from '../../../shared/networks.js';
@@ -76,6 +77,24 @@ function healthOf(c: ContainerSummary) {
   };
 }
 
+/** A `--device` string (shared/capabilities.ts's form) as HostConfig.Devices lists it. */
+function dockerDevice(text: string) {
+  const parsed = parseDeviceMapping(text);
+  return typeof parsed === 'string'
+    ? { PathOnHost: text, PathInContainer: text, CgroupPermissions: 'rwm' }
+    : { PathOnHost: parsed.host, PathInContainer: parsed.container, CgroupPermissions: parsed.permissions };
+}
+
+/** HostConfig.SecurityOpt as dockerd records it (a profile shows as its name, not its JSON). */
+function securityOpt(spec: ContainerSpec | undefined): string[] | null {
+  const list = [
+    ...(spec?.seccomp?.kind === 'unconfined' ? ['seccomp=unconfined'] : []),
+    ...(spec?.seccomp?.kind === 'profile' ? [`seccomp=${spec.seccomp.name}`] : []),
+    ...(spec?.noNewPrivileges === undefined ? [] : [`no-new-privileges=${spec.noNewPrivileges}`]),
+  ];
+  return list.length ? list : null;
+}
+
 export function inspectDocument(d: ContainerDetail, image: ImageDetail | undefined) {
   const parsed = ContainerSpec.safeParse(d.spec);
   const spec = parsed.success ? parsed.data : undefined;
@@ -127,9 +146,12 @@ export function inspectDocument(d: ContainerDetail, image: ImageDetail | undefin
       Memory: spec?.limits?.memory ?? 0,
       NanoCpus: Math.round((spec?.limits?.cpus ?? 0) * 1e9),
       PidsLimit: spec?.limits?.pids ?? null,
-      CapAdd: null,
-      CapDrop: null,
-      Privileged: false,
+      CapAdd: spec?.capAdd?.length ? spec.capAdd : null,
+      CapDrop: spec?.capDrop?.length ? spec.capDrop : null,
+      Privileged: spec?.privileged ?? false,
+      Devices: (spec?.devices ?? []).map(dockerDevice),
+      Sysctls: spec?.sysctls && Object.keys(spec.sysctls).length ? spec.sysctls : null,
+      SecurityOpt: securityOpt(spec),
       LogConfig: { Type: 'json-file', Config: {} },
       Runtime: 'onggi',
       Dns: spec?.dns ?? [],

@@ -3,6 +3,7 @@
 // with a 4xx/5xx status, the agent must keep answering, and nothing may be left half-made.
 // The agent runs in a network namespace of its own (unshare --net): a request that happens to be
 // valid changes nothing outside it. Reproduce with ONGGI_FUZZ_SEED=<seed>.
+import { readdir } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -106,6 +107,16 @@ const ENDPOINTS: Array<[string, string]> = [
   ['POST', '/containers/{}/exec'],
   ['GET', '/containers/json?filters={}'],
   ['POST', '/containers/{}/resize?h={}&w={}'],
+  ['POST', '/containers/{}/update'],
+  ['GET', '/containers/{}/top?ps_args={}'],
+  ['GET', '/containers/{}/changes'],
+  ['GET', '/containers/{}/stats?stream=0&one-shot=1'],
+  ['GET', '/containers/{}/export'],
+  ['GET', '/containers/{}/archive?path={}'],
+  ['PUT', '/containers/{}/archive?path={}&copyUIDGID={}'],
+  ['GET', '/images/get?names={}&names={}'],
+  ['POST', '/images/load?quiet={}'],
+  ['POST', '/images/create?fromSrc=-&repo={}&tag={}'],
 ];
 
 describe('Docker API fuzz', () => {
@@ -132,7 +143,7 @@ describe('Docker API fuzz', () => {
         async ([method, template], parts, body) => {
           let index = 0;
           const path = template.replace(/\{\}/g, () => encodeURIComponent(parts[index++] ?? ''));
-          const answer = await call(method, path, method === 'POST' ? JSON.stringify(body) : undefined);
+          const answer = await call(method, path, method === 'POST' || method === 'PUT' ? JSON.stringify(body) : undefined);
           // Generated requests may happen to be valid (a network in our own netns): otherwise Docker's error shape.
           if (answer.status >= 400) expectDockerError(answer);
           expect(answer.status).not.toBe(500);
@@ -143,5 +154,7 @@ describe('Docker API fuzz', () => {
     const ping = await call('GET', '/_ping');
     expect(ping.body).toBe('OK');
     expect(await census(sandbox)).toEqual(before);
+    // Tars in transit (export, save, load, import) leave nothing behind, failed or not.
+    expect(await readdir(join(sandbox.stateDir, 'docker-api')).catch(() => [])).toEqual([]);
   });
 });

@@ -3,8 +3,8 @@
 // forward (`onggi docker-forward`, a socket in the data folder) to a real local agent of the
 // test's own; images from the loopback registry the other suites use.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -166,10 +166,181 @@ for (const [label, bin] of [
       expect(d('volume', 'rm', volume).code).toBe(0);
     });
 
+    it('--cap-add, --privileged, --device, --sysctl and --security-opt reach the container', async () => {
+      const img = fixture.images.refs.busybox;
+      const sh = (options: string[], script: string) => d('run', '--rm', ...options, img, 'sh', '-c', script);
+      // Bridge: this machine's kernel has no dummy link driver (see electron/cli/privileges.test.ts).
+      const link = 'ip link add d0 type bridge && ip link show d0';
+      const without = sh([], link);
+      expect(without.code).not.toBe(0);
+      expect(without.err).toMatch(/Operation not permitted|permission denied/i);
+      const withCap = sh(['--cap-add', 'NET_ADMIN'], link);
+      expect(withCap.err).toBe('');
+      expect(withCap.out).toContain('d0:');
+      expect(sh(['--cap-drop', 'ALL'], 'chown 1 /tmp').code).not.toBe(0);
+      expect(sh(['--privileged'], 'grep Seccomp: /proc/self/status').out).toMatch(/^Seccomp:\s+0\n/);
+      expect(sh([], 'grep Seccomp: /proc/self/status').out).toMatch(/^Seccomp:\s+2\n/);
+      expect(sh(['--device', '/dev/null:/dev/nothing:rw'], 'test -c /dev/nothing && echo dev').out).toBe('dev\n');
+      expect(sh(['--sysctl', 'net.ipv4.ip_forward=1'], 'cat /proc/sys/net/ipv4/ip_forward').out).toBe('1\n');
+      // seccomp=FILE: the docker CLI reads the file and sends its JSON text.
+      const profile = join(configDir, `no-mkdir-${tag}.json`);
+      await writeFile(
+        profile,
+        JSON.stringify({
+          defaultAction: 'SCMP_ACT_ALLOW',
+          syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }],
+        }),
+      );
+      const filtered = sh(['--security-opt', `seccomp=${profile}`], 'mkdir /tmp/d; echo "mkdir=$?"; ls / >/dev/null; echo "ls=$?"');
+      expect(filtered.out).toBe('mkdir=1\nls=0\n');
+      const free = sh(
+        ['--security-opt', 'seccomp=unconfined', '--security-opt', 'no-new-privileges=false'],
+        'grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status',
+      );
+      expect(free.out).toMatch(/^NoNewPrivs:\s+0\nSeccomp:\s+0\n/);
+      expect(sh(['--security-opt', 'no-new-privileges'], 'grep NoNewPrivs: /proc/self/status').out).toMatch(/^NoNewPrivs:\s+1\n/);
+      // inspect reports them back in HostConfig (compose and IDEs read these).
+      const held = `privileges-${tag}`;
+      const created = d(
+        'create',
+        '--name',
+        held,
+        '--cap-add',
+        'NET_ADMIN',
+        '--cap-drop',
+        'CHOWN',
+        '--device',
+        '/dev/null:/dev/nothing:rw',
+        '--sysctl',
+        'net.ipv4.ip_forward=1',
+        '--security-opt',
+        'no-new-privileges=false',
+        img,
+        'true',
+      );
+      expect(created.err).toBe('');
+      const hostConfig = JSON.parse(d('inspect', '--format', '{{json .HostConfig}}', held).out) as Record<string, unknown>;
+      expect(hostConfig).toMatchObject({
+        CapAdd: ['CAP_NET_ADMIN'],
+        CapDrop: ['CAP_CHOWN'],
+        Privileged: false,
+        Devices: [{ PathOnHost: '/dev/null', PathInContainer: '/dev/nothing', CgroupPermissions: 'rw' }],
+        Sysctls: { 'net.ipv4.ip_forward': '1' },
+        SecurityOpt: ['no-new-privileges=false'],
+      });
+      expect(d('rm', held).code).toBe(0);
+      // Refused by name, through the same schemas `onggi run` uses.
+      expect(d('run', '--rm', '--security-opt', 'apparmor=unconfined', img, 'true').err).toContain(
+        'HostConfig.SecurityOpt "apparmor=unconfined" is not supported by Onggi',
+      );
+      // (the newer client prefixes CAP_; a machine-wide sysctl is refused by the client itself already)
+      expect(d('run', '--rm', '--cap-add', 'NOT_A_CAP', img, 'true').err).toMatch(
+        /params\.capAdd\[0\]: unknown capability "(CAP_)?NOT_A_CAP"/,
+      );
+      expect(d('ps', '-a', '-q').out.trim()).toBe('');
+    });
+
+    it('top, diff, update --memory, stats --no-stream, cp out and in, export (then import) of a running container', () => {
+      const name = `verbs-${tag}`;
+      expect(d('pull', fixture.images.refs.busybox).code).toBe(0);
+      const run = d('run', '-d', '--name', name, fixture.images.refs.busybox, 'sleep', '1000');
+      expect(run.err).toBe('');
+      const top = d('top', name);
+      expect(top.code).toBe(0);
+      expect(top.out.split('\n')[0]).toMatch(/^UID\s+PID\s+PPID\s+CMD/);
+      expect(top.out).toMatch(/\nroot\s+\d+\s+\d+\s+sleep 1000/);
+      expect(d('exec', name, 'sh', '-c', 'echo x > /made; rm /bin/true').code).toBe(0);
+      const diff = d('diff', name).out.split('\n');
+      expect(diff).toContain('A /made');
+      expect(diff).toContain('D /bin/true');
+      expect(diff).toContain('C /bin');
+      const update = d('update', '--memory', '64m', name);
+      expect(update.err).toBe('');
+      expect(update.code).toBe(0);
+      expect(d('inspect', '--format', '{{.HostConfig.Memory}}', name).out.trim()).toBe(String(64 * 1024 * 1024));
+      // The limit column is read back from the container's cgroup by the agent: the update reached the kernel.
+      const stats = d('stats', '--no-stream', '--format', '{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.PIDs}}', name);
+      expect(stats.err).toBe('');
+      expect(stats.out).toMatch(new RegExp(`^${name} \\d+\\.\\d+% [\\d.]+[KMG]?i?B / 64MiB 1\\n$`));
+      expect(d('stats', '--no-stream', name).out).toMatch(new RegExp(`^CONTAINER ID\\s+NAME\\s+CPU %[^\\n]*\\n[0-9a-f]{12}\\s+${name}\\s`));
+      const tar = join(configDir, `export-${tag}.tar`);
+      expect(d('export', '-o', tar, name).code).toBe(0);
+      const listed = spawnSync('tar', ['-tf', tar], { encoding: 'utf8' }).stdout.split('\n');
+      expect(listed).toContain('./made');
+      expect(listed).not.toContain('./bin/true');
+      // cp out: a file and a directory (the client unpacks the tar under the name it was given).
+      const copied = join(configDir, `copied-${tag}`);
+      const cpFile = d('cp', `${name}:/made`, copied);
+      expect(cpFile.err).toBe('');
+      expect(readFileSync(copied, 'utf8')).toBe('x\n');
+      const copiedDir = join(configDir, `etc-${tag}`);
+      expect(d('cp', `${name}:/etc`, copiedDir).code).toBe(0);
+      expect(readFileSync(join(copiedDir, 'passwd'), 'utf8')).toMatch(/^root:/);
+      // a 404 (docker 20.10 words it itself)
+      expect(d('cp', `${name}:/no/such/file`, copied).err).toMatch(
+        /Could not find the file \/no\/such\/file|No such container:path: .*:\/no\/such\/file/,
+      );
+      // cp in: into a directory, and as a new name (the client renames the tar's top entry).
+      const cpIn = d('cp', copied, `${name}:/tmp/`);
+      expect(cpIn.err).toBe('');
+      expect(d('exec', name, 'cat', `/tmp/copied-${tag}`).out).toBe('x\n');
+      expect(d('cp', copiedDir, `${name}:/tmp/etc2`).code).toBe(0);
+      expect(d('exec', name, 'head', '-c', '5', '/tmp/etc2/passwd').out).toBe('root:');
+      // A hostile tar through `docker cp -`: a `..` name and a file under a link to /. Neither lands on the machine.
+      const evilDir = join(configDir, `evil-${tag}`);
+      mkdirSync(evilDir);
+      writeFileSync(join(evilDir, 'f'), 'owned\n');
+      symlinkSync('/', join(evilDir, 'l'));
+      const escapes = [`/tmp/onggi-escape-${tag}`, `/tmp/onggi-escape-link-${tag}`];
+      const evilTar = join(configDir, `evil-${tag}.tar`);
+      const made = spawnSync('tar', ['-C', evilDir, '-cf', evilTar, 'l', `--transform=s,^f$,../../../..${escapes[0]},`, 'f'], {
+        encoding: 'utf8',
+      });
+      expect(made.status, made.stderr).toBe(0);
+      spawnSync('tar', ['-C', evilDir, '-rf', evilTar, `--transform=s,^f$,l${escapes[1]},`, 'f']);
+      const evil = spawnSync(bin, ['cp', '-', `${name}:/tmp/`], {
+        input: readFileSync(evilTar),
+        env: { PATH: process.env.PATH, HOME: configDir, DOCKER_CONFIG: configDir, DOCKER_HOST: dockerHost },
+      });
+      expect(evil.status === 0 || evil.stderr.length > 0).toBe(true);
+      for (const escape of escapes) expect(existsSync(escape)).toBe(false);
+      expect(d('cp', '-a', copied, `${name}:/tmp/`).err).toContain('copyUIDGID (docker cp -a) is not supported by Onggi');
+      // import: the exported filesystem back as a one-layer image that runs.
+      const imported = d('import', tar, `imported-${tag}:v1`);
+      expect(imported.err).toBe('');
+      expect(imported.out).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+      // (no --rm: the rmi below must not race the removal)
+      expect(d('run', '--name', `from-import-${tag}`, `imported-${tag}:v1`, 'cat', '/made').out).toBe('x\n');
+      expect(d('rm', `from-import-${tag}`).code).toBe(0);
+      const rmiImported = d('rmi', `imported-${tag}:v1`);
+      expect(rmiImported.code, rmiImported.err).toBe(0);
+      expect(d('update', '--restart', 'always', name).err).toContain('update RestartPolicy is not supported by Onggi');
+      // A stopped container's stats are all zero, as dockerd's.
+      expect(d('kill', name).code).toBe(0);
+      expect(d('stats', '--no-stream', '--format', '{{.Name}} {{.CPUPerc}} {{.PIDs}}', name).out).toBe(`${name} 0.00% 0\n`);
+      expect(d('rm', '-f', name).code).toBe(0);
+    });
+
+    it('save -o then load -i: an image removed comes back and runs', () => {
+      const ref = fixture.images.refs.layered;
+      expect(d('pull', ref).code).toBe(0);
+      const tar = join(configDir, `saved-${tag}.tar`);
+      const save = d('save', '-o', tar, ref);
+      expect(save.err).toBe('');
+      expect(spawnSync('tar', ['-tf', tar], { encoding: 'utf8' }).stdout.split('\n')).toContain('./manifest.json');
+      expect(d('rmi', ref).code).toBe(0);
+      expect(d('image', 'inspect', ref).code).not.toBe(0);
+      const load = d('load', '-i', tar);
+      expect(load.err).toBe('');
+      expect(load.out).toBe(`Loaded image: ${ref}\n`);
+      expect(d('run', '--rm', ref, 'true').code).toBe(0);
+      expect(d('rmi', ref).code).toBe(0);
+    });
+
     it('refuses what Onggi does not do, naming it', () => {
-      const privileged = d('run', '--rm', '--privileged', fixture.images.refs.busybox, 'true');
-      expect(privileged.code).not.toBe(0);
-      expect(privileged.err).toContain('HostConfig.Privileged is not supported by Onggi');
+      const pid = d('run', '--rm', '--pid', 'host', fixture.images.refs.busybox, 'true');
+      expect(pid.code).not.toBe(0);
+      expect(pid.err).toContain('HostConfig.PidMode is not supported by Onggi');
       const runtime = d('run', '--rm', '--runtime', 'kata', fixture.images.refs.busybox, 'true');
       expect(runtime.err).toContain('HostConfig.Runtime is not supported by Onggi');
     });

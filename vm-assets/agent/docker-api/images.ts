@@ -2,22 +2,13 @@
 // inspect, tag, remove and prune, over the agent's image store.
 import { randomBytes } from 'node:crypto';
 import type { AgentEvent } from '../../../shared/agent-rpc.js';
-import { ImageRefError, familiarImageRef, parseImageRef } from '../../../shared/image-ref.js';
+import { ImageRefError, parseImageRef } from '../../../shared/image-ref.js';
 import type { ImageDetail, ImageSummary } from '../../../shared/images.js';
 import { badRequest, toDockerError, unsupported, whenNotFound } from './errors.js';
 import { checkFilterKeys, labelsMatch, queryBool, queryFilters, sendJson, unixSeconds } from './http-io.js';
+import { importRootfs } from './image-archives.js';
+import { repoTags } from './image-names.js';
 import type { Exchange, Router } from './router.js';
-
-/** Docker's `RepoTags`: familiar names (`busybox:latest`, `127.0.0.1:5000/x:v1`). */
-function repoTags(names: readonly string[]): string[] {
-  return names.map((name) => {
-    try {
-      return familiarImageRef(parseImageRef(name));
-    } catch {
-      return name;
-    }
-  });
-}
 
 function listEntry(image: ImageSummary, containers: number) {
   return {
@@ -98,7 +89,7 @@ const STATUS_WORDS: Record<string, string> = {
 };
 
 async function pull(ex: Exchange): Promise<void> {
-  if (ex.query.get('fromSrc')) throw unsupported('image import through /images/create?fromSrc');
+  if (ex.query.has('fromSrc')) return importRootfs(ex);
   const fromImage = ex.query.get('fromImage');
   if (!fromImage) throw badRequest('fromImage is required');
   const tag = ex.query.get('tag');
@@ -176,9 +167,6 @@ export function imageRoutes(router: Router): void {
       );
     })
     .add('POST', '/images/create', pull)
-    .add('POST', '/images/load', () => {
-      throw unsupported('POST /images/load (use `onggi image import`)');
-    })
     .add('POST', '/build', () => {
       throw unsupported('POST /build (image builds)');
     })
@@ -196,9 +184,6 @@ export function imageRoutes(router: Router): void {
         200,
         inspectDocument(await ex.backend.call('images.inspect', { image: name }).catch(whenNotFound(`No such image: ${name}`))),
       );
-    })
-    .add('GET', '/images/{name*}/get', () => {
-      throw unsupported('GET /images/{name}/get (use `onggi image save`)');
     })
     .add('GET', '/images/{name*}/history', () => {
       throw unsupported('GET /images/{name}/history');

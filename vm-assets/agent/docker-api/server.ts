@@ -8,23 +8,18 @@ import type { Duplex } from 'node:stream';
 import { DockerBackend, type DockerBackendDeps } from './backend.js';
 import { unsupported } from './errors.js';
 import { containerRoutes } from './containers.js';
+import { containerVerbRoutes } from './container-verbs.js';
+import { imageArchiveRoutes } from './image-archives.js';
 import { execRoutes } from './exec.js';
 import { imageRoutes } from './images.js';
 import { networkRoutes } from './networks.js';
 import { Router, responseOn } from './router.js';
+import { clearScratch } from './scratch.js';
 import { systemRoutes } from './system.js';
 import { volumeRoutes } from './volumes.js';
 
 /** Endpoints Docker has that Onggi does not serve (yet): answered 501 naming them, never 404. */
 const UNSUPPORTED: Array<[string, string]> = [
-  ['GET', '/containers/{id}/stats'],
-  ['GET', '/containers/{id}/top'],
-  ['GET', '/containers/{id}/changes'],
-  ['GET', '/containers/{id}/export'],
-  ['GET', '/containers/{id}/archive'],
-  ['PUT', '/containers/{id}/archive'],
-  ['HEAD', '/containers/{id}/archive'],
-  ['POST', '/containers/{id}/update'],
   ['GET', '/containers/{id}/attach/ws'],
   ['POST', '/commit'],
   ['POST', '/auth'],
@@ -38,7 +33,9 @@ export function createRouter(): Router {
   const router = new Router();
   systemRoutes(router);
   containerRoutes(router);
+  containerVerbRoutes(router);
   execRoutes(router);
+  imageArchiveRoutes(router);
   imageRoutes(router);
   networkRoutes(router);
   volumeRoutes(router);
@@ -65,6 +62,7 @@ export interface DockerApiServer {
 
 export async function startDockerApi(socketPath: string, deps: DockerBackendDeps): Promise<DockerApiServer> {
   const backend = new DockerBackend(deps);
+  await clearScratch(deps.scratchDir);
   const router = createRouter();
   const server = createServer((req, res) => void router.handle(backend, req, res));
   server.on('upgrade', (req, socket: Duplex, head: Buffer) => {

@@ -99,7 +99,7 @@ export async function importImages(store: ImageStore, options: ImportOptions): P
  * protections. Not strict: in strict mode node-tar rejects on its first notice while earlier
  * entries are still being written; an entry it skips shows up later as a file the archive lacks.
  */
-async function extractArchive(path: string, dir: string): Promise<void> {
+export async function extractArchive(path: string, dir: string): Promise<void> {
   const allowed = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory', 'SymbolicLink', 'Link']);
   try {
     await tar.x({

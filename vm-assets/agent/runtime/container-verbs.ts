@@ -54,6 +54,8 @@ export function updateLimits(runtime: ContainerRuntime, update: ContainerUpdate)
     checkSupported(next, access.cgroups);
     const written = record.state === 'running' ? await access.cgroups.update(record.id, change, record.limits, access.scope(record)) : {};
     record.limits = next;
+    // The spec says what was asked: inspect (the Docker API's HostConfig) shows the limits in force.
+    record.spec = { ...record.spec, limits: { ...record.spec.limits, ...change } };
     await access.save(record);
     access.changed(record);
     return { container: access.summarize(record), written };
