@@ -55,7 +55,9 @@ describe('machine capabilities through the host API', () => {
       kind: 'not_deployed',
       field: 'params.machine',
     });
-    await expect(host.call('machines.start', { machine: 'ec2' })).rejects.toThrow(/"ec2" is neither a Vagrant nor an EC2 machine: there is nothing to start or stop/);
+    await expect(host.call('machines.start', { machine: 'ec2' })).rejects.toThrow(
+      /"ec2" is neither a Vagrant nor an EC2 machine: there is nothing to start or stop/,
+    );
     await expect(host.call('machines.deploy', { machine: 'nope' })).rejects.toThrow(/no machine named "nope"/);
     // An SSH host that listens nowhere: the deploy is tried, and fails saying where.
     await expect(host.call('machines.deploy', { machine: 'ec2' })).rejects.toThrow(/127\.0\.0\.1:1/);

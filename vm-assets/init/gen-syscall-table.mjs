@@ -61,7 +61,10 @@ const x32 = numbers('/usr/include/x86_64-linux-gnu/asm/unistd_x32.h', (text) => 
   const match = /^\(__X32_SYSCALL_BIT \+ (\d+)\)$/.exec(text.trim());
   return match ? X32_BIT + Number(match[1]) : X32_BIT + Number(text);
 });
-for (const [file, table] of [['i386', i386], ['x32', x32]])
+for (const [file, table] of [
+  ['i386', i386],
+  ['x32', x32],
+])
   for (const [name, nr] of table) if (!Number.isInteger(nr)) throw new Error(`${file}: cannot read the number of ${name}`);
 const numbered = (name, table) => [
   `static const struct syscall_name ${name}[] = {`,

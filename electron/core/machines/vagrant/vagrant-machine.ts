@@ -1,4 +1,3 @@
-import type { Duplex } from 'node:stream';
 // A Vagrant VM as a machine. Its directory in the app's data dir holds the Vagrantfile (the
 // template from vm-assets/vagrant), provision.sh and onggi-machine.json (the settings the template
 // reads), so the user can also `cd` there and `vagrant ssh`. Lifecycle goes through the `vagrant`
