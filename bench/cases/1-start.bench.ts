@@ -1,7 +1,9 @@
 // Case 1: container start. `true` in a fresh container, start to exit and removal included:
 // Onggi through the agent API (create, start, wait, rm over the unix socket), Onggi end to end
 // from the CLI (`onggi run --rm`), crun and runc (`run` on an OCI bundle of the same busybox
-// rootfs; both delete the container on exit), and a bare `unshare` as the floor.
+// rootfs; both delete the container on exit), and a bare `unshare` as the floor. The API variant
+// runs again with `--security-opt seccomp=unconfined`: the difference is what Docker's default
+// profile as an allow-list (compiled per container, loaded by the helper) costs a start.
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -40,15 +42,22 @@ const mustRun = (argv: string[]) => {
 it('case 1: start `true`', async () => {
   const { client } = agent;
   const bundle = join(work, 'bundle');
+  const viaApi = (seccomp: 'default' | 'unconfined') => async () => {
+    const { id } = await client.call('containers.create', {
+      image: IMAGE,
+      command: ['true'],
+      networks: ['none'],
+      seccomp: { kind: seccomp },
+    });
+    await client.call('containers.start', { container: id });
+    const exit = await client.call('containers.wait', { container: id });
+    await client.call('containers.remove', { container: id });
+    expect(exit.exitCode).toBe(0);
+  };
   const result = await compare(
     {
-      'onggi (agent API)': async () => {
-        const { id } = await client.call('containers.create', { image: IMAGE, command: ['true'], networks: ['none'] });
-        await client.call('containers.start', { container: id });
-        const exit = await client.call('containers.wait', { container: id });
-        await client.call('containers.remove', { container: id });
-        expect(exit.exitCode).toBe(0);
-      },
+      'onggi (agent API)': viaApi('default'),
+      'onggi (agent API, seccomp unconfined)': viaApi('unconfined'),
       'onggi run --rm (CLI)': async () => mustRun([process.execPath, CLI, 'run', '--rm', '--network', 'none', IMAGE, 'true']),
       'crun run': async () => runner.run(['crun', '--root', join(work, 'crun-state'), 'run', '--bundle', bundle, `b${(seq += 1)}`]),
       'runc run': async () => mustRun(['runc', '--root', join(work, 'runc-state'), 'run', '--bundle', bundle, `b${(seq += 1)}`]),
@@ -65,6 +74,9 @@ it('case 1: start `true`', async () => {
     title: `Container start (\`true\`, start to exit, removal included)${LABEL ? `, ${LABEL}` : ''}`,
     variants: { ...result, 'onggi helper launch (inside the agent)': stats(launches) },
     extra: {
+      'allow-list cost (API default − unconfined, median ms)': round(
+        api - (result['onggi (agent API, seccomp unconfined)']?.median ?? NaN),
+      ),
       'onggi API / runc': round(api / (result['runc run']?.median ?? NaN)),
       'onggi API / crun': round(api / (result['crun run']?.median ?? NaN)),
       'onggi CLI / runc': round((result['onggi run --rm (CLI)']?.median ?? NaN) / (result['runc run']?.median ?? NaN)),

@@ -15,6 +15,9 @@ import { Icon } from './icons';
 
 export const SCROLLBACK_LINES = 10_000;
 
+/** How long the cursor blinks after the last output or key (then it stays solid until the next). */
+export const BLINK_IDLE_MS = 10_000;
+
 export function TerminalPane({ session, onReopen }: { session: TerminalTab; onReopen?: () => void }) {
   const t = useT();
   const store = useTerminalsStore();
@@ -46,9 +49,20 @@ export function TerminalPane({ session, onReopen }: { session: TerminalTab; onRe
     const fit = new FitAddon();
     term.loadAddon(fit);
     term.open(element);
+    // The cursor blinks while something happens and rests after BLINK_IDLE_MS without output or
+    // typing: a blinking cursor repaints the terminal twice a second for ever, which was most of
+    // what an idle window cost (issue 16's idle bench: 9.6 % of a core with two sessions open).
+    let resting: ReturnType<typeof setTimeout> | undefined;
+    const active = (): void => {
+      if (!term.options.cursorBlink) term.options.cursorBlink = true;
+      clearTimeout(resting);
+      resting = setTimeout(() => (term.options.cursorBlink = false), BLINK_IDLE_MS);
+    };
+    active();
     const { backlog, detach } = store.getState().attach(session.id, (data, reset) => {
       if (reset) term.reset();
       term.write(data);
+      active();
     });
     term.write(backlog);
     let last = { cols: 0, rows: 0 };
@@ -64,6 +78,7 @@ export function TerminalPane({ session, onReopen }: { session: TerminalTab; onRe
     const observer = new ResizeObserver(() => refit());
     observer.observe(element);
     const typed = term.onData((data) => {
+      active();
       if (!endedRef.current) store.getState().input(session.id, data);
     });
     term.attachCustomKeyEventHandler((event) => {
@@ -82,6 +97,7 @@ export function TerminalPane({ session, onReopen }: { session: TerminalTab; onRe
     });
     term.focus();
     return () => {
+      clearTimeout(resting);
       observer.disconnect();
       typed.dispose();
       detach();

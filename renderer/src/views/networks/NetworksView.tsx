@@ -46,6 +46,17 @@ function useLayout(model: GraphModel | undefined): Layout | undefined {
   return layout;
 }
 
+type Counters = ReadonlyMap<string, { rxBytes: number; txBytes: number }>;
+
+export function sameCounters(a: Counters, b: Counters): boolean {
+  if (a.size !== b.size) return false;
+  for (const [name, value] of a) {
+    const other = b.get(name);
+    if (!other || other.rxBytes !== value.rxBytes || other.txBytes !== value.txBytes) return false;
+  }
+  return true;
+}
+
 /** How often the veths' counters are read while the graph is shown (issue 16: at most every 2 s). */
 export const TRAFFIC_REFRESH_MS = 2000;
 
@@ -54,9 +65,9 @@ export const TRAFFIC_REFRESH_MS = 2000;
  * and the window visible: one read of /proc/self/net/dev by the agent, no spawn, so an idle window
  * costs next to nothing. Nothing is read while there is no veth to label.
  */
-function useTraffic(machine: string, enabled: boolean): ReadonlyMap<string, { rxBytes: number; txBytes: number }> | undefined {
+function useTraffic(machine: string, enabled: boolean): Counters | undefined {
   const client = useClient();
-  const [traffic, setTraffic] = useState<Map<string, { rxBytes: number; txBytes: number }>>();
+  const [traffic, setTraffic] = useState<Counters>();
   useEffect(() => {
     if (!enabled) return;
     let current = true;
@@ -69,7 +80,9 @@ function useTraffic(machine: string, enabled: boolean): ReadonlyMap<string, { rx
       client.call('topology.counters', { machine }).then(
         (counters) => {
           if (!current) return;
-          setTraffic(new Map(counters.links.map((link) => [link.name, { rxBytes: link.rxBytes, txBytes: link.txBytes }])));
+          const next = new Map(counters.links.map((link) => [link.name, { rxBytes: link.rxBytes, txBytes: link.txBytes }]));
+          // Unchanged counters (no traffic) leave the graph as drawn: no render while nothing moves.
+          setTraffic((previous) => (previous && sameCounters(previous, next) ? previous : next));
           timer = setTimeout(read, TRAFFIC_REFRESH_MS);
         },
         // A machine that does not answer (lost, an older agent) keeps the last counters; the next read tries again.
