@@ -1,4 +1,4 @@
-// Case 14: how soon an SSH machine is Ready after its link comes back (issue 17). The machine is
+// Case 17: how soon an SSH machine is Ready after its link comes back (issue 17). The machine is
 // a netns of the bench's own with its sshd (build/testing/netns-sshd.ts); each round blackholes
 // the sshd's port there (DROP, no reset), has the host core find the link dead the way a wake or a
 // network change does (checkLinks: no answer within 5 s, the link is dropped and redialled on the
@@ -91,7 +91,7 @@ async function outage(signOfLife: boolean): Promise<number> {
   return (states.slice(restoredMark).find((entry) => entry.state === 'ready')?.at ?? NaN) - restoredAt;
 }
 
-it('case 14: link restored → Ready, an SSH machine blackholed (loopback netns)', async () => {
+it('case 17: link restored → Ready, an SSH machine blackholed (loopback netns)', async () => {
   const plain: number[] = [];
   const nudged: number[] = [];
   for (let i = 0; i < RUNS; i += 1) {

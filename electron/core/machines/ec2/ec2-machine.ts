@@ -16,18 +16,10 @@ import { KnownHosts, fingerprint, keyTypeLabel, keyTypeOf } from '../ssh/known-h
 import type { MachinePrompts } from '../ssh/prompts.js';
 import { SshMachine, type SshMachineOptions } from '../ssh/ssh-machine.js';
 import { SshBackedMachine } from '../ssh/ssh-backed-machine.js';
-import { awsClients, type AwsClients, type AwsTarget } from './aws-clients.js';
+import type { AwsClients, AwsTarget } from './aws-clients.js';
+import { ec2Sdk } from './aws-sdk.js';
 import { parseConsoleFingerprints } from './console-fingerprints.js';
-import {
-  consoleText,
-  deleteMade,
-  describeInstance,
-  replaceSshRule,
-  startInstance,
-  stopInstance,
-  terminateInstance,
-  type InstanceFacts,
-} from './ec2-instances.js';
+import type { InstanceFacts } from './ec2-instances.js';
 import { desktopPublicAddress } from './public-address.js';
 
 export interface Ec2MachineOptions {
@@ -61,7 +53,8 @@ export class Ec2Machine extends SshBackedMachine implements Machine {
   readonly provider = 'ec2' as const;
   readonly name: string;
   readonly dir: string;
-  readonly clients: AwsClients;
+  /** The AWS clients, made (with the SDK loaded) on first use. */
+  private clientsMade: Promise<AwsClients> | undefined;
   private definitionNow: Ec2MachineDefinition;
   private instance: InstanceFacts | undefined;
   private ruleOutdated: { rule: string; now: string } | undefined;
@@ -84,8 +77,15 @@ export class Ec2Machine extends SshBackedMachine implements Machine {
     this.name = options.definition.name;
     this.dir = ec2MachineDir(options.dataDir, this.name);
     this.facts = options.facts ?? currentFacts();
-    this.clients = (options.clients ?? awsClients)({ region: options.definition.region, profile: options.definition.profile });
     this.knownHosts = new KnownHosts({ own: join(this.dir, 'known_hosts'), readOnly: [] });
+  }
+
+  private clients(): Promise<AwsClients> {
+    const target = { region: this.options.definition.region, profile: this.options.definition.profile };
+    this.clientsMade ??= this.options.clients
+      ? Promise.resolve(this.options.clients(target))
+      : ec2Sdk().then((sdk) => sdk.awsClients(target));
+    return this.clientsMade;
   }
 
   get definition(): Ec2MachineDefinition {
@@ -126,7 +126,7 @@ export class Ec2Machine extends SshBackedMachine implements Machine {
   /** Looks the instance up now (state, type, address) and whether the SSH rule still admits this desktop. */
   async refresh(): Promise<void> {
     try {
-      this.instance = await describeInstance(this.clients, this.definitionNow.instanceId);
+      this.instance = await (await ec2Sdk()).describeInstance(await this.clients(), this.definitionNow.instanceId);
       this.lookupError = undefined;
     } catch (error) {
       this.lookupError = errorMessage(error);
@@ -152,7 +152,7 @@ export class Ec2Machine extends SshBackedMachine implements Machine {
       }
       const cidr = `${await desktopPublicAddress(this.options.env)}/32`;
       if (cidr !== made.ruleCidr) {
-        await replaceSshRule(this.clients, this.name, made, cidr);
+        await (await ec2Sdk()).replaceSshRule(await this.clients(), this.name, made, cidr);
         const definition = { ...this.definitionNow, made: { ...made, ruleCidr: cidr } };
         await this.options.onDefinition(definition);
         this.definitionNow = definition;
@@ -169,8 +169,8 @@ export class Ec2Machine extends SshBackedMachine implements Machine {
       try {
         await this.detach();
         this.progress(`starting ${this.definitionNow.instanceId}`);
-        await startInstance(this.clients, this.definitionNow.instanceId);
-        this.instance = await describeInstance(this.clients, this.definitionNow.instanceId);
+        await (await ec2Sdk()).startInstance(await this.clients(), this.definitionNow.instanceId);
+        this.instance = await (await ec2Sdk()).describeInstance(await this.clients(), this.definitionNow.instanceId);
         this.setState('stopped');
         return { state: this.instance.state };
       } catch (error) {
@@ -185,7 +185,7 @@ export class Ec2Machine extends SshBackedMachine implements Machine {
     return this.serial(async () => {
       await this.detach();
       this.progress(`stopping ${this.definitionNow.instanceId}`);
-      await stopInstance(this.clients, this.definitionNow.instanceId);
+      await (await ec2Sdk()).stopInstance(await this.clients(), this.definitionNow.instanceId);
       this.instance = {
         ...(this.instance ?? { instanceId: this.definitionNow.instanceId, instanceType: undefined }),
         state: 'stopped',
@@ -205,11 +205,11 @@ export class Ec2Machine extends SshBackedMachine implements Machine {
       const made = this.definitionNow.made;
       if (made || options.terminate) {
         this.progress(`terminating ${this.definitionNow.instanceId}`);
-        await terminateInstance(this.clients, this.definitionNow.instanceId);
+        await (await ec2Sdk()).terminateInstance(await this.clients(), this.definitionNow.instanceId);
       }
       if (made) {
         this.progress('deleting its security group and key pair');
-        await deleteMade(this.clients, made);
+        await (await ec2Sdk()).deleteMade(await this.clients(), made);
       }
     });
   }
@@ -247,7 +247,7 @@ export class Ec2Machine extends SshBackedMachine implements Machine {
     if (known.some((entry) => entry.key.equals(key))) return;
     const { instanceId } = this.definitionNow;
     const offered = `${keyTypeLabel(keyTypeOf(key))} ${fingerprint(key)}`;
-    const printed = parseConsoleFingerprints(await consoleText(this.clients, instanceId));
+    const printed = parseConsoleFingerprints(await (await ec2Sdk()).consoleText(await this.clients(), instanceId));
     if (printed.length === 0) {
       throw new OnggiError(
         ErrorCode.Unavailable,
@@ -268,7 +268,7 @@ export class Ec2Machine extends SshBackedMachine implements Machine {
   protected attach(): Promise<SshMachine> {
     this.attaching ??= (async () => {
       const { instanceId } = this.definitionNow;
-      const instance = await describeInstance(this.clients, instanceId);
+      const instance = await (await ec2Sdk()).describeInstance(await this.clients(), instanceId);
       this.instance = instance;
       if (instance.state !== 'running' || !instance.address) {
         throw new OnggiError(

@@ -11,9 +11,9 @@ import { MachineStore } from '../machine-store.js';
 import type { AgentEventListener, StateListener } from '../machine.js';
 import type { MachineRegistry } from '../registry.js';
 import type { MachinePrompts } from '../ssh/prompts.js';
-import { awsClients, type AwsClients, type AwsTarget } from './aws-clients.js';
+import type { AwsClients, AwsTarget } from './aws-clients.js';
+import { ec2Sdk } from './aws-sdk.js';
 import { defaultInstanceType, imageUser } from './ec2-images.js';
-import { describeInstance, launchInstance, shutdownBehavior } from './ec2-instances.js';
 import { Ec2Machine, ec2MachineDir, type Ec2MachineOptions } from './ec2-machine.js';
 import { desktopPublicAddress } from './public-address.js';
 
@@ -62,7 +62,8 @@ export class Ec2Machines {
     const params = parseOrThrow(MachineAddEc2Params, input, 'params');
     this.options.registry.checkNewName(params.name);
     const { identityFile, publicKey } = await this.userKey(params.identityFile);
-    const clients = (this.options.clients ?? awsClients)({ region: params.region, profile: params.profile });
+    const sdk = await ec2Sdk();
+    const clients = (this.options.clients ?? sdk.awsClients)({ region: params.region, profile: params.profile });
     await clients.checkCredentials();
     const progress = (step: string): void => this.options.onProgress(params.name, step);
     let definition: Ec2MachineDefinition;
@@ -76,9 +77,9 @@ export class Ec2Machines {
     };
     if (params.instance !== undefined) {
       progress(`looking up ${params.instance}`);
-      await describeInstance(clients, params.instance); // it exists, and these credentials see it
+      await sdk.describeInstance(clients, params.instance); // it exists, and these credentials see it
       // Auto-stop shuts the instance down: on one set to terminate at shutdown that would destroy it.
-      const terminates = (await shutdownBehavior(clients, params.instance)) === 'terminate';
+      const terminates = (await sdk.shutdownBehavior(clients, params.instance)) === 'terminate';
       if (terminates && (params.idleMinutes ?? 0) > 0) {
         throw new OnggiError(
           ErrorCode.InvalidParams,
@@ -97,7 +98,7 @@ export class Ec2Machines {
       const launch = params.launch;
       if (!launch) throw new OnggiError(ErrorCode.InvalidParams, 'invalid_params', 'give either instance or launch', 'params.instance');
       const address = await desktopPublicAddress(this.options.env);
-      const { instanceId, made } = await launchInstance(
+      const { instanceId, made } = await sdk.launchInstance(
         clients,
         {
           name: params.name,
