@@ -192,7 +192,7 @@ const ContainerCells = memo(function ContainerCells({
       <div role="cell" className="vt-cell vt-cell--truncate mono" title={container.image}>
         {container.image}
       </div>
-      <div role="cell" className="vt-cell">
+      <div role="cell" className="vt-cell vt-cell--state">
         <ContainerStateBadge container={container} />
         <HealthBadge container={container} />
       </div>
