@@ -5,13 +5,14 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHostCore, type HostCore } from '../../electron/core/host-core.js';
+import type { HostCore } from '../../electron/core/host-core.js';
 import { stageRuntime } from '../runtime.mjs';
-import { addSshMachine } from './host-machines.js';
+import { addSshMachine, testHostCore } from './host-machines.js';
 import { AGENT_DIR } from './isolated-agent.js';
 import { unmountUnder } from './mounts.js';
 import { remoteAgentEnv, stopRemoteAgents } from './remote-agent.js';
 import { startSshd, type Sshd } from './sshd.js';
+import { runAllSteps } from './teardown.js';
 
 const BUNDLES_DIR = join(AGENT_DIR, '..', 'bundles');
 
@@ -47,24 +48,13 @@ export async function startLoopbackMachine(options: { prefix: string; hide?: (ro
         await rm(root, { recursive: true, force: true });
       },
     ];
-    const failures: unknown[] = [];
-    for (const step of steps) await step().catch((error: unknown) => failures.push(error));
-    if (failures.length > 0) throw failures[0];
+    await runAllSteps(steps);
   };
   try {
     const hidden = options.hide?.(root);
     if (hidden) await mkdir(hidden, { recursive: true }); // what is covered must exist first
     sshd = await startSshd({ env: isolation.env, ...(hidden ? { hide: hidden } : {}) });
-    core = createHostCore({
-      dataDir: join(root, 'data'),
-      agentDir: AGENT_DIR,
-      bundlesDir: BUNDLES_DIR,
-      nodeRuntime: { command: process.execPath },
-      localAgent: { runDir: join(root, 'local/run'), stateDir: join(root, 'local/state') },
-      platform: 'linux',
-      prompts: { hostKey: () => Promise.resolve(false), secret: () => Promise.resolve(undefined) },
-      ssh: { userKnownHosts: [], agentSocket: '' },
-    });
+    core = testHostCore(root);
     await addSshMachine(core, {
       provider: 'ssh',
       name: 'box',

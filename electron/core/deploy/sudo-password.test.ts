@@ -19,6 +19,7 @@ import type { HostEvent } from '../../../shared/host-api.js';
 import type { SystemInfo } from '../../../shared/system-info.js';
 import { createHostCore, type HostCore } from '../host-core.js';
 import { addSshMachine, sshMachine } from '../../../build/testing/host-machines.js';
+import { runAllSteps } from '../../../build/testing/teardown.js';
 
 const BUNDLES_DIR = join(AGENT_DIR, '..', 'bundles');
 const suffix = randomBytes(4).toString('hex');
@@ -103,9 +104,7 @@ afterAll(async () => {
       await rm(root, { recursive: true, force: true });
     },
   ];
-  const failures: unknown[] = [];
-  for (const step of steps) await step().catch((error: unknown) => failures.push(error));
-  if (failures.length > 0) throw failures[0];
+  await runAllSteps(steps);
 }, 60_000);
 
 interface Asked {

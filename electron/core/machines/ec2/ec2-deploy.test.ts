@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stageRuntime } from '../../../../build/runtime.mjs';
-import { writeMachinesFile } from '../../../../build/testing/host-machines.js';
+import { testHostCore, writeMachinesFile } from '../../../../build/testing/host-machines.js';
 import { AGENT_DIR } from '../../../../build/testing/isolated-agent.js';
 import { remoteAgentEnv, stopRemoteAgents } from '../../../../build/testing/remote-agent.js';
 import { startSshd, type Sshd } from '../../../../build/testing/sshd.js';
 import type { Ec2MachineDefinition } from '../../../../shared/machines.js';
-import { createHostCore, type HostCore } from '../../host-core.js';
+import type { HostCore } from '../../host-core.js';
 
 const BUNDLES_DIR = join(AGENT_DIR, '..', 'bundles');
 const INSTANCE = 'i-0cccccccccccccccc';
@@ -66,15 +66,7 @@ beforeAll(async () => {
   await mkdir(join(root, 'data'), { recursive: true });
   await writeMachinesFile(join(root, 'data'), [definition]);
   const port = sshd.port;
-  core = createHostCore({
-    dataDir: join(root, 'data'),
-    agentDir: AGENT_DIR,
-    bundlesDir: BUNDLES_DIR,
-    nodeRuntime: { command: process.execPath },
-    localAgent: { runDir: join(root, 'local/run'), stateDir: join(root, 'local/state') },
-    platform: 'linux',
-    prompts: { hostKey: () => Promise.resolve(false), secret: () => Promise.resolve(undefined) },
-    ssh: { userKnownHosts: [], agentSocket: '' },
+  core = testHostCore(root, {
     ec2: { env: { ONGGI_PUBLIC_IP: '198.51.100.7' }, reach: (address) => ({ host: '127.0.0.1', port: address === ADDRESS ? port : 1 }) },
   });
 }, 300_000);

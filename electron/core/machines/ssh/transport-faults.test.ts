@@ -31,6 +31,7 @@ import { followLogs } from '../../../cli/log-follow.js';
 import { asHostApi, type HostCore } from '../../host-core.js';
 import { SshMachine } from './ssh-machine.js';
 import { addSshMachine, testHostCore } from '../../../../build/testing/host-machines.js';
+import { runAllSteps } from '../../../../build/testing/teardown.js';
 
 const BUNDLES_DIR = join(AGENT_DIR, '..', 'bundles');
 const IMAGE = 'busybox:faults';
@@ -88,9 +89,7 @@ afterAll(async () => {
       await rm(root, { recursive: true, force: true });
     },
   ];
-  const failures: unknown[] = [];
-  for (const step of steps) await step().catch((error: unknown) => failures.push(error));
-  if (failures.length > 0) throw failures[0];
+  await runAllSteps(steps);
 }, 60_000);
 
 function host(): HostCore {
