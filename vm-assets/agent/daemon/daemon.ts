@@ -153,6 +153,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of clients) socket.destroy();
       await closed;
+      // No request can come in now: let a start or stop in hand finish, rather than leave it cut short.
+      if (!(runtime instanceof Error)) await runtime.close();
       // Only remove the pid file if it is still ours (a newer daemon may have replaced us).
       const current = await readFile(pidFile, 'utf8').catch(() => '');
       // shutting down: a pid file already gone is the goal

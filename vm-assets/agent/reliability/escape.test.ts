@@ -56,7 +56,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  runtime?.close();
+  await runtime?.close();
   if (hostSleeper?.pid !== undefined && isAlive(hostSleeper.pid)) hostSleeper.kill('SIGKILL');
   await removeCgroupParent(parent);
   unmountUnder(root);

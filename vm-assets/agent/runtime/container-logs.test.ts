@@ -151,7 +151,7 @@ describe.skipIf(!isRoot)('container logs (real kernel)', () => {
 
   afterAll(async () => {
     for (const container of runtime?.list(true) ?? []) await runtime.remove(container.id, true).catch(() => undefined);
-    runtime?.close();
+    await runtime?.close();
     if (parent) await removeCgroupParent(parent);
     unmountUnder(root);
   });

@@ -47,7 +47,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const runtime of runtimes) runtime.close();
+  await Promise.all(runtimes.map((runtime) => runtime.close()));
   await removeCgroupParent(parent);
   unmountUnder(root);
   await rm(root, { recursive: true, force: true });
@@ -287,6 +287,39 @@ describe('container runtime (real kernel)', () => {
     ).rejects.toThrow(/syscalls\[1\]: read already has another action/);
   });
 
+  it('close lets the start in hand finish and save, then starts nothing: what the next agent reads is final', async () => {
+    // The start is held where the network is plumbed (its supervisor made, "go" not yet sent).
+    let entered = (): void => undefined;
+    const inHand = new Promise<void>((resolve) => (entered = resolve));
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const runtime = await newRuntime({
+      beforeStart: async () => {
+        entered();
+        await gate;
+      },
+    });
+    const { id } = await runtime.create(ContainerSpec.parse({ image: 'busybox:test', command: ['sleep', '1000'], restart: 'always' }));
+    const starting = runtime.start(id);
+    await inHand;
+    const closing = runtime.close();
+    release();
+    await closing;
+    // Before close returned, the start had saved its record: a restart-policy container the
+    // agent "dies" on here is found running, never as a start cut short.
+    const saved = JSON.parse(await readFile(join(root, 'containers', id, 'container.json'), 'utf8')) as Record<string, unknown>;
+    expect(saved).toMatchObject({ state: 'running', startPending: false });
+    await starting;
+    // A restart or start asked of an agent on its way out is refused, not begun and cut short.
+    const { id: other } = await runtime.create(ContainerSpec.parse({ image: 'busybox:test', command: ['true'] }));
+    await expect(runtime.start(other)).rejects.toMatchObject({ kind: 'agent_closing' });
+    const next = await newRuntime();
+    expect(next.find(id)).toMatchObject({ state: 'running' });
+    expect(next.find(other)).toMatchObject({ state: 'created', error: null });
+    await next.remove(id, true);
+    await next.remove(other);
+  });
+
   it('finds running containers again after a restart, and learns how those that ended meanwhile ended', async () => {
     const first = await newRuntime();
     const { id: keeps } = await first.create(ContainerSpec.parse({ image: 'busybox:test', command: ['sleep', '1000'] }));
@@ -294,7 +327,7 @@ describe('container runtime (real kernel)', () => {
     await first.start(keeps);
     await first.start(ends);
     const endsPid = (await first.inspect(ends)).pid ?? 0;
-    first.close(); // the daemon "dies": its watchers stop; the containers do not
+    await first.close(); // the daemon "dies": its watchers stop; the containers do not
     process.kill(endsPid, 'SIGKILL'); // one ends while nobody watches (init ignores TERM)
     // Wait for its supervisor to record the exit (a condition, bounded).
     const exitFile = join(root, 'containers', ends, 'exit.json');
@@ -313,7 +346,7 @@ describe('container runtime (real kernel)', () => {
     const { id } = await first.create(ContainerSpec.parse({ image: 'busybox:test', command: ['sleep', '1000'] }));
     await first.start(id);
     const { pid, rootfs } = await first.inspect(id);
-    first.close();
+    await first.close();
     const dir = join(root, 'containers', id);
     const record = join(dir, 'container.json');
     const saved = await readFile(record, 'utf8');
@@ -324,7 +357,7 @@ describe('container runtime (real kernel)', () => {
     await mkdir(join(orphan, 'upper'), { recursive: true });
     try {
       const second = await newRuntime();
-      second.close();
+      await second.close();
       expect(second.list(true).map((container) => container.id)).not.toContain(id);
       expect(await readFile(join(dir, 'upper', 'user-data'), 'utf8')).toBe('keep me');
       expect(pid !== null && isAlive(pid)).toBe(true);
@@ -343,7 +376,7 @@ describe('container runtime (real kernel)', () => {
     const { id } = await first.create(ContainerSpec.parse({ image: 'busybox:test', command: ['sleep', '1000'] }));
     await first.start(id);
     const detail = await first.inspect(id);
-    first.close();
+    await first.close();
     // Where a forced removal commits: the record is gone, nothing else has been released yet.
     await rm(join(root, 'containers', id, 'container.json'));
     await newRuntime();
@@ -360,7 +393,7 @@ describe('container runtime (real kernel)', () => {
     await first.start(stuck.id);
     await first.start(fine.id);
     const detail = await first.inspect(stuck.id);
-    first.close(); // the agent is gone
+    await first.close(); // the agent is gone
     // Something outside the container keeps its rootfs busy (a shell whose cwd is in it), and the
     // container ends while no agent watches: its supervisor cannot unmount, and says so by omission.
     const blocker = spawn('sleep', ['1000'], { cwd: detail.rootfs.merged, stdio: 'ignore' });

@@ -108,6 +108,8 @@ export class ContainerRuntime {
   private readonly released = new Set<string>();
   /** Containers reconcile found with a start the agent's death cut short, for resumeInterrupted. */
   private readonly interrupted = new Set<string>();
+  /** Set by close: the runtime no longer finishes exits or starts containers. */
+  private closed = false;
 
   private readonly log: Logger;
 
@@ -425,6 +427,8 @@ export class ContainerRuntime {
   }
 
   private async startLocked(record: ContainerRecord, options: { waitForAttach?: boolean | undefined } = {}): Promise<void> {
+    if (this.closed)
+      throw new OnggiError(ErrorCode.Unavailable, 'agent_closing', `container ${record.name} was not started: the agent is stopping`);
     const scope = this.scope(record);
     this.released.delete(record.id);
     const paths = this.store.paths(record.id);
@@ -600,6 +604,8 @@ export class ContainerRuntime {
     if (!seen) return; // not written completely yet: the rename will fire again
     for (const observer of this.exitObservers.get(id)?.splice(0) ?? []) observer(seen);
     await this.locked(id, async () => {
+      // Queued before close: the next agent finishes it from the exit file.
+      if (this.closed) return;
       // Read again under the lock: by now a restart may have replaced (or removed) that run's
       // exit file, and an exit must only ever end the run that wrote it.
       const exit = record.state === 'running' ? await readExit(this.store.paths(id).exit) : undefined;
@@ -889,9 +895,17 @@ export class ContainerRuntime {
     if (pids.length > 0) for (let i = 0; i < 200 && (await this.options.cgroups.pids(id)).length > 0; i += 1) await delay(10);
   }
 
-  close(): void {
+  /**
+   * Stops acting, then waits for the work in hand. From here on no exit is finished and nothing is
+   * started — a start or restart begun by an agent on its way out would be cut short — and once
+   * every operation already queued on a container has settled, nothing of this runtime's lands on
+   * disk any more: what the next agent reads is final.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
     for (const id of [...this.watchers.keys()]) this.unwatchExit(id);
     this.health.close();
+    await Promise.all([...this.locks.values()]);
   }
 
   // ---- verbs beyond the lifecycle (container-verbs.ts) -----------------------------------------

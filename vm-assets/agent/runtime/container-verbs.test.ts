@@ -32,7 +32,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  runtime.close();
+  await runtime.close();
   await removeCgroupParent(parent);
   unmountUnder(root);
   await rm(root, { recursive: true, force: true });

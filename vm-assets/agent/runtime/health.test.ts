@@ -58,8 +58,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  runtime.close();
-  imageRuntime.close();
+  await runtime.close();
+  await imageRuntime.close();
   await removeCgroupParent(parent);
   unmountUnder(root);
   await rm(root, { recursive: true, force: true });

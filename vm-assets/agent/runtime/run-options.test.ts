@@ -56,7 +56,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const runtime of runtimes) runtime.close();
+  await Promise.all(runtimes.map((runtime) => runtime.close()));
   await removeCgroupParent(parent);
   unmountUnder(root);
   await rm(root, { recursive: true, force: true });
@@ -191,7 +191,7 @@ describe('run options (real kernel)', () => {
     // Failed once, restarted: now it sleeps.
     await until(() => first.find(id).restartCount === 1 && first.find(id).state === 'running', 'the restart');
     const pid = first.find(id).pid ?? 0;
-    first.close(); // the agent dies; its container ends while nobody watches
+    await first.close(); // the agent dies; its container ends while nobody watches
     process.kill(pid, 'SIGKILL');
     // Up to 30 s: in the full suite, beside the crash and fuzz suites, the supervisor's end (drain,
     // unmount, exit file) was seen to take over 10 s on this 2-core machine.
@@ -205,7 +205,7 @@ describe('run options (real kernel)', () => {
     // Stopped by the user: not restarted, neither now nor by the next agent.
     expect(await second.stop(id, 0)).toMatchObject({ state: 'exited' });
     expect(second.find(id)).toMatchObject({ state: 'exited', restartCount: 2, stoppedByUser: true });
-    second.close();
+    await second.close();
     const third = await newRuntime();
     expect(third.find(id)).toMatchObject({ state: 'exited', restartCount: 2 });
     // Started again, the policy applies again.

@@ -63,7 +63,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const runtime of runtimes) runtime.close();
+  await Promise.all(runtimes.map((runtime) => runtime.close()));
   await removeCgroupParent(parent);
   unmountUnder(root);
   await rm(root, { recursive: true, force: true });
@@ -237,7 +237,7 @@ describe('--userns=auto (real kernel)', () => {
     expect(await readdir(join(dir, 'containers'))).toEqual(containersBefore);
     expect(runtime.list(true).map((c) => c.name)).toEqual(['holder']);
     // A restarted agent (a new runtime over the same state) finds the range taken from the record.
-    runtime.close();
+    await runtime.close();
     const restartedUserns = usernsRuntime(dir, activity, {
       ONGGI_SUBUID_FILE: join(dir, 'subuid'),
       ONGGI_SUBGID_FILE: join(dir, 'subgid'),
