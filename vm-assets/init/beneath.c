@@ -16,9 +16,18 @@
 
 static int openat2_works = 1;
 
+/* EAGAIN: a path with ".." under RESOLVE_IN_ROOT or RESOLVE_BENEATH met a rename or mount
+ * anywhere on the machine during the walk (openat2(2)); with other containers starting that is
+ * common, and the answer is to walk again. Bounded, as a steady stream of mounts could last. */
+#define OPENAT2_ATTEMPTS 128
+
 static int sys_openat2(int dirfd, const char *path, int flags, unsigned long long resolve) {
   struct open_how how = {.flags = (unsigned long long)flags, .mode = 0, .resolve = resolve};
-  int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+  int fd = -1;
+  for (int attempt = 0; attempt < OPENAT2_ATTEMPTS; attempt++) {
+    fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+    if (fd >= 0 || (errno != EAGAIN && errno != EINTR)) break;
+  }
   if (fd < 0 && errno == ENOSYS) openat2_works = 0;
   return fd;
 }

@@ -2,6 +2,7 @@
 // really is, named volumes outliving their containers, anonymous ones going with `rm -v`, tmpfs,
 // a crafted image layer whose symlinks at mount targets point outside the rootfs, and refusals
 // that leave nothing behind. The built init helper, real overlayfs and cgroups; all removed after.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -286,6 +287,38 @@ describe('mounts and volumes (real kernel)', () => {
     expect(await readdir(join(machine, 'victim'))).toEqual([]);
     expect(existsSync(join(host, 'written'))).toBe(false);
     await runtime.remove(id);
+  });
+
+  it('resolves a mount target through .. while the machine mounts elsewhere (openat2 says EAGAIN: walk again)', async () => {
+    const host = join(machine, 'storm-payload');
+    await mkdir(host);
+    await writeFile(join(host, 'marker'), 'payload\n');
+    // Other containers starting mount all the time; a mount namespace of the test's own stands in for them.
+    const stormDir = await mkdtemp(join(root, 'storm-'));
+    const storm = [
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      'while :; do mount -t tmpfs none "$1"; umount "$1"; done',
+      'storm',
+      stormDir,
+    ];
+    const storms = [1, 2].map(() => spawn('unshare', storm, { stdio: 'ignore' }));
+    try {
+      for (let i = 0; i < 30; i += 1) {
+        const result = await run({
+          image: 'crafted:test',
+          mounts: [{ type: 'bind', source: host, target: '/up-link', readonly: true }],
+          command: ['cat', '/etc/marker'],
+        });
+        expect(result.out).toBe('payload\n');
+        await runtime.remove(result.id);
+      }
+    } finally {
+      for (const storm of storms) storm.kill('SIGKILL');
+    }
   });
 
   it('refuses /proc, /sys, /dev, the state directory and a missing --mount source, naming the field and leaving nothing made', async () => {
