@@ -67,6 +67,24 @@ describe('the Docker API socket', () => {
     const env = onggi('docker-env', '--machine', 'local');
     expect(env.out).toBe(`export DOCKER_HOST='${dockerHost}'\n`);
   });
+
+  it.skipIf(!existsSync(DEBIAN_DOCKER))(
+    'docker-forward made the docker context onggi-local: docker --context reaches the agent without DOCKER_HOST',
+    () => {
+      const env = { PATH: process.env.PATH, HOME: configDir, DOCKER_CONFIG: sandbox.env.DOCKER_CONFIG };
+      const inspect = spawnSync(DEBIAN_DOCKER, ['context', 'inspect', '--format', '{{.Endpoints.docker.Host}}', 'onggi-local'], {
+        env,
+        encoding: 'utf8',
+      });
+      expect(inspect.stdout.trim()).toBe(dockerHost);
+      const version = spawnSync(DEBIAN_DOCKER, ['--context', 'onggi-local', 'version', '--format', '{{.Server.APIVersion}}'], {
+        env,
+        encoding: 'utf8',
+      });
+      expect(version.stderr).toBe('');
+      expect(version.stdout.trim()).toBe('1.41');
+    },
+  );
 });
 
 for (const [label, bin] of [
