@@ -54,7 +54,7 @@ describe.skipIf(!isRoot || !existsSync(DOCKER))('docker networks and docker-comp
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('network create/ls/inspect/rm; run -d -p publishes the port to the outside', async () => {
+  it('network create/ls/inspect/rm; run -d -p publishes the port to the outside; --network-alias and network connect --alias resolve', async () => {
     const docker = (...args: string[]) => tool([DOCKER, ...args]);
     expect(docker('network', 'create', '--subnet', '10.91.0.0/24', 'backend').code).toBe(0);
     const ls = docker('network', 'ls', '--format', '{{.Name}} {{.Driver}}');
@@ -89,7 +89,20 @@ describe.skipIf(!isRoot || !existsSync(DOCKER))('docker networks and docker-comp
     const picked = /0\.0\.0\.0:(\d+)/.exec(docker('port', 'any', '80').out)?.[1];
     expect(Number(picked)).toBeGreaterThan(0);
     expect(await eventually(() => lab.httpGet('outside', `http://${MACHINE_IP}:${picked}/`).out === 'hello from onggi\n')).toBe(true);
-    expect(docker('rm', '-f', 'site', 'any').code).toBe(0);
+    // Network-scoped aliases: `run --network-alias` at create, `network connect --alias` to a running
+    // container (its peers' hosts files are rewritten); each name only on its own network.
+    expect(docker('run', '-d', '--name', 'aliased', '--network', 'backend', '--network-alias', 'db', IMAGE, 'sleep', '1000').err).toBe('');
+    expect(docker('exec', 'site', 'ping', '-c', '1', '-W', '2', 'db').out).toContain('1 packets received');
+    expect(docker('network', 'create', '--subnet', '10.92.0.0/24', 'side').code).toBe(0);
+    expect(docker('network', 'connect', '--alias', 'cache', 'side', 'aliased').err).toBe('');
+    expect(docker('run', '--rm', '--network', 'side', IMAGE, 'ping', '-c', '1', '-W', '2', 'cache').out).toMatch(
+      /PING cache \(10\.92\.0\.\d+\)/,
+    );
+    expect(docker('exec', 'site', 'cat', '/etc/hosts').out).toMatch(/^10\.91\.0\.\d+\taliased \w+ db$/m);
+    expect(docker('exec', 'site', 'cat', '/etc/hosts').out).not.toMatch(/\bcache\b/);
+    expect(docker('inspect', '--format', '{{json .NetworkSettings.Networks.side.Aliases}}', 'aliased').out.trim()).toBe('["cache"]');
+    expect(docker('rm', '-f', 'site', 'any', 'aliased').code).toBe(0);
+    expect(docker('network', 'rm', 'side').code).toBe(0);
     expect(docker('network', 'rm', 'backend').code).toBe(0);
     expect(docker('network', 'ls', '--format', '{{.Name}}').out).not.toContain('backend');
   });
@@ -157,7 +170,7 @@ describe.skipIf(!isRoot || !existsSync(DOCKER))('docker networks and docker-comp
       expect(compose('exec', '-T', 'worker', 'sh', '-c', 'exit 7').code).toBe(7);
       const aliases = tool([DOCKER, 'inspect', '--format', '{{json .NetworkSettings.Networks.pot_back.Aliases}}', 'pot_worker_1']);
       expect(JSON.parse(aliases.out)).toContain('worker');
-      const down = compose('down', '-v', '-t', '1');
+      const down = compose('down', '-v', '-t', '0');
       expect(down.code, down.err).toBe(0);
       expect(tool([DOCKER, 'ps', '-a', '-q']).out.trim()).toBe('');
       expect(tool([DOCKER, 'volume', 'ls', '-q']).out).not.toContain('pot_data');
