@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Digest, ImageSelector } from './images.js';
 import { ResourceName } from './names.js';
-import { Ipv4Address, NetworkAttachment, NetworkName, PublishedPort } from './networks.js';
+import { Ipv4Address, NetworkAliases, NetworkAttachment, NetworkName, PublishedPort } from './networks.js';
 import { RunOptionFields } from './run-options.js';
 import { PrivilegeFields, ProcessSecurity } from './capabilities.js';
 import { UnitError, parseCpus, parseMemory, parsePortMapping } from './units.js';
@@ -113,6 +113,8 @@ export const ContainerSpec = z.strictObject({
   autoRemove: z.boolean().optional(),
   restart: RestartPolicy.optional(),
   networks: NetworkList.optional(),
+  /** More names on a network (`--network-alias`), by the network as `networks` names it; a user network only. */
+  networkAliases: z.record(z.string().max(128), NetworkAliases).optional(),
   /** Published ports (`-p`). */
   ports: z.array(PortSpec).max(256).optional(),
   /** A static address on the first network (`--ip`). */

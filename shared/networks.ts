@@ -103,6 +103,19 @@ export const NetworkName = ResourceName.refine((name) => !(RESERVED_NETWORK_NAME
 export const NetworkSelector = z.string().min(1).max(128);
 /** The same rule as ContainerSelector (shared/containers.ts imports this file, so it cannot be imported here). */
 const ContainerRef = z.string().min(1).max(128);
+/**
+ * More names a container answers to on one network, besides its name and hostname (Docker's
+ * network-scoped aliases: compose gives each container its service name). They are written into
+ * hosts files, so no whitespace: letters, digits, `_`, `.`, `-` (compose's service names).
+ */
+export const NetworkAliases = z
+  .array(
+    z
+      .string()
+      .max(128)
+      .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'must be letters, digits, _, . and - (starting with a letter or digit)'),
+  )
+  .max(64);
 
 export const Ipv4Address = z
   .string()
@@ -162,6 +175,7 @@ export const NetworkAttachment = z.strictObject({
   hostVeth: z.string().max(15),
   /** Whether the veth pair exists now (the container is running). */
   active: z.boolean(),
+  aliases: z.array(z.string()).optional(),
 });
 export type NetworkAttachment = z.infer<typeof NetworkAttachment>;
 
@@ -326,7 +340,12 @@ export const networkMethods = {
   'networks.inspect': { params: NetRef, result: NetworkDetail },
   'networks.remove': { params: NetRef, result: z.strictObject({ id: NetworkId }) },
   'networks.connect': {
-    params: z.strictObject({ network: NetworkSelector, container: ContainerRef, ip: Ipv4Address.optional() }),
+    params: z.strictObject({
+      network: NetworkSelector,
+      container: ContainerRef,
+      ip: Ipv4Address.optional(),
+      aliases: NetworkAliases.optional(),
+    }),
     result: NetworkAttachment,
   },
   'networks.disconnect': {

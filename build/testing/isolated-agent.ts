@@ -51,6 +51,8 @@ export async function isolatedAgent(): Promise<IsolatedAgent> {
     env: {
       ...process.env,
       ONGGI_HOME: home,
+      // The docker CLI's config (docker contexts the host core makes): the sandbox's, never the machine's ~/.docker.
+      DOCKER_CONFIG: join(root, 'docker-config'),
       ONGGI_LOCAL_RUN_DIR: runDir,
       ONGGI_LOCAL_STATE_DIR: stateDir,
       ONGGI_CGROUP_PARENT: cgroupParent,

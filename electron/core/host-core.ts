@@ -32,6 +32,7 @@ import {
   type DockerEndpoint,
   type PlatformFacts,
 } from './platform/platform.js';
+import { ensureDockerContext } from './docker/docker-context.js';
 import { startDockerForward, type DockerForward } from './docker/docker-forward.js';
 import { SettingsStore } from './settings-store.js';
 import { watchNetworkChanges } from './network-watch.js';
@@ -408,6 +409,8 @@ export function createHostCore(options: HostCoreOptions): HostCore {
       const target = machineNamed(machine);
       const forward = await startDockerForward(target, dockerEndpoint(facts, options.dataDir, target.name), onError);
       dockerForwards.add(forward);
+      // `docker context use onggi-NAME` works while it is offered (a failure there only is reported, the forward stays).
+      await ensureDockerContext(facts, target.name, forward.endpoint.dockerHost).catch((error: unknown) => onError?.(error));
       return {
         endpoint: forward.endpoint,
         close: async () => {

@@ -92,6 +92,7 @@ const exec: ExecSpec = {
   allowNewPrivileges: true,
   tty: true,
   ttySize: { rows: 33, cols: 77 },
+  resizeFd: 9,
   printSpec: true,
   argv: ['sh', '-c', 'echo $0'],
 };

@@ -69,6 +69,8 @@ int cmd_exec(struct spec *sp) {
 
   struct pty pty = {.master = -1, .slave = -1};
   if (sp->tty) pty = pty_open(sp);
+  /* Only the relay reads it: the command never inherits it (and a bad number fails here, loudly). */
+  if (sp->resize_fd >= 0 && fcntl(sp->resize_fd, F_SETFD, FD_CLOEXEC) < 0) die("--resize-fd %d", sp->resize_fd);
 
   sigset_t mask, old;
   sigemptyset(&mask);
@@ -89,7 +91,7 @@ int cmd_exec(struct spec *sp) {
     if (sp->tty) pty_attach(&pty);
     become_container(sp, 0, NULL);
   }
-  if (sp->tty) return pty_relay(&pty, sigfd, child);
+  if (sp->tty) return pty_relay(&pty, sigfd, child, sp->resize_fd);
 
   for (;;) {
     struct signalfd_siginfo si;

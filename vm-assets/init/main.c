@@ -126,7 +126,7 @@ static void absolute(const char *opt, const char *value) {
 static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
   memset(sp, 0, sizeof *sp);
   sp->cwd = "/";
-  sp->ready_fd = sp->go_fd = -1;
+  sp->ready_fd = sp->go_fd = sp->resize_fd = -1;
   sp->rootfs_fd = sp->resolv_conf_fd = -1;
   sp->log_max_files = 1;
   sp->mounts = calloc((size_t)argc + 1, sizeof *sp->mounts);
@@ -243,6 +243,9 @@ static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
     case OPT_GO_FD:
       sp->go_fd = parse_fd(opt, value);
       break;
+    case OPT_RESIZE_FD:
+      sp->resize_fd = parse_fd(opt, value);
+      break;
     case OPT_TARGET_PID:
       sp->target_pid = (pid_t)parse_id(opt, value, INT_MAX);
       if (sp->target_pid == 0) bad("%s: must be a process id: \"%s\"", opt, value);
@@ -308,6 +311,7 @@ static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
   for (size_t k = 0; k < sizeof known_options / sizeof *known_options; k++)
     if ((known_options[k].modes & REQUIRED) && (known_options[k].modes & mode) && !seen[k]) bad("%s is required", known_options[k].name);
   if (sp->tty_rows && !sp->tty) bad("--tty-size needs --tty");
+  if (sp->resize_fd >= 0 && !sp->tty) bad("--resize-fd needs --tty");
   if (!sp->uid_map != !sp->gid_map) bad("--uid-map and --gid-map go together");
   if (sp->idmap_layers && (!sp->uid_map || !sp->overlay)) bad("--idmap-layers needs --uid-map and --overlay");
   if (mode == FOR_RUN && (sp->tty || sp->stdin_open || sp->attach_wait_ms) && !sp->console) bad("--tty, --stdin-open and --attach-wait need --console");
@@ -386,6 +390,7 @@ static int print_spec(const struct spec *sp) {
   print_string(sp->resolv_conf);
   printf(",\"readOnlyRootfs\":%s,\"shmSize\":%llu", sp->read_only_rootfs ? "true" : "false", sp->shm_size);
   printf(",\"privileged\":%s", sp->privileged ? "true" : "false");
+  printf(",\"resizeFd\":%d", sp->resize_fd);
   print_device_nodes(&sp->device_nodes, print_string);
   print_strings("sysctls", sp->sysctls.items, sp->sysctls.n);
   print_idmap("uidMap", sp->uid_map);

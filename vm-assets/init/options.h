@@ -34,6 +34,7 @@ enum option_id {
   OPT_GO_FD,
   OPT_TTY,
   OPT_TTY_SIZE,
+  OPT_RESIZE_FD,
   OPT_MOUNT,
   OPT_PRINT_SPEC,
   OPT_CONSOLE,
@@ -82,6 +83,7 @@ static const struct {
     {"--go-fd", OPT_GO_FD, FOR_RUN},
     {"--tty", OPT_TTY, FOR_EXEC | FOR_RUN | FLAG},
     {"--tty-size", OPT_TTY_SIZE, FOR_EXEC},
+    {"--resize-fd", OPT_RESIZE_FD, FOR_EXEC},
     {"--mount", OPT_MOUNT, FOR_RUN | REPEATABLE},
     {"--print-spec", OPT_PRINT_SPEC, FOR_RUN | FOR_EXEC | FLAG},
     {"--console", OPT_CONSOLE, FOR_RUN},
@@ -111,7 +113,8 @@ static const char usage[] =
     "                      [--uid-map C:H:N] [--gid-map C:H:N] [--idmap-layers] -- CMD [ARG...]\n"
     "       onggi-init exec --target-pid PID [--cgroup-procs FILE]... [--cwd DIR] [--uid N] [--gid N]\n"
     "                       [--groups N,...] [--env K=V]... [--cap NAME]... [--seccomp RULE]...\n"
-    "                       [--allow-new-privileges] [--tty] [--tty-size ROWSxCOLS] [--print-spec] -- CMD [ARG...]\n"
+    "                       [--allow-new-privileges] [--tty] [--tty-size ROWSxCOLS] [--resize-fd N] [--print-spec]\n"
+    "                       -- CMD [ARG...]\n"
     "       onggi-init whiteout ROOT RELPATH...\n"
     "       onggi-init opaque ROOT RELPATH...\n"
     "       onggi-init lock FD\n"

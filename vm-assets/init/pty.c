@@ -123,7 +123,16 @@ static int write_out(int fd, const char *buf, size_t len) {
   return 0;
 }
 
-int pty_relay(struct pty *pty, int sigfd, pid_t child) {
+/* A resize line from --resize-fd: `ROWSxCOLS`, each 1..65535; anything else is ignored. */
+static void resize_line(int master, const char *line) {
+  unsigned rows, cols;
+  char extra;
+  if (sscanf(line, "%5ux%5u%c", &rows, &cols, &extra) != 2 || rows < 1 || rows > 0xffff || cols < 1 || cols > 0xffff) return;
+  struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+  ioctl(master, TIOCSWINSZ, &ws); /* the kernel sends SIGWINCH to the command's foreground group */
+}
+
+int pty_relay(struct pty *pty, int sigfd, pid_t child, int resize_fd) {
   close(pty->slave);
   pty->slave = -1;
   int master = pty->master;
@@ -136,13 +145,14 @@ int pty_relay(struct pty *pty, int sigfd, pid_t child) {
   sigprocmask(SIG_BLOCK, &pipe_mask, NULL);
 
   static char in[RELAY_BUF], out[RELAY_BUF];
-  size_t in_len = 0, in_off = 0;
+  char sizes[64];
+  size_t in_len = 0, in_off = 0, sizes_len = 0;
   int stdin_open = 1, exited = 0, status = 0;
   long long drain_deadline = 0;
   for (;;) {
-    struct pollfd fds[3];
+    struct pollfd fds[4];
     nfds_t n = 0;
-    int mi = -1, si = -1;
+    int mi = -1, si = -1, ri = -1;
     fds[n++] = (struct pollfd){.fd = sigfd, .events = POLLIN};
     if (master >= 0) {
       mi = (int)n;
@@ -153,6 +163,10 @@ int pty_relay(struct pty *pty, int sigfd, pid_t child) {
     if (stdin_open && master >= 0 && in_off == in_len && !exited) {
       si = (int)n;
       fds[n++] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
+    }
+    if (resize_fd >= 0 && master >= 0 && !exited) {
+      ri = (int)n;
+      fds[n++] = (struct pollfd){.fd = resize_fd, .events = POLLIN};
     }
     int timeout = -1;
     if (exited) {
@@ -214,6 +228,25 @@ int pty_relay(struct pty *pty, int sigfd, pid_t child) {
           in_off += (size_t)put;
         else if (put < 0 && errno != EAGAIN && errno != EINTR)
           in_off = in_len;
+      }
+    }
+
+    if (ri >= 0 && fds[ri].revents) {
+      ssize_t got = read(resize_fd, sizes + sizes_len, sizeof sizes - 1 - sizes_len);
+      if (got > 0) {
+        sizes_len += (size_t)got;
+        char *nl;
+        while ((nl = memchr(sizes, '\n', sizes_len)) != NULL) {
+          *nl = '\0';
+          if (master >= 0) resize_line(master, sizes);
+          size_t used = (size_t)(nl - sizes) + 1;
+          memmove(sizes, nl + 1, sizes_len - used);
+          sizes_len -= used;
+        }
+        if (sizes_len == sizeof sizes - 1) sizes_len = 0; /* a line that long is no size: dropped */
+      } else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
+        close(resize_fd); /* the writer is done: the size stays as it is */
+        resize_fd = -1;
       }
     }
 

@@ -30,7 +30,7 @@ void pty_attach(struct pty *pty);
  * copies window size changes (SIGWINCH) and forwards other signals to the command. sigfd is a
  * signalfd for SIGCHLD, SIGWINCH and the forwarded signals. Returns the command's exit status
  * (128+N when signal N ended it) after its last output is written. Never touches the modes of
- * the terminal we were given. */
-int pty_relay(struct pty *pty, int sigfd, pid_t child);
+ * the terminal we were given. resize_fd (or -1): `ROWSxCOLS` lines that resize the pty. */
+int pty_relay(struct pty *pty, int sigfd, pid_t child, int resize_fd);
 
 #endif

@@ -50,6 +50,9 @@ struct spec {
   /* run: overlayfs mount options; the supervisor mounts the rootfs itself (one `mount` spawn less per start). */
   const char *overlay;
   unsigned short tty_rows, tty_cols;
+  /* exec --tty --resize-fd: `ROWSxCOLS` lines read from it resize the pty while the command runs
+   * (an API client's resizes, when our stdin is a pipe with no size of its own). -1: none. */
+  int resize_fd;
   /* run --mount: the container's bind mounts and tmpfs, parents first. */
   struct mount_spec *mounts;
   size_t nmounts;

@@ -3,6 +3,7 @@
 // forward every machine while they run).
 import type { Command } from 'commander';
 import { errorMessage } from '../../../shared/errors.js';
+import { dockerContextName } from '../../core/docker/docker-context.js';
 import { withSession } from '../session.js';
 
 export function registerDockerCommands(program: Command): void {
@@ -14,6 +15,9 @@ export function registerDockerCommands(program: Command): void {
         const endpoint = core.dockerEndpoint(machine);
         process.stdout.write(`${endpoint.envLine}\n`);
         process.stderr.write(`# served while the Onggi app, \`onggi serve\` or \`onggi docker-forward --machine ${machine}\` runs\n`);
+        process.stderr.write(
+          `# (these also make the docker context ${dockerContextName(machine)}: docker context use ${dockerContextName(machine)})\n`,
+        );
       }),
     );
 

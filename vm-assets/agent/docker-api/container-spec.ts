@@ -178,6 +178,15 @@ function networks(body: DockerContainerCreate, host: DockerHostConfig): string[]
   return list.length ? list : undefined;
 }
 
+/** EndpointsConfig's Aliases by network (compose sends the service name); none on the default bridge, as dockerd. */
+function networkAliases(body: DockerContainerCreate): Record<string, string[]> | undefined {
+  const entries = Object.entries(body.NetworkingConfig?.EndpointsConfig ?? {}).filter(([, c]) => c?.Aliases?.length);
+  for (const [name] of entries)
+    if (['default', 'bridge'].includes(name))
+      throw badRequest('network-scoped alias is supported only for containers in user defined networks');
+  return entries.length ? Object.fromEntries(entries.map(([name, c]) => [name, c?.Aliases ?? []])) : undefined;
+}
+
 function staticIp(body: DockerContainerCreate): string | undefined {
   const configs = Object.values(body.NetworkingConfig?.EndpointsConfig ?? {});
   return configs.find((c) => c?.IPAMConfig?.IPv4Address)?.IPAMConfig?.IPv4Address ?? undefined;
@@ -285,6 +294,7 @@ export async function containerSpecFrom(
   const portList = await ports(host, freePort);
   const networkList = networks(body, host);
   const ip = staticIp(body);
+  const aliases = networkAliases(body);
   const spec: ContainerSpecInput = {
     image: body.Image,
     ...(name ? { name } : {}),
@@ -304,6 +314,7 @@ export async function containerSpecFrom(
     ...(host.AutoRemove ? { autoRemove: true } : {}),
     ...(restart(host) ? { restart: restart(host) } : {}),
     ...(networkList ? { networks: networkList } : {}),
+    ...(aliases ? { networkAliases: aliases } : {}),
     ...(portList.length ? { ports: portList } : {}),
     ...(ip ? { ip } : {}),
     ...(mountList.length ? { mounts: mountList } : {}),

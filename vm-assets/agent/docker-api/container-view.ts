@@ -56,7 +56,7 @@ function networkEntries(networks: ContainerDetail['networks'] = []) {
         IPAddress: n.ip,
         IPPrefixLen: n.prefixLength,
         MacAddress: n.mac,
-        Aliases: null,
+        Aliases: n.aliases ?? null,
         IPAMConfig: null,
         Links: null,
         IPv6Gateway: '',

@@ -158,3 +158,69 @@ describe('Docker API fuzz', () => {
     expect(await readdir(join(sandbox.stateDir, 'docker-api')).catch(() => [])).toEqual([]);
   });
 });
+
+/** What Onggi does not do: each answered in Docker's shape, with a status Docker clients read as a refusal, naming it. */
+const UNSUPPORTED: Array<{ method: string; path: string; body?: unknown; status: number; names: string }> = [
+  { method: 'POST', path: '/build?t=x', body: '', status: 501, names: 'POST /build (image builds)' },
+  { method: 'POST', path: '/build/prune', status: 501, names: 'POST /build/prune' },
+  { method: 'POST', path: '/commit?container=x&repo=y', status: 501, names: 'POST /commit' },
+  { method: 'POST', path: '/auth', body: { username: 'u', password: 'p' }, status: 501, names: 'POST /auth' },
+  { method: 'GET', path: '/images/search?term=busybox', status: 501, names: 'GET /images/search' },
+  { method: 'GET', path: '/images/busybox:latest/history', status: 501, names: 'GET /images/{name}/history' },
+  { method: 'POST', path: '/images/127.0.0.1:5000/busybox/push?tag=latest', status: 501, names: 'POST /images/{name}/push' },
+  { method: 'GET', path: '/distribution/busybox:latest/json', status: 501, names: 'GET /distribution/{name}/json' },
+  { method: 'POST', path: '/session', status: 501, names: 'POST /session' },
+  { method: 'POST', path: '/grpc', status: 501, names: 'POST /grpc' },
+  { method: 'GET', path: '/containers/x/attach/ws', status: 501, names: 'GET /containers/{id}/attach/ws' },
+  { method: 'GET', path: '/swarm', status: 501, names: 'GET /swarm' },
+  { method: 'POST', path: '/swarm/init', body: {}, status: 501, names: 'POST /swarm' },
+  { method: 'GET', path: '/services', status: 501, names: 'GET /services' },
+  { method: 'POST', path: '/services/create', body: {}, status: 501, names: 'POST /services' },
+  { method: 'GET', path: '/nodes', status: 501, names: 'GET /nodes' },
+  { method: 'GET', path: '/tasks', status: 501, names: 'GET /tasks' },
+  { method: 'GET', path: '/secrets', status: 501, names: 'GET /secrets' },
+  { method: 'GET', path: '/configs', status: 501, names: 'GET /configs' },
+  { method: 'GET', path: '/plugins', status: 501, names: 'GET /plugins' },
+  { method: 'POST', path: '/plugins/pull?remote=x', body: [], status: 501, names: 'POST /plugins' },
+  { method: 'POST', path: '/networks/prune', status: 400, names: 'POST /networks/prune' },
+  { method: 'POST', path: '/networks/create', body: { Name: 'o', Driver: 'overlay' }, status: 400, names: 'network driver overlay' },
+  ...(
+    [
+      [{ Runtime: 'kata' }, 'HostConfig.Runtime'],
+      [{ PidMode: 'host' }, 'HostConfig.PidMode'],
+      [{ IpcMode: 'host' }, 'HostConfig.IpcMode'],
+      [{ UTSMode: 'host' }, 'HostConfig.UTSMode'],
+      [{ NetworkMode: 'host' }, 'HostConfig.NetworkMode host'],
+      [{ CgroupParent: '/x' }, 'HostConfig.CgroupParent'],
+      [{ VolumeDriver: 'nfs' }, 'HostConfig.VolumeDriver'],
+      [{ Links: ['a:b'] }, 'HostConfig.Links'],
+      [{ VolumesFrom: ['a'] }, 'HostConfig.VolumesFrom'],
+      [{ Isolation: 'hyperv' }, 'HostConfig.Isolation'],
+      [{ BlkioWeight: 300 }, 'HostConfig.BlkioWeight'],
+      [{ OomKillDisable: true }, 'HostConfig.OomKillDisable'],
+    ] as const
+  ).map(([host, names]) => ({
+    method: 'POST',
+    path: '/containers/create',
+    body: { Image: 'busybox', HostConfig: host },
+    status: 400,
+    names: `${names} is not supported by Onggi`,
+  })),
+  {
+    method: 'POST',
+    path: '/containers/create',
+    body: { Image: 'busybox', MacAddress: '02:42:ac:11:00:02' },
+    status: 400,
+    names: 'MacAddress',
+  },
+];
+
+describe('what Onggi does not do', () => {
+  it.each(UNSUPPORTED)('$method $path → $status naming "$names"', async ({ method, path, body, status, names }) => {
+    const answer = await call(method, path, body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body));
+    expect(answer.status).toBe(status);
+    const { message } = JSON.parse(answer.body) as { message: string };
+    expect(message).toContain(names);
+    expect(message).toContain('not supported by Onggi');
+  });
+});

@@ -8,6 +8,8 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { createRequire } from 'node:module';
+import type * as NodePty from '@lydell/node-pty';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, isolatedAgent, type IsolatedAgent } from '../../../build/testing/isolated-agent.js';
@@ -67,6 +69,24 @@ describe('the Docker API socket', () => {
     const env = onggi('docker-env', '--machine', 'local');
     expect(env.out).toBe(`export DOCKER_HOST='${dockerHost}'\n`);
   });
+
+  it.skipIf(!existsSync(DEBIAN_DOCKER))(
+    'docker-forward made the docker context onggi-local: docker --context reaches the agent without DOCKER_HOST',
+    () => {
+      const env = { PATH: process.env.PATH, HOME: configDir, DOCKER_CONFIG: sandbox.env.DOCKER_CONFIG };
+      const inspect = spawnSync(DEBIAN_DOCKER, ['context', 'inspect', '--format', '{{.Endpoints.docker.Host}}', 'onggi-local'], {
+        env,
+        encoding: 'utf8',
+      });
+      expect(inspect.stdout.trim()).toBe(dockerHost);
+      const version = spawnSync(DEBIAN_DOCKER, ['--context', 'onggi-local', 'version', '--format', '{{.Server.APIVersion}}'], {
+        env,
+        encoding: 'utf8',
+      });
+      expect(version.stderr).toBe('');
+      expect(version.stdout.trim()).toBe('1.41');
+    },
+  );
 });
 
 for (const [label, bin] of [
@@ -321,6 +341,39 @@ for (const [label, bin] of [
       expect(d('rm', '-f', name).code).toBe(0);
     });
 
+    it('attach and exec -it on a real terminal: typed input reaches the container, its output comes back, resize, detach keys, exit code', async () => {
+      const name = `tty-${tag}`;
+      expect(d('pull', fixture.images.refs.busybox).code).toBe(0);
+      expect(d('run', '-d', '-it', '--name', name, fixture.images.refs.busybox, 'sh').code).toBe(0);
+      // attach: the shell computes what was typed (the echo of the line alone never shows 42).
+      const attach = onTerminal(bin, ['attach', name], 80, 24);
+      attach.write('echo typed-$((6*7))\r');
+      await attach.waitFor(/typed-42/);
+      attach.resize(100, 30);
+      attach.write('stty size\r');
+      await attach.waitFor(/30 100/);
+      // Ctrl-P Ctrl-Q (Docker's default detach keys): the client leaves, the container runs on
+      // (the docker CLI reports the detach as it does against dockerd: status 1, "read escape sequence").
+      attach.write('\x10\x11');
+      expect(await attach.exited).toBe(1);
+      expect(attach.output()).toContain('read escape sequence');
+      expect(d('inspect', '--format', '{{.State.Running}}', name).out.trim()).toBe('true');
+      // exec -it: a terminal of its own, sized as the client's (docker sends its size right after the
+      // start: asked once the shell has answered), whose exit code the client returns.
+      const exec = onTerminal(bin, ['exec', '-it', name, 'sh'], 90, 20);
+      exec.write('tty; echo exec-$((2+3))\r');
+      await exec.waitFor(/exec-5/);
+      expect(exec.output()).toMatch(/\/dev\/pts\/\d+/);
+      exec.write('stty size\r');
+      await exec.waitFor(/20 90/);
+      exec.resize(70, 15);
+      exec.write('stty size\r');
+      await exec.waitFor(/15 70/);
+      exec.write('exit 3\r');
+      expect(await exec.exited).toBe(3);
+      expect(d('rm', '-f', name).code).toBe(0);
+    });
+
     it('save -o then load -i: an image removed comes back and runs', () => {
       const ref = fixture.images.refs.layered;
       expect(d('pull', ref).code).toBe(0);
@@ -439,4 +492,46 @@ function demux(raw: Buffer): string {
     at += 8 + size;
   }
   return out;
+}
+
+const nodePty = createRequire(import.meta.url)('@lydell/node-pty') as typeof NodePty;
+
+/** A docker client on a real terminal (node-pty): what it wrote, typed keys, resize, its exit code. */
+function onTerminal(bin: string, args: string[], cols: number, rows: number) {
+  const term = nodePty.spawn(bin, args, {
+    cols,
+    rows,
+    env: { PATH: process.env.PATH ?? '', HOME: configDir, DOCKER_CONFIG: configDir, DOCKER_HOST: dockerHost, TERM: 'xterm' },
+  });
+  let seen = '';
+  const watchers = new Set<() => void>();
+  term.onData((data) => {
+    seen += data;
+    for (const watcher of watchers) watcher();
+  });
+  const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+  return {
+    write: (text: string) => term.write(text),
+    resize: (c: number, r: number) => term.resize(c, r),
+    output: () => seen,
+    exited,
+    /** Resolves when the output so far matches; fails with the output after 10 s. */
+    waitFor(pattern: RegExp): Promise<void> {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          watchers.delete(check);
+          term.kill();
+          reject(new Error(`no ${String(pattern)} on the terminal; it showed: ${JSON.stringify(seen)}`));
+        }, 10_000);
+        const check = () => {
+          if (!pattern.test(seen)) return;
+          clearTimeout(timer);
+          watchers.delete(check);
+          resolve();
+        };
+        watchers.add(check);
+        check();
+      });
+    },
+  };
 }

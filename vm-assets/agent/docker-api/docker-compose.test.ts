@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startForward, type RunningForward } from '../../../build/testing/docker-forward.js';
 import { IMAGE, MACHINE_IP, createLab, type NetnsLab } from '../../../build/testing/netns-lab.js';
+import { until } from '../../../build/testing/until.js';
 
 const DOCKER = '/usr/bin/docker';
 const COMPOSE = '/usr/bin/docker-compose';
@@ -19,14 +20,9 @@ let work: string;
 let forward: RunningForward | undefined;
 let dockerHost = '';
 
-async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return check();
-}
+/** Whether `check` holds within about 10 s (it reads a real state each time). */
+const eventually = (check: () => boolean): Promise<boolean> =>
+  until(check, Boolean, 'the condition', { attempts: 200, intervalMs: 50 }).catch(() => false);
 
 function tool(argv: string[], cwd?: string) {
   const [command = 'false', ...args] = argv;
@@ -58,7 +54,7 @@ describe.skipIf(!isRoot || !existsSync(DOCKER))('docker networks and docker-comp
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('network create/ls/inspect/rm; run -d -p publishes the port to the outside', async () => {
+  it('network create/ls/inspect/rm; run -d -p publishes the port to the outside; --network-alias and network connect --alias resolve', async () => {
     const docker = (...args: string[]) => tool([DOCKER, ...args]);
     expect(docker('network', 'create', '--subnet', '10.91.0.0/24', 'backend').code).toBe(0);
     const ls = docker('network', 'ls', '--format', '{{.Name}} {{.Driver}}');
@@ -93,18 +89,32 @@ describe.skipIf(!isRoot || !existsSync(DOCKER))('docker networks and docker-comp
     const picked = /0\.0\.0\.0:(\d+)/.exec(docker('port', 'any', '80').out)?.[1];
     expect(Number(picked)).toBeGreaterThan(0);
     expect(await eventually(() => lab.httpGet('outside', `http://${MACHINE_IP}:${picked}/`).out === 'hello from onggi\n')).toBe(true);
-    expect(docker('rm', '-f', 'site', 'any').code).toBe(0);
+    // Network-scoped aliases: `run --network-alias` at create, `network connect --alias` to a running
+    // container (its peers' hosts files are rewritten); each name only on its own network.
+    expect(docker('run', '-d', '--name', 'aliased', '--network', 'backend', '--network-alias', 'db', IMAGE, 'sleep', '1000').err).toBe('');
+    expect(docker('exec', 'site', 'ping', '-c', '1', '-W', '2', 'db').out).toContain('1 packets received');
+    expect(docker('network', 'create', '--subnet', '10.92.0.0/24', 'side').code).toBe(0);
+    expect(docker('network', 'connect', '--alias', 'cache', 'side', 'aliased').err).toBe('');
+    expect(docker('run', '--rm', '--network', 'side', IMAGE, 'ping', '-c', '1', '-W', '2', 'cache').out).toMatch(
+      /PING cache \(10\.92\.0\.\d+\)/,
+    );
+    expect(docker('exec', 'site', 'cat', '/etc/hosts').out).toMatch(/^10\.91\.0\.\d+\taliased \w+ db$/m);
+    expect(docker('exec', 'site', 'cat', '/etc/hosts').out).not.toMatch(/\bcache\b/);
+    expect(docker('inspect', '--format', '{{json .NetworkSettings.Networks.side.Aliases}}', 'aliased').out.trim()).toBe('["cache"]');
+    expect(docker('rm', '-f', 'site', 'any', 'aliased').code).toBe(0);
+    expect(docker('network', 'rm', 'side').code).toBe(0);
     expect(docker('network', 'rm', 'backend').code).toBe(0);
     expect(docker('network', 'ls', '--format', '{{.Name}}').out).not.toContain('backend');
   });
 
   it.skipIf(!existsSync(COMPOSE))(
-    'docker-compose up -d / ps / logs / down -v: a user network, a named volume, a published port, environment',
+    'docker-compose up -d / ps / logs / exec -T / down -v: a user network, a named volume, a published port, environment, a healthcheck, service names',
     async () => {
+      // The Compose Spec form (no `version:`): depends_on waits for web's healthcheck to pass, so
+      // `up -d` itself reads the health status back through inspect.
       await writeFile(
         join(work, 'docker-compose.yml'),
         [
-          'version: "3.7"',
           'services:',
           '  web:',
           `    image: ${IMAGE}`,
@@ -112,12 +122,17 @@ describe.skipIf(!isRoot || !existsSync(DOCKER))('docker networks and docker-comp
           '    ports: ["18082:80"]',
           '    volumes: ["data:/data"]',
           '    networks: [back]',
+          '    healthcheck:',
+          '      test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1/"]',
+          '      interval: 1s',
+          '      timeout: 2s',
+          '      retries: 30',
           '  worker:',
           `    image: ${IMAGE}`,
           '    command: ["sh", "-c", "echo worker says $$GREETING; touch /data/ok; exec sleep 1000"]',
           '    environment: {GREETING: annyeong}',
           '    volumes: ["data:/data"]',
-          '    depends_on: [web]',
+          '    depends_on: {web: {condition: service_healthy}}',
           '    networks: [back]',
           'networks:',
           '  back: {}',
@@ -129,13 +144,33 @@ describe.skipIf(!isRoot || !existsSync(DOCKER))('docker networks and docker-comp
       const compose = (...args: string[]) => tool([COMPOSE, ...args], work);
       const up = compose('up', '-d');
       expect(up.code, up.err).toBe(0);
+      expect(up.err).toMatch(/Creating pot_worker_1 \.\.\. done/);
+      // worker was created only once web was healthy: the status compose waited on is the one inspect shows.
+      expect(tool([DOCKER, 'inspect', '--format', '{{.State.Health.Status}}', 'pot_web_1']).out.trim()).toBe('healthy');
       const ps = compose('ps');
-      expect(ps.out).toMatch(/pot_web_1 .* Up/);
+      expect(ps.out).toMatch(/pot_web_1 .* Up \(healthy\)/);
       expect(ps.out).toMatch(/pot_worker_1 .* Up/);
       expect(await eventually(() => lab.httpGet('outside', `http://${MACHINE_IP}:18082/`).out === 'hello from onggi\n')).toBe(true);
       expect(await eventually(() => compose('logs', '--no-color', 'worker').out.includes('worker says annyeong'))).toBe(true);
-      expect(tool([DOCKER, 'volume', 'ls', '--format', '{{.Name}}']).out).toContain('pot_data');
-      const down = compose('down', '-v', '-t', '1');
+      // exec (-T: no terminal here): the service name resolves to web's address on the project network.
+      const webIp = tool([DOCKER, 'inspect', '--format', '{{.NetworkSettings.Networks.pot_back.IPAddress}}', 'pot_web_1']).out.trim();
+      expect(webIp).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+      const exec = compose(
+        'exec',
+        '-T',
+        'worker',
+        'sh',
+        '-c',
+        'wget -q -O - http://web/ && ping -c 1 -W 2 web && test -f /data/ok && echo $GREETING',
+      );
+      expect(exec.err).toBe('');
+      expect(exec.out).toContain('hello from onggi\n');
+      expect(exec.out).toContain(`PING web (${webIp})`);
+      expect(exec.out).toMatch(/annyeong\n$/);
+      expect(compose('exec', '-T', 'worker', 'sh', '-c', 'exit 7').code).toBe(7);
+      const aliases = tool([DOCKER, 'inspect', '--format', '{{json .NetworkSettings.Networks.pot_back.Aliases}}', 'pot_worker_1']);
+      expect(JSON.parse(aliases.out)).toContain('worker');
+      const down = compose('down', '-v', '-t', '0');
       expect(down.code, down.err).toBe(0);
       expect(tool([DOCKER, 'ps', '-a', '-q']).out.trim()).toBe('');
       expect(tool([DOCKER, 'volume', 'ls', '-q']).out).not.toContain('pot_data');

@@ -18,7 +18,12 @@ interface ExecRecord {
   exitCode: number | null;
   pid: number;
   ttySize: { rows: number; cols: number } | undefined;
+  /** While an attached TTY exec runs: resizes its pty (through the helper's --resize-fd). */
+  resize?: (size: { rows: number; cols: number }) => void;
 }
+
+/** The helper's fd that carries resizes of an attached TTY exec (after stdin, stdout, stderr). */
+const RESIZE_FD = 3;
 
 /** Execs are remembered for inspection after they end (Docker keeps them until the container goes); bounded. */
 const MAX_EXECS = 1000;
@@ -64,11 +69,16 @@ async function start(ex: Exchange): Promise<void> {
   if (record.running || record.exitCode !== null) throw new DockerError(409, `exec ${record.id} has already been started`);
   const { helperArgs } = await ex.backend.call('containers.execSpec', { container: record.containerId });
   const tty = record.config.Tty ?? false;
-  const terminal = tty ? { tty: true, ttySize: record.ttySize ?? { rows: 24, cols: 80 } } : {};
-  const args = [...helperArgs, ...ttyArgs(terminal), '--', ...record.config.Cmd];
+  const ttySize = record.ttySize ?? { rows: 24, cols: 80 };
+  const args = (resizable: boolean) => [
+    ...helperArgs,
+    ...ttyArgs(tty ? { tty, ttySize, ...(resizable ? { resizeFd: RESIZE_FD } : {}) } : {}),
+    '--',
+    ...record.config.Cmd,
+  ];
   const attachStdin = record.config.AttachStdin ?? false;
   if (body.Detach) {
-    const child = spawn(ex.backend.deps.helper, args, { stdio: 'ignore' });
+    const child = spawn(ex.backend.deps.helper, args(false), { stdio: 'ignore' });
     record.running = true;
     record.pid = child.pid ?? 0;
     child.once('close', (code) => Object.assign(record, { running: false, exitCode: code ?? 126 }));
@@ -76,9 +86,16 @@ async function start(ex: Exchange): Promise<void> {
     return void ex.res.writeHead(200).end();
   }
   const sink = ex.upgrade ? hijackSink(ex.upgrade.socket, tty, ex.upgrade.pendingInput) : responseSink(ex.res, tty);
-  const child = spawn(ex.backend.deps.helper, args, { stdio: [attachStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  const child = spawn(ex.backend.deps.helper, args(tty), {
+    stdio: [attachStdin ? 'pipe' : 'ignore', 'pipe', 'pipe', tty ? 'pipe' : 'ignore'],
+  });
   record.running = true;
   record.pid = child.pid ?? 0;
+  const sizes = child.stdio[RESIZE_FD];
+  if (tty && sizes && 'write' in sizes) {
+    sizes.on('error', () => undefined); // the helper gone: the exec is over, nothing left to size
+    record.resize = ({ rows, cols }) => void sizes.write(`${rows}x${cols}\n`);
+  }
   child.stdout?.on('data', (chunk: Buffer) => sink.write('stdout', chunk));
   child.stderr?.on('data', (chunk: Buffer) => sink.write('stderr', chunk));
   if (child.stdin && sink.input) {
@@ -99,7 +116,7 @@ async function start(ex: Exchange): Promise<void> {
       resolve();
     });
     child.once('close', (code, signal) => {
-      Object.assign(record, { running: false, exitCode: code ?? (signal ? 128 + 9 : 126) });
+      Object.assign(record, { running: false, exitCode: code ?? (signal ? 128 + 9 : 126), resize: undefined });
       resolve();
     });
   });
@@ -124,15 +141,26 @@ function inspect(ex: Exchange): void {
   });
 }
 
-/** The helper takes the pty's size when it starts: before that a resize is kept, after it is refused. */
+/**
+ * Before the start a resize is kept for the pty's first size; while an attached TTY exec runs it
+ * goes to the helper, which resizes the pty (docker 20.10 sends the client's size only this way,
+ * right after the start).
+ */
 function resize(ex: Exchange): void {
   const record = find(ex.params.id ?? '');
   const rows = queryInt(ex.query, 'h');
   const cols = queryInt(ex.query, 'w');
   if (!rows || !cols || rows < 1 || cols < 1 || rows > 0xffff || cols > 0xffff) throw badRequest('h and w must be positive sizes');
-  if (record.running || record.exitCode !== null)
-    throw new DockerError(501, 'resizing a running exec is not supported by Onggi (its size is set when it starts: ConsoleSize)');
+  if (record.exitCode !== null) throw new DockerError(409, `exec ${record.id} is not running`);
+  if (record.running && !record.resize)
+    throw new DockerError(
+      501,
+      record.config.Tty
+        ? 'resizing a detached exec is not supported by Onggi (its size is set when it starts: ConsoleSize)'
+        : `exec ${record.id} has no terminal to resize`,
+    );
   record.ttySize = { rows, cols };
+  record.resize?.(record.ttySize);
   ex.res.writeHead(200).end();
 }
 

@@ -112,12 +112,18 @@ export function networkRoutes(router: Router): void {
     })
     .add('POST', '/networks/{id}/connect', async (ex) => {
       const body = parseJson(DockerNetworkConnect, await ex.body());
-      // Aliases are accepted, not resolved (compose sends the service name; containers reach each
-      // other by container name on Onggi networks): listed in the report of what is not covered.
+      // Aliases resolve as the container's name does, for the network's other containers (compose
+      // sends the service name and the short id).
       const ip = body.EndpointConfig?.IPAMConfig?.IPv4Address;
+      const aliases = body.EndpointConfig?.Aliases;
       const name = ex.params.id ?? '';
       await ex.backend
-        .call('networks.connect', { network: await agentName(ex, name), container: body.Container, ...(ip ? { ip } : {}) })
+        .call('networks.connect', {
+          network: await agentName(ex, name),
+          container: body.Container,
+          ...(ip ? { ip } : {}),
+          ...(aliases?.length ? { aliases } : {}),
+        })
         .catch(whenNotFound(`network ${name} not found`));
       ex.res.writeHead(200).end();
     })

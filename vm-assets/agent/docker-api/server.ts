@@ -26,6 +26,8 @@ const UNSUPPORTED: Array<[string, string]> = [
   ['GET', '/images/search'],
   ['GET', '/distribution/{name*}/json'],
   ['POST', '/session'],
+  // BuildKit's session stream (buildx)
+  ['POST', '/grpc'],
   ['POST', '/build/prune'],
 ];
 
@@ -41,7 +43,8 @@ export function createRouter(): Router {
   volumeRoutes(router);
   for (const [method, path] of UNSUPPORTED)
     router.add(method, path, () => {
-      throw unsupported(`${method} ${path}`);
+      // named as Docker's documentation writes the path (`{name}`, not the router's `{name*}`)
+      throw unsupported(`${method} ${path.replace('*}', '}')}`);
     });
   for (const prefix of ['swarm', 'services', 'nodes', 'tasks', 'secrets', 'configs', 'plugins'])
     for (const method of ['GET', 'POST', 'DELETE'])

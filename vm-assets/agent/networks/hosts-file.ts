@@ -108,7 +108,7 @@ export class HostsFiles {
 function ownEntries(membership: ContainerNetworks): HostsEntry[] {
   return membership.attachments
     .filter((a) => a.phase === 'ready')
-    .map((a) => ({ ip: a.ip, names: [membership.hostname, membership.name] }));
+    .map((a) => ({ ip: a.ip, names: [membership.hostname, membership.name, ...(a.aliases ?? [])] }));
 }
 
 const isUserNetwork = (state: NetworkState, networkId: string) => !state.networks.find((n) => n.id === networkId)?.isDefault;
@@ -124,7 +124,8 @@ function peerEntries({ state, active }: HostsView, id: string): HostsEntry[] {
   for (const [otherId, other] of Object.entries(state.containers)) {
     if (otherId === id || !active.has(otherId)) continue;
     for (const a of other.attachments)
-      if (a.phase === 'ready' && mine.has(a.networkId)) entries.push({ ip: a.ip, names: [other.name, other.hostname] });
+      if (a.phase === 'ready' && mine.has(a.networkId))
+        entries.push({ ip: a.ip, names: [other.name, other.hostname, ...(a.aliases ?? [])] });
   }
   return entries;
 }

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parseCidr } from '../../../shared/networks.js';
 import { parseJsonSequence } from './commands.js';
 import { renderHosts } from './hosts-file.js';
+import { planNetworks } from './plan.js';
+import type { NetworkRecord } from './state.js';
 import {
   AddressInUseError,
   OUR_BRIDGE,
@@ -76,5 +78,31 @@ describe('helpers', () => {
     expect(renderHosts([{ ip: '10.90.0.2', names: ['c0ffee012345', 'a'] }], [{ ip: '10.90.0.3', names: ['b', 'b'] }])).toBe(
       '# managed by onggi: rewritten when containers join or leave its networks\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n10.90.0.2\tc0ffee012345 a\n10.90.0.3\tb\n',
     );
+  });
+});
+
+describe('network aliases in a plan', () => {
+  const network = (name: string, isDefault = false): NetworkRecord => ({
+    id: `${name}-id`,
+    name,
+    bridge: `og-${name}`,
+    subnet: '10.90.0.0/24',
+    gateway: '10.90.0.1',
+    isDefault,
+    createdAt: '2026-12-07T00:00:00Z',
+    materialized: true,
+  });
+  const networks = [network('onggi', true), network('back'), network('side')];
+
+  it('gives each network its own aliases, in the order the spec names the networks, once each', () => {
+    const plan = planNetworks({ networks: ['back', 'side'], networkAliases: { side: ['cache', 'cache', 'redis'] } }, networks);
+    expect(plan.aliases).toEqual([[], ['cache', 'redis']]);
+  });
+
+  it('refuses aliases for a network the container does not join, or for the default network, naming the field', () => {
+    expect(() => planNetworks({ networks: ['back'], networkAliases: { side: ['x'] } }, networks)).toThrow(
+      expect.objectContaining({ field: 'params.networkAliases.side' }),
+    );
+    expect(() => planNetworks({ networkAliases: { onggi: ['x'] } }, networks)).toThrow(/user networks only/);
   });
 });

@@ -312,13 +312,15 @@ export class NetworkManager {
     };
   }
 
-  async connect(params: { network: string; container: string; ip?: string }): Promise<NetworkAttachment> {
+  async connect(params: { network: string; container: string; ip?: string; aliases?: string[] }): Promise<NetworkAttachment> {
     const record = this.findContainer(params.container, 'params.container');
     const { network, attachment, pid } = await this.exclusive(async () => {
       const network = this.findNetwork(params.network, 'params.network');
       const membership = this.ensureMembershipLocked(record);
       if (membership.attachments.some((a) => a.networkId === network.id))
         throw conflict(`container ${record.name} is already connected to "${network.name}"`, 'params.network');
+      if (params.aliases?.length && network.isDefault)
+        throw invalid('aliases are for user networks only (the default network has no names)', 'params.aliases');
       const pid = this.active.get(record.id);
       const attachment = planAttachment(
         record.id,
@@ -329,6 +331,7 @@ export class NetworkManager {
         'params.ip',
         pid === undefined ? 'ready' : 'pending',
       );
+      if (params.aliases?.length) attachment.aliases = [...new Set(params.aliases)];
       membership.attachments.push(attachment);
       await this.store.save(this.state);
       return { network, attachment, pid };
@@ -621,18 +624,19 @@ export class NetworkManager {
     const plan = planNetworks(record.spec, this.state.networks);
     const membership: ContainerNetworks = { name: record.name, hostname: record.hostname, ports: plan.ports, attachments: [] };
     if (record.spec.addHosts?.length) membership.extraHosts = extraHostsEntries(record.spec.addHosts);
-    for (const [index, network] of plan.networks.entries())
-      membership.attachments.push(
-        planAttachment(
-          record.id,
-          membership,
-          network,
-          this.usedAddresses(network),
-          index === 0 ? plan.ip : undefined,
-          'params.ip',
-          'ready',
-        ),
+    for (const [index, network] of plan.networks.entries()) {
+      const attachment = planAttachment(
+        record.id,
+        membership,
+        network,
+        this.usedAddresses(network),
+        index === 0 ? plan.ip : undefined,
+        'params.ip',
+        'ready',
       );
+      if (plan.aliases[index]?.length) attachment.aliases = plan.aliases[index];
+      membership.attachments.push(attachment);
+    }
     this.state.containers[record.id] = membership;
     return membership;
   }
@@ -707,6 +711,7 @@ export class NetworkManager {
       mac: a.mac,
       hostVeth: a.hostVeth,
       active: this.active.has(containerId) && a.phase === 'ready',
+      ...(a.aliases?.length ? { aliases: a.aliases } : {}),
     };
   }
 

@@ -37,10 +37,12 @@ import type { NetnsView } from './kernel.js';
 import type { Attachment, ContainerNetworks, NetworkRecord, PortRecord } from './state.js';
 
 /** The network fields of a container's spec: all the network code reads of it. */
-export type SpecNetworks = Pick<ContainerSpec, 'networks' | 'ports' | 'ip'>;
+export type SpecNetworks = Pick<ContainerSpec, 'networks' | 'ports' | 'ip' | 'networkAliases'>;
 
 export interface Plan {
   networks: NetworkRecord[];
+  /** Each network's aliases, in the order of `networks`. */
+  aliases: string[][];
   ip: string | undefined;
   ports: PortRecord[];
 }
@@ -60,6 +62,14 @@ export function planNetworks(spec: SpecNetworks, networks: readonly NetworkRecor
     }
   }
   if (spec.ip !== undefined && chosen.length === 0) throw invalid('--ip needs a network (the container has none)', 'params.ip');
+  const aliases = chosen.map(() => [] as string[]);
+  for (const [name, list] of Object.entries(spec.networkAliases ?? {})) {
+    const field = `params.networkAliases.${name}`;
+    const index = names.indexOf(name);
+    if (index < 0) throw invalid(`aliases for network "${name}", which the container does not join`, field);
+    if (chosen[index]?.isDefault) throw invalid('aliases are for user networks only (the default network has no names)', field);
+    aliases[index] = [...new Set(list)];
+  }
   const ports: PortRecord[] = [];
   for (const [index, text] of (spec.ports ?? []).entries()) {
     const field = `params.ports[${index}]`;
@@ -73,7 +83,7 @@ export function planNetworks(spec: SpecNetworks, networks: readonly NetworkRecor
     if (ports.some((p) => portsClash(p, port))) throw conflict(`port ${text} is published twice`, field);
     ports.push(port);
   }
-  return { networks: chosen, ip: spec.ip, ports };
+  return { networks: chosen, aliases, ip: spec.ip, ports };
 }
 
 /**

@@ -36,6 +36,8 @@ export const Attachment = z.object({
   peerTemp: z.string(),
   /** `pending`: a connect to a running container that had not finished (rolled back on restart). */
   phase: z.enum(['pending', 'ready']),
+  /** More names it has on this network (network-scoped, as Docker's aliases). */
+  aliases: z.array(z.string()).optional(),
 });
 export type Attachment = z.infer<typeof Attachment>;
 

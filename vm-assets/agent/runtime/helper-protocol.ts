@@ -151,6 +151,8 @@ export interface ExecTerminal {
   tty?: boolean;
   /** The pty's size when the helper's stdin (and stdout) is not a terminal to copy it from. Needs tty. */
   ttySize?: TtySize;
+  /** An fd of the helper's from which `ROWSxCOLS` lines resize the pty while it runs (the Docker API's exec resize). Needs tty. */
+  resizeFd?: number;
 }
 
 export interface MarkerSpec {
@@ -352,11 +354,12 @@ function optionArgs(options: readonly HelperOption[], spec: object): string[] {
 }
 
 const optionsFor = (command: Subcommand) => HELPER_OPTIONS.filter((option) => option.for.includes(command));
-const TTY_OPTIONS = HELPER_OPTIONS.filter((option) => option.field === 'tty' || option.field === 'ttySize');
+const TTY_OPTIONS = HELPER_OPTIONS.filter((option) => ['tty', 'ttySize', 'resizeFd'].includes(option.field));
 
-/** `--tty [--tty-size ROWSxCOLS]` for the helper's exec, to go before its `--`. */
+/** `--tty [--tty-size ROWSxCOLS] [--resize-fd N]` for the helper's exec, to go before its `--`. */
 export function ttyArgs(terminal: ExecTerminal): string[] {
   check(terminal.ttySize === undefined || terminal.tty === true, 'ttySize needs tty');
+  check(terminal.resizeFd === undefined || terminal.tty === true, 'resizeFd needs tty');
   return optionArgs(TTY_OPTIONS, terminal);
 }
 
@@ -390,7 +393,10 @@ export function initArgs(spec: InitSpec): string[] {
     case 'exec':
     case 'run':
       check(spec.argv.length > 0 && spec.argv[0] !== '', 'argv must name a command');
-      if (spec.command === 'exec') check(spec.ttySize === undefined || spec.tty === true, 'ttySize needs tty');
+      if (spec.command === 'exec') {
+        check(spec.ttySize === undefined || spec.tty === true, 'ttySize needs tty');
+        check(spec.resizeFd === undefined || spec.tty === true, 'resizeFd needs tty');
+      }
       if (spec.command === 'run')
         check(
           spec.console !== undefined || (!spec.tty && !spec.stdinOpen && !spec.attachWaitMs),
