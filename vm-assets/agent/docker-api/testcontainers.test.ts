@@ -40,7 +40,9 @@ describe.skipIf(!isRoot)('testcontainers over the Docker API (local machine)', {
       lab.env,
     );
     docker = new Docker({ socketPath: forward.dockerHost.replace(/^unix:\/\//, '') });
-    gateway = (await docker.getNetwork('bridge').inspect()).IPAM.Config[0].Gateway;
+    const ipam = (await docker.getNetwork('bridge').inspect()) as { IPAM: { Config: Array<{ Gateway?: string }> } };
+    gateway = ipam.IPAM.Config[0]?.Gateway ?? '';
+    expect(gateway).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
   }, 120_000);
 
   afterAll(async () => {
@@ -57,7 +59,7 @@ describe.skipIf(!isRoot)('testcontainers over the Docker API (local machine)', {
     'GenericContainer with an exposed port and Wait.forLogMessage, reached at %s: the mapped port answers; stop removes it',
     async (host) => {
       const chosen = (host === 'localhost') === !inContainer; // what testcontainers picks by itself
-      const env = chosen ? {} : { TESTCONTAINERS_HOST_OVERRIDE: host === 'localhost' ? 'localhost' : gateway };
+      const env: Record<string, string> = chosen ? {} : { TESTCONTAINERS_HOST_OVERRIDE: host === 'localhost' ? 'localhost' : gateway };
       const run = await runTestcontainers(['nsenter', `--net=/run/netns/${lab.machine}`], forward?.dockerHost ?? '', home, SERVER, env);
       expect(run.code, run.err).toBe(0);
       expect(run.report?.host).toBe(host === 'localhost' ? 'localhost' : gateway);
