@@ -13,7 +13,7 @@ import { REPO_ROOT } from './isolated-agent.js';
 export interface TestcontainersRun {
   code: number | null;
   /** The client's report (undefined when it failed: see err). */
-  report?: { id: string; host: string; mappedPort: number; answer: string; attempts: number };
+  report?: { id: string; host: string; mappedPort: number; answer: string; attempts: number; waitedMs: number };
   err: string;
 }
 
@@ -48,15 +48,17 @@ function ask(host, mappedPort) {
   // start by a moment: asked again until it answers, for at most 10 s; the count is reported.
   let answer = '';
   let attempts = 0;
-  const deadline = Date.now() + 10000;
+  const started = Date.now();
+  const deadline = started + 10000;
   while (!answer && Date.now() < deadline) {
     attempts += 1;
     answer = await ask(host, mappedPort);
     if (!answer) await new Promise((resolve) => setTimeout(resolve, 50));
   }
+  const waitedMs = Date.now() - started;
   const id = container.getId();
   await container.stop({ timeout: 2000 }); // and removes it (with its volumes), testcontainers' default
-  process.stdout.write(JSON.stringify({ id, host, mappedPort, answer, attempts }) + '\\n');
+  process.stdout.write(JSON.stringify({ id, host, mappedPort, answer, attempts, waitedMs }) + '\\n');
 })().catch((error) => {
   process.stderr.write(String(error && error.stack ? error.stack : error) + '\\n');
   process.exit(1);

@@ -1,9 +1,10 @@
-// The Docker API of an SSH machine, forwarded by the host core to a unix socket on this desktop
-// (each docker connection is an `agent dial` exec channel over the machine's SSH connection), used
-// by real clients unchanged: Debian's docker CLI, docker-compose 1.29, dockerode and testcontainers.
-// The machine is a real sshd in a network namespace of the test's own (loopback-machine.ts,
-// ownNetns), so the agent it deploys makes its bridge, NAT and published ports there; the host core
-// forwards published ports to this computer's 127.0.0.1, where testcontainers connects.
+// The Docker API of an SSH machine, forwarded by `onggi docker-forward` to a unix socket on this
+// desktop (each docker connection is an `agent dial` exec channel over the machine's SSH
+// connection), used by real clients unchanged: Debian's docker CLI, docker-compose 1.29, dockerode
+// and testcontainers. The machine is a real sshd in a network namespace of the test's own
+// (loopback-machine.ts, ownNetns), added through the host API into a data folder the CLI then
+// uses; its agent makes its bridge, NAT and published ports in that netns, and docker-forward
+// forwards the published ports to this computer's 127.0.0.1, where testcontainers connects.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -14,7 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBusyboxLayer } from '../../../build/testing/busybox-layer.js';
 import { startLoopbackMachine, type LoopbackMachine } from '../../../build/testing/loopback-machine.js';
 import { runTestcontainers } from '../../../build/testing/testcontainers-client.js';
-import type { DockerForward } from './docker-forward.js';
+import { startForward, type RunningForward } from '../../../build/testing/docker-forward.js';
+import { CLI } from '../../../build/testing/isolated-agent.js';
 
 const DOCKER = '/usr/bin/docker';
 const COMPOSE = '/usr/bin/docker-compose';
@@ -22,11 +24,11 @@ const IMAGE = 'netbox:latest';
 const isRoot = process.getuid?.() === 0;
 
 let machine: LoopbackMachine | undefined;
-let forward: DockerForward | undefined;
+let forward: RunningForward | undefined;
 let work = '';
 let dockerHost = '';
 
-/** A client run; never spawnSync: the forward is served by this very process's host core. */
+/** A client run (async: the test's own host core serves the machine's link meanwhile). */
 function tool(argv: string[], cwd?: string, input = ''): Promise<{ code: number | null; out: string; err: string }> {
   const [command = 'false', ...args] = argv;
   const child = spawn(command, args, {
@@ -45,11 +47,19 @@ const docker = (...args: string[]) => tool([DOCKER, ...args]);
 
 describe.skipIf(!isRoot || !existsSync(DOCKER))('docker clients through the forward of an SSH machine', { timeout: 120_000 }, () => {
   beforeAll(async () => {
-    machine = await startLoopbackMachine({ prefix: 'onggi-docker-ssh-', ownNetns: true, core: { forwardPublishedPorts: true } });
+    machine = await startLoopbackMachine({ prefix: 'onggi-docker-ssh-', ownNetns: true });
     work = join(machine.root, 'client');
     await mkdir(work);
-    forward = await machine.core.forwardDocker('box');
-    dockerHost = forward.endpoint.dockerHost;
+    // The CLI with the test core's data folder (where `box` was added) and local dirs (testHostCore's).
+    const env = {
+      PATH: process.env.PATH,
+      ONGGI_HOME: join(machine.root, 'data'),
+      ONGGI_LOCAL_RUN_DIR: join(machine.root, 'local/run'),
+      ONGGI_LOCAL_STATE_DIR: join(machine.root, 'local/state'),
+    };
+    forward = await startForward([process.execPath, CLI, 'docker-forward', '--machine', 'box'], env);
+    dockerHost = forward.dockerHost;
+    expect(dockerHost).toBe(`unix://${join(machine.root, 'data/docker/box.sock')}`);
     // The image goes in through the forward too (`docker import` streams the body over SSH): a
     // busybox rootfs with every applet and a page for httpd.
     const rootfs = await makeBusyboxLayer(join(machine.root, 'rootfs'));
@@ -61,7 +71,7 @@ describe.skipIf(!isRoot || !existsSync(DOCKER))('docker clients through the forw
   }, 300_000);
 
   afterAll(async () => {
-    await machine?.stop(async () => forward?.close());
+    await machine?.stop(async () => forward?.stop());
   }, 60_000);
 
   it('docker CLI: version, run --rm IMG echo hi, run -i with stdin, ps -a', async () => {
