@@ -92,22 +92,21 @@ describe.skipIf(!isRoot || !existsSync(DOCKER))('docker clients through the forw
   });
 
   it.skipIf(!existsSync(COMPOSE))('docker-compose up -d / ps / down -v: a published port, a named volume, environment', async () => {
-    await writeFile(
-      join(work, 'docker-compose.yml'),
-      [
-        'version: "3.7"',
-        'services:',
-        '  web:',
-        `    image: ${IMAGE}`,
-        '    command: ["sh", "-c", "echo web says $$GREETING > /data/greeting; exec httpd -f -p 80 -h /www"]',
-        '    environment: {GREETING: annyeong}',
-        '    ports: ["80"]',
-        '    volumes: ["data:/data"]',
-        'volumes:',
-        '  data: {}',
-        '',
-      ].join('\n'),
-    );
+    // YAML is a superset of JSON: the file as compose reads it, written from an object.
+    const file = {
+      version: '3.7',
+      services: {
+        web: {
+          image: IMAGE,
+          command: ['sh', '-c', 'echo web says $$GREETING > /data/greeting; exec httpd -f -p 80 -h /www'],
+          environment: { GREETING: 'annyeong' },
+          ports: ['80'],
+          volumes: ['data:/data'],
+        },
+      },
+      volumes: { data: {} },
+    };
+    await writeFile(join(work, 'docker-compose.yml'), JSON.stringify(file));
     const compose = (...args: string[]) => tool([COMPOSE, ...args], work);
     const up = await compose('up', '-d');
     expect(up.code, up.err).toBe(0);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startForward, type RunningForward } from '../../../build/testing/docker-forward.js';
+import { startLabForward, type RunningForward } from '../../../build/testing/docker-forward.js';
 import { IMAGE, createLab, type NetnsLab } from '../../../build/testing/netns-lab.js';
 import { runTestcontainers } from '../../../build/testing/testcontainers-client.js';
 
@@ -34,11 +34,7 @@ describe.skipIf(!isRoot)('testcontainers over the Docker API (local machine)', {
   beforeAll(async () => {
     lab = await createLab();
     home = await mkdtemp(join(tmpdir(), 'onggi-testcontainers-'));
-    const cli = lab.agentEntry.replace(/vm-assets\/dist\/agent\/agent\.cjs$/, 'dist/electron/cli.cjs');
-    forward = await startForward(
-      ['nsenter', `--net=/run/netns/${lab.machine}`, process.execPath, cli, 'docker-forward', '--machine', 'local'],
-      lab.env,
-    );
+    forward = await startLabForward(lab);
     docker = new Docker({ socketPath: forward.dockerHost.replace(/^unix:\/\//, '') });
     const ipam = (await docker.getNetwork('bridge').inspect()) as { IPAM: { Config: Array<{ Gateway?: string }> } };
     gateway = ipam.IPAM.Config[0]?.Gateway ?? '';
