@@ -2,6 +2,7 @@
 // ready when it prints its DOCKER_HOST line (it listens before it prints); stop() ends it by pid.
 import { spawn } from 'node:child_process';
 import { terminate } from './isolated-agent.js';
+import type { NetnsLab } from './netns-lab.js';
 
 export interface RunningForward {
   dockerHost: string;
@@ -23,4 +24,13 @@ export function startForward(argv: string[], env: NodeJS.ProcessEnv): Promise<Ru
     });
     child.once('exit', (code) => reject(new Error(`docker-forward exited ${code}`)));
   });
+}
+
+/** `onggi docker-forward` for a network lab's agent: the lab's copy of the CLI, in the lab's machine netns. */
+export function startLabForward(lab: NetnsLab): Promise<RunningForward> {
+  const cli = lab.agentEntry.replace(/vm-assets\/dist\/agent\/agent\.cjs$/, 'dist/electron/cli.cjs');
+  return startForward(
+    ['nsenter', `--net=/run/netns/${lab.machine}`, process.execPath, cli, 'docker-forward', '--machine', 'local'],
+    lab.env,
+  );
 }

@@ -17,10 +17,13 @@ export interface Session {
   dataDir: string;
 }
 
-/** Runs a command's body with the core, and always closes it; the agent daemon stays up. */
-export async function withCore<T>(run: (session: Omit<Session, 'machine'>) => Promise<T>): Promise<T> {
+/** Runs a command's body with the core, and always closes it; the agent daemon stays up. `extra`: for a long-lived command. */
+export async function withCore<T>(
+  run: (session: Omit<Session, 'machine'>) => Promise<T>,
+  extra: Parameters<typeof createCliCore>[0] = {},
+): Promise<T> {
   const place = cliPlace();
-  const core = createCliCore({}, place);
+  const core = createCliCore(extra, place);
   try {
     return await run({ api: asHostApi(core), core, dataDir: place.dataDir });
   } finally {
@@ -29,10 +32,17 @@ export async function withCore<T>(run: (session: Omit<Session, 'machine'>) => Pr
 }
 
 /** The same, for a command that acts on a machine: the one `--machine`, ONGGI_MACHINE or the rule in shared/machine-choice.ts picks. */
-export async function withSession<T>(command: Command, run: (session: Session) => Promise<T>): Promise<T> {
+export async function withSession<T>(
+  command: Command,
+  run: (session: Session) => Promise<T>,
+  extra: Parameters<typeof createCliCore>[0] = {},
+): Promise<T> {
   // The verb's own --machine wins over the program's (commander merges the other way round).
   const flag = command.opts<{ machine?: string }>().machine ?? command.optsWithGlobals<{ machine?: string }>().machine;
-  return withCore(async (session) => run({ machine: await machineFor(session.api, { flag, env: process.env.ONGGI_MACHINE }), ...session }));
+  return withCore(
+    async (session) => run({ machine: await machineFor(session.api, { flag, env: process.env.ONGGI_MACHINE }), ...session }),
+    extra,
+  );
 }
 
 /** The machine a command acts on, or an error that lists the machines and says how to pick one. */

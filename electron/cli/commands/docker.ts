@@ -25,15 +25,21 @@ export function registerDockerCommands(program: Command): void {
     .command('docker-forward')
     .description("offer a machine's Docker API on this computer (a socket in the data folder; a named pipe on Windows) until interrupted")
     .action((_options: unknown, command: Command) =>
-      withSession(command, async ({ core, machine }) => {
-        const forward = await core.forwardDocker(machine, (error) =>
-          process.stderr.write(`onggi docker-forward: ${machine}: ${errorMessage(error)}\n`),
-        );
-        process.stdout.write(`${forward.endpoint.envLine}\n`);
-        await new Promise<void>((resolve) => {
-          for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
-        });
-        await forward.close();
-      }),
+      withSession(
+        command,
+        async ({ core, machine }) => {
+          const forward = await core.forwardDocker(machine, (error) =>
+            process.stderr.write(`onggi docker-forward: ${machine}: ${errorMessage(error)}\n`),
+          );
+          process.stdout.write(`${forward.endpoint.envLine}\n`);
+          await new Promise<void>((resolve) => {
+            for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+          });
+          await forward.close();
+        },
+        // A remote machine's published ports on this computer's 127.0.0.1 too, as `onggi serve` does:
+        // docker clients (testcontainers) connect to `localhost:PORT` after `docker run -p`.
+        { forwardPublishedPorts: true },
+      ),
     );
 }

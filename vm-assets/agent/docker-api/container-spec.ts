@@ -150,8 +150,8 @@ function mounts(body: DockerContainerCreate, host: DockerHostConfig): MountSpecI
 }
 
 /**
- * PortBindings as `-p` strings. An empty host port (`-p 80`, testcontainers) gets one the machine
- * has free now, as dockerd picks from its ephemeral range (`freePort`, asked on the machine).
+ * PortBindings as `-p` strings. An empty host port (`-p 80`) or "0" (testcontainers) gets one the
+ * machine has free now, as dockerd picks from its ephemeral range (`freePort`, asked on the machine).
  */
 async function ports(host: DockerHostConfig, freePort: () => Promise<number>): Promise<string[]> {
   if (host.PublishAllPorts) throw unsupportedOption('HostConfig.PublishAllPorts', 'publish each port');
@@ -159,7 +159,7 @@ async function ports(host: DockerHostConfig, freePort: () => Promise<number>): P
   for (const [key, bindings] of Object.entries(host.PortBindings ?? {})) {
     for (const binding of bindings ?? []) {
       if (binding.HostPort?.includes('-')) throw unsupportedOption(`a host port range for ${key}`);
-      const hostPort = binding.HostPort || String(await freePort());
+      const hostPort = binding.HostPort && binding.HostPort !== '0' ? binding.HostPort : String(await freePort());
       const ip = binding.HostIp && binding.HostIp !== '0.0.0.0' ? `${binding.HostIp}:` : '';
       list.push(`${ip}${hostPort}:${key}`);
     }

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startForward, type RunningForward } from '../../../build/testing/docker-forward.js';
+import { startLabForward, type RunningForward } from '../../../build/testing/docker-forward.js';
 import { IMAGE, MACHINE_IP, createLab, type NetnsLab } from '../../../build/testing/netns-lab.js';
 import { until } from '../../../build/testing/until.js';
 
@@ -40,11 +40,7 @@ describe.skipIf(!isRoot || !existsSync(DOCKER))('docker networks and docker-comp
     lab = await createLab();
     work = await mkdtemp(join(tmpdir(), 'onggi-compose-'));
     // The lab's daemon is already up (it imported the image); the forward runs in the lab's netns too.
-    const cli = lab.agentEntry.replace(/vm-assets\/dist\/agent\/agent\.cjs$/, 'dist/electron/cli.cjs');
-    forward = await startForward(
-      ['nsenter', `--net=/run/netns/${lab.machine}`, process.execPath, cli, 'docker-forward', '--machine', 'local'],
-      lab.env,
-    );
+    forward = await startLabForward(lab);
     dockerHost = forward.dockerHost;
   }, 120_000);
 

@@ -21,9 +21,10 @@ export async function streamLogs(ex: Exchange): Promise<void> {
   const want = { stdout: queryBool(ex.query, 'stdout'), stderr: queryBool(ex.query, 'stderr') };
   if (!want.stdout && !want.stderr) throw badRequest('you must choose at least one stream');
   const tailText = ex.query.get('tail') ?? 'all';
-  if (tailText !== 'all' && tailText !== '' && !/^\d{1,7}$/.test(tailText))
+  if (tailText !== 'all' && tailText !== '' && !/^-?\d{1,7}$/.test(tailText))
     throw badRequest(`tail must be "all" or a number, not ${JSON.stringify(tailText)}`);
-  const tail = tailText === 'all' || tailText === '' ? undefined : Number(tailText);
+  // A negative number means all, as in dockerd (testcontainers asks for tail=-1).
+  const tail = tailText === 'all' || tailText === '' || tailText.startsWith('-') ? undefined : Number(tailText);
   const sinceMs = unixTime(ex.query.get('since'), 'since');
   const untilMs = unixTime(ex.query.get('until'), 'until');
   const follow = queryBool(ex.query, 'follow');
