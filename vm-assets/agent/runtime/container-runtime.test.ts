@@ -1,6 +1,7 @@
 // The container runtime against the real kernel: the built init helper, real overlayfs, real
 // cgroups (a parent of the test's own), a busybox layer. Everything is removed even on failure.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -438,6 +439,23 @@ describe('container runtime (real kernel)', () => {
     expect(activity.list({ container: detail.name }).map((e) => e.argv?.[0] ?? 'write')).toEqual(
       expect.arrayContaining(['mount', 'umount', 'mkdir', 'rmdir', 'write']),
     );
+  });
+
+  it('wait on an --rm container answers once it is removed: its image is free and its directory gone (docker run --rm; rmi)', async () => {
+    const runtime = await newRuntime();
+    const { id } = await runtime.create(
+      ContainerSpec.parse({
+        image: 'busybox:test',
+        command: ['sh', '-c', 'while [ ! -e /go ]; do usleep 5000; done; exit 3'],
+        autoRemove: true,
+      }),
+    );
+    await runtime.start(id);
+    const waiting = runtime.wait(id);
+    await writeFile(join(root, 'containers', id, 'merged', 'go'), '');
+    expect(await waiting).toMatchObject({ exitCode: 3 });
+    expect(runtime.usingImage(IMAGE_ID)).toEqual([]);
+    expect(existsSync(join(root, 'containers', id))).toBe(false);
   });
 
   it('logs a teardown step that failed through the daemon logger, and still releases the rest', async () => {

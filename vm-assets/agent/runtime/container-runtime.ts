@@ -220,6 +220,10 @@ export class ContainerRuntime {
   async wait(selector: string): Promise<{ exitCode: number; oomKilled: boolean }> {
     const record = this.find(selector);
     if (record.state === 'running') await this.waitForExit(record.id);
+    // --rm: the removal follows the exit on the container's lock. Answered once it is done, so what
+    // comes next (`rmi` of its image, a new container of its name) finds it gone, as after
+    // Docker's `wait --condition removed`, which `docker run --rm` uses.
+    if (record.autoRemove) await this.locks.get(record.id);
     const after = this.records.get(record.id) ?? record;
     return { exitCode: after.exitCode ?? -1, oomKilled: after.oomKilled };
   }
