@@ -1,7 +1,7 @@
 // The kernel driver of a bridge network, in netavark's shape: validate what exists, set up, tear
 // down — the bridge with its gateway address, each container's veth pair (machine end on the
-// bridge, the other end moved into the container, renamed ethN, addressed, routed) and the
-// container's /etc/hosts mount. It decides nothing (the manager and the plan do): it is told what
+// bridge, the other end moved into the container, renamed ethN, addressed, routed); the
+// container's /etc/hosts is bound by the init helper (NetworkManager.hostsFileFor). It decides nothing (the manager and the plan do): it is told what
 // to make and makes it, with as few processes as the kernel's tools allow, while the activity log
 // still shows every kernel step as the command line it equals.
 //
@@ -18,7 +18,6 @@ import type { ActivityLog, ActivityScope } from '../activity/activity-log.js';
 import { CommandFailedError } from '../activity/activity-log.js';
 import type { Logger } from '../daemon/logger.js';
 import { inNetns, runIpBatch } from './commands.js';
-import { prepareHostsTarget } from './hosts-file.js';
 import { linkNames, readLinks, type IpLink, type NetnsView } from './kernel.js';
 import type { Attachment, NetworkRecord } from './state.js';
 
@@ -128,21 +127,6 @@ export class BridgeDriver {
   /** Makes a running container's veth a port of its bridge again (the bridge was re-created under it). */
   async reattach(hostVeth: string, bridge: string, scope: ActivityScope): Promise<void> {
     await this.activity.run(['ip', 'link', 'set', hostVeth, 'master', bridge, 'up'], scope);
-  }
-
-  // ---- hosts file ----------------------------------------------------------------------------
-
-  /**
-   * Mounts the agent's hosts file over the container's /etc/hosts, inside the container's mount
-   * namespace, before its command runs. The init helper made that namespace rprivate as soon as it
-   * made it (vm-assets/init/container.c), so the bind cannot propagate back to the machine's copy
-   * of the rootfs (where / is shared, as under systemd) and keep it busy at unmount.
-   */
-  async mountHosts(pid: number, rootfs: string, file: string, scope: ActivityScope): Promise<void> {
-    const target = await prepareHostsTarget(rootfs);
-    if (target === undefined) return;
-    const mnt = ['nsenter', `--mount=/proc/${pid}/ns/mnt`];
-    await this.activity.run([...mnt, 'mount', '--bind', file, target], scope);
   }
 
   // ---- helpers -------------------------------------------------------------------------------

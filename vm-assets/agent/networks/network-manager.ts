@@ -410,8 +410,19 @@ export class NetworkManager {
     this.changed('container.create');
   }
 
-  /** The hook between the container's process being created and its command starting: its network (rootfs: its mounted root, for /etc/hosts). */
-  async beforeStart(record: ContainerRecord, pid: number, rootfs: string): Promise<void> {
+  /**
+   * The hosts file of a container that will have a network, made (empty) before its process is:
+   * the init helper binds it over /etc/hosts while it sets up the root, as it does resolv.conf, so
+   * no process is spawned to mount it; beforeStart writes its content in place before the command runs.
+   */
+  async hostsFileFor(record: ContainerRecord): Promise<string | undefined> {
+    const known = this.state.containers[record.id];
+    const attached = known ? known.attachments.length > 0 : planNetworks(record.spec, this.state.networks).networks.length > 0;
+    return attached ? this.hosts.prepare(record.id) : undefined;
+  }
+
+  /** The hook between the container's process being created and its command starting: its network. */
+  async beforeStart(record: ContainerRecord, pid: number): Promise<void> {
     const scope: ActivityScope = { container: record.name };
     const known = this.state.containers[record.id];
     if (known && known.attachments.length === 0 && known.ports.length === 0) {
@@ -440,10 +451,8 @@ export class NetworkManager {
           throw new OnggiError(ErrorCode.NotFound, 'not_found', `network ${attachment.networkId.slice(0, 12)} no longer exists`);
         await this.driver.setupVeth(pid, attachment, network, index === 0, { ...scope, network: network.name });
       }
-      if (membership.attachments.length > 0) {
-        await this.hosts.update(this.view, [record.id], true);
-        await this.driver.mountHosts(pid, rootfs, this.hosts.path(record.id), scope);
-      }
+      // Written in place: the init helper bound this file over /etc/hosts already (hostsFileFor).
+      if (membership.attachments.length > 0) await this.hosts.update(this.view, [record.id], true);
       await this.hosts.update(
         this.view,
         sharingWith(this.view, record.id).filter((id) => id !== record.id),
