@@ -7,7 +7,7 @@
 //
 // A veth costs two processes: one `ip -batch` on the machine side (create the pair, enslave and
 // raise the machine end, move the other end) and one in the container's netns (rename and raise,
-// address, default route). Teardown reads what is left from /proc (a stopped container's netns
+// address, default route), the latter spawned at once so that it is ready when its end arrives. Teardown reads what is left from /proc (a stopped container's netns
 // took its veth pair with it: usually nothing is) and spawns only for what is there. Teardown never throws: it collects what failed, logs it, and goes on,
 // so one stuck link does not leave the next behind; running it twice is harmless.
 import { readFile } from 'node:fs/promises';
@@ -17,7 +17,7 @@ import { parseCidr } from '../../../shared/networks.js';
 import type { ActivityLog, ActivityScope } from '../activity/activity-log.js';
 import { CommandFailedError } from '../activity/activity-log.js';
 import type { Logger } from '../daemon/logger.js';
-import { inNetns, runIpBatch } from './commands.js';
+import { inNetns, runIpBatch, startIpBatch } from './commands.js';
 import { linkNames, readLinks, type IpLink, type NetnsView } from './kernel.js';
 import type { Attachment, NetworkRecord } from './state.js';
 
@@ -75,14 +75,21 @@ export class BridgeDriver {
       ['link', 'set', attachment.hostVeth, 'master', network.bridge, 'up'],
       ['link', 'set', attachment.peerTemp, 'netns', String(pid)],
     ];
+    // The container side's process starts now and waits for its lines: its spawn overlaps the machine side's work.
+    const inside = startIpBatch(this.activity, inNetns(pid), scope);
     try {
       await runIpBatch(this.activity, [], machine, scope);
     } catch (error) {
       // A crash's leftover of the same name (the daemon died before it could reap): reap and retry once.
-      if (!(error instanceof CommandFailedError && error.argv.includes('add') && /exists/i.test(error.stderr))) throw error;
-      const left = await this.teardownVeths([attachment], scope);
-      if (left.length > 0) throw error;
-      await runIpBatch(this.activity, [], machine, scope);
+      const retry = error instanceof CommandFailedError && error.argv.includes('add') && /exists/i.test(error.stderr);
+      if (!retry || (await this.teardownVeths([attachment], scope)).length > 0) {
+        inside.cancel();
+        throw error;
+      }
+      await runIpBatch(this.activity, [], machine, scope).catch((again: unknown) => {
+        inside.cancel();
+        throw again;
+      });
     }
     const prefix = parseCidr(network.subnet).prefix;
     const container = [
@@ -90,7 +97,7 @@ export class BridgeDriver {
       ['addr', 'add', `${attachment.ip}/${prefix}`, 'dev', attachment.iface],
     ];
     if (defaultRoute) container.push(['route', 'add', 'default', 'via', network.gateway]);
-    await runIpBatch(this.activity, inNetns(pid), container, scope);
+    await inside.run(container);
   }
 
   /**

@@ -442,8 +442,12 @@ export class NetworkManager {
       return membership;
     });
     let newNetworks = false;
+    let rules: Promise<void> | undefined;
     try {
       for (const attachment of membership.attachments) newNetworks = (await this.materialize(attachment.networkId)) || newNetworks;
+      // The port rules need the claimed addresses, not the veths: the packet filter's processes run
+      // while the veths are made. Handled here so a veth failure first leaves no unhandled rejection.
+      if (membership.ports.length > 0 || newNetworks) (rules = this.syncFirewall()).catch(() => undefined);
       // lo is already up: the init helper raised it when it made the namespace (no spawn per start).
       for (const [index, attachment] of membership.attachments.entries()) {
         const network = this.networkById(attachment.networkId);
@@ -457,10 +461,15 @@ export class NetworkManager {
         this.view,
         sharingWith(this.view, record.id).filter((id) => id !== record.id),
       );
-      if (membership.ports.length > 0 || newNetworks) await this.syncFirewall();
+      await rules;
     } catch (error) {
       this.active.delete(record.id);
       await this.driver.teardownVeths(membership.attachments, scope);
+      // Its published ports may have got their rules before a veth step failed: not for a container that does not run.
+      if (rules && membership.ports.length > 0)
+        await this.syncFirewall().catch((undo: unknown) =>
+          this.log.error(`container ${record.name}: port rules not removed after a failed start`, undo),
+        );
       throw error;
     }
     this.netnsNames?.register(record.id, record.name, pid);
