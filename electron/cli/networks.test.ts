@@ -213,6 +213,8 @@ describe.skipIf(!isRoot)('onggi networks, end to end (in a netns of the test’s
     expect(exec('a', 'ping', '-c', '1', '-W', '1', 'b').code).toBe(0);
     expect(exec('b', 'ping', '-c', '1', '-W', '1', 'a').code).toBe(0);
     expect(out(exec('b', 'cat', '/etc/hosts'))).toMatch(/^10\.90\.0\.2\ta /m);
+    // a's file, bound by the init helper before b existed, follows the agent's in-place rewrite.
+    expect(out(exec('a', 'cat', '/etc/hosts'))).toMatch(/^10\.90\.0\.50\tb /m);
     // Inside: eth0 with the address, lo up, the default route via the bridge.
     expect(out(exec('a', 'ip', '-4', 'addr', 'show', 'eth0'))).toContain('inet 10.90.0.2/24');
     expect(out(exec('a', 'ip', 'route'))).toContain('default via 10.90.0.1 dev eth0');
@@ -232,6 +234,8 @@ describe.skipIf(!isRoot)('onggi networks, end to end (in a netns of the test’s
     expect(activity).toContain(`nsenter --net=/proc/${pid}/ns/net ip link set ogc${a.slice(0, 11)}0 name eth0 up`);
     expect(activity).toContain(`nsenter --net=/proc/${pid}/ns/net ip addr add 10.90.0.2/24 dev eth0`);
     expect(activity).toContain(`nsenter --net=/proc/${pid}/ns/net ip route add default via 10.90.0.1`);
+    // /etc/hosts is bound by the init helper as it sets up the root: no process mounts it afterwards.
+    expect(activity.filter((line) => line.includes('mount --bind'))).toEqual([]);
     // And the network's own steps, filed under it: bridge, address, sysctl writes, NAT rule.
     const steps = activityOf('--network', 'web');
     expect(steps).toContain(`ip link add ${bridge} type bridge`);

@@ -65,6 +65,7 @@ const run: RunSpec = {
   stdinOpen: true,
   attachWaitMs: 5000,
   resolvConf: '/x/resolv.conf',
+  hostsFile: '/x/hosts',
   readOnlyRootfs: true,
   shmSize: 128 * 1024 * 1024,
   privileged: true,

@@ -127,7 +127,7 @@ static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
   memset(sp, 0, sizeof *sp);
   sp->cwd = "/";
   sp->ready_fd = sp->go_fd = sp->resize_fd = -1;
-  sp->rootfs_fd = sp->resolv_conf_fd = -1;
+  sp->rootfs_fd = sp->resolv_conf_fd = sp->hosts_file_fd = -1;
   sp->log_max_files = 1;
   sp->mounts = calloc((size_t)argc + 1, sizeof *sp->mounts);
   if (!sp->mounts) die("calloc");
@@ -274,6 +274,9 @@ static void parse_options(struct spec *sp, int argc, char **argv, int mode) {
     case OPT_RESOLV_CONF:
       absolute(opt, sp->resolv_conf = value);
       break;
+    case OPT_HOSTS_FILE:
+      absolute(opt, sp->hosts_file = value);
+      break;
     case OPT_READ_ONLY_ROOTFS:
       sp->read_only_rootfs = 1;
       break;
@@ -388,6 +391,8 @@ static int print_spec(const struct spec *sp) {
   printf(",\"stdinOpen\":%s,\"attachWaitMs\":%lu", sp->stdin_open ? "true" : "false", sp->attach_wait_ms);
   fputs(",\"resolvConf\":", stdout);
   print_string(sp->resolv_conf);
+  fputs(",\"hostsFile\":", stdout);
+  print_string(sp->hosts_file);
   printf(",\"readOnlyRootfs\":%s,\"shmSize\":%llu", sp->read_only_rootfs ? "true" : "false", sp->shm_size);
   printf(",\"privileged\":%s", sp->privileged ? "true" : "false");
   printf(",\"resizeFd\":%d", sp->resize_fd);

@@ -41,6 +41,7 @@ enum option_id {
   OPT_STDIN_OPEN,
   OPT_ATTACH_WAIT,
   OPT_RESOLV_CONF,
+  OPT_HOSTS_FILE,
   OPT_READ_ONLY_ROOTFS,
   OPT_SHM_SIZE,
   OPT_PRIVILEGED,
@@ -90,6 +91,7 @@ static const struct {
     {"--stdin-open", OPT_STDIN_OPEN, FOR_RUN | FLAG},
     {"--attach-wait", OPT_ATTACH_WAIT, FOR_RUN},
     {"--resolv-conf", OPT_RESOLV_CONF, FOR_RUN},
+    {"--hosts-file", OPT_HOSTS_FILE, FOR_RUN},
     {"--read-only-rootfs", OPT_READ_ONLY_ROOTFS, FOR_RUN | FLAG},
     {"--shm-size", OPT_SHM_SIZE, FOR_RUN},
     {"--privileged", OPT_PRIVILEGED, FOR_RUN | FLAG},
@@ -108,7 +110,7 @@ static const char usage[] =
     "                      [--log-max-files N] [--exit-file FILE] [--pid-file FILE] [--unmount-rootfs]\n"
     "                      [--ready-fd N] [--go-fd N] [--tty] [--mount TYPE:FLAGS:TARGET:SOURCE]... [--print-spec]\n"
     "                      [--console SOCKET] [--stdin-open] [--attach-wait MS] [--resolv-conf FILE]\n"
-    "                      [--read-only-rootfs] [--shm-size BYTES] [--privileged]\n"
+    "                      [--hosts-file FILE] [--read-only-rootfs] [--shm-size BYTES] [--privileged]\n"
     "                      [--device-node TYPE:MAJOR:MINOR:MODE:UID:GID:PATH]... [--sysctl PATH=VALUE]...\n"
     "                      [--uid-map C:H:N] [--gid-map C:H:N] [--idmap-layers] -- CMD [ARG...]\n"
     "       onggi-init exec --target-pid PID [--cgroup-procs FILE]... [--cwd DIR] [--uid N] [--gid N]\n"

@@ -92,6 +92,9 @@ void setup_rootfs(const struct spec *sp) {
   char resolv_ahead[64];
   snprintf(resolv_ahead, sizeof resolv_ahead, "/proc/self/fd/%d", sp->resolv_conf_fd);
   if (sp->resolv_conf) bind_etc_file(root, "resolv.conf", sp->resolv_conf_fd >= 0 ? resolv_ahead : sp->resolv_conf);
+  char hosts_ahead[64];
+  snprintf(hosts_ahead, sizeof hosts_ahead, "/proc/self/fd/%d", sp->hosts_file_fd);
+  if (sp->hosts_file) bind_etc_file(root, "hosts", sp->hosts_file_fd >= 0 ? hosts_ahead : sp->hosts_file);
   /* The container's own mounts go over the image's tree and the standard ones, still before
    * pivot_root: their sources are paths of the machine, which only this side of it can open. */
   apply_mounts(root, sp->mounts, sp->nmounts);

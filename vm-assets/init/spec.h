@@ -65,6 +65,9 @@ struct spec {
   unsigned long attach_wait_ms;
   /* run: a file bind-mounted at the container's /etc/resolv.conf (made a plain file inside the root first). */
   const char *resolv_conf;
+  /* run: a file bind-mounted at the container's /etc/hosts the same way (the agent's per-container hosts file,
+   * rewritten in place as peers come and go). */
+  const char *hosts_file;
   /* run: the root filesystem's mount made read-only after everything is mounted on it (--read-only). */
   int read_only_rootfs;
   /* run: /dev/shm's size in bytes (0: Docker's 64 MiB). */
@@ -79,9 +82,9 @@ struct spec {
   const char *uid_map, *gid_map;
   /* run --idmap-layers: the overlay's lowerdirs are mounted idmapped through that namespace. */
   int idmap_layers;
-  /* With a user namespace: the rootfs and resolv.conf opened (O_PATH) while we still had the
+  /* With a user namespace: the rootfs, resolv.conf and hosts file opened (O_PATH) while we still had the
    * machine's uid 0, used instead of their paths once we are root inside (-1: not opened). */
-  int rootfs_fd, resolv_conf_fd;
+  int rootfs_fd, resolv_conf_fd, hosts_file_fd;
   char **argv; /* the container's command: NULL-terminated */
 };
 

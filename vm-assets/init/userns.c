@@ -104,6 +104,7 @@ void become_userns_root(struct spec *sp) {
   if (mount(sp->rootfs, sp->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) die("bind %s onto itself", sp->rootfs);
   sp->rootfs_fd = open_ahead(sp->rootfs, O_DIRECTORY);
   if (sp->resolv_conf) sp->resolv_conf_fd = open_ahead(sp->resolv_conf, 0);
+  if (sp->hosts_file) sp->hosts_file_fd = open_ahead(sp->hosts_file, 0);
   for (size_t i = 0; i < sp->nmounts; i++)
     if (!sp->mounts[i].tmpfs) {
       int fd = open(sp->mounts[i].source, O_PATH | O_CLOEXEC);

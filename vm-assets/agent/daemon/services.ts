@@ -92,10 +92,10 @@ async function forwardFor(networks: NetworkManager, forwarder: DnsForwarder, id:
 function networkHooks(networks: AgentNetworks, forwarder: DnsForwarder, log: Logger) {
   type Record = Parameters<NetworkManager['beforeStart']>[0];
   return {
-    beforeStart: async (record: Record, pid: number, rootfs: string) => {
+    beforeStart: async (record: Record, pid: number) => {
       const current = networks.current;
       if (!(current instanceof NetworkManager)) return;
-      await current.beforeStart(record, pid, rootfs);
+      await current.beforeStart(record, pid);
       // With its bridge up: the forwarder its resolv.conf names (see dnsForwarderAddress).
       await forwardFor(current, forwarder, record.id, log);
     },
@@ -106,6 +106,10 @@ function networkHooks(networks: AgentNetworks, forwarder: DnsForwarder, log: Log
     dnsForwarderAddress: (record: Record) => {
       const current = networks.current;
       return current instanceof NetworkManager && forwarder.wanted() ? current.attachmentsOf(record.id)[0]?.gateway : undefined;
+    },
+    hostsFile: async (record: Record) => {
+      const current = networks.current;
+      return current instanceof NetworkManager ? current.hostsFileFor(record) : undefined;
     },
   };
 }

@@ -8,7 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActivityLog, CommandFailedError } from '../activity/activity-log.js';
 import { BridgeDriver } from './bridge-driver.js';
-import { runIpBatch } from './commands.js';
+import { runIpBatch, startIpBatch } from './commands.js';
 import { netnsInode, readNetns } from './kernel.js';
 import type { Attachment, NetworkRecord } from './state.js';
 
@@ -102,6 +102,41 @@ describe.skipIf(!isRoot)('runIpBatch', () => {
       ['ip link add ogbtb1 type bridge', false],
     ]);
     spawnSync('ip', ['-n', NS, 'link', 'del', 'ogbtb1']);
+  });
+
+  it('startIpBatch: spawned before its device exists, runs the lines sent later in the netns it entered; cancelled, runs none', async () => {
+    const activity = new ActivityLog();
+    const pid = container?.pid ?? 0;
+    const ns = ['nsenter', `--net=/proc/${pid}/ns/net`];
+    const inside = startIpBatch(activity, ns, { container: 'c3' });
+    const idle = startIpBatch(activity, ns, { container: 'c3' });
+    try {
+      // The machine side (the test's named netns) makes the pair and moves one end in only now.
+      await runIpBatch(
+        activity,
+        ['nsenter', `--net=/run/netns/${NS}`],
+        [
+          ['link', 'add', 'ogvtb3', 'type', 'veth', 'peer', 'name', 'ogctb3'],
+          ['link', 'set', 'ogctb3', 'netns', String(pid)],
+        ],
+      );
+      await inside.run([['link', 'set', 'ogctb3', 'name', 'eth3', 'up']]);
+      expect((await readNetns({ pid })).links.find((l) => l.ifname === 'eth3')?.flags).toContain('UP');
+      expect(activity.list().map((e) => [e.argv?.slice(2).join(' '), e.container])).toEqual([
+        ['ip link add ogvtb3 type veth peer name ogctb3', undefined],
+        [`ip link set ogctb3 netns ${pid}`, undefined],
+        ['ip link set ogctb3 name eth3 up', 'c3'],
+      ]);
+      idle.cancel();
+      // A failing line of a batch started ahead is thrown as that command's failure, like any other.
+      const failing = startIpBatch(activity, ns);
+      const error = await failing.run([['link', 'set', 'ognosuch', 'up']]).catch((e: unknown) => e);
+      expect((error as CommandFailedError).argv.join(' ')).toBe(`nsenter --net=/proc/${pid}/ns/net ip link set ognosuch up`);
+      expect(activity.list().map((e) => e.ok)).toEqual([true, true, true, false]);
+    } finally {
+      idle.cancel();
+      spawnSync('ip', ['-n', NS, 'link', 'del', 'ogvtb3']);
+    }
   });
 
   it('refuses a token iproute2 would split or read as a quote or comment', async () => {

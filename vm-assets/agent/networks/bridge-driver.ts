@@ -1,13 +1,13 @@
 // The kernel driver of a bridge network, in netavark's shape: validate what exists, set up, tear
 // down — the bridge with its gateway address, each container's veth pair (machine end on the
-// bridge, the other end moved into the container, renamed ethN, addressed, routed) and the
-// container's /etc/hosts mount. It decides nothing (the manager and the plan do): it is told what
+// bridge, the other end moved into the container, renamed ethN, addressed, routed); the
+// container's /etc/hosts is bound by the init helper (NetworkManager.hostsFileFor). It decides nothing (the manager and the plan do): it is told what
 // to make and makes it, with as few processes as the kernel's tools allow, while the activity log
 // still shows every kernel step as the command line it equals.
 //
 // A veth costs two processes: one `ip -batch` on the machine side (create the pair, enslave and
 // raise the machine end, move the other end) and one in the container's netns (rename and raise,
-// address, default route). Teardown reads what is left from /proc (a stopped container's netns
+// address, default route), the latter spawned at once so that it is ready when its end arrives. Teardown reads what is left from /proc (a stopped container's netns
 // took its veth pair with it: usually nothing is) and spawns only for what is there. Teardown never throws: it collects what failed, logs it, and goes on,
 // so one stuck link does not leave the next behind; running it twice is harmless.
 import { readFile } from 'node:fs/promises';
@@ -17,8 +17,7 @@ import { parseCidr } from '../../../shared/networks.js';
 import type { ActivityLog, ActivityScope } from '../activity/activity-log.js';
 import { CommandFailedError } from '../activity/activity-log.js';
 import type { Logger } from '../daemon/logger.js';
-import { inNetns, runIpBatch } from './commands.js';
-import { prepareHostsTarget } from './hosts-file.js';
+import { inNetns, runIpBatch, startIpBatch } from './commands.js';
 import { linkNames, readLinks, type IpLink, type NetnsView } from './kernel.js';
 import type { Attachment, NetworkRecord } from './state.js';
 
@@ -76,14 +75,21 @@ export class BridgeDriver {
       ['link', 'set', attachment.hostVeth, 'master', network.bridge, 'up'],
       ['link', 'set', attachment.peerTemp, 'netns', String(pid)],
     ];
+    // The container side's process starts now and waits for its lines: its spawn overlaps the machine side's work.
+    const inside = startIpBatch(this.activity, inNetns(pid), scope);
     try {
       await runIpBatch(this.activity, [], machine, scope);
     } catch (error) {
       // A crash's leftover of the same name (the daemon died before it could reap): reap and retry once.
-      if (!(error instanceof CommandFailedError && error.argv.includes('add') && /exists/i.test(error.stderr))) throw error;
-      const left = await this.teardownVeths([attachment], scope);
-      if (left.length > 0) throw error;
-      await runIpBatch(this.activity, [], machine, scope);
+      const retry = error instanceof CommandFailedError && error.argv.includes('add') && /exists/i.test(error.stderr);
+      if (!retry || (await this.teardownVeths([attachment], scope)).length > 0) {
+        inside.cancel();
+        throw error;
+      }
+      await runIpBatch(this.activity, [], machine, scope).catch((again: unknown) => {
+        inside.cancel();
+        throw again;
+      });
     }
     const prefix = parseCidr(network.subnet).prefix;
     const container = [
@@ -91,7 +97,7 @@ export class BridgeDriver {
       ['addr', 'add', `${attachment.ip}/${prefix}`, 'dev', attachment.iface],
     ];
     if (defaultRoute) container.push(['route', 'add', 'default', 'via', network.gateway]);
-    await runIpBatch(this.activity, inNetns(pid), container, scope);
+    await inside.run(container);
   }
 
   /**
@@ -128,21 +134,6 @@ export class BridgeDriver {
   /** Makes a running container's veth a port of its bridge again (the bridge was re-created under it). */
   async reattach(hostVeth: string, bridge: string, scope: ActivityScope): Promise<void> {
     await this.activity.run(['ip', 'link', 'set', hostVeth, 'master', bridge, 'up'], scope);
-  }
-
-  // ---- hosts file ----------------------------------------------------------------------------
-
-  /**
-   * Mounts the agent's hosts file over the container's /etc/hosts, inside the container's mount
-   * namespace, before its command runs. The init helper made that namespace rprivate as soon as it
-   * made it (vm-assets/init/container.c), so the bind cannot propagate back to the machine's copy
-   * of the rootfs (where / is shared, as under systemd) and keep it busy at unmount.
-   */
-  async mountHosts(pid: number, rootfs: string, file: string, scope: ActivityScope): Promise<void> {
-    const target = await prepareHostsTarget(rootfs);
-    if (target === undefined) return;
-    const mnt = ['nsenter', `--mount=/proc/${pid}/ns/mnt`];
-    await this.activity.run([...mnt, 'mount', '--bind', file, target], scope);
   }
 
   // ---- helpers -------------------------------------------------------------------------------

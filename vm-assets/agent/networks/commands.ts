@@ -17,8 +17,14 @@ export class QuietCommandError extends Error {
   }
 }
 
-/** Runs an argv without recording it; rejects on a non-zero exit or after timeoutMs. */
-export function readCommand(argv: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<string> {
+/**
+ * Runs an argv without recording it; rejects on a non-zero exit or after timeoutMs. input may be a
+ * promise: the process starts now and gets its stdin when it settles (see startIpBatch).
+ */
+export function readCommand(
+  argv: readonly string[],
+  options: { input?: string | Promise<string>; timeoutMs?: number } = {},
+): Promise<string> {
   const [command, ...args] = argv;
   if (command === undefined) return Promise.reject(new Error('empty argv'));
   return new Promise((resolve, reject) => {
@@ -38,7 +44,7 @@ export function readCommand(argv: readonly string[], options: { input?: string; 
       else reject(new QuietCommandError(argv, code, stderr));
     });
     child.stdin.on('error', () => undefined);
-    child.stdin.end(options.input ?? '');
+    void Promise.resolve(options.input ?? '').then((input) => child.stdin.end(input));
   });
 }
 
@@ -116,6 +122,14 @@ export function parseJsonSequence(text: string): unknown[] {
 /** A batch line's token: iproute2 splits batch lines on blanks and reads quotes and `#`, so none may appear. */
 const BATCH_TOKEN = /^[^\s"'#\\]+$/;
 
+/** An `ip -batch -` process started ahead of its lines (the spawn overlaps other work); see startIpBatch. */
+export interface IpBatch {
+  /** Sends the lines, waits for the process, records each line; throws the failing line's error. */
+  run(lines: ReadonlyArray<readonly string[]>): Promise<void>;
+  /** Ends the process with no lines (nothing is recorded). */
+  cancel(): void;
+}
+
 /**
  * Runs several `ip` commands in one process (`ip -batch -`, behind the same namespace prefix),
  * and records each line in the activity log as the command it equals (`[...prefix, 'ip', ...line]`),
@@ -130,33 +144,64 @@ export async function runIpBatch(
   scope: ActivityScope = {},
 ): Promise<void> {
   if (lines.length === 0) return;
+  checkBatchLines(lines);
+  await startIpBatch(activity, prefix, scope).run(lines);
+}
+
+function checkBatchLines(lines: ReadonlyArray<readonly string[]>): void {
   for (const line of lines)
     if (line.length === 0 || !line.every((token) => BATCH_TOKEN.test(token))) throw new Error(`not a batch line: ${line.join(' ')}`);
-  const started = performance.now();
-  let failure: { line: number; error: Error; stderr: string; code: number | null } | undefined;
-  try {
-    await readCommand([...prefix, 'ip', '-batch', '-'], { input: lines.map((line) => `${line.join(' ')}\n`).join('') });
-  } catch (error) {
-    const stderr = error instanceof QuietCommandError ? error.stderr : '';
-    const named = /Command failed -:(\d+)/.exec(stderr);
-    const line = named?.[1] ? Math.min(Math.max(Number(named[1]) - 1, 0), lines.length - 1) : 0;
-    failure = {
-      line,
-      error: error instanceof Error ? error : new Error(String(error)),
-      stderr: stderr.replace(/^Command failed -:\d+\s*$/m, '').trim(),
-      code: error instanceof QuietCommandError ? error.code : null,
-    };
-  }
-  const ran = failure === undefined ? lines.length : failure.line + 1;
-  const share = (performance.now() - started) / ran;
-  for (const [index, line] of lines.slice(0, ran).entries()) {
-    const argv = [...prefix, 'ip', ...line];
-    if (failure?.line !== index) {
-      activity.record({ kind: 'command', argv, ok: true, durationMs: share, ...scope });
-      continue;
-    }
-    const error = failure.error instanceof QuietCommandError ? new CommandFailedError(argv, failure.code, failure.stderr) : failure.error;
-    activity.record({ kind: 'command', argv, ok: false, error: error.message, durationMs: share, ...scope });
-    throw error;
-  }
+}
+
+/**
+ * Starts `ip -batch -` now and gives it its lines later: a veth's container side is spawned (the
+ * nsenter and ip execs, the netlink socket opened in the container's netns) while the machine side
+ * still runs, and only the lines wait for the pair to arrive. The time recorded runs from the lines.
+ */
+export function startIpBatch(activity: ActivityLog, prefix: readonly string[], scope: ActivityScope = {}): IpBatch {
+  let send: (input: string) => void = () => undefined;
+  const input = new Promise<string>((resolve) => (send = resolve));
+  const result = readCommand([...prefix, 'ip', '-batch', '-'], { input });
+  // Settled by run() or dropped by cancel(); never an unhandled rejection in between.
+  result.catch(() => undefined);
+  return {
+    cancel: () => send(''),
+    run: async (lines) => {
+      try {
+        checkBatchLines(lines);
+      } catch (error) {
+        send('');
+        throw error;
+      }
+      const started = performance.now();
+      send(lines.map((line) => `${line.join(' ')}\n`).join(''));
+      let failure: { line: number; error: Error; stderr: string; code: number | null } | undefined;
+      try {
+        await result;
+      } catch (error) {
+        const stderr = error instanceof QuietCommandError ? error.stderr : '';
+        const named = /Command failed -:(\d+)/.exec(stderr);
+        const line = named?.[1] ? Math.min(Math.max(Number(named[1]) - 1, 0), lines.length - 1) : 0;
+        failure = {
+          line,
+          error: error instanceof Error ? error : new Error(String(error)),
+          stderr: stderr.replace(/^Command failed -:\d+\s*$/m, '').trim(),
+          code: error instanceof QuietCommandError ? error.code : null,
+        };
+      }
+      const ran = failure === undefined ? lines.length : failure.line + 1;
+      const share = (performance.now() - started) / ran;
+      for (const [index, line] of lines.slice(0, ran).entries()) {
+        const argv = [...prefix, 'ip', ...line];
+        if (failure?.line !== index) {
+          activity.record({ kind: 'command', argv, ok: true, durationMs: share, ...scope });
+          continue;
+        }
+        const error =
+          failure.error instanceof QuietCommandError ? new CommandFailedError(argv, failure.code, failure.stderr) : failure.error;
+        activity.record({ kind: 'command', argv, ok: false, error: error.message, durationMs: share, ...scope });
+        throw error;
+      }
+    },
+  };
 }

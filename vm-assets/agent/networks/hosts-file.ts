@@ -3,7 +3,7 @@
 // agent's state dir and is bind-mounted over the container's /etc/hosts before the container runs
 // anything, so later updates are plain writes to a file the agent owns — never a write through the
 // container's (untrusted, changeable) root filesystem.
-import { lstat, mkdir, open, rm, unlink } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { splitHostMapping } from '../../../shared/run-options.js';
 import type { ContainerNetworks, NetworkState } from './state.js';
@@ -43,34 +43,6 @@ export async function removeHostsFile(path: string): Promise<void> {
   await rm(path, { force: true });
 }
 
-/**
- * Makes `<rootfs>/etc/hosts` a plain file to mount over. Called only while nothing of the
- * container runs (between its creation and its command), so the checks cannot be raced: /etc
- * must be a real directory (a symlink could point anywhere on the machine), and a symlink or
- * other non-file at /etc/hosts is replaced by an empty file in the container's upper layer.
- * Returns the mount target, or undefined when /etc is not a directory (no hosts file then).
- */
-export async function prepareHostsTarget(rootfs: string): Promise<string | undefined> {
-  const etc = join(rootfs, 'etc');
-  // Absent (or unreadable) means: make it; the mkdir then says what is wrong.
-  const etcStat = await lstat(etc).catch(() => undefined);
-  if (etcStat === undefined) await mkdir(etc, { mode: 0o755 });
-  else if (!etcStat.isDirectory()) return undefined;
-  const target = join(etc, 'hosts');
-  // Absent: created below with O_EXCL, which fails loudly if that was wrong.
-  const stat = await lstat(target).catch(() => undefined);
-  if (stat && !stat.isFile()) {
-    if (stat.isDirectory()) return undefined;
-    await unlink(target);
-  }
-  if (!stat || !stat.isFile()) {
-    // O_EXCL|O_NOFOLLOW: created here, never through a link.
-    const handle = await open(target, 'wx', 0o644);
-    await handle.close();
-  }
-  return target;
-}
-
 /** Who is on which network, as the hosts files need it: the records, and which containers run (id → pid). */
 export interface HostsView {
   state: NetworkState;
@@ -85,6 +57,14 @@ export class HostsFiles {
 
   path(id: string): string {
     return join(this.dir, id);
+  }
+
+  /** Makes this container's file if it is missing (keeping its inode and content if not), for the helper to bind. */
+  async prepare(id: string): Promise<string> {
+    const path = this.path(id);
+    // 'a': created when absent, never truncated (a running container's bind may hold it).
+    await (await open(path, 'a', 0o644)).close();
+    return path;
   }
 
   /** Rewrites the hosts files of these containers when their content changed (force: even when not running, or unchanged). */

@@ -413,8 +413,19 @@ export class NetworkManager {
     this.changed('container.create');
   }
 
-  /** The hook between the container's process being created and its command starting: its network (rootfs: its mounted root, for /etc/hosts). */
-  async beforeStart(record: ContainerRecord, pid: number, rootfs: string): Promise<void> {
+  /**
+   * The hosts file of a container that will have a network, made (empty) before its process is:
+   * the init helper binds it over /etc/hosts while it sets up the root, as it does resolv.conf, so
+   * no process is spawned to mount it; beforeStart writes its content in place before the command runs.
+   */
+  async hostsFileFor(record: ContainerRecord): Promise<string | undefined> {
+    const known = this.state.containers[record.id];
+    const attached = known ? known.attachments.length > 0 : planNetworks(record.spec, this.state.networks).networks.length > 0;
+    return attached ? this.hosts.prepare(record.id) : undefined;
+  }
+
+  /** The hook between the container's process being created and its command starting: its network. */
+  async beforeStart(record: ContainerRecord, pid: number): Promise<void> {
     const scope: ActivityScope = { container: record.name };
     const known = this.state.containers[record.id];
     if (known && known.attachments.length === 0 && known.ports.length === 0) {
@@ -434,8 +445,12 @@ export class NetworkManager {
       return membership;
     });
     let newNetworks = false;
+    let rules: Promise<void> | undefined;
     try {
       for (const attachment of membership.attachments) newNetworks = (await this.materialize(attachment.networkId)) || newNetworks;
+      // The port rules need the claimed addresses, not the veths: the packet filter's processes run
+      // while the veths are made. Handled here so a veth failure first leaves no unhandled rejection.
+      if (membership.ports.length > 0 || newNetworks) (rules = this.syncFirewall()).catch(() => undefined);
       // lo is already up: the init helper raised it when it made the namespace (no spawn per start).
       for (const [index, attachment] of membership.attachments.entries()) {
         const network = this.networkById(attachment.networkId);
@@ -443,18 +458,21 @@ export class NetworkManager {
           throw new OnggiError(ErrorCode.NotFound, 'not_found', `network ${attachment.networkId.slice(0, 12)} no longer exists`);
         await this.driver.setupVeth(pid, attachment, network, index === 0, { ...scope, network: network.name });
       }
-      if (membership.attachments.length > 0) {
-        await this.hosts.update(this.view, [record.id], true);
-        await this.driver.mountHosts(pid, rootfs, this.hosts.path(record.id), scope);
-      }
+      // Written in place: the init helper bound this file over /etc/hosts already (hostsFileFor).
+      if (membership.attachments.length > 0) await this.hosts.update(this.view, [record.id], true);
       await this.hosts.update(
         this.view,
         sharingWith(this.view, record.id).filter((id) => id !== record.id),
       );
-      if (membership.ports.length > 0 || newNetworks) await this.syncFirewall();
+      await rules;
     } catch (error) {
       this.active.delete(record.id);
       await this.driver.teardownVeths(membership.attachments, scope);
+      // Its published ports may have got their rules before a veth step failed: not for a container that does not run.
+      if (rules && membership.ports.length > 0)
+        await this.syncFirewall().catch((undo: unknown) =>
+          this.log.error(`container ${record.name}: port rules not removed after a failed start`, undo),
+        );
       throw error;
     }
     this.netnsNames?.register(record.id, record.name, pid);

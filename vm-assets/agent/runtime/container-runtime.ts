@@ -89,6 +89,8 @@ export interface RuntimeOptions {
   userns?: UsernsRuntime;
   /** Where a container can reach the agent's DNS forwarder (its first network's gateway), for a machine whose only name server is on loopback. */
   dnsForwarderAddress?: (record: ContainerRecord) => string | undefined;
+  /** The file the helper binds over a networked container's /etc/hosts (made before it starts), or undefined for none. */
+  hostsFile?: (record: ContainerRecord) => Promise<string | undefined>;
 }
 
 const RESTART_LIMIT = 10;
@@ -449,6 +451,7 @@ export class ContainerRuntime {
       record.spec,
       this.options.dnsForwarderAddress?.(record),
     );
+    const hostsFile = await this.options.hostsFile?.(record);
     record.stoppedByUser = false;
     // From here on a daemon that dies leaves things half made: recovery must know a start was under way.
     record.startPending = true;
@@ -483,6 +486,7 @@ export class ContainerRuntime {
         ...(record.mounts.length > 0 ? { mounts: helperMounts(record.mounts, this.options.volumes) } : {}),
         ...consoleOptions(record.spec, paths, options),
         resolvConf,
+        ...(hostsFile === undefined ? {} : { hostsFile }),
         ...helperRunOptions(record.spec),
         ...helperPrivilegeOptions(record.spec, devices.nodes),
         ...usernsRunOptions(record.userns, overlay),

@@ -73,6 +73,8 @@ export interface RunSpec extends ProcessSettings {
   attachWaitMs?: number;
   /** A file bind-mounted at the container's /etc/resolv.conf (a symlink there is replaced inside the root, never followed out). */
   resolvConf?: string;
+  /** A file bind-mounted at the container's /etc/hosts the same way: the agent's hosts file for a networked container. */
+  hostsFile?: string;
   /** Mount the root filesystem read-only (`--read-only`); the kernel filesystems and /etc files on it keep their modes. */
   readOnlyRootfs?: boolean;
   /** /dev/shm's size in bytes; default 64 MiB. */

@@ -256,6 +256,17 @@ describe('--userns=auto (real kernel)', () => {
     expect(userns.allocator.ranges().size).toBeLessThanOrEqual(1);
   });
 
+  it("binds the agent's hosts file over /etc/hosts, opened before the helper became the namespace's root", async () => {
+    // In the state dir (0700, the machine's root's): by path, the container's root could not reach it.
+    const hosts = join(root, 'hosts-userns');
+    await writeFile(hosts, '10.89.0.7\tpeer-from-agent\n');
+    const { runtime } = await newRuntime('hosts', 'onggi:9000000:65536\n', new ActivityLog(), { hostsFile: async () => hosts });
+    expect((await stat(root)).mode & 0o777).toBe(0o700);
+    const result = await run(runtime, { command: ['cat', '/etc/hosts'] });
+    expect(result).toMatchObject({ exitCode: 0, out: '10.89.0.7\tpeer-from-agent\n' });
+    await runtime.remove(result.id);
+  });
+
   it("follows the machine's default when the run does not say, and --userns=host still shares the machine's", async () => {
     const { runtime } = await newRuntime('default', 'onggi:8000000:65536\n');
     expect(await runtime.usernsDefault()).toEqual({ mode: 'host' });
