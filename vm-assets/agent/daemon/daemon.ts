@@ -153,6 +153,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of clients) socket.destroy();
       await closed;
+      // The journal's last lines (written in batches) before the process exits.
+      await activity.flushed();
       // Only remove the pid file if it is still ours (a newer daemon may have replaced us).
       const current = await readFile(pidFile, 'utf8').catch(() => '');
       // shutting down: a pid file already gone is the goal
