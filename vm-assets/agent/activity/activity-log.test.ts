@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { until } from '../../../build/testing/until.js';
 import { ActivityLog } from './activity-log.js';
 
 describe('the activity journal', () => {
@@ -27,5 +28,21 @@ describe('the activity journal', () => {
     const lines = (await readFile(journal, 'utf8')).trimEnd().split('\n');
     expect(lines.map((line) => (JSON.parse(line) as { id: number }).id)).toEqual(recorded);
     expect(recorded).toHaveLength(1000);
+  });
+
+  it('lands entries in the journal in the order they were recorded, however many come at once', async () => {
+    const journal = join(dir, 'activity.jsonl');
+    const log = new ActivityLog(journal);
+    const recorded = Array.from(
+      { length: 2000 },
+      (_, i) => log.record({ kind: 'command', argv: ['mkdir', '-p', `/x/${i}`], ok: true, durationMs: 0 }).id,
+    );
+    // Read as a reader after a crash would: whatever the file holds once all of it is there.
+    const lines = await until(
+      async () => (await readFile(journal, 'utf8').catch(() => '')).split('\n').filter(Boolean),
+      (read) => read.length >= recorded.length,
+      'every entry in the journal',
+    );
+    expect(lines.map((line) => (JSON.parse(line) as { id: number }).id)).toEqual(recorded);
   });
 });
