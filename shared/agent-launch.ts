@@ -7,7 +7,7 @@
 //   top of its heap (its dynamic threshold grows to 64 MiB). A fixed 128 KiB gives it back:
 //   -10 / -1 MiB (Node 24's ~10 MiB malloc heap is live, not free). Cost: a trim syscall now and then.
 // - --max-semi-space-size=1 (MiB): V8's young generation stays at 2 x 1 MiB instead of growing to
-//   2 x 4 MiB at start-up and 2 x 16 under load: -4.5 / -4.8 MiB idle, ~-35 MiB with 100
+//   2 x 4 MiB at start-up and 2 x 16 under load: -4.5 / -4.8 MiB idle, ~-30 MiB with 100
 //   containers starting. Cost: more scavenges, ~0.1-0.25 s of GC in 100 concurrent starts
 //   (profiles on a loaded machine), about what the cheaper forks of a smaller process save.
 // Not used: --no-opt (-4.5 MiB, but following a log flood took 52 % of a core instead of 20 %);
