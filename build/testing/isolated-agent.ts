@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { removeCgroupParent, testCgroupParent } from './cgroup-sandbox.js';
 import { unmountUnder } from './mounts.js';
 import { removeNetnsNames, testNetnsPrefix } from './netns-names.js';
+import { AGENT_DAEMON_ENV, AGENT_DAEMON_NODE_FLAGS } from '../../shared/agent-launch.js';
 
 // import.meta.dirname, not __dirname: Playwright loads these helpers as ES modules too.
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
@@ -97,6 +98,8 @@ export function spawnDaemon(
   const argv = [
     ...wrapper,
     process.execPath,
+    // As every launcher starts it: the bench's idle RSS is the one a machine pays.
+    ...AGENT_DAEMON_NODE_FLAGS,
     entry,
     'daemon',
     '--socket',
@@ -108,7 +111,7 @@ export function spawnDaemon(
   ];
   const child = spawn(argv[0] ?? process.execPath, argv.slice(1), {
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-    env: sandbox.env,
+    env: { ...sandbox.env, ...AGENT_DAEMON_ENV },
   });
   return new Promise((resolve, reject) => {
     let err = '';

@@ -14,6 +14,7 @@ import { startSshd, type Sshd } from '../../../build/testing/sshd.js';
 import { stageRuntime } from '../../../build/runtime.mjs';
 import type { HostEvent } from '../../../shared/host-api.js';
 import type { SystemInfo } from '../../../shared/system-info.js';
+import { AGENT_DAEMON_ENV, AGENT_DAEMON_NODE_FLAGS } from '../../../shared/agent-launch.js';
 import { createHostCore, type HostCore } from '../host-core.js';
 import { SshMachine } from '../machines/ssh/ssh-machine.js';
 import { fingerprint } from '../machines/ssh/known-hosts.js';
@@ -168,10 +169,12 @@ describe('onggi machine add ssh + deploy over a real sshd', () => {
     const runtime = JSON.parse(await readFile(join(BUNDLES_DIR, 'runtime-linux-x64.json'), 'utf8')) as { id: string };
     const argv = (await readFile(`/proc/${info.agent.pid}/cmdline`, 'utf8')).split('\0');
     expect(argv[0]).toBe(join(remote.installRoot, 'runtime', runtime.id, 'bin/node'));
+    // Launched by the supervisor as shared/agent-launch.ts says: its Node flags, its malloc setting.
+    expect(argv.slice(1, 1 + AGENT_DAEMON_NODE_FLAGS.length)).toEqual(AGENT_DAEMON_NODE_FLAGS);
+    const environ = (await readFile(`/proc/${info.agent.pid}/environ`, 'utf8')).split('\0');
+    for (const [name, value] of Object.entries(AGENT_DAEMON_ENV)) expect(environ).toContain(`${name}=${value}`);
     // Isolated like every test agent: containers go under the test's own cgroup parent.
-    expect((await readFile(`/proc/${info.agent.pid}/environ`, 'utf8')).split('\0')).toContain(
-      `ONGGI_CGROUP_PARENT=${isolation.cgroupParent}`,
-    );
+    expect(environ).toContain(`ONGGI_CGROUP_PARENT=${isolation.cgroupParent}`);
     // Every existing command takes --machine: the registry knows the machine.
     const ps = onggi('ps', '--all', '--json', '--machine', 'box');
     expect(ps.stderr).toBe('');

@@ -1,5 +1,9 @@
 // The POSIX sh scripts deploy runs on the machine. They are constants: every value reaches them as
 // a positional argument ("$1"…), quoted word by word (shellCommand), never spliced into the text.
+// (The daemon's Node flags and environment are constants of shared/agent-launch.ts, checked there.)
+import { agentDaemonLaunchWords } from '../../../shared/agent-launch.js';
+
+const LAUNCH = agentDaemonLaunchWords();
 
 /**
  * Installs uploaded parts as root. Arguments: ROOT, then per part KIND ID SHA256 FILE FORMAT.
@@ -60,7 +64,7 @@ while :; do
   # Another supervisor took over (a newer activation): this one bows out.
   [ "$(cat "$run/supervisor.pid" 2>/dev/null)" = "$$" ] || exit 0
   started=$(date +%s)
-  "$node" "$agent" daemon --socket "$sock" --state "$state" &
+  ${LAUNCH.env.join(' ')} "$node" ${LAUNCH.flags.join(' ')} "$agent" daemon --socket "$sock" --state "$state" &
   child=$!
   wait "$child"
   status=$?
@@ -84,7 +88,8 @@ export function systemdUnit(node: string, agent: string, socket: string, state: 
     'After=network-online.target',
     '',
     '[Service]',
-    `ExecStart=${node} ${agent} daemon --socket ${socket} --state ${state}`,
+    ...LAUNCH.env.map((word) => `Environment=${word}`),
+    `ExecStart=${[node, ...LAUNCH.flags, agent].join(' ')} daemon --socket ${socket} --state ${state}`,
     'Restart=always',
     'RestartSec=2',
     // Containers outlive the agent: a restart must signal the daemon only, not its cgroup.
@@ -128,7 +133,7 @@ stop_background() {
 if [ "$mode" = systemd ]; then
   [ -f "$run/supervisor.pid" ] && stop_background
   printf '%s\\n' '[Unit]' 'Description=Onggi agent' 'After=network-online.target' '' '[Service]' \\
-    "ExecStart=$node $agent daemon --socket $sock --state $state" 'Restart=always' 'RestartSec=2' 'KillMode=process' '' \\
+    ${LAUNCH.env.map((word) => `'Environment=${word}'`).join(' ')} "ExecStart=$node ${LAUNCH.flags.join(' ')} $agent daemon --socket $sock --state $state" 'Restart=always' 'RestartSec=2' 'KillMode=process' '' \\
     '[Install]' 'WantedBy=multi-user.target' > "$unit.tmp"
   mv -f "$unit.tmp" "$unit"
   systemctl daemon-reload

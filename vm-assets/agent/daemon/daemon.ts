@@ -155,6 +155,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       await closed;
       // No request can come in now: let a start or stop in hand finish, rather than leave it cut short.
       if (!(runtime instanceof Error)) await runtime.close();
+      // The journal's last lines (written in batches) before the process exits.
+      await activity.flushed();
       // Only remove the pid file if it is still ours (a newer daemon may have replaced us).
       const current = await readFile(pidFile, 'utf8').catch(() => '');
       // shutting down: a pid file already gone is the goal

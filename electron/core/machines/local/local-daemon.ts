@@ -10,6 +10,7 @@ import { OnggiError, errorMessage } from '../../../../shared/errors.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
 import { AgentLink } from '../../agent/agent-link.js';
 import { readAgentBundle } from '../../agent/agent-bundle.js';
+import { AGENT_DAEMON_ENV, AGENT_DAEMON_NODE_FLAGS } from '../../../../shared/agent-launch.js';
 
 /** How to run a Node script here: plain Node for the CLI, the Electron binary as Node in the app. */
 export interface NodeRuntime {
@@ -121,6 +122,7 @@ async function startDaemon(options: LocalDaemonOptions, entry: string): Promise<
       options.nodeRuntime.command,
       [
         ...(options.nodeRuntime.args ?? []),
+        ...AGENT_DAEMON_NODE_FLAGS,
         entry,
         'daemon',
         '--socket',
@@ -135,7 +137,7 @@ async function startDaemon(options: LocalDaemonOptions, entry: string): Promise<
         detached: true,
         windowsHide: true,
         stdio: ['ignore', logFd, logFd, 'pipe'],
-        env: { ...process.env, ...options.nodeRuntime.env },
+        env: { ...process.env, ...AGENT_DAEMON_ENV, ...options.nodeRuntime.env },
       },
     );
     const timeoutMs = options.startTimeoutMs ?? 15_000;
