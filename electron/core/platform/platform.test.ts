@@ -273,6 +273,23 @@ describe('messages that differ per OS', () => {
 });
 
 describe('dockerEndpoint', () => {
+  it("moves a socket path too long for bind(2) (macOS: 103 bytes) to the account's private TMPDIR, hashing a long name; refuses without one", () => {
+    const tmp = '/var/folders/zz/zyxvpxvq6csfxvn_n0000000000000/T/';
+    const mac = factsFor('darwin', 'arm64', { TMPDIR: tmp });
+    expect(dockerEndpoint(mac, dataDir(mac), 'vm').listen).toBe('/Users/jo/Library/Application Support/Onggi/docker/vm.sock');
+    // A long account name: the machine's own name still fits in TMPDIR.
+    const longHome = { ...mac, homedir: '/Users/jo-with-a-rather-long-account-name-indeed' };
+    expect(Buffer.byteLength(`${dataDir(longHome)}/docker/web-server-01.sock`)).toBeGreaterThan(103);
+    expect(dockerEndpoint(longHome, dataDir(longHome), 'web-server-01').listen).toBe(`${tmp}onggi-docker/web-server-01.sock`);
+    // The longest machine name: hashed, each name its own socket.
+    const hashed = dockerEndpoint(mac, dataDir(mac), 'm'.repeat(63)).listen;
+    expect(hashed).toMatch(/^\/var\/folders\/.*\/onggi-docker\/[0-9a-f]{16}\.sock$/);
+    expect(Buffer.byteLength(hashed)).toBeLessThanOrEqual(103);
+    expect(dockerEndpoint(mac, dataDir(mac), 'm'.repeat(62)).listen).not.toBe(hashed);
+    const noTmp = factsFor('darwin');
+    expect(() => dockerEndpoint(noTmp, dataDir(noTmp), 'm'.repeat(63))).toThrow(/longer than the 103 bytes/);
+  });
+
   it('is a socket in the data folder on Linux and macOS (quoted for the shell), a named pipe on Windows (PowerShell)', () => {
     const linux = factsFor('linux');
     expect(dockerEndpoint(linux, dataDir(linux), 'web')).toEqual({

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { homedir, userInfo } from 'node:os';
 import path from 'node:path';
 
@@ -119,13 +120,40 @@ export interface DockerEndpoint {
   envLine: string;
 }
 
+/** The longest path bind(2) takes for a unix socket (sun_path less its NUL). */
+const SOCKET_PATH_MAX = { darwin: 103, linux: 107 } as const;
+
+/**
+ * The socket in the data folder, unless that path is longer than a unix socket's may be (a long
+ * home or machine name; macOS allows 103 bytes): then the account's own runtime or temporary
+ * folder (XDG_RUNTIME_DIR, macOS's per-account TMPDIR: private and stable), the machine's name
+ * hashed if need be. Never the shared /tmp, where another account could put its socket first.
+ */
+function dockerSocketPath(facts: PlatformFacts, dataDirectory: string, machine: string): string {
+  const p = desktopPath(facts);
+  const inData = p.join(dataDirectory, 'docker', `${machine}.sock`);
+  const max = SOCKET_PATH_MAX[facts.os === 'darwin' ? 'darwin' : 'linux'];
+  if (Buffer.byteLength(inData) <= max) return inData;
+  const privateDir = facts.env.XDG_RUNTIME_DIR || facts.env.TMPDIR;
+  if (privateDir) {
+    const hashed = createHash('sha256').update(machine).digest('hex').slice(0, 16);
+    for (const name of [machine, hashed]) {
+      const candidate = p.join(privateDir, 'onggi-docker', `${name}.sock`);
+      if (Buffer.byteLength(candidate) <= max) return candidate;
+    }
+  }
+  throw new Error(
+    `the Docker socket of machine ${machine} would be ${inData} (${Buffer.byteLength(inData)} bytes), longer than the ${max} bytes a unix socket path may have, and no private folder with a shorter path is set (XDG_RUNTIME_DIR or TMPDIR)`,
+  );
+}
+
 export function dockerEndpoint(facts: PlatformFacts, dataDirectory: string, machine: string): DockerEndpoint {
   if (facts.os === 'win32') {
     // Pipe names are global to the desktop: the machine's name keeps two machines apart.
     const dockerHost = `npipe:////./pipe/onggi-${machine}`;
     return { listen: `\\\\.\\pipe\\onggi-${machine}`, dockerHost, envLine: `$Env:DOCKER_HOST="${dockerHost}"` };
   }
-  const listen = desktopPath(facts).join(dataDirectory, 'docker', `${machine}.sock`);
+  const listen = dockerSocketPath(facts, dataDirectory, machine);
   const dockerHost = `unix://${listen}`;
   // Single quotes: a data folder with spaces (macOS's Application Support) stays one word.
   return { listen, dockerHost, envLine: `export DOCKER_HOST='${dockerHost.replace(/'/g, `'\\''`)}'` };
