@@ -167,6 +167,10 @@ it('case 15: a shared desktop folder vs the machine’s own disk, and the raw SS
     title: `A shared desktop folder (reverse SFTP → sshfs) vs the machine’s own disk, loopback SSH machine${LABEL ? `, ${LABEL}` : ''}`,
     variants,
     extra,
-    notes: [loadNote(), `${MIB} MiB sequential, ${RUNS} rounds`, 'native reads come from the machine’s page cache; the share’s cross the link'],
+    notes: [
+      loadNote(),
+      `${MIB} MiB sequential, ${RUNS} rounds`,
+      'native reads come from the machine’s page cache; the share’s cross the link',
+    ],
   });
 }, 1_800_000);
