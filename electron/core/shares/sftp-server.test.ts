@@ -157,4 +157,29 @@ describe('serveShare does not buffer without bound for a machine that stops read
     machineSide.end();
     await server.closed;
   });
+
+  it('a session that ends while its requests are held still closes its files', async () => {
+    const [serverSide, machineSide] = duplexPair();
+    const server = serveShare(serverSide, { root: join(dir, 'share'), readOnly: true });
+    const got = replies(machineSide);
+    machineSide.write(packet(1, u32(3)));
+    machineSide.write(packet(3, u32(1), str('/big'), u32(1), u32(0)));
+    const opened = (await until(
+      () => got.find(([type]) => type === 102)?.[1],
+      (body) => body !== undefined,
+      'the handle',
+    )) as Buffer;
+    const handle = opened.subarray(8, 8 + opened.readUInt32BE(4));
+    machineSide.pause();
+    machineSide.write(
+      Buffer.concat(Array.from({ length: 64 }, (_, i) => packet(5, u32(100 + i), str(handle), u64(i * 65536), u32(65536)))),
+    );
+    await until(
+      () => server.held,
+      (held) => held,
+      'the server to hold the requests',
+    );
+    serverSide.destroy();
+    await server.closed; // resolves once the last barrier closed the file
+  });
 });

@@ -114,13 +114,16 @@ export function serveShare(stream: Duplex, options: ShareServerOptions): ShareSe
     { type: 'sftp', incoming: {}, outgoing },
     { server: true, ...(process.env.ONGGI_SHARE_DEBUG ? { debug: (line: string) => console.error(line) } : {}) },
   );
-  // Flow control: pause the machine's input while replies wait to be sent or too much is pending.
+  // Flow control: pause the machine's input while replies wait to be sent (past the stream's
+  // high-water mark: 2 MiB for an SSH channel) or too much is pending.
   const flow = (): void => {
     const full = stream.writableNeedDrain || order.backlog > MAX_BACKLOG;
     if (full && !stream.isPaused()) stream.pause();
     else if (!full && stream.isPaused()) stream.resume();
   };
-  const order = new RequestOrder(() => stream.writableNeedDrain, flow);
+  // Once the session is over nothing waits for a drain that will not come: the last barrier closes the files.
+  let over = false;
+  const order = new RequestOrder(() => !over && stream.writableNeedDrain, flow);
   const handler = new ShareHandler(sftp, options, refused, order);
   handler.listen();
   stream.on('data', (chunk: Buffer) => {
@@ -133,6 +136,7 @@ export function serveShare(stream: Duplex, options: ShareServerOptions): ShareSe
   });
   const closed = new Promise<void>((resolve) => {
     const done = (): void => {
+      over = true;
       outgoing.state = 'closed';
       void handler.closeAll().finally(resolve);
     };
