@@ -116,28 +116,34 @@ function replies(stream: Duplex): Array<[number, Buffer]> {
   return parsed;
 }
 
-describe('serveShare does not buffer without bound for a machine that stops reading', () => {
-  it('holds requests while replies wait to be read, and answers them all once they are', async () => {
-    const CHUNK = 64 * 1024;
-    const READS = 256; // 16 MiB of replies
-    await writeFile(join(dir, 'share', 'big'), Buffer.alloc(CHUNK * READS, 7));
-    const [serverSide, machineSide] = duplexPair();
-    const server = serveShare(serverSide, { root: join(dir, 'share'), readOnly: true });
-    const got = replies(machineSide);
-    machineSide.write(packet(1, u32(3))); // INIT v3
-    machineSide.write(packet(3, u32(1), str('/big'), u32(1), u32(0))); // OPEN for reading, no attributes
-    const opened = (await until(
-      () => got.find(([type]) => type === 102)?.[1],
-      (body) => body !== undefined,
-      'the handle',
-    )) as Buffer;
-    const handle = opened.subarray(8, 8 + opened.readUInt32BE(4));
+const CHUNK = 64 * 1024;
+const READS = 256; // 16 MiB of replies
 
-    // The machine stops reading, then asks for 16 MiB at once.
-    machineSide.pause();
-    machineSide.write(
-      Buffer.concat(Array.from({ length: READS }, (_, i) => packet(5, u32(100 + i), str(handle), u64(i * CHUNK), u32(CHUNK)))),
-    );
+/** A session with `big` opened by hand, whose machine side then stops reading and asks for `reads` chunks at once. */
+async function stalledReader(reads: number) {
+  const [serverSide, machineSide] = duplexPair();
+  const server = serveShare(serverSide, { root: join(dir, 'share'), readOnly: true });
+  const got = replies(machineSide);
+  machineSide.write(packet(1, u32(3))); // INIT v3
+  machineSide.write(packet(3, u32(1), str('/big'), u32(1), u32(0))); // OPEN for reading, no attributes
+  const opened = (await until(
+    () => got.find(([type]) => type === 102)?.[1],
+    (body) => body !== undefined,
+    'the handle',
+  )) as Buffer;
+  const handle = opened.subarray(8, 8 + opened.readUInt32BE(4));
+  machineSide.pause();
+  machineSide.write(
+    Buffer.concat(Array.from({ length: reads }, (_, i) => packet(5, u32(100 + i), str(handle), u64(i * CHUNK), u32(CHUNK)))),
+  );
+  return { serverSide, machineSide, server, got };
+}
+
+describe('serveShare does not buffer without bound for a machine that stops reading', () => {
+  beforeAll(() => writeFile(join(dir, 'share', 'big'), Buffer.alloc(CHUNK * READS, 7)));
+
+  it('holds requests while replies wait to be read, and answers them all once they are', async () => {
+    const { serverSide, machineSide, server, got } = await stalledReader(READS);
     await until(
       () => serverSide.writableLength,
       (buffered) => server.held || buffered >= CHUNK * READS,
@@ -159,21 +165,7 @@ describe('serveShare does not buffer without bound for a machine that stops read
   });
 
   it('a session that ends while its requests are held still closes its files', async () => {
-    const [serverSide, machineSide] = duplexPair();
-    const server = serveShare(serverSide, { root: join(dir, 'share'), readOnly: true });
-    const got = replies(machineSide);
-    machineSide.write(packet(1, u32(3)));
-    machineSide.write(packet(3, u32(1), str('/big'), u32(1), u32(0)));
-    const opened = (await until(
-      () => got.find(([type]) => type === 102)?.[1],
-      (body) => body !== undefined,
-      'the handle',
-    )) as Buffer;
-    const handle = opened.subarray(8, 8 + opened.readUInt32BE(4));
-    machineSide.pause();
-    machineSide.write(
-      Buffer.concat(Array.from({ length: 64 }, (_, i) => packet(5, u32(100 + i), str(handle), u64(i * 65536), u32(65536)))),
-    );
+    const { serverSide, server } = await stalledReader(64);
     await until(
       () => server.held,
       (held) => held,
