@@ -5,8 +5,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Duplex } from 'node:stream';
+import { Duplex, duplexPair } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../../../build/testing/until.js';
 import { serveShare, type ShareServer } from './sftp-server.js';
 import { sshfsSlaveArgs } from './share-mount.js';
 
@@ -75,5 +76,102 @@ describe('serveShare confines the machine to the shared folder', () => {
     await expect(writeFile(join(mountpoint, 'sub', 'made'), 'x')).rejects.toMatchObject({ code: 'EACCES' });
     await expect(rm(join(mountpoint, 'sub', 'file'))).rejects.toMatchObject({ code: 'EACCES' });
     expect(await readFile(join(dir, 'share', 'sub', 'file'), 'utf8')).toBe('hello');
+  });
+});
+
+/** One SFTP packet: uint32 length, then the type byte and the body. */
+function packet(type: number, ...fields: Buffer[]): Buffer {
+  const body = Buffer.concat([Buffer.from([type]), ...fields]);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(body.length);
+  return Buffer.concat([length, body]);
+}
+const u32 = (value: number) => {
+  const buffer = Buffer.alloc(4);
+  buffer.writeUInt32BE(value);
+  return buffer;
+};
+const u64 = (value: number) => {
+  const buffer = Buffer.alloc(8);
+  buffer.writeBigUInt64BE(BigInt(value));
+  return buffer;
+};
+const str = (value: Buffer | string) => {
+  const buffer = Buffer.from(value);
+  return Buffer.concat([u32(buffer.length), buffer]);
+};
+
+/** The packets the server sent, as [type, body] (body after the type byte). */
+function replies(stream: Duplex): Array<[number, Buffer]> {
+  const parsed: Array<[number, Buffer]> = [];
+  let pending = Buffer.alloc(0);
+  stream.on('data', (chunk: Buffer) => {
+    pending = Buffer.concat([pending, chunk]);
+    while (pending.length >= 4 && pending.length >= 4 + pending.readUInt32BE(0)) {
+      const length = pending.readUInt32BE(0);
+      parsed.push([pending[4] ?? 0, pending.subarray(5, 4 + length)]);
+      pending = pending.subarray(4 + length);
+    }
+  });
+  return parsed;
+}
+
+const CHUNK = 64 * 1024;
+const READS = 256; // 16 MiB of replies
+
+/** A session with `big` opened by hand, whose machine side then stops reading and asks for `reads` chunks at once. */
+async function stalledReader(reads: number) {
+  const [serverSide, machineSide] = duplexPair();
+  const server = serveShare(serverSide, { root: join(dir, 'share'), readOnly: true });
+  const got = replies(machineSide);
+  machineSide.write(packet(1, u32(3))); // INIT v3
+  machineSide.write(packet(3, u32(1), str('/big'), u32(1), u32(0))); // OPEN for reading, no attributes
+  const opened = (await until(
+    () => got.find(([type]) => type === 102)?.[1],
+    (body) => body !== undefined,
+    'the handle',
+  )) as Buffer;
+  const handle = opened.subarray(8, 8 + opened.readUInt32BE(4));
+  machineSide.pause();
+  machineSide.write(
+    Buffer.concat(Array.from({ length: reads }, (_, i) => packet(5, u32(100 + i), str(handle), u64(i * CHUNK), u32(CHUNK)))),
+  );
+  return { serverSide, machineSide, server, got };
+}
+
+describe('serveShare does not buffer without bound for a machine that stops reading', () => {
+  beforeAll(() => writeFile(join(dir, 'share', 'big'), Buffer.alloc(CHUNK * READS, 7)));
+
+  it('holds requests while replies wait to be read, and answers them all once they are', async () => {
+    const { serverSide, machineSide, server, got } = await stalledReader(READS);
+    await until(
+      () => serverSide.writableLength,
+      (buffered) => server.held || buffered >= CHUNK * READS,
+      'the server to hold the requests (or to have buffered every reply)',
+    );
+    // What waits on the desktop: what was sent before the machine's side filled, and the reads then running.
+    expect(serverSide.writableLength).toBeLessThan(CHUNK * 24);
+    expect(server.held).toBe(true);
+
+    machineSide.resume();
+    const data = await until(
+      () => got.filter(([type]) => type === 103),
+      (answered) => answered.length === READS,
+      'every read answered',
+    );
+    expect(data.every(([, body]) => body.readUInt32BE(4) === CHUNK && body[8] === 7)).toBe(true);
+    machineSide.end();
+    await server.closed;
+  });
+
+  it('a session that ends while its requests are held still closes its files', async () => {
+    const { serverSide, server } = await stalledReader(64);
+    await until(
+      () => server.held,
+      (held) => held,
+      'the server to hold the requests',
+    );
+    serverSide.destroy();
+    await server.closed; // resolves once the last barrier closed the file
   });
 });

@@ -15,18 +15,32 @@
 // - a read-only share refuses every write, create, remove, rename, attribute change.
 // The check-then-open window (a desktop program swapping a link between the realpath and the
 // open) is the desktop user's own doing on their own files; the machine cannot race it.
-import { constants, promises as fs, type Stats } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
+//
+// Speed (bench case 15): namespace and attribute requests are single system calls made
+// synchronously, in arrival order, as OpenSSH's sftp-server makes them — a thread-pool round trip
+// per stat costs more than the stat. READs and WRITEs go to the thread pool and run together
+// (request-order.ts), so sshfs's pipelined transfers keep the link busy. The machine cannot make
+// the desktop buffer without bound: past a backlog, or while replies wait to be sent, the input is
+// paused, and SSH's flow control holds sshfs back.
+import * as fs from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { isAbsolute, join, posix, relative, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
+import { promisify } from 'node:util';
 import sftpModule from 'ssh2/lib/protocol/SFTP.js';
+import { RequestOrder } from './request-order.js';
 
 /** ssh2's status codes (SFTP v3). */
 const STATUS = { OK: 0, EOF: 1, NO_SUCH_FILE: 2, PERMISSION_DENIED: 3, FAILURE: 4, OP_UNSUPPORTED: 8 } as const;
 const OPEN = { READ: 1, WRITE: 2, APPEND: 4, CREAT: 8, TRUNC: 16, EXCL: 32 } as const;
-/** The largest READ answered at once (the client asks again for the rest). */
-const MAX_READ = 64 * 1024;
-const READDIR_BATCH = 128;
+/** The largest READ answered at once (the client asks again for the rest): below ssh2's 256 KiB packet limit. */
+const MAX_READ = 254 * 1024;
+const READDIR_BATCH = 256;
+/** Requests received but not finished, past which the machine's input is paused. */
+const MAX_BACKLOG = 256;
+
+const read = promisify(fs.read);
+const write = promisify(fs.write);
 
 interface SftpAttrs {
   mode?: number;
@@ -60,8 +74,10 @@ export interface ShareServerOptions {
 export interface ShareServer {
   /** Resolves when the stream ended (the machine's sshfs exited or the link dropped). */
   readonly closed: Promise<void>;
-  /** Requests answered so far (for tests and diagnostics). */
+  /** Requests refused so far (for tests and diagnostics). */
   readonly refused: string[];
+  /** Requests wait because the machine has not read the replies sent (for tests and diagnostics). */
+  readonly held: boolean;
 }
 
 class Refused extends Error {
@@ -98,11 +114,29 @@ export function serveShare(stream: Duplex, options: ShareServerOptions): ShareSe
     { type: 'sftp', incoming: {}, outgoing },
     { server: true, ...(process.env.ONGGI_SHARE_DEBUG ? { debug: (line: string) => console.error(line) } : {}) },
   );
-  const handler = new ShareHandler(sftp, options, refused);
+  // Flow control: pause the machine's input while replies wait to be sent (past the stream's
+  // high-water mark: 2 MiB for an SSH channel) or too much is pending.
+  const flow = (): void => {
+    const full = stream.writableNeedDrain || order.backlog > MAX_BACKLOG;
+    if (full && !stream.isPaused()) stream.pause();
+    else if (!full && stream.isPaused()) stream.resume();
+  };
+  // Once the session is over nothing waits for a drain that will not come: the last barrier closes the files.
+  let over = false;
+  const order = new RequestOrder(() => !over && stream.writableNeedDrain, flow);
+  const handler = new ShareHandler(sftp, options, refused, order);
   handler.listen();
-  stream.on('data', (chunk: Buffer) => sftp.push(chunk));
+  stream.on('data', (chunk: Buffer) => {
+    sftp.push(chunk);
+    flow();
+  });
+  stream.on('drain', () => {
+    order.resume();
+    flow();
+  });
   const closed = new Promise<void>((resolve) => {
     const done = (): void => {
+      over = true;
       outgoing.state = 'closed';
       void handler.closeAll().finally(resolve);
     };
@@ -112,12 +146,18 @@ export function serveShare(stream: Duplex, options: ShareServerOptions): ShareSe
   });
   // A protocol error from the machine ends the session (ssh2 closes the "channel" = the stream).
   sftp.on('error', () => undefined);
-  return { closed, refused };
+  return {
+    closed,
+    refused,
+    get held() {
+      return order.held;
+    },
+  };
 }
 
 interface OpenFile {
   kind: 'file';
-  file: FileHandle;
+  fd: number;
   writable: boolean;
 }
 interface OpenDir {
@@ -129,35 +169,38 @@ interface OpenDir {
 class ShareHandler {
   private readonly handles = new Map<number, OpenFile | OpenDir>();
   private nextHandle = 1;
-  private queue: Promise<void> = Promise.resolve();
-  private realRoot: Promise<string>;
+  private realRoot: string | undefined;
 
   constructor(
     private readonly sftp: SftpServerStream,
     private readonly options: ShareServerOptions,
     private readonly refused: string[],
-  ) {
-    this.realRoot = fs.realpath(options.root);
-  }
+    private readonly order: RequestOrder,
+  ) {}
 
   listen(): void {
-    // Requests are answered one after another, in order, as OpenSSH's sftp-server does: sshfs
-    // pipelines an OPEN with O_CREAT and the LSTAT of the new file and relies on that order.
-    const reply = <A extends unknown[]>(event: string, run: (reqid: number, ...args: A) => Promise<void>): void => {
+    // Every request but READ and WRITE: synchronous, after everything before it (request-order.ts).
+    const reply = <A extends unknown[]>(event: string, run: (reqid: number, ...args: A) => void): void => {
       this.sftp.on(event, ((reqid: number, ...args: A) => {
-        this.queue = this.queue.then(() => run(reqid, ...args).catch((error: unknown) => this.fail(reqid, event, error)));
+        this.order.barrier(() => {
+          try {
+            run(reqid, ...args);
+          } catch (error) {
+            this.fail(reqid, event, error);
+          }
+        });
       }) as unknown as (...args: never[]) => void);
     };
-    reply('REALPATH', async (reqid, path: string) => {
+    reply('REALPATH', (reqid, path: string) => {
       const parts = this.parts(path);
       this.sftp.name(reqid, [{ filename: `/${parts.join('/')}`, longname: `/${parts.join('/')}` }]);
     });
-    reply('STAT', async (reqid, path: string) => this.sftp.attrs(reqid, toAttrs(await fs.stat(await this.followed(path)))));
-    reply('LSTAT', async (reqid, path: string) => this.sftp.attrs(reqid, toAttrs(await fs.lstat(await this.unfollowed(path)))));
-    reply('OPEN', async (reqid, path: string, pflags: number, attrs: SftpAttrs) => {
+    reply('STAT', (reqid, path: string) => this.sftp.attrs(reqid, toAttrs(fs.statSync(this.followed(path)))));
+    reply('LSTAT', (reqid, path: string) => this.sftp.attrs(reqid, toAttrs(fs.lstatSync(this.unfollowed(path)))));
+    reply('OPEN', (reqid, path: string, pflags: number, attrs: SftpAttrs) => {
       const writes = (pflags & (OPEN.WRITE | OPEN.APPEND | OPEN.CREAT | OPEN.TRUNC)) !== 0;
       if (writes) this.writable(`open ${path} for writing`);
-      const target = (pflags & OPEN.CREAT) !== 0 ? await this.creatable(path) : await this.followed(path);
+      const target = (pflags & OPEN.CREAT) !== 0 ? this.creatable(path) : this.followed(path);
       let flags = (pflags & OPEN.WRITE) !== 0 ? ((pflags & OPEN.READ) !== 0 ? constants.O_RDWR : constants.O_WRONLY) : constants.O_RDONLY;
       if (pflags & OPEN.APPEND) flags |= constants.O_APPEND;
       if (pflags & OPEN.CREAT) flags |= constants.O_CREAT;
@@ -165,121 +208,145 @@ class ShareHandler {
       if (pflags & OPEN.EXCL) flags |= constants.O_EXCL;
       // O_NOFOLLOW: a link made at the last component after the check is not followed (where the OS has it).
       if ((pflags & OPEN.CREAT) !== 0 && constants.O_NOFOLLOW) flags |= constants.O_NOFOLLOW;
-      const file = await fs.open(target, flags, attrs.mode !== undefined ? attrs.mode & 0o7777 : 0o644);
-      this.sftp.handle(reqid, this.addHandle({ kind: 'file', file, writable: writes }));
+      const fd = fs.openSync(target, flags, attrs.mode !== undefined ? attrs.mode & 0o7777 : 0o644);
+      this.sftp.handle(reqid, this.addHandle({ kind: 'file', fd, writable: writes }));
     });
-    reply('READ', async (reqid, handle: Buffer, offset: number, length: number) => {
-      const file = this.file(handle);
-      const buffer = Buffer.allocUnsafe(Math.min(length, MAX_READ));
-      const { bytesRead } = await file.file.read(buffer, 0, buffer.length, offset);
-      if (bytesRead === 0) this.sftp.status(reqid, STATUS.EOF);
-      else this.sftp.data(reqid, buffer.subarray(0, bytesRead));
-    });
-    reply('WRITE', async (reqid, handle: Buffer, offset: number, data: Buffer) => {
-      const file = this.file(handle);
-      if (!file.writable) throw denied('the file was not opened for writing');
-      this.writable('write');
-      let written = 0;
-      while (written < data.length) {
-        const { bytesWritten } = await file.file.write(data, written, data.length - written, offset + written);
-        written += bytesWritten;
-      }
-      this.sftp.status(reqid, STATUS.OK);
-    });
-    reply('FSTAT', async (reqid, handle: Buffer) => {
+    // READ and WRITE: on the thread pool, several at once (request-order.ts).
+    this.sftp.on('READ', ((reqid: number, handle: Buffer, offset: number, length: number) => {
+      const size = Math.min(length, MAX_READ);
+      this.order.data({ handle: handleId(handle), start: offset, end: offset + size, write: false }, async () => {
+        try {
+          const file = this.file(handle);
+          const buffer = Buffer.allocUnsafe(size);
+          const { bytesRead } = await read(file.fd, buffer, 0, size, offset);
+          if (bytesRead === 0) this.sftp.status(reqid, STATUS.EOF);
+          else this.sftp.data(reqid, buffer.subarray(0, bytesRead));
+        } catch (error) {
+          this.fail(reqid, 'READ', error);
+        }
+      });
+    }) as unknown as (...args: never[]) => void);
+    this.sftp.on('WRITE', ((reqid: number, handle: Buffer, offset: number, data: Buffer) => {
+      this.order.data({ handle: handleId(handle), start: offset, end: offset + data.length, write: true }, async () => {
+        try {
+          const file = this.file(handle);
+          if (!file.writable) throw denied('the file was not opened for writing');
+          this.writable('write');
+          let written = 0;
+          while (written < data.length) {
+            const { bytesWritten } = await write(file.fd, data, written, data.length - written, offset + written);
+            written += bytesWritten;
+          }
+          this.sftp.status(reqid, STATUS.OK);
+        } catch (error) {
+          this.fail(reqid, 'WRITE', error);
+        }
+      });
+    }) as unknown as (...args: never[]) => void);
+    reply('FSTAT', (reqid, handle: Buffer) => {
       const entry = this.entry(handle);
-      this.sftp.attrs(reqid, toAttrs(entry.kind === 'file' ? await entry.file.stat() : await fs.stat(entry.path)));
+      this.sftp.attrs(reqid, toAttrs(entry.kind === 'file' ? fs.fstatSync(entry.fd) : fs.statSync(entry.path)));
     });
-    reply('FSETSTAT', async (reqid, handle: Buffer, attrs: SftpAttrs) => {
+    reply('FSETSTAT', (reqid, handle: Buffer, attrs: SftpAttrs) => {
       this.writable('change attributes');
       const file = this.file(handle);
-      if (attrs.size !== undefined) await file.file.truncate(attrs.size);
-      if (attrs.mode !== undefined) await file.file.chmod(attrs.mode & 0o7777);
-      if (attrs.atime !== undefined && attrs.mtime !== undefined && !sameTimes(await file.file.stat(), attrs.atime, attrs.mtime)) {
-        await file.file.utimes(attrs.atime, attrs.mtime);
+      if (attrs.size !== undefined) fs.ftruncateSync(file.fd, attrs.size);
+      if (attrs.mode !== undefined) fs.fchmodSync(file.fd, attrs.mode & 0o7777);
+      if (attrs.atime !== undefined && attrs.mtime !== undefined && !sameTimes(fs.fstatSync(file.fd), attrs.atime, attrs.mtime)) {
+        fs.futimesSync(file.fd, attrs.atime, attrs.mtime);
       }
       this.sftp.status(reqid, STATUS.OK);
     });
-    reply('SETSTAT', async (reqid, path: string, attrs: SftpAttrs) => {
-      const target = await this.followed(path);
+    reply('SETSTAT', (reqid, path: string, attrs: SftpAttrs) => {
+      const target = this.followed(path);
       // Times set to what they are already (the change-event touch, share-events.ts) change nothing: allowed read-only too.
-      if (!onlySameTimes(attrs, await fs.stat(target))) this.writable(`change attributes of ${path}`);
-      if (attrs.size !== undefined) await fs.truncate(target, attrs.size);
-      if (attrs.mode !== undefined) await fs.chmod(target, attrs.mode & 0o7777);
-      if (attrs.atime !== undefined && attrs.mtime !== undefined && !sameTimes(await fs.stat(target), attrs.atime, attrs.mtime)) {
-        await fs.utimes(target, attrs.atime, attrs.mtime);
+      if (!onlySameTimes(attrs, fs.statSync(target))) this.writable(`change attributes of ${path}`);
+      if (attrs.size !== undefined) fs.truncateSync(target, attrs.size);
+      if (attrs.mode !== undefined) fs.chmodSync(target, attrs.mode & 0o7777);
+      if (attrs.atime !== undefined && attrs.mtime !== undefined && !sameTimes(fs.statSync(target), attrs.atime, attrs.mtime)) {
+        fs.utimesSync(target, attrs.atime, attrs.mtime);
       }
       this.sftp.status(reqid, STATUS.OK);
     });
-    reply('CLOSE', async (reqid, handle: Buffer) => {
+    reply('CLOSE', (reqid, handle: Buffer) => {
       const entry = this.entry(handle);
-      this.handles.delete(handle.readUInt32BE(0));
-      if (entry.kind === 'file') await entry.file.close();
+      this.handles.delete(handleId(handle));
+      if (entry.kind === 'file') fs.closeSync(entry.fd);
       this.sftp.status(reqid, STATUS.OK);
     });
-    reply('OPENDIR', async (reqid, path: string) => {
-      const target = await this.followed(path);
-      if (!(await fs.stat(target)).isDirectory()) throw new Refused(STATUS.FAILURE, `${path} is not a directory`);
+    reply('OPENDIR', (reqid, path: string) => {
+      const target = this.followed(path);
+      if (!fs.statSync(target).isDirectory()) throw new Refused(STATUS.FAILURE, `${path} is not a directory`);
       this.sftp.handle(reqid, this.addHandle({ kind: 'dir', path: target, entries: undefined }));
     });
-    reply('READDIR', async (reqid, handle: Buffer) => {
+    reply('READDIR', (reqid, handle: Buffer) => {
       const dir = this.entry(handle);
       if (dir.kind !== 'dir') throw new Refused(STATUS.FAILURE, 'not a directory handle');
-      dir.entries ??= ['.', '..', ...(await fs.readdir(dir.path))];
+      dir.entries ??= ['.', '..', ...fs.readdirSync(dir.path)];
       const batch = dir.entries.splice(0, READDIR_BATCH);
       if (batch.length === 0) {
         this.sftp.status(reqid, STATUS.EOF);
         return;
       }
-      const names = await Promise.all(
-        batch.map(async (name) => {
-          // an entry removed since readdir is listed without attributes
-          const stats = await fs.lstat(join(dir.path, name)).catch(() => undefined);
-          return { filename: name, longname: name, ...(stats ? { attrs: toAttrs(stats) } : {}) };
-        }),
-      );
+      const names = batch.map((name) => {
+        // an entry removed since readdir is listed without attributes
+        const stats = fs.lstatSync(join(dir.path, name), { throwIfNoEntry: false });
+        return { filename: name, longname: name, ...(stats ? { attrs: toAttrs(stats) } : {}) };
+      });
       this.sftp.name(reqid, names);
     });
-    reply('REMOVE', async (reqid, path: string) => {
+    reply('REMOVE', (reqid, path: string) => {
       this.writable(`remove ${path}`);
-      await fs.unlink(await this.unfollowed(path));
+      fs.unlinkSync(this.unfollowed(path));
       this.sftp.status(reqid, STATUS.OK);
     });
-    reply('RMDIR', async (reqid, path: string) => {
+    reply('RMDIR', (reqid, path: string) => {
       this.writable(`remove ${path}`);
-      await fs.rmdir(await this.unfollowed(path));
+      fs.rmdirSync(this.unfollowed(path));
       this.sftp.status(reqid, STATUS.OK);
     });
-    reply('MKDIR', async (reqid, path: string, attrs: SftpAttrs) => {
+    reply('MKDIR', (reqid, path: string, attrs: SftpAttrs) => {
       this.writable(`make ${path}`);
-      await fs.mkdir(await this.unfollowed(path), attrs.mode !== undefined ? attrs.mode & 0o7777 : 0o755);
+      fs.mkdirSync(this.unfollowed(path), attrs.mode !== undefined ? attrs.mode & 0o7777 : 0o755);
       this.sftp.status(reqid, STATUS.OK);
     });
-    reply('RENAME', async (reqid, from: string, to: string) => {
+    reply('RENAME', (reqid, from: string, to: string) => {
       this.writable(`rename ${from}`);
-      await fs.rename(await this.unfollowed(from), await this.unfollowed(to));
+      fs.renameSync(this.unfollowed(from), this.unfollowed(to));
       this.sftp.status(reqid, STATUS.OK);
     });
-    reply('READLINK', async (reqid, path: string) => {
-      const link = await fs.readlink(await this.unfollowed(path));
+    reply('READLINK', (reqid, path: string) => {
+      const link = fs.readlinkSync(this.unfollowed(path));
       this.linkTarget(path, link);
       this.sftp.name(reqid, [{ filename: link, longname: link }]);
     });
-    reply('SYMLINK', async (reqid, linkPath: string, target: string) => {
+    reply('SYMLINK', (reqid, linkPath: string, target: string) => {
       this.writable(`make the link ${linkPath}`);
-      const at = await this.unfollowed(linkPath);
+      const at = this.unfollowed(linkPath);
       this.linkTarget(linkPath, target);
-      await fs.symlink(target, at);
+      fs.symlinkSync(target, at);
       this.sftp.status(reqid, STATUS.OK);
     });
-    reply('EXTENDED', async (reqid) => this.sftp.status(reqid, STATUS.OP_UNSUPPORTED));
+    reply('EXTENDED', (reqid) => this.sftp.status(reqid, STATUS.OP_UNSUPPORTED));
   }
 
-  async closeAll(): Promise<void> {
-    const open = [...this.handles.values()];
-    this.handles.clear();
-    // the session is over: a close that fails leaves nothing to report to
-    await Promise.all(open.map((entry) => (entry.kind === 'file' ? entry.file.close().catch(() => undefined) : undefined)));
+  /** Closes what the session left open; reads and writes still running finish first (the order's last barrier). */
+  closeAll(): Promise<void> {
+    return new Promise((resolve) =>
+      this.order.barrier(() => {
+        const open = [...this.handles.values()];
+        this.handles.clear();
+        for (const entry of open) {
+          if (entry.kind !== 'file') continue;
+          try {
+            fs.closeSync(entry.fd);
+          } catch {
+            // the session is over: a close that fails leaves nothing to report to
+          }
+        }
+        resolve();
+      }),
+    );
   }
 
   private fail(reqid: number, what: string, error: unknown): void {
@@ -327,36 +394,34 @@ class ShareHandler {
   }
 
   /** Throws unless the real path is the root or inside it. */
-  private async inside(real: string, asked: string): Promise<void> {
-    const root = await this.realRoot;
-    const rel = relative(root, real);
+  private inside(real: string, asked: string): void {
+    this.realRoot ??= fs.realpathSync.native(this.options.root);
+    const rel = relative(this.realRoot, real);
     if (rel === '') return;
     if (rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) throw denied(`${asked}: points out of the share`);
   }
 
   /** The local path for an operation that follows links: its real path must stay inside. */
-  private async followed(path: string): Promise<string> {
-    const local = this.local(path);
-    const real = await fs.realpath(local);
-    await this.inside(real, path);
+  private followed(path: string): string {
+    const real = fs.realpathSync.native(this.local(path));
+    this.inside(real, path);
     return real;
   }
 
   /** For an operation on the entry itself (lstat, remove, rename, readlink): its directory must be inside. */
-  private async unfollowed(path: string): Promise<string> {
+  private unfollowed(path: string): string {
     const parts = this.parts(path);
     if (parts.length === 0) return this.options.root;
-    const parent = await fs.realpath(join(this.options.root, ...parts.slice(0, -1)));
-    await this.inside(parent, path);
+    const parent = fs.realpathSync.native(join(this.options.root, ...parts.slice(0, -1)));
+    this.inside(parent, path);
     return join(parent, parts[parts.length - 1] ?? '');
   }
 
   /** For open with create: an existing entry is followed (and checked); a new one goes in a checked directory. */
-  private async creatable(path: string): Promise<string> {
-    const at = await this.unfollowed(path);
+  private creatable(path: string): string {
+    const at = this.unfollowed(path);
     // absent: a new entry, made in the checked directory
-    const existing = await fs.lstat(at).catch(() => undefined);
-    return existing ? this.followed(path) : at;
+    return fs.lstatSync(at, { throwIfNoEntry: false }) ? this.followed(path) : at;
   }
 
   private addHandle(entry: OpenFile | OpenDir): Buffer {
@@ -368,7 +433,7 @@ class ShareHandler {
   }
 
   private entry(handle: Buffer): OpenFile | OpenDir {
-    const entry = handle.length === 4 ? this.handles.get(handle.readUInt32BE(0)) : undefined;
+    const entry = this.handles.get(handleId(handle));
     if (!entry) throw new Refused(STATUS.FAILURE, 'unknown handle');
     return entry;
   }
@@ -398,6 +463,11 @@ function onlySameTimes(attrs: SftpAttrs, stats: Stats): boolean {
     attrs.mtime !== undefined &&
     sameTimes(stats, attrs.atime, attrs.mtime)
   );
+}
+
+/** A handle's number (0, which is never given out, for a malformed one). */
+function handleId(handle: Buffer): number {
+  return handle.length === 4 ? handle.readUInt32BE(0) : 0;
 }
 
 function toAttrs(stats: Stats): SftpAttrs {

@@ -1,0 +1,106 @@
+// The order in which a share's SFTP requests run (sftp-server.ts).
+//
+// sshfs pipelines: it sends an OPEN with O_CREAT and the LSTAT of the new file back to back, a
+// RENAME and the STAT of its target, dozens of READs or WRITEs of one file at once. Namespace and
+// attribute requests must see each other in order (OpenSSH's sftp-server runs everything in order),
+// but running every READ and WRITE one after another on the thread pool leaves the link idle
+// between them — the cause of a sequential transfer at a quarter of the raw link.
+//
+// So: a *barrier* (every request but READ/WRITE) runs once everything before it is done, and
+// nothing after it starts before it is done; *data* requests between two barriers run together,
+// each as soon as no earlier one still running touches an overlapping range of the same handle
+// with a write (so two writes of one range land in the order sent, and a read sees an earlier
+// write). Requests still start in arrival order: one that has to wait holds back those after it.
+// While `blocked` (the replies already sent wait for the machine to read them), nothing starts:
+// a machine that stops reading cannot make the desktop buffer reply after reply.
+export interface DataRequest {
+  handle: number;
+  start: number;
+  end: number;
+  write: boolean;
+}
+
+type Queued = { kind: 'barrier'; run: () => void | Promise<void> } | { kind: 'data'; request: DataRequest; run: () => Promise<void> };
+
+/** Data requests running at once at most (the thread pool has 4 threads; more only queue there). */
+const MAX_RUNNING = 16;
+
+export class RequestOrder {
+  private readonly queue: Queued[] = [];
+  private readonly running = new Set<DataRequest>();
+  private barrierRunning = false;
+
+  constructor(
+    /** Whether to start nothing for now (call resume() when that changes). */
+    private readonly blocked: () => boolean,
+    /** Called whenever a request finished (the server's flow control looks at backlog then). */
+    private readonly onProgress: () => void,
+  ) {}
+
+  /** Requests received and not finished. */
+  get backlog(): number {
+    return this.queue.length + this.running.size + (this.barrierRunning ? 1 : 0);
+  }
+
+  /** Requests are waiting, none runs, and `blocked` holds them back. */
+  get held(): boolean {
+    return this.queue.length > 0 && this.running.size === 0 && !this.barrierRunning && this.blocked();
+  }
+
+  /** `blocked` may have changed. */
+  resume(): void {
+    this.pump();
+  }
+
+  /** `run` reports its own errors: a rejection here would only be lost. */
+  barrier(run: () => void | Promise<void>): void {
+    this.queue.push({ kind: 'barrier', run });
+    this.pump();
+  }
+
+  data(request: DataRequest, run: () => Promise<void>): void {
+    this.queue.push({ kind: 'data', request, run });
+    this.pump();
+  }
+
+  private pump(): void {
+    for (let next = this.queue[0]; next; next = this.queue[0]) {
+      if (this.barrierRunning || this.blocked()) return;
+      if (next.kind === 'barrier') {
+        if (this.running.size > 0) return;
+        this.queue.shift();
+        const pending = next.run();
+        if (pending) {
+          this.barrierRunning = true;
+          void pending.finally(() => {
+            this.barrierRunning = false;
+            this.finished();
+          });
+          return;
+        }
+        continue;
+      }
+      if (this.running.size >= MAX_RUNNING || this.conflicts(next.request)) return;
+      this.queue.shift();
+      const request = next.request;
+      this.running.add(request);
+      void next.run().finally(() => {
+        this.running.delete(request);
+        this.finished();
+      });
+    }
+  }
+
+  private finished(): void {
+    this.pump();
+    this.onProgress();
+  }
+
+  private conflicts(request: DataRequest): boolean {
+    for (const other of this.running) {
+      if (other.handle !== request.handle || !(other.write || request.write)) continue;
+      if (other.start < request.end && request.start < other.end) return true;
+    }
+    return false;
+  }
+}
