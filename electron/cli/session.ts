@@ -74,3 +74,14 @@ export function printJson(value: unknown): void {
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
+
+/**
+ * Resolves on the first SIGINT or SIGTERM: what a long-lived command (serve, docker-forward) waits
+ * for before it closes what it opened. Call it before the slow part of setting up, so that a signal
+ * meanwhile is not the default action (death, a socket left behind) but a clean stop.
+ */
+export function untilStopSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+  });
+}

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { errorMessage } from '../../../shared/errors.js';
 import { dockerContextName } from '../../core/docker/docker-context.js';
-import { withSession } from '../session.js';
+import { untilStopSignal, withSession } from '../session.js';
 
 export function registerDockerCommands(program: Command): void {
   program
@@ -28,13 +28,13 @@ export function registerDockerCommands(program: Command): void {
       withSession(
         command,
         async ({ core, machine }) => {
+          // Before the forward (it writes a docker context, a few hundred ms): ^C meanwhile still closes it.
+          const stopped = untilStopSignal();
           const forward = await core.forwardDocker(machine, (error) =>
             process.stderr.write(`onggi docker-forward: ${machine}: ${errorMessage(error)}\n`),
           );
           process.stdout.write(`${forward.endpoint.envLine}\n`);
-          await new Promise<void>((resolve) => {
-            for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
-          });
+          await stopped;
           await forward.close();
         },
         // A remote machine's published ports on this computer's 127.0.0.1 too, as `onggi serve` does:

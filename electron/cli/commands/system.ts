@@ -6,7 +6,7 @@ import { ASSETS, createCliCore } from '../context.js';
 import { asHostApi, type HostCore } from '../../core/host-core.js';
 import type { DockerForward } from '../../core/docker/docker-forward.js';
 import { formatInfo } from '../format.js';
-import { printJson, withSession } from '../session.js';
+import { printJson, untilStopSignal, withSession } from '../session.js';
 
 export function registerSystemCommands(program: Command): void {
   program
@@ -33,12 +33,13 @@ export function registerSystemCommands(program: Command): void {
         port: options.port,
         onError: (error) => process.stderr.write(`onggi serve: ${errorMessage(error)}\n`),
       });
+      // Before anything slow (a docker context is written per machine): a SIGTERM from here on
+      // stops the server cleanly, never kills it half set up.
+      const stopped = untilStopSignal();
       process.stdout.write(`Onggi is serving on ${serve.url}\n`);
       // Each machine's Docker API on this computer while serving (dialed per docker connection).
       const forwards = await forwardEveryMachine(core);
-      await new Promise<void>((resolve) => {
-        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
-      });
+      await stopped;
       await Promise.all(forwards.map((forward) => forward.close()));
       await serve.close();
       await core.close();
