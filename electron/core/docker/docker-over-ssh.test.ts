@@ -57,9 +57,12 @@ describe.skipIf(!isRoot || !existsSync(DOCKER))('docker clients through the forw
       ONGGI_HOME: join(machine.root, 'data'),
       ONGGI_LOCAL_RUN_DIR: join(machine.root, 'local/run'),
       ONGGI_LOCAL_STATE_DIR: join(machine.root, 'local/state'),
+      // The forward writes the docker context onggi-box: into the test's folder, not this machine's ~/.docker.
+      DOCKER_CONFIG: work,
     };
     forward = await startForward([process.execPath, CLI, 'docker-forward', '--machine', 'box'], env);
     dockerHost = forward.dockerHost;
+    expect(existsSync(join(work, 'contexts', 'meta'))).toBe(true);
     expect(dockerHost).toBe(`unix://${join(machine.root, 'data/docker/box.sock')}`);
     // The image goes in through the forward too (`docker import` streams the body over SSH): a
     // busybox rootfs with every applet and a page for httpd.
