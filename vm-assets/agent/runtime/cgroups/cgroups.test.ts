@@ -70,6 +70,37 @@ describe('cgroup v1 (this machine)', async () => {
   );
 });
 
+describe('cgroup removal (this machine)', async () => {
+  const info = await detectCgroups();
+  it.runIf(info.version === 1)('waits for a process still leaving the cgroup instead of failing EBUSY', async () => {
+    const parent = `onggi-test-${process.pid}-${Date.now()}-busy`;
+    const activity = new ActivityLog();
+    const driver = new CgroupV1Driver(info, parent, activity);
+    const id = 'b05y';
+    cleanups.push(async () => {
+      await driver.remove(id, {}).catch(() => undefined);
+      for (const mount of new Set(info.controllers.filter((c) => c.version === 1).map((c) => c.mountPoint)))
+        await rmdir(join(mount, parent)).catch(() => undefined);
+    });
+    const placement = await driver.create(id, {}, {});
+    // A process that is still in the cgroup when removal starts and leaves it a moment later, as a
+    // killed container's last processes do.
+    const child = spawn('sh', ['-c', 'read _; exec sleep 0.2'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    cleanups.push(async () => {
+      child.kill('SIGKILL');
+    });
+    for (const procs of placement.procsFiles) await writeFile(procs, String(child.pid));
+    child.stdin.end('go\n');
+    expect(await driver.pids(id)).toEqual([child.pid]);
+    await driver.remove(id, {});
+    expect(await driver.list()).toEqual([]);
+    // One entry for the whole wait, as the command it equals.
+    const removals = activity.list().filter((e) => e.kind === 'command' && e.argv?.[0] === 'rmdir');
+    expect(removals.length).toBe(new Set(placement.procsFiles.map((file) => join(file, '..'))).size);
+    expect(removals.every((e) => e.kind === 'command' && e.ok)).toBe(true);
+  });
+});
+
 describe('cgroup v2 (a tree shaped like cgroupfs)', () => {
   async function fakeTree(): Promise<string> {
     const root = await mkdtemp(join(tmpdir(), 'onggi-cg2-'));
