@@ -89,7 +89,7 @@ export function MountRows({
         const rowError = row.type === 'desktop' ? desktop?.errors.get(index) : undefined;
         const errorId = `${idBase}-${index}-error`;
         return (
-          <div key={index}>
+          <div key={index} className="form-wide mount-row">
             <div className="form-row">
               <select
                 name={index === 0 ? 'mounts' : undefined}
@@ -145,7 +145,7 @@ export function MountRows({
               </button>
             </div>
             {rowError && (
-              <div id={errorId} className="field-error" role="alert">
+              <div id={errorId} className="field-error mount-row-error" role="alert">
                 <Icon name="alert" size={14} />
                 <span>{rowError.kind === 'required' ? t('run.error.required') : rowError.message}</span>
                 {rowError.kind === 'refused' && rowError.unshared !== undefined && desktop && (
@@ -165,7 +165,7 @@ export function MountRows({
         );
       })}
       {desktop && !desktop.onPick && rows.some((row) => row.type === 'desktop') && (
-        <p className="field-hint">{t('run.mounts.desktop.typed')}</p>
+        <p className="field-hint form-wide">{t('run.mounts.desktop.typed')}</p>
       )}
       {error && (
         <p className="field-error" role="alert">
