@@ -244,6 +244,8 @@ export type BridgeReply = z.infer<typeof BridgeReply>;
 export interface PreloadBridge {
   call(method: string, params: unknown): Promise<BridgeReply>;
   onEvent(listener: (event: unknown) => void): () => void;
+  /** The native folder dialog (shared/folder-picker.ts): a BridgeReply whose result is a PickFolderResult. */
+  pickFolder(request: unknown): Promise<BridgeReply>;
 }
 
 /** IPC channel names shared by electron/main and electron/preload. */

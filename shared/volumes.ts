@@ -103,6 +103,8 @@ export const MountPoint = z.strictObject({
   name: z.string().max(128).optional(),
   /** bind: the path on the machine; volume: its data directory; tmpfs: none. */
   source: z.string().max(4096).optional(),
+  /** A bind of a desktop folder through a share (shared/shares.ts): the desktop's path behind `source`. */
+  desktopPath: z.string().max(4096).optional(),
   target: z.string().max(4096),
   readonly: z.boolean(),
 });

@@ -172,7 +172,7 @@ export class ContainerRuntime {
       rootfs: { lowerdirs: [...record.layerDirs].reverse(), upperdir: paths.upper, workdir: paths.work, merged: paths.merged },
       logPath: paths.log,
       hostname: record.hostname,
-      mounts: mountPoints(record.mounts, this.options.volumes),
+      mounts: mountPoints(record.mounts, this.options.volumes, record.spec.labels),
       security: record.state === 'running' && record.pid !== null ? (readProcessSecurity(record.pid) ?? null) : null,
       ...(record.userns ? { userns: record.userns } : {}),
       seccomp: containerSeccomp(record.spec, containerPolicy(record.spec, this.options.policy).caps).summary,

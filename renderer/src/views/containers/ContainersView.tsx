@@ -7,12 +7,13 @@ import { Icon } from '../../components/icons';
 import { MachineNotReady, MachinePicker, RefreshButton, useMachineLoad } from '../../components/MachinePicker';
 import { ConfirmDialog } from '../../components/Modal';
 import { formatNumber, useLanguage, useT, type MessageKey } from '../../i18n';
-import { useContainers, useImages } from '../../stores';
+import { useClient, useContainers, useImages } from '../../stores';
 import type { ContainerAction } from '../../stores/containers';
 import { useToasts } from '../../stores/toasts';
 import { ViewHeader } from '../ViewHeader';
 import { ContainerDetailPanel, type DetailTab } from './ContainerDetail';
 import { ContainersTable } from './ContainersTable';
+import type { DesktopFolders } from './desktop-mounts';
 import { RunDialog } from './RunDialog';
 
 const failedLabels: Record<ContainerAction, MessageKey> = {
@@ -88,19 +89,51 @@ export function ContainersView() {
       ) : (
         <MachineNotReady name={machine} summary={summary} />
       )}
-      {runOpen && <RunContainer onClose={() => setRunOpen(false)} onConsole={setConsoleOf} />}
+      {runOpen && (
+        <RunContainer
+          machine={machine}
+          remote={summary !== undefined && summary.provider !== 'local'}
+          onClose={() => setRunOpen(false)}
+          onConsole={setConsoleOf}
+        />
+      )}
     </>
   );
 }
 
-function RunContainer({ onClose, onConsole }: { onClose: () => void; onConsole: (id: string) => void }) {
+function RunContainer({
+  machine,
+  remote,
+  onClose,
+  onConsole,
+}: {
+  machine: string;
+  /** Not this computer: folders of this computer are reached through the machine's shared folders. */
+  remote: boolean;
+  onClose: () => void;
+  onConsole: (id: string) => void;
+}) {
   const t = useT();
+  const client = useClient();
   const images = useImages((state) => state.images);
   const run = useContainers((state) => state.run);
   const push = useToasts((state) => state.push);
+  const desktopFolders = useMemo<DesktopFolders | undefined>(() => {
+    if (!remote) return undefined;
+    const pick = client.pickFolder;
+    return {
+      machine,
+      ...(pick ? { pick: () => pick({ title: t('run.mounts.choose.title') }) } : {}),
+      resolve: (path) => client.call('machines.resolveShare', { machine, path }),
+      share: async (path, readOnly) => {
+        await client.call('machines.share', { machine, path, readOnly });
+      },
+    };
+  }, [client, machine, remote, t]);
   return (
     <RunDialog
       images={images}
+      {...(desktopFolders ? { desktopFolders } : {})}
       onClose={onClose}
       onRun={async (spec: ContainerSpec) => {
         const started = await run(spec);
