@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createConnection, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import * as tar from 'tar';
@@ -44,6 +45,28 @@ function tool(argv: string[], cwd?: string, input = ''): Promise<{ code: number 
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, out, err })));
 }
 const docker = (...args: string[]) => tool([DOCKER, ...args]);
+
+/** A port nobody listens on here now (the machine, in a netns of its own, has it free too). */
+function freeLocalPort(): Promise<number> {
+  const server = createServer();
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    }),
+  );
+}
+
+/** Whether something accepts a TCP connection on 127.0.0.1:port. */
+function connects(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
 
 describe.skipIf(!isRoot || !existsSync(DOCKER))('docker clients through the forward of an SSH machine', { timeout: 120_000 }, () => {
   beforeAll(async () => {
@@ -139,6 +162,18 @@ describe.skipIf(!isRoot || !existsSync(DOCKER))('docker clients through the forw
     await container.remove();
   });
 
+  it('docker run -d -p: the published port listens on this computer once run has returned (as with Docker Desktop)', async () => {
+    const port = await freeLocalPort();
+    try {
+      const run = await docker('run', '-d', '--name', 'published', '-p', `${port}:8080`, IMAGE, 'sleep', '1000');
+      expect(run.code, run.err).toBe(0);
+      // At once, no retry: the forward used to open on the container's state event, a moment later.
+      expect(await connects(port)).toBe(true);
+    } finally {
+      expect((await docker('rm', '-f', 'published')).code).toBe(0);
+    }
+  });
+
   it('testcontainers: GenericContainer with an exposed port and Wait.forLogMessage; the mapped port answers on localhost', async () => {
     const run = await runTestcontainers(
       [],
@@ -156,6 +191,7 @@ describe.skipIf(!isRoot || !existsSync(DOCKER))('docker clients through the forw
     );
     expect(run.code, run.err).toBe(0);
     expect(run.report?.host).toBe('localhost');
+    expect(run.report?.attempts).toBe(1); // the port answered here as soon as the log line was out
     expect(run.report?.answer).toMatch(/^HTTP\/1\.[01] 200 OK\r\n[^]*\r\n\r\nhello from onggi\n$/);
     expect((await docker('ps', '-a', '-q')).out.trim()).toBe('');
   });
