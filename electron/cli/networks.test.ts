@@ -196,7 +196,7 @@ describe.skipIf(!isRoot)('onggi networks, end to end (in a netns of the test’s
   it('lets two containers on one user network reach each other by address and by name', () => {
     out(onggi('network', 'create', 'web', '--subnet', '10.90.0.0/24'));
     const a = out(onggi('run', '-d', '--name', 'a', '--network', 'web', IMAGE, 'sleep', '1000')).trim();
-    out(onggi('run', '-d', '--name', 'b', '--network', 'web', '--ip', '10.90.0.50', IMAGE, 'sleep', '1000'));
+    out(onggi('run', '-d', '--name', 'b', '--network', 'web', '--network-alias', 'db', '--ip', '10.90.0.50', IMAGE, 'sleep', '1000'));
     const first = inspect('a').networks?.[0];
     expect(first).toMatchObject({
       network: 'web',
@@ -212,6 +212,7 @@ describe.skipIf(!isRoot)('onggi networks, end to end (in a netns of the test’s
     expect(exec('a', 'ping', '-c', '1', '-W', '1', '10.90.0.50').code).toBe(0);
     expect(exec('a', 'ping', '-c', '1', '-W', '1', 'b').code).toBe(0);
     expect(exec('b', 'ping', '-c', '1', '-W', '1', 'a').code).toBe(0);
+    expect(out(exec('a', 'ping', '-c', '1', '-W', '1', 'db'))).toContain('10.90.0.50'); // b's --network-alias
     expect(out(exec('b', 'cat', '/etc/hosts'))).toMatch(/^10\.90\.0\.2\ta /m);
     // a's file, bound by the init helper before b existed, follows the agent's in-place rewrite.
     expect(out(exec('a', 'cat', '/etc/hosts'))).toMatch(/^10\.90\.0\.50\tb /m);

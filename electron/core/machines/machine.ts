@@ -67,6 +67,12 @@ export interface Machine {
    * socket itself here, `agent dial` to it over SSH elsewhere (root only there, as the agent's).
    */
   dialDocker(): Promise<Duplex>;
+  /**
+   * Opens this computer's forwards of the published ports of the machine's running containers now
+   * (the Docker API forward holds a start's answer until then); absent where the ports are this
+   * computer's own already (local).
+   */
+  syncPublishedPorts?(): Promise<void>;
 }
 
 export interface TerminalOptions {

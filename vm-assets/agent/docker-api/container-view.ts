@@ -45,7 +45,9 @@ export function listEntry(c: ContainerSummary, networks: ContainerDetail['networ
   };
 }
 
-function networkEntries(networks: ContainerDetail['networks'] = []) {
+type Attachment = NonNullable<ContainerDetail['networks']>[number];
+
+function networkEntries(networks: ContainerDetail['networks'] = [], aliasesOf = (n: Attachment): string[] | null => n.aliases ?? null) {
   return Object.fromEntries(
     networks.map((n) => [
       n.network,
@@ -56,7 +58,7 @@ function networkEntries(networks: ContainerDetail['networks'] = []) {
         IPAddress: n.ip,
         IPPrefixLen: n.prefixLength,
         MacAddress: n.mac,
-        Aliases: n.aliases ?? null,
+        Aliases: aliasesOf(n),
         IPAMConfig: null,
         Links: null,
         IPv6Gateway: '',
@@ -95,7 +97,11 @@ function securityOpt(spec: ContainerSpec | undefined): string[] | null {
   return list.length ? list : null;
 }
 
-export function inspectDocument(d: ContainerDetail, image: ImageDetail | undefined) {
+/**
+ * `userNetworks`: the ids of the machine's user networks, where dockerd lists the container's
+ * short id after its aliases (it answers to it there); the default bridge has no aliases (null).
+ */
+export function inspectDocument(d: ContainerDetail, image: ImageDetail | undefined, userNetworks: ReadonlySet<string> = new Set()) {
   const parsed = ContainerSpec.safeParse(d.spec);
   const spec = parsed.success ? parsed.data : undefined;
   const config = image?.config;
@@ -205,7 +211,12 @@ export function inspectDocument(d: ContainerDetail, image: ImageDetail | undefin
       IPAddress: first?.ip ?? '',
       IPPrefixLen: first?.prefixLength ?? 0,
       MacAddress: first?.mac ?? '',
-      Networks: networkEntries(networks),
+      Networks: networkEntries(networks, (n) => {
+        if (!userNetworks.has(n.networkId)) return n.aliases ?? null;
+        const shortId = d.id.slice(0, 12);
+        const aliases = n.aliases ?? [];
+        return aliases.includes(shortId) ? aliases : [...aliases, shortId];
+      }),
     },
   };
 }

@@ -75,7 +75,8 @@ export function containerRoutes(router: Router): void {
       const detail = await inspect(ex);
       // An image removed under a container (rmi -f) leaves its config fields empty, as dockerd's do.
       const image = await ex.backend.call('images.inspect', { image: detail.imageId }).catch(() => undefined);
-      sendJson(ex.res, 200, inspectDocument(detail, image));
+      const networks = await ex.backend.call('networks.list', undefined);
+      sendJson(ex.res, 200, inspectDocument(detail, image, new Set(networks.filter((n) => !n.isDefault).map((n) => n.id))));
     })
     .add('POST', '/containers/{id}/start', async (ex) => {
       if (ex.query.get('detachKeys')) throw badRequest('detachKeys on start is not supported by Onggi');

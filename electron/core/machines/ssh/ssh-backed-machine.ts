@@ -65,6 +65,10 @@ export abstract class SshBackedMachine {
     return (await this.attach()).dialDocker();
   }
 
+  async syncPublishedPorts(): Promise<void> {
+    await this.attached?.syncPublishedPorts();
+  }
+
   async download(localPath: string, produce: (remotePath: string) => Promise<unknown>): Promise<void> {
     return (await this.attach()).download(localPath, produce);
   }
