@@ -104,7 +104,13 @@ describe.skipIf(!isRoot || !existsSync(DOCKER))('docker networks and docker-comp
     expect(docker('inspect', '--format', '{{json .NetworkSettings.Networks.backend.Aliases}}', 'aliased').out.trim()).toBe(
       `["db","${shortId}"]`,
     );
-    expect(docker('rm', '-f', 'site', 'any', 'aliased').code).toBe(0);
+    // The default network is `bridge` in the container views too, as in `network ls`.
+    expect(docker('run', '-d', '--name', 'plain', IMAGE, 'sleep', '1000').err).toBe('');
+    expect(
+      docker('inspect', '--format', '{{.HostConfig.NetworkMode}} {{.NetworkSettings.Networks.bridge.IPAddress}}', 'plain').out.trim(),
+    ).toMatch(/^bridge \d+\.\d+\.\d+\.\d+$/);
+    expect(docker('ps', '--filter', 'network=bridge', '--format', '{{.Names}} {{.Networks}}').out.trim()).toBe('plain bridge');
+    expect(docker('rm', '-f', 'site', 'any', 'aliased', 'plain').code).toBe(0);
     expect(docker('network', 'rm', 'side').code).toBe(0);
     expect(docker('network', 'rm', 'backend').code).toBe(0);
     expect(docker('network', 'ls', '--format', '{{.Name}}').out).not.toContain('backend');
