@@ -1,6 +1,6 @@
 // The host↔agent contract. Every method has a params schema (checked by the agent on arrival)
 // and a result schema (checked by the host on return), so neither side trusts the other's shape.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ClockStep } from './clock.js';
 import { ContainerEvent, ContainerLogEvent, containerMethods } from './containers.js';
 import { containerVerbMethods } from './container-verbs.js';

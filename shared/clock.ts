@@ -2,7 +2,7 @@
 // clock then lags by the time it was stopped (docker/for-win#5593, for-mac#2921, podman#28431),
 // and TLS, `make`, JWTs and log times go wrong. The host measures the offset on every handshake and
 // now and then on a live link; on machines Onggi runs it steps the clock back in line.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Offsets up to this are left alone (a second is below what builds and TLS notice). */
 export const CLOCK_TOLERANCE_MS = 1000;

@@ -1,6 +1,6 @@
 // The container verbs beyond the lifecycle (pause, update, top, diff, rename, …): their agent RPC
 // methods. Kept apart from containers.ts, which every other change also touches.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ContainerSelector, ContainerSummary, CpuLimit, MemoryLimit } from './containers.js';
 import { ResourceName } from './names.js';
 import { BlkioWeight, CpuShares, CpusetCpus, MemorySwap, checkMemorySwap } from './resource-options.js';

@@ -1,7 +1,7 @@
 // Disk use on a machine and pruning what nothing uses: `system.df`, `images.prune`,
 // `containers.prune`, `system.prune` (issue 21). The window's disk panel and the CLI show the same
 // numbers. Sizes are bytes on disk as `du -s -x -B1` counts them (allocated blocks, hard links once).
-import { z } from 'zod';
+import * as z from 'zod';
 import { ContainerId, ContainerState } from './containers.js';
 import { Digest } from './images.js';
 

@@ -1,7 +1,7 @@
 // Healthchecks as Docker has them: a test command run in the container on a timer, its results
 // kept (the last five), and a status that starts as `starting`, becomes `healthy` on a pass and
 // `unhealthy` after `retries` failures in a row (failures inside the start period do not count).
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Docker's defaults (`docker run` and the Dockerfile HEALTHCHECK agree). */
 export const HEALTH_DEFAULTS = { intervalMs: 30_000, timeoutMs: 30_000, retries: 3, startPeriodMs: 0 } as const;

@@ -1,6 +1,6 @@
 // The renderer↔host contract. The window, the CLI and browser mode all go through these methods;
 // the host validates params on arrival whichever front end sent them.
-import { z } from 'zod';
+import * as z from 'zod';
 import { AgentEvent, agentMethods } from './agent-rpc.js';
 import { OnggiError, invalidInput } from './errors.js';
 import { ErrorCode, JsonRpcErrorObject } from './jsonrpc.js';

@@ -1,5 +1,5 @@
 // `commit` and `image save`: their agent RPC methods (apart from images.ts, which others change too).
-import { z } from 'zod';
+import * as z from 'zod';
 import { ContainerSelector } from './containers.js';
 import { ImageReference, ImageSelector, ImageSummary } from './images.js';
 

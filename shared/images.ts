@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { HealthConfig } from './health.js';
 import { ImageRefError, parseImageRef } from './image-ref.js';
 

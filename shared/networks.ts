@@ -1,7 +1,7 @@
 // The networks contract: bridge networks and their addresses, what a container is attached to,
 // the kernel's own view of the machine's links (topology) and the connectivity probe. IPv4
 // parsing lives here so the CLI, the window and the agent refuse the same inputs with the same words.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ResourceName } from './names.js';
 
 // ---- IPv4 and CIDR ------------------------------------------------------------------------------

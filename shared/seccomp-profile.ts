@@ -2,7 +2,7 @@
 // as `--security-opt seccomp=FILE.json` takes them, and the container's seccomp and
 // no_new_privs choice as ContainerSpec carries it. The CLI reads the file on the desktop and sends
 // the parsed profile, so the agent never opens a path the user named on another machine.
-import { z } from 'zod';
+import * as z from 'zod';
 import { invalidInput } from './errors.js';
 
 export const SeccompAction = z.enum([

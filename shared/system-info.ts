@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const CgroupController = z.strictObject({
   name: z.string().max(64),

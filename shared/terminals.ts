@@ -1,7 +1,7 @@
 // Terminals between the window and the host: a session is a PTY on a machine (its shell) or in a
 // container (an exec), opened, fed and resized by id; its output and its end come back as events.
 // Every size is bounded: a terminal cannot be used to push unbounded frames through either transport.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ContainerSelector } from './containers.js';
 import { MachineName } from './names.js';
 

@@ -1,7 +1,7 @@
 // Mounts a container asks for (`-v`, `--mount`, `--tmpfs`, the image's VOLUMEs) and the named
 // volumes the agent keeps under its state root (`volumes/NAME/_data`), with Docker's names and
 // semantics (issue 13).
-import { z } from 'zod';
+import * as z from 'zod';
 import { UnitError, parseMemory } from './units.js';
 
 /**

@@ -12,7 +12,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tar from 'tar';
-import { z } from 'zod';
+import * as z from 'zod';
 import { OnggiError } from '../../../shared/errors.js';
 import { ImageRefError, formatImageRef, parseImageRef } from '../../../shared/image-ref.js';
 import type { ImageSummary } from '../../../shared/images.js';

@@ -1,7 +1,7 @@
 // The documents a registry or an archive serves: OCI and Docker v2 manifests, OCI indexes and
 // Docker manifest lists, and image configs. Parsed leniently (unknown fields pass) but with the
 // fields we rely on checked, since they come from the network.
-import { z } from 'zod';
+import * as z from 'zod';
 import { HealthConfig } from '../../../shared/health.js';
 import type { ImageConfig } from '../../../shared/images.js';
 import { badImage, unsupported } from './errors.js';

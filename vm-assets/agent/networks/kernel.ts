@@ -1,7 +1,7 @@
 // What the kernel says about a network namespace, read from iproute2's JSON output (`ip -j`):
 // never parsed from the human-readable text, which changes between versions.
 import { readFile, readlink } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { inNetns, parseJsonSequence, readCommand } from './commands.js';
 
 const IpAddrInfo = z.looseObject({

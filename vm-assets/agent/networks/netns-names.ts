@@ -14,7 +14,7 @@
 // issue works to save), and a stop waits for a registration still in flight before it removes.
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ActivityScope } from '../activity/activity-log.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
 import type { CommandRunner } from './commands.js';
