@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { HealthConfig } from './health.js';
 import { ImageRefError, parseImageRef } from './image-ref.js';
 
@@ -37,20 +38,22 @@ export const ImageConfig = z.strictObject({
 });
 export type ImageConfig = z.infer<typeof ImageConfig>;
 
-export const ImageSummary = z.strictObject({
-  /** The config blob's digest, as Docker's image id. */
-  id: Digest,
-  /** Canonical names pointing at this image, e.g. `docker.io/library/busybox:latest`. */
-  names: z.array(z.string().max(512)).max(256),
-  /** The manifest digest it was pulled or imported as, when known. */
-  manifestDigest: Digest.nullable(),
-  /** Bytes of the unpacked layers on disk. */
-  size: z.number().int().nonnegative(),
-  layers: z.number().int().nonnegative(),
-  created: z.string().max(64).nullable(),
-  os: z.string().max(32),
-  architecture: z.string().max(32),
-});
+export const ImageSummary = lazySchema(() =>
+  z.strictObject({
+    /** The config blob's digest, as Docker's image id. */
+    id: Digest,
+    /** Canonical names pointing at this image, e.g. `docker.io/library/busybox:latest`. */
+    names: z.array(z.string().max(512)).max(256),
+    /** The manifest digest it was pulled or imported as, when known. */
+    manifestDigest: Digest.nullable(),
+    /** Bytes of the unpacked layers on disk. */
+    size: z.number().int().nonnegative(),
+    layers: z.number().int().nonnegative(),
+    created: z.string().max(64).nullable(),
+    os: z.string().max(32),
+    architecture: z.string().max(32),
+  }),
+);
 export type ImageSummary = z.infer<typeof ImageSummary>;
 
 export const ImageLayer = z.strictObject({
@@ -63,10 +66,12 @@ export const ImageLayer = z.strictObject({
   dir: z.string().max(4096),
 });
 
-export const ImageDetail = ImageSummary.extend({
-  config: ImageConfig,
-  layerDetails: z.array(ImageLayer).max(512),
-});
+export const ImageDetail = lazySchema(() =>
+  ImageSummary.unwrap().extend({
+    config: ImageConfig,
+    layerDetails: z.array(ImageLayer).max(512),
+  }),
+);
 export type ImageDetail = z.infer<typeof ImageDetail>;
 
 export const PullProgress = z.strictObject({
@@ -106,13 +111,13 @@ export const imageMethods = {
       /** The name for a rootfs import (required there), or an extra tag for the others. */
       name: ImageReference.optional(),
     }),
-    result: z.array(ImageSummary).max(256),
+    result: lazySchema(() => z.array(ImageSummary).max(256)),
   },
-  'images.list': { params: z.strictObject({}).optional(), result: z.array(ImageSummary).max(100_000) },
+  'images.list': { params: z.strictObject({}).optional(), result: lazySchema(() => z.array(ImageSummary).max(100_000)) },
   'images.inspect': { params: z.strictObject({ image: ImageSelector }), result: ImageDetail },
   'images.remove': {
     params: z.strictObject({ image: ImageSelector, force: z.boolean().optional() }),
-    result: z.strictObject({ untagged: z.array(z.string()), deleted: z.array(Digest) }),
+    result: lazySchema(() => z.strictObject({ untagged: z.array(z.string()), deleted: z.array(Digest) })),
   },
   /** `image tag SOURCE TARGET`: another name for an image; a name another image had moves. */
   'images.tag': { params: z.strictObject({ image: ImageSelector, name: ImageReference }), result: ImageSummary },

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { lazySchema } from './lazy-schema.js';
 
 export const CgroupController = z.strictObject({
   name: z.string().max(64),
@@ -43,26 +44,28 @@ export const MachineNamespaces = z.strictObject({
 });
 export type MachineNamespaces = z.infer<typeof MachineNamespaces>;
 
-export const SystemInfo = z.strictObject({
-  hostname: z.string().max(255),
-  kernelRelease: z.string().max(256),
-  kernelVersion: z.string().max(512),
-  /** `uname -m` as the kernel says it (`x86_64`, `aarch64`). */
-  machine: z.string().max(64),
-  /** Normalised for bundles and images: `amd64` or `arm64`. */
-  arch: z.string().max(64),
-  distro: Distro,
-  cgroup: CgroupInfo,
-  cpus: z.number().int().nonnegative(),
-  memoryBytes: z.number().int().nonnegative(),
-  uptimeSeconds: z.number().nonnegative(),
-  agent: z.strictObject({
-    version: z.string().max(64),
-    buildId: z.string().max(128),
-    pid: z.number().int().positive(),
-    startedAt: z.string().max(64),
+export const SystemInfo = lazySchema(() =>
+  z.strictObject({
+    hostname: z.string().max(255),
+    kernelRelease: z.string().max(256),
+    kernelVersion: z.string().max(512),
+    /** `uname -m` as the kernel says it (`x86_64`, `aarch64`). */
+    machine: z.string().max(64),
+    /** Normalised for bundles and images: `amd64` or `arm64`. */
+    arch: z.string().max(64),
+    distro: Distro,
+    cgroup: CgroupInfo,
+    cpus: z.number().int().nonnegative(),
+    memoryBytes: z.number().int().nonnegative(),
+    uptimeSeconds: z.number().nonnegative(),
+    agent: z.strictObject({
+      version: z.string().max(64),
+      buildId: z.string().max(128),
+      pid: z.number().int().positive(),
+      startedAt: z.string().max(64),
+    }),
+    /** Absent from agents older than this field. */
+    namespaces: MachineNamespaces.optional(),
   }),
-  /** Absent from agents older than this field. */
-  namespaces: MachineNamespaces.optional(),
-});
+);
 export type SystemInfo = z.infer<typeof SystemInfo>;
