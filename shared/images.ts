@@ -74,17 +74,19 @@ export const ImageDetail = lazySchema(() =>
 );
 export type ImageDetail = z.infer<typeof ImageDetail>;
 
-export const PullProgress = z.strictObject({
-  type: z.literal('pull.progress'),
-  /** Echoes images.pull's progressId so a client follows only its own pull. */
-  progressId: z.string().max(128),
-  ref: z.string().max(512),
-  /** The layer blob's digest, or null for steps that concern the whole image. */
-  layer: Digest.nullable(),
-  status: z.enum(['resolving', 'waiting', 'downloading', 'verifying', 'extracting', 'exists', 'done']),
-  current: z.number().int().nonnegative(),
-  total: z.number().int().nonnegative(),
-});
+export const PullProgress = lazySchema(() =>
+  z.strictObject({
+    type: z.literal('pull.progress'),
+    /** Echoes images.pull's progressId so a client follows only its own pull. */
+    progressId: z.string().max(128),
+    ref: z.string().max(512),
+    /** The layer blob's digest, or null for steps that concern the whole image. */
+    layer: Digest.nullable(),
+    status: z.enum(['resolving', 'waiting', 'downloading', 'verifying', 'extracting', 'exists', 'done']),
+    current: z.number().int().nonnegative(),
+    total: z.number().int().nonnegative(),
+  }),
+);
 export type PullProgress = z.infer<typeof PullProgress>;
 
 export const imageMethods = {

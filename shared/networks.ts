@@ -232,23 +232,27 @@ export const TopologyLink = lazySchema(() =>
 );
 export type TopologyLink = z.infer<typeof TopologyLink>;
 
-export const TopologyAddress = z.strictObject({
-  ifindex: z.number().int(),
-  ifname: z.string(),
-  family: z.string(),
-  address: z.string(),
-  prefixLength: z.number().int(),
-  scope: z.string(),
-});
+export const TopologyAddress = lazySchema(() =>
+  z.strictObject({
+    ifindex: z.number().int(),
+    ifname: z.string(),
+    family: z.string(),
+    address: z.string(),
+    prefixLength: z.number().int(),
+    scope: z.string(),
+  }),
+);
 
-export const TopologyRoute = z.strictObject({
-  dst: z.string(),
-  gateway: z.string().nullable(),
-  dev: z.string().nullable(),
-  protocol: z.string().nullable(),
-  scope: z.string().nullable(),
-  prefsrc: z.string().nullable(),
-});
+export const TopologyRoute = lazySchema(() =>
+  z.strictObject({
+    dst: z.string(),
+    gateway: z.string().nullable(),
+    dev: z.string().nullable(),
+    protocol: z.string().nullable(),
+    scope: z.string().nullable(),
+    prefsrc: z.string().nullable(),
+  }),
+);
 
 export const TopologyNamespace = lazySchema(() =>
   z.strictObject({
@@ -275,15 +279,17 @@ export type TopologyNamespace = z.infer<typeof TopologyNamespace>;
  * is drawn as a broken path, not hidden.
  */
 export const TopologyNat = z.strictObject({ network: z.string(), bridge: z.string(), subnet: z.string(), present: z.boolean() });
-export const TopologyPort = z.strictObject({
-  container: z.string(),
-  hostIp: z.string(),
-  hostPort: z.number().int(),
-  protocol: z.enum(['tcp', 'udp']),
-  ip: z.string(),
-  containerPort: z.number().int(),
-  present: z.boolean(),
-});
+export const TopologyPort = lazySchema(() =>
+  z.strictObject({
+    container: z.string(),
+    hostIp: z.string(),
+    hostPort: z.number().int(),
+    protocol: z.enum(['tcp', 'udp']),
+    ip: z.string(),
+    containerPort: z.number().int(),
+    present: z.boolean(),
+  }),
+);
 export type TopologyPort = z.infer<typeof TopologyPort>;
 
 export const Topology = lazySchema(() =>

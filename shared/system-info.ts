@@ -8,23 +8,27 @@ export const CgroupController = z.strictObject({
   mountPoint: z.string().max(4096),
 });
 
-export const CgroupInfo = z.strictObject({
-  /** The hierarchy limits are applied through: 2 only when cpu, memory and pids live in cgroup2. */
-  version: z.union([z.literal(1), z.literal(2)]),
-  /** `unified` (pure v2), `hybrid` (v1 controllers plus a cgroup2 tree), `legacy` (v1 only). */
-  mode: z.enum(['unified', 'hybrid', 'legacy']),
-  /** What `/sys/fs/cgroup` itself is: `cgroup2` on unified hosts, `tmpfs` holding v1 mounts otherwise. */
-  rootFsType: z.string().max(64),
-  controllers: z.array(CgroupController).max(64),
-});
+export const CgroupInfo = lazySchema(() =>
+  z.strictObject({
+    /** The hierarchy limits are applied through: 2 only when cpu, memory and pids live in cgroup2. */
+    version: z.union([z.literal(1), z.literal(2)]),
+    /** `unified` (pure v2), `hybrid` (v1 controllers plus a cgroup2 tree), `legacy` (v1 only). */
+    mode: z.enum(['unified', 'hybrid', 'legacy']),
+    /** What `/sys/fs/cgroup` itself is: `cgroup2` on unified hosts, `tmpfs` holding v1 mounts otherwise. */
+    rootFsType: z.string().max(64),
+    controllers: z.array(CgroupController).max(64),
+  }),
+);
 export type CgroupInfo = z.infer<typeof CgroupInfo>;
 
-export const Distro = z.strictObject({
-  id: z.string().max(128),
-  name: z.string().max(256),
-  version: z.string().max(128),
-  prettyName: z.string().max(256),
-});
+export const Distro = lazySchema(() =>
+  z.strictObject({
+    id: z.string().max(128),
+    name: z.string().max(256),
+    version: z.string().max(128),
+    prettyName: z.string().max(256),
+  }),
+);
 
 /** Namespace inodes by kind (`readlink /proc/PID/ns/KIND` → `net:[4026531840]`). */
 export const NamespaceInodes = z.record(z.string().max(16), z.number().int().nonnegative());

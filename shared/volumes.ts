@@ -98,15 +98,17 @@ export const MountList = z
   });
 
 /** A container's mount as inspect shows it (Docker's `Mounts`). */
-export const MountPoint = z.strictObject({
-  type: z.enum(['bind', 'volume', 'tmpfs']),
-  /** volume: its name. */
-  name: z.string().max(128).optional(),
-  /** bind: the path on the machine; volume: its data directory; tmpfs: none. */
-  source: z.string().max(4096).optional(),
-  target: z.string().max(4096),
-  readonly: z.boolean(),
-});
+export const MountPoint = lazySchema(() =>
+  z.strictObject({
+    type: z.enum(['bind', 'volume', 'tmpfs']),
+    /** volume: its name. */
+    name: z.string().max(128).optional(),
+    /** bind: the path on the machine; volume: its data directory; tmpfs: none. */
+    source: z.string().max(4096).optional(),
+    target: z.string().max(4096),
+    readonly: z.boolean(),
+  }),
+);
 export type MountPoint = z.infer<typeof MountPoint>;
 
 export const VolumeSummary = lazySchema(() =>
@@ -128,12 +130,14 @@ export type VolumeSummary = z.infer<typeof VolumeSummary>;
 
 const VolumeRef = z.strictObject({ volume: VolumeName });
 
-export const VolumePruneResult = z.strictObject({
-  dryRun: z.boolean(),
-  volumes: z.array(z.string().max(128)).max(100_000),
-  /** Bytes freed (or that would be), counted as system.df counts them. */
-  reclaimed: z.number().int().nonnegative(),
-});
+export const VolumePruneResult = lazySchema(() =>
+  z.strictObject({
+    dryRun: z.boolean(),
+    volumes: z.array(z.string().max(128)).max(100_000),
+    /** Bytes freed (or that would be), counted as system.df counts them. */
+    reclaimed: z.number().int().nonnegative(),
+  }),
+);
 export type VolumePruneResult = z.infer<typeof VolumePruneResult>;
 
 export const volumeMethods = {

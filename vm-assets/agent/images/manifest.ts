@@ -135,13 +135,15 @@ export function parseConfigBlob(bytes: Buffer, what: string): ImageConfigBlob {
 }
 
 const NS_PER_MS = 1_000_000;
-const DockerHealthcheck = z.looseObject({
-  Test: z.array(z.string()).nullish(),
-  Interval: z.number().nullish(),
-  Timeout: z.number().nullish(),
-  StartPeriod: z.number().nullish(),
-  Retries: z.number().nullish(),
-});
+const DockerHealthcheck = lazySchema(() =>
+  z.looseObject({
+    Test: z.array(z.string()).nullish(),
+    Interval: z.number().nullish(),
+    Timeout: z.number().nullish(),
+    StartPeriod: z.number().nullish(),
+    Retries: z.number().nullish(),
+  }),
+);
 
 /** Docker's config.Healthcheck (durations in ns, 0 meaning "the default") as our HealthConfig; an unusable one is left out. */
 function imageHealthcheck(config: object): { healthcheck?: HealthConfig } {
