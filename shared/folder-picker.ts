@@ -2,7 +2,7 @@
 // mode has no such dialog: there the user types the path). The page asks with a title; main shows
 // `dialog.showOpenDialog({ properties: ['openDirectory'] })` over the window and answers with the
 // chosen folder, or null when the user cancelled. Both ends check these shapes.
-import { z } from 'zod';
+import * as z from 'zod';
 import { DesktopFolder } from './shares.js';
 
 /** IPC channel shared by electron/main and electron/preload. */

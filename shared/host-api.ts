@@ -1,6 +1,6 @@
 // The renderer↔host contract. The window, the CLI and browser mode all go through these methods;
 // the host validates params on arrival whichever front end sent them.
-import { z } from 'zod';
+import * as z from 'zod';
 import { AgentEvent, agentMethods } from './agent-rpc.js';
 import { OnggiError, invalidInput } from './errors.js';
 import { ErrorCode, JsonRpcErrorObject } from './jsonrpc.js';
@@ -82,7 +82,7 @@ export type HostEvent = z.infer<typeof HostEvent>;
 
 const MachineRef = z.strictObject({ machine: MachineName });
 
-export const MachineInfo = SystemInfo.extend({ clock: MachineClock.optional() });
+export const MachineInfo = SystemInfo.unwrap().extend({ clock: MachineClock.optional() });
 export type MachineInfo = z.infer<typeof MachineInfo>;
 
 /** An agent method offered to the front ends with the machine it runs on named. */

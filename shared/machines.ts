@@ -2,7 +2,7 @@
 // pieces that add, remove and reach remote machines: the host-key question, the secret question
 // (key passphrase, sudo password: answered, never stored), deploy progress.
 import { ClockPolicy } from './clock.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { MachineName, NewMachineName } from './names.js';
 import { SharedFolders } from './shares.js';
 

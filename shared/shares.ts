@@ -1,6 +1,6 @@
 // Desktop folders a machine may see (Docker Desktop's "file sharing"): stored with the machine's
 // record, served by the host core over the machine's SSH connection (electron/core/shares/).
-import { z } from 'zod';
+import * as z from 'zod';
 import { MachineName } from './names.js';
 
 /** A folder of this computer, absolute in the desktop's own syntax (`/home/me/app`, `C:\Users\me\app`). */

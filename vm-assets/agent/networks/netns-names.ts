@@ -14,9 +14,10 @@
 // issue works to save), and a stop waits for a registration still in flight before it removes.
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ActivityScope } from '../activity/activity-log.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
+import { coalescedSave } from '../state/coalesced-save.js';
 import type { CommandRunner } from './commands.js';
 import { netnsInode } from './kernel.js';
 
@@ -35,6 +36,11 @@ export class NetnsNames {
   /** Every name this agent made and has not removed yet (the record file's content). */
   private owned = new Set<string>();
   private readonly dir = NETNS_RUN_DIR;
+  /** The record written whole; registrations of containers starting together share writes. */
+  private readonly saveRecord = coalescedSave(() =>
+    // Not fsynced: a power loss also ends every namespace the names could hold.
+    writeFileAtomic(this.record, JSON.stringify([...this.owned]), { durable: false }),
+  );
 
   /** record: the file (in the agent's state) listing the names this agent made. */
   constructor(
@@ -146,7 +152,6 @@ export class NetnsNames {
     if (this.owned.has(name) === owned) return;
     if (owned) this.owned.add(name);
     else this.owned.delete(name);
-    // Not fsynced: a power loss also ends every namespace the names could hold.
-    await writeFileAtomic(this.record, JSON.stringify([...this.owned]), { durable: false });
+    await this.saveRecord();
   }
 }

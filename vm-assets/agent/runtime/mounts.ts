@@ -4,7 +4,7 @@
 // host paths, named and anonymous volumes), and what was made is undone if the create fails later.
 import { mkdir, realpath, rmdir } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { OnggiError } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
 import { desktopPathOf } from '../../../shared/shares.js';
