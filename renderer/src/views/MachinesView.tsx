@@ -171,7 +171,8 @@ export function MachineCard({ machine }: { machine: MachineSummary }) {
         <p className="muted machine-waiting">{t('machine.info.waiting')}</p>
       ) : null}
       {machine.state === 'ready' && <DiskUsagePanel machine={machine.name} />}
-      {machine.provider === 'ssh' && <SharedFoldersPanel machine={machine.name} />}
+      {/* every machine reached over SSH shares desktop folders; the local one sees them as they are */}
+      {machine.provider !== 'local' && <SharedFoldersPanel machine={machine.name} />}
     </section>
   );
 }

@@ -12,6 +12,7 @@ import { testHostCore, writeMachinesFile } from '../../../../build/testing/host-
 import { AGENT_DIR } from '../../../../build/testing/isolated-agent.js';
 import { remoteAgentEnv, stopRemoteAgents } from '../../../../build/testing/remote-agent.js';
 import { startSshd, type Sshd } from '../../../../build/testing/sshd.js';
+import type { z } from 'zod';
 import type { Ec2MachineDefinition } from '../../../../shared/machines.js';
 import type { HostCore } from '../../host-core.js';
 
@@ -51,7 +52,8 @@ beforeAll(async () => {
   await writeFile(join(root, 'aws/credentials'), '[sandbox]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = secret-example\n');
   process.env.AWS_SHARED_CREDENTIALS_FILE = join(root, 'aws/credentials');
   process.env.AWS_CONFIG_FILE = join(root, 'aws/config');
-  const definition: Ec2MachineDefinition = {
+  // Stored as before sharing: no `shares` (the schema's default reads it).
+  const definition: z.input<typeof Ec2MachineDefinition> = {
     provider: 'ec2',
     name: 'cloud',
     region: 'eu-central-1',
