@@ -6,7 +6,7 @@
 // A desktop folder is shared with it (reverse SSHFS over its SSH link) and used by a container there.
 // QEMU is killed by its pid at the end, even when a test failed.
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
@@ -15,6 +15,7 @@ import { AGENT_DIR, CLI } from '../../../../build/testing/isolated-agent.js';
 import { freePort } from '../../../../build/testing/sshd.js';
 import { sshMachine } from '../../../../build/testing/host-machines.js';
 import { bootVm, type QemuVm } from '../../../../build/testing/qemu-vm.js';
+import { makeShareDesktop } from '../../../../build/testing/share-desktop.js';
 import { vmImage, type VmImage } from '../../../../build/testing/vm-image.js';
 import type { ContainerDetail } from '../../../../shared/containers.js';
 import type { MachineInfo, MachineSummary } from '../../../../shared/host-api.js';
@@ -336,12 +337,7 @@ describe('a Debian VM under QEMU TCG as an ssh machine', () => {
   it('shares a desktop folder: read and written by a container, inotify in the container, links out and read-only refused, back after the link is cut', async () => {
     const started = Date.now();
     const desktop = join(root, 'desktop');
-    await mkdir(join(desktop, 'app', 'src'), { recursive: true });
-    await mkdir(join(desktop, 'docs'), { recursive: true });
-    await writeFile(join(desktop, 'secret'), 'outside every share');
-    await writeFile(join(desktop, 'app', 'src', 'hello.txt'), 'hello from the desktop\n');
-    await writeFile(join(desktop, 'docs', 'readme'), 'read only\n');
-    await symlink('../../secret', join(desktop, 'app', 'src', 'escape'));
+    await makeShareDesktop(desktop);
     // The shares are served by a long-lived host core (a one-shot CLI's SFTP server ends with it).
     const core = createHostCore({
       dataDir: join(root, 'data'),
