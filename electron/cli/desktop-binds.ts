@@ -35,8 +35,7 @@ export async function shareDesktopBinds(
   const summary = (await api.call('machines.list', {})).find((entry) => entry.name === machine);
   if (!summary || summary.provider === 'local') return { mounts: [...mounts], labels: {} };
   const typedAsDesktop = (mount: MountSpecInput) => desktopWritten(written.get(mount.target) ?? '');
-  // Only SSH machines have shared folders so far: elsewhere a desktop-written path is refused by resolveShare.
-  const shares = summary.provider === 'ssh' ? await api.call('machines.shares', { machine }) : [];
+  const shares = await api.call('machines.shares', { machine });
   const facts = currentFacts();
   const labels: Record<string, string> = {};
   const resolved: MountSpecInput[] = [];

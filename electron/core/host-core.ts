@@ -16,7 +16,6 @@ import type { NodeRuntime } from './machines/local/local-daemon.js';
 import { MachineRegistry } from './machines/registry.js';
 import type { MachinePrompts } from './machines/ssh/prompts.js';
 import { SshMachines } from './machines/ssh/ssh-machines.js';
-import type { SshMachine } from './machines/ssh/ssh-machine.js';
 import { withShare, withoutShare } from './shares/shared-folders.js';
 import type { SecretVault } from './machines/ssh/remembered-passphrases.js';
 import type { VagrantCli } from './machines/vagrant/vagrant-cli.js';
@@ -205,17 +204,17 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     return registry.get(name);
   };
 
-  /** A machine that desktop folders are shared with: an SSH host (the local machine sees this computer's folders as they are). */
-  const sharing = (name: string): SshMachine => {
-    const found = ssh.get(name);
-    if (found) return found;
+  /** A machine that desktop folders are shared with (any SSH-reached one; the local machine sees this computer's folders as they are). */
+  const sharing = (name: string): Machine & Required<Pick<Machine, 'sharedFolders' | 'setShares' | 'resolveShare'>> => {
     const machine = machineNamed(name);
+    if (machine.sharedFolders && machine.setShares && machine.resolveShare)
+      return machine as Machine & Required<Pick<Machine, 'sharedFolders' | 'setShares' | 'resolveShare'>>;
     throw new OnggiError(
       ErrorCode.InvalidParams,
       'not_shareable',
       machine.provider === 'local'
         ? `"${name}" is this computer: its containers bind this computer's folders as they are, nothing needs sharing`
-        : `"${name}" is a ${machine.provider} machine: sharing desktop folders works with SSH machines so far`,
+        : `"${name}" is a ${machine.provider} machine: it cannot share desktop folders`,
       'params.machine',
     );
   };
@@ -344,16 +343,18 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     },
     'setup.check': () => checkHostSetup(facts),
     'machines.share': async ({ machine, path, readOnly }) => {
-      const shares = await withShare(sharing(machine).definition.shares, path, readOnly ?? false, facts);
-      await ssh.setShares(machine, shares);
+      const target = sharing(machine);
+      const shares = await withShare(target.sharedFolders(), path, readOnly ?? false, facts);
+      await target.setShares(shares);
       return shares;
     },
     'machines.unshare': async ({ machine, path }) => {
-      const shares = withoutShare(sharing(machine).definition.shares, path, facts, machine);
-      await ssh.setShares(machine, shares);
+      const target = sharing(machine);
+      const shares = withoutShare(target.sharedFolders(), path, facts, machine);
+      await target.setShares(shares);
       return shares;
     },
-    'machines.shares': ({ machine }) => sharing(machine).definition.shares,
+    'machines.shares': ({ machine }) => sharing(machine).sharedFolders(),
     'machines.resolveShare': ({ machine, path }) => sharing(machine).resolveShare(path),
     'terminals.open': (params) => terminals.open(params),
     'terminals.input': ({ id, data }) => {

@@ -2,13 +2,14 @@
 // the machine, the agent deployed over it (isolated), sshfs on the machine. The desktop folder is
 // covered by an empty tmpfs in the sshd's own mount namespace (sshd.ts `hide`), so the machine —
 // its shells, its agent, its containers — can reach it only through the share.
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBusyboxLayer } from '../../../build/testing/busybox-layer.js';
 import { sshMachine } from '../../../build/testing/host-machines.js';
+import { makeShareDesktop } from '../../../build/testing/share-desktop.js';
 import { startLoopbackMachine, type LoopbackMachine } from '../../../build/testing/loopback-machine.js';
 import type { Sshd } from '../../../build/testing/sshd.js';
 import type { ShareResolution } from '../../../shared/shares.js';
@@ -31,12 +32,7 @@ beforeAll(async () => {
   machine = await startLoopbackMachine({ prefix: 'onggi-share-test-', hide: (dir) => join(dir, 'desktop') });
   ({ core, sshd, root, remote } = machine);
   desktop = join(root, 'desktop');
-  await mkdir(join(desktop, 'app', 'src'), { recursive: true });
-  await mkdir(join(desktop, 'docs'), { recursive: true });
-  await writeFile(join(desktop, 'secret'), 'outside every share');
-  await writeFile(join(desktop, 'app', 'src', 'hello.txt'), 'hello from the desktop\n');
-  await writeFile(join(desktop, 'docs', 'readme'), 'read only\n');
-  await symlink('../../secret', join(desktop, 'app', 'src', 'escape'));
+  await makeShareDesktop(desktop);
   const layer = await makeBusyboxLayer(join(root, 'busybox'));
   await tar.c({ cwd: layer, file: join(root, 'busybox.tar') }, ['.']);
   await host().importImageFile('box', join(root, 'busybox.tar'), { kind: 'rootfs', name: IMAGE });

@@ -173,7 +173,8 @@ export function MachineCard({ machine }: { machine: MachineSummary }) {
       ) : null}
       {machine.state === 'ready' && <DiskUsagePanel machine={machine.name} />}
       {machine.state === 'ready' && <ContainerDefaultsPanel machine={machine.name} />}
-      {machine.provider === 'ssh' && <SharedFoldersPanel machine={machine.name} />}
+      {/* every machine reached over SSH shares desktop folders; the local one sees them as they are */}
+      {machine.provider !== 'local' && <SharedFoldersPanel machine={machine.name} />}
     </section>
   );
 }

@@ -8,6 +8,7 @@ import { OnggiError, errorMessage } from '../../../../shared/errors.js';
 import type { MachineState, MachineSummary } from '../../../../shared/host-api.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
 import type { DeployProgress, DeployReport, Ec2MachineDefinition, Ec2MachineView, PortForwardState } from '../../../../shared/machines.js';
+import type { SharedFolder } from '../../../../shared/shares.js';
 import type { AgentLink } from '../../agent/agent-link.js';
 import type { RuntimeStager } from '../../deploy/runtime-staging.js';
 import { currentFacts, type PlatformFacts } from '../../platform/platform.js';
@@ -90,6 +91,16 @@ export class Ec2Machine extends SshBackedMachine implements Machine {
 
   get definition(): Ec2MachineDefinition {
     return this.definitionNow;
+  }
+
+  sharedFolders(): SharedFolder[] {
+    return this.definitionNow.shares;
+  }
+
+  protected async storeShares(shares: SharedFolder[]): Promise<void> {
+    const definition = { ...this.definitionNow, shares };
+    await this.options.onDefinition(definition);
+    this.definitionNow = definition;
   }
 
   /** The SSH machine the instance is driven as, while attached. */
@@ -293,8 +304,7 @@ export class Ec2Machine extends SshBackedMachine implements Machine {
             user: this.definitionNow.user,
             identityFile: this.definitionNow.identityFile,
             agent: false,
-            // Sharing desktop folders is offered on SSH machines so far (host-core's `sharing`).
-            shares: [],
+            shares: this.definitionNow.shares,
             proxyJump: [],
             // EC2 instances keep time themselves (Amazon Time Sync): only shown.
             clock: 'report',

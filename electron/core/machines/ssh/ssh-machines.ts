@@ -19,7 +19,6 @@ import {
   type SshMachineDefinitionInput,
   type SshMachineView,
 } from '../../../../shared/machines.js';
-import type { SharedFolder } from '../../../../shared/shares.js';
 import { MachineStore } from '../machine-store.js';
 import type { AgentEventListener, StateListener } from '../machine.js';
 import type { MachineRegistry } from '../registry.js';
@@ -208,18 +207,6 @@ export class SshMachines {
     await this.remembered.forget(name);
   }
 
-  /** Stores a machine's shared folders (machines.json) and gives them to the live machine. */
-  async setShares(name: string, shares: SharedFolder[]): Promise<void> {
-    if (this.loadError) throw this.loadError;
-    const machine = this.machines.get(name);
-    if (!machine) throw new OnggiError(ErrorCode.NotFound, 'not_found', `no SSH machine named "${name}"`, 'params.machine');
-    const definition = { ...machine.definition, shares };
-    if (!(await this.store.replace(definition))) {
-      throw new OnggiError(ErrorCode.NotFound, 'not_found', `no machine named "${name}" is stored`, 'params.machine');
-    }
-    await machine.setShares(shares);
-  }
-
   /** A machine's key passphrases: memory, plus the keychain for those the user asked to remember. */
   passphraseCache(machine: string): PassphraseCache {
     return this.remembered.cacheFor(machine, (keyFile) => this.rememberWanted.delete(rememberKey(machine, keyFile)));
@@ -246,6 +233,10 @@ export class SshMachines {
         onDeploy: (progress) => this.emit({ type: 'machine.deploy', ...progress }),
         onClock: (machine, clock) => this.emit({ type: 'machine.clock', machine, clock }),
         ...(this.options.onPortForward ? { onPortForward: this.options.onPortForward } : {}),
+        onDefinition: async (changed) => {
+          if (!(await this.store.replace(changed)))
+            throw new OnggiError(ErrorCode.NotFound, 'not_found', `no machine named "${changed.name}" is stored`, 'params.machine');
+        },
       },
       this.options.onState,
       this.options.onAgentEvent,

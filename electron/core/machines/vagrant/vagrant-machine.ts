@@ -16,6 +16,7 @@ import type {
   VagrantMachineView,
   VagrantProgress,
 } from '../../../../shared/machines.js';
+import type { SharedFolder } from '../../../../shared/shares.js';
 import { writeJsonAtomic } from '../../atomic-write.js';
 import { currentFacts, type PlatformFacts } from '../../platform/platform.js';
 import type { AgentEventListener, Machine, StateListener } from '../machine.js';
@@ -55,11 +56,13 @@ export interface VagrantMachineOptions {
   /** Forward running containers' published ports to this computer (see SshMachineOptions.onPortForward). */
   onPortForward?: (state: PortForwardState) => void;
   onClock?: SshMachineOptions['onClock'];
+  /** The definition changed (new shares): store it. */
+  onDefinition: (definition: VagrantMachineDefinition) => Promise<void>;
 }
 
 /** What the template reads: the definition's resources, plus the VM's host name. */
 export function vagrantSettings(definition: VagrantMachineDefinition): Record<string, unknown> {
-  const { provider: _provider, remote: _remote, vagrantProvider, ...resources } = definition;
+  const { provider: _provider, remote: _remote, shares: _shares, vagrantProvider, ...resources } = definition;
   return { ...resources, provider: vagrantProvider, hostname: `onggi-${definition.name}`.slice(0, 63) };
 }
 
@@ -107,6 +110,16 @@ export class VagrantMachine extends SshBackedMachine implements Machine {
 
   get definition(): VagrantMachineDefinition {
     return this.options.definition;
+  }
+
+  sharedFolders(): SharedFolder[] {
+    return this.options.definition.shares;
+  }
+
+  protected async storeShares(shares: SharedFolder[]): Promise<void> {
+    const definition = { ...this.options.definition, shares };
+    await this.options.onDefinition(definition);
+    this.options.definition = definition;
   }
 
   /** The ssh machine the VM is driven as, once it runs. */
@@ -204,7 +217,7 @@ export class VagrantMachine extends SshBackedMachine implements Machine {
       proxyJump: [],
       // Onggi runs this VM: a laptop's sleep pauses it and its clock then lags (clock-watch.ts).
       clock: 'correct',
-      shares: [],
+      shares: this.options.definition.shares,
       ...(host.identityFiles[0] ? { identityFile: host.identityFiles[0] } : {}),
       ...(this.options.definition.remote ? { remote: this.options.definition.remote } : {}),
     };

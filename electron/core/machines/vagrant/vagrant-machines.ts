@@ -113,6 +113,10 @@ export class VagrantMachines {
         ...(this.options.cli ? { cli: this.options.cli } : {}),
         ...(this.options.onPortForward ? { onPortForward: this.options.onPortForward } : {}),
         ...(this.options.onClock ? { onClock: this.options.onClock } : {}),
+        onDefinition: async (changed) => {
+          if (!(await this.store.replace(changed)))
+            throw new OnggiError(ErrorCode.NotFound, 'not_found', `no machine named "${changed.name}" is stored`, 'params.machine');
+        },
       },
       this.options.onState,
       this.options.onAgentEvent,
