@@ -126,6 +126,16 @@ describe('a desktop folder shared with an SSH machine', () => {
       ((await host().call('machines.resolveShare', { machine: 'box', path: join(desktop, 'app') })) as ShareResolution).machinePath,
     ).toBe(resolved.machinePath.replace(/\/src$/, ''));
 
+    // The mount's readahead is raised (share-mount.ts): FUSE's 128 KiB made sequential reads a fraction of the link.
+    const readahead = await onMachine([
+      'sh',
+      '-c',
+      'cat "/sys/class/bdi/$(mountpoint -d "$1")/read_ahead_kb"',
+      'sh',
+      resolved.machinePath.replace(/\/src$/, ''),
+    ]);
+    expect(Number(readahead.stdout.trim())).toBeGreaterThan(128);
+
     await writeFile(join(desktop, 'app', 'src', 'edited.txt'), 'written on the desktop\n');
     const read = await runIn(
       [{ source: resolved.machinePath, target: '/app' }],
