@@ -31,18 +31,22 @@ function agentSettings() {
   };
 }
 
+async function renderPanel(client: ScriptedClient): Promise<HTMLElement> {
+  render(
+    <StoresContext value={createStores(client)}>
+      <ContainerDefaultsPanel machine="box" />
+    </StoresContext>,
+  );
+  return screen.findByRole('region', { name: 'Container defaults on box' });
+}
+
 describe('ContainerDefaultsPanel', () => {
   beforeEach(() => useLanguageStore.setState({ language: 'en' }));
   afterEach(cleanup);
 
   it("shows the machine's log rotation and user namespace defaults and saves a change the way onggi machine config does", async () => {
     const { state, client } = agentSettings();
-    render(
-      <StoresContext value={createStores(client)}>
-        <ContainerDefaultsPanel machine="box" />
-      </StoresContext>,
-    );
-    const panel = await screen.findByRole('region', { name: 'Container defaults on box' });
+    const panel = await renderPanel(client);
     const size = await within(panel).findByRole('textbox', { name: 'Log file size' });
     const files = within(panel).getByRole('textbox', { name: 'Log files kept' });
     expect((size as HTMLInputElement).value).toBe('10m');
@@ -71,12 +75,7 @@ describe('ContainerDefaultsPanel', () => {
 
   it('a refused user namespace change shows the refusal and leaves the log settings as they were', async () => {
     const { state, client } = agentSettings();
-    render(
-      <StoresContext value={createStores(client)}>
-        <ContainerDefaultsPanel machine="box" />
-      </StoresContext>,
-    );
-    const panel = await screen.findByRole('region', { name: 'Container defaults on box' });
+    const panel = await renderPanel(client);
     fireEvent.change(await within(panel).findByRole('combobox', { name: 'User namespace' }), { target: { value: 'auto' } });
     fireEvent.click(within(panel).getByRole('button', { name: 'Save' }));
     const alert = await within(panel).findByRole('alert');
