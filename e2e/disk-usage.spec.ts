@@ -28,7 +28,7 @@ test('the machine card shows disk use, and Clean up lists what it removes, then 
   const usage = JSON.parse(must(['system', 'df', '--json'])) as DiskUsage;
 
   await page.goto(served.url);
-  const machine = page.getByRole('region', { name: 'local' });
+  const machine = page.getByRole('region', { name: 'local', exact: true });
   const table = machine.getByRole('table', { name: 'Disk use on local' });
   // A header, then one row per kind the agent counts (images, containers, volumes, logs).
   await expect(table.getByRole('row')).toHaveCount(usage.rows.length + 1);

@@ -68,7 +68,7 @@ test('add an SSH host from ~/.ssh/config, trust its key, connect, deploy, remove
     await question.getByRole('button', { name: 'Accept' }).click();
     await expect(dialog).toBeHidden();
 
-    const card = page.getByRole('region', { name: MACHINE });
+    const card = page.getByRole('region', { name: MACHINE, exact: true });
     await expect(card.getByText('SSH host', { exact: true })).toBeVisible();
     await expect(card.getByText('Stopped', { exact: true })).toBeVisible();
     const connectAt = Date.now();
