@@ -122,7 +122,7 @@ test('create a network, run two containers on it, the graph draws them as the ke
       await expect(graph.getByRole('img', { name: /^veth pair \S+ ↔ eth0, sent \S+.*, received / })).toHaveCount(2);
       // Readable at Fit: the graph is never shrunk below the zoom its 9–11 px labels stay legible at.
       await graph.getByRole('button', { name: 'Fit' }).click();
-      // The stage's transform is set inline (`translate(…) scale(K)`) on the next animation frame.
+      // The stage’s transform is set inline (`translate(…) scale(K)`) when Fit is pressed.
       const scaleOf = () =>
         graph
           .locator('.graph-stage')

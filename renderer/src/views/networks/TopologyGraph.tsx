@@ -55,14 +55,28 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
   const drag = useRef<{ id: number; x: number; y: number; moved: boolean } | null>(null);
   const frame = useRef(0);
 
-  const apply = useCallback(() => {
+  const write = useCallback(() => {
+    const { x, y, k } = view.current;
+    if (stage.current) stage.current.style.transform = `translate(${x}px, ${y}px) scale(${k})`;
+  }, []);
+  /** Pointer and wheel streams: many events a frame, one style write a frame. */
+  const applySoon = useCallback(() => {
     if (frame.current) return;
     frame.current = requestAnimationFrame(() => {
       frame.current = 0;
-      const { x, y, k } = view.current;
-      if (stage.current) stage.current.style.transform = `translate(${x}px, ${y}px) scale(${k})`;
+      write();
     });
-  }, []);
+  }, [write]);
+  /**
+   * Discrete changes (a new layout, Fit, the zoom buttons, keys) are written at once: the first
+   * paint of a new layout is already fitted, and nothing waits on a frame the browser may not
+   * produce (a hidden window; a headless compositor that stalled left a graph unfitted in CI).
+   */
+  const applyNow = useCallback(() => {
+    cancelAnimationFrame(frame.current);
+    frame.current = 0;
+    write();
+  }, [write]);
 
   const fit = useCallback(() => {
     const element = canvas.current;
@@ -82,13 +96,19 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
       x: Math.max(PAD, (width - layout.width * k) / 2),
       y: Math.max(PAD, (height - layout.height * k) / 2),
     };
-    apply();
-  }, [layout.width, layout.height, apply]);
+    applyNow();
+  }, [layout.width, layout.height, applyNow]);
 
   useLayoutEffect(() => fit(), [fit]);
-  useEffect(() => () => cancelAnimationFrame(frame.current), []);
+  useEffect(
+    () => () => {
+      cancelAnimationFrame(frame.current);
+      frame.current = 0;
+    },
+    [],
+  );
 
-  const zoomAt = (factor: number, cx: number, cy: number): void => {
+  const zoomAt = (factor: number, cx: number, cy: number, apply: () => void): void => {
     const { x, y, k } = view.current;
     const next = Math.max(MIN_ZOOM, Math.min(MAX_ZOOM, k * factor));
     view.current = { k: next, x: cx - ((cx - x) * next) / k, y: cy - ((cy - y) * next) / k };
@@ -96,17 +116,17 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
   };
   const zoomCenter = (factor: number): void => {
     const element = canvas.current;
-    zoomAt(factor, (element?.clientWidth ?? 800) / 2, (element?.clientHeight ?? 500) / 2);
+    zoomAt(factor, (element?.clientWidth ?? 800) / 2, (element?.clientHeight ?? 500) / 2, applyNow);
   };
-  const pan = (dx: number, dy: number): void => {
+  const pan = (dx: number, dy: number, apply: () => void): void => {
     view.current = { ...view.current, x: view.current.x + dx, y: view.current.y + dy };
     apply();
   };
 
   const onWheel = (event: WheelEvent<HTMLDivElement>): void => {
     const box = event.currentTarget.getBoundingClientRect();
-    if (event.ctrlKey || event.metaKey) zoomAt(Math.exp(-event.deltaY / 300), event.clientX - box.left, event.clientY - box.top);
-    else pan(-event.deltaX, -event.deltaY);
+    if (event.ctrlKey || event.metaKey) zoomAt(Math.exp(-event.deltaY / 300), event.clientX - box.left, event.clientY - box.top, applySoon);
+    else pan(-event.deltaX, -event.deltaY, applySoon);
   };
   const onPointerDown = (event: PointerEvent<HTMLDivElement>): void => {
     if (event.button !== 0) return;
@@ -129,7 +149,7 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
     current.moved = true;
     current.x = event.clientX;
     current.y = event.clientY;
-    pan(dx, dy);
+    pan(dx, dy, applySoon);
   };
   const onPointerUp = (event: PointerEvent<HTMLDivElement>): void => {
     if (drag.current?.id !== event.pointerId) return;
@@ -140,10 +160,10 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
     if (event.target !== event.currentTarget) return;
     const step = 60;
     const actions: Record<string, () => void> = {
-      ArrowLeft: () => pan(step, 0),
-      ArrowRight: () => pan(-step, 0),
-      ArrowUp: () => pan(0, step),
-      ArrowDown: () => pan(0, -step),
+      ArrowLeft: () => pan(step, 0, applyNow),
+      ArrowRight: () => pan(-step, 0, applyNow),
+      ArrowUp: () => pan(0, step, applyNow),
+      ArrowDown: () => pan(0, -step, applyNow),
       '+': () => zoomCenter(1.25),
       '=': () => zoomCenter(1.25),
       '-': () => zoomCenter(0.8),
