@@ -711,6 +711,7 @@ export const en = {
   'graph.edge.port': 'published port on the machine',
   'graph.edge.dnat': 'DNAT to the container',
   'graph.traffic': 'sent {sent}, received {received}',
+  'graph.trafficShort': '↑ {sent}  ↓ {received}',
   'graph.foreign': 'not Onggi’s',
   'graph.ruleMissing': 'the packet filter does not have this rule',
 

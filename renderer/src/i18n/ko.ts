@@ -712,6 +712,7 @@ export const ko: Dictionary = {
   'graph.edge.port': '머신에 게시된 포트',
   'graph.edge.dnat': '컨테이너로 DNAT',
   'graph.traffic': '보냄 {sent}, 받음 {received}',
+  'graph.trafficShort': '↑ {sent}  ↓ {received}',
   'graph.foreign': 'Onggi가 만들지 않음',
   'graph.ruleMissing': '패킷 필터에 이 규칙이 없음',
 

@@ -21,6 +21,7 @@ interface View {
 const MIN_ZOOM = 0.05;
 const MAX_ZOOM = 4;
 const PAD = 24;
+const EDGE_MARGIN = 8;
 /**
  * Fit never shrinks below this: the labels (11 px, 9–10 px for the small ones) stay readable, and
  * a graph larger than the canvas starts at its left edge (the uplink and the machine) for the user
@@ -91,10 +92,12 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
       MIN_FIT_ZOOM,
       Math.min(1.2, (width - 2 * PAD) / Math.max(1, layout.width), (height - 2 * PAD) / Math.max(1, layout.height)),
     );
+    // Centred; a graph wider or taller than the canvas at the readable zoom starts near its left
+    // (top) edge, with a narrower margin so that one just too large for it still shows whole.
     view.current = {
       k,
-      x: Math.max(PAD, (width - layout.width * k) / 2),
-      y: Math.max(PAD, (height - layout.height * k) / 2),
+      x: Math.max(EDGE_MARGIN, (width - layout.width * k) / 2),
+      y: Math.max(EDGE_MARGIN, (height - layout.height * k) / 2),
     };
     applyNow();
   }, [layout.width, layout.height, applyNow]);
@@ -234,10 +237,10 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
   };
 
   /** A veth's traffic from its container's side: what the host end received the container sent. */
-  const trafficOf = (edge: GraphEdge): string | undefined => {
+  const trafficOf = (edge: GraphEdge): { sent: string; received: string } | undefined => {
     const counters = edge.hostEnd === undefined ? undefined : traffic?.get(edge.hostEnd);
     if (!counters) return undefined;
-    return t('graph.traffic', { sent: formatBytes(language, counters.rxBytes), received: formatBytes(language, counters.txBytes) });
+    return { sent: formatBytes(language, counters.rxBytes), received: formatBytes(language, counters.txBytes) };
   };
 
   const edgeName = (edge: GraphEdge): string => {
@@ -245,7 +248,7 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
     const foreign = edge.foreign ? ` (${t('graph.foreign')})` : '';
     if (edge.kind === 'veth') {
       const flow = trafficOf(edge);
-      return `${t('graph.edge.veth', { host: edge.hostEnd ?? '?', peer: edge.peerEnd ?? '?' })}${flow ? `, ${flow}` : ''}${foreign}`;
+      return `${t('graph.edge.veth', { host: edge.hostEnd ?? '?', peer: edge.peerEnd ?? '?' })}${flow ? `, ${t('graph.traffic', flow)}` : ''}${foreign}`;
     }
     if (edge.kind === 'uplink') return t('graph.edge.uplink');
     if (edge.kind === 'port') return `${t('graph.edge.port')}${missing}`;
@@ -347,7 +350,7 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
                     )}
                     {flow !== undefined && (
                       <text className="graph-edge-label" x={x2 - 6} y={y2 + 11} textAnchor="end" aria-hidden="true">
-                        {flow}
+                        {t('graph.trafficShort', flow)}
                       </text>
                     )}
                   </g>
