@@ -175,19 +175,13 @@ export class Ec2Machine extends SshBackedMachine implements Machine {
 
   /** StartInstances, then waits until it runs; the next use connects to its new address. */
   start(): Promise<{ state: string }> {
-    return this.serial(async () => {
-      this.setState('starting');
-      try {
-        await this.detach();
-        this.progress(`starting ${this.definitionNow.instanceId}`);
-        await (await ec2Sdk()).startInstance(await this.clients(), this.definitionNow.instanceId);
-        this.instance = await (await ec2Sdk()).describeInstance(await this.clients(), this.definitionNow.instanceId);
-        this.setState('stopped');
-        return { state: this.instance.state };
-      } catch (error) {
-        this.setState('error', errorMessage(error));
-        throw error;
-      }
+    return this.starting(async () => {
+      await this.detach();
+      this.progress(`starting ${this.definitionNow.instanceId}`);
+      await (await ec2Sdk()).startInstance(await this.clients(), this.definitionNow.instanceId);
+      this.instance = await (await ec2Sdk()).describeInstance(await this.clients(), this.definitionNow.instanceId);
+      this.setState('stopped');
+      return { state: this.instance.state };
     });
   }
 
@@ -344,7 +338,7 @@ export class Ec2Machine extends SshBackedMachine implements Machine {
     this.options.onProgress?.(step);
   }
 
-  private setState(state: MachineState, error?: string): void {
+  protected setState(state: MachineState, error?: string): void {
     this.state = state;
     this.onState(this.name, state, error);
   }

@@ -4,7 +4,8 @@
 // definition (they hold while the machine is stopped) and handed to the SSH machine it attaches.
 import type { Duplex } from 'node:stream';
 import type { MachineClock } from '../../../../shared/clock.js';
-import { OnggiError } from '../../../../shared/errors.js';
+import { OnggiError, errorMessage } from '../../../../shared/errors.js';
+import type { MachineState } from '../../../../shared/host-api.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
 import type { DeployReport } from '../../../../shared/machines.js';
 import type { SharedFolder, ShareResolution } from '../../../../shared/shares.js';
@@ -95,6 +96,22 @@ export abstract class SshBackedMachine {
 
   async close(): Promise<void> {
     await this.attached?.close();
+  }
+
+  /** The machine's state as the window shows it: kept, and told to who listens. */
+  protected abstract setState(state: MachineState, error?: string): void;
+
+  /** A start, in turn with the other lifecycle operations: `starting` while it runs, `error` with why when it fails. */
+  protected starting<T>(work: () => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      this.setState('starting');
+      try {
+        return await work();
+      } catch (error) {
+        this.setState('error', errorMessage(error));
+        throw error;
+      }
+    });
   }
 
   protected serial<T>(work: () => Promise<T>): Promise<T> {

@@ -6,7 +6,7 @@
 import { copyFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { MachineState, MachineSummary } from '../../../../shared/host-api.js';
-import { OnggiError, errorMessage } from '../../../../shared/errors.js';
+import { OnggiError } from '../../../../shared/errors.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
 import type {
   DeployProgress,
@@ -151,22 +151,16 @@ export class VagrantMachine extends SshBackedMachine implements Machine {
 
   /** `vagrant up` (creating the VM the first time, provisioning it), streamed as progress; then connects. */
   start(): Promise<VagrantStatus> {
-    return this.serial(async () => {
-      this.setState('starting');
-      try {
-        await this.writeFiles();
-        const run = await this.vagrant(['up', `--provider=${this.options.definition.vagrantProvider}`, '--machine-readable'], 'up');
-        if (run.code !== 0) throw vagrantFailure('up', run, this.options.definition.vagrantProvider, this.facts);
-        await this.detach();
-        // A new or rebooted VM: whatever host key was seen before does not hold for it.
-        await rm(join(this.dir, 'known_hosts'), { force: true });
-        const status = await this.status();
-        this.setState('ready');
-        return status;
-      } catch (error) {
-        this.setState('error', errorMessage(error));
-        throw error;
-      }
+    return this.starting(async () => {
+      await this.writeFiles();
+      const run = await this.vagrant(['up', `--provider=${this.options.definition.vagrantProvider}`, '--machine-readable'], 'up');
+      if (run.code !== 0) throw vagrantFailure('up', run, this.options.definition.vagrantProvider, this.facts);
+      await this.detach();
+      // A new or rebooted VM: whatever host key was seen before does not hold for it.
+      await rm(join(this.dir, 'known_hosts'), { force: true });
+      const status = await this.status();
+      this.setState('ready');
+      return status;
     });
   }
 
@@ -303,7 +297,7 @@ export class VagrantMachine extends SshBackedMachine implements Machine {
     });
   }
 
-  private setState(state: MachineState, error?: string): void {
+  protected setState(state: MachineState, error?: string): void {
     this.state = state;
     this.lastError = error;
     this.onState(this.name, state, error);
