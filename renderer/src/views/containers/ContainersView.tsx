@@ -4,13 +4,13 @@ import { useId, useMemo, useState } from 'react';
 import type { ContainerSpec, ContainerSummary } from '../../../../shared/containers.js';
 import { StaleNotice, useNotCurrent } from '../../components/Freshness';
 import { Icon } from '../../components/icons';
-import { MachineNotReady, MachinePicker, RefreshButton, useMachineLoad } from '../../components/MachinePicker';
+import { MachineNotReady, useMachineLoad } from '../../components/MachinePicker';
 import { ConfirmDialog } from '../../components/Modal';
 import { formatNumber, useLanguage, useT, type MessageKey } from '../../i18n';
 import { useClient, useContainers, useImages } from '../../stores';
 import type { ContainerAction } from '../../stores/containers';
 import { useToasts } from '../../stores/toasts';
-import { ViewHeader } from '../ViewHeader';
+import { MachineViewHeader } from '../MachineViewHeader';
 import { ContainerDetailPanel, type DetailTab } from './ContainerDetail';
 import { ContainersTable } from './ContainersTable';
 import type { DesktopFolders } from './desktop-mounts';
@@ -57,33 +57,23 @@ export function ContainersView() {
 
   return (
     <>
-      <ViewHeader
-        title={t('nav.containers')}
-        description={t('view.containers.description')}
-        actions={
-          <>
-            <MachinePicker />
-            <RefreshButton
-              onClick={() => void load(machine)}
-              loading={status === 'loading'}
-              disabled={!usable}
-              label={t('common.refresh')}
-            />
-            <button
-              type="button"
-              className="button button--primary"
-              disabled={!usable}
-              onClick={() => {
-                void loadImages(machine);
-                setRunOpen(true);
-              }}
-            >
-              <Icon name="plus" size={16} />
-              {t('containers.run')}
-            </button>
-          </>
-        }
-      />
+      <MachineViewHeader
+        view="containers"
+        refresh={{ onClick: () => void load(machine), loading: status === 'loading', disabled: !usable }}
+      >
+        <button
+          type="button"
+          className="button button--primary"
+          disabled={!usable}
+          onClick={() => {
+            void loadImages(machine);
+            setRunOpen(true);
+          }}
+        >
+          <Icon name="plus" size={16} />
+          {t('containers.run')}
+        </button>
+      </MachineViewHeader>
       {usable ? (
         <ContainersBody machine={machine} onRun={() => setRunOpen(true)} consoleOf={consoleOf} />
       ) : (
