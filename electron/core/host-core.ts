@@ -11,7 +11,7 @@ import { MACHINE_PASSTHROUGH, checkHostResult, hostMethods, type PassthroughMeth
 import { callHandler, type Handlers } from '../../shared/rpc-dispatch.js';
 import { checkoutRuntimeStager, type RuntimeStager } from './deploy/runtime-staging.js';
 import { LocalMachine } from './machines/local/local-machine.js';
-import type { Machine, StateListener, Terminal, TerminalOptions } from './machines/machine.js';
+import type { AgentEventListener, Machine, StateListener, Terminal, TerminalOptions } from './machines/machine.js';
 import type { NodeRuntime } from './machines/local/local-daemon.js';
 import { MachineRegistry } from './machines/registry.js';
 import type { MachinePrompts } from './machines/ssh/prompts.js';
@@ -130,6 +130,7 @@ export function createHostCore(options: HostCoreOptions): HostCore {
   };
   const emitState: StateListener = (machine, state, error, retryAt) =>
     emit({ type: 'machine.state', machine, state, ...(error ? { error } : {}), ...(retryAt !== undefined ? { retryAt } : {}) });
+  const emitAgentEvent: AgentEventListener = (machine, event) => emit({ type: 'machine.event', machine, event });
   const baseFacts = options.facts ?? currentFacts();
   const facts: PlatformFacts = options.platform ? { ...baseFacts, os: options.platform } : baseFacts;
   const registry = new MachineRegistry();
@@ -138,7 +139,7 @@ export function createHostCore(options: HostCoreOptions): HostCore {
       new LocalMachine(
         { ...(options.localAgent ?? localAgentDirs()), agentDir: options.agentDir, nodeRuntime: options.nodeRuntime },
         emitState,
-        (machine, event) => emit({ type: 'machine.event', machine, event }),
+        emitAgentEvent,
       ),
     );
   }
@@ -147,7 +148,8 @@ export function createHostCore(options: HostCoreOptions): HostCore {
   const onPortForward = options.forwardPublishedPorts
     ? (state: PortForwardState) => emit({ type: 'machine.portForward', ...state })
     : undefined;
-  const ssh = new SshMachines({
+  // What every provider of stored machines is given alike.
+  const provided = {
     facts,
     dataDir: options.dataDir,
     agentDir: options.agentDir,
@@ -155,47 +157,34 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     ...(stageRuntime ? { stageRuntime } : {}),
     registry,
     onState: emitState,
-    onAgentEvent: (machine, event) => emit({ type: 'machine.event', machine, event }),
+    onAgentEvent: emitAgentEvent,
+    ...(onPortForward ? { onPortForward } : {}),
+  };
+  const ssh = new SshMachines({
+    ...provided,
     ...(options.prompts ? { prompts: options.prompts } : {}),
     ...(options.ssh?.userKnownHosts ? { userKnownHosts: options.ssh.userKnownHosts } : {}),
     ...(options.ssh?.config ? { sshConfig: options.ssh.config } : {}),
     // '' means no ssh-agent at all (tests), not the platform layer's candidates.
     ...(options.ssh?.agentSocket !== undefined ? { agentSocket: options.ssh.agentSocket } : {}),
-    ...(onPortForward ? { onPortForward } : {}),
     ...(options.secretVault ? { secretVault: options.secretVault } : {}),
   });
   ssh.onEvent((event) => emit(event));
   const vagrant = new VagrantMachines({
-    facts,
-    dataDir: options.dataDir,
+    ...provided,
     templateDir: options.vagrantTemplateDir ?? join(options.agentDir, '..', 'vagrant'),
-    agentDir: options.agentDir,
-    bundlesDir,
-    ...(stageRuntime ? { stageRuntime } : {}),
-    registry,
     prompts: ssh.questions,
-    onState: emitState,
-    onAgentEvent: (machine, event) => emit({ type: 'machine.event', machine, event }),
     onProgress: (progress) => emit({ type: 'machine.vagrant', ...progress }),
     onDeploy: (progress) => emit({ type: 'machine.deploy', ...progress }),
     onClock: (machine, clock) => emit({ type: 'machine.clock', machine, clock }),
     ...(options.vagrant ? { cli: options.vagrant } : {}),
-    ...(onPortForward ? { onPortForward } : {}),
   });
   const ec2 = new Ec2Machines({
-    facts,
-    dataDir: options.dataDir,
-    agentDir: options.agentDir,
-    bundlesDir,
-    ...(stageRuntime ? { stageRuntime } : {}),
-    registry,
+    ...provided,
     prompts: ssh.questions,
-    onState: emitState,
-    onAgentEvent: (machine, event) => emit({ type: 'machine.event', machine, event }),
     onProgress: (machine, step) => emit({ type: 'machine.ec2', machine, step }),
     onDeploy: (progress) => emit({ type: 'machine.deploy', ...progress }),
     onClock: (machine, clock) => emit({ type: 'machine.clock', machine, clock }),
-    ...(onPortForward ? { onPortForward } : {}),
     ...options.ec2,
   });
   /** A machine by name; an unreadable machines.json explains a name we do not know. */
