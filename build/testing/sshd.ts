@@ -14,6 +14,8 @@ export interface SshdOptions {
   authorizedKeys?: string[];
   /** Extra sshd_config lines. */
   config?: string[];
+  /** Session channels per connection (OpenSSH's default is 10; 64 unless a test asks for a real host's limit). */
+  maxSessions?: number;
   /** false: let bash source the login user's ~/.bashrc for every command, as sshd normally does. */
   cleanShell?: boolean;
   /**
@@ -93,7 +95,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
         `PidFile ${join(dir, 'sshd.pid')}`,
         'Subsystem sftp internal-sftp',
         'AllowTcpForwarding yes',
-        'MaxSessions 64',
+        `MaxSessions ${options.maxSessions ?? 64}`,
         'MaxStartups 64',
         'PrintMotd no',
         'LogLevel VERBOSE',
