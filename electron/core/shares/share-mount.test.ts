@@ -12,10 +12,10 @@ import { sshMachine } from '../../../build/testing/host-machines.js';
 import { makeShareDesktop } from '../../../build/testing/share-desktop.js';
 import { startLoopbackMachine, type LoopbackMachine } from '../../../build/testing/loopback-machine.js';
 import type { Sshd } from '../../../build/testing/sshd.js';
+import { connectToSshd } from '../../../build/testing/sshd-connection.js';
 import type { ShareResolution } from '../../../shared/shares.js';
-import { KnownHosts } from '../machines/ssh/known-hosts.js';
 import { shellCommand } from '../machines/ssh/quote.js';
-import { connectSsh, type SshConnection } from '../machines/ssh/ssh-connection.js';
+import { type SshConnection } from '../machines/ssh/ssh-connection.js';
 import { asHostApi, type HostCore } from '../host-core.js';
 import { shareDesktopBinds } from '../../cli/desktop-binds.js';
 
@@ -69,20 +69,8 @@ async function onMachine(argv: string[]): Promise<{ code: number | null; stdout:
 
 /** A connection of the test's own to the machine (not the machine's: that one is cut in a test). */
 function observerConnection(): Promise<SshConnection> {
-  return connectSsh({
-    target: {
-      host: '127.0.0.1',
-      port: sshd?.port ?? 0,
-      user: 'root',
-      identityFiles: [sshd?.userKeyPath ?? ''],
-      identityFilesRequired: true,
-    },
-    knownHosts: new KnownHosts({ own: join(root, 'observer_known_hosts'), readOnly: [] }),
-    hostKeyPolicy: 'accept-new',
-    askHostKey: () => Promise.resolve(false),
-    askPassphrase: () => Promise.resolve(undefined),
-    passphraseCache: new Map(),
-  });
+  if (!sshd) throw new Error('no sshd');
+  return connectToSshd(sshd, join(root, 'observer_known_hosts'));
 }
 
 /** Runs a container to its end with these binds; its output. */

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClientChannel } from 'ssh2';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { connectToSshd } from '../../../../build/testing/sshd-connection.js';
 import { startSshd, type Sshd } from '../../../../build/testing/sshd.js';
 import { until } from '../../../../build/testing/until.js';
-import { KnownHosts } from './known-hosts.js';
-import { channelExit, connectSsh, type SshConnection } from './ssh-connection.js';
+import { channelExit } from './ssh-connection.js';
 
 let sshd: Sshd;
 let dir: string;
@@ -39,15 +39,7 @@ async function echoed(channel: ClientChannel, line: string): Promise<string> {
 }
 
 it("opens sessions past the server's limit on a spare connection, which closes after its last session", async () => {
-  const connection: SshConnection = await connectSsh({
-    target: { host: '127.0.0.1', port: sshd.port, user: 'root', identityFiles: [sshd.userKeyPath], identityFilesRequired: true },
-    knownHosts: new KnownHosts({ own: join(dir, 'known_hosts'), readOnly: [] }),
-    hostKeyPolicy: 'accept-new',
-    askHostKey: () => Promise.resolve(false),
-    askPassphrase: () => Promise.resolve(undefined),
-    passphraseCache: new Map(),
-    spareIdleMs: 200,
-  });
+  const connection = await connectToSshd(sshd, join(dir, 'known_hosts'), { spareIdleMs: 200 });
   try {
     // The server's two sessions, held open.
     const held = [await connection.execChannel('cat'), await connection.execChannel('cat')];
