@@ -229,10 +229,10 @@ describe.skipIf(!isRoot)('onggi networks, end to end (in a netns of the test’s
     const pid = inspect('a').pid;
     const bridge = (JSON.parse(out(onggi('network', 'inspect', 'web'))) as NetworkDetail).bridge;
     expect(bridge).toMatch(/^ogb[0-9a-f]{12}$/);
-    expect(activity).toContain(`ip link add ogv${a.slice(0, 11)}0 type veth peer name ogc${a.slice(0, 11)}0 address 0a:58:0a:5a:00:02`);
+    // The container end is made in the container's netns under its final name: no move, no rename.
+    expect(activity).toContain(`ip link add ogv${a.slice(0, 11)}0 type veth peer name eth0 netns ${pid} address 0a:58:0a:5a:00:02`);
     expect(activity).toContain(`ip link set ogv${a.slice(0, 11)}0 master ${bridge} up`);
-    expect(activity).toContain(`ip link set ogc${a.slice(0, 11)}0 netns ${pid}`);
-    expect(activity).toContain(`nsenter --net=/proc/${pid}/ns/net ip link set ogc${a.slice(0, 11)}0 name eth0 up`);
+    expect(activity).toContain(`nsenter --net=/proc/${pid}/ns/net ip link set eth0 up`);
     expect(activity).toContain(`nsenter --net=/proc/${pid}/ns/net ip addr add 10.90.0.2/24 dev eth0`);
     expect(activity).toContain(`nsenter --net=/proc/${pid}/ns/net ip route add default via 10.90.0.1`);
     // /etc/hosts is bound by the init helper as it sets up the root: no process mounts it afterwards.
