@@ -484,18 +484,22 @@ export class NetworkManager {
     const wasActive = this.active.delete(record.id);
     const membership = this.state.containers[record.id];
     const scope: ActivityScope = { container: record.name };
+    // Its port rules go while the rest is taken down (the packet filter's processes take as long as
+    // the rest together); a failure still fails the stop's network teardown, after the rest is done.
+    const rules = membership && wasActive && membership.ports.length > 0 ? this.syncFirewall() : undefined;
+    rules?.catch(() => undefined);
     await this.netnsNames?.unregister(record.id, record.name);
     // Before reconcile the kernel is reaped by name anyway; a link read per stopped container at start-up would be waste.
     if (membership && this.reconciled) {
-      if (wasActive || record.phase === 'removing') await this.driver.teardownVeths(membership.attachments, scope);
-      if (wasActive) {
+      // Ended (it ran, and its name is gone): its netns takes its veths with it.
+      if (wasActive || record.phase === 'removing') await this.driver.teardownVeths(membership.attachments, scope, { ending: wasActive });
+      if (wasActive)
         await this.hosts.update(
           this.view,
           sharingWith(this.view, record.id).filter((id) => id !== record.id),
         );
-        if (membership.ports.length > 0) await this.syncFirewall();
-      }
     }
+    await rules;
     if (record.phase === 'removing' && membership) {
       await this.exclusive(async () => {
         delete this.state.containers[record.id];
