@@ -484,9 +484,9 @@ export class NetworkManager {
     const wasActive = this.active.delete(record.id);
     const membership = this.state.containers[record.id];
     const scope: ActivityScope = { container: record.name };
-    // Its port rules go while the rest is taken down (the packet filter's processes take as long as
-    // the rest together); a failure still fails the stop's network teardown, after the rest is done.
+    // Its port rules go while the rest is taken down (the packet filter's processes take as long as the rest together).
     const rules = membership && wasActive && membership.ports.length > 0 ? this.syncFirewall() : undefined;
+    // Not dropped: awaited below, once the rest is done, so a failure still fails the stop's network teardown.
     rules?.catch(() => undefined);
     await this.netnsNames?.unregister(record.id, record.name);
     // Before reconcile the kernel is reaped by name anyway; a link read per stopped container at start-up would be waste.
