@@ -540,6 +540,26 @@ describe.skipIf(!isRoot)('onggi networks, end to end (in a netns of the test’s
     out(onggi('network', 'rm', 'many'));
   }, 120_000);
 
+  it('gives a published port to one of two containers started at once; the other’s start names the holder', async () => {
+    // Both pass the check at create (neither runs yet): the claim at start decides, under the agent's lock.
+    out(onggi('create', '--name', 'pp1', '-p', '18096:80', IMAGE, 'sleep', '1000'));
+    out(onggi('create', '--name', 'pp2', '-p', '18096:80', IMAGE, 'sleep', '1000'));
+    const starts = await Promise.all(['pp1', 'pp2'].map((name) => lab.onggiAsync('start', name)));
+    expect(starts.filter((s) => s.code === 0)).toHaveLength(1);
+    expect(starts.find((s) => s.code !== 0)?.err).toMatch(
+      /failed to start: port 0\.0\.0\.0:18096\/tcp is already published by container pp[12]/,
+    );
+    const portRules = () =>
+      lab
+        .inMachine(['iptables', '-w', '-t', 'nat', '-S', 'ONGGI-PORTS'])
+        .out.split('\n')
+        .filter((line) => line.includes('--dport 18096'));
+    // The winner's rule only: the loser's claim left none behind.
+    expect(portRules()).toHaveLength(1);
+    out(onggi('rm', '-f', 'pp1', 'pp2'));
+    expect(portRules()).toEqual([]);
+  }, 60_000);
+
   it('leaves no veth, bridge or rule behind once containers and networks are removed', () => {
     const before = countKernel(lab);
     out(onggi('network', 'create', 'tmpnet', '--subnet', '10.85.0.0/24'));
