@@ -521,7 +521,7 @@ export class NetworkManager {
     const membership = this.state.containers[record.id];
     const scope: ActivityScope = { container: record.name };
     // Its port rules go while the rest is taken down (the packet filter's processes take as long as the rest together).
-    const rules = membership && (wasActive || wasStarting) && membership.ports.length > 0 ? this.syncFirewall() : undefined;
+    const rules = membership && (wasActive || wasStarting) && membership.ports.length > 0 ? this.dropPortRules(record.id) : undefined;
     // Not dropped: awaited below, once the rest is done, so a failure still fails the stop's network teardown.
     rules?.catch(() => undefined);
     await this.netnsNames?.unregister(record.id, record.name);
@@ -653,6 +653,28 @@ export class NetworkManager {
     return this.syncPending;
   }
 
+  /**
+   * Takes an ended container's port rules out of the packet filter: deleted as they were added,
+   * with no read of the filter first (a read is a process, and the delete's commit waits out an
+   * RCU grace period already). Queued behind the sync under way; with one pending, that one does
+   * it. A rule that is not there as recorded (the filter changed behind our back) makes it a full
+   * sync, which reads the filter and brings it to the records.
+   */
+  private dropPortRules(containerId: string): Promise<void> {
+    if (!this.reconciled) return Promise.resolve(); // as syncFirewall: reconcile syncs once, with every running container known
+    const remove = this.firewall.remove?.bind(this.firewall);
+    const ports = this.portInputs(containerId);
+    if (this.syncPending || !remove || ports.length === 0) return this.syncFirewall();
+    const run = this.syncCurrent
+      // The previous run's failure went to its own callers; this one starts afresh either way.
+      .catch(() => undefined)
+      .then(() => remove(desiredRules([], ports)))
+      // Not dropped: the failed delete is in the activity log, and the full sync that follows answers for the filter.
+      .catch(() => this.applyFirewall());
+    this.syncCurrent = run;
+    return run;
+  }
+
   private async applyFirewall(): Promise<void> {
     const { networks, ports } = this.firewallInputs();
     // Never made a rule: the packet filter is not ours to clean (ONGGI_DEFAULT_NETWORK=none and no network yet).
@@ -663,14 +685,15 @@ export class NetworkManager {
   /** What the packet filter rules are made from: the bridges that exist and the published ports of running containers. */
   private firewallInputs(): { networks: FirewallNetwork[]; ports: FirewallPort[] } {
     const networks = this.state.networks.filter((n) => n.materialized).map((n) => ({ name: n.name, bridge: n.bridge, subnet: n.subnet }));
-    const ports: FirewallPort[] = [];
-    for (const id of this.claimants()) {
-      const membership = this.state.containers[id];
-      const first = membership?.attachments.find((a) => a.phase === 'ready');
-      if (!membership || !first) continue;
-      for (const p of membership.ports) ports.push({ owner: membership.name, ...p, ip: first.ip });
-    }
-    return { networks, ports };
+    return { networks, ports: [...this.claimants()].flatMap((id) => this.portInputs(id)) };
+  }
+
+  /** A container's published ports as the packet filter rules are made from them (to its first network's address). */
+  private portInputs(id: string): FirewallPort[] {
+    const membership = this.state.containers[id];
+    const first = membership?.attachments.find((a) => a.phase === 'ready');
+    if (!membership || !first) return [];
+    return membership.ports.map((p) => ({ owner: membership.name, ...p, ip: first.ip }));
   }
 
   // ---- records -------------------------------------------------------------------------------
