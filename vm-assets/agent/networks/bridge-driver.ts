@@ -10,11 +10,10 @@
 // in the container's netns (raise, address, default route), the latter spawned at once so that it
 // is ready when its end arrives. The end is made where it belongs, not made here and then moved
 // and renamed: on this 2-core machine under load, `link set … netns PID` alone cost 15–35 ms of
-// kernel time per start, making the end in place ~2 ms (and in bench case 2 the `ip link del` of
-// ~17 ms that teardown spawned for a pair still present is no longer seen). Teardown reads what is
-// left from /proc (a stopped container's netns took its veth pair with it: usually nothing is) and
-// spawns only for what is there. Teardown never throws: it collects what failed, logs it, and goes on, so one
-// stuck link does not leave the next behind; running it twice is harmless.
+// kernel time per start, making the end in place ~2 ms. Teardown reads what is left from /proc
+// and spawns only for what is there; after a stop it first lets the ending netns take its pairs
+// with it (teardownVeths' `ending`). Teardown never throws: it collects what failed, logs it, and
+// goes on, so one stuck link does not leave the next behind; running it twice is harmless.
 import { readFile } from 'node:fs/promises';
 import { OnggiError } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
