@@ -73,6 +73,8 @@ export interface RuntimeOptions {
     exitCode: number | null;
     changed?: true;
   }) => void;
+  /** Runs before the container's process is made: what needs its plan, not its process (its published ports' claim and rules). */
+  prepareStart?: (record: ContainerRecord) => Promise<void>;
   /** Runs between the container's process being created and its command starting (network set-up). */
   beforeStart?: (record: ContainerRecord, pid: number, rootfs: string) => Promise<void>;
   /** Undoes beforeStart's work when the container ends or is removed. */
@@ -457,6 +459,10 @@ export class ContainerRuntime {
     record.startPending = true;
     await this.store.save(record, { durable: false });
     try {
+      // First, so its work overlaps the container's making; a refusal (a port taken) fails the start as one from beforeStart does.
+      await this.options.prepareStart?.(record).catch((error: unknown) => {
+        throw new StartError(errorMessage(error));
+      });
       if ((await this.options.cgroups.list()).includes(record.id)) await this.options.cgroups.remove(record.id, scope);
       // --device and --privileged: read from the machine at each start, as the devices may have changed.
       const devices = containerDevices(record.spec);
