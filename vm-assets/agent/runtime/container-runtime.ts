@@ -30,7 +30,7 @@ import { CONTAINER_RECORD_VERSION, ContainerRecords, type ContainerPaths, type C
 import { generateName } from './names.js';
 import { endProcesses, supervisorsUnder } from './leftover-processes.js';
 import { isSameProcess, namespaceInodes, processStartTime } from './proc.js';
-import { mountArgv, mountRootfs, prepareRootfs, unmountRootfs } from './rootfs.js';
+import { makeContainerDirs, mountArgv, mountRootfs, prepareRootfs, unmountRootfs } from './rootfs.js';
 import { initArgs } from './helper-protocol.js';
 import type { SecurityPolicy } from './security-policy.js';
 import { checkPrivileges, containerDevices, containerPolicy, containerSeccomp, helperPrivilegeOptions } from './privileges.js';
@@ -371,6 +371,9 @@ export class ContainerRuntime {
         }
         record.phase = 'ready';
         await this.store.save(record);
+        // The container's own directories now, as Docker makes its RW layer at create: a start
+        // (100 at once in bench case 3) then only finds them (start still makes any that are missing).
+        makeContainerDirs(this.store.paths(id));
       } catch (error) {
         await this.purge(record);
         await undoMounts(madeMounts, this.mountContext());
