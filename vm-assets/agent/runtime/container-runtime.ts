@@ -460,7 +460,9 @@ export class ContainerRuntime {
     record.startPending = true;
     await this.store.save(record, { durable: false });
     try {
-      if ((await this.options.cgroups.list()).includes(record.id)) await this.options.cgroups.remove(record.id, scope);
+      // A leftover of an earlier run goes first. remove() checks this container's directories only:
+      // listing every container's cgroup made each of 100 concurrent starts O(containers).
+      await this.options.cgroups.remove(record.id, scope);
       // --device and --privileged: read from the machine at each start, as the devices may have changed.
       const devices = containerDevices(record.spec);
       const policy = containerPolicy(record.spec, this.options.policy);
