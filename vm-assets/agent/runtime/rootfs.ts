@@ -1,8 +1,8 @@
 // The container's root filesystem: the image's layers as overlayfs lowerdirs (shared, read-only)
 // with a per-container upperdir and workdir. Mounted in the machine's mount namespace so the
 // window can show what the container changed (the upperdir) whether it runs or not.
-import { mkdirSync } from 'node:fs';
-import { readProcFile } from './proc.js';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { ActivityLog, ActivityScope } from '../activity/activity-log.js';
 import type { ContainerPaths } from './container-record.js';
 
@@ -11,9 +11,23 @@ export function overlayOptions(layerDirs: readonly string[], paths: ContainerPat
   return `lowerdir=${[...layerDirs].reverse().join(':')},upperdir=${paths.upper},workdir=${paths.work}`;
 }
 
+/**
+ * Whether a filesystem is mounted on `path` (the rootfs's overlay, which has a device of its own):
+ * its device differs from its parent directory's. Two stats, where reading the mount table was
+ * O(mounts) and it grows by each running container's overlay and netns name (100 concurrent
+ * starts each read it), and the kernel builds it under the lock every mount takes.
+ */
 export async function isMounted(path: string): Promise<boolean> {
-  const mounts = readProcFile('/proc/self/mountinfo') ?? '';
-  return mounts.split('\n').some((line) => line.split(' ')[4] === path.replace(/ /g, '\\040'));
+  const parent = statSync(dirname(path), { throwIfNoEntry: false });
+  let own;
+  try {
+    // A path that is not there has nothing mounted on it.
+    own = statSync(path, { throwIfNoEntry: false });
+  } catch {
+    // There, but its filesystem fails a stat (a broken mount): mounted, so that it gets unmounted.
+    return true;
+  }
+  return own !== undefined && parent !== undefined && own.dev !== parent.dev;
 }
 
 /**
