@@ -27,7 +27,7 @@ import type { ActivityLog, ActivityScope } from '../activity/activity-log.js';
 import type { Logger } from '../daemon/logger.js';
 import type { ContainerRecord } from '../runtime/container-record.js';
 import { BridgeDriver } from './bridge-driver.js';
-import { activityRunner, ensureSbinOnPath } from './commands.js';
+import { ensureSbinOnPath } from './commands.js';
 import {
   desiredRules,
   detectFirewall,
@@ -116,7 +116,7 @@ export class NetworkManager {
     this.netnsNames =
       options.netnsPrefix === undefined
         ? undefined
-        : new NetnsNames(activityRunner(options.activity), options.netnsPrefix, join(options.root, 'netns-names.json'), (message, error) =>
+        : new NetnsNames(options.activity, options.netnsPrefix, join(options.root, 'netns-names.json'), (message, error) =>
             this.log.error(message, error),
           );
   }
