@@ -1,10 +1,11 @@
 // Gives the daemon's emptied heap back once it goes quiet (issue 12: idle RSS, bench case 5).
-// V8 shrinks its heap on its own only through its memory reducer, and Node 24's (the runtime
-// deploy ships) keeps postponing that while the allocation rate it last saw was high: measured on
-// an agent left idle after start-up and one container, ~4 MiB of garbage and emptied pages stayed
-// resident for minutes (Node 20's reducer ran after 8 s). One memory-reducing collection a few
-// seconds after the last request gives them back. Cost: one full collection (a few ms on a heap
-// of ~15 MB) per busy spell, and none when the heap has not grown since the last one.
+// V8 shrinks its heap on its own only through its memory reducer, which starts 8 s after a full
+// collection and waits again while it judges the allocation rate high: on the Node 24 runtime
+// deploy ships, an agent idle after start-up and one container gave back its ~4 MiB of garbage
+// and emptied pages 16-20 s after the last call in some runs, and not within 90 s in another
+// (a loaded machine). One memory-reducing collection 3 s after the last request does it every
+// time. Cost: one full collection (a few ms on a heap of ~15 MB) per busy spell, none when the
+// heap has not grown since the last one.
 import { getHeapStatistics } from 'node:v8';
 
 /** How long without a request before the daemon settles its memory. */
