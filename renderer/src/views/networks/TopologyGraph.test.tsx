@@ -7,7 +7,7 @@ import { useLanguageStore } from '../../i18n';
 import { layoutGraph } from './layout';
 import { syntheticTopology } from './topology-fixture';
 import { buildGraph } from './topology-model';
-import { MIN_FIT_ZOOM, TopologyGraph } from './TopologyGraph';
+import { clipText, MIN_FIT_ZOOM, TopologyGraph } from './TopologyGraph';
 
 const scaleOf = (element: HTMLElement): number => Number(/scale\(([\d.]+)\)/.exec(element.style.transform)?.[1] ?? Number.NaN);
 
@@ -50,5 +50,29 @@ describe('TopologyGraph', () => {
     expect(stage.style.transform).toBe(before);
     frames.shift()?.(0);
     expect(stage.style.transform).not.toBe(before);
+  });
+});
+
+describe('TopologyGraph node text', () => {
+  beforeEach(() => useLanguageStore.setState({ language: 'en' }));
+  afterEach(cleanup);
+
+  it('cuts a line longer than its box with an ellipsis, and keeps it whole in the name and the tooltip', async () => {
+    const topology = Topology.parse(syntheticTopology(2, 1));
+    const network = topology.networks[0];
+    if (!network) throw new Error('no network');
+    network.name = 'project-frontend-services';
+    const model = buildGraph(topology);
+    const layout = await layoutGraph(model, new ELK());
+    render(<TopologyGraph label="Topology of box" model={model} layout={layout} selected={[]} onPick={() => undefined} exportName="t" />);
+    const bridge = screen.getByRole('img', { name: new RegExp(`^Bridge ${network.bridge}, network project-frontend-services,`) });
+    const [title] = bridge.querySelectorAll('text');
+    // 43 characters in a 190 px box: the network's name is cut, the bridge's kernel name kept.
+    expect(title?.textContent).toBe(`project… · ${network.bridge}`);
+    expect(bridge.querySelector('title')?.textContent?.split('\n')[0]).toBe(`project-frontend-services · ${network.bridge}`);
+    // A line that fits is left alone, with no tooltip.
+    const machine = screen.getByRole('img', { name: 'This machine (root network namespace)' });
+    expect(machine.querySelector('title')).toBeNull();
+    expect(clipText('machine', 20)).toBe('machine');
   });
 });

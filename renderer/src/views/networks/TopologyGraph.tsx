@@ -41,6 +41,25 @@ export interface TopologyGraphProps {
   traffic?: ReadonlyMap<string, { rxBytes: number; txBytes: number }>;
 }
 
+/**
+ * A node's line, cut with an ellipsis to what its box holds (its name and state stay whole in the
+ * node's accessible name and its tooltip). Counted in characters, not measured text: as drawn here,
+ * the title's 11 px sans averages 6.3 px a character and the 10 px mono lines 6 px, with 10 px of
+ * padding each side.
+ */
+const titleChars = (width: number): number => Math.floor((width - 20) / 6.3);
+const subChars = (width: number): number => Math.floor((width - 20) / 6);
+export function clipText(text: string, max: number): string {
+  const characters = [...text];
+  return characters.length <= max ? text : `${characters.slice(0, max - 1).join('')}…`;
+}
+
+/** A bridge's title, `NETWORK · BRIDGE`: the network's name is cut first, the kernel's name kept. */
+function bridgeTitle(network: string, bridge: string, max: number): string {
+  const room = max - [...bridge].length - 3;
+  return room >= 4 ? `${clipText(network, room)} · ${bridge}` : clipText(`${network} · ${bridge}`, max);
+}
+
 function anchor(placed: Placed | undefined, side: 'left' | 'right'): [number, number] {
   if (!placed) return [0, 0];
   return [side === 'left' ? placed.x : placed.x + placed.width, placed.y + placed.height / 2];
@@ -365,6 +384,16 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
                 if (node.foreign) classes.push('graph-node--foreign');
                 const shown = node.kind === 'port' ? (node.detail ?? '') : (node.addresses[0]?.cidr ?? node.detail ?? '');
                 const first = node.foreign ? `${t('graph.foreign')} · ${shown}` : shown;
+                const title = node.kind === 'bridge' && node.name ? `${node.name} · ${node.label}` : node.label;
+                const third =
+                  node.detail && (node.kind === 'bridge' || (node.kind === 'uplink' && node.addresses.length > 0))
+                    ? node.detail
+                    : undefined;
+                // Cut lines are shown whole on hover.
+                const [titleFits, subFits] = [titleChars(placed.width), subChars(placed.width)];
+                const titleText =
+                  node.kind === 'bridge' && node.name ? bridgeTitle(node.name, node.label, titleFits) : clipText(title, titleFits);
+                const clipped = titleText !== title || [first, third ?? ''].some((line) => clipText(line, subFits) !== line);
                 const interactive = node.kind === 'container';
                 return (
                   <g
@@ -386,21 +415,17 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
                         }
                       : {})}
                   >
+                    {clipped && <title>{[title, first, third].filter((line) => line).join('\n')}</title>}
                     <rect width={placed.width} height={placed.height} rx={node.kind === 'container' ? 8 : 4} />
                     <text x={10} y={18}>
-                      {node.kind === 'bridge' && node.name ? `${node.name} · ${node.label}` : node.label}
+                      {titleText}
                     </text>
                     <text className="sub" x={10} y={34}>
-                      {first}
+                      {clipText(first, subFits)}
                     </text>
-                    {node.kind === 'bridge' && node.detail && (
+                    {third && (
                       <text className="sub" x={10} y={48}>
-                        {node.detail}
-                      </text>
-                    )}
-                    {node.kind === 'uplink' && node.detail && node.addresses.length > 0 && (
-                      <text className="sub" x={10} y={48}>
-                        {node.detail}
+                        {clipText(third, subFits)}
                       </text>
                     )}
                   </g>
