@@ -3,7 +3,7 @@
 import { useId, useMemo, useState } from 'react';
 import type { ContainerSpec, ContainerSummary } from '../../../../shared/containers.js';
 import { StaleNotice, useNotCurrent } from '../../components/Freshness';
-import { Icon } from '../../components/icons';
+import { Icon, type IconName } from '../../components/icons';
 import { MachineNotReady, useMachineLoad } from '../../components/MachinePicker';
 import { ConfirmDialog } from '../../components/Modal';
 import { formatNumber, useLanguage, useT, type MessageKey } from '../../i18n';
@@ -199,8 +199,20 @@ function ContainersBody({ machine, onRun, consoleOf }: { machine: string; onRun:
     else void perform(action, targets);
   };
 
-  const anyRunning = selectedRows.some((container) => container.state === 'running');
-  const anyStopped = selectedRows.some((container) => container.state !== 'running');
+  const running = selectedRows.filter((container) => container.state === 'running');
+  const stopped = selectedRows.filter((container) => container.state !== 'running');
+  // Each acts on the selected containers it applies to, and is off when none are.
+  const bulkActions: Array<{
+    action: Extract<ContainerAction, 'start' | 'stop' | 'kill' | 'remove'>;
+    icon: IconName;
+    targets: ContainerSummary[];
+    danger?: boolean;
+  }> = [
+    { action: 'start', icon: 'play', targets: stopped },
+    { action: 'stop', icon: 'stop', targets: running },
+    { action: 'kill', icon: 'kill', targets: running },
+    { action: 'remove', icon: 'trash', targets: selectedRows, danger: true },
+  ];
 
   return (
     <div className="view-fill">
@@ -243,57 +255,18 @@ function ContainersBody({ machine, onRun, consoleOf }: { machine: string; onRun:
               ? t('containers.selected', { count: formatNumber(language, selectedRows.length) })
               : t('containers.noneSelected')}
           </span>
-          <button
-            type="button"
-            className="button button--small"
-            disabled={!anyStopped}
-            onClick={() =>
-              request(
-                'start',
-                selectedRows.filter((c) => c.state !== 'running'),
-              )
-            }
-          >
-            <Icon name="play" size={14} />
-            {t('containers.bulk.start')}
-          </button>
-          <button
-            type="button"
-            className="button button--small"
-            disabled={!anyRunning}
-            onClick={() =>
-              request(
-                'stop',
-                selectedRows.filter((c) => c.state === 'running'),
-              )
-            }
-          >
-            <Icon name="stop" size={14} />
-            {t('containers.bulk.stop')}
-          </button>
-          <button
-            type="button"
-            className="button button--small"
-            disabled={!anyRunning}
-            onClick={() =>
-              request(
-                'kill',
-                selectedRows.filter((c) => c.state === 'running'),
-              )
-            }
-          >
-            <Icon name="kill" size={14} />
-            {t('containers.bulk.kill')}
-          </button>
-          <button
-            type="button"
-            className="button button--small button--danger-outline"
-            disabled={selectedRows.length === 0}
-            onClick={() => request('remove', selectedRows)}
-          >
-            <Icon name="trash" size={14} />
-            {t('containers.bulk.remove')}
-          </button>
+          {bulkActions.map(({ action, icon, targets, danger }) => (
+            <button
+              key={action}
+              type="button"
+              className={danger ? 'button button--small button--danger-outline' : 'button button--small'}
+              disabled={targets.length === 0}
+              onClick={() => request(action, targets)}
+            >
+              <Icon name={icon} size={14} />
+              {t(`containers.bulk.${action}`)}
+            </button>
+          ))}
         </div>
       </div>
       <div className={notCurrent ? 'table-area is-stale' : 'table-area'} aria-busy={status === 'loading'}>
