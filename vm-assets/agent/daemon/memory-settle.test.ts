@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { until } from '../../../build/testing/until.js';
 import { AGENT_DAEMON_NODE_FLAGS } from '../../../shared/agent-launch.js';
 import { MemorySettle, type CollectGarbage } from './memory-settle.js';
@@ -64,15 +64,24 @@ describe('MemorySettle', () => {
     settle.stop();
   });
 
-  it('does nothing when the daemon runs without an exposed gc, and stop() cancels a pending one', async () => {
+  it('does nothing when the daemon runs without an exposed gc, and stop() cancels a pending one', () => {
     const off = new MemorySettle({ gc: undefined, quietMs: 1 });
     off.touch();
     expect((off as unknown as { timer: unknown }).timer).toBeUndefined();
-    const { settle, calls } = counted(30);
-    settle.touch();
-    settle.stop();
-    await new Promise((resolve) => setTimeout(resolve, 80));
-    expect(calls).toHaveLength(0);
+    // Time moved by hand: that nothing happens is seen without waiting for it.
+    vi.useFakeTimers();
+    try {
+      const { settle, calls } = counted(30);
+      settle.touch();
+      settle.stop();
+      vi.advanceTimersByTime(1000);
+      expect(calls).toHaveLength(0);
+      settle.touch();
+      vi.advanceTimersByTime(30);
+      expect(calls).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("the daemon's launch flags expose the gc this calls, with the options it passes", () => {

@@ -148,6 +148,24 @@ export async function runIpBatch(
   await startIpBatch(activity, prefix, scope).run(lines);
 }
 
+/**
+ * What iproute2's `-batch` said about each failing line, by line index: the text it printed
+ * before that line's `Command failed -:N`.
+ */
+function batchFailures(stderr: string): Map<number, string> {
+  const said = new Map<number, string>();
+  let text = '';
+  for (const part of stderr.split('\n')) {
+    const failed = /^Command failed -:(\d+)\s*$/.exec(part);
+    if (!failed?.[1]) text += `${part}\n`;
+    else {
+      said.set(Number(failed[1]) - 1, text.trim());
+      text = '';
+    }
+  }
+  return said;
+}
+
 function checkBatchLines(lines: ReadonlyArray<readonly string[]>): void {
   for (const line of lines)
     if (line.length === 0 || !line.every((token) => BATCH_TOKEN.test(token))) throw new Error(`not a batch line: ${line.join(' ')}`);
@@ -180,12 +198,12 @@ export function startIpBatch(activity: ActivityLog, prefix: readonly string[], s
         await result;
       } catch (error) {
         const stderr = error instanceof QuietCommandError ? error.stderr : '';
-        const named = /Command failed -:(\d+)/.exec(stderr);
-        const line = named?.[1] ? Math.min(Math.max(Number(named[1]) - 1, 0), lines.length - 1) : 0;
+        // Without -force iproute2 stops at the first failing line: at most one is named.
+        const [named, said] = [...batchFailures(stderr)][0] ?? [undefined, stderr.trim()];
         failure = {
-          line,
+          line: named === undefined ? 0 : Math.min(Math.max(named, 0), lines.length - 1),
           error: error instanceof Error ? error : new Error(String(error)),
-          stderr: stderr.replace(/^Command failed -:\d+\s*$/m, '').trim(),
+          stderr: said,
           code: error instanceof QuietCommandError ? error.code : null,
         };
       }
@@ -229,17 +247,7 @@ export async function runIpBatchEach(
     if (error instanceof QuietCommandError) ({ stderr, code } = error);
     else spawnError = error instanceof Error ? error : new Error(String(error));
   }
-  // What iproute2 said about each failing line: the text before its `Command failed -:N`.
-  const said = new Map<number, string>();
-  let text = '';
-  for (const part of stderr.split('\n')) {
-    const failed = /^Command failed -:(\d+)\s*$/.exec(part);
-    if (!failed?.[1]) text += `${part}\n`;
-    else {
-      said.set(Number(failed[1]) - 1, text.trim());
-      text = '';
-    }
-  }
+  const said = batchFailures(stderr);
   const share = (performance.now() - started) / lines.length;
   return lines.map(({ line, scope }, index) => {
     const argv = ['ip', ...line];

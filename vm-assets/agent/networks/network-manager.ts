@@ -438,9 +438,7 @@ export class NetworkManager {
     // Nothing to claim (no published port, or `--network none`): no wait on the lock behind other starts.
     if (known && (known.ports.length === 0 || known.attachments.length === 0)) return;
     const claimed = await this.exclusive(async () => {
-      const isNew = !this.state.containers[record.id];
-      const membership = this.ensureMembershipLocked(record);
-      if (isNew && !derivable(record.spec, membership)) await this.store.save(this.state);
+      const membership = await this.membershipSavedLocked(record);
       if (membership.ports.length === 0 || membership.attachments.length === 0) return false;
       // Checked and claimed under the lock: two containers starting at once cannot both get a port.
       await checkPorts(membership.ports, this.activeMemberships(record.id));
@@ -466,9 +464,7 @@ export class NetworkManager {
       return;
     }
     const { membership, early } = await this.exclusive(async () => {
-      const isNew = !this.state.containers[record.id];
-      const membership = this.ensureMembershipLocked(record);
-      if (isNew && !derivable(record.spec, membership)) await this.store.save(this.state);
+      const membership = await this.membershipSavedLocked(record);
       // Claimed by prepareStart already, with its rules under way; else checked and claimed under the lock here.
       const early = this.starting.get(record.id);
       if (early === undefined) await checkPorts(membership.ports, this.activeMemberships(record.id));
@@ -697,6 +693,14 @@ export class NetworkManager {
   }
 
   // ---- records -------------------------------------------------------------------------------
+
+  /** ensureMembershipLocked, saving a new one unless its spec alone gives it back (call under the lock). */
+  private async membershipSavedLocked(record: ContainerRecord): Promise<ContainerNetworks> {
+    const isNew = !this.state.containers[record.id];
+    const membership = this.ensureMembershipLocked(record);
+    if (isNew && !derivable(record.spec, membership)) await this.store.save(this.state);
+    return membership;
+  }
 
   /** A container's networks, created from its spec the first time (call under the lock). */
   private ensureMembershipLocked(record: ContainerRecord): ContainerNetworks {
