@@ -15,8 +15,9 @@ import { formatTable } from '../format.js';
 import { collect, printJson, withSession, type Session } from '../session.js';
 
 /**
- * cp, export and save name files on this computer; the agent reads and writes them in place, which
- * only the local machine (this computer) can do. Remote machines refuse, saying so.
+ * cp names files on this computer, and the agent reads and writes them in place, which only the
+ * local machine (this computer) can do; remote machines refuse, saying so. (export and save carry a
+ * single tar over the link with fileFromMachine; cp's source or destination may be a folder.)
  */
 async function requireLocal({ api, machine }: Session, verb: string): Promise<void> {
   const summary = (await api.call('machines.list', {})).find((entry) => entry.name === machine);
