@@ -1,7 +1,7 @@
 // Containers starting together get their /run/netns names from shared `ip -force -batch`
 // processes: each name is its own namespace, each step is in the activity log as the command it
-// equals, under its container, and a line that fails (a process already gone) fails for its
-// container alone. Namespaces are held by sleeping processes of the test's own; every name is
+// equals, under its container, and a container that has already ended gets no name and no failed
+// step. Namespaces are held by sleeping processes of the test's own; every name is
 // removed at the end by the names the test made.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -40,12 +40,12 @@ async function holder(): Promise<number> {
 }
 
 describe.skipIf(!isRoot)('NetnsNames', () => {
-  it('names namespaces registered together, one activity entry per container; a failing one fails alone', async () => {
+  it('names namespaces registered together, one activity entry per container; one already ended gets none', async () => {
     const activity = new ActivityLog();
     const errors: string[] = [];
     const names = new NetnsNames(activity, prefix, join(dir, 'netns-names.json'), (message) => errors.push(message));
     const pids = { a: await holder(), b: await holder(), c: await holder(), d: await holder() };
-    // A pid that no longer exists: its `ip netns attach` fails.
+    // A container that ended within the batch window (`run --rm IMG true`): its pid no longer exists.
     const gone = spawnSync('true').pid;
     names.register('id-a', 'a', pids.a);
     names.register('id-b', 'b', pids.b);
@@ -54,9 +54,10 @@ describe.skipIf(!isRoot)('NetnsNames', () => {
     names.register('id-d', 'd', pids.d);
     await until(
       () => activity.list().filter((entry) => entry.argv?.[2] === 'attach').length,
-      (count) => count === 5,
-      'five attach steps',
+      (count) => count === 4,
+      'four attach steps',
     );
+    await names.unregister('id-gone', 'gone');
     for (const [name, pid] of Object.entries(pids)) {
       expect(statSync(`/run/netns/${prefix}${name}`).ino).toBe(await netnsInode(pid));
       expect(names.nameOf(`id-${name}`)).toBe(`${prefix}${name}`);
@@ -66,15 +67,12 @@ describe.skipIf(!isRoot)('NetnsNames', () => {
     expect(steps).toEqual([
       [`ip netns attach ${prefix}a ${pids.a}`, 'a', true],
       [`ip netns attach ${prefix}b ${pids.b}`, 'b', true],
-      [`ip netns attach ${prefix}gone ${gone}`, 'gone', false],
       [`ip netns attach ${prefix}c ${pids.c}`, 'c', true],
       [`ip netns attach ${prefix}d ${pids.d}`, 'd', true],
     ]);
-    expect(errors).toEqual([`container gone: its network namespace could not be named ${prefix}gone`]);
+    expect(errors).toEqual([]);
     // Recorded before the attach, so a crash between leaves a superset: every name tried is in it.
-    expect(JSON.parse(readFileSync(join(dir, 'netns-names.json'), 'utf8'))).toEqual(
-      ['a', 'b', 'gone', 'c', 'd'].map((name) => `${prefix}${name}`),
-    );
+    expect(JSON.parse(readFileSync(join(dir, 'netns-names.json'), 'utf8'))).toEqual(['a', 'b', 'c', 'd'].map((name) => `${prefix}${name}`));
 
     await Promise.all(Object.keys(pids).map((name) => names.unregister(`id-${name}`, name)));
     for (const name of Object.keys(pids)) expect(existsSync(`/run/netns/${prefix}${name}`)).toBe(false);

@@ -135,9 +135,12 @@ export class NetnsNames {
     // Already this namespace (an agent restarted beside its running containers): a bind-mounted
     // nsfs file stats as the namespace's own inode.
     const inode = await netnsInode(pid);
+    // The container has already ended (a `run --rm IMG true` is over within the batch window): it
+    // has no namespace to name, and an attach would only put a failure in the activity log.
+    if (inode === null) return false;
     // Absent is the usual answer: nothing registered under the name yet.
     const current = await stat(join(this.dir, name)).catch(() => undefined);
-    if (current !== undefined && inode !== null && current.ino === inode) return false;
+    if (current !== undefined && current.ino === inode) return false;
     if (current !== undefined) {
       // Someone else's name (made by hand, or by another agent): left alone.
       if (!this.owned.has(name)) throw new Error(`${join(this.dir, name)} exists and is not Onggi's`);
