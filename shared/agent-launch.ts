@@ -15,7 +15,7 @@
 //   did it 16-20 s later or, once, not within 90 s. Cost: `gc` is a global of the agent's own
 //   process, which runs no code but ours.
 // - --single-threaded: V8 does its compile and GC jobs on the main thread instead of handing them to
-//   its worker threads: -1.5 to -2.5 MiB anonymous (both Nodes). Cost: none seen in CPU time
+//   its worker threads: -1 to -3 MiB anonymous (both Nodes). Cost: none seen in CPU time
 //   (sequential starts, a followed log flood); a GC or compile pauses the daemon a few ms at most
 //   on a heap this small.
 // - From Node 22 on (V8 tiers up through Maglev; Electron's Node too), Maglev is the top tier:
