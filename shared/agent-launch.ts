@@ -14,21 +14,55 @@
 //   (vm-assets/agent/daemon/memory-settle.ts): -4 MiB on Node 24, where V8's own memory reducer
 //   did it 16-20 s later or, once, not within 90 s. Cost: `gc` is a global of the agent's own
 //   process, which runs no code but ours.
-// Not used: --no-opt (-4.5 MiB, but following a log flood took 52 % of a core instead of 20 %);
-// --lite-mode (-13 MiB, everything interpreted); --jitless (-6.6 MiB, same);
-// --optimize-for-size (-1 MiB idle).
+// - --single-threaded: V8 does its compile and GC jobs on the main thread instead of handing them to
+//   its worker threads: -1 to -3 MiB anonymous (both Nodes). Cost: none seen in CPU time
+//   (sequential starts, a followed log flood); a GC or compile pauses the daemon a few ms at most
+//   on a heap this small.
+// - From Node 22 on (V8 tiers up through Maglev; Electron's Node too), Maglev is the top tier:
+//   --no-opt keeps Turbofan's ~5 MiB of machine code in the Node binary from ever being paged in
+//   (file-backed 48.3 -> 43.0 MiB; two functions optimized at start-up paged it all in), and
+//   --no-sparkplug drops the baseline tier's code (-1.1 MiB anonymous): hot code goes from the
+//   interpreter to Maglev. Measured on the shipped Node 24, idle settled as bench case 5 does:
+//   67.4 -> 62.4 (--no-opt) -> 60.6 (+ --single-threaded) -> 59.8 (+ --no-sparkplug; medians, that
+//   last one 59.6-61.0 over 9 runs) MiB. Cost: a tight numeric loop runs 13 % slower than under Turbofan; 100 concurrent starts took 0-15 %
+//   more agent CPU, a followed 320 MB log flood none (less, within the noise of a loaded machine).
+//   On Node 20 (no Maglev) the same flags would leave only the interpreter and baseline code (a
+//   hot loop 10x slower): not used there.
+// Not used: --lite-mode (-13 MiB, everything interpreted); --jitless (-6.6 MiB, same);
+// --optimize-for-size, --v8-pool-size=1, MALLOC_ARENA_MAX=1, --max-lazy (no gain measured on top of
+// the above); MALLOC_MMAP_THRESHOLD_=32768 (-1 MiB, but reading a file as a stream took 3x the CPU:
+// every 64 KiB buffer became an mmap); a minified bundle (-0.3 MiB, unreadable stack traces).
 
-/** Node's options, before the agent's script on the command line. */
-export const AGENT_DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--expose-gc'];
+/** Node's options for every daemon, whichever its Node. */
+const COMMON_FLAGS = ['--max-semi-space-size=1', '--expose-gc', '--single-threaded'];
+/** Node's options for a daemon whose V8 tiers up through Maglev (Node >= 22). */
+const MAGLEV_TOP_TIER_FLAGS = ['--no-opt', '--no-sparkplug'];
+const MAGLEV_FROM_NODE_MAJOR = 22;
+
+/** The Node major version deploy ships to machines (build/runtime.mjs; build/agent-launch.test.ts checks they agree). */
+export const SHIPPED_NODE_MAJOR = 24;
+
+/**
+ * Node's options, before the agent's script on the command line, for a daemon on Node `nodeVersion`
+ * (`process.versions.node` when it runs on this process's own binary, as the local machine's does).
+ */
+export function agentDaemonNodeFlags(nodeVersion: string): string[] {
+  const major = Number(/^v?(\d+)\./.exec(nodeVersion)?.[1]);
+  if (!Number.isInteger(major)) throw new Error(`not a Node version: ${nodeVersion}`);
+  return major >= MAGLEV_FROM_NODE_MAJOR ? [...COMMON_FLAGS, ...MAGLEV_TOP_TIER_FLAGS] : [...COMMON_FLAGS];
+}
 
 /** Environment the daemon's Node starts with (glibc reads it before any code of ours runs). */
 export const AGENT_DAEMON_ENV: Readonly<Record<string, string>> = { MALLOC_TRIM_THRESHOLD_: '131072' };
 
-/** `NAME=VALUE` words and flags for a shell script or a systemd unit: constants, checked to need no quoting. */
+/**
+ * `NAME=VALUE` words and flags for a shell script or a systemd unit starting the Node deploy ships:
+ * constants, checked to need no quoting.
+ */
 export function agentDaemonLaunchWords(): { env: string[]; flags: string[] } {
+  const flags = agentDaemonNodeFlags(`${SHIPPED_NODE_MAJOR}.0.0`);
   const env = Object.entries(AGENT_DAEMON_ENV).map(([name, value]) => `${name}=${value}`);
-  const words = [...env, ...AGENT_DAEMON_NODE_FLAGS];
-  const unsafe = words.find((word) => !/^[A-Za-z0-9_=.-]+$/.test(word));
+  const unsafe = [...env, ...flags].find((word) => !/^[A-Za-z0-9_=.-]+$/.test(word));
   if (unsafe !== undefined) throw new Error(`agent launch word needs quoting: ${unsafe}`);
-  return { env, flags: [...AGENT_DAEMON_NODE_FLAGS] };
+  return { env, flags };
 }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { IMAGE, startReliabilityAgent, type ReliabilityAgent } from '../../build/testing/reliability-agent.js';
 import { DEFAULT_BUNDLES_DIR, stageRuntime } from '../../build/runtime.mjs';
 import { QUIET_MS } from '../../vm-assets/agent/daemon/memory-settle.js';
-import { AGENT_DAEMON_NODE_FLAGS } from '../../shared/agent-launch.js';
+import { agentDaemonNodeFlags } from '../../shared/agent-launch.js';
 import { loadNote, record, round, stats } from '../harness.js';
 
 const COUNT = Number(process.env.BENCH_CONCURRENT ?? 100);
@@ -60,7 +60,7 @@ async function idleOnShippedNode(): Promise<{ version: string; idle: Awaited<Ret
   try {
     const tar = spawnSync('tar', ['-xzf', join(DEFAULT_BUNDLES_DIR, gz.name), '-C', dir, 'bin/node'], { encoding: 'utf8' });
     if (tar.status !== 0) throw new Error(`unpacking the runtime failed: ${tar.stderr}`);
-    shipped = await startReliabilityAgent({}, { node: join(dir, 'bin/node') });
+    shipped = await startReliabilityAgent({}, { node: join(dir, 'bin/node'), nodeVersion: manifest.node });
     return { version: manifest.node, idle: await idleAfterOneContainer(shipped) };
   } finally {
     await shipped?.cleanup();
@@ -69,7 +69,6 @@ async function idleOnShippedNode(): Promise<{ version: string; idle: Awaited<Ret
 }
 
 const MiB = (kb: number) => round(kb / 1024, 1);
-const AGENT_FLAGS = AGENT_DAEMON_NODE_FLAGS.join(' ');
 
 it(`cases 3 and 5: ${COUNT} concurrent starts; agent RSS idle and with ${COUNT} running`, async () => {
   const { client } = agent;
@@ -122,7 +121,7 @@ it(`cases 3 and 5: ${COUNT} concurrent starts; agent RSS idle and with ${COUNT} 
     },
     notes: [
       loadNote(),
-      `the daemon is launched as every launcher does (shared/agent-launch.ts: MALLOC_TRIM_THRESHOLD_, ${AGENT_FLAGS}); idle is after one container ran, at once after the last call and ${SETTLE_MS / 1000} s later`,
+      `the daemon is launched as every launcher does (shared/agent-launch.ts: MALLOC_TRIM_THRESHOLD_, on Node ${process.versions.node} ${agentDaemonNodeFlags(process.versions.node).join(' ')}, on the shipped Node ${shipped.version} ${agentDaemonNodeFlags(shipped.version).join(' ')}); idle is after one container ran, at once after the last call and ${SETTLE_MS / 1000} s later`,
       `bench's Node ${process.version}; the shipped Node is the runtime deploy stages (build/runtime.mjs)`,
     ],
   });

@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { removeCgroupParent, testCgroupParent } from './cgroup-sandbox.js';
 import { unmountUnder } from './mounts.js';
 import { removeNetnsNames, testNetnsPrefix } from './netns-names.js';
-import { AGENT_DAEMON_ENV, AGENT_DAEMON_NODE_FLAGS } from '../../shared/agent-launch.js';
+import { AGENT_DAEMON_ENV, agentDaemonNodeFlags } from '../../shared/agent-launch.js';
 
 // import.meta.dirname, not __dirname: Playwright loads these helpers as ES modules too.
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
@@ -90,7 +90,7 @@ export function isAlive(pid: number): boolean {
 /**
  * Starts the built agent daemon on the sandbox's socket and state dir; resolves once it is ready.
  * `entry`: another copy of the bundle; `wrapper`: an argv that execs it (e.g. nsenter into a netns);
- * `node`: another Node (the runtime deploy ships, for the bench).
+ * `node`: another Node (the runtime deploy ships, for the bench), of version `nodeVersion`.
  */
 export function spawnDaemon(
   sandbox: Pick<IsolatedAgent, 'socketPath' | 'stateDir' | 'env'>,
@@ -98,13 +98,14 @@ export function spawnDaemon(
     entry = join(AGENT_DIR, 'agent.cjs'),
     wrapper = [],
     node = process.execPath,
-  }: { entry?: string; wrapper?: string[]; node?: string } = {},
+    nodeVersion = process.versions.node,
+  }: { entry?: string; wrapper?: string[]; node?: string; nodeVersion?: string } = {},
 ): Promise<ChildProcess> {
   const argv = [
     ...wrapper,
     node,
     // As every launcher starts it: the bench's idle RSS is the one a machine pays.
-    ...AGENT_DAEMON_NODE_FLAGS,
+    ...agentDaemonNodeFlags(nodeVersion),
     entry,
     'daemon',
     '--socket',

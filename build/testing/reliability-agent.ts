@@ -21,8 +21,11 @@ export interface ReliabilityAgent {
   cleanup(): Promise<void>;
 }
 
-/** An isolated daemon with the busybox image imported as IMAGE; `node`: the Node it runs on (default: this one). */
-export async function startReliabilityAgent(extraEnv: NodeJS.ProcessEnv = {}, { node }: { node?: string } = {}): Promise<ReliabilityAgent> {
+/** An isolated daemon with the busybox image imported as IMAGE; `node`: the Node it runs on (default: this one), of `nodeVersion`. */
+export async function startReliabilityAgent(
+  extraEnv: NodeJS.ProcessEnv = {},
+  { node, nodeVersion }: { node?: string; nodeVersion?: string } = {},
+): Promise<ReliabilityAgent> {
   const sandbox = await isolatedAgent();
   const state: { daemon?: ChildProcess; client?: AgentTestClient } = {};
   const agent: ReliabilityAgent = {
@@ -37,7 +40,7 @@ export async function startReliabilityAgent(extraEnv: NodeJS.ProcessEnv = {}, { 
     },
     async restart(env: NodeJS.ProcessEnv = {}) {
       state.client?.close();
-      state.daemon = await spawnDaemon({ ...sandbox, env: { ...sandbox.env, ...env } }, { node });
+      state.daemon = await spawnDaemon({ ...sandbox, env: { ...sandbox.env, ...env } }, { node, nodeVersion });
       state.client = await connectAgent(sandbox.socketPath);
     },
     async cleanup() {

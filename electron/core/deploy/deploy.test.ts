@@ -14,7 +14,7 @@ import { startSshd, type Sshd } from '../../../build/testing/sshd.js';
 import { stageRuntime } from '../../../build/runtime.mjs';
 import type { HostEvent } from '../../../shared/host-api.js';
 import type { SystemInfo } from '../../../shared/system-info.js';
-import { AGENT_DAEMON_ENV, AGENT_DAEMON_NODE_FLAGS } from '../../../shared/agent-launch.js';
+import { AGENT_DAEMON_ENV, agentDaemonLaunchWords } from '../../../shared/agent-launch.js';
 import { createHostCore, type HostCore } from '../host-core.js';
 import { SshMachine } from '../machines/ssh/ssh-machine.js';
 import { fingerprint } from '../machines/ssh/known-hosts.js';
@@ -170,7 +170,8 @@ describe('onggi machine add ssh + deploy over a real sshd', () => {
     const argv = (await readFile(`/proc/${info.agent.pid}/cmdline`, 'utf8')).split('\0');
     expect(argv[0]).toBe(join(remote.installRoot, 'runtime', runtime.id, 'bin/node'));
     // Launched by the supervisor as shared/agent-launch.ts says: its Node flags, its malloc setting.
-    expect(argv.slice(1, 1 + AGENT_DAEMON_NODE_FLAGS.length)).toEqual(AGENT_DAEMON_NODE_FLAGS);
+    const { flags } = agentDaemonLaunchWords();
+    expect(argv.slice(1, 1 + flags.length)).toEqual(flags);
     const environ = (await readFile(`/proc/${info.agent.pid}/environ`, 'utf8')).split('\0');
     for (const [name, value] of Object.entries(AGENT_DAEMON_ENV)) expect(environ).toContain(`${name}=${value}`);
     // Isolated like every test agent: containers go under the test's own cgroup parent.

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it, vi } from 'vitest';
 import { until } from '../../../build/testing/until.js';
-import { AGENT_DAEMON_NODE_FLAGS } from '../../../shared/agent-launch.js';
+import { agentDaemonNodeFlags } from '../../../shared/agent-launch.js';
 import { MemorySettle, type CollectGarbage } from './memory-settle.js';
 
 const MiB = 1024 * 1024;
@@ -87,7 +87,11 @@ describe('MemorySettle', () => {
   it("the daemon's launch flags expose the gc this calls, with the options it passes", () => {
     const run = spawnSync(
       process.execPath,
-      [...AGENT_DAEMON_NODE_FLAGS, '-e', "gc({ type: 'major', execution: 'sync', flavor: 'last-resort' }); console.log(typeof gc)"],
+      [
+        ...agentDaemonNodeFlags(process.versions.node),
+        '-e',
+        "gc({ type: 'major', execution: 'sync', flavor: 'last-resort' }); console.log(typeof gc)",
+      ],
       { encoding: 'utf8' },
     );
     expect(run.stderr).toBe('');

@@ -10,7 +10,7 @@ import { OnggiError, errorMessage } from '../../../../shared/errors.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
 import { AgentLink } from '../../agent/agent-link.js';
 import { readAgentBundle } from '../../agent/agent-bundle.js';
-import { AGENT_DAEMON_ENV, AGENT_DAEMON_NODE_FLAGS } from '../../../../shared/agent-launch.js';
+import { AGENT_DAEMON_ENV, agentDaemonNodeFlags } from '../../../../shared/agent-launch.js';
 
 /** How to run a Node script here: plain Node for the CLI, the Electron binary as Node in the app. */
 export interface NodeRuntime {
@@ -122,7 +122,8 @@ async function startDaemon(options: LocalDaemonOptions, entry: string): Promise<
       options.nodeRuntime.command,
       [
         ...(options.nodeRuntime.args ?? []),
-        ...AGENT_DAEMON_NODE_FLAGS,
+        // The runtime is this process's own binary (the CLI's Node, or Electron run as Node).
+        ...agentDaemonNodeFlags(process.versions.node),
         entry,
         'daemon',
         '--socket',
