@@ -24,8 +24,9 @@
 //   --no-sparkplug drops the baseline tier's code (-1.1 MiB anonymous): hot code goes from the
 //   interpreter to Maglev. Measured on the shipped Node 24, idle settled as bench case 5 does:
 //   67.4 -> 62.4 (--no-opt) -> 60.6 (+ --single-threaded) -> 59.8 (+ --no-sparkplug; medians, that
-//   last one 59.6-61.0 over 9 runs) MiB. Cost: a tight numeric loop runs 13 % slower than under Turbofan; 100 concurrent starts took 0-15 %
-//   more agent CPU, a followed 320 MB log flood none (less, within the noise of a loaded machine).
+//   last one 59.6-61.0 over 9 runs) MiB. Cost: a tight numeric loop runs 13 % slower than under
+//   Turbofan; 100 concurrent starts took 0-15 % more agent CPU, a followed 320 MB log flood none
+//   (less, within the noise of a loaded machine).
 //   On Node 20 (no Maglev) the same flags would leave only the interpreter and baseline code (a
 //   hot loop 10x slower): not used there.
 // Not used: --lite-mode (-13 MiB, everything interpreted); --jitless (-6.6 MiB, same);
