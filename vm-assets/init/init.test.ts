@@ -778,6 +778,65 @@ describe.skipIf(!isRoot)('onggi-init run', () => {
     await waitFor(() => (alive(supervisorPid) && !isZombie(supervisorPid) ? undefined : true), 'the supervisor to exit');
   });
 
+  it('launch forks several supervisors, each with its own pipes, log and session, and says on its ready pipe why one could not start', async () => {
+    const dirs = [await mkdtemp(join(work, 'c-')), await mkdtemp(join(work, 'c-'))];
+    const runs = dirs.map((dir, i) =>
+      initArgs({
+        command: 'run',
+        rootfs,
+        ...DEFAULT_SECURITY_POLICY,
+        ...DEFAULT_SECCOMP,
+        env: [PATH_ENV],
+        exitFile: join(dir, 'exit.json'),
+        logFile: join(dir, 'log.json'),
+        readyFd: 3,
+        goFd: 4,
+        argv: ['sh', '-c', `echo container ${i}`],
+      }),
+    );
+    const missing = join(work, 'no-such-helper');
+    const argv = ['launch', '3'];
+    for (const [i, args] of runs.entries()) argv.push(join(dirs[i] ?? '', 'supervisor.log'), String(args.length + 1), helper, ...args);
+    argv.push(join(work, 'never.log'), '1', missing);
+    const child = spawn(helper, argv, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
+    const lines = (fd: number) => {
+      const got: string[] = [];
+      let buffer = '';
+      (child.stdio[fd] as Readable).setEncoding('utf8').on('data', (chunk: string) => {
+        buffer += chunk;
+        for (let at = buffer.indexOf('\n'); at >= 0; at = buffer.indexOf('\n')) {
+          got.push(buffer.slice(0, at));
+          buffer = buffer.slice(at + 1);
+        }
+      });
+      return got;
+    };
+    const ready = [lines(3), lines(5), lines(7)];
+    for (const i of [0, 1]) {
+      const created = await waitFor(() => ready[i]?.find((line) => line.startsWith('created ')), `supervisor ${i} created`);
+      const pid = Number(created.slice('created '.length));
+      containerPids.add(pid);
+      const supervisor = Number((await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ')[1]);
+      // its own session, no child of the launch
+      expect(Number((await readFile(`/proc/${supervisor}/stat`, 'utf8')).split(') ')[1]?.split(' ')[3])).toBe(supervisor);
+      expect(supervisor).not.toBe(child.pid);
+      (child.stdio[4 + 2 * i] as Writable).end('go\n');
+    }
+    await waitFor(() => (ready[0]?.includes('started') && ready[1]?.includes('started') ? true : undefined), 'both started');
+    for (const [i, dir] of dirs.entries()) {
+      await waitFor(() => (existsSync(join(dir, 'exit.json')) ? true : undefined), `exit file ${i}`);
+      expect((await readLog(dir)).map((e) => e.log)).toEqual([`container ${i}\n`]);
+      expect((await stat(join(dir, 'supervisor.log'))).mode & 0o777).toBe(0o600);
+    }
+    await waitFor(() => (ready[2]?.length ? true : undefined), 'the third supervisor to say why');
+    expect(await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(child.exitCode)))).toBe(0);
+    expect(ready[2]?.[0]).toMatch(new RegExp(`^error exec ${missing}: No such file or directory$`));
+    // A malformed batch starts nothing and says why.
+    const bad = spawnSync(helper, ['launch', '2', join(work, 'x.log'), '1', helper], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('onggi-init launch: expected LOG ARGC ARG... for each supervisor');
+  });
+
   it('starts `true` quickly (median of 20, spawned from Node)', async () => {
     const times: number[] = [];
     for (let i = 0; i < 20; i += 1) {
