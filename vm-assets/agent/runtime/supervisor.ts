@@ -75,6 +75,11 @@ export async function launchSupervisor(activity: ActivityLog, launch: Supervisor
 
 /** At most this many supervisors a `launch`: two pipes each, so 128 fds. */
 const LAUNCH_BATCH = 64;
+/**
+ * And at most this much argv (a run's is ~6 KiB, more with many --env or --mount): exec refuses a
+ * command line past a quarter of the stack limit (2 MiB with the usual 8 MiB) with E2BIG.
+ */
+const LAUNCH_ARGV_BYTES = 256 * 1024;
 
 interface LaunchRequest {
   args: string[];
@@ -109,7 +114,14 @@ class Launcher {
 
   private flush(): void {
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, LAUNCH_BATCH);
+      let bytes = 0;
+      let count = 0;
+      for (const { args } of this.queue) {
+        bytes += args.reduce((sum, arg) => sum + Buffer.byteLength(arg) + 1, 0);
+        if (count > 0 && (count === LAUNCH_BATCH || bytes > LAUNCH_ARGV_BYTES)) break;
+        count++;
+      }
+      const batch = this.queue.splice(0, count);
       const argv = ['launch', String(batch.length)];
       for (const { args, supervisorLog } of batch) argv.push(supervisorLog, String(args.length + 1), this.helper, ...args);
       // No environment: the helper reads none (the container's comes in --env), and a supervisor
