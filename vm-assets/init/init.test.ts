@@ -253,6 +253,21 @@ async function runScript(
   };
 }
 
+/** A plain `run` of argv with the default policy, its exit file and log in dir. */
+function plainRunArgs(dir: string, argv: string[], extra: Partial<RunSpec> = {}): string[] {
+  return initArgs({
+    command: 'run',
+    rootfs,
+    ...DEFAULT_SECURITY_POLICY,
+    ...DEFAULT_SECCOMP,
+    env: [PATH_ENV],
+    exitFile: join(dir, 'exit.json'),
+    logFile: join(dir, 'log.json'),
+    ...extra,
+    argv,
+  });
+}
+
 async function readLog(dir: string): Promise<LogEntry[]> {
   const text = await readFile(join(dir, 'log.json'), 'utf8').catch(() => '');
   return text
@@ -735,17 +750,7 @@ describe.skipIf(!isRoot)('onggi-init run', () => {
 
   it('outlives the process that started it', async () => {
     const dir = await mkdtemp(join(work, 'c-'));
-    const args = initArgs({
-      command: 'run',
-      rootfs,
-      ...DEFAULT_SECURITY_POLICY,
-      ...DEFAULT_SECCOMP,
-      env: [PATH_ENV],
-      exitFile: join(dir, 'exit.json'),
-      pidFile: join(dir, 'pid'),
-      logFile: join(dir, 'log.json'),
-      argv: ['sh', '-c', 'sleep 1; echo survived; exit 5'],
-    });
+    const args = plainRunArgs(dir, ['sh', '-c', 'sleep 1; echo survived; exit 5'], { pidFile: join(dir, 'pid') });
     // The launcher spawns the supervisor detached with stdio on /dev/null, as the agent does, and exits.
     const launcher = spawnSync(
       process.execPath,
@@ -780,38 +785,13 @@ describe.skipIf(!isRoot)('onggi-init run', () => {
 
   it('launch forks several supervisors, each with its own pipes, log and session, and says on its ready pipe why one could not start', async () => {
     const dirs = [await mkdtemp(join(work, 'c-')), await mkdtemp(join(work, 'c-'))];
-    const runs = dirs.map((dir, i) =>
-      initArgs({
-        command: 'run',
-        rootfs,
-        ...DEFAULT_SECURITY_POLICY,
-        ...DEFAULT_SECCOMP,
-        env: [PATH_ENV],
-        exitFile: join(dir, 'exit.json'),
-        logFile: join(dir, 'log.json'),
-        readyFd: 3,
-        goFd: 4,
-        argv: ['sh', '-c', `echo container ${i}`],
-      }),
-    );
+    const runs = dirs.map((dir, i) => plainRunArgs(dir, ['sh', '-c', `echo container ${i}`], { readyFd: 3, goFd: 4 }));
     const missing = join(work, 'no-such-helper');
     const argv = ['launch', '3'];
     for (const [i, args] of runs.entries()) argv.push(join(dirs[i] ?? '', 'supervisor.log'), String(args.length + 1), helper, ...args);
     argv.push(join(work, 'never.log'), '1', missing);
     const child = spawn(helper, argv, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
-    const lines = (fd: number) => {
-      const got: string[] = [];
-      let buffer = '';
-      (child.stdio[fd] as Readable).setEncoding('utf8').on('data', (chunk: string) => {
-        buffer += chunk;
-        for (let at = buffer.indexOf('\n'); at >= 0; at = buffer.indexOf('\n')) {
-          got.push(buffer.slice(0, at));
-          buffer = buffer.slice(at + 1);
-        }
-      });
-      return got;
-    };
-    const ready = [lines(3), lines(5), lines(7)];
+    const ready = [3, 5, 7].map((fd) => lineReader(child.stdio[fd] as Readable).lines);
     for (const i of [0, 1]) {
       const created = await waitFor(() => ready[i]?.find((line) => line.startsWith('created ')), `supervisor ${i} created`);
       const pid = Number(created.slice('created '.length));
