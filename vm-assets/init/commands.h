@@ -13,5 +13,7 @@ int cmd_whiteout(const char *root, char **paths, int n);
 int cmd_opaque(const char *root, char **paths, int n);
 /* lock: flock(FD, LOCK_EX|LOCK_NB) on the caller's open file description; 0, or 75 when it is held. */
 int cmd_lock(const char *fd_text);
+/* launch: forks COUNT `run` supervisors, each with its pipes, log and session (launch.c). */
+int cmd_launch(int argc, char **argv);
 
 #endif

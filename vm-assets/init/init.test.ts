@@ -253,6 +253,21 @@ async function runScript(
   };
 }
 
+/** A plain `run` of argv with the default policy, its exit file and log in dir. */
+function plainRunArgs(dir: string, argv: string[], extra: Partial<RunSpec> = {}): string[] {
+  return initArgs({
+    command: 'run',
+    rootfs,
+    ...DEFAULT_SECURITY_POLICY,
+    ...DEFAULT_SECCOMP,
+    env: [PATH_ENV],
+    exitFile: join(dir, 'exit.json'),
+    logFile: join(dir, 'log.json'),
+    ...extra,
+    argv,
+  });
+}
+
 async function readLog(dir: string): Promise<LogEntry[]> {
   const text = await readFile(join(dir, 'log.json'), 'utf8').catch(() => '');
   return text
@@ -735,17 +750,7 @@ describe.skipIf(!isRoot)('onggi-init run', () => {
 
   it('outlives the process that started it', async () => {
     const dir = await mkdtemp(join(work, 'c-'));
-    const args = initArgs({
-      command: 'run',
-      rootfs,
-      ...DEFAULT_SECURITY_POLICY,
-      ...DEFAULT_SECCOMP,
-      env: [PATH_ENV],
-      exitFile: join(dir, 'exit.json'),
-      pidFile: join(dir, 'pid'),
-      logFile: join(dir, 'log.json'),
-      argv: ['sh', '-c', 'sleep 1; echo survived; exit 5'],
-    });
+    const args = plainRunArgs(dir, ['sh', '-c', 'sleep 1; echo survived; exit 5'], { pidFile: join(dir, 'pid') });
     // The launcher spawns the supervisor detached with stdio on /dev/null, as the agent does, and exits.
     const launcher = spawnSync(
       process.execPath,
@@ -776,6 +781,40 @@ describe.skipIf(!isRoot)('onggi-init run', () => {
     expect((await readLog(dir)).map((e) => e.log)).toEqual(['survived\n']);
     // It was orphaned: this machine's pid 1 reaps it, in its own time; a zombie has exited.
     await waitFor(() => (alive(supervisorPid) && !isZombie(supervisorPid) ? undefined : true), 'the supervisor to exit');
+  });
+
+  it('launch forks several supervisors, each with its own pipes, log and session, and says on its ready pipe why one could not start', async () => {
+    const dirs = [await mkdtemp(join(work, 'c-')), await mkdtemp(join(work, 'c-'))];
+    const runs = dirs.map((dir, i) => plainRunArgs(dir, ['sh', '-c', `echo container ${i}`], { readyFd: 3, goFd: 4 }));
+    const missing = join(work, 'no-such-helper');
+    const argv = ['launch', '3'];
+    for (const [i, args] of runs.entries()) argv.push(join(dirs[i] ?? '', 'supervisor.log'), String(args.length + 1), helper, ...args);
+    argv.push(join(work, 'never.log'), '1', missing);
+    const child = spawn(helper, argv, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
+    const ready = [3, 5, 7].map((fd) => lineReader(child.stdio[fd] as Readable).lines);
+    for (const i of [0, 1]) {
+      const created = await waitFor(() => ready[i]?.find((line) => line.startsWith('created ')), `supervisor ${i} created`);
+      const pid = Number(created.slice('created '.length));
+      containerPids.add(pid);
+      const supervisor = Number((await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ')[1]);
+      // its own session, no child of the launch
+      expect(Number((await readFile(`/proc/${supervisor}/stat`, 'utf8')).split(') ')[1]?.split(' ')[3])).toBe(supervisor);
+      expect(supervisor).not.toBe(child.pid);
+      (child.stdio[4 + 2 * i] as Writable).end('go\n');
+    }
+    await waitFor(() => (ready[0]?.includes('started') && ready[1]?.includes('started') ? true : undefined), 'both started');
+    for (const [i, dir] of dirs.entries()) {
+      await waitFor(() => (existsSync(join(dir, 'exit.json')) ? true : undefined), `exit file ${i}`);
+      expect((await readLog(dir)).map((e) => e.log)).toEqual([`container ${i}\n`]);
+      expect((await stat(join(dir, 'supervisor.log'))).mode & 0o777).toBe(0o600);
+    }
+    await waitFor(() => (ready[2]?.length ? true : undefined), 'the third supervisor to say why');
+    expect(await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(child.exitCode)))).toBe(0);
+    expect(ready[2]?.[0]).toMatch(new RegExp(`^error exec ${missing}: No such file or directory$`));
+    // A malformed batch starts nothing and says why.
+    const bad = spawnSync(helper, ['launch', '2', join(work, 'x.log'), '1', helper], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('onggi-init launch: expected LOG ARGC ARG... for each supervisor');
   });
 
   it('starts `true` quickly (median of 20, spawned from Node)', async () => {

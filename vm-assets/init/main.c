@@ -432,6 +432,7 @@ int main(int argc, char **argv) {
     }
     return cmd_lock(argv[2]);
   }
+  if (strcmp(cmd, "launch") == 0) return cmd_launch(argc - 2, argv + 2);
   if (strcmp(cmd, "run") == 0 || strcmp(cmd, "exec") == 0) {
     struct spec sp;
     int run = cmd[0] == 'r';

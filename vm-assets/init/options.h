@@ -120,6 +120,7 @@ static const char usage[] =
     "       onggi-init whiteout ROOT RELPATH...\n"
     "       onggi-init opaque ROOT RELPATH...\n"
     "       onggi-init lock FD\n"
+    "       onggi-init launch COUNT {LOG ARGC ARG...}...\n"
     "       onggi-init version\n"
     ;
 

@@ -443,9 +443,8 @@ export class ContainerRuntime {
     const scope = this.scope(record);
     this.released.delete(record.id);
     const paths = this.store.paths(record.id);
-    // Two unlinks: synchronously, cheaper than two thread-pool trips.
+    // One unlink: synchronously, cheaper than a thread-pool trip.
     rmSync(paths.exit, { force: true });
-    rmSync(paths.pid, { force: true });
     mkdirSync(paths.logDir, { recursive: true, mode: 0o700 });
     // The supervisor mounts the overlay itself, unless it still is (the helper only reports the time).
     const overlay = await prepareRootfs(record.layerDirs, paths);
@@ -488,8 +487,9 @@ export class ContainerRuntime {
         logFile: paths.log,
         logMaxSize: record.log.maxSize,
         logMaxFiles: record.log.maxFiles,
+        // No --pid-file: the pid comes on the ready pipe and goes into the record; a file of it
+        // was read by nothing and cost an inode a start (writeFileAtomic's `spare` says why that counts).
         exitFile: paths.exit,
-        pidFile: paths.pid,
         // The supervisor unmounts after the end: no umount spawned on the exit path.
         unmountRootfs: true,
         readyFd: READY_FD,

@@ -1,5 +1,5 @@
 // The exit file the init helper's supervisor writes (atomically) when a container ends.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as z from 'zod';
 
 export const ExitFile = z.object({
@@ -16,6 +16,9 @@ export type ExitRecord = z.infer<typeof ExitFile>;
 export async function readExit(path: string): Promise<ExitRecord | undefined> {
   // Synchronously: a file of one short line, read where a container ends, when a thread-pool round
   // trip per open, read and close costs more than the read.
+  // Absent is the usual answer (asked after every start): checked first, as the error a failed
+  // read throws, with its stack, cost more than the read (~0.4 ms a start in bench case 3).
+  if (!existsSync(path)) return undefined;
   try {
     return ExitFile.parse(JSON.parse(readFileSync(path, 'utf8')));
   } catch {

@@ -14,7 +14,7 @@
 //   only); if nothing is left (no network, or no server at all), Docker's defaults 8.8.8.8 and
 //   8.8.4.4 are used, as Docker Engine does, and the file says so.
 // --dns, --dns-search and --dns-option replace the machine's servers, search list and options.
-import { closeSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { join } from 'node:path';
 
@@ -151,6 +151,9 @@ export function buildResolvConf(texts: ResolvTexts, spec: ContainerDns, forwarde
 const sourceBuffer = Buffer.alloc(MAX_SOURCE_BYTES);
 
 function readSource(path: string): string | undefined {
+  // Absent is common (a container's first start, a machine without systemd-resolved): checked
+  // first, as the error a failed open throws, with its stack, costs more than the read.
+  if (!existsSync(path)) return undefined;
   let fd: number;
   try {
     fd = openSync(path, 'r');
