@@ -1,6 +1,14 @@
 // Cases 3 and 5: 100 containers started concurrently through the agent API — all up, start
 // latency p50/p95, wall time, the agent's CPU time — and the agent's memory (RSS) idle and with
 // the 100 running; idle also on the Node runtime deploy ships to machines.
+//
+// The starts are timed with the agent's state in two places, alternating, ROUNDS times each: the
+// system's temp folder, as every other case, and /var/tmp. This machine's ext4 has no journal, and
+// without one making an inode scans past every inode freed in the last minutes in that part of the
+// disk (the kernel's recently_deleted check, 0.2-0.8 ms each); the whole test suite's files come
+// and go in /tmp's part. /var/tmp's sees only what the bench itself makes and removes, as a
+// machine's /var/lib/onggi sees only the agent's (and a journaled ext4, the usual kind, does no
+// such scan at all).
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,13 +21,18 @@ import { agentDaemonNodeFlags } from '../../shared/agent-launch.js';
 import { loadNote, record, round, stats } from '../harness.js';
 
 const COUNT = Number(process.env.BENCH_CONCURRENT ?? 100);
+const ROUNDS = 3;
+const VAR_TMP = '/var/tmp';
 let agent: ReliabilityAgent;
+let varTmpAgent: ReliabilityAgent;
 
 beforeAll(async () => {
   agent = await startReliabilityAgent();
+  varTmpAgent = await startReliabilityAgent({}, { parent: VAR_TMP });
 });
 afterAll(async () => {
   await agent?.cleanup();
+  await varTmpAgent?.cleanup();
 });
 
 async function proc(pid: number): Promise<{ rssKb: number; anonKb: number; cpuMs: number }> {
@@ -70,10 +83,10 @@ async function idleOnShippedNode(): Promise<{ version: string; idle: Awaited<Ret
 
 const MiB = (kb: number) => round(kb / 1024, 1);
 
-it(`cases 3 and 5: ${COUNT} concurrent starts; agent RSS idle and with ${COUNT} running`, async () => {
-  const { client } = agent;
-  const pid = agent.daemon.pid ?? 0;
-  const idle = await idleAfterOneContainer(agent);
+/** One round: COUNT containers created, started at once (timed), counted running, removed. */
+async function concurrentStarts(bench: ReliabilityAgent): Promise<{ latencies: number[]; wall: number; cpuMs: number; busyKb: number }> {
+  const { client } = bench;
+  const pid = bench.daemon.pid ?? 0;
   const ids = await Promise.all(
     Array.from({ length: COUNT }, (_, i) =>
       client.call('containers.create', { image: IMAGE, name: `c${i}`, command: ['sleep', '1000'], networks: ['none'] }).then((r) => r.id),
@@ -91,18 +104,42 @@ it(`cases 3 and 5: ${COUNT} concurrent starts; agent RSS idle and with ${COUNT} 
   const wall = performance.now() - wallStart;
   const after = await proc(pid);
   const running = await client.call('containers.list', {});
-  expect(running).toHaveLength(COUNT);
+  expect(running.filter((container) => container.state === 'running')).toHaveLength(COUNT);
   const busy = await proc(pid);
   for (const id of ids) await client.call('containers.remove', { container: id, force: true });
+  return { latencies, wall, cpuMs: after.cpuMs - before.cpuMs, busyKb: busy.rssKb };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+
+it(`cases 3 and 5: ${COUNT} concurrent starts; agent RSS idle and with ${COUNT} running`, async () => {
+  const idle = await idleAfterOneContainer(agent);
+  const rounds: Record<'tmp' | 'varTmp', Array<Awaited<ReturnType<typeof concurrentStarts>>>> = { tmp: [], varTmp: [] };
+  for (let round = 0; round < ROUNDS; round += 1) {
+    rounds.tmp.push(await concurrentStarts(agent));
+    rounds.varTmp.push(await concurrentStarts(varTmpAgent));
+  }
+  const busy = { rssKb: Math.max(...rounds.tmp.map((r) => r.busyKb)) };
+  const where = { tmp: tmpdir(), varTmp: VAR_TMP };
   record('3-concurrent', {
     title: `${COUNT} containers started concurrently (agent API)`,
-    variants: { 'start latency': stats(latencies) },
-    extra: {
-      'all running': running.length,
-      'wall time (ms)': round(wall),
-      'agent CPU time for the starts (ms)': after.cpuMs - before.cpuMs,
+    variants: {
+      [`start latency, state in ${where.tmp}`]: stats(rounds.tmp.flatMap((r) => r.latencies)),
+      [`start latency, state in ${where.varTmp}`]: stats(rounds.varTmp.flatMap((r) => r.latencies)),
     },
-    notes: [loadNote()],
+    extra: {
+      'all running': COUNT,
+      [`wall time, state in ${where.tmp} (ms, median of ${ROUNDS})`]: round(median(rounds.tmp.map((r) => r.wall))),
+      [`wall time, state in ${where.varTmp} (ms, median of ${ROUNDS})`]: round(median(rounds.varTmp.map((r) => r.wall))),
+      [`agent CPU time for the starts, state in ${where.tmp} (ms, median)`]: median(rounds.tmp.map((r) => r.cpuMs)),
+      [`agent CPU time for the starts, state in ${where.varTmp} (ms, median)`]: median(rounds.varTmp.map((r) => r.cpuMs)),
+      'goal: wall (ms)': 400,
+    },
+    notes: [
+      loadNote(),
+      `${ROUNDS} rounds for each place, alternating; the agent on the bench's Node ${process.version}`,
+      `${where.tmp} is where the whole test suite's files come and go; on this journal-less ext4 each new inode there scans the ones freed in the last minutes (see the case's header)`,
+    ],
   });
   const shipped = await idleOnShippedNode();
   record('5-memory', {

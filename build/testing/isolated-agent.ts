@@ -30,8 +30,9 @@ export interface IsolatedAgent {
   cleanup(): Promise<void>;
 }
 
-export async function isolatedAgent(): Promise<IsolatedAgent> {
-  const root = await mkdtemp(join(tmpdir(), 'onggi-test-'));
+/** `parent`: the folder the sandbox is made in (the system's temp folder unless told). */
+export async function isolatedAgent({ parent = tmpdir() }: { parent?: string } = {}): Promise<IsolatedAgent> {
+  const root = await mkdtemp(join(parent, 'onggi-test-'));
   const cgroupParent = testCgroupParent();
   const home = join(root, 'home');
   const runDir = join(root, 'run');

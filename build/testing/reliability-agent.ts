@@ -24,9 +24,9 @@ export interface ReliabilityAgent {
 /** An isolated daemon with the busybox image imported as IMAGE; `node`: the Node it runs on (default: this one), of `nodeVersion`. */
 export async function startReliabilityAgent(
   extraEnv: NodeJS.ProcessEnv = {},
-  { node, nodeVersion }: { node?: string; nodeVersion?: string } = {},
+  { node, nodeVersion, parent }: { node?: string; nodeVersion?: string; parent?: string } = {},
 ): Promise<ReliabilityAgent> {
-  const sandbox = await isolatedAgent();
+  const sandbox = await isolatedAgent({ parent });
   const state: { daemon?: ChildProcess; client?: AgentTestClient } = {};
   const agent: ReliabilityAgent = {
     sandbox,
