@@ -53,6 +53,21 @@ export default tseslint.config(
     rules: { 'onggi/no-silent-catch': 'error' },
   },
   {
+    // The agent's code (and shared/, which its bundle includes): `localeCompare` instantiates ICU's
+    // collator, ~2 MiB of the idle daemon's RSS for the process's life (shared/code-unit-order.ts).
+    files: ['vm-assets/agent/**/*.ts', 'shared/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          property: 'localeCompare',
+          message: 'Sort with byCodeUnits (shared/code-unit-order.ts): the ICU collator costs the agent ~2 MiB.',
+        },
+      ],
+    },
+  },
+  {
     files: ['renderer/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
     plugins: { 'react-hooks': reactHooks },

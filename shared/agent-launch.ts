@@ -33,6 +33,15 @@
 // --optimize-for-size, --v8-pool-size=1, MALLOC_ARENA_MAX=1, --max-lazy (no gain measured on top of
 // the above); MALLOC_MMAP_THRESHOLD_=32768 (-1 MiB, but reading a file as a stream took 3x the CPU:
 // every 64 KiB buffer became an mmap); a minified bundle (-0.3 MiB, unreadable stack traces).
+// Also measured without a gain, on the shipped Node 24, idle settled as bench case 5 (A/B in one
+// run, load 3-7): --minor-ms, --no-compilation-cache, UV_THREADPOOL_SIZE=2, --no-short-builtin-calls
+// (its 2 MiB remap of the builtins is paid in the binary's text instead), GLIBC_TUNABLES
+// tcache_count=0 / mxfast=0 (-0.2 to -1.0, noise-sized); --memory-saver-mode +0.2 to +1.6. These
+// flags make Node reject its built-in code cache, but setting them at run time after the bundle's
+// requires (v8.setFlagsFromString; gc through vm.runInNewContext), which keeps the cache accepted,
+// cost +1.6-2.0 MiB settled: the cache's eagerly compiled functions outweigh compiling from source.
+// What is left is in glibc's heap: malloc_trim(0) on a settled daemon gives back 1.5 MiB of free
+// pages inside it (measured with gdb), which no trim threshold reaches and Node cannot call.
 
 /** Node's options for every daemon, whichever its Node. */
 const COMMON_FLAGS = ['--max-semi-space-size=1', '--expose-gc', '--single-threaded'];

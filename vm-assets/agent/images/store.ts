@@ -29,6 +29,7 @@ import { digestHex, isDigest } from './digest.js';
 import { conflict, imageNotFound } from './errors.js';
 import { KeyedMutex } from './locks.js';
 import { overlayMarker, type OverlayMarker } from './overlay-markers.js';
+import { byCodeUnits } from '../../../shared/code-unit-order.js';
 
 const Digest = z.string().regex(/^sha256:[a-f0-9]{64}$/);
 
@@ -285,7 +286,7 @@ export class ImageStore {
   }
 
   list(): ImageSummary[] {
-    return [...this.records].sort((a, b) => b.storedAt.localeCompare(a.storedAt)).map((r) => this.summarize(r));
+    return [...this.records].sort((a, b) => byCodeUnits(b.storedAt, a.storedAt)).map((r) => this.summarize(r));
   }
 
   inspect(selector: string): ImageDetail {

@@ -45,6 +45,7 @@ import { resolveLimits } from './resource-limits.js';
 import { HealthMonitor, effectiveHealthcheck } from './health.js';
 import type { UsernsRuntime } from '../userns/userns-settings.js';
 import { chownForUserns, usernsRunOptions, volumeDirs } from '../userns/container-userns.js';
+import { byCodeUnits } from '../../../shared/code-unit-order.js';
 
 export interface ResolvedImage {
   id: string;
@@ -130,7 +131,7 @@ export class ContainerRuntime {
   list(all = false): ContainerSummary[] {
     return [...this.records.values()]
       .filter((r) => r.phase === 'ready' && (all || r.state === 'running'))
-      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      .sort((a, b) => byCodeUnits(b.createdAt, a.createdAt))
       .map(summarize);
   }
 

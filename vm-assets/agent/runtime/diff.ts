@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import type { FileChange } from '../../../shared/container-verbs.js';
 import { OnggiError } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
+import { byCodeUnits } from '../../../shared/code-unit-order.js';
 
 const execFileP = promisify(execFile);
 
@@ -106,5 +107,5 @@ export async function changes(upper: string, layersTopFirst: readonly string[]):
     }
   };
   walk('');
-  return out.sort((a, b) => a.path.localeCompare(b.path));
+  return out.sort((a, b) => byCodeUnits(a.path, b.path));
 }

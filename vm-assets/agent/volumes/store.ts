@@ -8,6 +8,7 @@ import * as z from 'zod';
 import { errorMessage } from '../../../shared/errors.js';
 import { VolumeName } from '../../../shared/volumes.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
+import { byCodeUnits } from '../../../shared/code-unit-order.js';
 
 /** The record's format; raise it with a change an older agent would misread. */
 export const VOLUME_RECORD_VERSION = 1;
@@ -87,7 +88,7 @@ export class VolumeStore {
         unreadable.push({ name: entry.name, reason: errorMessage(error) });
       }
     }
-    return { records: records.sort((a, b) => a.name.localeCompare(b.name)), unreadable };
+    return { records: records.sort((a, b) => byCodeUnits(a.name, b.name)), unreadable };
   }
 
   /**
