@@ -72,9 +72,10 @@ function logFilesAmong(path: string, names: string[]): string[] {
 }
 
 /**
- * Opens every file of the log at one instant: the set is consistent when the current file is
- * still the one opened first after the others were (a rotation in between replaces it, and we
- * try again). Oldest first; closed by the caller.
+ * Opens every file of the log at one instant: the set is consistent when a steady listing taken
+ * after the opens names exactly the files held, in the same order (files held open keep their
+ * inode numbers, so none can be another file's; a rotation in between shifts them, and we try
+ * again). Oldest first; closed by the caller.
  */
 async function openSnapshot(path: string): Promise<Cursor[]> {
   for (let attempt = 0; ; attempt += 1) {
@@ -82,15 +83,14 @@ async function openSnapshot(path: string): Promise<Cursor[]> {
     const opened: Cursor[] = [];
     try {
       for (const file of [...files].reverse()) {
-        // rotated away between the listing and the open: the next snapshot (below) sees the new set
+        // rotated away between the listing and the open: the listing below sees the new set
         const handle = await open(file, 'r').catch(() => undefined);
-        if (!handle) continue; // dropped by a rotation since the listing: caught below
+        if (!handle) continue;
         opened.unshift({ handle, ino: (await handle.stat()).ino, position: 0 });
       }
-      // the writer is mid-rotation: the check below sees no current file and takes the snapshot again
-      const now = await stat(path).catch(() => undefined);
-      const current = files.at(-1) === path ? opened.at(-1) : undefined;
-      if ((now === undefined && current === undefined) || (now && current && now.ino === current.ino) || attempt >= 20) return opened;
+      const now = await steadyInodes(path);
+      const held = opened.map((cursor) => cursor.ino);
+      if ((now && now.inodes.length === held.length && now.inodes.every((ino, i) => ino === held[i])) || attempt >= 20) return opened;
     } catch (error) {
       await Promise.all(opened.map((cursor) => cursor.handle.close()));
       throw error;
@@ -273,20 +273,53 @@ function inodeOfSync(file: string): number {
   }
 }
 
+/** The log's files, oldest first, and each one's inode (-1: renamed away before its stat). */
+interface LogSnapshot {
+  files: string[];
+  inodes: number[];
+}
+
+function snapshotSync(path: string): LogSnapshot {
+  const files = listFilesSync(path);
+  return { files, inodes: files.map(inodeOfSync) };
+}
+
+async function snapshot(path: string): Promise<LogSnapshot> {
+  const files = await listFiles(path);
+  return { files, inodes: await Promise.all(files.map(inodeOf)) };
+}
+
+function sameSnapshot(a: LogSnapshot, b: LogSnapshot): boolean {
+  return a.files.length === b.files.length && a.files.every((file, i) => file === b.files[i] && a.inodes[i] === b.inodes[i]);
+}
+
 /**
  * The log's files, oldest first, with their inodes, as they were at one instant: a rotation renames
  * every file, so names stat'ed one by one while it runs can put the current file's successor before
  * it, or miss it — and a follower then read a file twice or skipped one (seen under a follower
- * that lagged behind 64 KiB files). A rotation always replaces the current file, so the same inode
- * at `path` before and after the stats means none ran in between. Undefined when rotations never
- * paused in 20 tries.
+ * that lagged behind 64 KiB files). Every step of a rotation changes the set of names or shifts an
+ * inode to another name, so two listings in a row that agree, names and inodes, saw no step in
+ * between. (Comparing only the current file's inode before and after could not see a listing that
+ * began in one rotation's moment without a current file and ended in the next one's: absent both
+ * times.) Undefined when rotations never paused in 20 tries.
  */
-function steadyInodesSync(path: string): { files: string[]; inodes: number[] } | undefined {
+function steadyInodesSync(path: string): LogSnapshot | undefined {
+  let previous = snapshotSync(path);
   for (let attempt = 0; attempt < 20; attempt += 1) {
-    const before = inodeOfSync(path);
-    const files = listFilesSync(path);
-    const inodes = files.map(inodeOfSync);
-    if (inodeOfSync(path) === before) return { files, inodes };
+    const now = snapshotSync(path);
+    if (sameSnapshot(previous, now)) return now;
+    previous = now;
+  }
+  return undefined;
+}
+
+/** steadyInodesSync, for a reader that may wait. */
+async function steadyInodes(path: string): Promise<LogSnapshot | undefined> {
+  let previous = await snapshot(path);
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    const now = await snapshot(path);
+    if (sameSnapshot(previous, now)) return now;
+    previous = now;
   }
   return undefined;
 }
@@ -297,12 +330,11 @@ function steadyInodesSync(path: string): { files: string[]; inodes: number[] } |
  */
 async function successor(path: string, ino: number): Promise<{ next: Cursor | undefined; found: boolean }> {
   for (let attempt = 0; attempt < 20; attempt += 1) {
-    const before = await inodeOf(path);
-    const files = await listFiles(path);
-    const inodes = await Promise.all(files.map(inodeOf));
     // A rotation between the names' stats gives an order that never was on disk (the file after
-    // ours skipped, or an older one taken for newer): read them again (see steadyInodes).
-    if ((await inodeOf(path)) !== before) continue;
+    // ours skipped, or an older one taken for newer): see steadyInodesSync.
+    const listed = await steadyInodes(path);
+    if (!listed) break;
+    const { files, inodes } = listed;
     const at = inodes.indexOf(ino);
     const file = files[at + 1];
     if (file === undefined) return { next: undefined, found: at >= 0 };
@@ -347,19 +379,34 @@ export async function followLog(
     // Pinned in the order written, so a file that cannot be held now stops the walk: pinning a newer
     // one before it would have it read after that newer one (lines out of order, then read twice).
     // The rotation that moved it sends more events, and the next walk takes it from where it is.
+    // A file new to us goes right after the last already-pinned one this listing puts before it,
+    // not at the end: an earlier listing may not have shown it (seen here under load: a listing
+    // without log.jsonl.1 while the files around it were there), and the files pinned from that
+    // one are newer. Pinned files no longer listed were rotated away: older than every listed one.
+    const listedInodes = new Set(inodes);
+    let insertAt = 0;
+    pinned.forEach((cursor, k) => {
+      if (!listedInodes.has(cursor.ino)) insertAt = k + 1;
+    });
     for (let i = after + 1; i < files.length; i += 1) {
       const ino = inodes[i];
       const file = files[i];
       if (ino === undefined || file === undefined || ino < 0) return;
-      if (pinned.some((known) => known.ino === ino)) continue;
+      const known = pinned.findIndex((cursor) => cursor.ino === ino);
+      if (known >= 0) {
+        insertAt = Math.max(insertAt, known + 1);
+        continue;
+      }
       let fd: number;
       try {
         fd = openSync(file, 'r');
       } catch {
         return; // renamed since the listing
       }
-      if (fstatSync(fd).ino === ino) pinned.push({ handle: fromFd(fd), ino, position: 0 });
-      else {
+      if (fstatSync(fd).ino === ino) {
+        pinned.splice(insertAt, 0, { handle: fromFd(fd), ino, position: 0 });
+        insertAt += 1;
+      } else {
         close(fd, () => undefined);
         return;
       }
