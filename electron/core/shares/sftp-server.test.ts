@@ -2,13 +2,13 @@
 // stdin/stdout are piped straight to serveShare (no SSH in between: that is share-mount.test.ts).
 // The machine-side view is the FUSE mount; what it may not reach is checked through the kernel.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex, duplexPair } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../../build/testing/until.js';
-import { serveShare, type ShareServer } from './sftp-server.js';
+import { INVALIDATE_NAME, serveShare, type ShareServer } from './sftp-server.js';
 import { sshfsSlaveArgs } from './share-mount.js';
 
 let dir: string;
@@ -76,6 +76,39 @@ describe('serveShare confines the machine to the shared folder', () => {
     await expect(writeFile(join(mountpoint, 'sub', 'made'), 'x')).rejects.toMatchObject({ code: 'EACCES' });
     await expect(rm(join(mountpoint, 'sub', 'file'))).rejects.toMatchObject({ code: 'EACCES' });
     expect(await readFile(join(dir, 'share', 'sub', 'file'), 'utf8')).toBe('hello');
+  });
+
+  it('the rename probe drops the kernel’s cached entry of a name removed on the desktop, and never moves a file', async () => {
+    for (const readOnly of [false, true]) {
+      const { mountpoint } = await mount(`probe-${readOnly ? 'ro' : 'rw'}`, readOnly);
+      const probe = (path: string) =>
+        rename(path, join(mountpoint, 'sub', INVALIDATE_NAME)).then(
+          () => 'moved',
+          (error: NodeJS.ErrnoException) => error.code,
+        );
+      // A file there is never moved by a probe: refused (and so the kernel keeps its entry).
+      expect(await probe(join(mountpoint, 'sub', 'file'))).toBe('EACCES');
+      expect(await readFile(join(dir, 'share', 'sub', 'file'), 'utf8')).toBe('hello');
+
+      await writeFile(join(dir, 'share', 'sub', 'gone'), 'soon gone');
+      expect((await stat(join(mountpoint, 'sub', 'gone'))).size).toBe(9);
+      await rm(join(dir, 'share', 'sub', 'gone'));
+      // The kernel keeps the entry (share-mount.ts caches them long): only the probe, once sshfs's own
+      // 1-s cache forgot the name, makes `stat` see the removal.
+      expect((await stat(join(mountpoint, 'sub', 'gone'))).size).toBe(9);
+      await until(
+        async () => {
+          expect(await probe(join(mountpoint, 'sub', 'gone'))).toBe('ENOENT');
+          return stat(join(mountpoint, 'sub', 'gone')).then(
+            () => 'there',
+            (error: NodeJS.ErrnoException) => error.code,
+          );
+        },
+        (seen) => seen === 'ENOENT',
+        'the removal seen through the mount',
+        { attempts: 50, intervalMs: 100 },
+      );
+    }
   });
 });
 

@@ -39,6 +39,14 @@ const READDIR_BATCH = 256;
 /** Requests received but not finished, past which the machine's input is paused. */
 const MAX_BACKLOG = 256;
 
+/**
+ * The name a rename on the machine probes with, never a file's: `rename(path, dir/INVALIDATE_NAME)`
+ * makes the machine's kernel drop its cached entry of a path removed on the desktop (it does on
+ * ENOENT, which is the answer when the path is gone), and is refused when the path is there —
+ * so the probe never moves a file (share-events.ts).
+ */
+export const INVALIDATE_NAME = '.onggi-share-invalidate';
+
 const read = promisify(fs.read);
 const write = promisify(fs.write);
 
@@ -311,8 +319,13 @@ class ShareHandler {
       this.sftp.status(reqid, STATUS.OK);
     });
     reply('RENAME', (reqid, from: string, to: string) => {
+      const source = this.unfollowed(from);
+      // A source that is gone says so first, read-only share or not: the machine's kernel drops its
+      // cached entry only on ENOENT (the probe of a name removed on the desktop, INVALIDATE_NAME).
+      if (!fs.lstatSync(source, { throwIfNoEntry: false })) throw new Refused(STATUS.NO_SUCH_FILE, `${from}: no such file`);
+      if (this.parts(to).at(-1) === INVALIDATE_NAME) throw denied(`${to}: the name is reserved`);
       this.writable(`rename ${from}`);
-      fs.renameSync(this.unfollowed(from), this.unfollowed(to));
+      fs.renameSync(source, this.unfollowed(to));
       this.sftp.status(reqid, STATUS.OK);
     });
     reply('READLINK', (reqid, path: string) => {

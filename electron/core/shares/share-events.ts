@@ -7,9 +7,17 @@
 // attributes, so the next read sees the new content. The desktop side takes a SETSTAT that changes
 // nothing as a no-op (sftp-server.ts), so the touch neither changes the file nor echoes back here.
 //
+// A path removed on the desktop has nothing to touch: the machine's kernel would keep answering
+// `stat` from its cached entry (share-mount.ts caches entries and attributes long, for the stat
+// storms). The machine probes it instead with a rename to a reserved name (INVALIDATE_NAME): the
+// desktop answers ENOENT, on which the kernel drops the entry. The probe waits out sshfs's own
+// 1-s cache first, else the next lookup would be answered from there and cached again.
+//
 // The touches run in one long-lived process per machine connection: the deployed agent's Node,
-// as root, reading one JSON line `{path, atime, mtime}` per path (the paths are ours: the mount
-// point joined with a path the desktop reported under the shared folder).
+// as root, reading one JSON line `{path, atime, mtime}` or `{path, gone}` per path (the paths are
+// ours: the mount point joined with a path the desktop reported under the shared folder). While
+// the link is down the lines wait here and go out on the next connection; on the machine a touch
+// that fails other than ENOENT (the share not served yet) is tried again for a while.
 import { watch, type FSWatcher } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import type { ClientChannel } from 'ssh2';
@@ -17,15 +25,27 @@ import type { SharedFolder } from '../../../shared/shares.js';
 import { knownSudoPassword, readsSudoPassword, sudoInput } from '../deploy/sudo.js';
 import { shellCommand } from '../machines/ssh/quote.js';
 import type { ShareMachine } from './share-mount.js';
+import { INVALIDATE_NAME } from './sftp-server.js';
 import { desktopPath, type PlatformFacts } from '../platform/platform.js';
 
 /** Events within this window are sent together (an editor's save is several events). */
 const BATCH_MS = 30;
+/** sshfs's own cache (dcache_timeout=1, whole seconds) has forgotten a path this long after it went. */
+const PROBE_DELAY_MS = 2100;
+/** A touch failing because the share is not served yet is tried again this often, this many times. */
+const RETRY_MS = 1000;
+const RETRIES = 15;
 
 const TOUCH_SCRIPT = [
   "const fs = require('fs');",
+  "const path = require('path');",
+  'const touch = (t, tries) => {',
+  '  try { fs.utimesSync(t.path, t.atime, t.mtime); }',
+  `  catch (e) { if (e.code !== 'ENOENT' && tries > 0) setTimeout(() => touch(t, tries - 1), ${RETRY_MS}); }`,
+  '};',
+  `const probe = (p) => { try { fs.renameSync(p, path.join(path.dirname(p), ${JSON.stringify(INVALIDATE_NAME)})); } catch {} };`,
   "require('readline').createInterface({ input: process.stdin }).on('line', (line) => {",
-  '  try { const t = JSON.parse(line); fs.utimesSync(t.path, t.atime, t.mtime); } catch {}',
+  `  try { const t = JSON.parse(line); if (t.gone) setTimeout(() => probe(t.path), ${PROBE_DELAY_MS}); else touch(t, ${RETRIES}); } catch {}`,
   '});',
 ].join('\n');
 
@@ -101,6 +121,8 @@ export class ShareEvents {
   private readonly watched = new Map<string, Watched>();
   private toucher: { connection: ShareMachine['connection']; channel: ClientChannel } | undefined;
   private pending = new Map<string, string>();
+  /** Lines not sent (the link was down), by path: the latest per path. */
+  private held = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private target: ShareMachine | undefined;
   /** Paths forwarded so far (tests and diagnostics). */
@@ -121,9 +143,10 @@ export class ShareEvents {
     this.watched.delete(path);
   }
 
-  /** The machine's connection changed: touches go through the new one. */
+  /** The machine's connection changed: touches go through the new one, those held first. */
   retarget(target: ShareMachine): void {
     this.target = target;
+    if (this.held.size > 0) void this.send(new Map());
   }
 
   close(): void {
@@ -151,19 +174,33 @@ export class ShareEvents {
   private async flush(): Promise<void> {
     const batch = this.pending;
     this.pending = new Map();
-    const lines: string[] = [];
+    const lines = new Map<string, string>();
     for (const [remote, local] of batch) {
-      // gone on the desktop: its directory's touch tells the machine
       const stats = await lstat(local).catch(() => undefined);
-      if (!stats || stats.isSymbolicLink()) continue; // gone (the directory's touch tells), or a link: utimes would follow it
-      lines.push(JSON.stringify({ path: remote, atime: Math.floor(stats.atimeMs / 1000), mtime: Math.floor(stats.mtimeMs / 1000) }));
+      if (!stats) lines.set(remote, JSON.stringify({ path: remote, gone: true }));
+      else if (!stats.isSymbolicLink()) {
+        // a link is not touched: utimes would follow it
+        lines.set(
+          remote,
+          JSON.stringify({ path: remote, atime: Math.floor(stats.atimeMs / 1000), mtime: Math.floor(stats.mtimeMs / 1000) }),
+        );
+      }
     }
-    if (lines.length === 0) return;
-    // link down: nothing to touch now; reads are fresh once the mount is back
+    await this.send(lines);
+  }
+
+  private async send(lines: Map<string, string>): Promise<void> {
+    const all = new Map([...this.held, ...lines]);
+    this.held = new Map();
+    if (all.size === 0) return;
     const channel = await this.channel().catch(() => undefined);
-    if (!channel) return; // the link is down: the mount errors meanwhile, and reads are fresh once it is back
-    channel.write(`${lines.join('\n')}\n`);
-    this.forwarded += lines.length;
+    if (!channel) {
+      // the link is down (the mount errors meanwhile): the touches go with the next connection
+      this.held = new Map([...all, ...this.held]);
+      return;
+    }
+    channel.write(`${[...all.values()].join('\n')}\n`);
+    this.forwarded += all.size;
   }
 
   private async channel(): Promise<ClientChannel> {

@@ -2,7 +2,7 @@
 // the machine, the agent deployed over it (isolated), sshfs on the machine. The desktop folder is
 // covered by an empty tmpfs in the sshd's own mount namespace (sshd.ts `hide`), so the machine —
 // its shells, its agent, its containers — can reach it only through the share.
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as tar from 'tar';
@@ -57,6 +57,14 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_00
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+async function waitForAsync(condition: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
@@ -129,6 +137,16 @@ describe('a desktop folder shared with an SSH machine', () => {
     expect(
       ((await host().call('machines.resolveShare', { machine: 'box', path: join(desktop, 'app') })) as ShareResolution).machinePath,
     ).toBe(resolved.machinePath.replace(/\/src$/, ''));
+
+    // The mount's readahead is raised (share-mount.ts): FUSE's 128 KiB made sequential reads a fraction of the link.
+    const readahead = await onMachine([
+      'sh',
+      '-c',
+      'cat "/sys/class/bdi/$(mountpoint -d "$1")/read_ahead_kb"',
+      'sh',
+      resolved.machinePath.replace(/\/src$/, ''),
+    ]);
+    expect(Number(readahead.stdout.trim())).toBeGreaterThan(128);
 
     await writeFile(join(desktop, 'app', 'src', 'edited.txt'), 'written on the desktop\n');
     const read = await runIn(
@@ -210,6 +228,15 @@ describe('a desktop folder shared with an SSH machine', () => {
       const read = await observer.exec(shellCommand(['cat', `${resolved.machinePath}/hello.txt`]));
       expect(read.stdout).toBe('edited on the desktop\n');
       console.log(`share: a desktop edit reached inotifywait on the machine in ${latencyMs.toFixed(0)} ms`);
+
+      // A removal too: the machine's kernel caches entries long, and the change events' probe drops this one.
+      await writeFile(join(desktop, 'app', 'src', 'removed.txt'), 'soon removed\n');
+      const seen = (at: string) => observer.exec(shellCommand(['stat', '-c', '%s', at])).then((result) => result.code);
+      await waitForAsync(() => seen(`${resolved.machinePath}/removed.txt`).then((code) => code === 0), 'the new file on the machine');
+      await rm(join(desktop, 'app', 'src', 'removed.txt'));
+      const removedAt = performance.now();
+      await waitForAsync(() => seen(`${resolved.machinePath}/removed.txt`).then((code) => code !== 0), 'the removal on the machine', 5000);
+      console.log(`share: a desktop removal reached stat on the machine in ${(performance.now() - removedAt).toFixed(0)} ms`);
     } finally {
       observer.close();
     }
@@ -234,12 +261,20 @@ describe('a desktop folder shared with an SSH machine', () => {
     try {
       const mounted = await mountId(observer);
       expect(mounted).not.toBe('');
+      // Known to the machine's kernel before the cut (its attributes cached), edited on the desktop during it.
+      await writeFile(join(desktop, 'app', 'edited-in-cut.txt'), 'before\n');
+      const size = () =>
+        observer
+          .exec(shellCommand(['stat', '-c', '%s', `${resolved.machinePath}/edited-in-cut.txt`]))
+          .then((result) => result.stdout.trim());
+      await waitForAsync(async () => (await size()) === '7', 'the file on the machine');
       const machine = sshMachine(host(), 'box');
       const before = await machine.sshConnection();
       await sshd?.killConnection(before.localPort);
       await new Promise<void>((resolve) => before.onClose(() => resolve()));
 
       await writeFile(join(desktop, 'app', 'after-cut.txt'), 'still live\n');
+      await writeFile(join(desktop, 'app', 'edited-in-cut.txt'), 'edited while the link was down\n');
       const started = performance.now();
       const meanwhile = await observer.exec(shellCommand(['cat', `${resolved.machinePath}/after-cut.txt`]), { timeoutMs: 20_000 });
       const failedInMs = performance.now() - started;
@@ -252,6 +287,10 @@ describe('a desktop folder shared with an SSH machine', () => {
       const after = await observer.exec(shellCommand(['cat', `${resolved.machinePath}/after-cut.txt`]), { timeoutMs: 20_000 });
       expect(after.stdout).toBe('still live\n');
       expect(await mountId(observer)).toBe(mounted); // the same mount: containers' binds of it carry on
+      // The edit made during the cut was held on the desktop and touched on the machine once the link was back.
+      await waitForAsync(async () => (await size()) === '31', 'the edit made during the cut on the machine', 20_000);
+      const edited = await observer.exec(shellCommand(['cat', `${resolved.machinePath}/edited-in-cut.txt`]));
+      expect(edited.stdout).toBe('edited while the link was down\n');
       console.log(`share: a read during the cut failed in ${failedInMs.toFixed(0)} ms`);
     } finally {
       observer.close();

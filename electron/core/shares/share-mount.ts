@@ -23,18 +23,50 @@ import type { SshConnection } from '../machines/ssh/ssh-connection.js';
 import { serveShare } from './sftp-server.js';
 
 /**
+ * How long the machine's kernel keeps names and attributes (FUSE entry_timeout/attr_timeout). A
+ * `git status`-like storm repeated within this time is answered by the kernel alone; past it every
+ * file is a request to sshfs again (bench case 15: a warm storm of 20,000 files took as long as a
+ * cold one with 1 s). It is not how fast desktop edits show: the change events (share-events.ts)
+ * refresh a changed path at once, drop a removed one within ~2 s, and are held while the link is
+ * down and replayed on the next connection. Only a change the desktop never reported (Onggi was
+ * not running) can stay unseen this long.
+ */
+const KERNEL_CACHE_S = 60;
+
+/**
  * Options both ways of running sshfs share. `allow_other`: containers run as any user (root may
- * use it without fuse.conf's user_allow_other). `dcache_timeout=1`/`entry_timeout`…: names and
- * attributes are cached for 1 s, not sshfs's 20 s, so a desktop edit shows within the 1 s the
- * change events promise (events.ts touches the path, which also refreshes it at once).
+ * use it without fuse.conf's user_allow_other). `dcache_timeout=1`: sshfs's own cache of names and
+ * attributes (what a directory listing told it, so a storm's lookups do not cross the link again)
+ * lasts 1 s, not 20: the kernel's cache above it is the long one, and the change events' probe of
+ * a removed path (share-events.ts) waits this out.
  * sshfs's default 32 KiB READs, not `-o max_read=65536`: with 64 KiB ones a 64 MiB read took
  * 3.0 s instead of 1.7 s on the loopback machine (bench case 15, two runs each).
  */
-const SSHFS_COMMON = ['-o', 'allow_other', '-o', 'dcache_timeout=1', '-o', 'entry_timeout=1', '-o', 'attr_timeout=1'];
+const SSHFS_COMMON = [
+  '-o',
+  'allow_other',
+  '-o',
+  'dcache_timeout=1',
+  '-o',
+  `entry_timeout=${KERNEL_CACHE_S}`,
+  '-o',
+  `attr_timeout=${KERNEL_CACHE_S}`,
+];
+
+/**
+ * The kernel's readahead on the mount, in KiB (its backing device's read_ahead_kb; FUSE starts at
+ * 128, and `-o max_readahead` cannot go above that). A sequential read keeps only the readahead in
+ * flight, so its speed is about readahead ÷ round trip through dial, sshd and the desktop: with
+ * 128 KiB it was ~0.16 of the raw link (bench case 15). Set after mounting, on the mount's own
+ * device (0:N, from st_dev); where sysfs is read-only the mount works at the default.
+ */
+const READ_AHEAD_KB = 4096;
+const RAISE_READAHEAD = `d=$(stat -c %d -- "$mp") && echo ${READ_AHEAD_KB} 2>/dev/null >"/sys/class/bdi/$(((d >> 8) & 4095)):$(((d & 255) | ((d >> 12) & 1048320)))/read_ahead_kb"; true`;
 
 /**
  * Runs sshfs, installing it first where the distro packages it (Debian/Ubuntu: sshfs; Fedora/RHEL:
- * fuse-sshfs), the first time a share is mounted there; 127 when it is still missing.
+ * fuse-sshfs), the first time a share is mounted there; 127 when it is still missing. The
+ * mountpoint is the last argument.
  */
 const SSHFS_SCRIPT = [
   'if ! command -v sshfs >/dev/null; then',
@@ -45,7 +77,9 @@ const SSHFS_SCRIPT = [
   '  fi',
   '  command -v sshfs >/dev/null || exit 127',
   'fi',
-  'exec sshfs "$@"',
+  'sshfs "$@" || exit',
+  'for mp; do :; done',
+  RAISE_READAHEAD,
 ].join('\n');
 
 /** sshfs on this stdin/stdout (the confinement test; Lima's way). */
@@ -129,7 +163,11 @@ export class ShareServing {
       user,
     ]);
     await this.forward(connection, runDir, share);
-    const mounted = await this.root(target, ['sh', '-c', 'grep -qs " $1 fuse.sshfs " /proc/mounts', 'onggi-share', mountpoint], true);
+    const mounted = await this.root(
+      target,
+      ['sh', '-c', `grep -qs " $1 fuse.sshfs " /proc/mounts || exit 1; mp=$1; ${RAISE_READAHEAD}`, 'onggi-share', mountpoint],
+      true,
+    );
     if (mounted.code === 0) return mountpoint;
     const sshfs = await this.root(target, ['sh', '-c', SSHFS_SCRIPT, 'sshfs', ...sshfsDialArgs(mountpoint, paths, socket)], true);
     if (sshfs.code === 127) {
