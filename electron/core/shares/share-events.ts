@@ -176,6 +176,7 @@ export class ShareEvents {
     this.pending = new Map();
     const lines = new Map<string, string>();
     for (const [remote, local] of batch) {
+      // gone on the desktop: the machine probes it (the module's comment)
       const stats = await lstat(local).catch(() => undefined);
       if (!stats) lines.set(remote, JSON.stringify({ path: remote, gone: true }));
       else if (!stats.isSymbolicLink()) {
@@ -193,9 +194,9 @@ export class ShareEvents {
     const all = new Map([...this.held, ...lines]);
     this.held = new Map();
     if (all.size === 0) return;
+    // link down: the lines are held below and go with the next connection
     const channel = await this.channel().catch(() => undefined);
     if (!channel) {
-      // the link is down (the mount errors meanwhile): the touches go with the next connection
       this.held = new Map([...all, ...this.held]);
       return;
     }
