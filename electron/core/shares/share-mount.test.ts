@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBusyboxLayer } from '../../../build/testing/busybox-layer.js';
+import { until } from '../../../build/testing/until.js';
 import { sshMachine } from '../../../build/testing/host-machines.js';
 import { startLoopbackMachine, type LoopbackMachine } from '../../../build/testing/loopback-machine.js';
 import type { Sshd } from '../../../build/testing/sshd.js';
@@ -57,14 +58,6 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_00
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-async function waitForAsync(condition: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
@@ -232,10 +225,20 @@ describe('a desktop folder shared with an SSH machine', () => {
       // A removal too: the machine's kernel caches entries long, and the change events' probe drops this one.
       await writeFile(join(desktop, 'app', 'src', 'removed.txt'), 'soon removed\n');
       const seen = (at: string) => observer.exec(shellCommand(['stat', '-c', '%s', at])).then((result) => result.code);
-      await waitForAsync(() => seen(`${resolved.machinePath}/removed.txt`).then((code) => code === 0), 'the new file on the machine');
+      await until(
+        () => seen(`${resolved.machinePath}/removed.txt`),
+        (code) => code === 0,
+        'the new file on the machine',
+        { attempts: 400, intervalMs: 50 },
+      );
       await rm(join(desktop, 'app', 'src', 'removed.txt'));
       const removedAt = performance.now();
-      await waitForAsync(() => seen(`${resolved.machinePath}/removed.txt`).then((code) => code !== 0), 'the removal on the machine', 5000);
+      await until(
+        () => seen(`${resolved.machinePath}/removed.txt`),
+        (code) => code !== 0,
+        'the removal on the machine',
+        { attempts: 100, intervalMs: 50 },
+      );
       console.log(`share: a desktop removal reached stat on the machine in ${(performance.now() - removedAt).toFixed(0)} ms`);
     } finally {
       observer.close();
@@ -267,7 +270,7 @@ describe('a desktop folder shared with an SSH machine', () => {
         observer
           .exec(shellCommand(['stat', '-c', '%s', `${resolved.machinePath}/edited-in-cut.txt`]))
           .then((result) => result.stdout.trim());
-      await waitForAsync(async () => (await size()) === '7', 'the file on the machine');
+      await until(size, (seen) => seen === '7', 'the file on the machine', { attempts: 400, intervalMs: 50 });
       const machine = sshMachine(host(), 'box');
       const before = await machine.sshConnection();
       await sshd?.killConnection(before.localPort);
@@ -288,7 +291,7 @@ describe('a desktop folder shared with an SSH machine', () => {
       expect(after.stdout).toBe('still live\n');
       expect(await mountId(observer)).toBe(mounted); // the same mount: containers' binds of it carry on
       // The edit made during the cut was held on the desktop and touched on the machine once the link was back.
-      await waitForAsync(async () => (await size()) === '31', 'the edit made during the cut on the machine', 20_000);
+      await until(size, (seen) => seen === '31', 'the edit made during the cut on the machine', { attempts: 400, intervalMs: 50 });
       const edited = await observer.exec(shellCommand(['cat', `${resolved.machinePath}/edited-in-cut.txt`]));
       expect(edited.stdout).toBe('edited while the link was down\n');
       console.log(`share: a read during the cut failed in ${failedInMs.toFixed(0)} ms`);
