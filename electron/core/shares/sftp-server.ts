@@ -28,6 +28,7 @@ import { isAbsolute, join, posix, relative, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
 import sftpModule from 'ssh2/lib/protocol/SFTP.js';
+import { noteMachineRemoval } from './machine-removals.js';
 import { RequestOrder } from './request-order.js';
 
 /** ssh2's status codes (SFTP v3). */
@@ -306,11 +307,13 @@ class ShareHandler {
     reply('REMOVE', (reqid, path: string) => {
       this.writable(`remove ${path}`);
       fs.unlinkSync(this.unfollowed(path));
+      noteMachineRemoval(this.local(path));
       this.sftp.status(reqid, STATUS.OK);
     });
     reply('RMDIR', (reqid, path: string) => {
       this.writable(`remove ${path}`);
       fs.rmdirSync(this.unfollowed(path));
+      noteMachineRemoval(this.local(path));
       this.sftp.status(reqid, STATUS.OK);
     });
     reply('MKDIR', (reqid, path: string, attrs: SftpAttrs) => {
@@ -326,6 +329,7 @@ class ShareHandler {
       if (this.parts(to).at(-1) === INVALIDATE_NAME) throw denied(`${to}: the name is reserved`);
       this.writable(`rename ${from}`);
       fs.renameSync(source, this.unfollowed(to));
+      noteMachineRemoval(this.local(from));
       this.sftp.status(reqid, STATUS.OK);
     });
     reply('READLINK', (reqid, path: string) => {

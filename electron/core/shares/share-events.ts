@@ -25,6 +25,7 @@ import type { SharedFolder } from '../../../shared/shares.js';
 import { knownSudoPassword, readsSudoPassword, sudoInput } from '../deploy/sudo.js';
 import { shellCommand } from '../machines/ssh/quote.js';
 import type { ShareMachine } from './share-mount.js';
+import { forgetMachineRemoval, removedByMachine } from './machine-removals.js';
 import { INVALIDATE_NAME } from './sftp-server.js';
 import { desktopPath, type PlatformFacts } from '../platform/platform.js';
 
@@ -178,8 +179,13 @@ export class ShareEvents {
     for (const [remote, local] of batch) {
       // gone on the desktop: the machine probes it (the module's comment)
       const stats = await lstat(local).catch(() => undefined);
-      if (!stats) lines.set(remote, JSON.stringify({ path: remote, gone: true }));
-      else if (!stats.isSymbolicLink()) {
+      if (!stats) {
+        // the machine's own removal: its kernel knows
+        if (!removedByMachine(local)) lines.set(remote, JSON.stringify({ path: remote, gone: true }));
+        continue;
+      }
+      forgetMachineRemoval(local);
+      if (!stats.isSymbolicLink()) {
         // a link is not touched: utimes would follow it
         lines.set(
           remote,
