@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Duplex, duplexPair } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../../build/testing/until.js';
+import { removedByMachine } from './machine-removals.js';
 import { INVALIDATE_NAME, serveShare, type ShareServer } from './sftp-server.js';
 import { sshfsSlaveArgs } from './share-mount.js';
 
@@ -109,6 +110,25 @@ describe('serveShare confines the machine to the shared folder', () => {
         { attempts: 50, intervalMs: 100 },
       );
     }
+  });
+});
+
+describe('serveShare notes what the machine removed', () => {
+  it('a removal made through the mount is noted (its desktop event is an echo); one made on the desktop is not', async () => {
+    const { mountpoint } = await mount('removals', false);
+    await writeFile(join(dir, 'share', 'sub', 'by-machine'), 'x');
+    await writeFile(join(dir, 'share', 'sub', 'by-desktop'), 'x');
+    await mkdir(join(dir, 'share', 'sub', 'dir-by-machine'));
+    await writeFile(join(dir, 'share', 'sub', 'moved-by-machine'), 'x');
+    await rm(join(mountpoint, 'sub', 'by-machine'));
+    await rm(join(mountpoint, 'sub', 'dir-by-machine'), { recursive: true });
+    await rename(join(mountpoint, 'sub', 'moved-by-machine'), join(mountpoint, 'sub', 'moved-here'));
+    await rm(join(dir, 'share', 'sub', 'by-desktop'));
+    expect(removedByMachine(join(dir, 'share', 'sub', 'by-machine'))).toBe(true);
+    expect(removedByMachine(join(dir, 'share', 'sub', 'dir-by-machine'))).toBe(true);
+    expect(removedByMachine(join(dir, 'share', 'sub', 'moved-by-machine'))).toBe(true);
+    expect(removedByMachine(join(dir, 'share', 'sub', 'moved-here'))).toBe(false);
+    expect(removedByMachine(join(dir, 'share', 'sub', 'by-desktop'))).toBe(false);
   });
 });
 
