@@ -29,6 +29,12 @@ export default tseslint.config(
           selector: "Property[key.name='shell'][value.value=true]",
           message: 'Never run through a shell: pass an argv array.',
         },
+        {
+          // esbuild cannot tree-shake zod's re-exported `z` object: it pulls every locale and the
+          // JSON-schema converters into a bundle (the agent's: 1.5 -> 0.93 MB, -2 MiB idle RSS).
+          selector: "ImportDeclaration[source.value='zod'][importKind='value'] > ImportSpecifier[imported.name='z']",
+          message: "Import zod as a namespace (import * as z from 'zod'): the named `z` keeps all of zod in a bundle.",
+        },
       ],
     },
   },

@@ -46,8 +46,9 @@ const ACCEPTED = [
     modules: ['electron/main/window.ts'],
     reason:
       'A reminder to review the preload. It is electron/preload/preload.ts: sandboxed, context-isolated, ' +
-      'exposes only window.onggi {call, onEvent} over two fixed channels; ipcRenderer and the IPC event ' +
-      'object never reach the page, and the main side checks every sender (electron/main/ipc-guard.ts).',
+      'exposes only window.onggi {call, onEvent, pickFolder} over three fixed channels; ipcRenderer and the IPC ' +
+      'event object never reach the page, and the main side checks every sender (electron/main/ipc-guard.ts). ' +
+      'pickFolder only opens dialog.showOpenDialog for one folder; its request and answer are zod-checked (shared/folder-picker.ts).',
   },
 ];
 

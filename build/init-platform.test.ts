@@ -41,6 +41,7 @@ describe.each(['darwin', 'win32'] as const)('on %s', (platform) => {
     expect(existsSync(compilerRan)).toBe(false);
     expect(warnings).toHaveLength(2);
     expect(warnings[0]).toMatch(/onggi-init-amd64.*built only on Linux.*ONGGI_INIT_PREBUILT/);
+    expect(warnings[1]).toMatch(/onggi-init-arm64.*built only on Linux/);
   });
 
   it('takes the helpers from a Linux build (ONGGI_INIT_PREBUILT)', async () => {

@@ -111,22 +111,28 @@ export async function buildInit({
 
 async function takePrebuilt({ outDir, log, prebuiltDir }) {
   await mkdir(outDir, { recursive: true });
-  return Promise.all(
-    INIT_TARGETS.map(async (target) => {
-      const output = join(outDir, target.name);
-      const source = prebuiltDir ? join(prebuiltDir, target.name) : undefined;
-      // probe: no file there means no prebuilt helper
-      if (source && (await stat(source).catch(() => undefined))?.isFile()) {
-        await copyFile(source, `${output}.tmp${process.pid}`);
-        await rename(`${output}.tmp${process.pid}`, output);
-        return { name: target.name, path: output, status: 'copied' };
-      }
-      // One from an earlier copy stays usable; nothing here can tell whether it is current.
-      if ((await stat(output).catch(() => undefined))?.isFile()) return { name: target.name, path: output, status: 'current' };
-      log.warn(`warning: ${target.name} missing: ${initHelperHint(target.name)}`);
-      return { name: target.name, path: output, status: 'missing' };
-    }),
-  );
+  // One target after another: two small copies gain nothing from overlapping, and the warnings
+  // then come in the targets' order (run side by side, CI once printed arm64's first).
+  const results = [];
+  for (const target of INIT_TARGETS) {
+    const output = join(outDir, target.name);
+    const source = prebuiltDir ? join(prebuiltDir, target.name) : undefined;
+    // probe: no file there means no prebuilt helper
+    if (source && (await stat(source).catch(() => undefined))?.isFile()) {
+      await copyFile(source, `${output}.tmp${process.pid}`);
+      await rename(`${output}.tmp${process.pid}`, output);
+      results.push({ name: target.name, path: output, status: 'copied' });
+      continue;
+    }
+    // One from an earlier copy stays usable; nothing here can tell whether it is current.
+    if ((await stat(output).catch(() => undefined))?.isFile()) {
+      results.push({ name: target.name, path: output, status: 'current' });
+      continue;
+    }
+    log.warn(`warning: ${target.name} missing: ${initHelperHint(target.name)}`);
+    results.push({ name: target.name, path: output, status: 'missing' });
+  }
+  return results;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

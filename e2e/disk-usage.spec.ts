@@ -1,5 +1,6 @@
 // Disk use in the window (issue 21): the machine card shows the numbers `onggi system df` prints,
-// and Clean up says what it will remove before removing it — checked afterwards with the CLI.
+// and Clean up says what it will remove before removing it — checked afterwards with the CLI; the
+// card's container defaults (log rotation) are what `onggi machine config` reads back.
 import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -27,7 +28,7 @@ test('the machine card shows disk use, and Clean up lists what it removes, then 
   const usage = JSON.parse(must(['system', 'df', '--json'])) as DiskUsage;
 
   await page.goto(served.url);
-  const machine = page.getByRole('region', { name: 'local' });
+  const machine = page.getByRole('region', { name: 'local', exact: true });
   const table = machine.getByRole('table', { name: 'Disk use on local' });
   // A header, then one row per kind the agent counts (images, containers, volumes, logs).
   await expect(table.getByRole('row')).toHaveCount(usage.rows.length + 1);
@@ -63,4 +64,14 @@ test('the machine card shows disk use, and Clean up lists what it removes, then 
   await expect(table.getByRole('row').nth(2).getByRole('cell').nth(0)).toHaveText('0');
   await table.scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(artifacts, 'disk-usage-after.png') });
+
+  const defaults = machine.getByRole('region', { name: 'Container defaults on local' });
+  await expect(defaults.getByRole('textbox', { name: 'Log file size' })).toHaveValue('10m');
+  await defaults.getByRole('textbox', { name: 'Log file size' }).fill('8k');
+  await defaults.getByRole('textbox', { name: 'Log files kept' }).fill('2');
+  await defaults.getByRole('button', { name: 'Save' }).click();
+  await expect(defaults.getByRole('status')).toHaveText('Saved');
+  expect(must(['machine', 'config', 'local'])).toBe('log-max-size 8k\nlog-max-files 2\nuserns host\n');
+  await defaults.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(artifacts, 'container-defaults.png') });
 });

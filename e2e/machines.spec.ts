@@ -28,7 +28,7 @@ async function expectLocalMachine(page: Page, project: string): Promise<void> {
     'aria-current',
     'page',
   );
-  const machine = page.getByRole('region', { name: 'local' });
+  const machine = page.getByRole('region', { name: 'local', exact: true });
   await expect(machine.getByRole('heading', { level: 2, name: 'local' })).toBeVisible();
   // Each <dd> is labelled by its <dt> (aria-labelledby). Playwright follows ARIA 1.3, where the
   // definition role cannot be named, so getByRole('definition', { name }) finds nothing; the label does.

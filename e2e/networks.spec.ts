@@ -122,13 +122,25 @@ test('create a network, run two containers on it, the graph draws them as the ke
       await expect(graph.getByRole('img', { name: /^veth pair \S+ ↔ eth0, sent \S+.*, received / })).toHaveCount(2);
       // Readable at Fit: the graph is never shrunk below the zoom its 9–11 px labels stay legible at.
       await graph.getByRole('button', { name: 'Fit' }).click();
-      // The stage's transform is set inline (`translate(…) scale(K)`) on the next animation frame.
+      // The stage’s transform is set inline (`translate(…) scale(K)`) when Fit is pressed.
       const scaleOf = () =>
         graph
           .locator('.graph-stage')
           .evaluate((element) => (element as unknown as { style: { transform: string } }).style.transform)
           .then((transform) => Number(/scale\(([\d.]+)\)/.exec(transform)?.[1] ?? Number.NaN));
       await expect.poll(scaleOf).toBeGreaterThanOrEqual(0.8);
+      // And whole: in a 1280 px window every node of this small graph is inside the canvas.
+      const canvasBox = await graph.getByRole('group', { name: /^Topology graph:/ }).boundingBox();
+      const nodes = await graph.locator('.graph-node').all();
+      expect(nodes.length).toBeGreaterThanOrEqual(7);
+      for (const node of nodes) {
+        const box = await node.boundingBox();
+        const name = await node.getAttribute('aria-label');
+        expect(
+          box && canvasBox && box.x >= canvasBox.x && box.x + box.width <= canvasBox.x + canvasBox.width,
+          `${name} is inside the canvas`,
+        ).toBe(true);
+      }
 
       // Probe one from the other: picked on the graph, the answer in the status line, the path green.
       await graph.getByRole('button', { name: new RegExp(`^Container ${names[0]},`) }).click();

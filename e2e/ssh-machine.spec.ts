@@ -5,7 +5,7 @@
 // lives under the sandbox (install, run and state dirs given in the dialog, containers under the
 // sandbox's cgroup parent, no default bridge) and is stopped by pid at the end, pass or fail.
 import { spawnSync } from 'node:child_process';
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAlive } from '../build/testing/isolated-agent.js';
 import { startSshd, type Sshd } from '../build/testing/sshd.js';
@@ -68,7 +68,7 @@ test('add an SSH host from ~/.ssh/config, trust its key, connect, deploy, remove
     await question.getByRole('button', { name: 'Accept' }).click();
     await expect(dialog).toBeHidden();
 
-    const card = page.getByRole('region', { name: MACHINE });
+    const card = page.getByRole('region', { name: MACHINE, exact: true });
     await expect(card.getByText('SSH host', { exact: true })).toBeVisible();
     await expect(card.getByText('Stopped', { exact: true })).toBeVisible();
     const connectAt = Date.now();
@@ -92,6 +92,29 @@ test('add an SSH host from ~/.ssh/config, trust its key, connect, deploy, remove
     await switcher.selectOption(MACHINE);
     await expect(page.getByRole('heading', { level: 2, name: 'No containers yet' })).toBeVisible();
     await expect(page.getByRole('alert')).toHaveCount(0);
+
+    // The run dialog on a remote machine offers a folder of this computer, typed in browser mode; one
+    // in no shared folder is refused on its row, naming the command, and shared from there.
+    const project = join(sandbox.dir, 'project');
+    await mkdir(project);
+    await page.getByRole('button', { name: 'Run container' }).first().click();
+    const run = page.getByRole('dialog', { name: 'Run a container' });
+    await run.getByRole('combobox', { name: 'Image' }).fill('busybox');
+    await run.getByRole('button', { name: 'Add a mount' }).click();
+    await run.getByRole('combobox', { name: 'Kind of mount 1' }).selectOption('desktop');
+    await expect(run.getByText(/Browser mode has no folder dialog/)).toBeVisible();
+    await run.getByRole('textbox', { name: 'Folder of this computer, mount 1' }).fill(project);
+    await run.getByRole('textbox', { name: 'Path in the container, mount 1' }).fill('/app');
+    await run.getByRole('button', { name: 'Run', exact: true }).click();
+    const refusal = run.getByRole('alert');
+    await expect(refusal).toContainText(`onggi machine share ${MACHINE} ${project}`);
+    await run.screenshot({ path: join(artifacts, 'run-dialog-desktop-folder-refused.png') });
+    await refusal.getByRole('button', { name: `Share this folder with ${MACHINE}` }).click();
+    await expect(run.getByRole('status').filter({ hasText: `Shared with ${MACHINE}.` })).toBeVisible();
+    expect(JSON.parse(await readFile(join(sandbox.dir, 'home', 'machines.json'), 'utf8')).machines[0].shares).toEqual([
+      { path: project, readOnly: false },
+    ]);
+    await run.getByRole('button', { name: 'Cancel' }).click();
     await switcher.selectOption('local');
     await sections.getByRole('button', { name: 'Machines' }).click();
 

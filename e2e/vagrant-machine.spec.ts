@@ -33,7 +33,7 @@ test('add a Vagrant VM with limits from the dialog, start it, see vagrant output
   await dialog.getByRole('button', { name: 'Add', exact: true }).click();
   await expect(dialog).toBeHidden();
 
-  const card = page.getByRole('region', { name: MACHINE });
+  const card = page.getByRole('region', { name: MACHINE, exact: true });
   await expect(card.getByText('Vagrant VM', { exact: true })).toBeVisible();
   await expect(card.getByText('Stopped', { exact: true })).toBeVisible();
 

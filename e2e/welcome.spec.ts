@@ -88,7 +88,7 @@ test('off Linux the window opens on a welcome that says what to install, and giv
     await expect(page.getByRole('heading', { level: 1, name: 'Containers' })).toBeVisible();
     await expect(page.getByRole('combobox', { name: 'Machine' })).toHaveValue(MACHINE);
     await page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name: 'Machines' }).click();
-    await expect(page.getByRole('region', { name: MACHINE }).getByText('Stopped', { exact: true })).toBeVisible();
+    await expect(page.getByRole('region', { name: MACHINE, exact: true }).getByText('Stopped', { exact: true })).toBeVisible();
     await expect(page.getByRole('heading', { name: 'Welcome to Onggi' })).toHaveCount(0);
 
     // The CLI, on the same data folder and the same (pretend) Mac, acts on that machine too.

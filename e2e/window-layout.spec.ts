@@ -118,7 +118,8 @@ test.afterAll(async () => {
 
 /** The little of the page's DOM the measuring code uses (this file is type-checked without the DOM library). */
 interface PageElement {
-  getBoundingClientRect(): { left: number; top: number; width: number; height: number };
+  getBoundingClientRect(): { left: number; right: number; top: number; width: number; height: number };
+  readonly textContent: string | null;
   querySelector(selector: string): PageElement | null;
   querySelectorAll(selector: string): Iterable<PageElement>;
   closest(selector: string): PageElement | null;
@@ -128,6 +129,7 @@ interface PageElement {
 interface PageGlobals {
   document: {
     querySelector(selector: string): PageElement | null;
+    querySelectorAll(selector: string): Iterable<PageElement>;
     elementFromPoint(x: number, y: number): PageElement | null;
     createElement(tag: string): PageElement;
     body: { append(element: PageElement): void };
@@ -198,6 +200,20 @@ test('the containers table fills the window and stays windowed', async ({ page }
   const result = await rowVisibility(page, 'Containers on local');
   expectFills(result);
   expect(result.rendered).toBeLessThan(CONTAINERS);
+  // Every badge in the State column is whole: `Exited (137)` and `Out of memory` (layout-8) stack
+  // instead of one running past the column's edge.
+  const oom = table.getByRole('row').filter({ hasText: 'layout-8' });
+  await expect(oom).toContainText('Out of memory');
+  const cut = await page.evaluate(() => {
+    const { document } = globalThis as unknown as PageGlobals;
+    return [...document.querySelectorAll('.vt-cell--state')].flatMap((cell) => {
+      const edge = cell.getBoundingClientRect().right;
+      return [...cell.querySelectorAll('.badge')]
+        .filter((badge) => badge.getBoundingClientRect().right > edge + 0.5)
+        .map((badge) => badge.textContent ?? '');
+    });
+  });
+  expect(cut).toEqual([]);
   await screenshots(page, 'containers');
 });
 

@@ -1,6 +1,7 @@
 // The host↔agent contract. Every method has a params schema (checked by the agent on arrival)
 // and a result schema (checked by the host on return), so neither side trusts the other's shape.
-import { z } from 'zod';
+import * as z from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { ClockStep } from './clock.js';
 import { ContainerEvent, ContainerLogEvent, containerMethods } from './containers.js';
 import { containerVerbMethods } from './container-verbs.js';
@@ -17,33 +18,37 @@ export const AGENT_PROTOCOL_VERSION = 1;
 const NoParams = z.strictObject({}).optional();
 const EpochMs = z.number().int().nonnegative();
 
-export const ActivityEntry = z.strictObject({
-  id: z.number().int().nonnegative(),
-  at: z.string().max(64),
-  /** `command` (an argv that was run) or `write` (a value written to a file, shown as `echo V > F`). */
-  kind: z.enum(['command', 'write']),
-  argv: z.array(z.string().max(65536)).max(4096).optional(),
-  path: z.string().max(4096).optional(),
-  value: z.string().max(65536).optional(),
-  ok: z.boolean(),
-  error: z.string().max(65536).optional(),
-  durationMs: z.number().nonnegative(),
-  container: z.string().max(128).optional(),
-  network: z.string().max(128).optional(),
-});
+export const ActivityEntry = lazySchema(() =>
+  z.strictObject({
+    id: z.number().int().nonnegative(),
+    at: z.string().max(64),
+    /** `command` (an argv that was run) or `write` (a value written to a file, shown as `echo V > F`). */
+    kind: z.enum(['command', 'write']),
+    argv: z.array(z.string().max(65536)).max(4096).optional(),
+    path: z.string().max(4096).optional(),
+    value: z.string().max(65536).optional(),
+    ok: z.boolean(),
+    error: z.string().max(65536).optional(),
+    durationMs: z.number().nonnegative(),
+    container: z.string().max(128).optional(),
+    network: z.string().max(128).optional(),
+  }),
+);
 export type ActivityEntry = z.infer<typeof ActivityEntry>;
 
 /** Auto-stop: the machine shuts itself down in `minutes` unless something happens on it. */
 export const IdleWarningEvent = z.strictObject({ type: z.literal('idle.warning'), minutes: z.number().int().min(0).max(1440) });
 
-export const AgentEvent = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('activity'), entry: ActivityEntry }),
-  IdleWarningEvent,
-  PullProgress,
-  ContainerEvent,
-  ContainerLogEvent,
-  TopologyChangedEvent,
-]);
+export const AgentEvent = lazySchema(() =>
+  z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('activity'), entry: ActivityEntry }),
+    IdleWarningEvent,
+    PullProgress,
+    ContainerEvent,
+    ContainerLogEvent,
+    TopologyChangedEvent,
+  ]),
+);
 export type AgentEvent = z.infer<typeof AgentEvent>;
 /** A subscription names event types (container.log goes only to the connection that asked). */
 export const AgentEventTopic = z.enum(['activity', 'pull.progress', 'container.state', 'topology.changed', 'idle.warning']);
@@ -54,21 +59,23 @@ export const agentMethods = {
       protocol: z.number().int().nonnegative(),
       client: z.string().min(1).max(200),
     }),
-    result: z.strictObject({
-      protocol: z.number().int().nonnegative(),
-      agentVersion: z.string().max(64),
-      buildId: z.string().max(128),
-      /**
-       * The agent's clock when it answered (epoch ms): the host measures the machine's offset with
-       * it. Optional: an agent of an older build must still get through the handshake far enough
-       * to be recognised and replaced.
-       */
-      now: EpochMs.optional(),
-    }),
+    result: lazySchema(() =>
+      z.strictObject({
+        protocol: z.number().int().nonnegative(),
+        agentVersion: z.string().max(64),
+        buildId: z.string().max(128),
+        /**
+         * The agent's clock when it answered (epoch ms): the host measures the machine's offset with
+         * it. Optional: an agent of an older build must still get through the handshake far enough
+         * to be recognised and replaced.
+         */
+        now: EpochMs.optional(),
+      }),
+    ),
   },
   'system.info': { params: NoParams, result: SystemInfo },
   /** The agent's clock (epoch ms), for measuring the offset again on a live link. */
-  'system.clock': { params: NoParams, result: z.strictObject({ now: EpochMs }) },
+  'system.clock': { params: NoParams, result: lazySchema(() => z.strictObject({ now: EpochMs })) },
   /**
    * Steps the machine's clock to the desktop's (only on machines Onggi runs: the host decides).
    * `epochMs` is the desktop's time when it sent the call plus half the round trip.
@@ -80,11 +87,11 @@ export const agentMethods = {
   /** Auto-stop: shut the machine down after this many idle minutes (0: never); kept across restarts. */
   'system.idleStop': {
     params: z.strictObject({ minutes: z.number().int().min(0).max(1440) }),
-    result: z.strictObject({ minutes: z.number().int().min(0).max(1440) }),
+    result: lazySchema(() => z.strictObject({ minutes: z.number().int().min(0).max(1440) })),
   },
   'events.subscribe': {
     params: z.strictObject({ topics: z.array(AgentEventTopic).max(16).optional() }).optional(),
-    result: z.strictObject({ topics: z.array(AgentEventTopic) }),
+    result: lazySchema(() => z.strictObject({ topics: z.array(AgentEventTopic) })),
   },
   'activity.list': {
     params: z
@@ -94,7 +101,7 @@ export const agentMethods = {
         limit: z.number().int().min(1).max(5000).optional(),
       })
       .optional(),
-    result: z.array(ActivityEntry).max(5000),
+    result: lazySchema(() => z.array(ActivityEntry).max(5000)),
   },
   ...containerMethods,
   ...containerVerbMethods,

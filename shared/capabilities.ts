@@ -3,7 +3,7 @@
 // section of inspect and the Kernel tab). Names and their spellings live here so the CLI, the
 // window and the agent accept and refuse exactly the same things; what the capabilities become
 // is decided by the agent (vm-assets/agent/runtime/capability-set.ts).
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Every capability by its number (linux/capability.h): index = bit in CapEff/CapBnd. */
 export const CAPABILITIES = [

@@ -2,7 +2,8 @@
 // clock then lags by the time it was stopped (docker/for-win#5593, for-mac#2921, podman#28431),
 // and TLS, `make`, JWTs and log times go wrong. The host measures the offset on every handshake and
 // now and then on a live link; on machines Onggi runs it steps the clock back in line.
-import { z } from 'zod';
+import * as z from 'zod';
+import { lazySchema } from './lazy-schema.js';
 
 /** Offsets up to this are left alone (a second is below what builds and TLS notice). */
 export const CLOCK_TOLERANCE_MS = 1000;
@@ -18,26 +19,28 @@ export const ClockStep = z.strictObject({
 });
 export type ClockStep = z.infer<typeof ClockStep>;
 
-export const MachineClock = z.strictObject({
-  /** The machine's clock minus the desktop's, in ms, taken at the midpoint of the round trip. */
-  offsetMs: z.number().int(),
-  /** The round trip the offset was measured over (the offset is good to about half of it). */
-  rttMs: z.number().int().nonnegative(),
-  /** When it was measured (the desktop's epoch ms). */
-  checkedAt: z.number().int().nonnegative(),
-  policy: ClockPolicy,
-  /** The last step Onggi made to this machine's clock, since the app started. */
-  corrected: z
-    .strictObject({
-      at: z.number().int().nonnegative(),
-      /** The offset before the step. */
-      offsetBeforeMs: z.number().int(),
-      method: ClockStep.shape.method,
-    })
-    .optional(),
-  /** Why the last correction failed, when it did (the offset is then still reported). */
-  error: z.string().max(4096).optional(),
-});
+export const MachineClock = lazySchema(() =>
+  z.strictObject({
+    /** The machine's clock minus the desktop's, in ms, taken at the midpoint of the round trip. */
+    offsetMs: z.number().int(),
+    /** The round trip the offset was measured over (the offset is good to about half of it). */
+    rttMs: z.number().int().nonnegative(),
+    /** When it was measured (the desktop's epoch ms). */
+    checkedAt: z.number().int().nonnegative(),
+    policy: ClockPolicy,
+    /** The last step Onggi made to this machine's clock, since the app started. */
+    corrected: z
+      .strictObject({
+        at: z.number().int().nonnegative(),
+        /** The offset before the step. */
+        offsetBeforeMs: z.number().int(),
+        method: ClockStep.shape.method,
+      })
+      .optional(),
+    /** Why the last correction failed, when it did (the offset is then still reported). */
+    error: z.string().max(4096).optional(),
+  }),
+);
 export type MachineClock = z.infer<typeof MachineClock>;
 
 export interface ClockSample {

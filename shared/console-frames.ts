@@ -5,7 +5,7 @@
 // plus 's': from the host, the output offset to replay from; from the holder, "OUTPUT:INPUT",
 // where the replay that follows begins and how many input bytes it has taken (the host sends
 // again what it typed that never arrived), and 'k' from the host: end the session (hang up).
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const CONSOLE_FRAME_MAX = 65536;
 const HEADER = 5;

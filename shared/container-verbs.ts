@@ -1,6 +1,7 @@
 // The container verbs beyond the lifecycle (pause, update, top, diff, rename, …): their agent RPC
 // methods. Kept apart from containers.ts, which every other change also touches.
-import { z } from 'zod';
+import * as z from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { ContainerSelector, ContainerSummary, CpuLimit, MemoryLimit } from './containers.js';
 import { ResourceName } from './names.js';
 import { BlkioWeight, CpuShares, CpusetCpus, MemorySwap, checkMemorySwap } from './resource-options.js';
@@ -24,18 +25,20 @@ export const ContainerUpdate = z
 export type ContainerUpdate = z.infer<typeof ContainerUpdate>;
 
 /** One process of a container, numbered both ways (`top`). */
-export const ContainerProcess = z.strictObject({
-  /** As the container sees it (the last NSpid of /proc/PID/status). */
-  pid: z.number().int().positive(),
-  /** As the machine's kernel numbers it. */
-  hostPid: z.number().int().positive(),
-  /** The parent, in the container's numbering (0 for the container's init). */
-  ppid: z.number().int().nonnegative(),
-  uid: z.number().int().nonnegative(),
-  /** The uid's name in the container's /etc/passwd, else the number. */
-  user: z.string().max(256),
-  command: z.string().max(65536),
-});
+export const ContainerProcess = lazySchema(() =>
+  z.strictObject({
+    /** As the container sees it (the last NSpid of /proc/PID/status). */
+    pid: z.number().int().positive(),
+    /** As the machine's kernel numbers it. */
+    hostPid: z.number().int().positive(),
+    /** The parent, in the container's numbering (0 for the container's init). */
+    ppid: z.number().int().nonnegative(),
+    uid: z.number().int().nonnegative(),
+    /** The uid's name in the container's /etc/passwd, else the number. */
+    user: z.string().max(256),
+    command: z.string().max(65536),
+  }),
+);
 export type ContainerProcess = z.infer<typeof ContainerProcess>;
 
 /** One change of the container's filesystem against its image (`diff`): Added, Changed, Deleted. */
@@ -53,24 +56,27 @@ export const containerVerbMethods = {
   /** Changes limits live (cgroup files) and in the record; answers the limit files written. */
   'containers.update': {
     params: ContainerUpdate,
-    result: z.strictObject({ container: ContainerSummary, written: z.record(z.string(), z.string()) }),
+    result: lazySchema(() => z.strictObject({ container: ContainerSummary, written: z.record(z.string(), z.string()) })),
   },
-  'containers.top': { params: Ref, result: z.strictObject({ processes: z.array(ContainerProcess) }) },
-  'containers.diff': { params: Ref, result: z.strictObject({ changes: z.array(FileChange) }) },
-  'containers.rename': { params: z.strictObject({ container: ContainerSelector, name: ResourceName }), result: ContainerSummary },
+  'containers.top': { params: Ref, result: lazySchema(() => z.strictObject({ processes: z.array(ContainerProcess) })) },
+  'containers.diff': { params: Ref, result: lazySchema(() => z.strictObject({ changes: z.array(FileChange) })) },
+  'containers.rename': {
+    params: z.strictObject({ container: ContainerSelector, name: ResourceName }),
+    result: ContainerSummary,
+  },
   /** `cp CONTAINER:PATH DEST`: into DEST when it is a directory; answers where it landed. */
   'containers.copyFrom': {
     params: z.strictObject({ container: ContainerSelector, path: ContainerPath, dest: MachinePath }),
-    result: z.strictObject({ dest: z.string() }),
+    result: lazySchema(() => z.strictObject({ dest: z.string() })),
   },
   /** `cp SOURCE CONTAINER:PATH`: into PATH when it is a directory in the container. */
   'containers.copyTo': {
     params: z.strictObject({ container: ContainerSelector, source: MachinePath, path: ContainerPath }),
-    result: z.strictObject({ path: z.string() }),
+    result: lazySchema(() => z.strictObject({ path: z.string() })),
   },
   /** `export`: the container's filesystem as a tar written to DEST. */
   'containers.export': {
     params: z.strictObject({ container: ContainerSelector, dest: MachinePath }),
-    result: z.strictObject({ dest: z.string() }),
+    result: lazySchema(() => z.strictObject({ dest: z.string() })),
   },
 } as const;

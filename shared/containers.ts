@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { Digest, ImageSelector } from './images.js';
 import { ResourceName } from './names.js';
 import { Ipv4Address, NetworkAliases, NetworkAttachment, NetworkName, PublishedPort } from './networks.js';
@@ -141,71 +142,77 @@ export type ContainerSpec = z.infer<typeof ContainerSpec>;
 export const ContainerState = z.enum(['created', 'running', 'exited', 'dead']);
 export type ContainerState = z.infer<typeof ContainerState>;
 
-export const ContainerSummary = z.strictObject({
-  id: ContainerId,
-  name: z.string().max(128),
-  image: z.string().max(512),
-  imageId: Digest,
-  command: z.array(z.string()),
-  state: ContainerState,
-  /** The container's init process as the machine's kernel numbers it. */
-  pid: z.number().int().positive().nullable(),
-  exitCode: z.number().int().nullable(),
-  oomKilled: z.boolean(),
-  error: z.string().max(4096).nullable(),
-  createdAt: z.string().max(64),
-  startedAt: z.string().max(64).nullable(),
-  finishedAt: z.string().max(64).nullable(),
-  /** Published ports (what the host forwards to the desktop while the container runs). */
-  ports: z.array(PublishedPort).optional(),
-  /** Created with a terminal (`-t`): its own console is what a terminal on it shows. */
-  tty: z.boolean().optional(),
-  /** `--label`s, for `ps --filter label=…`. */
-  labels: z.record(z.string(), z.string()).optional(),
-  /** Frozen by `pause` (state stays running, as in Docker's ps: `Up 5s (Paused)`). */
-  paused: z.boolean().optional(),
-  /** When it has a healthcheck: its status, failures in a row and last results. */
-  health: HealthState.optional(),
-  /** Created with `--privileged` (the window marks it). */
-  privileged: z.boolean().optional(),
-});
+export const ContainerSummary = lazySchema(() =>
+  z.strictObject({
+    id: ContainerId,
+    name: z.string().max(128),
+    image: z.string().max(512),
+    imageId: Digest,
+    command: z.array(z.string()),
+    state: ContainerState,
+    /** The container's init process as the machine's kernel numbers it. */
+    pid: z.number().int().positive().nullable(),
+    exitCode: z.number().int().nullable(),
+    oomKilled: z.boolean(),
+    error: z.string().max(4096).nullable(),
+    createdAt: z.string().max(64),
+    startedAt: z.string().max(64).nullable(),
+    finishedAt: z.string().max(64).nullable(),
+    /** Published ports (what the host forwards to the desktop while the container runs). */
+    ports: z.array(PublishedPort).optional(),
+    /** Created with a terminal (`-t`): its own console is what a terminal on it shows. */
+    tty: z.boolean().optional(),
+    /** `--label`s, for `ps --filter label=…`. */
+    labels: z.record(z.string(), z.string()).optional(),
+    /** Frozen by `pause` (state stays running, as in Docker's ps: `Up 5s (Paused)`). */
+    paused: z.boolean().optional(),
+    /** When it has a healthcheck: its status, failures in a row and last results. */
+    health: HealthState.optional(),
+    /** Created with `--privileged` (the window marks it). */
+    privileged: z.boolean().optional(),
+  }),
+);
 export type ContainerSummary = z.infer<typeof ContainerSummary>;
 
 export const NamespaceKind = z.enum(['pid', 'mnt', 'uts', 'ipc', 'net', 'cgroup', 'user']);
 
-export const ContainerDetail = ContainerSummary.extend({
-  spec: z.unknown(),
-  /** Each namespace's inode as the kernel reports it (`readlink /proc/PID/ns/KIND`), when running. */
-  namespaces: z.record(z.string(), z.number().int()).nullable(),
-  cgroup: z.strictObject({
-    version: z.union([z.literal(1), z.literal(2)]),
-    /** The container's cgroup directory in each hierarchy. */
-    paths: z.array(z.string()),
-    /** The limit files and the values written to them. */
-    limits: z.record(z.string(), z.string()),
+export const ContainerDetail = lazySchema(() =>
+  ContainerSummary.unwrap().extend({
+    spec: z.unknown(),
+    /** Each namespace's inode as the kernel reports it (`readlink /proc/PID/ns/KIND`), when running. */
+    namespaces: z.record(z.string(), z.number().int()).nullable(),
+    cgroup: z.strictObject({
+      version: z.union([z.literal(1), z.literal(2)]),
+      /** The container's cgroup directory in each hierarchy. */
+      paths: z.array(z.string()),
+      /** The limit files and the values written to them. */
+      limits: z.record(z.string(), z.string()),
+    }),
+    rootfs: z.strictObject({ lowerdirs: z.array(z.string()), upperdir: z.string(), workdir: z.string(), merged: z.string() }),
+    logPath: z.string(),
+    hostname: z.string(),
+    /** The networks it is attached to: interface, address, MAC and the veth's host end. */
+    networks: z.array(NetworkAttachment).optional(),
+    /** Its bind mounts, volumes and tmpfs. */
+    mounts: z.array(MountPoint).optional(),
+    /** What its first process may do, read from /proc by the agent while it runs (null when it does not). */
+    security: ProcessSecurity.nullable().optional(),
+    /** With its own user namespace (`--userns=auto`): the maps (as /proc/PID/uid_map says while it runs). */
+    userns: UsernsMaps.optional(),
+    /** Its seccomp profile (default, unconfined or the file's name), rule count and no_new_privs. */
+    seccomp: SeccompSummary.optional(),
   }),
-  rootfs: z.strictObject({ lowerdirs: z.array(z.string()), upperdir: z.string(), workdir: z.string(), merged: z.string() }),
-  logPath: z.string(),
-  hostname: z.string(),
-  /** The networks it is attached to: interface, address, MAC and the veth's host end. */
-  networks: z.array(NetworkAttachment).optional(),
-  /** Its bind mounts, volumes and tmpfs. */
-  mounts: z.array(MountPoint).optional(),
-  /** What its first process may do, read from /proc by the agent while it runs (null when it does not). */
-  security: ProcessSecurity.nullable().optional(),
-  /** With its own user namespace (`--userns=auto`): the maps (as /proc/PID/uid_map says while it runs). */
-  userns: UsernsMaps.optional(),
-  /** Its seccomp profile (default, unconfined or the file's name), rule count and no_new_privs. */
-  seccomp: SeccompSummary.optional(),
-});
+);
 export type ContainerDetail = z.infer<typeof ContainerDetail>;
 
-export const ContainerStats = z.strictObject({
-  at: z.string(),
-  cpu: z.strictObject({ usageNs: z.number().nonnegative(), limitCpus: z.number().nullable() }),
-  memory: z.strictObject({ usage: z.number().nonnegative(), limit: z.number().nullable() }),
-  pids: z.strictObject({ current: z.number().int().nonnegative(), limit: z.number().int().nullable() }),
-});
+export const ContainerStats = lazySchema(() =>
+  z.strictObject({
+    at: z.string(),
+    cpu: z.strictObject({ usageNs: z.number().nonnegative(), limitCpus: z.number().nullable() }),
+    memory: z.strictObject({ usage: z.number().nonnegative(), limit: z.number().nullable() }),
+    pids: z.strictObject({ current: z.number().int().nonnegative(), limit: z.number().int().nullable() }),
+  }),
+);
 export type ContainerStats = z.infer<typeof ContainerStats>;
 
 export const LogEntry = z.strictObject({ time: z.string(), stream: z.enum(['stdout', 'stderr']), log: z.string() });
@@ -241,7 +248,7 @@ export const ContainerConsole = z.strictObject({
 export type ContainerConsole = z.infer<typeof ContainerConsole>;
 
 export const containerMethods = {
-  'containers.create': { params: ContainerSpec, result: z.strictObject({ id: ContainerId, name: z.string() }) },
+  'containers.create': { params: ContainerSpec, result: lazySchema(() => z.strictObject({ id: ContainerId, name: z.string() })) },
   'containers.start': {
     params: Ref.extend({
       /** Hold the container's output until the first attacher connects (at most ATTACH_WAIT_MS), so `start -a` misses none of it. */
@@ -270,9 +277,12 @@ export const containerMethods = {
       /** Remove its anonymous volumes too (`rm -v`). */
       volumes: z.boolean().optional(),
     }),
-    result: z.strictObject({ id: ContainerId }),
+    result: lazySchema(() => z.strictObject({ id: ContainerId })),
   },
-  'containers.list': { params: z.strictObject({ all: z.boolean().optional() }).optional(), result: z.array(ContainerSummary) },
+  'containers.list': {
+    params: z.strictObject({ all: z.boolean().optional() }).optional(),
+    result: lazySchema(() => z.array(ContainerSummary)),
+  },
   'containers.inspect': { params: Ref, result: ContainerDetail },
   'containers.logs': {
     params: z.strictObject({
@@ -287,19 +297,19 @@ export const containerMethods = {
       follow: z.boolean().optional(),
       streamId: z.string().min(1).max(128).optional(),
     }),
-    result: z.strictObject({ entries: z.array(LogEntry) }),
+    result: lazySchema(() => z.strictObject({ entries: z.array(LogEntry) })),
   },
   /** The machine's default log rotation: with fields, changes them (for containers created from now on); answers the default in force. */
   'containers.logDefaults': {
     params: LogOptions.optional(),
-    result: z.strictObject({ maxSize: z.number().int().positive(), maxFiles: LogMaxFiles }),
+    result: lazySchema(() => z.strictObject({ maxSize: z.number().int().positive(), maxFiles: LogMaxFiles })),
   },
   /** The machine's default --userns: with a mode, changes it (for containers created from now on); answers the default in force. */
-  'containers.usernsDefault': { params: UsernsDefault.optional(), result: z.strictObject({ mode: UsernsMode }) },
-  'containers.wait': { params: Ref, result: z.strictObject({ exitCode: z.number().int(), oomKilled: z.boolean() }) },
+  'containers.usernsDefault': { params: UsernsDefault.optional(), result: lazySchema(() => z.strictObject({ mode: UsernsMode })) },
+  'containers.wait': { params: Ref, result: lazySchema(() => z.strictObject({ exitCode: z.number().int(), oomKilled: z.boolean() })) },
   'containers.stats': { params: Ref, result: ContainerStats },
   /** What `agent exec` needs to enter a running container with the container's own security settings. */
-  'containers.execSpec': { params: Ref, result: z.strictObject({ helperArgs: z.array(z.string()) }) },
+  'containers.execSpec': { params: Ref, result: lazySchema(() => z.strictObject({ helperArgs: z.array(z.string()) })) },
   /** What `agent attach` needs to reach a running container's console (see vm-assets/init/console.h). */
   'containers.attachSpec': { params: Ref, result: ContainerConsole },
 } as const;

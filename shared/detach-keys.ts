@@ -1,7 +1,7 @@
 // Docker's `--detach-keys`: the key sequence that leaves an attached container running. Written
 // as Docker writes it, comma-separated keys, each a single character or `ctrl-X` (X one of a-z,
 // @, [, \, ], ^, _); default ctrl-p,ctrl-q. Parsed into the bytes a terminal in raw mode sends.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
 

@@ -1,7 +1,8 @@
 // Disk use on a machine and pruning what nothing uses: `system.df`, `images.prune`,
 // `containers.prune`, `system.prune` (issue 21). The window's disk panel and the CLI show the same
 // numbers. Sizes are bytes on disk as `du -s -x -B1` counts them (allocated blocks, hard links once).
-import { z } from 'zod';
+import * as z from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { ContainerId, ContainerState } from './containers.js';
 import { Digest } from './images.js';
 
@@ -54,13 +55,15 @@ export const VolumeDiskUsage = z.strictObject({
   size: Bytes,
 });
 
-export const DiskUsage = z.strictObject({
-  rows: z.array(DiskUsageRow).max(16),
-  images: z.array(ImageDiskUsage).max(100_000),
-  containers: z.array(ContainerDiskUsage).max(100_000),
-  /** Absent from an agent that has no volumes. */
-  volumes: z.array(VolumeDiskUsage).max(100_000).optional(),
-});
+export const DiskUsage = lazySchema(() =>
+  z.strictObject({
+    rows: z.array(DiskUsageRow).max(16),
+    images: z.array(ImageDiskUsage).max(100_000),
+    containers: z.array(ContainerDiskUsage).max(100_000),
+    /** Absent from an agent that has no volumes. */
+    volumes: z.array(VolumeDiskUsage).max(100_000).optional(),
+  }),
+);
 export type DiskUsage = z.infer<typeof DiskUsage>;
 
 const PruneParams = z.strictObject({
@@ -72,15 +75,17 @@ const ImagePruneParams = PruneParams.extend({
   all: z.boolean().optional(),
 });
 
-export const PruneResult = z.strictObject({
-  dryRun: z.boolean(),
-  containers: z.array(z.strictObject({ id: ContainerId, name: z.string().max(128) })).max(100_000),
-  images: z.array(z.strictObject({ id: Digest, names: z.array(z.string().max(512)).max(256) })).max(100_000),
-  /** Volume names (system.prune with `volumes`). */
-  volumes: z.array(z.string().max(128)).max(100_000).optional(),
-  /** Bytes freed (or that would be), counted as system.df counts them. */
-  reclaimed: Bytes,
-});
+export const PruneResult = lazySchema(() =>
+  z.strictObject({
+    dryRun: z.boolean(),
+    containers: z.array(z.strictObject({ id: ContainerId, name: z.string().max(128) })).max(100_000),
+    images: z.array(z.strictObject({ id: Digest, names: z.array(z.string().max(512)).max(256) })).max(100_000),
+    /** Volume names (system.prune with `volumes`). */
+    volumes: z.array(z.string().max(128)).max(100_000).optional(),
+    /** Bytes freed (or that would be), counted as system.df counts them. */
+    reclaimed: Bytes,
+  }),
+);
 export type PruneResult = z.infer<typeof PruneResult>;
 
 export const diskMethods = {

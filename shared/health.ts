@@ -1,7 +1,8 @@
 // Healthchecks as Docker has them: a test command run in the container on a timer, its results
 // kept (the last five), and a status that starts as `starting`, becomes `healthy` on a pass and
 // `unhealthy` after `retries` failures in a row (failures inside the start period do not count).
-import { z } from 'zod';
+import * as z from 'zod';
+import { lazySchema } from './lazy-schema.js';
 
 /** Docker's defaults (`docker run` and the Dockerfile HEALTHCHECK agree). */
 export const HEALTH_DEFAULTS = { intervalMs: 30_000, timeoutMs: 30_000, retries: 3, startPeriodMs: 0 } as const;
@@ -42,13 +43,15 @@ export type HealthConfig = z.infer<typeof HealthConfig>;
 export const HealthStatus = z.enum(['starting', 'healthy', 'unhealthy']);
 export type HealthStatus = z.infer<typeof HealthStatus>;
 
-export const HealthResult = z.strictObject({
-  start: z.string().max(64),
-  end: z.string().max(64),
-  exitCode: z.number().int(),
-  /** The check's output (stdout and stderr), cut to 4 KiB as Docker does. */
-  output: z.string().max(4096),
-});
+export const HealthResult = lazySchema(() =>
+  z.strictObject({
+    start: z.string().max(64),
+    end: z.string().max(64),
+    exitCode: z.number().int(),
+    /** The check's output (stdout and stderr), cut to 4 KiB as Docker does. */
+    output: z.string().max(4096),
+  }),
+);
 export type HealthResult = z.infer<typeof HealthResult>;
 
 export const HealthState = z.strictObject({

@@ -1,6 +1,6 @@
 // The renderer↔host contract. The window, the CLI and browser mode all go through these methods;
 // the host validates params on arrival whichever front end sent them.
-import { z } from 'zod';
+import * as z from 'zod';
 import { AgentEvent, agentMethods } from './agent-rpc.js';
 import { OnggiError, invalidInput } from './errors.js';
 import { ErrorCode, JsonRpcErrorObject } from './jsonrpc.js';
@@ -82,7 +82,7 @@ export type HostEvent = z.infer<typeof HostEvent>;
 
 const MachineRef = z.strictObject({ machine: MachineName });
 
-export const MachineInfo = SystemInfo.extend({ clock: MachineClock.optional() });
+export const MachineInfo = SystemInfo.unwrap().extend({ clock: MachineClock.optional() });
 export type MachineInfo = z.infer<typeof MachineInfo>;
 
 /** An agent method offered to the front ends with the machine it runs on named. */
@@ -244,6 +244,8 @@ export type BridgeReply = z.infer<typeof BridgeReply>;
 export interface PreloadBridge {
   call(method: string, params: unknown): Promise<BridgeReply>;
   onEvent(listener: (event: unknown) => void): () => void;
+  /** The native folder dialog (shared/folder-picker.ts): a BridgeReply whose result is a PickFolderResult. */
+  pickFolder(request: unknown): Promise<BridgeReply>;
 }
 
 /** IPC channel names shared by electron/main and electron/preload. */

@@ -1,7 +1,7 @@
 // The host's own small settings, in <dataDir>/settings.json beside machines.json: what the app,
 // browser mode and the CLI share about how the user works (today: the machine used last), so the
 // window in Electron, the window in a browser and `onggi` agree.
-import { z } from 'zod';
+import * as z from 'zod';
 import { MachineName } from './names.js';
 
 export const HostSettingsFile = z.strictObject({

@@ -1,7 +1,7 @@
 // What this computer has for running a Linux machine, as the first-run welcome shows it: Vagrant
 // and the hypervisors Vagrant can drive, found (where, which version) or missing, and the exact
 // commands that install what is missing on this OS. The host finds; the window only shows.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const DesktopOsName = z.enum(['linux', 'darwin', 'win32']);
 export const DesktopArchName = z.enum(['x64', 'arm64']);

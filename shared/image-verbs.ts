@@ -1,5 +1,6 @@
 // `commit` and `image save`: their agent RPC methods (apart from images.ts, which others change too).
-import { z } from 'zod';
+import * as z from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { ContainerSelector } from './containers.js';
 import { ImageReference, ImageSelector, ImageSummary } from './images.js';
 
@@ -22,6 +23,6 @@ export const imageVerbMethods = {
       images: z.array(ImageSelector).min(1, 'name at least one image').max(256),
       dest: z.string().min(1).max(4096).startsWith('/', 'must be an absolute path on the machine'),
     }),
-    result: z.strictObject({ dest: z.string(), images: z.number().int() }),
+    result: lazySchema(() => z.strictObject({ dest: z.string(), images: z.number().int() })),
   },
 } as const;

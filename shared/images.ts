@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { HealthConfig } from './health.js';
 import { ImageRefError, parseImageRef } from './image-ref.js';
 
@@ -37,20 +38,22 @@ export const ImageConfig = z.strictObject({
 });
 export type ImageConfig = z.infer<typeof ImageConfig>;
 
-export const ImageSummary = z.strictObject({
-  /** The config blob's digest, as Docker's image id. */
-  id: Digest,
-  /** Canonical names pointing at this image, e.g. `docker.io/library/busybox:latest`. */
-  names: z.array(z.string().max(512)).max(256),
-  /** The manifest digest it was pulled or imported as, when known. */
-  manifestDigest: Digest.nullable(),
-  /** Bytes of the unpacked layers on disk. */
-  size: z.number().int().nonnegative(),
-  layers: z.number().int().nonnegative(),
-  created: z.string().max(64).nullable(),
-  os: z.string().max(32),
-  architecture: z.string().max(32),
-});
+export const ImageSummary = lazySchema(() =>
+  z.strictObject({
+    /** The config blob's digest, as Docker's image id. */
+    id: Digest,
+    /** Canonical names pointing at this image, e.g. `docker.io/library/busybox:latest`. */
+    names: z.array(z.string().max(512)).max(256),
+    /** The manifest digest it was pulled or imported as, when known. */
+    manifestDigest: Digest.nullable(),
+    /** Bytes of the unpacked layers on disk. */
+    size: z.number().int().nonnegative(),
+    layers: z.number().int().nonnegative(),
+    created: z.string().max(64).nullable(),
+    os: z.string().max(32),
+    architecture: z.string().max(32),
+  }),
+);
 export type ImageSummary = z.infer<typeof ImageSummary>;
 
 export const ImageLayer = z.strictObject({
@@ -63,23 +66,27 @@ export const ImageLayer = z.strictObject({
   dir: z.string().max(4096),
 });
 
-export const ImageDetail = ImageSummary.extend({
-  config: ImageConfig,
-  layerDetails: z.array(ImageLayer).max(512),
-});
+export const ImageDetail = lazySchema(() =>
+  ImageSummary.unwrap().extend({
+    config: ImageConfig,
+    layerDetails: z.array(ImageLayer).max(512),
+  }),
+);
 export type ImageDetail = z.infer<typeof ImageDetail>;
 
-export const PullProgress = z.strictObject({
-  type: z.literal('pull.progress'),
-  /** Echoes images.pull's progressId so a client follows only its own pull. */
-  progressId: z.string().max(128),
-  ref: z.string().max(512),
-  /** The layer blob's digest, or null for steps that concern the whole image. */
-  layer: Digest.nullable(),
-  status: z.enum(['resolving', 'waiting', 'downloading', 'verifying', 'extracting', 'exists', 'done']),
-  current: z.number().int().nonnegative(),
-  total: z.number().int().nonnegative(),
-});
+export const PullProgress = lazySchema(() =>
+  z.strictObject({
+    type: z.literal('pull.progress'),
+    /** Echoes images.pull's progressId so a client follows only its own pull. */
+    progressId: z.string().max(128),
+    ref: z.string().max(512),
+    /** The layer blob's digest, or null for steps that concern the whole image. */
+    layer: Digest.nullable(),
+    status: z.enum(['resolving', 'waiting', 'downloading', 'verifying', 'extracting', 'exists', 'done']),
+    current: z.number().int().nonnegative(),
+    total: z.number().int().nonnegative(),
+  }),
+);
 export type PullProgress = z.infer<typeof PullProgress>;
 
 export const imageMethods = {
@@ -106,13 +113,13 @@ export const imageMethods = {
       /** The name for a rootfs import (required there), or an extra tag for the others. */
       name: ImageReference.optional(),
     }),
-    result: z.array(ImageSummary).max(256),
+    result: lazySchema(() => z.array(ImageSummary).max(256)),
   },
-  'images.list': { params: z.strictObject({}).optional(), result: z.array(ImageSummary).max(100_000) },
+  'images.list': { params: z.strictObject({}).optional(), result: lazySchema(() => z.array(ImageSummary).max(100_000)) },
   'images.inspect': { params: z.strictObject({ image: ImageSelector }), result: ImageDetail },
   'images.remove': {
     params: z.strictObject({ image: ImageSelector, force: z.boolean().optional() }),
-    result: z.strictObject({ untagged: z.array(z.string()), deleted: z.array(Digest) }),
+    result: lazySchema(() => z.strictObject({ untagged: z.array(z.string()), deleted: z.array(Digest) })),
   },
   /** `image tag SOURCE TARGET`: another name for an image; a name another image had moves. */
   'images.tag': { params: z.strictObject({ image: ImageSelector, name: ImageReference }), result: ImageSummary },

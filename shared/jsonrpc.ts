@@ -1,7 +1,7 @@
 // JSON-RPC 2.0 envelopes. Both process boundaries speak it (host↔agent over a socket or SSH
 // channel, renderer↔host over the browser-mode WebSocket), so there is one codec and one set of
 // error codes for the whole product.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const RequestId = z.union([z.string().max(128), z.number().int().safe()]);
 export type RequestId = z.infer<typeof RequestId>;

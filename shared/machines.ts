@@ -2,7 +2,7 @@
 // pieces that add, remove and reach remote machines: the host-key question, the secret question
 // (key passphrase, sudo password: answered, never stored), deploy progress.
 import { ClockPolicy } from './clock.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { MachineName, NewMachineName } from './names.js';
 import { SharedFolders } from './shares.js';
 
@@ -145,6 +145,8 @@ export const VagrantMachineDefinition = z.strictObject({
   name: MachineName,
   ...VagrantResources,
   remote: RemoteLayout.optional(),
+  /** Desktop folders this machine may see (shared/shares.ts); machines stored before sharing have none. */
+  shares: SharedFolders.default([]),
 });
 export type VagrantMachineDefinition = z.infer<typeof VagrantMachineDefinition>;
 export type VagrantMachineDefinitionInput = z.input<typeof VagrantMachineDefinition>;
@@ -207,6 +209,8 @@ export const Ec2MachineDefinition = z.strictObject({
   arch: Ec2Arch.optional(),
   idleMinutes: Ec2IdleMinutes.default(60),
   remote: RemoteLayout.optional(),
+  /** Desktop folders this machine may see (shared/shares.ts); machines stored before sharing have none. */
+  shares: SharedFolders.default([]),
 });
 export type Ec2MachineDefinition = z.infer<typeof Ec2MachineDefinition>;
 
@@ -243,7 +247,7 @@ export const MachineAddSshParams = z
 export type MachineAddSshParams = z.infer<typeof MachineAddSshParams>;
 
 /** Box, provider and architecture left out get this desktop's defaults (the platform layer's: x64, Apple Silicon, Windows on ARM differ). */
-export const MachineAddVagrantParams = VagrantMachineDefinition.extend({
+export const MachineAddVagrantParams = VagrantMachineDefinition.omit({ shares: true }).extend({
   name: NewMachineName,
   box: VagrantBox.optional(),
   vagrantProvider: VagrantProviderName.optional(),

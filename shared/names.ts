@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Machine, container and network names: what Docker accepts, and safe as a path component. */
 export const ResourceName = z

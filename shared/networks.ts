@@ -1,7 +1,8 @@
 // The networks contract: bridge networks and their addresses, what a container is attached to,
 // the kernel's own view of the machine's links (topology) and the connectivity probe. IPv4
 // parsing lives here so the CLI, the window and the agent refuse the same inputs with the same words.
-import { z } from 'zod';
+import * as z from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { ResourceName } from './names.js';
 
 // ---- IPv4 and CIDR ------------------------------------------------------------------------------
@@ -137,20 +138,22 @@ export const Subnet = z
 
 export const NetworkId = z.string().regex(/^[a-f0-9]{64}$/);
 
-export const NetworkSummary = z.strictObject({
-  id: NetworkId,
-  name: z.string().max(63),
-  driver: z.literal('bridge'),
-  /** The bridge device on the machine (`onggi0`, `ogb` + 12 hex). */
-  bridge: z.string().max(15),
-  subnet: z.string(),
-  gateway: z.string(),
-  /** The network containers join when they name none. */
-  isDefault: z.boolean(),
-  createdAt: z.string().max(64),
-  /** Containers attached (any state). */
-  containers: z.number().int().nonnegative(),
-});
+export const NetworkSummary = lazySchema(() =>
+  z.strictObject({
+    id: NetworkId,
+    name: z.string().max(63),
+    driver: z.literal('bridge'),
+    /** The bridge device on the machine (`onggi0`, `ogb` + 12 hex). */
+    bridge: z.string().max(15),
+    subnet: z.string(),
+    gateway: z.string(),
+    /** The network containers join when they name none. */
+    isDefault: z.boolean(),
+    createdAt: z.string().max(64),
+    /** Containers attached (any state). */
+    containers: z.number().int().nonnegative(),
+  }),
+);
 export type NetworkSummary = z.infer<typeof NetworkSummary>;
 
 export const PublishedPort = z.strictObject({
@@ -189,75 +192,85 @@ export const NetworkEndpoint = z.strictObject({
   active: z.boolean(),
 });
 
-export const NetworkDetail = NetworkSummary.extend({
-  endpoints: z.array(NetworkEndpoint),
-  /** The packet filter the agent found (`iptables` or `nftables`) and the rules it keeps for this network. */
-  firewall: z.strictObject({ backend: z.string(), rules: z.array(z.string()) }),
-});
+export const NetworkDetail = lazySchema(() =>
+  NetworkSummary.unwrap().extend({
+    endpoints: z.array(NetworkEndpoint),
+    /** The packet filter the agent found (`iptables` or `nftables`) and the rules it keeps for this network. */
+    firewall: z.strictObject({ backend: z.string(), rules: z.array(z.string()) }),
+  }),
+);
 export type NetworkDetail = z.infer<typeof NetworkDetail>;
 
 // ---- topology: what the kernel reports ---------------------------------------------------------
 
-export const TopologyLink = z.strictObject({
-  ifindex: z.number().int(),
-  name: z.string(),
-  /** `bridge`, `veth`, `loopback`, `device` (hardware), or the kernel's kind for others (`dummy`, `vxlan`, …). */
-  kind: z.string(),
-  /** The kernel's operstate (`UP`, `DOWN`, `UNKNOWN`, `LOWERLAYERDOWN`). */
-  state: z.string(),
-  flags: z.array(z.string()),
-  mac: z.string().nullable(),
-  mtu: z.number().int().nullable(),
-  /** The bridge this link is a port of. */
-  master: z.string().nullable(),
-  /** For a veth: its other end, and the namespace (by inode) it lives in when the agent could tell. */
-  peer: z
-    .strictObject({
-      ifindex: z.number().int(),
-      /** The peer's netns as this netns numbers it (`link_netnsid`); null when the peer is in the same netns. */
-      netnsid: z.number().int().nullable(),
-      netns: z.number().int().nullable(),
-      name: z.string().nullable(),
-    })
-    .nullable(),
-  /** The kernel's byte counters (`ip -s`), read for the machine's own links (a veth's host end carries its container's traffic). */
-  stats: z.strictObject({ rxBytes: z.number().int().nonnegative(), txBytes: z.number().int().nonnegative() }).nullable().optional(),
-});
+export const TopologyLink = lazySchema(() =>
+  z.strictObject({
+    ifindex: z.number().int(),
+    name: z.string(),
+    /** `bridge`, `veth`, `loopback`, `device` (hardware), or the kernel's kind for others (`dummy`, `vxlan`, …). */
+    kind: z.string(),
+    /** The kernel's operstate (`UP`, `DOWN`, `UNKNOWN`, `LOWERLAYERDOWN`). */
+    state: z.string(),
+    flags: z.array(z.string()),
+    mac: z.string().nullable(),
+    mtu: z.number().int().nullable(),
+    /** The bridge this link is a port of. */
+    master: z.string().nullable(),
+    /** For a veth: its other end, and the namespace (by inode) it lives in when the agent could tell. */
+    peer: z
+      .strictObject({
+        ifindex: z.number().int(),
+        /** The peer's netns as this netns numbers it (`link_netnsid`); null when the peer is in the same netns. */
+        netnsid: z.number().int().nullable(),
+        netns: z.number().int().nullable(),
+        name: z.string().nullable(),
+      })
+      .nullable(),
+    /** The kernel's byte counters (`ip -s`), read for the machine's own links (a veth's host end carries its container's traffic). */
+    stats: z.strictObject({ rxBytes: z.number().int().nonnegative(), txBytes: z.number().int().nonnegative() }).nullable().optional(),
+  }),
+);
 export type TopologyLink = z.infer<typeof TopologyLink>;
 
-export const TopologyAddress = z.strictObject({
-  ifindex: z.number().int(),
-  ifname: z.string(),
-  family: z.string(),
-  address: z.string(),
-  prefixLength: z.number().int(),
-  scope: z.string(),
-});
+export const TopologyAddress = lazySchema(() =>
+  z.strictObject({
+    ifindex: z.number().int(),
+    ifname: z.string(),
+    family: z.string(),
+    address: z.string(),
+    prefixLength: z.number().int(),
+    scope: z.string(),
+  }),
+);
 
-export const TopologyRoute = z.strictObject({
-  dst: z.string(),
-  gateway: z.string().nullable(),
-  dev: z.string().nullable(),
-  protocol: z.string().nullable(),
-  scope: z.string().nullable(),
-  prefsrc: z.string().nullable(),
-});
+export const TopologyRoute = lazySchema(() =>
+  z.strictObject({
+    dst: z.string(),
+    gateway: z.string().nullable(),
+    dev: z.string().nullable(),
+    protocol: z.string().nullable(),
+    scope: z.string().nullable(),
+    prefsrc: z.string().nullable(),
+  }),
+);
 
-export const TopologyNamespace = z.strictObject({
-  /** The netns inode (`readlink /proc/PID/ns/net`). */
-  inode: z.number().int(),
-  /** `named`: a namespace under /run/netns that is not one of our containers' (made by hand, or by another tool). */
-  kind: z.enum(['machine', 'container', 'named']),
-  /** Its name under /run/netns (`ip netns list`), when it has one. */
-  name: z.string().nullable().optional(),
-  container: z.strictObject({ id: z.string(), name: z.string() }).nullable(),
-  pid: z.number().int().nullable(),
-  links: z.array(TopologyLink),
-  addresses: z.array(TopologyAddress),
-  routes: z.array(TopologyRoute),
-  /** Set when the namespace vanished or could not be read while the snapshot was taken. */
-  error: z.string().nullable(),
-});
+export const TopologyNamespace = lazySchema(() =>
+  z.strictObject({
+    /** The netns inode (`readlink /proc/PID/ns/net`). */
+    inode: z.number().int(),
+    /** `named`: a namespace under /run/netns that is not one of our containers' (made by hand, or by another tool). */
+    kind: z.enum(['machine', 'container', 'named']),
+    /** Its name under /run/netns (`ip netns list`), when it has one. */
+    name: z.string().nullable().optional(),
+    container: z.strictObject({ id: z.string(), name: z.string() }).nullable(),
+    pid: z.number().int().nullable(),
+    links: z.array(TopologyLink),
+    addresses: z.array(TopologyAddress),
+    routes: z.array(TopologyRoute),
+    /** Set when the namespace vanished or could not be read while the snapshot was taken. */
+    error: z.string().nullable(),
+  }),
+);
 export type TopologyNamespace = z.infer<typeof TopologyNamespace>;
 
 /**
@@ -266,32 +279,38 @@ export type TopologyNamespace = z.infer<typeof TopologyNamespace>;
  * is drawn as a broken path, not hidden.
  */
 export const TopologyNat = z.strictObject({ network: z.string(), bridge: z.string(), subnet: z.string(), present: z.boolean() });
-export const TopologyPort = z.strictObject({
-  container: z.string(),
-  hostIp: z.string(),
-  hostPort: z.number().int(),
-  protocol: z.enum(['tcp', 'udp']),
-  ip: z.string(),
-  containerPort: z.number().int(),
-  present: z.boolean(),
-});
+export const TopologyPort = lazySchema(() =>
+  z.strictObject({
+    container: z.string(),
+    hostIp: z.string(),
+    hostPort: z.number().int(),
+    protocol: z.enum(['tcp', 'udp']),
+    ip: z.string(),
+    containerPort: z.number().int(),
+    present: z.boolean(),
+  }),
+);
 export type TopologyPort = z.infer<typeof TopologyPort>;
 
-export const Topology = z.strictObject({
-  at: z.string(),
-  namespaces: z.array(TopologyNamespace),
-  networks: z.array(z.strictObject({ id: NetworkId, name: z.string(), bridge: z.string(), subnet: z.string(), gateway: z.string() })),
-  /** Outbound NAT (MASQUERADE) of each network's subnet to the machine's other links. */
-  nat: z.array(TopologyNat).optional(),
-  /** Published ports: the machine's address and port DNAT'd to a container's. */
-  ports: z.array(TopologyPort).optional(),
-});
+export const Topology = lazySchema(() =>
+  z.strictObject({
+    at: z.string(),
+    namespaces: z.array(TopologyNamespace),
+    networks: z.array(z.strictObject({ id: NetworkId, name: z.string(), bridge: z.string(), subnet: z.string(), gateway: z.string() })),
+    /** Outbound NAT (MASQUERADE) of each network's subnet to the machine's other links. */
+    nat: z.array(TopologyNat).optional(),
+    /** Published ports: the machine's address and port DNAT'd to a container's. */
+    ports: z.array(TopologyPort).optional(),
+  }),
+);
 export type Topology = z.infer<typeof Topology>;
 
-export const TopologyCounters = z.strictObject({
-  at: z.string(),
-  links: z.array(z.strictObject({ name: z.string(), rxBytes: z.number().int().nonnegative(), txBytes: z.number().int().nonnegative() })),
-});
+export const TopologyCounters = lazySchema(() =>
+  z.strictObject({
+    at: z.string(),
+    links: z.array(z.strictObject({ name: z.string(), rxBytes: z.number().int().nonnegative(), txBytes: z.number().int().nonnegative() })),
+  }),
+);
 export type TopologyCounters = z.infer<typeof TopologyCounters>;
 
 export const TopologyChangedEvent = z.strictObject({
@@ -314,19 +333,21 @@ export const ProbeParams = z
   })
   .refine((p) => p.kind !== 'tcp' || p.port !== undefined, { message: 'a tcp probe needs a port', path: ['port'] });
 
-export const ProbeResult = z.strictObject({
-  ok: z.boolean(),
-  kind: z.enum(['ping', 'tcp']),
-  from: z.string(),
-  to: z.string(),
-  /** The address actually probed (a container's address on a network both share, when there is one). */
-  address: z.string(),
-  port: z.number().int().nullable(),
-  latencyMs: z.number().nonnegative().nullable(),
-  error: z.string().nullable(),
-  /** The command that ran in the source container's network namespace. */
-  command: z.array(z.string()),
-});
+export const ProbeResult = lazySchema(() =>
+  z.strictObject({
+    ok: z.boolean(),
+    kind: z.enum(['ping', 'tcp']),
+    from: z.string(),
+    to: z.string(),
+    /** The address actually probed (a container's address on a network both share, when there is one). */
+    address: z.string(),
+    port: z.number().int().nullable(),
+    latencyMs: z.number().nonnegative().nullable(),
+    error: z.string().nullable(),
+    /** The command that ran in the source container's network namespace. */
+    command: z.array(z.string()),
+  }),
+);
 export type ProbeResult = z.infer<typeof ProbeResult>;
 
 const NetRef = z.strictObject({ network: NetworkSelector });
@@ -336,9 +357,9 @@ export const networkMethods = {
     params: z.strictObject({ name: NetworkName, subnet: Subnet.optional(), gateway: Ipv4Address.optional() }),
     result: NetworkSummary,
   },
-  'networks.list': { params: z.strictObject({}).optional(), result: z.array(NetworkSummary) },
+  'networks.list': { params: z.strictObject({}).optional(), result: lazySchema(() => z.array(NetworkSummary)) },
   'networks.inspect': { params: NetRef, result: NetworkDetail },
-  'networks.remove': { params: NetRef, result: z.strictObject({ id: NetworkId }) },
+  'networks.remove': { params: NetRef, result: lazySchema(() => z.strictObject({ id: NetworkId })) },
   'networks.connect': {
     params: z.strictObject({
       network: NetworkSelector,
@@ -350,7 +371,7 @@ export const networkMethods = {
   },
   'networks.disconnect': {
     params: z.strictObject({ network: NetworkSelector, container: ContainerRef }),
-    result: z.strictObject({ network: z.string(), container: z.string() }),
+    result: lazySchema(() => z.strictObject({ network: z.string(), container: z.string() })),
   },
   'networks.probe': { params: ProbeParams, result: ProbeResult },
   'topology.snapshot': { params: z.strictObject({}).optional(), result: Topology },

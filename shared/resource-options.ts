@@ -1,7 +1,7 @@
 // Docker's finer resource options (`--cpuset-cpus`, `--cpu-shares`, `--memory-swap`,
 // `--blkio-weight`, `--device-read-bps`, `--device-write-bps`), checked once for the CLI, the window
 // and the agent. Ranges are Docker's; the agent maps them onto cgroup v1 or v2 files.
-import { z } from 'zod';
+import * as z from 'zod';
 import { UnitError, parseMemory } from './units.js';
 
 const CPU_LIST = /^\d{1,4}(-\d{1,4})?(,\d{1,4}(-\d{1,4})?)*$/;

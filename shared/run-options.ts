@@ -2,7 +2,7 @@
 // without networks or mounts: --dns*, --add-host, --label, --read-only, --stop-signal,
 // --stop-timeout, --shm-size. Kept here (spread into ContainerSpec) so each field's rule sits with
 // its reason.
-import { z } from 'zod';
+import * as z from 'zod';
 import { UnitError, parseMemory } from './units.js';
 
 const ipv4 = z.ipv4();

@@ -2,7 +2,8 @@
 // as `--security-opt seccomp=FILE.json` takes them, and the container's seccomp and
 // no_new_privs choice as ContainerSpec carries it. The CLI reads the file on the desktop and sends
 // the parsed profile, so the agent never opens a path the user named on another machine.
-import { z } from 'zod';
+import * as z from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { invalidInput } from './errors.js';
 
 export const SeccompAction = z.enum([
@@ -75,52 +76,58 @@ export const SeccompArg = z.strictObject({
 export type SeccompArg = z.infer<typeof SeccompArg>;
 
 /** Which containers a rule applies to: by capability (in the bounding set), architecture (Go's names: amd64, arm64…), kernel. */
-export const SeccompFilterScope = z.strictObject({
-  caps: z.array(z.string().max(64)).max(64).optional(),
-  arches: z.array(z.string().max(32)).max(32).optional(),
-  /** Accepted and ignored: the agent needs a kernel newer than any minKernel Docker's profile names (4.8). */
-  minKernel: z.string().max(32).optional(),
-});
+export const SeccompFilterScope = lazySchema(() =>
+  z.strictObject({
+    caps: z.array(z.string().max(64)).max(64).optional(),
+    arches: z.array(z.string().max(32)).max(32).optional(),
+    /** Accepted and ignored: the agent needs a kernel newer than any minKernel Docker's profile names (4.8). */
+    minKernel: z.string().max(32).optional(),
+  }),
+);
 export type SeccompFilterScope = z.infer<typeof SeccompFilterScope>;
 
-export const SeccompSyscall = z
-  .strictObject({
-    names: z.array(SyscallName).min(1).max(1024).optional(),
-    /** The older single-name form. */
-    name: SyscallName.optional(),
-    action: SeccompAction.refine((action) => action !== 'SCMP_ACT_NOTIFY', Notify),
-    errnoRet: Errno.optional(),
-    args: z.array(SeccompArg).max(6).nullable().optional(),
-    comment: z.string().max(4096).optional(),
-    includes: SeccompFilterScope.optional(),
-    excludes: SeccompFilterScope.optional(),
-  })
-  .superRefine((rule, ctx) => {
-    if ((rule.names === undefined) === (rule.name === undefined))
-      ctx.addIssue({ code: 'custom', message: 'needs either "names" or "name" (not both)', path: ['names'] });
-  });
+export const SeccompSyscall = lazySchema(() =>
+  z
+    .strictObject({
+      names: z.array(SyscallName).min(1).max(1024).optional(),
+      /** The older single-name form. */
+      name: SyscallName.optional(),
+      action: SeccompAction.refine((action) => action !== 'SCMP_ACT_NOTIFY', Notify),
+      errnoRet: Errno.optional(),
+      args: z.array(SeccompArg).max(6).nullable().optional(),
+      comment: z.string().max(4096).optional(),
+      includes: SeccompFilterScope.optional(),
+      excludes: SeccompFilterScope.optional(),
+    })
+    .superRefine((rule, ctx) => {
+      if ((rule.names === undefined) === (rule.name === undefined))
+        ctx.addIssue({ code: 'custom', message: 'needs either "names" or "name" (not both)', path: ['names'] });
+    }),
+);
 export type SeccompSyscall = z.infer<typeof SeccompSyscall>;
 
-export const SeccompProfile = z
-  .strictObject({
-    defaultAction: SeccompAction.refine((action) => action !== 'SCMP_ACT_NOTIFY', Notify),
-    defaultErrnoRet: Errno.optional(),
-    architectures: z.array(SeccompArch).max(32).nullable().optional(),
-    archMap: z
-      .array(z.strictObject({ architecture: SeccompArch, subArchitectures: z.array(SeccompArch).max(32).nullable().optional() }))
-      .max(32)
-      .nullable()
-      .optional(),
-    syscalls: z.array(SeccompSyscall).max(4096).nullable().optional(),
-    /** Filter flags (SECCOMP_FILTER_FLAG_*): accepted, none applied. */
-    flags: z.array(z.string().max(64)).max(8).optional(),
-    listenerPath: z.string().max(0, 'a notify listener is not supported').optional(),
-    listenerMetadata: z.string().max(0, 'a notify listener is not supported').optional(),
-  })
-  .superRefine((profile, ctx) => {
-    if (profile.architectures?.length && profile.archMap?.length)
-      ctx.addIssue({ code: 'custom', message: 'use either "architectures" or "archMap", not both', path: ['archMap'] });
-  });
+export const SeccompProfile = lazySchema(() =>
+  z
+    .strictObject({
+      defaultAction: SeccompAction.refine((action) => action !== 'SCMP_ACT_NOTIFY', Notify),
+      defaultErrnoRet: Errno.optional(),
+      architectures: z.array(SeccompArch).max(32).nullable().optional(),
+      archMap: z
+        .array(z.strictObject({ architecture: SeccompArch, subArchitectures: z.array(SeccompArch).max(32).nullable().optional() }))
+        .max(32)
+        .nullable()
+        .optional(),
+      syscalls: z.array(SeccompSyscall).max(4096).nullable().optional(),
+      /** Filter flags (SECCOMP_FILTER_FLAG_*): accepted, none applied. */
+      flags: z.array(z.string().max(64)).max(8).optional(),
+      listenerPath: z.string().max(0, 'a notify listener is not supported').optional(),
+      listenerMetadata: z.string().max(0, 'a notify listener is not supported').optional(),
+    })
+    .superRefine((profile, ctx) => {
+      if (profile.architectures?.length && profile.archMap?.length)
+        ctx.addIssue({ code: 'custom', message: 'use either "architectures" or "archMap", not both', path: ['archMap'] });
+    }),
+);
 export type SeccompProfile = z.infer<typeof SeccompProfile>;
 
 /** A profile file's name as inspect shows it; "default" and "unconfined" are the built-in choices. */

@@ -1,7 +1,7 @@
 // Uploading a file from the window (drag and drop, file picker) to import it as an image: the
 // browser reads the file and sends it in bounded chunks; the host writes them to a temporary file
 // under its data dir (size capped, offsets checked) and imports that with `importImageFile`.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ImageSummary, imageMethods } from './images.js';
 import { MachineName } from './names.js';
 

@@ -1,6 +1,6 @@
 // User namespaces (`--userns`): `host` shares the machine's (root inside is root outside), `auto`
 // gives the container a range of its own from /etc/subuid and /etc/subgid, as Podman's auto does.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const UsernsMode = z.enum(['auto', 'host']);
 export type UsernsMode = z.infer<typeof UsernsMode>;

@@ -1,7 +1,8 @@
 // Mounts a container asks for (`-v`, `--mount`, `--tmpfs`, the image's VOLUMEs) and the named
 // volumes the agent keeps under its state root (`volumes/NAME/_data`), with Docker's names and
 // semantics (issue 13).
-import { z } from 'zod';
+import * as z from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { UnitError, parseMemory } from './units.js';
 
 /**
@@ -97,40 +98,48 @@ export const MountList = z
   });
 
 /** A container's mount as inspect shows it (Docker's `Mounts`). */
-export const MountPoint = z.strictObject({
-  type: z.enum(['bind', 'volume', 'tmpfs']),
-  /** volume: its name. */
-  name: z.string().max(128).optional(),
-  /** bind: the path on the machine; volume: its data directory; tmpfs: none. */
-  source: z.string().max(4096).optional(),
-  target: z.string().max(4096),
-  readonly: z.boolean(),
-});
+export const MountPoint = lazySchema(() =>
+  z.strictObject({
+    type: z.enum(['bind', 'volume', 'tmpfs']),
+    /** volume: its name. */
+    name: z.string().max(128).optional(),
+    /** bind: the path on the machine; volume: its data directory; tmpfs: none. */
+    source: z.string().max(4096).optional(),
+    /** A bind of a desktop folder through a share (shared/shares.ts): the desktop's path behind `source`. */
+    desktopPath: z.string().max(4096).optional(),
+    target: z.string().max(4096),
+    readonly: z.boolean(),
+  }),
+);
 export type MountPoint = z.infer<typeof MountPoint>;
 
-export const VolumeSummary = z.strictObject({
-  name: VolumeName,
-  createdAt: z.string().max(64),
-  /** Made for one container (`-v /data`, an image's VOLUME); `rm -v` and `--rm` remove it with the container. */
-  anonymous: z.boolean(),
-  /** Its data directory on the machine. */
-  mountpoint: z.string().max(4096),
-  labels: z.record(z.string().max(1024), z.string().max(65536)),
-  /** Names of the containers whose mounts use it (running or not). */
-  containers: z.array(z.string().max(128)).max(100_000),
-  /** Bytes on disk (du), when asked for. */
-  size: z.number().int().nonnegative().optional(),
-});
+export const VolumeSummary = lazySchema(() =>
+  z.strictObject({
+    name: VolumeName,
+    createdAt: z.string().max(64),
+    /** Made for one container (`-v /data`, an image's VOLUME); `rm -v` and `--rm` remove it with the container. */
+    anonymous: z.boolean(),
+    /** Its data directory on the machine. */
+    mountpoint: z.string().max(4096),
+    labels: z.record(z.string().max(1024), z.string().max(65536)),
+    /** Names of the containers whose mounts use it (running or not). */
+    containers: z.array(z.string().max(128)).max(100_000),
+    /** Bytes on disk (du), when asked for. */
+    size: z.number().int().nonnegative().optional(),
+  }),
+);
 export type VolumeSummary = z.infer<typeof VolumeSummary>;
 
 const VolumeRef = z.strictObject({ volume: VolumeName });
 
-export const VolumePruneResult = z.strictObject({
-  dryRun: z.boolean(),
-  volumes: z.array(z.string().max(128)).max(100_000),
-  /** Bytes freed (or that would be), counted as system.df counts them. */
-  reclaimed: z.number().int().nonnegative(),
-});
+export const VolumePruneResult = lazySchema(() =>
+  z.strictObject({
+    dryRun: z.boolean(),
+    volumes: z.array(z.string().max(128)).max(100_000),
+    /** Bytes freed (or that would be), counted as system.df counts them. */
+    reclaimed: z.number().int().nonnegative(),
+  }),
+);
 export type VolumePruneResult = z.infer<typeof VolumePruneResult>;
 
 export const volumeMethods = {
@@ -141,10 +150,10 @@ export const volumeMethods = {
       .optional(),
     result: VolumeSummary,
   },
-  'volumes.list': { params: z.strictObject({ size: z.boolean().optional() }).optional(), result: z.array(VolumeSummary) },
+  'volumes.list': { params: z.strictObject({ size: z.boolean().optional() }).optional(), result: lazySchema(() => z.array(VolumeSummary)) },
   'volumes.inspect': { params: VolumeRef, result: VolumeSummary },
   /** Refused while a container uses it (naming them), even with force: remove the containers first. */
-  'volumes.remove': { params: VolumeRef, result: z.strictObject({ name: z.string().max(128) }) },
+  'volumes.remove': { params: VolumeRef, result: lazySchema(() => z.strictObject({ name: z.string().max(128) })) },
   /** Volumes no container uses: anonymous ones, or with `all` named ones too (Docker 23's rule). */
   'volumes.prune': {
     params: z.strictObject({ all: z.boolean().optional(), dryRun: z.boolean().optional() }).optional(),

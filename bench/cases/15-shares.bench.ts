@@ -1,9 +1,13 @@
 // Case 15: a shared desktop folder on the loopback SSH machine (reverse SFTP into sshfs, see
 // electron/core/shares/) against the machine's own disk, side by side in one run: sequential
 // write and read of BENCH_SHARE_MIB (default 256) MiB, creating 5,000 small files and reading them
-// back, `stat` of a 20,000-file tree (a `git status`-like storm), cold and warm; and the raw SSH link (the same
-// MiB through an exec channel each way), the ceiling sequential transfers are measured against.
+// back, `stat` of a 20,000-file tree (a `git status`-like storm), cold and warm; and the raw SSH
+// link (the same MiB through an exec channel each way), the ceiling sequential transfers are measured against.
 // Goals (issue 15): sequential ≥ 70 % of the raw link; the stat storm ≤ 3× native.
+// The same again in the QEMU guest of the VM suites (Debian 12 under TCG, vm-image.ts), added as an
+// SSH machine to the same host core: recorded as `15-shares-qemu`, beside the loopback machine's.
+// Emulated, so smaller (BENCH_SHARE_VM_MIB, default 64; BENCH_SHARE_VM_RUNS, default 1);
+// BENCH_SHARE_QEMU=0 leaves it out.
 //
 // Every operation runs on the machine, timed from the desktop around one exec (a few ms of
 // round trip, the same for both sides). The desktop folder is hidden from the machine (a tmpfs
@@ -19,8 +23,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { sshMachine } from '../../build/testing/host-machines.js';
+import { addSshMachine, sshMachine } from '../../build/testing/host-machines.js';
 import { startLoopbackMachine, type LoopbackMachine } from '../../build/testing/loopback-machine.js';
+import { bootVm, type QemuVm } from '../../build/testing/qemu-vm.js';
+import { vmImage } from '../../build/testing/vm-image.js';
+import type { HostCore } from '../../electron/core/host-core.js';
 import { shellCommand } from '../../electron/core/machines/ssh/quote.js';
 import type { ShareResolution } from '../../shared/shares.js';
 import { loadNote, record, round, stats, type Stats } from '../harness.js';
@@ -29,22 +36,33 @@ const RUNS = Number(process.env.BENCH_SHARE_RUNS ?? 3);
 const MIB = Number(process.env.BENCH_SHARE_MIB ?? 256);
 /** BENCH_LABEL=before records this run beside the main one (`15-shares-before`). */
 const LABEL = process.env.BENCH_LABEL;
+const VM_RUNS = Number(process.env.BENCH_SHARE_VM_RUNS ?? 1);
+const VM_MIB = Number(process.env.BENCH_SHARE_VM_MIB ?? 64);
 let machine: LoopbackMachine | undefined;
+let vm: QemuVm | undefined;
 
 beforeAll(async () => {
   machine = await startLoopbackMachine({ prefix: 'onggi-bench-share-', hide: (dir) => join(dir, 'desktop') });
 }, 600_000);
 
 afterAll(async () => {
-  // The mounts live in the sshd's namespace: unmounted from there, while the link is up.
-  await machine?.stop(async () =>
-    run(['sh', '-c', 'for m in "$1"/shares/*; do fusermount3 -u -z "$m" 2>/dev/null; done; true', 'sh', machine?.remote.runDir ?? '']),
-  );
+  // The mounts live in the sshd's namespace: unmounted from there, while the link is up (the
+  // guest's go with it: QEMU is killed by its pid).
+  await machine?.stop(async () => {
+    await vm?.stop();
+    if (!machine) return;
+    await run(machine.core, 'box', [
+      'sh',
+      '-c',
+      'for m in "$1"/shares/*; do fusermount3 -u -z "$m" 2>/dev/null; done; true',
+      'sh',
+      machine.remote.runDir,
+    ]);
+  });
 }, 120_000);
 
-async function run(argv: string[]): Promise<string> {
-  if (!machine) throw new Error('no machine');
-  const connection = await sshMachine(machine.core, 'box').sshConnection();
+async function run(core: HostCore, name: string, argv: string[]): Promise<string> {
+  const connection = await sshMachine(core, name).sshConnection();
   const result = await connection.exec(shellCommand(argv), { timeoutMs: 600_000 });
   if (result.code !== 0) throw new Error(`${argv.join(' ')}: ${result.stderr}`);
   return result.stdout;
@@ -55,15 +73,27 @@ function step(what: string): void {
   console.error(`case 15: ${new Date().toISOString()} ${what}`);
 }
 
-async function timed(argv: string[]): Promise<number> {
-  step(argv.slice(0, 3).join(' '));
+/** What one measurement runs against: a machine of the host core, its share and its own disk. */
+interface Target {
+  core: HostCore;
+  name: string;
+  /** The desktop folder shared (holding the 20,000-file tree). */
+  desktop: string;
+  /** A folder on the machine's own disk. */
+  native: string;
+  mib: number;
+  runs: number;
+}
+
+async function timed(target: Target, argv: string[]): Promise<number> {
+  step(`${target.name}: ${argv.slice(0, 3).join(' ')}`);
   const started = performance.now();
-  await run(argv);
+  await run(target.core, target.name, argv);
   return performance.now() - started;
 }
 
 const ops = {
-  write: (dir: string) => ['dd', 'if=/dev/zero', `of=${dir}/big`, 'bs=1M', `count=${MIB}`, 'conv=fsync', 'status=none'],
+  write: (dir: string, mib: number) => ['dd', 'if=/dev/zero', `of=${dir}/big`, 'bs=1M', `count=${mib}`, 'conv=fsync', 'status=none'],
   read: (dir: string) => ['dd', `if=${dir}/big`, 'of=/dev/null', 'bs=1M', 'status=none'],
   create: (dir: string) => [
     'sh',
@@ -81,8 +111,8 @@ const ops = {
 const TREE_SCRIPT =
   'cd "$1" && for t in $(seq 0 $(($2 - 1))); do mkdir tree$t && (cd tree$t && for d in $(seq 0 199); do mkdir d$d; (cd d$d && touch $(seq -f f%g 0 99)); done); done';
 
-async function makeDesktopTrees(desktopDir: string): Promise<void> {
-  for (let t = 0; t < RUNS; t += 1) {
+async function makeDesktopTrees(desktopDir: string, runs: number): Promise<void> {
+  for (let t = 0; t < runs; t += 1) {
     for (let d = 0; d < 200; d += 1) {
       await mkdir(join(desktopDir, `tree${t}`, `d${d}`), { recursive: true });
       await Promise.all(Array.from({ length: 100 }, (_, f) => writeFile(join(desktopDir, `tree${t}`, `d${d}`, `f${f}`), 'x')));
@@ -93,48 +123,111 @@ async function makeDesktopTrees(desktopDir: string): Promise<void> {
 it('case 15: a shared desktop folder vs the machine’s own disk, and the raw SSH link', async () => {
   if (!machine) throw new Error('no machine');
   const { core, root } = machine;
-  const desktop = join(root, 'desktop');
-  step('making the trees');
-  await makeDesktopTrees(desktop);
-  await core.call('machines.share', { machine: 'box', path: desktop });
-  const share = (await core.call('machines.resolveShare', { machine: 'box', path: desktop })) as ShareResolution;
-  const native = join(root, 'machine-disk');
-  await run(['mkdir', '-p', native]);
-  await run(['sh', '-c', TREE_SCRIPT, 'sh', native, String(RUNS)]);
-  // Only the top of each tree is looked at here: the stat storms must find them cold.
-  expect((await run(['sh', '-c', 'ls "$1"/tree*/ | grep -c "^d"', 'sh', share.machinePath])).trim()).toBe(String(200 * RUNS));
+  const { variants, extra } = await measureShares({
+    core,
+    name: 'box',
+    desktop: join(root, 'desktop'),
+    native: join(root, 'machine-disk'),
+    mib: MIB,
+    runs: RUNS,
+  });
+  record(LABEL ? `15-shares-${LABEL}` : '15-shares', {
+    title: `A shared desktop folder (reverse SFTP → sshfs) vs the machine’s own disk, loopback SSH machine${LABEL ? `, ${LABEL}` : ''}`,
+    variants,
+    extra,
+    notes: [
+      loadNote(),
+      `${MIB} MiB sequential, ${RUNS} rounds`,
+      'native reads come from the machine’s page cache; the share’s cross the link',
+    ],
+  });
+}, 1_800_000);
 
-  // The raw link: MIB through one exec channel, desktop → machine and back.
-  const connection = await sshMachine(core, 'box').sshConnection();
+it.skipIf(process.env.BENCH_SHARE_QEMU === '0')(
+  'case 15: the same in the QEMU guest (Debian 12 under TCG) added as an SSH machine',
+  async () => {
+    if (!machine) throw new Error('no machine');
+    const { core, root } = machine;
+    step('booting the QEMU guest');
+    const image = await vmImage((line) => step(`vm image: ${line}`));
+    vm = await bootVm(image, { memoryMb: 1024, cpus: 1 });
+    await addSshMachine(core, {
+      provider: 'ssh',
+      name: 'vm',
+      host: '127.0.0.1',
+      port: vm.sshPort,
+      user: 'root',
+      identityFile: image.keyPath,
+      acceptNewHostKey: true,
+    });
+    const desktop = join(root, 'vm-desktop');
+    await mkdir(desktop, { recursive: true });
+    const { variants, extra } = await measureShares({
+      core,
+      name: 'vm',
+      desktop,
+      native: '/root/bench-native',
+      mib: VM_MIB,
+      runs: VM_RUNS,
+    });
+    record(LABEL ? `15-shares-qemu-${LABEL}` : '15-shares-qemu', {
+      title: `A shared desktop folder (reverse SFTP → sshfs) vs the machine’s own disk, QEMU guest (TCG)${LABEL ? `, ${LABEL}` : ''}`,
+      variants,
+      extra,
+      notes: [
+        loadNote(),
+        `${VM_MIB} MiB sequential, ${VM_RUNS} rounds; 1 emulated CPU, 1 GiB; SSH through QEMU's user-mode forward`,
+        'native reads come from the guest’s page cache; the share’s cross the link',
+      ],
+    });
+  },
+  1_800_000,
+);
+
+/** Shares `target.desktop` with the machine and measures it against the machine's own disk and the raw link. */
+async function measureShares(target: Target): Promise<{ variants: Record<string, Stats>; extra: Record<string, number | string> }> {
+  const { core, name, desktop, native, mib } = target;
+  const on = (argv: string[]) => run(core, name, argv);
+  step(`${name}: making the trees`);
+  await makeDesktopTrees(desktop, target.runs);
+  await core.call('machines.share', { machine: name, path: desktop });
+  const share = (await core.call('machines.resolveShare', { machine: name, path: desktop })) as ShareResolution;
+  await on(['mkdir', '-p', native]);
+  await on(['sh', '-c', TREE_SCRIPT, 'sh', native, String(target.runs)]);
+  // Only the top of each tree is looked at here: the stat storms must find them cold.
+  expect((await on(['sh', '-c', 'ls "$1"/tree*/ | grep -c "^d"', 'sh', share.machinePath])).trim()).toBe(String(200 * target.runs));
+
+  // The raw link: mib through one exec channel, desktop → machine and back.
+  const connection = await sshMachine(core, name).sshConnection();
   const linkUp = async (): Promise<number> => {
-    step('link desktop→machine');
+    step(`${name}: link desktop→machine`);
     const channel = await connection.execChannel(shellCommand(['sh', '-c', 'cat > /dev/null']));
     // ssh2 emits a channel's 'close' only after its output was read to the end, empty or not:
     // without this the await below never returns (why the first version of this case stalled).
     channel.resume();
     const chunk = Buffer.alloc(1 << 20);
     const started = performance.now();
-    for (let i = 0; i < MIB; i += 1) if (!channel.write(chunk)) await new Promise((resolve) => channel.once('drain', resolve));
+    for (let i = 0; i < mib; i += 1) if (!channel.write(chunk)) await new Promise((resolve) => channel.once('drain', resolve));
     channel.end();
     await new Promise((resolve) => channel.once('close', resolve));
     return performance.now() - started;
   };
   const linkDown = async (): Promise<number> => {
-    step('link machine→desktop');
-    const channel = await connection.execChannel(shellCommand(['head', '-c', `${MIB}M`, '/dev/zero']));
+    step(`${name}: link machine→desktop`);
+    const channel = await connection.execChannel(shellCommand(['head', '-c', `${mib}M`, '/dev/zero']));
     const started = performance.now();
     let bytes = 0;
     channel.on('data', (data: Buffer) => (bytes += data.length));
     channel.end();
     await new Promise((resolve) => channel.once('close', resolve));
-    expect(bytes).toBe(MIB << 20);
+    expect(bytes).toBe(mib << 20);
     return performance.now() - started;
   };
 
   const samples: Record<string, number[]> = {};
-  const add = (name: string, ms: number) => (samples[name] ??= []).push(ms);
-  const size = `${MIB} MiB`;
-  for (let i = 0; i < RUNS; i += 1) {
+  const add = (variant: string, ms: number) => (samples[variant] ??= []).push(ms);
+  const size = `${mib} MiB`;
+  for (let i = 0; i < target.runs; i += 1) {
     add('link desktop→machine', await linkUp());
     add('link machine→desktop', await linkDown());
     // Alternate which side goes first, round by round.
@@ -143,18 +236,18 @@ it('case 15: a shared desktop folder vs the machine’s own disk, and the raw SS
       ['native', native],
     ];
     for (const [side, dir] of i % 2 === 0 ? sides : sides.reverse()) {
-      add(`${side}: write ${size}`, await timed(ops.write(dir)));
-      add(`${side}: read ${size}`, await timed(ops.read(dir)));
-      add(`${side}: create 5,000 files`, await timed(ops.create(dir)));
-      add(`${side}: read 5,000 files`, await timed(ops.readBack(dir)));
-      add(`${side}: stat 20,000 files, cold (first)`, await timed(ops.stat(dir, i)));
-      add(`${side}: stat 20,000 files, warm (repeated)`, await timed(ops.stat(dir, i)));
-      await run(ops.clean(dir));
+      add(`${side}: write ${size}`, await timed(target, ops.write(dir, mib)));
+      add(`${side}: read ${size}`, await timed(target, ops.read(dir)));
+      add(`${side}: create 5,000 files`, await timed(target, ops.create(dir)));
+      add(`${side}: read 5,000 files`, await timed(target, ops.readBack(dir)));
+      add(`${side}: stat 20,000 files, cold (first)`, await timed(target, ops.stat(dir, i)));
+      add(`${side}: stat 20,000 files, warm (repeated)`, await timed(target, ops.stat(dir, i)));
+      await on(ops.clean(dir));
     }
   }
-  const variants: Record<string, Stats> = Object.fromEntries(Object.entries(samples).map(([name, ms]) => [name, stats(ms)]));
-  const median = (name: string) => variants[name]?.median ?? NaN;
-  const mbps = (name: string) => round(MIB / (median(name) / 1000), 1);
+  const variants: Record<string, Stats> = Object.fromEntries(Object.entries(samples).map(([variant, ms]) => [variant, stats(ms)]));
+  const median = (variant: string) => variants[variant]?.median ?? NaN;
+  const mbps = (variant: string) => round(mib / (median(variant) / 1000), 1);
   const extra = {
     'link desktop→machine MiB/s': mbps('link desktop→machine'),
     'link machine→desktop MiB/s': mbps('link machine→desktop'),
@@ -175,15 +268,6 @@ it('case 15: a shared desktop folder vs the machine’s own disk, and the raw SS
     'read back share / native': round(median('share: read 5,000 files') / median('native: read 5,000 files')),
     goals: 'sequential ≥ 0.7 of the link; stat storm ≤ 3× native',
   };
-  console.log(JSON.stringify({ variants, extra }, null, 2));
-  record(LABEL ? `15-shares-${LABEL}` : '15-shares', {
-    title: `A shared desktop folder (reverse SFTP → sshfs) vs the machine’s own disk, loopback SSH machine${LABEL ? `, ${LABEL}` : ''}`,
-    variants,
-    extra,
-    notes: [
-      loadNote(),
-      `${MIB} MiB sequential, ${RUNS} rounds`,
-      'native reads come from the machine’s page cache; the share’s cross the link',
-    ],
-  });
-}, 1_800_000);
+  console.log(JSON.stringify({ machine: name, variants, extra }, null, 2));
+  return { variants, extra };
+}

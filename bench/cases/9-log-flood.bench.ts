@@ -3,7 +3,8 @@
 // disk, the agent's CPU, the supervisor's CPU (each from its own /proc/PID/stat), and lines lost —
 // in the kept window without a follower, after the follow started with one (both must be 0).
 // Run alone: `npm run bench -- 9-log` (or `npx vitest run --config bench/vitest.config.ts 9-log`).
-import { open, readFile, readdir, stat } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { open, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LogEntry } from '../../shared/containers.js';
@@ -18,7 +19,8 @@ const LINES = (() => {
   for (let total = 0; total < BYTES; lines += 1) total += lineBytes(lines + 1);
   return lines;
 })();
-const SCRIPT = `awk 'BEGIN { pad = sprintf("%0100d", 0); for (i = 1; i <= ${LINES}; i++) print i, pad }'; echo flood-done; exec sleep 100000`;
+const AWK = `awk 'BEGIN { pad = sprintf("%0100d", 0); for (i = 1; i <= ${LINES}; i++) print i, pad }'`;
+const SCRIPT = `${AWK}; echo flood-done; exec sleep 100000`;
 
 let agent: ReliabilityAgent;
 
@@ -149,9 +151,25 @@ async function flood(follow: boolean) {
   };
 }
 
+/**
+ * What only writing the bytes costs: `cat` copying the same lines from a pipe to a file on the same
+ * filesystem, its CPU from bash's `times` in the subshell that runs it (awk is not counted).
+ */
+async function copyCpuMs(): Promise<number> {
+  const file = join(agent.sandbox.stateDir, 'copy-reference');
+  try {
+    const out = execFileSync('bash', ['-c', `${AWK} | { cat > "$1"; times; }`, 'bash', file], { encoding: 'utf8' });
+    const seconds = [...(out.trim().split('\n')[1] ?? '').matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+    return seconds.reduce((sum, value) => sum + value, 0) * 1000;
+  } finally {
+    await rm(file, { force: true });
+  }
+}
+
 it(`case 9: a container writing ${round(BYTES / 1e9, 2)} GB of log lines, with and without a follower`, async () => {
   const alone = await flood(false);
   const followed = await flood(true);
+  const copyMs = await copyCpuMs();
   const percent = (ms: number, wall: number) => round((ms / wall) * 100, 1);
   const mb = (bytes: number) => round(bytes / 2 ** 20, 1);
   record('9-log-flood', {
@@ -162,6 +180,8 @@ it(`case 9: a container writing ${round(BYTES / 1e9, 2)} GB of log lines, with a
       'without a follower: wall (s)': round(alone.wallMs / 1000, 1),
       'without a follower: agent CPU (% of a core)': percent(alone.agentMs, alone.wallMs),
       'without a follower: supervisor CPU (% of a core)': percent(alone.supervisorMs, alone.wallMs),
+      'without a follower: supervisor CPU per GB (s)': round(alone.supervisorMs / (BYTES / 1e9) / 1000, 2),
+      'reference, cat copying the same bytes from a pipe to a file: CPU per GB (s)': round(copyMs / (BYTES / 1e9) / 1000, 2),
       'without a follower: bytes kept on disk (MiB)': mb(alone.kept),
       'without a follower: lines lost in the kept window': alone.window.lost,
       'with a follower: wall (s)': round(followed.wallMs / 1000, 1),

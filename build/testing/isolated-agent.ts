@@ -89,15 +89,20 @@ export function isAlive(pid: number): boolean {
 
 /**
  * Starts the built agent daemon on the sandbox's socket and state dir; resolves once it is ready.
- * `entry`: another copy of the bundle; `wrapper`: an argv that execs it (e.g. nsenter into a netns).
+ * `entry`: another copy of the bundle; `wrapper`: an argv that execs it (e.g. nsenter into a netns);
+ * `node`: another Node (the runtime deploy ships, for the bench).
  */
 export function spawnDaemon(
   sandbox: Pick<IsolatedAgent, 'socketPath' | 'stateDir' | 'env'>,
-  { entry = join(AGENT_DIR, 'agent.cjs'), wrapper = [] }: { entry?: string; wrapper?: string[] } = {},
+  {
+    entry = join(AGENT_DIR, 'agent.cjs'),
+    wrapper = [],
+    node = process.execPath,
+  }: { entry?: string; wrapper?: string[]; node?: string } = {},
 ): Promise<ChildProcess> {
   const argv = [
     ...wrapper,
-    process.execPath,
+    node,
     // As every launcher starts it: the bench's idle RSS is the one a machine pays.
     ...AGENT_DAEMON_NODE_FLAGS,
     entry,

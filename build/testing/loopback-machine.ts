@@ -68,7 +68,7 @@ export async function startLoopbackMachine(options: {
       // The netns is the test's own: its agent makes the default bridge there.
       const env = { ...isolation.env };
       delete env.ONGGI_DEFAULT_NETWORK;
-      machineNet = await startNetnsSshd(env);
+      machineNet = await startNetnsSshd(env, hidden);
       sshd = machineNet.sshd;
     } else sshd = await startSshd({ env: isolation.env, ...(hidden ? { hide: hidden } : {}) });
     core = testHostCore(root, options.core);

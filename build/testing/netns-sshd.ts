@@ -23,8 +23,8 @@ function must(argv: string[]): void {
   if (run.status !== 0) throw new Error(`${argv.join(' ')}: ${run.stderr}`);
 }
 
-/** `env`: the sshd sessions' environment (e.g. the agents' cgroup parent). */
-export async function startNetnsSshd(env: Record<string, string>): Promise<NetnsSshd> {
+/** `env`: the sshd sessions' environment (e.g. the agents' cgroup parent); `hide`: as startSshd's. */
+export async function startNetnsSshd(env: Record<string, string>, hide?: string): Promise<NetnsSshd> {
   const tag = Math.random().toString(36).slice(2, 7);
   const netns = `onggi-bh-${process.pid}-${tag}`;
   const veth = `obh${tag}`;
@@ -49,7 +49,7 @@ export async function startNetnsSshd(env: Record<string, string>): Promise<Netns
     must(['ip', '-n', netns, 'addr', 'add', `${address}/30`, 'dev', `${veth}m`]);
     must(['ip', 'link', 'set', veth, 'up']);
     must(['ip', '-n', netns, 'link', 'set', `${veth}m`, 'up']);
-    sshd = await startSshd({ netns: { name: netns, address }, env });
+    sshd = await startSshd({ netns: { name: netns, address }, env, ...(hide ? { hide } : {}) });
     const started = sshd;
     return {
       netns,

@@ -21,8 +21,8 @@ export interface ReliabilityAgent {
   cleanup(): Promise<void>;
 }
 
-/** An isolated daemon with the busybox image imported as IMAGE. */
-export async function startReliabilityAgent(extraEnv: NodeJS.ProcessEnv = {}): Promise<ReliabilityAgent> {
+/** An isolated daemon with the busybox image imported as IMAGE; `node`: the Node it runs on (default: this one). */
+export async function startReliabilityAgent(extraEnv: NodeJS.ProcessEnv = {}, { node }: { node?: string } = {}): Promise<ReliabilityAgent> {
   const sandbox = await isolatedAgent();
   const state: { daemon?: ChildProcess; client?: AgentTestClient } = {};
   const agent: ReliabilityAgent = {
@@ -37,7 +37,7 @@ export async function startReliabilityAgent(extraEnv: NodeJS.ProcessEnv = {}): P
     },
     async restart(env: NodeJS.ProcessEnv = {}) {
       state.client?.close();
-      state.daemon = await spawnDaemon({ ...sandbox, env: { ...sandbox.env, ...env } });
+      state.daemon = await spawnDaemon({ ...sandbox, env: { ...sandbox.env, ...env } }, { node });
       state.client = await connectAgent(sandbox.socketPath);
     },
     async cleanup() {

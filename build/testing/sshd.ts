@@ -14,6 +14,8 @@ export interface SshdOptions {
   authorizedKeys?: string[];
   /** Extra sshd_config lines. */
   config?: string[];
+  /** Session channels per connection (OpenSSH's default is 10; 64 unless a test asks for a real host's limit). */
+  maxSessions?: number;
   /** false: let bash source the login user's ~/.bashrc for every command, as sshd normally does. */
   cleanShell?: boolean;
   /**
@@ -30,7 +32,7 @@ export interface SshdOptions {
   /**
    * A folder of the test's own that the machine must not see: sshd (and all it starts: the agent,
    * sshfs) runs in a mount namespace of its own where an empty tmpfs covers it. The namespace goes
-   * when its last process does. Not with `netns`.
+   * when its last process does. With `netns` too: sshd then enters the netns first.
    */
   hide?: string;
 }
@@ -93,7 +95,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
         `PidFile ${join(dir, 'sshd.pid')}`,
         'Subsystem sftp internal-sftp',
         'AllowTcpForwarding yes',
-        'MaxSessions 64',
+        `MaxSessions ${options.maxSessions ?? 64}`,
         'MaxStartups 64',
         'PrintMotd no',
         'LogLevel VERBOSE',
@@ -220,27 +222,12 @@ async function launch(
   hide?: string,
 ): Promise<ChildProcess> {
   const argv = [SSHD, '-D', '-f', configPath, '-E', logPath];
-  // unshare and sh exec: the spawned pid is still sshd's.
-  const hidden = hide
-    ? [
-        'unshare',
-        '--mount',
-        '--propagation',
-        'private',
-        '--',
-        'sh',
-        '-c',
-        'mount -t tmpfs onggi-hidden "$1" && shift && exec "$@"',
-        'sh',
-        hide,
-        ...argv,
-      ]
-    : undefined;
-  const child = netns
-    ? spawn('nsenter', [`--net=/run/netns/${netns.name}`, ...argv], { stdio: 'ignore' })
-    : hidden
-      ? spawn(hidden[0] ?? 'unshare', hidden.slice(1), { stdio: 'ignore' })
-      : spawn(SSHD, argv.slice(1), { stdio: 'ignore' });
+  // nsenter, unshare and sh exec: the spawned pid is still sshd's.
+  const inMountNs = hide
+    ? ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount -t tmpfs onggi-hidden "$1" && shift && exec "$@"', 'sh', hide, ...argv] // prettier-ignore
+    : argv;
+  const [command = SSHD, ...args] = netns ? ['nsenter', `--net=/run/netns/${netns.name}`, ...inMountNs] : inMountNs;
+  const child = spawn(command, args, { stdio: 'ignore' });
   const ready = netns
     ? async () =>
         (await readFile(logPath, 'utf8').catch(() => '')).includes(`Server listening on ${netns.address} port ${port}.`) ? 'SSH-2.0' : ''

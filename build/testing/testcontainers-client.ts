@@ -44,8 +44,8 @@ function ask(host, mappedPort) {
     .start();
   const host = container.getHost();
   const mappedPort = container.getMappedPort(port);
-  // A forward the desktop opens on a machine's container.state event (SSH machines) may trail the
-  // start by a moment: asked again until it answers, for at most 10 s; the count is reported.
+  // Asked again until it answers, for at most 10 s, so a failure says how long it stayed silent;
+  // the count is reported (the SSH-forward test asserts one: the forward listens once start returns).
   let answer = '';
   let attempts = 0;
   const started = Date.now();

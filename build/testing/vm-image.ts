@@ -1,5 +1,5 @@
 // The guest image for the VM suites: Debian 12 from debootstrap (minbase plus a kernel, systemd,
-// sshd and what the agent runs), root's authorized key, DHCP on the first NIC, and a busybox rootfs
+// sshd, what the agent runs and what shared folders use), root's authorized key, DHCP on the first NIC, and a busybox rootfs
 // tarball to import as a container image. Built into `.cache/vm/<recipe hash>/` (ignored by git)
 // and reused until the recipe below changes; older builds are removed. `mkfs.ext4 -d` fills a raw
 // image straight from the directory tree: no loop device, no mount.
@@ -29,6 +29,10 @@ export const VM_RECIPE = {
     'ca-certificates',
     'iptables',
     'xz-utils',
+    // Shared desktop folders: the guest has no internet to fetch sshfs the way deploy would
+    // (share-mount.ts), and the share tests watch with inotifywait.
+    'sshfs',
+    'inotify-tools',
   ],
   imageSize: '2G',
   files: {

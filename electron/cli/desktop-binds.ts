@@ -8,13 +8,11 @@
 // no shared folder is refused with the command that shares it. Any other absolute path is the
 // machine's own, as before sharing existed.
 import type { HostApi } from '../../shared/host-api.js';
+import { bindThroughShare } from '../../shared/shares.js';
 import type { MountSpecInput } from '../../shared/volumes.js';
 import { shareHolding } from '../core/shares/shared-folders.js';
 import { currentFacts } from '../core/platform/platform.js';
 import { desktopWritten } from './mount-options.js';
-
-/** The label that records, per container path, the desktop folder behind a bind (shown by inspect). */
-export const SHARE_LABEL_PREFIX = 'onggi.shared-folder:';
 
 export interface DesktopBinds {
   mounts: MountSpecInput[];
@@ -37,8 +35,7 @@ export async function shareDesktopBinds(
   const summary = (await api.call('machines.list', {})).find((entry) => entry.name === machine);
   if (!summary || summary.provider === 'local') return { mounts: [...mounts], labels: {} };
   const typedAsDesktop = (mount: MountSpecInput) => desktopWritten(written.get(mount.target) ?? '');
-  // Only SSH machines have shared folders so far: elsewhere a desktop-written path is refused by resolveShare.
-  const shares = summary.provider === 'ssh' ? await api.call('machines.shares', { machine }) : [];
+  const shares = await api.call('machines.shares', { machine });
   const facts = currentFacts();
   const labels: Record<string, string> = {};
   const resolved: MountSpecInput[] = [];
@@ -52,10 +49,9 @@ export async function shareDesktopBinds(
       resolved.push(mount);
       continue;
     }
-    const share = await api.call('machines.resolveShare', { machine, path: mount.source });
-    labels[`${SHARE_LABEL_PREFIX}${mount.target}`] = `${share.desktopPath} → ${share.machinePath}`;
-    // The folder is the desktop's: a missing one is not made on the machine behind the user's back.
-    resolved.push({ ...mount, source: share.machinePath, createSource: false, ...(share.share.readOnly ? { readonly: true } : {}) });
+    const through = bindThroughShare(mount, await api.call('machines.resolveShare', { machine, path: mount.source }));
+    labels[through.label[0]] = through.label[1];
+    resolved.push(through.mount);
   }
   return { mounts: resolved, labels };
 }

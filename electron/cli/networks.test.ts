@@ -196,7 +196,7 @@ describe.skipIf(!isRoot)('onggi networks, end to end (in a netns of the test’s
   it('lets two containers on one user network reach each other by address and by name', () => {
     out(onggi('network', 'create', 'web', '--subnet', '10.90.0.0/24'));
     const a = out(onggi('run', '-d', '--name', 'a', '--network', 'web', IMAGE, 'sleep', '1000')).trim();
-    out(onggi('run', '-d', '--name', 'b', '--network', 'web', '--ip', '10.90.0.50', IMAGE, 'sleep', '1000'));
+    out(onggi('run', '-d', '--name', 'b', '--network', 'web', '--network-alias', 'db', '--ip', '10.90.0.50', IMAGE, 'sleep', '1000'));
     const first = inspect('a').networks?.[0];
     expect(first).toMatchObject({
       network: 'web',
@@ -212,6 +212,7 @@ describe.skipIf(!isRoot)('onggi networks, end to end (in a netns of the test’s
     expect(exec('a', 'ping', '-c', '1', '-W', '1', '10.90.0.50').code).toBe(0);
     expect(exec('a', 'ping', '-c', '1', '-W', '1', 'b').code).toBe(0);
     expect(exec('b', 'ping', '-c', '1', '-W', '1', 'a').code).toBe(0);
+    expect(out(exec('a', 'ping', '-c', '1', '-W', '1', 'db'))).toContain('10.90.0.50'); // b's --network-alias
     expect(out(exec('b', 'cat', '/etc/hosts'))).toMatch(/^10\.90\.0\.2\ta /m);
     // a's file, bound by the init helper before b existed, follows the agent's in-place rewrite.
     expect(out(exec('a', 'cat', '/etc/hosts'))).toMatch(/^10\.90\.0\.50\tb /m);
@@ -228,10 +229,10 @@ describe.skipIf(!isRoot)('onggi networks, end to end (in a netns of the test’s
     const pid = inspect('a').pid;
     const bridge = (JSON.parse(out(onggi('network', 'inspect', 'web'))) as NetworkDetail).bridge;
     expect(bridge).toMatch(/^ogb[0-9a-f]{12}$/);
-    expect(activity).toContain(`ip link add ogv${a.slice(0, 11)}0 type veth peer name ogc${a.slice(0, 11)}0 address 0a:58:0a:5a:00:02`);
+    // The container end is made in the container's netns under its final name: no move, no rename.
+    expect(activity).toContain(`ip link add ogv${a.slice(0, 11)}0 type veth peer name eth0 netns ${pid} address 0a:58:0a:5a:00:02`);
     expect(activity).toContain(`ip link set ogv${a.slice(0, 11)}0 master ${bridge} up`);
-    expect(activity).toContain(`ip link set ogc${a.slice(0, 11)}0 netns ${pid}`);
-    expect(activity).toContain(`nsenter --net=/proc/${pid}/ns/net ip link set ogc${a.slice(0, 11)}0 name eth0 up`);
+    expect(activity).toContain(`nsenter --net=/proc/${pid}/ns/net ip link set eth0 up`);
     expect(activity).toContain(`nsenter --net=/proc/${pid}/ns/net ip addr add 10.90.0.2/24 dev eth0`);
     expect(activity).toContain(`nsenter --net=/proc/${pid}/ns/net ip route add default via 10.90.0.1`);
     // /etc/hosts is bound by the init helper as it sets up the root: no process mounts it afterwards.
@@ -538,6 +539,26 @@ describe.skipIf(!isRoot)('onggi networks, end to end (in a netns of the test’s
     expect((JSON.parse(out(onggi('network', 'inspect', 'many'))) as NetworkDetail).endpoints).toEqual([]);
     out(onggi('network', 'rm', 'many'));
   }, 120_000);
+
+  it('gives a published port to one of two containers started at once; the other’s start names the holder', async () => {
+    // Both pass the check at create (neither runs yet): the claim at start decides, under the agent's lock.
+    out(onggi('create', '--name', 'pp1', '-p', '18096:80', IMAGE, 'sleep', '1000'));
+    out(onggi('create', '--name', 'pp2', '-p', '18096:80', IMAGE, 'sleep', '1000'));
+    const starts = await Promise.all(['pp1', 'pp2'].map((name) => lab.onggiAsync('start', name)));
+    expect(starts.filter((s) => s.code === 0)).toHaveLength(1);
+    expect(starts.find((s) => s.code !== 0)?.err).toMatch(
+      /failed to start: port 0\.0\.0\.0:18096\/tcp is already published by container pp[12]/,
+    );
+    const portRules = () =>
+      lab
+        .inMachine(['iptables', '-w', '-t', 'nat', '-S', 'ONGGI-PORTS'])
+        .out.split('\n')
+        .filter((line) => line.includes('--dport 18096'));
+    // The winner's rule only: the loser's claim left none behind.
+    expect(portRules()).toHaveLength(1);
+    out(onggi('rm', '-f', 'pp1', 'pp2'));
+    expect(portRules()).toEqual([]);
+  }, 60_000);
 
   it('leaves no veth, bridge or rule behind once containers and networks are removed', () => {
     const before = countKernel(lab);

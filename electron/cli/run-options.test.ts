@@ -1,9 +1,9 @@
-// The CLI's parsing of Docker's env files, labels and ps filters, and ps's PORTS cell.
+// The CLI's parsing of Docker's env files, labels, network aliases and ps filters, and ps's PORTS cell.
 import { describe, expect, it } from 'vitest';
 import type { ContainerSummary } from '../../shared/containers.js';
 import { parseEnvFile, parseLabels } from '../../shared/run-options.js';
 import { formatPortMappings } from '../../shared/units.js';
-import { matchesPsFilters, parsePsFilters } from './run-options.js';
+import { matchesPsFilters, parsePsFilters, runOptionsSpec } from './run-options.js';
 
 const container = (name: string, state: ContainerSummary['state'], labels?: Record<string, string>): ContainerSummary => ({
   id: `${name.charCodeAt(0).toString(16)}${'0'.repeat(62)}`,
@@ -41,6 +41,15 @@ describe('run options on the command line', () => {
 
   it('labels: KEY=VALUE, a bare KEY is empty, the last of a key wins', () => {
     expect(parseLabels(['a=1', 'b', 'c=x=y', 'a=2'])).toEqual({ a: '2', b: '', c: 'x=y' });
+  });
+
+  it('--network-alias: on the first --network; refused without a user network, as Docker refuses it', () => {
+    expect(runOptionsSpec({ network: ['web', 'back'], networkAlias: ['db', 'cache'] }).spec.networkAliases).toEqual({
+      web: ['db', 'cache'],
+    });
+    expect(runOptionsSpec({ network: ['web'] }).spec.networkAliases).toBeUndefined();
+    expect(() => runOptionsSpec({ networkAlias: ['db'] })).toThrow('--network-alias: aliases are for user networks only');
+    expect(() => runOptionsSpec({ network: ['none'], networkAlias: ['db'] })).toThrow('name one with --network');
   });
 
   it("ps --filter: one key's values are alternatives, labels must all hold, unknown keys and states are refused", () => {

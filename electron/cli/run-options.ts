@@ -1,5 +1,5 @@
 // `onggi run`'s Docker options beyond the basics (--env-file, --label, --dns…, --add-host,
-// --read-only, --stop-signal, --stop-timeout, --shm-size) and `ps --filter`, `ps`'s PORTS column:
+// --network-alias, --read-only, --stop-signal, --stop-timeout, --shm-size) and `ps --filter`, `ps`'s PORTS column:
 // parsed here, checked by the agent's own schema where the spec is built. What is checked while a
 // command runs throws a plain Error (main.ts prints it); commander's InvalidArgumentError is only
 // for option parsers, as main.ts takes a CommanderError as already printed.
@@ -27,6 +27,9 @@ export interface ExtraRunOptions {
   device?: string[];
   sysctl?: string[];
   userns?: UsernsMode;
+  networkAlias?: string[];
+  /** `--network` (the container's own option): where `--network-alias` applies. */
+  network?: string[];
 }
 
 /** `--userns`'s value (run, and `machine config`). */
@@ -58,6 +61,7 @@ export function addRunOptions(command: Command): Command {
     .option('--cap-drop <capability>', 'drop a Linux capability, e.g. CHOWN, or ALL (repeatable)', collect)
     .option('--privileged', "give the container every capability, the machine's devices, no seccomp filter and a writable /sys")
     .option('--device <host[:container[:rwm]]>', 'give the container a device of the machine (repeatable)', collect)
+    .option('--network-alias <name>', 'another name the container answers to on its first --network, a user network (repeatable)', collect)
     .option('--sysctl <key=value>', 'set a namespaced kernel parameter, e.g. net.ipv4.ip_forward=1 (repeatable)', collect)
     .option(
       '--userns <mode>',
@@ -96,8 +100,17 @@ export function runOptionsSpec(options: ExtraRunOptions): { env: string[]; spec:
       ...(options.device?.length ? { devices: options.device } : {}),
       ...(options.sysctl?.length ? { sysctls: parseSysctls(options.sysctl) } : {}),
       ...(options.userns ? { userns: options.userns } : {}),
+      ...(options.networkAlias?.length ? { networkAliases: networkAliases(options.networkAlias, options.network) } : {}),
     },
   };
+}
+
+/** `--network-alias`es, on the first `--network` as Docker puts them; the default network and none have no names. */
+function networkAliases(aliases: string[], networks: readonly string[] = []): Record<string, string[]> {
+  const first = networks[0];
+  if (first === undefined || first === 'none')
+    throw new Error('--network-alias: aliases are for user networks only; name one with --network');
+  return { [first]: aliases };
 }
 
 /** `--sysctl KEY=VALUE`s; which keys a container may set is the spec schema's (and the agent's) to say. */

@@ -11,12 +11,11 @@ import { MACHINE_PASSTHROUGH, checkHostResult, hostMethods, type PassthroughMeth
 import { callHandler, type Handlers } from '../../shared/rpc-dispatch.js';
 import { checkoutRuntimeStager, type RuntimeStager } from './deploy/runtime-staging.js';
 import { LocalMachine } from './machines/local/local-machine.js';
-import type { Machine, StateListener, Terminal, TerminalOptions } from './machines/machine.js';
+import type { AgentEventListener, Machine, StateListener, Terminal, TerminalOptions } from './machines/machine.js';
 import type { NodeRuntime } from './machines/local/local-daemon.js';
 import { MachineRegistry } from './machines/registry.js';
 import type { MachinePrompts } from './machines/ssh/prompts.js';
 import { SshMachines } from './machines/ssh/ssh-machines.js';
-import type { SshMachine } from './machines/ssh/ssh-machine.js';
 import { withShare, withoutShare } from './shares/shared-folders.js';
 import type { SecretVault } from './machines/ssh/remembered-passphrases.js';
 import type { VagrantCli } from './machines/vagrant/vagrant-cli.js';
@@ -131,6 +130,7 @@ export function createHostCore(options: HostCoreOptions): HostCore {
   };
   const emitState: StateListener = (machine, state, error, retryAt) =>
     emit({ type: 'machine.state', machine, state, ...(error ? { error } : {}), ...(retryAt !== undefined ? { retryAt } : {}) });
+  const emitAgentEvent: AgentEventListener = (machine, event) => emit({ type: 'machine.event', machine, event });
   const baseFacts = options.facts ?? currentFacts();
   const facts: PlatformFacts = options.platform ? { ...baseFacts, os: options.platform } : baseFacts;
   const registry = new MachineRegistry();
@@ -139,7 +139,7 @@ export function createHostCore(options: HostCoreOptions): HostCore {
       new LocalMachine(
         { ...(options.localAgent ?? localAgentDirs()), agentDir: options.agentDir, nodeRuntime: options.nodeRuntime },
         emitState,
-        (machine, event) => emit({ type: 'machine.event', machine, event }),
+        emitAgentEvent,
       ),
     );
   }
@@ -148,7 +148,8 @@ export function createHostCore(options: HostCoreOptions): HostCore {
   const onPortForward = options.forwardPublishedPorts
     ? (state: PortForwardState) => emit({ type: 'machine.portForward', ...state })
     : undefined;
-  const ssh = new SshMachines({
+  // What every provider of stored machines is given alike.
+  const provided = {
     facts,
     dataDir: options.dataDir,
     agentDir: options.agentDir,
@@ -156,47 +157,34 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     ...(stageRuntime ? { stageRuntime } : {}),
     registry,
     onState: emitState,
-    onAgentEvent: (machine, event) => emit({ type: 'machine.event', machine, event }),
+    onAgentEvent: emitAgentEvent,
+    ...(onPortForward ? { onPortForward } : {}),
+  };
+  const ssh = new SshMachines({
+    ...provided,
     ...(options.prompts ? { prompts: options.prompts } : {}),
     ...(options.ssh?.userKnownHosts ? { userKnownHosts: options.ssh.userKnownHosts } : {}),
     ...(options.ssh?.config ? { sshConfig: options.ssh.config } : {}),
     // '' means no ssh-agent at all (tests), not the platform layer's candidates.
     ...(options.ssh?.agentSocket !== undefined ? { agentSocket: options.ssh.agentSocket } : {}),
-    ...(onPortForward ? { onPortForward } : {}),
     ...(options.secretVault ? { secretVault: options.secretVault } : {}),
   });
   ssh.onEvent((event) => emit(event));
   const vagrant = new VagrantMachines({
-    facts,
-    dataDir: options.dataDir,
+    ...provided,
     templateDir: options.vagrantTemplateDir ?? join(options.agentDir, '..', 'vagrant'),
-    agentDir: options.agentDir,
-    bundlesDir,
-    ...(stageRuntime ? { stageRuntime } : {}),
-    registry,
     prompts: ssh.questions,
-    onState: emitState,
-    onAgentEvent: (machine, event) => emit({ type: 'machine.event', machine, event }),
     onProgress: (progress) => emit({ type: 'machine.vagrant', ...progress }),
     onDeploy: (progress) => emit({ type: 'machine.deploy', ...progress }),
     onClock: (machine, clock) => emit({ type: 'machine.clock', machine, clock }),
     ...(options.vagrant ? { cli: options.vagrant } : {}),
-    ...(onPortForward ? { onPortForward } : {}),
   });
   const ec2 = new Ec2Machines({
-    facts,
-    dataDir: options.dataDir,
-    agentDir: options.agentDir,
-    bundlesDir,
-    ...(stageRuntime ? { stageRuntime } : {}),
-    registry,
+    ...provided,
     prompts: ssh.questions,
-    onState: emitState,
-    onAgentEvent: (machine, event) => emit({ type: 'machine.event', machine, event }),
     onProgress: (machine, step) => emit({ type: 'machine.ec2', machine, step }),
     onDeploy: (progress) => emit({ type: 'machine.deploy', ...progress }),
     onClock: (machine, clock) => emit({ type: 'machine.clock', machine, clock }),
-    ...(onPortForward ? { onPortForward } : {}),
     ...options.ec2,
   });
   /** A machine by name; an unreadable machines.json explains a name we do not know. */
@@ -205,17 +193,17 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     return registry.get(name);
   };
 
-  /** A machine that desktop folders are shared with: an SSH host (the local machine sees this computer's folders as they are). */
-  const sharing = (name: string): SshMachine => {
-    const found = ssh.get(name);
-    if (found) return found;
+  /** A machine that desktop folders are shared with (any SSH-reached one; the local machine sees this computer's folders as they are). */
+  const sharing = (name: string): Machine & Required<Pick<Machine, 'sharedFolders' | 'setShares' | 'resolveShare'>> => {
     const machine = machineNamed(name);
+    if (machine.sharedFolders && machine.setShares && machine.resolveShare)
+      return machine as Machine & Required<Pick<Machine, 'sharedFolders' | 'setShares' | 'resolveShare'>>;
     throw new OnggiError(
       ErrorCode.InvalidParams,
       'not_shareable',
       machine.provider === 'local'
         ? `"${name}" is this computer: its containers bind this computer's folders as they are, nothing needs sharing`
-        : `"${name}" is a ${machine.provider} machine: sharing desktop folders works with SSH machines so far`,
+        : `"${name}" is a ${machine.provider} machine: it cannot share desktop folders`,
       'params.machine',
     );
   };
@@ -344,16 +332,18 @@ export function createHostCore(options: HostCoreOptions): HostCore {
     },
     'setup.check': () => checkHostSetup(facts),
     'machines.share': async ({ machine, path, readOnly }) => {
-      const shares = await withShare(sharing(machine).definition.shares, path, readOnly ?? false, facts);
-      await ssh.setShares(machine, shares);
+      const target = sharing(machine);
+      const shares = await withShare(target.sharedFolders(), path, readOnly ?? false, facts);
+      await target.setShares(shares);
       return shares;
     },
     'machines.unshare': async ({ machine, path }) => {
-      const shares = withoutShare(sharing(machine).definition.shares, path, facts, machine);
-      await ssh.setShares(machine, shares);
+      const target = sharing(machine);
+      const shares = withoutShare(target.sharedFolders(), path, facts, machine);
+      await target.setShares(shares);
       return shares;
     },
-    'machines.shares': ({ machine }) => sharing(machine).definition.shares,
+    'machines.shares': ({ machine }) => sharing(machine).sharedFolders(),
     'machines.resolveShare': ({ machine, path }) => sharing(machine).resolveShare(path),
     'terminals.open': (params) => terminals.open(params),
     'terminals.input': ({ id, data }) => {

@@ -1,7 +1,8 @@
 // The decisions behind the window's single IPC channel, kept free of Electron so they are unit
 // tested here: who may call the host, and how a call's outcome becomes a BridgeReply. Nothing is
 // ever thrown across IPC: Electron would flatten the error into a string and lose code and field.
-import { OnggiError, errorMessage } from '../../shared/errors.js';
+import { OnggiError, errorMessage, invalidInput } from '../../shared/errors.js';
+import { PickFolderRequest, PickFolderResult } from '../../shared/folder-picker.js';
 import type { BridgeReply } from '../../shared/host-api.js';
 import { ErrorCode, type JsonRpcErrorObject } from '../../shared/jsonrpc.js';
 
@@ -73,11 +74,8 @@ export interface BridgeCallOptions {
  */
 export async function bridgeCall(call: HostCall, method: unknown, params: unknown, options: BridgeCallOptions): Promise<BridgeReply> {
   const log = options.log ?? (() => {});
-  const refusal = senderRefusal(options.sender, options.trusted);
-  if (refusal !== null) {
-    log(`onggi: refused an IPC call from ${options.sender.frameUrl ?? 'an unknown frame'}: ${refusal}`);
-    return { ok: false, error: { code: ErrorCode.Forbidden, message: `Refused: ${refusal}.`, data: { kind: 'forbidden' } } };
-  }
+  const refused = refusalReply(options);
+  if (refused) return refused;
   if (typeof method !== 'string') {
     return {
       ok: false,
@@ -94,5 +92,40 @@ export async function bridgeCall(call: HostCall, method: unknown, params: unknow
     if (!(error instanceof OnggiError))
       log(`onggi: ${method} failed unexpectedly: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return { ok: false, error: toBridgeError(method, error) };
+  }
+}
+
+/** The Forbidden reply for a sender that is not our window's top frame showing our page, logged; null for ours. */
+function refusalReply(options: BridgeCallOptions): BridgeReply | null {
+  const refusal = senderRefusal(options.sender, options.trusted);
+  if (refusal === null) return null;
+  (options.log ?? (() => {}))(`onggi: refused an IPC call from ${options.sender.frameUrl ?? 'an unknown frame'}: ${refusal}`);
+  return { ok: false, error: { code: ErrorCode.Forbidden, message: `Refused: ${refusal}.`, data: { kind: 'forbidden' } } };
+}
+
+/** Electron's `dialog.showOpenDialog` as the picker uses it (over the app window). */
+export type OpenFolderDialog = (options: {
+  title: string;
+  defaultPath?: string;
+  properties: Array<'openDirectory'>;
+}) => Promise<{ canceled: boolean; filePaths: string[] }>;
+
+/**
+ * The native folder dialog for the page (shared/folder-picker.ts): the sender checked as for host
+ * calls, the request and the answer against their schemas; a cancel is `{ path: null }`. Never rejects.
+ */
+export async function bridgePickFolder(show: OpenFolderDialog, request: unknown, options: BridgeCallOptions): Promise<BridgeReply> {
+  const refused = refusalReply(options);
+  if (refused) return refused;
+  const checked = PickFolderRequest.safeParse(request);
+  if (!checked.success) return { ok: false, error: invalidInput('params', checked.error).toJsonRpc() };
+  try {
+    const { title, defaultPath } = checked.data;
+    const chosen = await show({ title, ...(defaultPath ? { defaultPath } : {}), properties: ['openDirectory'] });
+    const result = PickFolderResult.parse({ path: chosen.canceled ? null : (chosen.filePaths[0] ?? null) });
+    return { ok: true, result };
+  } catch (error) {
+    (options.log ?? (() => {}))(`onggi: the folder dialog failed: ${errorMessage(error)}`);
+    return { ok: false, error: toBridgeError('pickFolder', error) };
   }
 }

@@ -1,8 +1,10 @@
 // The window's only door into the host: one invoke channel for calls, one send channel for
-// events. Who may knock and what comes back is decided in ipc-guard.ts.
-import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
+// events; and one invoke channel for the native folder dialog (the only desktop UI the page may
+// ask main for). Who may knock and what comes back is decided in ipc-guard.ts.
+import { dialog, ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
+import { IPC_PICK_FOLDER_CHANNEL } from '../../shared/folder-picker.js';
 import { IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL, type HostEvent } from '../../shared/host-api.js';
-import { bridgeCall, type IpcSender } from './ipc-guard.js';
+import { bridgeCall, bridgePickFolder, type IpcSender } from './ipc-guard.js';
 
 export interface IpcHost {
   call(method: string, params: unknown): Promise<unknown>;
@@ -19,12 +21,24 @@ export function connectHostToWindow(host: IpcHost, currentWindow: () => BrowserW
       log: (message) => console.warn(message),
     });
   });
+  ipcMain.handle(IPC_PICK_FOLDER_CHANNEL, (event: IpcMainInvokeEvent, request: unknown) => {
+    const window = currentWindow();
+    const live = window === null || window.isDestroyed() ? null : window;
+    // Over the app window (modal to it), as a file dialog of the app should be.
+    const show = (options: Electron.OpenDialogOptions) => (live ? dialog.showOpenDialog(live, options) : dialog.showOpenDialog(options));
+    return bridgePickFolder(show, request, {
+      sender: describeSender(event),
+      trusted: { webContentsId: live ? live.webContents.id : null, rendererUrl },
+      log: (message) => console.warn(message),
+    });
+  });
   const stopEvents = host.onEvent((hostEvent) => {
     const window = currentWindow();
     if (window !== null && !window.isDestroyed()) window.webContents.send(IPC_EVENT_CHANNEL, hostEvent);
   });
   return () => {
     ipcMain.removeHandler(IPC_CALL_CHANNEL);
+    ipcMain.removeHandler(IPC_PICK_FOLDER_CHANNEL);
     stopEvents();
   };
 }

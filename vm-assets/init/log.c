@@ -86,12 +86,26 @@ static void rotate(void) {
   open_current(O_TRUNC);
 }
 
-static void emit(const struct log_stream *s, const unsigned char *text, size_t len, const char *time) {
+/* What every record of one read starts with: `{"time":"…","stream":"…","log":"`. Made once per
+ * read, not per line (a read of 64 KiB holds hundreds of lines, all stamped with its time). */
+struct record_head {
+  char text[100]; /* within the 128 bytes RECORD_MAX keeps beside the escaped text */
+  size_t len;
+};
+
+static void make_head(struct record_head *head, const struct log_stream *s) {
+  char time[48];
+  rfc3339_now(time, sizeof time);
+  int n = snprintf(head->text, sizeof head->text, "{\"time\":\"%s\",\"stream\":\"%s\",\"log\":\"", time, s->name);
+  head->len = n < 0 ? 0 : (size_t)n < sizeof head->text ? (size_t)n : sizeof head->text - 1;
+}
+
+static void emit(const unsigned char *text, size_t len, const struct record_head *head) {
   if (len == 0) return;
   if (BATCH_MAX - batch_len < RECORD_MAX) flush();
   char *record = batch + batch_len;
-  int n = snprintf(record, RECORD_MAX, "{\"time\":\"%s\",\"stream\":\"%s\",\"log\":\"", time, s->name);
-  size_t at = (size_t)n + json_escape(record + n, text, len);
+  memcpy(record, head->text, head->len);
+  size_t at = head->len + json_escape(record + head->len, text, len);
   memcpy(record + at, "\"}\n", 3);
   at += 3;
   /* Rotate between records: the one that would cross the limit starts the next file. A single
@@ -113,10 +127,10 @@ void log_pump(struct log_stream *s) {
   if (s->fd < 0) return;
   ssize_t n = read(s->fd, s->buf + s->len, LOG_READ - s->len);
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
-  char time[48];
-  rfc3339_now(time, sizeof time);
+  struct record_head head;
+  make_head(&head, s);
   if (n <= 0) {
-    emit(s, s->buf, s->len, time);
+    emit(s->buf, s->len, &head);
     flush();
     s->len = 0;
     close(s->fd);
@@ -134,11 +148,11 @@ void log_pump(struct log_stream *s) {
        * never cutting a UTF-8 character; a shorter unfinished line waits for the rest. */
       if (s->len - start < LOG_CHUNK) break;
       size_t whole = utf8_whole_prefix(s->buf + start, LOG_CHUNK);
-      emit(s, s->buf + start, whole, time);
+      emit(s->buf + start, whole, &head);
       start += whole;
       continue;
     }
-    emit(s, s->buf + start, end - start, time);
+    emit(s->buf + start, end - start, &head);
     start = end;
   }
   flush();
@@ -149,9 +163,9 @@ void log_pump(struct log_stream *s) {
 
 void log_finish(struct log_stream *s) {
   if (s->fd < 0) return;
-  char time[48];
-  rfc3339_now(time, sizeof time);
-  emit(s, s->buf, s->len, time);
+  struct record_head head;
+  make_head(&head, s);
+  emit(s->buf, s->len, &head);
   flush();
   s->len = 0;
   close(s->fd);

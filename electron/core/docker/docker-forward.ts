@@ -5,6 +5,7 @@
 import { chmod, mkdir, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
+import { Transform } from 'node:stream';
 import { errorMessage } from '../../../shared/errors.js';
 import type { Machine } from '../machines/machine.js';
 import type { DockerEndpoint } from '../platform/platform.js';
@@ -24,8 +25,38 @@ function refuse(client: Socket, message: string): void {
   );
 }
 
+/** A request that starts a container (`POST /v1.41/containers/ID/start`, restart, unpause). */
+const STARTS = /^POST \/(?:v[0-9.]+\/)?containers\/[^/?\s]+\/(?:start|restart|unpause)[?\s]/;
+
+/**
+ * The machine's answers to one client, passed on unchanged, except that the answer to a request
+ * starting a container waits until this computer forwards the machine's published ports: as with
+ * Docker Desktop, a port answers here once `docker start`/`run -d` has returned (the forwards
+ * otherwise followed the container's state event a moment later, and a client connecting at once
+ * was refused). Only the head of each chunk is read: clients write a request's head in one piece,
+ * and an extra look at the ports is all a false match costs.
+ */
+function answersAfterPortsForwarded(client: Socket, machine: Pick<Machine, 'syncPublishedPorts'>): Transform {
+  let starts = 0;
+  if (machine.syncPublishedPorts)
+    client.on('data', (chunk: Buffer) => {
+      if (STARTS.test(chunk.subarray(0, 160).toString('latin1'))) starts += 1;
+    });
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (starts === 0 || !machine.syncPublishedPorts) return done(null, chunk);
+      starts -= 1;
+      // sync() reports its own failures (published-ports.ts): the answer goes on either way
+      machine.syncPublishedPorts().then(
+        () => done(null, chunk),
+        () => done(null, chunk),
+      );
+    },
+  });
+}
+
 export async function startDockerForward(
-  machine: Pick<Machine, 'name' | 'dialDocker'>,
+  machine: Pick<Machine, 'name' | 'dialDocker' | 'syncPublishedPorts'>,
   endpoint: DockerEndpoint,
   onError: (error: unknown) => void = () => undefined,
 ): Promise<DockerForward> {
@@ -39,11 +70,16 @@ export async function startDockerForward(
     client.pause();
     machine.dialDocker().then(
       (remote) => {
+        const answers = answersAfterPortsForwarded(client, machine);
         remote.on('error', () => client.destroy());
         client.on('close', () => remote.destroy());
-        remote.on('close', () => client.destroy());
+        // What the machine sent (a held start answer too) reaches the client before it is closed.
+        remote.on('close', () => {
+          if (!remote.readableEnded || client.writableFinished) client.destroy();
+          else client.once('finish', () => client.destroy());
+        });
         client.pipe(remote);
-        remote.pipe(client);
+        remote.pipe(answers).pipe(client);
         client.resume();
       },
       (error: unknown) => {

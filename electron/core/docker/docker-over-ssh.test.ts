@@ -1,21 +1,21 @@
 // The Docker API of an SSH machine, forwarded by `onggi docker-forward` to a unix socket on this
 // desktop (each docker connection is an `agent dial` exec channel over the machine's SSH
-// connection), used by real clients unchanged: Debian's docker CLI, docker-compose 1.29 and
-// dockerode. The machine is a real sshd in a network namespace of the test's own
+// connection), used by real clients unchanged: Debian's docker CLI, docker-compose 1.29, dockerode
+// and testcontainers. The machine is a real sshd in a network namespace of the test's own
 // (loopback-machine.ts, ownNetns), added through the host API into a data folder the CLI then
-// uses; its agent makes its bridge, NAT and published ports in that netns. testcontainers over
-// this forward is not here: its mapped port, forwarded to 127.0.0.1, now and then gave no answer
-// for the whole 10 s after the wait-for-log line (issue 18's note; testcontainers.test.ts covers
-// the local machine).
+// uses; its agent makes its bridge, NAT and published ports in that netns, and docker-forward
+// forwards the published ports to this computer's 127.0.0.1, where testcontainers connects.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createConnection, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBusyboxLayer } from '../../../build/testing/busybox-layer.js';
 import { startLoopbackMachine, type LoopbackMachine } from '../../../build/testing/loopback-machine.js';
+import { runTestcontainers } from '../../../build/testing/testcontainers-client.js';
 import { startForward, type RunningForward } from '../../../build/testing/docker-forward.js';
 import { CLI } from '../../../build/testing/isolated-agent.js';
 
@@ -45,6 +45,28 @@ function tool(argv: string[], cwd?: string, input = ''): Promise<{ code: number 
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, out, err })));
 }
 const docker = (...args: string[]) => tool([DOCKER, ...args]);
+
+/** A port nobody listens on here now (the machine, in a netns of its own, has it free too). */
+function freeLocalPort(): Promise<number> {
+  const server = createServer();
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    }),
+  );
+}
+
+/** Whether something accepts a TCP connection on 127.0.0.1:port. */
+function connects(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
 
 describe.skipIf(!isRoot || !existsSync(DOCKER))('docker clients through the forward of an SSH machine', { timeout: 120_000 }, () => {
   beforeAll(async () => {
@@ -138,5 +160,39 @@ describe.skipIf(!isRoot || !existsSync(DOCKER))('docker clients through the forw
       frames.push(`${logs[at]}:${logs.subarray(at + 8, at + 8 + logs.readUInt32BE(at + 4)).toString()}`);
     expect(frames).toEqual(['1:out\n', '2:err\n']);
     await container.remove();
+  });
+
+  it('docker run -d -p: the published port listens on this computer once run has returned (as with Docker Desktop)', async () => {
+    const port = await freeLocalPort();
+    try {
+      const run = await docker('run', '-d', '--name', 'published', '-p', `${port}:8080`, IMAGE, 'sleep', '1000');
+      expect(run.code, run.err).toBe(0);
+      // At once, no retry: the forward used to open on the container's state event, a moment later.
+      expect(await connects(port)).toBe(true);
+    } finally {
+      expect((await docker('rm', '-f', 'published')).code).toBe(0);
+    }
+  });
+
+  it('testcontainers: GenericContainer with an exposed port and Wait.forLogMessage; the mapped port answers on localhost', async () => {
+    const run = await runTestcontainers(
+      [],
+      dockerHost,
+      work,
+      {
+        image: IMAGE,
+        port: 8080,
+        message: 'listening',
+        command: ['sh', '-c', 'trap "exit 0" TERM; httpd -p 8080 -h /www && echo listening; sleep 1000 & wait'],
+      },
+      // This test machine is itself a container (/.dockerenv), where testcontainers would go to the
+      // default bridge's gateway: on an SSH machine that address is the machine's, not this desktop's.
+      { TESTCONTAINERS_HOST_OVERRIDE: 'localhost' },
+    );
+    expect(run.code, run.err).toBe(0);
+    expect(run.report?.host).toBe('localhost');
+    expect(run.report?.attempts).toBe(1); // the port answered here as soon as the log line was out
+    expect(run.report?.answer).toMatch(/^HTTP\/1\.[01] 200 OK\r\n[^]*\r\n\r\nhello from onggi\n$/);
+    expect((await docker('ps', '-a', '-q')).out.trim()).toBe('');
   });
 });

@@ -3,6 +3,7 @@ import type { AgentEvent } from '../../../shared/agent-rpc.js';
 import type { MachineClock } from '../../../shared/clock.js';
 import type { MachineState, MachineSummary } from '../../../shared/host-api.js';
 import type { DeployReport, MachineView } from '../../../shared/machines.js';
+import type { SharedFolder, ShareResolution } from '../../../shared/shares.js';
 import type { AgentLink } from '../agent/agent-link.js';
 import type { UploadedFile } from './ssh/upload.js';
 import type { ContainerAttach } from './agent-container-command.js';
@@ -41,6 +42,15 @@ export interface Machine {
    * absent where no network lies between (this computer).
    */
   verifyLink?(): Promise<void>;
+  /**
+   * The desktop folders shared with the machine (reverse SSHFS over its SSH link, shares/); absent
+   * where containers bind this computer's folders as they are (local). The three come together.
+   */
+  sharedFolders?(): SharedFolder[];
+  /** Stores a new list of shared folders with the machine's definition and serves it on the live link. */
+  setShares?(shares: SharedFolder[]): Promise<void>;
+  /** Where the machine sees a desktop path: its shared folder mounted there (see SshMachine.resolveShare). */
+  resolveShare?(desktopPath: string): Promise<ShareResolution>;
   /** The machine's clock against the desktop's, as last measured; absent for this computer (one clock). */
   clock?(): Promise<MachineClock | undefined>;
   close(): Promise<void>;
@@ -67,6 +77,12 @@ export interface Machine {
    * socket itself here, `agent dial` to it over SSH elsewhere (root only there, as the agent's).
    */
   dialDocker(): Promise<Duplex>;
+  /**
+   * Opens this computer's forwards of the published ports of the machine's running containers now
+   * (the Docker API forward holds a start's answer until then); absent where the ports are this
+   * computer's own already (local).
+   */
+  syncPublishedPorts?(): Promise<void>;
 }
 
 export interface TerminalOptions {

@@ -2,20 +2,21 @@
 // the machine, the agent deployed over it (isolated), sshfs on the machine. The desktop folder is
 // covered by an empty tmpfs in the sshd's own mount namespace (sshd.ts `hide`), so the machine —
 // its shells, its agent, its containers — can reach it only through the share.
-import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBusyboxLayer } from '../../../build/testing/busybox-layer.js';
-import { until } from '../../../build/testing/until.js';
 import { sshMachine } from '../../../build/testing/host-machines.js';
+import { until } from '../../../build/testing/until.js';
+import { makeShareDesktop } from '../../../build/testing/share-desktop.js';
 import { startLoopbackMachine, type LoopbackMachine } from '../../../build/testing/loopback-machine.js';
 import type { Sshd } from '../../../build/testing/sshd.js';
+import { connectToSshd } from '../../../build/testing/sshd-connection.js';
 import type { ShareResolution } from '../../../shared/shares.js';
-import { KnownHosts } from '../machines/ssh/known-hosts.js';
 import { shellCommand } from '../machines/ssh/quote.js';
-import { connectSsh, type SshConnection } from '../machines/ssh/ssh-connection.js';
+import { type SshConnection } from '../machines/ssh/ssh-connection.js';
 import { asHostApi, type HostCore } from '../host-core.js';
 import { shareDesktopBinds } from '../../cli/desktop-binds.js';
 
@@ -32,12 +33,7 @@ beforeAll(async () => {
   machine = await startLoopbackMachine({ prefix: 'onggi-share-test-', hide: (dir) => join(dir, 'desktop') });
   ({ core, sshd, root, remote } = machine);
   desktop = join(root, 'desktop');
-  await mkdir(join(desktop, 'app', 'src'), { recursive: true });
-  await mkdir(join(desktop, 'docs'), { recursive: true });
-  await writeFile(join(desktop, 'secret'), 'outside every share');
-  await writeFile(join(desktop, 'app', 'src', 'hello.txt'), 'hello from the desktop\n');
-  await writeFile(join(desktop, 'docs', 'readme'), 'read only\n');
-  await symlink('../../secret', join(desktop, 'app', 'src', 'escape'));
+  await makeShareDesktop(desktop);
   const layer = await makeBusyboxLayer(join(root, 'busybox'));
   await tar.c({ cwd: layer, file: join(root, 'busybox.tar') }, ['.']);
   await host().importImageFile('box', join(root, 'busybox.tar'), { kind: 'rootfs', name: IMAGE });
@@ -74,20 +70,8 @@ async function onMachine(argv: string[]): Promise<{ code: number | null; stdout:
 
 /** A connection of the test's own to the machine (not the machine's: that one is cut in a test). */
 function observerConnection(): Promise<SshConnection> {
-  return connectSsh({
-    target: {
-      host: '127.0.0.1',
-      port: sshd?.port ?? 0,
-      user: 'root',
-      identityFiles: [sshd?.userKeyPath ?? ''],
-      identityFilesRequired: true,
-    },
-    knownHosts: new KnownHosts({ own: join(root, 'observer_known_hosts'), readOnly: [] }),
-    hostKeyPolicy: 'accept-new',
-    askHostKey: () => Promise.resolve(false),
-    askPassphrase: () => Promise.resolve(undefined),
-    passphraseCache: new Map(),
-  });
+  if (!sshd) throw new Error('no sshd');
+  return connectToSshd(sshd, join(root, 'observer_known_hosts'));
 }
 
 /** Runs a container to its end with these binds; its output. */

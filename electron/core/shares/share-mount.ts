@@ -57,18 +57,15 @@ const SSHFS_COMMON = [
  * The kernel's readahead on the mount, in KiB (its backing device's read_ahead_kb; FUSE starts at
  * 128, and `-o max_readahead` cannot go above that). A sequential read keeps only the readahead in
  * flight, so its speed is about readahead ÷ round trip through dial, sshd and the desktop: with
- * 128 KiB it was ~0.16 of the raw link (bench case 15, load 5). Measured at load 10–16 on 2 cores,
- * where every part is short of CPU, 4096 against 128 gained only within the noise (paired reads of
- * 128 MiB: medians 33 against 29 MiB/s); it costs nothing when idle. Set after mounting, on the
- * mount's own device (0:N, from st_dev); where sysfs is read-only the mount works at the default.
+ * 128 KiB it was ~0.16 of the raw link (bench case 15). Set after mounting, on the mount's own
+ * device (0:N, from st_dev); where sysfs is read-only the mount works at the default.
  */
 const READ_AHEAD_KB = 4096;
 const RAISE_READAHEAD = `d=$(stat -c %d -- "$mp") && echo ${READ_AHEAD_KB} 2>/dev/null >"/sys/class/bdi/$(((d >> 8) & 4095)):$(((d & 255) | ((d >> 12) & 1048320)))/read_ahead_kb"; true`;
 
 /**
  * Runs sshfs, installing it first where the distro packages it (Debian/Ubuntu: sshfs; Fedora/RHEL:
- * fuse-sshfs), the first time a share is mounted there; 127 when it is still missing. The
- * mountpoint is the last argument.
+ * fuse-sshfs), the first time a share is mounted there; 127 when it is still missing.
  */
 const SSHFS_SCRIPT = [
   'if ! command -v sshfs >/dev/null; then',
@@ -80,7 +77,7 @@ const SSHFS_SCRIPT = [
   '  command -v sshfs >/dev/null || exit 127',
   'fi',
   'sshfs "$@" || exit',
-  'for mp; do :; done',
+  'for mp; do :; done', // the mountpoint is the last argument
   RAISE_READAHEAD,
 ].join('\n');
 

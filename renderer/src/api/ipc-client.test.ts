@@ -14,6 +14,10 @@ function fakeBridge(
       calls.push([method, params]);
       return answer(method, params) as BridgeReply;
     },
+    pickFolder: async (request) => {
+      calls.push(['pickFolder', request]);
+      return answer('pickFolder', request) as BridgeReply;
+    },
     onEvent: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -25,6 +29,23 @@ function fakeBridge(
 }
 
 describe('BridgeHostClient', () => {
+  it('opens the native folder dialog through the preload: the folder, null on cancel, a bad answer refused', async () => {
+    const chosen = new BridgeHostClient(fakeBridge(() => ({ ok: true, result: { path: '/home/me/app' } })));
+    await expect(chosen.pickFolder({ title: 'Choose' })).resolves.toBe('/home/me/app');
+    const cancelled = new BridgeHostClient(fakeBridge(() => ({ ok: true, result: { path: null } })));
+    await expect(cancelled.pickFolder({ title: 'Choose' })).resolves.toBeNull();
+    const bad = new BridgeHostClient(fakeBridge(() => ({ ok: true, result: { path: 7 } })));
+    await expect(bad.pickFolder({ title: 'Choose' })).rejects.toMatchObject({ kind: 'bad_result', field: 'pickFolder result.path' });
+    const refused = fakeBridge(() => ({
+      ok: false,
+      error: { code: ErrorCode.Forbidden, message: 'Refused: no.', data: { kind: 'forbidden' } },
+    }));
+    await expect(new BridgeHostClient(refused).pickFolder({ title: 'Choose' })).rejects.toMatchObject({ kind: 'forbidden' });
+    // A bad request never reaches the preload.
+    await expect(new BridgeHostClient(refused).pickFolder({ title: '' })).rejects.toMatchObject({ field: 'params.title' });
+    expect(refused.calls).toHaveLength(1);
+  });
+
   it('returns validated results', async () => {
     const bridge = fakeBridge(() => ({ ok: true, result: [{ name: 'local', provider: 'local', state: 'ready' }] }));
     const client = new BridgeHostClient(bridge);

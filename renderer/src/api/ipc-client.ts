@@ -2,6 +2,7 @@
 // plain data; everything it returns is checked here just as the WebSocket client checks frames,
 // so a bug in main or preload shows up as a clear error, not a malformed object in a view.
 import { OnggiError, invalidInput } from '../../../shared/errors.js';
+import { PickFolderRequest, PickFolderResult } from '../../../shared/folder-picker.js';
 import {
   BridgeReply,
   checkHostResult,
@@ -27,23 +28,32 @@ export class BridgeHostClient implements HostClient {
   constructor(private readonly bridge: PreloadBridge) {}
 
   async call<M extends HostMethod>(method: M, params: HostParams<M>): Promise<HostResult<M>> {
-    if (this.closed) throw new OnggiError(ErrorCode.Unavailable, 'client_closed', 'The connection to Onggi was closed.');
+    this.checkOpen();
     const spec = hostMethods[method];
     const checkedParams = spec.params.safeParse(params);
     if (!checkedParams.success) throw invalidInput('params', checkedParams.error);
-    const raw: unknown = await this.bridge.call(method, params);
-    const reply = BridgeReply.safeParse(raw);
-    if (!reply.success) {
-      const error = invalidInput(`${method} reply`, reply.error, ErrorCode.InternalError);
+    return checkHostResult(method, bridgeResult(method, await this.bridge.call(method, params)));
+  }
+
+  readonly pickFolder = async (request: PickFolderRequest): Promise<string | null> => {
+    this.checkOpen();
+    const checked = PickFolderRequest.safeParse(request);
+    if (!checked.success) throw invalidInput('params', checked.error);
+    const result = PickFolderResult.safeParse(bridgeResult('pickFolder', await this.bridge.pickFolder(checked.data)));
+    if (!result.success) {
+      const error = invalidInput('pickFolder result', result.error, ErrorCode.InternalError);
       throw new OnggiError(
         ErrorCode.InternalError,
-        'bad_reply',
-        `the preload bridge answered ${method} with an invalid reply: ${error.message}`,
+        'bad_result',
+        `the folder dialog answered with an invalid result: ${error.message}`,
         error.field,
       );
     }
-    if (!reply.data.ok) throw OnggiError.fromJsonRpc(reply.data.error);
-    return checkHostResult(method, reply.data.result);
+    return result.data.path;
+  };
+
+  private checkOpen(): void {
+    if (this.closed) throw new OnggiError(ErrorCode.Unavailable, 'client_closed', 'The connection to Onggi was closed.');
   }
 
   onEvent(listener: (event: HostEvent) => void): () => void {
@@ -68,4 +78,20 @@ export class BridgeHostClient implements HostClient {
     this.unsubscribe = undefined;
     this.events.clear();
   }
+}
+
+/** The result a bridge reply carries; its error thrown as an OnggiError, a malformed reply as a clear one. */
+function bridgeResult(what: string, raw: unknown): unknown {
+  const reply = BridgeReply.safeParse(raw);
+  if (!reply.success) {
+    const error = invalidInput(`${what} reply`, reply.error, ErrorCode.InternalError);
+    throw new OnggiError(
+      ErrorCode.InternalError,
+      'bad_reply',
+      `the preload bridge answered ${what} with an invalid reply: ${error.message}`,
+      error.field,
+    );
+  }
+  if (!reply.data.ok) throw OnggiError.fromJsonRpc(reply.data.error);
+  return reply.data.result;
 }

@@ -1,3 +1,4 @@
+import type { PickFolderRequest } from '../../../shared/folder-picker.js';
 import type { HostApi } from '../../../shared/host-api.js';
 
 /**
@@ -16,4 +17,9 @@ export interface HostClient extends HostApi {
   reconnectNow(): void;
   /** Ends the client for good: pending and later calls fail, no more reconnects. */
   close(): void;
+  /**
+   * The desktop's native folder dialog: the chosen folder, or null when cancelled. Only in the
+   * Electron window; browser mode has none (the page cannot open a dialog on the host's desktop).
+   */
+  pickFolder?: (request: PickFolderRequest) => Promise<string | null>;
 }

@@ -16,7 +16,10 @@ export function containerTone(container: Pick<ContainerSummary, 'state' | 'exitC
   return 'idle';
 }
 
-/** The state as a coloured badge: `Running`, `Exited (137)`, with OOM called out. */
+/**
+ * The state as a coloured badge: `Running`, `Exited (137)`; an OOM kill is a badge of its own
+ * beside it, so the two stack in the list's narrow State column instead of one being cut off.
+ */
 export function ContainerStateBadge({
   container,
 }: {
@@ -27,11 +30,13 @@ export function ContainerStateBadge({
   // A dead container (one the agent could not recover) says why on hover; the detail shows it in full.
   const why = container.state === 'dead' ? (container.error ?? undefined) : undefined;
   return (
-    <span className={`badge badge--${containerTone(container)}`} data-state={container.state} title={why}>
-      <span className="badge-dot" aria-hidden="true" />
-      <span className="visually-hidden">{t('state.label')}: </span>
-      <span>{exited ? t('containerState.exitedWith', { code: container.exitCode ?? 0 }) : t(labels[container.state])}</span>
-      {container.oomKilled && <span className="badge-extra">{t('containerState.oom')}</span>}
-    </span>
+    <>
+      <span className={`badge badge--${containerTone(container)}`} data-state={container.state} title={why}>
+        <span className="badge-dot" aria-hidden="true" />
+        <span className="visually-hidden">{t('state.label')}: </span>
+        <span>{exited ? t('containerState.exitedWith', { code: container.exitCode ?? 0 }) : t(labels[container.state])}</span>
+      </span>
+      {container.oomKilled && <span className="badge badge--bad">{t('containerState.oom')}</span>}
+    </>
   );
 }

@@ -34,6 +34,7 @@ export type IconName =
   | 'chart'
   | 'code'
   | 'layers'
+  | 'folder'
   | 'info';
 
 const paths: Record<IconName, ReactNode> = {
@@ -190,6 +191,7 @@ const paths: Record<IconName, ReactNode> = {
     </>
   ),
   code: <path d="m8.5 7-5 5 5 5M15.5 7l5 5-5 5" />,
+  folder: <path d="M3.5 6.5a1.5 1.5 0 0 1 1.5-1.5h4.5l2 2.5H19a1.5 1.5 0 0 1 1.5 1.5v8.5A1.5 1.5 0 0 1 19 19H5a1.5 1.5 0 0 1-1.5-1.5z" />,
   layers: (
     <>
       <path d="M12 3 2.5 8 12 13l9.5-5z" />

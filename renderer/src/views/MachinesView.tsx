@@ -16,6 +16,7 @@ import { AddSshDialog } from './machines/AddSshDialog';
 import { AddVagrantDialog } from './machines/AddVagrantDialog';
 import { AddEc2Dialog } from './machines/AddEc2Dialog';
 import { Ec2Panel } from './machines/Ec2Panel';
+import { ContainerDefaultsPanel } from './machines/ContainerDefaultsPanel';
 import { DiskUsagePanel } from './machines/DiskUsagePanel';
 import { SharedFoldersPanel } from './machines/SharedFoldersPanel';
 import { ConnectButton, DeployBar, RemoveMachineButton, RetryCountdown } from './machines/MachineConnection';
@@ -171,7 +172,9 @@ export function MachineCard({ machine }: { machine: MachineSummary }) {
         <p className="muted machine-waiting">{t('machine.info.waiting')}</p>
       ) : null}
       {machine.state === 'ready' && <DiskUsagePanel machine={machine.name} />}
-      {machine.provider === 'ssh' && <SharedFoldersPanel machine={machine.name} />}
+      {machine.state === 'ready' && <ContainerDefaultsPanel machine={machine.name} />}
+      {/* every machine reached over SSH shares desktop folders; the local one sees them as they are */}
+      {machine.provider !== 'local' && <SharedFoldersPanel machine={machine.name} />}
     </section>
   );
 }

@@ -5,6 +5,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { appendFile, mkdir, rmdir } from 'node:fs/promises';
 import type { ActivityEntry } from '../../../shared/agent-rpc.js';
+
+/** EBUSY retries wait 10, 20, … 1280 ms: about 2.5 s in all before the error is given up on. */
+const RMDIR_BUSY_LAST_DELAY_MS = 1280;
 import { crashPoint } from '../state/crash-points.js';
 
 export interface ActivityScope {
@@ -85,14 +88,26 @@ export class ActivityLog {
     await this.timed(['mkdir', '-p', path], scope, () => mkdir(path, { recursive: true, ...(mode === undefined ? {} : { mode }) }));
   }
 
-  /** Removes an empty directory (a cgroup) and records it as `rmdir`; one already gone is success. */
+  /**
+   * Removes an empty directory (a cgroup) and records it as `rmdir`; one already gone is success.
+   * A cgroup is busy (EBUSY) while a killed process is still leaving it — the kernel finishes the
+   * exits of a PID namespace's other processes after its init is reaped — so that is tried again
+   * for a bounded time, as runc does (libcontainer's RemovePath: doubling delays from 10 ms).
+   */
   async rmdir(path: string, scope: ActivityScope = {}): Promise<void> {
-    await this.timed(['rmdir', path], scope, () =>
-      rmdir(path).catch((error: unknown) => {
-        // Idempotent teardown: whoever removed it first, the goal is met. The kernel says, not a message.
-        if (existsSync(path)) throw error;
-      }),
-    );
+    await this.timed(['rmdir', path], scope, async () => {
+      for (let delay = 10; ; delay *= 2) {
+        try {
+          await rmdir(path);
+          return;
+        } catch (error) {
+          // Idempotent teardown: whoever removed it first, the goal is met. The kernel says, not a message.
+          if (!existsSync(path)) return;
+          if ((error as NodeJS.ErrnoException).code !== 'EBUSY' || delay > RMDIR_BUSY_LAST_DELAY_MS) throw error;
+          await new Promise((resolve) => setTimeout(resolve, delay));
+        }
+      }
+    });
   }
 
   /** Performs an operation the agent does through a syscall and records the command it equals. */

@@ -14,6 +14,8 @@ export function serveConnection(
   handlers: Handlers<typeof agentMethods, ConnectionContext>,
   events: EventHub,
   log: Logger,
+  /** Called as each request arrives and as it is answered (the daemon's quiet time: memory-settle.ts). */
+  onActivity: () => void = () => undefined,
 ): void {
   const splitter = new LineSplitter();
   const write = (message: unknown): void => {
@@ -39,13 +41,17 @@ export function serveConnection(
         }),
       );
     for (const line of lines) {
+      onActivity();
       const handled = dispatchFrame(line, call, { onInternalError: (method, error) => log.error(`${method} failed`, error) }).then(
         (response) => {
           if (response) write(response);
         },
       );
       inFlight.add(handled);
-      void handled.finally(() => inFlight.delete(handled));
+      void handled.finally(() => {
+        inFlight.delete(handled);
+        onActivity();
+      });
     }
   });
   // The server runs with allowHalfOpen: a client that finishes writing (`dial` at the end of

@@ -21,6 +21,7 @@ import { listenOwnerOnly } from './owner-only-listen.js';
 import { EventHub } from './event-hub.js';
 import type { AgentIdentity } from '../system/system-info.js';
 import { createLogger } from './logger.js';
+import { MemorySettle, exposedGc } from './memory-settle.js';
 import { StateDirBusyError, lockStateDir } from './state-lock.js';
 
 export interface DaemonOptions {
@@ -109,11 +110,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   });
   await idle.start();
   const handlers = createHandlers({ identity: options.identity, events, activity, runtime, images, networks, volumes, idle });
+  const memory = new MemorySettle({ gc: exposedGc(), onSettled: (ms) => log.debug(`quiet: heap settled in ${ms.toFixed(1)} ms`) });
   const clients = new Set<Socket>();
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     clients.add(socket);
     socket.once('close', () => clients.delete(socket));
-    serveConnection(socket, handlers, events, log);
+    serveConnection(socket, handlers, events, log, () => memory.touch());
   });
 
   // Root only, from the instant it is bound.
@@ -138,6 +140,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     writeSync(options.readyFd, 'ready\n');
     closeSync(options.readyFd);
   }
+  // Start-up's garbage goes too, if no request comes first.
+  memory.touch();
 
   let stopped = false;
   return {
@@ -146,6 +150,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       if (stopped) return;
       stopped = true;
       idle.stop();
+      memory.stop();
       if (!(openedNetworks instanceof Error)) openedNetworks.close();
       networks.close();
       await dockerApi?.close();

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ONGGI_VERSION } from '../version.js';
 import type { AgentIdentity } from '../system/system-info.js';
 

@@ -92,6 +92,10 @@ async function forwardFor(networks: NetworkManager, forwarder: DnsForwarder, id:
 function networkHooks(networks: AgentNetworks, forwarder: DnsForwarder, log: Logger) {
   type Record = Parameters<NetworkManager['beforeStart']>[0];
   return {
+    prepareStart: async (record: Record) => {
+      const current = networks.current;
+      if (current instanceof NetworkManager) await current.prepareStart(record);
+    },
     beforeStart: async (record: Record, pid: number) => {
       const current = networks.current;
       if (!(current instanceof NetworkManager)) return;

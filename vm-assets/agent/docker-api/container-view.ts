@@ -27,7 +27,21 @@ function portMap(
   return map;
 }
 
-export function listEntry(c: ContainerSummary, networks: ContainerDetail['networks'] = []) {
+/**
+ * The agent's default network as Docker names it: dockerd calls its default network `bridge`, and
+ * so do /networks here; the container views must use the same name (`docker inspect -f
+ * '{{.NetworkSettings.Networks.bridge.IPAddress}}'`, `ps --filter network=bridge`).
+ */
+export interface DefaultNetwork {
+  id: string;
+  name: string;
+}
+
+export function dockerNetworkName(name: string, defaultNetwork: DefaultNetwork | undefined): string {
+  return defaultNetwork && name === defaultNetwork.name ? 'bridge' : name;
+}
+
+export function listEntry(c: ContainerSummary, networks: ContainerDetail['networks'] = [], defaultNetwork?: DefaultNetwork) {
   return {
     Id: c.id,
     Names: [`/${c.name}`],
@@ -39,16 +53,22 @@ export function listEntry(c: ContainerSummary, networks: ContainerDetail['networ
     Labels: c.labels ?? {},
     State: dockerState(c.state, c.paused),
     Status: containerStatus(c),
-    HostConfig: { NetworkMode: networks[0]?.network ?? 'none' },
-    NetworkSettings: { Networks: networkEntries(networks) },
+    HostConfig: { NetworkMode: networks[0] ? dockerNetworkName(networks[0].network, defaultNetwork) : 'none' },
+    NetworkSettings: { Networks: networkEntries(networks, defaultNetwork) },
     Mounts: [],
   };
 }
 
-function networkEntries(networks: ContainerDetail['networks'] = []) {
+type Attachment = NonNullable<ContainerDetail['networks']>[number];
+
+function networkEntries(
+  networks: ContainerDetail['networks'] = [],
+  defaultNetwork: DefaultNetwork | undefined,
+  aliasesOf = (n: Attachment): string[] | null => n.aliases ?? null,
+) {
   return Object.fromEntries(
     networks.map((n) => [
-      n.network,
+      dockerNetworkName(n.network, defaultNetwork),
       {
         NetworkID: n.networkId,
         EndpointID: n.hostVeth,
@@ -56,7 +76,7 @@ function networkEntries(networks: ContainerDetail['networks'] = []) {
         IPAddress: n.ip,
         IPPrefixLen: n.prefixLength,
         MacAddress: n.mac,
-        Aliases: n.aliases ?? null,
+        Aliases: aliasesOf(n),
         IPAMConfig: null,
         Links: null,
         IPv6Gateway: '',
@@ -95,7 +115,16 @@ function securityOpt(spec: ContainerSpec | undefined): string[] | null {
   return list.length ? list : null;
 }
 
-export function inspectDocument(d: ContainerDetail, image: ImageDetail | undefined) {
+/**
+ * `userNetworks`: the ids of the machine's user networks, where dockerd lists the container's
+ * short id after its aliases (it answers to it there); the default bridge has no aliases (null).
+ */
+export function inspectDocument(
+  d: ContainerDetail,
+  image: ImageDetail | undefined,
+  userNetworks: ReadonlySet<string> = new Set(),
+  defaultNetwork?: DefaultNetwork,
+) {
   const parsed = ContainerSpec.safeParse(d.spec);
   const spec = parsed.success ? parsed.data : undefined;
   const config = image?.config;
@@ -138,7 +167,7 @@ export function inspectDocument(d: ContainerDetail, image: ImageDetail | undefin
     ExecIDs: null,
     HostConfig: {
       Binds: (spec?.mounts ?? []).filter((m) => m.type === 'bind').map((m) => `${m.source ?? ''}:${m.target}${m.readonly ? ':ro' : ''}`),
-      NetworkMode: spec?.networks?.[0] ?? (first ? 'bridge' : 'none'),
+      NetworkMode: spec?.networks?.[0] ? dockerNetworkName(spec.networks[0], defaultNetwork) : first ? 'bridge' : 'none',
       PortBindings: Object.fromEntries(Object.entries(portMap(ports, [])).map(([key, bindings]) => [key, bindings])),
       RestartPolicy: { Name: spec?.restart ?? 'no', MaximumRetryCount: 0 },
       AutoRemove: spec?.autoRemove ?? false,
@@ -205,7 +234,12 @@ export function inspectDocument(d: ContainerDetail, image: ImageDetail | undefin
       IPAddress: first?.ip ?? '',
       IPPrefixLen: first?.prefixLength ?? 0,
       MacAddress: first?.mac ?? '',
-      Networks: networkEntries(networks),
+      Networks: networkEntries(networks, defaultNetwork, (n) => {
+        if (!userNetworks.has(n.networkId)) return n.aliases ?? null;
+        const shortId = d.id.slice(0, 12);
+        const aliases = n.aliases ?? [];
+        return aliases.includes(shortId) ? aliases : [...aliases, shortId];
+      }),
     },
   };
 }

@@ -7,7 +7,7 @@ import type { ContainerSummary } from '../../../shared/containers.js';
 import { OnggiError } from '../../../shared/errors.js';
 import { Attachments } from './attach.js';
 import { containerSpecFrom } from './container-spec.js';
-import { inspectDocument, listEntry, dockerState } from './container-view.js';
+import { dockerNetworkName, inspectDocument, listEntry, dockerState, type DefaultNetwork } from './container-view.js';
 import { DockerError, badRequest, notFound, whenNotFound } from './errors.js';
 import { checkFilterKeys, labelsMatch, parseJson, queryBool, queryFilters, queryInt, sendJson } from './http-io.js';
 import { streamLogs } from './logs.js';
@@ -56,11 +56,13 @@ export function containerRoutes(router: Router): void {
       const all = queryBool(ex.query, 'all') || Boolean(filters.status?.some((s) => s !== 'running')) || Boolean(filters.exited);
       let list = await ex.backend.call('containers.list', { all });
       const details = new Map((await Promise.all(list.map((c) => networksOf(ex, c.id)))).map((n, i) => [list[i]?.id, n]));
+      const defaultNetwork = await defaultNetworkOf(ex);
       list = list.filter((c) =>
         matches(
           c,
           filters,
-          (details.get(c.id) ?? []).map((n) => n.network),
+          // Docker's filter takes a network's name or id.
+          (details.get(c.id) ?? []).flatMap((n) => [dockerNetworkName(n.network, defaultNetwork), n.networkId]),
         ),
       );
       const limit = queryInt(ex.query, 'limit');
@@ -68,14 +70,25 @@ export function containerRoutes(router: Router): void {
       sendJson(
         ex.res,
         200,
-        list.map((c) => listEntry(c, details.get(c.id))),
+        list.map((c) => listEntry(c, details.get(c.id), defaultNetwork)),
       );
     })
     .add('GET', '/containers/{id}/json', async (ex) => {
       const detail = await inspect(ex);
       // An image removed under a container (rmi -f) leaves its config fields empty, as dockerd's do.
       const image = await ex.backend.call('images.inspect', { image: detail.imageId }).catch(() => undefined);
-      sendJson(ex.res, 200, inspectDocument(detail, image));
+      const networks = await ex.backend.call('networks.list', undefined);
+      const byDefault = networks.find((n) => n.isDefault);
+      sendJson(
+        ex.res,
+        200,
+        inspectDocument(
+          detail,
+          image,
+          new Set(networks.filter((n) => !n.isDefault).map((n) => n.id)),
+          byDefault && { id: byDefault.id, name: byDefault.name },
+        ),
+      );
     })
     .add('POST', '/containers/{id}/start', async (ex) => {
       if (ex.query.get('detachKeys')) throw badRequest('detachKeys on start is not supported by Onggi');
@@ -170,6 +183,12 @@ function freeTcpPort(): Promise<number> {
       probe.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no free port'))));
     });
   });
+}
+
+/** The machine's default network, which Docker clients know as `bridge`. */
+async function defaultNetworkOf(ex: Exchange): Promise<DefaultNetwork | undefined> {
+  const found = (await ex.backend.call('networks.list', undefined)).find((n) => n.isDefault);
+  return found && { id: found.id, name: found.name };
 }
 
 /** A container's networks (for the list's NetworkSettings and its network filter). */

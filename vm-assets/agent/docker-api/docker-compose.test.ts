@@ -96,8 +96,21 @@ describe.skipIf(!isRoot || !existsSync(DOCKER))('docker networks and docker-comp
     );
     expect(docker('exec', 'site', 'cat', '/etc/hosts').out).toMatch(/^10\.91\.0\.\d+\taliased \w+ db$/m);
     expect(docker('exec', 'site', 'cat', '/etc/hosts').out).not.toMatch(/\bcache\b/);
-    expect(docker('inspect', '--format', '{{json .NetworkSettings.Networks.side.Aliases}}', 'aliased').out.trim()).toBe('["cache"]');
-    expect(docker('rm', '-f', 'site', 'any', 'aliased').code).toBe(0);
+    // As dockerd: the short id follows the aliases on a user network; none on the default bridge.
+    const shortId = docker('inspect', '--format', '{{.Id}}', 'aliased').out.trim().slice(0, 12);
+    expect(docker('inspect', '--format', '{{json .NetworkSettings.Networks.side.Aliases}}', 'aliased').out.trim()).toBe(
+      `["cache","${shortId}"]`,
+    );
+    expect(docker('inspect', '--format', '{{json .NetworkSettings.Networks.backend.Aliases}}', 'aliased').out.trim()).toBe(
+      `["db","${shortId}"]`,
+    );
+    // The default network is `bridge` in the container views too, as in `network ls`.
+    expect(docker('run', '-d', '--name', 'plain', IMAGE, 'sleep', '1000').err).toBe('');
+    expect(
+      docker('inspect', '--format', '{{.HostConfig.NetworkMode}} {{.NetworkSettings.Networks.bridge.IPAddress}}', 'plain').out.trim(),
+    ).toMatch(/^bridge \d+\.\d+\.\d+\.\d+$/);
+    expect(docker('ps', '--filter', 'network=bridge', '--format', '{{.Names}} {{.Networks}}').out.trim()).toBe('plain bridge');
+    expect(docker('rm', '-f', 'site', 'any', 'aliased', 'plain').code).toBe(0);
     expect(docker('network', 'rm', 'side').code).toBe(0);
     expect(docker('network', 'rm', 'backend').code).toBe(0);
     expect(docker('network', 'ls', '--format', '{{.Name}}').out).not.toContain('backend');

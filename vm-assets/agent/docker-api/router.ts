@@ -1,7 +1,7 @@
 // A small router over node:http: `/v1.41/containers/{id}/json` and `/containers/{id}/json` reach
 // the same handler; `{name*}` takes slashes (image names have them). Every failure is answered in
 // Docker's shape; every request that changes something is recorded in the activity log.
-import { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { DOCKER_API_VERSION, DOCKER_MIN_API_VERSION } from '../../../shared/docker-api.js';
 import type { DockerBackend } from './backend.js';
@@ -134,7 +134,8 @@ function splitVersion(pathname: string): { version: string; path: string } {
 
 /** A response on a socket node handed over for an upgrade: handlers that do not hijack answer with it. */
 export function responseOn(req: IncomingMessage, socket: Duplex): ServerResponse {
-  const res = new ServerResponse(req);
+  // node:http is loaded by now (server.ts loads it at the first connection); not imported here for that reason.
+  const res = new (process.getBuiltinModule('node:http').ServerResponse)(req);
   res.assignSocket(socket as never);
   res.once('finish', () => socket.end());
   return res;

@@ -1,9 +1,13 @@
 // The Docker Engine API server: node:http on a unix socket only root can open (like the agent's
 // own), every route from the per-resource modules beside this one. A request node hands over for
 // an upgrade (attach, exec start with `Upgrade: tcp`) reaches the same router.
+// The socket is a plain net listener; node:http (its server, parser and outgoing modules: ~1.3 MiB
+// of an idle agent's RSS, issue 12) is loaded when the first docker client connects, and every
+// connection is handed to it: most machines never see a docker client.
 import { unlink } from 'node:fs/promises';
+import { createServer as createListener, type Server } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
 import { listenOwnerOnly } from '../daemon/owner-only-listen.js';
-import { createServer, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { DockerBackend, type DockerBackendDeps } from './backend.js';
 import { unsupported } from './errors.js';
@@ -66,6 +70,36 @@ export interface DockerApiServer {
 export async function startDockerApi(socketPath: string, deps: DockerBackendDeps): Promise<DockerApiServer> {
   const backend = new DockerBackend(deps);
   await clearScratch(deps.scratchDir);
+  let http: HttpServer | undefined;
+  const sockets = new Set<Duplex>();
+  // Half-open as node:http's own listener: a client that ends its side of a hijacked stream (stdin
+  // done) still reads the container's output.
+  const server = createListener({ allowHalfOpen: true }, (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    (http ??= serveHttp(backend)).emit('connection', socket);
+  });
+  await unlink(socketPath).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+  await listenOwnerOnly(server, socketPath);
+  return {
+    server,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      // Ends node:http's timeout checks; it never listened itself, so its callback's error is expected.
+      http?.close(() => undefined);
+      await closed;
+      // shutting down: a socket file already gone is the goal
+      await unlink(socketPath).catch(() => undefined);
+    },
+  };
+}
+
+/** The HTTP side, made at the first connection: the listener hands it every socket. */
+function serveHttp(backend: DockerBackend): HttpServer {
+  const { createServer } = process.getBuiltinModule('node:http');
   const router = createRouter();
   const server = createServer((req, res) => void router.handle(backend, req, res));
   server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
@@ -82,23 +116,8 @@ export async function startDockerApi(socketPath: string, deps: DockerBackendDeps
   // Long-lived streams (logs -f, events, attach) must not be cut by node's request timeouts.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
-  await unlink(socketPath).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'ENOENT') throw error;
-  });
-  await listenOwnerOnly(server, socketPath);
-  const sockets = new Set<Duplex>();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  return {
-    server,
-    async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
-      // shutting down: a socket file already gone is the goal
-      await unlink(socketPath).catch(() => undefined);
-    },
-  };
+  // node starts its per-connection timeout checks (headersTimeout) on `listening`, which a server
+  // fed by another listener never emits by itself.
+  server.emit('listening');
+  return server;
 }

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { writeFileAtomic } from '../state/atomic-write.js';
 
 export const SHUTDOWN_ARGV: readonly string[] = ['shutdown', '-h', 'now'];

@@ -12,7 +12,8 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tar from 'tar';
-import { z } from 'zod';
+import * as z from 'zod';
+import { lazySchema } from '../../../shared/lazy-schema.js';
 import { OnggiError } from '../../../shared/errors.js';
 import { ImageRefError, formatImageRef, parseImageRef } from '../../../shared/image-ref.js';
 import type { ImageSummary } from '../../../shared/images.js';
@@ -36,15 +37,17 @@ export interface ImportOptions {
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const MAX_JSON_BYTES = 8 * 1024 * 1024;
 
-const DockerManifest = z
-  .array(
-    z.looseObject({
-      Config: z.string().max(4096),
-      RepoTags: z.array(z.string().max(512)).max(256).nullish(),
-      Layers: z.array(z.string().max(4096)).max(512),
-    }),
-  )
-  .max(256);
+const DockerManifest = lazySchema(() =>
+  z
+    .array(
+      z.looseObject({
+        Config: z.string().max(4096),
+        RepoTags: z.array(z.string().max(512)).max(256).nullish(),
+        Layers: z.array(z.string().max(4096)).max(512),
+      }),
+    )
+    .max(256),
+);
 
 function fieldError(message: string, field: string): OnggiError {
   return new OnggiError(ErrorCode.InvalidParams, 'invalid_params', message, field);

@@ -1,7 +1,8 @@
 // The documents a registry or an archive serves: OCI and Docker v2 manifests, OCI indexes and
 // Docker manifest lists, and image configs. Parsed leniently (unknown fields pass) but with the
 // fields we rely on checked, since they come from the network.
-import { z } from 'zod';
+import * as z from 'zod';
+import { lazySchema } from '../../../shared/lazy-schema.js';
 import { HealthConfig } from '../../../shared/health.js';
 import type { ImageConfig } from '../../../shared/images.js';
 import { badImage, unsupported } from './errors.js';
@@ -22,61 +23,69 @@ export const MANIFEST_ACCEPT = [MediaType.ociIndex, MediaType.dockerList, MediaT
 
 const Digest = z.string().regex(/^sha256:[a-f0-9]{64}$/, 'must be a sha256 digest');
 
-export const Descriptor = z.looseObject({
-  mediaType: z.string().max(256).optional(),
-  digest: Digest,
-  size: z.number().int().nonnegative(),
-  urls: z.array(z.string()).optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
-  platform: z
-    .looseObject({
-      architecture: z.string().max(64),
-      os: z.string().max(64),
-      variant: z.string().max(64).optional(),
-    })
-    .optional(),
-});
+export const Descriptor = lazySchema(() =>
+  z.looseObject({
+    mediaType: z.string().max(256).optional(),
+    digest: Digest,
+    size: z.number().int().nonnegative(),
+    urls: z.array(z.string()).optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
+    platform: z
+      .looseObject({
+        architecture: z.string().max(64),
+        os: z.string().max(64),
+        variant: z.string().max(64).optional(),
+      })
+      .optional(),
+  }),
+);
 export type Descriptor = z.infer<typeof Descriptor>;
 
-export const ImageManifest = z.looseObject({
-  schemaVersion: z.literal(2),
-  mediaType: z.string().optional(),
-  config: Descriptor,
-  layers: z.array(Descriptor).max(512),
-});
+export const ImageManifest = lazySchema(() =>
+  z.looseObject({
+    schemaVersion: z.literal(2),
+    mediaType: z.string().optional(),
+    config: Descriptor,
+    layers: z.array(Descriptor).max(512),
+  }),
+);
 export type ImageManifest = z.infer<typeof ImageManifest>;
 
-export const ImageIndex = z.looseObject({
-  schemaVersion: z.literal(2),
-  mediaType: z.string().optional(),
-  manifests: z.array(Descriptor).max(4096),
-  annotations: z.record(z.string(), z.string()).optional(),
-});
+export const ImageIndex = lazySchema(() =>
+  z.looseObject({
+    schemaVersion: z.literal(2),
+    mediaType: z.string().optional(),
+    manifests: z.array(Descriptor).max(4096),
+    annotations: z.record(z.string(), z.string()).optional(),
+  }),
+);
 export type ImageIndex = z.infer<typeof ImageIndex>;
 
 const StringList = z.array(z.string()).nullish();
 
 /** An OCI / Docker image config (`application/vnd.oci.image.config.v1+json`). */
-export const ImageConfigBlob = z.looseObject({
-  architecture: z.string().max(64).optional(),
-  os: z.string().max(64).optional(),
-  variant: z.string().max(64).optional(),
-  created: z.string().max(64).optional(),
-  config: z
-    .looseObject({
-      Env: StringList,
-      Entrypoint: StringList,
-      Cmd: StringList,
-      WorkingDir: z.string().nullish(),
-      User: z.string().nullish(),
-      Labels: z.record(z.string(), z.string()).nullish(),
-      ExposedPorts: z.record(z.string(), z.unknown()).nullish(),
-      Volumes: z.record(z.string(), z.unknown()).nullish(),
-      StopSignal: z.string().nullish(),
-    })
-    .nullish(),
-  rootfs: z.looseObject({ type: z.string(), diff_ids: z.array(Digest).max(512) }),
-});
+export const ImageConfigBlob = lazySchema(() =>
+  z.looseObject({
+    architecture: z.string().max(64).optional(),
+    os: z.string().max(64).optional(),
+    variant: z.string().max(64).optional(),
+    created: z.string().max(64).optional(),
+    config: z
+      .looseObject({
+        Env: StringList,
+        Entrypoint: StringList,
+        Cmd: StringList,
+        WorkingDir: z.string().nullish(),
+        User: z.string().nullish(),
+        Labels: z.record(z.string(), z.string()).nullish(),
+        ExposedPorts: z.record(z.string(), z.unknown()).nullish(),
+        Volumes: z.record(z.string(), z.unknown()).nullish(),
+        StopSignal: z.string().nullish(),
+      })
+      .nullish(),
+    rootfs: z.looseObject({ type: z.string(), diff_ids: z.array(Digest).max(512) }),
+  }),
+);
 export type ImageConfigBlob = z.infer<typeof ImageConfigBlob>;
 
 export type ParsedManifest = { kind: 'index'; index: ImageIndex } | { kind: 'manifest'; manifest: ImageManifest };
@@ -126,13 +135,15 @@ export function parseConfigBlob(bytes: Buffer, what: string): ImageConfigBlob {
 }
 
 const NS_PER_MS = 1_000_000;
-const DockerHealthcheck = z.looseObject({
-  Test: z.array(z.string()).nullish(),
-  Interval: z.number().nullish(),
-  Timeout: z.number().nullish(),
-  StartPeriod: z.number().nullish(),
-  Retries: z.number().nullish(),
-});
+const DockerHealthcheck = lazySchema(() =>
+  z.looseObject({
+    Test: z.array(z.string()).nullish(),
+    Interval: z.number().nullish(),
+    Timeout: z.number().nullish(),
+    StartPeriod: z.number().nullish(),
+    Retries: z.number().nullish(),
+  }),
+);
 
 /** Docker's config.Healthcheck (durations in ns, 0 meaning "the default") as our HealthConfig; an unusable one is left out. */
 function imageHealthcheck(config: object): { healthcheck?: HealthConfig } {

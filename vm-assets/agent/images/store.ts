@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ImageRefError, formatImageRef, parseImageRef } from '../../../shared/image-ref.js';
 import { ImageConfig, type ImageDetail, type ImageSummary } from '../../../shared/images.js';
 import type { ActivityLog } from '../activity/activity-log.js';

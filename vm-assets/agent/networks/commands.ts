@@ -148,6 +148,24 @@ export async function runIpBatch(
   await startIpBatch(activity, prefix, scope).run(lines);
 }
 
+/**
+ * What iproute2's `-batch` said about each failing line, by line index: the text it printed
+ * before that line's `Command failed -:N`.
+ */
+function batchFailures(stderr: string): Map<number, string> {
+  const said = new Map<number, string>();
+  let text = '';
+  for (const part of stderr.split('\n')) {
+    const failed = /^Command failed -:(\d+)\s*$/.exec(part);
+    if (!failed?.[1]) text += `${part}\n`;
+    else {
+      said.set(Number(failed[1]) - 1, text.trim());
+      text = '';
+    }
+  }
+  return said;
+}
+
 function checkBatchLines(lines: ReadonlyArray<readonly string[]>): void {
   for (const line of lines)
     if (line.length === 0 || !line.every((token) => BATCH_TOKEN.test(token))) throw new Error(`not a batch line: ${line.join(' ')}`);
@@ -180,12 +198,12 @@ export function startIpBatch(activity: ActivityLog, prefix: readonly string[], s
         await result;
       } catch (error) {
         const stderr = error instanceof QuietCommandError ? error.stderr : '';
-        const named = /Command failed -:(\d+)/.exec(stderr);
-        const line = named?.[1] ? Math.min(Math.max(Number(named[1]) - 1, 0), lines.length - 1) : 0;
+        // Without -force iproute2 stops at the first failing line: at most one is named.
+        const [named, said] = [...batchFailures(stderr)][0] ?? [undefined, stderr.trim()];
         failure = {
-          line,
+          line: named === undefined ? 0 : Math.min(Math.max(named, 0), lines.length - 1),
           error: error instanceof Error ? error : new Error(String(error)),
-          stderr: stderr.replace(/^Command failed -:\d+\s*$/m, '').trim(),
+          stderr: said,
           code: error instanceof QuietCommandError ? error.code : null,
         };
       }
@@ -204,4 +222,47 @@ export function startIpBatch(activity: ActivityLog, prefix: readonly string[], s
       }
     },
   };
+}
+
+/**
+ * Runs independent `ip` commands (each with its own scope: different containers') in one
+ * `ip -force -batch -` process: a failing line does not stop the others. Each line is recorded as
+ * the command it equals, with an equal share of the batch's time; the result holds, line by line,
+ * undefined or the error that line alone would have failed with (iproute2 names each failing line,
+ * `Command failed -:N`, after what it printed about it).
+ */
+export async function runIpBatchEach(
+  activity: ActivityLog,
+  lines: ReadonlyArray<{ line: readonly string[]; scope: ActivityScope }>,
+): Promise<Array<Error | undefined>> {
+  if (lines.length === 0) return [];
+  checkBatchLines(lines.map(({ line }) => line));
+  const started = performance.now();
+  let stderr = '';
+  let code: number | null = 0;
+  let spawnError: Error | undefined;
+  try {
+    await readCommand(['ip', '-force', '-batch', '-'], { input: lines.map(({ line }) => `${line.join(' ')}\n`).join('') });
+  } catch (error) {
+    if (error instanceof QuietCommandError) ({ stderr, code } = error);
+    else spawnError = error instanceof Error ? error : new Error(String(error));
+  }
+  const said = batchFailures(stderr);
+  const share = (performance.now() - started) / lines.length;
+  return lines.map(({ line, scope }, index) => {
+    const argv = ['ip', ...line];
+    // A batch that failed without naming a line (killed, not found) failed for every line.
+    const error =
+      spawnError ??
+      (said.has(index) || (code !== 0 && said.size === 0) ? new CommandFailedError(argv, code, said.get(index) ?? stderr) : undefined);
+    activity.record({
+      kind: 'command',
+      argv,
+      ok: error === undefined,
+      ...(error ? { error: error.message } : {}),
+      durationMs: share,
+      ...scope,
+    });
+    return error;
+  });
 }

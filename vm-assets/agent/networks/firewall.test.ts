@@ -113,6 +113,25 @@ describe.skipIf(!isRoot).each([
   });
 });
 
+describe.skipIf(!isRoot)('iptables backend: remove (real kernel, own netns)', () => {
+  it('deletes a port’s rule as it was added, with one command and no read; one that is not there throws', async () => {
+    const backend = new IptablesBackend(activityRunner(new ActivityLog()), prefix);
+    await backend.apply(desiredRules(networks, ports));
+    const log = new ActivityLog();
+    const dnat = desiredRules([], ports);
+    await new IptablesBackend(activityRunner(log), prefix).remove(dnat, {});
+    expect(log.list().map((e) => [e.argv?.slice(2).join(' '), e.container, e.ok])).toEqual([
+      [`iptables -w -t nat -D ONGGI-PORTS ${iptablesArgs(dnat[0]!).join(' ')}`, 'site', true],
+    ]);
+    // Exactly the networks' rules are left: the same as a full apply without the port.
+    const keys = (await backend.current()).map((r) => r.key).filter((k) => ownerOfKey(k) !== undefined);
+    expect(keys.sort()).toEqual(desiredRules(networks, []).map(ruleKey).sort());
+    await expect(backend.remove(dnat, {})).rejects.toThrow(/ONGGI-PORTS/);
+    await backend.apply(null);
+    expect(await backend.current()).toEqual([]);
+  });
+});
+
 describe('firewallInstallHint', () => {
   it('names the package manager and package of the distro, by ID or ID_LIKE', () => {
     expect(firewallInstallHint({ ID: 'debian' })).toBe('apt-get install iptables');

@@ -119,6 +119,11 @@ export interface FirewallBackend {
   apply(rules: readonly RuleSpec[] | null, scope?: ActivityScope): Promise<void>;
   /** Our rules as the packet filter lists them now. */
   current(): Promise<CurrentRule[]>;
+  /**
+   * Deletes these rules, each as it was added, without reading the filter first; throws at the
+   * first one that is not there as given (then only a full apply knows what the filter holds).
+   */
+  remove?(rules: readonly RuleSpec[], scope?: ActivityScope): Promise<void>;
 }
 
 // ---- iptables ----------------------------------------------------------------------------------
@@ -251,6 +256,13 @@ export class IptablesBackend implements FirewallBackend {
         if (own.has(rule.chain) && rule.comment?.startsWith('onggi:')) out.push({ key: rule.comment, text: `-t ${table} ${rule.line}` });
     }
     return out;
+  }
+
+  async remove(rules: readonly RuleSpec[], scope: ActivityScope = {}): Promise<void> {
+    for (const rule of rules) {
+      const { table, chain } = IPT_CHAIN[rule.chain];
+      await this.runner.run(this.ipt(table, '-D', chain, ...iptablesArgs(rule)), ruleScope(rule.chain, ruleKey(rule), scope));
+    }
   }
 
   async apply(rules: readonly RuleSpec[] | null, scope: ActivityScope = {}): Promise<void> {

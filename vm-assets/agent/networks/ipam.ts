@@ -36,7 +36,7 @@ export function hostVethName(containerId: string, index: number): string {
   return `ogv${containerId.slice(0, 11)}${index.toString(16)}`;
 }
 
-/** The container end's name on the machine side, before it moves into the container and becomes ethN. */
+/** The machine-side name older agents gave the container end before moving it in: still reaped (a crash may have left one). */
 export function peerTempName(containerId: string, index: number): string {
   return `ogc${containerId.slice(0, 11)}${index.toString(16)}`;
 }

@@ -1,7 +1,8 @@
 // What the kernel says about a network namespace, read from iproute2's JSON output (`ip -j`):
 // never parsed from the human-readable text, which changes between versions.
 import { readFile, readlink } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
+import { lazySchema } from '../../../shared/lazy-schema.js';
 import { inNetns, parseJsonSequence, readCommand } from './commands.js';
 
 const IpAddrInfo = z.looseObject({
@@ -11,34 +12,38 @@ const IpAddrInfo = z.looseObject({
   scope: z.string().optional(),
 });
 
-export const IpLink = z.looseObject({
-  ifindex: z.number().int(),
-  ifname: z.string(),
-  flags: z.array(z.string()).default([]),
-  mtu: z.number().int().optional(),
-  operstate: z.string().optional(),
-  link_type: z.string().optional(),
-  address: z.string().optional(),
-  master: z.string().optional(),
-  /** The peer's ifindex, for veths (and the lower device for vlans and the like). */
-  link_index: z.number().int().optional(),
-  /** Present when the peer lives in another netns: that netns's id as this one numbers it. */
-  link_netnsid: z.number().int().optional(),
-  linkinfo: z.looseObject({ info_kind: z.string().optional() }).optional(),
-  /** With `ip -s`: the link's counters. */
-  stats64: z.looseObject({ rx: z.looseObject({ bytes: z.number() }), tx: z.looseObject({ bytes: z.number() }) }).optional(),
-  addr_info: z.array(IpAddrInfo).optional(),
-});
+export const IpLink = lazySchema(() =>
+  z.looseObject({
+    ifindex: z.number().int(),
+    ifname: z.string(),
+    flags: z.array(z.string()).default([]),
+    mtu: z.number().int().optional(),
+    operstate: z.string().optional(),
+    link_type: z.string().optional(),
+    address: z.string().optional(),
+    master: z.string().optional(),
+    /** The peer's ifindex, for veths (and the lower device for vlans and the like). */
+    link_index: z.number().int().optional(),
+    /** Present when the peer lives in another netns: that netns's id as this one numbers it. */
+    link_netnsid: z.number().int().optional(),
+    linkinfo: z.looseObject({ info_kind: z.string().optional() }).optional(),
+    /** With `ip -s`: the link's counters. */
+    stats64: z.looseObject({ rx: z.looseObject({ bytes: z.number() }), tx: z.looseObject({ bytes: z.number() }) }).optional(),
+    addr_info: z.array(IpAddrInfo).optional(),
+  }),
+);
 export type IpLink = z.infer<typeof IpLink>;
 
-export const IpRoute = z.looseObject({
-  dst: z.string(),
-  gateway: z.string().optional(),
-  dev: z.string().optional(),
-  protocol: z.string().optional(),
-  scope: z.string().optional(),
-  prefsrc: z.string().optional(),
-});
+export const IpRoute = lazySchema(() =>
+  z.looseObject({
+    dst: z.string(),
+    gateway: z.string().optional(),
+    dev: z.string().optional(),
+    protocol: z.string().optional(),
+    scope: z.string().optional(),
+    prefsrc: z.string().optional(),
+  }),
+);
 export type IpRoute = z.infer<typeof IpRoute>;
 
 export interface NetnsView {

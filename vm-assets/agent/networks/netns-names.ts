@@ -14,10 +14,11 @@
 // issue works to save), and a stop waits for a registration still in flight before it removes.
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
-import type { ActivityScope } from '../activity/activity-log.js';
+import * as z from 'zod';
+import type { ActivityLog, ActivityScope } from '../activity/activity-log.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
-import type { CommandRunner } from './commands.js';
+import { coalescedSave } from '../state/coalesced-save.js';
+import { runIpBatchEach } from './commands.js';
 import { netnsInode } from './kernel.js';
 
 /** Where iproute2 keeps named namespaces (its NETNS_RUN_DIR, fixed at build time). */
@@ -29,16 +30,34 @@ export const DEFAULT_NETNS_PREFIX = 'onggi-';
 /** A name `ip` accepts as a file name under /run/netns (container names are already [a-zA-Z0-9][a-zA-Z0-9_.-]*). */
 const SAFE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
+/** How long a registration waits for others starting with it to share one record write and one `ip` (see enqueue). */
+const BATCH_WINDOW_MS = 20;
+
+interface PendingName {
+  name: string;
+  pid: number;
+  scope: ActivityScope;
+  settle: (error?: Error) => void;
+}
+
 export class NetnsNames {
   /** Container id → the name registered for it and the registration (in flight or done). */
   private readonly registered = new Map<string, { name: string; done: Promise<void> }>();
+  /** Registrations waiting for the next batch (see enqueue). */
+  private readonly pending: PendingName[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
   /** Every name this agent made and has not removed yet (the record file's content). */
   private owned = new Set<string>();
   private readonly dir = NETNS_RUN_DIR;
+  /** The record written whole; registrations of containers starting together share writes. */
+  private readonly saveRecord = coalescedSave(() =>
+    // Not fsynced: a power loss also ends every namespace the names could hold.
+    writeFileAtomic(this.record, JSON.stringify([...this.owned]), { durable: false }),
+  );
 
   /** record: the file (in the agent's state) listing the names this agent made. */
   constructor(
-    private readonly runner: CommandRunner,
+    private readonly activity: ActivityLog,
     readonly prefix: string,
     private readonly record: string,
     private readonly log: (message: string, error: unknown) => void,
@@ -61,27 +80,71 @@ export class NetnsNames {
     const scope: ActivityScope = { container: containerName };
     const previous = this.registered.get(containerId)?.done ?? Promise.resolve();
     const done = previous
-      .then(async () => {
-        // Already this namespace (an agent restarted beside its running containers): a bind-mounted
-        // nsfs file stats as the namespace's own inode.
-        const inode = await netnsInode(pid);
-        // Absent is the usual answer: nothing registered under the name yet.
-        const current = await stat(join(this.dir, name)).catch(() => undefined);
-        if (current !== undefined && inode !== null && current.ino === inode) return;
-        if (current !== undefined) {
-          // Someone else's name (made by hand, or by another agent): left alone.
-          if (!this.owned.has(name)) throw new Error(`${join(this.dir, name)} exists and is not Onggi's`);
-          // Ours, left by a container of the same name that ended while the agent was away.
-          await this.removeName(name, scope);
-        }
-        await this.own(name, true);
-        await this.runner.run(['ip', 'netns', 'attach', name, String(pid)], scope);
-      })
+      .then(
+        () =>
+          new Promise<void>((resolve, reject) =>
+            this.enqueue({ name, pid, scope, settle: (error) => (error ? reject(error) : resolve()) }),
+          ),
+      )
       .then(
         () => undefined,
         (error: unknown) => this.log(`container ${containerName}: its network namespace could not be named ${name}`, error),
       );
     this.registered.set(containerId, { name, done });
+  }
+
+  /**
+   * Registrations wait BATCH_WINDOW_MS for others: 100 containers starting together spawned 100
+   * `ip netns attach` and rewrote the record about once each (a fork of the agent, an exec and a
+   * new file per start, bench case 3); now a burst shares a few record writes and `ip` processes.
+   */
+  private enqueue(entry: PendingName): void {
+    this.pending.push(entry);
+    this.flushTimer ??= setTimeout(() => void this.flush(), BATCH_WINDOW_MS);
+  }
+
+  private async flush(): Promise<void> {
+    this.flushTimer = undefined;
+    const batch = this.pending.splice(0);
+    const attach: PendingName[] = [];
+    for (const entry of batch) {
+      try {
+        if (await this.needsAttach(entry)) attach.push(entry);
+        else entry.settle();
+      } catch (error) {
+        entry.settle(error as Error);
+      }
+    }
+    try {
+      // Recorded before `attach`: a crash between leaves the record a superset, never a name we forgot.
+      for (const { name } of attach) this.owned.add(name);
+      if (attach.length > 0) await this.saveRecord();
+    } catch (error) {
+      for (const entry of attach) entry.settle(error as Error);
+      return;
+    }
+    const errors = await runIpBatchEach(
+      this.activity,
+      attach.map(({ name, pid, scope }) => ({ line: ['netns', 'attach', name, String(pid)], scope })),
+    ).catch((error: unknown) => attach.map(() => error as Error));
+    for (const [index, entry] of attach.entries()) entry.settle(errors[index]);
+  }
+
+  /** False when the name already is this namespace; throws when it is someone else's; removes a stale one of ours. */
+  private async needsAttach({ name, pid, scope }: PendingName): Promise<boolean> {
+    // Already this namespace (an agent restarted beside its running containers): a bind-mounted
+    // nsfs file stats as the namespace's own inode.
+    const inode = await netnsInode(pid);
+    // Absent is the usual answer: nothing registered under the name yet.
+    const current = await stat(join(this.dir, name)).catch(() => undefined);
+    if (current !== undefined && inode !== null && current.ino === inode) return false;
+    if (current !== undefined) {
+      // Someone else's name (made by hand, or by another agent): left alone.
+      if (!this.owned.has(name)) throw new Error(`${join(this.dir, name)} exists and is not Onggi's`);
+      // Ours, left by a container of the same name that ended while the agent was away.
+      await this.removeName(name, scope);
+    }
+    return true;
   }
 
   /** Removes the container's name (after a registration still in flight). */
@@ -119,7 +182,7 @@ export class NetnsNames {
     if (!this.owned.has(name)) return;
     // Absent: already what we want (removed by hand, or never made).
     if ((await stat(join(this.dir, name)).catch(() => undefined)) !== undefined)
-      await this.runner.run(['ip', 'netns', 'delete', name], scope);
+      await this.activity.run(['ip', 'netns', 'delete', name], scope);
     await this.own(name, false);
   }
 
@@ -146,7 +209,6 @@ export class NetnsNames {
     if (this.owned.has(name) === owned) return;
     if (owned) this.owned.add(name);
     else this.owned.delete(name);
-    // Not fsynced: a power loss also ends every namespace the names could hold.
-    await writeFileAtomic(this.record, JSON.stringify([...this.owned]), { durable: false });
+    await this.saveRecord();
   }
 }

@@ -27,7 +27,7 @@ import type { ActivityLog, ActivityScope } from '../activity/activity-log.js';
 import type { Logger } from '../daemon/logger.js';
 import type { ContainerRecord } from '../runtime/container-record.js';
 import { BridgeDriver } from './bridge-driver.js';
-import { activityRunner, ensureSbinOnPath } from './commands.js';
+import { ensureSbinOnPath } from './commands.js';
 import {
   desiredRules,
   detectFirewall,
@@ -96,6 +96,8 @@ export class NetworkManager {
   private source: ContainerSource | undefined;
   /** Containers whose veths are (being) set up: id → pid. The authority for hosts files and port rules. */
   private readonly active = new Map<string, number>();
+  /** Containers whose start is under way before their process exists, their published ports claimed: id → their rules' sync (prepareStart). */
+  private readonly starting = new Map<string, Promise<void>>();
   private lock: Promise<unknown> = Promise.resolve();
   private syncCurrent: Promise<void> = Promise.resolve();
   private syncPending: Promise<void> | undefined;
@@ -114,7 +116,7 @@ export class NetworkManager {
     this.netnsNames =
       options.netnsPrefix === undefined
         ? undefined
-        : new NetnsNames(activityRunner(options.activity), options.netnsPrefix, join(options.root, 'netns-names.json'), (message, error) =>
+        : new NetnsNames(options.activity, options.netnsPrefix, join(options.root, 'netns-names.json'), (message, error) =>
             this.log.error(message, error),
           );
   }
@@ -424,6 +426,32 @@ export class NetworkManager {
     return attached ? this.hosts.prepare(record.id) : undefined;
   }
 
+  /**
+   * The hook before the container's process is made: a container with published ports claims them
+   * and has their rules made now. The rules need the claimed address, not the process or its veth,
+   * and the packet filter's processes (a read, then a change whose commit waits out an RCU grace
+   * period: 10–20 ms on a loaded machine) then run while the helper makes the container, instead
+   * of after it (beforeStart waits for them).
+   */
+  async prepareStart(record: ContainerRecord): Promise<void> {
+    const known = this.state.containers[record.id];
+    // Nothing to claim (no published port, or `--network none`): no wait on the lock behind other starts.
+    if (known && (known.ports.length === 0 || known.attachments.length === 0)) return;
+    const claimed = await this.exclusive(async () => {
+      const membership = await this.membershipSavedLocked(record);
+      if (membership.ports.length === 0 || membership.attachments.length === 0) return false;
+      // Checked and claimed under the lock: two containers starting at once cannot both get a port.
+      await checkPorts(membership.ports, this.activeMemberships(record.id));
+      this.starting.set(record.id, Promise.resolve());
+      return true;
+    });
+    if (!claimed) return;
+    const rules = this.syncFirewall();
+    // Not dropped: beforeStart awaits it (or afterStop, after a start that failed first, syncs again).
+    rules.catch(() => undefined);
+    this.starting.set(record.id, rules);
+  }
+
   /** The hook between the container's process being created and its command starting: its network. */
   async beforeStart(record: ContainerRecord, pid: number): Promise<void> {
     const scope: ActivityScope = { container: record.name };
@@ -435,14 +463,14 @@ export class NetworkManager {
       this.changed('container.start');
       return;
     }
-    const membership = await this.exclusive(async () => {
-      const isNew = !this.state.containers[record.id];
-      const membership = this.ensureMembershipLocked(record);
-      if (isNew && !derivable(record.spec, membership)) await this.store.save(this.state);
-      // Checked and claimed under the lock: two containers starting at once cannot both get a port.
-      await checkPorts(membership.ports, this.activeMemberships(record.id));
+    const { membership, early } = await this.exclusive(async () => {
+      const membership = await this.membershipSavedLocked(record);
+      // Claimed by prepareStart already, with its rules under way; else checked and claimed under the lock here.
+      const early = this.starting.get(record.id);
+      if (early === undefined) await checkPorts(membership.ports, this.activeMemberships(record.id));
       this.active.set(record.id, pid);
-      return membership;
+      this.starting.delete(record.id);
+      return { membership, early };
     });
     let newNetworks = false;
     let rules: Promise<void> | undefined;
@@ -450,7 +478,8 @@ export class NetworkManager {
       for (const attachment of membership.attachments) newNetworks = (await this.materialize(attachment.networkId)) || newNetworks;
       // The port rules need the claimed addresses, not the veths: the packet filter's processes run
       // while the veths are made. Handled here so a veth failure first leaves no unhandled rejection.
-      if (membership.ports.length > 0 || newNetworks) (rules = this.syncFirewall()).catch(() => undefined);
+      // A new bridge's rules are made here; a port's, here only when prepareStart did not start them.
+      if (newNetworks || (early === undefined && membership.ports.length > 0)) (rules = this.syncFirewall()).catch(() => undefined);
       // lo is already up: the init helper raised it when it made the namespace (no spawn per start).
       for (const [index, attachment] of membership.attachments.entries()) {
         const network = this.networkById(attachment.networkId);
@@ -464,12 +493,13 @@ export class NetworkManager {
         this.view,
         sharingWith(this.view, record.id).filter((id) => id !== record.id),
       );
+      await early;
       await rules;
     } catch (error) {
       this.active.delete(record.id);
       await this.driver.teardownVeths(membership.attachments, scope);
       // Its published ports may have got their rules before a veth step failed: not for a container that does not run.
-      if (rules && membership.ports.length > 0)
+      if ((rules || early) && membership.ports.length > 0)
         await this.syncFirewall().catch((undo: unknown) =>
           this.log.error(`container ${record.name}: port rules not removed after a failed start`, undo),
         );
@@ -482,20 +512,26 @@ export class NetworkManager {
   /** The hook when a container ended or is removed: its veths and port rules go; on removal, its addresses are freed. */
   async afterStop(record: ContainerRecord): Promise<void> {
     const wasActive = this.active.delete(record.id);
+    // A start that failed before its process was made (or before beforeStart) may hold a port claim and its rules.
+    const wasStarting = this.starting.delete(record.id);
     const membership = this.state.containers[record.id];
     const scope: ActivityScope = { container: record.name };
+    // Its port rules go while the rest is taken down (the packet filter's processes take as long as the rest together).
+    const rules = membership && (wasActive || wasStarting) && membership.ports.length > 0 ? this.dropPortRules(record.id) : undefined;
+    // Not dropped: awaited below, once the rest is done, so a failure still fails the stop's network teardown.
+    rules?.catch(() => undefined);
     await this.netnsNames?.unregister(record.id, record.name);
     // Before reconcile the kernel is reaped by name anyway; a link read per stopped container at start-up would be waste.
     if (membership && this.reconciled) {
-      if (wasActive || record.phase === 'removing') await this.driver.teardownVeths(membership.attachments, scope);
-      if (wasActive) {
+      // Ended (it ran, and its name is gone): its netns takes its veths with it.
+      if (wasActive || record.phase === 'removing') await this.driver.teardownVeths(membership.attachments, scope, { ending: wasActive });
+      if (wasActive)
         await this.hosts.update(
           this.view,
           sharingWith(this.view, record.id).filter((id) => id !== record.id),
         );
-        if (membership.ports.length > 0) await this.syncFirewall();
-      }
     }
+    await rules;
     if (record.phase === 'removing' && membership) {
       await this.exclusive(async () => {
         delete this.state.containers[record.id];
@@ -613,6 +649,28 @@ export class NetworkManager {
     return this.syncPending;
   }
 
+  /**
+   * Takes an ended container's port rules out of the packet filter: deleted as they were added,
+   * with no read of the filter first (a read is a process, and the delete's commit waits out an
+   * RCU grace period already). Queued behind the sync under way; with one pending, that one does
+   * it. A rule that is not there as recorded (the filter changed behind our back) makes it a full
+   * sync, which reads the filter and brings it to the records.
+   */
+  private dropPortRules(containerId: string): Promise<void> {
+    if (!this.reconciled) return Promise.resolve(); // as syncFirewall: reconcile syncs once, with every running container known
+    const remove = this.firewall.remove?.bind(this.firewall);
+    const ports = this.portInputs(containerId);
+    if (this.syncPending || !remove || ports.length === 0) return this.syncFirewall();
+    const run = this.syncCurrent
+      // The previous run's failure went to its own callers; this one starts afresh either way.
+      .catch(() => undefined)
+      .then(() => remove(desiredRules([], ports)))
+      // Not dropped: the failed delete is in the activity log, and the full sync that follows answers for the filter.
+      .catch(() => this.applyFirewall());
+    this.syncCurrent = run;
+    return run;
+  }
+
   private async applyFirewall(): Promise<void> {
     const { networks, ports } = this.firewallInputs();
     // Never made a rule: the packet filter is not ours to clean (ONGGI_DEFAULT_NETWORK=none and no network yet).
@@ -623,17 +681,26 @@ export class NetworkManager {
   /** What the packet filter rules are made from: the bridges that exist and the published ports of running containers. */
   private firewallInputs(): { networks: FirewallNetwork[]; ports: FirewallPort[] } {
     const networks = this.state.networks.filter((n) => n.materialized).map((n) => ({ name: n.name, bridge: n.bridge, subnet: n.subnet }));
-    const ports: FirewallPort[] = [];
-    for (const id of this.active.keys()) {
-      const membership = this.state.containers[id];
-      const first = membership?.attachments.find((a) => a.phase === 'ready');
-      if (!membership || !first) continue;
-      for (const p of membership.ports) ports.push({ owner: membership.name, ...p, ip: first.ip });
-    }
-    return { networks, ports };
+    return { networks, ports: [...this.claimants()].flatMap((id) => this.portInputs(id)) };
+  }
+
+  /** A container's published ports as the packet filter rules are made from them (to its first network's address). */
+  private portInputs(id: string): FirewallPort[] {
+    const membership = this.state.containers[id];
+    const first = membership?.attachments.find((a) => a.phase === 'ready');
+    if (!membership || !first) return [];
+    return membership.ports.map((p) => ({ owner: membership.name, ...p, ip: first.ip }));
   }
 
   // ---- records -------------------------------------------------------------------------------
+
+  /** ensureMembershipLocked, saving a new one unless its spec alone gives it back (call under the lock). */
+  private async membershipSavedLocked(record: ContainerRecord): Promise<ContainerNetworks> {
+    const isNew = !this.state.containers[record.id];
+    const membership = this.ensureMembershipLocked(record);
+    if (isNew && !derivable(record.spec, membership)) await this.store.save(this.state);
+    return membership;
+  }
 
   /** A container's networks, created from its spec the first time (call under the lock). */
   private ensureMembershipLocked(record: ContainerRecord): ContainerNetworks {
@@ -661,7 +728,12 @@ export class NetworkManager {
 
   /** The networks of running containers other than `self`: whose published ports a new one must not take. */
   private activeMemberships(self: string | undefined): ContainerNetworks[] {
-    return [...this.active.keys()].flatMap((id) => (id === self ? [] : (this.state.containers[id] ?? [])));
+    return [...this.claimants()].flatMap((id) => (id === self ? [] : (this.state.containers[id] ?? [])));
+  }
+
+  /** The containers whose published ports are theirs now: running, or starting with their ports claimed. */
+  private claimants(): Set<string> {
+    return new Set([...this.active.keys(), ...this.starting.keys()]);
   }
 
   private usedAddresses(network: NetworkRecord): Set<string> {

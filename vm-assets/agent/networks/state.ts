@@ -4,7 +4,7 @@
 // daemon killed at any instant restarts with a consistent picture to reconcile the kernel against.
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { writeFileAtomic } from '../state/atomic-write.js';
 
 export const NetworkRecord = z.object({

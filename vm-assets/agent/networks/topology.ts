@@ -7,7 +7,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Topology, TopologyLink, TopologyNamespace } from '../../../shared/networks.js';
 import { errorMessage } from '../../../shared/errors.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readCommand } from './commands.js';
 import { linkKind, netnsInode, readLinkCounters, readNetns, type IpLink, type NetnsView } from './kernel.js';
 import type { NetnsViewCache } from './netns-cache.js';

@@ -257,21 +257,52 @@ export async function readLog(
   }
 }
 
+/** A file's inode number, or -1 when it is not there (renamed away this instant). */
+function inodeOf(file: string): Promise<number> {
+  return stat(file).then(
+    (s) => s.ino,
+    () => -1,
+  );
+}
+
+function inodeOfSync(file: string): number {
+  try {
+    return statSync(file).ino;
+  } catch {
+    return -1;
+  }
+}
+
+/**
+ * The log's files, oldest first, with their inodes, as they were at one instant: a rotation renames
+ * every file, so names stat'ed one by one while it runs can put the current file's successor before
+ * it, or miss it — and a follower then read a file twice or skipped one (seen under a follower
+ * that lagged behind 64 KiB files). A rotation always replaces the current file, so the same inode
+ * at `path` before and after the stats means none ran in between. Undefined when rotations never
+ * paused in 20 tries.
+ */
+function steadyInodesSync(path: string): { files: string[]; inodes: number[] } | undefined {
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    const before = inodeOfSync(path);
+    const files = listFilesSync(path);
+    const inodes = files.map(inodeOfSync);
+    if (inodeOfSync(path) === before) return { files, inodes };
+  }
+  return undefined;
+}
+
 /**
  * The file written after the one with inode `ino`, opened; `found` says whether `ino` is still
  * among the files. When it is not (dropped by rotation), the oldest file left.
  */
 async function successor(path: string, ino: number): Promise<{ next: Cursor | undefined; found: boolean }> {
   for (let attempt = 0; attempt < 20; attempt += 1) {
+    const before = await inodeOf(path);
     const files = await listFiles(path);
-    const inodes = await Promise.all(
-      files.map((file) =>
-        stat(file).then(
-          (s) => s.ino,
-          () => -1,
-        ),
-      ),
-    );
+    const inodes = await Promise.all(files.map(inodeOf));
+    // A rotation between the names' stats gives an order that never was on disk (the file after
+    // ours skipped, or an older one taken for newer): read them again (see steadyInodes).
+    if ((await inodeOf(path)) !== before) continue;
     const at = inodes.indexOf(ino);
     const file = files[at + 1];
     if (file === undefined) return { next: undefined, found: at >= 0 };
@@ -309,27 +340,29 @@ export async function followLog(
    * callback: a file must be held before the writer can rotate it away).
    */
   const pin = (): void => {
-    const files = listFilesSync(path);
-    const inodes = files.map((file) => {
-      try {
-        return statSync(file).ino;
-      } catch {
-        return -1;
-      }
-    });
+    const listed = steadyInodesSync(path);
+    if (!listed) return; // rotating without pause: the rename events to come look again
+    const { files, inodes } = listed;
     const after = current ? inodes.indexOf(current.ino) : -1;
+    // Pinned in the order written, so a file that cannot be held now stops the walk: pinning a newer
+    // one before it would have it read after that newer one (lines out of order, then read twice).
+    // The rotation that moved it sends more events, and the next walk takes it from where it is.
     for (let i = after + 1; i < files.length; i += 1) {
       const ino = inodes[i];
       const file = files[i];
-      if (ino === undefined || file === undefined || ino < 0 || pinned.some((known) => known.ino === ino)) continue;
+      if (ino === undefined || file === undefined || ino < 0) return;
+      if (pinned.some((known) => known.ino === ino)) continue;
       let fd: number;
       try {
         fd = openSync(file, 'r');
       } catch {
-        continue; // renamed since the listing: the next event looks again
+        return; // renamed since the listing
       }
       if (fstatSync(fd).ino === ino) pinned.push({ handle: fromFd(fd), ino, position: 0 });
-      else close(fd, () => undefined);
+      else {
+        close(fd, () => undefined);
+        return;
+      }
     }
   };
   const watcher = watch(dirname(path), (event) => {

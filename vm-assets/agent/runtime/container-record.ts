@@ -3,7 +3,7 @@
 import { unlinkSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ContainerSpec, ContainerState, DEFAULT_LOG_OPTIONS, RestartPolicy } from '../../../shared/containers.js';
 import { errorMessage } from '../../../shared/errors.js';
 import { HealthConfig, HealthState } from '../../../shared/health.js';

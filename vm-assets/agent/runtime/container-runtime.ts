@@ -30,7 +30,7 @@ import { CONTAINER_RECORD_VERSION, ContainerRecords, type ContainerPaths, type C
 import { generateName } from './names.js';
 import { endProcesses, supervisorsUnder } from './leftover-processes.js';
 import { isSameProcess, namespaceInodes, processStartTime } from './proc.js';
-import { mountArgv, mountRootfs, prepareRootfs, unmountRootfs } from './rootfs.js';
+import { makeContainerDirs, mountArgv, mountRootfs, prepareRootfs, unmountRootfs } from './rootfs.js';
 import { initArgs } from './helper-protocol.js';
 import type { SecurityPolicy } from './security-policy.js';
 import { checkPrivileges, containerDevices, containerPolicy, containerSeccomp, helperPrivilegeOptions } from './privileges.js';
@@ -73,6 +73,8 @@ export interface RuntimeOptions {
     exitCode: number | null;
     changed?: true;
   }) => void;
+  /** Runs before the container's process is made: what needs its plan, not its process (its published ports' claim and rules). */
+  prepareStart?: (record: ContainerRecord) => Promise<void>;
   /** Runs between the container's process being created and its command starting (network set-up). */
   beforeStart?: (record: ContainerRecord, pid: number, rootfs: string) => Promise<void>;
   /** Undoes beforeStart's work when the container ends or is removed. */
@@ -172,7 +174,7 @@ export class ContainerRuntime {
       rootfs: { lowerdirs: [...record.layerDirs].reverse(), upperdir: paths.upper, workdir: paths.work, merged: paths.merged },
       logPath: paths.log,
       hostname: record.hostname,
-      mounts: mountPoints(record.mounts, this.options.volumes),
+      mounts: mountPoints(record.mounts, this.options.volumes, record.spec.labels),
       security: record.state === 'running' && record.pid !== null ? (readProcessSecurity(record.pid) ?? null) : null,
       ...(record.userns ? { userns: record.userns } : {}),
       seccomp: containerSeccomp(record.spec, containerPolicy(record.spec, this.options.policy).caps).summary,
@@ -371,6 +373,9 @@ export class ContainerRuntime {
         }
         record.phase = 'ready';
         await this.store.save(record);
+        // The container's own directories now, as Docker makes its RW layer at create: a start
+        // (100 at once in bench case 3) then only finds them (start still makes any that are missing).
+        makeContainerDirs(this.store.paths(id));
       } catch (error) {
         await this.purge(record);
         await undoMounts(madeMounts, this.mountContext());
@@ -457,7 +462,13 @@ export class ContainerRuntime {
     record.startPending = true;
     await this.store.save(record, { durable: false });
     try {
-      if ((await this.options.cgroups.list()).includes(record.id)) await this.options.cgroups.remove(record.id, scope);
+      // First, so its work overlaps the container's making; a refusal (a port taken) fails the start as one from beforeStart does.
+      await this.options.prepareStart?.(record).catch((error: unknown) => {
+        throw new StartError(errorMessage(error));
+      });
+      // A leftover of an earlier run goes first. remove() checks this container's directories only:
+      // listing every container's cgroup made each of 100 concurrent starts O(containers).
+      await this.options.cgroups.remove(record.id, scope);
       // --device and --privileged: read from the machine at each start, as the devices may have changed.
       const devices = containerDevices(record.spec);
       const policy = containerPolicy(record.spec, this.options.policy);

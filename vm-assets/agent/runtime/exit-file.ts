@@ -1,6 +1,6 @@
 // The exit file the init helper's supervisor writes (atomically) when a container ends.
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const ExitFile = z.object({
   exitCode: z.number().int(),

@@ -4,9 +4,10 @@
 // host paths, named and anonymous volumes), and what was made is undone if the create fails later.
 import { mkdir, realpath, rmdir } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { OnggiError } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
+import { desktopPathOf } from '../../../shared/shares.js';
 import { FORBIDDEN_TARGETS, type MountPoint, type MountSpec } from '../../../shared/volumes.js';
 import type { VolumeStore } from '../volumes/store.js';
 import type { HelperMount } from './helper-protocol.js';
@@ -163,16 +164,24 @@ export async function undoMounts(made: MadeMounts, ctx: MountContext): Promise<v
   }
 }
 
-/** The mounts as inspect shows them: volumes with their data directory. */
-export function mountPoints(mounts: readonly ResolvedMount[], volumes: VolumeStore | undefined): MountPoint[] {
-  return mounts.map((mount) => ({
-    type: mount.type,
-    ...(mount.type === 'volume' && mount.source ? { name: mount.source } : {}),
-    ...(mount.type === 'bind' && mount.source ? { source: mount.source } : {}),
-    ...(mount.type === 'volume' && mount.source && volumes ? { source: volumes.dataDir(mount.source) } : {}),
-    target: mount.target,
-    readonly: mount.readonly,
-  }));
+/** The mounts as inspect shows them: volumes with their data directory, binds of desktop folders with the desktop's path. */
+export function mountPoints(
+  mounts: readonly ResolvedMount[],
+  volumes: VolumeStore | undefined,
+  labels?: Readonly<Record<string, string>>,
+): MountPoint[] {
+  return mounts.map((mount) => {
+    const desktopPath = mount.type === 'bind' ? desktopPathOf(labels, mount) : undefined;
+    return {
+      type: mount.type,
+      ...(mount.type === 'volume' && mount.source ? { name: mount.source } : {}),
+      ...(mount.type === 'bind' && mount.source ? { source: mount.source } : {}),
+      ...(desktopPath !== undefined ? { desktopPath } : {}),
+      ...(mount.type === 'volume' && mount.source && volumes ? { source: volumes.dataDir(mount.source) } : {}),
+      target: mount.target,
+      readonly: mount.readonly,
+    };
+  });
 }
 
 /** The helper's mounts: a volume is a bind of its data directory, filled from the image while empty (Docker's copy-up). */

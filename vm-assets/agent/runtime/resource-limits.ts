@@ -2,7 +2,7 @@
 // once, at create, on the machine that has the device), and options this machine's cgroups cannot
 // honour are refused before anything is made, naming the option.
 import { statSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ContainerSpec } from '../../../shared/containers.js';
 import { OnggiError } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';

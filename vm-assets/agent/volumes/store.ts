@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { errorMessage } from '../../../shared/errors.js';
 import { VolumeName } from '../../../shared/volumes.js';
 import { writeFileAtomic } from '../state/atomic-write.js';

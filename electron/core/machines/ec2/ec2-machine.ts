@@ -8,6 +8,7 @@ import { OnggiError, errorMessage } from '../../../../shared/errors.js';
 import type { MachineState, MachineSummary } from '../../../../shared/host-api.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
 import type { DeployProgress, DeployReport, Ec2MachineDefinition, Ec2MachineView, PortForwardState } from '../../../../shared/machines.js';
+import type { SharedFolder } from '../../../../shared/shares.js';
 import type { AgentLink } from '../../agent/agent-link.js';
 import type { RuntimeStager } from '../../deploy/runtime-staging.js';
 import { currentFacts, type PlatformFacts } from '../../platform/platform.js';
@@ -92,6 +93,16 @@ export class Ec2Machine extends SshBackedMachine implements Machine {
     return this.definitionNow;
   }
 
+  sharedFolders(): SharedFolder[] {
+    return this.definitionNow.shares;
+  }
+
+  protected async storeShares(shares: SharedFolder[]): Promise<void> {
+    const definition = { ...this.definitionNow, shares };
+    await this.options.onDefinition(definition);
+    this.definitionNow = definition;
+  }
+
   /** The SSH machine the instance is driven as, while attached. */
   get sshMachine(): SshMachine | undefined {
     return this.ssh?.machine;
@@ -164,19 +175,13 @@ export class Ec2Machine extends SshBackedMachine implements Machine {
 
   /** StartInstances, then waits until it runs; the next use connects to its new address. */
   start(): Promise<{ state: string }> {
-    return this.serial(async () => {
-      this.setState('starting');
-      try {
-        await this.detach();
-        this.progress(`starting ${this.definitionNow.instanceId}`);
-        await (await ec2Sdk()).startInstance(await this.clients(), this.definitionNow.instanceId);
-        this.instance = await (await ec2Sdk()).describeInstance(await this.clients(), this.definitionNow.instanceId);
-        this.setState('stopped');
-        return { state: this.instance.state };
-      } catch (error) {
-        this.setState('error', errorMessage(error));
-        throw error;
-      }
+    return this.starting(async () => {
+      await this.detach();
+      this.progress(`starting ${this.definitionNow.instanceId}`);
+      await (await ec2Sdk()).startInstance(await this.clients(), this.definitionNow.instanceId);
+      this.instance = await (await ec2Sdk()).describeInstance(await this.clients(), this.definitionNow.instanceId);
+      this.setState('stopped');
+      return { state: this.instance.state };
     });
   }
 
@@ -293,8 +298,7 @@ export class Ec2Machine extends SshBackedMachine implements Machine {
             user: this.definitionNow.user,
             identityFile: this.definitionNow.identityFile,
             agent: false,
-            // Sharing desktop folders is offered on SSH machines so far (host-core's `sharing`).
-            shares: [],
+            shares: this.definitionNow.shares,
             proxyJump: [],
             // EC2 instances keep time themselves (Amazon Time Sync): only shown.
             clock: 'report',
@@ -334,7 +338,7 @@ export class Ec2Machine extends SshBackedMachine implements Machine {
     this.options.onProgress?.(step);
   }
 
-  private setState(state: MachineState, error?: string): void {
+  protected setState(state: MachineState, error?: string): void {
     this.state = state;
     this.onState(this.name, state, error);
   }

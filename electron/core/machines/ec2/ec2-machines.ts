@@ -7,9 +7,9 @@ import { ErrorCode } from '../../../../shared/jsonrpc.js';
 import { Ec2MachineDefinition, MachineAddEc2Params, type DeployProgress, type PortForwardState } from '../../../../shared/machines.js';
 import type { RuntimeStager } from '../../deploy/runtime-staging.js';
 import { currentFacts, desktopPath, expandHome, type PlatformFacts } from '../../platform/platform.js';
-import { MachineStore } from '../machine-store.js';
 import type { AgentEventListener, StateListener } from '../machine.js';
 import type { MachineRegistry } from '../registry.js';
+import { StoredMachines } from '../stored-machines.js';
 import type { MachinePrompts } from '../ssh/prompts.js';
 import type { AwsClients, AwsTarget } from './aws-clients.js';
 import { ec2Sdk } from './aws-sdk.js';
@@ -38,29 +38,21 @@ export interface Ec2MachinesOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export class Ec2Machines {
-  readonly store: MachineStore;
-  readonly loadError: OnggiError | undefined;
-  private readonly machines = new Map<string, Ec2Machine>();
+export class Ec2Machines extends StoredMachines<'ec2', Ec2Machine> {
   private readonly facts: PlatformFacts;
 
   constructor(private readonly options: Ec2MachinesOptions) {
-    this.facts = options.facts ?? currentFacts();
-    this.store = new MachineStore(options.dataDir, this.facts);
-    const { machines, error } = this.store.loadSyncOrError();
-    for (const definition of machines) if (definition.provider === 'ec2') this.register(definition);
-    this.loadError = error;
-  }
-
-  get(name: string): Ec2Machine | undefined {
-    return this.machines.get(name);
+    const facts = options.facts ?? currentFacts();
+    super(options.dataDir, facts, options.registry);
+    this.facts = facts;
+    this.loadStored('ec2', (definition) => this.make(definition));
   }
 
   /** Adopts or launches the instance, then stores the machine; nothing is stored when AWS refused. */
   async add(input: unknown): Promise<Ec2Machine> {
-    if (this.loadError) throw this.loadError;
+    this.writable();
     const params = parseOrThrow(MachineAddEc2Params, input, 'params');
-    this.options.registry.checkNewName(params.name);
+    this.registry.checkNewName(params.name);
     const { identityFile, publicKey } = await this.userKey(params.identityFile);
     const sdk = await ec2Sdk();
     const clients = (this.options.clients ?? sdk.awsClients)({ region: params.region, profile: params.profile });
@@ -121,21 +113,18 @@ export class Ec2Machines {
       });
     }
     await this.store.add(definition);
-    const machine = this.register(definition);
+    const machine = this.keep(this.make(definition));
     await machine.refresh();
     return machine;
   }
 
   /** Terminates what Onggi launched (or, with `terminate`, an adopted instance too), then forgets the machine. */
   async remove(name: string, terminate: boolean | undefined): Promise<void> {
-    if (this.loadError) throw this.loadError;
-    const machine = this.machines.get(name);
-    if (!machine) throw new OnggiError(ErrorCode.NotFound, 'not_found', `no EC2 machine named "${name}"`, 'params.machine');
+    this.writable();
+    const machine = this.known(name, 'EC2 machine');
     await machine.destroy({ terminate });
     await machine.close();
-    await this.store.remove(name);
-    this.machines.delete(name);
-    this.options.registry.remove(name);
+    await this.forget(name);
     await rm(ec2MachineDir(this.options.dataDir, name), { recursive: true, force: true });
   }
 
@@ -167,8 +156,8 @@ export class Ec2Machines {
     );
   }
 
-  private register(definition: Ec2MachineDefinition): Ec2Machine {
-    const machine = new Ec2Machine(
+  private make(definition: Ec2MachineDefinition): Ec2Machine {
+    return new Ec2Machine(
       {
         definition,
         dataDir: this.options.dataDir,
@@ -180,10 +169,7 @@ export class Ec2Machines {
         ...(this.options.clients ? { clients: this.options.clients } : {}),
         ...(this.options.reach ? { reach: this.options.reach } : {}),
         ...(this.options.env ? { env: this.options.env } : {}),
-        onDefinition: async (changed) => {
-          if (!(await this.store.replace(changed)))
-            throw new OnggiError(ErrorCode.NotFound, 'not_found', `no machine named "${changed.name}"`, 'params.machine');
-        },
+        onDefinition: this.storeDefinition,
         onProgress: (step) => this.options.onProgress(definition.name, step),
         ...(this.options.onDeploy ? { onDeploy: this.options.onDeploy } : {}),
         ...(this.options.onPortForward ? { onPortForward: this.options.onPortForward } : {}),
@@ -192,8 +178,5 @@ export class Ec2Machines {
       this.options.onState,
       this.options.onAgentEvent,
     );
-    this.options.registry.add(machine);
-    this.machines.set(definition.name, machine);
-    return machine;
   }
 }

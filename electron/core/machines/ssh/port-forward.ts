@@ -66,7 +66,10 @@ export async function forwardPort(
   const localHost = spec.localHost ?? '127.0.0.1';
   const remoteHost = spec.remoteHost ?? '127.0.0.1';
   const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
+  // Half-open, as `ssh -L` is: a client that ends its request (HTTP/1.0, testcontainers' probe:
+  // `socket.end(request)`) is still waiting for the answer. Its end goes on to the machine as the
+  // channel's EOF; closing here instead dropped every answer not back by then (issue 18).
+  const server: Server = createServer({ allowHalfOpen: true }, (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
@@ -81,7 +84,8 @@ export async function forwardPort(
           return;
         }
         channel.on('error', () => socket.destroy());
-        channel.once('close', () => socket.destroy());
+        // what the machine sent is written out before the socket goes (destroy would drop it)
+        channel.once('close', () => socket.end(() => socket.destroy()));
         socket.once('close', () => channel.close());
         socket.pipe(channel).pipe(socket);
         socket.resume();

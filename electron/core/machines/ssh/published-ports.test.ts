@@ -10,13 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startSshd, type Sshd } from '../../../../build/testing/sshd.js';
+import { connectToSshd } from '../../../../build/testing/sshd-connection.js';
 import type { ContainerSummary } from '../../../../shared/containers.js';
 import type { PortForwardState } from '../../../../shared/machines.js';
 import type { AgentLink } from '../../agent/agent-link.js';
-import { KnownHosts } from './known-hosts.js';
 import { forwardPort } from './port-forward.js';
 import { PublishedPorts } from './published-ports.js';
-import { connectSsh, type SshConnection } from './ssh-connection.js';
+import { type SshConnection } from './ssh-connection.js';
 import { uploadFile } from './upload.js';
 
 let sshd: Sshd;
@@ -30,14 +30,7 @@ let busyPort: number;
 beforeAll(async () => {
   sshd = await startSshd();
   dir = await mkdtemp(join(tmpdir(), 'onggi-ports-'));
-  connection = await connectSsh({
-    target: { host: '127.0.0.1', port: sshd.port, user: 'root', identityFiles: [sshd.userKeyPath], identityFilesRequired: true },
-    knownHosts: new KnownHosts({ own: join(dir, 'known_hosts'), readOnly: [] }),
-    hostKeyPolicy: 'accept-new',
-    askHostKey: () => Promise.resolve(false),
-    askPassphrase: () => Promise.resolve(undefined),
-    passphraseCache: new Map(),
-  });
+  connection = await connectToSshd(sshd, join(dir, 'known_hosts'));
   webPort = await freePort();
   web = createHttpServer((request, response) => response.end(`hello from the machine: ${request.url}`));
   await new Promise<void>((resolve) => web.listen(webPort, '127.0.0.2', resolve));

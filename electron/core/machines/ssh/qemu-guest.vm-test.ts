@@ -3,23 +3,32 @@
 // It is added as an ssh machine through the CLI, deployed to (systemd is PID 1 there, so the
 // agent runs as a unit), and runs a container with cpu, memory and pids limits: the guest's
 // /sys/fs/cgroup is pure cgroup2, so this is where the runtime's v2 path is proved for real.
+// A desktop folder is shared with it (reverse SSHFS over its SSH link) and used by a container there.
 // QEMU is killed by its pid at the end, even when a test failed.
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { stageRuntime } from '../../../../build/runtime.mjs';
 import { AGENT_DIR, CLI } from '../../../../build/testing/isolated-agent.js';
 import { freePort } from '../../../../build/testing/sshd.js';
+import { sshMachine } from '../../../../build/testing/host-machines.js';
 import { bootVm, type QemuVm } from '../../../../build/testing/qemu-vm.js';
+import { makeShareDesktop } from '../../../../build/testing/share-desktop.js';
 import { vmImage, type VmImage } from '../../../../build/testing/vm-image.js';
 import type { ContainerDetail } from '../../../../shared/containers.js';
 import type { MachineInfo, MachineSummary } from '../../../../shared/host-api.js';
+import type { ShareResolution } from '../../../../shared/shares.js';
 import type { SystemInfo } from '../../../../shared/system-info.js';
 import type { TerminalSession } from '../../../../shared/terminals.js';
 import { followLogs } from '../../../cli/log-follow.js';
-import { asHostApi, createHostCore } from '../../host-core.js';
+import { asHostApi, createHostCore, type HostCore } from '../../host-core.js';
+import { shareSocket } from '../../shares/share-mount.js';
+import type { Terminal } from '../machine.js';
+import { KnownHosts } from './known-hosts.js';
+import { shellCommand } from './quote.js';
+import { connectSsh } from './ssh-connection.js';
 
 const BUNDLES_DIR = join(AGENT_DIR, '..', 'bundles');
 let image: VmImage;
@@ -324,4 +333,153 @@ describe('a Debian VM under QEMU TCG as an ssh machine', () => {
       await core.close();
     }
   }, 300_000);
+
+  it('shares a desktop folder: read and written by a container, inotify in the container, links out and read-only refused, back after the link is cut', async () => {
+    const started = Date.now();
+    const desktop = join(root, 'desktop');
+    await makeShareDesktop(desktop);
+    // The shares are served by a long-lived host core (a one-shot CLI's SFTP server ends with it).
+    const core = createHostCore({
+      dataDir: join(root, 'data'),
+      agentDir: AGENT_DIR,
+      nodeRuntime: { command: process.execPath },
+      ssh: { agentSocket: '', userKnownHosts: [], config: { home: join(root, 'home') } },
+    });
+    const call = <T>(method: string, params: unknown): Promise<T> => core.call(method, params) as Promise<T>;
+    // The test's own SSH connection to the guest: it looks and cuts while the host core's is down.
+    const observer = await connectSsh({
+      target: { host: '127.0.0.1', port: vm?.sshPort ?? 0, user: 'root', identityFiles: [image.keyPath], identityFilesRequired: true },
+      knownHosts: new KnownHosts({ own: join(root, 'observer_known_hosts'), readOnly: [] }),
+      hostKeyPolicy: 'accept-new',
+      askHostKey: () => Promise.resolve(false),
+      askPassphrase: () => Promise.resolve(undefined),
+      passphraseCache: new Map(),
+    });
+    try {
+      await call('machines.share', { machine: 'vm', path: join(desktop, 'app') });
+      await call('machines.share', { machine: 'vm', path: join(desktop, 'docs'), readOnly: true });
+      expect(onggi('machine', 'shares', 'vm').stdout).toBe(`${join(desktop, 'app')}\n${join(desktop, 'docs')} (read-only)\n`);
+      const app = await call<ShareResolution>('machines.resolveShare', { machine: 'vm', path: join(desktop, 'app', 'src') });
+      const docs = await call<ShareResolution>('machines.resolveShare', { machine: 'vm', path: join(desktop, 'docs') });
+      expect(app.machinePath).toMatch(/^\/run\/onggi\/shares\/[0-9a-f]{16}\/src$/);
+      figures.shareMountMs = Date.now() - started;
+
+      // One container holds the binds for every case (a container start is seconds under TCG). The
+      // guest's /usr is bound read-only too: it brings inotifywait, run by its loader from there
+      // (the loader's real file: /usr/lib64's link to it is absolute, into the /lib busybox lacks).
+      const { id } = await call<{ id: string }>('containers.create', {
+        machine: 'vm',
+        image: 'busybox:vm',
+        command: ['sleep', '600'],
+        networks: ['none'],
+        mounts: [
+          { type: 'bind', source: app.machinePath, target: '/app' },
+          { type: 'bind', source: docs.machinePath, target: '/docs', readonly: true },
+          { type: 'bind', source: '/usr', target: '/usr', readonly: true },
+        ],
+      });
+      await call('containers.start', { machine: 'vm', container: id });
+      const inContainer = (script: string) => collect(core, id, ['sh', '-c', script]);
+
+      await writeFile(join(desktop, 'app', 'src', 'edited.txt'), 'written on the desktop\n');
+      expect(await inContainer('cat /app/hello.txt /app/edited.txt; echo made > /app/from-container')).toEqual({
+        code: 0,
+        stdout: 'hello from the desktop\nwritten on the desktop\n',
+      });
+      expect(await readFile(join(desktop, 'app', 'src', 'from-container'), 'utf8')).toBe('made\n');
+
+      // A link out of the shared folder is refused by the desktop side.
+      const escape = await inContainer('cat /app/escape; echo "exit=$?"');
+      expect(escape.stdout).not.toContain('outside every share');
+      expect(escape.stdout).toContain('exit=1');
+
+      // A read-only share refuses writes (the share itself, not only the container's bind: the
+      // machine's own root writes through the mount are refused too).
+      const readOnly = await inContainer('cat /docs/readme; echo x > /docs/readme; echo "exit=$?"; echo y > /docs/new; echo "exit=$?"');
+      expect(readOnly.stdout).toBe('read only\nexit=1\nexit=1\n');
+      const machineWrite = await observer.exec(shellCommand(['sh', '-c', 'echo z > "$1/new"; echo "exit=$?"', 'sh', docs.machinePath]));
+      expect(machineWrite.stdout).toMatch(/^exit=[1-9]\d*\n$/); // the shell's status for a failed redirection
+      expect(await readFile(join(desktop, 'docs', 'readme'), 'utf8')).toBe('read only\n');
+      await expect(readFile(join(desktop, 'docs', 'new'), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+
+      // inotifywait inside the container sees a desktop edit within 1 s (as its output reaches here).
+      const watcher = await core.openTerminal('vm', {
+        container: id,
+        command: [
+          '/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2',
+          '/usr/bin/inotifywait',
+          '-m',
+          '-e',
+          'attrib,modify,create',
+          '--format',
+          '%e %f',
+          '/app',
+        ],
+        tty: false,
+      });
+      let watched = '';
+      let watchErrors = '';
+      watcher.stream.on('data', (chunk: Buffer) => (watched += chunk.toString()));
+      watcher.stderr?.on('data', (chunk: Buffer) => (watchErrors += chunk.toString()));
+      await expect.poll(() => watchErrors, { timeout: 30_000, interval: 20 }).toContain('Watches established');
+      const edited = performance.now();
+      await writeFile(join(desktop, 'app', 'src', 'hello.txt'), 'edited on the desktop\n');
+      await expect.poll(() => watched, { timeout: 10_000, interval: 5 }).toContain('hello.txt');
+      figures.shareInotifyMs = Math.round(performance.now() - edited);
+      watcher.close();
+      expect(watched).toMatch(/ATTRIB hello\.txt/);
+      expect(figures.shareInotifyMs).toBeLessThan(1000);
+      expect((await inContainer('cat /app/hello.txt')).stdout).toBe('edited on the desktop\n');
+
+      // The link cut: the sshd process serving the host core's connection is the one listening on
+      // the share's forwarded socket (only that connection asked for it); it is killed by its pid.
+      const mountId = async () =>
+        (
+          await observer.exec(
+            shellCommand([
+              'sh',
+              '-c',
+              'grep " $1 " /proc/self/mountinfo | grep " - fuse.sshfs " | cut -d" " -f1',
+              'sh',
+              app.machinePath.replace(/\/src$/, ''),
+            ]),
+          )
+        ).stdout.trim();
+      const mounted = await mountId();
+      expect(mounted).not.toBe('');
+      const listeners = await observer.exec(shellCommand(['ss', '-xlpn', 'src', shareSocket('/run/onggi', join(desktop, 'app'))]));
+      const pids = [...new Set([...listeners.stdout.matchAll(/"sshd",pid=(\d+)/g)].map((match) => match[1]))];
+      expect(pids).toHaveLength(1);
+      const before = await sshMachine(core, 'vm').sshConnection();
+      const closed = new Promise<void>((resolve) => before.onClose(() => resolve()));
+      expect((await observer.exec(shellCommand(['kill', '-KILL', String(pids[0])]))).code).toBe(0);
+      await closed;
+      const cutAt = performance.now();
+      await writeFile(join(desktop, 'app', 'src', 'after-cut.txt'), 'still live\n');
+      // Meanwhile a read answers (an error, or the file once the host core has redialled): never a hang.
+      const meanwhile = await observer.exec(shellCommand(['cat', `${app.machinePath}/after-cut.txt`]), { timeoutMs: 30_000 });
+      figures.shareReadDuringCutMs = Math.round(performance.now() - cutAt);
+      figures.shareReadDuringCutFailed = meanwhile.code === 0 ? 0 : 1;
+      // The host core redials; the new connection serves the share again (resolveShare waits for that).
+      await call('machines.resolveShare', { machine: 'vm', path: join(desktop, 'app') });
+      expect(await sshMachine(core, 'vm').sshConnection()).not.toBe(before);
+      expect(await inContainer('cat /app/after-cut.txt')).toEqual({ code: 0, stdout: 'still live\n' });
+      figures.shareBackAfterCutMs = Math.round(performance.now() - cutAt);
+      expect(await mountId()).toBe(mounted); // the same mount: the container's bind of it carried on
+      await call('containers.remove', { machine: 'vm', container: id, force: true });
+    } finally {
+      observer.close();
+      await core.close();
+      figures.shareTestMs = Date.now() - started;
+    }
+  }, 600_000);
 });
+
+/** Runs a command in a container on the VM to its end (an exec over the machine's SSH link). */
+async function collect(core: HostCore, container: string, command: string[]): Promise<{ code: number | null; stdout: string }> {
+  const terminal: Terminal = await core.openTerminal('vm', { container, command, tty: false });
+  let stdout = '';
+  terminal.stream.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const { code } = await terminal.exit;
+  return { code, stdout };
+}

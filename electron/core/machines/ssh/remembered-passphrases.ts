@@ -4,7 +4,7 @@
 // Without a vault (CLI, browser mode) nothing is ever stored: passphrases stay in memory.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { OnggiError, errorMessage } from '../../../../shared/errors.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
 import { writeJsonAtomic } from '../../atomic-write.js';

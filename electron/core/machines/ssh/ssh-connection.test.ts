@@ -3,7 +3,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
+import { createConnection, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -333,6 +333,37 @@ describe('channels', () => {
       const conflict = await failure(forwardPort(() => Promise.resolve(connection), { localPort: forward.localPort, remotePort }));
       expect(conflict.kind).toBe('port_in_use');
       expect(conflict.message).toContain(`127.0.0.1:${forward.localPort} is already in use on this computer`);
+    } finally {
+      await forward.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('a forwarded connection whose client closes its write side after the request still gets the whole answer', async () => {
+    // As testcontainers' port probe and HTTP/1.0 clients do (`socket.end(request)`): the server
+    // answers only once it has read the end of the request, so a forward that took the client's
+    // end for a close lost every answer (issue 18: testcontainers over an SSH machine).
+    const connection = await connect();
+    const answer = Buffer.alloc(4 * 1024 * 1024, 'onggi ');
+    const server = createNetServer({ allowHalfOpen: true }, (socket) => {
+      const request: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => request.push(chunk));
+      socket.once('end', () => socket.end(Buffer.concat([Buffer.from(`${Buffer.concat(request).toString()}|`), answer])));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const remotePort = (server.address() as { port: number }).port;
+    const forward = await forwardPort(() => Promise.resolve(connection), { localPort: 0, remotePort });
+    try {
+      const received = await new Promise<Buffer>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        const client = createConnection({ host: '127.0.0.1', port: forward.localPort }, () => client.end('GET / HTTP/1.0\r\n\r\n'));
+        client.on('data', (chunk: Buffer) => chunks.push(chunk));
+        client.once('error', reject);
+        client.once('close', () => resolve(Buffer.concat(chunks)));
+      });
+      expect(received.subarray(0, 19).toString()).toBe('GET / HTTP/1.0\r\n\r\n|');
+      expect(received.length).toBe(19 + answer.length);
+      expect(received.subarray(19).equals(answer)).toBe(true);
     } finally {
       await forward.close();
       await new Promise((resolve) => server.close(resolve));

@@ -59,6 +59,8 @@ export interface SshConnectOptions {
   facts?: Pick<PlatformFacts, 'os' | 'homedir'>;
   /** TCP connect plus SSH handshake plus authentication, not counting time spent waiting for the user. */
   timeoutMs?: number;
+  /** How long a spare connection (see MAX_SPARES) outlives its last session (default 10 s; tests). */
+  spareIdleMs?: number;
 }
 
 export interface ExecResult {
@@ -119,11 +121,33 @@ export function channelExit(channel: ClientChannel): Promise<ChannelExit> {
   return channelExits.get(channel) ?? Promise.resolve({ code: null });
 }
 
+/**
+ * A server allows so many session channels on one connection (OpenSSH's MaxSessions, 10 unless
+ * its admin changed it): terminals, shared folders, the agent link and every command each hold
+ * one, and past the limit OpenSSH refuses the channel ("open failed"). A session refused so is
+ * opened on a spare connection to the same host, made as the first one was (the host key is known
+ * by then, a key's passphrase cached), and closed when its last session ends. A few spares at most:
+ * a server that refuses sessions for another reason gets the error, not a stream of connections.
+ */
+const MAX_SPARES = 4;
+const SPARE_IDLE_MS = 10_000;
+
+/** Something a session channel opened: it says when it is gone. */
+interface SessionHandle {
+  once(event: 'close', listener: () => void): unknown;
+}
+
 export class SshConnection {
   private readonly closeListeners = new Set<(error?: Error) => void>();
   private closedWith: Error | undefined;
   private isClosed = false;
   private sftpSession: Promise<SFTPWrapper> | undefined;
+  /** Connections to the same host for sessions past the server's limit (see MAX_SPARES). */
+  private readonly spares = new Set<SshConnection>();
+  private spareDial: Promise<SshConnection> | undefined;
+  /** Sessions open on this connection while it is a spare: it closes SPARE_IDLE_MS after the last. */
+  private sessionsHeld = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly client: Client,
@@ -131,12 +155,17 @@ export class SshConnection {
     readonly localPort: number,
     readonly label: string,
     private readonly hops: Client[],
+    /** Makes another connection like this one, for sessions past the server's limit. */
+    private readonly dialSpare?: () => Promise<SshConnection>,
+    private readonly spareIdleMs = SPARE_IDLE_MS,
   ) {
     const closed = (error?: Error): void => {
       if (this.isClosed) return;
       this.isClosed = true;
       this.closedWith = error;
       for (const hop of this.hops) hop.end();
+      clearTimeout(this.idleTimer);
+      for (const spare of this.spares) spare.close();
       for (const listener of this.closeListeners) listener(error);
     };
     client.on('error', (error: Error) => closed(error));
@@ -162,6 +191,10 @@ export class SshConnection {
 
   /** An exec channel for a command line (build it with shellCommand). */
   execChannel(command: string, options: ExecOptions = {}): Promise<ClientChannel> {
+    return this.session((connection) => connection.openExec(command, options));
+  }
+
+  private openExec(command: string, options: ExecOptions): Promise<ClientChannel> {
     return new Promise((resolve, reject) => {
       if (this.isClosed) return reject(this.lostError());
       this.client.exec(command, options, (error, channel) => (error ? reject(this.channelError(error)) : resolve(watchExit(channel))));
@@ -206,6 +239,10 @@ export class SshConnection {
 
   /** The login shell, with a PTY unless `false`. */
   shell(pty: PseudoTtyOptions | false, env?: Record<string, string>): Promise<ClientChannel> {
+    return this.session((connection) => connection.openShell(pty, env));
+  }
+
+  private openShell(pty: PseudoTtyOptions | false, env: Record<string, string> | undefined): Promise<ClientChannel> {
     return new Promise((resolve, reject) => {
       if (this.isClosed) return reject(this.lostError());
       this.client.shell(pty, env ? { env } : {}, (error, channel) =>
@@ -216,21 +253,82 @@ export class SshConnection {
 
   /** One SFTP session per connection, opened on first use. */
   sftp(): Promise<SFTPWrapper> {
-    this.sftpSession ??= new Promise<SFTPWrapper>((resolve, reject) => {
-      if (this.isClosed) return reject(this.lostError());
-      this.client.sftp((error, sftp) => {
-        if (error) {
+    this.sftpSession ??= this.session((connection) => connection.openSftp()).then(
+      (sftp) => {
+        sftp.once('close', () => {
           this.sftpSession = undefined;
-          reject(this.channelError(error));
-        } else {
-          sftp.once('close', () => {
-            this.sftpSession = undefined;
-          });
-          resolve(sftp);
-        }
-      });
-    });
+        });
+        return sftp;
+      },
+      (error: unknown) => {
+        this.sftpSession = undefined;
+        throw error;
+      },
+    );
     return this.sftpSession;
+  }
+
+  private openSftp(): Promise<SFTPWrapper> {
+    return new Promise<SFTPWrapper>((resolve, reject) => {
+      if (this.isClosed) return reject(this.lostError());
+      this.client.sftp((error, sftp) => (error ? reject(this.channelError(error)) : resolve(sftp)));
+    });
+  }
+
+  /** Opens a session here, or on a spare connection when the server refuses one more here (see MAX_SPARES). */
+  private async session<T extends SessionHandle>(open: (connection: SshConnection) => Promise<T>): Promise<T> {
+    try {
+      return await open(this);
+    } catch (error) {
+      if (!refusedChannel(error) || !this.dialSpare || this.isClosed) throw error;
+      for (const spare of this.spares) {
+        // Full too, or closing as its last session ended: the next one, or a new one, will do.
+        const opened = await open(spare).catch(() => undefined);
+        if (opened) return spare.hold(opened);
+      }
+      if (this.spares.size >= MAX_SPARES) throw error;
+      const spare = await this.newSpare();
+      try {
+        return spare.hold(await open(spare));
+      } catch (failure) {
+        // A fresh connection refusing its first session: the server refuses them for another reason.
+        if (spare.sessionsHeld === 0) spare.close();
+        throw refusedChannel(failure) ? error : failure;
+      }
+    }
+  }
+
+  private newSpare(): Promise<SshConnection> {
+    this.spareDial ??= (async () => {
+      try {
+        const spare = await (this.dialSpare as () => Promise<SshConnection>)();
+        if (this.isClosed) {
+          spare.close();
+          throw this.lostError();
+        }
+        this.spares.add(spare);
+        spare.onClose(() => this.spares.delete(spare));
+        return spare;
+      } finally {
+        this.spareDial = undefined;
+      }
+    })();
+    return this.spareDial;
+  }
+
+  /**
+   * Counts a session opened on this spare; the spare closes a while after its last session has
+   * (quick commands past the limit, one after another, reuse it instead of each dialling anew).
+   */
+  private hold<T extends SessionHandle>(session: T): T {
+    this.sessionsHeld++;
+    clearTimeout(this.idleTimer);
+    session.once('close', () => {
+      if (--this.sessionsHeld > 0) return;
+      this.idleTimer = setTimeout(() => this.close(), this.spareIdleMs);
+      this.idleTimer.unref();
+    });
+    return session;
   }
 
   /** A TCP connection from the remote machine to host:port (ssh -L, ProxyJump). */
@@ -264,6 +362,11 @@ export class SshConnection {
   }
 }
 
+/** The server refused to open a channel (the connection itself is fine). */
+function refusedChannel(error: unknown): boolean {
+  return error instanceof OnggiError && error.kind === 'ssh_channel';
+}
+
 /** Connects to the target (through its jump hosts), checking host keys and authenticating. */
 export async function connectSsh(options: SshConnectOptions): Promise<SshConnection> {
   const hops: Client[] = [];
@@ -279,7 +382,16 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshConnect
         socket = tcp;
       } else socket = stream;
       const client = await handshake(endpoint, socket, options);
-      if (index === path.length - 1) return new SshConnection(client, firstLocalPort, endpointLabel(options.target), hops);
+      if (index === path.length - 1) {
+        return new SshConnection(
+          client,
+          firstLocalPort,
+          endpointLabel(options.target),
+          hops,
+          () => connectSsh(options),
+          options.spareIdleMs,
+        );
+      }
       hops.push(client);
       const next = path[index + 1];
       if (!next) break;

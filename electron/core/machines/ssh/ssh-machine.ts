@@ -74,6 +74,11 @@ export interface SshMachineOptions {
   passphrases?: PassphraseCache;
   /** The machine's clock was measured or stepped (see clock-watch.ts; the definition's `clock` says which). */
   onClock?: (machine: string, clock: MachineClock) => void;
+  /**
+   * Stores a changed definition (new shares). Absent where another machine owns the stored
+   * definition (a Vagrant VM's or EC2 instance's SSH machine: SshBackedMachine stores it).
+   */
+  onDefinition?: (definition: SshMachineDefinition) => Promise<void>;
 }
 
 export function knownHostsFor(dataDir: string, userKnownHosts: string[] | undefined, facts: PlatformFacts): KnownHosts {
@@ -353,13 +358,19 @@ export class SshMachine implements Machine {
     return RemoteLayout.parse(this.options.definition.remote ?? {}).runDir;
   }
 
+  sharedFolders(): SharedFolder[] {
+    return this.options.definition.shares;
+  }
+
   /**
-   * Takes a new list of shared folders (stored already): serves the added ones on the live
-   * connection; unmounts the removed ones on the machine (lazily: a container using one sees it go).
+   * Takes a new list of shared folders (stored first, see `onDefinition`): serves the added ones on
+   * the live connection; unmounts the removed ones on the machine (lazily: a container using one sees it go).
    */
   async setShares(shares: SharedFolder[]): Promise<void> {
     const before = this.options.definition.shares;
-    this.options.definition = { ...this.options.definition, shares };
+    const definition = { ...this.options.definition, shares };
+    await this.options.onDefinition?.(definition);
+    this.options.definition = definition;
     const connection = this.connection;
     if (!connection || connection.closed) return;
     await this.shares.serve(connection, this.runDir(), shares);

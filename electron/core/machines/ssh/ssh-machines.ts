@@ -19,10 +19,9 @@ import {
   type SshMachineDefinitionInput,
   type SshMachineView,
 } from '../../../../shared/machines.js';
-import type { SharedFolder } from '../../../../shared/shares.js';
-import { MachineStore } from '../machine-store.js';
 import type { AgentEventListener, StateListener } from '../machine.js';
 import type { MachineRegistry } from '../registry.js';
+import { StoredMachines } from '../stored-machines.js';
 import type { PassphraseCache } from './keys.js';
 import { accountName, currentFacts, expandHome, sshAgentCandidates, type PlatformFacts } from '../../platform/platform.js';
 import { PromptBroker, type MachinePrompts, type PromptEvent } from './prompts.js';
@@ -64,14 +63,10 @@ export interface AddedMachine {
   definition: SshMachineDefinition;
 }
 
-export class SshMachines {
-  readonly store: MachineStore;
-  /** Why the stored machines could not be loaded (the file is left as it is). */
-  readonly loadError: OnggiError | undefined;
+export class SshMachines extends StoredMachines<'ssh', SshMachine> {
   private readonly listeners = new Set<(event: RemoteMachineEvent) => void>();
   private readonly broker: PromptBroker;
   private readonly prompts: MachinePrompts;
-  private readonly machines = new Map<string, SshMachine>();
   /** Passphrases the user opted to keep in the OS keychain. */
   readonly remembered: RememberedPassphrases;
   /** Open key-passphrase questions (by request id), and what the last answer for a machine's key asked. */
@@ -81,8 +76,9 @@ export class SshMachines {
   private readonly facts: PlatformFacts;
 
   constructor(private readonly options: SshMachinesOptions) {
-    this.facts = options.facts ?? currentFacts();
-    this.store = new MachineStore(options.dataDir, this.facts);
+    const facts = options.facts ?? currentFacts();
+    super(options.dataDir, facts, options.registry);
+    this.facts = facts;
     this.remembered = new RememberedPassphrases(options.dataDir, options.secretVault, this.facts);
     this.broker = new PromptBroker((event) => {
       if (event.type === 'machine.secretPrompt' && event.kind === 'key-passphrase') {
@@ -91,9 +87,7 @@ export class SshMachines {
       this.emit(event);
     });
     this.prompts = options.prompts ?? this.broker;
-    const { machines, error } = this.store.loadSyncOrError();
-    for (const definition of machines) if (definition.provider === 'ssh') this.register(definition);
-    this.loadError = error;
+    this.loadStored('ssh', (definition) => this.make(definition));
   }
 
   onEvent(listener: (event: RemoteMachineEvent) => void): () => void {
@@ -129,12 +123,8 @@ export class SshMachines {
     return this.prompts;
   }
 
-  get(name: string): SshMachine | undefined {
-    return this.machines.get(name);
-  }
-
   views(): SshMachineView[] {
-    return [...this.machines.values()].map((machine) => sshMachineView(machine.definition));
+    return this.list().map((machine) => sshMachineView(machine.definition));
   }
 
   /**
@@ -143,9 +133,9 @@ export class SshMachines {
    * then stores it. Nothing is deployed yet: that happens on first use.
    */
   async add(input: unknown): Promise<AddedMachine> {
-    if (this.loadError) throw this.loadError;
+    this.writable();
     const params = parseOrThrow(MachineAddSshParams, input, 'params');
-    this.options.registry.checkNewName(params.name);
+    this.registry.checkNewName(params.name);
     const definition = await this.definitionFrom(params);
     const policy: HostKeyPolicy = params.acceptNewHostKey ? 'accept-new' : 'ask';
     const { target, jumps } = endpointsFor(definition, this.agents());
@@ -169,7 +159,7 @@ export class SshMachines {
       throw error;
     }
     // The passphrase just given stays with the machine (in memory, or the keychain) for its first use.
-    this.register(definition, passphrases);
+    this.keep(this.make(definition, passphrases));
     return { view: sshMachineView(definition), definition };
   }
 
@@ -194,30 +184,14 @@ export class SshMachines {
 
   /** Forgets a machine (its agent keeps running there; containers are not touched). */
   async remove(name: string): Promise<void> {
-    if (this.loadError) throw this.loadError;
-    const machine = this.machines.get(name);
-    const removed = await this.store.remove(name);
-    if (!machine && !removed) {
+    this.writable();
+    const machine = this.get(name);
+    await machine?.close();
+    // One only in the store is removed too: another process (the CLI beside the window) may have added it since this one loaded.
+    if (!(await this.forget(name)) && !machine) {
       throw new OnggiError(ErrorCode.NotFound, 'not_found', `no machine named "${name}" was added`, 'params.machine');
     }
-    if (machine) {
-      await machine.close();
-      this.machines.delete(name);
-      this.options.registry.remove(name);
-    }
     await this.remembered.forget(name);
-  }
-
-  /** Stores a machine's shared folders (machines.json) and gives them to the live machine. */
-  async setShares(name: string, shares: SharedFolder[]): Promise<void> {
-    if (this.loadError) throw this.loadError;
-    const machine = this.machines.get(name);
-    if (!machine) throw new OnggiError(ErrorCode.NotFound, 'not_found', `no SSH machine named "${name}"`, 'params.machine');
-    const definition = { ...machine.definition, shares };
-    if (!(await this.store.replace(definition))) {
-      throw new OnggiError(ErrorCode.NotFound, 'not_found', `no machine named "${name}" is stored`, 'params.machine');
-    }
-    await machine.setShares(shares);
   }
 
   /** A machine's key passphrases: memory, plus the keychain for those the user asked to remember. */
@@ -230,8 +204,8 @@ export class SshMachines {
     this.passphraseQuestions.clear();
   }
 
-  private register(definition: SshMachineDefinition, passphrases = this.passphraseCache(definition.name)): SshMachine {
-    const machine = new SshMachine(
+  private make(definition: SshMachineDefinition, passphrases = this.passphraseCache(definition.name)): SshMachine {
+    return new SshMachine(
       {
         definition,
         dataDir: this.options.dataDir,
@@ -246,13 +220,11 @@ export class SshMachines {
         onDeploy: (progress) => this.emit({ type: 'machine.deploy', ...progress }),
         onClock: (machine, clock) => this.emit({ type: 'machine.clock', machine, clock }),
         ...(this.options.onPortForward ? { onPortForward: this.options.onPortForward } : {}),
+        onDefinition: this.storeDefinition,
       },
       this.options.onState,
       this.options.onAgentEvent,
     );
-    this.options.registry.add(machine);
-    this.machines.set(definition.name, machine);
-    return machine;
   }
 
   /** The ssh-agents to try, in order: the platform layer's, or the one a test names. */

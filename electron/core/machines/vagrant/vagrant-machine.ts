@@ -6,7 +6,7 @@
 import { copyFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { MachineState, MachineSummary } from '../../../../shared/host-api.js';
-import { OnggiError, errorMessage } from '../../../../shared/errors.js';
+import { OnggiError } from '../../../../shared/errors.js';
 import { ErrorCode } from '../../../../shared/jsonrpc.js';
 import type {
   DeployProgress,
@@ -16,6 +16,7 @@ import type {
   VagrantMachineView,
   VagrantProgress,
 } from '../../../../shared/machines.js';
+import type { SharedFolder } from '../../../../shared/shares.js';
 import { writeJsonAtomic } from '../../atomic-write.js';
 import { currentFacts, type PlatformFacts } from '../../platform/platform.js';
 import type { AgentEventListener, Machine, StateListener } from '../machine.js';
@@ -55,11 +56,13 @@ export interface VagrantMachineOptions {
   /** Forward running containers' published ports to this computer (see SshMachineOptions.onPortForward). */
   onPortForward?: (state: PortForwardState) => void;
   onClock?: SshMachineOptions['onClock'];
+  /** The definition changed (new shares): store it. */
+  onDefinition: (definition: VagrantMachineDefinition) => Promise<void>;
 }
 
 /** What the template reads: the definition's resources, plus the VM's host name. */
 export function vagrantSettings(definition: VagrantMachineDefinition): Record<string, unknown> {
-  const { provider: _provider, remote: _remote, vagrantProvider, ...resources } = definition;
+  const { provider: _provider, remote: _remote, shares: _shares, vagrantProvider, ...resources } = definition;
   return { ...resources, provider: vagrantProvider, hostname: `onggi-${definition.name}`.slice(0, 63) };
 }
 
@@ -109,6 +112,16 @@ export class VagrantMachine extends SshBackedMachine implements Machine {
     return this.options.definition;
   }
 
+  sharedFolders(): SharedFolder[] {
+    return this.options.definition.shares;
+  }
+
+  protected async storeShares(shares: SharedFolder[]): Promise<void> {
+    const definition = { ...this.options.definition, shares };
+    await this.options.onDefinition(definition);
+    this.options.definition = definition;
+  }
+
   /** The ssh machine the VM is driven as, once it runs. */
   get sshMachine(): SshMachine | undefined {
     return this.ssh;
@@ -138,22 +151,16 @@ export class VagrantMachine extends SshBackedMachine implements Machine {
 
   /** `vagrant up` (creating the VM the first time, provisioning it), streamed as progress; then connects. */
   start(): Promise<VagrantStatus> {
-    return this.serial(async () => {
-      this.setState('starting');
-      try {
-        await this.writeFiles();
-        const run = await this.vagrant(['up', `--provider=${this.options.definition.vagrantProvider}`, '--machine-readable'], 'up');
-        if (run.code !== 0) throw vagrantFailure('up', run, this.options.definition.vagrantProvider, this.facts);
-        await this.detach();
-        // A new or rebooted VM: whatever host key was seen before does not hold for it.
-        await rm(join(this.dir, 'known_hosts'), { force: true });
-        const status = await this.status();
-        this.setState('ready');
-        return status;
-      } catch (error) {
-        this.setState('error', errorMessage(error));
-        throw error;
-      }
+    return this.starting(async () => {
+      await this.writeFiles();
+      const run = await this.vagrant(['up', `--provider=${this.options.definition.vagrantProvider}`, '--machine-readable'], 'up');
+      if (run.code !== 0) throw vagrantFailure('up', run, this.options.definition.vagrantProvider, this.facts);
+      await this.detach();
+      // A new or rebooted VM: whatever host key was seen before does not hold for it.
+      await rm(join(this.dir, 'known_hosts'), { force: true });
+      const status = await this.status();
+      this.setState('ready');
+      return status;
     });
   }
 
@@ -204,7 +211,7 @@ export class VagrantMachine extends SshBackedMachine implements Machine {
       proxyJump: [],
       // Onggi runs this VM: a laptop's sleep pauses it and its clock then lags (clock-watch.ts).
       clock: 'correct',
-      shares: [],
+      shares: this.options.definition.shares,
       ...(host.identityFiles[0] ? { identityFile: host.identityFiles[0] } : {}),
       ...(this.options.definition.remote ? { remote: this.options.definition.remote } : {}),
     };
@@ -290,7 +297,7 @@ export class VagrantMachine extends SshBackedMachine implements Machine {
     });
   }
 
-  private setState(state: MachineState, error?: string): void {
+  protected setState(state: MachineState, error?: string): void {
     this.state = state;
     this.lastError = error;
     this.onState(this.name, state, error);

@@ -1,7 +1,6 @@
 // The Vagrant machines the user added: loaded from the machine store with the others, added
 // (definition checked, directory written, nothing started), started, stopped and removed.
-import { OnggiError, parseOrThrow } from '../../../../shared/errors.js';
-import { ErrorCode } from '../../../../shared/jsonrpc.js';
+import { parseOrThrow } from '../../../../shared/errors.js';
 import {
   MachineAddVagrantParams,
   type DeployProgress,
@@ -10,9 +9,9 @@ import {
   type VagrantProgress,
 } from '../../../../shared/machines.js';
 import { currentFacts, findHypervisors, vagrantDefaults, type PlatformFacts, type VagrantDefaults } from '../../platform/platform.js';
-import { MachineStore } from '../machine-store.js';
 import type { AgentEventListener, StateListener } from '../machine.js';
 import type { MachineRegistry } from '../registry.js';
+import { StoredMachines } from '../stored-machines.js';
 import type { MachinePrompts } from '../ssh/prompts.js';
 import type { VagrantCli } from './vagrant-cli.js';
 import { VagrantMachine, type VagrantMachineOptions } from './vagrant-machine.js';
@@ -37,31 +36,19 @@ export interface VagrantMachinesOptions {
   onClock?: VagrantMachineOptions['onClock'];
 }
 
-export class VagrantMachines {
-  readonly store: MachineStore;
-  readonly loadError: OnggiError | undefined;
-  private readonly machines = new Map<string, VagrantMachine>();
+export class VagrantMachines extends StoredMachines<'vagrant', VagrantMachine> {
   private readonly facts: PlatformFacts;
 
   constructor(private readonly options: VagrantMachinesOptions) {
-    this.facts = options.facts ?? currentFacts();
-    this.store = new MachineStore(options.dataDir, this.facts);
-    const { machines, error } = this.store.loadSyncOrError();
-    for (const definition of machines) if (definition.provider === 'vagrant') this.register(definition);
-    this.loadError = error;
-  }
-
-  get(name: string): VagrantMachine | undefined {
-    return this.machines.get(name);
-  }
-
-  list(): VagrantMachine[] {
-    return [...this.machines.values()];
+    const facts = options.facts ?? currentFacts();
+    super(options.dataDir, facts, options.registry);
+    this.facts = facts;
+    this.loadStored('vagrant', (definition) => this.make(definition));
   }
 
   /** Stores the machine and writes its directory; the VM is created by the first start. */
   async add(input: unknown): Promise<VagrantMachine> {
-    if (this.loadError) throw this.loadError;
+    this.writable();
     const params = parseOrThrow(MachineAddVagrantParams, input, 'params');
     const chosen = this.defaults(params);
     const definition = VagrantMachineDefinition.parse({
@@ -70,23 +57,20 @@ export class VagrantMachines {
       ...(chosen.boxArchitecture ? { boxArchitecture: chosen.boxArchitecture } : {}),
       ...withoutUndefined(params),
     });
-    this.options.registry.checkNewName(definition.name);
+    this.registry.checkNewName(definition.name);
     await this.store.add(definition);
-    const machine = this.register(definition);
+    const machine = this.keep(this.make(definition));
     await machine.writeFiles();
     return machine;
   }
 
   /** Destroys the VM (when it was created) and forgets the machine and its directory. */
   async remove(name: string): Promise<void> {
-    if (this.loadError) throw this.loadError;
-    const machine = this.machines.get(name);
-    if (!machine) throw new OnggiError(ErrorCode.NotFound, 'not_found', `no Vagrant machine named "${name}"`, 'params.machine');
+    this.writable();
+    const machine = this.known(name, 'Vagrant machine');
     await machine.destroy({ removeDir: true });
     await machine.close();
-    await this.store.remove(name);
-    this.machines.delete(name);
-    this.options.registry.remove(name);
+    await this.forget(name);
   }
 
   /** What a new machine gets for what the user left out: this desktop's box, provider and architecture. */
@@ -97,8 +81,8 @@ export class VagrantMachines {
     return chosen;
   }
 
-  private register(definition: VagrantMachineDefinition): VagrantMachine {
-    const machine = new VagrantMachine(
+  private make(definition: VagrantMachineDefinition): VagrantMachine {
+    return new VagrantMachine(
       {
         definition,
         dataDir: this.options.dataDir,
@@ -113,13 +97,11 @@ export class VagrantMachines {
         ...(this.options.cli ? { cli: this.options.cli } : {}),
         ...(this.options.onPortForward ? { onPortForward: this.options.onPortForward } : {}),
         ...(this.options.onClock ? { onClock: this.options.onClock } : {}),
+        onDefinition: this.storeDefinition,
       },
       this.options.onState,
       this.options.onAgentEvent,
     );
-    this.options.registry.add(machine);
-    this.machines.set(definition.name, machine);
-    return machine;
   }
 }
 

@@ -5,7 +5,7 @@
 // what to install. Each test has its own VAGRANT_HOME and data dir; nothing is ever booted here.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -188,7 +188,16 @@ describe('Vagrant machines in the host core', () => {
     expect(vm.dir).toBe(join(dataDir, 'vagrant/vm1'));
     const stored = JSON.parse(await readFile(join(dataDir, 'machines.json'), 'utf8')) as { machines: unknown[] };
     expect(stored.machines).toEqual([
-      { provider: 'vagrant', name: 'vm1', box: 'onggi-none', cpus: 2, memoryMb: 1024, vagrantProvider: 'virtualbox', syncedFolder: false },
+      {
+        provider: 'vagrant',
+        name: 'vm1',
+        box: 'onggi-none',
+        cpus: 2,
+        memoryMb: 1024,
+        vagrantProvider: 'virtualbox',
+        syncedFolder: false,
+        shares: [],
+      },
     ]);
     expect(registry.list()).toEqual([{ name: 'vm1', provider: 'vagrant', state: 'stopped' }]);
     await expect(vm.start()).rejects.toThrow(/vagrant up: VirtualBox is not usable here: install VirtualBox/);
@@ -221,6 +230,42 @@ describe('Vagrant machines in the host core', () => {
     expect(started.status).toBe(1);
     expect(started.stderr).toMatch(/onggi: vagrant up: VirtualBox is not usable here: install VirtualBox/);
     expect(onggi('machine', 'stop', 'local').stderr).toMatch(/no Vagrant or EC2 machine named "local"/);
+  }, 120_000);
+
+  it('shares desktop folders with a Vagrant machine through the CLI: stored with its definition (one stored before sharing loads with none), kept out of the Vagrantfile settings', async () => {
+    const home = join(root, 'share-home');
+    const desktop = join(root, 'share-desktop');
+    await mkdir(join(desktop, 'docs'), { recursive: true });
+    // A definition stored before sharing existed: no `shares`.
+    await mkdir(home, { recursive: true });
+    await writeFile(
+      join(home, 'machines.json'),
+      JSON.stringify({ version: 1, machines: [{ provider: 'vagrant', name: 'old', box: 'onggi-none', vagrantProvider: 'virtualbox' }] }),
+    );
+    const env = { ...process.env, ONGGI_HOME: home, HOME: home, VAGRANT_HOME: join(root, 'vagrant.d') };
+    const onggi = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8', timeout: 120_000 });
+    expect(onggi('machine', 'shares', 'old').stdout).toBe('no shared folders\n');
+    const shared = onggi('machine', 'share', 'old', desktop);
+    expect(shared.stderr).toBe('');
+    expect(shared.stdout).toBe(`${desktop}\n`);
+    expect(onggi('machine', 'share', 'old', join(desktop, 'docs'), '--read-only').stdout).toBe(
+      `${desktop}\n${join(desktop, 'docs')} (read-only)\n`,
+    );
+    const shares = [
+      { path: desktop, readOnly: false },
+      { path: join(desktop, 'docs'), readOnly: true },
+    ];
+    const stored = JSON.parse(await readFile(join(home, 'machines.json'), 'utf8')) as { machines: Array<Record<string, unknown>> };
+    expect(stored.machines).toEqual([expect.objectContaining({ provider: 'vagrant', name: 'old', shares })]);
+    expect(JSON.parse(onggi('machine', 'shares', 'old', '--json').stdout)).toEqual(shares);
+    // The VM is not running: a desktop path is not mounted behind the user's back.
+    const run = onggi('run', '--rm', '--machine', 'old', '-v', `${desktop}:/app`, 'busybox', 'true');
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/"old" is not created: start it with `onggi machine start old`/);
+    // The Vagrantfile's settings carry what Vagrant needs, not the shares.
+    expect(JSON.parse(await readFile(join(home, 'vagrant', 'old', SETTINGS_FILE), 'utf8'))).not.toHaveProperty('shares');
+    expect(onggi('machine', 'unshare', 'old', desktop).stdout).toBe(`${join(desktop, 'docs')} (read-only)\n`);
+    expect(onggi('machine', 'share', 'local', desktop).stderr).toMatch(/"local" is this computer: .* nothing needs sharing/);
   }, 120_000);
 
   it('the host API adds, starts and stops a Vagrant machine: params checked on arrival, `vagrant up` streamed as events', async () => {

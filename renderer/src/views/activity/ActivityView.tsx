@@ -6,14 +6,14 @@ import { formatActivity } from '../../../../shared/activity-format.js';
 import type { ActivityEntry } from '../../../../shared/agent-rpc.js';
 import { StaleNotice, useNotCurrent } from '../../components/Freshness';
 import { Icon } from '../../components/icons';
-import { MachineNotReady, MachinePicker, RefreshButton, useMachineLoad } from '../../components/MachinePicker';
+import { MachineNotReady, useMachineLoad } from '../../components/MachinePicker';
 import { VirtualTable } from '../../components/VirtualTable';
 import { formatClock, formatDateTime, formatMilliseconds, formatNumber, useLanguage, useT } from '../../i18n';
 import { copyText } from '../../lib/clipboard';
 import { useActivity } from '../../stores';
 import { activityKey, shellScript } from '../../stores/activity';
 import { useToasts } from '../../stores/toasts';
-import { ViewHeader } from '../ViewHeader';
+import { MachineViewHeader } from '../MachineViewHeader';
 
 const ROW_HEIGHT = 50;
 const COLUMNS = '44px 100px 96px 84px minmax(0, 1fr)';
@@ -35,26 +35,14 @@ export function filterActivity(entries: readonly ActivityEntry[], filter: Activi
 }
 
 export function ActivityView() {
-  const t = useT();
   const load = useActivity((state) => state.load);
   const status = useActivity((state) => state.status);
   const { name: machine, summary, usable } = useMachineLoad(load);
   return (
     <>
-      <ViewHeader
-        title={t('nav.activity')}
-        description={t('view.activity.description')}
-        actions={
-          <>
-            <MachinePicker />
-            <RefreshButton
-              onClick={() => void load(machine)}
-              loading={status === 'loading'}
-              disabled={!usable}
-              label={t('common.refresh')}
-            />
-          </>
-        }
+      <MachineViewHeader
+        view="activity"
+        refresh={{ onClick: () => void load(machine), loading: status === 'loading', disabled: !usable }}
       />
       {usable ? <ActivityBody machine={machine} /> : <MachineNotReady name={machine} summary={summary} />}
     </>

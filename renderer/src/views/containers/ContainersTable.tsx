@@ -14,7 +14,7 @@ import { formatPortMappings } from '../../../../shared/units.js';
 import { PrivilegedBadge } from './PrivilegedBadge';
 
 export const CONTAINER_ROW_HEIGHT = 52;
-const COLUMNS = '44px minmax(140px, 1.2fr) minmax(100px, 1fr) 120px minmax(150px, 1fr) minmax(100px, 1fr) 96px 112px';
+const COLUMNS = '44px minmax(140px, 1.2fr) minmax(100px, 1fr) 132px minmax(150px, 1fr) minmax(100px, 1fr) 96px 112px';
 
 export interface ContainersTableProps {
   containers: readonly ContainerSummary[];

@@ -3,16 +3,17 @@
 import { useId, useMemo, useState } from 'react';
 import type { ContainerSpec, ContainerSummary } from '../../../../shared/containers.js';
 import { StaleNotice, useNotCurrent } from '../../components/Freshness';
-import { Icon } from '../../components/icons';
-import { MachineNotReady, MachinePicker, RefreshButton, useMachineLoad } from '../../components/MachinePicker';
+import { Icon, type IconName } from '../../components/icons';
+import { MachineNotReady, useMachineLoad } from '../../components/MachinePicker';
 import { ConfirmDialog } from '../../components/Modal';
 import { formatNumber, useLanguage, useT, type MessageKey } from '../../i18n';
-import { useContainers, useImages } from '../../stores';
+import { useClient, useContainers, useImages } from '../../stores';
 import type { ContainerAction } from '../../stores/containers';
 import { useToasts } from '../../stores/toasts';
-import { ViewHeader } from '../ViewHeader';
+import { MachineViewHeader } from '../MachineViewHeader';
 import { ContainerDetailPanel, type DetailTab } from './ContainerDetail';
 import { ContainersTable } from './ContainersTable';
+import type { DesktopFolders } from './desktop-mounts';
 import { RunDialog } from './RunDialog';
 
 const failedLabels: Record<ContainerAction, MessageKey> = {
@@ -56,51 +57,73 @@ export function ContainersView() {
 
   return (
     <>
-      <ViewHeader
-        title={t('nav.containers')}
-        description={t('view.containers.description')}
-        actions={
-          <>
-            <MachinePicker />
-            <RefreshButton
-              onClick={() => void load(machine)}
-              loading={status === 'loading'}
-              disabled={!usable}
-              label={t('common.refresh')}
-            />
-            <button
-              type="button"
-              className="button button--primary"
-              disabled={!usable}
-              onClick={() => {
-                void loadImages(machine);
-                setRunOpen(true);
-              }}
-            >
-              <Icon name="plus" size={16} />
-              {t('containers.run')}
-            </button>
-          </>
-        }
-      />
+      <MachineViewHeader
+        view="containers"
+        refresh={{ onClick: () => void load(machine), loading: status === 'loading', disabled: !usable }}
+      >
+        <button
+          type="button"
+          className="button button--primary"
+          disabled={!usable}
+          onClick={() => {
+            void loadImages(machine);
+            setRunOpen(true);
+          }}
+        >
+          <Icon name="plus" size={16} />
+          {t('containers.run')}
+        </button>
+      </MachineViewHeader>
       {usable ? (
         <ContainersBody machine={machine} onRun={() => setRunOpen(true)} consoleOf={consoleOf} />
       ) : (
         <MachineNotReady name={machine} summary={summary} />
       )}
-      {runOpen && <RunContainer onClose={() => setRunOpen(false)} onConsole={setConsoleOf} />}
+      {runOpen && (
+        <RunContainer
+          machine={machine}
+          remote={summary !== undefined && summary.provider !== 'local'}
+          onClose={() => setRunOpen(false)}
+          onConsole={setConsoleOf}
+        />
+      )}
     </>
   );
 }
 
-function RunContainer({ onClose, onConsole }: { onClose: () => void; onConsole: (id: string) => void }) {
+function RunContainer({
+  machine,
+  remote,
+  onClose,
+  onConsole,
+}: {
+  machine: string;
+  /** Not this computer: folders of this computer are reached through the machine's shared folders. */
+  remote: boolean;
+  onClose: () => void;
+  onConsole: (id: string) => void;
+}) {
   const t = useT();
+  const client = useClient();
   const images = useImages((state) => state.images);
   const run = useContainers((state) => state.run);
   const push = useToasts((state) => state.push);
+  const desktopFolders = useMemo<DesktopFolders | undefined>(() => {
+    if (!remote) return undefined;
+    const pick = client.pickFolder;
+    return {
+      machine,
+      ...(pick ? { pick: () => pick({ title: t('run.mounts.choose.title') }) } : {}),
+      resolve: (path) => client.call('machines.resolveShare', { machine, path }),
+      share: async (path, readOnly) => {
+        await client.call('machines.share', { machine, path, readOnly });
+      },
+    };
+  }, [client, machine, remote, t]);
   return (
     <RunDialog
       images={images}
+      {...(desktopFolders ? { desktopFolders } : {})}
       onClose={onClose}
       onRun={async (spec: ContainerSpec) => {
         const started = await run(spec);
@@ -176,8 +199,20 @@ function ContainersBody({ machine, onRun, consoleOf }: { machine: string; onRun:
     else void perform(action, targets);
   };
 
-  const anyRunning = selectedRows.some((container) => container.state === 'running');
-  const anyStopped = selectedRows.some((container) => container.state !== 'running');
+  const running = selectedRows.filter((container) => container.state === 'running');
+  const stopped = selectedRows.filter((container) => container.state !== 'running');
+  // Each acts on the selected containers it applies to, and is off when none are.
+  const bulkActions: Array<{
+    action: Extract<ContainerAction, 'start' | 'stop' | 'kill' | 'remove'>;
+    icon: IconName;
+    targets: ContainerSummary[];
+    danger?: boolean;
+  }> = [
+    { action: 'start', icon: 'play', targets: stopped },
+    { action: 'stop', icon: 'stop', targets: running },
+    { action: 'kill', icon: 'kill', targets: running },
+    { action: 'remove', icon: 'trash', targets: selectedRows, danger: true },
+  ];
 
   return (
     <div className="view-fill">
@@ -220,57 +255,18 @@ function ContainersBody({ machine, onRun, consoleOf }: { machine: string; onRun:
               ? t('containers.selected', { count: formatNumber(language, selectedRows.length) })
               : t('containers.noneSelected')}
           </span>
-          <button
-            type="button"
-            className="button button--small"
-            disabled={!anyStopped}
-            onClick={() =>
-              request(
-                'start',
-                selectedRows.filter((c) => c.state !== 'running'),
-              )
-            }
-          >
-            <Icon name="play" size={14} />
-            {t('containers.bulk.start')}
-          </button>
-          <button
-            type="button"
-            className="button button--small"
-            disabled={!anyRunning}
-            onClick={() =>
-              request(
-                'stop',
-                selectedRows.filter((c) => c.state === 'running'),
-              )
-            }
-          >
-            <Icon name="stop" size={14} />
-            {t('containers.bulk.stop')}
-          </button>
-          <button
-            type="button"
-            className="button button--small"
-            disabled={!anyRunning}
-            onClick={() =>
-              request(
-                'kill',
-                selectedRows.filter((c) => c.state === 'running'),
-              )
-            }
-          >
-            <Icon name="kill" size={14} />
-            {t('containers.bulk.kill')}
-          </button>
-          <button
-            type="button"
-            className="button button--small button--danger-outline"
-            disabled={selectedRows.length === 0}
-            onClick={() => request('remove', selectedRows)}
-          >
-            <Icon name="trash" size={14} />
-            {t('containers.bulk.remove')}
-          </button>
+          {bulkActions.map(({ action, icon, targets, danger }) => (
+            <button
+              key={action}
+              type="button"
+              className={danger ? 'button button--small button--danger-outline' : 'button button--small'}
+              disabled={targets.length === 0}
+              onClick={() => request(action, targets)}
+            >
+              <Icon name={icon} size={14} />
+              {t(`containers.bulk.${action}`)}
+            </button>
+          ))}
         </div>
       </div>
       <div className={notCurrent ? 'table-area is-stale' : 'table-area'} aria-busy={status === 'loading'}>

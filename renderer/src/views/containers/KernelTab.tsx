@@ -1,12 +1,14 @@
 // What the kernel holds for this container: its namespaces (inode per kind), its cgroup and the
-// limit files with their values, its overlay dirs, and, beside each, the agent's own record of the
-// steps that made it (activity.list for this container).
+// limit files with their values, its overlay dirs, its mounts (a desktop folder's with the desktop
+// path behind the machine's), and, beside each, the agent's own record of the steps that made it
+// (activity.list for this container).
 import { useEffect, useState, type ReactNode } from 'react';
 import { formatActivity } from '../../../../shared/activity-format.js';
 import type { ActivityEntry } from '../../../../shared/agent-rpc.js';
 import type { ContainerDetail, ContainerSummary } from '../../../../shared/containers.js';
 import { errorMessage } from '../../../../shared/errors.js';
 import type { MachineNamespaces } from '../../../../shared/system-info.js';
+import type { MountPoint } from '../../../../shared/volumes.js';
 import { Icon, type IconName } from '../../components/icons';
 import { formatMilliseconds, useLanguage, useT, type MessageKey } from '../../i18n';
 import { activityKey } from '../../stores/activity';
@@ -209,6 +211,10 @@ export function KernelTab({ machine, container, detail }: { machine: string; con
         <ActivityList title={t('kernel.madeBy')} entries={byConcern('overlay')} loading={activity.loading} />
       </KernelSection>
 
+      <KernelSection icon="folder" title={t('kernel.mounts')}>
+        <MountTable mounts={data.mounts ?? []} />
+      </KernelSection>
+
       <KernelSection icon="activity" title={t('kernel.otherSteps')}>
         {activity.error && (
           <div className="callout callout--bad" role="alert">
@@ -219,6 +225,48 @@ export function KernelTab({ machine, container, detail }: { machine: string; con
         <ActivityList title={t('kernel.otherSteps')} hideTitle entries={byConcern('other')} loading={activity.loading} />
       </KernelSection>
     </div>
+  );
+}
+
+/**
+ * The container's mounts: where each comes from on the machine and where it lands inside; a bind of
+ * a desktop folder (through a shared folder) also shows the desktop path behind the sshfs mount.
+ */
+export function MountTable({ mounts }: { mounts: readonly MountPoint[] }) {
+  const t = useT();
+  if (mounts.length === 0) return <p className="muted">{t('kernel.mounts.none')}</p>;
+  return (
+    <>
+      <table className="data-table">
+        <thead>
+          <tr>
+            <th scope="col">{t('kernel.mounts.kind')}</th>
+            <th scope="col">{t('kernel.mounts.desktop')}</th>
+            <th scope="col">{t('kernel.mounts.machine')}</th>
+            <th scope="col">{t('kernel.mounts.container')}</th>
+            <th scope="col">{t('kernel.mounts.access')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {mounts.map((mount) => (
+            <tr key={mount.target}>
+              <td className="mono">{mount.type === 'volume' && mount.name ? `volume ${mount.name}` : mount.type}</td>
+              <td className="mono path-cell" title={mount.desktopPath}>
+                {mount.desktopPath ?? '—'}
+              </td>
+              <td className="mono path-cell" title={mount.source}>
+                {mount.source ?? '—'}
+              </td>
+              <th scope="row" className="mono">
+                {mount.target}
+              </th>
+              <td>{t(mount.readonly ? 'kernel.mounts.readonly' : 'kernel.mounts.readwrite')}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {mounts.some((mount) => mount.desktopPath !== undefined) && <p className="note">{t('kernel.mounts.note')}</p>}
+    </>
   );
 }
 

@@ -9,7 +9,8 @@ import type { ImageSummary } from '../../../../shared/images.js';
 import { Field } from '../../components/Field';
 import { FormDialog } from '../../components/FormDialog';
 import { ConfirmDialog } from '../../components/Modal';
-import { MountRows } from './MountRows';
+import { resolveDesktopRows, type DesktopFolders, type DesktopRowError } from './desktop-mounts';
+import { MountRows, type MountRow } from './MountRows';
 import { formatBytes, useLanguage, useT, type Translate } from '../../i18n';
 import { shortId, shortImageName } from '../../lib/images';
 import {
@@ -28,6 +29,8 @@ export interface RunDialogProps {
   onRun: (spec: ContainerSpec) => Promise<void>;
   onClose: () => void;
   initial?: Partial<RunFormValues>;
+  /** On a remote machine: folders of this computer may be mounted, through the machine's shared folders. */
+  desktopFolders?: DesktopFolders;
 }
 
 /** The fields typed as one line of text: labelled `run.FIELD`, hinted `run.FIELD.hint`. */
@@ -66,7 +69,7 @@ function errorText(t: Translate, error: FieldError | undefined): string | undefi
   return error.message;
 }
 
-export function RunDialog({ images, onRun, onClose, initial }: RunDialogProps) {
+export function RunDialog({ images, onRun, onClose, initial, desktopFolders }: RunDialogProps) {
   const t = useT();
   const language = useLanguage();
   const formId = `${useId()}-run`;
@@ -77,6 +80,9 @@ export function RunDialog({ images, onRun, onClose, initial }: RunDialogProps) {
   const [failure, setFailure] = useState<string>();
   /** A privileged spec waiting for the user's yes: it gives the container the machine. */
   const [confirmPrivileged, setConfirmPrivileged] = useState<ContainerSpec>();
+  /** Desktop-folder rows the host refused at the last run (by row index), and rows shared from here since. */
+  const [desktopErrors, setDesktopErrors] = useState<ReadonlyMap<number, DesktopRowError>>(new Map());
+  const [sharedRows, setSharedRows] = useState<ReadonlySet<number>>(new Set());
 
   const update = <K extends keyof RunFormValues>(key: K, value: RunFormValues[K]): void => {
     const next = { ...values, [key]: value };
@@ -104,8 +110,73 @@ export function RunDialog({ images, onRun, onClose, initial }: RunDialogProps) {
       return;
     }
     setErrors({});
-    if (result.spec.privileged) setConfirmPrivileged(result.spec);
-    else await run(result.spec);
+    const spec = await withDesktopFolders(result.spec);
+    if (!spec) return;
+    if (spec.privileged) setConfirmPrivileged(spec);
+    else await run(spec);
+  };
+
+  /**
+   * The spec with the desktop folders' rows mounted through their shares (the host mounts each
+   * share on the machine); undefined, with each refusal on its row, when one is not shared.
+   */
+  const withDesktopFolders = async (checked: ContainerSpec): Promise<ContainerSpec | undefined> => {
+    if (!desktopFolders || !values.mounts.some((row) => row.type === 'desktop')) return checked;
+    setBusy(true);
+    try {
+      const desktop = await resolveDesktopRows(values.mounts, desktopFolders.resolve);
+      if (!desktop.ok) {
+        setDesktopErrors(desktop.errors);
+        document.getElementById(formId)?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+        return undefined;
+      }
+      setDesktopErrors(new Map());
+      const result = validateRunForm(values, desktop.resolved);
+      if (!result.ok) {
+        setErrors(result.errors);
+        focusFirstError(result.errors);
+        return undefined;
+      }
+      return result.spec;
+    } catch (error) {
+      setFailure(errorMessage(error));
+      return undefined;
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  /** New rows keep a row's refusal only while its folder is the same. */
+  const changeMounts = (rows: MountRow[]): void => {
+    const same = (index: number): boolean =>
+      rows[index]?.type === values.mounts[index]?.type && rows[index]?.source === values.mounts[index]?.source;
+    setDesktopErrors((previous) => new Map([...previous].filter(([index]) => same(index))));
+    setSharedRows((previous) => new Set([...previous].filter(same)));
+    update('mounts', rows);
+  };
+
+  const pickFolder = async (index: number): Promise<void> => {
+    try {
+      const path = await desktopFolders?.pick?.();
+      if (path) changeMounts(values.mounts.map((row, i) => (i === index ? { ...row, source: path } : row)));
+    } catch (error) {
+      setFailure(errorMessage(error));
+    }
+  };
+
+  const shareFolder = async (index: number): Promise<void> => {
+    const row = values.mounts[index];
+    if (!desktopFolders || !row) return;
+    setBusy(true);
+    try {
+      await desktopFolders.share(row.source.trim(), row.readonly);
+      setDesktopErrors((previous) => new Map([...previous].filter(([other]) => other !== index)));
+      setSharedRows((previous) => new Set([...previous, index]));
+    } catch (error) {
+      setDesktopErrors((previous) => new Map([...previous, [index, { kind: 'refused', message: errorMessage(error) }]]));
+    } finally {
+      setBusy(false);
+    }
   };
 
   const run = async (spec: ContainerSpec): Promise<void> => {
@@ -228,7 +299,19 @@ export function RunDialog({ images, onRun, onClose, initial }: RunDialogProps) {
       <MountRows
         rows={values.mounts}
         {...(errors.mounts ? { error: errorText(t, errors.mounts) ?? '' } : {})}
-        onChange={(rows) => update('mounts', rows)}
+        onChange={changeMounts}
+        {...(desktopFolders
+          ? {
+              desktop: {
+                machine: desktopFolders.machine,
+                ...(desktopFolders.pick ? { onPick: (index: number) => void pickFolder(index) } : {}),
+                errors: desktopErrors,
+                onShare: (index: number) => void shareFolder(index),
+                shared: sharedRows,
+                busy,
+              },
+            }
+          : {})}
       />
       <fieldset className="form-wide fieldset">
         <legend>{t('run.security')}</legend>

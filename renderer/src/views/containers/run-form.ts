@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { ContainerSpec, type ContainerSpecInput } from '../../../../shared/containers.js';
 import { healthFromOptions, parseDuration } from '../../../../shared/health.js';
 import { EnvFileError, parseEnvFile, parseLabels } from '../../../../shared/run-options.js';
+import type { ResolvedDesktopRows } from './desktop-mounts';
 import { mountsFromRows, type MountRow } from './MountRows';
 
 export interface RunFormValues {
@@ -191,7 +192,10 @@ function describe(issue: z.core.$ZodIssue, input: ContainerSpecInput, values: Ru
 }
 
 /** The input ContainerSpec is asked to parse: empty fields are left out, text is kept as typed. */
-export function toSpecInput(values: RunFormValues): { input: ContainerSpecInput; envSources: EnvSource[]; errors: FieldErrors } {
+export function toSpecInput(
+  values: RunFormValues,
+  desktop?: ResolvedDesktopRows,
+): { input: ContainerSpecInput; envSources: EnvSource[]; errors: FieldErrors } {
   const errors: FieldErrors = {};
   const input: ContainerSpecInput = { image: values.image.trim() };
   if (values.name.trim()) input.name = values.name.trim();
@@ -226,7 +230,9 @@ export function toSpecInput(values: RunFormValues): { input: ContainerSpecInput;
     .split('\n')
     .map((line) => line.trim())
     .filter(Boolean);
-  if (labelLines.length > 0) input.labels = parseLabels(labelLines);
+  // The desktop folders' mapping labels (shared/shares.ts) join the typed ones.
+  const labels = { ...parseLabels(labelLines), ...desktop?.labels };
+  if (Object.keys(labels).length > 0) input.labels = labels;
   const health: Parameters<typeof healthFromOptions>[0] = {};
   if (values.healthCmd.trim()) health.cmd = values.healthCmd.trim();
   if (values.healthInterval.trim()) {
@@ -256,7 +262,7 @@ export function toSpecInput(values: RunFormValues): { input: ContainerSpecInput;
   if (words(values.networks).length > 0) input.networks = words(values.networks);
   if (words(values.ports).length > 0) input.ports = words(values.ports);
   if (values.autoRemove) input.autoRemove = true;
-  const mounts = mountsFromRows(values.mounts);
+  const mounts = mountsFromRows(values.mounts, desktop?.mounts);
   if (mounts.length > 0) input.mounts = mounts;
   if (values.interactive) Object.assign(input, { tty: true, stdinOpen: true });
   if (words(values.capAdd).length > 0) input.capAdd = words(values.capAdd);
@@ -265,9 +271,12 @@ export function toSpecInput(values: RunFormValues): { input: ContainerSpecInput;
   return { input, envSources, errors };
 }
 
-/** Validates with the API's ContainerSpec; every error lands on its field (the first per field). */
-export function validateRunForm(values: RunFormValues): RunFormResult {
-  const { input, envSources, errors } = toSpecInput(values);
+/**
+ * Validates with the API's ContainerSpec; every error lands on its field (the first per field).
+ * Desktop folders' rows count once resolved (`desktop`); without it they are left out.
+ */
+export function validateRunForm(values: RunFormValues, desktop?: ResolvedDesktopRows): RunFormResult {
+  const { input, envSources, errors } = toSpecInput(values, desktop);
   const parsed = ContainerSpec.safeParse(input);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {

@@ -5,13 +5,13 @@ import type { ImageSummary } from '../../../../shared/images.js';
 import { errorMessage } from '../../../../shared/errors.js';
 import { StaleNotice, useNotCurrent } from '../../components/Freshness';
 import { Icon } from '../../components/icons';
-import { MachineNotReady, MachinePicker, RefreshButton, useMachineLoad } from '../../components/MachinePicker';
+import { MachineNotReady, useMachineLoad } from '../../components/MachinePicker';
 import { ConfirmDialog } from '../../components/Modal';
 import { formatBytes, formatDateTime, formatNumber, useLanguage, useT } from '../../i18n';
 import { imageLabel, shortId, shortImageName } from '../../lib/images';
 import { useImages } from '../../stores';
 import { useToasts } from '../../stores/toasts';
-import { ViewHeader } from '../ViewHeader';
+import { MachineViewHeader } from '../MachineViewHeader';
 import { ImportDialog } from './ImportDialog';
 import { PullDialog, PullProgressView } from './PullDialog';
 
@@ -25,29 +25,16 @@ export function ImagesView() {
 
   return (
     <>
-      <ViewHeader
-        title={t('nav.images')}
-        description={t('view.images.description')}
-        actions={
-          <>
-            <MachinePicker />
-            <RefreshButton
-              onClick={() => void load(machine)}
-              loading={status === 'loading'}
-              disabled={!usable}
-              label={t('common.refresh')}
-            />
-            <button type="button" className="button" onClick={() => setImportOpen(true)} disabled={!usable}>
-              <Icon name="layers" size={16} />
-              {t('images.import')}
-            </button>
-            <button type="button" className="button button--primary" onClick={() => setPullOpen(true)} disabled={!usable}>
-              <Icon name="download" size={16} />
-              {t('images.pull')}
-            </button>
-          </>
-        }
-      />
+      <MachineViewHeader view="images" refresh={{ onClick: () => void load(machine), loading: status === 'loading', disabled: !usable }}>
+        <button type="button" className="button" onClick={() => setImportOpen(true)} disabled={!usable}>
+          <Icon name="layers" size={16} />
+          {t('images.import')}
+        </button>
+        <button type="button" className="button button--primary" onClick={() => setPullOpen(true)} disabled={!usable}>
+          <Icon name="download" size={16} />
+          {t('images.pull')}
+        </button>
+      </MachineViewHeader>
       {usable ? <ImagesBody machine={machine} /> : <MachineNotReady name={machine} summary={summary} />}
       {pullOpen && <PullDialog onClose={() => setPullOpen(false)} />}
       {importOpen && <ImportDialog machine={machine} onClose={() => setImportOpen(false)} />}

@@ -34,6 +34,19 @@ function plan(all: boolean, dryRun: boolean): PruneResult {
   };
 }
 
+/** The panel on `local`, with its Clean up dialog open and its plan listed. */
+async function openCleanUp(client: ScriptedClient): Promise<HTMLElement> {
+  render(
+    <StoresContext value={createStores(client)}>
+      <DiskUsagePanel machine="local" />
+    </StoresContext>,
+  );
+  fireEvent.click(await screen.findByRole('button', { name: 'Clean up…' }));
+  const dialog = await screen.findByRole('dialog', { name: 'Clean up local?' });
+  await within(dialog).findByRole('list', { name: 'What will be removed' });
+  return dialog;
+}
+
 describe('DiskUsagePanel', () => {
   beforeEach(() => useLanguageStore.setState({ language: 'en' }));
   afterEach(cleanup);
@@ -92,16 +105,25 @@ describe('DiskUsagePanel', () => {
 
   it('cancel removes nothing', async () => {
     const client = new ScriptedClient({ 'system.df': () => before, 'system.prune': (params) => plan(false, params.dryRun === true) });
-    render(
-      <StoresContext value={createStores(client)}>
-        <DiskUsagePanel machine="local" />
-      </StoresContext>,
-    );
-    fireEvent.click(await screen.findByRole('button', { name: 'Clean up…' }));
-    const dialog = await screen.findByRole('dialog', { name: 'Clean up local?' });
-    await within(dialog).findByRole('list', { name: 'What will be removed' });
+    const dialog = await openCleanUp(client);
     fireEvent.click(within(dialog).getByRole('button', { name: 'Cancel' }));
     expect(screen.queryByRole('dialog')).toBeNull();
     expect(client.callsOf('system.prune')).toEqual([{ machine: 'local', all: false, dryRun: true }]);
+  });
+
+  it('removes unused volumes only when their box is ticked, after listing them', async () => {
+    const client = new ScriptedClient({
+      'system.df': () => before,
+      'system.prune': (params) => ({ ...plan(false, params.dryRun === true), ...(params.volumes ? { volumes: ['cache-data'] } : {}) }),
+    });
+    const dialog = await openCleanUp(client);
+    expect(within(dialog).queryByText('Volume cache-data')).toBeNull();
+    fireEvent.click(within(dialog).getByRole('checkbox', { name: /Also remove anonymous volumes/ }));
+    expect(await within(dialog).findByText('Volume cache-data')).toBeTruthy();
+    expect(client.callsOf('system.prune').at(-1)).toEqual({ machine: 'local', all: false, volumes: true, dryRun: true });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Remove' }));
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(client.callsOf('system.prune').at(-1)).toEqual({ machine: 'local', all: false, volumes: true });
+    expect(screen.getByRole('status').textContent).toBe('Removed 1 containers, 1 images and 1 volumes; freed 1 MiB');
   });
 });

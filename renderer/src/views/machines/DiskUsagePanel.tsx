@@ -51,9 +51,10 @@ export function DiskUsagePanel({ machine }: { machine: string }) {
       )}
       {result && (
         <p className="callout callout--info" role="status">
-          {t('disk.done', {
+          {t(result.volumes?.length ? 'disk.doneVolumes' : 'disk.done', {
             containers: formatNumber(language, result.containers.length),
             images: formatNumber(language, result.images.length),
+            volumes: formatNumber(language, result.volumes?.length ?? 0),
             size: formatBytes(language, result.reclaimed),
           })}
         </p>
@@ -103,26 +104,28 @@ function CleanUpDialog({ machine, onClose, onDone }: { machine: string; onClose:
   const language = useLanguage();
   const client = useClient();
   const [all, setAll] = useState(false);
-  // The plan for the box's current setting; one asked for the other setting is not shown.
-  const [planned, setPlanned] = useState<{ all: boolean; result: PruneResult }>();
-  const plan = planned?.all === all ? planned.result : undefined;
+  // Volumes hold data no image can give back: they go only when the user ticks this box.
+  const [volumes, setVolumes] = useState(false);
+  // The plan for the boxes' current settings; one asked for other settings is not shown.
+  const [planned, setPlanned] = useState<{ all: boolean; volumes: boolean; result: PruneResult }>();
+  const plan = planned?.all === all && planned.volumes === volumes ? planned.result : undefined;
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   useEffect(() => {
     let current = true;
-    client.call('system.prune', { machine, all, dryRun: true }).then(
-      (result) => current && setPlanned({ all, result }),
+    client.call('system.prune', { machine, all, ...(volumes ? { volumes } : {}), dryRun: true }).then(
+      (result) => current && setPlanned({ all, volumes, result }),
       (caught: unknown) => current && setError(errorMessage(caught)),
     );
     return () => {
       current = false;
     };
-  }, [client, machine, all]);
-  const empty = plan !== undefined && plan.containers.length + plan.images.length === 0;
+  }, [client, machine, all, volumes]);
+  const empty = plan !== undefined && plan.containers.length + plan.images.length + (plan.volumes?.length ?? 0) === 0;
   const confirm = async (): Promise<void> => {
     setBusy(true);
     try {
-      onDone(await client.call('system.prune', { machine, all }));
+      onDone(await client.call('system.prune', { machine, all, ...(volumes ? { volumes } : {}) }));
     } catch (caught) {
       setError(errorMessage(caught));
       setBusy(false);
@@ -149,6 +152,10 @@ function CleanUpDialog({ machine, onClose, onDone }: { machine: string; onClose:
         <input type="checkbox" checked={all} onChange={(event) => setAll(event.target.checked)} disabled={busy} />
         {t('disk.confirm.all')}
       </label>
+      <label className="checkbox">
+        <input type="checkbox" checked={volumes} onChange={(event) => setVolumes(event.target.checked)} disabled={busy} />
+        {t('disk.confirm.volumes')}
+      </label>
       {error !== undefined && (
         <p className="callout callout--bad" role="alert">
           {t('disk.error', { message: error })}
@@ -165,6 +172,9 @@ function CleanUpDialog({ machine, onClose, onDone }: { machine: string; onClose:
             ))}
             {plan.images.map((image) => (
               <li key={image.id}>{t('disk.confirm.image', { name: image.names.join(', ') || '<none>', id: image.id.slice(7, 19) })}</li>
+            ))}
+            {plan.volumes?.map((name) => (
+              <li key={`volume:${name}`}>{t('disk.confirm.volume', { name })}</li>
             ))}
           </ul>
         </>

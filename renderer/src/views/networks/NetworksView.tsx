@@ -7,13 +7,12 @@ import { errorMessage } from '../../../../shared/errors.js';
 import { NetworkName, Subnet, type NetworkSummary, type ProbeResult } from '../../../../shared/networks.js';
 import { Field } from '../../components/Field';
 import { Icon } from '../../components/icons';
-import { MachineNotReady, MachinePicker, useMachineLoad } from '../../components/MachinePicker';
+import { MachineNotReady, useMachineLoad } from '../../components/MachinePicker';
 import { ConfirmDialog } from '../../components/Modal';
-import { viewLabels } from '../../components/Sidebar';
 import { formatMilliseconds, formatNumber, useLanguage, useT } from '../../i18n';
 import { useClient, useNetworks } from '../../stores';
 import { useToasts } from '../../stores/toasts';
-import { ViewHeader } from '../ViewHeader';
+import { MachineViewHeader } from '../MachineViewHeader';
 import { workerElk } from './elk-worker';
 import { layoutGraph, type Layout } from './layout';
 import { TopologyGraph } from './TopologyGraph';
@@ -198,19 +197,7 @@ export function NetworksView() {
 
   return (
     <>
-      <ViewHeader
-        title={t(viewLabels.networks)}
-        description={t('view.networks.description')}
-        actions={
-          <>
-            <MachinePicker />
-            <button type="button" className="button" onClick={data.reload}>
-              <Icon name="refresh" size={16} />
-              {t('common.refresh')}
-            </button>
-          </>
-        }
-      />
+      <MachineViewHeader view="networks" refresh={{ onClick: data.reload, loading: data.loading && usable, disabled: !usable }} />
       <div className="view-body networks">
         {!usable ? (
           <MachineNotReady name={machine} {...(summary ? { summary } : {})} />

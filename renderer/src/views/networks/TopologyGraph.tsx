@@ -21,6 +21,7 @@ interface View {
 const MIN_ZOOM = 0.05;
 const MAX_ZOOM = 4;
 const PAD = 24;
+const EDGE_MARGIN = 8;
 /**
  * Fit never shrinks below this: the labels (11 px, 9–10 px for the small ones) stay readable, and
  * a graph larger than the canvas starts at its left edge (the uplink and the machine) for the user
@@ -40,6 +41,25 @@ export interface TopologyGraphProps {
   traffic?: ReadonlyMap<string, { rxBytes: number; txBytes: number }>;
 }
 
+/**
+ * A node's line, cut with an ellipsis to what its box holds (its name and state stay whole in the
+ * node's accessible name and its tooltip). Counted in characters, not measured text: as drawn here,
+ * the title's 11 px sans averages 6.3 px a character and the 10 px mono lines 6 px, with 10 px of
+ * padding each side.
+ */
+const titleChars = (width: number): number => Math.floor((width - 20) / 6.3);
+const subChars = (width: number): number => Math.floor((width - 20) / 6);
+export function clipText(text: string, max: number): string {
+  const characters = [...text];
+  return characters.length <= max ? text : `${characters.slice(0, max - 1).join('')}…`;
+}
+
+/** A bridge's title, `NETWORK · BRIDGE`: the network's name is cut first, the kernel's name kept. */
+function bridgeTitle(network: string, bridge: string, max: number): string {
+  const room = max - [...bridge].length - 3;
+  return room >= 4 ? `${clipText(network, room)} · ${bridge}` : clipText(`${network} · ${bridge}`, max);
+}
+
 function anchor(placed: Placed | undefined, side: 'left' | 'right'): [number, number] {
   if (!placed) return [0, 0];
   return [side === 'left' ? placed.x : placed.x + placed.width, placed.y + placed.height / 2];
@@ -55,14 +75,28 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
   const drag = useRef<{ id: number; x: number; y: number; moved: boolean } | null>(null);
   const frame = useRef(0);
 
-  const apply = useCallback(() => {
+  const write = useCallback(() => {
+    const { x, y, k } = view.current;
+    if (stage.current) stage.current.style.transform = `translate(${x}px, ${y}px) scale(${k})`;
+  }, []);
+  /** Pointer and wheel streams: many events a frame, one style write a frame. */
+  const applySoon = useCallback(() => {
     if (frame.current) return;
     frame.current = requestAnimationFrame(() => {
       frame.current = 0;
-      const { x, y, k } = view.current;
-      if (stage.current) stage.current.style.transform = `translate(${x}px, ${y}px) scale(${k})`;
+      write();
     });
-  }, []);
+  }, [write]);
+  /**
+   * Discrete changes (a new layout, Fit, the zoom buttons, keys) are written at once: the first
+   * paint of a new layout is already fitted, and nothing waits on a frame the browser may not
+   * produce (a hidden window; a headless compositor that stalled left a graph unfitted in CI).
+   */
+  const applyNow = useCallback(() => {
+    cancelAnimationFrame(frame.current);
+    frame.current = 0;
+    write();
+  }, [write]);
 
   const fit = useCallback(() => {
     const element = canvas.current;
@@ -77,18 +111,26 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
       MIN_FIT_ZOOM,
       Math.min(1.2, (width - 2 * PAD) / Math.max(1, layout.width), (height - 2 * PAD) / Math.max(1, layout.height)),
     );
+    // Centred; a graph wider or taller than the canvas at the readable zoom starts near its left
+    // (top) edge, with a narrower margin so that one just too large for it still shows whole.
     view.current = {
       k,
-      x: Math.max(PAD, (width - layout.width * k) / 2),
-      y: Math.max(PAD, (height - layout.height * k) / 2),
+      x: Math.max(EDGE_MARGIN, (width - layout.width * k) / 2),
+      y: Math.max(EDGE_MARGIN, (height - layout.height * k) / 2),
     };
-    apply();
-  }, [layout.width, layout.height, apply]);
+    applyNow();
+  }, [layout.width, layout.height, applyNow]);
 
   useLayoutEffect(() => fit(), [fit]);
-  useEffect(() => () => cancelAnimationFrame(frame.current), []);
+  useEffect(
+    () => () => {
+      cancelAnimationFrame(frame.current);
+      frame.current = 0;
+    },
+    [],
+  );
 
-  const zoomAt = (factor: number, cx: number, cy: number): void => {
+  const zoomAt = (factor: number, cx: number, cy: number, apply: () => void): void => {
     const { x, y, k } = view.current;
     const next = Math.max(MIN_ZOOM, Math.min(MAX_ZOOM, k * factor));
     view.current = { k: next, x: cx - ((cx - x) * next) / k, y: cy - ((cy - y) * next) / k };
@@ -96,17 +138,17 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
   };
   const zoomCenter = (factor: number): void => {
     const element = canvas.current;
-    zoomAt(factor, (element?.clientWidth ?? 800) / 2, (element?.clientHeight ?? 500) / 2);
+    zoomAt(factor, (element?.clientWidth ?? 800) / 2, (element?.clientHeight ?? 500) / 2, applyNow);
   };
-  const pan = (dx: number, dy: number): void => {
+  const pan = (dx: number, dy: number, apply: () => void): void => {
     view.current = { ...view.current, x: view.current.x + dx, y: view.current.y + dy };
     apply();
   };
 
   const onWheel = (event: WheelEvent<HTMLDivElement>): void => {
     const box = event.currentTarget.getBoundingClientRect();
-    if (event.ctrlKey || event.metaKey) zoomAt(Math.exp(-event.deltaY / 300), event.clientX - box.left, event.clientY - box.top);
-    else pan(-event.deltaX, -event.deltaY);
+    if (event.ctrlKey || event.metaKey) zoomAt(Math.exp(-event.deltaY / 300), event.clientX - box.left, event.clientY - box.top, applySoon);
+    else pan(-event.deltaX, -event.deltaY, applySoon);
   };
   const onPointerDown = (event: PointerEvent<HTMLDivElement>): void => {
     if (event.button !== 0) return;
@@ -129,7 +171,7 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
     current.moved = true;
     current.x = event.clientX;
     current.y = event.clientY;
-    pan(dx, dy);
+    pan(dx, dy, applySoon);
   };
   const onPointerUp = (event: PointerEvent<HTMLDivElement>): void => {
     if (drag.current?.id !== event.pointerId) return;
@@ -140,10 +182,10 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
     if (event.target !== event.currentTarget) return;
     const step = 60;
     const actions: Record<string, () => void> = {
-      ArrowLeft: () => pan(step, 0),
-      ArrowRight: () => pan(-step, 0),
-      ArrowUp: () => pan(0, step),
-      ArrowDown: () => pan(0, -step),
+      ArrowLeft: () => pan(step, 0, applyNow),
+      ArrowRight: () => pan(-step, 0, applyNow),
+      ArrowUp: () => pan(0, step, applyNow),
+      ArrowDown: () => pan(0, -step, applyNow),
       '+': () => zoomCenter(1.25),
       '=': () => zoomCenter(1.25),
       '-': () => zoomCenter(0.8),
@@ -214,10 +256,10 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
   };
 
   /** A veth's traffic from its container's side: what the host end received the container sent. */
-  const trafficOf = (edge: GraphEdge): string | undefined => {
+  const trafficOf = (edge: GraphEdge): { sent: string; received: string } | undefined => {
     const counters = edge.hostEnd === undefined ? undefined : traffic?.get(edge.hostEnd);
     if (!counters) return undefined;
-    return t('graph.traffic', { sent: formatBytes(language, counters.rxBytes), received: formatBytes(language, counters.txBytes) });
+    return { sent: formatBytes(language, counters.rxBytes), received: formatBytes(language, counters.txBytes) };
   };
 
   const edgeName = (edge: GraphEdge): string => {
@@ -225,7 +267,7 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
     const foreign = edge.foreign ? ` (${t('graph.foreign')})` : '';
     if (edge.kind === 'veth') {
       const flow = trafficOf(edge);
-      return `${t('graph.edge.veth', { host: edge.hostEnd ?? '?', peer: edge.peerEnd ?? '?' })}${flow ? `, ${flow}` : ''}${foreign}`;
+      return `${t('graph.edge.veth', { host: edge.hostEnd ?? '?', peer: edge.peerEnd ?? '?' })}${flow ? `, ${t('graph.traffic', flow)}` : ''}${foreign}`;
     }
     if (edge.kind === 'uplink') return t('graph.edge.uplink');
     if (edge.kind === 'port') return `${t('graph.edge.port')}${missing}`;
@@ -327,7 +369,7 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
                     )}
                     {flow !== undefined && (
                       <text className="graph-edge-label" x={x2 - 6} y={y2 + 11} textAnchor="end" aria-hidden="true">
-                        {flow}
+                        {t('graph.trafficShort', flow)}
                       </text>
                     )}
                   </g>
@@ -342,6 +384,16 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
                 if (node.foreign) classes.push('graph-node--foreign');
                 const shown = node.kind === 'port' ? (node.detail ?? '') : (node.addresses[0]?.cidr ?? node.detail ?? '');
                 const first = node.foreign ? `${t('graph.foreign')} · ${shown}` : shown;
+                const title = node.kind === 'bridge' && node.name ? `${node.name} · ${node.label}` : node.label;
+                const third =
+                  node.detail && (node.kind === 'bridge' || (node.kind === 'uplink' && node.addresses.length > 0))
+                    ? node.detail
+                    : undefined;
+                // Cut lines are shown whole on hover.
+                const [titleFits, subFits] = [titleChars(placed.width), subChars(placed.width)];
+                const titleText =
+                  node.kind === 'bridge' && node.name ? bridgeTitle(node.name, node.label, titleFits) : clipText(title, titleFits);
+                const clipped = titleText !== title || [first, third ?? ''].some((line) => clipText(line, subFits) !== line);
                 const interactive = node.kind === 'container';
                 return (
                   <g
@@ -363,21 +415,17 @@ export function TopologyGraph({ label, model, layout, selected, onPick, path, ex
                         }
                       : {})}
                   >
+                    {clipped && <title>{[title, first, third].filter((line) => line).join('\n')}</title>}
                     <rect width={placed.width} height={placed.height} rx={node.kind === 'container' ? 8 : 4} />
                     <text x={10} y={18}>
-                      {node.kind === 'bridge' && node.name ? `${node.name} · ${node.label}` : node.label}
+                      {titleText}
                     </text>
                     <text className="sub" x={10} y={34}>
-                      {first}
+                      {clipText(first, subFits)}
                     </text>
-                    {node.kind === 'bridge' && node.detail && (
+                    {third && (
                       <text className="sub" x={10} y={48}>
-                        {node.detail}
-                      </text>
-                    )}
-                    {node.kind === 'uplink' && node.detail && node.addresses.length > 0 && (
-                      <text className="sub" x={10} y={48}>
-                        {node.detail}
+                        {clipText(third, subFits)}
                       </text>
                     )}
                   </g>

@@ -37,7 +37,9 @@ export interface Layout {
 export const LAYOUT_OPTIONS: Record<string, string> = {
   'elk.algorithm': 'layered',
   'elk.direction': 'RIGHT',
-  'elk.layered.spacing.nodeNodeBetweenLayers': '190',
+  // Room for an edge's labels (a veth's two ends: up to 22 characters, about 120 px at 9 px) and
+  // no more: a small graph's four layers then fit a 1280 px window at the readable zoom (views.css).
+  'elk.layered.spacing.nodeNodeBetweenLayers': '150',
   'elk.spacing.nodeNode': '16',
   // Measured on 200 containers / 5 bridges (layout.test.ts): BRANDES_KOEPF with model-order
   // constraints took ~12 s on the busy 2-core test machine, plain defaults ~2.4 s, linear segments

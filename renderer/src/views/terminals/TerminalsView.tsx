@@ -3,14 +3,13 @@
 import { useState } from 'react';
 import { errorMessage } from '../../../../shared/errors.js';
 import { Icon } from '../../components/icons';
-import { MachineNotReady, MachinePicker, useCurrentMachine } from '../../components/MachinePicker';
-import { viewLabels } from '../../components/Sidebar';
+import { MachineNotReady, useCurrentMachine } from '../../components/MachinePicker';
 import { TerminalPane } from '../../components/TerminalPane';
 import { useT } from '../../i18n';
 import { useTerminals, useTerminalsStore } from '../../stores';
 import type { TerminalTab } from '../../stores/terminals';
 import { useToasts } from '../../stores/toasts';
-import { ViewHeader } from '../ViewHeader';
+import { MachineViewHeader } from '../MachineViewHeader';
 
 /** A first size for the PTY; the pane fits it to the element as soon as it is drawn. */
 export const INITIAL_SIZE = { cols: 100, rows: 30 } as const;
@@ -53,19 +52,12 @@ export function TerminalsView() {
 
   return (
     <>
-      <ViewHeader
-        title={t(viewLabels.terminals)}
-        description={t('view.terminals.description')}
-        actions={
-          <>
-            <MachinePicker />
-            <button type="button" className="button button--primary" onClick={() => void newShell()} disabled={!usable || busy}>
-              <Icon name="plus" size={16} />
-              {t('terminal.newShell', { machine })}
-            </button>
-          </>
-        }
-      />
+      <MachineViewHeader view="terminals">
+        <button type="button" className="button button--primary" onClick={() => void newShell()} disabled={!usable || busy}>
+          <Icon name="plus" size={16} />
+          {t('terminal.newShell', { machine })}
+        </button>
+      </MachineViewHeader>
       <div className="view-body terminals">
         {!usable && <MachineNotReady name={machine} {...(summary ? { summary } : {})} />}
         {sessions.length === 0 ? (

@@ -6,13 +6,12 @@ import { errorMessage } from '../../../../shared/errors.js';
 import { VolumeName, type VolumeSummary } from '../../../../shared/volumes.js';
 import { Field } from '../../components/Field';
 import { Icon } from '../../components/icons';
-import { MachineNotReady, MachinePicker, RefreshButton, useMachineLoad } from '../../components/MachinePicker';
+import { MachineNotReady, useMachineLoad } from '../../components/MachinePicker';
 import { ConfirmDialog } from '../../components/Modal';
-import { viewLabels } from '../../components/Sidebar';
 import { formatBytes, useLanguage, useT } from '../../i18n';
 import { useClient } from '../../stores';
 import { useToasts } from '../../stores/toasts';
-import { ViewHeader } from '../ViewHeader';
+import { MachineViewHeader } from '../MachineViewHeader';
 
 function CreateVolume({ machine, onCreated }: { machine: string; onCreated: () => void }) {
   const t = useT();
@@ -96,16 +95,7 @@ export function VolumesView() {
 
   return (
     <>
-      <ViewHeader
-        title={t(viewLabels.volumes)}
-        description={t('view.volumes.description')}
-        actions={
-          <>
-            <MachinePicker />
-            <RefreshButton onClick={reload} loading={loading && usable} disabled={!usable} label={t('common.refresh')} />
-          </>
-        }
-      />
+      <MachineViewHeader view="volumes" refresh={{ onClick: reload, loading: loading && usable, disabled: !usable }} />
       <div className="view-body">
         {!usable ? (
           <MachineNotReady name={machine} {...(summary ? { summary } : {})} />

@@ -1,6 +1,7 @@
 // v1 against this machine's real hierarchies; v2 against a directory tree shaped like cgroupfs
 // (this host cannot mount a pure cgroup2 with cpu/memory/pids; the QEMU guest proves it for real).
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,20 +16,42 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/**
+ * A v1 driver under a parent cgroup of the test's own. After the test (and after the processes
+ * endAfterTest ends, which run first), the container's cgroup `id` and the parent are removed.
+ */
+function v1Driver(info: Awaited<ReturnType<typeof detectCgroups>>, suffix: string, id: string) {
+  const parent = `onggi-test-${process.pid}-${Date.now()}${suffix}`;
+  const activity = new ActivityLog();
+  const driver = new CgroupV1Driver(info, parent, activity);
+  cleanups.push(async () => {
+    // Already removed by the test, or not: either way the parent's rmdir below says if anything is left.
+    await driver.remove(id, {}).catch(() => undefined);
+    for (const mount of new Set(info.controllers.filter((c) => c.version === 1).map((c) => c.mountPoint)))
+      await rmdir(join(mount, parent)).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+  });
+  return { parent, activity, driver };
+}
+
+/** Kills a test's process after the test and waits until it has exited: until then its cgroup is busy. */
+function endAfterTest(child: ChildProcess): void {
+  cleanups.push(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  });
+}
+
 describe('cgroup v1 (this machine)', async () => {
   const info = await detectCgroups();
   it.runIf(info.version === 1)(
     'creates the container cgroup in every hierarchy, writes the limits, reads usage, and removes it',
     async () => {
-      const parent = `onggi-test-${process.pid}-${Date.now()}`;
-      const activity = new ActivityLog();
-      const driver = new CgroupV1Driver(info, parent, activity);
       const id = 'c0ffee';
-      cleanups.push(async () => {
-        await driver.remove(id, {}).catch(() => undefined);
-        for (const mount of new Set(info.controllers.filter((c) => c.version === 1).map((c) => c.mountPoint)))
-          await rmdir(join(mount, parent)).catch(() => undefined);
-      });
+      const { parent, activity, driver } = v1Driver(info, '', id);
       const placement = await driver.create(id, { cpus: 0.5, memory: 64 * 1024 * 1024, pids: 20 }, { container: 'test' });
       const mountOf = (name: string) => info.controllers.find((c) => c.name === name && c.version === 1)?.mountPoint ?? '';
       const file = (controller: string, name: string) => join(mountOf(controller), parent, id, name);
@@ -47,9 +70,7 @@ describe('cgroup v1 (this machine)', async () => {
       const child = spawn('sh', ['-c', 'read _; x=$(head -c 4000000 /dev/zero | tr "\\0" a); echo allocated; read _'], {
         stdio: ['pipe', 'pipe', 'ignore'],
       });
-      cleanups.push(async () => {
-        child.kill('SIGKILL');
-      });
+      endAfterTest(child);
       for (const procs of placement.procsFiles) await writeFile(procs, String(child.pid));
       expect(await driver.pids(id)).toEqual([child.pid]);
       const allocated = new Promise((resolve) => child.stdout.once('data', resolve));
@@ -68,6 +89,28 @@ describe('cgroup v1 (this machine)', async () => {
       expect(await driver.list()).toEqual([]);
     },
   );
+});
+
+describe('cgroup removal (this machine)', async () => {
+  const info = await detectCgroups();
+  it.runIf(info.version === 1)('waits for a process still leaving the cgroup instead of failing EBUSY', async () => {
+    const id = 'b05y';
+    const { activity, driver } = v1Driver(info, '-busy', id);
+    const placement = await driver.create(id, {}, {});
+    // A process that is still in the cgroup when removal starts and leaves it a moment later, as a
+    // killed container's last processes do.
+    const child = spawn('sh', ['-c', 'read _; exec sleep 0.2'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    endAfterTest(child);
+    for (const procs of placement.procsFiles) await writeFile(procs, String(child.pid));
+    child.stdin.end('go\n');
+    expect(await driver.pids(id)).toEqual([child.pid]);
+    await driver.remove(id, {});
+    expect(await driver.list()).toEqual([]);
+    // One entry for the whole wait, as the command it equals.
+    const removals = activity.list().filter((e) => e.kind === 'command' && e.argv?.[0] === 'rmdir');
+    expect(removals.length).toBe(new Set(placement.procsFiles.map((file) => join(file, '..'))).size);
+    expect(removals.every((e) => e.kind === 'command' && e.ok)).toBe(true);
+  });
 });
 
 describe('cgroup v2 (a tree shaped like cgroupfs)', () => {
