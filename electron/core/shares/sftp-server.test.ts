@@ -2,14 +2,15 @@
 // stdin/stdout are piped straight to serveShare (no SSH in between: that is share-mount.test.ts).
 // The machine-side view is the FUSE mount; what it may not reach is checked through the kernel.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readlink, rename, rm, rmdir, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex, duplexPair } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../../build/testing/until.js';
+import { expectDrop } from './desktop-removals.js';
 import { removedByMachine } from './machine-removals.js';
-import { INVALIDATE_NAME, serveShare, type ShareServer } from './sftp-server.js';
+import { serveShare, type ShareServer } from './sftp-server.js';
 import { sshfsSlaveArgs } from './share-mount.js';
 
 let dir: string;
@@ -79,36 +80,40 @@ describe('serveShare confines the machine to the shared folder', () => {
     expect(await readFile(join(dir, 'share', 'sub', 'file'), 'utf8')).toBe('hello');
   });
 
-  it('the rename probe drops the kernel’s cached entry of a name removed on the desktop, and never moves a file', async () => {
+  it('a drop of a name removed on the desktop is answered done without touching the disk, and refused when the name is there', async () => {
     for (const readOnly of [false, true]) {
-      const { mountpoint } = await mount(`probe-${readOnly ? 'ro' : 'rw'}`, readOnly);
-      const probe = (path: string) =>
-        rename(path, join(mountpoint, 'sub', INVALIDATE_NAME)).then(
-          () => 'moved',
+      const { mountpoint, server } = await mount(`drop-${readOnly ? 'ro' : 'rw'}`, readOnly);
+      const outcome = (settled: Promise<unknown>) =>
+        settled.then(
+          () => 'done',
           (error: NodeJS.ErrnoException) => error.code,
         );
-      // A file there is never moved by a probe: refused (and so the kernel keeps its entry).
-      expect(await probe(join(mountpoint, 'sub', 'file'))).toBe('EACCES');
-      expect(await readFile(join(dir, 'share', 'sub', 'file'), 'utf8')).toBe('hello');
-
+      // Cached by the machine's kernel (share-mount.ts caches names long), then removed on the desktop.
       await writeFile(join(dir, 'share', 'sub', 'gone'), 'soon gone');
+      await mkdir(join(dir, 'share', 'sub', 'gone-dir'));
       expect((await stat(join(mountpoint, 'sub', 'gone'))).size).toBe(9);
+      expect((await stat(join(mountpoint, 'sub', 'gone-dir'))).isDirectory()).toBe(true);
       await rm(join(dir, 'share', 'sub', 'gone'));
-      // The kernel keeps the entry (share-mount.ts caches them long): only the probe, once sshfs's own
-      // 1-s cache forgot the name, makes `stat` see the removal.
+      await rm(join(dir, 'share', 'sub', 'gone-dir'), { recursive: true });
       expect((await stat(join(mountpoint, 'sub', 'gone'))).size).toBe(9);
-      await until(
-        async () => {
-          expect(await probe(join(mountpoint, 'sub', 'gone'))).toBe('ENOENT');
-          return stat(join(mountpoint, 'sub', 'gone')).then(
-            () => 'there',
-            (error: NodeJS.ErrnoException) => error.code,
-          );
-        },
-        (seen) => seen === 'ENOENT',
-        'the removal seen through the mount',
-        { attempts: 50, intervalMs: 100 },
-      );
+
+      // The drop share-events.ts sends: the kernel forgets both at once.
+      expectDrop(join(dir, 'share', 'sub', 'gone'));
+      expectDrop(join(dir, 'share', 'sub', 'gone-dir'));
+      expect(await outcome(unlink(join(mountpoint, 'sub', 'gone')))).toBe('done');
+      expect(await outcome(rmdir(join(mountpoint, 'sub', 'gone-dir')))).toBe('done');
+      expect(await outcome(stat(join(mountpoint, 'sub', 'gone')))).toBe('ENOENT');
+      expect(await outcome(stat(join(mountpoint, 'sub', 'gone-dir')))).toBe('ENOENT');
+      // Not a lasting negative entry: the name made again on the desktop is seen.
+      await writeFile(join(dir, 'share', 'sub', 'gone'), 'back again');
+      expect((await stat(join(mountpoint, 'sub', 'gone'))).size).toBe(10);
+
+      // A name there again on the desktop when the drop arrives is never removed by it.
+      expectDrop(join(dir, 'share', 'sub', 'gone'));
+      expect(await outcome(unlink(join(mountpoint, 'sub', 'gone')))).toBe('EACCES');
+      expect(await readFile(join(dir, 'share', 'sub', 'gone'), 'utf8')).toBe('back again');
+      expect(server.refused.some((line) => line.includes('there again on the desktop'))).toBe(true);
+      await rm(join(dir, 'share', 'sub', 'gone'));
     }
   });
 });

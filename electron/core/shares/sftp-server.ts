@@ -28,6 +28,7 @@ import { isAbsolute, join, posix, relative, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
 import sftpModule from 'ssh2/lib/protocol/SFTP.js';
+import { takeDrop } from './desktop-removals.js';
 import { noteMachineRemoval } from './machine-removals.js';
 import { RequestOrder } from './request-order.js';
 
@@ -39,14 +40,6 @@ const MAX_READ = 254 * 1024;
 const READDIR_BATCH = 256;
 /** Requests received but not finished, past which the machine's input is paused. */
 const MAX_BACKLOG = 256;
-
-/**
- * The name a rename on the machine probes with, never a file's: `rename(path, dir/INVALIDATE_NAME)`
- * makes the machine's kernel drop its cached entry of a path removed on the desktop (it does on
- * ENOENT, which is the answer when the path is gone), and is refused when the path is there —
- * so the probe never moves a file (share-events.ts).
- */
-export const INVALIDATE_NAME = '.onggi-share-invalidate';
 
 const read = promisify(fs.read);
 const write = promisify(fs.write);
@@ -305,12 +298,14 @@ class ShareHandler {
       this.sftp.name(reqid, names);
     });
     reply('REMOVE', (reqid, path: string) => {
+      if (this.dropped(reqid, path)) return;
       this.writable(`remove ${path}`);
       fs.unlinkSync(this.unfollowed(path));
       noteMachineRemoval(this.local(path));
       this.sftp.status(reqid, STATUS.OK);
     });
     reply('RMDIR', (reqid, path: string) => {
+      if (this.dropped(reqid, path)) return;
       this.writable(`remove ${path}`);
       fs.rmdirSync(this.unfollowed(path));
       noteMachineRemoval(this.local(path));
@@ -322,13 +317,8 @@ class ShareHandler {
       this.sftp.status(reqid, STATUS.OK);
     });
     reply('RENAME', (reqid, from: string, to: string) => {
-      const source = this.unfollowed(from);
-      // A source that is gone says so first, read-only share or not: the machine's kernel drops its
-      // cached entry only on ENOENT (the probe of a name removed on the desktop, INVALIDATE_NAME).
-      if (!fs.lstatSync(source, { throwIfNoEntry: false })) throw new Refused(STATUS.NO_SUCH_FILE, `${from}: no such file`);
-      if (this.parts(to).at(-1) === INVALIDATE_NAME) throw denied(`${to}: the name is reserved`);
       this.writable(`rename ${from}`);
-      fs.renameSync(source, this.unfollowed(to));
+      fs.renameSync(this.unfollowed(from), this.unfollowed(to));
       noteMachineRemoval(this.local(from));
       this.sftp.status(reqid, STATUS.OK);
     });
@@ -380,6 +370,18 @@ class ShareHandler {
           ? STATUS.PERMISSION_DENIED
           : STATUS.FAILURE;
     this.sftp.status(reqid, status, error instanceof Error ? error.message : String(error));
+  }
+
+  /**
+   * The machine dropping a path removed on the desktop (desktop-removals.ts): "done" while it is
+   * still gone, read-only share or not (nothing changes here); refused when it is there again.
+   */
+  private dropped(reqid: number, path: string): boolean {
+    const local = this.local(path);
+    if (!takeDrop(local)) return false;
+    if (fs.lstatSync(local, { throwIfNoEntry: false })) throw denied(`${path}: there again on the desktop, not removed`);
+    this.sftp.status(reqid, STATUS.OK);
+    return true;
   }
 
   private writable(what: string): void {

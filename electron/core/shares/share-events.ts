@@ -9,9 +9,9 @@
 //
 // A path removed on the desktop has nothing to touch: the machine's kernel would keep answering
 // `stat` from its cached entry (share-mount.ts caches entries and attributes long, for the stat
-// storms). The machine probes it instead with a rename to a reserved name (INVALIDATE_NAME): the
-// desktop answers ENOENT, on which the kernel drops the entry. The probe waits out sshfs's own
-// 1-s cache first, else the next lookup would be answered from there and cached again.
+// storms). The machine drops it instead by removing it through the mount, which the desktop
+// answers "done" without touching its disk (desktop-removals.ts): the kernel forgets the entry
+// (and sshfs its own cache of it), and watchers there see IN_DELETE.
 //
 // The touches run in one long-lived process per machine connection: the deployed agent's Node,
 // as root, reading one JSON line `{path, atime, mtime}` or `{path, gone}` per path (the paths are
@@ -26,29 +26,36 @@ import { knownSudoPassword, readsSudoPassword, sudoInput } from '../deploy/sudo.
 import { shellCommand } from '../machines/ssh/quote.js';
 import type { ShareMachine } from './share-mount.js';
 import { forgetMachineRemoval, removedByMachine } from './machine-removals.js';
-import { INVALIDATE_NAME } from './sftp-server.js';
+import { expectDrop } from './desktop-removals.js';
 import { desktopPath, type PlatformFacts } from '../platform/platform.js';
 
 /** Events within this window are sent together (an editor's save is several events). */
 const BATCH_MS = 30;
-/** sshfs's own cache (dcache_timeout=1, whole seconds) has forgotten a path this long after it went. */
-const PROBE_DELAY_MS = 2100;
 /** A touch failing because the share is not served yet is tried again this often, this many times. */
 const RETRY_MS = 1000;
 const RETRIES = 15;
 
 const TOUCH_SCRIPT = [
   "const fs = require('fs');",
-  "const path = require('path');",
   'const touch = (t, tries) => {',
   '  try { fs.utimesSync(t.path, t.atime, t.mtime); }',
   `  catch (e) { if (e.code !== 'ENOENT' && tries > 0) setTimeout(() => touch(t, tries - 1), ${RETRY_MS}); }`,
   '};',
-  `const probe = (p) => { try { fs.renameSync(p, path.join(path.dirname(p), ${JSON.stringify(INVALIDATE_NAME)})); } catch {} };`,
+  // A folder is dropped with rmdir (unlink says EISDIR); ENOENT: the kernel had no entry to drop.
+  'const drop = (t, tries) => {',
+  "  try { try { fs.unlinkSync(t.path); } catch (e) { if (e.code === 'EISDIR') fs.rmdirSync(t.path); else throw e; } }",
+  `  catch (e) { if (!['ENOENT', 'EACCES', 'ENOTEMPTY'].includes(e.code) && tries > 0) setTimeout(() => drop(t, tries - 1), ${RETRY_MS}); }`,
+  '};',
   "require('readline').createInterface({ input: process.stdin }).on('line', (line) => {",
-  `  try { const t = JSON.parse(line); if (t.gone) setTimeout(() => probe(t.path), ${PROBE_DELAY_MS}); else touch(t, ${RETRIES}); } catch {}`,
+  `  try { const t = JSON.parse(line); if (t.gone) drop(t, ${RETRIES}); else touch(t, ${RETRIES}); } catch {}`,
   '});',
 ].join('\n');
+
+/** A line for the machine; `drops`: the desktop path it drops (desktop-removals.ts). */
+interface Line {
+  json: string;
+  drops?: string;
+}
 
 interface Watched {
   share: SharedFolder;
@@ -123,7 +130,7 @@ export class ShareEvents {
   private toucher: { connection: ShareMachine['connection']; channel: ClientChannel } | undefined;
   private pending = new Map<string, string>();
   /** Lines not sent (the link was down), by path: the latest per path. */
-  private held = new Map<string, string>();
+  private held = new Map<string, Line>();
   private timer: NodeJS.Timeout | undefined;
   private target: ShareMachine | undefined;
   /** Paths forwarded so far (tests and diagnostics). */
@@ -175,28 +182,27 @@ export class ShareEvents {
   private async flush(): Promise<void> {
     const batch = this.pending;
     this.pending = new Map();
-    const lines = new Map<string, string>();
+    const lines = new Map<string, Line>();
     for (const [remote, local] of batch) {
-      // gone on the desktop: the machine probes it (the module's comment)
+      // gone on the desktop: the machine drops it (the module's comment)
       const stats = await lstat(local).catch(() => undefined);
       if (!stats) {
         // the machine's own removal: its kernel knows
-        if (!removedByMachine(local)) lines.set(remote, JSON.stringify({ path: remote, gone: true }));
+        if (!removedByMachine(local)) lines.set(remote, { json: JSON.stringify({ path: remote, gone: true }), drops: local });
         continue;
       }
       forgetMachineRemoval(local);
       if (!stats.isSymbolicLink()) {
         // a link is not touched: utimes would follow it
-        lines.set(
-          remote,
-          JSON.stringify({ path: remote, atime: Math.floor(stats.atimeMs / 1000), mtime: Math.floor(stats.mtimeMs / 1000) }),
-        );
+        lines.set(remote, {
+          json: JSON.stringify({ path: remote, atime: Math.floor(stats.atimeMs / 1000), mtime: Math.floor(stats.mtimeMs / 1000) }),
+        });
       }
     }
     await this.send(lines);
   }
 
-  private async send(lines: Map<string, string>): Promise<void> {
+  private async send(lines: Map<string, Line>): Promise<void> {
     const all = new Map([...this.held, ...lines]);
     this.held = new Map();
     if (all.size === 0) return;
@@ -206,7 +212,8 @@ export class ShareEvents {
       this.held = new Map([...all, ...this.held]);
       return;
     }
-    channel.write(`${[...all.values()].join('\n')}\n`);
+    for (const line of all.values()) if (line.drops !== undefined) expectDrop(line.drops);
+    channel.write(`${[...all.values()].map((line) => line.json).join('\n')}\n`);
     this.forwarded += all.size;
   }
 
