@@ -38,6 +38,12 @@ const OPEN = { READ: 1, WRITE: 2, APPEND: 4, CREAT: 8, TRUNC: 16, EXCL: 32 } as 
 /** The largest READ answered at once (the client asks again for the rest): below ssh2's 256 KiB packet limit. */
 const MAX_READ = 254 * 1024;
 const READDIR_BATCH = 256;
+/**
+ * Replies are gathered for one turn of the event loop, up to this many bytes, and written
+ * together: over SSH every write is a packet (a cipher set up, a syscall, a TCP segment), and a
+ * 256 MiB write through the share is 1,024 WRITE requests whose status replies complete together.
+ */
+const REPLY_BATCH_BYTES = 256 * 1024;
 /** Requests received but not finished, past which the machine's input is paused. */
 const MAX_BACKLOG = 256;
 
@@ -98,14 +104,29 @@ export function serveShare(stream: Duplex, options: ShareServerOptions): ShareSe
   const refused: string[] = [];
   // A stand-in for ssh2's Client and Channel: SFTP writes packets through channelData.
   const outgoing = { id: 0, state: 'open', window: Number.POSITIVE_INFINITY, packetSize: Number.POSITIVE_INFINITY };
+  // Replies made in one turn of the event loop go out as one write (replyBatch).
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
+  const flushReplies = (): void => {
+    if (batch.length === 0) return;
+    const data = batch.length === 1 ? batch[0] : Buffer.concat(batch, batchBytes);
+    batch = [];
+    batchBytes = 0;
+    if (data && !stream.destroyed) stream.write(data);
+    flow();
+  };
   const client = {
     // sshfs speaks OpenSSH's dialect (SYMLINK's arguments in OpenSSH's order).
     _protocol: {
       _remoteIdentRaw: 'SSH-2.0-OpenSSH_onggi-share',
       channelData: (_id: number, data: Buffer) => {
-        if (!stream.destroyed) stream.write(data);
+        batch.push(data);
+        batchBytes += data.length;
+        if (batchBytes >= REPLY_BATCH_BYTES) flushReplies();
+        else if (batch.length === 1) setImmediate(flushReplies);
       },
       channelClose: () => {
+        flushReplies();
         outgoing.state = 'closed';
         stream.end();
       },

@@ -207,9 +207,7 @@ describe('a desktop folder shared with an SSH machine', () => {
       console.log(`share: a desktop edit reached inotifywait on the machine in ${latencyMs.toFixed(0)} ms`);
 
       // Every kind of change, though the machine's kernel caches names and attributes long (share-mount.ts).
-      const changes = await desktopChangesSeen(join(desktop, 'app', 'src'), resolved.machinePath, (argv) =>
-        observer.exec(shellCommand(argv)),
-      );
+      const changes = await desktopChangesSeen(join(desktop, 'app', 'src'), resolved.machinePath, observer);
       console.log(`share: desktop changes seen on the machine (ms): ${JSON.stringify(changes)}`);
       for (const ms of Object.values(changes)) expect(ms).toBeLessThan(1000);
     } finally {

@@ -431,7 +431,7 @@ describe('a Debian VM under QEMU TCG as an ssh machine', () => {
       expect(figures.shareInotifyMs).toBeLessThan(1000);
       expect((await inContainer('cat /app/hello.txt')).stdout).toBe('edited on the desktop\n');
       // Every kind of change, though the guest's kernel caches names and attributes long (share-mount.ts).
-      const changes = await desktopChangesSeen(join(desktop, 'app', 'src'), app.machinePath, (argv) => observer.exec(shellCommand(argv)));
+      const changes = await desktopChangesSeen(join(desktop, 'app', 'src'), app.machinePath, observer);
       for (const [change, ms] of Object.entries(changes)) figures[`shareSeen_${change}Ms`] = ms;
       for (const ms of Object.values(changes)) expect(ms).toBeLessThan(1000);
 
