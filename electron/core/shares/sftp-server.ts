@@ -44,6 +44,8 @@ const READDIR_BATCH = 256;
  * 256 MiB write through the share is 1,024 WRITE requests whose status replies complete together.
  */
 const REPLY_BATCH_BYTES = 256 * 1024;
+/** A reply this large (a READ's data) goes out at once, after those gathered before it. */
+const LARGE_REPLY_BYTES = 16 * 1024;
 /** Requests received but not finished, past which the machine's input is paused. */
 const MAX_BACKLOG = 256;
 
@@ -120,6 +122,13 @@ export function serveShare(stream: Duplex, options: ShareServerOptions): ShareSe
     _protocol: {
       _remoteIdentRaw: 'SSH-2.0-OpenSSH_onggi-share',
       channelData: (_id: number, data: Buffer) => {
+        if (data.length >= LARGE_REPLY_BYTES) {
+          // A READ's data is packets of its own anyway: written at once, not copied into a batch.
+          flushReplies();
+          if (!stream.destroyed) stream.write(data);
+          flow();
+          return;
+        }
         batch.push(data);
         batchBytes += data.length;
         if (batchBytes >= REPLY_BATCH_BYTES) flushReplies();
