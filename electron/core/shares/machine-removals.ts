@@ -1,7 +1,7 @@
 // Paths the machine itself removed through a share, noted by the desktop's SFTP server
 // (sftp-server.ts). The desktop's change event for such a removal is only the echo of the
 // machine's own doing, and the machine's kernel dropped the entry itself: share-events.ts sends
-// no probe for it (a `rm -rf` of 5,000 files would otherwise be 5,000 probes over the link).
+// no drop for it (a `rm -rf` of 5,000 files would otherwise be 5,000 drops over the link).
 
 /** An echo arrives within this long of the removal (the watcher's delay and the event batching). */
 const ECHO_MS = 5000;
