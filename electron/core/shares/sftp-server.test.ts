@@ -2,12 +2,14 @@
 // stdin/stdout are piped straight to serveShare (no SSH in between: that is share-mount.test.ts).
 // The machine-side view is the FUSE mount; what it may not reach is checked through the kernel.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readlink, rename, rm, rmdir, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex, duplexPair } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../../build/testing/until.js';
+import { expectDrop } from './desktop-removals.js';
+import { removedByMachine } from './machine-removals.js';
 import { serveShare, type ShareServer } from './sftp-server.js';
 import { sshfsSlaveArgs } from './share-mount.js';
 
@@ -76,6 +78,62 @@ describe('serveShare confines the machine to the shared folder', () => {
     await expect(writeFile(join(mountpoint, 'sub', 'made'), 'x')).rejects.toMatchObject({ code: 'EACCES' });
     await expect(rm(join(mountpoint, 'sub', 'file'))).rejects.toMatchObject({ code: 'EACCES' });
     expect(await readFile(join(dir, 'share', 'sub', 'file'), 'utf8')).toBe('hello');
+  });
+
+  it('a drop of a name removed on the desktop is answered done without touching the disk, and refused when the name is there', async () => {
+    for (const readOnly of [false, true]) {
+      const { mountpoint, server } = await mount(`drop-${readOnly ? 'ro' : 'rw'}`, readOnly);
+      const outcome = (settled: Promise<unknown>) =>
+        settled.then(
+          () => 'done',
+          (error: NodeJS.ErrnoException) => error.code,
+        );
+      // Cached by the machine's kernel (share-mount.ts caches names long), then removed on the desktop.
+      await writeFile(join(dir, 'share', 'sub', 'gone'), 'soon gone');
+      await mkdir(join(dir, 'share', 'sub', 'gone-dir'));
+      expect((await stat(join(mountpoint, 'sub', 'gone'))).size).toBe(9);
+      expect((await stat(join(mountpoint, 'sub', 'gone-dir'))).isDirectory()).toBe(true);
+      await rm(join(dir, 'share', 'sub', 'gone'));
+      await rm(join(dir, 'share', 'sub', 'gone-dir'), { recursive: true });
+      expect((await stat(join(mountpoint, 'sub', 'gone'))).size).toBe(9);
+
+      // The drop share-events.ts sends: the kernel forgets both at once.
+      expectDrop(join(dir, 'share', 'sub', 'gone'));
+      expectDrop(join(dir, 'share', 'sub', 'gone-dir'));
+      expect(await outcome(unlink(join(mountpoint, 'sub', 'gone')))).toBe('done');
+      expect(await outcome(rmdir(join(mountpoint, 'sub', 'gone-dir')))).toBe('done');
+      expect(await outcome(stat(join(mountpoint, 'sub', 'gone')))).toBe('ENOENT');
+      expect(await outcome(stat(join(mountpoint, 'sub', 'gone-dir')))).toBe('ENOENT');
+      // Not a lasting negative entry: the name made again on the desktop is seen.
+      await writeFile(join(dir, 'share', 'sub', 'gone'), 'back again');
+      expect((await stat(join(mountpoint, 'sub', 'gone'))).size).toBe(10);
+
+      // A name there again on the desktop when the drop arrives is never removed by it.
+      expectDrop(join(dir, 'share', 'sub', 'gone'));
+      expect(await outcome(unlink(join(mountpoint, 'sub', 'gone')))).toBe('EACCES');
+      expect(await readFile(join(dir, 'share', 'sub', 'gone'), 'utf8')).toBe('back again');
+      expect(server.refused.some((line) => line.includes('there again on the desktop'))).toBe(true);
+      await rm(join(dir, 'share', 'sub', 'gone'));
+    }
+  });
+});
+
+describe('serveShare notes what the machine removed', () => {
+  it('a removal made through the mount is noted (its desktop event is an echo); one made on the desktop is not', async () => {
+    const { mountpoint } = await mount('removals', false);
+    await writeFile(join(dir, 'share', 'sub', 'by-machine'), 'x');
+    await writeFile(join(dir, 'share', 'sub', 'by-desktop'), 'x');
+    await mkdir(join(dir, 'share', 'sub', 'dir-by-machine'));
+    await writeFile(join(dir, 'share', 'sub', 'moved-by-machine'), 'x');
+    await rm(join(mountpoint, 'sub', 'by-machine'));
+    await rm(join(mountpoint, 'sub', 'dir-by-machine'), { recursive: true });
+    await rename(join(mountpoint, 'sub', 'moved-by-machine'), join(mountpoint, 'sub', 'moved-here'));
+    await rm(join(dir, 'share', 'sub', 'by-desktop'));
+    expect(removedByMachine(join(dir, 'share', 'sub', 'by-machine'))).toBe(true);
+    expect(removedByMachine(join(dir, 'share', 'sub', 'dir-by-machine'))).toBe(true);
+    expect(removedByMachine(join(dir, 'share', 'sub', 'moved-by-machine'))).toBe(true);
+    expect(removedByMachine(join(dir, 'share', 'sub', 'moved-here'))).toBe(false);
+    expect(removedByMachine(join(dir, 'share', 'sub', 'by-desktop'))).toBe(false);
   });
 });
 

@@ -28,6 +28,8 @@ import { isAbsolute, join, posix, relative, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
 import sftpModule from 'ssh2/lib/protocol/SFTP.js';
+import { takeDrop } from './desktop-removals.js';
+import { noteMachineRemoval } from './machine-removals.js';
 import { RequestOrder } from './request-order.js';
 
 /** ssh2's status codes (SFTP v3). */
@@ -36,6 +38,14 @@ const OPEN = { READ: 1, WRITE: 2, APPEND: 4, CREAT: 8, TRUNC: 16, EXCL: 32 } as 
 /** The largest READ answered at once (the client asks again for the rest): below ssh2's 256 KiB packet limit. */
 const MAX_READ = 254 * 1024;
 const READDIR_BATCH = 256;
+/**
+ * Replies are gathered for one turn of the event loop, up to this many bytes, and written
+ * together: over SSH every write is a packet (a cipher set up, a syscall, a TCP segment), and a
+ * 256 MiB write through the share is 1,024 WRITE requests whose status replies complete together.
+ */
+const REPLY_BATCH_BYTES = 256 * 1024;
+/** A reply this large (a READ's data) goes out at once, after those gathered before it. */
+const LARGE_REPLY_BYTES = 16 * 1024;
 /** Requests received but not finished, past which the machine's input is paused. */
 const MAX_BACKLOG = 256;
 
@@ -96,14 +106,36 @@ export function serveShare(stream: Duplex, options: ShareServerOptions): ShareSe
   const refused: string[] = [];
   // A stand-in for ssh2's Client and Channel: SFTP writes packets through channelData.
   const outgoing = { id: 0, state: 'open', window: Number.POSITIVE_INFINITY, packetSize: Number.POSITIVE_INFINITY };
+  // Replies made in one turn of the event loop go out as one write (replyBatch).
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
+  const flushReplies = (): void => {
+    if (batch.length === 0) return;
+    const data = batch.length === 1 ? batch[0] : Buffer.concat(batch, batchBytes);
+    batch = [];
+    batchBytes = 0;
+    if (data && !stream.destroyed) stream.write(data);
+    flow();
+  };
   const client = {
     // sshfs speaks OpenSSH's dialect (SYMLINK's arguments in OpenSSH's order).
     _protocol: {
       _remoteIdentRaw: 'SSH-2.0-OpenSSH_onggi-share',
       channelData: (_id: number, data: Buffer) => {
-        if (!stream.destroyed) stream.write(data);
+        if (data.length >= LARGE_REPLY_BYTES) {
+          // A READ's data is packets of its own anyway: written at once, not copied into a batch.
+          flushReplies();
+          if (!stream.destroyed) stream.write(data);
+          flow();
+          return;
+        }
+        batch.push(data);
+        batchBytes += data.length;
+        if (batchBytes >= REPLY_BATCH_BYTES) flushReplies();
+        else if (batch.length === 1) setImmediate(flushReplies);
       },
       channelClose: () => {
+        flushReplies();
         outgoing.state = 'closed';
         stream.end();
       },
@@ -296,13 +328,17 @@ class ShareHandler {
       this.sftp.name(reqid, names);
     });
     reply('REMOVE', (reqid, path: string) => {
+      if (this.dropped(reqid, path)) return;
       this.writable(`remove ${path}`);
       fs.unlinkSync(this.unfollowed(path));
+      noteMachineRemoval(this.local(path));
       this.sftp.status(reqid, STATUS.OK);
     });
     reply('RMDIR', (reqid, path: string) => {
+      if (this.dropped(reqid, path)) return;
       this.writable(`remove ${path}`);
       fs.rmdirSync(this.unfollowed(path));
+      noteMachineRemoval(this.local(path));
       this.sftp.status(reqid, STATUS.OK);
     });
     reply('MKDIR', (reqid, path: string, attrs: SftpAttrs) => {
@@ -313,6 +349,7 @@ class ShareHandler {
     reply('RENAME', (reqid, from: string, to: string) => {
       this.writable(`rename ${from}`);
       fs.renameSync(this.unfollowed(from), this.unfollowed(to));
+      noteMachineRemoval(this.local(from));
       this.sftp.status(reqid, STATUS.OK);
     });
     reply('READLINK', (reqid, path: string) => {
@@ -363,6 +400,18 @@ class ShareHandler {
           ? STATUS.PERMISSION_DENIED
           : STATUS.FAILURE;
     this.sftp.status(reqid, status, error instanceof Error ? error.message : String(error));
+  }
+
+  /**
+   * The machine dropping a path removed on the desktop (desktop-removals.ts): "done" while it is
+   * still gone, read-only share or not (nothing changes here); refused when it is there again.
+   */
+  private dropped(reqid: number, path: string): boolean {
+    const local = this.local(path);
+    if (!takeDrop(local)) return false;
+    if (fs.lstatSync(local, { throwIfNoEntry: false })) throw denied(`${path}: there again on the desktop, not removed`);
+    this.sftp.status(reqid, STATUS.OK);
+    return true;
   }
 
   private writable(what: string): void {

@@ -7,9 +7,17 @@
 // attributes, so the next read sees the new content. The desktop side takes a SETSTAT that changes
 // nothing as a no-op (sftp-server.ts), so the touch neither changes the file nor echoes back here.
 //
+// A path removed on the desktop has nothing to touch: the machine's kernel would keep answering
+// `stat` from its cached entry (share-mount.ts caches entries and attributes long, for the stat
+// storms). The machine drops it instead by removing it through the mount, which the desktop
+// answers "done" without touching its disk (desktop-removals.ts): the kernel forgets the entry
+// (and sshfs its own cache of it), and watchers there see IN_DELETE.
+//
 // The touches run in one long-lived process per machine connection: the deployed agent's Node,
-// as root, reading one JSON line `{path, atime, mtime}` per path (the paths are ours: the mount
-// point joined with a path the desktop reported under the shared folder).
+// as root, reading one JSON line `{path, atime, mtime}` or `{path, gone}` per path (the paths are
+// ours: the mount point joined with a path the desktop reported under the shared folder). While
+// the link is down the lines wait here and go out on the next connection; on the machine a touch
+// that fails other than ENOENT (the share not served yet) is tried again for a while.
 import { watch, type FSWatcher } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import type { ClientChannel } from 'ssh2';
@@ -17,17 +25,37 @@ import type { SharedFolder } from '../../../shared/shares.js';
 import { knownSudoPassword, readsSudoPassword, sudoInput } from '../deploy/sudo.js';
 import { shellCommand } from '../machines/ssh/quote.js';
 import type { ShareMachine } from './share-mount.js';
+import { forgetMachineRemoval, removedByMachine } from './machine-removals.js';
+import { expectDrop } from './desktop-removals.js';
 import { desktopPath, type PlatformFacts } from '../platform/platform.js';
 
 /** Events within this window are sent together (an editor's save is several events). */
 const BATCH_MS = 30;
+/** A touch failing because the share is not served yet is tried again this often, this many times. */
+const RETRY_MS = 1000;
+const RETRIES = 15;
 
 const TOUCH_SCRIPT = [
   "const fs = require('fs');",
+  'const touch = (t, tries) => {',
+  '  try { fs.utimesSync(t.path, t.atime, t.mtime); }',
+  `  catch (e) { if (e.code !== 'ENOENT' && tries > 0) setTimeout(() => touch(t, tries - 1), ${RETRY_MS}); }`,
+  '};',
+  // A folder is dropped with rmdir (unlink says EISDIR); ENOENT: the kernel had no entry to drop.
+  'const drop = (t, tries) => {',
+  "  try { try { fs.unlinkSync(t.path); } catch (e) { if (e.code === 'EISDIR') fs.rmdirSync(t.path); else throw e; } }",
+  `  catch (e) { if (!['ENOENT', 'EACCES', 'ENOTEMPTY'].includes(e.code) && tries > 0) setTimeout(() => drop(t, tries - 1), ${RETRY_MS}); }`,
+  '};',
   "require('readline').createInterface({ input: process.stdin }).on('line', (line) => {",
-  '  try { const t = JSON.parse(line); fs.utimesSync(t.path, t.atime, t.mtime); } catch {}',
+  `  try { const t = JSON.parse(line); if (t.gone) drop(t, ${RETRIES}); else touch(t, ${RETRIES}); } catch {}`,
   '});',
 ].join('\n');
+
+/** A line for the machine; `drops`: the desktop path it drops (desktop-removals.ts). */
+interface Line {
+  json: string;
+  drops?: string;
+}
 
 interface Watched {
   share: SharedFolder;
@@ -101,6 +129,8 @@ export class ShareEvents {
   private readonly watched = new Map<string, Watched>();
   private toucher: { connection: ShareMachine['connection']; channel: ClientChannel } | undefined;
   private pending = new Map<string, string>();
+  /** Lines not sent (the link was down), by path: the latest per path. */
+  private held = new Map<string, Line>();
   private timer: NodeJS.Timeout | undefined;
   private target: ShareMachine | undefined;
   /** Paths forwarded so far (tests and diagnostics). */
@@ -121,9 +151,10 @@ export class ShareEvents {
     this.watched.delete(path);
   }
 
-  /** The machine's connection changed: touches go through the new one. */
+  /** The machine's connection changed: touches go through the new one, those held first. */
   retarget(target: ShareMachine): void {
     this.target = target;
+    if (this.held.size > 0) void this.send(new Map());
   }
 
   close(): void {
@@ -151,19 +182,39 @@ export class ShareEvents {
   private async flush(): Promise<void> {
     const batch = this.pending;
     this.pending = new Map();
-    const lines: string[] = [];
+    const lines = new Map<string, Line>();
     for (const [remote, local] of batch) {
-      // gone on the desktop: its directory's touch tells the machine
+      // gone on the desktop: the machine drops it (the module's comment)
       const stats = await lstat(local).catch(() => undefined);
-      if (!stats || stats.isSymbolicLink()) continue; // gone (the directory's touch tells), or a link: utimes would follow it
-      lines.push(JSON.stringify({ path: remote, atime: Math.floor(stats.atimeMs / 1000), mtime: Math.floor(stats.mtimeMs / 1000) }));
+      if (!stats) {
+        // the machine's own removal: its kernel knows
+        if (!removedByMachine(local)) lines.set(remote, { json: JSON.stringify({ path: remote, gone: true }), drops: local });
+        continue;
+      }
+      forgetMachineRemoval(local);
+      if (!stats.isSymbolicLink()) {
+        // a link is not touched: utimes would follow it
+        lines.set(remote, {
+          json: JSON.stringify({ path: remote, atime: Math.floor(stats.atimeMs / 1000), mtime: Math.floor(stats.mtimeMs / 1000) }),
+        });
+      }
     }
-    if (lines.length === 0) return;
-    // link down: nothing to touch now; reads are fresh once the mount is back
+    await this.send(lines);
+  }
+
+  private async send(lines: Map<string, Line>): Promise<void> {
+    const all = new Map([...this.held, ...lines]);
+    this.held = new Map();
+    if (all.size === 0) return;
+    // link down: the lines are held below and go with the next connection
     const channel = await this.channel().catch(() => undefined);
-    if (!channel) return; // the link is down: the mount errors meanwhile, and reads are fresh once it is back
-    channel.write(`${lines.join('\n')}\n`);
-    this.forwarded += lines.length;
+    if (!channel) {
+      this.held = new Map([...all, ...this.held]);
+      return;
+    }
+    for (const line of all.values()) if (line.drops !== undefined) expectDrop(line.drops);
+    channel.write(`${[...all.values()].map((line) => line.json).join('\n')}\n`);
+    this.forwarded += all.size;
   }
 
   private async channel(): Promise<ClientChannel> {

@@ -23,14 +23,44 @@ import type { SshConnection } from '../machines/ssh/ssh-connection.js';
 import { serveShare } from './sftp-server.js';
 
 /**
+ * How long the machine's kernel and sshfs keep names, attributes and listings (FUSE
+ * entry_timeout/attr_timeout, sshfs's dcache_timeout). A `git status`-like storm repeated within
+ * this time is answered on the machine alone; past it every file is a request to sshfs again, and
+ * every folder a listing over the link (bench case 15: with 1 s a warm storm of 20,000 files took as
+ * long as a cold one). It is not how fast desktop changes show: the change events (share-events.ts)
+ * touch a changed path and its folder at once (which refreshes the kernel's attributes and drops
+ * sshfs's entry and listing), drop a removed one (desktop-removals.ts), and are held while the link
+ * is down and replayed on the next connection. Only a change the desktop never reported (Onggi was
+ * not running) can stay unseen this long.
+ */
+const CACHE_S = 60;
+
+/**
+ * WRITE requests of up to 256 KiB (the most our SFTP server, as OpenSSH's, takes), not sshfs's
+ * 32 KiB: an eighth of the requests, replies, writes and packets for a sequential write, where the
+ * desktop's CPU per MiB is what limits it. On the loopback machine the host core's CPU for a
+ * 256 MiB write fell from ~2.0 s to ~1.0 s (the raw link's: 0.3 s).
+ */
+const MAX_WRITE = 256 * 1024;
+
+/**
  * Options both ways of running sshfs share. `allow_other`: containers run as any user (root may
- * use it without fuse.conf's user_allow_other). `dcache_timeout=1`/`entry_timeout`…: names and
- * attributes are cached for 1 s, not sshfs's 20 s, so a desktop edit shows within the 1 s the
- * change events promise (events.ts touches the path, which also refreshes it at once).
+ * use it without fuse.conf's user_allow_other); the caches (CACHE_S); the WRITE size (MAX_WRITE).
  * sshfs's default 32 KiB READs, not `-o max_read=65536`: with 64 KiB ones a 64 MiB read took
  * 3.0 s instead of 1.7 s on the loopback machine (bench case 15, two runs each).
  */
-const SSHFS_COMMON = ['-o', 'allow_other', '-o', 'dcache_timeout=1', '-o', 'entry_timeout=1', '-o', 'attr_timeout=1'];
+const SSHFS_COMMON = [
+  '-o',
+  'allow_other',
+  '-o',
+  `dcache_timeout=${CACHE_S}`,
+  '-o',
+  `entry_timeout=${CACHE_S}`,
+  '-o',
+  `attr_timeout=${CACHE_S}`,
+  '-o',
+  `max_write=${MAX_WRITE}`,
+];
 
 /**
  * The kernel's readahead on the mount, in KiB (its backing device's read_ahead_kb; FUSE starts at
