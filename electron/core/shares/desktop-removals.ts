@@ -8,24 +8,27 @@
 //
 // The answer depends on the desktop as it is when the request arrives: the path still missing is
 // "done"; the path there again (re-created on the desktop meanwhile) is refused, so the machine's
-// drop can never remove a file of the desktop's.
+// drop can never remove a file of the desktop's. One per machine: two machines sharing a folder
+// each drop the path on their own.
 
 /** The machine runs the drop within this long of its line being sent. */
 const EXPECTED_MS = 30_000;
 
-const expected = new Map<string, number>();
+export class DesktopRemovals {
+  private readonly expected = new Map<string, number>();
 
-/** The desktop is about to ask the machine to drop `localPath` (gone on the desktop). */
-export function expectDrop(localPath: string): void {
-  const now = Date.now();
-  for (const [path, at] of expected) if (now - at > EXPECTED_MS) expected.delete(path);
-  expected.set(localPath, now);
-}
+  /** The desktop is about to ask the machine to drop `localPath` (gone on the desktop). */
+  expect(localPath: string): void {
+    const now = Date.now();
+    for (const [path, at] of this.expected) if (now - at > EXPECTED_MS) this.expected.delete(path);
+    this.expected.set(localPath, now);
+  }
 
-/** Whether a REMOVE/RMDIR of `localPath` is the machine dropping it (and so never a removal on the desktop). */
-export function takeDrop(localPath: string): boolean {
-  const at = expected.get(localPath);
-  if (at === undefined || Date.now() - at > EXPECTED_MS) return false;
-  expected.delete(localPath);
-  return true;
+  /** Whether a REMOVE/RMDIR of `localPath` is the machine dropping it (and so never a removal on the desktop). */
+  take(localPath: string): boolean {
+    const at = this.expected.get(localPath);
+    if (at === undefined || Date.now() - at > EXPECTED_MS) return false;
+    this.expected.delete(localPath);
+    return true;
+  }
 }

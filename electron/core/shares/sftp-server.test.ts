@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { Duplex, duplexPair } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../../build/testing/until.js';
-import { expectDrop } from './desktop-removals.js';
-import { removedByMachine } from './machine-removals.js';
+import { shareRemovals } from './machine-removals.js';
 import { serveShare, type ShareServer } from './sftp-server.js';
 import { sshfsSlaveArgs } from './share-mount.js';
 
@@ -34,13 +33,20 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+/** The machine's notes of removals, as its SshMachine keeps one for its servers and events. */
+const removals = shareRemovals();
+
 async function mount(name: string, readOnly: boolean): Promise<{ mountpoint: string; server: ShareServer }> {
   const mountpoint = join(dir, `mnt-${name}`);
   await mkdir(mountpoint);
   const child = spawn('sshfs', sshfsSlaveArgs(mountpoint), { stdio: ['pipe', 'pipe', 'inherit'] });
   children.push(child);
   mounted.push(mountpoint);
-  const server = serveShare(Duplex.from({ readable: child.stdout, writable: child.stdin }), { root: join(dir, 'share'), readOnly });
+  const server = serveShare(Duplex.from({ readable: child.stdout, writable: child.stdin }), {
+    root: join(dir, 'share'),
+    readOnly,
+    removals,
+  });
   // Mounted once the kernel lists it (sshfs mounts after the SFTP handshake).
   for (let i = 0; i < 200; i += 1) {
     if ((await readFile('/proc/self/mountinfo', 'utf8')).includes(` ${mountpoint} `)) return { mountpoint, server };
@@ -98,8 +104,8 @@ describe('serveShare confines the machine to the shared folder', () => {
       expect((await stat(join(mountpoint, 'sub', 'gone'))).size).toBe(9);
 
       // The drop share-events.ts sends: the kernel forgets both at once.
-      expectDrop(join(dir, 'share', 'sub', 'gone'));
-      expectDrop(join(dir, 'share', 'sub', 'gone-dir'));
+      removals.desktop.expect(join(dir, 'share', 'sub', 'gone'));
+      removals.desktop.expect(join(dir, 'share', 'sub', 'gone-dir'));
       expect(await outcome(unlink(join(mountpoint, 'sub', 'gone')))).toBe('done');
       expect(await outcome(rmdir(join(mountpoint, 'sub', 'gone-dir')))).toBe('done');
       expect(await outcome(stat(join(mountpoint, 'sub', 'gone')))).toBe('ENOENT');
@@ -109,7 +115,7 @@ describe('serveShare confines the machine to the shared folder', () => {
       expect((await stat(join(mountpoint, 'sub', 'gone'))).size).toBe(10);
 
       // A name there again on the desktop when the drop arrives is never removed by it.
-      expectDrop(join(dir, 'share', 'sub', 'gone'));
+      removals.desktop.expect(join(dir, 'share', 'sub', 'gone'));
       expect(await outcome(unlink(join(mountpoint, 'sub', 'gone')))).toBe('EACCES');
       expect(await readFile(join(dir, 'share', 'sub', 'gone'), 'utf8')).toBe('back again');
       expect(server.refused.some((line) => line.includes('there again on the desktop'))).toBe(true);
@@ -129,11 +135,13 @@ describe('serveShare notes what the machine removed', () => {
     await rm(join(mountpoint, 'sub', 'dir-by-machine'), { recursive: true });
     await rename(join(mountpoint, 'sub', 'moved-by-machine'), join(mountpoint, 'sub', 'moved-here'));
     await rm(join(dir, 'share', 'sub', 'by-desktop'));
-    expect(removedByMachine(join(dir, 'share', 'sub', 'by-machine'))).toBe(true);
-    expect(removedByMachine(join(dir, 'share', 'sub', 'dir-by-machine'))).toBe(true);
-    expect(removedByMachine(join(dir, 'share', 'sub', 'moved-by-machine'))).toBe(true);
-    expect(removedByMachine(join(dir, 'share', 'sub', 'moved-here'))).toBe(false);
-    expect(removedByMachine(join(dir, 'share', 'sub', 'by-desktop'))).toBe(false);
+    expect(removals.machine.removedLately(join(dir, 'share', 'sub', 'by-machine'))).toBe(true);
+    expect(removals.machine.removedLately(join(dir, 'share', 'sub', 'dir-by-machine'))).toBe(true);
+    expect(removals.machine.removedLately(join(dir, 'share', 'sub', 'moved-by-machine'))).toBe(true);
+    expect(removals.machine.removedLately(join(dir, 'share', 'sub', 'moved-here'))).toBe(false);
+    expect(removals.machine.removedLately(join(dir, 'share', 'sub', 'by-desktop'))).toBe(false);
+    // Another machine sharing the folder did not see it: its change events still send it the drop.
+    expect(shareRemovals().machine.removedLately(join(dir, 'share', 'sub', 'by-machine'))).toBe(false);
   });
 });
 
@@ -180,7 +188,7 @@ const READS = 256; // 16 MiB of replies
 /** A session with `big` opened by hand, whose machine side then stops reading and asks for `reads` chunks at once. */
 async function stalledReader(reads: number) {
   const [serverSide, machineSide] = duplexPair();
-  const server = serveShare(serverSide, { root: join(dir, 'share'), readOnly: true });
+  const server = serveShare(serverSide, { root: join(dir, 'share'), readOnly: true, removals: shareRemovals() });
   const got = replies(machineSide);
   machineSide.write(packet(1, u32(3))); // INIT v3
   machineSide.write(packet(3, u32(1), str('/big'), u32(1), u32(0))); // OPEN for reading, no attributes

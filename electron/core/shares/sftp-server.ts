@@ -28,8 +28,7 @@ import { isAbsolute, join, posix, relative, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
 import sftpModule from 'ssh2/lib/protocol/SFTP.js';
-import { takeDrop } from './desktop-removals.js';
-import { noteMachineRemoval } from './machine-removals.js';
+import type { ShareRemovals } from './machine-removals.js';
 import { RequestOrder } from './request-order.js';
 
 /** ssh2's status codes (SFTP v3). */
@@ -79,6 +78,8 @@ export interface ShareServerOptions {
   /** The shared folder on this computer (absolute). */
   root: string;
   readOnly: boolean;
+  /** The machine's notes of removals (machine-removals.ts), shared with its change events. */
+  removals: ShareRemovals;
 }
 
 export interface ShareServer {
@@ -331,14 +332,14 @@ class ShareHandler {
       if (this.dropped(reqid, path)) return;
       this.writable(`remove ${path}`);
       fs.unlinkSync(this.unfollowed(path));
-      noteMachineRemoval(this.local(path));
+      this.options.removals.machine.note(this.local(path));
       this.sftp.status(reqid, STATUS.OK);
     });
     reply('RMDIR', (reqid, path: string) => {
       if (this.dropped(reqid, path)) return;
       this.writable(`remove ${path}`);
       fs.rmdirSync(this.unfollowed(path));
-      noteMachineRemoval(this.local(path));
+      this.options.removals.machine.note(this.local(path));
       this.sftp.status(reqid, STATUS.OK);
     });
     reply('MKDIR', (reqid, path: string, attrs: SftpAttrs) => {
@@ -349,7 +350,7 @@ class ShareHandler {
     reply('RENAME', (reqid, from: string, to: string) => {
       this.writable(`rename ${from}`);
       fs.renameSync(this.unfollowed(from), this.unfollowed(to));
-      noteMachineRemoval(this.local(from));
+      this.options.removals.machine.note(this.local(from));
       this.sftp.status(reqid, STATUS.OK);
     });
     reply('READLINK', (reqid, path: string) => {
@@ -408,7 +409,7 @@ class ShareHandler {
    */
   private dropped(reqid: number, path: string): boolean {
     const local = this.local(path);
-    if (!takeDrop(local)) return false;
+    if (!this.options.removals.desktop.take(local)) return false;
     if (fs.lstatSync(local, { throwIfNoEntry: false })) throw denied(`${path}: there again on the desktop, not removed`);
     this.sftp.status(reqid, STATUS.OK);
     return true;

@@ -25,8 +25,7 @@ import type { SharedFolder } from '../../../shared/shares.js';
 import { knownSudoPassword, readsSudoPassword, sudoInput } from '../deploy/sudo.js';
 import { shellCommand } from '../machines/ssh/quote.js';
 import type { ShareMachine } from './share-mount.js';
-import { forgetMachineRemoval, removedByMachine } from './machine-removals.js';
-import { expectDrop } from './desktop-removals.js';
+import type { ShareRemovals } from './machine-removals.js';
 import { desktopPath, type PlatformFacts } from '../platform/platform.js';
 
 /** Events within this window are sent together (an editor's save is several events). */
@@ -136,7 +135,11 @@ export class ShareEvents {
   /** Paths forwarded so far (tests and diagnostics). */
   forwarded = 0;
 
-  constructor(private readonly facts: Pick<PlatformFacts, 'os'>) {}
+  constructor(
+    private readonly facts: Pick<PlatformFacts, 'os'>,
+    /** The machine's notes of removals, shared with its share servers. */
+    private readonly removals: ShareRemovals,
+  ) {}
 
   /** Forwards the share's desktop events to its mount on the machine (once per share). */
   watch(share: SharedFolder, mountpoint: string, target: ShareMachine): void {
@@ -188,10 +191,11 @@ export class ShareEvents {
       const stats = await lstat(local).catch(() => undefined);
       if (!stats) {
         // the machine's own removal: its kernel knows
-        if (!removedByMachine(local)) lines.set(remote, { json: JSON.stringify({ path: remote, gone: true }), drops: local });
+        if (!this.removals.machine.removedLately(local))
+          lines.set(remote, { json: JSON.stringify({ path: remote, gone: true }), drops: local });
         continue;
       }
-      forgetMachineRemoval(local);
+      this.removals.machine.forget(local);
       if (!stats.isSymbolicLink()) {
         // a link is not touched: utimes would follow it
         lines.set(remote, {
@@ -212,7 +216,7 @@ export class ShareEvents {
       this.held = new Map([...all, ...this.held]);
       return;
     }
-    for (const line of all.values()) if (line.drops !== undefined) expectDrop(line.drops);
+    for (const line of all.values()) if (line.drops !== undefined) this.removals.desktop.expect(line.drops);
     channel.write(`${[...all.values()].map((line) => line.json).join('\n')}\n`);
     this.forwarded += all.size;
   }

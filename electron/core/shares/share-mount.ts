@@ -21,6 +21,7 @@ import { knownSudoPassword, readsSudoPassword, sudoInput } from '../deploy/sudo.
 import { shellCommand } from '../machines/ssh/quote.js';
 import type { SshConnection } from '../machines/ssh/ssh-connection.js';
 import { serveShare } from './sftp-server.js';
+import type { ShareRemovals } from './machine-removals.js';
 
 /**
  * How long the machine's kernel and sshfs keep names, attributes and listings (FUSE
@@ -140,7 +141,11 @@ export class ShareServing {
   /** The sockets forwarded on each connection, and the share each serves. */
   private readonly forwarded = new WeakMap<SshConnection, Map<string, SharedFolder>>();
 
-  constructor(private readonly machine: string) {}
+  constructor(
+    private readonly machine: string,
+    /** The machine's notes of removals, shared with its change events (share-events.ts). */
+    private readonly removals: ShareRemovals,
+  ) {}
 
   /** Listens on every share's socket on this connection (a stale socket of an old connection is removed first). */
   async serve(connection: SshConnection, runDir: string, shares: readonly SharedFolder[]): Promise<void> {
@@ -222,7 +227,7 @@ export class ShareServing {
         const served = routes.get(info.socketPath);
         if (!served) return reject();
         const stream = accept();
-        serveShare(stream, { root: served.path, readOnly: served.readOnly });
+        serveShare(stream, { root: served.path, readOnly: served.readOnly, removals: this.removals });
       });
     }
     const socket = shareSocket(runDir, share.path);

@@ -40,6 +40,7 @@ import { downloadFile, uploadFile, type UploadedFile } from './upload.js';
 import type { SharedFolder, ShareResolution } from '../../../../shared/shares.js';
 import { ShareServing } from '../../shares/share-mount.js';
 import { ShareEvents } from '../../shares/share-events.js';
+import { shareRemovals } from '../../shares/machine-removals.js';
 import { notShared, shareHolding } from '../../shares/shared-folders.js';
 
 const DEFAULT_IDENTITY_FILES = ['~/.ssh/id_ed25519', '~/.ssh/id_ecdsa', '~/.ssh/id_rsa'];
@@ -160,8 +161,10 @@ export class SshMachine implements Machine {
     this.name = options.definition.name;
     this.facts = options.facts ?? currentFacts();
     this.passphrases = options.passphrases ?? new Map<string, string>();
-    this.shares = new ShareServing(this.name);
-    this.shareEvents = new ShareEvents(this.facts);
+    // One machine's notes of removals, for its share servers and its change events alike.
+    const removals = shareRemovals();
+    this.shares = new ShareServing(this.name, removals);
+    this.shareEvents = new ShareEvents(this.facts, removals);
     this.knownHosts = knownHostsFor(options.dataDir, options.userKnownHosts, this.facts);
     const onPortForward = options.onPortForward;
     const published = onPortForward ? new PublishedPorts(this, onPortForward) : undefined;
