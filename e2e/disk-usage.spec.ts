@@ -57,7 +57,7 @@ test('the machine card shows disk use, and Clean up lists what it removes, then 
   expect(JSON.parse(must(['ps', '-a', '--json']))).toHaveLength(1);
 
   await dialog.getByRole('button', { name: 'Remove' }).click();
-  await expect(machine.getByRole('status').filter({ hasText: 'Removed' })).toHaveText(/^Removed 1 containers and 1 images; freed .+$/);
+  await expect(machine.getByRole('status').filter({ hasText: 'Removed' })).toHaveText(/^Removed 1 container and 1 image; freed .+$/);
   expect(JSON.parse(must(['ps', '-a', '--json']))).toEqual([]);
   const images = JSON.parse(must(['image', 'ls', '--json'])) as Array<{ names: string[] }>;
   expect(images.map((i) => i.names)).toEqual([['docker.io/library/app:1']]);

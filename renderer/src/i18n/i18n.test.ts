@@ -63,6 +63,22 @@ describe('translate', () => {
     expect(translate('ko', 'machines.listError', { message: 'boom' })).toBe('머신 목록을 가져오지 못했습니다: boom');
     expect(translate('en', 'machines.listError')).toBe('Could not list machines: {message}');
   });
+
+  it('says "1 image", not "1 images": a count\'s word follows the language\'s plural rules', () => {
+    expect(translate('en', 'images.import.done', { count: 1 })).toBe('Imported 1 image');
+    expect(translate('en', 'images.import.done', { count: 2 })).toBe('Imported 2 images');
+    expect(translate('en', 'images.summary', { count: '1,234', size: '1 GB' })).toBe('1,234 images, 1 GB in total');
+    expect(translate('en', 'disk.done', { containers: 1, images: 0, size: '0 B' })).toBe('Removed 1 container and 0 images; freed 0 B');
+    expect(translate('ko', 'images.import.done', { count: 1 })).toBe('이미지 1개를 가져왔습니다');
+  });
+
+  it('has no English count with its noun written plural only', () => {
+    // "{count} images" reads "1 images"; the noun takes the {count|image|images} form.
+    const plainPlural = Object.entries(dictionaries.en).filter(([, text]) =>
+      /\{(?:count|total|shown|containers|images|volumes)\} (?:[a-z]+s|\w+\(s\))\b/.test(text),
+    );
+    expect(plainPlural.map(([key]) => key)).toEqual(['containers.confirm.kill.many', 'containers.confirm.remove.many']);
+  });
 });
 
 describe('formatting', () => {

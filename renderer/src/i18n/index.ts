@@ -35,10 +35,21 @@ export function initialLanguage(): Language {
 
 export type Vars = Readonly<Record<string, string | number>>;
 
+/**
+ * `{name}` is the value; `{name|one|other}` is the word for it, by the language's plural rules
+ * (English: "1 image", "2 images"). A value may come formatted ("1,234"): its digits count.
+ */
 export function translate(language: Language, key: MessageKey, vars?: Vars): string {
   const template: string = dictionaries[language][key];
   if (!vars) return template;
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (Object.hasOwn(vars, name) ? String(vars[name]) : whole));
+  return template
+    .replace(/\{(\w+)\|([^|{}]*)\|([^|{}]*)\}/g, (whole, name: string, one: string, other: string) => {
+      if (!Object.hasOwn(vars, name)) return whole;
+      const value = vars[name];
+      const count = typeof value === 'number' ? value : Number(String(value).replace(/[^\d.-]/g, ''));
+      return new Intl.PluralRules(language).select(count) === 'one' ? one : other;
+    })
+    .replace(/\{(\w+)\}/g, (whole, name: string) => (Object.hasOwn(vars, name) ? String(vars[name]) : whole));
 }
 
 export type Translate = (key: MessageKey, vars?: Vars) => string;

@@ -98,7 +98,7 @@ describe('DiskUsagePanel', () => {
     fireEvent.click(within(dialog).getByRole('button', { name: 'Remove' }));
     await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
     expect(client.callsOf('system.prune').at(-1)).toEqual({ machine: 'local', all: true });
-    expect(screen.getByRole('status').textContent).toBe('Removed 1 containers and 2 images; freed 21 MiB');
+    expect(screen.getByRole('status').textContent).toBe('Removed 1 container and 2 images; freed 21 MiB');
     // The numbers are read again after the clean up.
     await waitFor(() => expect(within(screen.getByRole('table')).getAllByRole('row')[1]?.textContent).toBe('Images1110 MiB0 B'));
   });
@@ -124,6 +124,6 @@ describe('DiskUsagePanel', () => {
     fireEvent.click(within(dialog).getByRole('button', { name: 'Remove' }));
     await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
     expect(client.callsOf('system.prune').at(-1)).toEqual({ machine: 'local', all: false, volumes: true });
-    expect(screen.getByRole('status').textContent).toBe('Removed 1 containers, 1 images and 1 volumes; freed 1 MiB');
+    expect(screen.getByRole('status').textContent).toBe('Removed 1 container, 1 image and 1 volume; freed 1 MiB');
   });
 });
