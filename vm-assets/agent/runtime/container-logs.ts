@@ -88,7 +88,8 @@ async function openSnapshot(path: string): Promise<Cursor[]> {
         if (!handle) continue;
         opened.unshift({ handle, ino: (await handle.stat()).ino, position: 0 });
       }
-      const now = await steadyInodes(path);
+      // Synchronously, as the watch's walk does: a few stats, cheaper in place than as thread-pool trips.
+      const now = steadyInodesSync(path);
       const held = opened.map((cursor) => cursor.ino);
       if ((now && now.inodes.length === held.length && now.inodes.every((ino, i) => ino === held[i])) || attempt >= 20) return opened;
     } catch (error) {
@@ -258,13 +259,6 @@ export async function readLog(
 }
 
 /** A file's inode number, or -1 when it is not there (renamed away this instant). */
-function inodeOf(file: string): Promise<number> {
-  return stat(file).then(
-    (s) => s.ino,
-    () => -1,
-  );
-}
-
 function inodeOfSync(file: string): number {
   try {
     return statSync(file).ino;
@@ -282,11 +276,6 @@ interface LogSnapshot {
 function snapshotSync(path: string): LogSnapshot {
   const files = listFilesSync(path);
   return { files, inodes: files.map(inodeOfSync) };
-}
-
-async function snapshot(path: string): Promise<LogSnapshot> {
-  const files = await listFiles(path);
-  return { files, inodes: await Promise.all(files.map(inodeOf)) };
 }
 
 function sameSnapshot(a: LogSnapshot, b: LogSnapshot): boolean {
@@ -313,17 +302,6 @@ function steadyInodesSync(path: string): LogSnapshot | undefined {
   return undefined;
 }
 
-/** steadyInodesSync, for a reader that may wait. */
-async function steadyInodes(path: string): Promise<LogSnapshot | undefined> {
-  let previous = await snapshot(path);
-  for (let attempt = 0; attempt < 20; attempt += 1) {
-    const now = await snapshot(path);
-    if (sameSnapshot(previous, now)) return now;
-    previous = now;
-  }
-  return undefined;
-}
-
 /**
  * The file written after the one with inode `ino`, opened; `found` says whether `ino` is still
  * among the files. When it is not (dropped by rotation), the oldest file left.
@@ -332,7 +310,7 @@ async function successor(path: string, ino: number): Promise<{ next: Cursor | un
   for (let attempt = 0; attempt < 20; attempt += 1) {
     // A rotation between the names' stats gives an order that never was on disk (the file after
     // ours skipped, or an older one taken for newer): see steadyInodesSync.
-    const listed = await steadyInodes(path);
+    const listed = steadyInodesSync(path);
     if (!listed) break;
     const { files, inodes } = listed;
     const at = inodes.indexOf(ino);
