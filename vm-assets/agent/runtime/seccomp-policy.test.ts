@@ -75,6 +75,19 @@ describe("Docker's default profile", () => {
   });
 });
 
+it("a container's settings carry the default filter of its capabilities and arch, whatever their order, compiled once", () => {
+  const reversed = [...DEFAULT_CAPABILITIES].reverse();
+  const first = seccompSettings({}, DEFAULT_CAPABILITIES, 'x64').helper.seccomp;
+  expect(first).toEqual(compileSeccomp(DOCKER_DEFAULT_PROFILE, DEFAULT_CAPABILITIES, 'x64').lines);
+  expect(seccompSettings({}, reversed, 'x64').helper.seccomp).toBe(first);
+  expect(Object.isFrozen(first)).toBe(true);
+  const admin = seccompSettings({}, [...DEFAULT_CAPABILITIES, 'CAP_SYS_ADMIN'], 'x64').helper.seccomp;
+  expect(admin).toEqual(compileSeccomp(DOCKER_DEFAULT_PROFILE, [...DEFAULT_CAPABILITIES, 'CAP_SYS_ADMIN'], 'x64').lines);
+  expect(seccompSettings({}, DEFAULT_CAPABILITIES, 'arm64').helper.seccomp).toEqual(
+    compileSeccomp(DOCKER_DEFAULT_PROFILE, DEFAULT_CAPABILITIES, 'arm64').lines,
+  );
+});
+
 describe('a profile of the user', () => {
   it('takes architectures, splits comparisons of one argument into alternatives (as runc), skips rules that repeat the default', () => {
     const { lines, rules } = compileSeccomp(
