@@ -46,3 +46,20 @@ describe('the activity journal', () => {
     expect(lines.map((line) => (JSON.parse(line) as { id: number }).id)).toEqual(recorded);
   });
 });
+
+describe('the recent entries', () => {
+  it('lists the newest 5,000 however many were recorded, and a container filter within them', () => {
+    const log = new ActivityLog();
+    for (let i = 1; i <= 7_321; i += 1)
+      log.record({ kind: 'command', argv: ['true'], ok: true, container: i % 2 === 0 ? 'even' : undefined });
+    const all = log.list({ limit: 10_000 });
+    expect(all).toHaveLength(5_000);
+    expect(all[0]?.id).toBe(2_322);
+    expect(all.at(-1)?.id).toBe(7_321);
+    expect(all[1]).not.toHaveProperty('container'); // 2,323: recorded with an undefined container, kept without one
+    const even = log.list({ container: 'even', limit: 10_000 });
+    expect(even).toHaveLength(2_500);
+    expect(even[0]?.id).toBe(2_322);
+    expect(log.list()).toHaveLength(500);
+  });
+});

@@ -8,7 +8,7 @@ import type { ActivityEntry } from '../../../shared/agent-rpc.js';
 
 /** EBUSY retries wait 10, 20, … 1280 ms: about 2.5 s in all before the error is given up on. */
 const RMDIR_BUSY_LAST_DELAY_MS = 1280;
-import { crashPoint } from '../state/crash-points.js';
+import { crashPoint, crashPointsArmed } from '../state/crash-points.js';
 
 export interface ActivityScope {
   container?: string;
@@ -31,7 +31,13 @@ export class CommandFailedError extends Error {
   }
 }
 
+/** Entries kept for `list`: the newest RECENT_LIMIT. */
 const RECENT_LIMIT = 5000;
+/**
+ * Dropped in batches of this many past the limit: dropping one entry a record moved all 5,000 down
+ * a slot (a container start records ~30).
+ */
+const RECENT_SLACK = 1000;
 
 export class ActivityLog {
   private nextId = 1;
@@ -128,10 +134,11 @@ export class ActivityLog {
   record(entry: Omit<ActivityEntry, 'id' | 'at'>): ActivityEntry {
     const full: ActivityEntry = { id: this.nextId++, at: new Date().toISOString(), ...stripUndefined(entry) };
     this.recent.push(full);
-    if (this.recent.length > RECENT_LIMIT) this.recent.splice(0, this.recent.length - RECENT_LIMIT);
+    if (this.recent.length > RECENT_LIMIT + RECENT_SLACK) this.recent.splice(0, this.recent.length - RECENT_LIMIT);
     if (this.journal) this.journalLine(`${JSON.stringify(full)}\n`);
     for (const listener of this.listeners) listener(full);
-    crashPoint(full.kind === 'write' ? `echo > ${full.path ?? ''}` : (full.argv ?? []).join(' '));
+    // The label only when crash points are armed: a helper's `run` line is ~6 KiB to join.
+    if (crashPointsArmed) crashPoint(full.kind === 'write' ? `echo > ${full.path ?? ''}` : (full.argv ?? []).join(' '));
     return full;
   }
 
@@ -162,11 +169,13 @@ export class ActivityLog {
   }
 
   list(filter: { container?: string; network?: string; limit?: number } = {}): ActivityEntry[] {
-    const matching = this.recent.filter(
-      (e) =>
-        (filter.container === undefined || e.container === filter.container) &&
-        (filter.network === undefined || e.network === filter.network),
-    );
+    const matching = this.recent
+      .slice(-RECENT_LIMIT)
+      .filter(
+        (e) =>
+          (filter.container === undefined || e.container === filter.container) &&
+          (filter.network === undefined || e.network === filter.network),
+      );
     return matching.slice(-(filter.limit ?? 500));
   }
 
@@ -177,5 +186,7 @@ export class ActivityLog {
 }
 
 function stripUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+  const kept: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) if (field !== undefined) kept[key] = field;
+  return kept as T;
 }

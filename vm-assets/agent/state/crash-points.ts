@@ -7,11 +7,12 @@ import { appendFileSync } from 'node:fs';
 
 const target = Number(process.env.ONGGI_TEST_CRASH_AT ?? '0');
 const trace = process.env.ONGGI_TEST_CRASH_TRACE;
-const armed = (Number.isInteger(target) && target > 0) || trace !== undefined;
+/** False in every real deployment: a caller with a costly label checks it first. */
+export const crashPointsArmed = (Number.isInteger(target) && target > 0) || trace !== undefined;
 let passed = 0;
 
 export function crashPoint(label: string): void {
-  if (!armed) return;
+  if (!crashPointsArmed) return;
   passed += 1;
   if (trace !== undefined) appendFileSync(trace, `${passed} ${label.replace(/\s+/g, ' ').slice(0, 200)}\n`);
   if (passed === target) process.kill(process.pid, 'SIGKILL');
