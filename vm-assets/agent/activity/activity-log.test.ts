@@ -51,7 +51,7 @@ describe('the recent entries', () => {
   it('lists the newest 5,000 however many were recorded, and a container filter within them', () => {
     const log = new ActivityLog();
     for (let i = 1; i <= 7_321; i += 1)
-      log.record({ kind: 'command', argv: ['true'], ok: true, container: i % 2 === 0 ? 'even' : undefined });
+      log.record({ kind: 'command', argv: ['true'], ok: true, durationMs: 0, container: i % 2 === 0 ? 'even' : undefined });
     const all = log.list({ limit: 10_000 });
     expect(all).toHaveLength(5_000);
     expect(all[0]?.id).toBe(2_322);

@@ -98,7 +98,7 @@ export function cpuQuotaUs(cpus: number): number {
  * write, so its value holds one line per device.
  */
 export async function writeLimitFiles(activity: ActivityLog, files: Record<string, string>, scope: ActivityScope): Promise<void> {
-  for (const [path, value] of Object.entries(files)) for (const line of value.split('\n')) await activity.write(path, line, scope);
+  for (const [path, value] of Object.entries(files)) await activity.writeLines(path, value.split('\n'), scope);
 }
 
 /** Polls until a file's text satisfies `done` (the freezer's state settles asynchronously); bounded. */

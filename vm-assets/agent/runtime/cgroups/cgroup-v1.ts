@@ -136,7 +136,7 @@ export class CgroupV1Driver implements CgroupDriver {
     if (this.mounts.has('devices')) {
       const dir = this.dir('devices', id);
       await this.activity.write(join(dir, 'devices.deny'), 'a', scope);
-      for (const rule of limits.deviceRules ?? DEFAULT_DEVICE_RULES) await this.activity.write(join(dir, 'devices.allow'), rule, scope);
+      await this.activity.writeLines(join(dir, 'devices.allow'), limits.deviceRules ?? DEFAULT_DEVICE_RULES, scope);
     }
     return placement;
   }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActivityLog } from '../../activity/activity-log.js';
 import { detectCgroups } from '../../system/cgroups.js';
+import { DEFAULT_DEVICE_RULES } from '../security-policy.js';
 import { CgroupV1Driver } from './cgroup-v1.js';
 import { CgroupV2Driver } from './cgroup-v2.js';
 
@@ -65,6 +66,15 @@ describe('cgroup v1 (this machine)', async () => {
         true,
       );
 
+      // Docker's device rules, all in force, each in the activity log as its own echo.
+      if (mountOf('devices')) {
+        const listed = (await readFile(file('devices', 'devices.list'), 'utf8')).trim().split('\n');
+        expect([...listed].sort()).toEqual([...DEFAULT_DEVICE_RULES].sort());
+        const allowed = activity.list().filter((e) => e.kind === 'write' && e.path === file('devices', 'devices.allow'));
+        expect(allowed.map((e) => e.value)).toEqual(DEFAULT_DEVICE_RULES);
+        expect(allowed.every((e) => e.ok)).toBe(true);
+      }
+
       // A real process placed in it is counted, and its cpu time and memory appear.
       // It allocates only after joining: v1 does not move memory charged before.
       const child = spawn('sh', ['-c', 'read _; x=$(head -c 4000000 /dev/zero | tr "\\0" a); echo allocated; read _'], {
@@ -87,6 +97,27 @@ describe('cgroup v1 (this machine)', async () => {
       for (let i = 0; i < 100 && (await driver.pids(id)).length > 0; i += 1) await new Promise((r) => setTimeout(r, 10));
       await driver.remove(id, {});
       expect(await driver.list()).toEqual([]);
+    },
+  );
+});
+
+describe('device rules (this machine)', async () => {
+  const info = await detectCgroups();
+  const devices = info.controllers.find((c) => c.name === 'devices' && c.version === 1)?.mountPoint;
+  it.runIf(devices !== undefined)(
+    'a rule the kernel refuses fails the create, named in the activity log; the ones before it are in force',
+    async () => {
+      const id = 'bad-rule';
+      const { parent, activity, driver } = v1Driver(info, '-rules', id);
+      await expect(driver.create(id, { deviceRules: ['c 1:3 rwm', 'not a rule', 'c 1:5 rwm'] }, {})).rejects.toThrow();
+      const allow = join(devices ?? '', parent, id, 'devices.allow');
+      const written = activity.list().filter((e) => e.kind === 'write' && e.path === allow);
+      expect(written.map((e) => [e.value, e.ok])).toEqual([
+        ['c 1:3 rwm', true],
+        ['not a rule', false],
+      ]);
+      expect(written[1]?.error).toMatch(/invalid argument/i);
+      expect((await readFile(join(devices ?? '', parent, id, 'devices.list'), 'utf8')).trim()).toBe('c 1:3 rwm');
     },
   );
 });
