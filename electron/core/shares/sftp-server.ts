@@ -39,12 +39,16 @@ const MAX_READ = 254 * 1024;
 const READDIR_BATCH = 256;
 /**
  * Replies are gathered for one turn of the event loop, up to this many bytes, and written
- * together: over SSH every write is a packet (a cipher set up, a syscall, a TCP segment), and a
- * 256 MiB write through the share is 1,024 WRITE requests whose status replies complete together.
+ * together: over SSH every write is at least one packet (a cipher set up, a TCP write), and a
+ * channel packet holds 32 KiB (OpenSSH's), so a READ's 32 KiB of data and its 13-byte header
+ * written alone are two packets, the second nearly empty. Written together, the replies of one
+ * turn fill whole packets: a 256 MiB write through the share completes its WRITEs' status replies
+ * together, a 256 MiB read its READs' data (bench case 15).
  */
 const REPLY_BATCH_BYTES = 256 * 1024;
-/** A reply this large (a READ's data) goes out at once, after those gathered before it. */
-const LARGE_REPLY_BYTES = 16 * 1024;
+/** SSH_FXP_DATA, and its header: length, type, request id, data length. */
+const FXP_DATA = 103;
+const DATA_HEADER = 13;
 /** Requests received but not finished, past which the machine's input is paused. */
 const MAX_BACKLOG = 256;
 
@@ -66,7 +70,6 @@ interface SftpServerStream {
   on(event: string, listener: (...args: never[]) => void): void;
   status(reqid: number, code: number, message?: string): void;
   handle(reqid: number, handle: Buffer): void;
-  data(reqid: number, data: Buffer): void;
   name(reqid: number, names: Array<{ filename: string; longname: string; attrs?: SftpAttrs }>): void;
   attrs(reqid: number, attrs: SftpAttrs): void;
 }
@@ -107,7 +110,7 @@ export function serveShare(stream: Duplex, options: ShareServerOptions): ShareSe
   const refused: string[] = [];
   // A stand-in for ssh2's Client and Channel: SFTP writes packets through channelData.
   const outgoing = { id: 0, state: 'open', window: Number.POSITIVE_INFINITY, packetSize: Number.POSITIVE_INFINITY };
-  // Replies made in one turn of the event loop go out as one write (replyBatch).
+  // Replies made in one turn of the event loop go out as one write (REPLY_BATCH_BYTES).
   let batch: Buffer[] = [];
   let batchBytes = 0;
   const flushReplies = (): void => {
@@ -118,23 +121,17 @@ export function serveShare(stream: Duplex, options: ShareServerOptions): ShareSe
     if (data && !stream.destroyed) stream.write(data);
     flow();
   };
+  const reply = (data: Buffer): void => {
+    batch.push(data);
+    batchBytes += data.length;
+    if (batchBytes >= REPLY_BATCH_BYTES) flushReplies();
+    else if (batch.length === 1) setImmediate(flushReplies);
+  };
   const client = {
     // sshfs speaks OpenSSH's dialect (SYMLINK's arguments in OpenSSH's order).
     _protocol: {
       _remoteIdentRaw: 'SSH-2.0-OpenSSH_onggi-share',
-      channelData: (_id: number, data: Buffer) => {
-        if (data.length >= LARGE_REPLY_BYTES) {
-          // A READ's data is packets of its own anyway: written at once, not copied into a batch.
-          flushReplies();
-          if (!stream.destroyed) stream.write(data);
-          flow();
-          return;
-        }
-        batch.push(data);
-        batchBytes += data.length;
-        if (batchBytes >= REPLY_BATCH_BYTES) flushReplies();
-        else if (batch.length === 1) setImmediate(flushReplies);
-      },
+      channelData: (_id: number, data: Buffer) => reply(data),
       channelClose: () => {
         flushReplies();
         outgoing.state = 'closed';
@@ -157,7 +154,7 @@ export function serveShare(stream: Duplex, options: ShareServerOptions): ShareSe
   // Once the session is over nothing waits for a drain that will not come: the last barrier closes the files.
   let over = false;
   const order = new RequestOrder(() => !over && stream.writableNeedDrain, flow);
-  const handler = new ShareHandler(sftp, options, refused, order);
+  const handler = new ShareHandler(sftp, options, refused, order, reply);
   handler.listen();
   stream.on('data', (chunk: Buffer) => {
     sftp.push(chunk);
@@ -209,6 +206,8 @@ class ShareHandler {
     private readonly options: ShareServerOptions,
     private readonly refused: string[],
     private readonly order: RequestOrder,
+    /** Sends a reply made here (a READ's data, read straight into its packet). */
+    private readonly reply: (packet: Buffer) => void,
   ) {}
 
   listen(): void {
@@ -250,10 +249,18 @@ class ShareHandler {
       this.order.data({ handle: handleId(handle), start: offset, end: offset + size, write: false }, async () => {
         try {
           const file = this.file(handle);
-          const buffer = Buffer.allocUnsafe(size);
-          const { bytesRead } = await read(file.fd, buffer, 0, size, offset);
-          if (bytesRead === 0) this.sftp.status(reqid, STATUS.EOF);
-          else this.sftp.data(reqid, buffer.subarray(0, bytesRead));
+          // The data is read into its DATA packet: ssh2's sftp.data() would copy it into one.
+          const packet = Buffer.allocUnsafe(DATA_HEADER + size);
+          const { bytesRead } = await read(file.fd, packet, DATA_HEADER, size, offset);
+          if (bytesRead === 0) {
+            this.sftp.status(reqid, STATUS.EOF);
+            return;
+          }
+          packet.writeUInt32BE(DATA_HEADER - 4 + bytesRead, 0);
+          packet[4] = FXP_DATA;
+          packet.writeUInt32BE(reqid, 5);
+          packet.writeUInt32BE(bytesRead, 9);
+          this.reply(packet.subarray(0, DATA_HEADER + bytesRead));
         } catch (error) {
           this.fail(reqid, 'READ', error);
         }
