@@ -28,6 +28,7 @@ import { isAbsolute, join, posix, relative, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
 import sftpModule from 'ssh2/lib/protocol/SFTP.js';
+import { BufferPool } from './buffer-pool.js';
 import type { ShareRemovals } from './machine-removals.js';
 import { RequestOrder } from './request-order.js';
 
@@ -46,9 +47,25 @@ const READDIR_BATCH = 256;
  * together, a 256 MiB read its READs' data (bench case 15).
  */
 const REPLY_BATCH_BYTES = 256 * 1024;
+/**
+ * While reads and writes still run, their replies wait for each other up to this many: a 256 MiB
+ * write through the share is 4,096 WRITEs of 64 KiB whose completions trickle in one by one, and
+ * each status reply sent alone was a packet, a write(2) on the desktop and a read and a write at
+ * every hop on the machine (sshfs does not wait for a WRITE's status before sending the next).
+ */
+const REPLY_BATCH_COUNT = 16;
 /** SSH_FXP_DATA, and its header: length, type, request id, data length. */
 const FXP_DATA = 103;
 const DATA_HEADER = 13;
+/** The buffers READs and WRITEs take (buffer-pool.ts): the largest READ's packet, or a 256 KiB WRITE's data. */
+const POOL_BUFFER = Math.max(DATA_HEADER + MAX_READ, 256 * 1024);
+const POOL_KEEP = 32;
+/**
+ * WRITE data received and not yet written, past which the machine's input is paused: sshfs sends
+ * WRITEs as fast as it can, and data queued here beyond what the pool holds is memory V8 gets back
+ * only with full collections (buffer-pool.ts); held back, it waits in the SSH window instead.
+ */
+const MAX_PENDING_WRITE_BYTES = 2 * 1024 * 1024;
 /** Requests received but not finished, past which the machine's input is paused. */
 const MAX_BACKLOG = 256;
 
@@ -110,22 +127,44 @@ export function serveShare(stream: Duplex, options: ShareServerOptions): ShareSe
   const refused: string[] = [];
   // A stand-in for ssh2's Client and Channel: SFTP writes packets through channelData.
   const outgoing = { id: 0, state: 'open', window: Number.POSITIVE_INFINITY, packetSize: Number.POSITIVE_INFINITY };
-  // Replies made in one turn of the event loop go out as one write (REPLY_BATCH_BYTES).
+  // Replies go out together (REPLY_BATCH_BYTES, REPLY_BATCH_COUNT): at the end of the turn that
+  // made them, or once the reads and writes running then are done.
   let batch: Buffer[] = [];
   let batchBytes = 0;
+  let flushDue = false;
+  const pool = new BufferPool(POOL_BUFFER, POOL_KEEP);
+  /** The pool's buffers the batch's replies were made in: given back once written or copied. */
+  let pooled: Buffer[] = [];
   const flushReplies = (): void => {
+    flushDue = false;
+    const single = batch[0] !== undefined && batch.length === 1 ? batch[0] : undefined;
     if (batch.length === 0) return;
-    const data = batch.length === 1 ? batch[0] : Buffer.concat(batch, batchBytes);
+    const data = single ?? Buffer.concat(batch, batchBytes);
+    const done = pooled;
     batch = [];
     batchBytes = 0;
-    if (data && !stream.destroyed) stream.write(data);
+    pooled = [];
+    const giveBack = (): void => done.forEach((buffer) => pool.give(buffer));
+    if (!stream.destroyed) {
+      // A reply in a pooled buffer goes out as it is, given back once written; a batch was copied.
+      if (single && done.length > 0) stream.write(data, giveBack);
+      else {
+        stream.write(data);
+        giveBack();
+      }
+    }
     flow();
   };
-  const reply = (data: Buffer): void => {
+  const flushWhenDone = (): void => {
+    if (order.dataRunning > 0 && batch.length < REPLY_BATCH_COUNT) flushDue = true;
+    else flushReplies();
+  };
+  const reply = (data: Buffer, from?: Buffer): void => {
     batch.push(data);
     batchBytes += data.length;
-    if (batchBytes >= REPLY_BATCH_BYTES) flushReplies();
-    else if (batch.length === 1) setImmediate(flushReplies);
+    if (from) pooled.push(from);
+    if (batchBytes >= REPLY_BATCH_BYTES || batch.length >= REPLY_BATCH_COUNT) flushReplies();
+    else if (batch.length === 1) setImmediate(flushWhenDone);
   };
   const client = {
     // sshfs speaks OpenSSH's dialect (SYMLINK's arguments in OpenSSH's order).
@@ -147,14 +186,20 @@ export function serveShare(stream: Duplex, options: ShareServerOptions): ShareSe
   // Flow control: pause the machine's input while replies wait to be sent (past the stream's
   // high-water mark: 2 MiB for an SSH channel) or too much is pending.
   const flow = (): void => {
-    const full = stream.writableNeedDrain || order.backlog > MAX_BACKLOG;
+    const full = stream.writableNeedDrain || order.backlog > MAX_BACKLOG || handler.pendingWriteBytes > MAX_PENDING_WRITE_BYTES;
     if (full && !stream.isPaused()) stream.pause();
     else if (!full && stream.isPaused()) stream.resume();
   };
   // Once the session is over nothing waits for a drain that will not come: the last barrier closes the files.
   let over = false;
-  const order = new RequestOrder(() => !over && stream.writableNeedDrain, flow);
-  const handler = new ShareHandler(sftp, options, refused, order, reply);
+  const order = new RequestOrder(
+    () => !over && stream.writableNeedDrain,
+    () => {
+      if (flushDue) flushWhenDone();
+      flow();
+    },
+  );
+  const handler = new ShareHandler(sftp, options, refused, order, reply, pool);
   handler.listen();
   stream.on('data', (chunk: Buffer) => {
     sftp.push(chunk);
@@ -197,6 +242,8 @@ interface OpenDir {
 }
 
 class ShareHandler {
+  /** WRITE data received and not yet written (MAX_PENDING_WRITE_BYTES). */
+  pendingWriteBytes = 0;
   private readonly handles = new Map<number, OpenFile | OpenDir>();
   private nextHandle = 1;
   private realRoot: string | undefined;
@@ -206,8 +253,9 @@ class ShareHandler {
     private readonly options: ShareServerOptions,
     private readonly refused: string[],
     private readonly order: RequestOrder,
-    /** Sends a reply made here (a READ's data, read straight into its packet). */
-    private readonly reply: (packet: Buffer) => void,
+    /** Sends a reply made here (a READ's data, read straight into its packet in `from`, a buffer of the pool). */
+    private readonly reply: (packet: Buffer, from?: Buffer) => void,
+    private readonly pool: BufferPool,
   ) {}
 
   listen(): void {
@@ -250,23 +298,31 @@ class ShareHandler {
         try {
           const file = this.file(handle);
           // The data is read into its DATA packet: ssh2's sftp.data() would copy it into one.
-          const packet = Buffer.allocUnsafe(DATA_HEADER + size);
-          const { bytesRead } = await read(file.fd, packet, DATA_HEADER, size, offset);
+          const buffer = this.pool.take();
+          const { bytesRead } = await read(file.fd, buffer, DATA_HEADER, size, offset).catch((error: unknown) => {
+            this.pool.give(buffer);
+            throw error;
+          });
           if (bytesRead === 0) {
+            this.pool.give(buffer);
             this.sftp.status(reqid, STATUS.EOF);
             return;
           }
-          packet.writeUInt32BE(DATA_HEADER - 4 + bytesRead, 0);
-          packet[4] = FXP_DATA;
-          packet.writeUInt32BE(reqid, 5);
-          packet.writeUInt32BE(bytesRead, 9);
-          this.reply(packet.subarray(0, DATA_HEADER + bytesRead));
+          buffer.writeUInt32BE(DATA_HEADER - 4 + bytesRead, 0);
+          buffer[4] = FXP_DATA;
+          buffer.writeUInt32BE(reqid, 5);
+          buffer.writeUInt32BE(bytesRead, 9);
+          this.reply(buffer.subarray(0, DATA_HEADER + bytesRead), buffer);
         } catch (error) {
           this.fail(reqid, 'READ', error);
         }
       });
     }) as unknown as (...args: never[]) => void);
-    this.sftp.on('WRITE', ((reqid: number, handle: Buffer, offset: number, data: Buffer) => {
+    this.sftp.on('WRITE', ((reqid: number, handle: Buffer, offset: number, received: Buffer) => {
+      // Copied out of ssh2's packet at once (a memcpy), so that packet dies young (buffer-pool.ts).
+      const own = received.length <= this.pool.size ? this.pool.take() : undefined;
+      const data = own ? own.subarray(0, received.copy(own)) : received;
+      this.pendingWriteBytes += data.length;
       this.order.data({ handle: handleId(handle), start: offset, end: offset + data.length, write: true }, async () => {
         try {
           const file = this.file(handle);
@@ -280,6 +336,9 @@ class ShareHandler {
           this.sftp.status(reqid, STATUS.OK);
         } catch (error) {
           this.fail(reqid, 'WRITE', error);
+        } finally {
+          this.pendingWriteBytes -= data.length;
+          if (own) this.pool.give(own);
         }
       });
     }) as unknown as (...args: never[]) => void);
