@@ -29,6 +29,7 @@ import type { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
 import sftpModule from 'ssh2/lib/protocol/SFTP.js';
 import { BufferPool } from './buffer-pool.js';
+import { IoRun, type RunPiece } from './io-runs.js';
 import type { ShareRemovals } from './machine-removals.js';
 import { RequestOrder } from './request-order.js';
 
@@ -69,8 +70,14 @@ const MAX_PENDING_WRITE_BYTES = 2 * 1024 * 1024;
 /** Requests received but not finished, past which the machine's input is paused. */
 const MAX_BACKLOG = 256;
 
-const read = promisify(fs.read);
-const write = promisify(fs.write);
+const readv = promisify(fs.readv);
+const writev = promisify(fs.writev);
+
+/** A WRITE of a run (io-runs.ts): its bytes are in a buffer of the pool (`own`) or, larger than those, ssh2's packet. */
+interface WritePiece extends RunPiece {
+  bytes: Buffer;
+  own: Buffer | undefined;
+}
 
 interface SftpAttrs {
   mode?: number;
@@ -244,6 +251,8 @@ interface OpenDir {
 class ShareHandler {
   /** WRITE data received and not yet written (MAX_PENDING_WRITE_BYTES). */
   pendingWriteBytes = 0;
+  /** The run of READs or WRITEs the next one may join (io-runs.ts); any other request ends it. */
+  private current: IoRun<RunPiece> | IoRun<WritePiece> | undefined;
   private readonly handles = new Map<number, OpenFile | OpenDir>();
   private nextHandle = 1;
   private realRoot: string | undefined;
@@ -262,6 +271,7 @@ class ShareHandler {
     // Every request but READ and WRITE: synchronous, after everything before it (request-order.ts).
     const reply = <A extends unknown[]>(event: string, run: (reqid: number, ...args: A) => void): void => {
       this.sftp.on(event, ((reqid: number, ...args: A) => {
+        this.current = undefined;
         this.order.barrier(() => {
           try {
             run(reqid, ...args);
@@ -294,53 +304,24 @@ class ShareHandler {
     // READ and WRITE: on the thread pool, several at once (request-order.ts).
     this.sftp.on('READ', ((reqid: number, handle: Buffer, offset: number, length: number) => {
       const size = Math.min(length, MAX_READ);
-      this.order.data({ handle: handleId(handle), start: offset, end: offset + size, write: false }, async () => {
-        try {
-          const file = this.file(handle);
-          // The data is read into its DATA packet: ssh2's sftp.data() would copy it into one.
-          const buffer = this.pool.take();
-          const { bytesRead } = await read(file.fd, buffer, DATA_HEADER, size, offset).catch((error: unknown) => {
-            this.pool.give(buffer);
-            throw error;
-          });
-          if (bytesRead === 0) {
-            this.pool.give(buffer);
-            this.sftp.status(reqid, STATUS.EOF);
-            return;
-          }
-          buffer.writeUInt32BE(DATA_HEADER - 4 + bytesRead, 0);
-          buffer[4] = FXP_DATA;
-          buffer.writeUInt32BE(reqid, 5);
-          buffer.writeUInt32BE(bytesRead, 9);
-          this.reply(buffer.subarray(0, DATA_HEADER + bytesRead), buffer);
-        } catch (error) {
-          this.fail(reqid, 'READ', error);
-        }
-      });
+      const id = handleId(handle);
+      const run = this.join(new IoRun<RunPiece>(id, false), id, offset, size);
+      run.add({ reqid, start: offset, length: size });
+      this.order.data({ handle: id, start: offset, end: offset + size, write: false }, () =>
+        run.run((pieces) => this.readRun(handle, pieces)),
+      );
     }) as unknown as (...args: never[]) => void);
     this.sftp.on('WRITE', ((reqid: number, handle: Buffer, offset: number, received: Buffer) => {
+      const id = handleId(handle);
       // Copied out of ssh2's packet at once (a memcpy), so that packet dies young (buffer-pool.ts).
       const own = received.length <= this.pool.size ? this.pool.take() : undefined;
       const data = own ? own.subarray(0, received.copy(own)) : received;
       this.pendingWriteBytes += data.length;
-      this.order.data({ handle: handleId(handle), start: offset, end: offset + data.length, write: true }, async () => {
-        try {
-          const file = this.file(handle);
-          if (!file.writable) throw denied('the file was not opened for writing');
-          this.writable('write');
-          let written = 0;
-          while (written < data.length) {
-            const { bytesWritten } = await write(file.fd, data, written, data.length - written, offset + written);
-            written += bytesWritten;
-          }
-          this.sftp.status(reqid, STATUS.OK);
-        } catch (error) {
-          this.fail(reqid, 'WRITE', error);
-        } finally {
-          this.pendingWriteBytes -= data.length;
-          if (own) this.pool.give(own);
-        }
-      });
+      const run = this.join(new IoRun<WritePiece>(id, true), id, offset, data.length);
+      run.add({ reqid, start: offset, length: data.length, bytes: data, own });
+      this.order.data({ handle: id, start: offset, end: offset + data.length, write: true }, () =>
+        run.run((pieces) => this.writeRun(handle, pieces)),
+      );
     }) as unknown as (...args: never[]) => void);
     reply('FSTAT', (reqid, handle: Buffer) => {
       const entry = this.entry(handle);
@@ -432,6 +413,71 @@ class ShareHandler {
       this.sftp.status(reqid, STATUS.OK);
     });
     reply('EXTENDED', (reqid) => this.sftp.status(reqid, STATUS.OP_UNSUPPORTED));
+  }
+
+  /** The current run when the piece continues it, else `fresh`, which becomes the current one. */
+  private join<R extends IoRun<RunPiece> | IoRun<WritePiece>>(fresh: R, handle: number, start: number, length: number): R {
+    const current = this.current;
+    if (current && current.write === fresh.write && current.continues(handle, fresh.write, start, length)) return current as R;
+    this.current = fresh;
+    return fresh;
+  }
+
+  /** One readv for the run's READs; each answered with its part, or EOF past the file's end. */
+  private async readRun(handle: Buffer, pieces: readonly RunPiece[]): Promise<void> {
+    // Each READ's data is read into its DATA packet (ssh2's sftp.data() would copy it into one), a
+    // buffer of the pool taken only now: queued READs hold none.
+    const packets = pieces.map(() => this.pool.take());
+    let left: number;
+    try {
+      const file = this.file(handle);
+      const parts = pieces.map((piece, i) => (packets[i] as Buffer).subarray(DATA_HEADER, DATA_HEADER + piece.length));
+      left = (await readv(file.fd, parts, pieces[0]?.start ?? 0)).bytesRead;
+    } catch (error) {
+      for (const packet of packets) this.pool.give(packet);
+      for (const { reqid } of pieces) this.fail(reqid, 'READ', error);
+      return;
+    }
+    pieces.forEach(({ reqid, length }, i) => {
+      const packet = packets[i] as Buffer;
+      const got = Math.min(left, length);
+      left -= got;
+      if (got === 0) {
+        this.pool.give(packet);
+        this.sftp.status(reqid, STATUS.EOF);
+        return;
+      }
+      packet.writeUInt32BE(DATA_HEADER - 4 + got, 0);
+      packet[4] = FXP_DATA;
+      packet.writeUInt32BE(reqid, 5);
+      packet.writeUInt32BE(got, 9);
+      this.reply(packet.subarray(0, DATA_HEADER + got), packet);
+    });
+  }
+
+  /** One writev (more if the system writes less) for the run's WRITEs; each answered OK, or all with the failure. */
+  private async writeRun(handle: Buffer, pieces: readonly WritePiece[]): Promise<void> {
+    try {
+      const file = this.file(handle);
+      if (!file.writable) throw denied('the file was not opened for writing');
+      this.writable('write');
+      let buffers = pieces.map((piece) => piece.bytes);
+      let position = pieces[0]?.start ?? 0;
+      while (buffers.length > 0) {
+        let written = (await writev(file.fd, buffers, position)).bytesWritten;
+        position += written;
+        while (buffers[0] && written >= buffers[0].length) written -= (buffers.shift() as Buffer).length;
+        if (buffers[0] && written > 0) buffers = [buffers[0].subarray(written), ...buffers.slice(1)];
+      }
+      for (const { reqid } of pieces) this.sftp.status(reqid, STATUS.OK);
+    } catch (error) {
+      for (const { reqid } of pieces) this.fail(reqid, 'WRITE', error);
+    } finally {
+      for (const { length, own } of pieces) {
+        this.pendingWriteBytes -= length;
+        if (own) this.pool.give(own);
+      }
+    }
   }
 
   /** Closes what the session left open; reads and writes still running finish first (the order's last barrier). */
