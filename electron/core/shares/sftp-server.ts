@@ -19,7 +19,9 @@
 // Speed (bench case 15): namespace and attribute requests are single system calls made
 // synchronously, in arrival order, as OpenSSH's sftp-server makes them — a thread-pool round trip
 // per stat costs more than the stat. READs and WRITEs go to the thread pool and run together
-// (request-order.ts), so sshfs's pipelined transfers keep the link busy. The machine cannot make
+// (request-order.ts), so sshfs's pipelined transfers keep the link busy; contiguous ones received
+// back to back go as one readv/writev (io-runs.ts), their buffers are reused (buffer-pool.ts), and
+// replies go out together (REPLY_BATCH_BYTES). The machine cannot make
 // the desktop buffer without bound: past a backlog, or while replies wait to be sent, the input is
 // paused, and SSH's flow control holds sshfs back.
 import * as fs from 'node:fs';
