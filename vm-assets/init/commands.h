@@ -15,5 +15,7 @@ int cmd_opaque(const char *root, char **paths, int n);
 int cmd_lock(const char *fd_text);
 /* launch: forks COUNT `run` supervisors, each with its pipes, log and session (launch.c). */
 int cmd_launch(int argc, char **argv);
+/* dial: bridges stdin/stdout to a unix socket until its peer hangs up (dial.c). */
+int cmd_dial(int argc, char **argv);
 
 #endif

@@ -121,6 +121,7 @@ static const char usage[] =
     "       onggi-init opaque ROOT RELPATH...\n"
     "       onggi-init lock FD\n"
     "       onggi-init launch COUNT {LOG ARGC ARG...}...\n"
+    "       onggi-init dial SOCKET [-- IGNORED...]\n"
     "       onggi-init version\n"
     ;
 

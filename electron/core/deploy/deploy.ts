@@ -76,6 +76,8 @@ export interface DeployOptions {
 export interface RemotePaths {
   node: string;
   agent: string;
+  /** The init helper, deployed beside the agent (deploy refuses a build without it). */
+  helper: string;
   socket: string;
   /**
    * The words that run a command as root there: [] for root, sudo otherwise; with `sudo -S` the
@@ -111,10 +113,11 @@ export function resolveLayout(layout: RemoteLayout): RemoteLayout {
   };
 }
 
-export function remotePaths(layout: RemoteLayout, runtimeId: string, agentId: string, privilege: string[]): RemotePaths {
+export function remotePaths(layout: RemoteLayout, runtimeId: string, agentId: string, privilege: string[], arch: RuntimeArch): RemotePaths {
   return {
     node: `${layout.installRoot}/runtime/${checkHash(runtimeId)}/bin/node`,
     agent: `${layout.installRoot}/agent/${checkHash(agentId)}/agent.cjs`,
+    helper: `${layout.installRoot}/agent/${checkHash(agentId)}/${initHelperName(arch)}`,
     socket: `${layout.runDir}/agent.sock`,
     privilege,
   };
@@ -259,7 +262,7 @@ export async function deployAgent(options: DeployOptions): Promise<DeployResult>
   const { arch, manifest, privilege, password } = checked;
   const runtime = chooseRuntimePart(options.bundlesDir, manifest, facts.xz);
   const agent = await agentPart(options.agentDir, arch);
-  const paths = remotePaths(layout, runtime.id, agent.id, privilege);
+  const paths = remotePaths(layout, runtime.id, agent.id, privilege, arch);
   const has = new Set(facts.existing);
   const missing: DeployPart[] = [runtime, agent].filter((part) => !has.has(part.kind === 'runtime' ? paths.node : paths.agent));
 

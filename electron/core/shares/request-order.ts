@@ -42,6 +42,11 @@ export class RequestOrder {
     return this.queue.length + this.running.size + (this.barrierRunning ? 1 : 0);
   }
 
+  /** Data requests running now. */
+  get dataRunning(): number {
+    return this.running.size;
+  }
+
   /** Requests are waiting, none runs, and `blocked` holds them back. */
   get held(): boolean {
     return this.queue.length > 0 && this.running.size === 0 && !this.barrierRunning && this.blocked();

@@ -241,3 +241,56 @@ describe('serveShare does not buffer without bound for a machine that stops read
     await server.closed; // resolves once the last barrier closed the file
   });
 });
+
+describe('serveShare does contiguous READs and WRITEs received together as one (io-runs.ts)', () => {
+  it('answers each with its own part of the file, a short one at the end and EOF past it; writes land in place', async () => {
+    const size = 5 * CHUNK + 1000;
+    const content = Buffer.from(Array.from({ length: size }, (_, i) => (i * 7) % 251));
+    await writeFile(join(dir, 'share', 'runs'), content);
+    const [serverSide, machineSide] = duplexPair();
+    const server = serveShare(serverSide, { root: join(dir, 'share'), readOnly: false, removals: shareRemovals() });
+    const got = replies(machineSide);
+    machineSide.write(packet(1, u32(3)));
+    machineSide.write(packet(3, u32(1), str('/runs'), u32(1 | 2), u32(0))); // OPEN for reading and writing
+    const opened = (await until(
+      () => got.find(([type]) => type === 102)?.[1],
+      (body) => body !== undefined,
+      'the handle',
+    )) as Buffer;
+    const handle = str(opened.subarray(8, 8 + opened.readUInt32BE(4)));
+    // Eight READs in one go: the first runs alone, the seven behind it in runs of at most 256 KiB.
+    machineSide.write(Buffer.concat(Array.from({ length: 8 }, (_, i) => packet(5, u32(200 + i), handle, u64(i * CHUNK), u32(CHUNK)))));
+    const answers = await until(
+      () => got.filter(([type, body]) => (type === 103 || type === 101) && body.readUInt32BE(0) >= 200),
+      (answered) => answered.length === 8,
+      'every read answered',
+    );
+    for (const [type, body] of answers) {
+      const i = body.readUInt32BE(0) - 200;
+      const expected = content.subarray(i * CHUNK, Math.min(size, (i + 1) * CHUNK));
+      if (expected.length === 0)
+        expect([type, body.readUInt32BE(4)], `read ${i}`).toEqual([101, 1]); // EOF
+      else expect(type === 103 && body.subarray(8, 8 + body.readUInt32BE(4)).equals(expected), `read ${i}`).toBe(true);
+    }
+    // Four WRITEs in one go, then the data as the file has it.
+    const fresh = Buffer.alloc(4 * CHUNK, 9);
+    machineSide.write(
+      Buffer.concat(
+        Array.from({ length: 4 }, (_, i) =>
+          packet(6, u32(300 + i), handle, u64(CHUNK + i * CHUNK), str(fresh.subarray(i * CHUNK, (i + 1) * CHUNK))),
+        ),
+      ),
+    );
+    const written = await until(
+      () => got.filter(([type, body]) => type === 101 && body.readUInt32BE(0) >= 300),
+      (answered) => answered.length === 4,
+      'every write answered',
+    );
+    expect(written.map(([, body]) => body.readUInt32BE(4))).toEqual([0, 0, 0, 0]);
+    expect(
+      (await readFile(join(dir, 'share', 'runs'))).equals(Buffer.concat([content.subarray(0, CHUNK), fresh, content.subarray(5 * CHUNK)])),
+    ).toBe(true);
+    machineSide.end();
+    await server.closed;
+  });
+});

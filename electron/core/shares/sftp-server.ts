@@ -19,7 +19,9 @@
 // Speed (bench case 15): namespace and attribute requests are single system calls made
 // synchronously, in arrival order, as OpenSSH's sftp-server makes them — a thread-pool round trip
 // per stat costs more than the stat. READs and WRITEs go to the thread pool and run together
-// (request-order.ts), so sshfs's pipelined transfers keep the link busy. The machine cannot make
+// (request-order.ts), so sshfs's pipelined transfers keep the link busy; contiguous ones received
+// back to back go as one readv/writev (io-runs.ts), their buffers are reused (buffer-pool.ts), and
+// replies go out together (REPLY_BATCH_BYTES). The machine cannot make
 // the desktop buffer without bound: past a backlog, or while replies wait to be sent, the input is
 // paused, and SSH's flow control holds sshfs back.
 import * as fs from 'node:fs';
@@ -28,6 +30,8 @@ import { isAbsolute, join, posix, relative, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
 import sftpModule from 'ssh2/lib/protocol/SFTP.js';
+import { BufferPool } from './buffer-pool.js';
+import { IoRun, type RunPiece } from './io-runs.js';
 import type { ShareRemovals } from './machine-removals.js';
 import { RequestOrder } from './request-order.js';
 
@@ -39,17 +43,43 @@ const MAX_READ = 254 * 1024;
 const READDIR_BATCH = 256;
 /**
  * Replies are gathered for one turn of the event loop, up to this many bytes, and written
- * together: over SSH every write is a packet (a cipher set up, a syscall, a TCP segment), and a
- * 256 MiB write through the share is 1,024 WRITE requests whose status replies complete together.
+ * together: over SSH every write is at least one packet (a cipher set up, a TCP write), and a
+ * channel packet holds 32 KiB (OpenSSH's), so a READ's 32 KiB of data and its 13-byte header
+ * written alone are two packets, the second nearly empty. Written together, the replies of one
+ * turn fill whole packets: a 256 MiB write through the share completes its WRITEs' status replies
+ * together, a 256 MiB read its READs' data (bench case 15).
  */
 const REPLY_BATCH_BYTES = 256 * 1024;
-/** A reply this large (a READ's data) goes out at once, after those gathered before it. */
-const LARGE_REPLY_BYTES = 16 * 1024;
+/**
+ * While reads and writes still run, their replies wait for each other up to this many: a 256 MiB
+ * write through the share is 4,096 WRITEs of 64 KiB whose completions trickle in one by one, and
+ * each status reply sent alone was a packet, a write(2) on the desktop and a read and a write at
+ * every hop on the machine (sshfs does not wait for a WRITE's status before sending the next).
+ */
+const REPLY_BATCH_COUNT = 16;
+/** SSH_FXP_DATA, and its header: length, type, request id, data length. */
+const FXP_DATA = 103;
+const DATA_HEADER = 13;
+/** The buffers READs and WRITEs take (buffer-pool.ts): the largest READ's packet, or a 256 KiB WRITE's data. */
+const POOL_BUFFER = Math.max(DATA_HEADER + MAX_READ, 256 * 1024);
+const POOL_KEEP = 32;
+/**
+ * WRITE data received and not yet written, past which the machine's input is paused: sshfs sends
+ * WRITEs as fast as it can, and data queued here beyond what the pool holds is memory V8 gets back
+ * only with full collections (buffer-pool.ts); held back, it waits in the SSH window instead.
+ */
+const MAX_PENDING_WRITE_BYTES = 2 * 1024 * 1024;
 /** Requests received but not finished, past which the machine's input is paused. */
 const MAX_BACKLOG = 256;
 
-const read = promisify(fs.read);
-const write = promisify(fs.write);
+const readv = promisify(fs.readv);
+const writev = promisify(fs.writev);
+
+/** A WRITE of a run (io-runs.ts): its bytes are in a buffer of the pool (`own`) or, larger than those, ssh2's packet. */
+interface WritePiece extends RunPiece {
+  bytes: Buffer;
+  own: Buffer | undefined;
+}
 
 interface SftpAttrs {
   mode?: number;
@@ -66,7 +96,6 @@ interface SftpServerStream {
   on(event: string, listener: (...args: never[]) => void): void;
   status(reqid: number, code: number, message?: string): void;
   handle(reqid: number, handle: Buffer): void;
-  data(reqid: number, data: Buffer): void;
   name(reqid: number, names: Array<{ filename: string; longname: string; attrs?: SftpAttrs }>): void;
   attrs(reqid: number, attrs: SftpAttrs): void;
 }
@@ -107,34 +136,50 @@ export function serveShare(stream: Duplex, options: ShareServerOptions): ShareSe
   const refused: string[] = [];
   // A stand-in for ssh2's Client and Channel: SFTP writes packets through channelData.
   const outgoing = { id: 0, state: 'open', window: Number.POSITIVE_INFINITY, packetSize: Number.POSITIVE_INFINITY };
-  // Replies made in one turn of the event loop go out as one write (replyBatch).
+  // Replies go out together (REPLY_BATCH_BYTES, REPLY_BATCH_COUNT): at the end of the turn that
+  // made them, or once the reads and writes running then are done.
   let batch: Buffer[] = [];
   let batchBytes = 0;
+  let flushDue = false;
+  const pool = new BufferPool(POOL_BUFFER, POOL_KEEP);
+  /** The pool's buffers the batch's replies were made in: given back once written or copied. */
+  let pooled: Buffer[] = [];
   const flushReplies = (): void => {
+    flushDue = false;
+    const single = batch[0] !== undefined && batch.length === 1 ? batch[0] : undefined;
     if (batch.length === 0) return;
-    const data = batch.length === 1 ? batch[0] : Buffer.concat(batch, batchBytes);
+    const data = single ?? Buffer.concat(batch, batchBytes);
+    const done = pooled;
     batch = [];
     batchBytes = 0;
-    if (data && !stream.destroyed) stream.write(data);
+    pooled = [];
+    const giveBack = (): void => done.forEach((buffer) => pool.give(buffer));
+    if (!stream.destroyed) {
+      // A reply in a pooled buffer goes out as it is, given back once written; a batch was copied.
+      if (single && done.length > 0) stream.write(data, giveBack);
+      else {
+        stream.write(data);
+        giveBack();
+      }
+    }
     flow();
+  };
+  const flushWhenDone = (): void => {
+    if (order.dataRunning > 0 && batch.length < REPLY_BATCH_COUNT) flushDue = true;
+    else flushReplies();
+  };
+  const reply = (data: Buffer, from?: Buffer): void => {
+    batch.push(data);
+    batchBytes += data.length;
+    if (from) pooled.push(from);
+    if (batchBytes >= REPLY_BATCH_BYTES || batch.length >= REPLY_BATCH_COUNT) flushReplies();
+    else if (batch.length === 1) setImmediate(flushWhenDone);
   };
   const client = {
     // sshfs speaks OpenSSH's dialect (SYMLINK's arguments in OpenSSH's order).
     _protocol: {
       _remoteIdentRaw: 'SSH-2.0-OpenSSH_onggi-share',
-      channelData: (_id: number, data: Buffer) => {
-        if (data.length >= LARGE_REPLY_BYTES) {
-          // A READ's data is packets of its own anyway: written at once, not copied into a batch.
-          flushReplies();
-          if (!stream.destroyed) stream.write(data);
-          flow();
-          return;
-        }
-        batch.push(data);
-        batchBytes += data.length;
-        if (batchBytes >= REPLY_BATCH_BYTES) flushReplies();
-        else if (batch.length === 1) setImmediate(flushReplies);
-      },
+      channelData: (_id: number, data: Buffer) => reply(data),
       channelClose: () => {
         flushReplies();
         outgoing.state = 'closed';
@@ -150,14 +195,20 @@ export function serveShare(stream: Duplex, options: ShareServerOptions): ShareSe
   // Flow control: pause the machine's input while replies wait to be sent (past the stream's
   // high-water mark: 2 MiB for an SSH channel) or too much is pending.
   const flow = (): void => {
-    const full = stream.writableNeedDrain || order.backlog > MAX_BACKLOG;
+    const full = stream.writableNeedDrain || order.backlog > MAX_BACKLOG || handler.pendingWriteBytes > MAX_PENDING_WRITE_BYTES;
     if (full && !stream.isPaused()) stream.pause();
     else if (!full && stream.isPaused()) stream.resume();
   };
   // Once the session is over nothing waits for a drain that will not come: the last barrier closes the files.
   let over = false;
-  const order = new RequestOrder(() => !over && stream.writableNeedDrain, flow);
-  const handler = new ShareHandler(sftp, options, refused, order);
+  const order = new RequestOrder(
+    () => !over && stream.writableNeedDrain,
+    () => {
+      if (flushDue) flushWhenDone();
+      flow();
+    },
+  );
+  const handler = new ShareHandler(sftp, options, refused, order, reply, pool);
   handler.listen();
   stream.on('data', (chunk: Buffer) => {
     sftp.push(chunk);
@@ -200,6 +251,10 @@ interface OpenDir {
 }
 
 class ShareHandler {
+  /** WRITE data received and not yet written (MAX_PENDING_WRITE_BYTES). */
+  pendingWriteBytes = 0;
+  /** The run of READs or WRITEs the next one may join (io-runs.ts); any other request ends it. */
+  private current: IoRun<RunPiece> | IoRun<WritePiece> | undefined;
   private readonly handles = new Map<number, OpenFile | OpenDir>();
   private nextHandle = 1;
   private realRoot: string | undefined;
@@ -209,12 +264,16 @@ class ShareHandler {
     private readonly options: ShareServerOptions,
     private readonly refused: string[],
     private readonly order: RequestOrder,
+    /** Sends a reply made here (a READ's data, read straight into its packet in `from`, a buffer of the pool). */
+    private readonly reply: (packet: Buffer, from?: Buffer) => void,
+    private readonly pool: BufferPool,
   ) {}
 
   listen(): void {
     // Every request but READ and WRITE: synchronous, after everything before it (request-order.ts).
     const reply = <A extends unknown[]>(event: string, run: (reqid: number, ...args: A) => void): void => {
       this.sftp.on(event, ((reqid: number, ...args: A) => {
+        this.current = undefined;
         this.order.barrier(() => {
           try {
             run(reqid, ...args);
@@ -247,34 +306,24 @@ class ShareHandler {
     // READ and WRITE: on the thread pool, several at once (request-order.ts).
     this.sftp.on('READ', ((reqid: number, handle: Buffer, offset: number, length: number) => {
       const size = Math.min(length, MAX_READ);
-      this.order.data({ handle: handleId(handle), start: offset, end: offset + size, write: false }, async () => {
-        try {
-          const file = this.file(handle);
-          const buffer = Buffer.allocUnsafe(size);
-          const { bytesRead } = await read(file.fd, buffer, 0, size, offset);
-          if (bytesRead === 0) this.sftp.status(reqid, STATUS.EOF);
-          else this.sftp.data(reqid, buffer.subarray(0, bytesRead));
-        } catch (error) {
-          this.fail(reqid, 'READ', error);
-        }
-      });
+      const id = handleId(handle);
+      const run = this.join(new IoRun<RunPiece>(id, false), id, offset, size);
+      run.add({ reqid, start: offset, length: size });
+      this.order.data({ handle: id, start: offset, end: offset + size, write: false }, () =>
+        run.run((pieces) => this.readRun(handle, pieces)),
+      );
     }) as unknown as (...args: never[]) => void);
-    this.sftp.on('WRITE', ((reqid: number, handle: Buffer, offset: number, data: Buffer) => {
-      this.order.data({ handle: handleId(handle), start: offset, end: offset + data.length, write: true }, async () => {
-        try {
-          const file = this.file(handle);
-          if (!file.writable) throw denied('the file was not opened for writing');
-          this.writable('write');
-          let written = 0;
-          while (written < data.length) {
-            const { bytesWritten } = await write(file.fd, data, written, data.length - written, offset + written);
-            written += bytesWritten;
-          }
-          this.sftp.status(reqid, STATUS.OK);
-        } catch (error) {
-          this.fail(reqid, 'WRITE', error);
-        }
-      });
+    this.sftp.on('WRITE', ((reqid: number, handle: Buffer, offset: number, received: Buffer) => {
+      const id = handleId(handle);
+      // Copied out of ssh2's packet at once (a memcpy), so that packet dies young (buffer-pool.ts).
+      const own = received.length <= this.pool.size ? this.pool.take() : undefined;
+      const data = own ? own.subarray(0, received.copy(own)) : received;
+      this.pendingWriteBytes += data.length;
+      const run = this.join(new IoRun<WritePiece>(id, true), id, offset, data.length);
+      run.add({ reqid, start: offset, length: data.length, bytes: data, own });
+      this.order.data({ handle: id, start: offset, end: offset + data.length, write: true }, () =>
+        run.run((pieces) => this.writeRun(handle, pieces)),
+      );
     }) as unknown as (...args: never[]) => void);
     reply('FSTAT', (reqid, handle: Buffer) => {
       const entry = this.entry(handle);
@@ -366,6 +415,71 @@ class ShareHandler {
       this.sftp.status(reqid, STATUS.OK);
     });
     reply('EXTENDED', (reqid) => this.sftp.status(reqid, STATUS.OP_UNSUPPORTED));
+  }
+
+  /** The current run when the piece continues it, else `fresh`, which becomes the current one. */
+  private join<R extends IoRun<RunPiece> | IoRun<WritePiece>>(fresh: R, handle: number, start: number, length: number): R {
+    const current = this.current;
+    if (current && current.write === fresh.write && current.continues(handle, fresh.write, start, length)) return current as R;
+    this.current = fresh;
+    return fresh;
+  }
+
+  /** One readv for the run's READs; each answered with its part, or EOF past the file's end. */
+  private async readRun(handle: Buffer, pieces: readonly RunPiece[]): Promise<void> {
+    // Each READ's data is read into its DATA packet (ssh2's sftp.data() would copy it into one), a
+    // buffer of the pool taken only now: queued READs hold none.
+    const packets = pieces.map(() => this.pool.take());
+    let left: number;
+    try {
+      const file = this.file(handle);
+      const parts = pieces.map((piece, i) => (packets[i] as Buffer).subarray(DATA_HEADER, DATA_HEADER + piece.length));
+      left = (await readv(file.fd, parts, pieces[0]?.start ?? 0)).bytesRead;
+    } catch (error) {
+      for (const packet of packets) this.pool.give(packet);
+      for (const { reqid } of pieces) this.fail(reqid, 'READ', error);
+      return;
+    }
+    pieces.forEach(({ reqid, length }, i) => {
+      const packet = packets[i] as Buffer;
+      const got = Math.min(left, length);
+      left -= got;
+      if (got === 0) {
+        this.pool.give(packet);
+        this.sftp.status(reqid, STATUS.EOF);
+        return;
+      }
+      packet.writeUInt32BE(DATA_HEADER - 4 + got, 0);
+      packet[4] = FXP_DATA;
+      packet.writeUInt32BE(reqid, 5);
+      packet.writeUInt32BE(got, 9);
+      this.reply(packet.subarray(0, DATA_HEADER + got), packet);
+    });
+  }
+
+  /** One writev (more if the system writes less) for the run's WRITEs; each answered OK, or all with the failure. */
+  private async writeRun(handle: Buffer, pieces: readonly WritePiece[]): Promise<void> {
+    try {
+      const file = this.file(handle);
+      if (!file.writable) throw denied('the file was not opened for writing');
+      this.writable('write');
+      let buffers = pieces.map((piece) => piece.bytes);
+      let position = pieces[0]?.start ?? 0;
+      while (buffers.length > 0) {
+        let written = (await writev(file.fd, buffers, position)).bytesWritten;
+        position += written;
+        while (buffers[0] && written >= buffers[0].length) written -= (buffers.shift() as Buffer).length;
+        if (buffers[0] && written > 0) buffers = [buffers[0].subarray(written), ...buffers.slice(1)];
+      }
+      for (const { reqid } of pieces) this.sftp.status(reqid, STATUS.OK);
+    } catch (error) {
+      for (const { reqid } of pieces) this.fail(reqid, 'WRITE', error);
+    } finally {
+      for (const { length, own } of pieces) {
+        this.pendingWriteBytes -= length;
+        if (own) this.pool.give(own);
+      }
+    }
   }
 
   /** Closes what the session left open; reads and writes still running finish first (the order's last barrier). */

@@ -1,8 +1,8 @@
 // A desktop folder mounted on an SSH machine: reverse SSHFS over the machine's own SSH connection.
 //
-// The machine runs `sshfs -o reconnect,ssh_command=<agent dial --socket S>` (as root, so the agent
+// The machine runs `sshfs -o reconnect,ssh_command=<onggi-init dial S>` (as root, so the agent
 // can bind the mount into containers and `allow_other` lets every container user in). Its "ssh" is
-// the agent's `dial`, which bridges stdio to the unix socket S on the machine; the desktop asks the
+// the init helper's `dial`, which bridges stdio to the unix socket S on the machine; the desktop asks the
 // machine's sshd to listen on S (OpenSSH's streamlocal forward, `ssh -R /path:…`) and answers every
 // connection there with serveShare (sftp-server.ts), confined to the shared folder.
 //
@@ -97,12 +97,14 @@ export function sshfsSlaveArgs(mountpoint: string): string[] {
 }
 
 /**
- * sshfs through the agent's `dial` to the forwarded socket. sshfs splits ssh_command on blanks (no
- * quoting: the remote paths are plain, checkRemotePath) and appends its own ssh flags and host;
- * the trailing `--` makes `dial` take them as positionals, which it ignores.
+ * sshfs through the init helper's `dial` (vm-assets/init/dial.c) to the forwarded socket: every byte
+ * of the share crosses it, and the static C bridge costs the machine a fraction of the CPU the
+ * agent's Node `dial` did (bench case 15). sshfs splits ssh_command on blanks (no quoting: the
+ * remote paths are plain, checkRemotePath) and appends its own ssh flags and host; the trailing
+ * `--` makes `dial` ignore them.
  */
-export function sshfsDialArgs(mountpoint: string, paths: Pick<RemotePaths, 'node' | 'agent'>, socket: string): string[] {
-  const dial = [paths.node, paths.agent, 'dial', '--socket', socket, '--'];
+export function sshfsDialArgs(mountpoint: string, paths: Pick<RemotePaths, 'helper'>, socket: string): string[] {
+  const dial = [paths.helper, 'dial', socket, '--'];
   return ['-o', `ssh_command=${dial.join(' ')}`, '-o', 'reconnect', ...SSHFS_COMMON, 'onggi-share:/', mountpoint];
 }
 

@@ -21,6 +21,7 @@ import { loadPrivateKey, type AskPassphrase, type LoadedKey, type PassphraseCach
 import { KnownHosts, changedHostKeyError, fingerprint, keyTypeOf, revokedHostKeyError } from './known-hosts.js';
 import { currentFacts, sshAgentHint, type PlatformFacts } from '../../platform/platform.js';
 import { boundedAgent } from './bounded-agent.js';
+import { coalesceWrites } from './coalesced-writes.js';
 import { ssh2 } from './ssh2-runtime.js';
 
 export interface SshEndpoint {
@@ -432,6 +433,7 @@ function openTcp(host: string, port: number, timeoutMs: number): Promise<Socket>
       clearTimeout(timer);
       socket.removeAllListeners('error');
       socket.setNoDelay(true);
+      coalesceWrites(socket);
       resolve(socket);
     });
     socket.once('error', (error: NodeJS.ErrnoException) => {
