@@ -1,11 +1,10 @@
-// The agent's entry: `daemon` serves the RPC, `dial` bridges stdio to it, `version` prints what
-// this bundle is. Runs as root on the machine (local host, Vagrant VM, SSH host).
+// The agent's entry: `daemon` serves the RPC (reached over SSH through the init helper's `dial`),
+// `version` prints what this bundle is. Runs as root on the machine (local host, Vagrant VM, SSH host).
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readIdentity } from './daemon/identity.js';
 import { startDaemon } from './daemon/daemon.js';
 import { StateDirBusyError } from './daemon/state-lock.js';
-import { dial } from './dial.js';
 import { execInContainer } from './exec.js';
 import { attachToContainer } from './attach.js';
 import { initHelperPath } from './daemon/services.js';
@@ -52,8 +51,6 @@ async function main(argv: string[]): Promise<number> {
       }
       return new Promise<number>(() => undefined);
     }
-    case 'dial':
-      return dial(values.socket);
     case 'exec': {
       const [container, ...command] = positionals;
       const ttySize = values['tty-size'] === undefined ? undefined : parseTtySize(values['tty-size']);
@@ -94,7 +91,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${JSON.stringify({ version: identity.version, buildId: identity.buildId })}\n`);
       return 0;
     default:
-      process.stderr.write('usage: onggi-agent daemon|dial|exec|attach|hold|version [--socket PATH] [--state DIR]\n');
+      process.stderr.write('usage: onggi-agent daemon|exec|attach|hold|version [--socket PATH] [--state DIR]\n');
       return 2;
   }
 }

@@ -1,5 +1,5 @@
 // The host's end of one connection to an agent, over any byte stream (a unix socket locally, an
-// SSH exec channel running `agent dial` remotely). Calls and results are checked against the
+// SSH exec channel running the init helper's `dial` remotely). Calls and results are checked against the
 // agent contract; the first call is always the version handshake.
 import type { Duplex } from 'node:stream';
 import {

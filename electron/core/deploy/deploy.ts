@@ -1,7 +1,7 @@
 // Deploy, Remote-SSH style: one probe says what the machine is and what it already has; parts
 // whose hash directory is absent are uploaded compressed (SFTP), checked with sha256sum and
 // unpacked into place as root; the daemon is (re)started under systemd or a background
-// supervisor; the host then talks to it through `agent dial` over an exec channel. A machine that
+// supervisor; the host then talks to it through the init helper's `dial` over an exec channel. A machine that
 // already runs this build costs two exec channels and a handshake, and uploads nothing.
 import { randomBytes } from 'node:crypto';
 import type { ClientChannel, SFTPWrapper } from 'ssh2';
@@ -200,7 +200,8 @@ export async function deployAgent(options: DeployOptions): Promise<DeployResult>
   const nodeAt = (runtimeId: string): string => `${layout.installRoot}/runtime/${runtimeId}/bin/node`;
   const agentAt = (agentId: string): string => `${layout.installRoot}/agent/${agentId}/agent.cjs`;
   const probePaths = candidates.flatMap(({ runtimeId, agent }) => [nodeAt(runtimeId), agentAt(agent.id)]);
-  const dialTriples = candidates.flatMap(({ arch, runtimeId, agent }) => [UNAME_MACHINE[arch], nodeAt(runtimeId), agentAt(agent.id)]);
+  const helperAt = (agentId: string, arch: RuntimeArch): string => `${layout.installRoot}/agent/${agentId}/${initHelperName(arch)}`;
+  const dialTriples = candidates.flatMap(({ arch, agent }) => [UNAME_MACHINE[arch], agentAt(agent.id), helperAt(agent.id, arch)]);
   const channel = await connection.execChannel(
     shellCommand([
       'sh',
@@ -417,16 +418,14 @@ function otherBuild(host: string, version: string, buildId: string): OnggiError 
 }
 
 /**
- * Opens `agent dial` over an exec channel and shakes hands with the daemon behind it. With a sudo
- * password (privilege `sudo -S`), its line goes first on the channel: sudo reads it and nothing
- * more, the agent gets the rest.
+ * Opens the init helper's `dial` to the agent's socket over an exec channel and shakes hands with
+ * the daemon behind it. With a sudo password (privilege `sudo -S`), its line goes first on the
+ * channel: sudo reads it and nothing more, the agent gets the rest.
  */
 export async function dial(connection: SshConnection, paths: RemotePaths, timeoutMs?: number, password?: string): Promise<Dialed> {
-  const channel = await connection.execChannel(
-    shellCommand([...paths.privilege, paths.node, paths.agent, 'dial', '--socket', paths.socket]),
-  );
+  const channel = await connection.execChannel(shellCommand([...paths.privilege, paths.helper, 'dial', paths.socket]));
   if (password !== undefined) channel.write(sudoInput(password));
-  const stderr = { text: '' };
+  const stderr: DialStderr = { text: '', closed: false };
   channel.stderr.setEncoding('utf8');
   channel.stderr.on('data', (chunk: string) => {
     if (stderr.text.length < 4096) stderr.text += redact(chunk, password);
@@ -434,14 +433,30 @@ export async function dial(connection: SshConnection, paths: RemotePaths, timeou
   return handshake(channel, stderr, connection.label, timeoutMs);
 }
 
+/** What the dial printed on stderr (for error messages), and whether its channel has closed. */
+interface DialStderr {
+  text: string;
+  closed: boolean;
+}
+
 interface Dialed {
   link: AgentLink;
   hello: Awaited<ReturnType<AgentLink['hello']>>;
 }
 
-/** The version handshake over a channel running `agent dial`; what it printed on stderr explains a failure. */
-// 45 s: `agent dial` is a Node start on the machine, seconds under emulation or load.
-async function handshake(channel: ClientChannel, stderr: { text: string }, label: string, timeoutMs = 45_000): Promise<Dialed> {
+/** The version handshake over a channel running the helper's `dial`; what it printed on stderr explains a failure. */
+// 45 s: the daemon may still be starting (a Node start on the machine, seconds under emulation or load).
+async function handshake(channel: ClientChannel, stderr: DialStderr, label: string, timeoutMs = 45_000): Promise<Dialed> {
+  // The probe's channel may have closed while the deploy read its bundles: a dial that found no
+  // agent ends within a round trip, and a link made on a closed channel would wait out the timeout.
+  if (stderr.closed) {
+    const said = stderr.text.trim();
+    throw new OnggiError(
+      ErrorCode.Unavailable,
+      'agent_unreachable',
+      `the connection to the agent on ${label} closed${said ? ` (${said})` : ''}`,
+    );
+  }
   const link = new AgentLink(channel, `the agent on ${label}`);
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -472,10 +487,10 @@ async function handshake(channel: ClientChannel, stderr: { text: string }, label
  * Reads the probe's facts from the channel's stderr (up to `end=1`); what comes after on stderr
  * is the dial's, kept for error messages.
  */
-function readProbe(channel: ClientChannel, host: string, timeoutMs = 30_000): Promise<{ facts: TargetFacts; stderr: { text: string } }> {
+function readProbe(channel: ClientChannel, host: string, timeoutMs = 30_000): Promise<{ facts: TargetFacts; stderr: DialStderr }> {
   return new Promise((resolve, reject) => {
     let text = '';
-    const after = { text: '' };
+    const after: DialStderr = { text: '', closed: false };
     let done = false;
     const timer = setTimeout(
       () => finish(new OnggiError(ErrorCode.Unavailable, 'probe_failed', `probing ${host} took longer than ${timeoutMs} ms`)),
@@ -512,15 +527,16 @@ function readProbe(channel: ClientChannel, host: string, timeoutMs = 30_000): Pr
         finish();
       }
     });
-    channel.once('close', () =>
+    channel.once('close', () => {
+      after.closed = true;
       finish(
         new OnggiError(
           ErrorCode.OperationFailed,
           'probe_failed',
           `probing ${host} failed: ${text.trim().slice(-500) || 'the command ended without output'}`,
         ),
-      ),
-    );
+      );
+    });
   });
 }
 

@@ -1,9 +1,9 @@
 // sudo with a password, asked once per SSH connection: the user's answer is checked with one
 // `sudo -k -S -p '' -- true` (password on the channel's stdin), kept in memory for that
 // connection only (a WeakMap keyed by it: gone with it), and fed the same way to every root
-// command of the deploy and to `agent dial`. Never in argv, a shell string, a file or a message.
+// command of the deploy and to the helper's `dial` to the agent. Never in argv, a shell string, a file or a message.
 // `-k` makes sudo ignore a cached timestamp, so it always reads the line we send: a line sudo did
-// not read would reach the command's stdin (for `agent dial`, the JSON-RPC stream).
+// not read would reach the command's stdin (for the `dial`, the JSON-RPC stream).
 import { OnggiError } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
 import { shellCommand } from '../machines/ssh/quote.js';

@@ -109,7 +109,7 @@ describe('the probe script', () => {
   it("runs under this machine's sh and describes it; dials only for this machine's uname with parts that exist", () => {
     const run = spawnSync(
       'sh',
-      ['-c', PROBE_SCRIPT, 'onggi-probe', '2', '/bin/sh', '/nonexistent', '/run/none.sock', 'sparc64', '/bin/true', '/etc/hostname'],
+      ['-c', PROBE_SCRIPT, 'onggi-probe', '2', '/bin/sh', '/nonexistent', '/run/none.sock', 'sparc64', '/etc/hostname', '/bin/true'],
       {
         encoding: 'utf8',
       },

@@ -26,7 +26,7 @@ export interface TargetFacts {
   os: string;
   /** Of the paths asked about, those that exist. */
   existing: string[];
-  /** The probe went on to `agent dial` on the same channel (the parts were there). */
+  /** The probe went on to the helper's `dial` to the agent on the same channel (the parts were there). */
   dialed: boolean;
 }
 
@@ -36,8 +36,9 @@ export type Libc = { kind: 'glibc'; version: string } | { kind: 'musl' } | { kin
  * The probe, run as the login user, and — when the machine already has this build's runtime and
  * agent — the dial, in the same exec channel (one round trip for a machine that is up to date).
  * The facts go to stderr (`key=value` lines up to `end=1`); stdout stays free for the agent link.
- * Arguments: N, N paths to test for existence, the socket, then triples UNAME_M NODE AGENT: the
- * parts to dial with on a machine of that architecture.
+ * Arguments: N, N paths to test for existence, the socket, then triples UNAME_M AGENT HELPER: this
+ * build's agent and its init helper for a machine of that architecture (the helper's `dial`, a
+ * static C bridge, connects the channel to the agent's socket: no Node starts for it).
  */
 export const PROBE_SCRIPT = `
 exec 3>&1 1>&2
@@ -60,10 +61,10 @@ while [ "$n" -gt 0 ]; do [ -e "$1" ] && echo "exists=$1"; shift; n=$((n-1)); don
 sock=$1; shift
 m=$(uname -m)
 while [ $# -ge 3 ]; do
-  if [ "$1" = "$m" ] && [ -x "$2" ] && [ -f "$3" ]; then
+  if [ "$1" = "$m" ] && [ -f "$2" ] && [ -x "$3" ]; then
     case $sudo in
-      root) echo dial=1; echo end=1; exec "$2" "$3" dial --socket "$sock" 1>&3 3>&- ;;
-      nopasswd) echo dial=1; echo end=1; exec sudo -n -- "$2" "$3" dial --socket "$sock" 1>&3 3>&- ;;
+      root) echo dial=1; echo end=1; exec "$3" dial "$sock" 1>&3 3>&- ;;
+      nopasswd) echo dial=1; echo end=1; exec sudo -n -- "$3" dial "$sock" 1>&3 3>&- ;;
     esac
   fi
   shift 3

@@ -1,6 +1,6 @@
 // A machine's Docker API on this desktop: a unix socket in the data folder (mode 0600, in a 0700
 // folder) or a named pipe on Windows; each docker client connection becomes one stream to the
-// machine's Docker socket (Machine.dialDocker: the socket itself locally, `agent dial` over SSH).
+// machine's Docker socket (Machine.dialDocker: the socket itself locally, the init helper's `dial` over SSH).
 // Nothing is parsed here: the agent's endpoint validates every request.
 import { chmod, mkdir, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';

@@ -1,5 +1,5 @@
 // The Docker API of an SSH machine, forwarded by `onggi docker-forward` to a unix socket on this
-// desktop (each docker connection is an `agent dial` exec channel over the machine's SSH
+// desktop (each docker connection is an `dial` exec channel over the machine's SSH
 // connection), used by real clients unchanged: Debian's docker CLI, docker-compose 1.29, dockerode
 // and testcontainers. The machine is a real sshd in a network namespace of the test's own
 // (loopback-machine.ts, ownNetns), added through the host API into a data folder the CLI then

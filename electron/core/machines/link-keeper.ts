@@ -1,5 +1,5 @@
 // The one keeper of a machine's link to its agent, for every machine kind. A provider says only
-// how to dial (local: the daemon's unix socket; SSH and Vagrant: connect, deploy, `agent dial`);
+// how to dial (local: the daemon's unix socket; SSH and Vagrant: connect, deploy, the init helper's `dial`);
 // the keeper owns the rest: opening on demand, one attempt at a time, the machine's state and its
 // events, reconnecting with backoff after the link drops (announcing when: `retryAt`), which
 // failures no retry can fix, and ignoring links that are no longer the machine's.

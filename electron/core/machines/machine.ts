@@ -74,7 +74,7 @@ export interface Machine {
   openTerminal(options: TerminalOptions): Promise<Terminal>;
   /**
    * A byte stream to the machine's Docker API socket (one per docker client connection): the
-   * socket itself here, `agent dial` to it over SSH elsewhere (root only there, as the agent's).
+   * socket itself here, the init helper's `dial` to it over SSH elsewhere (root only there, as the agent's).
    */
   dialDocker(): Promise<Duplex>;
   /**

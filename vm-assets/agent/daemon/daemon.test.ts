@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LineSplitter } from '../../../shared/ndjson.js';
+import { initHelperName } from '../runtime/helper-protocol.js';
 import { AGENT_DIR, isolatedAgent, spawnDaemon, type IsolatedAgent } from '../../../build/testing/isolated-agent.js';
 
 const ENTRY = join(AGENT_DIR, 'agent.cjs');
@@ -160,9 +161,10 @@ describe('agent daemon', () => {
     expect(await sandbox.daemonPid()).toBe(server?.pid);
   });
 
-  it('bridges stdio to the socket with `dial`, as an SSH exec channel will', async () => {
+  it("is reached through the init helper's `dial`, as over an SSH exec channel", async () => {
     await startDaemon();
-    const dial = spawnSync(process.execPath, [ENTRY, 'dial', '--socket', sandbox.socketPath], {
+    const helper = join(AGENT_DIR, initHelperName());
+    const dial = spawnSync(helper, ['dial', sandbox.socketPath], {
       input: `${req(1, 'system.hello', { protocol: 1, client: 'ssh' })}\n${req(2, 'system.info')}\n`,
       encoding: 'utf8',
       timeout: 10_000,
@@ -173,8 +175,8 @@ describe('agent daemon', () => {
       .map((l) => JSON.parse(l) as { id: number; result: { kernelRelease?: string } });
     expect(lines.map((l) => l.id)).toEqual([1, 2]);
     expect(lines[1]?.result.kernelRelease).toBe(readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim());
-    const missing = spawnSync(process.execPath, [ENTRY, 'dial', '--socket', join(sandbox.root, 'nope.sock')], { encoding: 'utf8' });
+    const missing = spawnSync(helper, ['dial', join(sandbox.root, 'nope.sock')], { encoding: 'utf8' });
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toContain('cannot reach the agent');
+    expect(missing.stderr).toContain(`onggi-init dial: cannot reach ${join(sandbox.root, 'nope.sock')}`);
   });
 });

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { dockerSocketBeside } from '../../../../shared/docker-api.js';
 // The `ssh` provider: any Linux host reachable over SSH (EC2 and the like). One SSH connection
-// per machine carries everything: the agent link (`agent dial` on an exec channel), terminals,
+// per machine carries everything: the agent link (the init helper's `dial` on an exec channel), terminals,
 // SFTP for deploy, port forwards. Opened on demand; after the link drops the link keeper says `lost`
 // and redials with backoff; dialling here redeploys only if the machine lost our agent. In-flight calls
 // fail with the link and are never replayed, so nothing runs twice.
@@ -398,7 +398,7 @@ export class SshMachine implements Machine {
   async resolveShare(desktopPath: string): Promise<ShareResolution> {
     const holding = shareHolding(this.options.definition.shares, desktopPath, this.facts);
     if (!holding) throw notShared(this.name, desktopPath, this.facts);
-    await this.agent(); // deployed: the mount's `dial` is the agent's
+    await this.agent(); // deployed: the mount's `dial` is the init helper's, beside the agent
     const deployed = this.lastDeploy;
     if (!deployed) throw new OnggiError(ErrorCode.Unavailable, 'agent_unreachable', `the agent on ${this.name} is not deployed`);
     const connection = await this.ssh();
@@ -409,7 +409,7 @@ export class SshMachine implements Machine {
     return { desktopPath: holding.path, share: holding.share, machinePath: [mountpoint, ...holding.parts].join('/') };
   }
 
-  /** `agent dial` to the Docker API socket, over an exec channel of this machine's connection (sudo as the agent's dial). */
+  /** The helper's `dial` to the Docker API socket, over an exec channel of this machine's connection (sudo as the agent's). */
   async dialDocker(): Promise<Duplex> {
     await this.agent(); // deployed, current, and we know where it is
     const deployed = this.lastDeploy;
@@ -417,7 +417,7 @@ export class SshMachine implements Machine {
     const connection = await this.ssh();
     const { paths } = deployed;
     const channel = await connection.execChannel(
-      shellCommand([...paths.privilege, paths.node, paths.agent, 'dial', '--socket', dockerSocketBeside(paths.socket)]),
+      shellCommand([...paths.privilege, paths.helper, 'dial', dockerSocketBeside(paths.socket)]),
     );
     if (readsSudoPassword(paths.privilege)) {
       const password = knownSudoPassword(connection);
@@ -484,7 +484,7 @@ export class SshMachine implements Machine {
     return connection;
   }
 
-  /** How the link keeper dials: the SSH connection, deploy (uploading only what is missing), `agent dial`. */
+  /** How the link keeper dials: the SSH connection, deploy (uploading only what is missing), the helper's `dial`. */
   private async dial({ replaceOtherBuild, progress }: DialContext): Promise<AgentLink> {
     const connection = await this.ssh();
     progress('deploying');
