@@ -1,4 +1,4 @@
-// Schemas built on their first use. Every zod schema is an object graph of its own (about 3 KiB a
+// Schemas built on their first use. Every zod schema is an object graph of its own (about 1 KiB a
 // node, closures included), and the agent's bundle evaluates every module of `shared/` at start-up:
 // a family that only some requests need (networks, images, volumes, the Docker API's bodies,
 // results only the host checks) would sit in the idle daemon's heap for nothing (issue 12: idle
@@ -10,24 +10,39 @@
 // stay as they were.
 import type * as z from 'zod';
 
+/** What a wrapper holds: how to build its schema, then the schema. */
+interface Deferred {
+  readonly build: () => z.ZodType;
+  built: z.ZodType | undefined;
+}
+
+function schemaOf(deferred: Deferred): z.ZodType {
+  deferred.built ??= deferred.build();
+  return deferred.built;
+}
+
+/**
+ * One handler for every wrapper (a wrapper costs its proxy and target only). The target is never
+ * frozen and holds only configurable properties, so no invariant of these traps binds it.
+ */
+const forward: ProxyHandler<Deferred> = {
+  // The schema's own `this`: zod's methods (bound on first read) and its internals see the real schema.
+  get: (deferred, key) => Reflect.get(schemaOf(deferred), key),
+  set: (deferred, key, value) => Reflect.set(schemaOf(deferred), key, value),
+  has: (deferred, key) => Reflect.has(schemaOf(deferred), key),
+  getPrototypeOf: (deferred) => Reflect.getPrototypeOf(schemaOf(deferred)),
+  ownKeys: (deferred) => Reflect.ownKeys(schemaOf(deferred)),
+  // Reported configurable: the target does not hold the property (zod's `_zod` is not configurable).
+  getOwnPropertyDescriptor: (deferred, key) => {
+    const descriptor = Reflect.getOwnPropertyDescriptor(schemaOf(deferred), key);
+    return descriptor && { ...descriptor, configurable: true };
+  },
+  defineProperty: (deferred, key, descriptor) => Reflect.defineProperty(schemaOf(deferred), key, descriptor),
+  deleteProperty: (deferred, key) => Reflect.deleteProperty(schemaOf(deferred), key),
+};
+
 /** `build` runs once, on the first use of any of the schema's properties (parse, shape, unwrap...). */
 export function lazySchema<T extends z.ZodType>(build: () => T): T {
-  let built: T | undefined;
-  const schema = (): T => (built ??= build());
-  // The target stays an empty, extensible object: no invariant of the traps below can bind it.
-  return new Proxy({} as T, {
-    // The schema's own `this`: zod's methods (bound on first read) and its internals see the real schema.
-    get: (_target, key) => Reflect.get(schema(), key),
-    set: (_target, key, value) => Reflect.set(schema(), key, value),
-    has: (_target, key) => Reflect.has(schema(), key),
-    getPrototypeOf: () => Reflect.getPrototypeOf(schema()),
-    ownKeys: () => Reflect.ownKeys(schema()),
-    // Reported configurable: the target does not hold the property (zod's `_zod` is not configurable).
-    getOwnPropertyDescriptor: (_target, key) => {
-      const descriptor = Reflect.getOwnPropertyDescriptor(schema(), key);
-      return descriptor && { ...descriptor, configurable: true };
-    },
-    defineProperty: (_target, key, descriptor) => Reflect.defineProperty(schema(), key, descriptor),
-    deleteProperty: (_target, key) => Reflect.deleteProperty(schema(), key),
-  });
+  const deferred: Deferred = { build, built: undefined };
+  return new Proxy(deferred, forward) as unknown as T;
 }
