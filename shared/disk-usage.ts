@@ -3,7 +3,7 @@
 // numbers. Sizes are bytes on disk as `du -s -x -B1` counts them (allocated blocks, hard links once).
 import * as z from 'zod';
 import { lazySchema } from './lazy-schema.js';
-import { ContainerId, ContainerState } from './containers.js';
+import { ContainerId, ContainerSummary } from './containers.js';
 import { Digest } from './images.js';
 
 /** What disk use is split into (the result is a list of rows keyed by type). */
@@ -41,11 +41,7 @@ export const ImageDiskUsage = lazySchema(() =>
 );
 
 export const ContainerDiskUsage = lazySchema(() =>
-  z.strictObject({
-    id: ContainerId,
-    name: z.string().max(128),
-    image: z.string().max(512),
-    state: ContainerState,
+  ContainerSummary.pick({ id: true, name: true, image: true, state: true }).extend({
     /** The container's directory (its writable upper layer, overlay work dir, records) without its logs. */
     size: Bytes,
     /** Every `log.jsonl*` file (the current log and rotated ones). */
