@@ -15,8 +15,8 @@ import { volumeMethods } from './volumes.js';
 /** Bumped on any incompatible change to the methods below; host and agent refuse to talk across it. */
 export const AGENT_PROTOCOL_VERSION = 1;
 
-const NoParams = z.strictObject({}).optional();
-const EpochMs = z.number().int().nonnegative();
+const NoParams = lazySchema(() => z.strictObject({}).optional());
+const EpochMs = lazySchema(() => z.number().int().nonnegative());
 
 export const ActivityEntry = lazySchema(() =>
   z.strictObject({
@@ -37,7 +37,9 @@ export const ActivityEntry = lazySchema(() =>
 export type ActivityEntry = z.infer<typeof ActivityEntry>;
 
 /** Auto-stop: the machine shuts itself down in `minutes` unless something happens on it. */
-export const IdleWarningEvent = z.strictObject({ type: z.literal('idle.warning'), minutes: z.number().int().min(0).max(1440) });
+export const IdleWarningEvent = lazySchema(() =>
+  z.strictObject({ type: z.literal('idle.warning'), minutes: z.number().int().min(0).max(1440) }),
+);
 
 export const AgentEvent = lazySchema(() =>
   z.discriminatedUnion('type', [
@@ -51,14 +53,18 @@ export const AgentEvent = lazySchema(() =>
 );
 export type AgentEvent = z.infer<typeof AgentEvent>;
 /** A subscription names event types (container.log goes only to the connection that asked). */
-export const AgentEventTopic = z.enum(['activity', 'pull.progress', 'container.state', 'topology.changed', 'idle.warning']);
+export const AgentEventTopic = lazySchema(() =>
+  z.enum(['activity', 'pull.progress', 'container.state', 'topology.changed', 'idle.warning']),
+);
 
 export const agentMethods = {
   'system.hello': {
-    params: z.strictObject({
-      protocol: z.number().int().nonnegative(),
-      client: z.string().min(1).max(200),
-    }),
+    params: lazySchema(() =>
+      z.strictObject({
+        protocol: z.number().int().nonnegative(),
+        client: z.string().min(1).max(200),
+      }),
+    ),
     result: lazySchema(() =>
       z.strictObject({
         protocol: z.number().int().nonnegative(),
@@ -81,26 +87,28 @@ export const agentMethods = {
    * `epochMs` is the desktop's time when it sent the call plus half the round trip.
    */
   'system.setClock': {
-    params: z.strictObject({ epochMs: EpochMs.refine((ms) => ms >= Date.UTC(2020, 0, 1), 'must be after 2020-01-01') }),
+    params: lazySchema(() => z.strictObject({ epochMs: EpochMs.refine((ms) => ms >= Date.UTC(2020, 0, 1), 'must be after 2020-01-01') })),
     result: ClockStep,
   },
   /** Auto-stop: shut the machine down after this many idle minutes (0: never); kept across restarts. */
   'system.idleStop': {
-    params: z.strictObject({ minutes: z.number().int().min(0).max(1440) }),
+    params: lazySchema(() => z.strictObject({ minutes: z.number().int().min(0).max(1440) })),
     result: lazySchema(() => z.strictObject({ minutes: z.number().int().min(0).max(1440) })),
   },
   'events.subscribe': {
-    params: z.strictObject({ topics: z.array(AgentEventTopic).max(16).optional() }).optional(),
+    params: lazySchema(() => z.strictObject({ topics: z.array(AgentEventTopic).max(16).optional() }).optional()),
     result: lazySchema(() => z.strictObject({ topics: z.array(AgentEventTopic) })),
   },
   'activity.list': {
-    params: z
-      .strictObject({
-        container: z.string().max(128).optional(),
-        network: z.string().max(128).optional(),
-        limit: z.number().int().min(1).max(5000).optional(),
-      })
-      .optional(),
+    params: lazySchema(() =>
+      z
+        .strictObject({
+          container: z.string().max(128).optional(),
+          network: z.string().max(128).optional(),
+          limit: z.number().int().min(1).max(5000).optional(),
+        })
+        .optional(),
+    ),
     result: lazySchema(() => z.array(ActivityEntry).max(5000)),
   },
   ...containerMethods,

@@ -4,6 +4,7 @@
 // window and the agent accept and refuse exactly the same things; what the capabilities become
 // is decided by the agent (vm-assets/agent/runtime/capability-set.ts).
 import * as z from 'zod';
+import { lazySchema } from './lazy-schema.js';
 
 /** Every capability by its number (linux/capability.h): index = bit in CapEff/CapBnd. */
 export const CAPABILITIES = [
@@ -61,15 +62,17 @@ export function capabilityName(text: string): Capability | 'ALL' | undefined {
 }
 
 /** One `--cap-add`/`--cap-drop` value, made canonical; an unknown one is refused by name. */
-export const CapabilityArg = z
-  .string()
-  .max(64)
-  .transform((text, ctx) => {
-    const name = capabilityName(text);
-    if (name) return name;
-    ctx.addIssue({ code: 'custom', message: `unknown capability "${text}" (names like NET_ADMIN or CAP_NET_ADMIN, or ALL)` });
-    return z.NEVER;
-  });
+export const CapabilityArg = lazySchema(() =>
+  z
+    .string()
+    .max(64)
+    .transform((text, ctx) => {
+      const name = capabilityName(text);
+      if (name) return name;
+      ctx.addIssue({ code: 'custom', message: `unknown capability "${text}" (names like NET_ADMIN or CAP_NET_ADMIN, or ALL)` });
+      return z.NEVER;
+    }),
+);
 
 /**
  * Sysctls a container may set: the ones the kernel keeps per namespace (Docker's list: IPC's
@@ -103,21 +106,23 @@ export function sysctlRefusal(key: string): string | undefined {
 }
 
 /** `--sysctl KEY=VALUE`s: namespaced keys only (see sysctlRefusal). */
-export const Sysctls = z
-  .record(
-    z.string().max(256),
-    z
-      .string()
-      .max(4096)
-      .regex(/^[^\0\n]*$/, 'must be one line'),
-  )
-  .superRefine((sysctls, ctx) => {
-    for (const key of Object.keys(sysctls)) {
-      const refusal = sysctlRefusal(key);
-      if (refusal) ctx.addIssue({ code: 'custom', message: refusal, path: [key] });
-    }
-    if (Object.keys(sysctls).length > 256) ctx.addIssue({ code: 'custom', message: 'at most 256 sysctls' });
-  });
+export const Sysctls = lazySchema(() =>
+  z
+    .record(
+      z.string().max(256),
+      z
+        .string()
+        .max(4096)
+        .regex(/^[^\0\n]*$/, 'must be one line'),
+    )
+    .superRefine((sysctls, ctx) => {
+      for (const key of Object.keys(sysctls)) {
+        const refusal = sysctlRefusal(key);
+        if (refusal) ctx.addIssue({ code: 'custom', message: refusal, path: [key] });
+      }
+      if (Object.keys(sysctls).length > 256) ctx.addIssue({ code: 'custom', message: 'at most 256 sysctls' });
+    }),
+);
 
 /** `--device HOST[:CONTAINER[:PERMISSIONS]]` split (permissions default rwm, the container path the host's). */
 export interface DeviceMapping {
@@ -144,13 +149,15 @@ export function parseDeviceMapping(text: string): DeviceMapping | string {
   return { host, container, permissions };
 }
 
-export const DeviceArg = z
-  .string()
-  .max(4096)
-  .superRefine((text, ctx) => {
-    const parsed = parseDeviceMapping(text);
-    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
-  });
+export const DeviceArg = lazySchema(() =>
+  z
+    .string()
+    .max(4096)
+    .superRefine((text, ctx) => {
+      const parsed = parseDeviceMapping(text);
+      if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+    }),
+);
 
 /** The ContainerSpec fields (spread into it). */
 export const PrivilegeFields = {
@@ -168,26 +175,28 @@ export const PrivilegeFields = {
 
 // ---- what inspect reports ----------------------------------------------------------------------
 
-const IdMapLine = z.strictObject({ inside: z.number().int(), outside: z.number().int(), count: z.number().int() });
+const IdMapLine = lazySchema(() => z.strictObject({ inside: z.number().int(), outside: z.number().int(), count: z.number().int() }));
 
 /** Read from /proc/PID of the container's first process by the agent: the kernel's word, not the spec's. */
-export const ProcessSecurity = z.strictObject({
-  /** The process it was read from (host pid). */
-  pid: z.number().int().positive(),
-  /** Capability names, as /proc/PID/status's CapEff, CapPrm, CapBnd (hex) decode. */
-  effective: z.array(z.string().max(64)),
-  permitted: z.array(z.string().max(64)),
-  bounding: z.array(z.string().max(64)),
-  /** The raw masks, 16 hex digits, as the kernel prints them. */
-  masks: z.strictObject({ effective: z.string().max(32), permitted: z.string().max(32), bounding: z.string().max(32) }),
-  /** /proc/PID/status `Seccomp:` 0, 1, 2. */
-  seccomp: z.enum(['disabled', 'strict', 'filter']),
-  /** `Seccomp_filters:` (kernels from 5.9); null where the kernel does not say. */
-  seccompFilters: z.number().int().nonnegative().nullable(),
-  noNewPrivs: z.boolean(),
-  uidMap: z.array(IdMapLine),
-  gidMap: z.array(IdMapLine),
-});
+export const ProcessSecurity = lazySchema(() =>
+  z.strictObject({
+    /** The process it was read from (host pid). */
+    pid: z.number().int().positive(),
+    /** Capability names, as /proc/PID/status's CapEff, CapPrm, CapBnd (hex) decode. */
+    effective: z.array(z.string().max(64)),
+    permitted: z.array(z.string().max(64)),
+    bounding: z.array(z.string().max(64)),
+    /** The raw masks, 16 hex digits, as the kernel prints them. */
+    masks: z.strictObject({ effective: z.string().max(32), permitted: z.string().max(32), bounding: z.string().max(32) }),
+    /** /proc/PID/status `Seccomp:` 0, 1, 2. */
+    seccomp: z.enum(['disabled', 'strict', 'filter']),
+    /** `Seccomp_filters:` (kernels from 5.9); null where the kernel does not say. */
+    seccompFilters: z.number().int().nonnegative().nullable(),
+    noNewPrivs: z.boolean(),
+    uidMap: z.array(IdMapLine),
+    gidMap: z.array(IdMapLine),
+  }),
+);
 export type ProcessSecurity = z.infer<typeof ProcessSecurity>;
 
 /** Decodes a /proc capability mask (`00000000a80425fb`) into names; bits the list lacks show as `cap_N`. */

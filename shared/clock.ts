@@ -9,14 +9,16 @@ import { lazySchema } from './lazy-schema.js';
 export const CLOCK_TOLERANCE_MS = 1000;
 
 /** `correct`: Onggi runs the machine (a Vagrant VM, a guest of its own) and steps its clock; `report`: shown, never changed (an SSH host keeps its own NTP). */
-export const ClockPolicy = z.enum(['correct', 'report']);
+export const ClockPolicy = lazySchema(() => z.enum(['correct', 'report']));
 export type ClockPolicy = z.infer<typeof ClockPolicy>;
 
 /** How the agent stepped the clock, and by how much (positive: it moved forward). */
-export const ClockStep = z.strictObject({
-  method: z.enum(['chronyc makestep', 'date']),
-  stepMs: z.number().int(),
-});
+export const ClockStep = lazySchema(() =>
+  z.strictObject({
+    method: z.enum(['chronyc makestep', 'date']),
+    stepMs: z.number().int(),
+  }),
+);
 export type ClockStep = z.infer<typeof ClockStep>;
 
 export const MachineClock = lazySchema(() =>

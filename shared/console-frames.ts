@@ -6,6 +6,7 @@
 // where the replay that follows begins and how many input bytes it has taken (the host sends
 // again what it typed that never arrived), and 'k' from the host: end the session (hang up).
 import * as z from 'zod';
+import { lazySchema } from './lazy-schema.js';
 
 export const CONSOLE_FRAME_MAX = 65536;
 const HEADER = 5;
@@ -16,17 +17,21 @@ export type ConsoleOutput =
   /** Where the replay begins, and how many input bytes the holder has taken so far. */
   | { type: 'start'; offset: number; input: number };
 
-const ExitCode = z
-  .string()
-  .regex(/^-?\d{1,10}$/, 'the exit frame must carry a number')
-  .transform(Number);
-const Start = z
-  .string()
-  .regex(/^\d{1,15}:\d{1,15}$/, 'the start frame must carry two byte offsets (OUTPUT:INPUT)')
-  .transform((text) => {
-    const [offset, input] = text.split(':').map(Number);
-    return { offset: offset ?? 0, input: input ?? 0 };
-  });
+const ExitCode = lazySchema(() =>
+  z
+    .string()
+    .regex(/^-?\d{1,10}$/, 'the exit frame must carry a number')
+    .transform(Number),
+);
+const Start = lazySchema(() =>
+  z
+    .string()
+    .regex(/^\d{1,15}:\d{1,15}$/, 'the start frame must carry two byte offsets (OUTPUT:INPUT)')
+    .transform((text) => {
+      const [offset, input] = text.split(':').map(Number);
+      return { offset: offset ?? 0, input: input ?? 0 };
+    }),
+);
 
 /**
  * One frame: to the supervisor input ('i'), a resize ('r', "ROWSxCOLS"), the end of input ('c'),

@@ -6,22 +6,24 @@ import { ContainerSelector, ContainerSummary, CpuLimit, MemoryLimit } from './co
 import { ResourceName } from './names.js';
 import { BlkioWeight, CpuShares, CpusetCpus, MemorySwap, checkMemorySwap } from './resource-options.js';
 
-const Ref = z.strictObject({ container: ContainerSelector });
+const Ref = lazySchema(() => z.strictObject({ container: ContainerSelector }));
 
 /** What `update` may change on a running (or stopped) container; kept for its next starts too. */
-export const ContainerUpdate = z
-  .strictObject({
-    container: ContainerSelector,
-    cpus: CpuLimit.optional(),
-    memory: MemoryLimit.optional(),
-    memorySwap: MemorySwap.optional(),
-    pids: z.number().int().min(1).max(4_194_304).optional(),
-    cpuShares: CpuShares.optional(),
-    cpusetCpus: CpusetCpus.optional(),
-    blkioWeight: BlkioWeight.optional(),
-  })
-  .superRefine(checkMemorySwap)
-  .refine((update) => Object.keys(update).length > 1, { message: 'names nothing to change', path: ['container'] });
+export const ContainerUpdate = lazySchema(() =>
+  z
+    .strictObject({
+      container: ContainerSelector,
+      cpus: CpuLimit.optional(),
+      memory: MemoryLimit.optional(),
+      memorySwap: MemorySwap.optional(),
+      pids: z.number().int().min(1).max(4_194_304).optional(),
+      cpuShares: CpuShares.optional(),
+      cpusetCpus: CpusetCpus.optional(),
+      blkioWeight: BlkioWeight.optional(),
+    })
+    .superRefine(checkMemorySwap)
+    .refine((update) => Object.keys(update).length > 1, { message: 'names nothing to change', path: ['container'] }),
+);
 export type ContainerUpdate = z.infer<typeof ContainerUpdate>;
 
 /** One process of a container, numbered both ways (`top`). */
@@ -42,13 +44,13 @@ export const ContainerProcess = lazySchema(() =>
 export type ContainerProcess = z.infer<typeof ContainerProcess>;
 
 /** One change of the container's filesystem against its image (`diff`): Added, Changed, Deleted. */
-export const FileChange = z.strictObject({ kind: z.enum(['A', 'C', 'D']), path: z.string().max(4096) });
+export const FileChange = lazySchema(() => z.strictObject({ kind: z.enum(['A', 'C', 'D']), path: z.string().max(4096) }));
 export type FileChange = z.infer<typeof FileChange>;
 
 /** A path on the machine the agent runs on (where `cp` and `export` read and write files). */
-const MachinePath = z.string().min(1).max(4096).startsWith('/', 'must be an absolute path on the machine');
+const MachinePath = lazySchema(() => z.string().min(1).max(4096).startsWith('/', 'must be an absolute path on the machine'));
 /** A path inside the container (resolved with its rootfs as `/`). */
-const ContainerPath = z.string().min(1, 'must not be empty').max(4096);
+const ContainerPath = lazySchema(() => z.string().min(1, 'must not be empty').max(4096));
 
 export const containerVerbMethods = {
   'containers.pause': { params: Ref, result: ContainerSummary },
@@ -61,22 +63,22 @@ export const containerVerbMethods = {
   'containers.top': { params: Ref, result: lazySchema(() => z.strictObject({ processes: z.array(ContainerProcess) })) },
   'containers.diff': { params: Ref, result: lazySchema(() => z.strictObject({ changes: z.array(FileChange) })) },
   'containers.rename': {
-    params: z.strictObject({ container: ContainerSelector, name: ResourceName }),
+    params: lazySchema(() => z.strictObject({ container: ContainerSelector, name: ResourceName })),
     result: ContainerSummary,
   },
   /** `cp CONTAINER:PATH DEST`: into DEST when it is a directory; answers where it landed. */
   'containers.copyFrom': {
-    params: z.strictObject({ container: ContainerSelector, path: ContainerPath, dest: MachinePath }),
+    params: lazySchema(() => z.strictObject({ container: ContainerSelector, path: ContainerPath, dest: MachinePath })),
     result: lazySchema(() => z.strictObject({ dest: z.string() })),
   },
   /** `cp SOURCE CONTAINER:PATH`: into PATH when it is a directory in the container. */
   'containers.copyTo': {
-    params: z.strictObject({ container: ContainerSelector, source: MachinePath, path: ContainerPath }),
+    params: lazySchema(() => z.strictObject({ container: ContainerSelector, source: MachinePath, path: ContainerPath })),
     result: lazySchema(() => z.strictObject({ path: z.string() })),
   },
   /** `export`: the container's filesystem as a tar written to DEST. */
   'containers.export': {
-    params: z.strictObject({ container: ContainerSelector, dest: MachinePath }),
+    params: lazySchema(() => z.strictObject({ container: ContainerSelector, dest: MachinePath })),
     result: lazySchema(() => z.strictObject({ dest: z.string() })),
   },
 } as const;

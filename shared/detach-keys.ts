@@ -2,6 +2,7 @@
 // as Docker writes it, comma-separated keys, each a single character or `ctrl-X` (X one of a-z,
 // @, [, \, ], ^, _); default ctrl-p,ctrl-q. Parsed into the bytes a terminal in raw mode sends.
 import * as z from 'zod';
+import { lazySchema } from './lazy-schema.js';
 
 export const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
 
@@ -12,20 +13,22 @@ function keyBytes(key: string): number | undefined {
   return key.length === 1 && key.charCodeAt(0) < 0x80 ? key.charCodeAt(0) : undefined;
 }
 
-export const DetachKeys = z
-  .string()
-  .max(64)
-  .transform((text, ctx) => {
-    const bytes = text.split(',').map(keyBytes);
-    if (text === '' || bytes.some((byte) => byte === undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `"${text}" is not a key sequence: keys like ctrl-p,ctrl-q (a-z, @, [, \\, ], ^, _) or single characters`,
-      });
-      return z.NEVER;
-    }
-    return Uint8Array.from(bytes as number[]);
-  });
+export const DetachKeys = lazySchema(() =>
+  z
+    .string()
+    .max(64)
+    .transform((text, ctx) => {
+      const bytes = text.split(',').map(keyBytes);
+      if (text === '' || bytes.some((byte) => byte === undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${text}" is not a key sequence: keys like ctrl-p,ctrl-q (a-z, @, [, \\, ], ^, _) or single characters`,
+        });
+        return z.NEVER;
+      }
+      return Uint8Array.from(bytes as number[]);
+    }),
+);
 
 /**
  * Watches input for the detach sequence, as Docker's escape proxy does: bytes that could start it

@@ -3,57 +3,61 @@
 // numbers. Sizes are bytes on disk as `du -s -x -B1` counts them (allocated blocks, hard links once).
 import * as z from 'zod';
 import { lazySchema } from './lazy-schema.js';
-import { ContainerId, ContainerState } from './containers.js';
+import { ContainerId, ContainerSummary } from './containers.js';
 import { Digest } from './images.js';
 
 /** What disk use is split into (the result is a list of rows keyed by type). */
-export const DiskUsageType = z.enum(['images', 'containers', 'logs', 'volumes']);
+export const DiskUsageType = lazySchema(() => z.enum(['images', 'containers', 'logs', 'volumes']));
 export type DiskUsageType = z.infer<typeof DiskUsageType>;
 
-const Bytes = z.number().int().nonnegative();
-const Count = z.number().int().nonnegative();
+const Bytes = lazySchema(() => z.number().int().nonnegative());
+const Count = lazySchema(() => z.number().int().nonnegative());
 
 /** One row of `docker system df`. */
-export const DiskUsageRow = z.strictObject({
-  type: DiskUsageType,
-  total: Count,
-  /** Images a container uses; running containers; logs of running containers. */
-  active: Count,
-  size: Bytes,
-  /** What prune (`system prune -a` for images) would free. */
-  reclaimable: Bytes,
-});
+export const DiskUsageRow = lazySchema(() =>
+  z.strictObject({
+    type: DiskUsageType,
+    total: Count,
+    /** Images a container uses; running containers; logs of running containers. */
+    active: Count,
+    size: Bytes,
+    /** What prune (`system prune -a` for images) would free. */
+    reclaimable: Bytes,
+  }),
+);
 export type DiskUsageRow = z.infer<typeof DiskUsageRow>;
 
-export const ImageDiskUsage = z.strictObject({
-  id: Digest,
-  names: z.array(z.string().max(512)).max(256),
-  /** Its layers' bytes, shared ones included. */
-  size: Bytes,
-  /** Bytes of its layers that other images use too. */
-  shared: Bytes,
-  /** Containers that use it (it is never pruned while any does). */
-  containers: Count,
-});
+export const ImageDiskUsage = lazySchema(() =>
+  z.strictObject({
+    id: Digest,
+    names: z.array(z.string().max(512)).max(256),
+    /** Its layers' bytes, shared ones included. */
+    size: Bytes,
+    /** Bytes of its layers that other images use too. */
+    shared: Bytes,
+    /** Containers that use it (it is never pruned while any does). */
+    containers: Count,
+  }),
+);
 
-export const ContainerDiskUsage = z.strictObject({
-  id: ContainerId,
-  name: z.string().max(128),
-  image: z.string().max(512),
-  state: ContainerState,
-  /** The container's directory (its writable upper layer, overlay work dir, records) without its logs. */
-  size: Bytes,
-  /** Every `log.jsonl*` file (the current log and rotated ones). */
-  logs: Bytes,
-});
+export const ContainerDiskUsage = lazySchema(() =>
+  ContainerSummary.pick({ id: true, name: true, image: true, state: true }).extend({
+    /** The container's directory (its writable upper layer, overlay work dir, records) without its logs. */
+    size: Bytes,
+    /** Every `log.jsonl*` file (the current log and rotated ones). */
+    logs: Bytes,
+  }),
+);
 
-export const VolumeDiskUsage = z.strictObject({
-  name: z.string().max(128),
-  anonymous: z.boolean(),
-  /** Containers whose mounts use it (it is never pruned while any does). */
-  containers: Count,
-  size: Bytes,
-});
+export const VolumeDiskUsage = lazySchema(() =>
+  z.strictObject({
+    name: z.string().max(128),
+    anonymous: z.boolean(),
+    /** Containers whose mounts use it (it is never pruned while any does). */
+    containers: Count,
+    size: Bytes,
+  }),
+);
 
 export const DiskUsage = lazySchema(() =>
   z.strictObject({
@@ -66,10 +70,12 @@ export const DiskUsage = lazySchema(() =>
 );
 export type DiskUsage = z.infer<typeof DiskUsage>;
 
-const PruneParams = z.strictObject({
-  /** Only say what would be removed (and the space it holds). */
-  dryRun: z.boolean().optional(),
-});
+const PruneParams = lazySchema(() =>
+  z.strictObject({
+    /** Only say what would be removed (and the space it holds). */
+    dryRun: z.boolean().optional(),
+  }),
+);
 const ImagePruneParams = PruneParams.extend({
   /** Every image no container uses, not only the dangling (nameless) ones. */
   all: z.boolean().optional(),
@@ -89,7 +95,7 @@ export const PruneResult = lazySchema(() =>
 export type PruneResult = z.infer<typeof PruneResult>;
 
 export const diskMethods = {
-  'system.df': { params: z.strictObject({}).optional(), result: DiskUsage },
+  'system.df': { params: lazySchema(() => z.strictObject({}).optional()), result: DiskUsage },
   /** Removes stopped containers: exited and created ones (as Docker does), never running ones. */
   'containers.prune': { params: PruneParams.optional(), result: PruneResult },
   /** Removes dangling images (no name, no container), or with `all` every image no container uses. */

@@ -11,12 +11,12 @@ export const DOCKER_MIN_API_VERSION = '1.24';
 
 const Str = (max = 4096) => z.string().max(max);
 const StrList = (max = 4096) => z.array(Str(131072)).max(max);
-const StringMap = z.record(Str(1024), Str(65536));
+const StringMap = lazySchema(() => z.record(Str(1024), Str(65536)));
 /** Docker sends `null` for most empty fields: treated as absent. */
 const opt = <T extends z.ZodType>(schema: T) => schema.nullish();
 
 /** A string or an argv (Docker accepts both for Cmd and Entrypoint). */
-const StrOrList = z.union([Str(131072), StrList()]);
+const StrOrList = lazySchema(() => z.union([Str(131072), StrList()]));
 
 export const DockerPortBinding = lazySchema(() => z.looseObject({ HostIp: opt(Str(64)), HostPort: opt(Str(16)) }));
 
@@ -80,17 +80,15 @@ export type DockerHostConfig = z.infer<typeof DockerHostConfig>;
 
 /** `POST /containers/{id}/update`: Resources' fields and RestartPolicy, flat as the CLI sends them. */
 export const DockerContainerUpdate = lazySchema(() =>
-  DockerHostConfig.unwrap()
-    .pick({
-      Memory: true,
-      MemorySwap: true,
-      NanoCpus: true,
-      CpuShares: true,
-      CpusetCpus: true,
-      PidsLimit: true,
-      RestartPolicy: true,
-    })
-    .extend({ BlkioWeight: opt(z.number().int().nonnegative()) }),
+  DockerHostConfig.pick({
+    Memory: true,
+    MemorySwap: true,
+    NanoCpus: true,
+    CpuShares: true,
+    CpusetCpus: true,
+    PidsLimit: true,
+    RestartPolicy: true,
+  }).extend({ BlkioWeight: opt(z.number().int().nonnegative()) }),
 );
 export type DockerContainerUpdate = z.infer<typeof DockerContainerUpdate>;
 

@@ -20,27 +20,29 @@ const Duration = (what: string) =>
  * `test` as in Docker's config: `["CMD", argv…]`, `["CMD-SHELL", "command"]`, or `["NONE"]` (no
  * healthcheck, not even the image's). Absent fields take the image's, then Docker's defaults.
  */
-export const HealthConfig = z.strictObject({
-  test: z
-    .array(z.string().max(65536))
-    .min(1)
-    .max(4096)
-    .refine((test) => ['CMD', 'CMD-SHELL', 'NONE'].includes(test[0] ?? ''), { message: 'must start with CMD, CMD-SHELL or NONE' })
-    .refine((test) => test[0] === 'NONE' || test.length > 1, { message: 'needs a command after CMD or CMD-SHELL' })
-    .optional(),
-  intervalMs: Duration('interval').optional(),
-  timeoutMs: Duration('timeout').optional(),
-  retries: z.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000').optional(),
-  startPeriodMs: z
-    .number()
-    .int()
-    .min(0)
-    .max(24 * 3600 * 1000, 'must be at most 24h')
-    .optional(),
-});
+export const HealthConfig = lazySchema(() =>
+  z.strictObject({
+    test: z
+      .array(z.string().max(65536))
+      .min(1)
+      .max(4096)
+      .refine((test) => ['CMD', 'CMD-SHELL', 'NONE'].includes(test[0] ?? ''), { message: 'must start with CMD, CMD-SHELL or NONE' })
+      .refine((test) => test[0] === 'NONE' || test.length > 1, { message: 'needs a command after CMD or CMD-SHELL' })
+      .optional(),
+    intervalMs: Duration('interval').optional(),
+    timeoutMs: Duration('timeout').optional(),
+    retries: z.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000').optional(),
+    startPeriodMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 3600 * 1000, 'must be at most 24h')
+      .optional(),
+  }),
+);
 export type HealthConfig = z.infer<typeof HealthConfig>;
 
-export const HealthStatus = z.enum(['starting', 'healthy', 'unhealthy']);
+export const HealthStatus = lazySchema(() => z.enum(['starting', 'healthy', 'unhealthy']));
 export type HealthStatus = z.infer<typeof HealthStatus>;
 
 export const HealthResult = lazySchema(() =>
@@ -54,11 +56,13 @@ export const HealthResult = lazySchema(() =>
 );
 export type HealthResult = z.infer<typeof HealthResult>;
 
-export const HealthState = z.strictObject({
-  status: HealthStatus,
-  failingStreak: z.number().int().nonnegative(),
-  log: z.array(HealthResult).max(HEALTH_LOG_ENTRIES),
-});
+export const HealthState = lazySchema(() =>
+  z.strictObject({
+    status: HealthStatus,
+    failingStreak: z.number().int().nonnegative(),
+    log: z.array(HealthResult).max(HEALTH_LOG_ENTRIES),
+  }),
+);
 export type HealthState = z.infer<typeof HealthState>;
 
 /** `30s`, `1m30s`, `500ms`, `2h` (Go's duration syntax, as Docker's health options take). */

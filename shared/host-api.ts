@@ -82,7 +82,7 @@ export type HostEvent = z.infer<typeof HostEvent>;
 
 const MachineRef = z.strictObject({ machine: MachineName });
 
-export const MachineInfo = SystemInfo.unwrap().extend({ clock: MachineClock.optional() });
+export const MachineInfo = SystemInfo.extend({ clock: MachineClock.optional() });
 export type MachineInfo = z.infer<typeof MachineInfo>;
 
 /** An agent method offered to the front ends with the machine it runs on named. */

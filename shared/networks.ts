@@ -101,42 +101,48 @@ export const NetworkName = ResourceName.refine((name) => !(RESERVED_NETWORK_NAME
   message: `is reserved (${RESERVED_NETWORK_NAMES.join(', ')})`,
 });
 /** A network by name, full id, or an id prefix of at least 4 hex digits. */
-export const NetworkSelector = z.string().min(1).max(128);
+export const NetworkSelector = lazySchema(() => z.string().min(1).max(128));
 /** The same rule as ContainerSelector (shared/containers.ts imports this file, so it cannot be imported here). */
-const ContainerRef = z.string().min(1).max(128);
+const ContainerRef = lazySchema(() => z.string().min(1).max(128));
 /**
  * More names a container answers to on one network, besides its name and hostname (Docker's
  * network-scoped aliases: compose gives each container its service name). They are written into
  * hosts files, so no whitespace: letters, digits, `_`, `.`, `-` (compose's service names).
  */
-export const NetworkAliases = z
-  .array(
-    z
-      .string()
-      .max(128)
-      .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'must be letters, digits, _, . and - (starting with a letter or digit)'),
-  )
-  .max(64);
+export const NetworkAliases = lazySchema(() =>
+  z
+    .array(
+      z
+        .string()
+        .max(128)
+        .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'must be letters, digits, _, . and - (starting with a letter or digit)'),
+    )
+    .max(64),
+);
 
-export const Ipv4Address = z
-  .string()
-  .max(15, 'is not an IPv4 address')
-  .superRefine((text, ctx) => {
-    if (!isIpv4(text)) issue(ctx, new AddressError(`"${text}" is not an IPv4 address (e.g. 10.90.0.5)`));
-  });
+export const Ipv4Address = lazySchema(() =>
+  z
+    .string()
+    .max(15, 'is not an IPv4 address')
+    .superRefine((text, ctx) => {
+      if (!isIpv4(text)) issue(ctx, new AddressError(`"${text}" is not an IPv4 address (e.g. 10.90.0.5)`));
+    }),
+);
 
-export const Subnet = z
-  .string()
-  .max(18, 'is not a subnet')
-  .superRefine((text, ctx) => {
-    try {
-      parseCidr(text);
-    } catch (error) {
-      issue(ctx, error);
-    }
-  });
+export const Subnet = lazySchema(() =>
+  z
+    .string()
+    .max(18, 'is not a subnet')
+    .superRefine((text, ctx) => {
+      try {
+        parseCidr(text);
+      } catch (error) {
+        issue(ctx, error);
+      }
+    }),
+);
 
-export const NetworkId = z.string().regex(/^[a-f0-9]{64}$/);
+export const NetworkId = lazySchema(() => z.string().regex(/^[a-f0-9]{64}$/));
 
 export const NetworkSummary = lazySchema(() =>
   z.strictObject({
@@ -156,44 +162,50 @@ export const NetworkSummary = lazySchema(() =>
 );
 export type NetworkSummary = z.infer<typeof NetworkSummary>;
 
-export const PublishedPort = z.strictObject({
-  hostIp: z.string(),
-  hostPort: z.number().int().min(1).max(65535),
-  containerPort: z.number().int().min(1).max(65535),
-  protocol: z.enum(['tcp', 'udp']),
-});
+export const PublishedPort = lazySchema(() =>
+  z.strictObject({
+    hostIp: z.string(),
+    hostPort: z.number().int().min(1).max(65535),
+    containerPort: z.number().int().min(1).max(65535),
+    protocol: z.enum(['tcp', 'udp']),
+  }),
+);
 export type PublishedPort = z.infer<typeof PublishedPort>;
 
 /** One container's link to one network, as the agent recorded it. */
-export const NetworkAttachment = z.strictObject({
-  network: z.string().max(63),
-  networkId: NetworkId,
-  /** The interface inside the container (`eth0`, `eth1`, …). */
-  interface: z.string().max(15),
-  ip: z.string(),
-  prefixLength: z.number().int().min(0).max(32),
-  gateway: z.string(),
-  mac: z.string().max(17),
-  /** The veth's end on the machine, a port of the network's bridge. */
-  hostVeth: z.string().max(15),
-  /** Whether the veth pair exists now (the container is running). */
-  active: z.boolean(),
-  aliases: z.array(z.string()).optional(),
-});
+export const NetworkAttachment = lazySchema(() =>
+  z.strictObject({
+    network: z.string().max(63),
+    networkId: NetworkId,
+    /** The interface inside the container (`eth0`, `eth1`, …). */
+    interface: z.string().max(15),
+    ip: z.string(),
+    prefixLength: z.number().int().min(0).max(32),
+    gateway: z.string(),
+    mac: z.string().max(17),
+    /** The veth's end on the machine, a port of the network's bridge. */
+    hostVeth: z.string().max(15),
+    /** Whether the veth pair exists now (the container is running). */
+    active: z.boolean(),
+    aliases: z.array(z.string()).optional(),
+  }),
+);
 export type NetworkAttachment = z.infer<typeof NetworkAttachment>;
 
-export const NetworkEndpoint = z.strictObject({
-  containerId: z.string(),
-  containerName: z.string(),
-  interface: z.string(),
-  ip: z.string(),
-  mac: z.string(),
-  hostVeth: z.string(),
-  active: z.boolean(),
-});
+export const NetworkEndpoint = lazySchema(() =>
+  z.strictObject({
+    containerId: z.string(),
+    containerName: z.string(),
+    interface: z.string(),
+    ip: z.string(),
+    mac: z.string(),
+    hostVeth: z.string(),
+    active: z.boolean(),
+  }),
+);
 
 export const NetworkDetail = lazySchema(() =>
-  NetworkSummary.unwrap().extend({
+  NetworkSummary.extend({
     endpoints: z.array(NetworkEndpoint),
     /** The packet filter the agent found (`iptables` or `nftables`) and the rules it keeps for this network. */
     firewall: z.strictObject({ backend: z.string(), rules: z.array(z.string()) }),
@@ -278,7 +290,9 @@ export type TopologyNamespace = z.infer<typeof TopologyNamespace>;
  * (found by the rule's `onggi:` comment among the rules the packet filter lists): a missing rule
  * is drawn as a broken path, not hidden.
  */
-export const TopologyNat = z.strictObject({ network: z.string(), bridge: z.string(), subnet: z.string(), present: z.boolean() });
+export const TopologyNat = lazySchema(() =>
+  z.strictObject({ network: z.string(), bridge: z.string(), subnet: z.string(), present: z.boolean() }),
+);
 export const TopologyPort = lazySchema(() =>
   z.strictObject({
     container: z.string(),
@@ -313,25 +327,29 @@ export const TopologyCounters = lazySchema(() =>
 );
 export type TopologyCounters = z.infer<typeof TopologyCounters>;
 
-export const TopologyChangedEvent = z.strictObject({
-  type: z.literal('topology.changed'),
-  at: z.string(),
-  /** What the agent did (`network.create`, `container.start`, …) or `kernel` for a change it only observed. */
-  reason: z.string().max(128),
-});
+export const TopologyChangedEvent = lazySchema(() =>
+  z.strictObject({
+    type: z.literal('topology.changed'),
+    at: z.string(),
+    /** What the agent did (`network.create`, `container.start`, …) or `kernel` for a change it only observed. */
+    reason: z.string().max(128),
+  }),
+);
 
 // ---- probe -------------------------------------------------------------------------------------
 
-export const ProbeParams = z
-  .strictObject({
-    from: ContainerRef,
-    /** A container (by name or id) or an IPv4 address. */
-    to: z.string().min(1).max(128),
-    kind: z.enum(['ping', 'tcp']).optional(),
-    port: z.number().int().min(1).max(65535).optional(),
-    timeoutMs: z.number().int().min(100).max(5000).optional(),
-  })
-  .refine((p) => p.kind !== 'tcp' || p.port !== undefined, { message: 'a tcp probe needs a port', path: ['port'] });
+export const ProbeParams = lazySchema(() =>
+  z
+    .strictObject({
+      from: ContainerRef,
+      /** A container (by name or id) or an IPv4 address. */
+      to: z.string().min(1).max(128),
+      kind: z.enum(['ping', 'tcp']).optional(),
+      port: z.number().int().min(1).max(65535).optional(),
+      timeoutMs: z.number().int().min(100).max(5000).optional(),
+    })
+    .refine((p) => p.kind !== 'tcp' || p.port !== undefined, { message: 'a tcp probe needs a port', path: ['port'] }),
+);
 
 export const ProbeResult = lazySchema(() =>
   z.strictObject({
@@ -350,31 +368,33 @@ export const ProbeResult = lazySchema(() =>
 );
 export type ProbeResult = z.infer<typeof ProbeResult>;
 
-const NetRef = z.strictObject({ network: NetworkSelector });
+const NetRef = lazySchema(() => z.strictObject({ network: NetworkSelector }));
 
 export const networkMethods = {
   'networks.create': {
-    params: z.strictObject({ name: NetworkName, subnet: Subnet.optional(), gateway: Ipv4Address.optional() }),
+    params: lazySchema(() => z.strictObject({ name: NetworkName, subnet: Subnet.optional(), gateway: Ipv4Address.optional() })),
     result: NetworkSummary,
   },
-  'networks.list': { params: z.strictObject({}).optional(), result: lazySchema(() => z.array(NetworkSummary)) },
+  'networks.list': { params: lazySchema(() => z.strictObject({}).optional()), result: lazySchema(() => z.array(NetworkSummary)) },
   'networks.inspect': { params: NetRef, result: NetworkDetail },
   'networks.remove': { params: NetRef, result: lazySchema(() => z.strictObject({ id: NetworkId })) },
   'networks.connect': {
-    params: z.strictObject({
-      network: NetworkSelector,
-      container: ContainerRef,
-      ip: Ipv4Address.optional(),
-      aliases: NetworkAliases.optional(),
-    }),
+    params: lazySchema(() =>
+      z.strictObject({
+        network: NetworkSelector,
+        container: ContainerRef,
+        ip: Ipv4Address.optional(),
+        aliases: NetworkAliases.optional(),
+      }),
+    ),
     result: NetworkAttachment,
   },
   'networks.disconnect': {
-    params: z.strictObject({ network: NetworkSelector, container: ContainerRef }),
+    params: lazySchema(() => z.strictObject({ network: NetworkSelector, container: ContainerRef })),
     result: lazySchema(() => z.strictObject({ network: z.string(), container: z.string() })),
   },
   'networks.probe': { params: ProbeParams, result: ProbeResult },
-  'topology.snapshot': { params: z.strictObject({}).optional(), result: Topology },
+  'topology.snapshot': { params: lazySchema(() => z.strictObject({}).optional()), result: Topology },
   /** The machine namespace's links' byte counters alone: what the graph refreshes every 2 s while shown. */
-  'topology.counters': { params: z.strictObject({}).optional(), result: TopologyCounters },
+  'topology.counters': { params: lazySchema(() => z.strictObject({}).optional()), result: TopologyCounters },
 } as const;

@@ -3,41 +3,50 @@
 // --stop-timeout, --shm-size. Kept here (spread into ContainerSpec) so each field's rule sits with
 // its reason.
 import * as z from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { UnitError, parseMemory } from './units.js';
 
-const ipv4 = z.ipv4();
-const ipv6 = z.ipv6();
+const ipv4 = lazySchema(() => z.ipv4());
+const ipv6 = lazySchema(() => z.ipv6());
 
 /** An IPv4 or IPv6 address, as resolv.conf and /etc/hosts take them. */
-export const IpAddress = z
-  .string()
-  .max(45)
-  .refine((text) => ipv4.safeParse(text).success || ipv6.safeParse(text).success, { message: 'must be an IPv4 or IPv6 address' });
+export const IpAddress = lazySchema(() =>
+  z
+    .string()
+    .max(45)
+    .refine((text) => ipv4.safeParse(text).success || ipv6.safeParse(text).success, { message: 'must be an IPv4 or IPv6 address' }),
+);
 
 /** A DNS name (RFC 1123 labels, dot-separated); a trailing dot is allowed as resolv.conf does. */
-const DomainName = z
-  .string()
-  .max(253)
-  .regex(/^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*\.?$/, 'must be a DNS name');
+const DomainName = lazySchema(() =>
+  z
+    .string()
+    .max(253)
+    .regex(/^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*\.?$/, 'must be a DNS name'),
+);
 
 /** A resolv.conf `options` word: `ndots:2`, `timeout:1`, `edns0`, `use-vc`… (no spaces: one line holds them all). */
-const DnsOption = z
-  .string()
-  .max(64)
-  .regex(/^[a-z][a-z0-9_-]*(:\d{1,4})?$/i, 'must be a resolver option like ndots:2 or edns0');
+const DnsOption = lazySchema(() =>
+  z
+    .string()
+    .max(64)
+    .regex(/^[a-z][a-z0-9_-]*(:\d{1,4})?$/i, 'must be a resolver option like ndots:2 or edns0'),
+);
 
 /** `--add-host NAME:IP` as Docker spells it (the name ends at the first colon, so IPv6 addresses keep theirs). */
-export const HostMapping = z
-  .string()
-  .max(300)
-  .superRefine((text, ctx) => {
-    const colon = text.indexOf(':');
-    const name = text.slice(0, colon);
-    const ip = text.slice(colon + 1);
-    if (colon <= 0 || !DomainName.safeParse(name).success)
-      ctx.addIssue({ code: 'custom', message: 'must be NAME:IP with a host name first' });
-    else if (!IpAddress.safeParse(ip).success) ctx.addIssue({ code: 'custom', message: `"${ip}" is not an IPv4 or IPv6 address` });
-  });
+export const HostMapping = lazySchema(() =>
+  z
+    .string()
+    .max(300)
+    .superRefine((text, ctx) => {
+      const colon = text.indexOf(':');
+      const name = text.slice(0, colon);
+      const ip = text.slice(colon + 1);
+      if (colon <= 0 || !DomainName.safeParse(name).success)
+        ctx.addIssue({ code: 'custom', message: 'must be NAME:IP with a host name first' });
+      else if (!IpAddress.safeParse(ip).success) ctx.addIssue({ code: 'custom', message: `"${ip}" is not an IPv4 or IPv6 address` });
+    }),
+);
 
 /** Splits a valid `NAME:IP` (see HostMapping). */
 export function splitHostMapping(text: string): { name: string; ip: string } {
@@ -46,29 +55,37 @@ export function splitHostMapping(text: string): { name: string; ip: string } {
 }
 
 /** Docker's label keys are free-form; these limits only keep a record and a `ps` line sane. */
-const LabelKey = z
-  .string()
-  .min(1, 'a label needs a key')
-  .max(256)
-  .regex(/^[^=\s]+$/, 'must not contain "=" or spaces');
-export const Labels = z.record(LabelKey, z.string().max(4096)).refine((labels) => Object.keys(labels).length <= 256, {
-  message: 'at most 256 labels',
-});
+const LabelKey = lazySchema(() =>
+  z
+    .string()
+    .min(1, 'a label needs a key')
+    .max(256)
+    .regex(/^[^=\s]+$/, 'must not contain "=" or spaces'),
+);
+export const Labels = lazySchema(() =>
+  z.record(LabelKey, z.string().max(4096)).refine((labels) => Object.keys(labels).length <= 256, {
+    message: 'at most 256 labels',
+  }),
+);
 
 /** A signal by name (`SIGTERM`, `TERM`, `SIGRTMIN+3`) or number, as `kill -s` and `--stop-signal` take it. */
-export const SignalName = z.string().regex(/^(SIG)?[A-Z0-9+-]{2,10}$|^\d{1,2}$/, 'must be a signal name like SIGTERM or a number');
+export const SignalName = lazySchema(() =>
+  z.string().regex(/^(SIG)?[A-Z0-9+-]{2,10}$|^\d{1,2}$/, 'must be a signal name like SIGTERM or a number'),
+);
 
 /** `/dev/shm`'s size: bytes or Docker's units (`64m`), at least one page. */
-export const ShmSize = z.union([z.string().max(32), z.number()]).transform((value, ctx) => {
-  try {
-    const bytes = parseMemory(value);
-    if (bytes >= 4096) return bytes;
-    ctx.addIssue({ code: 'custom', message: 'must be at least 4k' });
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: error instanceof UnitError ? error.message : String(error) });
-  }
-  return z.NEVER;
-});
+export const ShmSize = lazySchema(() =>
+  z.union([z.string().max(32), z.number()]).transform((value, ctx) => {
+    try {
+      const bytes = parseMemory(value);
+      if (bytes >= 4096) return bytes;
+      ctx.addIssue({ code: 'custom', message: 'must be at least 4k' });
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: error instanceof UnitError ? error.message : String(error) });
+    }
+    return z.NEVER;
+  }),
+);
 
 export const RunOptionFields = {
   /** Name servers for the container's /etc/resolv.conf, replacing the machine's (`--dns`). */

@@ -6,73 +6,73 @@ import * as z from 'zod';
 import { lazySchema } from './lazy-schema.js';
 import { invalidInput } from './errors.js';
 
-export const SeccompAction = z.enum([
-  'SCMP_ACT_KILL',
-  'SCMP_ACT_KILL_THREAD',
-  'SCMP_ACT_KILL_PROCESS',
-  'SCMP_ACT_TRAP',
-  'SCMP_ACT_ERRNO',
-  'SCMP_ACT_TRACE',
-  'SCMP_ACT_ALLOW',
-  'SCMP_ACT_LOG',
-  'SCMP_ACT_NOTIFY',
-]);
+export const SeccompAction = lazySchema(() =>
+  z.enum([
+    'SCMP_ACT_KILL',
+    'SCMP_ACT_KILL_THREAD',
+    'SCMP_ACT_KILL_PROCESS',
+    'SCMP_ACT_TRAP',
+    'SCMP_ACT_ERRNO',
+    'SCMP_ACT_TRACE',
+    'SCMP_ACT_ALLOW',
+    'SCMP_ACT_LOG',
+    'SCMP_ACT_NOTIFY',
+  ]),
+);
 export type SeccompAction = z.infer<typeof SeccompAction>;
 
 /** libseccomp's architecture names; only the machine's own and its sub-ABIs matter when filtering. */
-export const SeccompArch = z.enum([
-  'SCMP_ARCH_X86',
-  'SCMP_ARCH_X86_64',
-  'SCMP_ARCH_X32',
-  'SCMP_ARCH_ARM',
-  'SCMP_ARCH_AARCH64',
-  'SCMP_ARCH_MIPS',
-  'SCMP_ARCH_MIPS64',
-  'SCMP_ARCH_MIPS64N32',
-  'SCMP_ARCH_MIPSEL',
-  'SCMP_ARCH_MIPSEL64',
-  'SCMP_ARCH_MIPSEL64N32',
-  'SCMP_ARCH_PPC',
-  'SCMP_ARCH_PPC64',
-  'SCMP_ARCH_PPC64LE',
-  'SCMP_ARCH_S390',
-  'SCMP_ARCH_S390X',
-  'SCMP_ARCH_PARISC',
-  'SCMP_ARCH_PARISC64',
-  'SCMP_ARCH_RISCV64',
-  'SCMP_ARCH_LOONGARCH64',
-  'SCMP_ARCH_M68K',
-  'SCMP_ARCH_SH',
-  'SCMP_ARCH_SHEB',
-]);
+export const SeccompArch = lazySchema(() =>
+  z.enum([
+    'SCMP_ARCH_X86',
+    'SCMP_ARCH_X86_64',
+    'SCMP_ARCH_X32',
+    'SCMP_ARCH_ARM',
+    'SCMP_ARCH_AARCH64',
+    'SCMP_ARCH_MIPS',
+    'SCMP_ARCH_MIPS64',
+    'SCMP_ARCH_MIPS64N32',
+    'SCMP_ARCH_MIPSEL',
+    'SCMP_ARCH_MIPSEL64',
+    'SCMP_ARCH_MIPSEL64N32',
+    'SCMP_ARCH_PPC',
+    'SCMP_ARCH_PPC64',
+    'SCMP_ARCH_PPC64LE',
+    'SCMP_ARCH_S390',
+    'SCMP_ARCH_S390X',
+    'SCMP_ARCH_PARISC',
+    'SCMP_ARCH_PARISC64',
+    'SCMP_ARCH_RISCV64',
+    'SCMP_ARCH_LOONGARCH64',
+    'SCMP_ARCH_M68K',
+    'SCMP_ARCH_SH',
+    'SCMP_ARCH_SHEB',
+  ]),
+);
 export type SeccompArch = z.infer<typeof SeccompArch>;
 
-export const SeccompOperator = z.enum([
-  'SCMP_CMP_NE',
-  'SCMP_CMP_LT',
-  'SCMP_CMP_LE',
-  'SCMP_CMP_EQ',
-  'SCMP_CMP_GE',
-  'SCMP_CMP_GT',
-  'SCMP_CMP_MASKED_EQ',
-]);
+export const SeccompOperator = lazySchema(() =>
+  z.enum(['SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ']),
+);
 export type SeccompOperator = z.infer<typeof SeccompOperator>;
 
-const SyscallName = z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/, 'must be a syscall name (lower-case letters, digits, _)');
+const SyscallName = lazySchema(() => z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/, 'must be a syscall name (lower-case letters, digits, _)'));
 /** An errno a filter can return: the kernel takes 0 to 4095. */
-const Errno = z.number().int().min(0).max(4095);
+const Errno = lazySchema(() => z.number().int().min(0).max(4095));
 /** Argument values are unsigned 64-bit in Docker's format; JSON numbers are exact up to 2^53. */
-const ArgValue = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const ArgValue = lazySchema(() => z.number().int().min(0).max(Number.MAX_SAFE_INTEGER));
 
 const Notify = 'SCMP_ACT_NOTIFY needs a listener (listenerPath), which Onggi does not run';
 
-export const SeccompArg = z.strictObject({
-  index: z.number().int().min(0).max(5),
-  value: ArgValue,
-  /** SCMP_CMP_MASKED_EQ: `(arg & value) == valueTwo`; unused by the other operators. */
-  valueTwo: ArgValue.optional(),
-  op: SeccompOperator,
-});
+export const SeccompArg = lazySchema(() =>
+  z.strictObject({
+    index: z.number().int().min(0).max(5),
+    value: ArgValue,
+    /** SCMP_CMP_MASKED_EQ: `(arg & value) == valueTwo`; unused by the other operators. */
+    valueTwo: ArgValue.optional(),
+    op: SeccompOperator,
+  }),
+);
 export type SeccompArg = z.infer<typeof SeccompArg>;
 
 /** Which containers a rule applies to: by capability (in the bounding set), architecture (Go's names: amd64, arm64…), kernel. */
@@ -131,14 +131,16 @@ export const SeccompProfile = lazySchema(() =>
 export type SeccompProfile = z.infer<typeof SeccompProfile>;
 
 /** A profile file's name as inspect shows it; "default" and "unconfined" are the built-in choices. */
-const ProfileName = z.string().min(1).max(255);
+const ProfileName = lazySchema(() => z.string().min(1).max(255));
 
 /** `--security-opt seccomp=…`: Docker's default profile (absent), none, or the user's own. */
-export const SeccompChoice = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('default') }),
-  z.strictObject({ kind: z.literal('unconfined') }),
-  z.strictObject({ kind: z.literal('profile'), name: ProfileName, profile: SeccompProfile }),
-]);
+export const SeccompChoice = lazySchema(() =>
+  z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('default') }),
+    z.strictObject({ kind: z.literal('unconfined') }),
+    z.strictObject({ kind: z.literal('profile'), name: ProfileName, profile: SeccompProfile }),
+  ]),
+);
 export type SeccompChoice = z.infer<typeof SeccompChoice>;
 
 /** The ContainerSpec fields of `--security-opt` (spread into it, so they stay together here). */
@@ -149,12 +151,14 @@ export const SecurityOptionFields = {
 };
 
 /** What inspect reports about a container's filter: the profile's name and its rules that apply. */
-export const SeccompSummary = z.strictObject({
-  profile: ProfileName,
-  /** Syscall names with a rule after capabilities and architectures are taken into account (0 for unconfined). */
-  rules: z.number().int().min(0),
-  noNewPrivileges: z.boolean(),
-});
+export const SeccompSummary = lazySchema(() =>
+  z.strictObject({
+    profile: ProfileName,
+    /** Syscall names with a rule after capabilities and architectures are taken into account (0 for unconfined). */
+    rules: z.number().int().min(0),
+    noNewPrivileges: z.boolean(),
+  }),
+);
 export type SeccompSummary = z.infer<typeof SeccompSummary>;
 
 /** Parses a profile file's text; the error names the JSON path at fault (`syscalls[3].args[0].op: …`). */

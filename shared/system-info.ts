@@ -1,12 +1,14 @@
 import * as z from 'zod';
 import { lazySchema } from './lazy-schema.js';
 
-export const CgroupController = z.strictObject({
-  name: z.string().max(64),
-  /** Which hierarchy serves it: a v1 per-controller mount or the v2 unified tree. */
-  version: z.union([z.literal(1), z.literal(2)]),
-  mountPoint: z.string().max(4096),
-});
+export const CgroupController = lazySchema(() =>
+  z.strictObject({
+    name: z.string().max(64),
+    /** Which hierarchy serves it: a v1 per-controller mount or the v2 unified tree. */
+    version: z.union([z.literal(1), z.literal(2)]),
+    mountPoint: z.string().max(4096),
+  }),
+);
 
 export const CgroupInfo = lazySchema(() =>
   z.strictObject({
@@ -31,7 +33,7 @@ export const Distro = lazySchema(() =>
 );
 
 /** Namespace inodes by kind (`readlink /proc/PID/ns/KIND` → `net:[4026531840]`). */
-export const NamespaceInodes = z.record(z.string().max(16), z.number().int().nonnegative());
+export const NamespaceInodes = lazySchema(() => z.record(z.string().max(16), z.number().int().nonnegative()));
 
 /**
  * The namespaces a container is compared with. `machine` is PID 1's (the namespaces a login on the
@@ -41,11 +43,13 @@ export const NamespaceInodes = z.record(z.string().max(16), z.number().int().non
  * ProtectSystem gets a mount namespace of its own, and an agent run inside a netns or a container
  * differs from PID 1 in those kinds.
  */
-export const MachineNamespaces = z.strictObject({
-  machine: NamespaceInodes,
-  machineFrom: z.enum(['init', 'agent']),
-  agent: NamespaceInodes,
-});
+export const MachineNamespaces = lazySchema(() =>
+  z.strictObject({
+    machine: NamespaceInodes,
+    machineFrom: z.enum(['init', 'agent']),
+    agent: NamespaceInodes,
+  }),
+);
 export type MachineNamespaces = z.infer<typeof MachineNamespaces>;
 
 export const SystemInfo = lazySchema(() =>

@@ -6,11 +6,11 @@ import { lazySchema } from './lazy-schema.js';
 import { ContainerSelector } from './containers.js';
 import { MachineName } from './names.js';
 
-export const TerminalId = z.string().regex(/^term-[a-z0-9-]{1,60}$/);
+export const TerminalId = lazySchema(() => z.string().regex(/^term-[a-z0-9-]{1,60}$/));
 export type TerminalId = z.infer<typeof TerminalId>;
 
-export const TerminalCols = z.number().int().min(2).max(1000);
-export const TerminalRows = z.number().int().min(1).max(500);
+export const TerminalCols = lazySchema(() => z.number().int().min(2).max(1000));
+export const TerminalRows = lazySchema(() => z.number().int().min(1).max(500));
 
 /** Most bytes of input one call carries (a paste larger than this is sent in pieces). */
 export const TERMINAL_INPUT_MAX = 64 * 1024;
@@ -51,18 +51,18 @@ export type TerminalSession = z.infer<typeof TerminalSession>;
 export const terminalMethods = {
   'terminals.open': { params: TerminalOpenParams, result: TerminalSession },
   'terminals.input': {
-    params: z.strictObject({ id: TerminalId, data: z.string().max(TERMINAL_INPUT_MAX) }),
-    result: z.strictObject({}),
+    params: lazySchema(() => z.strictObject({ id: TerminalId, data: z.string().max(TERMINAL_INPUT_MAX) })),
+    result: lazySchema(() => z.strictObject({})),
   },
   'terminals.resize': {
-    params: z.strictObject({ id: TerminalId, cols: TerminalCols, rows: TerminalRows }),
-    result: z.strictObject({}),
+    params: lazySchema(() => z.strictObject({ id: TerminalId, cols: TerminalCols, rows: TerminalRows })),
+    result: lazySchema(() => z.strictObject({})),
   },
-  'terminals.close': { params: z.strictObject({ id: TerminalId }), result: z.strictObject({}) },
+  'terminals.close': { params: lazySchema(() => z.strictObject({ id: TerminalId })), result: lazySchema(() => z.strictObject({})) },
   /** The open sessions with their recent output, to reattach after leaving the view or a dropped link. */
   'terminals.list': {
-    params: z.strictObject({}).optional(),
-    result: lazySchema(() => z.array(TerminalSession.unwrap().extend({ backlog: z.string().max(TERMINAL_BACKLOG_MAX) })).max(256)),
+    params: lazySchema(() => z.strictObject({}).optional()),
+    result: lazySchema(() => z.array(TerminalSession.extend({ backlog: z.string().max(TERMINAL_BACKLOG_MAX) })).max(256)),
   },
 } as const;
 

@@ -140,8 +140,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     writeSync(options.readyFd, 'ready\n');
     closeSync(options.readyFd);
   }
-  // Start-up's garbage goes too, if no request comes first.
-  memory.touch();
+  // Start-up's garbage goes at once, after the launcher heard `ready` (it connects meanwhile).
+  memory.settleNow();
 
   let stopped = false;
   return {

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from 'zod';
+import { lazySchema } from '../../../shared/lazy-schema.js';
 import { ONGGI_VERSION } from '../version.js';
 import type { AgentIdentity } from '../system/system-info.js';
 
-const Manifest = z.object({ version: z.string(), buildId: z.string() });
+const Manifest = lazySchema(() => z.object({ version: z.string(), buildId: z.string() }));
 
 /**
  * The build id is the hash of the agent bundle, written by the build into manifest.json beside

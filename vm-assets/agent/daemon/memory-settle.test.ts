@@ -64,6 +64,26 @@ describe('MemorySettle', () => {
     settle.stop();
   });
 
+  it('collects at once when told to (start-up), and cancels the quiet period then pending', () => {
+    // Time moved by hand: that the pending timer does not collect a second time is seen without waiting.
+    vi.useFakeTimers();
+    try {
+      const { settle, calls, heap } = counted(30);
+      settle.touch();
+      settle.settleNow();
+      expect(calls).toEqual([{ type: 'major', execution: 'sync', flavor: 'last-resort' }]);
+      vi.advanceTimersByTime(1000);
+      expect(calls).toHaveLength(1);
+      // The next busy spell is settled after its quiet period, as any other.
+      heap.used += MiB;
+      settle.touch();
+      vi.advanceTimersByTime(30);
+      expect(calls).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('does nothing when the daemon runs without an exposed gc, and stop() cancels a pending one', () => {
     const off = new MemorySettle({ gc: undefined, quietMs: 1 });
     off.touch();

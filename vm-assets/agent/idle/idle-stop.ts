@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
+import { lazySchema } from '../../../shared/lazy-schema.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
 
 export const SHUTDOWN_ARGV: readonly string[] = ['shutdown', '-h', 'now'];
@@ -16,7 +17,7 @@ export const WARN_BEFORE_MS = 5 * 60_000;
 /** CPU a container may use between two looks and still count as idle (its housekeeping: 1 % of a CPU). */
 export const IDLE_CPU_SHARE = 0.01;
 
-export const IdleStopSettings = z.strictObject({ minutes: z.number().int().min(0).max(1440) });
+export const IdleStopSettings = lazySchema(() => z.strictObject({ minutes: z.number().int().min(0).max(1440) }));
 export type IdleStopSettings = z.infer<typeof IdleStopSettings>;
 
 /** One look at the machine. */

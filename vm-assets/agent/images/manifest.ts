@@ -21,7 +21,7 @@ export const MediaType = {
 /** What we ask a registry for, best first. */
 export const MANIFEST_ACCEPT = [MediaType.ociIndex, MediaType.dockerList, MediaType.ociManifest, MediaType.dockerManifest].join(', ');
 
-const Digest = z.string().regex(/^sha256:[a-f0-9]{64}$/, 'must be a sha256 digest');
+const Digest = lazySchema(() => z.string().regex(/^sha256:[a-f0-9]{64}$/, 'must be a sha256 digest'));
 
 export const Descriptor = lazySchema(() =>
   z.looseObject({
@@ -61,7 +61,7 @@ export const ImageIndex = lazySchema(() =>
 );
 export type ImageIndex = z.infer<typeof ImageIndex>;
 
-const StringList = z.array(z.string()).nullish();
+const StringList = lazySchema(() => z.array(z.string()).nullish());
 
 /** An OCI / Docker image config (`application/vnd.oci.image.config.v1+json`). */
 export const ImageConfigBlob = lazySchema(() =>

@@ -21,6 +21,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
+import { lazySchema } from '../../../shared/lazy-schema.js';
 import { ImageRefError, formatImageRef, parseImageRef } from '../../../shared/image-ref.js';
 import { ImageConfig, type ImageDetail, type ImageSummary } from '../../../shared/images.js';
 import type { ActivityLog } from '../activity/activity-log.js';
@@ -31,23 +32,25 @@ import { KeyedMutex } from './locks.js';
 import { overlayMarker, type OverlayMarker } from './overlay-markers.js';
 import { byCodeUnits } from '../../../shared/code-unit-order.js';
 
-const Digest = z.string().regex(/^sha256:[a-f0-9]{64}$/);
+const Digest = lazySchema(() => z.string().regex(/^sha256:[a-f0-9]{64}$/));
 
-export const ImageRecord = z.object({
-  id: Digest,
-  names: z.array(z.string()),
-  manifestDigest: Digest.nullable(),
-  created: z.string().nullable(),
-  os: z.string(),
-  architecture: z.string(),
-  variant: z.string().optional(),
-  config: ImageConfig,
-  layers: z.array(z.object({ diffId: Digest, digest: Digest.nullable(), size: z.number().int().nonnegative() })),
-  storedAt: z.string(),
-});
+export const ImageRecord = lazySchema(() =>
+  z.object({
+    id: Digest,
+    names: z.array(z.string()),
+    manifestDigest: Digest.nullable(),
+    created: z.string().nullable(),
+    os: z.string(),
+    architecture: z.string(),
+    variant: z.string().optional(),
+    config: ImageConfig,
+    layers: z.array(z.object({ diffId: Digest, digest: Digest.nullable(), size: z.number().int().nonnegative() })),
+    storedAt: z.string(),
+  }),
+);
 export type ImageRecord = z.infer<typeof ImageRecord>;
 
-const RecordsFile = z.object({ version: z.literal(1), images: z.array(ImageRecord) });
+const RecordsFile = lazySchema(() => z.object({ version: z.literal(1), images: z.array(ImageRecord) }));
 
 export interface ResolvedImage {
   id: string;

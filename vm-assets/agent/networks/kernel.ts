@@ -5,12 +5,14 @@ import * as z from 'zod';
 import { lazySchema } from '../../../shared/lazy-schema.js';
 import { inNetns, parseJsonSequence, readCommand } from './commands.js';
 
-const IpAddrInfo = z.looseObject({
-  family: z.string(),
-  local: z.string(),
-  prefixlen: z.number().int(),
-  scope: z.string().optional(),
-});
+const IpAddrInfo = lazySchema(() =>
+  z.looseObject({
+    family: z.string(),
+    local: z.string(),
+    prefixlen: z.number().int(),
+    scope: z.string().optional(),
+  }),
+);
 
 export const IpLink = lazySchema(() =>
   z.looseObject({

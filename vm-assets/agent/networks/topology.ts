@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Topology, TopologyLink, TopologyNamespace } from '../../../shared/networks.js';
 import { errorMessage } from '../../../shared/errors.js';
 import * as z from 'zod';
+import { lazySchema } from '../../../shared/lazy-schema.js';
 import { readCommand } from './commands.js';
 import { linkKind, netnsInode, readLinkCounters, readNetns, type IpLink, type NetnsView } from './kernel.js';
 import type { NetnsViewCache } from './netns-cache.js';
@@ -107,7 +108,7 @@ async function machineNsids(reads: readonly Read[]): Promise<Map<number, number>
   return map;
 }
 
-const NsidList = z.array(z.looseObject({ nsid: z.number().int(), name: z.string().optional() }));
+const NsidList = lazySchema(() => z.array(z.looseObject({ nsid: z.number().int(), name: z.string().optional() })));
 
 /** The namespaces under /run/netns that are neither the agent's own nor a container's (`seen`). */
 async function readNamed(seen: Set<number>): Promise<Read[]> {

@@ -4,6 +4,7 @@ import { unlinkSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
+import { lazySchema } from '../../../shared/lazy-schema.js';
 import { ContainerSpec, ContainerState, DEFAULT_LOG_OPTIONS, RestartPolicy } from '../../../shared/containers.js';
 import { errorMessage } from '../../../shared/errors.js';
 import { HealthConfig, HealthState } from '../../../shared/health.js';
@@ -19,65 +20,67 @@ import { RecordedResourceOptions } from './resource-limits.js';
  */
 export const CONTAINER_RECORD_VERSION = 1;
 
-export const ContainerRecord = z.object({
-  version: z.literal(CONTAINER_RECORD_VERSION),
-  id: z.string(),
-  name: z.string(),
-  /** `creating` and `removing` exist only on disk: a record left in them was interrupted. */
-  phase: z.enum(['creating', 'ready', 'removing']),
-  state: ContainerState,
-  image: z.string(),
-  imageId: z.string(),
-  layerDirs: z.array(z.string()),
-  argv: z.array(z.string()),
-  env: z.array(z.string()),
-  workingDir: z.string(),
-  uid: z.number().int(),
-  gid: z.number().int(),
-  hostname: z.string(),
-  limits: z.object({
-    cpus: z.number().optional(),
-    memory: z.number().optional(),
-    pids: z.number().optional(),
-    ...RecordedResourceOptions,
+export const ContainerRecord = lazySchema(() =>
+  z.object({
+    version: z.literal(CONTAINER_RECORD_VERSION),
+    id: z.string(),
+    name: z.string(),
+    /** `creating` and `removing` exist only on disk: a record left in them was interrupted. */
+    phase: z.enum(['creating', 'ready', 'removing']),
+    state: ContainerState,
+    image: z.string(),
+    imageId: z.string(),
+    layerDirs: z.array(z.string()),
+    argv: z.array(z.string()),
+    env: z.array(z.string()),
+    workingDir: z.string(),
+    uid: z.number().int(),
+    gid: z.number().int(),
+    hostname: z.string(),
+    limits: z.object({
+      cpus: z.number().optional(),
+      memory: z.number().optional(),
+      pids: z.number().optional(),
+      ...RecordedResourceOptions,
+    }),
+    autoRemove: z.boolean(),
+    restart: RestartPolicy,
+    spec: ContainerSpec,
+    pid: z.number().int().nullable(),
+    /** The init process's start time (clock ticks since boot, /proc/PID/stat field 22): pid + this identifies it even if the pid is reused. */
+    pidStartTime: z.number().nullable(),
+    exitCode: z.number().int().nullable(),
+    oomKilled: z.boolean(),
+    error: z.string().nullable(),
+    createdAt: z.string(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    restartCount: z.number().int().default(0),
+    /**
+     * Set (saved, not flushed) just before a start launches its supervisor, cleared when the start
+     * is recorded as done or failed: a record found with it set belongs to a start the agent died in.
+     */
+    startPending: z.boolean().default(false),
+    /** Starts in a row the agent's death cut short; recovery starts the container again only after the first. */
+    startsCutShort: z.number().int().default(0),
+    /** Log rotation, decided at create (the container's --log-opt, else the machine's default). */
+    log: z.object({ maxSize: z.number().int().positive(), maxFiles: z.number().int().min(1) }).default({ ...DEFAULT_LOG_OPTIONS }),
+    /** Its mounts as made at create, volumes by name (a record from before mounts has none). */
+    mounts: z.array(ResolvedMount).default([]),
+    /** The user stopped it (stop, or a kill that ends it): its restart policy no longer applies until it is started again. */
+    stoppedByUser: z.boolean().default(false),
+    /** The image's STOPSIGNAL at create (the container's --stop-signal, in spec, wins). */
+    imageStopSignal: z.string().optional(),
+    /** Frozen by `pause`: the kernel keeps it frozen across an agent restart, and so does the record. */
+    paused: z.boolean().default(false),
+    /** The healthcheck's status and last results, while it has one. */
+    health: HealthState.optional(),
+    /** The check it runs (the image's HEALTHCHECK under the run's options), decided at create. */
+    healthcheck: HealthConfig.optional(),
+    /** --userns=auto: the machine's ids it was given at create (held until it is removed). */
+    userns: UsernsMaps.optional(),
   }),
-  autoRemove: z.boolean(),
-  restart: RestartPolicy,
-  spec: ContainerSpec,
-  pid: z.number().int().nullable(),
-  /** The init process's start time (clock ticks since boot, /proc/PID/stat field 22): pid + this identifies it even if the pid is reused. */
-  pidStartTime: z.number().nullable(),
-  exitCode: z.number().int().nullable(),
-  oomKilled: z.boolean(),
-  error: z.string().nullable(),
-  createdAt: z.string(),
-  startedAt: z.string().nullable(),
-  finishedAt: z.string().nullable(),
-  restartCount: z.number().int().default(0),
-  /**
-   * Set (saved, not flushed) just before a start launches its supervisor, cleared when the start
-   * is recorded as done or failed: a record found with it set belongs to a start the agent died in.
-   */
-  startPending: z.boolean().default(false),
-  /** Starts in a row the agent's death cut short; recovery starts the container again only after the first. */
-  startsCutShort: z.number().int().default(0),
-  /** Log rotation, decided at create (the container's --log-opt, else the machine's default). */
-  log: z.object({ maxSize: z.number().int().positive(), maxFiles: z.number().int().min(1) }).default({ ...DEFAULT_LOG_OPTIONS }),
-  /** Its mounts as made at create, volumes by name (a record from before mounts has none). */
-  mounts: z.array(ResolvedMount).default([]),
-  /** The user stopped it (stop, or a kill that ends it): its restart policy no longer applies until it is started again. */
-  stoppedByUser: z.boolean().default(false),
-  /** The image's STOPSIGNAL at create (the container's --stop-signal, in spec, wins). */
-  imageStopSignal: z.string().optional(),
-  /** Frozen by `pause`: the kernel keeps it frozen across an agent restart, and so does the record. */
-  paused: z.boolean().default(false),
-  /** The healthcheck's status and last results, while it has one. */
-  health: HealthState.optional(),
-  /** The check it runs (the image's HEALTHCHECK under the run's options), decided at create. */
-  healthcheck: HealthConfig.optional(),
-  /** --userns=auto: the machine's ids it was given at create (held until it is removed). */
-  userns: UsernsMaps.optional(),
-});
+);
 export type ContainerRecord = z.infer<typeof ContainerRecord>;
 
 type RawRecord = Record<string, unknown>;

@@ -1,15 +1,18 @@
 // The exit file the init helper's supervisor writes (atomically) when a container ends.
 import { existsSync, readFileSync } from 'node:fs';
 import * as z from 'zod';
+import { lazySchema } from '../../../shared/lazy-schema.js';
 
-export const ExitFile = z.object({
-  exitCode: z.number().int(),
-  signal: z.string().nullable().optional(),
-  finishedAt: z.string().optional(),
-  error: z.string().nullable().optional(),
-  /** Set when the supervisor unmounted the rootfs itself (how long it took). */
-  rootfsUnmountedMs: z.number().nonnegative().optional(),
-});
+export const ExitFile = lazySchema(() =>
+  z.object({
+    exitCode: z.number().int(),
+    signal: z.string().nullable().optional(),
+    finishedAt: z.string().optional(),
+    error: z.string().nullable().optional(),
+    /** Set when the supervisor unmounted the rootfs itself (how long it took). */
+    rootfsUnmountedMs: z.number().nonnegative().optional(),
+  }),
+);
 export type ExitRecord = z.infer<typeof ExitFile>;
 
 /** The exit record, or undefined while it is absent (or, never, half-written: it is renamed into place). */

@@ -5,6 +5,7 @@
 import { mkdir, realpath, rmdir } from 'node:fs/promises';
 import { posix } from 'node:path';
 import * as z from 'zod';
+import { lazySchema } from '../../../shared/lazy-schema.js';
 import { OnggiError } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
 import { desktopPathOf } from '../../../shared/shares.js';
@@ -13,18 +14,20 @@ import type { VolumeStore } from '../volumes/store.js';
 import type { HelperMount } from './helper-protocol.js';
 
 /** A mount as the container's record keeps it: volumes by name (anonymous ones got theirs at create). */
-export const ResolvedMount = z.strictObject({
-  type: z.enum(['bind', 'volume', 'tmpfs']),
-  target: z.string(),
-  /** bind: the path on the machine; volume: its name; tmpfs: none. */
-  source: z.string().optional(),
-  readonly: z.boolean(),
-  /** A volume made for this container alone: `rm -v` and `--rm` remove it with the container. */
-  anonymous: z.boolean().optional(),
-  tmpfsSize: z.number().int().positive().optional(),
-  tmpfsMode: z.number().int().min(0).max(0o7777).optional(),
-  tmpfsNoexec: z.boolean().optional(),
-});
+export const ResolvedMount = lazySchema(() =>
+  z.strictObject({
+    type: z.enum(['bind', 'volume', 'tmpfs']),
+    target: z.string(),
+    /** bind: the path on the machine; volume: its name; tmpfs: none. */
+    source: z.string().optional(),
+    readonly: z.boolean(),
+    /** A volume made for this container alone: `rm -v` and `--rm` remove it with the container. */
+    anonymous: z.boolean().optional(),
+    tmpfsSize: z.number().int().positive().optional(),
+    tmpfsMode: z.number().int().min(0).max(0o7777).optional(),
+    tmpfsNoexec: z.boolean().optional(),
+  }),
+);
 export type ResolvedMount = z.infer<typeof ResolvedMount>;
 
 /**

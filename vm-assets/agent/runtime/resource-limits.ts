@@ -3,12 +3,13 @@
 // honour are refused before anything is made, naming the option.
 import { statSync } from 'node:fs';
 import * as z from 'zod';
+import { lazySchema } from '../../../shared/lazy-schema.js';
 import type { ContainerSpec } from '../../../shared/containers.js';
 import { OnggiError } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
 import type { CgroupDriver, CgroupLimits } from './cgroups/index.js';
 
-const DeviceLimitRecord = z.object({ device: z.string(), rate: z.number(), path: z.string().optional() });
+const DeviceLimitRecord = lazySchema(() => z.object({ device: z.string(), rate: z.number(), path: z.string().optional() }));
 
 /** The record's part for these options (spread into its limits). */
 export const RecordedResourceOptions = {

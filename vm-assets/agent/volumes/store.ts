@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
+import { lazySchema } from '../../../shared/lazy-schema.js';
 import { errorMessage } from '../../../shared/errors.js';
 import { VolumeName } from '../../../shared/volumes.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
@@ -13,13 +14,15 @@ import { byCodeUnits } from '../../../shared/code-unit-order.js';
 /** The record's format; raise it with a change an older agent would misread. */
 export const VOLUME_RECORD_VERSION = 1;
 
-export const VolumeRecord = z.strictObject({
-  version: z.literal(VOLUME_RECORD_VERSION),
-  name: VolumeName,
-  createdAt: z.string().max(64),
-  anonymous: z.boolean(),
-  labels: z.record(z.string().max(1024), z.string().max(65536)),
-});
+export const VolumeRecord = lazySchema(() =>
+  z.strictObject({
+    version: z.literal(VOLUME_RECORD_VERSION),
+    name: VolumeName,
+    createdAt: z.string().max(64),
+    anonymous: z.boolean(),
+    labels: z.record(z.string().max(1024), z.string().max(65536)),
+  }),
+);
 export type VolumeRecord = z.infer<typeof VolumeRecord>;
 
 export class VolumeStore {
