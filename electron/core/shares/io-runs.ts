@@ -7,6 +7,9 @@
 // case 15, --cpu-prof). The pieces that arrived while the ones before them ran go in one call.
 // A run takes only pieces received back to back: any other request in between ends it (it may
 // depend on the pieces before it and not the ones after), and it stops growing once it starts.
+// It goes when its first piece's turn comes (request-order.ts), so a piece that would have to wait
+// for an earlier request its first piece does not (a WRITE of its range) joins none
+// (RequestOrder.waitsForEarlier).
 
 /**
  * The most one run carries: eight 32 KiB READs, four 64 KiB WRITEs. A run's replies go out

@@ -101,11 +101,23 @@ export class RequestOrder {
     this.onProgress();
   }
 
+  /**
+   * Whether a request received now would have to wait for one received before it, running or not
+   * yet started (io-runs.ts: such a request may not join a run, which goes when its first starts).
+   */
+  waitsForEarlier(request: DataRequest): boolean {
+    if (this.conflicts(request)) return true;
+    return this.queue.some((queued) => queued.kind === 'data' && overlaps(queued.request, request));
+  }
+
   private conflicts(request: DataRequest): boolean {
-    for (const other of this.running) {
-      if (other.handle !== request.handle || !(other.write || request.write)) continue;
-      if (other.start < request.end && request.start < other.end) return true;
-    }
+    for (const other of this.running) if (overlaps(other, request)) return true;
     return false;
   }
+}
+
+/** Same handle, overlapping ranges, and one of them a write: the later must wait for the earlier. */
+function overlaps(earlier: DataRequest, later: DataRequest): boolean {
+  if (earlier.handle !== later.handle || !(earlier.write || later.write)) return false;
+  return earlier.start < later.end && later.start < earlier.end;
 }

@@ -420,7 +420,15 @@ class ShareHandler {
   /** The current run when the piece continues it, else `fresh`, which becomes the current one. */
   private join<R extends IoRun<RunPiece> | IoRun<WritePiece>>(fresh: R, handle: number, start: number, length: number): R {
     const current = this.current;
-    if (current && current.write === fresh.write && current.continues(handle, fresh.write, start, length)) return current as R;
+    // A run goes when its first piece starts: a piece that has to wait for an earlier request (a
+    // WRITE of its range still running or queued, that the first piece does not touch) runs alone.
+    if (
+      current &&
+      current.write === fresh.write &&
+      current.continues(handle, fresh.write, start, length) &&
+      !this.order.waitsForEarlier({ handle, start, end: start + length, write: fresh.write })
+    )
+      return current as R;
     this.current = fresh;
     return fresh;
   }
