@@ -197,11 +197,9 @@ export async function deployAgent(options: DeployOptions): Promise<DeployResult>
   progress('probe');
   const candidates = await candidateParts(options.agentDir, options.bundlesDir);
   lap('pack');
-  const nodeAt = (runtimeId: string): string => `${layout.installRoot}/runtime/${runtimeId}/bin/node`;
-  const agentAt = (agentId: string): string => `${layout.installRoot}/agent/${agentId}/agent.cjs`;
-  const probePaths = candidates.flatMap(({ runtimeId, agent }) => [nodeAt(runtimeId), agentAt(agent.id)]);
-  const helperAt = (agentId: string, arch: RuntimeArch): string => `${layout.installRoot}/agent/${agentId}/${initHelperName(arch)}`;
-  const dialTriples = candidates.flatMap(({ arch, agent }) => [UNAME_MACHINE[arch], agentAt(agent.id), helperAt(agent.id, arch)]);
+  const installed = candidates.map(({ arch, runtimeId, agent }) => ({ arch, paths: remotePaths(layout, runtimeId, agent.id, [], arch) }));
+  const probePaths = installed.flatMap(({ paths }) => [paths.node, paths.agent]);
+  const dialTriples = installed.flatMap(({ arch, paths }) => [UNAME_MACHINE[arch], paths.agent, paths.helper]);
   const channel = await connection.execChannel(
     shellCommand([
       'sh',

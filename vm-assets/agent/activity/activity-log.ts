@@ -2,7 +2,7 @@
 // typed — the argv that ran, or `echo VALUE > FILE` for a file write — with its result and how
 // long it took. It is the window's Activity view and the answer to "what did it do to my kernel?".
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { appendFile, mkdir, rmdir } from 'node:fs/promises';
 import type { ActivityEntry } from '../../../shared/agent-rpc.js';
 
@@ -76,24 +76,16 @@ export class ActivityLog {
 
   /** Writes a kernel file (cgroup, sysctl) and records it as `echo VALUE > PATH`. */
   async write(path: string, value: string, scope: ActivityScope = {}): Promise<void> {
-    const started = performance.now();
-    try {
-      // Synchronously: a kernel file takes a write in microseconds, while a trip through libuv's
-      // thread pool costs ~0.2 ms, and a container start writes about 17 of them.
-      writeFileSync(path, value);
-      this.record({ kind: 'write', path, value, ok: true, durationMs: performance.now() - started, ...scope });
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      this.record({ kind: 'write', path, value, ok: false, error: message, durationMs: performance.now() - started, ...scope });
-      throw error;
-    }
+    await this.writeLines(path, [value], scope);
   }
 
   /**
    * Writes lines to a kernel file that takes one a write(2) (devices.allow's rules, blkio's
    * throttles), through one open: a cgroup file's open and close cost more than the write (12
    * device rules a v1 start: 180 µs written file by file, 70 µs through one open). Each line is
-   * recorded as the `echo LINE > PATH` it equals; the first that fails is recorded and thrown.
+   * recorded as the `echo LINE > PATH` it equals (the first with the open's time); the first that
+   * fails is recorded and thrown. Synchronously: a kernel file takes a write in microseconds, a
+   * trip through libuv's thread pool ~0.2 ms.
    */
   async writeLines(path: string, lines: readonly string[], scope: ActivityScope = {}): Promise<void> {
     let started = performance.now();
@@ -102,9 +94,9 @@ export class ActivityLog {
       const fd = openSync(path, 'w');
       try {
         for (line of lines) {
-          started = performance.now();
           writeSync(fd, line);
           this.record({ kind: 'write', path, value: line, ok: true, durationMs: performance.now() - started, ...scope });
+          started = performance.now();
         }
       } finally {
         closeSync(fd);
