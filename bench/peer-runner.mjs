@@ -1,19 +1,45 @@
 // Runs crun (or any argv) on request, timed, from inside a private mount namespace where
 // /sys/fs/cgroup/unified is unmounted: crun refuses this machine's hybrid cgroup layout otherwise.
-// Started as `unshare --mount --propagation private node bench/peer-runner.mjs`; reads one JSON
-// argv per line on stdin, answers one line of elapsed milliseconds (or `error …`) per request.
-import { spawnSync } from 'node:child_process';
+// Started as `unshare --mount --propagation private node bench/peer-runner.mjs`; reads one request
+// per line on stdin — a JSON argv, run alone, or `{"all": [argv, …]}`, all started at once —
+// and answers one line of elapsed milliseconds (until every one has ended) or `error …` per request.
+import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 const unmount = spawnSync('umount', ['/sys/fs/cgroup/unified'], { encoding: 'utf8' });
 if (unmount.status !== 0 && !/not mounted|no mount point/.test(unmount.stderr)) {
   process.stdout.write(`error umount: ${unmount.stderr.trim()}\n`);
 }
+
+/**
+ * One argv to its exit: its stderr when it failed, else undefined. On 'exit', not 'close': a
+ * container `crun run -d` leaves running inherits crun's stderr and holds the pipe open; the
+ * runner lets go of it, so the container's writes go nowhere rather than keep the runner.
+ */
+function runOne(argv) {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (data) => (stderr += data));
+    child.on('error', (error) => resolve(error.message));
+    child.on('exit', (code) => {
+      child.stderr.destroy();
+      resolve(code === 0 ? undefined : stderr.trim() || `exit ${code}`);
+    });
+  });
+}
+
 process.stdout.write('ready\n');
 for await (const line of createInterface({ input: process.stdin })) {
-  const argv = JSON.parse(line);
+  const request = JSON.parse(line);
   const started = performance.now();
-  const run = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  let failed;
+  if (Array.isArray(request)) {
+    const run = spawnSync(request[0], request.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    failed = run.status === 0 ? undefined : run.stderr.trim() || `exit ${run.status}`;
+  } else {
+    failed = (await Promise.all(request.all.map(runOne))).find((error) => error !== undefined);
+  }
   const elapsed = performance.now() - started;
-  process.stdout.write(run.status === 0 ? `${elapsed}\n` : `error ${JSON.stringify(run.stderr.trim().slice(0, 500))}\n`);
+  process.stdout.write(failed === undefined ? `${elapsed}\n` : `error ${JSON.stringify(failed.slice(0, 500))}\n`);
 }

@@ -11,8 +11,12 @@ export function version(argv: string[]): string {
   return (run.stdout || run.stderr).split('\n')[0]?.trim() ?? 'unknown';
 }
 
-/** An OCI bundle running `args` on a busybox rootfs, with the namespaces Onggi gives a container. */
-export async function makeBundle(dir: string, args: string[], cgroupParent: string): Promise<string> {
+/**
+ * An OCI bundle running `args` on a busybox rootfs, with the namespaces Onggi gives a container; in
+ * the cgroup `cgroupParent`/peer, or without one, each container in one named for its id (crun's
+ * default), for containers of the bundle running side by side.
+ */
+export async function makeBundle(dir: string, args: string[], cgroupParent?: string): Promise<string> {
   await mkdir(dir, { recursive: true });
   await makeBusyboxLayer(join(dir, 'rootfs'));
   const spec = spawnSync('runc', ['spec'], { cwd: dir, encoding: 'utf8' });
@@ -25,13 +29,15 @@ export async function makeBundle(dir: string, args: string[], cgroupParent: stri
   config.process.terminal = false;
   const types = new Set(config.linux.namespaces.map((n) => n.type));
   for (const type of ['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup']) if (!types.has(type)) config.linux.namespaces.push({ type });
-  config.linux.cgroupsPath = `/${cgroupParent}/peer`;
+  if (cgroupParent !== undefined) config.linux.cgroupsPath = `/${cgroupParent}/peer`;
   await writeFile(join(dir, 'config.json'), JSON.stringify(config, null, 2));
   return dir;
 }
 
 export interface PeerRunner {
   run(argv: string[]): Promise<number>;
+  /** Every argv started at once; the milliseconds until the last has ended. */
+  runAll(argvs: string[][]): Promise<number>;
   close(): void;
 }
 
@@ -50,13 +56,15 @@ export async function startPeerRunner(): Promise<PeerRunner> {
   };
   const first = await next();
   if (first !== 'ready') throw new Error(`peer runner: ${first}`);
+  const ask = async (request: string[] | { all: string[][] }, what: string): Promise<number> => {
+    child.stdin.write(`${JSON.stringify(request)}\n`);
+    const answer = await next();
+    if (answer.startsWith('error')) throw new Error(`${what}: ${answer}`);
+    return Number(answer);
+  };
   return {
-    async run(argv) {
-      child.stdin.write(`${JSON.stringify(argv)}\n`);
-      const answer = await next();
-      if (answer.startsWith('error')) throw new Error(`${argv.join(' ')}: ${answer}`);
-      return Number(answer);
-    },
+    run: (argv) => ask(argv, argv.join(' ')),
+    runAll: (argvs) => ask({ all: argvs }, `${argvs.length} × ${argvs[0]?.join(' ') ?? ''}`),
     close() {
       child.stdin.end();
     },

@@ -20,6 +20,7 @@ import { DEFAULT_BUNDLES_DIR, stageRuntime } from '../../build/runtime.mjs';
 import { QUIET_MS } from '../../vm-assets/agent/daemon/memory-settle.js';
 import { agentDaemonNodeFlags } from '../../shared/agent-launch.js';
 import { loadNote, record, round, stats } from '../harness.js';
+import { makeBundle, startPeerRunner, version, type PeerRunner } from '../peers.js';
 
 const COUNT = Number(process.env.BENCH_CONCURRENT ?? 100);
 const ROUNDS = 3;
@@ -141,11 +142,27 @@ async function concurrentStarts(bench: ReliabilityAgent): Promise<{ latencies: n
   return { latencies, wall, cpuMs: after.cpuMs - before.cpuMs, busyKb: busy.rssKb };
 }
 
+/**
+ * The peer, side by side: COUNT `crun run -d` of one busybox bundle running `sleep 1000`, started at
+ * once, timed until every crun has returned (its container running), then deleted. The issue's
+ * goal is crun's per-container cost × COUNT ÷ the cores; this is that, measured, not computed.
+ */
+async function crunConcurrentStarts(runner: PeerRunner, bundle: string, stateDir: string, round: number): Promise<number> {
+  const ids = Array.from({ length: COUNT }, (_, i) => `onggi-bench-${process.pid}-${round}-${i}`);
+  try {
+    return await runner.runAll(ids.map((id) => ['crun', '--root', stateDir, 'run', '-d', '--bundle', bundle, id]));
+  } finally {
+    // Every id, made or not: one that a failed round never made has nothing to delete.
+    await runner.runAll(ids.map((id) => ['sh', '-c', 'crun --root "$1" delete -f "$2" 2>/dev/null; true', 'sh', stateDir, id]));
+  }
+}
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
 it(`cases 3 and 5: ${COUNT} concurrent starts; agent RSS idle and with ${COUNT} running`, async () => {
   const idle = await idleAfterOneContainer(agent);
   const rounds: Record<'tmp' | 'journaled', Array<Awaited<ReturnType<typeof concurrentStarts>>>> = { tmp: [], journaled: [] };
+  const crunWalls: number[] = [];
   // Each place's agent alone on the machine, its rounds one after the other. Alternating the two
   // agents' rounds put the idle one's own work (its memory settle: a full collection 3 s after its
   // last call) and the kernel's teardown of its last round into the other's timed starts: the
@@ -154,6 +171,16 @@ it(`cases 3 and 5: ${COUNT} concurrent starts; agent RSS idle and with ${COUNT} 
   await agent.cleanup();
   agentGone = true;
   journaled = await journaledExt4();
+  // crun's rounds before the journaled agent starts, its bundle and state on the same file system;
+  // the runner after the mount, which its private mount namespace would not see otherwise.
+  const runner = await startPeerRunner();
+  try {
+    const bundle = await makeBundle(join(journaled.dir, 'crun-bundle'), ['sleep', '1000']);
+    for (let round = 0; round < ROUNDS; round += 1)
+      crunWalls.push(await crunConcurrentStarts(runner, bundle, join(journaled.dir, 'crun-state'), round));
+  } finally {
+    runner.close();
+  }
   journaledAgent = await startReliabilityAgent({}, { parent: journaled.dir });
   for (let round = 0; round < ROUNDS; round += 1) rounds.journaled.push(await concurrentStarts(journaledAgent));
   const busy = { rssKb: Math.max(...rounds.tmp.map((r) => r.busyKb)) };
@@ -170,11 +197,15 @@ it(`cases 3 and 5: ${COUNT} concurrent starts; agent RSS idle and with ${COUNT} 
       [`wall time, state in ${where.journaled} (ms, median of ${ROUNDS})`]: round(median(rounds.journaled.map((r) => r.wall))),
       [`agent CPU time for the starts, state in ${where.tmp} (ms, median)`]: median(rounds.tmp.map((r) => r.cpuMs)),
       [`agent CPU time for the starts, state in ${where.journaled} (ms, median)`]: median(rounds.journaled.map((r) => r.cpuMs)),
+      [`crun: ${COUNT} \`crun run -d\` at once, state in ${where.journaled}, wall (ms, median of ${ROUNDS})`]: round(median(crunWalls)),
+      [`onggi / crun, wall, state in ${where.journaled}`]: round(median(rounds.journaled.map((r) => r.wall)) / median(crunWalls)),
       'goal: wall (ms)': 400,
+      crun: version(['crun', '--version']),
     },
     notes: [
       loadNote(),
       `${ROUNDS} rounds for each place, one agent at a time (/tmp's, then the journaled ext4's); the agent on the bench's Node ${process.version}`,
+      `crun's containers share one read-only rootfs (no overlay each, as Onggi makes), each in a cgroup of its own; its runs are spawned at once by a runner in a private mount namespace (bench/peer-runner.mjs)`,
       `${where.tmp} is on this machine's root ext4, which has no journal: each new inode there scans the ones freed in the last minutes, and the whole test suite's files come and go there; ${JOURNALED} is a loop device over a file in /var/tmp, as a machine's /var/lib/onggi is on a journaled file system (see the case's header)`,
     ],
   });
