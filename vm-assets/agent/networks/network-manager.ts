@@ -38,6 +38,7 @@ import {
   type FirewallPort,
   type RuleSpec,
 } from './firewall.js';
+import { FirewallSync } from './firewall-sync.js';
 import { HostsFiles, extraHostsEntries, sharingWith, type HostsView } from './hosts-file.js';
 import { DEFAULT_NETWORK_NAME, DEFAULT_SUBNETS, OUR_BRIDGE, OUR_VETH, allocateAddress, defaultGateway } from './ipam.js';
 import { readNetns } from './kernel.js';
@@ -99,9 +100,9 @@ export class NetworkManager {
   /** Containers whose start is under way before their process exists, their published ports claimed: id → their rules' sync (prepareStart). */
   private readonly starting = new Map<string, Promise<void>>();
   private lock: Promise<unknown> = Promise.resolve();
-  private syncCurrent: Promise<void> = Promise.resolve();
-  private syncPending: Promise<void> | undefined;
   private reconciled = false;
+  /** The packet filter's runs, one at a time, made from firewallInputs. */
+  private readonly rules: FirewallSync;
   private changeTimer: NodeJS.Timeout | undefined;
   private changeReason = 'kernel';
   private monitor: KernelMonitor | undefined;
@@ -113,6 +114,11 @@ export class NetworkManager {
     this.store = new NetworkStore(join(options.root, 'networks.json'));
     this.driver = new BridgeDriver(options.activity, options.log);
     this.hosts = new HostsFiles(join(options.root, 'hosts'));
+    this.rules = new FirewallSync(
+      firewall,
+      () => ({ ...this.firewallInputs(), madeKernelChanges: this.state.madeKernelChanges }),
+      () => this.reconciled,
+    );
     this.netnsNames =
       options.netnsPrefix === undefined
         ? undefined
@@ -213,7 +219,7 @@ export class NetworkManager {
     await this.hosts.update(this.view, [...this.active.keys()]);
     await this.netnsNames?.reconcile(running.flatMap((c) => (c.pid === null ? [] : [{ id: c.id, name: c.name, pid: c.pid }])));
     this.reconciled = true;
-    await this.syncFirewall();
+    await this.rules.sync();
     if (this.options.monitor) {
       this.monitor = new KernelMonitor(() => this.changed('kernel'));
       await this.monitor.start();
@@ -248,7 +254,7 @@ export class NetworkManager {
     });
     try {
       await this.driver.setupBridge(network, await readNetns());
-      await this.syncFirewall();
+      await this.rules.sync();
     } catch (error) {
       // Undo: a network that is not whole is not kept.
       await this.exclusive(async () => {
@@ -256,9 +262,9 @@ export class NetworkManager {
         await this.store.save(this.state);
       });
       await this.driver.teardownBridge(network);
-      await this.syncFirewall().catch((undo: unknown) =>
-        this.log.error(`network ${network.name}: rules not removed after a failed create`, undo),
-      );
+      await this.rules
+        .sync()
+        .catch((undo: unknown) => this.log.error(`network ${network.name}: rules not removed after a failed create`, undo));
       throw error;
     }
     this.changed('network.create');
@@ -285,7 +291,7 @@ export class NetworkManager {
       await this.store.save(this.state);
       return network;
     });
-    await this.syncFirewall();
+    await this.rules.sync();
     if (network.materialized) await this.driver.deleteLink(network.bridge, { network: network.name });
     this.changed('network.remove');
     return { id: network.id };
@@ -341,7 +347,7 @@ export class NetworkManager {
     if (pid !== undefined) {
       const scope = { container: record.name, network: network.name };
       try {
-        if (await this.materialize(network.id)) await this.syncFirewall();
+        if (await this.materialize(network.id)) await this.rules.sync();
         const first = this.state.containers[record.id]?.attachments[0] === attachment;
         await this.driver.setupVeth(pid, attachment, network, first, scope);
       } catch (error) {
@@ -358,7 +364,7 @@ export class NetworkManager {
         await this.store.save(this.state);
       });
       await this.hosts.update(this.view, sharingWith(this.view, record.id));
-      if ((this.state.containers[record.id]?.ports.length ?? 0) > 0) await this.syncFirewall();
+      if ((this.state.containers[record.id]?.ports.length ?? 0) > 0) await this.rules.sync();
     }
     this.changed('network.connect');
     return this.attachmentView(record.id, attachment);
@@ -386,7 +392,7 @@ export class NetworkManager {
     if (this.active.has(record.id)) {
       await this.driver.teardownVeths([attachment], { container: record.name, network: network.name });
       await this.hosts.update(this.view, peers);
-      if ((this.state.containers[record.id]?.ports.length ?? 0) > 0) await this.syncFirewall();
+      if ((this.state.containers[record.id]?.ports.length ?? 0) > 0) await this.rules.sync();
     }
     this.changed('network.disconnect');
     return { network: network.name, container: record.name };
@@ -446,7 +452,7 @@ export class NetworkManager {
       return true;
     });
     if (!claimed) return;
-    const rules = this.syncFirewall();
+    const rules = this.rules.sync();
     // Not dropped: beforeStart awaits it (or afterStop, after a start that failed first, syncs again).
     rules.catch(() => undefined);
     this.starting.set(record.id, rules);
@@ -479,7 +485,7 @@ export class NetworkManager {
       // The port rules need the claimed addresses, not the veths: the packet filter's processes run
       // while the veths are made. Handled here so a veth failure first leaves no unhandled rejection.
       // A new bridge's rules are made here; a port's, here only when prepareStart did not start them.
-      if (newNetworks || (early === undefined && membership.ports.length > 0)) (rules = this.syncFirewall()).catch(() => undefined);
+      if (newNetworks || (early === undefined && membership.ports.length > 0)) (rules = this.rules.sync()).catch(() => undefined);
       // lo is already up: the init helper raised it when it made the namespace (no spawn per start).
       for (const [index, attachment] of membership.attachments.entries()) {
         const network = this.networkById(attachment.networkId);
@@ -500,9 +506,9 @@ export class NetworkManager {
       await this.driver.teardownVeths(membership.attachments, scope);
       // Its published ports may have got their rules before a veth step failed: not for a container that does not run.
       if ((rules || early) && membership.ports.length > 0)
-        await this.syncFirewall().catch((undo: unknown) =>
-          this.log.error(`container ${record.name}: port rules not removed after a failed start`, undo),
-        );
+        await this.rules
+          .sync()
+          .catch((undo: unknown) => this.log.error(`container ${record.name}: port rules not removed after a failed start`, undo));
       throw error;
     }
     this.netnsNames?.register(record.id, record.name, pid);
@@ -517,7 +523,10 @@ export class NetworkManager {
     const membership = this.state.containers[record.id];
     const scope: ActivityScope = { container: record.name };
     // Its port rules go while the rest is taken down (the packet filter's processes take as long as the rest together).
-    const rules = membership && (wasActive || wasStarting) && membership.ports.length > 0 ? this.dropPortRules(record.id) : undefined;
+    const rules =
+      membership && (wasActive || wasStarting) && membership.ports.length > 0
+        ? this.rules.dropPorts(this.portInputs(record.id))
+        : undefined;
     // Not dropped: awaited below, once the rest is done, so a failure still fails the stop's network teardown.
     rules?.catch(() => undefined);
     await this.netnsNames?.unregister(record.id, record.name);
@@ -633,49 +642,6 @@ export class NetworkManager {
       await this.store.save(this.state);
       return true;
     });
-  }
-
-  /** Brings the packet filter to the records; concurrent requests share the next run. */
-  private syncFirewall(): Promise<void> {
-    if (!this.reconciled) return Promise.resolve(); // reconcile syncs once, with every running container known
-    this.syncPending ??= this.syncCurrent
-      // The previous run's failure went to its own callers; this run starts afresh either way.
-      .catch(() => undefined)
-      .then(() => {
-        this.syncPending = undefined;
-        this.syncCurrent = this.applyFirewall();
-        return this.syncCurrent;
-      });
-    return this.syncPending;
-  }
-
-  /**
-   * Takes an ended container's port rules out of the packet filter: deleted as they were added,
-   * with no read of the filter first (a read is a process, and the delete's commit waits out an
-   * RCU grace period already). Queued behind the sync under way; with one pending, that one does
-   * it. A rule that is not there as recorded (the filter changed behind our back) makes it a full
-   * sync, which reads the filter and brings it to the records.
-   */
-  private dropPortRules(containerId: string): Promise<void> {
-    if (!this.reconciled) return Promise.resolve(); // as syncFirewall: reconcile syncs once, with every running container known
-    const remove = this.firewall.remove?.bind(this.firewall);
-    const ports = this.portInputs(containerId);
-    if (this.syncPending || !remove || ports.length === 0) return this.syncFirewall();
-    const run = this.syncCurrent
-      // The previous run's failure went to its own callers; this one starts afresh either way.
-      .catch(() => undefined)
-      .then(() => remove(desiredRules([], ports)))
-      // Not dropped: the failed delete is in the activity log, and the full sync that follows answers for the filter.
-      .catch(() => this.applyFirewall());
-    this.syncCurrent = run;
-    return run;
-  }
-
-  private async applyFirewall(): Promise<void> {
-    const { networks, ports } = this.firewallInputs();
-    // Never made a rule: the packet filter is not ours to clean (ONGGI_DEFAULT_NETWORK=none and no network yet).
-    if (networks.length === 0 && !this.state.madeKernelChanges) return;
-    await this.firewall.apply(networks.length === 0 ? null : desiredRules(networks, ports));
   }
 
   /** What the packet filter rules are made from: the bridges that exist and the published ports of running containers. */
