@@ -20,6 +20,12 @@
 // own: its first stat storm is cold (the machine has never looked at it: every directory and entry
 // crosses the link), the second, right after, is warm (a second `git status`: what the machine's
 // kernel and sshfs cached). Both are reported; neither stands in for the other.
+//
+// The peer, on the loopback machine: Lima's way — the same sshfs, options and readahead, in slave
+// mode on the machine, its SFTP carried by an exec channel to OpenSSH's own sftp-server on the
+// desktop (serving a folder of the desktop folder, with trees of its own), measured in the same
+// rounds. BENCH_SHARE_PEER=0 leaves it out.
+import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -29,6 +35,7 @@ import { bootVm, type QemuVm } from '../../build/testing/qemu-vm.js';
 import { vmImage } from '../../build/testing/vm-image.js';
 import type { HostCore } from '../../electron/core/host-core.js';
 import { shellCommand } from '../../electron/core/machines/ssh/quote.js';
+import { raiseReadaheadArgv, sshfsSlaveArgs } from '../../electron/core/shares/share-mount.js';
 import type { ShareResolution } from '../../shared/shares.js';
 import { loadNote, record, round, stats, type Stats } from '../harness.js';
 
@@ -38,6 +45,9 @@ const MIB = Number(process.env.BENCH_SHARE_MIB ?? 256);
 const LABEL = process.env.BENCH_LABEL;
 const VM_RUNS = Number(process.env.BENCH_SHARE_VM_RUNS ?? 1);
 const VM_MIB = Number(process.env.BENCH_SHARE_VM_MIB ?? 64);
+const PEER = process.env.BENCH_SHARE_PEER !== '0';
+/** OpenSSH's SFTP server (Debian's openssh-server), the peer's desktop side. */
+const SFTP_SERVER = '/usr/lib/openssh/sftp-server';
 let machine: LoopbackMachine | undefined;
 let vm: QemuVm | undefined;
 
@@ -83,6 +93,8 @@ interface Target {
   native: string;
   mib: number;
   runs: number;
+  /** Where the peer's sshfs is mounted on the machine (loopback only); none: no peer. */
+  peerMount?: string;
 }
 
 async function timed(target: Target, argv: string[]): Promise<number> {
@@ -130,6 +142,8 @@ it('case 15: a shared desktop folder vs the machine’s own disk, and the raw SS
     native: join(root, 'machine-disk'),
     mib: MIB,
     runs: RUNS,
+    // Under the run dir's shares/, which afterAll unmounts whatever happens.
+    ...(PEER ? { peerMount: `${machine.remote.runDir}/shares/peer` } : {}),
   });
   record(LABEL ? `15-shares-${LABEL}` : '15-shares', {
     title: `A shared desktop folder (reverse SFTP → sshfs) vs the machine’s own disk, loopback SSH machine${LABEL ? `, ${LABEL}` : ''}`,
@@ -139,6 +153,9 @@ it('case 15: a shared desktop folder vs the machine’s own disk, and the raw SS
       loadNote(),
       `${MIB} MiB sequential, ${RUNS} rounds`,
       'native reads come from the machine’s page cache; the share’s cross the link',
+      ...(PEER
+        ? ['peer: Lima’s way, `sshfs -o slave` (same options and readahead) over an exec channel to OpenSSH’s sftp-server on the desktop']
+        : []),
     ],
   });
 }, 1_800_000);
@@ -184,18 +201,66 @@ it.skipIf(process.env.BENCH_SHARE_QEMU === '0')(
   1_800_000,
 );
 
+/**
+ * The peer's mount (target.peerMount): `sshfs -o slave` on the machine, piped through an exec channel
+ * to OpenSSH's sftp-server serving `desktopDir`; ready once the mount shows in the machine's
+ * /proc/mounts (its readahead raised as the share's). Returns its unmount.
+ */
+async function mountPeer(target: Target, desktopDir: string, mountpoint: string): Promise<() => Promise<void>> {
+  const { core, name } = target;
+  await run(core, name, ['mkdir', '-p', mountpoint]);
+  const connection = await sshMachine(core, name).sshConnection();
+  const channel = await connection.execChannel(shellCommand(['sshfs', ...sshfsSlaveArgs(mountpoint, desktopDir)]));
+  const server = spawn(SFTP_SERVER, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  channel.pipe(server.stdin);
+  server.stdout.pipe(channel);
+  const ended = new Promise((resolve) => server.once('exit', resolve));
+  const unmount = async () => {
+    await run(core, name, ['fusermount3', '-u', mountpoint]).catch(() => undefined); // not mounted: nothing to undo
+    // sshfs ends with its mount, its channel with it, and the server at the end of its input.
+    await ended;
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const check = await connection.exec(shellCommand(raiseReadaheadArgv(mountpoint)), { timeoutMs: 10_000 });
+    if (check.code === 0) return unmount;
+    if (server.exitCode !== null || Date.now() > deadline) {
+      await unmount();
+      throw new Error(`the peer's sshfs did not mount ${mountpoint}: ${check.stderr}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100)); // between readiness checks, each a round trip
+  }
+}
+
 /** Shares `target.desktop` with the machine and measures it against the machine's own disk and the raw link. */
 async function measureShares(target: Target): Promise<{ variants: Record<string, Stats>; extra: Record<string, number | string> }> {
-  const { core, name, desktop, native, mib } = target;
+  const { core, name, desktop, native } = target;
   const on = (argv: string[]) => run(core, name, argv);
   step(`${name}: making the trees`);
   await makeDesktopTrees(desktop, target.runs);
+  const peerDesktop = join(desktop, 'peer');
+  if (target.peerMount) await makeDesktopTrees(peerDesktop, target.runs);
   await core.call('machines.share', { machine: name, path: desktop });
   const share = (await core.call('machines.resolveShare', { machine: name, path: desktop })) as ShareResolution;
   await on(['mkdir', '-p', native]);
   await on(['sh', '-c', TREE_SCRIPT, 'sh', native, String(target.runs)]);
   // Only the top of each tree is looked at here: the stat storms must find them cold.
   expect((await on(['sh', '-c', 'ls "$1"/tree*/ | grep -c "^d"', 'sh', share.machinePath])).trim()).toBe(String(200 * target.runs));
+  const unmountPeer = target.peerMount ? await mountPeer(target, peerDesktop, target.peerMount) : undefined;
+  try {
+    return await measureSides(target, share.machinePath);
+  } finally {
+    await unmountPeer?.();
+  }
+}
+
+/** The raw link, then each round every side (the share, the machine's own disk, the peer) in turn. */
+async function measureSides(
+  target: Target,
+  sharePath: string,
+): Promise<{ variants: Record<string, Stats>; extra: Record<string, number | string> }> {
+  const { core, name, native, mib } = target;
+  const on = (argv: string[]) => run(core, name, argv);
 
   // The raw link: mib through one exec channel, desktop → machine and back.
   const connection = await sshMachine(core, name).sshConnection();
@@ -232,8 +297,9 @@ async function measureShares(target: Target): Promise<{ variants: Record<string,
     add('link machine→desktop', await linkDown());
     // Alternate which side goes first, round by round.
     const sides: Array<[string, string]> = [
-      ['share', share.machinePath],
+      ['share', sharePath],
       ['native', native],
+      ...(target.peerMount ? [['peer', target.peerMount] as [string, string]] : []),
     ];
     for (const [side, dir] of i % 2 === 0 ? sides : sides.reverse()) {
       add(`${side}: write ${size}`, await timed(target, ops.write(dir, mib)));
@@ -266,6 +332,22 @@ async function measureShares(target: Target): Promise<{ variants: Record<string,
     ),
     'create share / native': round(median('share: create 5,000 files') / median('native: create 5,000 files')),
     'read back share / native': round(median('share: read 5,000 files') / median('native: read 5,000 files')),
+    ...(target.peerMount
+      ? {
+          'peer write MiB/s': mbps(`peer: write ${size}`),
+          'peer read MiB/s': mbps(`peer: read ${size}`),
+          'peer write / link': round(median('link machine→desktop') / median(`peer: write ${size}`)),
+          'peer read / link': round(median('link desktop→machine') / median(`peer: read ${size}`)),
+          'stat storm cold peer / native': round(
+            median('peer: stat 20,000 files, cold (first)') / median('native: stat 20,000 files, cold (first)'),
+          ),
+          'stat storm warm peer / native': round(
+            median('peer: stat 20,000 files, warm (repeated)') / median('native: stat 20,000 files, warm (repeated)'),
+          ),
+          'create peer / native': round(median('peer: create 5,000 files') / median('native: create 5,000 files')),
+          'read back peer / native': round(median('peer: read 5,000 files') / median('native: read 5,000 files')),
+        }
+      : {}),
     goals: 'sequential ≥ 0.7 of the link; stat storm ≤ 3× native',
   };
   console.log(JSON.stringify({ machine: name, variants, extra }, null, 2));

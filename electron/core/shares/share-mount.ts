@@ -91,9 +91,17 @@ const SSHFS_SCRIPT = [
   RAISE_READAHEAD,
 ].join('\n');
 
-/** sshfs on this stdin/stdout (the confinement test; Lima's way). */
-export function sshfsSlaveArgs(mountpoint: string): string[] {
-  return ['-o', 'slave', ...SSHFS_COMMON, ':/', mountpoint];
+/**
+ * sshfs on this stdin/stdout (Lima's way): the confinement test pipes it to serveShare, and bench
+ * case 15's peer to OpenSSH's sftp-server, which serves `remotePath` of the whole file system.
+ */
+export function sshfsSlaveArgs(mountpoint: string, remotePath = '/'): string[] {
+  return ['-o', 'slave', ...SSHFS_COMMON, `:${remotePath}`, mountpoint];
+}
+
+/** Raises a mounted share's readahead (READ_AHEAD_KB), run on the machine; exits 1 when `mountpoint` is no sshfs mount (yet). */
+export function raiseReadaheadArgv(mountpoint: string): string[] {
+  return ['sh', '-c', `grep -qs " $1 fuse.sshfs " /proc/mounts || exit 1; mp=$1; ${RAISE_READAHEAD}`, 'onggi-share', mountpoint];
 }
 
 /**
@@ -178,11 +186,7 @@ export class ShareServing {
       user,
     ]);
     await this.forward(connection, runDir, share);
-    const mounted = await this.root(
-      target,
-      ['sh', '-c', `grep -qs " $1 fuse.sshfs " /proc/mounts || exit 1; mp=$1; ${RAISE_READAHEAD}`, 'onggi-share', mountpoint],
-      true,
-    );
+    const mounted = await this.root(target, raiseReadaheadArgv(mountpoint), true);
     if (mounted.code === 0) return mountpoint;
     const sshfs = await this.root(target, ['sh', '-c', SSHFS_SCRIPT, 'sshfs', ...sshfsDialArgs(mountpoint, paths, socket)], true);
     if (sshfs.code === 127) {
