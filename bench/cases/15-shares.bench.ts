@@ -23,8 +23,8 @@
 //
 // The peer, on the loopback machine: Lima's way — the same sshfs, options and readahead, in slave
 // mode on the machine, its SFTP carried by an exec channel to OpenSSH's own sftp-server on the
-// desktop (serving a folder of the desktop folder, with trees of its own), measured in the same
-// rounds. BENCH_SHARE_PEER=0 leaves it out.
+// desktop (serving a folder beside the shared one, hidden from the machine alike, with trees of its
+// own), measured in the same rounds. BENCH_SHARE_PEER=0 leaves it out.
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -93,8 +93,12 @@ interface Target {
   native: string;
   mib: number;
   runs: number;
-  /** Where the peer's sshfs is mounted on the machine (loopback only); none: no peer. */
-  peerMount?: string;
+  /**
+   * The peer (loopback only): its desktop folder, hidden from the machine as the share's is but
+   * outside the shared folder (its writes are no change events of the share's), and where its
+   * sshfs is mounted on the machine.
+   */
+  peer?: { desktop: string; mount: string };
 }
 
 async function timed(target: Target, argv: string[]): Promise<number> {
@@ -138,12 +142,13 @@ it('case 15: a shared desktop folder vs the machine’s own disk, and the raw SS
   const { variants, extra } = await measureShares({
     core,
     name: 'box',
-    desktop: join(root, 'desktop'),
+    // Both under the folder hidden from the machine (startLoopbackMachine's `hide`).
+    desktop: join(root, 'desktop', 'share'),
     native: join(root, 'machine-disk'),
     mib: MIB,
     runs: RUNS,
-    // Under the run dir's shares/, which afterAll unmounts whatever happens.
-    ...(PEER ? { peerMount: `${machine.remote.runDir}/shares/peer` } : {}),
+    // Its mount under the run dir's shares/, which afterAll unmounts whatever happens.
+    ...(PEER ? { peer: { desktop: join(root, 'desktop', 'peer'), mount: `${machine.remote.runDir}/shares/peer` } } : {}),
   });
   record(LABEL ? `15-shares-${LABEL}` : '15-shares', {
     title: `A shared desktop folder (reverse SFTP → sshfs) vs the machine’s own disk, loopback SSH machine${LABEL ? `, ${LABEL}` : ''}`,
@@ -202,19 +207,26 @@ it.skipIf(process.env.BENCH_SHARE_QEMU === '0')(
 );
 
 /**
- * The peer's mount (target.peerMount): `sshfs -o slave` on the machine, piped through an exec channel
- * to OpenSSH's sftp-server serving `desktopDir`; ready once the mount shows in the machine's
+ * The peer's mount: `sshfs -o slave` on the machine at `peer.mount`, piped through an exec channel to
+ * OpenSSH's sftp-server serving `peer.desktop`; ready once the mount shows in the machine's
  * /proc/mounts (its readahead raised as the share's). Returns its unmount.
  */
-async function mountPeer(target: Target, desktopDir: string, mountpoint: string): Promise<() => Promise<void>> {
+async function mountPeer(target: Target, peer: { desktop: string; mount: string }): Promise<() => Promise<void>> {
   const { core, name } = target;
+  const mountpoint = peer.mount;
   await run(core, name, ['mkdir', '-p', mountpoint]);
   const connection = await sshMachine(core, name).sshConnection();
-  const channel = await connection.execChannel(shellCommand(['sshfs', ...sshfsSlaveArgs(mountpoint, desktopDir)]));
+  const channel = await connection.execChannel(shellCommand(['sshfs', ...sshfsSlaveArgs(mountpoint, peer.desktop)]));
   const server = spawn(SFTP_SERVER, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let gone = false;
+  const ended = new Promise((resolve) => {
+    server.once('exit', resolve);
+    server.once('error', resolve); // it never started: the readiness checks below fail, and say so
+  }).then(() => (gone = true));
+  // Its end closes the pipe under the channel's last writes: the EPIPE is that end, seen above.
+  server.stdin.on('error', () => undefined);
   channel.pipe(server.stdin);
   server.stdout.pipe(channel);
-  const ended = new Promise((resolve) => server.once('exit', resolve));
   const unmount = async () => {
     await run(core, name, ['fusermount3', '-u', mountpoint]).catch(() => undefined); // not mounted: nothing to undo
     // sshfs ends with its mount, its channel with it, and the server at the end of its input.
@@ -224,7 +236,7 @@ async function mountPeer(target: Target, desktopDir: string, mountpoint: string)
   for (;;) {
     const check = await connection.exec(shellCommand(raiseReadaheadArgv(mountpoint)), { timeoutMs: 10_000 });
     if (check.code === 0) return unmount;
-    if (server.exitCode !== null || Date.now() > deadline) {
+    if (gone || Date.now() > deadline) {
       await unmount();
       throw new Error(`the peer's sshfs did not mount ${mountpoint}: ${check.stderr}`);
     }
@@ -238,15 +250,14 @@ async function measureShares(target: Target): Promise<{ variants: Record<string,
   const on = (argv: string[]) => run(core, name, argv);
   step(`${name}: making the trees`);
   await makeDesktopTrees(desktop, target.runs);
-  const peerDesktop = join(desktop, 'peer');
-  if (target.peerMount) await makeDesktopTrees(peerDesktop, target.runs);
+  if (target.peer) await makeDesktopTrees(target.peer.desktop, target.runs);
   await core.call('machines.share', { machine: name, path: desktop });
   const share = (await core.call('machines.resolveShare', { machine: name, path: desktop })) as ShareResolution;
   await on(['mkdir', '-p', native]);
   await on(['sh', '-c', TREE_SCRIPT, 'sh', native, String(target.runs)]);
   // Only the top of each tree is looked at here: the stat storms must find them cold.
   expect((await on(['sh', '-c', 'ls "$1"/tree*/ | grep -c "^d"', 'sh', share.machinePath])).trim()).toBe(String(200 * target.runs));
-  const unmountPeer = target.peerMount ? await mountPeer(target, peerDesktop, target.peerMount) : undefined;
+  const unmountPeer = target.peer ? await mountPeer(target, target.peer) : undefined;
   try {
     return await measureSides(target, share.machinePath);
   } finally {
@@ -299,7 +310,7 @@ async function measureSides(
     const sides: Array<[string, string]> = [
       ['share', sharePath],
       ['native', native],
-      ...(target.peerMount ? [['peer', target.peerMount] as [string, string]] : []),
+      ...(target.peer ? [['peer', target.peer.mount] as [string, string]] : []),
     ];
     for (const [side, dir] of i % 2 === 0 ? sides : sides.reverse()) {
       add(`${side}: write ${size}`, await timed(target, ops.write(dir, mib)));
@@ -332,7 +343,7 @@ async function measureSides(
     ),
     'create share / native': round(median('share: create 5,000 files') / median('native: create 5,000 files')),
     'read back share / native': round(median('share: read 5,000 files') / median('native: read 5,000 files')),
-    ...(target.peerMount
+    ...(target.peer
       ? {
           'peer write MiB/s': mbps(`peer: write ${size}`),
           'peer read MiB/s': mbps(`peer: read ${size}`),
