@@ -325,40 +325,28 @@ async function measureSides(
   const variants: Record<string, Stats> = Object.fromEntries(Object.entries(samples).map(([variant, ms]) => [variant, stats(ms)]));
   const median = (variant: string) => variants[variant]?.median ?? NaN;
   const mbps = (variant: string) => round(mib / (median(variant) / 1000), 1);
+  /** A mounted side's figures: its speeds, against the raw link and against the machine's own disk. */
+  const against = (side: 'share' | 'peer') => {
+    const vsNative = (work: string) => round(median(`${side}: ${work}`) / median(`native: ${work}`));
+    return {
+      [`${side} write MiB/s`]: mbps(`${side}: write ${size}`),
+      [`${side} read MiB/s`]: mbps(`${side}: read ${size}`),
+      // A write on a mount carries data machine → desktop; a read, desktop → machine.
+      [`${side} write / link`]: round(median('link machine→desktop') / median(`${side}: write ${size}`)),
+      [`${side} read / link`]: round(median('link desktop→machine') / median(`${side}: read ${size}`)),
+      [`stat storm cold ${side} / native`]: vsNative('stat 20,000 files, cold (first)'),
+      [`stat storm warm ${side} / native`]: vsNative('stat 20,000 files, warm (repeated)'),
+      [`create ${side} / native`]: vsNative('create 5,000 files'),
+      [`read back ${side} / native`]: vsNative('read 5,000 files'),
+    };
+  };
   const extra = {
     'link desktop→machine MiB/s': mbps('link desktop→machine'),
     'link machine→desktop MiB/s': mbps('link machine→desktop'),
-    'share write MiB/s': mbps(`share: write ${size}`),
-    'share read MiB/s': mbps(`share: read ${size}`),
     'native write MiB/s': mbps(`native: write ${size}`),
     'native read MiB/s': mbps(`native: read ${size}`),
-    // A write on the share carries data machine → desktop; a read, desktop → machine.
-    'share write / link': round(median('link machine→desktop') / median(`share: write ${size}`)),
-    'share read / link': round(median('link desktop→machine') / median(`share: read ${size}`)),
-    'stat storm cold share / native': round(
-      median('share: stat 20,000 files, cold (first)') / median('native: stat 20,000 files, cold (first)'),
-    ),
-    'stat storm warm share / native': round(
-      median('share: stat 20,000 files, warm (repeated)') / median('native: stat 20,000 files, warm (repeated)'),
-    ),
-    'create share / native': round(median('share: create 5,000 files') / median('native: create 5,000 files')),
-    'read back share / native': round(median('share: read 5,000 files') / median('native: read 5,000 files')),
-    ...(target.peer
-      ? {
-          'peer write MiB/s': mbps(`peer: write ${size}`),
-          'peer read MiB/s': mbps(`peer: read ${size}`),
-          'peer write / link': round(median('link machine→desktop') / median(`peer: write ${size}`)),
-          'peer read / link': round(median('link desktop→machine') / median(`peer: read ${size}`)),
-          'stat storm cold peer / native': round(
-            median('peer: stat 20,000 files, cold (first)') / median('native: stat 20,000 files, cold (first)'),
-          ),
-          'stat storm warm peer / native': round(
-            median('peer: stat 20,000 files, warm (repeated)') / median('native: stat 20,000 files, warm (repeated)'),
-          ),
-          'create peer / native': round(median('peer: create 5,000 files') / median('native: create 5,000 files')),
-          'read back peer / native': round(median('peer: read 5,000 files') / median('native: read 5,000 files')),
-        }
-      : {}),
+    ...against('share'),
+    ...(target.peer ? against('peer') : {}),
     goals: 'sequential ≥ 0.7 of the link; stat storm ≤ 3× native',
   };
   console.log(JSON.stringify({ machine: name, variants, extra }, null, 2));
