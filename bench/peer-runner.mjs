@@ -12,9 +12,10 @@ if (unmount.status !== 0 && !/not mounted|no mount point/.test(unmount.stderr)) 
 }
 
 /**
- * One argv to its exit: its stderr when it failed, else undefined. On 'exit', not 'close': a
- * container `crun run -d` leaves running inherits crun's stderr and holds the pipe open; the
- * runner lets go of it, so the container's writes go nowhere rather than keep the runner.
+ * One argv to its end: its stderr when it failed, else undefined. A success ends at 'exit', not
+ * 'close': a container `crun run -d` leaves running inherits crun's stderr and holds the pipe open;
+ * the runner lets go of it, so the container's writes go nowhere rather than keep the runner. A
+ * failure left no container behind, so it waits for 'close', when its stderr has all arrived.
  */
 function runOne(argv) {
   return new Promise((resolve) => {
@@ -23,8 +24,12 @@ function runOne(argv) {
     child.stderr.on('data', (data) => (stderr += data));
     child.on('error', (error) => resolve(error.message));
     child.on('exit', (code) => {
+      if (code !== 0) {
+        child.on('close', () => resolve(stderr.trim() || `exit ${code}`));
+        return;
+      }
       child.stderr.destroy();
-      resolve(code === 0 ? undefined : stderr.trim() || `exit ${code}`);
+      resolve(undefined);
     });
   });
 }
