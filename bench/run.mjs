@@ -23,11 +23,13 @@ if (process.getuid?.() !== 0) {
 }
 
 // The peers are Debian packages (not needed by the test run, so not in build/test.sh's list).
-const missing = ['runc', 'crun', 'skopeo', 'umoci', 'sshd', 'docker-registry'].filter(
+const missing = ['runc', 'crun', 'skopeo', 'umoci', 'sshd', 'docker-registry', 'sshfs'].filter(
   (tool) => spawnSync('sh', ['-c', 'command -v "$0"', tool]).status !== 0 && !existsSync(`/usr/sbin/${tool}`),
 );
 if (missing.length) {
-  console.error(`npm run bench: missing ${missing.join(', ')} (apt-get install runc crun skopeo umoci openssh-server docker-registry)`);
+  console.error(
+    `npm run bench: missing ${missing.join(', ')} (apt-get install runc crun skopeo umoci openssh-server docker-registry sshfs)`,
+  );
   process.exit(1);
 }
 

@@ -17,15 +17,14 @@ cd "$(dirname "$0")/.."
 # Windows Node under it); tmux: the interactive-shell test types into `onggi run -it` on a real
 # terminal and reads its screen; dnsmasq-base: the DNS test's name server (the binary alone:
 # Debian's `dnsmasq` package would add a system service, which the test neither needs nor wants);
-# sshfs: shared desktop folders (the loopback machine mounts the share with it); inotify-tools:
-# the shared-folder test watches the mount with inotifywait to see forwarded desktop edits.
+# inotify-tools: the shared-folder test watches the mount with inotifywait to see forwarded desktop edits.
 # docker.io, docker-compose: the Docker API's real clients (docker CLI 20.10, compose 1.29); the
 # tests point DOCKER_HOST at Onggi and never use a dockerd (one the package may start is left alone).
 # (Machines without policy-rc.d start libvirtd on install; the tests never use that one.)
 APT_PACKAGES=(chromium openssh-server iproute2 util-linux procps iptables nftables docker-registry skopeo umoci busybox-static musl-tools attr
   gcc libc6-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross fonts-noto-cjk
   openssh-client xz-utils binutils binutils-aarch64-linux-gnu
-  qemu-system-x86 qemu-utils debootstrap e2fsprogs vagrant vagrant-libvirt libvirt-daemon-system sudo wine wine64 tmux dnsmasq-base sshfs inotify-tools docker.io docker-compose)
+  qemu-system-x86 qemu-utils debootstrap e2fsprogs vagrant vagrant-libvirt libvirt-daemon-system sudo wine wine64 tmux dnsmasq-base inotify-tools docker.io docker-compose)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -1,4 +1,4 @@
-// Case 15: a shared desktop folder on the loopback SSH machine (reverse SFTP into sshfs, see
+// Case 15: a shared desktop folder on the loopback SSH machine (reverse SFTP into sharefs, see
 // electron/core/shares/) against the machine's own disk, side by side in one run: sequential
 // write and read of BENCH_SHARE_MIB (default 256) MiB, creating 5,000 small files and reading them
 // back, `stat` of a 20,000-file tree (a `git status`-like storm), cold and warm; and the raw SSH
@@ -19,10 +19,10 @@
 // not 20,000 forwarded change events competing with the measurements. Each round has a tree of its
 // own: its first stat storm is cold (the machine has never looked at it: every directory and entry
 // crosses the link), the second, right after, is warm (a second `git status`: what the machine's
-// kernel and sshfs cached). Both are reported; neither stands in for the other.
+// kernel and sharefs cached). Both are reported; neither stands in for the other.
 //
-// The peer, on the loopback machine: Lima's way — the same sshfs, options and readahead, in slave
-// mode on the machine, its SFTP carried by an exec channel to OpenSSH's own sftp-server on the
+// The peer, on the loopback machine: Lima's way — sshfs (Onggi's own client before sharefs), with the
+// share's cache times and readahead, in slave mode on the machine, its SFTP carried by an exec channel to OpenSSH's own sftp-server on the
 // desktop (serving a folder beside the shared one, hidden from the machine alike, with trees of its
 // own), measured in the same rounds. BENCH_SHARE_PEER=0 leaves it out.
 import { spawn } from 'node:child_process';
@@ -35,7 +35,7 @@ import { bootVm, type QemuVm } from '../../build/testing/qemu-vm.js';
 import { vmImage } from '../../build/testing/vm-image.js';
 import type { HostCore } from '../../electron/core/host-core.js';
 import { shellCommand } from '../../electron/core/machines/ssh/quote.js';
-import { raiseReadaheadArgv, sshfsSlaveArgs } from '../../electron/core/shares/share-mount.js';
+import { CACHE_S, raiseReadaheadArgv } from '../../electron/core/shares/share-mount.js';
 import type { ShareResolution } from '../../shared/shares.js';
 import { loadNote, record, round, stats, type Stats } from '../harness.js';
 
@@ -151,7 +151,7 @@ it('case 15: a shared desktop folder vs the machine’s own disk, and the raw SS
     ...(PEER ? { peer: { desktop: join(root, 'desktop', 'peer'), mount: `${machine.remote.runDir}/shares/peer` } } : {}),
   });
   record(LABEL ? `15-shares-${LABEL}` : '15-shares', {
-    title: `A shared desktop folder (reverse SFTP → sshfs) vs the machine’s own disk, loopback SSH machine${LABEL ? `, ${LABEL}` : ''}`,
+    title: `A shared desktop folder (reverse SFTP → sharefs) vs the machine’s own disk, loopback SSH machine${LABEL ? `, ${LABEL}` : ''}`,
     variants,
     extra,
     notes: [
@@ -159,7 +159,9 @@ it('case 15: a shared desktop folder vs the machine’s own disk, and the raw SS
       `${MIB} MiB sequential, ${RUNS} rounds`,
       'native reads come from the machine’s page cache; the share’s cross the link',
       ...(PEER
-        ? ['peer: Lima’s way, `sshfs -o slave` (same options and readahead) over an exec channel to OpenSSH’s sftp-server on the desktop']
+        ? [
+            'peer: Lima’s way, `sshfs -o slave` (the share’s cache times and readahead) over an exec channel to OpenSSH’s sftp-server on the desktop',
+          ]
         : []),
     ],
   });
@@ -193,7 +195,7 @@ it.skipIf(process.env.BENCH_SHARE_QEMU === '0')(
       runs: VM_RUNS,
     });
     record(LABEL ? `15-shares-qemu-${LABEL}` : '15-shares-qemu', {
-      title: `A shared desktop folder (reverse SFTP → sshfs) vs the machine’s own disk, QEMU guest (TCG)${LABEL ? `, ${LABEL}` : ''}`,
+      title: `A shared desktop folder (reverse SFTP → sharefs) vs the machine’s own disk, QEMU guest (TCG)${LABEL ? `, ${LABEL}` : ''}`,
       variants,
       extra,
       notes: [
@@ -207,6 +209,27 @@ it.skipIf(process.env.BENCH_SHARE_QEMU === '0')(
 );
 
 /**
+ * The peer's sshfs options, as the share's sharefs keeps things: names, attributes and listings for
+ * CACHE_S; `allow_other`; WRITEs of up to 256 KiB (what the SFTP servers take at once).
+ */
+const PEER_SSHFS = (mountpoint: string, remotePath: string) => [
+  '-o',
+  'slave',
+  '-o',
+  'allow_other',
+  '-o',
+  `dcache_timeout=${CACHE_S}`,
+  '-o',
+  `entry_timeout=${CACHE_S}`,
+  '-o',
+  `attr_timeout=${CACHE_S}`,
+  '-o',
+  `max_write=${256 * 1024}`,
+  `:${remotePath}`,
+  mountpoint,
+];
+
+/**
  * The peer's mount: `sshfs -o slave` on the machine at `peer.mount`, piped through an exec channel to
  * OpenSSH's sftp-server serving `peer.desktop`; ready once the mount shows in the machine's
  * /proc/mounts (its readahead raised as the share's). Returns its unmount.
@@ -216,7 +239,7 @@ async function mountPeer(target: Target, peer: { desktop: string; mount: string 
   const mountpoint = peer.mount;
   await run(core, name, ['mkdir', '-p', mountpoint]);
   const connection = await sshMachine(core, name).sshConnection();
-  const channel = await connection.execChannel(shellCommand(['sshfs', ...sshfsSlaveArgs(mountpoint, peer.desktop)]));
+  const channel = await connection.execChannel(shellCommand(['sshfs', ...PEER_SSHFS(mountpoint, peer.desktop)]));
   const server = spawn(SFTP_SERVER, [], { stdio: ['pipe', 'pipe', 'inherit'] });
   let gone = false;
   const ended = new Promise((resolve) => {
@@ -234,7 +257,7 @@ async function mountPeer(target: Target, peer: { desktop: string; mount: string 
   };
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const check = await connection.exec(shellCommand(raiseReadaheadArgv(mountpoint)), { timeoutMs: 10_000 });
+    const check = await connection.exec(shellCommand(raiseReadaheadArgv(mountpoint, 'fuse.sshfs')), { timeoutMs: 10_000 });
     if (check.code === 0) return unmount;
     if (gone || Date.now() > deadline) {
       await unmount();

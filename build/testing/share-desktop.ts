@@ -53,7 +53,7 @@ export async function desktopChangesSeen(desktop: string, machineDir: string, ma
     return ms;
   };
   const content = (name: string, text: string) => `[ "$(cat "$1/${name}" 2>/dev/null)" = "${text}" ]`;
-  // The folder's listing too (what sshfs caches of it, apart from the kernel's names).
+  // The folder's listing too (what sharefs keeps of it, apart from the kernel's names).
   const listed = (names: string) => `[ "$(ls "$1" | tr '\\n' ' ')" = "${names}" ]`;
   await mkdir(dir, { recursive: true });
   await seen('folder', () => mkdir(join(dir, 'sub')), `[ -d "$1/sub" ] && ${listed('sub ')}`);

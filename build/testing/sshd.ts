@@ -31,7 +31,7 @@ export interface SshdOptions {
   netns?: { name: string; address: string };
   /**
    * A folder of the test's own that the machine must not see: sshd (and all it starts: the agent,
-   * sshfs) runs in a mount namespace of its own where an empty tmpfs covers it. The namespace goes
+   * sharefs) runs in a mount namespace of its own where an empty tmpfs covers it. The namespace goes
    * when its last process does. With `netns` too: sshd then enters the netns first.
    */
   hide?: string;

@@ -29,9 +29,7 @@ export const VM_RECIPE = {
     'ca-certificates',
     'iptables',
     'xz-utils',
-    // Shared desktop folders: the guest has no internet to fetch sshfs the way deploy would
-    // (share-mount.ts), and the share tests watch with inotifywait.
-    'sshfs',
+    // The share tests watch a shared folder with inotifywait.
     'inotify-tools',
   ],
   imageSize: '2G',

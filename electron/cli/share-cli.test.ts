@@ -67,7 +67,7 @@ describe.skipIf(!isRoot)('shared desktop folders through the onggi command', { t
   }, 300_000);
 
   afterAll(async () => {
-    // The sshfs mounts live in the sshd's namespace: unmounted from there, while the link is up.
+    // The share mounts live in the sshd's namespace: unmounted from there, while the link is up.
     await machine?.stop(async () => {
       const connection = await sshMachine(loopback().core, 'box').sshConnection();
       await connection.exec(

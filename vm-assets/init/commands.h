@@ -17,5 +17,7 @@ int cmd_lock(const char *fd_text);
 int cmd_launch(int argc, char **argv);
 /* dial: bridges stdin/stdout to a unix socket until its peer hangs up (dial.c). */
 int cmd_dial(int argc, char **argv);
+/* sharefs: mounts a shared desktop folder served over SFTP on a unix socket (sharefs.c). */
+int cmd_sharefs(int argc, char **argv);
 
 #endif

@@ -1,11 +1,10 @@
 /* dial: bridges stdin/stdout to a unix socket, both ways at once, until the socket's peer hangs up.
  *
- *   dial SOCKET [-- IGNORED...]
+ *   dial SOCKET
  *
- * A shared folder's sshfs runs it as its "ssh" (ssh_command, share-mount.ts), so every byte of the
- * share passes here: the agent's Node `dial` did the same at ~0.3 s of CPU per 256 MiB on the
- * loopback machine, on a machine whose cores sshfs, sshd and the workload share (bench case 15).
- * sshfs appends its own ssh arguments (`-x -a … -s sftp`), hence what follows `--` is ignored.
+ * The desktop's exec channel runs it to reach the agent's socket (deploy.ts) and the Docker API's
+ * (ssh-machine.ts): a static C bridge costs the machine a fraction of the CPU a Node one did (bench
+ * case 15 measured it when shared folders crossed it too: ~0.3 s of CPU per 256 MiB for Node's).
  *
  * Each direction has its own buffer and goes on while the other waits: a bridge that blocked writing
  * one way while the other way's peer waited for it to read would deadlock through SSH's flow control.
@@ -64,8 +63,8 @@ static int step(struct way *w) {
 }
 
 int cmd_dial(int argc, char **argv) {
-  if (argc < 1 || argv[0][0] != '/' || (argc > 1 && strcmp(argv[1], "--") != 0)) {
-    fputs("onggi-init dial: expected SOCKET (an absolute path) [-- IGNORED...]\n", stderr);
+  if (argc != 1 || argv[0][0] != '/') {
+    fputs("onggi-init dial: expected SOCKET (an absolute path)\n", stderr);
     return 2;
   }
   const char *path = argv[0];

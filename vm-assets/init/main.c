@@ -1,8 +1,8 @@
 /* onggi-init: the last mile of a container, in one static process whose code is already loaded
  * when the host's binaries disappear behind pivot_root. Subcommands: run (the per-container
  * supervisor), exec (join a running container), whiteout and opaque (overlayfs markers), lock (the
- * agent's lifetime lock on its state directory), launch (supervisors, forked in a batch), dial (a
- * shared folder's sshfs to its socket), version. */
+ * agent's lifetime lock on its state directory), launch (supervisors, forked in a batch), dial (an
+ * exec channel's stdio to a socket), sharefs (a shared desktop folder's FUSE mount), version. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -435,6 +435,7 @@ int main(int argc, char **argv) {
   }
   if (strcmp(cmd, "launch") == 0) return cmd_launch(argc - 2, argv + 2);
   if (strcmp(cmd, "dial") == 0) return cmd_dial(argc - 2, argv + 2);
+  if (strcmp(cmd, "sharefs") == 0) return cmd_sharefs(argc - 2, argv + 2);
   if (strcmp(cmd, "run") == 0 || strcmp(cmd, "exec") == 0) {
     struct spec sp;
     int run = cmd[0] == 'r';

@@ -121,7 +121,8 @@ static const char usage[] =
     "       onggi-init opaque ROOT RELPATH...\n"
     "       onggi-init lock FD\n"
     "       onggi-init launch COUNT {LOG ARGC ARG...}...\n"
-    "       onggi-init dial SOCKET [-- IGNORED...]\n"
+    "       onggi-init dial SOCKET\n"
+    "       onggi-init sharefs SOCKET MOUNTPOINT CACHE_SECONDS\n"
     "       onggi-init version\n"
     ;
 

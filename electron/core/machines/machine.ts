@@ -43,7 +43,7 @@ export interface Machine {
    */
   verifyLink?(): Promise<void>;
   /**
-   * The desktop folders shared with the machine (reverse SSHFS over its SSH link, shares/); absent
+   * The desktop folders shared with the machine (reverse SFTP over its SSH link into sharefs, shares/); absent
    * where containers bind this computer's folders as they are (local). The three come together.
    */
   sharedFolders?(): SharedFolder[];

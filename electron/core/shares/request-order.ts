@@ -1,7 +1,8 @@
 // The order in which a share's SFTP requests run (sftp-server.ts).
 //
-// sshfs pipelines: it sends an OPEN with O_CREAT and the LSTAT of the new file back to back, a
-// RENAME and the STAT of its target, dozens of READs or WRITEs of one file at once. Namespace and
+// The machine's client pipelines (sharefs, as sshfs before it): it sends an OPEN with O_CREAT and the
+// LSTAT of the new file back to back, a listing's OPENDIR and those of the folders ahead of a walk,
+// dozens of READs or WRITEs of one file at once. Namespace and
 // attribute requests must see each other in order (OpenSSH's sftp-server runs everything in order),
 // but running every READ and WRITE one after another on the thread pool leaves the link idle
 // between them — the cause of a sequential transfer at a quarter of the raw link.

@@ -1,23 +1,24 @@
-// The desktop side's confinement, against the real client: `sshfs -o slave` on this host, whose
-// stdin/stdout are piped straight to serveShare (no SSH in between: that is share-mount.test.ts).
-// The machine-side view is the FUSE mount; what it may not reach is checked through the kernel.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+// The desktop side's confinement, against the real client: the init helper's `sharefs` mounted on
+// this host, its socket answered straight by serveShare (no SSH in between: that is
+// share-mount.test.ts). The machine-side view is the FUSE mount; what it may not reach is checked
+// through the kernel.
 import { mkdir, mkdtemp, readFile, readlink, rename, rm, rmdir, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Duplex, duplexPair } from 'node:stream';
+import { type Duplex, duplexPair } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildHelper, mountSharefs, type SharefsMount } from '../../../build/testing/sharefs-mount.js';
 import { until } from '../../../build/testing/until.js';
 import { shareRemovals } from './machine-removals.js';
 import { serveShare, type ShareServer } from './sftp-server.js';
-import { sshfsSlaveArgs } from './share-mount.js';
 
 let dir: string;
-const mounted: string[] = [];
-const children: ChildProcess[] = [];
+let helper: string;
+const mounts: SharefsMount[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'onggi-sftp-'));
+  helper = buildHelper(join(dir, 'helpers'));
   await mkdir(join(dir, 'outside'));
   await writeFile(join(dir, 'outside', 'secret'), 'not yours');
   await mkdir(join(dir, 'share', 'sub'), { recursive: true });
@@ -28,8 +29,7 @@ beforeAll(async () => {
   await symlink('/etc', join(dir, 'share', 'etc'));
 });
 afterAll(async () => {
-  for (const mountpoint of mounted) spawnSync('fusermount3', ['-u', '-z', mountpoint]);
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const made of mounts) await made.close(); // sharefs ends with its mount
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -37,22 +37,11 @@ afterAll(async () => {
 const removals = shareRemovals();
 
 async function mount(name: string, readOnly: boolean): Promise<{ mountpoint: string; server: ShareServer }> {
-  const mountpoint = join(dir, `mnt-${name}`);
-  await mkdir(mountpoint);
-  const child = spawn('sshfs', sshfsSlaveArgs(mountpoint), { stdio: ['pipe', 'pipe', 'inherit'] });
-  children.push(child);
-  mounted.push(mountpoint);
-  const server = serveShare(Duplex.from({ readable: child.stdout, writable: child.stdin }), {
-    root: join(dir, 'share'),
-    readOnly,
-    removals,
-  });
-  // Mounted once the kernel lists it (sshfs mounts after the SFTP handshake).
-  for (let i = 0; i < 200; i += 1) {
-    if ((await readFile('/proc/self/mountinfo', 'utf8')).includes(` ${mountpoint} `)) return { mountpoint, server };
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`sshfs did not mount ${mountpoint}`);
+  const made = await mountSharefs({ helper, dir, name, root: join(dir, 'share'), readOnly, removals });
+  mounts.push(made);
+  const server = made.servers.at(-1);
+  if (!server) throw new Error('sharefs mounted without connecting');
+  return { mountpoint: made.mountpoint, server };
 }
 
 describe('serveShare confines the machine to the shared folder', () => {
@@ -292,5 +281,19 @@ describe('serveShare does contiguous READs and WRITEs received together as one (
     ).toBe(true);
     machineSide.end();
     await server.closed;
+  });
+});
+
+describe('serveShare and a machine that breaks the protocol', () => {
+  it('a packet larger than SFTP allows ends that session, and the desktop process goes on', async () => {
+    const [serverSide, machineSide] = duplexPair();
+    const server = serveShare(serverSide, { root: join(dir, 'share'), readOnly: false, removals: shareRemovals() });
+    machineSide.write(packet(1, u32(3)));
+    // A WRITE of 256 KiB of data: its packet is past the 256 KiB ssh2 (as OpenSSH) takes, and more follows it.
+    const big = packet(6, u32(7), str('1'), u64(0), str(Buffer.alloc(256 * 1024)));
+    machineSide.write(Buffer.concat([big, packet(7, u32(8), str('/sub/file'))]));
+    machineSide.write(packet(7, u32(9), str('/sub/file')));
+    await server.closed;
+    expect(serverSide.destroyed).toBe(true);
   });
 });

@@ -1,13 +1,13 @@
 // The desktop side of a shared folder: an SFTP (v3) server confined to one folder of this computer,
-// spoken over any duplex stream — in practice the stdin/stdout of `sshfs -o slave` on the machine,
-// reached through an exec channel of the machine's SSH connection (Lima's reverse SSHFS).
+// spoken over any duplex stream — in practice a connection from the machine's `sharefs` (its FUSE
+// client, vm-assets/init/sharefs.c) to a socket there that its sshd forwards to us (share-mount.ts).
 //
 // The protocol is ssh2's own server-mode SFTP (lib/protocol/SFTP.js), not a hand-written one: it is
 // the implementation ssh2's Server uses, and it only needs a "channel" to write to, which we give it
 // (`outgoing` with an unbounded window: the exec channel under it has SSH's own flow control).
 //
 // Confinement is ours, and it is enforced here, on the desktop, whatever the machine asks:
-// - a path with a `..` component (or a NUL, or a backslash) is refused (sshfs never sends one: the
+// - a path with a `..` component (or a NUL, or a backslash) is refused (sharefs never sends one: the
 //   machine's kernel resolves `..` itself, and the mount's root has no parent);
 // - every path that is followed must resolve (realpath) inside the shared folder: a symlink out of
 //   it, or an absolute one, is refused; READLINK refuses absolute links, SYMLINK refuses absolute
@@ -19,11 +19,11 @@
 // Speed (bench case 15): namespace and attribute requests are single system calls made
 // synchronously, in arrival order, as OpenSSH's sftp-server makes them — a thread-pool round trip
 // per stat costs more than the stat. READs and WRITEs go to the thread pool and run together
-// (request-order.ts), so sshfs's pipelined transfers keep the link busy; contiguous ones received
+// (request-order.ts), so the client's pipelined transfers keep the link busy; contiguous ones received
 // back to back go as one readv/writev (io-runs.ts), their buffers are reused (buffer-pool.ts), and
 // replies go out together (REPLY_BATCH_BYTES). The machine cannot make
 // the desktop buffer without bound: past a backlog, or while replies wait to be sent, the input is
-// paused, and SSH's flow control holds sshfs back.
+// paused, and SSH's flow control holds the client back.
 import * as fs from 'node:fs';
 import { constants, type Stats } from 'node:fs';
 import { isAbsolute, join, posix, relative, sep } from 'node:path';
@@ -54,7 +54,7 @@ const REPLY_BATCH_BYTES = 256 * 1024;
  * While reads and writes still run, their replies wait for each other up to this many: a 256 MiB
  * write through the share is 4,096 WRITEs of 64 KiB whose completions trickle in one by one, and
  * each status reply sent alone was a packet, a write(2) on the desktop and a read and a write at
- * every hop on the machine (sshfs does not wait for a WRITE's status before sending the next).
+ * every hop on the machine (the client does not wait for a WRITE's status before sending the next).
  */
 const REPLY_BATCH_COUNT = 16;
 /** SSH_FXP_DATA, and its header: length, type, request id, data length. */
@@ -64,7 +64,7 @@ const DATA_HEADER = 13;
 const POOL_BUFFER = Math.max(DATA_HEADER + MAX_READ, 256 * 1024);
 const POOL_KEEP = 32;
 /**
- * WRITE data received and not yet written, past which the machine's input is paused: sshfs sends
+ * WRITE data received and not yet written, past which the machine's input is paused: the client sends
  * WRITEs as fast as it can, and data queued here beyond what the pool holds is memory V8 gets back
  * only with full collections (buffer-pool.ts); held back, it waits in the SSH window instead.
  */
@@ -112,7 +112,7 @@ export interface ShareServerOptions {
 }
 
 export interface ShareServer {
-  /** Resolves when the stream ended (the machine's sshfs exited or the link dropped). */
+  /** Resolves when the stream ended (the machine's client exited or the link dropped). */
   readonly closed: Promise<void>;
   /** Requests refused so far (for tests and diagnostics). */
   readonly refused: string[];
@@ -176,7 +176,7 @@ export function serveShare(stream: Duplex, options: ShareServerOptions): ShareSe
     else if (batch.length === 1) setImmediate(flushWhenDone);
   };
   const client = {
-    // sshfs speaks OpenSSH's dialect (SYMLINK's arguments in OpenSSH's order).
+    // The client speaks OpenSSH's dialect (SYMLINK's arguments in OpenSSH's order), as sshfs does.
     _protocol: {
       _remoteIdentRaw: 'SSH-2.0-OpenSSH_onggi-share',
       channelData: (_id: number, data: Buffer) => reply(data),
@@ -210,8 +210,22 @@ export function serveShare(stream: Duplex, options: ShareServerOptions): ShareSe
   );
   const handler = new ShareHandler(sftp, options, refused, order, reply, pool);
   handler.listen();
+  // A protocol error from the machine (a malformed or oversized packet) ends the session: ssh2 says
+  // so with 'error' but goes on parsing what follows in a broken state and throws, which here would
+  // end the host core; so nothing more is parsed and the stream is closed.
+  let broken = false;
+  const fail = (): void => {
+    broken = true;
+    stream.destroy();
+  };
   stream.on('data', (chunk: Buffer) => {
-    sftp.push(chunk);
+    if (broken) return;
+    try {
+      sftp.push(chunk);
+    } catch {
+      fail();
+      return;
+    }
     flow();
   });
   stream.on('drain', () => {
@@ -228,8 +242,7 @@ export function serveShare(stream: Duplex, options: ShareServerOptions): ShareSe
     stream.once('end', done);
     stream.once('error', done);
   });
-  // A protocol error from the machine ends the session (ssh2 closes the "channel" = the stream).
-  sftp.on('error', () => undefined);
+  sftp.on('error', fail);
   return {
     closed,
     refused,

@@ -1,9 +1,9 @@
 // Desktop edits reach inotify watchers on the machine (dev servers in watch mode inside containers).
-// sshfs gives no inotify: the machine's kernel learns of a change only when something on the
+// A FUSE mount gives no inotify of changes made elsewhere: the machine's kernel learns of a change only when something on the
 // machine touches the file. So the desktop watches the shared folder (fs.watch, recursive: Linux
 // since Node 20, macOS and Windows natively) and, for each changed path, the machine sets the
-// path's times on the sshfs mount to what they are on the desktop: the kernel there emits IN_ATTRIB
-// to every watcher of that inode (a container's bind is the same inode), and sshfs drops its cached
+// path's times on the share's mount to what they are on the desktop: the kernel there emits IN_ATTRIB
+// to every watcher of that inode (a container's bind is the same inode), and sharefs drops its cached
 // attributes, so the next read sees the new content. The desktop side takes a SETSTAT that changes
 // nothing as a no-op (sftp-server.ts), so the touch neither changes the file nor echoes back here.
 //
@@ -11,7 +11,7 @@
 // `stat` from its cached entry (share-mount.ts caches entries and attributes long, for the stat
 // storms). The machine drops it instead by removing it through the mount, which the desktop
 // answers "done" without touching its disk (desktop-removals.ts): the kernel forgets the entry
-// (and sshfs its own cache of it), and watchers there see IN_DELETE.
+// (and sharefs its listing of the folder), and watchers there see IN_DELETE.
 //
 // The touches run in one long-lived process per machine connection: the deployed agent's Node,
 // as root, reading one JSON line `{path, atime, mtime}` or `{path, gone}` per path (the paths are

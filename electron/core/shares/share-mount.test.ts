@@ -1,5 +1,5 @@
 // A desktop folder live in a container on an SSH machine, for real: a loopback OpenSSH server as
-// the machine, the agent deployed over it (isolated), sshfs on the machine. The desktop folder is
+// the machine, the agent deployed over it (isolated), sharefs on the machine. The desktop folder is
 // covered by an empty tmpfs in the sshd's own mount namespace (sshd.ts `hide`), so the machine —
 // its shells, its agent, its containers — can reach it only through the share.
 import { readFile, writeFile } from 'node:fs/promises';
@@ -223,7 +223,7 @@ describe('a desktop folder shared with an SSH machine', () => {
           shellCommand([
             'sh',
             '-c',
-            'grep " $1 " /proc/self/mountinfo | grep " - fuse.sshfs " | cut -d" " -f1',
+            'grep " $1 " /proc/self/mountinfo | grep " - fuse.onggi-share " | cut -d" " -f1',
             'sh',
             resolved.machinePath,
           ]),

@@ -1,17 +1,22 @@
-// A desktop folder mounted on an SSH machine: reverse SSHFS over the machine's own SSH connection.
+// A desktop folder mounted on an SSH machine, over the machine's own SSH connection.
 //
-// The machine runs `sshfs -o reconnect,ssh_command=<onggi-init dial S>` (as root, so the agent
-// can bind the mount into containers and `allow_other` lets every container user in). Its "ssh" is
-// the init helper's `dial`, which bridges stdio to the unix socket S on the machine; the desktop asks the
-// machine's sshd to listen on S (OpenSSH's streamlocal forward, `ssh -R /path:…`) and answers every
-// connection there with serveShare (sftp-server.ts), confined to the shared folder.
+// The machine runs the init helper's `sharefs` (vm-assets/init/sharefs.c, as root, so the agent can
+// bind the mount into containers and every container user may use it): a FUSE file system of
+// ours that speaks SFTP to the unix socket S on the machine. The desktop asks the machine's sshd to
+// listen on S (OpenSSH's streamlocal forward, `ssh -R /path:…`) and answers every connection there
+// with serveShare (sftp-server.ts), confined to the shared folder.
 //
-// Why not Lima's `sshfs -o slave` on an exec channel: a slave sshfs dies with its channel, so after a
-// link cut the mount would have to be made again — and a running container's bind of the old, dead
-// mount never sees the new one. With `-o reconnect` the FUSE mount itself stays: while the link is
-// down, `dial` finds no socket and each request fails at once (EIO/ENOTCONN, never a hang); once the
-// desktop is back and listens on S again, the next request reconnects and containers carry on.
-// The same SFTP server serves both (the test of the confinement pipes a slave sshfs to it).
+// Why our own FUSE client and not sshfs (which did this before, with `dial` as its "ssh"): sshfs
+// answers the kernel one name at a time; a `git status`-like walk of 20,000 files was ~23x the
+// machine's own disk (bench case 15). sharefs hands the kernel each listing with its attributes and
+// fetches sub-folders' listings ahead of the walk. It also needs nothing installed on the machine
+// (sshfs had to be, from the distro), only the kernel's FUSE.
+//
+// Why not Lima's `sshfs -o slave` on an exec channel: a slave dies with its channel, so after a link
+// cut the mount would have to be made again — and a running container's bind of the old, dead mount
+// never sees the new one. sharefs's mount stays: while the link is down each request that needs the
+// desktop fails at once (EIO, never a hang); once the desktop listens on S again, the next request
+// reconnects and containers carry on.
 import { createHash } from 'node:crypto';
 import { OnggiError, errorMessage } from '../../../shared/errors.js';
 import { ErrorCode } from '../../../shared/jsonrpc.js';
@@ -24,96 +29,49 @@ import { serveShare } from './sftp-server.js';
 import type { ShareRemovals } from './machine-removals.js';
 
 /**
- * How long the machine's kernel and sshfs keep names, attributes and listings (FUSE
- * entry_timeout/attr_timeout, sshfs's dcache_timeout). A `git status`-like storm repeated within
- * this time is answered on the machine alone; past it every file is a request to sshfs again, and
- * every folder a listing over the link (bench case 15: with 1 s a warm storm of 20,000 files took as
- * long as a cold one). It is not how fast desktop changes show: the change events (share-events.ts)
- * touch a changed path and its folder at once (which refreshes the kernel's attributes and drops
- * sshfs's entry and listing), drop a removed one (desktop-removals.ts), and are held while the link
- * is down and replayed on the next connection. Only a change the desktop never reported (Onggi was
- * not running) can stay unseen this long.
+ * How long the machine's kernel and sharefs keep names, attributes and listings. A `git status`-like
+ * storm repeated within this time is answered on the machine alone; past it every folder is a
+ * listing over the link again (bench case 15, with sshfs: with 1 s a warm storm of 20,000 files took
+ * as long as a cold one). It is not how fast desktop changes show: the change events
+ * (share-events.ts) touch a changed path and its folder at once (which refreshes the kernel's
+ * attributes and drops sharefs's listing), drop a removed one (desktop-removals.ts), and are held
+ * while the link is down and replayed on the next connection. Only a change the desktop never
+ * reported (Onggi was not running) can stay unseen this long.
  */
-const CACHE_S = 60;
-
-/**
- * WRITE requests of up to 256 KiB (the most our SFTP server, as OpenSSH's, takes), not sshfs's
- * 32 KiB: an eighth of the requests, replies, writes and packets for a sequential write, where the
- * desktop's CPU per MiB is what limits it. On the loopback machine the host core's CPU for a
- * 256 MiB write fell from ~2.0 s to ~1.0 s (the raw link's: 0.3 s).
- */
-const MAX_WRITE = 256 * 1024;
-
-/**
- * Options both ways of running sshfs share. `allow_other`: containers run as any user (root may
- * use it without fuse.conf's user_allow_other); the caches (CACHE_S); the WRITE size (MAX_WRITE).
- * sshfs's default 32 KiB READs, not `-o max_read=65536`: with 64 KiB ones a 64 MiB read took
- * 3.0 s instead of 1.7 s on the loopback machine (bench case 15, two runs each).
- */
-const SSHFS_COMMON = [
-  '-o',
-  'allow_other',
-  '-o',
-  `dcache_timeout=${CACHE_S}`,
-  '-o',
-  `entry_timeout=${CACHE_S}`,
-  '-o',
-  `attr_timeout=${CACHE_S}`,
-  '-o',
-  `max_write=${MAX_WRITE}`,
-];
+export const CACHE_S = 60;
 
 /**
  * The kernel's readahead on the mount, in KiB (its backing device's read_ahead_kb; FUSE starts at
- * 128, and `-o max_readahead` cannot go above that). A sequential read keeps only the readahead in
- * flight, so its speed is about readahead ÷ round trip through dial, sshd and the desktop: with
- * 128 KiB it was ~0.16 of the raw link (bench case 15). Set after mounting, on the mount's own
- * device (0:N, from st_dev); where sysfs is read-only the mount works at the default.
+ * 128). A sequential read keeps only the readahead in flight, so its speed is about readahead ÷
+ * round trip through sshd and the desktop: with 128 KiB it was ~0.16 of the raw link, with 4 MiB
+ * 0.70 and with 8 MiB 0.89 (bench case 15, with sharefs.c's READ_CHUNK). Set after mounting, on the mount's own device (0:N, from st_dev); where sysfs is read-only
+ * the mount works at the default.
  */
-const READ_AHEAD_KB = 4096;
+const READ_AHEAD_KB = 8192;
 const RAISE_READAHEAD = `d=$(stat -c %d -- "$mp") && echo ${READ_AHEAD_KB} 2>/dev/null >"/sys/class/bdi/$(((d >> 8) & 4095)):$(((d & 255) | ((d >> 12) & 1048320)))/read_ahead_kb"; true`;
 
+/** The file system type sharefs mounts (`fuse.` and its subtype), as /proc/mounts shows it. */
+export const SHAREFS_TYPE = 'fuse.onggi-share';
+
 /**
- * Runs sshfs, installing it first where the distro packages it (Debian/Ubuntu: sshfs; Fedora/RHEL:
- * fuse-sshfs), the first time a share is mounted there; 127 when it is still missing.
+ * Mounts with sharefs (loading the kernel's FUSE module first where it is not loaded yet), then
+ * raises the readahead. $1 the helper, $2 the socket, $3 the mountpoint.
  */
-const SSHFS_SCRIPT = [
-  'if ! command -v sshfs >/dev/null; then',
-  '  if command -v apt-get >/dev/null; then',
-  '    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sshfs >/dev/null 2>&1 ||',
-  '      { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sshfs >/dev/null 2>&1; }',
-  '  elif command -v dnf >/dev/null; then dnf install -y -q fuse-sshfs >/dev/null 2>&1',
-  '  fi',
-  '  command -v sshfs >/dev/null || exit 127',
-  'fi',
-  'sshfs "$@" || exit',
-  'for mp; do :; done', // the mountpoint is the last argument
+const SHAREFS_SCRIPT = [
+  '[ -e /dev/fuse ] || modprobe fuse 2>/dev/null || true',
+  `"$1" sharefs "$2" "$3" ${CACHE_S} || exit`,
+  'mp=$3',
   RAISE_READAHEAD,
 ].join('\n');
 
-/**
- * sshfs on this stdin/stdout (Lima's way): the confinement test pipes it to serveShare, and bench
- * case 15's peer to OpenSSH's sftp-server, which serves `remotePath` of the whole file system.
- */
-export function sshfsSlaveArgs(mountpoint: string, remotePath = '/'): string[] {
-  return ['-o', 'slave', ...SSHFS_COMMON, `:${remotePath}`, mountpoint];
+/** Raises a mounted share's readahead (READ_AHEAD_KB), run on the machine; exits 1 when `mountpoint` is no share mount (yet). */
+export function raiseReadaheadArgv(mountpoint: string, type = SHAREFS_TYPE): string[] {
+  return ['sh', '-c', `grep -qs " $1 $2 " /proc/mounts || exit 1; mp=$1; ${RAISE_READAHEAD}`, 'onggi-share', mountpoint, type];
 }
 
-/** Raises a mounted share's readahead (READ_AHEAD_KB), run on the machine; exits 1 when `mountpoint` is no sshfs mount (yet). */
-export function raiseReadaheadArgv(mountpoint: string): string[] {
-  return ['sh', '-c', `grep -qs " $1 fuse.sshfs " /proc/mounts || exit 1; mp=$1; ${RAISE_READAHEAD}`, 'onggi-share', mountpoint];
-}
-
-/**
- * sshfs through the init helper's `dial` (vm-assets/init/dial.c) to the forwarded socket: every byte
- * of the share crosses it, and the static C bridge costs the machine a fraction of the CPU the
- * agent's Node `dial` did (bench case 15). sshfs splits ssh_command on blanks (no quoting: the
- * remote paths are plain, checkRemotePath) and appends its own ssh flags and host; the trailing
- * `--` makes `dial` ignore them.
- */
-export function sshfsDialArgs(mountpoint: string, paths: Pick<RemotePaths, 'helper'>, socket: string): string[] {
-  const dial = [paths.helper, 'dial', socket, '--'];
-  return ['-o', `ssh_command=${dial.join(' ')}`, '-o', 'reconnect', ...SSHFS_COMMON, 'onggi-share:/', mountpoint];
+/** The command that mounts a share on the machine (run as root). */
+export function sharefsArgv(paths: Pick<RemotePaths, 'helper'>, socket: string, mountpoint: string): string[] {
+  return ['sh', '-c', SHAREFS_SCRIPT, 'onggi-share', paths.helper, socket, mountpoint];
 }
 
 /** A share's name on the machine: the same desktop folder always gets the same mount. */
@@ -188,19 +146,12 @@ export class ShareServing {
     await this.forward(connection, runDir, share);
     const mounted = await this.root(target, raiseReadaheadArgv(mountpoint), true);
     if (mounted.code === 0) return mountpoint;
-    const sshfs = await this.root(target, ['sh', '-c', SSHFS_SCRIPT, 'sshfs', ...sshfsDialArgs(mountpoint, paths, socket)], true);
-    if (sshfs.code === 127) {
-      throw new OnggiError(
-        ErrorCode.Unavailable,
-        'sshfs_missing',
-        `${this.machine} has no sshfs, which shared folders need, and Onggi could not install it (apt-get install sshfs or dnf install fuse-sshfs): install it there and try again`,
-      );
-    }
-    if (sshfs.code !== 0) {
+    const made = await this.root(target, sharefsArgv(paths, socket, mountpoint), true);
+    if (made.code !== 0) {
       throw new OnggiError(
         ErrorCode.OperationFailed,
         'share_mount_failed',
-        `${this.machine}: sshfs could not mount ${share.path}: ${sshfs.stderr.trim()}`,
+        `${this.machine}: could not mount ${share.path}: ${made.stderr.trim() || `exit ${made.code}`}`,
       );
     }
     return mountpoint;

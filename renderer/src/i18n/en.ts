@@ -486,7 +486,7 @@ export const en = {
   'kernel.mounts.readonly': 'read-only',
   'kernel.mounts.readwrite': 'read-write',
   'kernel.mounts.note':
-    'A desktop folder is mounted on the machine with sshfs (reverse SFTP over the machine’s SSH connection), then bound into the container from there.',
+    'A desktop folder is mounted on the machine by Onggi’s sharefs (a FUSE file system speaking SFTP back over the machine’s SSH connection), then bound into the container from there.',
   'kernel.otherSteps': 'Other steps',
   'kernel.activityError': 'Could not read the activity log: {message}',
 

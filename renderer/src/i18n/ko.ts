@@ -487,7 +487,8 @@ export const ko: Dictionary = {
   'kernel.mounts.access': '접근',
   'kernel.mounts.readonly': '읽기 전용',
   'kernel.mounts.readwrite': '읽기/쓰기',
-  'kernel.mounts.note': '데스크톱 폴더는 머신에 sshfs로 마운트되고 (머신의 SSH 연결을 거치는 역방향 SFTP), 거기서 컨테이너로 바인드됩니다.',
+  'kernel.mounts.note':
+    '데스크톱 폴더는 머신에 Onggi의 sharefs로 마운트되고 (머신의 SSH 연결을 거쳐 SFTP로 되돌아 말하는 FUSE 파일 시스템), 거기서 컨테이너로 바인드됩니다.',
   'kernel.otherSteps': '기타 단계',
   'kernel.activityError': '활동 기록을 읽지 못했습니다: {message}',
 

@@ -2,7 +2,7 @@
 // there, its console printing the sshd's real fingerprint) and hands the agent its idle timeout:
 // the setting lands in the agent's state dir, where auto-stop reads it (also after a reboot).
 // A desktop folder is shared with it the way it is with an SSH machine: stored with the EC2
-// definition (one stored before sharing existed loads with none), mounted by sshfs on the machine.
+// definition (one stored before sharing existed loads with none), mounted by sharefs on the machine.
 import { DescribeInstancesCommand, EC2Client, GetConsoleOutputCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -80,7 +80,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await core?.close();
-  if (root) unmountUnder(root); // the share's sshfs mount (this host is the machine)
+  if (root) unmountUnder(root); // the share's sharefs mount (this host is the machine)
   if (root) await stopRemoteAgents(remote.runDir, `${root}/remote`, isolation);
   await sshd?.stop();
   if (root) await rm(root, { recursive: true, force: true });
@@ -96,7 +96,7 @@ describe('an EC2 machine’s agent', () => {
     expect(JSON.parse(await readFile(join(remote.stateDir, 'idle-stop.json'), 'utf8'))).toEqual({ minutes: 45 });
   }, 120_000);
 
-  it('shares a desktop folder: stored with the EC2 definition, mounted on the machine by sshfs, read and written there', async () => {
+  it('shares a desktop folder: stored with the EC2 definition, mounted on the machine by sharefs, read and written there', async () => {
     const desktop = join(root, 'desktop', 'app');
     await mkdir(desktop, { recursive: true });
     await writeFile(join(desktop, 'hello.txt'), 'hello from the desktop\n');
@@ -119,7 +119,7 @@ describe('an EC2 machine’s agent', () => {
       expect(await terminal.exit).toEqual({ code: 0 });
       return out;
     };
-    expect(await shell('grep " $1 fuse.sshfs " /proc/mounts | wc -l; cat "$1/hello.txt"; echo made > "$1/from-machine"')).toBe(
+    expect(await shell('grep " $1 fuse.onggi-share " /proc/mounts | wc -l; cat "$1/hello.txt"; echo made > "$1/from-machine"')).toBe(
       '1\nhello from the desktop\n',
     );
     expect(await readFile(join(desktop, 'from-machine'), 'utf8')).toBe('made\n');

@@ -3,7 +3,7 @@
 // It is added as an ssh machine through the CLI, deployed to (systemd is PID 1 there, so the
 // agent runs as a unit), and runs a container with cpu, memory and pids limits: the guest's
 // /sys/fs/cgroup is pure cgroup2, so this is where the runtime's v2 path is proved for real.
-// A desktop folder is shared with it (reverse SSHFS over its SSH link) and used by a container there.
+// A desktop folder is shared with it (reverse SFTP over its SSH link into sharefs) and used by a container there.
 // QEMU is killed by its pid at the end, even when a test failed.
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -443,7 +443,7 @@ describe('a Debian VM under QEMU TCG as an ssh machine', () => {
             shellCommand([
               'sh',
               '-c',
-              'grep " $1 " /proc/self/mountinfo | grep " - fuse.sshfs " | cut -d" " -f1',
+              'grep " $1 " /proc/self/mountinfo | grep " - fuse.onggi-share " | cut -d" " -f1',
               'sh',
               app.machinePath.replace(/\/src$/, ''),
             ]),

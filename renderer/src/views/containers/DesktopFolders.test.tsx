@@ -130,7 +130,7 @@ describe('the Kernel tab’s mounts', () => {
   beforeEach(() => useLanguageStore.setState({ language: 'en' }));
   afterEach(cleanup);
 
-  it('show the desktop path, the machine path of the sshfs mount, the container path and read-only', async () => {
+  it('show the desktop path, the machine path of the share’s mount, the container path and read-only', async () => {
     const machinePath = `${MACHINE_SHARES}/0123456789abcdef`;
     const through = bindThroughShare(
       { type: 'bind', target: '/app', readonly: true },
@@ -169,6 +169,6 @@ describe('the Kernel tab’s mounts', () => {
       ['volume cache', '—', '/var/lib/onggi/volumes/cache/_data', 'read-write'],
     ]);
     expect(rows.map((row) => within(row).getByRole('rowheader').textContent)).toEqual(['/app', '/cache']);
-    expect(within(section).getByText(/mounted on the machine with sshfs/)).toBeTruthy();
+    expect(within(section).getByText(/mounted on the machine by Onggi’s sharefs/)).toBeTruthy();
   });
 });

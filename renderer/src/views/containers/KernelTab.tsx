@@ -230,7 +230,7 @@ export function KernelTab({ machine, container, detail }: { machine: string; con
 
 /**
  * The container's mounts: where each comes from on the machine and where it lands inside; a bind of
- * a desktop folder (through a shared folder) also shows the desktop path behind the sshfs mount.
+ * a desktop folder (through a shared folder) also shows the desktop path behind the share's mount.
  */
 export function MountTable({ mounts }: { mounts: readonly MountPoint[] }) {
   const t = useT();
