@@ -21,12 +21,13 @@
  *
  * What is kept: listings and attributes for CACHE_SECONDS (the kernel keeps names and attributes as
  * long). A change made on the machine drops what it touches; one made on the desktop arrives as a
- * touch of the path and its folder (share-events.ts), which drops them here too. */
-#include <dirent.h>
+ * touch of the path and its folder (share-events.ts), which drops them here too.
+ *
+ * Here: the mount, the loop and the requests of one or two SFTP steps; the nodes, listings and open
+ * files are sharefs-nodes.c, sharefs-listings.c and sharefs-files.c. */
 #include <errno.h>
-#include <limits.h>
 #include <fcntl.h>
-#include <linux/fuse.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -39,60 +40,42 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "sftp.h"
+#include "sharefs.h"
 #include "util.h"
 
-/* The kernel's largest READ and WRITE: 256 pages (FUSE_MAX_PAGES). */
-#define MAX_PAGES 256
-#define MAX_IO (MAX_PAGES * 4096)
-/* A READ is asked of the desktop in pieces this big, all at once: the most it answers at once
- * (sftp-server.ts MAX_READ). With 128 KiB pieces (and 4 MiB of readahead) a 256 MiB read was 0.70 of
- * the raw link, with these (and 8 MiB) 0.89 (bench case 15, one run each). */
-#define READ_CHUNK (254 * 1024)
-/* A WRITE goes in pieces this big: an SFTP packet may not pass 256 KiB, its header included (ssh2's
- * limit, as OpenSSH's; one past it ends the session). Fewer, larger pieces: 0.64 of the link for a
- * 256 MiB write against 0.56 with 128 KiB ones (bench case 15). */
-#define WRITE_CHUNK (255 * 1024)
-/* Bytes a file may have written behind (sent, not yet confirmed) before its next write waits. */
-#define WRITE_WINDOW (8 * 1024 * 1024)
-/* Listings fetched ahead of the walk at once. */
-#define PREFETCH_MAX 32
 /* Requests queued for the desktop past which the kernel's next ones wait. */
 #define QUEUED_MAX (16 * 1024 * 1024)
 #define CONNECT_TIMEOUT_MS 5000
-#define BUCKETS (1 << 16)
 
 static int fuse_fd = -1;
 static const char *socket_path;
-static unsigned cache_s;
+unsigned cache_s;
 
-static double now(void) {
+double now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static void *xalloc(size_t n) {
+void *xalloc(size_t n) {
   void *p = calloc(1, n);
   if (!p) die("sharefs: out of memory");
   return p;
 }
 
-static char *xstrdup(const char *s) {
+char *xstrdup(const char *s) {
   char *p = strdup(s);
   if (!p) die("sharefs: out of memory");
   return p;
 }
 
-static uint32_t hash(const char *s) {
+uint32_t hash(const char *s) {
   uint32_t h = 2166136261u;
   while (*s) h = (h ^ (uint8_t)*s++) * 16777619u;
   return h;
 }
 
-/* ---- replies to the kernel ---- */
-
-static void reply(uint64_t unique, int err, const void *data, size_t len) {
+void reply(uint64_t unique, int err, const void *data, size_t len) {
   if (err) len = 0;
   struct fuse_out_header h = {.len = (uint32_t)(sizeof h + len), .error = -err, .unique = unique};
   struct iovec iov[2] = {{&h, sizeof h}, {(void *)data, len}};
@@ -100,7 +83,7 @@ static void reply(uint64_t unique, int err, const void *data, size_t len) {
   if (writev(fuse_fd, iov, len ? 2 : 1) < 0 && errno != ENOENT) note("sharefs: reply: %s", strerror(errno));
 }
 
-static void fill_attr(struct fuse_attr *fa, uint64_t ino, const struct sftp_attrs *a) {
+void fill_attr(struct fuse_attr *fa, uint64_t ino, const struct sftp_attrs *a) {
   memset(fa, 0, sizeof *fa);
   fa->ino = ino;
   fa->size = a->size;
@@ -114,313 +97,11 @@ static void fill_attr(struct fuse_attr *fa, uint64_t ino, const struct sftp_attr
   fa->blksize = 4096;
 }
 
-/* ---- nodes: the kernel's inodes, each a path in the share ---- */
-
-struct node {
-  uint64_t id, nlookup;
-  int gone; /* removed or replaced through the mount: its path names something else now */
-  char *path; /* "/" for the root, "/a/b" below it */
-  struct node *next_id, *next_path;
-};
-
-static struct node *by_id[BUCKETS], *by_path[BUCKETS];
-static uint64_t next_node = FUSE_ROOT_ID + 1;
-
-static struct node *node_by_id(uint64_t id) {
-  for (struct node *n = by_id[id & (BUCKETS - 1)]; n; n = n->next_id)
-    if (n->id == id) return n;
-  return NULL;
-}
-
-static struct node *node_by_path(const char *path) {
-  for (struct node *n = by_path[hash(path) & (BUCKETS - 1)]; n; n = n->next_path)
-    if (strcmp(n->path, path) == 0) return n;
-  return NULL;
-}
-
-static void path_unlink(struct node *n) {
-  for (struct node **p = &by_path[hash(n->path) & (BUCKETS - 1)]; *p; p = &(*p)->next_path)
-    if (*p == n) {
-      *p = n->next_path;
-      return;
-    }
-}
-
-static void path_link(struct node *n) {
-  struct node **b = &by_path[hash(n->path) & (BUCKETS - 1)];
-  n->next_path = *b;
-  *b = n;
-}
-
-/* The node of a path, made when the kernel has none for it. */
-static struct node *node_get(const char *path) {
-  struct node *n = node_by_path(path);
-  if (n) return n;
-  n = xalloc(sizeof *n);
-  n->id = path[1] ? next_node++ : FUSE_ROOT_ID;
-  n->path = xstrdup(path);
-  n->next_id = by_id[n->id & (BUCKETS - 1)];
-  by_id[n->id & (BUCKETS - 1)] = n;
-  path_link(n);
-  return n;
-}
-
-static void forget(uint64_t id, uint64_t count) {
-  struct node *n = node_by_id(id);
-  if (!n || id == FUSE_ROOT_ID) return;
-  n->nlookup = n->nlookup > count ? n->nlookup - count : 0;
-  if (n->nlookup) return;
-  for (struct node **p = &by_id[id & (BUCKETS - 1)]; *p; p = &(*p)->next_id)
-    if (*p == n) {
-      *p = n->next_id;
-      break;
-    }
-  path_unlink(n);
-  free(n->path);
-  free(n);
-}
-
-/* A child's path into buf (PATH_MAX); 0, or ENAMETOOLONG. */
-static int child_path(char *buf, const char *parent, const char *name) {
-  int n = snprintf(buf, PATH_MAX, "%s/%s", parent[1] ? parent : "", name);
-  return n < 0 || n >= PATH_MAX ? ENAMETOOLONG : 0;
-}
-
-static const char *parent_of(const char *path, char *buf) {
-  const char *slash = strrchr(path, '/');
-  size_t len = slash && slash != path ? (size_t)(slash - path) : 1;
-  memcpy(buf, path, len);
-  buf[len] = 0;
-  return buf;
-}
-
-static void entry_out(struct fuse_entry_out *e, struct node *n, const struct sftp_attrs *a) {
-  memset(e, 0, sizeof *e);
-  e->nodeid = n->id;
-  e->entry_valid = e->attr_valid = cache_s;
-  fill_attr(&e->attr, n->id, a);
-  n->nlookup++;
-}
-
-static void reply_entry(uint64_t unique, const char *path, const struct sftp_attrs *a) {
-  struct fuse_entry_out e;
-  entry_out(&e, node_get(path), a);
-  reply(unique, 0, &e, sizeof e);
-}
-
-/* ---- listings: a folder's entries with their attributes, kept CACHE_SECONDS ---- */
-
-struct entry {
-  char *name;
-  struct sftp_attrs attrs;
-};
-
-struct waiter {
-  uint64_t unique;
-  struct waiter *next;
-};
-
-enum { FETCHING, READY, FAILED };
-
-struct listing {
-  char *path;
-  struct listing *next;
-  int cached; /* in the table (a dropped one lives on while a handle reads it) */
-  int refs;   /* open directory handles, and the fetch while it runs */
-  int state, err, prefetched;
-  double at;
-  struct entry *entries;
-  size_t n, cap;
-  uint8_t handle[256];
-  uint32_t handle_len;
-  struct waiter *waiters; /* OPENDIRs answered when the fetch ends */
-};
-
-static struct listing *listings[BUCKETS];
-static size_t prefetching;
-static char **prefetch_queue;
-static size_t queue_head, queue_len, queue_cap;
-
-static void listing_unref(struct listing *l) {
-  if (--l->refs > 0 || l->cached) return;
-  for (size_t i = 0; i < l->n; i++) free(l->entries[i].name);
-  free(l->entries);
-  free(l->path);
-  free(l);
-}
-
-static void listing_uncache(struct listing *l) {
-  if (!l->cached) return;
-  for (struct listing **p = &listings[hash(l->path) & (BUCKETS - 1)]; *p; p = &(*p)->next)
-    if (*p == l) {
-      *p = l->next;
-      break;
-    }
-  l->cached = 0;
-  l->refs++;
-  listing_unref(l);
-}
-
-/* The fresh or still fetching listing of a folder, or NULL. */
-static struct listing *listing_get(const char *path) {
-  for (struct listing *l = listings[hash(path) & (BUCKETS - 1)]; l; l = l->next) {
-    if (strcmp(l->path, path) != 0) continue;
-    if (l->state == FETCHING || (l->state == READY && now() - l->at < cache_s)) return l;
-    listing_uncache(l);
-    return NULL;
-  }
-  return NULL;
-}
-
-/* Forgets the listing of `path` (and, with `below`, of every folder under it): it changed. */
-static void listing_drop(const char *path, int below) {
-  size_t len = strlen(path);
-  if (!below) {
-    for (struct listing *l = listings[hash(path) & (BUCKETS - 1)]; l; l = l->next)
-      if (strcmp(l->path, path) == 0) {
-        listing_uncache(l);
-        return;
-      }
-    return;
-  }
-  for (size_t b = 0; b < BUCKETS; b++)
-    for (struct listing *l = listings[b], *next; l; l = next) {
-      next = l->next;
-      if (strncmp(l->path, path, len) == 0 && (l->path[len] == 0 || l->path[len] == '/' || len == 1)) listing_uncache(l);
-    }
-}
-
-/* Frees the listings past their time that nothing reads: a long walk's would otherwise stay. */
-static void listing_sweep(void) {
-  double t = now();
-  for (size_t b = 0; b < BUCKETS; b++)
-    for (struct listing *l = listings[b], *next; l; l = next) {
-      next = l->next;
-      if (l->state == READY && t - l->at >= cache_s) listing_uncache(l);
-    }
-}
-
-static void drop_parent_listing(const char *path) {
-  char parent[PATH_MAX];
-  listing_drop(parent_of(path, parent), 0);
-}
-
-static void fetch_step(void *ctx, uint8_t type, struct sftp_reader *r);
-static void prefetch_pump(void);
-static void answer_opendir(struct listing *l, uint64_t unique);
-
-static void ignore_reply(void *ctx, uint8_t type, struct sftp_reader *r) { (void)ctx, (void)type, (void)r; }
-
-static void fetch_done(struct listing *l, int err) {
-  l->state = err ? FAILED : READY;
-  l->err = err;
-  l->at = now();
-  if (err) listing_uncache(l);
-  for (struct waiter *w = l->waiters, *next; w; w = next) {
-    next = w->next;
-    answer_opendir(l, w->unique);
-    free(w);
-  }
-  l->waiters = NULL;
-  if (l->prefetched) prefetching--, prefetch_pump();
-  listing_unref(l);
-}
-
-static void fetch_step(void *ctx, uint8_t type, struct sftp_reader *r) {
-  struct listing *l = ctx;
-  if (r && type == FXP_HANDLE) {
-    const uint8_t *h = sftp_str(r, &l->handle_len);
-    if (!h || l->handle_len > sizeof l->handle) {
-      fetch_done(l, EIO);
-      return;
-    }
-    memcpy(l->handle, h, l->handle_len);
-  } else if (r && type == FXP_NAME) {
-    uint32_t count = sftp_u32(r);
-    for (uint32_t i = 0; i < count && !r->bad; i++) {
-      uint32_t len, long_len;
-      const uint8_t *name = sftp_str(r, &len);
-      sftp_str(r, &long_len);
-      struct sftp_attrs a;
-      sftp_read_attrs(r, &a);
-      if (r->bad) break;
-      if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.') || memchr(name, '/', len) ||
-          memchr(name, 0, len))
-        continue;
-      if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 64;
-        l->entries = realloc(l->entries, l->cap * sizeof *l->entries);
-        if (!l->entries) die("sharefs: out of memory");
-      }
-      struct entry *e = &l->entries[l->n++];
-      e->name = xalloc(len + 1);
-      memcpy(e->name, name, len);
-      e->attrs = a;
-    }
-    if (r->bad) {
-      fetch_done(l, EIO);
-      return;
-    }
-  } else {
-    int err = sftp_status_errno(r, type);
-    if (err != -1) {
-      fetch_done(l, err > 0 ? err : EIO);
-      return;
-    }
-    sftp_begin(FXP_CLOSE, ignore_reply, NULL); /* its answer changes nothing */
-    sftp_put_str(l->handle, l->handle_len);
-    sftp_end();
-    fetch_done(l, 0);
-    return;
-  }
-  sftp_begin(FXP_READDIR, fetch_step, l);
-  sftp_put_str(l->handle, l->handle_len);
-  sftp_end();
-}
-
-/* Starts fetching a folder's listing (the link must be up). */
-static struct listing *fetch(const char *path, int prefetched) {
-  struct listing *l = xalloc(sizeof *l);
-  l->path = xstrdup(path);
-  l->cached = 1;
-  l->refs = 1;
-  l->state = FETCHING;
-  l->prefetched = prefetched;
-  struct listing **b = &listings[hash(path) & (BUCKETS - 1)];
-  l->next = *b;
-  *b = l;
-  if (prefetched) prefetching++;
-  sftp_begin(FXP_OPENDIR, fetch_step, l);
-  sftp_put_cstr(path);
-  sftp_end();
-  return l;
-}
-
-static void prefetch_pump(void) {
-  while (prefetching < PREFETCH_MAX && queue_len > 0 && sftp_connected()) {
-    char *path = prefetch_queue[queue_head];
-    queue_head = (queue_head + 1) % queue_cap;
-    queue_len--;
-    if (!listing_get(path)) fetch(path, 1);
-    free(path);
-  }
-}
-
-static void prefetch(const char *path) {
-  if (queue_len == queue_cap) {
-    size_t cap = queue_cap ? queue_cap * 2 : 256;
-    char **grown = xalloc(cap * sizeof *grown);
-    for (size_t i = 0; i < queue_len; i++) grown[i] = prefetch_queue[(queue_head + i) % queue_cap];
-    free(prefetch_queue);
-    prefetch_queue = grown, queue_cap = cap, queue_head = 0;
-  }
-  prefetch_queue[(queue_head + queue_len++) % queue_cap] = xstrdup(path);
-}
+void ignore_reply(void *ctx, uint8_t type, struct sftp_reader *r) { (void)ctx, (void)type, (void)r; }
 
 /* ---- the link to the desktop ---- */
 
-/* 0 when the desktop can be asked now (reconnecting if it was lost), else EIO. */
-static int link_up(void) {
+int link_up(void) {
   if (sftp_connected()) return 0;
   int err = sftp_connect(socket_path, CONNECT_TIMEOUT_MS);
   return err ? EIO : 0;
@@ -435,7 +116,6 @@ struct op {
   struct sftp_attrs attrs;
   uint8_t handle[256];
   uint32_t handle_len;
-  unsigned flags;
   char path[PATH_MAX];
   char to[PATH_MAX]; /* RENAME's target */
 };
@@ -483,162 +163,6 @@ static void op_lstat(struct op *op, const char *path) {
   sftp_end();
 }
 
-/* ---- open files ---- */
-
-struct held {
-  uint64_t unique;
-  uint32_t size;
-  struct held *next;
-};
-
-struct file {
-  uint8_t handle[256];
-  uint32_t handle_len;
-  unsigned generation;
-  char *path;
-  size_t in_flight; /* written behind, not yet confirmed */
-  int write_err, wrote;
-  struct held *held;      /* WRITEs answered once the window has room */
-  struct waiter *flushes; /* FLUSH/FSYNC answered when nothing is in flight */
-  uint64_t release;       /* RELEASE waiting for the same, then the handle closes */
-};
-
-struct write_piece {
-  struct file *f;
-  uint32_t size;
-};
-
-static void file_settled(struct file *f) {
-  while (f->held && f->in_flight <= WRITE_WINDOW) {
-    struct held *h = f->held;
-    f->held = h->next;
-    struct fuse_write_out w = {.size = h->size};
-    reply(h->unique, f->write_err, &w, sizeof w);
-    free(h);
-  }
-  if (f->in_flight) return;
-  for (struct waiter *w = f->flushes, *next; w; w = next) {
-    next = w->next;
-    reply(w->unique, f->write_err, NULL, 0);
-    free(w);
-  }
-  f->flushes = NULL;
-  if (!f->release) return;
-  if (sftp_connected() && f->generation == sftp_generation()) {
-    sftp_begin(FXP_CLOSE, ignore_reply, NULL);
-    sftp_put_str(f->handle, f->handle_len);
-    sftp_end();
-  }
-  if (f->wrote) drop_parent_listing(f->path);
-  reply(f->release, 0, NULL, 0);
-  free(f->path);
-  free(f);
-}
-
-static void write_step(void *ctx, uint8_t type, struct sftp_reader *r) {
-  struct write_piece *p = ctx;
-  struct file *f = p->f;
-  int err = sftp_status_errno(r, type);
-  if (err && !f->write_err) f->write_err = err > 0 ? err : EIO;
-  f->in_flight -= p->size;
-  free(p);
-  file_settled(f);
-}
-
-struct read_op {
-  uint64_t unique;
-  int waiting, err;
-  size_t size, pieces;
-  uint32_t *got;
-  uint8_t *data;
-};
-
-struct read_piece {
-  struct read_op *op;
-  size_t index;
-};
-
-static void read_step(void *ctx, uint8_t type, struct sftp_reader *r) {
-  struct read_piece *p = ctx;
-  struct read_op *op = p->op;
-  if (r && type == FXP_DATA) {
-    uint32_t len;
-    const uint8_t *d = sftp_str(r, &len);
-    size_t want = op->size - p->index * READ_CHUNK;
-    if (want > READ_CHUNK) want = READ_CHUNK;
-    if (!d || len > want) op->err = EIO;
-    else memcpy(op->data + p->index * READ_CHUNK, d, len), op->got[p->index] = len;
-  } else {
-    int err = sftp_status_errno(r, type);
-    if (err > 0) op->err = err; /* EOF (-1): nothing there */
-  }
-  free(p);
-  if (--op->waiting > 0) return;
-  /* the bytes up to the first piece that came back short: the file ends there */
-  size_t total = 0;
-  for (size_t i = 0; i < op->pieces; i++) {
-    total += op->got[i];
-    if (op->got[i] < READ_CHUNK) break;
-  }
-  if (total > op->size) total = op->size;
-  reply(op->unique, total == 0 ? op->err : 0, op->data, total);
-  free(op->got);
-  free(op->data);
-  free(op);
-}
-
-/* ---- the kernel's requests ---- */
-
-static int file_usable(struct file *f) {
-  return sftp_connected() && f->generation == sftp_generation() ? 0 : EIO;
-}
-
-static void answer_opendir(struct listing *l, uint64_t unique) {
-  if (l->state != READY) {
-    reply(unique, l->err ? l->err : EIO, NULL, 0);
-    return;
-  }
-  l->refs++;
-  struct fuse_open_out o = {.fh = (uint64_t)(uintptr_t)l};
-  reply(unique, 0, &o, sizeof o);
-}
-
-static void do_readdirplus(uint64_t unique, uint64_t dir, const struct fuse_read_in *in) {
-  struct listing *l = (struct listing *)(uintptr_t)in->fh;
-  size_t size = in->size > MAX_IO ? MAX_IO : in->size, used = 0;
-  uint8_t *buf = xalloc(size);
-  char path[PATH_MAX];
-  /* the walk goes on into the sub-folders: fetch their listings now, together */
-  if (in->offset == 0)
-    for (size_t i = 0; i < l->n; i++)
-      if (S_ISDIR(l->entries[i].attrs.mode) && child_path(path, l->path, l->entries[i].name) == 0 && !listing_get(path))
-        prefetch(path);
-  prefetch_pump();
-  for (uint64_t i = in->offset; i < l->n + 2; i++) {
-    const char *name = i == 0 ? "." : i == 1 ? ".." : l->entries[i - 2].name;
-    size_t namelen = strlen(name), len = FUSE_DIRENTPLUS_SIZE(&(struct fuse_direntplus){.dirent.namelen = (uint32_t)namelen});
-    if (used + len > size) break;
-    struct fuse_direntplus *d = (struct fuse_direntplus *)(buf + used);
-    memset(d, 0, len);
-    d->dirent.off = i + 1;
-    d->dirent.namelen = (uint32_t)namelen;
-    memcpy(d->dirent.name, name, namelen);
-    if (i < 2 || !(l->entries[i - 2].attrs.flags & ATTR_PERMISSIONS) || child_path(path, l->path, name) != 0) {
-      /* nodeid 0: no attributes, the kernel looks it up; ino not 0, or readdir(3) skips the entry */
-      d->dirent.ino = i == 1 ? FUSE_ROOT_ID : dir;
-      d->dirent.type = i < 2 ? DT_DIR : DT_UNKNOWN;
-    } else {
-      const struct sftp_attrs *a = &l->entries[i - 2].attrs;
-      entry_out(&d->entry_out, node_get(path), a);
-      d->dirent.ino = d->entry_out.nodeid;
-      d->dirent.type = (a->mode & S_IFMT) >> 12;
-    }
-    used += len;
-  }
-  reply(unique, 0, buf, used);
-  free(buf);
-}
-
 static void do_lookup(uint64_t unique, struct node *parent, const char *name) {
   char path[PATH_MAX];
   int err = child_path(path, parent->path, name);
@@ -646,13 +170,11 @@ static void do_lookup(uint64_t unique, struct node *parent, const char *name) {
     reply(unique, err, NULL, 0);
     return;
   }
-  struct listing *l = listing_get(parent->path);
-  if (l && l->state == READY)
-    for (size_t i = 0; i < l->n; i++)
-      if (strcmp(l->entries[i].name, name) == 0 && (l->entries[i].attrs.flags & ATTR_PERMISSIONS)) {
-        reply_entry(unique, path, &l->entries[i].attrs);
-        return;
-      }
+  const struct sftp_attrs *a = listed(parent->path, name);
+  if (a) {
+    reply_entry(unique, path, a);
+    return;
+  }
   /* not listed here: asked of the desktop (a name it just made may not be listed yet) */
   if ((err = link_up())) {
     reply(unique, err, NULL, 0);
@@ -693,15 +215,10 @@ static void op_finish(struct op *op) {
         reply(op->unique, err, NULL, 0);
         break;
       }
-      struct file *f = xalloc(sizeof *f);
-      memcpy(f->handle, op->handle, op->handle_len);
-      f->handle_len = op->handle_len;
-      f->generation = sftp_generation();
-      f->path = xstrdup(op->path);
       struct {
         struct fuse_entry_out e;
         struct fuse_open_out o;
-      } out = {.o = {.fh = (uint64_t)(uintptr_t)f}};
+      } out = {.o = {.fh = file_opened(op->handle, op->handle_len, op->path)}};
       if (op->opcode == FUSE_OPEN) reply(op->unique, 0, &out.o, sizeof out.o);
       else entry_out(&out.e, node_get(op->path), &op->attrs), reply(op->unique, 0, &out, sizeof out);
       break;
@@ -711,28 +228,14 @@ static void op_finish(struct op *op) {
       break;
     case FUSE_RENAME2:
       if (!err) {
-        /* the nodes at and under the old path take the new one; one replaced at the new path leaves */
-        struct node *replaced = node_by_path(op->to);
-        if (replaced) path_unlink(replaced), replaced->gone = 1;
-        size_t len = strlen(op->path);
-        for (size_t b = 0; b < BUCKETS; b++)
-          for (struct node *n = by_id[b]; n; n = n->next_id) {
-            if (n->gone || strncmp(n->path, op->path, len) != 0 || (n->path[len] != 0 && n->path[len] != '/')) continue;
-            char moved[PATH_MAX];
-            if (snprintf(moved, sizeof moved, "%s%s", op->to, n->path + len) >= (int)sizeof moved) continue;
-            path_unlink(n);
-            free(n->path);
-            n->path = xstrdup(moved);
-            path_link(n);
-          }
+        nodes_moved(op->path, op->to);
         listing_drop(op->path, 1);
         listing_drop(op->to, 1);
       }
       reply(op->unique, err, NULL, 0);
       break;
     default: { /* UNLINK, RMDIR */
-      struct node *removed = err ? NULL : node_by_path(op->path);
-      if (removed) path_unlink(removed), removed->gone = 1;
+      if (!err) node_gone(op->path);
       reply(op->unique, err, NULL, 0);
     }
   }
@@ -746,65 +249,6 @@ static uint32_t open_flags(uint32_t flags) {
   if (flags & O_CREAT) p |= FXF_CREAT;
   if (flags & O_EXCL) p |= FXF_EXCL;
   return p;
-}
-
-static void do_read(uint64_t unique, const struct fuse_read_in *in) {
-  struct file *f = (struct file *)(uintptr_t)in->fh;
-  int err = file_usable(f);
-  if (err) {
-    reply(unique, err, NULL, 0);
-    return;
-  }
-  struct read_op *op = xalloc(sizeof *op);
-  op->unique = unique;
-  op->size = in->size > MAX_IO ? MAX_IO : in->size;
-  op->pieces = (op->size + READ_CHUNK - 1) / READ_CHUNK;
-  op->got = xalloc((op->pieces ? op->pieces : 1) * sizeof *op->got);
-  op->data = malloc(op->size ? op->size : 1);
-  if (!op->data) die("sharefs: out of memory");
-  if (op->pieces == 0) {
-    reply(unique, 0, NULL, 0);; free(op->got);; free(op->data);; free(op);
-    return;
-  }
-  op->waiting = (int)op->pieces;
-  for (size_t i = 0; i < op->pieces; i++) {
-    struct read_piece *p = xalloc(sizeof *p);
-    p->op = op, p->index = i;
-    size_t want = op->size - i * READ_CHUNK;
-    sftp_begin(FXP_READ, read_step, p);
-    sftp_put_str(f->handle, f->handle_len);
-    sftp_put_u64(in->offset + i * READ_CHUNK);
-    sftp_put_u32(want > READ_CHUNK ? READ_CHUNK : (uint32_t)want);
-    sftp_end();
-  }
-}
-
-static void do_write(uint64_t unique, const struct fuse_write_in *in, const uint8_t *data) {
-  struct file *f = (struct file *)(uintptr_t)in->fh;
-  int err = file_usable(f);
-  if (!err) err = f->write_err;
-  if (err) {
-    reply(unique, err, NULL, 0);
-    return;
-  }
-  for (uint32_t off = 0; off < in->size; off += WRITE_CHUNK) {
-    struct write_piece *p = xalloc(sizeof *p);
-    p->f = f;
-    p->size = in->size - off > WRITE_CHUNK ? WRITE_CHUNK : in->size - off;
-    sftp_begin(FXP_WRITE, write_step, p);
-    sftp_put_str(f->handle, f->handle_len);
-    sftp_put_u64(in->offset + off);
-    sftp_put_str(data + off, p->size);
-    sftp_end();
-    f->in_flight += p->size;
-  }
-  f->wrote = 1;
-  struct held *h = xalloc(sizeof *h);
-  h->unique = unique, h->size = in->size;
-  struct held **tail = &f->held;
-  while (*tail) tail = &(*tail)->next;
-  *tail = h;
-  file_settled(f);
 }
 
 static void do_setattr(uint64_t unique, struct node *n, const struct fuse_setattr_in *in) {
@@ -870,7 +314,6 @@ static void do_statfs(uint64_t unique) {
   reply(unique, 0, &o, sizeof o);
 }
 
-/* One request from the kernel. */
 static void handle(const uint8_t *buf, size_t len) {
   const struct fuse_in_header *h = (const void *)buf;
   const void *arg = buf + sizeof *h;
@@ -904,8 +347,7 @@ static void handle(const uint8_t *buf, size_t len) {
     return;
   }
   if (h->opcode == FUSE_RELEASEDIR) {
-    listing_unref((struct listing *)(uintptr_t)((const struct fuse_release_in *)arg)->fh);
-    reply(u, 0, NULL, 0);
+    do_releasedir(u, ((const struct fuse_release_in *)arg)->fh);
     return;
   }
   if (h->opcode == FUSE_WRITE) {
@@ -920,13 +362,7 @@ static void handle(const uint8_t *buf, size_t len) {
     uint64_t fh = h->opcode == FUSE_FLUSH ? ((const struct fuse_flush_in *)arg)->fh
                   : h->opcode == FUSE_FSYNC ? ((const struct fuse_fsync_in *)arg)->fh
                                             : ((const struct fuse_release_in *)arg)->fh;
-    struct file *f = (struct file *)(uintptr_t)fh;
-    if (h->opcode == FUSE_RELEASE) f->release = u;
-    else {
-      struct waiter *w = xalloc(sizeof *w);
-      w->unique = u, w->next = f->flushes, f->flushes = w;
-    }
-    file_settled(f);
+    do_file_settle(u, fh, h->opcode == FUSE_RELEASE);
     return;
   }
   struct node *n = node_by_id(h->nodeid);
@@ -939,19 +375,7 @@ static void handle(const uint8_t *buf, size_t len) {
     return;
   }
   if (h->opcode == FUSE_OPENDIR) {
-    struct listing *l = listing_get(n->path);
-    int err = l ? 0 : link_up();
-    if (err) {
-      reply(u, err, NULL, 0);
-      return;
-    }
-    if (!l) l = fetch(n->path, 0);
-    if (l->state == READY) {
-      answer_opendir(l, u);
-      return;
-    }
-    struct waiter *w = xalloc(sizeof *w);
-    w->unique = u, w->next = l->waiters, l->waiters = w;
+    do_opendir(u, n);
     return;
   }
   if (h->opcode == FUSE_SETATTR) {
