@@ -30,6 +30,8 @@ export interface SharefsMount {
   cut(): Promise<void>;
   /** Listens again: the desktop back. */
   restore(): Promise<void>;
+  /** The connections made so far stop reading and answering, and stay open: a link gone dark. */
+  darken(): void;
   /** Unmounts (sharefs then exits) and stops listening. */
   close(): Promise<void>;
 }
@@ -42,8 +44,10 @@ export async function mountSharefs(options: {
   root: string;
   readOnly: boolean;
   removals: ShareRemovals;
+  /** sharefs's SILENCE_SECONDS (its default when absent). */
+  silenceS?: number;
 }): Promise<SharefsMount> {
-  const { helper, dir, name, root, readOnly, removals } = options;
+  const { helper, dir, name, root, readOnly, removals, silenceS } = options;
   const mountpoint = join(dir, `mnt-${name}`);
   const socket = join(dir, `${name}.sock`);
   await mkdir(mountpoint, { recursive: true });
@@ -70,13 +74,16 @@ export async function mountSharefs(options: {
   await listen();
   // sharefs returns once the mount is made (after the SFTP handshake), serving it in the background.
   // Not spawnSync: this process is the server it connects to.
-  await promisify(execFile)(helper, ['sharefs', socket, mountpoint, String(CACHE_S)]);
+  await promisify(execFile)(helper, ['sharefs', socket, mountpoint, String(CACHE_S), ...(silenceS ? [String(silenceS)] : [])]);
   return {
     mountpoint,
     servers,
     requests,
     cut: stop,
     restore: listen,
+    darken: () => {
+      for (const peer of peers) peer.pause();
+    },
     close: async () => {
       spawnSync('umount', ['-l', mountpoint]);
       await stop();

@@ -122,7 +122,7 @@ static const char usage[] =
     "       onggi-init lock FD\n"
     "       onggi-init launch COUNT {LOG ARGC ARG...}...\n"
     "       onggi-init dial SOCKET\n"
-    "       onggi-init sharefs SOCKET MOUNTPOINT CACHE_SECONDS\n"
+    "       onggi-init sharefs SOCKET MOUNTPOINT CACHE_SECONDS [SILENCE_SECONDS]\n"
     "       onggi-init version\n"
     ;
 

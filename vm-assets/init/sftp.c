@@ -31,6 +31,8 @@ struct pending {
 static struct pending pending[PENDING_SLOTS];
 static uint32_t next_id = 1;
 static size_t in_flight;
+/* When the desktop last said anything, or (if later) when a request found it with nothing in flight. */
+static struct timespec heard;
 static int sock = -1;
 static unsigned generation;
 
@@ -150,7 +152,10 @@ void sftp_put_attrs(const struct sftp_attrs *a) {
   if (a->flags & ATTR_ACMODTIME) sftp_put_u32(a->atime), sftp_put_u32(a->mtime);
 }
 
+static void hear(void) { clock_gettime(CLOCK_MONOTONIC, &heard); }
+
 void sftp_begin(uint8_t type, sftp_callback cb, void *ctx) {
+  if (in_flight == 0) hear(); /* silence counts from the first request, not from the last answer */
   /* a full table never happens in practice (sharefs bounds what it sends); skipping used ids keeps it correct */
   while (pending[next_id & (PENDING_SLOTS - 1)].used || next_id == 0) next_id++;
   uint32_t id = next_id++;
@@ -182,6 +187,15 @@ static void lost(void) {
     p.cb(p.ctx, 0, NULL);
   }
 }
+
+int sftp_silent_ms(void) {
+  if (sock < 0 || in_flight == 0) return -1;
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int)((t.tv_sec - heard.tv_sec) * 1000 + (t.tv_nsec - heard.tv_nsec) / 1000000);
+}
+
+void sftp_close(void) { lost(); }
 
 int sftp_connected(void) { return sock >= 0; }
 unsigned sftp_generation(void) { return generation; }
@@ -239,6 +253,7 @@ int sftp_connect(const char *socket_path, int timeout_ms) {
   }
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   sock = fd;
+  hear();
   generation++;
   return 0;
 failed:;
@@ -287,6 +302,7 @@ void sftp_io(short revents) {
       return;
     }
     if (n < 0) break;
+    hear();
     in_len += (size_t)n;
     size_t off = 0;
     while (in_len - off >= 4) {

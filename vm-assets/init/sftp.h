@@ -48,6 +48,10 @@ unsigned sftp_generation(void);
 /* The socket and the poll events it waits for (-1 while disconnected). */
 int sftp_fd(void);
 short sftp_events(void);
+/* How long (ms) requests have waited with nothing at all heard from the desktop; -1 with none waiting. */
+int sftp_silent_ms(void);
+/* Drops the connection: every request waiting hears so (its callback with NULL). */
+void sftp_close(void);
 /* Bytes queued and not yet written to the socket. */
 size_t sftp_queued(void);
 /* Reads and writes what the socket is ready for, calling the callbacks of the replies read. */

@@ -12,11 +12,11 @@
 
 /* A READ is asked of the desktop in pieces this big, all at once: the most it answers at once
  * (sftp-server.ts MAX_READ). With 128 KiB pieces (and 4 MiB of readahead) a 256 MiB read was 0.70 of
- * the raw link, with these (and 8 MiB) 0.89 (bench case 15, one run each). */
+ * the raw link, with these (and 8 MiB) 0.89 and 0.60 (bench case 15: its sequential runs swing). */
 #define READ_CHUNK (254 * 1024)
 /* A WRITE goes in pieces this big: an SFTP packet may not pass 256 KiB, its header included (ssh2's
- * limit, as OpenSSH's; one past it ends the session). Fewer, larger pieces: 0.64 of the link for a
- * 256 MiB write against 0.56 with 128 KiB ones (bench case 15). */
+ * limit, as OpenSSH's; one past it ends the session). Fewer, larger pieces: 0.64 and 0.69 of the
+ * link for a 256 MiB write against 0.56 with 128 KiB ones (bench case 15). */
 #define WRITE_CHUNK (255 * 1024)
 /* Bytes a file may have written behind (sent, not yet confirmed) before its next write waits. */
 #define WRITE_WINDOW (8 * 1024 * 1024)

@@ -15,9 +15,14 @@
  *
  * The mount outlives the connection: while the desktop is away each request that needs it fails at
  * once (EIO: connecting to a socket nobody listens on fails at once; one that accepts and never
- * answers the handshake, within CONNECT_TIMEOUT_MS), and the next one after the
+ * answers the handshake, within CONNECT_TIMEOUT_MS, and then at once for RETRY_MS), and the
+ * next one after the
  * desktop listens again reconnects, so a container's bind of the mount carries on. Files opened on
- * an earlier connection answer EIO (their handles died with it), as sshfs's do.
+ * an earlier connection answer EIO (their handles died with it), as sshfs's do. A link that goes
+ * dark without closing (a laptop asleep, Wi-Fi gone) closes nothing on the machine: its sshd may keep
+ * the dead session for hours. So requests that hear nothing at all from the desktop for
+ * SILENCE_SECONDS end the connection themselves, with EIO, as the desktop's own keepalive would
+ * (15 s × 3 in ssh-connection.ts); a slow link is not silent (any byte heard counts).
  *
  * What is kept: listings and attributes for CACHE_SECONDS (the kernel keeps names and attributes as
  * long). A change made on the machine drops what it touches; one made on the desktop arrives as a
@@ -46,9 +51,15 @@
 /* Requests queued for the desktop past which the kernel's next ones wait. */
 #define QUEUED_MAX (16 * 1024 * 1024)
 #define CONNECT_TIMEOUT_MS 5000
+/* After a handshake that timed out, requests fail at once for this long instead of each trying again
+ * (a handshake that never comes back holds every request, cached ones too, up to CONNECT_TIMEOUT_MS). */
+#define RETRY_MS 2000
 
 static int fuse_fd = -1;
 static const char *socket_path;
+/* How long requests may hear nothing from the desktop before the connection is taken for dead. */
+static int silence_ms = 30000;
+static double failed_at = -1;
 unsigned cache_s;
 
 double now(void) {
@@ -103,7 +114,10 @@ void ignore_reply(void *ctx, uint8_t type, struct sftp_reader *r) { (void)ctx, (
 
 int link_up(void) {
   if (sftp_connected()) return 0;
+  if (failed_at >= 0 && (now() - failed_at) * 1000 < RETRY_MS) return EIO;
   int err = sftp_connect(socket_path, CONNECT_TIMEOUT_MS);
+  /* only a handshake that timed out holds requests up; a refused connect costs nothing to retry */
+  failed_at = err == ETIMEDOUT ? now() : -1;
   return err ? EIO : 0;
 }
 
@@ -483,11 +497,13 @@ static void handle(const uint8_t *buf, size_t len) {
 }
 
 int cmd_sharefs(int argc, char **argv) {
-  unsigned long seconds;
-  if (argc != 3 || argv[0][0] != '/' || argv[1][0] != '/' || parse_ulong(argv[2], 86400, &seconds) < 0) {
-    fputs("onggi-init sharefs: expected SOCKET MOUNTPOINT CACHE_SECONDS (absolute paths)\n", stderr);
+  unsigned long seconds, silence = 30;
+  if ((argc != 3 && argc != 4) || argv[0][0] != '/' || argv[1][0] != '/' || parse_ulong(argv[2], 86400, &seconds) < 0 ||
+      (argc == 4 && (parse_ulong(argv[3], 3600, &silence) < 0 || silence == 0))) {
+    fputs("onggi-init sharefs: expected SOCKET MOUNTPOINT CACHE_SECONDS [SILENCE_SECONDS] (absolute paths)\n", stderr);
     return 2;
   }
+  silence_ms = (int)silence * 1000;
   socket_path = argv[0];
   cache_s = (unsigned)seconds;
   signal(SIGPIPE, SIG_IGN);
@@ -517,12 +533,15 @@ int cmd_sharefs(int argc, char **argv) {
   double swept = now();
   for (;;) {
     struct pollfd p[2] = {{.fd = fuse_fd, .events = sftp_queued() > QUEUED_MAX ? 0 : POLLIN}, {.fd = sftp_fd(), .events = sftp_events()}};
-    if (poll(p, sftp_fd() >= 0 ? 2 : 1, 10000) < 0 && errno != EINTR) die("sharefs: poll");
+    int silent = sftp_silent_ms();
+    if (poll(p, sftp_fd() >= 0 ? 2 : 1, silent < 0 ? 10000 : silent >= silence_ms ? 0 : silence_ms - silent) < 0 && errno != EINTR)
+      die("sharefs: poll");
     if (now() - swept >= cache_s) {
       listing_sweep();
       swept = now();
     }
     if (p[1].revents) sftp_io(p[1].revents);
+    if (sftp_silent_ms() >= silence_ms) sftp_close(); /* the link went dark: EIO, not a hang */
     if (p[0].revents & (POLLERR | POLLHUP)) return 0; /* unmounted */
     for (int i = 0; i < 256 && (p[0].revents & POLLIN); i++) {
       ssize_t n = read(fuse_fd, buf, MAX_IO + 64 * 1024);

@@ -143,6 +143,22 @@ describe('sharefs', () => {
     await expect(writeFile(join(mountpoint, 'small', 'big'), Buffer.alloc(2 * 1024 * 1024, 1))).rejects.toMatchObject({ code: 'ENOSPC' });
   });
 
+  it('a link gone dark (open, silent) fails what waits on it after SILENCE_SECONDS, and the next request reconnects', async () => {
+    await mkdir(join(share, 'dark'));
+    await writeFile(join(share, 'dark', 'first'), 'first');
+    await writeFile(join(share, 'dark', 'second'), 'second');
+    const made = await mountSharefs({ helper, dir, name: 'dark', root: share, readOnly: false, removals: shareRemovals(), silenceS: 1 });
+    mounts.push(made);
+    expect(await readFile(join(made.mountpoint, 'dark', 'first'), 'utf8')).toBe('first');
+    made.darken();
+    // asked of a desktop that reads nothing and closes nothing: an error, not a hang (the test's timeout would say so)
+    await expect(readFile(join(made.mountpoint, 'dark', 'second'), 'utf8')).rejects.toMatchObject({ code: 'EIO' });
+    expect(made.servers).toHaveLength(1);
+    // sharefs dropped the dark connection itself: the next request makes a new one
+    expect(await readFile(join(made.mountpoint, 'dark', 'second'), 'utf8')).toBe('second');
+    expect(made.servers).toHaveLength(2);
+  });
+
   it('with the desktop gone a request fails at once; once it listens again the same mount works', async () => {
     await mkdir(join(share, 'cut'));
     await writeFile(join(share, 'cut', 'open'), 'opened before');

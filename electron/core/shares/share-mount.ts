@@ -43,9 +43,10 @@ export const CACHE_S = 60;
 /**
  * The kernel's readahead on the mount, in KiB (its backing device's read_ahead_kb; FUSE starts at
  * 128). A sequential read keeps only the readahead in flight, so its speed is about readahead ÷
- * round trip through sshd and the desktop: with 128 KiB it was ~0.16 of the raw link, with 4 MiB
- * 0.70 and with 8 MiB 0.89 (bench case 15, with sharefs.c's READ_CHUNK). Set after mounting, on the mount's own device (0:N, from st_dev); where sysfs is read-only
- * the mount works at the default.
+ * round trip through sshd and the desktop: with 128 KiB it was ~0.16 of the raw link; with sharefs,
+ * 4 MiB gave 0.70 and 8 MiB 0.60–0.89 (bench case 15, runs on a noisy 2-core machine). Set after
+ * mounting, on the mount's own device (0:N, from st_dev); where sysfs is read-only the mount works
+ * at the default.
  */
 const READ_AHEAD_KB = 8192;
 const RAISE_READAHEAD = `d=$(stat -c %d -- "$mp") && echo ${READ_AHEAD_KB} 2>/dev/null >"/sys/class/bdi/$(((d >> 8) & 4095)):$(((d & 255) | ((d >> 12) & 1048320)))/read_ahead_kb"; true`;
