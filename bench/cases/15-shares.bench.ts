@@ -21,10 +21,11 @@
 // crosses the link), the second, right after, is warm (a second `git status`: what the machine's
 // kernel and sharefs cached). Both are reported; neither stands in for the other.
 //
-// The peer, on the loopback machine: Lima's way — sshfs (Onggi's own client before sharefs), with the
-// share's cache times and readahead, in slave mode on the machine, its SFTP carried by an exec channel to OpenSSH's own sftp-server on the
-// desktop (serving a folder beside the shared one, hidden from the machine alike, with trees of its
-// own), measured in the same rounds. BENCH_SHARE_PEER=0 leaves it out.
+// The peer, on the loopback machine: Lima's way — sshfs (Onggi's own client before sharefs), with
+// the share's cache times and readahead, in slave mode on the machine, its SFTP carried by an exec
+// channel to OpenSSH's own sftp-server on the desktop (serving a folder beside the shared one, hidden
+// from the machine alike, with trees of its own), measured in the same rounds. BENCH_SHARE_PEER=0
+// leaves it out.
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -210,7 +211,7 @@ it.skipIf(process.env.BENCH_SHARE_QEMU === '0')(
 
 /**
  * The peer's sshfs options, as the share's sharefs keeps things: names, attributes and listings for
- * CACHE_S; `allow_other`; WRITEs of up to 256 KiB (what the SFTP servers take at once).
+ * CACHE_S; `allow_other`; the kernel's WRITEs of up to 256 KiB (Onggi's options before sharefs).
  */
 const PEER_SSHFS = (mountpoint: string, remotePath: string) => [
   '-o',
