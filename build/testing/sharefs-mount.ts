@@ -10,15 +10,10 @@ import type { ShareRemovals } from '../../electron/core/shares/machine-removals.
 import { serveShare, type ShareServer } from '../../electron/core/shares/sftp-server.js';
 import { CACHE_S } from '../../electron/core/shares/share-mount.js';
 import { initHelperName } from '../../vm-assets/agent/runtime/helper-protocol.js';
+import { AGENT_DIR } from './isolated-agent.js';
 
-const REPO = join(import.meta.dirname, '../..');
-
-/** Builds the helper into `dir` (build/init.mjs) and returns its path. */
-export function buildHelper(dir: string): string {
-  const build = spawnSync(process.execPath, [join(REPO, 'build/init.mjs'), dir], { encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`build/init.mjs failed: ${build.stderr}`);
-  return join(dir, initHelperName());
-}
+/** The helper the test run's build made (global-setup.ts), as the agent deploys it. */
+const HELPER = join(AGENT_DIR, initHelperName());
 
 export interface SharefsMount {
   mountpoint: string;
@@ -38,7 +33,6 @@ export interface SharefsMount {
 
 /** Mounts `root` at `<dir>/mnt-<name>` through sharefs, served by serveShare on `<dir>/<name>.sock`. */
 export async function mountSharefs(options: {
-  helper: string;
   dir: string;
   name: string;
   root: string;
@@ -47,7 +41,7 @@ export async function mountSharefs(options: {
   /** sharefs's SILENCE_SECONDS (its default when absent). */
   silenceS?: number;
 }): Promise<SharefsMount> {
-  const { helper, dir, name, root, readOnly, removals, silenceS } = options;
+  const { dir, name, root, readOnly, removals, silenceS } = options;
   const mountpoint = join(dir, `mnt-${name}`);
   const socket = join(dir, `${name}.sock`);
   await mkdir(mountpoint, { recursive: true });
@@ -74,7 +68,7 @@ export async function mountSharefs(options: {
   await listen();
   // sharefs returns once the mount is made (after the SFTP handshake), serving it in the background.
   // Not spawnSync: this process is the server it connects to.
-  await promisify(execFile)(helper, ['sharefs', socket, mountpoint, String(CACHE_S), ...(silenceS ? [String(silenceS)] : [])]);
+  await promisify(execFile)(HELPER, ['sharefs', socket, mountpoint, String(CACHE_S), ...(silenceS ? [String(silenceS)] : [])]);
   return {
     mountpoint,
     servers,

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildHelper, mountSharefs, type SharefsMount } from '../../build/testing/sharefs-mount.js';
+import { mountSharefs, type SharefsMount } from '../../build/testing/sharefs-mount.js';
 import { shareRemovals } from '../../electron/core/shares/machine-removals.js';
 
 /** SFTP request types (draft-ietf-secsh-filexfer-02). */
@@ -16,17 +16,15 @@ const LSTAT = 7;
 const OPENDIR = 11;
 
 let dir = '';
-let helper = '';
 let share = '';
 const mounts: SharefsMount[] = [];
 const tmpfs: string[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'onggi-sharefs-'));
-  helper = buildHelper(join(dir, 'helpers'));
   share = join(dir, 'share');
   await mkdir(share);
-}, 120_000);
+});
 
 afterAll(async () => {
   for (const made of mounts) await made.close(); // sharefs ends with its mount
@@ -35,7 +33,7 @@ afterAll(async () => {
 });
 
 async function mount(name: string): Promise<SharefsMount> {
-  const made = await mountSharefs({ helper, dir, name, root: share, readOnly: false, removals: shareRemovals() });
+  const made = await mountSharefs({ dir, name, root: share, readOnly: false, removals: shareRemovals() });
   mounts.push(made);
   return made;
 }
@@ -147,7 +145,7 @@ describe('sharefs', () => {
     await mkdir(join(share, 'dark'));
     await writeFile(join(share, 'dark', 'first'), 'first');
     await writeFile(join(share, 'dark', 'second'), 'second');
-    const made = await mountSharefs({ helper, dir, name: 'dark', root: share, readOnly: false, removals: shareRemovals(), silenceS: 1 });
+    const made = await mountSharefs({ dir, name: 'dark', root: share, readOnly: false, removals: shareRemovals(), silenceS: 1 });
     mounts.push(made);
     expect(await readFile(join(made.mountpoint, 'dark', 'first'), 'utf8')).toBe('first');
     made.darken();

@@ -7,18 +7,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Duplex, duplexPair } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildHelper, mountSharefs, type SharefsMount } from '../../../build/testing/sharefs-mount.js';
+import { mountSharefs, type SharefsMount } from '../../../build/testing/sharefs-mount.js';
 import { until } from '../../../build/testing/until.js';
 import { shareRemovals } from './machine-removals.js';
 import { serveShare, type ShareServer } from './sftp-server.js';
 
 let dir: string;
-let helper: string;
 const mounts: SharefsMount[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'onggi-sftp-'));
-  helper = buildHelper(join(dir, 'helpers'));
   await mkdir(join(dir, 'outside'));
   await writeFile(join(dir, 'outside', 'secret'), 'not yours');
   await mkdir(join(dir, 'share', 'sub'), { recursive: true });
@@ -37,7 +35,7 @@ afterAll(async () => {
 const removals = shareRemovals();
 
 async function mount(name: string, readOnly: boolean): Promise<{ mountpoint: string; server: ShareServer }> {
-  const made = await mountSharefs({ helper, dir, name, root: join(dir, 'share'), readOnly, removals });
+  const made = await mountSharefs({ dir, name, root: join(dir, 'share'), readOnly, removals });
   mounts.push(made);
   const server = made.servers.at(-1);
   if (!server) throw new Error('sharefs mounted without connecting');
