@@ -25,7 +25,7 @@ export interface SharefsMount {
   cut(): Promise<void>;
   /** Listens again: the desktop back. */
   restore(): Promise<void>;
-  /** The connections made so far stop reading and answering, and stay open: a link gone dark. */
+  /** The connections made so far stop hearing and answering, and stay open: a link gone dark (their requests are no longer tallied). */
   darken(): void;
   /** Unmounts (sharefs then exits) and stops listening. */
   close(): Promise<void>;
@@ -76,7 +76,10 @@ export async function mountSharefs(options: {
     cut: stop,
     restore: listen,
     darken: () => {
-      for (const peer of peers) peer.pause();
+      // Not pause(): serveShare's flow control resumes its input whenever a reply completes (the
+      // CLOSE of a file read just before would undo the darkness). With no 'data' listener left,
+      // what the connection receives reaches no one, whatever resumes it.
+      for (const peer of peers) peer.removeAllListeners('data');
     },
     close: async () => {
       spawnSync('umount', ['-l', mountpoint]);

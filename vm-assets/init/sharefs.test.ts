@@ -7,12 +7,13 @@ import { mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat, symlink, unl
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mountSharefs, type SharefsMount } from '../../build/testing/sharefs-mount.js';
 import { shareRemovals } from '../../electron/core/shares/machine-removals.js';
 
 /** SFTP request types (draft-ietf-secsh-filexfer-02). */
 const LSTAT = 7;
+const READ = 5;
 const OPENDIR = 11;
 
 let dir = '';
@@ -145,13 +146,19 @@ describe('sharefs', () => {
     await mkdir(join(share, 'dark'));
     await writeFile(join(share, 'dark', 'first'), 'first');
     await writeFile(join(share, 'dark', 'second'), 'second');
+    await writeFile(join(share, 'dark', 'big'), randomBytes(4 * 1024 * 1024));
     const made = await mountSharefs({ dir, name: 'dark', root: share, readOnly: false, removals: shareRemovals(), silenceS: 1 });
     mounts.push(made);
     expect(await readFile(join(made.mountpoint, 'dark', 'first'), 'utf8')).toBe('first');
+    // dark while the desktop is still answering reads it received: its replies must not bring it back
+    const before = made.requests.length;
+    const reading = readFile(join(made.mountpoint, 'dark', 'big')).catch(() => undefined);
+    await vi.waitFor(() => expect(made.requests.slice(before)).toContain(READ), { interval: 1 });
     made.darken();
     // asked of a desktop that reads nothing and closes nothing: an error, not a hang (the test's timeout would say so)
     await expect(readFile(join(made.mountpoint, 'dark', 'second'), 'utf8')).rejects.toMatchObject({ code: 'EIO' });
     expect(made.servers).toHaveLength(1);
+    await reading; // read or failed, as far as the desktop got before going dark
     // sharefs dropped the dark connection itself: the next request makes a new one
     expect(await readFile(join(made.mountpoint, 'dark', 'second'), 'utf8')).toBe('second');
     expect(made.servers).toHaveLength(2);
