@@ -5,6 +5,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { duplexPair } from 'node:stream';
 import { promisify } from 'node:util';
 import type { ShareRemovals } from '../../electron/core/shares/machine-removals.js';
 import { serveShare, type ShareServer } from '../../electron/core/shares/sftp-server.js';
@@ -40,8 +41,10 @@ export async function mountSharefs(options: {
   removals: ShareRemovals;
   /** sharefs's SILENCE_SECONDS (its default when absent). */
   silenceS?: number;
+  /** A desktop that knows no SFTP extension (as OpenSSH's sftp-server, or an Onggi before them): each is answered OP_UNSUPPORTED. */
+  noExtensions?: boolean;
 }): Promise<SharefsMount> {
-  const { dir, name, root, readOnly, removals, silenceS } = options;
+  const { dir, name, root, readOnly, removals, silenceS, noExtensions } = options;
   const mountpoint = join(dir, `mnt-${name}`);
   const socket = join(dir, `${name}.sock`);
   await mkdir(mountpoint, { recursive: true });
@@ -54,7 +57,17 @@ export async function mountSharefs(options: {
       peers.add(peer);
       peer.once('close', () => peers.delete(peer));
       peer.on('data', tally(requests));
-      servers.push(serveShare(peer, { root, readOnly, removals }));
+      if (!noExtensions) {
+        servers.push(serveShare(peer, { root, readOnly, removals }));
+        return;
+      }
+      const [desktopSide, machineSide] = duplexPair();
+      servers.push(serveShare(desktopSide, { root, readOnly, removals }));
+      machineSide.on('data', (data: Buffer) => peer.write(data));
+      peer.on(
+        'data',
+        whole((packet) => (packet[4] === EXTENDED ? peer.write(unsupported(packet)) : machineSide.write(packet))),
+      );
     });
     listener = made;
     await new Promise<void>((resolve) => made.listen(socket, resolve));
@@ -88,14 +101,51 @@ export async function mountSharefs(options: {
   };
 }
 
-/** A 'data' listener noting each SFTP packet's type byte into `into`. */
-function tally(into: number[]): (chunk: Buffer) => void {
+const EXTENDED = 200;
+
+/** A 'data' listener handing on each whole SFTP packet (its length included). */
+function whole(each: (packet: Buffer) => void): (chunk: Buffer) => void {
   let pending = Buffer.alloc(0);
   return (chunk) => {
     pending = Buffer.concat([pending, chunk]);
-    while (pending.length >= 5 && pending.length >= 4 + pending.readUInt32BE(0)) {
-      into.push(pending[4] ?? 0);
+    while (pending.length >= 4 && pending.length >= 4 + pending.readUInt32BE(0)) {
+      each(pending.subarray(0, 4 + pending.readUInt32BE(0)));
       pending = pending.subarray(4 + pending.readUInt32BE(0));
+    }
+  };
+}
+
+/** SSH_FXP_STATUS OP_UNSUPPORTED, answering the request in `packet`. */
+function unsupported(packet: Buffer): Buffer {
+  const reply = Buffer.alloc(4 + 1 + 4 + 4 + 4 + 4);
+  reply.writeUInt32BE(reply.length - 4, 0);
+  reply[4] = 101;
+  packet.copy(reply, 5, 5, 9); // the request id
+  reply.writeUInt32BE(8, 9); // the message and language tag: empty
+  return reply;
+}
+
+/** A 'data' listener noting each SFTP packet's type byte into `into` (reading each byte once: WRITEs are 255 KiB). */
+function tally(into: number[]): (chunk: Buffer) => void {
+  let header = Buffer.alloc(0); // a packet's length and type, as far as received
+  let skip = 0; // what is left of the packet whose type was noted
+  return (chunk) => {
+    let at = 0;
+    while (at < chunk.length) {
+      if (skip > 0) {
+        const over = Math.min(skip, chunk.length - at);
+        skip -= over;
+        at += over;
+        continue;
+      }
+      const more = Math.min(5 - header.length, chunk.length - at);
+      header = Buffer.concat([header, chunk.subarray(at, at + more)]);
+      at += more;
+      if (header.length === 5) {
+        into.push(header[4] ?? 0);
+        skip = header.readUInt32BE(0) - 1;
+        header = Buffer.alloc(0);
+      }
     }
   };
 }

@@ -9,9 +9,13 @@
 enum {
   FXP_INIT = 1, FXP_VERSION = 2, FXP_OPEN = 3, FXP_CLOSE = 4, FXP_READ = 5, FXP_WRITE = 6, FXP_LSTAT = 7,
   FXP_SETSTAT = 9, FXP_OPENDIR = 11, FXP_READDIR = 12, FXP_REMOVE = 13, FXP_MKDIR = 14, FXP_RMDIR = 15,
-  FXP_RENAME = 18, FXP_READLINK = 19, FXP_SYMLINK = 20,
-  FXP_STATUS = 101, FXP_HANDLE = 102, FXP_DATA = 103, FXP_NAME = 104, FXP_ATTRS = 105,
+  FXP_RENAME = 18, FXP_READLINK = 19, FXP_SYMLINK = 20, FXP_EXTENDED = 200,
+  FXP_STATUS = 101, FXP_HANDLE = 102, FXP_DATA = 103, FXP_NAME = 104, FXP_ATTRS = 105, FXP_EXTENDED_REPLY = 201,
 };
+/* Onggi's desktop server (sftp-server.ts) lists a folder in one request: `string path`, answered by
+ * an EXTENDED_REPLY with a NAME's body (the whole listing), or, for a folder too large for one
+ * packet, a HANDLE to READDIR as usual. */
+#define LIST_FOLDER_EXTENSION "list-folder@onggi"
 enum { FX_OK = 0, FX_EOF = 1, FX_NO_SUCH_FILE = 2, FX_PERMISSION_DENIED = 3, FX_FAILURE = 4, FX_OP_UNSUPPORTED = 8 };
 enum { FXF_READ = 1, FXF_WRITE = 2, FXF_APPEND = 4, FXF_CREAT = 8, FXF_TRUNC = 16, FXF_EXCL = 32 };
 enum { ATTR_SIZE = 1, ATTR_UIDGID = 2, ATTR_PERMISSIONS = 4, ATTR_ACMODTIME = 8, ATTR_EXTENDED = 0x80000000u };

@@ -1,5 +1,6 @@
 /* sharefs's listings: a folder's entries with their attributes, fetched from the desktop in one go
- * (OPENDIR, READDIR until EOF) and kept CACHE_SECONDS; the kernel reads them with READDIRPLUS (every
+ * (one LIST_FOLDER_EXTENSION request; OPENDIR, READDIR until EOF where the folder is too large for it,
+ * or the desktop does not know it) and kept CACHE_SECONDS; the kernel reads them with READDIRPLUS (every
  * entry with its attributes: no LOOKUP follows), and when it lists a folder the listings of its
  * sub-folders are fetched at once, PREFETCH_MAX at a time, so a walk finds the next one here. */
 #include <dirent.h>
@@ -28,6 +29,7 @@ struct listing {
   int cached; /* in the table (a dropped one lives on while a handle reads it) */
   int refs;   /* open directory handles, and the fetch while it runs */
   int state, err, prefetched;
+  int asked_whole; /* the request in flight is LIST_FOLDER_EXTENSION's */
   double at;
   struct entry *entries;
   size_t n, cap;
@@ -37,6 +39,8 @@ struct listing {
 };
 
 static struct listing *listings[BUCKETS];
+/* The desktop answered LIST_FOLDER_EXTENSION as unknown (an older one): OPENDIR and READDIR from then on. */
+static int no_whole_listings;
 static size_t prefetching;
 static char **prefetch_queue;
 static size_t queue_head, queue_len, queue_cap;
@@ -123,8 +127,51 @@ static void fetch_done(struct listing *l, int err) {
   listing_unref(l);
 }
 
+/* A NAME's entries (`count`, then each name, longname and attributes) into the listing; -1 if malformed. */
+static int take_names(struct listing *l, struct sftp_reader *r) {
+  uint32_t count = sftp_u32(r);
+  for (uint32_t i = 0; i < count && !r->bad; i++) {
+    uint32_t len, long_len;
+    const uint8_t *name = sftp_str(r, &len);
+    sftp_str(r, &long_len);
+    struct sftp_attrs a;
+    sftp_read_attrs(r, &a);
+    if (r->bad) break;
+    if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.') || memchr(name, '/', len) ||
+        memchr(name, 0, len))
+      continue;
+    if (l->n == l->cap) {
+      l->cap = l->cap ? l->cap * 2 : 64;
+      l->entries = realloc(l->entries, l->cap * sizeof *l->entries);
+      if (!l->entries) die("sharefs: out of memory");
+    }
+    struct entry *e = &l->entries[l->n++];
+    e->name = xalloc(len + 1);
+    memcpy(e->name, name, len);
+    e->attrs = a;
+  }
+  return r->bad ? -1 : 0;
+}
+
+static void ask_listing(struct listing *l) {
+  l->asked_whole = !no_whole_listings;
+  if (l->asked_whole) {
+    sftp_begin(FXP_EXTENDED, fetch_step, l);
+    sftp_put_cstr(LIST_FOLDER_EXTENSION);
+  } else
+    sftp_begin(FXP_OPENDIR, fetch_step, l);
+  sftp_put_cstr(l->path);
+  sftp_end();
+}
+
 static void fetch_step(void *ctx, uint8_t type, struct sftp_reader *r) {
   struct listing *l = ctx;
+  int whole = l->asked_whole;
+  l->asked_whole = 0;
+  if (r && whole && type == FXP_EXTENDED_REPLY) {
+    fetch_done(l, take_names(l, r) < 0 ? EIO : 0);
+    return;
+  }
   if (r && type == FXP_HANDLE) {
     const uint8_t *h = sftp_str(r, &l->handle_len);
     if (!h || l->handle_len > sizeof l->handle) {
@@ -133,33 +180,17 @@ static void fetch_step(void *ctx, uint8_t type, struct sftp_reader *r) {
     }
     memcpy(l->handle, h, l->handle_len);
   } else if (r && type == FXP_NAME) {
-    uint32_t count = sftp_u32(r);
-    for (uint32_t i = 0; i < count && !r->bad; i++) {
-      uint32_t len, long_len;
-      const uint8_t *name = sftp_str(r, &len);
-      sftp_str(r, &long_len);
-      struct sftp_attrs a;
-      sftp_read_attrs(r, &a);
-      if (r->bad) break;
-      if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.') || memchr(name, '/', len) ||
-          memchr(name, 0, len))
-        continue;
-      if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 64;
-        l->entries = realloc(l->entries, l->cap * sizeof *l->entries);
-        if (!l->entries) die("sharefs: out of memory");
-      }
-      struct entry *e = &l->entries[l->n++];
-      e->name = xalloc(len + 1);
-      memcpy(e->name, name, len);
-      e->attrs = a;
-    }
-    if (r->bad) {
+    if (take_names(l, r) < 0) {
       fetch_done(l, EIO);
       return;
     }
   } else {
     int err = sftp_status_errno(r, type);
+    if (whole && err == EOPNOTSUPP) {
+      no_whole_listings = 1;
+      ask_listing(l);
+      return;
+    }
     if (err != -1) {
       fetch_done(l, err > 0 ? err : EIO);
       return;
@@ -187,9 +218,7 @@ static struct listing *fetch(const char *path, int prefetched) {
   l->next = *b;
   *b = l;
   if (prefetched) prefetching++;
-  sftp_begin(FXP_OPENDIR, fetch_step, l);
-  sftp_put_cstr(path);
-  sftp_end();
+  ask_listing(l);
   return l;
 }
 

@@ -14,6 +14,8 @@ import { shareRemovals } from '../../electron/core/shares/machine-removals.js';
 /** SFTP request types (draft-ietf-secsh-filexfer-02). */
 const LSTAT = 7;
 const READ = 5;
+const READDIR = 12;
+const EXTENDED = 200;
 const OPENDIR = 11;
 
 let dir = '';
@@ -69,8 +71,33 @@ describe('sharefs', () => {
     const asked = made.requests.slice(before);
     // the walk's own top folder is looked up; everything under it came with the listings
     expect(asked.filter((type) => type === LSTAT)).toHaveLength(1);
-    // its 12 folders (the top, ten, the empty one), each listed once: the ones fetched ahead are not listed again
-    expect(asked.filter((type) => type === OPENDIR)).toHaveLength(12);
+    // its 12 folders (the top, ten, the empty one), each listed once, in one request (list-folder@onggi):
+    // the ones fetched ahead are not listed again
+    expect(asked.filter((type) => type === EXTENDED)).toHaveLength(12);
+    expect(asked.filter((type) => type === OPENDIR || type === READDIR)).toEqual([]);
+  });
+
+  it('a folder too large for one packet, and a desktop that knows no list-folder@onggi: listed with OPENDIR and READDIR', async () => {
+    const tree = join(share, 'large');
+    await mkdir(join(tree, 'many'), { recursive: true });
+    await Promise.all(Array.from({ length: 700 }, (_, i) => writeFile(join(tree, 'many', `파일-${i}`), 'x'.repeat(i % 50))));
+    await mkdir(join(tree, 'few'));
+    await writeFile(join(tree, 'few', 'one'), '1');
+    // the desktop answers a listing of `many` (702 entries, 256 a packet) with a handle to READDIR
+    const made = await mount('large');
+    let before = made.requests.length;
+    expect(await walk(join(made.mountpoint, 'large'))).toEqual(await walk(tree));
+    let asked = made.requests.slice(before);
+    expect(asked.filter((type) => type === EXTENDED)).toHaveLength(3);
+    expect(asked.filter((type) => type === READDIR)).toHaveLength(4); // three packets, then EOF
+    // an older desktop: the first listing asks once, then every one is listed as from any SFTP server
+    const older = await mountSharefs({ dir, name: 'older', root: share, readOnly: false, removals: shareRemovals(), noExtensions: true });
+    mounts.push(older);
+    before = older.requests.length;
+    expect(await walk(join(older.mountpoint, 'large'))).toEqual(await walk(tree));
+    asked = older.requests.slice(before);
+    expect(asked.filter((type) => type === EXTENDED)).toHaveLength(1);
+    expect(asked.filter((type) => type === OPENDIR)).toHaveLength(3);
   });
 
   it('a listing changed through the mount is never stale: made, removed, renamed (a folder with its files)', async () => {

@@ -2,7 +2,23 @@
 // this host, its socket answered straight by serveShare (no SSH in between: that is
 // share-mount.test.ts). The machine-side view is the FUSE mount; what it may not reach is checked
 // through the kernel.
-import { mkdir, mkdtemp, readFile, readlink, rename, rm, rmdir, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  symlink,
+  truncate,
+  unlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Duplex, duplexPair } from 'node:stream';
@@ -277,6 +293,126 @@ describe('serveShare does contiguous READs and WRITEs received together as one (
     expect(
       (await readFile(join(dir, 'share', 'runs'))).equals(Buffer.concat([content.subarray(0, CHUNK), fresh, content.subarray(5 * CHUNK)])),
     ).toBe(true);
+    machineSide.end();
+    await server.closed;
+  });
+});
+
+/** A NAME packet's entries (after the request id): each name with the attributes it came with. */
+function names(body: Buffer): Array<{ name: string; mode?: number; size?: number; uid?: number; mtime?: number }> {
+  const found = [];
+  let at = 8; // request id, count
+  const text = () => {
+    const length = body.readUInt32BE(at);
+    at += 4 + length;
+    return body.subarray(at - length, at).toString('utf8');
+  };
+  for (let i = body.readUInt32BE(4); i > 0; i -= 1) {
+    const name = text();
+    expect(text()).toBe(name); // the longname
+    const flags = body.readUInt32BE(at);
+    at += 4;
+    const entry: { name: string; mode?: number; size?: number; uid?: number; mtime?: number } = { name };
+    if (flags & 1) {
+      entry.size = Number(body.readBigUInt64BE(at));
+      at += 8;
+    }
+    if (flags & 2) {
+      entry.uid = body.readUInt32BE(at);
+      at += 8;
+    }
+    if (flags & 4) {
+      entry.mode = body.readUInt32BE(at);
+      at += 4;
+    }
+    if (flags & 8) {
+      entry.mtime = body.readUInt32BE(at + 4);
+      at += 8;
+    }
+    found.push(entry);
+  }
+  expect(at).toBe(body.length);
+  return found;
+}
+
+describe('serveShare lists folders on worker threads (listing-workers.ts)', () => {
+  it('answers in NAME packets of at most 256 entries, each name once with its own attributes; folders opened together each get their own', async () => {
+    const big = join(dir, 'share', 'many');
+    await mkdir(join(big, '폴더'), { recursive: true });
+    await Promise.all(Array.from({ length: 600 }, (_, i) => writeFile(join(big, i % 3 ? `f${i}` : `옹기-${i}`), 'x'.repeat(i))));
+    await writeFile(join(big, 'sparse'), '');
+    await truncate(join(big, 'sparse'), 5 * 2 ** 30); // a size past 32 bits
+    await utimes(join(big, 'f1'), 1_000_000, 2_000_000_000);
+    await symlink('f1', join(big, 'link'));
+    const few = join(dir, 'share', 'few');
+    await mkdir(few);
+    await writeFile(join(few, 'one'), '1');
+
+    const [serverSide, machineSide] = duplexPair();
+    const server = serveShare(serverSide, { root: join(dir, 'share'), readOnly: true, removals: shareRemovals() });
+    const got = replies(machineSide);
+    const answer = (id: number) => until(() => got.find(([, body]) => body.readUInt32BE(0) === id), Boolean, `the answer to ${id}`);
+    machineSide.write(packet(1, u32(3)));
+    machineSide.write(Buffer.concat([packet(11, u32(1), str('/many')), packet(11, u32(2), str('/few'))])); // OPENDIR, OPENDIR
+    const handles: Buffer[] = [];
+    for (const id of [1, 2]) {
+      const [type, body] = (await answer(id)) as [number, Buffer];
+      expect(type).toBe(102);
+      handles.push(str(body.subarray(8, 8 + body.readUInt32BE(4))));
+    }
+    const listed: Array<ReturnType<typeof names>> = [[], []];
+    const packets = [0, 0];
+    for (let id = 10, open = [0, 1]; open.length > 0; id += 2) {
+      // both folders' READDIRs back to back
+      machineSide.write(Buffer.concat(open.map((which, i) => packet(12, u32(id + i), handles[which] as Buffer))));
+      for (const [i, which] of [...open].entries()) {
+        const [type, body] = (await answer(id + i)) as [number, Buffer];
+        if (type === 101) {
+          expect(body.readUInt32BE(4)).toBe(1); // EOF
+          open = open.filter((other) => other !== which);
+          continue;
+        }
+        expect(type).toBe(104);
+        expect(body.readUInt32BE(4)).toBeLessThanOrEqual(256);
+        (listed[which] as ReturnType<typeof names>).push(...names(body));
+        packets[which] = (packets[which] ?? 0) + 1;
+      }
+    }
+    expect(packets[0]).toBe(3); // 606 entries
+    for (const [which, folder] of [big, few].entries()) {
+      const entries = listed[which] as ReturnType<typeof names>;
+      expect(entries.map(({ name }) => name).sort()).toEqual(['.', '..', ...(await readdir(folder))].sort());
+      for (const entry of entries.filter(({ name }) => name !== '..')) {
+        const stats = await lstat(join(folder, entry.name));
+        expect(entry, entry.name).toEqual({
+          name: entry.name,
+          mode: stats.mode,
+          size: stats.size,
+          uid: stats.uid,
+          mtime: Math.floor(stats.mtimeMs / 1000),
+        });
+      }
+    }
+    expect(listed[0]?.find(({ name }) => name === 'f1')?.mtime).toBe(2_000_000_000);
+    expect(listed[0]?.find(({ name }) => name === 'sparse')?.size).toBe(5 * 2 ** 30);
+
+    // sharefs's list-folder@onggi: a folder that fits one packet comes whole in the EXTENDED_REPLY;
+    // a larger one is answered with a handle to READDIR; another extension, or no path, is refused
+    const list = (id: number, path: string) => packet(200, u32(id), str('list-folder@onggi'), str(path));
+    machineSide.write(
+      Buffer.concat([
+        list(50, '/few'),
+        list(51, '/many'),
+        packet(200, u32(52), str('statvfs@openssh.com'), str('/')),
+        packet(200, u32(53), str('list-folder@onggi')),
+      ]),
+    );
+    const [wholeType, whole] = (await answer(50)) as [number, Buffer];
+    expect(wholeType).toBe(201);
+    expect(names(whole)).toEqual(listed[1]);
+    expect(((await answer(51)) as [number, Buffer])[0]).toBe(102);
+    expect(((await answer(52)) as [number, Buffer])[1].readUInt32BE(4)).toBe(8); // OP_UNSUPPORTED
+    expect(((await answer(53)) as [number, Buffer])[1].readUInt32BE(4)).toBe(4); // FAILURE
     machineSide.end();
     await server.closed;
   });

@@ -32,6 +32,7 @@ import { promisify } from 'node:util';
 import sftpModule from 'ssh2/lib/protocol/SFTP.js';
 import { BufferPool } from './buffer-pool.js';
 import { IoRun, type RunPiece } from './io-runs.js';
+import { listFolder, type ListingResult } from './listing-workers.js';
 import type { ShareRemovals } from './machine-removals.js';
 import { RequestOrder } from './request-order.js';
 
@@ -40,7 +41,6 @@ const STATUS = { OK: 0, EOF: 1, NO_SUCH_FILE: 2, PERMISSION_DENIED: 3, FAILURE: 
 const OPEN = { READ: 1, WRITE: 2, APPEND: 4, CREAT: 8, TRUNC: 16, EXCL: 32 } as const;
 /** The largest READ answered at once (the client asks again for the rest): below ssh2's 256 KiB packet limit. */
 const MAX_READ = 254 * 1024;
-const READDIR_BATCH = 256;
 /**
  * Replies are gathered for one turn of the event loop, up to this many bytes, and written
  * together: over SSH every write is at least one packet (a cipher set up, a TCP write), and a
@@ -60,6 +60,9 @@ const REPLY_BATCH_COUNT = 16;
 /** SSH_FXP_DATA, and its header: length, type, request id, data length. */
 const FXP_DATA = 103;
 const DATA_HEADER = 13;
+/** SSH_FXP_EXTENDED_REPLY, which answers sharefs's request for a folder's whole listing (vm-assets/init/sftp.h). */
+const FXP_EXTENDED_REPLY = 201;
+const LIST_FOLDER_EXTENSION = 'list-folder@onggi';
 /** The buffers READs and WRITEs take (buffer-pool.ts): the largest READ's packet, or a 256 KiB WRITE's data. */
 const POOL_BUFFER = Math.max(DATA_HEADER + MAX_READ, 256 * 1024);
 const POOL_KEEP = 32;
@@ -260,7 +263,10 @@ interface OpenFile {
 interface OpenDir {
   kind: 'dir';
   path: string;
-  entries: string[] | undefined;
+  /** The folder's listing, read or being read. */
+  listing: ListingResult | Promise<ListingResult>;
+  /** The listing's packet the next READDIR answers with. */
+  next: number;
 }
 
 class ShareHandler {
@@ -283,13 +289,14 @@ class ShareHandler {
   ) {}
 
   listen(): void {
-    // Every request but READ and WRITE: synchronous, after everything before it (request-order.ts).
-    const reply = <A extends unknown[]>(event: string, run: (reqid: number, ...args: A) => void): void => {
+    // Every request but READ and WRITE: after everything before it (request-order.ts); synchronous
+    // but for a READDIR whose listing is still being read.
+    const reply = <A extends unknown[]>(event: string, run: (reqid: number, ...args: A) => void | Promise<void>): void => {
       this.sftp.on(event, ((reqid: number, ...args: A) => {
         this.current = undefined;
         this.order.barrier(() => {
           try {
-            run(reqid, ...args);
+            return run(reqid, ...args)?.catch((error: unknown) => this.fail(reqid, event, error));
           } catch (error) {
             this.fail(reqid, event, error);
           }
@@ -369,26 +376,44 @@ class ShareHandler {
       if (entry.kind === 'file') fs.closeSync(entry.fd);
       this.sftp.status(reqid, STATUS.OK);
     });
-    reply('OPENDIR', (reqid, path: string) => {
-      const target = this.followed(path);
-      if (!fs.statSync(target).isDirectory()) throw new Refused(STATUS.FAILURE, `${path} is not a directory`);
-      this.sftp.handle(reqid, this.addHandle({ kind: 'dir', path: target, entries: undefined }));
+    reply('OPENDIR', (reqid, path: string) => this.sftp.handle(reqid, this.addHandle(this.openDir(path))));
+    // sharefs's listing in one request (LIST_FOLDER_EXTENSION in vm-assets/init/sftp.h): OPENDIR,
+    // READDIR, the READDIR that says EOF, and CLOSE were four requests a folder, three of them bookkeeping.
+    reply('EXTENDED', (reqid, name: string, data: Buffer | undefined) => {
+      if (name !== LIST_FOLDER_EXTENSION) {
+        this.sftp.status(reqid, STATUS.OP_UNSUPPORTED); // any other extension
+        return;
+      }
+      if (!data || data.length < 4 || data.length !== 4 + data.readUInt32BE(0))
+        throw new Refused(STATUS.FAILURE, `${name}: expected one path`);
+      const path = data.toString('utf8', 4);
+      const dir = this.openDir(path);
+      // Answered once listed, the requests after it going on meanwhile (as after an OPENDIR).
+      void Promise.resolve(dir.listing).then((result) => {
+        if ('error' in result) return this.fail(reqid, `${name} ${path}`, result.error);
+        const [only, ...more] = result.packets;
+        if (!only || more.length > 0) return this.sftp.handle(reqid, this.addHandle(dir)); // READDIR it
+        only[4] = FXP_EXTENDED_REPLY;
+        only.writeUInt32BE(reqid, 5);
+        this.reply(only);
+      });
     });
     reply('READDIR', (reqid, handle: Buffer) => {
       const dir = this.entry(handle);
       if (dir.kind !== 'dir') throw new Refused(STATUS.FAILURE, 'not a directory handle');
-      dir.entries ??= ['.', '..', ...fs.readdirSync(dir.path)];
-      const batch = dir.entries.splice(0, READDIR_BATCH);
-      if (batch.length === 0) {
-        this.sftp.status(reqid, STATUS.EOF);
-        return;
-      }
-      const names = batch.map((name) => {
-        // an entry removed since readdir is listed without attributes
-        const stats = fs.lstatSync(join(dir.path, name), { throwIfNoEntry: false });
-        return { filename: name, longname: name, ...(stats ? { attrs: toAttrs(stats) } : {}) };
-      });
-      this.sftp.name(reqid, names);
+      const answer = (result: ListingResult): void => {
+        if ('error' in result) throw result.error;
+        const packet = result.packets[dir.next];
+        if (!packet) {
+          this.sftp.status(reqid, STATUS.EOF);
+          return;
+        }
+        dir.next += 1;
+        packet.writeUInt32BE(reqid, 5);
+        this.reply(packet);
+      };
+      if (!(dir.listing instanceof Promise)) return answer(dir.listing);
+      return dir.listing.then(answer);
     });
     reply('REMOVE', (reqid, path: string) => {
       if (this.dropped(reqid, path)) return;
@@ -427,7 +452,6 @@ class ShareHandler {
       fs.symlinkSync(target, at);
       this.sftp.status(reqid, STATUS.OK);
     });
-    reply('EXTENDED', (reqid) => this.sftp.status(reqid, STATUS.OP_UNSUPPORTED));
   }
 
   /** The current run when the piece continues it, else `fresh`, which becomes the current one. */
@@ -520,6 +544,19 @@ class ShareHandler {
         resolve();
       }),
     );
+  }
+
+  /**
+   * A folder opened: listed at once on a worker thread (listing-workers.ts), so the folders opened
+   * meanwhile are listed beside it, and a READDIR finds it read or waits for it.
+   */
+  private openDir(path: string): OpenDir {
+    const target = this.followed(path);
+    if (!fs.statSync(target).isDirectory()) throw new Refused(STATUS.FAILURE, `${path} is not a directory`);
+    const listing = listFolder(target);
+    const dir: OpenDir = { kind: 'dir', path: target, listing, next: 0 };
+    void listing.then((result) => (dir.listing = result));
+    return dir;
   }
 
   private fail(reqid: number, what: string, error: unknown): void {
