@@ -26,7 +26,10 @@ export async function stepClock(activity: ActivityLog, epochMs: number, received
     );
     if (chrony && Math.abs(Date.now() - target()) <= CLOCK_TOLERANCE_MS) return { method: 'chronyc makestep', stepMs: -before };
   }
-  // GNU date takes fractional epoch seconds; the value is computed at the last moment.
-  await activity.run(['date', '--utc', `--set=@${(target() / 1000).toFixed(3)}`]);
+  // Relative (GNU date takes "+N seconds", fractional), computed at the last moment: date applies it
+  // to the clock as it reads it once running, so the time it takes to start (most of a second in a
+  // loaded TCG guest) does not leave the clock behind by as much, as an absolute `--set=@…` did.
+  const stepS = (target() - Date.now()) / 1000;
+  await activity.run(['date', '--utc', `--set=${stepS >= 0 ? '+' : ''}${stepS.toFixed(3)} seconds`]);
   return { method: 'date', stepMs: -before };
 }
