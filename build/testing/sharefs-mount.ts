@@ -66,7 +66,7 @@ export async function mountSharefs(options: {
       machineSide.on('data', (data: Buffer) => peer.write(data));
       peer.on(
         'data',
-        whole((packet) => (packet[4] === EXTENDED ? peer.write(unsupported(packet)) : machineSide.write(packet))),
+        sftpPackets((packet) => (packet[4] === EXTENDED ? peer.write(unsupported(packet)) : machineSide.write(packet))),
       );
     });
     listener = made;
@@ -103,14 +103,29 @@ export async function mountSharefs(options: {
 
 const EXTENDED = 200;
 
-/** A 'data' listener handing on each whole SFTP packet (its length included). */
-function whole(each: (packet: Buffer) => void): (chunk: Buffer) => void {
-  let pending = Buffer.alloc(0);
+/**
+ * A 'data' listener handing on each whole SFTP packet (its length included). Chunks are joined once
+ * a packet is all there, not on every chunk: a 255 KiB WRITE arrives in dozens of them.
+ */
+export function sftpPackets(each: (packet: Buffer) => void): (chunk: Buffer) => void {
+  let chunks: Buffer[] = [];
+  let have = 0;
+  let need = 4; // the next length field, then the packet it announces
   return (chunk) => {
-    pending = Buffer.concat([pending, chunk]);
-    while (pending.length >= 4 && pending.length >= 4 + pending.readUInt32BE(0)) {
-      each(pending.subarray(0, 4 + pending.readUInt32BE(0)));
-      pending = pending.subarray(4 + pending.readUInt32BE(0));
+    chunks.push(chunk);
+    have += chunk.length;
+    while (have >= need) {
+      const data = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, have);
+      if (need === 4) {
+        need = 4 + data.readUInt32BE(0);
+        chunks = [data];
+        continue;
+      }
+      each(data.subarray(0, need));
+      const rest = data.subarray(need);
+      chunks = rest.length > 0 ? [rest] : [];
+      have = rest.length;
+      need = 4;
     }
   };
 }
@@ -125,27 +140,7 @@ function unsupported(packet: Buffer): Buffer {
   return reply;
 }
 
-/** A 'data' listener noting each SFTP packet's type byte into `into` (reading each byte once: WRITEs are 255 KiB). */
+/** A 'data' listener noting each SFTP packet's type byte into `into`. */
 function tally(into: number[]): (chunk: Buffer) => void {
-  let header = Buffer.alloc(0); // a packet's length and type, as far as received
-  let skip = 0; // what is left of the packet whose type was noted
-  return (chunk) => {
-    let at = 0;
-    while (at < chunk.length) {
-      if (skip > 0) {
-        const over = Math.min(skip, chunk.length - at);
-        skip -= over;
-        at += over;
-        continue;
-      }
-      const more = Math.min(5 - header.length, chunk.length - at);
-      header = Buffer.concat([header, chunk.subarray(at, at + more)]);
-      at += more;
-      if (header.length === 5) {
-        into.push(header[4] ?? 0);
-        skip = header.readUInt32BE(0) - 1;
-        header = Buffer.alloc(0);
-      }
-    }
-  };
+  return sftpPackets((packet) => into.push(packet[4] ?? 0));
 }

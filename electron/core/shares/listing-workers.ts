@@ -34,7 +34,8 @@ const MAX_WORKERS = 4;
 // The worker: CommonJS, evaluated (see above). It makes the packets too, so the main thread only
 // sends them; they go back transferred, not copied. A name is sent twice, as the filename and as
 // the longname (sharefs reads the filename; a client that shows the longname shows the name).
-// Times are u32 seconds as SFTP v3 has them; a size is a u64.
+// Times are u32 seconds as SFTP v3 has them; a size is a u64. `..` goes without attributes: at the
+// share's root it is the desktop folder above the share, which the machine has no business seeing.
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { readdirSync, lstatSync } = require('node:fs');
@@ -45,50 +46,39 @@ parentPort.on('message', ({ id, dir }) => {
   try {
     const names = ['.', '..', ...readdirSync(dir)];
     const prefix = dir.endsWith(sep) ? dir : dir + sep; // not path.join: a fifth of the lstat's cost
-    // Every name's UTF-8 in one go ('/' is in no name), copied byte by byte (names are short): a
-    // call into Buffer per name and DataView-less writes cost as much as the lstat.
-    const text = Buffer.from(names.join('/'));
-    const ends = new Uint32Array(names.length);
-    for (let i = 0, at = 0; i < names.length; i++) {
-      while (at < text.length && text[at] !== 0x2f) at++;
-      ends[i] = at++;
-    }
     const packets = [];
     for (let from = 0; from < names.length; from += ${ENTRIES_PER_PACKET}) {
-      const to = Math.min(names.length, from + ${ENTRIES_PER_PACKET});
-      const first = from === 0 ? 0 : ends[from - 1] + 1;
-      const size = ${NAME_HEADER} + (to - from) * (8 + ATTRS) + 2 * (ends[to - 1] - first - (to - from - 1));
-      const packet = new Uint8Array(size);
-      const view = new DataView(packet.buffer);
+      const batch = names.slice(from, from + ${ENTRIES_PER_PACKET});
+      let size = ${NAME_HEADER};
+      for (const name of batch) size += 8 + 2 * Buffer.byteLength(name) + ATTRS;
+      const packet = Buffer.from(new ArrayBuffer(size)); // memory of its own, to transfer
       let at = ${NAME_HEADER};
-      for (let i = from; i < to; i++) {
-        const start = i === 0 ? 0 : ends[i - 1] + 1;
-        const length = ends[i] - start;
+      for (const name of batch) {
         for (let twice = 0; twice < 2; twice++) {
-          view.setUint32(at, length);
-          for (let k = 0; k < length; k++) packet[at + 4 + k] = text[start + k];
+          const length = packet.write(name, at + 4);
+          packet.writeUInt32BE(length, at);
           at += 4 + length;
         }
-        const stats = lstatSync(prefix + names[i], { throwIfNoEntry: false });
+        const stats = name === '..' ? undefined : lstatSync(prefix + name, { throwIfNoEntry: false });
         if (!stats) {
-          view.setUint32(at, 0);
+          packet.writeUInt32BE(0, at); // gone before its lstat, or ..
           at += 4;
           continue;
         }
-        view.setUint32(at, ALL);
-        view.setUint32(at + 4, Math.floor(stats.size / 0x100000000));
-        view.setUint32(at + 8, stats.size >>> 0);
-        view.setUint32(at + 12, stats.uid >>> 0);
-        view.setUint32(at + 16, stats.gid >>> 0);
-        view.setUint32(at + 20, stats.mode >>> 0);
-        view.setUint32(at + 24, Math.floor(stats.atimeMs / 1000) >>> 0);
-        view.setUint32(at + 28, Math.floor(stats.mtimeMs / 1000) >>> 0);
+        packet.writeUInt32BE(ALL, at);
+        packet.writeUInt32BE(Math.floor(stats.size / 0x100000000), at + 4);
+        packet.writeUInt32BE(stats.size >>> 0, at + 8);
+        packet.writeUInt32BE(stats.uid >>> 0, at + 12);
+        packet.writeUInt32BE(stats.gid >>> 0, at + 16);
+        packet.writeUInt32BE(stats.mode >>> 0, at + 20);
+        packet.writeUInt32BE(Math.floor(stats.atimeMs / 1000) >>> 0, at + 24);
+        packet.writeUInt32BE(Math.floor(stats.mtimeMs / 1000) >>> 0, at + 28);
         at += ATTRS;
       }
-      view.setUint32(0, at - 4);
+      packet.writeUInt32BE(at - 4, 0);
       packet[4] = 104; // SSH_FXP_NAME
-      view.setUint32(9, to - from);
-      packets.push(at === size ? packet.buffer : packet.buffer.slice(0, at)); // shorter when an entry was gone
+      packet.writeUInt32BE(batch.length, 9);
+      packets.push(at === size ? packet.buffer : packet.buffer.slice(0, at)); // shorter without some attributes
     }
     parentPort.postMessage({ id, packets }, packets);
   } catch (error) {

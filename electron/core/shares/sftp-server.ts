@@ -296,7 +296,8 @@ class ShareHandler {
         this.current = undefined;
         this.order.barrier(() => {
           try {
-            return run(reqid, ...args)?.catch((error: unknown) => this.fail(reqid, event, error));
+            const pending = run(reqid, ...args);
+            if (pending instanceof Promise) return pending.catch((error: unknown) => this.fail(reqid, event, error));
           } catch (error) {
             this.fail(reqid, event, error);
           }
